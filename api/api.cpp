@@ -1,0 +1,144 @@
+#include "api/api.hpp"
+
+#include <charconv>
+#include <exception>
+
+namespace cmdb::api {
+
+HttpResponse JsonResponse(int status, const Json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse ErrorResponse(const Status& st) { return JsonResponse(HttpStatusOf(st.code()), ErrorJson(st)); }
+
+Result<Json> ParseJsonBody(const std::string& body) {
+  try {
+    return Json::parse(body);
+  } catch (const Json::parse_error& e) {
+    size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+    int64_t line = 1, column = 1;
+    for (size_t i = 0; i < offset && i < body.size(); ++i) {
+      if (body[i] == '\n') ++line, column = 1; else ++column;
+    }
+    std::string what = e.what();
+    if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
+    return Status::Invalid("malformed JSON body at line " + std::to_string(line) + ", column " +
+                           std::to_string(column) + ": " + what)
+        .With("line", line)
+        .With("column", column);
+  }
+}
+
+Result<int64_t> ParseId(const std::string& text, const std::string& what) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v <= 0)
+    return Status::Invalid("invalid " + what + " '" + text + "': expected a positive integer")
+        .With("parameter", what);
+  return v;
+}
+
+Result<std::optional<int64_t>> ParseIfMatch(const std::string& header) {
+  if (header.empty()) return std::optional<int64_t>();
+  std::string v = header;
+  if (v.rfind("W/", 0) == 0) v = v.substr(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  auto id = ParseId(v, "If-Match version");
+  if (!id.ok()) return id.status();
+  return std::optional<int64_t>(*id);
+}
+
+bool Api::IsStreamed(const std::string& method, const std::string& path) {
+  return method == "POST" && path == "/v1/bulk";
+}
+
+size_t Api::BodyLimit(const std::string& path) const {
+  return path == "/v1/bulk" ? options_.max_bulk_bytes : options_.max_body_bytes;
+}
+
+TxMeta Api::MetaFor(const HttpRequest& req, const char* source) const {
+  TxMeta meta;
+  meta.actor = "anonymous";
+  meta.source = source;
+  meta.change_ref = req.Header("x-change-id");
+  meta.message = req.Header("x-message");
+  return meta;
+}
+
+Result<int> Api::PageLimit(const HttpRequest& req) const {
+  std::string text = req.Param("limit");
+  if (text.empty()) return options_.default_page;
+  auto v = ParseId(text, "limit");
+  if (!v.ok()) return v.status();
+  return static_cast<int>(std::min<int64_t>(*v, options_.max_page));
+}
+
+HttpResponse Api::Handle(const HttpRequest& req) {
+  try {
+    Segments seg;
+    size_t start = 1;
+    while (start <= req.path.size()) {
+      size_t slash = req.path.find('/', start);
+      if (slash == std::string::npos) slash = req.path.size();
+      if (slash > start) seg.push_back(req.path.substr(start, slash - start));
+      start = slash + 1;
+    }
+    return Route(req, seg);
+  } catch (const std::exception& e) {
+    return ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what()));
+  } catch (...) {
+    return ErrorResponse(Status::Internal("unexpected error"));
+  }
+}
+
+HttpResponse Api::Route(const HttpRequest& req, const Segments& seg) {
+  const std::string& m = req.method;
+  auto not_allowed = [&] {
+    return JsonResponse(405, ErrorJson(Status::Invalid("method " + m + " is not allowed on " + req.path)));
+  };
+  auto id_at = [&](size_t i, const char* what) { return ParseId(seg[i], what); };
+  if (seg.size() == 1 && seg[0] == "healthz") return m == "GET" ? Health() : not_allowed();
+  if (seg.size() >= 2 && seg[0] == "v1") {
+    const std::string& r = seg[1];
+    if (r == "schema" && seg.size() == 2) {
+      if (m == "GET") return GetSchema();
+      if (m == "POST") return PostSchema(req);
+      return not_allowed();
+    }
+    if (r == "cis" && seg.size() == 2) {
+      if (m == "GET") return ListCis(req);
+      if (m == "POST") return PostCi(req);
+      return not_allowed();
+    }
+    if (r == "cis" && (seg.size() == 3 || seg.size() == 4)) {
+      auto id = id_at(2, "CI id");
+      if (!id.ok()) return ErrorResponse(id.status());
+      if (seg.size() == 4) {
+        if (m != "GET") return not_allowed();
+        if (seg[3] == "history") return CiHistory(*id);
+        if (seg[3] == "relationships") return CiRelationships(req, *id);
+      } else {
+        if (m == "GET") return GetCi(*id);
+        if (m == "PATCH") return PatchCi(req, *id);
+        if (m == "DELETE") return DeleteCi(req, *id);
+        return not_allowed();
+      }
+    }
+    if (r == "relationships" && seg.size() == 2) return m == "POST" ? PostRelationship(req) : not_allowed();
+    if (r == "relationships" && seg.size() == 3) {
+      auto id = id_at(2, "relationship id");
+      if (!id.ok()) return ErrorResponse(id.status());
+      if (m == "GET") return GetRelationship(*id);
+      if (m == "DELETE") return DeleteRelationship(req, *id);
+      return not_allowed();
+    }
+    if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
+    if (r == "bulk" && seg.size() == 2) return m == "POST" ? Bulk(req) : not_allowed();
+  }
+  return ErrorResponse(Status::NotFound("no such endpoint: " + m + " " + req.path));
+}
+
+}  // namespace cmdb::api

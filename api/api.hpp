@@ -1,0 +1,75 @@
+// Api: the HTTP/JSON surface of cmdb, independent of the HTTP library (see http_server.hpp).
+//
+// Every handler answers JSON; errors are {"error": {"code", "message", "details", ...}} with the
+// HTTP status of the Status code. Handle() never throws: anything unexpected becomes a 500.
+// Thread safety: Handle may be called concurrently from many server threads.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "api/http_types.hpp"
+#include "api/json_codec.hpp"
+#include "cmdb/database.hpp"
+
+namespace cmdb::api {
+
+struct ApiOptions {
+  size_t max_body_bytes = 1 << 20;               // ordinary requests (413 past it)
+  size_t max_bulk_bytes = size_t(8) << 30;       // POST /v1/bulk
+  int default_page = 100;
+  int max_page = 1000;
+};
+
+class Api {
+ public:
+  // `db` must outlive the Api.
+  Api(Database& db, ApiOptions options) : db_(db), options_(options) {}
+
+  HttpResponse Handle(const HttpRequest& req);
+
+  // True for routes whose body is streamed to the handler instead of read whole.
+  static bool IsStreamed(const std::string& method, const std::string& path);
+  // The body limit of a route.
+  size_t BodyLimit(const std::string& path) const;
+  const ApiOptions& options() const { return options_; }
+
+ private:
+  using Segments = std::vector<std::string>;
+  HttpResponse Route(const HttpRequest& req, const Segments& seg);
+
+  HttpResponse Health();
+  HttpResponse GetSchema();
+  HttpResponse PostSchema(const HttpRequest& req);
+  HttpResponse PostCi(const HttpRequest& req);
+  HttpResponse ListCis(const HttpRequest& req);
+  HttpResponse GetCi(CiId id);
+  HttpResponse PatchCi(const HttpRequest& req, CiId id);
+  HttpResponse DeleteCi(const HttpRequest& req, CiId id);
+  HttpResponse CiHistory(CiId id);
+  HttpResponse CiRelationships(const HttpRequest& req, CiId id);
+  HttpResponse PostRelationship(const HttpRequest& req);
+  HttpResponse GetRelationship(RelId id);
+  HttpResponse DeleteRelationship(const HttpRequest& req, RelId id);
+  HttpResponse Transactions(const HttpRequest& req);
+  HttpResponse Bulk(const HttpRequest& req);
+
+  TxMeta MetaFor(const HttpRequest& req, const char* source) const;
+  Result<int> PageLimit(const HttpRequest& req) const;
+
+  Database& db_;
+  ApiOptions options_;
+};
+
+// Helpers shared by the handler files.
+HttpResponse JsonResponse(int status, const Json& body);
+HttpResponse ErrorResponse(const Status& st);
+// Parses a JSON request body; errors name the line and column.
+Result<Json> ParseJsonBody(const std::string& body);
+// Parses a positive integer id from a path segment or parameter named `what`.
+Result<int64_t> ParseId(const std::string& text, const std::string& what);
+// Parses an If-Match header value ("3" or "\"3\""); nullopt when absent.
+Result<std::optional<int64_t>> ParseIfMatch(const std::string& header);
+
+}  // namespace cmdb::api

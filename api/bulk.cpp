@@ -1,0 +1,179 @@
+#include "api/bulk.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "api/json_codec.hpp"
+
+namespace cmdb::api {
+namespace {
+
+class BulkApplier {
+ public:
+  BulkApplier(Txn& txn, BulkResult& result) : txn_(txn), r_(result) {}
+
+  void Line(std::string_view text, int64_t line_no) {
+    ++r_.lines;
+    size_t first = text.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) return;  // blank line
+    Json j;
+    try {
+      j = Json::parse(text);
+    } catch (const Json::parse_error& e) {
+      return Fail(line_no, Status::Invalid("malformed JSON at column " + std::to_string(e.byte) +
+                                           ": " + e.what()));
+    }
+    Status st = Apply(j);
+    if (!st.ok()) Fail(line_no, st);
+  }
+
+ private:
+  void Fail(int64_t line_no, Status st) {
+    ++r_.error_count;
+    if (r_.errors.size() < BulkResult::kMaxListedErrors) r_.errors.push_back({line_no, std::move(st)});
+  }
+
+  Status Apply(const Json& j) {
+    if (!j.is_object()) return Status::Invalid("a line must be a JSON object");
+    auto op = j.find("op");
+    if (op == j.end() || !op->is_string()) return Status::Invalid("missing \"op\" (\"ci\" or \"rel\")");
+    if (*op == "ci") return ApplyCi(j);
+    if (*op == "rel") return ApplyRel(j);
+    return Status::Invalid("unknown op " + op->dump() + " (\"ci\" or \"rel\")");
+  }
+
+  Status ApplyCi(const Json& j) {
+    auto attrs = AttrsFromJson(j.value("attributes", Json::object()), "attributes");
+    if (!attrs.ok()) return attrs.status();
+    CiId id;
+    if (j.contains("id")) {
+      if (!j["id"].is_number_integer()) return Status::Invalid("\"id\" must be an integer");
+      id = j["id"].get<int64_t>();
+      AttrPatch patch(attrs->begin(), attrs->end());
+      const CiRecord* cur = txn_.GetCi(id);
+      AttrMap before = cur ? cur->attrs : AttrMap();
+      CMDB_RETURN_IF_ERROR(txn_.UpdateCi(id, patch, std::nullopt));
+      (txn_.GetCi(id)->attrs == before) ? ++r_.unchanged : ++r_.updated;
+    } else {
+      auto cls = j.find("class");
+      if (cls == j.end() || !cls->is_string()) return Status::Invalid("missing \"class\"");
+      auto res = txn_.UpsertCi(cls->get<std::string>(), std::move(*attrs));
+      if (!res.ok()) return res.status();
+      id = res->first;
+      switch (res->second) {
+        case Outcome::kCreated: ++r_.created; break;
+        case Outcome::kUpdated: ++r_.updated; break;
+        case Outcome::kUnchanged: ++r_.unchanged; break;
+      }
+    }
+    if (auto ref = j.find("ref"); ref != j.end()) {
+      if (!ref->is_string()) return Status::Invalid("\"ref\" must be a string");
+      r_.refs[ref->get<std::string>()] = id;
+    }
+    return Status::Ok();
+  }
+
+  Result<CiId> Endpoint(const Json& j, const char* field) {
+    auto e = j.find(field);
+    if (e == j.end()) return Status::Invalid(std::string("missing \"") + field + "\"");
+    if (e->is_number_integer()) return e->get<int64_t>();
+    if (e->is_object() && e->contains("ref")) {
+      const Json& ref = (*e)["ref"];
+      auto it = ref.is_string() ? r_.refs.find(ref.get<std::string>()) : r_.refs.end();
+      if (it == r_.refs.end())
+        return Status::Invalid(std::string("\"") + field + "\": unknown ref " + ref.dump() +
+                               " (a ref must be defined on an earlier line)");
+      return it->second;
+    }
+    if (e->is_object() && e->contains("class") && e->contains("key")) {
+      auto key = AttrsFromJson((*e)["key"], std::string(field) + ".key");
+      if (!key.ok()) return key.status();
+      std::string cls = (*e)["class"].is_string() ? (*e)["class"].get<std::string>() : "";
+      AttrMap normalized = *key;
+      CMDB_RETURN_IF_ERROR(txn_.schema().NormalizeAttrs(cls, normalized));
+      auto id = txn_.FindByKey(cls, normalized);
+      if (!id) return Status::NotFound(std::string("\"") + field + "\": no " + cls + " with key " + (*e)["key"].dump());
+      return *id;
+    }
+    return Status::Invalid(std::string("\"") + field +
+                           "\" must be an id, {\"ref\": ...} or {\"class\": ..., \"key\": {...}}");
+  }
+
+  Status ApplyRel(const Json& j) {
+    auto type = j.find("type");
+    if (type == j.end() || !type->is_string()) return Status::Invalid("missing \"type\"");
+    auto from = Endpoint(j, "from");
+    if (!from.ok()) return from.status();
+    auto to = Endpoint(j, "to");
+    if (!to.ok()) return to.status();
+    auto attrs = AttrsFromJson(j.value("attributes", Json::object()), "attributes");
+    if (!attrs.ok()) return attrs.status();
+    auto res = txn_.UpsertRel(type->get<std::string>(), *from, *to, std::move(*attrs));
+    if (!res.ok()) return res.status();
+    switch (res->second) {
+      case Outcome::kCreated: ++r_.rels_created; break;
+      case Outcome::kUpdated: ++r_.rels_updated; break;
+      case Outcome::kUnchanged: ++r_.rels_unchanged; break;
+    }
+    return Status::Ok();
+  }
+
+  Txn& txn_;
+  BulkResult& r_;
+};
+
+}  // namespace
+
+BodyReader StringReader(std::string_view text) {
+  return [text](const std::function<bool(const char*, size_t)>& sink) {
+    constexpr size_t kChunk = 1 << 16;
+    for (size_t pos = 0; pos < text.size(); pos += kChunk) {
+      if (!sink(text.data() + pos, std::min(kChunk, text.size() - pos))) return false;
+    }
+    return true;
+  };
+}
+
+Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t max_bytes,
+               BulkResult& result) {
+  auto tx = db.Write(meta, [&](Txn& txn) -> Status {
+    BulkApplier applier(txn, result);
+    std::string partial;
+    int64_t line_no = 0;
+    size_t total = 0;
+    bool too_large = false;
+    bool complete = read([&](const char* data, size_t len) {
+      total += len;
+      if (total > max_bytes) return too_large = true, false;
+      std::string_view chunk(data, len);
+      size_t start = 0;
+      for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
+        if (partial.empty()) {
+          applier.Line(chunk.substr(start, nl - start), ++line_no);
+        } else {
+          partial.append(chunk.substr(start, nl - start));
+          applier.Line(partial, ++line_no);
+          partial.clear();
+        }
+      }
+      partial.append(chunk.substr(start));
+      return true;
+    });
+    if (too_large)
+      return Status(StatusCode::kPayloadTooLarge,
+                    "bulk body exceeds the limit of " + std::to_string(max_bytes) + " bytes");
+    if (!complete) return Status::Invalid("the request body ended early");
+    if (!partial.empty()) applier.Line(partial, ++line_no);
+    if (result.error_count > 0) {
+      Status first = result.errors.front().status;
+      return Status(first.code(), std::to_string(result.error_count) + " of " +
+                                      std::to_string(result.lines) +
+                                      " lines are invalid; nothing was applied");
+    }
+    return Status::Ok();
+  });
+  if (!tx.ok()) return tx.status();
+  result.tx = tx->id;
+  return Status::Ok();
+}
+
+}  // namespace cmdb::api

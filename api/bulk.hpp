@@ -1,0 +1,49 @@
+// Bulk NDJSON loading: every line an operation, the whole body ONE transaction.
+//
+//   {"op": "ci", "ref": "web01", "class": "PhysicalServer", "attributes": {...}}
+//       upsert by the class KEY (create when the class has none); "id": n updates CI n instead
+//   {"op": "rel", "type": "RUNS_ON", "from": <endpoint>, "to": <endpoint>, "attributes": {...}}
+//       upsert of from -[type]-> to; an endpoint is an id, {"ref": "name"} naming an earlier
+//       line's ref, or {"class": "C", "key": {"attr": value, ...}}
+//
+// Lines are parsed and applied as they stream in, so the body is never held whole. Any bad line
+// rejects the batch; every bad line is reported with its number.
+// Thread safety: a BulkLoad is used by one thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http_types.hpp"
+#include "cmdb/database.hpp"
+
+namespace cmdb::api {
+
+struct BulkError {
+  int64_t line = 0;
+  Status status;
+};
+
+struct BulkResult {
+  int64_t created = 0, updated = 0, unchanged = 0;
+  int64_t rels_created = 0, rels_updated = 0, rels_unchanged = 0;
+  int64_t lines = 0;
+  std::map<std::string, CiId> refs;
+  std::vector<BulkError> errors;  // at most kMaxListedErrors
+  int64_t error_count = 0;
+  TxId tx = 0;
+  static constexpr size_t kMaxListedErrors = 1000;
+};
+
+// Applies NDJSON to one Database transaction. `read` streams the body; `max_bytes` bounds it
+// (kPayloadTooLarge past it). On any bad line the result lists the errors and the returned
+// Status is the first error's (nothing is applied).
+Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t max_bytes,
+               BulkResult& result);
+
+// A BodyReader over a string already in memory (tests, the demo data, the CLI).
+BodyReader StringReader(std::string_view text);
+
+}  // namespace cmdb::api

@@ -1,0 +1,233 @@
+// Handlers for CIs and relationships.
+#include <algorithm>
+#include <queue>
+
+#include "api/api.hpp"
+#include "cmdb/suggest.hpp"
+
+namespace cmdb::api {
+namespace {
+
+HttpResponse WithETag(HttpResponse r, int64_t version) {
+  r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
+  return r;
+}
+
+// The text a query-string filter is compared with.
+std::string FilterText(const Value& v) {
+  if (v.is_string()) return v.as_string();
+  return v.ToLiteral();
+}
+
+bool Matches(const Value& v, const std::string& want) {
+  if (v.is_list()) {
+    return std::any_of(v.as_list().begin(), v.as_list().end(),
+                       [&](const Value& e) { return FilterText(e) == want; });
+  }
+  return !v.is_null() && FilterText(v) == want;
+}
+
+}  // namespace
+
+HttpResponse Api::PostCi(const HttpRequest& req) {
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object() || !body->contains("class") || !(*body)["class"].is_string())
+    return ErrorResponse(Status::Invalid("body must be {\"class\": \"...\", \"attributes\": {...}}"));
+  auto attrs = AttrsFromJson(body->value("attributes", Json::object()), "attributes");
+  if (!attrs.ok()) return ErrorResponse(attrs.status());
+  std::string cls = (*body)["class"];
+  CiRecord created;
+  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+    auto id = txn.CreateCi(cls, std::move(*attrs));
+    if (!id.ok()) return id.status();
+    created = *txn.GetCi(*id);
+    return Status::Ok();
+  });
+  if (!tx.ok()) return ErrorResponse(tx.status());
+  return WithETag(JsonResponse(201, CiToJson(created)), created.version);
+}
+
+HttpResponse Api::GetCi(CiId id) {
+  {
+    ReadView view = db_.Read();
+    if (const CiRecord* ci = view.graph().FindCi(id)) return WithETag(JsonResponse(200, CiToJson(*ci)), ci->version);
+  }
+  auto latest = db_.store()->LatestCi(id);
+  if (latest.ok() && *latest && (*latest)->retired)
+    return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " was retired (deleted) in tx " +
+                                          std::to_string((*latest)->valid_from) + "; its history remains")
+                             .With("retired", true));
+  return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
+}
+
+HttpResponse Api::PatchCi(const HttpRequest& req, CiId id) {
+  auto expected = ParseIfMatch(req.Header("if-match"));
+  if (!expected.ok()) return ErrorResponse(expected.status());
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  const Json& attrs_json = body->is_object() && body->contains("attributes") ? (*body)["attributes"] : *body;
+  auto patch = PatchFromJson(attrs_json, "attributes");
+  if (!patch.ok()) return ErrorResponse(patch.status());
+  CiRecord updated;
+  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+    CMDB_RETURN_IF_ERROR(txn.UpdateCi(id, *patch, *expected));
+    updated = *txn.GetCi(id);
+    return Status::Ok();
+  });
+  if (!tx.ok()) return ErrorResponse(tx.status());
+  return WithETag(JsonResponse(200, CiToJson(updated)), updated.version);
+}
+
+HttpResponse Api::DeleteCi(const HttpRequest& req, CiId id) {
+  auto expected = ParseIfMatch(req.Header("if-match"));
+  if (!expected.ok()) return ErrorResponse(expected.status());
+  int64_t rels_ended = 0;
+  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+    rels_ended = static_cast<int64_t>(txn.RelsOf(id).size());
+    return txn.RetireCi(id, *expected);
+  });
+  if (!tx.ok()) return ErrorResponse(tx.status());
+  return JsonResponse(200, Json{{"id", id}, {"retired", true}, {"tx", tx->id},
+                                {"relationships_ended", rels_ended}});
+}
+
+HttpResponse Api::ListCis(const HttpRequest& req) {
+  auto limit = PageLimit(req);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  CiId after = 0;
+  if (std::string c = req.Param("cursor"); !c.empty()) {
+    auto v = ParseId(c, "cursor");
+    if (!v.ok()) return ErrorResponse(v.status());
+    after = *v;
+  }
+  std::vector<std::pair<std::string, std::string>> filters;
+  for (const auto& [k, v] : req.query) {
+    if (k.rfind("where.", 0) == 0) filters.emplace_back(k.substr(6), v);
+  }
+  ReadView view = db_.Read();
+  const Graph& g = view.graph();
+  std::string cls = req.Param("class");
+  std::vector<std::span<const CiId>> extents;
+  if (cls.empty()) {
+    for (const auto& c : g.ClassesInUse()) extents.push_back(g.Extent(c));
+  } else {
+    if (!view.schema().FindClass(cls) && !view.schema().open_mode()) {
+      std::vector<std::string> names;
+      for (const auto& [n, d] : view.schema().classes()) names.push_back(n);
+      return ErrorResponse(Status::Invalid("unknown class '" + cls + "'" + DidYouMean(cls, names))
+                               .With("parameter", "class"));
+    }
+    for (const auto& c : view.schema().ClassAndDescendants(cls)) extents.push_back(g.Extent(c));
+  }
+  // Merge the sorted extents from the cursor on, so pages are stable and in id order.
+  using Pos = std::pair<CiId, size_t>;  // (id, extent index)
+  std::priority_queue<Pos, std::vector<Pos>, std::greater<>> heap;
+  std::vector<size_t> next(extents.size());
+  for (size_t i = 0; i < extents.size(); ++i) {
+    next[i] = std::upper_bound(extents[i].begin(), extents[i].end(), after) - extents[i].begin();
+    if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
+  }
+  Json items = Json::array();
+  CiId last = 0;
+  bool more = false;
+  while (!heap.empty()) {
+    auto [id, i] = heap.top();
+    heap.pop();
+    if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
+    const CiRecord* ci = g.FindCi(id);
+    bool ok = std::all_of(filters.begin(), filters.end(),
+                          [&](const auto& f) { return Matches(ci->attrs.Get(f.first), f.second); });
+    if (!ok) continue;
+    if (static_cast<int>(items.size()) == *limit) {
+      more = true;
+      break;
+    }
+    items.push_back(CiToJson(*ci));
+    last = id;
+  }
+  return JsonResponse(200, Json{{"items", items},
+                                {"next_cursor", more ? Json(std::to_string(last)) : Json(nullptr)}});
+}
+
+HttpResponse Api::CiHistory(CiId id) {
+  auto history = db_.store()->CiHistory(id);
+  if (!history.ok()) return ErrorResponse(history.status());
+  if (history->empty()) return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
+  Json items = Json::array();
+  for (const CiRecord& v : *history) {
+    Json j = CiToJson(v);
+    j["tx"] = v.valid_from;
+    j["valid_to_tx"] = v.valid_to == kNoTx ? Json(nullptr) : Json(v.valid_to);
+    j["retired"] = v.retired;
+    items.push_back(std::move(j));
+  }
+  return JsonResponse(200, Json{{"id", id}, {"versions", items}});
+}
+
+HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
+  std::string direction = req.Param("direction", "both");
+  if (direction != "out" && direction != "in" && direction != "both")
+    return ErrorResponse(Status::Invalid("direction must be out, in or both, not '" + direction + "'")
+                             .With("parameter", "direction"));
+  std::string type = req.Param("type");
+  ReadView view = db_.Read();
+  const Graph& g = view.graph();
+  if (!g.FindCi(id)) return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
+  if (!type.empty() && !view.schema().FindRelType(type) && !view.schema().open_mode()) {
+    std::vector<std::string> names;
+    for (const auto& [n, d] : view.schema().rel_types()) names.push_back(n);
+    return ErrorResponse(Status::Invalid("unknown relationship type '" + type + "'" + DidYouMean(type, names))
+                             .With("parameter", "type"));
+  }
+  Json items = Json::array();
+  auto add = [&](std::span<const Adj> adj) {
+    for (const Adj& a : adj) items.push_back(RelToJson(*g.FindRel(a.rel)));
+  };
+  auto tid = type.empty() ? std::nullopt : g.TypeIdOf(type);
+  bool typed = !type.empty();
+  if (direction != "in") {
+    if (!typed) add(g.Out(id)); else if (tid) add(g.OutOfType(id, *tid));
+  }
+  if (direction != "out") {
+    if (!typed) add(g.In(id)); else if (tid) add(g.InOfType(id, *tid));
+  }
+  return JsonResponse(200, Json{{"items", items}});
+}
+
+HttpResponse Api::PostRelationship(const HttpRequest& req) {
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object() || !(*body)["type"].is_string() || !(*body)["from"].is_number_integer() ||
+      !(*body)["to"].is_number_integer())
+    return ErrorResponse(Status::Invalid(
+        "body must be {\"type\": \"...\", \"from\": <CI id>, \"to\": <CI id>, \"attributes\": {...}}"));
+  auto attrs = AttrsFromJson(body->value("attributes", Json::object()), "attributes");
+  if (!attrs.ok()) return ErrorResponse(attrs.status());
+  RelRecord created;
+  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+    auto id = txn.CreateRel((*body)["type"], (*body)["from"], (*body)["to"], std::move(*attrs));
+    if (!id.ok()) return id.status();
+    created = *txn.GetRel(*id);
+    return Status::Ok();
+  });
+  if (!tx.ok()) return ErrorResponse(tx.status());
+  return WithETag(JsonResponse(201, RelToJson(created)), created.version);
+}
+
+HttpResponse Api::GetRelationship(RelId id) {
+  ReadView view = db_.Read();
+  const RelRecord* rel = view.graph().FindRel(id);
+  if (!rel) return ErrorResponse(Status::NotFound("relationship " + std::to_string(id) + " does not exist"));
+  return WithETag(JsonResponse(200, RelToJson(*rel)), rel->version);
+}
+
+HttpResponse Api::DeleteRelationship(const HttpRequest& req, RelId id) {
+  auto expected = ParseIfMatch(req.Header("if-match"));
+  if (!expected.ok()) return ErrorResponse(expected.status());
+  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) { return txn.DeleteRel(id, *expected); });
+  if (!tx.ok()) return ErrorResponse(tx.status());
+  return JsonResponse(200, Json{{"id", id}, {"deleted", true}, {"tx", tx->id}});
+}
+
+}  // namespace cmdb::api

@@ -1,0 +1,87 @@
+// Handlers for health, schema, the transaction log and bulk loading.
+#include "api/api.hpp"
+#include "api/bulk.hpp"
+#include "query/ddl/ddl_parser.hpp"
+
+namespace cmdb::api {
+
+HttpResponse Api::Health() {
+  ReadView view = db_.Read();
+  return JsonResponse(200, Json{{"status", "ok"},
+                                {"tx", view.tx()},
+                                {"schema_version", view.schema().version()},
+                                {"cis", view.graph().ci_count()},
+                                {"relationships", view.graph().rel_count()}});
+}
+
+HttpResponse Api::GetSchema() {
+  auto schema = db_.schema();
+  Json j = SchemaToJson(*schema);
+  if (schema->open_mode()) {
+    ReadView view = db_.Read();
+    j["classes_in_use"] = view.graph().ClassesInUse();
+  }
+  j["ddl"] = schema->ToDdl();
+  return JsonResponse(200, j);
+}
+
+HttpResponse Api::PostSchema(const HttpRequest& req) {
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object() || !(*body)["ddl"].is_string())
+    return ErrorResponse(Status::Invalid("body must be {\"ddl\": \"CREATE NODE TYPE ...\"}"));
+  Schema next = *db_.schema();
+  Status st = ddl::ApplyDdl((*body)["ddl"].get<std::string>(), next);
+  if (!st.ok()) return ErrorResponse(st);
+  auto tx = db_.ChangeSchema(MetaFor(req, "schema"), std::move(next));
+  if (!tx.ok()) return ErrorResponse(tx.status());
+  return JsonResponse(200, Json{{"schema_version", tx->schema_version},
+                                {"tx", tx->id},
+                                {"cis_rewritten", tx->cis_written}});
+}
+
+HttpResponse Api::Transactions(const HttpRequest& req) {
+  auto limit = PageLimit(req);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  TxId since = 0;
+  if (std::string s = req.Param("since"); !s.empty() && s != "0") {
+    auto v = ParseId(s, "since");
+    if (!v.ok()) return ErrorResponse(v.status());
+    since = *v;
+  }
+  auto txs = db_.store()->Transactions(since, *limit);
+  if (!txs.ok()) return ErrorResponse(txs.status());
+  Json items = Json::array();
+  for (const TxRecord& t : *txs) items.push_back(TxToJson(t));
+  Json next = txs->size() == static_cast<size_t>(*limit) ? Json(txs->back().id) : Json(nullptr);
+  return JsonResponse(200, Json{{"items", items}, {"next_since", next}});
+}
+
+HttpResponse Api::Bulk(const HttpRequest& req) {
+  BulkResult result;
+  BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
+  Status st = RunBulk(db_, MetaFor(req, "bulk"), reader, options_.max_bulk_bytes, result);
+  if (!st.ok()) {
+    Json body = ErrorJson(st);
+    Json errors = Json::array();
+    for (const BulkError& e : result.errors) {
+      Json ej = ErrorJson(e.status)["error"];
+      ej["line"] = e.line;
+      errors.push_back(std::move(ej));
+    }
+    body["error"]["details"]["errors"] = errors;
+    body["error"]["details"]["error_count"] = result.error_count;
+    return JsonResponse(HttpStatusOf(st.code()), body);
+  }
+  return JsonResponse(200, Json{{"tx", result.tx == 0 ? Json(nullptr) : Json(result.tx)},
+                                {"lines", result.lines},
+                                {"cis", {{"created", result.created},
+                                         {"updated", result.updated},
+                                         {"unchanged", result.unchanged}}},
+                                {"relationships", {{"created", result.rels_created},
+                                                   {"updated", result.rels_updated},
+                                                   {"unchanged", result.rels_unchanged}}},
+                                {"refs", result.refs}});
+}
+
+}  // namespace cmdb::api

@@ -1,0 +1,40 @@
+// HttpServer: serves an Api over HTTP with cpp-httplib (the only file that includes httplib.h
+// is http_server.cpp). Logs one line per request: time, method, path, status, duration.
+// Thread safety: Serve() blocks the calling thread; Stop() may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "api/api.hpp"
+
+namespace cmdb::api {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (see Bind)
+  int threads = 8;
+  int read_timeout_s = 30;   // a slow client cannot hold a worker longer than this per read
+  int write_timeout_s = 30;
+  std::ostream* log = nullptr;  // request log; nullptr: none
+};
+
+class HttpServer {
+ public:
+  // `api` must outlive the server.
+  HttpServer(Api& api, ServerOptions options);
+  ~HttpServer();
+
+  // Binds the listening socket; returns the bound port.
+  Result<int> Bind();
+  // Serves until Stop(). Call after Bind().
+  void Serve();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cmdb::api

@@ -1,0 +1,43 @@
+// Transport-neutral HTTP request and response, so handlers are testable without a socket and
+// only http_server.cpp knows cpp-httplib.
+// Thread safety: plain values.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cmdb::api {
+
+// Reads the body in chunks: calls `sink` for each chunk until it returns false or the body
+// ends. Returns false when the client went away or the sink stopped early.
+using BodyReader = std::function<bool(const std::function<bool(const char*, size_t)>& sink)>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string
+  std::multimap<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;       // the whole body, except for streamed routes
+  BodyReader read_body;   // set for streamed routes (bulk); body is empty then
+
+  // The first value of a query parameter, or `fallback`.
+  std::string Param(const std::string& name, const std::string& fallback = "") const {
+    auto it = query.find(name);
+    return it == query.end() ? fallback : it->second;
+  }
+  std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+}  // namespace cmdb::api

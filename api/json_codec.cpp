@@ -1,0 +1,181 @@
+#include "api/json_codec.hpp"
+
+#include "cmdb/time_util.hpp"
+
+namespace cmdb::api {
+
+Json ToJson(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNull: return nullptr;
+    case Value::Kind::kBool: return v.as_bool();
+    case Value::Kind::kInt: return v.as_int();
+    case Value::Kind::kFloat: return v.as_float();
+    case Value::Kind::kString: return v.as_string();
+    case Value::Kind::kList: {
+      Json a = Json::array();
+      for (const Value& e : v.as_list()) a.push_back(ToJson(e));
+      return a;
+    }
+  }
+  return nullptr;
+}
+
+Result<Value> FromJson(const Json& j, const std::string& where) {
+  switch (j.type()) {
+    case Json::value_t::null: return Value();
+    case Json::value_t::boolean: return Value(j.get<bool>());
+    case Json::value_t::number_integer: return Value(j.get<int64_t>());
+    case Json::value_t::number_unsigned: {
+      uint64_t u = j.get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) return Status::Invalid(where + ": integer out of range");
+      return Value(static_cast<int64_t>(u));
+    }
+    case Json::value_t::number_float: return Value(j.get<double>());
+    case Json::value_t::string: return Value(j.get<std::string>());
+    case Json::value_t::array: {
+      ValueList list;
+      for (size_t i = 0; i < j.size(); ++i) {
+        auto e = FromJson(j[i], where + "[" + std::to_string(i) + "]");
+        if (!e.ok()) return e.status();
+        list.push_back(std::move(*e));
+      }
+      return Value(std::move(list));
+    }
+    default:
+      return Status::Invalid(where + ": objects are not attribute values");
+  }
+}
+
+Json ToJson(const AttrMap& attrs) {
+  Json o = Json::object();
+  for (const auto& [k, v] : attrs) o[k] = ToJson(v);
+  return o;
+}
+
+Result<AttrPatch> PatchFromJson(const Json& j, const std::string& where) {
+  if (!j.is_object()) return Status::Invalid(where + " must be a JSON object");
+  AttrPatch out;
+  for (const auto& [k, v] : j.items()) {
+    auto val = FromJson(v, where + "." + k);
+    if (!val.ok()) return val.status();
+    out.emplace_back(k, std::move(*val));
+  }
+  return out;
+}
+
+Result<AttrMap> AttrsFromJson(const Json& j, const std::string& where) {
+  if (j.is_null()) return AttrMap();
+  auto patch = PatchFromJson(j, where);
+  if (!patch.ok()) return patch.status();
+  AttrMap out;
+  for (auto& [k, v] : *patch) out.Set(k, std::move(v));
+  return out;
+}
+
+Json CiToJson(const CiRecord& ci) {
+  return Json{{"id", ci.id},
+              {"class", ci.class_name},
+              {"attributes", ToJson(ci.attrs)},
+              {"version", ci.version},
+              {"created_at", FormatTimestamp(ci.created_at)},
+              {"updated_at", FormatTimestamp(ci.updated_at)}};
+}
+
+Json RelToJson(const RelRecord& rel) {
+  return Json{{"id", rel.id},
+              {"type", rel.type},
+              {"from", rel.from},
+              {"to", rel.to},
+              {"attributes", ToJson(rel.attrs)},
+              {"version", rel.version},
+              {"created_at", FormatTimestamp(rel.created_at)},
+              {"updated_at", FormatTimestamp(rel.updated_at)}};
+}
+
+Json TxToJson(const TxRecord& tx) {
+  Json j{{"tx", tx.id},
+         {"time", FormatTimestamp(tx.time)},
+         {"actor", tx.actor},
+         {"source", tx.source},
+         {"change_ref", tx.change_ref.empty() ? Json(nullptr) : Json(tx.change_ref)},
+         {"message", tx.message.empty() ? Json(nullptr) : Json(tx.message)},
+         {"cis_written", tx.cis_written},
+         {"relationships_written", tx.rels_written}};
+  if (tx.schema_version) j["schema_version"] = tx.schema_version;
+  return j;
+}
+
+static Json AttrDefJson(const AttributeDef& a) {
+  Json j{{"name", a.name}, {"type", AttrTypeName(a.type)}, {"not_null", a.not_null},
+         {"unique", a.unique}};
+  if (a.type == AttrType::kEnum) j["values"] = a.enum_values;
+  if (a.default_value) j["default"] = ToJson(*a.default_value);
+  return j;
+}
+
+Json SchemaToJson(const Schema& schema) {
+  Json classes = Json::array();
+  for (const auto& [name, c] : schema.classes()) {
+    Json attrs = Json::array();
+    for (const AttributeDef* a : schema.AllAttributes(name)) {
+      Json aj = AttrDefJson(*a);
+      aj["declared_in"] = schema.DeclaringClass(name, a->name);
+      attrs.push_back(std::move(aj));
+    }
+    std::string scope;
+    classes.push_back(Json{{"name", name},
+                           {"parent", c.parent.empty() ? Json(nullptr) : Json(c.parent)},
+                           {"abstract", c.is_abstract},
+                           {"key", schema.KeyAttributes(name, &scope)},
+                           {"attributes", attrs}});
+  }
+  Json rels = Json::array();
+  for (const auto& [name, r] : schema.rel_types()) {
+    Json pairs = Json::array();
+    for (const auto& p : r.pairs) pairs.push_back(Json{{"from", p.from}, {"to", p.to}});
+    Json attrs = Json::array();
+    for (const auto& a : r.attributes) attrs.push_back(AttrDefJson(a));
+    rels.push_back(Json{{"name", name},
+                        {"pairs", pairs},
+                        {"cardinality", CardinalityName(r.cardinality)},
+                        {"impact", ImpactRuleName(r.impact)},
+                        {"attributes", attrs}});
+  }
+  return Json{{"version", schema.version()},
+              {"mode", schema.open_mode() ? "open" : "closed"},
+              {"classes", classes},
+              {"relationship_types", rels}};
+}
+
+int HttpStatusOf(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kConflict: return 409;
+    case StatusCode::kPreconditionFailed: return 412;
+    case StatusCode::kPayloadTooLarge: return 413;
+    case StatusCode::kSchemaViolation: return 422;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+Json ErrorJson(const Status& st) {
+  Json err{{"code", StatusCodeName(st.code())}, {"message", st.message()}};
+  Json details = Json::object();
+  for (const auto& [k, v] : st.details()) {
+    if (k == "line" || k == "column") {
+      err[k] = ToJson(v);
+    } else {
+      details[k] = ToJson(v);
+    }
+  }
+  err["details"] = details;
+  return Json{{"error", err}};
+}
+
+}  // namespace cmdb::api

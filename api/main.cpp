@@ -1,0 +1,191 @@
+// cmdbd: the composition root. Parses flags, opens the SQLite store, bootstraps the database
+// and serves the HTTP API until SIGINT or SIGTERM.
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+#include <string>
+#include <thread>
+
+#include "api/api.hpp"
+#include "api/bootstrap.hpp"
+#include "api/http_server.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace {
+
+const char* kUsage = R"(cmdbd - configuration management database server
+
+Usage: cmdbd [options]
+
+Options:
+  --db PATH            SQLite database file (default ./data/cmdb.sqlite; created if missing)
+  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)
+  --schema DIR         folder of *.gql schema files applied to a new database (default ./schema)
+  --demo FILE          bulk NDJSON loaded into a new database (default <schema>/demo/demo.ndjson)
+  --no-demo            do not load demo data into a new database
+  --open               create the database in open mode (untyped, classes made on first use)
+  --threads N          HTTP worker threads (default 8)
+  --max-body BYTES     body limit of ordinary requests (default 1048576)
+  --max-bulk BYTES     body limit of POST /v1/bulk (default 8589934592)
+  --sync full|normal   SQLite durability: full (default) survives power loss, normal only crashes
+  --port-file PATH     write the bound port to PATH once listening (for scripts and tests)
+  --quiet              no request log
+  --help               this text
+)";
+
+struct Flags {
+  std::string db = "./data/cmdb.sqlite";
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string schema_dir = "./schema";
+  std::string demo;
+  bool no_demo = false;
+  bool open_mode = false;
+  int threads = 8;
+  size_t max_body = 1 << 20;
+  size_t max_bulk = size_t(8) << 30;
+  bool sync_full = true;
+  std::string port_file;
+  bool quiet = false;
+};
+
+[[noreturn]] void Die(const std::string& msg) {
+  std::cerr << "cmdbd: " << msg << "\n";
+  std::exit(2);
+}
+
+long long ParseNumber(const std::string& flag, const std::string& v) {
+  try {
+    size_t pos;
+    long long n = std::stoll(v, &pos);
+    if (pos != v.size() || n < 0) throw std::invalid_argument(v);
+    return n;
+  } catch (...) {
+    Die(flag + " expects a non-negative number, not '" + v + "'");
+  }
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Die(a + " needs a value (see --help)");
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--db") {
+      f.db = value();
+    } else if (a == "--listen") {
+      std::string v = value();
+      size_t colon = v.rfind(':');
+      if (colon == std::string::npos) Die("--listen expects HOST:PORT, not '" + v + "'");
+      f.host = v.substr(0, colon);
+      long long port = ParseNumber("--listen port", v.substr(colon + 1));
+      if (port > 65535) Die("--listen port must be at most 65535");
+      f.port = static_cast<int>(port);
+    } else if (a == "--schema") {
+      f.schema_dir = value();
+    } else if (a == "--demo") {
+      f.demo = value();
+    } else if (a == "--no-demo") {
+      f.no_demo = true;
+    } else if (a == "--open") {
+      f.open_mode = true;
+    } else if (a == "--threads") {
+      f.threads = static_cast<int>(ParseNumber(a, value()));
+      if (f.threads < 1) Die("--threads must be at least 1");
+    } else if (a == "--max-body") {
+      f.max_body = static_cast<size_t>(ParseNumber(a, value()));
+    } else if (a == "--max-bulk") {
+      f.max_bulk = static_cast<size_t>(ParseNumber(a, value()));
+    } else if (a == "--sync") {
+      std::string v = value();
+      if (v != "full" && v != "normal") Die("--sync expects full or normal");
+      f.sync_full = v == "full";
+    } else if (a == "--port-file") {
+      f.port_file = value();
+    } else if (a == "--quiet") {
+      f.quiet = true;
+    } else {
+      Die("unknown option '" + a + "' (see --help)");
+    }
+  }
+  if (f.demo.empty()) f.demo = f.schema_dir + "/demo/demo.ndjson";
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace cmdb;
+  Flags flags = ParseFlags(argc, argv);
+
+  // Block the stop signals in every thread; one thread waits for them and stops the server.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::filesystem::path db_path(flags.db);
+  if (db_path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(db_path.parent_path(), ec);
+  }
+  auto store = SqliteStore::Open(flags.db, SqliteOptions{flags.sync_full});
+  if (!store.ok()) Die(store.status().message());
+
+  api::BootstrapOptions boot;
+  boot.schema_dir = flags.schema_dir;
+  boot.demo_file = flags.no_demo ? "" : flags.demo;
+  boot.open_mode = flags.open_mode;
+  auto db = api::OpenDatabase(store->get(), boot, std::cout);
+  if (!db.ok()) Die(db.status().message());
+
+  api::ApiOptions api_options;
+  api_options.max_body_bytes = flags.max_body;
+  api_options.max_bulk_bytes = flags.max_bulk;
+  api::Api api(**db, api_options);
+  api::ServerOptions server_options;
+  server_options.host = flags.host;
+  server_options.port = flags.port;
+  server_options.threads = flags.threads;
+  server_options.log = flags.quiet ? nullptr : &std::cerr;
+  api::HttpServer server(api, server_options);
+  auto port = server.Bind();
+  if (!port.ok()) Die(port.status().message());
+
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cout << "cmdbd: signal " << sig << ", shutting down" << std::endl;
+    server.Stop();
+  });
+  {
+    ReadView view = (*db)->Read();
+    std::cout << "cmdbd: " << view.graph().ci_count() << " CIs, " << view.graph().rel_count()
+              << " relationships, tx " << view.tx() << ", database " << flags.db << "\n";
+  }
+  std::cout << "cmdbd: listening on http://" << flags.host << ":" << *port << std::endl;
+  if (!flags.port_file.empty()) {
+    std::string tmp = flags.port_file + ".tmp";
+    std::ofstream(tmp) << *port << "\n";
+    std::filesystem::rename(tmp, flags.port_file);
+  }
+  server.Serve();
+  if (stopper.joinable()) {
+    // Serve() returned on its own (not by signal): wake the waiting thread.
+    pthread_kill(stopper.native_handle(), SIGTERM);
+    stopper.join();
+  }
+  db->reset();  // every commit is already durable; close cleanly
+  store->reset();
+  std::cout << "cmdbd: stopped" << std::endl;
+  return 0;
+}

@@ -1,0 +1,121 @@
+#include "cmdb/database.hpp"
+
+#include "cmdb/time_util.hpp"
+
+namespace cmdb {
+
+Status Database::Open(std::shared_ptr<const Schema> schema) {
+  std::unique_lock lock(mu_);
+  auto info = store_->Info();
+  if (!info.ok()) return info.status();
+  schema_ = std::move(schema);
+  last_tx_ = info->last_tx;
+  next_ci_ = info->max_ci_id + 1;
+  next_rel_ = info->max_rel_id + 1;
+  graph_ = Graph();
+  return store_->LoadCurrent([&](CiRecord&& ci) { graph_.PutCi(std::move(ci), *schema_); },
+                             [&](RelRecord&& rel) { graph_.PutRel(std::move(rel)); });
+}
+
+ReadView Database::Read() const {
+  std::shared_lock lock(mu_);
+  return ReadView(std::move(lock), graph_, schema_, last_tx_);
+}
+
+std::shared_ptr<const Schema> Database::schema() const {
+  std::shared_lock lock(mu_);
+  return schema_;
+}
+
+Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema) {
+  WriteSet ws = txn.TakeWriteSet();
+  ws.tx.id = txn.tx();
+  ws.tx.time = NowMicros();
+  ws.tx.actor = meta.actor;
+  ws.tx.source = meta.source;
+  ws.tx.change_ref = meta.change_ref;
+  ws.tx.message = meta.message;
+  ws.tx.cis_written = static_cast<int64_t>(ws.cis.size());
+  ws.tx.rels_written = static_cast<int64_t>(ws.rels.size());
+  if (new_schema) {
+    ws.tx.schema_version = new_schema->version();
+    ws.schema_ddl = new_schema->ToDdl();
+  }
+  CMDB_RETURN_IF_ERROR(store_->Commit(ws));
+  std::unique_lock lock(mu_);
+  if (new_schema) schema_ = std::make_shared<const Schema>(*new_schema);
+  graph_.Apply(ws, *schema_);
+  if (new_schema) graph_.RebuildIndexes(*schema_);
+  last_tx_ = ws.tx.id;
+  next_ci_ = txn.next_ci_id();
+  next_rel_ = txn.next_rel_id();
+  return ws.tx;
+}
+
+Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(Txn&)>& body) {
+  std::lock_guard write_lock(write_mu_);
+  std::shared_ptr<const Schema> schema = this->schema();
+  Txn txn(graph_, *schema, last_tx_ + 1, NowMicros(), next_ci_, next_rel_);
+  CMDB_RETURN_IF_ERROR(body(txn));
+  if (txn.empty()) return TxRecord{};
+  return CommitLocked(meta, txn, nullptr);
+}
+
+Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {
+  std::lock_guard write_lock(write_mu_);
+  next.set_version(schema()->version() + 1);
+  Txn txn(graph_, next, last_tx_ + 1, NowMicros(), next_ci_, next_rel_);
+  // Revalidate every CI: drop attributes the schema no longer has, fill new defaults.
+  std::unordered_map<std::string, CiId> seen_keys;
+  for (CiId id = 1; id < graph_.ci_id_bound(); ++id) {
+    const CiRecord* ci = graph_.FindCi(id);
+    if (!ci) continue;
+    auto where = [&](Status st) {
+      return Status(st.code(), "the schema change would invalidate CI " + std::to_string(id) +
+                                   " (" + ci->attrs.Get("name").ToLiteral() + "): " + st.message())
+          .With("ci", id);
+    };
+    if (!next.open_mode() && !next.FindClass(ci->class_name))
+      return where(Status::Schema("its class " + ci->class_name + " would no longer exist"));
+    AttrMap attrs;
+    for (const auto& [k, v] : ci->attrs) {
+      if (next.open_mode() || next.FindAttribute(ci->class_name, k)) attrs.Set(k, v);
+    }
+    next.ApplyDefaults(ci->class_name, attrs);
+    Status st = next.ValidateCi(ci->class_name, attrs);
+    if (!st.ok()) return where(st);
+    for (auto& k : IndexKeysOf(next, CiRecord{id, ci->class_name, attrs})) {
+      auto [it, inserted] = seen_keys.emplace(k, id);
+      if (!inserted)
+        return where(Status::Conflict("it would share a KEY/UNIQUE value with CI " +
+                                      std::to_string(it->second)));
+    }
+    if (attrs == ci->attrs) continue;
+    AttrPatch patch;
+    for (const auto& [k, v] : ci->attrs) {
+      if (!attrs.Has(k)) patch.emplace_back(k, Value());
+    }
+    for (const auto& [k, v] : attrs) patch.emplace_back(k, v);
+    st = txn.UpdateCi(id, patch, std::nullopt);
+    if (!st.ok()) return where(st);
+  }
+  // Relationships must still fit their type.
+  for (RelId id = 1; id < graph_.rel_id_bound(); ++id) {
+    const RelRecord* r = graph_.FindRel(id);
+    if (!r) continue;
+    const RelTypeDef* def = next.FindRelType(r->type);
+    if (!def && !next.open_mode())
+      return Status::Schema("the schema change would invalidate relationship " + std::to_string(id) +
+                            ": its type " + r->type + " would no longer exist");
+    if (!def) continue;
+    AttrMap attrs = r->attrs;
+    Status st = next.ValidateRel(*def, graph_.FindCi(r->from)->class_name,
+                                 graph_.FindCi(r->to)->class_name, attrs);
+    if (!st.ok())
+      return Status(st.code(), "the schema change would invalidate relationship " +
+                                   std::to_string(id) + ": " + st.message());
+  }
+  return CommitLocked(meta, txn, &next);
+}
+
+}  // namespace cmdb

@@ -1,0 +1,86 @@
+// Database: the one write path and the consistent read view over the in-memory graph.
+//
+// Write: validate (in a Txn) -> persist in one store transaction -> publish to memory. A failed
+// body or a failed commit leaves memory and disk unchanged. Writers run one at a time; readers
+// hold a ReadView (a shared lock) and see the state before or after any transaction, never
+// between. The store and the schema parser are owned by the caller (composition root).
+// Thread safety: all public methods may be called from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "cmdb/graph.hpp"
+#include "cmdb/schema.hpp"
+#include "cmdb/store.hpp"
+#include "cmdb/txn.hpp"
+
+namespace cmdb {
+
+// Who writes, how and why; recorded in the transaction log.
+struct TxMeta {
+  std::string actor = "system";
+  std::string source = "api";
+  std::string change_ref;
+  std::string message;
+};
+
+// A consistent read of the current state. Holds a shared lock while alive: keep it short.
+class ReadView {
+ public:
+  ReadView(std::shared_lock<std::shared_mutex> lock, const Graph& graph,
+           std::shared_ptr<const Schema> schema, TxId tx)
+      : lock_(std::move(lock)), graph_(graph), schema_(std::move(schema)), tx_(tx) {}
+  const Graph& graph() const { return graph_; }
+  const Schema& schema() const { return *schema_; }
+  // The last transaction this view includes.
+  TxId tx() const { return tx_; }
+
+ private:
+  std::shared_lock<std::shared_mutex> lock_;
+  const Graph& graph_;
+  std::shared_ptr<const Schema> schema_;
+  TxId tx_;
+};
+
+class Database {
+ public:
+  // `store` must outlive the database.
+  explicit Database(Store* store) : store_(store) {}
+
+  // Loads the current graph from the store under `schema` (parsed by the caller from the
+  // store's DDL). Call once before anything else.
+  Status Open(std::shared_ptr<const Schema> schema);
+
+  ReadView Read() const;
+  std::shared_ptr<const Schema> schema() const;
+  Store* store() const { return store_; }
+
+  // Runs `body` on a fresh Txn and commits what it staged as one transaction. Returns the tx
+  // record (id 0 when the body staged nothing: nothing is logged). Errors from the body or the
+  // store are returned unchanged and nothing is applied.
+  Result<TxRecord> Write(const TxMeta& meta, const std::function<Status(Txn&)>& body);
+
+  // Replaces the schema. Every current CI and relationship is revalidated under `next`:
+  // attributes the new schema dropped are removed and new defaults filled in (as new versions
+  // in the same transaction); anything else that no longer fits refuses the change with the
+  // first offending CI named.
+  Result<TxRecord> ChangeSchema(const TxMeta& meta, Schema next);
+
+ private:
+  Result<TxRecord> CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema);
+
+  Store* store_;
+  mutable std::shared_mutex mu_;  // guards graph_ mutation and schema_ swaps vs readers
+  std::mutex write_mu_;           // one writer at a time
+  Graph graph_;
+  std::shared_ptr<const Schema> schema_;
+  TxId last_tx_ = 0;
+  CiId next_ci_ = 1;
+  RelId next_rel_ = 1;
+};
+
+}  // namespace cmdb

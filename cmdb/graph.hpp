@@ -1,0 +1,109 @@
+// Graph: the in-memory current state of the CMDB — CIs, relationships, adjacency by type and
+// direction, class extents and KEY/UNIQUE hash indexes.
+//
+// Records are immutable and shared (shared_ptr<const>), so a reader can keep a record after the
+// graph has moved on. Ids index dense vectors: ids are server-assigned, increasing and never
+// reused. Adjacency lists are sorted by relationship type id, so the edges of one type are a
+// contiguous range (OutOfType/InOfType), which is what impact analysis and pattern expansion walk.
+// Thread safety: const methods may run concurrently; Apply/Put* need exclusive access. The
+// Database owns the lock that provides this.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cmdb/records.hpp"
+#include "cmdb/schema.hpp"
+
+namespace cmdb {
+
+using CiPtr = std::shared_ptr<const CiRecord>;
+using RelPtr = std::shared_ptr<const RelRecord>;
+using TypeId = uint32_t;
+
+// One adjacency entry: the relationship and the CI at its other end.
+struct Adj {
+  TypeId type;
+  CiId other;
+  RelId rel;
+};
+
+// Index entries of a CI under a schema: "K|<scope>|<values>" for the KEY of its class and
+// "U|<scope>.<attr>|<value>" for each UNIQUE attribute it has a value for.
+std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci);
+// The KEY index entry for class `cls` with the given key values, or nullopt when `cls` has no
+// KEY or a key value is missing.
+std::optional<std::string> KeyIndexKey(const Schema& schema, std::string_view cls,
+                                       const AttrMap& attrs);
+
+class Graph {
+ public:
+  const CiRecord* FindCi(CiId id) const {
+    return id > 0 && size_t(id) < cis_.size() ? cis_[id].get() : nullptr;
+  }
+  CiPtr GetCi(CiId id) const { return id > 0 && size_t(id) < cis_.size() ? cis_[id] : nullptr; }
+  const RelRecord* FindRel(RelId id) const {
+    return id > 0 && size_t(id) < rels_.size() ? rels_[id].get() : nullptr;
+  }
+  RelPtr GetRel(RelId id) const { return id > 0 && size_t(id) < rels_.size() ? rels_[id] : nullptr; }
+
+  std::span<const Adj> Out(CiId id) const { return Slot(out_, id); }
+  std::span<const Adj> In(CiId id) const { return Slot(in_, id); }
+  std::span<const Adj> OutOfType(CiId id, TypeId type) const { return OfType(Slot(out_, id), type); }
+  std::span<const Adj> InOfType(CiId id, TypeId type) const { return OfType(Slot(in_, id), type); }
+
+  // Relationship type interning. TypeIdOf returns nullopt for a type no relationship used yet.
+  std::optional<TypeId> TypeIdOf(std::string_view type) const;
+  const std::string& TypeName(TypeId id) const { return type_names_[id]; }
+
+  // CI ids of exactly this class (no subclasses), ascending; empty when none.
+  std::span<const CiId> Extent(std::string_view cls) const;
+  // Class names that have at least one CI (used to list classes in open mode).
+  std::vector<std::string> ClassesInUse() const;
+  // The CI holding an index entry (see IndexKeysOf), if any.
+  std::optional<CiId> LookupIndex(const std::string& key) const;
+
+  size_t ci_count() const { return ci_count_; }
+  size_t rel_count() const { return rel_count_; }
+  // Ids of every slot, for full scans: [1, ci_id_bound()).
+  CiId ci_id_bound() const { return static_cast<CiId>(cis_.size()); }
+  RelId rel_id_bound() const { return static_cast<RelId>(rels_.size()); }
+
+  // Installs the new versions of a committed transaction (retired ones remove). Requires
+  // exclusive access. Every record must already be valid against `schema`.
+  void Apply(const WriteSet& ws, const Schema& schema);
+  // Loading: add one current record (CIs before relationships).
+  void PutCi(CiRecord&& ci, const Schema& schema);
+  void PutRel(RelRecord&& rel);
+  // Recomputes all index entries under a new schema.
+  void RebuildIndexes(const Schema& schema);
+
+ private:
+  static std::span<const Adj> Slot(const std::vector<std::vector<Adj>>& v, CiId id) {
+    return id > 0 && size_t(id) < v.size() ? std::span<const Adj>(v[id]) : std::span<const Adj>();
+  }
+  static std::span<const Adj> OfType(std::span<const Adj> all, TypeId type);
+  TypeId InternType(const std::string& type);
+  void RemoveCi(CiId id, const Schema& schema);
+  void InsertCi(CiPtr ci, const Schema& schema);
+  void RemoveRel(RelId id);
+  void InsertRel(RelPtr rel);
+
+  std::vector<CiPtr> cis_{nullptr};   // slot 0 unused
+  std::vector<RelPtr> rels_{nullptr};
+  std::vector<std::vector<Adj>> out_, in_;
+  std::vector<std::string> type_names_;
+  std::unordered_map<std::string, TypeId> type_ids_;
+  std::unordered_map<std::string, std::vector<CiId>> extents_;
+  std::unordered_map<std::string, CiId> index_;
+  size_t ci_count_ = 0;
+  size_t rel_count_ = 0;
+};
+
+}  // namespace cmdb

@@ -1,0 +1,87 @@
+#include "cmdb/mem_store.hpp"
+
+#include <algorithm>
+
+namespace cmdb {
+
+Result<StoreInfo> MemStore::Info() {
+  std::lock_guard l(mu_);
+  return info_;
+}
+
+Status MemStore::Initialize(bool open_mode) {
+  std::lock_guard l(mu_);
+  if (info_.initialized) return Status::Conflict("store already initialized");
+  info_.initialized = true;
+  info_.open_mode = open_mode;
+  return Status::Ok();
+}
+
+Status MemStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
+                             const std::function<void(RelRecord&&)>& rel_sink) {
+  std::lock_guard l(mu_);
+  for (auto& [id, versions] : cis_) {
+    if (!versions.back().retired) ci_sink(CiRecord(versions.back()));
+  }
+  for (auto& [id, versions] : rels_) {
+    if (!versions.back().retired) rel_sink(RelRecord(versions.back()));
+  }
+  return Status::Ok();
+}
+
+Status MemStore::Commit(const WriteSet& ws) {
+  std::lock_guard l(mu_);
+  if (fail_next_) {
+    fail_next_ = false;
+    return Status::Internal("injected commit failure");
+  }
+  for (const CiRecord& c : ws.cis) {
+    auto& v = cis_[c.id];
+    if (!v.empty()) v.back().valid_to = ws.tx.id;
+    v.push_back(c);
+    info_.max_ci_id = std::max(info_.max_ci_id, c.id);
+  }
+  for (const RelRecord& r : ws.rels) {
+    auto& v = rels_[r.id];
+    if (!v.empty()) v.back().valid_to = ws.tx.id;
+    v.push_back(r);
+    info_.max_rel_id = std::max(info_.max_rel_id, r.id);
+  }
+  if (!ws.schema_ddl.empty()) {
+    info_.schema_ddl = ws.schema_ddl;
+    info_.schema_version = ws.tx.schema_version;
+  }
+  txs_.push_back(ws.tx);
+  info_.last_tx = ws.tx.id;
+  return Status::Ok();
+}
+
+Result<std::vector<CiRecord>> MemStore::CiHistory(CiId id) {
+  std::lock_guard l(mu_);
+  auto it = cis_.find(id);
+  return it == cis_.end() ? std::vector<CiRecord>{} : it->second;
+}
+
+Result<std::vector<RelRecord>> MemStore::RelHistory(RelId id) {
+  std::lock_guard l(mu_);
+  auto it = rels_.find(id);
+  return it == rels_.end() ? std::vector<RelRecord>{} : it->second;
+}
+
+Result<std::optional<CiRecord>> MemStore::LatestCi(CiId id) {
+  std::lock_guard l(mu_);
+  auto it = cis_.find(id);
+  if (it == cis_.end()) return std::optional<CiRecord>();
+  return std::optional<CiRecord>(it->second.back());
+}
+
+Result<std::vector<TxRecord>> MemStore::Transactions(TxId since, int limit) {
+  std::lock_guard l(mu_);
+  std::vector<TxRecord> out;
+  for (const TxRecord& t : txs_) {
+    if (t.id > since && static_cast<int>(out.size()) < limit) out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace cmdb

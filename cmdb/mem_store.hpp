@@ -1,0 +1,37 @@
+// MemStore: an in-memory Store for tests. Keeps every version like the SQLite store does.
+// Can be told to fail the next commit, to test that a failed commit changes nothing.
+// Thread safety: internally locked.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "cmdb/store.hpp"
+
+namespace cmdb {
+
+class MemStore : public Store {
+ public:
+  Result<StoreInfo> Info() override;
+  Status Initialize(bool open_mode) override;
+  Status LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
+                     const std::function<void(RelRecord&&)>& rel_sink) override;
+  Status Commit(const WriteSet& ws) override;
+  Result<std::vector<CiRecord>> CiHistory(CiId id) override;
+  Result<std::vector<RelRecord>> RelHistory(RelId id) override;
+  Result<std::optional<CiRecord>> LatestCi(CiId id) override;
+  Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
+
+  // The next Commit fails with kInternal and stores nothing.
+  void FailNextCommit() { std::lock_guard l(mu_); fail_next_ = true; }
+
+ private:
+  std::mutex mu_;
+  StoreInfo info_;
+  bool fail_next_ = false;
+  std::map<CiId, std::vector<CiRecord>> cis_;
+  std::map<RelId, std::vector<RelRecord>> rels_;
+  std::vector<TxRecord> txs_;
+};
+
+}  // namespace cmdb

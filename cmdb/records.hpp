@@ -1,0 +1,69 @@
+// The records the graph holds and the store persists: CIs, relationships, transactions.
+// Thread safety: plain values. The graph shares them as shared_ptr<const ...>; never mutate
+// a published record.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cmdb/attr_map.hpp"
+
+namespace cmdb {
+
+using CiId = int64_t;
+using RelId = int64_t;
+using TxId = int64_t;
+inline constexpr TxId kNoTx = 0;  // "open-ended" as valid_to; "none" elsewhere
+
+// One version of a configuration item. `name` and `status` live in attrs.
+struct CiRecord {
+  CiId id = 0;
+  std::string class_name;
+  AttrMap attrs;
+  int64_t version = 1;        // 1 on create, +1 on every change
+  int64_t created_at = 0;     // micros since epoch (UTC)
+  int64_t updated_at = 0;
+  TxId valid_from = kNoTx;    // tx that wrote this version
+  TxId valid_to = kNoTx;      // tx that superseded it; kNoTx while current
+  bool retired = false;       // a tombstone version: the CI was deleted by valid_from
+};
+
+// One version of a relationship `from -[type]-> to`.
+struct RelRecord {
+  RelId id = 0;
+  std::string type;
+  CiId from = 0;
+  CiId to = 0;
+  AttrMap attrs;
+  int64_t version = 1;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  TxId valid_from = kNoTx;
+  TxId valid_to = kNoTx;
+  bool retired = false;
+};
+
+// An entry of the transaction log.
+struct TxRecord {
+  TxId id = 0;
+  int64_t time = 0;          // micros since epoch (UTC)
+  std::string actor;         // who: a token name, "system", "import:<source>"
+  std::string source;        // how: "api", "bulk", "query", "schema", "import", "system"
+  std::string change_ref;    // optional change record reference
+  std::string message;       // optional free text
+  int64_t cis_written = 0;   // counts, for the audit log
+  int64_t rels_written = 0;
+  int64_t schema_version = 0;  // set when the tx changed the schema
+};
+
+// Everything one transaction writes, as new versions. The store appends these to history and
+// closes the versions they supersede; the graph replaces its current records with them.
+struct WriteSet {
+  TxRecord tx;
+  std::vector<CiRecord> cis;    // new versions (retired = true for deletions)
+  std::vector<RelRecord> rels;  // new versions (retired = true for deletions)
+  std::string schema_ddl;       // non-empty when the schema changed: the full new DDL
+};
+
+}  // namespace cmdb

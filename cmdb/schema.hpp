@@ -1,0 +1,151 @@
+// Schema: the typed model of the graph — CI classes with single inheritance from the root class
+// `CI`, their typed attributes and constraints, and relationship types with their allowed
+// endpoint pairs, cardinality and impact rule.
+//
+// A Schema is a value. The database publishes one immutable Schema at a time (shared_ptr to
+// const); a DDL change edits a copy and swaps it in through the write path.
+// In open mode every class and relationship type name is accepted and attributes are untyped:
+// lookups of unknown names return nullptr and validation lets anything through.
+// Thread safety: const methods may be called concurrently; mutation needs exclusive access.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cmdb/attr_map.hpp"
+#include "cmdb/status.hpp"
+#include "cmdb/value.hpp"
+
+namespace cmdb {
+
+inline constexpr const char* kRootClass = "CI";
+
+enum class AttrType { kString, kInt, kFloat, kBool, kDateTime, kDate, kEnum, kIp, kStringList, kAny };
+// "STRING", "INT", ..., "ENUM", "LIST<STRING>", "ANY".
+const char* AttrTypeName(AttrType t);
+
+struct AttributeDef {
+  std::string name;
+  AttrType type = AttrType::kString;
+  std::vector<std::string> enum_values;  // kEnum only
+  bool not_null = false;
+  bool unique = false;
+  bool key = false;
+  std::optional<Value> default_value;
+
+  // "ENUM('a', 'b')" or "INT" etc.
+  std::string TypeText() const;
+};
+
+struct ClassDef {
+  std::string name;
+  std::string parent;  // empty only for the root class
+  bool is_abstract = false;
+  std::vector<AttributeDef> attributes;  // declared on this class (not inherited)
+  // The natural identity declared on this class (may name inherited attributes). A class's
+  // key is the one of its nearest ancestor-or-self that declares one; that class scopes it.
+  std::vector<std::string> key;
+};
+
+enum class Cardinality { kManyToMany, kManyToOne, kOneToMany, kOneToOne };
+const char* CardinalityName(Cardinality c);  // "MANY_TO_MANY", ...
+
+// Which way a failure travels along a relationship `from -[type]-> to`.
+enum class ImpactRule {
+  kNone,      // failures do not propagate
+  kToSource,  // a failure of `to` impacts `from` (Application RUNS_ON Server)
+  kToTarget,  // a failure of `from` impacts `to` (Datacenter CONTAINS Rack)
+  kBoth,
+};
+const char* ImpactRuleName(ImpactRule r);  // "TO SOURCE", ...
+
+struct EndpointPair {
+  std::string from;
+  std::string to;
+};
+
+struct RelTypeDef {
+  std::string name;
+  std::vector<EndpointPair> pairs;  // allowed (from, to) classes, subclasses included
+  Cardinality cardinality = Cardinality::kManyToMany;
+  ImpactRule impact = ImpactRule::kNone;
+  std::vector<AttributeDef> attributes;
+};
+
+class Schema {
+ public:
+  // A schema holding only the root class CI (name STRING NOT NULL, status lifecycle ENUM).
+  static Schema Builtin(bool open_mode);
+
+  bool open_mode() const { return open_mode_; }
+  int64_t version() const { return version_; }
+  void set_version(int64_t v) { version_ = v; }
+
+  const std::map<std::string, ClassDef>& classes() const { return classes_; }
+  const std::map<std::string, RelTypeDef>& rel_types() const { return rel_types_; }
+  const ClassDef* FindClass(std::string_view name) const;
+  const RelTypeDef* FindRelType(std::string_view name) const;
+
+  // True when `cls` is `ancestor` or inherits from it. In open mode unknown classes are
+  // subclasses of CI only.
+  bool IsA(std::string_view cls, std::string_view ancestor) const;
+  // `cls` and all its descendants, parents before children.
+  std::vector<std::string> ClassAndDescendants(std::string_view cls) const;
+  // Attributes of `cls` with inherited ones, root class first.
+  std::vector<const AttributeDef*> AllAttributes(std::string_view cls) const;
+  const AttributeDef* FindAttribute(std::string_view cls, std::string_view attr) const;
+  // The KEY attributes of `cls` (inherited included) and the class that scopes their
+  // uniqueness (the topmost class declaring one). Empty when the class has no KEY.
+  std::vector<std::string> KeyAttributes(std::string_view cls, std::string* scope) const;
+  // The topmost class declaring `attr` (the scope of its UNIQUE constraint).
+  std::string DeclaringClass(std::string_view cls, std::string_view attr) const;
+
+  // Validation. Each canonicalizes values in place (dates, IPs, INT given for FLOAT) and
+  // reports errors naming the class, the attribute and the expected type (kSchemaViolation).
+  // `creating` applies defaults and requires NOT NULL attributes; updates pass the full new map.
+  Status ValidateCi(std::string_view cls, AttrMap& attrs) const;
+  // Type checks and canonicalization only: unknown attributes and bad values fail, missing
+  // NOT NULL values do not (for partial updates and upserts).
+  Status NormalizeAttrs(std::string_view cls, AttrMap& attrs) const;
+  Status ValidateRel(const RelTypeDef& type, std::string_view from_cls, std::string_view to_cls,
+                     AttrMap& attrs) const;
+  // Checks the class exists and may be instantiated.
+  Status CheckInstantiable(std::string_view cls) const;
+  // Fills in defaults for absent attributes of `cls`.
+  void ApplyDefaults(std::string_view cls, AttrMap& attrs) const;
+
+  // Mutations (used by the DDL). Each checks the model stays consistent.
+  Status AddClass(ClassDef def);
+  Status AddAttributes(std::string_view cls, const std::vector<AttributeDef>& attrs);
+  Status DropAttribute(std::string_view cls, std::string_view attr);
+  Status SetClassKey(std::string_view cls, const std::vector<std::string>& attrs);
+  Status DropClass(std::string_view cls);
+  Status AddRelType(RelTypeDef def);
+  Status AddRelPairs(std::string_view type, const std::vector<EndpointPair>& pairs);
+  Status AddRelAttributes(std::string_view type, const std::vector<AttributeDef>& attrs);
+  Status DropRelAttribute(std::string_view type, std::string_view attr);
+  Status SetRelCardinality(std::string_view type, Cardinality c);
+  Status SetRelImpact(std::string_view type, ImpactRule r);
+  Status DropRelType(std::string_view type);
+
+  // Canonical DDL that recreates this schema (from the built-in one) when parsed.
+  std::string ToDdl() const;
+
+ private:
+  Status CheckAttributeDef(const AttributeDef& def, const std::string& owner) const;
+  Status NormalizeValue(std::string_view owner, const AttributeDef& def, Value& v) const;
+
+  bool open_mode_ = false;
+  int64_t version_ = 0;
+  std::map<std::string, ClassDef> classes_;
+  std::map<std::string, RelTypeDef> rel_types_;
+};
+
+// Canonical forms used for IP and time values; empty optional when invalid.
+std::optional<std::string> CanonicalIp(std::string_view text);
+
+}  // namespace cmdb

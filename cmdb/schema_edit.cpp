@@ -1,0 +1,238 @@
+// Schema mutations used by the DDL, and the canonical DDL printer.
+#include <algorithm>
+
+#include "cmdb/schema.hpp"
+
+namespace cmdb {
+namespace {
+
+bool IsBuiltinName(std::string_view n) {
+  return n == "id" || n == "class" || n == "version" || n == "created_at" || n == "updated_at";
+}
+
+std::string AttrDdl(const AttributeDef& a) {
+  std::string out = a.name + " " + a.TypeText();
+  if (a.not_null) out += " NOT NULL";
+  if (a.unique) out += " UNIQUE";
+  if (a.default_value) out += " DEFAULT " + a.default_value->ToLiteral();
+  return out;
+}
+
+std::string AttrBlock(const std::vector<AttributeDef>& attrs) {
+  std::string out = " {";
+  for (size_t i = 0; i < attrs.size(); ++i) out += (i ? ",\n  " : "\n  ") + AttrDdl(attrs[i]);
+  return out + "\n}";
+}
+
+}  // namespace
+
+Status Schema::CheckAttributeDef(const AttributeDef& def, const std::string& owner) const {
+  if (IsBuiltinName(def.name))
+    return Status::Schema("'" + def.name + "' is a built-in field of every CI and cannot be declared")
+        .With("class", owner);
+  if (def.type == AttrType::kEnum && def.enum_values.empty())
+    return Status::Schema(owner + "." + def.name + ": ENUM needs at least one value");
+  if (def.default_value) {
+    Value v = *def.default_value;
+    CMDB_RETURN_IF_ERROR(NormalizeValue(owner, def, v));
+  }
+  return Status::Ok();
+}
+
+Status Schema::AddClass(ClassDef def) {
+  if (FindClass(def.name)) return Status::Conflict("class '" + def.name + "' already exists");
+  if (FindRelType(def.name))
+    return Status::Conflict("'" + def.name + "' is already a relationship type");
+  if (def.parent.empty()) def.parent = kRootClass;
+  if (!FindClass(def.parent))
+    return Status::Schema("class '" + def.name + "' extends unknown class '" + def.parent + "'");
+  std::vector<AttributeDef> attrs = std::move(def.attributes);
+  def.attributes.clear();
+  std::string name = def.name;
+  std::vector<std::string> key = std::move(def.key);
+  def.key.clear();
+  classes_.emplace(name, std::move(def));
+  Status st = AddAttributes(name, attrs);
+  if (st.ok() && !key.empty()) st = SetClassKey(name, key);
+  if (!st.ok()) classes_.erase(name);
+  return st;
+}
+
+Status Schema::AddAttributes(std::string_view cls, const std::vector<AttributeDef>& attrs) {
+  ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
+  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  std::vector<std::string> new_keys;
+  for (const auto& a : attrs) {
+    CMDB_RETURN_IF_ERROR(CheckAttributeDef(a, def->name));
+    if (FindAttribute(cls, a.name))
+      return Status::Conflict("class '" + def->name + "' already has attribute '" + a.name + "'");
+    for (const auto& [n, c] : classes_) {  // a descendant must not declare it already
+      if (n != def->name && IsA(n, cls)) {
+        for (const auto& d : c.attributes) {
+          if (d.name == a.name)
+            return Status::Conflict("subclass '" + n + "' already declares attribute '" + a.name + "'");
+        }
+      }
+    }
+    AttributeDef copy = a;
+    if (copy.key) {
+      copy.not_null = true;
+      new_keys.push_back(copy.name);
+      copy.key = false;
+    }
+    def->attributes.push_back(std::move(copy));
+  }
+  if (!new_keys.empty()) {
+    std::vector<std::string> key = def->key;
+    key.insert(key.end(), new_keys.begin(), new_keys.end());
+    return SetClassKey(cls, key);
+  }
+  return Status::Ok();
+}
+
+Status Schema::SetClassKey(std::string_view cls, const std::vector<std::string>& attrs) {
+  ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
+  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  for (const auto& a : attrs) {
+    if (!FindAttribute(cls, a))
+      return Status::Schema("KEY of class '" + def->name + "' names unknown attribute '" + a + "'");
+  }
+  def->key = attrs;
+  return Status::Ok();
+}
+
+Status Schema::DropAttribute(std::string_view cls, std::string_view attr) {
+  ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
+  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  auto it = std::find_if(def->attributes.begin(), def->attributes.end(),
+                         [&](const AttributeDef& a) { return a.name == attr; });
+  if (it == def->attributes.end())
+    return Status::NotFound("class '" + def->name + "' declares no attribute '" + std::string(attr) + "'");
+  if (def->name == kRootClass && (attr == "name" || attr == "status"))
+    return Status::Schema("the built-in attribute CI." + std::string(attr) + " cannot be dropped");
+  for (const auto& [n, c] : classes_) {
+    if (IsA(n, cls) && std::find(c.key.begin(), c.key.end(), attr) != c.key.end())
+      return Status::Conflict("attribute '" + std::string(attr) + "' is part of the KEY of class '" + n + "'");
+  }
+  def->attributes.erase(it);
+  return Status::Ok();
+}
+
+Status Schema::DropClass(std::string_view cls) {
+  if (cls == kRootClass) return Status::Schema("the root class CI cannot be dropped");
+  if (!FindClass(cls)) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  for (const auto& [n, c] : classes_) {
+    if (c.parent == cls) return Status::Conflict("class '" + n + "' extends '" + std::string(cls) + "'");
+  }
+  for (const auto& [n, r] : rel_types_) {
+    for (const auto& p : r.pairs) {
+      if (p.from == cls || p.to == cls)
+        return Status::Conflict("relationship type " + n + " connects class '" + std::string(cls) + "'");
+    }
+  }
+  classes_.erase(std::string(cls));
+  return Status::Ok();
+}
+
+Status Schema::AddRelType(RelTypeDef def) {
+  if (FindRelType(def.name)) return Status::Conflict("relationship type " + def.name + " already exists");
+  if (FindClass(def.name)) return Status::Conflict("'" + def.name + "' is already a class");
+  for (const auto& a : def.attributes) CMDB_RETURN_IF_ERROR(CheckAttributeDef(a, def.name));
+  std::vector<EndpointPair> pairs = std::move(def.pairs);
+  def.pairs.clear();
+  std::string name = def.name;
+  rel_types_.emplace(name, std::move(def));
+  Status st = AddRelPairs(name, pairs);
+  if (!st.ok()) rel_types_.erase(name);
+  return st;
+}
+
+Status Schema::AddRelPairs(std::string_view type, const std::vector<EndpointPair>& pairs) {
+  RelTypeDef* def = const_cast<RelTypeDef*>(FindRelType(type));
+  if (!def) return Status::NotFound("unknown relationship type " + std::string(type));
+  for (const auto& p : pairs) {
+    for (const std::string* c : {&p.from, &p.to}) {
+      if (!FindClass(*c))
+        return Status::Schema("relationship type " + def->name + " names unknown class '" + *c + "'");
+    }
+    def->pairs.push_back(p);
+  }
+  return Status::Ok();
+}
+
+Status Schema::AddRelAttributes(std::string_view type, const std::vector<AttributeDef>& attrs) {
+  RelTypeDef* def = const_cast<RelTypeDef*>(FindRelType(type));
+  if (!def) return Status::NotFound("unknown relationship type " + std::string(type));
+  for (const auto& a : attrs) {
+    CMDB_RETURN_IF_ERROR(CheckAttributeDef(a, def->name));
+    for (const auto& d : def->attributes) {
+      if (d.name == a.name)
+        return Status::Conflict("relationship type " + def->name + " already has attribute '" + a.name + "'");
+    }
+    def->attributes.push_back(a);
+  }
+  return Status::Ok();
+}
+
+Status Schema::DropRelAttribute(std::string_view type, std::string_view attr) {
+  RelTypeDef* def = const_cast<RelTypeDef*>(FindRelType(type));
+  if (!def) return Status::NotFound("unknown relationship type " + std::string(type));
+  auto it = std::find_if(def->attributes.begin(), def->attributes.end(),
+                         [&](const AttributeDef& a) { return a.name == attr; });
+  if (it == def->attributes.end())
+    return Status::NotFound("relationship type " + def->name + " has no attribute '" + std::string(attr) + "'");
+  def->attributes.erase(it);
+  return Status::Ok();
+}
+
+Status Schema::SetRelCardinality(std::string_view type, Cardinality c) {
+  RelTypeDef* def = const_cast<RelTypeDef*>(FindRelType(type));
+  if (!def) return Status::NotFound("unknown relationship type " + std::string(type));
+  def->cardinality = c;
+  return Status::Ok();
+}
+
+Status Schema::SetRelImpact(std::string_view type, ImpactRule r) {
+  RelTypeDef* def = const_cast<RelTypeDef*>(FindRelType(type));
+  if (!def) return Status::NotFound("unknown relationship type " + std::string(type));
+  def->impact = r;
+  return Status::Ok();
+}
+
+Status Schema::DropRelType(std::string_view type) {
+  if (!rel_types_.erase(std::string(type)))
+    return Status::NotFound("unknown relationship type " + std::string(type));
+  return Status::Ok();
+}
+
+std::string Schema::ToDdl() const {
+  std::string out;
+  const ClassDef* root = FindClass(kRootClass);
+  std::vector<AttributeDef> extra(root->attributes.begin() + (open_mode_ ? 1 : 2), root->attributes.end());
+  if (!extra.empty()) out += "ALTER NODE TYPE CI ADD" + AttrBlock(extra) + ";\n";
+  for (const std::string& name : ClassAndDescendants(kRootClass)) {
+    if (name == kRootClass) continue;
+    const ClassDef& c = classes_.at(name);
+    out += std::string("CREATE ") + (c.is_abstract ? "ABSTRACT " : "") + "NODE TYPE " + c.name;
+    if (c.parent != kRootClass) out += " EXTENDS " + c.parent;
+    if (!c.key.empty()) {
+      out += " KEY (";
+      for (size_t i = 0; i < c.key.size(); ++i) out += (i ? ", " : "") + c.key[i];
+      out += ")";
+    }
+    if (!c.attributes.empty()) out += AttrBlock(c.attributes);
+    out += ";\n";
+  }
+  for (const auto& [name, r] : rel_types_) {
+    out += "CREATE EDGE TYPE " + name + " CONNECTING (";
+    for (size_t i = 0; i < r.pairs.size(); ++i)
+      out += (i ? ", " : "") + r.pairs[i].from + " -> " + r.pairs[i].to;
+    out += ") CARDINALITY " + std::string(CardinalityName(r.cardinality)) + " IMPACT " +
+           ImpactRuleName(r.impact);
+    if (!r.attributes.empty()) out += AttrBlock(r.attributes);
+    out += ";\n";
+  }
+  return out;
+}
+
+}  // namespace cmdb

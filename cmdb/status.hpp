@@ -1,0 +1,98 @@
+// Status and Result<T>: how errors cross module boundaries in cmdb.
+//
+// A Status is either OK or carries a code, a human-readable message and optional structured
+// details (for example the id of the CI holding a conflicting KEY value). Codes map one-to-one onto
+// the HTTP statuses the API answers with, but the core knows nothing of HTTP.
+// Thread safety: plain values; copy freely.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "cmdb/value.hpp"
+
+namespace cmdb {
+
+enum class StatusCode {
+  kOk,
+  kInvalidArgument,     // malformed input (400)
+  kUnauthenticated,     // no or bad credentials (401)
+  kPermissionDenied,    // authenticated, wrong role (403)
+  kNotFound,            // unknown id or name (404)
+  kConflict,            // KEY/UNIQUE violation, forbidden transition (409)
+  kPreconditionFailed,  // optimistic version mismatch (412)
+  kPayloadTooLarge,     // request body over a limit (413)
+  kSchemaViolation,     // value does not fit the schema (422)
+  kUnavailable,         // overloaded or read-only (503)
+  kInternal,            // bug or I/O failure (500)
+};
+
+// Stable, documented name of a code, used as "code" in JSON error bodies.
+const char* StatusCodeName(StatusCode code);
+
+class Status {
+ public:
+  Status() = default;  // OK
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+  static Status Invalid(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
+  static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
+  static Status Schema(std::string m) { return {StatusCode::kSchemaViolation, std::move(m)}; }
+  static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+  bool ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+  // Structured details, rendered as members of the JSON error object.
+  const std::vector<std::pair<std::string, Value>>& details() const { return details_; }
+  Status& With(std::string key, Value value) {
+    details_.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+
+  // "Conflict: message" for logs and tests.
+  std::string ToString() const;
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+  std::vector<std::pair<std::string, Value>> details_;
+};
+
+// Either a value or a non-OK Status.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : data_(std::move(status)) {}  // NOLINT: must not be OK
+
+  bool ok() const { return std::holds_alternative<T>(data_); }
+  const Status& status() const {
+    static const Status kOkStatus;
+    return ok() ? kOkStatus : std::get<Status>(data_);
+  }
+  T& value() & { return std::get<T>(data_); }
+  const T& value() const& { return std::get<T>(data_); }
+  T&& value() && { return std::get<T>(std::move(data_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+
+ private:
+  std::variant<T, Status> data_;
+};
+
+#define CMDB_RETURN_IF_ERROR(expr)        \
+  do {                                    \
+    ::cmdb::Status _st = (expr);          \
+    if (!_st.ok()) return _st;            \
+  } while (0)
+
+}  // namespace cmdb

@@ -1,0 +1,54 @@
+// Store: the durable source of truth behind the in-memory graph (interface).
+//
+// The SQLite implementation lives in store/; MemStore (mem_store.hpp) is an in-memory fake for
+// tests. Commit() must be atomic: after a crash either the whole WriteSet is there or none of it.
+// Thread safety: the database serializes Commit(); reads may run concurrently with a commit and
+// see the state before or after it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cmdb/records.hpp"
+#include "cmdb/status.hpp"
+
+namespace cmdb {
+
+// What a store knows about itself on open.
+struct StoreInfo {
+  bool initialized = false;  // false for a brand-new store
+  bool open_mode = false;
+  std::string schema_ddl;
+  int64_t schema_version = 0;
+  TxId last_tx = 0;
+  CiId max_ci_id = 0;
+  RelId max_rel_id = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<StoreInfo> Info() = 0;
+  // Marks a new store initialized in the given mode. Fails if already initialized.
+  virtual Status Initialize(bool open_mode) = 0;
+  // Calls the sinks with every current (not retired) CI, then every current relationship,
+  // each in id order.
+  virtual Status LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
+                             const std::function<void(RelRecord&&)>& rel_sink) = 0;
+  // Appends the transaction atomically: log entry, new versions, closed old versions, schema.
+  virtual Status Commit(const WriteSet& ws) = 0;
+
+  // Every version of a CI, oldest first. Empty when the id never existed.
+  virtual Result<std::vector<CiRecord>> CiHistory(CiId id) = 0;
+  // Every version of a relationship, oldest first.
+  virtual Result<std::vector<RelRecord>> RelHistory(RelId id) = 0;
+  // The latest version of a CI or relationship, retired or not (for 404 vs 410-like answers).
+  virtual Result<std::optional<CiRecord>> LatestCi(CiId id) = 0;
+  // Transactions with id > since, oldest first, at most `limit`.
+  virtual Result<std::vector<TxRecord>> Transactions(TxId since, int limit) = 0;
+};
+
+}  // namespace cmdb

@@ -1,0 +1,18 @@
+// Did-you-mean suggestions for unknown names, shared by the DDL and the query binder.
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cmdb {
+
+// Edit distance between two names, ignoring case.
+size_t EditDistance(std::string_view a, std::string_view b);
+// The closest candidate within a small distance, or "" when none is close.
+std::string ClosestName(std::string_view name, const std::vector<std::string>& candidates);
+// " (did you mean 'X'?)" or "" when nothing is close.
+std::string DidYouMean(std::string_view name, const std::vector<std::string>& candidates);
+
+}  // namespace cmdb

@@ -1,0 +1,26 @@
+// Time helpers: UTC timestamps as microseconds since the Unix epoch, and their ISO-8601 forms.
+// Thread safety: all functions are pure or read the system clock only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cmdb {
+
+// Microseconds since 1970-01-01T00:00:00Z, from the system clock.
+int64_t NowMicros();
+
+// "2026-11-21T10:15:30.123456Z" (fraction omitted when zero).
+std::string FormatTimestamp(int64_t micros);
+
+// Parses ISO-8601 date-times: "YYYY-MM-DDTHH:MM[:SS[.ffffff]]" followed by "Z", "+HH:MM" or
+// "-HH:MM" (or nothing, read as UTC); also a plain date "YYYY-MM-DD" (midnight UTC).
+// Returns nullopt when the text is not such a time or names an impossible date.
+std::optional<int64_t> ParseTimestamp(std::string_view text);
+
+// Validates "YYYY-MM-DD" as a real calendar date.
+bool IsValidDate(std::string_view text);
+
+}  // namespace cmdb

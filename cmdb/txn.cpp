@@ -1,0 +1,320 @@
+#include "cmdb/txn.hpp"
+
+#include <algorithm>
+
+#include "cmdb/suggest.hpp"
+
+namespace cmdb {
+namespace {
+
+// "K|Server|'web01'\x1f" -> "KEY of Server ('web01')"; "U|Server.ip|'10.0.0.1'" -> "Server.ip = '10.0.0.1'".
+std::string DescribeIndexKey(const std::string& key) {
+  size_t a = key.find('|', 2);
+  std::string scope = key.substr(2, a - 2);
+  std::string vals = key.substr(a + 1);
+  std::replace(vals.begin(), vals.end(), '\x1f', ',');
+  if (!vals.empty() && vals.back() == ',') vals.pop_back();
+  if (key[0] == 'K') return "KEY of " + scope + " (" + vals + ")";
+  return scope + " = " + vals;
+}
+
+Status VersionMismatch(const char* what, int64_t id, int64_t expected, int64_t actual) {
+  return Status(StatusCode::kPreconditionFailed,
+                std::string(what) + " " + std::to_string(id) + " is at version " +
+                    std::to_string(actual) + ", not " + std::to_string(expected))
+      .With("current_version", actual);
+}
+
+}  // namespace
+
+Txn::Txn(const Graph& graph, const Schema& schema, TxId tx, int64_t now, CiId next_ci,
+         RelId next_rel)
+    : graph_(graph), schema_(schema), tx_(tx), now_(now), next_ci_(next_ci), next_rel_(next_rel) {}
+
+const CiRecord* Txn::GetCi(CiId id) const {
+  auto it = cis_.find(id);
+  if (it != cis_.end()) return it->second.retired ? nullptr : &it->second;
+  return graph_.FindCi(id);
+}
+
+const RelRecord* Txn::GetRel(RelId id) const {
+  auto it = rels_.find(id);
+  if (it != rels_.end()) return it->second.retired ? nullptr : &it->second;
+  return graph_.FindRel(id);
+}
+
+std::optional<CiId> Txn::FindByKey(std::string_view cls, const AttrMap& attrs) const {
+  auto key = KeyIndexKey(schema_, cls, attrs);
+  if (!key) return std::nullopt;
+  if (auto it = index_added_.find(*key); it != index_added_.end()) return it->second;
+  if (index_removed_.count(*key)) return std::nullopt;
+  return graph_.LookupIndex(*key);
+}
+
+std::vector<RelId> Txn::RelsOf(CiId id) const {
+  std::vector<RelId> out;
+  auto visit = [&](RelId r) {
+    if (GetRel(r) && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  };
+  for (const Adj& a : graph_.Out(id)) visit(a.rel);
+  for (const Adj& a : graph_.In(id)) visit(a.rel);
+  if (auto it = new_rels_.find(id); it != new_rels_.end()) {
+    for (RelId r : it->second) visit(r);
+  }
+  return out;
+}
+
+Status Txn::CheckIndexes(const CiRecord& rec, CiId self) const {
+  for (const std::string& key : IndexKeysOf(schema_, rec)) {
+    std::optional<CiId> holder;
+    if (auto it = index_added_.find(key); it != index_added_.end()) {
+      holder = it->second;
+    } else if (!index_removed_.count(key)) {
+      holder = graph_.LookupIndex(key);
+    }
+    if (holder && *holder != self) {
+      const CiRecord* other = GetCi(*holder);
+      std::string name = other ? other->attrs.Get("name").ToLiteral() : "?";
+      return Status::Conflict(DescribeIndexKey(key) + " is already held by CI " +
+                              std::to_string(*holder) + " (" + name + ")")
+          .With("conflicting_id", *holder);
+    }
+  }
+  return Status::Ok();
+}
+
+void Txn::StageCi(CiRecord rec) {
+  CiId id = rec.id;
+  if (const CiRecord* old = GetCi(id)) {
+    for (const std::string& k : IndexKeysOf(schema_, *old)) {
+      if (auto it = index_added_.find(k); it != index_added_.end() && it->second == id)
+        index_added_.erase(it);
+      index_removed_.insert(k);
+    }
+  }
+  if (!rec.retired) {
+    for (std::string& k : IndexKeysOf(schema_, rec)) {
+      index_removed_.erase(k);
+      index_added_[std::move(k)] = id;
+    }
+  }
+  if (!cis_.count(id)) ci_order_.push_back(id);
+  cis_[id] = std::move(rec);
+}
+
+void Txn::StageRel(RelRecord rec) {
+  RelId id = rec.id;
+  if (!rels_.count(id)) rel_order_.push_back(id);
+  rels_[id] = std::move(rec);
+}
+
+Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs) {
+  schema_.ApplyDefaults(cls, attrs);
+  CMDB_RETURN_IF_ERROR(schema_.ValidateCi(cls, attrs));
+  CiRecord rec;
+  rec.id = next_ci_;
+  rec.class_name = cls;
+  rec.attrs = std::move(attrs);
+  rec.created_at = rec.updated_at = now_;
+  rec.valid_from = tx_;
+  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, rec.id));
+  ++next_ci_;
+  StageCi(std::move(rec));
+  return next_ci_ - 1;
+}
+
+Status Txn::UpdateCi(CiId id, const AttrPatch& patch, std::optional<int64_t> expected_version) {
+  const CiRecord* cur = GetCi(id);
+  if (!cur) return Status::NotFound("CI " + std::to_string(id) + " does not exist");
+  if (expected_version && *expected_version != cur->version)
+    return VersionMismatch("CI", id, *expected_version, cur->version);
+  AttrMap attrs = cur->attrs;
+  for (const auto& [k, v] : patch) attrs.Set(k, v);
+  CMDB_RETURN_IF_ERROR(schema_.ValidateCi(cur->class_name, attrs));
+  if (attrs == cur->attrs) return Status::Ok();
+  CiRecord rec = *cur;
+  rec.attrs = std::move(attrs);
+  if (!cis_.count(id)) ++rec.version;
+  rec.updated_at = now_;
+  rec.valid_from = tx_;
+  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, id));
+  StageCi(std::move(rec));
+  return Status::Ok();
+}
+
+Status Txn::RetireCi(CiId id, std::optional<int64_t> expected_version) {
+  const CiRecord* cur = GetCi(id);
+  if (!cur) return Status::NotFound("CI " + std::to_string(id) + " does not exist");
+  if (expected_version && *expected_version != cur->version)
+    return VersionMismatch("CI", id, *expected_version, cur->version);
+  for (RelId r : RelsOf(id)) CMDB_RETURN_IF_ERROR(DeleteRel(r, std::nullopt));
+  CiRecord rec = *GetCi(id);
+  if (!cis_.count(id)) ++rec.version;
+  rec.retired = true;
+  rec.updated_at = now_;
+  rec.valid_from = tx_;
+  StageCi(std::move(rec));
+  return Status::Ok();
+}
+
+Result<std::pair<CiId, Outcome>> Txn::UpsertCi(const std::string& cls, AttrMap attrs) {
+  CMDB_RETURN_IF_ERROR(schema_.NormalizeAttrs(cls, attrs));
+  std::optional<CiId> existing = FindByKey(cls, attrs);
+  if (!existing) {
+    auto id = CreateCi(cls, std::move(attrs));
+    if (!id.ok()) return id.status();
+    return std::make_pair(*id, Outcome::kCreated);
+  }
+  const CiRecord* cur = GetCi(*existing);
+  if (cur->class_name != cls)
+    return Status::Conflict("the KEY values name CI " + std::to_string(*existing) + " of class " +
+                            cur->class_name + ", not " + cls)
+        .With("conflicting_id", *existing);
+  AttrPatch patch;
+  for (const auto& [k, v] : attrs) {
+    if (cur->attrs.Get(k) != v) patch.emplace_back(k, v);
+  }
+  if (patch.empty()) return std::make_pair(*existing, Outcome::kUnchanged);
+  CMDB_RETURN_IF_ERROR(UpdateCi(*existing, patch, std::nullopt));
+  return std::make_pair(*existing, Outcome::kUpdated);
+}
+
+RelTypeDef Txn::ResolveType(const std::string& type, Status* st) const {
+  if (const RelTypeDef* def = schema_.FindRelType(type)) return *def;
+  if (schema_.open_mode()) {
+    RelTypeDef def;
+    def.name = type;
+    return def;
+  }
+  std::vector<std::string> names;
+  for (const auto& [n, d] : schema_.rel_types()) names.push_back(n);
+  *st = Status::Schema("unknown relationship type " + type + DidYouMean(type, names)).With("type", type);
+  return {};
+}
+
+int Txn::CountEdges(CiId id, const std::string& type, bool outgoing) const {
+  int n = 0;
+  if (auto t = graph_.TypeIdOf(type)) {
+    for (const Adj& a : outgoing ? graph_.OutOfType(id, *t) : graph_.InOfType(id, *t)) {
+      if (GetRel(a.rel)) ++n;
+    }
+  }
+  if (auto it = new_rels_.find(id); it != new_rels_.end()) {
+    for (RelId r : it->second) {
+      const RelRecord* rec = GetRel(r);
+      if (rec && rec->type == type && (outgoing ? rec->from : rec->to) == id) ++n;
+    }
+  }
+  return n;
+}
+
+std::optional<RelId> Txn::FindRel(const std::string& type, CiId from, CiId to) const {
+  if (auto t = graph_.TypeIdOf(type)) {
+    for (const Adj& a : graph_.OutOfType(from, *t)) {
+      if (a.other == to && GetRel(a.rel)) return a.rel;
+    }
+  }
+  if (auto it = new_rels_.find(from); it != new_rels_.end()) {
+    for (RelId r : it->second) {
+      const RelRecord* rec = GetRel(r);
+      if (rec && rec->type == type && rec->from == from && rec->to == to) return r;
+    }
+  }
+  return std::nullopt;
+}
+
+Status Txn::CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const {
+  bool one_out = def.cardinality == Cardinality::kManyToOne || def.cardinality == Cardinality::kOneToOne;
+  bool one_in = def.cardinality == Cardinality::kOneToMany || def.cardinality == Cardinality::kOneToOne;
+  if (one_out && CountEdges(from, def.name, true) > 0)
+    return Status::Conflict("CI " + std::to_string(from) + " already has an outgoing " + def.name +
+                            " relationship (" + CardinalityName(def.cardinality) + ")");
+  if (one_in && CountEdges(to, def.name, false) > 0)
+    return Status::Conflict("CI " + std::to_string(to) + " already has an incoming " + def.name +
+                            " relationship (" + CardinalityName(def.cardinality) + ")");
+  return Status::Ok();
+}
+
+Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs) {
+  Status st;
+  RelTypeDef def = ResolveType(type, &st);
+  CMDB_RETURN_IF_ERROR(st);
+  const CiRecord* f = GetCi(from);
+  if (!f) return Status::NotFound("relationship source CI " + std::to_string(from) + " does not exist");
+  const CiRecord* t = GetCi(to);
+  if (!t) return Status::NotFound("relationship target CI " + std::to_string(to) + " does not exist");
+  CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, f->class_name, t->class_name, attrs));
+  if (!schema_.open_mode()) {
+    if (auto existing = FindRel(type, from, to))
+      return Status::Conflict("relationship " + std::to_string(from) + " -[" + type + "]-> " +
+                              std::to_string(to) + " already exists as " + std::to_string(*existing))
+          .With("conflicting_id", *existing);
+  }
+  CMDB_RETURN_IF_ERROR(CheckCardinality(def, from, to));
+  RelRecord rec;
+  rec.id = next_rel_++;
+  rec.type = type;
+  rec.from = from;
+  rec.to = to;
+  rec.attrs = std::move(attrs);
+  rec.created_at = rec.updated_at = now_;
+  rec.valid_from = tx_;
+  new_rels_[from].push_back(rec.id);
+  if (to != from) new_rels_[to].push_back(rec.id);
+  StageRel(rec);
+  return rec.id;
+}
+
+Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId from, CiId to,
+                                                 AttrMap attrs) {
+  std::optional<RelId> existing = GetCi(from) && GetCi(to) ? FindRel(type, from, to) : std::nullopt;
+  if (!existing) {
+    auto id = CreateRel(type, from, to, std::move(attrs));
+    if (!id.ok()) return id.status();
+    return std::make_pair(*id, Outcome::kCreated);
+  }
+  const RelRecord* cur = GetRel(*existing);
+  AttrMap merged = cur->attrs;
+  for (const auto& [k, v] : attrs) merged.Set(k, v);
+  Status st;
+  RelTypeDef def = ResolveType(type, &st);
+  CMDB_RETURN_IF_ERROR(st);
+  CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, GetCi(from)->class_name, GetCi(to)->class_name, merged));
+  if (merged == cur->attrs) return std::make_pair(*existing, Outcome::kUnchanged);
+  RelRecord rec = *cur;
+  rec.attrs = std::move(merged);
+  if (!rels_.count(rec.id)) ++rec.version;
+  rec.updated_at = now_;
+  rec.valid_from = tx_;
+  StageRel(std::move(rec));
+  return std::make_pair(*existing, Outcome::kUpdated);
+}
+
+Status Txn::DeleteRel(RelId id, std::optional<int64_t> expected_version) {
+  const RelRecord* cur = GetRel(id);
+  if (!cur) return Status::NotFound("relationship " + std::to_string(id) + " does not exist");
+  if (expected_version && *expected_version != cur->version)
+    return VersionMismatch("relationship", id, *expected_version, cur->version);
+  RelRecord rec = *cur;
+  if (!rels_.count(id)) ++rec.version;
+  rec.retired = true;
+  rec.updated_at = now_;
+  rec.valid_from = tx_;
+  StageRel(std::move(rec));
+  return Status::Ok();
+}
+
+WriteSet Txn::TakeWriteSet() {
+  WriteSet ws;
+  ws.cis.reserve(ci_order_.size());
+  for (CiId id : ci_order_) ws.cis.push_back(std::move(cis_[id]));
+  ws.rels.reserve(rel_order_.size());
+  for (RelId id : rel_order_) ws.rels.push_back(std::move(rels_[id]));
+  cis_.clear();
+  rels_.clear();
+  ci_order_.clear();
+  rel_order_.clear();
+  return ws;
+}
+
+}  // namespace cmdb

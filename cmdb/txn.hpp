@@ -1,0 +1,88 @@
+// Txn: the staging area of one write transaction.
+//
+// Every operation validates against the schema and the current graph plus what this txn has
+// already staged (types, NOT NULL, enums, KEY/UNIQUE, endpoint classes, cardinality, optimistic
+// versions) and either stages new record versions or returns an error and stages nothing.
+// A Txn is created and committed only by Database::Write; it never touches the graph or store.
+// Thread safety: single-threaded; the database runs one writer at a time.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "cmdb/graph.hpp"
+#include "cmdb/records.hpp"
+#include "cmdb/schema.hpp"
+#include "cmdb/status.hpp"
+
+namespace cmdb {
+
+// A partial attribute update: a null Value erases the attribute.
+using AttrPatch = std::vector<std::pair<std::string, Value>>;
+
+enum class Outcome { kCreated, kUpdated, kUnchanged };
+
+class Txn {
+ public:
+  // `graph` and `schema` must outlive the txn and stay unchanged while it lives.
+  Txn(const Graph& graph, const Schema& schema, TxId tx, int64_t now, CiId next_ci, RelId next_rel);
+
+  // Reads, seeing staged writes. nullptr when absent or retired.
+  const CiRecord* GetCi(CiId id) const;
+  const RelRecord* GetRel(RelId id) const;
+  // The CI of class `cls` (or of its KEY scope) whose KEY values equal those in `attrs`.
+  std::optional<CiId> FindByKey(std::string_view cls, const AttrMap& attrs) const;
+  // Current relationships of a CI, staged ones included (ids).
+  std::vector<RelId> RelsOf(CiId id) const;
+
+  Result<CiId> CreateCi(const std::string& cls, AttrMap attrs);
+  // Applies a patch; `expected_version`, when set, must equal the current version (412).
+  Status UpdateCi(CiId id, const AttrPatch& patch, std::optional<int64_t> expected_version);
+  // Retires a CI and ends its relationships.
+  Status RetireCi(CiId id, std::optional<int64_t> expected_version);
+  // Creates, updates (attributes given replace those values) or leaves unchanged the CI
+  // identified by the class KEY; classes without a KEY always create.
+  Result<std::pair<CiId, Outcome>> UpsertCi(const std::string& cls, AttrMap attrs);
+
+  Result<RelId> CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs);
+  // Like CreateRel, but an existing `from -[type]-> to` is updated or left unchanged.
+  Result<std::pair<RelId, Outcome>> UpsertRel(const std::string& type, CiId from, CiId to, AttrMap attrs);
+  Status DeleteRel(RelId id, std::optional<int64_t> expected_version);
+
+  bool empty() const { return ci_order_.empty() && rel_order_.empty(); }
+  // Moves the staged versions into a WriteSet (tx metadata left to the caller).
+  WriteSet TakeWriteSet();
+  CiId next_ci_id() const { return next_ci_; }
+  RelId next_rel_id() const { return next_rel_; }
+  TxId tx() const { return tx_; }
+  const Schema& schema() const { return schema_; }
+
+ private:
+  Status CheckIndexes(const CiRecord& rec, CiId self) const;
+  void StageCi(CiRecord rec);
+  void StageRel(RelRecord rec);
+  std::optional<RelId> FindRel(const std::string& type, CiId from, CiId to) const;
+  Status CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const;
+  int CountEdges(CiId id, const std::string& type, bool outgoing) const;
+  RelTypeDef ResolveType(const std::string& type, Status* st) const;
+
+  const Graph& graph_;
+  const Schema& schema_;
+  TxId tx_;
+  int64_t now_;
+  CiId next_ci_;
+  RelId next_rel_;
+  std::unordered_map<CiId, CiRecord> cis_;  // staged new versions
+  std::vector<CiId> ci_order_;
+  std::unordered_map<RelId, RelRecord> rels_;
+  std::vector<RelId> rel_order_;
+  std::unordered_map<std::string, CiId> index_added_;       // index entries staged
+  std::unordered_set<std::string> index_removed_;           // entries staged CIs gave up
+  std::unordered_map<CiId, std::vector<RelId>> new_rels_;   // staged-created rels per endpoint
+};
+
+}  // namespace cmdb

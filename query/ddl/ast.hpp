@@ -1,0 +1,121 @@
+// AST of the schema DDL. Names carry their source position (x3::position_tagged) so the apply
+// stage reports line and column too.
+#pragma once
+
+#include <boost/spirit/home/x3/support/ast/position_tagged.hpp>
+#include <boost/spirit/home/x3/support/ast/variant.hpp>
+#include <cstdint>
+#include <boost/optional.hpp>
+#include <string>
+#include <vector>
+
+namespace cmdb::ddl::ast {
+namespace x3 = boost::spirit::x3;
+
+struct Name : x3::position_tagged {
+  std::string text;
+  Name& operator=(std::string s) {  // lets X3 fill it from an identifier
+    text = std::move(s);
+    return *this;
+  }
+};
+
+struct NullLiteral {};
+struct Literal : x3::variant<NullLiteral, bool, double, int64_t, std::string, std::vector<std::string>>,
+                 x3::position_tagged {
+  using base_type::base_type;
+  using base_type::operator=;
+};
+
+// A type as written: "STRING", "ENUM" with its values, "LIST" with its element type. Checked
+// against the known types by the apply stage, which can then say where a bad one is.
+struct TypeSpec : x3::position_tagged {
+  std::string name;
+  std::vector<std::string> args;
+};
+
+// "NOT NULL", "UNIQUE", "KEY" or "DEFAULT" with its value.
+struct Constraint : x3::position_tagged {
+  std::string kind;
+  boost::optional<Literal> value;
+};
+
+struct AttrDef : x3::position_tagged {
+  Name name;
+  TypeSpec type;
+  std::vector<Constraint> constraints;
+};
+
+struct Pair : x3::position_tagged {
+  Name from;
+  Name to;
+};
+
+// "CARDINALITY" or "IMPACT" with its value as written ("MANY_TO_ONE", "TO SOURCE", ...).
+struct EdgeOption : x3::position_tagged {
+  std::string kind;
+  std::string value;
+};
+
+struct CreateNode : x3::position_tagged {
+  bool is_abstract = false;
+  Name name;
+  boost::optional<Name> parent;
+  std::vector<Name> key;
+  std::vector<AttrDef> attrs;
+};
+
+struct CreateEdge : x3::position_tagged {
+  Name name;
+  std::vector<Pair> pairs;
+  std::vector<EdgeOption> options;
+  std::vector<AttrDef> attrs;
+};
+
+// ALTER NODE|EDGE TYPE <target> ADD { attrs }
+struct AlterAdd : x3::position_tagged {
+  std::string kind;  // "NODE" or "EDGE"
+  Name target;
+  std::vector<AttrDef> attrs;
+};
+
+// ALTER NODE|EDGE TYPE <target> DROP [ATTRIBUTE] <attr>
+struct AlterDrop : x3::position_tagged {
+  std::string kind;
+  Name target;
+  Name attr;
+};
+
+// ALTER NODE TYPE <target> SET KEY (a, b)
+struct AlterKey : x3::position_tagged {
+  Name target;
+  std::vector<Name> key;
+};
+
+// ALTER EDGE TYPE <target> ADD CONNECTING (A -> B, ...)
+struct AlterConnect : x3::position_tagged {
+  Name target;
+  std::vector<Pair> pairs;
+};
+
+// ALTER EDGE TYPE <target> SET CARDINALITY x | SET IMPACT y
+struct AlterEdgeSet : x3::position_tagged {
+  Name target;
+  EdgeOption option;
+};
+
+// DROP NODE|EDGE TYPE <target>
+struct Drop : x3::position_tagged {
+  std::string kind;
+  Name target;
+};
+
+struct Statement : x3::variant<CreateNode, CreateEdge, AlterAdd, AlterDrop, AlterKey,
+                               AlterConnect, AlterEdgeSet, Drop> {
+  using base_type::base_type;
+  using base_type::operator=;
+};
+
+using Script = std::vector<Statement>;
+
+}  // namespace cmdb::ddl::ast

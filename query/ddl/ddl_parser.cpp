@@ -1,0 +1,273 @@
+#include "query/ddl/ddl_parser.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "query/ddl/ast.hpp"
+#include "query/ddl/config.hpp"
+#include "query/ddl/ddl.hpp"
+#include "cmdb/suggest.hpp"
+
+namespace cmdb::ddl {
+namespace {
+
+using parser::error_handler_type;
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "line L, column C: message" + the source line + a caret under column C.
+Status LocatedError(StatusCode code, std::string_view source, size_t offset, const std::string& msg) {
+  offset = std::min(offset, source.size());
+  size_t line_start = source.rfind('\n', offset == 0 ? 0 : offset - 1);
+  line_start = (line_start == std::string_view::npos || offset == 0) ? 0 : line_start + 1;
+  if (offset > 0 && source[offset - 1] == '\n') line_start = offset;
+  size_t line_end = source.find('\n', line_start);
+  if (line_end == std::string_view::npos) line_end = source.size();
+  int64_t line = 1 + std::count(source.begin(), source.begin() + line_start, '\n');
+  int64_t column = 1 + static_cast<int64_t>(offset - line_start);
+  std::string text = "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
+                     msg + "\n" + std::string(source.substr(line_start, line_end - line_start)) +
+                     "\n" + std::string(column - 1, ' ') + "^";
+  return Status(code, text).With("line", line).With("column", column);
+}
+
+Value ToValue(const ast::Literal& lit) {
+  struct V {
+    Value operator()(const ast::NullLiteral&) const { return Value(); }
+    Value operator()(bool b) const { return Value(b); }
+    Value operator()(double d) const { return Value(d); }
+    Value operator()(int64_t i) const { return Value(i); }
+    Value operator()(const std::string& s) const { return Value(s); }
+    Value operator()(const std::vector<std::string>& l) const {
+      ValueList out;
+      for (const auto& s : l) out.emplace_back(s);
+      return Value(std::move(out));
+    }
+  };
+  return boost::apply_visitor(V{}, lit);
+}
+
+// Applies statements to a schema, turning each failure into a located error.
+class Applier {
+ public:
+  Applier(std::string_view source, const error_handler_type& handler, Schema& schema)
+      : source_(source), handler_(handler), schema_(schema) {}
+
+  Status operator()(const ast::CreateNode& s) {
+    ClassDef def;
+    def.name = s.name.text;
+    def.is_abstract = s.is_abstract;
+    if (s.parent) {
+      CMDB_RETURN_IF_ERROR(CheckClass(*s.parent));
+      def.parent = s.parent->text;
+    }
+    for (const auto& k : s.key) def.key.push_back(k.text);
+    auto attrs = Attrs(s.attrs, def.name);
+    if (!attrs.ok()) return attrs.status();
+    def.attributes = std::move(*attrs);
+    return At(s.name, schema_.AddClass(std::move(def)));
+  }
+
+  Status operator()(const ast::CreateEdge& s) {
+    RelTypeDef def;
+    def.name = s.name.text;
+    for (const auto& p : s.pairs) {
+      CMDB_RETURN_IF_ERROR(CheckClass(p.from));
+      CMDB_RETURN_IF_ERROR(CheckClass(p.to));
+      def.pairs.push_back({p.from.text, p.to.text});
+    }
+    for (const auto& o : s.options) CMDB_RETURN_IF_ERROR(Option(o, def.cardinality, def.impact));
+    auto attrs = Attrs(s.attrs, def.name);
+    if (!attrs.ok()) return attrs.status();
+    def.attributes = std::move(*attrs);
+    return At(s.name, schema_.AddRelType(std::move(def)));
+  }
+
+  Status operator()(const ast::AlterAdd& s) {
+    auto attrs = Attrs(s.attrs, s.target.text);
+    if (!attrs.ok()) return attrs.status();
+    if (s.kind == "NODE") {
+      CMDB_RETURN_IF_ERROR(CheckClass(s.target));
+      return At(s.target, schema_.AddAttributes(s.target.text, *attrs));
+    }
+    CMDB_RETURN_IF_ERROR(CheckRelType(s.target));
+    return At(s.target, schema_.AddRelAttributes(s.target.text, *attrs));
+  }
+
+  Status operator()(const ast::AlterDrop& s) {
+    if (s.kind == "NODE") {
+      CMDB_RETURN_IF_ERROR(CheckClass(s.target));
+      return At(s.attr, schema_.DropAttribute(s.target.text, s.attr.text));
+    }
+    CMDB_RETURN_IF_ERROR(CheckRelType(s.target));
+    return At(s.attr, schema_.DropRelAttribute(s.target.text, s.attr.text));
+  }
+
+  Status operator()(const ast::AlterKey& s) {
+    CMDB_RETURN_IF_ERROR(CheckClass(s.target));
+    std::vector<std::string> key;
+    for (const auto& k : s.key) key.push_back(k.text);
+    return At(s.target, schema_.SetClassKey(s.target.text, key));
+  }
+
+  Status operator()(const ast::AlterConnect& s) {
+    CMDB_RETURN_IF_ERROR(CheckRelType(s.target));
+    std::vector<EndpointPair> pairs;
+    for (const auto& p : s.pairs) {
+      CMDB_RETURN_IF_ERROR(CheckClass(p.from));
+      CMDB_RETURN_IF_ERROR(CheckClass(p.to));
+      pairs.push_back({p.from.text, p.to.text});
+    }
+    return At(s.target, schema_.AddRelPairs(s.target.text, pairs));
+  }
+
+  Status operator()(const ast::AlterEdgeSet& s) {
+    CMDB_RETURN_IF_ERROR(CheckRelType(s.target));
+    const RelTypeDef* def = schema_.FindRelType(s.target.text);
+    Cardinality c = def->cardinality;
+    ImpactRule r = def->impact;
+    CMDB_RETURN_IF_ERROR(Option(s.option, c, r));
+    CMDB_RETURN_IF_ERROR(schema_.SetRelCardinality(s.target.text, c));
+    return schema_.SetRelImpact(s.target.text, r);
+  }
+
+  Status operator()(const ast::Drop& s) {
+    if (s.kind == "NODE") {
+      CMDB_RETURN_IF_ERROR(CheckClass(s.target));
+      return At(s.target, schema_.DropClass(s.target.text));
+    }
+    CMDB_RETURN_IF_ERROR(CheckRelType(s.target));
+    return At(s.target, schema_.DropRelType(s.target.text));
+  }
+
+ private:
+  Status At(const x3::position_tagged& node, Status st) const {
+    if (st.ok()) return st;
+    Status out = LocatedError(st.code(), source_, handler_.offset_of(node), st.message());
+    for (const auto& [k, v] : st.details()) out.With(k, v);
+    return out;
+  }
+
+  Status CheckClass(const ast::Name& n) const {
+    if (schema_.FindClass(n.text)) return Status::Ok();
+    std::vector<std::string> names;
+    for (const auto& [k, v] : schema_.classes()) names.push_back(k);
+    return At(n, Status(StatusCode::kSchemaViolation,
+                        "unknown class '" + n.text + "'" + DidYouMean(n.text, names)));
+  }
+
+  Status CheckRelType(const ast::Name& n) const {
+    if (schema_.FindRelType(n.text)) return Status::Ok();
+    std::vector<std::string> names;
+    for (const auto& [k, v] : schema_.rel_types()) names.push_back(k);
+    return At(n, Status(StatusCode::kSchemaViolation,
+                        "unknown relationship type '" + n.text + "'" + DidYouMean(n.text, names)));
+  }
+
+  Status Option(const ast::EdgeOption& o, Cardinality& c, ImpactRule& r) const {
+    std::string v = Upper(o.value);
+    if (o.kind == "CARDINALITY") {
+      static const std::vector<std::pair<std::string, Cardinality>> kCards = {
+          {"MANY_TO_MANY", Cardinality::kManyToMany}, {"MANY_TO_ONE", Cardinality::kManyToOne},
+          {"ONE_TO_MANY", Cardinality::kOneToMany}, {"ONE_TO_ONE", Cardinality::kOneToOne}};
+      for (const auto& [name, card] : kCards) {
+        if (v == name) return c = card, Status::Ok();
+      }
+      return At(o, Status::Invalid("unknown cardinality '" + o.value +
+                                   "' (MANY_TO_MANY, MANY_TO_ONE, ONE_TO_MANY or ONE_TO_ONE)"));
+    }
+    std::string words;  // normalize white space: "TO   SOURCE" -> "TO SOURCE"
+    for (char ch : v) {
+      if (std::isspace(static_cast<unsigned char>(ch))) {
+        if (!words.empty() && words.back() != ' ') words += ' ';
+      } else {
+        words += ch;
+      }
+    }
+    r = words == "TO SOURCE" ? ImpactRule::kToSource
+        : words == "TO TARGET" ? ImpactRule::kToTarget
+        : words == "BOTH"      ? ImpactRule::kBoth
+                               : ImpactRule::kNone;
+    return Status::Ok();
+  }
+
+  Result<std::vector<AttributeDef>> Attrs(const std::vector<ast::AttrDef>& in, const std::string& owner) const {
+    static const std::vector<std::pair<std::string, AttrType>> kTypes = {
+        {"STRING", AttrType::kString}, {"INT", AttrType::kInt},       {"INTEGER", AttrType::kInt},
+        {"FLOAT", AttrType::kFloat},   {"BOOL", AttrType::kBool},     {"BOOLEAN", AttrType::kBool},
+        {"DATETIME", AttrType::kDateTime}, {"DATE", AttrType::kDate}, {"ENUM", AttrType::kEnum},
+        {"IP", AttrType::kIp},         {"LIST", AttrType::kStringList}};
+    std::vector<AttributeDef> out;
+    for (const auto& a : in) {
+      AttributeDef def;
+      def.name = a.name.text;
+      std::string t = Upper(a.type.name);
+      auto it = std::find_if(kTypes.begin(), kTypes.end(), [&](auto& p) { return p.first == t; });
+      if (it == kTypes.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, k] : kTypes) names.push_back(n);
+        return At(a.type, Status(StatusCode::kSchemaViolation,
+                                 "unknown type '" + a.type.name + "'" + DidYouMean(a.type.name, names)));
+      }
+      def.type = it->second;
+      if (def.type == AttrType::kEnum) {
+        if (a.type.args.empty()) return At(a.type, Status::Invalid("ENUM needs its values: ENUM('a', 'b')"));
+        def.enum_values = a.type.args;
+      } else if (def.type == AttrType::kStringList) {
+        if (a.type.args.size() != 1 || Upper(a.type.args[0]) != "STRING")
+          return At(a.type, Status::Invalid("only LIST<STRING> is supported"));
+      } else if (!a.type.args.empty()) {
+        return At(a.type, Status::Invalid("type " + t + " takes no arguments"));
+      }
+      for (const auto& c : a.constraints) {
+        if (c.kind == "NOT NULL") def.not_null = true;
+        if (c.kind == "UNIQUE") def.unique = true;
+        if (c.kind == "KEY") def.key = true;
+        if (c.kind == "DEFAULT" && c.value) def.default_value = ToValue(*c.value);
+      }
+      out.push_back(std::move(def));
+    }
+    (void)owner;
+    return out;
+  }
+
+  std::string_view source_;
+  const error_handler_type& handler_;
+  Schema& schema_;
+};
+
+}  // namespace
+
+Status ApplyDdl(std::string_view source_view, Schema& schema) {
+  const std::string source(source_view);
+  auto first = source.cbegin();
+  const auto last = source.cend();
+  error_handler_type handler(first, last);
+  ast::Script script;
+  const auto parser = x3::with<error_handler_tag>(std::ref(handler))[ScriptGrammar()];
+  bool ok = false;
+  try {
+    ok = x3::phrase_parse(first, last, parser, parser::skipper, script);
+  } catch (const x3::expectation_failure<parser::iterator_type>& e) {
+    handler.record(e.where(), e.which());
+  }
+  if (handler.failure) {
+    return LocatedError(StatusCode::kInvalidArgument, source, handler.failure->offset,
+                        "expected " + handler.failure->expected)
+        .With("expected", handler.failure->expected);
+  }
+  if (!ok || first != last) {
+    return LocatedError(StatusCode::kInvalidArgument, source, static_cast<size_t>(first - source.cbegin()),
+                        "expected a statement (CREATE, ALTER or DROP)");
+  }
+  Schema work = schema;
+  Applier applier(source, handler, work);
+  for (const auto& stmt : script) CMDB_RETURN_IF_ERROR(boost::apply_visitor(applier, stmt));
+  schema = std::move(work);
+  return Status::Ok();
+}
+
+}  // namespace cmdb::ddl

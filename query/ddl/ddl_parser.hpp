@@ -1,0 +1,24 @@
+// The schema DDL front end: parse a GQL-style DDL script and apply it to a Schema.
+//
+// Syntax errors and semantic errors (unknown class, duplicate attribute, bad type...) carry the
+// line and column of the offending text, and the message shows the source line with a caret:
+//
+//   line 1, column 20: expected 'TYPE'
+//   CREATE NODE Server EXTENDS Hardware;
+//               ^
+// Thread safety: pure functions of their arguments.
+#pragma once
+
+#include <string_view>
+
+#include "cmdb/schema.hpp"
+#include "cmdb/status.hpp"
+
+namespace cmdb::ddl {
+
+// Applies every statement of `source` to `schema`, in order. All or nothing: on error `schema`
+// is left as it was. Errors: kInvalidArgument for syntax errors; kSchemaViolation, kConflict or
+// kNotFound for semantic ones. Details: "line", "column".
+Status ApplyDdl(std::string_view source, Schema& schema);
+
+}  // namespace cmdb::ddl

@@ -1,0 +1,348 @@
+#include "store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include "cmdb/attr_codec.hpp"
+
+namespace cmdb {
+namespace {
+
+const char* kSchemaSql = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS transactions(
+  id INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL,
+  change_ref TEXT, message TEXT, cis_written INTEGER NOT NULL, rels_written INTEGER NOT NULL,
+  schema_version INTEGER);
+CREATE TABLE IF NOT EXISTS schema_versions(
+  version INTEGER PRIMARY KEY, tx INTEGER NOT NULL, ddl TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ci_versions(
+  id INTEGER NOT NULL, version INTEGER NOT NULL, class TEXT NOT NULL, attrs BLOB NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, valid_from INTEGER NOT NULL,
+  valid_to INTEGER, retired INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS ci_versions_id ON ci_versions(id, valid_from);
+CREATE INDEX IF NOT EXISTS ci_current ON ci_versions(id) WHERE valid_to IS NULL;
+CREATE TABLE IF NOT EXISTS rel_versions(
+  id INTEGER NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, from_id INTEGER NOT NULL,
+  to_id INTEGER NOT NULL, attrs BLOB NOT NULL, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER,
+  retired INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS rel_versions_id ON rel_versions(id, valid_from);
+CREATE INDEX IF NOT EXISTS rel_current ON rel_versions(id) WHERE valid_to IS NULL;
+)sql";
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Status Error() const { return Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db_)); }
+  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindNullable(int i, const std::string& v) {
+    if (v.empty()) sqlite3_bind_null(stmt_, i); else Bind(i, v);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  Status Run() {
+    int rc = Step();
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    return rc == SQLITE_DONE ? Status::Ok() : Error();
+  }
+  void Reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
+  }
+  std::string_view Blob(int col) const {
+    auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string_view(p, sqlite3_column_bytes(stmt_, col)) : std::string_view();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status st = Status::Internal(std::string("sqlite: ") + (err ? err : "error"));
+    sqlite3_free(err);
+    return st;
+  }
+  return Status::Ok();
+}
+
+const char* kCiCols = "id, version, class, attrs, created_at, updated_at, valid_from, valid_to, retired";
+const char* kRelCols =
+    "id, version, type, from_id, to_id, attrs, created_at, updated_at, valid_from, valid_to, retired";
+
+Result<CiRecord> ReadCi(const Stmt& s) {
+  CiRecord c;
+  c.id = s.Int(0);
+  c.version = s.Int(1);
+  c.class_name = s.Text(2);
+  auto attrs = DecodeAttrs(s.Blob(3));
+  if (!attrs.ok()) return attrs.status();
+  c.attrs = std::move(*attrs);
+  c.created_at = s.Int(4);
+  c.updated_at = s.Int(5);
+  c.valid_from = s.Int(6);
+  c.valid_to = s.Int(7);
+  c.retired = s.Int(8) != 0;
+  return c;
+}
+
+Result<RelRecord> ReadRel(const Stmt& s) {
+  RelRecord r;
+  r.id = s.Int(0);
+  r.version = s.Int(1);
+  r.type = s.Text(2);
+  r.from = s.Int(3);
+  r.to = s.Int(4);
+  auto attrs = DecodeAttrs(s.Blob(5));
+  if (!attrs.ok()) return attrs.status();
+  r.attrs = std::move(*attrs);
+  r.created_at = s.Int(6);
+  r.updated_at = s.Int(7);
+  r.valid_from = s.Int(8);
+  r.valid_to = s.Int(9);
+  r.retired = s.Int(10) != 0;
+  return r;
+}
+
+Result<sqlite3*> OpenConnection(const std::string& path, bool sync_full) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    Status st = Status::Internal("cannot open database '" + path + "': " + sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return st;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  Status st = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=OFF;");
+  if (st.ok()) st = Exec(db, sync_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+  if (!st.ok()) {
+    sqlite3_close(db);
+    return Status::Internal("cannot use database '" + path + "': " + st.message());
+  }
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, SqliteOptions options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore());
+  auto w = OpenConnection(path, options.synchronous_full);
+  if (!w.ok()) return w.status();
+  store->write_db_ = *w;
+  CMDB_RETURN_IF_ERROR(Exec(store->write_db_, kSchemaSql));
+  auto r = OpenConnection(path, options.synchronous_full);
+  if (!r.ok()) return r.status();
+  store->read_db_ = *r;
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  sqlite3_close(read_db_);
+  sqlite3_close(write_db_);
+}
+
+Result<StoreInfo> SqliteStore::Info() {
+  std::lock_guard l(read_mu_);
+  StoreInfo info;
+  Stmt mode(read_db_, "SELECT value FROM meta WHERE key = 'mode'");
+  if (!mode.ok()) return mode.Error();
+  if (mode.Step() == SQLITE_ROW) {
+    info.initialized = true;
+    info.open_mode = mode.Text(0) == "open";
+  }
+  Stmt schema(read_db_, "SELECT version, ddl FROM schema_versions ORDER BY version DESC LIMIT 1");
+  if (schema.Step() == SQLITE_ROW) {
+    info.schema_version = schema.Int(0);
+    info.schema_ddl = schema.Text(1);
+  }
+  Stmt maxes(read_db_,
+             "SELECT (SELECT COALESCE(MAX(id), 0) FROM transactions),"
+             " (SELECT COALESCE(MAX(id), 0) FROM ci_versions),"
+             " (SELECT COALESCE(MAX(id), 0) FROM rel_versions)");
+  if (maxes.Step() != SQLITE_ROW) return maxes.Error();
+  info.last_tx = maxes.Int(0);
+  info.max_ci_id = maxes.Int(1);
+  info.max_rel_id = maxes.Int(2);
+  return info;
+}
+
+Status SqliteStore::Initialize(bool open_mode) {
+  std::lock_guard l(write_mu_);
+  Stmt s(write_db_, "INSERT INTO meta(key, value) VALUES ('mode', ?)");
+  if (!s.ok()) return s.Error();
+  s.Bind(1, std::string(open_mode ? "open" : "closed"));
+  if (!s.Run().ok()) return Status::Conflict("store already initialized");
+  return Status::Ok();
+}
+
+Status SqliteStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
+                                const std::function<void(RelRecord&&)>& rel_sink) {
+  std::lock_guard l(read_mu_);
+  CMDB_RETURN_IF_ERROR(Exec(read_db_, "BEGIN"));  // one snapshot for both tables
+  Status st;
+  {
+    Stmt cis(read_db_, (std::string("SELECT ") + kCiCols +
+                        " FROM ci_versions WHERE valid_to IS NULL AND retired = 0 ORDER BY id").c_str());
+    while (st.ok() && cis.Step() == SQLITE_ROW) {
+      auto c = ReadCi(cis);
+      if (c.ok()) ci_sink(std::move(*c)); else st = c.status();
+    }
+    Stmt rels(read_db_, (std::string("SELECT ") + kRelCols +
+                         " FROM rel_versions WHERE valid_to IS NULL AND retired = 0 ORDER BY id").c_str());
+    while (st.ok() && rels.Step() == SQLITE_ROW) {
+      auto r = ReadRel(rels);
+      if (r.ok()) rel_sink(std::move(*r)); else st = r.status();
+    }
+  }
+  Exec(read_db_, "COMMIT");
+  return st;
+}
+
+Status SqliteStore::Commit(const WriteSet& ws) {
+  std::lock_guard l(write_mu_);
+  CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));
+  Status st = CommitLocked(ws);
+  if (st.ok()) st = Exec(write_db_, "COMMIT");
+  if (!st.ok()) Exec(write_db_, "ROLLBACK");
+  return st;
+}
+
+Status SqliteStore::CommitLocked(const WriteSet& ws) {
+  Stmt tx(write_db_,
+          "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
+          " rels_written, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!tx.ok()) return tx.Error();
+  tx.Bind(1, ws.tx.id).Bind(2, ws.tx.time).Bind(3, ws.tx.actor).Bind(4, ws.tx.source);
+  tx.BindNullable(5, ws.tx.change_ref).BindNullable(6, ws.tx.message);
+  tx.Bind(7, ws.tx.cis_written).Bind(8, ws.tx.rels_written).Bind(9, ws.tx.schema_version);
+  CMDB_RETURN_IF_ERROR(tx.Run());
+  if (!ws.schema_ddl.empty()) {
+    Stmt s(write_db_, "INSERT INTO schema_versions(version, tx, ddl) VALUES (?, ?, ?)");
+    s.Bind(1, ws.tx.schema_version).Bind(2, ws.tx.id).Bind(3, ws.schema_ddl);
+    CMDB_RETURN_IF_ERROR(s.Run());
+  }
+  Stmt close_ci(write_db_, "UPDATE ci_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL");
+  Stmt put_ci(write_db_,
+              "INSERT INTO ci_versions(id, version, class, attrs, created_at, updated_at, valid_from,"
+              " retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!close_ci.ok() || !put_ci.ok()) return close_ci.Error();
+  for (const CiRecord& c : ws.cis) {
+    if (c.version > 1 || c.retired) CMDB_RETURN_IF_ERROR(close_ci.Bind(1, ws.tx.id).Bind(2, c.id).Run());
+    put_ci.Bind(1, c.id).Bind(2, c.version).Bind(3, c.class_name).BindBlob(4, EncodeAttrs(c.attrs));
+    put_ci.Bind(5, c.created_at).Bind(6, c.updated_at).Bind(7, ws.tx.id).Bind(8, c.retired ? 1 : 0);
+    CMDB_RETURN_IF_ERROR(put_ci.Run());
+  }
+  Stmt close_rel(write_db_, "UPDATE rel_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL");
+  Stmt put_rel(write_db_,
+               "INSERT INTO rel_versions(id, version, type, from_id, to_id, attrs, created_at,"
+               " updated_at, valid_from, retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!close_rel.ok() || !put_rel.ok()) return close_rel.Error();
+  for (const RelRecord& r : ws.rels) {
+    if (r.version > 1 || r.retired) CMDB_RETURN_IF_ERROR(close_rel.Bind(1, ws.tx.id).Bind(2, r.id).Run());
+    put_rel.Bind(1, r.id).Bind(2, r.version).Bind(3, r.type).Bind(4, r.from).Bind(5, r.to);
+    put_rel.BindBlob(6, EncodeAttrs(r.attrs)).Bind(7, r.created_at).Bind(8, r.updated_at);
+    put_rel.Bind(9, ws.tx.id).Bind(10, r.retired ? 1 : 0);
+    CMDB_RETURN_IF_ERROR(put_rel.Run());
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<CiRecord>> SqliteStore::CiHistory(CiId id) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kCiCols +
+                    " FROM ci_versions WHERE id = ? ORDER BY valid_from").c_str());
+  if (!s.ok()) return s.Error();
+  s.Bind(1, id);
+  std::vector<CiRecord> out;
+  while (s.Step() == SQLITE_ROW) {
+    auto c = ReadCi(s);
+    if (!c.ok()) return c.status();
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+Result<std::vector<RelRecord>> SqliteStore::RelHistory(RelId id) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kRelCols +
+                    " FROM rel_versions WHERE id = ? ORDER BY valid_from").c_str());
+  if (!s.ok()) return s.Error();
+  s.Bind(1, id);
+  std::vector<RelRecord> out;
+  while (s.Step() == SQLITE_ROW) {
+    auto r = ReadRel(s);
+    if (!r.ok()) return r.status();
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+Result<std::optional<CiRecord>> SqliteStore::LatestCi(CiId id) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kCiCols +
+                    " FROM ci_versions WHERE id = ? AND valid_to IS NULL").c_str());
+  if (!s.ok()) return s.Error();
+  s.Bind(1, id);
+  if (s.Step() != SQLITE_ROW) return std::optional<CiRecord>();
+  auto c = ReadCi(s);
+  if (!c.ok()) return c.status();
+  return std::optional<CiRecord>(std::move(*c));
+}
+
+Result<std::vector<TxRecord>> SqliteStore::Transactions(TxId since, int limit) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_,
+         "SELECT id, time, actor, source, change_ref, message, cis_written, rels_written,"
+         " schema_version FROM transactions WHERE id > ? ORDER BY id LIMIT ?");
+  if (!s.ok()) return s.Error();
+  s.Bind(1, since).Bind(2, static_cast<int64_t>(limit));
+  std::vector<TxRecord> out;
+  while (s.Step() == SQLITE_ROW) {
+    TxRecord t;
+    t.id = s.Int(0);
+    t.time = s.Int(1);
+    t.actor = s.Text(2);
+    t.source = s.Text(3);
+    t.change_ref = s.Text(4);
+    t.message = s.Text(5);
+    t.cis_written = s.Int(6);
+    t.rels_written = s.Int(7);
+    t.schema_version = s.Int(8);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status SqliteStore::IntegrityCheck() {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, "PRAGMA integrity_check");
+  if (s.Step() != SQLITE_ROW) return s.Error();
+  std::string r = s.Text(0);
+  return r == "ok" ? Status::Ok() : Status::Internal("integrity check: " + r);
+}
+
+}  // namespace cmdb

@@ -1,0 +1,55 @@
+// SqliteStore: the durable Store on a SQLite file in WAL mode.
+//
+// Tables: meta, transactions (the audit log), schema_versions (DDL per schema version),
+// ci_versions and rel_versions (every version of every CI and relationship, with valid_from and
+// valid_to tx ids; valid_to NULL while current). Each Commit is one SQLite transaction; with
+// synchronous=FULL (the default) an acknowledged commit survives a crash or power loss.
+// All SQL uses prepared statements with bound parameters; no user text is spliced into SQL.
+// Thread safety: one connection for commits and one for reads, each behind its own mutex, so
+// reads run concurrently with a commit (WAL) and see the state before or after it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "cmdb/store.hpp"
+
+struct sqlite3;
+
+namespace cmdb {
+
+struct SqliteOptions {
+  bool synchronous_full = true;  // false: synchronous=NORMAL (faster, may lose the last commits on power loss)
+};
+
+class SqliteStore : public Store {
+ public:
+  // Opens (creating if needed) the database file at `path`.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, SqliteOptions options = {});
+  ~SqliteStore() override;
+
+  Result<StoreInfo> Info() override;
+  Status Initialize(bool open_mode) override;
+  Status LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
+                     const std::function<void(RelRecord&&)>& rel_sink) override;
+  Status Commit(const WriteSet& ws) override;
+  Result<std::vector<CiRecord>> CiHistory(CiId id) override;
+  Result<std::vector<RelRecord>> RelHistory(RelId id) override;
+  Result<std::optional<CiRecord>> LatestCi(CiId id) override;
+  Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
+
+  // Runs PRAGMA integrity_check; OK when SQLite answers "ok".
+  Status IntegrityCheck();
+
+ private:
+  SqliteStore() = default;
+  Status CommitLocked(const WriteSet& ws);
+
+  std::mutex write_mu_;
+  sqlite3* write_db_ = nullptr;
+  std::mutex read_mu_;
+  sqlite3* read_db_ = nullptr;
+};
+
+}  // namespace cmdb
