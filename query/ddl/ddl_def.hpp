@@ -97,7 +97,7 @@ const auto constraint_def =
     (kw("KEY") >> as(std::string("KEY")) >> as(boost::optional<ast::Literal>())) |
     (kw("DEFAULT") >> as(std::string("DEFAULT")) > literal);
 const auto attribute_def = name > type > *constraint;
-const auto attrs_def = '{' > -(attribute % ',') > '}';
+const auto attrs_def = '{' > -(attribute >> *(',' > attribute)) > '}';
 const auto pair_def = name > "->" > name;
 const auto pairs_def = '(' > (pair % ',') > ')';
 const auto key_list_def = '(' > (name % ',') > ')';
@@ -121,10 +121,13 @@ const auto alter_set_def = kw("ALTER") >> kw("EDGE") >> kw("TYPE") >> name >> kw
 const auto drop_def = kw("DROP") > node_or_edge > kw("TYPE") > name;
 const auto statement_def = create_node | create_edge | alter_connect | alter_add | alter_drop |
                            alter_key | alter_set | drop;
-const auto script_def = *((!x3::eoi) > statement > (x3::lit(';') | x3::eoi));
+struct end_class;
+const x3::rule<end_class> statement_end = "';'";
+const auto statement_end_def = x3::lit(';') | x3::eoi;
+const auto script_def = *((!x3::eoi) > statement > statement_end);
 
 BOOST_SPIRIT_DEFINE(identifier, name, quoted, string_list, literal, type, constraint, attribute, attrs, pair, pairs, key_list,
-                    edge_option, create_node, create_edge, alter_add, alter_drop, alter_key,
+                    edge_option, statement_end, create_node, create_edge, alter_add, alter_drop, alter_key,
                     alter_connect, alter_set, drop, statement, script)
 
 }  // namespace cmdb::ddl::parser

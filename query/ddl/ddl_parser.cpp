@@ -18,6 +18,21 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// The offset of the next token at or after `offset` (skips white space and comments), so a
+// syntax error points at the offending token rather than at the space before it.
+size_t NextToken(std::string_view s, size_t offset) {
+  while (offset < s.size()) {
+    if (std::isspace(static_cast<unsigned char>(s[offset]))) {
+      ++offset;
+    } else if (s.substr(offset, 2) == "--" || s.substr(offset, 2) == "//") {
+      while (offset < s.size() && s[offset] != '\n') ++offset;
+    } else {
+      break;
+    }
+  }
+  return offset;
+}
+
 // "line L, column C: message" + the source line + a caret under column C.
 Status LocatedError(StatusCode code, std::string_view source, size_t offset, const std::string& msg) {
   offset = std::min(offset, source.size());
@@ -255,12 +270,13 @@ Status ApplyDdl(std::string_view source_view, Schema& schema) {
     handler.record(e.where(), e.which());
   }
   if (handler.failure) {
-    return LocatedError(StatusCode::kInvalidArgument, source, handler.failure->offset,
+    return LocatedError(StatusCode::kInvalidArgument, source, NextToken(source, handler.failure->offset),
                         "expected " + handler.failure->expected)
         .With("expected", handler.failure->expected);
   }
   if (!ok || first != last) {
-    return LocatedError(StatusCode::kInvalidArgument, source, static_cast<size_t>(first - source.cbegin()),
+    return LocatedError(StatusCode::kInvalidArgument, source,
+                        NextToken(source, static_cast<size_t>(first - source.cbegin())),
                         "expected a statement (CREATE, ALTER or DROP)");
   }
   Schema work = schema;

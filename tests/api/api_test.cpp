@@ -1,0 +1,241 @@
+// The HTTP handlers in-process (no socket): every endpoint and every error class.
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "api/api.hpp"
+#include "test_util.hpp"
+
+using namespace cmdb;
+using api::Json;
+
+namespace {
+
+struct Client {
+  cmdb::testing::TestDb t{true};
+  api::Api api{*t.db, api::ApiOptions{}};
+
+  std::pair<int, Json> Call(const std::string& method, const std::string& target, const std::string& body = "",
+                            std::map<std::string, std::string> headers = {}) {
+    api::HttpRequest req;
+    req.method = method;
+    size_t q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string::npos) {
+      std::string qs = target.substr(q + 1);
+      for (size_t pos = 0; pos <= qs.size();) {
+        size_t amp = qs.find('&', pos);
+        if (amp == std::string::npos) amp = qs.size();
+        std::string kv = qs.substr(pos, amp - pos);
+        size_t eq = kv.find('=');
+        req.query.emplace(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+        pos = amp + 1;
+      }
+    }
+    req.body = body;
+    req.headers = headers;
+    api::HttpResponse res = api.Handle(req);
+    return {res.status, Json::parse(res.body)};
+  }
+  CiId IdOf(const std::string& cls, const std::string& name) {
+    auto [s, j] = Call("GET", "/v1/cis?class=" + cls + "&where.name=" + name);
+    return j["items"].at(0)["id"];
+  }
+};
+
+}  // namespace
+
+TEST_CASE("health and schema endpoints") {
+  Client c;
+  auto [s, j] = c.Call("GET", "/healthz");
+  CHECK(s == 200);
+  CHECK(j["cis"] == 144);
+  auto [s2, schema] = c.Call("GET", "/v1/schema");
+  CHECK(s2 == 200);
+  CHECK(schema["mode"] == "closed");
+  CHECK(schema["classes"].size() > 30);
+  bool found = false;
+  for (const auto& r : schema["relationship_types"]) {
+    if (r["name"] == "RUNS_ON") found = r["impact"] == "TO SOURCE" && r["cardinality"] == "MANY_TO_ONE";
+  }
+  CHECK(found);
+}
+
+TEST_CASE("POST /v1/schema applies DDL or answers a located error") {
+  Client c;
+  auto [s, j] = c.Call("POST", "/v1/schema", R"({"ddl": "CREATE NODE TYPE Printer { ppm INT };"})");
+  CHECK(s == 200);
+  CHECK(j["schema_version"] == 2);
+  auto [s2, e] = c.Call("POST", "/v1/schema", R"({"ddl": "CREATE NODE TYPE Scanner { dpi INTT };"})");
+  CHECK(s2 == 422);
+  CHECK(e["error"]["line"] == 1);
+  CHECK(e["error"]["column"] == 32);
+  auto [s3, e3] = c.Call("POST", "/v1/schema", R"({"ddl": "CREATE NODE Scanner;"})");
+  CHECK(s3 == 400);
+  CHECK(e3["error"]["code"] == "BadRequest");
+  auto [s4, p] = c.Call("POST", "/v1/cis", R"({"class": "Printer", "attributes": {"name": "p1", "ppm": 30}})");
+  CHECK(s4 == 201);
+}
+
+TEST_CASE("CI lifecycle: create, read, patch with If-Match, history, delete") {
+  Client c;
+  auto [s, ci] = c.Call("POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "vm-new", "cpu_count": 2}})");
+  REQUIRE(s == 201);
+  CiId id = ci["id"];
+  CHECK(ci["version"] == 1);
+  CHECK(ci["attributes"]["status"] == "live");
+  auto [s2, got] = c.Call("GET", "/v1/cis/" + std::to_string(id));
+  CHECK(s2 == 200);
+  CHECK(got["attributes"]["name"] == "vm-new");
+  auto [s3, patched] = c.Call("PATCH", "/v1/cis/" + std::to_string(id), R"({"cpu_count": 4, "os": "linux"})",
+                              {{"if-match", "\"1\""}});
+  CHECK(s3 == 200);
+  CHECK(patched["version"] == 2);
+  auto [s4, stale] = c.Call("PATCH", "/v1/cis/" + std::to_string(id), R"({"cpu_count": 8})", {{"if-match", "1"}});
+  CHECK(s4 == 412);
+  CHECK(stale["error"]["code"] == "PreconditionFailed");
+  auto [s5, erased] = c.Call("PATCH", "/v1/cis/" + std::to_string(id), R"({"attributes": {"os": null}})");
+  CHECK(s5 == 200);
+  CHECK_FALSE(erased["attributes"].contains("os"));
+  auto [s6, hist] = c.Call("GET", "/v1/cis/" + std::to_string(id) + "/history");
+  CHECK(s6 == 200);
+  REQUIRE(hist["versions"].size() == 3);
+  CHECK(hist["versions"][0]["attributes"]["cpu_count"] == 2);
+  CHECK(hist["versions"][1]["valid_to_tx"] == hist["versions"][2]["tx"]);
+  auto [s7, del] = c.Call("DELETE", "/v1/cis/" + std::to_string(id));
+  CHECK(s7 == 200);
+  auto [s8, gone] = c.Call("GET", "/v1/cis/" + std::to_string(id));
+  CHECK(s8 == 404);
+  CHECK(gone["error"]["details"]["retired"] == true);
+  auto [s9, hist2] = c.Call("GET", "/v1/cis/" + std::to_string(id) + "/history");
+  CHECK(hist2["versions"].size() == 4);
+  CHECK(hist2["versions"][3]["retired"] == true);
+}
+
+TEST_CASE("every error class answers its status with a JSON error body") {
+  Client c;
+  auto check = [&](const std::string& m, const std::string& path, const std::string& body, int status,
+                   const std::string& code) {
+    auto [s, j] = c.Call(m, path, body);
+    INFO(m << " " << path << " -> " << j.dump());
+    CHECK(s == status);
+    CHECK(j["error"]["code"] == code);
+    CHECK(j["error"]["message"].is_string());
+  };
+  check("POST", "/v1/cis", "{\"class\": ", 400, "BadRequest");
+  check("GET", "/v1/cis/abc", "", 400, "BadRequest");
+  check("GET", "/v1/cis?limit=-1", "", 400, "BadRequest");
+  check("GET", "/v1/cis?class=Servr", "", 400, "BadRequest");
+  check("GET", "/v1/cis/999999", "", 404, "NotFound");
+  check("GET", "/v1/relationships/999999", "", 404, "NotFound");
+  check("GET", "/v1/nothing", "", 404, "NotFound");
+  check("PUT", "/v1/cis", "", 405, "BadRequest");
+  check("POST", "/v1/cis", R"({"class": "PhysicalServer", "attributes": {"name": "fra1-esx01"}})", 409, "Conflict");
+  check("POST", "/v1/cis", R"({"class": "PhysicalServer", "attributes": {"name": "x", "cpu_count": "many"}})", 422,
+        "SchemaViolation");
+  check("POST", "/v1/cis", R"({"class": "Hardware", "attributes": {"name": "x"}})", 422, "SchemaViolation");
+  check("POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": {"a": 1}}})", 400, "BadRequest");
+  auto [s, j] = c.Call("POST", "/v1/cis", R"({"class": "PhysicalServer", "attributes": {"name": "fra1-esx01"}})");
+  CHECK(j["error"]["details"]["conflicting_id"] == c.IdOf("PhysicalServer", "fra1-esx01"));
+  auto [s2, j2] = c.Call("POST", "/v1/cis", R"({"class": "PhysicalServer", "attributes": {"name": "x", "cpu_count": "many"}})");
+  CHECK(j2["error"]["details"]["class"] == "PhysicalServer");
+  CHECK(j2["error"]["details"]["attribute"] == "cpu_count");
+  CHECK(j2["error"]["details"]["expected"] == "INT");
+}
+
+TEST_CASE("listing filters by class with subclasses and pages by a stable cursor") {
+  Client c;
+  std::set<int64_t> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto [s, j] = c.Call("GET", "/v1/cis?class=Hardware&limit=7" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    REQUIRE(s == 200);
+    for (const auto& ci : j["items"]) {
+      CHECK(seen.insert(ci["id"].get<int64_t>()).second);
+      CHECK(ci["class"] != "VirtualMachine");
+    }
+    cursor = j["next_cursor"].is_null() ? "" : j["next_cursor"].get<std::string>();
+    ++pages;
+  } while (!cursor.empty() && pages < 100);
+  // 24 hosts + per DC: 2 switches, firewall, router, load balancer, SAN.
+  CHECK(seen.size() == 24 + 2 * 6);
+  auto [s, lbs] = c.Call("GET", "/v1/cis?class=NetworkDevice&where.manufacturer=F5");
+  CHECK(lbs["items"].size() == 2);
+  auto [s2, tagged] = c.Call("GET", "/v1/cis?class=VirtualMachine&where.environment=test");
+  CHECK(tagged["items"].size() == 2);
+}
+
+TEST_CASE("relationships: create, list by direction and type, delete") {
+  Client c;
+  CiId lb = c.IdOf("LoadBalancer", "fra1-lb1");
+  auto [s, rels] = c.Call("GET", "/v1/cis/" + std::to_string(lb) + "/relationships?direction=out&type=ROUTES_TO");
+  CHECK(s == 200);
+  CHECK(rels["items"].size() > 3);
+  for (const auto& r : rels["items"]) CHECK(r["from"] == lb);
+  auto [s2, bad] = c.Call("GET", "/v1/cis/" + std::to_string(lb) + "/relationships?type=ROUTE_TO");
+  CHECK(s2 == 400);
+  CHECK(bad["error"]["message"] == "unknown relationship type 'ROUTE_TO' (did you mean 'ROUTES_TO'?)");
+  CiId app = c.IdOf("Application", "hr-app");
+  CiId db = c.IdOf("Database", "orders-db");
+  auto [s3, rel] = c.Call("POST", "/v1/relationships",
+                          Json{{"type", "USES"}, {"from", app}, {"to", db}}.dump());
+  CHECK(s3 == 201);
+  auto [s4, dup] = c.Call("POST", "/v1/relationships", Json{{"type", "USES"}, {"from", app}, {"to", db}}.dump());
+  CHECK(s4 == 409);
+  auto [s5, wrong] = c.Call("POST", "/v1/relationships", Json{{"type", "RUNS_ON"}, {"from", db}, {"to", app}}.dump());
+  CHECK(s5 == 422);
+  RelId rid = rel["id"];
+  CHECK(c.Call("GET", "/v1/relationships/" + std::to_string(rid)).first == 200);
+  CHECK(c.Call("DELETE", "/v1/relationships/" + std::to_string(rid)).first == 200);
+  CHECK(c.Call("GET", "/v1/relationships/" + std::to_string(rid)).first == 404);
+}
+
+TEST_CASE("bulk: one transaction, refs and key endpoints, idempotent, all-or-nothing with every bad line") {
+  Client c;
+  std::string ndjson =
+      R"({"op": "ci", "ref": "a", "class": "VirtualMachine", "attributes": {"name": "bulk-a"}})" "\n"
+      R"({"op": "ci", "ref": "b", "class": "AppInstance", "attributes": {"name": "bulk-b"}})" "\n"
+      "\n"
+      R"({"op": "rel", "type": "RUNS_ON", "from": {"ref": "b"}, "to": {"ref": "a"}})" "\n"
+      R"({"op": "rel", "type": "HOSTED_ON", "from": {"ref": "a"}, "to": {"class": "PhysicalServer", "key": {"name": "fra1-esx01"}}})";
+  auto [s, r] = c.Call("POST", "/v1/bulk", ndjson);
+  REQUIRE(s == 200);
+  CHECK(r["cis"]["created"] == 2);
+  CHECK(r["relationships"]["created"] == 2);
+  CHECK(r["refs"]["a"].is_number());
+  auto [s2, again] = c.Call("POST", "/v1/bulk", ndjson);
+  CHECK(s2 == 200);
+  CHECK(again["cis"]["created"] == 0);
+  CHECK(again["cis"]["unchanged"] == 2);
+  CHECK(again["relationships"]["unchanged"] == 2);
+  CHECK(again["tx"].is_null());
+
+  int64_t before = c.Call("GET", "/healthz").second["cis"];
+  std::string bad =
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "ok-1"}})" "\n"
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "bad", "cpu_count": "x"}})" "\n"
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "ok-2"}})" "\n"
+      R"({"op": "rel", "type": "RUNS_ON", "from": {"ref": "nope"}, "to": 1})" "\n"
+      "{not json\n";
+  auto [s3, err] = c.Call("POST", "/v1/bulk", bad);
+  CHECK(s3 == 422);
+  CHECK(err["error"]["message"] == "3 of 5 lines are invalid; nothing was applied");
+  REQUIRE(err["error"]["details"]["errors"].size() == 3);
+  CHECK(err["error"]["details"]["errors"][0]["line"] == 2);
+  CHECK(err["error"]["details"]["errors"][1]["line"] == 4);
+  CHECK(err["error"]["details"]["errors"][2]["line"] == 5);
+  CHECK(c.Call("GET", "/healthz").second["cis"] == before);
+}
+
+TEST_CASE("the transaction log pages and records the change reference") {
+  Client c;
+  c.Call("POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "logged"}})",
+         {{"x-change-id", "CHG-42"}});
+  auto [s, j] = c.Call("GET", "/v1/transactions?since=0&limit=2");
+  CHECK(s == 200);
+  CHECK(j["items"].size() == 2);
+  CHECK(j["next_since"] == 2);
+  auto [s2, rest] = c.Call("GET", "/v1/transactions?since=2");
+  CHECK(rest["items"].back()["change_ref"] == "CHG-42");
+  CHECK(rest["items"].back()["actor"] == "anonymous");
+}

@@ -1,0 +1,180 @@
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <thread>
+
+#include "test_util.hpp"
+
+using namespace cmdb;
+using cmdb::testing::Attrs;
+using cmdb::testing::TestDb;
+
+TEST_CASE("a write commits, publishes and is logged with its actor") {
+  TestDb t;
+  TxMeta meta{"alice", "api", "CHG-1", "new host"};
+  CiId id = 0;
+  auto tx = t.db->Write(meta, [&](Txn& txn) {
+    auto r = txn.CreateCi("VirtualMachine", Attrs({{"name", "vm1"}}));
+    id = r.ok() ? *r : 0;
+    return r.status();
+  });
+  REQUIRE(tx.ok());
+  CHECK(t.db->Read().graph().FindCi(id)->attrs.Get("name") == Value("vm1"));
+  auto log = t.store.Transactions(0, 100);
+  REQUIRE(log.ok());
+  CHECK(log->back().actor == "alice");
+  CHECK(log->back().change_ref == "CHG-1");
+  CHECK(log->back().cis_written == 1);
+}
+
+TEST_CASE("a failing body or commit changes nothing in memory or in the store") {
+  TestDb t;
+  CiId a = t.Create("VirtualMachine", Attrs({{"name", "a"}}));
+  size_t txs = t.store.Transactions(0, 1000)->size();
+  // The second operation fails: the first must not be applied either.
+  auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    CMDB_RETURN_IF_ERROR(txn.UpdateCi(a, {{"os", Value("linux")}}, std::nullopt));
+    return txn.CreateCi("VirtualMachine", Attrs({{"name", "a"}})).status();  // duplicate KEY
+  });
+  CHECK(tx.status().code() == StatusCode::kConflict);
+  CHECK(t.db->Read().graph().FindCi(a)->attrs.Get("os").is_null());
+  CHECK(t.store.Transactions(0, 1000)->size() == txs);
+  // A store failure too.
+  t.store.FailNextCommit();
+  auto tx2 = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    return txn.CreateCi("VirtualMachine", Attrs({{"name", "b"}})).status();
+  });
+  CHECK(tx2.status().code() == StatusCode::kInternal);
+  CHECK(t.db->Read().graph().ci_count() == 1);
+  // Ids of the failed attempts are not visible; the next CI gets a fresh id.
+  CiId c = t.Create("VirtualMachine", Attrs({{"name", "c"}}));
+  CHECK(c > a);
+}
+
+TEST_CASE("KEY and UNIQUE conflicts name the CI holding the value") {
+  TestDb t;
+  CiId a = t.Create("PhysicalServer", Attrs({{"name", "h1"}, {"serial_number", "SN1"}}));
+  auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    return txn.CreateCi("Switch", Attrs({{"name", "sw1"}, {"serial_number", "SN1"}})).status();
+  });
+  REQUIRE(tx.status().code() == StatusCode::kConflict);
+  CHECK(tx.status().message() == "Hardware.serial_number = 'SN1' is already held by CI " +
+                                     std::to_string(a) + " ('h1')");
+  // A value given up in the same transaction can be taken.
+  auto swap = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    CMDB_RETURN_IF_ERROR(txn.UpdateCi(a, {{"serial_number", Value("SN2")}}, std::nullopt));
+    return txn.CreateCi("Switch", Attrs({{"name", "sw1"}, {"serial_number", "SN1"}})).status();
+  });
+  CHECK(swap.ok());
+}
+
+TEST_CASE("cardinality and duplicate relationships are enforced") {
+  TestDb t;
+  CiId inst = t.Create("AppInstance", Attrs({{"name", "i1"}}));
+  CiId vm1 = t.Create("VirtualMachine", Attrs({{"name", "vm1"}}));
+  CiId vm2 = t.Create("VirtualMachine", Attrs({{"name", "vm2"}}));
+  t.Relate("RUNS_ON", inst, vm1);
+  auto again = t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.CreateRel("RUNS_ON", inst, vm1, {}).status(); });
+  CHECK(again.status().code() == StatusCode::kConflict);
+  auto second = t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.CreateRel("RUNS_ON", inst, vm2, {}).status(); });
+  CHECK(second.status().message() == "CI " + std::to_string(inst) +
+                                         " already has an outgoing RUNS_ON relationship (MANY_TO_ONE)");
+  auto bad_type = t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.CreateRel("RUN_ON", inst, vm2, {}).status(); });
+  CHECK(bad_type.status().message() == "unknown relationship type RUN_ON (did you mean 'RUNS_ON'?)");
+}
+
+TEST_CASE("retiring a CI ends its relationships and keeps history") {
+  TestDb t;
+  CiId inst = t.Create("AppInstance", Attrs({{"name", "i1"}}));
+  CiId vm = t.Create("VirtualMachine", Attrs({{"name", "vm1"}}));
+  RelId r = t.Relate("RUNS_ON", inst, vm);
+  REQUIRE(t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.RetireCi(vm, std::nullopt); }).ok());
+  auto view = t.db->Read();
+  CHECK_FALSE(view.graph().FindCi(vm));
+  CHECK_FALSE(view.graph().FindRel(r));
+  CHECK(view.graph().Out(inst).empty());
+  auto hist = t.store.CiHistory(vm);
+  REQUIRE(hist->size() == 2);
+  CHECK(hist->back().retired);
+  CHECK(hist->front().valid_to == hist->back().valid_from);
+  CHECK(t.store.RelHistory(r)->back().retired);
+}
+
+TEST_CASE("optimistic versions: a stale version is refused with 412") {
+  TestDb t;
+  CiId a = t.Create("VirtualMachine", Attrs({{"name", "a"}}));
+  REQUIRE(t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.UpdateCi(a, {{"os", Value("x")}}, 1); }).ok());
+  auto stale = t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.UpdateCi(a, {{"os", Value("y")}}, 1); });
+  CHECK(stale.status().code() == StatusCode::kPreconditionFailed);
+  CHECK(t.db->Read().graph().FindCi(a)->version == 2);
+}
+
+TEST_CASE("upsert by KEY creates, updates, then leaves unchanged") {
+  TestDb t;
+  auto up = [&](AttrMap attrs) {
+    Outcome out{};
+    auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) {
+      auto r = txn.UpsertCi("VirtualMachine", std::move(attrs));
+      if (r.ok()) out = r->second;
+      return r.status();
+    });
+    REQUIRE(tx.ok());
+    return std::make_pair(out, tx->id);
+  };
+  CHECK(up(Attrs({{"name", "vm"}, {"os", "linux"}})).first == Outcome::kCreated);
+  CHECK(up(Attrs({{"name", "vm"}, {"os", "bsd"}})).first == Outcome::kUpdated);
+  auto [o, tx] = up(Attrs({{"name", "vm"}, {"os", "bsd"}}));
+  CHECK(o == Outcome::kUnchanged);
+  CHECK(tx == 0);  // nothing written, nothing logged
+  CHECK(t.db->Read().graph().ci_count() == 1);
+}
+
+TEST_CASE("schema changes revalidate existing CIs") {
+  TestDb t;
+  t.Create("VirtualMachine", Attrs({{"name", "vm1"}}));
+  Schema next = *t.db->schema();
+  REQUIRE(ddl::ApplyDdl("ALTER NODE TYPE VirtualMachine ADD { cost_center STRING NOT NULL };", next).ok());
+  auto refused = t.db->ChangeSchema(TxMeta{}, next);
+  REQUIRE(refused.status().code() == StatusCode::kSchemaViolation);
+  CHECK(refused.status().message().find("VirtualMachine.cost_center is NOT NULL but has no value") != std::string::npos);
+  CHECK(t.db->schema()->version() == 1);
+
+  Schema with_default = *t.db->schema();
+  REQUIRE(ddl::ApplyDdl("ALTER NODE TYPE VirtualMachine ADD { cost_center STRING NOT NULL DEFAULT 'IT' };",
+                        with_default).ok());
+  auto ok = t.db->ChangeSchema(TxMeta{}, with_default);
+  REQUIRE(ok.ok());
+  CHECK(ok->cis_written == 1);  // backfilled as a new version
+  CHECK(t.db->Read().graph().FindCi(1)->attrs.Get("cost_center") == Value("IT"));
+  CHECK(t.db->schema()->version() == 2);
+  CHECK(t.store.Info()->schema_version == 2);
+}
+
+TEST_CASE("readers see a bulk transaction entirely or not at all") {
+  TestDb t;
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0}, reads{0};
+  std::thread reader([&] {
+    while (!done) {
+      auto view = t.db->Read();
+      size_t n = view.graph().ci_count(), r = view.graph().rel_count();
+      if (!((n == 0 && r == 0) || (n == 2000 && r == 1999))) ++bad;
+      ++reads;
+    }
+  });
+  auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    CiId prev = 0;
+    for (int i = 0; i < 2000; ++i) {
+      auto id = txn.CreateCi("VirtualMachine", Attrs({{"name", "vm" + std::to_string(i)}}));
+      if (!id.ok()) return id.status();
+      if (prev) CMDB_RETURN_IF_ERROR(txn.CreateRel("DEPENDS_ON", *id, prev, {}).status());
+      prev = *id;
+    }
+    return Status::Ok();
+  });
+  while (reads < 50) std::this_thread::yield();
+  done = true;
+  reader.join();
+  REQUIRE(tx.ok());
+  CHECK(bad == 0);
+  CHECK(t.db->Read().graph().ci_count() == 2000);
+}

@@ -1,0 +1,73 @@
+#include <catch2/catch.hpp>
+
+#include "cmdb/attr_codec.hpp"
+#include "cmdb/attr_map.hpp"
+#include "cmdb/schema.hpp"
+#include "cmdb/suggest.hpp"
+#include "cmdb/time_util.hpp"
+
+using namespace cmdb;
+
+TEST_CASE("values compare by kind then value and print as literals") {
+  CHECK(Value(1) < Value(2));
+  CHECK(Value(int64_t(5)) != Value(5.0));  // INT and FLOAT are different kinds
+  CHECK(Value("a") < Value("b"));
+  CHECK(Value() < Value(false));
+  CHECK(Value(ValueList{Value("a"), Value("b")}).ToLiteral() == "['a', 'b']");
+  CHECK(Value("it's").ToLiteral() == "'it\\'s'");
+  CHECK(Value(2.0).ToLiteral() == "2.0");
+}
+
+TEST_CASE("AttrMap keeps entries sorted and erases on null") {
+  AttrMap m;
+  m.Set("b", 2);
+  m.Set("a", 1);
+  m.Set("c", "x");
+  REQUIRE(m.size() == 3);
+  CHECK(m.begin()->first == "a");
+  m.Set("b", Value());
+  CHECK(m.size() == 2);
+  CHECK_FALSE(m.Has("b"));
+  CHECK(m.Get("zz").is_null());
+}
+
+TEST_CASE("attribute encoding round-trips every kind and rejects corrupt input") {
+  AttrMap m;
+  m.Set("i", int64_t(-1234567890123));
+  m.Set("f", 3.25);
+  m.Set("b", true);
+  m.Set("s", std::string("h\0llo", 5));
+  m.Set("l", ValueList{Value("x"), Value(7)});
+  std::string bytes = EncodeAttrs(m);
+  auto back = DecodeAttrs(bytes);
+  REQUIRE(back.ok());
+  CHECK(*back == m);
+  CHECK_FALSE(DecodeAttrs(bytes.substr(0, bytes.size() - 1)).ok());
+  CHECK_FALSE(DecodeAttrs(bytes + "x").ok());
+}
+
+TEST_CASE("timestamps parse ISO-8601 with offsets and format as UTC") {
+  auto t = ParseTimestamp("2026-01-31T12:00:00Z");
+  REQUIRE(t);
+  CHECK(FormatTimestamp(*t) == "2026-01-31T12:00:00Z");
+  CHECK(FormatTimestamp(*ParseTimestamp("2026-01-31T14:00:00+02:00")) == "2026-01-31T12:00:00Z");
+  CHECK(FormatTimestamp(*ParseTimestamp("2026-01-31T12:00:00.5Z")) == "2026-01-31T12:00:00.500000Z");
+  CHECK(FormatTimestamp(*ParseTimestamp("2024-02-29")) == "2024-02-29T00:00:00Z");
+  CHECK_FALSE(ParseTimestamp("2023-02-29"));
+  CHECK_FALSE(ParseTimestamp("2026-13-01T00:00:00Z"));
+  CHECK_FALSE(ParseTimestamp("yesterday"));
+  CHECK(IsValidDate("2026-12-31"));
+  CHECK_FALSE(IsValidDate("2026-12-32"));
+}
+
+TEST_CASE("IP addresses are validated and canonicalized") {
+  CHECK(CanonicalIp("10.0.0.1") == "10.0.0.1");
+  CHECK(CanonicalIp("2001:DB8:0:0:0:0:0:1") == "2001:db8::1");
+  CHECK_FALSE(CanonicalIp("10.0.0.256"));
+  CHECK_FALSE(CanonicalIp("host.example.com"));
+}
+
+TEST_CASE("did-you-mean finds close names only") {
+  CHECK(DidYouMean("Servr", {"Server", "Switch"}) == " (did you mean 'Server'?)");
+  CHECK(DidYouMean("Quux", {"Server", "Switch"}).empty());
+}

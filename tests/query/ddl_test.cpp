@@ -1,0 +1,109 @@
+// DDL parser tests, including golden error texts with their caret lines.
+#include <catch2/catch.hpp>
+
+#include "cmdb/schema.hpp"
+#include "query/ddl/ddl_parser.hpp"
+
+using namespace cmdb;
+
+namespace {
+std::string ErrorOf(const std::string& ddl) {
+  Schema s = Schema::Builtin(false);
+  Status st = ddl::ApplyDdl("CREATE NODE TYPE Host { cpu INT };\n" + ddl, s);
+  return st.ok() ? "OK" : st.message();
+}
+}  // namespace
+
+TEST_CASE("DDL creates classes, keys, attributes and edge types") {
+  Schema s = Schema::Builtin(false);
+  Status st = ddl::ApplyDdl(R"(
+    -- a comment
+    create abstract node type Hardware { serial STRING UNIQUE, bought DATE };
+    CREATE NODE TYPE Server EXTENDS Hardware KEY (name) {
+      cpus INT NOT NULL DEFAULT 2,
+      env ENUM('prod', 'test') DEFAULT 'prod',
+      ips LIST<STRING> DEFAULT ['10.0.0.1'],
+      ratio FLOAT DEFAULT 0.5,
+      managed BOOL DEFAULT TRUE
+    };
+    CREATE NODE TYPE App;  // no attributes
+    CREATE EDGE TYPE RUNS_ON CONNECTING (App -> Server) CARDINALITY MANY_TO_ONE IMPACT TO SOURCE { since DATE };
+    ALTER NODE TYPE Server ADD { rack STRING };
+    ALTER NODE TYPE Server DROP ATTRIBUTE rack;
+    ALTER EDGE TYPE RUNS_ON ADD CONNECTING (Server -> Server);
+    ALTER EDGE TYPE RUNS_ON SET IMPACT BOTH;
+  )", s);
+  REQUIRE(st.ok());
+  const ClassDef* server = s.FindClass("Server");
+  REQUIRE(server);
+  CHECK(server->parent == "Hardware");
+  CHECK(server->key == std::vector<std::string>{"name"});
+  CHECK(s.FindClass("Hardware")->is_abstract);
+  CHECK(s.FindAttribute("Server", "cpus")->default_value == Value(2));
+  CHECK(s.FindAttribute("Server", "ips")->type == AttrType::kStringList);
+  CHECK(s.FindAttribute("Server", "managed")->default_value == Value(true));
+  CHECK_FALSE(s.FindAttribute("Server", "rack"));
+  const RelTypeDef* r = s.FindRelType("RUNS_ON");
+  CHECK(r->pairs.size() == 2);
+  CHECK(r->impact == ImpactRule::kBoth);
+  CHECK(r->cardinality == Cardinality::kManyToOne);
+}
+
+TEST_CASE("DDL syntax errors show line, column, the line and a caret") {
+  CHECK(ErrorOf("CREATE NODE Server;") ==
+        "line 2, column 13: expected TYPE\n"
+        "CREATE NODE Server;\n"
+        "            ^");
+  CHECK(ErrorOf("CREATE NODE TYPE Server { cpu INT, };") ==
+        "line 2, column 36: expected attribute definition\n"
+        "CREATE NODE TYPE Server { cpu INT, };\n"
+        "                                   ^");
+  CHECK(ErrorOf("CREATE NODE TYPE Server { cpu INT }\nCREATE NODE TYPE X;") ==
+        "line 3, column 1: expected ';'\n"
+        "CREATE NODE TYPE X;\n"
+        "^");
+  CHECK(ErrorOf("CRATE NODE TYPE X;") ==
+        "line 2, column 1: expected statement (CREATE, ALTER or DROP)\n"
+        "CRATE NODE TYPE X;\n"
+        "^");
+  CHECK(ErrorOf("CREATE NODE TYPE X { n STRING DEFAULT 'abc };") ==
+        "line 2, column 46: expected '''\n"
+        "CREATE NODE TYPE X { n STRING DEFAULT 'abc };\n"
+        "                                             ^");
+}
+
+TEST_CASE("DDL semantic errors point at the offending name") {
+  CHECK(ErrorOf("CREATE NODE TYPE Server EXTENDS Hots;") ==
+        "line 2, column 33: unknown class 'Hots' (did you mean 'Host'?)\n"
+        "CREATE NODE TYPE Server EXTENDS Hots;\n"
+        "                                ^");
+  CHECK(ErrorOf("CREATE NODE TYPE Server { cpu INTEGR };") ==
+        "line 2, column 31: unknown type 'INTEGR' (did you mean 'INTEGER'?)\n"
+        "CREATE NODE TYPE Server { cpu INTEGR };\n"
+        "                              ^");
+  CHECK(ErrorOf("CREATE NODE TYPE Host;") ==
+        "line 2, column 18: class 'Host' already exists\n"
+        "CREATE NODE TYPE Host;\n"
+        "                 ^");
+  CHECK(ErrorOf("CREATE EDGE TYPE R CONNECTING (Host -> Hots);") ==
+        "line 2, column 40: unknown class 'Hots' (did you mean 'Host'?)\n"
+        "CREATE EDGE TYPE R CONNECTING (Host -> Hots);\n"
+        "                                       ^");
+  CHECK(ErrorOf("CREATE NODE TYPE S { n INT DEFAULT 'x' };") ==
+        "line 2, column 18: S.n: expected INT, got STRING 'x'\n"
+        "CREATE NODE TYPE S { n INT DEFAULT 'x' };\n"
+        "                 ^");
+  CHECK(ErrorOf("CREATE NODE TYPE S { version INT };").find("'version' is a built-in field") != std::string::npos);
+  CHECK(ErrorOf("CREATE EDGE TYPE R CONNECTING (Host -> Host) CARDINALITY MANY;") ==
+        "line 2, column 46: unknown cardinality 'MANY' (MANY_TO_MANY, MANY_TO_ONE, ONE_TO_MANY or ONE_TO_ONE)\n"
+        "CREATE EDGE TYPE R CONNECTING (Host -> Host) CARDINALITY MANY;\n"
+        "                                             ^");
+}
+
+TEST_CASE("a failing DDL script leaves the schema as it was") {
+  Schema s = Schema::Builtin(false);
+  Status st = ddl::ApplyDdl("CREATE NODE TYPE A; CREATE NODE TYPE B EXTENDS Nope;", s);
+  CHECK_FALSE(st.ok());
+  CHECK_FALSE(s.FindClass("A"));
+  CHECK(st.details().size() >= 2);  // line and column
+}

@@ -1,0 +1,88 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "store/sqlite_store.hpp"
+#include "test_util.hpp"
+
+using namespace cmdb;
+using cmdb::testing::Attrs;
+
+namespace {
+std::string TempDb(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("cmdb_store_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+  return path.string();
+}
+}  // namespace
+
+TEST_CASE("SQLite store keeps every version and reloads the current graph") {
+  std::string path = TempDb("history.sqlite");
+  CiId vm = 0, inst = 0;
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    api::BootstrapOptions opts;
+    opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+    std::ostringstream log;
+    auto db = api::OpenDatabase(store->get(), opts, log);
+    REQUIRE(db.ok());
+    auto tx = (*db)->Write(TxMeta{"bob", "api"}, [&](Txn& t) {
+      vm = *t.CreateCi("VirtualMachine", Attrs({{"name", "vm1"}, {"cpu_count", 2}, {"tags", ValueList{Value("a")}}}));
+      inst = *t.CreateCi("AppInstance", Attrs({{"name", "i1"}}));
+      return t.CreateRel("RUNS_ON", inst, vm, {}).status();
+    });
+    REQUIRE(tx.ok());
+    REQUIRE((*db)->Write(TxMeta{}, [&](Txn& t) { return t.UpdateCi(vm, {{"cpu_count", Value(4)}}, 1); }).ok());
+    REQUIRE((*db)->Write(TxMeta{}, [&](Txn& t) { return t.RetireCi(inst, std::nullopt); }).ok());
+    REQUIRE((*store)->IntegrityCheck().ok());
+  }
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto info = (*store)->Info();
+  REQUIRE(info.ok());
+  CHECK(info->initialized);
+  CHECK(info->schema_version == 1);
+  CHECK(info->max_ci_id == inst);
+  api::BootstrapOptions opts;  // no schema dir: the stored schema must come back
+  std::ostringstream log;
+  auto db = api::OpenDatabase(store->get(), opts, log);
+  REQUIRE(db.ok());
+  {
+  auto view = (*db)->Read();  // holds a shared lock: released before the write below
+  REQUIRE(view.graph().ci_count() == 1);
+  CHECK(view.graph().rel_count() == 0);
+  const CiRecord* ci = view.graph().FindCi(vm);
+  REQUIRE(ci);
+  CHECK(ci->attrs.Get("cpu_count") == Value(4));
+  CHECK(ci->attrs.Get("tags") == Value(ValueList{Value("a")}));
+  CHECK(ci->version == 2);
+  CHECK(view.schema().FindClass("VirtualMachine"));
+  }
+  auto hist = (*store)->CiHistory(vm);
+  REQUIRE(hist->size() == 2);
+  CHECK(hist->at(0).attrs.Get("cpu_count") == Value(2));
+  CHECK(hist->at(0).valid_to == hist->at(1).valid_from);
+  CHECK(hist->at(1).valid_to == kNoTx);
+  auto txs = (*store)->Transactions(0, 100);
+  REQUIRE(txs->size() == 4);  // schema, create, update, retire
+  CHECK(txs->at(1).actor == "bob");
+  CHECK((*store)->LatestCi(inst)->value().retired);
+  // New ids continue after the stored maximum.
+  CiId next = 0;
+  REQUIRE((*db)->Write(TxMeta{}, [&](Txn& t) {
+    auto r = t.CreateCi("VirtualMachine", Attrs({{"name", "vm2"}}));
+    next = r.ok() ? *r : 0;
+    return r.status();
+  }).ok());
+  CHECK(next == inst + 1);
+}
+
+TEST_CASE("opening an unusable path fails with a clear error") {
+  auto store = SqliteStore::Open("/nonexistent-dir/x/cmdb.sqlite");
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().message().rfind("cannot open database '/nonexistent-dir/x/cmdb.sqlite'", 0) == 0);
+}

@@ -1,0 +1,71 @@
+// Helpers shared by tests: a database on a MemStore with the default schema.
+#pragma once
+
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "api/bootstrap.hpp"
+#include "cmdb/database.hpp"
+#include "cmdb/mem_store.hpp"
+#include "query/ddl/ddl_parser.hpp"
+
+namespace cmdb::testing {
+
+inline std::string SourceDir() { return CMDB_SOURCE_DIR; }
+
+// The default schema from schema/ (what a new server gets).
+inline Schema DefaultSchema() {
+  Schema s = Schema::Builtin(false);
+  Status st = api::LoadSchemaDir(SourceDir() + "/schema", s);
+  if (!st.ok()) throw std::runtime_error(st.ToString());
+  return s;
+}
+
+// A MemStore-backed database holding the default schema (and optionally the demo data).
+struct TestDb {
+  MemStore store;
+  std::unique_ptr<Database> db;
+
+  explicit TestDb(bool demo = false, bool open_mode = false) {
+    api::BootstrapOptions opts;
+    opts.schema_dir = open_mode ? "" : SourceDir() + "/schema";
+    opts.demo_file = demo ? SourceDir() + "/schema/demo/demo.ndjson" : "";
+    opts.open_mode = open_mode;
+    std::ostringstream log;
+    auto r = api::OpenDatabase(&store, opts, log);
+    if (!r.ok()) throw std::runtime_error(r.status().ToString());
+    db = std::move(*r);
+  }
+
+  // Creates a CI and returns its id; fails the test on error.
+  CiId Create(const std::string& cls, AttrMap attrs) {
+    CiId id = 0;
+    auto tx = db->Write(TxMeta{}, [&](Txn& t) {
+      auto r = t.CreateCi(cls, std::move(attrs));
+      if (r.ok()) id = *r;
+      return r.status();
+    });
+    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
+    return id;
+  }
+  RelId Relate(const std::string& type, CiId from, CiId to) {
+    RelId id = 0;
+    auto tx = db->Write(TxMeta{}, [&](Txn& t) {
+      auto r = t.CreateRel(type, from, to, {});
+      if (r.ok()) id = *r;
+      return r.status();
+    });
+    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
+    return id;
+  }
+};
+
+inline AttrMap Attrs(std::initializer_list<std::pair<const char*, Value>> list) {
+  AttrMap m;
+  for (const auto& [k, v] : list) m.Set(k, v);
+  return m;
+}
+
+}  // namespace cmdb::testing
