@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages cmdb needs (only the missing ones) and builds it.
+# Usage: scripts/setup.sh [build-dir]    (default build-dir: build)
+# Environment: CMDB_BUILD_TYPE (default Release); CI=true turns warnings into errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ cmake make pkg-config ccache libboost-dev libboost-graph-dev libsqlite3-dev
+          libcpp-httplib-dev nlohmann-json3-dev catch2 libssl-dev zlib1g-dev libbrotli-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+build_dir="${1:-build}"
+werror=OFF
+[ "${CI:-}" = "true" ] && werror=ON
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${CMDB_BUILD_TYPE:-Release}" -DCMDB_WERROR="$werror" >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
