@@ -59,9 +59,9 @@ size_t Api::BodyLimit(const std::string& path) const {
   return path == "/v1/bulk" ? options_.max_bulk_bytes : options_.max_body_bytes;
 }
 
-TxMeta Api::MetaFor(const HttpRequest& req, const char* source) const {
+TxMeta Api::MetaFor(const HttpRequest& req, const Principal& who, const char* source) const {
   TxMeta meta;
-  meta.actor = "anonymous";
+  meta.actor = who.name;
   meta.source = source;
   meta.change_ref = req.Header("x-change-id");
   meta.message = req.Header("x-message");
@@ -86,7 +86,17 @@ HttpResponse Api::Handle(const HttpRequest& req) {
       if (slash > start) seg.push_back(req.path.substr(start, slash - start));
       start = slash + 1;
     }
-    return Route(req, seg);
+    if (seg.size() == 1 && seg[0] == "healthz") {  // the one unauthenticated endpoint
+      return req.method == "GET" ? Health() : ErrorResponse(Status::NotFound("no such endpoint"));
+    }
+    auto who = auth_.Authenticate(req.Header("authorization"));
+    if (!who.ok()) {
+      HttpResponse r = ErrorResponse(who.status());
+      if (who.status().code() == StatusCode::kUnauthenticated)
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"cmdb\"");
+      return r;
+    }
+    return Route(req, seg, *who);
   } catch (const std::exception& e) {
     return ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what()));
   } catch (...) {
@@ -94,23 +104,45 @@ HttpResponse Api::Handle(const HttpRequest& req) {
   }
 }
 
-HttpResponse Api::Route(const HttpRequest& req, const Segments& seg) {
+HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Principal& who) {
   const std::string& m = req.method;
+  // Routes name the permission they need; a missing one answers 403.
+  auto denied = [&](Permission p) -> std::optional<HttpResponse> {
+    if (Allows(who.role, p)) return std::nullopt;
+    return ErrorResponse(Status(StatusCode::kPermissionDenied,
+                                "token '" + who.name + "' has role " + RoleName(who.role) +
+                                    ", which may not " + PermissionName(p))
+                             .With("role", RoleName(who.role))
+                             .With("needs", PermissionName(p)));
+  };
+#define CMDB_REQUIRE(perm) \
+  if (auto r = denied(perm)) return *r
   auto not_allowed = [&] {
     return JsonResponse(405, ErrorJson(Status::Invalid("method " + m + " is not allowed on " + req.path)));
   };
   auto id_at = [&](size_t i, const char* what) { return ParseId(seg[i], what); };
-  if (seg.size() == 1 && seg[0] == "healthz") return m == "GET" ? Health() : not_allowed();
   if (seg.size() >= 2 && seg[0] == "v1") {
     const std::string& r = seg[1];
+    if (m == "GET") CMDB_REQUIRE(Permission::kRead);
+    if (r == "whoami" && seg.size() == 2 && m == "GET")
+      return JsonResponse(200, Json{{"name", who.name}, {"role", RoleName(who.role)}});
     if (r == "schema" && seg.size() == 2) {
       if (m == "GET") return GetSchema();
-      if (m == "POST") return PostSchema(req);
+      CMDB_REQUIRE(Permission::kAdmin);
+      if (m == "POST") return PostSchema(req, who);
+      return not_allowed();
+    }
+    if (r == "tokens" && (seg.size() == 2 || seg.size() == 3)) {
+      CMDB_REQUIRE(Permission::kAdmin);
+      if (seg.size() == 3) return m == "DELETE" ? DeleteToken(seg[2]) : not_allowed();
+      if (m == "GET") return ListTokens();
+      if (m == "POST") return PostToken(req);
       return not_allowed();
     }
     if (r == "cis" && seg.size() == 2) {
       if (m == "GET") return ListCis(req);
-      if (m == "POST") return PostCi(req);
+      CMDB_REQUIRE(Permission::kWriteCis);
+      if (m == "POST") return PostCi(req, who);
       return not_allowed();
     }
     if (r == "cis" && (seg.size() == 3 || seg.size() == 4)) {
@@ -122,22 +154,31 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg) {
         if (seg[3] == "relationships") return CiRelationships(req, *id);
       } else {
         if (m == "GET") return GetCi(*id);
-        if (m == "PATCH") return PatchCi(req, *id);
-        if (m == "DELETE") return DeleteCi(req, *id);
+        CMDB_REQUIRE(Permission::kWriteCis);
+        if (m == "PATCH") return PatchCi(req, who, *id);
+        if (m == "DELETE") return DeleteCi(req, who, *id);
         return not_allowed();
       }
     }
-    if (r == "relationships" && seg.size() == 2) return m == "POST" ? PostRelationship(req) : not_allowed();
+    if (r == "relationships" && seg.size() == 2) {
+      CMDB_REQUIRE(Permission::kWriteCis);
+      return m == "POST" ? PostRelationship(req, who) : not_allowed();
+    }
     if (r == "relationships" && seg.size() == 3) {
       auto id = id_at(2, "relationship id");
       if (!id.ok()) return ErrorResponse(id.status());
       if (m == "GET") return GetRelationship(*id);
-      if (m == "DELETE") return DeleteRelationship(req, *id);
+      CMDB_REQUIRE(Permission::kWriteCis);
+      if (m == "DELETE") return DeleteRelationship(req, who, *id);
       return not_allowed();
     }
     if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
-    if (r == "bulk" && seg.size() == 2) return m == "POST" ? Bulk(req) : not_allowed();
+    if (r == "bulk" && seg.size() == 2) {
+      CMDB_REQUIRE(Permission::kImport);
+      return m == "POST" ? Bulk(req, who) : not_allowed();
+    }
   }
+#undef CMDB_REQUIRE
   return ErrorResponse(Status::NotFound("no such endpoint: " + m + " " + req.path));
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/authenticator.hpp"
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
 #include "cmdb/database.hpp"
@@ -24,8 +25,8 @@ struct ApiOptions {
 
 class Api {
  public:
-  // `db` must outlive the Api.
-  Api(Database& db, ApiOptions options) : db_(db), options_(options) {}
+  // `db` and `auth` must outlive the Api.
+  Api(Database& db, Authenticator& auth, ApiOptions options) : db_(db), auth_(auth), options_(options) {}
 
   HttpResponse Handle(const HttpRequest& req);
 
@@ -37,28 +38,32 @@ class Api {
 
  private:
   using Segments = std::vector<std::string>;
-  HttpResponse Route(const HttpRequest& req, const Segments& seg);
+  HttpResponse Route(const HttpRequest& req, const Segments& seg, const Principal& who);
 
   HttpResponse Health();
   HttpResponse GetSchema();
-  HttpResponse PostSchema(const HttpRequest& req);
-  HttpResponse PostCi(const HttpRequest& req);
+  HttpResponse PostSchema(const HttpRequest& req, const Principal& who);
+  HttpResponse PostCi(const HttpRequest& req, const Principal& who);
   HttpResponse ListCis(const HttpRequest& req);
   HttpResponse GetCi(CiId id);
-  HttpResponse PatchCi(const HttpRequest& req, CiId id);
-  HttpResponse DeleteCi(const HttpRequest& req, CiId id);
+  HttpResponse PatchCi(const HttpRequest& req, const Principal& who, CiId id);
+  HttpResponse DeleteCi(const HttpRequest& req, const Principal& who, CiId id);
   HttpResponse CiHistory(CiId id);
   HttpResponse CiRelationships(const HttpRequest& req, CiId id);
-  HttpResponse PostRelationship(const HttpRequest& req);
+  HttpResponse PostRelationship(const HttpRequest& req, const Principal& who);
   HttpResponse GetRelationship(RelId id);
-  HttpResponse DeleteRelationship(const HttpRequest& req, RelId id);
+  HttpResponse DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id);
   HttpResponse Transactions(const HttpRequest& req);
-  HttpResponse Bulk(const HttpRequest& req);
+  HttpResponse Bulk(const HttpRequest& req, const Principal& who);
+  HttpResponse ListTokens();
+  HttpResponse PostToken(const HttpRequest& req);
+  HttpResponse DeleteToken(const std::string& name);
 
-  TxMeta MetaFor(const HttpRequest& req, const char* source) const;
+  TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
 
   Database& db_;
+  Authenticator& auth_;
   ApiOptions options_;
 };
 

@@ -29,7 +29,7 @@ bool Matches(const Value& v, const std::string& want) {
 
 }  // namespace
 
-HttpResponse Api::PostCi(const HttpRequest& req) {
+HttpResponse Api::PostCi(const HttpRequest& req, const Principal& who) {
   auto body = ParseJsonBody(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("class") || !(*body)["class"].is_string())
@@ -38,7 +38,7 @@ HttpResponse Api::PostCi(const HttpRequest& req) {
   if (!attrs.ok()) return ErrorResponse(attrs.status());
   std::string cls = (*body)["class"];
   CiRecord created;
-  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+  auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) -> Status {
     auto id = txn.CreateCi(cls, std::move(*attrs));
     if (!id.ok()) return id.status();
     created = *txn.GetCi(*id);
@@ -61,7 +61,7 @@ HttpResponse Api::GetCi(CiId id) {
   return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
 }
 
-HttpResponse Api::PatchCi(const HttpRequest& req, CiId id) {
+HttpResponse Api::PatchCi(const HttpRequest& req, const Principal& who, CiId id) {
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   auto body = ParseJsonBody(req.body);
@@ -70,7 +70,7 @@ HttpResponse Api::PatchCi(const HttpRequest& req, CiId id) {
   auto patch = PatchFromJson(attrs_json, "attributes");
   if (!patch.ok()) return ErrorResponse(patch.status());
   CiRecord updated;
-  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+  auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) -> Status {
     CMDB_RETURN_IF_ERROR(txn.UpdateCi(id, *patch, *expected));
     updated = *txn.GetCi(id);
     return Status::Ok();
@@ -79,11 +79,11 @@ HttpResponse Api::PatchCi(const HttpRequest& req, CiId id) {
   return WithETag(JsonResponse(200, CiToJson(updated)), updated.version);
 }
 
-HttpResponse Api::DeleteCi(const HttpRequest& req, CiId id) {
+HttpResponse Api::DeleteCi(const HttpRequest& req, const Principal& who, CiId id) {
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   int64_t rels_ended = 0;
-  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+  auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) -> Status {
     rels_ended = static_cast<int64_t>(txn.RelsOf(id).size());
     return txn.RetireCi(id, *expected);
   });
@@ -195,7 +195,7 @@ HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
   return JsonResponse(200, Json{{"items", items}});
 }
 
-HttpResponse Api::PostRelationship(const HttpRequest& req) {
+HttpResponse Api::PostRelationship(const HttpRequest& req, const Principal& who) {
   auto body = ParseJsonBody(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["type"].is_string() || !(*body)["from"].is_number_integer() ||
@@ -205,7 +205,7 @@ HttpResponse Api::PostRelationship(const HttpRequest& req) {
   auto attrs = AttrsFromJson(body->value("attributes", Json::object()), "attributes");
   if (!attrs.ok()) return ErrorResponse(attrs.status());
   RelRecord created;
-  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) -> Status {
+  auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) -> Status {
     auto id = txn.CreateRel((*body)["type"], (*body)["from"], (*body)["to"], std::move(*attrs));
     if (!id.ok()) return id.status();
     created = *txn.GetRel(*id);
@@ -222,10 +222,10 @@ HttpResponse Api::GetRelationship(RelId id) {
   return WithETag(JsonResponse(200, RelToJson(*rel)), rel->version);
 }
 
-HttpResponse Api::DeleteRelationship(const HttpRequest& req, RelId id) {
+HttpResponse Api::DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id) {
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
-  auto tx = db_.Write(MetaFor(req, "api"), [&](Txn& txn) { return txn.DeleteRel(id, *expected); });
+  auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) { return txn.DeleteRel(id, *expected); });
   if (!tx.ok()) return ErrorResponse(tx.status());
   return JsonResponse(200, Json{{"id", id}, {"deleted", true}, {"tx", tx->id}});
 }

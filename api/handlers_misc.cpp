@@ -1,6 +1,7 @@
 // Handlers for health, schema, the transaction log and bulk loading.
 #include "api/api.hpp"
 #include "api/bulk.hpp"
+#include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
 
 namespace cmdb::api {
@@ -25,7 +26,7 @@ HttpResponse Api::GetSchema() {
   return JsonResponse(200, j);
 }
 
-HttpResponse Api::PostSchema(const HttpRequest& req) {
+HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
   auto body = ParseJsonBody(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["ddl"].is_string())
@@ -33,7 +34,7 @@ HttpResponse Api::PostSchema(const HttpRequest& req) {
   Schema next = *db_.schema();
   Status st = ddl::ApplyDdl((*body)["ddl"].get<std::string>(), next);
   if (!st.ok()) return ErrorResponse(st);
-  auto tx = db_.ChangeSchema(MetaFor(req, "schema"), std::move(next));
+  auto tx = db_.ChangeSchema(MetaFor(req, who, "schema"), std::move(next));
   if (!tx.ok()) return ErrorResponse(tx.status());
   return JsonResponse(200, Json{{"schema_version", tx->schema_version},
                                 {"tx", tx->id},
@@ -57,10 +58,10 @@ HttpResponse Api::Transactions(const HttpRequest& req) {
   return JsonResponse(200, Json{{"items", items}, {"next_since", next}});
 }
 
-HttpResponse Api::Bulk(const HttpRequest& req) {
+HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
   BulkResult result;
   BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
-  Status st = RunBulk(db_, MetaFor(req, "bulk"), reader, options_.max_bulk_bytes, result);
+  Status st = RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
   if (!st.ok()) {
     Json body = ErrorJson(st);
     Json errors = Json::array();
@@ -82,6 +83,45 @@ HttpResponse Api::Bulk(const HttpRequest& req) {
                                                    {"updated", result.rels_updated},
                                                    {"unchanged", result.rels_unchanged}}},
                                 {"refs", result.refs}});
+}
+
+static Json TokenJson(const TokenRecord& t) {
+  return Json{{"name", t.name},
+              {"role", RoleName(t.role)},
+              {"created_at", FormatTimestamp(t.created_at)},
+              {"revoked_at", t.revoked_at ? Json(FormatTimestamp(t.revoked_at)) : Json(nullptr)}};
+}
+
+HttpResponse Api::ListTokens() {
+  auto tokens = db_.store()->ListTokens();
+  if (!tokens.ok()) return ErrorResponse(tokens.status());
+  Json items = Json::array();
+  for (const TokenRecord& t : *tokens) items.push_back(TokenJson(t));
+  return JsonResponse(200, Json{{"items", items}});
+}
+
+HttpResponse Api::PostToken(const HttpRequest& req) {
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object() || !(*body)["name"].is_string() || !(*body)["role"].is_string())
+    return ErrorResponse(Status::Invalid("body must be {\"name\": \"...\", \"role\": \"reader\" | ...}"));
+  auto role = ParseRole((*body)["role"].get<std::string>());
+  if (!role) {
+    std::string roles;
+    for (const auto& r : RoleNames()) roles += (roles.empty() ? "" : ", ") + r;
+    return ErrorResponse(Status::Invalid("unknown role " + (*body)["role"].dump() + " (" + roles + ")"));
+  }
+  auto issued = auth_.Issue((*body)["name"].get<std::string>(), *role);
+  if (!issued.ok()) return ErrorResponse(issued.status());
+  Json j = TokenJson(issued->first);
+  j["token"] = issued->second;
+  return JsonResponse(201, j);
+}
+
+HttpResponse Api::DeleteToken(const std::string& name) {
+  Status st = auth_.Revoke(name);
+  if (!st.ok()) return ErrorResponse(st);
+  return JsonResponse(200, Json{{"name", name}, {"revoked", true}});
 }
 
 }  // namespace cmdb::api

@@ -12,6 +12,7 @@
 #include "api/api.hpp"
 #include "api/bootstrap.hpp"
 #include "api/http_server.hpp"
+#include "cmdb/time_util.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -19,6 +20,13 @@ namespace {
 const char* kUsage = R"(cmdbd - configuration management database server
 
 Usage: cmdbd [options]
+       cmdbd token create --name NAME --role ROLE [--db PATH]
+       cmdbd token list [--db PATH]
+       cmdbd token revoke --name NAME [--db PATH]
+
+Every request but GET /healthz needs 'Authorization: Bearer <token>'. On first start cmdbd
+creates a token named 'admin' with the admin role and prints it once. Roles: reader, importer,
+change-manager, release-manager, admin (see docs/security.md).
 
 Options:
   --db PATH            SQLite database file (default ./data/cmdb.sqlite; created if missing)
@@ -32,6 +40,9 @@ Options:
   --max-bulk BYTES     body limit of POST /v1/bulk (default 8589934592)
   --sync full|normal   SQLite durability: full (default) survives power loss, normal only crashes
   --port-file PATH     write the bound port to PATH once listening (for scripts and tests)
+  --admin-token-file PATH  also write the first-start admin token to PATH (mode 0600)
+  --insecure-local     no authentication (every caller is 'anonymous' with the admin role);
+                       only with a loopback --listen address. Never the default.
   --quiet              no request log
   --help               this text
 )";
@@ -49,6 +60,8 @@ struct Flags {
   size_t max_bulk = size_t(8) << 30;
   bool sync_full = true;
   std::string port_file;
+  std::string admin_token_file;
+  bool insecure_local = false;
   bool quiet = false;
 };
 
@@ -110,6 +123,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.sync_full = v == "full";
     } else if (a == "--port-file") {
       f.port_file = value();
+    } else if (a == "--admin-token-file") {
+      f.admin_token_file = value();
+    } else if (a == "--insecure-local") {
+      f.insecure_local = true;
     } else if (a == "--quiet") {
       f.quiet = true;
     } else {
@@ -117,13 +134,86 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   if (f.demo.empty()) f.demo = f.schema_dir + "/demo/demo.ndjson";
+  if (f.insecure_local && f.host != "127.0.0.1" && f.host != "localhost" && f.host != "::1")
+    Die("--insecure-local needs a loopback --listen address (127.0.0.1, localhost or ::1)");
   return f;
+}
+
+std::unique_ptr<cmdb::SqliteStore> OpenStore(const std::string& path, bool sync_full) {
+  std::filesystem::path db_path(path);
+  if (db_path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(db_path.parent_path(), ec);
+  }
+  auto store = cmdb::SqliteStore::Open(path, cmdb::SqliteOptions{sync_full});
+  if (!store.ok()) Die(store.status().message());
+  return std::move(*store);
+}
+
+// cmdbd token create|list|revoke: works on the database file, also while the server runs.
+int TokenCommand(int argc, char** argv) {
+  if (argc < 3) Die("usage: cmdbd token create|list|revoke ... (see --help)");
+  std::string verb = argv[2], db = "./data/cmdb.sqlite", name, role;
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) Die(a + " needs a value");
+    if (a == "--db") db = argv[++i];
+    else if (a == "--name") name = argv[++i];
+    else if (a == "--role") role = argv[++i];
+    else Die("unknown option '" + a + "' for cmdbd token");
+  }
+  auto store = OpenStore(db, true);
+  if (verb == "create") {
+    if (name.empty() || role.empty()) Die("token create needs --name and --role");
+    auto r = cmdb::ParseRole(role);
+    if (!r) Die("unknown role '" + role + "' (reader, importer, change-manager, release-manager, admin)");
+    auto issued = cmdb::api::IssueToken(store.get(), name, *r);
+    if (!issued.ok()) Die(issued.status().message());
+    std::cout << issued->second << "\n";
+    return 0;
+  }
+  if (verb == "list") {
+    auto tokens = store->ListTokens();
+    if (!tokens.ok()) Die(tokens.status().message());
+    for (const auto& t : *tokens) {
+      std::cout << t.name << "\t" << cmdb::RoleName(t.role) << "\tcreated " << cmdb::FormatTimestamp(t.created_at)
+                << (t.revoked_at ? "\trevoked " + cmdb::FormatTimestamp(t.revoked_at) : std::string()) << "\n";
+    }
+    return 0;
+  }
+  if (verb == "revoke") {
+    if (name.empty()) Die("token revoke needs --name");
+    cmdb::Status st = store->RevokeToken(name, cmdb::NowMicros());
+    if (!st.ok()) Die(st.message());
+    std::cout << "revoked " << name << "\n";
+    return 0;
+  }
+  Die("unknown token command '" + verb + "' (create, list, revoke)");
+}
+
+// On first start (no token yet) creates the 'admin' token and shows it once.
+void EnsureAdminToken(cmdb::Store* store, const Flags& flags) {
+  auto tokens = store->ListTokens();
+  if (!tokens.ok()) Die(tokens.status().message());
+  if (!tokens->empty()) return;
+  auto issued = cmdb::api::IssueToken(store, "admin", cmdb::Role::kAdmin);
+  if (!issued.ok()) Die(issued.status().message());
+  std::cout << "cmdbd: created the admin token (shown once, store it now):\n  " << issued->second << "\n";
+  if (!flags.admin_token_file.empty()) {
+    std::ofstream out(flags.admin_token_file, std::ios::trunc);
+    out << issued->second << "\n";
+    out.close();
+    std::filesystem::permissions(flags.admin_token_file, std::filesystem::perms::owner_read |
+                                                             std::filesystem::perms::owner_write);
+    std::cout << "cmdbd: and wrote it to " << flags.admin_token_file << "\n";
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace cmdb;
+  if (argc >= 2 && std::string(argv[1]) == "token") return TokenCommand(argc, argv);
   Flags flags = ParseFlags(argc, argv);
 
   // Block the stop signals in every thread; one thread waits for them and stops the server.
@@ -133,25 +223,22 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::filesystem::path db_path(flags.db);
-  if (db_path.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(db_path.parent_path(), ec);
-  }
-  auto store = SqliteStore::Open(flags.db, SqliteOptions{flags.sync_full});
-  if (!store.ok()) Die(store.status().message());
+  auto store = OpenStore(flags.db, flags.sync_full);
 
   api::BootstrapOptions boot;
   boot.schema_dir = flags.schema_dir;
   boot.demo_file = flags.no_demo ? "" : flags.demo;
   boot.open_mode = flags.open_mode;
-  auto db = api::OpenDatabase(store->get(), boot, std::cout);
+  auto db = api::OpenDatabase(store.get(), boot, std::cout);
   if (!db.ok()) Die(db.status().message());
 
   api::ApiOptions api_options;
   api_options.max_body_bytes = flags.max_body;
   api_options.max_bulk_bytes = flags.max_bulk;
-  api::Api api(**db, api_options);
+  if (!flags.insecure_local) EnsureAdminToken(store.get(), flags);
+  if (flags.insecure_local) std::cout << "cmdbd: WARNING: --insecure-local: no authentication\n";
+  api::Authenticator auth(store.get(), !flags.insecure_local);
+  api::Api api(**db, auth, api_options);
   api::ServerOptions server_options;
   server_options.host = flags.host;
   server_options.port = flags.port;
@@ -185,7 +272,7 @@ int main(int argc, char** argv) {
     stopper.join();
   }
   db->reset();  // every commit is already durable; close cleanly
-  store->reset();
+  store.reset();
   std::cout << "cmdbd: stopped" << std::endl;
   return 0;
 }

@@ -84,4 +84,38 @@ Result<std::vector<TxRecord>> MemStore::Transactions(TxId since, int limit) {
   return out;
 }
 
+Result<TokenRecord> MemStore::CreateToken(TokenRecord token) {
+  std::lock_guard l(mu_);
+  for (const auto& t : tokens_) {
+    if (t.name == token.name) return Status::Conflict("a token named '" + token.name + "' already exists");
+  }
+  token.id = static_cast<int64_t>(tokens_.size()) + 1;
+  tokens_.push_back(token);
+  return token;
+}
+
+Result<std::vector<TokenRecord>> MemStore::ListTokens() {
+  std::lock_guard l(mu_);
+  return tokens_;
+}
+
+Status MemStore::RevokeToken(const std::string& name, int64_t now) {
+  std::lock_guard l(mu_);
+  for (auto& t : tokens_) {
+    if (t.name == name && t.revoked_at == 0) {
+      t.revoked_at = now;
+      return Status::Ok();
+    }
+  }
+  return Status::NotFound("no valid token named '" + name + "'");
+}
+
+Result<std::optional<TokenRecord>> MemStore::FindToken(const std::string& hash) {
+  std::lock_guard l(mu_);
+  for (const auto& t : tokens_) {
+    if (t.hash == hash && t.revoked_at == 0) return std::optional<TokenRecord>(t);
+  }
+  return std::optional<TokenRecord>();
+}
+
 }  // namespace cmdb

@@ -21,6 +21,10 @@ class MemStore : public Store {
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;
   Result<std::optional<CiRecord>> LatestCi(CiId id) override;
   Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
+  Result<TokenRecord> CreateToken(TokenRecord token) override;
+  Result<std::vector<TokenRecord>> ListTokens() override;
+  Status RevokeToken(const std::string& name, int64_t now) override;
+  Result<std::optional<TokenRecord>> FindToken(const std::string& hash) override;
 
   // The next Commit fails with kInternal and stores nothing.
   void FailNextCommit() { std::lock_guard l(mu_); fail_next_ = true; }
@@ -32,6 +36,7 @@ class MemStore : public Store {
   std::map<CiId, std::vector<CiRecord>> cis_;
   std::map<RelId, std::vector<RelRecord>> rels_;
   std::vector<TxRecord> txs_;
+  std::vector<TokenRecord> tokens_;
 };
 
 }  // namespace cmdb

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cmdb/auth.hpp"
 #include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
 
@@ -49,6 +50,14 @@ class Store {
   virtual Result<std::optional<CiRecord>> LatestCi(CiId id) = 0;
   // Transactions with id > since, oldest first, at most `limit`.
   virtual Result<std::vector<TxRecord>> Transactions(TxId since, int limit) = 0;
+
+  // API tokens. Names are unique (kConflict); revoked tokens stay listed.
+  virtual Result<TokenRecord> CreateToken(TokenRecord token) = 0;
+  virtual Result<std::vector<TokenRecord>> ListTokens() = 0;
+  // Revokes the valid token of that name (kNotFound when there is none).
+  virtual Status RevokeToken(const std::string& name, int64_t now) = 0;
+  // The valid (not revoked) token with this hash, if any.
+  virtual Result<std::optional<TokenRecord>> FindToken(const std::string& hash) = 0;
 };
 
 }  // namespace cmdb

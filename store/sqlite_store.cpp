@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS rel_versions(
   retired INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS rel_versions_id ON rel_versions(id, valid_from);
 CREATE INDEX IF NOT EXISTS rel_current ON rel_versions(id) WHERE valid_to IS NULL;
+CREATE TABLE IF NOT EXISTS tokens(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS tokens_name ON tokens(name);
+CREATE INDEX IF NOT EXISTS tokens_hash ON tokens(hash);
 )sql";
 
 // A prepared statement that finalizes itself.
@@ -343,6 +348,60 @@ Status SqliteStore::IntegrityCheck() {
   if (s.Step() != SQLITE_ROW) return s.Error();
   std::string r = s.Text(0);
   return r == "ok" ? Status::Ok() : Status::Internal("integrity check: " + r);
+}
+
+namespace {
+const char* kTokenCols = "id, name, role, hash, created_at, revoked_at";
+TokenRecord ReadToken(const Stmt& s) {
+  TokenRecord t;
+  t.id = s.Int(0);
+  t.name = s.Text(1);
+  t.role = ParseRole(s.Text(2)).value_or(Role::kReader);
+  t.hash = s.Text(3);
+  t.created_at = s.Int(4);
+  t.revoked_at = s.Int(5);
+  return t;
+}
+}  // namespace
+
+Result<TokenRecord> SqliteStore::CreateToken(TokenRecord token) {
+  std::lock_guard l(write_mu_);
+  Stmt s(write_db_, "INSERT INTO tokens(name, role, hash, created_at) VALUES (?, ?, ?, ?)");
+  if (!s.ok()) return s.Error();
+  s.Bind(1, token.name).Bind(2, std::string(RoleName(token.role))).Bind(3, token.hash).Bind(4, token.created_at);
+  int rc = s.Step();
+  if (rc == SQLITE_CONSTRAINT) return Status::Conflict("a token named '" + token.name + "' already exists");
+  if (rc != SQLITE_DONE) return s.Error();
+  token.id = sqlite3_last_insert_rowid(write_db_);
+  return token;
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::ListTokens() {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kTokenCols + " FROM tokens ORDER BY id").c_str());
+  if (!s.ok()) return s.Error();
+  std::vector<TokenRecord> out;
+  while (s.Step() == SQLITE_ROW) out.push_back(ReadToken(s));
+  return out;
+}
+
+Status SqliteStore::RevokeToken(const std::string& name, int64_t now) {
+  std::lock_guard l(write_mu_);
+  Stmt s(write_db_, "UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at = 0");
+  if (!s.ok()) return s.Error();
+  s.Bind(1, now).Bind(2, name);
+  CMDB_RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(write_db_) == 0) return Status::NotFound("no valid token named '" + name + "'");
+  return Status::Ok();
+}
+
+Result<std::optional<TokenRecord>> SqliteStore::FindToken(const std::string& hash) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kTokenCols + " FROM tokens WHERE hash = ? AND revoked_at = 0").c_str());
+  if (!s.ok()) return s.Error();
+  s.Bind(1, hash);
+  if (s.Step() != SQLITE_ROW) return std::optional<TokenRecord>();
+  return std::optional<TokenRecord>(ReadToken(s));
 }
 
 }  // namespace cmdb

@@ -38,6 +38,10 @@ class SqliteStore : public Store {
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;
   Result<std::optional<CiRecord>> LatestCi(CiId id) override;
   Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
+  Result<TokenRecord> CreateToken(TokenRecord token) override;
+  Result<std::vector<TokenRecord>> ListTokens() override;
+  Status RevokeToken(const std::string& name, int64_t now) override;
+  Result<std::optional<TokenRecord>> FindToken(const std::string& hash) override;
 
   // Runs PRAGMA integrity_check; OK when SQLite answers "ok".
   Status IntegrityCheck();

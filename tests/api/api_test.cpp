@@ -12,10 +12,26 @@ namespace {
 
 struct Client {
   cmdb::testing::TestDb t{true};
-  api::Api api{*t.db, api::ApiOptions{}};
+  api::Authenticator auth{&t.store, true};
+  api::Api api{*t.db, auth, api::ApiOptions{}};
+  std::map<std::string, std::string> tokens;  // role name -> secret
 
+  Client() {
+    for (const auto& role : RoleNames()) tokens[role] = api::IssueToken(&t.store, role + "-bot", *ParseRole(role))->second;
+  }
+
+  // Calls as the admin unless headers say otherwise.
   std::pair<int, Json> Call(const std::string& method, const std::string& target, const std::string& body = "",
                             std::map<std::string, std::string> headers = {}) {
+    headers.emplace("authorization", "Bearer " + tokens["admin"]);
+    return Raw(method, target, body, headers);
+  }
+  std::pair<int, Json> As(const std::string& role, const std::string& method, const std::string& target,
+                          const std::string& body = "") {
+    return Raw(method, target, body, {{"authorization", "Bearer " + tokens[role]}});
+  }
+  std::pair<int, Json> Raw(const std::string& method, const std::string& target, const std::string& body,
+                           std::map<std::string, std::string> headers) {
     api::HttpRequest req;
     req.method = method;
     size_t q = target.find('?');
@@ -237,5 +253,74 @@ TEST_CASE("the transaction log pages and records the change reference") {
   CHECK(j["next_since"] == 2);
   auto [s2, rest] = c.Call("GET", "/v1/transactions?since=2");
   CHECK(rest["items"].back()["change_ref"] == "CHG-42");
-  CHECK(rest["items"].back()["actor"] == "anonymous");
+  CHECK(rest["items"].back()["actor"] == "admin-bot");
+}
+
+TEST_CASE("every endpoint but /healthz needs a valid token; roles limit what a token may do") {
+  Client c;
+  CHECK(c.Raw("GET", "/healthz", "", {}).first == 200);
+  auto [s1, e1] = c.Raw("GET", "/v1/cis", "", {});
+  CHECK(s1 == 401);
+  CHECK(e1["error"]["code"] == "Unauthenticated");
+  CHECK(e1["error"]["message"] == "authentication required; send 'Authorization: Bearer <token>'");
+  CHECK(c.Raw("GET", "/v1/cis", "", {{"authorization", "Bearer cmdb_wrong"}}).first == 401);
+  CHECK(c.Raw("GET", "/v1/cis", "", {{"authorization", "Basic abc"}}).first == 401);
+  std::string vm = R"({"class": "VirtualMachine", "attributes": {"name": "role-test"}})";
+  std::string line = R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "role-bulk"}})";
+  std::string ddl = R"({"ddl": "CREATE NODE TYPE Role1;"})";
+  // reader: reads only.
+  CHECK(c.As("reader", "GET", "/v1/cis").first == 200);
+  CHECK(c.As("reader", "GET", "/v1/transactions").first == 200);
+  auto [s2, e2] = c.As("reader", "POST", "/v1/cis", vm);
+  CHECK(s2 == 403);
+  CHECK(e2["error"]["code"] == "Forbidden");
+  CHECK(e2["error"]["message"] == "token 'reader-bot' has role reader, which may not write CIs");
+  CHECK(c.As("reader", "POST", "/v1/bulk", line).first == 403);
+  // importer: CIs and bulk, not the schema or tokens.
+  CHECK(c.As("importer", "POST", "/v1/bulk", line).first == 200);
+  CHECK(c.As("importer", "POST", "/v1/schema", ddl).first == 403);
+  CHECK(c.As("importer", "GET", "/v1/tokens").first == 403);
+  // change-manager: CIs, not bulk imports.
+  CHECK(c.As("change-manager", "POST", "/v1/cis", vm).first == 201);
+  CHECK(c.As("change-manager", "POST", "/v1/bulk", line).first == 403);
+  // release-manager: reads, no CI writes.
+  CHECK(c.As("release-manager", "PATCH", "/v1/cis/1", R"({"owner": "x"})").first == 403);
+  // admin: everything.
+  CHECK(c.As("admin", "POST", "/v1/schema", ddl).first == 200);
+  auto [s3, who] = c.As("importer", "GET", "/v1/whoami");
+  CHECK(who["name"] == "importer-bot");
+  CHECK(who["role"] == "importer");
+  // The importer's write is logged under its token name.
+  auto [s4, log] = c.Call("GET", "/v1/transactions?since=0&limit=1000");
+  bool found = false;
+  for (const auto& tx : log["items"]) found = found || (tx["actor"] == "importer-bot" && tx["source"] == "bulk");
+  CHECK(found);
+}
+
+TEST_CASE("admins create, list and revoke tokens; a revoked token stops working at once") {
+  Client c;
+  auto [s, created] = c.Call("POST", "/v1/tokens", R"({"name": "ci-pipeline", "role": "importer"})");
+  REQUIRE(s == 201);
+  std::string secret = created["token"];
+  CHECK(secret.rfind("cmdb_", 0) == 0);
+  CHECK(secret.size() == 5 + 43);
+  auto [s2, list] = c.Call("GET", "/v1/tokens");
+  bool listed = false;
+  for (const auto& t : list["items"]) {
+    CHECK_FALSE(t.contains("token"));  // secrets are never listed
+    CHECK_FALSE(t.contains("hash"));
+    listed = listed || t["name"] == "ci-pipeline";
+  }
+  CHECK(listed);
+  auto auth = std::map<std::string, std::string>{{"authorization", "Bearer " + secret}};
+  CHECK(c.Raw("GET", "/v1/whoami", "", auth).first == 200);
+  CHECK(c.Call("POST", "/v1/tokens", R"({"name": "ci-pipeline", "role": "reader"})").first == 409);
+  CHECK(c.Call("POST", "/v1/tokens", R"({"name": "x", "role": "superuser"})").first == 400);
+  CHECK(c.Call("POST", "/v1/tokens", R"({"name": "bad name!", "role": "reader"})").first == 400);
+  CHECK(c.Call("DELETE", "/v1/tokens/ci-pipeline").first == 200);
+  CHECK(c.Raw("GET", "/v1/whoami", "", auth).first == 401);
+  CHECK(c.Call("DELETE", "/v1/tokens/ci-pipeline").first == 404);
+  // Only the hash is stored.
+  auto stored = c.t.store.ListTokens();
+  for (const auto& t : *stored) CHECK(t.hash != secret);
 }

@@ -30,11 +30,12 @@ class ServerProcess {
   // Starts cmdbd on `db_path` with extra flags; waits until it listens.
   ServerProcess(const std::string& db_path, std::vector<std::string> extra = {}) {
     port_file_ = db_path + ".port";
+    token_file_ = db_path + ".admin-token";
     log_file_ = db_path + ".log";
     std::filesystem::remove(port_file_);
     std::vector<std::string> args = {CMDBD_PATH, "--db", db_path, "--listen", "127.0.0.1:0",
                                      "--port-file", port_file_, "--schema", std::string(CMDB_SOURCE_DIR) + "/schema",
-                                     "--threads", "4"};
+                                     "--threads", "4", "--admin-token-file", token_file_};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -49,7 +50,11 @@ class ServerProcess {
     }
     for (int i = 0; i < 600; ++i) {  // up to 60 s (a bulk demo load on a slow CI machine)
       std::ifstream in(port_file_);
-      if (in >> port_) return;
+      if (in >> port_) {
+        std::ifstream token(token_file_);
+        token >> token_;
+        return;
+      }
       int status;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
@@ -64,8 +69,12 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
+  // The admin token created on the database's first start (kept across restarts).
+  const std::string& token() const { return token_; }
+  // A client that sends the admin token.
   httplib::Client Client() const {
     httplib::Client c("127.0.0.1", port_);
+    c.set_bearer_token_auth(token_.c_str());
     c.set_read_timeout(60, 0);
     c.set_write_timeout(60, 0);
     return c;
@@ -90,7 +99,8 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string port_file_, log_file_;
+  std::string port_file_, log_file_, token_file_;
+  std::string token_;
 };
 
 }  // namespace cmdb::testing

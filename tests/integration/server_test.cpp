@@ -184,3 +184,52 @@ TEST_CASE("cmdbd --help and bad flags") {
   rc = std::system((std::string(CMDBD_PATH) + " --bogus 2>/dev/null").c_str());
   CHECK(WEXITSTATUS(rc) == 2);
 }
+
+TEST_CASE("first start prints the admin token once; cmdbd token manages tokens on the file") {
+  std::string dir = TempDir("tokens");
+  std::string db = dir + "/cmdb.sqlite";
+  {
+    ServerProcess server(db, {"--no-demo"});
+    CHECK(server.Log().find("created the admin token") != std::string::npos);
+    CHECK(server.Log().find(server.token()) != std::string::npos);
+    httplib::Client anon("127.0.0.1", server.port());
+    auto r = anon.Get("/v1/cis");
+    REQUIRE(r);
+    CHECK(r->status == 401);
+    CHECK(r->get_header_value("WWW-Authenticate") == "Bearer realm=\"cmdb\"");
+    CHECK(anon.Get("/healthz")->status == 200);
+    server.Stop();
+  }
+  // The CLI works on the database file.
+  std::string out = dir + "/token.txt";
+  std::string cmd = std::string(CMDBD_PATH) + " token create --name reporter --role reader --db " + db + " > " + out;
+  REQUIRE(WEXITSTATUS(std::system(cmd.c_str())) == 0);
+  std::ifstream in(out);
+  std::string secret;
+  in >> secret;
+  CHECK(secret.rfind("cmdb_", 0) == 0);
+  ServerProcess server(db, {"--no-demo"});
+  std::string log = server.Log();  // both starts append to one log: the token appears once
+  CHECK(log.find("created the admin token") == log.rfind("created the admin token"));
+  httplib::Client reader("127.0.0.1", server.port());
+  reader.set_bearer_token_auth(secret.c_str());
+  CHECK(reader.Get("/v1/cis")->status == 200);
+  auto w = reader.Post("/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "x"}})", "application/json");
+  CHECK(w->status == 403);
+  cmd = std::string(CMDBD_PATH) + " token list --db " + db + " > " + out;
+  REQUIRE(WEXITSTATUS(std::system(cmd.c_str())) == 0);
+  std::ifstream list(out);
+  std::string listing((std::istreambuf_iterator<char>(list)), {});
+  CHECK(listing.find("reporter\treader") != std::string::npos);
+  CHECK(listing.find("admin\tadmin") != std::string::npos);
+  CHECK(listing.find(secret) == std::string::npos);
+  cmd = std::string(CMDBD_PATH) + " token revoke --name reporter --db " + db + " > /dev/null";
+  REQUIRE(WEXITSTATUS(std::system(cmd.c_str())) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // the server's token cache
+  CHECK(reader.Get("/v1/cis")->status == 401);
+}
+
+TEST_CASE("--insecure-local is refused on a non-loopback address") {
+  std::string cmd = std::string(CMDBD_PATH) + " --insecure-local --listen 0.0.0.0:0 2>/dev/null";
+  CHECK(WEXITSTATUS(std::system(cmd.c_str())) == 2);
+}

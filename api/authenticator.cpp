@@ -1,0 +1,70 @@
+#include "api/authenticator.hpp"
+
+#include <cctype>
+
+#include "cmdb/time_util.hpp"
+
+namespace cmdb::api {
+
+static Status Unauthenticated(const std::string& why) {
+  return Status(StatusCode::kUnauthenticated, why + "; send 'Authorization: Bearer <token>'");
+}
+
+Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role) {
+  if (name.empty() || name.size() > 100)
+    return Status::Invalid("a token name must have 1 to 100 characters");
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '@')
+      return Status::Invalid("a token name may hold letters, digits and - _ . @ only, not '" + name + "'");
+  }
+  auto secret = GenerateToken();
+  if (!secret.ok()) return secret.status();
+  TokenRecord rec;
+  rec.name = name;
+  rec.role = role;
+  rec.hash = Sha256Hex(*secret);
+  rec.created_at = NowMicros();
+  auto stored = store->CreateToken(rec);
+  if (!stored.ok()) return stored.status();
+  return std::make_pair(*stored, *secret);
+}
+
+Result<Principal> Authenticator::Authenticate(const std::string& authorization) {
+  if (!enabled_) return Principal{"anonymous", Role::kAdmin};
+  if (authorization.empty()) return Unauthenticated("authentication required");
+  static const std::string kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), authorization.begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+    return Unauthenticated("the Authorization header is not a bearer token");
+  std::string hash = Sha256Hex(std::string_view(authorization).substr(kBearer.size()));
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard l(mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires > now) return it->second.principal;
+  }
+  auto found = store_->FindToken(hash);
+  if (!found.ok()) return found.status();
+  if (!*found) return Unauthenticated("invalid or revoked token");
+  Principal p{(*found)->name, (*found)->role};
+  std::lock_guard l(mu_);
+  if (cache_.size() > 10000) cache_.clear();
+  cache_[hash] = Cached{p, now + std::chrono::seconds(kCacheSeconds)};
+  return p;
+}
+
+Result<std::pair<TokenRecord, std::string>> Authenticator::Issue(const std::string& name, Role role) {
+  return IssueToken(store_, name, role);
+}
+
+Status Authenticator::Revoke(const std::string& name) {
+  CMDB_RETURN_IF_ERROR(store_->RevokeToken(name, NowMicros()));
+  std::lock_guard l(mu_);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = it->second.principal.name == name ? cache_.erase(it) : std::next(it);
+  }
+  return Status::Ok();
+}
+
+}  // namespace cmdb::api

@@ -1,0 +1,56 @@
+// Authenticator: checks bearer tokens against the store and issues and revokes them.
+//
+// Valid tokens are cached for a short time (kCacheSeconds) so a request costs a hash and a map
+// lookup; revocations through this object take effect at once, those made by another process
+// (the `cmdbd token` command) within kCacheSeconds.
+// Thread safety: all methods may be called concurrently.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "cmdb/auth.hpp"
+#include "cmdb/store.hpp"
+
+namespace cmdb::api {
+
+// Who is calling: the token name (the actor) and its role.
+struct Principal {
+  std::string name;
+  Role role = Role::kReader;
+};
+
+class Authenticator {
+ public:
+  static constexpr int kCacheSeconds = 2;
+
+  // `store` must outlive the authenticator. `enabled` false: every request is "anonymous" with
+  // the admin role (the explicit --insecure-local mode).
+  Authenticator(Store* store, bool enabled) : store_(store), enabled_(enabled) {}
+
+  bool enabled() const { return enabled_; }
+  // Checks an Authorization header value ("Bearer <token>"). kUnauthenticated when absent or
+  // not a valid token.
+  Result<Principal> Authenticate(const std::string& authorization);
+  // Creates a token; returns its record and the secret (shown once, never stored).
+  Result<std::pair<TokenRecord, std::string>> Issue(const std::string& name, Role role);
+  Status Revoke(const std::string& name);
+
+ private:
+  struct Cached {
+    Principal principal;
+    std::chrono::steady_clock::time_point expires;
+  };
+  Store* store_;
+  bool enabled_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Cached> cache_;  // by token hash
+};
+
+// Creates a token directly in a store (used by the command line and on first start).
+Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role);
+
+}  // namespace cmdb::api
