@@ -6,9 +6,13 @@
 #include <functional>
 #include <string>
 
-#include "query/ddl/error_handler.hpp"
+#include "query/common/error_handler.hpp"
 
 namespace cmdb::ddl::parser {
+using parsing::Annotate;
+using parsing::ErrorHandler;
+using parsing::ErrorHandlerBase;
+using parsing::error_handler_tag;
 namespace x3 = boost::spirit::x3;
 
 using iterator_type = std::string::const_iterator;

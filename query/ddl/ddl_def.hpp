@@ -15,9 +15,13 @@
 #include "query/ddl/ast.hpp"
 #include "query/ddl/ast_adapted.hpp"
 #include "query/ddl/ddl.hpp"
-#include "query/ddl/error_handler.hpp"
+#include "query/common/error_handler.hpp"
 
 namespace cmdb::ddl::parser {
+using parsing::Annotate;
+using parsing::ErrorHandler;
+using parsing::ErrorHandlerBase;
+using parsing::error_handler_tag;
 namespace x3 = boost::spirit::x3;
 
 // A case-insensitive keyword that does not run into an identifier.

@@ -9,9 +9,11 @@
 #include "cmdb/suggest.hpp"
 
 namespace cmdb::ddl {
+namespace x3 = boost::spirit::x3;
 namespace {
 
 using parser::error_handler_type;
+using parsing::error_handler_tag;
 
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -1,4 +1,5 @@
-// The DDL parser's error handler: records where parsing failed and what was expected (data,
+// The error handler shared by the DDL and query parsers: records where parsing failed and
+// what was expected (data,
 // not text), and the source positions of tagged AST nodes for later stages.
 #pragma once
 
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace cmdb::ddl {
+namespace cmdb::parsing {
 namespace x3 = boost::spirit::x3;
 
 struct ParseFailure {
@@ -62,4 +63,4 @@ struct Annotate {
   }
 };
 
-}  // namespace cmdb::ddl
+}  // namespace cmdb::parsing

@@ -1,0 +1,286 @@
+// AST of the graph query language (GQL-style, with implementation extensions to Cypher).
+// Nodes that later stages report errors on derive from x3::position_tagged.
+#pragma once
+
+#include <boost/optional.hpp>
+#include <boost/spirit/home/x3/support/ast/position_tagged.hpp>
+#include <boost/spirit/home/x3/support/ast/variant.hpp>
+#include <string>
+#include <vector>
+
+namespace cmdb::gql::ast {
+namespace x3 = boost::spirit::x3;
+
+// Operators of every precedence level (one name per concept through the stages).
+enum class Op {
+  kOr, kXor, kAnd, kNot,
+  kEq, kNe, kLt, kGt, kLe, kGe,
+  kStartsWith, kEndsWith, kContains, kIn, kRegex, kIsNull, kIsNotNull,
+  kAdd, kSub, kMul, kDiv, kMod, kPow,
+  kNeg, kPos,
+};
+
+struct Nil {};
+struct NullLiteral {};
+struct CountStar : x3::position_tagged {
+  bool star = true;
+};
+// A name as written (identifiers, labels, keys); backquoted names arrive unquoted.
+struct Name : x3::position_tagged {
+  std::string text;
+  Name& operator=(std::string s) {
+    text = std::move(s);
+    return *this;
+  }
+};
+struct Parameter : x3::position_tagged {
+  std::string name;
+  Parameter& operator=(std::string s) {
+    name = std::move(s);
+    return *this;
+  }
+};
+// Number and string literals keep their source text; the binder converts them, so it can say
+// where an out-of-range number or a bad escape is.
+struct NumberLiteral : x3::position_tagged {
+  std::string text;
+  NumberLiteral& operator=(std::string s) {
+    text = std::move(s);
+    return *this;
+  }
+};
+struct StringLiteral : x3::position_tagged {
+  std::string raw;  // between the quotes, escapes not yet applied
+  StringLiteral& operator=(std::string s) {
+    raw = std::move(s);
+    return *this;
+  }
+};
+
+struct Expression;
+struct Unary;
+struct Postfix;
+struct ListLiteral;
+struct MapLiteral;
+struct FunctionCall;
+struct CaseExpression;
+struct ListComprehension;
+
+struct Operand : x3::variant<Nil, NullLiteral, bool, NumberLiteral, StringLiteral, Parameter, CountStar,
+                             Name, x3::forward_ast<ListLiteral>, x3::forward_ast<MapLiteral>,
+                             x3::forward_ast<FunctionCall>, x3::forward_ast<CaseExpression>,
+                             x3::forward_ast<ListComprehension>, x3::forward_ast<Expression>,
+                             x3::forward_ast<Unary>, x3::forward_ast<Postfix>> {
+  using base_type::base_type;
+  using base_type::operator=;
+};
+
+struct Operation {
+  Op op;
+  Operand operand;  // Nil for IS [NOT] NULL
+};
+
+// `first op operand op operand ...` at one precedence level; Nil-free for unary levels where
+// `rest` holds prefix operators applied right to left.
+struct Expression : x3::position_tagged {
+  Operand first;
+  std::vector<Operation> rest;
+};
+
+// A prefix-operator application: NOT x, -x.
+struct Unary : x3::position_tagged {
+  std::vector<Op> ops;
+  Operand operand;
+};
+
+struct PostfixOp;
+// An atom followed by property lookups, indexes, slices and label checks.
+struct Postfix : x3::position_tagged {
+  Operand base;
+  std::vector<PostfixOp> ops;
+};
+
+struct PropertyLookup {
+  Name key;
+  bool dummy = false;  // keeps Fusion from treating this as a single-element struct
+};
+struct IndexLookup {
+  Expression index;
+  bool dummy = false;
+};
+struct SliceLookup {
+  boost::optional<Expression> from;
+  boost::optional<Expression> to;
+};
+struct LabelCheck {
+  std::vector<Name> labels;
+  bool dummy = false;
+};
+struct PostfixOp : x3::variant<PropertyLookup, IndexLookup, SliceLookup, LabelCheck> {
+  using base_type::base_type;
+  using base_type::operator=;
+};
+
+struct ListLiteral : x3::position_tagged {
+  std::vector<Expression> items;
+  bool dummy = false;
+};
+struct MapEntry {
+  Name key;
+  Expression value;
+};
+struct MapLiteral : x3::position_tagged {
+  std::vector<MapEntry> entries;
+  bool dummy = false;
+};
+struct FunctionCall : x3::position_tagged {
+  Name name;  // may be dotted: date.truncate
+  bool distinct = false;
+  std::vector<Expression> args;
+};
+struct CaseAlternative {
+  Expression when;
+  Expression then;
+};
+struct CaseExpression : x3::position_tagged {
+  boost::optional<Expression> subject;
+  std::vector<CaseAlternative> alternatives;
+  boost::optional<Expression> otherwise;
+};
+// [x IN list WHERE pred | expr]
+struct ListComprehension : x3::position_tagged {
+  Name variable;
+  Expression list;
+  boost::optional<Expression> where;
+  boost::optional<Expression> map;
+};
+
+// Patterns.
+struct Properties : x3::variant<Nil, x3::forward_ast<MapLiteral>, Parameter> {
+  using base_type::base_type;
+  using base_type::operator=;
+};
+struct NodePattern : x3::position_tagged {
+  boost::optional<Name> variable;
+  std::vector<Name> labels;
+  boost::optional<Properties> properties;
+};
+// `*`, `*2`, `*1..3`, `*..3`, `*2..`; or the GQL quantifier `{1,5}`.
+struct Range : x3::position_tagged {
+  boost::optional<NumberLiteral> min;
+  boost::optional<std::string> dots;
+  boost::optional<NumberLiteral> max;
+};
+struct RelationshipDetail {
+  boost::optional<Name> variable;
+  std::vector<Name> types;
+  boost::optional<Range> range;
+  boost::optional<Properties> properties;
+};
+struct RelationshipPattern : x3::position_tagged {
+  bool left = false;   // <-
+  boost::optional<RelationshipDetail> detail;
+  bool right = false;  // ->
+  boost::optional<Range> quantifier;  // GQL {m,n}
+};
+struct PatternStep {
+  RelationshipPattern relationship;
+  NodePattern node;
+};
+struct PatternPart : x3::position_tagged {
+  boost::optional<Name> path_variable;
+  NodePattern start;
+  std::vector<PatternStep> steps;
+};
+
+// Clauses.
+struct Match : x3::position_tagged {
+  bool optional = false;
+  std::vector<PatternPart> pattern;
+  boost::optional<Expression> where;
+};
+struct Unwind : x3::position_tagged {
+  Expression list;
+  Name variable;
+};
+struct ProjectionItem : x3::position_tagged {
+  Expression expression;
+  boost::optional<Name> alias;
+};
+struct SortItem {
+  Expression expression;
+  boost::optional<std::string> direction;
+};
+struct Projection {
+  bool distinct = false;
+  bool star = false;
+  std::vector<ProjectionItem> items;
+  std::vector<SortItem> order;
+  boost::optional<Expression> skip;
+  boost::optional<Expression> limit;
+};
+struct With : x3::position_tagged {
+  Projection projection;
+  boost::optional<Expression> where;
+};
+struct Return : x3::position_tagged {
+  Projection projection;
+  bool dummy = false;
+};
+struct Create : x3::position_tagged {
+  std::vector<PatternPart> pattern;
+  bool dummy = false;
+};
+struct SetItem : x3::position_tagged {
+  Name variable;
+  boost::optional<Name> key;      // n.key = v
+  std::string op;                 // "=", "+=", ":" (labels)
+  boost::optional<Expression> value;
+  std::vector<Name> labels;
+};
+struct MergeAction {
+  std::string on;  // "MATCH" or "CREATE"
+  std::vector<SetItem> items;
+};
+struct Merge : x3::position_tagged {
+  PatternPart pattern;
+  std::vector<MergeAction> actions;
+};
+struct Set : x3::position_tagged {
+  std::vector<SetItem> items;
+  bool dummy = false;
+};
+struct RemoveItem : x3::position_tagged {
+  Name variable;
+  boost::optional<Name> key;
+  std::vector<Name> labels;
+};
+struct Remove : x3::position_tagged {
+  std::vector<RemoveItem> items;
+  bool dummy = false;
+};
+struct Delete : x3::position_tagged {
+  bool detach = false;
+  std::vector<Expression> targets;
+};
+
+struct Clause : x3::variant<Match, Unwind, With, Return, Create, Merge, Set, Remove, Delete> {
+  using base_type::base_type;
+  using base_type::operator=;
+};
+
+struct SingleQuery : x3::position_tagged {
+  std::vector<Clause> clauses;
+  bool dummy = false;
+};
+struct UnionPart {
+  bool all = false;
+  SingleQuery query;
+};
+struct Query : x3::position_tagged {
+  boost::optional<std::string> mode;  // "EXPLAIN" or "PROFILE"
+  SingleQuery first;
+  std::vector<UnionPart> unions;
+};
+
+}  // namespace cmdb::gql::ast

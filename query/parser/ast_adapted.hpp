@@ -1,0 +1,47 @@
+// Boost.Fusion adaptation of the query AST for the X3 grammar.
+#pragma once
+
+#include <boost/fusion/include/adapt_struct.hpp>
+
+#include "query/parser/ast.hpp"
+
+namespace A = cmdb::gql::ast;
+BOOST_FUSION_ADAPT_STRUCT(A::Operation, op, operand)
+BOOST_FUSION_ADAPT_STRUCT(A::Expression, first, rest)
+BOOST_FUSION_ADAPT_STRUCT(A::Unary, ops, operand)
+BOOST_FUSION_ADAPT_STRUCT(A::Postfix, base, ops)
+BOOST_FUSION_ADAPT_STRUCT(A::PropertyLookup, key, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::IndexLookup, index, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::SliceLookup, from, to)
+BOOST_FUSION_ADAPT_STRUCT(A::LabelCheck, labels, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::ListLiteral, items, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::MapEntry, key, value)
+BOOST_FUSION_ADAPT_STRUCT(A::MapLiteral, entries, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::FunctionCall, name, distinct, args)
+BOOST_FUSION_ADAPT_STRUCT(A::CaseAlternative, when, then)
+BOOST_FUSION_ADAPT_STRUCT(A::CaseExpression, subject, alternatives, otherwise)
+BOOST_FUSION_ADAPT_STRUCT(A::ListComprehension, variable, list, where, map)
+BOOST_FUSION_ADAPT_STRUCT(A::NodePattern, variable, labels, properties)
+BOOST_FUSION_ADAPT_STRUCT(A::Range, min, dots, max)
+BOOST_FUSION_ADAPT_STRUCT(A::RelationshipDetail, variable, types, range, properties)
+BOOST_FUSION_ADAPT_STRUCT(A::RelationshipPattern, left, detail, right, quantifier)
+BOOST_FUSION_ADAPT_STRUCT(A::PatternStep, relationship, node)
+BOOST_FUSION_ADAPT_STRUCT(A::PatternPart, path_variable, start, steps)
+BOOST_FUSION_ADAPT_STRUCT(A::Match, optional, pattern, where)
+BOOST_FUSION_ADAPT_STRUCT(A::Unwind, list, variable)
+BOOST_FUSION_ADAPT_STRUCT(A::ProjectionItem, expression, alias)
+BOOST_FUSION_ADAPT_STRUCT(A::SortItem, expression, direction)
+BOOST_FUSION_ADAPT_STRUCT(A::Projection, distinct, star, items, order, skip, limit)
+BOOST_FUSION_ADAPT_STRUCT(A::With, projection, where)
+BOOST_FUSION_ADAPT_STRUCT(A::Return, projection, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::Create, pattern, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::SetItem, variable, key, op, value, labels)
+BOOST_FUSION_ADAPT_STRUCT(A::MergeAction, on, items)
+BOOST_FUSION_ADAPT_STRUCT(A::Merge, pattern, actions)
+BOOST_FUSION_ADAPT_STRUCT(A::Set, items, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::RemoveItem, variable, key, labels)
+BOOST_FUSION_ADAPT_STRUCT(A::Remove, items, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::Delete, detach, targets)
+BOOST_FUSION_ADAPT_STRUCT(A::SingleQuery, clauses, dummy)
+BOOST_FUSION_ADAPT_STRUCT(A::UnionPart, all, query)
+BOOST_FUSION_ADAPT_STRUCT(A::Query, mode, first, unions)
