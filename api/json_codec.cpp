@@ -165,7 +165,7 @@ int HttpStatusOf(StatusCode code) {
 }
 
 Json ErrorJson(const Status& st) {
-  Json err{{"code", StatusCodeName(st.code())}, {"message", st.message()}};
+  Json err{{"code", st.type().empty() ? StatusCodeName(st.code()) : st.type()}, {"message", st.message()}};
   Json details = Json::object();
   for (const auto& [k, v] : st.details()) {
     if (k == "line" || k == "column") {

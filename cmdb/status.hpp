@@ -56,12 +56,21 @@ class Status {
     return *this;
   }
 
+  // An error type more precise than the code, reported as "code" in JSON errors when set
+  // (the query language's "SyntaxError", "SemanticError", "TypeError", ...).
+  const std::string& type() const { return type_; }
+  Status& WithType(std::string type) {
+    type_ = std::move(type);
+    return *this;
+  }
+
   // "Conflict: message" for logs and tests.
   std::string ToString() const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string type_;
   std::vector<std::pair<std::string, Value>> details_;
 };
 

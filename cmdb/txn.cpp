@@ -304,6 +304,25 @@ Status Txn::DeleteRel(RelId id, std::optional<int64_t> expected_version) {
   return Status::Ok();
 }
 
+Status Txn::UpdateRel(RelId id, const AttrPatch& patch) {
+  const RelRecord* cur = GetRel(id);
+  if (!cur) return Status::NotFound("relationship " + std::to_string(id) + " does not exist");
+  AttrMap attrs = cur->attrs;
+  for (const auto& [k, v] : patch) attrs.Set(k, v);
+  Status st;
+  RelTypeDef def = ResolveType(cur->type, &st);
+  CMDB_RETURN_IF_ERROR(st);
+  CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, GetCi(cur->from)->class_name, GetCi(cur->to)->class_name, attrs));
+  if (attrs == cur->attrs) return Status::Ok();
+  RelRecord rec = *cur;
+  rec.attrs = std::move(attrs);
+  if (!rels_.count(id)) ++rec.version;
+  rec.updated_at = now_;
+  rec.valid_from = tx_;
+  StageRel(std::move(rec));
+  return Status::Ok();
+}
+
 WriteSet Txn::TakeWriteSet() {
   WriteSet ws;
   ws.cis.reserve(ci_order_.size());

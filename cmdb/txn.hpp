@@ -52,8 +52,18 @@ class Txn {
   // Like CreateRel, but an existing `from -[type]-> to` is updated or left unchanged.
   Result<std::pair<RelId, Outcome>> UpsertRel(const std::string& type, CiId from, CiId to, AttrMap attrs);
   Status DeleteRel(RelId id, std::optional<int64_t> expected_version);
+  // Applies a patch to a relationship's attributes (null erases).
+  Status UpdateRel(RelId id, const AttrPatch& patch);
+  const Graph& graph() const { return graph_; }
 
   bool empty() const { return ci_order_.empty() && rel_order_.empty(); }
+  // CIs this txn created or changed, in staging order (query engines scan these).
+  const std::vector<CiId>& staged_ci_ids() const { return ci_order_; }
+  // Relationships this txn created that touch `id` (retired ones included; check GetRel).
+  std::vector<RelId> StagedRelsOf(CiId id) const {
+    auto it = new_rels_.find(id);
+    return it == new_rels_.end() ? std::vector<RelId>{} : it->second;
+  }
   // Moves the staged versions into a WriteSet (tx metadata left to the caller).
   WriteSet TakeWriteSet();
   CiId next_ci_id() const { return next_ci_; }

@@ -32,6 +32,10 @@ class ErrorHandler {
     if (ast.id_first < 0) return 0;
     return static_cast<size_t>(positions_.position_of(ast).begin() - first_);
   }
+  // The source range of a tagged node.
+  boost::iterator_range<Iterator> range_of(const x3::position_tagged& ast) const {
+    return positions_.position_of(ast);
+  }
   void record(Iterator where, std::string expected) {
     if (!failure) failure = ParseFailure{static_cast<size_t>(where - first_), std::move(expected)};
   }

@@ -1,0 +1,456 @@
+// Binding clauses: scopes through MATCH, WITH, UNWIND; patterns; projections; writes.
+#include "query/binder/binder.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "query/common/query_error.hpp"
+#include "query/runtime/functions.hpp"
+
+namespace cmdb::gql {
+namespace {
+
+using detail::BinderState;
+using detail::Variable;
+using detail::VarType;
+
+const char* TypeName(VarType t) {
+  switch (t) {
+    case VarType::kNode: return "a node";
+    case VarType::kRel: return "a relationship";
+    case VarType::kRelList: return "a list of relationships";
+    case VarType::kPath: return "a path";
+    default: return "a value";
+  }
+}
+
+// Splits a predicate into its AND-ed conjuncts.
+void Conjuncts(BoundExpr e, std::vector<BoundExpr>& out) {
+  if (e.kind == ExprKind::kBinary && e.op == ast::Op::kAnd) {
+    Conjuncts(std::move(e.args[0]), out);
+    Conjuncts(std::move(e.args[1]), out);
+  } else {
+    out.push_back(std::move(e));
+  }
+}
+
+bool ContainsAggregate(const BoundExpr& e) {
+  if (e.kind == ExprKind::kAggregateRef) return true;
+  return std::any_of(e.args.begin(), e.args.end(), ContainsAggregate);
+}
+
+bool UsesVariables(const BoundExpr& e) {
+  if (e.kind == ExprKind::kVariable) return true;
+  return std::any_of(e.args.begin(), e.args.end(), UsesVariables);
+}
+
+class ClauseBinder {
+ public:
+  ClauseBinder(BinderState& s) : s_(s) {}
+
+  BoundSingleQuery BindSingle(const ast::SingleQuery& q, bool& writes) {
+    BoundSingleQuery out;
+    s_.scope.clear();
+    for (size_t i = 0; i < q.clauses.size(); ++i) {
+      const ast::Clause& c = q.clauses[i];
+      bool last = i + 1 == q.clauses.size();
+      if (auto* m = boost::get<ast::Match>(&c)) {
+        out.clauses.push_back(BindMatch(*m));
+      } else if (auto* u = boost::get<ast::Unwind>(&c)) {
+        out.clauses.push_back(BindUnwind(*u));
+      } else if (auto* w = boost::get<ast::With>(&c)) {
+        out.clauses.push_back(BindProjection(w->projection, false, w->where ? &*w->where : nullptr, *w, nullptr));
+      } else if (auto* r = boost::get<ast::Return>(&c)) {
+        if (!last)
+          throw QueryError("SyntaxError", "InvalidClauseComposition", "RETURN must be the last clause", s_.Offset(*r));
+        out.clauses.push_back(BindProjection(r->projection, true, nullptr, *r, &out.columns));
+      } else if (auto* cr = boost::get<ast::Create>(&c)) {
+        writes = true;
+        out.clauses.push_back(BindCreate(*cr));
+      } else if (auto* mg = boost::get<ast::Merge>(&c)) {
+        writes = true;
+        out.clauses.push_back(BindMerge(*mg));
+      } else if (auto* st = boost::get<ast::Set>(&c)) {
+        writes = true;
+        BoundSet set;
+        for (const auto& item : st->items) set.items.push_back(BindSetItem(item));
+        out.clauses.push_back(std::move(set));
+      } else if (auto* rm = boost::get<ast::Remove>(&c)) {
+        writes = true;
+        out.clauses.push_back(BindRemove(*rm));
+      } else if (auto* d = boost::get<ast::Delete>(&c)) {
+        writes = true;
+        BoundDelete del;
+        del.detach = d->detach;
+        for (const auto& t : d->targets) {
+          BoundExpr e = s_.BindExpr(t);
+          if (e.kind != ExprKind::kVariable && e.kind != ExprKind::kIndex && e.kind != ExprKind::kProperty &&
+              e.kind != ExprKind::kFunction)
+            ThrowType("InvalidArgumentType", "DELETE expects a node, relationship or path", e.offset);
+          del.targets.push_back(std::move(e));
+        }
+        out.clauses.push_back(std::move(del));
+      }
+    }
+    bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
+                            !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
+                            !std::holds_alternative<BoundUnwind>(out.clauses.back());
+    if (!ends_with_update && out.columns.empty() && !std::get_if<BoundProjection>(&out.clauses.back())) {
+      throw QueryError("SyntaxError", "InvalidClauseComposition",
+                       "a query must end with RETURN or an updating clause", s_.Offset(q));
+    }
+    if (auto* p = std::get_if<BoundProjection>(&out.clauses.back()); p && !p->is_return)
+      throw QueryError("SyntaxError", "InvalidClauseComposition",
+                       "a query cannot end with WITH; add RETURN", s_.Offset(q));
+    return out;
+  }
+
+ private:
+  Variable& Declare(const ast::Name& name, VarType type, const std::string& label = "") {
+    auto it = s_.scope.find(name.text);
+    if (it != s_.scope.end())
+      ThrowSemantic("VariableAlreadyBound", "variable '" + name.text + "' is already defined", s_.Offset(name));
+    Variable v{s_.NewSlot(), type, label};
+    return s_.scope[name.text] = v;
+  }
+
+  void CheckType(const ast::Name& name, const Variable& v, VarType want) {
+    if (v.type == want || (v.type == VarType::kAny && want != VarType::kPath)) return;
+    ThrowSemantic("VariableTypeConflict",
+                  "variable '" + name.text + "' is " + TypeName(v.type) + ", not " + TypeName(want), s_.Offset(name));
+  }
+
+  std::vector<std::pair<std::string, BoundExpr>> BindProperties(const boost::optional<ast::Properties>& props,
+                                                                size_t offset) {
+    std::vector<std::pair<std::string, BoundExpr>> out;
+    if (!props) return out;
+    if (auto* m = boost::get<ast::x3::forward_ast<ast::MapLiteral>>(&*props)) {
+      for (const auto& e : m->get().entries) out.emplace_back(e.key.text, s_.BindExpr(e.value));
+    } else if (auto* p = boost::get<ast::Parameter>(&*props)) {
+      BoundExpr e;
+      e.kind = ExprKind::kParameter;
+      e.name = p->name;
+      e.offset = s_.Offset(*p);
+      out.emplace_back("", std::move(e));  // "" = the whole map comes from a parameter
+    }
+    (void)offset;
+    return out;
+  }
+
+  // Binds a pattern. `creating`: CREATE/MERGE rules (new variables only where they introduce
+  // entities, one type per relationship, directed, fixed length).
+  BoundPattern BindPattern(const ast::PatternPart& part, bool creating, std::set<std::string>& clause_vars,
+                           std::vector<int>& new_slots) {
+    BoundPattern out;
+    auto bind_node = [&](const ast::NodePattern& n) {
+      BoundNode node;
+      for (const auto& l : n.labels) {
+        s_.CheckLabel(l);
+        node.labels.push_back(l.text);
+      }
+      if (n.variable) {
+        auto it = s_.scope.find(n.variable->text);
+        if (it != s_.scope.end()) {
+          CheckType(*n.variable, it->second, VarType::kNode);
+          if (creating && !clause_vars.count(n.variable->text) && (!n.labels.empty() || n.properties))
+            ThrowSemantic("VariableAlreadyBound",
+                          "variable '" + n.variable->text + "' is already bound and cannot be given labels or properties here",
+                          s_.Offset(*n.variable));
+          it->second.type = VarType::kNode;
+          node.slot = it->second.slot;
+          node.bound = true;
+        } else {
+          node.slot = Declare(*n.variable, VarType::kNode, node.labels.empty() ? "" : node.labels[0]).slot;
+          clause_vars.insert(n.variable->text);
+          new_slots.push_back(node.slot);
+        }
+      } else {
+        node.slot = s_.NewSlot();
+        new_slots.push_back(node.slot);
+      }
+      node.properties = BindProperties(n.properties, s_.Offset(n));
+      out.nodes.push_back(std::move(node));
+    };
+    bind_node(part.start);
+    for (const auto& step : part.steps) {
+      const ast::RelationshipPattern& rp = step.relationship;
+      BoundRel rel;
+      rel.direction = rp.left && !rp.right ? Direction::kIn : (!rp.left && rp.right ? Direction::kOut : Direction::kBoth);
+      const ast::RelationshipDetail* d = rp.detail ? &*rp.detail : nullptr;
+      const ast::Range* range = d && d->range ? &*d->range : (rp.quantifier ? &*rp.quantifier : nullptr);
+      if (d) {
+        for (const auto& t : d->types) {
+          s_.CheckRelType(t);
+          rel.types.push_back(t.text);
+        }
+      }
+      if (range) {
+        rel.var_length = true;
+        auto num = [&](const boost::optional<ast::NumberLiteral>& n) -> int64_t {
+          return std::stoll(n->text);
+        };
+        if (range->min) rel.min_hops = num(range->min);
+        if (range->max) {
+          rel.max_hops = num(range->max);
+        } else if (range->dots || !range->min) {
+          rel.unbounded = true;
+          rel.max_hops = s_.options.default_max_depth;
+        } else {
+          rel.max_hops = rel.min_hops;  // *3 and {3}: exactly three
+        }
+        if (!range->min && !range->dots && !range->max) rel.min_hops = 1;
+      }
+      if (creating) {
+        size_t at = s_.Offset(rp);
+        if (rel.var_length) ThrowSemantic("CreatingVarLength", "variable-length relationships cannot be created", at);
+        if (rel.types.size() != 1)
+          ThrowSemantic("NoSingleRelationshipType", "a relationship to create needs exactly one type", at);
+        if (rel.direction == Direction::kBoth)
+          ThrowSemantic("RequiresDirectedRelationship", "a relationship to create needs a direction", at);
+      }
+      if (d && d->variable) {
+        auto it = s_.scope.find(d->variable->text);
+        VarType type = rel.var_length ? VarType::kRelList : VarType::kRel;
+        if (it != s_.scope.end()) {
+          if (creating || clause_vars.count(d->variable->text))
+            ThrowSemantic("VariableAlreadyBound", "variable '" + d->variable->text + "' is already defined",
+                          s_.Offset(*d->variable));
+          CheckType(*d->variable, it->second, type);
+          rel.slot = it->second.slot;
+          rel.bound = true;
+        } else {
+          rel.slot = Declare(*d->variable, type).slot;
+          clause_vars.insert(d->variable->text);
+          new_slots.push_back(rel.slot);
+        }
+      } else {
+        rel.slot = s_.NewSlot();
+      }
+      if (d) rel.properties = BindProperties(d->properties, s_.Offset(rp));
+      out.rels.push_back(std::move(rel));
+      bind_node(step.node);
+    }
+    if (part.path_variable) {
+      out.path_slot = Declare(*part.path_variable, VarType::kPath).slot;
+      new_slots.push_back(out.path_slot);
+    }
+    return out;
+  }
+
+  BoundMatch BindMatch(const ast::Match& m) {
+    BoundMatch out;
+    out.optional = m.optional;
+    std::set<std::string> clause_vars;
+    for (const auto& part : m.pattern) out.patterns.push_back(BindPattern(part, false, clause_vars, out.new_slots));
+    if (m.where) {
+      BoundExpr w = s_.BindExpr(*m.where);
+      Conjuncts(std::move(w), out.predicates);
+    }
+    return out;
+  }
+
+  BoundUnwind BindUnwind(const ast::Unwind& u) {
+    BoundUnwind out;
+    out.list = s_.BindExpr(u.list);
+    out.slot = Declare(u.variable, VarType::kAny).slot;
+    return out;
+  }
+
+  BoundCreate BindCreate(const ast::Create& c) {
+    BoundCreate out;
+    std::set<std::string> clause_vars;
+    std::vector<int> new_slots;
+    for (const auto& part : c.pattern) out.patterns.push_back(BindPattern(part, true, clause_vars, new_slots));
+    return out;
+  }
+
+  BoundMerge BindMerge(const ast::Merge& m) {
+    BoundMerge out;
+    std::set<std::string> clause_vars;
+    out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots);
+    for (const auto& action : m.actions) {
+      auto& target = action.on == "MATCH" ? out.on_match : out.on_create;
+      for (const auto& item : action.items) target.push_back(BindSetItem(item));
+    }
+    return out;
+  }
+
+  BoundSetItem BindSetItem(const ast::SetItem& item) {
+    BoundSetItem out;
+    out.offset = s_.Offset(item);
+    auto it = s_.scope.find(item.variable.text);
+    if (it == s_.scope.end())
+      ThrowSemantic("UndefinedVariable", "variable '" + item.variable.text + "' is not defined", s_.Offset(item.variable));
+    out.slot = it->second.slot;
+    if (item.op == ":") {
+      out.kind = BoundSetItem::Kind::kLabels;
+      for (const auto& l : item.labels) out.labels.push_back(l.text);
+      return out;
+    }
+    out.value = s_.BindExpr(*item.value);
+    if (item.key) {
+      out.kind = BoundSetItem::Kind::kProperty;
+      out.key = item.key->text;
+    } else {
+      out.kind = item.op == "+=" ? BoundSetItem::Kind::kMerge : BoundSetItem::Kind::kReplace;
+    }
+    return out;
+  }
+
+  BoundSet BindRemove(const ast::Remove& r) {
+    BoundSet out;
+    for (const auto& item : r.items) {
+      BoundSetItem s;
+      s.offset = s_.Offset(item);
+      auto it = s_.scope.find(item.variable.text);
+      if (it == s_.scope.end())
+        ThrowSemantic("UndefinedVariable", "variable '" + item.variable.text + "' is not defined", s_.Offset(item.variable));
+      s.slot = it->second.slot;
+      if (item.key) {
+        s.kind = BoundSetItem::Kind::kProperty;
+        s.key = item.key->text;
+        s.value.kind = ExprKind::kLiteral;  // null: removes
+      } else {
+        s.kind = BoundSetItem::Kind::kLabels;
+        for (const auto& l : item.labels) s.labels.push_back("-" + l.text);
+      }
+      out.items.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  BoundProjection BindProjection(const ast::Projection& p, bool is_return, const ast::Expression* where,
+                                 const ast::x3::position_tagged& clause, std::vector<std::string>* columns) {
+    BoundProjection out;
+    out.is_return = is_return;
+    out.distinct = p.distinct;
+    struct Pending {
+      std::string name;
+      VarType type;
+      std::string label;
+      int slot;
+      std::string text;
+    };
+    std::vector<Pending> pending;
+    std::set<std::string> seen;
+    auto add_item = [&](BoundExpr expr, const std::string& column, size_t offset, const std::string& text) {
+      if (!seen.insert(column).second)
+        ThrowSemantic("ColumnNameConflict", "column '" + column + "' is defined twice", offset);
+      BoundItem item;
+      item.aggregating = ContainsAggregate(expr);
+      out.aggregating = out.aggregating || item.aggregating;
+      VarType type = VarType::kAny;
+      std::string label;
+      if (expr.kind == ExprKind::kVariable) {
+        type = s_.scope.at(expr.name).type;
+        label = s_.scope.at(expr.name).label;
+      }
+      item.expr = std::move(expr);
+      item.column = column;
+      item.slot = s_.NewSlot();
+      pending.push_back({column, type, label, item.slot, text});
+      out.items.push_back(std::move(item));
+    };
+    if (p.star) {
+      if (s_.scope.empty())
+        ThrowSemantic("NoVariablesInScope", "RETURN * and WITH * need variables in scope", s_.Offset(clause));
+      for (const auto& [name, v] : s_.scope) {
+        BoundExpr e;
+        e.kind = ExprKind::kVariable;
+        e.slot = v.slot;
+        e.name = name;
+        add_item(std::move(e), name, s_.Offset(clause), name);
+      }
+    }
+    for (const auto& item : p.items) {
+      std::string text = s_.query.TextOf(item.expression);
+      BoundExpr e = s_.BindProjectionExpr(item.expression, &out.aggregates);
+      if (!item.alias && !is_return && e.kind != ExprKind::kVariable)
+        ThrowSemantic("NoExpressionAlias", "an expression in WITH needs an alias: " + text + " AS name",
+                      s_.Offset(item.expression));
+      add_item(std::move(e), item.alias ? item.alias->text : text, s_.Offset(item), text);
+    }
+    // ORDER BY sees the projected names and, unless the projection aggregates or is DISTINCT,
+    // the variables in scope before it.
+    auto old_scope = s_.scope;
+    std::map<std::string, Variable> new_scope;
+    for (const auto& pi : pending) new_scope[pi.name] = Variable{pi.slot, pi.type, pi.label};
+    if (!out.aggregating && !out.distinct) {
+      s_.scope = old_scope;
+      for (const auto& [k, v] : new_scope) s_.scope[k] = v;
+    } else {
+      s_.scope = new_scope;
+    }
+    for (const auto& sort : p.order) {
+      std::string text = s_.query.TextOf(sort.expression);
+      BoundSortItem si;
+      si.descending = sort.direction && *sort.direction == "DESC";
+      auto match = std::find_if(pending.begin(), pending.end(), [&](const Pending& x) { return x.text == text; });
+      if (match != pending.end()) {
+        si.expr.kind = ExprKind::kVariable;
+        si.expr.slot = match->slot;
+        si.expr.name = match->name;
+      } else {
+        std::vector<BoundExpr> sort_aggs;
+        si.expr = s_.BindProjectionExpr(sort.expression, &sort_aggs);
+        if (!sort_aggs.empty())
+          ThrowSemantic("InvalidAggregation", "ORDER BY can only use aggregates that are projected",
+                        s_.Offset(sort.expression));
+      }
+      out.order.push_back(std::move(si));
+    }
+    auto bind_count = [&](const boost::optional<ast::Expression>& e, const char* what) -> std::optional<BoundExpr> {
+      if (!e) return std::nullopt;
+      auto saved = s_.scope;
+      s_.scope.clear();
+      BoundExpr b = s_.BindExpr(*e);
+      s_.scope = saved;
+      if (UsesVariables(b))
+        ThrowSemantic("NonConstantExpression", std::string(what) + " must not use variables", s_.Offset(*e));
+      if (b.kind == ExprKind::kLiteral) {
+        if (b.literal.kind() != QValue::Kind::kInt)
+          throw QueryError("SyntaxError", "InvalidArgumentType", std::string(what) + " must be an integer", s_.Offset(*e));
+        if (b.literal.as_int() < 0)
+          throw QueryError("SyntaxError", "NegativeIntegerArgument", std::string(what) + " must not be negative", s_.Offset(*e));
+      }
+      return b;
+    };
+    out.skip = bind_count(p.skip, "SKIP");
+    out.limit = bind_count(p.limit, "LIMIT");
+    s_.scope = new_scope;
+    if (where) {
+      BoundExpr w = s_.BindExpr(*where);
+      out.where = std::move(w);
+    }
+    if (columns) {
+      for (const auto& item : out.items) columns->push_back(item.column);
+    }
+    return out;
+  }
+
+  BinderState& s_;
+};
+
+}  // namespace
+
+BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOptions& options) {
+  BinderState state(query, schema, options);
+  ClauseBinder binder(state);
+  BoundQuery out;
+  if (query.ast.mode) out.mode = *query.ast.mode;
+  out.parts.push_back(binder.BindSingle(query.ast.first, out.writes));
+  for (size_t i = 0; i < query.ast.unions.size(); ++i) {
+    const auto& u = query.ast.unions[i];
+    if (i > 0 && u.all != out.union_all)
+      ThrowSemantic("InvalidClauseComposition", "UNION and UNION ALL cannot be mixed", query.OffsetOf(u.query));
+    out.union_all = u.all;
+    out.parts.push_back(binder.BindSingle(u.query, out.writes));
+    if (out.parts.back().columns != out.parts.front().columns)
+      ThrowSemantic("DifferentColumnsInUnion", "every part of a UNION must return the same columns",
+                    query.OffsetOf(u.query));
+  }
+  out.num_slots = state.num_slots;
+  return out;
+}
+
+}  // namespace cmdb::gql

@@ -1,0 +1,399 @@
+// Binding expressions: literals, variables, operators, functions, aggregates.
+#include <cmath>
+#include <cstdlib>
+
+#include "cmdb/suggest.hpp"
+#include "query/binder/binder.hpp"
+#include "query/common/query_error.hpp"
+#include "query/runtime/functions.hpp"
+
+namespace cmdb::gql::detail {
+namespace {
+
+using ast::Op;
+
+BoundExpr Make(ExprKind kind, size_t offset) {
+  BoundExpr e;
+  e.kind = kind;
+  e.offset = offset;
+  return e;
+}
+
+void AppendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::string Unescape(const std::string& raw, size_t offset) {
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      out += raw[i];
+      continue;
+    }
+    char c = raw[++i];
+    switch (c) {
+      case 't': out += '\t'; break;
+      case 'b': out += '\b'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 'f': out += '\f'; break;
+      case '\'': out += '\''; break;
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case 'u':
+      case 'U': {
+        size_t n = c == 'u' ? 4 : 8;
+        if (i + n >= raw.size() + 0 && i + n > raw.size() - 1 + 1) {
+        }
+        std::string hex = raw.substr(i + 1, n);
+        bool ok = hex.size() == n;
+        for (char h : hex) ok = ok && std::isxdigit(static_cast<unsigned char>(h));
+        if (!ok) throw QueryError("SyntaxError", "InvalidUnicodeLiteral", "invalid unicode escape \\" + std::string(1, c) + hex, offset);
+        AppendUtf8(out, static_cast<uint32_t>(std::strtoul(hex.c_str(), nullptr, 16)));
+        i += n;
+        break;
+      }
+      default:
+        out += '\\';
+        out += c;
+    }
+  }
+  return out;
+}
+
+QValue ParseNumber(const std::string& text, bool negative, size_t offset) {
+  std::string t = (negative ? "-" : "") + text;
+  bool is_float = text.find_first_of(".eE") != std::string::npos &&
+                  !(text.size() > 1 && (text[1] == 'x' || text[1] == 'X'));
+  if (!is_float) {
+    errno = 0;
+    char* end = nullptr;
+    long long v;
+    if (text.size() > 2 && (text[1] == 'x' || text[1] == 'X')) {
+      v = std::strtoll((std::string(negative ? "-" : "") + text.substr(2)).c_str(), &end, 16);
+    } else if (text.size() > 2 && (text[1] == 'o' || text[1] == 'O')) {
+      std::string digits = text.substr(2);
+      if (digits.find_first_not_of("01234567") != std::string::npos)
+        throw QueryError("SyntaxError", "InvalidNumberLiteral", "invalid octal literal " + text, offset);
+      v = std::strtoll((std::string(negative ? "-" : "") + digits).c_str(), &end, 8);
+    } else {
+      v = std::strtoll(t.c_str(), &end, 10);
+    }
+    if (errno == ERANGE)
+      throw QueryError("SyntaxError", "IntegerOverflow", "integer literal " + t + " is out of range", offset);
+    if (end && *end)
+      throw QueryError("SyntaxError", "InvalidNumberLiteral", "invalid number literal " + t, offset);
+    return QValue(static_cast<int64_t>(v));
+  }
+  double d = std::strtod(t.c_str(), nullptr);
+  if (std::isinf(d))
+    throw QueryError("SyntaxError", "FloatingPointOverflow", "float literal " + t + " is out of range", offset);
+  return QValue(d);
+}
+
+bool IsComparison(Op op) {
+  return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kGt || op == Op::kLe || op == Op::kGe;
+}
+
+}  // namespace
+
+void BinderState::CheckLabel(const ast::Name& label) const {
+  if (schema.open_mode() || schema.FindClass(label.text)) return;
+  std::vector<std::string> names;
+  for (const auto& [n, c] : schema.classes()) names.push_back(n);
+  ThrowSemantic("UnknownLabel", "unknown class '" + label.text + "'" + DidYouMean(label.text, names), Offset(label));
+}
+
+void BinderState::CheckRelType(const ast::Name& type) const {
+  if (schema.open_mode() || schema.FindRelType(type.text)) return;
+  std::vector<std::string> names;
+  for (const auto& [n, r] : schema.rel_types()) names.push_back(n);
+  ThrowSemantic("UnknownRelationshipType",
+                "unknown relationship type '" + type.text + "'" + DidYouMean(type.text, names), Offset(type));
+}
+
+BoundExpr BinderState::BindProjectionExpr(const ast::Expression& e, std::vector<BoundExpr>* aggregates) {
+  aggregates_ = aggregates;
+  BoundExpr out = BindExpr(e);
+  aggregates_ = nullptr;
+  return out;
+}
+
+BoundExpr BinderState::BindExpr(const ast::Expression& e) {
+  size_t offset = Offset(e);
+  BoundExpr left = BindOperand(e.first, offset);
+  // Chained comparisons a < b < c mean a < b AND b < c.
+  const BoundExpr* prev_right = nullptr;
+  BoundExpr chain;
+  bool chaining = false;
+  for (const auto& operation : e.rest) {
+    if (operation.op == Op::kIsNull || operation.op == Op::kIsNotNull) {
+      BoundExpr u = Make(ExprKind::kUnary, offset);
+      u.op = operation.op;
+      u.args.push_back(std::move(left));
+      left = std::move(u);
+      continue;
+    }
+    BoundExpr right = BindOperand(operation.operand, offset);
+    if (IsComparison(operation.op) && prev_right) {
+      BoundExpr cmp = Make(ExprKind::kBinary, offset);
+      cmp.op = operation.op;
+      cmp.args.push_back(*prev_right);
+      cmp.args.push_back(right);
+      BoundExpr conj = Make(ExprKind::kBinary, offset);
+      conj.op = Op::kAnd;
+      conj.args.push_back(chaining ? std::move(chain) : std::move(left));
+      conj.args.push_back(std::move(cmp));
+      chain = std::move(conj);
+      chaining = true;
+      prev_right = &chain.args[1].args[1];
+      continue;
+    }
+    if (chaining) {
+      left = std::move(chain);
+      chaining = false;
+    }
+    BoundExpr b = Make(ExprKind::kBinary, offset);
+    b.op = operation.op;
+    b.args.push_back(std::move(left));
+    b.args.push_back(std::move(right));
+    left = std::move(b);
+    prev_right = IsComparison(operation.op) ? &left.args[1] : nullptr;
+  }
+  if (chaining) return chain;
+  return left;
+}
+
+namespace {
+
+struct OperandBinder {
+  BinderState& b;
+  size_t offset;
+  using result_type = BoundExpr;
+
+  BoundExpr operator()(const ast::Nil&) const { return Make(ExprKind::kLiteral, offset); }
+  BoundExpr operator()(const ast::NullLiteral&) const { return Make(ExprKind::kLiteral, offset); }
+  BoundExpr operator()(bool v) const {
+    BoundExpr e = Make(ExprKind::kLiteral, offset);
+    e.literal = QValue(v);
+    return e;
+  }
+  BoundExpr operator()(const ast::NumberLiteral& n) const {
+    BoundExpr e = Make(ExprKind::kLiteral, b.Offset(n));
+    e.literal = ParseNumber(n.text, false, b.Offset(n));
+    return e;
+  }
+  BoundExpr operator()(const ast::StringLiteral& s) const {
+    BoundExpr e = Make(ExprKind::kLiteral, b.Offset(s));
+    e.literal = QValue(Unescape(s.raw, b.Offset(s)));
+    return e;
+  }
+  BoundExpr operator()(const ast::Parameter& p) const {
+    BoundExpr e = Make(ExprKind::kParameter, b.Offset(p));
+    e.name = p.name;
+    return e;
+  }
+  BoundExpr operator()(const ast::CountStar& c) const {
+    if (!b.aggregates_)
+      ThrowSemantic("InvalidAggregation", "count(*) is only allowed in WITH and RETURN", b.Offset(c));
+    BoundExpr agg = Make(ExprKind::kAggregate, b.Offset(c));
+    agg.fn = FindFunction("count");
+    agg.star = true;
+    return Register(std::move(agg));
+  }
+  BoundExpr Register(BoundExpr agg) const {
+    BoundExpr ref = Make(ExprKind::kAggregateRef, agg.offset);
+    ref.index = static_cast<int>(b.aggregates_->size());
+    b.aggregates_->push_back(std::move(agg));
+    return ref;
+  }
+  BoundExpr operator()(const ast::Name& n) const {
+    auto it = b.scope.find(n.text);
+    if (it == b.scope.end())
+      ThrowSemantic("UndefinedVariable", "variable '" + n.text + "' is not defined", b.Offset(n));
+    BoundExpr e = Make(ExprKind::kVariable, b.Offset(n));
+    e.slot = it->second.slot;
+    e.name = n.text;
+    return e;
+  }
+  BoundExpr operator()(const ast::ListLiteral& l) const {
+    BoundExpr e = Make(ExprKind::kList, b.Offset(l));
+    for (const auto& item : l.items) e.args.push_back(b.BindExpr(item));
+    return e;
+  }
+  BoundExpr operator()(const ast::MapLiteral& m) const {
+    BoundExpr e = Make(ExprKind::kMap, b.Offset(m));
+    for (const auto& entry : m.entries) {
+      e.keys.push_back(entry.key.text);
+      e.args.push_back(b.BindExpr(entry.value));
+    }
+    return e;
+  }
+  BoundExpr operator()(const ast::FunctionCall& f) const {
+    size_t at = b.Offset(f);
+    const FunctionDef* fn = FindFunction(f.name.text);
+    if (!fn) {
+      ThrowSemantic("UnknownFunction",
+                    "unknown function '" + f.name.text + "'" + DidYouMean(f.name.text, FunctionNames()), at);
+    }
+    int n = static_cast<int>(f.args.size());
+    if (n < fn->min_args || (fn->max_args >= 0 && n > fn->max_args))
+      ThrowSemantic("InvalidNumberOfArguments",
+                    fn->name + "() takes " + std::to_string(fn->min_args) +
+                        (fn->max_args == fn->min_args ? "" : (fn->max_args < 0 ? " or more" : " to " + std::to_string(fn->max_args))) +
+                        " argument(s), not " + std::to_string(n), at);
+    if (fn->aggregate) {
+      if (!b.aggregates_)
+        ThrowSemantic("InvalidAggregation", fn->name + "() is only allowed in WITH and RETURN", at);
+      if (b.in_aggregate_) ThrowSemantic("NestedAggregation", "aggregates cannot be nested", at);
+      BoundExpr agg = Make(ExprKind::kAggregate, at);
+      agg.fn = fn;
+      agg.distinct = f.distinct;
+      b.in_aggregate_ = true;
+      for (const auto& a : f.args) agg.args.push_back(b.BindExpr(a));
+      b.in_aggregate_ = false;
+      return Register(std::move(agg));
+    }
+    BoundExpr e = Make(ExprKind::kFunction, at);
+    e.fn = fn;
+    e.name = fn->name;
+    for (const auto& a : f.args) e.args.push_back(b.BindExpr(a));
+    return e;
+  }
+  BoundExpr operator()(const ast::CaseExpression& c) const {
+    BoundExpr e = Make(ExprKind::kCase, b.Offset(c));
+    if (c.subject) {
+      e.has_subject = true;
+      e.args.push_back(b.BindExpr(*c.subject));
+    }
+    for (const auto& alt : c.alternatives) {
+      e.args.push_back(b.BindExpr(alt.when));
+      e.args.push_back(b.BindExpr(alt.then));
+    }
+    if (c.otherwise) {
+      e.has_else = true;
+      e.args.push_back(b.BindExpr(*c.otherwise));
+    }
+    return e;
+  }
+  BoundExpr operator()(const ast::ListComprehension& c) const {
+    BoundExpr e = Make(ExprKind::kListComprehension, b.Offset(c));
+    e.args.push_back(b.BindExpr(c.list));
+    auto saved = b.scope;
+    e.slot = b.NewSlot();
+    b.scope[c.variable.text] = Variable{e.slot, VarType::kAny, ""};
+    if (c.where) {
+      e.has_where = true;
+      e.args.push_back(b.BindExpr(*c.where));
+    }
+    if (c.map) {
+      e.has_map = true;
+      e.args.push_back(b.BindExpr(*c.map));
+    }
+    b.scope = std::move(saved);
+    return e;
+  }
+  BoundExpr operator()(const ast::Expression& inner) const { return b.BindExpr(inner); }
+  BoundExpr operator()(const ast::Unary& u) const {
+    size_t at = b.Offset(u);
+    // A minus sign directly on a number literal makes a negative literal (so the smallest
+    // integer can be written).
+    size_t first_applied = u.ops.size();
+    BoundExpr inner;
+    const ast::Postfix* pf = nullptr;
+    if (auto* p = boost::get<ast::x3::forward_ast<ast::Postfix>>(&u.operand)) pf = &p->get();
+    if (!u.ops.empty() && u.ops.back() == Op::kNeg && pf && pf->ops.empty()) {
+      if (auto* num = boost::get<ast::NumberLiteral>(&pf->base)) {
+        inner = Make(ExprKind::kLiteral, b.Offset(*num));
+        inner.literal = ParseNumber(num->text, true, b.Offset(*num));
+        first_applied = u.ops.size() - 1;
+      }
+    }
+    if (first_applied == u.ops.size()) inner = b.BindOperand(u.operand, at);
+    for (size_t i = first_applied; i-- > 0;) {
+      BoundExpr e = Make(ExprKind::kUnary, at);
+      e.op = u.ops[i];
+      e.args.push_back(std::move(inner));
+      inner = std::move(e);
+    }
+    return inner;
+  }
+  BoundExpr operator()(const ast::Postfix& p) const {
+    size_t at = b.Offset(p);
+    BoundExpr base = b.BindOperand(p.base, at);
+    for (const auto& op : p.ops) {
+      if (auto* prop = boost::get<ast::PropertyLookup>(&op)) {
+        CheckProperty(base, prop->key);
+        BoundExpr e = Make(ExprKind::kProperty, b.Offset(prop->key));
+        e.name = prop->key.text;
+        e.args.push_back(std::move(base));
+        base = std::move(e);
+      } else if (auto* idx = boost::get<ast::IndexLookup>(&op)) {
+        BoundExpr e = Make(ExprKind::kIndex, at);
+        e.args.push_back(std::move(base));
+        e.args.push_back(b.BindExpr(idx->index));
+        base = std::move(e);
+      } else if (auto* slice = boost::get<ast::SliceLookup>(&op)) {
+        BoundExpr e = Make(ExprKind::kSlice, at);
+        e.args.push_back(std::move(base));
+        if (slice->from) {
+          e.has_from = true;
+          e.args.push_back(b.BindExpr(*slice->from));
+        }
+        if (slice->to) {
+          e.has_to = true;
+          e.args.push_back(b.BindExpr(*slice->to));
+        }
+        base = std::move(e);
+      } else if (auto* labels = boost::get<ast::LabelCheck>(&op)) {
+        BoundExpr e = Make(ExprKind::kLabelCheck, at);
+        for (const auto& l : labels->labels) {
+          b.CheckLabel(l);
+          e.keys.push_back(l.text);
+        }
+        e.args.push_back(std::move(base));
+        base = std::move(e);
+      }
+    }
+    return base;
+  }
+  template <typename T>
+  BoundExpr operator()(const ast::x3::forward_ast<T>& f) const {
+    return (*this)(f.get());
+  }
+
+  // In closed mode, reading an attribute a node variable's class does not have is an error.
+  void CheckProperty(const BoundExpr& base, const ast::Name& key) const {
+    if (b.schema.open_mode() || base.kind != ExprKind::kVariable) return;
+    const Variable& v = b.scope.at(base.name);
+    if (v.type != VarType::kNode || v.label.empty() || !b.schema.FindClass(v.label)) return;
+    if (b.schema.FindAttribute(v.label, key.text)) return;
+    std::vector<std::string> names;
+    for (const AttributeDef* a : b.schema.AllAttributes(v.label)) names.push_back(a->name);
+    ThrowSemantic("UnknownProperty",
+                  "class '" + v.label + "' has no attribute '" + key.text + "'" + DidYouMean(key.text, names),
+                  b.Offset(key));
+  }
+};
+
+}  // namespace
+
+BoundExpr BinderState::BindOperand(const ast::Operand& operand, size_t offset) {
+  return boost::apply_visitor(OperandBinder{*this, offset}, operand);
+}
+
+}  // namespace cmdb::gql::detail

@@ -1,0 +1,151 @@
+// The bound query: names resolved against the schema and the variable scope, variables turned
+// into row slots, functions looked up, aggregates separated. Produced by the binder, read by the
+// planner and the executor.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "query/parser/ast.hpp"
+#include "query/runtime/value.hpp"
+
+namespace cmdb::gql {
+
+struct FunctionDef;
+
+enum class ExprKind {
+  kLiteral, kParameter, kVariable, kProperty, kIndex, kSlice, kLabelCheck, kList, kMap,
+  kFunction, kAggregate, kAggregateRef, kCase, kListComprehension, kUnary, kBinary,
+};
+
+struct BoundExpr {
+  ExprKind kind = ExprKind::kLiteral;
+  size_t offset = 0;             // where it was written (runtime errors point here)
+  QValue literal;                // kLiteral
+  std::string name;              // parameter, property key, map keys (joined by \x1f), function
+  int slot = -1;                 // kVariable; kListComprehension: the element variable
+  ast::Op op = ast::Op::kAnd;    // kUnary, kBinary
+  std::vector<BoundExpr> args;   // children
+  std::vector<std::string> keys; // kMap keys; kLabelCheck labels
+  const FunctionDef* fn = nullptr;
+  bool distinct = false;         // kAggregate
+  bool star = false;             // kAggregate count(*)
+  int index = -1;                // kAggregateRef: which aggregate of the projection
+  // kCase: args = [subject?] when/then pairs... [else?]
+  bool has_subject = false, has_else = false;
+  // kSlice: which bounds exist
+  bool has_from = false, has_to = false;
+  // kListComprehension: args = [list, where?, map?]
+  bool has_where = false, has_map = false;
+};
+
+enum class Direction { kOut, kIn, kBoth };
+
+struct BoundNode {
+  int slot = -1;
+  bool bound = false;  // bound by an earlier clause or part
+  std::vector<std::string> labels;
+  std::vector<std::pair<std::string, BoundExpr>> properties;
+};
+
+struct BoundRel {
+  int slot = -1;
+  bool bound = false;
+  std::vector<std::string> types;  // empty: any
+  Direction direction = Direction::kBoth;
+  bool var_length = false;
+  int64_t min_hops = 1;
+  int64_t max_hops = 1;  // var_length with no upper bound: the configured depth cap
+  bool unbounded = false;
+  std::vector<std::pair<std::string, BoundExpr>> properties;
+};
+
+struct BoundPattern {
+  int path_slot = -1;
+  std::vector<BoundNode> nodes;  // nodes.size() == rels.size() + 1
+  std::vector<BoundRel> rels;
+};
+
+struct BoundMatch {
+  bool optional = false;
+  std::vector<BoundPattern> patterns;
+  std::vector<BoundExpr> predicates;  // conjuncts of WHERE and of inline property maps
+  std::vector<int> new_slots;         // variables this clause binds (nulls for OPTIONAL)
+};
+
+struct BoundUnwind {
+  BoundExpr list;
+  int slot = -1;
+};
+
+struct BoundItem {
+  BoundExpr expr;
+  std::string column;  // alias or exact source text
+  int slot = -1;
+  bool aggregating = false;
+};
+
+struct BoundSortItem {
+  BoundExpr expr;
+  bool descending = false;
+};
+
+struct BoundProjection {
+  bool is_return = false;
+  bool distinct = false;
+  std::vector<BoundItem> items;
+  std::vector<BoundExpr> aggregates;  // referenced from items by kAggregateRef
+  bool aggregating = false;
+  std::vector<BoundSortItem> order;
+  std::optional<BoundExpr> skip, limit;
+  std::optional<BoundExpr> where;  // WITH ... WHERE
+};
+
+struct BoundCreate {
+  std::vector<BoundPattern> patterns;
+};
+
+struct BoundSetItem {
+  enum class Kind { kProperty, kReplace, kMerge, kLabels } kind = Kind::kProperty;
+  int slot = -1;
+  std::string key;
+  BoundExpr value;
+  std::vector<std::string> labels;
+  size_t offset = 0;
+};
+
+struct BoundSet {
+  std::vector<BoundSetItem> items;
+};
+
+struct BoundDelete {
+  bool detach = false;
+  std::vector<BoundExpr> targets;
+};
+
+struct BoundMerge {
+  BoundPattern pattern;
+  std::vector<BoundExpr> predicates;
+  std::vector<int> new_slots;
+  std::vector<BoundSetItem> on_match, on_create;
+};
+
+using BoundClause = std::variant<BoundMatch, BoundUnwind, BoundProjection, BoundCreate, BoundSet,
+                                 BoundDelete, BoundMerge>;
+
+struct BoundSingleQuery {
+  std::vector<BoundClause> clauses;
+  std::vector<std::string> columns;  // of the final RETURN; empty when the query returns nothing
+};
+
+struct BoundQuery {
+  std::vector<BoundSingleQuery> parts;  // joined by UNION
+  bool union_all = false;
+  int num_slots = 0;
+  bool writes = false;
+  std::string mode;  // "", "EXPLAIN", "PROFILE"
+};
+
+}  // namespace cmdb::gql

@@ -1,0 +1,30 @@
+// QueryError: how the query pipeline fails inside. Thrown by the binder, planner and executor
+// and caught at the pipeline's one entry (QueryEngine::Run), which turns it into a Status.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+namespace cmdb::gql {
+
+struct QueryError : std::runtime_error {
+  QueryError(std::string type_, std::string detail_, const std::string& message, size_t offset_ = kNoOffset)
+      : std::runtime_error(message), type(std::move(type_)), detail(std::move(detail_)), offset(offset_) {}
+  static constexpr size_t kNoOffset = static_cast<size_t>(-1);
+  std::string type;    // SyntaxError, SemanticError, TypeError, ArgumentError, ...
+  std::string detail;  // UndefinedVariable, InvalidArgumentType, ... (the TCK's detail codes)
+  size_t offset;       // where in the query, or kNoOffset
+};
+
+[[noreturn]] inline void ThrowSemantic(const std::string& detail, const std::string& message, size_t offset) {
+  throw QueryError("SemanticError", detail, message, offset);
+}
+[[noreturn]] inline void ThrowType(const std::string& detail, const std::string& message, size_t offset) {
+  throw QueryError("TypeError", detail, message, offset);
+}
+[[noreturn]] inline void ThrowArgument(const std::string& detail, const std::string& message, size_t offset) {
+  throw QueryError("ArgumentError", detail, message, offset);
+}
+
+}  // namespace cmdb::gql

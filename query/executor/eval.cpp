@@ -1,0 +1,302 @@
+// Expression evaluation with the language's null and type rules.
+#include <cmath>
+#include <regex>
+
+#include "query/common/query_error.hpp"
+#include "query/executor/executor.hpp"
+
+namespace cmdb::gql {
+namespace {
+
+using K = QValue::Kind;
+using ast::Op;
+
+std::optional<bool> AsTernary(const QValue& v, size_t offset, const char* what) {
+  if (v.is_null()) return std::nullopt;
+  if (v.kind() != K::kBool)
+    ThrowType("InvalidArgumentType", std::string(what) + " expects a boolean, got " + v.kind_name(), offset);
+  return v.as_bool();
+}
+
+QValue FromTernary(std::optional<bool> b) { return b ? QValue(*b) : QValue(); }
+
+[[noreturn]] void Overflow(size_t offset) {
+  throw QueryError("ArgumentError", "IntegerOverflow", "integer overflow", offset);
+}
+
+QValue Arithmetic(Op op, const QValue& a, const QValue& b, size_t offset) {
+  if (a.is_null() || b.is_null()) return QValue();
+  if (op == Op::kAdd) {
+    if (a.kind() == K::kList || b.kind() == K::kList) {
+      QList out = a.kind() == K::kList ? a.as_list() : QList{a};
+      if (b.kind() == K::kList) out.insert(out.end(), b.as_list().begin(), b.as_list().end());
+      else out.push_back(b);
+      return QValue(out);
+    }
+    if (a.kind() == K::kString || b.kind() == K::kString) {
+      auto text = [&](const QValue& v) -> std::string {
+        if (v.kind() == K::kString) return v.as_string();
+        if (v.kind() == K::kInt) return std::to_string(v.as_int());
+        if (v.kind() == K::kFloat) return FormatFloat(v.as_float());
+        ThrowType("InvalidArgumentType", std::string("cannot add ") + a.kind_name() + " and " + b.kind_name(), offset);
+      };
+      return QValue(text(a) + text(b));
+    }
+  }
+  if (!a.is_number() || !b.is_number())
+    ThrowType("InvalidArgumentType",
+              std::string("arithmetic needs numbers, got ") + a.kind_name() + " and " + b.kind_name(), offset);
+  if (a.kind() == K::kInt && b.kind() == K::kInt && op != Op::kPow) {
+    int64_t x = a.as_int(), y = b.as_int(), r = 0;
+    switch (op) {
+      case Op::kAdd: if (__builtin_add_overflow(x, y, &r)) Overflow(offset); return QValue(r);
+      case Op::kSub: if (__builtin_sub_overflow(x, y, &r)) Overflow(offset); return QValue(r);
+      case Op::kMul: if (__builtin_mul_overflow(x, y, &r)) Overflow(offset); return QValue(r);
+      case Op::kDiv:
+        if (y == 0) throw QueryError("ArgumentError", "DivisionByZero", "division by zero", offset);
+        if (x == INT64_MIN && y == -1) Overflow(offset);
+        return QValue(x / y);
+      case Op::kMod:
+        if (y == 0) throw QueryError("ArgumentError", "DivisionByZero", "modulo by zero", offset);
+        if (y == -1) return QValue(int64_t(0));
+        return QValue(x % y);
+      default: break;
+    }
+  }
+  double x = a.as_number(), y = b.as_number();
+  switch (op) {
+    case Op::kAdd: return QValue(x + y);
+    case Op::kSub: return QValue(x - y);
+    case Op::kMul: return QValue(x * y);
+    case Op::kDiv: return QValue(x / y);
+    case Op::kMod: return QValue(std::fmod(x, y));
+    case Op::kPow: return QValue(std::pow(x, y));
+    default: return QValue();
+  }
+}
+
+}  // namespace
+
+void Executor::CheckDeadline() {
+  if ((++deadline_counter_ & 1023) == 0 && std::chrono::steady_clock::now() > options_.deadline)
+    throw QueryError("TransientError", "Timeout", "the query ran past its time limit and was stopped");
+}
+
+bool Executor::IsTrue(const BoundExpr& e, Row& row) {
+  QValue v = Eval(e, row);
+  auto b = AsTernary(v, e.offset, "a predicate");
+  return b && *b;
+}
+
+QValue Executor::EvalProperty(const QValue& base, const std::string& key, size_t offset) {
+  switch (base.kind()) {
+    case K::kNull: return QValue();
+    case K::kNode: {
+      const CiRecord* ci = graph_.Node(base.as_node().id);
+      if (!ci) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the node was deleted", offset);
+      return FromValue(ci->attrs.Get(key));
+    }
+    case K::kRel: {
+      const RelRecord* r = graph_.Rel(base.as_rel().id);
+      if (!r) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the relationship was deleted", offset);
+      return FromValue(r->attrs.Get(key));
+    }
+    case K::kMap: {
+      auto it = base.as_map().find(key);
+      return it == base.as_map().end() ? QValue() : it->second;
+    }
+    default:
+      ThrowType("InvalidArgumentType", std::string("cannot read property '") + key + "' of " + base.kind_name(), offset);
+  }
+}
+
+QValue Executor::Eval(const BoundExpr& e, Row& row) {
+  switch (e.kind) {
+    case ExprKind::kLiteral: return e.literal;
+    case ExprKind::kParameter: {
+      auto it = params_.find(e.name);
+      if (it == params_.end())
+        throw QueryError("ParameterMissing", "MissingParameter", "parameter $" + e.name + " was not given", e.offset);
+      return it->second;
+    }
+    case ExprKind::kVariable: return row[e.slot];
+    case ExprKind::kProperty: return EvalProperty(Eval(e.args[0], row), e.name, e.offset);
+    case ExprKind::kIndex: {
+      QValue base = Eval(e.args[0], row), idx = Eval(e.args[1], row);
+      if (base.is_null() || idx.is_null()) return QValue();
+      if (base.kind() == K::kList) {
+        if (idx.kind() != K::kInt) ThrowType("InvalidArgumentType", "a list index must be an integer", e.offset);
+        int64_t i = idx.as_int(), n = static_cast<int64_t>(base.as_list().size());
+        if (i < 0) i += n;
+        return i < 0 || i >= n ? QValue() : base.as_list()[i];
+      }
+      if (base.kind() == K::kMap || base.kind() == K::kNode || base.kind() == K::kRel) {
+        if (idx.kind() != K::kString)
+          ThrowType("MapElementAccessByNonString", "a map key must be a string", e.offset);
+        return EvalProperty(base, idx.as_string(), e.offset);
+      }
+      ThrowType("InvalidArgumentType", std::string("cannot index ") + base.kind_name(), e.offset);
+    }
+    case ExprKind::kSlice: {
+      QValue base = Eval(e.args[0], row);
+      size_t i = 1;
+      QValue from = e.has_from ? Eval(e.args[i++], row) : QValue(int64_t(0));
+      QValue to = e.has_to ? Eval(e.args[i++], row) : QValue();
+      if (base.is_null() || from.is_null() || (e.has_to && to.is_null())) return QValue();
+      if (base.kind() != K::kList) ThrowType("InvalidArgumentType", "only lists can be sliced", e.offset);
+      int64_t n = static_cast<int64_t>(base.as_list().size());
+      int64_t a = from.as_int(), b = e.has_to ? to.as_int() : n;
+      if (a < 0) a += n;
+      if (b < 0) b += n;
+      a = std::clamp<int64_t>(a, 0, n);
+      b = std::clamp<int64_t>(b, 0, n);
+      return QValue(a >= b ? QList{} : QList(base.as_list().begin() + a, base.as_list().begin() + b));
+    }
+    case ExprKind::kLabelCheck: {
+      QValue base = Eval(e.args[0], row);
+      if (base.is_null()) return QValue();
+      if (base.kind() != K::kNode) ThrowType("InvalidArgumentType", "label checks need a node", e.offset);
+      const CiRecord* ci = graph_.Node(base.as_node().id);
+      if (!ci) return QValue(false);
+      for (const auto& l : e.keys) {
+        if (!(ci->class_name == l || (graph_.schema().IsA(ci->class_name, l) && !ci->class_name.empty()))) return QValue(false);
+      }
+      return QValue(true);
+    }
+    case ExprKind::kList: {
+      QList out;
+      out.reserve(e.args.size());
+      for (const auto& a : e.args) out.push_back(Eval(a, row));
+      return QValue(std::move(out));
+    }
+    case ExprKind::kMap: {
+      QMap out;
+      for (size_t i = 0; i < e.args.size(); ++i) out[e.keys[i]] = Eval(e.args[i], row);
+      return QValue(std::move(out));
+    }
+    case ExprKind::kFunction: {
+      std::vector<QValue> args;
+      args.reserve(e.args.size());
+      for (const auto& a : e.args) args.push_back(Eval(a, row));
+      return e.fn->scalar(args, FnEnv{graph_, e.offset});
+    }
+    case ExprKind::kAggregate:
+      throw QueryError("SemanticError", "InvalidAggregation", "an aggregate cannot be used here", e.offset);
+    case ExprKind::kAggregateRef: return (*current_aggregates_)[e.index];
+    case ExprKind::kCase: {
+      size_t i = 0;
+      QValue subject;
+      if (e.has_subject) subject = Eval(e.args[i++], row);
+      size_t end = e.args.size() - (e.has_else ? 1 : 0);
+      for (; i + 1 < end + 1 && i < end; i += 2) {
+        QValue w = Eval(e.args[i], row);
+        bool hit = e.has_subject ? Equals(subject, w).value_or(false) : (w.kind() == K::kBool && w.as_bool());
+        if (hit) return Eval(e.args[i + 1], row);
+      }
+      return e.has_else ? Eval(e.args.back(), row) : QValue();
+    }
+    case ExprKind::kListComprehension: {
+      QValue list = Eval(e.args[0], row);
+      if (list.is_null()) return QValue();
+      if (list.kind() != K::kList) ThrowType("InvalidArgumentType", "IN expects a list", e.offset);
+      QList out;
+      QValue saved = row[e.slot];
+      for (const auto& item : list.as_list()) {
+        row[e.slot] = item;
+        size_t i = 1;
+        if (e.has_where && !IsTrue(e.args[i++], row)) continue;
+        out.push_back(e.has_map ? Eval(e.args[i], row) : item);
+      }
+      row[e.slot] = saved;
+      return QValue(std::move(out));
+    }
+    case ExprKind::kUnary: {
+      QValue v = Eval(e.args[0], row);
+      switch (e.op) {
+        case Op::kIsNull: return QValue(v.is_null());
+        case Op::kIsNotNull: return QValue(!v.is_null());
+        case Op::kNot: {
+          auto b = AsTernary(v, e.offset, "NOT");
+          return b ? QValue(!*b) : QValue();
+        }
+        case Op::kNeg:
+          if (v.is_null()) return v;
+          if (v.kind() == K::kInt) {
+            if (v.as_int() == INT64_MIN) Overflow(e.offset);
+            return QValue(-v.as_int());
+          }
+          if (v.kind() == K::kFloat) return QValue(-v.as_float());
+          ThrowType("InvalidArgumentType", std::string("cannot negate ") + v.kind_name(), e.offset);
+        case Op::kPos:
+          if (!v.is_null() && !v.is_number())
+            ThrowType("InvalidArgumentType", std::string("unary + needs a number, got ") + v.kind_name(), e.offset);
+          return v;
+        default: return QValue();
+      }
+    }
+    case ExprKind::kBinary: return EvalBinary(e, row);
+  }
+  return QValue();
+}
+
+QValue Executor::EvalBinary(const BoundExpr& e, Row& row) {
+  Op op = e.op;
+  if (op == Op::kAnd || op == Op::kOr || op == Op::kXor) {
+    auto a = AsTernary(Eval(e.args[0], row), e.offset, "a boolean operator");
+    if (op == Op::kAnd && a && !*a) return QValue(false);
+    if (op == Op::kOr && a && *a) return QValue(true);
+    auto b = AsTernary(Eval(e.args[1], row), e.offset, "a boolean operator");
+    if (op == Op::kAnd) {
+      if (b && !*b) return QValue(false);
+      return a && b ? QValue(true) : QValue();
+    }
+    if (op == Op::kOr) {
+      if (b && *b) return QValue(true);
+      return a && b ? QValue(false) : QValue();
+    }
+    return a && b ? QValue(*a != *b) : QValue();
+  }
+  QValue a = Eval(e.args[0], row), b = Eval(e.args[1], row);
+  switch (op) {
+    case Op::kEq: return FromTernary(Equals(a, b));
+    case Op::kNe: {
+      auto r = Equals(a, b);
+      return r ? QValue(!*r) : QValue();
+    }
+    case Op::kLt: case Op::kGt: case Op::kLe: case Op::kGe: {
+      auto c = CompareForPredicate(a, b);
+      if (!c) return QValue();
+      bool r = op == Op::kLt ? *c < 0 : op == Op::kGt ? *c > 0 : op == Op::kLe ? *c <= 0 : *c >= 0;
+      return QValue(r);
+    }
+    case Op::kStartsWith: case Op::kEndsWith: case Op::kContains: {
+      if (a.kind() != K::kString || b.kind() != K::kString) return QValue();
+      const std::string &s = a.as_string(), &t = b.as_string();
+      if (op == Op::kStartsWith) return QValue(s.compare(0, t.size(), t) == 0 && s.size() >= t.size());
+      if (op == Op::kEndsWith) return QValue(s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0);
+      return QValue(s.find(t) != std::string::npos);
+    }
+    case Op::kIn: {
+      if (b.is_null()) return QValue();
+      if (b.kind() != K::kList) ThrowType("InvalidArgumentType", std::string("IN expects a list, got ") + b.kind_name(), e.offset);
+      bool unknown = false;
+      for (const auto& item : b.as_list()) {
+        auto eq = Equals(a, item);
+        if (!eq) unknown = true;
+        else if (*eq) return QValue(true);
+      }
+      return unknown ? QValue() : QValue(false);
+    }
+    case Op::kRegex: {
+      if (a.kind() != K::kString || b.kind() != K::kString) return QValue();
+      try {
+        return QValue(std::regex_match(a.as_string(), std::regex(b.as_string())));
+      } catch (const std::regex_error&) {
+        ThrowArgument("InvalidArgumentValue", "invalid regular expression " + b.as_string(), e.offset);
+      }
+    }
+    default: return Arithmetic(op, a, b, e.offset);
+  }
+}
+
+}  // namespace cmdb::gql

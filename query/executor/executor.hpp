@@ -1,0 +1,88 @@
+// Executor (stage 4): runs a planned, bound query part over a GraphAccess, clause by clause, on
+// materialized rows. Writes go through the Txn of the query's one transaction.
+// Throws QueryError for language errors and StatusError when the write path refuses a change.
+// Thread safety: one Executor per query.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cmdb/txn.hpp"
+#include "query/binder/bound.hpp"
+#include "query/planner/plan.hpp"
+#include "query/runtime/functions.hpp"
+#include "query/runtime/graph_access.hpp"
+
+namespace cmdb::gql {
+
+using Row = std::vector<QValue>;
+
+// A write the core refused (schema violation, KEY conflict, ...), carried out of the executor.
+struct StatusError : std::runtime_error {
+  explicit StatusError(Status s) : std::runtime_error(s.message()), status(std::move(s)) {}
+  Status status;
+};
+
+struct ExecStats {
+  int64_t nodes_created = 0, nodes_deleted = 0;
+  int64_t relationships_created = 0, relationships_deleted = 0;
+  int64_t properties_set = 0;
+  bool depth_capped = false;  // an unbounded pattern hit the depth cap
+  // PROFILE: rows produced and microseconds per clause, in clause order.
+  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> profile;
+};
+
+struct ExecOptions {
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  bool profile = false;
+};
+
+class Executor {
+ public:
+  // `txn` is null for read-only queries. All references must outlive the executor.
+  Executor(const GraphAccess& graph, Txn* txn, const QMap& params, int num_slots, const ExecOptions& options,
+           ExecStats& stats)
+      : graph_(graph), txn_(txn), params_(params), num_slots_(num_slots), options_(options), stats_(stats) {}
+
+  // Runs one part of a query (between UNIONs) and returns its rows (full width).
+  std::vector<Row> Run(const BoundSingleQuery& part, const PartPlan& plan);
+
+  QValue Eval(const BoundExpr& e, Row& row);
+  // Throws a timeout error once the deadline has passed (checked every 1024 calls).
+  void CheckDeadline();
+
+ private:
+  // Clauses (executor.cpp).
+  std::vector<Row> RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan);
+  void MatchRow(const Row& row, const std::vector<BoundPattern>& patterns, const MatchPlan& plan,
+                std::vector<Row>& out);
+  std::vector<Row> RunUnwind(std::vector<Row> in, const BoundUnwind& u);
+  std::vector<Row> RunProjection(std::vector<Row> in, const BoundProjection& p);
+  // Writes (writes.cpp).
+  std::vector<Row> RunCreate(std::vector<Row> in, const BoundCreate& c);
+  void CreatePattern(Row& row, const BoundPattern& pattern);
+  std::vector<Row> RunSet(std::vector<Row> in, const BoundSet& s);
+  void ApplySet(Row& row, const BoundSetItem& item);
+  std::vector<Row> RunDelete(std::vector<Row> in, const BoundDelete& d);
+  std::vector<Row> RunMerge(std::vector<Row> in, const BoundMerge& m, const MatchPlan& plan);
+
+  // Expressions (eval.cpp).
+  QValue EvalBinary(const BoundExpr& e, Row& row);
+  QValue EvalProperty(const QValue& base, const std::string& key, size_t offset);
+ public:
+  bool IsTrue(const BoundExpr& e, Row& row);
+
+ private:
+  const GraphAccess& graph_;
+  Txn* txn_;
+  const QMap& params_;
+  int num_slots_;
+  const ExecOptions& options_;
+  ExecStats& stats_;
+  const std::vector<QValue>* current_aggregates_ = nullptr;
+  uint32_t deadline_counter_ = 0;
+};
+
+}  // namespace cmdb::gql

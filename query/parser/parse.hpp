@@ -1,0 +1,29 @@
+// ParseQuery: text -> AST, with syntax errors located by line and column.
+// Thread safety: pure function; a ParsedQuery is immutable after parsing.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cmdb/status.hpp"
+#include "query/parser/ast.hpp"
+#include "query/parser/config.hpp"
+
+namespace cmdb::gql {
+
+// A parsed query owns its source text and the positions of its tagged AST nodes.
+struct ParsedQuery {
+  std::string source;
+  ast::Query ast;
+  std::unique_ptr<parser::error_handler_type> positions;
+
+  // The byte offset where a tagged node starts.
+  size_t OffsetOf(const ast::x3::position_tagged& node) const { return positions->offset_of(node); }
+  // The exact source text of a tagged node ("count(*)", "n.name").
+  std::string TextOf(const ast::x3::position_tagged& node) const;
+};
+
+// Errors: kInvalidArgument of type "SyntaxError" with "line" and "column" details and a caret.
+Result<std::shared_ptr<ParsedQuery>> ParseQuery(std::string source);
+
+}  // namespace cmdb::gql

@@ -1,0 +1,555 @@
+#include "query/runtime/functions.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <random>
+#include <unordered_map>
+
+#include "cmdb/time_util.hpp"
+#include "query/common/query_error.hpp"
+
+namespace cmdb::gql {
+namespace {
+
+using K = QValue::Kind;
+using Args = std::vector<QValue>;
+
+[[noreturn]] void BadArg(const FnEnv& env, const std::string& fn, const QValue& v, const char* wanted) {
+  ThrowType("InvalidArgumentType",
+            fn + "() expects " + wanted + ", got " + v.kind_name(), env.offset);
+}
+
+double Num(const FnEnv& env, const char* fn, const QValue& v) {
+  if (!v.is_number()) BadArg(env, fn, v, "a number");
+  return v.as_number();
+}
+const std::string& Str(const FnEnv& env, const char* fn, const QValue& v) {
+  if (v.kind() != K::kString) BadArg(env, fn, v, "a string");
+  return v.as_string();
+}
+int64_t Int(const FnEnv& env, const char* fn, const QValue& v) {
+  if (v.kind() != K::kInt) BadArg(env, fn, v, "an integer");
+  return v.as_int();
+}
+
+#define NULL_IN_NULL_OUT \
+  for (const auto& a : args) if (a.is_null()) return QValue()
+
+QValue Abs(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() == K::kInt) return QValue(args[0].as_int() < 0 ? -args[0].as_int() : args[0].as_int());
+  return QValue(std::fabs(Num(env, "abs", args[0])));
+}
+QValue Ceil(const Args& args, const FnEnv& env) { NULL_IN_NULL_OUT; return QValue(std::ceil(Num(env, "ceil", args[0]))); }
+QValue Floor(const Args& args, const FnEnv& env) { NULL_IN_NULL_OUT; return QValue(std::floor(Num(env, "floor", args[0]))); }
+QValue Round(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  double x = Num(env, "round", args[0]);
+  if (args.size() >= 2) {
+    double p = std::pow(10.0, static_cast<double>(Int(env, "round", args[1])));
+    return QValue(std::round(x * p) / p);
+  }
+  return QValue(std::floor(x + 0.5));
+}
+QValue Sign(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  double x = Num(env, "sign", args[0]);
+  return QValue(int64_t(x > 0 ? 1 : x < 0 ? -1 : 0));
+}
+#define MATH1(NAME, EXPR) \
+  QValue NAME(const Args& args, const FnEnv& env) { NULL_IN_NULL_OUT; double x = Num(env, #NAME, args[0]); return QValue(EXPR); }
+MATH1(Sqrt, std::sqrt(x))
+MATH1(Exp, std::exp(x))
+MATH1(Log, std::log(x))
+MATH1(Log10, std::log10(x))
+MATH1(Sin, std::sin(x))
+MATH1(Cos, std::cos(x))
+MATH1(Tan, std::tan(x))
+MATH1(Asin, std::asin(x))
+MATH1(Acos, std::acos(x))
+MATH1(Atan, std::atan(x))
+MATH1(Degrees, x * 180.0 / M_PI)
+MATH1(Radians, x * M_PI / 180.0)
+QValue Atan2(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  return QValue(std::atan2(Num(env, "atan2", args[0]), Num(env, "atan2", args[1])));
+}
+QValue Pi(const Args&, const FnEnv&) { return QValue(M_PI); }
+QValue E(const Args&, const FnEnv&) { return QValue(M_E); }
+QValue Rand(const Args&, const FnEnv&) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return QValue(std::uniform_real_distribution<double>(0, 1)(rng));
+}
+
+QValue ToInteger(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  const QValue& v = args[0];
+  switch (v.kind()) {
+    case K::kInt: return v;
+    case K::kFloat: {
+      double d = v.as_float();
+      if (std::isnan(d) || std::isinf(d)) return QValue();
+      return QValue(static_cast<int64_t>(std::trunc(d)));
+    }
+    case K::kBool: return QValue(int64_t(v.as_bool() ? 1 : 0));
+    case K::kString: {
+      const std::string& s = v.as_string();
+      try {
+        size_t pos;
+        long long i = std::stoll(s, &pos);
+        if (pos == s.size()) return QValue(int64_t(i));
+        double d = std::stod(s, &pos);
+        if (pos == s.size()) return QValue(static_cast<int64_t>(std::trunc(d)));
+      } catch (...) {
+      }
+      return QValue();
+    }
+    default: BadArg(env, "toInteger", v, "a number, boolean or string");
+  }
+}
+QValue ToFloat(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  const QValue& v = args[0];
+  switch (v.kind()) {
+    case K::kInt: return QValue(double(v.as_int()));
+    case K::kFloat: return v;
+    case K::kString: {
+      try {
+        size_t pos;
+        double d = std::stod(v.as_string(), &pos);
+        if (pos == v.as_string().size()) return QValue(d);
+      } catch (...) {
+      }
+      return QValue();
+    }
+    default: BadArg(env, "toFloat", v, "a number or string");
+  }
+}
+QValue ToBoolean(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  const QValue& v = args[0];
+  if (v.kind() == K::kBool) return v;
+  if (v.kind() == K::kString) {
+    std::string s = v.as_string();
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s == "true") return QValue(true);
+    if (s == "false") return QValue(false);
+    return QValue();
+  }
+  if (v.kind() == K::kInt) return QValue(v.as_int() != 0);
+  BadArg(env, "toBoolean", v, "a boolean, integer or string");
+}
+QValue ToStringFn(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  const QValue& v = args[0];
+  switch (v.kind()) {
+    case K::kString: return v;
+    case K::kInt: return QValue(std::to_string(v.as_int()));
+    case K::kFloat: return QValue(FormatFloat(v.as_float()));
+    case K::kBool: return QValue(v.as_bool() ? "true" : "false");
+    default: BadArg(env, "toString", v, "a number, boolean or string");
+  }
+}
+
+QValue MapString(const Args& args, const FnEnv& env, const char* fn, int (*f)(int)) {
+  NULL_IN_NULL_OUT;
+  std::string s = Str(env, fn, args[0]);
+  for (auto& c : s) c = static_cast<char>(f(static_cast<unsigned char>(c)));
+  return QValue(s);
+}
+QValue ToUpper(const Args& args, const FnEnv& env) { return MapString(args, env, "toUpper", ::toupper); }
+QValue ToLower(const Args& args, const FnEnv& env) { return MapString(args, env, "toLower", ::tolower); }
+QValue TrimImpl(const Args& args, const FnEnv& env, const char* fn, bool left, bool right) {
+  NULL_IN_NULL_OUT;
+  std::string s = Str(env, fn, args[0]);
+  size_t b = 0, e = s.size();
+  if (left) while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  if (right) while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return QValue(s.substr(b, e - b));
+}
+QValue Trim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "trim", true, true); }
+QValue LTrim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "ltrim", true, false); }
+QValue RTrim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "rtrim", false, true); }
+QValue Replace(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  std::string s = Str(env, "replace", args[0]);
+  const std::string& from = Str(env, "replace", args[1]);
+  const std::string& to = Str(env, "replace", args[2]);
+  if (from.empty()) return QValue(s);
+  std::string out;
+  for (size_t pos = 0;;) {
+    size_t hit = s.find(from, pos);
+    if (hit == std::string::npos) {
+      out += s.substr(pos);
+      break;
+    }
+    out += s.substr(pos, hit - pos) + to;
+    pos = hit + from.size();
+  }
+  return QValue(out);
+}
+QValue Substring(const Args& args, const FnEnv& env) {
+  if (args[0].is_null()) return QValue();
+  const std::string& s = Str(env, "substring", args[0]);
+  int64_t start = Int(env, "substring", args[1]);
+  if (start < 0) ThrowArgument("NegativeIntegerArgument", "substring() start must not be negative", env.offset);
+  if (size_t(start) >= s.size()) return QValue(std::string());
+  if (args.size() > 2) {
+    int64_t len = Int(env, "substring", args[2]);
+    if (len < 0) ThrowArgument("NegativeIntegerArgument", "substring() length must not be negative", env.offset);
+    return QValue(s.substr(start, len));
+  }
+  return QValue(s.substr(start));
+}
+QValue Left(const Args& args, const FnEnv& env) {
+  if (args[0].is_null()) return QValue();
+  if (args[1].is_null()) ThrowArgument("InvalidArgumentValue", "left() length must not be null", env.offset);
+  int64_t n = Int(env, "left", args[1]);
+  if (n < 0) ThrowArgument("NegativeIntegerArgument", "left() length must not be negative", env.offset);
+  return QValue(Str(env, "left", args[0]).substr(0, n));
+}
+QValue Right(const Args& args, const FnEnv& env) {
+  if (args[0].is_null()) return QValue();
+  if (args[1].is_null()) ThrowArgument("InvalidArgumentValue", "right() length must not be null", env.offset);
+  int64_t n = Int(env, "right", args[1]);
+  if (n < 0) ThrowArgument("NegativeIntegerArgument", "right() length must not be negative", env.offset);
+  const std::string& s = Str(env, "right", args[0]);
+  return QValue(size_t(n) >= s.size() ? s : s.substr(s.size() - n));
+}
+QValue Split(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  const std::string& s = Str(env, "split", args[0]);
+  const std::string& sep = Str(env, "split", args[1]);
+  QList out;
+  if (sep.empty()) {
+    for (char c : s) out.emplace_back(std::string(1, c));
+    return QValue(out);
+  }
+  for (size_t pos = 0;;) {
+    size_t hit = s.find(sep, pos);
+    out.emplace_back(s.substr(pos, hit == std::string::npos ? std::string::npos : hit - pos));
+    if (hit == std::string::npos) break;
+    pos = hit + sep.size();
+  }
+  return QValue(out);
+}
+QValue Reverse(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() == K::kString) {
+    std::string s = args[0].as_string();
+    std::reverse(s.begin(), s.end());
+    return QValue(s);
+  }
+  if (args[0].kind() == K::kList) {
+    QList l = args[0].as_list();
+    std::reverse(l.begin(), l.end());
+    return QValue(l);
+  }
+  BadArg(env, "reverse", args[0], "a string or list");
+}
+QValue Size(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() == K::kString) return QValue(int64_t(args[0].as_string().size()));
+  if (args[0].kind() == K::kList) return QValue(int64_t(args[0].as_list().size()));
+  if (args[0].kind() == K::kMap) return QValue(int64_t(args[0].as_map().size()));
+  BadArg(env, "size", args[0], "a string or list");
+}
+QValue Length(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() == K::kPath) return QValue(int64_t(args[0].as_path().rels.size()));
+  BadArg(env, "length", args[0], "a path");
+}
+QValue Head(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kList) BadArg(env, "head", args[0], "a list");
+  return args[0].as_list().empty() ? QValue() : args[0].as_list().front();
+}
+QValue Last(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kList) BadArg(env, "last", args[0], "a list");
+  return args[0].as_list().empty() ? QValue() : args[0].as_list().back();
+}
+QValue Tail(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kList) BadArg(env, "tail", args[0], "a list");
+  const QList& l = args[0].as_list();
+  return QValue(l.empty() ? QList{} : QList(l.begin() + 1, l.end()));
+}
+QValue Range(const Args& args, const FnEnv& env) {
+  int64_t from = Int(env, "range", args[0]), to = Int(env, "range", args[1]);
+  int64_t step = args.size() > 2 ? Int(env, "range", args[2]) : 1;
+  if (step == 0) ThrowArgument("NumberOutOfRange", "range() step must not be zero", env.offset);
+  QList out;
+  for (int64_t i = from; step > 0 ? i <= to : i >= to; i += step) {
+    out.emplace_back(i);
+    if (out.size() > 10'000'000) ThrowArgument("NumberOutOfRange", "range() is too long", env.offset);
+  }
+  return QValue(out);
+}
+QValue Coalesce(const Args& args, const FnEnv&) {
+  for (const auto& a : args) if (!a.is_null()) return a;
+  return QValue();
+}
+QValue Id(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() == K::kNode) return QValue(args[0].as_node().id);
+  if (args[0].kind() == K::kRel) return QValue(args[0].as_rel().id);
+  BadArg(env, "id", args[0], "a node or relationship");
+}
+QValue Labels(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kNode) BadArg(env, "labels", args[0], "a node");
+  const CiRecord* ci = env.graph.Node(args[0].as_node().id);
+  if (!ci) ThrowSemantic("DeletedEntityAccess", "the node was deleted", env.offset);
+  QList out;
+  if (!ci->class_name.empty()) out.emplace_back(ci->class_name);
+  return QValue(out);
+}
+QValue Type(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kRel) BadArg(env, "type", args[0], "a relationship");
+  const RelRecord* r = env.graph.Rel(args[0].as_rel().id);
+  if (!r) ThrowSemantic("DeletedEntityAccess", "the relationship was deleted", env.offset);
+  return QValue(r->type);
+}
+const AttrMap* AttrsOf(const QValue& v, const FnEnv& env, const char* fn) {
+  if (v.kind() == K::kNode) {
+    const CiRecord* ci = env.graph.Node(v.as_node().id);
+    return ci ? &ci->attrs : nullptr;
+  }
+  if (v.kind() == K::kRel) {
+    const RelRecord* r = env.graph.Rel(v.as_rel().id);
+    return r ? &r->attrs : nullptr;
+  }
+  BadArg(env, fn, v, "a node, relationship or map");
+}
+QValue Keys(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  QList out;
+  if (args[0].kind() == K::kMap) {
+    for (const auto& [k, v] : args[0].as_map()) out.emplace_back(k);
+    return QValue(out);
+  }
+  if (const AttrMap* a = AttrsOf(args[0], env, "keys")) for (const auto& [k, v] : *a) out.emplace_back(k);
+  return QValue(out);
+}
+QValue Properties(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() == K::kMap) return args[0];
+  QMap out;
+  if (const AttrMap* a = AttrsOf(args[0], env, "properties")) for (const auto& [k, v] : *a) out[k] = FromValue(v);
+  return QValue(out);
+}
+QValue Nodes(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kPath) BadArg(env, "nodes", args[0], "a path");
+  QList out;
+  for (const auto& n : args[0].as_path().nodes) out.emplace_back(n);
+  return QValue(out);
+}
+QValue Relationships(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kPath) BadArg(env, "relationships", args[0], "a path");
+  QList out;
+  for (const auto& r : args[0].as_path().rels) out.emplace_back(r);
+  return QValue(out);
+}
+QValue EndpointNode(const Args& args, const FnEnv& env, bool start) {
+  NULL_IN_NULL_OUT;
+  if (args[0].kind() != K::kRel) BadArg(env, start ? "startNode" : "endNode", args[0], "a relationship");
+  const RelRecord* r = env.graph.Rel(args[0].as_rel().id);
+  if (!r) ThrowSemantic("DeletedEntityAccess", "the relationship was deleted", env.offset);
+  return QValue(NodeRef{start ? r->from : r->to, nullptr});
+}
+QValue StartNode(const Args& a, const FnEnv& e) { return EndpointNode(a, e, true); }
+QValue EndNode(const Args& a, const FnEnv& e) { return EndpointNode(a, e, false); }
+QValue Timestamp(const Args&, const FnEnv&) { return QValue(NowMicros() / 1000); }
+
+// Aggregates.
+class CountAgg : public Aggregator {
+ public:
+  void Add(const Args& a, const FnEnv&) override { if (a.empty() || !a[0].is_null()) ++n_; }
+  QValue Result() const override { return QValue(n_); }
+ private:
+  int64_t n_ = 0;
+};
+class SumAgg : public Aggregator {
+ public:
+  void Add(const Args& a, const FnEnv& env) override {
+    if (a[0].is_null()) return;
+    if (!a[0].is_number()) BadArg(env, "sum", a[0], "numbers");
+    if (a[0].kind() == K::kFloat) is_float_ = true;
+    if (a[0].kind() == K::kInt && !__builtin_add_overflow(i_, a[0].as_int(), &i_)) {
+    } else if (a[0].kind() == K::kInt) {
+      ThrowArgument("IntegerOverflow", "sum() overflows a 64-bit integer", env.offset);
+    }
+    d_ += a[0].as_number();
+  }
+  QValue Result() const override { return is_float_ ? QValue(d_) : QValue(i_); }
+ private:
+  bool is_float_ = false;
+  int64_t i_ = 0;
+  double d_ = 0;
+};
+class AvgAgg : public Aggregator {
+ public:
+  void Add(const Args& a, const FnEnv& env) override {
+    if (a[0].is_null()) return;
+    if (!a[0].is_number()) BadArg(env, "avg", a[0], "numbers");
+    sum_ += a[0].as_number();
+    ++n_;
+  }
+  QValue Result() const override { return n_ ? QValue(sum_ / n_) : QValue(); }
+ private:
+  double sum_ = 0;
+  int64_t n_ = 0;
+};
+template <bool kMax>
+class MinMaxAgg : public Aggregator {
+ public:
+  void Add(const Args& a, const FnEnv&) override {
+    if (a[0].is_null()) return;
+    if (best_.is_null()) {
+      best_ = a[0];
+      return;
+    }
+    int c = CompareForSort(a[0], best_);
+    if (kMax ? c > 0 : c < 0) best_ = a[0];
+  }
+  QValue Result() const override { return best_; }
+ private:
+  QValue best_;
+};
+class CollectAgg : public Aggregator {
+ public:
+  void Add(const Args& a, const FnEnv&) override { if (!a[0].is_null()) items_.push_back(a[0]); }
+  QValue Result() const override { return QValue(items_); }
+ private:
+  QList items_;
+};
+template <bool kSample>
+class StDevAgg : public Aggregator {
+ public:
+  void Add(const Args& a, const FnEnv& env) override {
+    if (a[0].is_null()) return;
+    if (!a[0].is_number()) BadArg(env, "stDev", a[0], "numbers");
+    xs_.push_back(a[0].as_number());
+  }
+  QValue Result() const override {
+    size_t n = xs_.size();
+    if (n < (kSample ? 2u : 1u)) return QValue(0.0);
+    double mean = 0;
+    for (double x : xs_) mean += x;
+    mean /= n;
+    double ss = 0;
+    for (double x : xs_) ss += (x - mean) * (x - mean);
+    return QValue(std::sqrt(ss / (kSample ? n - 1 : n)));
+  }
+ private:
+  std::vector<double> xs_;
+};
+template <bool kCont>
+class PercentileAgg : public Aggregator {
+ public:
+  void Add(const Args& a, const FnEnv& env) override {
+    if (a[1].is_null() || !a[1].is_number())
+      ThrowArgument("InvalidArgumentValue", "percentile must be a number", env.offset);
+    p_ = a[1].as_number();
+    if (p_ < 0 || p_ > 1) ThrowArgument("NumberOutOfRange", "percentile must be between 0.0 and 1.0", env.offset);
+    if (a[0].is_null()) return;
+    if (!a[0].is_number()) BadArg(env, "percentile", a[0], "numbers");
+    xs_.push_back(a[0]);
+  }
+  QValue Result() const override {
+    if (xs_.empty()) return QValue();
+    std::vector<QValue> s = xs_;
+    std::sort(s.begin(), s.end(), [](const QValue& x, const QValue& y) { return x.as_number() < y.as_number(); });
+    if (!kCont) {
+      size_t idx = p_ == 0 ? 0 : static_cast<size_t>(std::ceil(p_ * s.size())) - 1;
+      return s[std::min(idx, s.size() - 1)];
+    }
+    double pos = p_ * (s.size() - 1);
+    size_t lo = static_cast<size_t>(std::floor(pos)), hi = static_cast<size_t>(std::ceil(pos));
+    double frac = pos - lo;
+    return QValue(s[lo].as_number() + (s[hi].as_number() - s[lo].as_number()) * frac);
+  }
+ private:
+  double p_ = 0;
+  std::vector<QValue> xs_;
+};
+
+template <typename T>
+std::unique_ptr<Aggregator> Make() {
+  return std::make_unique<T>();
+}
+
+const std::unordered_map<std::string, FunctionDef>& Catalogue() {
+  static const auto* kCatalogue = [] {
+    auto* m = new std::unordered_map<std::string, FunctionDef>();
+    auto scalar = [&](const char* name, int min, int max, ScalarFn fn) {
+      FunctionDef d;
+      d.name = name;
+      d.min_args = min;
+      d.max_args = max;
+      d.scalar = fn;
+      std::string key = name;
+      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      (*m)[key] = std::move(d);
+    };
+    auto aggregate = [&](const char* name, int args, std::unique_ptr<Aggregator> (*make)()) {
+      FunctionDef d;
+      d.name = name;
+      d.min_args = d.max_args = args;
+      d.aggregate = true;
+      d.make_aggregator = make;
+      std::string key = name;
+      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      (*m)[key] = std::move(d);
+    };
+    scalar("abs", 1, 1, Abs); scalar("ceil", 1, 1, Ceil); scalar("floor", 1, 1, Floor);
+    scalar("round", 1, 2, Round); scalar("sign", 1, 1, Sign); scalar("sqrt", 1, 1, Sqrt);
+    scalar("exp", 1, 1, Exp); scalar("log", 1, 1, Log); scalar("log10", 1, 1, Log10);
+    scalar("sin", 1, 1, Sin); scalar("cos", 1, 1, Cos); scalar("tan", 1, 1, Tan);
+    scalar("asin", 1, 1, Asin); scalar("acos", 1, 1, Acos); scalar("atan", 1, 1, Atan);
+    scalar("atan2", 2, 2, Atan2); scalar("degrees", 1, 1, Degrees); scalar("radians", 1, 1, Radians);
+    scalar("pi", 0, 0, Pi); scalar("e", 0, 0, E); scalar("rand", 0, 0, Rand);
+    scalar("toInteger", 1, 1, ToInteger); scalar("toFloat", 1, 1, ToFloat);
+    scalar("toBoolean", 1, 1, ToBoolean); scalar("toString", 1, 1, ToStringFn);
+    scalar("toUpper", 1, 1, ToUpper); scalar("toLower", 1, 1, ToLower); scalar("trim", 1, 1, Trim);
+    scalar("ltrim", 1, 1, LTrim); scalar("rtrim", 1, 1, RTrim); scalar("replace", 3, 3, Replace);
+    scalar("substring", 2, 3, Substring); scalar("left", 2, 2, Left); scalar("right", 2, 2, Right);
+    scalar("split", 2, 2, Split); scalar("reverse", 1, 1, Reverse); scalar("size", 1, 1, Size);
+    scalar("length", 1, 1, Length); scalar("head", 1, 1, Head); scalar("last", 1, 1, Last);
+    scalar("tail", 1, 1, Tail); scalar("range", 2, 3, Range); scalar("coalesce", 1, -1, Coalesce);
+    scalar("id", 1, 1, Id); scalar("labels", 1, 1, Labels); scalar("type", 1, 1, Type);
+    scalar("keys", 1, 1, Keys); scalar("properties", 1, 1, Properties); scalar("nodes", 1, 1, Nodes);
+    scalar("relationships", 1, 1, Relationships); scalar("startNode", 1, 1, StartNode);
+    scalar("endNode", 1, 1, EndNode); scalar("timestamp", 0, 0, Timestamp);
+    aggregate("count", 1, Make<CountAgg>); aggregate("sum", 1, Make<SumAgg>);
+    aggregate("avg", 1, Make<AvgAgg>); aggregate("min", 1, Make<MinMaxAgg<false>>);
+    aggregate("max", 1, Make<MinMaxAgg<true>>); aggregate("collect", 1, Make<CollectAgg>);
+    aggregate("stDev", 1, Make<StDevAgg<true>>); aggregate("stDevP", 1, Make<StDevAgg<false>>);
+    aggregate("percentileDisc", 2, Make<PercentileAgg<false>>);
+    aggregate("percentileCont", 2, Make<PercentileAgg<true>>);
+    return m;
+  }();
+  return *kCatalogue;
+}
+
+}  // namespace
+
+const FunctionDef* FindFunction(std::string_view name) {
+  std::string key(name);
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = Catalogue().find(key);
+  return it == Catalogue().end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> FunctionNames() {
+  std::vector<std::string> out;
+  for (const auto& [k, d] : Catalogue()) out.push_back(d.name);
+  return out;
+}
+
+}  // namespace cmdb::gql

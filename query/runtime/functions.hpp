@@ -1,0 +1,43 @@
+// The function catalogue: scalar functions and aggregates, looked up by name (case-insensitive).
+// Thread safety: the catalogue is immutable; aggregators are per query.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "query/runtime/graph_access.hpp"
+#include "query/runtime/value.hpp"
+
+namespace cmdb::gql {
+
+struct FnEnv {
+  const GraphAccess& graph;
+  size_t offset;  // of the call, for errors
+};
+
+using ScalarFn = QValue (*)(const std::vector<QValue>& args, const FnEnv& env);
+
+// Accumulates one aggregate over a group.
+class Aggregator {
+ public:
+  virtual ~Aggregator() = default;
+  virtual void Add(const std::vector<QValue>& args, const FnEnv& env) = 0;
+  virtual QValue Result() const = 0;
+};
+
+struct FunctionDef {
+  std::string name;   // canonical spelling, lower case
+  int min_args = 0;
+  int max_args = 0;   // -1: any
+  ScalarFn scalar = nullptr;
+  bool aggregate = false;
+  std::unique_ptr<Aggregator> (*make_aggregator)() = nullptr;
+};
+
+const FunctionDef* FindFunction(std::string_view name);
+// Names for did-you-mean suggestions.
+std::vector<std::string> FunctionNames();
+
+}  // namespace cmdb::gql

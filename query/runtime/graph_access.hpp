@@ -1,0 +1,72 @@
+// GraphAccess: what the executor reads the graph through. SnapshotAccess reads a committed
+// ReadView; TxnAccess reads a write transaction's staged state on top of it, so a query sees
+// its own writes.
+// Thread safety: an access object is used by one query on one thread.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cmdb/database.hpp"
+#include "query/binder/bound.hpp"
+
+namespace cmdb::gql {
+
+class GraphAccess {
+ public:
+  virtual ~GraphAccess() = default;
+  virtual const Schema& schema() const = 0;
+  // nullptr when absent or deleted.
+  virtual const CiRecord* Node(CiId id) const = 0;
+  virtual const RelRecord* Rel(RelId id) const = 0;
+  // Every node of `label` (subclasses included); "" means every node. Ascending ids.
+  virtual void ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const = 0;
+  virtual size_t EstimateLabel(const std::string& label) const = 0;
+  // Relationships of `id` in `dir` whose type is one of `types` (empty: any), with the CI at
+  // the other end. A self-loop is reported once for kBoth.
+  virtual void Expand(CiId id, Direction dir, const std::vector<std::string>& types,
+                      const std::function<void(RelId, CiId)>& fn) const = 0;
+  // The CI of class `cls` with these KEY values.
+  virtual std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const = 0;
+};
+
+class SnapshotAccess : public GraphAccess {
+ public:
+  explicit SnapshotAccess(const ReadView& view) : graph_(view.graph()), schema_(view.schema()) {}
+  const Schema& schema() const override { return schema_; }
+  const CiRecord* Node(CiId id) const override { return graph_.FindCi(id); }
+  const RelRecord* Rel(RelId id) const override { return graph_.FindRel(id); }
+  void ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const override;
+  size_t EstimateLabel(const std::string& label) const override;
+  void Expand(CiId id, Direction dir, const std::vector<std::string>& types,
+              const std::function<void(RelId, CiId)>& fn) const override;
+  std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override;
+
+ private:
+  const Graph& graph_;
+  const Schema& schema_;
+};
+
+class TxnAccess : public GraphAccess {
+ public:
+  TxnAccess(const Graph& graph, Txn& txn) : graph_(graph), txn_(txn) {}
+  const Schema& schema() const override { return txn_.schema(); }
+  const CiRecord* Node(CiId id) const override { return txn_.GetCi(id); }
+  const RelRecord* Rel(RelId id) const override { return txn_.GetRel(id); }
+  void ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const override;
+  size_t EstimateLabel(const std::string& label) const override;
+  void Expand(CiId id, Direction dir, const std::vector<std::string>& types,
+              const std::function<void(RelId, CiId)>& fn) const override;
+  std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override {
+    return txn_.FindByKey(cls, key_values);
+  }
+  Txn& txn() { return txn_; }
+
+ private:
+  const Graph& graph_;
+  Txn& txn_;
+};
+
+}  // namespace cmdb::gql

@@ -1,0 +1,100 @@
+// QValue: a value of the query language — null, boolean, integer, float, string, list, map,
+// node, relationship or path — with the language's comparison rules.
+//
+// Lists, maps and paths are shared immutable payloads, so rows copy values cheaply. Nodes and
+// relationships are ids; the executor reads their records through its GraphAccess and the engine
+// attaches the records to the final result.
+// Thread safety: values are immutable once built; share freely.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cmdb/graph.hpp"
+#include "cmdb/value.hpp"
+
+namespace cmdb::gql {
+
+struct QValue;
+using QList = std::vector<QValue>;
+using QMap = std::map<std::string, QValue>;
+
+struct NodeRef {
+  CiId id = 0;
+  CiPtr record;  // set on final results only
+};
+struct RelRef {
+  RelId id = 0;
+  RelPtr record;  // set on final results only
+};
+struct PathValue {
+  std::vector<NodeRef> nodes;
+  std::vector<RelRef> rels;  // rels[i] joins nodes[i] and nodes[i + 1]
+};
+
+struct QValue {
+  enum class Kind { kNull, kBool, kInt, kFloat, kString, kList, kMap, kNode, kRel, kPath };
+  using Storage = std::variant<std::monostate, bool, int64_t, double, std::string, std::shared_ptr<const QList>,
+                               std::shared_ptr<const QMap>, NodeRef, RelRef, std::shared_ptr<const PathValue>>;
+
+  QValue() = default;
+  QValue(bool b) : v(b) {}          // NOLINT
+  QValue(int64_t i) : v(i) {}       // NOLINT
+  QValue(int i) : v(int64_t(i)) {}  // NOLINT
+  QValue(double d) : v(d) {}        // NOLINT
+  QValue(std::string s) : v(std::move(s)) {}  // NOLINT
+  QValue(const char* s) : v(std::string(s)) {}  // NOLINT
+  QValue(QList l) : v(std::make_shared<const QList>(std::move(l))) {}  // NOLINT
+  QValue(QMap m) : v(std::make_shared<const QMap>(std::move(m))) {}    // NOLINT
+  QValue(NodeRef n) : v(std::move(n)) {}  // NOLINT
+  QValue(RelRef r) : v(std::move(r)) {}   // NOLINT
+  QValue(PathValue p) : v(std::make_shared<const PathValue>(std::move(p))) {}  // NOLINT
+
+  Kind kind() const { return static_cast<Kind>(v.index()); }
+  bool is_null() const { return kind() == Kind::kNull; }
+  bool is_number() const { return kind() == Kind::kInt || kind() == Kind::kFloat; }
+  bool as_bool() const { return std::get<bool>(v); }
+  int64_t as_int() const { return std::get<int64_t>(v); }
+  double as_float() const { return std::get<double>(v); }
+  double as_number() const { return kind() == Kind::kInt ? double(as_int()) : as_float(); }
+  const std::string& as_string() const { return std::get<std::string>(v); }
+  const QList& as_list() const { return *std::get<std::shared_ptr<const QList>>(v); }
+  const QMap& as_map() const { return *std::get<std::shared_ptr<const QMap>>(v); }
+  const NodeRef& as_node() const { return std::get<NodeRef>(v); }
+  const RelRef& as_rel() const { return std::get<RelRef>(v); }
+  const PathValue& as_path() const { return *std::get<std::shared_ptr<const PathValue>>(v); }
+
+  // "INTEGER", "STRING", "NODE", ... for error messages.
+  static const char* KindName(Kind k);
+  const char* kind_name() const { return KindName(kind()); }
+
+  Storage v;
+};
+
+// Ternary equality: true, false, or nullopt (null) when the answer is unknown.
+std::optional<bool> Equals(const QValue& a, const QValue& b);
+// Ternary ordering comparison for <, <=, >, >=: nullopt when incomparable (different types,
+// nulls, NaN). Otherwise <0, 0, >0.
+std::optional<int> CompareForPredicate(const QValue& a, const QValue& b);
+// Total order for ORDER BY (maps < nodes < rels < lists < paths < strings < booleans < numbers
+// < null).
+int CompareForSort(const QValue& a, const QValue& b);
+// Equivalence used by DISTINCT and grouping (null equals null, 1 equals 1.0).
+bool Equivalent(const QValue& a, const QValue& b);
+// A hash consistent with Equivalent.
+size_t Hash(const QValue& v);
+
+// Conversions with stored attribute values.
+QValue FromValue(const Value& v);
+// Fails for maps, nodes, relationships, paths and lists holding them (not storable).
+std::optional<Value> ToValue(const QValue& v);
+
+// The literal form used by toString() for numbers and in messages.
+std::string FormatFloat(double d);
+
+}  // namespace cmdb::gql
