@@ -172,6 +172,7 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       if (m == "DELETE") return DeleteRelationship(req, who, *id);
       return not_allowed();
     }
+    if (r == "query" && seg.size() == 2) return m == "POST" ? Query(req, who) : not_allowed();
     if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
     if (r == "bulk" && seg.size() == 2) {
       CMDB_REQUIRE(Permission::kImport);

@@ -13,6 +13,7 @@
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
 #include "cmdb/database.hpp"
+#include "query/engine.hpp"
 
 namespace cmdb::api {
 
@@ -25,8 +26,9 @@ struct ApiOptions {
 
 class Api {
  public:
-  // `db` and `auth` must outlive the Api.
-  Api(Database& db, Authenticator& auth, ApiOptions options) : db_(db), auth_(auth), options_(options) {}
+  // `db`, `auth` and `engine` must outlive the Api.
+  Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiOptions options)
+      : db_(db), auth_(auth), engine_(engine), options_(options) {}
 
   HttpResponse Handle(const HttpRequest& req);
 
@@ -55,6 +57,7 @@ class Api {
   HttpResponse DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id);
   HttpResponse Transactions(const HttpRequest& req);
   HttpResponse Bulk(const HttpRequest& req, const Principal& who);
+  HttpResponse Query(const HttpRequest& req, const Principal& who);
   HttpResponse ListTokens();
   HttpResponse PostToken(const HttpRequest& req);
   HttpResponse DeleteToken(const std::string& name);
@@ -64,6 +67,7 @@ class Api {
 
   Database& db_;
   Authenticator& auth_;
+  gql::QueryEngine& engine_;
   ApiOptions options_;
 };
 

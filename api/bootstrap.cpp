@@ -54,7 +54,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOpti
   }
   auto db = std::make_unique<Database>(store);
   CMDB_RETURN_IF_ERROR(db->Open(std::make_shared<const Schema>(schema)));
-  if (info->schema_version == 0 && !options.schema_dir.empty()) {
+  if (info->schema_version == 0 && !options.schema_dir.empty() && !info->open_mode) {
     Schema next = schema;
     CMDB_RETURN_IF_ERROR(LoadSchemaDir(options.schema_dir, next));
     TxMeta meta{"system", "schema", "", "initial schema from " + options.schema_dir};
@@ -64,7 +64,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOpti
         << db->schema()->rel_types().size() << " relationship types from " << options.schema_dir << "\n";
     fresh = true;
   }
-  if (fresh && !options.demo_file.empty() && db->Read().graph().ci_count() == 0) {
+  if (fresh && !options.demo_file.empty() && !info->open_mode && db->Read().graph().ci_count() == 0) {
     auto text = ReadFile(options.demo_file);
     if (!text.ok()) return text.status();
     BulkResult result;

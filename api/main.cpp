@@ -238,7 +238,8 @@ int main(int argc, char** argv) {
   if (!flags.insecure_local) EnsureAdminToken(store.get(), flags);
   if (flags.insecure_local) std::cout << "cmdbd: WARNING: --insecure-local: no authentication\n";
   api::Authenticator auth(store.get(), !flags.insecure_local);
-  api::Api api(**db, auth, api_options);
+  gql::QueryEngine engine(**db, gql::QueryOptions{});
+  api::Api api(**db, auth, engine, api_options);
   api::ServerOptions server_options;
   server_options.host = flags.host;
   server_options.port = flags.port;

@@ -182,7 +182,10 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
     }
     case ExprKind::kAggregate:
       throw QueryError("SemanticError", "InvalidAggregation", "an aggregate cannot be used here", e.offset);
-    case ExprKind::kAggregateRef: return (*current_aggregates_)[e.index];
+    case ExprKind::kAggregateRef:
+      if (!current_aggregates_)
+        throw QueryError("SemanticError", "InvalidAggregation", "an aggregate cannot be used here", e.offset);
+      return (*current_aggregates_)[e.index];
     case ExprKind::kCase: {
       size_t i = 0;
       QValue subject;

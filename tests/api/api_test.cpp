@@ -13,7 +13,8 @@ namespace {
 struct Client {
   cmdb::testing::TestDb t{true};
   api::Authenticator auth{&t.store, true};
-  api::Api api{*t.db, auth, api::ApiOptions{}};
+  gql::QueryEngine engine{*t.db, gql::QueryOptions{}};
+  api::Api api{*t.db, auth, engine, api::ApiOptions{}};
   std::map<std::string, std::string> tokens;  // role name -> secret
 
   Client() {

@@ -1,0 +1,180 @@
+#include "query/engine.hpp"
+
+#include <cctype>
+#include <sstream>
+
+#include "query/binder/binder.hpp"
+#include "query/common/location.hpp"
+#include "query/common/query_error.hpp"
+#include "query/parser/parse.hpp"
+#include "query/planner/plan.hpp"
+
+namespace cmdb::gql {
+namespace {
+
+// Attaches records to node and relationship values so results outlive the read view.
+void Resolve(QValue& v, const GraphAccess& g) {
+  switch (v.kind()) {
+    case QValue::Kind::kNode: {
+      NodeRef n = v.as_node();
+      if (const CiRecord* r = g.Node(n.id)) n.record = std::make_shared<const CiRecord>(*r);
+      v = QValue(std::move(n));
+      break;
+    }
+    case QValue::Kind::kRel: {
+      RelRef r = v.as_rel();
+      if (const RelRecord* rec = g.Rel(r.id)) r.record = std::make_shared<const RelRecord>(*rec);
+      v = QValue(std::move(r));
+      break;
+    }
+    case QValue::Kind::kList: {
+      QList l = v.as_list();
+      for (auto& e : l) Resolve(e, g);
+      v = QValue(std::move(l));
+      break;
+    }
+    case QValue::Kind::kMap: {
+      QMap m = v.as_map();
+      for (auto& [k, e] : m) Resolve(e, g);
+      v = QValue(std::move(m));
+      break;
+    }
+    case QValue::Kind::kPath: {
+      PathValue p = v.as_path();
+      for (auto& n : p.nodes) {
+        QValue x(n);
+        Resolve(x, g);
+        n = x.as_node();
+      }
+      for (auto& r : p.rels) {
+        QValue x(r);
+        Resolve(x, g);
+        r = x.as_rel();
+      }
+      v = QValue(std::move(p));
+      break;
+    }
+    default: break;
+  }
+}
+
+// Runs every part, unions them, keeps the RETURN columns, resolves records.
+void Execute(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess& graph, Txn* txn,
+             const QMap& params, const ExecOptions& exec, size_t max_rows, QueryResult& result) {
+  Executor executor(graph, txn, params, bound.num_slots, exec, result.stats);
+  result.columns = bound.parts.front().columns;
+  std::vector<std::vector<QValue>> rows;
+  for (size_t p = 0; p < bound.parts.size(); ++p) {
+    const BoundSingleQuery& part = bound.parts[p];
+    std::vector<Row> part_rows = executor.Run(part, plan.parts[p]);
+    if (part.columns.empty()) continue;
+    const auto& ret = std::get<BoundProjection>(part.clauses.back());
+    for (Row& row : part_rows) {
+      std::vector<QValue> out;
+      for (const auto& item : ret.items) out.push_back(std::move(row[item.slot]));
+      rows.push_back(std::move(out));
+    }
+  }
+  if (bound.parts.size() > 1 && !bound.union_all) {
+    std::vector<std::vector<QValue>> unique;
+    for (auto& r : rows) {
+      bool dup = std::any_of(unique.begin(), unique.end(), [&](const auto& u) {
+        for (size_t i = 0; i < u.size(); ++i) if (!Equivalent(u[i], r[i])) return false;
+        return true;
+      });
+      if (!dup) unique.push_back(std::move(r));
+    }
+    rows = std::move(unique);
+  }
+  if (rows.size() > max_rows) {
+    rows.resize(max_rows);
+    result.truncated = true;
+  }
+  for (auto& row : rows) for (auto& v : row) Resolve(v, graph);
+  result.rows = std::move(rows);
+}
+
+std::string ProfileText(const ExecStats& stats) {
+  std::ostringstream out;
+  for (const auto& [name, counts] : stats.profile)
+    out << name << ": " << counts.first << " rows, " << counts.second << " us\n";
+  return out.str();
+}
+
+}  // namespace
+
+bool IsDdl(const std::string& text) {
+  std::istringstream in(text);
+  std::string a, b;
+  in >> a >> b;
+  for (auto* s : {&a, &b}) for (auto& c : *s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (a == "CREATE" && b == "ABSTRACT") return true;
+  return (a == "CREATE" || a == "ALTER" || a == "DROP") && (b == "NODE" || b == "EDGE");
+}
+
+Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
+  auto started = std::chrono::steady_clock::now();
+  QueryResult result;
+  auto parsed = ParseQuery(request.text);  // 1. parse
+  if (!parsed.ok()) return parsed.status();
+  const ParsedQuery& query = **parsed;
+  int64_t timeout = request.timeout_ms > 0 ? std::min(request.timeout_ms, options_.timeout_ms) : options_.timeout_ms;
+  ExecOptions exec;
+  exec.deadline = started + std::chrono::milliseconds(timeout);
+  try {
+    BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
+    exec.profile = bound.mode == "PROFILE";
+    if (bound.writes && !request.allow_writes)
+      return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")
+          .With("needs", "write CIs");
+    if (!bound.writes) {
+      ReadView view = db_.Read();
+      SnapshotAccess graph(view);
+      LogicalPlan plan = PlanQuery(bound, graph);  // 3. plan
+      if (bound.mode == "EXPLAIN") {
+        result.plan = ExplainPlan(bound, plan);
+      } else {
+        Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);  // 4. execute
+      }
+    } else {
+      if (bound.mode == "EXPLAIN") {
+        ReadView view = db_.Read();
+        SnapshotAccess graph(view);
+        result.plan = ExplainPlan(bound, PlanQuery(bound, graph));
+      } else {
+        TxMeta meta = request.meta;
+        meta.source = "query";
+        std::exception_ptr failure;
+        auto tx = db_.Write(meta, [&](Txn& txn) -> Status {
+          try {
+            TxnAccess graph(txn.graph(), txn);
+            LogicalPlan plan = PlanQuery(bound, graph);
+            Execute(bound, plan, graph, &txn, request.parameters, exec, options_.max_rows, result);
+            return Status::Ok();
+          } catch (...) {
+            failure = std::current_exception();
+            return Status::Internal("query failed");
+          }
+        });
+        if (failure) std::rethrow_exception(failure);
+        if (!tx.ok()) return tx.status();
+        result.tx = tx->id;
+      }
+    }
+    if (exec.profile) result.plan = ProfileText(result.stats);
+  } catch (const QueryError& e) {
+    std::string message = e.what();
+    Status st = e.offset == QueryError::kNoOffset
+                    ? Status(StatusCode::kInvalidArgument, message)
+                    : parsing::LocatedError(StatusCode::kInvalidArgument, query.source, e.offset, message);
+    if (e.type == "TransientError") st = Status(StatusCode::kUnavailable, message);
+    st.WithType(e.type).With("detail", e.detail);
+    return st;
+  } catch (const StatusError& e) {
+    return e.status;
+  }
+  result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace cmdb::gql

@@ -1,0 +1,58 @@
+// QueryEngine: the one entry of the query pipeline. parse -> bind -> plan -> execute, visible in
+// Run(). Language errors thrown inside become a Status here: kInvalidArgument with type
+// SyntaxError/SemanticError/TypeError/... and "line"/"column" details pointing at the source.
+// Thread safety: Run may be called concurrently; reads share a ReadView, writes go through
+// Database::Write one at a time.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "cmdb/database.hpp"
+#include "query/executor/executor.hpp"
+#include "query/runtime/value.hpp"
+
+namespace cmdb::gql {
+
+struct QueryOptions {
+  int64_t default_max_depth = 20;      // cap for unbounded variable-length patterns
+  int64_t timeout_ms = 30000;          // per query
+  size_t max_rows = 100000;            // result rows kept; more sets "truncated"
+};
+
+struct QueryRequest {
+  std::string text;
+  QMap parameters;
+  TxMeta meta;  // actor, change reference; source is set to "query"
+  int64_t timeout_ms = 0;  // 0: the engine default; capped by it
+  bool allow_writes = true;  // false: a writing query answers kPermissionDenied
+};
+
+struct QueryResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<QValue>> rows;  // nodes and relationships carry their records
+  ExecStats stats;
+  bool truncated = false;
+  double elapsed_ms = 0;
+  std::string plan;  // EXPLAIN / PROFILE
+  TxId tx = 0;       // the transaction a writing query committed (0: none)
+};
+
+class QueryEngine {
+ public:
+  // `db` must outlive the engine.
+  QueryEngine(Database& db, QueryOptions options) : db_(db), options_(options) {}
+  Result<QueryResult> Run(const QueryRequest& request);
+  const QueryOptions& options() const { return options_; }
+
+ private:
+  Database& db_;
+  QueryOptions options_;
+};
+
+// True when the text is schema DDL (CREATE NODE TYPE, ALTER EDGE TYPE, DROP NODE TYPE ...),
+// which the query endpoint hands to the DDL front end.
+bool IsDdl(const std::string& text);
+
+}  // namespace cmdb::gql
