@@ -105,6 +105,7 @@ std::vector<Scenario> ParseFeature(const fs::path& path, const std::string& rel)
         Scenario s = cur;
         s.title = Replace(cur.title, vars);
         s.ignored = cur_ignored;
+        s.steps.clear();
         for (Step st : steps) {
           st.text = Replace(st.text, vars);
           st.doc = Replace(st.doc, vars);
