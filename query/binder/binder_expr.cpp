@@ -307,6 +307,20 @@ struct OperandBinder {
     b.scope = std::move(saved);
     return e;
   }
+  BoundExpr operator()(const ast::Quantifier& q) const {
+    BoundExpr e = Make(ExprKind::kQuantifier, b.Offset(q));
+    e.name = q.kind;
+    e.args.push_back(b.BindExpr(q.list));
+    auto saved = b.scope;
+    e.slot = b.NewSlot();
+    b.scope[q.variable.text] = Variable{e.slot, VarType::kAny, ""};
+    if (q.where) {
+      e.has_where = true;
+      e.args.push_back(b.BindExpr(*q.where));
+    }
+    b.scope = std::move(saved);
+    return e;
+  }
   BoundExpr operator()(const ast::Expression& inner) const { return b.BindExpr(inner); }
   BoundExpr operator()(const ast::Unary& u) const {
     size_t at = b.Offset(u);

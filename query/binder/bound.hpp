@@ -17,7 +17,7 @@ struct FunctionDef;
 
 enum class ExprKind {
   kLiteral, kParameter, kVariable, kProperty, kIndex, kSlice, kLabelCheck, kList, kMap,
-  kFunction, kAggregate, kAggregateRef, kCase, kListComprehension, kUnary, kBinary,
+  kFunction, kAggregate, kAggregateRef, kCase, kListComprehension, kQuantifier, kUnary, kBinary,
 };
 
 struct BoundExpr {
@@ -37,7 +37,8 @@ struct BoundExpr {
   bool has_subject = false, has_else = false;
   // kSlice: which bounds exist
   bool has_from = false, has_to = false;
-  // kListComprehension: args = [list, where?, map?]
+  // kListComprehension: args = [list, where?, map?]; kQuantifier: name = all/any/none/single,
+  // args = [list, where?]
   bool has_where = false, has_map = false;
 };
 

@@ -213,6 +213,28 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
       row[e.slot] = saved;
       return QValue(std::move(out));
     }
+    case ExprKind::kQuantifier: {
+      QValue list = Eval(e.args[0], row);
+      if (list.is_null()) return QValue();
+      if (list.kind() != K::kList) ThrowType("InvalidArgumentType", "IN expects a list", e.offset);
+      int64_t trues = 0, nulls = 0, n = 0;
+      QValue saved = row[e.slot];
+      for (const auto& item : list.as_list()) {
+        row[e.slot] = item;
+        ++n;
+        auto b = e.has_where ? AsTernary(Eval(e.args[1], row), e.offset, e.name.c_str()) : AsTernary(item, e.offset, e.name.c_str());
+        if (!b) ++nulls;
+        else if (*b) ++trues;
+      }
+      row[e.slot] = saved;
+      int64_t falses = n - trues - nulls;
+      if (e.name == "all") return falses ? QValue(false) : nulls ? QValue() : QValue(true);
+      if (e.name == "any") return trues ? QValue(true) : nulls ? QValue() : QValue(false);
+      if (e.name == "none") return trues ? QValue(false) : nulls ? QValue() : QValue(true);
+      if (trues > 1) return QValue(false);  // single
+      if (nulls) return QValue();
+      return QValue(trues == 1);
+    }
     case ExprKind::kUnary: {
       QValue v = Eval(e.args[0], row);
       switch (e.op) {

@@ -65,12 +65,14 @@ struct MapLiteral;
 struct FunctionCall;
 struct CaseExpression;
 struct ListComprehension;
+struct Quantifier;
 
 struct Operand : x3::variant<Nil, NullLiteral, bool, NumberLiteral, StringLiteral, Parameter, CountStar,
                              Name, x3::forward_ast<ListLiteral>, x3::forward_ast<MapLiteral>,
                              x3::forward_ast<FunctionCall>, x3::forward_ast<CaseExpression>,
                              x3::forward_ast<ListComprehension>, x3::forward_ast<Expression>,
-                             x3::forward_ast<Unary>, x3::forward_ast<Postfix>> {
+                             x3::forward_ast<Unary>, x3::forward_ast<Postfix>,
+                             x3::forward_ast<Quantifier>> {
   using base_type::base_type;
   using base_type::operator=;
 };
@@ -153,6 +155,14 @@ struct ListComprehension : x3::position_tagged {
   Expression list;
   boost::optional<Expression> where;
   boost::optional<Expression> map;
+};
+
+// all(x IN list WHERE pred), any(...), none(...), single(...)
+struct Quantifier : x3::position_tagged {
+  std::string kind;  // "all", "any", "none", "single"
+  Name variable;
+  Expression list;
+  boost::optional<Expression> where;
 };
 
 // Patterns.

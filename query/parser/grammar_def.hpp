@@ -70,6 +70,7 @@ CMDB_TAGGED_RULE(function_call, ast::FunctionCall, "function call");
 CMDB_RULE(case_alternative, ast::CaseAlternative, "WHEN");
 CMDB_TAGGED_RULE(case_expression, ast::CaseExpression, "CASE");
 CMDB_TAGGED_RULE(list_comprehension, ast::ListComprehension, "list comprehension");
+CMDB_TAGGED_RULE(quantifier_expr, ast::Quantifier, "quantifier");
 CMDB_RULE(atom, ast::Operand, "expression");
 CMDB_RULE(postfix_op, ast::PostfixOp, "postfix");
 CMDB_TAGGED_RULE(postfix, ast::Postfix, "expression");
@@ -148,9 +149,13 @@ const auto case_expression_def = kw("CASE") > -(!kw("WHEN") >> expression) > +ca
                                  -(kw("ELSE") > expression) > kw("END");
 const auto list_comprehension_def = '[' >> variable >> kw("IN") >> expression >>
                                     -(kw("WHERE") > expression) >> -('|' > expression) >> ']';
+const auto quantifier_expr_def =
+    ((kw("ALL") >> as(std::string("all"))) | (kw("ANY") >> as(std::string("any"))) |
+     (kw("NONE") >> as(std::string("none"))) | (kw("SINGLE") >> as(std::string("single")))) >>
+    '(' >> variable >> kw("IN") > expression > -(kw("WHERE") > expression) > ')';
 const auto atom_def = (kw("NULL") >> as(ast::NullLiteral())) | (kw("TRUE") >> as(true)) |
                       (kw("FALSE") >> as(false)) | number | string_literal | parameter | count_star |
-                      case_expression | list_comprehension | list_literal | map_literal |
+                      case_expression | quantifier_expr | list_comprehension | list_literal | map_literal |
                       function_call | ('(' > expression > ')') | variable;
 
 // Expressions.
@@ -236,7 +241,7 @@ const auto query_def = -((kw("EXPLAIN") >> as(std::string("EXPLAIN"))) |
 BOOST_SPIRIT_DEFINE(number_text, digits, string_text, pow_op, mul_op, add_op, cmp_op, predicate_op, null_check)
 BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number, string_literal,
                     parameter, count_star, list_literal, map_entry, map_literal, function_call,
-                    case_alternative, case_expression, list_comprehension, atom, postfix_op, postfix,
+                    case_alternative, case_expression, list_comprehension, quantifier_expr, atom, postfix_op, postfix,
                     unary, power, multiplicative, additive, predicate, comparison, not_expr, and_expr,
                     xor_expr, expression, properties, node_pattern, range, quantifier,
                     relationship_detail, relationship_pattern, pattern_step, pattern_part, pattern,
