@@ -124,6 +124,7 @@ HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
              {"properties_set", s.properties_set},
              {"depth_capped", s.depth_capped},
              {"tx", result->tx ? Json(result->tx) : Json(nullptr)}};
+  if (result->as_of_tx) stats["as_of_tx"] = result->as_of_tx;
   Json out{{"columns", result->columns}, {"rows", rows}, {"stats", stats}};
   if (!result->plan.empty()) out["plan"] = result->plan;
   return JsonResponse(200, out);

@@ -1,5 +1,7 @@
 #include "cmdb/database.hpp"
 
+#include <thread>
+
 #include "cmdb/time_util.hpp"
 
 namespace cmdb {
@@ -19,7 +21,21 @@ Status Database::Open(std::shared_ptr<const Schema> schema) {
 
 ReadView Database::Read() const {
   std::shared_lock lock(mu_);
-  return ReadView(std::move(lock), graph_, schema_, last_tx_);
+  return ReadView(std::move(lock), graph_, schema_, last_tx_, this);
+}
+
+bool ReadView::Yield() {
+  auto now = std::chrono::steady_clock::now();
+  if (db_->writers_waiting_.load(std::memory_order_relaxed) == 0 && now - held_since_ < kMaxHold) return false;
+  lock_.unlock();
+  // Let waiting writers take the lock before readers come back (the lock may prefer readers).
+  for (int spins = 0; db_->writers_waiting_.load() > 0 && spins < 10000; ++spins) {
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  lock_.lock();
+  tx_ = db_->last_tx_;
+  held_since_ = std::chrono::steady_clock::now();
+  return true;
 }
 
 std::shared_ptr<const Schema> Database::schema() const {
@@ -42,7 +58,9 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
     ws.schema_ddl = new_schema->ToDdl();
   }
   CMDB_RETURN_IF_ERROR(store_->Commit(ws));
+  writers_waiting_.fetch_add(1);
   std::unique_lock lock(mu_);
+  writers_waiting_.fetch_sub(1);
   if (new_schema) schema_ = std::make_shared<const Schema>(*new_schema);
   graph_.Apply(ws, *schema_);
   if (new_schema) graph_.RebuildIndexes(*schema_);

@@ -7,6 +7,8 @@
 // Thread safety: all public methods may be called from any thread.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,22 +30,35 @@ struct TxMeta {
   std::string message;
 };
 
-// A consistent read of the current state. Holds a shared lock while alive: keep it short.
+class Database;
+
+// A consistent read of the current state. Holds a shared lock while alive: keep it short, or
+// call Yield() at points where the caller holds no pointer or span into the graph.
 class ReadView {
  public:
   ReadView(std::shared_lock<std::shared_mutex> lock, const Graph& graph,
-           std::shared_ptr<const Schema> schema, TxId tx)
-      : lock_(std::move(lock)), graph_(graph), schema_(std::move(schema)), tx_(tx) {}
+           std::shared_ptr<const Schema> schema, TxId tx, const Database* db)
+      : lock_(std::move(lock)), graph_(graph), schema_(std::move(schema)), tx_(tx), db_(db),
+        held_since_(std::chrono::steady_clock::now()) {}
   const Graph& graph() const { return graph_; }
   const Schema& schema() const { return *schema_; }
-  // The last transaction this view includes.
+  // The last transaction this view includes (it advances when Yield lets a writer in).
   TxId tx() const { return tx_; }
+
+  // Bounded lock holding: when a writer is waiting, or the lock has been held for kMaxHold,
+  // releases the lock, lets the writer publish, and takes it again. After a yield the view
+  // shows a later committed state (read committed); it never shows part of a transaction.
+  // Returns true when it yielded. Invalidates every pointer and span obtained from graph().
+  bool Yield();
+  static constexpr std::chrono::milliseconds kMaxHold{20};
 
  private:
   std::shared_lock<std::shared_mutex> lock_;
   const Graph& graph_;
   std::shared_ptr<const Schema> schema_;
   TxId tx_;
+  const Database* db_;
+  std::chrono::steady_clock::time_point held_since_;
 };
 
 class Database {
@@ -72,6 +87,8 @@ class Database {
 
  private:
   Result<TxRecord> CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema);
+  friend class ReadView;
+  std::atomic<int> writers_waiting_{0};  // writers blocked on mu_ (readers yield to them)
 
   Store* store_;
   mutable std::shared_mutex mu_;  // guards graph_ mutation and schema_ swaps vs readers

@@ -29,6 +29,26 @@ Status MemStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
   return Status::Ok();
 }
 
+Status MemStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
+                          const std::function<void(RelRecord&&)>& rel_sink) {
+  std::lock_guard l(mu_);
+  auto live = [tx](const auto& v) { return v.valid_from <= tx && (v.valid_to == kNoTx || v.valid_to > tx) && !v.retired; };
+  for (auto& [id, versions] : cis_) {
+    for (const auto& v : versions) if (live(v)) ci_sink(CiRecord(v));
+  }
+  for (auto& [id, versions] : rels_) {
+    for (const auto& v : versions) if (live(v)) rel_sink(RelRecord(v));
+  }
+  return Status::Ok();
+}
+
+Result<TxId> MemStore::TxAtTime(int64_t micros) {
+  std::lock_guard l(mu_);
+  TxId best = 0;
+  for (const auto& t : txs_) if (t.time <= micros) best = t.id;
+  return best;
+}
+
 Status MemStore::Commit(const WriteSet& ws) {
   std::lock_guard l(mu_);
   if (fail_next_) {

@@ -39,6 +39,11 @@ class Store {
   // each in id order.
   virtual Status LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
                              const std::function<void(RelRecord&&)>& rel_sink) = 0;
+  // Like LoadCurrent, but the state right after transaction `tx` (from history).
+  virtual Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
+                          const std::function<void(RelRecord&&)>& rel_sink) = 0;
+  // The last transaction committed at or before `micros` (0 when none).
+  virtual Result<TxId> TxAtTime(int64_t micros) = 0;
   // Appends the transaction atomically: log entry, new versions, closed old versions, schema.
   virtual Status Commit(const WriteSet& ws) = 0;
 

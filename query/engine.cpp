@@ -3,6 +3,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "cmdb/time_util.hpp"
 #include "query/binder/binder.hpp"
 #include "query/common/location.hpp"
 #include "query/common/query_error.hpp"
@@ -127,7 +128,41 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
     if (bound.writes && !request.allow_writes)
       return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")
           .With("needs", "write CIs");
-    if (!bound.writes) {
+    if (bound.as_of) {
+      // The past, rebuilt from history into a private graph (read under the current schema).
+      const BoundExpr& at = *bound.as_of;
+      QValue when = at.kind == ExprKind::kLiteral ? at.literal : QValue();
+      if (at.kind == ExprKind::kParameter) {
+        auto it = request.parameters.find(at.name);
+        if (it == request.parameters.end())
+          throw QueryError("ParameterMissing", "MissingParameter", "parameter $" + at.name + " was not given", at.offset);
+        when = it->second;
+      }
+      TxId tx = 0;
+      if (when.kind() == QValue::Kind::kInt) {
+        tx = when.as_int();
+      } else if (when.kind() == QValue::Kind::kString) {
+        auto micros = ParseTimestamp(when.as_string());
+        if (!micros)
+          throw QueryError("ArgumentError", "InvalidArgumentValue",
+                           "AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'", at.offset);
+        auto found = db_.store()->TxAtTime(*micros);
+        if (!found.ok()) return found.status();
+        tx = *found;
+      } else {
+        throw QueryError("TypeError", "InvalidArgumentType", "AS OF needs a datetime string or a transaction id", at.offset);
+      }
+      auto schema = db_.schema();
+      Graph past;
+      Status st = db_.store()->LoadAsOf(tx, [&](CiRecord&& c) { past.PutCi(std::move(c), *schema); },
+                                        [&](RelRecord&& r) { past.PutRel(std::move(r)); });
+      if (!st.ok()) return st;
+      SnapshotAccess graph(past, *schema);
+      LogicalPlan plan = PlanQuery(bound, graph);
+      if (bound.mode == "EXPLAIN") result.plan = ExplainPlan(bound, plan);
+      else Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);
+      result.as_of_tx = tx;
+    } else if (!bound.writes) {
       ReadView view = db_.Read();
       SnapshotAccess graph(view);
       LogicalPlan plan = PlanQuery(bound, graph);  // 3. plan

@@ -37,6 +37,7 @@ struct QueryResult {
   double elapsed_ms = 0;
   std::string plan;  // EXPLAIN / PROFILE
   TxId tx = 0;       // the transaction a writing query committed (0: none)
+  TxId as_of_tx = 0; // AS OF: the transaction whose state was read
 };
 
 class QueryEngine {

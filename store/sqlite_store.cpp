@@ -227,6 +227,39 @@ Status SqliteStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
   return st;
 }
 
+Status SqliteStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
+                             const std::function<void(RelRecord&&)>& rel_sink) {
+  std::lock_guard l(read_mu_);
+  CMDB_RETURN_IF_ERROR(Exec(read_db_, "BEGIN"));
+  Status st;
+  {
+    const char* where = " WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1) AND retired = 0 ORDER BY id";
+    Stmt cis(read_db_, (std::string("SELECT ") + kCiCols + " FROM ci_versions" + where).c_str());
+    cis.Bind(1, tx);
+    while (st.ok() && cis.Step() == SQLITE_ROW) {
+      auto c = ReadCi(cis);
+      if (c.ok()) ci_sink(std::move(*c)); else st = c.status();
+    }
+    Stmt rels(read_db_, (std::string("SELECT ") + kRelCols + " FROM rel_versions" + where).c_str());
+    rels.Bind(1, tx);
+    while (st.ok() && rels.Step() == SQLITE_ROW) {
+      auto r = ReadRel(rels);
+      if (r.ok()) rel_sink(std::move(*r)); else st = r.status();
+    }
+  }
+  Exec(read_db_, "COMMIT");
+  return st;
+}
+
+Result<TxId> SqliteStore::TxAtTime(int64_t micros) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, "SELECT COALESCE(MAX(id), 0) FROM transactions WHERE time <= ?");
+  if (!s.ok()) return s.Error();
+  s.Bind(1, micros);
+  if (s.Step() != SQLITE_ROW) return s.Error();
+  return s.Int(0);
+}
+
 Status SqliteStore::Commit(const WriteSet& ws) {
   std::lock_guard l(write_mu_);
   CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));

@@ -34,6 +34,9 @@ class SqliteStore : public Store {
   Status LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
                      const std::function<void(RelRecord&&)>& rel_sink) override;
   Status Commit(const WriteSet& ws) override;
+  Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
+                  const std::function<void(RelRecord&&)>& rel_sink) override;
+  Result<TxId> TxAtTime(int64_t micros) override;
   Result<std::vector<CiRecord>> CiHistory(CiId id) override;
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;
   Result<std::optional<CiRecord>> LatestCi(CiId id) override;

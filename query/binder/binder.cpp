@@ -438,6 +438,13 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
   ClauseBinder binder(state);
   BoundQuery out;
   if (query.ast.mode) out.mode = *query.ast.mode;
+  if (query.ast.as_of) {
+    BoundExpr e = state.BindExpr(*query.ast.as_of);
+    if (e.kind != ExprKind::kLiteral && e.kind != ExprKind::kParameter)
+      ThrowSemantic("NonConstantExpression", "AS OF takes a datetime string, a transaction id or a parameter",
+                    query.OffsetOf(*query.ast.as_of));
+    out.as_of = std::move(e);
+  }
   out.parts.push_back(binder.BindSingle(query.ast.first, out.writes));
   for (size_t i = 0; i < query.ast.unions.size(); ++i) {
     const auto& u = query.ast.unions[i];
@@ -449,6 +456,9 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
       ThrowSemantic("DifferentColumnsInUnion", "every part of a UNION must return the same columns",
                     query.OffsetOf(u.query));
   }
+  if (out.as_of && out.writes)
+    ThrowSemantic("InvalidClauseComposition", "AS OF queries read the past and cannot write",
+                  query.OffsetOf(*query.ast.as_of));
   out.num_slots = state.num_slots;
   return out;
 }

@@ -210,6 +210,7 @@ struct OperandBinder {
   BoundExpr operator()(const ast::CountStar& c) const {
     if (!b.aggregates_)
       ThrowSemantic("InvalidAggregation", "count(*) is only allowed in WITH and RETURN", b.Offset(c));
+    if (b.in_aggregate_) ThrowSemantic("NestedAggregation", "aggregates cannot be nested", b.Offset(c));
     BoundExpr agg = Make(ExprKind::kAggregate, b.Offset(c));
     agg.fn = FindFunction("count");
     agg.star = true;

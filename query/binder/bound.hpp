@@ -147,6 +147,7 @@ struct BoundQuery {
   int num_slots = 0;
   bool writes = false;
   std::string mode;  // "", "EXPLAIN", "PROFILE"
+  std::optional<BoundExpr> as_of;  // constant: a datetime string or a transaction id
 };
 
 }  // namespace cmdb::gql

@@ -78,8 +78,10 @@ QValue Arithmetic(Op op, const QValue& a, const QValue& b, size_t offset) {
 }  // namespace
 
 void Executor::CheckDeadline() {
-  if ((++deadline_counter_ & 1023) == 0 && std::chrono::steady_clock::now() > options_.deadline)
+  if ((++deadline_counter_ & 1023) != 0) return;
+  if (std::chrono::steady_clock::now() > options_.deadline)
     throw QueryError("TransientError", "Timeout", "the query ran past its time limit and was stopped");
+  graph_.SafePoint();
 }
 
 bool Executor::IsTrue(const BoundExpr& e, Row& row) {

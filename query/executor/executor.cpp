@@ -358,6 +358,7 @@ std::vector<Row> Executor::RunProjection(std::vector<Row> in, const BoundProject
   if (!p.aggregating) {
     out.reserve(in.size());
     for (Row& row : in) {
+      CheckDeadline();
       for (const auto& item : p.items) row[item.slot] = Eval(item.expr, row);
       out.push_back(std::move(row));
     }
@@ -378,6 +379,7 @@ std::vector<Row> Executor::RunProjection(std::vector<Row> in, const BoundProject
       return groups.size() - 1;
     };
     for (Row& row : in) {
+      CheckDeadline();
       std::vector<QValue> key;
       for (const auto& item : p.items) {
         if (!item.aggregating) key.push_back(Eval(item.expr, row));

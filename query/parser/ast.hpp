@@ -289,6 +289,7 @@ struct UnionPart {
 };
 struct Query : x3::position_tagged {
   boost::optional<std::string> mode;  // "EXPLAIN" or "PROFILE"
+  boost::optional<Expression> as_of;  // AS OF <datetime string | tx id | parameter>
   SingleQuery first;
   std::vector<UnionPart> unions;
 };

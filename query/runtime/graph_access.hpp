@@ -30,11 +30,15 @@ class GraphAccess {
                       const std::function<void(RelId, CiId)>& fn) const = 0;
   // The CI of class `cls` with these KEY values.
   virtual std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const = 0;
+  // A safe point: the caller holds no record pointer or adjacency span. A snapshot over the
+  // live graph may let a waiting writer publish here (see ReadView::Yield).
+  virtual void SafePoint() const {}
 };
 
 class SnapshotAccess : public GraphAccess {
  public:
-  explicit SnapshotAccess(const ReadView& view) : graph_(view.graph()), schema_(view.schema()) {}
+  explicit SnapshotAccess(ReadView& view) : graph_(view.graph()), schema_(view.schema()), view_(&view) {}
+  SnapshotAccess(const Graph& graph, const Schema& schema) : graph_(graph), schema_(schema) {}
   const Schema& schema() const override { return schema_; }
   const CiRecord* Node(CiId id) const override { return graph_.FindCi(id); }
   const RelRecord* Rel(RelId id) const override { return graph_.FindRel(id); }
@@ -43,10 +47,14 @@ class SnapshotAccess : public GraphAccess {
   void Expand(CiId id, Direction dir, const std::vector<std::string>& types,
               const std::function<void(RelId, CiId)>& fn) const override;
   std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override;
+  void SafePoint() const override {
+    if (view_) view_->Yield();
+  }
 
  private:
   const Graph& graph_;
   const Schema& schema_;
+  ReadView* view_ = nullptr;
 };
 
 class TxnAccess : public GraphAccess {
