@@ -174,6 +174,7 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
     }
     if (r == "query" && seg.size() == 2) return m == "POST" ? Query(req, who) : not_allowed();
     if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
+    if (r == "transactions" && seg.size() == 3 && seg[2] == "verify") return m == "GET" ? VerifyChain() : not_allowed();
     if (r == "bulk" && seg.size() == 2) {
       CMDB_REQUIRE(Permission::kImport);
       return m == "POST" ? Bulk(req, who) : not_allowed();

@@ -56,6 +56,7 @@ class Api {
   HttpResponse GetRelationship(RelId id);
   HttpResponse DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id);
   HttpResponse Transactions(const HttpRequest& req);
+  HttpResponse VerifyChain();
   HttpResponse Bulk(const HttpRequest& req, const Principal& who);
   HttpResponse Query(const HttpRequest& req, const Principal& who);
   HttpResponse ListTokens();

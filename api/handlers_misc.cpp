@@ -58,6 +58,14 @@ HttpResponse Api::Transactions(const HttpRequest& req) {
   return JsonResponse(200, Json{{"items", items}, {"next_since", next}});
 }
 
+HttpResponse Api::VerifyChain() {
+  auto report = db_.store()->VerifyChain();
+  if (!report.ok()) return ErrorResponse(report.status());
+  Json broken = nullptr;
+  if (!report->ok) broken = Json{{"tx", report->first_broken}, {"reason", report->reason}};
+  return JsonResponse(200, Json{{"ok", report->ok}, {"transactions_checked", report->checked}, {"first_broken", broken}});
+}
+
 HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
   BulkResult result;
   BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);

@@ -23,6 +23,7 @@ Usage: cmdbd [options]
        cmdbd token create --name NAME --role ROLE [--db PATH]
        cmdbd token list [--db PATH]
        cmdbd token revoke --name NAME [--db PATH]
+       cmdbd backup --to FILE [--db PATH]      (consistent copy while the server runs)
 
 Every request but GET /healthz needs 'Authorization: Bearer <token>'. On first start cmdbd
 creates a token named 'admin' with the admin role and prints it once. Roles: reader, importer,
@@ -191,6 +192,25 @@ int TokenCommand(int argc, char** argv) {
   Die("unknown token command '" + verb + "' (create, list, revoke)");
 }
 
+// cmdbd backup --to FILE [--db PATH]: SQLite online backup, safe while the server serves.
+int BackupCommand(int argc, char** argv) {
+  std::string db = "./data/cmdb.sqlite", to;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) Die(a + " needs a value");
+    if (a == "--db") db = argv[++i];
+    else if (a == "--to") to = argv[++i];
+    else Die("unknown option '" + a + "' for cmdbd backup");
+  }
+  if (to.empty()) Die("backup needs --to FILE");
+  if (!std::filesystem::exists(db)) Die("no database at " + db);
+  if (std::filesystem::exists(to)) Die(to + " already exists; choose a new file");
+  cmdb::Status st = cmdb::SqliteStore::Backup(db, to);
+  if (!st.ok()) Die(st.message());
+  std::cout << "backed up " << db << " to " << to << "\n";
+  return 0;
+}
+
 // On first start (no token yet) creates the 'admin' token and shows it once.
 void EnsureAdminToken(cmdb::Store* store, const Flags& flags) {
   auto tokens = store->ListTokens();
@@ -214,6 +234,7 @@ void EnsureAdminToken(cmdb::Store* store, const Flags& flags) {
 int main(int argc, char** argv) {
   using namespace cmdb;
   if (argc >= 2 && std::string(argv[1]) == "token") return TokenCommand(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "backup") return BackupCommand(argc, argv);
   Flags flags = ParseFlags(argc, argv);
 
   // Block the stop signals in every thread; one thread waits for them and stops the server.

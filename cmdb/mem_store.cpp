@@ -42,6 +42,29 @@ Status MemStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sin
   return Status::Ok();
 }
 
+Result<ChainReport> MemStore::VerifyChain() {
+  std::lock_guard l(mu_);
+  ChainReport report;
+  std::string prev = kGenesisHash;
+  for (size_t i = 0; i < txs_.size(); ++i) {
+    const TxRecord& t = txs_[i];
+    std::vector<CiRecord> cis;
+    std::vector<RelRecord> rels;
+    for (const auto& [id, versions] : cis_) for (const auto& v : versions) if (v.valid_from == t.id) cis.push_back(v);
+    for (const auto& [id, versions] : rels_) for (const auto& v : versions) if (v.valid_from == t.id) rels.push_back(v);
+    ++report.checked;
+    if (t.prev_hash != prev || ChainHash(prev, TxCanonical(t, cis, rels, tx_ddl_[i])) != t.hash) {
+      report.ok = false;
+      report.first_broken = t.id;
+      report.reason = t.prev_hash != prev ? "its link to the previous transaction is broken"
+                                          : "its content does not match its hash";
+      return report;
+    }
+    prev = t.hash;
+  }
+  return report;
+}
+
 Result<TxId> MemStore::TxAtTime(int64_t micros) {
   std::lock_guard l(mu_);
   TxId best = 0;
@@ -71,7 +94,15 @@ Status MemStore::Commit(const WriteSet& ws) {
     info_.schema_ddl = ws.schema_ddl;
     info_.schema_version = ws.tx.schema_version;
   }
-  txs_.push_back(ws.tx);
+  TxRecord tx = ws.tx;
+  tx.prev_hash = txs_.empty() ? kGenesisHash : txs_.back().hash;
+  std::vector<CiRecord> cis = ws.cis;
+  std::vector<RelRecord> rels = ws.rels;
+  std::sort(cis.begin(), cis.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(rels.begin(), rels.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  tx.hash = ChainHash(tx.prev_hash, TxCanonical(tx, cis, rels, ws.schema_ddl));
+  txs_.push_back(tx);
+  tx_ddl_.push_back(ws.schema_ddl);
   info_.last_tx = ws.tx.id;
   return Status::Ok();
 }

@@ -20,6 +20,7 @@ class MemStore : public Store {
   Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
                   const std::function<void(RelRecord&&)>& rel_sink) override;
   Result<TxId> TxAtTime(int64_t micros) override;
+  Result<ChainReport> VerifyChain() override;
   Result<std::vector<CiRecord>> CiHistory(CiId id) override;
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;
   Result<std::optional<CiRecord>> LatestCi(CiId id) override;
@@ -39,6 +40,7 @@ class MemStore : public Store {
   std::map<CiId, std::vector<CiRecord>> cis_;
   std::map<RelId, std::vector<RelRecord>> rels_;
   std::vector<TxRecord> txs_;
+  std::vector<std::string> tx_ddl_;  // schema DDL per transaction (for the chain)
   std::vector<TokenRecord> tokens_;
 };
 

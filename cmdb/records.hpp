@@ -55,6 +55,8 @@ struct TxRecord {
   int64_t cis_written = 0;   // counts, for the audit log
   int64_t rels_written = 0;
   int64_t schema_version = 0;  // set when the tx changed the schema
+  std::string prev_hash;       // the hash chain (set by the store on commit)
+  std::string hash;
 };
 
 // Everything one transaction writes, as new versions. The store appends these to history and

@@ -14,6 +14,7 @@
 #include "cmdb/auth.hpp"
 #include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
+#include "cmdb/tx_chain.hpp"
 
 namespace cmdb {
 
@@ -55,6 +56,9 @@ class Store {
   virtual Result<std::optional<CiRecord>> LatestCi(CiId id) = 0;
   // Transactions with id > since, oldest first, at most `limit`.
   virtual Result<std::vector<TxRecord>> Transactions(TxId since, int limit) = 0;
+
+  // Recomputes the hash chain of the whole transaction log from the stored rows.
+  virtual Result<ChainReport> VerifyChain() = 0;
 
   // API tokens. Names are unique (kConflict); revoked tokens stay listed.
   virtual Result<TokenRecord> CreateToken(TokenRecord token) = 0;

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "cmdb/attr_codec.hpp"
 
 namespace cmdb {
@@ -12,7 +14,7 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions(
   id INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL,
   change_ref TEXT, message TEXT, cis_written INTEGER NOT NULL, rels_written INTEGER NOT NULL,
-  schema_version INTEGER);
+  schema_version INTEGER, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS schema_versions(
   version INTEGER PRIMARY KEY, tx INTEGER NOT NULL, ddl TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ci_versions(
@@ -270,13 +272,25 @@ Status SqliteStore::Commit(const WriteSet& ws) {
 }
 
 Status SqliteStore::CommitLocked(const WriteSet& ws) {
+  // The hash chain: the previous transaction's hash and this one's content.
+  std::string prev_hash = kGenesisHash;
+  {
+    Stmt last(write_db_, "SELECT hash FROM transactions ORDER BY id DESC LIMIT 1");
+    if (last.Step() == SQLITE_ROW) prev_hash = last.Text(0);
+  }
+  std::vector<CiRecord> sorted_cis = ws.cis;
+  std::vector<RelRecord> sorted_rels = ws.rels;
+  std::sort(sorted_cis.begin(), sorted_cis.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(sorted_rels.begin(), sorted_rels.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::string hash = ChainHash(prev_hash, TxCanonical(ws.tx, sorted_cis, sorted_rels, ws.schema_ddl));
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
-          " rels_written, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          " rels_written, schema_version, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!tx.ok()) return tx.Error();
   tx.Bind(1, ws.tx.id).Bind(2, ws.tx.time).Bind(3, ws.tx.actor).Bind(4, ws.tx.source);
   tx.BindNullable(5, ws.tx.change_ref).BindNullable(6, ws.tx.message);
   tx.Bind(7, ws.tx.cis_written).Bind(8, ws.tx.rels_written).Bind(9, ws.tx.schema_version);
+  tx.Bind(10, prev_hash).Bind(11, hash);
   CMDB_RETURN_IF_ERROR(tx.Run());
   if (!ws.schema_ddl.empty()) {
     Stmt s(write_db_, "INSERT INTO schema_versions(version, tx, ddl) VALUES (?, ?, ?)");
@@ -355,7 +369,7 @@ Result<std::vector<TxRecord>> SqliteStore::Transactions(TxId since, int limit) {
   std::lock_guard l(read_mu_);
   Stmt s(read_db_,
          "SELECT id, time, actor, source, change_ref, message, cis_written, rels_written,"
-         " schema_version FROM transactions WHERE id > ? ORDER BY id LIMIT ?");
+         " schema_version, prev_hash, hash FROM transactions WHERE id > ? ORDER BY id LIMIT ?");
   if (!s.ok()) return s.Error();
   s.Bind(1, since).Bind(2, static_cast<int64_t>(limit));
   std::vector<TxRecord> out;
@@ -370,9 +384,106 @@ Result<std::vector<TxRecord>> SqliteStore::Transactions(TxId since, int limit) {
     t.cis_written = s.Int(6);
     t.rels_written = s.Int(7);
     t.schema_version = s.Int(8);
+    t.prev_hash = s.Text(9);
+    t.hash = s.Text(10);
     out.push_back(std::move(t));
   }
   return out;
+}
+
+Result<ChainReport> SqliteStore::VerifyChain() {
+  std::lock_guard l(read_mu_);
+  ChainReport report;
+  CMDB_RETURN_IF_ERROR(Exec(read_db_, "BEGIN"));
+  Stmt txs(read_db_,
+           "SELECT id, time, actor, source, change_ref, message, cis_written, rels_written,"
+           " schema_version, prev_hash, hash FROM transactions ORDER BY id");
+  Stmt cis(read_db_, (std::string("SELECT ") + kCiCols + " FROM ci_versions WHERE valid_from = ? ORDER BY id").c_str());
+  Stmt rels(read_db_, (std::string("SELECT ") + kRelCols + " FROM rel_versions WHERE valid_from = ? ORDER BY id").c_str());
+  Stmt ddl(read_db_, "SELECT ddl FROM schema_versions WHERE tx = ?");
+  std::string prev = kGenesisHash;
+  Status st;
+  while (st.ok() && txs.Step() == SQLITE_ROW) {
+    TxRecord t;
+    t.id = txs.Int(0);
+    t.time = txs.Int(1);
+    t.actor = txs.Text(2);
+    t.source = txs.Text(3);
+    t.change_ref = txs.Text(4);
+    t.message = txs.Text(5);
+    t.cis_written = txs.Int(6);
+    t.rels_written = txs.Int(7);
+    t.schema_version = txs.Int(8);
+    std::string stored_prev = txs.Text(9), stored_hash = txs.Text(10);
+    std::vector<CiRecord> ci_rows;
+    std::vector<RelRecord> rel_rows;
+    std::string reason;
+    cis.Bind(1, t.id);
+    while (cis.Step() == SQLITE_ROW) {
+      auto c = ReadCi(cis);
+      if (c.ok()) ci_rows.push_back(std::move(*c)); else reason = "a CI version does not decode";
+    }
+    cis.Reset();
+    rels.Bind(1, t.id);
+    while (rels.Step() == SQLITE_ROW) {
+      auto r = ReadRel(rels);
+      if (r.ok()) rel_rows.push_back(std::move(*r)); else reason = "a relationship version does not decode";
+    }
+    rels.Reset();
+    std::string schema_ddl;
+    ddl.Bind(1, t.id);
+    if (ddl.Step() == SQLITE_ROW) schema_ddl = ddl.Text(0);
+    ddl.Reset();
+    ++report.checked;
+    if (reason.empty() && stored_prev != prev) reason = "its link to the previous transaction is broken";
+    if (reason.empty() && ChainHash(prev, TxCanonical(t, ci_rows, rel_rows, schema_ddl)) != stored_hash)
+      reason = "its content does not match its hash";
+    if (!reason.empty()) {
+      report.ok = false;
+      report.first_broken = t.id;
+      report.reason = reason;
+      break;
+    }
+    prev = stored_hash;
+  }
+  Exec(read_db_, "COMMIT");
+  if (!st.ok()) return st;
+  return report;
+}
+
+Status SqliteStore::Backup(const std::string& db_path, const std::string& dest_path) {
+  sqlite3* src = nullptr;
+  sqlite3* dst = nullptr;
+  auto close = [&] {
+    sqlite3_close(dst);
+    sqlite3_close(src);
+  };
+  if (sqlite3_open_v2(db_path.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    Status st = Status::Internal("cannot open database '" + db_path + "': " + sqlite3_errmsg(src));
+    close();
+    return st;
+  }
+  sqlite3_busy_timeout(src, 10000);
+  if (sqlite3_open_v2(dest_path.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    Status st = Status::Internal("cannot create backup '" + dest_path + "': " + sqlite3_errmsg(dst));
+    close();
+    return st;
+  }
+  sqlite3_backup* b = sqlite3_backup_init(dst, "main", src, "main");
+  if (!b) {
+    Status st = Status::Internal(std::string("cannot start the backup: ") + sqlite3_errmsg(dst));
+    close();
+    return st;
+  }
+  int rc;
+  do {
+    rc = sqlite3_backup_step(b, 1024);  // pages; the source stays readable and writable meanwhile
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(10);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(b);
+  Status st = rc == SQLITE_DONE ? Status::Ok() : Status::Internal(std::string("backup failed: ") + sqlite3_errmsg(dst));
+  close();
+  return st;
 }
 
 Status SqliteStore::IntegrityCheck() {

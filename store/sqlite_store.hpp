@@ -46,8 +46,13 @@ class SqliteStore : public Store {
   Status RevokeToken(const std::string& name, int64_t now) override;
   Result<std::optional<TokenRecord>> FindToken(const std::string& hash) override;
 
+  Result<ChainReport> VerifyChain() override;
+
   // Runs PRAGMA integrity_check; OK when SQLite answers "ok".
   Status IntegrityCheck();
+  // Copies the database at `db_path` to `dest_path` with SQLite's online backup, consistently,
+  // while other connections (a running server) keep reading and writing.
+  static Status Backup(const std::string& db_path, const std::string& dest_path);
 
  private:
   SqliteStore() = default;

@@ -86,3 +86,51 @@ TEST_CASE("opening an unusable path fails with a clear error") {
   REQUIRE_FALSE(store.ok());
   CHECK(store.status().message().rfind("cannot open database '/nonexistent-dir/x/cmdb.sqlite'", 0) == 0);
 }
+
+#include <sqlite3.h>
+
+TEST_CASE("the hash-chained log finds the first altered transaction") {
+  std::string path = TempDb("chain.sqlite");
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    api::BootstrapOptions opts;
+    opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+    std::ostringstream log;
+    auto db = api::OpenDatabase(store->get(), opts, log);
+    REQUIRE(db.ok());
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) {
+        return t.CreateCi("VirtualMachine", Attrs({{"name", "vm" + std::to_string(i)}})).status();
+      }).ok());
+    }
+    auto report = (*store)->VerifyChain();
+    REQUIRE(report.ok());
+    CHECK(report->ok);
+    CHECK(report->checked == 4);
+    auto txs = (*store)->Transactions(0, 10);
+    CHECK(txs->at(0).prev_hash == kGenesisHash);
+    CHECK(txs->at(1).prev_hash == txs->at(0).hash);
+  }
+  auto tamper = [&](const char* sql) {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  };
+  // Change who did transaction 3.
+  tamper("UPDATE transactions SET actor = 'mallory' WHERE id = 3");
+  {
+    auto store = SqliteStore::Open(path);
+    auto report = (*store)->VerifyChain();
+    CHECK_FALSE(report->ok);
+    CHECK(report->first_broken == 3);
+    CHECK(report->reason == "its content does not match its hash");
+  }
+  tamper("UPDATE transactions SET actor = 'alice' WHERE id = 3");
+  CHECK((*SqliteStore::Open(path))->VerifyChain()->ok);
+  // Change what transaction 2 wrote (a CI's stored attributes).
+  tamper("UPDATE ci_versions SET class = 'PhysicalServer' WHERE valid_from = 2");
+  auto report = (*SqliteStore::Open(path))->VerifyChain();
+  CHECK(report->first_broken == 2);
+}

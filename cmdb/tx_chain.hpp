@@ -1,0 +1,32 @@
+// The hash chain over the transaction log (tamper evidence).
+//
+// Each transaction stores hash = SHA-256(previous hash + its canonical content), where the
+// content is the log entry and every record version it wrote, in id order. Recomputing the
+// chain from the stored rows finds the first transaction whose content or link was altered.
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cmdb/records.hpp"
+
+namespace cmdb {
+
+inline constexpr const char* kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Canonical bytes of a transaction's content. `cis` and `rels` must be in id order.
+std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis, const std::vector<RelRecord>& rels,
+                        const std::string& schema_ddl);
+// hex SHA-256 of prev_hash + canonical content.
+std::string ChainHash(const std::string& prev_hash, const std::string& canonical);
+
+// The outcome of verifying the chain.
+struct ChainReport {
+  bool ok = true;
+  int64_t checked = 0;      // transactions recomputed
+  TxId first_broken = 0;    // 0 when intact
+  std::string reason;       // what is wrong there
+};
+
+}  // namespace cmdb
