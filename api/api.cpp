@@ -173,6 +173,7 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       return not_allowed();
     }
     if (r == "query" && seg.size() == 2) return m == "POST" ? Query(req, who) : not_allowed();
+    if (r == "impact" && seg.size() == 2) return m == "POST" ? Impact(req, who) : not_allowed();
     if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
     if (r == "transactions" && seg.size() == 3 && seg[2] == "verify") return m == "GET" ? VerifyChain() : not_allowed();
     if (r == "bulk" && seg.size() == 2) {

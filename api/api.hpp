@@ -59,6 +59,7 @@ class Api {
   HttpResponse VerifyChain();
   HttpResponse Bulk(const HttpRequest& req, const Principal& who);
   HttpResponse Query(const HttpRequest& req, const Principal& who);
+  HttpResponse Impact(const HttpRequest& req, const Principal& who);
   HttpResponse ListTokens();
   HttpResponse PostToken(const HttpRequest& req);
   HttpResponse DeleteToken(const std::string& name);

@@ -143,6 +143,7 @@ Json SchemaToJson(const Schema& schema) {
                         {"pairs", pairs},
                         {"cardinality", CardinalityName(r.cardinality)},
                         {"impact", ImpactRuleName(r.impact)},
+                        {"quorum", r.quorum == 0 ? Json(nullptr) : Json(std::to_string(r.quorum) + (r.quorum_percent ? "%" : ""))},
                         {"attributes", attrs}});
   }
   return Json{{"version", schema.version()},

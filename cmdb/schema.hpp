@@ -73,6 +73,11 @@ struct RelTypeDef {
   std::vector<EndpointPair> pairs;  // allowed (from, to) classes, subclasses included
   Cardinality cardinality = Cardinality::kManyToMany;
   ImpactRule impact = ImpactRule::kNone;
+  // Redundancy: impacts travelling along this type are redundant. The CI they reach is down
+  // only when at least `quorum` of the CIs that reach it through this type are down (or
+  // `quorum` percent of them when quorum_percent); with fewer it is degraded. 0: no redundancy.
+  int quorum = 0;
+  bool quorum_percent = false;
   std::vector<AttributeDef> attributes;
 };
 
@@ -130,6 +135,7 @@ class Schema {
   Status DropRelAttribute(std::string_view type, std::string_view attr);
   Status SetRelCardinality(std::string_view type, Cardinality c);
   Status SetRelImpact(std::string_view type, ImpactRule r);
+  Status SetRelQuorum(std::string_view type, int quorum, bool percent);
   Status DropRelType(std::string_view type);
 
   // Canonical DDL that recreates this schema (from the built-in one) when parsed.

@@ -199,6 +199,16 @@ Status Schema::SetRelImpact(std::string_view type, ImpactRule r) {
   return Status::Ok();
 }
 
+Status Schema::SetRelQuorum(std::string_view type, int quorum, bool percent) {
+  RelTypeDef* def = const_cast<RelTypeDef*>(FindRelType(type));
+  if (!def) return Status::NotFound("unknown relationship type " + std::string(type));
+  if (quorum < 0 || (percent && quorum > 100))
+    return Status::Schema("QUORUM must be a count of at least 1 or a percentage from 1% to 100%");
+  def->quorum = quorum;
+  def->quorum_percent = percent;
+  return Status::Ok();
+}
+
 Status Schema::DropRelType(std::string_view type) {
   if (!rel_types_.erase(std::string(type)))
     return Status::NotFound("unknown relationship type " + std::string(type));
@@ -229,6 +239,7 @@ std::string Schema::ToDdl() const {
       out += (i ? ", " : "") + r.pairs[i].from + " -> " + r.pairs[i].to;
     out += ") CARDINALITY " + std::string(CardinalityName(r.cardinality)) + " IMPACT " +
            ImpactRuleName(r.impact);
+    if (r.quorum > 0) out += " QUORUM " + std::to_string(r.quorum) + (r.quorum_percent ? "%" : "");
     if (!r.attributes.empty()) out += AttrBlock(r.attributes);
     out += ";\n";
   }

@@ -2,6 +2,7 @@
 #include "query/binder/binder.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "query/common/query_error.hpp"
@@ -78,6 +79,8 @@ class ClauseBinder {
       } else if (auto* rm = boost::get<ast::Remove>(&c)) {
         writes = true;
         out.clauses.push_back(BindRemove(*rm));
+      } else if (auto* call = boost::get<ast::Call>(&c)) {
+        out.clauses.push_back(BindCall(*call));
       } else if (auto* d = boost::get<ast::Delete>(&c)) {
         writes = true;
         BoundDelete del;
@@ -94,6 +97,7 @@ class ClauseBinder {
     }
     bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
                             !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
+                            !std::holds_alternative<BoundCall>(out.clauses.back()) &&
                             !std::holds_alternative<BoundUnwind>(out.clauses.back());
     if (!ends_with_update && out.columns.empty() && !std::get_if<BoundProjection>(&out.clauses.back())) {
       throw QueryError("SyntaxError", "InvalidClauseComposition",
@@ -246,6 +250,38 @@ class ClauseBinder {
       BoundExpr w = s_.BindExpr(*m.where);
       Conjuncts(std::move(w), out.predicates);
     }
+    return out;
+  }
+
+  BoundCall BindCall(const ast::Call& c) {
+    BoundCall out;
+    out.offset = s_.Offset(c);
+    std::string name = c.procedure.text;
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (name != "impact" && name != "cmdb.impact")
+      ThrowSemantic("ProcedureNotFound", "unknown procedure '" + c.procedure.text + "' (available: impact)",
+                    s_.Offset(c.procedure));
+    out.procedure = "impact";
+    if (c.args.empty() || c.args.size() > 2)
+      ThrowSemantic("InvalidNumberOfArguments", "impact(seeds [, options]) takes one or two arguments", out.offset);
+    for (const auto& a : c.args) out.args.push_back(s_.BindExpr(a));
+    static const std::vector<std::string> kFields = {"ci", "distance", "state", "path"};
+    std::vector<ast::Name> yields = c.yields;
+    if (yields.empty()) {
+      for (const auto& f : kFields) {
+        ast::Name n;
+        n.text = f;
+        yields.push_back(n);
+      }
+    }
+    for (const auto& y : yields) {
+      if (std::find(kFields.begin(), kFields.end(), y.text) == kFields.end())
+        ThrowSemantic("UndefinedVariable", "impact() yields ci, distance, state and path, not '" + y.text + "'",
+                      s_.Offset(y));
+      VarType type = y.text == "ci" ? VarType::kNode : y.text == "path" ? VarType::kPath : VarType::kAny;
+      out.yields.emplace_back(y.text, Declare(y, type).slot);
+    }
+    if (c.where) out.where = s_.BindExpr(*c.where);
     return out;
   }
 

@@ -133,8 +133,17 @@ struct BoundMerge {
   std::vector<BoundSetItem> on_match, on_create;
 };
 
+// CALL impact(seeds [, options]) YIELD ci, distance, state, path
+struct BoundCall {
+  std::string procedure;  // "impact"
+  std::vector<BoundExpr> args;
+  std::vector<std::pair<std::string, int>> yields;  // field -> slot
+  std::optional<BoundExpr> where;
+  size_t offset = 0;
+};
+
 using BoundClause = std::variant<BoundMatch, BoundUnwind, BoundProjection, BoundCreate, BoundSet,
-                                 BoundDelete, BoundMerge>;
+                                 BoundDelete, BoundMerge, BoundCall>;
 
 struct BoundSingleQuery {
   std::vector<BoundClause> clauses;

@@ -68,7 +68,7 @@ const x3::rule<attr_class, ast::AttrDef> attribute = "attribute definition";
 const x3::rule<attrs_class, std::vector<ast::AttrDef>> attrs = "'{'";
 const x3::rule<pair_class, ast::Pair> pair = "endpoint pair (From -> To)";
 const x3::rule<pairs_class, std::vector<ast::Pair>> pairs = "'('";
-const x3::rule<edge_option_class, ast::EdgeOption> edge_option = "CARDINALITY or IMPACT";
+const x3::rule<edge_option_class, ast::EdgeOption> edge_option = "CARDINALITY, IMPACT or QUORUM";
 const x3::rule<key_list_class, std::vector<ast::Name>> key_list = "'('";
 const x3::rule<create_node_class, ast::CreateNode> create_node = "CREATE NODE TYPE";
 const x3::rule<create_edge_class, ast::CreateEdge> create_edge = "CREATE EDGE TYPE";
@@ -108,7 +108,8 @@ const auto key_list_def = '(' > (name % ',') > ')';
 const auto edge_option_def =
     (kw("CARDINALITY") >> as(std::string("CARDINALITY")) > identifier) |
     (kw("IMPACT") >> as(std::string("IMPACT")) >
-     x3::raw[(kw("TO") > (kw("SOURCE") | kw("TARGET"))) | kw("BOTH") | kw("NONE")]);
+     x3::raw[(kw("TO") > (kw("SOURCE") | kw("TARGET"))) | kw("BOTH") | kw("NONE")]) |
+    (kw("QUORUM") >> as(std::string("QUORUM")) > x3::raw[x3::lexeme[+x3::digit >> -x3::char_('%')]]);
 const auto create_node_def = kw("CREATE") >> x3::matches[kw("ABSTRACT")] >> kw("NODE") > kw("TYPE") >
                              name > -(kw("EXTENDS") > name) > -(kw("KEY") > key_list) > -attrs;
 const auto create_edge_def = kw("CREATE") >> kw("EDGE") > kw("TYPE") > name > kw("CONNECTING") >

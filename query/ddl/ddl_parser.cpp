@@ -69,7 +69,7 @@ class Applier {
       CMDB_RETURN_IF_ERROR(CheckClass(p.to));
       def.pairs.push_back({p.from.text, p.to.text});
     }
-    for (const auto& o : s.options) CMDB_RETURN_IF_ERROR(Option(o, def.cardinality, def.impact));
+    for (const auto& o : s.options) CMDB_RETURN_IF_ERROR(Option(o, def.cardinality, def.impact, &def));
     auto attrs = Attrs(s.attrs, def.name);
     if (!attrs.ok()) return attrs.status();
     def.attributes = std::move(*attrs);
@@ -116,12 +116,11 @@ class Applier {
 
   Status operator()(const ast::AlterEdgeSet& s) {
     CMDB_RETURN_IF_ERROR(CheckRelType(s.target));
-    const RelTypeDef* def = schema_.FindRelType(s.target.text);
-    Cardinality c = def->cardinality;
-    ImpactRule r = def->impact;
-    CMDB_RETURN_IF_ERROR(Option(s.option, c, r));
-    CMDB_RETURN_IF_ERROR(schema_.SetRelCardinality(s.target.text, c));
-    return schema_.SetRelImpact(s.target.text, r);
+    RelTypeDef def = *schema_.FindRelType(s.target.text);
+    CMDB_RETURN_IF_ERROR(Option(s.option, def.cardinality, def.impact, &def));
+    CMDB_RETURN_IF_ERROR(schema_.SetRelCardinality(s.target.text, def.cardinality));
+    CMDB_RETURN_IF_ERROR(schema_.SetRelQuorum(s.target.text, def.quorum, def.quorum_percent));
+    return schema_.SetRelImpact(s.target.text, def.impact);
   }
 
   Status operator()(const ast::Drop& s) {
@@ -157,8 +156,17 @@ class Applier {
                         "unknown relationship type '" + n.text + "'" + DidYouMean(n.text, names)));
   }
 
-  Status Option(const ast::EdgeOption& o, Cardinality& c, ImpactRule& r) const {
+  Status Option(const ast::EdgeOption& o, Cardinality& c, ImpactRule& r, RelTypeDef* quorum_target) const {
     std::string v = Upper(o.value);
+    if (o.kind == "QUORUM") {
+      bool percent = !v.empty() && v.back() == '%';
+      int n = std::atoi(v.c_str());
+      if (n < 1 || (percent && n > 100))
+        return At(o, Status::Invalid("QUORUM must be a count of at least 1 or a percentage from 1% to 100%"));
+      quorum_target->quorum = n;
+      quorum_target->quorum_percent = percent;
+      return Status::Ok();
+    }
     if (o.kind == "CARDINALITY") {
       static const std::vector<std::pair<std::string, Cardinality>> kCards = {
           {"MANY_TO_MANY", Cardinality::kManyToMany}, {"MANY_TO_ONE", Cardinality::kManyToOne},

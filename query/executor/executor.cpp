@@ -300,6 +300,9 @@ std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& pla
       } else if constexpr (std::is_same_v<T, BoundDelete>) {
         name = "Delete";
         rows = RunDelete(std::move(rows), c);
+      } else if constexpr (std::is_same_v<T, BoundCall>) {
+        name = "Call";
+        rows = RunCall(std::move(rows), c);
       } else if constexpr (std::is_same_v<T, BoundMerge>) {
         name = "Merge";
         rows = RunMerge(std::move(rows), c, plan.matches[match_index++]);

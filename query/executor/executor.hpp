@@ -60,6 +60,7 @@ class Executor {
                 std::vector<Row>& out);
   std::vector<Row> RunUnwind(std::vector<Row> in, const BoundUnwind& u);
   std::vector<Row> RunProjection(std::vector<Row> in, const BoundProjection& p);
+  std::vector<Row> RunCall(std::vector<Row> in, const BoundCall& c);
   // Writes (writes.cpp).
   std::vector<Row> RunCreate(std::vector<Row> in, const BoundCreate& c);
   void CreatePattern(Row& row, const BoundPattern& pattern);

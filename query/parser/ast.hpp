@@ -274,7 +274,15 @@ struct Delete : x3::position_tagged {
   std::vector<Expression> targets;
 };
 
-struct Clause : x3::variant<Match, Unwind, With, Return, Create, Merge, Set, Remove, Delete> {
+// CALL procedure(args) YIELD a, b
+struct Call : x3::position_tagged {
+  Name procedure;
+  std::vector<Expression> args;
+  std::vector<Name> yields;
+  boost::optional<Expression> where;
+};
+
+struct Clause : x3::variant<Match, Unwind, With, Return, Create, Merge, Set, Remove, Delete, Call> {
   using base_type::base_type;
   using base_type::operator=;
 };

@@ -33,7 +33,7 @@ struct reserved_symbols : x3::symbols<> {
                           "insert", "merge", "set", "remove", "delete", "detach", "union", "all",
                           "distinct", "and", "or", "xor", "not", "in", "starts", "ends", "contains",
                           "is", "null", "true", "false", "case", "when", "then", "else", "end", "on",
-                          "explain", "profile"})
+                          "explain", "profile", "call", "yield"})
       add(w);
   }
 };
@@ -108,6 +108,7 @@ CMDB_TAGGED_RULE(set, ast::Set, "SET");
 CMDB_TAGGED_RULE(remove_item, ast::RemoveItem, "REMOVE item");
 CMDB_TAGGED_RULE(remove, ast::Remove, "REMOVE");
 CMDB_TAGGED_RULE(delete_, ast::Delete, "DELETE");
+CMDB_TAGGED_RULE(call, ast::Call, "CALL");
 CMDB_RULE(clause, ast::Clause, "clause");
 CMDB_TAGGED_RULE(single_query, ast::SingleQuery, "clause");
 CMDB_RULE(union_part, ast::UnionPart, "UNION");
@@ -231,7 +232,9 @@ const auto merge_action_def = kw("ON") > ((kw("MATCH") >> as(std::string("MATCH"
                                           (kw("CREATE") >> as(std::string("CREATE")))) >
                               kw("SET") > (set_item % ',');
 const auto merge_def = kw("MERGE") > pattern_part >> *merge_action;
-const auto clause_def = match | unwind | with | return_ | create | merge | set | remove | delete_;
+const auto call_def = kw("CALL") > function_name > '(' > -(expression % ',') > ')' >
+                      -(kw("YIELD") > (variable % ',')) > -(kw("WHERE") > expression);
+const auto clause_def = match | unwind | with | return_ | create | merge | set | remove | delete_ | call;
 const auto single_query_def = +clause >> as(false);
 const auto union_part_def = kw("UNION") >> x3::matches[kw("ALL")] > single_query;
 const auto query_def = -((kw("EXPLAIN") >> as(std::string("EXPLAIN"))) |
@@ -246,7 +249,7 @@ BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number
                     xor_expr, expression, properties, node_pattern, range, quantifier,
                     relationship_detail, relationship_pattern, pattern_step, pattern_part, pattern,
                     match, unwind, projection_item, sort_item, projection, with, return_, create,
-                    set_item, merge_action, merge, set, remove_item, remove, delete_, clause,
+                    set_item, merge_action, merge, set, remove_item, remove, delete_, call, clause,
                     single_query, union_part, query)
 
 #undef CMDB_RULE

@@ -143,6 +143,9 @@ void CollectUsed(const BoundClause& c, std::set<int>& used) {
       }
     } else if constexpr (std::is_same_v<T, BoundUnwind>) {
       CollectSlots(x.list, used);
+    } else if constexpr (std::is_same_v<T, BoundCall>) {
+      for (const auto& a : x.args) CollectSlots(a, used);
+      if (x.where) CollectSlots(*x.where, used);
     } else if constexpr (std::is_same_v<T, BoundProjection>) {
       for (const auto& i : x.items) CollectSlots(i.expr, used);
       for (const auto& a : x.aggregates) CollectSlots(a, used);
@@ -200,6 +203,8 @@ LogicalPlan PlanQuery(const BoundQuery& query, const GraphAccess& graph) {
         pp.matches.push_back(planner.Plan({mg->pattern}, mg->predicates, false));
       } else if (auto* u = std::get_if<BoundUnwind>(&clause)) {
         assigned.insert(u->slot);
+      } else if (auto* call = std::get_if<BoundCall>(&clause)) {
+        for (const auto& [f, slot] : call->yields) assigned.insert(slot);
       } else if (auto* p = std::get_if<BoundProjection>(&clause)) {
         assigned.clear();
         for (const auto& i : p->items) assigned.insert(i.slot);
@@ -241,6 +246,8 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
           }
         } else if constexpr (std::is_same_v<T, BoundUnwind>) {
           out += "Unwind\n";
+        } else if constexpr (std::is_same_v<T, BoundCall>) {
+          out += "ProcedureCall(impact, Boost.Graph breadth-first search)\n";
         } else if constexpr (std::is_same_v<T, BoundProjection>) {
           out += std::string(x.aggregating ? "Aggregate" : "Projection") + (x.distinct ? "(distinct)" : "") + "\n";
           if (x.where) out += "  Filter\n";

@@ -33,6 +33,9 @@ class GraphAccess {
   // A safe point: the caller holds no record pointer or adjacency span. A snapshot over the
   // live graph may let a waiting writer publish here (see ReadView::Yield).
   virtual void SafePoint() const {}
+  // The committed graph under this access (graph algorithms run on it; a transaction's staged
+  // writes are not part of it).
+  virtual const Graph& committed_graph() const = 0;
 };
 
 class SnapshotAccess : public GraphAccess {
@@ -50,6 +53,7 @@ class SnapshotAccess : public GraphAccess {
   void SafePoint() const override {
     if (view_) view_->Yield();
   }
+  const Graph& committed_graph() const override { return graph_; }
 
  private:
   const Graph& graph_;
@@ -71,6 +75,7 @@ class TxnAccess : public GraphAccess {
     return txn_.FindByKey(cls, key_values);
   }
   Txn& txn() { return txn_; }
+  const Graph& committed_graph() const override { return graph_; }
 
  private:
   const Graph& graph_;

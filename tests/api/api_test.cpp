@@ -325,3 +325,31 @@ TEST_CASE("admins create, list and revoke tokens; a revoked token stops working 
   auto stored = c.t.store.ListTokens();
   for (const auto& t : *stored) CHECK(t.hash != secret);
 }
+
+TEST_CASE("POST /v1/impact by ids or by query, JSON or DOT") {
+  Client c;
+  CiId dc = c.IdOf("Datacenter", "dc-fra1");
+  auto [s, j] = c.As("reader", "POST", "/v1/impact", Json{{"cis", {dc}}, {"max_depth", 10}}.dump());
+  REQUIRE(s == 200);
+  CHECK(j["seeds"].size() == 1);
+  CHECK(j["services"].size() == 4);
+  CHECK(j["total"].get<int>() == static_cast<int>(j["impacted"].size()));
+  CHECK(j["impacted"][0]["distance"] == 1);
+  CHECK(j["impacted"][0]["path"]["cis"][0] == dc);
+  auto [s2, q] = c.Call("POST", "/v1/impact",
+                        R"({"query": "MATCH (h:PhysicalServer {name: 'fra1-esx02'}) RETURN h", "types": ["HOSTED_ON"]})");
+  CHECK(s2 == 200);
+  CHECK(q["counts"]["VirtualMachine"] == 2);
+  CHECK(q["counts"].size() == 1);
+  api::HttpRequest req;
+  req.method = "POST";
+  req.path = "/v1/impact";
+  req.body = Json{{"cis", {dc}}, {"format", "dot"}}.dump();
+  req.headers["authorization"] = "Bearer " + c.tokens["reader"];
+  auto dot = c.api.Handle(req);
+  CHECK(dot.content_type == "text/vnd.graphviz");
+  CHECK(dot.body.rfind("digraph impact {", 0) == 0);
+  CHECK(c.Call("POST", "/v1/impact", R"({"cis": [1], "query": "x"})").first == 400);
+  CHECK(c.Call("POST", "/v1/impact", R"({"cis": [1], "direction": "up"})").first == 400);
+  CHECK(c.Call("POST", "/v1/impact", R"({"cis": [999999]})").first == 404);
+}

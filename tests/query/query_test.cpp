@@ -238,3 +238,18 @@ TEST_CASE("a long read does not stall a writer") {
   reader.join();
   CHECK(write_done_first);
 }
+
+TEST_CASE("CALL impact combines with MATCH, WHERE and RETURN") {
+  Q q;
+  auto services = q.Ok(
+      "MATCH (d:Datacenter {name: 'dc-fra1'}) CALL impact(d, {max_depth: 10}) YIELD ci, distance, state "
+      "WHERE ci:BusinessService RETURN ci.name ORDER BY ci.name");
+  CHECK(Strings(services) == std::vector<std::string>{"Customer Portal", "HR Self-Service", "Online Shop", "Payments"});
+  auto states = q.Ok("MATCH (h:PhysicalServer {name: 'fra1-esx02'}) CALL impact(h) YIELD state RETURN state, count(*) ORDER BY state");
+  REQUIRE(states.rows.size() == 2);
+  CHECK(states.rows[0][0].as_string() == "degraded");
+  auto path = q.One("MATCH (d:Datacenter {name: 'dc-fra1'}) CALL impact(d) YIELD ci, path WHERE ci.name = 'Online Shop' RETURN path");
+  CHECK(path.as_path().nodes.front().record->attrs.Get("name") == Value("dc-fra1"));
+  CHECK(q.Error("CALL impact('x') YIELD ci RETURN ci").rfind("TypeError: line 1, column 13: impact() seeds are CIs or CI ids, not STRING", 0) == 0);
+  CHECK(q.Error("CALL impact(1, {depth: 2}) YIELD ci RETURN ci").find("unknown impact() option 'depth'") != std::string::npos);
+}

@@ -1,0 +1,95 @@
+// CALL impact(seeds [, options]) YIELD ci, distance, state, path — the impact engine as rows.
+#include "analysis/impact.hpp"
+#include "query/common/query_error.hpp"
+#include "query/executor/executor.hpp"
+
+namespace cmdb::gql {
+namespace {
+
+using K = QValue::Kind;
+
+void AddSeed(const QValue& v, std::vector<CiId>& seeds, size_t offset) {
+  switch (v.kind()) {
+    case K::kNull: return;
+    case K::kNode: seeds.push_back(v.as_node().id); return;
+    case K::kInt: seeds.push_back(v.as_int()); return;
+    case K::kList:
+      for (const auto& e : v.as_list()) AddSeed(e, seeds, offset);
+      return;
+    default:
+      ThrowType("InvalidArgumentType", std::string("impact() seeds are CIs or CI ids, not ") + v.kind_name(), offset);
+  }
+}
+
+std::vector<std::string> Names(const QValue& v, const char* what, size_t offset) {
+  std::vector<std::string> out;
+  if (v.is_null()) return out;
+  if (v.kind() != K::kList) ThrowType("InvalidArgumentType", std::string(what) + " must be a list of names", offset);
+  for (const auto& e : v.as_list()) {
+    if (e.kind() != K::kString) ThrowType("InvalidArgumentType", std::string(what) + " must be a list of names", offset);
+    out.push_back(e.as_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Row> Executor::RunCall(std::vector<Row> in, const BoundCall& c) {
+  std::vector<Row> out;
+  for (Row& row : in) {
+    analysis::ImpactRequest request;
+    AddSeed(Eval(c.args[0], row), request.seeds, c.args[0].offset);
+    if (c.args.size() > 1) {
+      QValue options = Eval(c.args[1], row);
+      if (!options.is_null()) {
+        if (options.kind() != K::kMap) ThrowType("InvalidArgumentType", "impact() options must be a map", c.args[1].offset);
+        for (const auto& [k, v] : options.as_map()) {
+          if (k == "direction") {
+            if (v.kind() != K::kString || (v.as_string() != "impacted" && v.as_string() != "depends_on"))
+              ThrowArgument("InvalidArgumentValue", "direction must be 'impacted' or 'depends_on'", c.args[1].offset);
+            request.direction = v.as_string() == "impacted" ? analysis::ImpactDirection::kImpacted
+                                                            : analysis::ImpactDirection::kDependsOn;
+          } else if (k == "max_depth") {
+            if (v.kind() != K::kInt || v.as_int() < 0 || v.as_int() > 100)
+              ThrowArgument("InvalidArgumentValue", "max_depth must be an integer from 0 to 100", c.args[1].offset);
+            request.max_depth = static_cast<int>(v.as_int());
+          } else if (k == "types") {
+            request.types = Names(v, "types", c.args[1].offset);
+          } else if (k == "classes") {
+            request.classes = Names(v, "classes", c.args[1].offset);
+          } else {
+            ThrowArgument("InvalidArgumentValue", "unknown impact() option '" + k + "' (direction, max_depth, types, classes)",
+                          c.args[1].offset);
+          }
+        }
+      }
+    }
+    if (request.seeds.empty()) continue;
+    auto result = analysis::ComputeImpact(graph_.committed_graph(), graph_.schema(), request);
+    if (!result.ok()) throw StatusError(result.status());
+    for (const auto& ci : result->cis) {
+      if (ci.state == analysis::ImpactState::kSeed) continue;
+      Row r = row;
+      for (const auto& [field, slot] : c.yields) {
+        if (field == "ci") {
+          r[slot] = QValue(NodeRef{ci.id, nullptr});
+        } else if (field == "distance") {
+          r[slot] = QValue(static_cast<int64_t>(ci.distance));
+        } else if (field == "state") {
+          r[slot] = QValue(analysis::ImpactStateName(ci.state));
+        } else {
+          PathValue path;
+          for (CiId id : ci.path_cis) path.nodes.push_back(NodeRef{id, nullptr});
+          for (RelId id : ci.path_rels) path.rels.push_back(RelRef{id, nullptr});
+          r[slot] = QValue(std::move(path));
+        }
+      }
+      if (c.where && !IsTrue(*c.where, r)) continue;
+      out.push_back(std::move(r));
+    }
+    CheckDeadline();
+  }
+  return out;
+}
+
+}  // namespace cmdb::gql
