@@ -157,7 +157,7 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
     bool to_source = def.impact == ImpactRule::kToSource || def.impact == ImpactRule::kBoth;
     forward[t] = reverse ? to_source : to_target;
     backward[t] = reverse ? to_target : to_source;
-    if (!reverse && def.quorum > 0 && def.impact != ImpactRule::kBoth)
+    if (!reverse && request.redundancy && def.quorum > 0 && def.impact != ImpactRule::kBoth)
       quorum[t] = Quorum{def.quorum, def.quorum_percent, to_target};
   }
   ImpactGraph impact_graph(graph, std::move(forward), std::move(backward));

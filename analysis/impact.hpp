@@ -28,6 +28,7 @@ struct ImpactRequest {
   int max_depth = 6;
   std::vector<std::string> types;    // relationship types to follow; empty: all with an impact rule
   std::vector<std::string> classes;  // report only CIs of these classes (subclasses included)
+  bool redundancy = true;            // false: ignore QUORUM (plain reachability along impact rules)
 };
 
 enum class ImpactState { kSeed, kDown, kDegraded };

@@ -90,7 +90,7 @@ HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
                                 {"relationships", {{"created", result.rels_created},
                                                    {"updated", result.rels_updated},
                                                    {"unchanged", result.rels_unchanged}}},
-                                {"refs", result.refs}});
+                                {"refs", req.Param("refs") == "false" ? Json(nullptr) : Json(result.refs)}});
 }
 
 static Json TokenJson(const TokenRecord& t) {

@@ -94,6 +94,7 @@ HttpServer::HttpServer(Api& api, ServerOptions options)
   Impl* impl = impl_.get();
   int threads = std::max(1, impl->options.threads);
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  s.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
   s.set_read_timeout(impl->options.read_timeout_s, 0);
   s.set_write_timeout(impl->options.write_timeout_s, 0);
   s.set_payload_max_length(std::max(api.options().max_bulk_bytes, api.options().max_body_bytes));

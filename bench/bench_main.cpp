@@ -1,0 +1,337 @@
+// cmdb_bench: reproducible performance figures on a synthetic estate, side by side with SQLite
+// recursive queries on the same database in the same run. See docs/benchmarks.md.
+//
+//   cmdb_bench --size 1000000 [--out results.json] [--dir /tmp/cmdb-bench] [--quick] [--check]
+//
+// --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test).
+#include <sqlite3.h>
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include "analysis/impact.hpp"
+#include "api/api.hpp"
+#include "api/bootstrap.hpp"
+#include "api/bulk.hpp"
+#include "api/http_server.hpp"
+#include "bench/estate.hpp"
+#include "query/engine.hpp"
+#include "store/sqlite_store.hpp"
+
+using namespace cmdb;
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+// Heap bytes in use (glibc), unaffected by memory freed earlier and kept by the allocator.
+int64_t HeapInUse() {
+  struct mallinfo2 m = mallinfo2();
+  return static_cast<int64_t>(m.uordblks + m.hblkhd);
+}
+
+int64_t RssBytes() {
+  std::ifstream in("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+template <typename F>
+double MedianMs(int reps, F&& f) {
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    auto a = Clock::now();
+    f();
+    t.push_back(Ms(a, Clock::now()));
+  }
+  return Percentile(t, 0.5);
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+// The same reachability as the impact engine without quorum, as a SQLite recursive CTE.
+std::set<int64_t> CteImpact(sqlite3* db, const Schema& schema, int64_t seed, int depth) {
+  std::string fwd, back;
+  for (const auto& [name, def] : schema.rel_types()) {
+    bool to_target = def.impact == ImpactRule::kToTarget || def.impact == ImpactRule::kBoth;
+    bool to_source = def.impact == ImpactRule::kToSource || def.impact == ImpactRule::kBoth;
+    if (to_target) fwd += (fwd.empty() ? "'" : ",'") + name + "'";
+    if (to_source) back += (back.empty() ? "'" : ",'") + name + "'";
+  }
+  std::string sql =
+      "WITH RECURSIVE reach(id, depth) AS (SELECT ?1, 0 UNION "
+      " SELECT r.to_id, reach.depth + 1 FROM reach JOIN rel_versions r ON r.from_id = reach.id"
+      "  WHERE r.valid_to IS NULL AND r.retired = 0 AND reach.depth < ?2 AND r.type IN (" + fwd + ")"
+      " UNION SELECT r.from_id, reach.depth + 1 FROM reach JOIN rel_versions r ON r.to_id = reach.id"
+      "  WHERE r.valid_to IS NULL AND r.retired = 0 AND reach.depth < ?2 AND r.type IN (" + back + "))"
+      " SELECT DISTINCT id FROM reach";
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  sqlite3_bind_int64(st, 1, seed);
+  sqlite3_bind_int(st, 2, depth);
+  std::set<int64_t> out;
+  while (sqlite3_step(st) == SQLITE_ROW) out.insert(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t size = 10000;
+  std::string out_path, dir = "/tmp/cmdb-bench";
+  bool quick = false, check = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--size") size = std::stoll(next());
+    else if (a == "--out") out_path = next();
+    else if (a == "--dir") dir = next();
+    else if (a == "--quick") quick = true;
+    else if (a == "--check") check = true;
+    else {
+      std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check]\n";
+      return 2;
+    }
+  }
+  const int reps = quick ? 3 : 7;
+  Json results;
+  results["machine"] = {{"cpu", CpuModel()}, {"cores", std::thread::hardware_concurrency()},
+                        {"memory_gb", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / (1 << 30)}};
+  std::filesystem::create_directories(dir);
+  std::string db_path = dir + "/bench-" + std::to_string(size) + ".sqlite";
+  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + ext);
+
+  // 1. Generate.
+  auto t0 = Clock::now();
+  std::ostringstream ndjson;
+  bench::EstateStats estate = bench::GenerateEstate(size, 20261121, ndjson);
+  std::string body = ndjson.str();
+  ndjson = std::ostringstream();
+  results["estate"] = {{"cis", estate.cis}, {"relationships", estate.relationships},
+                       {"relationships_per_ci", double(estate.relationships) / estate.cis},
+                       {"ndjson_bytes", body.size()}, {"generate_ms", Ms(t0, Clock::now())}};
+  std::cerr << "estate: " << estate.cis << " CIs, " << estate.relationships << " relationships\n";
+
+  // 2. Bulk load through the real write path (validation, one SQLite transaction, publish).
+  std::string schema_dir = std::string(CMDB_SOURCE_DIR) + "/schema";
+  {
+    auto store = SqliteStore::Open(db_path);
+    if (!store.ok()) return std::cerr << store.status().ToString() << "\n", 1;
+    std::ostringstream log;
+    auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{schema_dir, "", false}, log);
+    if (!db.ok()) return std::cerr << db.status().ToString() << "\n", 1;
+    api::BulkResult bulk;
+    auto a = Clock::now();
+    Status st = api::RunBulk(**db, TxMeta{"bench", "bulk"}, api::StringReader(body), body.size(), bulk);
+    double ms = Ms(a, Clock::now());
+    if (!st.ok()) {
+      std::cerr << "bulk load failed: " << st.message() << "\n";
+      for (const auto& e : bulk.errors) std::cerr << "  line " << e.line << ": " << e.status.message() << "\n";
+      return 1;
+    }
+    results["bulk_load"] = {{"seconds", ms / 1000}, {"cis_per_s", estate.cis / (ms / 1000)},
+                            {"relationships_per_s", estate.relationships / (ms / 1000)}};
+    std::cerr << "bulk load: " << ms / 1000 << " s\n";
+  }
+  body.clear();
+  body.shrink_to_fit();
+
+  // 3. Cold start and resident memory.
+  malloc_trim(0);
+  int64_t rss_before = RssBytes(), heap_before = HeapInUse();
+  auto store = SqliteStore::Open(db_path);
+  auto a = Clock::now();
+  std::ostringstream log;
+  auto opened = api::OpenDatabase(store->get(), api::BootstrapOptions{}, log);
+  if (!opened.ok()) return std::cerr << opened.status().ToString() << "\n", 1;
+  Database& db = **opened;
+  double cold_ms = Ms(a, Clock::now());
+  int64_t rss_after = RssBytes(), heap_after = HeapInUse();
+  results["cold_start_seconds"] = cold_ms / 1000;
+  // Graph, attributes and indexes together: the heap the loaded database holds (SQLite's page
+  // cache included), per CI.
+  results["memory"] = {{"heap_bytes", heap_after - heap_before},
+                       {"bytes_per_ci", double(heap_after - heap_before) / estate.cis},
+                       {"rss_delta_bytes", rss_after - rss_before}};
+  std::cerr << "cold start: " << cold_ms / 1000 << " s, " << double(heap_after - heap_before) / estate.cis << " B/CI\n";
+
+  // 4. Impact queries for the 20 start CIs, and the same sets from a SQLite recursive CTE.
+  sqlite3* raw = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+  sqlite3_exec(raw,
+               "CREATE INDEX IF NOT EXISTS rel_cur_from ON rel_versions(from_id, type) WHERE valid_to IS NULL;"
+               "CREATE INDEX IF NOT EXISTS rel_cur_to ON rel_versions(to_id, type) WHERE valid_to IS NULL;",
+               nullptr, nullptr, nullptr);
+  std::vector<double> engine_ms, cte_ms;
+  Json per_query = Json::array();
+  bool sets_equal = true;
+  auto schema = db.schema();
+  for (const auto& [cls, name] : estate.starts) {
+    CiId id;
+    {
+      ReadView view = db.Read();
+      AttrMap key;
+      key.Set("name", Value(name));
+      auto k = KeyIndexKey(view.schema(), cls, key);
+      auto found = k ? view.graph().LookupIndex(*k) : std::nullopt;
+      if (!found) return std::cerr << "start CI " << name << " not found\n", 1;
+      id = *found;
+    }
+    analysis::ImpactRequest req;
+    req.seeds = {id};
+    req.max_depth = 6;
+    req.redundancy = false;  // plain reachability, comparable with the CTE
+    size_t impacted = 0;
+    std::set<int64_t> engine_set;
+    double e = MedianMs(reps, [&] {
+      ReadView view = db.Read();
+      auto r = analysis::ComputeImpact(view.graph(), view.schema(), req);
+      impacted = r->cis.size();
+      if (engine_set.empty()) for (const auto& c : r->cis) engine_set.insert(c.id);
+    });
+    std::set<int64_t> cte_set;
+    double c = MedianMs(quick ? 1 : 3, [&] { cte_set = CteImpact(raw, *schema, id, 6); });
+    if (cte_set != engine_set) {
+      sets_equal = false;
+      std::cerr << "MISMATCH for " << name << ": engine " << engine_set.size() << ", CTE " << cte_set.size() << "\n";
+    }
+    engine_ms.push_back(e);
+    cte_ms.push_back(c);
+    per_query.push_back({{"start", name}, {"class", cls}, {"impacted", impacted - 1}, {"engine_ms", e}, {"cte_ms", c}});
+  }
+  auto summary = [](const std::vector<double>& v) {
+    double total = 0;
+    for (double x : v) total += x;
+    return Json{{"p50_ms", Percentile(v, 0.5)}, {"p95_ms", Percentile(v, 0.95)},
+                {"max_ms", *std::max_element(v.begin(), v.end())}, {"total_ms", total}};
+  };
+  Json engine_sum = summary(engine_ms), cte_sum = summary(cte_ms);
+  results["impact"] = {{"depth", 6}, {"queries", per_query}, {"engine", engine_sum}, {"sqlite_cte", cte_sum},
+                       {"sets_identical", sets_equal},
+                       {"speedup_total", cte_sum["total_ms"].get<double>() / engine_sum["total_ms"].get<double>()}};
+  std::cerr << "impact: engine total " << engine_sum["total_ms"] << " ms, CTE total " << cte_sum["total_ms"]
+            << " ms, sets identical: " << sets_equal << "\n";
+  sqlite3_close(raw);
+
+  // 5. Query-language latency.
+  gql::QueryEngine engine(db, gql::QueryOptions{});
+  auto run = [&](const std::string& text) {
+    gql::QueryRequest q;
+    q.text = text;
+    auto r = engine.Run(q);
+    if (!r.ok()) std::cerr << "query failed: " << r.status().message() << "\n";
+    return r.ok() ? r->rows.size() : 0;
+  };
+  Json ql;
+  std::string vm = "vm-0000042", host = "host-0000007";
+  ql["point_lookup_by_key_ms"] = MedianMs(reps * 3, [&] { run("MATCH (v:VirtualMachine {name: '" + vm + "'}) RETURN v"); });
+  ql["two_hop_ms"] = MedianMs(reps, [&] {
+    run("MATCH (h:PhysicalServer {name: '" + host + "'})<-[:HOSTED_ON]-(v)<-[:RUNS_ON]-(x) RETURN x.name");
+  });
+  ql["reachability_ms"] = MedianMs(reps, [&] {
+    run("MATCH (h:PhysicalServer {name: '" + host + "'})<-[:HOSTED_ON|RUNS_ON|INSTANCE_OF*1..4]-(x) RETURN DISTINCT x");
+  });
+  ql["aggregation_by_class_ms"] = MedianMs(quick ? 1 : 3, [&] { run("MATCH (n) RETURN labels(n)[0] AS class, count(*)"); });
+  results["query_language"] = ql;
+  std::cerr << "query language: " << ql.dump() << "\n";
+
+  // 6. HTTP: point lookups and small impact queries with concurrent clients; durable updates.
+  {
+    api::Authenticator auth(store->get(), false);
+    api::Api http_api(db, auth, engine, api::ApiOptions{});
+    api::HttpServer server(http_api, api::ServerOptions{"127.0.0.1", 0, 4, 30, 30, nullptr});
+    int port = *server.Bind();
+    std::thread serving([&] { server.Serve(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int64_t max_id = db.Read().graph().ci_id_bound() - 1;
+    auto throughput = [&](int clients, double seconds, auto&& request) {
+      std::atomic<int64_t> done{0}, failed{0};
+      auto end = Clock::now() + std::chrono::duration<double>(seconds);
+      std::vector<std::thread> ts;
+      for (int c = 0; c < clients; ++c) {
+        ts.emplace_back([&, c] {
+          httplib::Client cl("127.0.0.1", port);
+          cl.set_keep_alive(true);
+          cl.set_tcp_nodelay(true);
+          int64_t i = c * 7919;
+          while (Clock::now() < end) {
+            if (request(cl, ++i)) ++done; else ++failed;
+          }
+        });
+      }
+      for (auto& t : ts) t.join();
+      return std::make_pair(done.load() / seconds, failed.load());
+    };
+    double secs = quick ? 0.5 : 3;
+    auto [lookups, lookup_fail] = throughput(4, secs, [&](httplib::Client& cl, int64_t i) {
+      auto r = cl.Get(("/v1/cis/" + std::to_string(1 + i % max_id)).c_str());
+      return r && (r->status == 200 || r->status == 404);
+    });
+    auto [impacts, impact_fail] = throughput(4, secs, [&](httplib::Client& cl, int64_t i) {
+      Json q{{"cis", {1 + i % max_id}}, {"max_depth", 2}};
+      auto r = cl.Post("/v1/impact", q.dump(), "application/json");
+      return r && (r->status == 200 || r->status == 404);
+    });
+    std::vector<double> update_ms;
+    httplib::Client cl("127.0.0.1", port);
+    cl.set_tcp_nodelay(true);
+    int n_updates = quick ? 20 : 200;
+    auto ua = Clock::now();
+    for (int i = 0; i < n_updates; ++i) {
+      auto a2 = Clock::now();
+      auto r = cl.Patch(("/v1/cis/" + std::to_string(1 + (i * 104729) % max_id)).c_str(),
+                        Json{{"owner", "bench-" + std::to_string(i)}}.dump(), "application/json");
+      update_ms.push_back(Ms(a2, Clock::now()));
+      if (!r || r->status != 200) ++impact_fail;
+    }
+    double update_total = Ms(ua, Clock::now());
+    results["http"] = {{"clients", 4}, {"point_lookups_per_s", lookups}, {"small_impacts_per_s", impacts},
+                       {"failed_requests", lookup_fail + impact_fail},
+                       {"update_p50_ms", Percentile(update_ms, 0.5)}, {"update_p95_ms", Percentile(update_ms, 0.95)},
+                       {"updates_per_s_one_client", n_updates / (update_total / 1000)}};
+    std::cerr << "http: " << results["http"].dump() << "\n";
+    server.Stop();
+    serving.join();
+  }
+  results["baselines"] = "not measured: baselines are not implemented yet";
+  std::string text = results.dump(2);
+  if (!out_path.empty()) std::ofstream(out_path) << text << "\n";
+  std::cout << text << "\n";
+  if (check && !sets_equal) {
+    std::cerr << "FAILED: impact sets differ from the SQLite CTE\n";
+    return 1;
+  }
+  if (check) std::cout << "bench check: 20 impact sets identical to SQLite's recursive CTE\n";
+  return 0;
+}
