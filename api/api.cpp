@@ -51,6 +51,14 @@ Result<std::optional<int64_t>> ParseIfMatch(const std::string& header) {
   return std::optional<int64_t>(*id);
 }
 
+bool Api::AdmitQuery() {
+  if (running_queries_.fetch_add(1) >= options_.max_concurrent_queries) {
+    running_queries_.fetch_sub(1);
+    return false;
+  }
+  return true;
+}
+
 bool Api::IsStreamed(const std::string& method, const std::string& path) {
   return method == "POST" && path == "/v1/bulk";
 }
@@ -172,8 +180,22 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       if (m == "DELETE") return DeleteRelationship(req, who, *id);
       return not_allowed();
     }
-    if (r == "query" && seg.size() == 2) return m == "POST" ? Query(req, who) : not_allowed();
-    if (r == "impact" && seg.size() == 2) return m == "POST" ? Impact(req, who) : not_allowed();
+    if ((r == "query" || r == "impact") && seg.size() == 2) {
+      if (m != "POST") return not_allowed();
+      if (!AdmitQuery()) {
+        HttpResponse busy = ErrorResponse(Status(StatusCode::kUnavailable,
+                                                 "too many queries are running (" +
+                                                     std::to_string(options_.max_concurrent_queries) +
+                                                     "); retry in a moment"));
+        busy.headers.emplace_back("Retry-After", "1");
+        return busy;
+      }
+      struct Release {
+        Api* api;
+        ~Release() { api->ReleaseQuery(); }
+      } release{this};
+      return r == "query" ? Query(req, who) : Impact(req, who);
+    }
     if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
     if (r == "transactions" && seg.size() == 3 && seg[2] == "verify") return m == "GET" ? VerifyChain() : not_allowed();
     if (r == "bulk" && seg.size() == 2) {

@@ -5,6 +5,7 @@
 // Thread safety: Handle may be called concurrently from many server threads.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct ApiOptions {
   size_t max_bulk_bytes = size_t(8) << 30;       // POST /v1/bulk
   int default_page = 100;
   int max_page = 1000;
+  int max_concurrent_queries = 16;  // queries and impact analyses at once; more answer 503
 };
 
 class Api {
@@ -67,6 +69,11 @@ class Api {
   TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
 
+  // Admission for queries: returns false (and the caller answers 503) when full.
+  bool AdmitQuery();
+  void ReleaseQuery() { running_queries_.fetch_sub(1); }
+
+  std::atomic<int> running_queries_{0};
   Database& db_;
   Authenticator& auth_;
   gql::QueryEngine& engine_;

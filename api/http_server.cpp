@@ -15,10 +15,16 @@ namespace cmdb::api {
 struct HttpServer::Impl {
   Api& api;
   ServerOptions options;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> owned;
+  httplib::Server& server;
   std::mutex log_mu;
 
-  Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)) {}
+  static std::unique_ptr<httplib::Server> Make(const ServerOptions& o) {
+    if (!o.tls_cert.empty() || !o.tls_key.empty())
+      return std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+    return std::make_unique<httplib::Server>();
+  }
+  Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)), owned(Make(options)), server(*owned) {}
 
   static HttpRequest Convert(const httplib::Request& in) {
     HttpRequest out;
@@ -114,6 +120,21 @@ HttpServer::HttpServer(Api& api, ServerOptions options)
 }
 
 HttpServer::~HttpServer() = default;
+
+Status HttpServer::CheckTls(const std::string& cert, const std::string& key) {
+  httplib::SSLServer probe(cert.c_str(), key.c_str());
+  if (!probe.is_valid())
+    return Status::Invalid("cannot use the TLS certificate '" + cert + "' and key '" + key +
+                           "' (missing, unreadable or not matching)");
+  return Status::Ok();
+}
+
+Status HttpServer::Valid() const {
+  if (!impl_->server.is_valid())
+    return Status::Invalid("cannot use the TLS certificate '" + impl_->options.tls_cert + "' and key '" +
+                           impl_->options.tls_key + "' (missing, unreadable or not matching)");
+  return Status::Ok();
+}
 
 Result<int> HttpServer::Bind() {
   auto& o = impl_->options;

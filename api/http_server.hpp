@@ -18,6 +18,8 @@ struct ServerOptions {
   int read_timeout_s = 30;   // a slow client cannot hold a worker longer than this per read
   int write_timeout_s = 30;
   std::ostream* log = nullptr;  // request log; nullptr: none
+  std::string tls_cert;  // PEM files; both set: serve HTTPS only
+  std::string tls_key;
 };
 
 class HttpServer {
@@ -26,6 +28,10 @@ class HttpServer {
   HttpServer(Api& api, ServerOptions options);
   ~HttpServer();
 
+  // Fails when the TLS certificate or key cannot be loaded.
+  Status Valid() const;
+  // The same check before anything else starts (so a bad key changes nothing on disk).
+  static Status CheckTls(const std::string& cert, const std::string& key);
   // Binds the listening socket; returns the bound port.
   Result<int> Bind();
   // Serves until Stop(). Call after Bind().

@@ -41,6 +41,9 @@ Options:
   --max-bulk BYTES     body limit of POST /v1/bulk (default 8589934592)
   --sync full|normal   SQLite durability: full (default) survives power loss, normal only crashes
   --port-file PATH     write the bound port to PATH once listening (for scripts and tests)
+  --tls-cert PEM       serve HTTPS with this certificate (with --tls-key)
+  --tls-key PEM        the certificate's private key
+  --max-queries N      queries and impact analyses running at once (default 16; more: 503)
   --admin-token-file PATH  also write the first-start admin token to PATH (mode 0600)
   --insecure-local     no authentication (every caller is 'anonymous' with the admin role);
                        only with a loopback --listen address. Never the default.
@@ -62,6 +65,8 @@ struct Flags {
   bool sync_full = true;
   std::string port_file;
   std::string admin_token_file;
+  std::string tls_cert, tls_key;
+  int max_queries = 16;
   bool insecure_local = false;
   bool quiet = false;
 };
@@ -124,6 +129,13 @@ Flags ParseFlags(int argc, char** argv) {
       f.sync_full = v == "full";
     } else if (a == "--port-file") {
       f.port_file = value();
+    } else if (a == "--tls-cert") {
+      f.tls_cert = value();
+    } else if (a == "--tls-key") {
+      f.tls_key = value();
+    } else if (a == "--max-queries") {
+      f.max_queries = static_cast<int>(ParseNumber(a, value()));
+      if (f.max_queries < 1) Die("--max-queries must be at least 1");
     } else if (a == "--admin-token-file") {
       f.admin_token_file = value();
     } else if (a == "--insecure-local") {
@@ -135,6 +147,7 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   if (f.demo.empty()) f.demo = f.schema_dir + "/demo/demo.ndjson";
+  if (f.tls_cert.empty() != f.tls_key.empty()) Die("--tls-cert and --tls-key go together");
   if (f.insecure_local && f.host != "127.0.0.1" && f.host != "localhost" && f.host != "::1")
     Die("--insecure-local needs a loopback --listen address (127.0.0.1, localhost or ::1)");
   return f;
@@ -244,6 +257,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (!flags.tls_cert.empty()) {
+    if (Status st = api::HttpServer::CheckTls(flags.tls_cert, flags.tls_key); !st.ok()) Die(st.message());
+  }
   auto store = OpenStore(flags.db, flags.sync_full);
 
   api::BootstrapOptions boot;
@@ -256,6 +272,7 @@ int main(int argc, char** argv) {
   api::ApiOptions api_options;
   api_options.max_body_bytes = flags.max_body;
   api_options.max_bulk_bytes = flags.max_bulk;
+  api_options.max_concurrent_queries = flags.max_queries;
   if (!flags.insecure_local) EnsureAdminToken(store.get(), flags);
   if (flags.insecure_local) std::cout << "cmdbd: WARNING: --insecure-local: no authentication\n";
   api::Authenticator auth(store.get(), !flags.insecure_local);
@@ -266,7 +283,10 @@ int main(int argc, char** argv) {
   server_options.port = flags.port;
   server_options.threads = flags.threads;
   server_options.log = flags.quiet ? nullptr : &std::cerr;
+  server_options.tls_cert = flags.tls_cert;
+  server_options.tls_key = flags.tls_key;
   api::HttpServer server(api, server_options);
+  if (Status st = server.Valid(); !st.ok()) Die(st.message());
   auto port = server.Bind();
   if (!port.ok()) Die(port.status().message());
 
@@ -281,7 +301,7 @@ int main(int argc, char** argv) {
     std::cout << "cmdbd: " << view.graph().ci_count() << " CIs, " << view.graph().rel_count()
               << " relationships, tx " << view.tx() << ", database " << flags.db << "\n";
   }
-  std::cout << "cmdbd: listening on http://" << flags.host << ":" << *port << std::endl;
+  std::cout << "cmdbd: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://" << flags.host << ":" << *port << std::endl;
   if (!flags.port_file.empty()) {
     std::string tmp = flags.port_file + ".tmp";
     std::ofstream(tmp) << *port << "\n";

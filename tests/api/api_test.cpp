@@ -1,6 +1,8 @@
 // The HTTP handlers in-process (no socket): every endpoint and every error class.
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "api/api.hpp"
 #include "test_util.hpp"
@@ -352,4 +354,34 @@ TEST_CASE("POST /v1/impact by ids or by query, JSON or DOT") {
   CHECK(c.Call("POST", "/v1/impact", R"({"cis": [1], "query": "x"})").first == 400);
   CHECK(c.Call("POST", "/v1/impact", R"({"cis": [1], "direction": "up"})").first == 400);
   CHECK(c.Call("POST", "/v1/impact", R"({"cis": [999999]})").first == 404);
+}
+
+TEST_CASE("queries past the concurrency limit answer 503 with Retry-After") {
+  cmdb::testing::TestDb t{true};
+  api::Authenticator auth{&t.store, false};
+  gql::QueryEngine engine{*t.db, gql::QueryOptions{}};
+  api::ApiOptions options;
+  options.max_concurrent_queries = 1;
+  api::Api one{*t.db, auth, engine, options};
+  auto request = [](const std::string& q) {
+    api::HttpRequest req;
+    req.method = "POST";
+    req.path = "/v1/query";
+    req.body = Json{{"query", q}}.dump();
+    return req;
+  };
+  std::atomic<int> long_status{0};
+  std::thread slow([&] {
+    long_status = one.Handle(request("MATCH (a), (b), (c) WHERE id(a) + id(b) + id(c) < 0 RETURN count(*)")).status;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  api::HttpResponse busy = one.Handle(request("RETURN 1"));
+  slow.join();
+  CHECK(long_status == 200);
+  CHECK(busy.status == 503);
+  CHECK(Json::parse(busy.body)["error"]["code"] == "Unavailable");
+  bool retry_after = false;
+  for (const auto& [k, v] : busy.headers) retry_after = retry_after || (k == "Retry-After" && v == "1");
+  CHECK(retry_after);
+  CHECK(one.Handle(request("RETURN 1")).status == 200);  // the slot is free again
 }

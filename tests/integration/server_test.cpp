@@ -273,3 +273,25 @@ TEST_CASE("verify finds an edit made behind the server's back; backup copies a l
   CHECK(Get(rc, "/v1/transactions/verify")["ok"] == true);
   CHECK(Get(rc, "/v1/cis/1")["attributes"]["owner"] == "someone");
 }
+
+TEST_CASE("TLS: with --tls-cert and --tls-key the server speaks HTTPS") {
+  std::string dir = TempDir("tls");
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout " + dir +
+                    "/key.pem -out " + dir + "/cert.pem 2>/dev/null";
+  REQUIRE(WEXITSTATUS(std::system(cmd.c_str())) == 0);
+  std::string db = dir + "/cmdb.sqlite";
+  // Bad key: a clear refusal at start-up.
+  std::string bad = std::string(CMDBD_PATH) + " --db " + db + " --tls-cert " + dir + "/cert.pem --tls-key " + dir +
+                    "/missing.pem --listen 127.0.0.1:0 2>" + dir + "/err.txt";
+  CHECK(WEXITSTATUS(std::system(bad.c_str())) == 2);
+  ServerProcess server(db, {"--no-demo", "--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem"});
+  httplib::SSLClient tls("127.0.0.1", server.port());
+  tls.enable_server_certificate_verification(false);
+  tls.set_bearer_token_auth(server.token().c_str());
+  auto r = tls.Get("/v1/whoami");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(Json::parse(r->body)["name"] == "admin");
+  httplib::Client plain("127.0.0.1", server.port());
+  CHECK_FALSE(plain.Get("/healthz"));  // no plain HTTP on a TLS port
+}
