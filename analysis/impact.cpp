@@ -11,15 +11,152 @@
 namespace cmdb::analysis {
 namespace {
 
-// The impact view with the depth limit applied: a CI at max_depth has no out-edges.
-class DepthLimitedGraph {
+
+struct Quorum {
+  int needed = 0;
+  bool percent = false;
+  bool forward = true;  // impacts travel from `from` to `to` along this type
+};
+
+// Per-thread scratch arrays indexed by CI id, reused across queries. An entry is valid only
+// when its epoch equals the current query's, so nothing is cleared between queries.
+struct Scratch {
+  std::vector<uint32_t> epoch;
+  std::vector<int32_t> dist;
+  std::vector<CiId> parent;
+  std::vector<RelId> via;
+  std::vector<uint8_t> state;  // 0 unreached, else ImpactState + 1
+  std::vector<uint8_t> color;  // boost::default_color_type
+  std::vector<int32_t> redundant_down;
+  uint32_t current = 0;
+  std::vector<CiId> touched;  // CIs with an entry this query
+
+  void Begin(size_t bound) {
+    if (epoch.size() < bound) {
+      epoch.resize(bound, 0);
+      dist.resize(bound);
+      parent.resize(bound);
+      via.resize(bound);
+      state.resize(bound);
+      color.resize(bound);
+      redundant_down.resize(bound);
+    }
+    if (++current == 0) {  // wrapped: clear once every 4 billion queries
+      std::fill(epoch.begin(), epoch.end(), 0);
+      current = 1;
+    }
+    touched.clear();
+  }
+  void Touch(CiId v) {
+    if (epoch[v] != current) {
+      epoch[v] = current;
+      dist[v] = 0;
+      parent[v] = 0;
+      via[v] = 0;
+      state[v] = 0;
+      color[v] = boost::white_color;
+      redundant_down[v] = 0;
+      touched.push_back(v);
+    }
+  }
+};
+
+thread_local Scratch tls_scratch;
+
+// A Boost property map over the scratch colors (untouched CIs are white).
+struct ColorMap {
+  Scratch* s;
+};
+
+}  // namespace
+}  // namespace cmdb::analysis
+
+namespace boost {
+template <>
+struct property_traits<cmdb::analysis::ColorMap> {
+  using key_type = cmdb::CiId;
+  using value_type = boost::default_color_type;
+  using reference = boost::default_color_type;
+  using category = read_write_property_map_tag;
+};
+}  // namespace boost
+
+namespace cmdb::analysis {
+namespace {
+
+inline boost::default_color_type get(const ColorMap& m, CiId v) {
+  return m.s->epoch[v] == m.s->current ? static_cast<boost::default_color_type>(m.s->color[v]) : boost::white_color;
+}
+inline void put(const ColorMap& m, CiId v, boost::default_color_type c) {
+  m.s->Touch(v);
+  m.s->color[v] = static_cast<uint8_t>(c);
+}
+
+ImpactState StateOf(const Scratch& s, CiId v) { return static_cast<ImpactState>(s.state[v] - 1); }
+void SetState(Scratch& s, CiId v, ImpactState st) { s.state[v] = static_cast<uint8_t>(st) + 1; }
+
+class ImpactVisitor : public boost::default_bfs_visitor {
  public:
-  DepthLimitedGraph(const ImpactGraph& g, const std::unordered_map<CiId, int>& dist, int max_depth, bool& limited)
-      : g_(g), dist_(dist), max_depth_(max_depth), limited_(limited) {}
+  ImpactVisitor(const Graph& g, const std::vector<Quorum>& quorum, Scratch& s, boost::queue<CiId>& q)
+      : g_(g), quorum_(quorum), s_(s), q_(q) {}
+
+  template <typename G>
+  void examine_edge(const ImpactEdge& e, const G&) const {
+    CiId v = e.target;
+    s_.Touch(v);
+    if (s_.state[v] != 0 && StateOf(s_, v) != ImpactState::kDegraded) return;  // already down or a seed
+    const Quorum* q = e.type < quorum_.size() && quorum_[e.type].needed > 0 ? &quorum_[e.type] : nullptr;
+    if (!q) {
+      // A direct impact: let the search discover v (undo a quorum block).
+      if (s_.state[v] != 0) s_.color[v] = boost::white_color;
+      return;
+    }
+    int down = ++s_.redundant_down[v];
+    if (down == 1) {
+      s_.parent[v] = e.source;
+      s_.via[v] = e.rel;
+      s_.dist[v] = s_.dist[e.source] + 1;
+    }
+    int total = static_cast<int>(q->forward ? g_.InOfType(v, e.type).size() : g_.OutOfType(v, e.type).size());
+    int needed = q->percent ? std::max(1, (q->needed * total + 99) / 100) : q->needed;
+    if (down >= needed) {
+      SetState(s_, v, ImpactState::kDown);
+      s_.dist[v] = s_.dist[e.source] + 1;
+      s_.parent[v] = e.source;
+      s_.via[v] = e.rel;
+      s_.color[v] = boost::gray_color;
+      q_.push(v);
+    } else {
+      SetState(s_, v, ImpactState::kDegraded);
+      s_.color[v] = boost::black_color;  // not discovered through this edge: no propagation
+    }
+  }
+
+  template <typename G>
+  void tree_edge(const ImpactEdge& e, const G&) const {
+    CiId v = e.target;
+    s_.Touch(v);
+    s_.dist[v] = s_.dist[e.source] + 1;
+    s_.parent[v] = e.source;
+    s_.via[v] = e.rel;
+    SetState(s_, v, ImpactState::kDown);
+  }
+
+ private:
+  const Graph& g_;
+  const std::vector<Quorum>& quorum_;
+  Scratch& s_;
+  boost::queue<CiId>& q_;
+};
+
+// The impact view with the depth limit applied, reading distances from the scratch.
+class ScratchDepthGraph {
+ public:
+  ScratchDepthGraph(const ImpactGraph& g, const Scratch& s, int max_depth, bool& limited)
+      : g_(g), s_(s), max_depth_(max_depth), limited_(limited) {}
   std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> OutEdges(CiId v) const {
     auto range = out_edges(v, g_);
-    auto it = dist_.find(v);
-    if (it != dist_.end() && it->second >= max_depth_) {
+    if (s_.epoch[v] == s_.current && s_.dist[v] >= max_depth_) {
       if (range.first != range.second) limited_ = true;
       return {range.second, range.second};
     }
@@ -28,7 +165,7 @@ class DepthLimitedGraph {
 
  private:
   const ImpactGraph& g_;
-  const std::unordered_map<CiId, int>& dist_;
+  const Scratch& s_;
   int max_depth_;
   bool& limited_;
 };
@@ -38,86 +175,21 @@ class DepthLimitedGraph {
 
 namespace boost {
 template <>
-struct graph_traits<cmdb::analysis::DepthLimitedGraph> : graph_traits<cmdb::analysis::ImpactGraph> {};
+struct graph_traits<cmdb::analysis::ScratchDepthGraph> : graph_traits<cmdb::analysis::ImpactGraph> {};
 }  // namespace boost
 
 namespace cmdb::analysis {
 namespace {
 
-std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> out_edges(CiId v, const DepthLimitedGraph& g) {
+std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> out_edges(CiId v, const ScratchDepthGraph& g) {
   return g.OutEdges(v);
 }
-std::size_t out_degree(CiId v, const DepthLimitedGraph& g) {
+std::size_t out_degree(CiId v, const ScratchDepthGraph& g) {
   auto [b, e] = g.OutEdges(v);
   return static_cast<std::size_t>(std::distance(b, e));
 }
-CiId source(const ImpactEdge& e, const DepthLimitedGraph&) { return e.source; }
-CiId target(const ImpactEdge& e, const DepthLimitedGraph&) { return e.target; }
-
-struct Quorum {
-  int needed = 0;
-  bool percent = false;
-  bool forward = true;  // impacts travel from `from` to `to` along this type
-};
-
-struct SearchState {
-  std::unordered_map<CiId, int> dist;
-  std::unordered_map<CiId, std::pair<CiId, RelId>> parent;  // how each CI was reached
-  std::unordered_map<CiId, ImpactState> state;
-  std::unordered_map<CiId, boost::default_color_type> color;
-  // Quorum bookkeeping for CIs reached only through redundant relationships so far.
-  std::unordered_map<CiId, int> redundant_down;
-  std::unordered_map<CiId, std::pair<CiId, RelId>> first_redundant;
-};
-
-class ImpactVisitor : public boost::default_bfs_visitor {
- public:
-  ImpactVisitor(const Graph& g, const std::vector<Quorum>& quorum, SearchState& s, boost::queue<CiId>& q)
-      : g_(g), quorum_(quorum), s_(s), q_(q) {}
-
-  template <typename G>
-  void examine_edge(const ImpactEdge& e, const G&) const {
-    CiId v = e.target;
-    auto st = s_.state.find(v);
-    if (st != s_.state.end() && st->second != ImpactState::kDegraded) return;  // already down or a seed
-    const Quorum* q = e.type < quorum_.size() && quorum_[e.type].needed > 0 ? &quorum_[e.type] : nullptr;
-    if (!q) {
-      // A direct impact: let the search discover v (undo a quorum block).
-      if (st != s_.state.end()) s_.color[v] = boost::white_color;
-      return;
-    }
-    int down = ++s_.redundant_down[v];
-    if (!s_.first_redundant.count(v)) s_.first_redundant[v] = {e.source, e.rel};
-    int total = 0;
-    if (auto t = e.type; true) {
-      total = static_cast<int>(q->forward ? g_.InOfType(v, t).size() : g_.OutOfType(v, t).size());
-    }
-    int needed = q->percent ? std::max(1, (q->needed * total + 99) / 100) : q->needed;
-    if (down >= needed) {
-      s_.state[v] = ImpactState::kDown;
-      s_.dist[v] = s_.dist[e.source] + 1;
-      s_.parent[v] = {e.source, e.rel};
-      s_.color[v] = boost::gray_color;
-      q_.push(v);
-    } else {
-      s_.state[v] = ImpactState::kDegraded;
-      s_.color[v] = boost::black_color;  // not discovered through this edge: no propagation
-    }
-  }
-
-  template <typename G>
-  void tree_edge(const ImpactEdge& e, const G&) const {
-    s_.dist[e.target] = s_.dist[e.source] + 1;
-    s_.parent[e.target] = {e.source, e.rel};
-    s_.state[e.target] = ImpactState::kDown;
-  }
-
- private:
-  const Graph& g_;
-  const std::vector<Quorum>& quorum_;
-  SearchState& s_;
-  boost::queue<CiId>& q_;
-};
+CiId source(const ImpactEdge& e, const ScratchDepthGraph&) { return e.source; }
+CiId target(const ImpactEdge& e, const ScratchDepthGraph&) { return e.target; }
 
 }  // namespace
 
@@ -161,68 +233,98 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
       quorum[t] = Quorum{def.quorum, def.quorum_percent, to_target};
   }
   ImpactGraph impact_graph(graph, std::move(forward), std::move(backward));
-  SearchState s;
+  Scratch& s = tls_scratch;
+  s.Begin(static_cast<size_t>(graph.ci_id_bound()));
   bool limited = false;
-  for (CiId seed : request.seeds) {
-    s.dist[seed] = 0;
-    s.state[seed] = ImpactState::kSeed;
-  }
-  DepthLimitedGraph limited_graph(impact_graph, s.dist, request.max_depth, limited);
-  boost::queue<CiId> queue;
-  boost::associative_property_map<std::unordered_map<CiId, boost::default_color_type>> color(s.color);
-  ImpactVisitor visitor(graph, quorum, s, queue);
   std::vector<CiId> seeds(request.seeds.begin(), request.seeds.end());
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
-  boost::breadth_first_visit(limited_graph, seeds.begin(), seeds.end(), queue, visitor, color);
+  for (CiId seed : seeds) {
+    s.Touch(seed);
+    SetState(s, seed, ImpactState::kSeed);
+  }
+  ScratchDepthGraph depth_graph(impact_graph, s, request.max_depth, limited);
+  boost::queue<CiId> queue;
+  ImpactVisitor visitor(graph, quorum, s, queue);
+  boost::breadth_first_visit(depth_graph, seeds.begin(), seeds.end(), queue, visitor, ColorMap{&s});
 
   ImpactResult result;
   result.depth_limited = limited;
-  for (const auto& [id, state] : s.state) {
+  bool has_services = schema.FindClass("BusinessService") != nullptr;
+  struct ClassInfo {
+    int64_t count = 0;
+    bool wanted = false;
+    bool service = false;
+  };
+  std::unordered_map<std::string_view, ClassInfo> classes;  // one entry per class reached
+  result.cis.reserve(s.touched.size());
+  for (CiId id : s.touched) {
+    if (s.state[id] == 0) continue;
     const CiRecord* ci = graph.FindCi(id);
     if (!ci) continue;
-    ImpactedCi out;
-    out.id = id;
-    out.state = state;
-    if (state == ImpactState::kDegraded) {
-      auto [from, rel] = s.first_redundant.at(id);
-      out.distance = s.dist[from] + 1;
-      out.path_cis.push_back(id);
-      out.path_rels.push_back(rel);
-      for (CiId cur = from;; ) {
-        out.path_cis.push_back(cur);
-        auto p = s.parent.find(cur);
-        if (p == s.parent.end()) break;
-        out.path_rels.push_back(p->second.second);
-        cur = p->second.first;
-      }
-    } else {
-      out.distance = s.dist[id];
-      for (CiId cur = id;;) {
-        out.path_cis.push_back(cur);
-        auto p = s.parent.find(cur);
-        if (p == s.parent.end()) break;
-        out.path_rels.push_back(p->second.second);
-        cur = p->second.first;
-      }
+    ImpactState state = StateOf(s, id);
+    auto [it, inserted] = classes.try_emplace(ci->class_name);
+    ClassInfo& info = it->second;
+    if (inserted) {
+      info.wanted = request.classes.empty() ||
+                    std::any_of(request.classes.begin(), request.classes.end(),
+                                [&](const std::string& c) { return schema.IsA(ci->class_name, c); });
+      info.service = has_services && schema.IsA(ci->class_name, "BusinessService");
     }
-    std::reverse(out.path_cis.begin(), out.path_cis.end());
-    std::reverse(out.path_rels.begin(), out.path_rels.end());
-    bool wanted = request.classes.empty() ||
-                  std::any_of(request.classes.begin(), request.classes.end(),
-                              [&](const std::string& c) { return schema.IsA(ci->class_name, c); });
     if (state != ImpactState::kSeed) {
-      if (schema.FindClass("BusinessService") && schema.IsA(ci->class_name, "BusinessService")) result.services.push_back(id);
-      if (wanted) ++result.per_class[ci->class_name];
+      if (info.service) result.services.push_back(id);
+      if (info.wanted) ++info.count;
     }
-    if (wanted || state == ImpactState::kSeed) result.cis.push_back(std::move(out));
+    if (info.wanted || state == ImpactState::kSeed)
+      result.cis.push_back(ImpactedCi{id, s.dist[id], state, s.parent[id], s.via[id]});
+  }
+  for (const auto& [cls, info] : classes) {
+    if (info.count) result.per_class[std::string(cls)] = info.count;
   }
   std::sort(result.cis.begin(), result.cis.end(), [](const ImpactedCi& a, const ImpactedCi& b) {
     if ((a.state == ImpactState::kSeed) != (b.state == ImpactState::kSeed)) return a.state == ImpactState::kSeed;
     return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
   });
   std::sort(result.services.begin(), result.services.end());
+  if (!request.classes.empty()) {
+    for (CiId id : s.touched) {
+      if (s.state[id] != 0) result.hidden_links.push_back({id, s.parent[id], s.via[id]});
+    }
+    std::sort(result.hidden_links.begin(), result.hidden_links.end(),
+              [](const auto& a, const auto& b) { return a.id < b.id; });
+  }
   return result;
+}
+
+std::unordered_map<CiId, size_t> IndexOf(const ImpactResult& result) {
+  std::unordered_map<CiId, size_t> index;
+  index.reserve(result.cis.size());
+  for (size_t i = 0; i < result.cis.size(); ++i) index.emplace(result.cis[i].id, i);
+  return index;
+}
+
+ImpactPath PathOf(const ImpactResult& result, const std::unordered_map<CiId, size_t>& index, CiId id) {
+  ImpactPath path;
+  for (CiId cur = id; cur != 0;) {
+    path.cis.push_back(cur);
+    CiId parent = 0;
+    RelId via = 0;
+    if (auto it = index.find(cur); it != index.end()) {
+      parent = result.cis[it->second].parent;
+      via = result.cis[it->second].via;
+    } else {
+      auto l = std::lower_bound(result.hidden_links.begin(), result.hidden_links.end(), cur,
+                                [](const ImpactResult::Link& x, CiId v) { return x.id < v; });
+      if (l != result.hidden_links.end() && l->id == cur) parent = l->parent, via = l->via;
+    }
+    if (parent == 0) break;
+    path.rels.push_back(via);
+    cur = parent;
+    if (path.cis.size() > 10000) break;  // defensive: links always lead back to a seed
+  }
+  std::reverse(path.cis.begin(), path.cis.end());
+  std::reverse(path.rels.begin(), path.rels.end());
+  return path;
 }
 
 std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
@@ -240,12 +342,10 @@ std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
     out += "  c" + std::to_string(ci.id) + " [label=\"" + label(ci.id) + "\", fillcolor=\"" + fill + "\"];\n";
   }
   for (const auto& ci : result.cis) {
-    for (size_t i = 0; i + 1 < ci.path_cis.size(); ++i) {
-      if (i + 2 != ci.path_cis.size()) continue;  // each CI draws the edge that reached it
-      const RelRecord* r = graph.FindRel(ci.path_rels[i]);
-      out += "  c" + std::to_string(ci.path_cis[i]) + " -> c" + std::to_string(ci.path_cis[i + 1]) + " [label=\"" +
-             (r ? r->type : std::string("?")) + "\"" + (ci.state == ImpactState::kDegraded ? ", style=dashed" : "") + "];\n";
-    }
+    if (ci.parent == 0) continue;  // each CI draws the edge that reached it
+    const RelRecord* r = graph.FindRel(ci.via);
+    out += "  c" + std::to_string(ci.parent) + " -> c" + std::to_string(ci.id) + " [label=\"" +
+           (r ? r->type : std::string("?")) + "\"" + (ci.state == ImpactState::kDegraded ? ", style=dashed" : "") + "];\n";
   }
   return out + "}\n";
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,10 @@ struct ImpactedCi {
   CiId id = 0;
   int distance = 0;
   ImpactState state = ImpactState::kDown;
-  // One explanation: the chain from a seed, as CIs [seed, ..., id] and the relationships
-  // between them.
-  std::vector<CiId> path_cis;
-  std::vector<RelId> path_rels;
+  // The explanation, one link back: the CI whose failure reached this one and the relationship
+  // it came along (0 for seeds). PathOf() follows the links back to a seed.
+  CiId parent = 0;
+  RelId via = 0;
 };
 
 struct ImpactResult {
@@ -49,9 +50,25 @@ struct ImpactResult {
   std::vector<CiId> services;                 // business services reached (down or degraded)
   std::map<std::string, int64_t> per_class;   // impacted (not seeds) per class
   bool depth_limited = false;                 // max_depth stopped the search somewhere
+  // With a class filter: the links of reached CIs that are not reported (sorted by id), so
+  // PathOf can still explain through them.
+  struct Link {
+    CiId id, parent;
+    RelId via;
+  };
+  std::vector<Link> hidden_links;
 };
 
 Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, const ImpactRequest& request);
+
+// One explanation path for a CI of the result: the CIs from a seed to it and the relationships
+// between them. `index` maps CI ids to positions in result.cis (see IndexOf).
+struct ImpactPath {
+  std::vector<CiId> cis;
+  std::vector<RelId> rels;
+};
+std::unordered_map<CiId, size_t> IndexOf(const ImpactResult& result);
+ImpactPath PathOf(const ImpactResult& result, const std::unordered_map<CiId, size_t>& index, CiId id);
 
 // A Graphviz DOT picture of the impact: seeds, down and degraded CIs, explanation edges.
 std::string ImpactToDot(const Graph& graph, const ImpactResult& result);

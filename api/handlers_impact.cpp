@@ -66,6 +66,7 @@ HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
   }
   const Graph& g = view.graph();
   Json seeds = Json::array(), impacted = Json::array(), services = Json::array();
+  auto index = analysis::IndexOf(*result);
   for (const auto& ci : result->cis) {
     const CiRecord* rec = g.FindCi(ci.id);
     Json j{{"id", ci.id}, {"class", rec->class_name}, {"name", ToJson(rec->attrs.Get("name"))}};
@@ -75,7 +76,8 @@ HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
     }
     j["distance"] = ci.distance;
     j["state"] = analysis::ImpactStateName(ci.state);
-    j["path"] = Json{{"cis", ci.path_cis}, {"relationships", ci.path_rels}};
+    analysis::ImpactPath path = analysis::PathOf(*result, index, ci.id);
+    j["path"] = Json{{"cis", path.cis}, {"relationships", path.rels}};
     impacted.push_back(std::move(j));
   }
   for (CiId id : result->services) {

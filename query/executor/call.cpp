@@ -67,6 +67,7 @@ std::vector<Row> Executor::RunCall(std::vector<Row> in, const BoundCall& c) {
     if (request.seeds.empty()) continue;
     auto result = analysis::ComputeImpact(graph_.committed_graph(), graph_.schema(), request);
     if (!result.ok()) throw StatusError(result.status());
+    auto index = analysis::IndexOf(*result);
     for (const auto& ci : result->cis) {
       if (ci.state == analysis::ImpactState::kSeed) continue;
       Row r = row;
@@ -79,8 +80,9 @@ std::vector<Row> Executor::RunCall(std::vector<Row> in, const BoundCall& c) {
           r[slot] = QValue(analysis::ImpactStateName(ci.state));
         } else {
           PathValue path;
-          for (CiId id : ci.path_cis) path.nodes.push_back(NodeRef{id, nullptr});
-          for (RelId id : ci.path_rels) path.rels.push_back(RelRef{id, nullptr});
+          analysis::ImpactPath p = analysis::PathOf(*result, index, ci.id);
+          for (CiId id : p.cis) path.nodes.push_back(NodeRef{id, nullptr});
+          for (RelId id : p.rels) path.rels.push_back(RelRef{id, nullptr});
           r[slot] = QValue(std::move(path));
         }
       }

@@ -67,8 +67,10 @@ TEST_CASE("a failure travels along RUNS_ON, HOSTED_ON and DEPENDS_ON with distan
   const auto* svc = Find(r, topo.svc);
   REQUIRE(svc);
   CHECK(svc->distance == 2);
-  CHECK(svc->path_cis == std::vector<CiId>{topo.db, topo.app, topo.svc});
-  CHECK(svc->path_rels.size() == 2);
+  auto path = analysis::PathOf(r, analysis::IndexOf(r), topo.svc);
+  CHECK(path.cis == std::vector<CiId>{topo.db, topo.app, topo.svc});
+  CHECK(path.rels.size() == 2);
+  CHECK(svc->parent == topo.app);
   CHECK(r.services == std::vector<CiId>{topo.svc});
   CHECK(r.per_class["Application"] == 1);
   CHECK(r.cis.front().state == ImpactState::kSeed);
@@ -77,6 +79,8 @@ TEST_CASE("a failure travels along RUNS_ON, HOSTED_ON and DEPENDS_ON with distan
 TEST_CASE("redundancy: one instance down degrades the application, both take it down") {
   Topology topo;
   auto one = topo.Run({topo.h1});
+  auto degraded_path = analysis::PathOf(one, analysis::IndexOf(one), topo.app);
+  CHECK(degraded_path.cis == std::vector<CiId>{topo.h1, topo.vm1, topo.i1, topo.app});
   CHECK(Find(one, topo.vm1)->state == ImpactState::kDown);
   CHECK(Find(one, topo.i1)->state == ImpactState::kDown);
   CHECK(Find(one, topo.app)->state == ImpactState::kDegraded);  // INSTANCE_OF QUORUM 100%
