@@ -89,7 +89,7 @@ class BulkApplier {
       if (!key.ok()) return key.status();
       std::string cls = (*e)["class"].is_string() ? (*e)["class"].get<std::string>() : "";
       AttrMap normalized = *key;
-      CMDB_RETURN_IF_ERROR(txn_.schema().NormalizeAttrs(cls, normalized));
+      CMDB_RETURN_IF_ERROR(txn_.schema().NormalizeLookup(cls, normalized));
       auto id = txn_.FindByKey(cls, normalized);
       if (!id) return Status::NotFound(std::string("\"") + field + "\": no " + cls + " with key " + (*e)["key"].dump());
       return *id;

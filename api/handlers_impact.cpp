@@ -29,6 +29,10 @@ HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
       (std::string(field) == "types" ? request.types : request.classes).push_back(item.get<std::string>());
     }
   }
+  if (body->contains("redundancy")) {
+    if (!(*body)["redundancy"].is_boolean()) return ErrorResponse(Status::Invalid("\"redundancy\" must be true or false"));
+    request.redundancy = (*body)["redundancy"].get<bool>();
+  }
   std::string format = body->value("format", std::string("json"));
   if (format != "json" && format != "dot")
     return ErrorResponse(Status::Invalid("format must be \"json\" or \"dot\""));

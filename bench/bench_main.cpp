@@ -109,7 +109,7 @@ std::set<int64_t> CteImpact(sqlite3* db, const Schema& schema, int64_t seed, int
 
 int main(int argc, char** argv) {
   int64_t size = 10000;
-  std::string out_path, dir = "/tmp/cmdb-bench";
+  std::string out_path, dir = "/tmp/cmdb-bench", files_dir;
   bool quick = false, check = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -119,8 +119,9 @@ int main(int argc, char** argv) {
     else if (a == "--dir") dir = next();
     else if (a == "--quick") quick = true;
     else if (a == "--check") check = true;
+    else if (a == "--write-files") files_dir = next();
     else {
-      std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check]\n";
+      std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n";
       return 2;
     }
   }
@@ -138,6 +139,13 @@ int main(int argc, char** argv) {
   bench::EstateStats estate = bench::GenerateEstate(size, 20261121, ndjson);
   std::string body = ndjson.str();
   ndjson = std::ostringstream();
+  if (!files_dir.empty()) {  // the files a server loads: POST /v1/bulk with estate.ndjson
+    std::filesystem::create_directories(files_dir);
+    std::ofstream(files_dir + "/estate.ndjson", std::ios::binary) << body;
+    Json starts = Json::array();
+    for (const auto& [cls, name] : estate.starts) starts.push_back({{"class", cls}, {"name", name}});
+    std::ofstream(files_dir + "/starts.json") << starts.dump(2) << "\n";
+  }
   results["estate"] = {{"cis", estate.cis}, {"relationships", estate.relationships},
                        {"relationships_per_ci", double(estate.relationships) / estate.cis},
                        {"ndjson_bytes", body.size()}, {"generate_ms", Ms(t0, Clock::now())}};
@@ -187,6 +195,7 @@ int main(int argc, char** argv) {
   std::cerr << "cold start: " << cold_ms / 1000 << " s, " << double(heap_after - heap_before) / estate.cis << " B/CI\n";
 
   // 4. Impact queries for the 20 start CIs, and the same sets from a SQLite recursive CTE.
+  std::vector<CiId> start_ids;
   sqlite3* raw = nullptr;
   sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
   sqlite3_exec(raw,
@@ -207,6 +216,7 @@ int main(int argc, char** argv) {
       auto found = k ? view.graph().LookupIndex(*k) : std::nullopt;
       if (!found) return std::cerr << "start CI " << name << " not found\n", 1;
       id = *found;
+      start_ids.push_back(id);
     }
     analysis::ImpactRequest req;
     req.seeds = {id};
@@ -303,6 +313,21 @@ int main(int argc, char** argv) {
       auto r = cl.Post("/v1/impact", q.dump(), "application/json");
       return r && (r->status == 200 || r->status == 404);
     });
+    // The 20 impact queries over HTTP (JSON with an explanation path per CI).
+    std::vector<double> http_impact_ms;
+    {
+      httplib::Client ic("127.0.0.1", port);
+      ic.set_tcp_nodelay(true);
+      ic.set_read_timeout(300, 0);
+      for (CiId id : start_ids) {
+        http_impact_ms.push_back(MedianMs(quick ? 1 : 3, [&] {
+          auto r = ic.Post("/v1/impact", Json{{"cis", {id}}, {"max_depth", 6}, {"redundancy", false}}.dump(),
+                           "application/json");
+          if (!r || r->status != 200) ++impact_fail;
+        }));
+      }
+    }
+    results["impact"]["http"] = summary(http_impact_ms);
     std::vector<double> update_ms;
     httplib::Client cl("127.0.0.1", port);
     cl.set_tcp_nodelay(true);

@@ -19,6 +19,10 @@ std::optional<std::string> KeyIndexKey(const Schema& schema, std::string_view cl
   return out;
 }
 
+std::string UniqueIndexKey(const Schema& schema, std::string_view cls, std::string_view attr, const Value& value) {
+  return "U|" + schema.DeclaringClass(cls, attr) + "." + std::string(attr) + "|" + value.ToLiteral();
+}
+
 std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci) {
   std::vector<std::string> out;
   if (auto k = KeyIndexKey(schema, ci.class_name, ci.attrs)) out.push_back(std::move(*k));
@@ -26,8 +30,7 @@ std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci) {
     if (!a->unique) continue;
     const Value* v = ci.attrs.Find(a->name);
     if (!v) continue;
-    out.push_back("U|" + schema.DeclaringClass(ci.class_name, a->name) + "." + a->name + "|" +
-                  v->ToLiteral());
+    out.push_back(UniqueIndexKey(schema, ci.class_name, a->name, *v));
   }
   return out;
 }

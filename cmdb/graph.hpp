@@ -37,6 +37,8 @@ struct Adj {
 // Index entries of a CI under a schema: "K|<scope>|<values>" for the KEY of its class and
 // "U|<scope>.<attr>|<value>" for each UNIQUE attribute it has a value for.
 std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci);
+// The UNIQUE index entry for `attr` of class `cls` holding `value`.
+std::string UniqueIndexKey(const Schema& schema, std::string_view cls, std::string_view attr, const Value& value);
 // The KEY index entry for class `cls` with the given key values, or nullopt when `cls` has no
 // KEY or a key value is missing.
 std::optional<std::string> KeyIndexKey(const Schema& schema, std::string_view cls,

@@ -260,6 +260,12 @@ Status Schema::ValidateCi(std::string_view cls, AttrMap& attrs) const {
 
 Status Schema::NormalizeAttrs(std::string_view cls, AttrMap& attrs) const {
   CMDB_RETURN_IF_ERROR(CheckInstantiable(cls));
+  return NormalizeLookup(cls, attrs);
+}
+
+Status Schema::NormalizeLookup(std::string_view cls, AttrMap& attrs) const {
+  if (!FindClass(cls) && !open_mode_)
+    return Status::Schema("unknown class '" + std::string(cls) + "'").With("class", std::string(cls));
   if (open_mode_ && !FindClass(cls)) return Status::Ok();
   auto defs = AllAttributes(cls);
   AttrMap normalized;

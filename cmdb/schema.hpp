@@ -116,6 +116,8 @@ class Schema {
   // Type checks and canonicalization only: unknown attributes and bad values fail, missing
   // NOT NULL values do not (for partial updates and upserts).
   Status NormalizeAttrs(std::string_view cls, AttrMap& attrs) const;
+  // Type checks and canonicalization of values used to look CIs up (abstract classes allowed).
+  Status NormalizeLookup(std::string_view cls, AttrMap& attrs) const;
   Status ValidateRel(const RelTypeDef& type, std::string_view from_cls, std::string_view to_cls,
                      AttrMap& attrs) const;
   // Checks the class exists and may be instantiated.

@@ -46,9 +46,13 @@ const RelRecord* Txn::GetRel(RelId id) const {
 std::optional<CiId> Txn::FindByKey(std::string_view cls, const AttrMap& attrs) const {
   auto key = KeyIndexKey(schema_, cls, attrs);
   if (!key) return std::nullopt;
-  if (auto it = index_added_.find(*key); it != index_added_.end()) return it->second;
-  if (index_removed_.count(*key)) return std::nullopt;
-  return graph_.LookupIndex(*key);
+  return LookupIndexKey(*key);
+}
+
+std::optional<CiId> Txn::LookupIndexKey(const std::string& key) const {
+  if (auto it = index_added_.find(key); it != index_added_.end()) return it->second;
+  if (index_removed_.count(key)) return std::nullopt;
+  return graph_.LookupIndex(key);
 }
 
 std::vector<RelId> Txn::RelsOf(CiId id) const {

@@ -36,6 +36,8 @@ class Txn {
   const RelRecord* GetRel(RelId id) const;
   // The CI of class `cls` (or of its KEY scope) whose KEY values equal those in `attrs`.
   std::optional<CiId> FindByKey(std::string_view cls, const AttrMap& attrs) const;
+  // The CI holding an index entry (see IndexKeysOf), staged writes included.
+  std::optional<CiId> LookupIndexKey(const std::string& key) const;
   // Current relationships of a CI, staged ones included (ids).
   std::vector<RelId> RelsOf(CiId id) const;
 

@@ -152,6 +152,7 @@ class PatternSearch {
         return;
       }
       case MatchStep::Kind::kScan:
+      case MatchStep::Kind::kUniqueSeek:
       case MatchStep::Kind::kKeySeek: {
         auto visit = [&](CiId id) {
           if (!NodeOk(node, id, row)) return;
@@ -164,8 +165,21 @@ class PatternSearch {
             if (v) key.Set(k, *v);
           }
           AttrMap normalized = key;
-          if (!g_.schema().NormalizeAttrs(s.label, normalized).ok()) return;
+          if (!g_.schema().NormalizeLookup(s.label, normalized).ok()) return;
           if (auto id = g_.LookupKey(s.label, normalized)) visit(*id);
+          return;
+        }
+        if (s.kind == MatchStep::Kind::kUniqueSeek) {
+          for (const auto& [k, e] : node.properties) {
+            if (k != s.key) continue;
+            auto v = ToValue(eval_(e, row));
+            if (!v) return;
+            AttrMap one;
+            one.Set(k, *v);
+            if (!g_.schema().NormalizeLookup(s.label, one).ok()) return;
+            if (auto id = g_.LookupUnique(s.label, k, one.Get(k))) visit(*id);
+            return;
+          }
           return;
         }
         std::vector<CiId> ids;

@@ -15,6 +15,7 @@ struct MatchStep {
     kArgument,   // the start node is already bound: check it
     kScan,       // scan a class extent (or every node)
     kKeySeek,    // look the start node up by its class KEY
+    kUniqueSeek, // look the start node up by a UNIQUE attribute (`key` names it)
     kExpand,     // follow one relationship
     kVarExpand,  // follow a variable-length relationship (paths)
     kReach,      // reachability: breadth-first with a visited set (no paths kept)
@@ -26,6 +27,7 @@ struct MatchStep {
   int from_node = -1; // where an expansion starts
   bool reversed = false;  // expanding against the written direction (right to left)
   std::string label;  // scan/seek label ("" = every node)
+  std::string key;    // kUniqueSeek: the attribute
   std::vector<const BoundExpr*> filters;  // conjuncts checked right after this step
 };
 

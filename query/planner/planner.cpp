@@ -30,6 +30,18 @@ bool KeySeekable(const BoundNode& node, const GraphAccess& graph) {
   return true;
 }
 
+// A UNIQUE attribute of the node's class given as a constant, if any.
+std::string UniqueSeekable(const BoundNode& node, const GraphAccess& graph) {
+  if (node.labels.size() != 1 || graph.schema().open_mode() || !graph.schema().FindClass(node.labels[0])) return "";
+  for (const AttributeDef* a : graph.schema().AllAttributes(node.labels[0])) {
+    if (!a->unique) continue;
+    for (const auto& [k, e] : node.properties) {
+      if (k == a->name && IsConstant(e)) return k;
+    }
+  }
+  return "";
+}
+
 class MatchPlanner {
  public:
   MatchPlanner(const GraphAccess& graph, std::set<int>& assigned) : graph_(graph), assigned_(assigned) {}
@@ -86,12 +98,18 @@ class MatchPlanner {
       size_t best_cost = SIZE_MAX;
       for (size_t i = 0; i < pat.nodes.size(); ++i) {
         const BoundNode& n = pat.nodes[i];
-        size_t cost = KeySeekable(n, graph_) ? 1 : graph_.EstimateLabel(n.labels.empty() ? "" : n.labels[0]) + 2;
+        size_t cost = KeySeekable(n, graph_) || !UniqueSeekable(n, graph_).empty()
+                          ? 1
+                          : graph_.EstimateLabel(n.labels.empty() ? "" : n.labels[0]) + 2;
         if (cost < best_cost) best_cost = cost, start = static_cast<int>(i);
       }
       const BoundNode& n = pat.nodes[start];
       first.kind = KeySeekable(n, graph_) ? MatchStep::Kind::kKeySeek : MatchStep::Kind::kScan;
       first.label = n.labels.empty() ? "" : n.labels[0];
+      if (first.kind == MatchStep::Kind::kScan) {
+        first.key = UniqueSeekable(n, graph_);
+        if (!first.key.empty()) first.kind = MatchStep::Kind::kUniqueSeek;
+      }
     }
     first.node = start;
     plan.steps.push_back(first);
@@ -237,9 +255,10 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
             out += x.optional ? "OptionalMatch\n" : "Match\n";
           }
           for (const auto& s : mp.steps) {
-            static const char* kNames[] = {"Argument", "NodeScan", "KeySeek", "Expand", "VarLengthExpand", "Reachability(BFS)"};
+            static const char* kNames[] = {"Argument", "NodeScan", "KeySeek", "UniqueSeek", "Expand", "VarLengthExpand",
+                                           "Reachability(BFS)"};
             out += "  " + std::string(kNames[static_cast<int>(s.kind)]);
-            if (!s.label.empty()) out += "(:" + s.label + ")";
+            if (!s.label.empty()) out += "(:" + s.label + (s.key.empty() ? "" : "." + s.key) + ")";
             if (s.rel >= 0) out += "(pattern " + std::to_string(s.pattern) + ", relationship " + std::to_string(s.rel) + ")";
             if (!s.filters.empty()) out += " + Filter(" + std::to_string(s.filters.size()) + ")";
             out += "\n";

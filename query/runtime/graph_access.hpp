@@ -30,6 +30,8 @@ class GraphAccess {
                       const std::function<void(RelId, CiId)>& fn) const = 0;
   // The CI of class `cls` with these KEY values.
   virtual std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const = 0;
+  // The CI of class `cls` (or a subclass) whose UNIQUE attribute `attr` holds `value`.
+  virtual std::optional<CiId> LookupUnique(const std::string& cls, const std::string& attr, const Value& value) const = 0;
   // A safe point: the caller holds no record pointer or adjacency span. A snapshot over the
   // live graph may let a waiting writer publish here (see ReadView::Yield).
   virtual void SafePoint() const {}
@@ -50,6 +52,11 @@ class SnapshotAccess : public GraphAccess {
   void Expand(CiId id, Direction dir, const std::vector<std::string>& types,
               const std::function<void(RelId, CiId)>& fn) const override;
   std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override;
+  std::optional<CiId> LookupUnique(const std::string& cls, const std::string& attr, const Value& value) const override {
+    auto id = graph_.LookupIndex(UniqueIndexKey(schema_, cls, attr, value));
+    if (id && !schema_.IsA(graph_.FindCi(*id)->class_name, cls)) return std::nullopt;
+    return id;
+  }
   void SafePoint() const override {
     if (view_) view_->Yield();
   }
@@ -73,6 +80,11 @@ class TxnAccess : public GraphAccess {
               const std::function<void(RelId, CiId)>& fn) const override;
   std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override {
     return txn_.FindByKey(cls, key_values);
+  }
+  std::optional<CiId> LookupUnique(const std::string& cls, const std::string& attr, const Value& value) const override {
+    auto id = txn_.LookupIndexKey(UniqueIndexKey(schema(), cls, attr, value));
+    if (id && !(txn_.GetCi(*id) && schema().IsA(txn_.GetCi(*id)->class_name, cls))) return std::nullopt;
+    return id;
   }
   Txn& txn() { return txn_; }
   const Graph& committed_graph() const override { return graph_; }

@@ -93,6 +93,11 @@ TEST_CASE("variable length: enumeration, GQL quantifier, reachability and the de
   CHECK(plan.plan.find("KeySeek(:BusinessService)") != std::string::npos);
   CHECK(plan.plan.find("Reachability(BFS)") != std::string::npos);
   CHECK(plan.rows.empty());
+  auto unique = q.Ok("EXPLAIN MATCH (a:Application {app_code: 'SHOP_API'}) RETURN a");
+  CHECK(unique.plan.find("UniqueSeek(:Application.app_code)") != std::string::npos);
+  CHECK(q.One("MATCH (a:Application {app_code: 'SHOP_API'}) RETURN a.name").as_string() == "shop-api");
+  CHECK(q.Ok("MATCH (h:Hardware {serial_number: 'DELL00001FRA1'}) RETURN h").rows.size() == 1);  // via a subclass
+  CHECK(q.Ok("MATCH (l:Location {name: 'dc-fra1'}) RETURN l").rows.size() == 1);  // KEY of an abstract class
   auto one_hop = q.Ok(from + "-[:DEPENDS_ON*1..1]->(x) RETURN x");
   CHECK(one_hop.rows.size() == 4);  // shop-web, shop-api, catalog, checkout
   // A long chain hits the default cap of 20 and says so.
