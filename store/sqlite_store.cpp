@@ -398,12 +398,13 @@ Result<ChainReport> SqliteStore::VerifyChain() {
   Stmt txs(read_db_,
            "SELECT id, time, actor, source, change_ref, message, cis_written, rels_written,"
            " schema_version, prev_hash, hash FROM transactions ORDER BY id");
-  Stmt cis(read_db_, (std::string("SELECT ") + kCiCols + " FROM ci_versions WHERE valid_from = ? ORDER BY id").c_str());
-  Stmt rels(read_db_, (std::string("SELECT ") + kRelCols + " FROM rel_versions WHERE valid_from = ? ORDER BY id").c_str());
-  Stmt ddl(read_db_, "SELECT ddl FROM schema_versions WHERE tx = ?");
+  // One ordered pass over each version table, merged with the log by transaction id.
+  Stmt cis(read_db_, (std::string("SELECT ") + kCiCols + " FROM ci_versions ORDER BY valid_from, id").c_str());
+  Stmt rels(read_db_, (std::string("SELECT ") + kRelCols + " FROM rel_versions ORDER BY valid_from, id").c_str());
+  Stmt ddl(read_db_, "SELECT tx, ddl FROM schema_versions ORDER BY tx");
+  bool ci_row = cis.Step() == SQLITE_ROW, rel_row = rels.Step() == SQLITE_ROW, ddl_row = ddl.Step() == SQLITE_ROW;
   std::string prev = kGenesisHash;
-  Status st;
-  while (st.ok() && txs.Step() == SQLITE_ROW) {
+  while (txs.Step() == SQLITE_ROW) {
     TxRecord t;
     t.id = txs.Int(0);
     t.time = txs.Int(1);
@@ -417,23 +418,22 @@ Result<ChainReport> SqliteStore::VerifyChain() {
     std::string stored_prev = txs.Text(9), stored_hash = txs.Text(10);
     std::vector<CiRecord> ci_rows;
     std::vector<RelRecord> rel_rows;
-    std::string reason;
-    cis.Bind(1, t.id);
-    while (cis.Step() == SQLITE_ROW) {
+    std::string reason, schema_ddl;
+    for (; ci_row && cis.Int(6) <= t.id; ci_row = cis.Step() == SQLITE_ROW) {
       auto c = ReadCi(cis);
-      if (c.ok()) ci_rows.push_back(std::move(*c)); else reason = "a CI version does not decode";
+      if (!c.ok()) reason = "a CI version does not decode";
+      else if (c->valid_from == t.id) ci_rows.push_back(std::move(*c));
+      else reason = "a CI version belongs to no logged transaction";
     }
-    cis.Reset();
-    rels.Bind(1, t.id);
-    while (rels.Step() == SQLITE_ROW) {
+    for (; rel_row && rels.Int(8) <= t.id; rel_row = rels.Step() == SQLITE_ROW) {
       auto r = ReadRel(rels);
-      if (r.ok()) rel_rows.push_back(std::move(*r)); else reason = "a relationship version does not decode";
+      if (!r.ok()) reason = "a relationship version does not decode";
+      else if (r->valid_from == t.id) rel_rows.push_back(std::move(*r));
+      else reason = "a relationship version belongs to no logged transaction";
     }
-    rels.Reset();
-    std::string schema_ddl;
-    ddl.Bind(1, t.id);
-    if (ddl.Step() == SQLITE_ROW) schema_ddl = ddl.Text(0);
-    ddl.Reset();
+    for (; ddl_row && ddl.Int(0) <= t.id; ddl_row = ddl.Step() == SQLITE_ROW) {
+      if (ddl.Int(0) == t.id) schema_ddl = ddl.Text(1);
+    }
     ++report.checked;
     if (reason.empty() && stored_prev != prev) reason = "its link to the previous transaction is broken";
     if (reason.empty() && ChainHash(prev, TxCanonical(t, ci_rows, rel_rows, schema_ddl)) != stored_hash)
@@ -446,8 +446,12 @@ Result<ChainReport> SqliteStore::VerifyChain() {
     }
     prev = stored_hash;
   }
+  if (report.ok && (ci_row || rel_row)) {
+    report.ok = false;
+    report.first_broken = report.checked + 1;
+    report.reason = "versions exist for a transaction missing from the log";
+  }
   Exec(read_db_, "COMMIT");
-  if (!st.ok()) return st;
   return report;
 }
 
