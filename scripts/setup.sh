@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cmdb needs (only the missing ones) and builds it.
 # Usage: scripts/setup.sh [build-dir]    (default build-dir: build)
-# Environment: CMDB_BUILD_TYPE (default Release); CI=true turns warnings into errors.
+# Environment: CMDB_BUILD_TYPE (default Release), CMDB_SANITIZE (e.g. address,undefined);
+# CI=true turns warnings into errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,5 +23,6 @@ fi
 build_dir="${1:-build}"
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${CMDB_BUILD_TYPE:-Release}" -DCMDB_WERROR="$werror" >/dev/null
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${CMDB_BUILD_TYPE:-Release}" -DCMDB_WERROR="$werror" \
+  -DCMDB_SANITIZE="${CMDB_SANITIZE:-}" >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"

@@ -1,7 +1,32 @@
 #!/usr/bin/env bash
 # Builds cmdb (installing missing packages) and runs the whole test suite with ctest.
+#   scripts/test.sh              the test command (what CI runs)
+#   scripts/test.sh --sanitize   the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
+#   scripts/test.sh --tsan       the concurrency tests under ThreadSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build
-cd build
-ctest --output-on-failure --timeout 900
+case "${1:-}" in
+  --sanitize)
+    CMDB_SANITIZE=address,undefined CMDB_BUILD_TYPE=RelWithDebInfo scripts/setup.sh build-asan
+    cd build-asan
+    # The benchmark smoke test only measures speed, which sanitizers distort.
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure --timeout 1800 -E bench_smoke
+    ;;
+  --tsan)
+    CMDB_SANITIZE=thread CMDB_BUILD_TYPE=RelWithDebInfo scripts/setup.sh build-tsan
+    cd build-tsan
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "readers see a bulk transaction entirely or not at all"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a long read does not stall a writer"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "queries past the concurrency limit answer 503 with Retry-After"
+    echo "3 passed, 0 failed"
+    ;;
+  "")
+    scripts/setup.sh build
+    cd build
+    ctest --output-on-failure --timeout 900
+    ;;
+  *)
+    echo "usage: scripts/test.sh [--sanitize | --tsan]" >&2
+    exit 2
+    ;;
+esac

@@ -37,23 +37,34 @@ struct Ledger {
   std::map<std::string, uint64_t> acked_owner;           // name -> seq of the last acknowledged update
 };
 
-Json Query(httplib::Client& c, const std::string& q) {
-  auto r = c.Post("/v1/query", Json{{"query", q}}.dump(), "application/json");
+Json Query(httplib::Client& c, const std::string& q, const Json& params = Json::object()) {
+  auto r = c.Post("/v1/query", Json{{"query", q}, {"parameters", params}}.dump(), "application/json");
   if (!r || r->status != 200) throw std::runtime_error("query failed: " + q + (r ? " -> " + r->body : ""));
   return Json::parse(r->body);
+}
+
+// All rows of `match` (which binds `x`) and `ret`, paged by id so no answer hits the row cap.
+std::vector<Json> AllRows(httplib::Client& c, const std::string& match, const std::string& ret) {
+  std::vector<Json> rows;
+  int64_t after = 0;
+  for (;;) {
+    Json page = Query(c, match + " WHERE id(x) > $after RETURN id(x), " + ret + " ORDER BY id(x) LIMIT 20000",
+                      Json{{"after", after}});
+    for (const auto& row : page["rows"]) rows.push_back(row);
+    if (page["rows"].size() < 20000) return rows;
+    after = page["rows"].back()[0].get<int64_t>();
+  }
 }
 
 // The graph as the server holds it, canonical: "ci id class attrs" and "rel id type from to attrs".
 std::set<std::string> ServerGraph(httplib::Client& c) {
   std::set<std::string> out;
-  const Json nodes = Query(c, "MATCH (n) RETURN n");  // keep the answer alive while iterating
-  for (const auto& row : nodes["rows"]) {
-    const Json& n = row[0];
+  for (const auto& row : AllRows(c, "MATCH (x)", "x")) {
+    const Json& n = row[1];
     out.insert("ci " + n["id"].dump() + " " + n["class"].get<std::string>() + " " + n["attributes"].dump());
   }
-  const Json rels = Query(c, "MATCH ()-[r]->() RETURN r");
-  for (const auto& row : rels["rows"]) {
-    const Json& r = row[0];
+  for (const auto& row : AllRows(c, "MATCH ()-[x]->()", "x")) {
+    const Json& r = row[1];
     out.insert("rel " + r["id"].dump() + " " + r["type"].get<std::string>() + " " + r["from"].dump() + " " +
                r["to"].dump() + " " + r["attributes"].dump());
   }
@@ -163,6 +174,7 @@ void Workload(const ServerProcess& server, int cycle, int worker, std::atomic<bo
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one line per cycle, as it happens
   int cycles = 50;
   uint64_t seed = 7;
   for (int i = 1; i < argc; ++i) {
@@ -194,10 +206,9 @@ int main(int argc, char** argv) {
     c.set_bearer_token_auth(token.c_str());
     std::set<std::string> present;
     std::map<std::string, std::string> owner;
-    Json names = Query(c, "MATCH (v:VirtualMachine) RETURN v.name, v.owner");
-    for (const auto& row : names["rows"]) {
-      present.insert(row[0].get<std::string>());
-      if (!row[1].is_null()) owner[row[0].get<std::string>()] = row[1].get<std::string>();
+    for (const auto& row : AllRows(c, "MATCH (x:VirtualMachine)", "x.name, x.owner")) {
+      present.insert(row[1].get<std::string>());
+      if (!row[2].is_null()) owner[row[1].get<std::string>()] = row[2].get<std::string>();
     }
     std::lock_guard l(ledger.mu);
     size_t lost = 0;
