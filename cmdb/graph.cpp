@@ -40,7 +40,7 @@ std::span<const Adj> Graph::OfType(std::span<const Adj> all, TypeId type) {
                              [](const Adj& a, TypeId t) { return a.type < t; });
   auto hi = std::upper_bound(lo, all.end(), type,
                              [](TypeId t, const Adj& a) { return t < a.type; });
-  return std::span<const Adj>(&*lo, static_cast<size_t>(hi - lo));
+  return all.subspan(static_cast<size_t>(lo - all.begin()), static_cast<size_t>(hi - lo));
 }
 
 std::optional<TypeId> Graph::TypeIdOf(std::string_view type) const {

@@ -83,16 +83,18 @@ QValue ParseNumber(const std::string& text, bool negative, size_t offset) {
     errno = 0;
     char* end = nullptr;
     long long v;
+    std::string digits = t;  // owns what `end` points into
+    int base = 10;
     if (text.size() > 2 && (text[1] == 'x' || text[1] == 'X')) {
-      v = std::strtoll((std::string(negative ? "-" : "") + text.substr(2)).c_str(), &end, 16);
+      digits = std::string(negative ? "-" : "") + text.substr(2);
+      base = 16;
     } else if (text.size() > 2 && (text[1] == 'o' || text[1] == 'O')) {
-      std::string digits = text.substr(2);
-      if (digits.find_first_not_of("01234567") != std::string::npos)
+      if (text.substr(2).find_first_not_of("01234567") != std::string::npos)
         throw QueryError("SyntaxError", "InvalidNumberLiteral", "invalid octal literal " + text, offset);
-      v = std::strtoll((std::string(negative ? "-" : "") + digits).c_str(), &end, 8);
-    } else {
-      v = std::strtoll(t.c_str(), &end, 10);
+      digits = std::string(negative ? "-" : "") + text.substr(2);
+      base = 8;
     }
+    v = std::strtoll(digits.c_str(), &end, base);
     if (errno == ERANGE)
       throw QueryError("SyntaxError", "IntegerOverflow", "integer literal " + t + " is out of range", offset);
     if (end && *end)
