@@ -135,6 +135,25 @@ Result<RelRecord> ReadRel(const Stmt& s) {
   return r;
 }
 
+const char* kTxCols =
+    "id, time, actor, source, change_ref, message, cis_written, rels_written, schema_version, prev_hash, hash";
+
+TxRecord ReadTx(const Stmt& s) {
+  TxRecord t;
+  t.id = s.Int(0);
+  t.time = s.Int(1);
+  t.actor = s.Text(2);
+  t.source = s.Text(3);
+  t.change_ref = s.Text(4);
+  t.message = s.Text(5);
+  t.cis_written = s.Int(6);
+  t.rels_written = s.Int(7);
+  t.schema_version = s.Int(8);
+  t.prev_hash = s.Text(9);
+  t.hash = s.Text(10);
+  return t;
+}
+
 Result<sqlite3*> OpenConnection(const std::string& path, bool sync_full) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -367,27 +386,11 @@ Result<std::optional<CiRecord>> SqliteStore::LatestCi(CiId id) {
 
 Result<std::vector<TxRecord>> SqliteStore::Transactions(TxId since, int limit) {
   std::lock_guard l(read_mu_);
-  Stmt s(read_db_,
-         "SELECT id, time, actor, source, change_ref, message, cis_written, rels_written,"
-         " schema_version, prev_hash, hash FROM transactions WHERE id > ? ORDER BY id LIMIT ?");
+  Stmt s(read_db_, (std::string("SELECT ") + kTxCols + " FROM transactions WHERE id > ? ORDER BY id LIMIT ?").c_str());
   if (!s.ok()) return s.Error();
   s.Bind(1, since).Bind(2, static_cast<int64_t>(limit));
   std::vector<TxRecord> out;
-  while (s.Step() == SQLITE_ROW) {
-    TxRecord t;
-    t.id = s.Int(0);
-    t.time = s.Int(1);
-    t.actor = s.Text(2);
-    t.source = s.Text(3);
-    t.change_ref = s.Text(4);
-    t.message = s.Text(5);
-    t.cis_written = s.Int(6);
-    t.rels_written = s.Int(7);
-    t.schema_version = s.Int(8);
-    t.prev_hash = s.Text(9);
-    t.hash = s.Text(10);
-    out.push_back(std::move(t));
-  }
+  while (s.Step() == SQLITE_ROW) out.push_back(ReadTx(s));
   return out;
 }
 
@@ -395,9 +398,7 @@ Result<ChainReport> SqliteStore::VerifyChain() {
   std::lock_guard l(read_mu_);
   ChainReport report;
   CMDB_RETURN_IF_ERROR(Exec(read_db_, "BEGIN"));
-  Stmt txs(read_db_,
-           "SELECT id, time, actor, source, change_ref, message, cis_written, rels_written,"
-           " schema_version, prev_hash, hash FROM transactions ORDER BY id");
+  Stmt txs(read_db_, (std::string("SELECT ") + kTxCols + " FROM transactions ORDER BY id").c_str());
   // One ordered pass over each version table, merged with the log by transaction id.
   Stmt cis(read_db_, (std::string("SELECT ") + kCiCols + " FROM ci_versions ORDER BY valid_from, id").c_str());
   Stmt rels(read_db_, (std::string("SELECT ") + kRelCols + " FROM rel_versions ORDER BY valid_from, id").c_str());
@@ -405,17 +406,10 @@ Result<ChainReport> SqliteStore::VerifyChain() {
   bool ci_row = cis.Step() == SQLITE_ROW, rel_row = rels.Step() == SQLITE_ROW, ddl_row = ddl.Step() == SQLITE_ROW;
   std::string prev = kGenesisHash;
   while (txs.Step() == SQLITE_ROW) {
-    TxRecord t;
-    t.id = txs.Int(0);
-    t.time = txs.Int(1);
-    t.actor = txs.Text(2);
-    t.source = txs.Text(3);
-    t.change_ref = txs.Text(4);
-    t.message = txs.Text(5);
-    t.cis_written = txs.Int(6);
-    t.rels_written = txs.Int(7);
-    t.schema_version = txs.Int(8);
-    std::string stored_prev = txs.Text(9), stored_hash = txs.Text(10);
+    TxRecord t = ReadTx(txs);
+    std::string stored_prev = std::move(t.prev_hash), stored_hash = std::move(t.hash);
+    t.prev_hash.clear();
+    t.hash.clear();
     std::vector<CiRecord> ci_rows;
     std::vector<RelRecord> rel_rows;
     std::string reason, schema_ddl;

@@ -293,35 +293,32 @@ struct OperandBinder {
     }
     return e;
   }
-  BoundExpr operator()(const ast::ListComprehension& c) const {
-    BoundExpr e = Make(ExprKind::kListComprehension, b.Offset(c));
-    e.args.push_back(b.BindExpr(c.list));
+  // `x IN list [WHERE pred] [| map]`: binds the list, then pred and map with `x` in scope.
+  BoundExpr BindIteration(ExprKind kind, size_t at, const ast::Name& variable, const ast::Expression& list,
+                          const boost::optional<ast::Expression>& where,
+                          const boost::optional<ast::Expression>& map) const {
+    BoundExpr e = Make(kind, at);
+    e.args.push_back(b.BindExpr(list));
     auto saved = b.scope;
     e.slot = b.NewSlot();
-    b.scope[c.variable.text] = Variable{e.slot, VarType::kAny, ""};
-    if (c.where) {
+    b.scope[variable.text] = Variable{e.slot, VarType::kAny, ""};
+    if (where) {
       e.has_where = true;
-      e.args.push_back(b.BindExpr(*c.where));
+      e.args.push_back(b.BindExpr(*where));
     }
-    if (c.map) {
+    if (map) {
       e.has_map = true;
-      e.args.push_back(b.BindExpr(*c.map));
+      e.args.push_back(b.BindExpr(*map));
     }
     b.scope = std::move(saved);
     return e;
   }
+  BoundExpr operator()(const ast::ListComprehension& c) const {
+    return BindIteration(ExprKind::kListComprehension, b.Offset(c), c.variable, c.list, c.where, c.map);
+  }
   BoundExpr operator()(const ast::Quantifier& q) const {
-    BoundExpr e = Make(ExprKind::kQuantifier, b.Offset(q));
+    BoundExpr e = BindIteration(ExprKind::kQuantifier, b.Offset(q), q.variable, q.list, q.where, boost::none);
     e.name = q.kind;
-    e.args.push_back(b.BindExpr(q.list));
-    auto saved = b.scope;
-    e.slot = b.NewSlot();
-    b.scope[q.variable.text] = Variable{e.slot, VarType::kAny, ""};
-    if (q.where) {
-      e.has_where = true;
-      e.args.push_back(b.BindExpr(*q.where));
-    }
-    b.scope = std::move(saved);
     return e;
   }
   BoundExpr operator()(const ast::Expression& inner) const { return b.BindExpr(inner); }
