@@ -37,6 +37,25 @@ CREATE UNIQUE INDEX IF NOT EXISTS tokens_name ON tokens(name);
 CREATE INDEX IF NOT EXISTS tokens_hash ON tokens(hash);
 )sql";
 
+// A Status for a failed SQLite call. A full disk, a read-only file and I/O errors are
+// kUnavailable with a message that says what happened and that nothing was applied.
+Status SqliteError(sqlite3* db, int rc) {
+  std::string detail = std::string(" (sqlite: ") + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) + ")";
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return Status(StatusCode::kUnavailable,
+                    "the disk is full (or the database reached its size limit): the write was not applied;"
+                    " reads keep working" + detail);
+    case SQLITE_READONLY:
+      return Status(StatusCode::kUnavailable,
+                    "the database file is read-only: the write was not applied; reads keep working" + detail);
+    case SQLITE_IOERR:
+      return Status(StatusCode::kUnavailable, "an I/O error hit the database: the write was not applied" + detail);
+    default:
+      return Status::Internal("sqlite error" + detail);
+  }
+}
+
 // A prepared statement that finalizes itself.
 class Stmt {
  public:
@@ -48,7 +67,7 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
 
   bool ok() const { return rc_ == SQLITE_OK; }
-  Status Error() const { return Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db_)); }
+  Status Error() const { return SqliteError(db_, sqlite3_extended_errcode(db_)); }
   Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -68,7 +87,7 @@ class Stmt {
     int rc = Step();
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    return rc == SQLITE_DONE ? Status::Ok() : Error();
+    return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db_, rc);
   }
   void Reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -89,12 +108,9 @@ class Stmt {
 
 Status Exec(sqlite3* db, const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    Status st = Status::Internal(std::string("sqlite: ") + (err ? err : "error"));
-    sqlite3_free(err);
-    return st;
-  }
-  return Status::Ok();
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  sqlite3_free(err);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc);
 }
 
 const char* kCiCols = "id, version, class, attrs, created_at, updated_at, valid_from, valid_to, retired";
@@ -180,6 +196,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   if (!w.ok()) return w.status();
   store->write_db_ = *w;
   CMDB_RETURN_IF_ERROR(Exec(store->write_db_, kSchemaSql));
+  if (options.max_page_count > 0) {  // a size limit (tests use it to simulate a full disk)
+    std::string pragma = "PRAGMA max_page_count=" + std::to_string(options.max_page_count) + ";";
+    CMDB_RETURN_IF_ERROR(Exec(store->write_db_, pragma.c_str()));
+  }
   auto r = OpenConnection(path, options.synchronous_full);
   if (!r.ok()) return r.status();
   store->read_db_ = *r;

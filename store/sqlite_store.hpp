@@ -5,6 +5,8 @@
 // valid_to tx ids; valid_to NULL while current). Each Commit is one SQLite transaction; with
 // synchronous=FULL (the default) an acknowledged commit survives a crash or power loss.
 // All SQL uses prepared statements with bound parameters; no user text is spliced into SQL.
+// A full disk, a read-only file or an I/O error fails the commit with kUnavailable (the write is
+// not applied anywhere); reads, served from memory and the read connection, keep working.
 // Thread safety: one connection for commits and one for reads, each behind its own mutex, so
 // reads run concurrently with a commit (WAL) and see the state before or after it.
 #pragma once
@@ -21,6 +23,7 @@ namespace cmdb {
 
 struct SqliteOptions {
   bool synchronous_full = true;  // false: synchronous=NORMAL (faster, may lose the last commits on power loss)
+  int64_t max_page_count = 0;    // >0: a size limit in pages; reaching it behaves like a full disk
 };
 
 class SqliteStore : public Store {

@@ -134,3 +134,48 @@ TEST_CASE("the hash-chained log finds the first altered transaction") {
   auto report = (*SqliteStore::Open(path))->VerifyChain();
   CHECK(report->first_broken == 2);
 }
+
+TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and reads keep working") {
+  std::string path = TempDb("full.sqlite");
+  {
+    auto store = SqliteStore::Open(path);
+    api::BootstrapOptions opts;
+    opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+    std::ostringstream log;
+    REQUIRE(api::OpenDatabase(store->get(), opts, log).ok());
+  }
+  // Reopen with a size limit just above what the file holds now.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(raw, "PRAGMA page_count", -1, &st, nullptr);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  int64_t pages = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  auto store = SqliteStore::Open(path, SqliteOptions{true, pages + 2});
+  REQUIRE(store.ok());
+  std::ostringstream log;
+  auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{}, log);
+  REQUIRE(db.ok());
+  Result<TxRecord> tx = TxRecord{};
+  int written = 0;
+  for (int batch = 0; batch < 200 && tx.ok(); ++batch) {
+    tx = (*db)->Write(TxMeta{}, [&](Txn& t) {
+      for (int i = 0; i < 50; ++i) {
+        auto id = t.CreateCi("VirtualMachine", Attrs({{"name", "full-" + std::to_string(batch) + "-" + std::to_string(i)},
+                                                      {"description", std::string(200, 'x')}}));
+        if (!id.ok()) return id.status();
+      }
+      return Status::Ok();
+    });
+    if (tx.ok()) written += 50;
+  }
+  REQUIRE_FALSE(tx.ok());
+  CHECK(tx.status().code() == StatusCode::kUnavailable);
+  CHECK(tx.status().message().rfind("the disk is full (or the database reached its size limit): the write was not applied", 0) == 0);
+  // Nothing of the failed transaction is visible, and reads keep working.
+  CHECK((*db)->Read().graph().ci_count() == static_cast<size_t>(written));
+  CHECK((*store)->Transactions(0, 1000)->size() == static_cast<size_t>(written / 50 + 1));
+  CHECK((*store)->IntegrityCheck().ok());
+}
