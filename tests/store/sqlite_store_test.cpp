@@ -17,6 +17,14 @@ std::string TempDb(const std::string& name) {
   std::filesystem::remove(path.string() + "-shm");
   return path.string();
 }
+// A database on `store` with the default schema (created on first open).
+Result<std::unique_ptr<Database>> OpenWithDefaultSchema(Store* store) {
+  api::BootstrapOptions opts;
+  opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+  std::ostringstream log;
+  return api::OpenDatabase(store, opts, log);
+}
+
 }  // namespace
 
 TEST_CASE("SQLite store keeps every version and reloads the current graph") {
@@ -25,10 +33,7 @@ TEST_CASE("SQLite store keeps every version and reloads the current graph") {
   {
     auto store = SqliteStore::Open(path);
     REQUIRE(store.ok());
-    api::BootstrapOptions opts;
-    opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
-    std::ostringstream log;
-    auto db = api::OpenDatabase(store->get(), opts, log);
+    auto db = OpenWithDefaultSchema(store->get());
     REQUIRE(db.ok());
     auto tx = (*db)->Write(TxMeta{"bob", "api"}, [&](Txn& t) {
       vm = *t.CreateCi("VirtualMachine", Attrs({{"name", "vm1"}, {"cpu_count", 2}, {"tags", ValueList{Value("a")}}}));
@@ -94,10 +99,7 @@ TEST_CASE("the hash-chained log finds the first altered transaction") {
   {
     auto store = SqliteStore::Open(path);
     REQUIRE(store.ok());
-    api::BootstrapOptions opts;
-    opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
-    std::ostringstream log;
-    auto db = api::OpenDatabase(store->get(), opts, log);
+    auto db = OpenWithDefaultSchema(store->get());
     REQUIRE(db.ok());
     for (int i = 0; i < 3; ++i) {
       REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) {
@@ -139,10 +141,7 @@ TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and r
   std::string path = TempDb("full.sqlite");
   {
     auto store = SqliteStore::Open(path);
-    api::BootstrapOptions opts;
-    opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
-    std::ostringstream log;
-    REQUIRE(api::OpenDatabase(store->get(), opts, log).ok());
+    REQUIRE(OpenWithDefaultSchema(store->get()).ok());
   }
   // Reopen with a size limit just above what the file holds now.
   sqlite3* raw = nullptr;
