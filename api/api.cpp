@@ -72,6 +72,7 @@ TxMeta Api::MetaFor(const HttpRequest& req, const Principal& who, const char* so
   meta.actor = who.name;
   meta.source = source;
   meta.change_ref = req.Header("x-change-id");
+  if (meta.change_ref.empty()) meta.change_ref = req.Param("change");
   meta.message = req.Header("x-message");
   return meta;
 }
@@ -198,6 +199,34 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
     }
     if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
     if (r == "transactions" && seg.size() == 3 && seg[2] == "verify") return m == "GET" ? VerifyChain() : not_allowed();
+    if (r == "changes" && seg.size() == 2) {
+      if (m == "GET") return ListChanges(req);
+      CMDB_REQUIRE(Permission::kRequestChanges);
+      return m == "POST" ? PostChange(req, who) : not_allowed();
+    }
+    if (r == "changes" && (seg.size() == 3 || seg.size() == 4)) {
+      auto id = id_at(2, "change id");
+      if (!id.ok()) return ErrorResponse(id.status());
+      std::string sub = seg.size() == 4 ? seg[3] : "";
+      if (m == "GET") return GetChange(*id, sub);
+      CMDB_REQUIRE(Permission::kRequestChanges);
+      if (m == "PATCH" && sub.empty()) return PatchChange(req, who, *id);
+      if (m == "POST" && sub == "transition") return TransitionChange(req, who, *id);
+      return not_allowed();
+    }
+    if (r == "windows" && (seg.size() == 2 || seg.size() == 3)) {
+      int64_t id = 0;
+      if (seg.size() == 3) {
+        auto parsed = id_at(2, "window id");
+        if (!parsed.ok()) return ErrorResponse(parsed.status());
+        id = *parsed;
+      }
+      if (m != "GET") CMDB_REQUIRE(Permission::kManageChanges);
+      if ((seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && (m == "GET" || m == "DELETE")))
+        return Windows(req, who, id);
+      return not_allowed();
+    }
+    if (r == "unauthorized-changes" && seg.size() == 2) return m == "GET" ? UnauthorizedChanges(req) : not_allowed();
     if (r == "bulk" && seg.size() == 2) {
       CMDB_REQUIRE(Permission::kImport);
       return m == "POST" ? Bulk(req, who) : not_allowed();

@@ -14,6 +14,7 @@
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
 #include "cmdb/database.hpp"
+#include "process/change_service.hpp"
 #include "query/engine.hpp"
 
 namespace cmdb::api {
@@ -30,7 +31,7 @@ class Api {
  public:
   // `db`, `auth` and `engine` must outlive the Api.
   Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiOptions options)
-      : db_(db), auth_(auth), engine_(engine), options_(options) {}
+      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(db, engine) {}
 
   HttpResponse Handle(const HttpRequest& req);
 
@@ -65,6 +66,15 @@ class Api {
   HttpResponse ListTokens();
   HttpResponse PostToken(const HttpRequest& req);
   HttpResponse DeleteToken(const std::string& name);
+  HttpResponse ListChanges(const HttpRequest& req);
+  HttpResponse PostChange(const HttpRequest& req, const Principal& who);
+  // GET /v1/changes/{id}[/history|/conflicts|/review|/assessments]
+  HttpResponse GetChange(int64_t id, const std::string& sub);
+  HttpResponse PatchChange(const HttpRequest& req, const Principal& who, int64_t id);
+  HttpResponse TransitionChange(const HttpRequest& req, const Principal& who, int64_t id);
+  // /v1/windows (id 0) and /v1/windows/{id}
+  HttpResponse Windows(const HttpRequest& req, const Principal& who, int64_t id);
+  HttpResponse UnauthorizedChanges(const HttpRequest& req);
 
   TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
@@ -78,6 +88,7 @@ class Api {
   Authenticator& auth_;
   gql::QueryEngine& engine_;
   ApiOptions options_;
+  process::ChangeService changes_;
 };
 
 // Helpers shared by the handler files.

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "api/bulk.hpp"
+#include "process/change_service.hpp"
 #include "query/ddl/ddl_parser.hpp"
 
 namespace cmdb::api {
@@ -78,6 +79,8 @@ Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOpti
     log << "demo data: " << result.created << " CIs and " << result.rels_created
         << " relationships loaded from " << options.demo_file << "\n";
   }
+  // Change control applies from here on (set-up writes above are the system's own).
+  db->SetWritePolicy(process::CheckChangeControl);
   return db;
 }
 

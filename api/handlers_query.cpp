@@ -96,6 +96,10 @@ HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
   gql::QueryRequest request;
   request.text = std::move(text);
   request.meta = MetaFor(req, who, "query");
+  if (body->contains("change")) {  // the change reference as a field, like X-Change-Id
+    if (!(*body)["change"].is_string()) return ErrorResponse(Status::Invalid("\"change\" must be a change reference such as \"CHG-12\""));
+    request.meta.change_ref = (*body)["change"];
+  }
   request.allow_writes = Allows(who.role, Permission::kWriteCis);
   if (body->contains("parameters")) {
     if (!(*body)["parameters"].is_object()) return ErrorResponse(Status::Invalid("\"parameters\" must be an object"));

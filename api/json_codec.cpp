@@ -102,6 +102,7 @@ Json TxToJson(const TxRecord& tx) {
          {"cis_written", tx.cis_written},
          {"relationships_written", tx.rels_written}};
   if (tx.schema_version) j["schema_version"] = tx.schema_version;
+  if (!tx.unauthorized.empty()) j["unauthorized"] = tx.unauthorized;
   if (!tx.hash.empty()) {
     j["prev_hash"] = tx.prev_hash;
     j["hash"] = tx.hash;

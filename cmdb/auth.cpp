@@ -32,6 +32,7 @@ const char* PermissionName(Permission p) {
     case Permission::kRead: return "read";
     case Permission::kWriteCis: return "write CIs";
     case Permission::kImport: return "import";
+    case Permission::kRequestChanges: return "request changes";
     case Permission::kManageChanges: return "manage changes";
     case Permission::kManageReleases: return "manage releases";
     case Permission::kAdmin: return "administer";
@@ -41,6 +42,7 @@ const char* PermissionName(Permission p) {
 
 bool Allows(Role role, Permission p) {
   if (role == Role::kAdmin || p == Permission::kRead) return true;
+  if (p == Permission::kRequestChanges) return role != Role::kReader;
   switch (role) {
     case Role::kImporter: return p == Permission::kWriteCis || p == Permission::kImport;
     case Role::kChangeManager: return p == Permission::kWriteCis || p == Permission::kManageChanges;

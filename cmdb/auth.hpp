@@ -26,7 +26,8 @@ enum class Permission {
   kRead,          // every GET, read-only queries, impact analysis
   kWriteCis,      // create, change, retire CIs and relationships
   kImport,        // bulk loads and discovery imports
-  kManageChanges, // change records: create, assess, approve, schedule
+  kRequestChanges,// change records: create, edit, submit, cancel, implement, comment
+  kManageChanges, // change records: assess, approve, reject, schedule, close; windows
   kManageReleases,// baselines, releases, audits
   kAdmin,         // schema, tokens, deleting baselines, backups
 };

@@ -15,8 +15,9 @@ Status Database::Open(std::shared_ptr<const Schema> schema) {
   next_ci_ = info->max_ci_id + 1;
   next_rel_ = info->max_rel_id + 1;
   graph_ = Graph();
-  return store_->LoadCurrent([&](CiRecord&& ci) { graph_.PutCi(std::move(ci), *schema_); },
-                             [&](RelRecord&& rel) { graph_.PutRel(std::move(rel)); });
+  CMDB_RETURN_IF_ERROR(store_->LoadCurrent([&](CiRecord&& ci) { graph_.PutCi(std::move(ci), *schema_); },
+                                           [&](RelRecord&& rel) { graph_.PutRel(std::move(rel)); }));
+  return store_->LoadDocs([&](DocRecord&& doc) { graph_.PutDoc(std::move(doc)); });
 }
 
 ReadView Database::Read() const {
@@ -57,6 +58,7 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
     ws.tx.schema_version = new_schema->version();
     ws.schema_ddl = new_schema->ToDdl();
   }
+  if (policy_ && !new_schema && (!ws.cis.empty() || !ws.rels.empty())) CMDB_RETURN_IF_ERROR(policy_(ws, graph_, *schema_));
   CMDB_RETURN_IF_ERROR(store_->Commit(ws));
   writers_waiting_.fetch_add(1);
   std::unique_lock lock(mu_);

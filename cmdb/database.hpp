@@ -85,12 +85,21 @@ class Database {
   // first offending CI named.
   Result<TxRecord> ChangeSchema(const TxMeta& meta, Schema next);
 
+  // A check run on every transaction that writes CIs or relationships, after validation and
+  // just before it is persisted, with the staged WriteSet (tx metadata filled in) and the
+  // committed graph. It may refuse the write (return an error: nothing is applied) or flag it
+  // (set ws.tx.unauthorized: recorded in the log). Change control (process/) installs one.
+  // Set it once at start-up, before concurrent use.
+  using WritePolicy = std::function<Status(WriteSet& ws, const Graph& committed, const Schema& schema)>;
+  void SetWritePolicy(WritePolicy policy) { policy_ = std::move(policy); }
+
  private:
   Result<TxRecord> CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema);
   friend class ReadView;
   std::atomic<int> writers_waiting_{0};  // writers blocked on mu_ (readers yield to them)
 
   Store* store_;
+  WritePolicy policy_;
   mutable std::shared_mutex mu_;  // guards graph_ mutation and schema_ swaps vs readers
   std::mutex write_mu_;           // one writer at a time
   Graph graph_;

@@ -149,6 +149,7 @@ void Graph::Apply(const WriteSet& ws, const Schema& schema) {
   for (const RelRecord& r : ws.rels) {
     if (!r.retired) InsertRel(std::make_shared<const RelRecord>(r));
   }
+  for (const DocRecord& d : ws.docs) docs_.Put(d);
 }
 
 void Graph::PutCi(CiRecord&& ci, const Schema& schema) {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cmdb/doc_table.hpp"
 #include "cmdb/records.hpp"
 #include "cmdb/schema.hpp"
 
@@ -77,6 +78,10 @@ class Graph {
   CiId ci_id_bound() const { return static_cast<CiId>(cis_.size()); }
   RelId rel_id_bound() const { return static_cast<RelId>(rels_.size()); }
 
+  // Process records (changes, windows, baselines, ...), current versions.
+  const DocTable& docs() const { return docs_; }
+  void PutDoc(DocRecord&& doc) { docs_.Put(std::move(doc)); }
+
   // Installs the new versions of a committed transaction (retired ones remove). Requires
   // exclusive access. Every record must already be valid against `schema`.
   void Apply(const WriteSet& ws, const Schema& schema);
@@ -106,6 +111,7 @@ class Graph {
   std::unordered_map<std::string, CiId> index_;
   size_t ci_count_ = 0;
   size_t rel_count_ = 0;
+  DocTable docs_;
 };
 
 }  // namespace cmdb

@@ -52,8 +52,10 @@ Result<ChainReport> MemStore::VerifyChain() {
     std::vector<RelRecord> rels;
     for (const auto& [id, versions] : cis_) for (const auto& v : versions) if (v.valid_from == t.id) cis.push_back(v);
     for (const auto& [id, versions] : rels_) for (const auto& v : versions) if (v.valid_from == t.id) rels.push_back(v);
+    std::vector<DocRecord> docs;
+    for (const auto& [key, versions] : docs_) for (const auto& v : versions) if (v.valid_from == t.id) docs.push_back(v);
     ++report.checked;
-    if (t.prev_hash != prev || ChainHash(prev, TxCanonical(t, cis, rels, tx_ddl_[i])) != t.hash) {
+    if (t.prev_hash != prev || ChainHash(prev, TxCanonical(t, cis, rels, docs, tx_ddl_[i])) != t.hash) {
       report.ok = false;
       report.first_broken = t.id;
       report.reason = t.prev_hash != prev ? "its link to the previous transaction is broken"
@@ -90,6 +92,11 @@ Status MemStore::Commit(const WriteSet& ws) {
     v.push_back(r);
     info_.max_rel_id = std::max(info_.max_rel_id, r.id);
   }
+  for (const DocRecord& d : ws.docs) {
+    auto& v = docs_[{d.kind, d.id}];
+    if (!v.empty()) v.back().valid_to = ws.tx.id;
+    v.push_back(d);
+  }
   if (!ws.schema_ddl.empty()) {
     info_.schema_ddl = ws.schema_ddl;
     info_.schema_version = ws.tx.schema_version;
@@ -100,7 +107,9 @@ Status MemStore::Commit(const WriteSet& ws) {
   std::vector<RelRecord> rels = ws.rels;
   std::sort(cis.begin(), cis.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   std::sort(rels.begin(), rels.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  tx.hash = ChainHash(tx.prev_hash, TxCanonical(tx, cis, rels, ws.schema_ddl));
+  std::vector<DocRecord> docs = ws.docs;
+  SortDocs(docs);
+  tx.hash = ChainHash(tx.prev_hash, TxCanonical(tx, cis, rels, docs, ws.schema_ddl));
   txs_.push_back(tx);
   tx_ddl_.push_back(ws.schema_ddl);
   info_.last_tx = ws.tx.id;
@@ -133,6 +142,27 @@ Result<std::vector<TxRecord>> MemStore::Transactions(TxId since, int limit) {
     if (t.id > since && static_cast<int>(out.size()) < limit) out.push_back(t);
   }
   return out;
+}
+
+Result<std::vector<TxRecord>> MemStore::FlaggedTransactions(TxId since, int limit) {
+  std::lock_guard l(mu_);
+  std::vector<TxRecord> out;
+  for (const TxRecord& t : txs_) {
+    if (t.id > since && !t.unauthorized.empty() && static_cast<int>(out.size()) < limit) out.push_back(t);
+  }
+  return out;
+}
+
+Status MemStore::LoadDocs(const std::function<void(DocRecord&&)>& sink) {
+  std::lock_guard l(mu_);
+  for (auto& [key, versions] : docs_) sink(DocRecord(versions.back()));
+  return Status::Ok();
+}
+
+Result<std::vector<DocRecord>> MemStore::DocHistory(const std::string& kind, int64_t id) {
+  std::lock_guard l(mu_);
+  auto it = docs_.find({kind, id});
+  return it == docs_.end() ? std::vector<DocRecord>{} : it->second;
 }
 
 Result<TokenRecord> MemStore::CreateToken(TokenRecord token) {

@@ -25,6 +25,9 @@ class MemStore : public Store {
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;
   Result<std::optional<CiRecord>> LatestCi(CiId id) override;
   Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
+  Result<std::vector<TxRecord>> FlaggedTransactions(TxId since, int limit) override;
+  Status LoadDocs(const std::function<void(DocRecord&&)>& sink) override;
+  Result<std::vector<DocRecord>> DocHistory(const std::string& kind, int64_t id) override;
   Result<TokenRecord> CreateToken(TokenRecord token) override;
   Result<std::vector<TokenRecord>> ListTokens() override;
   Status RevokeToken(const std::string& name, int64_t now) override;
@@ -39,6 +42,7 @@ class MemStore : public Store {
   bool fail_next_ = false;
   std::map<CiId, std::vector<CiRecord>> cis_;
   std::map<RelId, std::vector<RelRecord>> rels_;
+  std::map<std::pair<std::string, int64_t>, std::vector<DocRecord>> docs_;
   std::vector<TxRecord> txs_;
   std::vector<std::string> tx_ddl_;  // schema DDL per transaction (for the chain)
   std::vector<TokenRecord> tokens_;

@@ -55,8 +55,23 @@ struct TxRecord {
   int64_t cis_written = 0;   // counts, for the audit log
   int64_t rels_written = 0;
   int64_t schema_version = 0;  // set when the tx changed the schema
+  std::string unauthorized;    // non-empty when a change-control policy flagged the tx: why
   std::string prev_hash;       // the hash chain (set by the store on commit)
   std::string hash;
+};
+
+// One version of a process record: a change, a maintenance window, a baseline, a release, an
+// audit. The core stores and versions it like a CI but does not interpret `body`; the process
+// layer (process/) owns its meaning. Ids are per kind.
+struct DocRecord {
+  std::string kind;           // "change", "window", "baseline", "release", "audit", ...
+  int64_t id = 0;
+  int64_t version = 1;
+  AttrMap body;
+  int64_t updated_at = 0;     // micros since epoch (UTC)
+  TxId valid_from = kNoTx;
+  TxId valid_to = kNoTx;
+  bool retired = false;       // deleted (kept in history)
 };
 
 // Everything one transaction writes, as new versions. The store appends these to history and
@@ -65,6 +80,7 @@ struct WriteSet {
   TxRecord tx;
   std::vector<CiRecord> cis;    // new versions (retired = true for deletions)
   std::vector<RelRecord> rels;  // new versions (retired = true for deletions)
+  std::vector<DocRecord> docs;  // new versions of process records
   std::string schema_ddl;       // non-empty when the schema changed: the full new DDL
 };
 

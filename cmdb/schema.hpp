@@ -41,6 +41,12 @@ struct AttributeDef {
   std::string TypeText() const;
 };
 
+// How writes to CIs of a class are controlled. kDetect accepts an unauthorized write and flags
+// it in the transaction log; kEnforce refuses it.
+enum class ControlPolicy { kInherit, kUncontrolled, kDetect, kEnforce };
+// "INHERIT", "UNCONTROLLED", "CONTROLLED DETECT", "CONTROLLED ENFORCE".
+const char* ControlPolicyName(ControlPolicy p);
+
 struct ClassDef {
   std::string name;
   std::string parent;  // empty only for the root class
@@ -49,6 +55,9 @@ struct ClassDef {
   // The natural identity declared on this class (may name inherited attributes). A class's
   // key is the one of its nearest ancestor-or-self that declares one; that class scopes it.
   std::vector<std::string> key;
+  // Change control (CONTROLLED in the DDL): writes to CIs of a controlled class must name a
+  // change that is implementing, inside its planned window. kInherit takes the parent's.
+  ControlPolicy control = ControlPolicy::kInherit;
 };
 
 enum class Cardinality { kManyToMany, kManyToOne, kOneToMany, kOneToOne };
@@ -130,6 +139,10 @@ class Schema {
   Status AddAttributes(std::string_view cls, const std::vector<AttributeDef>& attrs);
   Status DropAttribute(std::string_view cls, std::string_view attr);
   Status SetClassKey(std::string_view cls, const std::vector<std::string>& attrs);
+  Status SetClassControl(std::string_view cls, ControlPolicy policy);
+  // The effective policy of a class: its own, else its nearest ancestor's (kUncontrolled when
+  // none says; never kInherit).
+  ControlPolicy ControlOf(std::string_view cls) const;
   Status DropClass(std::string_view cls);
   Status AddRelType(RelTypeDef def);
   Status AddRelPairs(std::string_view type, const std::vector<EndpointPair>& pairs);

@@ -101,6 +101,30 @@ Status Schema::SetClassKey(std::string_view cls, const std::vector<std::string>&
   return Status::Ok();
 }
 
+const char* ControlPolicyName(ControlPolicy p) {
+  switch (p) {
+    case ControlPolicy::kInherit: return "INHERIT";
+    case ControlPolicy::kUncontrolled: return "UNCONTROLLED";
+    case ControlPolicy::kDetect: return "CONTROLLED DETECT";
+    case ControlPolicy::kEnforce: return "CONTROLLED ENFORCE";
+  }
+  return "?";
+}
+
+Status Schema::SetClassControl(std::string_view cls, ControlPolicy policy) {
+  ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
+  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  def->control = policy;
+  return Status::Ok();
+}
+
+ControlPolicy Schema::ControlOf(std::string_view cls) const {
+  for (const ClassDef* def = FindClass(cls); def; def = def->parent.empty() ? nullptr : FindClass(def->parent)) {
+    if (def->control != ControlPolicy::kInherit) return def->control;
+  }
+  return ControlPolicy::kUncontrolled;
+}
+
 Status Schema::DropAttribute(std::string_view cls, std::string_view attr) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
   if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
@@ -230,6 +254,7 @@ std::string Schema::ToDdl() const {
       for (size_t i = 0; i < c.key.size(); ++i) out += (i ? ", " : "") + c.key[i];
       out += ")";
     }
+    if (c.control != ControlPolicy::kInherit) out += std::string(" ") + ControlPolicyName(c.control);
     if (!c.attributes.empty()) out += AttrBlock(c.attributes);
     out += ";\n";
   }

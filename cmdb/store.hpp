@@ -56,6 +56,14 @@ class Store {
   virtual Result<std::optional<CiRecord>> LatestCi(CiId id) = 0;
   // Transactions with id > since, oldest first, at most `limit`.
   virtual Result<std::vector<TxRecord>> Transactions(TxId since, int limit) = 0;
+  // Like Transactions, but only those a change-control policy flagged as unauthorized.
+  virtual Result<std::vector<TxRecord>> FlaggedTransactions(TxId since, int limit) = 0;
+
+  // Process records (changes, windows, baselines, ...): calls the sink with the latest version
+  // of every record, retired ones included (so ids are never reused), in (kind, id) order.
+  virtual Status LoadDocs(const std::function<void(DocRecord&&)>& sink) = 0;
+  // Every version of one process record, oldest first. Empty when it never existed.
+  virtual Result<std::vector<DocRecord>> DocHistory(const std::string& kind, int64_t id) = 0;
 
   // Recomputes the hash chain of the whole transaction log from the stored rows.
   virtual Result<ChainReport> VerifyChain() = 0;

@@ -1,5 +1,8 @@
 #include "cmdb/tx_chain.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "cmdb/attr_codec.hpp"
 #include "cmdb/auth.hpp"
 
@@ -16,8 +19,13 @@ void Field(std::string& out, int64_t v) { Field(out, std::to_string(v)); }
 
 }  // namespace
 
+void SortDocs(std::vector<DocRecord>& docs) {
+  std::sort(docs.begin(), docs.end(),
+            [](const DocRecord& a, const DocRecord& b) { return std::tie(a.kind, a.id) < std::tie(b.kind, b.id); });
+}
+
 std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis, const std::vector<RelRecord>& rels,
-                        const std::string& schema_ddl) {
+                        const std::vector<DocRecord>& docs, const std::string& schema_ddl) {
   std::string out = "tx;";
   Field(out, tx.id);
   Field(out, tx.time);
@@ -29,6 +37,10 @@ std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis, co
   Field(out, tx.rels_written);
   Field(out, tx.schema_version);
   Field(out, schema_ddl);
+  if (!tx.unauthorized.empty()) {
+    out += "unauthorized;";
+    Field(out, tx.unauthorized);
+  }
   for (const CiRecord& c : cis) {
     out += "ci;";
     Field(out, c.id);
@@ -50,6 +62,15 @@ std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis, co
     Field(out, r.created_at);
     Field(out, r.updated_at);
     Field(out, r.retired ? 1 : 0);
+  }
+  for (const DocRecord& d : docs) {
+    out += "doc;";
+    Field(out, d.kind);
+    Field(out, d.id);
+    Field(out, d.version);
+    Field(out, EncodeAttrs(d.body));
+    Field(out, d.updated_at);
+    Field(out, d.retired ? 1 : 0);
   }
   return out;
 }

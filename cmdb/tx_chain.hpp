@@ -15,9 +15,13 @@ namespace cmdb {
 
 inline constexpr const char* kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
-// Canonical bytes of a transaction's content. `cis` and `rels` must be in id order.
+// Canonical bytes of a transaction's content. `cis` and `rels` must be in id order, `docs` in
+// (kind, id) order. An empty `unauthorized` flag and no docs add nothing, so logs written
+// before those existed still verify.
 std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis, const std::vector<RelRecord>& rels,
-                        const std::string& schema_ddl);
+                        const std::vector<DocRecord>& docs, const std::string& schema_ddl);
+// Sorts process-record versions into the canonical (kind, id) order.
+void SortDocs(std::vector<DocRecord>& docs);
 // hex SHA-256 of prev_hash + canonical content.
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical);
 

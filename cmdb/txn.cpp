@@ -327,16 +327,52 @@ Status Txn::UpdateRel(RelId id, const AttrPatch& patch) {
   return Status::Ok();
 }
 
+const DocRecord* Txn::GetDoc(const std::string& kind, int64_t id) const {
+  auto it = docs_.find({kind, id});
+  if (it != docs_.end()) return it->second.retired ? nullptr : &it->second;
+  return graph_.docs().Find(kind, id);
+}
+
+int64_t Txn::NextDocId(const std::string& kind) {
+  auto [it, inserted] = next_doc_ids_.emplace(kind, 0);
+  if (inserted) it->second = graph_.docs().MaxId(kind);
+  return ++it->second;
+}
+
+Result<DocRecord> Txn::PutDoc(DocRecord doc, std::optional<int64_t> expected_version) {
+  auto key = std::make_pair(doc.kind, doc.id);
+  auto staged = docs_.find(key);
+  const DocRecord* cur = GetDoc(doc.kind, doc.id);
+  if (expected_version && (!cur || *expected_version != cur->version))
+    return VersionMismatch(doc.kind.c_str(), doc.id, *expected_version, cur ? cur->version : 0);
+  if (staged != docs_.end()) {
+    doc.version = staged->second.version;  // one new version per transaction
+  } else {
+    const DocRecord* committed = graph_.docs().Find(doc.kind, doc.id);
+    doc.version = committed ? committed->version + 1 : 1;
+    doc_order_.push_back(key);
+  }
+  doc.updated_at = now_;
+  doc.valid_from = tx_;
+  doc.valid_to = kNoTx;
+  docs_[key] = doc;
+  return doc;
+}
+
 WriteSet Txn::TakeWriteSet() {
   WriteSet ws;
   ws.cis.reserve(ci_order_.size());
   for (CiId id : ci_order_) ws.cis.push_back(std::move(cis_[id]));
   ws.rels.reserve(rel_order_.size());
   for (RelId id : rel_order_) ws.rels.push_back(std::move(rels_[id]));
+  ws.docs.reserve(doc_order_.size());
+  for (const auto& key : doc_order_) ws.docs.push_back(std::move(docs_[key]));
   cis_.clear();
   rels_.clear();
+  docs_.clear();
   ci_order_.clear();
   rel_order_.clear();
+  doc_order_.clear();
   return ws;
 }
 

@@ -7,6 +7,7 @@
 // Thread safety: single-threaded; the database runs one writer at a time.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -58,7 +59,16 @@ class Txn {
   Status UpdateRel(RelId id, const AttrPatch& patch);
   const Graph& graph() const { return graph_; }
 
-  bool empty() const { return ci_order_.empty() && rel_order_.empty(); }
+  // Process records (see DocRecord), seeing staged versions. nullptr when absent or retired.
+  const DocRecord* GetDoc(const std::string& kind, int64_t id) const;
+  // A fresh id for a new record of `kind` (never used before, staged ones included).
+  int64_t NextDocId(const std::string& kind);
+  // Stages a new version of a process record: its version becomes the current one + 1 (1 for a
+  // new record). With `expected_version` set it must equal the current version (412).
+  // `doc.retired` removes the record. Returns the staged version.
+  Result<DocRecord> PutDoc(DocRecord doc, std::optional<int64_t> expected_version);
+
+  bool empty() const { return ci_order_.empty() && rel_order_.empty() && doc_order_.empty(); }
   // CIs this txn created or changed, in staging order (query engines scan these).
   const std::vector<CiId>& staged_ci_ids() const { return ci_order_; }
   // Relationships this txn created that touch `id` (retired ones included; check GetRel).
@@ -95,6 +105,9 @@ class Txn {
   std::unordered_map<std::string, CiId> index_added_;       // index entries staged
   std::unordered_set<std::string> index_removed_;           // entries staged CIs gave up
   std::unordered_map<CiId, std::vector<RelId>> new_rels_;   // staged-created rels per endpoint
+  std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
+  std::vector<std::pair<std::string, int64_t>> doc_order_;
+  std::map<std::string, int64_t> next_doc_ids_;
 };
 
 }  // namespace cmdb

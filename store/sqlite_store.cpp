@@ -14,7 +14,14 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions(
   id INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL,
   change_ref TEXT, message TEXT, cis_written INTEGER NOT NULL, rels_written INTEGER NOT NULL,
-  schema_version INTEGER, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+  schema_version INTEGER, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, unauthorized TEXT);
+CREATE INDEX IF NOT EXISTS transactions_flagged ON transactions(id) WHERE unauthorized IS NOT NULL;
+CREATE TABLE IF NOT EXISTS doc_versions(
+  kind TEXT NOT NULL, id INTEGER NOT NULL, version INTEGER NOT NULL, body BLOB NOT NULL,
+  updated_at INTEGER NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER,
+  retired INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS doc_versions_id ON doc_versions(kind, id, valid_from);
+CREATE INDEX IF NOT EXISTS doc_versions_tx ON doc_versions(valid_from);
 CREATE TABLE IF NOT EXISTS schema_versions(
   version INTEGER PRIMARY KEY, tx INTEGER NOT NULL, ddl TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ci_versions(
@@ -152,7 +159,24 @@ Result<RelRecord> ReadRel(const Stmt& s) {
 }
 
 const char* kTxCols =
-    "id, time, actor, source, change_ref, message, cis_written, rels_written, schema_version, prev_hash, hash";
+    "id, time, actor, source, change_ref, message, cis_written, rels_written, schema_version, prev_hash, hash,"
+    " unauthorized";
+const char* kDocCols = "kind, id, version, body, updated_at, valid_from, valid_to, retired";
+
+Result<DocRecord> ReadDoc(const Stmt& s) {
+  DocRecord d;
+  d.kind = s.Text(0);
+  d.id = s.Int(1);
+  d.version = s.Int(2);
+  auto body = DecodeAttrs(s.Blob(3));
+  if (!body.ok()) return body.status();
+  d.body = std::move(*body);
+  d.updated_at = s.Int(4);
+  d.valid_from = s.Int(5);
+  d.valid_to = s.Int(6);
+  d.retired = s.Int(7) != 0;
+  return d;
+}
 
 TxRecord ReadTx(const Stmt& s) {
   TxRecord t;
@@ -167,6 +191,7 @@ TxRecord ReadTx(const Stmt& s) {
   t.schema_version = s.Int(8);
   t.prev_hash = s.Text(9);
   t.hash = s.Text(10);
+  t.unauthorized = s.Text(11);
   return t;
 }
 
@@ -195,6 +220,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   auto w = OpenConnection(path, options.synchronous_full);
   if (!w.ok()) return w.status();
   store->write_db_ = *w;
+  {  // files from before the change-control flag: add its column first
+    Stmt probe(store->write_db_, "SELECT unauthorized FROM transactions LIMIT 0");
+    Stmt exists(store->write_db_, "SELECT 1 FROM sqlite_master WHERE name = 'transactions'");
+    if (!probe.ok() && exists.ok() && exists.Step() == SQLITE_ROW) {
+      CMDB_RETURN_IF_ERROR(Exec(store->write_db_, "ALTER TABLE transactions ADD COLUMN unauthorized TEXT"));
+    }
+  }
   CMDB_RETURN_IF_ERROR(Exec(store->write_db_, kSchemaSql));
   if (options.max_page_count > 0) {  // a size limit (tests use it to simulate a full disk)
     std::string pragma = "PRAGMA max_page_count=" + std::to_string(options.max_page_count) + ";";
@@ -321,15 +353,19 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
   std::vector<RelRecord> sorted_rels = ws.rels;
   std::sort(sorted_cis.begin(), sorted_cis.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   std::sort(sorted_rels.begin(), sorted_rels.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  std::string hash = ChainHash(prev_hash, TxCanonical(ws.tx, sorted_cis, sorted_rels, ws.schema_ddl));
+  std::vector<DocRecord> sorted_docs = ws.docs;
+  SortDocs(sorted_docs);
+  std::string hash =
+      ChainHash(prev_hash, TxCanonical(ws.tx, sorted_cis, sorted_rels, sorted_docs, ws.schema_ddl));
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
-          " rels_written, schema_version, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+          " rels_written, schema_version, prev_hash, hash, unauthorized)"
+          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!tx.ok()) return tx.Error();
   tx.Bind(1, ws.tx.id).Bind(2, ws.tx.time).Bind(3, ws.tx.actor).Bind(4, ws.tx.source);
   tx.BindNullable(5, ws.tx.change_ref).BindNullable(6, ws.tx.message);
   tx.Bind(7, ws.tx.cis_written).Bind(8, ws.tx.rels_written).Bind(9, ws.tx.schema_version);
-  tx.Bind(10, prev_hash).Bind(11, hash);
+  tx.Bind(10, prev_hash).Bind(11, hash).BindNullable(12, ws.tx.unauthorized);
   CMDB_RETURN_IF_ERROR(tx.Run());
   if (!ws.schema_ddl.empty()) {
     Stmt s(write_db_, "INSERT INTO schema_versions(version, tx, ddl) VALUES (?, ?, ?)");
@@ -359,7 +395,58 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
     put_rel.Bind(9, ws.tx.id).Bind(10, r.retired ? 1 : 0);
     CMDB_RETURN_IF_ERROR(put_rel.Run());
   }
+  if (ws.docs.empty()) return Status::Ok();
+  Stmt close_doc(write_db_, "UPDATE doc_versions SET valid_to = ? WHERE kind = ? AND id = ? AND valid_to IS NULL");
+  Stmt put_doc(write_db_,
+               "INSERT INTO doc_versions(kind, id, version, body, updated_at, valid_from, retired)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!close_doc.ok() || !put_doc.ok()) return close_doc.Error();
+  for (const DocRecord& d : ws.docs) {
+    if (d.version > 1) CMDB_RETURN_IF_ERROR(close_doc.Bind(1, ws.tx.id).Bind(2, d.kind).Bind(3, d.id).Run());
+    put_doc.Bind(1, d.kind).Bind(2, d.id).Bind(3, d.version).BindBlob(4, EncodeAttrs(d.body));
+    put_doc.Bind(5, d.updated_at).Bind(6, ws.tx.id).Bind(7, d.retired ? 1 : 0);
+    CMDB_RETURN_IF_ERROR(put_doc.Run());
+  }
   return Status::Ok();
+}
+
+Status SqliteStore::LoadDocs(const std::function<void(DocRecord&&)>& sink) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kDocCols +
+                    " FROM doc_versions WHERE valid_to IS NULL ORDER BY kind, id").c_str());
+  if (!s.ok()) return s.Error();
+  while (s.Step() == SQLITE_ROW) {
+    auto d = ReadDoc(s);
+    if (!d.ok()) return d.status();
+    sink(std::move(*d));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<DocRecord>> SqliteStore::DocHistory(const std::string& kind, int64_t id) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kDocCols +
+                    " FROM doc_versions WHERE kind = ? AND id = ? ORDER BY valid_from").c_str());
+  if (!s.ok()) return s.Error();
+  s.Bind(1, kind).Bind(2, id);
+  std::vector<DocRecord> out;
+  while (s.Step() == SQLITE_ROW) {
+    auto d = ReadDoc(s);
+    if (!d.ok()) return d.status();
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+Result<std::vector<TxRecord>> SqliteStore::FlaggedTransactions(TxId since, int limit) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, (std::string("SELECT ") + kTxCols +
+                    " FROM transactions WHERE id > ? AND unauthorized IS NOT NULL ORDER BY id LIMIT ?").c_str());
+  if (!s.ok()) return s.Error();
+  s.Bind(1, since).Bind(2, static_cast<int64_t>(limit));
+  std::vector<TxRecord> out;
+  while (s.Step() == SQLITE_ROW) out.push_back(ReadTx(s));
+  return out;
 }
 
 Result<std::vector<CiRecord>> SqliteStore::CiHistory(CiId id) {
@@ -422,8 +509,10 @@ Result<ChainReport> SqliteStore::VerifyChain() {
   // One ordered pass over each version table, merged with the log by transaction id.
   Stmt cis(read_db_, (std::string("SELECT ") + kCiCols + " FROM ci_versions ORDER BY valid_from, id").c_str());
   Stmt rels(read_db_, (std::string("SELECT ") + kRelCols + " FROM rel_versions ORDER BY valid_from, id").c_str());
+  Stmt docs(read_db_, (std::string("SELECT ") + kDocCols + " FROM doc_versions ORDER BY valid_from, kind, id").c_str());
   Stmt ddl(read_db_, "SELECT tx, ddl FROM schema_versions ORDER BY tx");
   bool ci_row = cis.Step() == SQLITE_ROW, rel_row = rels.Step() == SQLITE_ROW, ddl_row = ddl.Step() == SQLITE_ROW;
+  bool doc_row = docs.Step() == SQLITE_ROW;
   std::string prev = kGenesisHash;
   while (txs.Step() == SQLITE_ROW) {
     TxRecord t = ReadTx(txs);
@@ -445,12 +534,19 @@ Result<ChainReport> SqliteStore::VerifyChain() {
       else if (r->valid_from == t.id) rel_rows.push_back(std::move(*r));
       else reason = "a relationship version belongs to no logged transaction";
     }
+    std::vector<DocRecord> doc_rows;
+    for (; doc_row && docs.Int(5) <= t.id; doc_row = docs.Step() == SQLITE_ROW) {
+      auto d = ReadDoc(docs);
+      if (!d.ok()) reason = "a process record version does not decode";
+      else if (d->valid_from == t.id) doc_rows.push_back(std::move(*d));
+      else reason = "a process record version belongs to no logged transaction";
+    }
     for (; ddl_row && ddl.Int(0) <= t.id; ddl_row = ddl.Step() == SQLITE_ROW) {
       if (ddl.Int(0) == t.id) schema_ddl = ddl.Text(1);
     }
     ++report.checked;
     if (reason.empty() && stored_prev != prev) reason = "its link to the previous transaction is broken";
-    if (reason.empty() && ChainHash(prev, TxCanonical(t, ci_rows, rel_rows, schema_ddl)) != stored_hash)
+    if (reason.empty() && ChainHash(prev, TxCanonical(t, ci_rows, rel_rows, doc_rows, schema_ddl)) != stored_hash)
       reason = "its content does not match its hash";
     if (!reason.empty()) {
       report.ok = false;
@@ -460,7 +556,7 @@ Result<ChainReport> SqliteStore::VerifyChain() {
     }
     prev = stored_hash;
   }
-  if (report.ok && (ci_row || rel_row)) {
+  if (report.ok && (ci_row || rel_row || doc_row)) {
     report.ok = false;
     report.first_broken = report.checked + 1;
     report.reason = "versions exist for a transaction missing from the log";

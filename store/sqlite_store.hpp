@@ -2,7 +2,8 @@
 //
 // Tables: meta, transactions (the audit log), schema_versions (DDL per schema version),
 // ci_versions and rel_versions (every version of every CI and relationship, with valid_from and
-// valid_to tx ids; valid_to NULL while current). Each Commit is one SQLite transaction; with
+// valid_to tx ids; valid_to NULL while current), doc_versions (every version of every process
+// record: changes, windows, baselines, releases, audits). Each Commit is one SQLite transaction; with
 // synchronous=FULL (the default) an acknowledged commit survives a crash or power loss.
 // All SQL uses prepared statements with bound parameters; no user text is spliced into SQL.
 // A full disk, a read-only file or an I/O error fails the commit with kUnavailable (the write is
@@ -44,6 +45,9 @@ class SqliteStore : public Store {
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;
   Result<std::optional<CiRecord>> LatestCi(CiId id) override;
   Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
+  Result<std::vector<TxRecord>> FlaggedTransactions(TxId since, int limit) override;
+  Status LoadDocs(const std::function<void(DocRecord&&)>& sink) override;
+  Result<std::vector<DocRecord>> DocHistory(const std::string& kind, int64_t id) override;
   Result<TokenRecord> CreateToken(TokenRecord token) override;
   Result<std::vector<TokenRecord>> ListTokens() override;
   Status RevokeToken(const std::string& name, int64_t now) override;

@@ -62,6 +62,7 @@ struct CreateNode : x3::position_tagged {
   Name name;
   boost::optional<Name> parent;
   std::vector<Name> key;
+  std::string control;  // "", "CONTROLLED", "CONTROLLED ENFORCE", "UNCONTROLLED", ... as written
   std::vector<AttrDef> attrs;
 };
 
@@ -92,6 +93,12 @@ struct AlterKey : x3::position_tagged {
   std::vector<Name> key;
 };
 
+// ALTER NODE TYPE <target> SET CONTROLLED [ENFORCE | DETECT] | SET UNCONTROLLED
+struct AlterControl : x3::position_tagged {
+  Name target;
+  std::string control;
+};
+
 // ALTER EDGE TYPE <target> ADD CONNECTING (A -> B, ...)
 struct AlterConnect : x3::position_tagged {
   Name target;
@@ -111,7 +118,7 @@ struct Drop : x3::position_tagged {
 };
 
 struct Statement : x3::variant<CreateNode, CreateEdge, AlterAdd, AlterDrop, AlterKey,
-                               AlterConnect, AlterEdgeSet, Drop> {
+                               AlterControl, AlterConnect, AlterEdgeSet, Drop> {
   using base_type::base_type;
   using base_type::operator=;
 };

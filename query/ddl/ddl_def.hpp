@@ -49,6 +49,8 @@ struct create_edge_class : Annotate {};
 struct alter_add_class : Annotate {};
 struct alter_drop_class : Annotate {};
 struct alter_key_class : Annotate {};
+struct alter_control_class : Annotate {};
+struct control_class;
 struct alter_connect_class : Annotate {};
 struct alter_set_class : Annotate {};
 struct drop_class : Annotate {};
@@ -75,6 +77,8 @@ const x3::rule<create_edge_class, ast::CreateEdge> create_edge = "CREATE EDGE TY
 const x3::rule<alter_add_class, ast::AlterAdd> alter_add = "ALTER ... ADD";
 const x3::rule<alter_drop_class, ast::AlterDrop> alter_drop = "ALTER ... DROP";
 const x3::rule<alter_key_class, ast::AlterKey> alter_key = "ALTER ... SET KEY";
+const x3::rule<alter_control_class, ast::AlterControl> alter_control = "ALTER ... SET CONTROLLED";
+const x3::rule<control_class, std::string> control = "CONTROLLED or UNCONTROLLED";
 const x3::rule<alter_connect_class, ast::AlterConnect> alter_connect = "ALTER ... ADD CONNECTING";
 const x3::rule<alter_set_class, ast::AlterEdgeSet> alter_set = "ALTER ... SET";
 const x3::rule<drop_class, ast::Drop> drop = "DROP";
@@ -110,8 +114,10 @@ const auto edge_option_def =
     (kw("IMPACT") >> as(std::string("IMPACT")) >
      x3::raw[(kw("TO") > (kw("SOURCE") | kw("TARGET"))) | kw("BOTH") | kw("NONE")]) |
     (kw("QUORUM") >> as(std::string("QUORUM")) > x3::raw[x3::lexeme[+x3::digit >> -x3::char_('%')]]);
+const auto control_def =
+    x3::raw[(kw("CONTROLLED") >> -(kw("ENFORCE") | kw("DETECT"))) | kw("UNCONTROLLED")];
 const auto create_node_def = kw("CREATE") >> x3::matches[kw("ABSTRACT")] >> kw("NODE") > kw("TYPE") >
-                             name > -(kw("EXTENDS") > name) > -(kw("KEY") > key_list) > -attrs;
+                             name > -(kw("EXTENDS") > name) > -(kw("KEY") > key_list) > -control > -attrs;
 const auto create_edge_def = kw("CREATE") >> kw("EDGE") > kw("TYPE") > name > kw("CONNECTING") >
                              pairs > *edge_option > -attrs;
 const auto node_or_edge = (kw("NODE") >> as(std::string("NODE"))) | (kw("EDGE") >> as(std::string("EDGE")));
@@ -122,10 +128,11 @@ const auto alter_drop_def = kw("ALTER") >> node_or_edge >> kw("TYPE") >> name >>
                             -kw("ATTRIBUTE") > name;
 const auto alter_key_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
                            kw("KEY") > key_list;
+const auto alter_control_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >> control;
 const auto alter_set_def = kw("ALTER") >> kw("EDGE") >> kw("TYPE") >> name >> kw("SET") > edge_option;
 const auto drop_def = kw("DROP") > node_or_edge > kw("TYPE") > name;
 const auto statement_def = create_node | create_edge | alter_connect | alter_add | alter_drop |
-                           alter_key | alter_set | drop;
+                           alter_key | alter_control | alter_set | drop;
 struct end_class;
 const x3::rule<end_class> statement_end = "';'";
 const auto statement_end_def = x3::lit(';') | x3::eoi;
@@ -133,6 +140,7 @@ const auto script_def = *((!x3::eoi) > statement > statement_end);
 
 BOOST_SPIRIT_DEFINE(identifier, name, quoted, string_list, literal, type, constraint, attribute, attrs, pair, pairs, key_list,
                     edge_option, statement_end, create_node, create_edge, alter_add, alter_drop, alter_key,
+                    alter_control, control,
                     alter_connect, alter_set, drop, statement, script)
 
 }  // namespace cmdb::ddl::parser

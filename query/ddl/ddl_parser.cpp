@@ -55,6 +55,7 @@ class Applier {
       def.parent = s.parent->text;
     }
     for (const auto& k : s.key) def.key.push_back(k.text);
+    def.control = ParseControl(s.control);
     auto attrs = Attrs(s.attrs, def.name);
     if (!attrs.ok()) return attrs.status();
     def.attributes = std::move(*attrs);
@@ -101,6 +102,21 @@ class Applier {
     std::vector<std::string> key;
     for (const auto& k : s.key) key.push_back(k.text);
     return At(s.target, schema_.SetClassKey(s.target.text, key));
+  }
+
+  Status operator()(const ast::AlterControl& s) {
+    CMDB_RETURN_IF_ERROR(CheckClass(s.target));
+    return At(s.target, schema_.SetClassControl(s.target.text, ParseControl(s.control)));
+  }
+
+  // The policy of a CONTROLLED/UNCONTROLLED clause as the grammar captured it (any spacing or
+  // case): plain CONTROLLED is DETECT.
+  static ControlPolicy ParseControl(const std::string& text) {
+    std::string t;
+    for (char c : text) t += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (t.empty()) return ControlPolicy::kInherit;
+    if (t.rfind("UNCONTROLLED", 0) == 0) return ControlPolicy::kUncontrolled;
+    return t.find("ENFORCE") != std::string::npos ? ControlPolicy::kEnforce : ControlPolicy::kDetect;
   }
 
   Status operator()(const ast::AlterConnect& s) {

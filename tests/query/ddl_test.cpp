@@ -107,3 +107,24 @@ TEST_CASE("a failing DDL script leaves the schema as it was") {
   CHECK_FALSE(s.FindClass("A"));
   CHECK(st.details().size() >= 2);  // line and column
 }
+
+TEST_CASE("CONTROLLED classes: inherited, overridable, kept by the canonical DDL") {
+  Schema s = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(R"(
+    CREATE ABSTRACT NODE TYPE Hardware CONTROLLED { serial STRING };
+    CREATE NODE TYPE Server EXTENDS Hardware KEY (name);
+    CREATE NODE TYPE Printer EXTENDS Hardware UNCONTROLLED;
+    CREATE NODE TYPE Vm;
+    ALTER NODE TYPE Vm SET controlled   enforce;
+  )", s).ok());
+  CHECK(s.ControlOf("Server") == ControlPolicy::kDetect);
+  CHECK(s.ControlOf("Printer") == ControlPolicy::kUncontrolled);
+  CHECK(s.ControlOf("Vm") == ControlPolicy::kEnforce);
+  CHECK(s.ControlOf("CI") == ControlPolicy::kUncontrolled);
+  Schema back = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(s.ToDdl(), back).ok());
+  CHECK(back.ControlOf("Server") == ControlPolicy::kDetect);
+  CHECK(back.ControlOf("Printer") == ControlPolicy::kUncontrolled);
+  CHECK(back.ControlOf("Vm") == ControlPolicy::kEnforce);
+  CHECK(ErrorOf("ALTER NODE TYPE Nope SET CONTROLLED;").find("unknown class 'Nope'") != std::string::npos);
+}

@@ -178,3 +178,56 @@ TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and r
   CHECK((*store)->Transactions(0, 1000)->size() == static_cast<size_t>(written / 50 + 1));
   CHECK((*store)->IntegrityCheck().ok());
 }
+
+TEST_CASE("process records and unauthorized flags survive a restart and are hash-chained") {
+  std::string path = TempDb("docs.sqlite");
+  int64_t doc_id = 0;
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    auto db = OpenWithDefaultSchema(store->get());
+    REQUIRE(db.ok());
+    for (int v = 1; v <= 2; ++v) {
+      auto tx = (*db)->Write(TxMeta{"carol", "change"}, [&](Txn& t) {
+        DocRecord d;
+        d.kind = "change";
+        d.id = v == 1 ? t.NextDocId("change") : doc_id;
+        doc_id = d.id;
+        d.body = Attrs({{"title", "v" + std::to_string(v)}});
+        return t.PutDoc(std::move(d), std::nullopt).status();
+      });
+      REQUIRE(tx.ok());
+    }
+    (*db)->SetWritePolicy([](WriteSet& ws, const Graph&, const Schema&) {
+      ws.tx.unauthorized = "flagged for the test";
+      return Status::Ok();
+    });
+    REQUIRE((*db)->Write(TxMeta{"dave", "api"}, [&](Txn& t) {
+      return t.CreateCi("VirtualMachine", Attrs({{"name", "flagged-vm"}})).status();
+    }).ok());
+  }
+  {
+    auto store = SqliteStore::Open(path);
+    auto db = OpenWithDefaultSchema(store->get());
+    REQUIRE(db.ok());
+    const DocRecord* d = (*db)->Read().graph().docs().Find("change", doc_id);
+    REQUIRE(d);
+    CHECK(d->version == 2);
+    CHECK(d->body.Get("title") == Value("v2"));
+    auto history = (*store)->DocHistory("change", doc_id);
+    REQUIRE(history->size() == 2);
+    CHECK(history->at(0).valid_to == history->at(1).valid_from);
+    auto flagged = (*store)->FlaggedTransactions(0, 10);
+    REQUIRE(flagged->size() == 1);
+    CHECK(flagged->at(0).unauthorized == "flagged for the test");
+    CHECK((*store)->VerifyChain()->ok);
+  }
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "UPDATE transactions SET unauthorized = NULL", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  auto store = SqliteStore::Open(path);
+  auto report = (*store)->VerifyChain();
+  CHECK_FALSE(report->ok);
+  CHECK(report->reason == "its content does not match its hash");
+}

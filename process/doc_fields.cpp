@@ -1,0 +1,93 @@
+#include "process/doc_fields.hpp"
+
+namespace cmdb::process {
+namespace {
+
+const ValueList& EmptyList() {
+  static const ValueList kEmpty;
+  return kEmpty;
+}
+
+std::vector<int64_t> IntsOf(const Value& v) {
+  std::vector<int64_t> out;
+  if (!v.is_list()) return out;
+  out.reserve(v.as_list().size());
+  for (const Value& e : v.as_list()) {
+    if (e.is_int()) out.push_back(e.as_int());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string StrField(const AttrMap& body, std::string_view name) {
+  const Value* v = body.Find(name);
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+int64_t IntField(const AttrMap& body, std::string_view name) {
+  const Value* v = body.Find(name);
+  return v && v->is_int() ? v->as_int() : 0;
+}
+
+double FloatField(const AttrMap& body, std::string_view name) {
+  const Value* v = body.Find(name);
+  if (v && v->is_float()) return v->as_float();
+  return v && v->is_int() ? static_cast<double>(v->as_int()) : 0.0;
+}
+
+bool BoolField(const AttrMap& body, std::string_view name) {
+  const Value* v = body.Find(name);
+  return v && v->is_bool() && v->as_bool();
+}
+
+std::vector<int64_t> IntsField(const AttrMap& body, std::string_view name) {
+  const Value* v = body.Find(name);
+  return v ? IntsOf(*v) : std::vector<int64_t>{};
+}
+
+std::vector<std::string> StrsField(const AttrMap& body, std::string_view name) {
+  std::vector<std::string> out;
+  for (const Value& e : ListField(body, name)) {
+    if (e.is_string()) out.push_back(e.as_string());
+  }
+  return out;
+}
+
+const ValueList& ListField(const AttrMap& body, std::string_view name) {
+  const Value* v = body.Find(name);
+  return v && v->is_list() ? v->as_list() : EmptyList();
+}
+
+Value IntsValue(const std::vector<int64_t>& ids) {
+  ValueList list;
+  list.reserve(ids.size());
+  for (int64_t id : ids) list.emplace_back(id);
+  return Value(std::move(list));
+}
+
+Value StrsValue(const std::vector<std::string>& items) {
+  ValueList list;
+  list.reserve(items.size());
+  for (const auto& s : items) list.emplace_back(s);
+  return Value(std::move(list));
+}
+
+std::string StrAt(const ValueList& tuple, size_t i) {
+  return i < tuple.size() && tuple[i].is_string() ? tuple[i].as_string() : std::string();
+}
+
+int64_t IntAt(const ValueList& tuple, size_t i) {
+  return i < tuple.size() && tuple[i].is_int() ? tuple[i].as_int() : 0;
+}
+
+double FloatAt(const ValueList& tuple, size_t i) {
+  if (i < tuple.size() && tuple[i].is_float()) return tuple[i].as_float();
+  return static_cast<double>(IntAt(tuple, i));
+}
+
+std::vector<int64_t> IntsAt(const ValueList& tuple, size_t i) {
+  return i < tuple.size() ? IntsOf(tuple[i]) : std::vector<int64_t>{};
+}
+
+}  // namespace cmdb::process
