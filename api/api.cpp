@@ -226,6 +226,25 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
         return Windows(req, who, id);
       return not_allowed();
     }
+    if (r == "baselines" && seg.size() >= 2 && seg.size() <= 4) {
+      bool ok = (seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && (m == "GET" || m == "DELETE")) ||
+                (seg.size() == 4 && seg[3] == "diff" && m == "GET");
+      if (!ok) return not_allowed();
+      if (m == "POST") CMDB_REQUIRE(Permission::kManageReleases);
+      return Baselines(req, who, seg);
+    }
+    if (r == "releases" && seg.size() >= 2 && seg.size() <= 4) {
+      bool ok = (seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && (m == "GET" || m == "PATCH")) ||
+                (seg.size() == 4 && seg[3] == "transition" && m == "POST");
+      if (!ok) return not_allowed();
+      if (m != "GET") CMDB_REQUIRE(Permission::kManageReleases);
+      return Releases(req, who, seg);
+    }
+    if (r == "audits" && (seg.size() == 2 || seg.size() == 3)) {
+      if (!((seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && m == "GET"))) return not_allowed();
+      if (m == "POST") CMDB_REQUIRE(Permission::kManageReleases);
+      return Audits(req, who, seg);
+    }
     if (r == "unauthorized-changes" && seg.size() == 2) return m == "GET" ? UnauthorizedChanges(req) : not_allowed();
     if (r == "bulk" && seg.size() == 2) {
       CMDB_REQUIRE(Permission::kImport);

@@ -15,6 +15,7 @@
 #include "api/json_codec.hpp"
 #include "cmdb/database.hpp"
 #include "process/change_service.hpp"
+#include "process/release_service.hpp"
 #include "query/engine.hpp"
 
 namespace cmdb::api {
@@ -31,7 +32,8 @@ class Api {
  public:
   // `db`, `auth` and `engine` must outlive the Api.
   Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiOptions options)
-      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(db, engine) {}
+      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(db, engine),
+        releases_(db, engine, changes_), baselines_(releases_.Resolver()) {}
 
   HttpResponse Handle(const HttpRequest& req);
 
@@ -75,6 +77,10 @@ class Api {
   // /v1/windows (id 0) and /v1/windows/{id}
   HttpResponse Windows(const HttpRequest& req, const Principal& who, int64_t id);
   HttpResponse UnauthorizedChanges(const HttpRequest& req);
+  // /v1/baselines[/{name}[/diff]], /v1/releases[/{id}[/transition]], /v1/audits[/{id}]
+  HttpResponse Baselines(const HttpRequest& req, const Principal& who, const Segments& seg);
+  HttpResponse Releases(const HttpRequest& req, const Principal& who, const Segments& seg);
+  HttpResponse Audits(const HttpRequest& req, const Principal& who, const Segments& seg);
 
   TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
@@ -89,6 +95,8 @@ class Api {
   gql::QueryEngine& engine_;
   ApiOptions options_;
   process::ChangeService changes_;
+  process::ReleaseService releases_;
+  gql::BaselineResolver baselines_;  // for USE BASELINE in queries
 };
 
 // Helpers shared by the handler files.

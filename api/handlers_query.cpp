@@ -101,6 +101,7 @@ HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
     request.meta.change_ref = (*body)["change"];
   }
   request.allow_writes = Allows(who.role, Permission::kWriteCis);
+  request.baselines = &baselines_;
   if (body->contains("parameters")) {
     if (!(*body)["parameters"].is_object()) return ErrorResponse(Status::Invalid("\"parameters\" must be an object"));
     for (const auto& [k, v] : (*body)["parameters"].items()) request.parameters[k] = QFromJson(v);

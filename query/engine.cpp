@@ -1,6 +1,8 @@
 #include "query/engine.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <optional>
 #include <sstream>
 
 #include "cmdb/time_util.hpp"
@@ -113,6 +115,37 @@ bool IsDdl(const std::string& text) {
   return (a == "CREATE" || a == "ALTER" || a == "DROP") && (b == "NODE" || b == "EDGE");
 }
 
+std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const BoundQuery& bound,
+                                                                          const QueryRequest& request) {
+  const BoundExpr& at = bound.as_of ? *bound.as_of : *bound.baseline;
+  QValue value = at.kind == ExprKind::kLiteral ? at.literal : QValue();
+  if (at.kind == ExprKind::kParameter) {
+    auto it = request.parameters.find(at.name);
+    if (it == request.parameters.end())
+      throw QueryError("ParameterMissing", "MissingParameter", "parameter $" + at.name + " was not given", at.offset);
+    value = it->second;
+  }
+  if (bound.baseline) {
+    if (value.kind() != QValue::Kind::kString)
+      throw QueryError("TypeError", "InvalidArgumentType", "USE BASELINE needs a baseline name (a string)", at.offset);
+    if (!request.baselines) throw QueryError("SemanticError", "UnknownBaseline", "baselines are not available here", at.offset);
+    auto snapshot = (*request.baselines)(value.as_string());
+    if (!snapshot.ok()) throw QueryError("SemanticError", "UnknownBaseline", snapshot.status().message(), at.offset);
+    TxId tx = snapshot->tx;
+    return {tx, std::move(*snapshot)};
+  }
+  if (value.kind() == QValue::Kind::kInt) return {value.as_int(), std::nullopt};
+  if (value.kind() != QValue::Kind::kString)
+    throw QueryError("TypeError", "InvalidArgumentType", "AS OF needs a datetime string or a transaction id", at.offset);
+  auto micros = ParseTimestamp(value.as_string());
+  if (!micros)
+    throw QueryError("ArgumentError", "InvalidArgumentValue",
+                     "AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'", at.offset);
+  auto found = db_.store()->TxAtTime(*micros);
+  if (!found.ok()) throw QueryError("InternalError", "StoreError", found.status().message(), at.offset);
+  return {*found, std::nullopt};
+}
+
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   auto started = std::chrono::steady_clock::now();
   QueryResult result;
@@ -128,34 +161,15 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
     if (bound.writes && !request.allow_writes)
       return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")
           .With("needs", "write CIs");
-    if (bound.as_of) {
-      // The past, rebuilt from history into a private graph (read under the current schema).
-      const BoundExpr& at = *bound.as_of;
-      QValue when = at.kind == ExprKind::kLiteral ? at.literal : QValue();
-      if (at.kind == ExprKind::kParameter) {
-        auto it = request.parameters.find(at.name);
-        if (it == request.parameters.end())
-          throw QueryError("ParameterMissing", "MissingParameter", "parameter $" + at.name + " was not given", at.offset);
-        when = it->second;
-      }
-      TxId tx = 0;
-      if (when.kind() == QValue::Kind::kInt) {
-        tx = when.as_int();
-      } else if (when.kind() == QValue::Kind::kString) {
-        auto micros = ParseTimestamp(when.as_string());
-        if (!micros)
-          throw QueryError("ArgumentError", "InvalidArgumentValue",
-                           "AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'", at.offset);
-        auto found = db_.store()->TxAtTime(*micros);
-        if (!found.ok()) return found.status();
-        tx = *found;
-      } else {
-        throw QueryError("TypeError", "InvalidArgumentType", "AS OF needs a datetime string or a transaction id", at.offset);
-      }
+    if (bound.as_of || bound.baseline) {
+      // The past (or a baseline), rebuilt from history into a private graph under the current schema.
+      auto [tx, members] = ResolvePast(bound, request);
       auto schema = db_.schema();
       Graph past;
-      Status st = db_.store()->LoadAsOf(tx, [&](CiRecord&& c) { past.PutCi(std::move(c), *schema); },
-                                        [&](RelRecord&& r) { past.PutRel(std::move(r)); });
+      auto keep_ci = [&](CiId id) { return !members || std::binary_search(members->cis.begin(), members->cis.end(), id); };
+      auto keep_rel = [&](RelId id) { return !members || std::binary_search(members->rels.begin(), members->rels.end(), id); };
+      Status st = db_.store()->LoadAsOf(tx, [&](CiRecord&& c) { if (keep_ci(c.id)) past.PutCi(std::move(c), *schema); },
+                                        [&](RelRecord&& r) { if (keep_rel(r.id)) past.PutRel(std::move(r)); });
       if (!st.ok()) return st;
       SnapshotAccess graph(past, *schema);
       LogicalPlan plan = PlanQuery(bound, graph);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,12 +22,24 @@ struct QueryOptions {
   size_t max_rows = 100000;            // result rows kept; more sets "truncated"
 };
 
+// What USE BASELINE reads: the state after transaction `tx`, restricted to these CIs and
+// relationships (sorted ids).
+struct BaselineSnapshot {
+  TxId tx = 0;
+  std::vector<CiId> cis;
+  std::vector<RelId> rels;
+};
+// Finds a baseline by name (kNotFound when there is none). Supplied by the caller, which owns
+// baselines (process/), so the query layer stays below it.
+using BaselineResolver = std::function<Result<BaselineSnapshot>(const std::string& name)>;
+
 struct QueryRequest {
   std::string text;
   QMap parameters;
   TxMeta meta;  // actor, change reference; source is set to "query"
   int64_t timeout_ms = 0;  // 0: the engine default; capped by it
   bool allow_writes = true;  // false: a writing query answers kPermissionDenied
+  const BaselineResolver* baselines = nullptr;  // needed by USE BASELINE
 };
 
 struct QueryResult {
@@ -37,7 +50,7 @@ struct QueryResult {
   double elapsed_ms = 0;
   std::string plan;  // EXPLAIN / PROFILE
   TxId tx = 0;       // the transaction a writing query committed (0: none)
-  TxId as_of_tx = 0; // AS OF: the transaction whose state was read
+  TxId as_of_tx = 0; // AS OF or USE BASELINE: the transaction whose state was read
 };
 
 class QueryEngine {
@@ -48,6 +61,8 @@ class QueryEngine {
   const QueryOptions& options() const { return options_; }
 
  private:
+  // The transaction AS OF or USE BASELINE reads, and the baseline's members (throws QueryError).
+  std::pair<TxId, std::optional<BaselineSnapshot>> ResolvePast(const BoundQuery& bound, const QueryRequest& request);
   Database& db_;
   QueryOptions options_;
 };

@@ -481,6 +481,16 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
                     query.OffsetOf(*query.ast.as_of));
     out.as_of = std::move(e);
   }
+  if (query.ast.baseline) {
+    BoundExpr e = state.BindExpr(*query.ast.baseline);
+    if (e.kind != ExprKind::kLiteral && e.kind != ExprKind::kParameter)
+      ThrowSemantic("NonConstantExpression", "USE BASELINE takes a baseline name or a parameter",
+                    query.OffsetOf(*query.ast.baseline));
+    if (out.as_of)
+      ThrowSemantic("InvalidClauseComposition", "a query reads either AS OF a time or USE BASELINE, not both",
+                    query.OffsetOf(*query.ast.baseline));
+    out.baseline = std::move(e);
+  }
   out.parts.push_back(binder.BindSingle(query.ast.first, out.writes));
   for (size_t i = 0; i < query.ast.unions.size(); ++i) {
     const auto& u = query.ast.unions[i];
@@ -495,6 +505,9 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
   if (out.as_of && out.writes)
     ThrowSemantic("InvalidClauseComposition", "AS OF queries read the past and cannot write",
                   query.OffsetOf(*query.ast.as_of));
+  if (out.baseline && out.writes)
+    ThrowSemantic("InvalidClauseComposition", "USE BASELINE queries read a baseline and cannot write",
+                  query.OffsetOf(*query.ast.baseline));
   out.num_slots = state.num_slots;
   return out;
 }

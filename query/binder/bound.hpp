@@ -157,6 +157,7 @@ struct BoundQuery {
   bool writes = false;
   std::string mode;  // "", "EXPLAIN", "PROFILE"
   std::optional<BoundExpr> as_of;  // constant: a datetime string or a transaction id
+  std::optional<BoundExpr> baseline;  // USE BASELINE: constant, the baseline's name
 };
 
 }  // namespace cmdb::gql

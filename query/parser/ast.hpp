@@ -298,6 +298,7 @@ struct UnionPart {
 struct Query : x3::position_tagged {
   boost::optional<std::string> mode;  // "EXPLAIN" or "PROFILE"
   boost::optional<Expression> as_of;  // AS OF <datetime string | tx id | parameter>
+  boost::optional<Expression> baseline;  // USE BASELINE <name string | parameter>
   SingleQuery first;
   std::vector<UnionPart> unions;
 };

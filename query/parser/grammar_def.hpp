@@ -239,7 +239,8 @@ const auto single_query_def = +clause >> as(false);
 const auto union_part_def = kw("UNION") >> x3::matches[kw("ALL")] > single_query;
 const auto query_def = -((kw("EXPLAIN") >> as(std::string("EXPLAIN"))) |
                          (kw("PROFILE") >> as(std::string("PROFILE")))) >>
-                       -(kw("AS") >> kw("OF") > expression) > single_query >> *union_part >> -x3::lit(';') > x3::eoi;
+                       -(kw("AS") >> kw("OF") > expression) >> -(kw("USE") >> kw("BASELINE") > expression) >
+                       single_query >> *union_part >> -x3::lit(';') > x3::eoi;
 
 BOOST_SPIRIT_DEFINE(number_text, digits, string_text, pow_op, mul_op, add_op, cmp_op, predicate_op, null_check)
 BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number, string_literal,

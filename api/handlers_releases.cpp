@@ -1,0 +1,377 @@
+// Release management: /v1/baselines, /v1/releases, /v1/audits.
+#include "api/api.hpp"
+#include "cmdb/time_util.hpp"
+
+namespace cmdb::api {
+namespace {
+
+using process::ReleaseRecord;
+
+Json TimeJson(int64_t micros) { return micros ? Json(FormatTimestamp(micros)) : Json(nullptr); }
+
+Json BaselineJson(const process::Baseline& b) {
+  Json scope;
+  if (b.scope_kind == "query") scope = Json{{"query", b.scope_query}};
+  else if (b.scope_kind == "roots") scope = Json{{"roots", b.roots}, {"follow", b.follow}, {"max_depth", b.max_depth}};
+  else scope = Json{{"all", true}};
+  Json j{{"id", b.id}, {"name", b.name}, {"description", b.description}, {"scope", scope}, {"tx", b.tx},
+         {"captured_at", TimeJson(b.captured_at)}, {"created_by", b.created_by}, {"cis", b.cis.size()},
+         {"relationships", b.rels.size()}};
+  if (b.release_id) j["release"] = b.release_id;
+  return j;
+}
+
+Json AttrDiffsJson(const std::vector<process::AttrDiff>& diffs) {
+  Json out = Json::array();
+  for (const auto& d : diffs) out.push_back(Json{{"attribute", d.name}, {"before", ToJson(d.before)}, {"after", ToJson(d.after)}});
+  return out;
+}
+
+Result<std::vector<int64_t>> Ids(const Json& body, const char* field) {
+  std::vector<int64_t> ids;
+  if (!body.contains(field)) return ids;
+  if (!body[field].is_array()) return Status::Invalid(std::string("\"") + field + "\" must be a list of ids").With("field", field);
+  for (const Json& v : body[field]) {
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
+      return Status::Invalid(std::string("\"") + field + "\" must be a list of ids").With("field", field);
+    ids.push_back(v.get<int64_t>());
+  }
+  return ids;
+}
+
+Json ReleaseJson(const ReleaseRecord& r) {
+  Json results = Json::array(), events = Json::array(), allowed = Json::array();
+  for (const auto& res : r.results) results.push_back(Json{{"criterion", res.criterion}, {"passed", res.passed}, {"note", res.note}});
+  for (const auto& e : r.events) {
+    Json j{{"time", FormatTimestamp(e.time)}, {"actor", e.actor}, {"kind", e.kind}};
+    if (!e.from.empty()) j["from"] = e.from;
+    if (!e.to.empty()) j["to"] = e.to;
+    if (!e.text.empty()) j["text"] = e.text;
+    events.push_back(std::move(j));
+  }
+  for (auto s : process::AllowedTransitions(r)) allowed.push_back(process::ReleaseStateName(s));
+  Json j{{"id", r.id}, {"version", r.version}, {"name", r.name}, {"release_version", r.release_version},
+         {"description", r.description}, {"type", process::ReleaseTypeName(r.type)},
+         {"state", process::ReleaseStateName(r.state)}, {"allowed_transitions", allowed}, {"changes", r.changes},
+         {"cis", r.cis}, {"criteria", r.criteria}, {"results", results},
+         {"baseline", r.baseline.empty() ? Json(nullptr) : Json(r.baseline)}, {"journal", events},
+         {"created_at", TimeJson(r.created_at)}, {"updated_at", TimeJson(r.updated_at)}};
+  if (r.verification) {
+    const auto& v = *r.verification;
+    j["verification"] = Json{{"time", TimeJson(v.time)}, {"tx", v.tx},
+                             {"cis", {{"added", v.cis_added}, {"removed", v.cis_removed}, {"changed", v.cis_changed}}},
+                             {"relationships", {{"added", v.rels_added}, {"removed", v.rels_removed}, {"changed", v.rels_changed}}},
+                             {"changed_cis", v.changed_cis}};
+  }
+  return j;
+}
+
+// Applies a JSON body to release fields (absent ones keep their value).
+Status ReleaseFields(const Json& body, ReleaseRecord& r, std::string& comment) {
+  if (!body.is_object()) return Status::Invalid("body must be a JSON object");
+  static const char* kKnown[] = {"name", "release_version", "description", "type", "changes", "cis", "criteria", "results", "comment"};
+  for (const auto& [k, v] : body.items()) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown))
+      return Status::Invalid("unknown release field \"" + k + "\"").With("field", k);
+  }
+  for (auto [name, slot] : {std::pair{"name", &r.name}, {"release_version", &r.release_version},
+                            {"description", &r.description}, {"comment", &comment}}) {
+    if (!body.contains(name)) continue;
+    if (!body[name].is_string()) return Status::Invalid(std::string("\"") + name + "\" must be a string").With("field", name);
+    *slot = body[name].get<std::string>();
+  }
+  if (body.contains("type")) {
+    auto t = body["type"].is_string() ? process::ParseReleaseType(body["type"].get<std::string>()) : std::nullopt;
+    if (!t) return Status::Invalid("\"type\" must be \"major\", \"minor\" or \"emergency\"").With("field", "type");
+    r.type = *t;
+  }
+  if (body.contains("changes")) {
+    auto ids = Ids(body, "changes");
+    if (!ids.ok()) return ids.status();
+    r.changes = *ids;
+  }
+  if (body.contains("cis")) {
+    auto ids = Ids(body, "cis");
+    if (!ids.ok()) return ids.status();
+    r.cis = *ids;
+  }
+  if (body.contains("criteria")) {
+    if (!body["criteria"].is_array()) return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
+    r.criteria.clear();
+    for (const Json& c : body["criteria"]) {
+      if (!c.is_string()) return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
+      r.criteria.push_back(c);
+    }
+  }
+  if (body.contains("results")) {
+    const Json& res = body["results"];
+    if (!res.is_array()) return Status::Invalid("\"results\" must be a list of {\"criterion\", \"passed\", \"note\"}").With("field", "results");
+    r.results.clear();
+    for (const Json& x : res) {
+      if (!x.is_object() || !x.contains("criterion") || !x["criterion"].is_string() || !x.contains("passed") ||
+          !x["passed"].is_boolean())
+        return Status::Invalid("\"results\" must be a list of {\"criterion\", \"passed\", \"note\"}").With("field", "results");
+      r.results.push_back({x["criterion"], x["passed"], x.value("note", std::string())});
+    }
+  }
+  return Status::Ok();
+}
+
+// {"class", "attributes"} or {"class", "key"} of an expected CI.
+Result<process::ExpectedCi> ExpectedCiFrom(const Json& j, int64_t line, const char* where) {
+  if (!j.is_object() || !j.contains("class") || !j["class"].is_string())
+    return Status::Invalid(std::string("expected line ") + std::to_string(line) + ": " + where + " needs a \"class\"").With("line", line);
+  const Json& attrs = j.contains("attributes") ? j["attributes"] : j.contains("key") ? j["key"] : Json::object();
+  auto m = AttrsFromJson(attrs, std::string("expected line ") + std::to_string(line));
+  if (!m.ok()) return m.status();
+  return process::ExpectedCi{j["class"], std::move(*m), line};
+}
+
+}  // namespace
+
+HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const Segments& seg) {
+  const std::string& m = req.method;
+  if (seg.size() == 2 && m == "GET") {
+    Json items = Json::array();
+    for (const auto& b : releases_.ListBaselines()) items.push_back(BaselineJson(b));
+    return JsonResponse(200, Json{{"baselines", items}});
+  }
+  if (seg.size() == 2) {  // POST
+    auto body = ParseJsonBody(req.body);
+    if (!body.ok()) return ErrorResponse(body.status());
+    if (!body->is_object() || !body->contains("name") || !(*body)["name"].is_string() || !body->contains("scope") ||
+        !(*body)["scope"].is_object())
+      return ErrorResponse(Status::Invalid("body must be {\"name\", \"description\", \"scope\": {\"query\"} | {\"roots\", \"follow\", \"max_depth\"} | {\"all\": true}}"));
+    process::BaselineSpec spec;
+    spec.name = (*body)["name"];
+    spec.description = body->value("description", std::string());
+    const Json& scope = (*body)["scope"];
+    if (scope.contains("query")) {
+      if (!scope["query"].is_string()) return ErrorResponse(Status::Invalid("\"scope.query\" must be a string").With("field", "scope.query"));
+      spec.scope_kind = "query";
+      spec.query = scope["query"];
+    } else if (scope.contains("roots")) {
+      auto roots = Ids(scope, "roots");
+      if (!roots.ok()) return ErrorResponse(roots.status());
+      spec.scope_kind = "roots";
+      spec.roots = *roots;
+      std::string follow = scope.value("follow", std::string("depends_on"));
+      if (follow != "depends_on" && follow != "impacted")
+        return ErrorResponse(Status::Invalid("\"scope.follow\" must be \"depends_on\" or \"impacted\"").With("field", "scope.follow"));
+      spec.follow_impacted = follow == "impacted";
+      if (scope.contains("max_depth")) {
+        if (!scope["max_depth"].is_number_integer() || scope["max_depth"].get<int>() < 0 || scope["max_depth"].get<int>() > 100)
+          return ErrorResponse(Status::Invalid("\"scope.max_depth\" must be an integer from 0 to 100").With("field", "scope.max_depth"));
+        spec.max_depth = scope["max_depth"];
+      }
+    } else if (scope.value("all", false)) {
+      spec.scope_kind = "all";
+    } else {
+      return ErrorResponse(Status::Invalid("\"scope\" must be {\"query\"}, {\"roots\", \"follow\", \"max_depth\"} or {\"all\": true}").With("field", "scope"));
+    }
+    auto b = releases_.CaptureBaseline(spec, who.name);
+    if (!b.ok()) return ErrorResponse(b.status());
+    return JsonResponse(201, BaselineJson(*b));
+  }
+  auto b = releases_.GetBaseline(seg[2]);
+  if (!b) return ErrorResponse(Status::NotFound("no baseline named '" + seg[2] + "'"));
+  auto limit = PageLimit(req);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  size_t offset = 0;
+  if (std::string o = req.Param("offset"); !o.empty()) {
+    auto v = ParseId("1" + o, "offset");  // allows 0
+    if (!v.ok() || o.size() > 12) return ErrorResponse(Status::Invalid("offset must be a non-negative integer").With("parameter", "offset"));
+    offset = static_cast<size_t>(std::stoll(o));
+  }
+  if (seg.size() == 3 && m == "DELETE") {
+    if (!Allows(who.role, Permission::kAdmin))
+      return ErrorResponse(Status(StatusCode::kPermissionDenied, "token '" + who.name + "' has role " + RoleName(who.role) +
+                                                                     ", which may not delete baselines (admin only)"));
+    Status st = releases_.DeleteBaseline(seg[2], who.name);
+    return st.ok() ? JsonResponse(200, Json{{"deleted", seg[2]}}) : ErrorResponse(st);
+  }
+  if (seg.size() == 3) {
+    std::vector<CiRecord> cis;
+    std::vector<RelRecord> rels;
+    Status st = releases_.BaselineContents(*b, offset, *limit, cis, rels);
+    if (!st.ok()) return ErrorResponse(st);
+    Json j = BaselineJson(*b), ci_items = Json::array(), rel_items = Json::array();
+    for (const auto& c : cis) ci_items.push_back(CiToJson(c));
+    for (const auto& r : rels) rel_items.push_back(RelToJson(r));
+    j["items"] = Json{{"cis", ci_items}, {"relationships", rel_items}};
+    j["offset"] = offset;
+    size_t total = b->cis.size() + b->rels.size();
+    if (offset + *limit < total) j["next"] = "/v1/baselines/" + b->name + "?offset=" + std::to_string(offset + *limit) + "&limit=" + std::to_string(*limit);
+    return JsonResponse(200, j);
+  }
+  // GET /v1/baselines/{name}/diff
+  process::DiffTarget target;
+  std::string against = req.Param("against");
+  std::string as_of = req.Param("as_of");
+  if (against.rfind("as_of=", 0) == 0) as_of = against.substr(6);
+  if (!as_of.empty()) {
+    auto t = ParseTimestamp(as_of);
+    if (!t) return ErrorResponse(Status::Invalid("as_of must be an ISO-8601 time").With("parameter", "as_of"));
+    target.kind = process::DiffTarget::kAsOf;
+    target.as_of = *t;
+  } else if (!against.empty() && against != "current") {
+    target.kind = process::DiffTarget::kBaseline;
+    target.baseline = against;
+  }
+  target.include_new = req.Param("include_new") == "true";
+  auto diff = releases_.Diff(*b, target);
+  if (!diff.ok()) return ErrorResponse(diff.status());
+  Json entries = Json::array();
+  for (size_t i = offset; i < diff->entries.size() && i < offset + *limit; ++i) {
+    const auto& e = diff->entries[i];
+    Json j{{"what", e.what}, {"change", e.change}, {"id", e.id}};
+    if (e.what == "ci") j["class"] = e.class_name, j["name"] = e.name;
+    else j["type"] = e.type, j["from"] = e.from, j["to"] = e.to;
+    if (!e.attrs.empty()) j["attributes"] = AttrDiffsJson(e.attrs);
+    entries.push_back(std::move(j));
+  }
+  const auto& c = diff->counts;
+  Json out{{"baseline", b->name}, {"against", target.kind == process::DiffTarget::kBaseline ? against : target.kind == process::DiffTarget::kAsOf ? "as_of=" + as_of : "current"},
+           {"from_tx", diff->from_tx}, {"to_tx", diff->to_tx},
+           {"summary", {{"cis", {{"added", c.cis_added}, {"removed", c.cis_removed}, {"changed", c.cis_changed}}},
+                        {"relationships", {{"added", c.rels_added}, {"removed", c.rels_removed}, {"changed", c.rels_changed}}}}},
+           {"total", diff->entries.size()}, {"offset", offset}, {"entries", entries}};
+  if (offset + *limit < diff->entries.size()) {
+    std::string next = "/v1/baselines/" + b->name + "/diff?offset=" + std::to_string(offset + *limit) + "&limit=" + std::to_string(*limit);
+    if (!against.empty()) next += "&against=" + against;
+    if (!req.Param("as_of").empty()) next += "&as_of=" + req.Param("as_of");
+    if (target.include_new) next += "&include_new=true";
+    out["next"] = next;
+  }
+  return JsonResponse(200, out);
+}
+
+HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const Segments& seg) {
+  const std::string& m = req.method;
+  if (seg.size() == 2 && m == "GET") {
+    std::optional<process::ReleaseState> state;
+    if (std::string s = req.Param("state"); !s.empty()) {
+      state = process::ParseReleaseState(s);
+      if (!state) return ErrorResponse(Status::Invalid("unknown release state '" + s + "'; states: " + Json(process::ReleaseStateNames()).dump()).With("parameter", "state"));
+    }
+    Json items = Json::array();
+    for (const auto& r : releases_.ListReleases(state)) {
+      items.push_back(Json{{"id", r.id}, {"name", r.name}, {"release_version", r.release_version},
+                           {"type", process::ReleaseTypeName(r.type)}, {"state", process::ReleaseStateName(r.state)}});
+    }
+    return JsonResponse(200, Json{{"releases", items}, {"total", items.size()}});
+  }
+  if (seg.size() == 2) {  // POST
+    auto body = ParseJsonBody(req.body);
+    if (!body.ok()) return ErrorResponse(body.status());
+    ReleaseRecord r;
+    std::string comment;
+    Status st = ReleaseFields(*body, r, comment);
+    if (!st.ok()) return ErrorResponse(st);
+    auto created = releases_.CreateRelease(std::move(r), who.name);
+    if (!created.ok()) return ErrorResponse(created.status());
+    return JsonResponse(201, ReleaseJson(*created));
+  }
+  auto id = ParseId(seg[2], "release id");
+  if (!id.ok()) return ErrorResponse(id.status());
+  auto current = releases_.GetRelease(*id);
+  if (!current) return ErrorResponse(Status::NotFound("release " + std::to_string(*id) + " does not exist"));
+  if (m == "GET") {
+    HttpResponse r = JsonResponse(200, ReleaseJson(*current));
+    r.headers.emplace_back("ETag", "\"" + std::to_string(current->version) + "\"");
+    return r;
+  }
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (seg.size() == 4) {  // POST .../transition
+    if (!body->is_object() || !body->contains("to") || !(*body)["to"].is_string())
+      return ErrorResponse(Status::Invalid("body must be {\"to\": \"<state>\", \"comment\": \"...\"}"));
+    auto to = process::ParseReleaseState((*body)["to"].get<std::string>());
+    if (!to) return ErrorResponse(Status::Invalid("unknown release state " + (*body)["to"].dump() + "; states: " + Json(process::ReleaseStateNames()).dump()).With("field", "to"));
+    auto r = releases_.TransitionRelease(*id, *to, body->value("comment", std::string()), who.name);
+    return r.ok() ? JsonResponse(200, ReleaseJson(*r)) : ErrorResponse(r.status());
+  }
+  auto expected = ParseIfMatch(req.Header("if-match"));
+  if (!expected.ok()) return ErrorResponse(expected.status());
+  ReleaseRecord fields = *current;
+  std::string comment;
+  Status st = ReleaseFields(*body, fields, comment);
+  if (!st.ok()) return ErrorResponse(st);
+  auto r = releases_.UpdateRelease(*id, fields, comment, *expected, who.name);
+  return r.ok() ? JsonResponse(200, ReleaseJson(*r)) : ErrorResponse(r.status());
+}
+
+HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Segments& seg) {
+  auto report_json = [](const process::AuditReport& a, bool findings) {
+    Json j{{"id", a.id}, {"source", a.source}, {"time", TimeJson(a.time)}, {"actor", a.actor}, {"tx", a.tx},
+           {"checked", a.checked},
+           {"counts", {{"missing", a.missing}, {"unexpected", a.unexpected}, {"attribute_drift", a.attribute_drift},
+                       {"relationship_drift", a.relationship_drift}}}};
+    if (findings) {
+      Json items = Json::array();
+      for (const auto& f : a.findings) {
+        Json x{{"kind", f.kind}, {"description", f.description}};
+        if (f.ci) x["ci"] = f.ci;
+        if (!f.attrs.empty()) {
+          Json attrs = Json::array();
+          for (const auto& d : f.attrs) attrs.push_back(Json{{"attribute", d.name}, {"expected", ToJson(d.before)}, {"actual", ToJson(d.after)}});
+          x["attributes"] = attrs;
+        }
+        items.push_back(std::move(x));
+      }
+      j["findings"] = items;
+    }
+    return j;
+  };
+  if (seg.size() == 3) {
+    auto id = ParseId(seg[2], "audit id");
+    if (!id.ok()) return ErrorResponse(id.status());
+    auto a = releases_.GetAudit(*id);
+    if (!a) return ErrorResponse(Status::NotFound("audit " + std::to_string(*id) + " does not exist"));
+    return JsonResponse(200, report_json(*a, true));
+  }
+  if (req.method == "GET") {
+    Json items = Json::array();
+    for (const auto& a : releases_.ListAudits()) items.push_back(report_json(a, false));
+    return JsonResponse(200, Json{{"audits", items}});
+  }
+  auto body = ParseJsonBody(req.body);
+  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body->is_object() || body->contains("baseline") == body->contains("expected"))
+    return ErrorResponse(Status::Invalid("body must be {\"baseline\": \"<name>\"} or {\"expected\": [CIs and relationships as bulk lines]}"));
+  Result<process::AuditReport> report = Status::Internal("unset");
+  if (body->contains("baseline")) {
+    if (!(*body)["baseline"].is_string()) return ErrorResponse(Status::Invalid("\"baseline\" must be a name").With("field", "baseline"));
+    report = releases_.AuditBaseline((*body)["baseline"], who.name);
+  } else {
+    const Json& lines = (*body)["expected"];
+    if (!lines.is_array()) return ErrorResponse(Status::Invalid("\"expected\" must be a list of bulk lines").With("field", "expected"));
+    std::vector<process::ExpectedCi> cis;
+    std::vector<process::ExpectedRel> rels;
+    int64_t line = 0;
+    for (const Json& l : lines) {
+      ++line;
+      std::string op = l.is_object() ? l.value("op", std::string("ci")) : "";
+      if (op == "ci") {
+        auto e = ExpectedCiFrom(l, line, "a CI");
+        if (!e.ok()) return ErrorResponse(e.status());
+        cis.push_back(std::move(*e));
+      } else if (op == "rel" && l.contains("type") && l["type"].is_string() && l.contains("from") && l.contains("to")) {
+        auto from = ExpectedCiFrom(l["from"], line, "\"from\"");
+        if (!from.ok()) return ErrorResponse(from.status());
+        auto to = ExpectedCiFrom(l["to"], line, "\"to\"");
+        if (!to.ok()) return ErrorResponse(to.status());
+        rels.push_back({l["type"], std::move(*from), std::move(*to), line});
+      } else {
+        return ErrorResponse(Status::Invalid("expected line " + std::to_string(line) +
+                                             ": must be {\"op\": \"ci\", \"class\", \"attributes\"} or {\"op\": \"rel\", \"type\", \"from\": {\"class\", \"key\"}, \"to\": {...}}")
+                                 .With("line", line));
+      }
+    }
+    report = releases_.AuditExpected(cis, rels, who.name);
+  }
+  if (!report.ok()) return ErrorResponse(report.status());
+  return JsonResponse(201, report_json(*report, true));
+}
+
+}  // namespace cmdb::api
