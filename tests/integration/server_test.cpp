@@ -85,7 +85,11 @@ TEST_CASE("restart: everything written is there again, history included") {
     auto c = server.Client();
     id = Send(c, "POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "r1", "cpu_count": 1}})", 201)["id"];
     Send(c, "PATCH", "/v1/cis/" + std::to_string(id), R"({"cpu_count": 2})", 200);
-    Send(c, "POST", "/v1/schema", R"({"ddl": "CREATE NODE TYPE Printer { ppm INT };"})", 200);
+    Send(c, "POST", "/v1/schema", R"({"ddl": "CREATE NODE TYPE Printer CONTROLLED { ppm INT };"})", 200);
+    // Process records: a change, a window, a baseline.
+    Send(c, "POST", "/v1/changes", Json{{"title", "resize r1"}, {"affected", {id}}}.dump(), 201);
+    Send(c, "POST", "/v1/windows", R"({"name": "freeze", "kind": "blackout", "start": "2027-01-01", "end": "2027-01-02"})", 201);
+    Send(c, "POST", "/v1/baselines", R"({"name": "before", "scope": {"all": true}})", 201);
     CHECK(server.Stop() == 0);
     CHECK(server.Log().find("shutting down") != std::string::npos);
   }
@@ -100,6 +104,19 @@ TEST_CASE("restart: everything written is there again, history included") {
   Json schema = Get(c, "/v1/schema");
   CHECK(schema["version"] == 2);
   Send(c, "POST", "/v1/cis", R"({"class": "Printer", "attributes": {"name": "p1", "ppm": 20}})", 201);
+  // The Printer class is CONTROLLED (kept by the schema): the write above was flagged.
+  CHECK(Get(c, "/v1/unauthorized-changes")["transactions"].size() == 1);
+  Json change = Get(c, "/v1/changes/1");
+  CHECK(change["title"] == "resize r1");
+  CHECK(change["affected"] == Json::array({id}));
+  CHECK(Get(c, "/v1/windows")["windows"].size() == 1);
+  Json baseline = Get(c, "/v1/baselines/before");
+  CHECK(baseline["cis"] == 1);
+  Json diff = Get(c, "/v1/baselines/before/diff?include_new=true");
+  CHECK(diff["summary"]["cis"]["added"] == 1);  // p1 is new in scope
+  Json q = Send(c, "POST", "/v1/query", R"({"query": "USE BASELINE 'before' MATCH (v) RETURN v.cpu_count"})", 200);
+  CHECK(q["rows"][0][0] == 2);
+  CHECK(Get(c, "/v1/transactions/verify")["ok"] == true);
   Json next = Send(c, "POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "r2"}})", 201);
   CHECK(next["id"].get<int64_t>() > id + 1);  // ids are never reused
 }
