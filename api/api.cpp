@@ -64,7 +64,7 @@ bool Api::IsStreamed(const std::string& method, const std::string& path) {
 }
 
 size_t Api::BodyLimit(const std::string& path) const {
-  return path == "/v1/bulk" ? options_.max_bulk_bytes : options_.max_body_bytes;
+  return path == "/v1/bulk" || path == "/v1/imports" ? options_.max_bulk_bytes : options_.max_body_bytes;
 }
 
 TxMeta Api::MetaFor(const HttpRequest& req, const Principal& who, const char* source) const {
@@ -160,6 +160,7 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       if (seg.size() == 4) {
         if (m != "GET") return not_allowed();
         if (seg[3] == "history") return CiHistory(*id);
+        if (seg[3] == "provenance") return Provenance(*id);
         if (seg[3] == "relationships") return CiRelationships(req, *id);
       } else {
         if (m == "GET") return GetCi(*id);
@@ -246,6 +247,10 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       return Audits(req, who, seg);
     }
     if (r == "unauthorized-changes" && seg.size() == 2) return m == "GET" ? UnauthorizedChanges(req) : not_allowed();
+    if (r == "imports" && seg.size() == 2) {
+      CMDB_REQUIRE(Permission::kImport);
+      return m == "POST" ? Import(req, who) : not_allowed();
+    }
     if (r == "bulk" && seg.size() == 2) {
       CMDB_REQUIRE(Permission::kImport);
       return m == "POST" ? Bulk(req, who) : not_allowed();

@@ -14,6 +14,7 @@
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
 #include "cmdb/database.hpp"
+#include "importers/config.hpp"
 #include "process/change_service.hpp"
 #include "process/release_service.hpp"
 #include "query/engine.hpp"
@@ -26,6 +27,7 @@ struct ApiOptions {
   int default_page = 100;
   int max_page = 1000;
   int max_concurrent_queries = 16;  // queries and impact analyses at once; more answer 503
+  importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
 };
 
 class Api {
@@ -77,6 +79,8 @@ class Api {
   // /v1/windows (id 0) and /v1/windows/{id}
   HttpResponse Windows(const HttpRequest& req, const Principal& who, int64_t id);
   HttpResponse UnauthorizedChanges(const HttpRequest& req);
+  HttpResponse Import(const HttpRequest& req, const Principal& who);
+  HttpResponse Provenance(CiId id);
   // /v1/baselines[/{name}[/diff]], /v1/releases[/{id}[/transition]], /v1/audits[/{id}]
   HttpResponse Baselines(const HttpRequest& req, const Principal& who, const Segments& seg);
   HttpResponse Releases(const HttpRequest& req, const Principal& who, const Segments& seg);

@@ -153,4 +153,22 @@ void HttpServer::Serve() { impl_->server.listen_after_bind(); }
 
 void HttpServer::Stop() { impl_->server.stop(); }
 
+Result<std::pair<int, std::string>> HttpCall(const std::string& base, const std::string& method, const std::string& target,
+                                             const std::vector<std::pair<std::string, std::string>>& headers,
+                                             const std::string& body, bool insecure) {
+  httplib::Client client(base);
+  client.enable_server_certificate_verification(!insecure);
+  client.set_read_timeout(600, 0);
+  client.set_write_timeout(600, 0);
+  httplib::Headers h;
+  std::string content_type = "application/octet-stream";
+  for (const auto& [k, v] : headers) {
+    if (k == "Content-Type") content_type = v;
+    else h.emplace(k, v);
+  }
+  httplib::Result r = method == "GET" ? client.Get(target.c_str(), h) : client.Post(target.c_str(), h, body, content_type.c_str());
+  if (!r) return Status(StatusCode::kUnavailable, "cannot reach " + base + ": " + httplib::to_string(r.error()));
+  return std::make_pair(r->status, r->body);
+}
+
 }  // namespace cmdb::api

@@ -6,6 +6,8 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/api.hpp"
 
@@ -42,5 +44,12 @@ class HttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One HTTP(S) request from a command-line client (cmdbd import). `base` is "http://host:port" or
+// "https://host:port" (the certificate is verified unless `insecure`). Returns the status and the
+// body; transport failures are kUnavailable naming the address.
+Result<std::pair<int, std::string>> HttpCall(const std::string& base, const std::string& method, const std::string& target,
+                                             const std::vector<std::pair<std::string, std::string>>& headers,
+                                             const std::string& body, bool insecure = false);
 
 }  // namespace cmdb::api

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <pthread.h>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "api/bootstrap.hpp"
 #include "api/http_server.hpp"
 #include "cmdb/time_util.hpp"
+#include "importers/config.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -24,6 +26,9 @@ Usage: cmdbd [options]
        cmdbd token list [--db PATH]
        cmdbd token revoke --name NAME [--db PATH]
        cmdbd backup --to FILE [--db PATH]      (consistent copy while the server runs)
+       cmdbd import --format F [--source NAME] [--dry-run] [--full] [--mapping NAME|--mapping-file F]
+                    [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
+                                               (sends FILE or standard input to a running server)
 
 Every request but GET /healthz needs 'Authorization: Bearer <token>'. On first start cmdbd
 creates a token named 'admin' with the admin role and prints it once. Roles: reader, importer,
@@ -44,6 +49,8 @@ Options:
   --tls-cert PEM       serve HTTPS with this certificate (with --tls-key)
   --tls-key PEM        the certificate's private key
   --max-queries N      queries and impact analyses running at once (default 16; more: 503)
+  --import-config FILE source precedence for imports (default <schema>/import.json); CSV
+                       mappings are read from <schema>/mappings/<name>.json
   --admin-token-file PATH  also write the first-start admin token to PATH (mode 0600)
   --insecure-local     no authentication (every caller is 'anonymous' with the admin role);
                        only with a loopback --listen address. Never the default.
@@ -67,6 +74,7 @@ struct Flags {
   std::string admin_token_file;
   std::string tls_cert, tls_key;
   int max_queries = 16;
+  std::string import_config;
   bool insecure_local = false;
   bool quiet = false;
 };
@@ -140,6 +148,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.admin_token_file = value();
     } else if (a == "--insecure-local") {
       f.insecure_local = true;
+    } else if (a == "--import-config") {
+      f.import_config = value();
     } else if (a == "--quiet") {
       f.quiet = true;
     } else {
@@ -224,6 +234,60 @@ int BackupCommand(int argc, char** argv) {
   return 0;
 }
 
+// cmdbd import: sends a discovery file to a running server (POST /v1/imports) and prints the report.
+int ImportCommand(int argc, char** argv) {
+  std::string url = "http://127.0.0.1:8080", token, format, source, mode = "apply", mapping, mapping_file, file;
+  bool full = false, insecure = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--url") url = value();
+    else if (a == "--token") token = value();
+    else if (a == "--token-file") {
+      std::ifstream in(value());
+      if (!(in >> token)) Die("cannot read a token from " + std::string(argv[i]));
+    } else if (a == "--format") format = value();
+    else if (a == "--source") source = value();
+    else if (a == "--dry-run") mode = "dry-run";
+    else if (a == "--full") full = true;
+    else if (a == "--mapping") mapping = value();
+    else if (a == "--mapping-file") mapping_file = value();
+    else if (a == "--insecure-tls") insecure = true;
+    else if (!a.empty() && a[0] == '-' && a != "-") Die("unknown option '" + a + "' for cmdbd import");
+    else file = a;
+  }
+  if (format.empty() || file.empty()) Die("usage: cmdbd import --format F [options] FILE|- (see --help)");
+  if (token.empty() && std::getenv("CMDB_TOKEN")) token = std::getenv("CMDB_TOKEN");
+  std::stringstream body;
+  if (file == "-") body << std::cin.rdbuf();
+  else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) Die("cannot read " + file);
+    body << in.rdbuf();
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  if (!mapping_file.empty()) {
+    std::ifstream in(mapping_file);
+    if (!in) Die("cannot read " + mapping_file);
+    std::stringstream m;
+    m << in.rdbuf();
+    std::string text = m.str();
+    for (char& c : text) if (c == '\n' || c == '\r') c = ' ';
+    headers.emplace_back("X-Import-Mapping", text);
+  }
+  std::string target = "/v1/imports?format=" + format + "&mode=" + mode + (full ? "&full=true" : "");
+  if (!source.empty()) target += "&source=" + source;
+  if (!mapping.empty()) target += "&mapping=" + mapping;
+  auto r = cmdb::api::HttpCall(url, "POST", target, headers, body.str(), insecure);
+  if (!r.ok()) Die(r.status().message());
+  std::cout << r->second << "\n";
+  return r->first == 200 ? 0 : 1;
+}
+
 // On first start (no token yet) creates the 'admin' token and shows it once.
 void EnsureAdminToken(cmdb::Store* store, const Flags& flags) {
   auto tokens = store->ListTokens();
@@ -248,6 +312,7 @@ int main(int argc, char** argv) {
   using namespace cmdb;
   if (argc >= 2 && std::string(argv[1]) == "token") return TokenCommand(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "backup") return BackupCommand(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "import") return ImportCommand(argc, argv);
   Flags flags = ParseFlags(argc, argv);
 
   // Block the stop signals in every thread; one thread waits for them and stops the server.
@@ -273,6 +338,13 @@ int main(int argc, char** argv) {
   api_options.max_body_bytes = flags.max_body;
   api_options.max_bulk_bytes = flags.max_bulk;
   api_options.max_concurrent_queries = flags.max_queries;
+  {
+    std::string path = flags.import_config.empty() ? flags.schema_dir + "/import.json" : flags.import_config;
+    auto config = importers::LoadImportConfig(path);
+    if (config.ok()) api_options.import_config = std::move(*config);
+    else if (!flags.import_config.empty() || std::filesystem::exists(path)) Die(config.status().message());
+    api_options.import_config.mappings_dir = flags.schema_dir + "/mappings";
+  }
   if (!flags.insecure_local) EnsureAdminToken(store.get(), flags);
   if (flags.insecure_local) std::cout << "cmdbd: WARNING: --insecure-local: no authentication\n";
   api::Authenticator auth(store.get(), !flags.insecure_local);

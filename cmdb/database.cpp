@@ -17,7 +17,8 @@ Status Database::Open(std::shared_ptr<const Schema> schema) {
   graph_ = Graph();
   CMDB_RETURN_IF_ERROR(store_->LoadCurrent([&](CiRecord&& ci) { graph_.PutCi(std::move(ci), *schema_); },
                                            [&](RelRecord&& rel) { graph_.PutRel(std::move(rel)); }));
-  return store_->LoadDocs([&](DocRecord&& doc) { graph_.PutDoc(std::move(doc)); });
+  CMDB_RETURN_IF_ERROR(store_->LoadDocs([&](DocRecord&& doc) { graph_.PutDoc(std::move(doc)); }));
+  return store_->LoadProvenance([&](Provenance&& p) { graph_.PutProvenance(std::move(p)); });
 }
 
 ReadView Database::Read() const {

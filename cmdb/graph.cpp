@@ -150,6 +150,7 @@ void Graph::Apply(const WriteSet& ws, const Schema& schema) {
     if (!r.retired) InsertRel(std::make_shared<const RelRecord>(r));
   }
   for (const DocRecord& d : ws.docs) docs_.Put(d);
+  for (const Provenance& p : ws.provenance) provenance_.Put(p);
 }
 
 void Graph::PutCi(CiRecord&& ci, const Schema& schema) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cmdb/doc_table.hpp"
+#include "cmdb/provenance_table.hpp"
 #include "cmdb/records.hpp"
 #include "cmdb/schema.hpp"
 
@@ -81,6 +82,9 @@ class Graph {
   // Process records (changes, windows, baselines, ...), current versions.
   const DocTable& docs() const { return docs_; }
   void PutDoc(DocRecord&& doc) { docs_.Put(std::move(doc)); }
+  // Import provenance of CIs and relationships.
+  const ProvenanceTable& provenance() const { return provenance_; }
+  void PutProvenance(Provenance&& p) { provenance_.Put(std::move(p)); }
 
   // Installs the new versions of a committed transaction (retired ones remove). Requires
   // exclusive access. Every record must already be valid against `schema`.
@@ -112,6 +116,7 @@ class Graph {
   size_t ci_count_ = 0;
   size_t rel_count_ = 0;
   DocTable docs_;
+  ProvenanceTable provenance_;
 };
 
 }  // namespace cmdb

@@ -97,6 +97,7 @@ Status MemStore::Commit(const WriteSet& ws) {
     if (!v.empty()) v.back().valid_to = ws.tx.id;
     v.push_back(d);
   }
+  for (const Provenance& p : ws.provenance) provenance_[{p.relationship, p.id, p.source}] = p;
   if (!ws.schema_ddl.empty()) {
     info_.schema_ddl = ws.schema_ddl;
     info_.schema_version = ws.tx.schema_version;
@@ -156,6 +157,12 @@ Result<std::vector<TxRecord>> MemStore::FlaggedTransactions(TxId since, int limi
 Status MemStore::LoadDocs(const std::function<void(DocRecord&&)>& sink) {
   std::lock_guard l(mu_);
   for (auto& [key, versions] : docs_) sink(DocRecord(versions.back()));
+  return Status::Ok();
+}
+
+Status MemStore::LoadProvenance(const std::function<void(Provenance&&)>& sink) {
+  std::lock_guard l(mu_);
+  for (const auto& [key, p] : provenance_) sink(Provenance(p));
   return Status::Ok();
 }
 

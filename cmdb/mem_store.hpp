@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <mutex>
 
 #include "cmdb/store.hpp"
@@ -27,6 +28,7 @@ class MemStore : public Store {
   Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
   Result<std::vector<TxRecord>> FlaggedTransactions(TxId since, int limit) override;
   Status LoadDocs(const std::function<void(DocRecord&&)>& sink) override;
+  Status LoadProvenance(const std::function<void(Provenance&&)>& sink) override;
   Result<std::vector<DocRecord>> DocHistory(const std::string& kind, int64_t id) override;
   Result<TokenRecord> CreateToken(TokenRecord token) override;
   Result<std::vector<TokenRecord>> ListTokens() override;
@@ -43,6 +45,7 @@ class MemStore : public Store {
   std::map<CiId, std::vector<CiRecord>> cis_;
   std::map<RelId, std::vector<RelRecord>> rels_;
   std::map<std::pair<std::string, int64_t>, std::vector<DocRecord>> docs_;
+  std::map<std::tuple<bool, int64_t, std::string>, Provenance> provenance_;
   std::vector<TxRecord> txs_;
   std::vector<std::string> tx_ddl_;  // schema DDL per transaction (for the chain)
   std::vector<TokenRecord> tokens_;

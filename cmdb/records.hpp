@@ -74,6 +74,18 @@ struct DocRecord {
   bool retired = false;       // deleted (kept in history)
 };
 
+// Which import source reported a CI or relationship, which of its attribute values that source
+// owns (set last) and when it last confirmed each. Metadata, not versioned: every import run
+// updates it, and it is not part of the hash chain. One record per (kind, id, source).
+struct Provenance {
+  bool relationship = false;
+  int64_t id = 0;
+  std::string source;
+  int64_t last_seen = 0;  // micros: the last import of this source that reported it
+  bool stale = false;     // a full scan of this source no longer reported it
+  AttrMap owned;          // attribute -> INT micros when this source last confirmed its value
+};
+
 // Everything one transaction writes, as new versions. The store appends these to history and
 // closes the versions they supersede; the graph replaces its current records with them.
 struct WriteSet {
@@ -81,6 +93,7 @@ struct WriteSet {
   std::vector<CiRecord> cis;    // new versions (retired = true for deletions)
   std::vector<RelRecord> rels;  // new versions (retired = true for deletions)
   std::vector<DocRecord> docs;  // new versions of process records
+  std::vector<Provenance> provenance;  // upserts of import provenance
   std::string schema_ddl;       // non-empty when the schema changed: the full new DDL
 };
 

@@ -58,6 +58,20 @@ struct ClassDef {
   // Change control (CONTROLLED in the DDL): writes to CIs of a controlled class must name a
   // change that is implementing, inside its planned window. kInherit takes the parent's.
   ControlPolicy control = ControlPolicy::kInherit;
+  // Identification for imports (IDENTIFIED BY in the DDL): attribute sets tried in order; a
+  // non-empty `identify_within` makes the identity dependent — the sets are unique only inside
+  // one parent CI of that class (a Pod's name inside its Namespace).
+  std::vector<std::vector<std::string>> identify;
+  std::string identify_within;
+};
+
+// The identification rules that apply to a class: those of its nearest ancestor-or-self that
+// declares any, followed by its KEY. `scope` is the declaring class: candidates are matched
+// against CIs of that class and its subclasses.
+struct Identification {
+  std::string scope;
+  std::vector<std::vector<std::string>> rules;
+  std::string within;  // parent class for dependent identity
 };
 
 enum class Cardinality { kManyToMany, kManyToOne, kOneToMany, kOneToOne };
@@ -140,6 +154,11 @@ class Schema {
   Status DropAttribute(std::string_view cls, std::string_view attr);
   Status SetClassKey(std::string_view cls, const std::vector<std::string>& attrs);
   Status SetClassControl(std::string_view cls, ControlPolicy policy);
+  // Sets a class's identification rules (each attribute must exist on the class; `within`, when
+  // set, must be a class some relationship type connects with this one).
+  Status SetIdentification(std::string_view cls, std::vector<std::vector<std::string>> rules,
+                           const std::string& within);
+  Identification IdentificationOf(std::string_view cls) const;
   // The effective policy of a class: its own, else its nearest ancestor's (kUncontrolled when
   // none says; never kInherit).
   ControlPolicy ControlOf(std::string_view cls) const;

@@ -118,6 +118,54 @@ Status Schema::SetClassControl(std::string_view cls, ControlPolicy policy) {
   return Status::Ok();
 }
 
+Status Schema::SetIdentification(std::string_view cls, std::vector<std::vector<std::string>> rules,
+                                 const std::string& within) {
+  ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
+  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  for (const auto& rule : rules) {
+    for (const auto& a : rule) {
+      if (!FindAttribute(cls, a))
+        return Status::Schema("IDENTIFIED BY of class '" + def->name + "' names unknown attribute '" + a + "'");
+    }
+  }
+  if (!within.empty()) {
+    if (!FindClass(within)) return Status::NotFound("unknown class '" + within + "'");
+    bool connected = false;
+    for (const auto& [name, r] : rel_types_) {
+      for (const auto& p : r.pairs) {
+        connected = connected || (IsA(within, p.from) && IsA(cls, p.to)) || (IsA(cls, p.from) && IsA(within, p.to));
+      }
+    }
+    if (!connected)
+      return Status::Schema("IDENTIFIED ... WITHIN " + within + ": no relationship type connects " + within + " and " +
+                            def->name);
+  }
+  def->identify = std::move(rules);
+  def->identify_within = within;
+  return Status::Ok();
+}
+
+Identification Schema::IdentificationOf(std::string_view cls) const {
+  Identification out;
+  for (const ClassDef* def = FindClass(cls); def; def = def->parent.empty() ? nullptr : FindClass(def->parent)) {
+    if (!def->identify.empty()) {
+      out.scope = def->name;
+      out.rules = def->identify;
+      out.within = def->identify_within;
+      break;
+    }
+  }
+  // The KEY is always a rule, in the scope of the class that declares it.
+  for (const ClassDef* def = FindClass(cls); def; def = def->parent.empty() ? nullptr : FindClass(def->parent)) {
+    if (def->key.empty()) continue;
+    if (out.scope.empty()) out.scope = def->name;
+    if (std::find(out.rules.begin(), out.rules.end(), def->key) == out.rules.end()) out.rules.push_back(def->key);
+    break;
+  }
+  if (out.scope.empty()) out.scope = std::string(cls);
+  return out;
+}
+
 ControlPolicy Schema::ControlOf(std::string_view cls) const {
   for (const ClassDef* def = FindClass(cls); def; def = def->parent.empty() ? nullptr : FindClass(def->parent)) {
     if (def->control != ControlPolicy::kInherit) return def->control;
@@ -266,6 +314,18 @@ std::string Schema::ToDdl() const {
            ImpactRuleName(r.impact);
     if (r.quorum > 0) out += " QUORUM " + std::to_string(r.quorum) + (r.quorum_percent ? "%" : "");
     if (!r.attributes.empty()) out += AttrBlock(r.attributes);
+    out += ";\n";
+  }
+    for (const std::string& name : ClassAndDescendants(kRootClass)) {
+    const ClassDef& c = classes_.at(name);
+    if (c.identify.empty()) continue;
+    out += "ALTER NODE TYPE " + c.name + " SET IDENTIFIED BY ";
+    for (size_t i = 0; i < c.identify.size(); ++i) {
+      out += i ? ", (" : "(";
+      for (size_t j = 0; j < c.identify[i].size(); ++j) out += (j ? ", " : "") + c.identify[i][j];
+      out += ")";
+    }
+    if (!c.identify_within.empty()) out += " WITHIN " + c.identify_within;
     out += ";\n";
   }
   return out;

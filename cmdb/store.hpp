@@ -62,6 +62,8 @@ class Store {
   // Process records (changes, windows, baselines, ...): calls the sink with the latest version
   // of every record, retired ones included (so ids are never reused), in (kind, id) order.
   virtual Status LoadDocs(const std::function<void(DocRecord&&)>& sink) = 0;
+  // Import provenance: calls the sink with every record.
+  virtual Status LoadProvenance(const std::function<void(Provenance&&)>& sink) = 0;
   // Every version of one process record, oldest first. Empty when it never existed.
   virtual Result<std::vector<DocRecord>> DocHistory(const std::string& kind, int64_t id) = 0;
 

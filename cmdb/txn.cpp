@@ -359,12 +359,37 @@ Result<DocRecord> Txn::PutDoc(DocRecord doc, std::optional<int64_t> expected_ver
   return doc;
 }
 
+const Provenance* Txn::GetProvenance(bool relationship, int64_t id, const std::string& source) const {
+  auto it = provenance_.find({relationship, id, source});
+  if (it != provenance_.end()) return &it->second;
+  return graph_.provenance().Find(relationship, id, source);
+}
+
+std::vector<Provenance> Txn::ProvenanceOf(bool relationship, int64_t id) const {
+  std::vector<Provenance> out = graph_.provenance().Of(relationship, id);
+  for (auto it = provenance_.lower_bound({relationship, id, std::string()});
+       it != provenance_.end() && std::get<0>(it->first) == relationship && std::get<1>(it->first) == id; ++it) {
+    auto same = std::find_if(out.begin(), out.end(), [&](const Provenance& p) { return p.source == it->second.source; });
+    if (same != out.end()) *same = it->second;
+    else out.push_back(it->second);
+  }
+  return out;
+}
+
+void Txn::PutProvenance(Provenance p) {
+  auto key = std::make_tuple(p.relationship, p.id, p.source);
+  provenance_[key] = std::move(p);
+}
+
 WriteSet Txn::TakeWriteSet() {
   WriteSet ws;
   ws.cis.reserve(ci_order_.size());
   for (CiId id : ci_order_) ws.cis.push_back(std::move(cis_[id]));
   ws.rels.reserve(rel_order_.size());
   for (RelId id : rel_order_) ws.rels.push_back(std::move(rels_[id]));
+  ws.provenance.reserve(provenance_.size());
+  for (auto& [key, p] : provenance_) ws.provenance.push_back(std::move(p));
+  provenance_.clear();
   ws.docs.reserve(doc_order_.size());
   for (const auto& key : doc_order_) ws.docs.push_back(std::move(docs_[key]));
   cis_.clear();

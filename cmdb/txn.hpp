@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -68,7 +69,16 @@ class Txn {
   // `doc.retired` removes the record. Returns the staged version.
   Result<DocRecord> PutDoc(DocRecord doc, std::optional<int64_t> expected_version);
 
-  bool empty() const { return ci_order_.empty() && rel_order_.empty() && doc_order_.empty(); }
+  // Import provenance, seeing staged records; nullptr when the source has none.
+  const Provenance* GetProvenance(bool relationship, int64_t id, const std::string& source) const;
+  // Every source's record for a CI or relationship, staged ones replacing committed ones.
+  std::vector<Provenance> ProvenanceOf(bool relationship, int64_t id) const;
+  // Stages an insert-or-replace of (kind, id, source).
+  void PutProvenance(Provenance p);
+
+  bool empty() const {
+    return ci_order_.empty() && rel_order_.empty() && doc_order_.empty() && provenance_.empty();
+  }
   // CIs this txn created or changed, in staging order (query engines scan these).
   const std::vector<CiId>& staged_ci_ids() const { return ci_order_; }
   // Relationships this txn created that touch `id` (retired ones included; check GetRel).
@@ -108,6 +118,7 @@ class Txn {
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
   std::vector<std::pair<std::string, int64_t>> doc_order_;
   std::map<std::string, int64_t> next_doc_ids_;
+  std::map<std::tuple<bool, int64_t, std::string>, Provenance> provenance_;  // staged
 };
 
 }  // namespace cmdb

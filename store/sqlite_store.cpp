@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS doc_versions(
   retired INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS doc_versions_id ON doc_versions(kind, id, valid_from);
 CREATE INDEX IF NOT EXISTS doc_versions_tx ON doc_versions(valid_from);
+CREATE TABLE IF NOT EXISTS provenance(
+  rel INTEGER NOT NULL, id INTEGER NOT NULL, source TEXT NOT NULL, last_seen INTEGER NOT NULL,
+  stale INTEGER NOT NULL, owned BLOB NOT NULL, PRIMARY KEY(rel, id, source)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS schema_versions(
   version INTEGER PRIMARY KEY, tx INTEGER NOT NULL, ddl TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ci_versions(
@@ -395,6 +398,15 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
     put_rel.Bind(9, ws.tx.id).Bind(10, r.retired ? 1 : 0);
     CMDB_RETURN_IF_ERROR(put_rel.Run());
   }
+  if (!ws.provenance.empty()) {
+    Stmt put(write_db_, "INSERT OR REPLACE INTO provenance(rel, id, source, last_seen, stale, owned) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!put.ok()) return put.Error();
+    for (const Provenance& p : ws.provenance) {
+      put.Bind(1, int64_t(p.relationship ? 1 : 0)).Bind(2, p.id).Bind(3, p.source).Bind(4, p.last_seen);
+      put.Bind(5, int64_t(p.stale ? 1 : 0)).BindBlob(6, EncodeAttrs(p.owned));
+      CMDB_RETURN_IF_ERROR(put.Run());
+    }
+  }
   if (ws.docs.empty()) return Status::Ok();
   Stmt close_doc(write_db_, "UPDATE doc_versions SET valid_to = ? WHERE kind = ? AND id = ? AND valid_to IS NULL");
   Stmt put_doc(write_db_,
@@ -419,6 +431,25 @@ Status SqliteStore::LoadDocs(const std::function<void(DocRecord&&)>& sink) {
     auto d = ReadDoc(s);
     if (!d.ok()) return d.status();
     sink(std::move(*d));
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::LoadProvenance(const std::function<void(Provenance&&)>& sink) {
+  std::lock_guard l(read_mu_);
+  Stmt s(read_db_, "SELECT rel, id, source, last_seen, stale, owned FROM provenance");
+  if (!s.ok()) return s.Error();
+  while (s.Step() == SQLITE_ROW) {
+    Provenance p;
+    p.relationship = s.Int(0) != 0;
+    p.id = s.Int(1);
+    p.source = s.Text(2);
+    p.last_seen = s.Int(3);
+    p.stale = s.Int(4) != 0;
+    auto owned = DecodeAttrs(s.Blob(5));
+    if (!owned.ok()) return owned.status();
+    p.owned = std::move(*owned);
+    sink(std::move(p));
   }
   return Status::Ok();
 }

@@ -47,6 +47,7 @@ class SqliteStore : public Store {
   Result<std::vector<TxRecord>> Transactions(TxId since, int limit) override;
   Result<std::vector<TxRecord>> FlaggedTransactions(TxId since, int limit) override;
   Status LoadDocs(const std::function<void(DocRecord&&)>& sink) override;
+  Status LoadProvenance(const std::function<void(Provenance&&)>& sink) override;
   Result<std::vector<DocRecord>> DocHistory(const std::string& kind, int64_t id) override;
   Result<TokenRecord> CreateToken(TokenRecord token) override;
   Result<std::vector<TokenRecord>> ListTokens() override;

@@ -99,6 +99,13 @@ struct AlterControl : x3::position_tagged {
   std::string control;
 };
 
+// ALTER NODE TYPE <target> SET IDENTIFIED BY (a, b), (c) [WITHIN Parent]
+struct AlterIdentify : x3::position_tagged {
+  Name target;
+  std::vector<std::vector<Name>> rules;
+  boost::optional<Name> within;
+};
+
 // ALTER EDGE TYPE <target> ADD CONNECTING (A -> B, ...)
 struct AlterConnect : x3::position_tagged {
   Name target;
@@ -118,7 +125,7 @@ struct Drop : x3::position_tagged {
 };
 
 struct Statement : x3::variant<CreateNode, CreateEdge, AlterAdd, AlterDrop, AlterKey,
-                               AlterControl, AlterConnect, AlterEdgeSet, Drop> {
+                               AlterControl, AlterIdentify, AlterConnect, AlterEdgeSet, Drop> {
   using base_type::base_type;
   using base_type::operator=;
 };

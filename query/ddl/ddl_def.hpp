@@ -50,6 +50,7 @@ struct alter_add_class : Annotate {};
 struct alter_drop_class : Annotate {};
 struct alter_key_class : Annotate {};
 struct alter_control_class : Annotate {};
+struct alter_identify_class : Annotate {};
 struct control_class;
 struct alter_connect_class : Annotate {};
 struct alter_set_class : Annotate {};
@@ -79,6 +80,7 @@ const x3::rule<alter_drop_class, ast::AlterDrop> alter_drop = "ALTER ... DROP";
 const x3::rule<alter_key_class, ast::AlterKey> alter_key = "ALTER ... SET KEY";
 const x3::rule<alter_control_class, ast::AlterControl> alter_control = "ALTER ... SET CONTROLLED";
 const x3::rule<control_class, std::string> control = "CONTROLLED or UNCONTROLLED";
+const x3::rule<alter_identify_class, ast::AlterIdentify> alter_identify = "ALTER ... SET IDENTIFIED BY";
 const x3::rule<alter_connect_class, ast::AlterConnect> alter_connect = "ALTER ... ADD CONNECTING";
 const x3::rule<alter_set_class, ast::AlterEdgeSet> alter_set = "ALTER ... SET";
 const x3::rule<drop_class, ast::Drop> drop = "DROP";
@@ -128,11 +130,13 @@ const auto alter_drop_def = kw("ALTER") >> node_or_edge >> kw("TYPE") >> name >>
                             -kw("ATTRIBUTE") > name;
 const auto alter_key_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
                            kw("KEY") > key_list;
+const auto alter_identify_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
+                                kw("IDENTIFIED") > kw("BY") > (key_list % ',') > -(kw("WITHIN") > name);
 const auto alter_control_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >> control;
 const auto alter_set_def = kw("ALTER") >> kw("EDGE") >> kw("TYPE") >> name >> kw("SET") > edge_option;
 const auto drop_def = kw("DROP") > node_or_edge > kw("TYPE") > name;
 const auto statement_def = create_node | create_edge | alter_connect | alter_add | alter_drop |
-                           alter_key | alter_control | alter_set | drop;
+                           alter_key | alter_identify | alter_control | alter_set | drop;
 struct end_class;
 const x3::rule<end_class> statement_end = "';'";
 const auto statement_end_def = x3::lit(';') | x3::eoi;
@@ -140,7 +144,7 @@ const auto script_def = *((!x3::eoi) > statement > statement_end);
 
 BOOST_SPIRIT_DEFINE(identifier, name, quoted, string_list, literal, type, constraint, attribute, attrs, pair, pairs, key_list,
                     edge_option, statement_end, create_node, create_edge, alter_add, alter_drop, alter_key,
-                    alter_control, control,
+                    alter_control, control, alter_identify,
                     alter_connect, alter_set, drop, statement, script)
 
 }  // namespace cmdb::ddl::parser

@@ -104,6 +104,17 @@ class Applier {
     return At(s.target, schema_.SetClassKey(s.target.text, key));
   }
 
+  Status operator()(const ast::AlterIdentify& s) {
+    CMDB_RETURN_IF_ERROR(CheckClass(s.target));
+    std::vector<std::vector<std::string>> rules;
+    for (const auto& r : s.rules) {
+      rules.emplace_back();
+      for (const auto& a : r) rules.back().push_back(a.text);
+    }
+    if (s.within) CMDB_RETURN_IF_ERROR(CheckClass(*s.within));
+    return At(s.target, schema_.SetIdentification(s.target.text, std::move(rules), s.within ? s.within->text : ""));
+  }
+
   Status operator()(const ast::AlterControl& s) {
     CMDB_RETURN_IF_ERROR(CheckClass(s.target));
     return At(s.target, schema_.SetClassControl(s.target.text, ParseControl(s.control)));

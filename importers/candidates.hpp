@@ -1,0 +1,42 @@
+// What a parsed discovery source proposes: candidate CIs and relationships, tagged with where
+// in the source each came from. Parsers (formats.hpp) produce them; RunImport (import.hpp)
+// identifies, reconciles and applies them.
+// Thread safety: plain values.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cmdb/attr_map.hpp"
+
+namespace cmdb::importers {
+
+struct Candidate {
+  std::string ref;         // unique within one import (parsers derive it from the source)
+  std::string class_name;
+  AttrMap attrs;
+  std::string location;    // "line 12", "items[3] (Pod web-1)", "host[2] 10.0.0.1"
+  std::string parent_ref;  // dependent identity (IDENTIFIED ... WITHIN): the parent candidate
+  bool reference_only = false;  // only names an existing CI (never created or changed)
+};
+
+struct CandidateRel {
+  std::string type;
+  std::string from_ref, to_ref;
+  AttrMap attrs;
+  std::string location;
+};
+
+// A problem with one record of the source; any of them refuses the whole import.
+struct SourceError {
+  std::string location;
+  std::string message;
+};
+
+struct CandidateSet {
+  std::vector<Candidate> cis;
+  std::vector<CandidateRel> rels;
+  std::vector<SourceError> errors;
+};
+
+}  // namespace cmdb::importers

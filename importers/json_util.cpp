@@ -1,0 +1,72 @@
+#include "importers/json_util.hpp"
+
+namespace cmdb::importers {
+
+Result<Json> ParseJson(std::string_view text, const std::string& what) {
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+    int64_t line = 1, column = 1;
+    for (size_t i = 0; i < offset && i < text.size(); ++i) {
+      if (text[i] == '\n') ++line, column = 1; else ++column;
+    }
+    std::string msg = e.what();
+    if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
+    return Status::Invalid("malformed " + what + " at line " + std::to_string(line) + ", column " +
+                           std::to_string(column) + ": " + msg)
+        .With("line", line)
+        .With("column", column);
+  }
+}
+
+Value ValueOf(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::boolean: return Value(j.get<bool>());
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: return Value(j.get<int64_t>());
+    case Json::value_t::number_float: return Value(j.get<double>());
+    case Json::value_t::string: return Value(j.get<std::string>());
+    case Json::value_t::array: {
+      ValueList list;
+      for (const Json& e : j) {
+        Value v = ValueOf(e);
+        if (v.is_null() || v.is_list()) return Value();
+        list.push_back(std::move(v));
+      }
+      return Value(std::move(list));
+    }
+    default: return Value();
+  }
+}
+
+const Json& Member(const Json& j, const char* key) {
+  static const Json kEmpty = Json::object();
+  if (!j.is_object()) return kEmpty;
+  auto it = j.find(key);
+  return it == j.end() ? kEmpty : *it;
+}
+
+const Json& Items(const Json& j, const char* key) {
+  static const Json kEmpty = Json::array();
+  if (!j.is_object()) return kEmpty;
+  auto it = j.find(key);
+  return it == j.end() || !it->is_array() ? kEmpty : *it;
+}
+
+std::string Str(const Json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+void SetFrom(AttrMap& attrs, const std::string& name, const Json& j, const char* key) {
+  if (!j.is_object()) return;
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  Value v = ValueOf(*it);
+  if (v.is_null() || (v.is_string() && v.as_string().empty())) return;
+  attrs.Set(name, std::move(v));
+}
+
+}  // namespace cmdb::importers

@@ -1,0 +1,201 @@
+// Kubernetes JSON (kubectl get ... -o json): lists, single objects, or an array of them.
+#include <map>
+#include <set>
+
+#include "importers/formats.hpp"
+#include "importers/json_util.hpp"
+
+namespace cmdb::importers {
+namespace {
+
+const std::set<std::string> kWorkloads = {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob"};
+
+bool LooksLikeIp(const std::string& s) {
+  if (s.empty() || s.size() > 45) return false;
+  return s.find_first_not_of("0123456789.") == std::string::npos || s.find(':') != std::string::npos;
+}
+
+struct Object {
+  std::string kind, location;
+  const Json* json;
+};
+
+// Flattens the input into objects with their kinds and locations.
+void Collect(const Json& j, const std::string& path, const std::string& list_kind, std::vector<Object>& out) {
+  if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) Collect(j[i], path + "[" + std::to_string(i) + "]", list_kind, out);
+    return;
+  }
+  if (!j.is_object()) return;
+  std::string kind = Str(j, "kind");
+  if (j.contains("items") && j["items"].is_array()) {
+    std::string item_kind = kind.size() > 4 && kind.substr(kind.size() - 4) == "List" ? kind.substr(0, kind.size() - 4) : "";
+    const Json& items = j["items"];
+    for (size_t i = 0; i < items.size(); ++i) Collect(items[i], path + ".items[" + std::to_string(i) + "]", item_kind, out);
+    return;
+  }
+  if (kind.empty()) kind = list_kind;
+  out.push_back({kind, path, &j});
+}
+
+}  // namespace
+
+Status ParseKubernetes(std::string_view text, CandidateSet& out) {
+  auto doc = ParseJson(text, "Kubernetes JSON");
+  if (!doc.ok()) return doc.status();
+  std::vector<Object> objects;
+  Collect(*doc, "$", "", objects);
+  if (objects.empty()) return Status::Invalid("no Kubernetes objects found (expected a List, an object or an array of them)");
+  std::map<std::string, std::string> namespaces;               // name -> ref
+  std::map<std::string, std::string> by_uid;                   // uid -> ref
+  std::map<std::string, std::string> nodes;                    // name -> ref
+  std::map<std::string, std::string> deployments;              // ns/name -> ref
+  std::map<std::string, std::string> services;                 // ns/name -> ref
+  struct PodInfo { std::string ref, ns; const Json* labels; };
+  std::vector<PodInfo> pods;
+  struct Pending { std::string from_ref; const Json* owners; std::string ns, location; };
+  std::vector<Pending> owned;
+  std::vector<std::tuple<std::string, std::string, const Json*, std::string>> selectors;  // svc ref, ns, selector, location
+  std::vector<std::tuple<std::string, std::string, std::vector<std::string>, std::string>> backends;  // ingress, ns, services
+  std::vector<std::tuple<std::string, std::string, std::string>> pod_nodes;  // pod ref, node name, location
+  std::set<std::string> known_kinds = {"Namespace", "Node", "Pod", "Service", "Ingress"};
+
+  auto ensure_namespace = [&](const std::string& ns, const std::string& where) -> std::string {
+    if (ns.empty()) return "";
+    auto it = namespaces.find(ns);
+    if (it != namespaces.end()) return it->second;
+    Candidate c;
+    c.class_name = "K8sNamespace";
+    c.ref = "ns:" + ns;
+    c.location = where;
+    c.attrs.Set("name", Value(ns));
+    out.cis.push_back(std::move(c));
+    return namespaces[ns] = "ns:" + ns;
+  };
+  // Namespaces and nodes first, so others can point at them.
+  for (const Object& o : objects) {
+    const Json& meta = Member((*o.json), "metadata");
+    std::string name = Str(meta, "name"), uid = Str(meta, "uid");
+    std::string where = o.location + " (" + o.kind + " " + name + ")";
+    if (o.kind == "Namespace") {
+      if (name.empty()) { out.errors.push_back({where, "a Namespace without metadata.name"}); continue; }
+      if (namespaces.count(name)) continue;
+      Candidate c{"ns:" + name, "K8sNamespace", {}, where, "", false};
+      c.attrs.Set("name", Value(name));
+      if (!uid.empty()) c.attrs.Set("uid", Value(uid)), by_uid[uid] = c.ref;
+      namespaces[name] = c.ref;
+      out.cis.push_back(std::move(c));
+    } else if (o.kind == "Node") {
+      if (name.empty()) { out.errors.push_back({where, "a Node without metadata.name"}); continue; }
+      Candidate c{"node:" + name, "K8sNode", {}, where, "", false};
+      c.attrs.Set("name", Value(name));
+      const Json& status = Member((*o.json), "status");
+      const Json& info = Member(status, "nodeInfo");
+      SetFrom(c.attrs, "kubelet_version", info, "kubeletVersion");
+      SetFrom(c.attrs, "os_image", info, "osImage");
+      for (const Json& a : Items(status, "addresses")) {
+        if (Str(a, "type") == "InternalIP" && LooksLikeIp(Str(a, "address"))) c.attrs.Set("ip_address", Value(Str(a, "address")));
+      }
+      nodes[name] = c.ref;
+      out.cis.push_back(std::move(c));
+    }
+  }
+  for (const Object& o : objects) {
+    const Json& j = *o.json;
+    const Json& meta = Member(j, "metadata");
+    const Json& spec = Member(j, "spec");
+    std::string name = Str(meta, "name"), uid = Str(meta, "uid"), ns = Str(meta, "namespace");
+    std::string where = o.location + " (" + o.kind + " " + name + ")";
+    if (o.kind == "Namespace" || o.kind == "Node") continue;
+    bool workload = kWorkloads.count(o.kind) > 0;
+    if (!workload && !known_kinds.count(o.kind)) continue;  // other kinds are not CIs
+    if (name.empty()) { out.errors.push_back({where, "an object without metadata.name"}); continue; }
+    if (ns.empty()) ns = "default";
+    std::string ns_ref = ensure_namespace(ns, where);
+    Candidate c;
+    c.ref = uid.empty() ? o.kind + "/" + ns + "/" + name : "uid:" + uid;
+    c.location = where;
+    c.parent_ref = ns_ref;
+    c.attrs.Set("name", Value(name));
+    c.attrs.Set("namespace", Value(ns));
+    if (!uid.empty()) c.attrs.Set("uid", Value(uid)), by_uid[uid] = c.ref;
+    if (workload) {
+      c.class_name = "K8sWorkload";
+      c.attrs.Set("kind", Value(o.kind));
+      SetFrom(c.attrs, "replicas", spec, "replicas");
+      if (o.kind == "Deployment") deployments[ns + "/" + name] = c.ref;
+    } else if (o.kind == "Pod") {
+      c.class_name = "K8sPod";
+      const Json& status = Member(j, "status");
+      SetFrom(c.attrs, "phase", status, "phase");
+      if (LooksLikeIp(Str(status, "podIP"))) c.attrs.Set("pod_ip", Value(Str(status, "podIP")));
+      pods.push_back({c.ref, ns, meta.contains("labels") ? &meta["labels"] : nullptr});
+      if (!Str(spec, "nodeName").empty()) pod_nodes.emplace_back(c.ref, Str(spec, "nodeName"), where);
+    } else if (o.kind == "Service") {
+      c.class_name = "K8sService";
+      SetFrom(c.attrs, "cluster_ip", spec, "clusterIP");
+      SetFrom(c.attrs, "service_type", spec, "type");
+      services[ns + "/" + name] = c.ref;
+      if (spec.contains("selector") && spec["selector"].is_object()) selectors.emplace_back(c.ref, ns, &spec["selector"], where);
+    } else if (o.kind == "Ingress") {
+      c.class_name = "K8sIngress";
+      ValueList hosts;
+      std::vector<std::string> svcs;
+      for (const Json& rule : Items(spec, "rules")) {
+        if (!Str(rule, "host").empty()) hosts.emplace_back(Str(rule, "host"));
+        for (const Json& path : Items(Member(rule, "http"), "paths")) {
+          const Json& backend = Member(path, "backend");
+          std::string svc = Str(backend, "serviceName");
+          if (svc.empty()) svc = Str(Member(backend, "service"), "name");
+          if (!svc.empty()) svcs.push_back(svc);
+        }
+      }
+      if (!hosts.empty()) c.attrs.Set("hosts", Value(std::move(hosts)));
+      backends.emplace_back(c.ref, ns, std::move(svcs), where);
+    }
+    out.rels.push_back({"CONTAINS", ns_ref, c.ref, {}, where});
+    if (meta.contains("ownerReferences")) owned.push_back({c.ref, &meta["ownerReferences"], ns, where});
+    out.cis.push_back(std::move(c));
+  }
+  // ownerReferences: Pod -> workload, ReplicaSet -> Deployment (MEMBER_OF). An owner missing from
+  // the source is found by name when it is a ReplicaSet of a Deployment that is there.
+  for (const Pending& p : owned) {
+    if (!p.owners->is_array()) continue;
+    for (const Json& owner : *p.owners) {
+      std::string target;
+      if (auto it = by_uid.find(Str(owner, "uid")); it != by_uid.end()) target = it->second;
+      else if (Str(owner, "kind") == "ReplicaSet") {
+        std::string rs = Str(owner, "name");
+        if (auto dash = rs.rfind('-'); dash != std::string::npos) {
+          if (auto d = deployments.find(p.ns + "/" + rs.substr(0, dash)); d != deployments.end()) target = d->second;
+        }
+      }
+      if (!target.empty() && target != p.from_ref) out.rels.push_back({"MEMBER_OF", p.from_ref, target, {}, p.location});
+    }
+  }
+  for (const auto& [pod, node, where] : pod_nodes) {
+    if (auto it = nodes.find(node); it != nodes.end()) out.rels.push_back({"RUNS_ON", pod, it->second, {}, where});
+  }
+  // Service -> Pod through the selector; Ingress -> Service through its backends.
+  for (const auto& [svc, ns, selector, where] : selectors) {
+    if (selector->empty()) continue;
+    for (const PodInfo& pod : pods) {
+      if (pod.ns != ns || !pod.labels || !pod.labels->is_object()) continue;
+      bool match = true;
+      for (const auto& [k, v] : selector->items()) {
+        match = match && pod.labels->contains(k) && (*pod.labels)[k] == v;
+      }
+      if (match) out.rels.push_back({"ROUTES_TO", svc, pod.ref, {}, where});
+    }
+  }
+  for (const auto& [ingress, ns, svcs, where] : backends) {
+    std::set<std::string> done;
+    for (const auto& s : svcs) {
+      auto it = services.find(ns + "/" + s);
+      if (it != services.end() && done.insert(s).second) out.rels.push_back({"ROUTES_TO", ingress, it->second, {}, where});
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cmdb::importers

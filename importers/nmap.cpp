@@ -1,0 +1,122 @@
+// nmap XML (-oX): hosts that are up, their addresses, host names, best OS match and open ports.
+#include <pugixml.hpp>
+
+#include "importers/formats.hpp"
+
+namespace cmdb::importers {
+namespace {
+
+std::pair<int64_t, int64_t> LineColumn(std::string_view text, size_t offset) {
+  int64_t line = 1, column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') ++line, column = 1; else ++column;
+  }
+  return {line, column};
+}
+
+}  // namespace
+
+Status ParseNmap(std::string_view text, CandidateSet& out) {
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
+  if (!parsed) {
+    auto [line, column] = LineColumn(text, static_cast<size_t>(parsed.offset));
+    return Status::Invalid("malformed XML at line " + std::to_string(line) + ", column " + std::to_string(column) +
+                           ": " + parsed.description())
+        .With("line", line)
+        .With("column", column);
+  }
+  pugi::xml_node run = doc.child("nmaprun");
+  if (!run) return Status::Invalid("not an nmap XML report: the root element must be <nmaprun>").With("element", "/");
+  int index = 0;
+  for (pugi::xml_node host : run.children("host")) {
+    ++index;
+    auto [line, column] = LineColumn(text, static_cast<size_t>(host.offset_debug()));
+    std::string where = "<host> #" + std::to_string(index) + " (line " + std::to_string(line) + ")";
+    if (std::string(host.child("status").attribute("state").value()) != "up") continue;
+    Candidate h;
+    h.class_name = "DiscoveredHost";
+    h.location = where;
+    std::string ip, mac, name;
+    std::vector<std::pair<std::string, std::string>> addresses;  // address, type
+    for (pugi::xml_node a : host.children("address")) {
+      std::string type = a.attribute("addrtype").value(), addr = a.attribute("addr").value();
+      if (addr.empty()) continue;
+      if (type == "mac") mac = addr;
+      else {
+        addresses.emplace_back(addr, type);
+        if (ip.empty() || (type == "ipv4" && addresses.front().second != "ipv4")) ip = addr;
+      }
+    }
+    if (ip.empty() && mac.empty()) {
+      out.errors.push_back({where, "a host without an IP or MAC address cannot be identified"});
+      continue;
+    }
+    for (pugi::xml_node hn : host.child("hostnames").children("hostname")) {
+      std::string n = hn.attribute("name").value();
+      if (!n.empty() && (name.empty() || std::string(hn.attribute("type").value()) == "user")) {
+        if (name.empty() || std::string(hn.attribute("type").value()) == "user") name = n;
+      }
+    }
+    std::string fqdn = name.find('.') != std::string::npos ? name : "";
+    std::string short_name = fqdn.empty() ? name : name.substr(0, name.find('.'));
+    h.attrs.Set("name", Value(name.empty() ? (ip.empty() ? mac : ip) : name));
+    if (!short_name.empty()) h.attrs.Set("hostname", Value(short_name));
+    if (!fqdn.empty()) {
+      h.attrs.Set("fqdn", Value(fqdn));
+      h.attrs.Set("domain", Value(fqdn.substr(fqdn.find('.') + 1)));
+    }
+    if (!ip.empty()) h.attrs.Set("ip_address", Value(ip));
+    if (!mac.empty()) h.attrs.Set("mac_address", Value(mac));
+    // The best OS match.
+    int best = -1;
+    for (pugi::xml_node m : host.child("os").children("osmatch")) {
+      int accuracy = m.attribute("accuracy").as_int();
+      if (accuracy > best) {
+        best = accuracy;
+        h.attrs.Set("os", Value(std::string(m.attribute("name").value())));
+      }
+    }
+    h.ref = "host:" + (ip.empty() ? mac : ip);
+    for (const auto& [addr, type] : addresses) {
+      Candidate a;
+      a.class_name = "IPAddress";
+      a.ref = "ip:" + addr;
+      a.location = where;
+      a.attrs.Set("name", Value(addr));
+      a.attrs.Set("address", Value(addr));
+      if (!mac.empty() && type == "ipv4") a.attrs.Set("mac_address", Value(mac));
+      if (!name.empty()) a.attrs.Set("dns_name", Value(name));
+      out.rels.push_back({"HAS_ADDRESS", h.ref, a.ref, {}, where});
+      out.cis.push_back(std::move(a));
+    }
+    for (pugi::xml_node p : host.child("ports").children("port")) {
+      pugi::xml_node state = p.child("state");
+      if (std::string(state.attribute("state").value()) != "open") continue;
+      std::string proto = p.attribute("protocol").value(), portid = p.attribute("portid").value();
+      Candidate port;
+      port.class_name = "NetworkPort";
+      port.ref = h.ref + "/" + portid + "/" + proto;
+      port.parent_ref = h.ref;
+      port.location = where + " port " + portid + "/" + proto;
+      port.attrs.Set("name", Value(portid + "/" + proto));
+      port.attrs.Set("port", Value(static_cast<int64_t>(p.attribute("portid").as_llong())));
+      port.attrs.Set("protocol", Value(proto));
+      port.attrs.Set("state", Value(std::string("open")));
+      pugi::xml_node svc = p.child("service");
+      auto set = [&](const char* attr, const char* xml) {
+        std::string v = svc.attribute(xml).value();
+        if (!v.empty()) port.attrs.Set(attr, Value(v));
+      };
+      set("service", "name");
+      set("product", "product");
+      set("product_version", "version");
+      out.rels.push_back({"EXPOSES", h.ref, port.ref, {}, port.location});
+      out.cis.push_back(std::move(port));
+    }
+    out.cis.push_back(std::move(h));
+  }
+  return Status::Ok();
+}
+
+}  // namespace cmdb::importers

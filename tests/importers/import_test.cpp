@@ -1,0 +1,324 @@
+// Importers on the real sample files in tests/data (see tests/data/SOURCE.md): counts, specific
+// CIs and relationships, idempotence, dry run, merging, precedence, full-scan staleness.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "importers/formats.hpp"
+#include "importers/import.hpp"
+#include "test_util.hpp"
+
+using namespace cmdb;
+using namespace cmdb::importers;
+using cmdb::testing::TestDb;
+
+namespace {
+
+std::string Data(const std::string& name) {
+  std::ifstream in(cmdb::testing::SourceDir() + "/tests/data/" + name, std::ios::binary);
+  REQUIRE(in);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string Mapping(const std::string& name) {
+  std::ifstream in(cmdb::testing::SourceDir() + "/schema/mappings/" + name + ".json");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Precedence DefaultPrecedence() {
+  Precedence p;
+  p.order = {"manual", "terraform", "aws", "kubernetes", "ansible", "csv", "ndjson", "nmap"};
+  return p;
+}
+
+// Parses and imports; fails the test on any error.
+ImportReport Import(TestDb& t, const std::string& format, const std::string& text, const std::string& source,
+                    bool dry = false, bool full = false, const std::string& mapping = "") {
+  CandidateSet set;
+  ParseOptions po;
+  po.mapping = mapping;
+  Status st = ParseSource(format, text, po, set);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  ImportOptions opt;
+  opt.source = source;
+  opt.dry_run = dry;
+  opt.full_scan = full;
+  opt.precedence = DefaultPrecedence();
+  ImportReport report;
+  st = RunImport(*t.db, set, opt, report);
+  for (const auto& e : report.errors) UNSCOPED_INFO(e.location << ": " << e.message);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return report;
+}
+
+const CiRecord* Find(TestDb& t, const std::string& cls, const std::string& name) {
+  ReadView v = t.db->Read();
+  for (const auto& c : v.schema().ClassAndDescendants(cls)) {
+    for (CiId id : v.graph().Extent(c)) {
+      const CiRecord* r = v.graph().FindCi(id);
+      if (r->attrs.Get("name") == Value(name)) return r;
+    }
+  }
+  return nullptr;
+}
+
+bool Related(TestDb& t, CiId from, const std::string& type, CiId to) {
+  ReadView v = t.db->Read();
+  auto tid = v.graph().TypeIdOf(type);
+  if (!tid) return false;
+  for (const Adj& a : v.graph().OutOfType(from, *tid)) {
+    if (a.other == to) return true;
+  }
+  return false;
+}
+
+size_t Count(TestDb& t, const std::string& cls) {
+  ReadView v = t.db->Read();
+  size_t n = 0;
+  for (const auto& c : v.schema().ClassAndDescendants(cls)) n += v.graph().Extent(c).size();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("nmap: up hosts, addresses, names, OS and open ports; idempotent") {
+  TestDb t;
+  ImportReport r = Import(t, "nmap", Data("libnmap-full_sudo6-subnet-A-os.xml"), "nmap");
+  CHECK(Count(t, "DiscoveredHost") == 4);  // 256 hosts scanned, 4 up
+  CHECK(r.created == static_cast<int64_t>(Count(t, "DiscoveredHost") + Count(t, "IPAddress") + Count(t, "NetworkPort")));
+  ImportReport scanme = Import(t, "nmap", Data("libnmap-2_hosts_version-localhost-scanme.xml"), "nmap");
+  const CiRecord* host = Find(t, "DiscoveredHost", "scanme.nmap.org");
+  REQUIRE(host);
+  CHECK(host->attrs.Get("hostname") == Value("scanme"));
+  CHECK(host->attrs.Get("domain") == Value("nmap.org"));
+  CHECK(host->attrs.Has("os"));
+  const CiRecord* ip = Find(t, "IPAddress", host->attrs.Get("ip_address").as_string());
+  REQUIRE(ip);
+  CHECK(Related(t, host->id, "HAS_ADDRESS", ip->id));
+  CHECK(scanme.rels_created > 0);
+  // Idempotent: the same file again changes nothing.
+  ImportReport again = Import(t, "nmap", Data("libnmap-2_hosts_version-localhost-scanme.xml"), "nmap");
+  CHECK(again.created == 0);
+  CHECK(again.updated == 0);
+  CHECK(again.unchanged == scanme.created);
+  CHECK(again.rels_created == 0);
+  CHECK(again.changes.empty());
+}
+
+TEST_CASE("malformed sources are refused with their location; nothing is applied") {
+  TestDb t;
+  CandidateSet set;
+  Status st = ParseSource("nmap", "<nmaprun><host></nmaprun>", {}, set);
+  CHECK(st.message().rfind("malformed XML at line 1, column", 0) == 0);
+  st = ParseSource("kubernetes", "{\"items\": [1,}", {}, set);
+  CHECK(st.message().find("line 1, column 14") != std::string::npos);
+  st = ParseSource("terraform", Data("inframap-legacy-v3-state.json"), {}, set);
+  CHECK(st.message().rfind("Terraform state format 3 is not supported", 0) == 0);
+  st = ParseSource("excel", "x", {}, set);
+  CHECK(st.message().rfind("unknown import format 'excel'", 0) == 0);
+  // CSV: every bad line is listed, nothing applied.
+  CandidateSet csv;
+  REQUIRE(ParseSource("csv", "name,ip\nweb1,10.0.0.1\nweb2\nweb3,not-an-ip\nweb4,1,2\n",
+                      {R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})"}, csv).ok());
+  CHECK(csv.errors.size() == 2);  // lines 3 and 5: wrong field counts
+  ImportOptions opt;
+  opt.source = "csv";
+  ImportReport report;
+  size_t before = Count(t, "VirtualMachine");
+  CHECK_FALSE(RunImport(*t.db, csv, opt, report).ok());
+  CHECK(report.errors.size() == 2);
+  CHECK(report.errors[0].location == "line 3");
+  CHECK(Count(t, "VirtualMachine") == before);
+  // A bad value is refused with its line too.
+  CandidateSet bad;
+  REQUIRE(ParseSource("csv", "name,ip\nweb3,not-an-ip\n",
+                      {R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})"}, bad).ok());
+  Status refused = RunImport(*t.db, bad, opt, report);
+  CHECK_FALSE(refused.ok());
+  CHECK(report.errors.at(0).location == "line 2");
+  CHECK(Count(t, "VirtualMachine") == before);
+  CandidateSet unknown;
+  REQUIRE(ParseSource("csv", "name\nx\n", {R"({"class": "Nope", "columns": {"name": "name"}})"}, unknown).ok());
+  CHECK_FALSE(RunImport(*t.db, unknown, opt, report).ok());
+  CHECK(report.errors.at(0).message == "unknown class 'Nope'");
+}
+
+TEST_CASE("kubernetes: namespaces, nodes, workloads, pods, services; owner, node and selector links") {
+  TestDb t;
+  std::string bundle = "[" + Data("k3s/namespaces.json") + "," + Data("k3s/nodes.json") + "," + Data("k3s/deployments-default.json") +
+                       "," + Data("k3s/pods-default.json") + "," + Data("k3s/services-default.json") + "]";
+  ImportReport r = Import(t, "kubernetes", bundle, "kubernetes");
+  CHECK(Count(t, "K8sNamespace") == 4);
+  CHECK(Count(t, "K8sNode") == 1);
+  CHECK(Count(t, "K8sWorkload") == 3);
+  CHECK(Count(t, "K8sPod") == 6);
+  CHECK(Count(t, "K8sService") == 4);
+  const CiRecord* svc = Find(t, "K8sService", "memory-test-service");
+  REQUIRE(svc);
+  ReadView v = t.db->Read();
+  auto routes = v.graph().OutOfType(svc->id, *v.graph().TypeIdOf("ROUTES_TO"));
+  CHECK(routes.size() == 2);  // selector app=memory-test matches 2 pods
+  const CiRecord* pod = v.graph().FindCi(routes[0].other);
+  auto runs_on = v.graph().OutOfType(pod->id, *v.graph().TypeIdOf("RUNS_ON"));
+  CHECK(runs_on.size() == 1);
+  auto member = v.graph().OutOfType(pod->id, *v.graph().TypeIdOf("MEMBER_OF"));
+  REQUIRE(member.size() == 1);  // through the ReplicaSet name to its Deployment
+  CHECK(v.graph().FindCi(member[0].other)->attrs.Get("kind") == Value("Deployment"));
+  CHECK(r.rels_created > 20);
+}
+
+TEST_CASE("dependent identity: a pod is its name inside its namespace") {
+  TestDb t;
+  auto pod = [](const std::string& ns, const std::string& uid) {
+    return R"({"kind": "Pod", "metadata": {"name": "web-1", "namespace": ")" + ns + R"(", "uid": ")" + uid + R"("}})";
+  };
+  Import(t, "kubernetes", "[" + pod("a", "u1") + "," + pod("b", "u2") + "]", "kubernetes");
+  CHECK(Count(t, "K8sPod") == 2);  // same name, different namespaces
+  // Without uids, the same name in the same namespace is the same pod (merged, not duplicated).
+  std::string no_uid = R"({"kind": "Pod", "metadata": {"name": "web-2", "namespace": "a"}})";
+  ImportReport r = Import(t, "kubernetes", "[" + no_uid + "," + no_uid + "]", "kubernetes");
+  CHECK(Count(t, "K8sPod") == 3);
+  (void)r;
+}
+
+TEST_CASE("terraform: instances with count, modules and for_each; dependencies") {
+  TestDb t;
+  ImportReport r = Import(t, "terraform", Data("rnacentral-gcp-compute-16res.tfstate"), "terraform");
+  CHECK(Count(t, "VirtualMachine") == 12);  // consumers x8 + monitor, nfs_server, postgres, producer
+  const CiRecord* vm = Find(t, "VirtualMachine", "gcp-default-consumer-1");
+  REQUIRE(vm);
+  CHECK(vm->attrs.Get("cloud_id").as_string().find("instances/gcp-default-consumer-1") != std::string::npos);
+  const CiRecord* subnet = nullptr;
+  {
+    ReadView v = t.db->Read();
+    for (CiId id : v.graph().Extent("Subnet")) subnet = v.graph().FindCi(id);
+  }
+  REQUIRE(subnet);
+  CHECK(Related(t, vm->id, "DEPENDS_ON", subnet->id));
+  CHECK(r.rels_created >= 30);
+  ImportReport modules = Import(t, "terraform", Data("tfstate-lookup-aws-modules-foreach.tfstate"), "terraform-aws");
+  CHECK(modules.created > 5);
+  ImportReport again = Import(t, "terraform", Data("rnacentral-gcp-compute-16res.tfstate"), "terraform");
+  CHECK(again.created == 0);
+  CHECK(again.updated == 0);
+}
+
+TEST_CASE("ansible facts: setup output and fact cache identify the same host; unreachable hosts are skipped") {
+  TestDb t;
+  std::string facts = "[" + Data("ansible-cmdb-setup-debian.dev.local.json") + "," + Data("ansible-cmdb-setup-centos.dev.local.json") +
+                      "," + Data("ansible-cmdb-setup-dead.dev.local.json") + "]";
+  ImportReport r = Import(t, "ansible", facts, "ansible");
+  CHECK(Count(t, "VirtualMachine") == 2);
+  const CiRecord* debian = Find(t, "VirtualMachine", "dev");
+  REQUIRE(debian);
+  CHECK(debian->attrs.Get("os") == Value("Debian"));
+  CHECK(debian->attrs.Get("ip_address") == Value("192.168.56.2"));
+  CHECK(debian->attrs.Get("hypervisor") == Value("virtualbox"));
+  CHECK(!debian->attrs.Has("fqdn"));  // "localhost" identifies nothing
+  ImportReport cache = Import(t, "ansible", Data("ansible-cmdb-factcache-debian.dev.local.json"), "ansible");
+  CHECK(cache.created == 0);  // the same host (and address) as the setup output
+  CHECK(Count(t, "VirtualMachine") == 2);
+  (void)r;
+}
+
+TEST_CASE("aws: instances, VPCs, subnets, load balancers and RDS with containment") {
+  TestDb t;
+  std::string all = "[" + Data("aws/ec2-describe-vpcs.json") + "," + Data("aws/ec2-describe-subnets.json") + "," +
+                    Data("aws/ec2-describe-instances.json") + "," + Data("aws/elb-describe-load-balancers.json") + "," +
+                    Data("aws/elbv2-describe-load-balancers.json") + "," + Data("aws/rds-describe-db-instances.json") + "]";
+  ImportReport r = Import(t, "aws", all, "aws");
+  CHECK(Count(t, "VPC") == 1);
+  CHECK(Count(t, "Subnet") == 4);
+  CHECK(Count(t, "VirtualMachine") == 3);
+  CHECK(Count(t, "LoadBalancer") == 2);
+  CHECK(Count(t, "DatabaseInstance") == 1);
+  const CiRecord* web1 = Find(t, "VirtualMachine", "Web1");
+  REQUIRE(web1);
+  CHECK(web1->attrs.Get("cloud_id").as_string().rfind("i-", 0) == 0);
+  CHECK(r.rels_created >= 4 + 3);
+}
+
+TEST_CASE("CSV with a mapping: dates, created targets, duplicates merged") {
+  TestDb t;
+  ImportReport loc = Import(t, "csv", Data("snipe-it-locations-sample.csv"), "csv", false, false, Mapping("snipe-it-locations"));
+  CHECK(loc.merged == 2);  // 19 lines, 17 distinct names ("Airdrie" and "Rocky Mountain House" twice)
+  CHECK(loc.created == 17);
+  ImportReport assets = Import(t, "csv", Data("snipe-it-assets-sample.csv"), "csv", false, false, Mapping("snipe-it-assets"));
+  CHECK(assets.created == 22 + 15);  // 22 assets, 15 locations not in the locations file
+  const CiRecord* backhoe = Find(t, "PhysicalServer", "ICC-2065556");
+  REQUIRE(backhoe);
+  CHECK(backhoe->attrs.Get("purchased") == Value("2023-01-23"));
+  CHECK(backhoe->attrs.Get("manufacturer") == Value("Berge Inc"));
+  const CiRecord* dc = Find(t, "Datacenter", "Wilkinson, Waters and Kerluke");
+  REQUIRE(dc);
+  CHECK(Related(t, backhoe->id, "LOCATED_IN", dc->id));
+  CHECK(assets.rels_created > 0);
+}
+
+TEST_CASE("dry run reports exactly what apply does, and writes nothing") {
+  TestDb t;
+  std::string text = Data("libnmap-2_hosts_version-localhost-scanme.xml");
+  TxId before = t.db->Read().tx();
+  ImportReport dry = Import(t, "nmap", text, "nmap", true);
+  CHECK(t.db->Read().tx() == before);
+  CHECK(Count(t, "DiscoveredHost") == 0);
+  ImportReport applied = Import(t, "nmap", text, "nmap");
+  REQUIRE(dry.changes.size() == applied.changes.size());
+  for (size_t i = 0; i < dry.changes.size(); ++i) {
+    CHECK(dry.changes[i].op == applied.changes[i].op);
+    CHECK(dry.changes[i].id == applied.changes[i].id);
+    CHECK(dry.changes[i].attrs.size() == applied.changes[i].attrs.size());
+  }
+  CHECK(dry.created == applied.created);
+  CHECK(dry.rels_created == applied.rels_created);
+}
+
+TEST_CASE("precedence: a weaker source cannot overwrite a fresh value; provenance is kept") {
+  TestDb t;
+  auto line = [](const std::string& os) {
+    return R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "app-1", "fqdn": "app-1.example.org", "os": ")" + os + R"("}})";
+  };
+  Import(t, "ndjson", line("Ubuntu 22.04"), "ansible");
+  ImportReport weaker = Import(t, "ndjson", line("Linux 5.x"), "nmap");
+  REQUIRE(weaker.conflicts.size() == 1);
+  CHECK(weaker.conflicts[0].owner == "ansible");
+  CHECK(weaker.conflicts[0].refused == Value("Linux 5.x"));
+  CHECK(Find(t, "VirtualMachine", "app-1")->attrs.Get("os") == Value("Ubuntu 22.04"));
+  // A stronger source may overwrite and becomes the owner.
+  ImportReport stronger = Import(t, "ndjson", line("Ubuntu 24.04"), "terraform");
+  CHECK(stronger.conflicts.empty());
+  CHECK(stronger.updated == 1);
+  ReadView v = t.db->Read();
+  const CiRecord* vm = v.graph().FindCi(Find(t, "VirtualMachine", "app-1")->id);
+  const Provenance* tf = v.graph().provenance().Find(false, vm->id, "terraform");
+  REQUIRE(tf);
+  CHECK(tf->owned.Has("os"));
+  CHECK_FALSE(v.graph().provenance().Find(false, vm->id, "ansible")->owned.Has("os"));
+}
+
+TEST_CASE("full scan marks what a source no longer reports stale and brings it back when seen again") {
+  TestDb t;
+  std::string two = R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "a", "fqdn": "a.x.org"}}
+{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "b", "fqdn": "b.x.org"}})";
+  std::string one = R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "a", "fqdn": "a.x.org"}})";
+  Import(t, "ndjson", two, "scan", false, true);
+  CiId b = Find(t, "VirtualMachine", "b")->id;
+  ImportReport gone = Import(t, "ndjson", one, "scan", false, true);
+  CHECK(gone.stale == 1);
+  CHECK(Find(t, "VirtualMachine", "b")->attrs.Get("status") == Value("stale"));
+  ImportReport still = Import(t, "ndjson", one, "scan", false, true);
+  CHECK(still.stale == 0);  // already stale: nothing new
+  ImportReport back = Import(t, "ndjson", two, "scan", false, true);
+  CHECK(back.resurrected == 1);
+  const CiRecord* again = Find(t, "VirtualMachine", "b");
+  CHECK(again->id == b);  // the same identity, history kept
+  CHECK(again->attrs.Get("status") == Value("live"));
+  auto history = t.store.CiHistory(b);
+  CHECK(history->size() == 3);
+}
