@@ -333,3 +333,45 @@ TEST_CASE("queries past the concurrency limit answer 503 with Retry-After") {
   CHECK(retry_after);
   CHECK(one.Handle(request("RETURN 1")).status == 200);  // the slot is free again
 }
+
+TEST_CASE("POST /v1/imports: apply, dry run, errors with locations, permissions, provenance") {
+  Client c;
+  std::string nmap = R"(<?xml version="1.0"?><nmaprun><host><status state="up"/><address addr="10.9.9.9" addrtype="ipv4"/>
+<hostnames><hostname name="probe.example.org" type="PTR"/></hostnames>
+<ports><port protocol="tcp" portid="22"><state state="open"/><service name="ssh" product="OpenSSH"/></port></ports></host></nmaprun>)";
+  CHECK(c.As("reader", "POST", "/v1/imports?format=nmap", nmap).first == 403);
+  auto [s1, dry] = c.As("importer", "POST", "/v1/imports?format=nmap&source=nmap-dc1&mode=dry-run", nmap);
+  REQUIRE(s1 == 200);
+  CHECK(dry["mode"] == "dry-run");
+  CHECK(dry["tx"].is_null());
+  CHECK(dry["cis"]["created"] == 3);  // host, address, port
+  CHECK(c.Call("GET", "/v1/cis?class=DiscoveredHost").second["items"].empty());
+  auto [s2, applied] = c.As("importer", "POST", "/v1/imports?format=nmap&source=nmap-dc1", nmap);
+  REQUIRE(s2 == 200);
+  CHECK(applied["changes"] == dry["changes"]);
+  CiId host = applied["changes"][0]["op"] == "create" ? c.IdOf("DiscoveredHost", "probe.example.org") : 0;
+  REQUIRE(host > 0);
+  auto [s3, prov] = c.Call("GET", "/v1/cis/" + std::to_string(host) + "/provenance");
+  CHECK(prov["sources"][0]["source"] == "nmap-dc1");
+  CHECK(prov["sources"][0]["owns"].contains("ip_address"));
+  auto [s4, log] = c.Call("GET", "/v1/transactions?limit=1000");
+  CHECK(log["items"].back()["actor"] == "import:nmap-dc1");
+  auto [s5, again] = c.As("importer", "POST", "/v1/imports?format=nmap&source=nmap-dc1", nmap);
+  CHECK(again["cis"]["created"] == 0);
+  CHECK(again["cis"]["unchanged"] == 3);
+  // Errors: the format, the XML position, every bad CSV line.
+  auto [s6, bad_format] = c.As("importer", "POST", "/v1/imports?format=excel", "x");
+  CHECK(s6 == 400);
+  auto [s7, bad_xml] = c.As("importer", "POST", "/v1/imports?format=nmap", "<nmaprun>\n<host>");
+  CHECK(s7 == 400);
+  CHECK(bad_xml["error"]["line"] == 2);
+  std::string mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
+  auto [s8, bad_csv] = c.Raw("POST", "/v1/imports?format=csv", "name,ip\na\nb,10.0.0.1\nc,1,2\n",
+                             {{"authorization", "Bearer " + c.tokens["importer"]}, {"x-import-mapping", mapping}});
+  CHECK(s8 == 400);
+  CHECK(bad_csv["error"]["code"] == "invalid_source");
+  REQUIRE(bad_csv["error"]["errors"].size() == 2);
+  CHECK(bad_csv["error"]["errors"][1]["location"] == "line 4");
+  CHECK(c.As("importer", "POST", "/v1/imports?format=csv&mapping=../../etc/passwd", "a").first == 404);
+  CHECK(c.As("importer", "POST", "/v1/imports?format=nmap&mode=maybe", nmap).first == 400);
+}

@@ -312,3 +312,31 @@ TEST_CASE("TLS: with --tls-cert and --tls-key the server speaks HTTPS") {
   httplib::Client plain("127.0.0.1", server.port());
   CHECK_FALSE(plain.Get("/healthz"));  // no plain HTTP on a TLS port
 }
+
+TEST_CASE("cmdbd import sends a discovery file (or standard input) to a running server") {
+  std::string dir = TempDir("import-cli");
+  ServerProcess server(dir + "/cmdb.sqlite", {"--no-demo"});
+  std::string base = std::string(CMDBD_PATH) + " import --url http://127.0.0.1:" + std::to_string(server.port()) +
+                     " --token-file " + dir + "/cmdb.sqlite.admin-token";
+  std::string file = std::string(CMDB_SOURCE_DIR) + "/tests/data/libnmap-2_hosts_version-localhost-scanme.xml";
+  std::string out = dir + "/out.json";
+  int rc = std::system((base + " --format nmap --source nmap-lab --dry-run " + file + " > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 0);
+  Json dry = Json::parse(std::ifstream(out));
+  CHECK(dry["mode"] == "dry-run");
+  int64_t would = dry["cis"]["created"];
+  CHECK(would > 2);
+  rc = std::system((base + " --format nmap --source nmap-lab - < " + file + " > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 0);
+  Json applied = Json::parse(std::ifstream(out));
+  CHECK(applied["cis"]["created"] == would);
+  // CSV with a named mapping shipped in schema/mappings.
+  rc = std::system((base + " --format csv --mapping snipe-it-locations " + CMDB_SOURCE_DIR +
+                    "/tests/data/snipe-it-locations-sample.csv > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 0);
+  CHECK(Json::parse(std::ifstream(out))["cis"]["created"] == 17);
+  // A bad file exits non-zero with the error body.
+  rc = std::system((base + " --format terraform " + CMDB_SOURCE_DIR + "/tests/data/inframap-legacy-v3-state.json > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 1);
+  CHECK(Json::parse(std::ifstream(out))["error"]["message"].get<std::string>().find("format 3 is not supported") != std::string::npos);
+}
