@@ -29,6 +29,8 @@ Result<Json> ParseJsonBody(const std::string& body) {
                            std::to_string(column) + ": " + what)
         .With("line", line)
         .With("column", column);
+  } catch (const Json::exception& e) {  // e.g. a number too large for a double
+    return Status::Invalid(std::string("invalid JSON body: ") + e.what());
   }
 }
 
@@ -143,9 +145,9 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
     }
     if (r == "tokens" && (seg.size() == 2 || seg.size() == 3)) {
       CMDB_REQUIRE(Permission::kAdmin);
-      if (seg.size() == 3) return m == "DELETE" ? DeleteToken(seg[2]) : not_allowed();
+      if (seg.size() == 3) return m == "DELETE" ? DeleteToken(who, seg[2]) : not_allowed();
       if (m == "GET") return ListTokens();
-      if (m == "POST") return PostToken(req);
+      if (m == "POST") return PostToken(req, who);
       return not_allowed();
     }
     if (r == "cis" && seg.size() == 2) {

@@ -68,8 +68,8 @@ class Api {
   HttpResponse Query(const HttpRequest& req, const Principal& who);
   HttpResponse Impact(const HttpRequest& req, const Principal& who);
   HttpResponse ListTokens();
-  HttpResponse PostToken(const HttpRequest& req);
-  HttpResponse DeleteToken(const std::string& name);
+  HttpResponse PostToken(const HttpRequest& req, const Principal& who);
+  HttpResponse DeleteToken(const Principal& who, const std::string& name);
   HttpResponse ListChanges(const HttpRequest& req);
   HttpResponse PostChange(const HttpRequest& req, const Principal& who);
   // GET /v1/changes/{id}[/history|/conflicts|/review|/assessments]

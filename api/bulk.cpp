@@ -21,6 +21,8 @@ class BulkApplier {
     } catch (const Json::parse_error& e) {
       return Fail(line_no, Status::Invalid("malformed JSON at column " + std::to_string(e.byte) +
                                            ": " + e.what()));
+    } catch (const Json::exception& e) {  // e.g. a number too large for a double
+      return Fail(line_no, Status::Invalid(std::string("invalid JSON: ") + e.what()));
     }
     Status st = Apply(j);
     if (!st.ok()) Fail(line_no, st);

@@ -108,7 +108,29 @@ HttpResponse Api::ListTokens() {
   return JsonResponse(200, Json{{"items", items}});
 }
 
-HttpResponse Api::PostToken(const HttpRequest& req) {
+namespace {
+
+// Records a token event in the hash-chained transaction log, as a process record of kind
+// "token" (never the secret or its hash): who created or revoked which token, with which role.
+Status LogTokenEvent(Database& db, const std::string& actor, const TokenRecord& token, const std::string& event) {
+  TxMeta meta;
+  meta.actor = actor;
+  meta.source = "token";
+  meta.message = "token '" + token.name + "' " + event;
+  return db.Write(meta, [&](Txn& txn) -> Status {
+    DocRecord d;
+    d.kind = "token";
+    d.id = token.id;
+    d.body.Set("name", Value(token.name));
+    d.body.Set("role", Value(RoleName(token.role)));
+    d.body.Set("event", Value(event));
+    return txn.PutDoc(std::move(d), std::nullopt).status();
+  }).status();
+}
+
+}  // namespace
+
+HttpResponse Api::PostToken(const HttpRequest& req, const Principal& who) {
   auto body = ParseJsonBody(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["name"].is_string() || !(*body)["role"].is_string())
@@ -121,14 +143,23 @@ HttpResponse Api::PostToken(const HttpRequest& req) {
   }
   auto issued = auth_.Issue((*body)["name"].get<std::string>(), *role);
   if (!issued.ok()) return ErrorResponse(issued.status());
+  if (Status st = LogTokenEvent(db_, who.name, issued->first, std::string("created with role ") + RoleName(*role)); !st.ok())
+    return ErrorResponse(st);
   Json j = TokenJson(issued->first);
   j["token"] = issued->second;
   return JsonResponse(201, j);
 }
 
-HttpResponse Api::DeleteToken(const std::string& name) {
+HttpResponse Api::DeleteToken(const Principal& who, const std::string& name) {
+  TokenRecord token;
+  if (auto list = db_.store()->ListTokens(); list.ok()) {
+    for (const auto& t : *list) {
+      if (t.name == name && t.revoked_at == 0) token = t;
+    }
+  }
   Status st = auth_.Revoke(name);
   if (!st.ok()) return ErrorResponse(st);
+  if (Status logged = LogTokenEvent(db_, who.name, token, "revoked"); !logged.ok()) return ErrorResponse(logged);
   return JsonResponse(200, Json{{"name", name}, {"revoked", true}});
 }
 

@@ -270,7 +270,7 @@ Status Schema::NormalizeLookup(std::string_view cls, AttrMap& attrs) const {
   auto defs = AllAttributes(cls);
   AttrMap normalized;
   for (const auto& [name, value] : attrs) {
-    auto it = std::find_if(defs.begin(), defs.end(), [&](auto* d) { return d->name == name; });
+    auto it = std::find_if(defs.begin(), defs.end(), [&name = name](auto* d) { return d->name == name; });
     if (it == defs.end()) {
       if (open_mode_) {
         normalized.Set(name, value);
@@ -305,7 +305,7 @@ Status Schema::ValidateRel(const RelTypeDef& type, std::string_view from_cls,
   AttrMap normalized;
   for (const auto& [name, value] : attrs) {
     auto it = std::find_if(type.attributes.begin(), type.attributes.end(),
-                           [&](const AttributeDef& d) { return d.name == name; });
+                           [&name = name](const AttributeDef& d) { return d.name == name; });
     if (it == type.attributes.end()) {
       if (open_mode_) {
         normalized.Set(name, value);

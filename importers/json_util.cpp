@@ -17,6 +17,8 @@ Result<Json> ParseJson(std::string_view text, const std::string& what) {
                            std::to_string(column) + ": " + msg)
         .With("line", line)
         .With("column", column);
+  } catch (const Json::exception& e) {  // e.g. a number too large for a double
+    return Status::Invalid("invalid " + what + ": " + e.what());
   }
 }
 

@@ -163,7 +163,9 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
           .With("needs", "write CIs");
     if (bound.as_of || bound.baseline) {
       // The past (or a baseline), rebuilt from history into a private graph under the current schema.
-      auto [tx, members] = ResolvePast(bound, request);
+      auto past_spec = ResolvePast(bound, request);
+      TxId tx = past_spec.first;
+      const std::optional<BaselineSnapshot>& members = past_spec.second;
       auto schema = db_.schema();
       Graph past;
       auto keep_ci = [&](CiId id) { return !members || std::binary_search(members->cis.begin(), members->cis.end(), id); };

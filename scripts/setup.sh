@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cmdb needs (only the missing ones) and builds it.
 # Usage: scripts/setup.sh [build-dir]    (default build-dir: build)
+#        scripts/setup.sh --deps-only     (install the packages, build nothing)
 # Environment: CMDB_BUILD_TYPE (default Release), CMDB_SANITIZE (e.g. address,undefined);
 # CI=true turns warnings into errors.
 set -euo pipefail
@@ -20,6 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+[ "${1:-}" = "--deps-only" ] && exit 0
 build_dir="${1:-build}"
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON

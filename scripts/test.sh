@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds cmdb (installing missing packages) and runs the whole test suite with ctest.
-#   scripts/test.sh              the test command (what CI runs)
+#   scripts/test.sh              the test command (what CI runs): the suite, then a short fuzz run
+#                                (CMDB_FUZZ_SECONDS per target, default 5)
 #   scripts/test.sh --sanitize   the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 #   scripts/test.sh --tsan       the concurrency tests under ThreadSanitizer
 set -euo pipefail
@@ -22,8 +23,9 @@ case "${1:-}" in
     ;;
   "")
     scripts/setup.sh build
-    cd build
-    ctest --output-on-failure --timeout 900
+    (cd build && ctest --output-on-failure --timeout 900)
+    # Then every fuzz target for a few seconds (clang, libFuzzer, ASan+UBSan; scripts/fuzz.sh).
+    scripts/fuzz.sh "${CMDB_FUZZ_SECONDS:-5}"
     ;;
   *)
     echo "usage: scripts/test.sh [--sanitize | --tsan]" >&2

@@ -194,7 +194,9 @@ class PatternSearch {
         std::vector<std::pair<RelId, CiId>> hits;
         g_.Expand(from.as_node().id, s.reversed ? Flip(rel.direction) : rel.direction, rel.types,
                   [&](RelId r, CiId other) { hits.emplace_back(r, other); });
-        for (auto [r, other] : hits) {
+        for (const auto& hit : hits) {
+          RelId r = hit.first;
+          CiId other = hit.second;
           if (used_rels_.count(r) || !RelOk(rel, r, row) || !NodeOk(node, other, row)) continue;
           used_rels_.insert(r);
           BindAnd(rel.slot, QValue(RelRef{r, nullptr}), row, [&] {

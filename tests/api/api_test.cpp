@@ -274,6 +274,16 @@ TEST_CASE("admins create, list and revoke tokens; a revoked token stops working 
   // Only the hash is stored.
   auto stored = c.t.store.ListTokens();
   for (const auto& t : *stored) CHECK(t.hash != secret);
+  // Both events are in the hash-chained log, with who did them (never the secret).
+  auto [s3, log] = c.Call("GET", "/v1/transactions?limit=1000");
+  const Json& items = log["items"];
+  REQUIRE(items.size() >= 2);
+  CHECK(items[items.size() - 2]["message"] == "token 'ci-pipeline' created with role importer");
+  CHECK(items.back()["message"] == "token 'ci-pipeline' revoked");
+  CHECK(items.back()["actor"] == "admin-bot");
+  CHECK(items.back()["source"] == "token");
+  CHECK(log.dump().find(secret) == std::string::npos);
+  CHECK(c.Call("GET", "/v1/transactions/verify").second["ok"] == true);
 }
 
 TEST_CASE("POST /v1/impact by ids or by query, JSON or DOT") {
@@ -374,4 +384,11 @@ TEST_CASE("POST /v1/imports: apply, dry run, errors with locations, permissions,
   CHECK(bad_csv["error"]["errors"][1]["location"] == "line 4");
   CHECK(c.As("importer", "POST", "/v1/imports?format=csv&mapping=../../etc/passwd", "a").first == 404);
   CHECK(c.As("importer", "POST", "/v1/imports?format=nmap&mode=maybe", nmap).first == 400);
+}
+
+TEST_CASE("a JSON number too large for a double is a 400, not a 500 (found by fuzzing)") {
+  Client c;
+  auto [s, j] = c.Call("POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "n", "cpu_count": 1e999999}})");
+  CHECK(s == 400);
+  CHECK(j["error"]["message"].get<std::string>().find("number overflow") != std::string::npos);
 }

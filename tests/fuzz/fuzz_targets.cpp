@@ -1,0 +1,109 @@
+#include "fuzz/fuzz_targets.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "api/bootstrap.hpp"
+#include "api/bulk.hpp"
+#include "cmdb/mem_store.hpp"
+#include "importers/formats.hpp"
+#include "importers/import.hpp"
+#include "query/ddl/ddl_parser.hpp"
+#include "query/engine.hpp"
+
+namespace cmdb::fuzz {
+namespace {
+
+// The default schema, parsed once.
+const Schema& DefaultSchema() {
+  static const Schema schema = [] {
+    Schema s = Schema::Builtin(false);
+    Status st = api::LoadSchemaDir(std::string(CMDB_SOURCE_DIR) + "/schema", s);
+    if (!st.ok()) {
+      std::cerr << st.ToString() << "\n";
+      std::abort();
+    }
+    return s;
+  }();
+  return schema;
+}
+
+// A small database with the default schema and the demo data, shared by read-only targets.
+struct Shared {
+  MemStore store;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<gql::QueryEngine> engine;
+  Shared() {
+    api::BootstrapOptions opts{std::string(CMDB_SOURCE_DIR) + "/schema",
+                               std::string(CMDB_SOURCE_DIR) + "/schema/demo/demo.ndjson", false};
+    std::ostringstream log;
+    auto r = api::OpenDatabase(&store, opts, log);
+    if (!r.ok()) std::abort();
+    db = std::move(*r);
+    gql::QueryOptions q;
+    q.timeout_ms = 50;
+    q.max_rows = 1000;
+    engine = std::make_unique<gql::QueryEngine>(*db, q);
+  }
+};
+
+Shared& SharedDb() {
+  static Shared shared;
+  return shared;
+}
+
+void Query(const std::string& text) {
+  gql::QueryRequest q;
+  q.text = text;
+  q.allow_writes = false;  // reads only: the shared database never changes
+  q.timeout_ms = 50;
+  (void)SharedDb().engine->Run(q);
+}
+
+void Ddl(const std::string& text) {
+  Schema s = DefaultSchema();
+  Status st = ddl::ApplyDdl(text, s);
+  if (st.ok()) (void)s.ToDdl();
+}
+
+void Bulk(const std::string& text) {
+  // A fresh empty database per input: the bulk reader may commit.
+  MemStore store;
+  Database db(&store);
+  if (!db.Open(std::make_shared<const Schema>(DefaultSchema())).ok()) std::abort();
+  api::BulkResult result;
+  (void)api::RunBulk(db, TxMeta{"fuzz", "bulk"}, api::StringReader(text), text.size() + 1, result);
+}
+
+void Import(const std::string& format, const std::string& text) {
+  importers::CandidateSet set;
+  importers::ParseOptions po;
+  if (format == "csv") po.mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
+  if (!importers::ParseSource(format, text, po, set).ok()) return;
+  importers::ImportOptions opt;
+  opt.source = "fuzz";
+  opt.dry_run = true;  // computed in full, then discarded
+  importers::ImportReport report;
+  (void)importers::RunImport(*SharedDb().db, set, opt, report);
+}
+
+}  // namespace
+
+std::vector<std::string> TargetNames() {
+  std::vector<std::string> names = {"query", "ddl", "bulk"};
+  for (const auto& f : importers::FormatNames()) names.push_back("import-" + f);
+  return names;
+}
+
+void Run(const std::string& target, const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  if (target == "query") Query(text);
+  else if (target == "ddl") Ddl(text);
+  else if (target == "bulk") Bulk(text);
+  else if (target.rfind("import-", 0) == 0) Import(target.substr(7), text);
+  else std::abort();
+}
+
+}  // namespace cmdb::fuzz
