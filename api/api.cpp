@@ -3,6 +3,8 @@
 #include <charconv>
 #include <exception>
 
+#include "cmdb/text_position.hpp"
+
 namespace cmdb::api {
 
 HttpResponse JsonResponse(int status, const Json& body) {
@@ -18,11 +20,7 @@ Result<Json> ParseJsonBody(const std::string& body) {
   try {
     return Json::parse(body);
   } catch (const Json::parse_error& e) {
-    size_t offset = e.byte > 0 ? e.byte - 1 : 0;
-    int64_t line = 1, column = 1;
-    for (size_t i = 0; i < offset && i < body.size(); ++i) {
-      if (body[i] == '\n') ++line, column = 1; else ++column;
-    }
+    auto [line, column] = PositionAt(body, e.byte > 0 ? e.byte - 1 : 0);
     std::string what = e.what();
     if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
     return Status::Invalid("malformed JSON body at line " + std::to_string(line) + ", column " +

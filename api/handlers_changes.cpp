@@ -1,13 +1,12 @@
 // Change management: /v1/changes, /v1/windows, /v1/unauthorized-changes.
 #include "api/api.hpp"
+#include "api/process_json.hpp"
 #include "cmdb/time_util.hpp"
 
 namespace cmdb::api {
 namespace {
 
 using process::ChangeRecord;
-
-Json TimeJson(int64_t micros) { return micros ? Json(FormatTimestamp(micros)) : Json(nullptr); }
 
 // Reads an optional time field: an ISO-8601 string, or null to clear (0).
 Status ReadTime(const Json& body, const char* field, std::optional<int64_t>& out) {
@@ -97,14 +96,7 @@ Json AssessmentJson(const process::Assessment& a, bool full) {
 }
 
 Json ChangeJson(const ChangeRecord& c) {
-  Json events = Json::array(), assessments = Json::array(), allowed = Json::array();
-  for (const auto& e : c.events) {
-    Json j{{"time", FormatTimestamp(e.time)}, {"actor", e.actor}, {"kind", e.kind}};
-    if (!e.from.empty()) j["from"] = e.from;
-    if (!e.to.empty()) j["to"] = e.to;
-    if (!e.text.empty()) j["text"] = e.text;
-    events.push_back(std::move(j));
-  }
+  Json assessments = Json::array(), allowed = Json::array();
   for (const auto& a : c.assessments) assessments.push_back(AssessmentJson(a, false));
   for (auto s : process::AllowedTransitions(c)) allowed.push_back(process::ChangeStateName(s));
   Json j{{"id", c.id},
@@ -121,7 +113,7 @@ Json ChangeJson(const ChangeRecord& c) {
          {"affected", c.affected},
          {"risk", c.risk},
          {"assessments", assessments},
-         {"journal", events},
+         {"journal", JournalJson(c.events)},
          {"created_at", TimeJson(c.created_at)},
          {"updated_at", TimeJson(c.updated_at)}};
   if (c.implementation_started_at) {
@@ -267,10 +259,8 @@ HttpResponse Api::GetChange(int64_t id, const std::string& sub) {
     if (!report.ok()) return ErrorResponse(report.status());
     Json changes = Json::array(), flagged = Json::array();
     for (const auto& c : report->changes) {
-      Json diffs = Json::array();
-      for (const auto& d : c.diffs) diffs.push_back(Json{{"attribute", d.name}, {"before", ToJson(d.before)}, {"after", ToJson(d.after)}});
       changes.push_back(Json{{"ci", c.ci}, {"class", c.class_name}, {"name", c.name}, {"what", c.what},
-                             {"attributes", diffs}, {"tx", TxToJson(c.tx)}});
+                             {"attributes", AttrDiffsJson(c.diffs)}, {"tx", TxToJson(c.tx)}});
     }
     for (const auto& t : report->unauthorized) flagged.push_back(TxToJson(t));
     return JsonResponse(200, Json{{"change", id}, {"after_tx", report->from_tx}, {"until_tx", report->to_tx},

@@ -1,13 +1,12 @@
 // Release management: /v1/baselines, /v1/releases, /v1/audits.
 #include "api/api.hpp"
+#include "api/process_json.hpp"
 #include "cmdb/time_util.hpp"
 
 namespace cmdb::api {
 namespace {
 
 using process::ReleaseRecord;
-
-Json TimeJson(int64_t micros) { return micros ? Json(FormatTimestamp(micros)) : Json(nullptr); }
 
 Json BaselineJson(const process::Baseline& b) {
   Json scope;
@@ -19,12 +18,6 @@ Json BaselineJson(const process::Baseline& b) {
          {"relationships", b.rels.size()}};
   if (b.release_id) j["release"] = b.release_id;
   return j;
-}
-
-Json AttrDiffsJson(const std::vector<process::AttrDiff>& diffs) {
-  Json out = Json::array();
-  for (const auto& d : diffs) out.push_back(Json{{"attribute", d.name}, {"before", ToJson(d.before)}, {"after", ToJson(d.after)}});
-  return out;
 }
 
 Result<std::vector<int64_t>> Ids(const Json& body, const char* field) {
@@ -40,21 +33,14 @@ Result<std::vector<int64_t>> Ids(const Json& body, const char* field) {
 }
 
 Json ReleaseJson(const ReleaseRecord& r) {
-  Json results = Json::array(), events = Json::array(), allowed = Json::array();
+  Json results = Json::array(), allowed = Json::array();
   for (const auto& res : r.results) results.push_back(Json{{"criterion", res.criterion}, {"passed", res.passed}, {"note", res.note}});
-  for (const auto& e : r.events) {
-    Json j{{"time", FormatTimestamp(e.time)}, {"actor", e.actor}, {"kind", e.kind}};
-    if (!e.from.empty()) j["from"] = e.from;
-    if (!e.to.empty()) j["to"] = e.to;
-    if (!e.text.empty()) j["text"] = e.text;
-    events.push_back(std::move(j));
-  }
   for (auto s : process::AllowedTransitions(r)) allowed.push_back(process::ReleaseStateName(s));
   Json j{{"id", r.id}, {"version", r.version}, {"name", r.name}, {"release_version", r.release_version},
          {"description", r.description}, {"type", process::ReleaseTypeName(r.type)},
          {"state", process::ReleaseStateName(r.state)}, {"allowed_transitions", allowed}, {"changes", r.changes},
          {"cis", r.cis}, {"criteria", r.criteria}, {"results", results},
-         {"baseline", r.baseline.empty() ? Json(nullptr) : Json(r.baseline)}, {"journal", events},
+         {"baseline", r.baseline.empty() ? Json(nullptr) : Json(r.baseline)}, {"journal", JournalJson(r.events)},
          {"created_at", TimeJson(r.created_at)}, {"updated_at", TimeJson(r.updated_at)}};
   if (r.verification) {
     const auto& v = *r.verification;

@@ -1,16 +1,14 @@
 #include "importers/json_util.hpp"
 
+#include "cmdb/text_position.hpp"
+
 namespace cmdb::importers {
 
 Result<Json> ParseJson(std::string_view text, const std::string& what) {
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
-    size_t offset = e.byte > 0 ? e.byte - 1 : 0;
-    int64_t line = 1, column = 1;
-    for (size_t i = 0; i < offset && i < text.size(); ++i) {
-      if (text[i] == '\n') ++line, column = 1; else ++column;
-    }
+    auto [line, column] = PositionAt(text, e.byte > 0 ? e.byte - 1 : 0);
     std::string msg = e.what();
     if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
     return Status::Invalid("malformed " + what + " at line " + std::to_string(line) + ", column " +

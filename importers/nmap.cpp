@@ -1,26 +1,15 @@
 // nmap XML (-oX): hosts that are up, their addresses, host names, best OS match and open ports.
 #include <pugixml.hpp>
 
+#include "cmdb/text_position.hpp"
 #include "importers/formats.hpp"
 
 namespace cmdb::importers {
-namespace {
-
-std::pair<int64_t, int64_t> LineColumn(std::string_view text, size_t offset) {
-  int64_t line = 1, column = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') ++line, column = 1; else ++column;
-  }
-  return {line, column};
-}
-
-}  // namespace
-
 Status ParseNmap(std::string_view text, CandidateSet& out) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed) {
-    auto [line, column] = LineColumn(text, static_cast<size_t>(parsed.offset));
+    auto [line, column] = PositionAt(text, static_cast<size_t>(parsed.offset));
     return Status::Invalid("malformed XML at line " + std::to_string(line) + ", column " + std::to_string(column) +
                            ": " + parsed.description())
         .With("line", line)
@@ -31,7 +20,7 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
   int index = 0;
   for (pugi::xml_node host : run.children("host")) {
     ++index;
-    auto [line, column] = LineColumn(text, static_cast<size_t>(host.offset_debug()));
+    auto [line, column] = PositionAt(text, static_cast<size_t>(host.offset_debug()));
     std::string where = "<host> #" + std::to_string(index) + " (line " + std::to_string(line) + ")";
     if (std::string(host.child("status").attribute("state").value()) != "up") continue;
     Candidate h;

@@ -68,19 +68,9 @@ Assessment AssessmentFrom(const ValueList& t) {
 const char* ChangeTypeName(ChangeType t) { return kTypeNames[static_cast<int>(t)]; }
 const char* ChangeStateName(ChangeState s) { return kStateNames[static_cast<int>(s)]; }
 
-std::optional<ChangeType> ParseChangeType(std::string_view name) {
-  for (int i = 0; i < 3; ++i) {
-    if (name == kTypeNames[i]) return static_cast<ChangeType>(i);
-  }
-  return std::nullopt;
-}
+std::optional<ChangeType> ParseChangeType(std::string_view name) { return EnumByName<ChangeType>(kTypeNames, name); }
 
-std::optional<ChangeState> ParseChangeState(std::string_view name) {
-  for (int i = 0; i < 11; ++i) {
-    if (name == kStateNames[i]) return static_cast<ChangeState>(i);
-  }
-  return std::nullopt;
-}
+std::optional<ChangeState> ParseChangeState(std::string_view name) { return EnumByName<ChangeState>(kStateNames, name); }
 
 std::vector<std::string> ChangeStateNames() { return {std::begin(kStateNames), std::end(kStateNames)}; }
 
@@ -186,19 +176,10 @@ std::vector<ChangeState> AllowedTransitions(const ChangeRecord& change) {
 Status CheckTransition(const ChangeRecord& change, ChangeState to) {
   auto allowed = AllowedTransitions(change);
   if (std::find(allowed.begin(), allowed.end(), to) != allowed.end()) return Status::Ok();
-  ValueList names;
-  std::string list;
-  for (ChangeState s : allowed) {
-    names.emplace_back(ChangeStateName(s));
-    list += (list.empty() ? "" : ", ") + std::string(ChangeStateName(s));
-  }
-  std::string msg = std::string("a ") + ChangeTypeName(change.type) + " change in state " +
-                    ChangeStateName(change.state) + " cannot move to " + ChangeStateName(to) + "; " +
-                    (allowed.empty() ? std::string("it is final") : "allowed: " + list);
-  return Status::Conflict(msg)
-      .With("state", ChangeStateName(change.state))
-      .With("allowed", Value(std::move(names)))
-      .WithType("forbidden_transition");
+  std::vector<std::string> names;
+  for (ChangeState s : allowed) names.emplace_back(ChangeStateName(s));
+  return ForbiddenTransition(std::string("a ") + ChangeTypeName(change.type) + " change", ChangeStateName(change.state),
+                             ChangeStateName(to), names);
 }
 
 }  // namespace cmdb::process

@@ -90,4 +90,19 @@ std::vector<int64_t> IntsAt(const ValueList& tuple, size_t i) {
   return i < tuple.size() ? IntsOf(tuple[i]) : std::vector<int64_t>{};
 }
 
+Status ForbiddenTransition(const std::string& subject, const std::string& from, const std::string& to,
+                           const std::vector<std::string>& allowed) {
+  ValueList names;
+  std::string list;
+  for (const auto& a : allowed) {
+    names.emplace_back(a);
+    list += (list.empty() ? "" : ", ") + a;
+  }
+  return Status::Conflict(subject + " in state " + from + " cannot move to " + to + "; " +
+                          (allowed.empty() ? std::string("it is final") : "allowed: " + list))
+      .With("state", from)
+      .With("allowed", Value(std::move(names)))
+      .WithType("forbidden_transition");
+}
+
 }  // namespace cmdb::process

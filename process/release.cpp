@@ -16,19 +16,9 @@ constexpr const char* kStates[] = {"planned",  "built",    "tested",   "approved
 const char* ReleaseTypeName(ReleaseType t) { return kTypes[static_cast<int>(t)]; }
 const char* ReleaseStateName(ReleaseState s) { return kStates[static_cast<int>(s)]; }
 
-std::optional<ReleaseType> ParseReleaseType(std::string_view name) {
-  for (int i = 0; i < 3; ++i) {
-    if (name == kTypes[i]) return static_cast<ReleaseType>(i);
-  }
-  return std::nullopt;
-}
+std::optional<ReleaseType> ParseReleaseType(std::string_view name) { return EnumByName<ReleaseType>(kTypes, name); }
 
-std::optional<ReleaseState> ParseReleaseState(std::string_view name) {
-  for (int i = 0; i < 9; ++i) {
-    if (name == kStates[i]) return static_cast<ReleaseState>(i);
-  }
-  return std::nullopt;
-}
+std::optional<ReleaseState> ParseReleaseState(std::string_view name) { return EnumByName<ReleaseState>(kStates, name); }
 
 std::vector<std::string> ReleaseStateNames() { return {std::begin(kStates), std::end(kStates)}; }
 
@@ -113,17 +103,9 @@ std::vector<ReleaseState> AllowedTransitions(const ReleaseRecord& r) {
 Status CheckTransition(const ReleaseRecord& r, ReleaseState to) {
   auto allowed = AllowedTransitions(r);
   if (std::find(allowed.begin(), allowed.end(), to) != allowed.end()) return Status::Ok();
-  ValueList names;
-  std::string list;
-  for (ReleaseState s : allowed) {
-    names.emplace_back(ReleaseStateName(s));
-    list += (list.empty() ? "" : ", ") + std::string(ReleaseStateName(s));
-  }
-  return Status::Conflict("a release in state " + std::string(ReleaseStateName(r.state)) + " cannot move to " +
-                          ReleaseStateName(to) + "; " + (allowed.empty() ? std::string("it is final") : "allowed: " + list))
-      .With("state", ReleaseStateName(r.state))
-      .With("allowed", Value(std::move(names)))
-      .WithType("forbidden_transition");
+  std::vector<std::string> names;
+  for (ReleaseState s : allowed) names.emplace_back(ReleaseStateName(s));
+  return ForbiddenTransition("a release", ReleaseStateName(r.state), ReleaseStateName(to), names);
 }
 
 }  // namespace cmdb::process

@@ -20,6 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 scripts/setup.sh --deps-only
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMDB_FUZZ=ON >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -22,6 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 [ "${1:-}" = "--deps-only" ] && exit 0
+# ccache: paths relative to the checkout, so another clone (CI) reuses the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 build_dir="${1:-build}"
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
