@@ -2,7 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include "cmdb/time_util.hpp"
+#include <map>
+#include <set>
+
 #include "process/change.hpp"
+#include "process/release.hpp"
 #include "process/risk.hpp"
 #include "process/window.hpp"
 
@@ -93,4 +97,55 @@ TEST_CASE("risk score follows the documented formula") {
   CHECK(r.level == "high");
   CHECK(ScoreRisk({}, 0, ChangeType::kStandard).level == "low");
   CHECK(ScoreRisk({{"critical", false}, {"critical", false}}, 1023, ChangeType::kEmergency).score == Approx(39.0));
+}
+
+TEST_CASE("every change state transition, by type, against the documented table") {
+  using S = ChangeState;
+  const std::vector<S> all = {S::kDraft, S::kSubmitted, S::kAssessed, S::kApproved, S::kScheduled, S::kImplementing,
+                              S::kReview, S::kClosed, S::kRejected, S::kCancelled, S::kFailed};
+  // docs/change-management.md, "States" (normal changes).
+  std::map<S, std::set<S>> normal = {
+      {S::kDraft, {S::kSubmitted, S::kCancelled}},
+      {S::kSubmitted, {S::kDraft, S::kAssessed, S::kRejected, S::kCancelled}},
+      {S::kAssessed, {S::kAssessed, S::kApproved, S::kRejected, S::kCancelled}},
+      {S::kApproved, {S::kScheduled, S::kCancelled}},
+      {S::kScheduled, {S::kImplementing, S::kApproved, S::kCancelled}},
+      {S::kImplementing, {S::kReview, S::kFailed}},
+      {S::kReview, {S::kClosed}},
+  };
+  for (ChangeType type : {ChangeType::kStandard, ChangeType::kNormal, ChangeType::kEmergency}) {
+    for (S from : all) {
+      std::set<S> expected = normal[from];
+      if (type == ChangeType::kStandard && from == S::kSubmitted) expected.insert(S::kApproved);
+      if (type == ChangeType::kEmergency && (from == S::kSubmitted || from == S::kAssessed || from == S::kApproved))
+        expected.insert(S::kImplementing);
+      for (S to : all) {
+        ChangeRecord c;
+        c.type = type;
+        c.state = from;
+        Status st = CheckTransition(c, to);
+        INFO(ChangeTypeName(type) << ": " << ChangeStateName(from) << " -> " << ChangeStateName(to));
+        CHECK(st.ok() == (expected.count(to) > 0));
+        if (!st.ok()) CHECK(st.type() == "forbidden_transition");
+      }
+    }
+  }
+}
+
+TEST_CASE("every release state transition against the documented table") {
+  using S = ReleaseState;
+  std::map<S, std::set<S>> table = {
+      {S::kPlanned, {S::kBuilt, S::kFailed}},          {S::kBuilt, {S::kTested, S::kFailed}},
+      {S::kTested, {S::kApproved, S::kBuilt, S::kFailed}}, {S::kApproved, {S::kDeploying, S::kFailed}},
+      {S::kDeploying, {S::kDeployed, S::kFailed, S::kRolledBack}},
+      {S::kDeployed, {S::kVerified, S::kFailed, S::kRolledBack}}, {S::kFailed, {S::kRolledBack}},
+      {S::kVerified, {}}, {S::kRolledBack, {}}};
+  for (const auto& [from, expected] : table) {
+    for (const auto& [to, unused] : table) {
+      ReleaseRecord r;
+      r.state = from;
+      INFO(ReleaseStateName(from) << " -> " << ReleaseStateName(to));
+      CHECK(CheckTransition(r, to).ok() == (expected.count(to) > 0));
+    }
+  }
 }
