@@ -92,16 +92,47 @@ Schema Schema::Builtin(bool open_mode) {
     root.attributes = {name, status};
   }
   s.classes_.emplace(root.name, root);
+  s.RebuildAttrCache();
   return s;
 }
 
+Schema::Schema(const Schema& other)
+    : open_mode_(other.open_mode_), version_(other.version_), classes_(other.classes_), rel_types_(other.rel_types_) {
+  RebuildAttrCache();
+}
+
+Schema& Schema::operator=(const Schema& other) {
+  if (this == &other) return *this;
+  open_mode_ = other.open_mode_;
+  version_ = other.version_;
+  classes_ = other.classes_;
+  rel_types_ = other.rel_types_;
+  RebuildAttrCache();
+  return *this;
+}
+
+void Schema::RebuildAttrCache() {
+  all_attrs_.clear();
+  for (const auto& [name, def] : classes_) {
+    std::vector<const ClassDef*> chain;
+    for (const ClassDef* c = &def; c; c = c->parent.empty() ? nullptr : FindClass(c->parent)) {
+      chain.push_back(c);
+      if (chain.size() > classes_.size()) break;  // a cycle cannot happen; never loop forever
+    }
+    std::vector<const AttributeDef*>& out = all_attrs_[name];
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      for (const auto& a : (*it)->attributes) out.push_back(&a);
+    }
+  }
+}
+
 const ClassDef* Schema::FindClass(std::string_view name) const {
-  auto it = classes_.find(std::string(name));
+  auto it = classes_.find(name);
   return it == classes_.end() ? nullptr : &it->second;
 }
 
 const RelTypeDef* Schema::FindRelType(std::string_view name) const {
-  auto it = rel_types_.find(std::string(name));
+  auto it = rel_types_.find(name);
   return it == rel_types_.end() ? nullptr : &it->second;
 }
 
@@ -128,16 +159,15 @@ std::vector<std::string> Schema::ClassAndDescendants(std::string_view cls) const
   return out;
 }
 
-std::vector<const AttributeDef*> Schema::AllAttributes(std::string_view cls) const {
-  std::vector<const ClassDef*> chain;
-  for (const ClassDef* c = FindClass(cls); c; c = c->parent.empty() ? nullptr : FindClass(c->parent))
-    chain.push_back(c);
-  if (chain.empty() && open_mode_) chain.push_back(FindClass(kRootClass));
-  std::vector<const AttributeDef*> out;
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    for (const auto& a : (*it)->attributes) out.push_back(&a);
+const std::vector<const AttributeDef*>& Schema::AllAttributes(std::string_view cls) const {
+  static const std::vector<const AttributeDef*> kNone;
+  auto it = all_attrs_.find(cls);
+  if (it != all_attrs_.end()) return it->second;
+  if (open_mode_) {  // unknown classes of an open schema have the root's attributes
+    auto root = all_attrs_.find(kRootClass);
+    if (root != all_attrs_.end()) return root->second;
   }
-  return out;
+  return kNone;
 }
 
 const AttributeDef* Schema::FindAttribute(std::string_view cls, std::string_view attr) const {

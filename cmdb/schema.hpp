@@ -109,12 +109,20 @@ class Schema {
   // A schema holding only the root class CI (name STRING NOT NULL, status lifecycle ENUM).
   static Schema Builtin(bool open_mode);
 
+  Schema() = default;
+  // Copies rebuild the attribute cache (it points into the copy's own classes); moves keep it
+  // (map nodes move with their addresses).
+  Schema(const Schema& other);
+  Schema& operator=(const Schema& other);
+  Schema(Schema&&) noexcept = default;
+  Schema& operator=(Schema&&) noexcept = default;
+
   bool open_mode() const { return open_mode_; }
   int64_t version() const { return version_; }
   void set_version(int64_t v) { version_ = v; }
 
-  const std::map<std::string, ClassDef>& classes() const { return classes_; }
-  const std::map<std::string, RelTypeDef>& rel_types() const { return rel_types_; }
+  const std::map<std::string, ClassDef, std::less<>>& classes() const { return classes_; }
+  const std::map<std::string, RelTypeDef, std::less<>>& rel_types() const { return rel_types_; }
   const ClassDef* FindClass(std::string_view name) const;
   const RelTypeDef* FindRelType(std::string_view name) const;
 
@@ -124,7 +132,7 @@ class Schema {
   // `cls` and all its descendants, parents before children.
   std::vector<std::string> ClassAndDescendants(std::string_view cls) const;
   // Attributes of `cls` with inherited ones, root class first.
-  std::vector<const AttributeDef*> AllAttributes(std::string_view cls) const;
+  const std::vector<const AttributeDef*>& AllAttributes(std::string_view cls) const;
   const AttributeDef* FindAttribute(std::string_view cls, std::string_view attr) const;
   // The KEY attributes of `cls` (inherited included) and the class that scopes their
   // uniqueness (the topmost class declaring one). Empty when the class has no KEY.
@@ -179,10 +187,15 @@ class Schema {
   Status CheckAttributeDef(const AttributeDef& def, const std::string& owner) const;
   Status NormalizeValue(std::string_view owner, const AttributeDef& def, Value& v) const;
 
+  // Recomputes all_attrs_; every mutation of class attributes or the class tree calls it.
+  void RebuildAttrCache();
+
   bool open_mode_ = false;
   int64_t version_ = 0;
-  std::map<std::string, ClassDef> classes_;
-  std::map<std::string, RelTypeDef> rel_types_;
+  std::map<std::string, ClassDef, std::less<>> classes_;
+  std::map<std::string, RelTypeDef, std::less<>> rel_types_;
+  // Per class, its inherited and own attributes, root first (what AllAttributes answers).
+  std::map<std::string, std::vector<const AttributeDef*>, std::less<>> all_attrs_;
 };
 
 // Canonical forms used for IP and time values; empty optional when invalid.

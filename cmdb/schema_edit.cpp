@@ -52,9 +52,13 @@ Status Schema::AddClass(ClassDef def) {
   std::vector<std::string> key = std::move(def.key);
   def.key.clear();
   classes_.emplace(name, std::move(def));
+  RebuildAttrCache();
   Status st = AddAttributes(name, attrs);
   if (st.ok() && !key.empty()) st = SetClassKey(name, key);
-  if (!st.ok()) classes_.erase(name);
+  if (!st.ok()) {
+    classes_.erase(name);
+    RebuildAttrCache();
+  }
   return st;
 }
 
@@ -81,6 +85,7 @@ Status Schema::AddAttributes(std::string_view cls, const std::vector<AttributeDe
       copy.key = false;
     }
     def->attributes.push_back(std::move(copy));
+    RebuildAttrCache();  // the push may have moved this class's attributes
   }
   if (!new_keys.empty()) {
     std::vector<std::string> key = def->key;
@@ -187,6 +192,7 @@ Status Schema::DropAttribute(std::string_view cls, std::string_view attr) {
       return Status::Conflict("attribute '" + std::string(attr) + "' is part of the KEY of class '" + n + "'");
   }
   def->attributes.erase(it);
+  RebuildAttrCache();
   return Status::Ok();
 }
 
@@ -203,6 +209,7 @@ Status Schema::DropClass(std::string_view cls) {
     }
   }
   classes_.erase(std::string(cls));
+  RebuildAttrCache();
   return Status::Ok();
 }
 
@@ -254,6 +261,7 @@ Status Schema::DropRelAttribute(std::string_view type, std::string_view attr) {
   if (it == def->attributes.end())
     return Status::NotFound("relationship type " + def->name + " has no attribute '" + std::string(attr) + "'");
   def->attributes.erase(it);
+  RebuildAttrCache();
   return Status::Ok();
 }
 

@@ -360,25 +360,35 @@ Result<DocRecord> Txn::PutDoc(DocRecord doc, std::optional<int64_t> expected_ver
 }
 
 const Provenance* Txn::GetProvenance(bool relationship, int64_t id, const std::string& source) const {
-  auto it = provenance_.find({relationship, id, source});
-  if (it != provenance_.end()) return &it->second;
+  if (auto it = provenance_.find(id * 2 + (relationship ? 1 : 0)); it != provenance_.end()) {
+    for (const Provenance& p : it->second) {
+      if (p.source == source) return &p;
+    }
+  }
   return graph_.provenance().Find(relationship, id, source);
 }
 
 std::vector<Provenance> Txn::ProvenanceOf(bool relationship, int64_t id) const {
   std::vector<Provenance> out = graph_.provenance().Of(relationship, id);
-  for (auto it = provenance_.lower_bound({relationship, id, std::string()});
-       it != provenance_.end() && std::get<0>(it->first) == relationship && std::get<1>(it->first) == id; ++it) {
-    auto same = std::find_if(out.begin(), out.end(), [&](const Provenance& p) { return p.source == it->second.source; });
-    if (same != out.end()) *same = it->second;
-    else out.push_back(it->second);
+  auto it = provenance_.find(id * 2 + (relationship ? 1 : 0));
+  if (it == provenance_.end()) return out;
+  for (const Provenance& staged : it->second) {
+    auto same = std::find_if(out.begin(), out.end(), [&](const Provenance& p) { return p.source == staged.source; });
+    if (same != out.end()) *same = staged;
+    else out.push_back(staged);
   }
   return out;
 }
 
 void Txn::PutProvenance(Provenance p) {
-  auto key = std::make_tuple(p.relationship, p.id, p.source);
-  provenance_[key] = std::move(p);
+  auto& list = provenance_[p.id * 2 + (p.relationship ? 1 : 0)];
+  for (Provenance& q : list) {
+    if (q.source == p.source) {
+      q = std::move(p);
+      return;
+    }
+  }
+  list.push_back(std::move(p));
 }
 
 WriteSet Txn::TakeWriteSet() {
@@ -388,7 +398,9 @@ WriteSet Txn::TakeWriteSet() {
   ws.rels.reserve(rel_order_.size());
   for (RelId id : rel_order_) ws.rels.push_back(std::move(rels_[id]));
   ws.provenance.reserve(provenance_.size());
-  for (auto& [key, p] : provenance_) ws.provenance.push_back(std::move(p));
+  for (auto& [key, list] : provenance_) {
+    for (Provenance& p : list) ws.provenance.push_back(std::move(p));
+  }
   provenance_.clear();
   ws.docs.reserve(doc_order_.size());
   for (const auto& key : doc_order_) ws.docs.push_back(std::move(docs_[key]));

@@ -118,7 +118,8 @@ class Txn {
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
   std::vector<std::pair<std::string, int64_t>> doc_order_;
   std::map<std::string, int64_t> next_doc_ids_;
-  std::map<std::tuple<bool, int64_t, std::string>, Provenance> provenance_;  // staged
+  // Staged provenance by (id * 2 + relationship), one record per source.
+  std::unordered_map<int64_t, std::vector<Provenance>> provenance_;
 };
 
 }  // namespace cmdb

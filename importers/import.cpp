@@ -35,9 +35,15 @@ class Identifier {
     const Identification& id = IdentificationFor(cls);
     std::vector<std::string> keys;
     if (!id.within.empty() && parent.empty()) return keys;  // a dependent identity needs its parent
+    keys.reserve(id.rules.size());
     for (size_t r = 0; r < id.rules.size(); ++r) {
       const auto& rule = id.rules[r];
-      std::string key = id.scope + "#" + std::to_string(r) + "|" + (id.within.empty() ? "" : parent) + "|";
+      std::string key;
+      key.reserve(64);
+      key += id.scope;
+      key += '#';
+      key += static_cast<char>('0' + r % 64);
+      if (!id.within.empty()) key += parent;
       bool complete = true;
       for (const auto& a : rule) {
         const Value* v = attrs.Find(a);
@@ -45,7 +51,14 @@ class Identifier {
           complete = false;
           break;
         }
-        key += v->ToLiteral() + "|";
+        key += '|';
+        if (v->is_string()) {  // length-prefixed: no escaping needed to keep keys distinct
+          key += std::to_string(v->as_string().size());
+          key += ':';
+          key += v->as_string();
+        } else {
+          key += v->ToLiteral();
+        }
       }
       if (complete) keys.push_back(std::move(key));
     }
@@ -209,8 +222,12 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
         ++report.merged;
       }
       Resolved& r = resolved[target];
-      for (const auto& [k, v] : attrs) {
-        if (!r.attrs.Has(k)) r.attrs.Set(k, v);
+      if (r.attrs.empty()) {
+        r.attrs = std::move(attrs);
+      } else {
+        for (const auto& [k, v] : attrs) {
+          if (!r.attrs.Has(k)) r.attrs.Set(k, v);
+        }
       }
       r.reference_only = r.reference_only && c.reference_only;
       for (auto& k : keys) import_keys.emplace(std::move(k), target);
