@@ -64,7 +64,9 @@ bool Api::IsStreamed(const std::string& method, const std::string& path) {
 }
 
 size_t Api::BodyLimit(const std::string& path) const {
-  return path == "/v1/bulk" || path == "/v1/imports" ? options_.max_bulk_bytes : options_.max_body_bytes;
+  if (path == "/v1/bulk") return options_.max_bulk_bytes;
+  if (path == "/v1/imports") return options_.max_import_bytes;
+  return options_.max_body_bytes;
 }
 
 TxMeta Api::MetaFor(const HttpRequest& req, const Principal& who, const char* source) const {

@@ -23,7 +23,8 @@ namespace cmdb::api {
 
 struct ApiOptions {
   size_t max_body_bytes = 1 << 20;               // ordinary requests (413 past it)
-  size_t max_bulk_bytes = size_t(8) << 30;       // POST /v1/bulk
+  size_t max_bulk_bytes = size_t(8) << 30;       // POST /v1/bulk (streamed)
+  size_t max_import_bytes = size_t(512) << 20;   // POST /v1/imports (parsed whole)
   int default_page = 100;
   int max_page = 1000;
   int max_concurrent_queries = 16;  // queries and impact analyses at once; more answer 503

@@ -44,6 +44,7 @@ Options:
   --threads N          HTTP worker threads (default 8)
   --max-body BYTES     body limit of ordinary requests (default 1048576)
   --max-bulk BYTES     body limit of POST /v1/bulk (default 8589934592)
+  --max-import BYTES   body limit of POST /v1/imports, parsed whole in memory (default 536870912)
   --sync full|normal   SQLite durability: full (default) survives power loss, normal only crashes
   --port-file PATH     write the bound port to PATH once listening (for scripts and tests)
   --tls-cert PEM       serve HTTPS with this certificate (with --tls-key)
@@ -69,6 +70,7 @@ struct Flags {
   int threads = 8;
   size_t max_body = 1 << 20;
   size_t max_bulk = size_t(8) << 30;
+  size_t max_import = size_t(512) << 20;
   bool sync_full = true;
   std::string port_file;
   std::string admin_token_file;
@@ -131,6 +133,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.max_body = static_cast<size_t>(ParseNumber(a, value()));
     } else if (a == "--max-bulk") {
       f.max_bulk = static_cast<size_t>(ParseNumber(a, value()));
+    } else if (a == "--max-import") {
+      f.max_import = static_cast<size_t>(ParseNumber(a, value()));
     } else if (a == "--sync") {
       std::string v = value();
       if (v != "full" && v != "normal") Die("--sync expects full or normal");
@@ -337,6 +341,7 @@ int main(int argc, char** argv) {
   api::ApiOptions api_options;
   api_options.max_body_bytes = flags.max_body;
   api_options.max_bulk_bytes = flags.max_bulk;
+  api_options.max_import_bytes = flags.max_import;
   api_options.max_concurrent_queries = flags.max_queries;
   {
     std::string path = flags.import_config.empty() ? flags.schema_dir + "/import.json" : flags.import_config;

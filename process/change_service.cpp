@@ -9,11 +9,12 @@
 namespace cmdb::process {
 namespace {
 
+// The log entry of a change edit; a new change (id 0) gets its reference in the record itself.
 TxMeta ChangeMeta(const std::string& actor, int64_t id, const std::string& message) {
   TxMeta meta;
   meta.actor = actor;
   meta.source = "change";
-  meta.change_ref = ChangeRef(id);
+  if (id) meta.change_ref = ChangeRef(id);
   meta.message = message;
   return meta;
 }
