@@ -18,7 +18,8 @@ Status ReadTime(const Json& body, const char* field, std::optional<int64_t>& out
   }
   std::optional<int64_t> t = v.is_string() ? ParseTimestamp(v.get<std::string>()) : std::nullopt;
   if (!t)
-    return Status::Invalid(std::string("\"") + field + "\" must be an ISO-8601 time such as 2026-11-21T22:00:00Z")
+    return Status::Invalid(std::string("\"") + field +
+                           "\" must be an ISO-8601 time such as 2026-11-21T22:00:00Z")
         .With("field", field);
   out = *t;
   return Status::Ok();
@@ -34,10 +35,13 @@ Status ReadString(const Json& body, const char* field, std::optional<std::string
 
 Result<std::vector<CiId>> ReadIds(const Json& v, const char* field) {
   std::vector<CiId> ids;
-  if (!v.is_array()) return Status::Invalid(std::string("\"") + field + "\" must be a list of CI ids").With("field", field);
+  if (!v.is_array())
+    return Status::Invalid(std::string("\"") + field + "\" must be a list of CI ids")
+        .With("field", field);
   for (const Json& id : v) {
     if (!id.is_number_integer() || id.get<int64_t>() <= 0)
-      return Status::Invalid(std::string("\"") + field + "\" must be a list of CI ids").With("field", field);
+      return Status::Invalid(std::string("\"") + field + "\" must be a list of CI ids")
+          .With("field", field);
     ids.push_back(id.get<int64_t>());
   }
   return ids;
@@ -45,20 +49,26 @@ Result<std::vector<CiId>> ReadIds(const Json& v, const char* field) {
 
 Result<process::ChangeFields> FieldsFromJson(const Json& body) {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
-  static const char* kKnown[] = {"title", "description", "requester", "risk", "comment", "type",
-                                 "planned_start", "planned_end", "affected"};
+  static const char* kKnown[] = {"title", "description",   "requester",   "risk",    "comment",
+                                 "type",  "planned_start", "planned_end", "affected"};
   for (const auto& [k, v] : body.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown))
       return Status::Invalid("unknown change field \"" + k + "\"").With("field", k);
   }
   process::ChangeFields f;
-  for (auto [name, slot] : {std::pair{"title", &f.title}, {"description", &f.description},
-                            {"requester", &f.requester}, {"risk", &f.risk}, {"comment", &f.comment}}) {
+  for (auto [name, slot] : {std::pair{"title", &f.title},
+                            {"description", &f.description},
+                            {"requester", &f.requester},
+                            {"risk", &f.risk},
+                            {"comment", &f.comment}}) {
     CMDB_RETURN_IF_ERROR(ReadString(body, name, *slot));
   }
   if (body.contains("type")) {
-    auto t = body["type"].is_string() ? process::ParseChangeType(body["type"].get<std::string>()) : std::nullopt;
-    if (!t) return Status::Invalid("\"type\" must be \"standard\", \"normal\" or \"emergency\"").With("field", "type");
+    auto t = body["type"].is_string() ? process::ParseChangeType(body["type"].get<std::string>())
+                                      : std::nullopt;
+    if (!t)
+      return Status::Invalid("\"type\" must be \"standard\", \"normal\" or \"emergency\"")
+          .With("field", "type");
     f.type = t;
   }
   CMDB_RETURN_IF_ERROR(ReadTime(body, "planned_start", f.planned_start));
@@ -74,9 +84,10 @@ Result<process::ChangeFields> FieldsFromJson(const Json& body) {
 Json AssessmentJson(const process::Assessment& a, bool full) {
   Json services = Json::array();
   for (size_t i = 0; i < a.services.size(); ++i) {
-    services.push_back(Json{{"id", a.services[i]},
-                            {"name", i < a.service_names.size() ? a.service_names[i] : ""},
-                            {"criticality", i < a.service_criticality.size() ? a.service_criticality[i] : ""}});
+    services.push_back(
+        Json{{"id", a.services[i]},
+             {"name", i < a.service_names.size() ? a.service_names[i] : ""},
+             {"criticality", i < a.service_criticality.size() ? a.service_criticality[i] : ""}});
   }
   Json j{{"number", a.number},
          {"time", FormatTimestamp(a.time)},
@@ -87,7 +98,9 @@ Json AssessmentJson(const process::Assessment& a, bool full) {
          {"degraded_count", a.degraded.size()},
          {"services", services},
          {"counts", a.per_class},
-         {"risk", Json{{"score", a.risk_score}, {"level", a.risk_level}, {"explanation", a.risk_explanation}}}};
+         {"risk", Json{{"score", a.risk_score},
+                       {"level", a.risk_level},
+                       {"explanation", a.risk_explanation}}}};
   if (full) {
     j["impacted"] = a.impacted;
     j["degraded"] = a.degraded;
@@ -117,33 +130,47 @@ Json ChangeJson(const ChangeRecord& c) {
          {"created_at", TimeJson(c.created_at)},
          {"updated_at", TimeJson(c.updated_at)}};
   if (c.implementation_started_at) {
-    j["implementation"] = Json{{"started_at", TimeJson(c.implementation_started_at)},
-                               {"ended_at", TimeJson(c.implementation_ended_at)},
-                               {"after_tx", c.implementation_start_tx},
-                               {"until_tx", c.implementation_end_tx ? Json(c.implementation_end_tx) : Json(nullptr)}};
+    j["implementation"] =
+        Json{{"started_at", TimeJson(c.implementation_started_at)},
+             {"ended_at", TimeJson(c.implementation_ended_at)},
+             {"after_tx", c.implementation_start_tx},
+             {"until_tx", c.implementation_end_tx ? Json(c.implementation_end_tx) : Json(nullptr)}};
   }
   return j;
 }
 
 Json ChangeSummaryJson(const ChangeRecord& c) {
-  return Json{{"id", c.id}, {"ref", process::ChangeRef(c.id)}, {"title", c.title},
-              {"type", process::ChangeTypeName(c.type)}, {"state", process::ChangeStateName(c.state)},
-              {"planned_start", TimeJson(c.planned_start)}, {"planned_end", TimeJson(c.planned_end)}};
+  return Json{{"id", c.id},
+              {"ref", process::ChangeRef(c.id)},
+              {"title", c.title},
+              {"type", process::ChangeTypeName(c.type)},
+              {"state", process::ChangeStateName(c.state)},
+              {"planned_start", TimeJson(c.planned_start)},
+              {"planned_end", TimeJson(c.planned_end)}};
 }
 
 Json WindowJson(const process::Window& w) {
-  Json j{{"id", w.id}, {"name", w.name}, {"kind", process::WindowKindName(w.kind)}, {"description", w.description},
-         {"created_by", w.created_by}, {"version", w.version}};
+  Json j{{"id", w.id},
+         {"name", w.name},
+         {"kind", process::WindowKindName(w.kind)},
+         {"description", w.description},
+         {"created_by", w.created_by},
+         {"version", w.version}};
   if (w.weekly) {
     char hhmm[32];
     std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", w.start_minute / 60, w.start_minute % 60);
-    j["weekly"] = Json{{"days", process::WeekdayNames(w.days)}, {"start", hhmm}, {"duration_minutes", w.duration_minutes}};
+    j["weekly"] = Json{{"days", process::WeekdayNames(w.days)},
+                       {"start", hhmm},
+                       {"duration_minutes", w.duration_minutes}};
   }
   j["start"] = TimeJson(w.start);
   j["end"] = TimeJson(w.end);
-  if (!w.query.empty()) j["scope"] = Json{{"query", w.query}};
-  else if (!w.cis.empty()) j["scope"] = Json{{"cis", w.cis}};
-  else j["scope"] = Json{{"all", true}};
+  if (!w.query.empty())
+    j["scope"] = Json{{"query", w.query}};
+  else if (!w.cis.empty())
+    j["scope"] = Json{{"cis", w.cis}};
+  else
+    j["scope"] = Json{{"all", true}};
   return j;
 }
 
@@ -157,7 +184,9 @@ Result<process::Window> WindowFromJson(const Json& body) {
   w.name = name.value_or("");
   w.description = description.value_or("");
   auto k = process::ParseWindowKind(kind.value_or(""));
-  if (!k) return Status::Invalid("\"kind\" must be \"maintenance\" or \"blackout\"").With("field", "kind");
+  if (!k)
+    return Status::Invalid("\"kind\" must be \"maintenance\" or \"blackout\"")
+        .With("field", "kind");
   w.kind = *k;
   std::optional<int64_t> start, end;
   CMDB_RETURN_IF_ERROR(ReadTime(body, "start", start));
@@ -166,29 +195,39 @@ Result<process::Window> WindowFromJson(const Json& body) {
   w.end = end.value_or(0);
   if (body.contains("weekly")) {
     const Json& wk = body["weekly"];
-    if (!wk.is_object() || !wk.contains("days") || !wk["days"].is_array() || !wk.contains("start") ||
-        !wk["start"].is_string() || !wk.contains("duration_minutes") || !wk["duration_minutes"].is_number_integer())
-      return Status::Invalid("\"weekly\" must be {\"days\": [\"sat\", ...], \"start\": \"HH:MM\", \"duration_minutes\": n}")
+    if (!wk.is_object() || !wk.contains("days") || !wk["days"].is_array() ||
+        !wk.contains("start") || !wk["start"].is_string() || !wk.contains("duration_minutes") ||
+        !wk["duration_minutes"].is_number_integer())
+      return Status::Invalid(
+                 "\"weekly\" must be {\"days\": [\"sat\", ...], \"start\": \"HH:MM\", "
+                 "\"duration_minutes\": n}")
           .With("field", "weekly");
     w.weekly = true;
     for (const Json& d : wk["days"]) {
       auto bit = d.is_string() ? process::ParseWeekday(d.get<std::string>()) : std::nullopt;
-      if (!bit) return Status::Invalid("unknown weekday " + d.dump() + " (use mon ... sun)").With("field", "weekly.days");
+      if (!bit)
+        return Status::Invalid("unknown weekday " + d.dump() + " (use mon ... sun)")
+            .With("field", "weekly.days");
       w.days |= *bit;
     }
     std::string hhmm = wk["start"];
     int h = -1, m = -1;
-    if (hhmm.size() != 5 || hhmm[2] != ':' || std::sscanf(hhmm.c_str(), "%2d:%2d", &h, &m) != 2 || h < 0 || h > 23 ||
-        m < 0 || m > 59)
-      return Status::Invalid("weekly \"start\" must be a time of day HH:MM (UTC)").With("field", "weekly.start");
+    if (hhmm.size() != 5 || hhmm[2] != ':' || std::sscanf(hhmm.c_str(), "%2d:%2d", &h, &m) != 2 ||
+        h < 0 || h > 23 || m < 0 || m > 59)
+      return Status::Invalid("weekly \"start\" must be a time of day HH:MM (UTC)")
+          .With("field", "weekly.start");
     w.start_minute = h * 60 + m;
     w.duration_minutes = wk["duration_minutes"].get<int>();
   }
   if (body.contains("scope")) {
     const Json& sc = body["scope"];
-    if (!sc.is_object()) return Status::Invalid("\"scope\" must be {\"query\": ...}, {\"cis\": [...]} or {\"all\": true}").With("field", "scope");
+    if (!sc.is_object())
+      return Status::Invalid(
+                 "\"scope\" must be {\"query\": ...}, {\"cis\": [...]} or {\"all\": true}")
+          .With("field", "scope");
     if (sc.contains("query")) {
-      if (!sc["query"].is_string()) return Status::Invalid("\"scope.query\" must be a string").With("field", "scope.query");
+      if (!sc["query"].is_string())
+        return Status::Invalid("\"scope.query\" must be a string").With("field", "scope.query");
       w.query = sc["query"];
     }
     if (sc.contains("cis")) {
@@ -208,7 +247,8 @@ HttpResponse Api::ListChanges(const HttpRequest& req) {
     state = process::ParseChangeState(s);
     if (!state) {
       Json names = process::ChangeStateNames();
-      return ErrorResponse(Status::Invalid("unknown state '" + s + "'; states: " + names.dump()).With("parameter", "state"));
+      return ErrorResponse(Status::Invalid("unknown state '" + s + "'; states: " + names.dump())
+                               .With("parameter", "state"));
     }
   }
   Json items = Json::array();
@@ -248,10 +288,15 @@ HttpResponse Api::GetChange(int64_t id, const std::string& sub) {
       j["cis"] = b.cis;
       blackouts.push_back(std::move(j));
     }
-    for (const auto& o : report->outside_maintenance) outside.push_back(Json{{"ci", o.ci}, {"windows", o.windows}});
+    for (const auto& o : report->outside_maintenance)
+      outside.push_back(Json{{"ci", o.ci}, {"windows", o.windows}});
     bool clear = collisions.empty() && blackouts.empty() && outside.empty();
-    return JsonResponse(200, Json{{"change", id}, {"tx", report->tx}, {"scope_size", report->scope.size()},
-                                  {"clear", clear}, {"collisions", collisions}, {"blackouts", blackouts},
+    return JsonResponse(200, Json{{"change", id},
+                                  {"tx", report->tx},
+                                  {"scope_size", report->scope.size()},
+                                  {"clear", clear},
+                                  {"collisions", collisions},
+                                  {"blackouts", blackouts},
                                   {"outside_maintenance", outside}});
   }
   if (sub == "review") {
@@ -259,22 +304,32 @@ HttpResponse Api::GetChange(int64_t id, const std::string& sub) {
     if (!report.ok()) return ErrorResponse(report.status());
     Json changes = Json::array(), flagged = Json::array();
     for (const auto& c : report->changes) {
-      changes.push_back(Json{{"ci", c.ci}, {"class", c.class_name}, {"name", c.name}, {"what", c.what},
-                             {"attributes", AttrDiffsJson(c.diffs)}, {"tx", TxToJson(c.tx)}});
+      changes.push_back(Json{{"ci", c.ci},
+                             {"class", c.class_name},
+                             {"name", c.name},
+                             {"what", c.what},
+                             {"attributes", AttrDiffsJson(c.diffs)},
+                             {"tx", TxToJson(c.tx)}});
     }
     for (const auto& t : report->unauthorized) flagged.push_back(TxToJson(t));
-    return JsonResponse(200, Json{{"change", id}, {"after_tx", report->from_tx}, {"until_tx", report->to_tx},
-                                  {"scope_size", report->scope.size()}, {"changes", changes},
+    return JsonResponse(200, Json{{"change", id},
+                                  {"after_tx", report->from_tx},
+                                  {"until_tx", report->to_tx},
+                                  {"scope_size", report->scope.size()},
+                                  {"changes", changes},
                                   {"unauthorized", flagged}});
   }
   auto c = changes_.Get(id);
-  if (!c) return ErrorResponse(Status::NotFound("change " + std::to_string(id) + " does not exist"));
+  if (!c)
+    return ErrorResponse(Status::NotFound("change " + std::to_string(id) + " does not exist"));
   if (sub == "assessments") {
     Json items = Json::array();
     for (const auto& a : c->assessments) items.push_back(AssessmentJson(a, true));
     return JsonResponse(200, Json{{"change", id}, {"assessments", items}});
   }
-  if (!sub.empty()) return ErrorResponse(Status::NotFound("no such endpoint: GET /v1/changes/" + std::to_string(id) + "/" + sub));
+  if (!sub.empty())
+    return ErrorResponse(
+        Status::NotFound("no such endpoint: GET /v1/changes/" + std::to_string(id) + "/" + sub));
   HttpResponse r = JsonResponse(200, ChangeJson(*c));
   r.headers.emplace_back("ETag", "\"" + std::to_string(c->version) + "\"");
   return r;
@@ -296,21 +351,24 @@ HttpResponse Api::TransitionChange(const HttpRequest& req, const Principal& who,
   auto body = ParseJsonBody(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("to") || !(*body)["to"].is_string())
-    return ErrorResponse(Status::Invalid("body must be {\"to\": \"<state>\", \"comment\": \"...\"}"));
+    return ErrorResponse(
+        Status::Invalid("body must be {\"to\": \"<state>\", \"comment\": \"...\"}"));
   std::string to_name = (*body)["to"];
   auto to = process::ParseChangeState(to_name);
   if (!to) {
     Json names = process::ChangeStateNames();
-    return ErrorResponse(Status::Invalid("unknown state '" + to_name + "'; states: " + names.dump()).With("field", "to"));
+    return ErrorResponse(Status::Invalid("unknown state '" + to_name + "'; states: " + names.dump())
+                             .With("field", "to"));
   }
   // Deciding on a change (assess, approve, reject, schedule, close) is the change manager's.
   using S = process::ChangeState;
-  bool deciding = *to == S::kAssessed || *to == S::kApproved || *to == S::kRejected || *to == S::kScheduled ||
-                  *to == S::kClosed;
+  bool deciding = *to == S::kAssessed || *to == S::kApproved || *to == S::kRejected ||
+                  *to == S::kScheduled || *to == S::kClosed;
   Permission needed = deciding ? Permission::kManageChanges : Permission::kRequestChanges;
   if (!Allows(who.role, needed))
-    return ErrorResponse(Status(StatusCode::kPermissionDenied, "token '" + who.name + "' has role " + RoleName(who.role) +
-                                                                   ", which may not move a change to " + to_name)
+    return ErrorResponse(Status(StatusCode::kPermissionDenied,
+                                "token '" + who.name + "' has role " + RoleName(who.role) +
+                                    ", which may not move a change to " + to_name)
                              .With("role", RoleName(who.role))
                              .With("needs", PermissionName(needed)));
   std::optional<std::string> comment;
@@ -341,7 +399,8 @@ HttpResponse Api::Windows(const HttpRequest& req, const Principal& who, int64_t 
     return st.ok() ? JsonResponse(200, Json{{"deleted", id}}) : ErrorResponse(st);
   }
   auto w = changes_.GetWindow(id);
-  if (!w) return ErrorResponse(Status::NotFound("window " + std::to_string(id) + " does not exist"));
+  if (!w)
+    return ErrorResponse(Status::NotFound("window " + std::to_string(id) + " does not exist"));
   return JsonResponse(200, WindowJson(*w));
 }
 
@@ -359,7 +418,8 @@ HttpResponse Api::UnauthorizedChanges(const HttpRequest& req) {
   Json items = Json::array();
   for (const auto& t : *txs) items.push_back(TxToJson(t));
   Json out{{"transactions", items}};
-  if (static_cast<int>(txs->size()) == *limit) out["next"] = "/v1/unauthorized-changes?since=" + std::to_string(txs->back().id);
+  if (static_cast<int>(txs->size()) == *limit)
+    out["next"] = "/v1/unauthorized-changes?since=" + std::to_string(txs->back().id);
   return JsonResponse(200, out);
 }
 

@@ -14,50 +14,82 @@ namespace {
 
 Json ChangesJson(const std::vector<importers::AttrChange>& attrs) {
   Json out = Json::array();
-  for (const auto& a : attrs) out.push_back(Json{{"attribute", a.name}, {"before", ToJson(a.before)}, {"after", ToJson(a.after)}});
+  for (const auto& a : attrs)
+    out.push_back(
+        Json{{"attribute", a.name}, {"before", ToJson(a.before)}, {"after", ToJson(a.after)}});
   return out;
 }
 
-Json ReportJson(const importers::ImportReport& r, const std::string& format, const std::string& source, bool full) {
+Json ReportJson(const importers::ImportReport& r, const std::string& format,
+                const std::string& source, bool full) {
   Json changes = Json::array(), conflicts = Json::array();
   for (const auto& c : r.changes) {
-    Json j{{"op", c.op}, {"id", c.id}, {"class", c.class_name}, {"name", c.name}, {"attributes", ChangesJson(c.attrs)}};
+    Json j{{"op", c.op},
+           {"id", c.id},
+           {"class", c.class_name},
+           {"name", c.name},
+           {"attributes", ChangesJson(c.attrs)}};
     if (!c.location.empty()) j["location"] = c.location;
     changes.push_back(std::move(j));
   }
   for (const auto& c : r.conflicts) {
-    conflicts.push_back(Json{{"id", c.id}, {"attribute", c.attribute}, {"owner", c.owner}, {"refused", ToJson(c.refused)},
-                             {"kept", ToJson(c.kept)}, {"location", c.location}});
+    conflicts.push_back(Json{{"id", c.id},
+                             {"attribute", c.attribute},
+                             {"owner", c.owner},
+                             {"refused", ToJson(c.refused)},
+                             {"kept", ToJson(c.kept)},
+                             {"location", c.location}});
   }
-  return Json{{"format", format}, {"source", source}, {"mode", r.dry_run ? "dry-run" : "apply"}, {"full_scan", full},
+  return Json{{"format", format},
+              {"source", source},
+              {"mode", r.dry_run ? "dry-run" : "apply"},
+              {"full_scan", full},
               {"tx", r.dry_run || r.tx == 0 ? Json(nullptr) : Json(r.tx)},
-              {"cis", {{"created", r.created}, {"updated", r.updated}, {"unchanged", r.unchanged}, {"stale", r.stale},
-                       {"resurrected", r.resurrected}, {"merged", r.merged}}},
-              {"relationships", {{"created", r.rels_created}, {"updated", r.rels_updated}, {"unchanged", r.rels_unchanged},
-                                 {"stale", r.rels_stale}}},
-              {"changes", changes}, {"conflicts", conflicts}};
+              {"cis",
+               {{"created", r.created},
+                {"updated", r.updated},
+                {"unchanged", r.unchanged},
+                {"stale", r.stale},
+                {"resurrected", r.resurrected},
+                {"merged", r.merged}}},
+              {"relationships",
+               {{"created", r.rels_created},
+                {"updated", r.rels_updated},
+                {"unchanged", r.rels_unchanged},
+                {"stale", r.rels_stale}}},
+              {"changes", changes},
+              {"conflicts", conflicts}};
 }
 
 }  // namespace
 
 HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
   std::string format = req.Param("format");
-  if (format.empty()) return ErrorResponse(Status::Invalid("give the format: ?format=ndjson|csv|nmap|kubernetes|terraform|ansible|aws").With("parameter", "format"));
+  if (format.empty())
+    return ErrorResponse(
+        Status::Invalid("give the format: ?format=ndjson|csv|nmap|kubernetes|terraform|ansible|aws")
+            .With("parameter", "format"));
   std::string source = req.Param("source").empty() ? format : req.Param("source");
   for (char c : source) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
-      return ErrorResponse(Status::Invalid("source names use letters, digits, '-', '_' and '.'").With("parameter", "source"));
+      return ErrorResponse(Status::Invalid("source names use letters, digits, '-', '_' and '.'")
+                               .With("parameter", "source"));
   }
   std::string mode = req.Param("mode").empty() ? "apply" : req.Param("mode");
-  if (mode != "apply" && mode != "dry-run") return ErrorResponse(Status::Invalid("mode must be apply or dry-run").With("parameter", "mode"));
+  if (mode != "apply" && mode != "dry-run")
+    return ErrorResponse(
+        Status::Invalid("mode must be apply or dry-run").With("parameter", "mode"));
   std::string full = req.Param("full");
-  if (!full.empty() && full != "true" && full != "false") return ErrorResponse(Status::Invalid("full must be true or false").With("parameter", "full"));
+  if (!full.empty() && full != "true" && full != "false")
+    return ErrorResponse(Status::Invalid("full must be true or false").With("parameter", "full"));
   importers::ParseOptions parse;
   parse.mapping = req.Header("x-import-mapping");
   if (std::string name = req.Param("mapping"); !name.empty()) {
     bool safe = name.find('/') == std::string::npos && name.find("..") == std::string::npos;
     std::ifstream in(options_.import_config.mappings_dir + "/" + name + ".json");
-    if (!safe || !in) return ErrorResponse(Status::NotFound("no CSV mapping named '" + name + "'").With("parameter", "mapping"));
+    if (!safe || !in)
+      return ErrorResponse(
+          Status::NotFound("no CSV mapping named '" + name + "'").With("parameter", "mapping"));
     std::stringstream text;
     text << in.rdbuf();
     parse.mapping = text.str();
@@ -77,7 +109,8 @@ HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
   if (!st.ok()) {
     Json body = ErrorJson(st);
     Json errors = Json::array();
-    for (const auto& e : report.errors) errors.push_back(Json{{"location", e.location}, {"message", e.message}});
+    for (const auto& e : report.errors)
+      errors.push_back(Json{{"location", e.location}, {"message", e.message}});
     body["error"]["errors"] = errors;
     return JsonResponse(HttpStatusOf(st.code()), body);
   }
@@ -86,12 +119,17 @@ HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
 
 HttpResponse Api::Provenance(CiId id) {
   ReadView view = db_.Read();
-  if (!view.graph().FindCi(id)) return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
+  if (!view.graph().FindCi(id))
+    return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
   Json sources = Json::array();
   for (const auto& p : view.graph().provenance().Of(false, id)) {
     Json owned = Json::object();
-    for (const auto& [attr, when] : p.owned) owned[attr] = Json{{"confirmed_at", FormatTimestamp(when.as_int())}};
-    sources.push_back(Json{{"source", p.source}, {"last_seen", FormatTimestamp(p.last_seen)}, {"stale", p.stale}, {"owns", owned}});
+    for (const auto& [attr, when] : p.owned)
+      owned[attr] = Json{{"confirmed_at", FormatTimestamp(when.as_int())}};
+    sources.push_back(Json{{"source", p.source},
+                           {"last_seen", FormatTimestamp(p.last_seen)},
+                           {"stale", p.stale},
+                           {"owns", owned}});
   }
   return JsonResponse(200, Json{{"ci", id}, {"sources", sources}});
 }

@@ -10,11 +10,20 @@ using process::ReleaseRecord;
 
 Json BaselineJson(const process::Baseline& b) {
   Json scope;
-  if (b.scope_kind == "query") scope = Json{{"query", b.scope_query}};
-  else if (b.scope_kind == "roots") scope = Json{{"roots", b.roots}, {"follow", b.follow}, {"max_depth", b.max_depth}};
-  else scope = Json{{"all", true}};
-  Json j{{"id", b.id}, {"name", b.name}, {"description", b.description}, {"scope", scope}, {"tx", b.tx},
-         {"captured_at", TimeJson(b.captured_at)}, {"created_by", b.created_by}, {"cis", b.cis.size()},
+  if (b.scope_kind == "query")
+    scope = Json{{"query", b.scope_query}};
+  else if (b.scope_kind == "roots")
+    scope = Json{{"roots", b.roots}, {"follow", b.follow}, {"max_depth", b.max_depth}};
+  else
+    scope = Json{{"all", true}};
+  Json j{{"id", b.id},
+         {"name", b.name},
+         {"description", b.description},
+         {"scope", scope},
+         {"tx", b.tx},
+         {"captured_at", TimeJson(b.captured_at)},
+         {"created_by", b.created_by},
+         {"cis", b.cis.size()},
          {"relationships", b.rels.size()}};
   if (b.release_id) j["release"] = b.release_id;
   return j;
@@ -23,10 +32,13 @@ Json BaselineJson(const process::Baseline& b) {
 Result<std::vector<int64_t>> Ids(const Json& body, const char* field) {
   std::vector<int64_t> ids;
   if (!body.contains(field)) return ids;
-  if (!body[field].is_array()) return Status::Invalid(std::string("\"") + field + "\" must be a list of ids").With("field", field);
+  if (!body[field].is_array())
+    return Status::Invalid(std::string("\"") + field + "\" must be a list of ids")
+        .With("field", field);
   for (const Json& v : body[field]) {
     if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-      return Status::Invalid(std::string("\"") + field + "\" must be a list of ids").With("field", field);
+      return Status::Invalid(std::string("\"") + field + "\" must be a list of ids")
+          .With("field", field);
     ids.push_back(v.get<int64_t>());
   }
   return ids;
@@ -34,20 +46,35 @@ Result<std::vector<int64_t>> Ids(const Json& body, const char* field) {
 
 Json ReleaseJson(const ReleaseRecord& r) {
   Json results = Json::array(), allowed = Json::array();
-  for (const auto& res : r.results) results.push_back(Json{{"criterion", res.criterion}, {"passed", res.passed}, {"note", res.note}});
+  for (const auto& res : r.results)
+    results.push_back(
+        Json{{"criterion", res.criterion}, {"passed", res.passed}, {"note", res.note}});
   for (auto s : process::AllowedTransitions(r)) allowed.push_back(process::ReleaseStateName(s));
-  Json j{{"id", r.id}, {"version", r.version}, {"name", r.name}, {"release_version", r.release_version},
-         {"description", r.description}, {"type", process::ReleaseTypeName(r.type)},
-         {"state", process::ReleaseStateName(r.state)}, {"allowed_transitions", allowed}, {"changes", r.changes},
-         {"cis", r.cis}, {"criteria", r.criteria}, {"results", results},
-         {"baseline", r.baseline.empty() ? Json(nullptr) : Json(r.baseline)}, {"journal", JournalJson(r.events)},
-         {"created_at", TimeJson(r.created_at)}, {"updated_at", TimeJson(r.updated_at)}};
+  Json j{{"id", r.id},
+         {"version", r.version},
+         {"name", r.name},
+         {"release_version", r.release_version},
+         {"description", r.description},
+         {"type", process::ReleaseTypeName(r.type)},
+         {"state", process::ReleaseStateName(r.state)},
+         {"allowed_transitions", allowed},
+         {"changes", r.changes},
+         {"cis", r.cis},
+         {"criteria", r.criteria},
+         {"results", results},
+         {"baseline", r.baseline.empty() ? Json(nullptr) : Json(r.baseline)},
+         {"journal", JournalJson(r.events)},
+         {"created_at", TimeJson(r.created_at)},
+         {"updated_at", TimeJson(r.updated_at)}};
   if (r.verification) {
     const auto& v = *r.verification;
-    j["verification"] = Json{{"time", TimeJson(v.time)}, {"tx", v.tx},
-                             {"cis", {{"added", v.cis_added}, {"removed", v.cis_removed}, {"changed", v.cis_changed}}},
-                             {"relationships", {{"added", v.rels_added}, {"removed", v.rels_removed}, {"changed", v.rels_changed}}},
-                             {"changed_cis", v.changed_cis}};
+    j["verification"] = Json{
+        {"time", TimeJson(v.time)},
+        {"tx", v.tx},
+        {"cis", {{"added", v.cis_added}, {"removed", v.cis_removed}, {"changed", v.cis_changed}}},
+        {"relationships",
+         {{"added", v.rels_added}, {"removed", v.rels_removed}, {"changed", v.rels_changed}}},
+        {"changed_cis", v.changed_cis}};
   }
   return j;
 }
@@ -55,20 +82,27 @@ Json ReleaseJson(const ReleaseRecord& r) {
 // Applies a JSON body to release fields (absent ones keep their value).
 Status ReleaseFields(const Json& body, ReleaseRecord& r, std::string& comment) {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
-  static const char* kKnown[] = {"name", "release_version", "description", "type", "changes", "cis", "criteria", "results", "comment"};
+  static const char* kKnown[] = {"name", "release_version", "description", "type",   "changes",
+                                 "cis",  "criteria",        "results",     "comment"};
   for (const auto& [k, v] : body.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown))
       return Status::Invalid("unknown release field \"" + k + "\"").With("field", k);
   }
-  for (auto [name, slot] : {std::pair{"name", &r.name}, {"release_version", &r.release_version},
-                            {"description", &r.description}, {"comment", &comment}}) {
+  for (auto [name, slot] : {std::pair{"name", &r.name},
+                            {"release_version", &r.release_version},
+                            {"description", &r.description},
+                            {"comment", &comment}}) {
     if (!body.contains(name)) continue;
-    if (!body[name].is_string()) return Status::Invalid(std::string("\"") + name + "\" must be a string").With("field", name);
+    if (!body[name].is_string())
+      return Status::Invalid(std::string("\"") + name + "\" must be a string").With("field", name);
     *slot = body[name].get<std::string>();
   }
   if (body.contains("type")) {
-    auto t = body["type"].is_string() ? process::ParseReleaseType(body["type"].get<std::string>()) : std::nullopt;
-    if (!t) return Status::Invalid("\"type\" must be \"major\", \"minor\" or \"emergency\"").With("field", "type");
+    auto t = body["type"].is_string() ? process::ParseReleaseType(body["type"].get<std::string>())
+                                      : std::nullopt;
+    if (!t)
+      return Status::Invalid("\"type\" must be \"major\", \"minor\" or \"emergency\"")
+          .With("field", "type");
     r.type = *t;
   }
   if (body.contains("changes")) {
@@ -82,21 +116,27 @@ Status ReleaseFields(const Json& body, ReleaseRecord& r, std::string& comment) {
     r.cis = *ids;
   }
   if (body.contains("criteria")) {
-    if (!body["criteria"].is_array()) return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
+    if (!body["criteria"].is_array())
+      return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
     r.criteria.clear();
     for (const Json& c : body["criteria"]) {
-      if (!c.is_string()) return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
+      if (!c.is_string())
+        return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
       r.criteria.push_back(c);
     }
   }
   if (body.contains("results")) {
     const Json& res = body["results"];
-    if (!res.is_array()) return Status::Invalid("\"results\" must be a list of {\"criterion\", \"passed\", \"note\"}").With("field", "results");
+    if (!res.is_array())
+      return Status::Invalid("\"results\" must be a list of {\"criterion\", \"passed\", \"note\"}")
+          .With("field", "results");
     r.results.clear();
     for (const Json& x : res) {
-      if (!x.is_object() || !x.contains("criterion") || !x["criterion"].is_string() || !x.contains("passed") ||
-          !x["passed"].is_boolean())
-        return Status::Invalid("\"results\" must be a list of {\"criterion\", \"passed\", \"note\"}").With("field", "results");
+      if (!x.is_object() || !x.contains("criterion") || !x["criterion"].is_string() ||
+          !x.contains("passed") || !x["passed"].is_boolean())
+        return Status::Invalid(
+                   "\"results\" must be a list of {\"criterion\", \"passed\", \"note\"}")
+            .With("field", "results");
       r.results.push_back({x["criterion"], x["passed"], x.value("note", std::string())});
     }
   }
@@ -106,8 +146,12 @@ Status ReleaseFields(const Json& body, ReleaseRecord& r, std::string& comment) {
 // {"class", "attributes"} or {"class", "key"} of an expected CI.
 Result<process::ExpectedCi> ExpectedCiFrom(const Json& j, int64_t line, const char* where) {
   if (!j.is_object() || !j.contains("class") || !j["class"].is_string())
-    return Status::Invalid(std::string("expected line ") + std::to_string(line) + ": " + where + " needs a \"class\"").With("line", line);
-  const Json& attrs = j.contains("attributes") ? j["attributes"] : j.contains("key") ? j["key"] : Json::object();
+    return Status::Invalid(std::string("expected line ") + std::to_string(line) + ": " + where +
+                           " needs a \"class\"")
+        .With("line", line);
+  const Json& attrs = j.contains("attributes") ? j["attributes"]
+                      : j.contains("key")      ? j["key"]
+                                               : Json::object();
   auto m = AttrsFromJson(attrs, std::string("expected line ") + std::to_string(line));
   if (!m.ok()) return m.status();
   return process::ExpectedCi{j["class"], std::move(*m), line};
@@ -125,15 +169,19 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
   if (seg.size() == 2) {  // POST
     auto body = ParseJsonBody(req.body);
     if (!body.ok()) return ErrorResponse(body.status());
-    if (!body->is_object() || !body->contains("name") || !(*body)["name"].is_string() || !body->contains("scope") ||
-        !(*body)["scope"].is_object())
-      return ErrorResponse(Status::Invalid("body must be {\"name\", \"description\", \"scope\": {\"query\"} | {\"roots\", \"follow\", \"max_depth\"} | {\"all\": true}}"));
+    if (!body->is_object() || !body->contains("name") || !(*body)["name"].is_string() ||
+        !body->contains("scope") || !(*body)["scope"].is_object())
+      return ErrorResponse(
+          Status::Invalid("body must be {\"name\", \"description\", \"scope\": {\"query\"} | "
+                          "{\"roots\", \"follow\", \"max_depth\"} | {\"all\": true}}"));
     process::BaselineSpec spec;
     spec.name = (*body)["name"];
     spec.description = body->value("description", std::string());
     const Json& scope = (*body)["scope"];
     if (scope.contains("query")) {
-      if (!scope["query"].is_string()) return ErrorResponse(Status::Invalid("\"scope.query\" must be a string").With("field", "scope.query"));
+      if (!scope["query"].is_string())
+        return ErrorResponse(
+            Status::Invalid("\"scope.query\" must be a string").With("field", "scope.query"));
       spec.scope_kind = "query";
       spec.query = scope["query"];
     } else if (scope.contains("roots")) {
@@ -143,17 +191,24 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
       spec.roots = *roots;
       std::string follow = scope.value("follow", std::string("depends_on"));
       if (follow != "depends_on" && follow != "impacted")
-        return ErrorResponse(Status::Invalid("\"scope.follow\" must be \"depends_on\" or \"impacted\"").With("field", "scope.follow"));
+        return ErrorResponse(
+            Status::Invalid("\"scope.follow\" must be \"depends_on\" or \"impacted\"")
+                .With("field", "scope.follow"));
       spec.follow_impacted = follow == "impacted";
       if (scope.contains("max_depth")) {
-        if (!scope["max_depth"].is_number_integer() || scope["max_depth"].get<int>() < 0 || scope["max_depth"].get<int>() > 100)
-          return ErrorResponse(Status::Invalid("\"scope.max_depth\" must be an integer from 0 to 100").With("field", "scope.max_depth"));
+        if (!scope["max_depth"].is_number_integer() || scope["max_depth"].get<int>() < 0 ||
+            scope["max_depth"].get<int>() > 100)
+          return ErrorResponse(
+              Status::Invalid("\"scope.max_depth\" must be an integer from 0 to 100")
+                  .With("field", "scope.max_depth"));
         spec.max_depth = scope["max_depth"];
       }
     } else if (scope.value("all", false)) {
       spec.scope_kind = "all";
     } else {
-      return ErrorResponse(Status::Invalid("\"scope\" must be {\"query\"}, {\"roots\", \"follow\", \"max_depth\"} or {\"all\": true}").With("field", "scope"));
+      return ErrorResponse(Status::Invalid("\"scope\" must be {\"query\"}, {\"roots\", \"follow\", "
+                                           "\"max_depth\"} or {\"all\": true}")
+                               .With("field", "scope"));
     }
     auto b = releases_.CaptureBaseline(spec, who.name);
     if (!b.ok()) return ErrorResponse(b.status());
@@ -166,13 +221,16 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
   size_t offset = 0;
   if (std::string o = req.Param("offset"); !o.empty()) {
     auto v = ParseId("1" + o, "offset");  // allows 0
-    if (!v.ok() || o.size() > 12) return ErrorResponse(Status::Invalid("offset must be a non-negative integer").With("parameter", "offset"));
+    if (!v.ok() || o.size() > 12)
+      return ErrorResponse(
+          Status::Invalid("offset must be a non-negative integer").With("parameter", "offset"));
     offset = static_cast<size_t>(std::stoll(o));
   }
   if (seg.size() == 3 && m == "DELETE") {
     if (!Allows(who.role, Permission::kAdmin))
-      return ErrorResponse(Status(StatusCode::kPermissionDenied, "token '" + who.name + "' has role " + RoleName(who.role) +
-                                                                     ", which may not delete baselines (admin only)"));
+      return ErrorResponse(Status(StatusCode::kPermissionDenied,
+                                  "token '" + who.name + "' has role " + RoleName(who.role) +
+                                      ", which may not delete baselines (admin only)"));
     Status st = releases_.DeleteBaseline(seg[2], who.name);
     return st.ok() ? JsonResponse(200, Json{{"deleted", seg[2]}}) : ErrorResponse(st);
   }
@@ -187,7 +245,9 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
     j["items"] = Json{{"cis", ci_items}, {"relationships", rel_items}};
     j["offset"] = offset;
     size_t total = b->cis.size() + b->rels.size();
-    if (offset + *limit < total) j["next"] = "/v1/baselines/" + b->name + "?offset=" + std::to_string(offset + *limit) + "&limit=" + std::to_string(*limit);
+    if (offset + *limit < total)
+      j["next"] = "/v1/baselines/" + b->name + "?offset=" + std::to_string(offset + *limit) +
+                  "&limit=" + std::to_string(*limit);
     return JsonResponse(200, j);
   }
   // GET /v1/baselines/{name}/diff
@@ -197,7 +257,9 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
   if (against.rfind("as_of=", 0) == 0) as_of = against.substr(6);
   if (!as_of.empty()) {
     auto t = ParseTimestamp(as_of);
-    if (!t) return ErrorResponse(Status::Invalid("as_of must be an ISO-8601 time").With("parameter", "as_of"));
+    if (!t)
+      return ErrorResponse(
+          Status::Invalid("as_of must be an ISO-8601 time").With("parameter", "as_of"));
     target.kind = process::DiffTarget::kAsOf;
     target.as_of = *t;
   } else if (!against.empty() && against != "current") {
@@ -211,19 +273,32 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
   for (size_t i = offset; i < diff->entries.size() && i < offset + *limit; ++i) {
     const auto& e = diff->entries[i];
     Json j{{"what", e.what}, {"change", e.change}, {"id", e.id}};
-    if (e.what == "ci") j["class"] = e.class_name, j["name"] = e.name;
-    else j["type"] = e.type, j["from"] = e.from, j["to"] = e.to;
+    if (e.what == "ci")
+      j["class"] = e.class_name, j["name"] = e.name;
+    else
+      j["type"] = e.type, j["from"] = e.from, j["to"] = e.to;
     if (!e.attrs.empty()) j["attributes"] = AttrDiffsJson(e.attrs);
     entries.push_back(std::move(j));
   }
   const auto& c = diff->counts;
-  Json out{{"baseline", b->name}, {"against", target.kind == process::DiffTarget::kBaseline ? against : target.kind == process::DiffTarget::kAsOf ? "as_of=" + as_of : "current"},
-           {"from_tx", diff->from_tx}, {"to_tx", diff->to_tx},
-           {"summary", {{"cis", {{"added", c.cis_added}, {"removed", c.cis_removed}, {"changed", c.cis_changed}}},
-                        {"relationships", {{"added", c.rels_added}, {"removed", c.rels_removed}, {"changed", c.rels_changed}}}}},
-           {"total", diff->entries.size()}, {"offset", offset}, {"entries", entries}};
+  Json out{
+      {"baseline", b->name},
+      {"against", target.kind == process::DiffTarget::kBaseline ? against
+                  : target.kind == process::DiffTarget::kAsOf   ? "as_of=" + as_of
+                                                                : "current"},
+      {"from_tx", diff->from_tx},
+      {"to_tx", diff->to_tx},
+      {"summary",
+       {{"cis", {{"added", c.cis_added}, {"removed", c.cis_removed}, {"changed", c.cis_changed}}},
+        {"relationships",
+         {{"added", c.rels_added}, {"removed", c.rels_removed}, {"changed", c.rels_changed}}}}},
+      {"total", diff->entries.size()},
+      {"offset", offset},
+      {"entries", entries}};
   if (offset + *limit < diff->entries.size()) {
-    std::string next = "/v1/baselines/" + b->name + "/diff?offset=" + std::to_string(offset + *limit) + "&limit=" + std::to_string(*limit);
+    std::string next = "/v1/baselines/" + b->name +
+                       "/diff?offset=" + std::to_string(offset + *limit) +
+                       "&limit=" + std::to_string(*limit);
     if (!against.empty()) next += "&against=" + against;
     if (!req.Param("as_of").empty()) next += "&as_of=" + req.Param("as_of");
     if (target.include_new) next += "&include_new=true";
@@ -238,12 +313,18 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
     std::optional<process::ReleaseState> state;
     if (std::string s = req.Param("state"); !s.empty()) {
       state = process::ParseReleaseState(s);
-      if (!state) return ErrorResponse(Status::Invalid("unknown release state '" + s + "'; states: " + Json(process::ReleaseStateNames()).dump()).With("parameter", "state"));
+      if (!state)
+        return ErrorResponse(Status::Invalid("unknown release state '" + s + "'; states: " +
+                                             Json(process::ReleaseStateNames()).dump())
+                                 .With("parameter", "state"));
     }
     Json items = Json::array();
     for (const auto& r : releases_.ListReleases(state)) {
-      items.push_back(Json{{"id", r.id}, {"name", r.name}, {"release_version", r.release_version},
-                           {"type", process::ReleaseTypeName(r.type)}, {"state", process::ReleaseStateName(r.state)}});
+      items.push_back(Json{{"id", r.id},
+                           {"name", r.name},
+                           {"release_version", r.release_version},
+                           {"type", process::ReleaseTypeName(r.type)},
+                           {"state", process::ReleaseStateName(r.state)}});
     }
     return JsonResponse(200, Json{{"releases", items}, {"total", items.size()}});
   }
@@ -261,7 +342,8 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
   auto id = ParseId(seg[2], "release id");
   if (!id.ok()) return ErrorResponse(id.status());
   auto current = releases_.GetRelease(*id);
-  if (!current) return ErrorResponse(Status::NotFound("release " + std::to_string(*id) + " does not exist"));
+  if (!current)
+    return ErrorResponse(Status::NotFound("release " + std::to_string(*id) + " does not exist"));
   if (m == "GET") {
     HttpResponse r = JsonResponse(200, ReleaseJson(*current));
     r.headers.emplace_back("ETag", "\"" + std::to_string(current->version) + "\"");
@@ -271,9 +353,13 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
   if (!body.ok()) return ErrorResponse(body.status());
   if (seg.size() == 4) {  // POST .../transition
     if (!body->is_object() || !body->contains("to") || !(*body)["to"].is_string())
-      return ErrorResponse(Status::Invalid("body must be {\"to\": \"<state>\", \"comment\": \"...\"}"));
+      return ErrorResponse(
+          Status::Invalid("body must be {\"to\": \"<state>\", \"comment\": \"...\"}"));
     auto to = process::ParseReleaseState((*body)["to"].get<std::string>());
-    if (!to) return ErrorResponse(Status::Invalid("unknown release state " + (*body)["to"].dump() + "; states: " + Json(process::ReleaseStateNames()).dump()).With("field", "to"));
+    if (!to)
+      return ErrorResponse(Status::Invalid("unknown release state " + (*body)["to"].dump() +
+                                           "; states: " + Json(process::ReleaseStateNames()).dump())
+                               .With("field", "to"));
     auto r = releases_.TransitionRelease(*id, *to, body->value("comment", std::string()), who.name);
     return r.ok() ? JsonResponse(200, ReleaseJson(*r)) : ErrorResponse(r.status());
   }
@@ -289,10 +375,17 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
 
 HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Segments& seg) {
   auto report_json = [](const process::AuditReport& a, bool findings) {
-    Json j{{"id", a.id}, {"source", a.source}, {"time", TimeJson(a.time)}, {"actor", a.actor}, {"tx", a.tx},
+    Json j{{"id", a.id},
+           {"source", a.source},
+           {"time", TimeJson(a.time)},
+           {"actor", a.actor},
+           {"tx", a.tx},
            {"checked", a.checked},
-           {"counts", {{"missing", a.missing}, {"unexpected", a.unexpected}, {"attribute_drift", a.attribute_drift},
-                       {"relationship_drift", a.relationship_drift}}}};
+           {"counts",
+            {{"missing", a.missing},
+             {"unexpected", a.unexpected},
+             {"attribute_drift", a.attribute_drift},
+             {"relationship_drift", a.relationship_drift}}}};
     if (findings) {
       Json items = Json::array();
       for (const auto& f : a.findings) {
@@ -300,7 +393,10 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
         if (f.ci) x["ci"] = f.ci;
         if (!f.attrs.empty()) {
           Json attrs = Json::array();
-          for (const auto& d : f.attrs) attrs.push_back(Json{{"attribute", d.name}, {"expected", ToJson(d.before)}, {"actual", ToJson(d.after)}});
+          for (const auto& d : f.attrs)
+            attrs.push_back(Json{{"attribute", d.name},
+                                 {"expected", ToJson(d.before)},
+                                 {"actual", ToJson(d.after)}});
           x["attributes"] = attrs;
         }
         items.push_back(std::move(x));
@@ -313,7 +409,8 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
     auto id = ParseId(seg[2], "audit id");
     if (!id.ok()) return ErrorResponse(id.status());
     auto a = releases_.GetAudit(*id);
-    if (!a) return ErrorResponse(Status::NotFound("audit " + std::to_string(*id) + " does not exist"));
+    if (!a)
+      return ErrorResponse(Status::NotFound("audit " + std::to_string(*id) + " does not exist"));
     return JsonResponse(200, report_json(*a, true));
   }
   if (req.method == "GET") {
@@ -324,14 +421,20 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
   auto body = ParseJsonBody(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || body->contains("baseline") == body->contains("expected"))
-    return ErrorResponse(Status::Invalid("body must be {\"baseline\": \"<name>\"} or {\"expected\": [CIs and relationships as bulk lines]}"));
+    return ErrorResponse(
+        Status::Invalid("body must be {\"baseline\": \"<name>\"} or {\"expected\": [CIs and "
+                        "relationships as bulk lines]}"));
   Result<process::AuditReport> report = Status::Internal("unset");
   if (body->contains("baseline")) {
-    if (!(*body)["baseline"].is_string()) return ErrorResponse(Status::Invalid("\"baseline\" must be a name").With("field", "baseline"));
+    if (!(*body)["baseline"].is_string())
+      return ErrorResponse(
+          Status::Invalid("\"baseline\" must be a name").With("field", "baseline"));
     report = releases_.AuditBaseline((*body)["baseline"], who.name);
   } else {
     const Json& lines = (*body)["expected"];
-    if (!lines.is_array()) return ErrorResponse(Status::Invalid("\"expected\" must be a list of bulk lines").With("field", "expected"));
+    if (!lines.is_array())
+      return ErrorResponse(
+          Status::Invalid("\"expected\" must be a list of bulk lines").With("field", "expected"));
     std::vector<process::ExpectedCi> cis;
     std::vector<process::ExpectedRel> rels;
     int64_t line = 0;
@@ -342,16 +445,19 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
         auto e = ExpectedCiFrom(l, line, "a CI");
         if (!e.ok()) return ErrorResponse(e.status());
         cis.push_back(std::move(*e));
-      } else if (op == "rel" && l.contains("type") && l["type"].is_string() && l.contains("from") && l.contains("to")) {
+      } else if (op == "rel" && l.contains("type") && l["type"].is_string() && l.contains("from") &&
+                 l.contains("to")) {
         auto from = ExpectedCiFrom(l["from"], line, "\"from\"");
         if (!from.ok()) return ErrorResponse(from.status());
         auto to = ExpectedCiFrom(l["to"], line, "\"to\"");
         if (!to.ok()) return ErrorResponse(to.status());
         rels.push_back({l["type"], std::move(*from), std::move(*to), line});
       } else {
-        return ErrorResponse(Status::Invalid("expected line " + std::to_string(line) +
-                                             ": must be {\"op\": \"ci\", \"class\", \"attributes\"} or {\"op\": \"rel\", \"type\", \"from\": {\"class\", \"key\"}, \"to\": {...}}")
-                                 .With("line", line));
+        return ErrorResponse(
+            Status::Invalid("expected line " + std::to_string(line) +
+                            ": must be {\"op\": \"ci\", \"class\", \"attributes\"} or {\"op\": "
+                            "\"rel\", \"type\", \"from\": {\"class\", \"key\"}, \"to\": {...}}")
+                .With("line", line));
       }
     }
     report = releases_.AuditExpected(cis, rels, who.name);

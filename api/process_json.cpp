@@ -20,7 +20,9 @@ Json JournalJson(const std::vector<process::ChangeEvent>& events) {
 
 Json AttrDiffsJson(const std::vector<process::AttrDiff>& diffs) {
   Json out = Json::array();
-  for (const auto& d : diffs) out.push_back(Json{{"attribute", d.name}, {"before", ToJson(d.before)}, {"after", ToJson(d.after)}});
+  for (const auto& d : diffs)
+    out.push_back(
+        Json{{"attribute", d.name}, {"before", ToJson(d.before)}, {"after", ToJson(d.after)}});
   return out;
 }
 

@@ -8,14 +8,16 @@ const std::vector<Provenance>& ProvenanceTable::Of(bool relationship, int64_t id
   return it == records_.end() ? kNone : it->second;
 }
 
-const Provenance* ProvenanceTable::Find(bool relationship, int64_t id, const std::string& source) const {
+const Provenance* ProvenanceTable::Find(bool relationship, int64_t id,
+                                        const std::string& source) const {
   for (const Provenance& p : Of(relationship, id)) {
     if (p.source == source) return &p;
   }
   return nullptr;
 }
 
-void ProvenanceTable::ForSource(const std::string& source, const std::function<void(const Provenance&)>& fn) const {
+void ProvenanceTable::ForSource(const std::string& source,
+                                const std::function<void(const Provenance&)>& fn) const {
   for (const auto& [key, list] : records_) {
     for (const Provenance& p : list) {
       if (p.source == source) fn(p);

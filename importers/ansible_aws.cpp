@@ -11,26 +11,44 @@ namespace {
 
 // Placeholder values facts and inventories carry that identify nothing.
 bool Junk(const std::string& s) {
-  static const std::set<std::string> kJunk = {"", "NA", "N/A", "None", "none", "unknown", "localhost",
-                                             "localhost.localdomain", "Not Specified", "To be filled by O.E.M.", "0"};
+  static const std::set<std::string> kJunk = {"",
+                                              "NA",
+                                              "N/A",
+                                              "None",
+                                              "none",
+                                              "unknown",
+                                              "localhost",
+                                              "localhost.localdomain",
+                                              "Not Specified",
+                                              "To be filled by O.E.M.",
+                                              "0"};
   return kJunk.count(s) > 0;
 }
 
 bool LooksLikeIp(const std::string& s) {
   return !s.empty() && s.size() <= 45 &&
-         (s.find_first_not_of("0123456789.") == std::string::npos || s.find(':') != std::string::npos);
+         (s.find_first_not_of("0123456789.") == std::string::npos ||
+          s.find(':') != std::string::npos);
 }
 
-void AnsibleHost(const Json& facts, const std::string& inventory_name, const std::string& where, CandidateSet& out) {
-  std::string hostname = Str(facts, "ansible_hostname"), fqdn = Str(facts, "ansible_fqdn"), domain = Str(facts, "ansible_domain");
-  std::string role = Str(facts, "ansible_virtualization_role"), vtype = Str(facts, "ansible_virtualization_type");
-  std::string name = !Junk(fqdn) && fqdn.find('.') != std::string::npos ? fqdn : !Junk(hostname) ? hostname : inventory_name;
+void AnsibleHost(const Json& facts, const std::string& inventory_name, const std::string& where,
+                 CandidateSet& out) {
+  std::string hostname = Str(facts, "ansible_hostname"), fqdn = Str(facts, "ansible_fqdn"),
+              domain = Str(facts, "ansible_domain");
+  std::string role = Str(facts, "ansible_virtualization_role"),
+              vtype = Str(facts, "ansible_virtualization_type");
+  std::string name = !Junk(fqdn) && fqdn.find('.') != std::string::npos ? fqdn
+                     : !Junk(hostname)                                  ? hostname
+                                                                        : inventory_name;
   if (Junk(name)) {
-    out.errors.push_back({where, "the facts name no usable host name (ansible_fqdn, ansible_hostname)"});
+    out.errors.push_back(
+        {where, "the facts name no usable host name (ansible_fqdn, ansible_hostname)"});
     return;
   }
   Candidate h;
-  h.class_name = role == "guest" ? "VirtualMachine" : role == "host" ? "PhysicalServer" : "DiscoveredHost";
+  h.class_name = role == "guest"  ? "VirtualMachine"
+                 : role == "host" ? "PhysicalServer"
+                                  : "DiscoveredHost";
   h.ref = "host:" + name;
   h.location = where;
   h.attrs.Set("name", Value(name));
@@ -42,10 +60,12 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   std::string os_version = Str(facts, "ansible_distribution_version");
   if (!os_version.empty()) h.attrs.Set("os_version", Value(os_version));
   for (const char* k : {"ansible_processor_vcpus", "ansible_processor_count"}) {
-    if (!h.attrs.Has("cpu_count") && facts.contains(k) && facts[k].is_number_integer()) h.attrs.Set("cpu_count", Value(facts[k].get<int64_t>()));
+    if (!h.attrs.Has("cpu_count") && facts.contains(k) && facts[k].is_number_integer())
+      h.attrs.Set("cpu_count", Value(facts[k].get<int64_t>()));
   }
   if (facts.contains("ansible_memtotal_mb") && facts["ansible_memtotal_mb"].is_number())
-    h.attrs.Set("memory_gb", Value(std::round(facts["ansible_memtotal_mb"].get<double>() / 1024.0 * 100) / 100));
+    h.attrs.Set("memory_gb",
+                Value(std::round(facts["ansible_memtotal_mb"].get<double>() / 1024.0 * 100) / 100));
   std::string serial = Str(facts, "ansible_product_serial");
   if (!Junk(serial)) h.attrs.Set("serial_number", Value(serial));
   if (h.class_name == "VirtualMachine" && !vtype.empty()) h.attrs.Set("hypervisor", Value(vtype));
@@ -56,7 +76,8 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   for (const Json& iface : Items(facts, "ansible_interfaces")) {
     if (!iface.is_string() || iface == "lo" || iface == "lo0") continue;
     std::string key = "ansible_" + iface.get<std::string>();
-    for (char& ch : key) if (ch == '-' || ch == ':' || ch == '.') ch = '_';
+    for (char& ch : key)
+      if (ch == '-' || ch == ':' || ch == '.') ch = '_';
     const Json& info = facts.value(key, Json::object());
     std::string addr = Str(Member(info, "ipv4"), "address");
     if (!LooksLikeIp(addr) || addr.rfind("127.", 0) == 0 || !seen.insert(addr).second) continue;
@@ -66,7 +87,8 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
     a.location = where + " interface " + iface.get<std::string>();
     a.attrs.Set("name", Value(addr));
     a.attrs.Set("address", Value(addr));
-    if (!Str(info, "macaddress").empty()) a.attrs.Set("mac_address", Value(Str(info, "macaddress")));
+    if (!Str(info, "macaddress").empty())
+      a.attrs.Set("mac_address", Value(Str(info, "macaddress")));
     out.rels.push_back({"HAS_ADDRESS", h.ref, a.ref, {}, a.location});
     out.cis.push_back(std::move(a));
   }
@@ -86,7 +108,8 @@ bool IsFacts(const Json& j) {
 Status ParseAnsible(std::string_view text, CandidateSet& out) {
   auto doc = ParseJson(text, "Ansible facts");
   if (!doc.ok()) return doc.status();
-  std::vector<std::tuple<const Json*, std::string, std::string>> hosts;  // facts, inventory name, location
+  std::vector<std::tuple<const Json*, std::string, std::string>>
+      hosts;  // facts, inventory name, location
   auto add = [&](const Json& j, const std::string& inventory, const std::string& path) -> Status {
     if (j.is_object() && j.value("unreachable", false)) return Status::Ok();  // no facts: skipped
     if (j.is_object() && j.contains("ansible_facts") && j["ansible_facts"].is_object()) {
@@ -97,14 +120,18 @@ Status ParseAnsible(std::string_view text, CandidateSet& out) {
       hosts.emplace_back(&j, inventory, path);
       return Status::Ok();
     }
-    return Status::Invalid("no Ansible facts at " + path + " (expected {\"ansible_facts\": {...}} or a bare facts object)")
+    return Status::Invalid("no Ansible facts at " + path +
+                           " (expected {\"ansible_facts\": {...}} or a bare facts object)")
         .With("path", path);
   };
   const Json& root = *doc;
   if (root.is_array()) {
-    for (size_t i = 0; i < root.size(); ++i) CMDB_RETURN_IF_ERROR(add(root[i], "", "$[" + std::to_string(i) + "]"));
-  } else if (root.is_object() && !root.contains("ansible_facts") && !IsFacts(root) && !root.contains("unreachable")) {
-    for (const auto& [name, v] : root.items()) CMDB_RETURN_IF_ERROR(add(v, name, "$." + name));  // inventory name -> facts
+    for (size_t i = 0; i < root.size(); ++i)
+      CMDB_RETURN_IF_ERROR(add(root[i], "", "$[" + std::to_string(i) + "]"));
+  } else if (root.is_object() && !root.contains("ansible_facts") && !IsFacts(root) &&
+             !root.contains("unreachable")) {
+    for (const auto& [name, v] : root.items())
+      CMDB_RETURN_IF_ERROR(add(v, name, "$." + name));  // inventory name -> facts
   } else {
     CMDB_RETURN_IF_ERROR(add(root, "", "$"));
   }
@@ -133,7 +160,8 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
     parts.push_back(&*doc);
   }
   std::set<std::string> refs;
-  auto reference = [&](const std::string& cls, const std::string& attr, const std::string& value, const std::string& where) {
+  auto reference = [&](const std::string& cls, const std::string& attr, const std::string& value,
+                       const std::string& where) {
     std::string ref = "aws:" + value;
     if (refs.count(ref)) return ref;
     std::string key_ref = "ref:" + cls + ":" + value;
@@ -144,15 +172,18 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
     }
     return key_ref;
   };
-  std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> links;  // type, from, to-id, to class, where
+  std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>>
+      links;  // type, from, to-id, to class, where
   bool any = false;
   for (size_t p = 0; p < parts.size(); ++p) {
     const Json& part = *parts[p];
     std::string base = parts.size() > 1 ? "$[" + std::to_string(p) + "]" : "$";
-    auto each = [&](const char* key, const std::function<void(const Json&, const std::string&)>& fn) {
+    auto each = [&](const char* key,
+                    const std::function<void(const Json&, const std::string&)>& fn) {
       if (!part.is_object() || !part.contains(key) || !part[key].is_array()) return;
       any = true;
-      for (size_t i = 0; i < part[key].size(); ++i) fn(part[key][i], base + "." + key + "[" + std::to_string(i) + "]");
+      for (size_t i = 0; i < part[key].size(); ++i)
+        fn(part[key][i], base + "." + key + "[" + std::to_string(i) + "]");
     };
     each("Vpcs", [&](const Json& v, const std::string& where) {
       Candidate c{"aws:" + Str(v, "VpcId"), "VPC", {}, where, "", false};
@@ -170,7 +201,8 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       SetFrom(c.attrs, "cloud_id", s, "SubnetId");
       SetFrom(c.attrs, "cidr", s, "CidrBlock");
       refs.insert(c.ref);
-      if (!Str(s, "VpcId").empty()) links.emplace_back("CONTAINS", Str(s, "VpcId"), c.ref, "VPC", where);
+      if (!Str(s, "VpcId").empty())
+        links.emplace_back("CONTAINS", Str(s, "VpcId"), c.ref, "VPC", where);
       out.cis.push_back(std::move(c));
     });
     each("Reservations", [&](const Json& r, const std::string& rwhere) {
@@ -179,16 +211,21 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         const Json& in = instances[i];
         std::string where = rwhere + ".Instances[" + std::to_string(i) + "]";
         Candidate c{"aws:" + Str(in, "InstanceId"), "VirtualMachine", {}, where, "", false};
-        if (Str(in, "InstanceId").empty()) { out.errors.push_back({where, "an instance without InstanceId"}); continue; }
+        if (Str(in, "InstanceId").empty()) {
+          out.errors.push_back({where, "an instance without InstanceId"});
+          continue;
+        }
         std::string name = NameTag(Items(in, "Tags"));
         c.attrs.Set("name", Value(name.empty() ? Str(in, "InstanceId") : name));
         SetFrom(c.attrs, "cloud_id", in, "InstanceId");
         SetFrom(c.attrs, "instance_type", in, "InstanceType");
-        if (LooksLikeIp(Str(in, "PrivateIpAddress"))) c.attrs.Set("ip_address", Value(Str(in, "PrivateIpAddress")));
+        if (LooksLikeIp(Str(in, "PrivateIpAddress")))
+          c.attrs.Set("ip_address", Value(Str(in, "PrivateIpAddress")));
         SetFrom(c.attrs, "fqdn", in, "PrivateDnsName");
         c.attrs.Set("hypervisor", Value(std::string("aws")));
         refs.insert(c.ref);
-        if (!Str(in, "SubnetId").empty()) links.emplace_back("CONTAINS", Str(in, "SubnetId"), c.ref, "Subnet", where);
+        if (!Str(in, "SubnetId").empty())
+          links.emplace_back("CONTAINS", Str(in, "SubnetId"), c.ref, "Subnet", where);
         out.cis.push_back(std::move(c));
       }
     });
@@ -198,7 +235,8 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("cloud_id", Value("elb:" + Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
       refs.insert(c.ref);
-      if (!Str(lb, "VPCId").empty()) links.emplace_back("CONTAINS", Str(lb, "VPCId"), c.ref, "VPC", where);
+      if (!Str(lb, "VPCId").empty())
+        links.emplace_back("CONTAINS", Str(lb, "VPCId"), c.ref, "VPC", where);
       out.cis.push_back(std::move(c));
     });
     each("LoadBalancers", [&](const Json& lb, const std::string& where) {  // elbv2
@@ -207,42 +245,49 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       SetFrom(c.attrs, "cloud_id", lb, "LoadBalancerArn");
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
       refs.insert(c.ref);
-      if (!Str(lb, "VpcId").empty()) links.emplace_back("CONTAINS", Str(lb, "VpcId"), c.ref, "VPC", where);
+      if (!Str(lb, "VpcId").empty())
+        links.emplace_back("CONTAINS", Str(lb, "VpcId"), c.ref, "VPC", where);
       out.cis.push_back(std::move(c));
     });
     each("DBInstances", [&](const Json& db, const std::string& where) {
-      Candidate c{"aws:" + Str(db, "DBInstanceIdentifier"), "DatabaseInstance", {}, where, "", false};
+      Candidate c{
+          "aws:" + Str(db, "DBInstanceIdentifier"), "DatabaseInstance", {}, where, "", false};
       c.attrs.Set("name", Value(Str(db, "DBInstanceIdentifier")));
       SetFrom(c.attrs, "cloud_id", db, "DbiResourceId");
       if (!c.attrs.Has("cloud_id")) SetFrom(c.attrs, "cloud_id", db, "DBInstanceArn");
       SetFrom(c.attrs, "engine", db, "Engine");
       SetFrom(c.attrs, "release", db, "EngineVersion");
       SetFrom(c.attrs, "endpoint", Member(db, "Endpoint"), "Address");
-      if (db.contains("Endpoint") && db["Endpoint"].contains("Port") && db["Endpoint"]["Port"].is_number_integer())
+      if (db.contains("Endpoint") && db["Endpoint"].contains("Port") &&
+          db["Endpoint"]["Port"].is_number_integer())
         c.attrs.Set("port", Value(db["Endpoint"]["Port"].get<int64_t>()));
       refs.insert(c.ref);
       std::string subnet_where = where + ".DBSubnetGroup";
       const Json& group = Member(db, "DBSubnetGroup");
       for (const Json& s : Items(group, "Subnets")) {
-        if (!Str(s, "SubnetIdentifier").empty()) links.emplace_back("CONTAINS", Str(s, "SubnetIdentifier"), c.ref, "Subnet", subnet_where);
+        if (!Str(s, "SubnetIdentifier").empty())
+          links.emplace_back("CONTAINS", Str(s, "SubnetIdentifier"), c.ref, "Subnet", subnet_where);
       }
       out.cis.push_back(std::move(c));
     });
   }
   if (!any)
-    return Status::Invalid("no AWS CLI output recognized: expected Reservations, Vpcs, Subnets, LoadBalancers, "
-                           "LoadBalancerDescriptions or DBInstances at the top level");
+    return Status::Invalid(
+        "no AWS CLI output recognized: expected Reservations, Vpcs, Subnets, LoadBalancers, "
+        "LoadBalancerDescriptions or DBInstances at the top level");
   // Containment: the parent from this import, else an existing CI found by its id.
   for (const auto& [type, parent_id, child, parent_class, where] : links) {
     std::string parent = refs.count("aws:" + parent_id) ? "aws:" + parent_id
-                         : parent_class == "VPC" ? reference(parent_class, "vpc_id", parent_id, where)
-                                                 : reference(parent_class, "cloud_id", parent_id, where);
+                         : parent_class == "VPC"
+                             ? reference(parent_class, "vpc_id", parent_id, where)
+                             : reference(parent_class, "cloud_id", parent_id, where);
     out.rels.push_back({type, parent, child, {}, where});
   }
   return Status::Ok();
 }
 
-Status ParseSource(const std::string& format, std::string_view text, const ParseOptions& options, CandidateSet& out) {
+Status ParseSource(const std::string& format, std::string_view text, const ParseOptions& options,
+                   CandidateSet& out) {
   if (format == "ndjson") return ParseNdjson(text, out);
   if (format == "csv") return ParseCsv(text, options.mapping, out);
   if (format == "nmap") return ParseNmap(text, out);
@@ -252,9 +297,12 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
   if (format == "aws") return ParseAws(text, out);
   std::string names;
   for (const auto& n : FormatNames()) names += (names.empty() ? "" : ", ") + n;
-  return Status::Invalid("unknown import format '" + format + "'; formats: " + names).With("parameter", "format");
+  return Status::Invalid("unknown import format '" + format + "'; formats: " + names)
+      .With("parameter", "format");
 }
 
-std::vector<std::string> FormatNames() { return {"ndjson", "csv", "nmap", "kubernetes", "terraform", "ansible", "aws"}; }
+std::vector<std::string> FormatNames() {
+  return {"ndjson", "csv", "nmap", "kubernetes", "terraform", "ansible", "aws"};
+}
 
 }  // namespace cmdb::importers

@@ -12,11 +12,11 @@
 namespace cmdb::importers {
 
 struct Candidate {
-  std::string ref;         // unique within one import (parsers derive it from the source)
+  std::string ref;  // unique within one import (parsers derive it from the source)
   std::string class_name;
   AttrMap attrs;
-  std::string location;    // "line 12", "items[3] (Pod web-1)", "host[2] 10.0.0.1"
-  std::string parent_ref;  // dependent identity (IDENTIFIED ... WITHIN): the parent candidate
+  std::string location;         // "line 12", "items[3] (Pod web-1)", "host[2] 10.0.0.1"
+  std::string parent_ref;       // dependent identity (IDENTIFIED ... WITHIN): the parent candidate
   bool reference_only = false;  // only names an existing CI (never created or changed)
 };
 

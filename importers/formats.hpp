@@ -22,7 +22,8 @@ std::vector<std::string> FormatNames();
 // Parses `text` as `format`. A malformed source (bad XML/JSON/CSV, an unsupported version, an
 // unknown format) returns an error naming where (line and column, JSON path or XML element);
 // problems with single records are added to out.errors (all of them) and refuse the import.
-Status ParseSource(const std::string& format, std::string_view text, const ParseOptions& options, CandidateSet& out);
+Status ParseSource(const std::string& format, std::string_view text, const ParseOptions& options,
+                   CandidateSet& out);
 
 // The individual parsers (see ParseSource).
 Status ParseNdjson(std::string_view text, CandidateSet& out);

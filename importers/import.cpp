@@ -10,10 +10,13 @@
 
 namespace cmdb::importers {
 
-size_t Precedence::Rank(const std::string& cls, const std::string& attr, const std::string& source) const {
+size_t Precedence::Rank(const std::string& cls, const std::string& attr,
+                        const std::string& source) const {
   const std::vector<std::string>* list = &order;
-  if (auto it = per_attribute.find(cls + "." + attr); it != per_attribute.end()) list = &it->second;
-  else if (auto it2 = per_attribute.find(attr); it2 != per_attribute.end()) list = &it2->second;
+  if (auto it = per_attribute.find(cls + "." + attr); it != per_attribute.end())
+    list = &it->second;
+  else if (auto it2 = per_attribute.find(attr); it2 != per_attribute.end())
+    list = &it2->second;
   auto pos = std::find(list->begin(), list->end(), source);
   return pos == list->end() ? list->size() : static_cast<size_t>(pos - list->begin());
 }
@@ -30,8 +33,10 @@ class Identifier {
  public:
   Identifier(const Txn& txn, const Schema& schema) : txn_(txn), schema_(schema) {}
 
-  // The keys a candidate (or CI) of class `cls` with these attributes and parent has, in rule order.
-  std::vector<std::string> Keys(const std::string& cls, const AttrMap& attrs, const std::string& parent) {
+  // The keys a candidate (or CI) of class `cls` with these attributes and parent has, in rule
+  // order.
+  std::vector<std::string> Keys(const std::string& cls, const AttrMap& attrs,
+                                const std::string& parent) {
     const Identification& id = IdentificationFor(cls);
     std::vector<std::string> keys;
     if (!id.within.empty() && parent.empty()) return keys;  // a dependent identity needs its parent
@@ -117,24 +122,27 @@ class Identifier {
 
 // One CI of the import after merging.
 struct Resolved {
-  size_t first = 0;           // index of the first candidate
+  size_t first = 0;  // index of the first candidate
   std::string class_name;
   AttrMap attrs;
-  CiId existing = 0;          // 0: to create
-  CiId id = 0;                // final id
-  bool reference_only = true; // every merged candidate only referenced it
+  CiId existing = 0;           // 0: to create
+  CiId id = 0;                 // final id
+  bool reference_only = true;  // every merged candidate only referenced it
   std::string location;
 };
 
 }  // namespace
 
-Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt, ImportReport& report) {
+Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt,
+                 ImportReport& report) {
   report = ImportReport();
   report.dry_run = opt.dry_run;
   report.errors = set.errors;
   if (!report.errors.empty()) {
-    return Status::Invalid(std::to_string(report.errors.size()) + " record(s) of the source are invalid; first at " +
-                           report.errors[0].location + ": " + report.errors[0].message + "; nothing was imported")
+    return Status::Invalid(std::to_string(report.errors.size()) +
+                           " record(s) of the source are invalid; first at " +
+                           report.errors[0].location + ": " + report.errors[0].message +
+                           "; nothing was imported")
         .WithType("invalid_source");
   }
   TxMeta meta;
@@ -164,13 +172,14 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
     };
     std::vector<size_t> order(set.cis.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i, depth_of(i, 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return depth[a] < depth[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return depth[a] < depth[b]; });
 
     // 2. Identify and merge.
     std::vector<Resolved> resolved;
-    std::vector<size_t> slot(set.cis.size(), SIZE_MAX);     // candidate -> resolved
-    std::unordered_map<std::string, size_t> import_keys;     // identity key -> resolved
-    std::unordered_map<CiId, size_t> by_existing;            // existing CI -> resolved
+    std::vector<size_t> slot(set.cis.size(), SIZE_MAX);   // candidate -> resolved
+    std::unordered_map<std::string, size_t> import_keys;  // identity key -> resolved
+    std::unordered_map<CiId, size_t> by_existing;         // existing CI -> resolved
     for (size_t i : order) {
       const Candidate& c = set.cis[i];
       if (!schema.FindClass(c.class_name)) {
@@ -191,7 +200,8 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
           continue;
         }
         const Resolved& pr = resolved[slot[p->second]];
-        parent = pr.existing ? "ci:" + std::to_string(pr.existing) : "new:" + std::to_string(slot[p->second]);
+        parent = pr.existing ? "ci:" + std::to_string(pr.existing)
+                             : "new:" + std::to_string(slot[p->second]);
       }
       auto keys = ident.Keys(c.class_name, attrs, parent);
       size_t target = SIZE_MAX;
@@ -241,7 +251,8 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
       Resolved& r = resolved[ri];
       if (r.reference_only) {
         if (!r.existing) {
-          fail(r.location, "references a " + set.cis[r.first].class_name + " that is not in the CMDB");
+          fail(r.location,
+               "references a " + set.cis[r.first].class_name + " that is not in the CMDB");
           continue;
         }
         r.id = r.existing;
@@ -266,7 +277,8 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
         r.id = *id;
         mine.id = r.id;
         for (const auto& [k, v] : r.attrs) mine.owned.Set(k, now);
-        ImportChange ch{"create", r.id, r.class_name, NameOf(txn.GetCi(r.id)->attrs), r.location, {}};
+        ImportChange ch{"create",   r.id, r.class_name, NameOf(txn.GetCi(r.id)->attrs),
+                        r.location, {}};
         for (const auto& [k, v] : txn.GetCi(r.id)->attrs) ch.attrs.push_back({k, Value(), v});
         report.changes.push_back(std::move(ch));
         ++report.created;
@@ -335,9 +347,11 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
     std::unordered_set<RelId> rels_seen;
     for (const CandidateRel& cr : set.rels) {
       auto from = by_ref.find(cr.from_ref), to = by_ref.find(cr.to_ref);
-      if (from == by_ref.end() || to == by_ref.end() || slot[from->second] == SIZE_MAX || slot[to->second] == SIZE_MAX) {
+      if (from == by_ref.end() || to == by_ref.end() || slot[from->second] == SIZE_MAX ||
+          slot[to->second] == SIZE_MAX) {
         fail(cr.location, "relationship " + cr.type + " names '" +
-                              (from == by_ref.end() ? cr.from_ref : cr.to_ref) + "', which is not in the source");
+                              (from == by_ref.end() ? cr.from_ref : cr.to_ref) +
+                              "', which is not in the source");
         continue;
       }
       CiId a = resolved[slot[from->second]].id, b = resolved[slot[to->second]].id;
@@ -349,9 +363,12 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
       }
       auto [rel, outcome] = *up;
       if (!rels_seen.insert(rel).second) continue;
-      if (outcome == Outcome::kCreated) ++report.rels_created;
-      else if (outcome == Outcome::kUpdated) ++report.rels_updated;
-      else ++report.rels_unchanged;
+      if (outcome == Outcome::kCreated)
+        ++report.rels_created;
+      else if (outcome == Outcome::kUpdated)
+        ++report.rels_updated;
+      else
+        ++report.rels_unchanged;
       Provenance p;
       if (const Provenance* old = txn.GetProvenance(true, rel, opt.source)) p = *old;
       p.relationship = true;
@@ -382,7 +399,12 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
           if (!cur) continue;
           if (cur->attrs.Get("status") != Value("stale")) {
             CMDB_RETURN_IF_ERROR(txn.UpdateCi(p.id, {{"status", Value("stale")}}, std::nullopt));
-            report.changes.push_back({"stale", p.id, cur->class_name, NameOf(cur->attrs), "", {{"status", cur->attrs.Get("status"), Value("stale")}}});
+            report.changes.push_back({"stale",
+                                      p.id,
+                                      cur->class_name,
+                                      NameOf(cur->attrs),
+                                      "",
+                                      {{"status", cur->attrs.Get("status"), Value("stale")}}});
           }
           ++report.stale;
         }
@@ -396,8 +418,10 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
   if (!tx.ok()) {
     if (tx.status().type() == "dry_run") return Status::Ok();
     if (!report.errors.empty())
-      return Status::Invalid(std::to_string(report.errors.size()) + " record(s) could not be imported; first at " +
-                             report.errors[0].location + ": " + report.errors[0].message + "; nothing was imported")
+      return Status::Invalid(std::to_string(report.errors.size()) +
+                             " record(s) could not be imported; first at " +
+                             report.errors[0].location + ": " + report.errors[0].message +
+                             "; nothing was imported")
           .WithType("invalid_source");
     return tx.status();
   }

@@ -32,12 +32,12 @@ struct Precedence {
 };
 
 struct ImportOptions {
-  std::string source;       // the source name (precedence, provenance, actor import:<source>)
+  std::string source;  // the source name (precedence, provenance, actor import:<source>)
   bool dry_run = false;
-  bool full_scan = false;   // mark what this source no longer reports as stale
+  bool full_scan = false;  // mark what this source no longer reports as stale
   int64_t max_age_micros = int64_t(30) * 24 * 3600 * 1000000;
   Precedence precedence;
-  std::string change_ref;   // recorded in the transaction log
+  std::string change_ref;  // recorded in the transaction log
 };
 
 struct AttrChange {
@@ -70,6 +70,7 @@ struct ImportReport {
 
 // Applies (or, dry, evaluates) a candidate set. Candidate errors or any failure return a status
 // (errors listed in the report) and apply nothing.
-Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& options, ImportReport& report);
+Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& options,
+                 ImportReport& report);
 
 }  // namespace cmdb::importers

@@ -22,11 +22,15 @@ Result<Json> ParseJson(std::string_view text, const std::string& what) {
 
 Value ValueOf(const Json& j) {
   switch (j.type()) {
-    case Json::value_t::boolean: return Value(j.get<bool>());
+    case Json::value_t::boolean:
+      return Value(j.get<bool>());
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return Value(j.get<int64_t>());
-    case Json::value_t::number_float: return Value(j.get<double>());
-    case Json::value_t::string: return Value(j.get<std::string>());
+    case Json::value_t::number_unsigned:
+      return Value(j.get<int64_t>());
+    case Json::value_t::number_float:
+      return Value(j.get<double>());
+    case Json::value_t::string:
+      return Value(j.get<std::string>());
     case Json::value_t::array: {
       ValueList list;
       for (const Json& e : j) {
@@ -36,7 +40,8 @@ Value ValueOf(const Json& j) {
       }
       return Value(std::move(list));
     }
-    default: return Value();
+    default:
+      return Value();
   }
 }
 

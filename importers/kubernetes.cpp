@@ -8,11 +8,13 @@
 namespace cmdb::importers {
 namespace {
 
-const std::set<std::string> kWorkloads = {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob"};
+const std::set<std::string> kWorkloads = {"Deployment",  "ReplicaSet", "DaemonSet",
+                                          "StatefulSet", "Job",        "CronJob"};
 
 bool LooksLikeIp(const std::string& s) {
   if (s.empty() || s.size() > 45) return false;
-  return s.find_first_not_of("0123456789.") == std::string::npos || s.find(':') != std::string::npos;
+  return s.find_first_not_of("0123456789.") == std::string::npos ||
+         s.find(':') != std::string::npos;
 }
 
 struct Object {
@@ -21,17 +23,22 @@ struct Object {
 };
 
 // Flattens the input into objects with their kinds and locations.
-void Collect(const Json& j, const std::string& path, const std::string& list_kind, std::vector<Object>& out) {
+void Collect(const Json& j, const std::string& path, const std::string& list_kind,
+             std::vector<Object>& out) {
   if (j.is_array()) {
-    for (size_t i = 0; i < j.size(); ++i) Collect(j[i], path + "[" + std::to_string(i) + "]", list_kind, out);
+    for (size_t i = 0; i < j.size(); ++i)
+      Collect(j[i], path + "[" + std::to_string(i) + "]", list_kind, out);
     return;
   }
   if (!j.is_object()) return;
   std::string kind = Str(j, "kind");
   if (j.contains("items") && j["items"].is_array()) {
-    std::string item_kind = kind.size() > 4 && kind.substr(kind.size() - 4) == "List" ? kind.substr(0, kind.size() - 4) : "";
+    std::string item_kind = kind.size() > 4 && kind.substr(kind.size() - 4) == "List"
+                                ? kind.substr(0, kind.size() - 4)
+                                : "";
     const Json& items = j["items"];
-    for (size_t i = 0; i < items.size(); ++i) Collect(items[i], path + ".items[" + std::to_string(i) + "]", item_kind, out);
+    for (size_t i = 0; i < items.size(); ++i)
+      Collect(items[i], path + ".items[" + std::to_string(i) + "]", item_kind, out);
     return;
   }
   if (kind.empty()) kind = list_kind;
@@ -45,19 +52,31 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
   if (!doc.ok()) return doc.status();
   std::vector<Object> objects;
   Collect(*doc, "$", "", objects);
-  if (objects.empty()) return Status::Invalid("no Kubernetes objects found (expected a List, an object or an array of them)");
-  std::map<std::string, std::string> namespaces;               // name -> ref
-  std::map<std::string, std::string> by_uid;                   // uid -> ref
-  std::map<std::string, std::string> nodes;                    // name -> ref
-  std::map<std::string, std::string> deployments;              // ns/name -> ref
-  std::map<std::string, std::string> services;                 // ns/name -> ref
-  struct PodInfo { std::string ref, ns; const Json* labels; };
+  if (objects.empty())
+    return Status::Invalid(
+        "no Kubernetes objects found (expected a List, an object or an array of them)");
+  std::map<std::string, std::string> namespaces;   // name -> ref
+  std::map<std::string, std::string> by_uid;       // uid -> ref
+  std::map<std::string, std::string> nodes;        // name -> ref
+  std::map<std::string, std::string> deployments;  // ns/name -> ref
+  std::map<std::string, std::string> services;     // ns/name -> ref
+  struct PodInfo {
+    std::string ref, ns;
+    const Json* labels;
+  };
   std::vector<PodInfo> pods;
-  struct Pending { std::string from_ref; const Json* owners; std::string ns, location; };
+  struct Pending {
+    std::string from_ref;
+    const Json* owners;
+    std::string ns, location;
+  };
   std::vector<Pending> owned;
-  std::vector<std::tuple<std::string, std::string, const Json*, std::string>> selectors;  // svc ref, ns, selector, location
-  std::vector<std::tuple<std::string, std::string, std::vector<std::string>, std::string>> backends;  // ingress, ns, services
-  std::vector<std::tuple<std::string, std::string, std::string>> pod_nodes;  // pod ref, node name, location
+  std::vector<std::tuple<std::string, std::string, const Json*, std::string>>
+      selectors;  // svc ref, ns, selector, location
+  std::vector<std::tuple<std::string, std::string, std::vector<std::string>, std::string>>
+      backends;  // ingress, ns, services
+  std::vector<std::tuple<std::string, std::string, std::string>>
+      pod_nodes;  // pod ref, node name, location
   std::set<std::string> known_kinds = {"Namespace", "Node", "Pod", "Service", "Ingress"};
 
   auto ensure_namespace = [&](const std::string& ns, const std::string& where) -> std::string {
@@ -78,7 +97,10 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
     std::string name = Str(meta, "name"), uid = Str(meta, "uid");
     std::string where = o.location + " (" + o.kind + " " + name + ")";
     if (o.kind == "Namespace") {
-      if (name.empty()) { out.errors.push_back({where, "a Namespace without metadata.name"}); continue; }
+      if (name.empty()) {
+        out.errors.push_back({where, "a Namespace without metadata.name"});
+        continue;
+      }
       if (namespaces.count(name)) continue;
       Candidate c{"ns:" + name, "K8sNamespace", {}, where, "", false};
       c.attrs.Set("name", Value(name));
@@ -86,7 +108,10 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
       namespaces[name] = c.ref;
       out.cis.push_back(std::move(c));
     } else if (o.kind == "Node") {
-      if (name.empty()) { out.errors.push_back({where, "a Node without metadata.name"}); continue; }
+      if (name.empty()) {
+        out.errors.push_back({where, "a Node without metadata.name"});
+        continue;
+      }
       Candidate c{"node:" + name, "K8sNode", {}, where, "", false};
       c.attrs.Set("name", Value(name));
       const Json& status = Member((*o.json), "status");
@@ -94,7 +119,8 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
       SetFrom(c.attrs, "kubelet_version", info, "kubeletVersion");
       SetFrom(c.attrs, "os_image", info, "osImage");
       for (const Json& a : Items(status, "addresses")) {
-        if (Str(a, "type") == "InternalIP" && LooksLikeIp(Str(a, "address"))) c.attrs.Set("ip_address", Value(Str(a, "address")));
+        if (Str(a, "type") == "InternalIP" && LooksLikeIp(Str(a, "address")))
+          c.attrs.Set("ip_address", Value(Str(a, "address")));
       }
       nodes[name] = c.ref;
       out.cis.push_back(std::move(c));
@@ -109,7 +135,10 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
     if (o.kind == "Namespace" || o.kind == "Node") continue;
     bool workload = kWorkloads.count(o.kind) > 0;
     if (!workload && !known_kinds.count(o.kind)) continue;  // other kinds are not CIs
-    if (name.empty()) { out.errors.push_back({where, "an object without metadata.name"}); continue; }
+    if (name.empty()) {
+      out.errors.push_back({where, "an object without metadata.name"});
+      continue;
+    }
     if (ns.empty()) ns = "default";
     std::string ns_ref = ensure_namespace(ns, where);
     Candidate c;
@@ -130,13 +159,15 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
       SetFrom(c.attrs, "phase", status, "phase");
       if (LooksLikeIp(Str(status, "podIP"))) c.attrs.Set("pod_ip", Value(Str(status, "podIP")));
       pods.push_back({c.ref, ns, meta.contains("labels") ? &meta["labels"] : nullptr});
-      if (!Str(spec, "nodeName").empty()) pod_nodes.emplace_back(c.ref, Str(spec, "nodeName"), where);
+      if (!Str(spec, "nodeName").empty())
+        pod_nodes.emplace_back(c.ref, Str(spec, "nodeName"), where);
     } else if (o.kind == "Service") {
       c.class_name = "K8sService";
       SetFrom(c.attrs, "cluster_ip", spec, "clusterIP");
       SetFrom(c.attrs, "service_type", spec, "type");
       services[ns + "/" + name] = c.ref;
-      if (spec.contains("selector") && spec["selector"].is_object()) selectors.emplace_back(c.ref, ns, &spec["selector"], where);
+      if (spec.contains("selector") && spec["selector"].is_object())
+        selectors.emplace_back(c.ref, ns, &spec["selector"], where);
     } else if (o.kind == "Ingress") {
       c.class_name = "K8sIngress";
       ValueList hosts;
@@ -154,7 +185,8 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
       backends.emplace_back(c.ref, ns, std::move(svcs), where);
     }
     out.rels.push_back({"CONTAINS", ns_ref, c.ref, {}, where});
-    if (meta.contains("ownerReferences")) owned.push_back({c.ref, &meta["ownerReferences"], ns, where});
+    if (meta.contains("ownerReferences"))
+      owned.push_back({c.ref, &meta["ownerReferences"], ns, where});
     out.cis.push_back(std::move(c));
   }
   // ownerReferences: Pod -> workload, ReplicaSet -> Deployment (MEMBER_OF). An owner missing from
@@ -163,18 +195,22 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
     if (!p.owners->is_array()) continue;
     for (const Json& owner : *p.owners) {
       std::string target;
-      if (auto it = by_uid.find(Str(owner, "uid")); it != by_uid.end()) target = it->second;
+      if (auto it = by_uid.find(Str(owner, "uid")); it != by_uid.end())
+        target = it->second;
       else if (Str(owner, "kind") == "ReplicaSet") {
         std::string rs = Str(owner, "name");
         if (auto dash = rs.rfind('-'); dash != std::string::npos) {
-          if (auto d = deployments.find(p.ns + "/" + rs.substr(0, dash)); d != deployments.end()) target = d->second;
+          if (auto d = deployments.find(p.ns + "/" + rs.substr(0, dash)); d != deployments.end())
+            target = d->second;
         }
       }
-      if (!target.empty() && target != p.from_ref) out.rels.push_back({"MEMBER_OF", p.from_ref, target, {}, p.location});
+      if (!target.empty() && target != p.from_ref)
+        out.rels.push_back({"MEMBER_OF", p.from_ref, target, {}, p.location});
     }
   }
   for (const auto& [pod, node, where] : pod_nodes) {
-    if (auto it = nodes.find(node); it != nodes.end()) out.rels.push_back({"RUNS_ON", pod, it->second, {}, where});
+    if (auto it = nodes.find(node); it != nodes.end())
+      out.rels.push_back({"RUNS_ON", pod, it->second, {}, where});
   }
   // Service -> Pod through the selector; Ingress -> Service through its backends.
   for (const auto& [svc, ns, selector, where] : selectors) {
@@ -192,7 +228,8 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
     std::set<std::string> done;
     for (const auto& s : svcs) {
       auto it = services.find(ns + "/" + s);
-      if (it != services.end() && done.insert(s).second) out.rels.push_back({"ROUTES_TO", ingress, it->second, {}, where});
+      if (it != services.end() && done.insert(s).second)
+        out.rels.push_back({"ROUTES_TO", ingress, it->second, {}, where});
     }
   }
   return Status::Ok();

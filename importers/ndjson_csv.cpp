@@ -10,13 +10,14 @@ namespace cmdb::importers {
 namespace {
 
 // An endpoint of a relationship line: {"ref": ...} or {"class": ..., "key": {...}}.
-Status Endpoint(const Json& j, const std::string& where, CandidateSet& out, std::unordered_set<std::string>& known,
-                std::string& ref) {
+Status Endpoint(const Json& j, const std::string& where, CandidateSet& out,
+                std::unordered_set<std::string>& known, std::string& ref) {
   if (j.is_object() && j.contains("ref") && j["ref"].is_string()) {
     ref = j["ref"];
     return Status::Ok();
   }
-  if (j.is_object() && j.contains("class") && j["class"].is_string() && j.contains("key") && j["key"].is_object()) {
+  if (j.is_object() && j.contains("class") && j["class"].is_string() && j.contains("key") &&
+      j["key"].is_object()) {
     Candidate c;
     c.class_name = j["class"];
     for (const auto& [k, v] : j["key"].items()) c.attrs.Set(k, ValueOf(v));
@@ -69,7 +70,8 @@ Status ParseNdjson(std::string_view text, CandidateSet& out) {
       CandidateRel r;
       r.type = Str(*j, "type");
       r.location = where;
-      Status st = r.type.empty() ? Status::Invalid("a relationship line needs \"type\"") : Status::Ok();
+      Status st =
+          r.type.empty() ? Status::Invalid("a relationship line needs \"type\"") : Status::Ok();
       if (st.ok()) st = Endpoint(j->value("from", Json()), where, out, known, r.from_ref);
       if (st.ok()) st = Endpoint(j->value("to", Json()), where, out, known, r.to_ref);
       if (!st.ok()) {
@@ -91,24 +93,30 @@ namespace {
 
 // Splits CSV text into records of fields (RFC 4180: quotes, doubled quotes, newlines in quotes).
 // Returns an error naming the line of an unterminated quote.
-Status SplitCsv(std::string_view text, std::vector<std::pair<size_t, std::vector<std::string>>>& rows) {
+Status SplitCsv(std::string_view text,
+                std::vector<std::pair<size_t, std::vector<std::string>>>& rows) {
   std::vector<std::string> fields(1);
   bool quoted = false, any = false;
   size_t line = 1, record_line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') fields.back() += '"', ++i;
-      else if (c == '"') quoted = false;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        fields.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
       else {
         if (c == '\n') ++line;
         fields.back() += c;
       }
       continue;
     }
-    if (c == '"' && fields.back().empty()) quoted = true, any = true;
-    else if (c == ',') fields.emplace_back(), any = true;
-    else if (c == '\r') continue;
+    if (c == '"' && fields.back().empty())
+      quoted = true, any = true;
+    else if (c == ',')
+      fields.emplace_back(), any = true;
+    else if (c == '\r')
+      continue;
     else if (c == '\n') {
       if (any || !fields.back().empty()) rows.emplace_back(record_line, std::move(fields));
       fields.assign(1, "");
@@ -118,7 +126,10 @@ Status SplitCsv(std::string_view text, std::vector<std::pair<size_t, std::vector
       fields.back() += c, any = true;
     }
   }
-  if (quoted) return Status::Invalid("malformed CSV: the quoted field opened on line " + std::to_string(record_line) + " never ends").With("line", static_cast<int64_t>(record_line));
+  if (quoted)
+    return Status::Invalid("malformed CSV: the quoted field opened on line " +
+                           std::to_string(record_line) + " never ends")
+        .With("line", static_cast<int64_t>(record_line));
   if (any || !fields.back().empty()) rows.emplace_back(record_line, std::move(fields));
   return Status::Ok();
 }
@@ -128,7 +139,8 @@ Value CellValue(const std::string& s, const std::string& type) {
   if (s.empty()) return Value();
   if (type == "string") return Value(s);
   char* end = nullptr;
-  if (type == "int" || (type.empty() && s.find_first_not_of("-0123456789") == std::string::npos && s != "-")) {
+  if (type == "int" ||
+      (type.empty() && s.find_first_not_of("-0123456789") == std::string::npos && s != "-")) {
     long long v = std::strtoll(s.c_str(), &end, 10);
     if (*end == 0) return Value(static_cast<int64_t>(v));
   }
@@ -143,7 +155,8 @@ Value CellValue(const std::string& s, const std::string& type) {
   if (type == "us_date") {  // M/D/YY or M/D/YYYY -> YYYY-MM-DD (two-digit years are 20YY)
     int m = 0, d = 0, y = 0;
     char tail = 0;
-    if (std::sscanf(s.c_str(), "%d/%d/%d%c", &m, &d, &y, &tail) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31 && y >= 0) {
+    if (std::sscanf(s.c_str(), "%d/%d/%d%c", &m, &d, &y, &tail) == 3 && m >= 1 && m <= 12 &&
+        d >= 1 && d <= 31 && y >= 0) {
       if (y < 100) y += 2000;
       char buf[16];
       std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
@@ -164,18 +177,25 @@ Value CellValue(const std::string& s, const std::string& type) {
 
 Status ParseCsv(std::string_view text, const std::string& mapping_text, CandidateSet& out) {
   if (mapping_text.empty())
-    return Status::Invalid("CSV imports need a mapping: {\"class\": ..., \"columns\": {\"<column>\": \"<attribute>\"}, ...}")
+    return Status::Invalid(
+               "CSV imports need a mapping: {\"class\": ..., \"columns\": {\"<column>\": "
+               "\"<attribute>\"}, ...}")
         .With("field", "mapping");
   auto mapping = ParseJson(mapping_text, "CSV mapping");
   if (!mapping.ok()) return mapping.status();
   const Json& m = *mapping;
-  if (!m.is_object() || Str(m, "class").empty() || !m.contains("columns") || !m["columns"].is_object())
-    return Status::Invalid("the CSV mapping needs \"class\" and \"columns\" ({\"<column>\": \"<attribute>\" or {\"attribute\", \"type\"}})")
+  if (!m.is_object() || Str(m, "class").empty() || !m.contains("columns") ||
+      !m["columns"].is_object())
+    return Status::Invalid(
+               "the CSV mapping needs \"class\" and \"columns\" ({\"<column>\": \"<attribute>\" or "
+               "{\"attribute\", \"type\"}})")
         .With("field", "mapping");
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte order mark
   std::vector<std::pair<size_t, std::vector<std::string>>> rows;
   CMDB_RETURN_IF_ERROR(SplitCsv(text, rows));
-  if (rows.empty()) return Status::Invalid("the CSV file is empty (a header line is expected)").With("line", int64_t(1));
+  if (rows.empty())
+    return Status::Invalid("the CSV file is empty (a header line is expected)")
+        .With("line", int64_t(1));
   const auto& header = rows[0].second;
   auto column = [&](const std::string& name) -> int {
     for (size_t i = 0; i < header.size(); ++i) {
@@ -183,24 +203,44 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
     }
     return -1;
   };
-  struct Col { int index; std::string attr, type; };
+  struct Col {
+    int index;
+    std::string attr, type;
+  };
   std::vector<Col> cols;
   for (const auto& [name, spec] : m["columns"].items()) {
     int idx = column(name);
-    if (idx < 0) return Status::Invalid("the mapping names column '" + name + "', which the CSV header does not have").With("line", int64_t(1));
-    if (spec.is_string()) cols.push_back({idx, spec.get<std::string>(), ""});
-    else if (spec.is_object() && !Str(spec, "attribute").empty()) cols.push_back({idx, Str(spec, "attribute"), Str(spec, "type")});
-    else return Status::Invalid("mapping of column '" + name + "' must be an attribute name or {\"attribute\", \"type\"}").With("field", "mapping");
+    if (idx < 0)
+      return Status::Invalid("the mapping names column '" + name +
+                             "', which the CSV header does not have")
+          .With("line", int64_t(1));
+    if (spec.is_string())
+      cols.push_back({idx, spec.get<std::string>(), ""});
+    else if (spec.is_object() && !Str(spec, "attribute").empty())
+      cols.push_back({idx, Str(spec, "attribute"), Str(spec, "type")});
+    else
+      return Status::Invalid("mapping of column '" + name +
+                             "' must be an attribute name or {\"attribute\", \"type\"}")
+          .With("field", "mapping");
   }
-  struct RelCol { int index; std::string type, target_class, target_attr; bool outgoing, create; };
+  struct RelCol {
+    int index;
+    std::string type, target_class, target_attr;
+    bool outgoing, create;
+  };
   std::vector<RelCol> rel_cols;
   if (m.contains("relationships")) {
-    if (!m["relationships"].is_array()) return Status::Invalid("\"relationships\" must be a list").With("field", "mapping");
+    if (!m["relationships"].is_array())
+      return Status::Invalid("\"relationships\" must be a list").With("field", "mapping");
     for (const Json& r : m["relationships"]) {
       int idx = column(Str(r, "column"));
       if (idx < 0 || Str(r, "type").empty() || Str(r, "class").empty())
-        return Status::Invalid("each relationship mapping needs an existing \"column\", a \"type\" and the target \"class\"").With("field", "mapping");
-      rel_cols.push_back({idx, Str(r, "type"), Str(r, "class"), Str(r, "key").empty() ? "name" : Str(r, "key"),
+        return Status::Invalid(
+                   "each relationship mapping needs an existing \"column\", a \"type\" and the "
+                   "target \"class\"")
+            .With("field", "mapping");
+      rel_cols.push_back({idx, Str(r, "type"), Str(r, "class"),
+                          Str(r, "key").empty() ? "name" : Str(r, "key"),
                           Str(r, "direction") != "in", r.value("create_missing", false)});
     }
   }
@@ -210,7 +250,8 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
     const auto& [line, fields] = rows[r];
     std::string where = "line " + std::to_string(line);
     if (fields.size() != header.size()) {
-      out.errors.push_back({where, "has " + std::to_string(fields.size()) + " fields, the header has " + std::to_string(header.size())});
+      out.errors.push_back({where, "has " + std::to_string(fields.size()) +
+                                       " fields, the header has " + std::to_string(header.size())});
       continue;
     }
     Candidate c;
@@ -231,7 +272,8 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
       t.location = where + ", column '" + header[rc.index] + "'";
       t.reference_only = !rc.create;
       if (rc.create) t.attrs.Set("name", Value(target));
-      CandidateRel rel{rc.type, rc.outgoing ? c.ref : t.ref, rc.outgoing ? t.ref : c.ref, {}, t.location};
+      CandidateRel rel{
+          rc.type, rc.outgoing ? c.ref : t.ref, rc.outgoing ? t.ref : c.ref, {}, t.location};
       if (targets.insert(t.ref).second) out.cis.push_back(std::move(t));
       out.rels.push_back(std::move(rel));
     }

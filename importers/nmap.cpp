@@ -10,13 +10,15 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed) {
     auto [line, column] = PositionAt(text, static_cast<size_t>(parsed.offset));
-    return Status::Invalid("malformed XML at line " + std::to_string(line) + ", column " + std::to_string(column) +
-                           ": " + parsed.description())
+    return Status::Invalid("malformed XML at line " + std::to_string(line) + ", column " +
+                           std::to_string(column) + ": " + parsed.description())
         .With("line", line)
         .With("column", column);
   }
   pugi::xml_node run = doc.child("nmaprun");
-  if (!run) return Status::Invalid("not an nmap XML report: the root element must be <nmaprun>").With("element", "/");
+  if (!run)
+    return Status::Invalid("not an nmap XML report: the root element must be <nmaprun>")
+        .With("element", "/");
   int index = 0;
   for (pugi::xml_node host : run.children("host")) {
     ++index;
@@ -31,7 +33,8 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
     for (pugi::xml_node a : host.children("address")) {
       std::string type = a.attribute("addrtype").value(), addr = a.attribute("addr").value();
       if (addr.empty()) continue;
-      if (type == "mac") mac = addr;
+      if (type == "mac")
+        mac = addr;
       else {
         addresses.emplace_back(addr, type);
         if (ip.empty() || (type == "ipv4" && addresses.front().second != "ipv4")) ip = addr;

@@ -11,19 +11,30 @@ namespace {
 
 const std::map<std::string, std::string>& TypeClasses() {
   static const std::map<std::string, std::string> kMap = {
-      {"aws_instance", "VirtualMachine"}, {"google_compute_instance", "VirtualMachine"},
-      {"openstack_compute_instance_v2", "VirtualMachine"}, {"azurerm_virtual_machine", "VirtualMachine"},
-      {"azurerm_linux_virtual_machine", "VirtualMachine"}, {"azurerm_windows_virtual_machine", "VirtualMachine"},
-      {"oci_core_instance", "VirtualMachine"}, {"aws_vpc", "VPC"}, {"aws_subnet", "Subnet"},
-      {"google_compute_subnetwork", "Subnet"}, {"openstack_networking_subnet_v2", "Subnet"}, {"azurerm_subnet", "Subnet"},
-      {"aws_lb", "LoadBalancer"}, {"aws_alb", "LoadBalancer"}, {"aws_elb", "LoadBalancer"},
-      {"openstack_lb_loadbalancer_v2", "LoadBalancer"}, {"aws_db_instance", "DatabaseInstance"}};
+      {"aws_instance", "VirtualMachine"},
+      {"google_compute_instance", "VirtualMachine"},
+      {"openstack_compute_instance_v2", "VirtualMachine"},
+      {"azurerm_virtual_machine", "VirtualMachine"},
+      {"azurerm_linux_virtual_machine", "VirtualMachine"},
+      {"azurerm_windows_virtual_machine", "VirtualMachine"},
+      {"oci_core_instance", "VirtualMachine"},
+      {"aws_vpc", "VPC"},
+      {"aws_subnet", "Subnet"},
+      {"google_compute_subnetwork", "Subnet"},
+      {"openstack_networking_subnet_v2", "Subnet"},
+      {"azurerm_subnet", "Subnet"},
+      {"aws_lb", "LoadBalancer"},
+      {"aws_alb", "LoadBalancer"},
+      {"aws_elb", "LoadBalancer"},
+      {"openstack_lb_loadbalancer_v2", "LoadBalancer"},
+      {"aws_db_instance", "DatabaseInstance"}};
   return kMap;
 }
 
 bool LooksLikeIp(const std::string& s) {
   return !s.empty() && s.size() <= 45 &&
-         (s.find_first_not_of("0123456789.") == std::string::npos || s.find(':') != std::string::npos);
+         (s.find_first_not_of("0123456789.") == std::string::npos ||
+          s.find(':') != std::string::npos);
 }
 
 std::string IndexSuffix(const Json& inst) {
@@ -39,18 +50,25 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   if (!doc.ok()) return doc.status();
   const Json& state = *doc;
   if (!state.is_object() || !state.contains("version") || !state["version"].is_number_integer())
-    return Status::Invalid("not a Terraform state: no \"version\" at $.version").With("path", "$.version");
+    return Status::Invalid("not a Terraform state: no \"version\" at $.version")
+        .With("path", "$.version");
   int64_t version = state["version"];
   if (version != 4)
     return Status::Invalid("Terraform state format " + std::to_string(version) +
-                           " is not supported: only format 4 (Terraform 0.12 and later) is; run `terraform state pull` "
+                           " is not supported: only format 4 (Terraform 0.12 and later) is; run "
+                           "`terraform state pull` "
                            "with a current Terraform to upgrade it")
         .With("path", "$.version");
   if (!state.contains("resources") || !state["resources"].is_array())
-    return Status::Invalid("a Terraform state needs a \"resources\" list").With("path", "$.resources");
+    return Status::Invalid("a Terraform state needs a \"resources\" list")
+        .With("path", "$.resources");
   std::map<std::string, std::vector<std::string>> by_address;  // resource address -> instance refs
   std::map<std::string, std::string> by_id;                    // cloud id -> ref
-  struct Deps { std::string ref, location; std::vector<std::string> addresses; const Json* attrs; };
+  struct Deps {
+    std::string ref, location;
+    std::vector<std::string> addresses;
+    const Json* attrs;
+  };
   std::vector<Deps> deps;
   const Json& resources = state["resources"];
   for (size_t r = 0; r < resources.size(); ++r) {
@@ -77,7 +95,8 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
       c.location = path + ".instances[" + std::to_string(i) + "] (" + inst_address + ")";
       std::string id = Str(a, "id");
       std::string label = Str(a, "name");
-      if (label.empty() && a.contains("tags") && a["tags"].is_object()) label = Str(a["tags"], "Name");
+      if (label.empty() && a.contains("tags") && a["tags"].is_object())
+        label = Str(a["tags"], "Name");
       if (label.empty()) label = inst_address;
       c.attrs.Set("name", Value(label));
       if (cls == "VPC") {
@@ -91,10 +110,12 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
         c.attrs.Set("address", Value(inst_address));
         if (!provider.empty()) c.attrs.Set("provider", Value(provider));
       } else if (cls == "VirtualMachine") {
-        for (const char* k : {"instance_type", "machine_type", "flavor_name", "vm_size", "shape"}) SetFrom(c.attrs, "instance_type", a, k);
+        for (const char* k : {"instance_type", "machine_type", "flavor_name", "vm_size", "shape"})
+          SetFrom(c.attrs, "instance_type", a, k);
         std::string ip = Str(a, "private_ip");
         if (ip.empty()) ip = Str(a, "access_ip_v4");
-        if (ip.empty() && a.contains("network_interface") && a["network_interface"].is_array() && !a["network_interface"].empty())
+        if (ip.empty() && a.contains("network_interface") && a["network_interface"].is_array() &&
+            !a["network_interface"].empty())
           ip = Str(a["network_interface"][0], "network_ip");
         if (LooksLikeIp(ip)) c.attrs.Set("ip_address", Value(ip));
         c.attrs.Set("hypervisor", Value(type.substr(0, type.find('_'))));
@@ -125,14 +146,16 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   for (const Deps& d : deps) {
     std::set<std::string> targets;
     for (const std::string& addr : d.addresses) {
-      if (auto it = by_address.find(addr); it != by_address.end()) targets.insert(it->second.begin(), it->second.end());
+      if (auto it = by_address.find(addr); it != by_address.end())
+        targets.insert(it->second.begin(), it->second.end());
     }
     for (const auto& [k, v] : d.attrs->items()) {
       if (k == "id" || k.size() < 3 || k.substr(k.size() - 3) != "_id" || !v.is_string()) continue;
       if (auto it = by_id.find(v.get<std::string>()); it != by_id.end()) targets.insert(it->second);
     }
     targets.erase(d.ref);
-    for (const std::string& t : targets) out.rels.push_back({"DEPENDS_ON", d.ref, t, {}, d.location});
+    for (const std::string& t : targets)
+      out.rels.push_back({"DEPENDS_ON", d.ref, t, {}, d.location});
   }
   return Status::Ok();
 }

@@ -61,7 +61,8 @@ AuditReport AuditFromDoc(const DocRecord& d) {
 }
 
 std::string Label(const std::string& cls, const std::string& name, CiId id) {
-  return cls + " " + (name.empty() ? "#" + std::to_string(id) : name) + (id ? " (CI " + std::to_string(id) + ")" : "");
+  return cls + " " + (name.empty() ? "#" + std::to_string(id) : name) +
+         (id ? " (CI " + std::to_string(id) + ")" : "");
 }
 
 }  // namespace
@@ -79,7 +80,8 @@ Result<AuditReport> ReleaseService::SaveAudit(AuditReport report) {
   return report;
 }
 
-Result<AuditReport> ReleaseService::AuditBaseline(const std::string& name, const std::string& actor) {
+Result<AuditReport> ReleaseService::AuditBaseline(const std::string& name,
+                                                  const std::string& actor) {
   auto b = GetBaseline(name);
   if (!b) return Status::NotFound("no baseline named '" + name + "'").With("field", "baseline");
   DiffTarget now;
@@ -96,17 +98,22 @@ Result<AuditReport> ReleaseService::AuditBaseline(const std::string& name, const
     AuditFinding f;
     if (e.what == "ci") {
       f.ci = e.id;
-      f.kind = e.change == "removed" ? "missing" : e.change == "added" ? "unexpected" : "attribute_drift";
+      f.kind = e.change == "removed" ? "missing"
+               : e.change == "added" ? "unexpected"
+                                     : "attribute_drift";
       f.description = Label(e.class_name, e.name, e.id) +
                       (e.change == "removed" ? " is in the baseline but no longer in the CMDB"
                        : e.change == "added" ? " is in scope now but not in the baseline"
                                              : " differs from the baseline");
       if (e.change == "changed") f.attrs = e.attrs;
-      (e.change == "removed" ? r.missing : e.change == "added" ? r.unexpected : r.attribute_drift)++;
+      (e.change == "removed" ? r.missing
+       : e.change == "added" ? r.unexpected
+                             : r.attribute_drift)++;
     } else {
       f.kind = "relationship_drift";
-      f.description = "relationship " + std::to_string(e.id) + " (" + std::to_string(e.from) + " -[" + e.type + "]-> " +
-                      std::to_string(e.to) + ") was " + e.change + " since the baseline";
+      f.description = "relationship " + std::to_string(e.id) + " (" + std::to_string(e.from) +
+                      " -[" + e.type + "]-> " + std::to_string(e.to) + ") was " + e.change +
+                      " since the baseline";
       f.attrs = e.attrs;
       ++r.relationship_drift;
     }
@@ -115,7 +122,8 @@ Result<AuditReport> ReleaseService::AuditBaseline(const std::string& name, const
   return SaveAudit(std::move(r));
 }
 
-Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>& cis, const std::vector<ExpectedRel>& rels,
+Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>& cis,
+                                                  const std::vector<ExpectedRel>& rels,
                                                   const std::string& actor) {
   AuditReport r;
   r.source = "expected";
@@ -129,10 +137,14 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
     // Identify each expected CI by its class KEY; errors name the line.
     auto identify = [&](const ExpectedCi& e, std::optional<CiId>& found) -> Status {
       if (!schema.FindClass(e.class_name))
-        return Status::Schema("line " + std::to_string(e.line) + ": unknown class '" + e.class_name + "'").With("line", e.line);
+        return Status::Schema("line " + std::to_string(e.line) + ": unknown class '" +
+                              e.class_name + "'")
+            .With("line", e.line);
       AttrMap attrs = e.attrs;
       Status st = schema.NormalizeAttrs(e.class_name, attrs);
-      if (!st.ok()) return Status(st.code(), "line " + std::to_string(e.line) + ": " + st.message()).With("line", e.line);
+      if (!st.ok())
+        return Status(st.code(), "line " + std::to_string(e.line) + ": " + st.message())
+            .With("line", e.line);
       auto key = KeyIndexKey(schema, e.class_name, attrs);
       if (!key)
         return Status::Invalid("line " + std::to_string(e.line) + ": class " + e.class_name +
@@ -150,8 +162,11 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
       ++r.checked;
       const Value& name = e.attrs.Get("name");
       if (!id) {
-        r.findings.push_back({"missing", 0, Label(e.class_name, name.is_string() ? name.as_string() : "", 0) +
-                                                " (line " + std::to_string(e.line) + ") is not in the CMDB", {}});
+        r.findings.push_back({"missing",
+                              0,
+                              Label(e.class_name, name.is_string() ? name.as_string() : "", 0) +
+                                  " (line " + std::to_string(e.line) + ") is not in the CMDB",
+                              {}});
         ++r.missing;
         continue;
       }
@@ -165,9 +180,11 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
         if (!(have == v)) drift.push_back({k, v, have});
       }
       if (!drift.empty()) {
-        r.findings.push_back({"attribute_drift", *id, Label(actual->class_name, name.is_string() ? name.as_string() : "", *id) +
-                                                          " differs from what line " + std::to_string(e.line) + " expects",
-                              std::move(drift)});
+        r.findings.push_back(
+            {"attribute_drift", *id,
+             Label(actual->class_name, name.is_string() ? name.as_string() : "", *id) +
+                 " differs from what line " + std::to_string(e.line) + " expects",
+             std::move(drift)});
         ++r.attribute_drift;
       }
     }
@@ -177,8 +194,11 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
         if (matched.count(id)) continue;
         const CiRecord* c = g.FindCi(id);
         const Value& name = c->attrs.Get("name");
-        r.findings.push_back({"unexpected", id, Label(cls, name.is_string() ? name.as_string() : "", id) +
-                                                    " is in the CMDB but not expected", {}});
+        r.findings.push_back({"unexpected",
+                              id,
+                              Label(cls, name.is_string() ? name.as_string() : "", id) +
+                                  " is in the CMDB but not expected",
+                              {}});
         ++r.unexpected;
       }
     }
@@ -194,9 +214,11 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
         }
       }
       if (!present) {
-        r.findings.push_back({"relationship_drift", from.value_or(0),
-                              "expected relationship " + e.from.class_name + " -[" + e.type + "]-> " + e.to.class_name +
-                                  " (line " + std::to_string(e.line) + ") is not in the CMDB",
+        r.findings.push_back({"relationship_drift",
+                              from.value_or(0),
+                              "expected relationship " + e.from.class_name + " -[" + e.type +
+                                  "]-> " + e.to.class_name + " (line " + std::to_string(e.line) +
+                                  ") is not in the CMDB",
                               {}});
         ++r.relationship_drift;
       }

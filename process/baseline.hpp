@@ -27,9 +27,9 @@ struct Baseline {
   TxId tx = 0;  // captured right after this transaction
   int64_t captured_at = 0;
   std::string created_by;
-  int64_t release_id = 0;  // captured automatically for this release (0: by hand)
-  std::vector<CiId> cis;   // sorted
-  std::vector<RelId> rels; // sorted
+  int64_t release_id = 0;   // captured automatically for this release (0: by hand)
+  std::vector<CiId> cis;    // sorted
+  std::vector<RelId> rels;  // sorted
 };
 
 DocRecord BaselineToDoc(const Baseline& b);

@@ -27,7 +27,8 @@ Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) con
     auto rows = engine_.Run(q);
     if (!rows.ok()) {
       Status st = rows.status();
-      return Status(st.code(), "the scope query failed: " + st.message()).WithType(st.type().empty() ? "invalid_scope" : st.type());
+      return Status(st.code(), "the scope query failed: " + st.message())
+          .WithType(st.type().empty() ? "invalid_scope" : st.type());
     }
     for (const auto& row : rows->rows) {
       for (const auto& v : row) {
@@ -38,10 +39,12 @@ Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) con
     ReadView view = db_.Read();
     analysis::ImpactRequest req;
     for (CiId id : spec.roots) {
-      if (!view.graph().FindCi(id)) return Status::NotFound("root CI " + std::to_string(id) + " does not exist").With("ci", id);
+      if (!view.graph().FindCi(id))
+        return Status::NotFound("root CI " + std::to_string(id) + " does not exist").With("ci", id);
       req.seeds.push_back(id);
     }
-    req.direction = spec.follow_impacted ? analysis::ImpactDirection::kImpacted : analysis::ImpactDirection::kDependsOn;
+    req.direction = spec.follow_impacted ? analysis::ImpactDirection::kImpacted
+                                         : analysis::ImpactDirection::kDependsOn;
     req.max_depth = spec.max_depth;
     auto result = analysis::ComputeImpact(view.graph(), view.schema(), req);
     if (!result.ok()) return result.status();
@@ -52,7 +55,9 @@ Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) con
       if (view.graph().FindCi(id)) ids.push_back(id);
     }
   } else {
-    return Status::Invalid("scope must be {\"query\": ...}, {\"roots\": [...], \"follow\": ..., \"max_depth\": n} or {\"all\": true}")
+    return Status::Invalid(
+               "scope must be {\"query\": ...}, {\"roots\": [...], \"follow\": ..., \"max_depth\": "
+               "n} or {\"all\": true}")
         .With("field", "scope");
   }
   std::sort(ids.begin(), ids.end());
@@ -60,7 +65,8 @@ Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) con
   return ids;
 }
 
-Result<Baseline> ReleaseService::CaptureBaseline(const BaselineSpec& spec, const std::string& actor, int64_t release_id) {
+Result<Baseline> ReleaseService::CaptureBaseline(const BaselineSpec& spec, const std::string& actor,
+                                                 int64_t release_id) {
   Baseline b;
   TxMeta meta;
   meta.actor = actor;
@@ -71,13 +77,15 @@ Result<Baseline> ReleaseService::CaptureBaseline(const BaselineSpec& spec, const
   return b;
 }
 
-Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::string& actor, int64_t release_id,
-                                 Baseline& b) const {
+Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::string& actor,
+                                 int64_t release_id, Baseline& b) const {
   // Inside the write: no other write can land between the scope and the tx it is pinned to.
-  if (spec.name.empty()) return Status::Invalid("a baseline needs a \"name\"").With("field", "name");
+  if (spec.name.empty())
+    return Status::Invalid("a baseline needs a \"name\"").With("field", "name");
   for (const auto& [id, doc] : txn.graph().docs().All(kBaselineKind)) {
     if (doc->body.Get("name") == Value(spec.name))
-      return Status::Conflict("a baseline named '" + spec.name + "' already exists; baselines are immutable")
+      return Status::Conflict("a baseline named '" + spec.name +
+                              "' already exists; baselines are immutable")
           .With("name", spec.name);
   }
   auto cis = ScopeCis(spec);
@@ -116,7 +124,8 @@ std::optional<Baseline> ReleaseService::GetBaseline(const std::string& name) con
 std::vector<Baseline> ReleaseService::ListBaselines() const {
   ReadView view = db_.Read();
   std::vector<Baseline> out;
-  for (const auto& [id, doc] : view.graph().docs().All(kBaselineKind)) out.push_back(BaselineFromDoc(*doc));
+  for (const auto& [id, doc] : view.graph().docs().All(kBaselineKind))
+    out.push_back(BaselineFromDoc(*doc));
   return out;
 }
 
@@ -125,26 +134,31 @@ Status ReleaseService::DeleteBaseline(const std::string& name, const std::string
   meta.actor = actor;
   meta.source = "release";
   meta.message = "baseline deleted: " + name;
-  return db_.Write(meta, [&](Txn& txn) -> Status {
-    for (const auto& [id, doc] : txn.graph().docs().All(kBaselineKind)) {
-      if (doc->body.Get("name") == Value(name)) {
-        DocRecord gone = *doc;
-        gone.retired = true;
-        return txn.PutDoc(std::move(gone), std::nullopt).status();
-      }
-    }
-    return Status::NotFound("no baseline named '" + name + "'");
-  }).status();
+  return db_
+      .Write(meta,
+             [&](Txn& txn) -> Status {
+               for (const auto& [id, doc] : txn.graph().docs().All(kBaselineKind)) {
+                 if (doc->body.Get("name") == Value(name)) {
+                   DocRecord gone = *doc;
+                   gone.retired = true;
+                   return txn.PutDoc(std::move(gone), std::nullopt).status();
+                 }
+               }
+               return Status::NotFound("no baseline named '" + name + "'");
+             })
+      .status();
 }
 
-Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t limit, std::vector<CiRecord>& cis,
+Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t limit,
+                                        std::vector<CiRecord>& cis,
                                         std::vector<RelRecord>& rels) const {
   // One page across the CIs, then the relationships.
   std::vector<CiPtr> ci_now;
   std::vector<RelPtr> rel_now;
   size_t ci_from = std::min(offset, b.cis.size()), ci_to = std::min(offset + limit, b.cis.size());
   size_t rel_from = offset > b.cis.size() ? offset - b.cis.size() : 0;
-  size_t rel_to = offset + limit > b.cis.size() ? std::min(offset + limit - b.cis.size(), b.rels.size()) : 0;
+  size_t rel_to =
+      offset + limit > b.cis.size() ? std::min(offset + limit - b.cis.size(), b.rels.size()) : 0;
   rel_from = std::min(rel_from, rel_to);
   {
     ReadView view = db_.Read();
@@ -175,7 +189,9 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
   std::optional<Baseline> other;
   if (target.kind == DiffTarget::kBaseline) {
     other = GetBaseline(target.baseline);
-    if (!other) return Status::NotFound("no baseline named '" + target.baseline + "'").With("parameter", "against");
+    if (!other)
+      return Status::NotFound("no baseline named '" + target.baseline + "'")
+          .With("parameter", "against");
     diff.to_tx = other->tx;
     b_cis = other->cis;
     b_rels = other->rels;
@@ -190,7 +206,8 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
   }
   // Current records for every id involved (one short read), then history where needed.
   std::vector<CiId> all_cis;
-  std::set_union(a.cis.begin(), a.cis.end(), b_cis.begin(), b_cis.end(), std::back_inserter(all_cis));
+  std::set_union(a.cis.begin(), a.cis.end(), b_cis.begin(), b_cis.end(),
+                 std::back_inserter(all_cis));
   std::vector<CiPtr> now(all_cis.size());
   {
     ReadView view = db_.Read();
@@ -203,7 +220,8 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
       b_rels = a.rels;
       for (CiId id : b_cis) {
         for (const Adj& adj : view.graph().Out(id)) {
-          if (std::binary_search(b_cis.begin(), b_cis.end(), adj.other) && seen.insert(adj.rel).second)
+          if (std::binary_search(b_cis.begin(), b_cis.end(), adj.other) &&
+              seen.insert(adj.rel).second)
             b_rels.push_back(adj.rel);
         }
       }
@@ -211,7 +229,8 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
     }
   }
   if (target.kind == DiffTarget::kCurrent && target.include_new && a.scope_kind != "") {
-    BaselineSpec spec{a.name, "", a.scope_kind, a.scope_query, a.roots, a.follow != "depends_on", a.max_depth};
+    BaselineSpec spec{
+        a.name, "", a.scope_kind, a.scope_query, a.roots, a.follow != "depends_on", a.max_depth};
     auto scope_now = ScopeCis(spec);
     if (!scope_now.ok()) return scope_now.status();
     std::vector<CiId> fresh;
@@ -270,7 +289,8 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
     diff.entries.push_back(std::move(e));
   }
   std::vector<RelId> all_rels;
-  std::set_union(a.rels.begin(), a.rels.end(), b_rels.begin(), b_rels.end(), std::back_inserter(all_rels));
+  std::set_union(a.rels.begin(), a.rels.end(), b_rels.begin(), b_rels.end(),
+                 std::back_inserter(all_rels));
   std::vector<RelPtr> rel_now(all_rels.size());
   {
     ReadView view = db_.Read();
@@ -307,9 +327,10 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
     }
     diff.entries.push_back(std::move(e));
   }
-  std::stable_sort(diff.entries.begin(), diff.entries.end(), [](const DiffEntry& x, const DiffEntry& y) {
-    return std::tie(x.what, x.id) < std::tie(y.what, y.id);
-  });
+  std::stable_sort(diff.entries.begin(), diff.entries.end(),
+                   [](const DiffEntry& x, const DiffEntry& y) {
+                     return std::tie(x.what, x.id) < std::tie(y.what, y.id);
+                   });
   return diff;
 }
 

@@ -9,9 +9,9 @@ namespace cmdb::process {
 namespace {
 
 constexpr const char* kTypeNames[] = {"standard", "normal", "emergency"};
-constexpr const char* kStateNames[] = {"draft",        "submitted", "assessed", "approved",
-                                       "scheduled",    "implementing", "review", "closed",
-                                       "rejected",     "cancelled", "failed"};
+constexpr const char* kStateNames[] = {"draft",     "submitted",    "assessed", "approved",
+                                       "scheduled", "implementing", "review",   "closed",
+                                       "rejected",  "cancelled",    "failed"};
 
 ValueList EventTuple(const ChangeEvent& e) {
   return ValueList{e.time, e.actor, e.kind, e.from, e.to, e.text};
@@ -24,13 +24,20 @@ ChangeEvent EventFrom(const ValueList& t) {
 ValueList AssessmentTuple(const Assessment& a) {
   ValueList per_class;
   for (const auto& [cls, n] : a.per_class) per_class.emplace_back(ValueList{cls, n});
-  return ValueList{a.number,         a.time,
-                   a.actor,          a.tx,
-                   IntsValue(a.affected), IntsValue(a.impacted),
-                   IntsValue(a.degraded), IntsValue(a.services),
-                   StrsValue(a.service_names), StrsValue(a.service_criticality),
-                   Value(std::move(per_class)), a.risk_score,
-                   a.risk_level,     a.risk_explanation};
+  return ValueList{a.number,
+                   a.time,
+                   a.actor,
+                   a.tx,
+                   IntsValue(a.affected),
+                   IntsValue(a.impacted),
+                   IntsValue(a.degraded),
+                   IntsValue(a.services),
+                   StrsValue(a.service_names),
+                   StrsValue(a.service_criticality),
+                   Value(std::move(per_class)),
+                   a.risk_score,
+                   a.risk_level,
+                   a.risk_explanation};
 }
 
 Assessment AssessmentFrom(const ValueList& t) {
@@ -46,7 +53,8 @@ Assessment AssessmentFrom(const ValueList& t) {
   auto strs = [&](size_t i) {
     std::vector<std::string> out;
     if (i < t.size() && t[i].is_list()) {
-      for (const Value& v : t[i].as_list()) out.push_back(v.is_string() ? v.as_string() : std::string());
+      for (const Value& v : t[i].as_list())
+        out.push_back(v.is_string() ? v.as_string() : std::string());
     }
     return out;
   };
@@ -68,11 +76,17 @@ Assessment AssessmentFrom(const ValueList& t) {
 const char* ChangeTypeName(ChangeType t) { return kTypeNames[static_cast<int>(t)]; }
 const char* ChangeStateName(ChangeState s) { return kStateNames[static_cast<int>(s)]; }
 
-std::optional<ChangeType> ParseChangeType(std::string_view name) { return EnumByName<ChangeType>(kTypeNames, name); }
+std::optional<ChangeType> ParseChangeType(std::string_view name) {
+  return EnumByName<ChangeType>(kTypeNames, name);
+}
 
-std::optional<ChangeState> ParseChangeState(std::string_view name) { return EnumByName<ChangeState>(kStateNames, name); }
+std::optional<ChangeState> ParseChangeState(std::string_view name) {
+  return EnumByName<ChangeState>(kStateNames, name);
+}
 
-std::vector<std::string> ChangeStateNames() { return {std::begin(kStateNames), std::end(kStateNames)}; }
+std::vector<std::string> ChangeStateNames() {
+  return {std::begin(kStateNames), std::end(kStateNames)};
+}
 
 bool IsActive(ChangeState s) {
   return s != ChangeState::kDraft && s != ChangeState::kClosed && s != ChangeState::kRejected &&
@@ -157,18 +171,38 @@ std::vector<ChangeState> AllowedTransitions(const ChangeRecord& change) {
   using S = ChangeState;
   std::vector<S> out;
   switch (change.state) {
-    case S::kDraft: out = {S::kSubmitted, S::kCancelled}; break;
-    case S::kSubmitted: out = {S::kDraft, S::kAssessed, S::kRejected, S::kCancelled}; break;
-    case S::kAssessed: out = {S::kAssessed, S::kApproved, S::kRejected, S::kCancelled}; break;
-    case S::kApproved: out = {S::kScheduled, S::kCancelled}; break;
-    case S::kScheduled: out = {S::kImplementing, S::kApproved, S::kCancelled}; break;
-    case S::kImplementing: out = {S::kReview, S::kFailed}; break;
-    case S::kReview: out = {S::kClosed}; break;
-    case S::kClosed: case S::kRejected: case S::kCancelled: case S::kFailed: break;
+    case S::kDraft:
+      out = {S::kSubmitted, S::kCancelled};
+      break;
+    case S::kSubmitted:
+      out = {S::kDraft, S::kAssessed, S::kRejected, S::kCancelled};
+      break;
+    case S::kAssessed:
+      out = {S::kAssessed, S::kApproved, S::kRejected, S::kCancelled};
+      break;
+    case S::kApproved:
+      out = {S::kScheduled, S::kCancelled};
+      break;
+    case S::kScheduled:
+      out = {S::kImplementing, S::kApproved, S::kCancelled};
+      break;
+    case S::kImplementing:
+      out = {S::kReview, S::kFailed};
+      break;
+    case S::kReview:
+      out = {S::kClosed};
+      break;
+    case S::kClosed:
+    case S::kRejected:
+    case S::kCancelled:
+    case S::kFailed:
+      break;
   }
-  if (change.type == ChangeType::kStandard && change.state == S::kSubmitted) out.push_back(S::kApproved);
+  if (change.type == ChangeType::kStandard && change.state == S::kSubmitted)
+    out.push_back(S::kApproved);
   if (change.type == ChangeType::kEmergency &&
-      (change.state == S::kSubmitted || change.state == S::kAssessed || change.state == S::kApproved))
+      (change.state == S::kSubmitted || change.state == S::kAssessed ||
+       change.state == S::kApproved))
     out.push_back(S::kImplementing);
   return out;
 }
@@ -178,8 +212,8 @@ Status CheckTransition(const ChangeRecord& change, ChangeState to) {
   if (std::find(allowed.begin(), allowed.end(), to) != allowed.end()) return Status::Ok();
   std::vector<std::string> names;
   for (ChangeState s : allowed) names.emplace_back(ChangeStateName(s));
-  return ForbiddenTransition(std::string("a ") + ChangeTypeName(change.type) + " change", ChangeStateName(change.state),
-                             ChangeStateName(to), names);
+  return ForbiddenTransition(std::string("a ") + ChangeTypeName(change.type) + " change",
+                             ChangeStateName(change.state), ChangeStateName(to), names);
 }
 
 }  // namespace cmdb::process

@@ -24,8 +24,17 @@ inline constexpr const char* kChangeKind = "change";
 
 enum class ChangeType { kStandard, kNormal, kEmergency };
 enum class ChangeState {
-  kDraft, kSubmitted, kAssessed, kApproved, kScheduled, kImplementing, kReview, kClosed,
-  kRejected, kCancelled, kFailed,
+  kDraft,
+  kSubmitted,
+  kAssessed,
+  kApproved,
+  kScheduled,
+  kImplementing,
+  kReview,
+  kClosed,
+  kRejected,
+  kCancelled,
+  kFailed,
 };
 const char* ChangeTypeName(ChangeType t);    // "standard", "normal", "emergency"
 const char* ChangeStateName(ChangeState s);  // "draft", "submitted", ...
@@ -39,15 +48,15 @@ bool IsActive(ChangeState s);
 struct ChangeEvent {
   int64_t time = 0;
   std::string actor;
-  std::string kind;   // "created", "updated", "transition", "comment"
-  std::string from;   // transitions: the states
+  std::string kind;  // "created", "updated", "transition", "comment"
+  std::string from;  // transitions: the states
   std::string to;
-  std::string text;   // the comment, or what an update changed
+  std::string text;  // the comment, or what an update changed
 };
 
 // The impact of the affected CIs frozen at assessment time.
 struct Assessment {
-  int64_t number = 0;          // 1, 2, ... (re-assessing adds one; earlier ones are kept)
+  int64_t number = 0;  // 1, 2, ... (re-assessing adds one; earlier ones are kept)
   int64_t time = 0;
   std::string actor;
   TxId tx = 0;                 // the graph state assessed
@@ -59,7 +68,7 @@ struct Assessment {
   std::vector<std::string> service_criticality;
   std::map<std::string, int64_t> per_class;
   double risk_score = 0;
-  std::string risk_level;      // "low", "medium", "high", "very high"
+  std::string risk_level;  // "low", "medium", "high", "very high"
   std::string risk_explanation;
 };
 
@@ -74,7 +83,7 @@ struct ChangeRecord {
   int64_t planned_start = 0;  // micros since epoch; 0 = not planned yet
   int64_t planned_end = 0;
   std::vector<CiId> affected;
-  std::string risk;           // the requester's own estimate, free text ("low", ...)
+  std::string risk;  // the requester's own estimate, free text ("low", ...)
   std::vector<ChangeEvent> events;
   std::vector<Assessment> assessments;
   TxId implementation_start_tx = 0;  // last tx before implementing began

@@ -9,7 +9,8 @@ namespace {
 
 std::string Describe(const CiRecord& ci) {
   const Value& name = ci.attrs.Get("name");
-  return "CI " + std::to_string(ci.id) + " (" + ci.class_name + (name.is_string() ? " " + name.as_string() : "") + ")";
+  return "CI " + std::to_string(ci.id) + " (" + ci.class_name +
+         (name.is_string() ? " " + name.as_string() : "") + ")";
 }
 
 // Why the write's change reference does not authorize it; empty when it does.
@@ -21,10 +22,12 @@ std::string WhyUnauthorized(const TxRecord& tx, const Graph& committed) {
   if (!doc) return "change " + ChangeRef(*id) + " does not exist";
   ChangeRecord change = ChangeFromDoc(*doc);
   if (change.state != ChangeState::kImplementing)
-    return "change " + ChangeRef(*id) + " is " + ChangeStateName(change.state) + ", not implementing";
+    return "change " + ChangeRef(*id) + " is " + ChangeStateName(change.state) +
+           ", not implementing";
   if (tx.time < change.planned_start || tx.time > change.planned_end)
     return "the write is outside the planned window of change " + ChangeRef(*id) + " (" +
-           FormatTimestamp(change.planned_start) + " .. " + FormatTimestamp(change.planned_end) + ")";
+           FormatTimestamp(change.planned_start) + " .. " + FormatTimestamp(change.planned_end) +
+           ")";
   return "";
 }
 
@@ -56,9 +59,12 @@ Status CheckChangeControl(WriteSet& ws, const Graph& committed, const Schema& sc
   if (!first) return Status::Ok();
   std::string why = WhyUnauthorized(ws.tx, committed);
   if (why.empty()) return Status::Ok();
-  std::string what = Describe(*first) + (touched > 1 ? " and " + std::to_string(touched - 1) + " more controlled CIs" : "");
+  std::string what =
+      Describe(*first) +
+      (touched > 1 ? " and " + std::to_string(touched - 1) + " more controlled CIs" : "");
   if (enforce) {
-    return Status::Conflict("unauthorized change refused: " + what + " is under CONTROLLED ENFORCE change control and " + why)
+    return Status::Conflict("unauthorized change refused: " + what +
+                            " is under CONTROLLED ENFORCE change control and " + why)
         .With("ci", first->id)
         .WithType("unauthorized_change");
   }

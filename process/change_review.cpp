@@ -10,7 +10,8 @@ Result<ReviewReport> ChangeService::Review(int64_t id) {
   auto change = Get(id);
   if (!change) return Status::NotFound("change " + std::to_string(id) + " does not exist");
   if (change->implementation_started_at == 0)
-    return Status::Conflict("change " + std::to_string(id) + " (state " + ChangeStateName(change->state) +
+    return Status::Conflict("change " + std::to_string(id) + " (state " +
+                            ChangeStateName(change->state) +
                             ") has not started implementing; there is nothing to review yet")
         .With("state", ChangeStateName(change->state))
         .WithType("not_implemented");
@@ -63,8 +64,9 @@ Result<ReviewReport> ChangeService::Review(int64_t id) {
     if (!one->empty()) rec = one->front();
   }
   for (CiChange& c : report.changes) c.tx = txs[c.tx.id];
-  std::sort(report.changes.begin(), report.changes.end(),
-            [](const CiChange& a, const CiChange& b) { return std::tie(a.tx.id, a.ci) < std::tie(b.tx.id, b.ci); });
+  std::sort(report.changes.begin(), report.changes.end(), [](const CiChange& a, const CiChange& b) {
+    return std::tie(a.tx.id, a.ci) < std::tie(b.tx.id, b.ci);
+  });
   // Flagged writes inside the planned window (or the implementation period when wider).
   int64_t from = change->planned_start, to = change->planned_end;
   if (change->implementation_started_at && (from == 0 || change->implementation_started_at < from))

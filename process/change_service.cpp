@@ -1,9 +1,10 @@
 // Change records: creation, edits, the state machine and assessments.
+#include "process/change_service.hpp"
+
 #include <algorithm>
 
 #include "analysis/impact.hpp"
 #include "cmdb/time_util.hpp"
-#include "process/change_service.hpp"
 #include "process/risk.hpp"
 
 namespace cmdb::process {
@@ -41,7 +42,8 @@ std::string ApplyFields(ChangeRecord& c, const ChangeFields& f) {
   set(c.type, f.type, "type");
   set(c.planned_start, f.planned_start, "planned_start");
   set(c.planned_end, f.planned_end, "planned_end");
-  if (f.affected) set(c.affected, std::optional<std::vector<CiId>>(Unique(*f.affected)), "affected");
+  if (f.affected)
+    set(c.affected, std::optional<std::vector<CiId>>(Unique(*f.affected)), "affected");
   std::string out;
   for (const auto& n : changed) out += (out.empty() ? "" : ", ") + n;
   return out;
@@ -64,13 +66,14 @@ Status ChangeService::CheckCisExist(const std::vector<CiId>& ids) const {
     if (!view.graph().FindCi(id)) missing.emplace_back(id);
   }
   if (missing.empty()) return Status::Ok();
-  return Status::NotFound("affected CI " + missing.front().ToLiteral() + " does not exist" +
-                          (missing.size() > 1 ? " (and " + std::to_string(missing.size() - 1) + " more)" : ""))
+  return Status::NotFound(
+             "affected CI " + missing.front().ToLiteral() + " does not exist" +
+             (missing.size() > 1 ? " (and " + std::to_string(missing.size() - 1) + " more)" : ""))
       .With("missing", Value(std::move(missing)));
 }
 
-Result<ChangeRecord> ChangeService::Save(ChangeRecord change, int64_t expected_version, const std::string& actor,
-                                         const std::string& message) {
+Result<ChangeRecord> ChangeService::Save(ChangeRecord change, int64_t expected_version,
+                                         const std::string& actor, const std::string& message) {
   DocRecord saved;
   auto tx = db_.Write(ChangeMeta(actor, change.id, message), [&](Txn& txn) -> Status {
     if (change.id == 0) change.id = txn.NextDocId(kChangeKind);
@@ -93,7 +96,8 @@ Result<ChangeRecord> ChangeService::Create(const ChangeFields& fields, const std
   CMDB_RETURN_IF_ERROR(CheckPlanned(c));
   CMDB_RETURN_IF_ERROR(CheckCisExist(c.affected));
   c.created_at = NowMicros();
-  c.events.push_back({c.created_at, actor, "created", "", ChangeStateName(c.state), fields.comment.value_or("")});
+  c.events.push_back(
+      {c.created_at, actor, "created", "", ChangeStateName(c.state), fields.comment.value_or("")});
   return Save(std::move(c), 0, actor, "change created");
 }
 
@@ -128,15 +132,17 @@ Result<std::vector<ChangeRecord>> ChangeService::History(int64_t id) const {
 }
 
 Result<ChangeRecord> ChangeService::Update(int64_t id, const ChangeFields& fields,
-                                           std::optional<int64_t> expected_version, const std::string& actor) {
+                                           std::optional<int64_t> expected_version,
+                                           const std::string& actor) {
   auto current = Get(id);
   if (!current) return Status::NotFound("change " + std::to_string(id) + " does not exist");
   ChangeRecord c = *current;
   std::string changed = ApplyFields(c, fields);
   if (!changed.empty() && !IsEditable(c.state))
-    return Status::Conflict("a change in state " + std::string(ChangeStateName(c.state)) +
-                            " cannot be edited (only draft and submitted ones can; comments are always "
-                            "accepted)")
+    return Status::Conflict(
+               "a change in state " + std::string(ChangeStateName(c.state)) +
+               " cannot be edited (only draft and submitted ones can; comments are always "
+               "accepted)")
         .With("state", ChangeStateName(c.state))
         .WithType("not_editable");
   if (c.title.empty()) return Status::Invalid("a change needs a \"title\"").With("field", "title");
@@ -150,7 +156,8 @@ Result<ChangeRecord> ChangeService::Update(int64_t id, const ChangeFields& field
               changed.empty() ? "comment" : "updated " + changed);
 }
 
-Result<std::vector<CiId>> ChangeService::ImpactScope(const std::vector<CiId>& affected, TxId* tx) const {
+Result<std::vector<CiId>> ChangeService::ImpactScope(const std::vector<CiId>& affected,
+                                                     TxId* tx) const {
   analysis::ImpactRequest req;
   req.seeds = affected;
   req.max_depth = kScopeDepth;
@@ -169,7 +176,8 @@ Result<std::vector<CiId>> ChangeService::ImpactScope(const std::vector<CiId>& af
   return Unique(std::move(scope));
 }
 
-Result<Assessment> ChangeService::Assess(const ChangeRecord& change, const std::string& actor) const {
+Result<Assessment> ChangeService::Assess(const ChangeRecord& change,
+                                         const std::string& actor) const {
   if (change.affected.empty())
     return Status::Invalid("a change needs affected CIs to be assessed").With("field", "affected");
   analysis::ImpactRequest req;
@@ -178,7 +186,8 @@ Result<Assessment> ChangeService::Assess(const ChangeRecord& change, const std::
   ReadView view = db_.Read();
   for (CiId id : change.affected) {
     if (!view.graph().FindCi(id))
-      return Status::NotFound("affected CI " + std::to_string(id) + " no longer exists").With("ci", id);
+      return Status::NotFound("affected CI " + std::to_string(id) + " no longer exists")
+          .With("ci", id);
   }
   auto result = analysis::ComputeImpact(view.graph(), view.schema(), req);
   if (!result.ok()) return result.status();
@@ -199,7 +208,8 @@ Result<Assessment> ChangeService::Assess(const ChangeRecord& change, const std::
   for (CiId id : result->services) {
     const CiRecord* svc = view.graph().FindCi(id);
     a.services.push_back(id);
-    a.service_names.push_back(svc->attrs.Get("name").is_string() ? svc->attrs.Get("name").as_string() : "");
+    a.service_names.push_back(
+        svc->attrs.Get("name").is_string() ? svc->attrs.Get("name").as_string() : "");
     const Value& crit = svc->attrs.Get("criticality");
     a.service_criticality.push_back(crit.is_string() ? crit.as_string() : "");
     bool degraded = std::binary_search(a.degraded.begin(), a.degraded.end(), id);
@@ -213,7 +223,8 @@ Result<Assessment> ChangeService::Assess(const ChangeRecord& change, const std::
   return a;
 }
 
-Result<ChangeRecord> ChangeService::Transition(int64_t id, ChangeState to, const std::string& comment,
+Result<ChangeRecord> ChangeService::Transition(int64_t id, ChangeState to,
+                                               const std::string& comment,
                                                const std::string& actor) {
   auto current = Get(id);
   if (!current) return Status::NotFound("change " + std::to_string(id) + " does not exist");
@@ -243,7 +254,9 @@ Result<ChangeRecord> ChangeService::Transition(int64_t id, ChangeState to, const
       return Status::Conflict("the planned window " + FormatTimestamp(c.planned_start) + " .. " +
                               FormatTimestamp(c.planned_end) + " falls in blackout window " +
                               std::to_string(first.window.id) + " (" + first.window.name + ")" +
-                              (blackouts->size() > 1 ? " and " + std::to_string(blackouts->size() - 1) + " more" : "") +
+                              (blackouts->size() > 1
+                                   ? " and " + std::to_string(blackouts->size() - 1) + " more"
+                                   : "") +
                               "; only an emergency change may be scheduled into a blackout")
           .With("blackouts", Value(std::move(ids)))
           .WithType("blackout");
@@ -259,7 +272,8 @@ Result<ChangeRecord> ChangeService::Transition(int64_t id, ChangeState to, const
     c.implementation_end_tx = db_.Read().tx();
     c.implementation_ended_at = now;
   }
-  c.events.push_back({now, actor, "transition", ChangeStateName(c.state), ChangeStateName(to), comment});
+  c.events.push_back(
+      {now, actor, "transition", ChangeStateName(c.state), ChangeStateName(to), comment});
   std::string message = std::string(ChangeStateName(c.state)) + " -> " + ChangeStateName(to);
   c.state = to;
   return Save(std::move(c), current->version, actor, message);

@@ -50,8 +50,8 @@ struct OutsideMaintenance {
 };
 
 struct ConflictReport {
-  TxId tx = 0;                     // the graph state the sets were computed on
-  std::vector<CiId> scope;         // affected plus transitively impacted CIs, ascending
+  TxId tx = 0;              // the graph state the sets were computed on
+  std::vector<CiId> scope;  // affected plus transitively impacted CIs, ascending
   std::vector<Collision> collisions;
   std::vector<WindowHit> blackouts;
   std::vector<OutsideMaintenance> outside_maintenance;
@@ -85,8 +85,8 @@ class ChangeService {
   // Changes in id order, optionally only those in `state`.
   std::vector<ChangeRecord> List(std::optional<ChangeState> state) const;
   // Edits fields (only in draft or submitted; a comment alone is accepted in any state).
-  Result<ChangeRecord> Update(int64_t id, const ChangeFields& fields, std::optional<int64_t> expected_version,
-                              const std::string& actor);
+  Result<ChangeRecord> Update(int64_t id, const ChangeFields& fields,
+                              std::optional<int64_t> expected_version, const std::string& actor);
   // Moves a change to `to` (kConflict listing the allowed states when forbidden). Assessing
   // freezes the impact; scheduling refuses blackouts unless the change is an emergency;
   // implementing and leaving it record the transaction range the review reads.
@@ -104,7 +104,8 @@ class ChangeService {
   Status DeleteWindow(int64_t id, const std::string& actor);
 
   // Affected CIs plus what a failure of them impacts (transitively, depth kScopeDepth).
-  Result<std::vector<CiId>> ImpactScope(const std::vector<CiId>& affected, TxId* tx = nullptr) const;
+  Result<std::vector<CiId>> ImpactScope(const std::vector<CiId>& affected,
+                                        TxId* tx = nullptr) const;
   static constexpr int kScopeDepth = 20;
 
  private:
@@ -113,7 +114,8 @@ class ChangeService {
   Result<Assessment> Assess(const ChangeRecord& change, const std::string& actor) const;
   // The CIs in a window's scope; nullopt for a window scoped to every CI.
   Result<std::optional<std::unordered_set<CiId>>> WindowScope(const Window& w) const;
-  Result<std::vector<WindowHit>> BlackoutsFor(const ChangeRecord& change, const std::vector<CiId>& scope) const;
+  Result<std::vector<WindowHit>> BlackoutsFor(const ChangeRecord& change,
+                                              const std::vector<CiId>& scope) const;
   Status CheckCisExist(const std::vector<CiId>& ids) const;
 
   Database& db_;

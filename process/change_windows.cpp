@@ -8,12 +8,14 @@ namespace {
 
 std::vector<CiId> Intersect(const std::vector<CiId>& sorted_a, const std::vector<CiId>& sorted_b) {
   std::vector<CiId> out;
-  std::set_intersection(sorted_a.begin(), sorted_a.end(), sorted_b.begin(), sorted_b.end(), std::back_inserter(out));
+  std::set_intersection(sorted_a.begin(), sorted_a.end(), sorted_b.begin(), sorted_b.end(),
+                        std::back_inserter(out));
   return out;
 }
 
 bool PlannedOverlap(const ChangeRecord& a, const ChangeRecord& b) {
-  return a.planned_start && b.planned_start && a.planned_start < b.planned_end && b.planned_start < a.planned_end;
+  return a.planned_start && b.planned_start && a.planned_start < b.planned_end &&
+         b.planned_start < a.planned_end;
 }
 
 }  // namespace
@@ -21,7 +23,8 @@ bool PlannedOverlap(const ChangeRecord& a, const ChangeRecord& b) {
 Result<Window> ChangeService::CreateWindow(Window window, const std::string& actor) {
   CMDB_RETURN_IF_ERROR(ValidateWindow(window));
   if (!window.cis.empty() && !window.query.empty())
-    return Status::Invalid("scope a window by \"cis\" or by \"query\", not both").With("field", "scope");
+    return Status::Invalid("scope a window by \"cis\" or by \"query\", not both")
+        .With("field", "scope");
   std::sort(window.cis.begin(), window.cis.end());
   window.cis.erase(std::unique(window.cis.begin(), window.cis.end()), window.cis.end());
   CMDB_RETURN_IF_ERROR(CheckCisExist(window.cis));
@@ -56,7 +59,8 @@ std::optional<Window> ChangeService::GetWindow(int64_t id) const {
 std::vector<Window> ChangeService::ListWindows() const {
   ReadView view = db_.Read();
   std::vector<Window> out;
-  for (const auto& [id, doc] : view.graph().docs().All(kWindowKind)) out.push_back(WindowFromDoc(*doc));
+  for (const auto& [id, doc] : view.graph().docs().All(kWindowKind))
+    out.push_back(WindowFromDoc(*doc));
   return out;
 }
 
@@ -104,7 +108,8 @@ Result<std::vector<WindowHit>> ChangeService::BlackoutsFor(const ChangeRecord& c
   std::vector<WindowHit> hits;
   if (!change.planned_start) return hits;
   for (const Window& w : ListWindows()) {
-    if (w.kind != WindowKind::kBlackout || !Overlaps(w, change.planned_start, change.planned_end)) continue;
+    if (w.kind != WindowKind::kBlackout || !Overlaps(w, change.planned_start, change.planned_end))
+      continue;
     auto in_scope = WindowScope(w);
     if (!in_scope.ok()) return in_scope.status();
     WindowHit hit{w, {}};
@@ -125,7 +130,8 @@ Result<ConflictReport> ChangeService::Conflicts(int64_t id) {
   auto change = Get(id);
   if (!change) return Status::NotFound("change " + std::to_string(id) + " does not exist");
   if (!change->planned_start)
-    return Status::Invalid("change " + std::to_string(id) + " has no planned window; set planned_start and planned_end")
+    return Status::Invalid("change " + std::to_string(id) +
+                           " has no planned window; set planned_start and planned_end")
         .With("field", "planned_start");
   ConflictReport report;
   auto scope = ImpactScope(change->affected, &report.tx);

@@ -90,8 +90,8 @@ std::vector<int64_t> IntsAt(const ValueList& tuple, size_t i) {
   return i < tuple.size() ? IntsOf(tuple[i]) : std::vector<int64_t>{};
 }
 
-Status ForbiddenTransition(const std::string& subject, const std::string& from, const std::string& to,
-                           const std::vector<std::string>& allowed) {
+Status ForbiddenTransition(const std::string& subject, const std::string& from,
+                           const std::string& to, const std::vector<std::string>& allowed) {
   ValueList names;
   std::string list;
   for (const auto& a : allowed) {

@@ -43,7 +43,7 @@ std::optional<E> EnumByName(const char* const (&names)[N], std::string_view name
 
 // The 409 of a state machine: "<subject> in state <from> cannot move to <to>; allowed: ..."
 // (or "it is final"), with details "state" and "allowed" and type forbidden_transition.
-Status ForbiddenTransition(const std::string& subject, const std::string& from, const std::string& to,
-                           const std::vector<std::string>& allowed);
+Status ForbiddenTransition(const std::string& subject, const std::string& from,
+                           const std::string& to, const std::vector<std::string>& allowed);
 
 }  // namespace cmdb::process

@@ -22,7 +22,17 @@ namespace cmdb::process {
 inline constexpr const char* kReleaseKind = "release";
 
 enum class ReleaseType { kMajor, kMinor, kEmergency };
-enum class ReleaseState { kPlanned, kBuilt, kTested, kApproved, kDeploying, kDeployed, kVerified, kFailed, kRolledBack };
+enum class ReleaseState {
+  kPlanned,
+  kBuilt,
+  kTested,
+  kApproved,
+  kDeploying,
+  kDeployed,
+  kVerified,
+  kFailed,
+  kRolledBack
+};
 const char* ReleaseTypeName(ReleaseType t);    // "major", "minor", "emergency"
 const char* ReleaseStateName(ReleaseState s);  // "planned", ..., "rolled_back"
 std::optional<ReleaseType> ParseReleaseType(std::string_view name);
@@ -56,7 +66,7 @@ struct ReleaseRecord {
   std::vector<CiId> cis;         // CIs in scope besides those of the changes
   std::vector<std::string> criteria;
   std::vector<AcceptanceResult> results;
-  std::string baseline;          // captured on deploying
+  std::string baseline;  // captured on deploying
   std::optional<Verification> verification;
   std::vector<ChangeEvent> events;
   int64_t created_at = 0;

@@ -1,15 +1,16 @@
 // Release records: creation, edits, the state machine with the automatic baseline and the
 // recorded verification.
+#include "process/release_service.hpp"
+
 #include <algorithm>
 
 #include "cmdb/time_util.hpp"
-#include "process/release_service.hpp"
 
 namespace cmdb::process {
 
-Result<ReleaseRecord> ReleaseService::SaveRelease(ReleaseRecord r, int64_t expected_version, const std::string& actor,
-                                                  const std::string& message,
-                                                  const std::function<Status(Txn&, ReleaseRecord&)>& before) {
+Result<ReleaseRecord> ReleaseService::SaveRelease(
+    ReleaseRecord r, int64_t expected_version, const std::string& actor, const std::string& message,
+    const std::function<Status(Txn&, ReleaseRecord&)>& before) {
   DocRecord saved;
   TxMeta meta;
   meta.actor = actor;
@@ -18,7 +19,9 @@ Result<ReleaseRecord> ReleaseService::SaveRelease(ReleaseRecord r, int64_t expec
   auto tx = db_.Write(meta, [&](Txn& txn) -> Status {
     if (r.id == 0) r.id = txn.NextDocId(kReleaseKind);
     if (before) CMDB_RETURN_IF_ERROR(before(txn, r));
-    auto doc = txn.PutDoc(ReleaseToDoc(r), expected_version ? std::optional<int64_t>(expected_version) : std::nullopt);
+    auto doc =
+        txn.PutDoc(ReleaseToDoc(r),
+                   expected_version ? std::optional<int64_t>(expected_version) : std::nullopt);
     if (!doc.ok()) return doc.status();
     saved = std::move(*doc);
     return Status::Ok();
@@ -31,11 +34,14 @@ namespace {
 
 Status CheckLinks(const ChangeService& changes, const Database& db, const ReleaseRecord& r) {
   for (int64_t id : r.changes) {
-    if (!changes.Get(id)) return Status::NotFound("linked change " + std::to_string(id) + " does not exist").With("change", id);
+    if (!changes.Get(id))
+      return Status::NotFound("linked change " + std::to_string(id) + " does not exist")
+          .With("change", id);
   }
   ReadView view = db.Read();
   for (CiId id : r.cis) {
-    if (!view.graph().FindCi(id)) return Status::NotFound("CI " + std::to_string(id) + " does not exist").With("ci", id);
+    if (!view.graph().FindCi(id))
+      return Status::NotFound("CI " + std::to_string(id) + " does not exist").With("ci", id);
   }
   return Status::Ok();
 }
@@ -71,27 +77,32 @@ std::vector<ReleaseRecord> ReleaseService::ListReleases(std::optional<ReleaseSta
   return out;
 }
 
-Result<ReleaseRecord> ReleaseService::UpdateRelease(int64_t id, const ReleaseRecord& f, const std::string& comment,
-                                                    std::optional<int64_t> expected_version, const std::string& actor) {
+Result<ReleaseRecord> ReleaseService::UpdateRelease(int64_t id, const ReleaseRecord& f,
+                                                    const std::string& comment,
+                                                    std::optional<int64_t> expected_version,
+                                                    const std::string& actor) {
   auto current = GetRelease(id);
   if (!current) return Status::NotFound("release " + std::to_string(id) + " does not exist");
   ReleaseRecord r = *current;
-  bool editable = r.state == ReleaseState::kPlanned || r.state == ReleaseState::kBuilt || r.state == ReleaseState::kTested;
-  bool changed = f.name != r.name || f.release_version != r.release_version || f.description != r.description ||
-                 f.type != r.type || f.changes != r.changes || f.cis != r.cis || f.criteria != r.criteria ||
-                 f.results.size() != r.results.size();
+  bool editable = r.state == ReleaseState::kPlanned || r.state == ReleaseState::kBuilt ||
+                  r.state == ReleaseState::kTested;
+  bool changed = f.name != r.name || f.release_version != r.release_version ||
+                 f.description != r.description || f.type != r.type || f.changes != r.changes ||
+                 f.cis != r.cis || f.criteria != r.criteria || f.results.size() != r.results.size();
   for (size_t i = 0; !changed && i < f.results.size(); ++i) {
-    changed = f.results[i].criterion != r.results[i].criterion || f.results[i].passed != r.results[i].passed ||
-              f.results[i].note != r.results[i].note;
+    changed = f.results[i].criterion != r.results[i].criterion ||
+              f.results[i].passed != r.results[i].passed || f.results[i].note != r.results[i].note;
   }
   if (changed && !editable)
     return Status::Conflict("a release in state " + std::string(ReleaseStateName(r.state)) +
-                            " cannot be edited (only planned, built and tested ones can; comments are always accepted)")
+                            " cannot be edited (only planned, built and tested ones can; comments "
+                            "are always accepted)")
         .WithType("not_editable");
   if (f.name.empty()) return Status::Invalid("a release needs a \"name\"").With("field", "name");
   for (const auto& res : f.results) {
     if (std::find(f.criteria.begin(), f.criteria.end(), res.criterion) == f.criteria.end())
-      return Status::Invalid("result for unknown acceptance criterion '" + res.criterion + "'").With("field", "results");
+      return Status::Invalid("result for unknown acceptance criterion '" + res.criterion + "'")
+          .With("field", "results");
   }
   CMDB_RETURN_IF_ERROR(CheckLinks(changes_, db_, f));
   if (!changed && comment.empty()) return r;
@@ -108,10 +119,12 @@ Result<ReleaseRecord> ReleaseService::UpdateRelease(int64_t id, const ReleaseRec
     r.events.push_back({now, actor, "updated", "", "", ""});
   }
   if (!comment.empty()) r.events.push_back({now, actor, "comment", "", "", comment});
-  return SaveRelease(std::move(r), expected_version.value_or(current->version), actor, changed ? "release updated" : "comment");
+  return SaveRelease(std::move(r), expected_version.value_or(current->version), actor,
+                     changed ? "release updated" : "comment");
 }
 
-Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState to, const std::string& comment,
+Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState to,
+                                                        const std::string& comment,
                                                         const std::string& actor) {
   auto current = GetRelease(id);
   if (!current) return Status::NotFound("release " + std::to_string(id) + " does not exist");
@@ -122,13 +135,16 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
   if (to == S::kApproved) {
     ValueList failing;
     for (const auto& c : r.criteria) {
-      auto it = std::find_if(r.results.begin(), r.results.end(), [&](const AcceptanceResult& res) { return res.criterion == c; });
+      auto it = std::find_if(r.results.begin(), r.results.end(),
+                             [&](const AcceptanceResult& res) { return res.criterion == c; });
       if (it == r.results.end() || !it->passed) failing.emplace_back(c);
     }
     if (!failing.empty())
-      return Status::Conflict("release " + std::to_string(id) + " cannot be approved: acceptance criterion '" +
-                              failing.front().as_string() + "' has no passing result" +
-                              (failing.size() > 1 ? " (and " + std::to_string(failing.size() - 1) + " more)" : ""))
+      return Status::Conflict(
+                 "release " + std::to_string(id) + " cannot be approved: acceptance criterion '" +
+                 failing.front().as_string() + "' has no passing result" +
+                 (failing.size() > 1 ? " (and " + std::to_string(failing.size() - 1) + " more)"
+                                     : ""))
           .With("failing", Value(std::move(failing)))
           .WithType("acceptance_failed");
   }
@@ -136,11 +152,13 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     // The scope: the release's CIs and its changes' affected CIs, with everything they impact.
     BaselineSpec spec;
     spec.name = "release-" + std::to_string(r.id) + "-before-deploy";
-    spec.description = "captured when release " + r.name + " " + r.release_version + " started deploying";
+    spec.description =
+        "captured when release " + r.name + " " + r.release_version + " started deploying";
     spec.scope_kind = "roots";
     spec.roots = r.cis;
     for (int64_t change_id : r.changes) {
-      if (auto c = changes_.Get(change_id)) spec.roots.insert(spec.roots.end(), c->affected.begin(), c->affected.end());
+      if (auto c = changes_.Get(change_id))
+        spec.roots.insert(spec.roots.end(), c->affected.begin(), c->affected.end());
     }
     std::sort(spec.roots.begin(), spec.roots.end());
     spec.roots.erase(std::unique(spec.roots.begin(), spec.roots.end()), spec.roots.end());
@@ -151,11 +169,13 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
                        spec.roots.end());
     }
     if (spec.roots.empty())
-      return Status::Invalid("release " + std::to_string(id) + " has no CIs in scope: link changes with affected CIs or CIs")
+      return Status::Invalid("release " + std::to_string(id) +
+                             " has no CIs in scope: link changes with affected CIs or CIs")
           .With("field", "cis");
     spec.follow_impacted = true;
     spec.max_depth = ChangeService::kScopeDepth;
-    if (auto old = GetBaseline(spec.name)) spec.name += "-" + std::to_string(NowMicros());  // redeploy after rollback
+    if (auto old = GetBaseline(spec.name))
+      spec.name += "-" + std::to_string(NowMicros());  // redeploy after rollback
     // The baseline and the release's new state commit together, or neither does.
     capture = [this, spec, actor](Txn& txn, ReleaseRecord& rec) -> Status {
       Baseline b;
@@ -166,7 +186,9 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
   }
   if (to == S::kVerified) {
     auto b = GetBaseline(r.baseline);
-    if (!b) return Status::Conflict("the pre-deployment baseline '" + r.baseline + "' no longer exists").WithType("baseline_missing");
+    if (!b)
+      return Status::Conflict("the pre-deployment baseline '" + r.baseline + "' no longer exists")
+          .WithType("baseline_missing");
     auto diff = Diff(*b, DiffTarget{});
     if (!diff.ok()) return diff.status();
     Verification v;
@@ -183,8 +205,10 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     }
     r.verification = std::move(v);
   }
-  r.events.push_back({NowMicros(), actor, "transition", ReleaseStateName(r.state), ReleaseStateName(to), comment});
-  std::string message = std::string("release ") + ReleaseStateName(r.state) + " -> " + ReleaseStateName(to);
+  r.events.push_back(
+      {NowMicros(), actor, "transition", ReleaseStateName(r.state), ReleaseStateName(to), comment});
+  std::string message =
+      std::string("release ") + ReleaseStateName(r.state) + " -> " + ReleaseStateName(to);
   r.state = to;
   return SaveRelease(std::move(r), current->version, actor, message, capture);
 }

@@ -35,20 +35,21 @@ struct BaselineSpec {
 // What to compare a baseline with.
 struct DiffTarget {
   enum Kind { kCurrent, kBaseline, kAsOf } kind = kCurrent;
-  std::string baseline;   // kBaseline
-  int64_t as_of = 0;      // kAsOf: micros
-  bool include_new = false;  // kCurrent: also CIs the scope selects now that did not exist at capture
+  std::string baseline;  // kBaseline
+  int64_t as_of = 0;     // kAsOf: micros
+  bool include_new =
+      false;  // kCurrent: also CIs the scope selects now that did not exist at capture
 };
 
 // One difference. For CIs `from`/`to`/`type` are unset; for relationships `class_name` is.
 struct DiffEntry {
-  std::string what;      // "ci" or "relationship"
-  std::string change;    // "added", "removed", "changed"
+  std::string what;    // "ci" or "relationship"
+  std::string change;  // "added", "removed", "changed"
   int64_t id = 0;
   std::string class_name, name;  // CIs
   std::string type;              // relationships
   CiId from = 0, to = 0;
-  std::vector<AttrDiff> attrs;   // changed: old and new values
+  std::vector<AttrDiff> attrs;  // changed: old and new values
 };
 
 struct DiffCounts {
@@ -99,14 +100,15 @@ class ReleaseService {
   ReleaseService(Database& db, gql::QueryEngine& engine, ChangeService& changes)
       : db_(db), engine_(engine), changes_(changes) {}
 
-  Result<Baseline> CaptureBaseline(const BaselineSpec& spec, const std::string& actor, int64_t release_id = 0);
+  Result<Baseline> CaptureBaseline(const BaselineSpec& spec, const std::string& actor,
+                                   int64_t release_id = 0);
   std::optional<Baseline> GetBaseline(const std::string& name) const;
   std::vector<Baseline> ListBaselines() const;
   // Needs the admin role (checked by the caller); logged as a transaction.
   Status DeleteBaseline(const std::string& name, const std::string& actor);
   // The captured versions of a page of the baseline's CIs and relationships.
-  Status BaselineContents(const Baseline& b, size_t offset, size_t limit, std::vector<CiRecord>& cis,
-                          std::vector<RelRecord>& rels) const;
+  Status BaselineContents(const Baseline& b, size_t offset, size_t limit,
+                          std::vector<CiRecord>& cis, std::vector<RelRecord>& rels) const;
   Result<BaselineDiff> Diff(const Baseline& a, const DiffTarget& target) const;
   // The resolver for USE BASELINE.
   gql::BaselineResolver Resolver() const;
@@ -116,25 +118,29 @@ class ReleaseService {
   std::vector<ReleaseRecord> ListReleases(std::optional<ReleaseState> state) const;
   // Edits name, version, description, type, changes, CIs, criteria and results (before
   // deploying); a comment goes to the journal.
-  Result<ReleaseRecord> UpdateRelease(int64_t id, const ReleaseRecord& fields, const std::string& comment,
-                                      std::optional<int64_t> expected_version, const std::string& actor);
+  Result<ReleaseRecord> UpdateRelease(int64_t id, const ReleaseRecord& fields,
+                                      const std::string& comment,
+                                      std::optional<int64_t> expected_version,
+                                      const std::string& actor);
   Result<ReleaseRecord> TransitionRelease(int64_t id, ReleaseState to, const std::string& comment,
                                           const std::string& actor);
 
   Result<AuditReport> AuditBaseline(const std::string& baseline, const std::string& actor);
-  Result<AuditReport> AuditExpected(const std::vector<ExpectedCi>& cis, const std::vector<ExpectedRel>& rels,
-                                    const std::string& actor);
+  Result<AuditReport> AuditExpected(const std::vector<ExpectedCi>& cis,
+                                    const std::vector<ExpectedRel>& rels, const std::string& actor);
   std::optional<AuditReport> GetAudit(int64_t id) const;
   std::vector<AuditReport> ListAudits() const;
 
  private:
   Result<std::vector<CiId>> ScopeCis(const BaselineSpec& spec) const;
   // Saves a release version; `before` (optional) stages more in the same transaction first.
-  Result<ReleaseRecord> SaveRelease(ReleaseRecord r, int64_t expected_version, const std::string& actor,
-                                    const std::string& message,
-                                    const std::function<Status(Txn&, ReleaseRecord&)>& before = nullptr);
+  Result<ReleaseRecord> SaveRelease(
+      ReleaseRecord r, int64_t expected_version, const std::string& actor,
+      const std::string& message,
+      const std::function<Status(Txn&, ReleaseRecord&)>& before = nullptr);
   // Stages a baseline capture in `txn` (see CaptureBaseline).
-  Status CaptureIn(Txn& txn, const BaselineSpec& spec, const std::string& actor, int64_t release_id, Baseline& out) const;
+  Status CaptureIn(Txn& txn, const BaselineSpec& spec, const std::string& actor, int64_t release_id,
+                   Baseline& out) const;
   Result<AuditReport> SaveAudit(AuditReport report);
 
   Database& db_;

@@ -11,16 +11,21 @@ namespace {
 constexpr int64_t kMinute = 60'000'000;
 constexpr int64_t kDay = 24 * 60 * kMinute;
 constexpr const char* kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-constexpr const char* kLongDays[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+constexpr const char* kLongDays[] = {"monday", "tuesday",  "wednesday", "thursday",
+                                     "friday", "saturday", "sunday"};
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // Weekday of the day starting at `day_start` (midnight UTC): 0 = Monday. 1970-01-01 was a Thursday.
-int WeekdayOf(int64_t day_start) { return static_cast<int>(((FloorDiv(day_start, kDay) % 7) + 7 + 3) % 7); }
+int WeekdayOf(int64_t day_start) {
+  return static_cast<int>(((FloorDiv(day_start, kDay) % 7) + 7 + 3) % 7);
+}
 
 }  // namespace
 
-const char* WindowKindName(WindowKind k) { return k == WindowKind::kBlackout ? "blackout" : "maintenance"; }
+const char* WindowKindName(WindowKind k) {
+  return k == WindowKind::kBlackout ? "blackout" : "maintenance";
+}
 
 std::optional<WindowKind> ParseWindowKind(std::string_view name) {
   if (name == "maintenance") return WindowKind::kMaintenance;
@@ -49,13 +54,17 @@ Status ValidateWindow(const Window& w) {
   if (w.name.empty()) return Status::Invalid("a window needs a \"name\"").With("field", "name");
   if (!w.weekly) {
     if (w.start == 0 || w.end == 0)
-      return Status::Invalid("a window needs \"start\" and \"end\", or a \"weekly\" rule").With("field", "start");
-    if (w.start >= w.end) return Status::Invalid("window \"start\" must be before \"end\"").With("field", "end");
+      return Status::Invalid("a window needs \"start\" and \"end\", or a \"weekly\" rule")
+          .With("field", "start");
+    if (w.start >= w.end)
+      return Status::Invalid("window \"start\" must be before \"end\"").With("field", "end");
     return Status::Ok();
   }
-  if (w.days == 0) return Status::Invalid("a weekly window needs at least one day").With("field", "weekly.days");
+  if (w.days == 0)
+    return Status::Invalid("a weekly window needs at least one day").With("field", "weekly.days");
   if (w.start_minute < 0 || w.start_minute >= 24 * 60)
-    return Status::Invalid("weekly \"start\" must be a time of day HH:MM").With("field", "weekly.start");
+    return Status::Invalid("weekly \"start\" must be a time of day HH:MM")
+        .With("field", "weekly.start");
   if (w.duration_minutes <= 0 || w.duration_minutes > 7 * 24 * 60)
     return Status::Invalid("weekly \"duration_minutes\" must be from 1 to 10080 (a week)")
         .With("field", "weekly.duration_minutes");
@@ -83,7 +92,9 @@ std::vector<Interval> Occurrences(const Window& w, int64_t from, int64_t to) {
   return out;
 }
 
-bool Overlaps(const Window& w, int64_t start, int64_t end) { return !Occurrences(w, start, end).empty(); }
+bool Overlaps(const Window& w, int64_t start, int64_t end) {
+  return !Occurrences(w, start, end).empty();
+}
 
 bool Contains(const Window& w, int64_t start, int64_t end) {
   for (const Interval& occ : Occurrences(w, start, end)) {

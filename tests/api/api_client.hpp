@@ -21,21 +21,23 @@ struct Client {
   std::map<std::string, std::string> tokens;  // role name -> secret
 
   Client() {
-    for (const auto& role : RoleNames()) tokens[role] = api::IssueToken(&t.store, role + "-bot", *ParseRole(role))->second;
+    for (const auto& role : RoleNames())
+      tokens[role] = api::IssueToken(&t.store, role + "-bot", *ParseRole(role))->second;
   }
 
   // Calls as the admin unless headers say otherwise.
-  std::pair<int, Json> Call(const std::string& method, const std::string& target, const std::string& body = "",
+  std::pair<int, Json> Call(const std::string& method, const std::string& target,
+                            const std::string& body = "",
                             std::map<std::string, std::string> headers = {}) {
     headers.emplace("authorization", "Bearer " + tokens["admin"]);
     return Raw(method, target, body, headers);
   }
-  std::pair<int, Json> As(const std::string& role, const std::string& method, const std::string& target,
-                          const std::string& body = "") {
+  std::pair<int, Json> As(const std::string& role, const std::string& method,
+                          const std::string& target, const std::string& body = "") {
     return Raw(method, target, body, {{"authorization", "Bearer " + tokens[role]}});
   }
-  std::pair<int, Json> Raw(const std::string& method, const std::string& target, const std::string& body,
-                           std::map<std::string, std::string> headers) {
+  std::pair<int, Json> Raw(const std::string& method, const std::string& target,
+                           const std::string& body, std::map<std::string, std::string> headers) {
     api::HttpRequest req;
     req.method = method;
     size_t q = target.find('?');
@@ -61,6 +63,5 @@ struct Client {
     return j["items"].at(0)["id"];
   }
 };
-
 
 }  // namespace cmdb::testing

@@ -23,8 +23,10 @@ int64_t NewChange(Client& c, Json body) {
   return j["id"];
 }
 
-std::pair<int, Json> Move(Client& c, int64_t id, const std::string& to, const std::string& role = "change-manager") {
-  return c.As(role, "POST", "/v1/changes/" + std::to_string(id) + "/transition", Json{{"to", to}}.dump());
+std::pair<int, Json> Move(Client& c, int64_t id, const std::string& to,
+                          const std::string& role = "change-manager") {
+  return c.As(role, "POST", "/v1/changes/" + std::to_string(id) + "/transition",
+              Json{{"to", to}}.dump());
 }
 
 // Walks a normal change from draft to implementing.
@@ -41,8 +43,10 @@ void ToImplementing(Client& c, int64_t id) {
 TEST_CASE("a normal change walks every state, and forbidden moves list the allowed ones") {
   Client c;
   CiId cluster = c.IdOf("DatabaseCluster", "pg-cluster-fra1");
-  int64_t id = NewChange(c, {{"title", "Patch PostgreSQL cluster"}, {"affected", {cluster}},
-                             {"planned_start", At(24 * kHour)}, {"planned_end", At(26 * kHour)}});
+  int64_t id = NewChange(c, {{"title", "Patch PostgreSQL cluster"},
+                             {"affected", {cluster}},
+                             {"planned_start", At(24 * kHour)},
+                             {"planned_end", At(26 * kHour)}});
   auto [s0, draft] = c.Call("GET", "/v1/changes/" + std::to_string(id));
   CHECK(draft["state"] == "draft");
   CHECK(draft["ref"] == "CHG-" + std::to_string(id));
@@ -94,7 +98,9 @@ TEST_CASE("a normal change walks every state, and forbidden moves list the allow
 TEST_CASE("emergency changes implement before approval; standard ones are pre-approved") {
   Client c;
   CiId host = c.IdOf("PhysicalServer", "fra1-esx01");
-  int64_t e = NewChange(c, {{"type", "emergency"}, {"affected", {host}}, {"planned_start", At(-kHour)},
+  int64_t e = NewChange(c, {{"type", "emergency"},
+                            {"affected", {host}},
+                            {"planned_start", At(-kHour)},
                             {"planned_end", At(kHour)}});
   CHECK(Move(c, e, "submitted").first == 200);
   auto [s1, impl] = Move(c, e, "implementing", "importer");  // implementers need not be managers
@@ -126,17 +132,20 @@ TEST_CASE("change fields: validation, editing only before assessment, comments a
   auto [s1, missing] = c.Call("POST", "/v1/changes", R"({"title":"x","affected":[999999]})");
   CHECK(s1 == 404);
   CHECK(missing["error"]["details"]["missing"] == Json::array({999999}));
-  auto [s2, badtime] = c.Call("POST", "/v1/changes", R"({"title":"x","planned_start":"tomorrow","planned_end":"x"})");
+  auto [s2, badtime] = c.Call("POST", "/v1/changes",
+                              R"({"title":"x","planned_start":"tomorrow","planned_end":"x"})");
   CHECK(s2 == 400);
   CHECK(badtime["error"]["details"]["field"] == "planned_start");
   CHECK(c.Call("POST", "/v1/changes", R"({"title":"x","colour":"red"})").first == 400);
-  auto [s3, reversed] = c.Call("POST", "/v1/changes",
-                               Json{{"title", "x"}, {"planned_start", At(2 * kHour)}, {"planned_end", At(kHour)}}.dump());
+  auto [s3, reversed] = c.Call(
+      "POST", "/v1/changes",
+      Json{{"title", "x"}, {"planned_start", At(2 * kHour)}, {"planned_end", At(kHour)}}.dump());
   CHECK(s3 == 400);
 
   int64_t id = NewChange(c, {{"affected", {host}}});
   std::string path = "/v1/changes/" + std::to_string(id);
-  auto [s4, edited] = c.Call("PATCH", path, R"({"description":"reboot after firmware update"})", {{"if-match", "1"}});
+  auto [s4, edited] = c.Call("PATCH", path, R"({"description":"reboot after firmware update"})",
+                             {{"if-match", "1"}});
   CHECK(s4 == 200);
   CHECK(edited["version"] == 2);
   CHECK(c.Call("PATCH", path, R"({"description":"stale"})", {{"if-match", "1"}}).first == 412);
@@ -156,9 +165,15 @@ TEST_CASE("collisions across transitive impact, blackouts and maintenance window
   CiId shop = c.IdOf("Application", "shop-web");
   CiId ams_host = c.IdOf("PhysicalServer", "ams1-esx13");
   // Two changes on different CIs whose impact sets meet (the cluster impacts the shop's service).
-  int64_t a = NewChange(c, {{"affected", {cluster}}, {"planned_start", At(48 * kHour)}, {"planned_end", At(50 * kHour)}});
-  int64_t b = NewChange(c, {{"affected", {shop}}, {"planned_start", At(49 * kHour)}, {"planned_end", At(51 * kHour)}});
-  int64_t later = NewChange(c, {{"affected", {shop}}, {"planned_start", At(60 * kHour)}, {"planned_end", At(61 * kHour)}});
+  int64_t a = NewChange(c, {{"affected", {cluster}},
+                            {"planned_start", At(48 * kHour)},
+                            {"planned_end", At(50 * kHour)}});
+  int64_t b = NewChange(
+      c,
+      {{"affected", {shop}}, {"planned_start", At(49 * kHour)}, {"planned_end", At(51 * kHour)}});
+  int64_t later = NewChange(
+      c,
+      {{"affected", {shop}}, {"planned_start", At(60 * kHour)}, {"planned_end", At(61 * kHour)}});
   CHECK(Move(c, b, "submitted").first == 200);
   CHECK(Move(c, later, "submitted").first == 200);
   auto [s1, report] = c.Call("GET", "/v1/changes/" + std::to_string(a) + "/conflicts");
@@ -169,7 +184,10 @@ TEST_CASE("collisions across transitive impact, blackouts and maintenance window
   CHECK(report["clear"] == false);
 
   // A blackout over the first change's window, scoped by a query to the cluster's databases.
-  Json blackout{{"name", "year-end freeze"}, {"kind", "blackout"}, {"start", At(47 * kHour)}, {"end", At(55 * kHour)},
+  Json blackout{{"name", "year-end freeze"},
+                {"kind", "blackout"},
+                {"start", At(47 * kHour)},
+                {"end", At(55 * kHour)},
                 {"scope", {{"query", "MATCH (d:Database {name: 'orders-db'}) RETURN d"}}}};
   CHECK(c.As("importer", "POST", "/v1/windows", blackout.dump()).first == 403);
   auto [s2, w] = c.As("change-manager", "POST", "/v1/windows", blackout.dump());
@@ -185,16 +203,22 @@ TEST_CASE("collisions across transitive impact, blackouts and maintenance window
   CHECK(refused["error"]["code"] == "blackout");
   CHECK(refused["error"]["details"]["blackouts"] == Json::array({w["id"]}));
   // ... and allowed for an emergency.
-  int64_t e = NewChange(c, {{"type", "emergency"}, {"affected", {cluster}}, {"planned_start", At(48 * kHour)},
+  int64_t e = NewChange(c, {{"type", "emergency"},
+                            {"affected", {cluster}},
+                            {"planned_start", At(48 * kHour)},
                             {"planned_end", At(49 * kHour)}});
-  for (const char* to : {"submitted", "assessed", "approved", "scheduled"}) CHECK(Move(c, e, to).first == 200);
+  for (const char* to : {"submitted", "assessed", "approved", "scheduled"})
+    CHECK(Move(c, e, to).first == 200);
   // A change in Amsterdam does not touch the blackout's databases.
-  int64_t ams = NewChange(c, {{"affected", {ams_host}}, {"planned_start", At(48 * kHour)}, {"planned_end", At(49 * kHour)}});
+  int64_t ams = NewChange(c, {{"affected", {ams_host}},
+                              {"planned_start", At(48 * kHour)},
+                              {"planned_end", At(49 * kHour)}});
   auto [s5, r3] = c.Call("GET", "/v1/changes/" + std::to_string(ams) + "/conflicts");
   CHECK(r3["blackouts"].empty());
 
   // A weekly maintenance window on the Amsterdam host: a change outside it is reported.
-  Json maint{{"name", "ams1 Sunday night"}, {"kind", "maintenance"},
+  Json maint{{"name", "ams1 Sunday night"},
+             {"kind", "maintenance"},
              {"weekly", {{"days", {"sun"}}, {"start", "01:00"}, {"duration_minutes", 180}}},
              {"scope", {{"cis", {ams_host}}}}};
   auto [s6, mw] = c.Call("POST", "/v1/windows", maint.dump());
@@ -206,10 +230,14 @@ TEST_CASE("collisions across transitive impact, blackouts and maintenance window
   CHECK(c.Call("GET", "/v1/windows").second["windows"].size() == 2);
 
   // Bad windows get clear errors.
-  auto [s8, bad] = c.Call("POST", "/v1/windows", R"({"name":"x","kind":"blackout","weekly":{"days":["someday"],"start":"01:00","duration_minutes":60}})");
+  auto [s8, bad] = c.Call(
+      "POST", "/v1/windows",
+      R"({"name":"x","kind":"blackout","weekly":{"days":["someday"],"start":"01:00","duration_minutes":60}})");
   CHECK(s8 == 400);
   CHECK(bad["error"]["details"]["field"] == "weekly.days");
-  auto [s9, badq] = c.Call("POST", "/v1/windows", R"({"name":"x","kind":"blackout","start":"2027-01-01","end":"2027-01-02","scope":{"query":"MATCH (n:Nope) RETURN n"}})");
+  auto [s9, badq] = c.Call(
+      "POST", "/v1/windows",
+      R"({"name":"x","kind":"blackout","start":"2027-01-01","end":"2027-01-02","scope":{"query":"MATCH (n:Nope) RETURN n"}})");
   CHECK(s9 == 400);
   CHECK(badq["error"]["message"].get<std::string>().find("scope query") != std::string::npos);
   auto [s10, del] = c.Call("DELETE", "/v1/windows/" + std::to_string(w["id"].get<int64_t>()));
@@ -222,7 +250,9 @@ TEST_CASE("CONTROLLED classes: detect flags, enforce refuses, an implementing ch
   CiId host = c.IdOf("PhysicalServer", "fra1-esx03");
   CiId vm = c.IdOf("VirtualMachine", "pg-fra1-01");
   std::string host_path = "/v1/cis/" + std::to_string(host);
-  auto ddl = [&](const std::string& text) { return c.Call("POST", "/v1/query", Json{{"query", text}}.dump()); };
+  auto ddl = [&](const std::string& text) {
+    return c.Call("POST", "/v1/query", Json{{"query", text}}.dump());
+  };
   REQUIRE(ddl("ALTER NODE TYPE Hardware SET CONTROLLED").first == 200);
   auto [s0, schema] = c.Call("GET", "/v1/schema");
 
@@ -235,22 +265,29 @@ TEST_CASE("CONTROLLED classes: detect flags, enforce refuses, an implementing ch
   CHECK(why.find("fra1-esx03") != std::string::npos);
   CHECK(why.find("names no change") != std::string::npos);
   // Writes to uncontrolled classes are not flagged.
-  CHECK(c.Call("PATCH", "/v1/cis/" + std::to_string(vm), R"({"attributes":{"owner":"dba"}})").first == 200);
+  CHECK(
+      c.Call("PATCH", "/v1/cis/" + std::to_string(vm), R"({"attributes":{"owner":"dba"}})").first ==
+      200);
   CHECK(c.Call("GET", "/v1/unauthorized-changes").second["transactions"].size() == 1);
 
   // An implementing change inside its window authorizes the write (header or ?change=).
-  int64_t id = NewChange(c, {{"affected", {host}}, {"planned_start", At(-kHour)}, {"planned_end", At(kHour)}});
+  int64_t id = NewChange(
+      c, {{"affected", {host}}, {"planned_start", At(-kHour)}, {"planned_end", At(kHour)}});
   ToImplementing(c, id);
   std::string ref = "CHG-" + std::to_string(id);
-  CHECK(c.Call("PATCH", host_path, R"({"attributes":{"owner":"ops"}})", {{"x-change-id", ref}}).first == 200);
-  CHECK(c.Call("PATCH", host_path + "?change=" + ref, R"({"attributes":{"owner":"ops2"}})").first == 200);
+  CHECK(c.Call("PATCH", host_path, R"({"attributes":{"owner":"ops"}})", {{"x-change-id", ref}})
+            .first == 200);
+  CHECK(c.Call("PATCH", host_path + "?change=" + ref, R"({"attributes":{"owner":"ops2"}})").first ==
+        200);
   CHECK(c.Call("GET", "/v1/unauthorized-changes").second["transactions"].size() == 1);
   // A change that is not implementing does not.
   int64_t other = NewChange(c, {{"affected", {host}}});
-  c.Call("PATCH", host_path, R"({"attributes":{"owner":"x"}})", {{"x-change-id", "CHG-" + std::to_string(other)}});
+  c.Call("PATCH", host_path, R"({"attributes":{"owner":"x"}})",
+         {{"x-change-id", "CHG-" + std::to_string(other)}});
   auto [s3, two] = c.Call("GET", "/v1/unauthorized-changes");
   REQUIRE(two["transactions"].size() == 2);
-  CHECK(two["transactions"][1]["unauthorized"].get<std::string>().find("is draft, not implementing") != std::string::npos);
+  CHECK(two["transactions"][1]["unauthorized"].get<std::string>().find(
+            "is draft, not implementing") != std::string::npos);
 
   // Enforce: refused with 409, nothing written; relationships to a controlled CI count too.
   REQUIRE(ddl("ALTER NODE TYPE Hardware SET CONTROLLED ENFORCE").first == 200);
@@ -259,12 +296,21 @@ TEST_CASE("CONTROLLED classes: detect flags, enforce refuses, an implementing ch
   CHECK(s5 == 409);
   CHECK(refused["error"]["code"] == "unauthorized_change");
   CHECK(c.Call("GET", host_path).second == before);
-  auto [s6, rel] = c.Call("POST", "/v1/relationships",
-                          Json{{"type", "CONNECTED_TO"}, {"from", host}, {"to", c.IdOf("Switch", "fra1-core-sw2")}}.dump());
+  auto [s6, rel] = c.Call(
+      "POST", "/v1/relationships",
+      Json{{"type", "CONNECTED_TO"}, {"from", host}, {"to", c.IdOf("Switch", "fra1-core-sw2")}}
+          .dump());
   CHECK(s6 == 409);
-  auto [s7, q] = c.Call("POST", "/v1/query", Json{{"query", "MATCH (h:PhysicalServer {name: 'fra1-esx03'}) SET h.owner = 'q' RETURN h"}}.dump());
+  auto [s7, q] = c.Call(
+      "POST", "/v1/query",
+      Json{{"query", "MATCH (h:PhysicalServer {name: 'fra1-esx03'}) SET h.owner = 'q' RETURN h"}}
+          .dump());
   CHECK(s7 == 409);
-  auto [s8, ok] = c.Call("POST", "/v1/query", Json{{"query", "MATCH (h:PhysicalServer {name: 'fra1-esx03'}) SET h.owner = 'q' RETURN h"}, {"change", ref}}.dump());
+  auto [s8, ok] = c.Call(
+      "POST", "/v1/query",
+      Json{{"query", "MATCH (h:PhysicalServer {name: 'fra1-esx03'}) SET h.owner = 'q' RETURN h"},
+           {"change", ref}}
+          .dump());
   CHECK(s8 == 200);
   // The log names the change; the chain still verifies.
   auto [s9, txs] = c.Call("GET", "/v1/transactions?limit=1000");
@@ -275,30 +321,41 @@ TEST_CASE("CONTROLLED classes: detect flags, enforce refuses, an implementing ch
   CHECK(c.Call("PATCH", host_path, R"({"attributes":{"owner":"free"}})").first == 200);
 }
 
-TEST_CASE("review shows what changed during implementation and the unauthorized writes in the window") {
+TEST_CASE(
+    "review shows what changed during implementation and the unauthorized writes in the window") {
   Client c;
   CiId host = c.IdOf("PhysicalServer", "fra1-esx04");
   CiId other = c.IdOf("PhysicalServer", "ams1-esx14");
-  int64_t id = NewChange(c, {{"affected", {host}}, {"planned_start", At(-kHour)}, {"planned_end", At(kHour)}});
-  c.Call("PATCH", "/v1/cis/" + std::to_string(host), R"({"attributes":{"owner":"before"}})");  // not in range
+  int64_t id = NewChange(
+      c, {{"affected", {host}}, {"planned_start", At(-kHour)}, {"planned_end", At(kHour)}});
+  c.Call("PATCH", "/v1/cis/" + std::to_string(host),
+         R"({"attributes":{"owner":"before"}})");  // not in range
   CHECK(c.Call("GET", "/v1/changes/" + std::to_string(id) + "/review").first == 409);
   ToImplementing(c, id);
-  REQUIRE(c.Call("POST", "/v1/query", Json{{"query", "ALTER NODE TYPE Hardware SET CONTROLLED"}}.dump()).first == 200);
+  REQUIRE(
+      c.Call("POST", "/v1/query", Json{{"query", "ALTER NODE TYPE Hardware SET CONTROLLED"}}.dump())
+          .first == 200);
   std::string ref = "CHG-" + std::to_string(id);
-  CHECK(c.Call("PATCH", "/v1/cis/" + std::to_string(host), R"({"attributes":{"owner":"after"}})", {{"x-change-id", ref}}).first == 200);
-  CHECK(c.Call("PATCH", "/v1/cis/" + std::to_string(other), R"({"attributes":{"owner":"sneaky"}})").first == 200);
+  CHECK(c.Call("PATCH", "/v1/cis/" + std::to_string(host), R"({"attributes":{"owner":"after"}})",
+               {{"x-change-id", ref}})
+            .first == 200);
+  CHECK(c.Call("PATCH", "/v1/cis/" + std::to_string(other), R"({"attributes":{"owner":"sneaky"}})")
+            .first == 200);
   CHECK(Move(c, id, "review").first == 200);
-  c.Call("PATCH", "/v1/cis/" + std::to_string(host), R"({"attributes":{"owner":"later"}})", {{"x-change-id", ref}});
+  c.Call("PATCH", "/v1/cis/" + std::to_string(host), R"({"attributes":{"owner":"later"}})",
+         {{"x-change-id", ref}});
   auto [s, review] = c.Call("GET", "/v1/changes/" + std::to_string(id) + "/review");
   REQUIRE(s == 200);
   REQUIRE(review["changes"].size() == 1);  // the later write is after implementation ended
   const Json& ch = review["changes"][0];
   CHECK(ch["ci"] == host);
   CHECK(ch["what"] == "updated");
-  CHECK(ch["attributes"][0] == Json{{"attribute", "owner"}, {"before", "before"}, {"after", "after"}});
+  CHECK(ch["attributes"][0] ==
+        Json{{"attribute", "owner"}, {"before", "before"}, {"after", "after"}});
   CHECK(ch["tx"]["change_ref"] == ref);
   REQUIRE(review["unauthorized"].size() >= 1);
   bool sneaky = false;
-  for (const auto& t : review["unauthorized"]) sneaky = sneaky || t["unauthorized"].get<std::string>().find("ams1-esx14") != std::string::npos;
+  for (const auto& t : review["unauthorized"])
+    sneaky = sneaky || t["unauthorized"].get<std::string>().find("ams1-esx14") != std::string::npos;
   CHECK(sneaky);
 }

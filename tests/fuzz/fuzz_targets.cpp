@@ -80,7 +80,8 @@ void Bulk(const std::string& text) {
 void Import(const std::string& format, const std::string& text) {
   importers::CandidateSet set;
   importers::ParseOptions po;
-  if (format == "csv") po.mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
+  if (format == "csv")
+    po.mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
   if (!importers::ParseSource(format, text, po, set).ok()) return;
   importers::ImportOptions opt;
   opt.source = "fuzz";
@@ -99,11 +100,16 @@ std::vector<std::string> TargetNames() {
 
 void Run(const std::string& target, const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  if (target == "query") Query(text);
-  else if (target == "ddl") Ddl(text);
-  else if (target == "bulk") Bulk(text);
-  else if (target.rfind("import-", 0) == 0) Import(target.substr(7), text);
-  else std::abort();
+  if (target == "query")
+    Query(text);
+  else if (target == "ddl")
+    Ddl(text);
+  else if (target == "bulk")
+    Bulk(text);
+  else if (target.rfind("import-", 0) == 0)
+    Import(target.substr(7), text);
+  else
+    std::abort();
 }
 
 }  // namespace cmdb::fuzz

@@ -1,11 +1,12 @@
 // Importers on the real sample files in tests/data (see tests/data/SOURCE.md): counts, specific
 // CIs and relationships, idempotence, dry run, merging, precedence, full-scan staleness.
+#include "importers/import.hpp"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "importers/formats.hpp"
-#include "importers/import.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
@@ -36,8 +37,9 @@ Precedence DefaultPrecedence() {
 }
 
 // Parses and imports; fails the test on any error.
-ImportReport Import(TestDb& t, const std::string& format, const std::string& text, const std::string& source,
-                    bool dry = false, bool full = false, const std::string& mapping = "") {
+ImportReport Import(TestDb& t, const std::string& format, const std::string& text,
+                    const std::string& source, bool dry = false, bool full = false,
+                    const std::string& mapping = "") {
   CandidateSet set;
   ParseOptions po;
   po.mapping = mapping;
@@ -91,8 +93,10 @@ TEST_CASE("nmap: up hosts, addresses, names, OS and open ports; idempotent") {
   TestDb t;
   ImportReport r = Import(t, "nmap", Data("libnmap-full_sudo6-subnet-A-os.xml"), "nmap");
   CHECK(Count(t, "DiscoveredHost") == 4);  // 256 hosts scanned, 4 up
-  CHECK(r.created == static_cast<int64_t>(Count(t, "DiscoveredHost") + Count(t, "IPAddress") + Count(t, "NetworkPort")));
-  ImportReport scanme = Import(t, "nmap", Data("libnmap-2_hosts_version-localhost-scanme.xml"), "nmap");
+  CHECK(r.created == static_cast<int64_t>(Count(t, "DiscoveredHost") + Count(t, "IPAddress") +
+                                          Count(t, "NetworkPort")));
+  ImportReport scanme =
+      Import(t, "nmap", Data("libnmap-2_hosts_version-localhost-scanme.xml"), "nmap");
   const CiRecord* host = Find(t, "DiscoveredHost", "scanme.nmap.org");
   REQUIRE(host);
   CHECK(host->attrs.Get("hostname") == Value("scanme"));
@@ -103,7 +107,8 @@ TEST_CASE("nmap: up hosts, addresses, names, OS and open ports; idempotent") {
   CHECK(Related(t, host->id, "HAS_ADDRESS", ip->id));
   CHECK(scanme.rels_created > 0);
   // Idempotent: the same file again changes nothing.
-  ImportReport again = Import(t, "nmap", Data("libnmap-2_hosts_version-localhost-scanme.xml"), "nmap");
+  ImportReport again =
+      Import(t, "nmap", Data("libnmap-2_hosts_version-localhost-scanme.xml"), "nmap");
   CHECK(again.created == 0);
   CHECK(again.updated == 0);
   CHECK(again.unchanged == scanme.created);
@@ -124,8 +129,11 @@ TEST_CASE("malformed sources are refused with their location; nothing is applied
   CHECK(st.message().rfind("unknown import format 'excel'", 0) == 0);
   // CSV: every bad line is listed, nothing applied.
   CandidateSet csv;
-  REQUIRE(ParseSource("csv", "name,ip\nweb1,10.0.0.1\nweb2\nweb3,not-an-ip\nweb4,1,2\n",
-                      {R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})"}, csv).ok());
+  REQUIRE(ParseSource(
+              "csv", "name,ip\nweb1,10.0.0.1\nweb2\nweb3,not-an-ip\nweb4,1,2\n",
+              {R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})"},
+              csv)
+              .ok());
   CHECK(csv.errors.size() == 2);  // lines 3 and 5: wrong field counts
   ImportOptions opt;
   opt.source = "csv";
@@ -137,22 +145,29 @@ TEST_CASE("malformed sources are refused with their location; nothing is applied
   CHECK(Count(t, "VirtualMachine") == before);
   // A bad value is refused with its line too.
   CandidateSet bad;
-  REQUIRE(ParseSource("csv", "name,ip\nweb3,not-an-ip\n",
-                      {R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})"}, bad).ok());
+  REQUIRE(ParseSource(
+              "csv", "name,ip\nweb3,not-an-ip\n",
+              {R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})"},
+              bad)
+              .ok());
   Status refused = RunImport(*t.db, bad, opt, report);
   CHECK_FALSE(refused.ok());
   CHECK(report.errors.at(0).location == "line 2");
   CHECK(Count(t, "VirtualMachine") == before);
   CandidateSet unknown;
-  REQUIRE(ParseSource("csv", "name\nx\n", {R"({"class": "Nope", "columns": {"name": "name"}})"}, unknown).ok());
+  REQUIRE(ParseSource("csv", "name\nx\n", {R"({"class": "Nope", "columns": {"name": "name"}})"},
+                      unknown)
+              .ok());
   CHECK_FALSE(RunImport(*t.db, unknown, opt, report).ok());
   CHECK(report.errors.at(0).message == "unknown class 'Nope'");
 }
 
-TEST_CASE("kubernetes: namespaces, nodes, workloads, pods, services; owner, node and selector links") {
+TEST_CASE(
+    "kubernetes: namespaces, nodes, workloads, pods, services; owner, node and selector links") {
   TestDb t;
-  std::string bundle = "[" + Data("k3s/namespaces.json") + "," + Data("k3s/nodes.json") + "," + Data("k3s/deployments-default.json") +
-                       "," + Data("k3s/pods-default.json") + "," + Data("k3s/services-default.json") + "]";
+  std::string bundle = "[" + Data("k3s/namespaces.json") + "," + Data("k3s/nodes.json") + "," +
+                       Data("k3s/deployments-default.json") + "," + Data("k3s/pods-default.json") +
+                       "," + Data("k3s/services-default.json") + "]";
   ImportReport r = Import(t, "kubernetes", bundle, "kubernetes");
   CHECK(Count(t, "K8sNamespace") == 4);
   CHECK(Count(t, "K8sNode") == 1);
@@ -176,7 +191,8 @@ TEST_CASE("kubernetes: namespaces, nodes, workloads, pods, services; owner, node
 TEST_CASE("dependent identity: a pod is its name inside its namespace") {
   TestDb t;
   auto pod = [](const std::string& ns, const std::string& uid) {
-    return R"({"kind": "Pod", "metadata": {"name": "web-1", "namespace": ")" + ns + R"(", "uid": ")" + uid + R"("}})";
+    return R"({"kind": "Pod", "metadata": {"name": "web-1", "namespace": ")" + ns +
+           R"(", "uid": ")" + uid + R"("}})";
   };
   Import(t, "kubernetes", "[" + pod("a", "u1") + "," + pod("b", "u2") + "]", "kubernetes");
   CHECK(Count(t, "K8sPod") == 2);  // same name, different namespaces
@@ -189,11 +205,14 @@ TEST_CASE("dependent identity: a pod is its name inside its namespace") {
 
 TEST_CASE("terraform: instances with count, modules and for_each; dependencies") {
   TestDb t;
-  ImportReport r = Import(t, "terraform", Data("rnacentral-gcp-compute-16res.tfstate"), "terraform");
-  CHECK(Count(t, "VirtualMachine") == 12);  // consumers x8 + monitor, nfs_server, postgres, producer
+  ImportReport r =
+      Import(t, "terraform", Data("rnacentral-gcp-compute-16res.tfstate"), "terraform");
+  CHECK(Count(t, "VirtualMachine") ==
+        12);  // consumers x8 + monitor, nfs_server, postgres, producer
   const CiRecord* vm = Find(t, "VirtualMachine", "gcp-default-consumer-1");
   REQUIRE(vm);
-  CHECK(vm->attrs.Get("cloud_id").as_string().find("instances/gcp-default-consumer-1") != std::string::npos);
+  CHECK(vm->attrs.Get("cloud_id").as_string().find("instances/gcp-default-consumer-1") !=
+        std::string::npos);
   const CiRecord* subnet = nullptr;
   {
     ReadView v = t.db->Read();
@@ -202,17 +221,22 @@ TEST_CASE("terraform: instances with count, modules and for_each; dependencies")
   REQUIRE(subnet);
   CHECK(Related(t, vm->id, "DEPENDS_ON", subnet->id));
   CHECK(r.rels_created >= 30);
-  ImportReport modules = Import(t, "terraform", Data("tfstate-lookup-aws-modules-foreach.tfstate"), "terraform-aws");
+  ImportReport modules =
+      Import(t, "terraform", Data("tfstate-lookup-aws-modules-foreach.tfstate"), "terraform-aws");
   CHECK(modules.created > 5);
-  ImportReport again = Import(t, "terraform", Data("rnacentral-gcp-compute-16res.tfstate"), "terraform");
+  ImportReport again =
+      Import(t, "terraform", Data("rnacentral-gcp-compute-16res.tfstate"), "terraform");
   CHECK(again.created == 0);
   CHECK(again.updated == 0);
 }
 
-TEST_CASE("ansible facts: setup output and fact cache identify the same host; unreachable hosts are skipped") {
+TEST_CASE(
+    "ansible facts: setup output and fact cache identify the same host; unreachable hosts are "
+    "skipped") {
   TestDb t;
-  std::string facts = "[" + Data("ansible-cmdb-setup-debian.dev.local.json") + "," + Data("ansible-cmdb-setup-centos.dev.local.json") +
-                      "," + Data("ansible-cmdb-setup-dead.dev.local.json") + "]";
+  std::string facts = "[" + Data("ansible-cmdb-setup-debian.dev.local.json") + "," +
+                      Data("ansible-cmdb-setup-centos.dev.local.json") + "," +
+                      Data("ansible-cmdb-setup-dead.dev.local.json") + "]";
   ImportReport r = Import(t, "ansible", facts, "ansible");
   CHECK(Count(t, "VirtualMachine") == 2);
   const CiRecord* debian = Find(t, "VirtualMachine", "dev");
@@ -221,7 +245,8 @@ TEST_CASE("ansible facts: setup output and fact cache identify the same host; un
   CHECK(debian->attrs.Get("ip_address") == Value("192.168.56.2"));
   CHECK(debian->attrs.Get("hypervisor") == Value("virtualbox"));
   CHECK(!debian->attrs.Has("fqdn"));  // "localhost" identifies nothing
-  ImportReport cache = Import(t, "ansible", Data("ansible-cmdb-factcache-debian.dev.local.json"), "ansible");
+  ImportReport cache =
+      Import(t, "ansible", Data("ansible-cmdb-factcache-debian.dev.local.json"), "ansible");
   CHECK(cache.created == 0);  // the same host (and address) as the setup output
   CHECK(Count(t, "VirtualMachine") == 2);
   (void)r;
@@ -229,9 +254,11 @@ TEST_CASE("ansible facts: setup output and fact cache identify the same host; un
 
 TEST_CASE("aws: instances, VPCs, subnets, load balancers and RDS with containment") {
   TestDb t;
-  std::string all = "[" + Data("aws/ec2-describe-vpcs.json") + "," + Data("aws/ec2-describe-subnets.json") + "," +
-                    Data("aws/ec2-describe-instances.json") + "," + Data("aws/elb-describe-load-balancers.json") + "," +
-                    Data("aws/elbv2-describe-load-balancers.json") + "," + Data("aws/rds-describe-db-instances.json") + "]";
+  std::string all =
+      "[" + Data("aws/ec2-describe-vpcs.json") + "," + Data("aws/ec2-describe-subnets.json") + "," +
+      Data("aws/ec2-describe-instances.json") + "," + Data("aws/elb-describe-load-balancers.json") +
+      "," + Data("aws/elbv2-describe-load-balancers.json") + "," +
+      Data("aws/rds-describe-db-instances.json") + "]";
   ImportReport r = Import(t, "aws", all, "aws");
   CHECK(Count(t, "VPC") == 1);
   CHECK(Count(t, "Subnet") == 4);
@@ -246,10 +273,13 @@ TEST_CASE("aws: instances, VPCs, subnets, load balancers and RDS with containmen
 
 TEST_CASE("CSV with a mapping: dates, created targets, duplicates merged") {
   TestDb t;
-  ImportReport loc = Import(t, "csv", Data("snipe-it-locations-sample.csv"), "csv", false, false, Mapping("snipe-it-locations"));
-  CHECK(loc.merged == 2);  // 19 lines, 17 distinct names ("Airdrie" and "Rocky Mountain House" twice)
+  ImportReport loc = Import(t, "csv", Data("snipe-it-locations-sample.csv"), "csv", false, false,
+                            Mapping("snipe-it-locations"));
+  CHECK(loc.merged ==
+        2);  // 19 lines, 17 distinct names ("Airdrie" and "Rocky Mountain House" twice)
   CHECK(loc.created == 17);
-  ImportReport assets = Import(t, "csv", Data("snipe-it-assets-sample.csv"), "csv", false, false, Mapping("snipe-it-assets"));
+  ImportReport assets = Import(t, "csv", Data("snipe-it-assets-sample.csv"), "csv", false, false,
+                               Mapping("snipe-it-assets"));
   CHECK(assets.created == 22 + 15);  // 22 assets, 15 locations not in the locations file
   const CiRecord* backhoe = Find(t, "PhysicalServer", "ICC-2065556");
   REQUIRE(backhoe);
@@ -282,7 +312,8 @@ TEST_CASE("dry run reports exactly what apply does, and writes nothing") {
 TEST_CASE("precedence: a weaker source cannot overwrite a fresh value; provenance is kept") {
   TestDb t;
   auto line = [](const std::string& os) {
-    return R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "app-1", "fqdn": "app-1.example.org", "os": ")" + os + R"("}})";
+    return R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "app-1", "fqdn": "app-1.example.org", "os": ")" +
+           os + R"("}})";
   };
   Import(t, "ndjson", line("Ubuntu 22.04"), "ansible");
   ImportReport weaker = Import(t, "ndjson", line("Linux 5.x"), "nmap");
@@ -302,11 +333,14 @@ TEST_CASE("precedence: a weaker source cannot overwrite a fresh value; provenanc
   CHECK_FALSE(v.graph().provenance().Find(false, vm->id, "ansible")->owned.Has("os"));
 }
 
-TEST_CASE("full scan marks what a source no longer reports stale and brings it back when seen again") {
+TEST_CASE(
+    "full scan marks what a source no longer reports stale and brings it back when seen again") {
   TestDb t;
-  std::string two = R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "a", "fqdn": "a.x.org"}}
+  std::string two =
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "a", "fqdn": "a.x.org"}}
 {"op": "ci", "class": "VirtualMachine", "attributes": {"name": "b", "fqdn": "b.x.org"}})";
-  std::string one = R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "a", "fqdn": "a.x.org"}})";
+  std::string one =
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "a", "fqdn": "a.x.org"}})";
   Import(t, "ndjson", two, "scan", false, true);
   CiId b = Find(t, "VirtualMachine", "b")->id;
   ImportReport gone = Import(t, "ndjson", one, "scan", false, true);

@@ -1,14 +1,14 @@
 // Windows (explicit and weekly occurrences), the change state machine and the risk score.
-#include <catch2/catch.hpp>
+#include "process/window.hpp"
 
-#include "cmdb/time_util.hpp"
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
+#include "cmdb/time_util.hpp"
 #include "process/change.hpp"
 #include "process/release.hpp"
 #include "process/risk.hpp"
-#include "process/window.hpp"
 
 using namespace cmdb;
 using namespace cmdb::process;
@@ -37,8 +37,9 @@ TEST_CASE("weekly windows recur on their days, UTC, across midnight") {
   CHECK(occ[0].start == T("2026-11-21T22:00:00Z"));
   CHECK(occ[0].end == T("2026-11-22T02:00:00Z"));
   CHECK(occ[1].start == T("2026-11-22T22:00:00Z"));
-  CHECK(Contains(w, T("2026-11-22T00:30:00Z"), T("2026-11-22T01:30:00Z")));   // after midnight
-  CHECK_FALSE(Contains(w, T("2026-11-22T01:30:00Z"), T("2026-11-22T03:00:00Z")));  // runs past the end
+  CHECK(Contains(w, T("2026-11-22T00:30:00Z"), T("2026-11-22T01:30:00Z")));  // after midnight
+  CHECK_FALSE(
+      Contains(w, T("2026-11-22T01:30:00Z"), T("2026-11-22T03:00:00Z")));  // runs past the end
   CHECK(Overlaps(w, T("2026-11-22T01:30:00Z"), T("2026-11-22T03:00:00Z")));
   CHECK_FALSE(Overlaps(w, T("2026-11-23T08:00:00Z"), T("2026-11-23T09:00:00Z")));  // a Monday
   CHECK(WeekdayNames(w.days) == std::vector<std::string>{"sat", "sun"});
@@ -70,7 +71,8 @@ TEST_CASE("change state machine and references") {
   CHECK(CheckTransition(c, ChangeState::kSubmitted).ok());
   Status st = CheckTransition(c, ChangeState::kClosed);
   CHECK(st.code() == StatusCode::kConflict);
-  CHECK(st.message() == "a normal change in state draft cannot move to closed; allowed: submitted, cancelled");
+  CHECK(st.message() ==
+        "a normal change in state draft cannot move to closed; allowed: submitted, cancelled");
   c.state = ChangeState::kApproved;
   CHECK_FALSE(CheckTransition(c, ChangeState::kImplementing).ok());
   c.type = ChangeType::kEmergency;
@@ -80,7 +82,20 @@ TEST_CASE("change state machine and references") {
   CHECK(ParseChangeRef("12") == 12);
   CHECK_FALSE(ParseChangeRef("CHG-"));
   CHECK_FALSE(ParseChangeRef("INC-3"));
-  c.assessments.push_back(Assessment{1, 5, "bob", 9, {1}, {2, 3}, {3}, {4}, {"Shop"}, {"critical"}, {{"App", 2}}, 3.5, "low", "x"});
+  c.assessments.push_back(Assessment{1,
+                                     5,
+                                     "bob",
+                                     9,
+                                     {1},
+                                     {2, 3},
+                                     {3},
+                                     {4},
+                                     {"Shop"},
+                                     {"critical"},
+                                     {{"App", 2}},
+                                     3.5,
+                                     "low",
+                                     "x"});
   c.events.push_back({1, "bob", "comment", "", "", "hello"});
   ChangeRecord back = ChangeFromDoc(ChangeToDoc(c));
   CHECK(back.assessments.at(0).impacted == std::vector<CiId>{2, 3});
@@ -96,13 +111,15 @@ TEST_CASE("risk score follows the documented formula") {
   CHECK(r.score == Approx(12.0));
   CHECK(r.level == "high");
   CHECK(ScoreRisk({}, 0, ChangeType::kStandard).level == "low");
-  CHECK(ScoreRisk({{"critical", false}, {"critical", false}}, 1023, ChangeType::kEmergency).score == Approx(39.0));
+  CHECK(ScoreRisk({{"critical", false}, {"critical", false}}, 1023, ChangeType::kEmergency).score ==
+        Approx(39.0));
 }
 
 TEST_CASE("every change state transition, by type, against the documented table") {
   using S = ChangeState;
-  const std::vector<S> all = {S::kDraft, S::kSubmitted, S::kAssessed, S::kApproved, S::kScheduled, S::kImplementing,
-                              S::kReview, S::kClosed, S::kRejected, S::kCancelled, S::kFailed};
+  const std::vector<S> all = {S::kDraft,     S::kSubmitted,    S::kAssessed, S::kApproved,
+                              S::kScheduled, S::kImplementing, S::kReview,   S::kClosed,
+                              S::kRejected,  S::kCancelled,    S::kFailed};
   // docs/change-management.md, "States" (normal changes).
   std::map<S, std::set<S>> normal = {
       {S::kDraft, {S::kSubmitted, S::kCancelled}},
@@ -117,14 +134,16 @@ TEST_CASE("every change state transition, by type, against the documented table"
     for (S from : all) {
       std::set<S> expected = normal[from];
       if (type == ChangeType::kStandard && from == S::kSubmitted) expected.insert(S::kApproved);
-      if (type == ChangeType::kEmergency && (from == S::kSubmitted || from == S::kAssessed || from == S::kApproved))
+      if (type == ChangeType::kEmergency &&
+          (from == S::kSubmitted || from == S::kAssessed || from == S::kApproved))
         expected.insert(S::kImplementing);
       for (S to : all) {
         ChangeRecord c;
         c.type = type;
         c.state = from;
         Status st = CheckTransition(c, to);
-        INFO(ChangeTypeName(type) << ": " << ChangeStateName(from) << " -> " << ChangeStateName(to));
+        INFO(ChangeTypeName(type) << ": " << ChangeStateName(from) << " -> "
+                                  << ChangeStateName(to));
         CHECK(st.ok() == (expected.count(to) > 0));
         if (!st.ok()) CHECK(st.type() == "forbidden_transition");
       }
@@ -134,12 +153,15 @@ TEST_CASE("every change state transition, by type, against the documented table"
 
 TEST_CASE("every release state transition against the documented table") {
   using S = ReleaseState;
-  std::map<S, std::set<S>> table = {
-      {S::kPlanned, {S::kBuilt, S::kFailed}},          {S::kBuilt, {S::kTested, S::kFailed}},
-      {S::kTested, {S::kApproved, S::kBuilt, S::kFailed}}, {S::kApproved, {S::kDeploying, S::kFailed}},
-      {S::kDeploying, {S::kDeployed, S::kFailed, S::kRolledBack}},
-      {S::kDeployed, {S::kVerified, S::kFailed, S::kRolledBack}}, {S::kFailed, {S::kRolledBack}},
-      {S::kVerified, {}}, {S::kRolledBack, {}}};
+  std::map<S, std::set<S>> table = {{S::kPlanned, {S::kBuilt, S::kFailed}},
+                                    {S::kBuilt, {S::kTested, S::kFailed}},
+                                    {S::kTested, {S::kApproved, S::kBuilt, S::kFailed}},
+                                    {S::kApproved, {S::kDeploying, S::kFailed}},
+                                    {S::kDeploying, {S::kDeployed, S::kFailed, S::kRolledBack}},
+                                    {S::kDeployed, {S::kVerified, S::kFailed, S::kRolledBack}},
+                                    {S::kFailed, {S::kRolledBack}},
+                                    {S::kVerified, {}},
+                                    {S::kRolledBack, {}}};
   for (const auto& [from, expected] : table) {
     for (const auto& [to, unused] : table) {
       ReleaseRecord r;
