@@ -112,10 +112,117 @@ std::set<int64_t> CteImpact(sqlite3* db, const Schema& schema, int64_t seed, int
 
 }  // namespace
 
+// Imports: NDJSON and CSV through identification and reconciliation into SQLite, against the
+// plain bulk load of the same records, on fresh databases. Run by the main benchmark in a fresh
+// process (`cmdb_bench --imports N`), so the numbers do not depend on the memory the estate
+// holds. Returns false when a count is wrong.
+bool ImportBench(int64_t n, const std::string& dir, const std::string& schema_dir, Json& results) {
+  const bool check = true;
+  std::string lines, csv = "name,fqdn,ip,cpus,os\n";
+  char buf[320];
+  for (int64_t i = 0; i < n; ++i) {
+    std::snprintf(buf, sizeof buf,
+                  "{\"op\": \"ci\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"imp-%06lld\", "
+                  "\"fqdn\": \"imp-%06lld.bench.example\", \"ip_address\": \"10.%lld.%lld.%lld\", \"cpu_count\": 4, "
+                  "\"os\": \"Linux\"}}\n",
+                  (long long)i, (long long)i, (long long)(i >> 16) & 255, (long long)(i >> 8) & 255, (long long)i & 255);
+    lines += buf;
+    std::snprintf(buf, sizeof buf, "imp-%06lld,imp-%06lld.bench.example,10.%lld.%lld.%lld,4,Linux\n", (long long)i,
+                  (long long)i, (long long)(i >> 16) & 255, (long long)(i >> 8) & 255, (long long)i & 255);
+    csv += buf;
+  }
+  auto fresh = [&](const std::string& name) {
+    std::string path = dir + "/" + name + ".sqlite";
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
+    auto st = SqliteStore::Open(path);
+    std::ostringstream l;
+    auto d = api::OpenDatabase(st->get(), api::BootstrapOptions{schema_dir, "", false}, l);
+    return std::make_pair(std::move(*st), std::move(*d));
+  };
+  auto run_import = [&](Database& d, const std::string& format, const std::string& text, const std::string& mapping) {
+    importers::CandidateSet set;
+    importers::ParseOptions po;
+    po.mapping = mapping;
+    importers::ImportReport report;
+    Status st = importers::ParseSource(format, text, po, set);
+    importers::ImportOptions opt;
+    opt.source = format;
+    if (st.ok()) st = importers::RunImport(d, set, opt, report);
+    if (!st.ok()) std::cerr << "import failed: " << st.message() << "\n";
+    return report;
+  };
+  // Each run happens in a forked child on its own fresh database, so every run starts from the
+  // same process state (run in one process, whichever import ran later measured 10-15% slower).
+  auto in_child = [&](const std::function<std::vector<double>()>& fn) {
+    int fds[2];
+    if (::pipe(fds) != 0) return std::vector<double>{};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[0]);
+      std::vector<double> out = fn();
+      if (::write(fds[1], out.data(), out.size() * sizeof(double)) < 0) ::_exit(1);
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::vector<double> got(8, 0.0);
+    ssize_t n = ::read(fds[0], got.data(), got.size() * sizeof(double));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    got.resize(n > 0 ? static_cast<size_t>(n) / sizeof(double) : 0);
+    return got;
+  };
+  auto bulk_run = in_child([&] {
+    auto [bulk_store, bulk_db] = fresh("bench-bulk-baseline");
+    api::BulkResult bulk;
+    auto a0 = Clock::now();
+    api::RunBulk(*bulk_db, TxMeta{"bench", "bulk"}, api::StringReader(lines), lines.size(), bulk);
+    return std::vector<double>{Ms(a0, Clock::now()) / 1000, double(bulk.created)};
+  });
+  auto csv_run = in_child([&] {
+    auto [csv_store, csv_db] = fresh("bench-import-csv");
+    auto a3 = Clock::now();
+    auto r = run_import(*csv_db, "csv", csv,
+                        R"({"class": "VirtualMachine", "columns": {"name": "name", "fqdn": "fqdn", "ip": "ip_address", "cpus": "cpu_count", "os": "os"}})");
+    return std::vector<double>{Ms(a3, Clock::now()) / 1000, double(r.created)};
+  });
+  auto nd_run = in_child([&] {
+    auto [nd_store, nd_db] = fresh("bench-import-ndjson");
+    auto a1 = Clock::now();
+    auto r1 = run_import(*nd_db, "ndjson", lines, "");
+    double t1 = Ms(a1, Clock::now()) / 1000;
+    auto a2 = Clock::now();
+    auto r2 = run_import(*nd_db, "ndjson", lines, "");
+    double t2 = Ms(a2, Clock::now()) / 1000;
+    return std::vector<double>{t1, double(r1.created), t2, double(r2.unchanged), double(r2.created)};
+  });
+  if (bulk_run.size() < 2 || csv_run.size() < 2 || nd_run.size() < 5) {
+    std::cerr << "FAILED: an import benchmark child did not report\n";
+    return false;
+  }
+  double bulk_s = bulk_run[0], csv_s = csv_run[0], nd_s = nd_run[0], again_s = nd_run[2];
+  struct { int64_t created, unchanged; } first{int64_t(nd_run[1]), 0}, second{int64_t(nd_run[4]), int64_t(nd_run[3])},
+      from_csv{int64_t(csv_run[1]), 0};
+  results = {{"cis", n},
+                        {"bulk_baseline_cis_per_s", n / bulk_s},
+                        {"ndjson_cis_per_s", n / nd_s},
+                        {"ndjson_reimport_unchanged_cis_per_s", n / again_s},
+                        {"csv_cis_per_s", n / csv_s},
+                        {"ndjson_vs_bulk", bulk_s / nd_s},
+                        {"created", first.created}, {"reimport_unchanged", second.unchanged},
+                        {"csv_created", from_csv.created}};
+  if (check && (first.created != n || second.unchanged != n || second.created != 0 || from_csv.created != n)) {
+    std::cerr << "FAILED: import counts wrong\n";
+    return false;
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
   int64_t size = 10000;
   std::string out_path, dir = "/tmp/cmdb-bench", files_dir;
   bool quick = false, check = false;
+  int64_t imports_only = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -125,10 +232,19 @@ int main(int argc, char** argv) {
     else if (a == "--quick") quick = true;
     else if (a == "--check") check = true;
     else if (a == "--write-files") files_dir = next();
+    else if (a == "--imports") imports_only = std::stoll(next());
     else {
-      std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n";
+      std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n"
+                   "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n";
       return 2;
     }
+  }
+  if (imports_only > 0) {  // the import section, in this fresh process (see ImportBench)
+    std::filesystem::create_directories(dir);
+    Json imports;
+    bool ok = ImportBench(imports_only, dir, std::string(CMDB_SOURCE_DIR) + "/schema", imports);
+    std::cout << imports.dump() << "\n";
+    return ok ? 0 : 1;
   }
   const int reps = quick ? 3 : 7;
   Json results;
@@ -158,6 +274,7 @@ int main(int argc, char** argv) {
 
   // 2. Bulk load through the real write path (validation, one SQLite transaction, publish).
   std::string schema_dir = std::string(CMDB_SOURCE_DIR) + "/schema";
+
   {
     auto store = SqliteStore::Open(db_path);
     if (!store.ok()) return std::cerr << store.status().ToString() << "\n", 1;
@@ -416,105 +533,22 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // 8. Imports: NDJSON and CSV through identification and reconciliation into SQLite, against the
-  // plain bulk load of the same records (same run, fresh databases).
+  // 8. Imports, measured in a fresh process of this program (see ImportBench).
   {
     int64_t n = std::min<int64_t>(50000, std::max<int64_t>(1000, size / 2));
-    std::string lines, csv = "name,fqdn,ip,cpus,os\n";
-    char buf[320];
-    for (int64_t i = 0; i < n; ++i) {
-      std::snprintf(buf, sizeof buf,
-                    "{\"op\": \"ci\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"imp-%06lld\", "
-                    "\"fqdn\": \"imp-%06lld.bench.example\", \"ip_address\": \"10.%lld.%lld.%lld\", \"cpu_count\": 4, "
-                    "\"os\": \"Linux\"}}\n",
-                    (long long)i, (long long)i, (long long)(i >> 16) & 255, (long long)(i >> 8) & 255, (long long)i & 255);
-      lines += buf;
-      std::snprintf(buf, sizeof buf, "imp-%06lld,imp-%06lld.bench.example,10.%lld.%lld.%lld,4,Linux\n", (long long)i,
-                    (long long)i, (long long)(i >> 16) & 255, (long long)(i >> 8) & 255, (long long)i & 255);
-      csv += buf;
-    }
-    auto fresh = [&](const std::string& name) {
-      std::string path = dir + "/" + name + ".sqlite";
-      for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path + ext);
-      auto st = SqliteStore::Open(path);
-      std::ostringstream l;
-      auto d = api::OpenDatabase(st->get(), api::BootstrapOptions{schema_dir, "", false}, l);
-      return std::make_pair(std::move(*st), std::move(*d));
-    };
-    auto run_import = [&](Database& d, const std::string& format, const std::string& text, const std::string& mapping) {
-      importers::CandidateSet set;
-      importers::ParseOptions po;
-      po.mapping = mapping;
-      importers::ImportReport report;
-      Status st = importers::ParseSource(format, text, po, set);
-      importers::ImportOptions opt;
-      opt.source = format;
-      if (st.ok()) st = importers::RunImport(d, set, opt, report);
-      if (!st.ok()) std::cerr << "import failed: " << st.message() << "\n";
-      return report;
-    };
-    // Each run happens in a forked child on its own fresh database, so every run starts from the
-    // same process state (run in one process, whichever import ran later measured 10-15% slower).
-    auto in_child = [&](const std::function<std::vector<double>()>& fn) {
-      int fds[2];
-      if (::pipe(fds) != 0) return std::vector<double>{};
-      pid_t pid = ::fork();
-      if (pid == 0) {
-        ::close(fds[0]);
-        std::vector<double> out = fn();
-        if (::write(fds[1], out.data(), out.size() * sizeof(double)) < 0) ::_exit(1);
-        ::_exit(0);
-      }
-      ::close(fds[1]);
-      std::vector<double> got(8, 0.0);
-      ssize_t n = ::read(fds[0], got.data(), got.size() * sizeof(double));
-      ::close(fds[0]);
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-      got.resize(n > 0 ? static_cast<size_t>(n) / sizeof(double) : 0);
-      return got;
-    };
-    auto bulk_run = in_child([&] {
-      auto [bulk_store, bulk_db] = fresh("bench-bulk-baseline");
-      api::BulkResult bulk;
-      auto a0 = Clock::now();
-      api::RunBulk(*bulk_db, TxMeta{"bench", "bulk"}, api::StringReader(lines), lines.size(), bulk);
-      return std::vector<double>{Ms(a0, Clock::now()) / 1000, double(bulk.created)};
-    });
-    auto csv_run = in_child([&] {
-      auto [csv_store, csv_db] = fresh("bench-import-csv");
-      auto a3 = Clock::now();
-      auto r = run_import(*csv_db, "csv", csv,
-                          R"({"class": "VirtualMachine", "columns": {"name": "name", "fqdn": "fqdn", "ip": "ip_address", "cpus": "cpu_count", "os": "os"}})");
-      return std::vector<double>{Ms(a3, Clock::now()) / 1000, double(r.created)};
-    });
-    auto nd_run = in_child([&] {
-      auto [nd_store, nd_db] = fresh("bench-import-ndjson");
-      auto a1 = Clock::now();
-      auto r1 = run_import(*nd_db, "ndjson", lines, "");
-      double t1 = Ms(a1, Clock::now()) / 1000;
-      auto a2 = Clock::now();
-      auto r2 = run_import(*nd_db, "ndjson", lines, "");
-      double t2 = Ms(a2, Clock::now()) / 1000;
-      return std::vector<double>{t1, double(r1.created), t2, double(r2.unchanged), double(r2.created)};
-    });
-    if (bulk_run.size() < 2 || csv_run.size() < 2 || nd_run.size() < 5) {
-      std::cerr << "FAILED: an import benchmark child did not report\n";
+    std::string out_file = dir + "/imports.json";
+    std::string cmd = std::string(argv[0]) + " --imports " + std::to_string(n) + " --dir " + dir + " > " + out_file;
+    int rc = std::system(cmd.c_str());
+    Json imports;
+    try {
+      imports = Json::parse(std::ifstream(out_file));
+    } catch (const std::exception& e) {
+      std::cerr << "FAILED: the import benchmark printed no JSON: " << e.what() << "\n";
       return 1;
     }
-    double bulk_s = bulk_run[0], csv_s = csv_run[0], nd_s = nd_run[0], again_s = nd_run[2];
-    struct { int64_t created, unchanged; } first{int64_t(nd_run[1]), 0}, second{int64_t(nd_run[4]), int64_t(nd_run[3])},
-        from_csv{int64_t(csv_run[1]), 0};
-    results["imports"] = {{"cis", n},
-                          {"bulk_baseline_cis_per_s", n / bulk_s},
-                          {"ndjson_cis_per_s", n / nd_s},
-                          {"ndjson_reimport_unchanged_cis_per_s", n / again_s},
-                          {"csv_cis_per_s", n / csv_s},
-                          {"ndjson_vs_bulk", bulk_s / nd_s},
-                          {"created", first.created}, {"reimport_unchanged", second.unchanged},
-                          {"csv_created", from_csv.created}};
-    std::cerr << "imports: " << results["imports"].dump() << "\n";
-    if (check && (first.created != n || second.unchanged != n || second.created != 0 || from_csv.created != n)) {
+    results["imports"] = imports;
+    std::cerr << "imports: " << imports.dump() << "\n";
+    if (rc != 0) {
       std::cerr << "FAILED: import counts wrong\n";
       return 1;
     }
