@@ -356,3 +356,47 @@ TEST_CASE(
   auto history = t.store.CiHistory(b);
   CHECK(history->size() == 3);
 }
+
+TEST_CASE("an owner's value may be overwritten once the owner has not confirmed it for max_age") {
+  TestDb t;
+  auto import = [&](const std::string& os, const std::string& source, int64_t max_age) {
+    CandidateSet set;
+    std::string line =
+        R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "old-1", "fqdn": "old-1.x.org", "os": ")" +
+        os + R"("}})";
+    REQUIRE(ParseSource("ndjson", line, {}, set).ok());
+    ImportOptions opt;
+    opt.source = source;
+    opt.precedence = DefaultPrecedence();
+    opt.max_age_micros = max_age;
+    ImportReport report;
+    REQUIRE(RunImport(*t.db, set, opt, report).ok());
+    return report;
+  };
+  const int64_t kDay = int64_t(24) * 3600 * 1000000;
+  import("Ubuntu 20.04", "ansible", 30 * kDay);
+  CHECK(import("Linux", "nmap", 30 * kDay).conflicts.size() == 1);  // fresh: refused
+  ImportReport aged = import("Linux", "nmap", 0);                   // any age is too old
+  CHECK(aged.conflicts.empty());
+  CHECK(aged.updated == 1);
+  CHECK(Find(t, "VirtualMachine", "old-1")->attrs.Get("os") == Value("Linux"));
+}
+
+TEST_CASE("full scan marks relationships a source no longer reports as stale") {
+  TestDb t;
+  std::string with_rel =
+      R"({"op": "ci", "ref": "h", "class": "DiscoveredHost", "attributes": {"name": "h1", "ip_address": "10.1.1.1"}}
+{"op": "ci", "ref": "ip", "class": "IPAddress", "attributes": {"name": "10.1.1.1", "address": "10.1.1.1"}}
+{"op": "rel", "type": "HAS_ADDRESS", "from": {"ref": "h"}, "to": {"ref": "ip"}})";
+  std::string without =
+      R"({"op": "ci", "ref": "h", "class": "DiscoveredHost", "attributes": {"name": "h1", "ip_address": "10.1.1.1"}}
+{"op": "ci", "ref": "ip", "class": "IPAddress", "attributes": {"name": "10.1.1.1", "address": "10.1.1.1"}})";
+  ImportReport first = Import(t, "ndjson", with_rel, "scan", false, true);
+  CHECK(first.rels_created == 1);
+  ImportReport second = Import(t, "ndjson", without, "scan", false, true);
+  CHECK(second.rels_stale == 1);
+  CHECK(second.stale == 0);  // both CIs still reported
+  ImportReport third = Import(t, "ndjson", with_rel, "scan", false, true);
+  CHECK(third.rels_unchanged == 1);  // the same relationship, seen again
+  CHECK(third.rels_stale == 0);
+}
