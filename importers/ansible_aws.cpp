@@ -141,11 +141,12 @@ Status ParseAnsible(std::string_view text, CandidateSet& out) {
 
 namespace {
 
-std::string NameTag(const Json& tags) {
+// The value of the "Name" tag, else `fallback`.
+std::string NameOr(const Json& tags, const std::string& fallback) {
   for (const Json& t : tags) {
     if (Str(t, "Key") == "Name" && !Str(t, "Value").empty()) return Str(t, "Value");
   }
-  return "";
+  return fallback;
 }
 
 }  // namespace
@@ -175,6 +176,13 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
   std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>>
       links;  // type, from, to-id, to class, where
   bool any = false;
+  // Records a candidate, and its containment in `parent_id` (a VPC or subnet id) when given.
+  auto add = [&](Candidate c, const std::string& parent_id, const char* parent_class) {
+    refs.insert(c.ref);
+    if (!parent_id.empty())
+      links.emplace_back("CONTAINS", parent_id, c.ref, parent_class, c.location);
+    out.cis.push_back(std::move(c));
+  };
   for (size_t p = 0; p < parts.size(); ++p) {
     const Json& part = *parts[p];
     std::string base = parts.size() > 1 ? "$[" + std::to_string(p) + "]" : "$";
@@ -187,23 +195,17 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
     };
     each("Vpcs", [&](const Json& v, const std::string& where) {
       Candidate c{"aws:" + Str(v, "VpcId"), "VPC", {}, where, "", false};
-      std::string name = NameTag(Items(v, "Tags"));
-      c.attrs.Set("name", Value(name.empty() ? Str(v, "VpcId") : name));
+      c.attrs.Set("name", Value(NameOr(Items(v, "Tags"), Str(v, "VpcId"))));
       SetFrom(c.attrs, "vpc_id", v, "VpcId");
       SetFrom(c.attrs, "cidr", v, "CidrBlock");
-      refs.insert(c.ref);
-      out.cis.push_back(std::move(c));
+      add(std::move(c), "", "VPC");
     });
     each("Subnets", [&](const Json& s, const std::string& where) {
       Candidate c{"aws:" + Str(s, "SubnetId"), "Subnet", {}, where, "", false};
-      std::string name = NameTag(Items(s, "Tags"));
-      c.attrs.Set("name", Value(name.empty() ? Str(s, "SubnetId") : name));
+      c.attrs.Set("name", Value(NameOr(Items(s, "Tags"), Str(s, "SubnetId"))));
       SetFrom(c.attrs, "cloud_id", s, "SubnetId");
       SetFrom(c.attrs, "cidr", s, "CidrBlock");
-      refs.insert(c.ref);
-      if (!Str(s, "VpcId").empty())
-        links.emplace_back("CONTAINS", Str(s, "VpcId"), c.ref, "VPC", where);
-      out.cis.push_back(std::move(c));
+      add(std::move(c), Str(s, "VpcId"), "VPC");
     });
     each("Reservations", [&](const Json& r, const std::string& rwhere) {
       const Json& instances = Items(r, "Instances");
@@ -215,18 +217,14 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           out.errors.push_back({where, "an instance without InstanceId"});
           continue;
         }
-        std::string name = NameTag(Items(in, "Tags"));
-        c.attrs.Set("name", Value(name.empty() ? Str(in, "InstanceId") : name));
+        c.attrs.Set("name", Value(NameOr(Items(in, "Tags"), Str(in, "InstanceId"))));
         SetFrom(c.attrs, "cloud_id", in, "InstanceId");
         SetFrom(c.attrs, "instance_type", in, "InstanceType");
         if (LooksLikeIp(Str(in, "PrivateIpAddress")))
           c.attrs.Set("ip_address", Value(Str(in, "PrivateIpAddress")));
         SetFrom(c.attrs, "fqdn", in, "PrivateDnsName");
         c.attrs.Set("hypervisor", Value(std::string("aws")));
-        refs.insert(c.ref);
-        if (!Str(in, "SubnetId").empty())
-          links.emplace_back("CONTAINS", Str(in, "SubnetId"), c.ref, "Subnet", where);
-        out.cis.push_back(std::move(c));
+        add(std::move(c), Str(in, "SubnetId"), "Subnet");
       }
     });
     each("LoadBalancerDescriptions", [&](const Json& lb, const std::string& where) {  // classic ELB
@@ -234,20 +232,14 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       c.attrs.Set("cloud_id", Value("elb:" + Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
-      refs.insert(c.ref);
-      if (!Str(lb, "VPCId").empty())
-        links.emplace_back("CONTAINS", Str(lb, "VPCId"), c.ref, "VPC", where);
-      out.cis.push_back(std::move(c));
+      add(std::move(c), Str(lb, "VPCId"), "VPC");
     });
     each("LoadBalancers", [&](const Json& lb, const std::string& where) {  // elbv2
       Candidate c{"aws:" + Str(lb, "LoadBalancerArn"), "LoadBalancer", {}, where, "", false};
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "cloud_id", lb, "LoadBalancerArn");
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
-      refs.insert(c.ref);
-      if (!Str(lb, "VpcId").empty())
-        links.emplace_back("CONTAINS", Str(lb, "VpcId"), c.ref, "VPC", where);
-      out.cis.push_back(std::move(c));
+      add(std::move(c), Str(lb, "VpcId"), "VPC");
     });
     each("DBInstances", [&](const Json& db, const std::string& where) {
       Candidate c{
