@@ -18,47 +18,43 @@ struct Quorum {
   bool forward = true;  // impacts travel from `from` to `to` along this type
 };
 
-// Per-thread scratch arrays indexed by CI id, reused across queries. An entry is valid only
-// when its epoch equals the current query's, so nothing is cleared between queries.
+// Per-thread scratch, one 32-byte slot per CI id (one cache line holds two), reused across
+// queries. A slot is valid only when its epoch equals the current query's, so nothing is cleared
+// between queries.
+struct Slot {
+  uint32_t epoch = 0;
+  int32_t dist = 0;
+  int32_t redundant_down = 0;
+  uint8_t state = 0;  // 0 unreached, else ImpactState + 1
+  uint8_t color = 0;  // boost::default_color_type
+  CiId parent = 0;
+  RelId via = 0;
+};
+static_assert(sizeof(Slot) == 32);
+
 struct Scratch {
-  std::vector<uint32_t> epoch;
-  std::vector<int32_t> dist;
-  std::vector<CiId> parent;
-  std::vector<RelId> via;
-  std::vector<uint8_t> state;  // 0 unreached, else ImpactState + 1
-  std::vector<uint8_t> color;  // boost::default_color_type
-  std::vector<int32_t> redundant_down;
+  std::vector<Slot> slots;
   uint32_t current = 0;
-  std::vector<CiId> touched;  // CIs with an entry this query
+  std::vector<CiId> touched;  // CIs with a slot this query, in the order they were reached
 
   void Begin(size_t bound) {
-    if (epoch.size() < bound) {
-      epoch.resize(bound, 0);
-      dist.resize(bound);
-      parent.resize(bound);
-      via.resize(bound);
-      state.resize(bound);
-      color.resize(bound);
-      redundant_down.resize(bound);
-    }
+    if (slots.size() < bound) slots.resize(bound);
     if (++current == 0) {  // wrapped: clear once every 4 billion queries
-      std::fill(epoch.begin(), epoch.end(), 0);
+      for (Slot& s : slots) s.epoch = 0;
       current = 1;
     }
     touched.clear();
   }
-  void Touch(CiId v) {
-    if (epoch[v] != current) {
-      epoch[v] = current;
-      dist[v] = 0;
-      parent[v] = 0;
-      via[v] = 0;
-      state[v] = 0;
-      color[v] = boost::white_color;
-      redundant_down[v] = 0;
+  // The slot of v, initialized for this query on first use.
+  Slot& Touch(CiId v) {
+    Slot& s = slots[v];
+    if (s.epoch != current) {
+      s = Slot{current, 0, 0, 0, static_cast<uint8_t>(boost::white_color), 0, 0};
       touched.push_back(v);
     }
+    return s;
   }
+  bool Has(CiId v) const { return slots[v].epoch == current; }
 };
 
 thread_local Scratch tls_scratch;
@@ -85,15 +81,14 @@ namespace cmdb::analysis {
 namespace {
 
 inline boost::default_color_type get(const ColorMap& m, CiId v) {
-  return m.s->epoch[v] == m.s->current ? static_cast<boost::default_color_type>(m.s->color[v]) : boost::white_color;
+  return m.s->Has(v) ? static_cast<boost::default_color_type>(m.s->slots[v].color) : boost::white_color;
 }
 inline void put(const ColorMap& m, CiId v, boost::default_color_type c) {
-  m.s->Touch(v);
-  m.s->color[v] = static_cast<uint8_t>(c);
+  m.s->Touch(v).color = static_cast<uint8_t>(c);
 }
 
-ImpactState StateOf(const Scratch& s, CiId v) { return static_cast<ImpactState>(s.state[v] - 1); }
-void SetState(Scratch& s, CiId v, ImpactState st) { s.state[v] = static_cast<uint8_t>(st) + 1; }
+ImpactState StateOf(const Slot& s) { return static_cast<ImpactState>(s.state - 1); }
+void SetState(Slot& s, ImpactState st) { s.state = static_cast<uint8_t>(st) + 1; }
 
 class ImpactVisitor : public boost::default_bfs_visitor {
  public:
@@ -102,44 +97,41 @@ class ImpactVisitor : public boost::default_bfs_visitor {
 
   template <typename G>
   void examine_edge(const ImpactEdge& e, const G&) const {
-    CiId v = e.target;
-    s_.Touch(v);
-    if (s_.state[v] != 0 && StateOf(s_, v) != ImpactState::kDegraded) return;  // already down or a seed
+    Slot& t = s_.Touch(e.target);
+    if (t.state != 0 && StateOf(t) != ImpactState::kDegraded) return;  // already down or a seed
     const Quorum* q = e.type < quorum_.size() && quorum_[e.type].needed > 0 ? &quorum_[e.type] : nullptr;
     if (!q) {
       // A direct impact: let the search discover v (undo a quorum block).
-      if (s_.state[v] != 0) s_.color[v] = boost::white_color;
+      if (t.state != 0) t.color = boost::white_color;
       return;
     }
-    int down = ++s_.redundant_down[v];
-    if (down == 1) {
-      s_.parent[v] = e.source;
-      s_.via[v] = e.rel;
-      s_.dist[v] = s_.dist[e.source] + 1;
-    }
+    CiId v = e.target;
+    int32_t dist = s_.slots[e.source].dist + 1;
+    int down = ++t.redundant_down;
+    if (down == 1) t.parent = e.source, t.via = e.rel, t.dist = dist;
     int total = static_cast<int>(q->forward ? g_.InOfType(v, e.type).size() : g_.OutOfType(v, e.type).size());
     int needed = q->percent ? std::max(1, (q->needed * total + 99) / 100) : q->needed;
     if (down >= needed) {
-      SetState(s_, v, ImpactState::kDown);
-      s_.dist[v] = s_.dist[e.source] + 1;
-      s_.parent[v] = e.source;
-      s_.via[v] = e.rel;
-      s_.color[v] = boost::gray_color;
+      SetState(t, ImpactState::kDown);
+      t.dist = dist;
+      t.parent = e.source;
+      t.via = e.rel;
+      t.color = boost::gray_color;
       q_.push(v);
     } else {
-      SetState(s_, v, ImpactState::kDegraded);
-      s_.color[v] = boost::black_color;  // not discovered through this edge: no propagation
+      SetState(t, ImpactState::kDegraded);
+      t.color = boost::black_color;  // not discovered through this edge: no propagation
     }
   }
 
   template <typename G>
   void tree_edge(const ImpactEdge& e, const G&) const {
-    CiId v = e.target;
-    s_.Touch(v);
-    s_.dist[v] = s_.dist[e.source] + 1;
-    s_.parent[v] = e.source;
-    s_.via[v] = e.rel;
-    SetState(s_, v, ImpactState::kDown);
+    int32_t dist = s_.slots[e.source].dist + 1;
+    Slot& t = s_.Touch(e.target);
+    t.dist = dist;
+    t.parent = e.source;
+    t.via = e.rel;
+    SetState(t, ImpactState::kDown);
   }
 
  private:
@@ -156,7 +148,7 @@ class ScratchDepthGraph {
       : g_(g), s_(s), max_depth_(max_depth), limited_(limited) {}
   std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> OutEdges(CiId v) const {
     auto range = out_edges(v, g_);
-    if (s_.epoch[v] == s_.current && s_.dist[v] >= max_depth_) {
+    if (s_.Has(v) && s_.slots[v].dist >= max_depth_) {
       if (range.first != range.second) limited_ = true;
       return {range.second, range.second};
     }
@@ -239,10 +231,7 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   std::vector<CiId> seeds(request.seeds.begin(), request.seeds.end());
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
-  for (CiId seed : seeds) {
-    s.Touch(seed);
-    SetState(s, seed, ImpactState::kSeed);
-  }
+  for (CiId seed : seeds) SetState(s.Touch(seed), ImpactState::kSeed);
   ScratchDepthGraph depth_graph(impact_graph, s, request.max_depth, limited);
   boost::queue<CiId> queue;
   ImpactVisitor visitor(graph, quorum, s, queue);
@@ -253,42 +242,59 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   bool has_services = schema.FindClass("BusinessService") != nullptr;
   struct ClassInfo {
     int64_t count = 0;
+    bool seen = false;
     bool wanted = false;
     bool service = false;
   };
-  std::unordered_map<std::string_view, ClassInfo> classes;  // one entry per class reached
-  result.cis.reserve(s.touched.size());
+  std::vector<ClassInfo> classes(graph.class_id_bound());  // by the graph's class ids
+  // Reached CIs ordered by (distance, id): BFS reaches them in distance order, so a counting sort
+  // by distance and a sort of ids within each distance is enough.
+  std::vector<size_t> per_distance;
   for (CiId id : s.touched) {
-    if (s.state[id] == 0) continue;
-    const CiRecord* ci = graph.FindCi(id);
-    if (!ci) continue;
-    ImpactState state = StateOf(s, id);
-    auto [it, inserted] = classes.try_emplace(ci->class_name);
-    ClassInfo& info = it->second;
-    if (inserted) {
+    const Slot& slot = s.slots[id];
+    if (slot.state == 0) continue;
+    if (per_distance.size() <= size_t(slot.dist)) per_distance.resize(slot.dist + 1);
+    ++per_distance[slot.dist];
+  }
+  std::vector<size_t> starts(per_distance.size() + 1);
+  for (size_t d = 0; d < per_distance.size(); ++d) starts[d + 1] = starts[d] + per_distance[d];
+  std::vector<CiId> ordered(starts.back());
+  for (CiId id : s.touched) {
+    const Slot& slot = s.slots[id];
+    if (slot.state != 0) ordered[starts[slot.dist]++] = id;
+  }
+  for (size_t d = 0, begin = 0; d < per_distance.size(); begin += per_distance[d++]) {
+    std::sort(ordered.begin() + begin, ordered.begin() + begin + per_distance[d]);
+  }
+  result.cis.reserve(ordered.size());
+  for (CiId id : ordered) {
+    const Slot& slot = s.slots[id];
+    ImpactState state = StateOf(slot);
+    ClassInfo& info = classes[graph.ClassIdOf(id)];
+    if (!info.seen) {
+      const std::string& cls = graph.ClassName(graph.ClassIdOf(id));
+      info.seen = true;
       info.wanted = request.classes.empty() ||
                     std::any_of(request.classes.begin(), request.classes.end(),
-                                [&](const std::string& c) { return schema.IsA(ci->class_name, c); });
-      info.service = has_services && schema.IsA(ci->class_name, "BusinessService");
+                                [&](const std::string& c) { return schema.IsA(cls, c); });
+      info.service = has_services && schema.IsA(cls, "BusinessService");
     }
     if (state != ImpactState::kSeed) {
       if (info.service) result.services.push_back(id);
       if (info.wanted) ++info.count;
     }
     if (info.wanted || state == ImpactState::kSeed)
-      result.cis.push_back(ImpactedCi{id, s.dist[id], state, s.parent[id], s.via[id]});
+      result.cis.push_back(ImpactedCi{id, slot.dist, state, slot.parent, slot.via});
   }
-  for (const auto& [cls, info] : classes) {
-    if (info.count) result.per_class[std::string(cls)] = info.count;
+  for (ClassId c = 0; c < classes.size(); ++c) {
+    if (classes[c].count) result.per_class[graph.ClassName(c)] = classes[c].count;
   }
-  std::sort(result.cis.begin(), result.cis.end(), [](const ImpactedCi& a, const ImpactedCi& b) {
-    if ((a.state == ImpactState::kSeed) != (b.state == ImpactState::kSeed)) return a.state == ImpactState::kSeed;
-    return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
-  });
+  // Seeds first (distance 0 holds only seeds), then by distance and id.
   std::sort(result.services.begin(), result.services.end());
   if (!request.classes.empty()) {
     for (CiId id : s.touched) {
-      if (s.state[id] != 0) result.hidden_links.push_back({id, s.parent[id], s.via[id]});
+      const Slot& slot = s.slots[id];
+      if (slot.state != 0) result.hidden_links.push_back({id, slot.parent, slot.via});
     }
     std::sort(result.hidden_links.begin(), result.hidden_links.end(),
               [](const auto& a, const auto& b) { return a.id < b.id; });

@@ -2,7 +2,10 @@
 // recursive queries on the same database in the same run. See docs/benchmarks.md.
 //
 //   cmdb_bench --size 1000000 [--out results.json] [--dir /tmp/cmdb-bench] [--quick] [--check]
+//              [--reuse] [--only impact,ql,http,baselines,imports]
 //
+// --reuse keeps the database of an earlier run of the same size (no bulk load; for profiling).
+// --only runs just the named sections after the cold start (default: all).
 // --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test).
 #include <sqlite3.h>
 #include <malloc.h>
@@ -221,7 +224,8 @@ bool ImportBench(int64_t n, const std::string& dir, const std::string& schema_di
 int main(int argc, char** argv) {
   int64_t size = 10000;
   std::string out_path, dir = "/tmp/cmdb-bench", files_dir;
-  bool quick = false, check = false;
+  bool quick = false, check = false, reuse = false;
+  std::string only;
   int64_t imports_only = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -233,8 +237,11 @@ int main(int argc, char** argv) {
     else if (a == "--check") check = true;
     else if (a == "--write-files") files_dir = next();
     else if (a == "--imports") imports_only = std::stoll(next());
+    else if (a == "--reuse") reuse = true;
+    else if (a == "--only") only = "," + next() + ",";
     else {
       std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n"
+                   "                  [--reuse] [--only impact,ql,http,baselines,imports]\n"
                    "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n";
       return 2;
     }
@@ -252,7 +259,11 @@ int main(int argc, char** argv) {
                         {"memory_gb", static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / (1 << 30)}};
   std::filesystem::create_directories(dir);
   std::string db_path = dir + "/bench-" + std::to_string(size) + ".sqlite";
-  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + ext);
+  auto want = [&](const char* section) { return only.empty() || only.find("," + std::string(section) + ",") != std::string::npos; };
+  bool load = !(reuse && std::filesystem::exists(db_path));
+  if (load) {
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + ext);
+  }
 
   // 1. Generate.
   auto t0 = Clock::now();
@@ -275,7 +286,7 @@ int main(int argc, char** argv) {
   // 2. Bulk load through the real write path (validation, one SQLite transaction, publish).
   std::string schema_dir = std::string(CMDB_SOURCE_DIR) + "/schema";
 
-  {
+  if (load) {
     auto store = SqliteStore::Open(db_path);
     if (!store.ok()) return std::cerr << store.status().ToString() << "\n", 1;
     std::ostringstream log;
@@ -353,8 +364,9 @@ int main(int argc, char** argv) {
       if (engine_set.empty()) for (const auto& c : r->cis) engine_set.insert(c.id);
     });
     std::set<int64_t> cte_set;
-    double c = MedianMs(quick ? 1 : 3, [&] { cte_set = CteImpact(raw, *schema, id, 6); });
-    if (cte_set != engine_set) {
+    double c = 0;
+    if (want("cte")) c = MedianMs(quick ? 1 : 3, [&] { cte_set = CteImpact(raw, *schema, id, 6); });
+    if (want("cte") && cte_set != engine_set) {
       sets_equal = false;
       std::cerr << "MISMATCH for " << name << ": engine " << engine_set.size() << ", CTE " << cte_set.size() << "\n";
     }
@@ -369,15 +381,19 @@ int main(int argc, char** argv) {
                 {"max_ms", *std::max_element(v.begin(), v.end())}, {"total_ms", total}};
   };
   Json engine_sum = summary(engine_ms), cte_sum = summary(cte_ms);
-  results["impact"] = {{"depth", 6}, {"queries", per_query}, {"engine", engine_sum}, {"sqlite_cte", cte_sum},
-                       {"sets_identical", sets_equal},
-                       {"speedup_total", cte_sum["total_ms"].get<double>() / engine_sum["total_ms"].get<double>()}};
+  results["impact"] = {{"depth", 6}, {"queries", per_query}, {"engine", engine_sum}};
+  if (want("cte")) {
+    results["impact"]["sqlite_cte"] = cte_sum;
+    results["impact"]["sets_identical"] = sets_equal;
+    results["impact"]["speedup_total"] = cte_sum["total_ms"].get<double>() / engine_sum["total_ms"].get<double>();
+  }
   std::cerr << "impact: engine total " << engine_sum["total_ms"] << " ms, CTE total " << cte_sum["total_ms"]
             << " ms, sets identical: " << sets_equal << "\n";
   sqlite3_close(raw);
 
   // 5. Query-language latency.
   gql::QueryEngine engine(db, gql::QueryOptions{});
+  if (want("ql")) {
   auto run = [&](const std::string& text) {
     gql::QueryRequest q;
     q.text = text;
@@ -397,9 +413,10 @@ int main(int argc, char** argv) {
   ql["aggregation_by_class_ms"] = MedianMs(quick ? 1 : 3, [&] { run("MATCH (n) RETURN labels(n)[0] AS class, count(*)"); });
   results["query_language"] = ql;
   std::cerr << "query language: " << ql.dump() << "\n";
+  }
 
   // 6. HTTP: point lookups and small impact queries with concurrent clients; durable updates.
-  {
+  if (want("http")) {
     api::Authenticator auth(store->get(), false);
     api::Api http_api(db, auth, engine, api::ApiOptions{});
     api::HttpServer server(http_api, api::ServerOptions{"127.0.0.1", 0, 4, 30, 30, nullptr});
@@ -474,7 +491,7 @@ int main(int argc, char** argv) {
   // 7. Baselines: capture a scope of up to 100k CIs, change 1% of them, capture again, diff.
   // The same-run baseline: reading those CIs' current rows from SQLite, which is what a
   // copy-based baseline has to do at the very least.
-  {
+  if (want("baselines")) {
     process::ChangeService changes(db, engine);
     process::ReleaseService releases(db, engine, changes);
     int64_t scope = std::min<int64_t>(100000, db.Read().graph().ci_id_bound() - 1);
@@ -534,7 +551,7 @@ int main(int argc, char** argv) {
     }
   }
   // 8. Imports, measured in a fresh process of this program (see ImportBench).
-  {
+  if (want("imports")) {
     int64_t n = std::min<int64_t>(50000, std::max<int64_t>(1000, size / 2));
     std::string out_file = dir + "/imports.json";
     std::string cmd = std::string(argv[0]) + " --imports " + std::to_string(n) + " --dir " + dir + " > " + out_file;

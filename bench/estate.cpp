@@ -50,7 +50,7 @@ EstateStats GenerateEstate(int64_t size, uint64_t seed, std::ostream& out) {
   Writer w(out, stats);
   Rng rng{seed};
   auto count = [&](double share, int64_t min) { return std::max<int64_t>(min, static_cast<int64_t>(size * share)); };
-  const int64_t n_dc = 4, n_rack = (std::max<int64_t>(8, size * 4 / 1000) + 3) / 4 * 4, n_host = count(0.05, 16), n_hcluster = count(0.002, 2);
+  const int64_t n_dc = 5, n_rack = (std::max<int64_t>(8, size * 4 / 1000) + 3) / 4 * 4, n_host = count(0.05, 16), n_hcluster = count(0.002, 2);
   // Racks, access switches and storage arrays come in multiples of the datacenter count, so that
   // item i sits in datacenter i % n_dc and placement can stay inside one datacenter.
   auto per_dc = [&](int64_t n) { return (n + n_dc - 1) / n_dc * n_dc; };
@@ -108,13 +108,15 @@ EstateStats GenerateEstate(int64_t size, uint64_t seed, std::ostream& out) {
              std::to_string(4 << rng.Below(4)) + R"(.0,"ip_address":")" + ip(65536 + i) + R"(","os":"Linux")");
     int64_t host = rng.Below(n_host);
     w.Rel("HOSTED_ON", Name("vm", i), Name("host", host));
-    w.Rel("CONNECTED_TO", Name("vm", i), Name("sw", local(n_access, host_dc[host])));
+    // One VM in five has its own uplink (a dedicated vNIC on the access switch); the rest reach
+    // the network through their host.
+    if (i % 5 == 0) w.Rel("CONNECTED_TO", Name("vm", i), Name("sw", local(n_access, host_dc[host])));
     w.Rel("USES", Name("vm", i), Name("san", local(n_storage, host_dc[host])));
   }
   for (int64_t i = 0; i < n_sw; ++i) {
     w.Ci("Software", Name("sw-pkg", i), R"("owner":"ops","release":"1.)" + std::to_string(i) + R"(","eol_date":"2028-01-31")");
   }
-  for (int64_t i = 0; i < n_vm / 2; ++i) w.Rel("INSTALLED_ON", Name("sw-pkg", rng.Below(n_sw)), Name("vm", rng.Below(n_vm)));
+  for (int64_t i = 0; i < n_vm / 5; ++i) w.Rel("INSTALLED_ON", Name("sw-pkg", rng.Below(n_sw)), Name("vm", rng.Below(n_vm)));
   for (int64_t i = 0; i < n_container; ++i) {
     w.Ci("Container", Name("ctr", i), common(true) + R"(,"image":"registry/app:)" + std::to_string(rng.Below(100)) +
                                           R"(","runtime":"containerd")");

@@ -15,8 +15,10 @@ Status Database::Open(std::shared_ptr<const Schema> schema) {
   next_ci_ = info->max_ci_id + 1;
   next_rel_ = info->max_rel_id + 1;
   graph_ = Graph();
+  graph_.Reserve(next_ci_, next_rel_);
   CMDB_RETURN_IF_ERROR(store_->LoadCurrent([&](CiRecord&& ci) { graph_.PutCi(std::move(ci), *schema_); },
                                            [&](RelRecord&& rel) { graph_.PutRel(std::move(rel)); }));
+  graph_.FinishLoad();
   CMDB_RETURN_IF_ERROR(store_->LoadDocs([&](DocRecord&& doc) { graph_.PutDoc(std::move(doc)); }));
   return store_->LoadProvenance([&](Provenance&& p) { graph_.PutProvenance(std::move(p)); });
 }

@@ -1,6 +1,7 @@
 #include "cmdb/graph.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace cmdb {
 
@@ -49,9 +50,18 @@ std::optional<TypeId> Graph::TypeIdOf(std::string_view type) const {
   return it->second;
 }
 
+ClassId Graph::InternClass(const std::string& cls) {
+  auto [it, inserted] = class_ids_.emplace(cls, static_cast<ClassId>(class_names_.size()));
+  if (inserted) class_names_.push_back(cls);
+  return it->second;
+}
+
 TypeId Graph::InternType(const std::string& type) {
   auto [it, inserted] = type_ids_.emplace(type, static_cast<TypeId>(type_names_.size()));
-  if (inserted) type_names_.push_back(type);
+  if (inserted) {
+    if (type_names_.size() > 0xffff) throw std::length_error("more than 65,536 relationship types");
+    type_names_.push_back(type);
+  }
   return it->second;
 }
 
@@ -93,9 +103,11 @@ void Graph::InsertCi(CiPtr ci, const Schema& schema) {
   CiId id = ci->id;
   if (size_t(id) >= cis_.size()) {
     cis_.resize(id + 1);
-    out_.resize(id + 1);
-    in_.resize(id + 1);
+    class_of_.resize(id + 1);
+    out_.Resize(id + 1);
+    in_.Resize(id + 1);
   }
+  class_of_[id] = InternClass(ci->class_name);
   for (auto& k : IndexKeysOf(schema, *ci)) index_[std::move(k)] = id;
   auto& ext = extents_[ci->class_name];
   if (ext.empty() || ext.back() < id) {
@@ -109,14 +121,8 @@ void Graph::InsertCi(CiPtr ci, const Schema& schema) {
 
 void Graph::RemoveRel(RelId id) {
   const RelPtr& r = rels_[id];
-  TypeId t = type_ids_.at(r->type);
-  auto drop = [&](std::vector<Adj>& list) {
-    list.erase(std::remove_if(list.begin(), list.end(),
-                              [&](const Adj& a) { return a.rel == id && a.type == t; }),
-               list.end());
-  };
-  drop(out_[r->from]);
-  drop(in_[r->to]);
+  out_.Remove(r->from, id);
+  in_.Remove(r->to, id);
   rels_[id] = nullptr;
   --rel_count_;
 }
@@ -125,14 +131,8 @@ void Graph::InsertRel(RelPtr rel) {
   RelId id = rel->id;
   if (size_t(id) >= rels_.size()) rels_.resize(id + 1);
   TypeId t = InternType(rel->type);
-  auto add = [&](std::vector<Adj>& list, CiId other) {
-    Adj a{t, other, id};
-    auto pos = std::upper_bound(list.begin(), list.end(), t,
-                                [](TypeId x, const Adj& e) { return x < e.type; });
-    list.insert(pos, a);
-  };
-  add(out_[rel->from], rel->to);
-  add(in_[rel->to], rel->from);
+  out_.Insert(rel->from, Adj{rel->to, id, t});
+  in_.Insert(rel->to, Adj{rel->from, id, t});
   rels_[id] = std::move(rel);
   ++rel_count_;
 }
@@ -151,13 +151,48 @@ void Graph::Apply(const WriteSet& ws, const Schema& schema) {
   }
   for (const DocRecord& d : ws.docs) docs_.Put(d);
   for (const Provenance& p : ws.provenance) provenance_.Put(p);
+  // Fold changed rows back into the shared arrays once they are a noticeable share: O(E) now and
+  // then keeps writes O(row) amortized and traversals on contiguous rows.
+  size_t limit = cis_.size() / 8 + 4096;
+  if (out_.overlay_rows() > limit) out_.Compact();
+  if (in_.overlay_rows() > limit) in_.Compact();
+}
+
+void Graph::Reserve(CiId ci_bound, RelId rel_bound) {
+  cis_.reserve(size_t(ci_bound));
+  class_of_.reserve(size_t(ci_bound));
+  rels_.reserve(size_t(rel_bound));
+  loading_.reserve(size_t(rel_bound));
+}
+
+void Graph::FinishLoad() {
+  CiId bound = ci_id_bound();
+  auto build = [&](Adjacency& table, bool out) {
+    table.Build(size_t(bound), [&](auto&& emit) {
+      for (const LoadEdge& e : loading_) {
+        if (e.from >= bound || e.to >= bound) continue;
+        if (out) emit(e.from, Adj{e.to, e.id, e.type});
+        else emit(e.to, Adj{e.from, e.id, e.type});
+      }
+    });
+  };
+  build(out_, true);
+  build(in_, false);
+  loading_ = {};
 }
 
 void Graph::PutCi(CiRecord&& ci, const Schema& schema) {
   InsertCi(std::make_shared<const CiRecord>(std::move(ci)), schema);
 }
 
-void Graph::PutRel(RelRecord&& rel) { InsertRel(std::make_shared<const RelRecord>(std::move(rel))); }
+void Graph::PutRel(RelRecord&& rel) {
+  // Records only; FinishLoad builds the adjacency of all of them at once.
+  RelId id = rel.id;
+  if (size_t(id) >= rels_.size()) rels_.resize(id + 1);
+  loading_.push_back(LoadEdge{rel.from, rel.to, id, InternType(rel.type)});
+  rels_[id] = std::make_shared<const RelRecord>(std::move(rel));
+  ++rel_count_;
+}
 
 void Graph::RebuildIndexes(const Schema& schema) {
   index_.clear();

@@ -3,8 +3,9 @@
 //
 // Records are immutable and shared (shared_ptr<const>), so a reader can keep a record after the
 // graph has moved on. Ids index dense vectors: ids are server-assigned, increasing and never
-// reused. Adjacency lists are sorted by relationship type id, so the edges of one type are a
-// contiguous range (OutOfType/InOfType), which is what impact analysis and pattern expansion walk.
+// reused. Adjacency is in compressed sparse rows (see adjacency.hpp), each row sorted by
+// relationship type id, so the edges of one type are a contiguous range (OutOfType/InOfType),
+// which is what impact analysis and pattern expansion walk.
 // Thread safety: const methods may run concurrently; Apply/Put* need exclusive access. The
 // Database owns the lock that provides this.
 #pragma once
@@ -18,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cmdb/adjacency.hpp"
 #include "cmdb/doc_table.hpp"
 #include "cmdb/provenance_table.hpp"
 #include "cmdb/records.hpp"
@@ -27,14 +29,7 @@ namespace cmdb {
 
 using CiPtr = std::shared_ptr<const CiRecord>;
 using RelPtr = std::shared_ptr<const RelRecord>;
-using TypeId = uint32_t;
-
-// One adjacency entry: the relationship and the CI at its other end.
-struct Adj {
-  TypeId type;
-  CiId other;
-  RelId rel;
-};
+using ClassId = uint32_t;
 
 // Index entries of a CI under a schema: "K|<scope>|<values>" for the KEY of its class and
 // "U|<scope>.<attr>|<value>" for each UNIQUE attribute it has a value for.
@@ -57,10 +52,16 @@ class Graph {
   }
   RelPtr GetRel(RelId id) const { return id > 0 && size_t(id) < rels_.size() ? rels_[id] : nullptr; }
 
-  std::span<const Adj> Out(CiId id) const { return Slot(out_, id); }
-  std::span<const Adj> In(CiId id) const { return Slot(in_, id); }
-  std::span<const Adj> OutOfType(CiId id, TypeId type) const { return OfType(Slot(out_, id), type); }
-  std::span<const Adj> InOfType(CiId id, TypeId type) const { return OfType(Slot(in_, id), type); }
+  std::span<const Adj> Out(CiId id) const { return out_.Row(id); }
+  std::span<const Adj> In(CiId id) const { return in_.Row(id); }
+  std::span<const Adj> OutOfType(CiId id, TypeId type) const { return OfType(out_.Row(id), type); }
+  std::span<const Adj> InOfType(CiId id, TypeId type) const { return OfType(in_.Row(id), type); }
+
+  // Class interning: every CI's class as a small dense id, so a traversal can classify the CIs it
+  // reaches without touching their records. ClassIdOf is only meaningful for existing CIs.
+  ClassId ClassIdOf(CiId id) const { return class_of_[id]; }
+  const std::string& ClassName(ClassId id) const { return class_names_[id]; }
+  size_t class_id_bound() const { return class_names_.size(); }
 
   // Relationship type interning. TypeIdOf returns nullopt for a type no relationship used yet.
   std::optional<TypeId> TypeIdOf(std::string_view type) const;
@@ -89,18 +90,20 @@ class Graph {
   // Installs the new versions of a committed transaction (retired ones remove). Requires
   // exclusive access. Every record must already be valid against `schema`.
   void Apply(const WriteSet& ws, const Schema& schema);
-  // Loading: add one current record (CIs before relationships).
+  // Loading: Reserve (optional), then PutCi for every current CI, PutRel for every current
+  // relationship, and FinishLoad, which builds the adjacency in one pass. Requires exclusive
+  // access; adjacency reads are empty until FinishLoad.
+  void Reserve(CiId ci_bound, RelId rel_bound);
   void PutCi(CiRecord&& ci, const Schema& schema);
   void PutRel(RelRecord&& rel);
+  void FinishLoad();
   // Recomputes all index entries under a new schema.
   void RebuildIndexes(const Schema& schema);
 
  private:
-  static std::span<const Adj> Slot(const std::vector<std::vector<Adj>>& v, CiId id) {
-    return id > 0 && size_t(id) < v.size() ? std::span<const Adj>(v[id]) : std::span<const Adj>();
-  }
   static std::span<const Adj> OfType(std::span<const Adj> all, TypeId type);
   TypeId InternType(const std::string& type);
+  ClassId InternClass(const std::string& cls);
   void RemoveCi(CiId id, const Schema& schema);
   void InsertCi(CiPtr ci, const Schema& schema);
   void RemoveRel(RelId id);
@@ -108,11 +111,20 @@ class Graph {
 
   std::vector<CiPtr> cis_{nullptr};   // slot 0 unused
   std::vector<RelPtr> rels_{nullptr};
-  std::vector<std::vector<Adj>> out_, in_;
+  Adjacency out_, in_;
+  std::vector<ClassId> class_of_{0};
+  std::vector<std::string> class_names_;
+  std::unordered_map<std::string, ClassId> class_ids_;
   std::vector<std::string> type_names_;
   std::unordered_map<std::string, TypeId> type_ids_;
   std::unordered_map<std::string, std::vector<CiId>> extents_;
   std::unordered_map<std::string, CiId> index_;
+  struct LoadEdge {
+    CiId from, to;
+    RelId id;
+    TypeId type;
+  };
+  std::vector<LoadEdge> loading_;  // relationships put since the last FinishLoad
   size_t ci_count_ = 0;
   size_t rel_count_ = 0;
   DocTable docs_;

@@ -1,0 +1,93 @@
+// Adjacency: the relationships at one end of every CI, in compressed sparse rows (CSR) with an
+// overlay for the rows changed since the last compaction.
+//
+// A row lists the relationships of one CI in one direction, sorted by (type, relationship id), so
+// the edges of one type are a contiguous range. Rows live in one shared array (`base_`) when the
+// table is built or compacted: a traversal reads a row with one lookup and no pointer chase, and
+// the table costs 16 bytes a relationship plus 8 bytes a CI. A write moves the rows it touches to
+// the overlay (one vector a row); Compact() folds them back. Graph compacts when the overlay holds
+// more than kCompactShare of the rows, so writes stay O(row) amortized.
+// Thread safety: const methods may run concurrently; mutations need exclusive access.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace cmdb {
+
+using CiId = int64_t;
+using RelId = int64_t;
+using TypeId = uint32_t;
+
+// One adjacency entry: the relationship and the CI at its other end. 16 bytes: relationship ids
+// below 2^48 and up to 65,536 relationship types.
+struct Adj {
+  CiId other;
+  int64_t rel : 48;
+  TypeId type : 16;
+};
+static_assert(sizeof(Adj) == 16, "Adj must stay 16 bytes");
+
+class Adjacency {
+ public:
+  // The row of `id`: empty when `id` is out of range or has no relationships here.
+  std::span<const Adj> Row(CiId id) const {
+    if (id <= 0 || size_t(id) >= rows_.size()) return {};
+    RowRef r = rows_[id];
+    if (r.size & kInOverlay) return overlay_[r.begin];
+    return {base_.data() + r.begin, r.size};
+  }
+
+  // Makes room for CI ids below `bound` (new rows are empty).
+  void Resize(size_t bound);
+  // Adds `a` to the row of `id`, keeping the row sorted.
+  void Insert(CiId id, Adj a);
+  // Removes relationship `rel` from the row of `id` (nothing when absent).
+  void Remove(CiId id, RelId rel);
+  // Rebuilds every row for CI ids below `bound`, dropping the current contents.
+  // `for_each(emit)` must call emit(CiId row, Adj entry) for every entry, the same entries each
+  // time: it is called twice (count, then fill).
+  template <typename ForEach>
+  void Build(size_t bound, ForEach&& for_each) {
+    rows_.assign(bound, RowRef{});
+    overlay_ = {};
+    for_each([&](CiId id, const Adj&) { ++rows_[id].size; });
+    size_t total = 0;
+    for (RowRef& r : rows_) {
+      r.begin = static_cast<uint32_t>(total);
+      total += r.size;
+      CheckSize(total);
+      r.size = 0;
+    }
+    base_.assign(total, Adj{0, 0, 0});
+    for_each([&](CiId id, const Adj& a) {
+      RowRef& r = rows_[id];
+      base_[r.begin + r.size++] = a;
+    });
+    SortRows();
+  }
+  // Folds the overlay back into the shared array.
+  void Compact();
+
+  size_t overlay_rows() const { return overlay_.size(); }
+  size_t row_count() const { return rows_.size(); }
+  // Heap bytes held (for memory accounting in benchmarks and tests).
+  size_t MemoryBytes() const;
+
+ private:
+  static constexpr uint32_t kInOverlay = 1u << 31;
+  struct RowRef {
+    uint32_t begin = 0;  // offset in base_, or index in overlay_ when size has kInOverlay
+    uint32_t size = 0;
+  };
+  std::vector<Adj>& Mutable(CiId id);  // moves the row to the overlay first
+  static void CheckSize(size_t total);  // throws std::length_error past 2^31 entries
+  void SortRows();
+
+  std::vector<RowRef> rows_;
+  std::vector<Adj> base_;
+  std::vector<std::vector<Adj>> overlay_;
+};
+
+}  // namespace cmdb
