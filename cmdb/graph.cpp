@@ -102,10 +102,8 @@ void Graph::RemoveCi(CiId id, const Schema& schema) {
 void Graph::InsertCi(CiPtr ci, const Schema& schema) {
   CiId id = ci->id;
   if (size_t(id) >= cis_.size()) {
-    cis_.resize(id + 1);
+    cis_.resize(id + 1);  // adjacency rows grow on their first relationship (Adjacency::Insert)
     class_of_.resize(id + 1);
-    out_.Resize(id + 1);
-    in_.Resize(id + 1);
   }
   class_of_[id] = InternClass(ci->class_name);
   for (auto& k : IndexKeysOf(schema, *ci)) index_[std::move(k)] = id;
@@ -161,6 +159,7 @@ void Graph::Apply(const WriteSet& ws, const Schema& schema) {
 void Graph::Reserve(CiId ci_bound, RelId rel_bound) {
   cis_.reserve(size_t(ci_bound));
   class_of_.reserve(size_t(ci_bound));
+  index_.reserve(size_t(ci_bound));
   rels_.reserve(size_t(rel_bound));
   loading_.reserve(size_t(rel_bound));
 }

@@ -92,7 +92,8 @@ class Graph {
   void Apply(const WriteSet& ws, const Schema& schema);
   // Loading: Reserve (optional), then PutCi for every current CI, PutRel for every current
   // relationship, and FinishLoad, which builds the adjacency in one pass. Requires exclusive
-  // access; adjacency reads are empty until FinishLoad.
+  // access, except that PutCi and PutRel may run concurrently with each other (they touch
+  // disjoint members); adjacency reads are empty until FinishLoad.
   void Reserve(CiId ci_bound, RelId rel_bound);
   void PutCi(CiRecord&& ci, const Schema& schema);
   void PutRel(RelRecord&& rel);

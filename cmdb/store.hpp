@@ -36,8 +36,9 @@ class Store {
   virtual Result<StoreInfo> Info() = 0;
   // Marks a new store initialized in the given mode. Fails if already initialized.
   virtual Status Initialize(bool open_mode) = 0;
-  // Calls the sinks with every current (not retired) CI, then every current relationship,
-  // each in id order.
+  // Calls the sinks with every current (not retired) CI and every current relationship, each
+  // in id order. The two sinks may run concurrently with each other (a store may scan both
+  // tables in parallel), never each with itself.
   virtual Status LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
                              const std::function<void(RelRecord&&)>& rel_sink) = 0;
   // Like LoadCurrent, but the state right after transaction `tx` (from history).

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "cmdb/attr_codec.hpp"
 
@@ -220,6 +221,8 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool sync_full) {
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, SqliteOptions options) {
   std::unique_ptr<SqliteStore> store(new SqliteStore());
+  store->path_ = path;
+  store->sync_full_ = options.synchronous_full;
   auto w = OpenConnection(path, options.synchronous_full);
   if (!w.ok()) return w.status();
   store->write_db_ = *w;
@@ -282,25 +285,46 @@ Status SqliteStore::Initialize(bool open_mode) {
 
 Status SqliteStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
                                 const std::function<void(RelRecord&&)>& rel_sink) {
+  // Two scans on two connections, in parallel: CIs here, relationships on a second thread. The
+  // write lock keeps commits out in between, so both read the same state.
+  std::lock_guard w(write_mu_);
   std::lock_guard l(read_mu_);
-  CMDB_RETURN_IF_ERROR(Exec(read_db_, "BEGIN"));  // one snapshot for both tables
-  Status st;
-  {
-    Stmt cis(read_db_, (std::string("SELECT ") + kCiCols +
-                        " FROM ci_versions WHERE valid_to IS NULL AND retired = 0 ORDER BY id").c_str());
-    while (st.ok() && cis.Step() == SQLITE_ROW) {
-      auto c = ReadCi(cis);
-      if (c.ok()) ci_sink(std::move(*c)); else st = c.status();
-    }
-    Stmt rels(read_db_, (std::string("SELECT ") + kRelCols +
+  auto second = OpenConnection(path_, sync_full_);
+  if (!second.ok()) return second.status();
+  sqlite3* rel_db = *second;
+  auto scan_rels = [&]() -> Status {
+    CMDB_RETURN_IF_ERROR(Exec(rel_db, "BEGIN"));
+    Status st;
+    {
+      Stmt rels(rel_db, (std::string("SELECT ") + kRelCols +
                          " FROM rel_versions WHERE valid_to IS NULL AND retired = 0 ORDER BY id").c_str());
-    while (st.ok() && rels.Step() == SQLITE_ROW) {
-      auto r = ReadRel(rels);
-      if (r.ok()) rel_sink(std::move(*r)); else st = r.status();
+      if (!rels.ok()) st = rels.Error();
+      while (st.ok() && rels.Step() == SQLITE_ROW) {
+        auto r = ReadRel(rels);
+        if (r.ok()) rel_sink(std::move(*r)); else st = r.status();
+      }
     }
+    Exec(rel_db, "COMMIT");
+    return st;
+  };
+  Status rel_status;
+  std::thread rel_thread([&] { rel_status = scan_rels(); });
+  Status st = Exec(read_db_, "BEGIN");
+  if (st.ok()) {
+    {
+      Stmt cis(read_db_, (std::string("SELECT ") + kCiCols +
+                          " FROM ci_versions WHERE valid_to IS NULL AND retired = 0 ORDER BY id").c_str());
+      if (!cis.ok()) st = cis.Error();
+      while (st.ok() && cis.Step() == SQLITE_ROW) {
+        auto c = ReadCi(cis);
+        if (c.ok()) ci_sink(std::move(*c)); else st = c.status();
+      }
+    }
+    Exec(read_db_, "COMMIT");
   }
-  Exec(read_db_, "COMMIT");
-  return st;
+  rel_thread.join();
+  sqlite3_close(rel_db);
+  return st.ok() ? rel_status : st;
 }
 
 Status SqliteStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,

@@ -66,6 +66,8 @@ class SqliteStore : public Store {
   SqliteStore() = default;
   Status CommitLocked(const WriteSet& ws);
 
+  std::string path_;
+  bool sync_full_ = true;
   std::mutex write_mu_;
   sqlite3* write_db_ = nullptr;
   std::mutex read_mu_;
