@@ -1,6 +1,10 @@
 #include "api/bulk.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/json_codec.hpp"
 
@@ -11,21 +15,37 @@ class BulkApplier {
  public:
   BulkApplier(Txn& txn, BulkResult& result) : txn_(txn), r_(result) {}
 
-  void Line(std::string_view text, int64_t line_no) {
-    ++r_.lines;
-    size_t first = text.find_first_not_of(" \t\r");
-    if (first == std::string_view::npos) return;  // blank line
-    Json j;
-    try {
-      j = Json::parse(text);
-    } catch (const Json::parse_error& e) {
-      return Fail(line_no, Status::Invalid("malformed JSON at column " + std::to_string(e.byte) +
-                                           ": " + e.what()));
-    } catch (const Json::exception& e) {  // e.g. a number too large for a double
-      return Fail(line_no, Status::Invalid(std::string("invalid JSON: ") + e.what()));
+  // One line, parsed (on any thread): its JSON, or why it is not JSON; blank lines are skipped.
+  struct Parsed {
+    int64_t line_no = 0;
+    bool blank = false;
+    Json json;
+    Status error;
+  };
+  static Parsed Parse(std::string_view text, int64_t line_no) {
+    Parsed p;
+    p.line_no = line_no;
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) {
+      p.blank = true;
+      return p;
     }
-    Status st = Apply(j);
-    if (!st.ok()) Fail(line_no, st);
+    try {
+      p.json = Json::parse(text);
+    } catch (const Json::parse_error& e) {
+      p.error = Status::Invalid("malformed JSON at column " + std::to_string(e.byte) + ": " + e.what());
+    } catch (const Json::exception& e) {  // e.g. a number too large for a double
+      p.error = Status::Invalid(std::string("invalid JSON: ") + e.what());
+    }
+    return p;
+  }
+
+  // Stages one parsed line, in line order.
+  void Line(const Parsed& p) {
+    ++r_.lines;
+    if (p.blank) return;
+    if (!p.error.ok()) return Fail(p.line_no, p.error);
+    Status st = Apply(p.json);
+    if (!st.ok()) Fail(p.line_no, st);
   }
 
  private:
@@ -123,6 +143,97 @@ class BulkApplier {
   BulkResult& r_;
 };
 
+// Parses lines on a second thread while the caller stages earlier ones: the JSON parser and the
+// transaction run on two cores. Batches keep their order; at most kInFlight batches are parsed
+// ahead, so memory stays bounded whatever the body size.
+class ParsePipeline {
+ public:
+  using Parsed = BulkApplier::Parsed;
+  explicit ParsePipeline(BulkApplier& applier) : applier_(applier), worker_([this] { Work(); }) {}
+  ~ParsePipeline() {
+    {
+      std::lock_guard l(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  void Add(std::string_view line) {
+    batch_.lines.emplace_back(line);
+    if (batch_.lines.size() >= kBatchLines) Flush();
+  }
+  // Stages every line added so far.
+  void Finish() {
+    Flush();
+    while (in_flight_ > 0) ApplyOne();
+  }
+
+ private:
+  static constexpr size_t kBatchLines = 1024;
+  static constexpr int kInFlight = 8;
+  struct Batch {
+    int64_t first_line = 0;
+    std::vector<std::string> lines;
+    std::vector<Parsed> parsed;
+  };
+
+  void Flush() {
+    if (batch_.lines.empty()) return;
+    if (in_flight_ >= kInFlight) ApplyOne();
+    int64_t next_line = batch_.first_line + static_cast<int64_t>(batch_.lines.size());
+    {
+      std::lock_guard l(mu_);
+      todo_.push_back(std::move(batch_));
+    }
+    cv_.notify_all();
+    ++in_flight_;
+    batch_ = Batch{};
+    batch_.first_line = next_line;
+  }
+  void ApplyOne() {
+    Batch b;
+    {
+      std::unique_lock l(mu_);
+      cv_.wait(l, [&] { return !done_.empty(); });
+      b = std::move(done_.front());
+      done_.pop_front();
+    }
+    --in_flight_;
+    for (const Parsed& p : b.parsed) applier_.Line(p);
+  }
+  void Work() {
+    for (;;) {
+      Batch b;
+      {
+        std::unique_lock l(mu_);
+        cv_.wait(l, [&] { return closed_ || !todo_.empty(); });
+        if (todo_.empty()) return;
+        b = std::move(todo_.front());
+        todo_.pop_front();
+      }
+      b.parsed.reserve(b.lines.size());
+      for (size_t i = 0; i < b.lines.size(); ++i)
+        b.parsed.push_back(BulkApplier::Parse(b.lines[i], b.first_line + 1 + static_cast<int64_t>(i)));
+      b.lines = {};
+      {
+        std::lock_guard l(mu_);
+        done_.push_back(std::move(b));
+      }
+      cv_.notify_all();
+    }
+  }
+
+  BulkApplier& applier_;
+  Batch batch_;
+  int in_flight_ = 0;  // batches handed over and not yet staged (caller's thread only)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> todo_, done_;
+  bool closed_ = false;
+  std::thread worker_;  // last: starts after the members it uses
+};
+
 }  // namespace
 
 BodyReader StringReader(std::string_view text) {
@@ -139,8 +250,8 @@ Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t 
                BulkResult& result) {
   auto tx = db.Write(meta, [&](Txn& txn) -> Status {
     BulkApplier applier(txn, result);
+    ParsePipeline pipeline(applier);
     std::string partial;
-    int64_t line_no = 0;
     size_t total = 0;
     bool too_large = false;
     bool complete = read([&](const char* data, size_t len) {
@@ -150,10 +261,10 @@ Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t 
       size_t start = 0;
       for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
         if (partial.empty()) {
-          applier.Line(chunk.substr(start, nl - start), ++line_no);
+          pipeline.Add(chunk.substr(start, nl - start));
         } else {
           partial.append(chunk.substr(start, nl - start));
-          applier.Line(partial, ++line_no);
+          pipeline.Add(partial);
           partial.clear();
         }
       }
@@ -164,7 +275,8 @@ Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t 
       return Status(StatusCode::kPayloadTooLarge,
                     "bulk body exceeds the limit of " + std::to_string(max_bytes) + " bytes");
     if (!complete) return Status::Invalid("the request body ended early");
-    if (!partial.empty()) applier.Line(partial, ++line_no);
+    if (!partial.empty()) pipeline.Add(partial);
+    pipeline.Finish();
     if (result.error_count > 0) {
       Status first = result.errors.front().status;
       return Status(first.code(), std::to_string(result.error_count) + " of " +

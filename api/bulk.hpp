@@ -6,14 +6,16 @@
 //       upsert of from -[type]-> to; an endpoint is an id, {"ref": "name"} naming an earlier
 //       line's ref, or {"class": "C", "key": {"attr": value, ...}}
 //
-// Lines are parsed and applied as they stream in, so the body is never held whole. Any bad line
-// rejects the batch; every bad line is reported with its number.
-// Thread safety: a BulkLoad is used by one thread.
+// Lines are parsed and applied as they stream in, so the body is never held whole: a second
+// thread parses the JSON of the next lines while the caller's thread stages earlier ones. Any
+// bad line rejects the batch; every bad line is reported with its number.
+// Thread safety: RunBulk may be called from any thread; it uses one helper thread per call.
 #pragma once
 
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "api/http_types.hpp"
@@ -30,7 +32,7 @@ struct BulkResult {
   int64_t created = 0, updated = 0, unchanged = 0;
   int64_t rels_created = 0, rels_updated = 0, rels_unchanged = 0;
   int64_t lines = 0;
-  std::map<std::string, CiId> refs;
+  std::unordered_map<std::string, CiId> refs;
   std::vector<BulkError> errors;  // at most kMaxListedErrors
   int64_t error_count = 0;
   TxId tx = 0;

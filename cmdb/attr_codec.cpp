@@ -1,5 +1,7 @@
 #include "cmdb/attr_codec.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 
 namespace cmdb {
@@ -110,6 +112,7 @@ Result<AttrMap> DecodeAttrs(std::string_view bytes) {
   Reader r{bytes};
   AttrMap out;
   uint64_t n = r.Varint();
+  out.Reserve(static_cast<size_t>(std::min<uint64_t>(n, bytes.size())));  // a corrupt count stays bounded
   for (uint64_t i = 0; i < n && r.ok; ++i) {
     std::string name = r.Bytes(r.Varint());
     Value v = r.Val(0);

@@ -47,6 +47,8 @@ class AttrMap {
   }
   void Erase(std::string_view name) { Set(name, Value()); }
 
+  // Room for `n` attributes (decoders know the count: no growth slack is left behind).
+  void Reserve(size_t n) { entries_.reserve(n); }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   const_iterator begin() const { return entries_.begin(); }

@@ -1,5 +1,6 @@
 // The change-control write policy for CONTROLLED classes.
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "cmdb/time_util.hpp"
 #include "process/change_service.hpp"
@@ -35,14 +36,23 @@ std::string WhyUnauthorized(const TxRecord& tx, const Graph& committed) {
 
 Status CheckChangeControl(WriteSet& ws, const Graph& committed, const Schema& schema) {
   // The controlled CIs this write touches, and whether any of them enforces.
+  bool any_controlled = false;
+  for (const auto& [name, def] : schema.classes()) {
+    any_controlled = any_controlled || def.control == ControlPolicy::kDetect || def.control == ControlPolicy::kEnforce;
+  }
+  if (!any_controlled) return Status::Ok();  // the common case: nothing to look at
   const CiRecord* first = nullptr;
   bool enforce = false;
   size_t touched = 0;
-  std::set<CiId> seen;
+  std::unordered_set<CiId> seen;
+  std::unordered_map<std::string_view, ControlPolicy> policy_of;  // per class, computed once
   auto consider = [&](const CiRecord* ci) {
-    if (!ci || !seen.insert(ci->id).second) return;
-    ControlPolicy p = schema.ControlOf(ci->class_name);
+    if (!ci) return;
+    auto [it, inserted] = policy_of.try_emplace(ci->class_name, ControlPolicy::kInherit);
+    if (inserted) it->second = schema.ControlOf(ci->class_name);
+    ControlPolicy p = it->second;
     if (p != ControlPolicy::kDetect && p != ControlPolicy::kEnforce) return;
+    if (!seen.insert(ci->id).second) return;
     if (!first || (p == ControlPolicy::kEnforce && !enforce)) first = ci;
     enforce = enforce || p == ControlPolicy::kEnforce;
     ++touched;
