@@ -73,9 +73,9 @@ EstateStats GenerateEstate(int64_t size, uint64_t seed, std::ostream& out) {
     return std::string(buf);
   };
   auto local = [&](int64_t n, int64_t dc) { return rng.Below(n / n_dc) * n_dc + dc; };  // item in datacenter dc
-  for (int64_t i = 0; i < n_dc; ++i) w.Ci("Datacenter", Name("dc", i), common(false) + R"(,"tier":3)");
+  for (int64_t i = 0; i < n_dc; ++i) w.Ci("Datacenter", Name("dc", i), common(false) + R"(,"tier":3,"country":"DE")");
   for (int64_t i = 0; i < n_rack; ++i) {
-    w.Ci("Rack", Name("rack", i), common(false) + R"(,"units":42)");
+    w.Ci("Rack", Name("rack", i), common(false) + R"(,"units":42,"row":")" + std::to_string(i % 40) + '"');
     w.Rel("LOCATED_IN", Name("rack", i), Name("dc", i % n_dc));
   }
   for (int64_t i = 0; i < n_core; ++i) {
@@ -114,7 +114,7 @@ EstateStats GenerateEstate(int64_t size, uint64_t seed, std::ostream& out) {
     w.Rel("USES", Name("vm", i), Name("san", local(n_storage, host_dc[host])));
   }
   for (int64_t i = 0; i < n_sw; ++i) {
-    w.Ci("Software", Name("sw-pkg", i), R"("owner":"ops","release":"1.)" + std::to_string(i) + R"(","eol_date":"2028-01-31")");
+    w.Ci("Software", Name("sw-pkg", i), R"("owner":"ops","vendor":"Canonical","release":"1.)" + std::to_string(i) + R"(","eol_date":"2028-01-31")");
   }
   for (int64_t i = 0; i < n_vm / 5; ++i) w.Rel("INSTALLED_ON", Name("sw-pkg", rng.Below(n_sw)), Name("vm", rng.Below(n_vm)));
   for (int64_t i = 0; i < n_container; ++i) {
@@ -133,7 +133,7 @@ EstateStats GenerateEstate(int64_t size, uint64_t seed, std::ostream& out) {
     w.Rel("RUNS_ON", Name("dbi", i), Name("vm", rng.Below(n_vm)));
   }
   for (int64_t i = 0; i < n_lb; ++i) {
-    w.Ci("LoadBalancer", Name("lb", i), common(false) + R"(,"manufacturer":"F5")");
+    w.Ci("LoadBalancer", Name("lb", i), common(false) + R"(,"manufacturer":"F5","vip":")" + ip(131072 + i) + '"');
     w.Rel("LOCATED_IN", Name("lb", i), Name("rack", rng.Below(n_rack)));
   }
   for (int64_t i = 0; i < n_app; ++i) {
@@ -150,7 +150,7 @@ EstateStats GenerateEstate(int64_t size, uint64_t seed, std::ostream& out) {
     w.Rel("ROUTES_TO", Name("lb", i % n_lb), Name("inst", i));
   }
   for (int64_t i = 0; i < n_svc; ++i) {
-    w.Ci("BusinessService", Name("svc", i), common(false) + R"(,"criticality":"high")");
+    w.Ci("BusinessService", Name("svc", i), common(false) + R"(,"criticality":"high","sla_hours":4)");
     for (int k = 0; k < 5; ++k) w.Rel("DEPENDS_ON", Name("svc", i), Name("app", (i * 5 + k) % n_app));
   }
   // 20 start CIs from leaves to hubs.

@@ -104,13 +104,7 @@ Status MemStore::Commit(const WriteSet& ws) {
   }
   TxRecord tx = ws.tx;
   tx.prev_hash = txs_.empty() ? kGenesisHash : txs_.back().hash;
-  std::vector<CiRecord> cis = ws.cis;
-  std::vector<RelRecord> rels = ws.rels;
-  std::sort(cis.begin(), cis.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  std::sort(rels.begin(), rels.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  std::vector<DocRecord> docs = ws.docs;
-  SortDocs(docs);
-  tx.hash = ChainHash(tx.prev_hash, TxCanonical(tx, cis, rels, docs, ws.schema_ddl));
+  tx.hash = TxChainHash(tx.prev_hash, tx, ws);
   txs_.push_back(tx);
   tx_ddl_.push_back(ws.schema_ddl);
   info_.last_tx = ws.tx.id;

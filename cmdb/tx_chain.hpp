@@ -24,6 +24,11 @@ std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis, co
 void SortDocs(std::vector<DocRecord>& docs);
 // hex SHA-256 of prev_hash + canonical content.
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical);
+// The same hash for a write set about to be committed as `tx` (whose metadata may differ from
+// ws.tx: the store fills in prev_hash): records are taken in canonical order without copying and
+// hashed as they are encoded, so no canonical string is built. Equal to
+// ChainHash(prev_hash, TxCanonical(tx, sorted cis, sorted rels, sorted docs, ws.schema_ddl)).
+std::string TxChainHash(const std::string& prev_hash, const TxRecord& tx, const WriteSet& ws);
 
 // The outcome of verifying the chain.
 struct ChainReport {

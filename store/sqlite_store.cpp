@@ -376,14 +376,7 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
     Stmt last(write_db_, "SELECT hash FROM transactions ORDER BY id DESC LIMIT 1");
     if (last.Step() == SQLITE_ROW) prev_hash = last.Text(0);
   }
-  std::vector<CiRecord> sorted_cis = ws.cis;
-  std::vector<RelRecord> sorted_rels = ws.rels;
-  std::sort(sorted_cis.begin(), sorted_cis.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  std::sort(sorted_rels.begin(), sorted_rels.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-  std::vector<DocRecord> sorted_docs = ws.docs;
-  SortDocs(sorted_docs);
-  std::string hash =
-      ChainHash(prev_hash, TxCanonical(ws.tx, sorted_cis, sorted_rels, sorted_docs, ws.schema_ddl));
+  std::string hash = TxChainHash(prev_hash, ws.tx, ws);
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
           " rels_written, schema_version, prev_hash, hash, unauthorized)"
