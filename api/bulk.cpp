@@ -21,6 +21,7 @@ class BulkApplier {
     bool blank = false;
     Json json;
     Status error;
+    Result<AttrMap> attrs = AttrMap();  // "attributes" converted (no schema needed), or why not
   };
   static Parsed Parse(std::string_view text, int64_t line_no) {
     Parsed p;
@@ -31,6 +32,10 @@ class BulkApplier {
     }
     try {
       p.json = Json::parse(text);
+      if (p.json.is_object()) {
+        auto a = p.json.find("attributes");
+        if (a != p.json.end()) p.attrs = AttrsFromJson(*a, "attributes");
+      }
     } catch (const Json::parse_error& e) {
       p.error = Status::Invalid("malformed JSON at column " + std::to_string(e.byte) + ": " + e.what());
     } catch (const Json::exception& e) {  // e.g. a number too large for a double
@@ -40,11 +45,11 @@ class BulkApplier {
   }
 
   // Stages one parsed line, in line order.
-  void Line(const Parsed& p) {
+  void Line(Parsed& p) {
     ++r_.lines;
     if (p.blank) return;
     if (!p.error.ok()) return Fail(p.line_no, p.error);
-    Status st = Apply(p.json);
+    Status st = Apply(p);
     if (!st.ok()) Fail(p.line_no, st);
   }
 
@@ -54,17 +59,17 @@ class BulkApplier {
     if (r_.errors.size() < BulkResult::kMaxListedErrors) r_.errors.push_back({line_no, std::move(st)});
   }
 
-  Status Apply(const Json& j) {
+  Status Apply(Parsed& p) {
+    const Json& j = p.json;
     if (!j.is_object()) return Status::Invalid("a line must be a JSON object");
     auto op = j.find("op");
     if (op == j.end() || !op->is_string()) return Status::Invalid("missing \"op\" (\"ci\" or \"rel\")");
-    if (*op == "ci") return ApplyCi(j);
-    if (*op == "rel") return ApplyRel(j);
+    if (*op == "ci") return ApplyCi(j, p.attrs);
+    if (*op == "rel") return ApplyRel(j, p.attrs);
     return Status::Invalid("unknown op " + op->dump() + " (\"ci\" or \"rel\")");
   }
 
-  Status ApplyCi(const Json& j) {
-    auto attrs = AttrsFromJson(j.value("attributes", Json::object()), "attributes");
+  Status ApplyCi(const Json& j, Result<AttrMap>& attrs) {
     if (!attrs.ok()) return attrs.status();
     CiId id;
     if (j.contains("id")) {
@@ -120,14 +125,13 @@ class BulkApplier {
                            "\" must be an id, {\"ref\": ...} or {\"class\": ..., \"key\": {...}}");
   }
 
-  Status ApplyRel(const Json& j) {
+  Status ApplyRel(const Json& j, Result<AttrMap>& attrs) {
     auto type = j.find("type");
     if (type == j.end() || !type->is_string()) return Status::Invalid("missing \"type\"");
     auto from = Endpoint(j, "from");
     if (!from.ok()) return from.status();
     auto to = Endpoint(j, "to");
     if (!to.ok()) return to.status();
-    auto attrs = AttrsFromJson(j.value("attributes", Json::object()), "attributes");
     if (!attrs.ok()) return attrs.status();
     auto res = txn_.UpsertRel(type->get<std::string>(), *from, *to, std::move(*attrs));
     if (!res.ok()) return res.status();
@@ -200,18 +204,29 @@ class ParsePipeline {
       done_.pop_front();
     }
     --in_flight_;
-    for (const Parsed& p : b.parsed) applier_.Line(p);
+    for (Parsed& p : b.parsed) applier_.Line(p);
+    {  // the worker frees the parsed documents: that is a fair share of the parsing cost
+      std::lock_guard l(mu_);
+      garbage_.push_back(std::move(b));
+    }
+    cv_.notify_all();
   }
   void Work() {
     for (;;) {
       Batch b;
+      std::deque<Batch> garbage;
       {
         std::unique_lock l(mu_);
-        cv_.wait(l, [&] { return closed_ || !todo_.empty(); });
-        if (todo_.empty()) return;
-        b = std::move(todo_.front());
-        todo_.pop_front();
+        cv_.wait(l, [&] { return closed_ || !todo_.empty() || !garbage_.empty(); });
+        garbage.swap(garbage_);
+        if (todo_.empty() && garbage.empty()) return;
+        if (!todo_.empty()) {
+          b = std::move(todo_.front());
+          todo_.pop_front();
+        }
       }
+      garbage.clear();
+      if (b.lines.empty()) continue;
       b.parsed.reserve(b.lines.size());
       for (size_t i = 0; i < b.lines.size(); ++i)
         b.parsed.push_back(BulkApplier::Parse(b.lines[i], b.first_line + 1 + static_cast<int64_t>(i)));
@@ -229,7 +244,7 @@ class ParsePipeline {
   int in_flight_ = 0;  // batches handed over and not yet staged (caller's thread only)
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Batch> todo_, done_;
+  std::deque<Batch> todo_, done_, garbage_;
   bool closed_ = false;
   std::thread worker_;  // last: starts after the members it uses
 };

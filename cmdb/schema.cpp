@@ -269,14 +269,20 @@ Status Schema::CheckInstantiable(std::string_view cls) const {
   return Status::Ok();
 }
 
-void Schema::ApplyDefaults(std::string_view cls, AttrMap& attrs) const {
+bool Schema::ApplyDefaults(std::string_view cls, AttrMap& attrs) const {
+  bool added = false;
   for (const AttributeDef* a : AllAttributes(cls)) {
-    if (a->default_value && !attrs.Has(a->name)) attrs.Set(a->name, *a->default_value);
+    if (a->default_value && !attrs.Has(a->name)) attrs.Set(a->name, *a->default_value), added = true;
   }
+  return added;
 }
 
 Status Schema::ValidateCi(std::string_view cls, AttrMap& attrs) const {
   CMDB_RETURN_IF_ERROR(NormalizeAttrs(cls, attrs));
+  return CheckNotNull(cls, attrs);
+}
+
+Status Schema::CheckNotNull(std::string_view cls, const AttrMap& attrs) const {
   if (open_mode_ && !FindClass(cls)) return Status::Ok();
   for (const AttributeDef* d : AllAttributes(cls)) {
     if (d->not_null && !attrs.Has(d->name))
@@ -322,7 +328,10 @@ Status Schema::ValidateRel(const RelTypeDef& type, std::string_view from_cls,
                            std::string_view to_cls, AttrMap& attrs) const {
   bool allowed = type.pairs.empty() && open_mode_;
   for (const auto& p : type.pairs) {
-    if (IsA(from_cls, p.from) && IsA(to_cls, p.to)) allowed = true;
+    if (IsA(from_cls, p.from) && IsA(to_cls, p.to)) {
+      allowed = true;
+      break;
+    }
   }
   if (!allowed) {
     std::string list;

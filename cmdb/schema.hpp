@@ -144,6 +144,8 @@ class Schema {
   // reports errors naming the class, the attribute and the expected type (kSchemaViolation).
   // `creating` applies defaults and requires NOT NULL attributes; updates pass the full new map.
   Status ValidateCi(std::string_view cls, AttrMap& attrs) const;
+  // Only the NOT NULL part of ValidateCi, for values NormalizeAttrs already canonicalized.
+  Status CheckNotNull(std::string_view cls, const AttrMap& attrs) const;
   // Type checks and canonicalization only: unknown attributes and bad values fail, missing
   // NOT NULL values do not (for partial updates and upserts).
   Status NormalizeAttrs(std::string_view cls, AttrMap& attrs) const;
@@ -153,8 +155,8 @@ class Schema {
                      AttrMap& attrs) const;
   // Checks the class exists and may be instantiated.
   Status CheckInstantiable(std::string_view cls) const;
-  // Fills in defaults for absent attributes of `cls`.
-  void ApplyDefaults(std::string_view cls, AttrMap& attrs) const;
+  // Adds the DEFAULT values of attributes `attrs` lacks; true when it added any.
+  bool ApplyDefaults(std::string_view cls, AttrMap& attrs) const;
 
   // Mutations (used by the DDL). Each checks the model stays consistent.
   Status AddClass(ClassDef def);

@@ -102,19 +102,27 @@ void Txn::StageCi(CiRecord rec) {
       index_added_[std::move(k)] = id;
     }
   }
-  if (!cis_.count(id)) ci_order_.push_back(id);
-  cis_[id] = std::move(rec);
+  auto [it, inserted] = cis_.try_emplace(id);
+  if (inserted) ci_order_.push_back(id);
+  it->second = std::move(rec);
 }
 
 void Txn::StageRel(RelRecord rec) {
   RelId id = rec.id;
-  if (!rels_.count(id)) rel_order_.push_back(id);
-  rels_[id] = std::move(rec);
+  auto [it, inserted] = rels_.try_emplace(id);
+  if (inserted) rel_order_.push_back(id);
+  it->second = std::move(rec);
 }
 
-Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs) {
-  schema_.ApplyDefaults(cls, attrs);
-  CMDB_RETURN_IF_ERROR(schema_.ValidateCi(cls, attrs));
+Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs) { return CreateCi(cls, std::move(attrs), false); }
+
+Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs, bool normalized) {
+  // Already normalized values (UpsertCi) only need a full validation when defaults were added.
+  if (!schema_.ApplyDefaults(cls, attrs) && normalized) {
+    CMDB_RETURN_IF_ERROR(schema_.CheckNotNull(cls, attrs));
+  } else {
+    CMDB_RETURN_IF_ERROR(schema_.ValidateCi(cls, attrs));
+  }
   CiRecord rec;
   rec.id = next_ci_;
   rec.class_name = cls;
@@ -165,7 +173,7 @@ Result<std::pair<CiId, Outcome>> Txn::UpsertCi(const std::string& cls, AttrMap a
   CMDB_RETURN_IF_ERROR(schema_.NormalizeAttrs(cls, attrs));
   std::optional<CiId> existing = FindByKey(cls, attrs);
   if (!existing) {
-    auto id = CreateCi(cls, std::move(attrs));
+    auto id = CreateCi(cls, std::move(attrs), true);
     if (!id.ok()) return id.status();
     return std::make_pair(*id, Outcome::kCreated);
   }
@@ -183,17 +191,17 @@ Result<std::pair<CiId, Outcome>> Txn::UpsertCi(const std::string& cls, AttrMap a
   return std::make_pair(*existing, Outcome::kUpdated);
 }
 
-RelTypeDef Txn::ResolveType(const std::string& type, Status* st) const {
-  if (const RelTypeDef* def = schema_.FindRelType(type)) return *def;
+const RelTypeDef* Txn::ResolveType(const std::string& type, RelTypeDef& open_def, Status* st) const {
+  if (const RelTypeDef* def = schema_.FindRelType(type)) return def;
   if (schema_.open_mode()) {
-    RelTypeDef def;
-    def.name = type;
-    return def;
+    open_def = RelTypeDef();
+    open_def.name = type;
+    return &open_def;
   }
   std::vector<std::string> names;
   for (const auto& [n, d] : schema_.rel_types()) names.push_back(n);
   *st = Status::Schema("unknown relationship type " + type + DidYouMean(type, names)).With("type", type);
-  return {};
+  return nullptr;
 }
 
 int Txn::CountEdges(CiId id, const std::string& type, bool outgoing) const {
@@ -241,8 +249,10 @@ Status Txn::CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const {
 
 Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs) {
   Status st;
-  RelTypeDef def = ResolveType(type, &st);
+  RelTypeDef open_def;
+  const RelTypeDef* type_def = ResolveType(type, open_def, &st);
   CMDB_RETURN_IF_ERROR(st);
+  const RelTypeDef& def = *type_def;
   const CiRecord* f = GetCi(from);
   if (!f) return Status::NotFound("relationship source CI " + std::to_string(from) + " does not exist");
   const CiRecord* t = GetCi(to);
@@ -263,10 +273,11 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
   rec.attrs = std::move(attrs);
   rec.created_at = rec.updated_at = now_;
   rec.valid_from = tx_;
-  new_rels_[from].push_back(rec.id);
-  if (to != from) new_rels_[to].push_back(rec.id);
-  StageRel(rec);
-  return rec.id;
+  RelId id = rec.id;
+  new_rels_[from].push_back(id);
+  if (to != from) new_rels_[to].push_back(id);
+  StageRel(std::move(rec));
+  return id;
 }
 
 Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId from, CiId to,
@@ -281,8 +292,10 @@ Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId f
   AttrMap merged = cur->attrs;
   for (const auto& [k, v] : attrs) merged.Set(k, v);
   Status st;
-  RelTypeDef def = ResolveType(type, &st);
+  RelTypeDef open_def;
+  const RelTypeDef* type_def = ResolveType(type, open_def, &st);
   CMDB_RETURN_IF_ERROR(st);
+  const RelTypeDef& def = *type_def;
   CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, GetCi(from)->class_name, GetCi(to)->class_name, merged));
   if (merged == cur->attrs) return std::make_pair(*existing, Outcome::kUnchanged);
   RelRecord rec = *cur;
@@ -314,8 +327,10 @@ Status Txn::UpdateRel(RelId id, const AttrPatch& patch) {
   AttrMap attrs = cur->attrs;
   for (const auto& [k, v] : patch) attrs.Set(k, v);
   Status st;
-  RelTypeDef def = ResolveType(cur->type, &st);
+  RelTypeDef open_def;
+  const RelTypeDef* type_def = ResolveType(cur->type, open_def, &st);
   CMDB_RETURN_IF_ERROR(st);
+  const RelTypeDef& def = *type_def;
   CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, GetCi(cur->from)->class_name, GetCi(cur->to)->class_name, attrs));
   if (attrs == cur->attrs) return Status::Ok();
   RelRecord rec = *cur;

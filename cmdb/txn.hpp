@@ -100,7 +100,10 @@ class Txn {
   std::optional<RelId> FindRel(const std::string& type, CiId from, CiId to) const;
   Status CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const;
   int CountEdges(CiId id, const std::string& type, bool outgoing) const;
-  RelTypeDef ResolveType(const std::string& type, Status* st) const;
+  // The schema's definition of `type`; in open mode an ad-hoc one kept in `open_def`. nullptr
+  // (and *st set) when the type is unknown.
+  const RelTypeDef* ResolveType(const std::string& type, RelTypeDef& open_def, Status* st) const;
+  Result<CiId> CreateCi(const std::string& cls, AttrMap attrs, bool normalized);
 
   const Graph& graph_;
   const Schema& schema_;
