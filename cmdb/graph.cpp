@@ -117,38 +117,54 @@ void Graph::InsertCi(CiPtr ci, const Schema& schema) {
   ++ci_count_;
 }
 
-void Graph::RemoveRel(RelId id) {
+void Graph::RemoveRel(RelId id, bool adjacency) {
   const RelPtr& r = rels_[id];
-  out_.Remove(r->from, id);
-  in_.Remove(r->to, id);
+  if (adjacency) {
+    out_.Remove(r->from, id);
+    in_.Remove(r->to, id);
+  }
   rels_[id] = nullptr;
   --rel_count_;
 }
 
-void Graph::InsertRel(RelPtr rel) {
+void Graph::InsertRel(RelPtr rel, bool adjacency) {
   RelId id = rel->id;
   if (size_t(id) >= rels_.size()) rels_.resize(id + 1);
   TypeId t = InternType(rel->type);
-  out_.Insert(rel->from, Adj{rel->to, id, t});
-  in_.Insert(rel->to, Adj{rel->from, id, t});
+  if (adjacency) {
+    out_.Insert(rel->from, Adj{rel->to, id, t});
+    in_.Insert(rel->to, Adj{rel->from, id, t});
+  }
   rels_[id] = std::move(rel);
   ++rel_count_;
 }
 
 void Graph::Apply(const WriteSet& ws, const Schema& schema) {
+  // A write of many relationships (a bulk load) rebuilds the adjacency in one pass afterwards
+  // instead of moving most rows to the overlay one entry at a time.
+  bool rebuild = ws.rels.size() > rel_count_ / 4 + 4096;
   // Relationships first when they go away, CIs after; CIs first when they arrive.
   for (const RelRecord& r : ws.rels) {
-    if (r.id < rel_id_bound() && rels_[r.id]) RemoveRel(r.id);
+    if (r.id < rel_id_bound() && rels_[r.id]) RemoveRel(r.id, !rebuild);
   }
   for (const CiRecord& c : ws.cis) {
     if (c.id < ci_id_bound() && cis_[c.id]) RemoveCi(c.id, schema);
     if (!c.retired) InsertCi(std::make_shared<const CiRecord>(c), schema);
   }
   for (const RelRecord& r : ws.rels) {
-    if (!r.retired) InsertRel(std::make_shared<const RelRecord>(r));
+    if (!r.retired) InsertRel(std::make_shared<const RelRecord>(r), !rebuild);
   }
   for (const DocRecord& d : ws.docs) docs_.Put(d);
   for (const Provenance& p : ws.provenance) provenance_.Put(p);
+  if (rebuild) {
+    loading_.clear();
+    loading_.reserve(rel_count_);
+    for (const RelPtr& r : rels_) {
+      if (r) loading_.push_back(LoadEdge{r->from, r->to, r->id, type_ids_.find(r->type)->second});
+    }
+    FinishLoad();
+    return;
+  }
   // Fold changed rows back into the shared arrays once they are a noticeable share: O(E) now and
   // then keeps writes O(row) amortized and traversals on contiguous rows.
   size_t limit = cis_.size() / 8 + 4096;

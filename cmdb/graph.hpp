@@ -74,6 +74,9 @@ class Graph {
   // The CI holding an index entry (see IndexKeysOf), if any.
   std::optional<CiId> LookupIndex(const std::string& key) const;
 
+  // Adjacency rows changed since the last compaction, both directions (diagnostics and tests).
+  size_t overlay_rows() const { return out_.overlay_rows() + in_.overlay_rows(); }
+
   size_t ci_count() const { return ci_count_; }
   size_t rel_count() const { return rel_count_; }
   // Ids of every slot, for full scans: [1, ci_id_bound()).
@@ -107,8 +110,8 @@ class Graph {
   ClassId InternClass(const std::string& cls);
   void RemoveCi(CiId id, const Schema& schema);
   void InsertCi(CiPtr ci, const Schema& schema);
-  void RemoveRel(RelId id);
-  void InsertRel(RelPtr rel);
+  void RemoveRel(RelId id, bool adjacency);  // adjacency = false: the caller rebuilds it
+  void InsertRel(RelPtr rel, bool adjacency);
 
   std::vector<CiPtr> cis_{nullptr};   // slot 0 unused
   std::vector<RelPtr> rels_{nullptr};

@@ -226,6 +226,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   auto w = OpenConnection(path, options.synchronous_full);
   if (!w.ok()) return w.status();
   store->write_db_ = *w;
+  // Large transactions (bulk loads, imports) keep their index pages in a 64 MiB cache instead of
+  // spilling them to the WAL and reading them back.
+  CMDB_RETURN_IF_ERROR(Exec(store->write_db_, "PRAGMA cache_size=-65536;"));
   {  // files from before the change-control flag: add its column first
     Stmt probe(store->write_db_, "SELECT unauthorized FROM transactions LIMIT 0");
     Stmt exists(store->write_db_, "SELECT 1 FROM sqlite_master WHERE name = 'transactions'");
