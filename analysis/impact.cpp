@@ -1,6 +1,7 @@
 #include "analysis/impact.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <boost/graph/breadth_first_search.hpp>
 #include <boost/pending/queue.hpp>
 #include <boost/property_map/property_map.hpp>
@@ -85,6 +86,28 @@ inline boost::default_color_type get(const ColorMap& m, CiId v) {
 }
 inline void put(const ColorMap& m, CiId v, boost::default_color_type c) {
   m.s->Touch(v).color = static_cast<uint8_t>(c);
+}
+
+// Sorts CI ids (all below `bound`) ascending: std::sort for small sets, else an LSD radix sort
+// with 11-bit digits (two passes up to 4 million CIs), which is several times faster on the
+// hundreds of thousands of CIs a hub reaches.
+void SortIds(std::vector<CiId>& ids, CiId bound) {
+  if (ids.size() < 4096) {
+    std::sort(ids.begin(), ids.end());
+    return;
+  }
+  constexpr int kBits = 11;
+  constexpr size_t kBuckets = size_t(1) << kBits;
+  int bits = std::bit_width(static_cast<uint64_t>(std::max<CiId>(bound, 1)));
+  std::vector<CiId> tmp(ids.size());
+  std::vector<size_t> count(kBuckets + 1);
+  for (int shift = 0; shift < bits; shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (CiId id : ids) ++count[((static_cast<uint64_t>(id) >> shift) & (kBuckets - 1)) + 1];
+    for (size_t b = 1; b <= kBuckets; ++b) count[b] += count[b - 1];
+    for (CiId id : ids) tmp[count[(static_cast<uint64_t>(id) >> shift) & (kBuckets - 1)]++] = id;
+    ids.swap(tmp);
+  }
 }
 
 ImpactState StateOf(const Slot& s) { return static_cast<ImpactState>(s.state - 1); }
@@ -247,25 +270,23 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
     bool service = false;
   };
   std::vector<ClassInfo> classes(graph.class_id_bound());  // by the graph's class ids
-  // Reached CIs ordered by (distance, id): BFS reaches them in distance order, so a counting sort
-  // by distance and a sort of ids within each distance is enough.
+  // Reached CIs ordered by (distance, id): ids sorted first, then a stable counting sort by
+  // distance.
+  std::vector<CiId> reached;
+  reached.reserve(s.touched.size());
   std::vector<size_t> per_distance;
   for (CiId id : s.touched) {
     const Slot& slot = s.slots[id];
     if (slot.state == 0) continue;
+    reached.push_back(id);
     if (per_distance.size() <= size_t(slot.dist)) per_distance.resize(slot.dist + 1);
     ++per_distance[slot.dist];
   }
+  SortIds(reached, graph.ci_id_bound());
   std::vector<size_t> starts(per_distance.size() + 1);
   for (size_t d = 0; d < per_distance.size(); ++d) starts[d + 1] = starts[d] + per_distance[d];
-  std::vector<CiId> ordered(starts.back());
-  for (CiId id : s.touched) {
-    const Slot& slot = s.slots[id];
-    if (slot.state != 0) ordered[starts[slot.dist]++] = id;
-  }
-  for (size_t d = 0, begin = 0; d < per_distance.size(); begin += per_distance[d++]) {
-    std::sort(ordered.begin() + begin, ordered.begin() + begin + per_distance[d]);
-  }
+  std::vector<CiId> ordered(reached.size());
+  for (CiId id : reached) ordered[starts[s.slots[id].dist]++] = id;
   result.cis.reserve(ordered.size());
   for (CiId id : ordered) {
     const Slot& slot = s.slots[id];

@@ -41,7 +41,8 @@ void Adjacency::Remove(CiId id, RelId rel) {
 }
 
 void Adjacency::CheckSize(size_t total) {
-  if (total >= kInOverlay) throw std::length_error("adjacency: more than 2^31 entries in one table");
+  if (total >= kInOverlay)
+    throw std::length_error("adjacency: more than 2^31 entries in one table");
 }
 
 void Adjacency::SortRows() {

@@ -81,7 +81,7 @@ class Adjacency {
     uint32_t begin = 0;  // offset in base_, or index in overlay_ when size has kInOverlay
     uint32_t size = 0;
   };
-  std::vector<Adj>& Mutable(CiId id);  // moves the row to the overlay first
+  std::vector<Adj>& Mutable(CiId id);   // moves the row to the overlay first
   static void CheckSize(size_t total);  // throws std::length_error past 2^31 entries
   void SortRows();
 

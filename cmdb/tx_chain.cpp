@@ -95,7 +95,9 @@ void Put(Sink& out, const DocRecord& d) {
   Field(out, d.retired ? 1 : 0);
 }
 
-bool DocBefore(const DocRecord& a, const DocRecord& b) { return std::tie(a.kind, a.id) < std::tie(b.kind, b.id); }
+bool DocBefore(const DocRecord& a, const DocRecord& b) {
+  return std::tie(a.kind, a.id) < std::tie(b.kind, b.id);
+}
 
 // Puts records in canonical order without copying them: in place when already sorted (the
 // usual case: new ids are increasing), else through a sorted list of pointers.
@@ -108,7 +110,8 @@ void PutSorted(Sink& out, const std::vector<Record>& records, Less less) {
   std::vector<const Record*> order;
   order.reserve(records.size());
   for (const Record& r : records) order.push_back(&r);
-  std::sort(order.begin(), order.end(), [&](const Record* a, const Record* b) { return less(*a, *b); });
+  std::sort(order.begin(), order.end(),
+            [&](const Record* a, const Record* b) { return less(*a, *b); });
   for (const Record* r : order) Put(out, *r);
 }
 
@@ -116,8 +119,9 @@ void PutSorted(Sink& out, const std::vector<Record>& records, Less less) {
 
 void SortDocs(std::vector<DocRecord>& docs) { std::sort(docs.begin(), docs.end(), DocBefore); }
 
-std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis, const std::vector<RelRecord>& rels,
-                        const std::vector<DocRecord>& docs, const std::string& schema_ddl) {
+std::string TxCanonical(const TxRecord& tx, const std::vector<CiRecord>& cis,
+                        const std::vector<RelRecord>& rels, const std::vector<DocRecord>& docs,
+                        const std::string& schema_ddl) {
   Sink out;
   Header(out, tx, schema_ddl);
   for (const CiRecord& c : cis) Put(out, c);

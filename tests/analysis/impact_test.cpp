@@ -133,3 +133,40 @@ TEST_CASE("impact output as Graphviz DOT, and bad input") {
   ImpactRequest bad_type{{topo.h1}, ImpactDirection::kImpacted, 6, {"RUN_ON"}, {}};
   CHECK(analysis::ComputeImpact(view.graph(), view.schema(), bad_type).status().code() == StatusCode::kInvalidArgument);
 }
+
+TEST_CASE("impact over thousands of CIs is ordered by distance, then id") {
+  // host <-HOSTED_ON- 6,000 VMs, each with a container RUNS_ON it: 12,000 CIs at distances 1 and
+  // 2, created interleaved so that BFS order and id order differ (the large-result sort path).
+  cmdb::testing::TestDb t;
+  CiId host = t.Create("PhysicalServer", Attrs({{"name", "big-host"}}));
+  std::vector<CiId> vms, ctrs;
+  REQUIRE(t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
+                for (int i = 0; i < 6000; ++i) {
+                  auto c = txn.CreateCi("Container", Attrs({{"name", "c" + std::to_string(i)}}));
+                  auto v = txn.CreateCi("VirtualMachine", Attrs({{"name", "v" + std::to_string(i)}}));
+                  CMDB_RETURN_IF_ERROR(c.status());
+                  CMDB_RETURN_IF_ERROR(v.status());
+                  ctrs.push_back(*c);
+                  vms.push_back(*v);
+                }
+                for (int i = 5999; i >= 0; --i) {  // adjacency order opposite to id order
+                  CMDB_RETURN_IF_ERROR(txn.CreateRel("HOSTED_ON", vms[i], host, {}).status());
+                  CMDB_RETURN_IF_ERROR(txn.CreateRel("RUNS_ON", ctrs[(i * 7) % 6000], vms[i], {}).status());
+                }
+                return Status::Ok();
+              }).ok());
+  ReadView view = t.db->Read();
+  ImpactRequest req{{host}, ImpactDirection::kImpacted, 6, {}, {}};
+  auto r = analysis::ComputeImpact(view.graph(), view.schema(), req);
+  REQUIRE(r.ok());
+  REQUIRE(r->cis.size() == 12001);
+  CHECK(r->cis[0].id == host);
+  for (size_t i = 1; i <= 6000; ++i) {
+    CHECK(r->cis[i].distance == 1);
+    CHECK(r->cis[i].id == vms[i - 1]);  // VM ids ascend with i
+  }
+  for (size_t i = 6001; i < r->cis.size(); ++i) {
+    CHECK(r->cis[i].distance == 2);
+    CHECK(r->cis[i].id == ctrs[i - 6001]);
+  }
+}

@@ -1,6 +1,7 @@
+#include "cmdb/adjacency.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "cmdb/adjacency.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
@@ -20,8 +21,11 @@ using Row = std::vector<std::tuple<TypeId, RelId, CiId>>;
 }  // namespace
 
 TEST_CASE("adjacency rows are built sorted by type and relationship id") {
-  std::vector<std::pair<CiId, Adj>> entries = {
-      {2, Adj{5, 30, 1}}, {1, Adj{3, 10, 2}}, {2, Adj{4, 20, 0}}, {2, Adj{6, 11, 1}}, {1, Adj{2, 9, 2}}};
+  std::vector<std::pair<CiId, Adj>> entries = {{2, Adj{5, 30, 1}},
+                                               {1, Adj{3, 10, 2}},
+                                               {2, Adj{4, 20, 0}},
+                                               {2, Adj{6, 11, 1}},
+                                               {1, Adj{2, 9, 2}}};
   Adjacency a;
   a.Build(4, [&](auto&& emit) {
     for (const auto& [row, adj] : entries) emit(row, adj);
@@ -81,11 +85,15 @@ TEST_CASE("the live adjacency after many writes and compactions equals a fresh l
   size_t most = 0, prev = 0;
   bool compacted = false;
   for (int w = 0; w < 6; ++w) {
-    REQUIRE(t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
-                  for (int i = w * 1000; i < (w + 1) * 1000; ++i)
-                    CMDB_RETURN_IF_ERROR(txn.CreateRel("DEPENDS_ON", vms[i], vms[(i + 1) % vms.size()], {}).status());
-                  return Status::Ok();
-                }).ok());
+    REQUIRE(t.db->Write(TxMeta{},
+                        [&](Txn& txn) -> Status {
+                          for (int i = w * 1000; i < (w + 1) * 1000; ++i)
+                            CMDB_RETURN_IF_ERROR(
+                                txn.CreateRel("DEPENDS_ON", vms[i], vms[(i + 1) % vms.size()], {})
+                                    .status());
+                          return Status::Ok();
+                        })
+                .ok());
     size_t now = t.db->Read().graph().overlay_rows();
     if (now < prev) {
       compacted = true;
@@ -100,12 +108,17 @@ TEST_CASE("the live adjacency after many writes and compactions equals a fresh l
   CHECK(most == 8000);  // 4,000 rows a direction; the fifth write passed 4,883 (CIs / 8 + 4096)
   // Small writes afterwards: moves, deletions and new relationships, each in its own transaction.
   for (int i = 0; i < 40; ++i) {
-    REQUIRE(t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
-                  CMDB_RETURN_IF_ERROR(txn.DeleteRel(rels[i * 3], std::nullopt));
-                  return txn.CreateRel("HOSTED_ON", vms[i * 3], hosts[(i + 1) % hosts.size()], {}).status();
-                }).ok());
+    REQUIRE(t.db->Write(TxMeta{},
+                        [&](Txn& txn) -> Status {
+                          CMDB_RETURN_IF_ERROR(txn.DeleteRel(rels[i * 3], std::nullopt));
+                          return txn
+                              .CreateRel("HOSTED_ON", vms[i * 3], hosts[(i + 1) % hosts.size()], {})
+                              .status();
+                        })
+                .ok());
   }
-  REQUIRE(t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.RetireCi(hosts[5], std::nullopt); }).ok());
+  REQUIRE(
+      t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.RetireCi(hosts[5], std::nullopt); }).ok());
 
   // A second database over the same store, loaded from scratch.
   std::ostringstream log;
