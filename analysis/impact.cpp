@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <boost/graph/breadth_first_search.hpp>
-#include <boost/pending/queue.hpp>
 #include <boost/property_map/property_map.hpp>
 #include <unordered_map>
 
@@ -60,6 +59,30 @@ struct Scratch {
 
 thread_local Scratch tls_scratch;
 
+// The BFS buffer (Boost's Buffer concept): every CI enters at most once per query, so a vector
+// and a read position beat a deque. Reused across queries on a thread.
+class VectorQueue {
+ public:
+  using value_type = CiId;
+  using size_type = size_t;
+  void push(CiId v) { items_.push_back(v); }
+  void pop() { ++head_; }
+  CiId& top() { return items_[head_]; }
+  const CiId& top() const { return items_[head_]; }
+  bool empty() const { return head_ == items_.size(); }
+  size_t size() const { return items_.size() - head_; }
+  void clear() {
+    items_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::vector<CiId> items_;
+  size_t head_ = 0;
+};
+
+thread_local VectorQueue tls_queue;
+
 // A Boost property map over the scratch colors (untouched CIs are white).
 struct ColorMap {
   Scratch* s;
@@ -115,7 +138,7 @@ void SetState(Slot& s, ImpactState st) { s.state = static_cast<uint8_t>(st) + 1;
 
 class ImpactVisitor : public boost::default_bfs_visitor {
  public:
-  ImpactVisitor(const Graph& g, const std::vector<Quorum>& quorum, Scratch& s, boost::queue<CiId>& q)
+  ImpactVisitor(const Graph& g, const std::vector<Quorum>& quorum, Scratch& s, VectorQueue& q)
       : g_(g), quorum_(quorum), s_(s), q_(q) {}
 
   template <typename G>
@@ -161,7 +184,7 @@ class ImpactVisitor : public boost::default_bfs_visitor {
   const Graph& g_;
   const std::vector<Quorum>& quorum_;
   Scratch& s_;
-  boost::queue<CiId>& q_;
+  VectorQueue& q_;
 };
 
 // The impact view with the depth limit applied, reading distances from the scratch.
@@ -256,7 +279,8 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
   for (CiId seed : seeds) SetState(s.Touch(seed), ImpactState::kSeed);
   ScratchDepthGraph depth_graph(impact_graph, s, request.max_depth, limited);
-  boost::queue<CiId> queue;
+  VectorQueue& queue = tls_queue;
+  queue.clear();
   ImpactVisitor visitor(graph, quorum, s, queue);
   boost::breadth_first_visit(depth_graph, seeds.begin(), seeds.end(), queue, visitor, ColorMap{&s});
 
