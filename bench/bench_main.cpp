@@ -121,6 +121,9 @@ std::set<int64_t> CteImpact(sqlite3* db, const Schema& schema, int64_t seed, int
 // holds. Returns false when a count is wrong.
 bool ImportBench(int64_t n, const std::string& dir, const std::string& schema_dir, Json& results) {
   const bool check = true;
+  // Write back the dirty pages of earlier sections (the estate's database) first: durable commits
+  // here would otherwise wait behind the kernel writing hundreds of megabytes of someone else's.
+  ::sync();
   std::string lines, csv = "name,fqdn,ip,cpus,os\n";
   char buf[320];
   for (int64_t i = 0; i < n; ++i) {
@@ -499,9 +502,11 @@ int main(int argc, char** argv) {
     spec.scope_kind = "query";
     spec.query = "MATCH (n) WHERE id(n) <= " + std::to_string(scope) + " RETURN n";
     int n = 0;
+    // Baseline names are unique per run: a --reuse database keeps the earlier runs' baselines.
+    std::string run_tag = std::to_string(db.Read().tx());
     Result<process::Baseline> first = Status::Internal("not run");
     double capture_ms = MedianMs(quick ? 1 : 3, [&] {
-      spec.name = "bench-a-" + std::to_string(n++);
+      spec.name = "bench-a-" + run_tag + "-" + std::to_string(n++);
       first = releases.CaptureBaseline(spec, "bench");
     });
     if (!first.ok()) return std::cerr << "baseline: " << first.status().ToString() << "\n", 1;
@@ -527,13 +532,13 @@ int main(int argc, char** argv) {
       return Status::Ok();
     });
     if (!tx.ok()) return std::cerr << "baseline edits: " << tx.status().ToString() << "\n", 1;
-    spec.name = "bench-b";
+    spec.name = "bench-b-" + run_tag;
     auto second = releases.CaptureBaseline(spec, "bench");
     if (!second.ok()) return std::cerr << "baseline: " << second.status().ToString() << "\n", 1;
     Result<process::BaselineDiff> diff = Status::Internal("not run");
     process::DiffTarget against_b;
     against_b.kind = process::DiffTarget::kBaseline;
-    against_b.baseline = "bench-b";
+    against_b.baseline = "bench-b-" + run_tag;
     double diff_ms = MedianMs(quick ? 1 : 3, [&] { diff = releases.Diff(*first, against_b); });
     Result<process::BaselineDiff> diff_now = Status::Internal("not run");
     double diff_now_ms = MedianMs(quick ? 1 : 3, [&] { diff_now = releases.Diff(*first, process::DiffTarget{}); });
