@@ -55,7 +55,17 @@ Json ToJson(const AttrMap& attrs) {
 Result<AttrPatch> PatchFromJson(const Json& j, const std::string& where) {
   if (!j.is_object()) return Status::Invalid(where + " must be a JSON object");
   AttrPatch out;
+  out.reserve(j.size());
   for (const auto& [k, v] : j.items()) {
+    // Scalars directly; lists and errors through FromJson, which names the location.
+    switch (v.type()) {
+      case Json::value_t::null: out.emplace_back(k, Value()); continue;
+      case Json::value_t::boolean: out.emplace_back(k, Value(v.get<bool>())); continue;
+      case Json::value_t::number_integer: out.emplace_back(k, Value(v.get<int64_t>())); continue;
+      case Json::value_t::number_float: out.emplace_back(k, Value(v.get<double>())); continue;
+      case Json::value_t::string: out.emplace_back(k, Value(v.get_ref<const std::string&>())); continue;
+      default: break;
+    }
     auto val = FromJson(v, where + "." + k);
     if (!val.ok()) return val.status();
     out.emplace_back(k, std::move(*val));

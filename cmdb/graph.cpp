@@ -7,11 +7,14 @@ namespace cmdb {
 
 std::optional<std::string> KeyIndexKey(const Schema& schema, std::string_view cls,
                                        const AttrMap& attrs) {
-  std::string scope;
-  std::vector<std::string> key = schema.KeyAttributes(cls, &scope);
-  if (key.empty()) return std::nullopt;
-  std::string out = "K|" + scope + "|";
-  for (const auto& a : key) {
+  const ClassDef* owner = schema.KeyOwner(cls);
+  if (!owner) return std::nullopt;
+  std::string out;
+  out.reserve(owner->name.size() + 24);
+  out += "K|";
+  out += owner->name;
+  out += '|';
+  for (const auto& a : owner->key) {
     const Value* v = attrs.Find(a);
     if (!v) return std::nullopt;
     out += v->ToLiteral();

@@ -177,6 +177,13 @@ const AttributeDef* Schema::FindAttribute(std::string_view cls, std::string_view
   return nullptr;
 }
 
+const ClassDef* Schema::KeyOwner(std::string_view cls) const {
+  for (const ClassDef* c = FindClass(cls); c; c = c->parent.empty() ? nullptr : FindClass(c->parent)) {
+    if (!c->key.empty()) return c;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> Schema::KeyAttributes(std::string_view cls, std::string* scope) const {
   for (const ClassDef* c = FindClass(cls); c; c = c->parent.empty() ? nullptr : FindClass(c->parent)) {
     if (!c->key.empty()) {

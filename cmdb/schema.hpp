@@ -137,6 +137,9 @@ class Schema {
   // The KEY attributes of `cls` (inherited included) and the class that scopes their
   // uniqueness (the topmost class declaring one). Empty when the class has no KEY.
   std::vector<std::string> KeyAttributes(std::string_view cls, std::string* scope) const;
+  // The class whose KEY applies to `cls` (itself or its nearest ancestor with one), or nullptr.
+  // The same as KeyAttributes without copying: owner->key and owner->name (the scope).
+  const ClassDef* KeyOwner(std::string_view cls) const;
   // The topmost class declaring `attr` (the scope of its UNIQUE constraint).
   std::string DeclaringClass(std::string_view cls, std::string_view attr) const;
 

@@ -51,7 +51,7 @@ std::optional<CiId> Txn::FindByKey(std::string_view cls, const AttrMap& attrs) c
 
 std::optional<CiId> Txn::LookupIndexKey(const std::string& key) const {
   if (auto it = index_added_.find(key); it != index_added_.end()) return it->second;
-  if (index_removed_.count(key)) return std::nullopt;
+  if (!index_removed_.empty() && index_removed_.count(key)) return std::nullopt;
   return graph_.LookupIndex(key);
 }
 
@@ -68,12 +68,13 @@ std::vector<RelId> Txn::RelsOf(CiId id) const {
   return out;
 }
 
-Status Txn::CheckIndexes(const CiRecord& rec, CiId self) const {
-  for (const std::string& key : IndexKeysOf(schema_, rec)) {
+Status Txn::CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys) const {
+  keys = IndexKeysOf(schema_, rec);
+  for (const std::string& key : keys) {
     std::optional<CiId> holder;
     if (auto it = index_added_.find(key); it != index_added_.end()) {
       holder = it->second;
-    } else if (!index_removed_.count(key)) {
+    } else if (index_removed_.empty() || !index_removed_.count(key)) {
       holder = graph_.LookupIndex(key);
     }
     if (holder && *holder != self) {
@@ -88,6 +89,12 @@ Status Txn::CheckIndexes(const CiRecord& rec, CiId self) const {
 }
 
 void Txn::StageCi(CiRecord rec) {
+  std::vector<std::string> keys;
+  if (!rec.retired) keys = IndexKeysOf(schema_, rec);
+  StageCi(std::move(rec), std::move(keys));
+}
+
+void Txn::StageCi(CiRecord rec, std::vector<std::string> keys) {
   CiId id = rec.id;
   if (const CiRecord* old = GetCi(id)) {
     for (const std::string& k : IndexKeysOf(schema_, *old)) {
@@ -97,8 +104,8 @@ void Txn::StageCi(CiRecord rec) {
     }
   }
   if (!rec.retired) {
-    for (std::string& k : IndexKeysOf(schema_, rec)) {
-      index_removed_.erase(k);
+    for (std::string& k : keys) {
+      if (!index_removed_.empty()) index_removed_.erase(k);
       index_added_[std::move(k)] = id;
     }
   }
@@ -129,9 +136,10 @@ Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs, bool normalize
   rec.attrs = std::move(attrs);
   rec.created_at = rec.updated_at = now_;
   rec.valid_from = tx_;
-  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, rec.id));
+  std::vector<std::string> keys;
+  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, rec.id, keys));
   ++next_ci_;
-  StageCi(std::move(rec));
+  StageCi(std::move(rec), std::move(keys));
   return next_ci_ - 1;
 }
 
@@ -149,8 +157,9 @@ Status Txn::UpdateCi(CiId id, const AttrPatch& patch, std::optional<int64_t> exp
   if (!cis_.count(id)) ++rec.version;
   rec.updated_at = now_;
   rec.valid_from = tx_;
-  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, id));
-  StageCi(std::move(rec));
+  std::vector<std::string> keys;
+  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, id, keys));
+  StageCi(std::move(rec), std::move(keys));
   return Status::Ok();
 }
 

@@ -94,8 +94,10 @@ class Txn {
   const Schema& schema() const { return schema_; }
 
  private:
-  Status CheckIndexes(const CiRecord& rec, CiId self) const;
+  // KEY/UNIQUE conflicts of `rec`; `keys` receives its index entries (for StageCi).
+  Status CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys) const;
   void StageCi(CiRecord rec);
+  void StageCi(CiRecord rec, std::vector<std::string> keys);  // keys: IndexKeysOf(rec)
   void StageRel(RelRecord rec);
   std::optional<RelId> FindRel(const std::string& type, CiId from, CiId to) const;
   Status CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const;
