@@ -47,5 +47,7 @@ struct TokenRecord {
 Result<std::string> GenerateToken();
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
+// Lower-case hex of raw bytes (a digest).
+std::string HexOf(const unsigned char* bytes, size_t len);
 
 }  // namespace cmdb

@@ -148,13 +148,7 @@ std::string TxChainHash(const std::string& prev_hash, const TxRecord& tx, const 
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(sha.get(), digest, &len);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
+  return HexOf(digest, len);
 }
 
 }  // namespace cmdb

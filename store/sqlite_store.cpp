@@ -286,6 +286,38 @@ Status SqliteStore::Initialize(bool open_mode) {
   return Status::Ok();
 }
 
+namespace {
+
+// Runs `sql` (with ?1 bound to `tx` when tx > 0) and passes every row, decoded by `read`, to
+// `sink`; stops at the first error.
+template <typename Read, typename Sink>
+Status ScanRows(sqlite3* db, const std::string& sql, TxId tx, Read read, const Sink& sink) {
+  Stmt rows(db, sql.c_str());
+  if (!rows.ok()) return rows.Error();
+  if (tx > 0) rows.Bind(1, tx);
+  while (rows.Step() == SQLITE_ROW) {
+    auto r = read(rows);
+    if (!r.ok()) return r.status();
+    sink(std::move(*r));
+  }
+  return Status::Ok();
+}
+
+// Both scans inside one read transaction of `db`.
+template <typename Scan>
+Status InReadTx(sqlite3* db, Scan scan) {
+  CMDB_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  Status st = scan();
+  Exec(db, "COMMIT");
+  return st;
+}
+
+constexpr const char* kCurrentOnly = " WHERE valid_to IS NULL AND retired = 0 ORDER BY id";
+constexpr const char* kAsOf =
+    " WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1) AND retired = 0 ORDER BY id";
+
+}  // namespace
+
 Status SqliteStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
                                 const std::function<void(RelRecord&&)>& rel_sink) {
   // Two scans on two connections, in parallel: CIs here, relationships on a second thread. The
@@ -295,36 +327,17 @@ Status SqliteStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
   auto second = OpenConnection(path_, sync_full_);
   if (!second.ok()) return second.status();
   sqlite3* rel_db = *second;
-  auto scan_rels = [&]() -> Status {
-    CMDB_RETURN_IF_ERROR(Exec(rel_db, "BEGIN"));
-    Status st;
-    {
-      Stmt rels(rel_db, (std::string("SELECT ") + kRelCols +
-                         " FROM rel_versions WHERE valid_to IS NULL AND retired = 0 ORDER BY id").c_str());
-      if (!rels.ok()) st = rels.Error();
-      while (st.ok() && rels.Step() == SQLITE_ROW) {
-        auto r = ReadRel(rels);
-        if (r.ok()) rel_sink(std::move(*r)); else st = r.status();
-      }
-    }
-    Exec(rel_db, "COMMIT");
-    return st;
-  };
   Status rel_status;
-  std::thread rel_thread([&] { rel_status = scan_rels(); });
-  Status st = Exec(read_db_, "BEGIN");
-  if (st.ok()) {
-    {
-      Stmt cis(read_db_, (std::string("SELECT ") + kCiCols +
-                          " FROM ci_versions WHERE valid_to IS NULL AND retired = 0 ORDER BY id").c_str());
-      if (!cis.ok()) st = cis.Error();
-      while (st.ok() && cis.Step() == SQLITE_ROW) {
-        auto c = ReadCi(cis);
-        if (c.ok()) ci_sink(std::move(*c)); else st = c.status();
-      }
-    }
-    Exec(read_db_, "COMMIT");
-  }
+  std::thread rel_thread([&] {
+    rel_status = InReadTx(rel_db, [&] {
+      return ScanRows(rel_db, std::string("SELECT ") + kRelCols + " FROM rel_versions" + kCurrentOnly, 0,
+                      ReadRel, rel_sink);
+    });
+  });
+  Status st = InReadTx(read_db_, [&] {
+    return ScanRows(read_db_, std::string("SELECT ") + kCiCols + " FROM ci_versions" + kCurrentOnly, 0, ReadCi,
+                    ci_sink);
+  });
   rel_thread.join();
   sqlite3_close(rel_db);
   return st.ok() ? rel_status : st;
@@ -333,25 +346,12 @@ Status SqliteStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
 Status SqliteStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
                              const std::function<void(RelRecord&&)>& rel_sink) {
   std::lock_guard l(read_mu_);
-  CMDB_RETURN_IF_ERROR(Exec(read_db_, "BEGIN"));
-  Status st;
-  {
-    const char* where = " WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1) AND retired = 0 ORDER BY id";
-    Stmt cis(read_db_, (std::string("SELECT ") + kCiCols + " FROM ci_versions" + where).c_str());
-    cis.Bind(1, tx);
-    while (st.ok() && cis.Step() == SQLITE_ROW) {
-      auto c = ReadCi(cis);
-      if (c.ok()) ci_sink(std::move(*c)); else st = c.status();
-    }
-    Stmt rels(read_db_, (std::string("SELECT ") + kRelCols + " FROM rel_versions" + where).c_str());
-    rels.Bind(1, tx);
-    while (st.ok() && rels.Step() == SQLITE_ROW) {
-      auto r = ReadRel(rels);
-      if (r.ok()) rel_sink(std::move(*r)); else st = r.status();
-    }
-  }
-  Exec(read_db_, "COMMIT");
-  return st;
+  return InReadTx(read_db_, [&] {
+    CMDB_RETURN_IF_ERROR(
+        ScanRows(read_db_, std::string("SELECT ") + kCiCols + " FROM ci_versions" + kAsOf, tx, ReadCi, ci_sink));
+    return ScanRows(read_db_, std::string("SELECT ") + kRelCols + " FROM rel_versions" + kAsOf, tx, ReadRel,
+                    rel_sink);
+  });
 }
 
 Result<TxId> SqliteStore::TxAtTime(int64_t micros) {
