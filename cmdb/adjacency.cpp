@@ -69,11 +69,4 @@ void Adjacency::Compact() {
   overlay_ = {};
 }
 
-size_t Adjacency::MemoryBytes() const {
-  size_t bytes = rows_.capacity() * sizeof(RowRef) + base_.capacity() * sizeof(Adj) +
-                 overlay_.capacity() * sizeof(std::vector<Adj>);
-  for (const auto& row : overlay_) bytes += row.capacity() * sizeof(Adj);
-  return bytes;
-}
-
 }  // namespace cmdb

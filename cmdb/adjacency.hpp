@@ -71,9 +71,6 @@ class Adjacency {
   void Compact();
 
   size_t overlay_rows() const { return overlay_.size(); }
-  size_t row_count() const { return rows_.size(); }
-  // Heap bytes held (for memory accounting in benchmarks and tests).
-  size_t MemoryBytes() const;
 
  private:
   static constexpr uint32_t kInOverlay = 1u << 31;
