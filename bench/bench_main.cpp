@@ -349,7 +349,7 @@ int main(int argc, char** argv) {
       AttrMap key;
       key.Set("name", Value(name));
       auto k = KeyIndexKey(view.schema(), cls, key);
-      auto found = k ? view.graph().LookupIndex(*k) : std::nullopt;
+      auto found = k ? view.graph().LookupIndex(*k, view.schema()) : std::nullopt;
       if (!found) return std::cerr << "start CI " << name << " not found\n", 1;
       id = *found;
       start_ids.push_back(id);

@@ -83,18 +83,23 @@ std::vector<std::string> Graph::ClassesInUse() const {
   return out;
 }
 
-std::optional<CiId> Graph::LookupIndex(const std::string& key) const {
-  auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+std::optional<CiId> Graph::LookupIndex(const std::string& key, const Schema& schema) const {
+  // The index holds hashes: confirm the candidate really has this entry.
+  std::optional<CiId> found;
+  index_.FindIf(HashIndex::HashOf(key), [&](CiId id) {
+    const CiRecord* ci = FindCi(id);
+    if (!ci) return false;
+    for (const std::string& k : IndexKeysOf(schema, *ci)) {
+      if (k == key) return found = id, true;
+    }
+    return false;
+  });
+  return found;
 }
 
 void Graph::RemoveCi(CiId id, const Schema& schema) {
   const CiPtr& old = cis_[id];
-  for (const auto& k : IndexKeysOf(schema, *old)) {
-    auto it = index_.find(k);
-    if (it != index_.end() && it->second == id) index_.erase(it);
-  }
+  for (const auto& k : IndexKeysOf(schema, *old)) index_.Erase(HashIndex::HashOf(k), id);
   auto& ext = extents_[old->class_name];
   auto it = std::lower_bound(ext.begin(), ext.end(), id);
   if (it != ext.end() && *it == id) ext.erase(it);
@@ -109,7 +114,7 @@ void Graph::InsertCi(CiPtr ci, const Schema& schema) {
     class_of_.resize(id + 1);
   }
   class_of_[id] = InternClass(ci->class_name);
-  for (auto& k : IndexKeysOf(schema, *ci)) index_[std::move(k)] = id;
+  for (const auto& k : IndexKeysOf(schema, *ci)) index_.Insert(HashIndex::HashOf(k), id);
   auto& ext = extents_[ci->class_name];
   if (ext.empty() || ext.back() < id) {
     ext.push_back(id);
@@ -178,7 +183,7 @@ void Graph::Apply(const WriteSet& ws, const Schema& schema) {
 void Graph::Reserve(CiId ci_bound, RelId rel_bound) {
   cis_.reserve(size_t(ci_bound));
   class_of_.reserve(size_t(ci_bound));
-  index_.reserve(size_t(ci_bound));
+  index_.Reserve(size_t(ci_bound));
   rels_.reserve(size_t(rel_bound));
   loading_.reserve(size_t(rel_bound));
 }
@@ -213,10 +218,10 @@ void Graph::PutRel(RelRecord&& rel) {
 }
 
 void Graph::RebuildIndexes(const Schema& schema) {
-  index_.clear();
+  index_.Clear();
   for (const CiPtr& ci : cis_) {
     if (!ci) continue;
-    for (auto& k : IndexKeysOf(schema, *ci)) index_[std::move(k)] = ci->id;
+    for (const auto& k : IndexKeysOf(schema, *ci)) index_.Insert(HashIndex::HashOf(k), ci->id);
   }
 }
 

@@ -21,6 +21,7 @@
 
 #include "cmdb/adjacency.hpp"
 #include "cmdb/doc_table.hpp"
+#include "cmdb/hash_index.hpp"
 #include "cmdb/provenance_table.hpp"
 #include "cmdb/records.hpp"
 #include "cmdb/schema.hpp"
@@ -71,8 +72,9 @@ class Graph {
   std::span<const CiId> Extent(std::string_view cls) const;
   // Class names that have at least one CI (used to list classes in open mode).
   std::vector<std::string> ClassesInUse() const;
-  // The CI holding an index entry (see IndexKeysOf), if any.
-  std::optional<CiId> LookupIndex(const std::string& key) const;
+  // The CI holding an index entry (see IndexKeysOf) under `schema` (the schema the graph was
+  // last applied or rebuilt with), if any.
+  std::optional<CiId> LookupIndex(const std::string& key, const Schema& schema) const;
 
   // Adjacency rows changed since the last compaction, both directions (diagnostics and tests).
   size_t overlay_rows() const { return out_.overlay_rows() + in_.overlay_rows(); }
@@ -122,7 +124,7 @@ class Graph {
   std::vector<std::string> type_names_;
   std::unordered_map<std::string, TypeId> type_ids_;
   std::unordered_map<std::string, std::vector<CiId>> extents_;
-  std::unordered_map<std::string, CiId> index_;
+  HashIndex index_;  // hashes of IndexKeysOf entries -> CI
   struct LoadEdge {
     CiId from, to;
     RelId id;

@@ -52,7 +52,7 @@ std::optional<CiId> Txn::FindByKey(std::string_view cls, const AttrMap& attrs) c
 std::optional<CiId> Txn::LookupIndexKey(const std::string& key) const {
   if (auto it = index_added_.find(key); it != index_added_.end()) return it->second;
   if (!index_removed_.empty() && index_removed_.count(key)) return std::nullopt;
-  return graph_.LookupIndex(key);
+  return graph_.LookupIndex(key, schema_);
 }
 
 std::vector<RelId> Txn::RelsOf(CiId id) const {
@@ -75,7 +75,7 @@ Status Txn::CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string
     if (auto it = index_added_.find(key); it != index_added_.end()) {
       holder = it->second;
     } else if (index_removed_.empty() || !index_removed_.count(key)) {
-      holder = graph_.LookupIndex(key);
+      holder = graph_.LookupIndex(key, schema_);
     }
     if (holder && *holder != self) {
       const CiRecord* other = GetCi(*holder);

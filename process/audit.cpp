@@ -150,7 +150,7 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
         return Status::Invalid("line " + std::to_string(e.line) + ": class " + e.class_name +
                                " needs its KEY attributes to identify the CI")
             .With("line", e.line);
-      found = g.LookupIndex(*key);
+      found = g.LookupIndex(*key, schema);
       return Status::Ok();
     };
     std::set<CiId> matched;

@@ -82,7 +82,7 @@ void SnapshotAccess::Expand(CiId id, Direction dir, const std::vector<std::strin
 std::optional<CiId> SnapshotAccess::LookupKey(const std::string& cls, const AttrMap& key_values) const {
   auto key = KeyIndexKey(schema_, cls, key_values);
   if (!key) return std::nullopt;
-  auto id = graph_.LookupIndex(*key);
+  auto id = graph_.LookupIndex(*key, schema_);
   if (id && !schema_.IsA(graph_.FindCi(*id)->class_name, cls)) return std::nullopt;
   return id;
 }

@@ -53,7 +53,7 @@ class SnapshotAccess : public GraphAccess {
               const std::function<void(RelId, CiId)>& fn) const override;
   std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override;
   std::optional<CiId> LookupUnique(const std::string& cls, const std::string& attr, const Value& value) const override {
-    auto id = graph_.LookupIndex(UniqueIndexKey(schema_, cls, attr, value));
+    auto id = graph_.LookupIndex(UniqueIndexKey(schema_, cls, attr, value), schema_);
     if (id && !schema_.IsA(graph_.FindCi(*id)->class_name, cls)) return std::nullopt;
     return id;
   }

@@ -1,0 +1,93 @@
+#include "cmdb/hash_index.hpp"
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <set>
+#include <utility>
+
+#include "cmdb/attr_map.hpp"
+
+using namespace cmdb;
+
+namespace {
+
+std::multiset<int64_t> Found(const HashIndex& index, uint64_t hash) {
+  std::multiset<int64_t> out;
+  index.FindIf(hash, [&](int64_t id) { return out.insert(id), false; });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("hash index keeps several ids per hash and finds each") {
+  HashIndex index;
+  index.Insert(7, 1);
+  index.Insert(7, 2);
+  index.Insert(7, 2);  // a pair is stored once
+  index.Insert(8, 3);
+  CHECK(index.size() == 3);
+  CHECK(Found(index, 7) == std::multiset<int64_t>{1, 2});
+  CHECK(Found(index, 8) == std::multiset<int64_t>{3});
+  CHECK(Found(index, 9).empty());
+  CHECK(index.FindIf(7, [](int64_t id) { return id == 2; }));
+  CHECK_FALSE(index.FindIf(7, [](int64_t id) { return id == 3; }));
+  index.Erase(7, 1);
+  index.Erase(7, 5);  // absent: no-op
+  CHECK(Found(index, 7) == std::multiset<int64_t>{2});
+  CHECK(index.size() == 2);
+  // Hash 0 is the empty marker inside; it still works as a key.
+  index.Insert(0, 9);
+  CHECK(Found(index, 0) == std::multiset<int64_t>{9});
+}
+
+TEST_CASE("hash index matches a reference model under random inserts and erases") {
+  // Few distinct hashes, chosen so probe runs collide, cluster and wrap around the table end:
+  // this exercises the backward-shift deletion.
+  std::mt19937_64 rng(42);
+  HashIndex index;
+  std::set<std::pair<uint64_t, int64_t>> model;
+  for (int step = 0; step < 20000; ++step) {
+    uint64_t hash = (rng() % 24) * 16 + (rng() % 2 ? 15 : 14);  // homes 14 and 15 mostly
+    int64_t id = static_cast<int64_t>(rng() % 40);
+    if (rng() % 3) {
+      index.Insert(hash, id);
+      model.insert({hash, id});
+    } else {
+      index.Erase(hash, id);
+      model.erase({hash, id});
+    }
+    if (step % 97 == 0) {
+      REQUIRE(index.size() == model.size());
+      for (uint64_t h = 14; h < 24 * 16 + 16; h += 1) {
+        std::multiset<int64_t> want;
+        for (const auto& [mh, mid] : model) if (mh == h) want.insert(mid);
+        REQUIRE(Found(index, h) == want);
+      }
+    }
+  }
+  index.Clear();
+  CHECK(index.size() == 0);
+  CHECK(Found(index, 14).empty());
+}
+
+TEST_CASE("attribute names are interned: equal names share one string") {
+  const std::string& a = InternAttrName("ip_address");
+  const std::string& b = InternAttrName(std::string("ip_") + "address");
+  CHECK(&a == &b);
+  CHECK(&InternAttrName("ip_addresses") != &a);
+  AttrMap m1, m2;
+  m1.Set("zeta", Value(1));
+  m1.Set("alpha", Value("x"));
+  m2.Set("alpha", Value("x"));
+  m2.Set("zeta", Value(1));
+  CHECK(m1 == m2);
+  std::vector<std::string> names;
+  for (const auto& [name, value] : m1) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"alpha", "zeta"});
+  CHECK(m1.begin()->first == "alpha");
+  m2.Set("zeta", Value(2));
+  CHECK_FALSE(m1 == m2);
+  m2.Erase("zeta");
+  CHECK(m2.size() == 1);
+  CHECK(m2.Get("zeta").is_null());
+}
