@@ -98,52 +98,49 @@ std::optional<CiId> Graph::LookupIndex(const std::string& key, const Schema& sch
 }
 
 void Graph::RemoveCi(CiId id, const Schema& schema) {
-  const CiPtr& old = cis_[id];
-  for (const auto& k : IndexKeysOf(schema, *old)) index_.Erase(HashIndex::HashOf(k), id);
-  auto& ext = extents_[old->class_name];
+  const CiRecord& old = *cis_.Find(id);
+  for (const auto& k : IndexKeysOf(schema, old)) index_.Erase(HashIndex::HashOf(k), id);
+  auto& ext = extents_[old.class_name];
   auto it = std::lower_bound(ext.begin(), ext.end(), id);
   if (it != ext.end() && *it == id) ext.erase(it);
-  cis_[id] = nullptr;
+  cis_.Clear(id);
   --ci_count_;
 }
 
-void Graph::InsertCi(CiPtr ci, const Schema& schema) {
-  CiId id = ci->id;
-  if (size_t(id) >= cis_.size()) {
-    cis_.resize(id + 1);  // adjacency rows grow on their first relationship (Adjacency::Insert)
-    class_of_.resize(id + 1);
-  }
-  class_of_[id] = InternClass(ci->class_name);
-  for (const auto& k : IndexKeysOf(schema, *ci)) index_.Insert(HashIndex::HashOf(k), id);
-  auto& ext = extents_[ci->class_name];
+void Graph::InsertCi(CiRecord&& ci, const Schema& schema) {
+  CiId id = ci.id;
+  // Adjacency rows grow on their first relationship (Adjacency::Insert).
+  if (size_t(id) >= class_of_.size()) class_of_.resize(id + 1);
+  class_of_[id] = InternClass(ci.class_name);
+  for (const auto& k : IndexKeysOf(schema, ci)) index_.Insert(HashIndex::HashOf(k), id);
+  auto& ext = extents_[ci.class_name];
   if (ext.empty() || ext.back() < id) {
     ext.push_back(id);
   } else {
     ext.insert(std::lower_bound(ext.begin(), ext.end(), id), id);
   }
-  cis_[id] = std::move(ci);
+  cis_.Put(std::move(ci));
   ++ci_count_;
 }
 
 void Graph::RemoveRel(RelId id, bool adjacency) {
-  const RelPtr& r = rels_[id];
+  const RelRecord& r = *rels_.Find(id);
   if (adjacency) {
-    out_.Remove(r->from, id);
-    in_.Remove(r->to, id);
+    out_.Remove(r.from, id);
+    in_.Remove(r.to, id);
   }
-  rels_[id] = nullptr;
+  rels_.Clear(id);
   --rel_count_;
 }
 
-void Graph::InsertRel(RelPtr rel, bool adjacency) {
-  RelId id = rel->id;
-  if (size_t(id) >= rels_.size()) rels_.resize(id + 1);
-  TypeId t = InternType(rel->type);
+void Graph::InsertRel(RelRecord&& rel, bool adjacency) {
+  RelId id = rel.id;
+  TypeId t = InternType(rel.type);
   if (adjacency) {
-    out_.Insert(rel->from, Adj{rel->to, id, t});
-    in_.Insert(rel->to, Adj{rel->from, id, t});
+    out_.Insert(rel.from, Adj{rel.to, id, t});
+    in_.Insert(rel.to, Adj{rel.from, id, t});
   }
-  rels_[id] = std::move(rel);
+  rels_.Put(std::move(rel));
   ++rel_count_;
 }
 
@@ -153,38 +150,39 @@ void Graph::Apply(const WriteSet& ws, const Schema& schema) {
   bool rebuild = ws.rels.size() > rel_count_ / 4 + 4096;
   // Relationships first when they go away, CIs after; CIs first when they arrive.
   for (const RelRecord& r : ws.rels) {
-    if (r.id < rel_id_bound() && rels_[r.id]) RemoveRel(r.id, !rebuild);
+    if (rels_.Find(r.id)) RemoveRel(r.id, !rebuild);
   }
   for (const CiRecord& c : ws.cis) {
-    if (c.id < ci_id_bound() && cis_[c.id]) RemoveCi(c.id, schema);
-    if (!c.retired) InsertCi(std::make_shared<const CiRecord>(c), schema);
+    if (cis_.Find(c.id)) RemoveCi(c.id, schema);
+    if (!c.retired) InsertCi(CiRecord(c), schema);
   }
   for (const RelRecord& r : ws.rels) {
-    if (!r.retired) InsertRel(std::make_shared<const RelRecord>(r), !rebuild);
+    if (!r.retired) InsertRel(RelRecord(r), !rebuild);
   }
   for (const DocRecord& d : ws.docs) docs_.Put(d);
   for (const Provenance& p : ws.provenance) provenance_.Put(p);
   if (rebuild) {
     loading_.clear();
     loading_.reserve(rel_count_);
-    for (const RelPtr& r : rels_) {
-      if (r) loading_.push_back(LoadEdge{r->from, r->to, r->id, type_ids_.find(r->type)->second});
+    for (RelId id = 1; id < rels_.bound(); ++id) {
+      const RelRecord* r = rels_.Find(id);
+      if (r) loading_.push_back(LoadEdge{r->from, r->to, id, type_ids_.find(r->type)->second});
     }
     FinishLoad();
     return;
   }
   // Fold changed rows back into the shared arrays once they are a noticeable share: O(E) now and
   // then keeps writes O(row) amortized and traversals on contiguous rows.
-  size_t limit = cis_.size() / 8 + 4096;
+  size_t limit = size_t(cis_.bound()) / 8 + 4096;
   if (out_.overlay_rows() > limit) out_.Compact();
   if (in_.overlay_rows() > limit) in_.Compact();
 }
 
 void Graph::Reserve(CiId ci_bound, RelId rel_bound) {
-  cis_.reserve(size_t(ci_bound));
+  cis_.Reserve(ci_bound);
   class_of_.reserve(size_t(ci_bound));
   index_.Reserve(size_t(ci_bound));
-  rels_.reserve(size_t(rel_bound));
+  rels_.Reserve(rel_bound);
   loading_.reserve(size_t(rel_bound));
 }
 
@@ -205,23 +203,23 @@ void Graph::FinishLoad() {
 }
 
 void Graph::PutCi(CiRecord&& ci, const Schema& schema) {
-  InsertCi(std::make_shared<const CiRecord>(std::move(ci)), schema);
+  InsertCi(std::move(ci), schema);
 }
 
 void Graph::PutRel(RelRecord&& rel) {
   // Records only; FinishLoad builds the adjacency of all of them at once.
   RelId id = rel.id;
-  if (size_t(id) >= rels_.size()) rels_.resize(id + 1);
   loading_.push_back(LoadEdge{rel.from, rel.to, id, InternType(rel.type)});
-  rels_[id] = std::make_shared<const RelRecord>(std::move(rel));
+  rels_.Put(std::move(rel));
   ++rel_count_;
 }
 
 void Graph::RebuildIndexes(const Schema& schema) {
   index_.Clear();
-  for (const CiPtr& ci : cis_) {
+  for (CiId id = 1; id < cis_.bound(); ++id) {
+    const CiRecord* ci = cis_.Find(id);
     if (!ci) continue;
-    for (const auto& k : IndexKeysOf(schema, *ci)) index_.Insert(HashIndex::HashOf(k), ci->id);
+    for (const auto& k : IndexKeysOf(schema, *ci)) index_.Insert(HashIndex::HashOf(k), id);
   }
 }
 

@@ -23,6 +23,7 @@
 #include "cmdb/doc_table.hpp"
 #include "cmdb/hash_index.hpp"
 #include "cmdb/provenance_table.hpp"
+#include "cmdb/record_table.hpp"
 #include "cmdb/records.hpp"
 #include "cmdb/schema.hpp"
 
@@ -44,14 +45,14 @@ std::optional<std::string> KeyIndexKey(const Schema& schema, std::string_view cl
 
 class Graph {
  public:
-  const CiRecord* FindCi(CiId id) const {
-    return id > 0 && size_t(id) < cis_.size() ? cis_[id].get() : nullptr;
-  }
-  CiPtr GetCi(CiId id) const { return id > 0 && size_t(id) < cis_.size() ? cis_[id] : nullptr; }
-  const RelRecord* FindRel(RelId id) const {
-    return id > 0 && size_t(id) < rels_.size() ? rels_[id].get() : nullptr;
-  }
-  RelPtr GetRel(RelId id) const { return id > 0 && size_t(id) < rels_.size() ? rels_[id] : nullptr; }
+  // The current record of a CI or relationship, nullptr when there is none. The pointer is
+  // valid while the caller holds the graph unchanged (a read view).
+  const CiRecord* FindCi(CiId id) const { return cis_.Find(id); }
+  const RelRecord* FindRel(RelId id) const { return rels_.Find(id); }
+  // Like FindCi/FindRel, but the pointer keeps the record as it is now after the read view
+  // ends (a copy-on-write snapshot, not a copy).
+  CiPtr GetCi(CiId id) const { return cis_.Share(id); }
+  RelPtr GetRel(RelId id) const { return rels_.Share(id); }
 
   std::span<const Adj> Out(CiId id) const { return out_.Row(id); }
   std::span<const Adj> In(CiId id) const { return in_.Row(id); }
@@ -82,8 +83,8 @@ class Graph {
   size_t ci_count() const { return ci_count_; }
   size_t rel_count() const { return rel_count_; }
   // Ids of every slot, for full scans: [1, ci_id_bound()).
-  CiId ci_id_bound() const { return static_cast<CiId>(cis_.size()); }
-  RelId rel_id_bound() const { return static_cast<RelId>(rels_.size()); }
+  CiId ci_id_bound() const { return cis_.bound(); }
+  RelId rel_id_bound() const { return rels_.bound(); }
 
   // Process records (changes, windows, baselines, ...), current versions.
   const DocTable& docs() const { return docs_; }
@@ -111,12 +112,12 @@ class Graph {
   TypeId InternType(const std::string& type);
   ClassId InternClass(const std::string& cls);
   void RemoveCi(CiId id, const Schema& schema);
-  void InsertCi(CiPtr ci, const Schema& schema);
+  void InsertCi(CiRecord&& ci, const Schema& schema);
   void RemoveRel(RelId id, bool adjacency);  // adjacency = false: the caller rebuilds it
-  void InsertRel(RelPtr rel, bool adjacency);
+  void InsertRel(RelRecord&& rel, bool adjacency);
 
-  std::vector<CiPtr> cis_{nullptr};   // slot 0 unused
-  std::vector<RelPtr> rels_{nullptr};
+  RecordTable<CiRecord> cis_;
+  RecordTable<RelRecord> rels_;
   Adjacency out_, in_;
   std::vector<ClassId> class_of_{0};
   std::vector<std::string> class_names_;
