@@ -381,7 +381,7 @@ ImpactPath PathOf(const ImpactResult& result, const std::unordered_map<CiId, siz
 std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
   auto label = [&](CiId id) {
     const CiRecord* ci = graph.FindCi(id);
-    std::string name = ci ? ci->attrs.Get("name").is_string() ? ci->attrs.Get("name").as_string() : "" : "";
+    std::string name(ci ? ci->attrs.Get("name").is_string() ? ci->attrs.Get("name").as_string() : "" : "");
     std::string text = (ci ? ci->class_name : std::string("?")) + "\\n" + name;
     std::string out;
     for (char c : text) out += c == '"' ? std::string("\\\"") : std::string(1, c);

@@ -15,7 +15,7 @@ HttpResponse WithETag(HttpResponse r, int64_t version) {
 
 // The text a query-string filter is compared with.
 std::string FilterText(const Value& v) {
-  if (v.is_string()) return v.as_string();
+  if (v.is_string()) return std::string(v.as_string());
   return v.ToLiteral();
 }
 

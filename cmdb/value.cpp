@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <stdexcept>
+#include <utility>
 
 namespace cmdb {
 
@@ -17,7 +19,40 @@ const char* Value::KindName(Kind k) {
   return "?";
 }
 
-static std::string QuoteString(const std::string& s) {
+Value::Value(ValueList l) : kind_(Kind::kList) { Store(new ValueList(std::move(l))); }
+
+void Value::SetString(std::string_view s) {
+  kind_ = Kind::kString;
+  if (s.size() <= kInline) {
+    inline_len_ = static_cast<uint8_t>(s.size() + 1);
+    if (!s.empty()) std::memcpy(bytes_, s.data(), s.size());
+    return;
+  }
+  if (s.size() > UINT32_MAX) throw std::length_error("a string value longer than 4 GiB");
+  char* heap = new char[s.size()];
+  std::memcpy(heap, s.data(), s.size());
+  uint32_t len = static_cast<uint32_t>(s.size());
+  std::memcpy(bytes_ + 2, &len, sizeof len);
+  Store(heap);
+}
+
+void Value::CopyFrom(const Value& other) {
+  if (other.kind_ == Kind::kString && !other.inline_len_) {
+    SetString(other.as_string());
+  } else if (other.kind_ == Kind::kList) {
+    kind_ = Kind::kList;
+    Store(new ValueList(other.as_list()));
+  } else {
+    std::memcpy(static_cast<void*>(this), static_cast<const void*>(&other), sizeof(Value));
+  }
+}
+
+void Value::WrongKind(Kind wanted) const {
+  throw std::logic_error(std::string("a ") + KindName(kind_) + " value read as " +
+                         KindName(wanted));
+}
+
+static std::string QuoteString(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
     if (c == '\'' || c == '\\') out += '\\';

@@ -25,7 +25,7 @@ namespace {
 
 std::string NameOf(const AttrMap& attrs) {
   const Value& v = attrs.Get("name");
-  return v.is_string() ? v.as_string() : "";
+  return std::string(v.is_string() ? v.as_string() : "");
 }
 
 // Identification of candidates against existing CIs and each other.

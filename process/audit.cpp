@@ -60,8 +60,8 @@ AuditReport AuditFromDoc(const DocRecord& d) {
   return a;
 }
 
-std::string Label(const std::string& cls, const std::string& name, CiId id) {
-  return cls + " " + (name.empty() ? "#" + std::to_string(id) : name) +
+std::string Label(const std::string& cls, std::string_view name, CiId id) {
+  return cls + " " + (name.empty() ? "#" + std::to_string(id) : std::string(name)) +
          (id ? " (CI " + std::to_string(id) + ")" : "");
 }
 

@@ -54,7 +54,7 @@ Assessment AssessmentFrom(const ValueList& t) {
     std::vector<std::string> out;
     if (i < t.size() && t[i].is_list()) {
       for (const Value& v : t[i].as_list())
-        out.push_back(v.is_string() ? v.as_string() : std::string());
+        out.push_back(std::string(v.is_string() ? v.as_string() : std::string_view()));
     }
     return out;
   };

@@ -11,7 +11,7 @@ namespace {
 std::string Describe(const CiRecord& ci) {
   const Value& name = ci.attrs.Get("name");
   return "CI " + std::to_string(ci.id) + " (" + ci.class_name +
-         (name.is_string() ? " " + name.as_string() : "") + ")";
+         (name.is_string() ? " " + std::string(name.as_string()) : "") + ")";
 }
 
 // Why the write's change reference does not authorize it; empty when it does.

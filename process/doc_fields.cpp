@@ -22,7 +22,7 @@ std::vector<int64_t> IntsOf(const Value& v) {
 
 std::string StrField(const AttrMap& body, std::string_view name) {
   const Value* v = body.Find(name);
-  return v && v->is_string() ? v->as_string() : std::string();
+  return std::string(v && v->is_string() ? v->as_string() : std::string_view());
 }
 
 int64_t IntField(const AttrMap& body, std::string_view name) {
@@ -49,7 +49,7 @@ std::vector<int64_t> IntsField(const AttrMap& body, std::string_view name) {
 std::vector<std::string> StrsField(const AttrMap& body, std::string_view name) {
   std::vector<std::string> out;
   for (const Value& e : ListField(body, name)) {
-    if (e.is_string()) out.push_back(e.as_string());
+    if (e.is_string()) out.emplace_back(e.as_string());
   }
   return out;
 }
@@ -74,7 +74,7 @@ Value StrsValue(const std::vector<std::string>& items) {
 }
 
 std::string StrAt(const ValueList& tuple, size_t i) {
-  return i < tuple.size() && tuple[i].is_string() ? tuple[i].as_string() : std::string();
+  return std::string(i < tuple.size() && tuple[i].is_string() ? tuple[i].as_string() : std::string_view());
 }
 
 int64_t IntAt(const ValueList& tuple, size_t i) {

@@ -142,7 +142,7 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     if (!failing.empty())
       return Status::Conflict(
                  "release " + std::to_string(id) + " cannot be approved: acceptance criterion '" +
-                 failing.front().as_string() + "' has no passing result" +
+                 std::string(failing.front().as_string()) + "' has no passing result" +
                  (failing.size() > 1 ? " (and " + std::to_string(failing.size() - 1) + " more)"
                                      : ""))
           .With("failing", Value(std::move(failing)))

@@ -238,7 +238,7 @@ QValue FromValue(const Value& v) {
     case Value::Kind::kBool: return QValue(v.as_bool());
     case Value::Kind::kInt: return QValue(v.as_int());
     case Value::Kind::kFloat: return QValue(v.as_float());
-    case Value::Kind::kString: return QValue(v.as_string());
+    case Value::Kind::kString: return QValue(std::string(v.as_string()));
     case Value::Kind::kList: {
       QList l;
       for (const auto& e : v.as_list()) l.push_back(FromValue(e));

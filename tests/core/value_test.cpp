@@ -71,3 +71,38 @@ TEST_CASE("did-you-mean finds close names only") {
   CHECK(DidYouMean("Servr", {"Server", "Switch"}) == " (did you mean 'Server'?)");
   CHECK(DidYouMean("Quux", {"Server", "Switch"}).empty());
 }
+
+TEST_CASE("values keep short strings inline and long ones on the heap, copy and move safely") {
+  static_assert(sizeof(Value) == 16);
+  std::string fourteen(14, 'a'), fifteen(15, 'b'), empty;
+  std::string with_nul("a\0b", 3);
+  for (const std::string& s : {fourteen, fifteen, empty, with_nul, std::string(100000, 'x')}) {
+    Value v(s);
+    CHECK(v.is_string());
+    CHECK(v.as_string() == s);
+    Value copy = v;
+    CHECK(copy.as_string() == s);
+    CHECK(copy == v);
+    Value moved = std::move(copy);
+    CHECK(moved.as_string() == s);
+    CHECK(copy.is_null());  // NOLINT: a moved-from Value is null
+    copy = moved;           // assignment over a null
+    moved = Value(int64_t{3});  // assignment replaces a string (no leak under ASan)
+    CHECK(copy.as_string() == s);
+    CHECK(moved.as_int() == 3);
+    Value& same = v;
+    v = same;  // self-assignment keeps the value
+    CHECK(v.as_string() == s);
+  }
+  Value list(ValueList{Value("p"), Value(fifteen), Value(ValueList{Value(1.5)})});
+  Value list_copy = list;
+  CHECK(list_copy == list);
+  CHECK(list_copy.as_list()[1].as_string() == fifteen);
+  CHECK(list_copy.as_list()[2].as_list()[0].as_float() == 1.5);
+  CHECK(list.ToLiteral() == "['p', 'bbbbbbbbbbbbbbb', [1.5]]");
+  CHECK(Value(fourteen) < Value(fifteen));
+  CHECK(Value(true).as_bool());
+  CHECK(Value(-7).as_int() == -7);
+  CHECK_THROWS_WITH(Value("x").as_int(), "a STRING value read as INT");
+  CHECK_THROWS_WITH(Value().as_string(), "a NULL value read as STRING");
+}

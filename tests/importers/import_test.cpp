@@ -102,7 +102,7 @@ TEST_CASE("nmap: up hosts, addresses, names, OS and open ports; idempotent") {
   CHECK(host->attrs.Get("hostname") == Value("scanme"));
   CHECK(host->attrs.Get("domain") == Value("nmap.org"));
   CHECK(host->attrs.Has("os"));
-  const CiRecord* ip = Find(t, "IPAddress", host->attrs.Get("ip_address").as_string());
+  const CiRecord* ip = Find(t, "IPAddress", std::string(host->attrs.Get("ip_address").as_string()));
   REQUIRE(ip);
   CHECK(Related(t, host->id, "HAS_ADDRESS", ip->id));
   CHECK(scanme.rels_created > 0);

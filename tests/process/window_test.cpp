@@ -17,7 +17,7 @@ namespace {
 int64_t T(const char* iso) { return *ParseTimestamp(iso); }
 std::string FieldOf(const Status& st) {
   for (const auto& [k, v] : st.details()) {
-    if (k == "field") return v.as_string();
+    if (k == "field") return std::string(v.as_string());
   }
   return "";
 }
