@@ -1,19 +1,20 @@
 // AttrMap: the attributes of one CI or relationship, a small map from name to Value.
 //
-// Stored as a vector sorted by name: compact for the 4 to 10 attributes a CI usually has, and
-// cheap to copy, compare and encode. Names are interned (attr_name.hpp), so an entry is a
-// pointer and a Value. Null values are never stored; Set(name, null) erases.
+// Stored as one heap block of entries sorted by name: compact for the 4 to 10 attributes a CI
+// usually has, and cheap to copy, compare and encode. The map itself is one pointer (null when
+// empty, as most relationships are); the block holds its size and capacity and the entries.
+// Names are interned (attr_name.hpp), so an entry is a name pointer and a 16-byte Value.
+// Null values are never stored; Set(name, null) erases.
 // Iteration yields (name, value) pairs of references: `for (const auto& [name, value] : attrs)`.
 // Thread safety: plain value; copy freely.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "cmdb/attr_name.hpp"
 #include "cmdb/value.hpp"
@@ -24,10 +25,14 @@ class AttrMap {
   struct Slot {
     const std::string* name;  // interned
     Value value;
-    friend bool operator==(const Slot& a, const Slot& b) {
-      return a.name == b.name && a.value == b.value;
-    }
   };
+  struct Block {
+    uint32_t size;
+    uint32_t capacity;
+    Slot* slots() { return reinterpret_cast<Slot*>(this + 1); }
+    const Slot* slots() const { return reinterpret_cast<const Slot*>(this + 1); }
+  };
+  static_assert(sizeof(Block) % alignof(Slot) == 0);
 
  public:
   using Entry = std::pair<const std::string&, const Value&>;
@@ -49,17 +54,34 @@ class AttrMap {
     Entry operator*() const { return Entry(*slot_->name, slot_->value); }
     pointer operator->() const { return pointer{**this}; }
     const_iterator& operator++() { return ++slot_, *this; }
-    const_iterator operator++(int) { const_iterator old = *this; ++slot_; return old; }
+    const_iterator operator++(int) {
+      const_iterator old = *this;
+      ++slot_;
+      return old;
+    }
     friend bool operator==(const_iterator a, const_iterator b) { return a.slot_ == b.slot_; }
 
    private:
     const Slot* slot_ = nullptr;
   };
 
+  AttrMap() = default;
+  AttrMap(const AttrMap& other);
+  AttrMap(AttrMap&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+  AttrMap& operator=(const AttrMap& other);
+  AttrMap& operator=(AttrMap&& other) noexcept {
+    if (this != &other) {
+      Free();
+      block_ = std::exchange(other.block_, nullptr);
+    }
+    return *this;
+  }
+  ~AttrMap() { Free(); }
+
   // The value of `name`, or nullptr when absent.
   const Value* Find(std::string_view name) const {
-    auto it = LowerBound(name);
-    return (it != entries_.end() && *it->name == name) ? &it->value : nullptr;
+    size_t i = LowerBound(name);
+    return i < size() && *data()[i].name == name ? &data()[i].value : nullptr;
   }
   // The value of `name`, or a null Value when absent.
   const Value& Get(std::string_view name) const {
@@ -70,39 +92,34 @@ class AttrMap {
   bool Has(std::string_view name) const { return Find(name) != nullptr; }
 
   // Sets `name`; a null value erases it.
-  void Set(std::string_view name, Value value) {
-    auto it = LowerBound(name);
-    bool found = it != entries_.end() && *it->name == name;
-    if (value.is_null()) {
-      if (found) entries_.erase(it);
-    } else if (found) {
-      it->value = std::move(value);
-    } else {
-      entries_.insert(it, Slot{&InternAttrName(name), std::move(value)});
-    }
-  }
+  void Set(std::string_view name, Value value);
   void Erase(std::string_view name) { Set(name, Value()); }
 
   // Room for `n` attributes (decoders know the count: no growth slack is left behind).
-  void Reserve(size_t n) { entries_.reserve(n); }
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  const_iterator begin() const { return const_iterator(entries_.data()); }
-  const_iterator end() const { return const_iterator(entries_.data() + entries_.size()); }
+  void Reserve(size_t n);
+  size_t size() const { return block_ ? block_->size : 0; }
+  bool empty() const { return size() == 0; }
+  const_iterator begin() const { return const_iterator(data()); }
+  const_iterator end() const { return const_iterator(data() + size()); }
 
-  friend bool operator==(const AttrMap& a, const AttrMap& b) { return a.entries_ == b.entries_; }
+  friend bool operator==(const AttrMap& a, const AttrMap& b);
 
  private:
-  std::vector<Slot>::iterator LowerBound(std::string_view name) {
-    return std::lower_bound(entries_.begin(), entries_.end(), name,
-                            [](const Slot& e, std::string_view n) { return *e.name < n; });
+  const Slot* data() const { return block_ ? block_->slots() : nullptr; }
+  size_t LowerBound(std::string_view name) const {
+    size_t lo = 0, hi = size();
+    const Slot* s = data();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (*s[mid].name < name) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
-  std::vector<Slot>::const_iterator LowerBound(std::string_view name) const {
-    return std::lower_bound(entries_.begin(), entries_.end(), name,
-                            [](const Slot& e, std::string_view n) { return *e.name < n; });
-  }
+  void Grow(size_t capacity);  // capacity >= size()
+  void Free();
 
-  std::vector<Slot> entries_;
+  Block* block_ = nullptr;
 };
 
 }  // namespace cmdb

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <map>
+#include <random>
 
 #include "cmdb/attr_codec.hpp"
 #include "cmdb/attr_map.hpp"
@@ -105,4 +107,53 @@ TEST_CASE("values keep short strings inline and long ones on the heap, copy and 
   CHECK(Value(-7).as_int() == -7);
   CHECK_THROWS_WITH(Value("x").as_int(), "a STRING value read as INT");
   CHECK_THROWS_WITH(Value().as_string(), "a NULL value read as STRING");
+}
+
+TEST_CASE("attribute maps match a sorted map under random sets, erases, copies and moves") {
+  std::mt19937 rng(7);
+  AttrMap m;
+  std::map<std::string, Value> model;
+  auto same = [&](const AttrMap& a) {
+    REQUIRE(a.size() == model.size());
+    auto it = model.begin();
+    for (const auto& [name, value] : a) {
+      REQUIRE(name == it->first);
+      REQUIRE(value == it->second);
+      ++it;
+    }
+  };
+  for (int step = 0; step < 5000; ++step) {
+    std::string name = "attr_" + std::to_string(rng() % 12);
+    switch (rng() % 5) {
+      case 0: m.Erase(name), model.erase(name); break;
+      case 1: {
+        AttrMap copy = m;  // copy, then move back
+        m = std::move(copy);
+        break;
+      }
+      default: {
+        Value v = rng() % 2 ? Value(int64_t(rng() % 100)) : Value(std::string(rng() % 30, 'v'));
+        m.Set(name, v);
+        model[name] = v;
+      }
+    }
+    if (step % 50 == 0) same(m);
+  }
+  same(m);
+  AttrMap reserved;
+  reserved.Reserve(3);
+  CHECK(reserved.empty());
+  CHECK(reserved.begin() == reserved.end());
+  reserved.Set("b", Value(1));
+  reserved.Set("a", Value(2));
+  CHECK(reserved.begin()->first == "a");
+  AttrMap other;
+  other.Set("a", Value(2));
+  CHECK_FALSE(reserved == other);
+  other.Set("b", Value(1));
+  CHECK(reserved == other);
+  reserved.Erase("a");
+  reserved.Erase("b");
+  CHECK(reserved.empty());
+  CHECK(reserved == AttrMap());
 }
