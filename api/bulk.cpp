@@ -15,15 +15,26 @@ class BulkApplier {
  public:
   BulkApplier(Txn& txn, BulkResult& result) : txn_(txn), r_(result) {}
 
+  // An endpoint given as {"class": ..., "key": {...}}, resolved against the schema to its KEY
+  // index entry (nullopt when a KEY value is missing), or why it cannot be.
+  struct EndpointKey {
+    bool given = false;
+    Status error;
+    std::optional<std::string> index_key;
+  };
   // One line, parsed (on any thread): its JSON, or why it is not JSON; blank lines are skipped.
+  // What needs only the schema (immutable during the transaction) is prepared here too, so the
+  // staging thread has less to do.
   struct Parsed {
     int64_t line_no = 0;
     bool blank = false;
     Json json;
     Status error;
-    Result<AttrMap> attrs = AttrMap();  // "attributes" converted (no schema needed), or why not
+    Result<AttrMap> attrs = AttrMap();  // "attributes" converted, or why not
+    bool normalized = false;            // attrs passed Schema::NormalizeAttrs for the line's class
+    EndpointKey from, to;               // relationship lines
   };
-  static Parsed Parse(std::string_view text, int64_t line_no) {
+  static Parsed Parse(std::string_view text, int64_t line_no, const Schema& schema) {
     Parsed p;
     p.line_no = line_no;
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) {
@@ -35,6 +46,7 @@ class BulkApplier {
       if (p.json.is_object()) {
         auto a = p.json.find("attributes");
         if (a != p.json.end()) p.attrs = AttrsFromJson(*a, "attributes");
+        Prepare(p, schema);
       }
     } catch (const Json::parse_error& e) {
       p.error = Status::Invalid("malformed JSON at column " + std::to_string(e.byte) + ": " + e.what());
@@ -42,6 +54,37 @@ class BulkApplier {
       p.error = Status::Invalid(std::string("invalid JSON: ") + e.what());
     }
     return p;
+  }
+
+  // The schema-only work of a line: normalizing a new CI's attributes, resolving key endpoints.
+  static void Prepare(Parsed& p, const Schema& schema) {
+    const Json& j = p.json;
+    auto op = j.find("op");
+    if (op == j.end() || !op->is_string()) return;
+    if (*op == "ci") {
+      auto cls = j.find("class");
+      if (j.contains("id") || cls == j.end() || !cls->is_string() || !p.attrs.ok()) return;
+      Status st = schema.NormalizeAttrs(cls->get_ref<const std::string&>(), *p.attrs);
+      if (st.ok()) p.normalized = true;
+      else p.attrs = std::move(st);
+    } else if (*op == "rel") {
+      p.from = ResolveKey(j, "from", schema);
+      p.to = ResolveKey(j, "to", schema);
+    }
+  }
+  static EndpointKey ResolveKey(const Json& j, const char* field, const Schema& schema) {
+    EndpointKey out;
+    auto e = j.find(field);
+    if (e == j.end() || !e->is_object() || e->contains("ref") || !e->contains("class") ||
+        !e->contains("key"))
+      return out;
+    out.given = true;
+    auto key = AttrsFromJson((*e)["key"], std::string(field) + ".key");
+    if (!key.ok()) return out.error = key.status(), out;
+    std::string cls = (*e)["class"].is_string() ? (*e)["class"].get<std::string>() : "";
+    out.error = schema.NormalizeLookup(cls, *key);
+    if (out.error.ok()) out.index_key = KeyIndexKey(schema, cls, *key);
+    return out;
   }
 
   // Stages one parsed line, in line order.
@@ -64,12 +107,12 @@ class BulkApplier {
     if (!j.is_object()) return Status::Invalid("a line must be a JSON object");
     auto op = j.find("op");
     if (op == j.end() || !op->is_string()) return Status::Invalid("missing \"op\" (\"ci\" or \"rel\")");
-    if (*op == "ci") return ApplyCi(j, p.attrs);
-    if (*op == "rel") return ApplyRel(j, p.attrs);
+    if (*op == "ci") return ApplyCi(j, p.attrs, p.normalized);
+    if (*op == "rel") return ApplyRel(j, p);
     return Status::Invalid("unknown op " + op->dump() + " (\"ci\" or \"rel\")");
   }
 
-  Status ApplyCi(const Json& j, Result<AttrMap>& attrs) {
+  Status ApplyCi(const Json& j, Result<AttrMap>& attrs, bool normalized) {
     if (!attrs.ok()) return attrs.status();
     CiId id;
     if (j.contains("id")) {
@@ -83,7 +126,8 @@ class BulkApplier {
     } else {
       auto cls = j.find("class");
       if (cls == j.end() || !cls->is_string()) return Status::Invalid("missing \"class\"");
-      auto res = txn_.UpsertCi(cls->get<std::string>(), std::move(*attrs));
+      auto res = normalized ? txn_.UpsertNormalizedCi(cls->get<std::string>(), std::move(*attrs))
+                            : txn_.UpsertCi(cls->get<std::string>(), std::move(*attrs));
       if (!res.ok()) return res.status();
       id = res->first;
       switch (res->second) {
@@ -99,9 +143,15 @@ class BulkApplier {
     return Status::Ok();
   }
 
-  Result<CiId> Endpoint(const Json& j, const char* field) {
+  Result<CiId> Endpoint(const Json& j, const char* field, const EndpointKey& pre) {
     auto e = j.find(field);
     if (e == j.end()) return Status::Invalid(std::string("missing \"") + field + "\"");
+    if (pre.given) {  // {"class": ..., "key": {...}}, resolved by the parser thread (Prepare)
+      if (!pre.error.ok()) return pre.error;
+      auto id = pre.index_key ? txn_.LookupIndexKey(*pre.index_key) : std::nullopt;
+      if (!id) return NotFoundByKey(*e, field);
+      return *id;
+    }
     if (e->is_number_integer()) return e->get<int64_t>();
     if (e->is_object() && e->contains("ref")) {
       const Json& ref = (*e)["ref"];
@@ -111,26 +161,22 @@ class BulkApplier {
                                " (a ref must be defined on an earlier line)");
       return it->second;
     }
-    if (e->is_object() && e->contains("class") && e->contains("key")) {
-      auto key = AttrsFromJson((*e)["key"], std::string(field) + ".key");
-      if (!key.ok()) return key.status();
-      std::string cls = (*e)["class"].is_string() ? (*e)["class"].get<std::string>() : "";
-      AttrMap normalized = *key;
-      CMDB_RETURN_IF_ERROR(txn_.schema().NormalizeLookup(cls, normalized));
-      auto id = txn_.FindByKey(cls, normalized);
-      if (!id) return Status::NotFound(std::string("\"") + field + "\": no " + cls + " with key " + (*e)["key"].dump());
-      return *id;
-    }
     return Status::Invalid(std::string("\"") + field +
                            "\" must be an id, {\"ref\": ...} or {\"class\": ..., \"key\": {...}}");
   }
 
-  Status ApplyRel(const Json& j, Result<AttrMap>& attrs) {
+  static Status NotFoundByKey(const Json& e, const char* field) {
+    std::string cls = e["class"].is_string() ? e["class"].get<std::string>() : "";
+    return Status::NotFound(std::string("\"") + field + "\": no " + cls + " with key " + e["key"].dump());
+  }
+
+  Status ApplyRel(const Json& j, Parsed& p) {
+    Result<AttrMap>& attrs = p.attrs;
     auto type = j.find("type");
     if (type == j.end() || !type->is_string()) return Status::Invalid("missing \"type\"");
-    auto from = Endpoint(j, "from");
+    auto from = Endpoint(j, "from", p.from);
     if (!from.ok()) return from.status();
-    auto to = Endpoint(j, "to");
+    auto to = Endpoint(j, "to", p.to);
     if (!to.ok()) return to.status();
     if (!attrs.ok()) return attrs.status();
     auto res = txn_.UpsertRel(type->get<std::string>(), *from, *to, std::move(*attrs));
@@ -153,7 +199,9 @@ class BulkApplier {
 class ParsePipeline {
  public:
   using Parsed = BulkApplier::Parsed;
-  explicit ParsePipeline(BulkApplier& applier) : applier_(applier), worker_([this] { Work(); }) {}
+  // `schema` must stay unchanged while the pipeline lives (the transaction's schema).
+  ParsePipeline(BulkApplier& applier, const Schema& schema)
+      : applier_(applier), schema_(schema), worker_([this] { Work(); }) {}
   ~ParsePipeline() {
     {
       std::lock_guard l(mu_);
@@ -233,7 +281,7 @@ class ParsePipeline {
       if (b.lines.empty()) continue;
       b.parsed.reserve(b.lines.size());
       for (size_t i = 0; i < b.lines.size(); ++i)
-        b.parsed.push_back(BulkApplier::Parse(b.lines[i], b.first_line + 1 + static_cast<int64_t>(i)));
+        b.parsed.push_back(BulkApplier::Parse(b.lines[i], b.first_line + 1 + static_cast<int64_t>(i), schema_));
       b.lines = {};
       {
         std::lock_guard l(mu_);
@@ -244,6 +292,7 @@ class ParsePipeline {
   }
 
   BulkApplier& applier_;
+  const Schema& schema_;
   Batch batch_;
   int in_flight_ = 0;  // batches handed over and not yet staged (caller's thread only)
   std::mutex mu_;
@@ -269,7 +318,7 @@ Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t 
                BulkResult& result) {
   auto tx = db.Write(meta, [&](Txn& txn) -> Status {
     BulkApplier applier(txn, result);
-    ParsePipeline pipeline(applier);
+    ParsePipeline pipeline(applier, txn.schema());
     std::string partial;
     size_t total = 0;
     bool too_large = false;

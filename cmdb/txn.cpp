@@ -180,6 +180,10 @@ Status Txn::RetireCi(CiId id, std::optional<int64_t> expected_version) {
 
 Result<std::pair<CiId, Outcome>> Txn::UpsertCi(const std::string& cls, AttrMap attrs) {
   CMDB_RETURN_IF_ERROR(schema_.NormalizeAttrs(cls, attrs));
+  return UpsertNormalizedCi(cls, std::move(attrs));
+}
+
+Result<std::pair<CiId, Outcome>> Txn::UpsertNormalizedCi(const std::string& cls, AttrMap attrs) {
   std::optional<CiId> existing = FindByKey(cls, attrs);
   if (!existing) {
     auto id = CreateCi(cls, std::move(attrs), true);

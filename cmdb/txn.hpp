@@ -51,6 +51,9 @@ class Txn {
   // Creates, updates (attributes given replace those values) or leaves unchanged the CI
   // identified by the class KEY; classes without a KEY always create.
   Result<std::pair<CiId, Outcome>> UpsertCi(const std::string& cls, AttrMap attrs);
+  // Like UpsertCi, for attributes that already passed schema().NormalizeAttrs(cls, ...) (a bulk
+  // load normalizes on its parser thread).
+  Result<std::pair<CiId, Outcome>> UpsertNormalizedCi(const std::string& cls, AttrMap attrs);
 
   Result<RelId> CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs);
   // Like CreateRel, but an existing `from -[type]-> to` is updated or left unchanged.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 #include "cmdb/attr_codec.hpp"
@@ -379,7 +380,17 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
     Stmt last(write_db_, "SELECT hash FROM transactions ORDER BY id DESC LIMIT 1");
     if (last.Step() == SQLITE_ROW) prev_hash = last.Text(0);
   }
-  std::string hash = TxChainHash(prev_hash, ws.tx, ws);
+  // A large write set is hashed on a second thread while its rows are inserted; the log entry,
+  // which carries the hash, goes in last (the SQLite transaction makes the order invisible).
+  std::future<std::string> hashing;
+  std::string hash;
+  if (ws.cis.size() + ws.rels.size() > 4096) {
+    hashing = std::async(std::launch::async, [&] { return TxChainHash(prev_hash, ws.tx, ws); });
+  } else {
+    hash = TxChainHash(prev_hash, ws.tx, ws);
+  }
+  CMDB_RETURN_IF_ERROR(PutVersions(ws));
+  if (hashing.valid()) hash = hashing.get();
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
           " rels_written, schema_version, prev_hash, hash, unauthorized)"
@@ -389,7 +400,10 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
   tx.BindNullable(5, ws.tx.change_ref).BindNullable(6, ws.tx.message);
   tx.Bind(7, ws.tx.cis_written).Bind(8, ws.tx.rels_written).Bind(9, ws.tx.schema_version);
   tx.Bind(10, prev_hash).Bind(11, hash).BindNullable(12, ws.tx.unauthorized);
-  CMDB_RETURN_IF_ERROR(tx.Run());
+  return tx.Run();
+}
+
+Status SqliteStore::PutVersions(const WriteSet& ws) {
   if (!ws.schema_ddl.empty()) {
     Stmt s(write_db_, "INSERT INTO schema_versions(version, tx, ddl) VALUES (?, ?, ?)");
     s.Bind(1, ws.tx.schema_version).Bind(2, ws.tx.id).Bind(3, ws.schema_ddl);

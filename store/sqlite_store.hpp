@@ -65,6 +65,8 @@ class SqliteStore : public Store {
  private:
   SqliteStore() = default;
   Status CommitLocked(const WriteSet& ws);
+  // The rows of a transaction: schema, CI and relationship versions, provenance, documents.
+  Status PutVersions(const WriteSet& ws);
 
   std::string path_;
   bool sync_full_ = true;

@@ -194,6 +194,33 @@ TEST_CASE("bulk: one transaction, refs and key endpoints, idempotent, all-or-not
   CHECK(c.Call("GET", "/healthz").second["cis"] == before);
 }
 
+TEST_CASE("bulk: key endpoints see CIs staged earlier in the body and report bad keys by line") {
+  Client c;
+  std::string ndjson =
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "key-vm"}})" "\n"
+      R"({"op": "ci", "class": "PhysicalServer", "attributes": {"name": "key-host"}})" "\n"
+      R"({"op": "rel", "type": "HOSTED_ON", "from": {"class": "VirtualMachine", "key": {"name": "key-vm"}},)"
+      R"( "to": {"class": "PhysicalServer", "key": {"name": "key-host"}}})";
+  auto [s, r] = c.Call("POST", "/v1/bulk", ndjson);
+  REQUIRE(s == 200);
+  CHECK(r["relationships"]["created"] == 1);
+  std::string bad =
+      R"({"op": "rel", "type": "HOSTED_ON", "from": {"class": "VirtualMachine", "key": {"name": "no-vm"}}, "to": 1})" "\n"
+      R"({"op": "rel", "type": "HOSTED_ON", "from": 1, "to": {"class": "PhysicalServer", "key": {"name": {"a": 1}}}})" "\n"
+      R"({"op": "rel", "type": "HOSTED_ON", "from": {"class": "NoSuchClass", "key": {"name": "x"}}, "to": 1})" "\n"
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "key-vm-2", "cpu_count": "many"}})";
+  auto [s2, err] = c.Call("POST", "/v1/bulk", bad);
+  CHECK(s2 == 404);  // the status of the first bad line
+  const Json& errors = err["error"]["details"]["errors"];
+  REQUIRE(errors.size() == 4);
+  CHECK(errors[0]["message"] == R"("from": no VirtualMachine with key {"name":"no-vm"})");
+  CHECK(errors[1]["line"] == 2);
+  CHECK(errors[1]["message"].get<std::string>().find("to.key") != std::string::npos);
+  CHECK(errors[2]["message"].get<std::string>().find("NoSuchClass") != std::string::npos);
+  CHECK(errors[3]["line"] == 4);
+  CHECK(errors[3]["message"].get<std::string>().find("cpu_count") != std::string::npos);
+}
+
 TEST_CASE("bulk: long bodies keep line order and numbers across parse batches") {
   // 5,000 CIs then 5,000 relationships to refs defined thousands of lines earlier (the JSON is
   // parsed on a second thread in batches of 1,024 lines), with bad lines in several batches.
