@@ -18,12 +18,14 @@ case "${1:-}" in
     cd build-tsan
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "readers see a bulk transaction entirely or not at all"
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a long read does not stall a writer"
+    # Record snapshots (copy-on-write chunks) read after the view while writers replace them.
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a record snapshot taken in a read view stays unchanged while writers update it"
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "queries past the concurrency limit answer 503 with Retry-After"
     # The SQLite store loads CIs and relationships on two threads.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "SQLite store keeps every version and reloads the current graph"
     # Bulk loads parse JSON on a second thread.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "bulk: long bodies keep line order and numbers across parse batches"
-    echo "5 passed, 0 failed"
+    echo "6 passed, 0 failed"
     ;;
   "")
     scripts/setup.sh build

@@ -149,6 +149,54 @@ TEST_CASE("schema changes revalidate existing CIs") {
   CHECK(t.store.Info()->schema_version == 2);
 }
 
+TEST_CASE("a record snapshot taken in a read view stays unchanged while writers update it") {
+  TestDb t;
+  auto created = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    for (int i = 0; i < 3000; ++i)  // three record chunks
+      CMDB_RETURN_IF_ERROR(txn.CreateCi("VirtualMachine", Attrs({{"name", "snap" + std::to_string(i)}})).status());
+    return Status::Ok();
+  });
+  REQUIRE(created.ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0}, rounds{0};
+  std::thread reader([&] {
+    while (!done) {
+      std::vector<CiPtr> snaps;
+      {
+        auto view = t.db->Read();
+        for (CiId id = 1; id <= 3000; id += 7) snaps.push_back(view.graph().GetCi(id));
+      }
+      // After the view: the writer may be replacing these records right now.
+      for (const CiPtr& c : snaps) {
+        if (!c || c->attrs.Get("name").as_string().substr(0, 4) != "snap") {
+          ++bad;
+          continue;
+        }
+        // A snapshot is one whole version: its attributes match its version number.
+        const Value& os = c->attrs.Get("os");
+        if (c->version == 1 ? !os.is_null()
+                            : os != Value("round-" + std::to_string(c->version - 2)))
+          ++bad;
+      }
+      ++rounds;
+    }
+  });
+  for (int round = 0; round < 20; ++round) {
+    auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) {
+      for (CiId id = 1; id <= 3000; id += 3) {
+        CMDB_RETURN_IF_ERROR(txn.UpdateCi(id, {{"os", Value("round-" + std::to_string(round))}}, std::nullopt));
+      }
+      return Status::Ok();
+    });
+    REQUIRE(tx.ok());
+  }
+  while (rounds < 5) std::this_thread::yield();
+  done = true;
+  reader.join();
+  CHECK(bad == 0);
+  CHECK(t.db->Read().graph().FindCi(1)->version == 21);
+}
+
 TEST_CASE("readers see a bulk transaction entirely or not at all") {
   TestDb t;
   std::atomic<bool> done{false};
