@@ -52,33 +52,45 @@ Json ToJson(const AttrMap& attrs) {
   return o;
 }
 
+namespace {
+
+// The value of member `k` of an attributes object: scalars directly; lists and errors through
+// FromJson, which names the location.
+Result<Value> MemberFromJson(const Json& v, const std::string& where, const std::string& k) {
+  switch (v.type()) {
+    case Json::value_t::null: return Value();
+    case Json::value_t::boolean: return Value(v.get<bool>());
+    case Json::value_t::number_integer: return Value(v.get<int64_t>());
+    case Json::value_t::number_float: return Value(v.get<double>());
+    case Json::value_t::string: return Value(v.get_ref<const std::string&>());
+    default: return FromJson(v, where + "." + k);
+  }
+}
+
+}  // namespace
+
 Result<AttrPatch> PatchFromJson(const Json& j, const std::string& where) {
   if (!j.is_object()) return Status::Invalid(where + " must be a JSON object");
   AttrPatch out;
   out.reserve(j.size());
-  for (const auto& [k, v] : j.items()) {
-    // Scalars directly; lists and errors through FromJson, which names the location.
-    switch (v.type()) {
-      case Json::value_t::null: out.emplace_back(k, Value()); continue;
-      case Json::value_t::boolean: out.emplace_back(k, Value(v.get<bool>())); continue;
-      case Json::value_t::number_integer: out.emplace_back(k, Value(v.get<int64_t>())); continue;
-      case Json::value_t::number_float: out.emplace_back(k, Value(v.get<double>())); continue;
-      case Json::value_t::string: out.emplace_back(k, Value(v.get_ref<const std::string&>())); continue;
-      default: break;
-    }
-    auto val = FromJson(v, where + "." + k);
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    auto val = MemberFromJson(*it, where, it.key());
     if (!val.ok()) return val.status();
-    out.emplace_back(k, std::move(*val));
+    out.emplace_back(it.key(), std::move(*val));
   }
   return out;
 }
 
 Result<AttrMap> AttrsFromJson(const Json& j, const std::string& where) {
   if (j.is_null()) return AttrMap();
-  auto patch = PatchFromJson(j, where);
-  if (!patch.ok()) return patch.status();
+  if (!j.is_object()) return Status::Invalid(where + " must be a JSON object");
   AttrMap out;
-  for (auto& [k, v] : *patch) out.Set(k, std::move(v));
+  out.Reserve(j.size());  // sorted keys: every Set appends
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    auto val = MemberFromJson(*it, where, it.key());
+    if (!val.ok()) return val.status();
+    out.Set(it.key(), std::move(*val));
+  }
   return out;
 }
 
