@@ -111,8 +111,10 @@ class AttrMap {
     const Slot* s = data();
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (*s[mid].name < name) lo = mid + 1;
-      else hi = mid;
+      if (*s[mid].name < name)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     return lo;
   }

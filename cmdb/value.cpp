@@ -9,12 +9,18 @@ namespace cmdb {
 
 const char* Value::KindName(Kind k) {
   switch (k) {
-    case Kind::kNull: return "NULL";
-    case Kind::kBool: return "BOOL";
-    case Kind::kInt: return "INT";
-    case Kind::kFloat: return "FLOAT";
-    case Kind::kString: return "STRING";
-    case Kind::kList: return "LIST";
+    case Kind::kNull:
+      return "NULL";
+    case Kind::kBool:
+      return "BOOL";
+    case Kind::kInt:
+      return "INT";
+    case Kind::kFloat:
+      return "FLOAT";
+    case Kind::kString:
+      return "STRING";
+    case Kind::kList:
+      return "LIST";
   }
   return "?";
 }
@@ -63,9 +69,12 @@ static std::string QuoteString(std::string_view s) {
 
 std::string Value::ToLiteral() const {
   switch (kind()) {
-    case Kind::kNull: return "null";
-    case Kind::kBool: return as_bool() ? "true" : "false";
-    case Kind::kInt: return std::to_string(as_int());
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return as_bool() ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(as_int());
     case Kind::kFloat: {
       char buf[64];
       auto [end, ec] = std::to_chars(buf, buf + sizeof buf, as_float());
@@ -73,7 +82,8 @@ std::string Value::ToLiteral() const {
       if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // keep it a float literal
       return s;
     }
-    case Kind::kString: return QuoteString(as_string());
+    case Kind::kString:
+      return QuoteString(as_string());
     case Kind::kList: {
       std::string out = "[";
       for (size_t i = 0; i < as_list().size(); ++i) {
@@ -89,9 +99,12 @@ std::string Value::ToLiteral() const {
 int Compare(const Value& a, const Value& b) {
   if (a.kind() != b.kind()) return a.kind() < b.kind() ? -1 : 1;
   switch (a.kind()) {
-    case Value::Kind::kNull: return 0;
-    case Value::Kind::kBool: return int(a.as_bool()) - int(b.as_bool());
-    case Value::Kind::kInt: return a.as_int() < b.as_int() ? -1 : (a.as_int() > b.as_int());
+    case Value::Kind::kNull:
+      return 0;
+    case Value::Kind::kBool:
+      return int(a.as_bool()) - int(b.as_bool());
+    case Value::Kind::kInt:
+      return a.as_int() < b.as_int() ? -1 : (a.as_int() > b.as_int());
     case Value::Kind::kFloat:
       return a.as_float() < b.as_float() ? -1 : (a.as_float() > b.as_float());
     case Value::Kind::kString: {

@@ -26,14 +26,14 @@ class alignas(8) Value {
   enum class Kind : uint8_t { kNull, kBool, kInt, kFloat, kString, kList };
 
   Value() = default;
-  Value(bool b) : kind_(Kind::kBool) { Store(b); }  // NOLINT
+  Value(bool b) : kind_(Kind::kBool) { Store(b); }         // NOLINT
   Value(int i) : kind_(Kind::kInt) { Store(int64_t{i}); }  // NOLINT
-  Value(int64_t i) : kind_(Kind::kInt) { Store(i); }  // NOLINT
-  Value(double d) : kind_(Kind::kFloat) { Store(d); }  // NOLINT
-  Value(std::string_view s) { SetString(s); }  // NOLINT
-  Value(const std::string& s) { SetString(s); }  // NOLINT
-  Value(const char* s) { SetString(s); }  // NOLINT
-  Value(ValueList l);  // NOLINT
+  Value(int64_t i) : kind_(Kind::kInt) { Store(i); }       // NOLINT
+  Value(double d) : kind_(Kind::kFloat) { Store(d); }      // NOLINT
+  Value(std::string_view s) { SetString(s); }              // NOLINT
+  Value(const std::string& s) { SetString(s); }            // NOLINT
+  Value(const char* s) { SetString(s); }                   // NOLINT
+  Value(ValueList l);                                      // NOLINT
 
   Value(const Value& other) { CopyFrom(other); }
   Value(Value&& other) noexcept { StealFrom(other); }
