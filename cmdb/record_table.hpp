@@ -4,13 +4,18 @@
 // Ids are dense (server-assigned, increasing, never reused), so a record lives at a computed
 // place: no per-record allocation, reference count or pointer. A slot whose record has id 0 is
 // empty. Chunks are shared copy-on-write: Share() hands out a pointer that keeps the record's
-// chunk alive and unchanged (a snapshot of that record), and a later Put or Clear on a shared
-// chunk copies the chunk first.
+// chunk alive and unchanged (a snapshot of that record) and marks the chunk; the next Put or
+// Clear in a marked chunk writes to a copy and leaves the old chunk to the snapshot holders.
+// The mark is set under the reader's lock and read under the writer's, so no reference count
+// has to be trusted across threads.
 // Thread safety: const methods may run concurrently with each other; Put/Clear need exclusive
 // access to the table (the graph's write lock). Share() results may be used from any thread.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <iterator>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -32,7 +37,9 @@ class RecordTable {
   std::shared_ptr<const T> Share(int64_t id) const {
     const T* rec = Find(id);
     if (!rec) return nullptr;
-    return std::shared_ptr<const T>(chunks_[size_t(id) >> kShift], rec);
+    const std::shared_ptr<Chunk>& chunk = chunks_[size_t(id) >> kShift];
+    chunk->shared.store(true, std::memory_order_relaxed);
+    return std::shared_ptr<const T>(chunk, rec);
   }
 
   // Stores `rec` at rec.id (> 0), replacing what was there.
@@ -57,6 +64,10 @@ class RecordTable {
   static constexpr size_t kMask = (size_t(1) << kShift) - 1;
   struct Chunk {
     T slots[size_t(1) << kShift];
+    std::atomic<bool> shared{false};  // a snapshot was handed out: copy before writing
+
+    Chunk() = default;
+    Chunk(const Chunk& other) { std::copy(std::begin(other.slots), std::end(other.slots), slots); }
   };
 
   T& Slot(int64_t id) {
@@ -65,10 +76,8 @@ class RecordTable {
     std::shared_ptr<Chunk>& chunk = chunks_[c];
     if (!chunk) {
       chunk = std::make_shared<Chunk>();
-    } else if (chunk.use_count() > 1) {
-      // Someone holds a snapshot of a record here: leave them the old chunk. Holders only drop
-      // references while we have exclusive access, so a count of 1 cannot grow meanwhile.
-      chunk = std::make_shared<Chunk>(*chunk);
+    } else if (chunk->shared.load(std::memory_order_relaxed)) {
+      chunk = std::make_shared<Chunk>(*chunk);  // the old one stays as the snapshots saw it
     }
     return chunk->slots[size_t(id) & kMask];
   }
