@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -193,22 +194,25 @@ class BulkApplier {
   BulkResult& r_;
 };
 
-// Parses lines on a second thread while the caller stages earlier ones: the JSON parser and the
-// transaction run on two cores. Batches keep their order; at most kInFlight batches are parsed
-// ahead, so memory stays bounded whatever the body size.
+// Parses lines on worker threads while the caller stages earlier ones: the JSON parser and the
+// transaction run on both cores. Batches are staged in line order whichever worker finishes
+// first; at most kInFlight batches are parsed ahead, so memory stays bounded whatever the body
+// size.
 class ParsePipeline {
  public:
   using Parsed = BulkApplier::Parsed;
   // `schema` must stay unchanged while the pipeline lives (the transaction's schema).
   ParsePipeline(BulkApplier& applier, const Schema& schema)
-      : applier_(applier), schema_(schema), worker_([this] { Work(); }) {}
+      : applier_(applier), schema_(schema) {
+    for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { Work(); });
+  }
   ~ParsePipeline() {
     {
       std::lock_guard l(mu_);
       closed_ = true;
     }
     cv_.notify_all();
-    worker_.join();
+    for (std::thread& w : workers_) w.join();
   }
 
   void Add(std::string_view line) {
@@ -224,7 +228,11 @@ class ParsePipeline {
  private:
   static constexpr size_t kBatchLines = 1024;
   static constexpr int kInFlight = 8;
+  // Parsing and freeing a DOM per line costs about as much as staging the line, so two workers
+  // parse while this thread stages (three threads on two cores keep both busy).
+  static constexpr int kWorkers = 2;
   struct Batch {
+    int64_t seq = 0;  // hand-over order, which is line order
     int64_t first_line = 0;
     std::vector<std::string> lines;
     std::vector<Parsed> parsed;
@@ -236,6 +244,7 @@ class ParsePipeline {
     int64_t next_line = batch_.first_line + static_cast<int64_t>(batch_.lines.size());
     {
       std::lock_guard l(mu_);
+      batch_.seq = next_seq_++;
       todo_.push_back(std::move(batch_));
     }
     cv_.notify_all();
@@ -247,9 +256,10 @@ class ParsePipeline {
     Batch b;
     {
       std::unique_lock l(mu_);
-      cv_.wait(l, [&] { return !done_.empty(); });
-      b = std::move(done_.front());
-      done_.pop_front();
+      cv_.wait(l, [&] { return !done_.empty() && done_.begin()->first == next_apply_; });
+      b = std::move(done_.begin()->second);
+      done_.erase(done_.begin());
+      ++next_apply_;
     }
     --in_flight_;
     for (Parsed& p : b.parsed) applier_.Line(p);
@@ -258,7 +268,7 @@ class ParsePipeline {
     bool worker_behind;
     {
       std::lock_guard l(mu_);
-      worker_behind = done_.empty() && !todo_.empty();
+      worker_behind = (done_.empty() || done_.begin()->first != next_apply_) && !todo_.empty();
       if (!worker_behind) garbage_.push_back(std::move(b));
     }
     if (!worker_behind) cv_.notify_all();
@@ -285,7 +295,8 @@ class ParsePipeline {
       b.lines = {};
       {
         std::lock_guard l(mu_);
-        done_.push_back(std::move(b));
+        int64_t seq = b.seq;
+        done_.emplace(seq, std::move(b));
       }
       cv_.notify_all();
     }
@@ -297,9 +308,12 @@ class ParsePipeline {
   int in_flight_ = 0;  // batches handed over and not yet staged (caller's thread only)
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Batch> todo_, done_, garbage_;
+  std::deque<Batch> todo_, garbage_;
+  std::map<int64_t, Batch> done_;  // parsed, by seq: workers may finish out of order
+  int64_t next_seq_ = 0;           // of the next batch handed over (caller's thread only)
+  int64_t next_apply_ = 0;         // seq of the next batch to stage (caller's thread only)
   bool closed_ = false;
-  std::thread worker_;  // last: starts after the members it uses
+  std::vector<std::thread> workers_;  // last: start after the members they use
 };
 
 }  // namespace
