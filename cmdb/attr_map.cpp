@@ -9,9 +9,14 @@ AttrMap::AttrMap(const AttrMap& other) {
   if (other.empty()) return;
   Grow(other.size());
   const Slot* from = other.data();
-  for (uint32_t i = 0; i < other.block_->size; ++i) {
-    new (block_->slots() + i) Slot{from[i].name, from[i].value};
-    block_->size = i + 1;  // keeps Free() correct if a copy throws
+  try {
+    for (uint32_t i = 0; i < other.block_->size; ++i) {
+      new (block_->slots() + i) Slot{from[i].name, from[i].value};
+      block_->size = i + 1;  // what Free() destroys if a later copy throws
+    }
+  } catch (...) {
+    Free();  // no destructor runs for a constructor that throws
+    throw;
   }
 }
 
