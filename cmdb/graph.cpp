@@ -89,10 +89,15 @@ std::optional<CiId> Graph::LookupIndex(const std::string& key, const Schema& sch
   index_.FindIf(HashIndex::HashOf(key), [&](CiId id) {
     const CiRecord* ci = FindCi(id);
     if (!ci) return false;
-    for (const std::string& k : IndexKeysOf(schema, *ci)) {
-      if (k == key) return found = id, true;
+    bool holds = false;
+    if (key.rfind("K|", 0) == 0) {  // a KEY entry: only the KEY needs recomputing
+      auto k = KeyIndexKey(schema, ci->class_name, ci->attrs);
+      holds = k && *k == key;
+    } else {
+      for (const std::string& k : IndexKeysOf(schema, *ci)) holds = holds || k == key;
     }
-    return false;
+    if (holds) found = id;
+    return holds;
   });
   return found;
 }
