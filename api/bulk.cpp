@@ -292,7 +292,7 @@ class ParsePipeline {
       b.parsed.reserve(b.lines.size());
       for (size_t i = 0; i < b.lines.size(); ++i)
         b.parsed.push_back(BulkApplier::Parse(b.lines[i], b.first_line + 1 + static_cast<int64_t>(i), schema_));
-      b.lines = {};
+      b.lines = std::vector<std::string>();
       {
         std::lock_guard l(mu_);
         int64_t seq = b.seq;

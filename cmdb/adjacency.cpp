@@ -66,7 +66,7 @@ void Adjacency::Compact() {
   }
   base_ = std::move(next);
   rows_ = std::move(rows);
-  overlay_ = {};
+  overlay_ = std::vector<std::vector<Adj>>();
 }
 
 }  // namespace cmdb

@@ -51,7 +51,7 @@ class Adjacency {
   template <typename ForEach>
   void Build(size_t bound, ForEach&& for_each) {
     rows_.assign(bound, RowRef{});
-    overlay_ = {};
+    overlay_ = std::vector<std::vector<Adj>>();
     for_each([&](CiId id, const Adj&) { ++rows_[id].size; });
     size_t total = 0;
     for (RowRef& r : rows_) {

@@ -204,7 +204,7 @@ void Graph::FinishLoad() {
   };
   build(out_, true);
   build(in_, false);
-  loading_ = {};
+  loading_ = std::vector<LoadEdge>();  // releases the storage (`= {}` would keep it)
 }
 
 void Graph::PutCi(CiRecord&& ci, const Schema& schema) {
