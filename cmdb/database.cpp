@@ -67,7 +67,7 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
   std::unique_lock lock(mu_);
   writers_waiting_.fetch_sub(1);
   if (new_schema) schema_ = std::make_shared<const Schema>(*new_schema);
-  graph_.Apply(ws, *schema_);
+  graph_.Apply(std::move(ws), *schema_);  // only ws.tx is read below
   if (new_schema) graph_.RebuildIndexes(*schema_);
   last_tx_ = ws.tx.id;
   next_ci_ = txn.next_ci_id();

@@ -149,7 +149,7 @@ void Graph::InsertRel(RelRecord&& rel, bool adjacency) {
   ++rel_count_;
 }
 
-void Graph::Apply(const WriteSet& ws, const Schema& schema) {
+void Graph::Apply(WriteSet&& ws, const Schema& schema) {
   // A write of many relationships (a bulk load) rebuilds the adjacency in one pass afterwards
   // instead of moving most rows to the overlay one entry at a time.
   bool rebuild = ws.rels.size() > rel_count_ / 4 + 4096;
@@ -157,15 +157,15 @@ void Graph::Apply(const WriteSet& ws, const Schema& schema) {
   for (const RelRecord& r : ws.rels) {
     if (rels_.Find(r.id)) RemoveRel(r.id, !rebuild);
   }
-  for (const CiRecord& c : ws.cis) {
+  for (CiRecord& c : ws.cis) {
     if (cis_.Find(c.id)) RemoveCi(c.id, schema);
-    if (!c.retired) InsertCi(CiRecord(c), schema);
+    if (!c.retired) InsertCi(std::move(c), schema);
   }
-  for (const RelRecord& r : ws.rels) {
-    if (!r.retired) InsertRel(RelRecord(r), !rebuild);
+  for (RelRecord& r : ws.rels) {
+    if (!r.retired) InsertRel(std::move(r), !rebuild);
   }
-  for (const DocRecord& d : ws.docs) docs_.Put(d);
-  for (const Provenance& p : ws.provenance) provenance_.Put(p);
+  for (DocRecord& d : ws.docs) docs_.Put(std::move(d));
+  for (Provenance& p : ws.provenance) provenance_.Put(std::move(p));
   if (rebuild) {
     loading_.clear();
     loading_.reserve(rel_count_);

@@ -95,7 +95,8 @@ class Graph {
 
   // Installs the new versions of a committed transaction (retired ones remove). Requires
   // exclusive access. Every record must already be valid against `schema`.
-  void Apply(const WriteSet& ws, const Schema& schema);
+  // The records move into the graph: only ws.tx stays usable afterwards.
+  void Apply(WriteSet&& ws, const Schema& schema);
   // Loading: Reserve (optional), then PutCi for every current CI, PutRel for every current
   // relationship, and FinishLoad, which builds the adjacency in one pass. Requires exclusive
   // access, except that PutCi and PutRel may run concurrently with each other (they touch
