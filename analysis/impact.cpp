@@ -382,7 +382,7 @@ std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
   auto label = [&](CiId id) {
     const CiRecord* ci = graph.FindCi(id);
     std::string name(ci ? ci->attrs.Get("name").is_string() ? ci->attrs.Get("name").as_string() : "" : "");
-    std::string text = (ci ? ci->class_name : std::string("?")) + "\\n" + name;
+    std::string text = (ci ? ci->class_name.str() : std::string("?")) + "\\n" + name;
     std::string out;
     for (char c : text) out += c == '"' ? std::string("\\\"") : std::string(1, c);
     return out;
@@ -396,7 +396,7 @@ std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
     if (ci.parent == 0) continue;  // each CI draws the edge that reached it
     const RelRecord* r = graph.FindRel(ci.via);
     out += "  c" + std::to_string(ci.parent) + " -> c" + std::to_string(ci.id) + " [label=\"" +
-           (r ? r->type : std::string("?")) + "\"" + (ci.state == ImpactState::kDegraded ? ", style=dashed" : "") + "];\n";
+           (r ? r->type.str() : std::string("?")) + "\"" + (ci.state == ImpactState::kDegraded ? ", style=dashed" : "") + "];\n";
   }
   return out + "}\n";
 }

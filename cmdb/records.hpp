@@ -1,4 +1,6 @@
 // The records the graph holds and the store persists: CIs, relationships, transactions.
+// CI and relationship records are held for every current item, so they are packed: the class
+// and type are interned names (8 bytes) and the version is 32-bit next to the retired flag.
 // Thread safety: plain values. The graph shares them as shared_ptr<const ...>; never mutate
 // a published record.
 #pragma once
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "cmdb/attr_map.hpp"
+#include "cmdb/interned_name.hpp"
 
 namespace cmdb {
 
@@ -19,30 +22,32 @@ inline constexpr TxId kNoTx = 0;  // "open-ended" as valid_to; "none" elsewhere
 // One version of a configuration item. `name` and `status` live in attrs.
 struct CiRecord {
   CiId id = 0;
-  std::string class_name;
+  InternedName class_name;
   AttrMap attrs;
-  int64_t version = 1;        // 1 on create, +1 on every change
+  int32_t version = 1;        // 1 on create, +1 on every change
+  bool retired = false;       // a tombstone version: the CI was deleted by valid_from
   int64_t created_at = 0;     // micros since epoch (UTC)
   int64_t updated_at = 0;
   TxId valid_from = kNoTx;    // tx that wrote this version
   TxId valid_to = kNoTx;      // tx that superseded it; kNoTx while current
-  bool retired = false;       // a tombstone version: the CI was deleted by valid_from
 };
+static_assert(sizeof(CiRecord) <= 64, "a CI record is held for every CI: keep it small");
 
 // One version of a relationship `from -[type]-> to`.
 struct RelRecord {
   RelId id = 0;
-  std::string type;
+  InternedName type;
   CiId from = 0;
   CiId to = 0;
   AttrMap attrs;
-  int64_t version = 1;
+  int32_t version = 1;
+  bool retired = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
   TxId valid_from = kNoTx;
   TxId valid_to = kNoTx;
-  bool retired = false;
 };
+static_assert(sizeof(RelRecord) <= 80, "about 2.3 relationships a CI: keep it small");
 
 // An entry of the transaction log.
 struct TxRecord {
