@@ -1,14 +1,16 @@
 // AttrMap: the attributes of one CI or relationship, a small map from name to Value.
 //
-// Stored as one heap block of entries sorted by name: compact for the 4 to 10 attributes a CI
-// usually has, and cheap to copy, compare and encode. The map itself is one pointer (null when
-// empty, as most relationships are); the block holds its size and capacity and the entries.
-// Names are interned (attr_name.hpp), so an entry is a name pointer and a 16-byte Value.
-// Null values are never stored; Set(name, null) erases.
+// The names and the values are stored apart. The sorted list of names (the map's *shape*) is
+// interned and shared: the thousands of CIs of one class with the same attributes point to one
+// shape. The map itself is one pointer (null when empty, as most relationships are) to a block
+// holding its shape and its 16-byte Values, so an attribute costs 16 bytes, not 24.
+// Shapes are reference-counted and freed with their last map; names are interned
+// (attr_name.hpp). Null values are never stored; Set(name, null) erases.
 // Iteration yields (name, value) pairs of references: `for (const auto& [name, value] : attrs)`.
-// Thread safety: plain value; copy freely.
+// Thread safety: plain value; copy freely (shapes are shared safely across threads).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -22,17 +24,26 @@
 namespace cmdb {
 
 class AttrMap {
-  struct Slot {
-    const std::string* name;  // interned
-    Value value;
-  };
-  struct Block {
+ public:
+  // The sorted, interned names of a map. Immutable once published; see attr_map.cpp.
+  struct Shape {
+    std::atomic<uint32_t> refs;
     uint32_t size;
-    uint32_t capacity;
-    Slot* slots() { return reinterpret_cast<Slot*>(this + 1); }
-    const Slot* slots() const { return reinterpret_cast<const Slot*>(this + 1); }
+    uint64_t hash;
+    const std::string* const* names() const {
+      return reinterpret_cast<const std::string* const*>(this + 1);
+    }
   };
-  static_assert(sizeof(Block) % alignof(Slot) == 0);
+
+ private:
+  struct Block {
+    const Shape* shape;  // never null; its size is the map's size
+    uint32_t capacity;   // Values allocated after the header
+    uint32_t unused;
+    Value* values() { return reinterpret_cast<Value*>(this + 1); }
+    const Value* values() const { return reinterpret_cast<const Value*>(this + 1); }
+  };
+  static_assert(sizeof(Block) % alignof(Value) == 0);
 
  public:
   using Entry = std::pair<const std::string&, const Value&>;
@@ -50,19 +61,21 @@ class AttrMap {
     };
 
     const_iterator() = default;
-    explicit const_iterator(const Slot* slot) : slot_(slot) {}
-    Entry operator*() const { return Entry(*slot_->name, slot_->value); }
+    const_iterator(const std::string* const* name, const Value* value)
+        : name_(name), value_(value) {}
+    Entry operator*() const { return Entry(**name_, *value_); }
     pointer operator->() const { return pointer{**this}; }
-    const_iterator& operator++() { return ++slot_, *this; }
+    const_iterator& operator++() { return ++name_, ++value_, *this; }
     const_iterator operator++(int) {
       const_iterator old = *this;
-      ++slot_;
+      ++*this;
       return old;
     }
-    friend bool operator==(const_iterator a, const_iterator b) { return a.slot_ == b.slot_; }
+    friend bool operator==(const_iterator a, const_iterator b) { return a.value_ == b.value_; }
 
    private:
-    const Slot* slot_ = nullptr;
+    const std::string* const* name_ = nullptr;
+    const Value* value_ = nullptr;
   };
 
   AttrMap() = default;
@@ -81,7 +94,7 @@ class AttrMap {
   // The value of `name`, or nullptr when absent.
   const Value* Find(std::string_view name) const {
     size_t i = LowerBound(name);
-    return i < size() && *data()[i].name == name ? &data()[i].value : nullptr;
+    return i < size() && *names()[i] == name ? &block_->values()[i] : nullptr;
   }
   // The value of `name`, or a null Value when absent.
   const Value& Get(std::string_view name) const {
@@ -97,21 +110,29 @@ class AttrMap {
 
   // Room for `n` attributes (decoders know the count: no growth slack is left behind).
   void Reserve(size_t n);
-  size_t size() const { return block_ ? block_->size : 0; }
+  size_t size() const { return block_ ? block_->shape->size : 0; }
   bool empty() const { return size() == 0; }
-  const_iterator begin() const { return const_iterator(data()); }
-  const_iterator end() const { return const_iterator(data() + size()); }
+  const_iterator begin() const {
+    return block_ ? const_iterator(names(), block_->values()) : const_iterator();
+  }
+  const_iterator end() const {
+    return block_ ? const_iterator(names() + size(), block_->values() + size()) : const_iterator();
+  }
 
   friend bool operator==(const AttrMap& a, const AttrMap& b);
 
+  // How many distinct shapes are alive (diagnostics and tests).
+  static size_t ShapeCount();
+
  private:
-  const Slot* data() const { return block_ ? block_->slots() : nullptr; }
+  const std::string* const* names() const { return block_->shape->names(); }
   size_t LowerBound(std::string_view name) const {
     size_t lo = 0, hi = size();
-    const Slot* s = data();
+    if (hi == 0) return 0;
+    const std::string* const* n = names();
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (*s[mid].name < name)
+      if (*n[mid] < name)
         lo = mid + 1;
       else
         hi = mid;

@@ -21,9 +21,9 @@ namespace cmdb {
 class InternedName {
  public:
   InternedName() : s_(&Empty()) {}
-  InternedName(std::string_view s) : s_(&InternAttrName(s)) {}          // NOLINT
-  InternedName(const std::string& s) : s_(&InternAttrName(s)) {}        // NOLINT
-  InternedName(const char* s) : s_(&InternAttrName(s)) {}               // NOLINT
+  InternedName(std::string_view s) : s_(&InternAttrName(s)) {}    // NOLINT
+  InternedName(const std::string& s) : s_(&InternAttrName(s)) {}  // NOLINT
+  InternedName(const char* s) : s_(&InternAttrName(s)) {}         // NOLINT
 
   // The pooled string; valid for the life of the process.
   const std::string& str() const { return *s_; }

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <map>
 #include <random>
+#include <thread>
+#include <vector>
+
 
 #include "cmdb/attr_codec.hpp"
 #include "cmdb/attr_map.hpp"
@@ -156,4 +160,61 @@ TEST_CASE("attribute maps match a sorted map under random sets, erases, copies a
   reserved.Erase("b");
   CHECK(reserved.empty());
   CHECK(reserved == AttrMap());
+}
+
+TEST_CASE("attribute maps with the same names share one shape that goes with the last map") {
+  size_t before = AttrMap::ShapeCount();
+  std::vector<AttrMap> maps;
+  // Built on a thread of its own: its memo of shape transitions goes with it.
+  std::thread([&] {
+    for (int i = 0; i < 100; ++i) {
+      AttrMap m;
+      m.Set("shape_test_a", Value(int64_t{i}));
+      m.Set("shape_test_b", Value("x"));
+      maps.push_back(m);
+    }
+  }).join();
+  CHECK(AttrMap::ShapeCount() == before + 1);  // {a, b}; the intermediate {a} is gone
+  AttrMap copy = maps[0];
+  copy.Erase("shape_test_a");
+  CHECK(AttrMap::ShapeCount() == before + 2);  // {b}
+  CHECK(copy.Get("shape_test_b") == Value("x"));
+  copy = AttrMap();
+  CHECK(AttrMap::ShapeCount() == before + 1);
+  CHECK(maps[0] == maps[0]);
+  CHECK_FALSE(maps[0] == maps[1]);  // same shape, other values
+  maps.clear();
+  CHECK(AttrMap::ShapeCount() == before);
+}
+
+TEST_CASE("attribute maps are copied and changed and dropped on several threads at once") {
+  // Every thread works on copies of the same shared maps: shape references are counted and
+  // shapes created and freed concurrently (run under ThreadSanitizer by scripts/test.sh --tsan).
+  std::vector<AttrMap> shared(8);
+  for (size_t i = 0; i < shared.size(); ++i) {
+    for (size_t j = 0; j <= i; ++j) shared[i].Set("mt_" + std::to_string(j), Value(int64_t(j)));
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int step = 0; step < 20000; ++step) {
+        AttrMap m = shared[rng() % shared.size()];
+        size_t before = m.size();
+        std::string name = "mt_" + std::to_string(rng() % 10);
+        bool had = m.Has(name);
+        if (rng() % 2) {
+          m.Set(name, Value(int64_t(step)));
+          if (m.size() != before + (had ? 0 : 1)) ++mismatches;
+        } else {
+          m.Erase(name);
+          if (m.size() != before - (had ? 1 : 0)) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(mismatches == 0);
+  for (size_t i = 0; i < shared.size(); ++i) CHECK(shared[i].size() == i + 1);
 }
