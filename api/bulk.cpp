@@ -127,8 +127,8 @@ class BulkApplier {
     } else {
       auto cls = j.find("class");
       if (cls == j.end() || !cls->is_string()) return Status::Invalid("missing \"class\"");
-      auto res = normalized ? txn_.UpsertNormalizedCi(cls->get<std::string>(), std::move(*attrs))
-                            : txn_.UpsertCi(cls->get<std::string>(), std::move(*attrs));
+      auto res = normalized ? txn_.UpsertNormalizedCi(cls->get_ref<const std::string&>(), std::move(*attrs))
+                            : txn_.UpsertCi(cls->get_ref<const std::string&>(), std::move(*attrs));
       if (!res.ok()) return res.status();
       id = res->first;
       switch (res->second) {
@@ -139,7 +139,7 @@ class BulkApplier {
     }
     if (auto ref = j.find("ref"); ref != j.end()) {
       if (!ref->is_string()) return Status::Invalid("\"ref\" must be a string");
-      r_.refs[ref->get<std::string>()] = id;
+      r_.refs.insert_or_assign(ref->get_ref<const std::string&>(), id);
     }
     return Status::Ok();
   }
@@ -156,7 +156,7 @@ class BulkApplier {
     if (e->is_number_integer()) return e->get<int64_t>();
     if (e->is_object() && e->contains("ref")) {
       const Json& ref = (*e)["ref"];
-      auto it = ref.is_string() ? r_.refs.find(ref.get<std::string>()) : r_.refs.end();
+      auto it = ref.is_string() ? r_.refs.find(ref.get_ref<const std::string&>()) : r_.refs.end();
       if (it == r_.refs.end())
         return Status::Invalid(std::string("\"") + field + "\": unknown ref " + ref.dump() +
                                " (a ref must be defined on an earlier line)");
@@ -180,7 +180,7 @@ class BulkApplier {
     auto to = Endpoint(j, "to", p.to);
     if (!to.ok()) return to.status();
     if (!attrs.ok()) return attrs.status();
-    auto res = txn_.UpsertRel(type->get<std::string>(), *from, *to, std::move(*attrs));
+    auto res = txn_.UpsertRel(type->get_ref<const std::string&>(), *from, *to, std::move(*attrs));
     if (!res.ok()) return res.status();
     switch (res->second) {
       case Outcome::kCreated: ++r_.rels_created; break;

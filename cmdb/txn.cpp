@@ -29,17 +29,23 @@ Status VersionMismatch(const char* what, int64_t id, int64_t expected, int64_t a
 
 Txn::Txn(const Graph& graph, const Schema& schema, TxId tx, int64_t now, CiId next_ci,
          RelId next_rel)
-    : graph_(graph), schema_(schema), tx_(tx), now_(now), next_ci_(next_ci), next_rel_(next_rel) {}
+    : graph_(graph),
+      schema_(schema),
+      tx_(tx),
+      now_(now),
+      next_ci_(next_ci),
+      next_rel_(next_rel),
+      cis_(next_ci),
+      rels_(next_rel),
+      new_rels_(next_ci) {}
 
 const CiRecord* Txn::GetCi(CiId id) const {
-  auto it = cis_.find(id);
-  if (it != cis_.end()) return it->second.retired ? nullptr : &it->second;
+  if (const CiRecord* staged = cis_.Find(id)) return staged->retired ? nullptr : staged;
   return graph_.FindCi(id);
 }
 
 const RelRecord* Txn::GetRel(RelId id) const {
-  auto it = rels_.find(id);
-  if (it != rels_.end()) return it->second.retired ? nullptr : &it->second;
+  if (const RelRecord* staged = rels_.Find(id)) return staged->retired ? nullptr : staged;
   return graph_.FindRel(id);
 }
 
@@ -62,9 +68,7 @@ std::vector<RelId> Txn::RelsOf(CiId id) const {
   };
   for (const Adj& a : graph_.Out(id)) visit(a.rel);
   for (const Adj& a : graph_.In(id)) visit(a.rel);
-  if (auto it = new_rels_.find(id); it != new_rels_.end()) {
-    for (RelId r : it->second) visit(r);
-  }
+  new_rels_.ForEach(id, visit);
   return out;
 }
 
@@ -109,16 +113,14 @@ void Txn::StageCi(CiRecord rec, std::vector<std::string> keys) {
       index_added_[std::move(k)] = id;
     }
   }
-  auto [it, inserted] = cis_.try_emplace(id);
+  auto [staged, inserted] = cis_.Emplace(id);
   if (inserted) ci_order_.push_back(id);
-  it->second = std::move(rec);
+  *staged = std::move(rec);
 }
 
 void Txn::StageRel(RelRecord rec) {
   RelId id = rec.id;
-  auto [it, inserted] = rels_.try_emplace(id);
-  if (inserted) rel_order_.push_back(id);
-  it->second = std::move(rec);
+  *rels_.Emplace(id).first = std::move(rec);
 }
 
 Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs) { return CreateCi(cls, std::move(attrs), false); }
@@ -154,7 +156,7 @@ Status Txn::UpdateCi(CiId id, const AttrPatch& patch, std::optional<int64_t> exp
   if (attrs == cur->attrs) return Status::Ok();
   CiRecord rec = *cur;
   rec.attrs = std::move(attrs);
-  if (!cis_.count(id)) ++rec.version;
+  if (!cis_.Contains(id)) ++rec.version;
   rec.updated_at = now_;
   rec.valid_from = tx_;
   std::vector<std::string> keys;
@@ -170,7 +172,7 @@ Status Txn::RetireCi(CiId id, std::optional<int64_t> expected_version) {
     return VersionMismatch("CI", id, *expected_version, cur->version);
   for (RelId r : RelsOf(id)) CMDB_RETURN_IF_ERROR(DeleteRel(r, std::nullopt));
   CiRecord rec = *GetCi(id);
-  if (!cis_.count(id)) ++rec.version;
+  if (!cis_.Contains(id)) ++rec.version;
   rec.retired = true;
   rec.updated_at = now_;
   rec.valid_from = tx_;
@@ -224,12 +226,10 @@ int Txn::CountEdges(CiId id, const std::string& type, bool outgoing) const {
       if (GetRel(a.rel)) ++n;
     }
   }
-  if (auto it = new_rels_.find(id); it != new_rels_.end()) {
-    for (RelId r : it->second) {
-      const RelRecord* rec = GetRel(r);
-      if (rec && rec->type == type && (outgoing ? rec->from : rec->to) == id) ++n;
-    }
-  }
+  new_rels_.ForEach(id, [&](RelId r) {
+    const RelRecord* rec = GetRel(r);
+    if (rec && rec->type == type && (outgoing ? rec->from : rec->to) == id) ++n;
+  });
   return n;
 }
 
@@ -239,13 +239,13 @@ std::optional<RelId> Txn::FindRel(const std::string& type, CiId from, CiId to) c
       if (a.other == to && GetRel(a.rel)) return a.rel;
     }
   }
-  if (auto it = new_rels_.find(from); it != new_rels_.end()) {
-    for (RelId r : it->second) {
-      const RelRecord* rec = GetRel(r);
-      if (rec && rec->type == type && rec->from == from && rec->to == to) return r;
-    }
-  }
-  return std::nullopt;
+  std::optional<RelId> found;
+  new_rels_.ForEach(from, [&](RelId r) {
+    if (found) return;
+    const RelRecord* rec = GetRel(r);
+    if (rec && rec->type == type && rec->from == from && rec->to == to) found = r;
+  });
+  return found;
 }
 
 Status Txn::CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const {
@@ -287,8 +287,8 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
   rec.created_at = rec.updated_at = now_;
   rec.valid_from = tx_;
   RelId id = rec.id;
-  new_rels_[from].push_back(id);
-  if (to != from) new_rels_[to].push_back(id);
+  new_rels_.Add(from, id);
+  if (to != from) new_rels_.Add(to, id);
   StageRel(std::move(rec));
   return id;
 }
@@ -313,7 +313,7 @@ Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId f
   if (merged == cur->attrs) return std::make_pair(*existing, Outcome::kUnchanged);
   RelRecord rec = *cur;
   rec.attrs = std::move(merged);
-  if (!rels_.count(rec.id)) ++rec.version;
+  if (!rels_.Contains(rec.id)) ++rec.version;
   rec.updated_at = now_;
   rec.valid_from = tx_;
   StageRel(std::move(rec));
@@ -326,7 +326,7 @@ Status Txn::DeleteRel(RelId id, std::optional<int64_t> expected_version) {
   if (expected_version && *expected_version != cur->version)
     return VersionMismatch("relationship", id, *expected_version, cur->version);
   RelRecord rec = *cur;
-  if (!rels_.count(id)) ++rec.version;
+  if (!rels_.Contains(id)) ++rec.version;
   rec.retired = true;
   rec.updated_at = now_;
   rec.valid_from = tx_;
@@ -348,7 +348,7 @@ Status Txn::UpdateRel(RelId id, const AttrPatch& patch) {
   if (attrs == cur->attrs) return Status::Ok();
   RelRecord rec = *cur;
   rec.attrs = std::move(attrs);
-  if (!rels_.count(id)) ++rec.version;
+  if (!rels_.Contains(id)) ++rec.version;
   rec.updated_at = now_;
   rec.valid_from = tx_;
   StageRel(std::move(rec));
@@ -421,10 +421,8 @@ void Txn::PutProvenance(Provenance p) {
 
 WriteSet Txn::TakeWriteSet() {
   WriteSet ws;
-  ws.cis.reserve(ci_order_.size());
-  for (CiId id : ci_order_) ws.cis.push_back(std::move(cis_[id]));
-  ws.rels.reserve(rel_order_.size());
-  for (RelId id : rel_order_) ws.rels.push_back(std::move(rels_[id]));
+  ws.cis = cis_.Take();
+  ws.rels = rels_.Take();
   ws.provenance.reserve(provenance_.size());
   for (auto& [key, list] : provenance_) {
     for (Provenance& p : list) ws.provenance.push_back(std::move(p));
@@ -432,11 +430,8 @@ WriteSet Txn::TakeWriteSet() {
   provenance_.clear();
   ws.docs.reserve(doc_order_.size());
   for (const auto& key : doc_order_) ws.docs.push_back(std::move(docs_[key]));
-  cis_.clear();
-  rels_.clear();
   docs_.clear();
   ci_order_.clear();
-  rel_order_.clear();
   doc_order_.clear();
   return ws;
 }

@@ -18,6 +18,7 @@
 
 #include "cmdb/graph.hpp"
 #include "cmdb/records.hpp"
+#include "cmdb/staged_records.hpp"
 #include "cmdb/schema.hpp"
 #include "cmdb/status.hpp"
 
@@ -80,14 +81,13 @@ class Txn {
   void PutProvenance(Provenance p);
 
   bool empty() const {
-    return ci_order_.empty() && rel_order_.empty() && doc_order_.empty() && provenance_.empty();
+    return ci_order_.empty() && rels_.empty() && doc_order_.empty() && provenance_.empty();
   }
   // CIs this txn created or changed, in staging order (query engines scan these).
   const std::vector<CiId>& staged_ci_ids() const { return ci_order_; }
   // Relationships this txn created that touch `id` (retired ones included; check GetRel).
   std::vector<RelId> StagedRelsOf(CiId id) const {
-    auto it = new_rels_.find(id);
-    return it == new_rels_.end() ? std::vector<RelId>{} : it->second;
+    return new_rels_.Of(id);
   }
   // Moves the staged versions into a WriteSet (tx metadata left to the caller).
   WriteSet TakeWriteSet();
@@ -116,13 +116,12 @@ class Txn {
   int64_t now_;
   CiId next_ci_;
   RelId next_rel_;
-  std::unordered_map<CiId, CiRecord> cis_;  // staged new versions
+  StagedRecords<CiRecord> cis_;  // staged new versions, in staging order
   std::vector<CiId> ci_order_;
-  std::unordered_map<RelId, RelRecord> rels_;
-  std::vector<RelId> rel_order_;
+  StagedRecords<RelRecord> rels_;
   std::unordered_map<std::string, CiId> index_added_;       // index entries staged
   std::unordered_set<std::string> index_removed_;           // entries staged CIs gave up
-  std::unordered_map<CiId, std::vector<RelId>> new_rels_;   // staged-created rels per endpoint
+  StagedRelIndex new_rels_;                                 // staged-created rels per endpoint
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
   std::vector<std::pair<std::string, int64_t>> doc_order_;
   std::map<std::string, int64_t> next_doc_ids_;
