@@ -112,16 +112,17 @@ Schema& Schema::operator=(const Schema& other) {
 }
 
 void Schema::RebuildAttrCache() {
-  all_attrs_.clear();
+  class_cache_.clear();
   for (const auto& [name, def] : classes_) {
     std::vector<const ClassDef*> chain;
     for (const ClassDef* c = &def; c; c = c->parent.empty() ? nullptr : FindClass(c->parent)) {
       chain.push_back(c);
       if (chain.size() > classes_.size()) break;  // a cycle cannot happen; never loop forever
     }
-    std::vector<const AttributeDef*>& out = all_attrs_[name];
+    ClassCache& out = class_cache_[name];
+    for (const ClassDef* c : chain) out.lineage.push_back(c->name);
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      for (const auto& a : (*it)->attributes) out.push_back(&a);
+      for (const auto& a : (*it)->attributes) out.attrs.push_back(&a);
     }
   }
 }
@@ -137,9 +138,12 @@ const RelTypeDef* Schema::FindRelType(std::string_view name) const {
 }
 
 bool Schema::IsA(std::string_view cls, std::string_view ancestor) const {
-  if (ancestor == kRootClass) return FindClass(cls) != nullptr || open_mode_;
-  for (const ClassDef* c = FindClass(cls); c; c = c->parent.empty() ? nullptr : FindClass(c->parent)) {
-    if (c->name == ancestor) return true;
+  auto it = class_cache_.find(cls);
+  if (ancestor == kRootClass) return it != class_cache_.end() || open_mode_;
+  if (it != class_cache_.end()) {
+    for (std::string_view c : it->second.lineage) {
+      if (c == ancestor) return true;
+    }
   }
   return open_mode_ && cls == ancestor;
 }
@@ -161,11 +165,11 @@ std::vector<std::string> Schema::ClassAndDescendants(std::string_view cls) const
 
 const std::vector<const AttributeDef*>& Schema::AllAttributes(std::string_view cls) const {
   static const std::vector<const AttributeDef*> kNone;
-  auto it = all_attrs_.find(cls);
-  if (it != all_attrs_.end()) return it->second;
+  auto it = class_cache_.find(cls);
+  if (it != class_cache_.end()) return it->second.attrs;
   if (open_mode_) {  // unknown classes of an open schema have the root's attributes
-    auto root = all_attrs_.find(kRootClass);
-    if (root != all_attrs_.end()) return root->second;
+    auto root = class_cache_.find(kRootClass);
+    if (root != class_cache_.end()) return root->second.attrs;
   }
   return kNone;
 }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cmdb/attr_map.hpp"
@@ -24,7 +25,18 @@ namespace cmdb {
 
 inline constexpr const char* kRootClass = "CI";
 
-enum class AttrType { kString, kInt, kFloat, kBool, kDateTime, kDate, kEnum, kIp, kStringList, kAny };
+enum class AttrType {
+  kString,
+  kInt,
+  kFloat,
+  kBool,
+  kDateTime,
+  kDate,
+  kEnum,
+  kIp,
+  kStringList,
+  kAny
+};
 // "STRING", "INT", ..., "ENUM", "LIST<STRING>", "ANY".
 const char* AttrTypeName(AttrType t);
 
@@ -192,15 +204,23 @@ class Schema {
   Status CheckAttributeDef(const AttributeDef& def, const std::string& owner) const;
   Status NormalizeValue(std::string_view owner, const AttributeDef& def, Value& v) const;
 
-  // Recomputes all_attrs_; every mutation of class attributes or the class tree calls it.
+  // Recomputes class_cache_; every mutation of class attributes or the class tree calls it.
   void RebuildAttrCache();
 
   bool open_mode_ = false;
   int64_t version_ = 0;
   std::map<std::string, ClassDef, std::less<>> classes_;
   std::map<std::string, RelTypeDef, std::less<>> rel_types_;
-  // Per class, its inherited and own attributes, root first (what AllAttributes answers).
-  std::map<std::string, std::vector<const AttributeDef*>, std::less<>> all_attrs_;
+  // Per class, derived from the class tree: what AllAttributes and IsA answer, found by one hash.
+  struct ClassCache {
+    std::vector<const AttributeDef*> attrs;  // inherited and own attributes, root first
+    std::vector<std::string_view> lineage;   // the class, its parent, ..., the root
+  };
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, ClassCache, NameHash, std::equal_to<>> class_cache_;
 };
 
 // Canonical forms used for IP and time values; empty optional when invalid.
