@@ -239,7 +239,11 @@ std::optional<RelId> Txn::FindRel(const std::string& type, CiId from, CiId to) c
       if (a.other == to && GetRel(a.rel)) return a.rel;
     }
   }
-  std::optional<RelId> found;
+  const std::string* interned = &InternAttrName(type);
+  RelId first = new_rel_keys_.Find(interned, from, to);
+  if (first == 0) return std::nullopt;  // none created in this transaction
+  if (GetRel(first)) return first;
+  std::optional<RelId> found;  // the first was deleted again: look for a later one
   new_rels_.ForEach(from, [&](RelId r) {
     if (found) return;
     const RelRecord* rec = GetRel(r);
@@ -261,6 +265,11 @@ Status Txn::CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const {
 }
 
 Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs) {
+  return CreateRel(type, from, to, std::move(attrs), false);
+}
+
+Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs,
+                             bool known_new) {
   Status st;
   RelTypeDef open_def;
   const RelTypeDef* type_def = ResolveType(type, open_def, &st);
@@ -271,7 +280,7 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
   const CiRecord* t = GetCi(to);
   if (!t) return Status::NotFound("relationship target CI " + std::to_string(to) + " does not exist");
   CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, f->class_name, t->class_name, attrs));
-  if (!schema_.open_mode()) {
+  if (!schema_.open_mode() && !known_new) {
     if (auto existing = FindRel(type, from, to))
       return Status::Conflict("relationship " + std::to_string(from) + " -[" + type + "]-> " +
                               std::to_string(to) + " already exists as " + std::to_string(*existing))
@@ -289,15 +298,17 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
   RelId id = rec.id;
   new_rels_.Add(from, id);
   if (to != from) new_rels_.Add(to, id);
+  new_rel_keys_.Add(&rec.type.str(), from, to, id);
   StageRel(std::move(rec));
   return id;
 }
 
 Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId from, CiId to,
                                                  AttrMap attrs) {
-  std::optional<RelId> existing = GetCi(from) && GetCi(to) ? FindRel(type, from, to) : std::nullopt;
+  bool endpoints = GetCi(from) && GetCi(to);
+  std::optional<RelId> existing = endpoints ? FindRel(type, from, to) : std::nullopt;
   if (!existing) {
-    auto id = CreateRel(type, from, to, std::move(attrs));
+    auto id = CreateRel(type, from, to, std::move(attrs), /*known_new=*/endpoints);
     if (!id.ok()) return id.status();
     return std::make_pair(*id, Outcome::kCreated);
   }

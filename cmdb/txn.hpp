@@ -109,6 +109,9 @@ class Txn {
   // (and *st set) when the type is unknown.
   const RelTypeDef* ResolveType(const std::string& type, RelTypeDef& open_def, Status* st) const;
   Result<CiId> CreateCi(const std::string& cls, AttrMap attrs, bool normalized);
+  // CreateRel; `known_new` skips the duplicate check (the caller just did FindRel).
+  Result<RelId> CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs,
+                          bool known_new);
 
   const Graph& graph_;
   const Schema& schema_;
@@ -122,6 +125,7 @@ class Txn {
   std::unordered_map<std::string, CiId> index_added_;       // index entries staged
   std::unordered_set<std::string> index_removed_;           // entries staged CIs gave up
   StagedRelIndex new_rels_;                                 // staged-created rels per endpoint
+  StagedRelKeys new_rel_keys_;                              // the same, by (type, from, to)
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
   std::vector<std::pair<std::string, int64_t>> doc_order_;
   std::map<std::string, int64_t> next_doc_ids_;

@@ -226,3 +226,33 @@ TEST_CASE("readers see a bulk transaction entirely or not at all") {
   CHECK(bad == 0);
   CHECK(t.db->Read().graph().ci_count() == 2000);
 }
+
+TEST_CASE("a relationship created, deleted and created again in one transaction is found again") {
+  TestDb t;
+  CiId app = t.Create("Application", Attrs({{"name", "shop"}}));
+  CiId db1 = t.Create("Database", Attrs({{"name", "orders"}}));
+  RelId first = 0, second = 0;
+  auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
+    auto a = txn.CreateRel("DEPENDS_ON", app, db1, {});
+    CMDB_RETURN_IF_ERROR(a.status());
+    first = *a;
+    // A duplicate in the same transaction is refused, found by its key.
+    auto dup = txn.CreateRel("DEPENDS_ON", app, db1, {});
+    if (dup.status().code() != StatusCode::kConflict) return Status::Internal("duplicate accepted");
+    auto upsert = txn.UpsertRel("DEPENDS_ON", app, db1, {});
+    if (!upsert.ok() || upsert->first != first || upsert->second != Outcome::kUnchanged)
+      return Status::Internal("upsert did not find the staged relationship");
+    CMDB_RETURN_IF_ERROR(txn.DeleteRel(first, std::nullopt));
+    auto b = txn.UpsertRel("DEPENDS_ON", app, db1, {});  // the first is gone: a new one
+    CMDB_RETURN_IF_ERROR(b.status());
+    if (b->second != Outcome::kCreated) return Status::Internal("expected a new relationship");
+    second = b->first;
+    auto again = txn.UpsertRel("DEPENDS_ON", app, db1, {});
+    if (!again.ok() || again->first != second) return Status::Internal("second one not found");
+    return Status::Ok();
+  });
+  REQUIRE(tx.ok());
+  CHECK(second != first);
+  CHECK(t.db->Read().graph().FindRel(first) == nullptr);
+  CHECK(t.db->Read().graph().FindRel(second) != nullptr);
+}
