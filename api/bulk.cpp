@@ -89,6 +89,10 @@ class BulkApplier {
   }
 
   // Stages one parsed line, in line order.
+  // Hands what was staged so far to the store's open transaction (Txn::Flush), unless a line
+  // failed already (nothing will be committed then).
+  Status Flush() { return r_.error_count ? Status::Ok() : txn_.Flush(); }
+
   void Line(Parsed& p) {
     ++r_.lines;
     if (p.blank) return;
@@ -224,9 +228,12 @@ class ParsePipeline {
     Flush();
     while (in_flight_ > 0) ApplyOne();
   }
+  // Why streaming the staged records to the store failed (the load cannot commit); OK otherwise.
+  const Status& flush_status() const { return flush_status_; }
 
  private:
   static constexpr size_t kBatchLines = 1024;
+  Status flush_status_;
   static constexpr int kInFlight = 8;
   // Parsing and freeing a DOM per line costs about as much as staging the line, so two workers
   // parse while this thread stages (three threads on two cores keep both busy).
@@ -263,6 +270,7 @@ class ParsePipeline {
     }
     --in_flight_;
     for (Parsed& p : b.parsed) applier_.Line(p);
+    if (flush_status_.ok()) flush_status_ = applier_.Flush();
     // Freeing the parsed documents costs about a third of parsing them: the worker does it while
     // it keeps ahead, this thread when the worker is behind (it would only wait otherwise).
     bool worker_behind;
@@ -359,6 +367,7 @@ Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t 
     if (!complete) return Status::Invalid("the request body ended early");
     if (!partial.empty()) pipeline.Add(partial);
     pipeline.Finish();
+    CMDB_RETURN_IF_ERROR(pipeline.flush_status());
     if (result.error_count > 0) {
       Status first = result.errors.front().status;
       return Status(first.code(), std::to_string(result.error_count) + " of " +

@@ -48,6 +48,8 @@ std::shared_ptr<const Schema> Database::schema() const {
 }
 
 Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema) {
+  StreamedPrefix streamed;
+  std::unique_ptr<StoreStream> stream = txn.TakeStream(&streamed);  // rolls back unless committed
   WriteSet ws = txn.TakeWriteSet();
   ws.tx.id = txn.tx();
   ws.tx.time = NowMicros();
@@ -62,7 +64,8 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
     ws.schema_ddl = new_schema->ToDdl();
   }
   if (policy_ && !new_schema && (!ws.cis.empty() || !ws.rels.empty())) CMDB_RETURN_IF_ERROR(policy_(ws, graph_, *schema_));
-  CMDB_RETURN_IF_ERROR(store_->Commit(ws));
+  CMDB_RETURN_IF_ERROR(stream ? store_->CommitStreamed(ws, std::move(stream), streamed)
+                              : store_->Commit(ws));
   writers_waiting_.fetch_add(1);
   std::unique_lock lock(mu_);
   writers_waiting_.fetch_sub(1);
@@ -79,6 +82,7 @@ Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(
   std::lock_guard write_lock(write_mu_);
   std::shared_ptr<const Schema> schema = this->schema();
   Txn txn(graph_, *schema, last_tx_ + 1, NowMicros(), next_ci_, next_rel_);
+  txn.EnableStreaming(store_);
   CMDB_RETURN_IF_ERROR(body(txn));
   if (txn.empty()) return TxRecord{};
   return CommitLocked(meta, txn, nullptr);

@@ -41,6 +41,10 @@ class StagedRecords {
     return pos ? &records_[pos - 1] : nullptr;
   }
   bool Contains(int64_t id) const { return Position(id) != 0; }
+  // The staging position of a staged `id` (its index in Take()'s result).
+  size_t IndexOf(int64_t id) const { return Position(id) - 1; }
+  // The record at staging position `i` (< size()).
+  const T& At(size_t i) const { return records_[i]; }
 
   // The staged record of `id`, value-initialized and appended when new; true when new.
   std::pair<T*, bool> Emplace(int64_t id) {

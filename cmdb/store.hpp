@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,28 @@ struct StoreInfo {
   RelId max_rel_id = 0;
 };
 
+// The rows of one large transaction (a bulk load) handed to the store before its commit, so the
+// store writes them into its open transaction while the rest is still being staged. Nothing is
+// visible to readers or durable before Store::CommitStreamed; destroying a stream that was not
+// committed abandons (rolls back) everything it received.
+// Thread safety: used by the one writer that owns the transaction; the store may write on a
+// thread of its own.
+class StoreStream {
+ public:
+  virtual ~StoreStream() = default;
+  // Queues copies of the records staged since the previous call, in staging order. Fails once
+  // writing an earlier batch failed; the transaction must then be abandoned.
+  virtual Status Put(std::vector<CiRecord> cis, std::vector<RelRecord> rels) = 0;
+};
+
+// What of a WriteSet went through a stream before its commit.
+struct StreamedPrefix {
+  size_t cis = 0;                    // ws.cis[0, cis) were streamed
+  size_t rels = 0;                   // ws.rels[0, rels) were streamed
+  std::vector<size_t> changed_cis;   // indexes below `cis` of records changed after streaming
+  std::vector<size_t> changed_rels;  // the same for relationships
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -48,6 +71,17 @@ class Store {
   virtual Result<TxId> TxAtTime(int64_t micros) = 0;
   // Appends the transaction atomically: log entry, new versions, closed old versions, schema.
   virtual Status Commit(const WriteSet& ws) = 0;
+  // Opens transaction `tx` for streaming (StoreStream); an empty pointer when this store writes
+  // only at commit. While the stream lives, other commits of this store wait.
+  virtual Result<std::unique_ptr<StoreStream>> BeginStream(TxId /*tx*/) {
+    return std::unique_ptr<StoreStream>();
+  }
+  // Like Commit, for a write set whose `prefix` went through `stream` (from this store's
+  // BeginStream). Atomic like Commit: on failure nothing of the stream or the set remains.
+  virtual Status CommitStreamed(const WriteSet& /*ws*/, std::unique_ptr<StoreStream> /*stream*/,
+                                const StreamedPrefix& /*prefix*/) {
+    return Status::Internal("this store does not stream");
+  }
 
   // Every version of a CI, oldest first. Empty when the id never existed.
   virtual Result<std::vector<CiRecord>> CiHistory(CiId id) = 0;

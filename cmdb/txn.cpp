@@ -114,13 +114,21 @@ void Txn::StageCi(CiRecord rec, std::vector<std::string> keys) {
     }
   }
   auto [staged, inserted] = cis_.Emplace(id);
-  if (inserted) ci_order_.push_back(id);
+  if (inserted) {
+    ci_order_.push_back(id);
+  } else if (size_t at = cis_.IndexOf(id); at < streamed_cis_) {
+    changed_cis_.insert(at);  // its streamed row is rewritten at commit
+  }
   *staged = std::move(rec);
 }
 
 void Txn::StageRel(RelRecord rec) {
   RelId id = rec.id;
-  *rels_.Emplace(id).first = std::move(rec);
+  auto [staged, inserted] = rels_.Emplace(id);
+  if (!inserted) {
+    if (size_t at = rels_.IndexOf(id); at < streamed_rels_) changed_rels_.insert(at);
+  }
+  *staged = std::move(rec);
 }
 
 Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs) { return CreateCi(cls, std::move(attrs), false); }
@@ -428,6 +436,42 @@ void Txn::PutProvenance(Provenance p) {
     }
   }
   list.push_back(std::move(p));
+}
+
+Status Txn::Flush() {
+  if (!stream_store_) return Status::Ok();
+  size_t new_cis = cis_.size() - streamed_cis_, new_rels = rels_.size() - streamed_rels_;
+  if (new_cis + new_rels < kStreamBatch) return Status::Ok();
+  if (!stream_) {
+    auto opened = stream_store_->BeginStream(tx_);
+    CMDB_RETURN_IF_ERROR(opened.status());
+    if (!*opened) {  // this store writes only at commit
+      stream_store_ = nullptr;
+      return Status::Ok();
+    }
+    stream_ = std::move(*opened);
+  }
+  std::vector<CiRecord> cis;
+  cis.reserve(new_cis);
+  for (size_t i = streamed_cis_; i < cis_.size(); ++i) cis.push_back(cis_.At(i));
+  std::vector<RelRecord> rels;
+  rels.reserve(new_rels);
+  for (size_t i = streamed_rels_; i < rels_.size(); ++i) rels.push_back(rels_.At(i));
+  streamed_cis_ = cis_.size();
+  streamed_rels_ = rels_.size();
+  return stream_->Put(std::move(cis), std::move(rels));
+}
+
+std::unique_ptr<StoreStream> Txn::TakeStream(StreamedPrefix* prefix) {
+  *prefix = StreamedPrefix();
+  if (!stream_) return nullptr;
+  prefix->cis = streamed_cis_;
+  prefix->rels = streamed_rels_;
+  prefix->changed_cis.assign(changed_cis_.begin(), changed_cis_.end());
+  prefix->changed_rels.assign(changed_rels_.begin(), changed_rels_.end());
+  std::sort(prefix->changed_cis.begin(), prefix->changed_cis.end());
+  std::sort(prefix->changed_rels.begin(), prefix->changed_rels.end());
+  return std::move(stream_);
 }
 
 WriteSet Txn::TakeWriteSet() {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <tuple>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "cmdb/staged_records.hpp"
 #include "cmdb/schema.hpp"
 #include "cmdb/status.hpp"
+#include "cmdb/store.hpp"
 
 namespace cmdb {
 
@@ -89,6 +91,16 @@ class Txn {
   std::vector<RelId> StagedRelsOf(CiId id) const {
     return new_rels_.Of(id);
   }
+  // Large writes (bulk loads): hands copies of the records staged since the last call to the
+  // store's open transaction (Store::BeginStream), which writes them while staging goes on.
+  // Does nothing below kStreamBatch new records or unless EnableStreaming named a store that
+  // streams. After a failure this transaction cannot commit.
+  Status Flush();
+  // Lets Flush stream into `store` (Database::Write; the store outlives the txn).
+  void EnableStreaming(Store* store) { stream_store_ = store; }
+  // The stream Flush opened (empty when none) and what went through it, for
+  // Store::CommitStreamed. Call before TakeWriteSet.
+  std::unique_ptr<StoreStream> TakeStream(StreamedPrefix* prefix);
   // Moves the staged versions into a WriteSet (tx metadata left to the caller).
   WriteSet TakeWriteSet();
   CiId next_ci_id() const { return next_ci_; }
@@ -129,6 +141,13 @@ class Txn {
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
   std::vector<std::pair<std::string, int64_t>> doc_order_;
   std::map<std::string, int64_t> next_doc_ids_;
+  // Streaming (Flush): the store, its open stream, how many staged records went through it and
+  // which of those changed afterwards (staging positions).
+  static constexpr size_t kStreamBatch = 8192;
+  Store* stream_store_ = nullptr;
+  std::unique_ptr<StoreStream> stream_;
+  size_t streamed_cis_ = 0, streamed_rels_ = 0;
+  std::unordered_set<size_t> changed_cis_, changed_rels_;
   // Staged provenance by (id * 2 + relationship), one record per source.
   std::unordered_map<int64_t, std::vector<Provenance>> provenance_;
 };

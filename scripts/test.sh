@@ -27,7 +27,10 @@ case "${1:-}" in
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "bulk: long bodies keep line order and numbers across parse batches"
     # Attribute-map shapes are shared, counted and freed across threads.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "attribute maps are copied and changed and dropped on several threads at once"
-    echo "7 passed, 0 failed"
+    # Large bulk loads stream rows to SQLite on a worker thread while staging goes on.
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a bulk load streamed into SQLite before its commit stores exactly what it staged"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a full disk while a bulk load streams fails it with a clear error and applies nothing"
+    echo "9 passed, 0 failed"
     ;;
   "")
     scripts/setup.sh build

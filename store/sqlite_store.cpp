@@ -7,8 +7,16 @@
 #include <thread>
 
 #include "cmdb/attr_codec.hpp"
+#include "store/sqlite_stream.hpp"
+#include "store/sqlite_util.hpp"
+#include "store/version_writer.hpp"
 
 namespace cmdb {
+
+using sqlite::Exec;
+using sqlite::SqliteError;
+using sqlite::Stmt;
+
 namespace {
 
 const char* kSchemaSql = R"sql(
@@ -48,82 +56,6 @@ CREATE TABLE IF NOT EXISTS tokens(
 CREATE UNIQUE INDEX IF NOT EXISTS tokens_name ON tokens(name);
 CREATE INDEX IF NOT EXISTS tokens_hash ON tokens(hash);
 )sql";
-
-// A Status for a failed SQLite call. A full disk, a read-only file and I/O errors are
-// kUnavailable with a message that says what happened and that nothing was applied.
-Status SqliteError(sqlite3* db, int rc) {
-  std::string detail = std::string(" (sqlite: ") + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) + ")";
-  switch (rc & 0xff) {
-    case SQLITE_FULL:
-      return Status(StatusCode::kUnavailable,
-                    "the disk is full (or the database reached its size limit): the write was not applied;"
-                    " reads keep working" + detail);
-    case SQLITE_READONLY:
-      return Status(StatusCode::kUnavailable,
-                    "the database file is read-only: the write was not applied; reads keep working" + detail);
-    case SQLITE_IOERR:
-      return Status(StatusCode::kUnavailable, "an I/O error hit the database: the write was not applied" + detail);
-    default:
-      return Status::Internal("sqlite error" + detail);
-  }
-}
-
-// A prepared statement that finalizes itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Status Error() const { return SqliteError(db_, sqlite3_extended_errcode(db_)); }
-  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); return *this; }
-  Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindBlob(int i, const std::string& v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindNullable(int i, const std::string& v) {
-    if (v.empty()) sqlite3_bind_null(stmt_, i); else Bind(i, v);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return sqlite3_step(stmt_); }
-  Status Run() {
-    int rc = Step();
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    return rc == SQLITE_DONE ? Status::Ok() : SqliteError(db_, rc);
-  }
-  void Reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string Text(int col) const {
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : std::string();
-  }
-  std::string_view Blob(int col) const {
-    auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
-    return p ? std::string_view(p, sqlite3_column_bytes(stmt_, col)) : std::string_view();
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
-};
-
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
-  sqlite3_free(err);
-  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db, rc);
-}
 
 const char* kCiCols = "id, version, class, attrs, created_at, updated_at, valid_from, valid_to, retired";
 const char* kRelCols =
@@ -367,13 +299,31 @@ Result<TxId> SqliteStore::TxAtTime(int64_t micros) {
 Status SqliteStore::Commit(const WriteSet& ws) {
   std::lock_guard l(write_mu_);
   CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));
-  Status st = CommitLocked(ws);
+  Status st = CommitLocked(ws, nullptr);
   if (st.ok()) st = Exec(write_db_, "COMMIT");
   if (!st.ok()) Exec(write_db_, "ROLLBACK");
   return st;
 }
 
-Status SqliteStore::CommitLocked(const WriteSet& ws) {
+Result<std::unique_ptr<StoreStream>> SqliteStore::BeginStream(TxId tx) {
+  std::unique_lock lock(write_mu_);
+  CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));
+  return std::unique_ptr<StoreStream>(
+      std::make_unique<sqlite::SqliteStream>(write_db_, std::move(lock), tx));
+}
+
+Status SqliteStore::CommitStreamed(const WriteSet& ws, std::unique_ptr<StoreStream> stream,
+                                   const StreamedPrefix& prefix) {
+  auto* s = dynamic_cast<sqlite::SqliteStream*>(stream.get());
+  if (!s) return Status::Internal("a stream of another store");
+  Status st = s->Drain();
+  if (st.ok()) st = CommitLocked(ws, &prefix);
+  if (st.ok()) st = Exec(write_db_, "COMMIT");
+  if (st.ok()) s->MarkCommitted();
+  return st;  // the stream rolls back what it holds unless committed
+}
+
+Status SqliteStore::CommitLocked(const WriteSet& ws, const StreamedPrefix* prefix) {
   // The hash chain: the previous transaction's hash and this one's content.
   std::string prev_hash = kGenesisHash;
   {
@@ -389,7 +339,7 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
   } else {
     hash = TxChainHash(prev_hash, ws.tx, ws);
   }
-  CMDB_RETURN_IF_ERROR(PutVersions(ws));
+  CMDB_RETURN_IF_ERROR(PutVersions(ws, prefix));
   if (hashing.valid()) hash = hashing.get();
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
@@ -403,35 +353,25 @@ Status SqliteStore::CommitLocked(const WriteSet& ws) {
   return tx.Run();
 }
 
-Status SqliteStore::PutVersions(const WriteSet& ws) {
+Status SqliteStore::PutVersions(const WriteSet& ws, const StreamedPrefix* prefix) {
   if (!ws.schema_ddl.empty()) {
     Stmt s(write_db_, "INSERT INTO schema_versions(version, tx, ddl) VALUES (?, ?, ?)");
     s.Bind(1, ws.tx.schema_version).Bind(2, ws.tx.id).Bind(3, ws.schema_ddl);
     CMDB_RETURN_IF_ERROR(s.Run());
   }
-  Stmt close_ci(write_db_, "UPDATE ci_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL");
-  Stmt put_ci(write_db_,
-              "INSERT INTO ci_versions(id, version, class, attrs, created_at, updated_at, valid_from,"
-              " retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!close_ci.ok() || !put_ci.ok()) return close_ci.Error();
-  for (const CiRecord& c : ws.cis) {
-    if (c.version > 1 || c.retired) CMDB_RETURN_IF_ERROR(close_ci.Bind(1, ws.tx.id).Bind(2, c.id).Run());
-    put_ci.Bind(1, c.id).Bind(2, c.version).Bind(3, c.class_name).BindBlob(4, EncodeAttrs(c.attrs));
-    put_ci.Bind(5, c.created_at).Bind(6, c.updated_at).Bind(7, ws.tx.id).Bind(8, c.retired ? 1 : 0);
-    CMDB_RETURN_IF_ERROR(put_ci.Run());
+  sqlite::VersionWriter writer(write_db_);
+  CMDB_RETURN_IF_ERROR(writer.status());
+  size_t first_ci = 0, first_rel = 0;
+  if (prefix) {  // streamed rows are in already; rewrite those that changed since
+    if (prefix->cis > ws.cis.size() || prefix->rels > ws.rels.size())
+      return Status::Internal("more rows streamed than the transaction holds");
+    for (size_t i : prefix->changed_cis) CMDB_RETURN_IF_ERROR(writer.RewriteCi(ws.cis.at(i), ws.tx.id));
+    for (size_t i : prefix->changed_rels) CMDB_RETURN_IF_ERROR(writer.RewriteRel(ws.rels.at(i), ws.tx.id));
+    first_ci = prefix->cis;
+    first_rel = prefix->rels;
   }
-  Stmt close_rel(write_db_, "UPDATE rel_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL");
-  Stmt put_rel(write_db_,
-               "INSERT INTO rel_versions(id, version, type, from_id, to_id, attrs, created_at,"
-               " updated_at, valid_from, retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!close_rel.ok() || !put_rel.ok()) return close_rel.Error();
-  for (const RelRecord& r : ws.rels) {
-    if (r.version > 1 || r.retired) CMDB_RETURN_IF_ERROR(close_rel.Bind(1, ws.tx.id).Bind(2, r.id).Run());
-    put_rel.Bind(1, r.id).Bind(2, r.version).Bind(3, r.type).Bind(4, r.from).Bind(5, r.to);
-    put_rel.BindBlob(6, EncodeAttrs(r.attrs)).Bind(7, r.created_at).Bind(8, r.updated_at);
-    put_rel.Bind(9, ws.tx.id).Bind(10, r.retired ? 1 : 0);
-    CMDB_RETURN_IF_ERROR(put_rel.Run());
-  }
+  for (size_t i = first_ci; i < ws.cis.size(); ++i) CMDB_RETURN_IF_ERROR(writer.PutCi(ws.cis[i], ws.tx.id));
+  for (size_t i = first_rel; i < ws.rels.size(); ++i) CMDB_RETURN_IF_ERROR(writer.PutRel(ws.rels[i], ws.tx.id));
   if (!ws.provenance.empty()) {
     Stmt put(write_db_, "INSERT OR REPLACE INTO provenance(rel, id, source, last_seen, stale, owned) VALUES (?, ?, ?, ?, ?, ?)");
     if (!put.ok()) return put.Error();

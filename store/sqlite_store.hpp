@@ -38,6 +38,10 @@ class SqliteStore : public Store {
   Status LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
                      const std::function<void(RelRecord&&)>& rel_sink) override;
   Status Commit(const WriteSet& ws) override;
+  // Streams run a worker thread that writes rows into the open transaction (sqlite_stream.hpp).
+  Result<std::unique_ptr<StoreStream>> BeginStream(TxId tx) override;
+  Status CommitStreamed(const WriteSet& ws, std::unique_ptr<StoreStream> stream,
+                        const StreamedPrefix& prefix) override;
   Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
                   const std::function<void(RelRecord&&)>& rel_sink) override;
   Result<TxId> TxAtTime(int64_t micros) override;
@@ -64,9 +68,10 @@ class SqliteStore : public Store {
 
  private:
   SqliteStore() = default;
-  Status CommitLocked(const WriteSet& ws);
+  // `prefix`: what of `ws` a stream already wrote into the open transaction (or nullptr).
+  Status CommitLocked(const WriteSet& ws, const StreamedPrefix* prefix);
   // The rows of a transaction: schema, CI and relationship versions, provenance, documents.
-  Status PutVersions(const WriteSet& ws);
+  Status PutVersions(const WriteSet& ws, const StreamedPrefix* prefix);
 
   std::string path_;
   bool sync_full_ = true;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "api/bulk.hpp"
 #include "store/sqlite_store.hpp"
 #include "test_util.hpp"
 
@@ -167,13 +168,8 @@ TEST_CASE("the chain hash of a write set staged out of id order matches the stor
   CHECK(report->first_broken == 0);
 }
 
-TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and reads keep working") {
-  std::string path = TempDb("full.sqlite");
-  {
-    auto store = SqliteStore::Open(path);
-    REQUIRE(OpenWithDefaultSchema(store->get()).ok());
-  }
-  // Reopen with a size limit just above what the file holds now.
+namespace {
+int64_t PageCount(const std::string& path) {
   sqlite3* raw = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
   sqlite3_stmt* st = nullptr;
@@ -182,7 +178,18 @@ TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and r
   int64_t pages = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   sqlite3_close(raw);
-  auto store = SqliteStore::Open(path, SqliteOptions{true, pages + 2});
+  return pages;
+}
+}  // namespace
+
+TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and reads keep working") {
+  std::string path = TempDb("full.sqlite");
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(OpenWithDefaultSchema(store->get()).ok());
+  }
+  // Reopen with a size limit just above what the file holds now.
+  auto store = SqliteStore::Open(path, SqliteOptions{true, PageCount(path) + 2});
   REQUIRE(store.ok());
   std::ostringstream log;
   auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{}, log);
@@ -260,4 +267,115 @@ TEST_CASE("process records and unauthorized flags survive a restart and are hash
   auto report = (*store)->VerifyChain();
   CHECK_FALSE(report->ok);
   CHECK(report->reason == "its content does not match its hash");
+}
+
+namespace {
+// A bulk body long enough for the load to stream rows into SQLite before its commit (Txn::Flush):
+// `n` VMs chained by DEPENDS_ON, then, after the stream has started, a changed VM and a changed
+// relationship (their streamed rows must be rewritten), then `tail`.
+std::string StreamedBody(int n, const std::string& tail) {
+  std::string body;
+  for (int i = 0; i < n; ++i) {
+    body += R"({"op":"ci","ref":"vm)" + std::to_string(i) +
+            R"(","class":"VirtualMachine","attributes":{"name":"svm-)" + std::to_string(i) +
+            R"(","os":"linux"}})" "\n";
+  }
+  for (int i = 0; i + 1 < n; ++i) {
+    body += R"({"op":"rel","type":"DEPENDS_ON","from":{"ref":"vm)" + std::to_string(i) +
+            R"("},"to":{"ref":"vm)" + std::to_string(i + 1) + R"("},"attributes":{"note":"a"}})" "\n";
+  }
+  body += R"({"op":"ci","class":"VirtualMachine","attributes":{"name":"svm-0","os":"changed"}})" "\n";
+  body += R"({"op":"rel","type":"DEPENDS_ON","from":{"ref":"vm0"},"to":{"ref":"vm1"},"attributes":{"note":"b"}})" "\n";
+  return body + tail;
+}
+}  // namespace
+
+TEST_CASE("a bulk load streamed into SQLite before its commit stores exactly what it staged") {
+  std::string path = TempDb("stream.sqlite");
+  CiId vm0 = 0;
+  RelId rel0 = 0;
+  {
+    auto store = SqliteStore::Open(path);
+    auto db = OpenWithDefaultSchema(store->get());
+    REQUIRE(db.ok());
+    api::BulkResult result;
+    std::string body = StreamedBody(6000, "");
+    REQUIRE(api::RunBulk(**db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result).ok());
+    CHECK(result.created == 6000);
+    CHECK(result.updated == 1);
+    CHECK(result.rels_created == 5999);
+    CHECK(result.rels_updated == 1);
+    vm0 = result.refs.at("vm0");
+    auto rels = (*db)->Read().graph().Out(vm0);
+    REQUIRE(rels.size() == 1);
+    rel0 = rels[0].rel;
+    // The hash chain is recomputed from the stored rows: streamed, rewritten and committed rows
+    // must be exactly the write set that was hashed.
+    auto chain = (*store)->VerifyChain();
+    REQUIRE(chain.ok());
+    CHECK(chain->ok);
+    auto history = (*store)->CiHistory(vm0);
+    REQUIRE(history.ok());
+    CHECK(history->size() == 1);  // rewritten in place: one version, the final one
+  }
+  auto store = SqliteStore::Open(path);
+  auto db = OpenWithDefaultSchema(store->get());
+  REQUIRE(db.ok());
+  auto view = (*db)->Read();
+  CHECK(view.graph().ci_count() == 6000);
+  CHECK(view.graph().FindCi(vm0)->attrs.Get("os") == Value("changed"));
+  CHECK(view.graph().FindRel(rel0)->attrs.Get("note") == Value("b"));
+  CHECK((*store)->IntegrityCheck().ok());
+}
+
+TEST_CASE("a bulk load that fails after streaming rows leaves nothing in SQLite") {
+  std::string path = TempDb("stream_fail.sqlite");
+  auto store = SqliteStore::Open(path);
+  auto db = OpenWithDefaultSchema(store->get());
+  REQUIRE(db.ok());
+  size_t txs = (*store)->Transactions(0, 1000)->size();
+  api::BulkResult result;
+  std::string body = StreamedBody(6000, R"({"op":"ci","class":"NoSuchClass","attributes":{}})" "\n");
+  Status st = api::RunBulk(**db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message() == "1 of 12002 lines are invalid; nothing was applied");
+  CHECK(result.error_count == 1);
+  CHECK((*store)->Transactions(0, 1000)->size() == txs);
+  // The store's transaction was rolled back and its lock released: the next write commits.
+  auto next = (*db)->Write(TxMeta{}, [](Txn& t) {
+    return t.CreateCi("VirtualMachine", Attrs({{"name", "after"}})).status();
+  });
+  REQUIRE(next.ok());
+  auto reopened = SqliteStore::Open(path);
+  auto db2 = OpenWithDefaultSchema(reopened->get());
+  REQUIRE(db2.ok());
+  CHECK((*db2)->Read().graph().ci_count() == 1);
+  CHECK((*reopened)->VerifyChain()->ok);
+}
+
+TEST_CASE("a full disk while a bulk load streams fails it with a clear error and applies nothing") {
+  std::string path = TempDb("stream_full.sqlite");
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(OpenWithDefaultSchema(store->get()).ok());
+  }
+  // Room for a few hundred rows: the stream's worker hits the limit mid-load.
+  auto store = SqliteStore::Open(path, SqliteOptions{true, PageCount(path) + 40});
+  REQUIRE(store.ok());
+  std::ostringstream log;
+  auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{}, log);
+  REQUIRE(db.ok());
+  size_t txs = (*store)->Transactions(0, 1000)->size();
+  api::BulkResult result;
+  std::string body = StreamedBody(20000, "");
+  Status st = api::RunBulk(**db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result);
+  CHECK(st.code() == StatusCode::kUnavailable);
+  CHECK(st.message().rfind("the disk is full (or the database reached its size limit)", 0) == 0);
+  CHECK((*db)->Read().graph().ci_count() == 0);
+  CHECK((*store)->Transactions(0, 1000)->size() == txs);
+  CHECK((*store)->IntegrityCheck().ok());
+  auto small = (*db)->Write(TxMeta{}, [](Txn& t) {
+    return t.CreateCi("VirtualMachine", Attrs({{"name", "small"}})).status();
+  });
+  CHECK(small.ok());  // the lock is released and the rolled-back space is free again
 }
