@@ -180,24 +180,37 @@ int64_t PageCount(const std::string& path) {
   sqlite3_close(raw);
   return pages;
 }
-}  // namespace
 
-TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and reads keep working") {
-  std::string path = TempDb("full.sqlite");
+// A database with the default schema on a store limited to `spare_pages` pages more than the
+// schema needs: writing past them behaves like a full disk.
+struct NearlyFull {
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Database> db;
+};
+NearlyFull OpenNearlyFull(const std::string& name, int64_t spare_pages) {
+  std::string path = TempDb(name);
   {
     auto store = SqliteStore::Open(path);
     REQUIRE(OpenWithDefaultSchema(store->get()).ok());
   }
-  // Reopen with a size limit just above what the file holds now.
-  auto store = SqliteStore::Open(path, SqliteOptions{true, PageCount(path) + 2});
+  auto store = SqliteStore::Open(path, SqliteOptions{true, PageCount(path) + spare_pages});
   REQUIRE(store.ok());
   std::ostringstream log;
   auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{}, log);
   REQUIRE(db.ok());
+  return NearlyFull{std::move(*store), std::move(*db)};
+}
+}  // namespace
+
+TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and reads keep working") {
+  // A size limit just above what the file holds now.
+  NearlyFull t = OpenNearlyFull("full.sqlite", 2);
+  auto& store = t.store;
+  auto& db = t.db;
   Result<TxRecord> tx = TxRecord{};
   int written = 0;
   for (int batch = 0; batch < 200 && tx.ok(); ++batch) {
-    tx = (*db)->Write(TxMeta{}, [&](Txn& t) {
+    tx = db->Write(TxMeta{}, [&](Txn& t) {
       for (int i = 0; i < 50; ++i) {
         auto id = t.CreateCi("VirtualMachine", Attrs({{"name", "full-" + std::to_string(batch) + "-" + std::to_string(i)},
                                                       {"description", std::string(200, 'x')}}));
@@ -211,9 +224,9 @@ TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and r
   CHECK(tx.status().code() == StatusCode::kUnavailable);
   CHECK(tx.status().message().rfind("the disk is full (or the database reached its size limit): the write was not applied", 0) == 0);
   // Nothing of the failed transaction is visible, and reads keep working.
-  CHECK((*db)->Read().graph().ci_count() == static_cast<size_t>(written));
-  CHECK((*store)->Transactions(0, 1000)->size() == static_cast<size_t>(written / 50 + 1));
-  CHECK((*store)->IntegrityCheck().ok());
+  CHECK(db->Read().graph().ci_count() == static_cast<size_t>(written));
+  CHECK(store->Transactions(0, 1000)->size() == static_cast<size_t>(written / 50 + 1));
+  CHECK(store->IntegrityCheck().ok());
 }
 
 TEST_CASE("process records and unauthorized flags survive a restart and are hash-chained") {
@@ -354,27 +367,20 @@ TEST_CASE("a bulk load that fails after streaming rows leaves nothing in SQLite"
 }
 
 TEST_CASE("a full disk while a bulk load streams fails it with a clear error and applies nothing") {
-  std::string path = TempDb("stream_full.sqlite");
-  {
-    auto store = SqliteStore::Open(path);
-    REQUIRE(OpenWithDefaultSchema(store->get()).ok());
-  }
   // Room for a few hundred rows: the stream's worker hits the limit mid-load.
-  auto store = SqliteStore::Open(path, SqliteOptions{true, PageCount(path) + 40});
-  REQUIRE(store.ok());
-  std::ostringstream log;
-  auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{}, log);
-  REQUIRE(db.ok());
-  size_t txs = (*store)->Transactions(0, 1000)->size();
+  NearlyFull t = OpenNearlyFull("stream_full.sqlite", 40);
+  auto& store = t.store;
+  auto& db = t.db;
+  size_t txs = store->Transactions(0, 1000)->size();
   api::BulkResult result;
   std::string body = StreamedBody(20000, "");
-  Status st = api::RunBulk(**db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result);
+  Status st = api::RunBulk(*db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result);
   CHECK(st.code() == StatusCode::kUnavailable);
   CHECK(st.message().rfind("the disk is full (or the database reached its size limit)", 0) == 0);
-  CHECK((*db)->Read().graph().ci_count() == 0);
-  CHECK((*store)->Transactions(0, 1000)->size() == txs);
-  CHECK((*store)->IntegrityCheck().ok());
-  auto small = (*db)->Write(TxMeta{}, [](Txn& t) {
+  CHECK(db->Read().graph().ci_count() == 0);
+  CHECK(store->Transactions(0, 1000)->size() == txs);
+  CHECK(store->IntegrityCheck().ok());
+  auto small = db->Write(TxMeta{}, [](Txn& t) {
     return t.CreateCi("VirtualMachine", Attrs({{"name", "small"}})).status();
   });
   CHECK(small.ok());  // the lock is released and the rolled-back space is free again
