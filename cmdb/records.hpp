@@ -1,8 +1,8 @@
 // The records the graph holds and the store persists: CIs, relationships, transactions.
 // CI and relationship records are held for every current item, so they are packed: the class
 // and type are interned names (8 bytes) and the version is 32-bit next to the retired flag.
-// Thread safety: plain values. The graph shares them as shared_ptr<const ...>; never mutate
-// a published record.
+// Thread safety: plain values. The graph holds the current ones in chunks shared copy-on-write
+// with readers (record_table.hpp); never mutate a published record.
 #pragma once
 
 #include <cstdint>
