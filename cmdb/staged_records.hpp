@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
-#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -153,39 +152,6 @@ class StagedRelIndex {
   std::vector<List> dense_;
   std::unordered_map<int64_t, List> sparse_;
   std::vector<Entry> entries_;
-};
-
-// The relationships created in the transaction by (type, from, to): finding a duplicate is one
-// hash lookup instead of a walk over the endpoint's staged relationships. `type` is an interned
-// name (attr_name.hpp), compared by address.
-class StagedRelKeys {
- public:
-  // Records `rel` for its key; an earlier relationship of the same key stays recorded.
-  void Add(const std::string* type, int64_t from, int64_t to, int64_t rel) {
-    keys_.emplace(Key{type, from, to}, rel);
-  }
-  // The first relationship created with this key, or 0.
-  int64_t Find(const std::string* type, int64_t from, int64_t to) const {
-    auto it = keys_.find(Key{type, from, to});
-    return it == keys_.end() ? 0 : it->second;
-  }
-  void Clear() { keys_ = decltype(keys_)(); }
-
- private:
-  struct Key {
-    const std::string* type;
-    int64_t from, to;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const {
-      uint64_t h = reinterpret_cast<uintptr_t>(k.type) * 0x9E3779B97F4A7C15ull;
-      h ^= static_cast<uint64_t>(k.from) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-      h ^= static_cast<uint64_t>(k.to) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-      return static_cast<size_t>(h);
-    }
-  };
-  std::unordered_map<Key, int64_t, KeyHash> keys_;
 };
 
 }  // namespace cmdb

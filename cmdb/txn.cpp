@@ -18,6 +18,18 @@ std::string DescribeIndexKey(const std::string& key) {
   return scope + " = " + vals;
 }
 
+// The hash of a relationship's identity; `type` is an interned name, compared by address.
+uint64_t RelKeyHash(const std::string* type, CiId from, CiId to) {
+  uint64_t h = reinterpret_cast<uintptr_t>(type);
+  for (uint64_t v : {static_cast<uint64_t>(from), static_cast<uint64_t>(to)}) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  }
+  h ^= h >> 33;  // a final mix: the table uses the low bits
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  return h;
+}
+
 Status VersionMismatch(const char* what, int64_t id, int64_t expected, int64_t actual) {
   return Status(StatusCode::kPreconditionFailed,
                 std::string(what) + " " + std::to_string(id) + " is at version " +
@@ -247,15 +259,15 @@ std::optional<RelId> Txn::FindRel(const std::string& type, CiId from, CiId to) c
       if (a.other == to && GetRel(a.rel)) return a.rel;
     }
   }
+  // Created in this transaction: one probe of the staged keys, each candidate confirmed on its
+  // record (deleted ones are skipped, so one created again later is found).
   const std::string* interned = &InternAttrName(type);
-  RelId first = new_rel_keys_.Find(interned, from, to);
-  if (first == 0) return std::nullopt;  // none created in this transaction
-  if (GetRel(first)) return first;
-  std::optional<RelId> found;  // the first was deleted again: look for a later one
-  new_rels_.ForEach(from, [&](RelId r) {
-    if (found) return;
+  std::optional<RelId> found;
+  new_rel_keys_.FindIf(RelKeyHash(interned, from, to), [&](int64_t r) {
     const RelRecord* rec = GetRel(r);
-    if (rec && rec->type == type && rec->from == from && rec->to == to) found = r;
+    if (!rec || &rec->type.str() != interned || rec->from != from || rec->to != to) return false;
+    found = r;
+    return true;
   });
   return found;
 }
@@ -306,7 +318,7 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
   RelId id = rec.id;
   new_rels_.Add(from, id);
   if (to != from) new_rels_.Add(to, id);
-  new_rel_keys_.Add(&rec.type.str(), from, to, id);
+  new_rel_keys_.Insert(RelKeyHash(&rec.type.str(), from, to), id);
   StageRel(std::move(rec));
   return id;
 }

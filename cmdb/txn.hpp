@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cmdb/graph.hpp"
+#include "cmdb/hash_index.hpp"
 #include "cmdb/records.hpp"
 #include "cmdb/staged_records.hpp"
 #include "cmdb/schema.hpp"
@@ -137,7 +138,7 @@ class Txn {
   std::unordered_map<std::string, CiId> index_added_;       // index entries staged
   std::unordered_set<std::string> index_removed_;           // entries staged CIs gave up
   StagedRelIndex new_rels_;                                 // staged-created rels per endpoint
-  StagedRelKeys new_rel_keys_;                              // the same, by (type, from, to)
+  HashIndex new_rel_keys_;  // the same by RelKeyHash(type, from, to), confirmed on the record
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
   std::vector<std::pair<std::string, int64_t>> doc_order_;
   std::map<std::string, int64_t> next_doc_ids_;
