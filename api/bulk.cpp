@@ -4,9 +4,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "api/bulk_line.hpp"
 #include "api/json_codec.hpp"
 
 namespace cmdb::api {
@@ -16,89 +16,16 @@ class BulkApplier {
  public:
   BulkApplier(Txn& txn, BulkResult& result) : txn_(txn), r_(result) {}
 
-  // An endpoint given as {"class": ..., "key": {...}}, resolved against the schema to its KEY
-  // index entry (nullopt when a KEY value is missing), or why it cannot be.
-  struct EndpointKey {
-    bool given = false;
-    Status error;
-    std::optional<std::string> index_key;
-  };
-  // One line, parsed (on any thread): its JSON, or why it is not JSON; blank lines are skipped.
-  // What needs only the schema (immutable during the transaction) is prepared here too, so the
-  // staging thread has less to do.
-  struct Parsed {
-    int64_t line_no = 0;
-    bool blank = false;
-    Json json;
-    Status error;
-    Result<AttrMap> attrs = AttrMap();  // "attributes" converted, or why not
-    bool normalized = false;            // attrs passed Schema::NormalizeAttrs for the line's class
-    EndpointKey from, to;               // relationship lines
-  };
-  static Parsed Parse(std::string_view text, int64_t line_no, const Schema& schema) {
-    Parsed p;
-    p.line_no = line_no;
-    if (text.find_first_not_of(" \t\r") == std::string_view::npos) {
-      p.blank = true;
-      return p;
-    }
-    try {
-      p.json = Json::parse(text);
-      if (p.json.is_object()) {
-        auto a = p.json.find("attributes");
-        if (a != p.json.end()) p.attrs = AttrsFromJson(*a, "attributes");
-        Prepare(p, schema);
-      }
-    } catch (const Json::parse_error& e) {
-      p.error = Status::Invalid("malformed JSON at column " + std::to_string(e.byte) + ": " + e.what());
-    } catch (const Json::exception& e) {  // e.g. a number too large for a double
-      p.error = Status::Invalid(std::string("invalid JSON: ") + e.what());
-    }
-    return p;
-  }
-
-  // The schema-only work of a line: normalizing a new CI's attributes, resolving key endpoints.
-  static void Prepare(Parsed& p, const Schema& schema) {
-    const Json& j = p.json;
-    auto op = j.find("op");
-    if (op == j.end() || !op->is_string()) return;
-    if (*op == "ci") {
-      auto cls = j.find("class");
-      if (j.contains("id") || cls == j.end() || !cls->is_string() || !p.attrs.ok()) return;
-      Status st = schema.NormalizeAttrs(cls->get_ref<const std::string&>(), *p.attrs);
-      if (st.ok()) p.normalized = true;
-      else p.attrs = std::move(st);
-    } else if (*op == "rel") {
-      p.from = ResolveKey(j, "from", schema);
-      p.to = ResolveKey(j, "to", schema);
-    }
-  }
-  static EndpointKey ResolveKey(const Json& j, const char* field, const Schema& schema) {
-    EndpointKey out;
-    auto e = j.find(field);
-    if (e == j.end() || !e->is_object() || e->contains("ref") || !e->contains("class") ||
-        !e->contains("key"))
-      return out;
-    out.given = true;
-    auto key = AttrsFromJson((*e)["key"], std::string(field) + ".key");
-    if (!key.ok()) return out.error = key.status(), out;
-    std::string cls = (*e)["class"].is_string() ? (*e)["class"].get<std::string>() : "";
-    out.error = schema.NormalizeLookup(cls, *key);
-    if (out.error.ok()) out.index_key = KeyIndexKey(schema, cls, *key);
-    return out;
-  }
-
-  // Stages one parsed line, in line order.
   // Hands what was staged so far to the store's open transaction (Txn::Flush), unless a line
   // failed already (nothing will be committed then).
   Status Flush() { return r_.error_count ? Status::Ok() : txn_.Flush(); }
 
-  void Line(Parsed& p) {
+  // Stages one parsed line, in line order.
+  void Line(BulkLine& line) {
     ++r_.lines;
-    if (p.blank) return;
-    if (!p.error.ok()) return Fail(p.line_no, p.error);
-    Status st = Apply(p);
-    if (!st.ok()) Fail(p.line_no, st);
+    if (line.blank) return;
+    Status st = line.error.ok() ? Apply(line) : line.error;
+    if (!st.ok()) Fail(line.line_no, std::move(st));
   }
 
  private:
@@ -107,32 +34,25 @@ class BulkApplier {
     if (r_.errors.size() < BulkResult::kMaxListedErrors) r_.errors.push_back({line_no, std::move(st)});
   }
 
-  Status Apply(Parsed& p) {
-    const Json& j = p.json;
-    if (!j.is_object()) return Status::Invalid("a line must be a JSON object");
-    auto op = j.find("op");
-    if (op == j.end() || !op->is_string()) return Status::Invalid("missing \"op\" (\"ci\" or \"rel\")");
-    if (*op == "ci") return ApplyCi(j, p.attrs, p.normalized);
-    if (*op == "rel") return ApplyRel(j, p);
-    return Status::Invalid("unknown op " + op->dump() + " (\"ci\" or \"rel\")");
+  Status Apply(BulkLine& line) {
+    return line.op == BulkLine::Op::kCi ? ApplyCi(line) : ApplyRel(line);
   }
 
-  Status ApplyCi(const Json& j, Result<AttrMap>& attrs, bool normalized) {
-    if (!attrs.ok()) return attrs.status();
+  Status ApplyCi(BulkLine& line) {
+    if (!line.attrs.ok()) return line.attrs.status();
     CiId id;
-    if (j.contains("id")) {
-      if (!j["id"].is_number_integer()) return Status::Invalid("\"id\" must be an integer");
-      id = j["id"].get<int64_t>();
-      AttrPatch patch(attrs->begin(), attrs->end());
+    if (line.has_id) {
+      if (!line.id) return Status::Invalid("\"id\" must be an integer");
+      id = *line.id;
+      AttrPatch patch(line.attrs->begin(), line.attrs->end());
       const CiRecord* cur = txn_.GetCi(id);
       AttrMap before = cur ? cur->attrs : AttrMap();
       CMDB_RETURN_IF_ERROR(txn_.UpdateCi(id, patch, std::nullopt));
       (txn_.GetCi(id)->attrs == before) ? ++r_.unchanged : ++r_.updated;
     } else {
-      auto cls = j.find("class");
-      if (cls == j.end() || !cls->is_string()) return Status::Invalid("missing \"class\"");
-      auto res = normalized ? txn_.UpsertNormalizedCi(cls->get_ref<const std::string&>(), std::move(*attrs))
-                            : txn_.UpsertCi(cls->get_ref<const std::string&>(), std::move(*attrs));
+      if (!line.cls) return Status::Invalid("missing \"class\"");
+      auto res = line.normalized ? txn_.UpsertNormalizedCi(*line.cls, std::move(*line.attrs))
+                                 : txn_.UpsertCi(*line.cls, std::move(*line.attrs));
       if (!res.ok()) return res.status();
       id = res->first;
       switch (res->second) {
@@ -141,50 +61,43 @@ class BulkApplier {
         case Outcome::kUnchanged: ++r_.unchanged; break;
       }
     }
-    if (auto ref = j.find("ref"); ref != j.end()) {
-      if (!ref->is_string()) return Status::Invalid("\"ref\" must be a string");
-      r_.refs.insert_or_assign(ref->get_ref<const std::string&>(), id);
+    if (line.has_ref) {
+      if (!line.ref) return Status::Invalid("\"ref\" must be a string");
+      r_.refs.insert_or_assign(std::move(*line.ref), id);
     }
     return Status::Ok();
   }
 
-  Result<CiId> Endpoint(const Json& j, const char* field, const EndpointKey& pre) {
-    auto e = j.find(field);
-    if (e == j.end()) return Status::Invalid(std::string("missing \"") + field + "\"");
-    if (pre.given) {  // {"class": ..., "key": {...}}, resolved by the parser thread (Prepare)
-      if (!pre.error.ok()) return pre.error;
-      auto id = pre.index_key ? txn_.LookupIndexKey(*pre.index_key) : std::nullopt;
-      if (!id) return NotFoundByKey(*e, field);
-      return *id;
+  Result<CiId> Endpoint(const BulkEndpoint& e, const char* field) {
+    switch (e.kind) {
+      case BulkEndpoint::Kind::kMissing:
+        return Status::Invalid(std::string("missing \"") + field + "\"");
+      case BulkEndpoint::Kind::kInvalid: return e.error;
+      case BulkEndpoint::Kind::kId: return e.id;
+      case BulkEndpoint::Kind::kRef: {
+        auto it = r_.refs.find(e.name);
+        if (it == r_.refs.end()) return BulkUnknownRef(field, Json(e.name).dump());
+        return it->second;
+      }
+      case BulkEndpoint::Kind::kKey: {  // resolved by the parser thread (bulk_line.hpp)
+        auto id = e.index_key ? txn_.LookupIndexKey(*e.index_key) : std::nullopt;
+        if (!id)
+          return Status::NotFound(std::string("\"") + field + "\": no " + e.name + " with key " +
+                                  ToJson(e.key).dump());
+        return *id;
+      }
     }
-    if (e->is_number_integer()) return e->get<int64_t>();
-    if (e->is_object() && e->contains("ref")) {
-      const Json& ref = (*e)["ref"];
-      auto it = ref.is_string() ? r_.refs.find(ref.get_ref<const std::string&>()) : r_.refs.end();
-      if (it == r_.refs.end())
-        return Status::Invalid(std::string("\"") + field + "\": unknown ref " + ref.dump() +
-                               " (a ref must be defined on an earlier line)");
-      return it->second;
-    }
-    return Status::Invalid(std::string("\"") + field +
-                           "\" must be an id, {\"ref\": ...} or {\"class\": ..., \"key\": {...}}");
+    return Status::Invalid("unreachable endpoint kind");
   }
 
-  static Status NotFoundByKey(const Json& e, const char* field) {
-    std::string cls = e["class"].is_string() ? e["class"].get<std::string>() : "";
-    return Status::NotFound(std::string("\"") + field + "\": no " + cls + " with key " + e["key"].dump());
-  }
-
-  Status ApplyRel(const Json& j, Parsed& p) {
-    Result<AttrMap>& attrs = p.attrs;
-    auto type = j.find("type");
-    if (type == j.end() || !type->is_string()) return Status::Invalid("missing \"type\"");
-    auto from = Endpoint(j, "from", p.from);
+  Status ApplyRel(BulkLine& line) {
+    if (!line.type) return Status::Invalid("missing \"type\"");
+    auto from = Endpoint(line.from, "from");
     if (!from.ok()) return from.status();
-    auto to = Endpoint(j, "to", p.to);
+    auto to = Endpoint(line.to, "to");
     if (!to.ok()) return to.status();
-    if (!attrs.ok()) return attrs.status();
-    auto res = txn_.UpsertRel(type->get_ref<const std::string&>(), *from, *to, std::move(*attrs));
+    if (!line.attrs.ok()) return line.attrs.status();
+    auto res = txn_.UpsertRel(*line.type, *from, *to, std::move(*line.attrs));
     if (!res.ok()) return res.status();
     switch (res->second) {
       case Outcome::kCreated: ++r_.rels_created; break;
@@ -204,7 +117,6 @@ class BulkApplier {
 // size.
 class ParsePipeline {
  public:
-  using Parsed = BulkApplier::Parsed;
   // `schema` must stay unchanged while the pipeline lives (the transaction's schema).
   ParsePipeline(BulkApplier& applier, const Schema& schema)
       : applier_(applier), schema_(schema) {
@@ -242,7 +154,7 @@ class ParsePipeline {
     int64_t seq = 0;  // hand-over order, which is line order
     int64_t first_line = 0;
     std::vector<std::string> lines;
-    std::vector<Parsed> parsed;
+    std::vector<BulkLine> parsed;
   };
 
   void Flush() {
@@ -269,7 +181,7 @@ class ParsePipeline {
       ++next_apply_;
     }
     --in_flight_;
-    for (Parsed& p : b.parsed) applier_.Line(p);
+    for (BulkLine& line : b.parsed) applier_.Line(line);
     if (flush_status_.ok()) flush_status_ = applier_.Flush();
     // Freeing the parsed documents costs about a third of parsing them: the worker does it while
     // it keeps ahead, this thread when the worker is behind (it would only wait otherwise).
@@ -299,7 +211,7 @@ class ParsePipeline {
       if (b.lines.empty()) continue;
       b.parsed.reserve(b.lines.size());
       for (size_t i = 0; i < b.lines.size(); ++i)
-        b.parsed.push_back(BulkApplier::Parse(b.lines[i], b.first_line + 1 + static_cast<int64_t>(i), schema_));
+        b.parsed.push_back(ParseBulkLine(b.lines[i], b.first_line + 1 + static_cast<int64_t>(i), schema_));
       b.lines = std::vector<std::string>();
       {
         std::lock_guard l(mu_);

@@ -1,5 +1,6 @@
 #include "fuzz/fuzz_targets.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -7,6 +8,8 @@
 
 #include "api/bootstrap.hpp"
 #include "api/bulk.hpp"
+#include "api/bulk_line.hpp"
+#include "fuzz/bulk_line_diff.hpp"
 #include "cmdb/mem_store.hpp"
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
@@ -77,6 +80,26 @@ void Bulk(const std::string& text) {
   (void)api::RunBulk(db, TxMeta{"fuzz", "bulk"}, api::StringReader(text), text.size() + 1, result);
 }
 
+// Differential: every line the fast way (simdjson) accepts must read as the document way
+// (nlohmann) reads it.
+void BulkLines(const std::string& text) {
+  int64_t line_no = 0;
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = std::min(text.find('\n', start), text.size());
+    std::string_view line(text.data() + start, end - start);
+    ++line_no;
+    if (auto fast = api::ParseBulkLineFast(line, line_no, DefaultSchema())) {
+      std::string diff =
+          testing::BulkLineDiff(*fast, api::ParseBulkLineViaDocument(line, line_no, DefaultSchema()));
+      if (!diff.empty()) {
+        std::cerr << "the two ways read a bulk line differently: " << line << diff << "\n";
+        std::abort();
+      }
+    }
+    start = end + 1;
+  }
+}
+
 void Import(const std::string& format, const std::string& text) {
   importers::CandidateSet set;
   importers::ParseOptions po;
@@ -93,7 +116,7 @@ void Import(const std::string& format, const std::string& text) {
 }  // namespace
 
 std::vector<std::string> TargetNames() {
-  std::vector<std::string> names = {"query", "ddl", "bulk"};
+  std::vector<std::string> names = {"query", "ddl", "bulk", "bulk-line"};
   for (const auto& f : importers::FormatNames()) names.push_back("import-" + f);
   return names;
 }
@@ -106,6 +129,8 @@ void Run(const std::string& target, const uint8_t* data, size_t size) {
     Ddl(text);
   else if (target == "bulk")
     Bulk(text);
+  else if (target == "bulk-line")
+    BulkLines(text);
   else if (target.rfind("import-", 0) == 0)
     Import(target.substr(7), text);
   else

@@ -11,7 +11,7 @@
 
 namespace cmdb::fuzz {
 
-// "query", "ddl", "bulk", and "import-<format>" for every importer format.
+// "query", "ddl", "bulk", "bulk-line" (the two bulk line parsers agree), and "import-<format>" for every importer format.
 std::vector<std::string> TargetNames();
 // Runs one input through a target (by name). Unknown names abort.
 void Run(const std::string& target, const uint8_t* data, size_t size);
