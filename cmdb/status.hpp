@@ -6,6 +6,7 @@
 // Thread safety: plain values; copy freely.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,10 +34,23 @@ enum class StatusCode {
 // Stable, documented name of a code, used as "code" in JSON error bodies.
 const char* StatusCodeName(StatusCode code);
 
+// An OK Status is one null pointer: returning and testing it costs no more than a bool. An
+// error holds its code, message, type and details in one heap block, copied on copy.
+// A moved-from Status is OK.
 class Status {
  public:
+  using Details = std::vector<std::pair<std::string, Value>>;
+
   Status() = default;  // OK
-  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message)
+      : rep_(std::make_unique<Rep>(Rep{code, std::move(message), {}, {}})) {}
+  Status(const Status& other) : rep_(other.rep_ ? std::make_unique<Rep>(*other.rep_) : nullptr) {}
+  Status& operator=(const Status& other) {
+    if (this != &other) rep_ = other.rep_ ? std::make_unique<Rep>(*other.rep_) : nullptr;
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
 
   static Status Ok() { return Status(); }
   static Status Invalid(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
@@ -45,22 +59,22 @@ class Status {
   static Status Schema(std::string m) { return {StatusCode::kSchemaViolation, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
-  bool ok() const { return code_ == StatusCode::kOk; }
-  StatusCode code() const { return code_; }
-  const std::string& message() const { return message_; }
+  bool ok() const { return code() == StatusCode::kOk; }
+  StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
+  const std::string& message() const { return rep_ ? rep_->message : kEmpty; }
 
   // Structured details, rendered as members of the JSON error object.
-  const std::vector<std::pair<std::string, Value>>& details() const { return details_; }
+  const Details& details() const { return rep_ ? rep_->details : kNoDetails; }
   Status& With(std::string key, Value value) {
-    details_.emplace_back(std::move(key), std::move(value));
+    Mutable().details.emplace_back(std::move(key), std::move(value));
     return *this;
   }
 
   // An error type more precise than the code, reported as "code" in JSON errors when set
   // (the query language's "SyntaxError", "SemanticError", "TypeError", ...).
-  const std::string& type() const { return type_; }
+  const std::string& type() const { return rep_ ? rep_->type : kEmpty; }
   Status& WithType(std::string type) {
-    type_ = std::move(type);
+    Mutable().type = std::move(type);
     return *this;
   }
 
@@ -68,11 +82,22 @@ class Status {
   std::string ToString() const;
 
  private:
-  StatusCode code_ = StatusCode::kOk;
-  std::string message_;
-  std::string type_;
-  std::vector<std::pair<std::string, Value>> details_;
+  struct Rep {
+    StatusCode code;
+    std::string message;
+    std::string type;
+    Details details;
+  };
+  Rep& Mutable() {
+    if (!rep_) rep_ = std::make_unique<Rep>(Rep{StatusCode::kOk, {}, {}, {}});
+    return *rep_;
+  }
+  static inline const std::string kEmpty;
+  static inline const Details kNoDetails;
+
+  std::unique_ptr<Rep> rep_;
 };
+static_assert(sizeof(Status) == sizeof(void*), "an OK Status is a null pointer");
 
 // Either a value or a non-OK Status.
 template <typename T>
