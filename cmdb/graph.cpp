@@ -1,6 +1,7 @@
 #include "cmdb/graph.hpp"
 
 #include <algorithm>
+#include <future>
 #include <stdexcept>
 
 namespace cmdb {
@@ -83,21 +84,25 @@ std::vector<std::string> Graph::ClassesInUse() const {
   return out;
 }
 
+bool HoldsIndexKey(const Schema& schema, const CiRecord& ci, const std::string& key) {
+  if (key.rfind("K|", 0) == 0) {  // a KEY entry: only the KEY needs recomputing
+    auto k = KeyIndexKey(schema, ci.class_name, ci.attrs);
+    return k && *k == key;
+  }
+  for (const std::string& k : IndexKeysOf(schema, ci)) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
 std::optional<CiId> Graph::LookupIndex(const std::string& key, const Schema& schema) const {
   // The index holds hashes: confirm the candidate really has this entry.
   std::optional<CiId> found;
   index_.FindIf(HashIndex::HashOf(key), [&](CiId id) {
     const CiRecord* ci = FindCi(id);
-    if (!ci) return false;
-    bool holds = false;
-    if (key.rfind("K|", 0) == 0) {  // a KEY entry: only the KEY needs recomputing
-      auto k = KeyIndexKey(schema, ci->class_name, ci->attrs);
-      holds = k && *k == key;
-    } else {
-      for (const std::string& k : IndexKeysOf(schema, *ci)) holds = holds || k == key;
-    }
-    if (holds) found = id;
-    return holds;
+    if (!ci || !HoldsIndexKey(schema, *ci, key)) return false;
+    found = id;
+    return true;
   });
   return found;
 }
@@ -153,19 +158,24 @@ void Graph::Apply(WriteSet&& ws, const Schema& schema) {
   // A write of many relationships (a bulk load) rebuilds the adjacency in one pass afterwards
   // instead of moving most rows to the overlay one entry at a time.
   bool rebuild = ws.rels.size() > rel_count_ / 4 + 4096;
+  auto apply_cis = [&] {
+    for (CiRecord& c : ws.cis) {
+      if (cis_.Find(c.id)) RemoveCi(c.id, schema);
+      if (!c.retired) InsertCi(std::move(c), schema);
+    }
+  };
+  // Without the adjacency, CIs and relationships touch disjoint members: a large write applies
+  // its CIs on a second thread meanwhile (the caller holds the graph exclusively).
+  std::future<void> cis_done;
+  if (rebuild && ws.cis.size() >= parallel_min_) cis_done = std::async(std::launch::async, apply_cis);
   // Relationships first when they go away, CIs after; CIs first when they arrive.
   for (const RelRecord& r : ws.rels) {
     if (rels_.Find(r.id)) RemoveRel(r.id, !rebuild);
   }
-  for (CiRecord& c : ws.cis) {
-    if (cis_.Find(c.id)) RemoveCi(c.id, schema);
-    if (!c.retired) InsertCi(std::move(c), schema);
-  }
+  if (!cis_done.valid()) apply_cis();
   for (RelRecord& r : ws.rels) {
     if (!r.retired) InsertRel(std::move(r), !rebuild);
   }
-  for (DocRecord& d : ws.docs) docs_.Put(std::move(d));
-  for (Provenance& p : ws.provenance) provenance_.Put(std::move(p));
   if (rebuild) {
     loading_.clear();
     loading_.reserve(rel_count_);
@@ -173,6 +183,11 @@ void Graph::Apply(WriteSet&& ws, const Schema& schema) {
       const RelRecord* r = rels_.Find(id);
       if (r) loading_.push_back(LoadEdge{r->from, r->to, id, type_ids_.find(r->type)->second});
     }
+  }
+  if (cis_done.valid()) cis_done.get();  // rethrows what the CI thread threw
+  for (DocRecord& d : ws.docs) docs_.Put(std::move(d));
+  for (Provenance& p : ws.provenance) provenance_.Put(std::move(p));
+  if (rebuild) {
     FinishLoad();
     return;
   }
@@ -202,8 +217,15 @@ void Graph::FinishLoad() {
       }
     });
   };
-  build(out_, true);
-  build(in_, false);
+  // The two directions are independent: a large graph builds them on two threads.
+  if (loading_.size() >= parallel_min_) {
+    auto in_done = std::async(std::launch::async, [&] { build(in_, false); });
+    build(out_, true);
+    in_done.get();  // rethrows what the other thread threw
+  } else {
+    build(out_, true);
+    build(in_, false);
+  }
   loading_ = std::vector<LoadEdge>();  // releases the storage (`= {}` would keep it)
 }
 

@@ -42,6 +42,8 @@ std::string UniqueIndexKey(const Schema& schema, std::string_view cls, std::stri
 // KEY or a key value is missing.
 std::optional<std::string> KeyIndexKey(const Schema& schema, std::string_view cls,
                                        const AttrMap& attrs);
+// Whether `ci` has index entry `key` under `schema` (only its KEY is recomputed for a KEY entry).
+bool HoldsIndexKey(const Schema& schema, const CiRecord& ci, const std::string& key);
 
 class Graph {
  public:
@@ -76,6 +78,12 @@ class Graph {
   // The CI holding an index entry (see IndexKeysOf) under `schema` (the schema the graph was
   // last applied or rebuilt with), if any.
   std::optional<CiId> LookupIndex(const std::string& key, const Schema& schema) const;
+  // Calls fn(id) for every CI that may hold an index entry with this hash (HashIndex::HashOf of
+  // the entry) until fn returns true; fn confirms (HoldsIndexKey). Returns whether it did.
+  template <typename Fn>
+  bool FindIndexCandidate(uint64_t hash, Fn&& fn) const {
+    return index_.FindIf(hash, std::forward<Fn>(fn));
+  }
 
   // Adjacency rows changed since the last compaction, both directions (diagnostics and tests).
   size_t overlay_rows() const { return out_.overlay_rows() + in_.overlay_rows(); }
@@ -95,8 +103,13 @@ class Graph {
 
   // Installs the new versions of a committed transaction (retired ones remove). Requires
   // exclusive access. Every record must already be valid against `schema`.
-  // The records move into the graph: only ws.tx stays usable afterwards.
+  // The records move into the graph: only ws.tx stays usable afterwards. A large write (at
+  // least parallel_min() CIs, with the adjacency rebuilt) uses a second thread for its CIs.
   void Apply(WriteSet&& ws, const Schema& schema);
+  // From how many CIs (Apply) or relationships (FinishLoad) work is split over two threads;
+  // tests lower it to run both ways on small graphs.
+  size_t parallel_min() const { return parallel_min_; }
+  void set_parallel_min(size_t n) { parallel_min_ = n; }
   // Loading: Reserve (optional), then PutCi for every current CI, PutRel for every current
   // relationship, and FinishLoad, which builds the adjacency in one pass. Requires exclusive
   // access, except that PutCi and PutRel may run concurrently with each other (they touch
@@ -104,6 +117,7 @@ class Graph {
   void Reserve(CiId ci_bound, RelId rel_bound);
   void PutCi(CiRecord&& ci, const Schema& schema);
   void PutRel(RelRecord&& rel);
+  // Builds the two adjacency directions, on two threads from parallel_min() relationships.
   void FinishLoad();
   // Recomputes all index entries under a new schema.
   void RebuildIndexes(const Schema& schema);
@@ -135,6 +149,7 @@ class Graph {
   std::vector<LoadEdge> loading_;  // relationships put since the last FinishLoad
   size_t ci_count_ = 0;
   size_t rel_count_ = 0;
+  size_t parallel_min_ = 100'000;
   DocTable docs_;
   ProvenanceTable provenance_;
 };

@@ -68,9 +68,19 @@ std::optional<CiId> Txn::FindByKey(std::string_view cls, const AttrMap& attrs) c
 }
 
 std::optional<CiId> Txn::LookupIndexKey(const std::string& key) const {
-  if (auto it = index_added_.find(key); it != index_added_.end()) return it->second;
-  if (!index_removed_.empty() && index_removed_.count(key)) return std::nullopt;
-  return graph_.LookupIndex(key, schema_);
+  return IndexHolder(key, HashIndex::HashOf(key));
+}
+
+std::optional<CiId> Txn::IndexHolder(const std::string& key, uint64_t hash) const {
+  std::optional<CiId> found;
+  auto holds = [&](CiId id) {
+    const CiRecord* ci = GetCi(id);  // the staged version when there is one
+    if (!ci || !HoldsIndexKey(schema_, *ci, key)) return false;
+    found = id;
+    return true;
+  };
+  if (!staged_index_.FindIf(hash, holds)) graph_.FindIndexCandidate(hash, holds);
+  return found;
 }
 
 std::vector<RelId> Txn::RelsOf(CiId id) const {
@@ -87,12 +97,7 @@ std::vector<RelId> Txn::RelsOf(CiId id) const {
 Status Txn::CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys) const {
   keys = IndexKeysOf(schema_, rec);
   for (const std::string& key : keys) {
-    std::optional<CiId> holder;
-    if (auto it = index_added_.find(key); it != index_added_.end()) {
-      holder = it->second;
-    } else if (index_removed_.empty() || !index_removed_.count(key)) {
-      holder = graph_.LookupIndex(key, schema_);
-    }
+    std::optional<CiId> holder = IndexHolder(key, HashIndex::HashOf(key));
     if (holder && *holder != self) {
       const CiRecord* other = GetCi(*holder);
       std::string name = other ? other->attrs.Get("name").ToLiteral() : "?";
@@ -112,18 +117,9 @@ void Txn::StageCi(CiRecord rec) {
 
 void Txn::StageCi(CiRecord rec, std::vector<std::string> keys) {
   CiId id = rec.id;
-  if (const CiRecord* old = GetCi(id)) {
-    for (const std::string& k : IndexKeysOf(schema_, *old)) {
-      if (auto it = index_added_.find(k); it != index_added_.end() && it->second == id)
-        index_added_.erase(it);
-      index_removed_.insert(k);
-    }
-  }
+  // Entries the previous version held need no removal: IndexHolder confirms on this version.
   if (!rec.retired) {
-    for (std::string& k : keys) {
-      if (!index_removed_.empty()) index_removed_.erase(k);
-      index_added_[std::move(k)] = id;
-    }
+    for (const std::string& k : keys) staged_index_.Insert(HashIndex::HashOf(k), id);
   }
   auto [staged, inserted] = cis_.Emplace(id);
   if (inserted) {

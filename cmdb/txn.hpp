@@ -110,6 +110,9 @@ class Txn {
   const Schema& schema() const { return schema_; }
 
  private:
+  // The CI holding index entry `key` (with hash HashIndex::HashOf(key)) as this transaction
+  // sees the CIs: staged versions first, then the graph's.
+  std::optional<CiId> IndexHolder(const std::string& key, uint64_t hash) const;
   // KEY/UNIQUE conflicts of `rec`; `keys` receives its index entries (for StageCi).
   Status CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys) const;
   void StageCi(CiRecord rec);
@@ -135,8 +138,9 @@ class Txn {
   StagedRecords<CiRecord> cis_;  // staged new versions, in staging order
   std::vector<CiId> ci_order_;
   StagedRecords<RelRecord> rels_;
-  std::unordered_map<std::string, CiId> index_added_;       // index entries staged
-  std::unordered_set<std::string> index_removed_;           // entries staged CIs gave up
+  // Index entries of staged CI versions, by hash; may name CIs that gave the entry up again:
+  // IndexHolder confirms every candidate against the transaction's view.
+  HashIndex staged_index_;
   StagedRelIndex new_rels_;                                 // staged-created rels per endpoint
   HashIndex new_rel_keys_;  // the same by RelKeyHash(type, from, to), confirmed on the record
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
