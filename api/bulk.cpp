@@ -63,7 +63,7 @@ class BulkApplier {
     }
     if (line.has_ref) {
       if (!line.ref) return Status::Invalid("\"ref\" must be a string");
-      r_.refs.insert_or_assign(std::move(*line.ref), id);
+      r_.refs.Set(std::move(*line.ref), line.ref_hash, id);
     }
     return Status::Ok();
   }
@@ -75,9 +75,9 @@ class BulkApplier {
       case BulkEndpoint::Kind::kInvalid: return e.error;
       case BulkEndpoint::Kind::kId: return e.id;
       case BulkEndpoint::Kind::kRef: {
-        auto it = r_.refs.find(e.name);
-        if (it == r_.refs.end()) return BulkUnknownRef(field, Json(e.name).dump());
-        return it->second;
+        auto id = r_.refs.Find(e.name, e.ref_hash);
+        if (!id) return BulkUnknownRef(field, Json(e.name).dump());
+        return *id;
       }
       case BulkEndpoint::Kind::kKey: {  // resolved by the parser thread (bulk_line.hpp)
         auto id = e.index_key ? txn_.LookupIndexKey(*e.index_key) : std::nullopt;
@@ -237,6 +237,29 @@ class ParsePipeline {
 };
 
 }  // namespace
+
+uint64_t BulkRefs::Hash(std::string_view ref) { return HashIndex::HashOf(ref); }
+
+void BulkRefs::Set(std::string ref, uint64_t hash, CiId id) {
+  bool found = index_.FindIf(hash, [&](int64_t at) {
+    if (entries_[at].first != ref) return false;
+    entries_[at].second = id;
+    return true;
+  });
+  if (found) return;
+  index_.Insert(hash, static_cast<int64_t>(entries_.size()));
+  entries_.emplace_back(std::move(ref), id);
+}
+
+std::optional<CiId> BulkRefs::Find(std::string_view ref, uint64_t hash) const {
+  std::optional<CiId> out;
+  index_.FindIf(hash, [&](int64_t at) {
+    if (entries_[at].first != ref) return false;
+    out = entries_[at].second;
+    return true;
+  });
+  return out;
+}
 
 BodyReader StringReader(std::string_view text) {
   return [text](const std::function<bool(const char*, size_t)>& sink) {

@@ -20,8 +20,29 @@
 
 #include "api/http_types.hpp"
 #include "cmdb/database.hpp"
+#include "cmdb/hash_index.hpp"
 
 namespace cmdb::api {
+
+// The refs a bulk body defines ("ref" on a "ci" line) and the CIs they name: a flat hash table
+// probed with hashes the parser threads computed (BulkLine), so the staging thread neither
+// hashes nor chases list nodes. A redefined ref names its latest CI.
+// Thread safety: a plain value.
+class BulkRefs {
+ public:
+  // The hash Set and Find expect for `ref`.
+  static uint64_t Hash(std::string_view ref);
+  void Set(std::string ref, uint64_t hash, CiId id);
+  std::optional<CiId> Find(std::string_view ref, uint64_t hash) const;
+  std::optional<CiId> Find(std::string_view ref) const { return Find(ref, Hash(ref)); }
+  size_t size() const { return entries_.size(); }
+  // In the order refs were first defined.
+  const std::vector<std::pair<std::string, CiId>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, CiId>> entries_;
+  HashIndex index_;  // hash -> position in entries_
+};
 
 struct BulkError {
   int64_t line = 0;
@@ -32,7 +53,7 @@ struct BulkResult {
   int64_t created = 0, updated = 0, unchanged = 0;
   int64_t rels_created = 0, rels_updated = 0, rels_unchanged = 0;
   int64_t lines = 0;
-  std::unordered_map<std::string, CiId> refs;
+  BulkRefs refs;
   std::vector<BulkError> errors;  // at most kMaxListedErrors
   int64_t error_count = 0;
   TxId tx = 0;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/bulk.hpp"
 #include "api/json_codec.hpp"
 #include "cmdb/graph.hpp"
 
@@ -31,6 +32,11 @@ AttrMap ToAttrMap(Members& members) {
 // What both ways share once the members are known: the "op" check and the schema-only work.
 void Complete(BulkLine& line, const std::optional<std::string>& op, const Schema& schema) {
   if (op != "rel") line.from = line.to = BulkEndpoint();  // read on "rel" lines only
+  // Refs are hashed here, on the parser threads (BulkRefs).
+  if (line.ref) line.ref_hash = BulkRefs::Hash(*line.ref);
+  for (BulkEndpoint* e : {&line.from, &line.to}) {
+    if (e->kind == BulkEndpoint::Kind::kRef) e->ref_hash = BulkRefs::Hash(e->name);
+  }
   if (!op) {
     line.error = Status::Invalid("missing \"op\" (\"ci\" or \"rel\")");
     return;

@@ -29,6 +29,7 @@ struct BulkEndpoint {
   Kind kind = Kind::kMissing;
   int64_t id = 0;                        // kId
   std::string name;                      // kRef: the ref; kKey: the class ("" if not a string)
+  uint64_t ref_hash = 0;                 // kRef: BulkRefs::Hash(name)
   AttrMap key;                           // kKey: the key as given (for the not-found message)
   std::optional<std::string> index_key;  // kKey: its KEY index entry; nullopt: a KEY value missing
   Status error;                          // kInvalid: why the endpoint cannot be used
@@ -45,6 +46,7 @@ struct BulkLine {
   std::optional<std::string> cls;    // "class", when a string
   bool has_ref = false;              // "ref" given ...
   std::optional<std::string> ref;    // ... and a string
+  uint64_t ref_hash = 0;             // BulkRefs::Hash(*ref)
   std::optional<std::string> type;   // "type", when a string
   BulkEndpoint from, to;             // "rel" lines only
   Result<AttrMap> attrs = AttrMap();  // "attributes" converted, or why not

@@ -82,6 +82,11 @@ HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
     body["error"]["details"]["error_count"] = result.error_count;
     return JsonResponse(HttpStatusOf(st.code()), body);
   }
+  Json refs = nullptr;
+  if (req.Param("refs") != "false") {
+    refs = Json::object();
+    for (const auto& [ref, id] : result.refs.entries()) refs[ref] = id;
+  }
   return JsonResponse(200, Json{{"tx", result.tx == 0 ? Json(nullptr) : Json(result.tx)},
                                 {"lines", result.lines},
                                 {"cis", {{"created", result.created},
@@ -90,7 +95,7 @@ HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
                                 {"relationships", {{"created", result.rels_created},
                                                    {"updated", result.rels_updated},
                                                    {"unchanged", result.rels_unchanged}}},
-                                {"refs", req.Param("refs") == "false" ? Json(nullptr) : Json(result.refs)}});
+                                {"refs", std::move(refs)}});
 }
 
 static Json TokenJson(const TokenRecord& t) {

@@ -318,7 +318,8 @@ TEST_CASE("a bulk load streamed into SQLite before its commit stores exactly wha
     CHECK(result.updated == 1);
     CHECK(result.rels_created == 5999);
     CHECK(result.rels_updated == 1);
-    vm0 = result.refs.at("vm0");
+    REQUIRE(result.refs.Find("vm0"));
+    vm0 = *result.refs.Find("vm0");
     auto rels = (*db)->Read().graph().Out(vm0);
     REQUIRE(rels.size() == 1);
     rel0 = rels[0].rel;
