@@ -370,8 +370,8 @@ Status SqliteStore::PutVersions(const WriteSet& ws, const StreamedPrefix* prefix
     first_ci = prefix->cis;
     first_rel = prefix->rels;
   }
-  for (size_t i = first_ci; i < ws.cis.size(); ++i) CMDB_RETURN_IF_ERROR(writer.PutCi(ws.cis[i], ws.tx.id));
-  for (size_t i = first_rel; i < ws.rels.size(); ++i) CMDB_RETURN_IF_ERROR(writer.PutRel(ws.rels[i], ws.tx.id));
+  CMDB_RETURN_IF_ERROR(writer.PutCis(std::span(ws.cis).subspan(first_ci), ws.tx.id));
+  CMDB_RETURN_IF_ERROR(writer.PutRels(std::span(ws.rels).subspan(first_rel), ws.tx.id));
   if (!ws.provenance.empty()) {
     Stmt put(write_db_, "INSERT OR REPLACE INTO provenance(rel, id, source, last_seen, stale, owned) VALUES (?, ?, ?, ?, ?, ?)");
     if (!put.ok()) return put.Error();

@@ -49,14 +49,8 @@ void SqliteStream::Work() {
       queue_.pop_front();
       cv_.notify_all();  // room for the stager
     }
-    for (const CiRecord& c : batch.cis) {
-      if (!st.ok()) break;
-      st = writer.PutCi(c, tx_);
-    }
-    for (const RelRecord& r : batch.rels) {
-      if (!st.ok()) break;
-      st = writer.PutRel(r, tx_);
-    }
+    if (st.ok()) st = writer.PutCis(batch.cis, tx_);
+    if (st.ok()) st = writer.PutRels(batch.rels, tx_);
   }
 }
 

@@ -1,47 +1,98 @@
 #include "store/version_writer.hpp"
 
+#include <string>
+
 #include "cmdb/attr_codec.hpp"
 
 namespace cmdb::sqlite {
 
+namespace {
+
+constexpr const char* kPutCi =
+    "INSERT INTO ci_versions(id, version, class, attrs, created_at, updated_at, valid_from,"
+    " retired) VALUES ";
+constexpr const char* kCiRow = "(?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kPutRel =
+    "INSERT INTO rel_versions(id, version, type, from_id, to_id, attrs, created_at, updated_at,"
+    " valid_from, retired) VALUES ";
+constexpr const char* kRelRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+// An INSERT of `rows` rows.
+std::string InsertOf(const char* head, const char* row, size_t rows) {
+  std::string sql = head;
+  for (size_t i = 0; i < rows; ++i) (sql += i ? ", " : "") += row;
+  return sql;
+}
+
+}  // namespace
+
 VersionWriter::VersionWriter(sqlite3* db)
     : close_ci_(db, "UPDATE ci_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL"),
-      put_ci_(db,
-              "INSERT INTO ci_versions(id, version, class, attrs, created_at, updated_at,"
-              " valid_from, retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      put_ci_(db, InsertOf(kPutCi, kCiRow, 1).c_str()),
+      put_cis_(db, InsertOf(kPutCi, kCiRow, kRowsPerInsert).c_str()),
       rewrite_ci_(db,
                   "UPDATE ci_versions SET version = ?, class = ?, attrs = ?, created_at = ?,"
                   " updated_at = ?, retired = ? WHERE id = ? AND valid_from = ?"),
       close_rel_(db, "UPDATE rel_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL"),
-      put_rel_(db,
-               "INSERT INTO rel_versions(id, version, type, from_id, to_id, attrs, created_at,"
-               " updated_at, valid_from, retired) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      put_rel_(db, InsertOf(kPutRel, kRelRow, 1).c_str()),
+      put_rels_(db, InsertOf(kPutRel, kRelRow, kRowsPerInsert).c_str()),
       rewrite_rel_(db,
                    "UPDATE rel_versions SET version = ?, type = ?, from_id = ?, to_id = ?,"
                    " attrs = ?, created_at = ?, updated_at = ?, retired = ?"
                    " WHERE id = ? AND valid_from = ?") {}
 
 Status VersionWriter::status() const {
-  for (const Stmt* s :
-       {&close_ci_, &put_ci_, &rewrite_ci_, &close_rel_, &put_rel_, &rewrite_rel_}) {
+  for (const Stmt* s : {&close_ci_, &put_ci_, &put_cis_, &rewrite_ci_, &close_rel_, &put_rel_,
+                        &put_rels_, &rewrite_rel_}) {
     if (!s->ok()) return s->Error();
   }
   return Status::Ok();
 }
 
-Status VersionWriter::PutCi(const CiRecord& c, TxId tx) {
-  if (c.version > 1 || c.retired) CMDB_RETURN_IF_ERROR(close_ci_.Bind(1, tx).Bind(2, c.id).Run());
-  put_ci_.Bind(1, c.id).Bind(2, c.version).Bind(3, c.class_name).BindBlob(4, EncodeAttrs(c.attrs));
-  put_ci_.Bind(5, c.created_at).Bind(6, c.updated_at).Bind(7, tx).Bind(8, c.retired ? 1 : 0);
-  return put_ci_.Run();
+void VersionWriter::BindCi(Stmt& s, size_t row, const CiRecord& c, TxId tx) {
+  int at = static_cast<int>(row * 8);
+  s.Bind(at + 1, c.id).Bind(at + 2, c.version).Bind(at + 3, c.class_name);
+  s.BindBlob(at + 4, EncodeAttrs(c.attrs)).Bind(at + 5, c.created_at).Bind(at + 6, c.updated_at);
+  s.Bind(at + 7, tx).Bind(at + 8, c.retired ? 1 : 0);
 }
 
-Status VersionWriter::PutRel(const RelRecord& r, TxId tx) {
-  if (r.version > 1 || r.retired) CMDB_RETURN_IF_ERROR(close_rel_.Bind(1, tx).Bind(2, r.id).Run());
-  put_rel_.Bind(1, r.id).Bind(2, r.version).Bind(3, r.type).Bind(4, r.from).Bind(5, r.to);
-  put_rel_.BindBlob(6, EncodeAttrs(r.attrs)).Bind(7, r.created_at).Bind(8, r.updated_at);
-  put_rel_.Bind(9, tx).Bind(10, r.retired ? 1 : 0);
-  return put_rel_.Run();
+void VersionWriter::BindRel(Stmt& s, size_t row, const RelRecord& r, TxId tx) {
+  int at = static_cast<int>(row * 10);
+  s.Bind(at + 1, r.id).Bind(at + 2, r.version).Bind(at + 3, r.type).Bind(at + 4, r.from);
+  s.Bind(at + 5, r.to).BindBlob(at + 6, EncodeAttrs(r.attrs)).Bind(at + 7, r.created_at);
+  s.Bind(at + 8, r.updated_at).Bind(at + 9, tx).Bind(at + 10, r.retired ? 1 : 0);
+}
+
+Status VersionWriter::PutCis(std::span<const CiRecord> cis, TxId tx) {
+  for (const CiRecord& c : cis) {  // before the new rows: they have no valid_to either
+    if (c.version > 1 || c.retired) CMDB_RETURN_IF_ERROR(close_ci_.Bind(1, tx).Bind(2, c.id).Run());
+  }
+  size_t i = 0;
+  for (; i + kRowsPerInsert <= cis.size(); i += kRowsPerInsert) {
+    for (size_t row = 0; row < kRowsPerInsert; ++row) BindCi(put_cis_, row, cis[i + row], tx);
+    CMDB_RETURN_IF_ERROR(put_cis_.Run());
+  }
+  for (; i < cis.size(); ++i) {
+    BindCi(put_ci_, 0, cis[i], tx);
+    CMDB_RETURN_IF_ERROR(put_ci_.Run());
+  }
+  return Status::Ok();
+}
+
+Status VersionWriter::PutRels(std::span<const RelRecord> rels, TxId tx) {
+  for (const RelRecord& r : rels) {
+    if (r.version > 1 || r.retired) CMDB_RETURN_IF_ERROR(close_rel_.Bind(1, tx).Bind(2, r.id).Run());
+  }
+  size_t i = 0;
+  for (; i + kRowsPerInsert <= rels.size(); i += kRowsPerInsert) {
+    for (size_t row = 0; row < kRowsPerInsert; ++row) BindRel(put_rels_, row, rels[i + row], tx);
+    CMDB_RETURN_IF_ERROR(put_rels_.Run());
+  }
+  for (; i < rels.size(); ++i) {
+    BindRel(put_rel_, 0, rels[i], tx);
+    CMDB_RETURN_IF_ERROR(put_rel_.Run());
+  }
+  return Status::Ok();
 }
 
 Status VersionWriter::RewriteCi(const CiRecord& c, TxId tx) {

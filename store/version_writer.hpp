@@ -4,6 +4,8 @@
 // Thread safety: belongs to one connection; use from one thread at a time.
 #pragma once
 
+#include <span>
+
 #include "cmdb/records.hpp"
 #include "store/sqlite_util.hpp"
 
@@ -15,17 +17,25 @@ class VersionWriter {
   // Why a statement could not be prepared; OK otherwise.
   Status status() const;
 
-  // Appends `c` as written by transaction `tx`, first closing the version it supersedes.
-  Status PutCi(const CiRecord& c, TxId tx);
-  Status PutRel(const RelRecord& r, TxId tx);
+  // Appends the records as written by transaction `tx`, first closing the versions they
+  // supersede. The ids must be distinct (one version per item and transaction). Rows go in
+  // multi-row INSERTs of kRowsPerInsert: a statement per row costs SQLite about as much again
+  // as the row itself.
+  Status PutCis(std::span<const CiRecord> cis, TxId tx);
+  Status PutRels(std::span<const RelRecord> rels, TxId tx);
   // Overwrites the version of `c` that transaction `tx` appended earlier (a row streamed before
   // the record changed again in the same transaction) with the record's final content.
   Status RewriteCi(const CiRecord& c, TxId tx);
   Status RewriteRel(const RelRecord& r, TxId tx);
 
  private:
-  Stmt close_ci_, put_ci_, rewrite_ci_;
-  Stmt close_rel_, put_rel_, rewrite_rel_;
+  static constexpr size_t kRowsPerInsert = 64;
+  // Binds the row of `c` (or `r`) as the row at 0-based position `row` of `s`.
+  static void BindCi(Stmt& s, size_t row, const CiRecord& c, TxId tx);
+  static void BindRel(Stmt& s, size_t row, const RelRecord& r, TxId tx);
+
+  Stmt close_ci_, put_ci_, put_cis_, rewrite_ci_;
+  Stmt close_rel_, put_rel_, put_rels_, rewrite_rel_;
 };
 
 }  // namespace cmdb::sqlite
