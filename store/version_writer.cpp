@@ -27,23 +27,21 @@ std::string InsertOf(const char* head, const char* row, size_t rows) {
 }  // namespace
 
 VersionWriter::VersionWriter(sqlite3* db)
-    : close_ci_(db, "UPDATE ci_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL"),
+    : db_(db),
+      close_ci_(db, "UPDATE ci_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL"),
       put_ci_(db, InsertOf(kPutCi, kCiRow, 1).c_str()),
-      put_cis_(db, InsertOf(kPutCi, kCiRow, kRowsPerInsert).c_str()),
       rewrite_ci_(db,
                   "UPDATE ci_versions SET version = ?, class = ?, attrs = ?, created_at = ?,"
                   " updated_at = ?, retired = ? WHERE id = ? AND valid_from = ?"),
       close_rel_(db, "UPDATE rel_versions SET valid_to = ? WHERE id = ? AND valid_to IS NULL"),
       put_rel_(db, InsertOf(kPutRel, kRelRow, 1).c_str()),
-      put_rels_(db, InsertOf(kPutRel, kRelRow, kRowsPerInsert).c_str()),
       rewrite_rel_(db,
                    "UPDATE rel_versions SET version = ?, type = ?, from_id = ?, to_id = ?,"
                    " attrs = ?, created_at = ?, updated_at = ?, retired = ?"
                    " WHERE id = ? AND valid_from = ?") {}
 
 Status VersionWriter::status() const {
-  for (const Stmt* s : {&close_ci_, &put_ci_, &put_cis_, &rewrite_ci_, &close_rel_, &put_rel_,
-                        &put_rels_, &rewrite_rel_}) {
+  for (const Stmt* s : {&close_ci_, &put_ci_, &rewrite_ci_, &close_rel_, &put_rel_, &rewrite_rel_}) {
     if (!s->ok()) return s->Error();
   }
   return Status::Ok();
@@ -68,9 +66,13 @@ Status VersionWriter::PutCis(std::span<const CiRecord> cis, TxId tx) {
     if (c.version > 1 || c.retired) CMDB_RETURN_IF_ERROR(close_ci_.Bind(1, tx).Bind(2, c.id).Run());
   }
   size_t i = 0;
+  if (cis.size() >= kRowsPerInsert && !put_cis_) {
+    put_cis_ = std::make_unique<Stmt>(db_, InsertOf(kPutCi, kCiRow, kRowsPerInsert).c_str());
+    if (!put_cis_->ok()) return put_cis_->Error();
+  }
   for (; i + kRowsPerInsert <= cis.size(); i += kRowsPerInsert) {
-    for (size_t row = 0; row < kRowsPerInsert; ++row) BindCi(put_cis_, row, cis[i + row], tx);
-    CMDB_RETURN_IF_ERROR(put_cis_.Run());
+    for (size_t row = 0; row < kRowsPerInsert; ++row) BindCi(*put_cis_, row, cis[i + row], tx);
+    CMDB_RETURN_IF_ERROR(put_cis_->Run());
   }
   for (; i < cis.size(); ++i) {
     BindCi(put_ci_, 0, cis[i], tx);
@@ -84,9 +86,13 @@ Status VersionWriter::PutRels(std::span<const RelRecord> rels, TxId tx) {
     if (r.version > 1 || r.retired) CMDB_RETURN_IF_ERROR(close_rel_.Bind(1, tx).Bind(2, r.id).Run());
   }
   size_t i = 0;
+  if (rels.size() >= kRowsPerInsert && !put_rels_) {
+    put_rels_ = std::make_unique<Stmt>(db_, InsertOf(kPutRel, kRelRow, kRowsPerInsert).c_str());
+    if (!put_rels_->ok()) return put_rels_->Error();
+  }
   for (; i + kRowsPerInsert <= rels.size(); i += kRowsPerInsert) {
-    for (size_t row = 0; row < kRowsPerInsert; ++row) BindRel(put_rels_, row, rels[i + row], tx);
-    CMDB_RETURN_IF_ERROR(put_rels_.Run());
+    for (size_t row = 0; row < kRowsPerInsert; ++row) BindRel(*put_rels_, row, rels[i + row], tx);
+    CMDB_RETURN_IF_ERROR(put_rels_->Run());
   }
   for (; i < rels.size(); ++i) {
     BindRel(put_rel_, 0, rels[i], tx);

@@ -4,6 +4,7 @@
 // Thread safety: belongs to one connection; use from one thread at a time.
 #pragma once
 
+#include <memory>
 #include <span>
 
 #include "cmdb/records.hpp"
@@ -34,8 +35,12 @@ class VersionWriter {
   static void BindCi(Stmt& s, size_t row, const CiRecord& c, TxId tx);
   static void BindRel(Stmt& s, size_t row, const RelRecord& r, TxId tx);
 
-  Stmt close_ci_, put_ci_, put_cis_, rewrite_ci_;
-  Stmt close_rel_, put_rel_, put_rels_, rewrite_rel_;
+  sqlite3* db_;
+  Stmt close_ci_, put_ci_, rewrite_ci_;
+  Stmt close_rel_, put_rel_, rewrite_rel_;
+  // The multi-row INSERTs, prepared on first use: preparing one costs about as much as a small
+  // commit, which most commits are.
+  std::unique_ptr<Stmt> put_cis_, put_rels_;
 };
 
 }  // namespace cmdb::sqlite
