@@ -61,44 +61,38 @@ void VersionWriter::BindRel(Stmt& s, size_t row, const RelRecord& r, TxId tx) {
   s.Bind(at + 8, r.updated_at).Bind(at + 9, tx).Bind(at + 10, r.retired ? 1 : 0);
 }
 
-Status VersionWriter::PutCis(std::span<const CiRecord> cis, TxId tx) {
-  for (const CiRecord& c : cis) {  // before the new rows: they have no valid_to either
-    if (c.version > 1 || c.retired) CMDB_RETURN_IF_ERROR(close_ci_.Bind(1, tx).Bind(2, c.id).Run());
+// Appends `records`: closes first, then the rows in statements of kRowsPerInsert (`many`,
+// prepared from `insert` on first use) and one at a time for the remainder (`one`).
+template <typename Record, typename Bind>
+Status VersionWriter::PutRows(std::span<const Record> records, TxId tx, Stmt& close, Stmt& one,
+                              std::unique_ptr<Stmt>& many, const std::string& insert, Bind bind) {
+  for (const Record& r : records) {  // before the new rows: they have no valid_to either
+    if (r.version > 1 || r.retired) CMDB_RETURN_IF_ERROR(close.Bind(1, tx).Bind(2, r.id).Run());
   }
   size_t i = 0;
-  if (cis.size() >= kRowsPerInsert && !put_cis_) {
-    put_cis_ = std::make_unique<Stmt>(db_, InsertOf(kPutCi, kCiRow, kRowsPerInsert).c_str());
-    if (!put_cis_->ok()) return put_cis_->Error();
+  if (records.size() >= kRowsPerInsert && !many) {
+    many = std::make_unique<Stmt>(db_, insert.c_str());
+    if (!many->ok()) return many->Error();
   }
-  for (; i + kRowsPerInsert <= cis.size(); i += kRowsPerInsert) {
-    for (size_t row = 0; row < kRowsPerInsert; ++row) BindCi(*put_cis_, row, cis[i + row], tx);
-    CMDB_RETURN_IF_ERROR(put_cis_->Run());
+  for (; i + kRowsPerInsert <= records.size(); i += kRowsPerInsert) {
+    for (size_t row = 0; row < kRowsPerInsert; ++row) bind(*many, row, records[i + row], tx);
+    CMDB_RETURN_IF_ERROR(many->Run());
   }
-  for (; i < cis.size(); ++i) {
-    BindCi(put_ci_, 0, cis[i], tx);
-    CMDB_RETURN_IF_ERROR(put_ci_.Run());
+  for (; i < records.size(); ++i) {
+    bind(one, 0, records[i], tx);
+    CMDB_RETURN_IF_ERROR(one.Run());
   }
   return Status::Ok();
 }
 
+Status VersionWriter::PutCis(std::span<const CiRecord> cis, TxId tx) {
+  static const std::string kInsert = InsertOf(kPutCi, kCiRow, kRowsPerInsert);
+  return PutRows(cis, tx, close_ci_, put_ci_, put_cis_, kInsert, &VersionWriter::BindCi);
+}
+
 Status VersionWriter::PutRels(std::span<const RelRecord> rels, TxId tx) {
-  for (const RelRecord& r : rels) {
-    if (r.version > 1 || r.retired) CMDB_RETURN_IF_ERROR(close_rel_.Bind(1, tx).Bind(2, r.id).Run());
-  }
-  size_t i = 0;
-  if (rels.size() >= kRowsPerInsert && !put_rels_) {
-    put_rels_ = std::make_unique<Stmt>(db_, InsertOf(kPutRel, kRelRow, kRowsPerInsert).c_str());
-    if (!put_rels_->ok()) return put_rels_->Error();
-  }
-  for (; i + kRowsPerInsert <= rels.size(); i += kRowsPerInsert) {
-    for (size_t row = 0; row < kRowsPerInsert; ++row) BindRel(*put_rels_, row, rels[i + row], tx);
-    CMDB_RETURN_IF_ERROR(put_rels_->Run());
-  }
-  for (; i < rels.size(); ++i) {
-    BindRel(put_rel_, 0, rels[i], tx);
-    CMDB_RETURN_IF_ERROR(put_rel_.Run());
-  }
-  return Status::Ok();
+  static const std::string kInsert = InsertOf(kPutRel, kRelRow, kRowsPerInsert);
+  return PutRows(rels, tx, close_rel_, put_rel_, put_rels_, kInsert, &VersionWriter::BindRel);
 }
 
 Status VersionWriter::RewriteCi(const CiRecord& c, TxId tx) {

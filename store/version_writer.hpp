@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 
 #include "cmdb/records.hpp"
 #include "store/sqlite_util.hpp"
@@ -34,6 +35,9 @@ class VersionWriter {
   // Binds the row of `c` (or `r`) as the row at 0-based position `row` of `s`.
   static void BindCi(Stmt& s, size_t row, const CiRecord& c, TxId tx);
   static void BindRel(Stmt& s, size_t row, const RelRecord& r, TxId tx);
+  template <typename Record, typename Bind>
+  Status PutRows(std::span<const Record> records, TxId tx, Stmt& close, Stmt& one,
+                 std::unique_ptr<Stmt>& many, const std::string& insert, Bind bind);
 
   sqlite3* db_;
   Stmt close_ci_, put_ci_, rewrite_ci_;
