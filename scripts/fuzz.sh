@@ -24,7 +24,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMDB_FUZZ=ON >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(query ddl bulk import-ndjson import-csv import-nmap import-kubernetes import-terraform import-ansible import-aws)
+  targets=(query ddl bulk bulk-line import-ndjson import-csv import-nmap import-kubernetes import-terraform import-ansible import-aws)
 fi
 cmake --build build-fuzz -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 mkdir -p build-fuzz/artifacts
