@@ -147,8 +147,9 @@ class ParsePipeline {
   static constexpr size_t kBatchLines = 1024;
   Status flush_status_;
   static constexpr int kInFlight = 8;
-  // Parsing and freeing a DOM per line costs about as much as staging the line, so two workers
-  // parse while this thread stages (three threads on two cores keep both busy).
+  // Two workers parse while this thread stages. Chosen when a line cost as much to parse as to
+  // stage (an nlohmann document per line); with simdjson parsing costs about half of staging at
+  // 1M, and one worker has not been measured since.
   static constexpr int kWorkers = 2;
   struct Batch {
     int64_t seq = 0;  // hand-over order, which is line order
@@ -183,8 +184,8 @@ class ParsePipeline {
     --in_flight_;
     for (BulkLine& line : b.parsed) applier_.Line(line);
     if (flush_status_.ok()) flush_status_ = applier_.Flush();
-    // Freeing the parsed documents costs about a third of parsing them: the worker does it while
-    // it keeps ahead, this thread when the worker is behind (it would only wait otherwise).
+    // Parsed lines are freed by a worker while it keeps ahead, by this thread when the worker is
+    // behind (it would only wait otherwise).
     bool worker_behind;
     {
       std::lock_guard l(mu_);

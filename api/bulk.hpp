@@ -6,10 +6,10 @@
 //       upsert of from -[type]-> to; an endpoint is an id, {"ref": "name"} naming an earlier
 //       line's ref, or {"class": "C", "key": {"attr": value, ...}}
 //
-// Lines are parsed and applied as they stream in, so the body is never held whole: a second
-// thread parses the JSON of the next lines while the caller's thread stages earlier ones. Any
+// Lines are parsed and applied as they stream in, so the body is never held whole: two helper
+// threads parse the next lines (bulk_line.hpp) while the caller's thread stages earlier ones. Any
 // bad line rejects the batch; every bad line is reported with its number.
-// Thread safety: RunBulk may be called from any thread; it uses one helper thread per call.
+// Thread safety: RunBulk may be called from any thread; it uses two helper threads per call.
 #pragma once
 
 #include <map>
