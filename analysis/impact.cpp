@@ -18,67 +18,109 @@ struct Quorum {
   bool forward = true;  // impacts travel from `from` to `to` along this type
 };
 
-// Per-thread scratch, one 32-byte slot per CI id (one cache line holds two), reused across
-// queries. A slot is valid only when its epoch equals the current query's, so nothing is cleared
-// between queries.
-struct Slot {
-  uint32_t epoch = 0;
-  int32_t dist = 0;
-  int32_t redundant_down = 0;
-  uint8_t state = 0;  // 0 unreached, else ImpactState + 1
-  uint8_t color = 0;  // boost::default_color_type
+// Per-thread scratch reused across queries. Every CI id has a one-byte mark (touched, colour,
+// state) and a 4-byte index into `reached`, which lists the CIs this query touched in the order
+// it touched them, with their distance and the link that reached them. The search reads the
+// mark of the far end of every edge it examines: at one byte a CI the marks of a million CIs
+// stay in the core's cache, which 32-byte slots a CI did not (a hub's search examines about a
+// million edges). Only the marks the previous query set are cleared.
+struct Reached {
+  CiId id = 0;
   CiId parent = 0;
   RelId via = 0;
+  int32_t dist = 0;
+  int32_t redundant_down = 0;
 };
-static_assert(sizeof(Slot) == 32);
+
+// Mark bits: bit 7 touched, bits 3-4 state (0 unreached, else ImpactState + 1), bits 0-2 the
+// boost::default_color_type (white 0, gray 1, black 4).
+constexpr uint8_t kTouched = 0x80;
+constexpr uint8_t kColorBits = 0x07;
+constexpr uint8_t kStateShift = 3;
+constexpr uint8_t kStateBits = 0x03 << kStateShift;
 
 struct Scratch {
-  std::vector<Slot> slots;
-  uint32_t current = 0;
-  std::vector<CiId> touched;  // CIs with a slot this query, in the order they were reached
+  std::vector<uint8_t> marks;
+  std::vector<uint32_t> where;  // index in `reached`, valid while the mark is set
+  std::vector<Reached> reached;
 
   void Begin(size_t bound) {
-    if (slots.size() < bound) slots.resize(bound);
-    if (++current == 0) {  // wrapped: clear once every 4 billion queries
-      for (Slot& s : slots) s.epoch = 0;
-      current = 1;
-    }
-    touched.clear();
+    for (const Reached& r : reached) marks[r.id] = 0;
+    reached.clear();
+    if (marks.size() < bound) marks.resize(bound), where.resize(bound);
   }
-  // The slot of v, initialized for this query on first use.
-  Slot& Touch(CiId v) {
-    Slot& s = slots[v];
-    if (s.epoch != current) {
-      s = Slot{current, 0, 0, 0, static_cast<uint8_t>(boost::white_color), 0, 0};
-      touched.push_back(v);
+  // The record of v, created for this query on first use.
+  Reached& Touch(CiId v) {
+    uint8_t& m = marks[v];
+    if (!m) {
+      m = kTouched;
+      where[v] = static_cast<uint32_t>(reached.size());
+      reached.push_back(Reached{v});
     }
-    return s;
+    return reached[where[v]];
   }
-  bool Has(CiId v) const { return slots[v].epoch == current; }
+  bool Has(CiId v) const { return marks[v] != 0; }
+  // Only for touched CIs.
+  const Reached& Of(CiId v) const { return reached[where[v]]; }
+  // 0 unreached, else ImpactState + 1.
+  uint8_t State(CiId v) const { return (marks[v] & kStateBits) >> kStateShift; }
+  void SetState(CiId v, ImpactState st) {
+    uint8_t& m = marks[v];
+    m = static_cast<uint8_t>((m & ~kStateBits) | ((static_cast<uint8_t>(st) + 1) << kStateShift));
+  }
+  void SetColor(CiId v, boost::default_color_type c) {
+    uint8_t& m = marks[v];
+    m = static_cast<uint8_t>((m & ~kColorBits) | static_cast<uint8_t>(c));
+  }
 };
+static_assert(boost::white_color == 0 && boost::gray_color < 8 && boost::black_color < 8);
 
 thread_local Scratch tls_scratch;
 
 // The BFS buffer (Boost's Buffer concept): every CI enters at most once per query, so a vector
-// and a read position beat a deque. Reused across queries on a thread.
+// and a read position beat a deque. Reused across queries on a thread. Each entry keeps the CI's
+// distance (fixed once it is queued), so the search knows the distance of the CI it expands
+// without looking it up. Taking a CI off the queue prefetches the adjacency of the CIs a little
+// further on, which the search reads soon: on a large graph their rows are in no cache, and
+// waiting for them one after the other was most of a hub's search.
 class VectorQueue {
  public:
   using value_type = CiId;
   using size_type = size_t;
-  void push(CiId v) { items_.push_back(v); }
-  void pop() { ++head_; }
-  CiId& top() { return items_[head_]; }
-  const CiId& top() const { return items_[head_]; }
+  void push(CiId v) { items_.push_back(Item{v, scratch_->Of(v).dist}); }
+  void pop() {
+    current_ = items_[head_];
+    ++head_;
+    if (head_ + kRefsAhead < items_.size()) graph_->PrefetchRefs(items_[head_ + kRefsAhead].id);
+    if (head_ + kRowsAhead < items_.size()) graph_->PrefetchRows(items_[head_ + kRowsAhead].id);
+  }
+  CiId& top() { return items_[head_].id; }
+  const CiId& top() const { return items_[head_].id; }
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
-  void clear() {
+  // Empties the queue for a search of `graph` with `scratch`.
+  void Reset(const Graph& graph, const Scratch& scratch) {
+    graph_ = &graph;
+    scratch_ = &scratch;
     items_.clear();
     head_ = 0;
+    current_ = Item{};
   }
+  // The distance of v: quick when v is the CI last taken off the queue (the one expanded).
+  int32_t DistOf(CiId v) const { return v == current_.id ? current_.dist : scratch_->Of(v).dist; }
 
  private:
-  std::vector<CiId> items_;
+  static constexpr size_t kRefsAhead = 32;
+  static constexpr size_t kRowsAhead = 16;
+  struct Item {
+    CiId id = 0;
+    int32_t dist = 0;
+  };
+  const Graph* graph_ = nullptr;
+  const Scratch* scratch_ = nullptr;
+  std::vector<Item> items_;
   size_t head_ = 0;
+  Item current_;
 };
 
 thread_local VectorQueue tls_queue;
@@ -105,36 +147,42 @@ namespace cmdb::analysis {
 namespace {
 
 inline boost::default_color_type get(const ColorMap& m, CiId v) {
-  return m.s->Has(v) ? static_cast<boost::default_color_type>(m.s->slots[v].color) : boost::white_color;
+  return static_cast<boost::default_color_type>(m.s->marks[v] & kColorBits);
 }
 inline void put(const ColorMap& m, CiId v, boost::default_color_type c) {
-  m.s->Touch(v).color = static_cast<uint8_t>(c);
+  m.s->Touch(v);
+  m.s->SetColor(v, c);
 }
 
-// Sorts CI ids (all below `bound`) ascending: std::sort for small sets, else an LSD radix sort
-// with 11-bit digits (two passes up to 4 million CIs), which is several times faster on the
-// hundreds of thousands of CIs a hub reaches.
-void SortIds(std::vector<CiId>& ids, CiId bound) {
-  if (ids.size() < 4096) {
-    std::sort(ids.begin(), ids.end());
+// A reached CI to put in order: its (distance, id) packed into `key`, and the place of its
+// record in the scratch.
+struct OrderKey {
+  uint64_t key;
+  uint32_t index;
+};
+
+// Sorts keys (all below 2^bits) ascending: std::sort for small sets, else an LSD radix sort with
+// 11-bit digits (three passes for a million CIs at depth 6), several times faster on the hundreds
+// of thousands of CIs a hub reaches.
+void SortKeys(std::vector<OrderKey>& keys, int bits) {
+  if (keys.size() < 4096) {
+    std::sort(keys.begin(), keys.end(), [](const OrderKey& a, const OrderKey& b) { return a.key < b.key; });
     return;
   }
   constexpr int kBits = 11;
   constexpr size_t kBuckets = size_t(1) << kBits;
-  int bits = std::bit_width(static_cast<uint64_t>(std::max<CiId>(bound, 1)));
-  std::vector<CiId> tmp(ids.size());
+  std::vector<OrderKey> tmp(keys.size());
   std::vector<size_t> count(kBuckets + 1);
   for (int shift = 0; shift < bits; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
-    for (CiId id : ids) ++count[((static_cast<uint64_t>(id) >> shift) & (kBuckets - 1)) + 1];
+    for (const OrderKey& k : keys) ++count[((k.key >> shift) & (kBuckets - 1)) + 1];
     for (size_t b = 1; b <= kBuckets; ++b) count[b] += count[b - 1];
-    for (CiId id : ids) tmp[count[(static_cast<uint64_t>(id) >> shift) & (kBuckets - 1)]++] = id;
-    ids.swap(tmp);
+    for (const OrderKey& k : keys) tmp[count[(k.key >> shift) & (kBuckets - 1)]++] = k;
+    keys.swap(tmp);
   }
 }
 
-ImpactState StateOf(const Slot& s) { return static_cast<ImpactState>(s.state - 1); }
-void SetState(Slot& s, ImpactState st) { s.state = static_cast<uint8_t>(st) + 1; }
+constexpr uint8_t kDegradedMark = static_cast<uint8_t>(ImpactState::kDegraded) + 1;
 
 class ImpactVisitor : public boost::default_bfs_visitor {
  public:
@@ -143,41 +191,42 @@ class ImpactVisitor : public boost::default_bfs_visitor {
 
   template <typename G>
   void examine_edge(const ImpactEdge& e, const G&) const {
-    Slot& t = s_.Touch(e.target);
-    if (t.state != 0 && StateOf(t) != ImpactState::kDegraded) return;  // already down or a seed
+    CiId v = e.target;
+    uint8_t state = s_.State(v);
+    if (state != 0 && state != kDegradedMark) return;  // already down or a seed
     const Quorum* q = e.type < quorum_.size() && quorum_[e.type].needed > 0 ? &quorum_[e.type] : nullptr;
     if (!q) {
       // A direct impact: let the search discover v (undo a quorum block).
-      if (t.state != 0) t.color = boost::white_color;
+      if (state != 0) s_.SetColor(v, boost::white_color);
       return;
     }
-    CiId v = e.target;
-    int32_t dist = s_.slots[e.source].dist + 1;
+    int32_t dist = q_.DistOf(e.source) + 1;
+    Reached& t = s_.Touch(v);
     int down = ++t.redundant_down;
     if (down == 1) t.parent = e.source, t.via = e.rel, t.dist = dist;
     int total = static_cast<int>(q->forward ? g_.InOfType(v, e.type).size() : g_.OutOfType(v, e.type).size());
     int needed = q->percent ? std::max(1, (q->needed * total + 99) / 100) : q->needed;
     if (down >= needed) {
-      SetState(t, ImpactState::kDown);
       t.dist = dist;
       t.parent = e.source;
       t.via = e.rel;
-      t.color = boost::gray_color;
+      s_.SetState(v, ImpactState::kDown);
+      s_.SetColor(v, boost::gray_color);
       q_.push(v);
     } else {
-      SetState(t, ImpactState::kDegraded);
-      t.color = boost::black_color;  // not discovered through this edge: no propagation
+      s_.SetState(v, ImpactState::kDegraded);
+      s_.SetColor(v, boost::black_color);  // not discovered through this edge: no propagation
     }
   }
 
   template <typename G>
   void tree_edge(const ImpactEdge& e, const G&) const {
-    int32_t dist = s_.slots[e.source].dist + 1;
-    Slot& t = s_.Touch(e.target);
+    int32_t dist = q_.DistOf(e.source) + 1;
+    Reached& t = s_.Touch(e.target);
     t.dist = dist;
     t.parent = e.source;
     t.via = e.rel;
-    SetState(t, ImpactState::kDown);
+    s_.SetState(e.target, ImpactState::kDown);
   }
 
  private:
@@ -187,14 +236,14 @@ class ImpactVisitor : public boost::default_bfs_visitor {
   VectorQueue& q_;
 };
 
-// The impact view with the depth limit applied, reading distances from the scratch.
-class ScratchDepthGraph {
+// The impact view with the depth limit applied; the distances come from the queue.
+class DepthLimitedGraph {
  public:
-  ScratchDepthGraph(const ImpactGraph& g, const Scratch& s, int max_depth, bool& limited)
-      : g_(g), s_(s), max_depth_(max_depth), limited_(limited) {}
+  DepthLimitedGraph(const ImpactGraph& g, const VectorQueue& q, int max_depth, bool& limited)
+      : g_(g), q_(q), max_depth_(max_depth), limited_(limited) {}
   std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> OutEdges(CiId v) const {
     auto range = out_edges(v, g_);
-    if (s_.Has(v) && s_.slots[v].dist >= max_depth_) {
+    if (q_.DistOf(v) >= max_depth_) {
       if (range.first != range.second) limited_ = true;
       return {range.second, range.second};
     }
@@ -203,7 +252,7 @@ class ScratchDepthGraph {
 
  private:
   const ImpactGraph& g_;
-  const Scratch& s_;
+  const VectorQueue& q_;
   int max_depth_;
   bool& limited_;
 };
@@ -213,21 +262,21 @@ class ScratchDepthGraph {
 
 namespace boost {
 template <>
-struct graph_traits<cmdb::analysis::ScratchDepthGraph> : graph_traits<cmdb::analysis::ImpactGraph> {};
+struct graph_traits<cmdb::analysis::DepthLimitedGraph> : graph_traits<cmdb::analysis::ImpactGraph> {};
 }  // namespace boost
 
 namespace cmdb::analysis {
 namespace {
 
-std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> out_edges(CiId v, const ScratchDepthGraph& g) {
+std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> out_edges(CiId v, const DepthLimitedGraph& g) {
   return g.OutEdges(v);
 }
-std::size_t out_degree(CiId v, const ScratchDepthGraph& g) {
+std::size_t out_degree(CiId v, const DepthLimitedGraph& g) {
   auto [b, e] = g.OutEdges(v);
   return static_cast<std::size_t>(std::distance(b, e));
 }
-CiId source(const ImpactEdge& e, const ScratchDepthGraph&) { return e.source; }
-CiId target(const ImpactEdge& e, const ScratchDepthGraph&) { return e.target; }
+CiId source(const ImpactEdge& e, const DepthLimitedGraph&) { return e.source; }
+CiId target(const ImpactEdge& e, const DepthLimitedGraph&) { return e.target; }
 
 }  // namespace
 
@@ -277,10 +326,10 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   std::vector<CiId> seeds(request.seeds.begin(), request.seeds.end());
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
-  for (CiId seed : seeds) SetState(s.Touch(seed), ImpactState::kSeed);
-  ScratchDepthGraph depth_graph(impact_graph, s, request.max_depth, limited);
+  for (CiId seed : seeds) s.Touch(seed), s.SetState(seed, ImpactState::kSeed);
   VectorQueue& queue = tls_queue;
-  queue.clear();
+  queue.Reset(graph, s);
+  DepthLimitedGraph depth_graph(impact_graph, queue, request.max_depth, limited);
   ImpactVisitor visitor(graph, quorum, s, queue);
   boost::breadth_first_visit(depth_graph, seeds.begin(), seeds.end(), queue, visitor, ColorMap{&s});
 
@@ -294,27 +343,36 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
     bool service = false;
   };
   std::vector<ClassInfo> classes(graph.class_id_bound());  // by the graph's class ids
-  // Reached CIs ordered by (distance, id): ids sorted first, then a stable counting sort by
-  // distance.
-  std::vector<CiId> reached;
-  reached.reserve(s.touched.size());
-  std::vector<size_t> per_distance;
-  for (CiId id : s.touched) {
-    const Slot& slot = s.slots[id];
-    if (slot.state == 0) continue;
-    reached.push_back(id);
-    if (per_distance.size() <= size_t(slot.dist)) per_distance.resize(slot.dist + 1);
-    ++per_distance[slot.dist];
+  // Reached CIs ordered by (distance, id), read from the scratch in the order they were reached
+  // (sequentially) and sorted as packed keys.
+  int id_bits = std::bit_width(static_cast<uint64_t>(std::max<CiId>(graph.ci_id_bound(), 1)));
+  int32_t max_dist = 0;
+  for (const Reached& r : s.reached) max_dist = std::max(max_dist, r.dist);
+  int bits = id_bits + std::bit_width(static_cast<uint32_t>(max_dist));
+  std::vector<OrderKey> order;
+  order.reserve(s.reached.size());
+  for (uint32_t i = 0; i < s.reached.size(); ++i) {
+    const Reached& r = s.reached[i];
+    if (s.State(r.id) == 0) continue;
+    uint64_t key = bits <= 64 ? (static_cast<uint64_t>(r.dist) << id_bits) | static_cast<uint64_t>(r.id) : 0;
+    order.push_back(OrderKey{key, i});
   }
-  SortIds(reached, graph.ci_id_bound());
-  std::vector<size_t> starts(per_distance.size() + 1);
-  for (size_t d = 0; d < per_distance.size(); ++d) starts[d + 1] = starts[d] + per_distance[d];
-  std::vector<CiId> ordered(reached.size());
-  for (CiId id : reached) ordered[starts[s.slots[id].dist]++] = id;
-  result.cis.reserve(ordered.size());
-  for (CiId id : ordered) {
-    const Slot& slot = s.slots[id];
-    ImpactState state = StateOf(slot);
+  if (bits <= 64) {
+    SortKeys(order, bits);
+  } else {  // ids and depths too large to pack (not seen in practice)
+    std::sort(order.begin(), order.end(), [&](const OrderKey& a, const OrderKey& b) {
+      const Reached& x = s.reached[a.index];
+      const Reached& y = s.reached[b.index];
+      return x.dist != y.dist ? x.dist < y.dist : x.id < y.id;
+    });
+  }
+  result.cis.reserve(order.size());
+  constexpr size_t kAhead = 8;  // the records are scattered over the scratch: fetch them early
+  for (size_t i = 0; i < order.size(); ++i) {
+    __builtin_prefetch(&s.reached[order[std::min(i + kAhead, order.size() - 1)].index]);
+    const Reached& slot = s.reached[order[i].index];
+    CiId id = slot.id;
+    ImpactState state = static_cast<ImpactState>(s.State(id) - 1);
     ClassInfo& info = classes[graph.ClassIdOf(id)];
     if (!info.seen) {
       const std::string& cls = graph.ClassName(graph.ClassIdOf(id));
@@ -337,9 +395,8 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   // Seeds first (distance 0 holds only seeds), then by distance and id.
   std::sort(result.services.begin(), result.services.end());
   if (!request.classes.empty()) {
-    for (CiId id : s.touched) {
-      const Slot& slot = s.slots[id];
-      if (slot.state != 0) result.hidden_links.push_back({id, slot.parent, slot.via});
+    for (const Reached& r : s.reached) {
+      if (s.State(r.id) != 0) result.hidden_links.push_back({r.id, r.parent, r.via});
     }
     std::sort(result.hidden_links.begin(), result.hidden_links.end(),
               [](const auto& a, const auto& b) { return a.id < b.id; });

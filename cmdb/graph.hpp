@@ -61,6 +61,11 @@ class Graph {
   std::span<const Adj> OutOfType(CiId id, TypeId type) const { return OfType(out_.Row(id), type); }
   std::span<const Adj> InOfType(CiId id, TypeId type) const { return OfType(in_.Row(id), type); }
 
+  // Hints that Out(id) and In(id) will be read soon (see Adjacency::PrefetchRef): call
+  // PrefetchRefs some CIs ahead of PrefetchRows, and that some CIs ahead of reading the rows.
+  void PrefetchRefs(CiId id) const { out_.PrefetchRef(id), in_.PrefetchRef(id); }
+  void PrefetchRows(CiId id) const { out_.PrefetchRow(id), in_.PrefetchRow(id); }
+
   // Class interning: every CI's class as a small dense id, so a traversal can classify the CIs it
   // reaches without touching their records. ClassIdOf is only meaningful for existing CIs.
   ClassId ClassIdOf(CiId id) const { return class_of_[id]; }

@@ -1,6 +1,9 @@
 // Impact analysis on a small, realistic topology built through the write path.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <set>
+
 #include "analysis/impact.hpp"
 #include "test_util.hpp"
 
@@ -168,5 +171,103 @@ TEST_CASE("impact over thousands of CIs is ordered by distance, then id") {
   for (size_t i = 6001; i < r->cis.size(); ++i) {
     CHECK(r->cis[i].distance == 2);
     CHECK(r->cis[i].id == ctrs[i - 6001]);
+  }
+}
+
+namespace {
+
+// Reached CIs and distances of a plain breadth-first search along DEPENDS_ON (a failure of the
+// target impacts the source), the reference for the engine on a random graph.
+std::map<CiId, int> ReferenceDependents(const Graph& g, const std::vector<CiId>& seeds, int depth) {
+  TypeId depends = *g.TypeIdOf("DEPENDS_ON");
+  std::map<CiId, int> dist;
+  std::vector<CiId> frontier;
+  for (CiId s : seeds) dist.emplace(s, 0), frontier.push_back(s);
+  for (int d = 1; d <= depth; ++d) {
+    std::vector<CiId> next;
+    for (CiId v : frontier) {
+      for (const Adj& a : g.InOfType(v, depends)) {
+        if (dist.emplace(a.other, d).second) next.push_back(a.other);
+      }
+    }
+    frontier.swap(next);
+  }
+  return dist;
+}
+
+std::vector<CiId> RandomDependencyGraph(cmdb::testing::TestDb& t, int cis, int rels, uint32_t seed) {
+  std::vector<CiId> ids;
+  Status st = t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
+                for (int i = 0; i < cis; ++i) {
+                  auto v = txn.CreateCi("VirtualMachine", Attrs({{"name", "vm" + std::to_string(i)}}));
+                  CMDB_RETURN_IF_ERROR(v.status());
+                  ids.push_back(*v);
+                }
+                auto sw = txn.CreateCi("Software", Attrs({{"name", "agent"}}));
+                CMDB_RETURN_IF_ERROR(sw.status());
+                uint32_t x = seed;
+                auto next = [&] { return x = x * 1664525u + 1013904223u, x >> 8; };
+                std::set<std::pair<CiId, CiId>> pairs;  // one relationship of a type per pair
+                while (pairs.size() < size_t(rels)) {
+                  CiId from = ids[next() % ids.size()], to = ids[next() % ids.size()];
+                  if (!pairs.emplace(from, to).second) continue;
+                  CMDB_RETURN_IF_ERROR(txn.CreateRel("DEPENDS_ON", from, to, {}).status());
+                }
+                for (size_t i = 0; i < ids.size(); i += 5)  // IMPACT NONE: never followed
+                  CMDB_RETURN_IF_ERROR(txn.CreateRel("INSTALLED_ON", *sw, ids[i], {}).status());
+                return Status::Ok();
+              }).status();
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("impact on a random graph reaches what a plain search reaches at the same distances") {
+  // Large enough that the search queue runs ahead of the CI it expands (the prefetching path), and
+  // queries repeated on one thread, with a query on another graph between them, so that every
+  // query starts from a clean scratch.
+  cmdb::testing::TestDb t;
+  std::vector<CiId> ids = RandomDependencyGraph(t, 3000, 6000, 7);
+  cmdb::testing::TestDb other;
+  std::vector<CiId> other_ids = RandomDependencyGraph(other, 200, 300, 11);
+  std::vector<std::pair<std::vector<CiId>, int>> queries;
+  for (int i = 0; i < 40; ++i) {
+    std::vector<CiId> seeds = {ids[(i * 977) % ids.size()]};
+    if (i % 4 == 0) seeds.push_back(ids[(i * 131 + 5) % ids.size()]);
+    queries.push_back({seeds, i % 7});
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [seeds, depth] : queries) {
+      ReadView view = t.db->Read();
+      ImpactRequest req{seeds, ImpactDirection::kImpacted, depth, {}, {}};
+      req.redundancy = false;
+      auto r = analysis::ComputeImpact(view.graph(), view.schema(), req);
+      REQUIRE(r.ok());
+      std::map<CiId, int> want = ReferenceDependents(view.graph(), seeds, depth);
+      std::map<CiId, int> got;
+      for (const auto& c : r->cis) got.emplace(c.id, c.distance);
+      CHECK(got == want);
+      CHECK(r->cis.size() == want.size());
+      for (size_t i = 1; i < r->cis.size(); ++i) {
+        bool ordered = r->cis[i - 1].distance < r->cis[i].distance ||
+                       (r->cis[i - 1].distance == r->cis[i].distance && r->cis[i - 1].id < r->cis[i].id);
+        CHECK(ordered);
+      }
+      for (const auto& c : r->cis) {  // every link leads one step back toward a seed
+        if (c.distance == 0) continue;
+        CHECK(got.at(c.parent) == c.distance - 1);
+        CHECK(view.graph().FindRel(c.via)->from == c.id);
+      }
+    }
+    ReadView view = other.db->Read();  // a smaller graph on the same thread
+    ImpactRequest req{{other_ids[3]}, ImpactDirection::kImpacted, 6, {}, {}};
+    req.redundancy = false;
+    auto r = analysis::ComputeImpact(view.graph(), view.schema(), req);
+    REQUIRE(r.ok());
+    std::map<CiId, int> got;
+    for (const auto& c : r->cis) got.emplace(c.id, c.distance);
+    CHECK(got == ReferenceDependents(view.graph(), {other_ids[3]}, 6));
   }
 }
