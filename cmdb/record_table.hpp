@@ -7,7 +7,9 @@
 // chunk alive and unchanged (a snapshot of that record) and marks the chunk; the next Put or
 // Clear in a marked chunk writes to a copy and leaves the old chunk to the snapshot holders.
 // The mark is set under the reader's lock and read under the writer's, so no reference count
-// has to be trusted across threads.
+// has to be trusted across threads. A chunk is exactly 1,024 records (64 KiB of CIs, 80 KiB of
+// relationships: sizes the allocator serves without rounding up); the marks live beside the
+// chunks, and the shared pointer's count in a separate small block.
 // Thread safety: const methods may run concurrently with each other; Put/Clear need exclusive
 // access to the table (the graph's write lock). Share() results may be used from any thread.
 #pragma once
@@ -37,9 +39,9 @@ class RecordTable {
   std::shared_ptr<const T> Share(int64_t id) const {
     const T* rec = Find(id);
     if (!rec) return nullptr;
-    const std::shared_ptr<Chunk>& chunk = chunks_[size_t(id) >> kShift];
-    chunk->shared.store(true, std::memory_order_relaxed);
-    return std::shared_ptr<const T>(chunk, rec);
+    size_t c = size_t(id) >> kShift;
+    std::atomic_ref<uint8_t>(shared_[c]).store(1, std::memory_order_relaxed);
+    return std::shared_ptr<const T>(chunks_[c], rec);
   }
 
   // Stores `rec` at rec.id (> 0), replacing what was there.
@@ -55,7 +57,10 @@ class RecordTable {
   }
 
   // Room for ids below `bound` without growing the chunk index.
-  void Reserve(int64_t bound) { chunks_.reserve((size_t(bound) >> kShift) + 1); }
+  void Reserve(int64_t bound) {
+    chunks_.reserve((size_t(bound) >> kShift) + 1);
+    shared_.reserve((size_t(bound) >> kShift) + 1);
+  }
   // One past the largest id ever put (ids below it may be empty).
   int64_t bound() const { return bound_; }
 
@@ -64,25 +69,26 @@ class RecordTable {
   static constexpr size_t kMask = (size_t(1) << kShift) - 1;
   struct Chunk {
     T slots[size_t(1) << kShift];
-    std::atomic<bool> shared{false};  // a snapshot was handed out: copy before writing
-
-    Chunk() = default;
-    Chunk(const Chunk& other) { std::copy(std::begin(other.slots), std::end(other.slots), slots); }
   };
 
   T& Slot(int64_t id) {
     size_t c = size_t(id) >> kShift;
-    if (c >= chunks_.size()) chunks_.resize(c + 1);
+    if (c >= chunks_.size()) chunks_.resize(c + 1), shared_.resize(c + 1);
     std::shared_ptr<Chunk>& chunk = chunks_[c];
+    // Not make_shared: the count would join the chunk's block and push it past its size class.
     if (!chunk) {
-      chunk = std::make_shared<Chunk>();
-    } else if (chunk->shared.load(std::memory_order_relaxed)) {
-      chunk = std::make_shared<Chunk>(*chunk);  // the old one stays as the snapshots saw it
+      chunk.reset(new Chunk());
+    } else if (std::atomic_ref<uint8_t>(shared_[c]).load(std::memory_order_relaxed)) {
+      chunk.reset(new Chunk(*chunk));  // the old one stays as the snapshots saw it
+      shared_[c] = 0;
     }
     return chunk->slots[size_t(id) & kMask];
   }
 
   std::vector<std::shared_ptr<Chunk>> chunks_;
+  // Per chunk: a snapshot was handed out, copy before writing. Set by readers (atomically, as
+  // several may share at once), read and cleared under the writer's exclusive access.
+  mutable std::vector<uint8_t> shared_;
   int64_t bound_ = 1;  // slot 0 unused
 };
 
