@@ -47,9 +47,9 @@ class ImpactGraph {
    private:
     friend class boost::iterator_core_access;
     bool Usable(size_t i) const {
-      if (i < out_.size()) return out_[i].type < ig_->forward_.size() && ig_->forward_[out_[i].type];
+      if (i < out_.size()) return out_[i].type() < ig_->forward_.size() && ig_->forward_[out_[i].type()];
       const Adj& a = in_[i - out_.size()];
-      return a.type < ig_->backward_.size() && ig_->backward_[a.type];
+      return a.type() < ig_->backward_.size() && ig_->backward_[a.type()];
     }
     void Skip() {
       while (i_ < out_.size() + in_.size() && !Usable(i_)) ++i_;
@@ -61,7 +61,7 @@ class ImpactGraph {
     bool equal(const OutEdgeIterator& o) const { return i_ == o.i_ && v_ == o.v_; }
     ImpactEdge dereference() const {
       const Adj& a = i_ < out_.size() ? out_[i_] : in_[i_ - out_.size()];
-      return ImpactEdge{a.rel, v_, a.other, a.type};
+      return ImpactEdge{a.rel(), v_, a.other(), a.type()};
     }
 
     const ImpactGraph* ig_ = nullptr;

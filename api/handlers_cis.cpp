@@ -182,7 +182,7 @@ HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
   }
   Json items = Json::array();
   auto add = [&](std::span<const Adj> adj) {
-    for (const Adj& a : adj) items.push_back(RelToJson(*g.FindRel(a.rel)));
+    for (const Adj& a : adj) items.push_back(RelToJson(*g.FindRel(a.rel())));
   };
   auto tid = type.empty() ? std::nullopt : g.TypeIdOf(type);
   bool typed = !type.empty();

@@ -7,7 +7,7 @@ namespace cmdb {
 namespace {
 
 bool Before(const Adj& a, const Adj& b) {
-  return a.type != b.type ? a.type < b.type : a.rel < b.rel;
+  return a.type() != b.type() ? a.type() < b.type() : a.rel() < b.rel();
 }
 
 }  // namespace
@@ -35,9 +35,9 @@ void Adjacency::Insert(CiId id, Adj a) {
 void Adjacency::Remove(CiId id, RelId rel) {
   if (id <= 0 || size_t(id) >= rows_.size()) return;
   auto row = Row(id);
-  if (std::none_of(row.begin(), row.end(), [&](const Adj& x) { return x.rel == rel; })) return;
+  if (std::none_of(row.begin(), row.end(), [&](const Adj& x) { return x.rel() == rel; })) return;
   std::vector<Adj>& m = Mutable(id);
-  m.erase(std::remove_if(m.begin(), m.end(), [&](const Adj& x) { return x.rel == rel; }), m.end());
+  m.erase(std::remove_if(m.begin(), m.end(), [&](const Adj& x) { return x.rel() == rel; }), m.end());
 }
 
 void Adjacency::CheckSize(size_t total) {

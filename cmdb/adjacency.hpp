@@ -4,7 +4,7 @@
 // A row lists the relationships of one CI in one direction, sorted by (type, relationship id), so
 // the edges of one type are a contiguous range. Rows live in one shared array (`base_`) when the
 // table is built or compacted: a traversal reads a row with one lookup and no pointer chase, and
-// the table costs 16 bytes a relationship plus 8 bytes a CI. A write moves the rows it touches to
+// the table costs 12 bytes a relationship plus 8 bytes a CI. A write moves the rows it touches to
 // the overlay (one vector a row); Compact() folds them back. Graph compacts when the overlay holds
 // more than kCompactShare of the rows, so writes stay O(row) amortized.
 // Thread safety: const methods may run concurrently; mutations need exclusive access.
@@ -20,14 +20,34 @@ using CiId = int64_t;
 using RelId = int64_t;
 using TypeId = uint32_t;
 
-// One adjacency entry: the relationship and the CI at its other end. 16 bytes: relationship ids
-// below 2^48 and up to 65,536 relationship types.
-struct Adj {
-  CiId other;
-  int64_t rel : 48;
-  TypeId type : 16;
+// The largest CI or relationship id an adjacency entry holds (ids are assigned 1, 2, 3...; the
+// write path refuses to assign a larger one).
+inline constexpr int64_t kMaxAdjId = (int64_t(1) << 40) - 1;
+
+// One adjacency entry: the relationship, its type and the CI at its other end, in 12 bytes (ids
+// up to kMaxAdjId, up to 65,536 relationship types). Two entries a relationship: this is the
+// largest part of the table.
+class Adj {
+ public:
+  Adj() = default;
+  Adj(CiId other, RelId rel, TypeId type)
+      : other_lo_(static_cast<uint32_t>(other)),
+        rel_lo_(static_cast<uint32_t>(rel)),
+        type_(static_cast<uint16_t>(type)),
+        other_hi_(static_cast<uint8_t>(static_cast<uint64_t>(other) >> 32)),
+        rel_hi_(static_cast<uint8_t>(static_cast<uint64_t>(rel) >> 32)) {}
+  CiId other() const { return static_cast<CiId>(uint64_t{other_hi_} << 32 | other_lo_); }
+  RelId rel() const { return static_cast<RelId>(uint64_t{rel_hi_} << 32 | rel_lo_); }
+  TypeId type() const { return type_; }
+
+ private:
+  uint32_t other_lo_ = 0;
+  uint32_t rel_lo_ = 0;
+  uint16_t type_ = 0;
+  uint8_t other_hi_ = 0;
+  uint8_t rel_hi_ = 0;
 };
-static_assert(sizeof(Adj) == 16, "Adj must stay 16 bytes");
+static_assert(sizeof(Adj) == 12, "Adj must stay 12 bytes");
 
 class Adjacency {
  public:
@@ -73,7 +93,7 @@ class Adjacency {
       CheckSize(total);
       r.size = 0;
     }
-    base_.assign(total, Adj{0, 0, 0});
+    base_.assign(total, Adj());
     for_each([&](CiId id, const Adj& a) {
       RowRef& r = rows_[id];
       base_[r.begin + r.size++] = a;

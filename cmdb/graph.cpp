@@ -42,9 +42,9 @@ std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci) {
 
 std::span<const Adj> Graph::OfType(std::span<const Adj> all, TypeId type) {
   auto lo = std::lower_bound(all.begin(), all.end(), type,
-                             [](const Adj& a, TypeId t) { return a.type < t; });
+                             [](const Adj& a, TypeId t) { return a.type() < t; });
   auto hi = std::upper_bound(lo, all.end(), type,
-                             [](TypeId t, const Adj& a) { return t < a.type; });
+                             [](TypeId t, const Adj& a) { return t < a.type(); });
   return all.subspan(static_cast<size_t>(lo - all.begin()), static_cast<size_t>(hi - lo));
 }
 

@@ -88,8 +88,8 @@ std::vector<RelId> Txn::RelsOf(CiId id) const {
   auto visit = [&](RelId r) {
     if (GetRel(r) && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
   };
-  for (const Adj& a : graph_.Out(id)) visit(a.rel);
-  for (const Adj& a : graph_.In(id)) visit(a.rel);
+  for (const Adj& a : graph_.Out(id)) visit(a.rel());
+  for (const Adj& a : graph_.In(id)) visit(a.rel());
   new_rels_.ForEach(id, visit);
   return out;
 }
@@ -148,6 +148,7 @@ Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs, bool normalize
   } else {
     CMDB_RETURN_IF_ERROR(schema_.ValidateCi(cls, attrs));
   }
+  if (next_ci_ > kMaxAdjId) return Status::Internal("CI id space exhausted (ids up to 2^40)");
   CiRecord rec;
   rec.id = next_ci_;
   rec.class_name = cls;
@@ -239,7 +240,7 @@ int Txn::CountEdges(CiId id, const std::string& type, bool outgoing) const {
   int n = 0;
   if (auto t = graph_.TypeIdOf(type)) {
     for (const Adj& a : outgoing ? graph_.OutOfType(id, *t) : graph_.InOfType(id, *t)) {
-      if (GetRel(a.rel)) ++n;
+      if (GetRel(a.rel())) ++n;
     }
   }
   new_rels_.ForEach(id, [&](RelId r) {
@@ -252,7 +253,7 @@ int Txn::CountEdges(CiId id, const std::string& type, bool outgoing) const {
 std::optional<RelId> Txn::FindRel(const std::string& type, CiId from, CiId to) const {
   if (auto t = graph_.TypeIdOf(type)) {
     for (const Adj& a : graph_.OutOfType(from, *t)) {
-      if (a.other == to && GetRel(a.rel)) return a.rel;
+      if (a.other() == to && GetRel(a.rel())) return a.rel();
     }
   }
   // Created in this transaction: one probe of the staged keys, each candidate confirmed on its
@@ -303,6 +304,7 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
           .With("conflicting_id", *existing);
   }
   CMDB_RETURN_IF_ERROR(CheckCardinality(def, from, to));
+  if (next_rel_ > kMaxAdjId) return Status::Internal("relationship id space exhausted (ids up to 2^40)");
   RelRecord rec;
   rec.id = next_rel_++;
   rec.type = type;

@@ -93,8 +93,8 @@ class Identifier {
     const Graph& g = txn_.graph();
     for (auto span : {g.Out(id), g.In(id)}) {
       for (const Adj& a : span) {
-        const CiRecord* other = g.FindCi(a.other);
-        if (other && schema_.IsA(other->class_name, within)) return "ci:" + std::to_string(a.other);
+        const CiRecord* other = g.FindCi(a.other());
+        if (other && schema_.IsA(other->class_name, within)) return "ci:" + std::to_string(a.other());
       }
     }
     return "";

@@ -210,7 +210,7 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
       if (from && to) {
         auto type = g.TypeIdOf(e.type);
         if (type) {
-          for (const Adj& a : g.OutOfType(*from, *type)) present = present || a.other == *to;
+          for (const Adj& a : g.OutOfType(*from, *type)) present = present || a.other() == *to;
         }
       }
       if (!present) {

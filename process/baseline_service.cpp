@@ -106,7 +106,7 @@ Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::
   b.cis = std::move(*cis);
   for (CiId id : b.cis) {
     for (const Adj& a : g.Out(id)) {
-      if (std::binary_search(b.cis.begin(), b.cis.end(), a.other)) b.rels.push_back(a.rel);
+      if (std::binary_search(b.cis.begin(), b.cis.end(), a.other())) b.rels.push_back(a.rel());
     }
   }
   std::sort(b.rels.begin(), b.rels.end());
@@ -220,9 +220,9 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
       b_rels = a.rels;
       for (CiId id : b_cis) {
         for (const Adj& adj : view.graph().Out(id)) {
-          if (std::binary_search(b_cis.begin(), b_cis.end(), adj.other) &&
-              seen.insert(adj.rel).second)
-            b_rels.push_back(adj.rel);
+          if (std::binary_search(b_cis.begin(), b_cis.end(), adj.other()) &&
+              seen.insert(adj.rel()).second)
+            b_rels.push_back(adj.rel());
         }
       }
       std::sort(b_rels.begin(), b_rels.end());

@@ -37,8 +37,8 @@ void ExpandGraph(const Graph& graph, CiId id, Direction dir, const std::vector<s
   auto walk = [&](bool out) {
     if (types.empty()) {
       for (const Adj& a : out ? graph.Out(id) : graph.In(id)) {
-        if (!out && dir == Direction::kBoth && a.other == id) continue;  // self-loop once
-        if (visible(a.rel)) fn(a.rel, a.other);
+        if (!out && dir == Direction::kBoth && a.other() == id) continue;  // self-loop once
+        if (visible(a.rel())) fn(a.rel(), a.other());
       }
       return;
     }
@@ -46,8 +46,8 @@ void ExpandGraph(const Graph& graph, CiId id, Direction dir, const std::vector<s
       auto tid = graph.TypeIdOf(t);
       if (!tid) continue;
       for (const Adj& a : out ? graph.OutOfType(id, *tid) : graph.InOfType(id, *tid)) {
-        if (!out && dir == Direction::kBoth && a.other == id) continue;
-        if (visible(a.rel)) fn(a.rel, a.other);
+        if (!out && dir == Direction::kBoth && a.other() == id) continue;
+        if (visible(a.rel())) fn(a.rel(), a.other());
       }
     }
   };

@@ -187,7 +187,7 @@ std::map<CiId, int> ReferenceDependents(const Graph& g, const std::vector<CiId>&
     std::vector<CiId> next;
     for (CiId v : frontier) {
       for (const Adj& a : g.InOfType(v, depends)) {
-        if (dist.emplace(a.other, d).second) next.push_back(a.other);
+        if (dist.emplace(a.other(), d).second) next.push_back(a.other());
       }
     }
     frontier.swap(next);

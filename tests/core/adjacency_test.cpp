@@ -12,7 +12,7 @@ namespace {
 
 std::vector<std::tuple<TypeId, RelId, CiId>> RowOf(const Adjacency& a, CiId id) {
   std::vector<std::tuple<TypeId, RelId, CiId>> out;
-  for (const Adj& x : a.Row(id)) out.emplace_back(x.type, x.rel, x.other);
+  for (const Adj& x : a.Row(id)) out.emplace_back(x.type(), x.rel(), x.other());
   return out;
 }
 
@@ -134,9 +134,9 @@ TEST_CASE("the live adjacency after many writes and compactions equals a fresh l
       REQUIRE(a.size() == b.size());
       for (size_t i = 0; i < a.size(); ++i) {
         // Types are interned per graph: compare them by name.
-        CHECK(live.graph().TypeName(a[i].type) == loaded.graph().TypeName(b[i].type));
-        CHECK(a[i].rel == b[i].rel);
-        CHECK(a[i].other == b[i].other);
+        CHECK(live.graph().TypeName(a[i].type()) == loaded.graph().TypeName(b[i].type()));
+        CHECK(a[i].rel() == b[i].rel());
+        CHECK(a[i].other() == b[i].other());
         ++compared;
       }
     }
@@ -145,4 +145,33 @@ TEST_CASE("the live adjacency after many writes and compactions equals a fresh l
   CHECK(live.graph().rel_count() < 12000);  // the retired host took its relationships along
   CHECK(live.graph().In(hosts[5]).empty());
   CHECK(live.graph().ClassName(live.graph().ClassIdOf(vms[0])) == "VirtualMachine");
+}
+
+TEST_CASE("an adjacency entry keeps 40-bit ids and 16-bit types in 12 bytes") {
+  for (int64_t id : {int64_t{1}, int64_t{0xFFFFFFFF}, int64_t{0x100000000}, int64_t{0x123456789A}, kMaxAdjId}) {
+    Adj a(id, kMaxAdjId - id + 1, 0xFFFF);
+    CHECK(a.other() == id);
+    CHECK(a.rel() == kMaxAdjId - id + 1);
+    CHECK(a.type() == 0xFFFF);
+  }
+  CHECK(Adj().other() == 0);
+  CHECK(Adj().rel() == 0);
+}
+
+TEST_CASE("the write path refuses ids an adjacency entry cannot hold") {
+  TestDb t;
+  ReadView view = t.db->Read();
+  Txn near_ci(view.graph(), view.schema(), 1, 0, kMaxAdjId, 1);
+  CHECK(near_ci.CreateCi("VirtualMachine", Attrs({{"name", "last"}})).ok());
+  auto over = near_ci.CreateCi("VirtualMachine", Attrs({{"name", "one-too-many"}}));
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.status().message() == "CI id space exhausted (ids up to 2^40)");
+  Txn near_rel(view.graph(), view.schema(), 1, 0, 10, kMaxAdjId + 1);
+  auto a = near_rel.CreateCi("VirtualMachine", Attrs({{"name", "a"}}));
+  auto b = near_rel.CreateCi("VirtualMachine", Attrs({{"name", "b"}}));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  auto rel = near_rel.CreateRel("DEPENDS_ON", *a, *b, {});
+  REQUIRE_FALSE(rel.ok());
+  CHECK(rel.status().message() == "relationship id space exhausted (ids up to 2^40)");
 }

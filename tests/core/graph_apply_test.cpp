@@ -44,9 +44,9 @@ std::string Describe(const Graph& g, const Schema& schema, CiId ci_bound, RelId 
     if (!c) continue;
     out += "ci " + std::to_string(id) + " " + std::string(c->class_name) + " v" +
            std::to_string(c->version) + " " + c->attrs.Get("name").ToLiteral() + " out:";
-    for (const Adj& a : g.Out(id)) out += " " + std::to_string(int64_t{a.rel}) + ">" + std::to_string(a.other);
+    for (const Adj& a : g.Out(id)) out += " " + std::to_string(a.rel()) + ">" + std::to_string(a.other());
     out += " in:";
-    for (const Adj& a : g.In(id)) out += " " + std::to_string(int64_t{a.rel}) + "<" + std::to_string(a.other);
+    for (const Adj& a : g.In(id)) out += " " + std::to_string(a.rel()) + "<" + std::to_string(a.other());
     for (const std::string& k : IndexKeysOf(schema, *c)) {
       auto holder = g.LookupIndex(k, schema);
       out += " key:" + (holder ? std::to_string(*holder) : "none");

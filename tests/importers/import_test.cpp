@@ -75,7 +75,7 @@ bool Related(TestDb& t, CiId from, const std::string& type, CiId to) {
   auto tid = v.graph().TypeIdOf(type);
   if (!tid) return false;
   for (const Adj& a : v.graph().OutOfType(from, *tid)) {
-    if (a.other == to) return true;
+    if (a.other() == to) return true;
   }
   return false;
 }
@@ -179,12 +179,12 @@ TEST_CASE(
   ReadView v = t.db->Read();
   auto routes = v.graph().OutOfType(svc->id, *v.graph().TypeIdOf("ROUTES_TO"));
   CHECK(routes.size() == 2);  // selector app=memory-test matches 2 pods
-  const CiRecord* pod = v.graph().FindCi(routes[0].other);
+  const CiRecord* pod = v.graph().FindCi(routes[0].other());
   auto runs_on = v.graph().OutOfType(pod->id, *v.graph().TypeIdOf("RUNS_ON"));
   CHECK(runs_on.size() == 1);
   auto member = v.graph().OutOfType(pod->id, *v.graph().TypeIdOf("MEMBER_OF"));
   REQUIRE(member.size() == 1);  // through the ReplicaSet name to its Deployment
-  CHECK(v.graph().FindCi(member[0].other)->attrs.Get("kind") == Value("Deployment"));
+  CHECK(v.graph().FindCi(member[0].other())->attrs.Get("kind") == Value("Deployment"));
   CHECK(r.rels_created > 20);
 }
 

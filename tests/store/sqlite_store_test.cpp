@@ -322,7 +322,7 @@ TEST_CASE("a bulk load streamed into SQLite before its commit stores exactly wha
     vm0 = *result.refs.Find("vm0");
     auto rels = (*db)->Read().graph().Out(vm0);
     REQUIRE(rels.size() == 1);
-    rel0 = rels[0].rel;
+    rel0 = rels[0].rel();
     // The hash chain is recomputed from the stored rows: streamed, rewritten and committed rows
     // must be exactly the write set that was hashed.
     auto chain = (*store)->VerifyChain();
