@@ -16,29 +16,51 @@ uint64_t HashIndex::HashOf(std::string_view key) {
 }
 
 void HashIndex::Insert(uint64_t hash, int64_t id) {
-  if ((size_ + 1) * 4 > slots_.size() * 3) Rehash(slots_.empty() ? 16 : slots_.size() * 2);
-  hash = Stored(hash);
-  size_t i = hash & mask_;
-  for (; slots_[i].hash != 0; i = (i + 1) & mask_) {
-    if (slots_[i].hash == hash && slots_[i].id == id) return;
+  uint32_t tag = Stored(hash);
+  if (id < 0 || id > int64_t{UINT32_MAX}) {
+    auto [b, e] = wide_.equal_range(tag);
+    for (auto it = b; it != e; ++it) {
+      if (it->second == id) return;
+    }
+    wide_.emplace(tag, id);
+    ++size_;
+    return;
   }
-  slots_[i] = Slot{hash, id};
+  if ((size_ - wide_.size() + 1) * 4 > slots_.size() * 3) Rehash(slots_.empty() ? 16 : slots_.size() * 2);
+  auto narrow = static_cast<uint32_t>(id);
+  size_t i = tag & mask_;
+  for (; slots_[i].tag != 0; i = (i + 1) & mask_) {
+    if (slots_[i].tag == tag && slots_[i].id == narrow) return;
+  }
+  slots_[i] = Slot{tag, narrow};
   ++size_;
 }
 
 void HashIndex::Erase(uint64_t hash, int64_t id) {
+  uint32_t tag = Stored(hash);
+  if (id < 0 || id > int64_t{UINT32_MAX}) {
+    auto [b, e] = wide_.equal_range(tag);
+    for (auto it = b; it != e; ++it) {
+      if (it->second == id) {
+        wide_.erase(it);
+        --size_;
+        return;
+      }
+    }
+    return;
+  }
   if (slots_.empty()) return;
-  hash = Stored(hash);
-  size_t i = hash & mask_;
+  auto narrow = static_cast<uint32_t>(id);
+  size_t i = tag & mask_;
   for (;; i = (i + 1) & mask_) {
-    if (slots_[i].hash == 0) return;
-    if (slots_[i].hash == hash && slots_[i].id == id) break;
+    if (slots_[i].tag == 0) return;
+    if (slots_[i].tag == tag && slots_[i].id == narrow) break;
   }
   // Backward-shift deletion: pull later entries of the probe run into the hole, so lookups
   // never need tombstones.
   size_t hole = i;
-  for (size_t j = (i + 1) & mask_; slots_[j].hash != 0; j = (j + 1) & mask_) {
-    size_t home = slots_[j].hash & mask_;
+  for (size_t j = (i + 1) & mask_; slots_[j].tag != 0; j = (j + 1) & mask_) {
+    size_t home = slots_[j].tag & mask_;
     // j may move to the hole when its home is not in the cyclic range (hole, j].
     bool home_in_range = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!home_in_range) {
@@ -59,6 +81,7 @@ void HashIndex::Reserve(size_t n) {
 void HashIndex::Clear() {
   slots_.clear();
   slots_.shrink_to_fit();
+  wide_.clear();
   mask_ = 0;
   size_ = 0;
 }
@@ -68,9 +91,9 @@ void HashIndex::Rehash(size_t capacity) {
   slots_.assign(capacity, Slot{0, 0});
   mask_ = capacity - 1;
   for (const Slot& s : old) {
-    if (s.hash == 0) continue;
-    size_t i = s.hash & mask_;
-    while (slots_[i].hash != 0) i = (i + 1) & mask_;
+    if (s.tag == 0) continue;
+    size_t i = s.tag & mask_;
+    while (slots_[i].tag != 0) i = (i + 1) & mask_;
     slots_[i] = s;
   }
 }

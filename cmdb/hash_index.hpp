@@ -1,15 +1,18 @@
 // HashIndex: a flat multimap from 64-bit key hashes to CI ids, the compact form of the graph's
 // KEY/UNIQUE index.
 //
-// It stores 16 bytes per entry in one open-addressed array (linear probing, at most 3/4 full)
-// instead of a heap node and a copy of the key string per entry. Because only hashes are kept,
-// a probe yields candidates: the caller confirms each against the record it names (two keys
-// may share a hash). Several entries may share a hash; an (hash, id) pair is stored once.
+// It stores 8 bytes per entry in one open-addressed array (linear probing, at most 3/4 full):
+// the low 32 bits of the hash and a 32-bit id, instead of a heap node and a copy of the key
+// string per entry. Ids past 2^32 go to a small side table. Because only part of the hash is
+// kept, a probe yields candidates: the caller confirms each against the record it names (keys
+// whose hashes agree in their low 32 bits are candidates for each other). Several entries may
+// share a hash; an (hash, id) pair is stored once.
 // Thread safety: const methods may run concurrently; mutators need exclusive access.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace cmdb {
@@ -26,11 +29,17 @@ class HashIndex {
   // Calls fn(id) for every entry with this hash until fn returns true; returns whether it did.
   template <typename Fn>
   bool FindIf(uint64_t hash, Fn&& fn) const {
+    if (!wide_.empty()) {
+      auto [b, e] = wide_.equal_range(Stored(hash));
+      for (auto it = b; it != e; ++it) {
+        if (fn(it->second)) return true;
+      }
+    }
     if (slots_.empty()) return false;
-    hash = Stored(hash);
-    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
-      if (slots_[i].hash == 0) return false;
-      if (slots_[i].hash == hash && fn(slots_[i].id)) return true;
+    uint32_t tag = Stored(hash);
+    for (size_t i = tag & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].tag == 0) return false;
+      if (slots_[i].tag == tag && fn(int64_t{slots_[i].id})) return true;
     }
   }
 
@@ -40,13 +49,17 @@ class HashIndex {
 
  private:
   struct Slot {
-    uint64_t hash;  // 0 = empty
-    int64_t id;
+    uint32_t tag;  // the hash's low 32 bits (Stored); 0 = empty
+    uint32_t id;
   };
-  static uint64_t Stored(uint64_t hash) { return hash ? hash : 1; }
+  static uint32_t Stored(uint64_t hash) {
+    auto tag = static_cast<uint32_t>(hash);
+    return tag ? tag : 1;
+  }
   void Rehash(size_t capacity);
 
   std::vector<Slot> slots_;
+  std::unordered_multimap<uint32_t, int64_t> wide_;  // entries with ids past 2^32 - 1
   size_t mask_ = 0;
   size_t size_ = 0;
 };

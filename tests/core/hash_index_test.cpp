@@ -70,6 +70,32 @@ TEST_CASE("hash index matches a reference model under random inserts and erases"
   CHECK(Found(index, 14).empty());
 }
 
+TEST_CASE("hash index keeps ids past 32 bits beside the table and finds them with the others") {
+  HashIndex index;
+  int64_t big = (int64_t(1) << 40) - 1, bigger = int64_t(1) << 33;
+  index.Insert(7, 1);
+  index.Insert(7, big);
+  index.Insert(7, big);  // stored once
+  index.Insert(7, bigger);
+  index.Insert(8, big);
+  CHECK(index.size() == 4);
+  CHECK(Found(index, 7) == std::multiset<int64_t>{1, big, bigger});
+  CHECK(Found(index, 8) == std::multiset<int64_t>{big});
+  // Only the low 32 bits of a hash are kept: a hash agreeing in them yields the same candidates,
+  // which the caller tells apart (hash 7 + 2^32 is such a hash).
+  CHECK(Found(index, 7 + (uint64_t(1) << 32)) == std::multiset<int64_t>{1, big, bigger});
+  index.Erase(7, big);
+  index.Erase(7, big);  // absent now: no-op
+  CHECK(Found(index, 7) == std::multiset<int64_t>{1, bigger});
+  CHECK(index.size() == 3);
+  for (int64_t i = 0; i < 1000; ++i) index.Insert(100 + i, i);  // rehashes keep the side entries
+  CHECK(Found(index, 8) == std::multiset<int64_t>{big});
+  CHECK(Found(index, 500) == std::multiset<int64_t>{400});
+  index.Clear();
+  CHECK(index.size() == 0);
+  CHECK(Found(index, 8).empty());
+}
+
 TEST_CASE("attribute names are interned: equal names share one string") {
   const std::string& a = InternAttrName("ip_address");
   const std::string& b = InternAttrName(std::string("ip_") + "address");
