@@ -227,6 +227,8 @@ void Graph::FinishLoad() {
     build(in_, false);
   }
   loading_ = std::vector<LoadEdge>();  // releases the storage (`= {}` would keep it)
+  // The extents grew by doubling while loading: give back the unused tail.
+  for (auto& [cls, ids] : extents_) ids.shrink_to_fit();
 }
 
 void Graph::PutCi(CiRecord&& ci, const Schema& schema) {
