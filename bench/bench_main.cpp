@@ -374,9 +374,15 @@ int main(int argc, char** argv) {
   std::vector<CiId> start_ids;
   sqlite3* raw = nullptr;
   sqlite3_open_v2(db_path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+  // SQLite's best layout of those tried for this query: covering indexes over the current rows,
+  // endpoint first (one seek a CI and direction; the type filtered in the index). On the 1M
+  // estate's largest query: (from_id, type) 7.8-9.7 s, the same covering 5.4-5.6 s, this 4.1-4.3 s.
   sqlite3_exec(raw,
-               "CREATE INDEX IF NOT EXISTS rel_cur_from ON rel_versions(from_id, type) WHERE valid_to IS NULL;"
-               "CREATE INDEX IF NOT EXISTS rel_cur_to ON rel_versions(to_id, type) WHERE valid_to IS NULL;",
+               "DROP INDEX IF EXISTS rel_cur_from; DROP INDEX IF EXISTS rel_cur_to;"
+               "CREATE INDEX IF NOT EXISTS rel_cte_from ON rel_versions(from_id, to_id, type, retired, valid_to)"
+               " WHERE valid_to IS NULL;"
+               "CREATE INDEX IF NOT EXISTS rel_cte_to ON rel_versions(to_id, from_id, type, retired, valid_to)"
+               " WHERE valid_to IS NULL;",
                nullptr, nullptr, nullptr);
   std::vector<double> engine_ms, cte_ms;
   Json per_query = Json::array();
