@@ -60,7 +60,7 @@ class Adjacency {
   }
 
   // Hints that Row(id) will be read soon. PrefetchRef loads the row's place; PrefetchRow, which
-  // reads that place, loads the row's first entries. A traversal calls PrefetchRef a few CIs
+  // reads that place, loads the row's first and last entries. A traversal calls PrefetchRef a few CIs
   // ahead of PrefetchRow, a few CIs ahead of reading the row: rows are scattered over memory,
   // and a search of a large graph otherwise waits on main memory for each one in turn.
   void PrefetchRef(CiId id) const {
@@ -69,7 +69,10 @@ class Adjacency {
   void PrefetchRow(CiId id) const {
     if (id <= 0 || size_t(id) >= rows_.size()) return;
     RowRef r = rows_[id];
-    if (r.size != 0 && !(r.size & kInOverlay)) Prefetch(base_.data() + r.begin);
+    if (r.size != 0 && !(r.size & kInOverlay)) {
+      Prefetch(base_.data() + r.begin);
+      Prefetch(base_.data() + r.begin + r.size - 1);  // a row may straddle two cache lines
+    }
   }
 
   // Makes room for CI ids below `bound` (new rows are empty).
