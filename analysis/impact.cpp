@@ -59,7 +59,6 @@ struct Scratch {
     }
     return reached[where[v]];
   }
-  bool Has(CiId v) const { return marks[v] != 0; }
   // Only for touched CIs.
   const Reached& Of(CiId v) const { return reached[where[v]]; }
   // 0 unreached, else ImpactState + 1.
