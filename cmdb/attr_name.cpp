@@ -3,16 +3,54 @@
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace cmdb {
+namespace name_pool_detail {
+namespace {
+// Number 0 is "", readable before anything is interned (default InternedNames of static
+// records): its string and its segment are constant-initialized.
+constinit const std::string kEmptyName;
+constinit const std::string* first_segment[size_t(1) << kSegmentBits] = {&kEmptyName};
+}  // namespace
+constinit std::atomic<const std::string* const*> segments[kSegments] = {first_segment};
+}  // namespace name_pool_detail
+
 namespace {
 
+struct Interned {
+  const std::string* name;
+  uint32_t id;
+};
+
 // The process-wide pool. Strings live in a deque (stable addresses); the map's keys view them.
+// Segments of the number table are allocated as needed and never freed or moved.
 struct Pool {
   std::shared_mutex mu;
-  std::deque<std::string> names;
-  std::unordered_map<std::string_view, const std::string*> index;
+  std::deque<std::string> names;  // numbers 1, 2, ...
+  std::unordered_map<std::string_view, Interned> index;
+
+  Pool() { index.emplace("", Interned{&name_pool_detail::kEmptyName, 0}); }
+
+  Interned Add(std::string_view name) {  // requires mu held exclusively
+    using namespace name_pool_detail;
+    if (names.size() + 1 >= kMaxInternedNames)
+      throw std::length_error("too many distinct names (at most 16,777,215 attribute, class and "
+                              "relationship type names)");
+    uint32_t id = static_cast<uint32_t>(names.size() + 1);
+    const std::string* s = &names.emplace_back(name);
+    auto& slot = segments[id >> kSegmentBits];
+    const std::string** segment = const_cast<const std::string**>(slot.load(std::memory_order_relaxed));
+    if (!segment) {
+      segment = new const std::string*[size_t(1) << kSegmentBits]();
+      slot.store(segment, std::memory_order_release);
+    }
+    segment[id & ((1u << kSegmentBits) - 1)] = s;
+    Interned in{s, id};
+    index.emplace(*s, in);
+    return in;
+  }
 };
 
 Pool& ThePool() {
@@ -20,7 +58,7 @@ Pool& ThePool() {
   return *pool;
 }
 
-const std::string* InternSlow(std::string_view name) {
+Interned InternSlow(std::string_view name) {
   Pool& pool = ThePool();
   {
     std::shared_lock lock(pool.mu);
@@ -30,27 +68,29 @@ const std::string* InternSlow(std::string_view name) {
   std::unique_lock lock(pool.mu);
   auto it = pool.index.find(name);
   if (it != pool.index.end()) return it->second;
-  const std::string* s = &pool.names.emplace_back(name);
-  pool.index.emplace(*s, s);
-  return s;
+  return pool.Add(name);
+}
+
+Interned Intern(std::string_view name) {
+  // Each thread remembers the names it has seen, so the hot path takes no lock.
+  thread_local std::unordered_map<std::string_view, Interned> seen;
+  auto it = seen.find(name);
+  if (it != seen.end()) return it->second;
+  Interned in = InternSlow(name);
+  seen.emplace(*in.name, in);
+  return in;
 }
 
 }  // namespace
 
-const std::string& InternAttrName(std::string_view name) {
-  // Each thread remembers the names it has seen, so the hot path takes no lock.
-  thread_local std::unordered_map<std::string_view, const std::string*> seen;
-  auto it = seen.find(name);
-  if (it != seen.end()) return *it->second;
-  const std::string* s = InternSlow(name);
-  seen.emplace(*s, s);
-  return *s;
-}
+const std::string& InternAttrName(std::string_view name) { return *Intern(name).name; }
+
+uint32_t InternAttrNameId(std::string_view name) { return Intern(name).id; }
 
 size_t InternedAttrNameCount() {
   Pool& pool = ThePool();
   std::shared_lock lock(pool.mu);
-  return pool.names.size();
+  return pool.names.size() + 1;
 }
 
 }  // namespace cmdb

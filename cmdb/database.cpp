@@ -11,6 +11,9 @@ Status Database::Open(std::shared_ptr<const Schema> schema) {
   auto info = store_->Info();
   if (!info.ok()) return info.status();
   schema_ = std::move(schema);
+  if (info->last_tx > kMaxRecordTx)
+    return Status::Internal("the store's last transaction id " + std::to_string(info->last_tx) +
+                            " is past the largest this server keeps (2^32-1)");
   last_tx_ = info->last_tx;
   next_ci_ = info->max_ci_id + 1;
   next_rel_ = info->max_rel_id + 1;
@@ -50,6 +53,8 @@ std::shared_ptr<const Schema> Database::schema() const {
 Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema) {
   StreamedPrefix streamed;
   std::unique_ptr<StoreStream> stream = txn.TakeStream(&streamed);  // rolls back unless committed
+  if (txn.tx() > kMaxRecordTx)  // records hold 32-bit tx ids (records.hpp)
+    return Status::Internal("transaction id space exhausted (ids up to 2^32-1)");
   WriteSet ws = txn.TakeWriteSet();
   ws.tx.id = txn.tx();
   ws.tx.time = NowMicros();
@@ -111,7 +116,7 @@ Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {
     next.ApplyDefaults(ci->class_name, attrs);
     Status st = next.ValidateCi(ci->class_name, attrs);
     if (!st.ok()) return where(st);
-    for (auto& k : IndexKeysOf(next, CiRecord{id, ci->class_name, attrs})) {
+    for (auto& k : IndexKeysOf(next, CiRecord{.id = id, .class_name = ci->class_name, .attrs = attrs})) {
       auto [it, inserted] = seen_keys.emplace(k, id);
       if (!inserted)
         return where(Status::Conflict("it would share a KEY/UNIQUE value with CI " +

@@ -35,6 +35,9 @@ class MemStore : public Store {
   Status RevokeToken(const std::string& name, int64_t now) override;
   Result<std::optional<TokenRecord>> FindToken(const std::string& hash) override;
 
+  // Makes Info() report `tx` as the last transaction, as a store that has seen that many would
+  // (tests of the transaction id limit).
+  void SetLastTx(TxId tx) { std::lock_guard l(mu_); info_.last_tx = tx; }
   // The next Commit fails with kInternal and stores nothing.
   void FailNextCommit() { std::lock_guard l(mu_); fail_next_ = true; }
 

@@ -1,6 +1,7 @@
 // The records the graph holds and the store persists: CIs, relationships, transactions.
 // CI and relationship records are held for every current item, so they are packed: the class
-// and type are interned names (8 bytes) and the version is 32-bit next to the retired flag.
+// and type are interned names (4 bytes), the version shares 32 bits with the retired flag and
+// the transaction ids are 32-bit.
 // Thread safety: plain values. The graph holds the current ones in chunks shared copy-on-write
 // with readers (record_table.hpp); never mutate a published record.
 #pragma once
@@ -19,35 +20,41 @@ using RelId = int64_t;
 using TxId = int64_t;
 inline constexpr TxId kNoTx = 0;  // "open-ended" as valid_to; "none" elsewhere
 
-// One version of a configuration item. `name` and `status` live in attrs.
+// A transaction id as records hold it: 32 bits (the write path refuses tx ids past
+// kMaxRecordTx, see Database::CommitLocked), so a record fits a cache-friendly size.
+using RecordTx = uint32_t;
+inline constexpr TxId kMaxRecordTx = TxId{UINT32_MAX};
+
+// One version of a configuration item. `name` and `status` live in attrs. 48 bytes: a chunk of
+// 1,024 is an allocator size class (record_table.hpp).
 struct CiRecord {
   CiId id = 0;
   InternedName class_name;
+  int32_t version : 31 = 1;     // 1 on create, +1 on every change
+  bool retired : 1 = false;     // a tombstone version: the CI was deleted by valid_from
   AttrMap attrs;
-  int32_t version = 1;        // 1 on create, +1 on every change
-  bool retired = false;       // a tombstone version: the CI was deleted by valid_from
-  int64_t created_at = 0;     // micros since epoch (UTC)
+  int64_t created_at = 0;       // micros since epoch (UTC)
   int64_t updated_at = 0;
-  TxId valid_from = kNoTx;    // tx that wrote this version
-  TxId valid_to = kNoTx;      // tx that superseded it; kNoTx while current
+  RecordTx valid_from = kNoTx;  // tx that wrote this version
+  RecordTx valid_to = kNoTx;    // tx that superseded it; kNoTx while current
 };
-static_assert(sizeof(CiRecord) <= 64, "a CI record is held for every CI: keep it small");
+static_assert(sizeof(CiRecord) == 48, "a CI record is held for every CI: keep it small");
 
-// One version of a relationship `from -[type]-> to`.
+// One version of a relationship `from -[type]-> to`. 64 bytes.
 struct RelRecord {
   RelId id = 0;
   InternedName type;
+  int32_t version : 31 = 1;
+  bool retired : 1 = false;
   CiId from = 0;
   CiId to = 0;
   AttrMap attrs;
-  int32_t version = 1;
-  bool retired = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
-  TxId valid_from = kNoTx;
-  TxId valid_to = kNoTx;
+  RecordTx valid_from = kNoTx;
+  RecordTx valid_to = kNoTx;
 };
-static_assert(sizeof(RelRecord) <= 80, "about 2.3 relationships a CI: keep it small");
+static_assert(sizeof(RelRecord) == 64, "about 2.3 relationships a CI: keep it small");
 
 // An entry of the transaction log.
 struct TxRecord {

@@ -256,3 +256,31 @@ TEST_CASE("a relationship created, deleted and created again in one transaction 
   CHECK(t.db->Read().graph().FindRel(first) == nullptr);
   CHECK(t.db->Read().graph().FindRel(second) != nullptr);
 }
+
+TEST_CASE("transaction ids past 32 bits are refused before anything is written") {
+  TestDb t;
+  CiId vm = t.Create("VirtualMachine", Attrs({{"name", "vm1"}}));
+  t.store.SetLastTx(kMaxRecordTx - 1);
+  Database db(&t.store);
+  REQUIRE(db.Open(t.db->schema()).ok());
+  auto rename = [&](const char* name) {
+    return db.Write(TxMeta{}, [&](Txn& txn) {
+      return txn.UpdateCi(vm, AttrPatch{{"name", Value(name)}}, std::nullopt);
+    });
+  };
+  auto last = rename("vm2");  // the last id records can hold
+  REQUIRE(last.ok());
+  CHECK(last->id == kMaxRecordTx);
+  CHECK(db.Read().graph().FindCi(vm)->valid_from == kMaxRecordTx);
+  auto past = rename("vm3");
+  REQUIRE_FALSE(past.ok());
+  CHECK(past.status().message() == "transaction id space exhausted (ids up to 2^32-1)");
+  CHECK(db.Read().graph().FindCi(vm)->attrs.Get("name") == Value("vm2"));
+  CHECK(t.store.LatestCi(vm).value()->attrs.Get("name") == Value("vm2"));
+
+  t.store.SetLastTx(kMaxRecordTx + 1);
+  Database reopened(&t.store);
+  Status st = reopened.Open(t.db->schema());
+  CHECK(st.message() == "the store's last transaction id 4294967296 is past the largest this "
+                        "server keeps (2^32-1)");
+}
