@@ -97,14 +97,18 @@ struct Reader {
 
 }  // namespace
 
-std::string EncodeAttrs(const AttrMap& attrs) {
-  std::string out;
+void EncodeAttrsTo(const AttrMap& attrs, std::string& out) {
   PutVarint(out, attrs.size());
   for (const auto& [name, value] : attrs) {
     PutVarint(out, name.size());
     out += name;
     PutValue(out, value);
   }
+}
+
+std::string EncodeAttrs(const AttrMap& attrs) {
+  std::string out;
+  EncodeAttrsTo(attrs, out);
   return out;
 }
 

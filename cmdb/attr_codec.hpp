@@ -15,6 +15,8 @@
 namespace cmdb {
 
 std::string EncodeAttrs(const AttrMap& attrs);
+// Appends the encoding of `attrs` to `out` (callers reusing one buffer avoid an allocation).
+void EncodeAttrsTo(const AttrMap& attrs, std::string& out);
 // Fails with kInternal on truncated or corrupt input.
 Result<AttrMap> DecodeAttrs(std::string_view bytes);
 

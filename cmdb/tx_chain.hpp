@@ -3,7 +3,7 @@
 // Each transaction stores hash = SHA-256(previous hash + its canonical content), where the
 // content is the log entry and every record version it wrote, in id order. Recomputing the
 // chain from the stored rows finds the first transaction whose content or link was altered.
-// Thread safety: pure functions.
+// Thread safety: pure functions (TxChainHash may start and join a thread of its own).
 #pragma once
 
 #include <string>
@@ -26,7 +26,8 @@ void SortDocs(std::vector<DocRecord>& docs);
 std::string ChainHash(const std::string& prev_hash, const std::string& canonical);
 // The same hash for a write set about to be committed as `tx` (whose metadata may differ from
 // ws.tx: the store fills in prev_hash): records are taken in canonical order without copying and
-// hashed as they are encoded, so no canonical string is built. Equal to
+// hashed as they are encoded, so no canonical string is built; from 4,096 records the digest
+// runs on a second thread while the next bytes are encoded (memory stays bounded). Equal to
 // ChainHash(prev_hash, TxCanonical(tx, sorted cis, sorted rels, sorted docs, ws.schema_ddl)).
 std::string TxChainHash(const std::string& prev_hash, const TxRecord& tx, const WriteSet& ws);
 
