@@ -31,13 +31,17 @@ std::string UniqueIndexKey(const Schema& schema, std::string_view cls, std::stri
 std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci) {
   std::vector<std::string> out;
   if (auto k = KeyIndexKey(schema, ci.class_name, ci.attrs)) out.push_back(std::move(*k));
+  AppendUniqueKeys(schema, ci, out);
+  return out;
+}
+
+void AppendUniqueKeys(const Schema& schema, const CiRecord& ci, std::vector<std::string>& out) {
   for (const AttributeDef* a : schema.AllAttributes(ci.class_name)) {
     if (!a->unique) continue;
     const Value* v = ci.attrs.Find(a->name);
     if (!v) continue;
     out.push_back(UniqueIndexKey(schema, ci.class_name, a->name, *v));
   }
-  return out;
 }
 
 std::span<const Adj> Graph::OfType(std::span<const Adj> all, TypeId type) {

@@ -36,6 +36,8 @@ using ClassId = uint32_t;
 // Index entries of a CI under a schema: "K|<scope>|<values>" for the KEY of its class and
 // "U|<scope>.<attr>|<value>" for each UNIQUE attribute it has a value for.
 std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci);
+// Appends only the "U|..." entries of IndexKeysOf to `out`.
+void AppendUniqueKeys(const Schema& schema, const CiRecord& ci, std::vector<std::string>& out);
 // The UNIQUE index entry for `attr` of class `cls` holding `value`.
 std::string UniqueIndexKey(const Schema& schema, std::string_view cls, std::string_view attr, const Value& value);
 // The KEY index entry for class `cls` with the given key values, or nullopt when `cls` has no

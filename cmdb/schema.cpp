@@ -139,9 +139,13 @@ const RelTypeDef* Schema::FindRelType(std::string_view name) const {
 
 bool Schema::IsA(std::string_view cls, std::string_view ancestor) const {
   auto it = class_cache_.find(cls);
-  if (ancestor == kRootClass) return it != class_cache_.end() || open_mode_;
-  if (it != class_cache_.end()) {
-    for (std::string_view c : it->second.lineage) {
+  return IsA(it != class_cache_.end() ? &it->second : nullptr, cls, ancestor);
+}
+
+bool Schema::IsA(const ClassCache* cache, std::string_view cls, std::string_view ancestor) const {
+  if (ancestor == kRootClass) return cache || open_mode_;
+  if (cache) {
+    for (std::string_view c : cache->lineage) {
       if (c == ancestor) return true;
     }
   }
@@ -338,8 +342,11 @@ Status Schema::NormalizeLookup(std::string_view cls, AttrMap& attrs) const {
 Status Schema::ValidateRel(const RelTypeDef& type, std::string_view from_cls,
                            std::string_view to_cls, AttrMap& attrs) const {
   bool allowed = type.pairs.empty() && open_mode_;
+  auto from_it = class_cache_.find(from_cls), to_it = class_cache_.find(to_cls);
+  const ClassCache* from = from_it != class_cache_.end() ? &from_it->second : nullptr;
+  const ClassCache* to = to_it != class_cache_.end() ? &to_it->second : nullptr;
   for (const auto& p : type.pairs) {
-    if (IsA(from_cls, p.from) && IsA(to_cls, p.to)) {
+    if (IsA(from, from_cls, p.from) && IsA(to, to_cls, p.to)) {
       allowed = true;
       break;
     }

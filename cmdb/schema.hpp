@@ -221,6 +221,8 @@ class Schema {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   std::unordered_map<std::string, ClassCache, NameHash, std::equal_to<>> class_cache_;
+  // IsA with the class's cache entry already found (nullptr: not a schema class).
+  bool IsA(const ClassCache* cache, std::string_view cls, std::string_view ancestor) const;
 };
 
 // Canonical forms used for IP and time values; empty optional when invalid.

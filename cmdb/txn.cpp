@@ -94,9 +94,19 @@ std::vector<RelId> Txn::RelsOf(CiId id) const {
   return out;
 }
 
-Status Txn::CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys) const {
-  keys = IndexKeysOf(schema_, rec);
-  for (const std::string& key : keys) {
+Status Txn::CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys,
+                         std::string* free_key) const {
+  size_t first = 0;
+  if (free_key) {
+    keys.clear();
+    keys.push_back(std::move(*free_key));
+    AppendUniqueKeys(schema_, rec, keys);
+    first = 1;
+  } else {
+    keys = IndexKeysOf(schema_, rec);
+  }
+  for (size_t i = first; i < keys.size(); ++i) {
+    const std::string& key = keys[i];
     std::optional<CiId> holder = IndexHolder(key, HashIndex::HashOf(key));
     if (holder && *holder != self) {
       const CiRecord* other = GetCi(*holder);
@@ -141,9 +151,13 @@ void Txn::StageRel(RelRecord rec) {
 
 Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs) { return CreateCi(cls, std::move(attrs), false); }
 
-Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs, bool normalized) {
+Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs, bool normalized,
+                           std::string* free_key) {
   // Already normalized values (UpsertCi) only need a full validation when defaults were added.
-  if (!schema_.ApplyDefaults(cls, attrs) && normalized) {
+  if (schema_.ApplyDefaults(cls, attrs)) {
+    free_key = nullptr;  // a default may be a KEY value: the entry is rebuilt
+    CMDB_RETURN_IF_ERROR(schema_.ValidateCi(cls, attrs));
+  } else if (normalized) {
     CMDB_RETURN_IF_ERROR(schema_.CheckNotNull(cls, attrs));
   } else {
     CMDB_RETURN_IF_ERROR(schema_.ValidateCi(cls, attrs));
@@ -156,7 +170,7 @@ Result<CiId> Txn::CreateCi(const std::string& cls, AttrMap attrs, bool normalize
   rec.created_at = rec.updated_at = now_;
   rec.valid_from = tx_;
   std::vector<std::string> keys;
-  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, rec.id, keys));
+  CMDB_RETURN_IF_ERROR(CheckIndexes(rec, rec.id, keys, free_key));
   ++next_ci_;
   StageCi(std::move(rec), std::move(keys));
   return next_ci_ - 1;
@@ -203,9 +217,10 @@ Result<std::pair<CiId, Outcome>> Txn::UpsertCi(const std::string& cls, AttrMap a
 }
 
 Result<std::pair<CiId, Outcome>> Txn::UpsertNormalizedCi(const std::string& cls, AttrMap attrs) {
-  std::optional<CiId> existing = FindByKey(cls, attrs);
+  std::optional<std::string> key = KeyIndexKey(schema_, cls, attrs);
+  std::optional<CiId> existing = key ? LookupIndexKey(*key) : std::nullopt;
   if (!existing) {
-    auto id = CreateCi(cls, std::move(attrs), true);
+    auto id = CreateCi(cls, std::move(attrs), true, key ? &*key : nullptr);
     if (!id.ok()) return id.status();
     return std::make_pair(*id, Outcome::kCreated);
   }

@@ -114,7 +114,10 @@ class Txn {
   // sees the CIs: staged versions first, then the graph's.
   std::optional<CiId> IndexHolder(const std::string& key, uint64_t hash) const;
   // KEY/UNIQUE conflicts of `rec`; `keys` receives its index entries (for StageCi).
-  Status CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys) const;
+  // `free_key`, when given, is rec's KEY entry, which the caller found held by no CI: it is
+  // neither rebuilt nor looked up again.
+  Status CheckIndexes(const CiRecord& rec, CiId self, std::vector<std::string>& keys,
+                      std::string* free_key = nullptr) const;
   void StageCi(CiRecord rec);
   void StageCi(CiRecord rec, std::vector<std::string> keys);  // keys: IndexKeysOf(rec)
   void StageRel(RelRecord rec);
@@ -124,7 +127,9 @@ class Txn {
   // The schema's definition of `type`; in open mode an ad-hoc one kept in `open_def`. nullptr
   // (and *st set) when the type is unknown.
   const RelTypeDef* ResolveType(const std::string& type, RelTypeDef& open_def, Status* st) const;
-  Result<CiId> CreateCi(const std::string& cls, AttrMap attrs, bool normalized);
+  // `free_key`: see CheckIndexes (used only when no default is added to `attrs`).
+  Result<CiId> CreateCi(const std::string& cls, AttrMap attrs, bool normalized,
+                        std::string* free_key = nullptr);
   // CreateRel; `known_new` skips the duplicate check (the caller just did FindRel).
   Result<RelId> CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs,
                           bool known_new);

@@ -284,3 +284,30 @@ TEST_CASE("transaction ids past 32 bits are refused before anything is written")
   CHECK(st.message() == "the store's last transaction id 4294967296 is past the largest this "
                         "server keeps (2^32-1)");
 }
+
+TEST_CASE("a CI created by upsert holds its KEY at once and is checked for UNIQUE values") {
+  TestDb t;
+  CiId held = t.Create("PhysicalServer", Attrs({{"name", "h1"}, {"serial_number", "SN1"}}));
+  CiId created = 0;
+  auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
+    auto first = txn.UpsertCi("VirtualMachine", Attrs({{"name", "vm"}, {"os", "linux"}}));
+    CMDB_RETURN_IF_ERROR(first.status());
+    created = first->first;
+    // Found again by its KEY in the same transaction (staged KEY entry).
+    auto again = txn.UpsertCi("VirtualMachine", Attrs({{"name", "vm"}, {"os", "bsd"}}));
+    CMDB_RETURN_IF_ERROR(again.status());
+    if (again->first != created || again->second != Outcome::kUpdated)
+      return Status::Internal("the upserted CI was not found by its KEY");
+    if (txn.LookupIndexKey(*KeyIndexKey(txn.schema(), "VirtualMachine", Attrs({{"name", "vm"}}))) != created)
+      return Status::Internal("KEY entry not staged");
+    return Status::Ok();
+  });
+  REQUIRE(tx.ok());
+  CHECK(t.db->Read().graph().FindCi(created)->attrs.Get("os") == Value("bsd"));
+  auto unique = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    return txn.UpsertCi("Switch", Attrs({{"name", "sw1"}, {"serial_number", "SN1"}})).status();
+  });
+  REQUIRE(unique.status().code() == StatusCode::kConflict);
+  CHECK(unique.status().message() == "Hardware.serial_number = 'SN1' is already held by CI " +
+                                         std::to_string(held) + " ('h1')");
+}
