@@ -238,59 +238,67 @@ Result<std::pair<CiId, Outcome>> Txn::UpsertNormalizedCi(const std::string& cls,
   return std::make_pair(*existing, Outcome::kUpdated);
 }
 
-const RelTypeDef* Txn::ResolveType(const std::string& type, RelTypeDef& open_def, Status* st) const {
-  if (const RelTypeDef* def = schema_.FindRelType(type)) return def;
-  if (schema_.open_mode()) {
-    open_def = RelTypeDef();
-    open_def.name = type;
-    return &open_def;
+const Txn::ResolvedType* Txn::ResolveType(const std::string& type, Status* st) const {
+  if (auto it = types_.find(type); it != types_.end()) return it->second.get();
+  auto resolved = std::make_unique<ResolvedType>();
+  resolved->def = schema_.FindRelType(type);
+  if (!resolved->def) {
+    if (!schema_.open_mode()) {
+      std::vector<std::string> names;
+      for (const auto& [n, d] : schema_.rel_types()) names.push_back(n);
+      *st = Status::Schema("unknown relationship type " + type + DidYouMean(type, names)).With("type", type);
+      return nullptr;
+    }
+    resolved->open_def.name = type;
+    resolved->def = &resolved->open_def;
   }
-  std::vector<std::string> names;
-  for (const auto& [n, d] : schema_.rel_types()) names.push_back(n);
-  *st = Status::Schema("unknown relationship type " + type + DidYouMean(type, names)).With("type", type);
-  return nullptr;
+  resolved->name = type;
+  resolved->graph_id = graph_.TypeIdOf(type);
+  return types_.emplace(type, std::move(resolved)).first->second.get();
 }
 
-int Txn::CountEdges(CiId id, const std::string& type, bool outgoing) const {
+int Txn::CountEdges(CiId id, const ResolvedType& type, bool outgoing) const {
   int n = 0;
-  if (auto t = graph_.TypeIdOf(type)) {
-    for (const Adj& a : outgoing ? graph_.OutOfType(id, *t) : graph_.InOfType(id, *t)) {
+  if (type.graph_id) {
+    TypeId t = *type.graph_id;
+    for (const Adj& a : outgoing ? graph_.OutOfType(id, t) : graph_.InOfType(id, t)) {
       if (GetRel(a.rel())) ++n;
     }
   }
   new_rels_.ForEach(id, [&](RelId r) {
     const RelRecord* rec = GetRel(r);
-    if (rec && rec->type == type && (outgoing ? rec->from : rec->to) == id) ++n;
+    if (rec && rec->type == type.name && (outgoing ? rec->from : rec->to) == id) ++n;
   });
   return n;
 }
 
-std::optional<RelId> Txn::FindRel(const std::string& type, CiId from, CiId to) const {
-  if (auto t = graph_.TypeIdOf(type)) {
-    for (const Adj& a : graph_.OutOfType(from, *t)) {
+std::optional<RelId> Txn::FindRel(const ResolvedType& type, CiId from, CiId to) const {
+  if (type.graph_id) {
+    for (const Adj& a : graph_.OutOfType(from, *type.graph_id)) {
       if (a.other() == to && GetRel(a.rel())) return a.rel();
     }
   }
   // Created in this transaction: one probe of the staged keys, each candidate confirmed on its
   // record (deleted ones are skipped, so one created again later is found).
-  const std::string* interned = &InternAttrName(type);
+  const std::string* interned = &type.name.str();
   std::optional<RelId> found;
   new_rel_keys_.FindIf(RelKeyHash(interned, from, to), [&](int64_t r) {
     const RelRecord* rec = GetRel(r);
-    if (!rec || &rec->type.str() != interned || rec->from != from || rec->to != to) return false;
+    if (!rec || rec->type != type.name || rec->from != from || rec->to != to) return false;
     found = r;
     return true;
   });
   return found;
 }
 
-Status Txn::CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const {
+Status Txn::CheckCardinality(const ResolvedType& type, CiId from, CiId to) const {
+  const RelTypeDef& def = *type.def;
   bool one_out = def.cardinality == Cardinality::kManyToOne || def.cardinality == Cardinality::kOneToOne;
   bool one_in = def.cardinality == Cardinality::kOneToMany || def.cardinality == Cardinality::kOneToOne;
-  if (one_out && CountEdges(from, def.name, true) > 0)
+  if (one_out && CountEdges(from, type, true) > 0)
     return Status::Conflict("CI " + std::to_string(from) + " already has an outgoing " + def.name +
                             " relationship (" + CardinalityName(def.cardinality) + ")");
-  if (one_in && CountEdges(to, def.name, false) > 0)
+  if (one_in && CountEdges(to, type, false) > 0)
     return Status::Conflict("CI " + std::to_string(to) + " already has an incoming " + def.name +
                             " relationship (" + CardinalityName(def.cardinality) + ")");
   return Status::Ok();
@@ -303,26 +311,25 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
 Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMap attrs,
                              bool known_new) {
   Status st;
-  RelTypeDef open_def;
-  const RelTypeDef* type_def = ResolveType(type, open_def, &st);
+  const ResolvedType* resolved = ResolveType(type, &st);
   CMDB_RETURN_IF_ERROR(st);
-  const RelTypeDef& def = *type_def;
+  const RelTypeDef& def = *resolved->def;
   const CiRecord* f = GetCi(from);
   if (!f) return Status::NotFound("relationship source CI " + std::to_string(from) + " does not exist");
   const CiRecord* t = GetCi(to);
   if (!t) return Status::NotFound("relationship target CI " + std::to_string(to) + " does not exist");
   CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, f->class_name, t->class_name, attrs));
   if (!schema_.open_mode() && !known_new) {
-    if (auto existing = FindRel(type, from, to))
+    if (auto existing = FindRel(*resolved, from, to))
       return Status::Conflict("relationship " + std::to_string(from) + " -[" + type + "]-> " +
                               std::to_string(to) + " already exists as " + std::to_string(*existing))
           .With("conflicting_id", *existing);
   }
-  CMDB_RETURN_IF_ERROR(CheckCardinality(def, from, to));
+  CMDB_RETURN_IF_ERROR(CheckCardinality(*resolved, from, to));
   if (next_rel_ > kMaxAdjId) return Status::Internal("relationship id space exhausted (ids up to 2^40)");
   RelRecord rec;
   rec.id = next_rel_++;
-  rec.type = type;
+  rec.type = resolved->name;
   rec.from = from;
   rec.to = to;
   rec.attrs = std::move(attrs);
@@ -338,8 +345,11 @@ Result<RelId> Txn::CreateRel(const std::string& type, CiId from, CiId to, AttrMa
 
 Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId from, CiId to,
                                                  AttrMap attrs) {
+  Status st;
+  const ResolvedType* resolved = ResolveType(type, &st);
+  CMDB_RETURN_IF_ERROR(st);
   bool endpoints = GetCi(from) && GetCi(to);
-  std::optional<RelId> existing = endpoints ? FindRel(type, from, to) : std::nullopt;
+  std::optional<RelId> existing = endpoints ? FindRel(*resolved, from, to) : std::nullopt;
   if (!existing) {
     auto id = CreateRel(type, from, to, std::move(attrs), /*known_new=*/endpoints);
     if (!id.ok()) return id.status();
@@ -348,11 +358,7 @@ Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId f
   const RelRecord* cur = GetRel(*existing);
   AttrMap merged = cur->attrs;
   for (const auto& [k, v] : attrs) merged.Set(k, v);
-  Status st;
-  RelTypeDef open_def;
-  const RelTypeDef* type_def = ResolveType(type, open_def, &st);
-  CMDB_RETURN_IF_ERROR(st);
-  const RelTypeDef& def = *type_def;
+  const RelTypeDef& def = *resolved->def;
   CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, GetCi(from)->class_name, GetCi(to)->class_name, merged));
   if (merged == cur->attrs) return std::make_pair(*existing, Outcome::kUnchanged);
   RelRecord rec = *cur;
@@ -384,10 +390,9 @@ Status Txn::UpdateRel(RelId id, const AttrPatch& patch) {
   AttrMap attrs = cur->attrs;
   for (const auto& [k, v] : patch) attrs.Set(k, v);
   Status st;
-  RelTypeDef open_def;
-  const RelTypeDef* type_def = ResolveType(cur->type, open_def, &st);
+  const ResolvedType* resolved = ResolveType(cur->type, &st);
   CMDB_RETURN_IF_ERROR(st);
-  const RelTypeDef& def = *type_def;
+  const RelTypeDef& def = *resolved->def;
   CMDB_RETURN_IF_ERROR(schema_.ValidateRel(def, GetCi(cur->from)->class_name, GetCi(cur->to)->class_name, attrs));
   if (attrs == cur->attrs) return Status::Ok();
   RelRecord rec = *cur;

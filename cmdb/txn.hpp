@@ -121,12 +121,21 @@ class Txn {
   void StageCi(CiRecord rec);
   void StageCi(CiRecord rec, std::vector<std::string> keys);  // keys: IndexKeysOf(rec)
   void StageRel(RelRecord rec);
-  std::optional<RelId> FindRel(const std::string& type, CiId from, CiId to) const;
-  Status CheckCardinality(const RelTypeDef& def, CiId from, CiId to) const;
-  int CountEdges(CiId id, const std::string& type, bool outgoing) const;
-  // The schema's definition of `type`; in open mode an ad-hoc one kept in `open_def`. nullptr
-  // (and *st set) when the type is unknown.
-  const RelTypeDef* ResolveType(const std::string& type, RelTypeDef& open_def, Status* st) const;
+  // A relationship type as this transaction uses it, resolved once: its interned name, its
+  // definition (the schema's; in open mode an ad-hoc one for types it lacks) and its id in the
+  // graph (nullopt while no committed relationship has it). The graph and schema do not change
+  // during the transaction, so neither does this.
+  struct ResolvedType {
+    InternedName name;
+    const RelTypeDef* def = nullptr;
+    std::optional<TypeId> graph_id;
+    RelTypeDef open_def;  // what def points to for an ad-hoc type
+  };
+  // nullptr (and *st set) when the type is unknown. The result lives as long as the Txn.
+  const ResolvedType* ResolveType(const std::string& type, Status* st) const;
+  std::optional<RelId> FindRel(const ResolvedType& type, CiId from, CiId to) const;
+  Status CheckCardinality(const ResolvedType& type, CiId from, CiId to) const;
+  int CountEdges(CiId id, const ResolvedType& type, bool outgoing) const;
   // `free_key`: see CheckIndexes (used only when no default is added to `attrs`).
   Result<CiId> CreateCi(const std::string& cls, AttrMap attrs, bool normalized,
                         std::string* free_key = nullptr);
@@ -147,6 +156,7 @@ class Txn {
   // IndexHolder confirms every candidate against the transaction's view.
   HashIndex staged_index_;
   StagedRelIndex new_rels_;                                 // staged-created rels per endpoint
+  mutable std::unordered_map<std::string, std::unique_ptr<ResolvedType>> types_;  // ResolveType
   HashIndex new_rel_keys_;  // the same by RelKeyHash(type, from, to), confirmed on the record
   std::map<std::pair<std::string, int64_t>, DocRecord> docs_;  // staged process records
   std::vector<std::pair<std::string, int64_t>> doc_order_;
