@@ -10,9 +10,15 @@ namespace cmdb {
 namespace name_pool_detail {
 namespace {
 // Number 0 is "", readable before anything is interned (default InternedNames of static
-// records): its string and its segment are constant-initialized.
-constinit const std::string kEmptyName;
-constinit const std::string* first_segment[size_t(1) << kSegmentBits] = {&kEmptyName};
+// records): its string and its segment are constant-initialized, and the string is never
+// destroyed, so it stays readable while other statics are destroyed at exit.
+union NeverDestroyed {
+  std::string name;
+  constexpr NeverDestroyed() : name() {}
+  ~NeverDestroyed() {}
+};
+constinit NeverDestroyed kEmpty;
+constinit const std::string* first_segment[size_t(1) << kSegmentBits] = {&kEmpty.name};
 }  // namespace
 constinit std::atomic<const std::string* const*> segments[kSegments] = {first_segment};
 }  // namespace name_pool_detail
@@ -31,7 +37,7 @@ struct Pool {
   std::deque<std::string> names;  // numbers 1, 2, ...
   std::unordered_map<std::string_view, Interned> index;
 
-  Pool() { index.emplace("", Interned{&name_pool_detail::kEmptyName, 0}); }
+  Pool() { index.emplace("", Interned{&name_pool_detail::kEmpty.name, 0}); }
 
   Interned Add(std::string_view name) {  // requires mu held exclusively
     using namespace name_pool_detail;

@@ -8,6 +8,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 #include <cstring>
@@ -257,7 +258,12 @@ std::string TxChainHash(const std::string& prev_hash, const TxRecord& tx, const 
   EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr);
   // Large write sets (bulk loads) are digested on a second thread while they are formatted.
   std::optional<HashPipe> pipe;
-  if (ws.cis.size() + ws.rels.size() + ws.docs.size() >= kPipedRecords) pipe.emplace(sha.get());
+  if (ws.cis.size() + ws.rels.size() + ws.docs.size() >= kPipedRecords) {
+    try {
+      pipe.emplace(sha.get());
+    } catch (const std::system_error&) {  // no thread to be had: digest on this one
+    }
+  }
   Sink out(sha.get(), pipe ? &*pipe : nullptr);
   out.Add(prev_hash);
   Header(out, tx, ws.schema_ddl);
