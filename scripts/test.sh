@@ -32,7 +32,11 @@ case "${1:-}" in
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a full disk while a bulk load streams fails it with a clear error and applies nothing"
     # Large writes apply CIs and relationships, and build the adjacency, on two threads.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "large writes applied on two threads give the graph one thread gives"
-    echo "10 passed, 0 failed"
+    # Names interned and read by number on several threads (the segmented name table).
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "names interned on several threads past one segment read back on every thread"
+    # A large write set's chain hash is digested on a helper thread while it is encoded.
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "the chain hash of small and large write sets equals the hash of their canonical bytes"
+    echo "12 passed, 0 failed"
     ;;
   "")
     scripts/setup.sh build
