@@ -8,19 +8,12 @@
 
 namespace cmdb {
 namespace name_pool_detail {
-namespace {
-// Number 0 is "", readable before anything is interned (default InternedNames of static
-// records): its string and its segment are constant-initialized, and the string is never
-// destroyed, so it stays readable while other statics are destroyed at exit.
-union NeverDestroyed {
-  std::string name;
-  constexpr NeverDestroyed() : name() {}
-  ~NeverDestroyed() {}
-};
-constinit NeverDestroyed kEmpty;
-constinit const std::string* first_segment[size_t(1) << kSegmentBits] = {&kEmpty.name};
-}  // namespace
-constinit std::atomic<const std::string* const*> segments[kSegments] = {first_segment};
+std::atomic<const std::string* const*> segments[kSegments];
+
+const std::string& EmptyName() {
+  static const std::string* empty = new std::string();  // never destroyed, like the pool
+  return *empty;
+}
 }  // namespace name_pool_detail
 
 namespace {
@@ -37,7 +30,7 @@ struct Pool {
   std::deque<std::string> names;  // numbers 1, 2, ...
   std::unordered_map<std::string_view, Interned> index;
 
-  Pool() { index.emplace("", Interned{&name_pool_detail::kEmpty.name, 0}); }
+  Pool() { index.emplace("", Interned{&name_pool_detail::EmptyName(), 0}); }
 
   Interned Add(std::string_view name) {  // requires mu held exclusively
     using namespace name_pool_detail;

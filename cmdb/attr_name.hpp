@@ -34,11 +34,14 @@ inline constexpr unsigned kSegmentBits = 12;  // 4,096 names a segment
 inline constexpr size_t kSegments = kMaxInternedNames >> kSegmentBits;
 // Segment s holds the names numbered [s << kSegmentBits, (s + 1) << kSegmentBits).
 extern std::atomic<const std::string* const*> segments[kSegments];
+const std::string& EmptyName();
 }  // namespace name_pool_detail
 
-// The interned name numbered `id` (a number InternAttrNameId returned).
+// The interned name numbered `id` (a number InternAttrNameId returned, or 0 for "", which needs
+// nothing interned yet: default InternedNames of static records read it).
 inline const std::string& AttrNameById(uint32_t id) {
   using namespace name_pool_detail;
+  if (id == 0) return EmptyName();
   const std::string* const* segment = segments[id >> kSegmentBits].load(std::memory_order_acquire);
   return *segment[id & ((1u << kSegmentBits) - 1)];
 }
