@@ -5,16 +5,16 @@
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <system_error>
 #include <thread>
-#include <vector>
-#include <cstring>
-#include <memory>
-#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "cmdb/attr_codec.hpp"
 #include "cmdb/auth.hpp"
@@ -24,9 +24,6 @@ namespace {
 
 constexpr size_t kPipedRecords = 4096;
 
-// Where canonical bytes go: a string (TxCanonical) or a running SHA-256 (TxChainHash), fed in
-// chunks so a million-record transaction never exists as one string. Hashing a bulk load's
-// write set is on its commit's critical path, so fields are formatted without allocating.
 // Digests chunks on a helper thread while the caller formats the next ones: formatting and
 // SHA-256 cost about the same, so a bulk load's hash takes the longer of the two, not the sum.
 // At most kQueued chunks wait, so memory stays bounded whatever the write set's size.
@@ -90,6 +87,9 @@ class HashPipe {
   std::thread thread_;  // last: starts after the members it uses
 };
 
+// Where canonical bytes go: a string (TxCanonical) or a running SHA-256 (TxChainHash), fed in
+// chunks so a million-record transaction never exists as one string. Hashing a bulk load's
+// write set is on its commit's critical path, so fields are formatted without allocating.
 class Sink {
  public:
   static constexpr size_t kChunk = size_t(1) << 16;
