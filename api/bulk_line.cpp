@@ -19,14 +19,11 @@ bool IsBlank(std::string_view text) {
   return text.find_first_not_of(" \t\r") == std::string_view::npos;
 }
 
-// Members in name order, the last of equal names winning (as in a JSON document), as an AttrMap.
+// Members as an AttrMap, the last of equal names winning (as in a JSON document).
 AttrMap ToAttrMap(Members& members) {
-  std::stable_sort(members.begin(), members.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  AttrMap out;
-  out.Reserve(members.size());
-  for (auto& [name, value] : members) out.Set(name, std::move(value));
-  return out;
+  AttrMap::Builder out;
+  for (auto& [name, value] : members) out.Add(name, std::move(value));
+  return out.Build();
 }
 
 // What both ways share once the members are known: the "op" check and the schema-only work.

@@ -84,14 +84,13 @@ Result<AttrPatch> PatchFromJson(const Json& j, const std::string& where) {
 Result<AttrMap> AttrsFromJson(const Json& j, const std::string& where) {
   if (j.is_null()) return AttrMap();
   if (!j.is_object()) return Status::Invalid(where + " must be a JSON object");
-  AttrMap out;
-  out.Reserve(j.size());  // sorted keys: every Set appends
+  AttrMap::Builder out;
   for (auto it = j.begin(); it != j.end(); ++it) {
     auto val = MemberFromJson(*it, where, it.key());
     if (!val.ok()) return val.status();
-    out.Set(it.key(), std::move(*val));
+    out.Add(it.key(), std::move(*val));
   }
-  return out;
+  return out.Build();
 }
 
 Json CiToJson(const CiRecord& ci) {

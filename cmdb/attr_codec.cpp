@@ -114,16 +114,15 @@ std::string EncodeAttrs(const AttrMap& attrs) {
 
 Result<AttrMap> DecodeAttrs(std::string_view bytes) {
   Reader r{bytes};
-  AttrMap out;
+  AttrMap::Builder out;
   uint64_t n = r.Varint();
-  out.Reserve(static_cast<size_t>(std::min<uint64_t>(n, bytes.size())));  // a corrupt count stays bounded
   for (uint64_t i = 0; i < n && r.ok; ++i) {
     std::string name = r.Bytes(r.Varint());
     Value v = r.Val(0);
-    if (r.ok) out.Set(name, std::move(v));
+    if (r.ok) out.Add(name, std::move(v));
   }
   if (!r.ok || r.pos != bytes.size()) return Status::Internal("corrupt attribute encoding");
-  return out;
+  return out.Build();
 }
 
 }  // namespace cmdb

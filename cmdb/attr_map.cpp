@@ -1,6 +1,7 @@
 #include "cmdb/attr_map.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -12,7 +13,7 @@ namespace {
 
 using Shape = AttrMap::Shape;
 
-// The map-less shape of a reserved but still empty block. Never freed.
+// The shape of no names: where shapes are built from. Never freed.
 const Shape* EmptyShape() {
   static Shape empty{{1}, 0, 0};
   return &empty;
@@ -140,20 +141,16 @@ const Shape* WithName(const Shape* from, size_t i, const std::string* name) {
 
 }  // namespace
 
+AttrMap::Block* AttrMap::NewBlock(const Shape* shape, size_t bytes) {
+  void* raw = ::operator new(sizeof(Block) + bytes);
+  return new (raw) Block{shape};
+}
+
 AttrMap::AttrMap(const AttrMap& other) {
   if (other.empty()) return;
-  size_t n = other.size();
-  void* raw = ::operator new(sizeof(Block) + n * sizeof(Value));
-  Block* fresh = new (raw) Block{other.block_->shape, static_cast<uint32_t>(n), 0};
-  const Value* from = other.block_->values();
-  size_t done = 0;
-  try {
-    for (; done < n; ++done) new (fresh->values() + done) Value(from[done]);
-  } catch (...) {
-    for (size_t i = 0; i < done; ++i) fresh->values()[i].~Value();
-    ::operator delete(raw);
-    throw;
-  }
+  size_t bytes = other.PackedBytes();
+  Block* fresh = NewBlock(other.block_->shape, bytes);
+  std::memcpy(fresh->bytes(), other.block_->bytes(), bytes);
   AddRef(fresh->shape);
   block_ = fresh;
 }
@@ -167,87 +164,113 @@ AttrMap& AttrMap::operator=(const AttrMap& other) {
 }
 
 bool operator==(const AttrMap& a, const AttrMap& b) {
-  size_t n = a.size();
-  if (n != b.size()) return false;
-  if (n == 0) return true;
+  if (a.empty() || b.empty()) return a.empty() == b.empty();
   if (a.block_->shape != b.block_->shape) return false;  // interned: same names, same shape
-  const Value *x = a.block_->values(), *y = b.block_->values();
-  for (size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return false;
+  size_t bytes = a.PackedBytes();
+  if (bytes == b.PackedBytes() && std::memcmp(a.block_->bytes(), b.block_->bytes(), bytes) == 0)
+    return true;  // the packed form is canonical: same bytes, same values
+  // Values that compare equal with other bits (0.0 and -0.0).
+  for (auto x = a.begin(), y = b.begin(); x != a.end(); ++x, ++y) {
+    if ((*x).second != (*y).second) return false;
   }
   return true;
 }
 
-void AttrMap::Set(std::string_view name, Value value) {
+void AttrMap::Set(std::string_view name, const Value& value) {
   size_t n = size();
   size_t i = LowerBound(name);
   bool found = i < n && *names()[i] == name;
-  if (value.is_null()) {
-    if (!found) return;
-    if (n == 1) return Free();
-    std::vector<const std::string*> rest(names(), names() + n);
-    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
-    const Shape* next = Intern(rest.data(), rest.size());
-    Value* v = block_->values();
-    for (size_t j = i; j + 1 < n; ++j) v[j] = std::move(v[j + 1]);
-    v[n - 1].~Value();
-    Release(block_->shape);
-    block_->shape = next;
+  if (value.is_null() && !found) return;
+  if (value.is_null() && n == 1) return Free();
+  // The new block: the values before i, the new one (none when erasing), the values after.
+  const char* old = block_ ? block_->bytes() : nullptr;
+  const char* at = block_ ? PackedAt(i) : nullptr;
+  const char* after = found ? packed::Skip(at) : at;
+  const char* old_end = block_ ? PackedAt(n) : nullptr;
+  size_t value_bytes = value.is_null() ? 0 : packed::Size(value);
+  if (found && !value.is_null() && size_t(after - at) == value_bytes) {
+    packed::Pack(value, block_->bytes() + (at - old));  // same size: in place
     return;
   }
+  const Shape* next;
   if (found) {
-    block_->values()[i] = std::move(value);
-    return;
-  }
-  const std::string* interned = &InternAttrName(name);
-  const Shape* next = WithName(block_ ? block_->shape : EmptyShape(), i, interned);
-  if (n == (block_ ? block_->capacity : 0)) {
-    try {
-      Grow(n < 4 ? 4 : n * 2);
-    } catch (...) {
-      Release(next);
-      throw;
+    next = block_->shape;
+    if (value.is_null()) {
+      std::vector<const std::string*> rest(names(), names() + n);
+      rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+      next = Intern(rest.data(), rest.size());
+    } else {
+      AddRef(next);
     }
-  }
-  Value* v = block_->values();
-  if (i == n) {
-    new (v + n) Value(std::move(value));
   } else {
-    new (v + n) Value(std::move(v[n - 1]));
-    for (size_t j = n - 1; j > i; --j) v[j] = std::move(v[j - 1]);
-    v[i] = std::move(value);
+    next = WithName(block_ ? block_->shape : EmptyShape(), i, &InternAttrName(name));
   }
-  Release(block_->shape);
-  block_->shape = next;
-}
-
-void AttrMap::Reserve(size_t n) {
-  if (n > (block_ ? block_->capacity : 0)) Grow(n);
-}
-
-void AttrMap::Grow(size_t capacity) {
-  if (capacity > UINT32_MAX) throw std::length_error("too many attributes");
-  void* raw = ::operator new(sizeof(Block) + capacity * sizeof(Value));
-  Block* fresh = new (raw) Block{EmptyShape(), static_cast<uint32_t>(capacity), 0};
-  if (block_) {
-    Value* from = block_->values();
-    for (size_t i = 0; i < size(); ++i) {
-      new (fresh->values() + i) Value(std::move(from[i]));
-      from[i].~Value();
-    }
-    fresh->shape = block_->shape;  // the reference moves with it
-    ::operator delete(block_);
+  Block* fresh;
+  try {
+    fresh = NewBlock(next, size_t(at - old) + value_bytes + size_t(old_end - after));
+  } catch (...) {
+    Release(next);
+    throw;
   }
+  char* out = fresh->bytes();
+  if (at != old) out = static_cast<char*>(std::memcpy(out, old, size_t(at - old))) + (at - old);
+  if (value_bytes) out = packed::Pack(value, out);
+  if (old_end != after) std::memcpy(out, after, size_t(old_end - after));
+  Free();
   block_ = fresh;
 }
 
 void AttrMap::Free() {
   if (!block_) return;
-  Value* v = block_->values();
-  for (size_t i = 0; i < size(); ++i) v[i].~Value();
   Release(block_->shape);
   ::operator delete(block_);
   block_ = nullptr;
+}
+
+void AttrMap::Builder::Add(std::string_view name, Value value) {
+  entries_.emplace_back(&InternAttrName(name), std::move(value));
+}
+
+AttrMap AttrMap::Builder::Build() {
+  auto by_name = [](const auto& a, const auto& b) { return *a.first < *b.first; };
+  if (!std::is_sorted(entries_.begin(), entries_.end(), by_name))
+    std::stable_sort(entries_.begin(), entries_.end(), by_name);
+  // Of equal names keep the last, then drop the nulls.
+  size_t kept = 0;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (i + 1 < entries_.size() && entries_[i + 1].first == entries_[i].first) continue;
+    if (entries_[i].second.is_null()) continue;
+    if (kept != i) entries_[kept] = std::move(entries_[i]);
+    ++kept;
+  }
+  entries_.resize(kept);
+  AttrMap out;
+  if (kept == 0) return out;
+  // The shape through the memo of transitions, as Set would reach it: no pool lock.
+  const Shape* shape = EmptyShape();
+  size_t bytes = 0;
+  for (size_t i = 0; i < kept; ++i) {
+    const Shape* next;
+    try {
+      next = WithName(shape, i, entries_[i].first);
+      bytes += packed::Size(entries_[i].second);
+    } catch (...) {
+      Release(shape);
+      throw;
+    }
+    Release(shape);
+    shape = next;
+  }
+  try {
+    out.block_ = NewBlock(shape, bytes);
+  } catch (...) {
+    Release(shape);
+    throw;
+  }
+  char* p = out.block_->bytes();
+  for (auto& [name, value] : entries_) p = packed::Pack(value, p);
+  entries_.clear();
+  return out;
 }
 
 size_t AttrMap::ShapeCount() {

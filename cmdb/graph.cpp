@@ -16,7 +16,7 @@ std::optional<std::string> KeyIndexKey(const Schema& schema, std::string_view cl
   out += owner->name;
   out += '|';
   for (const auto& a : owner->key) {
-    const Value* v = attrs.Find(a);
+    std::optional<Value> v = attrs.Find(a);
     if (!v) return std::nullopt;
     out += v->ToLiteral();
     out += '\x1f';
@@ -38,7 +38,7 @@ std::vector<std::string> IndexKeysOf(const Schema& schema, const CiRecord& ci) {
 void AppendUniqueKeys(const Schema& schema, const CiRecord& ci, std::vector<std::string>& out) {
   for (const AttributeDef* a : schema.AllAttributes(ci.class_name)) {
     if (!a->unique) continue;
-    const Value* v = ci.attrs.Find(a->name);
+    std::optional<Value> v = ci.attrs.Find(a->name);
     if (!v) continue;
     out.push_back(UniqueIndexKey(schema, ci.class_name, a->name, *v));
   }

@@ -319,12 +319,12 @@ Status Schema::NormalizeLookup(std::string_view cls, AttrMap& attrs) const {
     return Status::Schema("unknown class '" + std::string(cls) + "'").With("class", std::string(cls));
   if (open_mode_ && !FindClass(cls)) return Status::Ok();
   auto defs = AllAttributes(cls);
-  AttrMap normalized;
+  AttrMap::Builder normalized;
   for (const auto& [name, value] : attrs) {
     auto it = std::find_if(defs.begin(), defs.end(), [&name = name](auto* d) { return d->name == name; });
     if (it == defs.end()) {
       if (open_mode_) {
-        normalized.Set(name, value);
+        normalized.Add(name, value);
         continue;
       }
       return Status::Schema("class '" + std::string(cls) + "' has no attribute '" + name + "'")
@@ -333,9 +333,9 @@ Status Schema::NormalizeLookup(std::string_view cls, AttrMap& attrs) const {
     }
     Value v = value;
     CMDB_RETURN_IF_ERROR(NormalizeValue(cls, **it, v));
-    normalized.Set(name, std::move(v));
+    normalized.Add(name, std::move(v));
   }
-  attrs = std::move(normalized);
+  attrs = normalized.Build();
   return Status::Ok();
 }
 

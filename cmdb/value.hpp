@@ -16,6 +16,14 @@
 #include <string_view>
 #include <vector>
 
+// Marks a method whose result refers into its object, so clang warns when the object is a
+// temporary that dies first (`std::string_view s = attrs.Get("name").as_string();`).
+#if defined(__clang__)
+#define CMDB_LIFETIMEBOUND [[clang::lifetimebound]]
+#else
+#define CMDB_LIFETIMEBOUND
+#endif
+
 namespace cmdb {
 
 class Value;
@@ -66,14 +74,14 @@ class alignas(8) Value {
   int64_t as_int() const { return Check(Kind::kInt), Load<int64_t>(); }
   double as_float() const { return Check(Kind::kFloat), Load<double>(); }
   // The characters of a string value; valid while the Value lives unchanged.
-  std::string_view as_string() const {
+  std::string_view as_string() const CMDB_LIFETIMEBOUND {
     Check(Kind::kString);
     if (inline_len_) return std::string_view(bytes_, inline_len_ - 1u);
     uint32_t len;
     std::memcpy(&len, bytes_ + 2, sizeof len);
     return std::string_view(Load<const char*>(), len);
   }
-  const ValueList& as_list() const { return Check(Kind::kList), *Load<const ValueList*>(); }
+  const ValueList& as_list() const CMDB_LIFETIMEBOUND { return Check(Kind::kList), *Load<const ValueList*>(); }
 
   // Human-readable literal form: null, true, 42, 1.5, 'text', ['a', 'b'].
   std::string ToLiteral() const;

@@ -24,7 +24,7 @@ size_t Precedence::Rank(const std::string& cls, const std::string& attr,
 namespace {
 
 std::string NameOf(const AttrMap& attrs) {
-  const Value& v = attrs.Get("name");
+  Value v = attrs.Get("name");
   return std::string(v.is_string() ? v.as_string() : "");
 }
 
@@ -51,7 +51,7 @@ class Identifier {
       if (!id.within.empty()) key += parent;
       bool complete = true;
       for (const auto& a : rule) {
-        const Value* v = attrs.Find(a);
+        std::optional<Value> v = attrs.Find(a);
         if (!v || v->is_null() || (v->is_string() && v->as_string().empty())) {
           complete = false;
           break;
@@ -294,7 +294,7 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
             report.conflicts.push_back({r.id, k, "schema", r.location, v, Value()});
             continue;
           }
-          const Value& have = cur->attrs.Get(k);
+          Value have = cur->attrs.Get(k);
           if (have == v) {
             if (mine.owned.Has(k)) mine.owned.Set(k, now);  // confirmed
             continue;

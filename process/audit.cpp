@@ -160,7 +160,7 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
       CMDB_RETURN_IF_ERROR(identify(e, id));
       classes.insert(e.class_name);
       ++r.checked;
-      const Value& name = e.attrs.Get("name");
+      Value name = e.attrs.Get("name");
       if (!id) {
         r.findings.push_back({"missing",
                               0,
@@ -176,7 +176,7 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
       (void)schema.NormalizeAttrs(e.class_name, expected);
       std::vector<AttrDiff> drift;
       for (const auto& [k, v] : expected) {
-        const Value& have = actual->attrs.Get(k);
+        Value have = actual->attrs.Get(k);
         if (!(have == v)) drift.push_back({k, v, have});
       }
       if (!drift.empty()) {
@@ -193,7 +193,7 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
       for (CiId id : g.Extent(cls)) {
         if (matched.count(id)) continue;
         const CiRecord* c = g.FindCi(id);
-        const Value& name = c->attrs.Get("name");
+        Value name = c->attrs.Get("name");
         r.findings.push_back({"unexpected",
                               id,
                               Label(cls, name.is_string() ? name.as_string() : "", id) +

@@ -11,7 +11,7 @@ namespace cmdb::process {
 namespace {
 
 const CiRecord* NameOf(const CiRecord& c, std::string& out) {
-  const Value& n = c.attrs.Get("name");
+  Value n = c.attrs.Get("name");
   out = n.is_string() ? n.as_string() : "";
   return &c;
 }

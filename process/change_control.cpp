@@ -9,7 +9,7 @@ namespace cmdb::process {
 namespace {
 
 std::string Describe(const CiRecord& ci) {
-  const Value& name = ci.attrs.Get("name");
+  Value name = ci.attrs.Get("name");
   return "CI " + std::to_string(ci.id) + " (" + ci.class_name +
          (name.is_string() ? " " + std::string(name.as_string()) : "") + ")";
 }

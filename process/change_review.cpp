@@ -42,7 +42,7 @@ Result<ReviewReport> ChangeService::Review(int64_t id) {
       CiChange c;
       c.ci = ci;
       c.class_name = v.class_name;
-      const Value& name = (v.retired && i > 0 ? (*history)[i - 1] : v).attrs.Get("name");
+      Value name = (v.retired && i > 0 ? (*history)[i - 1] : v).attrs.Get("name");
       c.name = name.is_string() ? name.as_string() : "";
       if (i == 0) {
         c.what = "created";

@@ -21,7 +21,7 @@ double FloatField(const AttrMap& body, std::string_view name);
 bool BoolField(const AttrMap& body, std::string_view name);
 std::vector<int64_t> IntsField(const AttrMap& body, std::string_view name);
 std::vector<std::string> StrsField(const AttrMap& body, std::string_view name);
-const ValueList& ListField(const AttrMap& body, std::string_view name);
+ValueList ListField(const AttrMap& body, std::string_view name);
 
 Value IntsValue(const std::vector<int64_t>& ids);
 Value StrsValue(const std::vector<std::string>& items);

@@ -136,30 +136,48 @@ TEST_CASE("attribute maps match a sorted map under random sets, erases, copies a
         break;
       }
       default: {
-        Value v = rng() % 2 ? Value(int64_t(rng() % 100)) : Value(std::string(rng() % 30, 'v'));
-        m.Set(name, v);
+        Value v;
+        switch (rng() % 6) {
+          case 0: v = Value(int64_t(rng() % 100) - 50); break;
+          case 1: v = Value(int64_t(rng()) << (rng() % 32)); break;
+          case 2: v = Value(rng() % 2 ? double(rng() % 1000) : double(rng() % 1000) / 7); break;
+          case 3: v = Value(rng() % 2 == 0); break;
+          case 4: v = Value(ValueList{Value(int64_t(rng() % 9)), Value(std::string(rng() % 40, 'l'))}); break;
+          default: v = Value(std::string(rng() % 40, 'v'));
+        }
+        if (rng() % 2) {
+          m.Set(name, v);
+        } else {  // through a builder, over the map's own entries
+          AttrMap::Builder b;
+          for (const auto& [n, old] : m) b.Add(n, old);
+          b.Add(name, v);
+          m = b.Build();
+        }
         model[name] = v;
       }
     }
     if (step % 50 == 0) same(m);
   }
   same(m);
-  AttrMap reserved;
-  reserved.Reserve(3);
-  CHECK(reserved.empty());
-  CHECK(reserved.begin() == reserved.end());
-  reserved.Set("b", Value(1));
-  reserved.Set("a", Value(2));
-  CHECK(reserved.begin()->first == "a");
-  AttrMap other;
-  other.Set("a", Value(2));
-  CHECK_FALSE(reserved == other);
-  other.Set("b", Value(1));
-  CHECK(reserved == other);
-  reserved.Erase("a");
-  reserved.Erase("b");
-  CHECK(reserved.empty());
-  CHECK(reserved == AttrMap());
+}
+
+TEST_CASE("attribute maps built in one go equal maps built value by value") {
+  AttrMap::Builder builder;
+  builder.Add("b", Value(1));
+  builder.Add("a", Value(2));
+  builder.Add("c", Value("dropped"));
+  builder.Add("b", Value(ValueList{Value(1.5), Value("x")}));  // the last of equal names wins
+  builder.Add("c", Value());                                  // null erases
+  AttrMap built = builder.Build();
+  AttrMap by_set;
+  by_set.Set("a", Value(2));
+  by_set.Set("b", Value(ValueList{Value(1.5), Value("x")}));
+  CHECK(built == by_set);
+  CHECK(built.size() == 2);
+  CHECK(built.begin()->first == "a");
+  CHECK(builder.Build().empty());  // the builder starts over
+  builder.Add("a", Value());
+  CHECK(builder.Build() == AttrMap());
 }
 
 TEST_CASE("attribute maps with the same names share one shape that goes with the last map") {
