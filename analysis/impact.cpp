@@ -454,7 +454,7 @@ std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
   }
   for (const auto& ci : result.cis) {
     if (ci.parent == 0) continue;  // each CI draws the edge that reached it
-    const RelRecord* r = graph.FindRel(ci.via);
+    std::optional<RelRecord> r = graph.FindRel(ci.via);
     out += "  c" + std::to_string(ci.parent) + " -> c" + std::to_string(ci.id) + " [label=\"" +
            (r ? r->type.str() : std::string("?")) + "\"" + (ci.state == ImpactState::kDegraded ? ", style=dashed" : "") + "];\n";
   }

@@ -217,7 +217,7 @@ HttpResponse Api::PostRelationship(const HttpRequest& req, const Principal& who)
 
 HttpResponse Api::GetRelationship(RelId id) {
   ReadView view = db_.Read();
-  const RelRecord* rel = view.graph().FindRel(id);
+  std::optional<RelRecord> rel = view.graph().FindRel(id);
   if (!rel) return ErrorResponse(Status::NotFound("relationship " + std::to_string(id) + " does not exist"));
   return WithETag(JsonResponse(200, RelToJson(*rel)), rel->version);
 }

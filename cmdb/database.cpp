@@ -133,7 +133,7 @@ Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {
   }
   // Relationships must still fit their type.
   for (RelId id = 1; id < graph_.rel_id_bound(); ++id) {
-    const RelRecord* r = graph_.FindRel(id);
+    std::optional<RelRecord> r = graph_.FindRel(id);
     if (!r) continue;
     const RelTypeDef* def = next.FindRelType(r->type);
     if (!def && !next.open_mode())

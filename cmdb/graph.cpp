@@ -138,10 +138,10 @@ void Graph::InsertCi(CiRecord&& ci, const Schema& schema) {
 }
 
 void Graph::RemoveRel(RelId id, bool adjacency) {
-  const RelRecord& r = *rels_.Find(id);
+  const RelTable::Packed& r = *rels_.FindPacked(id);
   if (adjacency) {
-    out_.Remove(r.from, id);
-    in_.Remove(r.to, id);
+    out_.Remove(r.from(), id);
+    in_.Remove(r.to(), id);
   }
   rels_.Clear(id);
   --rel_count_;
@@ -174,7 +174,7 @@ void Graph::Apply(WriteSet&& ws, const Schema& schema) {
   if (rebuild && ws.cis.size() >= parallel_min_) cis_done = std::async(std::launch::async, apply_cis);
   // Relationships first when they go away, CIs after; CIs first when they arrive.
   for (const RelRecord& r : ws.rels) {
-    if (rels_.Find(r.id)) RemoveRel(r.id, !rebuild);
+    if (rels_.Has(r.id)) RemoveRel(r.id, !rebuild);
   }
   if (!cis_done.valid()) apply_cis();
   for (RelRecord& r : ws.rels) {
@@ -184,8 +184,8 @@ void Graph::Apply(WriteSet&& ws, const Schema& schema) {
     loading_.clear();
     loading_.reserve(rel_count_);
     for (RelId id = 1; id < rels_.bound(); ++id) {
-      const RelRecord* r = rels_.Find(id);
-      if (r) loading_.push_back(LoadEdge{r->from, r->to, id, type_ids_.find(r->type)->second});
+      const RelTable::Packed* r = rels_.FindPacked(id);
+      if (r) loading_.push_back(LoadEdge{r->from(), r->to(), id, type_ids_.find(r->type)->second});
     }
   }
   if (cis_done.valid()) cis_done.get();  // rethrows what the CI thread threw

@@ -1,8 +1,9 @@
 // Graph: the in-memory current state of the CMDB — CIs, relationships, adjacency by type and
 // direction, class extents and KEY/UNIQUE hash indexes.
 //
-// Records are immutable and shared (shared_ptr<const>), so a reader can keep a record after the
-// graph has moved on. Ids index dense vectors: ids are server-assigned, increasing and never
+// CI records are immutable and shared (copy-on-write chunks, record_table.hpp), so a reader can
+// keep one after the graph has moved on; relationship records are held packed (rel_table.hpp)
+// and handed out as copies. Ids index dense vectors: ids are server-assigned, increasing and never
 // reused. Adjacency is in compressed sparse rows (see adjacency.hpp), each row sorted by
 // relationship type id, so the edges of one type are a contiguous range (OutOfType/InOfType),
 // which is what impact analysis and pattern expansion walk.
@@ -25,6 +26,7 @@
 #include "cmdb/provenance_table.hpp"
 #include "cmdb/record_table.hpp"
 #include "cmdb/records.hpp"
+#include "cmdb/rel_table.hpp"
 #include "cmdb/schema.hpp"
 
 namespace cmdb {
@@ -49,14 +51,16 @@ bool HoldsIndexKey(const Schema& schema, const CiRecord& ci, const std::string& 
 
 class Graph {
  public:
-  // The current record of a CI or relationship, nullptr when there is none. The pointer is
-  // valid while the caller holds the graph unchanged (a read view).
+  // The current record of a CI, nullptr when there is none. The pointer is valid while the
+  // caller holds the graph unchanged (a read view).
   const CiRecord* FindCi(CiId id) const { return cis_.Find(id); }
-  const RelRecord* FindRel(RelId id) const { return rels_.Find(id); }
-  // Like FindCi/FindRel, but the pointer keeps the record as it is now after the read view
-  // ends (a copy-on-write snapshot, not a copy).
+  // The current record of a relationship, rebuilt from its packed form (rel_table.hpp), or
+  // nullopt when there is none.
+  std::optional<RelRecord> FindRel(RelId id) const { return rels_.Find(id); }
+  bool HasRel(RelId id) const { return rels_.Has(id); }
+  // Like FindCi, but the pointer keeps the record as it is now after the read view ends (a
+  // copy-on-write snapshot, not a copy). FindRel's copies need no such thing.
   CiPtr GetCi(CiId id) const { return cis_.Share(id); }
-  RelPtr GetRel(RelId id) const { return rels_.Share(id); }
 
   std::span<const Adj> Out(CiId id) const { return out_.Row(id); }
   std::span<const Adj> In(CiId id) const { return in_.Row(id); }
@@ -139,7 +143,7 @@ class Graph {
   void InsertRel(RelRecord&& rel, bool adjacency);
 
   RecordTable<CiRecord> cis_;
-  RecordTable<RelRecord> rels_;
+  RelTable rels_;
   Adjacency out_, in_;
   std::vector<ClassId> class_of_{0};
   std::vector<std::string> class_names_;

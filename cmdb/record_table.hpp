@@ -2,14 +2,14 @@
 // fixed-size chunks indexed by id.
 //
 // Ids are dense (server-assigned, increasing, never reused), so a record lives at a computed
-// place: no per-record allocation, reference count or pointer. A slot whose record has id 0 is
-// empty. Chunks are shared copy-on-write: Share() hands out a pointer that keeps the record's
+// place: no per-record allocation, reference count or pointer. A slot whose record has id 0 (or
+// whose record says !present(), for records that keep no id) is empty. Chunks are shared copy-on-write: Share() hands out a pointer that keeps the record's
 // chunk alive and unchanged (a snapshot of that record) and marks the chunk; the next Put or
 // Clear in a marked chunk writes to a copy and leaves the old chunk to the snapshot holders.
 // The mark is set under the reader's lock and read under the writer's, so no reference count
-// has to be trusted across threads. A chunk is exactly 1,024 records (64 KiB of CIs, 80 KiB of
-// relationships: sizes the allocator serves without rounding up); the marks live beside the
-// chunks, and the shared pointer's count in a separate small block.
+// has to be trusted across threads. A chunk is exactly 1,024 records (48 KiB of CIs, 32 KiB of
+// packed relationships: sizes the allocator serves without rounding up); the marks live beside
+// the chunks, and the shared pointer's count in a separate small block.
 // Thread safety: const methods may run concurrently with each other; Put/Clear need exclusive
 // access to the table (the graph's write lock). Share() results may be used from any thread.
 #pragma once
@@ -33,7 +33,7 @@ class RecordTable {
     const Chunk* chunk = chunks_[size_t(id) >> kShift].get();
     if (!chunk) return nullptr;
     const T& rec = chunk->slots[size_t(id) & kMask];
-    return rec.id != 0 ? &rec : nullptr;
+    return Present(rec) ? &rec : nullptr;
   }
   // Like Find, but the pointer keeps the record as it is now for as long as it is held.
   std::shared_ptr<const T> Share(int64_t id) const {
@@ -47,6 +47,10 @@ class RecordTable {
   // Stores `rec` at rec.id (> 0), replacing what was there.
   void Put(T&& rec) {
     int64_t id = rec.id;
+    Put(id, std::move(rec));
+  }
+  // Stores `rec` (which must be present) at `id` (> 0), replacing what was there.
+  void Put(int64_t id, T&& rec) {
     Slot(id) = std::move(rec);
     if (id >= bound_) bound_ = id + 1;
   }
@@ -66,6 +70,12 @@ class RecordTable {
 
  private:
   static constexpr size_t kShift = 10;  // 1,024 records a chunk
+  static bool Present(const T& rec) {
+    if constexpr (requires { rec.present(); })
+      return rec.present();
+    else
+      return rec.id != 0;
+  }
   static constexpr size_t kMask = (size_t(1) << kShift) - 1;
   struct Chunk {
     T slots[size_t(1) << kShift];

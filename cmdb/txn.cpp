@@ -56,9 +56,15 @@ const CiRecord* Txn::GetCi(CiId id) const {
   return graph_.FindCi(id);
 }
 
-const RelRecord* Txn::GetRel(RelId id) const {
-  if (const RelRecord* staged = rels_.Find(id)) return staged->retired ? nullptr : staged;
+std::optional<RelRecord> Txn::GetRel(RelId id) const {
+  if (const RelRecord* staged = rels_.Find(id))
+    return staged->retired ? std::nullopt : std::optional<RelRecord>(*staged);
   return graph_.FindRel(id);
+}
+
+bool Txn::HasRel(RelId id) const {
+  if (const RelRecord* staged = rels_.Find(id)) return !staged->retired;
+  return graph_.HasRel(id);
 }
 
 std::optional<CiId> Txn::FindByKey(std::string_view cls, const AttrMap& attrs) const {
@@ -86,7 +92,7 @@ std::optional<CiId> Txn::IndexHolder(const std::string& key, uint64_t hash) cons
 std::vector<RelId> Txn::RelsOf(CiId id) const {
   std::vector<RelId> out;
   auto visit = [&](RelId r) {
-    if (GetRel(r) && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+    if (HasRel(r) && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
   };
   for (const Adj& a : graph_.Out(id)) visit(a.rel());
   for (const Adj& a : graph_.In(id)) visit(a.rel());
@@ -262,11 +268,11 @@ int Txn::CountEdges(CiId id, const ResolvedType& type, bool outgoing) const {
   if (type.graph_id) {
     TypeId t = *type.graph_id;
     for (const Adj& a : outgoing ? graph_.OutOfType(id, t) : graph_.InOfType(id, t)) {
-      if (GetRel(a.rel())) ++n;
+      if (HasRel(a.rel())) ++n;
     }
   }
   new_rels_.ForEach(id, [&](RelId r) {
-    const RelRecord* rec = GetRel(r);
+    std::optional<RelRecord> rec = GetRel(r);
     if (rec && rec->type == type.name && (outgoing ? rec->from : rec->to) == id) ++n;
   });
   return n;
@@ -275,7 +281,7 @@ int Txn::CountEdges(CiId id, const ResolvedType& type, bool outgoing) const {
 std::optional<RelId> Txn::FindRel(const ResolvedType& type, CiId from, CiId to) const {
   if (type.graph_id) {
     for (const Adj& a : graph_.OutOfType(from, *type.graph_id)) {
-      if (a.other() == to && GetRel(a.rel())) return a.rel();
+      if (a.other() == to && HasRel(a.rel())) return a.rel();
     }
   }
   // Created in this transaction: one probe of the staged keys, each candidate confirmed on its
@@ -283,7 +289,7 @@ std::optional<RelId> Txn::FindRel(const ResolvedType& type, CiId from, CiId to) 
   const std::string* interned = &type.name.str();
   std::optional<RelId> found;
   new_rel_keys_.FindIf(RelKeyHash(interned, from, to), [&](int64_t r) {
-    const RelRecord* rec = GetRel(r);
+    std::optional<RelRecord> rec = GetRel(r);
     if (!rec || rec->type != type.name || rec->from != from || rec->to != to) return false;
     found = r;
     return true;
@@ -355,7 +361,7 @@ Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId f
     if (!id.ok()) return id.status();
     return std::make_pair(*id, Outcome::kCreated);
   }
-  const RelRecord* cur = GetRel(*existing);
+  std::optional<RelRecord> cur = GetRel(*existing);
   AttrMap merged = cur->attrs;
   for (const auto& [k, v] : attrs) merged.Set(k, v);
   const RelTypeDef& def = *resolved->def;
@@ -371,7 +377,7 @@ Result<std::pair<RelId, Outcome>> Txn::UpsertRel(const std::string& type, CiId f
 }
 
 Status Txn::DeleteRel(RelId id, std::optional<int64_t> expected_version) {
-  const RelRecord* cur = GetRel(id);
+  std::optional<RelRecord> cur = GetRel(id);
   if (!cur) return Status::NotFound("relationship " + std::to_string(id) + " does not exist");
   if (expected_version && *expected_version != cur->version)
     return VersionMismatch("relationship", id, *expected_version, cur->version);
@@ -385,7 +391,7 @@ Status Txn::DeleteRel(RelId id, std::optional<int64_t> expected_version) {
 }
 
 Status Txn::UpdateRel(RelId id, const AttrPatch& patch) {
-  const RelRecord* cur = GetRel(id);
+  std::optional<RelRecord> cur = GetRel(id);
   if (!cur) return Status::NotFound("relationship " + std::to_string(id) + " does not exist");
   AttrMap attrs = cur->attrs;
   for (const auto& [k, v] : patch) attrs.Set(k, v);

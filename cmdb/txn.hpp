@@ -39,7 +39,10 @@ class Txn {
 
   // Reads, seeing staged writes. nullptr when absent or retired.
   const CiRecord* GetCi(CiId id) const;
-  const RelRecord* GetRel(RelId id) const;
+  // A relationship is returned by value (the graph holds it packed, rel_table.hpp); HasRel
+  // answers existence without building the record.
+  std::optional<RelRecord> GetRel(RelId id) const;
+  bool HasRel(RelId id) const;
   // The CI of class `cls` (or of its KEY scope) whose KEY values equal those in `attrs`.
   std::optional<CiId> FindByKey(std::string_view cls, const AttrMap& attrs) const;
   // The CI holding an index entry (see IndexKeysOf), staged writes included.

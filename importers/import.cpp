@@ -392,7 +392,7 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
       });
       for (Provenance& p : gone) {
         if (p.relationship) {
-          if (!txn.GetRel(p.id)) continue;
+          if (!txn.HasRel(p.id)) continue;
           ++report.rels_stale;
         } else {
           const CiRecord* cur = txn.GetCi(p.id);

@@ -154,7 +154,7 @@ Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t
                                         std::vector<RelRecord>& rels) const {
   // One page across the CIs, then the relationships.
   std::vector<CiPtr> ci_now;
-  std::vector<RelPtr> rel_now;
+  std::vector<std::optional<RelRecord>> rel_now;
   size_t ci_from = std::min(offset, b.cis.size()), ci_to = std::min(offset + limit, b.cis.size());
   size_t rel_from = offset > b.cis.size() ? offset - b.cis.size() : 0;
   size_t rel_to =
@@ -163,7 +163,7 @@ Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t
   {
     ReadView view = db_.Read();
     for (size_t i = ci_from; i < ci_to; ++i) ci_now.push_back(view.graph().GetCi(b.cis[i]));
-    for (size_t i = rel_from; i < rel_to; ++i) rel_now.push_back(view.graph().GetRel(b.rels[i]));
+    for (size_t i = rel_from; i < rel_to; ++i) rel_now.push_back(view.graph().FindRel(b.rels[i]));
   }
   Store& store = *db_.store();
   for (size_t i = ci_from; i < ci_to; ++i) {
@@ -172,7 +172,8 @@ Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t
     if (*v) cis.push_back(std::move(**v));
   }
   for (size_t i = rel_from; i < rel_to; ++i) {
-    auto v = RelAt(store, rel_now[i - rel_from].get(), b.rels[i], b.tx);
+    const std::optional<RelRecord>& cur = rel_now[i - rel_from];
+    auto v = RelAt(store, cur ? &*cur : nullptr, b.rels[i], b.tx);
     if (!v.ok()) return v.status();
     if (*v) rels.push_back(std::move(**v));
   }
@@ -291,21 +292,21 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
   std::vector<RelId> all_rels;
   std::set_union(a.rels.begin(), a.rels.end(), b_rels.begin(), b_rels.end(),
                  std::back_inserter(all_rels));
-  std::vector<RelPtr> rel_now(all_rels.size());
+  std::vector<std::optional<RelRecord>> rel_now(all_rels.size());
   {
     ReadView view = db_.Read();
-    for (size_t i = 0; i < all_rels.size(); ++i) rel_now[i] = view.graph().GetRel(all_rels[i]);
+    for (size_t i = 0; i < all_rels.size(); ++i) rel_now[i] = view.graph().FindRel(all_rels[i]);
   }
   for (size_t i = 0; i < all_rels.size(); ++i) {
     RelId id = all_rels[i];
     std::optional<RelRecord> va, vb;
     if (std::binary_search(a.rels.begin(), a.rels.end(), id)) {
-      auto r = RelAt(store, rel_now[i].get(), id, a.tx);
+      auto r = RelAt(store, rel_now[i] ? &*rel_now[i] : nullptr, id, a.tx);
       if (!r.ok()) return r.status();
       va = std::move(*r);
     }
     if (std::binary_search(b_rels.begin(), b_rels.end(), id)) {
-      auto r = RelAt(store, rel_now[i].get(), id, diff.to_tx);
+      auto r = RelAt(store, rel_now[i] ? &*rel_now[i] : nullptr, id, diff.to_tx);
       if (!r.ok()) return r.status();
       vb = std::move(*r);
     }

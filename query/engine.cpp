@@ -26,7 +26,7 @@ void Resolve(QValue& v, const GraphAccess& g) {
     }
     case QValue::Kind::kRel: {
       RelRef r = v.as_rel();
-      if (const RelRecord* rec = g.Rel(r.id)) r.record = std::make_shared<const RelRecord>(*rec);
+      if (std::optional<RelRecord> rec = g.Rel(r.id)) r.record = std::make_shared<const RelRecord>(std::move(*rec));
       v = QValue(std::move(r));
       break;
     }

@@ -99,7 +99,7 @@ QValue Executor::EvalProperty(const QValue& base, const std::string& key, size_t
       return FromValue(ci->attrs.Get(key));
     }
     case K::kRel: {
-      const RelRecord* r = graph_.Rel(base.as_rel().id);
+      std::optional<RelRecord> r = graph_.Rel(base.as_rel().id);
       if (!r) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the relationship was deleted", offset);
       return FromValue(r->attrs.Get(key));
     }

@@ -79,7 +79,7 @@ class PatternSearch {
   }
   bool RelOk(const BoundRel& r, RelId id, Row& row) {
     if (r.properties.empty()) return true;
-    const RelRecord* rel = g_.Rel(id);
+    std::optional<RelRecord> rel = g_.Rel(id);
     return rel && PropsOk(r.properties, rel->attrs, row);
   }
 
@@ -126,7 +126,7 @@ class PatternSearch {
         rels.push_back(rv.as_rel().id);
       }
       for (RelId r : rels) {
-        const RelRecord* rec = g_.Rel(r);
+        std::optional<RelRecord> rec = g_.Rel(r);
         cur = rec->from == cur ? rec->to : rec->from;
         path.rels.push_back(RelRef{r, nullptr});
         path.nodes.push_back(NodeRef{cur, nullptr});

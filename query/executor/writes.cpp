@@ -95,7 +95,7 @@ void Executor::ApplySet(Row& row, const BoundSetItem& item) {
     if (!ci) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the node was deleted", item.offset);
     current = &ci->attrs;
   } else {
-    const RelRecord* r = txn_->GetRel(target.as_rel().id);
+    std::optional<RelRecord> r = txn_->GetRel(target.as_rel().id);
     if (!r) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the relationship was deleted", item.offset);
     current = &r->attrs;
   }
@@ -111,8 +111,9 @@ void Executor::ApplySet(Row& row, const BoundSetItem& item) {
       if (v.kind() == K::kMap) {
         map = v.as_map();
       } else if (v.kind() == K::kNode || v.kind() == K::kRel) {
-        const AttrMap* src = v.kind() == K::kNode ? &txn_->GetCi(v.as_node().id)->attrs : &txn_->GetRel(v.as_rel().id)->attrs;
-        for (const auto& [k, x] : *src) map[k] = FromValue(x);
+        AttrMap src = v.kind() == K::kNode ? txn_->GetCi(v.as_node().id)->attrs
+                                           : txn_->GetRel(v.as_rel().id)->attrs;
+        for (const auto& [k, x] : src) map[k] = FromValue(x);
       } else if (!v.is_null()) {
         ThrowType("InvalidArgumentType", "SET n = ... needs a map", item.offset);
       }
@@ -179,7 +180,7 @@ std::vector<Row> Executor::RunDelete(std::vector<Row> in, const BoundDelete& d) 
     for (const auto& t : d.targets) collect(Eval(t, row), t.offset);
   }
   for (RelId r : rels) {
-    if (!txn_->GetRel(r)) continue;
+    if (!txn_->HasRel(r)) continue;
     Check(txn_->DeleteRel(r, std::nullopt));
     ++stats_.relationships_deleted;
   }

@@ -309,18 +309,18 @@ QValue Labels(const Args& args, const FnEnv& env) {
 QValue Type(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
   if (args[0].kind() != K::kRel) BadArg(env, "type", args[0], "a relationship");
-  const RelRecord* r = env.graph.Rel(args[0].as_rel().id);
+  std::optional<RelRecord> r = env.graph.Rel(args[0].as_rel().id);
   if (!r) ThrowSemantic("DeletedEntityAccess", "the relationship was deleted", env.offset);
   return QValue(r->type);
 }
-const AttrMap* AttrsOf(const QValue& v, const FnEnv& env, const char* fn) {
+std::optional<AttrMap> AttrsOf(const QValue& v, const FnEnv& env, const char* fn) {
   if (v.kind() == K::kNode) {
     const CiRecord* ci = env.graph.Node(v.as_node().id);
-    return ci ? &ci->attrs : nullptr;
+    return ci ? std::optional<AttrMap>(ci->attrs) : std::nullopt;
   }
   if (v.kind() == K::kRel) {
-    const RelRecord* r = env.graph.Rel(v.as_rel().id);
-    return r ? &r->attrs : nullptr;
+    std::optional<RelRecord> r = env.graph.Rel(v.as_rel().id);
+    return r ? std::optional<AttrMap>(std::move(r->attrs)) : std::nullopt;
   }
   BadArg(env, fn, v, "a node, relationship or map");
 }
@@ -331,14 +331,14 @@ QValue Keys(const Args& args, const FnEnv& env) {
     for (const auto& [k, v] : args[0].as_map()) out.emplace_back(k);
     return QValue(out);
   }
-  if (const AttrMap* a = AttrsOf(args[0], env, "keys")) for (const auto& [k, v] : *a) out.emplace_back(k);
+  if (std::optional<AttrMap> a = AttrsOf(args[0], env, "keys")) for (const auto& [k, v] : *a) out.emplace_back(k);
   return QValue(out);
 }
 QValue Properties(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
   if (args[0].kind() == K::kMap) return args[0];
   QMap out;
-  if (const AttrMap* a = AttrsOf(args[0], env, "properties")) for (const auto& [k, v] : *a) out[k] = FromValue(v);
+  if (std::optional<AttrMap> a = AttrsOf(args[0], env, "properties")) for (const auto& [k, v] : *a) out[k] = FromValue(v);
   return QValue(out);
 }
 QValue Nodes(const Args& args, const FnEnv& env) {
@@ -358,7 +358,7 @@ QValue Relationships(const Args& args, const FnEnv& env) {
 QValue EndpointNode(const Args& args, const FnEnv& env, bool start) {
   NULL_IN_NULL_OUT;
   if (args[0].kind() != K::kRel) BadArg(env, start ? "startNode" : "endNode", args[0], "a relationship");
-  const RelRecord* r = env.graph.Rel(args[0].as_rel().id);
+  std::optional<RelRecord> r = env.graph.Rel(args[0].as_rel().id);
   if (!r) ThrowSemantic("DeletedEntityAccess", "the relationship was deleted", env.offset);
   return QValue(NodeRef{start ? r->from : r->to, nullptr});
 }

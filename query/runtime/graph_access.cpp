@@ -117,10 +117,10 @@ size_t TxnAccess::EstimateLabel(const std::string& label) const {
 
 void TxnAccess::Expand(CiId id, Direction dir, const std::vector<std::string>& types,
                        const std::function<void(RelId, CiId)>& fn) const {
-  ExpandGraph(graph_, id, dir, types, [&](RelId r) { return txn_.GetRel(r) != nullptr; }, fn);
+  ExpandGraph(graph_, id, dir, types, [&](RelId r) { return txn_.HasRel(r); }, fn);
   for (RelId r : txn_.StagedRelsOf(id)) {
-    if (graph_.FindRel(r)) continue;
-    const RelRecord* rel = txn_.GetRel(r);
+    if (graph_.HasRel(r)) continue;
+    std::optional<RelRecord> rel = txn_.GetRel(r);
     if (!rel || !TypeMatches(types, rel->type)) continue;
     if (rel->from == id && dir != Direction::kIn) {
       fn(r, rel->to);

@@ -18,9 +18,10 @@ class GraphAccess {
  public:
   virtual ~GraphAccess() = default;
   virtual const Schema& schema() const = 0;
-  // nullptr when absent or deleted.
+  // nullptr (nullopt) when absent or deleted. A relationship comes by value: the graph holds
+  // it packed (cmdb/rel_table.hpp).
   virtual const CiRecord* Node(CiId id) const = 0;
-  virtual const RelRecord* Rel(RelId id) const = 0;
+  virtual std::optional<RelRecord> Rel(RelId id) const = 0;
   // Every node of `label` (subclasses included); "" means every node. Ascending ids.
   virtual void ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const = 0;
   virtual size_t EstimateLabel(const std::string& label) const = 0;
@@ -46,7 +47,7 @@ class SnapshotAccess : public GraphAccess {
   SnapshotAccess(const Graph& graph, const Schema& schema) : graph_(graph), schema_(schema) {}
   const Schema& schema() const override { return schema_; }
   const CiRecord* Node(CiId id) const override { return graph_.FindCi(id); }
-  const RelRecord* Rel(RelId id) const override { return graph_.FindRel(id); }
+  std::optional<RelRecord> Rel(RelId id) const override { return graph_.FindRel(id); }
   void ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const override;
   size_t EstimateLabel(const std::string& label) const override;
   void Expand(CiId id, Direction dir, const std::vector<std::string>& types,
@@ -73,7 +74,7 @@ class TxnAccess : public GraphAccess {
   TxnAccess(const Graph& graph, Txn& txn) : graph_(graph), txn_(txn) {}
   const Schema& schema() const override { return txn_.schema(); }
   const CiRecord* Node(CiId id) const override { return txn_.GetCi(id); }
-  const RelRecord* Rel(RelId id) const override { return txn_.GetRel(id); }
+  std::optional<RelRecord> Rel(RelId id) const override { return txn_.GetRel(id); }
   void ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const override;
   size_t EstimateLabel(const std::string& label) const override;
   void Expand(CiId id, Direction dir, const std::vector<std::string>& types,

@@ -253,8 +253,8 @@ TEST_CASE("a relationship created, deleted and created again in one transaction 
   });
   REQUIRE(tx.ok());
   CHECK(second != first);
-  CHECK(t.db->Read().graph().FindRel(first) == nullptr);
-  CHECK(t.db->Read().graph().FindRel(second) != nullptr);
+  CHECK_FALSE(t.db->Read().graph().HasRel(first));
+  CHECK(t.db->Read().graph().HasRel(second));
 }
 
 TEST_CASE("transaction ids past 32 bits are refused before anything is written") {

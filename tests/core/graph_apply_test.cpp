@@ -54,7 +54,7 @@ std::string Describe(const Graph& g, const Schema& schema, CiId ci_bound, RelId 
     out += "\n";
   }
   for (RelId id = 1; id < rel_bound; ++id) {
-    if (const RelRecord* r = g.FindRel(id))
+    if (std::optional<RelRecord> r = g.FindRel(id))
       out += "rel " + std::to_string(id) + " " + std::string(r->type) + " " +
              std::to_string(r->from) + "->" + std::to_string(r->to) + "\n";
   }
@@ -106,5 +106,5 @@ TEST_CASE("large writes applied on two threads give the graph one thread gives")
   CHECK(Describe(parallel, schema, 2 * n + 1, 2 * n) == both);
   CHECK(both.find("renamed-2") != std::string::npos);
   CHECK(serial.FindCi(1) == nullptr);
-  CHECK(serial.FindRel(1) == nullptr);
+  CHECK_FALSE(serial.HasRel(1));
 }

@@ -102,7 +102,7 @@ std::set<std::string> StoredGraph(const std::string& path, std::string& problem)
     if (const auto* c = g.FindCi(id)) out.insert("ci " + std::to_string(id) + " " + c->class_name + " " + AttrsJson(c->attrs).dump());
   }
   for (cmdb::RelId id = 1; id < g.rel_id_bound(); ++id) {
-    if (const auto* r = g.FindRel(id))
+    if (auto r = g.FindRel(id))
       out.insert("rel " + std::to_string(id) + " " + r->type + " " + std::to_string(r->from) + " " + std::to_string(r->to) +
                  " " + AttrsJson(r->attrs).dump());
   }

@@ -441,6 +441,6 @@ TEST_CASE("writes of many rows close every superseded version and reload the sam
   REQUIRE(db.ok());
   auto view = (*db)->Read();
   CHECK(view.graph().FindCi(ids.back())->attrs.Get("cpu_count") == Value(int64_t{kCis - 1}));
-  CHECK(view.graph().FindRel(rels.front()) == nullptr);
+  CHECK_FALSE(view.graph().HasRel(rels.front()));
   CHECK(view.graph().Out(ids.front()).empty());
 }

@@ -198,7 +198,7 @@ Snapshot Take(Database& db) {
     for (const auto& [k, v] : c->attrs) s.props.insert("n" + std::to_string(id) + "." + k + "=" + v.ToLiteral());
   }
   for (RelId id = 1; id < g.rel_id_bound(); ++id) {
-    const RelRecord* r = g.FindRel(id);
+    std::optional<RelRecord> r = g.FindRel(id);
     if (!r) continue;
     s.rels.insert(id);
     for (const auto& [k, v] : r->attrs) s.props.insert("r" + std::to_string(id) + "." + k + "=" + v.ToLiteral());
