@@ -1,6 +1,8 @@
 #include "cmdb/hash_index.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <stdexcept>
 
 namespace cmdb {
 
@@ -26,10 +28,11 @@ void HashIndex::Insert(uint64_t hash, int64_t id) {
     ++size_;
     return;
   }
-  if ((size_ - wide_.size() + 1) * 4 > slots_.size() * 3) Rehash(slots_.empty() ? 16 : slots_.size() * 2);
+  if ((size_ - wide_.size() + 1) * 4 > slots_.size() * 3)
+    Rehash(slots_.empty() ? 16 : slots_.size() + slots_.size() / 2);
   auto narrow = static_cast<uint32_t>(id);
-  size_t i = tag & mask_;
-  for (; slots_[i].tag != 0; i = (i + 1) & mask_) {
+  size_t i = Home(tag);
+  for (; slots_[i].tag != 0; i = Next(i)) {
     if (slots_[i].tag == tag && slots_[i].id == narrow) return;
   }
   slots_[i] = Slot{tag, narrow};
@@ -51,16 +54,16 @@ void HashIndex::Erase(uint64_t hash, int64_t id) {
   }
   if (slots_.empty()) return;
   auto narrow = static_cast<uint32_t>(id);
-  size_t i = tag & mask_;
-  for (;; i = (i + 1) & mask_) {
+  size_t i = Home(tag);
+  for (;; i = Next(i)) {
     if (slots_[i].tag == 0) return;
     if (slots_[i].tag == tag && slots_[i].id == narrow) break;
   }
   // Backward-shift deletion: pull later entries of the probe run into the hole, so lookups
   // never need tombstones.
   size_t hole = i;
-  for (size_t j = (i + 1) & mask_; slots_[j].tag != 0; j = (j + 1) & mask_) {
-    size_t home = slots_[j].tag & mask_;
+  for (size_t j = Next(i); slots_[j].tag != 0; j = Next(j)) {
+    size_t home = Home(slots_[j].tag);
     // j may move to the hole when its home is not in the cyclic range (hole, j].
     bool home_in_range = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!home_in_range) {
@@ -73,8 +76,7 @@ void HashIndex::Erase(uint64_t hash, int64_t id) {
 }
 
 void HashIndex::Reserve(size_t n) {
-  size_t capacity = 16;
-  while (capacity * 3 < n * 4) capacity *= 2;
+  size_t capacity = std::max<size_t>(16, n + n / 3 + 1);  // at most 3/4 full with n entries
   if (capacity > slots_.size()) Rehash(capacity);
 }
 
@@ -82,18 +84,17 @@ void HashIndex::Clear() {
   slots_.clear();
   slots_.shrink_to_fit();
   wide_.clear();
-  mask_ = 0;
   size_ = 0;
 }
 
 void HashIndex::Rehash(size_t capacity) {
   std::vector<Slot> old = std::move(slots_);
+  if (capacity > UINT32_MAX) throw std::length_error("index past 2^32 slots");
   slots_.assign(capacity, Slot{0, 0});
-  mask_ = capacity - 1;
   for (const Slot& s : old) {
     if (s.tag == 0) continue;
-    size_t i = s.tag & mask_;
-    while (slots_[i].tag != 0) i = (i + 1) & mask_;
+    size_t i = Home(s.tag);
+    while (slots_[i].tag != 0) i = Next(i);
     slots_[i] = s;
   }
 }

@@ -3,7 +3,8 @@
 //
 // It stores 8 bytes per entry in one open-addressed array (linear probing, at most 3/4 full):
 // the low 32 bits of the hash and a 32-bit id, instead of a heap node and a copy of the key
-// string per entry. Ids past 2^32 go to a small side table. Because only part of the hash is
+// string per entry. The array has any size (a tag's first slot is tag * size / 2^32), so it is
+// sized to what is reserved and grows by half, not to the next power of two. Ids past 2^32 go to a small side table. Because only part of the hash is
 // kept, a probe yields candidates: the caller confirms each against the record it names (keys
 // whose hashes agree in their low 32 bits are candidates for each other). Several entries may
 // share a hash; an (hash, id) pair is stored once.
@@ -37,7 +38,7 @@ class HashIndex {
     }
     if (slots_.empty()) return false;
     uint32_t tag = Stored(hash);
-    for (size_t i = tag & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = Home(tag);; i = Next(i)) {
       if (slots_[i].tag == 0) return false;
       if (slots_[i].tag == tag && fn(int64_t{slots_[i].id})) return true;
     }
@@ -56,11 +57,13 @@ class HashIndex {
     auto tag = static_cast<uint32_t>(hash);
     return tag ? tag : 1;
   }
-  void Rehash(size_t capacity);
+  // The first slot a tag probes, and the slot after i (wrapping).
+  size_t Home(uint32_t tag) const { return size_t((uint64_t{tag} * slots_.size()) >> 32); }
+  size_t Next(size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
+  void Rehash(size_t capacity);  // capacity < 2^32
 
   std::vector<Slot> slots_;
   std::unordered_multimap<uint32_t, int64_t> wide_;  // entries with ids past 2^32 - 1
-  size_t mask_ = 0;
   size_t size_ = 0;
 };
 
