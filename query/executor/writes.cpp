@@ -89,15 +89,15 @@ void Executor::ApplySet(Row& row, const BoundSetItem& item) {
   if (target.kind() != K::kNode && target.kind() != K::kRel)
     ThrowType("InvalidArgumentType", std::string("SET needs a node or relationship, got ") + target.kind_name(), item.offset);
   bool node = target.kind() == K::kNode;
-  const AttrMap* current = nullptr;
+  AttrMap current;
   if (node) {
     const CiRecord* ci = txn_->GetCi(target.as_node().id);
     if (!ci) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the node was deleted", item.offset);
-    current = &ci->attrs;
+    current = ci->attrs;
   } else {
     std::optional<RelRecord> r = txn_->GetRel(target.as_rel().id);
     if (!r) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the relationship was deleted", item.offset);
-    current = &r->attrs;
+    current = std::move(r->attrs);
   }
   AttrPatch patch;
   switch (item.kind) {
@@ -118,7 +118,7 @@ void Executor::ApplySet(Row& row, const BoundSetItem& item) {
         ThrowType("InvalidArgumentType", "SET n = ... needs a map", item.offset);
       }
       if (item.kind == BoundSetItem::Kind::kReplace) {
-        for (const auto& [k, x] : *current) {
+        for (const auto& [k, x] : current) {
           if (!map.count(k)) patch.emplace_back(k, Value());
         }
       }
@@ -142,7 +142,7 @@ void Executor::ApplySet(Row& row, const BoundSetItem& item) {
   }
   int64_t changed = 0;
   for (const auto& [k, v] : patch) {
-    if (current->Get(k) != v) ++changed;
+    if (current.Get(k) != v) ++changed;
   }
   if (node) Check(txn_->UpdateCi(target.as_node().id, patch, std::nullopt));
   else Check(txn_->UpdateRel(target.as_rel().id, patch));
