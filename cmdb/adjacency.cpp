@@ -13,16 +13,19 @@ bool Before(const Adj& a, const Adj& b) {
 }  // namespace
 
 void Adjacency::Resize(size_t bound) {
-  if (bound > rows_.size()) rows_.resize(bound);
+  if (bound <= rows()) return;
+  uint32_t end = starts_.empty() ? 0 : starts_.back();  // the last start is never flagged
+  starts_.resize(bound + 1, end);                         // new rows: empty, at the end
 }
 
 std::vector<Adj>& Adjacency::Mutable(CiId id) {
-  RowRef& r = rows_[id];
-  if (r.size & kInOverlay) return overlay_[r.begin];
+  uint32_t& begin = starts_[id];
+  if (begin & kInOverlay) return overlay_[overlay_of_.find(id)->second];
   auto slot = static_cast<uint32_t>(overlay_.size());
+  overlay_of_.emplace(id, slot);
   std::vector<Adj>& row = overlay_.emplace_back();
-  row.assign(base_.begin() + r.begin, base_.begin() + r.begin + r.size);
-  r = RowRef{slot, kInOverlay};  // the base range becomes garbage until Compact
+  row.assign(base_.begin() + begin, base_.begin() + (starts_[id + 1] & ~kInOverlay));
+  begin |= kInOverlay;  // the base range stays unused until Compact
   return row;
 }
 
@@ -33,7 +36,7 @@ void Adjacency::Insert(CiId id, Adj a) {
 }
 
 void Adjacency::Remove(CiId id, RelId rel) {
-  if (id <= 0 || size_t(id) >= rows_.size()) return;
+  if (id <= 0 || size_t(id) >= rows()) return;
   auto row = Row(id);
   if (std::none_of(row.begin(), row.end(), [&](const Adj& x) { return x.rel() == rel; })) return;
   std::vector<Adj>& m = Mutable(id);
@@ -46,27 +49,29 @@ void Adjacency::CheckSize(size_t total) {
 }
 
 void Adjacency::SortRows() {
-  for (const RowRef& r : rows_) {
-    auto first = base_.begin() + r.begin;
-    if (!std::is_sorted(first, first + r.size, Before)) std::sort(first, first + r.size, Before);
+  for (size_t id = 0; id < rows(); ++id) {
+    auto first = base_.begin() + starts_[id], last = base_.begin() + starts_[id + 1];
+    if (!std::is_sorted(first, last, Before)) std::sort(first, last, Before);
   }
 }
 
 void Adjacency::Compact() {
   size_t total = 0;
-  for (CiId id = 1; size_t(id) < rows_.size(); ++id) total += Row(id).size();
+  for (CiId id = 1; size_t(id) < rows(); ++id) total += Row(id).size();
   CheckSize(total);
   std::vector<Adj> next;
   next.reserve(total);
-  std::vector<RowRef> rows(rows_.size());
-  for (CiId id = 1; size_t(id) < rows_.size(); ++id) {
+  std::vector<uint32_t> starts(starts_.size(), 0);
+  for (CiId id = 1; size_t(id) < rows(); ++id) {
     auto row = Row(id);
-    rows[id] = RowRef{static_cast<uint32_t>(next.size()), static_cast<uint32_t>(row.size())};
+    starts[id] = static_cast<uint32_t>(next.size());
     next.insert(next.end(), row.begin(), row.end());
   }
+  if (!starts.empty()) starts.back() = static_cast<uint32_t>(next.size());
   base_ = std::move(next);
-  rows_ = std::move(rows);
+  starts_ = std::move(starts);
   overlay_ = std::vector<std::vector<Adj>>();
+  overlay_of_ = std::unordered_map<CiId, uint32_t>();
 }
 
 }  // namespace cmdb
