@@ -9,7 +9,9 @@
 namespace cmdb::packed {
 namespace {
 
-enum Tag : uint8_t { kBool = 1, kInt = 2, kFloat = 3, kString = 4, kList = 5, kWholeFloat = 6 };
+enum Tag : uint8_t {
+  kBool = 1, kInt = 2, kFloat = 3, kString = 4, kList = 5, kWholeFloat = 6, kIpv4 = 7
+};
 constexpr unsigned kLongString = 31;  // string length field: a 4-byte length follows
 constexpr double kWholeLimit = 9007199254740992.0;  // 2^53
 
@@ -23,6 +25,23 @@ bool Whole(double d, int64_t& out) {
   if (d == 0 && std::signbit(d)) return false;                            // -0.0 keeps its sign
   out = static_cast<int64_t>(d);
   return true;
+}
+
+// Whether `s` is an IPv4 address in canonical dotted form ("10.1.0.7": four numbers up to 255,
+// no leading zeros), which reads back exactly from its four bytes; fills `octets`.
+bool CanonicalIpv4(std::string_view s, uint8_t octets[4]) {
+  if (s.size() < 7 || s.size() > 15) return false;
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0 && (i >= s.size() || s[i++] != '.')) return false;
+    size_t start = i;
+    unsigned n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) n = n * 10 + unsigned(s[i++] - '0');
+    size_t digits = i - start;
+    if (digits == 0 || n > 255 || (digits > 1 && s[start] == '0')) return false;
+    octets[part] = static_cast<uint8_t>(n);
+  }
+  return i == s.size();
 }
 
 char* PutUint(uint64_t u, unsigned n, char* out) {
@@ -54,6 +73,8 @@ size_t Size(const Value& v) {
       return Whole(v.as_float(), whole) ? 1 + ByteCount(ZigZag(whole)) : 9;
     }
     case Value::Kind::kString: {
+      uint8_t octets[4];
+      if (CanonicalIpv4(v.as_string(), octets)) return 5;
       size_t len = CheckedCount(v.as_string().size());
       return 1 + (len < kLongString ? 0 : 4) + len;
     }
@@ -93,6 +114,12 @@ char* Pack(const Value& v, char* out) {
     }
     case Value::Kind::kString: {
       std::string_view s = v.as_string();
+      uint8_t octets[4];
+      if (CanonicalIpv4(s, octets)) {
+        *out++ = static_cast<char>(kIpv4);
+        std::memcpy(out, octets, 4);
+        return out + 4;
+      }
       if (s.size() < kLongString) {
         *out++ = static_cast<char>(kString | s.size() << 3);
       } else {
@@ -128,6 +155,18 @@ Value Unpack(const char*& p) {
       p += len;
       return Value(s);
     }
+    case kIpv4: {
+      char text[16];
+      size_t n = 0;
+      for (int part = 0; part < 4; ++part) {
+        if (part) text[n++] = '.';
+        unsigned o = static_cast<uint8_t>(*p++);
+        if (o >= 100) text[n++] = static_cast<char>('0' + o / 100);
+        if (o >= 10) text[n++] = static_cast<char>('0' + o / 10 % 10);
+        text[n++] = static_cast<char>('0' + o % 10);
+      }
+      return Value(std::string_view(text, n));
+    }
     case kList: {
       size_t n = GetUint(p, 4);
       ValueList list;
@@ -147,6 +186,7 @@ const char* Skip(const char* p) {
     case kInt:
     case kWholeFloat: return p + arg;
     case kFloat: return p + 8;
+    case kIpv4: return p + 4;
     case kString: {
       if (arg < kLongString) return p + arg;
       size_t len = GetUint(p, 4);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "cmdb/attr_map.hpp"
 #include "cmdb/packed_value.hpp"
@@ -58,6 +59,13 @@ TEST_CASE("packed values round-trip every kind in the bytes the layout promises"
   CHECK(Bytes(Value(std::string(30, 'x'))) == 31);
   CHECK(Bytes(Value(std::string(31, 'x'))) == 36);  // from 31 characters a 4-byte length
   CHECK(Bytes(Value(std::string(100000, 'y'))) == 100005);
+  CHECK(Bytes(Value("10.1.0.7")) == 5);  // an IPv4 address in canonical form: its four bytes
+  CHECK(Bytes(Value("255.255.255.255")) == 5);
+  CHECK(Bytes(Value("0.0.0.0")) == 5);
+  for (const char* not_canonical : {"01.2.3.4", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1.2.3.4 ",
+                                    "1..2.3", "1.2.3.1000", "a.b.c.d", "1.2.3.-4"}) {
+    CHECK(Bytes(Value(not_canonical)) == 1 + std::string_view(not_canonical).size());
+  }
   CHECK(Bytes(Value(ValueList{})) == 5);
   CHECK(Bytes(Value(ValueList{Value(1), Value("ab"), Value(ValueList{Value(2.5)})})) ==
         5 + 2 + 3 + (5 + 9));
@@ -77,6 +85,10 @@ TEST_CASE("attribute maps hold their values packed and compare 0.0 and -0.0 as e
   vm.Set("memory_gb", Value(16.0));
   vm.Set("status", Value("live"));
   CHECK(vm.PackedBytes() == 11 + 2 + 2 + 5);
+  vm.Set("ip_address", Value("10.1.0.7"));
+  CHECK(vm.Get("ip_address") == Value("10.1.0.7"));
+  CHECK(vm.PackedBytes() == 11 + 2 + 2 + 5 + 5);
+  vm.Erase("ip_address");
   CHECK(vm.Get("memory_gb").is_float());
   CHECK(vm.Get("memory_gb").as_float() == 16.0);
   vm.Set("cpu_count", Value(8));  // same size: rewritten in place
