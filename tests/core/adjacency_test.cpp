@@ -57,6 +57,34 @@ TEST_CASE("adjacency rows are built sorted by type and relationship id") {
   }
 }
 
+TEST_CASE("a row moved to the overlay leaves its neighbours in the shared array intact") {
+  // Rows end where the next starts: the moved row's start is flagged, not changed, so the rows
+  // before and after it keep their extents.
+  Adjacency a;
+  a.Build(4, [&](auto&& emit) {
+    for (CiId row = 1; row <= 3; ++row) {
+      for (RelId r = 1; r <= row; ++r) emit(row, Adj{row * 10 + r, row * 100 + r, 0});
+    }
+  });
+  a.Insert(2, Adj{99, 299, 1});
+  CHECK(RowOf(a, 1) == Row{{0, 101, 11}});
+  CHECK(RowOf(a, 2) == Row{{0, 201, 21}, {0, 202, 22}, {1, 299, 99}});
+  CHECK(RowOf(a, 3) == Row{{0, 301, 31}, {0, 302, 32}, {0, 303, 33}});
+  a.Remove(3, 302);
+  a.Insert(7, Adj{1, 700, 0});  // grows the table: rows 4-6 empty, 7 in the overlay
+  CHECK(RowOf(a, 1) == Row{{0, 101, 11}});
+  CHECK(RowOf(a, 3) == Row{{0, 301, 31}, {0, 303, 33}});
+  CHECK(a.Row(5).empty());
+  CHECK(a.overlay_rows() == 3);
+  a.Compact();
+  CHECK(a.overlay_rows() == 0);
+  CHECK(RowOf(a, 2) == Row{{0, 201, 21}, {0, 202, 22}, {1, 299, 99}});
+  CHECK(RowOf(a, 3) == Row{{0, 301, 31}, {0, 303, 33}});
+  CHECK(RowOf(a, 7) == Row{{0, 700, 1}});
+  CHECK(a.Row(6).empty());
+  CHECK(a.Row(8).empty());
+}
+
 TEST_CASE("the live adjacency after many writes and compactions equals a fresh load") {
   TestDb t;
   std::vector<CiId> hosts, vms;
