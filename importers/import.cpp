@@ -276,7 +276,9 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
         }
         r.id = *id;
         mine.id = r.id;
-        for (const auto& [k, v] : r.attrs) mine.owned.Set(k, now);
+        AttrMap::Builder owned;
+        for (const auto& [k, v] : r.attrs) owned.Add(k, Value(now));
+        mine.owned = owned.Build();
         ImportChange ch{"create",   r.id, r.class_name, NameOf(txn.GetCi(r.id)->attrs),
                         r.location, {}};
         for (const auto& [k, v] : txn.GetCi(r.id)->attrs) ch.attrs.push_back({k, Value(), v});

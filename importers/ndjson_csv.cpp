@@ -60,10 +60,9 @@ Status ParseNdjson(std::string_view text, CandidateSet& out) {
       c.ref = Str(*j, "ref").empty() ? where : Str(*j, "ref");
       c.location = where;
       if (j->contains("attributes") && (*j)["attributes"].is_object()) {
-        for (const auto& [k, v] : (*j)["attributes"].items()) {
-          Value val = ValueOf(v);
-          if (!val.is_null()) c.attrs.Set(k, std::move(val));
-        }
+        AttrMap::Builder attrs;
+        for (const auto& [k, v] : (*j)["attributes"].items()) attrs.Add(k, ValueOf(v));
+        c.attrs = attrs.Build();  // nulls dropped
       }
       out.cis.push_back(std::move(c));
     } else if (op == "rel") {
@@ -258,10 +257,12 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
     c.class_name = cls;
     c.ref = where;
     c.location = where;
+    AttrMap::Builder attrs;
     for (const Col& col : cols) {
       Value v = CellValue(fields[col.index], col.type);
-      if (!v.is_null()) c.attrs.Set(col.attr, std::move(v));
+      if (!v.is_null()) attrs.Add(col.attr, std::move(v));  // an empty cell sets nothing
     }
+    c.attrs = attrs.Build();
     for (const RelCol& rc : rel_cols) {
       const std::string& target = fields[rc.index];
       if (target.empty()) continue;
