@@ -271,9 +271,10 @@ int Txn::CountEdges(CiId id, const ResolvedType& type, bool outgoing) const {
       if (HasRel(a.rel())) ++n;
     }
   }
-  new_rels_.ForEach(id, [&](RelId r) {
-    std::optional<RelRecord> rec = GetRel(r);
-    if (rec && rec->type == type.name && (outgoing ? rec->from : rec->to) == id) ++n;
+  new_rels_.ForEach(id, [&](RelId r) {  // created here: staged, read in place
+    const RelRecord* rec = rels_.Find(r);
+    if (rec && !rec->retired && rec->type == type.name && (outgoing ? rec->from : rec->to) == id)
+      ++n;
   });
   return n;
 }
@@ -289,8 +290,9 @@ std::optional<RelId> Txn::FindRel(const ResolvedType& type, CiId from, CiId to) 
   const std::string* interned = &type.name.str();
   std::optional<RelId> found;
   new_rel_keys_.FindIf(RelKeyHash(interned, from, to), [&](int64_t r) {
-    std::optional<RelRecord> rec = GetRel(r);
-    if (!rec || rec->type != type.name || rec->from != from || rec->to != to) return false;
+    const RelRecord* rec = rels_.Find(r);  // created here: staged, read in place
+    if (!rec || rec->retired || rec->type != type.name || rec->from != from || rec->to != to)
+      return false;
     found = r;
     return true;
   });
