@@ -172,8 +172,7 @@ Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t
     if (*v) cis.push_back(std::move(**v));
   }
   for (size_t i = rel_from; i < rel_to; ++i) {
-    const std::optional<RelRecord>& cur = rel_now[i - rel_from];
-    auto v = RelAt(store, cur ? &*cur : nullptr, b.rels[i], b.tx);
+    auto v = RelAt(store, rel_now[i - rel_from], b.rels[i], b.tx);
     if (!v.ok()) return v.status();
     if (*v) rels.push_back(std::move(**v));
   }
@@ -301,12 +300,12 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
     RelId id = all_rels[i];
     std::optional<RelRecord> va, vb;
     if (std::binary_search(a.rels.begin(), a.rels.end(), id)) {
-      auto r = RelAt(store, rel_now[i] ? &*rel_now[i] : nullptr, id, a.tx);
+      auto r = RelAt(store, rel_now[i], id, a.tx);
       if (!r.ok()) return r.status();
       va = std::move(*r);
     }
     if (std::binary_search(b_rels.begin(), b_rels.end(), id)) {
-      auto r = RelAt(store, rel_now[i] ? &*rel_now[i] : nullptr, id, diff.to_tx);
+      auto r = RelAt(store, rel_now[i], id, diff.to_tx);
       if (!r.ok()) return r.status();
       vb = std::move(*r);
     }

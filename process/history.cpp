@@ -22,8 +22,9 @@ Result<std::optional<CiRecord>> CiAt(Store& store, const CiRecord* current, CiId
   return Pick(*history, tx);
 }
 
-Result<std::optional<RelRecord>> RelAt(Store& store, const RelRecord* current, RelId id, TxId tx) {
-  if (current && current->valid_from <= tx) return std::optional<RelRecord>(*current);
+Result<std::optional<RelRecord>> RelAt(Store& store, const std::optional<RelRecord>& current, RelId id,
+                                       TxId tx) {
+  if (current && current->valid_from <= tx) return current;
   auto history = store.RelHistory(id);
   if (!history.ok()) return history.status();
   return Pick(*history, tx);

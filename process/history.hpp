@@ -12,8 +12,10 @@
 namespace cmdb::process {
 
 // The version of a CI current right after transaction `tx`; nullopt when it did not exist then
-// or was retired. `current` is its current record (nullptr when retired or unknown).
+// or was retired. `current` is its current record (nullptr when retired or unknown); for a
+// relationship, as FindRel returned it (nullopt when retired or unknown).
 Result<std::optional<CiRecord>> CiAt(Store& store, const CiRecord* current, CiId id, TxId tx);
-Result<std::optional<RelRecord>> RelAt(Store& store, const RelRecord* current, RelId id, TxId tx);
+Result<std::optional<RelRecord>> RelAt(Store& store, const std::optional<RelRecord>& current, RelId id,
+                                       TxId tx);
 
 }  // namespace cmdb::process
