@@ -186,7 +186,7 @@ void AttrMap::Set(std::string_view name, const Value& value) {
   const char* old = block_ ? block_->bytes() : nullptr;
   const char* at = block_ ? PackedAt(i) : nullptr;
   const char* after = found ? packed::Skip(at) : at;
-  const char* old_end = block_ ? PackedAt(n) : nullptr;
+  const char* old_end = block_ ? SkipValues(after, n - i - (found ? 1 : 0)) : nullptr;
   size_t value_bytes = value.is_null() ? 0 : packed::Size(value);
   if (found && !value.is_null() && size_t(after - at) == value_bytes) {
     packed::Pack(value, block_->bytes() + (at - old));  // same size: in place

@@ -144,9 +144,9 @@ class AttrMap {
  private:
   const std::string* const* names() const { return block_->shape->names(); }
   // The packed value at position i (the end of the values at size()).
-  const char* PackedAt(size_t i) const {
-    const char* p = block_->bytes();
-    while (i--) p = packed::Skip(p);
+  const char* PackedAt(size_t i) const { return SkipValues(block_->bytes(), i); }
+  static const char* SkipValues(const char* p, size_t k) {
+    while (k--) p = packed::Skip(p);
     return p;
   }
   size_t LowerBound(std::string_view name) const {
