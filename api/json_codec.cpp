@@ -185,6 +185,7 @@ int HttpStatusOf(StatusCode code) {
     case StatusCode::kPreconditionFailed: return 412;
     case StatusCode::kPayloadTooLarge: return 413;
     case StatusCode::kSchemaViolation: return 422;
+    case StatusCode::kResourceExhausted: return 400;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kInternal: return 500;
   }

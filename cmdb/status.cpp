@@ -13,6 +13,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kPreconditionFailed: return "PreconditionFailed";
     case StatusCode::kPayloadTooLarge: return "PayloadTooLarge";
     case StatusCode::kSchemaViolation: return "SchemaViolation";
+    case StatusCode::kResourceExhausted: return "ResourceExhausted";
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kInternal: return "Internal";
   }

@@ -27,6 +27,7 @@ enum class StatusCode {
   kPreconditionFailed,  // optimistic version mismatch (412)
   kPayloadTooLarge,     // request body over a limit (413)
   kSchemaViolation,     // value does not fit the schema (422)
+  kResourceExhausted,   // a request past a budget: nesting, rows, bytes (400)
   kUnavailable,         // overloaded or read-only (503)
   kInternal,            // bug or I/O failure (500)
 };
