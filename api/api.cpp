@@ -87,6 +87,29 @@ Result<int> Api::PageLimit(const HttpRequest& req) const {
   return static_cast<int>(std::min<int64_t>(*v, options_.max_page));
 }
 
+std::optional<HttpResponse> Api::Admit(const HttpRequest& head, int64_t content_length) {
+  try {
+    if (head.path != "/healthz") {
+      auto who = auth_.Authenticate(head.Header("authorization"));
+      if (!who.ok()) {
+        HttpResponse r = ErrorResponse(who.status());
+        if (who.status().code() == StatusCode::kUnauthenticated)
+          r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"cmdb\"");
+        return r;
+      }
+    }
+    size_t limit = BodyLimit(head.path);
+    if (content_length > 0 && static_cast<uint64_t>(content_length) > limit)
+      return ErrorResponse(Status(StatusCode::kPayloadTooLarge, "request body of " + std::to_string(content_length) +
+                                                                    " bytes exceeds the limit of " +
+                                                                    std::to_string(limit) + " bytes")
+                               .With("limit", static_cast<int64_t>(limit)));
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what()));
+  }
+}
+
 HttpResponse Api::Handle(const HttpRequest& req) {
   try {
     Segments seg;

@@ -27,7 +27,7 @@ struct ApiOptions {
   size_t max_import_bytes = size_t(512) << 20;   // POST /v1/imports (parsed whole)
   int default_page = 100;
   int max_page = 1000;
-  int max_concurrent_queries = 16;  // queries and impact analyses at once; more answer 503
+  int max_concurrent_queries = 6;  // queries and impact analyses at once (below the workers); more answer 503
   importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
 };
 
@@ -40,6 +40,10 @@ class Api {
 
   HttpResponse Handle(const HttpRequest& req);
 
+  // Checks a request before its body is read: the caller's token (401) and the route's body
+  // limit against `content_length` (413; -1 when chunked, checked while reading). Returns the
+  // refusal, or nullopt to go on.
+  std::optional<HttpResponse> Admit(const HttpRequest& head, int64_t content_length);
   // True for routes whose body is streamed to the handler instead of read whole.
   static bool IsStreamed(const std::string& method, const std::string& path);
   // The body limit of a route.

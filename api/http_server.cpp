@@ -8,35 +8,138 @@
 #include <cstdio>
 #include <mutex>
 
+#include "api/connection.hpp"
+#include "api/reactor.hpp"
 #include "cmdb/time_util.hpp"
 
 namespace cmdb::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One request's view of its connection for cpp-httplib's request parser: reads come from the
+// bytes the reactor buffered first, then from the socket with an idle limit per wait and a
+// minimum average rate for the body (past a grace period), so no client holds a worker for long.
+class ConnStream final : public httplib::Stream {
+ public:
+  ConnStream(Connection& c, const ServerOptions& o)
+      : c_(c),
+        idle_(std::chrono::seconds(o.read_timeout_s)),
+        write_idle_(std::chrono::seconds(o.write_timeout_s)),
+        min_rate_(std::max<int64_t>(1, o.min_body_bytes_per_s)),
+        grace_(std::chrono::milliseconds(o.body_grace_ms)),
+        start_(Clock::now()) {}
+
+  bool is_readable() const override { return c_.WaitReadable(idle_); }
+  bool is_writable() const override { return true; }  // writes wait themselves, with a limit
+
+  ssize_t read(char* ptr, size_t size) override {
+    // The body must keep up the minimum rate once the grace period is over: this read may wait
+    // until the moment the bytes so far (plus one) would fall below it.
+    auto allowed = std::max<Clock::duration>(
+        grace_, std::chrono::milliseconds((read_ + 1) * 1000 / min_rate_));
+    ssize_t n = c_.Read(ptr, size, idle_, start_ + allowed);
+    if (n > 0) read_ += static_cast<size_t>(n);
+    else failed_ = true;
+    return n;
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!c_.WriteAll(ptr, size, write_idle_)) return failed_ = true, -1;
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = c_.peer_ip();
+    port = c_.peer_port();
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = c_.local_ip();
+    port = c_.local_port();
+  }
+  socket_t socket() const override { return c_.fd(); }
+
+  bool failed() const { return failed_; }
+  size_t bytes_read() const { return read_; }
+  // The request's body was not read to its end (or the answer asks to close): the connection
+  // cannot carry another request.
+  bool must_close = false;
+
+ private:
+  Connection& c_;
+  std::chrono::milliseconds idle_, write_idle_;
+  int64_t min_rate_;
+  std::chrono::milliseconds grace_;
+  Clock::time_point start_;
+  size_t read_ = 0;
+  bool failed_ = false;
+};
+
+thread_local ConnStream* current_stream = nullptr;
+
+// cpp-httplib's server with the request parser reachable for our own connection handling.
+class Front : public httplib::Server {
+ public:
+  bool ServeRequest(httplib::Stream& strm, bool close_connection, bool& connection_closed) {
+    return process_request(strm, close_connection, connection_closed, [](httplib::Request& req) {
+      // HTTP/1.1: a request without Content-Length or Transfer-Encoding has no body (cpp-httplib
+      // would otherwise read until the connection closes).
+      if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+        req.set_header("Content-Length", "0");
+    });
+  }
+};
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Checks how the body is framed: one well-formed Content-Length, or chunked alone.
+Result<int64_t> BodyLength(const httplib::Request& req) {
+  size_t lengths = req.get_header_value_count("Content-Length");
+  bool chunked = req.has_header("Transfer-Encoding");
+  if (chunked) {
+    if (Lower(req.get_header_value("Transfer-Encoding")) != "chunked" || req.get_header_value_count("Transfer-Encoding") > 1)
+      return Status::Invalid("unsupported Transfer-Encoding '" + req.get_header_value("Transfer-Encoding") +
+                             "' (only chunked is accepted)");
+    if (lengths > 0) return Status::Invalid("a request may not carry both Content-Length and Transfer-Encoding");
+    return -1;
+  }
+  if (lengths == 0) return 0;
+  std::string first = req.get_header_value("Content-Length");
+  for (size_t i = 1; i < lengths; ++i)
+    if (req.get_header_value("Content-Length", i) != first)
+      return Status::Invalid("conflicting Content-Length headers");
+  bool digits = !first.empty() && first.size() <= 18 &&
+                std::all_of(first.begin(), first.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (!digits) return Status::Invalid("invalid Content-Length '" + first.substr(0, 40) + "': expected a number of bytes");
+  return std::stoll(first);
+}
+
+}  // namespace
 
 struct HttpServer::Impl {
   Api& api;
   ServerOptions options;
-  std::unique_ptr<httplib::Server> owned;
-  httplib::Server& server;
+  std::shared_ptr<TlsContext> tls;
+  Status tls_status;
+  Front server;
+  std::unique_ptr<Reactor> reactor;
   std::mutex log_mu;
 
-  static std::unique_ptr<httplib::Server> Make(const ServerOptions& o) {
-    if (!o.tls_cert.empty() || !o.tls_key.empty())
-      return std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
-    return std::make_unique<httplib::Server>();
+  Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)) {
+    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+      auto loaded = TlsContext::Load(options.tls_cert, options.tls_key);
+      if (loaded.ok()) tls = *loaded;
+      else tls_status = loaded.status();
+    }
   }
-  Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)), owned(Make(options)), server(*owned) {}
 
   static HttpRequest Convert(const httplib::Request& in) {
     HttpRequest out;
-    out.method = in.method;
+    out.method = in.method == "HEAD" ? "GET" : in.method;  // HEAD: GET's status and headers
     out.path = in.path;
     for (const auto& [k, v] : in.params) out.query.emplace(k, v);
-    for (const auto& [k, v] : in.headers) {
-      std::string lower = k;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      out.headers.emplace(lower, v);
-    }
+    for (const auto& [k, v] : in.headers) out.headers.emplace(Lower(k), v);
     return out;
   }
 
@@ -46,17 +149,30 @@ struct HttpServer::Impl {
     res.set_content(r.body, r.content_type);
   }
 
-  void Log(const httplib::Request& req, int status, std::chrono::steady_clock::time_point start) {
+  void Log(const httplib::Request& req, int status, Clock::time_point start) {
     if (!options.log) return;
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     char line[64];
     std::snprintf(line, sizeof line, " %d %.2fms\n", status, ms);
     std::lock_guard l(log_mu);
     *options.log << FormatTimestamp(NowMicros()) << " " << req.method << " " << req.path << line << std::flush;
   }
 
+  // Before any byte of the body is read: the framing, the caller's token and the body limit.
+  // Returns false (with the answer in `res`) when the request is refused.
+  bool Admit(const httplib::Request& req, httplib::Response& res) {
+    auto length = BodyLength(req);
+    std::optional<HttpResponse> refused;
+    if (!length.ok()) refused = ErrorResponse(length.status());
+    else refused = api.Admit(Convert(req), *length);
+    if (!refused) return true;
+    Send(*refused, res);
+    if (current_stream) current_stream->must_close = true;  // the body stays unread
+    return false;
+  }
+
   void HandleSimple(const httplib::Request& req, httplib::Response& res) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = Clock::now();
     HttpResponse r = api.Handle(Convert(req));
     Send(r, res);
     Log(req, r.status, start);
@@ -64,18 +180,20 @@ struct HttpServer::Impl {
 
   void HandleWithBody(const httplib::Request& req, httplib::Response& res,
                       const httplib::ContentReader& content_reader) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = Clock::now();
     HttpRequest in = Convert(req);
     HttpResponse r;
+    bool complete = false;
     if (Api::IsStreamed(in.method, in.path)) {
       in.read_body = [&](const std::function<bool(const char*, size_t)>& sink) {
-        return content_reader([&](const char* data, size_t len) { return sink(data, len); });
+        complete = content_reader([&](const char* data, size_t len) { return sink(data, len); });
+        return complete;
       };
       r = api.Handle(in);
     } else {
       size_t limit = api.BodyLimit(in.path);
       bool too_large = false;
-      content_reader([&](const char* data, size_t len) {
+      complete = content_reader([&](const char* data, size_t len) {
         if (in.body.size() + len > limit) return too_large = true, false;
         in.body.append(data, len);
         return true;
@@ -84,13 +202,41 @@ struct HttpServer::Impl {
         r = ErrorResponse(Status(StatusCode::kPayloadTooLarge,
                                  "request body exceeds the limit of " + std::to_string(limit) + " bytes")
                               .With("limit", static_cast<int64_t>(limit)));
-        res.set_header("Connection", "close");
+      } else if (!complete) {
+        // Nothing of an incomplete body is ever applied.
+        r = ErrorResponse(IncompleteBody(req, in.body.size()));
       } else {
         r = api.Handle(in);
       }
     }
+    if (!complete && current_stream) current_stream->must_close = true;
     Send(r, res);
     Log(req, r.status, start);
+  }
+
+  Status IncompleteBody(const httplib::Request& req, size_t got) {
+    std::string expected = req.has_header("Content-Length") ? " of " + req.get_header_value("Content-Length") : "";
+    return Status::Invalid("the request body ended after " + std::to_string(got) + expected +
+                           " bytes (connection closed, too slow or malformed chunks); nothing was applied")
+        .With("received", static_cast<int64_t>(got));
+  }
+
+  // Serves the request whose header the reactor buffered, and any further complete ones.
+  void Serve(Connection& c) {
+    for (int i = 0; i < 16; ++i) {
+      ConnStream strm(c, options);
+      current_stream = &strm;
+      bool connection_closed = false;
+      bool last = c.close_after || c.requests + i + 1 >= options.max_requests_per_connection;
+      bool ok = server.ServeRequest(strm, last, connection_closed);
+      current_stream = nullptr;
+      if (!ok || connection_closed || last || strm.must_close || strm.failed()) {
+        c.close_after = true;
+        return;
+      }
+      std::string_view next = c.Buffered();
+      if (next.find("\r\n\r\n") == std::string_view::npos && next.find("\n\n") == std::string_view::npos) return;
+    }
   }
 };
 
@@ -98,60 +244,79 @@ HttpServer::HttpServer(Api& api, ServerOptions options)
     : impl_(std::make_unique<Impl>(api, std::move(options))) {
   auto& s = impl_->server;
   Impl* impl = impl_.get();
-  int threads = std::max(1, impl->options.threads);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.set_tcp_nodelay(true);  // small JSON answers must not wait for delayed ACKs
-  s.set_read_timeout(impl->options.read_timeout_s, 0);
-  s.set_write_timeout(impl->options.write_timeout_s, 0);
+  s.set_keep_alive_max_count(static_cast<size_t>(impl->options.max_requests_per_connection));
+  s.set_keep_alive_timeout(std::max(1, impl->options.keep_alive_timeout_ms / 1000));
   s.set_payload_max_length(std::max(api.options().max_bulk_bytes, api.options().max_body_bytes));
   auto simple = [impl](const httplib::Request& req, httplib::Response& res) { impl->HandleSimple(req, res); };
   auto with_body = [impl](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader& reader) { impl->HandleWithBody(req, res, reader); };
-  s.Get(".*", simple);
+  s.Get(".*", simple);  // GET and HEAD
+  s.Options(".*", simple);
   s.Post(".*", with_body);
   s.Put(".*", with_body);
   s.Patch(".*", with_body);
   s.Delete(".*", with_body);
+  s.Delete(".*", simple);  // DELETE without a body
+  s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    return impl->Admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                                 : httplib::Server::HandlerResponse::Handled;
+  });
+  // "Expect: 100-continue": the same checks before the client sends its body.
+  s.set_expect_100_continue_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    return impl->Admit(req, res) ? 100 : res.status;
+  });
+  // Answers cpp-httplib makes itself (a malformed request line, an unknown method) in our format.
+  s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message = res.status == 404   ? "no such endpoint"
+                          : res.status == 414 ? "the request target is too long"
+                          : res.status == 413 ? "the request body is too large"
+                                              : "malformed HTTP request";
+    std::string code = res.status == 404 ? "NotFound" : "BadRequest";
+    res.set_content(R"({"error":{"code":")" + code + R"(","message":")" + message + R"(","details":{}}})",
+                    "application/json");
+    if (current_stream && res.status != 404) current_stream->must_close = true;
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
     res.set_content(R"({"error":{"code":"Internal","message":"unexpected error","details":{}}})",
                     "application/json");
   });
+
+  ReactorOptions r;
+  r.host = impl->options.host;
+  r.port = impl->options.port;
+  r.workers = std::max(1, impl->options.threads);
+  r.header_timeout = std::chrono::milliseconds(impl->options.header_timeout_ms);
+  r.keep_alive_timeout = std::chrono::milliseconds(impl->options.keep_alive_timeout_ms);
+  r.max_connections = impl->options.max_connections;
+  r.max_connections_per_client = impl->options.max_connections_per_client;
+  r.tls = impl->tls;
+  r.listen_fd = impl->options.listen_fd;
+  impl->reactor = std::make_unique<Reactor>(r, [impl](Connection& c) { impl->Serve(c); });
 }
 
 HttpServer::~HttpServer() = default;
 
 Status HttpServer::CheckTls(const std::string& cert, const std::string& key) {
-  httplib::SSLServer probe(cert.c_str(), key.c_str());
-  if (!probe.is_valid())
-    return Status::Invalid("cannot use the TLS certificate '" + cert + "' and key '" + key +
-                           "' (missing, unreadable or not matching)");
-  return Status::Ok();
+  auto loaded = TlsContext::Load(cert, key);
+  return loaded.ok() ? Status::Ok() : loaded.status();
 }
 
-Status HttpServer::Valid() const {
-  if (!impl_->server.is_valid())
-    return Status::Invalid("cannot use the TLS certificate '" + impl_->options.tls_cert + "' and key '" +
-                           impl_->options.tls_key + "' (missing, unreadable or not matching)");
-  return Status::Ok();
+Result<std::pair<int, int>> HttpServer::ListenOn(const std::string& host, int port) {
+  auto l = Listen(host, port);
+  if (!l.ok()) return l.status();
+  return std::make_pair(l->fd, l->port);
 }
 
-Result<int> HttpServer::Bind() {
-  auto& o = impl_->options;
-  if (o.port == 0) {
-    int port = impl_->server.bind_to_any_port(o.host);
-    if (port <= 0) return Status::Internal("cannot listen on " + o.host + ": no free port");
-    return port;
-  }
-  if (!impl_->server.bind_to_port(o.host, o.port))
-    return Status::Internal("cannot listen on " + o.host + ":" + std::to_string(o.port) +
-                            " (address in use or not permitted)");
-  return o.port;
-}
+Status HttpServer::Valid() const { return impl_->tls_status; }
 
-void HttpServer::Serve() { impl_->server.listen_after_bind(); }
+Result<int> HttpServer::Bind() { return impl_->reactor->Bind(); }
 
-void HttpServer::Stop() { impl_->server.stop(); }
+void HttpServer::Serve() { impl_->reactor->Run(); }
+
+void HttpServer::Stop() { impl_->reactor->Stop(); }
 
 Result<std::pair<int, std::string>> HttpCall(const std::string& base, const std::string& method, const std::string& target,
                                              const std::vector<std::pair<std::string, std::string>>& headers,

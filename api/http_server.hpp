@@ -1,5 +1,7 @@
-// HttpServer: serves an Api over HTTP with cpp-httplib (the only file that includes httplib.h
-// is http_server.cpp). Logs one line per request: time, method, path, status, duration.
+// HttpServer: serves an Api over HTTP(S). Connections are handled by an event-driven Reactor
+// (api/reactor.hpp: slow and idle clients hold no worker); each request is parsed by cpp-httplib
+// (http_server.cpp is the only file that includes httplib.h) and checked before its body is read
+// (framing, token, body limit). Logs one line per request: time, method, path, status, duration.
 // Thread safety: Serve() blocks the calling thread; Stop() may be called from any thread.
 #pragma once
 
@@ -16,12 +18,20 @@ namespace cmdb::api {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see Bind)
-  int threads = 8;
-  int read_timeout_s = 30;   // a slow client cannot hold a worker longer than this per read
-  int write_timeout_s = 30;
+  int threads = 8;           // workers serving requests (see api/reactor.hpp for what queues where)
+  int read_timeout_s = 30;   // a worker waits at most this long for each read of a body
+  int write_timeout_s = 30;  // ... and for the client to take each part of an answer
+  int header_timeout_ms = 10'000;      // a request header must be complete this long after its start
+  int keep_alive_timeout_ms = 30'000;  // an idle connection is closed after this
+  int64_t min_body_bytes_per_s = 16 * 1024;  // a body slower than this on average is cut off ...
+  int body_grace_ms = 10'000;                // ... once this grace period has passed
+  int max_connections = 2048;           // open connections in all (503 past it)
+  int max_connections_per_client = 128;  // open connections per client address (503 past it)
+  int max_requests_per_connection = 1000;
   std::ostream* log = nullptr;  // request log; nullptr: none
   std::string tls_cert;  // PEM files; both set: serve HTTPS only
   std::string tls_key;
+  int listen_fd = -1;  // a socket from ListenOn() (owned by the server from then on); -1: Bind() opens one
 };
 
 class HttpServer {
@@ -34,7 +44,10 @@ class HttpServer {
   Status Valid() const;
   // The same check before anything else starts (so a bad key changes nothing on disk).
   static Status CheckTls(const std::string& cert, const std::string& key);
-  // Binds the listening socket; returns the bound port.
+  // Opens a listening socket before anything else starts (so a second server on the same address
+  // stops before it touches a database); pass it as ServerOptions::listen_fd. Returns {fd, port}.
+  static Result<std::pair<int, int>> ListenOn(const std::string& host, int port);
+  // Binds the listening socket (or takes options.listen_fd); returns the bound port.
   Result<int> Bind();
   // Serves until Stop(). Call after Bind().
   void Serve();

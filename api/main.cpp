@@ -41,7 +41,7 @@ Options:
   --demo FILE          bulk NDJSON loaded into a new database (default <schema>/demo/demo.ndjson)
   --no-demo            do not load demo data into a new database
   --open               create the database in open mode (untyped, classes made on first use)
-  --threads N          HTTP worker threads (default 8)
+  --threads N          HTTP worker threads (default 8); idle and slow connections hold none
   --max-body BYTES     body limit of ordinary requests (default 1048576)
   --max-bulk BYTES     body limit of POST /v1/bulk (default 8589934592)
   --max-import BYTES   body limit of POST /v1/imports, parsed whole in memory (default 536870912)
@@ -49,7 +49,12 @@ Options:
   --port-file PATH     write the bound port to PATH once listening (for scripts and tests)
   --tls-cert PEM       serve HTTPS with this certificate (with --tls-key)
   --tls-key PEM        the certificate's private key
-  --max-queries N      queries and impact analyses running at once (default 16; more: 503)
+  --max-queries N      queries and impact analyses running at once (default: threads - 2, so
+                       other requests keep two workers; must be below --threads; more: 503)
+  --header-timeout MS  a request header must arrive within MS of its first byte (default 10000; 408)
+  --max-connections N  open connections in all (default 2048; past it: 503 and close)
+  --max-connections-per-client N  open connections per client address (default 128)
+  --min-body-rate B    a request body must arrive at B bytes/s on average after 10 s (default 16384)
   --import-config FILE source precedence for imports (default <schema>/import.json); CSV
                        mappings are read from <schema>/mappings/<name>.json
   --admin-token-file PATH  also write the first-start admin token to PATH (mode 0600)
@@ -75,7 +80,11 @@ struct Flags {
   std::string port_file;
   std::string admin_token_file;
   std::string tls_cert, tls_key;
-  int max_queries = 16;
+  int max_queries = 0;  // 0: threads - 2 (at least 1)
+  int header_timeout_ms = 10'000;
+  int max_connections = 2048;
+  int max_connections_per_client = 128;
+  long long min_body_rate = 16 * 1024;
   std::string import_config;
   bool insecure_local = false;
   bool quiet = false;
@@ -146,8 +155,20 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (a == "--tls-key") {
       f.tls_key = value();
     } else if (a == "--max-queries") {
-      f.max_queries = static_cast<int>(ParseNumber(a, value()));
+      f.max_queries = static_cast<int>(std::min(ParseNumber(a, value()), 1LL << 20));
       if (f.max_queries < 1) Die("--max-queries must be at least 1");
+    } else if (a == "--header-timeout") {
+      f.header_timeout_ms = static_cast<int>(std::min(ParseNumber(a, value()), 3'600'000LL));
+      if (f.header_timeout_ms < 100) Die("--header-timeout must be at least 100 (milliseconds)");
+    } else if (a == "--max-connections") {
+      f.max_connections = static_cast<int>(std::min(ParseNumber(a, value()), 1LL << 20));
+      if (f.max_connections < 1) Die("--max-connections must be at least 1");
+    } else if (a == "--max-connections-per-client") {
+      f.max_connections_per_client = static_cast<int>(std::min(ParseNumber(a, value()), 1LL << 20));
+      if (f.max_connections_per_client < 1) Die("--max-connections-per-client must be at least 1");
+    } else if (a == "--min-body-rate") {
+      f.min_body_rate = ParseNumber(a, value());
+      if (f.min_body_rate < 1) Die("--min-body-rate must be at least 1 (bytes per second)");
     } else if (a == "--admin-token-file") {
       f.admin_token_file = value();
     } else if (a == "--insecure-local") {
@@ -161,6 +182,12 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   if (f.demo.empty()) f.demo = f.schema_dir + "/demo/demo.ndjson";
+  // Queries and impact analyses may hold at most all workers but two, so that health checks and
+  // ordinary requests are still served while the heaviest run.
+  if (f.max_queries == 0) f.max_queries = std::max(1, f.threads - 2);
+  if (f.threads > 1 && f.max_queries >= f.threads)
+    Die("--max-queries (" + std::to_string(f.max_queries) + ") must be below --threads (" +
+        std::to_string(f.threads) + "), so that other requests keep a worker");
   if (f.tls_cert.empty() != f.tls_key.empty()) Die("--tls-cert and --tls-key go together");
   if (f.insecure_local && f.host != "127.0.0.1" && f.host != "localhost" && f.host != "::1")
     Die("--insecure-local needs a loopback --listen address (127.0.0.1, localhost or ::1)");
@@ -329,6 +356,9 @@ int main(int argc, char** argv) {
   if (!flags.tls_cert.empty()) {
     if (Status st = api::HttpServer::CheckTls(flags.tls_cert, flags.tls_key); !st.ok()) Die(st.message());
   }
+  // The address first: a second server on it stops here, before it touches any database.
+  auto listener = api::HttpServer::ListenOn(flags.host, flags.port);
+  if (!listener.ok()) Die(listener.status().message());
   auto store = OpenStore(flags.db, flags.sync_full);
 
   api::BootstrapOptions boot;
@@ -362,6 +392,11 @@ int main(int argc, char** argv) {
   server_options.log = flags.quiet ? nullptr : &std::cerr;
   server_options.tls_cert = flags.tls_cert;
   server_options.tls_key = flags.tls_key;
+  server_options.listen_fd = listener->first;
+  server_options.header_timeout_ms = flags.header_timeout_ms;
+  server_options.max_connections = flags.max_connections;
+  server_options.max_connections_per_client = flags.max_connections_per_client;
+  server_options.min_body_bytes_per_s = flags.min_body_rate;
   api::HttpServer server(api, server_options);
   if (Status st = server.Valid(); !st.ok()) Die(st.message());
   auto port = server.Bind();

@@ -468,7 +468,10 @@ int main(int argc, char** argv) {
   if (want("http")) {
     api::Authenticator auth(store->get(), false);
     api::Api http_api(db, auth, engine, api::ApiOptions{});
-    api::HttpServer server(http_api, api::ServerOptions{"127.0.0.1", 0, 4, 30, 30, nullptr});
+    api::ServerOptions server_options;
+    server_options.port = 0;
+    server_options.threads = 4;
+    api::HttpServer server(http_api, server_options);
     int port = *server.Bind();
     std::thread serving([&] { server.Serve(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

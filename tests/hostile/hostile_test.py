@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Hostile-input suite: replays what an outside tester sent to a real cmdbd (a reader's or an
+importer's token, requests of a few KB, slow and truncated uploads) and asserts that each ends in
+a clear 4xx with our error body, that the server keeps serving, and that nothing changed.
+
+Usage: hostile_test.py --cmdbd PATH --source DIR [--only NAME ...]
+Starts cmdbd itself on a free loopback port in a temporary directory (demo data loaded) and prints
+'N passed, N failed' at the end. Standard library only.
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ARGS = None
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Server:
+    """A cmdbd in a temporary directory, with tokens for each role."""
+
+    def __init__(self, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="cmdb-hostile-")
+        self.db = os.path.join(self.dir, "db.sqlite")
+        port_file = os.path.join(self.dir, "port")
+        self.log = open(os.path.join(self.dir, "log.txt"), "w")
+        cmd = [ARGS.cmdbd, "--db", self.db, "--schema", os.path.join(ARGS.source, "schema"),
+               "--listen", "127.0.0.1:0", "--port-file", port_file, "--quiet",
+               "--admin-token-file", os.path.join(self.dir, "admin")] + list(extra)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("cmdbd did not start: " + self.read_log())
+            time.sleep(0.05)
+        self.port = int(open(port_file).read())
+        self.admin = open(os.path.join(self.dir, "admin")).read().strip()
+        self.tokens = {"admin": self.admin}
+        for role in ("reader", "importer"):
+            status, body = self.request("POST", "/v1/tokens", {"name": "t-" + role, "role": role})
+            assert status == 201 or status == 200, (status, body)
+            self.tokens[role] = body["token"]
+
+    def read_log(self):
+        self.log.flush()
+        return open(os.path.join(self.dir, "log.txt")).read()[-2000:]
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def request(self, method, path, body=None, token="admin", headers=None, timeout=60):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = {"Authorization": "Bearer " + self.tokens[token]} if token else {}
+        h.update(headers or {})
+        data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        raw = r.read()
+        conn.close()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw
+        return r.status, parsed
+
+    def raw(self, data, read=True, timeout=10, shut_write=False):
+        """Sends raw bytes; returns the raw answer (until the server closes or `timeout`)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        s.sendall(data)
+        if shut_write:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        if read:
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    out += chunk
+                    if b"\r\n\r\n" in out:
+                        head, _, rest = out.partition(b"\r\n\r\n")
+                        length = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+                        if length and len(rest) >= int(length[0].split(b":")[1]):
+                            break
+            except socket.timeout:
+                pass
+        s.close()
+        return out
+
+    def state(self):
+        """What must not change: the log's head and the number of CIs and relationships."""
+        status, health = self.request("GET", "/healthz", token=None)
+        assert status == 200, (status, health)
+        return (health["tx"], health["cis"], health["relationships"])
+
+    def stop(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def status_of(raw):
+    line = raw.split(b"\r\n", 1)[0]
+    parts = line.split(b" ")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def body_of(raw):
+    return json.loads(raw.partition(b"\r\n\r\n")[2] or b"null")
+
+
+def expect_error(status, body, want_status, code, message=None):
+    assert status == want_status, "status %s, want %s: %s" % (status, want_status, body)
+    assert isinstance(body, dict) and "error" in body, body
+    assert body["error"]["code"] == code, body
+    if message is not None:
+        assert body["error"]["message"] == message, "message %r, want %r" % (body["error"]["message"], message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Connections and bodies
+
+
+@test
+def slow_headers_do_not_block_requests(s):
+    # 3x the worker threads trickle header lines; health checks and queries are still served.
+    holders = []
+    for _ in range(24):
+        c = socket.create_connection(("127.0.0.1", s.port))
+        c.sendall(b"GET /v1/cis HTTP/1.1\r\nHost: x\r\n")
+        holders.append(c)
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.is_set():
+            for c in holders:
+                try:
+                    c.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+            stop.wait(0.5)
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    try:
+        time.sleep(1)
+        started = time.time()
+        for _ in range(5):
+            assert s.request("GET", "/healthz", token=None, timeout=5)[0] == 200
+            assert s.request("GET", "/v1/cis?limit=1", token="reader", timeout=5)[0] == 200
+        assert time.time() - started < 5, "requests waited behind slow clients"
+    finally:
+        stop.set()
+        t.join()
+        for c in holders:
+            c.close()
+
+
+@test
+def slow_header_is_cut_off_with_408(s):
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    c.sendall(b"GET /healthz HTTP/1.1\r\n")
+    started = time.time()
+    answer = b""
+    while True:
+        try:
+            c.sendall(b"X-Slow: 1\r\n")
+        except OSError:
+            break
+        try:
+            c.settimeout(0.5)
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        except socket.timeout:
+            pass
+        if time.time() - started > 8:
+            break
+    c.close()
+    assert status_of(answer) == 408, answer
+    assert time.time() - started < 6, "header deadline not enforced"
+    expect_error(408, body_of(answer), 408, "BadRequest",
+                 "the request header was not received within 2000 ms")
+
+
+@test
+def connections_per_client_are_capped(s):
+    # The suite's server allows 40 connections per address.
+    held = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(40)]
+    try:
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        answer = extra.recv(4096)
+        extra.close()
+        assert status_of(answer) == 503, answer
+        expect_error(503, body_of(answer), 503, "Unavailable",
+                     "too many connections from this address; retry in a moment")
+    finally:
+        for c in held:
+            c.close()
+    time.sleep(0.3)
+    assert s.request("GET", "/healthz", token=None)[0] == 200
+
+
+def truncated(s, method, path, token, body, cut):
+    before = s.state()
+    head = ("%s %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n" % (method, path, s.tokens[token], len(body))).encode()
+    answer = s.raw(head + body[:cut], shut_write=True)
+    assert status_of(answer) == 400, answer
+    err = body_of(answer)["error"]
+    assert err["code"] == "BadRequest", err
+    assert err["message"] == ("the request body ended after %d of %d bytes (connection closed, too slow or "
+                              "malformed chunks); nothing was applied" % (cut, len(body))), err
+    assert s.state() == before
+
+
+@test
+def truncated_bodies_apply_nothing(s):
+    ci = json.dumps({"class": "VirtualMachine", "attributes": {"name": "vm-truncated", "cpu_count": 2}}).encode()
+    truncated(s, "POST", "/v1/cis", "admin", ci, len(ci) - 5)
+    status, listing = s.request("GET", "/v1/cis?class=VirtualMachine&limit=1", token="reader")
+    ci_id = listing["items"][0]["id"]
+    patch = json.dumps({"attributes": {"cpu_count": 7}}).encode()
+    truncated(s, "PATCH", "/v1/cis/%d" % ci_id, "admin", patch, 10)
+    lines = "\n".join(json.dumps({"class": "VirtualMachine", "name": "trunc-%d" % i, "cpu_count": 1})
+                      for i in range(5)).encode()
+    truncated(s, "POST", "/v1/imports?format=ndjson&full=true&source=hostile", "importer", lines,
+              lines.index(b"\n", lines.index(b"\n") + 1) + 1)
+    truncated(s, "POST", "/v1/query", "reader", b'{"query": "RETURN 1"}', 8)
+
+
+@test
+def content_length_over_the_limit_is_refused_at_once(s):
+    for value, status, message in [
+        ("99999999999", 413, "request body of 99999999999 bytes exceeds the limit of 1048576 bytes"),
+        ("-1", 400, "invalid Content-Length '-1': expected a number of bytes"),
+        ("99999999999999999999999", 400, "invalid Content-Length '99999999999999999999999': expected a number of bytes"),
+        ("12abc", 400, "invalid Content-Length '12abc': expected a number of bytes"),
+    ]:
+        started = time.time()
+        head = ("POST /v1/cis HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: %s\r\n\r\n"
+                % (s.tokens["importer"], value)).encode()
+        answer = s.raw(head + b"{", timeout=10)
+        assert time.time() - started < 3, "waited for the body"
+        expect_error(status_of(answer), body_of(answer), status, "PayloadTooLarge" if status == 413 else "BadRequest",
+                     message)
+
+
+@test
+def conflicting_framing_is_refused(s):
+    head = ("POST /v1/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 5\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n" % s.tokens["reader"]).encode()
+    answer = s.raw(head + b"0\r\n\r\n")
+    expect_error(status_of(answer), body_of(answer), 400, "BadRequest",
+                 "a request may not carry both Content-Length and Transfer-Encoding")
+    head = ("POST /v1/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 5\r\n"
+            "Content-Length: 6\r\n\r\n" % s.tokens["reader"]).encode()
+    answer = s.raw(head + b"123456")
+    expect_error(status_of(answer), body_of(answer), 400, "BadRequest", "conflicting Content-Length headers")
+
+
+@test
+def unauthenticated_uploads_are_refused_before_the_body(s):
+    # 200 MiB announced without a token: 401 at once; the server never buffers it.
+    started = time.time()
+    head = b"POST /v1/imports?format=ndjson HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n"
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    c.sendall(head)
+    sent = 0
+    chunk = b"x" * 65536
+    try:
+        while sent < 8 << 20:
+            c.sendall(chunk)
+            sent += len(chunk)
+    except OSError:
+        pass  # the server closed the connection after its answer
+    answer = b""
+    try:
+        while True:
+            data = c.recv(65536)
+            if not data:
+                break
+            answer += data
+    except OSError:
+        pass
+    c.close()
+    assert time.time() - started < 5
+    if answer:  # the answer may be lost to a reset once the server closes a half-sent body
+        assert status_of(answer) == 401, answer[:200]
+    # With Expect: 100-continue the client learns it before sending anything.
+    answer = s.raw(b"POST /v1/imports?format=ndjson HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n"
+                   b"Expect: 100-continue\r\n\r\n")
+    expect_error(status_of(answer), body_of(answer), 401, "Unauthenticated",
+                 "authentication required; send 'Authorization: Bearer <token>'")
+    rss_kb = int([l for l in open("/proc/%d/status" % s.proc.pid) if l.startswith("VmRSS")][0].split()[1])
+    assert rss_kb < 400 * 1024, "resident %d KiB" % rss_kb
+
+
+@test
+def head_answers_like_get_without_a_body(s):
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    for path in ("/v1/cis?limit=2", "/v1/cis/999999", "/healthz"):
+        c.request("GET", path, headers={"Authorization": "Bearer " + s.tokens["reader"]})
+        g = c.getresponse()
+        gbody = g.read()
+        c.request("HEAD", path, headers={"Authorization": "Bearer " + s.tokens["reader"]})
+        h = c.getresponse()
+        hbody = h.read()
+        assert h.status == g.status, (path, h.status, g.status)
+        assert hbody == b"", hbody
+        assert h.getheader("Content-Type") == g.getheader("Content-Type")
+        assert h.getheader("Content-Length") == str(len(gbody)), (h.getheader("Content-Length"), len(gbody))
+    c.close()
+
+
+@test
+def one_server_per_address(s):
+    out = subprocess.run([ARGS.cmdbd, "--db", os.path.join(s.dir, "other.sqlite"), "--no-demo",
+                          "--schema", os.path.join(ARGS.source, "schema"), "--listen", "127.0.0.1:%d" % s.port],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert ("cmdbd: cannot listen on 127.0.0.1:%d: the address is in use (is another cmdbd or another "
+            "program listening there?)" % s.port) in out.stderr, out.stderr
+    assert not os.path.exists(os.path.join(s.dir, "other.sqlite")), "created a database before failing"
+
+
+@test
+def admission_keeps_workers_for_others(s):
+    out = subprocess.run([ARGS.cmdbd, "--db", os.path.join(s.dir, "x.sqlite"), "--threads", "8",
+                          "--max-queries", "8", "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "cmdbd: --max-queries (8) must be below --threads (8), so that other requests keep a worker" in out.stderr, out.stderr
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--cmdbd", required=True)
+    p.add_argument("--source", required=True)
+    p.add_argument("--only", nargs="*")
+    ARGS = p.parse_args()
+    server = Server(["--header-timeout", "2000", "--max-connections-per-client", "40", "--threads", "4"])
+    passed = failed = 0
+    try:
+        for t in TESTS:
+            if ARGS.only and t.__name__ not in ARGS.only:
+                continue
+            try:
+                t(server)
+                assert server.alive(), "cmdbd died: " + server.read_log()
+                print("ok   " + t.__name__, flush=True)
+                passed += 1
+            except Exception:
+                failed += 1
+                print("FAIL " + t.__name__, flush=True)
+                traceback.print_exc()
+                if not server.alive():
+                    print("cmdbd died; restarting it. Log:\n" + server.read_log())
+                    server.stop()
+                    server = Server(["--header-timeout", "2000", "--max-connections-per-client", "40",
+                                     "--threads", "4"])
+    finally:
+        server.stop()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
