@@ -205,6 +205,12 @@ void Connection::Abort() {
   ::shutdown(fd_, SHUT_RDWR);
 }
 
+void Connection::ShutdownWrite() {
+  if (ssl_ && SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
+  if (ssl_) ERR_clear_error();
+  ::shutdown(fd_, SHUT_WR);
+}
+
 void Connection::LingeringClose() {
   if (aborted_) return;
   if (ssl_) {

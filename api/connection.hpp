@@ -76,6 +76,10 @@ class Connection {
 
   // Makes every blocked and later read or write fail at once.
   void Abort();
+  // Drops the bytes buffered so far.
+  void Discard() { buf_.clear(), pos_ = 0; }
+  // Half-closes the sending side (after a final answer), so the client reads the answer to its end.
+  void ShutdownWrite();
   // Closes the connection after a short lingering read, so that an answer sent while the client
   // is still sending a body is not destroyed by a reset.
   void LingeringClose();
@@ -85,6 +89,7 @@ class Connection {
   bool header_started = false;
   int requests = 0;       // requests served on this connection
   bool close_after = false;  // answer with Connection: close and close
+  bool draining = false;     // answered and half-closed: the reactor reads on and drops the bytes
 
  private:
   bool Wait(short events, std::chrono::milliseconds idle, SteadyTime deadline);

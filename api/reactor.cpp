@@ -84,6 +84,17 @@ struct Reactor::Impl {
     Forget(*c);
   }
 
+  // Answers a waiting connection with a final error, then keeps reading (and dropping) what the
+  // client still sends for a moment, so the answer is not lost to a reset.
+  void Finish(Connection& c, const std::string& answer) {
+    c.WriteNow(answer);
+    c.ShutdownWrite();
+    c.Discard();
+    c.draining = true;
+    c.deadline = Clock::now() + std::chrono::seconds(2);
+    Watch(c, EPOLLIN, false);
+  }
+
   void Watch(Connection& c, uint32_t events, bool add) {
     epoll_event ev{};
     ev.events = events;
@@ -127,6 +138,16 @@ struct Reactor::Impl {
     auto it = waiting.find(fd);
     if (it == waiting.end()) return;
     Connection& c = *it->second;
+    if (c.draining) {
+      Connection::Step step = c.Fill(64 * 1024);
+      c.Discard();
+      if (step == Connection::Step::kClosed) {
+        std::unique_ptr<Connection> conn = std::move(it->second);
+        waiting.erase(it);
+        Close(std::move(conn));
+      }
+      return;
+    }
     Connection::Step step = c.Handshake();
     if (step == Connection::Step::kDone) step = c.Fill(options.max_header_bytes + 1);
     std::string_view data = c.Buffered();
@@ -143,11 +164,8 @@ struct Reactor::Impl {
       return;
     }
     if (data.size() > options.max_header_bytes) {
-      c.WriteNow(Canned(431, "Request Header Fields Too Large", "BadRequest",
-                        "the request header is larger than " + std::to_string(options.max_header_bytes) + " bytes"));
-      std::unique_ptr<Connection> conn = std::move(it->second);
-      waiting.erase(it);
-      Close(std::move(conn));
+      Finish(c, Canned(431, "Request Header Fields Too Large", "BadRequest",
+                       "the request header is larger than " + std::to_string(options.max_header_bytes) + " bytes"));
       return;
     }
     if (step == Connection::Step::kClosed) {
@@ -196,13 +214,16 @@ struct Reactor::Impl {
       if (c->deadline <= now) late.push_back(fd);
     for (int fd : late) {
       auto it = waiting.find(fd);
-      std::unique_ptr<Connection> c = std::move(it->second);
+      Connection& c = *it->second;
+      if (c.header_started && !c.draining) {
+        Finish(c, Canned(408, "Request Timeout", "BadRequest",
+                         "the request header was not received within " +
+                             std::to_string(options.header_timeout.count()) + " ms"));
+        continue;
+      }
+      std::unique_ptr<Connection> conn = std::move(it->second);
       waiting.erase(it);
-      if (c->header_started)
-        c->WriteNow(Canned(408, "Request Timeout", "BadRequest",
-                           "the request header was not received within " +
-                               std::to_string(options.header_timeout.count()) + " ms"));
-      Close(std::move(c));
+      Close(std::move(conn));
     }
   }
 
