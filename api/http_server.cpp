@@ -314,6 +314,24 @@ Status HttpServer::Valid() const { return impl_->tls_status; }
 
 Result<int> HttpServer::Bind() { return impl_->reactor->Bind(); }
 
+void HttpServer::ServeSocket(int fd) {
+  Connection c(fd, nullptr);
+  auto header_done = [&] {
+    std::string_view data = c.Buffered();
+    return data.find("\r\n\r\n") != std::string_view::npos || data.find("\n\n") != std::string_view::npos;
+  };
+  while (!c.close_after) {
+    Connection::Step step = Connection::Step::kWantRead;
+    while (!header_done() && step != Connection::Step::kClosed && c.Buffered().size() <= 64 * 1024) {
+      step = c.Fill(64 * 1024 + 1);
+      if (step == Connection::Step::kWantRead && !c.WaitReadable(std::chrono::seconds(1))) break;
+    }
+    if (!header_done()) return;
+    impl_->Serve(c);
+    ++c.requests;
+  }
+}
+
 void HttpServer::Serve() { impl_->reactor->Run(); }
 
 void HttpServer::Stop() { impl_->reactor->Stop(); }

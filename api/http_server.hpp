@@ -52,6 +52,10 @@ class HttpServer {
   // Serves until Stop(). Call after Bind().
   void Serve();
   void Stop();
+  // Serves the requests arriving on an already-connected socket `fd` (plain HTTP, owned from
+  // now on) on the calling thread until the client closes it or an answer closes it. For tests
+  // and the in-process HTTP fuzz target; Bind/Serve are not needed.
+  void ServeSocket(int fd);
 
  private:
   struct Impl;

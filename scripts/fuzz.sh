@@ -24,7 +24,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMDB_FUZZ=ON >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(query ddl bulk bulk-line import-ndjson import-csv import-nmap import-kubernetes import-terraform import-ansible import-aws)
+  targets=(query ddl bulk bulk-line http import-ndjson import-csv import-nmap import-kubernetes import-terraform import-ansible import-aws)
 fi
 cmake --build build-fuzz -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 mkdir -p build-fuzz/artifacts
@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$t/." "$work/" 2>/dev/null || true
   if ! ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-      "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=2048 \
+      "build-fuzz/tests/fuzz/fuzz_$t" $( [ -f "tests/fuzz/dict/$t.dict" ] && echo "-dict=tests/fuzz/dict/$t.dict" ) -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="build-fuzz/artifacts/$t-" -print_final_stats=0 "$work" >"build-fuzz/artifacts/$t.log" 2>&1; then
     echo "fuzz $t: FAILED (see build-fuzz/artifacts/$t.log)"
     tail -30 "build-fuzz/artifacts/$t.log"

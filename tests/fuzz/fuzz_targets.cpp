@@ -6,7 +6,15 @@
 #include <memory>
 #include <sstream>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "api/api.hpp"
+#include "api/authenticator.hpp"
 #include "api/bootstrap.hpp"
+#include "api/http_server.hpp"
 #include "api/bulk.hpp"
 #include "api/bulk_line.hpp"
 #include "fuzz/bulk_line_diff.hpp"
@@ -65,6 +73,62 @@ void Query(const std::string& text) {
   (void)SharedDb().engine->Run(q);
 }
 
+// The whole HTTP request path in-process: the bytes arrive on a socket as a client sent them
+// (request line, headers, framing, bodies, pipelined requests) and are parsed, checked and routed
+// by the real server to every handler of a demo database (authentication off: every route is
+// reachable). The database is shared and may change between inputs.
+void Http(const std::string& bytes) {
+  struct Served {
+    MemStore store;
+    std::unique_ptr<Database> db;
+    std::unique_ptr<gql::QueryEngine> engine;
+    std::unique_ptr<api::Authenticator> auth;
+    std::unique_ptr<api::Api> api;
+    std::unique_ptr<api::HttpServer> server;
+    Served() {
+      api::BootstrapOptions opts{std::string(CMDB_SOURCE_DIR) + "/schema",
+                                 std::string(CMDB_SOURCE_DIR) + "/schema/demo/demo.ndjson", false};
+      std::ostringstream log;
+      auto r = api::OpenDatabase(&store, opts, log);
+      if (!r.ok()) std::abort();
+      db = std::move(*r);
+      gql::QueryOptions q;
+      q.timeout_ms = 50;
+      q.max_rows = 1000;
+      engine = std::make_unique<gql::QueryEngine>(*db, q);
+      auth = std::make_unique<api::Authenticator>(&store, false);
+      api::ApiOptions options;
+      options.max_body_bytes = 1 << 16;
+      options.max_bulk_bytes = 1 << 16;
+      options.max_import_bytes = 1 << 16;
+      api = std::make_unique<api::Api>(*db, *auth, *engine, options);
+      api::ServerOptions server_options;
+      server_options.read_timeout_s = 1;
+      server_options.write_timeout_s = 1;
+      server = std::make_unique<api::HttpServer>(*api, server_options);
+    }
+  };
+  static Served served;
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) std::abort();
+  // The client side sends the input and reads every answer on its own thread.
+  std::thread client([fd = fds[0], &bytes] {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+    char sink[16384];
+    while (::recv(fd, sink, sizeof sink, 0) > 0) {
+    }
+    ::close(fd);
+  });
+  served.server->ServeSocket(fds[1]);
+  client.join();
+}
+
 void Ddl(const std::string& text) {
   Schema s = DefaultSchema();
   Status st = ddl::ApplyDdl(text, s);
@@ -116,7 +180,7 @@ void Import(const std::string& format, const std::string& text) {
 }  // namespace
 
 std::vector<std::string> TargetNames() {
-  std::vector<std::string> names = {"query", "ddl", "bulk", "bulk-line"};
+  std::vector<std::string> names = {"query", "ddl", "bulk", "bulk-line", "http"};
   for (const auto& f : importers::FormatNames()) names.push_back("import-" + f);
   return names;
 }
@@ -129,6 +193,8 @@ void Run(const std::string& target, const uint8_t* data, size_t size) {
     Ddl(text);
   else if (target == "bulk")
     Bulk(text);
+  else if (target == "http")
+    Http(text);
   else if (target == "bulk-line")
     BulkLines(text);
   else if (target.rfind("import-", 0) == 0)
