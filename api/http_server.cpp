@@ -234,8 +234,19 @@ struct HttpServer::Impl {
         c.close_after = true;
         return;
       }
-      std::string_view next = c.Buffered();
-      if (next.find("\r\n\r\n") == std::string_view::npos && next.find("\n\n") == std::string_view::npos) return;
+      // A client on keep-alive usually sends its next request as soon as it has the answer: wait
+      // for it a moment here rather than hand the connection back to the reactor at once.
+      auto complete = [&] {
+        std::string_view next = c.Buffered();
+        return next.find("\r\n\r\n") != std::string_view::npos || next.find("\n\n") != std::string_view::npos;
+      };
+      if (!complete() && c.WaitReadable(std::chrono::milliseconds(options.keep_alive_linger_ms))) {
+        if (c.Fill(64 * 1024) == Connection::Step::kClosed && !complete()) {
+          c.close_after = true;
+          return;
+        }
+      }
+      if (!complete()) return;
     }
   }
 };

@@ -28,6 +28,8 @@ struct ServerOptions {
   int max_connections = 2048;           // open connections in all (503 past it)
   int max_connections_per_client = 128;  // open connections per client address (503 past it)
   int max_requests_per_connection = 1000;
+  int keep_alive_linger_ms = 2;  // a worker waits this long for the next request before handing
+                                 // the connection back to the reactor
   std::ostream* log = nullptr;  // request log; nullptr: none
   std::string tls_cert;  // PEM files; both set: serve HTTPS only
   std::string tls_key;

@@ -353,6 +353,180 @@ def admission_keeps_workers_for_others(s):
     assert "cmdbd: --max-queries (8) must be below --threads (8), so that other requests keep a worker" in out.stderr, out.stderr
 
 
+# ---------------------------------------------------------------------------------------------
+# Queries, parameters and bodies that used to overflow the stack or take the machine
+
+
+def refused_unchanged(s, method, path, body, token, statuses=(400,), codes=None, headers=None):
+    """Sends one request; asserts a clear refusal with our error body and that nothing changed."""
+    before = s.state()
+    status, answer = s.request(method, path, body, token=token, headers=headers)
+    assert status in statuses, "status %s: %s" % (status, str(answer)[:300])
+    assert isinstance(answer, dict) and "error" in answer, str(answer)[:300]
+    assert set(answer["error"]) >= {"code", "message"}, answer
+    assert "std::" not in answer["error"]["message"] and "nlohmann" not in answer["error"]["message"], answer
+    if codes:
+        assert answer["error"]["code"] in codes, answer
+    assert s.alive()
+    assert s.state() == before, "data changed"
+    return answer["error"]
+
+
+@test
+def deeply_nested_expressions_are_refused(s):
+    deep = "RETURN " + "(" * 700 + "1" + ")" * 700
+    refused_unchanged(s, "POST", "/v1/query", {"query": deep}, "reader", codes=("SyntaxError", "ResourceExhausted"))
+    seed = "MATCH (h:PhysicalServer) WHERE " + "(" * 700 + "true" + ")" * 700 + " RETURN h"
+    refused_unchanged(s, "POST", "/v1/impact", {"query": seed}, "reader")
+    refused_unchanged(s, "POST", "/v1/baselines", {"name": "deep", "scope": {"query": seed}}, "admin")
+    deep_list = "RETURN " + "[" * 5000 + "]" * 5000
+    refused_unchanged(s, "POST", "/v1/query", {"query": deep_list}, "reader")
+
+
+@test
+def long_flat_chains_answer_or_refuse(s):
+    for query, want in (("RETURN " + "+".join(["1"] * 10001) + " AS x", 10001),
+                        ("RETURN " + " AND ".join(["true"] * 10001) + " AS x", True),
+                        ("RETURN " + " OR ".join(["false"] * 10001) + " AS x", False)):
+        status, answer = s.request("POST", "/v1/query", {"query": query}, token="reader")
+        assert s.alive()
+        if status == 200:
+            assert answer["rows"] == [[want]], str(answer)[:200]
+        else:
+            assert status == 400 and "error" in answer, (status, str(answer)[:200])
+
+
+@test
+def deeply_nested_json_is_refused(s):
+    params = '{"query": "RETURN $p", "parameters": {"p": ' + "[" * 20000 + "]" * 20000 + "}}"
+    refused_unchanged(s, "POST", "/v1/query", params, "reader")
+    arrays = "[" * 50000 + "]" * 50000
+    objects = '{"a":' * 100000 + "1" + "}" * 100000
+    for value in (arrays, objects):
+        ci = '{"class": "VirtualMachine", "attributes": {"name": "vm-deep", "tags": ' + value + "}}"
+        refused_unchanged(s, "POST", "/v1/cis", ci, "importer")
+        refused_unchanged(s, "PATCH", "/v1/cis/1", '{"attributes": {"tags": ' + value + "}}", "importer")
+        line = '{"op": "upsert", "class": "VirtualMachine", "attributes": {"name": "vm-deep", "tags": ' + value + "}}\n"
+        refused_unchanged(s, "POST", "/v1/bulk", line, "importer")
+        record = '{"class": "VirtualMachine", "name": "vm-deep", "tags": ' + value + "}\n"
+        refused_unchanged(s, "POST", "/v1/imports?format=ndjson&source=hostile", record, "importer")
+
+
+@test
+def regular_expressions_stay_linear(s):
+    for text, pattern, want in (("a" * 30000, ".*", True), ("ab" * 10000, "(a|b)*", True),
+                                ("a" * 5000 + "!", "(a+)+$", False)):
+        started = time.time()
+        status, answer = s.request("POST", "/v1/query", {"query": "RETURN $s =~ $p AS m",
+                                                         "parameters": {"s": text, "p": pattern}}, token="reader")
+        assert status == 200, (status, str(answer)[:300])
+        assert answer["rows"] == [[want]], answer
+        assert time.time() - started < 5
+    refused_unchanged(s, "POST", "/v1/query", {"query": "RETURN 'a' =~ '(a' AS m"}, "reader")
+
+
+@test
+def one_query_cannot_take_the_machine(s):
+    for query in ("MATCH p=(a)-[*..1000]-(b) RETURN count(p)", "MATCH (a), (b), (c), (d) RETURN count(*)",
+                  "MATCH (a), (b), (c) RETURN collect([a, b, c])"):
+        started = time.time()
+        status, answer = s.request("POST", "/v1/query", {"query": query, "timeout_ms": 5000}, token="reader",
+                                   timeout=120)
+        assert s.alive()
+        assert status in (200, 400, 503), (status, str(answer)[:300])
+        if status != 200:
+            assert answer["error"]["code"] in ("ResourceExhausted", "Timeout", "TransientError"), answer
+        assert time.time() - started < 30, "ran %.1f s" % (time.time() - started)
+        rss_kb = int([l for l in open("/proc/%d/status" % s.proc.pid) if l.startswith("VmHWM")][0].split()[1])
+        assert rss_kb < 3 * 1024 * 1024, "peak resident %d KiB after %s" % (rss_kb, query)
+
+
+@test
+def numbers_and_strings(s):
+    for query in ("RETURN abs(-9223372036854775807 - 1) AS x", "RETURN toInteger(1e300) AS x",
+                  "RETURN 9223372036854775807 + 1 AS x", "RETURN -(-9223372036854775807 - 1) AS x"):
+        refused_unchanged(s, "POST", "/v1/query", {"query": query}, "reader")
+    status, answer = s.request("POST", "/v1/query", {"query": "RETURN size('世界') AS a, reverse('世界') AS b, "
+                                                                "substring('世界x', 1, 1) AS c, left('世界', 1) AS d"},
+                               token="reader")
+    assert status == 200 and answer["rows"] == [[2, "界世", "界", "世"]], answer
+
+
+@test
+def invalid_utf8_is_never_stored(s):
+    refused_unchanged(s, "POST", "/v1/query", {"query": "CREATE (v:VirtualMachine {name: '\\uD800'}) RETURN v"},
+                      "admin")
+    csv = b"name,ip\nvm-bad-\xff,10.9.9.9\n"
+    refused_unchanged(s, "POST", "/v1/imports?format=csv&source=hostile&mapping=snipe-it-assets", csv, "importer",
+                      statuses=(400, 422))
+    before = s.state()
+    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    body = json.dumps({"class": "VirtualMachine", "attributes": {"name": "vm-msg", "cpu_count": 1}})
+    conn.putrequest("POST", "/v1/cis")
+    conn.putheader("Authorization", "Bearer " + s.tokens["importer"])
+    conn.putheader("Content-Length", str(len(body)))
+    conn.putheader("X-Message", b"bad \xc3\x28 message")
+    conn.endheaders(body.encode())
+    r = conn.getresponse()
+    answer = json.loads(r.read())
+    conn.close()
+    assert r.status == 400, (r.status, answer)
+    assert s.state() == before
+
+
+@test
+def validation_protects_people_from_themselves(s):
+    for scope in ({"cis_typo": [57]}, {}, {"all": False}):
+        refused_unchanged(s, "POST", "/v1/windows", {"name": "freeze", "kind": "blackout",
+                                                     "start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z",
+                                                     "scope": scope}, "admin")
+    refused_unchanged(s, "POST", "/v1/cis", '{"class": "VirtualMachine", "class": "Switch", "attributes": {"name": "x"}}',
+                      "importer")
+    refused_unchanged(s, "DELETE", "/v1/tokens/admin", None, "admin", statuses=(409,))
+    refused_unchanged(s, "POST", "/v1/tokens", {"name": "anonymous", "role": "reader"}, "admin", statuses=(400, 409))
+    refused_unchanged(s, "POST", "/v1/imports?format=ndjson&source=manual",
+                      '{"class": "VirtualMachine", "name": "vm-manual"}\n', "importer", statuses=(400, 403))
+    refused_unchanged(s, "POST", "/v1/query", {"query": "MATCH (n) RETURN count(n) AS OF '1999-01-01T00:00:00Z'"},
+                      "reader")
+    refused_unchanged(s, "POST", "/v1/query", {"query": "RETURN 1", "timeout_ms": -5}, "reader")
+    lines = ('{"op": "upsert", "class": "VirtualMachine", "ref": "a", "attributes": {"name": "vm-r1"}}\n'
+             '{"op": "upsert", "class": "VirtualMachine", "ref": "a", "attributes": {"name": "vm-r2"}}\n')
+    refused_unchanged(s, "POST", "/v1/bulk", lines, "importer")
+    refused_unchanged(s, "PATCH", "/v1/cis/1", {"class": "Switch", "attributes": {"name": "renamed"}}, "importer",
+                      statuses=(400, 409, 422))
+    refused_unchanged(s, "POST", "/v1/imports?format=kubernetes&source=k8s", {"kind": "List", "items": "x"},
+                      "importer")
+
+
+@test
+def importers_say_what_they_skip(s):
+    for vcpus in ('"many"', "1e30"):
+        facts = ('{"ansible_facts": {"ansible_hostname": "h-vcpus", "ansible_fqdn": "h-vcpus.example",'
+                 ' "ansible_processor_vcpus": %s, "ansible_product_serial": "SER-VCPUS-1"}}' % vcpus)
+        before = s.state()
+        status, answer = s.request("POST", "/v1/imports?format=ansible&source=ansible", facts, token="importer")
+        assert s.alive()
+        if status == 200:  # a partial import must name what it skipped
+            assert "vcpus" in json.dumps(answer), answer
+        else:
+            assert status in (400, 422) and "error" in answer, (status, answer)
+            assert s.state() == before
+
+
+@test
+def a_huge_attribute_does_not_break_ordinary_queries(s):
+    # Last: it stores a 10 MB description (through bulk, whose limit allows it).
+    line = json.dumps({"op": "upsert", "class": "VirtualMachine",
+                       "attributes": {"name": "vm-huge", "description": "x" * (10 << 20)}}) + "\n"
+    status, answer = s.request("POST", "/v1/bulk", line, token="importer", timeout=120)
+    assert status == 200, (status, str(answer)[:300])
+    started = time.time()
+    status, answer = s.request("POST", "/v1/query", {"query": "MATCH (n) WHERE n.description =~ '.*foo.*' "
+                                                              "RETURN count(n) AS c"}, token="reader")
+    assert status == 200 and answer["rows"] == [[0]], (status, str(answer)[:300])
+    assert time.time() - started < 10
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
