@@ -16,22 +16,6 @@ HttpResponse JsonResponse(int status, const Json& body) {
 
 HttpResponse ErrorResponse(const Status& st) { return JsonResponse(HttpStatusOf(st.code()), ErrorJson(st)); }
 
-Result<Json> ParseJsonBody(const std::string& body) {
-  try {
-    return Json::parse(body);
-  } catch (const Json::parse_error& e) {
-    auto [line, column] = PositionAt(body, e.byte > 0 ? e.byte - 1 : 0);
-    std::string what = e.what();
-    if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
-    return Status::Invalid("malformed JSON body at line " + std::to_string(line) + ", column " +
-                           std::to_string(column) + ": " + what)
-        .With("line", line)
-        .With("column", column);
-  } catch (const Json::exception& e) {  // e.g. a number too large for a double
-    return Status::Invalid(std::string("invalid JSON body: ") + e.what());
-  }
-}
-
 Result<int64_t> ParseId(const std::string& text, const std::string& what) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

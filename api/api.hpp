@@ -111,8 +111,6 @@ class Api {
 // Helpers shared by the handler files.
 HttpResponse JsonResponse(int status, const Json& body);
 HttpResponse ErrorResponse(const Status& st);
-// Parses a JSON request body; errors name the line and column.
-Result<Json> ParseJsonBody(const std::string& body);
 // Parses a positive integer id from a path segment or parameter named `what`.
 Result<int64_t> ParseId(const std::string& text, const std::string& what);
 // Parses an If-Match header value ("3" or "\"3\""); nullopt when absent.

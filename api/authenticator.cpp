@@ -17,6 +17,10 @@ Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '@')
       return Status::Invalid("a token name may hold letters, digits and - _ . @ only, not '" + name + "'");
   }
+  if (IsReservedActorName(name))
+    return Status::Invalid("the token name '" + name +
+                           "' is reserved: the server records its own writes under it")
+        .With("field", "name");
   auto secret = GenerateToken();
   if (!secret.ok()) return secret.status();
   TokenRecord rec;
@@ -59,6 +63,21 @@ Result<std::pair<TokenRecord, std::string>> Authenticator::Issue(const std::stri
 }
 
 Status Authenticator::Revoke(const std::string& name) {
+  std::lock_guard revoking(revoke_mu_);
+  auto tokens = store_->ListTokens();
+  if (!tokens.ok()) return tokens.status();
+  bool admin = false;
+  int admins = 0;
+  for (const TokenRecord& t : *tokens) {
+    if (t.revoked_at != 0 || t.role != Role::kAdmin) continue;
+    ++admins;
+    admin = admin || t.name == name;
+  }
+  if (admin && admins == 1)
+    return Status(StatusCode::kConflict,
+                  "token '" + name +
+                      "' is the last admin token; create another admin token before revoking it")
+        .With("name", name);
   CMDB_RETURN_IF_ERROR(store_->RevokeToken(name, NowMicros()));
   std::lock_guard l(mu_);
   for (auto it = cache_.begin(); it != cache_.end();) {

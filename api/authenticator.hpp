@@ -37,6 +37,9 @@ class Authenticator {
   Result<Principal> Authenticate(const std::string& authorization);
   // Creates a token; returns its record and the secret (shown once, never stored).
   Result<std::pair<TokenRecord, std::string>> Issue(const std::string& name, Role role);
+  // Revokes the token `name`. The last valid admin token cannot be revoked (kConflict): nobody
+  // could manage tokens or the schema afterwards. Revocations through one Authenticator are
+  // serialized, so two concurrent ones cannot both pass that check.
   Status Revoke(const std::string& name);
 
  private:
@@ -47,10 +50,12 @@ class Authenticator {
   Store* store_;
   bool enabled_;
   std::mutex mu_;
+  std::mutex revoke_mu_;  // serializes Revoke (the last-admin check and the revocation)
   std::unordered_map<std::string, Cached> cache_;  // by token hash
 };
 
-// Creates a token directly in a store (used by the command line and on first start).
+// Creates a token directly in a store (used by the command line and on first start). Names are
+// 1 to 100 letters, digits and - _ . @, and not reserved (IsReservedActorName).
 Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role);
 
 }  // namespace cmdb::api

@@ -44,6 +44,7 @@ class BulkApplier {
     if (line.has_id) {
       if (!line.id) return Status::Invalid("\"id\" must be an integer");
       id = *line.id;
+      if (line.cls) CMDB_RETURN_IF_ERROR(CheckClassOf(txn_, id, *line.cls));
       AttrPatch patch(line.attrs->begin(), line.attrs->end());
       const CiRecord* cur = txn_.GetCi(id);
       AttrMap before = cur ? cur->attrs : AttrMap();
@@ -63,7 +64,13 @@ class BulkApplier {
     }
     if (line.has_ref) {
       if (!line.ref) return Status::Invalid("\"ref\" must be a string");
-      r_.refs.Set(std::move(*line.ref), line.ref_hash, id);
+      std::string name = *line.ref;
+      if (auto earlier = r_.refs.Define(std::move(*line.ref), line.ref_hash, id, line.line_no))
+        return Status::Invalid("ref " + Json(name).dump() + " is defined twice, on lines " +
+                               std::to_string(*earlier) + " and " + std::to_string(line.line_no) +
+                               " (a ref names one CI per request)")
+            .With("ref", name)
+            .With("first_line", *earlier);
     }
     return Status::Ok();
   }
@@ -241,15 +248,18 @@ class ParsePipeline {
 
 uint64_t BulkRefs::Hash(std::string_view ref) { return HashIndex::HashOf(ref); }
 
-void BulkRefs::Set(std::string ref, uint64_t hash, CiId id) {
-  bool found = index_.FindIf(hash, [&](int64_t at) {
+std::optional<int64_t> BulkRefs::Define(std::string ref, uint64_t hash, CiId id, int64_t line) {
+  std::optional<int64_t> earlier;
+  index_.FindIf(hash, [&](int64_t at) {
     if (entries_[at].first != ref) return false;
-    entries_[at].second = id;
+    earlier = lines_[at];
     return true;
   });
-  if (found) return;
+  if (earlier) return earlier;
   index_.Insert(hash, static_cast<int64_t>(entries_.size()));
   entries_.emplace_back(std::move(ref), id);
+  lines_.push_back(line);
+  return std::nullopt;
 }
 
 std::optional<CiId> BulkRefs::Find(std::string_view ref, uint64_t hash) const {

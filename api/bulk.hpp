@@ -26,13 +26,15 @@ namespace cmdb::api {
 
 // The refs a bulk body defines ("ref" on a "ci" line) and the CIs they name: a flat hash table
 // probed with hashes the parser threads computed (BulkLine), so the staging thread neither
-// hashes nor chases list nodes. A redefined ref names its latest CI.
+// hashes nor chases list nodes. A ref is defined once per request.
 // Thread safety: a plain value.
 class BulkRefs {
  public:
   // The hash Set and Find expect for `ref`.
   static uint64_t Hash(std::string_view ref);
-  void Set(std::string ref, uint64_t hash, CiId id);
+  // Defines `ref` as CI `id`, on bulk line `line`. When `ref` is defined already, changes
+  // nothing and returns the line that defined it.
+  std::optional<int64_t> Define(std::string ref, uint64_t hash, CiId id, int64_t line);
   std::optional<CiId> Find(std::string_view ref, uint64_t hash) const;
   std::optional<CiId> Find(std::string_view ref) const { return Find(ref, Hash(ref)); }
   size_t size() const { return entries_.size(); }
@@ -41,6 +43,7 @@ class BulkRefs {
 
  private:
   std::vector<std::pair<std::string, CiId>> entries_;
+  std::vector<int64_t> lines_;  // the line that defined each entry
   HashIndex index_;  // hash -> position in entries_
 };
 

@@ -9,6 +9,7 @@
 #include "api/bulk.hpp"
 #include "api/json_codec.hpp"
 #include "cmdb/graph.hpp"
+#include "importers/json_util.hpp"
 
 namespace cmdb::api {
 namespace {
@@ -71,6 +72,9 @@ BulkEndpoint EndpointFromDocument(const Json& line, const char* field) {
   if (e->is_number_integer()) {
     out.kind = BulkEndpoint::Kind::kId;
     out.id = e->get<int64_t>();
+  } else if (Status st = CheckFields(*e, {"ref", "class", "key"}, field); !st.ok()) {
+    out.kind = BulkEndpoint::Kind::kInvalid;
+    out.error = std::move(st);
   } else if (e->is_object() && e->contains("ref")) {
     const Json& ref = (*e)["ref"];
     if (ref.is_string()) {
@@ -101,6 +105,11 @@ BulkEndpoint EndpointFromDocument(const Json& line, const char* field) {
 void FromDocument(const Json& j, BulkLine& line, const Schema& schema) {
   if (!j.is_object()) {
     line.error = Status::Invalid("a line must be a JSON object");
+    return;
+  }
+  if (Status st = CheckFields(j, {"op", "ref", "class", "id", "type", "attributes", "from", "to"}, "");
+      !st.ok()) {
+    line.error = std::move(st);
     return;
   }
   std::optional<std::string> op;
@@ -182,6 +191,19 @@ bool AttrsOf(sj::element e, bool allow_null, AttrMap& out) {
     if (!ScalarOf(kv.value, v) || (!allow_null && v.is_null())) return false;
     members.emplace_back(std::string(kv.key), std::move(v));
   }
+  // A repeated name: the document way refuses it.
+  if (members.size() <= 16) {
+    for (size_t i = 1; i < members.size(); ++i) {
+      for (size_t k = 0; k < i; ++k)
+        if (members[k].first == members[i].first) return false;
+    }
+  } else {
+    std::vector<std::string_view> names;
+    names.reserve(members.size());
+    for (const auto& m : members) names.emplace_back(m.first);
+    std::sort(names.begin(), names.end());
+    if (std::adjacent_find(names.begin(), names.end()) != names.end()) return false;
+  }
   out = ToAttrMap(members);
   return true;
 }
@@ -257,7 +279,14 @@ std::optional<BulkLine> ParseBulkLineFast(std::string_view text, int64_t line_no
                                           const Schema& schema) {
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);  // CRLF files
   if (text.empty() || !Plain(text)) return std::nullopt;
-  thread_local sj::parser parser;
+  thread_local sj::parser parser = [] {
+    sj::parser p;
+    // Deeper lines take the document way, which refuses them; a failed allocation only means
+    // the first parse allocates (at the default depth, still refused by the document way).
+    if (p.allocate(1 << 12, kMaxJsonDepth) != simdjson::SUCCESS) {
+    }
+    return p;
+  }();
   thread_local std::string padded;
   padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
   padded.assign(text);
@@ -281,6 +310,19 @@ BulkLine ParseBulkLineViaDocument(std::string_view text, int64_t line_no, const 
   BulkLine line;
   line.line_no = line_no;
   if (IsBlank(text)) return line.blank = true, line;
+  if (auto problem = importers::FindJsonShapeProblem(text, kMaxJsonDepth)) {
+    std::string at = " at column " + std::to_string(problem->offset + 1);
+    if (problem->kind == importers::JsonShapeProblem::Kind::kTooDeep)
+      line.error = Status(StatusCode::kResourceExhausted,
+                          "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels" + at)
+                       .With("column", static_cast<int64_t>(problem->offset + 1))
+                       .With("limit", static_cast<int64_t>(kMaxJsonDepth));
+    else
+      line.error = Status::Invalid("duplicate key " + Json(problem->key).dump() + at)
+                       .With("column", static_cast<int64_t>(problem->offset + 1))
+                       .With("key", problem->key);
+    return line;
+  }
   try {
     FromDocument(Json::parse(text), line, schema);
   } catch (const Json::parse_error& e) {

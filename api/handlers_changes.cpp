@@ -176,6 +176,8 @@ Json WindowJson(const process::Window& w) {
 
 Result<process::Window> WindowFromJson(const Json& body) {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
+  CMDB_RETURN_IF_ERROR(
+      CheckFields(body, {"name", "kind", "description", "start", "end", "weekly", "scope"}, ""));
   process::Window w;
   std::optional<std::string> name, description, kind;
   CMDB_RETURN_IF_ERROR(ReadString(body, "name", name));
@@ -195,6 +197,7 @@ Result<process::Window> WindowFromJson(const Json& body) {
   w.end = end.value_or(0);
   if (body.contains("weekly")) {
     const Json& wk = body["weekly"];
+    CMDB_RETURN_IF_ERROR(CheckFields(wk, {"days", "start", "duration_minutes"}, "weekly"));
     if (!wk.is_object() || !wk.contains("days") || !wk["days"].is_array() ||
         !wk.contains("start") || !wk["start"].is_string() || !wk.contains("duration_minutes") ||
         !wk["duration_minutes"].is_number_integer())
@@ -219,20 +222,31 @@ Result<process::Window> WindowFromJson(const Json& body) {
     w.start_minute = h * 60 + m;
     w.duration_minutes = wk["duration_minutes"].get<int>();
   }
-  if (body.contains("scope")) {
+  // The scope names its CIs explicitly: a typo, an empty list or "all": false must not become
+  // every CI.
+  const char* kScopeShape = "\"scope\" must be one of {\"query\": ...}, {\"cis\": [...]} or {\"all\": true}";
+  if (!body.contains("scope"))
+    return Status::Invalid(std::string("a window needs a scope: ") + kScopeShape).With("field", "scope");
+  {
     const Json& sc = body["scope"];
-    if (!sc.is_object())
-      return Status::Invalid(
-                 "\"scope\" must be {\"query\": ...}, {\"cis\": [...]} or {\"all\": true}")
-          .With("field", "scope");
+    if (!sc.is_object()) return Status::Invalid(kScopeShape).With("field", "scope");
+    CMDB_RETURN_IF_ERROR(CheckFields(sc, {"query", "cis", "all"}, "scope"));
+    if (sc.size() != 1) return Status::Invalid(kScopeShape).With("field", "scope");
+    if (sc.contains("all") && sc["all"] != Json(true))
+      return Status::Invalid("\"scope.all\" must be true (name the CIs with \"cis\" or \"query\" otherwise)")
+          .With("field", "scope.all");
     if (sc.contains("query")) {
       if (!sc["query"].is_string())
         return Status::Invalid("\"scope.query\" must be a string").With("field", "scope.query");
       w.query = sc["query"];
+      if (w.query.empty())
+        return Status::Invalid("\"scope.query\" must not be empty").With("field", "scope.query");
     }
     if (sc.contains("cis")) {
       auto ids = ReadIds(sc["cis"], "scope.cis");
       if (!ids.ok()) return ids.status();
+      if (ids->empty())
+        return Status::Invalid("\"scope.cis\" must name at least one CI").With("field", "scope.cis");
       w.cis = std::move(*ids);
     }
   }
@@ -257,7 +271,7 @@ HttpResponse Api::ListChanges(const HttpRequest& req) {
 }
 
 HttpResponse Api::PostChange(const HttpRequest& req, const Principal& who) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   auto fields = FieldsFromJson(*body);
   if (!fields.ok()) return ErrorResponse(fields.status());
@@ -338,7 +352,7 @@ HttpResponse Api::GetChange(int64_t id, const std::string& sub) {
 HttpResponse Api::PatchChange(const HttpRequest& req, const Principal& who, int64_t id) {
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   auto fields = FieldsFromJson(*body);
   if (!fields.ok()) return ErrorResponse(fields.status());
@@ -348,11 +362,12 @@ HttpResponse Api::PatchChange(const HttpRequest& req, const Principal& who, int6
 }
 
 HttpResponse Api::TransitionChange(const HttpRequest& req, const Principal& who, int64_t id) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("to") || !(*body)["to"].is_string())
     return ErrorResponse(
         Status::Invalid("body must be {\"to\": \"<state>\", \"comment\": \"...\"}"));
+  if (Status st = CheckFields(*body, {"to", "comment"}, ""); !st.ok()) return ErrorResponse(st);
   std::string to_name = (*body)["to"];
   auto to = process::ParseChangeState(to_name);
   if (!to) {
@@ -386,7 +401,7 @@ HttpResponse Api::Windows(const HttpRequest& req, const Principal& who, int64_t 
     return JsonResponse(200, Json{{"windows", items}});
   }
   if (id == 0) {  // POST
-    auto body = ParseJsonBody(req.body);
+    auto body = ParseRequestJson(req.body);
     if (!body.ok()) return ErrorResponse(body.status());
     auto w = WindowFromJson(*body);
     if (!w.ok()) return ErrorResponse(w.status());

@@ -30,10 +30,11 @@ bool Matches(const Value& v, const std::string& want) {
 }  // namespace
 
 HttpResponse Api::PostCi(const HttpRequest& req, const Principal& who) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("class") || !(*body)["class"].is_string())
     return ErrorResponse(Status::Invalid("body must be {\"class\": \"...\", \"attributes\": {...}}"));
+  if (Status st = CheckFields(*body, {"class", "attributes"}, ""); !st.ok()) return ErrorResponse(st);
   auto attrs = AttrsFromJson(body->value("attributes", Json::object()), "attributes");
   if (!attrs.ok()) return ErrorResponse(attrs.status());
   std::string cls = (*body)["class"];
@@ -64,13 +65,24 @@ HttpResponse Api::GetCi(CiId id) {
 HttpResponse Api::PatchCi(const HttpRequest& req, const Principal& who, CiId id) {
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
-  const Json& attrs_json = body->is_object() && body->contains("attributes") ? (*body)["attributes"] : *body;
+  bool wrapped = body->is_object() && body->contains("attributes");
+  const Json& attrs_json = wrapped ? (*body)["attributes"] : *body;
+  std::optional<std::string> expected_class;
+  if (wrapped) {
+    if (Status st = CheckFields(*body, {"class", "attributes"}, ""); !st.ok()) return ErrorResponse(st);
+    if (body->contains("class")) {
+      if (!(*body)["class"].is_string())
+        return ErrorResponse(Status::Invalid("\"class\" must be a string").With("field", "class"));
+      expected_class = (*body)["class"].get<std::string>();
+    }
+  }
   auto patch = PatchFromJson(attrs_json, "attributes");
   if (!patch.ok()) return ErrorResponse(patch.status());
   CiRecord updated;
   auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) -> Status {
+    if (expected_class) CMDB_RETURN_IF_ERROR(CheckClassOf(txn, id, *expected_class));
     CMDB_RETURN_IF_ERROR(txn.UpdateCi(id, *patch, *expected));
     updated = *txn.GetCi(id);
     return Status::Ok();
@@ -196,12 +208,14 @@ HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
 }
 
 HttpResponse Api::PostRelationship(const HttpRequest& req, const Principal& who) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["type"].is_string() || !(*body)["from"].is_number_integer() ||
       !(*body)["to"].is_number_integer())
     return ErrorResponse(Status::Invalid(
         "body must be {\"type\": \"...\", \"from\": <CI id>, \"to\": <CI id>, \"attributes\": {...}}"));
+  if (Status st = CheckFields(*body, {"type", "from", "to", "attributes"}, ""); !st.ok())
+    return ErrorResponse(st);
   auto attrs = AttrsFromJson(body->value("attributes", Json::object()), "attributes");
   if (!attrs.ok()) return ErrorResponse(attrs.status());
   RelRecord created;

@@ -6,11 +6,18 @@
 namespace cmdb::api {
 
 HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(Status::Invalid("body must be a JSON object"));
+  if (Status st = CheckFields(*body, {"cis", "query", "direction", "max_depth", "types", "classes",
+                                      "redundancy", "format"},
+                              "");
+      !st.ok())
+    return ErrorResponse(st);
   analysis::ImpactRequest request;
-  std::string direction = body->value("direction", std::string("impacted"));
+  auto direction_field = StringField(*body, "direction", "", "impacted");
+  if (!direction_field.ok()) return ErrorResponse(direction_field.status());
+  std::string direction = *direction_field;
   if (direction == "depends_on") request.direction = analysis::ImpactDirection::kDependsOn;
   else if (direction != "impacted")
     return ErrorResponse(Status::Invalid("direction must be \"impacted\" or \"depends_on\", not \"" + direction + "\""));
@@ -33,7 +40,9 @@ HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
     if (!(*body)["redundancy"].is_boolean()) return ErrorResponse(Status::Invalid("\"redundancy\" must be true or false"));
     request.redundancy = (*body)["redundancy"].get<bool>();
   }
-  std::string format = body->value("format", std::string("json"));
+  auto format_field = StringField(*body, "format", "", "json");
+  if (!format_field.ok()) return ErrorResponse(format_field.status());
+  std::string format = *format_field;
   if (format != "json" && format != "dot")
     return ErrorResponse(Status::Invalid("format must be \"json\" or \"dot\""));
   if (body->contains("cis") == body->contains("query"))

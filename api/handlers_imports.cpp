@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "api/api.hpp"
+#include "cmdb/suggest.hpp"
 #include "cmdb/time_util.hpp"
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
@@ -20,8 +21,15 @@ Json ChangesJson(const std::vector<importers::AttrChange>& attrs) {
   return out;
 }
 
-Json ReportJson(const importers::ImportReport& r, const std::string& format,
-                const std::string& source, bool full) {
+// At most this many skipped records are listed in an answer (all are counted).
+constexpr size_t kMaxListedSkipped = 1000;
+
+Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet& candidates,
+                const std::string& format, const std::string& source, bool full) {
+  Json skipped = Json::array();
+  for (size_t i = 0; i < candidates.skipped.size() && i < kMaxListedSkipped; ++i)
+    skipped.push_back(Json{{"location", candidates.skipped[i].location},
+                           {"reason", candidates.skipped[i].message}});
   Json changes = Json::array(), conflicts = Json::array();
   for (const auto& c : r.changes) {
     Json j{{"op", c.op},
@@ -58,12 +66,57 @@ Json ReportJson(const importers::ImportReport& r, const std::string& format,
                 {"unchanged", r.rels_unchanged},
                 {"stale", r.rels_stale}}},
               {"changes", changes},
-              {"conflicts", conflicts}};
+              {"conflicts", conflicts},
+              {"skipped", skipped},
+              {"skipped_count", candidates.skipped.size()}};
+}
+
+// Refuses query parameters a route does not take, naming the parameter.
+Status CheckParams(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : req.query) {
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    return Status::Invalid("unknown parameter '" + k + "' for " + req.method + " " + req.path +
+                           DidYouMean(k, names) + "; allowed: " + list)
+        .With("parameter", k);
+  }
+  return Status::Ok();
+}
+
+// Where `source` stands in a precedence list: its position, or past the end when not listed.
+size_t PositionIn(const std::vector<std::string>& order, const std::string& source) {
+  return std::find(order.begin(), order.end(), source) - order.begin();
+}
+
+// A non-admin token imports as the format's own source or as one that ranks no higher than it,
+// in the default order and in every per-attribute order: an importer cannot take ownership of
+// values a stronger source (e.g. "manual") holds by naming that source.
+Status CheckSourceGrant(const Principal& who, const importers::Precedence& precedence,
+                        const std::string& format, const std::string& source) {
+  if (who.role == Role::kAdmin || source == format) return Status::Ok();
+  auto above = [&](const std::vector<std::string>& order) {
+    return PositionIn(order, source) < PositionIn(order, format);
+  };
+  bool stronger = above(precedence.order);
+  for (const auto& [attr, order] : precedence.per_attribute) stronger = stronger || above(order);
+  if (!stronger) return Status::Ok();
+  return Status(StatusCode::kPermissionDenied,
+                "token '" + who.name + "' has role " + RoleName(who.role) +
+                    ", which may not import as source '" + source + "': it ranks above '" +
+                    format + "' in the import precedence (an admin token may)")
+      .With("parameter", "source")
+      .With("role", RoleName(who.role))
+      .With("needs", PermissionName(Permission::kAdmin));
 }
 
 }  // namespace
 
 HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {"format", "source", "mode", "full", "mapping", "change"});
+      !st.ok())
+    return ErrorResponse(st);
   std::string format = req.Param("format");
   if (format.empty())
     return ErrorResponse(
@@ -75,6 +128,9 @@ HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
       return ErrorResponse(Status::Invalid("source names use letters, digits, '-', '_' and '.'")
                                .With("parameter", "source"));
   }
+  if (Status st = CheckSourceGrant(who, options_.import_config.precedence, format, source);
+      !st.ok())
+    return ErrorResponse(st);
   std::string mode = req.Param("mode").empty() ? "apply" : req.Param("mode");
   if (mode != "apply" && mode != "dry-run")
     return ErrorResponse(
@@ -114,7 +170,7 @@ HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
     body["error"]["errors"] = errors;
     return JsonResponse(HttpStatusOf(st.code()), body);
   }
-  return JsonResponse(200, ReportJson(report, format, source, opt.full_scan));
+  return JsonResponse(200, ReportJson(report, candidates, format, source, opt.full_scan));
 }
 
 HttpResponse Api::Provenance(CiId id) {

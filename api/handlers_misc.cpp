@@ -27,10 +27,11 @@ HttpResponse Api::GetSchema() {
 }
 
 HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["ddl"].is_string())
     return ErrorResponse(Status::Invalid("body must be {\"ddl\": \"CREATE NODE TYPE ...\"}"));
+  if (Status st = CheckFields(*body, {"ddl"}, ""); !st.ok()) return ErrorResponse(st);
   Schema next = *db_.schema();
   Status st = ddl::ApplyDdl((*body)["ddl"].get<std::string>(), next);
   if (!st.ok()) return ErrorResponse(st);
@@ -67,6 +68,17 @@ HttpResponse Api::VerifyChain() {
 }
 
 HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
+  // Bulk loads have no source (their values have no owner; docs/importers.md): a "source" is
+  // refused like any parameter the route does not take.
+  for (const auto& [k, v] : req.query) {
+    if (k == "refs" || k == "change") continue;
+    std::string hint = k == "source" ? " (bulk loads have no source; import with "
+                                       "POST /v1/imports?format=ndjson&source=... instead)"
+                                     : "";
+    return ErrorResponse(Status::Invalid("unknown parameter '" + k + "' for POST /v1/bulk" + hint +
+                                         "; allowed: refs, change")
+                             .With("parameter", k));
+  }
   BulkResult result;
   BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
   Status st = RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
@@ -136,10 +148,11 @@ Status LogTokenEvent(Database& db, const std::string& actor, const TokenRecord& 
 }  // namespace
 
 HttpResponse Api::PostToken(const HttpRequest& req, const Principal& who) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["name"].is_string() || !(*body)["role"].is_string())
     return ErrorResponse(Status::Invalid("body must be {\"name\": \"...\", \"role\": \"reader\" | ...}"));
+  if (Status st = CheckFields(*body, {"name", "role"}, ""); !st.ok()) return ErrorResponse(st);
   auto role = ParseRole((*body)["role"].get<std::string>());
   if (!role) {
     std::string roles;

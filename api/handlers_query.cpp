@@ -76,10 +76,12 @@ QValue QFromJson(const Json& j) {
 }  // namespace
 
 HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["query"].is_string())
     return ErrorResponse(Status::Invalid("body must be {\"query\": \"MATCH ...\", \"parameters\": {...}}"));
+  if (Status st = CheckFields(*body, {"query", "parameters", "timeout_ms", "change"}, ""); !st.ok())
+    return ErrorResponse(st);
   std::string text = (*body)["query"];
   if (gql::IsDdl(text)) {
     if (!Allows(who.role, Permission::kAdmin))

@@ -167,7 +167,7 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
     return JsonResponse(200, Json{{"baselines", items}});
   }
   if (seg.size() == 2) {  // POST
-    auto body = ParseJsonBody(req.body);
+    auto body = ParseRequestJson(req.body);
     if (!body.ok()) return ErrorResponse(body.status());
     if (!body->is_object() || !body->contains("name") || !(*body)["name"].is_string() ||
         !body->contains("scope") || !(*body)["scope"].is_object())
@@ -329,7 +329,7 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
     return JsonResponse(200, Json{{"releases", items}, {"total", items.size()}});
   }
   if (seg.size() == 2) {  // POST
-    auto body = ParseJsonBody(req.body);
+    auto body = ParseRequestJson(req.body);
     if (!body.ok()) return ErrorResponse(body.status());
     ReleaseRecord r;
     std::string comment;
@@ -349,7 +349,7 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
     r.headers.emplace_back("ETag", "\"" + std::to_string(current->version) + "\"");
     return r;
   }
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (seg.size() == 4) {  // POST .../transition
     if (!body->is_object() || !body->contains("to") || !(*body)["to"].is_string())
@@ -418,7 +418,7 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
     for (const auto& a : releases_.ListAudits()) items.push_back(report_json(a, false));
     return JsonResponse(200, Json{{"audits", items}});
   }
-  auto body = ParseJsonBody(req.body);
+  auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || body->contains("baseline") == body->contains("expected"))
     return ErrorResponse(

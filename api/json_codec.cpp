@@ -1,8 +1,38 @@
 #include "api/json_codec.hpp"
 
+#include <algorithm>
+
+#include "cmdb/suggest.hpp"
 #include "cmdb/time_util.hpp"
+#include "importers/json_util.hpp"
 
 namespace cmdb::api {
+
+Result<Json> ParseRequestJson(std::string_view text) {
+  return importers::ParseJson(text, "JSON body", kMaxJsonDepth);
+}
+
+Status CheckFields(const Json& obj, std::initializer_list<std::string_view> allowed,
+                   const std::string& where) {
+  if (!obj.is_object()) return Status::Ok();
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& k = it.key();
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    std::string list;
+    ValueList values;
+    for (const auto& n : names) {
+      list += (list.empty() ? "" : ", ") + n;
+      values.emplace_back(n);
+    }
+    std::string in = where.empty() ? "" : " in \"" + where + "\"";
+    return Status::Invalid("unknown field " + Json(k).dump() + in + DidYouMean(k, names) +
+                           "; allowed: " + list)
+        .With("field", where.empty() ? k : where + "." + k)
+        .With("allowed", Value(std::move(values)));
+  }
+  return Status::Ok();
+}
 
 Json ToJson(const Value& v) {
   switch (v.kind()) {
@@ -20,7 +50,30 @@ Json ToJson(const Value& v) {
   return nullptr;
 }
 
-Result<Value> FromJson(const Json& j, const std::string& where) {
+Result<std::string> StringField(const Json& obj, const char* field, const std::string& where,
+                                std::string fallback) {
+  auto it = obj.is_object() ? obj.find(field) : obj.end();
+  if (!obj.is_object() || it == obj.end()) return fallback;
+  std::string path = where.empty() ? field : where + "." + field;
+  if (!it->is_string())
+    return Status::Invalid("\"" + path + "\" must be a string").With("field", path);
+  return it->get<std::string>();
+}
+
+Status CheckClassOf(const Txn& txn, CiId id, const std::string& cls) {
+  const CiRecord* ci = txn.GetCi(id);
+  if (!ci || ci->class_name == cls) return Status::Ok();
+  return Status(StatusCode::kConflict, "CI " + std::to_string(id) + " is a " +
+                                           std::string(ci->class_name) + ", not a " + cls +
+                                           "; a CI keeps its class")
+      .With("id", id)
+      .With("class", std::string(ci->class_name))
+      .With("given_class", cls);
+}
+
+namespace {
+
+Result<Value> FromJsonAt(const Json& j, const std::string& where, int depth) {
   switch (j.type()) {
     case Json::value_t::null: return Value();
     case Json::value_t::boolean: return Value(j.get<bool>());
@@ -33,9 +86,13 @@ Result<Value> FromJson(const Json& j, const std::string& where) {
     case Json::value_t::number_float: return Value(j.get<double>());
     case Json::value_t::string: return Value(j.get<std::string>());
     case Json::value_t::array: {
+      if (depth >= kMaxJsonDepth)
+        return Status(StatusCode::kResourceExhausted,
+                      where + ": lists nest deeper than " + std::to_string(kMaxJsonDepth) +
+                          " levels");
       ValueList list;
       for (size_t i = 0; i < j.size(); ++i) {
-        auto e = FromJson(j[i], where + "[" + std::to_string(i) + "]");
+        auto e = FromJsonAt(j[i], where + "[" + std::to_string(i) + "]", depth + 1);
         if (!e.ok()) return e.status();
         list.push_back(std::move(*e));
       }
@@ -45,6 +102,10 @@ Result<Value> FromJson(const Json& j, const std::string& where) {
       return Status::Invalid(where + ": objects are not attribute values");
   }
 }
+
+}  // namespace
+
+Result<Value> FromJson(const Json& j, const std::string& where) { return FromJsonAt(j, where, 0); }
 
 Json ToJson(const AttrMap& attrs) {
   Json o = Json::object();

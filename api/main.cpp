@@ -238,7 +238,9 @@ int TokenCommand(int argc, char** argv) {
   }
   if (verb == "revoke") {
     if (name.empty()) Die("token revoke needs --name");
-    cmdb::Status st = store->RevokeToken(name, cmdb::NowMicros());
+    // The same rules as DELETE /v1/tokens/{name}: the last admin token stays.
+    cmdb::api::Authenticator auth(store.get(), true);
+    cmdb::Status st = auth.Revoke(name);
     if (!st.ok()) Die(st.message());
     std::cout << "revoked " << name << "\n";
     return 0;

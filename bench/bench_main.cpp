@@ -37,6 +37,7 @@
 #include "api/bulk.hpp"
 #include "api/http_server.hpp"
 #include "bench/estate.hpp"
+#include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
 #include "process/release_service.hpp"
@@ -264,6 +265,7 @@ int main(int argc, char** argv) {
   bool quick = false, check = false, reuse = false;
   std::string only;
   int64_t imports_only = 0;
+  int64_t nmap_large = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -274,14 +276,25 @@ int main(int argc, char** argv) {
     else if (a == "--check") check = true;
     else if (a == "--write-files") files_dir = next();
     else if (a == "--imports") imports_only = std::stoll(next());
+    else if (a == "--nmap-scaling") nmap_large = std::stoll(next());
     else if (a == "--reuse") reuse = true;
     else if (a == "--only") only = "," + next() + ",";
     else {
       std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n"
                    "                  [--reuse] [--only impact,ql,http,baselines,imports]\n"
-                   "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n";
+                   "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n"
+                   "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
+                   "                                             time ratio, fails past 2)\n";
       return 2;
     }
+  }
+  if (nmap_large > 0) {  // the nmap importer must stay linear (bench/nmap_scale.hpp)
+    Json scaling;
+    bool ok = bench::NmapScaling(std::max<int64_t>(nmap_large / 4, 1), nmap_large, 2.0,
+                                 std::string(CMDB_SOURCE_DIR) + "/schema", scaling);
+    std::cout << scaling.dump() << "\n";
+    if (!ok) std::cerr << "FAILED: the nmap import grows faster than its input\n";
+    return ok ? 0 : 1;
   }
   if (imports_only > 0) {  // the import section, in this fresh process (see ImportBench)
     std::filesystem::create_directories(dir);

@@ -3,6 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace cmdb {
 
 const char* RoleName(Role r) {
@@ -49,6 +52,16 @@ bool Allows(Role role, Permission p) {
     case Role::kReleaseManager: return p == Permission::kManageReleases;
     default: return false;
   }
+}
+
+bool IsReservedActorName(std::string_view name) {
+  for (std::string_view reserved : {"anonymous", "system"}) {
+    if (name.size() == reserved.size() &&
+        std::equal(name.begin(), name.end(), reserved.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      return true;
+  }
+  return false;
 }
 
 Result<std::string> GenerateToken() {

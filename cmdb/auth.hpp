@@ -43,6 +43,10 @@ struct TokenRecord {
   int64_t revoked_at = 0;  // 0 while valid
 };
 
+// Whether `name` is an actor the server writes itself ("anonymous" without authentication,
+// "system" for the initial schema and demo data), compared without case: no token may take it.
+bool IsReservedActorName(std::string_view name);
+
 // A new random secret: "cmdb_" + 43 URL-safe characters (256 bits).
 Result<std::string> GenerateToken();
 // Lower-case hex SHA-256 of `data`.

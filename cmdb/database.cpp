@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "cmdb/time_util.hpp"
+#include "cmdb/utf8.hpp"
 
 namespace cmdb {
 
@@ -83,7 +84,28 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
   return ws.tx;
 }
 
+namespace {
+
+// The transaction log never holds invalid UTF-8 (cmdb/utf8.hpp): the metadata is checked before
+// anything is staged.
+Status CheckMetaUtf8(const TxMeta& meta) {
+  for (auto [what, text] : {std::pair<const char*, const std::string*>{"actor", &meta.actor},
+                            {"source", &meta.source},
+                            {"change reference", &meta.change_ref},
+                            {"message", &meta.message}}) {
+    if (auto bad = FirstInvalidUtf8(*text))
+      return Status::Invalid(std::string("the transaction's ") + what +
+                             " is not valid UTF-8 (byte " + std::to_string(*bad) + ")")
+          .With("field", what)
+          .With("byte", static_cast<int64_t>(*bad));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(Txn&)>& body) {
+  CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));
   std::lock_guard write_lock(write_mu_);
   std::shared_ptr<const Schema> schema = this->schema();
   Txn txn(graph_, *schema, last_tx_ + 1, NowMicros(), next_ci_, next_rel_);
@@ -94,6 +116,7 @@ Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(
 }
 
 Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {
+  CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));
   std::lock_guard write_lock(write_mu_);
   next.set_version(schema()->version() + 1);
   Txn txn(graph_, next, last_tx_ + 1, NowMicros(), next_ci_, next_rel_);

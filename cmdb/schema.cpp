@@ -8,6 +8,7 @@
 
 #include "cmdb/suggest.hpp"
 #include "cmdb/time_util.hpp"
+#include "cmdb/utf8.hpp"
 
 namespace cmdb {
 
@@ -212,6 +213,36 @@ std::string Schema::DeclaringClass(std::string_view cls, std::string_view attr) 
   return found;
 }
 
+namespace {
+
+// Refuses text that is not valid UTF-8 in an attribute's name or value (strings, and strings in
+// lists): nothing stored is ever invalid UTF-8, whichever front end wrote it (cmdb/utf8.hpp).
+Status CheckUtf8(std::string_view owner, const std::string& name, const Value& v) {
+  auto fail = [&](const char* what, size_t byte) {
+    return Status::Invalid(std::string(owner) + "." + name + ": " + what +
+                           " is not valid UTF-8 (byte " + std::to_string(byte) + ")")
+        .With("attribute", name)
+        .With("byte", static_cast<int64_t>(byte));
+  };
+  if (auto bad = FirstInvalidUtf8(name)) return fail("the attribute name", *bad);
+  if (v.is_string()) {
+    if (auto bad = FirstInvalidUtf8(v.as_string())) return fail("the value", *bad);
+  } else if (v.is_list()) {
+    for (const Value& e : v.as_list()) {
+      if (!e.is_string()) continue;
+      if (auto bad = FirstInvalidUtf8(e.as_string())) return fail("a list element", *bad);
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckUtf8(std::string_view owner, const AttrMap& attrs) {
+  for (const auto& [name, value] : attrs) CMDB_RETURN_IF_ERROR(CheckUtf8(owner, name, value));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status Schema::NormalizeValue(std::string_view owner, const AttributeDef& def, Value& v) const {
   auto fail = [&](const std::string& why) {
     return Status::Schema(std::string(owner) + "." + def.name + ": expected " + def.TypeText() +
@@ -317,6 +348,7 @@ Status Schema::NormalizeAttrs(std::string_view cls, AttrMap& attrs) const {
 Status Schema::NormalizeLookup(std::string_view cls, AttrMap& attrs) const {
   if (!FindClass(cls) && !open_mode_)
     return Status::Schema("unknown class '" + std::string(cls) + "'").With("class", std::string(cls));
+  CMDB_RETURN_IF_ERROR(CheckUtf8(cls, attrs));
   if (open_mode_ && !FindClass(cls)) return Status::Ok();
   auto defs = AllAttributes(cls);
   AttrMap::Builder normalized;
@@ -359,6 +391,7 @@ Status Schema::ValidateRel(const RelTypeDef& type, std::string_view from_cls,
                           " (allowed: " + list + ")")
         .With("type", type.name);
   }
+  CMDB_RETURN_IF_ERROR(CheckUtf8(type.name, attrs));
   AttrMap normalized;
   for (const auto& [name, value] : attrs) {
     auto it = std::find_if(type.attributes.begin(), type.attributes.end(),

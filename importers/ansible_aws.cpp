@@ -31,6 +31,9 @@ bool LooksLikeIp(const std::string& s) {
           s.find(':') != std::string::npos);
 }
 
+constexpr int64_t kMaxCpus = 1 << 20;                 // far beyond any machine
+constexpr double kMaxMemoryMb = 1099511627776.0;      // 2^40 MiB
+
 void AnsibleHost(const Json& facts, const std::string& inventory_name, const std::string& where,
                  CandidateSet& out) {
   std::string hostname = Str(facts, "ansible_hostname"), fqdn = Str(facts, "ansible_fqdn"),
@@ -59,13 +62,23 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   if (!os.empty()) h.attrs.Set("os", Value(os));
   std::string os_version = Str(facts, "ansible_distribution_version");
   if (!os_version.empty()) h.attrs.Set("os_version", Value(os_version));
+  // Counts that are present but unusable are errors naming the fact, never dropped.
+  auto bad = [&](const char* fact, const std::string& why) {
+    out.errors.push_back({where, std::string(fact) + ": " + why + ", got " + facts[fact].dump()});
+  };
   for (const char* k : {"ansible_processor_vcpus", "ansible_processor_count"}) {
-    if (!h.attrs.Has("cpu_count") && facts.contains(k) && facts[k].is_number_integer())
-      h.attrs.Set("cpu_count", Value(facts[k].get<int64_t>()));
+    if (h.attrs.Has("cpu_count") || !facts.contains(k) || facts[k].is_null()) continue;
+    const Json& v = facts[k];
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxCpus)
+      return bad(k, "expected a whole number of CPUs from 0 to " + std::to_string(kMaxCpus));
+    h.attrs.Set("cpu_count", Value(v.get<int64_t>()));
   }
-  if (facts.contains("ansible_memtotal_mb") && facts["ansible_memtotal_mb"].is_number())
-    h.attrs.Set("memory_gb",
-                Value(std::round(facts["ansible_memtotal_mb"].get<double>() / 1024.0 * 100) / 100));
+  if (facts.contains("ansible_memtotal_mb") && !facts["ansible_memtotal_mb"].is_null()) {
+    const Json& v = facts["ansible_memtotal_mb"];
+    if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > kMaxMemoryMb)
+      return bad("ansible_memtotal_mb", "expected a number of MiB from 0 to 2^40");
+    h.attrs.Set("memory_gb", Value(std::round(v.get<double>() / 1024.0 * 100) / 100));
+  }
   std::string serial = Str(facts, "ansible_product_serial");
   if (!Junk(serial)) h.attrs.Set("serial_number", Value(serial));
   if (h.class_name == "VirtualMachine" && !vtype.empty()) h.attrs.Set("hypervisor", Value(vtype));
@@ -111,7 +124,10 @@ Status ParseAnsible(std::string_view text, CandidateSet& out) {
   std::vector<std::tuple<const Json*, std::string, std::string>>
       hosts;  // facts, inventory name, location
   auto add = [&](const Json& j, const std::string& inventory, const std::string& path) -> Status {
-    if (j.is_object() && j.value("unreachable", false)) return Status::Ok();  // no facts: skipped
+    if (j.is_object() && j.contains("unreachable") && j["unreachable"] == Json(true)) {
+      out.skipped.push_back({path, "the host was unreachable (no facts)"});
+      return Status::Ok();
+    }
     if (j.is_object() && j.contains("ansible_facts") && j["ansible_facts"].is_object()) {
       hosts.emplace_back(&j["ansible_facts"], inventory, path + ".ansible_facts");
       return Status::Ok();

@@ -37,6 +37,10 @@ struct CandidateSet {
   std::vector<Candidate> cis;
   std::vector<CandidateRel> rels;
   std::vector<SourceError> errors;
+  // Records the format documents as not imported (a Kubernetes ConfigMap, an unreachable Ansible
+  // host, an nmap host that is down, a Terraform data source), each with why: reported in the
+  // answer, never dropped silently, and no reason to refuse the import.
+  std::vector<SourceError> skipped;
 };
 
 }  // namespace cmdb::importers

@@ -1,10 +1,90 @@
 #include "importers/json_util.hpp"
 
+#include <algorithm>
+#include <deque>
+#include <unordered_set>
+#include <vector>
+
 #include "cmdb/text_position.hpp"
 
 namespace cmdb::importers {
 
-Result<Json> ParseJson(std::string_view text, const std::string& what) {
+namespace {
+
+// One open object or array of the scan.
+struct Frame {
+  bool object = false;
+  bool expecting_key = false;               // objects: the next string is a key
+  std::vector<std::string_view> keys;       // objects: the keys so far (few: searched linearly)
+  std::unordered_set<std::string_view> set; // objects: the keys, once there are many
+};
+
+constexpr size_t kLinearKeys = 16;
+
+}  // namespace
+
+std::optional<JsonShapeProblem> FindJsonShapeProblem(std::string_view text, int max_depth) {
+  std::vector<Frame> stack;
+  std::deque<std::string> unescaped;  // keys with escapes, decoded (views point here)
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      size_t start = i++;
+      bool escaped = false;
+      for (; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') escaped = true, ++i;
+      }
+      if (stack.empty() || !stack.back().object || !stack.back().expecting_key) continue;
+      Frame& f = stack.back();
+      f.expecting_key = false;
+      std::string_view key = text.substr(start + 1, std::min(i, text.size()) - start - 1);
+      if (escaped) {
+        try {
+          unescaped.push_back(Json::parse(text.substr(start, i + 1 - start)).get<std::string>());
+        } catch (const Json::exception&) {
+          return std::nullopt;  // malformed: the parser reports it
+        }
+        key = unescaped.back();
+      }
+      bool repeated;
+      if (f.keys.size() < kLinearKeys) {
+        repeated = std::find(f.keys.begin(), f.keys.end(), key) != f.keys.end();
+        f.keys.push_back(key);
+        if (f.keys.size() == kLinearKeys) f.set.insert(f.keys.begin(), f.keys.end());
+      } else {
+        repeated = !f.set.insert(key).second;
+      }
+      if (repeated) return JsonShapeProblem{JsonShapeProblem::Kind::kDuplicateKey, start, std::string(key)};
+    } else if (c == '{' || c == '[') {
+      if (static_cast<int>(stack.size()) >= max_depth)
+        return JsonShapeProblem{JsonShapeProblem::Kind::kTooDeep, i, ""};
+      stack.emplace_back();
+      stack.back().object = c == '{';
+      stack.back().expecting_key = c == '{';
+    } else if (c == '}' || c == ']') {
+      if (!stack.empty()) stack.pop_back();
+    } else if (c == ',') {
+      if (!stack.empty() && stack.back().object) stack.back().expecting_key = true;
+    }
+  }
+  return std::nullopt;
+}
+
+Result<Json> ParseJson(std::string_view text, const std::string& what, int max_depth) {
+  if (auto problem = FindJsonShapeProblem(text, max_depth)) {
+    auto [line, column] = PositionAt(text, problem->offset);
+    std::string at = " at line " + std::to_string(line) + ", column " + std::to_string(column);
+    if (problem->kind == JsonShapeProblem::Kind::kTooDeep)
+      return Status(StatusCode::kResourceExhausted,
+                    what + " nests deeper than " + std::to_string(max_depth) + " levels" + at)
+          .With("line", line)
+          .With("column", column)
+          .With("limit", static_cast<int64_t>(max_depth));
+    return Status::Invalid("duplicate key " + Json(problem->key).dump() + " in " + what + at)
+        .With("line", line)
+        .With("column", column)
+        .With("key", problem->key);
+  }
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
@@ -16,7 +96,9 @@ Result<Json> ParseJson(std::string_view text, const std::string& what) {
         .With("line", line)
         .With("column", column);
   } catch (const Json::exception& e) {  // e.g. a number too large for a double
-    return Status::Invalid("invalid " + what + ": " + e.what());
+    std::string msg = e.what();
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    return Status::Invalid("invalid " + what + ": " + msg);
   }
 }
 
@@ -34,8 +116,9 @@ Value ValueOf(const Json& j) {
     case Json::value_t::array: {
       ValueList list;
       for (const Json& e : j) {
+        if (e.is_array() || e.is_object()) return Value();  // no nested lists (and no recursion)
         Value v = ValueOf(e);
-        if (v.is_null() || v.is_list()) return Value();
+        if (v.is_null()) return Value();
         list.push_back(std::move(v));
       }
       return Value(std::move(list));

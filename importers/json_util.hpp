@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,9 +14,30 @@ namespace cmdb::importers {
 
 using Json = nlohmann::json;
 
-// Parses JSON; a syntax error names the line and column.
-Result<Json> ParseJson(std::string_view text, const std::string& what);
-// A JSON scalar or array of scalars as a Value (objects and nested arrays: null).
+// The nesting limit of discovery files (Kubernetes and Terraform documents nest deeper than API
+// bodies; api/json_codec.hpp has the API's).
+inline constexpr int kMaxImportJsonDepth = 256;
+
+// What makes JSON text unacceptable before it is parsed: nesting deeper than the limit, or a key
+// given twice in one object (JSON leaves its meaning open; a parser keeps one and drops the
+// other silently).
+struct JsonShapeProblem {
+  enum class Kind { kTooDeep, kDuplicateKey };
+  Kind kind = Kind::kTooDeep;
+  size_t offset = 0;  // the byte of the bracket past the limit, or of the repeated key's quote
+  std::string key;    // kDuplicateKey: the key, unescaped
+};
+// Scans `text` once, without recursion, for the first problem. Only meaningful for text that
+// parses (a malformed text may report nothing or an arbitrary problem; the parser names it).
+std::optional<JsonShapeProblem> FindJsonShapeProblem(std::string_view text, int max_depth);
+
+// Parses JSON without recursion: a syntax error names the line and column, and so does nesting
+// deeper than `max_depth` (kResourceExhausted) and a duplicate key (kInvalidArgument), both
+// checked before a document is built.
+Result<Json> ParseJson(std::string_view text, const std::string& what,
+                       int max_depth = kMaxImportJsonDepth);
+// A JSON scalar or array of scalars as a Value (objects and nested arrays: null; never recurses
+// past one level).
 Value ValueOf(const Json& j);
 // The member `key` of an object, or a shared empty object (never a copy: pointers into the
 // result stay valid as long as `j`).

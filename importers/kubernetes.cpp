@@ -22,27 +22,48 @@ struct Object {
   const Json* json;
 };
 
-// Flattens the input into objects with their kinds and locations.
-void Collect(const Json& j, const std::string& path, const std::string& list_kind,
-             std::vector<Object>& out) {
+bool IsListKind(const std::string& kind) {
+  return kind.size() >= 4 && kind.compare(kind.size() - 4, 4, "List") == 0;
+}
+
+// Flattens the input (an object, a List, or an array of them; lists inside lists are read too)
+// into objects with their kinds and locations. Anything else is an error naming its path:
+// a List whose "items" is not a list, an item that is not an object.
+Status Collect(const Json& j, const std::string& path, const std::string& list_kind,
+               std::vector<Object>& out) {
   if (j.is_array()) {
-    for (size_t i = 0; i < j.size(); ++i)
-      Collect(j[i], path + "[" + std::to_string(i) + "]", list_kind, out);
-    return;
+    for (size_t i = 0; i < j.size(); ++i) {
+      if (!j[i].is_object())
+        return Status::Invalid(path + "[" + std::to_string(i) +
+                               "] is not a Kubernetes object (a JSON object)")
+            .With("path", path + "[" + std::to_string(i) + "]");
+      CMDB_RETURN_IF_ERROR(Collect(j[i], path + "[" + std::to_string(i) + "]", list_kind, out));
+    }
+    return Status::Ok();
   }
-  if (!j.is_object()) return;
+  if (!j.is_object())
+    return Status::Invalid(path + " is not a Kubernetes object (a JSON object)").With("path", path);
   std::string kind = Str(j, "kind");
-  if (j.contains("items") && j["items"].is_array()) {
-    std::string item_kind = kind.size() > 4 && kind.substr(kind.size() - 4) == "List"
-                                ? kind.substr(0, kind.size() - 4)
-                                : "";
+  if (j.contains("items") || IsListKind(kind)) {
+    if (!j.contains("items") || !j["items"].is_array())
+      return Status::Invalid(path + ".items must be a list of Kubernetes objects" +
+                             (kind.empty() ? "" : " (in a " + kind + ")"))
+          .With("path", path + ".items");
+    std::string item_kind = IsListKind(kind) ? kind.substr(0, kind.size() - 4) : "";
     const Json& items = j["items"];
-    for (size_t i = 0; i < items.size(); ++i)
-      Collect(items[i], path + ".items[" + std::to_string(i) + "]", item_kind, out);
-    return;
+    std::string at = path + ".items";
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string item_path = at + "[" + std::to_string(i) + "]";
+      if (!items[i].is_object())
+        return Status::Invalid(item_path + " is not a Kubernetes object (a JSON object)")
+            .With("path", item_path);
+      CMDB_RETURN_IF_ERROR(Collect(items[i], item_path, item_kind, out));
+    }
+    return Status::Ok();
   }
   if (kind.empty()) kind = list_kind;
   out.push_back({kind, path, &j});
+  return Status::Ok();
 }
 
 }  // namespace
@@ -51,8 +72,8 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
   auto doc = ParseJson(text, "Kubernetes JSON");
   if (!doc.ok()) return doc.status();
   std::vector<Object> objects;
-  Collect(*doc, "$", "", objects);
-  if (objects.empty())
+  CMDB_RETURN_IF_ERROR(Collect(*doc, "$", "", objects));
+  if (objects.empty() && !(doc->is_object() && doc->contains("items")))
     return Status::Invalid(
         "no Kubernetes objects found (expected a List, an object or an array of them)");
   std::map<std::string, std::string> namespaces;   // name -> ref
@@ -134,7 +155,11 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
     std::string where = o.location + " (" + o.kind + " " + name + ")";
     if (o.kind == "Namespace" || o.kind == "Node") continue;
     bool workload = kWorkloads.count(o.kind) > 0;
-    if (!workload && !known_kinds.count(o.kind)) continue;  // other kinds are not CIs
+    if (!workload && !known_kinds.count(o.kind)) {  // other kinds are not CIs: say so
+      out.skipped.push_back({where, o.kind.empty() ? "an object without \"kind\" is not imported"
+                                                   : "kind " + o.kind + " is not imported"});
+      continue;
+    }
     if (name.empty()) {
       out.errors.push_back({where, "an object without metadata.name"});
       continue;

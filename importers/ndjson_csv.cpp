@@ -1,13 +1,21 @@
 // Our own NDJSON (the bulk format) and CSV with a mapping file.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <sstream>
 #include <unordered_set>
 
+#include "cmdb/suggest.hpp"
+#include "cmdb/text_position.hpp"
+#include "cmdb/utf8.hpp"
 #include "importers/formats.hpp"
 #include "importers/json_util.hpp"
 
 namespace cmdb::importers {
 namespace {
+
+// NDJSON lines are bulk lines: the API's nesting limit (api/json_codec.hpp) applies.
+constexpr int kMaxNdjsonDepth = 64;
 
 // An endpoint of a relationship line: {"ref": ...} or {"class": ..., "key": {...}}.
 Status Endpoint(const Json& j, const std::string& where, CandidateSet& out,
@@ -31,6 +39,43 @@ Status Endpoint(const Json& j, const std::string& where, CandidateSet& out,
   return Status::Invalid("an endpoint must be {\"ref\": ...} or {\"class\": ..., \"key\": {...}}");
 }
 
+// An attribute value of an NDJSON line: a scalar or a list of scalars (null: none). Anything else
+// is an error naming the attribute, not a value dropped.
+Result<Value> NdjsonValue(const Json& v, const std::string& name) {
+  if (v.is_object() || (v.is_array() && std::any_of(v.begin(), v.end(), [](const Json& e) {
+                          return e.is_array() || e.is_object() || e.is_null();
+                        })))
+    return Status::Invalid("attributes." + name +
+                           ": an attribute value is a scalar or a list of scalars");
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    return Status::Invalid("attributes." + name + ": integer out of range");
+  return ValueOf(v);
+}
+
+// The attributes of an NDJSON line, or the first unusable one.
+Result<AttrMap> NdjsonAttrs(const Json& j) {
+  AttrMap::Builder attrs;
+  if (!j.contains("attributes") || j["attributes"].is_null()) return attrs.Build();
+  if (!j["attributes"].is_object()) return Status::Invalid("\"attributes\" must be an object");
+  for (const auto& [k, v] : j["attributes"].items()) {
+    auto value = NdjsonValue(v, k);
+    if (!value.ok()) return value.status();
+    attrs.Add(k, std::move(*value));
+  }
+  return attrs.Build();  // nulls dropped
+}
+
+// Refuses members a line does not take (a typo must not be ignored).
+Status NdjsonFields(const Json& j) {
+  static const std::vector<std::string> kFields = {"op",   "ref",  "class", "type",
+                                                   "from", "to",   "attributes"};
+  for (const auto& [k, v] : j.items()) {
+    if (std::find(kFields.begin(), kFields.end(), k) == kFields.end())
+      return Status::Invalid("unknown field " + Json(k).dump() + DidYouMean(k, kFields));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParseNdjson(std::string_view text, CandidateSet& out) {
@@ -44,9 +89,22 @@ Status ParseNdjson(std::string_view text, CandidateSet& out) {
     ++line_no;
     std::string where = "line " + std::to_string(line_no);
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    auto j = ParseJson(line, "JSON on " + where);
+    auto j = ParseJson(line, "JSON on " + where, kMaxNdjsonDepth);
     if (!j.ok()) {
       out.errors.push_back({where, j.status().message()});
+      continue;
+    }
+    if (!j->is_object()) {
+      out.errors.push_back({where, "a line must be a JSON object"});
+      continue;
+    }
+    if (Status st = NdjsonFields(*j); !st.ok()) {
+      out.errors.push_back({where, st.message()});
+      continue;
+    }
+    auto line_attrs = NdjsonAttrs(*j);
+    if (!line_attrs.ok()) {
+      out.errors.push_back({where, line_attrs.status().message()});
       continue;
     }
     std::string op = Str(*j, "op");
@@ -59,11 +117,7 @@ Status ParseNdjson(std::string_view text, CandidateSet& out) {
       c.class_name = Str(*j, "class");
       c.ref = Str(*j, "ref").empty() ? where : Str(*j, "ref");
       c.location = where;
-      if (j->contains("attributes") && (*j)["attributes"].is_object()) {
-        AttrMap::Builder attrs;
-        for (const auto& [k, v] : (*j)["attributes"].items()) attrs.Add(k, ValueOf(v));
-        c.attrs = attrs.Build();  // nulls dropped
-      }
+      c.attrs = std::move(*line_attrs);
       out.cis.push_back(std::move(c));
     } else if (op == "rel") {
       CandidateRel r;
@@ -77,9 +131,7 @@ Status ParseNdjson(std::string_view text, CandidateSet& out) {
         out.errors.push_back({where, st.message()});
         continue;
       }
-      if (j->contains("attributes") && (*j)["attributes"].is_object()) {
-        for (const auto& [k, v] : (*j)["attributes"].items()) r.attrs.Set(k, ValueOf(v));
-      }
+      r.attrs = std::move(*line_attrs);
       out.rels.push_back(std::move(r));
     } else {
       out.errors.push_back({where, "\"op\" must be \"ci\" or \"rel\""});
@@ -190,6 +242,14 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
                "{\"attribute\", \"type\"}})")
         .With("field", "mapping");
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte order mark
+  if (auto bad = FirstInvalidUtf8(text)) {  // the write path refuses it too; here with a position
+    auto [line, column] = PositionAt(text, *bad);
+    return Status::Invalid("the CSV file is not valid UTF-8 at line " + std::to_string(line) +
+                           ", column " + std::to_string(column) +
+                           " (convert it, e.g. iconv -f latin1 -t utf-8)")
+        .With("line", line)
+        .With("column", column);
+  }
   std::vector<std::pair<size_t, std::vector<std::string>>> rows;
   CMDB_RETURN_IF_ERROR(SplitCsv(text, rows));
   if (rows.empty())

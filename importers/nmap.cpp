@@ -1,6 +1,8 @@
 // nmap XML (-oX): hosts that are up, their addresses, host names, best OS match and open ports.
 #include <pugixml.hpp>
 
+#include <algorithm>
+
 #include "cmdb/text_position.hpp"
 #include "importers/formats.hpp"
 
@@ -20,11 +22,21 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
     return Status::Invalid("not an nmap XML report: the root element must be <nmaprun>")
         .With("element", "/");
   int index = 0;
+  // Hosts come in document order: their lines are counted on from the previous host's, so the
+  // whole file is scanned once (counting from the start for each host made imports quadratic).
+  size_t counted_to = 0;
+  int64_t line = 1;
   for (pugi::xml_node host : run.children("host")) {
     ++index;
-    auto [line, column] = PositionAt(text, static_cast<size_t>(host.offset_debug()));
+    size_t offset = std::min(static_cast<size_t>(std::max<ptrdiff_t>(host.offset_debug(), 0)), text.size());
+    if (offset < counted_to) counted_to = 0, line = 1;  // not in order after all: count again
+    line += std::count(text.begin() + counted_to, text.begin() + offset, '\n');
+    counted_to = offset;
     std::string where = "<host> #" + std::to_string(index) + " (line " + std::to_string(line) + ")";
-    if (std::string(host.child("status").attribute("state").value()) != "up") continue;
+    if (std::string state = host.child("status").attribute("state").value(); state != "up") {
+      out.skipped.push_back({where, "the host is " + (state.empty() ? "of unknown state" : state)});
+      continue;
+    }
     Candidate h;
     h.class_name = "DiscoveredHost";
     h.location = where;

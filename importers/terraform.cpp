@@ -74,7 +74,19 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   for (size_t r = 0; r < resources.size(); ++r) {
     const Json& res = resources[r];
     std::string path = "$.resources[" + std::to_string(r) + "]";
-    if (Str(res, "mode") != "managed") continue;  // data sources are reads, not CIs
+    if (!res.is_object()) {
+      out.errors.push_back({path, "a resource must be a JSON object"});
+      continue;
+    }
+    if (std::string mode = Str(res, "mode"); mode != "managed") {  // data sources are reads
+      if (mode == "data")
+        out.skipped.push_back({path, "data source " + Str(res, "type") + "." + Str(res, "name") +
+                                         " (a read, not a resource)"});
+      else
+        out.errors.push_back({path, "\"mode\" must be \"managed\" or \"data\", not " +
+                                        Member(res, "mode").dump()});
+      continue;
+    }
     std::string type = Str(res, "type"), name = Str(res, "name"), module = Str(res, "module");
     if (type.empty() || name.empty()) {
       out.errors.push_back({path, "a resource needs \"type\" and \"name\""});
@@ -84,6 +96,10 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
     auto cls_it = TypeClasses().find(type);
     std::string cls = cls_it == TypeClasses().end() ? "CloudResource" : cls_it->second;
     std::string provider = Str(res, "provider");
+    if (res.contains("instances") && !res["instances"].is_array()) {
+      out.errors.push_back({path, "\"instances\" must be a list"});
+      continue;
+    }
     const Json& instances = Items(res, "instances");
     for (size_t i = 0; i < instances.size(); ++i) {
       const Json& inst = instances[i];

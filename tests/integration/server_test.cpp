@@ -88,7 +88,7 @@ TEST_CASE("restart: everything written is there again, history included") {
     Send(c, "POST", "/v1/schema", R"({"ddl": "CREATE NODE TYPE Printer CONTROLLED { ppm INT };"})", 200);
     // Process records: a change, a window, a baseline.
     Send(c, "POST", "/v1/changes", Json{{"title", "resize r1"}, {"affected", {id}}}.dump(), 201);
-    Send(c, "POST", "/v1/windows", R"({"name": "freeze", "kind": "blackout", "start": "2027-01-01", "end": "2027-01-02"})", 201);
+    Send(c, "POST", "/v1/windows", R"({"name": "freeze", "kind": "blackout", "start": "2027-01-01", "end": "2027-01-02", "scope": {"all": true}})", 201);
     Send(c, "POST", "/v1/baselines", R"({"name": "before", "scope": {"all": true}})", 201);
     CHECK(server.Stop() == 0);
     CHECK(server.Log().find("shutting down") != std::string::npos);

@@ -1,0 +1,308 @@
+// Hostile input at the API and importer edges (docs/security.md, "Limits and hostile input"):
+// deep JSON, unknown fields and duplicate keys, token rules, bulk refs and classes, invalid UTF-8
+// and importers that skip or drop input. Each refusal is checked for its exact text and for
+// having changed nothing.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "api/api_client.hpp"
+
+using namespace cmdb;
+using api::Json;
+using cmdb::testing::Client;
+
+namespace {
+
+std::string Repeat(const std::string& s, size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// The number of transactions and CIs: unchanged by every refused request.
+std::pair<int64_t, int64_t> State(Client& c) {
+  auto [s, h] = c.Call("GET", "/healthz");
+  return {h["tx"].get<int64_t>(), h["cis"].get<int64_t>()};
+}
+
+std::string Message(const Json& j) { return j["error"]["message"].get<std::string>(); }
+
+}  // namespace
+
+TEST_CASE("hostile input: JSON nested past the limit is refused at its position, never applied") {
+  Client c;
+  auto before = State(c);
+  std::string arrays = Repeat("[", 50000) + Repeat("]", 50000);
+  std::string objects = Repeat("{\"a\":", 100000) + "1" + Repeat("}", 100000);
+  // POST /v1/cis, attribute values nested 50,000 arrays deep.
+  auto [s1, e1] = c.Call("POST", "/v1/cis",
+                         R"({"class": "VirtualMachine", "attributes": {"name": )" + arrays + "}}");
+  CHECK(s1 == 400);
+  CHECK(e1["error"]["code"] == "ResourceExhausted");
+  CHECK(Message(e1) == "JSON body nests deeper than 64 levels at line 1, column 114");
+  CHECK(e1["error"]["line"] == 1);
+  CHECK(e1["error"]["column"] == 114);
+  // PATCH, 100,000 objects.
+  CiId id = c.IdOf("VirtualMachine", "pg-fra1-01");
+  auto [s2, e2] = c.Call("PATCH", "/v1/cis/" + std::to_string(id), R"({"os": )" + objects + "}");
+  CHECK(s2 == 400);
+  CHECK(Message(e2) == "JSON body nests deeper than 64 levels at line 1, column 323");
+  // Query parameters, 20,000 levels.
+  auto [s3, e3] = c.Call("POST", "/v1/query",
+                         R"({"query": "RETURN $p", "parameters": {"p": )" + Repeat("[", 20000) +
+                             Repeat("]", 20000) + "}}");
+  CHECK(s3 == 400);
+  CHECK(Message(e3) == "JSON body nests deeper than 64 levels at line 1, column 106");
+  // Bulk: the document way (the fast way only reads flat attributes).
+  auto [s4, e4] = c.Call("POST", "/v1/bulk",
+                         "{\"op\": \"ci\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"deep\"}}\n"
+                         "{\"op\": \"ci\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": " +
+                             arrays + "}}\n");
+  CHECK(s4 == 400);
+  CHECK(Message(e4) == "1 of 2 lines are invalid; nothing was applied");
+  CHECK(e4["error"]["details"]["errors"][0]["line"] == 2);
+  CHECK(e4["error"]["details"]["errors"][0]["message"] ==
+        "JSON nests deeper than 64 levels at column 126");
+  // NDJSON import.
+  auto [s5, e5] = c.Call("POST", "/v1/imports?format=ndjson",
+                         "{\"op\": \"ci\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": " +
+                             objects + "}}\n");
+  CHECK(s5 == 400);
+  CHECK(e5["error"]["errors"][0]["message"] ==
+        "JSON on line 1 nests deeper than 64 levels at line 1, column 374");
+  CHECK(State(c) == before);
+}
+
+TEST_CASE("hostile input: FromJson bounds its recursion whatever built the document") {
+  Json deep = Json::array();
+  Json* at = &deep;
+  for (int i = 0; i < 100; ++i) at = &at->emplace_back(Json::array());
+  auto v = api::FromJson(deep, "attributes.x");
+  REQUIRE(!v.ok());
+  CHECK(v.status().message() ==
+        "attributes.x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+        "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+        "[0][0][0][0][0][0][0][0]: lists nest deeper than 64 levels");
+}
+
+TEST_CASE("hostile input: unknown fields and duplicate keys are refused, naming the field") {
+  Client c;
+  auto before = State(c);
+  const std::string window =
+      R"({"name": "freeze", "kind": "blackout", "start": "2026-12-15T00:00:00Z", "end": "2027-01-05T00:00:00Z")";
+  auto [s1, e1] = c.Call("POST", "/v1/windows", window + R"(, "scope": {"cis_typo": [57]}})");
+  CHECK(s1 == 400);
+  CHECK(Message(e1) ==
+        "unknown field \"cis_typo\" in \"scope\"; allowed: query, cis, all");
+  CHECK(e1["error"]["details"]["field"] == "scope.cis_typo");
+  auto [s2, e2] = c.Call("POST", "/v1/windows", window + R"(, "scope": {}})");
+  CHECK(s2 == 400);
+  CHECK(Message(e2) ==
+        "\"scope\" must be one of {\"query\": ...}, {\"cis\": [...]} or {\"all\": true}");
+  auto [s3, e3] = c.Call("POST", "/v1/windows", window + R"(, "scope": {"all": false}})");
+  CHECK(s3 == 400);
+  CHECK(Message(e3) ==
+        "\"scope.all\" must be true (name the CIs with \"cis\" or \"query\" otherwise)");
+  auto [s4, e4] = c.Call("POST", "/v1/windows", window + R"(, "scope": {"cis": []}})");
+  CHECK(s4 == 400);
+  CHECK(Message(e4) == "\"scope.cis\" must name at least one CI");
+  auto [s5, e5] = c.Call("POST", "/v1/windows", window + "}");
+  CHECK(s5 == 400);
+  CHECK(Message(e5) ==
+        "a window needs a scope: \"scope\" must be one of {\"query\": ...}, {\"cis\": [...]} or "
+        "{\"all\": true}");
+  auto [s6, w6] = c.Call("GET", "/v1/windows");
+  CHECK(w6["windows"].empty());
+  // Bodies of other routes.
+  auto [s7, e7] = c.Call("POST", "/v1/cis", R"({"class": "VirtualMachine", "atributes": {"name": "x"}})");
+  CHECK(s7 == 400);
+  CHECK(Message(e7) == "unknown field \"atributes\" (did you mean 'attributes'?); allowed: class, attributes");
+  auto [s8, e8] = c.Call("POST", "/v1/impact", R"({"cis": [1], "max_dept": 2})");
+  CHECK(s8 == 400);
+  CHECK(Message(e8) ==
+        "unknown field \"max_dept\" (did you mean 'max_depth'?); allowed: cis, query, direction, "
+        "max_depth, types, classes, redundancy, format");
+  auto [s9, e9] = c.Call("POST", "/v1/impact", R"({"cis": [1], "direction": 3})");
+  CHECK(s9 == 400);
+  CHECK(Message(e9) == "\"direction\" must be a string");
+  auto [s10, e10] = c.Call("POST", "/v1/bulk",
+                           R"({"op": "ci", "clas": "VirtualMachine", "attributes": {"name": "typo"}})");
+  CHECK(s10 == 400);
+  CHECK(e10["error"]["details"]["errors"][0]["message"] ==
+        "unknown field \"clas\" (did you mean 'class'?); allowed: op, ref, class, id, type, "
+        "attributes, from, to");
+  // Duplicate keys, at the body and inside attributes (bulk: the fast way falls back).
+  auto [s11, e11] = c.Call("POST", "/v1/cis",
+                           R"({"class": "VirtualMachine", "attributes": {"name": "a", "name": "b"}})");
+  CHECK(s11 == 400);
+  CHECK(Message(e11) == "duplicate key \"name\" in JSON body at line 1, column 57");
+  auto [s12, e12] = c.Call("POST", "/v1/bulk",
+                           R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "a", "name": "b"}})");
+  CHECK(s12 == 400);
+  CHECK(e12["error"]["details"]["errors"][0]["message"] == "duplicate key \"name\" at column 69");
+  CHECK(State(c) == before);
+}
+
+TEST_CASE("hostile input: token rules") {
+  Client c;
+  // The last admin token cannot be revoked; with a second one it can.
+  auto [s1, e1] = c.Call("DELETE", "/v1/tokens/admin-bot");
+  CHECK(s1 == 409);
+  CHECK(Message(e1) ==
+        "token 'admin-bot' is the last admin token; create another admin token before revoking it");
+  auto [s2, e2] = c.Call("POST", "/v1/tokens", R"({"name": "anonymous", "role": "reader"})");
+  CHECK(s2 == 400);
+  CHECK(Message(e2) ==
+        "the token name 'anonymous' is reserved: the server records its own writes under it");
+  auto [s3, e3] = c.Call("POST", "/v1/tokens", R"({"name": "System", "role": "admin"})");
+  CHECK(s3 == 400);
+  CHECK(Message(e3) == "the token name 'System' is reserved: the server records its own writes under it");
+  auto [s4, t4] = c.Call("POST", "/v1/tokens", R"({"name": "admin-2", "role": "admin"})");
+  REQUIRE(s4 == 201);
+  auto [s5, r5] = c.Call("DELETE", "/v1/tokens/admin-bot");
+  CHECK(s5 == 200);
+}
+
+TEST_CASE("hostile input: an importer token cannot claim a stronger source") {
+  Client c;
+  api::ApiOptions options;
+  options.import_config.precedence.order = {"manual", "terraform", "aws", "kubernetes", "ansible",
+                                            "csv",    "ndjson",    "nmap"};
+  options.import_config.precedence.per_attribute["os"] = {"ansible", "terraform", "aws", "nmap"};
+  api::Api with_precedence(*c.t.db, c.auth, c.engine, options);
+  // Calls `with_precedence` as the token of `role`.
+  auto as = [&](const std::string& role, const std::string& path,
+                const std::multimap<std::string, std::string>& query, const std::string& body) {
+    api::HttpRequest req;
+    req.method = "POST";
+    req.path = path;
+    req.query = query;
+    req.body = body;
+    req.headers["authorization"] = "Bearer " + c.tokens[role];
+    api::HttpResponse res = with_precedence.Handle(req);
+    return std::make_pair(res.status, Json::parse(res.body));
+  };
+  auto before = State(c);
+  const std::string line =
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "owned"}})";
+  auto [s1, e1] = as("importer", "/v1/imports", {{"format", "ndjson"}, {"source", "manual"}}, line);
+  CHECK(s1 == 403);
+  CHECK(Message(e1) ==
+        "token 'importer-bot' has role importer, which may not import as source 'manual': it ranks "
+        "above 'ndjson' in the import precedence (an admin token may)");
+  // Stronger in a per-attribute order only.
+  auto [s2, e2] = as("importer", "/v1/imports", {{"format", "nmap"}, {"source", "ansible"}}, "<nmaprun/>");
+  CHECK(s2 == 403);
+  // Bulk loads have no source at all.
+  auto [s3, e3] = as("importer", "/v1/bulk", {{"source", "manual"}}, line);
+  CHECK(s3 == 400);
+  CHECK(Message(e3) ==
+        "unknown parameter 'source' for POST /v1/bulk (bulk loads have no source; import with POST "
+        "/v1/imports?format=ndjson&source=... instead); allowed: refs, change");
+  CHECK(State(c) == before);
+  // A weaker or unlisted source, and the admin, may.
+  auto [s4, r4] = as("importer", "/v1/imports", {{"format", "ndjson"}, {"source", "ndjson-dc1"}}, line);
+  CHECK(s4 == 200);
+  auto [s5, r5] = as("admin", "/v1/imports", {{"format", "ndjson"}, {"source", "manual"}}, line);
+  CHECK(s5 == 200);
+}
+
+TEST_CASE("hostile input: bulk refs are defined once; an id keeps its class") {
+  Client c;
+  auto before = State(c);
+  auto [s1, e1] = c.Call("POST", "/v1/bulk",
+                         "{\"op\": \"ci\", \"ref\": \"a\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r1\"}}\n"
+                         "\n"
+                         "{\"op\": \"ci\", \"ref\": \"a\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r2\"}}\n");
+  CHECK(s1 == 400);
+  CHECK(e1["error"]["details"]["errors"][0]["line"] == 3);
+  CHECK(e1["error"]["details"]["errors"][0]["message"] ==
+        "ref \"a\" is defined twice, on lines 1 and 3 (a ref names one CI per request)");
+  CiId vm = c.IdOf("VirtualMachine", "pg-fra1-01");
+  auto [s2, e2] = c.Call("POST", "/v1/bulk",
+                         "{\"op\": \"ci\", \"id\": " + std::to_string(vm) +
+                             ", \"class\": \"PhysicalServer\", \"attributes\": {\"os\": \"x\"}}\n");
+  CHECK(s2 == 409);
+  CHECK(e2["error"]["details"]["errors"][0]["code"] == "Conflict");
+  CHECK(e2["error"]["details"]["errors"][0]["message"] ==
+        "CI " + std::to_string(vm) + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class");
+  auto [s3, e3] = c.Call("PATCH", "/v1/cis/" + std::to_string(vm),
+                         R"({"class": "PhysicalServer", "attributes": {"os": "x"}})");
+  CHECK(s3 == 409);
+  CHECK(Message(e3) ==
+        "CI " + std::to_string(vm) + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class");
+  CHECK(State(c) == before);
+  auto [s4, ok4] = c.Call("PATCH", "/v1/cis/" + std::to_string(vm),
+                          R"({"class": "VirtualMachine", "attributes": {"os": "x"}})");
+  CHECK(s4 == 200);
+}
+
+TEST_CASE("hostile input: invalid UTF-8 is never stored") {
+  Client c;
+  auto before = State(c);
+  CiId vm = c.IdOf("VirtualMachine", "pg-fra1-01");
+  auto [s1, e1] = c.Call("PATCH", "/v1/cis/" + std::to_string(vm), R"({"os": "linux"})",
+                         {{"x-message", "bad \xff byte"}});
+  CHECK(s1 == 400);
+  CHECK(Message(e1) == "the transaction's message is not valid UTF-8 (byte 4)");
+  auto [s2, e2] = c.Call("PATCH", "/v1/cis/" + std::to_string(vm), R"({"os": "linux"})",
+                         {{"x-change-id", "CHG-\xc3"}});
+  CHECK(s2 == 400);
+  CHECK(Message(e2) == "the transaction's change reference is not valid UTF-8 (byte 4)");
+  // The core refuses it whatever the front end (JSON parsers refuse it already).
+  auto tx = c.t.db->Write(TxMeta{"t", "test", "", ""}, [](Txn& txn) {
+    AttrMap attrs;
+    attrs.Set("name", Value(std::string("caf\xe9")));
+    return txn.CreateCi("VirtualMachine", std::move(attrs)).status();
+  });
+  REQUIRE(!tx.ok());
+  CHECK(tx.status().message() == "VirtualMachine.name: the value is not valid UTF-8 (byte 3)");
+  // CSV, with its position.
+  const std::string mapping = R"({"class": "VirtualMachine", "columns": {"Name": "name"}})";
+  auto [s3, e3] = c.Call("POST", "/v1/imports?format=csv", "Name\nok\ncaf\xe9\n",
+                         {{"x-import-mapping", mapping}});
+  CHECK(s3 == 400);
+  CHECK(Message(e3) ==
+        "the CSV file is not valid UTF-8 at line 3, column 4 (convert it, e.g. iconv -f latin1 -t "
+        "utf-8)");
+  CHECK(e3["error"]["line"] == 3);
+  CHECK(State(c) == before);
+}
+
+TEST_CASE("hostile input: importers refuse what they cannot use and report what they skip") {
+  Client c;
+  auto before = State(c);
+  auto [s1, e1] = c.Call("POST", "/v1/imports?format=kubernetes", R"({"kind": "List", "items": "x"})");
+  CHECK(s1 == 400);
+  CHECK(Message(e1) == "$.items must be a list of Kubernetes objects (in a List)");
+  auto [s2, e2] = c.Call("POST", "/v1/imports?format=kubernetes", R"({"kind": "PodList", "items": [3]})");
+  CHECK(s2 == 400);
+  CHECK(Message(e2) == "$.items[0] is not a Kubernetes object (a JSON object)");
+  auto facts = [](const std::string& vcpus) {
+    return R"({"ansible_facts": {"ansible_hostname": "db7", "ansible_processor_vcpus": )" + vcpus + "}}";
+  };
+  auto [s3, e3] = c.Call("POST", "/v1/imports?format=ansible", facts("\"many\""));
+  CHECK(s3 == 400);
+  CHECK(e3["error"]["errors"][0]["location"] == "$.ansible_facts");
+  CHECK(e3["error"]["errors"][0]["message"] ==
+        "ansible_processor_vcpus: expected a whole number of CPUs from 0 to 1048576, got \"many\"");
+  auto [s4, e4] = c.Call("POST", "/v1/imports?format=ansible", facts("1e30"));
+  CHECK(s4 == 400);
+  CHECK(e4["error"]["errors"][0]["message"] ==
+        "ansible_processor_vcpus: expected a whole number of CPUs from 0 to 1048576, got 1e+30");
+  auto [s5, e5] = c.Call("POST", "/v1/imports?format=ndjson",
+                         R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "n", "os": {"family": "linux"}}})");
+  CHECK(s5 == 400);
+  CHECK(e5["error"]["errors"][0]["message"] ==
+        "attributes.os: an attribute value is a scalar or a list of scalars");
+  CHECK(State(c) == before);
+  // Skipped records are listed in the answer.
+  auto [s6, r6] = c.Call("POST", "/v1/imports?format=kubernetes&mode=dry-run",
+                         R"({"kind": "List", "items": [{"kind": "ConfigMap", "metadata": {"name": "cfg"}},
+                             {"kind": "Namespace", "metadata": {"name": "prod"}}]})");
+  CHECK(s6 == 200);
+  CHECK(r6["skipped_count"] == 1);
+  CHECK(r6["skipped"][0] == Json{{"location", "$.items[0] (ConfigMap cfg)"},
+                                 {"reason", "kind ConfigMap is not imported"}});
+}
