@@ -25,7 +25,7 @@ struct ParsedQuery {
 
 // How deeply brackets ( [ { and CASE ... END may nest in a query. The grammar recurses once per
 // level, so this bounds the parser's stack; deeper text is refused before parsing.
-inline constexpr int kMaxQueryNesting = 100;
+inline constexpr int kMaxQueryNesting = 64;
 
 // Errors: kInvalidArgument of type "SyntaxError" with "line" and "column" details and a caret;
 // kResourceExhausted (type "SyntaxError", detail "NestingTooDeep") at the bracket or CASE that
