@@ -97,6 +97,38 @@ void Execute(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess
   result.rows = std::move(rows);
 }
 
+// The nesting depth of a value past `limit` (lists, maps and paths count one level each),
+// measured without recursion; 0 when within it.
+size_t DepthPast(const QValue& root, size_t limit) {
+  std::vector<std::pair<const QValue*, size_t>> todo{{&root, 1}};
+  while (!todo.empty()) {
+    auto [v, depth] = todo.back();
+    todo.pop_back();
+    if (v->kind() != QValue::Kind::kList && v->kind() != QValue::Kind::kMap) continue;
+    if (depth > limit) return depth;
+    if (v->kind() == QValue::Kind::kList) {
+      for (const QValue& e : v->as_list()) todo.emplace_back(&e, depth + 1);
+    } else {
+      for (const auto& [k, e] : v->as_map()) todo.emplace_back(&e, depth + 1);
+    }
+  }
+  return 0;
+}
+
+// The status of an error thrown inside the pipeline: budgets and nesting limits are
+// ResourceExhausted, other language errors InvalidArgument, timeouts Unavailable.
+Status ErrorStatus(const QueryError& e, const std::string& source) {
+  StatusCode code = e.type == "ResourceExhausted" || e.detail == "NestingTooDeep" ? StatusCode::kResourceExhausted
+                                                                                  : StatusCode::kInvalidArgument;
+  if (e.type == "TransientError") code = StatusCode::kUnavailable;
+  std::string message = e.what();
+  Status st = e.offset == QueryError::kNoOffset || code == StatusCode::kUnavailable
+                  ? Status(code, message)
+                  : parsing::LocatedError(code, source, e.offset, message);
+  st.WithType(e.type).With("detail", e.detail);
+  return st;
+}
+
 std::string ProfileText(const ExecStats& stats) {
   std::ostringstream out;
   for (const auto& [name, counts] : stats.profile)
@@ -134,27 +166,57 @@ std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const 
     TxId tx = snapshot->tx;
     return {tx, std::move(*snapshot)};
   }
-  if (value.kind() == QValue::Kind::kInt) return {value.as_int(), std::nullopt};
+  TxId last = db_.Read().tx();
+  if (value.kind() == QValue::Kind::kInt) {
+    if (value.as_int() < 1 || value.as_int() > static_cast<int64_t>(last))
+      throw QueryError("ArgumentError", "InvalidArgumentValue",
+                       "AS OF " + std::to_string(value.as_int()) + ": there is no such transaction (the history runs from 1 to " +
+                           std::to_string(last) + ")",
+                       at.offset);
+    return {value.as_int(), std::nullopt};
+  }
   if (value.kind() != QValue::Kind::kString)
     throw QueryError("TypeError", "InvalidArgumentType", "AS OF needs a datetime string or a transaction id", at.offset);
   auto micros = ParseTimestamp(value.as_string());
   if (!micros)
     throw QueryError("ArgumentError", "InvalidArgumentValue",
                      "AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'", at.offset);
+  if (*micros > NowMicros())
+    throw QueryError("ArgumentError", "InvalidArgumentValue",
+                     "AS OF '" + value.as_string() + "' is in the future", at.offset);
   auto found = db_.store()->TxAtTime(*micros);
   if (!found.ok()) throw QueryError("InternalError", "StoreError", found.status().message(), at.offset);
+  if (*found == 0) {
+    auto first = db_.store()->Transactions(0, 1);
+    std::string since = first.ok() && !first->empty() ? " (" + FormatTimestamp(first->front().time) + ")" : "";
+    throw QueryError("ArgumentError", "InvalidArgumentValue",
+                     "AS OF '" + value.as_string() + "' is before the first transaction" + since, at.offset);
+  }
   return {*found, std::nullopt};
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   auto started = std::chrono::steady_clock::now();
   QueryResult result;
+  if (request.timeout_ms < 0)
+    return Status::Invalid("timeout_ms must not be negative (0 means the server's limit of " +
+                           std::to_string(options_.timeout_ms) + " ms), got " + std::to_string(request.timeout_ms))
+        .With("field", "timeout_ms");
+  for (const auto& [name, value] : request.parameters) {
+    if (DepthPast(value, kMaxParameterDepth) != 0)
+      return Status(StatusCode::kResourceExhausted, "parameter $" + name + " nests deeper than " +
+                                                        std::to_string(kMaxParameterDepth) + " levels")
+          .With("parameter", name)
+          .With("limit", static_cast<int64_t>(kMaxParameterDepth));
+  }
   auto parsed = ParseQuery(request.text);  // 1. parse
   if (!parsed.ok()) return parsed.status();
   const ParsedQuery& query = **parsed;
   int64_t timeout = request.timeout_ms > 0 ? std::min(request.timeout_ms, options_.timeout_ms) : options_.timeout_ms;
   ExecOptions exec;
   exec.deadline = started + std::chrono::milliseconds(timeout);
+  exec.max_rows = options_.max_query_rows;
+  exec.max_bytes = options_.max_query_bytes;
   try {
     BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
     exec.profile = bound.mode == "PROFILE";
@@ -214,13 +276,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
     }
     if (exec.profile) result.plan = ProfileText(result.stats);
   } catch (const QueryError& e) {
-    std::string message = e.what();
-    Status st = e.offset == QueryError::kNoOffset
-                    ? Status(StatusCode::kInvalidArgument, message)
-                    : parsing::LocatedError(StatusCode::kInvalidArgument, query.source, e.offset, message);
-    if (e.type == "TransientError") st = Status(StatusCode::kUnavailable, message);
-    st.WithType(e.type).With("detail", e.detail);
-    return st;
+    return ErrorStatus(e, query.source);
   } catch (const StatusError& e) {
     return e.status;
   }

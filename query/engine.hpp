@@ -16,10 +16,19 @@
 
 namespace cmdb::gql {
 
+// How deeply a query parameter's lists and maps may nest (deeper: kResourceExhausted).
+inline constexpr size_t kMaxParameterDepth = 100;
+
 struct QueryOptions {
   int64_t default_max_depth = 20;      // cap for unbounded variable-length patterns
   int64_t timeout_ms = 30000;          // per query
   size_t max_rows = 100000;            // result rows kept; more sets "truncated"
+  // The memory budget of one query: rows one clause may materialize (MATCH results, UNWIND,
+  // projections, aggregation groups) and their estimated bytes (also the bound of one list
+  // comprehension). Past either: kResourceExhausted naming the budget. A MATCH feeding an
+  // aggregation streams its rows, so `RETURN count(p)` holds no rows.
+  size_t max_query_rows = 4'000'000;
+  size_t max_query_bytes = size_t{1} << 30;  // 1 GiB
 };
 
 // What USE BASELINE reads: the state after transaction `tx`, restricted to these CIs and

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan, coverage) and runs each for a while.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 15 s, every target)
-# Seeds come from tests/fuzz/corpus/<target>/ (copied, so the repository is not changed).
+# Seeds come from tests/fuzz/corpus/<target>/ (copied, so the repository is not changed);
+# tests/fuzz/dict/<target>.dict, where present, is passed as the libFuzzer dictionary.
 # A crash stops the run and names the input: fix the bug, then add the input to
 # tests/fuzz/regressions/<target>/ so the replay test keeps it fixed.
 set -euo pipefail
@@ -32,8 +33,10 @@ failed=0
 for t in "${targets[@]}"; do
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$t/." "$work/" 2>/dev/null || true
+  dict=()  # a libFuzzer dictionary (keywords, operators) where the target has one
+  [ -f "tests/fuzz/dict/$t.dict" ] && dict=(-dict="tests/fuzz/dict/$t.dict")
   if ! ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-      "build-fuzz/tests/fuzz/fuzz_$t" $( [ -f "tests/fuzz/dict/$t.dict" ] && echo "-dict=tests/fuzz/dict/$t.dict" ) -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=2048 \
+      "build-fuzz/tests/fuzz/fuzz_$t" "${dict[@]}" -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="build-fuzz/artifacts/$t-" -print_final_stats=0 "$work" >"build-fuzz/artifacts/$t.log" 2>&1; then
     echo "fuzz $t: FAILED (see build-fuzz/artifacts/$t.log)"
     tail -30 "build-fuzz/artifacts/$t.log"

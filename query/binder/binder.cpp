@@ -27,9 +27,8 @@ const char* TypeName(VarType t) {
 
 // Splits a predicate into its AND-ed conjuncts.
 void Conjuncts(BoundExpr e, std::vector<BoundExpr>& out) {
-  if (e.kind == ExprKind::kBinary && e.op == ast::Op::kAnd) {
-    Conjuncts(std::move(e.args[0]), out);
-    Conjuncts(std::move(e.args[1]), out);
+  if (e.kind == ExprKind::kBinary && e.op == ast::Op::kAnd) {  // chains of AND are all AND
+    for (BoundExpr& a : e.args) Conjuncts(std::move(a), out);
   } else {
     out.push_back(std::move(e));
   }
@@ -241,11 +240,24 @@ class ClauseBinder {
     return out;
   }
 
+  // The executor searches a clause's pattern one node per level of recursion: a clause may name
+  // at most kMaxPatternNodes nodes.
+  void CheckPatternSize(const std::vector<BoundPattern>& patterns, size_t offset) {
+    size_t nodes = 0;
+    for (const auto& p : patterns) nodes += p.nodes.size();
+    if (nodes > kMaxPatternNodes)
+      throw QueryError("ResourceExhausted", "PatternTooLarge",
+                       "the pattern has " + std::to_string(nodes) + " nodes, more than the limit of " +
+                           std::to_string(kMaxPatternNodes),
+                       offset);
+  }
+
   BoundMatch BindMatch(const ast::Match& m) {
     BoundMatch out;
     out.optional = m.optional;
     std::set<std::string> clause_vars;
     for (const auto& part : m.pattern) out.patterns.push_back(BindPattern(part, false, clause_vars, out.new_slots));
+    CheckPatternSize(out.patterns, s_.Offset(m));
     if (m.where) {
       BoundExpr w = s_.BindExpr(*m.where);
       Conjuncts(std::move(w), out.predicates);
@@ -297,6 +309,7 @@ class ClauseBinder {
     std::set<std::string> clause_vars;
     std::vector<int> new_slots;
     for (const auto& part : c.pattern) out.patterns.push_back(BindPattern(part, true, clause_vars, new_slots));
+    CheckPatternSize(out.patterns, s_.Offset(c));
     return out;
   }
 
@@ -304,6 +317,7 @@ class ClauseBinder {
     BoundMerge out;
     std::set<std::string> clause_vars;
     out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots);
+    CheckPatternSize({out.pattern}, s_.Offset(m));
     for (const auto& action : m.actions) {
       auto& target = action.on == "MATCH" ? out.on_match : out.on_create;
       for (const auto& item : action.items) target.push_back(BindSetItem(item));

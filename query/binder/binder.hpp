@@ -43,6 +43,8 @@ class BinderState {
   BoundExpr BindOperand(const ast::Operand& o, size_t offset);
   // Binds an expression that may hold aggregates, collecting them into `aggregates`.
   BoundExpr BindProjectionExpr(const ast::Expression& e, std::vector<BoundExpr>* aggregates);
+  // Sets e.depth from its children; throws NestingTooDeep past kMaxExprDepth.
+  static void Nest(BoundExpr& e);
   void CheckLabel(const ast::Name& label) const;
   void CheckRelType(const ast::Name& type) const;
 

@@ -1,8 +1,10 @@
 // Binding expressions: literals, variables, operators, functions, aggregates.
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 #include "cmdb/suggest.hpp"
+#include "cmdb/utf8.hpp"
 #include "query/binder/binder.hpp"
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
@@ -19,24 +21,21 @@ BoundExpr Make(ExprKind kind, size_t offset) {
   return e;
 }
 
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
+// The code point of the `n` hex digits after raw[i] (the escape letter), or nullopt.
+std::optional<uint32_t> HexAt(const std::string& raw, size_t i, size_t n) {
+  if (raw.size() - i - 1 < n) return std::nullopt;
+  uint32_t cp = 0;
+  for (size_t k = 1; k <= n; ++k) {
+    char h = raw[i + k];
+    if (!std::isxdigit(static_cast<unsigned char>(h))) return std::nullopt;
+    cp = cp * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (std::tolower(h) - 'a' + 10));
   }
+  return cp;
 }
 
+// Applies the escapes of a string literal written at `offset` (its opening quote); errors point
+// at the bad escape. \uXXXX surrogate pairs combine into one character; a lone surrogate or a
+// code point past U+10FFFF is a syntax error, so no literal is ever invalid UTF-8.
 std::string Unescape(const std::string& raw, size_t offset) {
   std::string out;
   for (size_t i = 0; i < raw.size(); ++i) {
@@ -44,6 +43,7 @@ std::string Unescape(const std::string& raw, size_t offset) {
       out += raw[i];
       continue;
     }
+    size_t at = offset + 1 + i;  // the backslash
     char c = raw[++i];
     switch (c) {
       case 't': out += '\t'; break;
@@ -57,14 +57,24 @@ std::string Unescape(const std::string& raw, size_t offset) {
       case 'u':
       case 'U': {
         size_t n = c == 'u' ? 4 : 8;
-        if (i + n >= raw.size() + 0 && i + n > raw.size() - 1 + 1) {
-        }
-        std::string hex = raw.substr(i + 1, n);
-        bool ok = hex.size() == n;
-        for (char h : hex) ok = ok && std::isxdigit(static_cast<unsigned char>(h));
-        if (!ok) throw QueryError("SyntaxError", "InvalidUnicodeLiteral", "invalid unicode escape \\" + std::string(1, c) + hex, offset);
-        AppendUtf8(out, static_cast<uint32_t>(std::strtoul(hex.c_str(), nullptr, 16)));
+        std::string written = raw.substr(i - 1, n + 2);
+        std::optional<uint32_t> cp = HexAt(raw, i, n);
+        if (!cp) throw QueryError("SyntaxError", "InvalidUnicodeLiteral", "invalid unicode escape " + written, at);
         i += n;
+        if (*cp >= 0xD800 && *cp <= 0xDBFF && i + 2 < raw.size() && raw[i + 1] == '\\' && raw[i + 2] == 'u') {
+          std::optional<uint32_t> low = HexAt(raw, i + 2, 4);
+          if (low && *low >= 0xDC00 && *low <= 0xDFFF) {
+            *cp = 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00);
+            i += 6;
+          }
+        }
+        if (*cp >= 0xD800 && *cp <= 0xDFFF)
+          throw QueryError("SyntaxError", "InvalidUnicodeLiteral",
+                           "invalid unicode escape " + written + ": a lone surrogate is not a character", at);
+        if (*cp > 0x10FFFF)
+          throw QueryError("SyntaxError", "InvalidUnicodeLiteral",
+                           "invalid unicode escape " + written + ": past U+10FFFF", at);
+        AppendUtf8(out, *cp);
         break;
       }
       default:
@@ -111,6 +121,25 @@ bool IsComparison(Op op) {
   return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kGt || op == Op::kLe || op == Op::kGe;
 }
 
+// Operators whose chains at one precedence level bind as one flat left fold.
+bool Folds(Op op) {
+  switch (op) {
+    case Op::kAnd: case Op::kOr: case Op::kXor: case Op::kAdd: case Op::kSub: case Op::kMul:
+    case Op::kDiv: case Op::kMod: case Op::kPow:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Appends `operand` to the chain `fold` with operator `op`.
+void Append(BoundExpr& fold, Op op, BoundExpr operand) {
+  if (fold.ops.empty()) fold.ops.push_back(fold.op);
+  fold.ops.push_back(op);
+  fold.depth = std::max(fold.depth, operand.depth + 1);
+  fold.args.push_back(std::move(operand));
+}
+
 }  // namespace
 
 void BinderState::CheckLabel(const ast::Name& label) const {
@@ -135,19 +164,32 @@ BoundExpr BinderState::BindProjectionExpr(const ast::Expression& e, std::vector<
   return out;
 }
 
+void BinderState::Nest(BoundExpr& e) {
+  int depth = 1;
+  for (const BoundExpr& a : e.args) depth = std::max(depth, a.depth + 1);
+  e.depth = depth;
+  if (depth > kMaxExprDepth)
+    throw QueryError("SyntaxError", "NestingTooDeep",
+                     "the expression nests deeper than " + std::to_string(kMaxExprDepth) + " levels", e.offset);
+}
+
 BoundExpr BinderState::BindExpr(const ast::Expression& e) {
   size_t offset = Offset(e);
   BoundExpr left = BindOperand(e.first, offset);
-  // Chained comparisons a < b < c mean a < b AND b < c.
+  // Chained comparisons a < b < c mean a < b AND b < c (one flat AND).
   const BoundExpr* prev_right = nullptr;
   BoundExpr chain;
   bool chaining = false;
+  bool left_folds = false;  // `left` is a chain this loop built, which more operands may join
   for (const auto& operation : e.rest) {
     if (operation.op == Op::kIsNull || operation.op == Op::kIsNotNull) {
       BoundExpr u = Make(ExprKind::kUnary, offset);
       u.op = operation.op;
       u.args.push_back(std::move(left));
+      Nest(u);
       left = std::move(u);
+      left_folds = false;
+      prev_right = nullptr;
       continue;
     }
     BoundExpr right = BindOperand(operation.operand, offset);
@@ -155,25 +197,40 @@ BoundExpr BinderState::BindExpr(const ast::Expression& e) {
       BoundExpr cmp = Make(ExprKind::kBinary, offset);
       cmp.op = operation.op;
       cmp.args.push_back(*prev_right);
-      cmp.args.push_back(right);
-      BoundExpr conj = Make(ExprKind::kBinary, offset);
-      conj.op = Op::kAnd;
-      conj.args.push_back(chaining ? std::move(chain) : std::move(left));
-      conj.args.push_back(std::move(cmp));
-      chain = std::move(conj);
-      chaining = true;
-      prev_right = &chain.args[1].args[1];
+      cmp.args.push_back(std::move(right));
+      Nest(cmp);
+      if (chaining) {
+        Append(chain, Op::kAnd, std::move(cmp));
+      } else {
+        chain = Make(ExprKind::kBinary, offset);
+        chain.op = Op::kAnd;
+        chain.args.push_back(std::move(left));
+        chain.args.push_back(std::move(cmp));
+        Nest(chain);
+        chaining = true;
+      }
+      Nest(chain);
+      prev_right = &chain.args.back().args[1];
       continue;
     }
     if (chaining) {
       left = std::move(chain);
       chaining = false;
+      left_folds = false;
+    }
+    if (left_folds && Folds(operation.op)) {
+      Append(left, operation.op, std::move(right));
+      Nest(left);
+      prev_right = nullptr;
+      continue;
     }
     BoundExpr b = Make(ExprKind::kBinary, offset);
     b.op = operation.op;
     b.args.push_back(std::move(left));
     b.args.push_back(std::move(right));
+    Nest(b);
     left = std::move(b);
+    left_folds = Folds(operation.op);
     prev_right = IsComparison(operation.op) ? &left.args[1] : nullptr;
   }
   if (chaining) return chain;
@@ -342,6 +399,7 @@ struct OperandBinder {
       BoundExpr e = Make(ExprKind::kUnary, at);
       e.op = u.ops[i];
       e.args.push_back(std::move(inner));
+      BinderState::Nest(e);
       inner = std::move(e);
     }
     return inner;
@@ -355,11 +413,13 @@ struct OperandBinder {
         BoundExpr e = Make(ExprKind::kProperty, b.Offset(prop->key));
         e.name = prop->key.text;
         e.args.push_back(std::move(base));
+        BinderState::Nest(e);
         base = std::move(e);
       } else if (auto* idx = boost::get<ast::IndexLookup>(&op)) {
         BoundExpr e = Make(ExprKind::kIndex, at);
         e.args.push_back(std::move(base));
         e.args.push_back(b.BindExpr(idx->index));
+        BinderState::Nest(e);
         base = std::move(e);
       } else if (auto* slice = boost::get<ast::SliceLookup>(&op)) {
         BoundExpr e = Make(ExprKind::kSlice, at);
@@ -372,6 +432,7 @@ struct OperandBinder {
           e.has_to = true;
           e.args.push_back(b.BindExpr(*slice->to));
         }
+        BinderState::Nest(e);
         base = std::move(e);
       } else if (auto* labels = boost::get<ast::LabelCheck>(&op)) {
         BoundExpr e = Make(ExprKind::kLabelCheck, at);
@@ -380,6 +441,7 @@ struct OperandBinder {
           e.keys.push_back(l.text);
         }
         e.args.push_back(std::move(base));
+        BinderState::Nest(e);
         base = std::move(e);
       }
     }
@@ -407,7 +469,9 @@ struct OperandBinder {
 }  // namespace
 
 BoundExpr BinderState::BindOperand(const ast::Operand& operand, size_t offset) {
-  return boost::apply_visitor(OperandBinder{*this, offset}, operand);
+  BoundExpr e = boost::apply_visitor(OperandBinder{*this, offset}, operand);
+  Nest(e);
+  return e;
 }
 
 }  // namespace cmdb::gql::detail

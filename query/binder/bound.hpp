@@ -20,13 +20,25 @@ enum class ExprKind {
   kFunction, kAggregate, kAggregateRef, kCase, kListComprehension, kQuantifier, kUnary, kBinary,
 };
 
+// How deep a bound expression tree may be: every stage walks it recursively, so the binder
+// refuses deeper ones (SyntaxError "NestingTooDeep", code ResourceExhausted). Long chains of
+// one associative level (a AND b AND ..., 1 + 2 - 3 + ...) do not count: they bind flat.
+inline constexpr int kMaxExprDepth = 500;
+
+// How many nodes the patterns of one MATCH, CREATE or MERGE may have (ResourceExhausted past it).
+inline constexpr size_t kMaxPatternNodes = 200;
+
 struct BoundExpr {
   ExprKind kind = ExprKind::kLiteral;
   size_t offset = 0;             // where it was written (runtime errors point here)
   QValue literal;                // kLiteral
   std::string name;              // parameter, property key, map keys (joined by \x1f), function
   int slot = -1;                 // kVariable; kListComprehension: the element variable
-  ast::Op op = ast::Op::kAnd;    // kUnary, kBinary
+  ast::Op op = ast::Op::kAnd;    // kUnary, kBinary (the first operator of a chain)
+  // kBinary over more than two args: a left fold, ops[i] joining the result so far and
+  // args[i + 1] (AND, OR, XOR, + - and * / % and ^ chains, so they evaluate without recursion).
+  std::vector<ast::Op> ops;
+  int depth = 1;                 // of the tree rooted here (at most kMaxExprDepth)
   std::vector<BoundExpr> args;   // children
   std::vector<std::string> keys; // kMap keys; kLabelCheck labels
   const FunctionDef* fn = nullptr;

@@ -1,6 +1,5 @@
 // Expression evaluation with the language's null and type rules.
 #include <cmath>
-#include <regex>
 
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
@@ -76,6 +75,65 @@ QValue Arithmetic(Op op, const QValue& a, const QValue& b, size_t offset) {
 }
 
 }  // namespace
+
+size_t ApproxBytes(const QValue& root) {
+  size_t bytes = 0;
+  std::vector<const QValue*> todo{&root};  // no recursion, however deep the value
+  while (!todo.empty()) {
+    const QValue& v = *todo.back();
+    todo.pop_back();
+    bytes += sizeof(QValue);
+    switch (v.kind()) {
+      case K::kString:
+        bytes += v.as_string().size();
+        break;
+      case K::kList: {
+        const auto& p = std::get<std::shared_ptr<const QList>>(v.v);
+        if (p.use_count() > 1) break;  // shared: counted where it was built
+        bytes += 32;
+        for (const QValue& e : *p) todo.push_back(&e);
+        break;
+      }
+      case K::kMap: {
+        const auto& p = std::get<std::shared_ptr<const QMap>>(v.v);
+        if (p.use_count() > 1) break;
+        for (const auto& [k, e] : *p) {
+          bytes += 64 + k.size();
+          todo.push_back(&e);
+        }
+        break;
+      }
+      case K::kPath: {
+        const auto& p = std::get<std::shared_ptr<const PathValue>>(v.v);
+        if (p.use_count() > 1) break;
+        bytes += 64 + p->nodes.size() * sizeof(NodeRef) + p->rels.size() * sizeof(RelRef);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return bytes;
+}
+
+size_t RowBytes(const Row& row) {
+  size_t bytes = sizeof(Row);
+  for (const QValue& v : row) bytes += ApproxBytes(v);
+  return bytes;
+}
+
+void Executor::Charge(size_t rows, size_t bytes) {
+  charged_rows_ += rows;
+  charged_bytes_ += bytes;
+  if (charged_rows_ > options_.max_rows)
+    throw QueryError("ResourceExhausted", "RowBudget",
+                     "the query needs more than " + std::to_string(options_.max_rows) +
+                         " rows in memory at once (the row budget, max_query_rows)");
+  if (charged_bytes_ > options_.max_bytes)
+    throw QueryError("ResourceExhausted", "ByteBudget",
+                     "the query needs more than " + std::to_string(options_.max_bytes) +
+                         " bytes in memory at once (the byte budget, max_query_bytes)");
+}
 
 void Executor::CheckDeadline() {
   if ((++deadline_counter_ & 1023) != 0) return;
@@ -206,11 +264,17 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
       if (list.kind() != K::kList) ThrowType("InvalidArgumentType", "IN expects a list", e.offset);
       QList out;
       QValue saved = row[e.slot];
+      size_t bytes = 0;  // what the new list holds, against the byte budget
       for (const auto& item : list.as_list()) {
         row[e.slot] = item;
         size_t i = 1;
         if (e.has_where && !IsTrue(e.args[i++], row)) continue;
         out.push_back(e.has_map ? Eval(e.args[i], row) : item);
+        bytes += ApproxBytes(out.back());
+        if (bytes > options_.max_bytes)
+          throw QueryError("ResourceExhausted", "ByteBudget",
+                           "a list comprehension needs more than " + std::to_string(options_.max_bytes) +
+                               " bytes (the byte budget, max_query_bytes)", e.offset);
       }
       row[e.slot] = saved;
       return QValue(std::move(out));
@@ -266,7 +330,33 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
   return QValue();
 }
 
+QValue Executor::EvalChain(const BoundExpr& e, Row& row) {
+  Op op = e.op;
+  if (op == Op::kAnd || op == Op::kOr) {  // the same as the left fold, with its short cuts
+    bool unknown = false;
+    for (const BoundExpr& arg : e.args) {
+      auto v = AsTernary(Eval(arg, row), e.offset, "a boolean operator");
+      if (!v) unknown = true;
+      else if (*v == (op == Op::kOr)) return QValue(*v);
+    }
+    return unknown ? QValue() : QValue(op == Op::kAnd);
+  }
+  if (op == Op::kXor) {
+    bool unknown = false, odd = false;
+    for (const BoundExpr& arg : e.args) {
+      auto v = AsTernary(Eval(arg, row), e.offset, "a boolean operator");
+      if (!v) unknown = true;
+      else odd ^= *v;
+    }
+    return unknown ? QValue() : QValue(odd);
+  }
+  QValue acc = Eval(e.args[0], row);
+  for (size_t i = 1; i < e.args.size(); ++i) acc = Arithmetic(e.ops[i - 1], acc, Eval(e.args[i], row), e.offset);
+  return acc;
+}
+
 QValue Executor::EvalBinary(const BoundExpr& e, Row& row) {
+  if (e.args.size() > 2) return EvalChain(e, row);
   Op op = e.op;
   if (op == Op::kAnd || op == Op::kOr || op == Op::kXor) {
     auto a = AsTernary(Eval(e.args[0], row), e.offset, "a boolean operator");
@@ -316,11 +406,7 @@ QValue Executor::EvalBinary(const BoundExpr& e, Row& row) {
     }
     case Op::kRegex: {
       if (a.kind() != K::kString || b.kind() != K::kString) return QValue();
-      try {
-        return QValue(std::regex_match(a.as_string(), std::regex(b.as_string())));
-      } catch (const std::regex_error&) {
-        ThrowArgument("InvalidArgumentValue", "invalid regular expression " + b.as_string(), e.offset);
-      }
+      return QValue(regex_.FullMatch(b.as_string(), a.as_string(), e.offset));
     }
     default: return Arithmetic(op, a, b, e.offset);
   }

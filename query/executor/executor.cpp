@@ -42,8 +42,8 @@ class PatternSearch {
       : ex_(ex), g_(g), patterns_(patterns), plan_(plan), stats_(stats), eval_(std::move(eval)),
         is_true_(std::move(is_true)) {}
 
-  void Run(Row row, std::vector<Row>& out) {
-    out_ = &out;
+  void Run(Row row, const RowSink& sink) {
+    sink_ = &sink;
     for (const BoundExpr* f : plan_.remaining) {
       if (!is_true_(*f, row)) return;
     }
@@ -138,7 +138,7 @@ class PatternSearch {
   void Step(size_t i, Row& row) {
     ex_.CheckDeadline();
     if (i == plan_.steps.size()) {
-      out_->push_back(row);
+      (*sink_)(row);
       return;
     }
     const MatchStep& s = plan_.steps[i];
@@ -210,8 +210,7 @@ class PatternSearch {
         const BoundRel& rel = pat.rels[s.rel];
         const QValue& from = row[pat.nodes[s.from_node].slot];
         if (from.kind() != K::kNode) return;
-        std::vector<RelId> path;
-        VarExpand(i, rel, node, from.as_node().id, path, row);
+        VarExpand(i, rel, node, from.as_node().id, row);
         return;
       }
       case MatchStep::Kind::kReach: {
@@ -243,36 +242,62 @@ class PatternSearch {
     }
   }
 
-  void VarExpand(size_t i, const BoundRel& rel, const BoundNode& node, CiId at, std::vector<RelId>& path,
-                 Row& row) {
+  // Every trail (no relationship twice) of rel.min_hops..rel.max_hops hops from `start`, depth
+  // first with an explicit stack: no recursion however long the trails, and the deadline is
+  // checked at every node reached.
+  void VarExpand(size_t i, const BoundRel& rel, const BoundNode& node, CiId start, Row& row) {
     const MatchStep& s = plan_.steps[i];
-    int64_t depth = static_cast<int64_t>(path.size());
-    if (depth >= rel.min_hops && NodeOk(node, at, row)) {
-      QList rels;
-      for (RelId r : path) rels.push_back(QValue(RelRef{r, nullptr}));
-      if (s.reversed) std::reverse(rels.begin(), rels.end());
-      BindAnd(rel.slot, QValue(std::move(rels)), row, [&] {
-        BindAnd(node.slot, QValue(NodeRef{at, nullptr}), row, [&] { Finish(i, row); });
-      });
-    }
-    if (depth >= rel.max_hops) {
-      if (rel.unbounded) {
-        g_.Expand(at, s.reversed ? Flip(rel.direction) : rel.direction, rel.types, [&](RelId r, CiId) {
-          if (!used_rels_.count(r)) stats_.depth_capped = true;
+    const Direction dir = s.reversed ? Flip(rel.direction) : rel.direction;
+    struct Frame {
+      std::vector<std::pair<RelId, CiId>> hits;
+      size_t next = 0;
+      bool descended = false;  // path and used_rels_ hold hits[next - 1]
+    };
+    std::vector<RelId> path;
+    std::vector<Frame> stack;
+    // `at` is reached by `path`: emit it when deep enough; push its frame unless at max depth.
+    auto enter = [&](CiId at) {
+      ex_.CheckDeadline();
+      int64_t depth = static_cast<int64_t>(path.size());
+      if (depth >= rel.min_hops && NodeOk(node, at, row)) {
+        QList rels;
+        rels.reserve(path.size());
+        for (RelId r : path) rels.push_back(QValue(RelRef{r, nullptr}));
+        if (s.reversed) std::reverse(rels.begin(), rels.end());
+        BindAnd(rel.slot, QValue(std::move(rels)), row, [&] {
+          BindAnd(node.slot, QValue(NodeRef{at, nullptr}), row, [&] { Finish(i, row); });
         });
       }
-      return;
-    }
-    std::vector<std::pair<RelId, CiId>> hits;
-    g_.Expand(at, s.reversed ? Flip(rel.direction) : rel.direction, rel.types,
-              [&](RelId r, CiId other) { hits.emplace_back(r, other); });
-    for (auto [r, other] : hits) {
+      if (depth >= rel.max_hops) {
+        if (rel.unbounded) {
+          g_.Expand(at, dir, rel.types, [&](RelId r, CiId) {
+            if (!used_rels_.count(r)) stats_.depth_capped = true;
+          });
+        }
+        return;
+      }
+      Frame f;
+      g_.Expand(at, dir, rel.types, [&](RelId r, CiId other) { f.hits.emplace_back(r, other); });
+      stack.push_back(std::move(f));
+    };
+    enter(start);
+    while (!stack.empty()) {
+      Frame& top = stack.back();
+      if (top.descended) {
+        used_rels_.erase(path.back());
+        path.pop_back();
+        top.descended = false;
+      }
+      if (top.next == top.hits.size()) {
+        stack.pop_back();
+        continue;
+      }
+      auto [r, other] = top.hits[top.next++];
       if (used_rels_.count(r) || !RelOk(rel, r, row)) continue;
       used_rels_.insert(r);
       path.push_back(r);
-      VarExpand(i, rel, node, other, path, row);
-      path.pop_back();
-      used_rels_.erase(r);
+      top.descended = true;
+      enter(other);  // may push a frame: `top` is not used after this
     }
   }
 
@@ -283,19 +308,105 @@ class PatternSearch {
   ExecStats& stats_;
   std::function<QValue(const BoundExpr&, Row&)> eval_;
   std::function<bool(const BoundExpr&, Row&)> is_true_;
-  std::vector<Row>* out_ = nullptr;
+  const RowSink* sink_ = nullptr;
   std::unordered_set<int> assigned_;
   std::unordered_set<RelId> used_rels_;
 };
 
 }  // namespace
 
+// The groups of an aggregating projection: each row adds to its group's aggregators; the
+// first row of a group is kept for the grouping keys. Charges every group and every value an
+// aggregate keeps (collect, percentiles, standard deviations, DISTINCT) to the budget.
+class Executor::Grouping {
+ public:
+  Grouping(Executor& ex, const BoundProjection& p) : ex_(ex), p_(p) {
+    for (const auto& a : p.aggregates) {
+      const std::string& n = a.fn->name;
+      keeps_.push_back(a.distinct || !(n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max"));
+    }
+  }
+
+  void Add(Row& row) {
+    ex_.CheckDeadline();
+    std::vector<QValue> key;
+    for (const auto& item : p_.items) {
+      if (!item.aggregating) key.push_back(ex_.Eval(item.expr, row));
+    }
+    auto it = index_.find(key);
+    size_t gi = it == index_.end() ? index_.emplace(key, NewGroup(row)).first->second : it->second;
+    Group& g = groups_[gi];
+    for (size_t a = 0; a < p_.aggregates.size(); ++a) {
+      const BoundExpr& agg = p_.aggregates[a];
+      std::vector<QValue> args;
+      for (const auto& arg : agg.args) args.push_back(ex_.Eval(arg, row));
+      if (agg.distinct) {
+        if (!args.empty() && args[0].is_null()) continue;
+        if (!g.seen[a].insert(args).second) continue;
+      }
+      if (keeps_[a]) ex_.Charge(0, RowBytes(args));
+      g.aggs[a]->Add(args, FnEnv{ex_.graph_, agg.offset});
+    }
+  }
+
+  // One row per group (one for no rows and no grouping keys), the items evaluated.
+  std::vector<Row> Finish() {
+    bool has_keys = std::any_of(p_.items.begin(), p_.items.end(), [](const BoundItem& i) { return !i.aggregating; });
+    if (groups_.empty() && !has_keys) NewGroup(Row(ex_.num_slots_));
+    std::vector<Row> out;
+    for (Group& g : groups_) {
+      std::vector<QValue> results;
+      for (auto& a : g.aggs) results.push_back(a->Result());
+      ex_.current_aggregates_ = &results;
+      Row row = std::move(g.first);
+      for (const auto& item : p_.items) row[item.slot] = ex_.Eval(item.expr, row);
+      ex_.current_aggregates_ = nullptr;
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+
+ private:
+  struct Group {
+    Row first;
+    std::vector<std::unique_ptr<Aggregator>> aggs;
+    std::vector<std::unordered_set<std::vector<QValue>, RowHash, RowEq>> seen;
+  };
+  size_t NewGroup(const Row& first) {
+    ex_.Charge(1, RowBytes(first));
+    Group g;
+    g.first = first;
+    for (const auto& a : p_.aggregates) g.aggs.push_back(a.fn->make_aggregator());
+    g.seen.resize(p_.aggregates.size());
+    groups_.push_back(std::move(g));
+    return groups_.size() - 1;
+  }
+
+  Executor& ex_;
+  const BoundProjection& p_;
+  std::vector<bool> keeps_;
+  std::unordered_map<std::vector<QValue>, size_t, RowHash, RowEq> index_;
+  std::vector<Group> groups_;
+};
+
 std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& plan) {
   std::vector<Row> rows(1, Row(num_slots_));
   size_t match_index = 0;
-  for (const auto& clause : part.clauses) {
+  for (size_t k = 0; k < part.clauses.size(); ++k) {
+    const BoundClause& clause = part.clauses[k];
     auto start = std::chrono::steady_clock::now();
     std::string name;
+    charged_rows_ = charged_bytes_ = 0;
+    // A MATCH followed by an aggregating WITH/RETURN streams its rows into the groups instead
+    // of materializing them first.
+    const BoundProjection* next = k + 1 < part.clauses.size() ? std::get_if<BoundProjection>(&part.clauses[k + 1]) : nullptr;
+    if (const auto* m = std::get_if<BoundMatch>(&clause); m && next && next->aggregating && !options_.profile) {
+      Grouping groups(*this, *next);
+      RunMatch(std::move(rows), *m, plan.matches[match_index++], [&](Row& row) { groups.Add(row); });
+      rows = FinishProjection(groups.Finish(), *next);
+      ++k;
+      continue;
+    }
     std::visit([&](const auto& c) {
       using T = std::decay_t<decltype(c)>;
       if constexpr (std::is_same_v<T, BoundMatch>) {
@@ -332,25 +443,38 @@ std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& pla
   return rows;
 }
 
+void Executor::RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan, const RowSink& sink) {
+  size_t matched = 0;
+  RowSink counting = [&](Row& row) {
+    ++matched;
+    sink(row);
+  };
+  for (Row& row : in) {
+    size_t before = matched;
+    MatchRow(row, m.patterns, plan, counting);
+    if (m.optional && matched == before) {
+      for (int slot : m.new_slots) row[slot] = QValue();
+      sink(row);
+    }
+    row = Row();  // consumed: its memory goes now, not after the whole input
+  }
+}
+
 std::vector<Row> Executor::RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan) {
   std::vector<Row> out;
-  for (Row& row : in) {
-    size_t before = out.size();
-    MatchRow(row, m.patterns, plan, out);
-    if (m.optional && out.size() == before) {
-      for (int slot : m.new_slots) row[slot] = QValue();
-      out.push_back(std::move(row));
-    }
-  }
+  RunMatch(std::move(in), m, plan, [&](Row& row) {
+    Charge(1, RowBytes(row));
+    out.push_back(row);
+  });
   return out;
 }
 
 void Executor::MatchRow(const Row& row, const std::vector<BoundPattern>& patterns, const MatchPlan& plan,
-                        std::vector<Row>& out) {
+                        const RowSink& sink) {
   PatternSearch search(*this, graph_, patterns, plan, stats_,
                        [this](const BoundExpr& e, Row& r) { return Eval(e, r); },
                        [this](const BoundExpr& e, Row& r) { return IsTrue(e, r); });
-  search.Run(row, out);
+  search.Run(row, sink);
 }
 
 std::vector<Row> Executor::RunUnwind(std::vector<Row> in, const BoundUnwind& u) {
@@ -360,12 +484,15 @@ std::vector<Row> Executor::RunUnwind(std::vector<Row> in, const BoundUnwind& u) 
     if (list.is_null()) continue;
     if (list.kind() != K::kList) {
       row[u.slot] = list;
+      Charge(1, RowBytes(row));
       out.push_back(std::move(row));
       continue;
     }
     for (const auto& item : list.as_list()) {
+      CheckDeadline();
       Row r = row;
       r[u.slot] = item;
+      Charge(1, RowBytes(r));
       out.push_back(std::move(r));
     }
   }
@@ -379,56 +506,21 @@ std::vector<Row> Executor::RunProjection(std::vector<Row> in, const BoundProject
     for (Row& row : in) {
       CheckDeadline();
       for (const auto& item : p.items) row[item.slot] = Eval(item.expr, row);
+      Charge(1, RowBytes(row));
       out.push_back(std::move(row));
     }
   } else {
-    struct Group {
-      Row first;
-      std::vector<std::unique_ptr<Aggregator>> aggs;
-      std::vector<std::unordered_set<std::vector<QValue>, RowHash, RowEq>> seen;
-    };
-    std::unordered_map<std::vector<QValue>, size_t, RowHash, RowEq> index;
-    std::vector<Group> groups;
-    auto new_group = [&](const Row& first) {
-      Group g;
-      g.first = first;
-      for (const auto& a : p.aggregates) g.aggs.push_back(a.fn->make_aggregator());
-      g.seen.resize(p.aggregates.size());
-      groups.push_back(std::move(g));
-      return groups.size() - 1;
-    };
+    Grouping groups(*this, p);
     for (Row& row : in) {
-      CheckDeadline();
-      std::vector<QValue> key;
-      for (const auto& item : p.items) {
-        if (!item.aggregating) key.push_back(Eval(item.expr, row));
-      }
-      auto it = index.find(key);
-      size_t gi = it == index.end() ? index.emplace(key, new_group(row)).first->second : it->second;
-      Group& g = groups[gi];
-      for (size_t a = 0; a < p.aggregates.size(); ++a) {
-        const BoundExpr& agg = p.aggregates[a];
-        std::vector<QValue> args;
-        for (const auto& arg : agg.args) args.push_back(Eval(arg, row));
-        if (agg.distinct) {
-          if (!args.empty() && args[0].is_null()) continue;
-          if (!g.seen[a].insert(args).second) continue;
-        }
-        g.aggs[a]->Add(args, FnEnv{graph_, agg.offset});
-      }
+      groups.Add(row);
+      row = Row();
     }
-    bool has_keys = std::any_of(p.items.begin(), p.items.end(), [](const BoundItem& i) { return !i.aggregating; });
-    if (groups.empty() && !has_keys) new_group(Row(num_slots_));
-    for (Group& g : groups) {
-      std::vector<QValue> results;
-      for (auto& a : g.aggs) results.push_back(a->Result());
-      current_aggregates_ = &results;
-      Row row = g.first;
-      for (const auto& item : p.items) row[item.slot] = Eval(item.expr, row);
-      current_aggregates_ = nullptr;
-      out.push_back(std::move(row));
-    }
+    out = groups.Finish();
   }
+  return FinishProjection(std::move(out), p);
+}
+
+std::vector<Row> Executor::FinishProjection(std::vector<Row> out, const BoundProjection& p) {
   if (p.distinct) {
     std::unordered_set<std::vector<QValue>, RowHash, RowEq> seen;
     std::vector<Row> unique;

@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "cmdb/txn.hpp"
 #include "query/binder/bound.hpp"
+#include "query/executor/regex.hpp"
 #include "query/planner/plan.hpp"
 #include "query/runtime/functions.hpp"
 #include "query/runtime/graph_access.hpp"
@@ -37,7 +39,20 @@ struct ExecStats {
 struct ExecOptions {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool profile = false;
+  // The memory budget: the rows (and their estimated bytes) one clause may materialize, and the
+  // bytes one list built inside an expression may hold. Past it: ResourceExhausted.
+  size_t max_rows = static_cast<size_t>(-1);
+  size_t max_bytes = static_cast<size_t>(-1);
 };
+
+// The estimated memory of a value: its own size plus the payloads (strings, lists, maps, paths)
+// it alone holds; payloads shared with other values are not counted again.
+size_t ApproxBytes(const QValue& v);
+// The estimated memory of a row (ApproxBytes of every slot).
+size_t RowBytes(const Row& row);
+
+// Where a clause hands each row it produces.
+using RowSink = std::function<void(Row&)>;
 
 class Executor {
  public:
@@ -52,14 +67,23 @@ class Executor {
   QValue Eval(const BoundExpr& e, Row& row);
   // Throws a timeout error once the deadline has passed (checked every 1024 calls).
   void CheckDeadline();
+  // Counts rows and bytes the running clause materializes; throws QueryError
+  // ("ResourceExhausted", "RowBudget" or "ByteBudget") past options.max_rows / max_bytes.
+  void Charge(size_t rows, size_t bytes);
 
  private:
   // Clauses (executor.cpp).
+  // Hands every matching row to `sink` (OPTIONAL MATCH: the input row with nulls when none).
+  void RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan, const RowSink& sink);
   std::vector<Row> RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan);
   void MatchRow(const Row& row, const std::vector<BoundPattern>& patterns, const MatchPlan& plan,
-                std::vector<Row>& out);
+                const RowSink& sink);
   std::vector<Row> RunUnwind(std::vector<Row> in, const BoundUnwind& u);
   std::vector<Row> RunProjection(std::vector<Row> in, const BoundProjection& p);
+  // An aggregating projection's groups, fed one row at a time (executor.cpp).
+  class Grouping;
+  // DISTINCT, ORDER BY, SKIP, LIMIT and WITH ... WHERE over a projection's rows.
+  std::vector<Row> FinishProjection(std::vector<Row> out, const BoundProjection& p);
   std::vector<Row> RunCall(std::vector<Row> in, const BoundCall& c);
   // Writes (writes.cpp).
   std::vector<Row> RunCreate(std::vector<Row> in, const BoundCreate& c);
@@ -71,6 +95,8 @@ class Executor {
 
   // Expressions (eval.cpp).
   QValue EvalBinary(const BoundExpr& e, Row& row);
+  // A kBinary chain of more than two operands, folded left to right without recursion.
+  QValue EvalChain(const BoundExpr& e, Row& row);
   QValue EvalProperty(const QValue& base, const std::string& key, size_t offset);
  public:
   bool IsTrue(const BoundExpr& e, Row& row);
@@ -84,6 +110,8 @@ class Executor {
   ExecStats& stats_;
   const std::vector<QValue>* current_aggregates_ = nullptr;
   uint32_t deadline_counter_ = 0;
+  size_t charged_rows_ = 0, charged_bytes_ = 0;  // by the running clause
+  RegexCache regex_;  // =~ patterns, compiled once per query
 };
 
 }  // namespace cmdb::gql

@@ -201,7 +201,10 @@ std::vector<Row> Executor::RunMerge(std::vector<Row> in, const BoundMerge& m, co
   std::vector<Row> out;
   for (Row& row : in) {
     std::vector<Row> found;
-    MatchRow(row, {m.pattern}, plan, found);
+    MatchRow(row, {m.pattern}, plan, [&](Row& f) {
+      Charge(1, RowBytes(f));
+      found.push_back(f);
+    });
     if (!found.empty()) {
       for (Row& f : found) {
         for (const auto& item : m.on_match) ApplySet(f, item);

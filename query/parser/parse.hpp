@@ -23,7 +23,14 @@ struct ParsedQuery {
   std::string TextOf(const ast::x3::position_tagged& node) const;
 };
 
-// Errors: kInvalidArgument of type "SyntaxError" with "line" and "column" details and a caret.
+// How deeply brackets ( [ { and CASE ... END may nest in a query. The grammar recurses once per
+// level, so this bounds the parser's stack; deeper text is refused before parsing.
+inline constexpr int kMaxQueryNesting = 64;
+
+// Errors: kInvalidArgument of type "SyntaxError" with "line" and "column" details and a caret;
+// kResourceExhausted (type "SyntaxError", detail "NestingTooDeep") at the bracket or CASE that
+// opens level kMaxQueryNesting + 1. Text that is not valid UTF-8 is a syntax error at the first
+// bad byte.
 Result<std::shared_ptr<ParsedQuery>> ParseQuery(std::string source);
 
 }  // namespace cmdb::gql

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cmath>
 #include <random>
+#include <string_view>
 #include <unordered_map>
 
 #include "cmdb/time_util.hpp"
+#include "cmdb/utf8.hpp"
 #include "query/common/query_error.hpp"
 
 namespace cmdb::gql {
@@ -33,12 +37,41 @@ int64_t Int(const FnEnv& env, const char* fn, const QValue& v) {
   return v.as_int();
 }
 
+// An integer result that does not fit in 64 bits: an error, never a wrapped value.
+[[noreturn]] void IntOverflow(const FnEnv& env, const std::string& what) {
+  ThrowArgument("IntegerOverflow", what + " does not fit in a 64-bit integer", env.offset);
+}
+
+// The integer part of `d`, or an overflow error when it is outside the 64-bit range.
+int64_t Truncate(const FnEnv& env, const char* fn, double d) {
+  // -2^63 and 2^63 are exact as doubles; the integral doubles in [-2^63, 2^63) all fit.
+  double t = std::trunc(d);
+  if (!(t >= -9223372036854775808.0 && t < 9223372036854775808.0))
+    IntOverflow(env, std::string(fn) + "(" + FormatFloat(d) + ")");
+  return static_cast<int64_t>(t);
+}
+
+// The characters (code points) of valid UTF-8 text, each as its own string.
+std::vector<std::string_view> Characters(const std::string& s) {
+  std::vector<std::string_view> out;
+  for (size_t i = 0; i < s.size();) {
+    size_t next = i + Utf8Offset(std::string_view(s).substr(i), 1);
+    out.push_back(std::string_view(s).substr(i, next - i));
+    i = next;
+  }
+  return out;
+}
+
 #define NULL_IN_NULL_OUT \
   for (const auto& a : args) if (a.is_null()) return QValue()
 
 QValue Abs(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
-  if (args[0].kind() == K::kInt) return QValue(args[0].as_int() < 0 ? -args[0].as_int() : args[0].as_int());
+  if (args[0].kind() == K::kInt) {
+    int64_t x = args[0].as_int();
+    if (x == INT64_MIN) IntOverflow(env, "abs(" + std::to_string(x) + ")");
+    return QValue(x < 0 ? -x : x);
+  }
   return QValue(std::fabs(Num(env, "abs", args[0])));
 }
 QValue Ceil(const Args& args, const FnEnv& env) { NULL_IN_NULL_OUT; return QValue(std::ceil(Num(env, "ceil", args[0]))); }
@@ -89,21 +122,24 @@ QValue ToInteger(const Args& args, const FnEnv& env) {
     case K::kInt: return v;
     case K::kFloat: {
       double d = v.as_float();
-      if (std::isnan(d) || std::isinf(d)) return QValue();
-      return QValue(static_cast<int64_t>(std::trunc(d)));
+      if (std::isnan(d)) return QValue();
+      return QValue(Truncate(env, "toInteger", d));
     }
     case K::kBool: return QValue(int64_t(v.as_bool() ? 1 : 0));
     case K::kString: {
       const std::string& s = v.as_string();
-      try {
-        size_t pos;
-        long long i = std::stoll(s, &pos);
-        if (pos == s.size()) return QValue(int64_t(i));
-        double d = std::stod(s, &pos);
-        if (pos == s.size()) return QValue(static_cast<int64_t>(std::trunc(d)));
-      } catch (...) {
+      // Digits only (with a sign): exact, or an overflow error when too long.
+      size_t digits_from = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+      if (s.size() > digits_from && s.find_first_not_of("0123456789", digits_from) == std::string::npos) {
+        errno = 0;
+        long long i = std::strtoll(s.c_str(), nullptr, 10);
+        if (errno == ERANGE) IntOverflow(env, "toInteger('" + s + "')");
+        return QValue(int64_t(i));
       }
-      return QValue();
+      char* end = nullptr;
+      double d = std::strtod(s.c_str(), &end);  // past the double range: +-HUGE_VAL
+      if (s.empty() || end != s.c_str() + s.size() || std::isnan(d)) return QValue();
+      return QValue(Truncate(env, "toInteger", d));
     }
     default: BadArg(env, "toInteger", v, "a number, boolean or string");
   }
@@ -194,20 +230,23 @@ QValue Substring(const Args& args, const FnEnv& env) {
   const std::string& s = Str(env, "substring", args[0]);
   int64_t start = Int(env, "substring", args[1]);
   if (start < 0) ThrowArgument("NegativeIntegerArgument", "substring() start must not be negative", env.offset);
-  if (size_t(start) >= s.size()) return QValue(std::string());
+  // Positions and lengths count characters, not bytes.
+  size_t from = Utf8Offset(s, static_cast<size_t>(start));
   if (args.size() > 2) {
     int64_t len = Int(env, "substring", args[2]);
     if (len < 0) ThrowArgument("NegativeIntegerArgument", "substring() length must not be negative", env.offset);
-    return QValue(s.substr(start, len));
+    size_t to = from + Utf8Offset(std::string_view(s).substr(from), static_cast<size_t>(len));
+    return QValue(s.substr(from, to - from));
   }
-  return QValue(s.substr(start));
+  return QValue(s.substr(from));
 }
 QValue Left(const Args& args, const FnEnv& env) {
   if (args[0].is_null()) return QValue();
   if (args[1].is_null()) ThrowArgument("InvalidArgumentValue", "left() length must not be null", env.offset);
   int64_t n = Int(env, "left", args[1]);
   if (n < 0) ThrowArgument("NegativeIntegerArgument", "left() length must not be negative", env.offset);
-  return QValue(Str(env, "left", args[0]).substr(0, n));
+  const std::string& s = Str(env, "left", args[0]);
+  return QValue(s.substr(0, Utf8Offset(s, static_cast<size_t>(n))));
 }
 QValue Right(const Args& args, const FnEnv& env) {
   if (args[0].is_null()) return QValue();
@@ -215,7 +254,8 @@ QValue Right(const Args& args, const FnEnv& env) {
   int64_t n = Int(env, "right", args[1]);
   if (n < 0) ThrowArgument("NegativeIntegerArgument", "right() length must not be negative", env.offset);
   const std::string& s = Str(env, "right", args[0]);
-  return QValue(size_t(n) >= s.size() ? s : s.substr(s.size() - n));
+  size_t chars = Utf8Length(s);
+  return QValue(size_t(n) >= chars ? s : s.substr(Utf8Offset(s, chars - static_cast<size_t>(n))));
 }
 QValue Split(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
@@ -223,7 +263,7 @@ QValue Split(const Args& args, const FnEnv& env) {
   const std::string& sep = Str(env, "split", args[1]);
   QList out;
   if (sep.empty()) {
-    for (char c : s) out.emplace_back(std::string(1, c));
+    for (std::string_view c : Characters(s)) out.emplace_back(std::string(c));
     return QValue(out);
   }
   for (size_t pos = 0;;) {
@@ -237,8 +277,10 @@ QValue Split(const Args& args, const FnEnv& env) {
 QValue Reverse(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
   if (args[0].kind() == K::kString) {
-    std::string s = args[0].as_string();
-    std::reverse(s.begin(), s.end());
+    std::vector<std::string_view> chars = Characters(args[0].as_string());
+    std::string s;
+    s.reserve(args[0].as_string().size());
+    for (auto c = chars.rbegin(); c != chars.rend(); ++c) s += *c;
     return QValue(s);
   }
   if (args[0].kind() == K::kList) {
@@ -250,7 +292,7 @@ QValue Reverse(const Args& args, const FnEnv& env) {
 }
 QValue Size(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
-  if (args[0].kind() == K::kString) return QValue(int64_t(args[0].as_string().size()));
+  if (args[0].kind() == K::kString) return QValue(int64_t(Utf8Length(args[0].as_string())));
   if (args[0].kind() == K::kList) return QValue(int64_t(args[0].as_list().size()));
   if (args[0].kind() == K::kMap) return QValue(int64_t(args[0].as_map().size()));
   BadArg(env, "size", args[0], "a string or list");
@@ -281,9 +323,10 @@ QValue Range(const Args& args, const FnEnv& env) {
   int64_t step = args.size() > 2 ? Int(env, "range", args[2]) : 1;
   if (step == 0) ThrowArgument("NumberOutOfRange", "range() step must not be zero", env.offset);
   QList out;
-  for (int64_t i = from; step > 0 ? i <= to : i >= to; i += step) {
+  for (int64_t i = from; step > 0 ? i <= to : i >= to;) {
     out.emplace_back(i);
     if (out.size() > 10'000'000) ThrowArgument("NumberOutOfRange", "range() is too long", env.offset);
+    if (__builtin_add_overflow(i, step, &i)) break;  // the next one would be past INT64 anyway
   }
   return QValue(out);
 }

@@ -1,0 +1,287 @@
+// Hostile queries: nesting, long chains, regular expressions, memory budgets, integer overflow,
+// characters versus bytes, string escapes, AS OF outside the history and bad timeouts. Each of
+// these once killed the server (stack overflow, memory) or answered wrongly; each must now end in
+// the right answer or an exact error, with the process alive.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "query/engine.hpp"
+#include "test_util.hpp"
+
+using namespace cmdb;
+using namespace cmdb::gql;
+
+namespace {
+
+struct H {
+  explicit H(QueryOptions options = QueryOptions{}) : engine(*t.db, options) {}
+  cmdb::testing::TestDb t{true};
+  QueryEngine engine;
+
+  Result<QueryResult> Run(const std::string& text, QMap params = {}, int64_t timeout_ms = 0) {
+    QueryRequest r;
+    r.text = text;
+    r.parameters = std::move(params);
+    r.timeout_ms = timeout_ms;
+    r.meta.actor = "tester";
+    return engine.Run(r);
+  }
+  // "Code/Type: message" of a failing query.
+  std::string Error(const std::string& text, QMap params = {}, int64_t timeout_ms = 0) {
+    auto r = Run(text, std::move(params), timeout_ms);
+    REQUIRE_FALSE(r.ok());
+    return std::string(StatusCodeName(r.status().code())) + "/" + r.status().type() + ": " + r.status().message();
+  }
+  QValue One(const std::string& text, QMap params = {}) {
+    auto r = Run(text, std::move(params));
+    INFO(text.substr(0, 200) << " -> " << r.status().message().substr(0, 300));
+    REQUIRE(r.ok());
+    REQUIRE(r->rows.size() == 1);
+    REQUIRE(r->rows[0].size() == 1);
+    return r->rows[0][0];
+  }
+};
+
+std::string Repeat(const std::string& s, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("deeply nested brackets are a located error, not a stack overflow") {
+  H h;
+  // 700 parentheses overflowed the parser's stack.
+  std::string deep = "RETURN " + Repeat("(", 700) + "1" + Repeat(")", 700);
+  CHECK(h.Error(deep) ==
+        "ResourceExhausted/SyntaxError: line 1, column 72: brackets and CASE nest deeper than 64 levels\n" + deep +
+            "\n" + std::string(71, ' ') + "^");
+  // At the limit it parses and answers.
+  CHECK(h.One("RETURN " + Repeat("(", 64) + "1" + Repeat(")", 64)).as_int() == 1);
+  // Lists, maps and CASE count alike; strings and comments do not.
+  std::string lists = "RETURN " + Repeat("[", 5000) + Repeat("]", 5000);
+  CHECK(h.Error(lists).rfind("ResourceExhausted/SyntaxError: line 1, column 72: brackets and CASE nest deeper", 0) == 0);
+  std::string maps = "RETURN " + Repeat("{a: ", 5000) + "1" + Repeat("}", 5000);
+  CHECK(h.Error(maps).rfind("ResourceExhausted/SyntaxError: line 1, column 264: brackets and CASE nest deeper", 0) == 0);
+  std::string cases = "RETURN\n" + Repeat("CASE WHEN true THEN ", 3000) + "1" + Repeat(" END", 3000);
+  CHECK(h.Error(cases).rfind("ResourceExhausted/SyntaxError: line 2, column 1281: brackets and CASE nest deeper", 0) == 0);
+  CHECK(h.One("RETURN '" + Repeat("(", 1000) + "' /* " + Repeat("[", 1000) + " */").as_string() == Repeat("(", 1000));
+  // A function named like END does not close a level.
+  std::string ends = "RETURN " + Repeat("end(", 3000) + Repeat(")", 3000);
+  CHECK(h.Error(ends).rfind("ResourceExhausted/SyntaxError: line 1, column 267: brackets and CASE nest deeper", 0) == 0);
+  // The impact endpoint and baseline scopes run the same engine.
+  CHECK_FALSE(h.Run("MATCH (n) WHERE " + Repeat("(", 700) + "true" + Repeat(")", 700) + " RETURN n").ok());
+}
+
+TEST_CASE("long flat chains of AND, OR, + and comparisons evaluate without recursion") {
+  H h;
+  CHECK(h.One("RETURN 1" + Repeat("+1", 10000)).as_int() == 10001);
+  CHECK(h.One("RETURN 100000" + Repeat(" - 1 + 2", 10000)).as_int() == 110000);
+  CHECK(h.One("RETURN 2" + Repeat(" * 1", 10000) + " / 2 % 5").as_int() == 1);
+  CHECK(h.One("WITH true AS a RETURN a" + Repeat(" AND a", 10000)).as_bool());
+  CHECK(h.One("WITH false AS a RETURN a" + Repeat(" OR a", 10000) + " OR true").as_bool());
+  CHECK(h.One("WITH true AS a RETURN a" + Repeat(" XOR a", 10001)).as_bool() == false);
+  CHECK(h.One("RETURN 'a'" + Repeat(" + 'b'", 10000) + " + 1").as_string() == "a" + Repeat("b", 10000) + "1");
+  CHECK(h.One("RETURN 0" + Repeat(" < 1", 1) + Repeat(" <= 1", 10000)).as_bool());
+  CHECK(h.One("MATCH (n:BusinessService) WHERE n.name <> 'x'" + Repeat(" AND n.name <> 'x'", 10000) +
+              " RETURN count(n)").as_int() == 4);
+  // Null and short cuts as the nested form: false wins over null, null over true.
+  CHECK(h.One("RETURN null AND true AND false").as_bool() == false);
+  CHECK(h.One("RETURN true AND null AND true").is_null());
+  CHECK(h.One("RETURN null OR false OR true").as_bool());
+  CHECK(h.One("RETURN 1 + 2 + 'x' + 1 + 2").as_string() == "3x12");
+  CHECK(h.Error("RETURN 1 + 9223372036854775807 + 0") ==
+        "BadRequest/ArgumentError: line 1, column 8: integer overflow\n"
+        "RETURN 1 + 9223372036854775807 + 0\n"
+        "       ^");
+}
+
+TEST_CASE("long chains of prefix and postfix operators are a located error") {
+  H h;
+  std::string minus = "RETURN " + Repeat("- ", 20000) + "1";
+  CHECK(h.Error(minus) == "ResourceExhausted/SyntaxError: line 1, column 8: the expression nests deeper than 500 levels\n" +
+                              minus + "\n       ^");
+  std::string nots = "RETURN " + Repeat("NOT ", 20000) + "true";
+  CHECK(h.Error(nots).rfind("ResourceExhausted/SyntaxError: line 1, column 8: the expression nests deeper than 500 levels", 0) == 0);
+  std::string props = "WITH {} AS m RETURN m" + Repeat(".a", 20000);
+  CHECK(h.Error(props).rfind("ResourceExhausted/SyntaxError: line 1, column ", 0) == 0);
+  std::string nulls = "RETURN 1" + Repeat(" IS NULL", 20000);
+  CHECK(h.Error(nulls).rfind("ResourceExhausted/SyntaxError: line 1, column 8: the expression nests deeper than 500 levels", 0) == 0);
+  CHECK(h.One("RETURN " + Repeat("- ", 400) + "1").as_int() == 1);
+}
+
+TEST_CASE("patterns longer than the limit are refused") {
+  H h;
+  std::string chain = "MATCH (a)" + Repeat("--()", 5000) + " RETURN count(*)";
+  CHECK(h.Error(chain) == "ResourceExhausted/ResourceExhausted: line 1, column 1: the pattern has 5001 nodes, more than the limit of 200\n" +
+                              chain + "\n^");
+  std::string parts = "MATCH (a)" + Repeat(", ()", 5000) + " RETURN count(*)";
+  CHECK(h.Error(parts).rfind("ResourceExhausted/ResourceExhausted: line 1, column 1: the pattern has 5001 nodes", 0) == 0);
+}
+
+TEST_CASE("deeply nested parameters are refused without recursion") {
+  H h;
+  QValue deep(int64_t(1));
+  for (int i = 0; i < 20000; ++i) deep = QValue(QList{deep});
+  CHECK(h.Error("RETURN $p", {{"p", deep}}) == "ResourceExhausted/: parameter $p nests deeper than 100 levels");
+  QValue ok(int64_t(1));
+  for (int i = 0; i < 99; ++i) ok = QValue(QMap{{"a", ok}});
+  CHECK(h.One("RETURN $p.a.a.a", {{"p", ok}}).kind() == QValue::Kind::kMap);
+  // Take the deep value apart iteratively so the test itself does not recurse 20,000 deep.
+  while (deep.kind() == QValue::Kind::kList) {
+    QValue inner = deep.as_list()[0];
+    deep = std::move(inner);
+  }
+}
+
+TEST_CASE("=~ uses RE2: full match, linear time, clear errors for bad patterns") {
+  H h;
+  CHECK(h.One("RETURN 'shop-api' =~ 'shop-.*'").as_bool());
+  CHECK_FALSE(h.One("RETURN 'shop-api' =~ 'shop'").as_bool());  // the whole string must match
+  CHECK(h.One("RETURN 'Shop' =~ '(?i)shop'").as_bool());
+  CHECK(h.One("RETURN '世界' =~ '..'").as_bool());  // characters, not bytes
+  // These overflowed std::regex's recursive matcher or ran for minutes.
+  std::string a30k(30000, 'a'), ab20k;
+  for (int i = 0; i < 10000; ++i) ab20k += "ab";
+  CHECK(h.One("RETURN $s =~ '.*'", {{"s", QValue(a30k)}}).as_bool());
+  CHECK(h.One("RETURN $s =~ '(a|b)*'", {{"s", QValue(ab20k)}}).as_bool());
+  CHECK_FALSE(h.One("RETURN $s =~ '(a+)+$'", {{"s", QValue(a30k + "b")}}).as_bool());
+  std::string big(10 << 20, 'x');
+  CHECK(h.One("RETURN $s =~ '.*foo.*'", {{"s", QValue(big + "foo" + big)}}).as_bool());
+  CHECK(h.Error("RETURN 'a' =~ '(a'") ==
+        "BadRequest/ArgumentError: line 1, column 8: invalid regular expression '(a': missing ): (a\n"
+        "RETURN 'a' =~ '(a'\n"
+        "       ^");
+  CHECK(h.Error("RETURN 'aa' =~ '(a)\\\\1'") ==
+        "BadRequest/ArgumentError: line 1, column 8: invalid regular expression '(a)\\1': invalid escape sequence: \\1\n"
+        "RETURN 'aa' =~ '(a)\\\\1'\n"
+        "       ^");
+  CHECK(h.Error("RETURN 'a' =~ 'a{2000}'") ==
+        "BadRequest/ArgumentError: line 1, column 8: invalid regular expression 'a{2000}': invalid repetition size: {2000}\n"
+        "RETURN 'a' =~ 'a{2000}'\n"
+        "       ^");
+  // Past the memory bound of one pattern.
+  std::string huge = Repeat("\\pL{1000}", 10);
+  CHECK(h.Error("RETURN 'a' =~ $p", {{"p", QValue(huge)}}) ==
+        "BadRequest/ArgumentError: line 1, column 8: invalid regular expression '" + huge +
+            "': pattern too large - compile failed\nRETURN 'a' =~ $p\n       ^");
+  // A pattern per row compiles once per query.
+  CHECK(h.One("UNWIND range(1, 10000) AS i WITH i WHERE toString(i) =~ '[0-9]*7' RETURN count(*)").as_int() == 1000);
+}
+
+TEST_CASE("per-query row and byte budgets") {
+  QueryOptions small;
+  small.max_query_rows = 1000;
+  small.max_query_bytes = 1 << 20;
+  H h(small);
+  CHECK(h.Error("MATCH (a), (b) RETURN a, b") ==
+        "ResourceExhausted/ResourceExhausted: the query needs more than 1000 rows in memory at once (the row budget, max_query_rows)");
+  CHECK(h.Error("UNWIND range(1, 100) AS i RETURN i, $s", {{"s", QValue(std::string(100000, 'x'))}}) !=
+        "");  // shared parameter payloads are counted once: see the next line for the byte budget
+  CHECK(h.Error("UNWIND range(1, 100) AS i RETURN i + $s AS s", {{"s", QValue(std::string(100000, 'x'))}}) ==
+        "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, max_query_bytes)");
+  CHECK(h.Error("RETURN [x IN range(1, 100) | $s + x]", {{"s", QValue(std::string(100000, 'x'))}}) ==
+        "ResourceExhausted/ResourceExhausted: line 1, column 8: a list comprehension needs more than 1048576 bytes (the byte budget, max_query_bytes)\n"
+        "RETURN [x IN range(1, 100) | $s + x]\n"
+        "       ^");
+  // Aggregation over a MATCH streams: 144^2 = 20736 pairs counted, none held.
+  CHECK(h.One("MATCH (a), (b) RETURN count(*)").as_int() == 20736);
+  CHECK(h.One("MATCH (a), (b) WITH a.name AS n, count(b) AS c RETURN count(*)").as_int() == 144);
+  // collect() keeps what it collects: charged.
+  CHECK(h.Error("MATCH (a), (b) RETURN collect([a.name, b.name])").rfind(
+            "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes", 0) == 0);
+}
+
+TEST_CASE("variable-length expansion streams into count and honours the timeout") {
+  H h;
+  auto r = h.Run("MATCH p=(a)-[*..1000]-(b) RETURN count(p)", {}, 300);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK(r.status().message() == "the query ran past its time limit and was stopped");
+  // Same answer as before the iterative expansion.
+  CHECK(h.One("MATCH (s:BusinessService {name: 'Payments'})-[*1..3]->(x) RETURN count(*)").as_int() ==
+        h.One("MATCH (s:BusinessService {name: 'Payments'})-[*1..3]->(x) WITH s, x RETURN count(*)").as_int());
+}
+
+TEST_CASE("integer overflow is an error, never a wrapped value") {
+  H h;
+  CHECK(h.Error("RETURN abs(-9223372036854775808)") ==
+        "BadRequest/ArgumentError: line 1, column 8: abs(-9223372036854775808) does not fit in a 64-bit integer\n"
+        "RETURN abs(-9223372036854775808)\n"
+        "       ^");
+  CHECK(h.Error("RETURN toInteger(1e300)") ==
+        "BadRequest/ArgumentError: line 1, column 8: toInteger(1e+300) does not fit in a 64-bit integer\n"
+        "RETURN toInteger(1e300)\n"
+        "       ^");
+  CHECK(h.Error("RETURN toInteger('99999999999999999999')").rfind(
+            "BadRequest/ArgumentError: line 1, column 8: toInteger('99999999999999999999') does not fit in a 64-bit integer", 0) == 0);
+  CHECK(h.Error("RETURN toInteger('1e19')").rfind("BadRequest/ArgumentError: line 1, column 8: toInteger(1e+19) does not fit", 0) == 0);
+  CHECK(h.One("RETURN toInteger(-9223372036854775808.0)").as_int() == INT64_MIN);
+  CHECK(h.One("RETURN toInteger('-9223372036854775808')").as_int() == INT64_MIN);
+  CHECK(h.One("RETURN toInteger(2.9)").as_int() == 2);
+  for (const char* q : {"RETURN -9223372036854775808 - 1", "RETURN 9223372036854775807 + 1",
+                        "RETURN 4611686018427387904 * 2", "RETURN -9223372036854775808 / -1",
+                        "WITH -9223372036854775808 AS x RETURN -x"}) {
+    INFO(q);
+    CHECK(h.Error(q).rfind("BadRequest/ArgumentError: line 1, column ", 0) == 0);
+    CHECK(h.Error(q).find(": integer overflow\n") != std::string::npos);
+  }
+  CHECK(h.One("RETURN -9223372036854775808 % -1").as_int() == 0);
+  CHECK(h.One("RETURN size(range(9223372036854775800, 9223372036854775807, 5))").as_int() == 2);
+}
+
+TEST_CASE("string functions count characters, not bytes") {
+  H h;
+  CHECK(h.One("RETURN size('世界')").as_int() == 2);
+  CHECK(h.One("RETURN reverse('世界')").as_string() == "界世");
+  CHECK(h.One("RETURN substring('世界x', 1, 1)").as_string() == "界");
+  CHECK(h.One("RETURN substring('世界x', 1)").as_string() == "界x");
+  CHECK(h.One("RETURN substring('世界', 5)").as_string() == "");
+  CHECK(h.One("RETURN left('世界x', 1)").as_string() == "世");
+  CHECK(h.One("RETURN right('世界x', 2)").as_string() == "界x");
+  CHECK(h.One("RETURN right('世', 5)").as_string() == "世");
+  CHECK(h.One("RETURN split('世界', '')").as_list().size() == 2);
+  CHECK(h.One("RETURN split('a世b', '世')").as_list()[1].as_string() == "b");
+  CHECK(h.One("RETURN trim('  世界  ')").as_string() == "世界");
+  CHECK(h.One("RETURN toUpper('é')").as_string() == "é");  // never splits a character
+}
+
+TEST_CASE("string escapes never produce invalid UTF-8") {
+  H h;
+  CHECK(h.Error("RETURN 'ab\\uD800c'") ==
+        "BadRequest/SyntaxError: line 1, column 11: invalid unicode escape \\uD800: a lone surrogate is not a character\n"
+        "RETURN 'ab\\uD800c'\n"
+        "          ^");
+  CHECK(h.Error("RETURN 'x\\uDE00'").rfind(
+            "BadRequest/SyntaxError: line 1, column 10: invalid unicode escape \\uDE00: a lone surrogate", 0) == 0);
+  CHECK(h.Error("RETURN '\\U00110000'").rfind(
+            "BadRequest/SyntaxError: line 1, column 9: invalid unicode escape \\U00110000: past U+10FFFF", 0) == 0);
+  CHECK(h.One("RETURN '\\uD83D\\uDE00'").as_string() == "\xF0\x9F\x98\x80");
+  CHECK(h.One("RETURN size('\\uD83D\\uDE00')").as_int() == 1);
+  CHECK(h.One("RETURN '\\u00e9'").as_string() == "\xC3\xA9");
+  CHECK(h.Error("RETURN 'a\xFF'") ==
+        "BadRequest/SyntaxError: line 1, column 10: the query is not valid UTF-8 text\n"
+        "RETURN 'a\xFF'\n"
+        "         ^");
+}
+
+TEST_CASE("AS OF outside the history and negative timeouts are errors") {
+  H h;
+  CHECK(h.Error("AS OF '1999-01-01T00:00:00Z' MATCH (n) RETURN count(n)").rfind(
+            "BadRequest/ArgumentError: line 1, column 7: AS OF '1999-01-01T00:00:00Z' is before the first transaction (", 0) == 0);
+  CHECK(h.Error("AS OF '2999-01-01T00:00:00Z' MATCH (n) RETURN count(n)") ==
+        "BadRequest/ArgumentError: line 1, column 7: AS OF '2999-01-01T00:00:00Z' is in the future\n"
+        "AS OF '2999-01-01T00:00:00Z' MATCH (n) RETURN count(n)\n"
+        "      ^");
+  TxId last = h.t.db->Read().tx();
+  std::string past_end = "AS OF " + std::to_string(last + 1) + " MATCH (n) RETURN count(n)";
+  CHECK(h.Error(past_end) == "BadRequest/ArgumentError: line 1, column 7: AS OF " + std::to_string(last + 1) +
+                                 ": there is no such transaction (the history runs from 1 to " + std::to_string(last) +
+                                 ")\n" + past_end + "\n      ^");
+  CHECK(h.Error("AS OF 0 MATCH (n) RETURN count(n)").rfind("BadRequest/ArgumentError: line 1, column 7: AS OF 0: there is no such transaction", 0) == 0);
+  CHECK(h.One("AS OF " + std::to_string(last) + " MATCH (n) RETURN count(n)").as_int() == 144);
+  CHECK(h.Error("RETURN 1", {}, -5) ==
+        "BadRequest/: timeout_ms must not be negative (0 means the server's limit of 30000 ms), got -5");
+}
