@@ -1,8 +1,13 @@
 #include "store/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <future>
 #include <thread>
 
@@ -156,6 +161,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
   std::unique_ptr<SqliteStore> store(new SqliteStore());
   store->path_ = path;
   store->sync_full_ = options.synchronous_full;
+  store->lock_mode_ = options.lock;
+  if (options.lock == DbLock::kAtOpen) CMDB_RETURN_IF_ERROR(store->Lock());
   auto w = OpenConnection(path, options.synchronous_full);
   if (!w.ok()) return w.status();
   store->write_db_ = *w;
@@ -183,6 +190,43 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
 SqliteStore::~SqliteStore() {
   sqlite3_close(read_db_);
   sqlite3_close(write_db_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock; the file stays (see Lock)
+}
+
+Status SqliteStore::Lock() {
+  if (lock_fd_ >= 0) return Status::Ok();
+  // The lock file is never removed: unlinking it while another opener waits on the old inode
+  // would let two processes hold "the" lock. O_CLOEXEC keeps it from children (a forked cmdbd
+  // in a test must not inherit its parent's lock).
+  std::string lock_path = path_ + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::Internal("cannot open the lock file '" + lock_path + "' of database '" + path_ +
+                            "': " + std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    std::string holder = "unknown";
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n > 0) {
+      std::string text(buf, static_cast<size_t>(n));
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) holder = text;
+    }
+    ::close(fd);
+    if (err != EWOULDBLOCK) {
+      return Status::Internal("cannot lock '" + lock_path + "': " + std::strerror(err));
+    }
+    return Status::Conflict("database '" + path_ + "' is in use by another cmdbd (pid " + holder +
+                            "; lock file '" + lock_path + "')");
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds all the same; only the message of a second opener loses the pid.
+  }
+  lock_fd_ = fd;
+  return Status::Ok();
 }
 
 Result<StoreInfo> SqliteStore::Info() {
@@ -253,6 +297,9 @@ constexpr const char* kAsOf =
 
 Status SqliteStore::LoadCurrent(const std::function<void(CiRecord&&)>& ci_sink,
                                 const std::function<void(RelRecord&&)>& rel_sink) {
+  // Loading the current graph is where a process starts to serve the database: from here on it
+  // must be the only one (two servers would each hold a stale graph of the other's writes).
+  if (lock_mode_ != DbLock::kNone) CMDB_RETURN_IF_ERROR(Lock());
   // Two scans on two connections, in parallel: CIs here, relationships on a second thread. The
   // write lock keeps commits out in between, so both read the same state.
   std::lock_guard w(write_mu_);

@@ -8,6 +8,11 @@
 // All SQL uses prepared statements with bound parameters; no user text is spliced into SQL.
 // A full disk, a read-only file or an I/O error fails the commit with kUnavailable (the write is
 // not applied anywhere); reads, served from memory and the read connection, keep working.
+// One server per database: the process that serves a database holds an exclusive flock on
+// `<db>.lock` next to it (with its pid written inside), so a second server fails at once with a
+// message naming the file and the holder; the kernel drops the lock when the process dies, even
+// by SIGKILL. The lock file is separate from the database so it never meets SQLite's own POSIX
+// locks, and tools that work beside a server (the token command, the online backup) still can.
 // Thread safety: one connection for commits and one for reads, each behind its own mutex, so
 // reads run concurrently with a commit (WAL) and see the state before or after it.
 #pragma once
@@ -22,9 +27,18 @@ struct sqlite3;
 
 namespace cmdb {
 
+// When a store takes the exclusive lock on its database (see above).
+enum class DbLock {
+  kWhenServing,  // when it loads the current graph (Database::Open): tools that only read the
+                 // log or manage tokens can still open a database a server holds
+  kAtOpen,       // at Open, before anything is read or written: what a server should ask for
+  kNone,         // never (tests, offline inspection)
+};
+
 struct SqliteOptions {
   bool synchronous_full = true;  // false: synchronous=NORMAL (faster, may lose the last commits on power loss)
   int64_t max_page_count = 0;    // >0: a size limit in pages; reaching it behaves like a full disk
+  DbLock lock = DbLock::kWhenServing;
 };
 
 class SqliteStore : public Store {
@@ -60,6 +74,12 @@ class SqliteStore : public Store {
 
   Result<ChainReport> VerifyChain() override;
 
+  // Takes the exclusive lock on the database (`<db>.lock`) unless this store holds it already.
+  // Fails at once, without waiting, when another process (or another store in this one) holds
+  // it: "database '<db>' is in use by another cmdbd (pid N; lock file '<db>.lock')". The lock
+  // lives until the store is destroyed or the process ends.
+  Status Lock();
+
   // Runs PRAGMA integrity_check; OK when SQLite answers "ok".
   Status IntegrityCheck();
   // Copies the database at `db_path` to `dest_path` with SQLite's online backup, consistently,
@@ -75,6 +95,8 @@ class SqliteStore : public Store {
 
   std::string path_;
   bool sync_full_ = true;
+  DbLock lock_mode_ = DbLock::kWhenServing;
+  int lock_fd_ = -1;  // the open `<db>.lock` while this store holds the lock
   std::mutex write_mu_;
   sqlite3* write_db_ = nullptr;
   std::mutex read_mu_;
