@@ -72,7 +72,10 @@ class SqliteStore : public Store {
   Status RevokeToken(const std::string& name, int64_t now) override;
   Result<std::optional<TokenRecord>> FindToken(const std::string& hash) override;
 
-  Result<ChainReport> VerifyChain() override;
+  // Besides the chain: every version's valid_to against the versions the log wrote, the
+  // schema_versions numbers against their log entries, the head in `options`.
+  Result<ChainReport> VerifyChain(const VerifyOptions& options = {}) override;
+  Result<ChainHead> Head() override;
 
   // Takes the exclusive lock on the database (`<db>.lock`) unless this store holds it already.
   // Fails at once, without waiting, when another process (or another store in this one) holds

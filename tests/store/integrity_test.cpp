@@ -54,3 +54,154 @@ TEST_CASE("one server per database: a second opener fails at once, naming the fi
   REQUIRE(again.ok());
   CHECK((*again)->Lock().ok());  // held already: a no-op
 }
+
+namespace {
+
+// Runs SQL on the database file as an outsider with the sqlite3 CLI would.
+void Tamper(const std::string& path, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error);
+  INFO(sql << ": " << (error ? error : ""));
+  sqlite3_free(error);
+  sqlite3_close(raw);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+// A database with the default schema (tx 1) and three transactions: two CIs created (tx 2),
+// one of them updated (tx 3), a relationship between them (tx 4). Returns the CI ids.
+std::pair<CiId, CiId> MakeHistory(const std::string& path) {
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  api::BootstrapOptions opts;
+  opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+  std::ostringstream log;
+  auto db = api::OpenDatabase(store->get(), opts, log);
+  REQUIRE(db.ok());
+  CiId a = 0, b = 0;
+  REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) -> Status {
+    a = *t.CreateCi("VirtualMachine", Attrs({{"name", "vm-a"}}));
+    b = *t.CreateCi("VirtualMachine", Attrs({{"name", "vm-b"}}));
+    return Status::Ok();
+  }).ok());
+  REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) {
+    return t.UpdateCi(a, {{"cpu_count", Value(int64_t{4})}}, std::nullopt);
+  }).ok());
+  REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) {
+    return t.CreateRel("DEPENDS_ON", a, b, {}).status();
+  }).ok());
+  return {a, b};
+}
+
+ChainReport Verify(const std::string& path, VerifyOptions options = {}) {
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto report = (*store)->VerifyChain(options);
+  REQUIRE(report.ok());
+  return *report;
+}
+
+ChainHead HeadOf(const std::string& path) {
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto head = (*store)->Head();
+  REQUIRE(head.ok());
+  return *head;
+}
+
+}  // namespace
+
+TEST_CASE("verify names a current version closed by hand (valid_to set outside the log)") {
+  std::string path = FreshDb("valid-to.sqlite");
+  auto [a, b] = MakeHistory(path);
+  REQUIRE(Verify(path).ok);
+  // The outside tester's edit: CI b disappears at the next start, and the chain still holds.
+  Tamper(path, "UPDATE ci_versions SET valid_to = 3 WHERE id = " + std::to_string(b) + " AND valid_to IS NULL");
+  ChainReport report = Verify(path);
+  CHECK_FALSE(report.ok);
+  CHECK(report.first_broken == 0);  // the chain itself is intact
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "ci_versions");
+  CHECK(report.problems[0].row == "id=" + std::to_string(b) + " version=1 valid_from=2");
+  CHECK(report.problems[0].reason ==
+        "valid_to is 3, but no later version of CI " + std::to_string(b) +
+            " exists (transaction 3 wrote none): the current version was closed outside the log");
+  // Reopening an old version: two versions of CI a are open at once.
+  Tamper(path, "UPDATE ci_versions SET valid_to = NULL WHERE id = " + std::to_string(b) +
+                   "; UPDATE ci_versions SET valid_to = NULL WHERE id = " + std::to_string(a) + " AND version = 1");
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].row == "id=" + std::to_string(a) + " version=1 valid_from=2");
+  CHECK(report.problems[0].reason == "valid_to is NULL, but the next version of CI " + std::to_string(a) +
+                                         " (version 2) was written by transaction 3");
+}
+
+TEST_CASE("verify with a head kept outside the database finds a truncated tail") {
+  std::string path = FreshDb("tail.sqlite");
+  auto [a, b] = MakeHistory(path);
+  ChainHead head = HeadOf(path);
+  CHECK(head.tx == 4);
+  CHECK(FormatChainHead(head) == "4:" + head.hash);
+  CHECK(Verify(path, VerifyOptions{head}).ok);
+  // Remove the newest transaction with its versions, cleanly: nothing was closed by it, so the
+  // file is consistent and the chain verifies without the head.
+  Tamper(path, "DELETE FROM rel_versions WHERE valid_from = 4; DELETE FROM transactions WHERE id = 4");
+  CHECK(Verify(path).ok);
+  ChainReport report = Verify(path, VerifyOptions{head});
+  CHECK_FALSE(report.ok);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "transactions");
+  CHECK(report.problems[0].row == "id=4");
+  CHECK(report.problems[0].reason == "the head " + FormatChainHead(head) +
+                                         " is no longer in the log, which ends at transaction 3: transactions"
+                                         " were removed from its tail");
+  // Truncating further, where versions were closed: the reopened one must be reopened by hand,
+  // or verify names it even without the head.
+  Tamper(path, "DELETE FROM ci_versions WHERE valid_from = 3; DELETE FROM transactions WHERE id = 3");
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].row == "id=" + std::to_string(a) + " version=1 valid_from=2");
+  CHECK(report.problems[0].reason == "valid_to is 3, but no later version of CI " + std::to_string(a) +
+                                         " exists and the log ends at transaction 2: the current version was"
+                                         " closed outside the log");
+}
+
+TEST_CASE("verify with a head finds a log rewritten from an earlier transaction on") {
+  std::string path = FreshDb("rewritten.sqlite");
+  MakeHistory(path);
+  ChainHead head = HeadOf(path);
+  Tamper(path, "UPDATE transactions SET hash = '" + std::string(64, 'a') + "' WHERE id = 4");
+  ChainReport report = Verify(path, VerifyOptions{head});
+  CHECK(report.first_broken == 4);
+  REQUIRE(report.problems.size() == 2);
+  CHECK(report.problems[0].table == "transactions");
+  CHECK(report.problems[0].reason == "its content does not match its hash");
+  CHECK(report.problems[1].reason == "the log's hash " + std::string(64, 'a') + " differs from the head's " +
+                                         head.hash + ": the log was rewritten from this transaction on or before it");
+}
+
+TEST_CASE("chain heads parse as <tx>:<hash>") {
+  auto head = ParseChainHead("12:" + std::string(64, 'A'));
+  REQUIRE(head.ok());
+  CHECK(head->tx == 12);
+  CHECK(head->hash == std::string(64, 'a'));
+  for (std::string bad : std::vector<std::string>{"", "12", ":abc", "x:" + std::string(64, 'a'), "12:" + std::string(63, 'a'),
+                          "12:" + std::string(64, 'g'), "-1:" + std::string(64, 'a')}) {
+    auto r = ParseChainHead(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "a chain head is <transaction id>:<64 hex digits>, not '" + bad + "'");
+  }
+}
+
+TEST_CASE("verify names a schema_versions row whose version no longer matches its log entry") {
+  std::string path = FreshDb("schema-version.sqlite");
+  MakeHistory(path);
+  // A higher number makes Info() pick this DDL as the current schema.
+  Tamper(path, "UPDATE schema_versions SET version = 9 WHERE tx = 1");
+  ChainReport report = Verify(path);
+  REQUIRE(report.problems.size() >= 1);
+  CHECK(report.problems[0].table == "schema_versions");
+  CHECK(report.problems[0].row == "version=9 tx=1");
+  CHECK(report.problems[0].reason == "version is 9, but transaction 1 logged schema version 1");
+}
