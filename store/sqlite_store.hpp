@@ -13,12 +13,20 @@
 // message naming the file and the holder; the kernel drops the lock when the process dies, even
 // by SIGKILL. The lock file is separate from the database so it never meets SQLite's own POSIX
 // locks, and tools that work beside a server (the token command, the online backup) still can.
+// Keyed rows: what decides permissions or current state but is not a versioned row of the chain
+// — tokens, import provenance, meta — carries `mac`, an HMAC-SHA-256 under a server key kept in
+// a file outside the database (SqliteOptions::key_file). A row changed, added or swapped
+// without the key fails its check: verify names it, a token that fails is never accepted (and
+// logged), provenance that fails is not loaded. A database from before keyed rows is migrated on
+// its first open: the key file is created and the rows present are signed as found (logged).
 // Thread safety: one connection for commits and one for reads, each behind its own mutex, so
 // reads run concurrently with a commit (WAL) and see the state before or after it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "cmdb/store.hpp"
@@ -39,6 +47,14 @@ struct SqliteOptions {
   bool synchronous_full = true;  // false: synchronous=NORMAL (faster, may lose the last commits on power loss)
   int64_t max_page_count = 0;    // >0: a size limit in pages; reaching it behaves like a full disk
   DbLock lock = DbLock::kWhenServing;
+  // The server key that signs (HMAC-SHA-256) the rows outside the hash chain: tokens,
+  // provenance, meta. Empty: `<db>.key`. Keep it where whoever can write the database cannot.
+  std::string key_file;
+  // Create a new key and sign every keyed row as it is now (after a lost key file).
+  bool new_key = false;
+  // Where the store reports what an operator must know (rows failing their keyed check,
+  // migrations); one line a call. Empty: standard error, prefixed "cmdbd: ".
+  std::function<void(const std::string&)> log;
 };
 
 class SqliteStore : public Store {
@@ -86,8 +102,11 @@ class SqliteStore : public Store {
   // Runs PRAGMA integrity_check; OK when SQLite answers "ok".
   Status IntegrityCheck();
   // Copies the database at `db_path` to `dest_path` with SQLite's online backup, consistently,
-  // while other connections (a running server) keep reading and writing.
-  static Status Backup(const std::string& db_path, const std::string& dest_path);
+  // while other connections (a running server) keep reading and writing. Next to the copy it
+  // writes `<dest>.head` (the copy's chain head, "<tx>:<hash>\n") and, when the source has one,
+  // `<dest>.key` (its key file, mode 0600: a restore needs it). `key_file` as in SqliteOptions.
+  static Status Backup(const std::string& db_path, const std::string& dest_path,
+                       const std::string& key_file = "");
 
  private:
   SqliteStore() = default;
@@ -96,7 +115,16 @@ class SqliteStore : public Store {
   // The rows of a transaction: schema, CI and relationship versions, provenance, documents.
   Status PutVersions(const WriteSet& ws, const StreamedPrefix* prefix);
 
+  // Reads or creates the key, migrates unkeyed rows, checks the token rows (Open).
+  Status OpenKey(const SqliteOptions& options);
+  // Adds a problem for every keyed row that fails its check.
+  Status VerifyKeyedRows(ChainReport& report);
+  void Log(const std::string& line) const;
+
   std::string path_;
+  std::string key_;  // the raw server key (32 bytes)
+  std::function<void(const std::string&)> log_;
+  std::set<int64_t> reported_tokens_;  // token ids already logged as failing (under read_mu_)
   bool sync_full_ = true;
   DbLock lock_mode_ = DbLock::kWhenServing;
   int lock_fd_ = -1;  // the open `<db>.lock` while this store holds the lock

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "api/bootstrap.hpp"
@@ -204,4 +205,173 @@ TEST_CASE("verify names a schema_versions row whose version no longer matches it
   CHECK(report.problems[0].table == "schema_versions");
   CHECK(report.problems[0].row == "version=9 tx=1");
   CHECK(report.problems[0].reason == "version is 9, but transaction 1 logged schema version 1");
+}
+
+namespace {
+
+// Options that collect the store's log lines.
+SqliteOptions Logged(std::vector<std::string>& lines) {
+  SqliteOptions options;
+  options.log = [&lines](const std::string& line) { lines.push_back(line); };
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("a token row edited by hand is refused for authentication, logged, and named by verify") {
+  std::string path = FreshDb("tokens.sqlite");
+  MakeHistory(path);
+  std::string secret_hash = Sha256Hex("cmdb_reader-secret");
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    TokenRecord t;
+    t.name = "reader-bot";
+    t.role = Role::kReader;
+    t.hash = secret_hash;
+    t.created_at = 1;
+    REQUIRE((*store)->CreateToken(t).ok());
+    REQUIRE((*store)->FindToken(secret_hash)->has_value());
+  }
+  REQUIRE(Verify(path).ok);
+  // The outside tester's edit: the reader becomes admin.
+  Tamper(path, "UPDATE tokens SET role = 'admin' WHERE name = 'reader-bot'");
+  std::string line = "store: token 'reader-bot' (tokens row id=1) fails its keyed check: the row was changed or added"
+                     " outside cmdbd; it is not accepted for authentication";
+  std::vector<std::string> lines;
+  {
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    REQUIRE(lines == std::vector<std::string>{line});  // named at start-up
+    auto found = (*store)->FindToken(secret_hash);
+    REQUIRE(found.ok());
+    CHECK_FALSE(found->has_value());
+    CHECK(lines.size() == 1);  // once
+  }
+  ChainReport report = Verify(path);
+  CHECK_FALSE(report.ok);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "tokens");
+  CHECK(report.problems[0].row == "id=1 name=reader-bot");
+  CHECK(report.problems[0].reason == "its keyed check fails: the row was changed outside cmdbd");
+  // A row added by hand has no keyed check at all; revoking re-signs a row, which stays refused.
+  Tamper(path, "INSERT INTO tokens(id, name, role, hash, created_at) VALUES (7, 'mallory', 'admin', '" +
+                   Sha256Hex("cmdb_mallory") + "', 1)");
+  {
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    CHECK_FALSE((*store)->FindToken(Sha256Hex("cmdb_mallory"))->has_value());
+    REQUIRE((*store)->RevokeToken("reader-bot", 2).ok());
+    CHECK_FALSE((*store)->FindToken(secret_hash)->has_value());
+  }
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].row == "id=7 name=mallory");
+  CHECK(report.problems[0].reason == "it has no keyed check (mac is NULL): the row was added outside cmdbd");
+}
+
+TEST_CASE("a provenance row edited by hand is named by verify and not loaded") {
+  std::string path = FreshDb("provenance.sqlite");
+  auto [a, b] = MakeHistory(path);
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    WriteSet ws;
+    ws.tx.id = 5;
+    ws.tx.time = 5;
+    ws.tx.actor = "import:nmap";
+    ws.tx.source = "import";
+    ws.provenance.push_back(Provenance{false, a, "nmap", 123, false, Attrs({{"name", Value(int64_t{123})}})});
+    ws.provenance.push_back(Provenance{false, b, "nmap", 123, false, Attrs({{"name", Value(int64_t{123})}})});
+    REQUIRE((*store)->Commit(ws).ok());
+  }
+  REQUIRE(Verify(path).ok);
+  Tamper(path, "UPDATE provenance SET stale = 1 WHERE id = " + std::to_string(b));
+  ChainReport report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "provenance");
+  CHECK(report.problems[0].row == "ci=" + std::to_string(b) + " source=nmap");
+  CHECK(report.problems[0].reason == "its keyed check fails: the row was changed outside cmdbd");
+  std::vector<std::string> lines;
+  auto store = SqliteStore::Open(path, Logged(lines));
+  REQUIRE(store.ok());
+  std::vector<CiId> loaded;
+  REQUIRE((*store)->LoadProvenance([&](Provenance&& p) { loaded.push_back(p.id); }).ok());
+  CHECK(loaded == std::vector<CiId>{a});
+  CHECK(lines == std::vector<std::string>{"store: 1 provenance rows fail their keyed check (changed outside cmdbd) and"
+                                          " were not loaded; GET /v1/transactions/verify names them"});
+}
+
+TEST_CASE("a meta row edited by hand stops the server from serving the database") {
+  std::string path = FreshDb("meta.sqlite");
+  MakeHistory(path);
+  Tamper(path, "UPDATE meta SET value = 'open' WHERE key = 'mode'");
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto info = (*store)->Info();
+  REQUIRE_FALSE(info.ok());
+  CHECK(info.status().message() == "the meta row 'mode' of database '" + path +
+                                       "' fails its keyed check (it was changed outside cmdbd): not serving it;"
+                                       " GET /v1/transactions/verify names every such row");
+  ChainReport report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "meta");
+  CHECK(report.problems[0].row == "key=mode");
+}
+
+TEST_CASE("a database from before keyed rows is signed once, as found; a lost key is refused") {
+  std::string path = FreshDb("legacy.sqlite");
+  MakeHistory(path);
+  {
+    auto store = SqliteStore::Open(path);
+    TokenRecord t;
+    t.name = "admin";
+    t.role = Role::kAdmin;
+    t.hash = Sha256Hex("cmdb_admin");
+    REQUIRE((*store)->CreateToken(t).ok());
+  }
+  // What the previous version left: no mac columns, no key check, no key file.
+  Tamper(path, "ALTER TABLE tokens DROP COLUMN mac; ALTER TABLE provenance DROP COLUMN mac;"
+               " ALTER TABLE meta DROP COLUMN mac; DELETE FROM meta WHERE key = 'key_check'");
+  std::filesystem::remove(path + ".key");
+  std::vector<std::string> lines;
+  {
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    CHECK((*store)->FindToken(Sha256Hex("cmdb_admin"))->has_value());
+    CHECK((*store)->Info().ok());
+  }
+  CHECK(lines == std::vector<std::string>{"store: signed 2 token, provenance and meta rows of database '" + path +
+                                          "' with its first key (" + path + ".key): they are trusted as they were"
+                                          " found"});
+  CHECK(Verify(path).ok);
+  // Deleting the key file cannot get an edited row trusted again.
+  std::filesystem::remove(path + ".key");
+  auto refused = SqliteStore::Open(path);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() ==
+        "database '" + path + "' is keyed, but its key file '" + path + ".key' is missing: restore it (backups keep a"
+        " copy next to the backup), or start with a new key to sign its tokens, provenance and meta rows as they are");
+  // ... unless the operator asks for a new key, which is logged.
+  lines.clear();
+  SqliteOptions renew = Logged(lines);
+  renew.new_key = true;
+  REQUIRE(SqliteStore::Open(path, renew).ok());
+  CHECK(lines.size() == 1);
+  CHECK(lines[0].find("with a new key") != std::string::npos);
+  CHECK(Verify(path).ok);
+}
+
+TEST_CASE("a backup carries its chain head and the key next to it") {
+  std::string path = FreshDb("backed-up.sqlite");
+  MakeHistory(path);
+  std::string dest = FreshDb("the-backup.sqlite");
+  REQUIRE(SqliteStore::Backup(path, dest).ok());
+  std::ifstream head_file(dest + ".head");
+  std::string head;
+  head_file >> head;
+  CHECK(head == FormatChainHead(HeadOf(path)));
+  CHECK(Verify(dest, VerifyOptions{*ParseChainHead(head)}).ok);  // opens with the copied key
+  CHECK((std::filesystem::status(dest + ".key").permissions() & std::filesystem::perms::others_read) ==
+        std::filesystem::perms::none);
 }
