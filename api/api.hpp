@@ -68,7 +68,10 @@ class Api {
   HttpResponse GetRelationship(RelId id);
   HttpResponse DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id);
   HttpResponse Transactions(const HttpRequest& req);
-  HttpResponse VerifyChain();
+  // GET /v1/transactions/verify[?head=<tx>:<hash>]: the chain, validity intervals, keyed rows
+  // and, when given, a head kept outside the database. (The route passes no request yet: it
+  // must pass `req` for ?head= to take effect.)
+  HttpResponse VerifyChain(const HttpRequest& req = HttpRequest{});
   HttpResponse Bulk(const HttpRequest& req, const Principal& who);
   HttpResponse Query(const HttpRequest& req, const Principal& who);
   HttpResponse Impact(const HttpRequest& req, const Principal& who);

@@ -42,9 +42,23 @@ Status MemStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sin
   return Status::Ok();
 }
 
-Result<ChainReport> MemStore::VerifyChain() {
+Result<ChainHead> MemStore::Head() {
+  std::lock_guard l(mu_);
+  if (txs_.empty()) return ChainHead{0, kGenesisHash};
+  return ChainHead{txs_.back().id, txs_.back().hash};
+}
+
+Result<ChainReport> MemStore::VerifyChain(const VerifyOptions& options) {
   std::lock_guard l(mu_);
   ChainReport report;
+  if (options.head && options.head->tx > 0) {
+    auto it = std::find_if(txs_.begin(), txs_.end(), [&](const TxRecord& t) { return t.id == options.head->tx; });
+    if (it == txs_.end()) {
+      report.Add("transactions", "id=" + std::to_string(options.head->tx), "the head is no longer in the log");
+    } else if (it->hash != options.head->hash) {
+      report.Add("transactions", "id=" + std::to_string(options.head->tx), "its hash differs from the head's");
+    }
+  }
   std::string prev = kGenesisHash;
   for (size_t i = 0; i < txs_.size(); ++i) {
     const TxRecord& t = txs_[i];
@@ -60,6 +74,7 @@ Result<ChainReport> MemStore::VerifyChain() {
       report.first_broken = t.id;
       report.reason = t.prev_hash != prev ? "its link to the previous transaction is broken"
                                           : "its content does not match its hash";
+      report.Add("transactions", "id=" + std::to_string(t.id), report.reason);
       return report;
     }
     prev = t.hash;

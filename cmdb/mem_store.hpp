@@ -21,7 +21,8 @@ class MemStore : public Store {
   Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
                   const std::function<void(RelRecord&&)>& rel_sink) override;
   Result<TxId> TxAtTime(int64_t micros) override;
-  Result<ChainReport> VerifyChain() override;
+  Result<ChainReport> VerifyChain(const VerifyOptions& options = {}) override;
+  Result<ChainHead> Head() override;
   Result<std::vector<CiRecord>> CiHistory(CiId id) override;
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;
   Result<std::optional<CiRecord>> LatestCi(CiId id) override;

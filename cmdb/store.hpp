@@ -102,8 +102,12 @@ class Store {
   // Every version of one process record, oldest first. Empty when it never existed.
   virtual Result<std::vector<DocRecord>> DocHistory(const std::string& kind, int64_t id) = 0;
 
-  // Recomputes the hash chain of the whole transaction log from the stored rows.
-  virtual Result<ChainReport> VerifyChain() = 0;
+  // Recomputes the hash chain of the whole transaction log from the stored rows, and checks
+  // whatever else the store can (the head given in `options`, validity intervals, keyed rows),
+  // naming every row that fails. An error only when the store cannot be read.
+  virtual Result<ChainReport> VerifyChain(const VerifyOptions& options = {}) = 0;
+  // The head of the log: the last transaction's id and hash (tx 0 and kGenesisHash when empty).
+  virtual Result<ChainHead> Head() = 0;
 
   // API tokens. Names are unique (kConflict); revoked tokens stay listed.
   virtual Result<TokenRecord> CreateToken(TokenRecord token) = 0;

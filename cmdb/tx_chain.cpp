@@ -253,6 +253,39 @@ std::string ChainHash(const std::string& prev_hash, const std::string& canonical
   return Sha256Hex(prev_hash + canonical);
 }
 
+std::string FormatChainHead(const ChainHead& head) {
+  return std::to_string(head.tx) + ":" + head.hash;
+}
+
+Result<ChainHead> ParseChainHead(std::string_view text) {
+  auto invalid = [&] {
+    return Status::Invalid("a chain head is <transaction id>:<64 hex digits>, not '" +
+                           std::string(text.substr(0, 200)) + "'");
+  };
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) return invalid();
+  ChainHead head;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + colon, head.tx);
+  if (ec != std::errc() || end != text.data() + colon || head.tx < 0) return invalid();
+  std::string_view hash = text.substr(colon + 1);
+  if (hash.size() != 64) return invalid();
+  for (char ch : hash) {
+    if (ch >= 'A' && ch <= 'F') ch = static_cast<char>(ch - 'A' + 'a');
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return invalid();
+    head.hash += ch;
+  }
+  return head;
+}
+
+void ChainReport::Add(std::string table, std::string row, std::string why) {
+  ok = false;
+  if (problems.size() >= kMaxProblems) {
+    ++problems_omitted;
+    return;
+  }
+  problems.push_back(IntegrityProblem{std::move(table), std::move(row), std::move(why)});
+}
+
 std::string TxChainHash(const std::string& prev_hash, const TxRecord& tx, const WriteSet& ws) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr);

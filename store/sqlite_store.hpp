@@ -8,12 +8,25 @@
 // All SQL uses prepared statements with bound parameters; no user text is spliced into SQL.
 // A full disk, a read-only file or an I/O error fails the commit with kUnavailable (the write is
 // not applied anywhere); reads, served from memory and the read connection, keep working.
+// One server per database: the process that serves a database holds an exclusive flock on
+// `<db>.lock` next to it (with its pid written inside), so a second server fails at once with a
+// message naming the file and the holder; the kernel drops the lock when the process dies, even
+// by SIGKILL. The lock file is separate from the database so it never meets SQLite's own POSIX
+// locks, and tools that work beside a server (the token command, the online backup) still can.
+// Keyed rows: what decides permissions or current state but is not a versioned row of the chain
+// — tokens, import provenance, meta — carries `mac`, an HMAC-SHA-256 under a server key kept in
+// a file outside the database (SqliteOptions::key_file). A row changed, added or swapped
+// without the key fails its check: verify names it, a token that fails is never accepted (and
+// logged), provenance that fails is not loaded. A database from before keyed rows is migrated on
+// its first open: the key file is created and the rows present are signed as found (logged).
 // Thread safety: one connection for commits and one for reads, each behind its own mutex, so
 // reads run concurrently with a commit (WAL) and see the state before or after it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "cmdb/store.hpp"
@@ -22,9 +35,26 @@ struct sqlite3;
 
 namespace cmdb {
 
+// When a store takes the exclusive lock on its database (see above).
+enum class DbLock {
+  kWhenServing,  // when it loads the current graph (Database::Open): tools that only read the
+                 // log or manage tokens can still open a database a server holds
+  kAtOpen,       // at Open, before anything is read or written: what a server should ask for
+  kNone,         // never (tests, offline inspection)
+};
+
 struct SqliteOptions {
   bool synchronous_full = true;  // false: synchronous=NORMAL (faster, may lose the last commits on power loss)
   int64_t max_page_count = 0;    // >0: a size limit in pages; reaching it behaves like a full disk
+  DbLock lock = DbLock::kWhenServing;
+  // The server key that signs (HMAC-SHA-256) the rows outside the hash chain: tokens,
+  // provenance, meta. Empty: `<db>.key`. Keep it where whoever can write the database cannot.
+  std::string key_file;
+  // Create a new key and sign every keyed row as it is now (after a lost key file).
+  bool new_key = false;
+  // Where the store reports what an operator must know (rows failing their keyed check,
+  // migrations); one line a call. Empty: standard error, prefixed "cmdbd: ".
+  std::function<void(const std::string&)> log;
 };
 
 class SqliteStore : public Store {
@@ -58,13 +88,25 @@ class SqliteStore : public Store {
   Status RevokeToken(const std::string& name, int64_t now) override;
   Result<std::optional<TokenRecord>> FindToken(const std::string& hash) override;
 
-  Result<ChainReport> VerifyChain() override;
+  // Besides the chain: every version's valid_to against the versions the log wrote, the
+  // schema_versions numbers against their log entries, the head in `options`.
+  Result<ChainReport> VerifyChain(const VerifyOptions& options = {}) override;
+  Result<ChainHead> Head() override;
+
+  // Takes the exclusive lock on the database (`<db>.lock`) unless this store holds it already.
+  // Fails at once, without waiting, when another process (or another store in this one) holds
+  // it: "database '<db>' is in use by another cmdbd (pid N; lock file '<db>.lock')". The lock
+  // lives until the store is destroyed or the process ends.
+  Status Lock();
 
   // Runs PRAGMA integrity_check; OK when SQLite answers "ok".
   Status IntegrityCheck();
   // Copies the database at `db_path` to `dest_path` with SQLite's online backup, consistently,
-  // while other connections (a running server) keep reading and writing.
-  static Status Backup(const std::string& db_path, const std::string& dest_path);
+  // while other connections (a running server) keep reading and writing. Next to the copy it
+  // writes `<dest>.head` (the copy's chain head, "<tx>:<hash>\n") and, when the source has one,
+  // `<dest>.key` (its key file, mode 0600: a restore needs it). `key_file` as in SqliteOptions.
+  static Status Backup(const std::string& db_path, const std::string& dest_path,
+                       const std::string& key_file = "");
 
  private:
   SqliteStore() = default;
@@ -73,8 +115,19 @@ class SqliteStore : public Store {
   // The rows of a transaction: schema, CI and relationship versions, provenance, documents.
   Status PutVersions(const WriteSet& ws, const StreamedPrefix* prefix);
 
+  // Reads or creates the key, migrates unkeyed rows, checks the token rows (Open).
+  Status OpenKey(const SqliteOptions& options);
+  // Adds a problem for every keyed row that fails its check.
+  Status VerifyKeyedRows(ChainReport& report);
+  void Log(const std::string& line) const;
+
   std::string path_;
+  std::string key_;  // the raw server key (32 bytes)
+  std::function<void(const std::string&)> log_;
+  std::set<int64_t> reported_tokens_;  // token ids already logged as failing (under read_mu_)
   bool sync_full_ = true;
+  DbLock lock_mode_ = DbLock::kWhenServing;
+  int lock_fd_ = -1;  // the open `<db>.lock` while this store holds the lock
   std::mutex write_mu_;
   sqlite3* write_db_ = nullptr;
   std::mutex read_mu_;

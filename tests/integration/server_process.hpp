@@ -69,6 +69,8 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
+  // The cmdbd process id (-1 once stopped).
+  pid_t pid() const { return pid_; }
   // The admin token created on the database's first start (kept across restarts).
   const std::string& token() const { return token_; }
   // A client that sends the admin token.

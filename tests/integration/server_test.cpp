@@ -246,6 +246,29 @@ TEST_CASE("first start prints the admin token once; cmdbd token manages tokens o
   CHECK(reader.Get("/v1/cis")->status == 401);
 }
 
+TEST_CASE("a second cmdbd on the same database exits at once, naming the file and the holder") {
+  std::string dir = TempDir("lock");
+  std::string db = dir + "/cmdb.sqlite";
+  ServerProcess server(db, {"--no-demo"});
+  std::string out = dir + "/second.txt";
+  std::string cmd = std::string(CMDBD_PATH) + " --db " + db + " --listen 127.0.0.1:0 --no-demo --schema " +
+                    CMDB_SOURCE_DIR + "/schema > " + out + " 2>&1";
+  int rc = std::system(cmd.c_str());
+  CHECK(WEXITSTATUS(rc) == 2);
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  CHECK(text == "cmdbd: database '" + db + "' is in use by another cmdbd (pid " + std::to_string(server.pid()) +
+                    "; lock file '" + db + ".lock')\n");
+  // The first server is unharmed and still writes.
+  auto c = server.Client();
+  Send(c, "POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "still-mine"}})", 201);
+  // Once it is gone (even by SIGKILL) the database can be served again.
+  server.Kill();
+  ServerProcess next(db, {"--no-demo"});
+  auto nc = next.Client();
+  CHECK(Get(nc, "/healthz")["cis"] == 1);
+}
+
 TEST_CASE("--insecure-local is refused on a non-loopback address") {
   std::string cmd = std::string(CMDBD_PATH) + " --insecure-local --listen 0.0.0.0:0 2>/dev/null";
   CHECK(WEXITSTATUS(std::system(cmd.c_str())) == 2);

@@ -1,0 +1,377 @@
+// The store's defences against a second server and against edits made to the SQLite file behind
+// the server's back: the database lock, the keyed rows, the valid_to checks and the chain head.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "api/bootstrap.hpp"
+#include "store/sqlite_store.hpp"
+#include "test_util.hpp"
+
+using namespace cmdb;
+using cmdb::testing::Attrs;
+
+namespace {
+
+// A fresh database path (with no lock, key, WAL or head files left from an earlier run).
+std::string FreshDb(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("cmdb_integrity_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / name).string();
+  for (const char* suffix : {"", "-wal", "-shm", ".lock", ".key", ".head"}) {
+    std::filesystem::remove(path + suffix);
+  }
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("one server per database: a second opener fails at once, naming the file and pid") {
+  std::string path = FreshDb("lock.sqlite");
+  std::string expected = "database '" + path + "' is in use by another cmdbd (pid " +
+                         std::to_string(::getpid()) + "; lock file '" + path + ".lock')";
+  {
+    auto first = SqliteStore::Open(path, SqliteOptions{.lock = DbLock::kAtOpen});
+    REQUIRE(first.ok());
+    auto second = SqliteStore::Open(path, SqliteOptions{.lock = DbLock::kAtOpen});
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().code() == StatusCode::kConflict);
+    CHECK(second.status().message() == expected);
+    // A tool that works beside the server (the token command) opens the file; serving it fails.
+    auto tool = SqliteStore::Open(path);
+    REQUIRE(tool.ok());
+    CHECK((*tool)->Info().ok());
+    Status load = (*tool)->LoadCurrent([](CiRecord&&) {}, [](RelRecord&&) {});
+    CHECK(load.message() == expected);
+  }
+  // The lock goes with the store that held it; the lock file stays behind, harmlessly.
+  CHECK(std::filesystem::exists(path + ".lock"));
+  auto again = SqliteStore::Open(path, SqliteOptions{.lock = DbLock::kAtOpen});
+  REQUIRE(again.ok());
+  CHECK((*again)->Lock().ok());  // held already: a no-op
+}
+
+namespace {
+
+// Runs SQL on the database file as an outsider with the sqlite3 CLI would.
+void Tamper(const std::string& path, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error);
+  INFO(sql << ": " << (error ? error : ""));
+  sqlite3_free(error);
+  sqlite3_close(raw);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+// A database with the default schema (tx 1) and three transactions: two CIs created (tx 2),
+// one of them updated (tx 3), a relationship between them (tx 4). Returns the CI ids.
+std::pair<CiId, CiId> MakeHistory(const std::string& path) {
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  api::BootstrapOptions opts;
+  opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+  std::ostringstream log;
+  auto db = api::OpenDatabase(store->get(), opts, log);
+  REQUIRE(db.ok());
+  CiId a = 0, b = 0;
+  REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) -> Status {
+    a = *t.CreateCi("VirtualMachine", Attrs({{"name", "vm-a"}}));
+    b = *t.CreateCi("VirtualMachine", Attrs({{"name", "vm-b"}}));
+    return Status::Ok();
+  }).ok());
+  REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) {
+    return t.UpdateCi(a, {{"cpu_count", Value(int64_t{4})}}, std::nullopt);
+  }).ok());
+  REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) {
+    return t.CreateRel("DEPENDS_ON", a, b, {}).status();
+  }).ok());
+  return {a, b};
+}
+
+ChainReport Verify(const std::string& path, VerifyOptions options = {}) {
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto report = (*store)->VerifyChain(options);
+  REQUIRE(report.ok());
+  return *report;
+}
+
+ChainHead HeadOf(const std::string& path) {
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto head = (*store)->Head();
+  REQUIRE(head.ok());
+  return *head;
+}
+
+}  // namespace
+
+TEST_CASE("verify names a current version closed by hand (valid_to set outside the log)") {
+  std::string path = FreshDb("valid-to.sqlite");
+  auto [a, b] = MakeHistory(path);
+  REQUIRE(Verify(path).ok);
+  // The outside tester's edit: CI b disappears at the next start, and the chain still holds.
+  Tamper(path, "UPDATE ci_versions SET valid_to = 3 WHERE id = " + std::to_string(b) + " AND valid_to IS NULL");
+  ChainReport report = Verify(path);
+  CHECK_FALSE(report.ok);
+  CHECK(report.first_broken == 0);  // the chain itself is intact
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "ci_versions");
+  CHECK(report.problems[0].row == "id=" + std::to_string(b) + " version=1 valid_from=2");
+  CHECK(report.problems[0].reason ==
+        "valid_to is 3, but no later version of CI " + std::to_string(b) +
+            " exists (transaction 3 wrote none): the current version was closed outside the log");
+  // Reopening an old version: two versions of CI a are open at once.
+  Tamper(path, "UPDATE ci_versions SET valid_to = NULL WHERE id = " + std::to_string(b) +
+                   "; UPDATE ci_versions SET valid_to = NULL WHERE id = " + std::to_string(a) + " AND version = 1");
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].row == "id=" + std::to_string(a) + " version=1 valid_from=2");
+  CHECK(report.problems[0].reason == "valid_to is NULL, but the next version of CI " + std::to_string(a) +
+                                         " (version 2) was written by transaction 3");
+}
+
+TEST_CASE("verify with a head kept outside the database finds a truncated tail") {
+  std::string path = FreshDb("tail.sqlite");
+  auto [a, b] = MakeHistory(path);
+  ChainHead head = HeadOf(path);
+  CHECK(head.tx == 4);
+  CHECK(FormatChainHead(head) == "4:" + head.hash);
+  CHECK(Verify(path, VerifyOptions{head}).ok);
+  // Remove the newest transaction with its versions, cleanly: nothing was closed by it, so the
+  // file is consistent and the chain verifies without the head.
+  Tamper(path, "DELETE FROM rel_versions WHERE valid_from = 4; DELETE FROM transactions WHERE id = 4");
+  CHECK(Verify(path).ok);
+  ChainReport report = Verify(path, VerifyOptions{head});
+  CHECK_FALSE(report.ok);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "transactions");
+  CHECK(report.problems[0].row == "id=4");
+  CHECK(report.problems[0].reason == "the head " + FormatChainHead(head) +
+                                         " is no longer in the log, which ends at transaction 3: transactions"
+                                         " were removed from its tail");
+  // Truncating further, where versions were closed: the reopened one must be reopened by hand,
+  // or verify names it even without the head.
+  Tamper(path, "DELETE FROM ci_versions WHERE valid_from = 3; DELETE FROM transactions WHERE id = 3");
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].row == "id=" + std::to_string(a) + " version=1 valid_from=2");
+  CHECK(report.problems[0].reason == "valid_to is 3, but no later version of CI " + std::to_string(a) +
+                                         " exists and the log ends at transaction 2: the current version was"
+                                         " closed outside the log");
+}
+
+TEST_CASE("verify with a head finds a log rewritten from an earlier transaction on") {
+  std::string path = FreshDb("rewritten.sqlite");
+  MakeHistory(path);
+  ChainHead head = HeadOf(path);
+  Tamper(path, "UPDATE transactions SET hash = '" + std::string(64, 'a') + "' WHERE id = 4");
+  ChainReport report = Verify(path, VerifyOptions{head});
+  CHECK(report.first_broken == 4);
+  REQUIRE(report.problems.size() == 2);
+  CHECK(report.problems[0].table == "transactions");
+  CHECK(report.problems[0].reason == "its content does not match its hash");
+  CHECK(report.problems[1].reason == "the log's hash " + std::string(64, 'a') + " differs from the head's " +
+                                         head.hash + ": the log was rewritten from this transaction on or before it");
+}
+
+TEST_CASE("chain heads parse as <tx>:<hash>") {
+  auto head = ParseChainHead("12:" + std::string(64, 'A'));
+  REQUIRE(head.ok());
+  CHECK(head->tx == 12);
+  CHECK(head->hash == std::string(64, 'a'));
+  for (std::string bad : std::vector<std::string>{"", "12", ":abc", "x:" + std::string(64, 'a'), "12:" + std::string(63, 'a'),
+                          "12:" + std::string(64, 'g'), "-1:" + std::string(64, 'a')}) {
+    auto r = ParseChainHead(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "a chain head is <transaction id>:<64 hex digits>, not '" + bad + "'");
+  }
+}
+
+TEST_CASE("verify names a schema_versions row whose version no longer matches its log entry") {
+  std::string path = FreshDb("schema-version.sqlite");
+  MakeHistory(path);
+  // A higher number makes Info() pick this DDL as the current schema.
+  Tamper(path, "UPDATE schema_versions SET version = 9 WHERE tx = 1");
+  ChainReport report = Verify(path);
+  REQUIRE(report.problems.size() >= 1);
+  CHECK(report.problems[0].table == "schema_versions");
+  CHECK(report.problems[0].row == "version=9 tx=1");
+  CHECK(report.problems[0].reason == "version is 9, but transaction 1 logged schema version 1");
+}
+
+namespace {
+
+// Options that collect the store's log lines.
+SqliteOptions Logged(std::vector<std::string>& lines) {
+  SqliteOptions options;
+  options.log = [&lines](const std::string& line) { lines.push_back(line); };
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("a token row edited by hand is refused for authentication, logged, and named by verify") {
+  std::string path = FreshDb("tokens.sqlite");
+  MakeHistory(path);
+  std::string secret_hash = Sha256Hex("cmdb_reader-secret");
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    TokenRecord t;
+    t.name = "reader-bot";
+    t.role = Role::kReader;
+    t.hash = secret_hash;
+    t.created_at = 1;
+    REQUIRE((*store)->CreateToken(t).ok());
+    REQUIRE((*store)->FindToken(secret_hash)->has_value());
+  }
+  REQUIRE(Verify(path).ok);
+  // The outside tester's edit: the reader becomes admin.
+  Tamper(path, "UPDATE tokens SET role = 'admin' WHERE name = 'reader-bot'");
+  std::string line = "store: token 'reader-bot' (tokens row id=1) fails its keyed check: the row was changed or added"
+                     " outside cmdbd; it is not accepted for authentication";
+  std::vector<std::string> lines;
+  {
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    REQUIRE(lines == std::vector<std::string>{line});  // named at start-up
+    auto found = (*store)->FindToken(secret_hash);
+    REQUIRE(found.ok());
+    CHECK_FALSE(found->has_value());
+    CHECK(lines.size() == 1);  // once
+  }
+  ChainReport report = Verify(path);
+  CHECK_FALSE(report.ok);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "tokens");
+  CHECK(report.problems[0].row == "id=1 name=reader-bot");
+  CHECK(report.problems[0].reason == "its keyed check fails: the row was changed outside cmdbd");
+  // A row added by hand has no keyed check at all; revoking re-signs a row, which stays refused.
+  Tamper(path, "INSERT INTO tokens(id, name, role, hash, created_at) VALUES (7, 'mallory', 'admin', '" +
+                   Sha256Hex("cmdb_mallory") + "', 1)");
+  {
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    CHECK_FALSE((*store)->FindToken(Sha256Hex("cmdb_mallory"))->has_value());
+    REQUIRE((*store)->RevokeToken("reader-bot", 2).ok());
+    CHECK_FALSE((*store)->FindToken(secret_hash)->has_value());
+  }
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].row == "id=7 name=mallory");
+  CHECK(report.problems[0].reason == "it has no keyed check (mac is NULL): the row was added outside cmdbd");
+}
+
+TEST_CASE("a provenance row edited by hand is named by verify and not loaded") {
+  std::string path = FreshDb("provenance.sqlite");
+  auto [a, b] = MakeHistory(path);
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    WriteSet ws;
+    ws.tx.id = 5;
+    ws.tx.time = 5;
+    ws.tx.actor = "import:nmap";
+    ws.tx.source = "import";
+    ws.provenance.push_back(Provenance{false, a, "nmap", 123, false, Attrs({{"name", Value(int64_t{123})}})});
+    ws.provenance.push_back(Provenance{false, b, "nmap", 123, false, Attrs({{"name", Value(int64_t{123})}})});
+    REQUIRE((*store)->Commit(ws).ok());
+  }
+  REQUIRE(Verify(path).ok);
+  Tamper(path, "UPDATE provenance SET stale = 1 WHERE id = " + std::to_string(b));
+  ChainReport report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "provenance");
+  CHECK(report.problems[0].row == "ci=" + std::to_string(b) + " source=nmap");
+  CHECK(report.problems[0].reason == "its keyed check fails: the row was changed outside cmdbd");
+  std::vector<std::string> lines;
+  auto store = SqliteStore::Open(path, Logged(lines));
+  REQUIRE(store.ok());
+  std::vector<CiId> loaded;
+  REQUIRE((*store)->LoadProvenance([&](Provenance&& p) { loaded.push_back(p.id); }).ok());
+  CHECK(loaded == std::vector<CiId>{a});
+  CHECK(lines == std::vector<std::string>{"store: 1 provenance rows fail their keyed check (changed outside cmdbd) and"
+                                          " were not loaded; GET /v1/transactions/verify names them"});
+}
+
+TEST_CASE("a meta row edited by hand stops the server from serving the database") {
+  std::string path = FreshDb("meta.sqlite");
+  MakeHistory(path);
+  Tamper(path, "UPDATE meta SET value = 'open' WHERE key = 'mode'");
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto info = (*store)->Info();
+  REQUIRE_FALSE(info.ok());
+  CHECK(info.status().message() == "the meta row 'mode' of database '" + path +
+                                       "' fails its keyed check (it was changed outside cmdbd): not serving it;"
+                                       " GET /v1/transactions/verify names every such row");
+  ChainReport report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "meta");
+  CHECK(report.problems[0].row == "key=mode");
+}
+
+TEST_CASE("a database from before keyed rows is signed once, as found; a lost key is refused") {
+  std::string path = FreshDb("legacy.sqlite");
+  MakeHistory(path);
+  {
+    auto store = SqliteStore::Open(path);
+    TokenRecord t;
+    t.name = "admin";
+    t.role = Role::kAdmin;
+    t.hash = Sha256Hex("cmdb_admin");
+    REQUIRE((*store)->CreateToken(t).ok());
+  }
+  // What the previous version left: no mac columns, no key check, no key file.
+  Tamper(path, "ALTER TABLE tokens DROP COLUMN mac; ALTER TABLE provenance DROP COLUMN mac;"
+               " ALTER TABLE meta DROP COLUMN mac; DELETE FROM meta WHERE key = 'key_check'");
+  std::filesystem::remove(path + ".key");
+  std::vector<std::string> lines;
+  {
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    CHECK((*store)->FindToken(Sha256Hex("cmdb_admin"))->has_value());
+    CHECK((*store)->Info().ok());
+  }
+  CHECK(lines == std::vector<std::string>{"store: signed 2 token, provenance and meta rows of database '" + path +
+                                          "' with its first key (" + path + ".key): they are trusted as they were"
+                                          " found"});
+  CHECK(Verify(path).ok);
+  // Deleting the key file cannot get an edited row trusted again.
+  std::filesystem::remove(path + ".key");
+  auto refused = SqliteStore::Open(path);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() ==
+        "database '" + path + "' is keyed, but its key file '" + path + ".key' is missing: restore it (backups keep a"
+        " copy next to the backup), or start with a new key to sign its tokens, provenance and meta rows as they are");
+  // ... unless the operator asks for a new key, which is logged.
+  lines.clear();
+  SqliteOptions renew = Logged(lines);
+  renew.new_key = true;
+  REQUIRE(SqliteStore::Open(path, renew).ok());
+  CHECK(lines.size() == 1);
+  CHECK(lines[0].find("with a new key") != std::string::npos);
+  CHECK(Verify(path).ok);
+}
+
+TEST_CASE("a backup carries its chain head and the key next to it") {
+  std::string path = FreshDb("backed-up.sqlite");
+  MakeHistory(path);
+  std::string dest = FreshDb("the-backup.sqlite");
+  REQUIRE(SqliteStore::Backup(path, dest).ok());
+  std::ifstream head_file(dest + ".head");
+  std::string head;
+  head_file >> head;
+  CHECK(head == FormatChainHead(HeadOf(path)));
+  CHECK(Verify(dest, VerifyOptions{*ParseChainHead(head)}).ok);  // opens with the copied key
+  CHECK((std::filesystem::status(dest + ".key").permissions() & std::filesystem::perms::others_read) ==
+        std::filesystem::perms::none);
+}
