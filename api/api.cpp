@@ -208,7 +208,7 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       return r == "query" ? Query(req, who) : Impact(req, who);
     }
     if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
-    if (r == "transactions" && seg.size() == 3 && seg[2] == "verify") return m == "GET" ? VerifyChain() : not_allowed();
+    if (r == "transactions" && seg.size() == 3 && seg[2] == "verify") return m == "GET" ? VerifyChain(req) : not_allowed();
     if (r == "changes" && seg.size() == 2) {
       if (m == "GET") return ListChanges(req);
       CMDB_REQUIRE(Permission::kRequestChanges);

@@ -71,7 +71,7 @@ class Api {
   // GET /v1/transactions/verify[?head=<tx>:<hash>]: the chain, validity intervals, keyed rows
   // and, when given, a head kept outside the database. (The route passes no request yet: it
   // must pass `req` for ?head= to take effect.)
-  HttpResponse VerifyChain(const HttpRequest& req = HttpRequest{});
+  HttpResponse VerifyChain(const HttpRequest& req);
   HttpResponse Bulk(const HttpRequest& req, const Principal& who);
   HttpResponse Query(const HttpRequest& req, const Principal& who);
   HttpResponse Impact(const HttpRequest& req, const Principal& who);

@@ -14,6 +14,7 @@
 #include "api/bootstrap.hpp"
 #include "api/http_server.hpp"
 #include "cmdb/time_util.hpp"
+#include "cmdb/tx_chain.hpp"
 #include "importers/config.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -22,10 +23,13 @@ namespace {
 const char* kUsage = R"(cmdbd - configuration management database server
 
 Usage: cmdbd [options]
-       cmdbd token create --name NAME --role ROLE [--db PATH]
-       cmdbd token list [--db PATH]
-       cmdbd token revoke --name NAME [--db PATH]
-       cmdbd backup --to FILE [--db PATH]      (consistent copy while the server runs)
+       cmdbd token create --name NAME --role ROLE [--db PATH] [--key-file F]
+       cmdbd token list [--db PATH] [--key-file F]
+       cmdbd token revoke --name NAME [--db PATH] [--key-file F]
+       cmdbd backup --to FILE [--db PATH] [--key-file F]   (consistent copy while the server runs;
+                                               writes FILE.head and FILE.key beside it)
+       cmdbd verify [--db PATH] [--key-file F] [--head TX:HASH]   (checks the log, versions and
+                                               keyed rows offline; exit 1 on any finding)
        cmdbd import --format F [--source NAME] [--dry-run] [--full] [--mapping NAME|--mapping-file F]
                     [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
                                                (sends FILE or standard input to a running server)
@@ -49,6 +53,11 @@ Options:
   --port-file PATH     write the bound port to PATH once listening (for scripts and tests)
   --tls-cert PEM       serve HTTPS with this certificate (with --tls-key)
   --tls-key PEM        the certificate's private key
+  --key-file PATH      the server key that signs tokens, provenance and settings (default
+                       <db>.key; keep it where whoever can write the database cannot)
+  --new-key            make a new key and sign every keyed row as it is now (after a lost key)
+  --max-query-rows N   rows one query may hold in memory at once (default 4000000)
+  --max-query-bytes B  bytes one query may hold in memory at once (default 1073741824)
   --max-queries N      queries and impact analyses running at once (default: threads - 2, so
                        other requests keep two workers; must be below --threads; more: 503)
   --header-timeout MS  a request header must arrive within MS of its first byte (default 10000; 408)
@@ -81,6 +90,10 @@ struct Flags {
   std::string admin_token_file;
   std::string tls_cert, tls_key;
   int max_queries = 0;  // 0: threads - 2 (at least 1)
+  std::string key_file;
+  bool new_key = false;
+  long long max_query_rows = 4'000'000;
+  long long max_query_bytes = 1LL << 30;
   int header_timeout_ms = 10'000;
   int max_connections = 2048;
   int max_connections_per_client = 128;
@@ -157,6 +170,16 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (a == "--max-queries") {
       f.max_queries = static_cast<int>(std::min(ParseNumber(a, value()), 1LL << 20));
       if (f.max_queries < 1) Die("--max-queries must be at least 1");
+    } else if (a == "--key-file") {
+      f.key_file = value();
+    } else if (a == "--new-key") {
+      f.new_key = true;
+    } else if (a == "--max-query-rows") {
+      f.max_query_rows = ParseNumber(a, value());
+      if (f.max_query_rows < 1) Die("--max-query-rows must be at least 1");
+    } else if (a == "--max-query-bytes") {
+      f.max_query_bytes = ParseNumber(a, value());
+      if (f.max_query_bytes < 1 << 20) Die("--max-query-bytes must be at least 1048576");
     } else if (a == "--header-timeout") {
       f.header_timeout_ms = static_cast<int>(std::min(ParseNumber(a, value()), 3'600'000LL));
       if (f.header_timeout_ms < 100) Die("--header-timeout must be at least 100 (milliseconds)");
@@ -194,13 +217,21 @@ Flags ParseFlags(int argc, char** argv) {
   return f;
 }
 
-std::unique_ptr<cmdb::SqliteStore> OpenStore(const std::string& path, bool sync_full) {
+// Opens the database for the server (`server`: the exclusive lock at once, so a second server
+// stops before it reads or writes anything) or for a tool that may run beside a server.
+std::unique_ptr<cmdb::SqliteStore> OpenStore(const std::string& path, bool sync_full, bool server,
+                                             const std::string& key_file = "", bool new_key = false) {
   std::filesystem::path db_path(path);
   if (db_path.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(db_path.parent_path(), ec);
   }
-  auto store = cmdb::SqliteStore::Open(path, cmdb::SqliteOptions{sync_full});
+  cmdb::SqliteOptions options;
+  options.synchronous_full = sync_full;
+  options.lock = server ? cmdb::DbLock::kAtOpen : cmdb::DbLock::kWhenServing;
+  options.key_file = key_file;
+  options.new_key = new_key;
+  auto store = cmdb::SqliteStore::Open(path, options);
   if (!store.ok()) Die(store.status().message());
   return std::move(*store);
 }
@@ -208,16 +239,17 @@ std::unique_ptr<cmdb::SqliteStore> OpenStore(const std::string& path, bool sync_
 // cmdbd token create|list|revoke: works on the database file, also while the server runs.
 int TokenCommand(int argc, char** argv) {
   if (argc < 3) Die("usage: cmdbd token create|list|revoke ... (see --help)");
-  std::string verb = argv[2], db = "./data/cmdb.sqlite", name, role;
+  std::string verb = argv[2], db = "./data/cmdb.sqlite", name, role, key_file;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) Die(a + " needs a value");
     if (a == "--db") db = argv[++i];
     else if (a == "--name") name = argv[++i];
     else if (a == "--role") role = argv[++i];
+    else if (a == "--key-file") key_file = argv[++i];
     else Die("unknown option '" + a + "' for cmdbd token");
   }
-  auto store = OpenStore(db, true);
+  auto store = OpenStore(db, true, false, key_file);
   if (verb == "create") {
     if (name.empty() || role.empty()) Die("token create needs --name and --role");
     auto r = cmdb::ParseRole(role);
@@ -250,21 +282,63 @@ int TokenCommand(int argc, char** argv) {
 
 // cmdbd backup --to FILE [--db PATH]: SQLite online backup, safe while the server serves.
 int BackupCommand(int argc, char** argv) {
-  std::string db = "./data/cmdb.sqlite", to;
+  std::string db = "./data/cmdb.sqlite", to, key_file;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) Die(a + " needs a value");
     if (a == "--db") db = argv[++i];
     else if (a == "--to") to = argv[++i];
+    else if (a == "--key-file") key_file = argv[++i];
     else Die("unknown option '" + a + "' for cmdbd backup");
   }
   if (to.empty()) Die("backup needs --to FILE");
   if (!std::filesystem::exists(db)) Die("no database at " + db);
   if (std::filesystem::exists(to)) Die(to + " already exists; choose a new file");
-  cmdb::Status st = cmdb::SqliteStore::Backup(db, to);
+  cmdb::Status st = cmdb::SqliteStore::Backup(db, to, key_file);
   if (!st.ok()) Die(st.message());
-  std::cout << "backed up " << db << " to " << to << "\n";
+  std::ifstream head(to + ".head");
+  std::string line;
+  std::getline(head, line);
+  std::cout << "backed up " << db << " to " << to << "\n"
+            << "chain head " << line << " (also in " << to << ".head; keep a copy outside the database and "
+            << "check it with: cmdbd verify --head " << line << ")\n";
   return 0;
+}
+
+// cmdbd verify [--db PATH] [--key-file F] [--head TX:HASH]: the whole log, the versions'
+// validity and the keyed rows, offline (the store is opened without the server lock).
+int VerifyCommand(int argc, char** argv) {
+  std::string db = "./data/cmdb.sqlite", key_file, head_text;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) Die(a + " needs a value");
+    if (a == "--db") db = argv[++i];
+    else if (a == "--key-file") key_file = argv[++i];
+    else if (a == "--head") head_text = argv[++i];
+    else Die("unknown option '" + a + "' for cmdbd verify");
+  }
+  if (!std::filesystem::exists(db)) Die("no database at " + db);
+  cmdb::VerifyOptions options;
+  if (!head_text.empty()) {
+    auto head = cmdb::ParseChainHead(head_text);
+    if (!head.ok()) Die(head.status().message());
+    options.head = *head;
+  }
+  cmdb::SqliteOptions store_options;
+  store_options.lock = cmdb::DbLock::kNone;
+  store_options.key_file = key_file;
+  auto store = cmdb::SqliteStore::Open(db, store_options);
+  if (!store.ok()) Die(store.status().message());
+  auto report = (*store)->VerifyChain(options);
+  if (!report.ok()) Die(report.status().message());
+  auto head = (*store)->Head();
+  for (const auto& p : report->problems) std::cout << p.table << " " << p.row << ": " << p.reason << "\n";
+  if (report->problems_omitted > 0) std::cout << "... and " << report->problems_omitted << " more\n";
+  if (report->first_broken != 0)
+    std::cout << "the chain breaks at transaction " << report->first_broken << ": " << report->reason << "\n";
+  std::cout << (report->ok ? "ok" : "FAILED") << ": " << report->checked << " transactions checked"
+            << (head.ok() ? ", head " + cmdb::FormatChainHead(*head) : std::string()) << "\n";
+  return report->ok ? 0 : 1;
 }
 
 // cmdbd import: sends a discovery file to a running server (POST /v1/imports) and prints the report.
@@ -345,6 +419,7 @@ int main(int argc, char** argv) {
   using namespace cmdb;
   if (argc >= 2 && std::string(argv[1]) == "token") return TokenCommand(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "backup") return BackupCommand(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "verify") return VerifyCommand(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "import") return ImportCommand(argc, argv);
   Flags flags = ParseFlags(argc, argv);
 
@@ -361,7 +436,7 @@ int main(int argc, char** argv) {
   // The address first: a second server on it stops here, before it touches any database.
   auto listener = api::HttpServer::ListenOn(flags.host, flags.port);
   if (!listener.ok()) Die(listener.status().message());
-  auto store = OpenStore(flags.db, flags.sync_full);
+  auto store = OpenStore(flags.db, flags.sync_full, true, flags.key_file, flags.new_key);
 
   api::BootstrapOptions boot;
   boot.schema_dir = flags.schema_dir;
@@ -385,7 +460,19 @@ int main(int argc, char** argv) {
   if (!flags.insecure_local) EnsureAdminToken(store.get(), flags);
   if (flags.insecure_local) std::cout << "cmdbd: WARNING: --insecure-local: no authentication\n";
   api::Authenticator auth(store.get(), !flags.insecure_local);
-  gql::QueryEngine engine(**db, gql::QueryOptions{});
+  // The chain head, for the operator to keep outside the database (verify --head detects a log
+  // cut back past it).
+  auto LogHead = [&](const char* when) {
+    auto head = store->Head();
+    if (head.ok())
+      std::cout << "cmdbd: chain head " << when << " " << FormatChainHead(*head)
+                << " (keep it outside the database; check with GET /v1/transactions/verify?head=...)" << std::endl;
+  };
+  LogHead("at start");
+  gql::QueryOptions query_options;
+  query_options.max_query_rows = static_cast<size_t>(flags.max_query_rows);
+  query_options.max_query_bytes = static_cast<size_t>(flags.max_query_bytes);
+  gql::QueryEngine engine(**db, query_options);
   api::Api api(**db, auth, engine, api_options);
   api::ServerOptions server_options;
   server_options.host = flags.host;
@@ -427,6 +514,7 @@ int main(int argc, char** argv) {
     pthread_kill(stopper.native_handle(), SIGTERM);
     stopper.join();
   }
+  LogHead("at stop");
   db->reset();  // every commit is already durable; close cleanly
   store.reset();
   std::cout << "cmdbd: stopped" << std::endl;

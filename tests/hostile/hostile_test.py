@@ -243,7 +243,7 @@ def truncated_bodies_apply_nothing(s):
     ci_id = listing["items"][0]["id"]
     patch = json.dumps({"attributes": {"cpu_count": 7}}).encode()
     truncated(s, "PATCH", "/v1/cis/%d" % ci_id, "admin", patch, 10)
-    lines = "\n".join(json.dumps({"class": "VirtualMachine", "name": "trunc-%d" % i, "cpu_count": 1})
+    lines = "\n".join(json.dumps({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "trunc-%d" % i}})
                       for i in range(5)).encode()
     truncated(s, "POST", "/v1/imports?format=ndjson&full=true&source=hostile", "importer", lines,
               lines.index(b"\n", lines.index(b"\n") + 1) + 1)
@@ -367,6 +367,8 @@ def refused_unchanged(s, method, path, body, token, statuses=(400,), codes=None,
     assert "std::" not in answer["error"]["message"] and "nlohmann" not in answer["error"]["message"], answer
     if codes:
         assert answer["error"]["code"] in codes, answer
+    if os.environ.get("HOSTILE_SHOW"):
+        print("   %s %s -> %d %s: %s" % (method, path, status, answer["error"]["code"], answer["error"]["message"][:200]))
     assert s.alive()
     assert s.state() == before, "data changed"
     return answer["error"]
@@ -406,9 +408,9 @@ def deeply_nested_json_is_refused(s):
         ci = '{"class": "VirtualMachine", "attributes": {"name": "vm-deep", "tags": ' + value + "}}"
         refused_unchanged(s, "POST", "/v1/cis", ci, "importer")
         refused_unchanged(s, "PATCH", "/v1/cis/1", '{"attributes": {"tags": ' + value + "}}", "importer")
-        line = '{"op": "upsert", "class": "VirtualMachine", "attributes": {"name": "vm-deep", "tags": ' + value + "}}\n"
+        line = '{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "vm-deep", "tags": ' + value + "}}\n"
         refused_unchanged(s, "POST", "/v1/bulk", line, "importer")
-        record = '{"class": "VirtualMachine", "name": "vm-deep", "tags": ' + value + "}\n"
+        record = '{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "vm-deep", "tags": ' + value + "}}\n"
         refused_unchanged(s, "POST", "/v1/imports?format=ndjson&source=hostile", record, "importer")
 
 
@@ -485,12 +487,13 @@ def validation_protects_people_from_themselves(s):
     refused_unchanged(s, "DELETE", "/v1/tokens/admin", None, "admin", statuses=(409,))
     refused_unchanged(s, "POST", "/v1/tokens", {"name": "anonymous", "role": "reader"}, "admin", statuses=(400, 409))
     refused_unchanged(s, "POST", "/v1/imports?format=ndjson&source=manual",
-                      '{"class": "VirtualMachine", "name": "vm-manual"}\n', "importer", statuses=(400, 403))
-    refused_unchanged(s, "POST", "/v1/query", {"query": "MATCH (n) RETURN count(n) AS OF '1999-01-01T00:00:00Z'"},
-                      "reader")
+                      '{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "vm-manual"}}\n', "importer",
+                      statuses=(403,))
+    for when in ("'1999-01-01T00:00:00Z'", "'2999-01-01T00:00:00Z'", "999999"):
+        refused_unchanged(s, "POST", "/v1/query", {"query": "AS OF %s MATCH (n) RETURN count(n)" % when}, "reader")
     refused_unchanged(s, "POST", "/v1/query", {"query": "RETURN 1", "timeout_ms": -5}, "reader")
-    lines = ('{"op": "upsert", "class": "VirtualMachine", "ref": "a", "attributes": {"name": "vm-r1"}}\n'
-             '{"op": "upsert", "class": "VirtualMachine", "ref": "a", "attributes": {"name": "vm-r2"}}\n')
+    lines = ('{"op": "ci", "class": "VirtualMachine", "ref": "a", "attributes": {"name": "vm-r1"}}\n'
+             '{"op": "ci", "class": "VirtualMachine", "ref": "a", "attributes": {"name": "vm-r2"}}\n')
     refused_unchanged(s, "POST", "/v1/bulk", lines, "importer")
     refused_unchanged(s, "PATCH", "/v1/cis/1", {"class": "Switch", "attributes": {"name": "renamed"}}, "importer",
                       statuses=(400, 409, 422))
@@ -516,7 +519,7 @@ def importers_say_what_they_skip(s):
 @test
 def a_huge_attribute_does_not_break_ordinary_queries(s):
     # Last: it stores a 10 MB description (through bulk, whose limit allows it).
-    line = json.dumps({"op": "upsert", "class": "VirtualMachine",
+    line = json.dumps({"op": "ci", "class": "VirtualMachine",
                        "attributes": {"name": "vm-huge", "description": "x" * (10 << 20)}}) + "\n"
     status, answer = s.request("POST", "/v1/bulk", line, token="importer", timeout=120)
     assert status == 200, (status, str(answer)[:300])
@@ -525,6 +528,74 @@ def a_huge_attribute_does_not_break_ordinary_queries(s):
                                                               "RETURN count(n) AS c"}, token="reader")
     assert status == 200 and answer["rows"] == [[0]], (status, str(answer)[:300])
     assert time.time() - started < 10
+
+
+@test
+def tampering_is_detected(s):
+    """Edits the SQLite file of a stopped server as an attacker with file access would."""
+    import sqlite3
+    other = Server(["--threads", "2"])
+    try:
+        status, ci = other.request("POST", "/v1/cis", {"class": "VirtualMachine",
+                                                      "attributes": {"name": "vm-tamper", "cpu_count": 1}})
+        assert status == 201, ci
+        status, report = other.request("POST", "/v1/imports?format=ndjson&source=ndjson&mode=apply",
+                                       '{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "vm-imported", "cpu_count": 2}}\n')
+        assert status == 200, report
+        status, verify = other.request("GET", "/v1/transactions/verify")
+        assert status == 200 and verify["ok"], verify
+        head = verify["head"]
+        db, key = other.db, other.db + ".key"
+        other.proc.send_signal(signal.SIGTERM)
+        other.proc.wait(20)
+        edits = {
+            "valid_to": ("UPDATE ci_versions SET valid_to = valid_from WHERE id = %d AND valid_to IS NULL" % ci["id"],
+                         "ci_versions"),
+            "token role": ("UPDATE tokens SET role = 'admin' WHERE name = 't-reader'", "tokens"),
+            "provenance": ("UPDATE provenance SET last_seen = last_seen + 1 WHERE id = (SELECT max(id) FROM provenance)",
+                           "provenance"),
+            "tail": ("DELETE FROM ci_versions WHERE valid_from = (SELECT max(id) FROM transactions);"
+                     "DELETE FROM transactions WHERE id = (SELECT max(id) FROM transactions)", None),
+        }
+        for name, (sql, table) in edits.items():
+            copy = os.path.join(other.dir, "copy.sqlite")
+            shutil.copy(db, copy)
+            shutil.copy(key, copy + ".key")
+            c = sqlite3.connect(copy)
+            c.executescript(sql)
+            changed = c.total_changes
+            c.close()
+            assert changed > 0, name
+            out = subprocess.run([ARGS.cmdbd, "verify", "--db", copy, "--head", head], capture_output=True,
+                                 text=True, timeout=60)
+            assert out.returncode == 1, (name, out.stdout, out.stderr)
+            assert "FAILED" in out.stdout, (name, out.stdout)
+            if table:
+                assert any(line.startswith(table + " ") for line in out.stdout.splitlines()), (name, out.stdout)
+            for f in (copy, copy + ".key", copy + ".lock"):
+                if os.path.exists(f):
+                    os.remove(f)
+        # A reader promoted to admin in the file is not accepted by a restarted server.
+        c = sqlite3.connect(db)
+        c.execute("UPDATE tokens SET role = 'admin' WHERE name = 't-reader'")
+        c.commit()
+        c.close()
+        port_file = os.path.join(other.dir, "port")
+        os.remove(port_file)
+        other.proc = subprocess.Popen([ARGS.cmdbd, "--db", db, "--schema", os.path.join(ARGS.source, "schema"),
+                                       "--listen", "127.0.0.1:0", "--port-file", port_file, "--quiet"],
+                                      stdout=other.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while not os.path.exists(port_file) and time.time() < deadline:
+            time.sleep(0.05)
+        other.port = int(open(port_file).read())
+        status, answer = other.request("GET", "/v1/tokens", token="reader")
+        assert status == 401, (status, answer)
+        status, verify = other.request("GET", "/v1/transactions/verify?head=" + head)
+        assert status == 200 and not verify["ok"], verify
+        assert [p["table"] for p in verify["problems"]] == ["tokens"], verify
+    finally:
+        other.stop()
 
 
 def main():
