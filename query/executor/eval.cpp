@@ -76,6 +76,10 @@ QValue Arithmetic(Op op, const QValue& a, const QValue& b, size_t offset) {
 
 }  // namespace
 
+// A shared payload's fixed cost: the control block, the payload's header and what malloc adds
+// to its two blocks (measured: 3M three-element lists in collect() took about 250 bytes each).
+constexpr size_t kPayloadBytes = 80;
+
 size_t ApproxBytes(const QValue& root) {
   size_t bytes = 0;
   std::vector<const QValue*> todo{&root};  // no recursion, however deep the value
@@ -90,13 +94,14 @@ size_t ApproxBytes(const QValue& root) {
       case K::kList: {
         const auto& p = std::get<std::shared_ptr<const ListPayload>>(v.v);
         if (p.use_count() > 1) break;  // shared: counted where it was built
-        bytes += 32;
+        bytes += kPayloadBytes;
         for (const QValue& e : p->items) todo.push_back(&e);
         break;
       }
       case K::kMap: {
         const auto& p = std::get<std::shared_ptr<const MapPayload>>(v.v);
         if (p.use_count() > 1) break;
+        bytes += kPayloadBytes;
         for (const auto& [k, e] : p->items) {
           bytes += 64 + k.size();
           todo.push_back(&e);
@@ -106,7 +111,7 @@ size_t ApproxBytes(const QValue& root) {
       case K::kPath: {
         const auto& p = std::get<std::shared_ptr<const PathValue>>(v.v);
         if (p.use_count() > 1) break;
-        bytes += 64 + p->nodes.size() * sizeof(NodeRef) + p->rels.size() * sizeof(RelRef);
+        bytes += kPayloadBytes + p->nodes.size() * sizeof(NodeRef) + p->rels.size() * sizeof(RelRef);
         break;
       }
       default:

@@ -353,7 +353,7 @@ class Executor::Grouping {
         ex_.Charge(0, kSetEntryBytes + RowBytes(args));
       }
       if (keeps_[a] && !args.empty()) {
-        ex_.Charge(0, ApproxBytes(args[0]));
+        ex_.Charge(0, ApproxBytes(args[0]) + sizeof(QValue));  // + the list's growth slack
         if (collects_[a] && !args[0].is_null()) {  // the list collect() will return
           g.kept[a] += args[0].tree_bytes();
           if (g.kept[a] > ex_.options_.max_bytes) ThrowByteBudget("collect()", ex_.options_.max_bytes, agg.offset);
