@@ -516,7 +516,7 @@ def importers_say_what_they_skip(s):
 @test
 def a_huge_attribute_does_not_break_ordinary_queries(s):
     # Last: it stores a 10 MB description (through bulk, whose limit allows it).
-    line = json.dumps({"op": "upsert", "class": "VirtualMachine",
+    line = json.dumps({"op": "ci", "class": "VirtualMachine",
                        "attributes": {"name": "vm-huge", "description": "x" * (10 << 20)}}) + "\n"
     status, answer = s.request("POST", "/v1/bulk", line, token="importer", timeout=120)
     assert status == 200, (status, str(answer)[:300])
