@@ -4,6 +4,8 @@
 #include <cctype>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "cmdb/time_util.hpp"
 #include "query/binder/binder.hpp"
@@ -15,53 +17,138 @@
 namespace cmdb::gql {
 namespace {
 
-// Attaches records to node and relationship values so results outlive the read view.
-void Resolve(QValue& v, const GraphAccess& g) {
-  switch (v.kind()) {
-    case QValue::Kind::kNode: {
-      NodeRef n = v.as_node();
-      if (const CiRecord* r = g.Node(n.id)) n.record = std::make_shared<const CiRecord>(*r);
-      v = QValue(std::move(n));
-      break;
-    }
-    case QValue::Kind::kRel: {
-      RelRef r = v.as_rel();
-      if (std::optional<RelRecord> rec = g.Rel(r.id)) r.record = std::make_shared<const RelRecord>(std::move(*rec));
-      v = QValue(std::move(r));
-      break;
-    }
-    case QValue::Kind::kList: {
-      QList l = v.as_list();
-      for (auto& e : l) Resolve(e, g);
-      v = QValue(std::move(l));
-      break;
-    }
-    case QValue::Kind::kMap: {
-      QMap m = v.as_map();
-      for (auto& [k, e] : m) Resolve(e, g);
-      v = QValue(std::move(m));
-      break;
-    }
-    case QValue::Kind::kPath: {
-      PathValue p = v.as_path();
-      for (auto& n : p.nodes) {
-        QValue x(n);
-        Resolve(x, g);
-        n = x.as_node();
-      }
-      for (auto& r : p.rels) {
-        QValue x(r);
-        Resolve(x, g);
-        r = x.as_rel();
-      }
-      v = QValue(std::move(p));
-      break;
-    }
-    default: break;
-  }
-}
+// Attaches records to node and relationship values so results outlive the read view. A CI or
+// relationship seen twice shares one record copy.
+class Resolver {
+ public:
+  Resolver(const GraphAccess& g, Executor& ex) : g_(g), ex_(ex) {}
 
-// Runs every part, unions them, keeps the RETURN columns, resolves records.
+  void Resolve(QValue& v) {
+    ex_.CheckTime();
+    switch (v.kind()) {
+      case QValue::Kind::kNode: v = QValue(Node(v.as_node().id)); break;
+      case QValue::Kind::kRel: v = QValue(Rel(v.as_rel().id)); break;
+      case QValue::Kind::kList: {
+        QList l = v.as_list();
+        for (auto& e : l) Resolve(e);
+        v = QValue(std::move(l));
+        break;
+      }
+      case QValue::Kind::kMap: {
+        QMap m = v.as_map();
+        for (auto& [k, e] : m) Resolve(e);
+        v = QValue(std::move(m));
+        break;
+      }
+      case QValue::Kind::kPath: {
+        PathValue p = v.as_path();
+        for (auto& n : p.nodes) n = Node(n.id);
+        for (auto& r : p.rels) r = Rel(r.id);
+        v = QValue(std::move(p));
+        break;
+      }
+      default: break;
+    }
+  }
+
+  // Charges what rendering the value costs: written out in full (a shared payload every time it
+  // appears), each node and relationship with its attributes. Stops at the byte budget.
+  void Charge(const QValue& root) {
+    std::vector<const QValue*> todo{&root};  // no recursion
+    while (!todo.empty()) {
+      const QValue& v = *todo.back();
+      todo.pop_back();
+      ex_.CheckTime();
+      size_t bytes = sizeof(QValue);
+      switch (v.kind()) {
+        case QValue::Kind::kString: bytes += v.as_string().size(); break;
+        case QValue::Kind::kList:
+          for (const QValue& e : v.as_list()) todo.push_back(&e);
+          break;
+        case QValue::Kind::kMap:
+          for (const auto& [k, e] : v.as_map()) {
+            bytes += 64 + k.size();
+            todo.push_back(&e);
+          }
+          break;
+        case QValue::Kind::kNode: bytes += NodeBytes(v.as_node().id); break;
+        case QValue::Kind::kRel: bytes += RelBytes(v.as_rel().id); break;
+        case QValue::Kind::kPath:
+          for (const NodeRef& n : v.as_path().nodes) bytes += NodeBytes(n.id);
+          for (const RelRef& r : v.as_path().rels) bytes += RelBytes(r.id);
+          break;
+        default: break;
+      }
+      ex_.Charge(0, bytes, "the answer");
+    }
+  }
+
+ private:
+  static size_t AttrBytes(const AttrMap& attrs) {
+    size_t bytes = 0;
+    for (const auto& [name, value] : attrs) {
+      bytes += 64 + name.size();
+      if (value.kind() == Value::Kind::kString) bytes += value.as_string().size();
+      if (value.kind() == Value::Kind::kList) {
+        for (const Value& e : value.as_list())
+          bytes += 16 + (e.kind() == Value::Kind::kString ? e.as_string().size() : 0);
+      }
+    }
+    return bytes;
+  }
+  size_t NodeBytes(CiId id) {
+    auto [it, fresh] = node_bytes_.try_emplace(id, 128);
+    if (fresh) {
+      if (const CiRecord* r = g_.Node(id)) it->second += AttrBytes(r->attrs);
+    }
+    return it->second;
+  }
+  size_t RelBytes(RelId id) {
+    auto [it, fresh] = rel_bytes_.try_emplace(id, 128);
+    if (fresh) {
+      if (std::optional<RelRecord> r = g_.Rel(id)) it->second += AttrBytes(r->attrs);
+    }
+    return it->second;
+  }
+  NodeRef Node(CiId id) {
+    auto [it, fresh] = nodes_.try_emplace(id);
+    if (fresh) {
+      if (const CiRecord* r = g_.Node(id)) it->second = std::make_shared<const CiRecord>(*r);
+    }
+    return NodeRef{id, it->second};
+  }
+  RelRef Rel(RelId id) {
+    auto [it, fresh] = rels_.try_emplace(id);
+    if (fresh) {
+      if (std::optional<RelRecord> r = g_.Rel(id)) it->second = std::make_shared<const RelRecord>(std::move(*r));
+    }
+    return RelRef{id, it->second};
+  }
+
+  const GraphAccess& g_;
+  Executor& ex_;
+  std::unordered_map<CiId, CiPtr> nodes_;
+  std::unordered_map<RelId, RelPtr> rels_;
+  std::unordered_map<CiId, size_t> node_bytes_;
+  std::unordered_map<RelId, size_t> rel_bytes_;
+};
+
+struct ResultRowHash {
+  size_t operator()(const std::vector<QValue>& r) const {
+    size_t h = 7;
+    for (const auto& v : r) h = h * 31 + Hash(v);
+    return h;
+  }
+};
+struct ResultRowEq {
+  bool operator()(const std::vector<QValue>& a, const std::vector<QValue>& b) const {
+    for (size_t i = 0; i < a.size(); ++i) if (!Equivalent(a[i], b[i])) return false;
+    return true;
+  }
+};
+
+// Runs every part, unions them, keeps the RETURN columns, charges the answer to the budget and
+// resolves records.
 void Execute(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess& graph, Txn* txn,
              const QMap& params, const ExecOptions& exec, size_t max_rows, QueryResult& result) {
   Executor executor(graph, txn, params, bound.num_slots, exec, result.stats);
@@ -73,19 +160,18 @@ void Execute(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess
     if (part.columns.empty()) continue;
     const auto& ret = std::get<BoundProjection>(part.clauses.back());
     for (Row& row : part_rows) {
+      executor.CheckTime();
       std::vector<QValue> out;
       for (const auto& item : ret.items) out.push_back(std::move(row[item.slot]));
       rows.push_back(std::move(out));
     }
   }
   if (bound.parts.size() > 1 && !bound.union_all) {
+    std::unordered_set<std::vector<QValue>, ResultRowHash, ResultRowEq> seen;
     std::vector<std::vector<QValue>> unique;
     for (auto& r : rows) {
-      bool dup = std::any_of(unique.begin(), unique.end(), [&](const auto& u) {
-        for (size_t i = 0; i < u.size(); ++i) if (!Equivalent(u[i], r[i])) return false;
-        return true;
-      });
-      if (!dup) unique.push_back(std::move(r));
+      executor.CheckTime();
+      if (seen.insert(r).second) unique.push_back(std::move(r));
     }
     rows = std::move(unique);
   }
@@ -93,26 +179,15 @@ void Execute(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess
     rows.resize(max_rows);
     result.truncated = true;
   }
-  for (auto& row : rows) for (auto& v : row) Resolve(v, graph);
-  result.rows = std::move(rows);
-}
-
-// The nesting depth of a value past `limit` (lists, maps and paths count one level each),
-// measured without recursion; 0 when within it.
-size_t DepthPast(const QValue& root, size_t limit) {
-  std::vector<std::pair<const QValue*, size_t>> todo{{&root, 1}};
-  while (!todo.empty()) {
-    auto [v, depth] = todo.back();
-    todo.pop_back();
-    if (v->kind() != QValue::Kind::kList && v->kind() != QValue::Kind::kMap) continue;
-    if (depth > limit) return depth;
-    if (v->kind() == QValue::Kind::kList) {
-      for (const QValue& e : v->as_list()) todo.emplace_back(&e, depth + 1);
-    } else {
-      for (const auto& [k, e] : v->as_map()) todo.emplace_back(&e, depth + 1);
-    }
+  // The answer is charged afresh: what the HTTP layer renders from it, records included.
+  executor.ResetCharges();
+  Resolver resolver(graph, executor);
+  for (const auto& row : rows) {
+    executor.Charge(1, 0, "the answer");
+    for (const auto& v : row) resolver.Charge(v);
   }
-  return 0;
+  for (auto& row : rows) for (auto& v : row) resolver.Resolve(v);
+  result.rows = std::move(rows);
 }
 
 // The status of an error thrown inside the pipeline: budgets and nesting limits are
@@ -203,7 +278,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
                            std::to_string(options_.timeout_ms) + " ms), got " + std::to_string(request.timeout_ms))
         .With("field", "timeout_ms");
   for (const auto& [name, value] : request.parameters) {
-    if (DepthPast(value, kMaxParameterDepth) != 0)
+    if (value.depth() > kMaxParameterDepth)
       return Status(StatusCode::kResourceExhausted, "parameter $" + name + " nests deeper than " +
                                                         std::to_string(kMaxParameterDepth) + " levels")
           .With("parameter", name)
@@ -217,6 +292,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   exec.deadline = started + std::chrono::milliseconds(timeout);
   exec.max_rows = options_.max_query_rows;
   exec.max_bytes = options_.max_query_bytes;
+  exec.memory = &memory_;
   try {
     BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
     exec.profile = bound.mode == "PROFILE";

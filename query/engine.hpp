@@ -16,8 +16,9 @@
 
 namespace cmdb::gql {
 
-// How deeply a query parameter's lists and maps may nest (deeper: kResourceExhausted).
-inline constexpr size_t kMaxParameterDepth = 100;
+// How deeply a query parameter's lists and maps may nest (deeper: kResourceExhausted); the
+// same limit as for values the query builds.
+inline constexpr size_t kMaxParameterDepth = kMaxValueDepth;
 
 struct QueryOptions {
   int64_t default_max_depth = 20;      // cap for unbounded variable-length patterns
@@ -29,6 +30,10 @@ struct QueryOptions {
   // aggregation streams its rows, so `RETURN count(p)` holds no rows.
   size_t max_query_rows = 4'000'000;
   size_t max_query_bytes = size_t{1} << 30;  // 1 GiB
+  // The bytes all running queries of this engine may charge together (their row and byte
+  // budgets, reserved from one counter): a query that would pass it fails with
+  // kResourceExhausted naming the server-wide budget.
+  size_t max_total_query_bytes = size_t{2} << 30;  // 2 GiB
 };
 
 // What USE BASELINE reads: the state after transaction `tx`, restricted to these CIs and
@@ -51,6 +56,9 @@ struct QueryRequest {
   const BaselineResolver* baselines = nullptr;  // needed by USE BASELINE
 };
 
+// The answer: at most QueryOptions::max_rows rows (more: `truncated`), and the estimated bytes
+// of its values written out in full, records included (what the HTTP layer renders), within
+// max_query_bytes; past that, kResourceExhausted ("the answer needs more than ...").
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<QValue>> rows;  // nodes and relationships carry their records
@@ -65,15 +73,20 @@ struct QueryResult {
 class QueryEngine {
  public:
   // `db` must outlive the engine.
-  QueryEngine(Database& db, QueryOptions options) : db_(db), options_(options) {}
+  QueryEngine(Database& db, QueryOptions options)
+      : db_(db), options_(options), memory_(options.max_total_query_bytes) {}
   Result<QueryResult> Run(const QueryRequest& request);
   const QueryOptions& options() const { return options_; }
+  // What the running queries hold together (bytes reserved by their budgets), against
+  // max_total_query_bytes. Thread-safe.
+  QueryMemory& memory() { return memory_; }
 
  private:
   // The transaction AS OF or USE BASELINE reads, and the baseline's members (throws QueryError).
   std::pair<TxId, std::optional<BaselineSnapshot>> ResolvePast(const BoundQuery& bound, const QueryRequest& request);
   Database& db_;
   QueryOptions options_;
+  QueryMemory memory_;
 };
 
 // True when the text is schema DDL (CREATE NODE TYPE, ALTER EDGE TYPE, DROP NODE TYPE ...),

@@ -23,6 +23,17 @@ struct QueryError : std::runtime_error {
 [[noreturn]] inline void ThrowType(const std::string& detail, const std::string& message, size_t offset) {
   throw QueryError("TypeError", detail, message, offset);
 }
+// `what` ("range()", "a list comprehension", ...) would hold more than the byte budget.
+[[noreturn]] inline void ThrowByteBudget(const std::string& what, size_t limit, size_t offset) {
+  throw QueryError("ResourceExhausted", "ByteBudget",
+                   what + " needs more than " + std::to_string(limit) + " bytes (the byte budget, max_query_bytes)",
+                   offset);
+}
+// A value built at `offset` would nest lists and maps deeper than `limit` levels.
+[[noreturn]] inline void ThrowValueTooDeep(size_t limit, size_t offset) {
+  throw QueryError("ResourceExhausted", "NestingTooDeep",
+                   "a value built here nests lists and maps deeper than " + std::to_string(limit) + " levels", offset);
+}
 [[noreturn]] inline void ThrowArgument(const std::string& detail, const std::string& message, size_t offset) {
   throw QueryError("ArgumentError", detail, message, offset);
 }

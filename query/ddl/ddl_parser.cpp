@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <string_view>
 
 #include "query/ddl/ast.hpp"
 #include "query/ddl/config.hpp"
@@ -23,6 +25,27 @@ std::string Upper(std::string s) {
 
 using parsing::LocatedError;
 using parsing::NextToken;
+
+// The offset of the bracket that opens nesting level kMaxDdlNesting + 1, if any: a linear scan
+// without recursion that skips quoted strings (with backslash escapes) and -- and // comments.
+std::optional<size_t> TooDeep(std::string_view s) {
+  size_t depth = 0;
+  for (size_t i = 0, n = s.size(); i < n; ++i) {
+    char c = s[i];
+    if (c == '\'' || c == '"') {
+      for (++i; i < n && s[i] != c; ++i) {
+        if (s[i] == '\\') ++i;
+      }
+    } else if (s.substr(i, 2) == "--" || s.substr(i, 2) == "//") {
+      while (i < n && s[i] != '\n') ++i;
+    } else if (c == '(' || c == '[' || c == '{') {
+      if (++depth > kMaxDdlNesting) return i;
+    } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
 
 Value ToValue(const ast::Literal& lit) {
   struct V {
@@ -268,6 +291,11 @@ class Applier {
 
 Status ApplyDdl(std::string_view source_view, Schema& schema) {
   const std::string source(source_view);
+  if (auto deep = TooDeep(source)) {
+    return LocatedError(StatusCode::kResourceExhausted, source, *deep,
+                        "brackets nest deeper than " + std::to_string(kMaxDdlNesting) + " levels")
+        .With("limit", static_cast<int64_t>(kMaxDdlNesting));
+  }
   auto first = source.cbegin();
   const auto last = source.cend();
   error_handler_type handler(first, last);

@@ -16,9 +16,16 @@
 
 namespace cmdb::ddl {
 
+// How deeply brackets ( [ { may nest in a DDL script. The grammar nests none today (an
+// attribute list, a string list or an endpoint list is one level), so deeper text is a syntax
+// error anyway; a scan ahead of the parser refuses it first, so a future recursive rule cannot
+// turn a long run of brackets into a stack overflow.
+inline constexpr size_t kMaxDdlNesting = 64;
+
 // Applies every statement of `source` to `schema`, in order. All or nothing: on error `schema`
-// is left as it was. Errors: kInvalidArgument for syntax errors; kSchemaViolation, kConflict or
-// kNotFound for semantic ones. Details: "line", "column".
+// is left as it was. Errors: kInvalidArgument for syntax errors; kResourceExhausted for brackets
+// nested deeper than kMaxDdlNesting (at the bracket opening the level past it); kSchemaViolation,
+// kConflict or kNotFound for semantic ones. Details: "line", "column".
 Status ApplyDdl(std::string_view source, Schema& schema);
 
 }  // namespace cmdb::ddl

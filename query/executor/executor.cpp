@@ -21,6 +21,9 @@ struct RowHash {
     return h;
   }
 };
+// A hash-set entry beyond its key: node, bucket and hash.
+constexpr size_t kRowSetEntryBytes = 48;
+
 struct RowEq {
   bool operator()(const std::vector<QValue>& a, const std::vector<QValue>& b) const {
     if (a.size() != b.size()) return false;
@@ -225,6 +228,7 @@ class PatternSearch {
         for (int64_t depth = 1; depth <= rel.max_hops && !frontier.empty(); ++depth) {
           std::vector<CiId> next;
           for (CiId c : frontier) {
+            ex_.CheckDeadline();
             g_.Expand(c, dir, rel.types, [&](RelId, CiId other) {
               if (visited.insert(other).second) next.push_back(other);
             });
@@ -316,14 +320,17 @@ class PatternSearch {
 }  // namespace
 
 // The groups of an aggregating projection: each row adds to its group's aggregators; the
-// first row of a group is kept for the grouping keys. Charges every group and every value an
-// aggregate keeps (collect, percentiles, standard deviations, DISTINCT) to the budget.
+// first row of a group is kept for the grouping keys. Charges every group, every value an
+// aggregate keeps (collect, percentiles, standard deviations) and every DISTINCT entry to the
+// budget; a collect() list is also held to the byte budget written out in full, and to the
+// nesting limit, as it grows (before its group's other rows arrive, not after).
 class Executor::Grouping {
  public:
   Grouping(Executor& ex, const BoundProjection& p) : ex_(ex), p_(p) {
     for (const auto& a : p.aggregates) {
       const std::string& n = a.fn->name;
-      keeps_.push_back(a.distinct || !(n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max"));
+      keeps_.push_back(!(n == "count" || n == "sum" || n == "avg" || n == "min" || n == "max"));
+      collects_.push_back(n == "collect");
     }
   }
 
@@ -343,9 +350,17 @@ class Executor::Grouping {
       if (agg.distinct) {
         if (!args.empty() && args[0].is_null()) continue;
         if (!g.seen[a].insert(args).second) continue;
+        ex_.Charge(0, kSetEntryBytes + RowBytes(args));
       }
-      if (keeps_[a]) ex_.Charge(0, RowBytes(args));
-      g.aggs[a]->Add(args, FnEnv{ex_.graph_, agg.offset});
+      if (keeps_[a] && !args.empty()) {
+        ex_.Charge(0, ApproxBytes(args[0]) + sizeof(QValue));  // + the list's growth slack
+        if (collects_[a] && !args[0].is_null()) {  // the list collect() will return
+          g.kept[a] += args[0].tree_bytes();
+          if (g.kept[a] > ex_.options_.max_bytes) ThrowByteBudget("collect()", ex_.options_.max_bytes, agg.offset);
+          if (args[0].depth() + 1 > kMaxValueDepth) ThrowValueTooDeep(kMaxValueDepth, agg.offset);
+        }
+      }
+      g.aggs[a]->Add(args, FnEnv{ex_.graph_, agg.offset, ex_.options_.max_bytes});
     }
   }
 
@@ -354,9 +369,14 @@ class Executor::Grouping {
     bool has_keys = std::any_of(p_.items.begin(), p_.items.end(), [](const BoundItem& i) { return !i.aggregating; });
     if (groups_.empty() && !has_keys) NewGroup(Row(ex_.num_slots_));
     std::vector<Row> out;
+    out.reserve(groups_.size());
     for (Group& g : groups_) {
+      ex_.CheckDeadline();
       std::vector<QValue> results;
-      for (auto& a : g.aggs) results.push_back(a->Result());
+      for (size_t a = 0; a < g.aggs.size(); ++a) {
+        results.push_back(ex_.Built(g.aggs[a]->Result(), p_.aggregates[a].offset));
+        g.aggs[a].reset();  // its state is in the result now (collect) or no longer needed
+      }
       ex_.current_aggregates_ = &results;
       Row row = std::move(g.first);
       for (const auto& item : p_.items) row[item.slot] = ex_.Eval(item.expr, row);
@@ -367,24 +387,29 @@ class Executor::Grouping {
   }
 
  private:
+  // A hash-set entry beyond its key: node, bucket and hash.
+  static constexpr size_t kSetEntryBytes = 48;
   struct Group {
     Row first;
     std::vector<std::unique_ptr<Aggregator>> aggs;
     std::vector<std::unordered_set<std::vector<QValue>, RowHash, RowEq>> seen;
+    std::vector<size_t> kept;  // per collect(): the tree bytes of its list so far
   };
   size_t NewGroup(const Row& first) {
-    ex_.Charge(1, RowBytes(first));
+    ex_.Charge(1, RowBytes(first) + kSetEntryBytes);
     Group g;
     g.first = first;
     for (const auto& a : p_.aggregates) g.aggs.push_back(a.fn->make_aggregator());
     g.seen.resize(p_.aggregates.size());
+    g.kept.resize(p_.aggregates.size(), 0);
     groups_.push_back(std::move(g));
     return groups_.size() - 1;
   }
 
   Executor& ex_;
   const BoundProjection& p_;
-  std::vector<bool> keeps_;
+  std::vector<bool> keeps_;     // the aggregate keeps its values (collect, percentiles, stDev)
+  std::vector<bool> collects_;  // it is collect()
   std::unordered_map<std::vector<QValue>, size_t, RowHash, RowEq> index_;
   std::vector<Group> groups_;
 };
@@ -396,7 +421,7 @@ std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& pla
     const BoundClause& clause = part.clauses[k];
     auto start = std::chrono::steady_clock::now();
     std::string name;
-    charged_rows_ = charged_bytes_ = 0;
+    ResetCharges();
     // A MATCH followed by an aggregating WITH/RETURN streams its rows into the groups instead
     // of materializing them first.
     const BoundProjection* next = k + 1 < part.clauses.size() ? std::get_if<BoundProjection>(&part.clauses[k + 1]) : nullptr;
@@ -525,9 +550,13 @@ std::vector<Row> Executor::FinishProjection(std::vector<Row> out, const BoundPro
     std::unordered_set<std::vector<QValue>, RowHash, RowEq> seen;
     std::vector<Row> unique;
     for (Row& row : out) {
+      CheckDeadline();
       std::vector<QValue> key;
       for (const auto& item : p.items) key.push_back(row[item.slot]);
-      if (seen.insert(std::move(key)).second) unique.push_back(std::move(row));
+      if (seen.insert(std::move(key)).second) {
+        Charge(0, kRowSetEntryBytes + sizeof(QValue) * p.items.size());  // the set's copy (payloads shared)
+        unique.push_back(std::move(row));
+      }
     }
     out = std::move(unique);
   }
@@ -535,11 +564,15 @@ std::vector<Row> Executor::FinishProjection(std::vector<Row> out, const BoundPro
     std::vector<std::pair<std::vector<QValue>, size_t>> keys;
     keys.reserve(out.size());
     for (size_t i = 0; i < out.size(); ++i) {
+      CheckDeadline();
       std::vector<QValue> k;
       for (const auto& o : p.order) k.push_back(Eval(o.expr, out[i]));
+      Charge(0, RowBytes(k));
       keys.emplace_back(std::move(k), i);
     }
+    // The comparisons check the deadline too (a throw leaves `keys` valid, and it is dropped).
     std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+      CheckTime();
       for (size_t j = 0; j < p.order.size(); ++j) {
         int c = CompareForSort(a.first[j], b.first[j]);
         if (c) return p.order[j].descending ? c > 0 : c < 0;
@@ -569,7 +602,10 @@ std::vector<Row> Executor::FinishProjection(std::vector<Row> out, const BoundPro
   }
   if (p.where) {
     std::vector<Row> kept;
-    for (Row& row : out) if (IsTrue(*p.where, row)) kept.push_back(std::move(row));
+    for (Row& row : out) {
+      CheckDeadline();
+      if (IsTrue(*p.where, row)) kept.push_back(std::move(row));
+    }
     out = std::move(kept);
   }
   return out;

@@ -4,6 +4,7 @@
 // Thread safety: one Executor per query.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,29 @@ struct ExecStats {
   std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> profile;
 };
 
+// The bytes all running queries of one engine have charged, against a server-wide limit.
+// Executors reserve from it in chunks as they charge their budget and give it all back when
+// they end. Thread safety: Reserve and Release may be called from any thread.
+class QueryMemory {
+ public:
+  explicit QueryMemory(size_t limit) : limit_(limit) {}
+  // Adds `bytes` unless the total would pass the limit (then adds nothing and returns false).
+  bool Reserve(size_t bytes) {
+    size_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (bytes > limit_ || used > limit_ - bytes) return false;
+    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    return true;
+  }
+  void Release(size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+  size_t limit() const { return limit_; }
+
+ private:
+  std::atomic<size_t> used_{0};
+  size_t limit_;
+};
+
 struct ExecOptions {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool profile = false;
@@ -43,6 +67,8 @@ struct ExecOptions {
   // bytes one list built inside an expression may hold. Past it: ResourceExhausted.
   size_t max_rows = static_cast<size_t>(-1);
   size_t max_bytes = static_cast<size_t>(-1);
+  // The server-wide account the charged bytes are also reserved from (null: none).
+  QueryMemory* memory = nullptr;
 };
 
 // The estimated memory of a value: its own size plus the payloads (strings, lists, maps, paths)
@@ -60,16 +86,30 @@ class Executor {
   Executor(const GraphAccess& graph, Txn* txn, const QMap& params, int num_slots, const ExecOptions& options,
            ExecStats& stats)
       : graph_(graph), txn_(txn), params_(params), num_slots_(num_slots), options_(options), stats_(stats) {}
+  ~Executor() { ResetCharges(); }
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
 
   // Runs one part of a query (between UNIONs) and returns its rows (full width).
   std::vector<Row> Run(const BoundSingleQuery& part, const PartPlan& plan);
 
   QValue Eval(const BoundExpr& e, Row& row);
-  // Throws a timeout error once the deadline has passed (checked every 1024 calls).
+  // Throws a timeout error once the deadline has passed (checked every 1024 calls) and lets a
+  // waiting writer publish: only where no record pointer is held.
   void CheckDeadline();
-  // Counts rows and bytes the running clause materializes; throws QueryError
-  // ("ResourceExhausted", "RowBudget" or "ByteBudget") past options.max_rows / max_bytes.
-  void Charge(size_t rows, size_t bytes);
+  // The deadline alone (checked every 1024 calls): safe anywhere, inside expressions too.
+  void CheckTime();
+  // Counts rows and bytes the running clause (or the answer, `what` = "the answer")
+  // materializes; throws QueryError ("ResourceExhausted", "RowBudget" or "ByteBudget") past
+  // options.max_rows / max_bytes, and ("ResourceExhausted", "TotalByteBudget") when the
+  // server-wide account (options.memory) cannot take the bytes.
+  void Charge(size_t rows, size_t bytes, const char* what = nullptr);
+  // Starts a new account: the previous clause's rows are gone (its reservation is released).
+  void ResetCharges();
+  // A value built at `offset` (list, map, string, function or aggregate result): throws
+  // ByteBudget when written out in full it needs more than max_bytes, NestingTooDeep when its
+  // lists and maps nest deeper than kMaxValueDepth. Returns it.
+  QValue Built(QValue v, size_t offset) const;
 
  private:
   // Clauses (executor.cpp).
@@ -111,6 +151,7 @@ class Executor {
   const std::vector<QValue>* current_aggregates_ = nullptr;
   uint32_t deadline_counter_ = 0;
   size_t charged_rows_ = 0, charged_bytes_ = 0;  // by the running clause
+  size_t reserved_ = 0;  // from options_.memory, at least charged_bytes_
   RegexCache regex_;  // =~ patterns, compiled once per query
 };
 

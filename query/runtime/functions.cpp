@@ -220,7 +220,8 @@ QValue Replace(const Args& args, const FnEnv& env) {
       out += s.substr(pos);
       break;
     }
-    out += s.substr(pos, hit - pos) + to;
+    out.append(s, pos, hit - pos).append(to);
+    if (out.size() > env.max_bytes) ThrowByteBudget("replace()", env.max_bytes, env.offset);
     pos = hit + from.size();
   }
   return QValue(out);
@@ -262,13 +263,19 @@ QValue Split(const Args& args, const FnEnv& env) {
   const std::string& s = Str(env, "split", args[0]);
   const std::string& sep = Str(env, "split", args[1]);
   QList out;
+  size_t bytes = 0;  // what the list holds, against the byte budget
+  auto add = [&](std::string piece) {
+    bytes += sizeof(QValue) + piece.size();
+    if (bytes > env.max_bytes) ThrowByteBudget("split()", env.max_bytes, env.offset);
+    out.emplace_back(std::move(piece));
+  };
   if (sep.empty()) {
-    for (std::string_view c : Characters(s)) out.emplace_back(std::string(c));
-    return QValue(out);
+    for (std::string_view c : Characters(s)) add(std::string(c));
+    return QValue(std::move(out));
   }
   for (size_t pos = 0;;) {
     size_t hit = s.find(sep, pos);
-    out.emplace_back(s.substr(pos, hit == std::string::npos ? std::string::npos : hit - pos));
+    add(s.substr(pos, hit == std::string::npos ? std::string::npos : hit - pos));
     if (hit == std::string::npos) break;
     pos = hit + sep.size();
   }
@@ -326,6 +333,7 @@ QValue Range(const Args& args, const FnEnv& env) {
   for (int64_t i = from; step > 0 ? i <= to : i >= to;) {
     out.emplace_back(i);
     if (out.size() > 10'000'000) ThrowArgument("NumberOutOfRange", "range() is too long", env.offset);
+    if (out.size() * sizeof(QValue) > env.max_bytes) ThrowByteBudget("range()", env.max_bytes, env.offset);
     if (__builtin_add_overflow(i, step, &i)) break;  // the next one would be past INT64 anyway
   }
   return QValue(out);
@@ -413,7 +421,7 @@ QValue Timestamp(const Args&, const FnEnv&) { return QValue(NowMicros() / 1000);
 class CountAgg : public Aggregator {
  public:
   void Add(const Args& a, const FnEnv&) override { if (a.empty() || !a[0].is_null()) ++n_; }
-  QValue Result() const override { return QValue(n_); }
+  QValue Result() override { return QValue(n_); }
  private:
   int64_t n_ = 0;
 };
@@ -429,7 +437,7 @@ class SumAgg : public Aggregator {
     }
     d_ += a[0].as_number();
   }
-  QValue Result() const override { return is_float_ ? QValue(d_) : QValue(i_); }
+  QValue Result() override { return is_float_ ? QValue(d_) : QValue(i_); }
  private:
   bool is_float_ = false;
   int64_t i_ = 0;
@@ -443,7 +451,7 @@ class AvgAgg : public Aggregator {
     sum_ += a[0].as_number();
     ++n_;
   }
-  QValue Result() const override { return n_ ? QValue(sum_ / n_) : QValue(); }
+  QValue Result() override { return n_ ? QValue(sum_ / n_) : QValue(); }
  private:
   double sum_ = 0;
   int64_t n_ = 0;
@@ -460,14 +468,14 @@ class MinMaxAgg : public Aggregator {
     int c = CompareForSort(a[0], best_);
     if (kMax ? c > 0 : c < 0) best_ = a[0];
   }
-  QValue Result() const override { return best_; }
+  QValue Result() override { return best_; }
  private:
   QValue best_;
 };
 class CollectAgg : public Aggregator {
  public:
   void Add(const Args& a, const FnEnv&) override { if (!a[0].is_null()) items_.push_back(a[0]); }
-  QValue Result() const override { return QValue(items_); }
+  QValue Result() override { return QValue(std::move(items_)); }
  private:
   QList items_;
 };
@@ -479,7 +487,7 @@ class StDevAgg : public Aggregator {
     if (!a[0].is_number()) BadArg(env, "stDev", a[0], "numbers");
     xs_.push_back(a[0].as_number());
   }
-  QValue Result() const override {
+  QValue Result() override {
     size_t n = xs_.size();
     if (n < (kSample ? 2u : 1u)) return QValue(0.0);
     double mean = 0;
@@ -504,7 +512,7 @@ class PercentileAgg : public Aggregator {
     if (!a[0].is_number()) BadArg(env, "percentile", a[0], "numbers");
     xs_.push_back(a[0]);
   }
-  QValue Result() const override {
+  QValue Result() override {
     if (xs_.empty()) return QValue();
     std::vector<QValue> s = xs_;
     std::sort(s.begin(), s.end(), [](const QValue& x, const QValue& y) { return x.as_number() < y.as_number(); });

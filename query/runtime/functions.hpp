@@ -15,6 +15,9 @@ namespace cmdb::gql {
 struct FnEnv {
   const GraphAccess& graph;
   size_t offset;  // of the call, for errors
+  // The byte budget: a function whose result would need more (range(), split(), replace())
+  // throws the ByteBudget QueryError while building it, before the memory is taken.
+  size_t max_bytes = static_cast<size_t>(-1);
 };
 
 using ScalarFn = QValue (*)(const std::vector<QValue>& args, const FnEnv& env);
@@ -24,7 +27,8 @@ class Aggregator {
  public:
   virtual ~Aggregator() = default;
   virtual void Add(const std::vector<QValue>& args, const FnEnv& env) = 0;
-  virtual QValue Result() const = 0;
+  // The aggregate's value; called once, last (it may hand over its state instead of copying).
+  virtual QValue Result() = 0;
 };
 
 struct FunctionDef {

@@ -1,10 +1,66 @@
 #include "query/runtime/value.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <functional>
 
 namespace cmdb::gql {
+namespace {
+
+size_t SatAdd(size_t a, size_t b) {
+  size_t r;
+  return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+}  // namespace
+
+QValue::QValue(QList l) {
+  auto p = std::make_shared<ListPayload>();
+  size_t bytes = sizeof(QValue) + 32, depth = 0;
+  for (const QValue& e : l) {
+    bytes = SatAdd(bytes, e.tree_bytes());
+    depth = std::max(depth, e.depth());
+  }
+  p->items = std::move(l);
+  p->tree_bytes = bytes;
+  p->depth = depth + 1;
+  v = std::shared_ptr<const ListPayload>(std::move(p));
+}
+
+QValue::QValue(QMap m) {
+  auto p = std::make_shared<MapPayload>();
+  size_t bytes = sizeof(QValue) + 32, depth = 0;
+  for (const auto& [k, e] : m) {
+    bytes = SatAdd(bytes, SatAdd(64 + k.size(), e.tree_bytes()));
+    depth = std::max(depth, e.depth());
+  }
+  p->items = std::move(m);
+  p->tree_bytes = bytes;
+  p->depth = depth + 1;
+  v = std::shared_ptr<const MapPayload>(std::move(p));
+}
+
+size_t QValue::tree_bytes() const {
+  switch (kind()) {
+    case Kind::kString: return sizeof(QValue) + as_string().size();
+    case Kind::kList: return std::get<std::shared_ptr<const ListPayload>>(v)->tree_bytes;
+    case Kind::kMap: return std::get<std::shared_ptr<const MapPayload>>(v)->tree_bytes;
+    case Kind::kPath: {
+      const PathValue& p = as_path();
+      return sizeof(QValue) + 64 + p.nodes.size() * sizeof(NodeRef) + p.rels.size() * sizeof(RelRef);
+    }
+    default: return sizeof(QValue);
+  }
+}
+
+size_t QValue::depth() const {
+  switch (kind()) {
+    case Kind::kList: return std::get<std::shared_ptr<const ListPayload>>(v)->depth;
+    case Kind::kMap: return std::get<std::shared_ptr<const MapPayload>>(v)->depth;
+    default: return 0;
+  }
+}
 
 const char* QValue::KindName(Kind k) {
   switch (k) {

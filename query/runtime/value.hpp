@@ -23,6 +23,13 @@ namespace cmdb::gql {
 struct QValue;
 using QList = std::vector<QValue>;
 using QMap = std::map<std::string, QValue>;
+struct ListPayload;
+struct MapPayload;
+
+// How deeply lists and maps may nest in a value the query builds at run time, and in a query
+// parameter (deeper: kResourceExhausted). Freeing, hashing, comparing and rendering a value
+// recurse once per level.
+inline constexpr size_t kMaxValueDepth = 100;
 
 struct NodeRef {
   CiId id = 0;
@@ -39,8 +46,8 @@ struct PathValue {
 
 struct QValue {
   enum class Kind { kNull, kBool, kInt, kFloat, kString, kList, kMap, kNode, kRel, kPath };
-  using Storage = std::variant<std::monostate, bool, int64_t, double, std::string, std::shared_ptr<const QList>,
-                               std::shared_ptr<const QMap>, NodeRef, RelRef, std::shared_ptr<const PathValue>>;
+  using Storage = std::variant<std::monostate, bool, int64_t, double, std::string, std::shared_ptr<const ListPayload>,
+                               std::shared_ptr<const MapPayload>, NodeRef, RelRef, std::shared_ptr<const PathValue>>;
 
   QValue() = default;
   QValue(bool b) : v(b) {}          // NOLINT
@@ -49,8 +56,8 @@ struct QValue {
   QValue(double d) : v(d) {}        // NOLINT
   QValue(std::string s) : v(std::move(s)) {}  // NOLINT
   QValue(const char* s) : v(std::string(s)) {}  // NOLINT
-  QValue(QList l) : v(std::make_shared<const QList>(std::move(l))) {}  // NOLINT
-  QValue(QMap m) : v(std::make_shared<const QMap>(std::move(m))) {}    // NOLINT
+  QValue(QList l);  // NOLINT
+  QValue(QMap m);   // NOLINT
   QValue(NodeRef n) : v(std::move(n)) {}  // NOLINT
   QValue(RelRef r) : v(std::move(r)) {}   // NOLINT
   QValue(PathValue p) : v(std::make_shared<const PathValue>(std::move(p))) {}  // NOLINT
@@ -63,11 +70,18 @@ struct QValue {
   double as_float() const { return std::get<double>(v); }
   double as_number() const { return kind() == Kind::kInt ? double(as_int()) : as_float(); }
   const std::string& as_string() const { return std::get<std::string>(v); }
-  const QList& as_list() const { return *std::get<std::shared_ptr<const QList>>(v); }
-  const QMap& as_map() const { return *std::get<std::shared_ptr<const QMap>>(v); }
+  inline const QList& as_list() const;
+  inline const QMap& as_map() const;
   const NodeRef& as_node() const { return std::get<NodeRef>(v); }
   const RelRef& as_rel() const { return std::get<RelRef>(v); }
   const PathValue& as_path() const { return *std::get<std::shared_ptr<const PathValue>>(v); }
+
+  // The bytes of this value written out in full: every list and map element, string byte and
+  // path step, shared payloads counted each time they appear (so at least what copying,
+  // hashing or rendering it costs; saturates at SIZE_MAX). O(1): lists and maps carry theirs.
+  size_t tree_bytes() const;
+  // How deeply lists and maps nest in it: 0 for a scalar, 1 for a list of scalars. O(1).
+  size_t depth() const;
 
   // "INTEGER", "STRING", "NODE", ... for error messages.
   static const char* KindName(Kind k);
@@ -75,6 +89,21 @@ struct QValue {
 
   Storage v;
 };
+
+// A list or map payload with its figures, computed once when it is built from the elements'
+// own figures (building stays linear; nothing is walked again later).
+struct ListPayload {
+  QList items;
+  size_t tree_bytes = 0;
+  size_t depth = 1;
+};
+struct MapPayload {
+  QMap items;
+  size_t tree_bytes = 0;
+  size_t depth = 1;
+};
+inline const QList& QValue::as_list() const { return std::get<std::shared_ptr<const ListPayload>>(v)->items; }
+inline const QMap& QValue::as_map() const { return std::get<std::shared_ptr<const MapPayload>>(v)->items; }
 
 // Ternary equality: true, false, or nullopt (null) when the answer is unknown.
 std::optional<bool> Equals(const QValue& a, const QValue& b);

@@ -128,3 +128,18 @@ TEST_CASE("CONTROLLED classes: inherited, overridable, kept by the canonical DDL
   CHECK(back.ControlOf("Vm") == ControlPolicy::kEnforce);
   CHECK(ErrorOf("ALTER NODE TYPE Nope SET CONTROLLED;").find("unknown class 'Nope'") != std::string::npos);
 }
+
+TEST_CASE("DDL brackets nested past the limit are refused before parsing") {
+  Schema s = Schema::Builtin(false);
+  std::string deep = "CREATE NODE TYPE X { a LIST<STRING> DEFAULT " + std::string(5000, '[') + " };";
+  Status st = ddl::ApplyDdl(deep, s);
+  CHECK(st.code() == StatusCode::kResourceExhausted);
+  CHECK(st.message() == "line 1, column 108: brackets nest deeper than 64 levels\n" + deep + "\n" +
+                            std::string(107, ' ') + "^");
+  // Brackets in strings and comments do not count; 64 levels reach the parser (which nests
+  // none, so that is a syntax error).
+  CHECK(ddl::ApplyDdl("CREATE NODE TYPE Y { e ENUM('" + std::string(100, '(') + "') }; -- " + std::string(100, '{'), s)
+            .ok());
+  Status flat = ddl::ApplyDdl("CREATE NODE TYPE Z {" + std::string(63, '['), s);
+  CHECK(flat.code() == StatusCode::kInvalidArgument);
+}

@@ -285,3 +285,141 @@ TEST_CASE("AS OF outside the history and negative timeouts are errors") {
   CHECK(h.Error("RETURN 1", {}, -5) ==
         "BadRequest/: timeout_ms must not be negative (0 means the server's limit of 30000 ms), got -5");
 }
+
+TEST_CASE("collect() and other aggregate state count against the byte budget") {
+  QueryOptions small;
+  small.max_query_bytes = 1 << 20;
+  H h(small);
+  // 144^3 = 2,985,984 triples once took 21 GB and ignored the timeout; now it stops after a
+  // few thousand rows.
+  CHECK(h.Error("MATCH (a), (b), (c) RETURN collect([a, b, c])") ==
+        "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, max_query_bytes)");
+  // DISTINCT sets and percentile lists too.
+  CHECK(h.Error("MATCH (a), (b) RETURN count(DISTINCT [a, b])") ==
+        "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, max_query_bytes)");
+  CHECK(h.Error("MATCH (a), (b), (c) RETURN percentileDisc(1, 0.5)") ==
+        "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, max_query_bytes)");
+  CHECK(h.Error("MATCH (a), (b) RETURN DISTINCT [a, b]") ==
+        "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, max_query_bytes)");
+  // Within the budget the answers are unchanged.
+  CHECK(h.One("MATCH (a) RETURN size(collect([a, a]))").as_int() == 144);
+  CHECK(h.One("MATCH (a), (b) RETURN count(DISTINCT a)").as_int() == 144);
+  // collect() of a list shared between rows holds little memory but would be rendered in full:
+  // its list is held to the budget written out in full.
+  CHECK(h.Error("UNWIND range(1, 40) AS i WITH $l AS l, i RETURN collect(l)", {{"l", QValue(QList(1000, QValue(1)))}}) ==
+        "ResourceExhausted/ResourceExhausted: line 1, column 49: collect() needs more than 1048576 bytes (the byte budget, max_query_bytes)\n"
+        "UNWIND range(1, 40) AS i WITH $l AS l, i RETURN collect(l)\n"
+        "                                                ^");
+}
+
+TEST_CASE("values the query builds count against the byte budget") {
+  QueryOptions small;
+  small.max_query_bytes = 1 << 20;
+  H h(small);
+  QMap s{{"s", QValue(std::string(600000, 'x'))}};
+  auto located = [](const std::string& query, size_t column, const std::string& what) {
+    return "ResourceExhausted/ResourceExhausted: line 1, column " + std::to_string(column) + ": " + what +
+           " needs more than 1048576 bytes (the byte budget, max_query_bytes)\n" + query + "\n" +
+           std::string(column - 1, ' ') + "^";
+  };
+  CHECK(h.Error("RETURN size(range(1, 1000000))") == located("RETURN size(range(1, 1000000))", 13, "range()"));
+  CHECK(h.Error("RETURN size($s + $s)", s) == located("RETURN size($s + $s)", 13, "a value built here"));
+  CHECK(h.Error("RETURN size([$s, $s])", s) == located("RETURN size([$s, $s])", 13, "a value built here"));
+  CHECK(h.Error("RETURN size({a: $s, b: $s})", s) == located("RETURN size({a: $s, b: $s})", 13, "a value built here"));
+  CHECK(h.Error("RETURN size(split($s, ''))", s) == located("RETURN size(split($s, ''))", 13, "split()"));
+  QMap t{{"s", QValue(std::string(2000, 'x'))}};
+  CHECK(h.Error("RETURN size(replace($s, 'x', $s))", t) == located("RETURN size(replace($s, 'x', $s))", 13, "replace()"));
+  // Doubling a shared list costs no memory but renders, hashes and compares in full: 2^15
+  // elements written out pass the budget.
+  std::string doubling = "WITH [1] AS x";
+  for (int i = 0; i < 15; ++i) doubling += " WITH [x, x] AS x";
+  doubling += " RETURN size(x)";
+  size_t at = 0;  // the 13th doubling passes 1 MiB: 184 * 2^13 bytes
+  for (int i = 0; i < 13; ++i) at = doubling.find("[x, x]", at + 1);
+  CHECK(h.Error(doubling) == located(doubling, at + 1, "a value built here"));
+  CHECK(h.One("RETURN size(range(1, 20000)) AS n").as_int() == 20000);
+}
+
+TEST_CASE("the answer counts against the byte budget, records included") {
+  QueryOptions small;
+  small.max_query_bytes = 20000;
+  H h(small);
+  // The aggregation holds 144 node ids (about 6 KB); the answer renders 144 CIs with their
+  // attributes.
+  CHECK(h.Error("MATCH (a) RETURN collect(a)") ==
+        "ResourceExhausted/ResourceExhausted: the answer needs more than 20000 bytes in memory at once (the byte budget, max_query_bytes)");
+  CHECK(h.Error("MATCH (a) RETURN a") ==
+        "ResourceExhausted/ResourceExhausted: the answer needs more than 20000 bytes in memory at once (the byte budget, max_query_bytes)");
+  auto r = h.Run("MATCH (a) RETURN collect(a)[0..3] AS a");
+  REQUIRE(r.ok());
+  REQUIRE(r->rows[0][0].as_list().size() == 3);
+  CHECK(r->rows[0][0].as_list()[0].as_node().record != nullptr);  // records attached
+  // The row cap still applies first.
+  QueryOptions few;
+  few.max_rows = 10;
+  H f(few);
+  auto t = f.Run("UNWIND range(1, 1000) AS i RETURN i");
+  REQUIRE(t.ok());
+  CHECK(t->rows.size() == 10);
+  CHECK(t->truncated);
+}
+
+TEST_CASE("values built at run time nest at most 100 levels") {
+  H h;
+  std::string q = "WITH 1 AS x";
+  for (int i = 0; i < 101; ++i) q += " WITH [x] AS x";
+  q += " RETURN x";
+  size_t last = q.rfind("[x]");
+  CHECK(h.Error(q) == "ResourceExhausted/ResourceExhausted: line 1, column " + std::to_string(last + 1) +
+                          ": a value built here nests lists and maps deeper than 100 levels\n" + q + "\n" +
+                          std::string(last, ' ') + "^");
+  // 100 levels are fine, and so is a parameter of 100 levels...
+  q = "WITH 1 AS x";
+  for (int i = 0; i < 100; ++i) q += " WITH {a: x} AS x";
+  CHECK(h.One(q + " RETURN size(keys(x))").as_int() == 1);
+  QValue deep(int64_t{1});
+  for (int i = 0; i < 100; ++i) deep = QValue(QList{deep});
+  CHECK(h.One("RETURN size($p)", {{"p", deep}}).as_int() == 1);
+  // ... but not one level more, built by a list, a function or collect().
+  CHECK(h.Error("RETURN [$p]", {{"p", deep}}) ==
+        "ResourceExhausted/ResourceExhausted: line 1, column 8: a value built here nests lists and maps deeper than "
+        "100 levels\nRETURN [$p]\n       ^");
+  CHECK(h.Error("UNWIND [1, 2] AS i RETURN collect($p)", {{"p", deep}}) ==
+        "ResourceExhausted/ResourceExhausted: line 1, column 27: a value built here nests lists and maps deeper than "
+        "100 levels\nUNWIND [1, 2] AS i RETURN collect($p)\n                          ^");
+}
+
+TEST_CASE("a server-wide budget bounds what all running queries hold together") {
+  QueryOptions opts;
+  opts.max_total_query_bytes = 4 << 20;
+  H h(opts);
+  const std::string query = "UNWIND range(1, 20000) AS i RETURN i";  // about 1.3 MB of rows
+  REQUIRE(h.Run(query).ok());
+  CHECK(h.engine.memory().used() == 0);  // all given back
+  // Other queries hold all but 512 KiB.
+  REQUIRE(h.engine.memory().Reserve((4 << 20) - (512 << 10)));
+  CHECK(h.Error(query) ==
+        "ResourceExhausted/ResourceExhausted: the running queries together need more than 4194304 bytes in memory "
+        "(the server-wide budget, max_total_query_bytes)");
+  CHECK(h.engine.memory().used() == (4 << 20) - (512 << 10));  // the failed query gave back its part
+  h.engine.memory().Release((4 << 20) - (512 << 10));
+  CHECK(h.Run(query).ok());
+  // A budget failure releases too.
+  QueryOptions small;
+  small.max_query_bytes = 1 << 20;
+  H s(small);
+  CHECK_FALSE(s.Run("MATCH (a), (b), (c) RETURN collect([a, b, c])").ok());
+  CHECK(s.engine.memory().used() == 0);
+}
+
+TEST_CASE("long loops inside expressions honour the timeout") {
+  H h;
+  // 10^12 steps that hold no memory: only the deadline stops them.
+  for (const char* q : {"RETURN any(x IN range(1, 1000000) WHERE any(y IN range(1, 1000000) WHERE y < 0)) AS a",
+                        "RETURN size([x IN range(1, 1000000) WHERE size([y IN range(1, 1000000) WHERE y < 0]) > 0]) AS a"}) {
+    auto r = h.Run(q, {}, 200);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kUnavailable);
+    CHECK(r.status().message() == "the query ran past its time limit and was stopped");
+  }
+}
