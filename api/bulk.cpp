@@ -1,3 +1,4 @@
+#include "importers/json_util.hpp"
 #include "api/bulk.hpp"
 
 #include <condition_variable>
@@ -66,7 +67,7 @@ class BulkApplier {
       if (!line.ref) return Status::Invalid("\"ref\" must be a string");
       std::string name = *line.ref;
       if (auto earlier = r_.refs.Define(std::move(*line.ref), line.ref_hash, id, line.line_no))
-        return Status::Invalid("ref " + Json(name).dump() + " is defined twice, on lines " +
+        return Status::Invalid("ref " + importers::JsonText(Json(name)) + " is defined twice, on lines " +
                                std::to_string(*earlier) + " and " + std::to_string(line.line_no) +
                                " (a ref names one CI per request)")
             .With("ref", name)
@@ -83,14 +84,14 @@ class BulkApplier {
       case BulkEndpoint::Kind::kId: return e.id;
       case BulkEndpoint::Kind::kRef: {
         auto id = r_.refs.Find(e.name, e.ref_hash);
-        if (!id) return BulkUnknownRef(field, Json(e.name).dump());
+        if (!id) return BulkUnknownRef(field, importers::JsonText(Json(e.name)));
         return *id;
       }
       case BulkEndpoint::Kind::kKey: {  // resolved by the parser thread (bulk_line.hpp)
         auto id = e.index_key ? txn_.LookupIndexKey(*e.index_key) : std::nullopt;
         if (!id)
           return Status::NotFound(std::string("\"") + field + "\": no " + e.name + " with key " +
-                                  ToJson(e.key).dump());
+                                  importers::JsonText(ToJson(e.key)));
         return *id;
       }
     }

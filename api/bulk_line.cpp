@@ -59,7 +59,7 @@ void Complete(BulkLine& line, const std::optional<std::string>& op, const Schema
       }
     }
   } else {
-    line.error = Status::Invalid("unknown op " + Json(*op).dump() + " (\"ci\" or \"rel\")");
+    line.error = Status::Invalid("unknown op " + importers::JsonText(Json(*op)) + " (\"ci\" or \"rel\")");
   }
 }
 
@@ -82,7 +82,7 @@ BulkEndpoint EndpointFromDocument(const Json& line, const char* field) {
       out.name = ref.get<std::string>();
     } else {
       out.kind = BulkEndpoint::Kind::kInvalid;
-      out.error = BulkUnknownRef(field, ref.dump());
+      out.error = BulkUnknownRef(field, importers::JsonText(ref));
     }
   } else if (e->is_object() && e->contains("class") && e->contains("key")) {
     auto key = AttrsFromJson((*e)["key"], std::string(field) + ".key");
@@ -318,7 +318,7 @@ BulkLine ParseBulkLineViaDocument(std::string_view text, int64_t line_no, const 
                        .With("column", static_cast<int64_t>(problem->offset + 1))
                        .With("limit", static_cast<int64_t>(kMaxJsonDepth));
     else
-      line.error = Status::Invalid("duplicate key " + Json(problem->key).dump() + at)
+      line.error = Status::Invalid("duplicate key " + importers::JsonText(Json(problem->key)) + at)
                        .With("column", static_cast<int64_t>(problem->offset + 1))
                        .With("key", problem->key);
     return line;

@@ -1,4 +1,5 @@
 // Change management: /v1/changes, /v1/windows, /v1/unauthorized-changes.
+#include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/process_json.hpp"
 #include "cmdb/time_util.hpp"
@@ -209,7 +210,7 @@ Result<process::Window> WindowFromJson(const Json& body) {
     for (const Json& d : wk["days"]) {
       auto bit = d.is_string() ? process::ParseWeekday(d.get<std::string>()) : std::nullopt;
       if (!bit)
-        return Status::Invalid("unknown weekday " + d.dump() + " (use mon ... sun)")
+        return Status::Invalid("unknown weekday " + importers::JsonText(d) + " (use mon ... sun)")
             .With("field", "weekly.days");
       w.days |= *bit;
     }
@@ -261,7 +262,7 @@ HttpResponse Api::ListChanges(const HttpRequest& req) {
     state = process::ParseChangeState(s);
     if (!state) {
       Json names = process::ChangeStateNames();
-      return ErrorResponse(Status::Invalid("unknown state '" + s + "'; states: " + names.dump())
+      return ErrorResponse(Status::Invalid("unknown state '" + s + "'; states: " + importers::JsonText(names))
                                .With("parameter", "state"));
     }
   }
@@ -372,7 +373,7 @@ HttpResponse Api::TransitionChange(const HttpRequest& req, const Principal& who,
   auto to = process::ParseChangeState(to_name);
   if (!to) {
     Json names = process::ChangeStateNames();
-    return ErrorResponse(Status::Invalid("unknown state '" + to_name + "'; states: " + names.dump())
+    return ErrorResponse(Status::Invalid("unknown state '" + to_name + "'; states: " + importers::JsonText(names))
                              .With("field", "to"));
   }
   // Deciding on a change (assess, approve, reject, schedule, close) is the change manager's.

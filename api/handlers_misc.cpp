@@ -1,4 +1,5 @@
 // Handlers for health, schema, the transaction log and bulk loading.
+#include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/bulk.hpp"
 #include "cmdb/time_util.hpp"
@@ -175,7 +176,7 @@ HttpResponse Api::PostToken(const HttpRequest& req, const Principal& who) {
   if (!role) {
     std::string roles;
     for (const auto& r : RoleNames()) roles += (roles.empty() ? "" : ", ") + r;
-    return ErrorResponse(Status::Invalid("unknown role " + (*body)["role"].dump() + " (" + roles + ")"));
+    return ErrorResponse(Status::Invalid("unknown role " + importers::JsonText((*body)["role"]) + " (" + roles + ")"));
   }
   auto issued = auth_.Issue((*body)["name"].get<std::string>(), *role);
   if (!issued.ok()) return ErrorResponse(issued.status());

@@ -1,4 +1,5 @@
 // Release management: /v1/baselines, /v1/releases, /v1/audits.
+#include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/process_json.hpp"
 #include "cmdb/time_util.hpp"
@@ -315,7 +316,7 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
       state = process::ParseReleaseState(s);
       if (!state)
         return ErrorResponse(Status::Invalid("unknown release state '" + s + "'; states: " +
-                                             Json(process::ReleaseStateNames()).dump())
+                                             importers::JsonText(Json(process::ReleaseStateNames())))
                                  .With("parameter", "state"));
     }
     Json items = Json::array();
@@ -357,8 +358,8 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
           Status::Invalid("body must be {\"to\": \"<state>\", \"comment\": \"...\"}"));
     auto to = process::ParseReleaseState((*body)["to"].get<std::string>());
     if (!to)
-      return ErrorResponse(Status::Invalid("unknown release state " + (*body)["to"].dump() +
-                                           "; states: " + Json(process::ReleaseStateNames()).dump())
+      return ErrorResponse(Status::Invalid("unknown release state " + importers::JsonText((*body)["to"]) +
+                                           "; states: " + importers::JsonText(Json(process::ReleaseStateNames())))
                                .With("field", "to"));
     auto r = releases_.TransitionRelease(*id, *to, body->value("comment", std::string()), who.name);
     return r.ok() ? JsonResponse(200, ReleaseJson(*r)) : ErrorResponse(r.status());

@@ -26,7 +26,7 @@ Status CheckFields(const Json& obj, std::initializer_list<std::string_view> allo
       values.emplace_back(n);
     }
     std::string in = where.empty() ? "" : " in \"" + where + "\"";
-    return Status::Invalid("unknown field " + Json(k).dump() + in + DidYouMean(k, names) +
+    return Status::Invalid("unknown field " + importers::JsonText(Json(k)) + in + DidYouMean(k, names) +
                            "; allowed: " + list)
         .With("field", where.empty() ? k : where + "." + k)
         .With("allowed", Value(std::move(values)));

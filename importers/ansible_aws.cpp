@@ -64,7 +64,7 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   if (!os_version.empty()) h.attrs.Set("os_version", Value(os_version));
   // Counts that are present but unusable are errors naming the fact, never dropped.
   auto bad = [&](const char* fact, const std::string& why) {
-    out.errors.push_back({where, std::string(fact) + ": " + why + ", got " + facts[fact].dump()});
+    out.errors.push_back({where, std::string(fact) + ": " + why + ", got " + JsonText(facts[fact])});
   };
   for (const char* k : {"ansible_processor_vcpus", "ansible_processor_count"}) {
     if (h.attrs.Has("cpu_count") || !facts.contains(k) || facts[k].is_null()) continue;

@@ -80,7 +80,7 @@ Result<Json> ParseJson(std::string_view text, const std::string& what, int max_d
           .With("line", line)
           .With("column", column)
           .With("limit", static_cast<int64_t>(max_depth));
-    return Status::Invalid("duplicate key " + Json(problem->key).dump() + " in " + what + at)
+    return Status::Invalid("duplicate key " + JsonText(Json(problem->key)) + " in " + what + at)
         .With("line", line)
         .With("column", column)
         .With("key", problem->key);

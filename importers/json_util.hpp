@@ -49,4 +49,8 @@ std::string Str(const Json& j, const char* key);
 // Sets attrs[name] from j[key] when it is a usable scalar.
 void SetFrom(AttrMap& attrs, const std::string& name, const Json& j, const char* key);
 
+// `j` as compact JSON text for a message; bytes that are not UTF-8 (a key seen by the raw scan,
+// before the document was validated) become U+FFFD instead of throwing.
+inline std::string JsonText(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 }  // namespace cmdb::importers

@@ -29,7 +29,7 @@ Status Endpoint(const Json& j, const std::string& where, CandidateSet& out,
     Candidate c;
     c.class_name = j["class"];
     for (const auto& [k, v] : j["key"].items()) c.attrs.Set(k, ValueOf(v));
-    c.ref = "key:" + c.class_name + ":" + j["key"].dump();
+    c.ref = "key:" + c.class_name + ":" + JsonText(j["key"]);
     c.location = where;
     c.reference_only = true;
     ref = c.ref;
@@ -71,7 +71,7 @@ Status NdjsonFields(const Json& j) {
                                                    "from", "to",   "attributes"};
   for (const auto& [k, v] : j.items()) {
     if (std::find(kFields.begin(), kFields.end(), k) == kFields.end())
-      return Status::Invalid("unknown field " + Json(k).dump() + DidYouMean(k, kFields));
+      return Status::Invalid("unknown field " + JsonText(Json(k)) + DidYouMean(k, kFields));
   }
   return Status::Ok();
 }

@@ -40,7 +40,7 @@ bool LooksLikeIp(const std::string& s) {
 std::string IndexSuffix(const Json& inst) {
   if (!inst.contains("index_key")) return "";
   const Json& k = inst["index_key"];
-  return k.is_string() ? "[\"" + k.get<std::string>() + "\"]" : "[" + k.dump() + "]";
+  return k.is_string() ? "[\"" + k.get<std::string>() + "\"]" : "[" + JsonText(k) + "]";
 }
 
 }  // namespace
@@ -84,7 +84,7 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
                                          " (a read, not a resource)"});
       else
         out.errors.push_back({path, "\"mode\" must be \"managed\" or \"data\", not " +
-                                        Member(res, "mode").dump()});
+                                        JsonText(Member(res, "mode"))});
       continue;
     }
     std::string type = Str(res, "type"), name = Str(res, "name"), module = Str(res, "module");
