@@ -72,6 +72,7 @@ Connection::Connection(int fd, const std::shared_ptr<TlsContext>& tls) : fd_(fd)
 }
 
 Connection::~Connection() {
+  Unreserve();
   if (ssl_) SSL_free(ssl_);
   ::close(fd_);
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <sys/types.h>
 
+#include "api/request_head.hpp"
 #include "cmdb/status.hpp"
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -90,6 +91,23 @@ class Connection {
   int requests = 0;       // requests served on this connection
   bool close_after = false;  // answer with Connection: close and close
   bool draining = false;     // answered and half-closed: the reactor reads on and drops the bytes
+
+  // A request admitted by a worker whose body the reactor collects before a worker serves it:
+  // complete when `body_until` bytes are buffered, or, for a chunked body, when `chunks` says so
+  // (fed from byte `chunks_fed` of the buffer on).
+  bool admitted = false;
+  size_t body_until = 0;
+  std::unique_ptr<ChunkScanner> chunks;
+  size_t chunks_fed = 0;
+  size_t body_limit = 0;  // the most the reactor buffers for this body before a worker takes it
+  // Bytes of the server's body-buffering budget this connection holds; given back to `pool` when
+  // the body is served or the connection closes.
+  int64_t reserved = 0;
+  std::atomic<int64_t>* pool = nullptr;
+  void Unreserve() {
+    if (pool && reserved) pool->fetch_sub(reserved);
+    reserved = 0;
+  }
 
  private:
   bool Wait(short events, std::chrono::milliseconds idle, SteadyTime deadline);

@@ -10,6 +10,7 @@
 
 #include "api/connection.hpp"
 #include "api/reactor.hpp"
+#include "api/request_head.hpp"
 #include "cmdb/time_util.hpp"
 
 namespace cmdb::api {
@@ -22,8 +23,12 @@ using Clock = std::chrono::steady_clock;
 // minimum average rate for the body (past a grace period), so no client holds a worker for long.
 class ConnStream final : public httplib::Stream {
  public:
-  ConnStream(Connection& c, const ServerOptions& o)
+  // `head_size`: the bytes of the request head (the body follows); `chunked`: the body's chunks
+  // are checked against the grammar as they pass (cpp-httplib's reader is lenient).
+  ConnStream(Connection& c, const ServerOptions& o, size_t head_size, bool chunked)
       : c_(c),
+        head_size_(head_size),
+        chunks_(chunked ? std::make_unique<ChunkScanner>() : nullptr),
         idle_(std::chrono::seconds(o.read_timeout_s)),
         write_idle_(std::chrono::seconds(o.write_timeout_s)),
         min_rate_(std::max<int64_t>(1, o.min_body_bytes_per_s)),
@@ -39,8 +44,15 @@ class ConnStream final : public httplib::Stream {
     auto allowed = std::max<Clock::duration>(
         grace_, std::chrono::milliseconds((read_ + 1) * 1000 / min_rate_));
     ssize_t n = c_.Read(ptr, size, idle_, start_ + allowed);
-    if (n > 0) read_ += static_cast<size_t>(n);
-    else failed_ = true;
+    if (n <= 0) return failed_ = true, n;
+    size_t before = read_;
+    read_ += static_cast<size_t>(n);
+    if (chunks_ && read_ > head_size_) {
+      size_t skip = before >= head_size_ ? 0 : head_size_ - before;
+      if (chunks_->Feed(std::string_view(ptr + skip, static_cast<size_t>(n) - skip)) ==
+          ChunkScanner::State::kMalformed)
+        return failed_ = true, -1;
+    }
     return n;
   }
   ssize_t write(const char* ptr, size_t size) override {
@@ -58,6 +70,8 @@ class ConnStream final : public httplib::Stream {
   socket_t socket() const override { return c_.fd(); }
 
   bool failed() const { return failed_; }
+  // Why the chunks were refused, or "".
+  std::string chunk_error() const { return chunks_ ? chunks_->error() : ""; }
   size_t bytes_read() const { return read_; }
   // The request's body was not read to its end (or the answer asks to close): the connection
   // cannot carry another request.
@@ -65,6 +79,8 @@ class ConnStream final : public httplib::Stream {
 
  private:
   Connection& c_;
+  size_t head_size_;
+  std::unique_ptr<ChunkScanner> chunks_;
   std::chrono::milliseconds idle_, write_idle_;
   int64_t min_rate_;
   std::chrono::milliseconds grace_;
@@ -93,28 +109,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Checks how the body is framed: one well-formed Content-Length, or chunked alone.
-Result<int64_t> BodyLength(const httplib::Request& req) {
-  size_t lengths = req.get_header_value_count("Content-Length");
-  bool chunked = req.has_header("Transfer-Encoding");
-  if (chunked) {
-    if (Lower(req.get_header_value("Transfer-Encoding")) != "chunked" || req.get_header_value_count("Transfer-Encoding") > 1)
-      return Status::Invalid("unsupported Transfer-Encoding '" + req.get_header_value("Transfer-Encoding") +
-                             "' (only chunked is accepted)");
-    if (lengths > 0) return Status::Invalid("a request may not carry both Content-Length and Transfer-Encoding");
-    return -1;
-  }
-  if (lengths == 0) return 0;
-  std::string first = req.get_header_value("Content-Length");
-  for (size_t i = 1; i < lengths; ++i)
-    if (req.get_header_value("Content-Length", i) != first)
-      return Status::Invalid("conflicting Content-Length headers");
-  bool digits = !first.empty() && first.size() <= 18 &&
-                std::all_of(first.begin(), first.end(), [](unsigned char c) { return std::isdigit(c); });
-  if (!digits) return Status::Invalid("invalid Content-Length '" + first.substr(0, 40) + "': expected a number of bytes");
-  return std::stoll(first);
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
@@ -124,6 +118,7 @@ struct HttpServer::Impl {
   Status tls_status;
   Front server;
   std::unique_ptr<Reactor> reactor;
+  std::atomic<int64_t> buffered_bodies{0};  // bytes reserved by bodies the reactor collects
   std::mutex log_mu;
 
   Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)) {
@@ -158,17 +153,92 @@ struct HttpServer::Impl {
     *options.log << FormatTimestamp(NowMicros()) << " " << req.method << " " << req.path << line << std::flush;
   }
 
-  // Before any byte of the body is read: the framing, the caller's token and the body limit.
-  // Returns false (with the answer in `res`) when the request is refused.
-  bool Admit(const httplib::Request& req, httplib::Response& res) {
-    auto length = BodyLength(req);
-    std::optional<HttpResponse> refused;
-    if (!length.ok()) refused = ErrorResponse(length.status());
-    else refused = api.Admit(Convert(req), *length);
-    if (!refused) return true;
-    Send(*refused, res);
-    if (current_stream) current_stream->must_close = true;  // the body stays unread
-    return false;
+  // Writes a final answer to a request refused before its body was read; the connection closes.
+  void Refuse(Connection& c, const RequestHead* head, const HttpResponse& r) {
+    static const std::map<int, const char*> kReasons = {
+        {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+        {405, "Method Not Allowed"}, {413, "Payload Too Large"}, {500, "Internal Server Error"},
+        {503, "Service Unavailable"}};
+    auto reason = kReasons.find(r.status);
+    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                      (reason == kReasons.end() ? "Error" : reason->second) + "\r\nContent-Type: " + r.content_type +
+                      "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n";
+    for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+    out += "\r\n";
+    if (!head || head->method != "HEAD") out += r.body;
+    c.WriteAll(out.data(), out.size(), std::chrono::seconds(options.write_timeout_s));
+    c.close_after = true;
+    if (options.log) {
+      std::lock_guard l(log_mu);
+      *options.log << FormatTimestamp(NowMicros()) << " " << (head ? head->method + " " + head->path : "-") << " "
+                   << r.status << " refused\n" << std::flush;
+    }
+  }
+
+  enum class Ready { kServe, kHandedBack, kRefused };
+
+  // Before a byte of the body is read: the head's syntax, the framing, the caller's token and
+  // the body limit. Then the body: when it has not all arrived and is small, the connection goes
+  // back to the reactor to collect it (so a slow body holds no worker).
+  Ready Prepare(Connection& c, RequestHead& head) {
+    auto parsed = ParseRequestHead(c.Buffered());
+    if (!parsed.ok()) return Refuse(c, nullptr, ErrorResponse(parsed.status())), Ready::kRefused;
+    head = std::move(*parsed);
+    auto framing = FramingOf(head);
+    if (!framing.ok()) return Refuse(c, &head, ErrorResponse(framing.status())), Ready::kRefused;
+    if (head.Count("authorization") > 1)
+      return Refuse(c, &head, ErrorResponse(Status::Invalid("duplicate Authorization headers"))), Ready::kRefused;
+    bool has_body = framing->chunked || framing->length > 0;
+    if (has_body && (head.method == "GET" || head.method == "HEAD" || head.method == "OPTIONS"))
+      return Refuse(c, &head, ErrorResponse(Status::Invalid("a " + head.method + " request may not carry a body"))),
+             Ready::kRefused;
+    HttpRequest req;
+    req.method = head.method == "HEAD" ? "GET" : head.method;
+    req.path = head.path;
+    for (const auto& [k, v] : head.headers) req.headers.emplace(k, v);
+    if (auto refused = api.Admit(req, framing->chunked ? -1 : framing->length))
+      return Refuse(c, &head, *refused), Ready::kRefused;
+    if (!has_body) return Ready::kServe;
+
+    std::string_view body = c.Buffered().substr(head.size);
+    size_t limit = std::min(api.BodyLimit(head.path), options.max_buffered_body_bytes);
+    size_t expected;
+    std::unique_ptr<ChunkScanner> chunks;
+    if (framing->chunked) {
+      chunks = std::make_unique<ChunkScanner>();
+      auto state = chunks->Feed(body);
+      if (state == ChunkScanner::State::kMalformed)
+        return Refuse(c, &head, ErrorResponse(Status::Invalid("malformed chunked body (" + chunks->error() +
+                                                              "); nothing was applied"))),
+               Ready::kRefused;
+      if (state == ChunkScanner::State::kDone || body.size() > limit) return Ready::kServe;
+      expected = limit;
+    } else {
+      if (body.size() >= static_cast<size_t>(framing->length) || static_cast<size_t>(framing->length) > limit)
+        return Ready::kServe;
+      expected = static_cast<size_t>(framing->length);
+    }
+    // The server-wide budget of bodies being collected; past it the worker reads the body.
+    int64_t want = static_cast<int64_t>(expected);
+    if (buffered_bodies.fetch_add(want) + want > options.max_buffered_bodies_bytes) {
+      buffered_bodies.fetch_sub(want);
+      return Ready::kServe;
+    }
+    c.pool = &buffered_bodies;
+    c.reserved = want;
+    c.admitted = true;
+    c.body_until = head.size + (framing->chunked ? 0 : expected);
+    c.chunks = std::move(chunks);
+    c.chunks_fed = framing->chunked ? c.Buffered().size() : 0;
+    c.body_limit = head.size + limit;
+    c.deadline = Clock::now() + std::chrono::milliseconds(options.body_grace_ms) +
+                 std::chrono::milliseconds(static_cast<int64_t>(expected) * 1000 /
+                                           std::max<int64_t>(1, options.min_body_bytes_per_s));
+    if (Lower(head.Get("expect")) == "100-continue") {
+      static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      c.WriteAll(kContinue, sizeof kContinue - 1, std::chrono::seconds(options.write_timeout_s));
+    }
+    return Ready::kHandedBack;
   }
 
   void HandleSimple(const httplib::Request& req, httplib::Response& res) {
@@ -204,7 +274,10 @@ struct HttpServer::Impl {
                               .With("limit", static_cast<int64_t>(limit)));
       } else if (!complete) {
         // Nothing of an incomplete body is ever applied.
-        r = ErrorResponse(IncompleteBody(req, in.body.size()));
+        std::string chunk_error = current_stream ? current_stream->chunk_error() : "";
+        r = ErrorResponse(chunk_error.empty()
+                              ? IncompleteBody(req, in.body.size())
+                              : Status::Invalid("malformed chunked body (" + chunk_error + "); nothing was applied"));
       } else {
         r = api.Handle(in);
       }
@@ -224,10 +297,26 @@ struct HttpServer::Impl {
   // Serves the request whose header the reactor buffered, and any further complete ones.
   void Serve(Connection& c) {
     for (int i = 0; i < 16; ++i) {
-      ConnStream strm(c, options);
+      // Line ends between requests are allowed; drop them.
+      char skip;
+      while (!c.Buffered().empty() && (c.Buffered()[0] == '\r' || c.Buffered()[0] == '\n'))
+        c.Read(&skip, 1, std::chrono::milliseconds(0), SteadyTime::max());
+      RequestHead head;
+      if (c.admitted) {  // its body is in: the head was checked when it was admitted
+        head = *ParseRequestHead(c.Buffered());
+      } else {
+        Ready ready = Prepare(c, head);
+        if (ready != Ready::kServe) return;
+      }
+      bool chunked = c.admitted ? c.chunks != nullptr : FramingOf(head)->chunked;
+      c.admitted = false;
+      c.chunks.reset();
+      c.Unreserve();
+      ++c.requests;
+      ConnStream strm(c, options, head.size, chunked);
       current_stream = &strm;
       bool connection_closed = false;
-      bool last = c.close_after || c.requests + i + 1 >= options.max_requests_per_connection;
+      bool last = c.close_after || c.requests >= options.max_requests_per_connection;
       bool ok = server.ServeRequest(strm, last, connection_closed);
       current_stream = nullptr;
       if (!ok || connection_closed || last || strm.must_close || strm.failed()) {
@@ -268,14 +357,6 @@ HttpServer::HttpServer(Api& api, ServerOptions options)
   s.Patch(".*", with_body);
   s.Delete(".*", with_body);
   s.Delete(".*", simple);  // DELETE without a body
-  s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    return impl->Admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                                 : httplib::Server::HandlerResponse::Handled;
-  });
-  // "Expect: 100-continue": the same checks before the client sends its body.
-  s.set_expect_100_continue_handler([impl](const httplib::Request& req, httplib::Response& res) {
-    return impl->Admit(req, res) ? 100 : res.status;
-  });
   // Answers cpp-httplib makes itself (a malformed request line, an unknown method) in our format.
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -305,6 +386,7 @@ HttpServer::HttpServer(Api& api, ServerOptions options)
   r.max_connections_per_client = impl->options.max_connections_per_client;
   r.tls = impl->tls;
   r.listen_fd = impl->options.listen_fd;
+  r.min_body_bytes_per_s = impl->options.min_body_bytes_per_s;
   impl->reactor = std::make_unique<Reactor>(r, [impl](Connection& c) { impl->Serve(c); });
 }
 
@@ -339,7 +421,23 @@ void HttpServer::ServeSocket(int fd) {
     }
     if (!header_done()) return;
     impl_->Serve(c);
-    ++c.requests;
+    if (c.admitted) {  // no reactor here: wait for the body on this thread
+      for (;;) {
+        Connection::Step step = c.Fill(c.chunks ? c.body_limit + 1 : c.body_until);
+        if (c.chunks) {
+          if (c.Buffered().size() > c.chunks_fed) {
+            auto state = c.chunks->Feed(c.Buffered().substr(c.chunks_fed));
+            c.chunks_fed = c.Buffered().size();
+            if (state != ChunkScanner::State::kMore) break;
+          }
+          if (c.Buffered().size() > c.body_limit) break;
+        } else if (c.Buffered().size() >= c.body_until) {
+          break;
+        }
+        if (step != Connection::Step::kWantRead || !c.WaitReadable(std::chrono::seconds(1))) break;
+      }
+      impl_->Serve(c);  // whole or cut short: answered either way
+    }
   }
 }
 

@@ -28,6 +28,9 @@ struct ServerOptions {
   int max_connections = 2048;           // open connections in all (503 past it)
   int max_connections_per_client = 128;  // open connections per client address (503 past it)
   int max_requests_per_connection = 1000;
+  size_t max_buffered_body_bytes = 1 << 20;            // bodies up to this size are collected by the
+                                                      // reactor before a worker takes the request
+  int64_t max_buffered_bodies_bytes = int64_t{256} << 20;  // all such bodies at once
   int keep_alive_linger_ms = 2;  // a worker waits this long for the next request before handing
                                  // the connection back to the reactor
   std::ostream* log = nullptr;  // request log; nullptr: none

@@ -148,6 +148,10 @@ struct Reactor::Impl {
       }
       return;
     }
+    if (c.admitted) {
+      AdvanceBody(it);
+      return;
+    }
     Connection::Step step = c.Handshake();
     if (step == Connection::Step::kDone) step = c.Fill(options.max_header_bytes + 1);
     std::string_view data = c.Buffered();
@@ -177,6 +181,39 @@ struct Reactor::Impl {
     Watch(c, step == Connection::Step::kWantWrite ? EPOLLOUT : EPOLLIN, false);
   }
 
+  // A connection whose admitted request's body is still arriving: read on until it is whole
+  // (then a worker serves it), malformed (400) or late (408).
+  void AdvanceBody(std::unordered_map<int, std::unique_ptr<Connection>>::iterator it) {
+    Connection& c = *it->second;
+    Connection::Step step = c.Fill(c.chunks ? c.body_limit + 1 : c.body_until);
+    std::string_view data = c.Buffered();
+    bool whole = false;
+    if (c.chunks) {
+      if (data.size() > c.chunks_fed) {
+        auto state = c.chunks->Feed(data.substr(c.chunks_fed));
+        c.chunks_fed = data.size();
+        if (state == ChunkScanner::State::kMalformed) {
+          Finish(c, Canned(400, "Bad Request", "BadRequest",
+                           "malformed chunked body (" + c.chunks->error() + "); nothing was applied"));
+          return;
+        }
+        whole = state == ChunkScanner::State::kDone || data.size() > c.body_limit;
+      }
+    } else {
+      whole = data.size() >= c.body_until;
+    }
+    if (whole || step == Connection::Step::kClosed) {
+      // Whole, or cut short by the client: a worker serves it either way (and answers that the
+      // body ended early, applying nothing).
+      std::unique_ptr<Connection> conn = std::move(it->second);
+      waiting.erase(it);
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, conn->fd(), nullptr);
+      Dispatch(std::move(conn));
+      return;
+    }
+    Watch(c, step == Connection::Step::kWantWrite ? EPOLLOUT : EPOLLIN, false);
+  }
+
   void Dispatch(std::unique_ptr<Connection> c) {
     std::unique_lock l(mu);
     if (ready.size() >= options.max_queued) {
@@ -198,8 +235,8 @@ struct Reactor::Impl {
       back.swap(returned);
     }
     for (auto& c : back) {
-      c->header_started = false;
-      c->deadline = Clock::now() + options.keep_alive_timeout;
+      c->header_started = c->admitted;
+      if (!c->admitted) c->deadline = Clock::now() + options.keep_alive_timeout;
       int fd = c->fd();
       Watch(*c, EPOLLIN, true);
       waiting.emplace(fd, std::move(c));
@@ -215,6 +252,13 @@ struct Reactor::Impl {
     for (int fd : late) {
       auto it = waiting.find(fd);
       Connection& c = *it->second;
+      if (c.admitted && !c.draining) {
+        Finish(c, Canned(408, "Request Timeout", "BadRequest",
+                         "the request body was not received in time (at least " +
+                             std::to_string(options.min_body_bytes_per_s) +
+                             " bytes per second after a grace period); nothing was applied"));
+        continue;
+      }
       if (c.header_started && !c.draining) {
         Finish(c, Canned(408, "Request Timeout", "BadRequest",
                          "the request header was not received within " +
@@ -240,7 +284,6 @@ struct Reactor::Impl {
       }
       c->close_after = stopping.load();
       serve(*c);
-      ++c->requests;
       bool keep = !c->close_after && !stopping;
       {
         std::lock_guard l(mu);

@@ -11,7 +11,10 @@
 //     otherwise) and at most `max_header_bytes` long (431); an idle keep-alive connection is
 //     closed after `keep_alive_timeout`.
 //   - requests with a complete header: in one FIFO queue for the workers, at most `max_queued`;
-//     past it the request is answered 503 at once.
+//     past it the request is answered 503 at once. A worker admits the request (framing, token,
+//     body limit) and, when its body has not arrived yet and is small, hands the connection back
+//     (Connection::admitted): the reactor collects the body (408 when it is late, 400 when chunks
+//     are malformed) and queues the request again, so slow bodies hold no worker either.
 //   - requests being served: one per worker (`workers` threads).
 // Thread safety: Bind, then Run on one thread; Stop from any thread.
 #pragma once
@@ -36,6 +39,7 @@ struct ReactorOptions {
   int max_connections = 2048;
   int max_connections_per_client = 128;
   size_t max_queued = 1024;
+  int64_t min_body_bytes_per_s = 16 * 1024;  // for the message of a late body
   std::shared_ptr<TlsContext> tls;  // null: plain HTTP
   int listen_fd = -1;  // a socket from Listen() to serve on (owned from then on); -1: Bind() opens one
 };
@@ -52,7 +56,8 @@ Result<Listener> Listen(const std::string& host, int port);
 class Reactor {
  public:
   // Serves the request whose header `conn` holds (and any further complete ones already
-  // buffered), on a worker thread. Sets conn.close_after when the connection must be closed.
+  // buffered), on a worker thread. Sets conn.close_after when the connection must be closed, or
+  // conn.admitted (with the body's extent and deadline) to have the reactor collect a body first.
   using ServeFn = std::function<void(Connection& conn)>;
 
   Reactor(ReactorOptions options, ServeFn serve);
