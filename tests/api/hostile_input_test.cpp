@@ -219,6 +219,18 @@ TEST_CASE("hostile input: bulk refs are defined once; an id keeps its class") {
   CHECK(e1["error"]["details"]["errors"][0]["line"] == 3);
   CHECK(e1["error"]["details"]["errors"][0]["message"] ==
         "ref \"a\" is defined twice, on lines 1 and 3 (a ref names one CI per request)");
+  // The NDJSON import: the same rule, the same message.
+  auto [s1i, e1i] = c.Call("POST", "/v1/imports?format=ndjson",
+                           "{\"op\": \"ci\", \"ref\": \"a\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r1\"}}\n"
+                           "\n"
+                           "{\"op\": \"ci\", \"ref\": \"a\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r2\"}}\n"
+                           "{\"op\": \"ci\", \"ref\": 7, \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r3\"}}\n");
+  CHECK(s1i == 400);
+  REQUIRE(e1i["error"]["errors"].size() == 2);
+  CHECK(e1i["error"]["errors"][0]["location"] == "line 3");
+  CHECK(e1i["error"]["errors"][0]["message"] ==
+        "ref \"a\" is defined twice, on lines 1 and 3 (a ref names one CI per request)");
+  CHECK(e1i["error"]["errors"][1]["message"] == "\"ref\" must be a string");
   CiId vm = c.IdOf("VirtualMachine", "pg-fra1-01");
   auto [s2, e2] = c.Call("POST", "/v1/bulk",
                          "{\"op\": \"ci\", \"id\": " + std::to_string(vm) +
@@ -305,4 +317,42 @@ TEST_CASE("hostile input: importers refuse what they cannot use and report what 
   CHECK(r6["skipped_count"] == 1);
   CHECK(r6["skipped"][0] == Json{{"location", "$.items[0] (ConfigMap cfg)"},
                                  {"reason", "kind ConfigMap is not imported"}});
+}
+
+TEST_CASE("hostile input: a NUL byte does not end a JSON text; what follows it is refused") {
+  Client c;
+  auto before = State(c);
+  const std::string nul("\0", 1);
+  const std::string body = R"({"class":"VirtualMachine","attributes":{"name":"n3"}})";
+  auto [s1, e1] = c.Call("POST", "/v1/cis", body + nul + "garbage");
+  CHECK(s1 == 400);
+  CHECK(Message(e1) ==
+        "malformed JSON body at line 1, column 54: a NUL byte outside a string (a JSON text is "
+        "read to its end)");
+  CHECK(e1["error"]["column"] == 54);
+  // A NUL alone after the value, and one between members.
+  auto [s2, e2] = c.Call("POST", "/v1/cis", body + nul);
+  CHECK(s2 == 400);
+  auto [s3, e3] = c.Call("POST", "/v1/cis", R"({"class":"VirtualMachine",)" + nul + R"("attributes":{}})");
+  CHECK(s3 == 400);
+  CHECK(Message(e3) ==
+        "malformed JSON body at line 1, column 27: a NUL byte outside a string (a JSON text is "
+        "read to its end)");
+  // Inside a string it is an unescaped control character.
+  auto [s4, e4] = c.Call("POST", "/v1/cis", R"({"class":"VirtualMachine","attributes":{"name":"a)" + nul + R"(b"}})");
+  CHECK(s4 == 400);
+  // Bulk lines (the document way: the fast way reads no control characters).
+  const std::string line = R"({"op":"ci","class":"VirtualMachine","attributes":{"name":"n3"}})";
+  auto [s5, e5] = c.Call("POST", "/v1/bulk", line + nul + "garbage\n");
+  CHECK(s5 == 400);
+  CHECK(e5["error"]["details"]["errors"][0]["message"] ==
+        "malformed JSON at column 64: a NUL byte outside a string (a JSON text is read to its end)");
+  // NDJSON import lines.
+  auto [s6, e6] = c.Call("POST", "/v1/imports?format=ndjson", line + nul + "garbage\n");
+  CHECK(s6 == 400);
+  CHECK(e6["error"]["errors"][0]["location"] == "line 1");
+  CHECK(e6["error"]["errors"][0]["message"] ==
+        "malformed JSON on line 1 at line 1, column 64: a NUL byte outside a string (a JSON text "
+        "is read to its end)");
+  CHECK(State(c) == before);
 }
