@@ -158,6 +158,18 @@ TEST_CASE("hostile input: token rules") {
   auto [s3, e3] = c.Call("POST", "/v1/tokens", R"({"name": "System", "role": "admin"})");
   CHECK(s3 == 400);
   CHECK(Message(e3) == "the token name 'System' is reserved: the server records its own writes under it");
+  // Names are unique without case; the stored spelling is kept and named.
+  auto [s6, t6] = c.Call("POST", "/v1/tokens", R"({"name": "Reader-Bot2", "role": "reader"})");
+  CHECK(s6 == 201);
+  CHECK(t6["name"] == "Reader-Bot2");
+  auto [s7, e7] = c.Call("POST", "/v1/tokens", R"({"name": "READER-BOT2", "role": "admin"})");
+  CHECK(s7 == 409);
+  CHECK(Message(e7) ==
+        "a token named 'Reader-Bot2' already exists (token names are compared without case)");
+  CHECK(e7["error"]["details"]["name"] == "Reader-Bot2");
+  auto [s8, e8] = c.Call("POST", "/v1/tokens", R"({"name": "Reader-Bot2", "role": "reader"})");
+  CHECK(s8 == 409);
+  CHECK(Message(e8) == "a token named 'Reader-Bot2' already exists");
   auto [s4, t4] = c.Call("POST", "/v1/tokens", R"({"name": "admin-2", "role": "admin"})");
   REQUIRE(s4 == 201);
   auto [s5, r5] = c.Call("DELETE", "/v1/tokens/admin-bot");
