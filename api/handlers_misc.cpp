@@ -2,6 +2,7 @@
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/bulk.hpp"
+#include "api/ddl_text.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
 
@@ -33,14 +34,26 @@ HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
   if (!body->is_object() || !(*body)["ddl"].is_string())
     return ErrorResponse(Status::Invalid("body must be {\"ddl\": \"CREATE NODE TYPE ...\"}"));
   if (Status st = CheckFields(*body, {"ddl"}, ""); !st.ok()) return ErrorResponse(st);
-  Schema next = *db_.schema();
-  Status st = ddl::ApplyDdl((*body)["ddl"].get<std::string>(), next);
+  const std::string& ddl = (*body)["ddl"].get_ref<const std::string&>();
+  if (!DdlHasStatement(ddl))
+    return ErrorResponse(
+        Status::Invalid("\"ddl\" holds no statement (CREATE, ALTER or DROP)").With("field", "ddl"));
+  std::shared_ptr<const Schema> current = db_.schema();
+  Schema next = *current;
+  Status st = ddl::ApplyDdl(ddl, next);
   if (!st.ok()) return ErrorResponse(st);
+  // A change that changes nothing writes nothing: no new version, no transaction.
+  if (SameSchema(next, *current))
+    return JsonResponse(200, Json{{"schema_version", current->version()},
+                                  {"tx", nullptr},
+                                  {"cis_rewritten", 0},
+                                  {"changed", false}});
   auto tx = db_.ChangeSchema(MetaFor(req, who, "schema"), std::move(next));
   if (!tx.ok()) return ErrorResponse(tx.status());
   return JsonResponse(200, Json{{"schema_version", tx->schema_version},
                                 {"tx", tx->id},
-                                {"cis_rewritten", tx->cis_written}});
+                                {"cis_rewritten", tx->cis_written},
+                                {"changed", true}});
 }
 
 HttpResponse Api::Transactions(const HttpRequest& req) {

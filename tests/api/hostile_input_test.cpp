@@ -368,3 +368,36 @@ TEST_CASE("hostile input: a NUL byte does not end a JSON text; what follows it i
         "is read to its end)");
   CHECK(State(c) == before);
 }
+
+TEST_CASE("hostile input: a schema change without a statement, or changing nothing, writes nothing") {
+  Client c;
+  auto [s0, schema0] = c.Call("GET", "/v1/schema");
+  auto before = State(c);
+  auto [s1, e1] = c.Call("POST", "/v1/schema", R"({"ddl": "  "})");
+  CHECK(s1 == 400);
+  CHECK(Message(e1) == "\"ddl\" holds no statement (CREATE, ALTER or DROP)");
+  CHECK(e1["error"]["details"]["field"] == "ddl");
+  auto [s2, e2] = c.Call("POST", "/v1/schema", R"({"ddl": "-- only a comment\n // and another"})");
+  CHECK(s2 == 400);
+  CHECK(Message(e2) == "\"ddl\" holds no statement (CREATE, ALTER or DROP)");
+  // A statement that leaves the schema as it is: 200, the current version, nothing written.
+  const std::string same =
+      "ALTER NODE TYPE PhysicalServer SET IDENTIFIED BY (serial_number), (fqdn), (hostname, "
+      "domain), (mac_address), (ip_address);";
+  auto [s3, r3] = c.Call("POST", "/v1/schema", Json{{"ddl", same}}.dump());
+  CHECK(s3 == 200);
+  CHECK(r3 == Json{{"schema_version", schema0["version"]}, {"tx", nullptr}, {"cis_rewritten", 0},
+                   {"changed", false}});
+  auto [s4, r4] = c.Call("POST", "/v1/query", Json{{"query", same}}.dump());
+  CHECK(s4 == 200);
+  CHECK(r4["stats"]["changed"] == false);
+  CHECK(r4["stats"]["tx"] == nullptr);
+  CHECK(State(c) == before);
+  auto [s5, schema5] = c.Call("GET", "/v1/schema");
+  CHECK(schema5["version"] == schema0["version"]);
+  // A real change still writes one.
+  auto [s6, r6] = c.Call("POST", "/v1/schema", R"({"ddl": "ALTER NODE TYPE VirtualMachine ADD { h19_note STRING };"})");
+  CHECK(s6 == 200);
+  CHECK(r6["changed"] == true);
+  CHECK(r6["schema_version"] == schema0["version"].get<int64_t>() + 1);
+}
