@@ -1,6 +1,7 @@
 // Handlers for health, schema, the transaction log and bulk loading.
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
+#include "api/params.hpp"
 #include "api/bulk.hpp"
 #include "api/ddl_text.hpp"
 #include "cmdb/time_util.hpp"
@@ -29,6 +30,7 @@ HttpResponse Api::GetSchema() {
 }
 
 HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["ddl"].is_string())
@@ -57,6 +59,7 @@ HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
 }
 
 HttpResponse Api::Transactions(const HttpRequest& req) {
+  if (Status st = CheckParams(req, {{"since", ParamKind::kNonNegativeInt}, {"limit", ParamKind::kPositiveInt}}); !st.ok()) return ErrorResponse(st);
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
   TxId since = 0;
@@ -74,6 +77,7 @@ HttpResponse Api::Transactions(const HttpRequest& req) {
 }
 
 HttpResponse Api::VerifyChain(const HttpRequest& req) {
+  if (Status st = CheckParams(req, {{"head"}}); !st.ok()) return ErrorResponse(st);
   VerifyOptions options;
   if (std::string head = req.Param("head"); !head.empty()) {
     auto parsed = ParseChainHead(head);
@@ -102,15 +106,13 @@ HttpResponse Api::VerifyChain(const HttpRequest& req) {
 HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
   // Bulk loads have no source (their values have no owner; docs/importers.md): a "source" is
   // refused like any parameter the route does not take.
-  for (const auto& [k, v] : req.query) {
-    if (k == "refs" || k == "change") continue;
-    std::string hint = k == "source" ? " (bulk loads have no source; import with "
-                                       "POST /v1/imports?format=ndjson&source=... instead)"
-                                     : "";
-    return ErrorResponse(Status::Invalid("unknown parameter '" + k + "' for POST /v1/bulk" + hint +
-                                         "; allowed: refs, change")
-                             .With("parameter", k));
-  }
+  if (req.query.count("source"))
+    return ErrorResponse(Status::Invalid("unknown parameter 'source' for POST /v1/bulk (bulk loads "
+                                         "have no source; import with POST "
+                                         "/v1/imports?format=ndjson&source=... instead); allowed: "
+                                         "refs, change")
+                             .With("parameter", "source"));
+  if (Status st = CheckParams(req, {{"refs", ParamKind::kBool}, {"change"}}); !st.ok()) return ErrorResponse(st);
   BulkResult result;
   BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
   Status st = RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
@@ -127,7 +129,7 @@ HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
     return JsonResponse(HttpStatusOf(st.code()), body);
   }
   Json refs = nullptr;
-  if (req.Param("refs") != "false") {
+  if (req.Param("refs", "true") == "true") {
     refs = Json::object();
     for (const auto& [ref, id] : result.refs.entries()) refs[ref] = id;
   }
@@ -180,6 +182,7 @@ Status LogTokenEvent(Database& db, const std::string& actor, const TokenRecord& 
 }  // namespace
 
 HttpResponse Api::PostToken(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["name"].is_string() || !(*body)["role"].is_string())

@@ -1,5 +1,6 @@
 // POST /v1/query: the graph query language over HTTP (and schema DDL through the same door).
 #include "api/api.hpp"
+#include "api/params.hpp"
 #include "api/ddl_text.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
@@ -77,6 +78,7 @@ QValue QFromJson(const Json& j) {
 }  // namespace
 
 HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["query"].is_string())

@@ -401,3 +401,60 @@ TEST_CASE("hostile input: a schema change without a statement, or changing nothi
   CHECK(r6["changed"] == true);
   CHECK(r6["schema_version"] == schema0["version"].get<int64_t>() + 1);
 }
+
+TEST_CASE("hostile input: query parameters are named, given once and well formed") {
+  Client c;
+  auto before = State(c);
+  auto refused = [&](const std::string& method, const std::string& target, const std::string& message,
+                     const std::string& parameter, const std::string& body = "") {
+    auto [s, e] = c.Call(method, target, body);
+    INFO(method + " " + target);
+    CHECK(s == 400);
+    CHECK(Message(e) == message);
+    CHECK(e["error"]["details"]["parameter"] == parameter);
+  };
+  const std::string line = R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "p1"}})";
+  // Repeated: never resolved silently.
+  refused("POST", "/v1/bulk?refs=false&refs=true", "parameter 'refs' is given 2 times; give it once",
+          "refs", line);
+  refused("POST", "/v1/imports?format=ndjson&format=nmap",
+          "parameter 'format' is given 2 times; give it once", "format", line);
+  refused("GET", "/v1/cis?limit=1&limit=5", "parameter 'limit' is given 2 times; give it once", "limit");
+  refused("GET", "/v1/cis?where.name=a&where.name=b",
+          "parameter 'where.name' is given 2 times; give it once", "where.name");
+  // Malformed values.
+  refused("POST", "/v1/bulk?refs=maybe", "invalid refs 'maybe': expected true or false", "refs", line);
+  refused("GET", "/v1/transactions?limit=abc", "invalid limit 'abc': expected a positive integer", "limit");
+  refused("GET", "/v1/transactions?since=-1", "invalid since '-1': expected a non-negative integer", "since");
+  refused("GET", "/v1/cis?limit=", "invalid limit '': expected a positive integer", "limit");
+  refused("GET", "/v1/unauthorized-changes?limit=0", "invalid limit '0': expected a positive integer", "limit");
+  // Unknown ones, with a did-you-mean; a parameter where the route takes none.
+  refused("GET", "/v1/changes?limit=abc",
+          "unknown parameter 'limit' for GET /v1/changes; allowed: state", "limit");
+  refused("GET", "/v1/cis?foo=1",
+          "unknown parameter 'foo' for GET /v1/cis; allowed: class, where.<attribute>, limit, cursor",
+          "foo");
+  refused("GET", "/v1/cis?lmit=1",
+          "unknown parameter 'lmit' for GET /v1/cis (did you mean 'limit'?); allowed: class, "
+          "where.<attribute>, limit, cursor",
+          "lmit");
+  refused("POST", "/v1/tokens?role=admin",
+          "unknown parameter 'role' for POST /v1/tokens; allowed: none", "role",
+          R"({"name": "p-bot", "role": "reader"})");
+  // Empty names, and a prefix naming nothing.
+  refused("GET", "/v1/cis?where.=x", "parameter 'where.' of GET /v1/cis names nothing after 'where.'",
+          "where.");
+  refused("GET", "/v1/cis?limit=1&", "a query parameter of GET /v1/cis has no name", "");
+  refused("GET", "/v1/cis?=1", "a query parameter of GET /v1/cis has no name", "");
+  CHECK(State(c) == before);
+  // What the routes document still works.
+  auto [s1, r1] = c.Call("POST", "/v1/bulk?refs=false&change=CHG-1",
+                         R"({"op": "ci", "ref": "p", "class": "VirtualMachine", "attributes": {"name": "p2"}})");
+  CHECK(s1 == 200);
+  CHECK(r1["refs"] == nullptr);
+  auto [s2, r2] = c.Call("GET", "/v1/cis?class=VirtualMachine&where.name=p2&limit=5");
+  CHECK(s2 == 200);
+  CHECK(r2["items"].size() == 1);
+  auto [s3, r3] = c.Call("GET", "/v1/transactions?since=0&limit=2");
+  CHECK(s3 == 200);
+}
