@@ -1,5 +1,6 @@
 #include "api/authenticator.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "cmdb/time_util.hpp"
@@ -21,6 +22,22 @@ Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::
     return Status::Invalid("the token name '" + name +
                            "' is reserved: the server records its own writes under it")
         .With("field", "name");
+  // Names are actors: two spellings of one name ("reader-bot", "READER-BOT") would read as one
+  // actor in the log, so a name is unique without case (revoked tokens included: their names
+  // stay in the log). The stored spelling is kept.
+  auto tokens = store->ListTokens();
+  if (!tokens.ok()) return tokens.status();
+  for (const TokenRecord& t : *tokens) {
+    if (t.name.size() != name.size() ||
+        !std::equal(t.name.begin(), t.name.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
+      continue;
+    return Status::Conflict("a token named '" + t.name + "' already exists" +
+                            (t.name == name ? "" : " (token names are compared without case)"))
+        .With("name", t.name);
+  }
   auto secret = GenerateToken();
   if (!secret.ok()) return secret.status();
   TokenRecord rec;
@@ -59,6 +76,7 @@ Result<Principal> Authenticator::Authenticate(const std::string& authorization) 
 }
 
 Result<std::pair<TokenRecord, std::string>> Authenticator::Issue(const std::string& name, Role role) {
+  std::lock_guard issuing(revoke_mu_);  // two spellings of one name cannot both pass the check
   return IssueToken(store_, name, role);
 }
 

@@ -35,7 +35,8 @@ class Authenticator {
   // Checks an Authorization header value ("Bearer <token>"). kUnauthenticated when absent or
   // not a valid token.
   Result<Principal> Authenticate(const std::string& authorization);
-  // Creates a token; returns its record and the secret (shown once, never stored).
+  // Creates a token; returns its record and the secret (shown once, never stored). Issues are
+  // serialized with each other and with revocations.
   Result<std::pair<TokenRecord, std::string>> Issue(const std::string& name, Role role);
   // Revokes the token `name`. The last valid admin token cannot be revoked (kConflict): nobody
   // could manage tokens or the schema afterwards. Revocations through one Authenticator are
@@ -50,12 +51,14 @@ class Authenticator {
   Store* store_;
   bool enabled_;
   std::mutex mu_;
-  std::mutex revoke_mu_;  // serializes Revoke (the last-admin check and the revocation)
+  std::mutex revoke_mu_;  // serializes Issue and Revoke (the name and last-admin checks)
   std::unordered_map<std::string, Cached> cache_;  // by token hash
 };
 
 // Creates a token directly in a store (used by the command line and on first start). Names are
-// 1 to 100 letters, digits and - _ . @, and not reserved (IsReservedActorName).
+// 1 to 100 letters, digits and - _ . @, and not reserved (IsReservedActorName); unique without
+// case (kConflict naming the existing token: "a token named 'reader-bot' already exists (token
+// names are compared without case)"), the given spelling kept.
 Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role);
 
 }  // namespace cmdb::api

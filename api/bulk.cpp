@@ -67,11 +67,7 @@ class BulkApplier {
       if (!line.ref) return Status::Invalid("\"ref\" must be a string");
       std::string name = *line.ref;
       if (auto earlier = r_.refs.Define(std::move(*line.ref), line.ref_hash, id, line.line_no))
-        return Status::Invalid("ref " + importers::JsonText(Json(name)) + " is defined twice, on lines " +
-                               std::to_string(*earlier) + " and " + std::to_string(line.line_no) +
-                               " (a ref names one CI per request)")
-            .With("ref", name)
-            .With("first_line", *earlier);
+        return importers::RefDefinedTwice(name, *earlier, line.line_no);
     }
     return Status::Ok();
   }

@@ -312,7 +312,10 @@ BulkLine ParseBulkLineViaDocument(std::string_view text, int64_t line_no, const 
   if (IsBlank(text)) return line.blank = true, line;
   if (auto problem = importers::FindJsonShapeProblem(text, kMaxJsonDepth)) {
     std::string at = " at column " + std::to_string(problem->offset + 1);
-    if (problem->kind == importers::JsonShapeProblem::Kind::kTooDeep)
+    if (problem->kind == importers::JsonShapeProblem::Kind::kNulByte)
+      line.error = Status::Invalid("malformed JSON" + at + ": " + importers::kNulByteMessage)
+                       .With("column", static_cast<int64_t>(problem->offset + 1));
+    else if (problem->kind == importers::JsonShapeProblem::Kind::kTooDeep)
       line.error = Status(StatusCode::kResourceExhausted,
                           "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels" + at)
                        .With("column", static_cast<int64_t>(problem->offset + 1))

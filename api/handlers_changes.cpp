@@ -1,6 +1,7 @@
 // Change management: /v1/changes, /v1/windows, /v1/unauthorized-changes.
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
+#include "api/params.hpp"
 #include "api/process_json.hpp"
 #include "cmdb/time_util.hpp"
 
@@ -257,6 +258,7 @@ Result<process::Window> WindowFromJson(const Json& body) {
 }  // namespace
 
 HttpResponse Api::ListChanges(const HttpRequest& req) {
+  if (Status st = CheckParams(req, {{"state"}}); !st.ok()) return ErrorResponse(st);
   std::optional<process::ChangeState> state;
   if (std::string s = req.Param("state"); !s.empty()) {
     state = process::ParseChangeState(s);
@@ -272,6 +274,7 @@ HttpResponse Api::ListChanges(const HttpRequest& req) {
 }
 
 HttpResponse Api::PostChange(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   auto fields = FieldsFromJson(*body);
@@ -351,6 +354,7 @@ HttpResponse Api::GetChange(int64_t id, const std::string& sub) {
 }
 
 HttpResponse Api::PatchChange(const HttpRequest& req, const Principal& who, int64_t id) {
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   auto body = ParseRequestJson(req.body);
@@ -363,6 +367,7 @@ HttpResponse Api::PatchChange(const HttpRequest& req, const Principal& who, int6
 }
 
 HttpResponse Api::TransitionChange(const HttpRequest& req, const Principal& who, int64_t id) {
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("to") || !(*body)["to"].is_string())
@@ -396,6 +401,7 @@ HttpResponse Api::TransitionChange(const HttpRequest& req, const Principal& who,
 }
 
 HttpResponse Api::Windows(const HttpRequest& req, const Principal& who, int64_t id) {
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   if (id == 0 && req.method == "GET") {
     Json items = Json::array();
     for (const auto& w : changes_.ListWindows()) items.push_back(WindowJson(w));
@@ -421,6 +427,7 @@ HttpResponse Api::Windows(const HttpRequest& req, const Principal& who, int64_t 
 }
 
 HttpResponse Api::UnauthorizedChanges(const HttpRequest& req) {
+  if (Status st = CheckParams(req, {{"since", ParamKind::kPositiveInt}, {"limit", ParamKind::kPositiveInt}}); !st.ok()) return ErrorResponse(st);
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
   int64_t since = 0;

@@ -3,6 +3,7 @@
 #include <queue>
 
 #include "api/api.hpp"
+#include "api/params.hpp"
 #include "cmdb/suggest.hpp"
 
 namespace cmdb::api {
@@ -30,6 +31,7 @@ bool Matches(const Value& v, const std::string& want) {
 }  // namespace
 
 HttpResponse Api::PostCi(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("class") || !(*body)["class"].is_string())
@@ -63,6 +65,7 @@ HttpResponse Api::GetCi(CiId id) {
 }
 
 HttpResponse Api::PatchCi(const HttpRequest& req, const Principal& who, CiId id) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   auto body = ParseRequestJson(req.body);
@@ -92,6 +95,7 @@ HttpResponse Api::PatchCi(const HttpRequest& req, const Principal& who, CiId id)
 }
 
 HttpResponse Api::DeleteCi(const HttpRequest& req, const Principal& who, CiId id) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   int64_t rels_ended = 0;
@@ -105,6 +109,10 @@ HttpResponse Api::DeleteCi(const HttpRequest& req, const Principal& who, CiId id
 }
 
 HttpResponse Api::ListCis(const HttpRequest& req) {
+  if (Status st = CheckParams(req, {{"class"},
+                                   {"where.", ParamKind::kText, false, true},
+                                   {"limit", ParamKind::kPositiveInt},
+                                   {"cursor", ParamKind::kPositiveInt}}); !st.ok()) return ErrorResponse(st);
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
   CiId after = 0;
@@ -178,6 +186,7 @@ HttpResponse Api::CiHistory(CiId id) {
 }
 
 HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
+  if (Status st = CheckParams(req, {{"direction"}, {"type"}}); !st.ok()) return ErrorResponse(st);
   std::string direction = req.Param("direction", "both");
   if (direction != "out" && direction != "in" && direction != "both")
     return ErrorResponse(Status::Invalid("direction must be out, in or both, not '" + direction + "'")
@@ -208,6 +217,7 @@ HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
 }
 
 HttpResponse Api::PostRelationship(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["type"].is_string() || !(*body)["from"].is_number_integer() ||
@@ -237,6 +247,7 @@ HttpResponse Api::GetRelationship(RelId id) {
 }
 
 HttpResponse Api::DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) { return txn.DeleteRel(id, *expected); });

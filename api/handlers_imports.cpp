@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "api/api.hpp"
+#include "api/params.hpp"
 #include "cmdb/suggest.hpp"
 #include "cmdb/time_util.hpp"
 #include "importers/formats.hpp"
@@ -71,20 +72,6 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
               {"skipped_count", candidates.skipped.size()}};
 }
 
-// Refuses query parameters a route does not take, naming the parameter.
-Status CheckParams(const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [k, v] : req.query) {
-    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-    std::vector<std::string> names(allowed.begin(), allowed.end());
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return Status::Invalid("unknown parameter '" + k + "' for " + req.method + " " + req.path +
-                           DidYouMean(k, names) + "; allowed: " + list)
-        .With("parameter", k);
-  }
-  return Status::Ok();
-}
-
 // Where `source` stands in a precedence list: its position, or past the end when not listed.
 size_t PositionIn(const std::vector<std::string>& order, const std::string& source) {
   return std::find(order.begin(), order.end(), source) - order.begin();
@@ -114,7 +101,12 @@ Status CheckSourceGrant(const Principal& who, const importers::Precedence& prece
 }  // namespace
 
 HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {"format", "source", "mode", "full", "mapping", "change"});
+  if (Status st = CheckParams(req, {{"format"},
+                                    {"source"},
+                                    {"mode"},
+                                    {"full", ParamKind::kBool},
+                                    {"mapping"},
+                                    {"change"}});
       !st.ok())
     return ErrorResponse(st);
   std::string format = req.Param("format");
@@ -135,9 +127,7 @@ HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
   if (mode != "apply" && mode != "dry-run")
     return ErrorResponse(
         Status::Invalid("mode must be apply or dry-run").With("parameter", "mode"));
-  std::string full = req.Param("full");
-  if (!full.empty() && full != "true" && full != "false")
-    return ErrorResponse(Status::Invalid("full must be true or false").With("parameter", "full"));
+  std::string full = req.Param("full");  // CheckParams: absent, true or false
   importers::ParseOptions parse;
   parse.mapping = req.Header("x-import-mapping");
   if (std::string name = req.Param("mapping"); !name.empty()) {

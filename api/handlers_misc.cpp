@@ -1,7 +1,9 @@
 // Handlers for health, schema, the transaction log and bulk loading.
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
+#include "api/params.hpp"
 #include "api/bulk.hpp"
+#include "api/ddl_text.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
 
@@ -28,22 +30,36 @@ HttpResponse Api::GetSchema() {
 }
 
 HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["ddl"].is_string())
     return ErrorResponse(Status::Invalid("body must be {\"ddl\": \"CREATE NODE TYPE ...\"}"));
   if (Status st = CheckFields(*body, {"ddl"}, ""); !st.ok()) return ErrorResponse(st);
-  Schema next = *db_.schema();
-  Status st = ddl::ApplyDdl((*body)["ddl"].get<std::string>(), next);
+  const std::string& ddl = (*body)["ddl"].get_ref<const std::string&>();
+  if (!DdlHasStatement(ddl))
+    return ErrorResponse(
+        Status::Invalid("\"ddl\" holds no statement (CREATE, ALTER or DROP)").With("field", "ddl"));
+  std::shared_ptr<const Schema> current = db_.schema();
+  Schema next = *current;
+  Status st = ddl::ApplyDdl(ddl, next);
   if (!st.ok()) return ErrorResponse(st);
+  // A change that changes nothing writes nothing: no new version, no transaction.
+  if (SameSchema(next, *current))
+    return JsonResponse(200, Json{{"schema_version", current->version()},
+                                  {"tx", nullptr},
+                                  {"cis_rewritten", 0},
+                                  {"changed", false}});
   auto tx = db_.ChangeSchema(MetaFor(req, who, "schema"), std::move(next));
   if (!tx.ok()) return ErrorResponse(tx.status());
   return JsonResponse(200, Json{{"schema_version", tx->schema_version},
                                 {"tx", tx->id},
-                                {"cis_rewritten", tx->cis_written}});
+                                {"cis_rewritten", tx->cis_written},
+                                {"changed", true}});
 }
 
 HttpResponse Api::Transactions(const HttpRequest& req) {
+  if (Status st = CheckParams(req, {{"since", ParamKind::kNonNegativeInt}, {"limit", ParamKind::kPositiveInt}}); !st.ok()) return ErrorResponse(st);
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
   TxId since = 0;
@@ -61,6 +77,7 @@ HttpResponse Api::Transactions(const HttpRequest& req) {
 }
 
 HttpResponse Api::VerifyChain(const HttpRequest& req) {
+  if (Status st = CheckParams(req, {{"head"}}); !st.ok()) return ErrorResponse(st);
   VerifyOptions options;
   if (std::string head = req.Param("head"); !head.empty()) {
     auto parsed = ParseChainHead(head);
@@ -89,15 +106,13 @@ HttpResponse Api::VerifyChain(const HttpRequest& req) {
 HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
   // Bulk loads have no source (their values have no owner; docs/importers.md): a "source" is
   // refused like any parameter the route does not take.
-  for (const auto& [k, v] : req.query) {
-    if (k == "refs" || k == "change") continue;
-    std::string hint = k == "source" ? " (bulk loads have no source; import with "
-                                       "POST /v1/imports?format=ndjson&source=... instead)"
-                                     : "";
-    return ErrorResponse(Status::Invalid("unknown parameter '" + k + "' for POST /v1/bulk" + hint +
-                                         "; allowed: refs, change")
-                             .With("parameter", k));
-  }
+  if (req.query.count("source"))
+    return ErrorResponse(Status::Invalid("unknown parameter 'source' for POST /v1/bulk (bulk loads "
+                                         "have no source; import with POST "
+                                         "/v1/imports?format=ndjson&source=... instead); allowed: "
+                                         "refs, change")
+                             .With("parameter", "source"));
+  if (Status st = CheckParams(req, {{"refs", ParamKind::kBool}, {"change"}}); !st.ok()) return ErrorResponse(st);
   BulkResult result;
   BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
   Status st = RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
@@ -114,7 +129,7 @@ HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
     return JsonResponse(HttpStatusOf(st.code()), body);
   }
   Json refs = nullptr;
-  if (req.Param("refs") != "false") {
+  if (req.Param("refs", "true") == "true") {
     refs = Json::object();
     for (const auto& [ref, id] : result.refs.entries()) refs[ref] = id;
   }
@@ -167,6 +182,7 @@ Status LogTokenEvent(Database& db, const std::string& actor, const TokenRecord& 
 }  // namespace
 
 HttpResponse Api::PostToken(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["name"].is_string() || !(*body)["role"].is_string())

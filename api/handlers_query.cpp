@@ -1,5 +1,7 @@
 // POST /v1/query: the graph query language over HTTP (and schema DDL through the same door).
 #include "api/api.hpp"
+#include "api/params.hpp"
+#include "api/ddl_text.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
 #include "query/engine.hpp"
@@ -76,6 +78,7 @@ QValue QFromJson(const Json& j) {
 }  // namespace
 
 HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
+  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["query"].is_string())
@@ -87,13 +90,19 @@ HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
     if (!Allows(who.role, Permission::kAdmin))
       return ErrorResponse(Status(StatusCode::kPermissionDenied, "token '" + who.name + "' has role " +
                                                                      RoleName(who.role) + ", which may not administer"));
-    Schema next = *db_.schema();
+    std::shared_ptr<const Schema> current = db_.schema();
+    Schema next = *current;
     Status st = ddl::ApplyDdl(text, next);
     if (!st.ok()) return ErrorResponse(st);
+    if (SameSchema(next, *current))  // a change that changes nothing writes nothing
+      return JsonResponse(200, Json{{"columns", Json::array()}, {"rows", Json::array()},
+                                    {"stats", {{"rows", 0}, {"schema_version", current->version()},
+                                               {"tx", nullptr}, {"changed", false}}}});
     auto tx = db_.ChangeSchema(MetaFor(req, who, "schema"), std::move(next));
     if (!tx.ok()) return ErrorResponse(tx.status());
     return JsonResponse(200, Json{{"columns", Json::array()}, {"rows", Json::array()},
-                                  {"stats", {{"rows", 0}, {"schema_version", tx->schema_version}, {"tx", tx->id}}}});
+                                  {"stats", {{"rows", 0}, {"schema_version", tx->schema_version}, {"tx", tx->id},
+                                             {"changed", true}}}});
   }
   gql::QueryRequest request;
   request.text = std::move(text);

@@ -1,6 +1,7 @@
 // Release management: /v1/baselines, /v1/releases, /v1/audits.
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
+#include "api/params.hpp"
 #include "api/process_json.hpp"
 #include "cmdb/time_util.hpp"
 
@@ -162,6 +163,16 @@ Result<process::ExpectedCi> ExpectedCiFrom(const Json& j, int64_t line, const ch
 
 HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const Segments& seg) {
   const std::string& m = req.method;
+  Status params = seg.size() == 4 ? CheckParams(req, {{"against"},
+                                                      {"as_of"},
+                                                      {"include_new", ParamKind::kBool},
+                                                      {"offset", ParamKind::kNonNegativeInt},
+                                                      {"limit", ParamKind::kPositiveInt}})
+                  : seg.size() == 3 && m == "GET"
+                      ? CheckParams(req, {{"offset", ParamKind::kNonNegativeInt},
+                                          {"limit", ParamKind::kPositiveInt}})
+                      : CheckParams(req, {});
+  if (!params.ok()) return ErrorResponse(params);
   if (seg.size() == 2 && m == "GET") {
     Json items = Json::array();
     for (const auto& b : releases_.ListBaselines()) items.push_back(BaselineJson(b));
@@ -267,7 +278,7 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
     target.kind = process::DiffTarget::kBaseline;
     target.baseline = against;
   }
-  target.include_new = req.Param("include_new") == "true";
+  target.include_new = req.Param("include_new") == "true";  // CheckParams: true or false
   auto diff = releases_.Diff(*b, target);
   if (!diff.ok()) return ErrorResponse(diff.status());
   Json entries = Json::array();
@@ -310,6 +321,8 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
 
 HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const Segments& seg) {
   const std::string& m = req.method;
+  Status params = seg.size() == 2 && m == "GET" ? CheckParams(req, {{"state"}}) : CheckParams(req, {});
+  if (!params.ok()) return ErrorResponse(params);
   if (seg.size() == 2 && m == "GET") {
     std::optional<process::ReleaseState> state;
     if (std::string s = req.Param("state"); !s.empty()) {
@@ -375,6 +388,7 @@ HttpResponse Api::Releases(const HttpRequest& req, const Principal& who, const S
 }
 
 HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Segments& seg) {
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto report_json = [](const process::AuditReport& a, bool findings) {
     Json j{{"id", a.id},
            {"source", a.source},

@@ -14,24 +14,7 @@ Result<Json> ParseRequestJson(std::string_view text) {
 
 Status CheckFields(const Json& obj, std::initializer_list<std::string_view> allowed,
                    const std::string& where) {
-  if (!obj.is_object()) return Status::Ok();
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    const std::string& k = it.key();
-    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-    std::vector<std::string> names(allowed.begin(), allowed.end());
-    std::string list;
-    ValueList values;
-    for (const auto& n : names) {
-      list += (list.empty() ? "" : ", ") + n;
-      values.emplace_back(n);
-    }
-    std::string in = where.empty() ? "" : " in \"" + where + "\"";
-    return Status::Invalid("unknown field " + importers::JsonText(Json(k)) + in + DidYouMean(k, names) +
-                           "; allowed: " + list)
-        .With("field", where.empty() ? k : where + "." + k)
-        .With("allowed", Value(std::move(values)));
-  }
-  return Status::Ok();
+  return importers::CheckJsonFields(obj, std::vector<std::string_view>(allowed), where);
 }
 
 Json ToJson(const Value& v) {

@@ -14,6 +14,11 @@ Result<ImportConfig> LoadImportConfig(const std::string& path) {
   text << in.rdbuf();
   auto j = ParseJson(text.str(), "import configuration " + path);
   if (!j.ok()) return j.status();
+  if (!j->is_object())
+    return Status::Invalid(path + ": the import configuration must be a JSON object");
+  if (Status st = CheckJsonFields(*j, {"_comment", "precedence", "per_attribute", "max_age_days"}, "");
+      !st.ok())
+    return Status::Invalid(path + ": " + st.message());
   ImportConfig config;
   auto strings = [&](const Json& list, const std::string& field,
                      std::vector<std::string>& out) -> Status {

@@ -17,7 +17,9 @@ struct ImportConfig {
 };
 
 // {"precedence": ["terraform", ...], "per_attribute": {"PhysicalServer.os": [...]},
-//  "max_age_days": 30}. Errors name the file and the field.
+//  "max_age_days": 30} ("_comment" is allowed and ignored). Errors name the file and the field; an
+// unknown field is refused (`schema/import.json: unknown field "precedance" (did you mean
+// 'precedence'?); allowed: ...`).
 Result<ImportConfig> LoadImportConfig(const std::string& path);
 
 }  // namespace cmdb::importers

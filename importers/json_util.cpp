@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "cmdb/suggest.hpp"
 #include "cmdb/text_position.hpp"
 
 namespace cmdb::importers {
@@ -65,6 +66,8 @@ std::optional<JsonShapeProblem> FindJsonShapeProblem(std::string_view text, int 
       if (!stack.empty()) stack.pop_back();
     } else if (c == ',') {
       if (!stack.empty() && stack.back().object) stack.back().expecting_key = true;
+    } else if (c == '\0') {
+      return JsonShapeProblem{JsonShapeProblem::Kind::kNulByte, i, ""};
     }
   }
   return std::nullopt;
@@ -74,6 +77,10 @@ Result<Json> ParseJson(std::string_view text, const std::string& what, int max_d
   if (auto problem = FindJsonShapeProblem(text, max_depth)) {
     auto [line, column] = PositionAt(text, problem->offset);
     std::string at = " at line " + std::to_string(line) + ", column " + std::to_string(column);
+    if (problem->kind == JsonShapeProblem::Kind::kNulByte)
+      return Status::Invalid("malformed " + what + at + ": " + kNulByteMessage)
+          .With("line", line)
+          .With("column", column);
     if (problem->kind == JsonShapeProblem::Kind::kTooDeep)
       return Status(StatusCode::kResourceExhausted,
                     what + " nests deeper than " + std::to_string(max_depth) + " levels" + at)
@@ -100,6 +107,36 @@ Result<Json> ParseJson(std::string_view text, const std::string& what, int max_d
     if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
     return Status::Invalid("invalid " + what + ": " + msg);
   }
+}
+
+Status CheckJsonFields(const Json& obj, const std::vector<std::string_view>& allowed,
+                       const std::string& where) {
+  if (!obj.is_object()) return Status::Ok();
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& k = it.key();
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    std::string list;
+    ValueList values;
+    for (const auto& n : names) {
+      list += (list.empty() ? "" : ", ") + n;
+      values.emplace_back(n);
+    }
+    std::string in = where.empty() ? "" : " in \"" + where + "\"";
+    return Status::Invalid("unknown field " + JsonText(Json(k)) + in + DidYouMean(k, names) +
+                           "; allowed: " + list)
+        .With("field", where.empty() ? k : where + "." + k)
+        .With("allowed", Value(std::move(values)));
+  }
+  return Status::Ok();
+}
+
+Status RefDefinedTwice(const std::string& ref, int64_t first_line, int64_t line) {
+  return Status::Invalid("ref " + JsonText(Json(ref)) + " is defined twice, on lines " +
+                         std::to_string(first_line) + " and " + std::to_string(line) +
+                         " (a ref names one CI per request)")
+      .With("ref", ref)
+      .With("first_line", first_line);
 }
 
 Value ValueOf(const Json& j) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "cmdb/suggest.hpp"
@@ -80,6 +81,7 @@ Status NdjsonFields(const Json& j) {
 
 Status ParseNdjson(std::string_view text, CandidateSet& out) {
   std::unordered_set<std::string> known;
+  std::unordered_map<std::string, int64_t> defined;  // "ref" -> the line defining it
   size_t line_no = 0, start = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
@@ -112,6 +114,18 @@ Status ParseNdjson(std::string_view text, CandidateSet& out) {
       if (Str(*j, "class").empty()) {
         out.errors.push_back({where, "a CI line needs \"class\""});
         continue;
+      }
+      if (j->contains("ref") && !(*j)["ref"].is_string()) {
+        out.errors.push_back({where, "\"ref\" must be a string"});
+        continue;
+      }
+      if (std::string ref = Str(*j, "ref"); !ref.empty()) {
+        auto [at, first] = defined.emplace(ref, static_cast<int64_t>(line_no));
+        if (!first) {
+          out.errors.push_back(
+              {where, RefDefinedTwice(ref, at->second, static_cast<int64_t>(line_no)).message()});
+          continue;
+        }
       }
       Candidate c;
       c.class_name = Str(*j, "class");
@@ -224,6 +238,57 @@ Value CellValue(const std::string& s, const std::string& type) {
   return Value(s);
 }
 
+// The column types CellValue knows ("" is the default).
+const std::vector<std::string>& ColumnTypes() {
+  static const std::vector<std::string> kTypes = {"string", "int", "float", "bool", "list", "us_date"};
+  return kTypes;
+}
+
+// Refuses what a mapping names but nothing reads (a typo must not be ignored): unknown members of
+// the mapping, of a column's {"attribute", "type"} and of a relationship, an unknown column type,
+// a direction other than "in" or "out" and a "create_missing" that is not a boolean.
+Status CheckMappingFields(const Json& m) {
+  auto invalid = [](const std::string& message, const std::string& field) {
+    return Status::Invalid(message).With("field", field);
+  };
+  CMDB_RETURN_IF_ERROR(
+      CheckJsonFields(m, {"_comment", "class", "columns", "relationships"}, "mapping"));
+  for (const auto& [name, spec] : m["columns"].items()) {
+    std::string where = "mapping.columns." + name;
+    CMDB_RETURN_IF_ERROR(CheckJsonFields(spec, {"attribute", "type"}, where));
+    if (!spec.is_object() || !spec.contains("type")) continue;
+    const Json& type = spec["type"];
+    if (!type.is_string() || std::find(ColumnTypes().begin(), ColumnTypes().end(),
+                                       type.get<std::string>()) == ColumnTypes().end()) {
+      std::string given = JsonText(type), list;
+      for (const auto& t : ColumnTypes()) list += (list.empty() ? "" : ", ") + t;
+      return invalid("unknown column type " + given + " in \"" + where + "\"" +
+                         (type.is_string() ? DidYouMean(type.get<std::string>(), ColumnTypes()) : "") +
+                         "; types: " + list,
+                     where + ".type");
+    }
+  }
+  if (m.contains("relationships") && m["relationships"].is_array()) {
+    for (size_t i = 0; i < m["relationships"].size(); ++i) {
+      const Json& r = m["relationships"][i];
+      std::string where = "mapping.relationships[" + std::to_string(i) + "]";
+      CMDB_RETURN_IF_ERROR(CheckJsonFields(
+          r, {"column", "type", "class", "key", "direction", "create_missing"}, where));
+      if (!r.is_object()) continue;
+      if (r.contains("direction") &&
+          !(r["direction"] == Json("in") || r["direction"] == Json("out")))
+        return invalid("\"" + where + ".direction\" must be \"in\" or \"out\", not " +
+                           JsonText(r["direction"]),
+                       where + ".direction");
+      if (r.contains("create_missing") && !r["create_missing"].is_boolean())
+        return invalid("\"" + where + ".create_missing\" must be true or false, not " +
+                           JsonText(r["create_missing"]),
+                       where + ".create_missing");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParseCsv(std::string_view text, const std::string& mapping_text, CandidateSet& out) {
@@ -241,6 +306,7 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
                "the CSV mapping needs \"class\" and \"columns\" ({\"<column>\": \"<attribute>\" or "
                "{\"attribute\", \"type\"}})")
         .With("field", "mapping");
+  CMDB_RETURN_IF_ERROR(CheckMappingFields(m));
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte order mark
   if (auto bad = FirstInvalidUtf8(text)) {  // the write path refuses it too; here with a position
     auto [line, column] = PositionAt(text, *bad);

@@ -160,3 +160,13 @@ TEST_CASE("bulk lines: mutated lines read the same both ways whenever the fast w
   CHECK(accepted > 2000);  // the comparison ran on many lines of each kind
   CHECK(declined > 2000);
 }
+
+TEST_CASE("bulk lines: a NUL byte is refused by both ways, never taken for the end of the line") {
+  const Schema& schema = TestSchema();
+  const std::string line =
+      std::string(R"({"op":"ci","class":"VirtualMachine","attributes":{"name":"n3"}})") + '\0' + "x";
+  CHECK_FALSE(api::ParseBulkLineFast(line, 1, schema).has_value());
+  api::BulkLine doc = api::ParseBulkLine(line, 1, schema);
+  CHECK(doc.error.message() ==
+        "malformed JSON at column 64: a NUL byte outside a string (a JSON text is read to its end)");
+}

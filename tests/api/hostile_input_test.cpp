@@ -158,6 +158,18 @@ TEST_CASE("hostile input: token rules") {
   auto [s3, e3] = c.Call("POST", "/v1/tokens", R"({"name": "System", "role": "admin"})");
   CHECK(s3 == 400);
   CHECK(Message(e3) == "the token name 'System' is reserved: the server records its own writes under it");
+  // Names are unique without case; the stored spelling is kept and named.
+  auto [s6, t6] = c.Call("POST", "/v1/tokens", R"({"name": "Reader-Bot2", "role": "reader"})");
+  CHECK(s6 == 201);
+  CHECK(t6["name"] == "Reader-Bot2");
+  auto [s7, e7] = c.Call("POST", "/v1/tokens", R"({"name": "READER-BOT2", "role": "admin"})");
+  CHECK(s7 == 409);
+  CHECK(Message(e7) ==
+        "a token named 'Reader-Bot2' already exists (token names are compared without case)");
+  CHECK(e7["error"]["details"]["name"] == "Reader-Bot2");
+  auto [s8, e8] = c.Call("POST", "/v1/tokens", R"({"name": "Reader-Bot2", "role": "reader"})");
+  CHECK(s8 == 409);
+  CHECK(Message(e8) == "a token named 'Reader-Bot2' already exists");
   auto [s4, t4] = c.Call("POST", "/v1/tokens", R"({"name": "admin-2", "role": "admin"})");
   REQUIRE(s4 == 201);
   auto [s5, r5] = c.Call("DELETE", "/v1/tokens/admin-bot");
@@ -219,6 +231,18 @@ TEST_CASE("hostile input: bulk refs are defined once; an id keeps its class") {
   CHECK(e1["error"]["details"]["errors"][0]["line"] == 3);
   CHECK(e1["error"]["details"]["errors"][0]["message"] ==
         "ref \"a\" is defined twice, on lines 1 and 3 (a ref names one CI per request)");
+  // The NDJSON import: the same rule, the same message.
+  auto [s1i, e1i] = c.Call("POST", "/v1/imports?format=ndjson",
+                           "{\"op\": \"ci\", \"ref\": \"a\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r1\"}}\n"
+                           "\n"
+                           "{\"op\": \"ci\", \"ref\": \"a\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r2\"}}\n"
+                           "{\"op\": \"ci\", \"ref\": 7, \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"r3\"}}\n");
+  CHECK(s1i == 400);
+  REQUIRE(e1i["error"]["errors"].size() == 2);
+  CHECK(e1i["error"]["errors"][0]["location"] == "line 3");
+  CHECK(e1i["error"]["errors"][0]["message"] ==
+        "ref \"a\" is defined twice, on lines 1 and 3 (a ref names one CI per request)");
+  CHECK(e1i["error"]["errors"][1]["message"] == "\"ref\" must be a string");
   CiId vm = c.IdOf("VirtualMachine", "pg-fra1-01");
   auto [s2, e2] = c.Call("POST", "/v1/bulk",
                          "{\"op\": \"ci\", \"id\": " + std::to_string(vm) +
@@ -305,4 +329,132 @@ TEST_CASE("hostile input: importers refuse what they cannot use and report what 
   CHECK(r6["skipped_count"] == 1);
   CHECK(r6["skipped"][0] == Json{{"location", "$.items[0] (ConfigMap cfg)"},
                                  {"reason", "kind ConfigMap is not imported"}});
+}
+
+TEST_CASE("hostile input: a NUL byte does not end a JSON text; what follows it is refused") {
+  Client c;
+  auto before = State(c);
+  const std::string nul("\0", 1);
+  const std::string body = R"({"class":"VirtualMachine","attributes":{"name":"n3"}})";
+  auto [s1, e1] = c.Call("POST", "/v1/cis", body + nul + "garbage");
+  CHECK(s1 == 400);
+  CHECK(Message(e1) ==
+        "malformed JSON body at line 1, column 54: a NUL byte outside a string (a JSON text is "
+        "read to its end)");
+  CHECK(e1["error"]["column"] == 54);
+  // A NUL alone after the value, and one between members.
+  auto [s2, e2] = c.Call("POST", "/v1/cis", body + nul);
+  CHECK(s2 == 400);
+  auto [s3, e3] = c.Call("POST", "/v1/cis", R"({"class":"VirtualMachine",)" + nul + R"("attributes":{}})");
+  CHECK(s3 == 400);
+  CHECK(Message(e3) ==
+        "malformed JSON body at line 1, column 27: a NUL byte outside a string (a JSON text is "
+        "read to its end)");
+  // Inside a string it is an unescaped control character.
+  auto [s4, e4] = c.Call("POST", "/v1/cis", R"({"class":"VirtualMachine","attributes":{"name":"a)" + nul + R"(b"}})");
+  CHECK(s4 == 400);
+  // Bulk lines (the document way: the fast way reads no control characters).
+  const std::string line = R"({"op":"ci","class":"VirtualMachine","attributes":{"name":"n3"}})";
+  auto [s5, e5] = c.Call("POST", "/v1/bulk", line + nul + "garbage\n");
+  CHECK(s5 == 400);
+  CHECK(e5["error"]["details"]["errors"][0]["message"] ==
+        "malformed JSON at column 64: a NUL byte outside a string (a JSON text is read to its end)");
+  // NDJSON import lines.
+  auto [s6, e6] = c.Call("POST", "/v1/imports?format=ndjson", line + nul + "garbage\n");
+  CHECK(s6 == 400);
+  CHECK(e6["error"]["errors"][0]["location"] == "line 1");
+  CHECK(e6["error"]["errors"][0]["message"] ==
+        "malformed JSON on line 1 at line 1, column 64: a NUL byte outside a string (a JSON text "
+        "is read to its end)");
+  CHECK(State(c) == before);
+}
+
+TEST_CASE("hostile input: a schema change without a statement, or changing nothing, writes nothing") {
+  Client c;
+  auto [s0, schema0] = c.Call("GET", "/v1/schema");
+  auto before = State(c);
+  auto [s1, e1] = c.Call("POST", "/v1/schema", R"({"ddl": "  "})");
+  CHECK(s1 == 400);
+  CHECK(Message(e1) == "\"ddl\" holds no statement (CREATE, ALTER or DROP)");
+  CHECK(e1["error"]["details"]["field"] == "ddl");
+  auto [s2, e2] = c.Call("POST", "/v1/schema", R"({"ddl": "-- only a comment\n // and another"})");
+  CHECK(s2 == 400);
+  CHECK(Message(e2) == "\"ddl\" holds no statement (CREATE, ALTER or DROP)");
+  // A statement that leaves the schema as it is: 200, the current version, nothing written.
+  const std::string same =
+      "ALTER NODE TYPE PhysicalServer SET IDENTIFIED BY (serial_number), (fqdn), (hostname, "
+      "domain), (mac_address), (ip_address);";
+  auto [s3, r3] = c.Call("POST", "/v1/schema", Json{{"ddl", same}}.dump());
+  CHECK(s3 == 200);
+  CHECK(r3 == Json{{"schema_version", schema0["version"]}, {"tx", nullptr}, {"cis_rewritten", 0},
+                   {"changed", false}});
+  auto [s4, r4] = c.Call("POST", "/v1/query", Json{{"query", same}}.dump());
+  CHECK(s4 == 200);
+  CHECK(r4["stats"]["changed"] == false);
+  CHECK(r4["stats"]["tx"] == nullptr);
+  CHECK(State(c) == before);
+  auto [s5, schema5] = c.Call("GET", "/v1/schema");
+  CHECK(schema5["version"] == schema0["version"]);
+  // A real change still writes one.
+  auto [s6, r6] = c.Call("POST", "/v1/schema", R"({"ddl": "ALTER NODE TYPE VirtualMachine ADD { h19_note STRING };"})");
+  CHECK(s6 == 200);
+  CHECK(r6["changed"] == true);
+  CHECK(r6["schema_version"] == schema0["version"].get<int64_t>() + 1);
+}
+
+TEST_CASE("hostile input: query parameters are named, given once and well formed") {
+  Client c;
+  auto before = State(c);
+  auto refused = [&](const std::string& method, const std::string& target, const std::string& message,
+                     const std::string& parameter, const std::string& body = "") {
+    auto [s, e] = c.Call(method, target, body);
+    INFO(method + " " + target);
+    CHECK(s == 400);
+    CHECK(Message(e) == message);
+    CHECK(e["error"]["details"]["parameter"] == parameter);
+  };
+  const std::string line = R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "p1"}})";
+  // Repeated: never resolved silently.
+  refused("POST", "/v1/bulk?refs=false&refs=true", "parameter 'refs' is given 2 times; give it once",
+          "refs", line);
+  refused("POST", "/v1/imports?format=ndjson&format=nmap",
+          "parameter 'format' is given 2 times; give it once", "format", line);
+  refused("GET", "/v1/cis?limit=1&limit=5", "parameter 'limit' is given 2 times; give it once", "limit");
+  refused("GET", "/v1/cis?where.name=a&where.name=b",
+          "parameter 'where.name' is given 2 times; give it once", "where.name");
+  // Malformed values.
+  refused("POST", "/v1/bulk?refs=maybe", "invalid refs 'maybe': expected true or false", "refs", line);
+  refused("GET", "/v1/transactions?limit=abc", "invalid limit 'abc': expected a positive integer", "limit");
+  refused("GET", "/v1/transactions?since=-1", "invalid since '-1': expected a non-negative integer", "since");
+  refused("GET", "/v1/cis?limit=", "invalid limit '': expected a positive integer", "limit");
+  refused("GET", "/v1/unauthorized-changes?limit=0", "invalid limit '0': expected a positive integer", "limit");
+  // Unknown ones, with a did-you-mean; a parameter where the route takes none.
+  refused("GET", "/v1/changes?limit=abc",
+          "unknown parameter 'limit' for GET /v1/changes; allowed: state", "limit");
+  refused("GET", "/v1/cis?foo=1",
+          "unknown parameter 'foo' for GET /v1/cis; allowed: class, where.<attribute>, limit, cursor",
+          "foo");
+  refused("GET", "/v1/cis?lmit=1",
+          "unknown parameter 'lmit' for GET /v1/cis (did you mean 'limit'?); allowed: class, "
+          "where.<attribute>, limit, cursor",
+          "lmit");
+  refused("POST", "/v1/tokens?role=admin",
+          "unknown parameter 'role' for POST /v1/tokens; allowed: none", "role",
+          R"({"name": "p-bot", "role": "reader"})");
+  // Empty names, and a prefix naming nothing.
+  refused("GET", "/v1/cis?where.=x", "parameter 'where.' of GET /v1/cis names nothing after 'where.'",
+          "where.");
+  refused("GET", "/v1/cis?limit=1&", "a query parameter of GET /v1/cis has no name", "");
+  refused("GET", "/v1/cis?=1", "a query parameter of GET /v1/cis has no name", "");
+  CHECK(State(c) == before);
+  // What the routes document still works.
+  auto [s1, r1] = c.Call("POST", "/v1/bulk?refs=false&change=CHG-1",
+                         R"({"op": "ci", "ref": "p", "class": "VirtualMachine", "attributes": {"name": "p2"}})");
+  CHECK(s1 == 200);
+  CHECK(r1["refs"] == nullptr);
+  auto [s2, r2] = c.Call("GET", "/v1/cis?class=VirtualMachine&where.name=p2&limit=5");
+  CHECK(s2 == 200);
+  CHECK(r2["items"].size() == 1);
+  auto [s3, r3] = c.Call("GET", "/v1/transactions?since=0&limit=2");
+  CHECK(s3 == 200);
 }

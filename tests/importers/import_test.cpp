@@ -2,10 +2,15 @@
 // CIs and relationships, idempotence, dry run, merging, precedence, full-scan staleness.
 #include "importers/import.hpp"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "importers/config.hpp"
 #include "importers/formats.hpp"
 #include "test_util.hpp"
 
@@ -399,4 +404,52 @@ TEST_CASE("full scan marks relationships a source no longer reports as stale") {
   ImportReport third = Import(t, "ndjson", with_rel, "scan", false, true);
   CHECK(third.rels_unchanged == 1);  // the same relationship, seen again
   CHECK(third.rels_stale == 0);
+}
+
+TEST_CASE("CSV mappings and the import configuration refuse fields nothing reads") {
+  auto parse = [](const std::string& mapping) {
+    CandidateSet set;
+    return ParseSource("csv", "Asset Tag,Location\nA1,fra1\n", {mapping}, set);
+  };
+  CHECK(parse(R"({"class": "PhysicalServer", "columns": {"Asset Tag": "name"}, "colums": {}})")
+            .message() ==
+        "unknown field \"colums\" in \"mapping\" (did you mean 'columns'?); allowed: _comment, "
+        "class, columns, relationships");
+  CHECK(parse(R"({"class": "PhysicalServer", "columns": {"Asset Tag": {"attribute": "name", "typ": "string"}}})")
+            .message() ==
+        "unknown field \"typ\" in \"mapping.columns.Asset Tag\" (did you mean 'type'?); allowed: "
+        "attribute, type");
+  CHECK(parse(R"({"class": "PhysicalServer", "columns": {"Asset Tag": {"attribute": "name", "type": "strng"}}})")
+            .message() ==
+        "unknown column type \"strng\" in \"mapping.columns.Asset Tag\" (did you mean 'string'?); "
+        "types: string, int, float, bool, list, us_date");
+  CHECK(parse(R"({"class": "PhysicalServer", "columns": {"Asset Tag": "name"},
+                  "relationships": [{"column": "Location", "type": "LOCATED_IN", "class": "Datacenter", "create-missing": true}]})")
+            .message() ==
+        "unknown field \"create-missing\" in \"mapping.relationships[0]\" (did you mean "
+        "'create_missing'?); allowed: column, type, class, key, direction, create_missing");
+  CHECK(parse(R"({"class": "PhysicalServer", "columns": {"Asset Tag": "name"},
+                  "relationships": [{"column": "Location", "type": "LOCATED_IN", "class": "Datacenter", "create_missing": "yes"}]})")
+            .message() ==
+        "\"mapping.relationships[0].create_missing\" must be true or false, not \"yes\"");
+  CHECK(parse(R"({"class": "PhysicalServer", "columns": {"Asset Tag": "name"},
+                  "relationships": [{"column": "Location", "type": "LOCATED_IN", "class": "Datacenter", "direction": "up"}]})")
+            .message() ==
+        "\"mapping.relationships[0].direction\" must be \"in\" or \"out\", not \"up\"");
+  // The shipped mappings and configuration pass (their "_comment" is allowed).
+  CHECK(parse(R"({"_comment": "x", "class": "PhysicalServer", "columns": {"Asset Tag": "name"}})").ok());
+  CHECK(LoadImportConfig(cmdb::testing::SourceDir() + "/schema/import.json").ok());
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("cmdb-import-config-" + std::to_string(::getpid()) + ".json"))
+          .string();
+  {
+    std::ofstream out(path);
+    out << R"({"precedence": ["manual"], "max_age_day": 3})";
+  }
+  auto config = LoadImportConfig(path);
+  std::remove(path.c_str());
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message() ==
+        path + ": unknown field \"max_age_day\" (did you mean 'max_age_days'?); allowed: _comment, "
+               "precedence, per_attribute, max_age_days");
 }
