@@ -1,5 +1,7 @@
 #include "api/api.hpp"
 
+#include "api/params.hpp"
+
 #include <charconv>
 #include <exception>
 
@@ -139,19 +141,29 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
     return JsonResponse(405, ErrorJson(Status::Invalid("method " + m + " is not allowed on " + req.path)));
   };
   auto id_at = [&](size_t i, const char* what) { return ParseId(seg[i], what); };
+  // Routes whose handlers take no query parameters refuse any (handlers that take some check
+  // them themselves with CheckParams).
+#define CMDB_NO_PARAMS \
+  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st)
   if (seg.size() >= 2 && seg[0] == "v1") {
     const std::string& r = seg[1];
     if (m == "GET") CMDB_REQUIRE(Permission::kRead);
-    if (r == "whoami" && seg.size() == 2 && m == "GET")
+    if (r == "whoami" && seg.size() == 2 && m == "GET") {
+      CMDB_NO_PARAMS;
       return JsonResponse(200, Json{{"name", who.name}, {"role", RoleName(who.role)}});
+    }
     if (r == "schema" && seg.size() == 2) {
-      if (m == "GET") return GetSchema();
+      if (m == "GET") {
+        CMDB_NO_PARAMS;
+        return GetSchema();
+      }
       CMDB_REQUIRE(Permission::kAdmin);
       if (m == "POST") return PostSchema(req, who);
       return not_allowed();
     }
     if (r == "tokens" && (seg.size() == 2 || seg.size() == 3)) {
       CMDB_REQUIRE(Permission::kAdmin);
+      CMDB_NO_PARAMS;
       if (seg.size() == 3) return m == "DELETE" ? DeleteToken(who, seg[2]) : not_allowed();
       if (m == "GET") return ListTokens();
       if (m == "POST") return PostToken(req, who);
@@ -168,11 +180,15 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       if (!id.ok()) return ErrorResponse(id.status());
       if (seg.size() == 4) {
         if (m != "GET") return not_allowed();
+        if (seg[3] != "relationships") CMDB_NO_PARAMS;
         if (seg[3] == "history") return CiHistory(*id);
         if (seg[3] == "provenance") return Provenance(*id);
         if (seg[3] == "relationships") return CiRelationships(req, *id);
       } else {
-        if (m == "GET") return GetCi(*id);
+        if (m == "GET") {
+          CMDB_NO_PARAMS;
+          return GetCi(*id);
+        }
         CMDB_REQUIRE(Permission::kWriteCis);
         if (m == "PATCH") return PatchCi(req, who, *id);
         if (m == "DELETE") return DeleteCi(req, who, *id);
@@ -186,7 +202,10 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
     if (r == "relationships" && seg.size() == 3) {
       auto id = id_at(2, "relationship id");
       if (!id.ok()) return ErrorResponse(id.status());
-      if (m == "GET") return GetRelationship(*id);
+      if (m == "GET") {
+        CMDB_NO_PARAMS;
+        return GetRelationship(*id);
+      }
       CMDB_REQUIRE(Permission::kWriteCis);
       if (m == "DELETE") return DeleteRelationship(req, who, *id);
       return not_allowed();
@@ -218,7 +237,10 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
       auto id = id_at(2, "change id");
       if (!id.ok()) return ErrorResponse(id.status());
       std::string sub = seg.size() == 4 ? seg[3] : "";
-      if (m == "GET") return GetChange(*id, sub);
+      if (m == "GET") {
+        CMDB_NO_PARAMS;
+        return GetChange(*id, sub);
+      }
       CMDB_REQUIRE(Permission::kRequestChanges);
       if (m == "PATCH" && sub.empty()) return PatchChange(req, who, *id);
       if (m == "POST" && sub == "transition") return TransitionChange(req, who, *id);
@@ -266,6 +288,7 @@ HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Princ
     }
   }
 #undef CMDB_REQUIRE
+#undef CMDB_NO_PARAMS
   return ErrorResponse(Status::NotFound("no such endpoint: " + m + " " + req.path));
 }
 

@@ -578,6 +578,18 @@ def validation_protects_people_from_themselves(s):
                       statuses=(400, 409, 422))
     refused_unchanged(s, "POST", "/v1/imports?format=kubernetes&source=k8s", {"kind": "List", "items": "x"},
                       "importer")
+    for path in ("/v1/cis?foo=1", "/v1/cis?limit=1&limit=5", "/v1/cis/1/history?limit=-1", "/v1/changes?limit=abc",
+                 "/v1/cis?where.=x"):
+        refused_unchanged(s, "GET", path, None, "reader")
+    refused_unchanged(s, "POST", "/v1/bulk?refs=maybe", '{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "b"}}\n',
+                      "importer")
+    refused_unchanged(s, "POST", "/v1/cis",
+                      b'{"class": "VirtualMachine", "attributes": {"name": "vm-nul"}}\x00garbage', "importer")
+    refused_unchanged(s, "POST", "/v1/imports?format=ndjson&source=ndjson", lines, "importer")
+    refused_unchanged(s, "POST", "/v1/schema", {"ddl": "  "}, "admin")
+    status, _ = s.request("POST", "/v1/tokens", {"name": "reader-case", "role": "reader"})
+    assert status in (200, 201)
+    refused_unchanged(s, "POST", "/v1/tokens", {"name": "READER-CASE", "role": "admin"}, "admin", statuses=(409,))
 
 
 @test
