@@ -202,32 +202,55 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
   for (size_t p = 0; p < parts.size(); ++p) {
     const Json& part = *parts[p];
     std::string base = parts.size() > 1 ? "$[" + std::to_string(p) + "]" : "$";
-    auto each = [&](const char* key,
+    // Every item of a recognized list is imported or named in the errors: a list that is not a
+    // list, an item that is not an object, or one without its identifier is refused.
+    auto each = [&](const char* key, const char* id_key, const char* what,
                     const std::function<void(const Json&, const std::string&)>& fn) {
-      if (!part.is_object() || !part.contains(key) || !part[key].is_array()) return;
+      if (!part.is_object() || !part.contains(key)) return;
       any = true;
-      for (size_t i = 0; i < part[key].size(); ++i)
-        fn(part[key][i], base + "." + key + "[" + std::to_string(i) + "]");
+      if (!part[key].is_array()) {
+        out.errors.push_back({base + "." + key, std::string(key) + " must be a list"});
+        return;
+      }
+      for (size_t i = 0; i < part[key].size(); ++i) {
+        const Json& item = part[key][i];
+        std::string where = base + "." + key + "[" + std::to_string(i) + "]";
+        if (!item.is_object()) {
+          out.errors.push_back({where, std::string("a ") + what + " entry must be an object"});
+        } else if (id_key && Str(item, id_key).empty()) {
+          out.errors.push_back({where, std::string("a ") + what + " without " + id_key});
+        } else {
+          fn(item, where);
+        }
+      }
     };
-    each("Vpcs", [&](const Json& v, const std::string& where) {
+    each("Vpcs", "VpcId", "VPC", [&](const Json& v, const std::string& where) {
       Candidate c{"aws:" + Str(v, "VpcId"), "VPC", {}, where, "", false};
       c.attrs.Set("name", Value(NameOr(Items(v, "Tags"), Str(v, "VpcId"))));
       SetFrom(c.attrs, "vpc_id", v, "VpcId");
       SetFrom(c.attrs, "cidr", v, "CidrBlock");
       add(std::move(c), "", "VPC");
     });
-    each("Subnets", [&](const Json& s, const std::string& where) {
+    each("Subnets", "SubnetId", "subnet", [&](const Json& s, const std::string& where) {
       Candidate c{"aws:" + Str(s, "SubnetId"), "Subnet", {}, where, "", false};
       c.attrs.Set("name", Value(NameOr(Items(s, "Tags"), Str(s, "SubnetId"))));
       SetFrom(c.attrs, "cloud_id", s, "SubnetId");
       SetFrom(c.attrs, "cidr", s, "CidrBlock");
       add(std::move(c), Str(s, "VpcId"), "VPC");
     });
-    each("Reservations", [&](const Json& r, const std::string& rwhere) {
+    each("Reservations", nullptr, "reservation", [&](const Json& r, const std::string& rwhere) {
+      if (r.contains("Instances") && !r["Instances"].is_array()) {
+        out.errors.push_back({rwhere + ".Instances", "Instances must be a list"});
+        return;
+      }
       const Json& instances = Items(r, "Instances");
       for (size_t i = 0; i < instances.size(); ++i) {
         const Json& in = instances[i];
         std::string where = rwhere + ".Instances[" + std::to_string(i) + "]";
+        if (!in.is_object()) {
+          out.errors.push_back({where, "an instance entry must be an object"});
+          continue;
+        }
         Candidate c{"aws:" + Str(in, "InstanceId"), "VirtualMachine", {}, where, "", false};
         if (Str(in, "InstanceId").empty()) {
           out.errors.push_back({where, "an instance without InstanceId"});
@@ -243,21 +266,21 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         add(std::move(c), Str(in, "SubnetId"), "Subnet");
       }
     });
-    each("LoadBalancerDescriptions", [&](const Json& lb, const std::string& where) {  // classic ELB
+    each("LoadBalancerDescriptions", "LoadBalancerName", "load balancer", [&](const Json& lb, const std::string& where) {  // classic ELB
       Candidate c{"aws:" + Str(lb, "LoadBalancerName"), "LoadBalancer", {}, where, "", false};
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       c.attrs.Set("cloud_id", Value("elb:" + Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
       add(std::move(c), Str(lb, "VPCId"), "VPC");
     });
-    each("LoadBalancers", [&](const Json& lb, const std::string& where) {  // elbv2
+    each("LoadBalancers", "LoadBalancerArn", "load balancer", [&](const Json& lb, const std::string& where) {  // elbv2
       Candidate c{"aws:" + Str(lb, "LoadBalancerArn"), "LoadBalancer", {}, where, "", false};
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "cloud_id", lb, "LoadBalancerArn");
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
       add(std::move(c), Str(lb, "VpcId"), "VPC");
     });
-    each("DBInstances", [&](const Json& db, const std::string& where) {
+    each("DBInstances", "DBInstanceIdentifier", "DB instance", [&](const Json& db, const std::string& where) {
       Candidate c{
           "aws:" + Str(db, "DBInstanceIdentifier"), "DatabaseInstance", {}, where, "", false};
       c.attrs.Set("name", Value(Str(db, "DBInstanceIdentifier")));
@@ -266,9 +289,15 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       SetFrom(c.attrs, "engine", db, "Engine");
       SetFrom(c.attrs, "release", db, "EngineVersion");
       SetFrom(c.attrs, "endpoint", Member(db, "Endpoint"), "Address");
-      if (db.contains("Endpoint") && db["Endpoint"].contains("Port") &&
-          db["Endpoint"]["Port"].is_number_integer())
-        c.attrs.Set("port", Value(db["Endpoint"]["Port"].get<int64_t>()));
+      if (db.contains("Endpoint") && db["Endpoint"].is_object() && db["Endpoint"].contains("Port")) {
+        const Json& port = db["Endpoint"]["Port"];
+        if (!port.is_number_integer() || port.get<int64_t>() < 0 || port.get<int64_t>() > 65535) {
+          out.errors.push_back({where + ".Endpoint.Port", "a port must be a whole number from 0 to 65535, got " +
+                                                              JsonText(port)});
+          return;
+        }
+        c.attrs.Set("port", Value(port.get<int64_t>()));
+      }
       refs.insert(c.ref);
       std::string subnet_where = where + ".DBSubnetGroup";
       const Json& group = Member(db, "DBSubnetGroup");

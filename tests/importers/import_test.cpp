@@ -453,3 +453,27 @@ TEST_CASE("CSV mappings and the import configuration refuse fields nothing reads
         path + ": unknown field \"max_age_day\" (did you mean 'max_age_days'?); allowed: _comment, "
                "precedence, per_attribute, max_age_days");
 }
+
+TEST_CASE("aws: every listed item is imported or named; nothing is skipped silently") {
+  CandidateSet set;
+  REQUIRE(ParseSource("aws",
+                      R"({"Vpcs": [{"VpcId": "vpc-1"}, {"CidrBlock": "10.0.0.0/16"}, "x"],
+                          "Subnets": "none",
+                          "Reservations": [{"Instances": [7, {"InstanceId": "i-1"}]}, {"Instances": {}}],
+                          "DBInstances": [{"DBInstanceIdentifier": "db1", "Endpoint": {"Port": "5432"}}]})",
+                      {}, set)
+              .ok());
+  std::vector<std::string> got;
+  for (const auto& e : set.errors) got.push_back(e.location + ": " + e.message);
+  CHECK(got == std::vector<std::string>{
+                   "$.Vpcs[1]: a VPC without VpcId",
+                   "$.Vpcs[2]: a VPC entry must be an object",
+                   "$.Subnets: Subnets must be a list",
+                   "$.Reservations[0].Instances[0]: an instance entry must be an object",
+                   "$.Reservations[1].Instances: Instances must be a list",
+                   "$.DBInstances[0].Endpoint.Port: a port must be a whole number from 0 to 65535, got \"5432\"",
+               });
+  std::vector<std::string> refs;
+  for (const auto& c : set.cis) refs.push_back(c.ref);
+  CHECK(refs == std::vector<std::string>{"aws:vpc-1", "aws:i-1"});
+}
