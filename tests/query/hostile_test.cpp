@@ -4,9 +4,12 @@
 // the right answer or an exact error, with the process alive.
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 
+#include "query/common/error_handler.hpp"
 #include "query/engine.hpp"
+#include "query/parser/parse.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
@@ -422,4 +425,91 @@ TEST_CASE("long loops inside expressions honour the timeout") {
     CHECK(r.status().code() == StatusCode::kUnavailable);
     CHECK(r.status().message() == "the query ran past its time limit and was stopped");
   }
+}
+
+TEST_CASE("the nesting scan ends comments and strings where the grammar does") {
+  H h;
+  // "\r" ends a // comment for the grammar: the brackets after it are code. The scan once read
+  // on to "\n", never saw them, and 700 levels overflowed the parser's stack.
+  for (const char* end : {"\r", "\n", "\r\n"}) {
+    std::string q = std::string("RETURN 1 AS x // c") + end + ", " + Repeat("(", 1000) + "1" + Repeat(")", 1000) + " AS y";
+    INFO((end[0] == '\r' ? "CR" : "LF"));
+    std::string error = h.Error(q);
+    size_t at = q.find('(') + 64;  // the 65th bracket
+    std::string message = ": brackets and CASE nest deeper than 64 levels";
+    if (std::string(end) == "\r") {  // (located errors count lines by "\n")
+      CHECK(error.rfind("ResourceExhausted/SyntaxError: line 1, column " + std::to_string(at + 1) + message, 0) == 0);
+    } else {
+      CHECK(error.rfind("ResourceExhausted/SyntaxError: line 2, column " + std::to_string(at - q.find('\n')) + message, 0) == 0);
+    }
+  }
+  // Unterminated strings and comments are no tokens: the brackets after them count.
+  CHECK(h.Error("RETURN '" + Repeat("(", 100)).rfind("ResourceExhausted/SyntaxError: line 1, column 73:", 0) == 0);
+  CHECK(h.Error("RETURN 1 /* " + Repeat("(", 100)).rfind("ResourceExhausted/SyntaxError: line 1, column 77:", 0) == 0);
+  // CASE with a bracketed subject, and CASE as a map value or after a slice's dots, nests too.
+  CHECK(h.Error("RETURN " + Repeat("CASE(", 40) + "1" + Repeat(") WHEN 1 THEN 1 END", 40))
+            .rfind("ResourceExhausted/SyntaxError: line 1, column ", 0) == 0);
+  CHECK(h.Error("RETURN " + Repeat("{a: CASE WHEN 1 THEN ", 40) + "1" + Repeat(" END}", 40))
+            .rfind("ResourceExhausted/SyntaxError: line 1, column ", 0) == 0);
+  // At the limit the same text parses.
+  auto ok = h.Run("RETURN 1 AS x // c\r, " + Repeat("(", 64) + "1" + Repeat(")", 64) + " AS y");
+  REQUIRE(ok.ok());
+  CHECK(ok->rows[0][1].as_int() == 1);
+}
+
+TEST_CASE("differential: the grammar never nests deeper than the scan counts") {
+  // Random texts from brackets, quotes, escapes, comment markers, line ends (\r, \n, U+2028,
+  // U+0085), CASE/END and a few tokens: whatever the grammar makes of them, its expression
+  // levels never pass the scan's bracket levels + 1 (the top level).
+  const std::vector<std::string> pieces = {
+      "(", ")", "[", "]", "{", "}", "'", "\"", "`", "\\", "//", "/*", "*/", "/", "*", "\r", "\n",
+      "\xE2\x80\xA8", "\xC2\x85", " ", "CASE ", " WHEN 1 THEN ", " END", "1", "a", ":", ".", "..", "$",
+      ",", "|", " IN ", "x", "{a: ", "RETURN ", "MATCH (n) WHERE ", "end(", "CASE("};
+  std::mt19937 rng(20260101);
+  int checked = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = round % 2 ? "RETURN " : "";
+    size_t len = 1 + rng() % 40;
+    for (size_t i = 0; i < len; ++i) text += pieces[rng() % pieces.size()];
+    auto grammar = detail::GrammarNestingDepth(text);
+    int scan = detail::ScanNestingDepth(text);
+    INFO(text);
+    REQUIRE(grammar.has_value());  // short texts stay under the grammar's own limit
+    REQUIRE(*grammar <= scan + 1);
+    if (*grammar > 1) ++checked;
+  }
+  CHECK(checked > 1000);  // the texts did nest
+}
+
+TEST_CASE("syntax errors name what was expected in words, never a C++ type") {
+  H h;
+  const std::string clause =
+      "expected clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, CREATE, MERGE, SET, REMOVE, DELETE or CALL), found ";
+  CHECK(h.Error("   ") == "BadRequest/SyntaxError: line 1, column 4: " + clause + "the end of the query\n   \n   ^");
+  CHECK(h.Error("") == "BadRequest/SyntaxError: line 1, column 1: " + clause + "the end of the query\n\n^");
+  CHECK(h.Error("// c") == "BadRequest/SyntaxError: line 1, column 5: " + clause + "the end of the query\n// c\n    ^");
+  CHECK(h.Error("/* c */") == "BadRequest/SyntaxError: line 1, column 8: " + clause + "the end of the query\n/* c */\n       ^");
+  CHECK(h.Error(";") == "BadRequest/SyntaxError: line 1, column 1: " + clause + "';'\n;\n^");
+  CHECK(h.Error("EXPLAIN") == "BadRequest/SyntaxError: line 1, column 8: " + clause + "the end of the query\nEXPLAIN\n       ^");
+  CHECK(h.Error("AS OF 1") == "BadRequest/SyntaxError: line 1, column 8: " + clause + "the end of the query\nAS OF 1\n       ^");
+  CHECK(h.Error("PROFILE ;") == "BadRequest/SyntaxError: line 1, column 9: " + clause + "';'\nPROFILE ;\n        ^");
+  CHECK(h.Error("RETURN 1 foo") ==
+        "BadRequest/SyntaxError: line 1, column 10: expected the end of the query, found 'f'\nRETURN 1 foo\n         ^");
+  // Lists and alternatives behind an expectation have names too.
+  CHECK(h.Error("MATCH (n) RETURN n ORDER BY") ==
+        "BadRequest/SyntaxError: line 1, column 28: expected sort item, found the end of the query\n"
+        "MATCH (n) RETURN n ORDER BY\n                           ^");
+  CHECK(h.Error("MERGE (n) ON DELETE SET n.a = 1") ==
+        "BadRequest/SyntaxError: line 1, column 14: expected MATCH or CREATE, found 'D'\n"
+        "MERGE (n) ON DELETE SET n.a = 1\n             ^");
+  CHECK(h.Error("RETURN CASE 1 END") ==
+        "BadRequest/SyntaxError: line 1, column 15: expected WHEN, found 'E'\nRETURN CASE 1 END\n              ^");
+  CHECK(h.Error("MATCH (n) SET n.a = ") ==
+        "BadRequest/SyntaxError: line 1, column 21: expected expression, found the end of the query\n"
+        "MATCH (n) SET n.a = \n                    ^");
+  CHECK(h.Error("RETURN [1][") ==
+        "BadRequest/SyntaxError: line 1, column 12: expected expression, found the end of the query\nRETURN [1][\n           ^");
+  // The safety net for any expectation X3 would name by its C++ type.
+  CHECK(parsing::ReadableExpectation("N5boost6spirit2x38sequenceINS2_IS3_E", "a query") == "a query");
+  CHECK(parsing::ReadableExpectation("')'", "a query") == "')'");
 }
