@@ -554,3 +554,27 @@ TEST_CASE("operators and functions that build lists and strings charge before th
   CHECK(w.One("RETURN size(range(1, 10000) + range(1, 10000)) AS n").as_int() == 20000);
   CHECK(w.engine.memory().used() == 0);
 }
+
+TEST_CASE("AS OF refuses impossible times with the reason") {
+  H h;
+  auto refused = [&](const std::string& time, const std::string& why) {
+    std::string q = "AS OF '" + time + "' MATCH (n) RETURN count(n)";
+    CHECK(h.Error(q) == "BadRequest/ArgumentError: line 1, column 7: AS OF '" + time + "': " + why + "\n" + q +
+                            "\n      ^");
+  };
+  refused("2026-01-01T00:00:00+25:00", "the time zone offset +25:00 is past +-18:00");
+  refused("2026-01-01T00:00:00-18:01", "the time zone offset -18:01 is past +-18:00");
+  refused("2026-01-01T00:00:00+01:60", "the time zone offset +01:60 has minutes past 59");
+  refused("2026-01-01T00:60:00Z", "minute 60 does not exist (00 to 59)");
+  refused("2026-01-01T00:00:60Z", "second 60 does not exist (00 to 59)");
+  refused("2026-01-01T24:00:00Z", "hour 24 does not exist (00 to 23)");
+  refused("2025-04-31", "day 31 does not exist in 2025-04");
+  refused("2025-02-29T00:00:00Z", "day 29 does not exist in 2025-02");
+  refused("2025-13-01", "month 13 does not exist");
+  CHECK(h.Error("AS OF '2025-01-01T00:00:00Zjunk' RETURN 1") ==
+        "BadRequest/ArgumentError: line 1, column 7: AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'\n"
+        "AS OF '2025-01-01T00:00:00Zjunk' RETURN 1\n      ^");
+  // Real times with offsets up to 18:00 are read as before.
+  CHECK(h.Error("AS OF '2024-02-29T23:59:59.5-18:00' MATCH (n) RETURN count(n)")
+            .rfind("BadRequest/ArgumentError: line 1, column 7: AS OF '2024-02-29T23:59:59.5-18:00' is before the first", 0) == 0);
+}
