@@ -12,6 +12,7 @@
 #include "cmdb/time_util.hpp"
 #include "cmdb/utf8.hpp"
 #include "query/common/query_error.hpp"
+#include "query/runtime/unicode_text.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -188,23 +189,24 @@ QValue ToStringFn(const Args& args, const FnEnv& env) {
   }
 }
 
-QValue MapString(const Args& args, const FnEnv& env, const char* fn, int (*f)(int)) {
+// Characters, not bytes: simple Unicode case mappings and Unicode white space (unicode_text.hpp).
+QValue ToUpper(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
-  env.Charge(Str(env, fn, args[0]).size(), fn);
-  std::string s = Str(env, fn, args[0]);
-  for (auto& c : s) c = static_cast<char>(f(static_cast<unsigned char>(c)));
-  return QValue(std::move(s));
+  const std::string& s = Str(env, "toUpper", args[0]);
+  env.Charge(s.size() * 3 / 2, "toUpper()");  // a mapped character can take one more byte
+  return QValue(ToUpperText(s));
 }
-QValue ToUpper(const Args& args, const FnEnv& env) { return MapString(args, env, "toUpper", ::toupper); }
-QValue ToLower(const Args& args, const FnEnv& env) { return MapString(args, env, "toLower", ::tolower); }
+QValue ToLower(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  const std::string& s = Str(env, "toLower", args[0]);
+  env.Charge(s.size() * 3 / 2, "toLower()");
+  return QValue(ToLowerText(s));
+}
 QValue TrimImpl(const Args& args, const FnEnv& env, const char* fn, bool left, bool right) {
   NULL_IN_NULL_OUT;
-  const std::string& s = Str(env, fn, args[0]);
-  size_t b = 0, e = s.size();
-  if (left) while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  if (right) while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  env.Charge(e - b, fn);
-  return QValue(s.substr(b, e - b));
+  std::string_view t = TrimText(Str(env, fn, args[0]), left, right);
+  env.Charge(t.size(), fn);
+  return QValue(std::string(t));
 }
 QValue Trim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "trim", true, true); }
 QValue LTrim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "ltrim", true, false); }

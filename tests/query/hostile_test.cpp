@@ -247,7 +247,7 @@ TEST_CASE("string functions count characters, not bytes") {
   CHECK(h.One("RETURN split('世界', '')").as_list().size() == 2);
   CHECK(h.One("RETURN split('a世b', '世')").as_list()[1].as_string() == "b");
   CHECK(h.One("RETURN trim('  世界  ')").as_string() == "世界");
-  CHECK(h.One("RETURN toUpper('é')").as_string() == "é");  // never splits a character
+  CHECK(h.One("RETURN toUpper('é')").as_string() == "É");  // a character, never a byte
 }
 
 TEST_CASE("string escapes never produce invalid UTF-8") {
@@ -577,4 +577,25 @@ TEST_CASE("AS OF refuses impossible times with the reason") {
   // Real times with offsets up to 18:00 are read as before.
   CHECK(h.Error("AS OF '2024-02-29T23:59:59.5-18:00' MATCH (n) RETURN count(n)")
             .rfind("BadRequest/ArgumentError: line 1, column 7: AS OF '2024-02-29T23:59:59.5-18:00' is before the first", 0) == 0);
+}
+
+TEST_CASE("toUpper, toLower and trim work on characters: simple case mappings, Unicode white space") {
+  H h;
+  // The outside tester's inputs: once returned unchanged.
+  CHECK(h.One("RETURN toUpper('ǆß😀')").as_string() == "Ǆß😀");  // ß's upper case is two characters
+  CHECK(h.One("RETURN toLower('ǅİ')").as_string() == "ǆi");
+  CHECK(h.One("RETURN trim('\u3000 x\u00A0\u2028')").as_string() == "x");
+  CHECK(h.One("RETURN ltrim('\u3000x\u3000')").as_string() == "x\u3000");
+  CHECK(h.One("RETURN rtrim('\u3000x\u3000')").as_string() == "\u3000x");
+  // Latin, Greek, Cyrillic and full-width letters both ways.
+  CHECK(h.One("RETURN toUpper('àéîõüÿāłőž')").as_string() == "ÀÉÎÕÜŸĀŁŐŽ");
+  CHECK(h.One("RETURN toLower('ÀÉÎÕÜŸĀŁŐŽ')").as_string() == "àéîõüÿāłőž");
+  CHECK(h.One("RETURN toUpper('αβγςωάώ')").as_string() == "ΑΒΓΣΩΆΏ");
+  CHECK(h.One("RETURN toLower('ΑΒΓΣΩΆΏ')").as_string() == "αβγσωάώ");
+  CHECK(h.One("RETURN toUpper('привет ёї')").as_string() == "ПРИВЕТ ЁЇ");
+  CHECK(h.One("RETURN toLower('ПРИВЕТ ЁЇ')").as_string() == "привет ёї");
+  CHECK(h.One("RETURN toUpper('ａｂｃ')").as_string() == "ＡＢＣ");
+  CHECK(h.One("RETURN toLower('ＡＢＣ')").as_string() == "ａｂｃ");
+  CHECK(h.One("RETURN toUpper('世界 1x')").as_string() == "世界 1X");
+  CHECK(h.One("RETURN trim('  世界  ')").as_string() == "世界");
 }
