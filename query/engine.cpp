@@ -11,6 +11,7 @@
 #include "query/binder/binder.hpp"
 #include "query/common/location.hpp"
 #include "query/common/query_error.hpp"
+#include "query/common/time_text.hpp"
 #include "query/parser/parse.hpp"
 #include "query/planner/plan.hpp"
 
@@ -252,7 +253,11 @@ std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const 
   }
   if (value.kind() != QValue::Kind::kString)
     throw QueryError("TypeError", "InvalidArgumentType", "AS OF needs a datetime string or a transaction id", at.offset);
-  auto micros = ParseTimestamp(value.as_string());
+  auto problem = TimeTextProblem(value.as_string());
+  if (problem && !problem->empty())
+    throw QueryError("ArgumentError", "InvalidArgumentValue", "AS OF '" + value.as_string() + "': " + *problem,
+                     at.offset);
+  auto micros = problem ? std::nullopt : ParseTimestamp(value.as_string());
   if (!micros)
     throw QueryError("ArgumentError", "InvalidArgumentValue",
                      "AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'", at.offset);

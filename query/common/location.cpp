@@ -10,7 +10,9 @@ size_t NextToken(std::string_view s, size_t offset) {
     if (std::isspace(static_cast<unsigned char>(s[offset]))) {
       ++offset;
     } else if (s.substr(offset, 2) == "--" || s.substr(offset, 2) == "//") {
-      while (offset < s.size() && s[offset] != '\n') ++offset;
+      while (offset < s.size() && s[offset] != '\n' && s[offset] != '\r') ++offset;
+    } else if (s.substr(offset, 2) == "/*" && s.find("*/", offset + 2) != std::string_view::npos) {
+      offset = s.find("*/", offset + 2) + 2;
     } else {
       break;
     }

@@ -37,7 +37,7 @@ std::optional<size_t> TooDeep(std::string_view s) {
         if (s[i] == '\\') ++i;
       }
     } else if (s.substr(i, 2) == "--" || s.substr(i, 2) == "//") {
-      while (i < n && s[i] != '\n') ++i;
+      while (i < n && s[i] != '\n' && s[i] != '\r') ++i;  // where x3::eol ends the skipper's comment
     } else if (c == '(' || c == '[' || c == '{') {
       if (++depth > kMaxDdlNesting) return i;
     } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
@@ -309,8 +309,8 @@ Status ApplyDdl(std::string_view source_view, Schema& schema) {
   }
   if (handler.failure) {
     return LocatedError(StatusCode::kInvalidArgument, source, NextToken(source, handler.failure->offset),
-                        "expected " + handler.failure->expected)
-        .With("expected", handler.failure->expected);
+                        "expected " + parsing::ReadableExpectation(handler.failure->expected, "a statement"))
+        .With("expected", parsing::ReadableExpectation(handler.failure->expected, "a statement"));
   }
   if (!ok || first != last) {
     return LocatedError(StatusCode::kInvalidArgument, source,

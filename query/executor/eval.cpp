@@ -127,6 +127,50 @@ size_t RowBytes(const Row& row) {
   return bytes;
 }
 
+void Executor::ChargeBuilt(size_t bytes, const char* what, size_t offset) {
+  if (bytes > options_.max_bytes) ThrowByteBudget(what, options_.max_bytes, offset);  // alone
+  if (built_bytes_ + charged_bytes_ > options_.max_bytes - bytes)  // with what the query holds
+    throw QueryError("ResourceExhausted", "ByteBudget",
+                     "the query needs more than " + std::to_string(options_.max_bytes) +
+                         " bytes in memory at once (the byte budget, max_query_bytes)");
+  built_bytes_ += bytes;
+  if (options_.memory && charged_bytes_ + built_bytes_ > reserved_) {
+    size_t want = charged_bytes_ + built_bytes_ - reserved_;
+    if (!options_.memory->Reserve(want))
+      throw QueryError("ResourceExhausted", "TotalByteBudget",
+                       "the running queries together need more than " + std::to_string(options_.memory->limit()) +
+                           " bytes in memory (the server-wide budget, max_total_query_bytes)");
+    reserved_ += want;
+  }
+}
+
+void Executor::ReleaseBuilt() {
+  built_bytes_ = 0;
+  if (options_.memory && reserved_ > charged_bytes_) {
+    options_.memory->Release(reserved_ - charged_bytes_);
+    reserved_ = charged_bytes_;
+  }
+}
+
+QValue Executor::Add(Op op, const QValue& a, const QValue& b, size_t offset) {
+  if (op == Op::kAdd && !a.is_null() && !b.is_null()) {
+    if (a.kind() == K::kList || b.kind() == K::kList) {
+      size_t bytes = 80;  // the payload
+      for (const QValue* v : {&a, &b}) {
+        if (v->kind() == K::kList) bytes += CopyBytes(v->as_list().data(), v->as_list().data() + v->as_list().size());
+        else bytes += CopyBytes(v, v + 1);
+      }
+      ChargeBuilt(bytes, "list concatenation", offset);
+    } else if (a.kind() == K::kString || b.kind() == K::kString) {
+      size_t bytes = 64;  // a number's text
+      for (const QValue* v : {&a, &b})
+        if (v->kind() == K::kString) bytes += v->as_string().size();
+      ChargeBuilt(bytes, "string concatenation", offset);
+    }
+  }
+  return Arithmetic(op, a, b, offset);
+}
+
 void Executor::Charge(size_t rows, size_t bytes, const char* what) {
   charged_rows_ += rows;
   charged_bytes_ += bytes;
@@ -138,9 +182,9 @@ void Executor::Charge(size_t rows, size_t bytes, const char* what) {
     throw QueryError("ResourceExhausted", "ByteBudget",
                      needs + std::to_string(options_.max_bytes) +
                          " bytes in memory at once (the byte budget, max_query_bytes)");
-  if (options_.memory && charged_bytes_ > reserved_) {
+  if (options_.memory && charged_bytes_ + built_bytes_ > reserved_) {
     constexpr size_t kChunk = 64 << 10;  // reserve ahead: the shared counter is touched rarely
-    size_t want = charged_bytes_ - reserved_ + kChunk;
+    size_t want = charged_bytes_ + built_bytes_ - reserved_ + kChunk;
     if (!options_.memory->Reserve(want) && !options_.memory->Reserve(want -= kChunk))
       throw QueryError("ResourceExhausted", "TotalByteBudget",
                        "the running queries together need more than " + std::to_string(options_.memory->limit()) +
@@ -204,6 +248,17 @@ QValue Executor::EvalProperty(const QValue& base, const std::string& key, size_t
 }
 
 QValue Executor::Eval(const BoundExpr& e, Row& row) {
+  struct Level {
+    Executor& ex;
+    explicit Level(Executor& x) : ex(x) { ++ex.eval_depth_; }
+    ~Level() {
+      if (--ex.eval_depth_ == 0 && ex.built_bytes_) ex.ReleaseBuilt();
+    }
+  } level(*this);
+  return EvalNode(e, row);
+}
+
+QValue Executor::EvalNode(const BoundExpr& e, Row& row) {
   switch (e.kind) {
     case ExprKind::kLiteral: return e.literal;
     case ExprKind::kParameter: {
@@ -243,6 +298,7 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
       if (b < 0) b += n;
       a = std::clamp<int64_t>(a, 0, n);
       b = std::clamp<int64_t>(b, 0, n);
+      if (a < b) ChargeBuilt(CopyBytes(base.as_list().data() + a, base.as_list().data() + b), "a slice", e.offset);
       return Built(a >= b ? QList{} : QList(base.as_list().begin() + a, base.as_list().begin() + b), e.offset);
     }
     case ExprKind::kLabelCheck: {
@@ -264,6 +320,7 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
         out.push_back(Eval(a, row));
         bytes += out.back().tree_bytes();
         if (bytes > options_.max_bytes) ThrowByteBudget("a value built here", options_.max_bytes, e.offset);
+        ChargeBuilt(CopyBytes(&out.back(), &out.back() + 1), "a value built here", e.offset);
       }
       return Built(QValue(std::move(out)), e.offset);
     }
@@ -274,6 +331,7 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
         QValue& slot = out[e.keys[i]] = Eval(e.args[i], row);
         bytes += slot.tree_bytes();
         if (bytes > options_.max_bytes) ThrowByteBudget("a value built here", options_.max_bytes, e.offset);
+        ChargeBuilt(CopyBytes(&slot, &slot + 1) + 64 + e.keys[i].size(), "a value built here", e.offset);
       }
       return Built(QValue(std::move(out)), e.offset);
     }
@@ -281,7 +339,7 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
       std::vector<QValue> args;
       args.reserve(e.args.size());
       for (const auto& a : e.args) args.push_back(Eval(a, row));
-      return Built(e.fn->scalar(args, FnEnv{graph_, e.offset, options_.max_bytes}), e.offset);
+      return Built(e.fn->scalar(args, FnEnv{graph_, e.offset, options_.max_bytes, this}), e.offset);
     }
     case ExprKind::kAggregate:
       throw QueryError("SemanticError", "InvalidAggregation", "an aggregate cannot be used here", e.offset);
@@ -314,6 +372,7 @@ QValue Executor::Eval(const BoundExpr& e, Row& row) {
         size_t i = 1;
         if (e.has_where && !IsTrue(e.args[i++], row)) continue;
         out.push_back(e.has_map ? Eval(e.args[i], row) : item);
+        ChargeBuilt(CopyBytes(&out.back(), &out.back() + 1) + sizeof(QValue), "a list comprehension", e.offset);
         bytes += out.back().tree_bytes();
         if (bytes > options_.max_bytes) ThrowByteBudget("a list comprehension", options_.max_bytes, e.offset);
       }
@@ -395,7 +454,7 @@ QValue Executor::EvalChain(const BoundExpr& e, Row& row) {
   QValue acc = Eval(e.args[0], row);
   for (size_t i = 1; i < e.args.size(); ++i) {
     CheckTime();
-    acc = Built(Arithmetic(e.ops[i - 1], acc, Eval(e.args[i], row), e.offset), e.offset);
+    acc = Built(Add(e.ops[i - 1], acc, Eval(e.args[i], row), e.offset), e.offset);
   }
   return acc;
 }
@@ -453,7 +512,7 @@ QValue Executor::EvalBinary(const BoundExpr& e, Row& row) {
       if (a.kind() != K::kString || b.kind() != K::kString) return QValue();
       return QValue(regex_.FullMatch(b.as_string(), a.as_string(), e.offset));
     }
-    default: return Built(Arithmetic(op, a, b, e.offset), e.offset);
+    default: return Built(Add(op, a, b, e.offset), e.offset);
   }
 }
 

@@ -80,20 +80,28 @@ size_t RowBytes(const Row& row);
 // Where a clause hands each row it produces.
 using RowSink = std::function<void(Row&)>;
 
-class Executor {
+class Executor : public BuildAccount {
  public:
   // `txn` is null for read-only queries. All references must outlive the executor.
   Executor(const GraphAccess& graph, Txn* txn, const QMap& params, int num_slots, const ExecOptions& options,
            ExecStats& stats)
       : graph_(graph), txn_(txn), params_(params), num_slots_(num_slots), options_(options), stats_(stats) {}
-  ~Executor() { ResetCharges(); }
+  ~Executor() override { ResetCharges(); }
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
   // Runs one part of a query (between UNIONs) and returns its rows (full width).
   std::vector<Row> Run(const BoundSingleQuery& part, const PartPlan& plan);
 
+  // Evaluates an expression. The lists and strings it builds are charged before they are
+  // allocated (ChargeBuilt) and held until the outermost Eval returns.
   QValue Eval(const BoundExpr& e, Row& row);
+  // Charges `bytes` that an operator or function (`what`, at `offset`) is about to allocate for a
+  // value built from others: against the byte budget together with what the running clause
+  // holds, and against the server-wide account. Throws ResourceExhausted (ByteBudget or
+  // TotalByteBudget) before anything is allocated. Released when the outermost Eval returns
+  // (a value kept in a row is then charged with the row).
+  void ChargeBuilt(size_t bytes, const char* what, size_t offset) override;
   // Throws a timeout error once the deadline has passed (checked every 1024 calls) and lets a
   // waiting writer publish: only where no record pointer is held.
   void CheckDeadline();
@@ -134,6 +142,11 @@ class Executor {
   std::vector<Row> RunMerge(std::vector<Row> in, const BoundMerge& m, const MatchPlan& plan);
 
   // Expressions (eval.cpp).
+  QValue EvalNode(const BoundExpr& e, Row& row);
+  // Gives back what ChargeBuilt took (the outermost Eval has returned).
+  void ReleaseBuilt();
+  // list + list, string + string, ...: charged, then built.
+  QValue Add(ast::Op op, const QValue& a, const QValue& b, size_t offset);
   QValue EvalBinary(const BoundExpr& e, Row& row);
   // A kBinary chain of more than two operands, folded left to right without recursion.
   QValue EvalChain(const BoundExpr& e, Row& row);
@@ -151,7 +164,9 @@ class Executor {
   const std::vector<QValue>* current_aggregates_ = nullptr;
   uint32_t deadline_counter_ = 0;
   size_t charged_rows_ = 0, charged_bytes_ = 0;  // by the running clause
-  size_t reserved_ = 0;  // from options_.memory, at least charged_bytes_
+  size_t built_bytes_ = 0;  // charged by ChargeBuilt inside the running outermost Eval
+  int eval_depth_ = 0;
+  size_t reserved_ = 0;  // from options_.memory, at least charged_bytes_ + built_bytes_
   RegexCache regex_;  // =~ patterns, compiled once per query
 };
 

@@ -110,15 +110,26 @@ CMDB_TAGGED_RULE(remove, ast::Remove, "REMOVE");
 CMDB_TAGGED_RULE(delete_, ast::Delete, "DELETE");
 CMDB_TAGGED_RULE(call, ast::Call, "CALL");
 CMDB_RULE(clause, ast::Clause, "clause");
-CMDB_TAGGED_RULE(single_query, ast::SingleQuery, "clause");
+CMDB_TAGGED_RULE(single_query, ast::SingleQuery,
+                 "clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, CREATE, MERGE, SET, REMOVE, DELETE or CALL)");
+// Every operand of an expectation (a > b) is a rule or a literal, so expectation failures name
+// something readable; these wrap the lists and alternatives that are such operands.
+CMDB_RULE(case_alternatives, std::vector<ast::CaseAlternative>, "WHEN");
+CMDB_RULE(sort_items, std::vector<ast::SortItem>, "sort item");
+CMDB_RULE(set_items, std::vector<ast::SetItem>, "SET item");
+CMDB_RULE(remove_items, std::vector<ast::RemoveItem>, "REMOVE item");
+CMDB_RULE(expressions, std::vector<ast::Expression>, "expression");
+CMDB_RULE(variables, std::vector<ast::Name>, "variable");
+CMDB_RULE(merge_event, std::string, "MATCH or CREATE");
+struct end_of_query_class;
+const x3::rule<end_of_query_class> end_of_query = "the end of the query";
 CMDB_RULE(union_part, ast::UnionPart, "UNION");
 struct query_class : Annotate, ErrorHandlerBase {};
 const query_type query = "query";
 
 // Lexical.
 const auto identifier_def =
-    x3::lexeme[(x3::alpha | x3::char_('_')) >> *(x3::alnum | x3::char_('_'))] |
-    x3::lexeme['`' >> *((x3::lit("``") >> x3::attr('`')) | ~x3::char_('`')) >> '`'];
+    x3::lexeme[(x3::alpha | x3::char_('_')) >> *(x3::alnum | x3::char_('_'))] | backquoted_name;
 const auto name_def = identifier;
 const auto variable_def = !reserved >> identifier;
 const auto qualified_def = x3::raw[identifier >> *('.' >> identifier)];
@@ -132,9 +143,7 @@ const auto number_text_def = x3::raw[x3::lexeme[(x3::no_case["0x"] >> +x3::xdigi
                                            ('.' >> +x3::digit >> -exponent)]];
 struct string_text_class;
 const x3::rule<string_text_class, std::string> string_text = "string";
-const auto string_text_def =
-    x3::lexeme['\'' >> x3::raw[*(('\\' >> x3::char_) | ~x3::char_('\''))] >> '\''] |
-    x3::lexeme['"' >> x3::raw[*(('\\' >> x3::char_) | ~x3::char_('"'))] >> '"'];
+const auto string_text_def = quoted_text<'\''> | quoted_text<'"'>;
 const auto string_literal_def = string_text;
 const auto parameter_def = x3::lexeme['$' >> (identifier | digits)];
 
@@ -146,7 +155,8 @@ const auto map_literal_def = '{' >> -(map_entry % ',') >> '}' >> as(false);
 const auto function_call_def = function_name >> '(' >> x3::matches[kw("DISTINCT")] >>
                                -(expression % ',') > ')';
 const auto case_alternative_def = kw("WHEN") > expression > kw("THEN") > expression;
-const auto case_expression_def = kw("CASE") > -(!kw("WHEN") >> expression) > +case_alternative >
+const auto case_alternatives_def = +case_alternative;
+const auto case_expression_def = kw("CASE") > -(!kw("WHEN") >> expression) > case_alternatives >
                                  -(kw("ELSE") > expression) > kw("END");
 const auto list_comprehension_def = '[' >> variable >> kw("IN") >> expression >>
                                     -(kw("WHERE") > expression) >> -('|' > expression) >> ']';
@@ -163,7 +173,7 @@ const auto atom_def = (kw("NULL") >> as(ast::NullLiteral())) | (kw("TRUE") >> as
 const auto postfix_op_def =
     ('.' >> name >> as(false)) |
     ('[' >> -expression >> ".." >> -expression >> ']') |
-    ('[' > expression > ']' >> as(false)) |
+    ('[' > expression > ']' > as(false)) |
     (+(':' >> name) >> as(false));
 const auto postfix_def = atom >> *postfix_op;
 const auto unary_def = *(('-' >> as(Op::kNeg)) | ('+' >> as(Op::kPos))) >> postfix;
@@ -188,7 +198,8 @@ const auto comparison_def = predicate >> *(cmp_op > predicate);
 const auto not_expr_def = *(kw("NOT") >> as(Op::kNot)) >> comparison;
 const auto and_expr_def = not_expr >> *(kw("AND") >> as(Op::kAnd) > not_expr);
 const auto xor_expr_def = and_expr >> *(kw("XOR") >> as(Op::kXor) > and_expr);
-const auto expression_def = xor_expr >> *(kw("OR") >> as(Op::kOr) > xor_expr);
+// Every recursion of the grammar passes through `expression`: the nesting guard bounds it.
+const auto expression_def = parsing::nested[xor_expr >> *(kw("OR") >> as(Op::kOr) > xor_expr)];
 
 // Patterns.
 const auto properties_def = map_literal | parameter;
@@ -211,36 +222,41 @@ const auto sort_item_def = expression >> -(((kw("ASCENDING") | kw("ASC")) >> as(
                                            ((kw("DESCENDING") | kw("DESC")) >> as(std::string("DESC"))));
 const auto projection_def = x3::matches[kw("DISTINCT")] >> x3::matches['*'] >>
                             -(-x3::lit(',') >> (projection_item % ',')) >>
-                            -(kw("ORDER") > kw("BY") > (sort_item % ',')) >>
+                            -(kw("ORDER") > kw("BY") > sort_items) >>
                             -((kw("SKIP") | kw("OFFSET")) > expression) >> -(kw("LIMIT") > expression);
 const auto with_def = kw("WITH") > projection > -(kw("WHERE") > expression);
-const auto return__def = kw("RETURN") > projection >> as(false);
-const auto create_def = (kw("CREATE") | kw("INSERT")) > pattern >> as(false);
+const auto sort_items_def = sort_item % ',';
+const auto return__def = kw("RETURN") > projection > as(false);
+const auto create_def = (kw("CREATE") | kw("INSERT")) > pattern > as(false);
 const auto no_labels = as(std::vector<ast::Name>());
 const auto set_item_def =
-    (variable >> '.' >> name >> '=' >> as(std::string("=")) > expression >> no_labels) |
+    (variable >> '.' >> name >> '=' >> as(std::string("=")) > expression > no_labels) |
     (variable >> as(boost::optional<ast::Name>()) >>
-     (("+=" >> as(std::string("+="))) | ('=' >> as(std::string("=")))) > expression >> no_labels) |
+     (("+=" >> as(std::string("+="))) | ('=' >> as(std::string("=")))) > expression > no_labels) |
     (variable >> as(boost::optional<ast::Name>()) >> as(std::string(":")) >>
      as(boost::optional<ast::Expression>()) >> +(':' >> name));
-const auto set_def = kw("SET") > (set_item % ',') >> as(false);
+const auto set_items_def = set_item % ',';
+const auto set_def = kw("SET") > set_items > as(false);
 const auto remove_item_def = (variable >> '.' >> name >> no_labels) |
                              (variable >> as(boost::optional<ast::Name>()) >> +(':' >> name));
-const auto remove_def = kw("REMOVE") > (remove_item % ',') >> as(false);
-const auto delete__def = x3::matches[kw("DETACH")] >> kw("DELETE") > (expression % ',');
-const auto merge_action_def = kw("ON") > ((kw("MATCH") >> as(std::string("MATCH"))) |
-                                          (kw("CREATE") >> as(std::string("CREATE")))) >
-                              kw("SET") > (set_item % ',');
-const auto merge_def = kw("MERGE") > pattern_part >> *merge_action;
-const auto call_def = kw("CALL") > function_name > '(' > -(expression % ',') > ')' >
-                      -(kw("YIELD") > (variable % ',')) > -(kw("WHERE") > expression);
+const auto remove_items_def = remove_item % ',';
+const auto remove_def = kw("REMOVE") > remove_items > as(false);
+const auto expressions_def = expression % ',';
+const auto variables_def = variable % ',';
+const auto delete__def = x3::matches[kw("DETACH")] >> kw("DELETE") > expressions;
+const auto merge_event_def = (kw("MATCH") >> as(std::string("MATCH"))) | (kw("CREATE") >> as(std::string("CREATE")));
+const auto merge_action_def = kw("ON") > merge_event > kw("SET") > set_items;
+const auto merge_def = kw("MERGE") > pattern_part > *merge_action;
+const auto call_def = kw("CALL") > function_name > '(' > -expressions > ')' > -(kw("YIELD") > variables) >
+                      -(kw("WHERE") > expression);
 const auto clause_def = match | unwind | with | return_ | create | merge | set | remove | delete_ | call;
 const auto single_query_def = +clause >> as(false);
 const auto union_part_def = kw("UNION") >> x3::matches[kw("ALL")] > single_query;
 const auto query_def = -((kw("EXPLAIN") >> as(std::string("EXPLAIN"))) |
                          (kw("PROFILE") >> as(std::string("PROFILE")))) >>
                        -(kw("AS") >> kw("OF") > expression) >> -(kw("USE") >> kw("BASELINE") > expression) >
-                       single_query >> *union_part >> -x3::lit(';') > x3::eoi;
+                       single_query > *union_part > -x3::lit(';') > end_of_query;
+const auto end_of_query_def = x3::eoi;
 
 BOOST_SPIRIT_DEFINE(number_text, digits, string_text, pow_op, mul_op, add_op, cmp_op, predicate_op, null_check)
 BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number, string_literal,
@@ -252,6 +268,8 @@ BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number
                     match, unwind, projection_item, sort_item, projection, with, return_, create,
                     set_item, merge_action, merge, set, remove_item, remove, delete_, call, clause,
                     single_query, union_part, query)
+BOOST_SPIRIT_DEFINE(case_alternatives, sort_items, set_items, remove_items, expressions, variables,
+                    merge_event, end_of_query)
 
 #undef CMDB_RULE
 #undef CMDB_TAGGED_RULE

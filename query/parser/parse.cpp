@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmdb/utf8.hpp"
+#include "query/common/error_handler.hpp"
 #include "query/common/location.hpp"
 #include "query/parser/grammar.hpp"
 
@@ -22,41 +23,58 @@ bool SameWord(std::string_view a, const char* upper) {
   return true;
 }
 
-// The offset of the bracket or CASE that opens nesting level kMaxQueryNesting + 1, if any. A
-// cheap scan ahead of the parser (whose recursion follows the nesting) that skips strings,
-// backquoted names and comments. CASE opens a level and END closes it (not where they are
-// property names, labels, parameters, map keys or function names); a closing bracket closes the
-// innermost level. It never counts fewer levels than the parser enters.
-std::optional<size_t> TooDeep(std::string_view s) {
+// How far the lexical piece `p` (a comment, string or backquoted name, exactly as the grammar
+// defines it) reaches from `at`; 0 when it does not match there.
+template <typename Parser>
+size_t Match(std::string_view s, size_t at, const Parser& p) {
+  auto first = s.begin() + at;
+  return ast::x3::parse(first, s.end(), p) ? static_cast<size_t>(first - s.begin()) - at : 0;
+}
+
+struct Scan {
+  std::optional<size_t> too_deep;  // where level `limit` + 1 opens
+  int max_depth = 0;
+};
+
+// A cheap scan ahead of the parser (whose recursion follows the nesting) that skips comments,
+// strings and backquoted names with the grammar's own definitions of them (config.hpp), so it
+// sees every bracket the grammar sees. CASE opens a level and END closes it (not where they
+// are property names, labels, parameters, map keys or function names); a closing bracket closes
+// the innermost level. It never counts fewer levels than the parser enters (where it might, it
+// counts more); the grammar's own guard (nested[] in grammar_def.hpp) backs it up.
+Scan ScanNesting(std::string_view s, int limit) {
+  Scan out;
   std::vector<char> open;  // '(', '[', '{' or 'C' for CASE
   size_t i = 0, n = s.size();
-  auto prev_significant = [&](size_t at) -> char {
+  auto prev_significant = [&](size_t at) -> size_t {  // the index after it; 0: none
     while (at > 0 && std::isspace(static_cast<unsigned char>(s[at - 1]))) --at;
-    return at == 0 ? '\0' : s[at - 1];
+    return at;
   };
   auto next_significant = [&](size_t at) -> char {
     while (at < n && std::isspace(static_cast<unsigned char>(s[at]))) ++at;
     return at == n ? '\0' : s[at];
   };
+  auto push = [&](char kind, size_t at) {
+    open.push_back(kind);
+    if (static_cast<int>(open.size()) > out.max_depth) out.max_depth = static_cast<int>(open.size());
+    if (!out.too_deep && static_cast<int>(open.size()) > limit) out.too_deep = at;
+  };
   while (i < n) {
     char c = s[i];
-    if (c == '\'' || c == '"') {
-      for (++i; i < n && s[i] != c; ++i) {
-        if (s[i] == '\\') ++i;
-      }
-      ++i;
+    size_t skip = 0;
+    if (c == '/') {
+      skip = Match(s, i, parser::line_comment | parser::block_comment);
+    } else if (c == '\'') {
+      skip = Match(s, i, parser::quoted_text<'\''>);
+    } else if (c == '"') {
+      skip = Match(s, i, parser::quoted_text<'"'>);
     } else if (c == '`') {
-      for (++i; i < n && s[i] != '`'; ++i) {
-      }
-      ++i;
-    } else if (s.substr(i, 2) == "//") {
-      while (i < n && s[i] != '\n') ++i;
-    } else if (s.substr(i, 2) == "/*") {
-      size_t end = s.find("*/", i + 2);
-      i = end == std::string_view::npos ? n : end + 2;
+      skip = Match(s, i, parser::backquoted_name);
+    }
+    if (skip) {  // (an unterminated string or comment is no token: go on after its first byte)
+      i += skip;
     } else if (c == '(' || c == '[' || c == '{') {
-      open.push_back(c);
-      if (open.size() > static_cast<size_t>(kMaxQueryNesting)) return i;
+      push(c, i);
       ++i;
     } else if (c == ')' || c == ']' || c == '}') {
       if (!open.empty() && open.back() != 'C') open.pop_back();
@@ -66,22 +84,49 @@ std::optional<size_t> TooDeep(std::string_view s) {
       while (i < n && IsWordChar(s[i])) ++i;
       std::string_view word = s.substr(start, i - start);
       if (std::isdigit(static_cast<unsigned char>(c))) continue;  // a number such as 1e5
-      char before = prev_significant(start), after = next_significant(i);
-      if (before == '.' || before == ':' || before == '$' || after == ':' || after == '(') continue;
+      size_t before_end = prev_significant(start);
+      char before = before_end == 0 ? '\0' : s[before_end - 1];
+      // "a.b" is a property, but in "x[1..CASE ...]" the dots end a slice bound.
+      bool dot = before == '.' && !(before_end >= 2 && s[before_end - 2] == '.');
+      char after = next_significant(i);
       if (SameWord(word, "CASE")) {
-        open.push_back('C');
-        if (open.size() > static_cast<size_t>(kMaxQueryNesting)) return start;
+        // Not a keyword: a property, parameter, map key, or label (a colon outside a map; in a
+        // map "{k: CASE ...}" it is a value). "CASE (x) WHEN ..." is a CASE, never a call.
+        bool label = before == ':' && (open.empty() || open.back() != '{');
+        bool key = after == ':' && (before == '{' || before == ',');
+        if (dot || before == '$' || key || label) continue;
+        push('C', start);
       } else if (SameWord(word, "END") && !open.empty() && open.back() == 'C') {
+        if (before == '.' || before == ':' || before == '$' || after == ':' || after == '(') continue;
         open.pop_back();
       }
     } else {
       ++i;
     }
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace
+
+namespace detail {
+int ScanNestingDepth(std::string_view text) { return ScanNesting(text, kMaxQueryNesting).max_depth; }
+
+std::optional<int> GrammarNestingDepth(const std::string& text) {
+  auto first = text.cbegin();
+  parser::error_handler_type handler(first, text.cend());
+  const auto grammar = ast::x3::with<parsing::error_handler_tag>(std::ref(handler))[QueryGrammar()];
+  ast::Query query;
+  try {
+    ast::x3::phrase_parse(first, text.cend(), grammar, parser::skipper, query);
+  } catch (const ast::x3::expectation_failure<parser::iterator_type>&) {
+  } catch (const parsing::NestingTooDeep&) {
+    return std::nullopt;
+  }
+  return handler.max_depth;
+}
+}  // namespace detail
+
 
 std::string ParsedQuery::TextOf(const ast::x3::position_tagged& node) const {
   if (node.id_first < 0) return "";
@@ -99,23 +144,28 @@ Result<std::shared_ptr<ParsedQuery>> ParseQuery(std::string source) {
     st.WithType("SyntaxError").With("detail", "InvalidUtf8");
     return st;
   }
-  if (auto deep = TooDeep(text)) {
-    Status st = parsing::LocatedError(StatusCode::kResourceExhausted, text, *deep,
+  auto too_deep = [&](size_t offset) {
+    Status st = parsing::LocatedError(StatusCode::kResourceExhausted, text, offset,
                                       "brackets and CASE nest deeper than " +
                                           std::to_string(kMaxQueryNesting) + " levels");
     st.WithType("SyntaxError").With("detail", "NestingTooDeep");
     return st;
-  }
+  };
+  if (auto deep = ScanNesting(text, kMaxQueryNesting).too_deep) return too_deep(*deep);
   auto first = text.cbegin();
   const auto last = text.cend();
   parsed->positions = std::make_unique<parser::error_handler_type>(first, last);
   auto& handler = *parsed->positions;
+  // The top level is one expression level deeper than the brackets around it.
+  handler.depth_limit = kMaxQueryNesting + 1;
   const auto grammar = ast::x3::with<parsing::error_handler_tag>(std::ref(handler))[QueryGrammar()];
   bool ok = false;
   try {
     ok = ast::x3::phrase_parse(first, last, grammar, parser::skipper, parsed->ast);
   } catch (const ast::x3::expectation_failure<parser::iterator_type>& e) {
     handler.record(e.where(), e.which());
+  } catch (const parsing::NestingTooDeep& e) {
+    return too_deep(e.offset);
   }
   auto fail = [&](size_t offset, const std::string& what) -> Status {
     offset = parsing::NextToken(text, offset);
@@ -125,7 +175,8 @@ Result<std::shared_ptr<ParsedQuery>> ParseQuery(std::string source) {
     st.WithType("SyntaxError").With("detail", "UnexpectedSyntax");
     return st;
   };
-  if (handler.failure) return fail(handler.failure->offset, handler.failure->expected);
+  if (handler.failure)
+    return fail(handler.failure->offset, parsing::ReadableExpectation(handler.failure->expected, "a query"));
   if (!ok || first != last) return fail(static_cast<size_t>(first - text.cbegin()), "a clause");
   return parsed;
 }

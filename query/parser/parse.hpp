@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 
 #include "cmdb/status.hpp"
@@ -32,5 +34,14 @@ inline constexpr int kMaxQueryNesting = 64;
 // opens level kMaxQueryNesting + 1. Text that is not valid UTF-8 is a syntax error at the first
 // bad byte.
 Result<std::shared_ptr<ParsedQuery>> ParseQuery(std::string source);
+
+// For tests of the nesting limit: the deepest bracket/CASE nesting the scan ahead of the parser
+// counts in `text`, and the deepest the grammar's expressions nest when it parses `text`
+// without that scan (nullopt: past kMaxQueryNesting + 1, where it stops). The grammar never
+// goes deeper than the scan's count + 1 (the top level).
+namespace detail {
+int ScanNestingDepth(std::string_view text);
+std::optional<int> GrammarNestingDepth(const std::string& text);
+}  // namespace detail
 
 }  // namespace cmdb::gql

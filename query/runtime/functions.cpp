@@ -12,6 +12,7 @@
 #include "cmdb/time_util.hpp"
 #include "cmdb/utf8.hpp"
 #include "query/common/query_error.hpp"
+#include "query/runtime/unicode_text.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -188,32 +189,45 @@ QValue ToStringFn(const Args& args, const FnEnv& env) {
   }
 }
 
-QValue MapString(const Args& args, const FnEnv& env, const char* fn, int (*f)(int)) {
+// Characters, not bytes: simple Unicode case mappings and Unicode white space (unicode_text.hpp).
+QValue ToUpper(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
-  std::string s = Str(env, fn, args[0]);
-  for (auto& c : s) c = static_cast<char>(f(static_cast<unsigned char>(c)));
-  return QValue(s);
+  const std::string& s = Str(env, "toUpper", args[0]);
+  env.Charge(s.size() * 3 / 2, "toUpper()");  // a mapped character can take one more byte
+  return QValue(ToUpperText(s));
 }
-QValue ToUpper(const Args& args, const FnEnv& env) { return MapString(args, env, "toUpper", ::toupper); }
-QValue ToLower(const Args& args, const FnEnv& env) { return MapString(args, env, "toLower", ::tolower); }
+QValue ToLower(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  const std::string& s = Str(env, "toLower", args[0]);
+  env.Charge(s.size() * 3 / 2, "toLower()");
+  return QValue(ToLowerText(s));
+}
 QValue TrimImpl(const Args& args, const FnEnv& env, const char* fn, bool left, bool right) {
   NULL_IN_NULL_OUT;
-  std::string s = Str(env, fn, args[0]);
-  size_t b = 0, e = s.size();
-  if (left) while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  if (right) while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return QValue(s.substr(b, e - b));
+  std::string_view t = TrimText(Str(env, fn, args[0]), left, right);
+  env.Charge(t.size(), fn);
+  return QValue(std::string(t));
 }
 QValue Trim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "trim", true, true); }
 QValue LTrim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "ltrim", true, false); }
 QValue RTrim(const Args& a, const FnEnv& e) { return TrimImpl(a, e, "rtrim", false, true); }
 QValue Replace(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
-  std::string s = Str(env, "replace", args[0]);
+  const std::string& s = Str(env, "replace", args[0]);
   const std::string& from = Str(env, "replace", args[1]);
   const std::string& to = Str(env, "replace", args[2]);
-  if (from.empty()) return QValue(s);
+  if (from.empty()) {
+    env.Charge(s.size(), "replace()");
+    return QValue(s);
+  }
+  size_t hits = 0;  // the result's size, charged before it is built
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + from.size())) ++hits;
+  size_t size = s.size() - hits * from.size();
+  if (to.size() && hits > (env.max_bytes - std::min(size, env.max_bytes)) / to.size())
+    ThrowByteBudget("replace()", env.max_bytes, env.offset);
+  env.Charge(size + hits * to.size(), "replace()");
   std::string out;
+  out.reserve(size + hits * to.size());
   for (size_t pos = 0;;) {
     size_t hit = s.find(from, pos);
     if (hit == std::string::npos) {
@@ -237,8 +251,10 @@ QValue Substring(const Args& args, const FnEnv& env) {
     int64_t len = Int(env, "substring", args[2]);
     if (len < 0) ThrowArgument("NegativeIntegerArgument", "substring() length must not be negative", env.offset);
     size_t to = from + Utf8Offset(std::string_view(s).substr(from), static_cast<size_t>(len));
+    env.Charge(to - from, "substring()");
     return QValue(s.substr(from, to - from));
   }
+  env.Charge(s.size() - from, "substring()");
   return QValue(s.substr(from));
 }
 QValue Left(const Args& args, const FnEnv& env) {
@@ -267,6 +283,7 @@ QValue Split(const Args& args, const FnEnv& env) {
   auto add = [&](std::string piece) {
     bytes += sizeof(QValue) + piece.size();
     if (bytes > env.max_bytes) ThrowByteBudget("split()", env.max_bytes, env.offset);
+    env.Charge(sizeof(QValue) + piece.size(), "split()");
     out.emplace_back(std::move(piece));
   };
   if (sep.empty()) {
@@ -279,11 +296,12 @@ QValue Split(const Args& args, const FnEnv& env) {
     if (hit == std::string::npos) break;
     pos = hit + sep.size();
   }
-  return QValue(out);
+  return QValue(std::move(out));
 }
 QValue Reverse(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
   if (args[0].kind() == K::kString) {
+    env.Charge(args[0].as_string().size() * (1 + sizeof(std::string_view)), "reverse()");
     std::vector<std::string_view> chars = Characters(args[0].as_string());
     std::string s;
     s.reserve(args[0].as_string().size());
@@ -291,9 +309,10 @@ QValue Reverse(const Args& args, const FnEnv& env) {
     return QValue(s);
   }
   if (args[0].kind() == K::kList) {
-    QList l = args[0].as_list();
-    std::reverse(l.begin(), l.end());
-    return QValue(l);
+    const QList& in = args[0].as_list();
+    env.Charge(CopyBytes(in.data(), in.data() + in.size()), "reverse()");
+    QList l(in.rbegin(), in.rend());
+    return QValue(std::move(l));
   }
   BadArg(env, "reverse", args[0], "a string or list");
 }
@@ -323,20 +342,33 @@ QValue Tail(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
   if (args[0].kind() != K::kList) BadArg(env, "tail", args[0], "a list");
   const QList& l = args[0].as_list();
-  return QValue(l.empty() ? QList{} : QList(l.begin() + 1, l.end()));
+  if (l.empty()) return QValue(QList{});
+  env.Charge(CopyBytes(l.data() + 1, l.data() + l.size()), "tail()");
+  return QValue(QList(l.begin() + 1, l.end()));
 }
 QValue Range(const Args& args, const FnEnv& env) {
   int64_t from = Int(env, "range", args[0]), to = Int(env, "range", args[1]);
   int64_t step = args.size() > 2 ? Int(env, "range", args[2]) : 1;
   if (step == 0) ThrowArgument("NumberOutOfRange", "range() step must not be zero", env.offset);
-  QList out;
-  for (int64_t i = from; step > 0 ? i <= to : i >= to;) {
-    out.emplace_back(i);
-    if (out.size() > 10'000'000) ThrowArgument("NumberOutOfRange", "range() is too long", env.offset);
-    if (out.size() * sizeof(QValue) > env.max_bytes) ThrowByteBudget("range()", env.max_bytes, env.offset);
-    if (__builtin_add_overflow(i, step, &i)) break;  // the next one would be past INT64 anyway
+  // The length first (in unsigned 128-bit arithmetic: no overflow), so the list is charged and
+  // allocated once, before it is built.
+  unsigned __int128 count = 0;
+  if (step > 0 ? from <= to : from >= to) {
+    unsigned __int128 span = step > 0 ? static_cast<unsigned __int128>(static_cast<__int128>(to) - from)
+                                      : static_cast<unsigned __int128>(static_cast<__int128>(from) - to);
+    unsigned __int128 stride = step > 0 ? static_cast<unsigned __int128>(step)
+                                        : static_cast<unsigned __int128>(-static_cast<__int128>(step));
+    count = span / stride + 1;
   }
-  return QValue(out);
+  if (count > 10'000'000) ThrowArgument("NumberOutOfRange", "range() is too long", env.offset);
+  size_t n = static_cast<size_t>(count);
+  if (n * sizeof(QValue) > env.max_bytes) ThrowByteBudget("range()", env.max_bytes, env.offset);
+  env.Charge(n * sizeof(QValue) + 80, "range()");
+  QList out;
+  out.reserve(n);
+  int64_t i = from;
+  for (size_t k = 0; k < n; ++k, i = k < n ? i + step : i) out.emplace_back(i);
+  return QValue(std::move(out));
 }
 QValue Coalesce(const Args& args, const FnEnv&) {
   for (const auto& a : args) if (!a.is_null()) return a;
@@ -589,6 +621,18 @@ const std::unordered_map<std::string, FunctionDef>& Catalogue() {
 }
 
 }  // namespace
+
+void FnEnv::Charge(size_t bytes, const char* what) const {
+  if (bytes > max_bytes) ThrowByteBudget(what, max_bytes, offset);
+  if (account) account->ChargeBuilt(bytes, what, offset);
+}
+
+size_t CopyBytes(const QValue* first, const QValue* last) {
+  size_t bytes = static_cast<size_t>(last - first) * sizeof(QValue) + 80;  // + the payload's header
+  for (const QValue* v = first; v != last; ++v)
+    if (v->kind() == K::kString) bytes += v->as_string().size();
+  return bytes;
+}
 
 const FunctionDef* FindFunction(std::string_view name) {
   std::string key(name);

@@ -12,13 +12,31 @@
 
 namespace cmdb::gql {
 
+// Where a function charges the memory of the value it is about to build (the per-query and
+// server-wide budgets): Charge throws a ResourceExhausted QueryError when they cannot take it.
+class BuildAccount {
+ public:
+  virtual ~BuildAccount() = default;
+  virtual void ChargeBuilt(size_t bytes, const char* what, size_t offset) = 0;
+};
+
 struct FnEnv {
   const GraphAccess& graph;
   size_t offset;  // of the call, for errors
   // The byte budget: a function whose result would need more (range(), split(), replace())
   // throws the ByteBudget QueryError while building it, before the memory is taken.
   size_t max_bytes = static_cast<size_t>(-1);
+  // Charged before a function builds a list or string from others (null: no account).
+  BuildAccount* account = nullptr;
+
+  // Charges `bytes` the function named `what` is about to allocate: the byte budget of one value
+  // and the account. Throws before anything is allocated.
+  void Charge(size_t bytes, const char* what) const;
 };
+
+// What copying these values into a new list allocates: a slot each plus the bytes of their
+// strings (strings are copied; lists, maps and paths are shared).
+size_t CopyBytes(const QValue* first, const QValue* last);
 
 using ScalarFn = QValue (*)(const std::vector<QValue>& args, const FnEnv& env);
 

@@ -4,9 +4,12 @@
 // the right answer or an exact error, with the process alive.
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 
+#include "query/common/error_handler.hpp"
 #include "query/engine.hpp"
+#include "query/parser/parse.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
@@ -182,10 +185,9 @@ TEST_CASE("per-query row and byte budgets") {
         "");  // shared parameter payloads are counted once: see the next line for the byte budget
   CHECK(h.Error("UNWIND range(1, 100) AS i RETURN i + $s AS s", {{"s", QValue(std::string(100000, 'x'))}}) ==
         "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, max_query_bytes)");
+  // (each $s + x is charged before it is built, with the list that holds the ones before it)
   CHECK(h.Error("RETURN [x IN range(1, 100) | $s + x]", {{"s", QValue(std::string(100000, 'x'))}}) ==
-        "ResourceExhausted/ResourceExhausted: line 1, column 8: a list comprehension needs more than 1048576 bytes (the byte budget, max_query_bytes)\n"
-        "RETURN [x IN range(1, 100) | $s + x]\n"
-        "       ^");
+        "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, max_query_bytes)");
   // Aggregation over a MATCH streams: 144^2 = 20736 pairs counted, none held.
   CHECK(h.One("MATCH (a), (b) RETURN count(*)").as_int() == 20736);
   CHECK(h.One("MATCH (a), (b) WITH a.name AS n, count(b) AS c RETURN count(*)").as_int() == 144);
@@ -245,7 +247,7 @@ TEST_CASE("string functions count characters, not bytes") {
   CHECK(h.One("RETURN split('世界', '')").as_list().size() == 2);
   CHECK(h.One("RETURN split('a世b', '世')").as_list()[1].as_string() == "b");
   CHECK(h.One("RETURN trim('  世界  ')").as_string() == "世界");
-  CHECK(h.One("RETURN toUpper('é')").as_string() == "é");  // never splits a character
+  CHECK(h.One("RETURN toUpper('é')").as_string() == "É");  // a character, never a byte
 }
 
 TEST_CASE("string escapes never produce invalid UTF-8") {
@@ -323,7 +325,7 @@ TEST_CASE("values the query builds count against the byte budget") {
            std::string(column - 1, ' ') + "^";
   };
   CHECK(h.Error("RETURN size(range(1, 1000000))") == located("RETURN size(range(1, 1000000))", 13, "range()"));
-  CHECK(h.Error("RETURN size($s + $s)", s) == located("RETURN size($s + $s)", 13, "a value built here"));
+  CHECK(h.Error("RETURN size($s + $s)", s) == located("RETURN size($s + $s)", 13, "string concatenation"));
   CHECK(h.Error("RETURN size([$s, $s])", s) == located("RETURN size([$s, $s])", 13, "a value built here"));
   CHECK(h.Error("RETURN size({a: $s, b: $s})", s) == located("RETURN size({a: $s, b: $s})", 13, "a value built here"));
   CHECK(h.Error("RETURN size(split($s, ''))", s) == located("RETURN size(split($s, ''))", 13, "split()"));
@@ -422,4 +424,178 @@ TEST_CASE("long loops inside expressions honour the timeout") {
     CHECK(r.status().code() == StatusCode::kUnavailable);
     CHECK(r.status().message() == "the query ran past its time limit and was stopped");
   }
+}
+
+TEST_CASE("the nesting scan ends comments and strings where the grammar does") {
+  H h;
+  // "\r" ends a // comment for the grammar: the brackets after it are code. The scan once read
+  // on to "\n", never saw them, and 700 levels overflowed the parser's stack.
+  for (const char* end : {"\r", "\n", "\r\n"}) {
+    std::string q = std::string("RETURN 1 AS x // c") + end + ", " + Repeat("(", 1000) + "1" + Repeat(")", 1000) + " AS y";
+    INFO((end[0] == '\r' ? "CR" : "LF"));
+    std::string error = h.Error(q);
+    size_t at = q.find('(') + 64;  // the 65th bracket
+    std::string message = ": brackets and CASE nest deeper than 64 levels";
+    if (std::string(end) == "\r") {  // (located errors count lines by "\n")
+      CHECK(error.rfind("ResourceExhausted/SyntaxError: line 1, column " + std::to_string(at + 1) + message, 0) == 0);
+    } else {
+      CHECK(error.rfind("ResourceExhausted/SyntaxError: line 2, column " + std::to_string(at - q.find('\n')) + message, 0) == 0);
+    }
+  }
+  // Unterminated strings and comments are no tokens: the brackets after them count.
+  CHECK(h.Error("RETURN '" + Repeat("(", 100)).rfind("ResourceExhausted/SyntaxError: line 1, column 73:", 0) == 0);
+  CHECK(h.Error("RETURN 1 /* " + Repeat("(", 100)).rfind("ResourceExhausted/SyntaxError: line 1, column 77:", 0) == 0);
+  // CASE with a bracketed subject, and CASE as a map value or after a slice's dots, nests too.
+  CHECK(h.Error("RETURN " + Repeat("CASE(", 40) + "1" + Repeat(") WHEN 1 THEN 1 END", 40))
+            .rfind("ResourceExhausted/SyntaxError: line 1, column ", 0) == 0);
+  CHECK(h.Error("RETURN " + Repeat("{a: CASE WHEN 1 THEN ", 40) + "1" + Repeat(" END}", 40))
+            .rfind("ResourceExhausted/SyntaxError: line 1, column ", 0) == 0);
+  // At the limit the same text parses.
+  auto ok = h.Run("RETURN 1 AS x // c\r, " + Repeat("(", 64) + "1" + Repeat(")", 64) + " AS y");
+  REQUIRE(ok.ok());
+  CHECK(ok->rows[0][1].as_int() == 1);
+}
+
+TEST_CASE("differential: the grammar never nests deeper than the scan counts") {
+  // Random texts from brackets, quotes, escapes, comment markers, line ends (\r, \n, U+2028,
+  // U+0085), CASE/END and a few tokens: whatever the grammar makes of them, its expression
+  // levels never pass the scan's bracket levels + 1 (the top level).
+  const std::vector<std::string> pieces = {
+      "(", ")", "[", "]", "{", "}", "'", "\"", "`", "\\", "//", "/*", "*/", "/", "*", "\r", "\n",
+      "\xE2\x80\xA8", "\xC2\x85", " ", "CASE ", " WHEN 1 THEN ", " END", "1", "a", ":", ".", "..", "$",
+      ",", "|", " IN ", "x", "{a: ", "RETURN ", "MATCH (n) WHERE ", "end(", "CASE("};
+  std::mt19937 rng(20260101);
+  int checked = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = round % 2 ? "RETURN " : "";
+    size_t len = 1 + rng() % 40;
+    for (size_t i = 0; i < len; ++i) text += pieces[rng() % pieces.size()];
+    auto grammar = detail::GrammarNestingDepth(text);
+    int scan = detail::ScanNestingDepth(text);
+    INFO(text);
+    REQUIRE(grammar.has_value());  // short texts stay under the grammar's own limit
+    REQUIRE(*grammar <= scan + 1);
+    if (*grammar > 1) ++checked;
+  }
+  CHECK(checked > 1000);  // the texts did nest
+}
+
+TEST_CASE("syntax errors name what was expected in words, never a C++ type") {
+  H h;
+  const std::string clause =
+      "expected clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, CREATE, MERGE, SET, REMOVE, DELETE or CALL), found ";
+  CHECK(h.Error("   ") == "BadRequest/SyntaxError: line 1, column 4: " + clause + "the end of the query\n   \n   ^");
+  CHECK(h.Error("") == "BadRequest/SyntaxError: line 1, column 1: " + clause + "the end of the query\n\n^");
+  CHECK(h.Error("// c") == "BadRequest/SyntaxError: line 1, column 5: " + clause + "the end of the query\n// c\n    ^");
+  CHECK(h.Error("/* c */") == "BadRequest/SyntaxError: line 1, column 8: " + clause + "the end of the query\n/* c */\n       ^");
+  CHECK(h.Error(";") == "BadRequest/SyntaxError: line 1, column 1: " + clause + "';'\n;\n^");
+  CHECK(h.Error("EXPLAIN") == "BadRequest/SyntaxError: line 1, column 8: " + clause + "the end of the query\nEXPLAIN\n       ^");
+  CHECK(h.Error("AS OF 1") == "BadRequest/SyntaxError: line 1, column 8: " + clause + "the end of the query\nAS OF 1\n       ^");
+  CHECK(h.Error("PROFILE ;") == "BadRequest/SyntaxError: line 1, column 9: " + clause + "';'\nPROFILE ;\n        ^");
+  CHECK(h.Error("RETURN 1 foo") ==
+        "BadRequest/SyntaxError: line 1, column 10: expected the end of the query, found 'f'\nRETURN 1 foo\n         ^");
+  // Lists and alternatives behind an expectation have names too.
+  CHECK(h.Error("MATCH (n) RETURN n ORDER BY") ==
+        "BadRequest/SyntaxError: line 1, column 28: expected sort item, found the end of the query\n"
+        "MATCH (n) RETURN n ORDER BY\n                           ^");
+  CHECK(h.Error("MERGE (n) ON DELETE SET n.a = 1") ==
+        "BadRequest/SyntaxError: line 1, column 14: expected MATCH or CREATE, found 'D'\n"
+        "MERGE (n) ON DELETE SET n.a = 1\n             ^");
+  CHECK(h.Error("RETURN CASE 1 END") ==
+        "BadRequest/SyntaxError: line 1, column 15: expected WHEN, found 'E'\nRETURN CASE 1 END\n              ^");
+  CHECK(h.Error("MATCH (n) SET n.a = ") ==
+        "BadRequest/SyntaxError: line 1, column 21: expected expression, found the end of the query\n"
+        "MATCH (n) SET n.a = \n                    ^");
+  CHECK(h.Error("RETURN [1][") ==
+        "BadRequest/SyntaxError: line 1, column 12: expected expression, found the end of the query\nRETURN [1][\n           ^");
+  // The safety net for any expectation X3 would name by its C++ type.
+  CHECK(parsing::ReadableExpectation("N5boost6spirit2x38sequenceINS2_IS3_E", "a query") == "a query");
+  CHECK(parsing::ReadableExpectation("')'", "a query") == "')'");
+}
+
+TEST_CASE("operators and functions that build lists and strings charge before they allocate") {
+  QueryOptions small;
+  small.max_query_bytes = 1 << 20;
+  H h(small);
+  const std::string budget =
+      "ResourceExhausted/ResourceExhausted: the query needs more than 1048576 bytes in memory at once (the byte budget, "
+      "max_query_bytes)";
+  // Each list is within the budget, together they are not: the outside tester's
+  // range(1,10000000) + range(1,10000000) + range(1,10000000) took 3.75 GB against 1 GiB.
+  CHECK(h.Error("RETURN size(range(1, 10000) + range(1, 10000) + range(1, 10000)) AS n") == budget);
+  CHECK(h.Error("RETURN size(range(1, 10000) + range(1, 10000)) AS n") == budget);
+  QMap s{{"s", QValue(std::string(300000, 'x'))}};
+  CHECK(h.Error("RETURN size($s + $s + $s) AS n", s) == budget);
+  CHECK(h.Error("RETURN size(reverse(range(1, 15000))) AS n") == budget);
+  CHECK(h.Error("RETURN size(tail(range(1, 15000))) AS n") == budget);
+  CHECK(h.Error("RETURN size(range(1, 15000)[1..]) AS n") == budget);
+  CHECK(h.Error("RETURN size([x IN range(1, 10000) | x]) AS n") == budget);
+  CHECK(h.Error("RETURN size(split($s + $s, 'y')) AS n", s) == budget);
+  CHECK(h.Error("RETURN size(replace($s, 'y', 'z') + $s + $s) AS n", s) == budget);
+  CHECK(h.Error("RETURN size(toUpper($s) + toLower($s)) AS n", s) == budget);
+  // A list alone past the budget names what built it, before it is built.
+  CHECK(h.Error("RETURN size($l + $l) AS n", {{"l", QValue(QList(15000, QValue(1)))}}) ==
+        "ResourceExhausted/ResourceExhausted: line 1, column 13: list concatenation needs more than 1048576 bytes (the "
+        "byte budget, max_query_bytes)\nRETURN size($l + $l) AS n\n            ^");
+  // What one row's expression built is given back when it is done: row after row is fine.
+  CHECK(h.One("UNWIND range(1, 50) AS i WITH size(range(1, 10000) + [i]) AS n RETURN sum(n) AS s").as_int() ==
+        50 * 10001);
+  CHECK(h.One("RETURN size(range(1, 5000) + range(1, 5000)) AS n").as_int() == 10000);
+  // The server-wide account is charged too, and everything is given back.
+  QueryOptions shared;
+  shared.max_total_query_bytes = 4 << 20;
+  H w(shared);
+  REQUIRE(w.engine.memory().Reserve((4 << 20) - (512 << 10)));
+  CHECK(w.Error("RETURN size(range(1, 10000) + range(1, 10000)) AS n") ==
+        "ResourceExhausted/ResourceExhausted: the running queries together need more than 4194304 bytes in memory "
+        "(the server-wide budget, max_total_query_bytes)");
+  CHECK(w.engine.memory().used() == (4 << 20) - (512 << 10));
+  w.engine.memory().Release((4 << 20) - (512 << 10));
+  CHECK(w.One("RETURN size(range(1, 10000) + range(1, 10000)) AS n").as_int() == 20000);
+  CHECK(w.engine.memory().used() == 0);
+}
+
+TEST_CASE("AS OF refuses impossible times with the reason") {
+  H h;
+  auto refused = [&](const std::string& time, const std::string& why) {
+    std::string q = "AS OF '" + time + "' MATCH (n) RETURN count(n)";
+    CHECK(h.Error(q) == "BadRequest/ArgumentError: line 1, column 7: AS OF '" + time + "': " + why + "\n" + q +
+                            "\n      ^");
+  };
+  refused("2026-01-01T00:00:00+25:00", "the time zone offset +25:00 is past +-18:00");
+  refused("2026-01-01T00:00:00-18:01", "the time zone offset -18:01 is past +-18:00");
+  refused("2026-01-01T00:00:00+01:60", "the time zone offset +01:60 has minutes past 59");
+  refused("2026-01-01T00:60:00Z", "minute 60 does not exist (00 to 59)");
+  refused("2026-01-01T00:00:60Z", "second 60 does not exist (00 to 59)");
+  refused("2026-01-01T24:00:00Z", "hour 24 does not exist (00 to 23)");
+  refused("2025-04-31", "day 31 does not exist in 2025-04");
+  refused("2025-02-29T00:00:00Z", "day 29 does not exist in 2025-02");
+  refused("2025-13-01", "month 13 does not exist");
+  CHECK(h.Error("AS OF '2025-01-01T00:00:00Zjunk' RETURN 1") ==
+        "BadRequest/ArgumentError: line 1, column 7: AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'\n"
+        "AS OF '2025-01-01T00:00:00Zjunk' RETURN 1\n      ^");
+  // Real times with offsets up to 18:00 are read as before.
+  CHECK(h.Error("AS OF '2024-02-29T23:59:59.5-18:00' MATCH (n) RETURN count(n)")
+            .rfind("BadRequest/ArgumentError: line 1, column 7: AS OF '2024-02-29T23:59:59.5-18:00' is before the first", 0) == 0);
+}
+
+TEST_CASE("toUpper, toLower and trim work on characters: simple case mappings, Unicode white space") {
+  H h;
+  // The outside tester's inputs: once returned unchanged.
+  CHECK(h.One("RETURN toUpper('ǆß😀')").as_string() == "Ǆß😀");  // ß's upper case is two characters
+  CHECK(h.One("RETURN toLower('ǅİ')").as_string() == "ǆi");
+  CHECK(h.One("RETURN trim('\u3000 x\u00A0\u2028')").as_string() == "x");
+  CHECK(h.One("RETURN ltrim('\u3000x\u3000')").as_string() == "x\u3000");
+  CHECK(h.One("RETURN rtrim('\u3000x\u3000')").as_string() == "\u3000x");
+  // Latin, Greek, Cyrillic and full-width letters both ways.
+  CHECK(h.One("RETURN toUpper('àéîõüÿāłőž')").as_string() == "ÀÉÎÕÜŸĀŁŐŽ");
+  CHECK(h.One("RETURN toLower('ÀÉÎÕÜŸĀŁŐŽ')").as_string() == "àéîõüÿāłőž");
+  CHECK(h.One("RETURN toUpper('αβγςωάώ')").as_string() == "ΑΒΓΣΩΆΏ");
+  CHECK(h.One("RETURN toLower('ΑΒΓΣΩΆΏ')").as_string() == "αβγσωάώ");
+  CHECK(h.One("RETURN toUpper('привет ёї')").as_string() == "ПРИВЕТ ЁЇ");
+  CHECK(h.One("RETURN toLower('ПРИВЕТ ЁЇ')").as_string() == "привет ёї");
+  CHECK(h.One("RETURN toUpper('ａｂｃ')").as_string() == "ＡＢＣ");
+  CHECK(h.One("RETURN toLower('ＡＢＣ')").as_string() == "ａｂｃ");
+  CHECK(h.One("RETURN toUpper('世界 1x')").as_string() == "世界 1X");
+  CHECK(h.One("RETURN trim('  世界  ')").as_string() == "世界");
 }
