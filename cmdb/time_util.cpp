@@ -109,7 +109,7 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
         for (; digits < 6; ++digits) micros *= 10;
       }
     }
-    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
     int offset_min = 0;
     if (pos < s.size()) {
       if (s[pos] == 'Z' || s[pos] == 'z') {
@@ -119,6 +119,7 @@ std::optional<int64_t> ParseTimestamp(std::string_view s) {
         if (!Digits(s, pos + 1, 2, oh) || s.size() < pos + 6 || s[pos + 3] != ':' ||
             !Digits(s, pos + 4, 2, om))
           return std::nullopt;
+        if (om > 59 || oh * 60 + om > 18 * 60) return std::nullopt;  // offsets run to +-18:00
         offset_min = (oh * 60 + om) * (s[pos] == '+' ? 1 : -1);
         pos += 6;
       }

@@ -350,15 +350,15 @@ QValue Range(const Args& args, const FnEnv& env) {
   int64_t from = Int(env, "range", args[0]), to = Int(env, "range", args[1]);
   int64_t step = args.size() > 2 ? Int(env, "range", args[2]) : 1;
   if (step == 0) ThrowArgument("NumberOutOfRange", "range() step must not be zero", env.offset);
-  // The length first (in unsigned 128-bit arithmetic: no overflow), so the list is charged and
-  // allocated once, before it is built.
-  unsigned __int128 count = 0;
+  // The length first, in unsigned 64-bit arithmetic (the distance between two int64 values
+  // always fits), so the list is charged and allocated once, before it is built.
+  uint64_t count = 0;
   if (step > 0 ? from <= to : from >= to) {
-    unsigned __int128 span = step > 0 ? static_cast<unsigned __int128>(static_cast<__int128>(to) - from)
-                                      : static_cast<unsigned __int128>(static_cast<__int128>(from) - to);
-    unsigned __int128 stride = step > 0 ? static_cast<unsigned __int128>(step)
-                                        : static_cast<unsigned __int128>(-static_cast<__int128>(step));
-    count = span / stride + 1;
+    uint64_t span = step > 0 ? static_cast<uint64_t>(to) - static_cast<uint64_t>(from)
+                             : static_cast<uint64_t>(from) - static_cast<uint64_t>(to);
+    uint64_t stride = step > 0 ? static_cast<uint64_t>(step) : static_cast<uint64_t>(-(step + 1)) + 1;
+    uint64_t steps = span / stride;
+    count = steps >= 10'000'000 ? 10'000'001 : steps + 1;
   }
   if (count > 10'000'000) ThrowArgument("NumberOutOfRange", "range() is too long", env.offset);
   size_t n = static_cast<size_t>(count);

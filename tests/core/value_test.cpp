@@ -62,6 +62,12 @@ TEST_CASE("timestamps parse ISO-8601 with offsets and format as UTC") {
   CHECK_FALSE(ParseTimestamp("2023-02-29"));
   CHECK_FALSE(ParseTimestamp("2026-13-01T00:00:00Z"));
   CHECK_FALSE(ParseTimestamp("yesterday"));
+  CHECK(FormatTimestamp(*ParseTimestamp("2026-01-31T12:00:00-18:00")) == "2026-02-01T06:00:00Z");
+  CHECK_FALSE(ParseTimestamp("2026-01-31T12:00:00+25:00"));
+  CHECK_FALSE(ParseTimestamp("2026-01-31T12:00:00+18:01"));
+  CHECK_FALSE(ParseTimestamp("2026-01-31T12:00:00+01:60"));
+  CHECK_FALSE(ParseTimestamp("2026-01-31T12:00:60Z"));
+  CHECK_FALSE(ParseTimestamp("2026-04-31T12:00:00Z"));
   CHECK(IsValidDate("2026-12-31"));
   CHECK_FALSE(IsValidDate("2026-12-32"));
 }
