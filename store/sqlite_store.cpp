@@ -6,15 +6,20 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "cmdb/attr_codec.hpp"
@@ -117,6 +122,155 @@ std::string MetaMac(const std::string& key, const std::string& name, const std::
 }
 std::string ProvenanceRow(int64_t rel, int64_t id, const std::string& source) {
   return std::string(rel ? "relationship=" : "ci=") + std::to_string(id) + " source=" + source;
+}
+
+// The keyed count and digest of the keyed rows (meta row 'keyed_rows'): per table, how many rows
+// there are and the XOR of their macs. Every write of a keyed row updates it in the same SQLite
+// transaction, so a row deleted, added, or swapped for an earlier copy of itself (with the valid
+// mac it had then) changes what the table holds but not the digest. Without the key the digest
+// cannot be made to agree again.
+constexpr const char* kKeyedRows = "keyed_rows";
+// The key check of a database that keeps the digest; kKeyCheck marks one from before it.
+constexpr const char* kKeyCheckDigests = "cmdb key check 2: keyed row digests";
+
+struct RowDigest {
+  int64_t count = 0;
+  std::array<unsigned char, 32> x{};
+
+  // Adds or removes (the same: XOR) a row with this mac; a missing or malformed mac counts only.
+  void Toggle(std::string_view mac) {
+    if (mac.size() != 64) return;
+    for (size_t i = 0; i < 32; ++i) {
+      auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+      x[i] ^= static_cast<unsigned char>(nibble(mac[2 * i]) << 4 | nibble(mac[2 * i + 1]));
+    }
+  }
+  void Add(std::string_view mac) { ++count, Toggle(mac); }
+  void Remove(std::string_view mac) { --count, Toggle(mac); }
+  bool operator==(const RowDigest&) const = default;
+};
+
+struct KeyedDigests {
+  RowDigest tokens, provenance, meta;
+
+  // "tokens <n> <hex>;provenance <n> <hex>;meta <n> <hex>"
+  std::string Text() const {
+    std::string out;
+    for (auto [name, d] : {std::pair{"tokens", &tokens}, {"provenance", &provenance}, {"meta", &meta}}) {
+      out += std::string(out.empty() ? "" : ";") + name + " " + std::to_string(d->count) + " " +
+             HexOf(d->x.data(), d->x.size());
+    }
+    return out;
+  }
+  static std::optional<KeyedDigests> Parse(const std::string& text) {
+    KeyedDigests out;
+    std::istringstream in(text);
+    for (auto [name, d] : {std::pair{"tokens", &out.tokens}, {"provenance", &out.provenance}, {"meta", &out.meta}}) {
+      std::string part, word, hex;
+      if (!std::getline(in, part, ';')) return std::nullopt;
+      std::istringstream fields(part);
+      if (!(fields >> word >> d->count >> hex) || word != name || hex.size() != 64) return std::nullopt;
+      d->Toggle(hex);
+    }
+    return out;
+  }
+};
+
+// The stored digest: nullopt when the row is missing; `valid` false when its mac fails.
+struct StoredDigests {
+  std::optional<KeyedDigests> digests;
+  bool present = false;
+  bool valid = false;
+};
+StoredDigests ReadDigests(sqlite3* db, const std::string& key) {
+  StoredDigests out;
+  Stmt s(db, "SELECT value, mac FROM meta WHERE key = 'keyed_rows'");
+  if (!s.ok() || s.Step() != SQLITE_ROW) return out;
+  out.present = true;
+  out.valid = s.Text(1) == MetaMac(key, kKeyedRows, s.Text(0));
+  if (out.valid) out.digests = KeyedDigests::Parse(s.Text(0));
+  out.valid = out.valid && out.digests;
+  return out;
+}
+Status WriteDigests(sqlite3* db, const std::string& key, const KeyedDigests& d) {
+  std::string value = d.Text();
+  Stmt put(db, "INSERT OR REPLACE INTO meta(key, value, mac) VALUES ('keyed_rows', ?, ?)");
+  if (!put.ok()) return put.Error();
+  return put.Bind(1, value).Bind(2, MetaMac(key, kKeyedRows, value)).Run();
+}
+// Applies a change to the stored digest, inside the caller's write transaction. A digest that is
+// missing or fails its check is left as it is (verify keeps naming it): updating it would sign
+// whatever was done to the rows behind the server's back.
+template <typename Change>
+Status UpdateDigests(sqlite3* db, const std::string& key, Change change) {
+  StoredDigests stored = ReadDigests(db, key);
+  if (!stored.valid) return Status::Ok();
+  change(*stored.digests);
+  return WriteDigests(db, key, *stored.digests);
+}
+// The digest of the rows as they are now (a full scan of the three tables).
+Result<KeyedDigests> CountKeyedRows(sqlite3* db) {
+  KeyedDigests d;
+  for (auto [sql, digest] :
+       {std::pair{"SELECT mac FROM tokens", &d.tokens}, {"SELECT mac FROM provenance", &d.provenance},
+        {"SELECT mac FROM meta WHERE key NOT IN ('key_check', 'keyed_rows')", &d.meta}}) {
+    Stmt s(db, sql);
+    if (!s.ok()) return s.Error();
+    while (s.Step() == SQLITE_ROW) digest->Add(s.Text(0));
+  }
+  return d;
+}
+// Why a table's rows disagree with their stored digest ("" when they agree).
+std::string DigestMismatch(const RowDigest& stored, const RowDigest& found) {
+  if (stored.count != found.count) {
+    return "the keyed count of its rows (meta key=keyed_rows) is " + std::to_string(stored.count) + ", but " +
+           std::to_string(found.count) + " are stored: rows were " + (found.count < stored.count ? "deleted" : "added") +
+           " outside cmdbd";
+  }
+  if (stored.x != found.x) {
+    return "its rows do not match their keyed digest (meta key=keyed_rows): a row was replaced outside cmdbd (e.g."
+           " by an earlier copy of itself)";
+  }
+  return "";
+}
+
+// What the transaction log says about a token: the API records every token it creates or
+// revokes as a process record of kind "token" (id = the token's id; body: name, role, event =
+// "created with role <role>" | "revoked"; api/handlers_misc.cpp, LogTokenEvent). Why the row
+// (with a valid mac) disagrees with the latest such record, or "" when it agrees or the log has
+// none (tokens made with `cmdbd token` on the file, or the first admin token). The latest record
+// is the one with the highest valid_from, not the one valid_to leaves open (which an edit of
+// valid_to could choose); removing the record itself breaks the chain.
+std::string TokenLogMismatch(sqlite3* db, int64_t id, const std::string& name, const std::string& role,
+                             int64_t revoked_at) {
+  Stmt s(db, "SELECT body, valid_from FROM doc_versions WHERE kind = 'token' AND id = ?"
+             " ORDER BY valid_from DESC, version DESC LIMIT 1");
+  if (!s.ok()) return "";
+  s.Bind(1, id);
+  if (s.Step() != SQLITE_ROW) return "";
+  std::string tx = std::to_string(s.Int(1));
+  auto body = DecodeAttrs(s.Blob(0));
+  if (!body.ok()) return "the log's record of it (transaction " + tx + ") does not decode";
+  auto text = [&](const char* field) {
+    Value v = body->Get(field);
+    return v.is_string() ? std::string(v.as_string()) : std::string();
+  };
+  std::string logged_name = text("name"), event = text("event");
+  if (logged_name != name) {
+    return "the log's latest record of token id=" + std::to_string(id) + " (transaction " + tx + ") is for token '" +
+           logged_name + "': the row was replaced outside cmdbd";
+  }
+  if (event == "revoked") {
+    if (revoked_at != 0) return "";
+    return "it is valid, but the log revoked it in transaction " + tx +
+           ": the row was restored outside cmdbd (a revocation cannot be undone)";
+  }
+  static const std::string kCreated = "created with role ";
+  if (event.starts_with(kCreated) && event.substr(kCreated.size()) != role) {
+    return "its role is '" + role + "', but the log created it with role '" + event.substr(kCreated.size()) +
+           "' in transaction " + tx + ": the row was changed outside cmdbd";
+  }
+  return "";
 }
 
 const char* kCiCols = "id, version, class, attrs, created_at, updated_at, valid_from, valid_to, retired";
@@ -249,7 +403,56 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
 SqliteStore::~SqliteStore() {
   sqlite3_close(read_db_);
   sqlite3_close(write_db_);
+  if (file_locked_) ReleaseFileLock(file_lock_id_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock; the file stays (see Lock)
+}
+
+namespace {
+
+// The lock on the database file itself (what a hard link cannot dodge): an OFD write lock on
+// one byte past the bytes SQLite locks (its lock page, 0x40000000 to 0x400001ff), so it never
+// meets SQLite's own POSIX locks. The descriptor is never closed: closing any descriptor of a
+// file drops every POSIX lock the process holds on it, SQLite's included. So the process keeps
+// one descriptor per database file it ever locked (in this registry), and releasing the lock
+// only unlocks the byte.
+constexpr off_t kServeLockByte = 0x40001000;
+struct FileLocks {
+  std::mutex mu;
+  std::map<std::pair<dev_t, ino_t>, std::pair<int, bool>> files;  // -> (descriptor, held)
+};
+FileLocks& TheFileLocks() {
+  static FileLocks* locks = new FileLocks();  // never destroyed: the descriptors outlive statics
+  return *locks;
+}
+bool SetServeLock(int fd, short type) {
+  struct flock fl {};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = kServeLockByte;
+  fl.l_len = 1;
+  return ::fcntl(fd, F_OFD_SETLK, &fl) == 0;
+}
+
+// The path the lock file is named after: `path` with symbolic links resolved (a link to the
+// database and the database itself share one lock file). Unchanged when nothing resolves.
+std::string LockBase(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::weakly_canonical(path, ec);
+  if (ec) return path;
+  std::filesystem::path plain = std::filesystem::absolute(path, ec).lexically_normal();
+  if (ec || real == plain) return path;
+  return real.string();
+}
+
+}  // namespace
+
+void SqliteStore::ReleaseFileLock(std::pair<uint64_t, uint64_t> id) {
+  FileLocks& locks = TheFileLocks();
+  std::lock_guard l(locks.mu);
+  auto it = locks.files.find({static_cast<dev_t>(id.first), static_cast<ino_t>(id.second)});
+  if (it == locks.files.end()) return;
+  SetServeLock(it->second.first, F_UNLCK);
+  it->second.second = false;
 }
 
 Status SqliteStore::Lock() {
@@ -257,7 +460,7 @@ Status SqliteStore::Lock() {
   // The lock file is never removed: unlinking it while another opener waits on the old inode
   // would let two processes hold "the" lock. O_CLOEXEC keeps it from children (a forked cmdbd
   // in a test must not inherit its parent's lock).
-  std::string lock_path = path_ + ".lock";
+  std::string lock_path = LockBase(path_) + ".lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Status::Internal("cannot open the lock file '" + lock_path + "' of database '" + path_ +
@@ -280,6 +483,41 @@ Status SqliteStore::Lock() {
     return Status::Conflict("database '" + path_ + "' is in use by another cmdbd (pid " + holder +
                             "; lock file '" + lock_path + "')");
   }
+  // The file itself: another name of it (a hard link) has another lock file.
+  {
+    FileLocks& locks = TheFileLocks();
+    std::lock_guard l(locks.mu);
+    struct stat st {};
+    int db_fd = -1;
+    if (::stat(path_.c_str(), &st) == 0) {
+      auto it = locks.files.find({st.st_dev, st.st_ino});
+      if (it != locks.files.end()) db_fd = it->second.first;
+    }
+    if (db_fd < 0) {  // not open in this process yet (or not created yet: SQLite takes an empty file)
+      db_fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (db_fd < 0 || ::fstat(db_fd, &st) != 0) {
+        std::string why = std::strerror(errno);
+        ::close(fd);
+        return Status::Internal("cannot open database '" + path_ + "' to lock it: " + why);
+      }
+      locks.files[{st.st_dev, st.st_ino}] = {db_fd, false};
+    }
+    auto& entry = locks.files[{st.st_dev, st.st_ino}];
+    if (entry.second || !SetServeLock(db_fd, F_WRLCK)) {
+      int err = errno;
+      ::close(fd);
+      if (!entry.second && err != EAGAIN && err != EACCES) {
+        return Status::Internal("cannot lock database '" + path_ + "': " + std::strerror(err));
+      }
+      return Status::Conflict("database '" + path_ + "' is in use by another cmdbd" +
+                              (entry.second ? " (pid " + std::to_string(::getpid()) + ")" : std::string()) +
+                              " that opened the same file under another name (a hard link): the file itself is"
+                              " locked, not only '" + lock_path + "'");
+    }
+    entry.second = true;
+    file_locked_ = true;
+    file_lock_id_ = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+  }
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
     // The lock holds all the same; only the message of a second opener loses the pid.
@@ -295,21 +533,15 @@ void SqliteStore::Log(const std::string& line) const {
 
 namespace {
 
-// The token rows whose mac is wrong or missing: (id, name).
-std::vector<std::pair<int64_t, std::string>> FailingTokens(sqlite3* db, const std::string& key) {
-  std::vector<std::pair<int64_t, std::string>> out;
-  Stmt s(db, "SELECT id, name, role, hash, created_at, revoked_at, mac FROM tokens ORDER BY id");
-  while (s.ok() && s.Step() == SQLITE_ROW) {
-    if (s.Text(6) != TokenMac(key, s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5)))
-      out.emplace_back(s.Int(0), s.Text(1));
-  }
-  return out;
-}
-
 std::string FailingTokenLine(int64_t id, const std::string& name) {
   return "store: token '" + name + "' (tokens row id=" + std::to_string(id) +
          ") fails its keyed check: the row was changed or added outside cmdbd; it is not accepted"
          " for authentication";
+}
+
+std::string TokenLogLine(int64_t id, const std::string& name, const std::string& why) {
+  return "store: token '" + name + "' (tokens row id=" + std::to_string(id) + ") does not match the transaction log: " +
+         why + "; it is not accepted for authentication";
 }
 
 // Signs the keyed rows as they are: those without a mac, or all of them when `all`. Returns the
@@ -346,8 +578,9 @@ Result<int64_t> SignRows(sqlite3* db, const std::string& key, bool all) {
   n += static_cast<int64_t>(provs.size());
   std::vector<std::pair<std::string, std::string>> metas;
   {
-    Stmt s(db, ("SELECT key, value FROM meta" + (all ? std::string(" WHERE key != 'key_check'")
-                                                     : only + " AND key != 'key_check'")).c_str());
+    // The key check and the digest are written anew after signing.
+    Stmt s(db, ("SELECT key, value FROM meta" + (all ? std::string(" WHERE key NOT IN ('key_check', 'keyed_rows')")
+                                                     : only + " AND key NOT IN ('key_check', 'keyed_rows')")).c_str());
     if (!s.ok()) return s.Error();
     while (s.Step() == SQLITE_ROW) metas.emplace_back(MetaMac(key, s.Text(0), s.Text(1)), s.Text(0));
   }
@@ -375,7 +608,7 @@ Status SqliteStore::OpenKey(const SqliteOptions& options) {
     if (!s.ok()) return s.Error();
     if (s.Step() == SQLITE_ROW) check = s.Text(0);
   }
-  bool created = false;
+  bool created = false, counted_before = false;
   std::error_code ec;
   if (std::filesystem::exists(key_path, ec) && !options.new_key) {
     std::ifstream in(key_path);
@@ -390,10 +623,26 @@ Status SqliteStore::OpenKey(const SqliteOptions& options) {
                               "' does not hold a key (64 hex digits)");
     }
     key_ = std::move(raw);
-    if (!check.empty() && check != Mac(key_, kKeyCheck)) {
+    counted_before = check == Mac(key_, kKeyCheckDigests);
+    if (!check.empty() && !counted_before && check != Mac(key_, kKeyCheck)) {
       return Status::Internal("the key file '" + key_path + "' does not belong to database '" + path_ +
                               "': use the key file it was created with, or start with a new key to sign"
                               " its tokens, provenance and meta rows as they are");
+    }
+    if (check.empty()) {
+      // A key but no key check: a new database (the key file may be from an open that stopped
+      // before its first commit), or a keyed one whose check was deleted, which would otherwise
+      // be counted again as found.
+      Stmt used(write_db_,
+                "SELECT EXISTS(SELECT 1 FROM transactions) OR EXISTS(SELECT 1 FROM tokens)"
+                " OR EXISTS(SELECT 1 FROM provenance) OR EXISTS(SELECT 1 FROM meta)");
+      if (!used.ok() || used.Step() != SQLITE_ROW) return used.Error();
+      if (used.Int(0) != 0) {
+        return Status::Internal("database '" + path_ + "' has a key file ('" + key_path +
+                                "') but no key check (the meta row 'key_check' is missing): it was deleted outside"
+                                " cmdbd; restore the database from a backup, or start with a new key to sign its"
+                                " tokens, provenance and meta rows as they are");
+      }
     }
   } else {
     if (!check.empty() && !options.new_key) {
@@ -414,14 +663,19 @@ Status SqliteStore::OpenKey(const SqliteOptions& options) {
     ::close(fd);
     created = true;
   }
-  if (created || check.empty()) {
+  if (!counted_before) {
+    // A new key, a new database, or a keyed one from before the digest: sign (with a new key)
+    // and count the rows as they are, and mark the database as keeping the digest.
     CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));
     Result<int64_t> signed_rows = int64_t{0};
     // Rows found without a key are trusted as found only when the key is new: with an existing
     // key, a row without a mac was added behind the server's back.
     if (created) signed_rows = SignRows(write_db_, key_, options.new_key);
+    Result<KeyedDigests> found = CountKeyedRows(write_db_);
     Stmt put(write_db_, "INSERT OR REPLACE INTO meta(key, value) VALUES ('key_check', ?)");
-    Status st = signed_rows.ok() ? put.Bind(1, Mac(key_, kKeyCheck)).Run() : signed_rows.status();
+    Status st = !signed_rows.ok() ? signed_rows.status() : !found.ok() ? found.status() : Status::Ok();
+    if (st.ok()) st = WriteDigests(write_db_, key_, *found);
+    if (st.ok()) st = put.Bind(1, Mac(key_, kKeyCheckDigests)).Run();
     if (st.ok()) st = Exec(write_db_, "COMMIT");
     if (!st.ok()) {
       Exec(write_db_, "ROLLBACK");
@@ -431,12 +685,48 @@ Status SqliteStore::OpenKey(const SqliteOptions& options) {
       Log("store: signed " + std::to_string(*signed_rows) + " token, provenance and meta rows of database '" + path_ +
           "' with " + (options.new_key ? "a new" : "its first") + " key (" + key_path +
           "): they are trusted as they were found");
+    } else if (!created && !check.empty()) {
+      Log("store: counted the keyed rows of database '" + path_ + "' for the first time (" +
+          std::to_string(found->tokens.count) + " tokens, " + std::to_string(found->provenance.count) +
+          " provenance and " + std::to_string(found->meta.count) +
+          " meta rows): rows deleted before now cannot be detected, later deletions can");
     }
   }
-  // Start-up: a token row edited behind the server's back is named now, and refused at use.
-  for (const auto& [id, name] : FailingTokens(write_db_, key_)) {
-    Log(FailingTokenLine(id, name));
-    reported_tokens_.insert(id);
+  // Start-up: a token row edited behind the server's back, or restored against the log, is
+  // named now, and refused at use; so is a table that no longer matches its digest.
+  KeyedDigests found;
+  {
+    Stmt s(write_db_, "SELECT id, name, role, hash, created_at, revoked_at, mac FROM tokens ORDER BY id");
+    if (!s.ok()) return s.Error();
+    while (s.Step() == SQLITE_ROW) {
+      found.tokens.Add(s.Text(6));
+      if (s.Text(6) != TokenMac(key_, s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5))) {
+        Log(FailingTokenLine(s.Int(0), s.Text(1)));
+        reported_tokens_.insert(s.Int(0));
+      } else if (s.Int(5) == 0) {
+        std::string why = TokenLogMismatch(write_db_, s.Int(0), s.Text(1), s.Text(2), s.Int(5));
+        if (!why.empty()) {
+          Log(TokenLogLine(s.Int(0), s.Text(1), why));
+          reported_tokens_.insert(s.Int(0));
+        }
+      }
+    }
+    Stmt m(write_db_, "SELECT mac FROM meta WHERE key NOT IN ('key_check', 'keyed_rows')");
+    if (!m.ok()) return m.Error();
+    while (m.Step() == SQLITE_ROW) found.meta.Add(m.Text(0));
+  }
+  StoredDigests stored = ReadDigests(write_db_, key_);
+  if (!stored.valid) {
+    Log("store: the meta row 'keyed_rows' of database '" + path_ + "' is " +
+        (stored.present ? "changed" : "missing") +
+        " (outside cmdbd): deleted token, provenance and meta rows cannot be detected;"
+        " GET /v1/transactions/verify reports it");
+  } else {
+    for (auto [table, s_d, f_d] : {std::tuple{"tokens", &stored.digests->tokens, &found.tokens},
+                                   {"meta", &stored.digests->meta, &found.meta}}) {
+      std::string why = DigestMismatch(*s_d, *f_d);
+      if (!why.empty()) Log("store: the " + std::string(table) + " table of database '" + path_ + "': " + why);
+    }
   }
   return Status::Ok();
 }
@@ -445,27 +735,59 @@ Status SqliteStore::VerifyKeyedRows(ChainReport& report) {
   const char* kChanged = "its keyed check fails: the row was changed outside cmdbd";
   const char* kUnsigned = "it has no keyed check (mac is NULL): the row was added outside cmdbd";
   auto why = [&](const std::string& mac) { return mac.empty() ? kUnsigned : kChanged; };
+  KeyedDigests found;
   {
     Stmt s(read_db_, "SELECT id, name, role, hash, created_at, revoked_at, mac FROM tokens ORDER BY id");
     if (!s.ok()) return s.Error();
     while (s.Step() == SQLITE_ROW) {
-      if (s.Text(6) != TokenMac(key_, s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5)))
-        report.Add("tokens", "id=" + std::to_string(s.Int(0)) + " name=" + s.Text(1), why(s.Text(6)));
+      std::string row = "id=" + std::to_string(s.Int(0)) + " name=" + s.Text(1);
+      found.tokens.Add(s.Text(6));
+      if (s.Text(6) != TokenMac(key_, s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5))) {
+        report.Add("tokens", row, why(s.Text(6)));
+      } else if (std::string mismatch = TokenLogMismatch(read_db_, s.Int(0), s.Text(1), s.Text(2), s.Int(5));
+                 !mismatch.empty()) {
+        report.Add("tokens", row, mismatch);
+      }
     }
   }
   {
     Stmt s(read_db_, "SELECT rel, id, source, last_seen, stale, owned, mac FROM provenance ORDER BY rel, id, source");
     if (!s.ok()) return s.Error();
     while (s.Step() == SQLITE_ROW) {
+      found.provenance.Add(s.Text(6));
       if (s.Text(6) != ProvenanceMac(key_, s.Int(0), s.Int(1), s.Text(2), s.Int(3), s.Int(4), s.Blob(5)))
         report.Add("provenance", ProvenanceRow(s.Int(0), s.Int(1), s.Text(2)), why(s.Text(6)));
     }
   }
+  bool has_mode = false;
   {
     Stmt s(read_db_, "SELECT key, value, mac FROM meta WHERE key != 'key_check' ORDER BY key");
     if (!s.ok()) return s.Error();
     while (s.Step() == SQLITE_ROW) {
+      has_mode = has_mode || s.Text(0) == "mode";
+      if (s.Text(0) != kKeyedRows) found.meta.Add(s.Text(2));
       if (s.Text(2) != MetaMac(key_, s.Text(0), s.Text(1))) report.Add("meta", "key=" + s.Text(0), why(s.Text(2)));
+    }
+  }
+  if (!has_mode) {
+    Stmt logged(read_db_, "SELECT COUNT(*) FROM transactions");
+    if (logged.ok() && logged.Step() == SQLITE_ROW && logged.Int(0) > 0) {
+      report.Add("meta", "key=mode",
+                 "it is missing, but the log holds " + std::to_string(logged.Int(0)) +
+                     " transactions: it was deleted outside cmdbd");
+    }
+  }
+  StoredDigests stored = ReadDigests(read_db_, key_);
+  if (!stored.present) {
+    report.Add("meta", "key=keyed_rows",
+               "it is missing: it was deleted outside cmdbd (deleted token, provenance and meta rows can no longer"
+               " be counted)");
+  } else if (stored.valid) {  // a failing mac was reported with the meta rows above
+    for (auto [table, s_d, f_d] : {std::tuple{"tokens", &stored.digests->tokens, &found.tokens},
+                                   {"provenance", &stored.digests->provenance, &found.provenance},
+                                   {"meta", &stored.digests->meta, &found.meta}}) {
+      std::string mismatch = DigestMismatch(*s_d, *f_d);
+      if (!mismatch.empty()) report.Add(table, "all rows", mismatch);
     }
   }
   return Status::Ok();
@@ -484,6 +806,17 @@ Result<StoreInfo> SqliteStore::Info() {
     }
     info.initialized = true;
     info.open_mode = mode.Text(0) == "open";
+  } else {
+    // No mode yet is a new database; without one but with a log, the row was deleted (starting
+    // would initialize it again, in whatever mode the command line asks for).
+    Stmt logged(read_db_, "SELECT COUNT(*) FROM transactions");
+    if (!logged.ok() || logged.Step() != SQLITE_ROW) return logged.Error();
+    if (logged.Int(0) > 0) {
+      return Status::Internal("the meta row 'mode' of database '" + path_ + "' is missing, but its log holds " +
+                              std::to_string(logged.Int(0)) +
+                              " transactions: it was deleted outside cmdbd; not serving it (restore the database"
+                              " from a backup)");
+    }
   }
   Stmt schema(read_db_, "SELECT version, ddl FROM schema_versions ORDER BY version DESC LIMIT 1");
   if (schema.Step() == SQLITE_ROW) {
@@ -503,12 +836,15 @@ Result<StoreInfo> SqliteStore::Info() {
 
 Status SqliteStore::Initialize(bool open_mode) {
   std::lock_guard l(write_mu_);
+  CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));
   Stmt s(write_db_, "INSERT INTO meta(key, value, mac) VALUES ('mode', ?, ?)");
-  if (!s.ok()) return s.Error();
-  std::string mode = open_mode ? "open" : "closed";
-  s.Bind(1, mode).Bind(2, MetaMac(key_, "mode", mode));
-  if (!s.Run().ok()) return Status::Conflict("store already initialized");
-  return Status::Ok();
+  std::string mode = open_mode ? "open" : "closed", mac = MetaMac(key_, "mode", mode);
+  Status st = s.ok() ? s.Bind(1, mode).Bind(2, mac).Run() : s.Error();
+  if (!st.ok() && s.ok()) st = Status::Conflict("store already initialized");
+  if (st.ok()) st = UpdateDigests(write_db_, key_, [&](KeyedDigests& d) { d.meta.Add(mac); });
+  if (st.ok()) st = Exec(write_db_, "COMMIT");
+  if (!st.ok()) Exec(write_db_, "ROLLBACK");
+  return st;
 }
 
 namespace {
@@ -671,15 +1007,26 @@ Status SqliteStore::PutVersions(const WriteSet& ws, const StreamedPrefix* prefix
     Stmt put(write_db_,
              "INSERT OR REPLACE INTO provenance(rel, id, source, last_seen, stale, owned, mac)"
              " VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!put.ok()) return put.Error();
+    // The row each write replaces leaves the keyed digest; the new one enters it.
+    Stmt old(write_db_, "SELECT mac FROM provenance WHERE rel = ? AND id = ? AND source = ?");
+    if (!put.ok() || !old.ok()) return put.Error();
+    RowDigest delta;
     for (const Provenance& p : ws.provenance) {
       int64_t rel = p.relationship ? 1 : 0, stale = p.stale ? 1 : 0;
+      old.Bind(1, rel).Bind(2, p.id).Bind(3, p.source);
+      if (old.Step() == SQLITE_ROW) delta.Remove(old.Text(0));
+      old.Reset();
       std::string owned = EncodeAttrs(p.owned);
+      std::string mac = ProvenanceMac(key_, rel, p.id, p.source, p.last_seen, stale, owned);
       put.Bind(1, rel).Bind(2, p.id).Bind(3, p.source).Bind(4, p.last_seen);
-      put.Bind(5, stale).BindBlob(6, owned);
-      put.Bind(7, ProvenanceMac(key_, rel, p.id, p.source, p.last_seen, stale, owned));
+      put.Bind(5, stale).BindBlob(6, owned).Bind(7, mac);
       CMDB_RETURN_IF_ERROR(put.Run());
+      delta.Add(mac);
     }
+    CMDB_RETURN_IF_ERROR(UpdateDigests(write_db_, key_, [&](KeyedDigests& d) {
+      d.provenance.count += delta.count;
+      for (size_t i = 0; i < d.provenance.x.size(); ++i) d.provenance.x[i] ^= delta.x[i];
+    }));
   }
   if (ws.docs.empty()) return Status::Ok();
   Stmt close_doc(write_db_, "UPDATE doc_versions SET valid_to = ? WHERE kind = ? AND id = ? AND valid_to IS NULL");
@@ -711,9 +1058,15 @@ Status SqliteStore::LoadDocs(const std::function<void(DocRecord&&)>& sink) {
 
 Status SqliteStore::LoadProvenance(const std::function<void(Provenance&&)>& sink) {
   std::lock_guard l(read_mu_);
+  return InReadTx(read_db_, [&] { return LoadProvenanceLocked(sink); });
+}
+
+Status SqliteStore::LoadProvenanceLocked(const std::function<void(Provenance&&)>& sink) {
   Stmt s(read_db_, "SELECT rel, id, source, last_seen, stale, owned, mac FROM provenance");
   if (!s.ok()) return s.Error();
   int64_t failing = 0;
+  RowDigest found;
+  bool complete = false;
   struct Report {  // one line for all the rows that fail, after the scan
     const SqliteStore* store;
     int64_t& failing;
@@ -724,7 +1077,22 @@ Status SqliteStore::LoadProvenance(const std::function<void(Provenance&&)>& sink
                    " GET /v1/transactions/verify names them");
     }
   } report{this, failing};
+  struct Count {  // after the scan: rows deleted (or swapped for earlier copies) since the last write
+    const SqliteStore* store;
+    const RowDigest& found;
+    const bool& complete;
+    ~Count() {
+      StoredDigests stored = ReadDigests(store->read_db_, store->key_);
+      if (!complete || !stored.valid) return;  // a missing or changed digest row: logged at open
+      std::string why = DigestMismatch(stored.digests->provenance, found);
+      if (!why.empty()) {
+        store->Log("store: the provenance table of database '" + store->path_ + "': " + why +
+                   "; an attribute's owner may be missing, so a weaker source could overwrite it");
+      }
+    }
+  } count{this, found, complete};
   while (s.Step() == SQLITE_ROW) {
+    found.Add(s.Text(6));
     if (s.Text(6) != ProvenanceMac(key_, s.Int(0), s.Int(1), s.Text(2), s.Int(3), s.Int(4), s.Blob(5))) {
       ++failing;
       continue;
@@ -740,6 +1108,7 @@ Status SqliteStore::LoadProvenance(const std::function<void(Provenance&&)>& sink
     p.owned = std::move(*owned);
     sink(std::move(p));
   }
+  complete = true;
   return Status::Ok();
 }
 
@@ -1138,17 +1507,23 @@ Result<TokenRecord> SqliteStore::CreateToken(TokenRecord token) {
   // command beside a server, may insert too).
   CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));
   auto insert = [&]() -> Status {
-    Stmt next(write_db_, "SELECT COALESCE(MAX(id), 0) + 1 FROM tokens");
+    // Never an id the log has records of (a row deleted by hand would free it): the new token
+    // would inherit them.
+    Stmt next(write_db_,
+              "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM tokens),"
+              " (SELECT COALESCE(MAX(id), 0) FROM doc_versions WHERE kind = 'token')) + 1");
     if (!next.ok() || next.Step() != SQLITE_ROW) return next.Error();
     token.id = next.Int(0);
     std::string role = RoleName(token.role);
     Stmt s(write_db_, "INSERT INTO tokens(id, name, role, hash, created_at, mac) VALUES (?, ?, ?, ?, ?, ?)");
     if (!s.ok()) return s.Error();
     s.Bind(1, token.id).Bind(2, token.name).Bind(3, role).Bind(4, token.hash).Bind(5, token.created_at);
-    s.Bind(6, TokenMac(key_, token.id, token.name, role, token.hash, token.created_at, 0));
+    std::string mac = TokenMac(key_, token.id, token.name, role, token.hash, token.created_at, 0);
+    s.Bind(6, mac);
     int rc = s.Step();
     if (rc == SQLITE_CONSTRAINT) return Status::Conflict("a token named '" + token.name + "' already exists");
     if (rc != SQLITE_DONE) return s.Error();
+    CMDB_RETURN_IF_ERROR(UpdateDigests(write_db_, key_, [&](KeyedDigests& d) { d.tokens.Add(mac); }));
     return Exec(write_db_, "COMMIT");
   };
   Status st = insert();
@@ -1172,16 +1547,20 @@ Status SqliteStore::RevokeToken(const std::string& name, int64_t now) {
   std::lock_guard l(write_mu_);
   CMDB_RETURN_IF_ERROR(Exec(write_db_, "BEGIN IMMEDIATE"));
   auto revoke = [&]() -> Status {
-    Stmt row(write_db_, "SELECT id, role, hash, created_at FROM tokens WHERE name = ? AND revoked_at = 0");
+    Stmt row(write_db_, "SELECT id, role, hash, created_at, mac FROM tokens WHERE name = ? AND revoked_at = 0");
     if (!row.ok()) return row.Error();
     row.Bind(1, name);
     if (row.Step() != SQLITE_ROW) return Status::NotFound("no valid token named '" + name + "'");
     // Re-signed as revoked: a row that failed its check before stays refused, now for good.
     Stmt s(write_db_, "UPDATE tokens SET revoked_at = ?, mac = ? WHERE id = ?");
     if (!s.ok()) return s.Error();
-    s.Bind(1, now).Bind(2, TokenMac(key_, row.Int(0), name, row.Text(1), row.Text(2), row.Int(3), now));
-    s.Bind(3, row.Int(0));
+    std::string mac = TokenMac(key_, row.Int(0), name, row.Text(1), row.Text(2), row.Int(3), now);
+    s.Bind(1, now).Bind(2, mac).Bind(3, row.Int(0));
     CMDB_RETURN_IF_ERROR(s.Run());
+    CMDB_RETURN_IF_ERROR(UpdateDigests(write_db_, key_, [&](KeyedDigests& d) {
+      d.tokens.Remove(row.Text(4));
+      d.tokens.Add(mac);
+    }));
     return Exec(write_db_, "COMMIT");
   };
   Status st = revoke();
@@ -1198,6 +1577,12 @@ Result<std::optional<TokenRecord>> SqliteStore::FindToken(const std::string& has
   TokenRecord t = ReadToken(s);
   if (s.Text(6) != TokenMac(key_, t.id, t.name, s.Text(7), t.hash, t.created_at, t.revoked_at)) {
     if (reported_tokens_.insert(t.id).second) Log(FailingTokenLine(t.id, t.name));
+    return std::optional<TokenRecord>();
+  }
+  // The row is one cmdbd wrote; it must also be the token's latest state in the log (a revoked
+  // row's earlier copy has a valid mac too).
+  if (std::string why = TokenLogMismatch(read_db_, t.id, t.name, s.Text(7), t.revoked_at); !why.empty()) {
+    if (reported_tokens_.insert(t.id).second) Log(TokenLogLine(t.id, t.name, why));
     return std::optional<TokenRecord>();
   }
   return std::optional<TokenRecord>(std::move(t));

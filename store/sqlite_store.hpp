@@ -9,8 +9,9 @@
 // A full disk, a read-only file or an I/O error fails the commit with kUnavailable (the write is
 // not applied anywhere); reads, served from memory and the read connection, keep working.
 // One server per database: the process that serves a database holds an exclusive flock on
-// `<db>.lock` next to it (with its pid written inside), so a second server fails at once with a
-// message naming the file and the holder; the kernel drops the lock when the process dies, even
+// `<db>.lock` next to it (with its pid written inside; `<db>` with symbolic links resolved) and
+// an OFD lock on a byte of the database file itself (so a hard link cannot dodge it), so a second
+// server fails at once with a message naming the file and the holder; the kernel drops the lock when the process dies, even
 // by SIGKILL. The lock file is separate from the database so it never meets SQLite's own POSIX
 // locks, and tools that work beside a server (the token command, the online backup) still can.
 // Keyed rows: what decides permissions or current state but is not a versioned row of the chain
@@ -28,6 +29,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "cmdb/store.hpp"
 
@@ -93,10 +95,15 @@ class SqliteStore : public Store {
   Result<ChainReport> VerifyChain(const VerifyOptions& options = {}) override;
   Result<ChainHead> Head() override;
 
-  // Takes the exclusive lock on the database (`<db>.lock`) unless this store holds it already.
-  // Fails at once, without waiting, when another process (or another store in this one) holds
-  // it: "database '<db>' is in use by another cmdbd (pid N; lock file '<db>.lock')". The lock
-  // lives until the store is destroyed or the process ends.
+  // Takes the exclusive lock on the database unless this store holds it already: a flock on
+  // `<db>.lock` (`<db>` with symbolic links resolved, so a link to the file finds the same lock
+  // file), then an OFD lock on a byte of the database file itself, past SQLite's lock bytes (so
+  // a hard link, which has another lock file, finds it too). Fails at once, without waiting,
+  // when another process (or another store in this one) holds either: "database '<db>' is in
+  // use by another cmdbd (pid N; lock file '<db>.lock')", or for the file itself "... that
+  // opened the same file under another name (a hard link) ...". The lock lives until the store
+  // is destroyed or the process ends. The process keeps one descriptor open per database file
+  // it locked, for its lifetime (closing it would drop SQLite's POSIX locks on the file).
   Status Lock();
 
   // Runs PRAGMA integrity_check; OK when SQLite answers "ok".
@@ -120,6 +127,7 @@ class SqliteStore : public Store {
   // Adds a problem for every keyed row that fails its check.
   Status VerifyKeyedRows(ChainReport& report);
   void Log(const std::string& line) const;
+  Status LoadProvenanceLocked(const std::function<void(Provenance&&)>& sink);
 
   std::string path_;
   std::string key_;  // the raw server key (32 bytes)
@@ -128,6 +136,10 @@ class SqliteStore : public Store {
   bool sync_full_ = true;
   DbLock lock_mode_ = DbLock::kWhenServing;
   int lock_fd_ = -1;  // the open `<db>.lock` while this store holds the lock
+  // The lock on the database file itself (device, inode), held while file_locked_.
+  static void ReleaseFileLock(std::pair<uint64_t, uint64_t> id);
+  bool file_locked_ = false;
+  std::pair<uint64_t, uint64_t> file_lock_id_;
   std::mutex write_mu_;
   sqlite3* write_db_ = nullptr;
   std::mutex read_mu_;

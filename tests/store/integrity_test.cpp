@@ -1,6 +1,7 @@
 // The store's defences against a second server and against edits made to the SQLite file behind
 // the server's back: the database lock, the keyed rows, the valid_to checks and the chain head.
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -54,6 +55,62 @@ TEST_CASE("one server per database: a second opener fails at once, naming the fi
   auto again = SqliteStore::Open(path, SqliteOptions{.lock = DbLock::kAtOpen});
   REQUIRE(again.ok());
   CHECK((*again)->Lock().ok());  // held already: a no-op
+}
+
+TEST_CASE("one server per database: a symbolic or a hard link to the file finds the lock") {
+  std::string path = FreshDb("linked.sqlite");
+  std::string sym = FreshDb("symlink.sqlite"), hard = FreshDb("hardlink.sqlite");
+  // The server is another process (a child holding the lock until told to stop).
+  int ready[2], done[2];
+  REQUIRE(::pipe(ready) == 0);
+  REQUIRE(::pipe(done) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // keeps only its ends of the pipes: a parent that fails and exits ends it
+    ::close(ready[0]);
+    ::close(done[1]);
+    auto held = SqliteStore::Open(path, SqliteOptions{.lock = DbLock::kAtOpen});
+    char c = held.ok() ? 'y' : 'n';
+    if (::write(ready[1], &c, 1) != 1 || ::read(done[0], &c, 1) < 0) ::_exit(1);
+    ::_exit(0);
+  }
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  REQUIRE(c == 'y');
+  std::filesystem::create_symlink(path, sym);
+  std::filesystem::create_hard_link(path, hard);
+  // The symbolic link resolves to the same lock file, which names the holder.
+  auto via_symlink = SqliteStore::Open(sym, SqliteOptions{.lock = DbLock::kAtOpen});
+  REQUIRE_FALSE(via_symlink.ok());
+  CHECK(via_symlink.status().message() == "database '" + sym + "' is in use by another cmdbd (pid " +
+                                              std::to_string(child) + "; lock file '" + path + ".lock')");
+  // The hard link has a lock file of its own; the lock on the file itself stops it.
+  auto via_hard_link = SqliteStore::Open(hard, SqliteOptions{.lock = DbLock::kAtOpen});
+  REQUIRE_FALSE(via_hard_link.ok());
+  CHECK(via_hard_link.status().code() == StatusCode::kConflict);
+  CHECK(via_hard_link.status().message() ==
+        "database '" + hard + "' is in use by another cmdbd that opened the same file under another name (a hard"
+        " link): the file itself is locked, not only '" + hard + ".lock'");
+  // A tool beside the server still opens the file under either name and reads it.
+  {
+    auto tool = SqliteStore::Open(hard);
+    REQUIRE(tool.ok());
+    CHECK((*tool)->Info().ok());
+  }
+  REQUIRE(::write(done[1], &c, 1) == 1);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(status == 0);
+  for (int fd : {ready[0], ready[1], done[0], done[1]}) ::close(fd);
+  // The server gone, the file can be served under its other name, once in this process too.
+  auto second = SqliteStore::Open(hard, SqliteOptions{.lock = DbLock::kAtOpen});
+  REQUIRE(second.ok());
+  auto third = SqliteStore::Open(path, SqliteOptions{.lock = DbLock::kAtOpen});
+  REQUIRE_FALSE(third.ok());
+  CHECK(third.status().message() ==
+        "database '" + path + "' is in use by another cmdbd (pid " + std::to_string(::getpid()) +
+            ") that opened the same file under another name (a hard link): the file itself is locked, not only '" +
+            path + ".lock'");
 }
 
 namespace {
@@ -265,9 +322,194 @@ TEST_CASE("a token row edited by hand is refused for authentication, logged, and
     CHECK_FALSE((*store)->FindToken(secret_hash)->has_value());
   }
   report = Verify(path);
-  REQUIRE(report.problems.size() == 1);
+  REQUIRE(report.problems.size() == 2);
   CHECK(report.problems[0].row == "id=7 name=mallory");
   CHECK(report.problems[0].reason == "it has no keyed check (mac is NULL): the row was added outside cmdbd");
+  CHECK(report.problems[1].table == "tokens");  // and the table's keyed count no longer adds up
+  CHECK(report.problems[1].row == "all rows");
+  CHECK(report.problems[1].reason ==
+        "the keyed count of its rows (meta key=keyed_rows) is 1, but 2 are stored: rows were added outside cmdbd");
+}
+
+namespace {
+
+// What DELETE/POST /v1/tokens write to the log besides the token row (api/handlers_misc.cpp):
+// a process record of kind "token" with the token's id, name, role and the event.
+void LogTokenEvent(Database& db, const TokenRecord& token, const std::string& event) {
+  REQUIRE(db.Write(TxMeta{"admin", "token"}, [&](Txn& txn) -> Status {
+    DocRecord d;
+    d.kind = "token";
+    d.id = token.id;
+    d.body.Set("name", Value(token.name));
+    d.body.Set("role", Value(RoleName(token.role)));
+    d.body.Set("event", Value(event));
+    return txn.PutDoc(std::move(d), std::nullopt).status();
+  }).ok());
+}
+
+std::unique_ptr<Database> OpenDb(Store* store) {
+  api::BootstrapOptions opts;
+  opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+  std::ostringstream log;
+  auto db = api::OpenDatabase(store, opts, log);
+  REQUIRE(db.ok());
+  return std::move(*db);
+}
+
+}  // namespace
+
+TEST_CASE("a revoked token restored from a backup's row is refused and named by verify") {
+  std::string path = FreshDb("revived.sqlite");
+  std::string backup = FreshDb("revived-backup.sqlite");
+  MakeHistory(path);
+  std::string secret_hash = Sha256Hex("cmdb_victim-secret");
+  TokenRecord victim;
+  ChainHead stop_head;
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    auto db = OpenDb(store->get());
+    TokenRecord t;
+    t.name = "victim";
+    t.role = Role::kAdmin;
+    t.hash = secret_hash;
+    t.created_at = 1;
+    auto created = (*store)->CreateToken(t);
+    REQUIRE(created.ok());
+    victim = *created;
+    LogTokenEvent(*db, victim, "created with role admin");
+    REQUIRE(SqliteStore::Backup(path, backup).ok());
+    REQUIRE((*store)->RevokeToken("victim", 2).ok());
+    LogTokenEvent(*db, victim, "revoked");  // transaction 6
+    stop_head = *(*store)->Head();
+  }
+  REQUIRE(Verify(path, VerifyOptions{stop_head}).ok);
+  // The outside tester's edit: the row from before the revocation, with the mac it had then.
+  Tamper(path, "ATTACH '" + backup + "' AS b; DELETE FROM tokens WHERE name = 'victim';"
+               " INSERT INTO tokens SELECT * FROM b.tokens WHERE name = 'victim'");
+  std::string why = "it is valid, but the log revoked it in transaction 6: the row was restored outside cmdbd"
+                    " (a revocation cannot be undone)";
+  std::vector<std::string> lines;
+  {
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    REQUIRE(lines.size() == 2);  // named at start-up, with the table's digest
+    CHECK(lines[0] == "store: token 'victim' (tokens row id=" + std::to_string(victim.id) +
+                          ") does not match the transaction log: " + why + "; it is not accepted for authentication");
+    CHECK(lines[1] == "store: the tokens table of database '" + path +
+                          "': its rows do not match their keyed digest (meta key=keyed_rows): a row was replaced"
+                          " outside cmdbd (e.g. by an earlier copy of itself)");
+    auto found = (*store)->FindToken(secret_hash);
+    REQUIRE(found.ok());
+    CHECK_FALSE(found->has_value());
+    CHECK(lines.size() == 2);  // once
+  }
+  ChainReport report = Verify(path, VerifyOptions{stop_head});
+  CHECK_FALSE(report.ok);
+  REQUIRE(report.problems.size() == 2);
+  CHECK(report.problems[0].table == "tokens");
+  CHECK(report.problems[0].row == "id=" + std::to_string(victim.id) + " name=victim");
+  CHECK(report.problems[0].reason == why);
+  CHECK(report.problems[1].table == "tokens");
+  CHECK(report.problems[1].row == "all rows");
+  CHECK(report.problems[1].reason == "its rows do not match their keyed digest (meta key=keyed_rows): a row was"
+                                     " replaced outside cmdbd (e.g. by an earlier copy of itself)");
+  // With the row gone for good, a new token does not take the id the log has records of.
+  Tamper(path, "DELETE FROM tokens WHERE name = 'victim'");
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  TokenRecord next;
+  next.name = "next";
+  next.hash = Sha256Hex("cmdb_next");
+  auto created = (*store)->CreateToken(next);
+  REQUIRE(created.ok());
+  CHECK(created->id == victim.id + 1);
+  CHECK((*store)->FindToken(next.hash)->has_value());
+}
+
+TEST_CASE("deleted keyed rows are found: provenance, the mode, the key check, the digest itself") {
+  std::string path = FreshDb("deleted.sqlite");
+  auto [a, b] = MakeHistory(path);
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    WriteSet ws;
+    ws.tx.id = 5;
+    ws.tx.time = 5;
+    ws.tx.actor = "alice";
+    ws.tx.source = "api";
+    ws.provenance.push_back(Provenance{false, a, "manual", 5, false, Attrs({{"name", Value(int64_t{5})}})});
+    ws.provenance.push_back(Provenance{false, a, "nmap", 5, false, Attrs({{"cpu_count", Value(int64_t{5})}})});
+    ws.provenance.push_back(Provenance{false, b, "nmap", 5, false, Attrs({{"name", Value(int64_t{5})}})});
+    REQUIRE((*store)->Commit(ws).ok());
+    ws.tx.id = 6;  // a rewrite of one row: the digest follows
+    ws.provenance.resize(1);
+    ws.provenance[0].last_seen = 6;
+    REQUIRE((*store)->Commit(ws).ok());
+  }
+  REQUIRE(Verify(path).ok);
+  // The 'manual' ownership of CI a's name goes: a weaker source could overwrite it.
+  Tamper(path, "DELETE FROM provenance WHERE id = " + std::to_string(a) + " AND source = 'manual'");
+  ChainReport report = Verify(path);
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].table == "provenance");
+  CHECK(report.problems[0].row == "all rows");
+  CHECK(report.problems[0].reason ==
+        "the keyed count of its rows (meta key=keyed_rows) is 3, but 2 are stored: rows were deleted outside cmdbd");
+  {
+    std::vector<std::string> lines;
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    REQUIRE((*store)->LoadProvenance([](Provenance&&) {}).ok());
+    CHECK(lines == std::vector<std::string>{
+                       "store: the provenance table of database '" + path + "': " + report.problems[0].reason +
+                       "; an attribute's owner may be missing, so a weaker source could overwrite it"});
+  }
+  // The mode: a restart would initialize it again, in whatever mode it is asked for.
+  Tamper(path, "DELETE FROM meta WHERE key = 'mode'");
+  {
+    auto store = SqliteStore::Open(path);
+    REQUIRE(store.ok());
+    auto info = (*store)->Info();
+    REQUIRE_FALSE(info.ok());
+    CHECK(info.status().message() == "the meta row 'mode' of database '" + path +
+                                         "' is missing, but its log holds 6 transactions: it was deleted outside"
+                                         " cmdbd; not serving it (restore the database from a backup)");
+  }
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 3);  // and the provenance row, still
+  CHECK(report.problems[0].table == "meta");
+  CHECK(report.problems[0].row == "key=mode");
+  CHECK(report.problems[0].reason == "it is missing, but the log holds 6 transactions: it was deleted outside cmdbd");
+  CHECK(report.problems[1].table == "provenance");
+  CHECK(report.problems[2].table == "meta");
+  CHECK(report.problems[2].row == "all rows");
+  CHECK(report.problems[2].reason ==
+        "the keyed count of its rows (meta key=keyed_rows) is 1, but 0 are stored: rows were deleted outside cmdbd");
+  // The digest itself.
+  Tamper(path, "DELETE FROM meta WHERE key = 'keyed_rows'");
+  {
+    std::vector<std::string> lines;
+    auto store = SqliteStore::Open(path, Logged(lines));
+    REQUIRE(store.ok());
+    CHECK(lines == std::vector<std::string>{"store: the meta row 'keyed_rows' of database '" + path +
+                                            "' is missing (outside cmdbd): deleted token, provenance and meta rows"
+                                            " cannot be detected; GET /v1/transactions/verify reports it"});
+  }
+  report = Verify(path);
+  REQUIRE(report.problems.size() == 2);
+  CHECK(report.problems[1].table == "meta");
+  CHECK(report.problems[1].row == "key=keyed_rows");
+  CHECK(report.problems[1].reason == "it is missing: it was deleted outside cmdbd (deleted token, provenance and"
+                                     " meta rows can no longer be counted)");
+  // The key check: without it the rows would be counted again as found.
+  Tamper(path, "DELETE FROM meta WHERE key = 'key_check'");
+  auto refused = SqliteStore::Open(path);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() ==
+        "database '" + path + "' has a key file ('" + path + ".key') but no key check (the meta row 'key_check' is"
+        " missing): it was deleted outside cmdbd; restore the database from a backup, or start with a new key to"
+        " sign its tokens, provenance and meta rows as they are");
 }
 
 TEST_CASE("a provenance row edited by hand is named by verify and not loaded") {
