@@ -73,16 +73,22 @@ Result<int> Api::PageLimit(const HttpRequest& req) const {
   return static_cast<int>(std::min<int64_t>(*v, options_.max_page));
 }
 
+namespace {
+
+// A refused token: 401 with the challenge that names the scheme, or what else went wrong.
+HttpResponse AuthenticationError(const Status& st) {
+  HttpResponse r = ErrorResponse(st);
+  if (st.code() == StatusCode::kUnauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"cmdb\"");
+  return r;
+}
+
+}  // namespace
+
 std::optional<HttpResponse> Api::Admit(const HttpRequest& head, int64_t content_length) {
   try {
     if (head.path != "/healthz" || head.method != "GET") {  // the one unauthenticated endpoint
       auto who = auth_.Authenticate(head.Header("authorization"));
-      if (!who.ok()) {
-        HttpResponse r = ErrorResponse(who.status());
-        if (who.status().code() == StatusCode::kUnauthenticated)
-          r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"cmdb\"");
-        return r;
-      }
+      if (!who.ok()) return AuthenticationError(who.status());
     }
     size_t limit = BodyLimit(head.path);
     if (content_length > 0 && static_cast<uint64_t>(content_length) > limit)
@@ -110,12 +116,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
       return req.method == "GET" ? Health() : ErrorResponse(Status::NotFound("no such endpoint"));
     }
     auto who = auth_.Authenticate(req.Header("authorization"));
-    if (!who.ok()) {
-      HttpResponse r = ErrorResponse(who.status());
-      if (who.status().code() == StatusCode::kUnauthenticated)
-        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"cmdb\"");
-      return r;
-    }
+    if (!who.ok()) return AuthenticationError(who.status());
     return Route(req, seg, *who);
   } catch (const std::exception& e) {
     return ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what()));

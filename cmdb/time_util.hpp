@@ -23,4 +23,10 @@ std::optional<int64_t> ParseTimestamp(std::string_view text);
 // Validates "YYYY-MM-DD" as a real calendar date.
 bool IsValidDate(std::string_view text);
 
+// Why `text` is not a timestamp ParseTimestamp accepts, for messages: nullopt when it is
+// "YYYY-MM-DD" or "YYYY-MM-DD(T| )HH:MM[:SS[.fraction]][Z|+HH:MM|-HH:MM]" with a real calendar
+// date, hour 00-23, minute and second 00-59 and an offset within +-18:00; otherwise what is wrong
+// ("the time zone offset +25:00 is past +-18:00"), or "" when the text does not have that shape.
+std::optional<std::string> TimestampProblem(std::string_view text);
+
 }  // namespace cmdb

@@ -11,7 +11,6 @@
 #include "query/binder/binder.hpp"
 #include "query/common/location.hpp"
 #include "query/common/query_error.hpp"
-#include "query/common/time_text.hpp"
 #include "query/parser/parse.hpp"
 #include "query/planner/plan.hpp"
 
@@ -253,7 +252,7 @@ std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const 
   }
   if (value.kind() != QValue::Kind::kString)
     throw QueryError("TypeError", "InvalidArgumentType", "AS OF needs a datetime string or a transaction id", at.offset);
-  auto problem = TimeTextProblem(value.as_string());
+  auto problem = TimestampProblem(value.as_string());
   if (problem && !problem->empty())
     throw QueryError("ArgumentError", "InvalidArgumentValue", "AS OF '" + value.as_string() + "': " + *problem,
                      at.offset);

@@ -78,24 +78,12 @@ void Query(const std::string& text) {
 // by the real server to every handler of a demo database (authentication off: every route is
 // reachable). The database is shared and may change between inputs.
 void Http(const std::string& bytes) {
-  struct Served {
-    MemStore store;
-    std::unique_ptr<Database> db;
-    std::unique_ptr<gql::QueryEngine> engine;
+  // Its own demo database (Shared's setup), with the API and the server over it.
+  struct Served : Shared {
     std::unique_ptr<api::Authenticator> auth;
     std::unique_ptr<api::Api> api;
     std::unique_ptr<api::HttpServer> server;
     Served() {
-      api::BootstrapOptions opts{std::string(CMDB_SOURCE_DIR) + "/schema",
-                                 std::string(CMDB_SOURCE_DIR) + "/schema/demo/demo.ndjson", false};
-      std::ostringstream log;
-      auto r = api::OpenDatabase(&store, opts, log);
-      if (!r.ok()) std::abort();
-      db = std::move(*r);
-      gql::QueryOptions q;
-      q.timeout_ms = 50;
-      q.max_rows = 1000;
-      engine = std::make_unique<gql::QueryEngine>(*db, q);
       auth = std::make_unique<api::Authenticator>(&store, false);
       api::ApiOptions options;
       options.max_body_bytes = 1 << 16;
