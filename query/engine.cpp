@@ -315,6 +315,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       Status st = db_.store()->LoadAsOf(tx, [&](CiRecord&& c) { if (keep_ci(c.id)) past.PutCi(std::move(c), *schema); },
                                         [&](RelRecord&& r) { if (keep_rel(r.id)) past.PutRel(std::move(r)); });
       if (!st.ok()) return st;
+      past.FinishLoad();  // the adjacency: without it the past has CIs but no relationships
       SnapshotAccess graph(past, *schema);
       LogicalPlan plan = PlanQuery(bound, graph);
       if (bound.mode == "EXPLAIN") result.plan = ExplainPlan(bound, plan);
