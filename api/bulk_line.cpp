@@ -14,6 +14,15 @@
 namespace cmdb::api {
 namespace {
 
+// nlohmann's message without its library identifier ("[json.exception.parse_error.101] parse
+// error at ...": the part from "parse error" or past the bracket).
+std::string JsonReason(const std::string& what) {
+  if (auto p = what.find("parse error"); p != std::string::npos) return what.substr(p);
+  if (what.rfind("[json.exception.", 0) == 0)
+    if (auto close = what.find("] "); close != std::string::npos) return what.substr(close + 2);
+  return what;
+}
+
 using Members = std::vector<std::pair<std::string, Value>>;
 
 bool IsBlank(std::string_view text) {
@@ -329,9 +338,9 @@ BulkLine ParseBulkLineViaDocument(std::string_view text, int64_t line_no, const 
   try {
     FromDocument(Json::parse(text), line, schema);
   } catch (const Json::parse_error& e) {
-    line.error = Status::Invalid("malformed JSON at column " + std::to_string(e.byte) + ": " + e.what());
+    line.error = Status::Invalid("malformed JSON at column " + std::to_string(e.byte) + ": " + JsonReason(e.what()));
   } catch (const Json::exception& e) {  // e.g. a number too large for a double
-    line.error = Status::Invalid(std::string("invalid JSON: ") + e.what());
+    line.error = Status::Invalid("invalid JSON: " + JsonReason(e.what()));
   }
   return line;
 }

@@ -133,7 +133,9 @@ struct HttpServer::Impl {
     HttpRequest out;
     out.method = in.method == "HEAD" ? "GET" : in.method;  // HEAD: GET's status and headers
     out.path = in.path;
-    for (const auto& [k, v] : in.params) out.query.emplace(k, v);
+    // The query string as ParseQuery reads it (checked before the request was admitted), not as
+    // cpp-httplib splits it.
+    if (auto query = ParseQuery(in.target); query.ok()) out.query = std::move(*query);
     for (const auto& [k, v] : in.headers) out.headers.emplace(Lower(k), v);
     return out;
   }
@@ -186,6 +188,8 @@ struct HttpServer::Impl {
     head = std::move(*parsed);
     auto framing = FramingOf(head);
     if (!framing.ok()) return Refuse(c, &head, ErrorResponse(framing.status())), Ready::kRefused;
+    if (auto query = ParseQuery(head.target); !query.ok())
+      return Refuse(c, &head, ErrorResponse(query.status())), Ready::kRefused;
     if (head.Count("authorization") > 1)
       return Refuse(c, &head, ErrorResponse(Status::Invalid("duplicate Authorization headers"))), Ready::kRefused;
     bool has_body = framing->chunked || framing->length > 0;

@@ -222,7 +222,7 @@ Flags ParseFlags(int argc, char** argv) {
 std::unique_ptr<cmdb::SqliteStore> OpenStore(const std::string& path, bool sync_full, bool server,
                                              const std::string& key_file = "", bool new_key = false) {
   std::filesystem::path db_path(path);
-  if (db_path.has_parent_path()) {
+  if (db_path.has_parent_path() && path.rfind("file:", 0) != 0) {  // a "file:" name is refused by Open
     std::error_code ec;
     std::filesystem::create_directories(db_path.parent_path(), ec);
   }

@@ -1,5 +1,7 @@
 #include "api/request_head.hpp"
 
+#include "cmdb/utf8.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -72,6 +74,49 @@ Result<RequestHead> ParseRequestHead(std::string_view data) {
   }
   head.size = pos;
   return head;
+}
+
+Result<std::multimap<std::string, std::string>> ParseQuery(std::string_view target) {
+  std::multimap<std::string, std::string> out;
+  size_t q = target.find('?');
+  if (q == std::string_view::npos || q + 1 == target.size()) return out;
+  std::string_view qs = target.substr(q + 1);
+  auto decode = [](std::string_view in, std::string* text) -> bool {
+    text->clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+      char c = in[i];
+      if (c == '+') {
+        *text += ' ';
+      } else if (c == '%') {
+        if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+            !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
+          return false;
+        *text += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        *text += c;
+      }
+    }
+    return true;
+  };
+  for (size_t start = 0; start <= qs.size();) {
+    size_t amp = std::min(qs.find('&', start), qs.size());
+    std::string_view part = qs.substr(start, amp - start);
+    if (part.empty()) return Status::Invalid("the query string has an empty parameter (\"&&\" or a trailing '&')");
+    size_t eq = part.find('=');
+    std::string name, value;
+    if (!decode(part.substr(0, eq), &name) ||
+        (eq != std::string_view::npos && !decode(part.substr(eq + 1), &value)))
+      return Status::Invalid("malformed percent-encoding in the query parameter '" + std::string(part.substr(0, 60)) + "'");
+    if (name.empty()) return Status::Invalid("a query parameter has no name ('" + std::string(part.substr(0, 60)) + "')");
+    if (!IsValidUtf8(name) || !IsValidUtf8(value))
+      return Status::Invalid("the query parameter '" + std::string(part.substr(0, 60)) + "' is not UTF-8 once decoded");
+    if (value.empty()) return Status::Invalid("the query parameter '" + name + "' has no value");
+    out.emplace(std::move(name), std::move(value));
+    start = amp + 1;
+    if (amp == qs.size()) break;
+  }
+  return out;
 }
 
 Result<BodyFraming> FramingOf(const RequestHead& head) {

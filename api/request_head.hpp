@@ -34,6 +34,12 @@ struct RequestHead {
 // that are not tokens and request lines that are not "METHOD target HTTP/1.x".
 Result<RequestHead> ParseRequestHead(std::string_view data);
 
+// The parameters of a request target's query string ("?a=1&b=x%20y"), strictly: '&' separates
+// parameters (';' does not), the first '=' separates a name from its value, %XX and '+' are
+// decoded. Refuses (400) empty parameters ("a=1&&b", a trailing '&'), names or values that are
+// empty, malformed percent-encoding and text that is not UTF-8 once decoded.
+Result<std::multimap<std::string, std::string>> ParseQuery(std::string_view target);
+
 // How a request's body is framed: none, a Content-Length, or chunked. Refuses conflicting or
 // malformed framing (400).
 struct BodyFraming {

@@ -368,7 +368,21 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool sync_full) {
 
 }  // namespace
 
+namespace {
+
+// SQLite reads a name that starts with "file:" as a URI naming another file, which would escape
+// the database lock (taken on the name as given): cmdb takes file paths only.
+Status CheckFilePath(const std::string& path) {
+  if (path.rfind("file:", 0) == 0)
+    return Status::Invalid("the database path '" + path + "' starts with 'file:', which SQLite reads as a URI; give a "
+                           "file path (for a file of that name: ./" + path + ")");
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, SqliteOptions options) {
+  CMDB_RETURN_IF_ERROR(CheckFilePath(path));
   std::unique_ptr<SqliteStore> store(new SqliteStore());
   store->path_ = path;
   store->sync_full_ = options.synchronous_full;
@@ -1424,6 +1438,8 @@ Result<ChainReport> SqliteStore::VerifyChain(const VerifyOptions& options) {
 
 Status SqliteStore::Backup(const std::string& db_path, const std::string& dest_path,
                            const std::string& key_file) {
+  CMDB_RETURN_IF_ERROR(CheckFilePath(db_path));
+  CMDB_RETURN_IF_ERROR(CheckFilePath(dest_path));
   sqlite3* src = nullptr;
   sqlite3* dst = nullptr;
   auto close = [&] {

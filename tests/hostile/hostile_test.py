@@ -425,6 +425,18 @@ def one_server_per_address(s):
 
 
 @test
+def file_uris_cannot_reach_a_held_database(s):
+    # SQLite reads "file:..." as a URI naming another file: refused, and nothing is created.
+    out = subprocess.run([ARGS.cmdbd, "--db", "file:" + s.db, "--listen", "127.0.0.1:0", "--no-demo",
+                          "--schema", os.path.join(ARGS.source, "schema")], capture_output=True, text=True,
+                         timeout=30, cwd=s.dir)
+    assert out.returncode != 0
+    assert ("cmdbd: the database path 'file:%s' starts with 'file:', which SQLite reads as a URI; give a file "
+            "path (for a file of that name: ./file:%s)" % (s.db, s.db)) in out.stderr, out.stderr
+    assert not os.path.exists(os.path.join(s.dir, "file:")), "created a directory"
+
+
+@test
 def admission_keeps_workers_for_others(s):
     out = subprocess.run([ARGS.cmdbd, "--db", os.path.join(s.dir, "x.sqlite"), "--threads", "8",
                           "--max-queries", "8", "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
@@ -587,7 +599,9 @@ def validation_protects_people_from_themselves(s):
     refused_unchanged(s, "POST", "/v1/imports?format=kubernetes&source=k8s", {"kind": "List", "items": "x"},
                       "importer")
     for path in ("/v1/cis?foo=1", "/v1/cis?limit=1&limit=5", "/v1/cis/1/history?limit=-1", "/v1/changes?limit=abc",
-                 "/v1/cis?where.=x"):
+                 "/v1/cis?where.=x", "/v1/cis?limit=5=1", "/v1/cis?limit=1;limit=2", "/v1/cis?limit=1&",
+                 "/v1/cis?&&limit=1", "/v1/cis?class=", "/v1/transactions/verify?head=", "/v1/cis?where.name=%FF",
+                 "/v1/cis?limit=%zz"):
         refused_unchanged(s, "GET", path, None, "reader")
     refused_unchanged(s, "POST", "/v1/bulk?refs=maybe", '{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "b"}}\n',
                       "importer")
@@ -704,6 +718,8 @@ def main():
     p.add_argument("--source", required=True)
     p.add_argument("--only", nargs="*")
     ARGS = p.parse_args()
+    ARGS.cmdbd = os.path.abspath(ARGS.cmdbd)
+    ARGS.source = os.path.abspath(ARGS.source)
     server = Server(["--header-timeout", "2000", "--max-connections-per-client", "40", "--threads", "4"])
     passed = failed = 0
     try:
