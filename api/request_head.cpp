@@ -54,6 +54,7 @@ Result<RequestHead> ParseRequestHead(std::string_view data) {
       std::string_view version = line.substr(sp2 + 1);
       if (head.method.empty() || !std::all_of(head.method.begin(), head.method.end(), [](unsigned char c) { return IsTokenChar(c); }))
         return Status::Invalid("malformed request line: the method is not a token");
+      head.version = std::string(version);
       if (version != "HTTP/1.1" && version != "HTTP/1.0")
         return Status::Invalid("unsupported protocol version '" + std::string(version.substr(0, 16)) + "' (HTTP/1.1 or HTTP/1.0)");
       if (head.target.empty() || head.target[0] != '/')
@@ -130,6 +131,7 @@ Result<BodyFraming> FramingOf(const RequestHead& head) {
       return Status::Invalid("unsupported Transfer-Encoding '" + head.Get("transfer-encoding").substr(0, 40) +
                              "' (only chunked is accepted)");
     if (lengths > 0) return Status::Invalid("a request may not carry both Content-Length and Transfer-Encoding");
+    if (head.version == "HTTP/1.0") return Status::Invalid("HTTP/1.0 has no chunked transfer coding");
     f.chunked = true;
     return f;
   }

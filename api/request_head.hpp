@@ -17,6 +17,7 @@ namespace cmdb::api {
 
 struct RequestHead {
   std::string method;  // as sent ("GET", ...)
+  std::string version;  // "HTTP/1.1" or "HTTP/1.0"
   std::string target;  // the request target, with its query string
   std::string path;    // the target without its query string
   std::multimap<std::string, std::string> headers;  // names lower-cased, values trimmed

@@ -296,6 +296,8 @@ def ambiguous_headers_are_refused(s):
          "duplicate Transfer-Encoding headers"),
         (b"GET /v1/whoami HTTP/1.1\r\nAuthorization: Bearer " + token + b"\r\n folded\r\n\r\n",
          "folded header lines are not accepted"),
+        (b"POST /v1/query HTTP/1.0\r\nAuthorization: Bearer " + token +
+         b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "HTTP/1.0 has no chunked transfer coding"),
     ):
         answer = s.raw(raw)
         expect_error(status_of(answer), body_of(answer), 400, "BadRequest", message)
