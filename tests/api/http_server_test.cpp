@@ -9,32 +9,15 @@
 
 #include "api/api_client.hpp"
 #include "api/http_server.hpp"
+#include "socket_exchange.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Client;
 
 namespace {
 
-// Sends `bytes` (then closes the sending side) and returns everything the server answered.
 std::string Exchange(api::HttpServer& server, const std::string& bytes) {
-  int fds[2];
-  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-  std::string answer;
-  std::thread client([&, fd = fds[0]] {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<size_t>(n);
-    }
-    ::shutdown(fd, SHUT_WR);
-    char buf[16384];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-  });
-  server.ServeSocket(fds[1]);
-  client.join();
-  return answer;
+  return cmdb::testing::ExchangeOverSocketPair(server, bytes);
 }
 
 std::string Body(const std::string& answer) { return answer.substr(answer.find("\r\n\r\n") + 4); }

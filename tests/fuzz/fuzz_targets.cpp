@@ -6,15 +6,11 @@
 #include <memory>
 #include <sstream>
 
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <thread>
-
 #include "api/api.hpp"
 #include "api/authenticator.hpp"
 #include "api/bootstrap.hpp"
 #include "api/http_server.hpp"
+#include "socket_exchange.hpp"
 #include "api/bulk.hpp"
 #include "api/bulk_line.hpp"
 #include "fuzz/bulk_line_diff.hpp"
@@ -97,24 +93,7 @@ void Http(const std::string& bytes) {
     }
   };
   static Served served;
-  int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) std::abort();
-  // The client side sends the input and reads every answer on its own thread.
-  std::thread client([fd = fds[0], &bytes] {
-    size_t sent = 0;
-    while (sent < bytes.size()) {
-      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<size_t>(n);
-    }
-    ::shutdown(fd, SHUT_WR);
-    char sink[16384];
-    while (::recv(fd, sink, sizeof sink, 0) > 0) {
-    }
-    ::close(fd);
-  });
-  served.server->ServeSocket(fds[1]);
-  client.join();
+  (void)testing::ExchangeOverSocketPair(*served.server, bytes);
 }
 
 void Ddl(const std::string& text) {
