@@ -423,6 +423,9 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "import") return ImportCommand(argc, argv);
   Flags flags = ParseFlags(argc, argv);
 
+  // A client that goes away mid-answer must cost an error on that connection, never the process
+  // (OpenSSL writes to the socket without MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
   // Block the stop signals in every thread; one thread waits for them and stops the server.
   sigset_t signals;
   sigemptyset(&signals);
