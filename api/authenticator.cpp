@@ -11,7 +11,8 @@ static Status Unauthenticated(const std::string& why) {
   return Status(StatusCode::kUnauthenticated, why + "; send 'Authorization: Bearer <token>'");
 }
 
-Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role) {
+Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role,
+                                                       const Clock* clock) {
   if (name.empty() || name.size() > 100)
     return Status::Invalid("a token name must have 1 to 100 characters");
   for (char c : name) {
@@ -44,7 +45,7 @@ Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::
   rec.name = name;
   rec.role = role;
   rec.hash = Sha256Hex(*secret);
-  rec.created_at = NowMicros();
+  rec.created_at = clock->NowMicros();
   auto stored = store->CreateToken(rec);
   if (!stored.ok()) return stored.status();
   return std::make_pair(*stored, *secret);
@@ -59,7 +60,7 @@ Result<Principal> Authenticator::Authenticate(const std::string& authorization) 
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
     return Unauthenticated("the Authorization header is not a bearer token");
   std::string hash = Sha256Hex(std::string_view(authorization).substr(kBearer.size()));
-  auto now = std::chrono::steady_clock::now();
+  const int64_t now = clock_->SteadyMicros();
   {
     std::lock_guard l(mu_);
     auto it = cache_.find(hash);
@@ -71,13 +72,13 @@ Result<Principal> Authenticator::Authenticate(const std::string& authorization) 
   Principal p{(*found)->name, (*found)->role};
   std::lock_guard l(mu_);
   if (cache_.size() > 10000) cache_.clear();
-  cache_[hash] = Cached{p, now + std::chrono::seconds(kCacheSeconds)};
+  cache_[hash] = Cached{p, now + int64_t{kCacheSeconds} * 1000000};
   return p;
 }
 
 Result<std::pair<TokenRecord, std::string>> Authenticator::Issue(const std::string& name, Role role) {
   std::lock_guard issuing(revoke_mu_);  // two spellings of one name cannot both pass the check
-  return IssueToken(store_, name, role);
+  return IssueToken(store_, name, role, clock_);
 }
 
 Status Authenticator::Revoke(const std::string& name) {
@@ -96,7 +97,7 @@ Status Authenticator::Revoke(const std::string& name) {
                   "token '" + name +
                       "' is the last admin token; create another admin token before revoking it")
         .With("name", name);
-  CMDB_RETURN_IF_ERROR(store_->RevokeToken(name, NowMicros()));
+  CMDB_RETURN_IF_ERROR(store_->RevokeToken(name, clock_->NowMicros()));
   std::lock_guard l(mu_);
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = it->second.principal.name == name ? cache_.erase(it) : std::next(it);

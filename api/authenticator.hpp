@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "cmdb/auth.hpp"
+#include "cmdb/clock.hpp"
 #include "cmdb/store.hpp"
 
 namespace cmdb::api {
@@ -27,9 +28,11 @@ class Authenticator {
  public:
   static constexpr int kCacheSeconds = 2;
 
-  // `store` must outlive the authenticator. `enabled` false: every request is "anonymous" with
-  // the admin role (the explicit --insecure-local mode).
-  Authenticator(Store* store, bool enabled) : store_(store), enabled_(enabled) {}
+  // `store` and `clock` must outlive the authenticator. `enabled` false: every request is
+  // "anonymous" with the admin role (the explicit --insecure-local mode). Token creation and
+  // revocation times and the cache's expiry come from `clock`.
+  Authenticator(Store* store, bool enabled, const Clock* clock = Clock::System())
+      : store_(store), enabled_(enabled), clock_(clock) {}
 
   bool enabled() const { return enabled_; }
   // Checks an Authorization header value ("Bearer <token>"). kUnauthenticated when absent or
@@ -46,10 +49,11 @@ class Authenticator {
  private:
   struct Cached {
     Principal principal;
-    std::chrono::steady_clock::time_point expires;
+    int64_t expires;  // Clock::SteadyMicros
   };
   Store* store_;
   bool enabled_;
+  const Clock* clock_;
   std::mutex mu_;
   std::mutex revoke_mu_;  // serializes Issue and Revoke (the name and last-admin checks)
   std::unordered_map<std::string, Cached> cache_;  // by token hash
@@ -59,6 +63,7 @@ class Authenticator {
 // 1 to 100 letters, digits and - _ . @, and not reserved (IsReservedActorName); unique without
 // case (kConflict naming the existing token: "a token named 'reader-bot' already exists (token
 // names are compared without case)"), the given spelling kept.
-Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role);
+Result<std::pair<TokenRecord, std::string>> IssueToken(Store* store, const std::string& name, Role role,
+                                                       const Clock* clock = Clock::System());
 
 }  // namespace cmdb::api

@@ -53,7 +53,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOpti
     if (!st.ok()) return Status::Internal("the stored schema does not parse: " + st.message());
     schema.set_version(info->schema_version);
   }
-  auto db = std::make_unique<Database>(store);
+  auto db = std::make_unique<Database>(store, options.clock);
   CMDB_RETURN_IF_ERROR(db->Open(std::make_shared<const Schema>(schema)));
   if (info->schema_version == 0 && !options.schema_dir.empty() && !info->open_mode) {
     Schema next = schema;

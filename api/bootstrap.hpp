@@ -16,6 +16,7 @@ struct BootstrapOptions {
   std::string schema_dir;  // *.gql files for a new database; empty: built-in schema only
   std::string demo_file;   // bulk NDJSON loaded into a new database; empty: none
   bool open_mode = false;  // mode of a new database (an open database gets no schema or demo data)
+  const Clock* clock = Clock::System();  // the database's clock (must outlive it)
 };
 
 // Reads the schema folder into `schema` (on top of what it holds). Errors name the file.

@@ -11,6 +11,7 @@
 #include "api/connection.hpp"
 #include "api/reactor.hpp"
 #include "api/request_head.hpp"
+#include "cmdb/clock.hpp"
 #include "cmdb/time_util.hpp"
 
 namespace cmdb::api {
@@ -152,7 +153,7 @@ struct HttpServer::Impl {
     char line[64];
     std::snprintf(line, sizeof line, " %d %.2fms\n", status, ms);
     std::lock_guard l(log_mu);
-    *options.log << FormatTimestamp(NowMicros()) << " " << req.method << " " << req.path << line << std::flush;
+    *options.log << FormatTimestamp(cmdb::Clock::System()->NowMicros()) << " " << req.method << " " << req.path << line << std::flush;
   }
 
   // Writes a final answer to a request refused before its body was read; the connection closes.
@@ -172,7 +173,7 @@ struct HttpServer::Impl {
     c.close_after = true;
     if (options.log) {
       std::lock_guard l(log_mu);
-      *options.log << FormatTimestamp(NowMicros()) << " " << (head ? head->method + " " + head->path : "-") << " "
+      *options.log << FormatTimestamp(cmdb::Clock::System()->NowMicros()) << " " << (head ? head->method + " " + head->path : "-") << " "
                    << r.status << " refused\n" << std::flush;
     }
   }

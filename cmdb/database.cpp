@@ -32,6 +32,10 @@ ReadView Database::Read() const {
   return ReadView(std::move(lock), graph_, schema_, last_tx_, this);
 }
 
+void ReadView::Count(int delta) {
+  if (db_) db_->readers_.fetch_add(delta);
+}
+
 bool ReadView::Yield() {
   auto now = std::chrono::steady_clock::now();
   if (db_->writers_waiting_.load(std::memory_order_relaxed) == 0 && now - held_since_ < kMaxHold) return false;
@@ -58,7 +62,7 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
     return Status::Internal("transaction id space exhausted (ids up to 2^32-1)");
   WriteSet ws = txn.TakeWriteSet();
   ws.tx.id = txn.tx();
-  ws.tx.time = NowMicros();
+  ws.tx.time = clock_->NowMicros();
   ws.tx.actor = meta.actor;
   ws.tx.source = meta.source;
   ws.tx.change_ref = meta.change_ref;
@@ -108,7 +112,7 @@ Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(
   CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));
   std::lock_guard write_lock(write_mu_);
   std::shared_ptr<const Schema> schema = this->schema();
-  Txn txn(graph_, *schema, last_tx_ + 1, NowMicros(), next_ci_, next_rel_);
+  Txn txn(graph_, *schema, last_tx_ + 1, clock_->NowMicros(), next_ci_, next_rel_);
   txn.EnableStreaming(store_);
   CMDB_RETURN_IF_ERROR(body(txn));
   if (txn.empty()) return TxRecord{};
@@ -119,7 +123,7 @@ Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {
   CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));
   std::lock_guard write_lock(write_mu_);
   next.set_version(schema()->version() + 1);
-  Txn txn(graph_, next, last_tx_ + 1, NowMicros(), next_ci_, next_rel_);
+  Txn txn(graph_, next, last_tx_ + 1, clock_->NowMicros(), next_ci_, next_rel_);
   // Revalidate every CI: drop attributes the schema no longer has, fill new defaults.
   std::unordered_map<std::string, CiId> seen_keys;
   for (CiId id = 1; id < graph_.ci_id_bound(); ++id) {

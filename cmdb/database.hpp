@@ -3,7 +3,8 @@
 // Write: validate (in a Txn) -> persist in one store transaction -> publish to memory. A failed
 // body or a failed commit leaves memory and disk unchanged. Writers run one at a time; readers
 // hold a ReadView (a shared lock) and see the state before or after any transaction, never
-// between. The store and the schema parser are owned by the caller (composition root).
+// between. The store and the clock are owned by the caller (composition root); schemas are
+// parsed outside the core (query/ddl) and handed in as Schema values.
 // Thread safety: all public methods may be called from any thread.
 #pragma once
 
@@ -14,7 +15,9 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 
+#include "cmdb/clock.hpp"
 #include "cmdb/graph.hpp"
 #include "cmdb/schema.hpp"
 #include "cmdb/store.hpp"
@@ -39,7 +42,14 @@ class ReadView {
   ReadView(std::shared_lock<std::shared_mutex> lock, const Graph& graph,
            std::shared_ptr<const Schema> schema, TxId tx, const Database* db)
       : lock_(std::move(lock)), graph_(graph), schema_(std::move(schema)), tx_(tx), db_(db),
-        held_since_(std::chrono::steady_clock::now()) {}
+        held_since_(std::chrono::steady_clock::now()) {
+    Count(+1);
+  }
+  ReadView(ReadView&& other) noexcept
+      : lock_(std::move(other.lock_)), graph_(other.graph_), schema_(std::move(other.schema_)),
+        tx_(other.tx_), db_(std::exchange(other.db_, nullptr)), held_since_(other.held_since_) {}
+  ReadView& operator=(ReadView&&) = delete;
+  ~ReadView() { Count(-1); }
   const Graph& graph() const { return graph_; }
   const Schema& schema() const { return *schema_; }
   // The last transaction this view includes (it advances when Yield lets a writer in).
@@ -53,6 +63,7 @@ class ReadView {
   static constexpr std::chrono::milliseconds kMaxHold{20};
 
  private:
+  void Count(int delta);  // Database::readers_
   std::shared_lock<std::shared_mutex> lock_;
   const Graph& graph_;
   std::shared_ptr<const Schema> schema_;
@@ -63,8 +74,9 @@ class ReadView {
 
 class Database {
  public:
-  // `store` must outlive the database.
-  explicit Database(Store* store) : store_(store) {}
+  // `store` and `clock` must outlive the database. Transaction times come from `clock`.
+  explicit Database(Store* store, const Clock* clock = Clock::System())
+      : store_(store), clock_(clock) {}
 
   // Loads the current graph from the store under `schema` (parsed by the caller from the
   // store's DDL). Call once before anything else.
@@ -73,6 +85,10 @@ class Database {
   ReadView Read() const;
   std::shared_ptr<const Schema> schema() const;
   Store* store() const { return store_; }
+  // The clock of this database: services and importers that stamp records use it too.
+  const Clock& clock() const { return *clock_; }
+  // How many ReadViews are alive now (a gauge: tests use it to know a reader holds its view).
+  int readers() const { return readers_.load(); }
 
   // Runs `body` on a fresh Txn and commits what it staged as one transaction. Returns the tx
   // record (id 0 when the body staged nothing: nothing is logged). Errors from the body or the
@@ -98,7 +114,10 @@ class Database {
   friend class ReadView;
   std::atomic<int> writers_waiting_{0};  // writers blocked on mu_ (readers yield to them)
 
+  mutable std::atomic<int> readers_{0};  // live ReadViews
+
   Store* store_;
+  const Clock* clock_;
   WritePolicy policy_;
   mutable std::shared_mutex mu_;  // guards graph_ mutation and schema_ swaps vs readers
   std::mutex write_mu_;           // one writer at a time

@@ -52,11 +52,6 @@ bool ParseDate(std::string_view s, int& y, int& m, int& d) {
 
 }  // namespace
 
-int64_t NowMicros() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 std::string FormatTimestamp(int64_t micros) {
   int64_t secs = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
   int64_t frac = micros - secs * 1000000;

@@ -1,5 +1,5 @@
 // Time helpers: UTC timestamps as microseconds since the Unix epoch, and their ISO-8601 forms.
-// Thread safety: all functions are pure or read the system clock only.
+// Thread safety: all functions are pure (the time itself comes from a Clock: cmdb/clock.hpp).
 #pragma once
 
 #include <cstdint>
@@ -8,9 +8,6 @@
 #include <string_view>
 
 namespace cmdb {
-
-// Microseconds since 1970-01-01T00:00:00Z, from the system clock.
-int64_t NowMicros();
 
 // "2026-11-21T10:15:30.123456Z" (fraction omitted when zero).
 std::string FormatTimestamp(int64_t micros);

@@ -150,7 +150,7 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
   meta.source = "import";
   meta.change_ref = opt.change_ref;
   meta.message = std::string(opt.full_scan ? "full-scan " : "") + "import from " + opt.source;
-  const int64_t now = NowMicros();
+  const int64_t now = db.clock().NowMicros();
   auto fail = [&](const std::string& where, const std::string& message) {
     report.errors.push_back({where, message});
   };

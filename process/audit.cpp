@@ -90,7 +90,7 @@ Result<AuditReport> ReleaseService::AuditBaseline(const std::string& name,
   if (!diff.ok()) return diff.status();
   AuditReport r;
   r.source = "baseline:" + name;
-  r.time = NowMicros();
+  r.time = db_.clock().NowMicros();
   r.actor = actor;
   r.tx = diff->to_tx;
   r.checked = static_cast<int64_t>(b->cis.size());
@@ -127,7 +127,7 @@ Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>&
                                                   const std::string& actor) {
   AuditReport r;
   r.source = "expected";
-  r.time = NowMicros();
+  r.time = db_.clock().NowMicros();
   r.actor = actor;
   {
     ReadView view = db_.Read();

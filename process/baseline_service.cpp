@@ -100,7 +100,7 @@ Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::
   b.follow = spec.scope_kind == "roots" ? (spec.follow_impacted ? "impacted" : "depends_on") : "";
   b.max_depth = spec.scope_kind == "roots" ? spec.max_depth : 0;
   b.tx = txn.tx() - 1;
-  b.captured_at = NowMicros();
+  b.captured_at = db_.clock().NowMicros();
   b.created_by = actor;
   b.release_id = release_id;
   b.cis = std::move(*cis);

@@ -95,7 +95,7 @@ Result<ChangeRecord> ChangeService::Create(const ChangeFields& fields, const std
   if (c.title.empty()) return Status::Invalid("a change needs a \"title\"").With("field", "title");
   CMDB_RETURN_IF_ERROR(CheckPlanned(c));
   CMDB_RETURN_IF_ERROR(CheckCisExist(c.affected));
-  c.created_at = NowMicros();
+  c.created_at = db_.clock().NowMicros();
   c.events.push_back(
       {c.created_at, actor, "created", "", ChangeStateName(c.state), fields.comment.value_or("")});
   return Save(std::move(c), 0, actor, "change created");
@@ -149,7 +149,7 @@ Result<ChangeRecord> ChangeService::Update(int64_t id, const ChangeFields& field
   CMDB_RETURN_IF_ERROR(CheckPlanned(c));
   if (fields.affected) CMDB_RETURN_IF_ERROR(CheckCisExist(c.affected));
   if (changed.empty() && !fields.comment) return c;  // nothing to do
-  int64_t now = NowMicros();
+  int64_t now = db_.clock().NowMicros();
   if (!changed.empty()) c.events.push_back({now, actor, "updated", "", "", changed});
   if (fields.comment) c.events.push_back({now, actor, "comment", "", "", *fields.comment});
   return Save(std::move(c), expected_version.value_or(current->version), actor,
@@ -193,7 +193,7 @@ Result<Assessment> ChangeService::Assess(const ChangeRecord& change,
   if (!result.ok()) return result.status();
   Assessment a;
   a.number = static_cast<int64_t>(change.assessments.size()) + 1;
-  a.time = NowMicros();
+  a.time = db_.clock().NowMicros();
   a.actor = actor;
   a.tx = view.tx();
   a.affected = change.affected;
@@ -262,7 +262,7 @@ Result<ChangeRecord> ChangeService::Transition(int64_t id, ChangeState to,
           .WithType("blackout");
     }
   }
-  int64_t now = NowMicros();
+  int64_t now = db_.clock().NowMicros();
   if (to == S::kImplementing) {
     c.implementation_start_tx = db_.Read().tx();
     c.implementation_started_at = now;

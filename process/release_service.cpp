@@ -53,7 +53,7 @@ Result<ReleaseRecord> ReleaseService::CreateRelease(ReleaseRecord r, const std::
   CMDB_RETURN_IF_ERROR(CheckLinks(changes_, db_, r));
   r.id = 0;
   r.state = ReleaseState::kPlanned;
-  r.created_at = NowMicros();
+  r.created_at = db_.clock().NowMicros();
   r.events = {{r.created_at, actor, "created", "", "planned", ""}};
   r.baseline.clear();
   r.verification.reset();
@@ -106,7 +106,7 @@ Result<ReleaseRecord> ReleaseService::UpdateRelease(int64_t id, const ReleaseRec
   }
   CMDB_RETURN_IF_ERROR(CheckLinks(changes_, db_, f));
   if (!changed && comment.empty()) return r;
-  int64_t now = NowMicros();
+  int64_t now = db_.clock().NowMicros();
   if (changed) {
     r.name = f.name;
     r.release_version = f.release_version;
@@ -175,7 +175,7 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     spec.follow_impacted = true;
     spec.max_depth = ChangeService::kScopeDepth;
     if (auto old = GetBaseline(spec.name))
-      spec.name += "-" + std::to_string(NowMicros());  // redeploy after rollback
+      spec.name += "-" + std::to_string(db_.clock().NowMicros());  // redeploy after rollback
     // The baseline and the release's new state commit together, or neither does.
     capture = [this, spec, actor](Txn& txn, ReleaseRecord& rec) -> Status {
       Baseline b;
@@ -192,7 +192,7 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     auto diff = Diff(*b, DiffTarget{});
     if (!diff.ok()) return diff.status();
     Verification v;
-    v.time = NowMicros();
+    v.time = db_.clock().NowMicros();
     v.tx = diff->to_tx;
     v.cis_added = diff->counts.cis_added;
     v.cis_removed = diff->counts.cis_removed;
@@ -206,7 +206,7 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     r.verification = std::move(v);
   }
   r.events.push_back(
-      {NowMicros(), actor, "transition", ReleaseStateName(r.state), ReleaseStateName(to), comment});
+      {db_.clock().NowMicros(), actor, "transition", ReleaseStateName(r.state), ReleaseStateName(to), comment});
   std::string message =
       std::string("release ") + ReleaseStateName(r.state) + " -> " + ReleaseStateName(to);
   r.state = to;

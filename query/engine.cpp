@@ -260,7 +260,7 @@ std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const 
   if (!micros)
     throw QueryError("ArgumentError", "InvalidArgumentValue",
                      "AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'", at.offset);
-  if (*micros > NowMicros())
+  if (*micros > db_.clock().NowMicros())
     throw QueryError("ArgumentError", "InvalidArgumentValue",
                      "AS OF '" + value.as_string() + "' is in the future", at.offset);
   auto found = db_.store()->TxAtTime(*micros);
@@ -294,6 +294,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   int64_t timeout = request.timeout_ms > 0 ? std::min(request.timeout_ms, options_.timeout_ms) : options_.timeout_ms;
   ExecOptions exec;
   exec.deadline = started + std::chrono::milliseconds(timeout);
+  exec.now_micros = db_.clock().NowMicros();
   exec.max_rows = options_.max_query_rows;
   exec.max_bytes = options_.max_query_bytes;
   exec.memory = &memory_;

@@ -28,8 +28,10 @@ struct TestDb {
   MemStore store;
   std::unique_ptr<Database> db;
 
-  explicit TestDb(bool demo = false, bool open_mode = false) {
+  explicit TestDb(bool demo = false, bool open_mode = false,
+                  const Clock* clock = Clock::System()) {
     api::BootstrapOptions opts;
+    opts.clock = clock;
     opts.schema_dir = open_mode ? "" : SourceDir() + "/schema";
     opts.demo_file = demo ? SourceDir() + "/schema/demo/demo.ndjson" : "";
     opts.open_mode = open_mode;

@@ -360,7 +360,7 @@ class Executor::Grouping {
           if (args[0].depth() + 1 > kMaxValueDepth) ThrowValueTooDeep(kMaxValueDepth, agg.offset);
         }
       }
-      g.aggs[a]->Add(args, FnEnv{ex_.graph_, agg.offset, ex_.options_.max_bytes});
+      g.aggs[a]->Add(args, FnEnv{ex_.graph_, agg.offset, ex_.options_.max_bytes, nullptr, ex_.options_.now_micros});
     }
   }
 

@@ -69,6 +69,8 @@ struct ExecOptions {
   size_t max_bytes = static_cast<size_t>(-1);
   // The server-wide account the charged bytes are also reserved from (null: none).
   QueryMemory* memory = nullptr;
+  // The query's time: `timestamp()` answers it, the same value all through the query.
+  int64_t now_micros = 0;
 };
 
 // The estimated memory of a value: its own size plus the payloads (strings, lists, maps, paths)

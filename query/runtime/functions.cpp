@@ -447,7 +447,7 @@ QValue EndpointNode(const Args& args, const FnEnv& env, bool start) {
 }
 QValue StartNode(const Args& a, const FnEnv& e) { return EndpointNode(a, e, true); }
 QValue EndNode(const Args& a, const FnEnv& e) { return EndpointNode(a, e, false); }
-QValue Timestamp(const Args&, const FnEnv&) { return QValue(NowMicros() / 1000); }
+QValue Timestamp(const Args&, const FnEnv& env) { return QValue(env.now_micros / 1000); }
 
 // Aggregates.
 class CountAgg : public Aggregator {

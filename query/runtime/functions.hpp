@@ -28,6 +28,8 @@ struct FnEnv {
   size_t max_bytes = static_cast<size_t>(-1);
   // Charged before a function builds a list or string from others (null: no account).
   BuildAccount* account = nullptr;
+  // The query's time (microseconds since the epoch), read once from the database's clock.
+  int64_t now_micros = 0;
 
   // Charges `bytes` the function named `what` is about to allocate: the byte budget of one value
   // and the account. Throws before anything is allocated.

@@ -398,7 +398,8 @@ TEST_CASE("queries past the concurrency limit answer 503 with Retry-After") {
   std::thread slow([&] {
     long_status = one.Handle(request("MATCH (a), (b), (c) WHERE id(a) + id(b) + id(c) < 0 RETURN count(*)")).status;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The slow query takes the one slot: wait until its read view is open, then ask again.
+  while (t.db->readers() == 0 && long_status == 0) std::this_thread::yield();
   api::HttpResponse busy = one.Handle(request("RETURN 1"));
   slow.join();
   CHECK(long_status == 200);
@@ -457,4 +458,24 @@ TEST_CASE("a JSON number too large for a double is a 400, not a 500 (found by fu
   auto [s, j] = c.Call("POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "n", "cpu_count": 1e999999}})");
   CHECK(s == 400);
   CHECK(j["error"]["message"].get<std::string>().find("number overflow") != std::string::npos);
+}
+
+TEST_CASE("a token revoked outside the server stops working when its cache entry expires (settable clock)") {
+  cmdb::testing::TestDb t;
+  ManualClock clock(1'800'000'000'000'000);
+  api::Authenticator auth{&t.store, true, &clock};
+  auto issued = auth.Issue("outside", Role::kReader);
+  REQUIRE(issued.ok());
+  CHECK(issued->first.created_at == 1'800'000'000'000'000);
+  const std::string header = "Bearer " + issued->second;
+  REQUIRE(auth.Authenticate(header).ok());
+  // `cmdbd token revoke` writes the store directly: the server learns of it from its cache's expiry.
+  REQUIRE(t.store.RevokeToken("outside", clock.NowMicros()).ok());
+  clock.Advance(int64_t{api::Authenticator::kCacheSeconds} * 1'000'000 - 1);
+  CHECK(auth.Authenticate(header).ok());
+  clock.Advance(1);
+  auto refused = auth.Authenticate(header);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message() ==
+        "invalid or revoked token; send 'Authorization: Bearer <token>'");
 }

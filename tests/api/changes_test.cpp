@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "api/api_client.hpp"
+#include "cmdb/clock.hpp"
 #include "cmdb/time_util.hpp"
 
 using namespace cmdb;
@@ -13,7 +14,7 @@ namespace {
 
 constexpr int64_t kHour = 3600LL * 1000000;
 
-std::string At(int64_t offset) { return FormatTimestamp(NowMicros() + offset); }
+std::string At(int64_t offset) { return FormatTimestamp(cmdb::Clock::System()->NowMicros() + offset); }
 
 // Creates a change and returns its id.
 int64_t NewChange(Client& c, Json body) {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/api_client.hpp"
+#include "cmdb/clock.hpp"
 #include "cmdb/time_util.hpp"
 
 using namespace cmdb;
@@ -113,7 +114,7 @@ TEST_CASE(
   Json b = Capture(
       c, {{"name", "vms"},
           {"scope", {{"query", "MATCH (v:VirtualMachine)-[r:HOSTED_ON]->(h) RETURN v, h"}}}});
-  std::string before_time = FormatTimestamp(NowMicros());
+  std::string before_time = FormatTimestamp(cmdb::Clock::System()->NowMicros());
   CiId vm = c.IdOf("VirtualMachine", "pg-fra1-02");
   CiId gone = c.IdOf("VirtualMachine", "pg-fra1-03");
   REQUIRE(c.Call("PATCH", "/v1/cis/" + std::to_string(vm),

@@ -311,3 +311,20 @@ TEST_CASE("a CI created by upsert holds its KEY at once and is checked for UNIQU
   CHECK(unique.status().message() == "Hardware.serial_number = 'SN1' is already held by CI " +
                                          std::to_string(held) + " ('h1')");
 }
+
+TEST_CASE("transaction times come from the database's clock") {
+  ManualClock clock(1'800'000'000'000'000);
+  TestDb t(false, false, &clock);
+  auto first = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    return txn.CreateCi("VirtualMachine", Attrs({{"name", "vm-clock-1"}})).status();
+  });
+  REQUIRE(first.ok());
+  CHECK(first->time == 1'800'000'000'000'000);
+  clock.Advance(90'000'000);
+  auto second = t.db->Write(TxMeta{}, [&](Txn& txn) {
+    return txn.CreateCi("VirtualMachine", Attrs({{"name", "vm-clock-2"}})).status();
+  });
+  REQUIRE(second.ok());
+  CHECK(second->time == 1'800'000'090'000'000);
+  CHECK(t.store.Transactions(0, 1000)->back().time == 1'800'000'090'000'000);
+}

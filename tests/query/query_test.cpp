@@ -264,8 +264,8 @@ TEST_CASE("a long read does not stall a writer") {
     read_ok = q.engine.Run(r).ok();
     read_done = true;
   });
-  // Wait until the read is under way, then write: the write must finish before the read.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Wait until the read holds its view, then write: the write must finish before the read.
+  while (q.t.db->readers() == 0 && !read_done.load()) std::this_thread::yield();
   REQUIRE_FALSE(read_done.load());
   auto tx = q.t.db->Write(TxMeta{}, [](Txn& t) {
     return t.CreateCi("VirtualMachine", cmdb::testing::Attrs({{"name", "written-during-read"}})).status();
@@ -290,4 +290,29 @@ TEST_CASE("CALL impact combines with MATCH, WHERE and RETURN") {
   CHECK(path.as_path().nodes.front().record->attrs.Get("name") == Value("dc-fra1"));
   CHECK(q.Error("CALL impact('x') YIELD ci RETURN ci").rfind("TypeError: line 1, column 13: impact() seeds are CIs or CI ids, not STRING", 0) == 0);
   CHECK(q.Error("CALL impact(1, {depth: 2}) YIELD ci RETURN ci").find("unknown impact() option 'depth'") != std::string::npos);
+}
+
+TEST_CASE("timestamp() and the AS OF bound read the database's clock") {
+  ManualClock clock(1'800'000'000'000'000);  // 2027-01-15T08:00:00Z
+  cmdb::testing::TestDb t(true, false, &clock);
+  QueryEngine engine{*t.db, QueryOptions{}};
+  auto run = [&](const std::string& text) {
+    QueryRequest r;
+    r.text = text;
+    return engine.Run(r);
+  };
+  auto now = run("RETURN timestamp() AS a, timestamp() AS b");
+  REQUIRE(now.ok());
+  CHECK(now->rows[0][0].as_int() == 1'800'000'000'000);
+  CHECK(now->rows[0][1].as_int() == 1'800'000'000'000);
+  auto future = run("AS OF '2027-01-15T08:00:01Z' MATCH (n) RETURN count(n)");
+  REQUIRE_FALSE(future.ok());
+  CHECK(future.status().message() ==
+        "line 1, column 7: AS OF '2027-01-15T08:00:01Z' is in the future\n"
+        "AS OF '2027-01-15T08:00:01Z' MATCH (n) RETURN count(n)\n"
+        "      ^");
+  clock.Advance(1'000'000);
+  auto past = run("AS OF '2027-01-15T08:00:01Z' MATCH (n) RETURN count(n)");
+  REQUIRE(past.ok());
+  CHECK(past->rows[0][0].as_int() == 144);
 }
