@@ -39,8 +39,11 @@ Json ToJson(const Value& v);
 // bounded whatever built the document.
 Result<Value> FromJson(const Json& j, const std::string& where);
 Json ToJson(const AttrMap& attrs);
-// A JSON object of attributes. `allow_null` keeps nulls (for patches: null erases).
+// A JSON object of attributes as a patch: every member kept, a null member erases that
+// attribute. Errors name `where` and the member.
 Result<AttrPatch> PatchFromJson(const Json& j, const std::string& where);
+// A JSON object of attributes (JSON null: none). A null member is the same as an absent one:
+// the map holds no nulls. Errors name `where` and the member.
 Result<AttrMap> AttrsFromJson(const Json& j, const std::string& where);
 
 // {"id", "class", "attributes", "version", "created_at", "updated_at"}

@@ -3,7 +3,10 @@
 // Every operation validates against the schema and the current graph plus what this txn has
 // already staged (types, NOT NULL, enums, KEY/UNIQUE, endpoint classes, cardinality, optimistic
 // versions) and either stages new record versions or returns an error and stages nothing.
-// A Txn is created and committed only by Database::Write; it never touches the graph or store.
+// A Txn is created and committed only by Database::Write. It never changes the graph. It does
+// not touch the store either, except that a large write streams its staged rows into the
+// store's open, uncommitted transaction while staging goes on (EnableStreaming, Flush): they
+// become visible only when Database::Write commits, and are rolled back otherwise.
 // Thread safety: single-threaded; the database runs one writer at a time.
 #pragma once
 
