@@ -501,7 +501,8 @@ class Shell:
         env.pop("CMDB_TOKEN", None)
         env["LC_ALL"] = "C.UTF-8"
         self.proc = subprocess.Popen(["bash", "--noprofile", "--norc"], cwd=server.dir, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         prelude = (
             "curl() { command curl --connect-to localhost:8080:127.0.0.1:%d "
             "--connect-to 127.0.0.1:8080:127.0.0.1:%d \"$@\"; }\n" % (server.port, server.port)
@@ -510,7 +511,8 @@ class Shell:
         if status != 0:
             raise RuntimeError("shell prelude failed: " + out)
 
-    def run(self, script, timeout=60):
+    def run(self, script):
+        timeout = ARGS.timeout
         n = int(time.time() * 1e6)
         path = os.path.join(self.server.dir, "block-%d.sh" % n)
         out_path = os.path.join(self.server.dir, "block-%d.out" % n)
@@ -523,7 +525,9 @@ class Shell:
         while self.MARK.encode() not in buf:
             left = deadline - time.time()
             if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                raise RuntimeError("the block did not finish within %d s" % timeout)
+                self.kill()
+                raise RuntimeError("the block did not finish within %d s (its shell was stopped; later "
+                                   "blocks of this document run without its variables)" % timeout)
             chunk = os.read(self.proc.stdout.fileno(), 4096)
             if not chunk:
                 raise RuntimeError("the shell exited (does the block call exit?)")
@@ -531,12 +535,20 @@ class Shell:
         status = int(buf.split(self.MARK.encode())[1].split()[0])
         return status, open(out_path, encoding="utf-8", errors="replace").read()
 
+    def kill(self):
+        """Stops the shell and whatever it started (its own process group)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
     def stop(self):
         try:
             self.proc.stdin.close()
             self.proc.wait(10)
         except Exception:
-            self.proc.kill()
+            self.kill()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,7 +615,10 @@ def run_document(path, res, show):
             i += 1
             if b.kind == "directive":
                 word, _, rest = b.text.partition(" ")
-                if word == "volatile-in-file":
+                if word not in ("skip", "volatile", "volatile-in-file", "run", "quote", "parameters"):
+                    res.failed += 1
+                    print("FAIL %s:%d: unknown doc-test directive %r" % (rel, b.line, word))
+                elif word == "volatile-in-file":
                     file_volatile.update(rest.replace(",", " ").split())
                 else:
                     pending.append((word, rest.strip(), b.line))
@@ -651,7 +666,7 @@ def run_document(path, res, show):
             for d in directives:
                 if d[0] == "volatile":
                     volatile.update(d[1].replace(",", " ").split())
-            if shell is None:
+            if shell is None or shell.proc.poll() is not None:
                 shell = Shell(server)
             fail = None
             try:
@@ -748,6 +763,7 @@ def main():
     p.add_argument("--source", required=True)
     p.add_argument("--only", nargs="*", help="documents to run (paths relative to --source)")
     p.add_argument("--show", action="store_true", help="print what every example printed")
+    p.add_argument("--timeout", type=float, default=60, help="seconds one block may take")
     ARGS = p.parse_args()
     ARGS.cmdbd = os.path.abspath(ARGS.cmdbd)
     ARGS.source = os.path.abspath(ARGS.source)
