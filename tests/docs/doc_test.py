@@ -263,11 +263,8 @@ def parse_got_json(text):
 
 
 def same_scalar(a, b):
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    return a == b and type(a) is type(b) or (isinstance(a, (int, float)) and isinstance(b, (int, float))
-                                             and not isinstance(a, bool) and a == b and
-                                             isinstance(a, float) == isinstance(b, float))
+    """Equal and of the same JSON type (1 is not 1.0, true is not 1)."""
+    return type(a) is type(b) and a == b
 
 
 def match_json(exp, got, volatile, path="$"):
@@ -597,14 +594,11 @@ def check_output(exp_block, got_text, volatile):
 def run_document(path, res, show):
     rel = os.path.relpath(path, ARGS.source)
     blocks = parse_markdown(open(path, encoding="utf-8").read())
-    runnable = [b for b in blocks if b.kind == "fence" and b.lang in RUNNABLE_SH + RUNNABLE_QUERY]
     for b in blocks:
         if b.kind == "fence" and b.lang == "" and QUERY_START.match(b.text):
             res.failed += 1
             print("FAIL %s:%d: a query example in a plain ``` block; fence it as ```cypher so it runs" % (rel, b.line))
-    if not runnable:
-        return
-    server = Server()
+    server = None   # started for the first example that needs it
     shell = None
     file_volatile = set()
     try:
@@ -628,9 +622,13 @@ def run_document(path, res, show):
             directives = pending
             pending = []
             where = "%s:%d" % (rel, b.line)
-            if b.lang in OUTPUT_LANGS + ("",):
+            if b.lang not in RUNNABLE_SH + RUNNABLE_QUERY:
                 quote = [d for d in directives if d[0] == "quote"]
-                if quote:
+                if directives and not quote:
+                    res.failed += 1
+                    print("FAIL %s: directive %r (line %d) before a block that is not run (a ```%s block)" % (
+                        where, directives[0][0], directives[0][2], b.lang))
+                elif quote:
                     fail = check_quote(b, quote[0][1])
                     if fail:
                         res.failed += 1
@@ -666,10 +664,12 @@ def run_document(path, res, show):
             for d in directives:
                 if d[0] == "volatile":
                     volatile.update(d[1].replace(",", " ").split())
-            if shell is None or shell.proc.poll() is not None:
-                shell = Shell(server)
             fail = None
             try:
+                if server is None:
+                    server = Server()
+                if shell is None or shell.proc.poll() is not None:
+                    shell = Shell(server)
                 for d in directives:
                     if d[0] == "run":
                         status, out = shell.run(d[1])
@@ -698,10 +698,11 @@ def run_document(path, res, show):
     finally:
         if shell:
             shell.stop()
-        if server.proc.poll() is not None:
-            res.failed += 1
-            print("FAIL %s: cmdbd died: %s" % (rel, open(server.log_path).read()[-2000:]))
-        server.stop()
+        if server:
+            if server.proc.poll() is not None:
+                res.failed += 1
+                print("FAIL %s: cmdbd died: %s" % (rel, open(server.log_path).read()[-2000:]))
+            server.stop()
 
 
 def indent_text(text, prefix):
