@@ -88,7 +88,7 @@ TEST_CASE("a normal change walks every state, and forbidden moves list the allow
   }
   auto [s6, closed] = Move(c, id, "review");
   CHECK(s6 == 409);
-  CHECK(closed["error"]["message"].get<std::string>().find("it is final") != std::string::npos);
+  CHECK(closed["error"]["message"] == "a normal change in state closed cannot move to review; it is final");
   auto [s7, history] = c.Call("GET", "/v1/changes/" + std::to_string(id) + "/history");
   CHECK(history["versions"].size() == 9);  // created + 8 transitions
   auto [s8, listed] = c.Call("GET", "/v1/changes?state=closed");
@@ -240,7 +240,10 @@ TEST_CASE("collisions across transitive impact, blackouts and maintenance window
       "POST", "/v1/windows",
       R"({"name":"x","kind":"blackout","start":"2027-01-01","end":"2027-01-02","scope":{"query":"MATCH (n:Nope) RETURN n"}})");
   CHECK(s9 == 400);
-  CHECK(badq["error"]["message"].get<std::string>().find("scope query") != std::string::npos);
+  CHECK(badq["error"]["message"] == 
+        "the scope query of window 'x' failed: line 1, column 10: unknown class 'Nope'\n"
+        "MATCH (n:Nope) RETURN n\n"
+        "         ^");
   auto [s10, del] = c.Call("DELETE", "/v1/windows/" + std::to_string(w["id"].get<int64_t>()));
   CHECK(s10 == 200);
   CHECK(c.Call("GET", "/v1/windows").second["windows"].size() == 1);
@@ -263,8 +266,7 @@ TEST_CASE("CONTROLLED classes: detect flags, enforce refuses, an implementing ch
   auto [s2, flagged] = c.Call("GET", "/v1/unauthorized-changes");
   REQUIRE(flagged["transactions"].size() == 1);
   std::string why = flagged["transactions"][0]["unauthorized"];
-  CHECK(why.find("fra1-esx03") != std::string::npos);
-  CHECK(why.find("names no change") != std::string::npos);
+  CHECK(why == "CI 14 (PhysicalServer fra1-esx03): the write names no change (X-Change-Id)");
   // Writes to uncontrolled classes are not flagged.
   CHECK(
       c.Call("PATCH", "/v1/cis/" + std::to_string(vm), R"({"attributes":{"owner":"dba"}})").first ==
