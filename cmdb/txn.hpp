@@ -3,7 +3,8 @@
 // Every operation validates against the schema and the current graph plus what this txn has
 // already staged (types, NOT NULL, enums, KEY/UNIQUE, endpoint classes, cardinality, optimistic
 // versions) and either stages new record versions or returns an error and stages nothing.
-// A Txn is created and committed only by Database::Write; it never touches the graph or store.
+// A Txn is created and committed (or, for a dry run, discarded) only by the Database; it never
+// touches the graph or store.
 // Thread safety: single-threaded; the database runs one writer at a time.
 #pragma once
 
