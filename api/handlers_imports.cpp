@@ -22,6 +22,21 @@ Json ChangesJson(const std::vector<importers::AttrChange>& attrs) {
   return out;
 }
 
+// An import operation as the report names it.
+const char* OpName(importers::ImportOp op) {
+  switch (op) {
+    case importers::ImportOp::kCreate:
+      return "create";
+    case importers::ImportOp::kUpdate:
+      return "update";
+    case importers::ImportOp::kStale:
+      return "stale";
+    case importers::ImportOp::kResurrect:
+      return "resurrect";
+  }
+  return "?";
+}
+
 // At most this many skipped records are listed in an answer (all are counted).
 constexpr size_t kMaxListedSkipped = 1000;
 
@@ -33,7 +48,7 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
                            {"reason", candidates.skipped[i].message}});
   Json changes = Json::array(), conflicts = Json::array();
   for (const auto& c : r.changes) {
-    Json j{{"op", c.op},
+    Json j{{"op", OpName(c.op)},
            {"id", c.id},
            {"class", c.class_name},
            {"name", c.name},

@@ -55,9 +55,7 @@ std::shared_ptr<const Schema> Database::schema() const {
   return schema_;
 }
 
-Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema) {
-  StreamedPrefix streamed;
-  std::unique_ptr<StoreStream> stream = txn.TakeStream(&streamed);  // rolls back unless committed
+Result<WriteSet> Database::SealLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema) {
   if (txn.tx() > kMaxRecordTx)  // records hold 32-bit tx ids (records.hpp)
     return Status::Internal("transaction id space exhausted (ids up to 2^32-1)");
   WriteSet ws = txn.TakeWriteSet();
@@ -74,6 +72,15 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
     ws.schema_ddl = new_schema->ToDdl();
   }
   if (policy_ && !new_schema && (!ws.cis.empty() || !ws.rels.empty())) CMDB_RETURN_IF_ERROR(policy_(ws, graph_, *schema_));
+  return ws;
+}
+
+Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema) {
+  StreamedPrefix streamed;
+  std::unique_ptr<StoreStream> stream = txn.TakeStream(&streamed);  // rolls back unless committed
+  Result<WriteSet> sealed = SealLocked(meta, txn, new_schema);
+  if (!sealed.ok()) return sealed.status();
+  WriteSet ws = std::move(*sealed);
   CMDB_RETURN_IF_ERROR(stream ? store_->CommitStreamed(ws, std::move(stream), streamed)
                               : store_->Commit(ws));
   writers_waiting_.fetch_add(1);
@@ -117,6 +124,18 @@ Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(
   CMDB_RETURN_IF_ERROR(body(txn));
   if (txn.empty()) return TxRecord{};
   return CommitLocked(meta, txn, nullptr);
+}
+
+Result<WriteSet> Database::DryRunWrite(const TxMeta& meta,
+                                       const std::function<Status(Txn&)>& body) {
+  CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));
+  std::lock_guard write_lock(write_mu_);
+  std::shared_ptr<const Schema> schema = this->schema();
+  // As in Write, without EnableStreaming: nothing of a dry run may reach the store.
+  Txn txn(graph_, *schema, last_tx_ + 1, clock_->NowMicros(), next_ci_, next_rel_);
+  CMDB_RETURN_IF_ERROR(body(txn));
+  if (txn.empty()) return WriteSet{};
+  return SealLocked(meta, txn, nullptr);  // last_tx_, next_ci_, next_rel_ stay as they are
 }
 
 Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {

@@ -95,6 +95,26 @@ class Database {
   // store are returned unchanged and nothing is applied.
   Result<TxRecord> Write(const TxMeta& meta, const std::function<Status(Txn&)>& body);
 
+  // A dry-run write: validated, staged, reported, rolled back. Runs `body` on a fresh Txn as
+  // Write does and takes what it staged through every check Write makes before it hands a
+  // transaction to the store (the transaction id limit, the write policy), then discards it.
+  // Returns the WriteSet Write would have committed: its tx record filled in as Write fills it
+  // (the id it would get, time, metadata, counts, a policy's `unauthorized` flag; not
+  // prev_hash/hash, which the store computes on commit) and every staged version with the id,
+  // version number and valid_from it would get. An empty WriteSet (tx id 0) when the body staged
+  // nothing, where Write logs nothing. Errors are those Write would return for the same body on
+  // the same state, unchanged. Nothing reaches the store or the graph and no id is consumed: a
+  // Write of the same body right after gets the ids reported here (unless another write commits
+  // in between).
+  // The store is not involved: every check of the write path runs before Store::Commit. KEY and
+  // UNIQUE are enforced in the Txn (the SQLite store has no index on attribute values); the
+  // store's own keys are transaction, CI and relationship ids the database hands out and
+  // provenance rows it replaces. So a store-level rollback would add I/O and a held SQLite write
+  // lock for no check; what the dry run cannot predict is a store failing on its own (I/O, a
+  // full disk). For the same reason the body never streams (Txn::Flush does nothing).
+  // Holds the writer lock while `body` runs, like Write. Thread safety: like Write.
+  Result<WriteSet> DryRunWrite(const TxMeta& meta, const std::function<Status(Txn&)>& body);
+
   // Replaces the schema. Every current CI and relationship is revalidated under `next`:
   // attributes the new schema dropped are removed and new defaults filled in (as new versions
   // in the same transaction); anything else that no longer fits refuses the change with the
@@ -110,6 +130,11 @@ class Database {
   void SetWritePolicy(WritePolicy policy) { policy_ = std::move(policy); }
 
  private:
+  // The write path up to the store: moves what `txn` staged into the WriteSet a commit persists
+  // (tx record filled in) and runs the checks made before persisting (id limit, write policy).
+  // Changes nothing; the caller holds write_mu_.
+  Result<WriteSet> SealLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema);
+  // SealLocked, then persist and publish. The caller holds write_mu_.
   Result<TxRecord> CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema);
   friend class ReadView;
   std::atomic<int> writers_waiting_{0};  // writers blocked on mu_ (readers yield to them)

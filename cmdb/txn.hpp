@@ -3,10 +3,11 @@
 // Every operation validates against the schema and the current graph plus what this txn has
 // already staged (types, NOT NULL, enums, KEY/UNIQUE, endpoint classes, cardinality, optimistic
 // versions) and either stages new record versions or returns an error and stages nothing.
-// A Txn is created and committed only by Database::Write. It never changes the graph. It does
-// not touch the store either, except that a large write streams its staged rows into the
-// store's open, uncommitted transaction while staging goes on (EnableStreaming, Flush): they
-// become visible only when Database::Write commits, and are rolled back otherwise.
+// A Txn is created and committed (or, for a dry run, discarded) only by the Database. It never
+// changes the graph. It does not touch the store either, except that a large write streams its
+// staged rows into the store's open, uncommitted transaction while staging goes on
+// (EnableStreaming, Flush): they become visible only when Database::Write commits, and are
+// rolled back otherwise (a dry run never streams).
 // Thread safety: single-threaded; the database runs one writer at a time.
 #pragma once
 

@@ -1,15 +1,20 @@
-// RunImport: identification, reconciliation and one transaction for a parsed discovery source.
+// RunImport: a parsed discovery source applied in steps, in one transaction.
 //
-// Identification uses each class's IDENTIFIED BY rules (and its KEY) from the schema: attribute
-// sets tried in order against existing CIs of the rule's class and its subclasses, dependent
-// ones inside their parent CI; candidates of one import that identify as the same CI are merged.
-// Reconciliation: per attribute, a source may not overwrite a value owned by a source of higher
-// precedence unless that owner has not confirmed it for longer than `max_age`; refused values
-// are reported as conflicts. Every value remembers its owner and when it was last confirmed
-// (Provenance). Full-scan mode marks what this source reported before and not now as stale
-// (CIs get status 'stale'; relationships a flag); seen again, they come back.
-// Everything is applied in one transaction (actor "import:<source>") or, for a dry run, computed
-// the same way and discarded: the report is the exact set of changes.
+// 1. Identify (identify.hpp): each candidate is matched to the CI it names, using each class's
+//    IDENTIFIED BY rules (and its KEY) from the schema: attribute sets tried in order against
+//    existing CIs of the rule's class and its subclasses, dependent ones inside their parent CI;
+//    candidates of one import that identify as the same CI are merged.
+// 2. Reconcile (reconcile.hpp): per attribute, a source may not overwrite a value owned by a
+//    source of higher precedence unless that owner has not confirmed it for longer than
+//    `max_age`; refused values are reported as conflicts. Every value remembers its owner and
+//    when it was last confirmed (Provenance). Then the source's relationships.
+// 3. Mark stale (mark_stale.hpp), in full-scan mode: what this source reported before and not
+//    now is marked stale (CIs get status 'stale'; relationships a flag); seen again, they come
+//    back (step 2).
+// The steps run in order inside one write; steps 2 and 3 stage into its Txn, committed as one
+// transaction (actor "import:<source>") by Database::Write or, for a dry run, validated and
+// discarded by Database::DryRunWrite: the same steps and the same checks, so the report is the
+// exact set of changes an apply makes.
 // Thread safety: like Database::Write.
 #pragma once
 
@@ -31,33 +36,49 @@ struct Precedence {
   size_t Rank(const std::string& cls, const std::string& attr, const std::string& source) const;
 };
 
+// How to run one import. Plain values.
 struct ImportOptions {
-  std::string source;  // the source name (precedence, provenance, actor import:<source>)
-  bool dry_run = false;
+  std::string source;      // the source name (precedence, provenance, actor import:<source>)
+  bool dry_run = false;    // Database::DryRunWrite instead of Database::Write
   bool full_scan = false;  // mark what this source no longer reports as stale
   int64_t max_age_micros = int64_t(30) * 24 * 3600 * 1000000;
   Precedence precedence;
   std::string change_ref;  // recorded in the transaction log
 };
 
+// One attribute of a change: its value before and after (null: absent). Plain values.
 struct AttrChange {
   std::string name;
   Value before, after;
 };
 
+// What an import does to one CI. Its text ("create", ...) belongs to the report's edge (api/).
+enum class ImportOp {
+  kCreate,     // a new CI
+  kUpdate,     // an existing CI's attributes changed
+  kStale,      // full scan: no longer reported, status set to 'stale'
+  kResurrect,  // reported again after being marked stale (status back to 'live')
+};
+
+// A CI the import creates or changes (a new version), with where in the source it came from
+// ("" for a stale mark). Plain values.
 struct ImportChange {
-  std::string op;  // "create", "update", "stale", "resurrect"
-  CiId id = 0;     // in a dry run: the id it would get
+  ImportOp op = ImportOp::kCreate;
+  CiId id = 0;  // in a dry run: the id it would get
   std::string class_name, name, location;
   std::vector<AttrChange> attrs;
 };
 
+// A value the source gave but may not write: `owner` (a source of higher precedence, or
+// "schema" for an attribute the CI's class lacks) keeps `kept`. Plain values.
 struct ImportConflict {
   CiId id = 0;
   std::string attribute, owner, location;
   Value refused, kept;
 };
 
+// What an import did (or, dry, would do): counts, changes in staging order, conflicts, and the
+// record errors that refused it. Plain values.
 struct ImportReport {
   bool dry_run = false;
   TxId tx = 0;
@@ -68,8 +89,13 @@ struct ImportReport {
   std::vector<SourceError> errors;
 };
 
-// Applies (or, dry, evaluates) a candidate set. Candidate errors or any failure return a status
-// (errors listed in the report) and apply nothing.
+// Applies (or, with options.dry_run, evaluates and discards) a candidate set: the steps above,
+// in order, inside Database::Write or Database::DryRunWrite. `report` is reset and filled; for an
+// apply, report.tx is the transaction (0 when nothing changed), for a dry run always 0. Record
+// errors of the source, or of any step, return an invalid_source status naming the first one
+// (all are listed in report.errors); other errors of the write (the write policy, the store) are
+// returned unchanged. A dry run returns the same status an apply of the same set on the same
+// state would. On any error nothing is applied.
 Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& options,
                  ImportReport& report);
 

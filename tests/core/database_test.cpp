@@ -328,3 +328,189 @@ TEST_CASE("transaction times come from the database's clock") {
   CHECK(second->time == 1'800'000'090'000'000);
   CHECK(t.store.Transactions(0, 1000)->back().time == 1'800'000'090'000'000);
 }
+
+namespace {
+
+// What a test compares to show that a dry run changed nothing: the last transaction, the graph's
+// counts, the store's log and its head.
+struct Observed {
+  TxId tx = 0;
+  size_t cis = 0, rels = 0, logged = 0;
+  std::string head;
+
+  static Observed Of(TestDb& t) {
+    Observed o;
+    {
+      ReadView v = t.db->Read();
+      o.tx = v.tx();
+      o.cis = v.graph().ci_count();
+      o.rels = v.graph().rel_count();
+    }
+    o.logged = t.store.Transactions(0, 1 << 20)->size();
+    o.head = FormatChainHead(*t.store.Head());
+    return o;
+  }
+  bool operator==(const Observed&) const = default;
+};
+
+}  // namespace
+
+TEST_CASE("a dry-run write returns what the write then commits, and changes nothing") {
+  TestDb t;
+  CiId a = t.Create("VirtualMachine", Attrs({{"name", "a"}}));
+  CiId app = t.Create("AppInstance", Attrs({{"name", "i1"}}));
+  const TxMeta meta{"alice", "api", "CHG-7", "dry then real"};
+  auto body = [&](Txn& txn) -> Status {
+    CMDB_RETURN_IF_ERROR(txn.UpdateCi(a, {{"os", Value("linux")}}, std::nullopt));
+    auto b = txn.CreateCi("VirtualMachine", Attrs({{"name", "b"}}));
+    CMDB_RETURN_IF_ERROR(b.status());
+    return txn.CreateRel("RUNS_ON", app, *b, {}).status();
+  };
+  const Observed before = Observed::Of(t);
+  auto dry = t.db->DryRunWrite(meta, body);
+  REQUIRE(dry.ok());
+  CHECK(Observed::Of(t) == before);  // no tx id consumed, nothing published, nothing stored
+  CHECK(t.db->Read().graph().FindCi(a)->attrs.Get("os").is_null());
+  CHECK(t.store.CiHistory(a)->size() == 1);
+  // The write set a commit would persist: the tx id it would get, the metadata and counts, the
+  // versions with their ids, version numbers and valid_from; the chain hashes are the store's.
+  CHECK(dry->tx.id == before.tx + 1);
+  CHECK(dry->tx.actor == "alice");
+  CHECK(dry->tx.change_ref == "CHG-7");
+  CHECK(dry->tx.message == "dry then real");
+  CHECK(dry->tx.cis_written == 2);
+  CHECK(dry->tx.rels_written == 1);
+  CHECK(dry->tx.hash.empty());
+  REQUIRE(dry->cis.size() == 2);
+  CHECK(dry->cis[0].id == a);
+  CHECK(dry->cis[0].version == 2);
+  CHECK(dry->cis[0].valid_from == dry->tx.id);
+  CHECK(dry->cis[1].id == app + 1);
+  CHECK(dry->cis[1].version == 1);
+  REQUIRE(dry->rels.size() == 1);
+  CHECK(dry->rels[0].from == app);
+  CHECK(dry->rels[0].to == app + 1);
+
+  auto real = t.db->Write(meta, body);
+  REQUIRE(real.ok());
+  CHECK(real->id == dry->tx.id);
+  CHECK(real->cis_written == dry->tx.cis_written);
+  CHECK(real->rels_written == dry->tx.rels_written);
+  for (const CiRecord& staged : dry->cis) {
+    auto stored = t.store.LatestCi(staged.id);
+    REQUIRE(stored.ok());
+    REQUIRE(stored->has_value());
+    CHECK((*stored)->version == staged.version);
+    CHECK((*stored)->valid_from == staged.valid_from);
+    CHECK((*stored)->class_name == staged.class_name);
+    CHECK((*stored)->attrs == staged.attrs);
+  }
+  CHECK(t.store.RelHistory(dry->rels[0].id)->size() == 1);
+  // Nothing staged: an empty write set, as Write logs nothing.
+  auto nothing = t.db->DryRunWrite(meta, [](Txn&) { return Status::Ok(); });
+  REQUIRE(nothing.ok());
+  CHECK(nothing->tx.id == 0);
+  CHECK(nothing->cis.empty());
+}
+
+TEST_CASE("a dry-run write refuses what the write would refuse, with the same error") {
+  TestDb t;
+  t.Create("VirtualMachine", Attrs({{"name", "a"}}));
+  const Observed before = Observed::Of(t);
+  auto duplicate = [](Txn& txn) {
+    return txn.CreateCi("VirtualMachine", Attrs({{"name", "a"}})).status();
+  };
+  auto dry = t.db->DryRunWrite(TxMeta{}, duplicate);
+  REQUIRE_FALSE(dry.ok());
+  CHECK(dry.status().code() == StatusCode::kConflict);
+  CHECK(dry.status().message() == "KEY of Computer ('a') is already held by CI 1 ('a')");
+  auto real = t.db->Write(TxMeta{}, duplicate);
+  CHECK(real.status().ToString() == dry.status().ToString());
+  CHECK(Observed::Of(t) == before);
+
+  // Checks made after the body, before the store: the write policy (refuse or flag)...
+  t.db->SetWritePolicy([](WriteSet& ws, const Graph&, const Schema&) -> Status {
+    for (const CiRecord& ci : ws.cis) {
+      if (ci.class_name == "Switch")
+        return Status::Conflict("switches need a change").WithType("unauthorized_change");
+    }
+    ws.tx.unauthorized = "flagged for the test";
+    return Status::Ok();
+  });
+  auto a_switch = [](Txn& txn) {
+    return txn.CreateCi("Switch", Attrs({{"name", "sw1"}})).status();
+  };
+  auto refused = t.db->DryRunWrite(TxMeta{}, a_switch);
+  CHECK(refused.status().message() == "switches need a change");
+  CHECK(refused.status().type() == "unauthorized_change");
+  CHECK(t.db->Write(TxMeta{}, a_switch).status().ToString() == refused.status().ToString());
+  auto flagged = t.db->DryRunWrite(TxMeta{}, [](Txn& txn) {
+    return txn.CreateCi("VirtualMachine", Attrs({{"name", "b"}})).status();
+  });
+  REQUIRE(flagged.ok());
+  CHECK(flagged->tx.unauthorized == "flagged for the test");
+  CHECK(Observed::Of(t) == before);
+  // ...and the metadata, checked before anything is staged.
+  TxMeta bad;
+  bad.message = "\xff";
+  auto bad_meta = t.db->DryRunWrite(bad, a_switch);
+  CHECK(bad_meta.status().message() == "the transaction's message is not valid UTF-8 (byte 0)");
+  CHECK(t.db->Write(bad, a_switch).status().ToString() == bad_meta.status().ToString());
+}
+
+TEST_CASE("a dry-run write refuses a transaction id past 32 bits like the write") {
+  TestDb t;
+  CiId vm = t.Create("VirtualMachine", Attrs({{"name", "vm1"}}));
+  t.store.SetLastTx(kMaxRecordTx);
+  Database db(&t.store);
+  REQUIRE(db.Open(t.db->schema()).ok());
+  auto rename = [&](Txn& txn) {
+    return txn.UpdateCi(vm, AttrPatch{{"name", Value("vm2")}}, std::nullopt);
+  };
+  auto dry = db.DryRunWrite(TxMeta{}, rename);
+  CHECK(dry.status().message() == "transaction id space exhausted (ids up to 2^32-1)");
+  CHECK(db.Write(TxMeta{}, rename).status().ToString() == dry.status().ToString());
+}
+
+namespace {
+
+// A MemStore that counts the calls that would write: a dry run must make none.
+class CountingStore : public MemStore {
+ public:
+  Status Commit(const WriteSet& ws) override {
+    ++writes;
+    return MemStore::Commit(ws);
+  }
+  Result<std::unique_ptr<StoreStream>> BeginStream(TxId tx) override {
+    ++writes;
+    return MemStore::BeginStream(tx);  // no stream: this store writes at commit
+  }
+  int writes = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a dry-run write never calls the store, even when its body flushes a large write") {
+  CountingStore store;
+  api::BootstrapOptions opts;
+  opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+  std::ostringstream log;
+  auto db = api::OpenDatabase(&store, opts, log);
+  REQUIRE(db.ok());
+  const int start = store.writes;  // the schema's transaction
+  auto many = [](Txn& txn) {
+    for (int i = 0; i < 9000; ++i) {  // past Txn::kStreamBatch
+      CMDB_RETURN_IF_ERROR(
+          txn.CreateCi("VirtualMachine", Attrs({{"name", "vm" + std::to_string(i)}})).status());
+    }
+    return txn.Flush();
+  };
+  auto dry = (*db)->DryRunWrite(TxMeta{}, many);
+  REQUIRE(dry.ok());
+  CHECK(dry->cis.size() == 9000);
+  CHECK(store.writes == start);
+  CHECK((*db)->Read().graph().ci_count() == 0);
+  // The same body written: a stream is asked for, then the commit.
+  REQUIRE((*db)->Write(TxMeta{}, many).ok());
+  CHECK(store.writes == start + 2);
+}

@@ -296,22 +296,194 @@ TEST_CASE("CSV with a mapping: dates, created targets, duplicates merged") {
   CHECK(assets.rels_created > 0);
 }
 
+namespace {
+
+// What a dry run must leave as it was: the last transaction, the graph (every CI's version), the
+// store's log and head, and the committed provenance.
+struct Snapshot {
+  TxId tx = 0;
+  std::vector<std::pair<CiId, int64_t>> versions;
+  size_t rels = 0, logged = 0;
+  std::vector<std::tuple<bool, int64_t, std::string, int64_t, bool>> provenance;
+  std::string head;
+
+  static Snapshot Of(TestDb& t) {
+    Snapshot s;
+    {
+      ReadView v = t.db->Read();
+      s.tx = v.tx();
+      for (CiId id = 1; id < v.graph().ci_id_bound(); ++id) {
+        if (const CiRecord* ci = v.graph().FindCi(id)) s.versions.emplace_back(id, ci->version);
+      }
+      s.rels = v.graph().rel_count();
+    }
+    s.logged = t.store.Transactions(0, 1 << 20)->size();
+    s.head = FormatChainHead(*t.store.Head());
+    t.store.LoadProvenance([&](Provenance&& p) {
+      s.provenance.emplace_back(p.relationship, p.id, p.source, p.last_seen, p.stale);
+    });
+    return s;
+  }
+  bool operator==(const Snapshot&) const = default;
+};
+
+// The two reports agree in every count, change and conflict.
+void CheckSameReport(const ImportReport& dry, const ImportReport& applied) {
+  CHECK(dry.created == applied.created);
+  CHECK(dry.updated == applied.updated);
+  CHECK(dry.unchanged == applied.unchanged);
+  CHECK(dry.stale == applied.stale);
+  CHECK(dry.resurrected == applied.resurrected);
+  CHECK(dry.merged == applied.merged);
+  CHECK(dry.rels_created == applied.rels_created);
+  CHECK(dry.rels_updated == applied.rels_updated);
+  CHECK(dry.rels_unchanged == applied.rels_unchanged);
+  CHECK(dry.rels_stale == applied.rels_stale);
+  REQUIRE(dry.changes.size() == applied.changes.size());
+  for (size_t i = 0; i < dry.changes.size(); ++i) {
+    const ImportChange &d = dry.changes[i], &a = applied.changes[i];
+    CHECK(d.op == a.op);
+    CHECK(d.id == a.id);
+    CHECK(d.class_name == a.class_name);
+    CHECK(d.name == a.name);
+    CHECK(d.location == a.location);
+    REQUIRE(d.attrs.size() == a.attrs.size());
+    for (size_t j = 0; j < d.attrs.size(); ++j) {
+      CHECK(d.attrs[j].name == a.attrs[j].name);
+      CHECK(d.attrs[j].before == a.attrs[j].before);
+      CHECK(d.attrs[j].after == a.attrs[j].after);
+    }
+  }
+  REQUIRE(dry.conflicts.size() == applied.conflicts.size());
+  for (size_t i = 0; i < dry.conflicts.size(); ++i) {
+    CHECK(dry.conflicts[i].id == applied.conflicts[i].id);
+    CHECK(dry.conflicts[i].attribute == applied.conflicts[i].attribute);
+    CHECK(dry.conflicts[i].owner == applied.conflicts[i].owner);
+    CHECK(dry.conflicts[i].refused == applied.conflicts[i].refused);
+    CHECK(dry.conflicts[i].kept == applied.conflicts[i].kept);
+  }
+}
+
+// A dry run, checked to change nothing, then the same import applied; returns both reports.
+std::pair<ImportReport, ImportReport> DryThenApply(TestDb& t, const std::string& format,
+                                                   const std::string& text,
+                                                   const std::string& source, bool full) {
+  const Snapshot before = Snapshot::Of(t);
+  ImportReport dry = Import(t, format, text, source, true, full);
+  CHECK(dry.dry_run);
+  CHECK(dry.tx == 0);
+  CHECK(Snapshot::Of(t) == before);
+  ImportReport applied = Import(t, format, text, source, false, full);
+  CHECK(applied.tx == before.tx + 1);
+  CheckSameReport(dry, applied);
+  return {std::move(dry), std::move(applied)};
+}
+
+}  // namespace
+
 TEST_CASE("dry run reports exactly what apply does, and writes nothing") {
   TestDb t;
   std::string text = Data("libnmap-2_hosts_version-localhost-scanme.xml");
-  TxId before = t.db->Read().tx();
-  ImportReport dry = Import(t, "nmap", text, "nmap", true);
-  CHECK(t.db->Read().tx() == before);
-  CHECK(Count(t, "DiscoveredHost") == 0);
-  ImportReport applied = Import(t, "nmap", text, "nmap");
-  REQUIRE(dry.changes.size() == applied.changes.size());
-  for (size_t i = 0; i < dry.changes.size(); ++i) {
-    CHECK(dry.changes[i].op == applied.changes[i].op);
-    CHECK(dry.changes[i].id == applied.changes[i].id);
-    CHECK(dry.changes[i].attrs.size() == applied.changes[i].attrs.size());
+  auto [dry, applied] = DryThenApply(t, "nmap", text, "nmap", false);
+  CHECK(dry.created == static_cast<int64_t>(Count(t, "DiscoveredHost") + Count(t, "IPAddress") +
+                                            Count(t, "NetworkPort")));
+  CHECK(dry.created > 0);
+  CHECK(dry.rels_created > 0);
+}
+
+TEST_CASE("dry run of updates, conflicts, staleness and resurrection reports what apply does") {
+  TestDb t;
+  auto vm = [](const std::string& name, const std::string& extra) {
+    return R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": ")" + name +
+           R"(", "fqdn": ")" + name + R"(.x.org")" + extra + "}}\n";
+  };
+  Import(t, "ndjson", vm("owned", R"(, "os": "Ubuntu")"), "ansible");
+  Import(t, "ndjson", vm("a", "") + vm("b", ""), "scan", false, true);
+  // Second scan: 'a' changes, 'owned' conflicts (ansible ranks above 'scan'), 'c' is new, 'b' is
+  // gone, and a relationship appears.
+  std::string second =
+      vm("a", R"(, "cpu_count": 4)") + vm("owned", R"(, "os": "Linux")") +
+      R"({"op": "ci", "ref": "c", "class": "DiscoveredHost", "attributes": {"name": "c", "ip_address": "10.0.0.3"}}
+{"op": "ci", "ref": "ip", "class": "IPAddress", "attributes": {"name": "10.0.0.3", "address": "10.0.0.3"}}
+{"op": "rel", "type": "HAS_ADDRESS", "from": {"ref": "c"}, "to": {"ref": "ip"}}
+)";
+  auto [dry, applied] = DryThenApply(t, "ndjson", second, "scan", true);
+  CHECK(dry.created == 2);
+  CHECK(dry.updated == 1);
+  CHECK(dry.unchanged == 1);  // 'owned': its only difference is refused
+  CHECK(dry.stale == 1);
+  CHECK(dry.rels_created == 1);
+  REQUIRE(dry.conflicts.size() == 1);
+  CHECK(dry.conflicts[0].owner == "ansible");
+  std::vector<ImportOp> ops;
+  for (const auto& c : dry.changes) ops.push_back(c.op);
+  CHECK(ops == std::vector<ImportOp>{ImportOp::kUpdate, ImportOp::kCreate, ImportOp::kCreate,
+                                     ImportOp::kStale});
+  // Third scan: 'b' is back (resurrected); 'owned', 'c', its address and the relationship are gone.
+  auto [back, back_applied] =
+      DryThenApply(t, "ndjson", vm("a", R"(, "cpu_count": 4)") + vm("b", ""), "scan", true);
+  CHECK(back.resurrected == 1);
+  CHECK(back.stale == 3);  // 'owned', 'c' and its address
+  CHECK(back.rels_stale == 1);
+  REQUIRE_FALSE(back.changes.empty());
+  CHECK(back.changes[0].op == ImportOp::kResurrect);
+  CHECK(Find(t, "VirtualMachine", "b")->attrs.Get("status") == Value("live"));
+  (void)applied;
+  (void)back_applied;
+}
+
+TEST_CASE("a dry run refuses what apply refuses, with the same error, and changes nothing") {
+  TestDb t;
+  t.Create("VirtualMachine", cmdb::testing::Attrs({{"name", "a"}, {"fqdn", "a.x.org"}}));
+  CiId b = t.Create("VirtualMachine", cmdb::testing::Attrs({{"name", "b"}, {"fqdn", "b.x.org"}}));
+  // Identified by its FQDN as 'a', the candidate would rename it to 'b': a KEY violation.
+  CandidateSet set;
+  REQUIRE(ParseSource("ndjson",
+                      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "b", "fqdn": "a.x.org"}})",
+                      {}, set)
+              .ok());
+  ImportOptions opt;
+  opt.source = "ndjson";
+  const Snapshot before = Snapshot::Of(t);
+  auto run = [&](bool dry) {
+    opt.dry_run = dry;
+    ImportReport report;
+    Status st = RunImport(*t.db, set, opt, report);
+    CHECK(Snapshot::Of(t) == before);
+    std::vector<std::string> errors;
+    for (const auto& e : report.errors) errors.push_back(e.location + ": " + e.message);
+    return std::make_pair(st, errors);
+  };
+  const std::string key_error =
+      "KEY of Computer ('b') is already held by CI " + std::to_string(b) + " ('b')";
+  for (bool dry : {true, false}) {
+    auto [st, errors] = run(dry);
+    CHECK(st.code() == StatusCode::kInvalidArgument);
+    CHECK(st.type() == "invalid_source");
+    CHECK(st.message() == "1 record(s) could not be imported; first at line 1: " + key_error +
+                              "; nothing was imported");
+    CHECK(errors == std::vector<std::string>{"line 1: " + key_error});
   }
-  CHECK(dry.created == applied.created);
-  CHECK(dry.rels_created == applied.rels_created);
+  // A check made after the steps, before the store (change control's write policy): the dry run
+  // makes it too.
+  t.db->SetWritePolicy([](WriteSet& ws, const Graph&, const Schema&) -> Status {
+    if (ws.tx.actor == "import:ndjson")
+      return Status::Conflict("imports need a change").WithType("unauthorized_change");
+    return Status::Ok();
+  });
+  CandidateSet fine;
+  REQUIRE(ParseSource("ndjson",
+                      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "c"}})", {},
+                      fine)
+              .ok());
+  set = fine;
+  for (bool dry : {true, false}) {
+    auto [st, errors] = run(dry);
+    CHECK(st.code() == StatusCode::kConflict);
+    CHECK(st.message() == "imports need a change");
+    CHECK(st.type() == "unauthorized_change");
+    CHECK(errors.empty());
+  }
 }
 
 TEST_CASE("precedence: a weaker source cannot overwrite a fresh value; provenance is kept") {

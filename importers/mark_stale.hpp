@@ -1,0 +1,24 @@
+// Full-scan staleness, the last step of a full-scan import (import.hpp): what the source reported
+// before and does not report now is marked stale, never deleted.
+// Thread safety: like the Txn it stages into (one writer).
+#pragma once
+
+#include <string>
+
+#include "cmdb/status.hpp"
+#include "cmdb/txn.hpp"
+#include "importers/import.hpp"
+#include "importers/reconcile.hpp"
+
+namespace cmdb::importers {
+
+// Stages, for every CI and relationship whose committed provenance of `source` is not stale and
+// that is not in `reconciled` (cis_seen, rels_seen), a stale mark: a CI still present gets
+// status 'stale' (a new version, reported as ImportOp::kStale, unless its status already is
+// 'stale') and is counted in `report.stale`; a relationship still present is counted in
+// `report.rels_stale`; either way the provenance is staged as stale. Taken in (relationship, id)
+// order. An error staging a status is returned unchanged (the import then fails whole).
+Status MarkStale(Txn& txn, const std::string& source, const ReconciledSet& reconciled,
+                 ImportReport& report);
+
+}  // namespace cmdb::importers

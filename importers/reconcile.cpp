@@ -1,0 +1,183 @@
+#include "importers/reconcile.hpp"
+
+#include <optional>
+#include <utility>
+
+namespace cmdb::importers {
+
+std::string ChangeName(const AttrMap& attrs) {
+  Value v = attrs.Get("name");
+  return std::string(v.is_string() ? v.as_string() : "");
+}
+
+namespace {
+
+// Creates a new CI; this source owns every attribute it gave. Returns the id, 0 when refused
+// (the error is in the report).
+CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, int64_t now, Provenance& mine,
+                      ImportReport& report) {
+  AttrMap attrs = r.attrs;
+  auto id = txn.CreateCi(r.class_name, std::move(attrs));
+  if (!id.ok()) {
+    report.errors.push_back({r.location, id.status().message()});
+    return 0;
+  }
+  mine.id = *id;
+  AttrMap::Builder owned;
+  for (const auto& [k, v] : r.attrs) owned.Add(k, Value(now));
+  mine.owned = owned.Build();
+  const CiRecord* created = txn.GetCi(*id);
+  ImportChange ch{ImportOp::kCreate, *id, r.class_name, ChangeName(created->attrs), r.location, {}};
+  for (const auto& [k, v] : created->attrs) ch.attrs.push_back({k, Value(), v});
+  report.changes.push_back(std::move(ch));
+  ++report.created;
+  return *id;
+}
+
+// Updates an existing CI with the values this source may write. Returns false when refused (the
+// error is in the report).
+bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt, int64_t now,
+                      bool was_stale, Provenance& mine, ImportReport& report) {
+  const Schema& schema = txn.schema();
+  const CiId id = r.existing;
+  const CiRecord* cur = txn.GetCi(id);
+  std::vector<Provenance> others = txn.ProvenanceOf(false, id);
+  AttrPatch patch;
+  std::vector<AttrChange> diffs;
+  for (const auto& [k, v] : r.attrs) {
+    if (!schema.FindAttribute(cur->class_name, k)) {
+      report.conflicts.push_back({id, k, "schema", r.location, v, Value()});
+      continue;
+    }
+    Value have = cur->attrs.Get(k);
+    if (have == v) {
+      if (mine.owned.Has(k)) mine.owned.Set(k, now);  // confirmed
+      continue;
+    }
+    // Who owns the current value, and may this source replace it?
+    const Provenance* owner = nullptr;
+    for (const Provenance& p : others) {
+      if (p.source != opt.source && p.owned.Has(k)) owner = &p;
+    }
+    if (owner) {
+      bool stronger = opt.precedence.Rank(cur->class_name, k, owner->source) <
+                      opt.precedence.Rank(cur->class_name, k, opt.source);
+      bool fresh = now - owner->owned.Get(k).as_int() < opt.max_age_micros;
+      if (stronger && fresh) {
+        report.conflicts.push_back({id, k, owner->source, r.location, v, have});
+        continue;
+      }
+      Provenance taken = *owner;
+      taken.owned.Erase(k);
+      txn.PutProvenance(std::move(taken));
+    }
+    patch.emplace_back(k, v);
+    diffs.push_back({k, have, v});
+    mine.owned.Set(k, now);
+  }
+  if (was_stale && cur->attrs.Get("status") == Value("stale") && !r.attrs.Has("status")) {
+    patch.emplace_back("status", Value("live"));
+    diffs.push_back({"status", Value("stale"), Value("live")});
+    ++report.resurrected;
+  }
+  if (patch.empty()) {
+    ++report.unchanged;
+    return true;
+  }
+  Status st = txn.UpdateCi(id, patch, std::nullopt);
+  if (!st.ok()) {
+    report.errors.push_back({r.location, st.message()});
+    return false;
+  }
+  report.changes.push_back({was_stale ? ImportOp::kResurrect : ImportOp::kUpdate, id,
+                            cur->class_name, ChangeName(txn.GetCi(id)->attrs), r.location,
+                            std::move(diffs)});
+  ++report.updated;
+  return true;
+}
+
+}  // namespace
+
+ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSet& identified,
+                           const ImportOptions& opt, int64_t now, ImportReport& report) {
+  ReconciledSet out;
+  out.ids.assign(identified.cis.size(), 0);
+  for (size_t ri = 0; ri < identified.cis.size(); ++ri) {
+    const IdentifiedCi& r = identified.cis[ri];
+    if (r.reference_only) {
+      if (!r.existing) {
+        report.errors.push_back({r.location, "references a " + set.cis[r.first].class_name +
+                                                 " that is not in the CMDB"});
+        continue;
+      }
+      out.ids[ri] = r.existing;
+      continue;
+    }
+    Provenance mine;
+    if (r.existing) {
+      if (const Provenance* p = txn.GetProvenance(false, r.existing, opt.source)) mine = *p;
+    }
+    mine.relationship = false;
+    mine.source = opt.source;
+    mine.last_seen = now;
+    bool was_stale = mine.stale;
+    mine.stale = false;
+    if (!r.existing) {
+      if (CiId id = CreateIdentified(txn, r, now, mine, report); id != 0) {
+        out.ids[ri] = id;
+      } else {
+        continue;
+      }
+    } else {
+      out.ids[ri] = r.existing;
+      mine.id = r.existing;
+      if (!UpdateIdentified(txn, r, opt, now, was_stale, mine, report)) continue;
+    }
+    out.cis_seen.insert(out.ids[ri]);
+    txn.PutProvenance(std::move(mine));
+  }
+  return out;
+}
+
+void ReconcileRels(Txn& txn, const CandidateSet& set, const IdentifiedSet& identified,
+                   const ImportOptions& opt, int64_t now, ReconciledSet& reconciled,
+                   ImportReport& report) {
+  const auto& by_ref = identified.by_ref;
+  const auto& slot = identified.slot;
+  for (const CandidateRel& cr : set.rels) {
+    auto from = by_ref.find(cr.from_ref), to = by_ref.find(cr.to_ref);
+    if (from == by_ref.end() || to == by_ref.end() ||
+        slot[from->second] == IdentifiedSet::kUnidentified ||
+        slot[to->second] == IdentifiedSet::kUnidentified) {
+      report.errors.push_back({cr.location, "relationship " + cr.type + " names '" +
+                                                (from == by_ref.end() ? cr.from_ref : cr.to_ref) +
+                                                "', which is not in the source"});
+      continue;
+    }
+    CiId a = reconciled.ids[slot[from->second]], b = reconciled.ids[slot[to->second]];
+    if (a == 0 || b == 0) continue;
+    auto up = txn.UpsertRel(cr.type, a, b, cr.attrs);
+    if (!up.ok()) {
+      report.errors.push_back({cr.location, up.status().message()});
+      continue;
+    }
+    auto [rel, outcome] = *up;
+    if (!reconciled.rels_seen.insert(rel).second) continue;
+    if (outcome == Outcome::kCreated)
+      ++report.rels_created;
+    else if (outcome == Outcome::kUpdated)
+      ++report.rels_updated;
+    else
+      ++report.rels_unchanged;
+    Provenance p;
+    if (const Provenance* old = txn.GetProvenance(true, rel, opt.source)) p = *old;
+    p.relationship = true;
+    p.id = rel;
+    p.source = opt.source;
+    p.last_seen = now;
+    p.stale = false;
+    txn.PutProvenance(std::move(p));
+  }
+}
+
+}  // namespace cmdb::importers
