@@ -183,7 +183,7 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
     for (size_t i : order) {
       const Candidate& c = set.cis[i];
       if (!schema.FindClass(c.class_name)) {
-        fail(c.location, "unknown class '" + c.class_name + "'");
+        fail(c.location, schema.UnknownClassMessage(c.class_name));
         continue;
       }
       AttrMap attrs = c.attrs;
