@@ -96,7 +96,7 @@ TEST_CASE("change state machine and references") {
                                      3.5,
                                      "low",
                                      "x"});
-  c.events.push_back({1, "bob", "comment", "", "", "hello"});
+  c.events.push_back({1, "bob", EventKind::kComment, "", "", "hello"});
   ChangeRecord back = ChangeFromDoc(ChangeToDoc(c));
   CHECK(back.assessments.at(0).impacted == std::vector<CiId>{2, 3});
   CHECK(back.assessments.at(0).per_class.at("App") == 2);
