@@ -64,7 +64,7 @@ Json AssessmentJson(const process::Assessment& a, bool full) {
          {"services", services},
          {"counts", a.per_class},
          {"risk", Json{{"score", a.risk_score},
-                       {"level", a.risk_level},
+                       {"level", process::RiskLevelName(a.risk_level)},
                        {"explanation", a.risk_explanation}}}};
   if (full) {
     j["impacted"] = a.impacted;
@@ -258,7 +258,7 @@ HttpResponse Api::GetChange(int64_t id, const std::string& sub) {
       changes.push_back(Json{{"ci", c.ci},
                              {"class", c.class_name},
                              {"name", c.name},
-                             {"what", c.what},
+                             {"what", process::CiChangeKindName(c.what)},
                              {"attributes", AttrDiffsJson(c.diffs)},
                              {"tx", TxToJson(c.tx)}});
     }

@@ -13,6 +13,7 @@ constexpr const char* kStateNames[] = {"draft",     "submitted",    "assessed", 
                                        "scheduled", "implementing", "review",   "closed",
                                        "rejected",  "cancelled",    "failed"};
 
+constexpr const char* kRiskLevelNames[] = {"low", "medium", "high", "very high"};
 constexpr const char* kEventKindNames[] = {"created", "updated", "transition", "comment"};
 
 ValueList AssessmentTuple(const Assessment& a) {
@@ -30,7 +31,7 @@ ValueList AssessmentTuple(const Assessment& a) {
                    StrsValue(a.service_criticality),
                    Value(std::move(per_class)),
                    a.risk_score,
-                   a.risk_level,
+                   RiskLevelName(a.risk_level),
                    a.risk_explanation};
 }
 
@@ -60,13 +61,14 @@ Assessment AssessmentFrom(const ValueList& t) {
     }
   }
   a.risk_score = FloatAt(t, 11);
-  a.risk_level = StrAt(t, 12);
+  a.risk_level = EnumByName<RiskLevel>(kRiskLevelNames, StrAt(t, 12)).value_or(RiskLevel::kLow);
   a.risk_explanation = StrAt(t, 13);
   return a;
 }
 
 }  // namespace
 
+const char* RiskLevelName(RiskLevel l) { return kRiskLevelNames[static_cast<int>(l)]; }
 const char* EventKindName(EventKind k) { return kEventKindNames[static_cast<int>(k)]; }
 const char* ChangeTypeName(ChangeType t) { return kTypeNames[static_cast<int>(t)]; }
 const char* ChangeStateName(ChangeState s) { return kStateNames[static_cast<int>(s)]; }

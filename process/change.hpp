@@ -60,6 +60,10 @@ struct ChangeEvent {
   std::string text;  // the comment, or what an update changed
 };
 
+// The level of an assessment's risk score (see risk.hpp).
+enum class RiskLevel { kLow, kMedium, kHigh, kVeryHigh };
+const char* RiskLevelName(RiskLevel l);  // "low", "medium", "high", "very high"
+
 // The impact of the affected CIs frozen at assessment time.
 struct Assessment {
   int64_t number = 0;  // 1, 2, ... (re-assessing adds one; earlier ones are kept)
@@ -74,7 +78,7 @@ struct Assessment {
   std::vector<std::string> service_criticality;
   std::map<std::string, int64_t> per_class;
   double risk_score = 0;
-  std::string risk_level;  // "low", "medium", "high", "very high"
+  RiskLevel risk_level = RiskLevel::kLow;
   std::string risk_explanation;
 };
 

@@ -59,12 +59,16 @@ struct ConflictReport {
   std::vector<OutsideMaintenance> outside_maintenance;
 };
 
+// What a CI version written during an implementation did to the CI.
+enum class CiChangeKind { kCreated, kUpdated, kRetired };
+const char* CiChangeKindName(CiChangeKind k);  // "created", "updated", "retired"
+
 // One CI version written during an implementation, with its transaction.
 struct CiChange {
   CiId ci = 0;
   std::string class_name;
   std::string name;
-  std::string what;  // "created", "updated", "retired"
+  CiChangeKind what = CiChangeKind::kUpdated;
   std::vector<AttrDiff> diffs;
   TxRecord tx;
 };

@@ -61,6 +61,7 @@ struct FieldDef {
   std::function<Value(const R&)> get;         // the stored value (a null Value is not stored)
   std::function<void(R&, const Value&)> set;  // from a stored value; ignores a mistyped one
 
+  // Builder steps, for the tables: Field("name", &R::name).Required().Editable().
   FieldDef Required() && {
     required = true;
     return std::move(*this);
@@ -75,6 +76,8 @@ struct FieldDef {
   }
 };
 
+// The fields of a record type, in a fixed order (the order of edits in a journal's "updated"
+// line). Built once per record type; immutable after.
 template <typename R>
 using FieldTable = std::vector<FieldDef<R>>;
 

@@ -58,7 +58,7 @@ ChangeRecord SampleChange() {
   a.service_criticality = {"high"};
   a.per_class = {{"Host", 1}, {"Service", 2}};
   a.risk_score = 6.5;
-  a.risk_level = "high";
+  a.risk_level = RiskLevel::kHigh;
   a.risk_explanation = "1 high service";
   c.assessments = {a};
   c.implementation_start_tx = 42;
@@ -233,7 +233,7 @@ TEST_CASE("change records stored before the field tables load and encode unchang
   CHECK(a.service_criticality == std::vector<std::string>{"high"});
   CHECK(a.per_class == std::map<std::string, int64_t>{{"Host", 1}, {"Service", 2}});
   CHECK(a.risk_score == 6.5);
-  CHECK(a.risk_level == "high");
+  CHECK(a.risk_level == RiskLevel::kHigh);
   CHECK(a.risk_explanation == "1 high service");
   CHECK(c.implementation_start_tx == 42);
   CHECK(c.implementation_end_tx == 47);
