@@ -296,10 +296,11 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   }
   for (const auto& t : request.types) {
     if (!schema.FindRelType(t) && !schema.open_mode())
-      return Status::Invalid("unknown relationship type '" + t + "'").With("type", t);
+      return Status::Invalid(schema.UnknownRelTypeMessage(t)).With("type", t);
   }
   for (const auto& c : request.classes) {
-    if (!schema.FindClass(c) && !schema.open_mode()) return Status::Invalid("unknown class '" + c + "'").With("class", c);
+    if (!schema.FindClass(c) && !schema.open_mode())
+      return Status::Invalid(schema.UnknownClassMessage(c)).With("class", c);
   }
   // Which way each relationship type carries a failure.
   bool reverse = request.direction == ImpactDirection::kDependsOn;

@@ -15,6 +15,8 @@
 #include "api/json_codec.hpp"
 #include "cmdb/database.hpp"
 #include "importers/config.hpp"
+#include "process/audit_service.hpp"
+#include "process/baseline_service.hpp"
 #include "process/change_service.hpp"
 #include "process/release_service.hpp"
 #include "query/engine.hpp"
@@ -36,7 +38,8 @@ class Api {
   // `db`, `auth` and `engine` must outlive the Api.
   Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiOptions options)
       : db_(db), auth_(auth), engine_(engine), options_(options), changes_(db, engine),
-        releases_(db, engine, changes_), baselines_(releases_.Resolver()) {}
+        baseline_service_(db, engine), releases_(db, changes_, baseline_service_),
+        audits_(db, baseline_service_), baselines_(baseline_service_.Resolver()) {}
 
   HttpResponse Handle(const HttpRequest& req);
 
@@ -107,7 +110,9 @@ class Api {
   gql::QueryEngine& engine_;
   ApiOptions options_;
   process::ChangeService changes_;
+  process::BaselineService baseline_service_;
   process::ReleaseService releases_;
+  process::AuditService audits_;
   gql::BaselineResolver baselines_;  // for USE BASELINE in queries
 };
 

@@ -10,23 +10,6 @@ namespace {
 
 using process::ChangeRecord;
 
-// Reads an optional time field: an ISO-8601 string, or null to clear (0).
-Status ReadTime(const Json& body, const char* field, std::optional<int64_t>& out) {
-  if (!body.contains(field)) return Status::Ok();
-  const Json& v = body[field];
-  if (v.is_null()) {
-    out = 0;
-    return Status::Ok();
-  }
-  std::optional<int64_t> t = v.is_string() ? ParseTimestamp(v.get<std::string>()) : std::nullopt;
-  if (!t)
-    return Status::Invalid(std::string("\"") + field +
-                           "\" must be an ISO-8601 time such as 2026-11-21T22:00:00Z")
-        .With("field", field);
-  out = *t;
-  return Status::Ok();
-}
-
 Status ReadString(const Json& body, const char* field, std::optional<std::string>& out) {
   if (!body.contains(field)) return Status::Ok();
   if (!body[field].is_string())
@@ -49,37 +32,17 @@ Result<std::vector<CiId>> ReadIds(const Json& v, const char* field) {
   return ids;
 }
 
-Result<process::ChangeFields> FieldsFromJson(const Json& body) {
+Result<process::ChangeFields> ChangeFieldsFromJson(const Json& body) {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
-  static const char* kKnown[] = {"title", "description",   "requester",   "risk",    "comment",
-                                 "type",  "planned_start", "planned_end", "affected"};
+  static const std::vector<std::string> kKnown =
+      EditableFieldNames(process::ChangeFieldTable(), {"comment"});
   for (const auto& [k, v] : body.items()) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown))
+    if (std::find(kKnown.begin(), kKnown.end(), k) == kKnown.end())
       return Status::Invalid("unknown change field \"" + k + "\"").With("field", k);
   }
   process::ChangeFields f;
-  for (auto [name, slot] : {std::pair{"title", &f.title},
-                            {"description", &f.description},
-                            {"requester", &f.requester},
-                            {"risk", &f.risk},
-                            {"comment", &f.comment}}) {
-    CMDB_RETURN_IF_ERROR(ReadString(body, name, *slot));
-  }
-  if (body.contains("type")) {
-    auto t = body["type"].is_string() ? process::ParseChangeType(body["type"].get<std::string>())
-                                      : std::nullopt;
-    if (!t)
-      return Status::Invalid("\"type\" must be \"standard\", \"normal\" or \"emergency\"")
-          .With("field", "type");
-    f.type = t;
-  }
-  CMDB_RETURN_IF_ERROR(ReadTime(body, "planned_start", f.planned_start));
-  CMDB_RETURN_IF_ERROR(ReadTime(body, "planned_end", f.planned_end));
-  if (body.contains("affected")) {
-    auto ids = ReadIds(body["affected"], "affected");
-    if (!ids.ok()) return ids.status();
-    f.affected = std::move(*ids);
-  }
+  CMDB_RETURN_IF_ERROR(ReadString(body, "comment", f.comment));
+  CMDB_RETURN_IF_ERROR(FieldsFromJson(process::ChangeFieldTable(), body, f.values, &f.given));
   return f;
 }
 
@@ -101,7 +64,7 @@ Json AssessmentJson(const process::Assessment& a, bool full) {
          {"services", services},
          {"counts", a.per_class},
          {"risk", Json{{"score", a.risk_score},
-                       {"level", a.risk_level},
+                       {"level", process::RiskLevelName(a.risk_level)},
                        {"explanation", a.risk_explanation}}}};
   if (full) {
     j["impacted"] = a.impacted;
@@ -117,20 +80,11 @@ Json ChangeJson(const ChangeRecord& c) {
   Json j{{"id", c.id},
          {"ref", process::ChangeRef(c.id)},
          {"version", c.version},
-         {"title", c.title},
-         {"description", c.description},
-         {"type", process::ChangeTypeName(c.type)},
-         {"state", process::ChangeStateName(c.state)},
          {"allowed_transitions", allowed},
-         {"requester", c.requester},
-         {"planned_start", TimeJson(c.planned_start)},
-         {"planned_end", TimeJson(c.planned_end)},
-         {"affected", c.affected},
-         {"risk", c.risk},
          {"assessments", assessments},
          {"journal", JournalJson(c.events)},
-         {"created_at", TimeJson(c.created_at)},
          {"updated_at", TimeJson(c.updated_at)}};
+  FieldsToJson(process::ChangeFieldTable(), c, j);
   if (c.implementation_started_at) {
     j["implementation"] =
         Json{{"started_at", TimeJson(c.implementation_started_at)},
@@ -152,12 +106,8 @@ Json ChangeSummaryJson(const ChangeRecord& c) {
 }
 
 Json WindowJson(const process::Window& w) {
-  Json j{{"id", w.id},
-         {"name", w.name},
-         {"kind", process::WindowKindName(w.kind)},
-         {"description", w.description},
-         {"created_by", w.created_by},
-         {"version", w.version}};
+  Json j{{"id", w.id}, {"version", w.version}};
+  FieldsToJson(process::WindowFieldTable(), w, j);
   if (w.weekly) {
     char hhmm[32];
     std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", w.start_minute / 60, w.start_minute % 60);
@@ -165,8 +115,6 @@ Json WindowJson(const process::Window& w) {
                        {"start", hhmm},
                        {"duration_minutes", w.duration_minutes}};
   }
-  j["start"] = TimeJson(w.start);
-  j["end"] = TimeJson(w.end);
   if (!w.query.empty())
     j["scope"] = Json{{"query", w.query}};
   else if (!w.cis.empty())
@@ -181,22 +129,7 @@ Result<process::Window> WindowFromJson(const Json& body) {
   CMDB_RETURN_IF_ERROR(
       CheckFields(body, {"name", "kind", "description", "start", "end", "weekly", "scope"}, ""));
   process::Window w;
-  std::optional<std::string> name, description, kind;
-  CMDB_RETURN_IF_ERROR(ReadString(body, "name", name));
-  CMDB_RETURN_IF_ERROR(ReadString(body, "description", description));
-  CMDB_RETURN_IF_ERROR(ReadString(body, "kind", kind));
-  w.name = name.value_or("");
-  w.description = description.value_or("");
-  auto k = process::ParseWindowKind(kind.value_or(""));
-  if (!k)
-    return Status::Invalid("\"kind\" must be \"maintenance\" or \"blackout\"")
-        .With("field", "kind");
-  w.kind = *k;
-  std::optional<int64_t> start, end;
-  CMDB_RETURN_IF_ERROR(ReadTime(body, "start", start));
-  CMDB_RETURN_IF_ERROR(ReadTime(body, "end", end));
-  w.start = start.value_or(0);
-  w.end = end.value_or(0);
+  CMDB_RETURN_IF_ERROR(FieldsFromJson(process::WindowFieldTable(), body, w, nullptr, true));
   if (body.contains("weekly")) {
     const Json& wk = body["weekly"];
     CMDB_RETURN_IF_ERROR(CheckFields(wk, {"days", "start", "duration_minutes"}, "weekly"));
@@ -277,7 +210,7 @@ HttpResponse Api::PostChange(const HttpRequest& req, const Principal& who) {
   if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
-  auto fields = FieldsFromJson(*body);
+  auto fields = ChangeFieldsFromJson(*body);
   if (!fields.ok()) return ErrorResponse(fields.status());
   auto c = changes_.Create(*fields, who.name);
   if (!c.ok()) return ErrorResponse(c.status());
@@ -325,7 +258,7 @@ HttpResponse Api::GetChange(int64_t id, const std::string& sub) {
       changes.push_back(Json{{"ci", c.ci},
                              {"class", c.class_name},
                              {"name", c.name},
-                             {"what", c.what},
+                             {"what", process::CiChangeKindName(c.what)},
                              {"attributes", AttrDiffsJson(c.diffs)},
                              {"tx", TxToJson(c.tx)}});
     }
@@ -359,7 +292,7 @@ HttpResponse Api::PatchChange(const HttpRequest& req, const Principal& who, int6
   if (!expected.ok()) return ErrorResponse(expected.status());
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
-  auto fields = FieldsFromJson(*body);
+  auto fields = ChangeFieldsFromJson(*body);
   if (!fields.ok()) return ErrorResponse(fields.status());
   auto c = changes_.Update(id, *fields, *expected, who.name);
   if (!c.ok()) return ErrorResponse(c.status());

@@ -4,7 +4,6 @@
 
 #include "api/api.hpp"
 #include "api/params.hpp"
-#include "cmdb/suggest.hpp"
 
 namespace cmdb::api {
 namespace {
@@ -133,10 +132,8 @@ HttpResponse Api::ListCis(const HttpRequest& req) {
     for (const auto& c : g.ClassesInUse()) extents.push_back(g.Extent(c));
   } else {
     if (!view.schema().FindClass(cls) && !view.schema().open_mode()) {
-      std::vector<std::string> names;
-      for (const auto& [n, d] : view.schema().classes()) names.push_back(n);
-      return ErrorResponse(Status::Invalid("unknown class '" + cls + "'" + DidYouMean(cls, names))
-                               .With("parameter", "class"));
+      return ErrorResponse(
+          Status::Invalid(view.schema().UnknownClassMessage(cls)).With("parameter", "class"));
     }
     for (const auto& c : view.schema().ClassAndDescendants(cls)) extents.push_back(g.Extent(c));
   }
@@ -196,10 +193,8 @@ HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
   const Graph& g = view.graph();
   if (!g.FindCi(id)) return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
   if (!type.empty() && !view.schema().FindRelType(type) && !view.schema().open_mode()) {
-    std::vector<std::string> names;
-    for (const auto& [n, d] : view.schema().rel_types()) names.push_back(n);
-    return ErrorResponse(Status::Invalid("unknown relationship type '" + type + "'" + DidYouMean(type, names))
-                             .With("parameter", "type"));
+    return ErrorResponse(
+        Status::Invalid(view.schema().UnknownRelTypeMessage(type)).With("parameter", "type"));
   }
   Json items = Json::array();
   auto add = [&](std::span<const Adj> adj) {

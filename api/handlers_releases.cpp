@@ -12,21 +12,16 @@ using process::ReleaseRecord;
 
 Json BaselineJson(const process::Baseline& b) {
   Json scope;
-  if (b.scope_kind == "query")
+  if (b.scope_kind == process::ScopeKind::kQuery)
     scope = Json{{"query", b.scope_query}};
-  else if (b.scope_kind == "roots")
-    scope = Json{{"roots", b.roots}, {"follow", b.follow}, {"max_depth", b.max_depth}};
+  else if (b.scope_kind == process::ScopeKind::kRoots)
+    scope = Json{{"roots", b.roots},
+                 {"follow", process::ScopeFollowName(b.follow)},
+                 {"max_depth", b.max_depth}};
   else
     scope = Json{{"all", true}};
-  Json j{{"id", b.id},
-         {"name", b.name},
-         {"description", b.description},
-         {"scope", scope},
-         {"tx", b.tx},
-         {"captured_at", TimeJson(b.captured_at)},
-         {"created_by", b.created_by},
-         {"cis", b.cis.size()},
-         {"relationships", b.rels.size()}};
+  Json j{{"id", b.id}, {"scope", scope}, {"cis", b.cis.size()}, {"relationships", b.rels.size()}};
+  FieldsToJson(process::BaselineFieldTable(), b, j);
   if (b.release_id) j["release"] = b.release_id;
   return j;
 }
@@ -54,20 +49,11 @@ Json ReleaseJson(const ReleaseRecord& r) {
   for (auto s : process::AllowedTransitions(r)) allowed.push_back(process::ReleaseStateName(s));
   Json j{{"id", r.id},
          {"version", r.version},
-         {"name", r.name},
-         {"release_version", r.release_version},
-         {"description", r.description},
-         {"type", process::ReleaseTypeName(r.type)},
-         {"state", process::ReleaseStateName(r.state)},
          {"allowed_transitions", allowed},
-         {"changes", r.changes},
-         {"cis", r.cis},
-         {"criteria", r.criteria},
          {"results", results},
-         {"baseline", r.baseline.empty() ? Json(nullptr) : Json(r.baseline)},
          {"journal", JournalJson(r.events)},
-         {"created_at", TimeJson(r.created_at)},
          {"updated_at", TimeJson(r.updated_at)}};
+  FieldsToJson(process::ReleaseFieldTable(), r, j);
   if (r.verification) {
     const auto& v = *r.verification;
     j["verification"] = Json{
@@ -84,49 +70,18 @@ Json ReleaseJson(const ReleaseRecord& r) {
 // Applies a JSON body to release fields (absent ones keep their value).
 Status ReleaseFields(const Json& body, ReleaseRecord& r, std::string& comment) {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
-  static const char* kKnown[] = {"name", "release_version", "description", "type",   "changes",
-                                 "cis",  "criteria",        "results",     "comment"};
+  static const std::vector<std::string> kKnown =
+      EditableFieldNames(process::ReleaseFieldTable(), {"comment"});
   for (const auto& [k, v] : body.items()) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown))
+    if (std::find(kKnown.begin(), kKnown.end(), k) == kKnown.end())
       return Status::Invalid("unknown release field \"" + k + "\"").With("field", k);
   }
-  for (auto [name, slot] : {std::pair{"name", &r.name},
-                            {"release_version", &r.release_version},
-                            {"description", &r.description},
-                            {"comment", &comment}}) {
-    if (!body.contains(name)) continue;
-    if (!body[name].is_string())
-      return Status::Invalid(std::string("\"") + name + "\" must be a string").With("field", name);
-    *slot = body[name].get<std::string>();
+  if (body.contains("comment")) {
+    if (!body["comment"].is_string())
+      return Status::Invalid("\"comment\" must be a string").With("field", "comment");
+    comment = body["comment"].get<std::string>();
   }
-  if (body.contains("type")) {
-    auto t = body["type"].is_string() ? process::ParseReleaseType(body["type"].get<std::string>())
-                                      : std::nullopt;
-    if (!t)
-      return Status::Invalid("\"type\" must be \"major\", \"minor\" or \"emergency\"")
-          .With("field", "type");
-    r.type = *t;
-  }
-  if (body.contains("changes")) {
-    auto ids = Ids(body, "changes");
-    if (!ids.ok()) return ids.status();
-    r.changes = *ids;
-  }
-  if (body.contains("cis")) {
-    auto ids = Ids(body, "cis");
-    if (!ids.ok()) return ids.status();
-    r.cis = *ids;
-  }
-  if (body.contains("criteria")) {
-    if (!body["criteria"].is_array())
-      return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
-    r.criteria.clear();
-    for (const Json& c : body["criteria"]) {
-      if (!c.is_string())
-        return Status::Invalid("\"criteria\" must be a list of strings").With("field", "criteria");
-      r.criteria.push_back(c);
-    }
-  }
+  CMDB_RETURN_IF_ERROR(FieldsFromJson(process::ReleaseFieldTable(), body, r));
   if (body.contains("results")) {
     const Json& res = body["results"];
     if (!res.is_array())
@@ -175,7 +130,7 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
   if (!params.ok()) return ErrorResponse(params);
   if (seg.size() == 2 && m == "GET") {
     Json items = Json::array();
-    for (const auto& b : releases_.ListBaselines()) items.push_back(BaselineJson(b));
+    for (const auto& b : baseline_service_.List()) items.push_back(BaselineJson(b));
     return JsonResponse(200, Json{{"baselines", items}});
   }
   if (seg.size() == 2) {  // POST
@@ -194,19 +149,19 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
       if (!scope["query"].is_string())
         return ErrorResponse(
             Status::Invalid("\"scope.query\" must be a string").With("field", "scope.query"));
-      spec.scope_kind = "query";
+      spec.scope_kind = process::ScopeKind::kQuery;
       spec.query = scope["query"];
     } else if (scope.contains("roots")) {
       auto roots = Ids(scope, "roots");
       if (!roots.ok()) return ErrorResponse(roots.status());
-      spec.scope_kind = "roots";
+      spec.scope_kind = process::ScopeKind::kRoots;
       spec.roots = *roots;
-      std::string follow = scope.value("follow", std::string("depends_on"));
-      if (follow != "depends_on" && follow != "impacted")
+      auto follow = process::ParseScopeFollow(scope.value("follow", std::string("depends_on")));
+      if (!follow || *follow == process::ScopeFollow::kNone)
         return ErrorResponse(
             Status::Invalid("\"scope.follow\" must be \"depends_on\" or \"impacted\"")
                 .With("field", "scope.follow"));
-      spec.follow_impacted = follow == "impacted";
+      spec.follow_impacted = *follow == process::ScopeFollow::kImpacted;
       if (scope.contains("max_depth")) {
         if (!scope["max_depth"].is_number_integer() || scope["max_depth"].get<int>() < 0 ||
             scope["max_depth"].get<int>() > 100)
@@ -216,17 +171,17 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
         spec.max_depth = scope["max_depth"];
       }
     } else if (scope.value("all", false)) {
-      spec.scope_kind = "all";
+      spec.scope_kind = process::ScopeKind::kAll;
     } else {
       return ErrorResponse(Status::Invalid("\"scope\" must be {\"query\"}, {\"roots\", \"follow\", "
                                            "\"max_depth\"} or {\"all\": true}")
                                .With("field", "scope"));
     }
-    auto b = releases_.CaptureBaseline(spec, who.name);
+    auto b = baseline_service_.Capture(spec, who.name);
     if (!b.ok()) return ErrorResponse(b.status());
     return JsonResponse(201, BaselineJson(*b));
   }
-  auto b = releases_.GetBaseline(seg[2]);
+  auto b = baseline_service_.Get(seg[2]);
   if (!b) return ErrorResponse(Status::NotFound("no baseline named '" + seg[2] + "'"));
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
@@ -243,13 +198,13 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
       return ErrorResponse(Status(StatusCode::kPermissionDenied,
                                   "token '" + who.name + "' has role " + RoleName(who.role) +
                                       ", which may not delete baselines (admin only)"));
-    Status st = releases_.DeleteBaseline(seg[2], who.name);
+    Status st = baseline_service_.Delete(seg[2], who.name);
     return st.ok() ? JsonResponse(200, Json{{"deleted", seg[2]}}) : ErrorResponse(st);
   }
   if (seg.size() == 3) {
     std::vector<CiRecord> cis;
     std::vector<RelRecord> rels;
-    Status st = releases_.BaselineContents(*b, offset, *limit, cis, rels);
+    Status st = baseline_service_.Contents(*b, offset, *limit, cis, rels);
     if (!st.ok()) return ErrorResponse(st);
     Json j = BaselineJson(*b), ci_items = Json::array(), rel_items = Json::array();
     for (const auto& c : cis) ci_items.push_back(CiToJson(c));
@@ -279,13 +234,15 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
     target.baseline = against;
   }
   target.include_new = req.Param("include_new") == "true";  // CheckParams: true or false
-  auto diff = releases_.Diff(*b, target);
+  auto diff = baseline_service_.Diff(*b, target);
   if (!diff.ok()) return ErrorResponse(diff.status());
   Json entries = Json::array();
   for (size_t i = offset; i < diff->entries.size() && i < offset + *limit; ++i) {
     const auto& e = diff->entries[i];
-    Json j{{"what", e.what}, {"change", e.change}, {"id", e.id}};
-    if (e.what == "ci")
+    Json j{{"what", process::DiffSubjectName(e.what)},
+           {"change", process::DiffChangeName(e.change)},
+           {"id", e.id}};
+    if (e.what == process::DiffSubject::kCi)
       j["class"] = e.class_name, j["name"] = e.name;
     else
       j["type"] = e.type, j["from"] = e.from, j["to"] = e.to;
@@ -391,20 +348,16 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
   if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
   auto report_json = [](const process::AuditReport& a, bool findings) {
     Json j{{"id", a.id},
-           {"source", a.source},
-           {"time", TimeJson(a.time)},
-           {"actor", a.actor},
-           {"tx", a.tx},
-           {"checked", a.checked},
            {"counts",
             {{"missing", a.missing},
              {"unexpected", a.unexpected},
              {"attribute_drift", a.attribute_drift},
              {"relationship_drift", a.relationship_drift}}}};
+    FieldsToJson(process::AuditFieldTable(), a, j);
     if (findings) {
       Json items = Json::array();
       for (const auto& f : a.findings) {
-        Json x{{"kind", f.kind}, {"description", f.description}};
+        Json x{{"kind", process::FindingKindName(f.kind)}, {"description", f.description}};
         if (f.ci) x["ci"] = f.ci;
         if (!f.attrs.empty()) {
           Json attrs = Json::array();
@@ -423,14 +376,14 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
   if (seg.size() == 3) {
     auto id = ParseId(seg[2], "audit id");
     if (!id.ok()) return ErrorResponse(id.status());
-    auto a = releases_.GetAudit(*id);
+    auto a = audits_.Get(*id);
     if (!a)
       return ErrorResponse(Status::NotFound("audit " + std::to_string(*id) + " does not exist"));
     return JsonResponse(200, report_json(*a, true));
   }
   if (req.method == "GET") {
     Json items = Json::array();
-    for (const auto& a : releases_.ListAudits()) items.push_back(report_json(a, false));
+    for (const auto& a : audits_.List()) items.push_back(report_json(a, false));
     return JsonResponse(200, Json{{"audits", items}});
   }
   auto body = ParseRequestJson(req.body);
@@ -444,7 +397,7 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
     if (!(*body)["baseline"].is_string())
       return ErrorResponse(
           Status::Invalid("\"baseline\" must be a name").With("field", "baseline"));
-    report = releases_.AuditBaseline((*body)["baseline"], who.name);
+    report = audits_.AuditBaseline((*body)["baseline"], who.name);
   } else {
     const Json& lines = (*body)["expected"];
     if (!lines.is_array())
@@ -475,7 +428,7 @@ HttpResponse Api::Audits(const HttpRequest& req, const Principal& who, const Seg
                 .With("line", line));
       }
     }
-    report = releases_.AuditExpected(cis, rels, who.name);
+    report = audits_.AuditExpected(cis, rels, who.name);
   }
   if (!report.ok()) return ErrorResponse(report.status());
   return JsonResponse(201, report_json(*report, true));

@@ -40,7 +40,7 @@
 #include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
-#include "process/release_service.hpp"
+#include "process/baseline_service.hpp"
 #include "query/engine.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -557,11 +557,10 @@ int main(int argc, char** argv) {
   // The same-run baseline: reading those CIs' current rows from SQLite, which is what a
   // copy-based baseline has to do at the very least.
   if (want("baselines")) {
-    process::ChangeService changes(db, engine);
-    process::ReleaseService releases(db, engine, changes);
+    process::BaselineService baselines(db, engine);
     int64_t scope = std::min<int64_t>(100000, db.Read().graph().ci_id_bound() - 1);
     process::BaselineSpec spec;
-    spec.scope_kind = "query";
+    spec.scope_kind = process::ScopeKind::kQuery;
     spec.query = "MATCH (n) WHERE id(n) <= " + std::to_string(scope) + " RETURN n";
     int n = 0;
     // Baseline names are unique per run: a --reuse database keeps the earlier runs' baselines.
@@ -569,7 +568,7 @@ int main(int argc, char** argv) {
     Result<process::Baseline> first = Status::Internal("not run");
     double capture_ms = MedianMs(quick ? 1 : 3, [&] {
       spec.name = "bench-a-" + run_tag + "-" + std::to_string(n++);
-      first = releases.CaptureBaseline(spec, "bench");
+      first = baselines.Capture(spec, "bench");
     });
     if (!first.ok()) return std::cerr << "baseline: " << first.status().ToString() << "\n", 1;
     sqlite3* copy_db = nullptr;
@@ -595,15 +594,15 @@ int main(int argc, char** argv) {
     });
     if (!tx.ok()) return std::cerr << "baseline edits: " << tx.status().ToString() << "\n", 1;
     spec.name = "bench-b-" + run_tag;
-    auto second = releases.CaptureBaseline(spec, "bench");
+    auto second = baselines.Capture(spec, "bench");
     if (!second.ok()) return std::cerr << "baseline: " << second.status().ToString() << "\n", 1;
     Result<process::BaselineDiff> diff = Status::Internal("not run");
     process::DiffTarget against_b;
     against_b.kind = process::DiffTarget::kBaseline;
     against_b.baseline = "bench-b-" + run_tag;
-    double diff_ms = MedianMs(quick ? 1 : 3, [&] { diff = releases.Diff(*first, against_b); });
+    double diff_ms = MedianMs(quick ? 1 : 3, [&] { diff = baselines.Diff(*first, against_b); });
     Result<process::BaselineDiff> diff_now = Status::Internal("not run");
-    double diff_now_ms = MedianMs(quick ? 1 : 3, [&] { diff_now = releases.Diff(*first, process::DiffTarget{}); });
+    double diff_now_ms = MedianMs(quick ? 1 : 3, [&] { diff_now = baselines.Diff(*first, process::DiffTarget{}); });
     if (!diff.ok() || !diff_now.ok()) return std::cerr << "diff failed\n", 1;
     results["baselines"] = {{"cis", first->cis.size()}, {"relationships", first->rels.size()},
                             {"capture_ms", capture_ms}, {"sqlite_copy_read_ms", copy_ms},

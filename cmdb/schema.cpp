@@ -300,14 +300,23 @@ Status Schema::NormalizeValue(std::string_view owner, const AttributeDef& def, V
   return Status::Ok();
 }
 
+std::string Schema::UnknownClassMessage(std::string_view cls) const {
+  std::vector<std::string> names;
+  for (const auto& [n, d] : classes_) names.push_back(n);
+  return UnknownName("class", cls, names);
+}
+
+std::string Schema::UnknownRelTypeMessage(std::string_view type) const {
+  std::vector<std::string> names;
+  for (const auto& [n, d] : rel_types_) names.push_back(n);
+  return UnknownName("relationship type", type, names);
+}
+
 Status Schema::CheckInstantiable(std::string_view cls) const {
   const ClassDef* def = FindClass(cls);
   if (!def) {
     if (open_mode_) return Status::Ok();
-    std::vector<std::string> names;
-    for (const auto& [n, d] : classes_) names.push_back(n);
-    return Status::Schema("unknown class '" + std::string(cls) + "'" + DidYouMean(cls, names))
-        .With("class", std::string(cls));
+    return Status::Schema(UnknownClassMessage(cls)).With("class", std::string(cls));
   }
   if (def->is_abstract)
     return Status::Schema("class '" + std::string(cls) + "' is abstract and cannot have CIs")
@@ -347,7 +356,7 @@ Status Schema::NormalizeAttrs(std::string_view cls, AttrMap& attrs) const {
 
 Status Schema::NormalizeLookup(std::string_view cls, AttrMap& attrs) const {
   if (!FindClass(cls) && !open_mode_)
-    return Status::Schema("unknown class '" + std::string(cls) + "'").With("class", std::string(cls));
+    return Status::Schema(UnknownClassMessage(cls)).With("class", std::string(cls));
   CMDB_RETURN_IF_ERROR(CheckUtf8(cls, attrs));
   if (open_mode_ && !FindClass(cls)) return Status::Ok();
   auto defs = AllAttributes(cls);

@@ -135,6 +135,10 @@ class Schema {
 
   const std::map<std::string, ClassDef, std::less<>>& classes() const { return classes_; }
   const std::map<std::string, RelTypeDef, std::less<>>& rel_types() const { return rel_types_; }
+  // "unknown class 'X'" / "unknown relationship type 'X'" with a did-you-mean among the defined
+  // names (UnknownName in cmdb/suggest.hpp): the one text for an undefined name.
+  std::string UnknownClassMessage(std::string_view cls) const;
+  std::string UnknownRelTypeMessage(std::string_view type) const;
   const ClassDef* FindClass(std::string_view name) const;
   const RelTypeDef* FindRelType(std::string_view name) const;
 

@@ -64,7 +64,7 @@ Status Schema::AddClass(ClassDef def) {
 
 Status Schema::AddAttributes(std::string_view cls, const std::vector<AttributeDef>& attrs) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
-  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!def) return Status::NotFound(UnknownClassMessage(cls));
   std::vector<std::string> new_keys;
   for (const auto& a : attrs) {
     CMDB_RETURN_IF_ERROR(CheckAttributeDef(a, def->name));
@@ -97,7 +97,7 @@ Status Schema::AddAttributes(std::string_view cls, const std::vector<AttributeDe
 
 Status Schema::SetClassKey(std::string_view cls, const std::vector<std::string>& attrs) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
-  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!def) return Status::NotFound(UnknownClassMessage(cls));
   for (const auto& a : attrs) {
     if (!FindAttribute(cls, a))
       return Status::Schema("KEY of class '" + def->name + "' names unknown attribute '" + a + "'");
@@ -118,7 +118,7 @@ const char* ControlPolicyName(ControlPolicy p) {
 
 Status Schema::SetClassControl(std::string_view cls, ControlPolicy policy) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
-  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!def) return Status::NotFound(UnknownClassMessage(cls));
   def->control = policy;
   return Status::Ok();
 }
@@ -126,7 +126,7 @@ Status Schema::SetClassControl(std::string_view cls, ControlPolicy policy) {
 Status Schema::SetIdentification(std::string_view cls, std::vector<std::vector<std::string>> rules,
                                  const std::string& within) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
-  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!def) return Status::NotFound(UnknownClassMessage(cls));
   for (const auto& rule : rules) {
     for (const auto& a : rule) {
       if (!FindAttribute(cls, a))
@@ -134,7 +134,7 @@ Status Schema::SetIdentification(std::string_view cls, std::vector<std::vector<s
     }
   }
   if (!within.empty()) {
-    if (!FindClass(within)) return Status::NotFound("unknown class '" + within + "'");
+    if (!FindClass(within)) return Status::NotFound(UnknownClassMessage(within));
     bool connected = false;
     for (const auto& [name, r] : rel_types_) {
       for (const auto& p : r.pairs) {
@@ -180,7 +180,7 @@ ControlPolicy Schema::ControlOf(std::string_view cls) const {
 
 Status Schema::DropAttribute(std::string_view cls, std::string_view attr) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
-  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!def) return Status::NotFound(UnknownClassMessage(cls));
   auto it = std::find_if(def->attributes.begin(), def->attributes.end(),
                          [&](const AttributeDef& a) { return a.name == attr; });
   if (it == def->attributes.end())
@@ -198,7 +198,7 @@ Status Schema::DropAttribute(std::string_view cls, std::string_view attr) {
 
 Status Schema::DropClass(std::string_view cls) {
   if (cls == kRootClass) return Status::Schema("the root class CI cannot be dropped");
-  if (!FindClass(cls)) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!FindClass(cls)) return Status::NotFound(UnknownClassMessage(cls));
   for (const auto& [n, c] : classes_) {
     if (c.parent == cls) return Status::Conflict("class '" + n + "' extends '" + std::string(cls) + "'");
   }

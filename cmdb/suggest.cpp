@@ -35,4 +35,10 @@ std::string DidYouMean(std::string_view name, const std::vector<std::string>& ca
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
+std::string UnknownName(std::string_view what, std::string_view name,
+                        const std::vector<std::string>& candidates) {
+  return "unknown " + std::string(what) + " '" + std::string(name) + "'" +
+         DidYouMean(name, candidates);
+}
+
 }  // namespace cmdb

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "cmdb/suggest.hpp"
-
 namespace cmdb {
 namespace {
 
@@ -250,9 +248,7 @@ const Txn::ResolvedType* Txn::ResolveType(const std::string& type, Status* st) c
   resolved->def = schema_.FindRelType(type);
   if (!resolved->def) {
     if (!schema_.open_mode()) {
-      std::vector<std::string> names;
-      for (const auto& [n, d] : schema_.rel_types()) names.push_back(n);
-      *st = Status::Schema("unknown relationship type " + type + DidYouMean(type, names)).With("type", type);
+      *st = Status::Schema(schema_.UnknownRelTypeMessage(type)).With("type", type);
       return nullptr;
     }
     resolved->open_def.name = type;

@@ -142,7 +142,7 @@ IdentifiedSet Identify(const Graph& graph, const Schema& schema, const Candidate
   for (size_t i : ParentsFirst(set, out.by_ref)) {
     const Candidate& c = set.cis[i];
     if (!schema.FindClass(c.class_name)) {
-      fail(c.location, "unknown class '" + c.class_name + "'");
+      fail(c.location, schema.UnknownClassMessage(c.class_name));
       continue;
     }
     AttrMap attrs = c.attrs;

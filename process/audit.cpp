@@ -1,248 +1,87 @@
-// Configuration audits: a baseline or a list of expected CIs compared with the CMDB now.
-#include <algorithm>
-#include <map>
-#include <set>
-
-#include "cmdb/time_util.hpp"
-#include "process/doc_fields.hpp"
-#include "process/release_service.hpp"
+#include "process/audit.hpp"
 
 namespace cmdb::process {
 namespace {
+
+constexpr const char* kFindingKindNames[] = {"missing", "unexpected", "attribute_drift",
+                                             "relationship_drift"};
+
+}  // namespace
+
+const char* FindingKindName(FindingKind k) { return kFindingKindNames[static_cast<int>(k)]; }
+
+const FieldTable<AuditReport>& AuditFieldTable() {
+  using A = AuditReport;
+  static const FieldTable<A> kTable = [] {
+    FieldTable<A> t;
+    t.push_back(Field("source", &A::source));
+    t.push_back(Field("time", &A::time, FieldType::kTime));
+    t.push_back(Field("actor", &A::actor));
+    t.push_back(Field("tx", &A::tx));
+    t.push_back(Field("checked", &A::checked));
+    t.push_back(TupleField<A>(
+        "counts",
+        [](const A& a) {
+          return Value(ValueList{a.missing, a.unexpected, a.attribute_drift, a.relationship_drift});
+        },
+        [](A& a, const Value& v) {
+          if (!v.is_list()) return;
+          const ValueList& counts = v.as_list();
+          a.missing = IntAt(counts, 0);
+          a.unexpected = IntAt(counts, 1);
+          a.attribute_drift = IntAt(counts, 2);
+          a.relationship_drift = IntAt(counts, 3);
+        }));
+    t.push_back(TupleField<A>(
+        "findings",
+        [](const A& a) {
+          ValueList findings;
+          for (const auto& f : a.findings) {
+            ValueList attrs;
+            for (const auto& d : f.attrs) attrs.emplace_back(ValueList{d.name, d.before, d.after});
+            findings.emplace_back(
+                ValueList{FindingKindName(f.kind), f.ci, f.description, Value(std::move(attrs))});
+          }
+          return Value(std::move(findings));
+        },
+        [](A& a, const Value& v) {
+          a.findings.clear();
+          if (!v.is_list()) return;
+          for (const Value& x : v.as_list()) {
+            if (!x.is_list()) continue;
+            const ValueList& t = x.as_list();
+            AuditFinding f{EnumByName<FindingKind>(kFindingKindNames, StrAt(t, 0))
+                               .value_or(FindingKind::kMissing),
+                           IntAt(t, 1),
+                           StrAt(t, 2),
+                           {}};
+            if (t.size() > 3 && t[3].is_list()) {
+              for (const Value& d : t[3].as_list()) {
+                if (!d.is_list() || d.as_list().size() < 3) continue;
+                f.attrs.push_back({StrAt(d.as_list(), 0), d.as_list()[1], d.as_list()[2]});
+              }
+            }
+            a.findings.push_back(std::move(f));
+          }
+        }));
+    return t;
+  }();
+  return kTable;
+}
 
 DocRecord AuditToDoc(const AuditReport& a) {
   DocRecord d;
   d.kind = kAuditKind;
   d.id = a.id;
-  AttrMap& b = d.body;
-  b.Set("source", a.source);
-  b.Set("time", a.time);
-  b.Set("actor", a.actor);
-  b.Set("tx", a.tx);
-  b.Set("checked", a.checked);
-  b.Set("counts", ValueList{a.missing, a.unexpected, a.attribute_drift, a.relationship_drift});
-  ValueList findings;
-  for (const auto& f : a.findings) {
-    ValueList attrs;
-    for (const auto& d2 : f.attrs) attrs.emplace_back(ValueList{d2.name, d2.before, d2.after});
-    findings.emplace_back(ValueList{f.kind, f.ci, f.description, Value(std::move(attrs))});
-  }
-  b.Set("findings", Value(std::move(findings)));
+  EncodeFields(AuditFieldTable(), a, d.body);
   return d;
 }
 
 AuditReport AuditFromDoc(const DocRecord& d) {
   AuditReport a;
-  const AttrMap& b = d.body;
   a.id = d.id;
-  a.source = StrField(b, "source");
-  a.time = IntField(b, "time");
-  a.actor = StrField(b, "actor");
-  a.tx = IntField(b, "tx");
-  a.checked = IntField(b, "checked");
-  const ValueList& counts = ListField(b, "counts");
-  a.missing = IntAt(counts, 0);
-  a.unexpected = IntAt(counts, 1);
-  a.attribute_drift = IntAt(counts, 2);
-  a.relationship_drift = IntAt(counts, 3);
-  for (const Value& v : ListField(b, "findings")) {
-    if (!v.is_list()) continue;
-    const ValueList& t = v.as_list();
-    AuditFinding f{StrAt(t, 0), IntAt(t, 1), StrAt(t, 2), {}};
-    if (t.size() > 3 && t[3].is_list()) {
-      for (const Value& x : t[3].as_list()) {
-        if (!x.is_list() || x.as_list().size() < 3) continue;
-        f.attrs.push_back({StrAt(x.as_list(), 0), x.as_list()[1], x.as_list()[2]});
-      }
-    }
-    a.findings.push_back(std::move(f));
-  }
+  DecodeFields(AuditFieldTable(), d.body, a);
   return a;
-}
-
-std::string Label(const std::string& cls, std::string_view name, CiId id) {
-  return cls + " " + (name.empty() ? "#" + std::to_string(id) : std::string(name)) +
-         (id ? " (CI " + std::to_string(id) + ")" : "");
-}
-
-}  // namespace
-
-Result<AuditReport> ReleaseService::SaveAudit(AuditReport report) {
-  TxMeta meta;
-  meta.actor = report.actor;
-  meta.source = "release";
-  meta.message = "configuration audit against " + report.source;
-  auto tx = db_.Write(meta, [&](Txn& txn) -> Status {
-    report.id = txn.NextDocId(kAuditKind);
-    return txn.PutDoc(AuditToDoc(report), std::nullopt).status();
-  });
-  if (!tx.ok()) return tx.status();
-  return report;
-}
-
-Result<AuditReport> ReleaseService::AuditBaseline(const std::string& name,
-                                                  const std::string& actor) {
-  auto b = GetBaseline(name);
-  if (!b) return Status::NotFound("no baseline named '" + name + "'").With("field", "baseline");
-  DiffTarget now;
-  now.include_new = true;
-  auto diff = Diff(*b, now);
-  if (!diff.ok()) return diff.status();
-  AuditReport r;
-  r.source = "baseline:" + name;
-  r.time = db_.clock().NowMicros();
-  r.actor = actor;
-  r.tx = diff->to_tx;
-  r.checked = static_cast<int64_t>(b->cis.size());
-  for (const DiffEntry& e : diff->entries) {
-    AuditFinding f;
-    if (e.what == "ci") {
-      f.ci = e.id;
-      f.kind = e.change == "removed" ? "missing"
-               : e.change == "added" ? "unexpected"
-                                     : "attribute_drift";
-      f.description = Label(e.class_name, e.name, e.id) +
-                      (e.change == "removed" ? " is in the baseline but no longer in the CMDB"
-                       : e.change == "added" ? " is in scope now but not in the baseline"
-                                             : " differs from the baseline");
-      if (e.change == "changed") f.attrs = e.attrs;
-      (e.change == "removed" ? r.missing
-       : e.change == "added" ? r.unexpected
-                             : r.attribute_drift)++;
-    } else {
-      f.kind = "relationship_drift";
-      f.description = "relationship " + std::to_string(e.id) + " (" + std::to_string(e.from) +
-                      " -[" + e.type + "]-> " + std::to_string(e.to) + ") was " + e.change +
-                      " since the baseline";
-      f.attrs = e.attrs;
-      ++r.relationship_drift;
-    }
-    r.findings.push_back(std::move(f));
-  }
-  return SaveAudit(std::move(r));
-}
-
-Result<AuditReport> ReleaseService::AuditExpected(const std::vector<ExpectedCi>& cis,
-                                                  const std::vector<ExpectedRel>& rels,
-                                                  const std::string& actor) {
-  AuditReport r;
-  r.source = "expected";
-  r.time = db_.clock().NowMicros();
-  r.actor = actor;
-  {
-    ReadView view = db_.Read();
-    const Graph& g = view.graph();
-    const Schema& schema = view.schema();
-    r.tx = view.tx();
-    // Identify each expected CI by its class KEY; errors name the line.
-    auto identify = [&](const ExpectedCi& e, std::optional<CiId>& found) -> Status {
-      if (!schema.FindClass(e.class_name))
-        return Status::Schema("line " + std::to_string(e.line) + ": unknown class '" +
-                              e.class_name + "'")
-            .With("line", e.line);
-      AttrMap attrs = e.attrs;
-      Status st = schema.NormalizeAttrs(e.class_name, attrs);
-      if (!st.ok())
-        return Status(st.code(), "line " + std::to_string(e.line) + ": " + st.message())
-            .With("line", e.line);
-      auto key = KeyIndexKey(schema, e.class_name, attrs);
-      if (!key)
-        return Status::Invalid("line " + std::to_string(e.line) + ": class " + e.class_name +
-                               " needs its KEY attributes to identify the CI")
-            .With("line", e.line);
-      found = g.LookupIndex(*key, schema);
-      return Status::Ok();
-    };
-    std::set<CiId> matched;
-    std::set<std::string> classes;
-    for (const ExpectedCi& e : cis) {
-      std::optional<CiId> id;
-      CMDB_RETURN_IF_ERROR(identify(e, id));
-      classes.insert(e.class_name);
-      ++r.checked;
-      Value name = e.attrs.Get("name");
-      if (!id) {
-        r.findings.push_back({"missing",
-                              0,
-                              Label(e.class_name, name.is_string() ? name.as_string() : "", 0) +
-                                  " (line " + std::to_string(e.line) + ") is not in the CMDB",
-                              {}});
-        ++r.missing;
-        continue;
-      }
-      matched.insert(*id);
-      const CiRecord* actual = g.FindCi(*id);
-      AttrMap expected = e.attrs;
-      (void)schema.NormalizeAttrs(e.class_name, expected);
-      std::vector<AttrDiff> drift;
-      for (const auto& [k, v] : expected) {
-        Value have = actual->attrs.Get(k);
-        if (!(have == v)) drift.push_back({k, v, have});
-      }
-      if (!drift.empty()) {
-        r.findings.push_back(
-            {"attribute_drift", *id,
-             Label(actual->class_name, name.is_string() ? name.as_string() : "", *id) +
-                 " differs from what line " + std::to_string(e.line) + " expects",
-             std::move(drift)});
-        ++r.attribute_drift;
-      }
-    }
-    // Unexpected: CIs of the audited classes that nothing expected.
-    for (const std::string& cls : classes) {
-      for (CiId id : g.Extent(cls)) {
-        if (matched.count(id)) continue;
-        const CiRecord* c = g.FindCi(id);
-        Value name = c->attrs.Get("name");
-        r.findings.push_back({"unexpected",
-                              id,
-                              Label(cls, name.is_string() ? name.as_string() : "", id) +
-                                  " is in the CMDB but not expected",
-                              {}});
-        ++r.unexpected;
-      }
-    }
-    for (const ExpectedRel& e : rels) {
-      std::optional<CiId> from, to;
-      CMDB_RETURN_IF_ERROR(identify(e.from, from));
-      CMDB_RETURN_IF_ERROR(identify(e.to, to));
-      bool present = false;
-      if (from && to) {
-        auto type = g.TypeIdOf(e.type);
-        if (type) {
-          for (const Adj& a : g.OutOfType(*from, *type)) present = present || a.other() == *to;
-        }
-      }
-      if (!present) {
-        r.findings.push_back({"relationship_drift",
-                              from.value_or(0),
-                              "expected relationship " + e.from.class_name + " -[" + e.type +
-                                  "]-> " + e.to.class_name + " (line " + std::to_string(e.line) +
-                                  ") is not in the CMDB",
-                              {}});
-        ++r.relationship_drift;
-      }
-    }
-  }
-  return SaveAudit(std::move(r));
-}
-
-std::optional<AuditReport> ReleaseService::GetAudit(int64_t id) const {
-  ReadView view = db_.Read();
-  const DocRecord* doc = view.graph().docs().Find(kAuditKind, id);
-  if (!doc) return std::nullopt;
-  return AuditFromDoc(*doc);
-}
-
-std::vector<AuditReport> ReleaseService::ListAudits() const {
-  ReadView view = db_.Read();
-  std::vector<AuditReport> out;
-  for (const auto& [id, doc] : view.graph().docs().All(kAuditKind)) {
-    AuditReport a = AuditFromDoc(*doc);
-    a.findings.clear();  // summaries
-    out.push_back(std::move(a));
-  }
-  return out;
 }
 
 }  // namespace cmdb::process

@@ -1,47 +1,59 @@
 #include "process/baseline.hpp"
 
-#include "process/doc_fields.hpp"
-
 namespace cmdb::process {
+namespace {
+
+constexpr const char* kScopeKindNames[] = {"query", "roots", "all"};
+constexpr const char* kFollowNames[] = {"", "impacted", "depends_on"};
+
+}  // namespace
+
+const char* ScopeKindName(ScopeKind k) { return kScopeKindNames[static_cast<int>(k)]; }
+
+std::optional<ScopeKind> ParseScopeKind(std::string_view name) {
+  return EnumByName<ScopeKind>(kScopeKindNames, name);
+}
+
+const char* ScopeFollowName(ScopeFollow f) { return kFollowNames[static_cast<int>(f)]; }
+
+std::optional<ScopeFollow> ParseScopeFollow(std::string_view name) {
+  return EnumByName<ScopeFollow>(kFollowNames, name);
+}
+
+const FieldTable<Baseline>& BaselineFieldTable() {
+  using B = Baseline;
+  static const FieldTable<B> kTable = [] {
+    FieldTable<B> t;
+    t.push_back(Field("name", &B::name).Required());
+    t.push_back(Field("description", &B::description));
+    t.push_back(EnumField("scope_kind", &B::scope_kind, kScopeKindNames).InJson(JsonForm::kOwn));
+    t.push_back(Field("scope_query", &B::scope_query).InJson(JsonForm::kOwn));
+    t.push_back(Field("roots", &B::roots, FieldType::kCiIds).InJson(JsonForm::kOwn));
+    t.push_back(EnumField("follow", &B::follow, kFollowNames).InJson(JsonForm::kOwn));
+    t.push_back(Field("max_depth", &B::max_depth).InJson(JsonForm::kOwn));
+    t.push_back(Field("tx", &B::tx));
+    t.push_back(Field("captured_at", &B::captured_at, FieldType::kTime));
+    t.push_back(Field("created_by", &B::created_by));
+    t.push_back(Field("release_id", &B::release_id).InJson(JsonForm::kOwn));
+    t.push_back(Field("cis", &B::cis, FieldType::kCiIds).InJson(JsonForm::kOwn));
+    t.push_back(Field("rels", &B::rels).InJson(JsonForm::kOwn));
+    return t;
+  }();
+  return kTable;
+}
 
 DocRecord BaselineToDoc(const Baseline& b) {
   DocRecord d;
   d.kind = kBaselineKind;
   d.id = b.id;
-  AttrMap& m = d.body;
-  m.Set("name", b.name);
-  m.Set("description", b.description);
-  m.Set("scope_kind", b.scope_kind);
-  m.Set("scope_query", b.scope_query);
-  m.Set("roots", IntsValue(b.roots));
-  m.Set("follow", b.follow);
-  m.Set("max_depth", static_cast<int64_t>(b.max_depth));
-  m.Set("tx", b.tx);
-  m.Set("captured_at", b.captured_at);
-  m.Set("created_by", b.created_by);
-  m.Set("release_id", b.release_id);
-  m.Set("cis", IntsValue(b.cis));
-  m.Set("rels", IntsValue(b.rels));
+  EncodeFields(BaselineFieldTable(), b, d.body);
   return d;
 }
 
 Baseline BaselineFromDoc(const DocRecord& d) {
   Baseline b;
-  const AttrMap& m = d.body;
   b.id = d.id;
-  b.name = StrField(m, "name");
-  b.description = StrField(m, "description");
-  b.scope_kind = StrField(m, "scope_kind");
-  b.scope_query = StrField(m, "scope_query");
-  b.roots = IntsField(m, "roots");
-  b.follow = StrField(m, "follow");
-  b.max_depth = static_cast<int>(IntField(m, "max_depth"));
-  b.tx = IntField(m, "tx");
-  b.captured_at = IntField(m, "captured_at");
-  b.created_by = StrField(m, "created_by");
-  b.release_id = IntField(m, "release_id");
-  b.cis = IntsField(m, "cis");
-  b.rels = IntsField(m, "rels");
+  DecodeFields(BaselineFieldTable(), d.body, b);
   return b;
 }
 

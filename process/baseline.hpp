@@ -5,24 +5,38 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cmdb/records.hpp"
+#include "process/record_fields.hpp"
 
 namespace cmdb::process {
 
 inline constexpr const char* kBaselineKind = "baseline";
 
+// How a baseline's scope was given: the CIs a read query returns, root CIs and what they reach,
+// or every CI.
+enum class ScopeKind { kQuery, kRoots, kAll };
+const char* ScopeKindName(ScopeKind k);  // "query", "roots", "all"
+std::optional<ScopeKind> ParseScopeKind(std::string_view name);
+
+// Which way a roots scope follows relationships from its roots (kNone for other scopes).
+enum class ScopeFollow { kNone, kImpacted, kDependsOn };
+const char* ScopeFollowName(ScopeFollow f);  // "", "impacted", "depends_on"
+std::optional<ScopeFollow> ParseScopeFollow(std::string_view name);
+
 struct Baseline {
   int64_t id = 0;
   std::string name;  // unique
   std::string description;
-  // Scope as requested: "query" (scope_query), "roots" (roots, follow, max_depth) or "all".
-  std::string scope_kind;
+  // Scope as requested: kQuery (scope_query), kRoots (roots, follow, max_depth) or kAll.
+  ScopeKind scope_kind = ScopeKind::kAll;
   std::string scope_query;
   std::vector<CiId> roots;
-  std::string follow;  // "impacted" or "depends_on"
+  ScopeFollow follow = ScopeFollow::kNone;
   int max_depth = 0;
   TxId tx = 0;  // captured right after this transaction
   int64_t captured_at = 0;
@@ -32,6 +46,11 @@ struct Baseline {
   std::vector<RelId> rels;  // sorted
 };
 
+// The stored fields of a baseline (see record_fields.hpp). None is editable: baselines are
+// immutable; the api renders the scope and the membership in their own shapes.
+const FieldTable<Baseline>& BaselineFieldTable();
+
+// The process record of a baseline and back.
 DocRecord BaselineToDoc(const Baseline& b);
 Baseline BaselineFromDoc(const DocRecord& doc);
 

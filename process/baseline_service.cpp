@@ -1,14 +1,18 @@
 // Baselines: capture, contents, diff and the USE BASELINE resolver.
+#include "process/baseline_service.hpp"
+
 #include <algorithm>
 #include <unordered_set>
 
 #include "analysis/impact.hpp"
 #include "cmdb/time_util.hpp"
 #include "process/history.hpp"
-#include "process/release_service.hpp"
 
 namespace cmdb::process {
 namespace {
+
+constexpr const char* kSubjectNames[] = {"ci", "relationship"};
+constexpr const char* kChangeNames[] = {"added", "removed", "changed"};
 
 const CiRecord* NameOf(const CiRecord& c, std::string& out) {
   Value n = c.attrs.Get("name");
@@ -18,9 +22,12 @@ const CiRecord* NameOf(const CiRecord& c, std::string& out) {
 
 }  // namespace
 
-Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) const {
+const char* DiffSubjectName(DiffSubject s) { return kSubjectNames[static_cast<int>(s)]; }
+const char* DiffChangeName(DiffChange c) { return kChangeNames[static_cast<int>(c)]; }
+
+Result<std::vector<CiId>> BaselineService::ScopeCis(const BaselineSpec& spec) const {
   std::vector<CiId> ids;
-  if (spec.scope_kind == "query") {
+  if (spec.scope_kind == ScopeKind::kQuery) {
     gql::QueryRequest q;
     q.text = spec.query;
     q.allow_writes = false;
@@ -35,7 +42,7 @@ Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) con
         if (v.kind() == gql::QValue::Kind::kNode) ids.push_back(v.as_node().id);
       }
     }
-  } else if (spec.scope_kind == "roots") {
+  } else if (spec.scope_kind == ScopeKind::kRoots) {
     ReadView view = db_.Read();
     analysis::ImpactRequest req;
     for (CiId id : spec.roots) {
@@ -49,24 +56,19 @@ Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) con
     auto result = analysis::ComputeImpact(view.graph(), view.schema(), req);
     if (!result.ok()) return result.status();
     for (const auto& ci : result->cis) ids.push_back(ci.id);
-  } else if (spec.scope_kind == "all") {
+  } else {  // kAll
     ReadView view = db_.Read();
     for (CiId id = 1; id < view.graph().ci_id_bound(); ++id) {
       if (view.graph().FindCi(id)) ids.push_back(id);
     }
-  } else {
-    return Status::Invalid(
-               "scope must be {\"query\": ...}, {\"roots\": [...], \"follow\": ..., \"max_depth\": "
-               "n} or {\"all\": true}")
-        .With("field", "scope");
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
 }
 
-Result<Baseline> ReleaseService::CaptureBaseline(const BaselineSpec& spec, const std::string& actor,
-                                                 int64_t release_id) {
+Result<Baseline> BaselineService::Capture(const BaselineSpec& spec, const std::string& actor,
+                                          int64_t release_id) {
   Baseline b;
   TxMeta meta;
   meta.actor = actor;
@@ -77,11 +79,11 @@ Result<Baseline> ReleaseService::CaptureBaseline(const BaselineSpec& spec, const
   return b;
 }
 
-Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::string& actor,
-                                 int64_t release_id, Baseline& b) const {
+Status BaselineService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::string& actor,
+                                  int64_t release_id, Baseline& b) const {
   // Inside the write: no other write can land between the scope and the tx it is pinned to.
-  if (spec.name.empty())
-    return Status::Invalid("a baseline needs a \"name\"").With("field", "name");
+  b.name = spec.name;
+  CMDB_RETURN_IF_ERROR(CheckRequired(BaselineFieldTable(), b, "baseline"));
   for (const auto& [id, doc] : txn.graph().docs().All(kBaselineKind)) {
     if (doc->body.Get("name") == Value(spec.name))
       return Status::Conflict("a baseline named '" + spec.name +
@@ -97,8 +99,10 @@ Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::
   b.scope_kind = spec.scope_kind;
   b.scope_query = spec.query;
   b.roots = spec.roots;
-  b.follow = spec.scope_kind == "roots" ? (spec.follow_impacted ? "impacted" : "depends_on") : "";
-  b.max_depth = spec.scope_kind == "roots" ? spec.max_depth : 0;
+  b.follow = spec.scope_kind != ScopeKind::kRoots ? ScopeFollow::kNone
+             : spec.follow_impacted               ? ScopeFollow::kImpacted
+                                                  : ScopeFollow::kDependsOn;
+  b.max_depth = spec.scope_kind == ScopeKind::kRoots ? spec.max_depth : 0;
   b.tx = txn.tx() - 1;
   b.captured_at = db_.clock().NowMicros();
   b.created_by = actor;
@@ -113,7 +117,7 @@ Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::
   return txn.PutDoc(BaselineToDoc(b), std::nullopt).status();
 }
 
-std::optional<Baseline> ReleaseService::GetBaseline(const std::string& name) const {
+std::optional<Baseline> BaselineService::Get(const std::string& name) const {
   ReadView view = db_.Read();
   for (const auto& [id, doc] : view.graph().docs().All(kBaselineKind)) {
     if (doc->body.Get("name") == Value(name)) return BaselineFromDoc(*doc);
@@ -121,7 +125,7 @@ std::optional<Baseline> ReleaseService::GetBaseline(const std::string& name) con
   return std::nullopt;
 }
 
-std::vector<Baseline> ReleaseService::ListBaselines() const {
+std::vector<Baseline> BaselineService::List() const {
   ReadView view = db_.Read();
   std::vector<Baseline> out;
   for (const auto& [id, doc] : view.graph().docs().All(kBaselineKind))
@@ -129,7 +133,7 @@ std::vector<Baseline> ReleaseService::ListBaselines() const {
   return out;
 }
 
-Status ReleaseService::DeleteBaseline(const std::string& name, const std::string& actor) {
+Status BaselineService::Delete(const std::string& name, const std::string& actor) {
   TxMeta meta;
   meta.actor = actor;
   meta.source = "release";
@@ -149,9 +153,8 @@ Status ReleaseService::DeleteBaseline(const std::string& name, const std::string
       .status();
 }
 
-Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t limit,
-                                        std::vector<CiRecord>& cis,
-                                        std::vector<RelRecord>& rels) const {
+Status BaselineService::Contents(const Baseline& b, size_t offset, size_t limit,
+                                 std::vector<CiRecord>& cis, std::vector<RelRecord>& rels) const {
   // One page across the CIs, then the relationships.
   std::vector<CiPtr> ci_now;
   std::vector<std::optional<RelRecord>> rel_now;
@@ -179,7 +182,7 @@ Status ReleaseService::BaselineContents(const Baseline& b, size_t offset, size_t
   return Status::Ok();
 }
 
-Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& target) const {
+Result<BaselineDiff> BaselineService::Diff(const Baseline& a, const DiffTarget& target) const {
   BaselineDiff diff;
   diff.from_tx = a.tx;
   Store& store = *db_.store();
@@ -188,7 +191,7 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
   std::vector<RelId> b_rels;
   std::optional<Baseline> other;
   if (target.kind == DiffTarget::kBaseline) {
-    other = GetBaseline(target.baseline);
+    other = Get(target.baseline);
     if (!other)
       return Status::NotFound("no baseline named '" + target.baseline + "'")
           .With("parameter", "against");
@@ -228,9 +231,10 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
       std::sort(b_rels.begin(), b_rels.end());
     }
   }
-  if (target.kind == DiffTarget::kCurrent && target.include_new && a.scope_kind != "") {
-    BaselineSpec spec{
-        a.name, "", a.scope_kind, a.scope_query, a.roots, a.follow != "depends_on", a.max_depth};
+  if (target.kind == DiffTarget::kCurrent && target.include_new) {
+    BaselineSpec spec{a.name,        "",      a.scope_kind,
+                      a.scope_query, a.roots, a.follow != ScopeFollow::kDependsOn,
+                      a.max_depth};
     auto scope_now = ScopeCis(spec);
     if (!scope_now.ok()) return scope_now.status();
     std::vector<CiId> fresh;
@@ -244,7 +248,15 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
       auto at_capture = CiAt(store, nullptr, id, a.tx);  // existed then? (history)
       if (!at_capture.ok()) return at_capture.status();
       if (*at_capture) continue;  // it existed, it just was not in scope: not new
-      DiffEntry e{"ci", "added", id, c->class_name, "", "", 0, 0, DiffAttrs(AttrMap(), c->attrs)};
+      DiffEntry e{DiffSubject::kCi,
+                  DiffChange::kAdded,
+                  id,
+                  c->class_name,
+                  "",
+                  "",
+                  0,
+                  0,
+                  DiffAttrs(AttrMap(), c->attrs)};
       NameOf(*c, e.name);
       diff.entries.push_back(std::move(e));
       ++diff.counts.cis_added;
@@ -267,23 +279,23 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
     }
     if (!va && !vb) continue;
     DiffEntry e;
-    e.what = "ci";
+    e.what = DiffSubject::kCi;
     e.id = id;
     const CiRecord& shown = vb ? *vb : *va;
     e.class_name = shown.class_name;
     NameOf(shown, e.name);
     if (!vb) {
-      e.change = "removed";
+      e.change = DiffChange::kRemoved;
       ++diff.counts.cis_removed;
     } else if (!va) {
-      e.change = "added";
+      e.change = DiffChange::kAdded;
       e.attrs = DiffAttrs(AttrMap(), vb->attrs);
       ++diff.counts.cis_added;
     } else {
       if (va->valid_from == vb->valid_from) continue;
       e.attrs = DiffAttrs(va->attrs, vb->attrs);
       if (e.attrs.empty() && va->class_name == vb->class_name) continue;
-      e.change = "changed";
+      e.change = DiffChange::kChanged;
       ++diff.counts.cis_changed;
     }
     diff.entries.push_back(std::move(e));
@@ -311,18 +323,26 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
     }
     if (!va && !vb) continue;
     const RelRecord& shown = vb ? *vb : *va;
-    DiffEntry e{"relationship", "", id, "", "", shown.type, shown.from, shown.to, {}};
+    DiffEntry e{DiffSubject::kRelationship,
+                DiffChange::kChanged,
+                id,
+                "",
+                "",
+                shown.type,
+                shown.from,
+                shown.to,
+                {}};
     if (!vb) {
-      e.change = "removed";
+      e.change = DiffChange::kRemoved;
       ++diff.counts.rels_removed;
     } else if (!va) {
-      e.change = "added";
+      e.change = DiffChange::kAdded;
       ++diff.counts.rels_added;
     } else {
       if (va->valid_from == vb->valid_from) continue;
       e.attrs = DiffAttrs(va->attrs, vb->attrs);
       if (e.attrs.empty()) continue;
-      e.change = "changed";
+      e.change = DiffChange::kChanged;
       ++diff.counts.rels_changed;
     }
     diff.entries.push_back(std::move(e));
@@ -334,9 +354,9 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
   return diff;
 }
 
-gql::BaselineResolver ReleaseService::Resolver() const {
+gql::BaselineResolver BaselineService::Resolver() const {
   return [this](const std::string& name) -> Result<gql::BaselineSnapshot> {
-    auto b = GetBaseline(name);
+    auto b = Get(name);
     if (!b) return Status::NotFound("no baseline named '" + name + "'");
     return gql::BaselineSnapshot{b->tx, b->cis, b->rels};
   };

@@ -13,13 +13,8 @@ constexpr const char* kStateNames[] = {"draft",     "submitted",    "assessed", 
                                        "scheduled", "implementing", "review",   "closed",
                                        "rejected",  "cancelled",    "failed"};
 
-ValueList EventTuple(const ChangeEvent& e) {
-  return ValueList{e.time, e.actor, e.kind, e.from, e.to, e.text};
-}
-
-ChangeEvent EventFrom(const ValueList& t) {
-  return ChangeEvent{IntAt(t, 0), StrAt(t, 1), StrAt(t, 2), StrAt(t, 3), StrAt(t, 4), StrAt(t, 5)};
-}
+constexpr const char* kRiskLevelNames[] = {"low", "medium", "high", "very high"};
+constexpr const char* kEventKindNames[] = {"created", "updated", "transition", "comment"};
 
 ValueList AssessmentTuple(const Assessment& a) {
   ValueList per_class;
@@ -36,7 +31,7 @@ ValueList AssessmentTuple(const Assessment& a) {
                    StrsValue(a.service_criticality),
                    Value(std::move(per_class)),
                    a.risk_score,
-                   a.risk_level,
+                   RiskLevelName(a.risk_level),
                    a.risk_explanation};
 }
 
@@ -66,13 +61,15 @@ Assessment AssessmentFrom(const ValueList& t) {
     }
   }
   a.risk_score = FloatAt(t, 11);
-  a.risk_level = StrAt(t, 12);
+  a.risk_level = EnumByName<RiskLevel>(kRiskLevelNames, StrAt(t, 12)).value_or(RiskLevel::kLow);
   a.risk_explanation = StrAt(t, 13);
   return a;
 }
 
 }  // namespace
 
+const char* RiskLevelName(RiskLevel l) { return kRiskLevelNames[static_cast<int>(l)]; }
+const char* EventKindName(EventKind k) { return kEventKindNames[static_cast<int>(k)]; }
 const char* ChangeTypeName(ChangeType t) { return kTypeNames[static_cast<int>(t)]; }
 const char* ChangeStateName(ChangeState s) { return kStateNames[static_cast<int>(s)]; }
 
@@ -110,61 +107,85 @@ std::optional<int64_t> ParseChangeRef(std::string_view text) {
   return v > 0 ? std::optional<int64_t>(v) : std::nullopt;
 }
 
+const FieldTable<ChangeRecord>& ChangeFieldTable() {
+  using C = ChangeRecord;
+  static const FieldTable<C> kTable = [] {
+    FieldTable<C> t;
+    t.push_back(Field("title", &C::title).Required().Editable());
+    t.push_back(Field("description", &C::description).Editable());
+    t.push_back(Field("requester", &C::requester).Editable());
+    t.push_back(Field("risk", &C::risk).Editable());
+    t.push_back(EnumField("type", &C::type, kTypeNames).Editable());
+    t.push_back(Field("planned_start", &C::planned_start, FieldType::kTime).Editable());
+    t.push_back(Field("planned_end", &C::planned_end, FieldType::kTime).Editable());
+    t.push_back(Field("affected", &C::affected, FieldType::kCiIds).Editable());
+    t.push_back(EnumField("state", &C::state, kStateNames));
+    t.push_back(TupleField<C>(
+        "events", [](const C& c) { return EventsValue(c.events); },
+        [](C& c, const Value& v) { c.events = EventsFrom(v); }));
+    t.push_back(TupleField<C>(
+        "assessments",
+        [](const C& c) {
+          ValueList list;
+          for (const auto& a : c.assessments) list.emplace_back(AssessmentTuple(a));
+          return Value(std::move(list));
+        },
+        [](C& c, const Value& v) {
+          c.assessments.clear();
+          if (!v.is_list()) return;
+          for (const Value& a : v.as_list()) {
+            if (a.is_list()) c.assessments.push_back(AssessmentFrom(a.as_list()));
+          }
+        }));
+    t.push_back(Field("impl_start_tx", &C::implementation_start_tx).InJson(JsonForm::kOwn));
+    t.push_back(Field("impl_end_tx", &C::implementation_end_tx).InJson(JsonForm::kOwn));
+    t.push_back(Field("impl_started_at", &C::implementation_started_at, FieldType::kTime)
+                    .InJson(JsonForm::kOwn));
+    t.push_back(Field("impl_ended_at", &C::implementation_ended_at, FieldType::kTime)
+                    .InJson(JsonForm::kOwn));
+    t.push_back(Field("created_at", &C::created_at, FieldType::kTime));
+    return t;
+  }();
+  return kTable;
+}
+
 DocRecord ChangeToDoc(const ChangeRecord& c) {
   DocRecord d;
   d.kind = kChangeKind;
   d.id = c.id;
   d.version = c.version;
-  AttrMap& b = d.body;
-  b.Set("title", c.title);
-  b.Set("description", c.description);
-  b.Set("type", ChangeTypeName(c.type));
-  b.Set("state", ChangeStateName(c.state));
-  b.Set("requester", c.requester);
-  b.Set("planned_start", c.planned_start);
-  b.Set("planned_end", c.planned_end);
-  b.Set("affected", IntsValue(c.affected));
-  b.Set("risk", c.risk);
-  ValueList events, assessments;
-  for (const auto& e : c.events) events.emplace_back(EventTuple(e));
-  for (const auto& a : c.assessments) assessments.emplace_back(AssessmentTuple(a));
-  b.Set("events", Value(std::move(events)));
-  b.Set("assessments", Value(std::move(assessments)));
-  b.Set("impl_start_tx", c.implementation_start_tx);
-  b.Set("impl_end_tx", c.implementation_end_tx);
-  b.Set("impl_started_at", c.implementation_started_at);
-  b.Set("impl_ended_at", c.implementation_ended_at);
-  b.Set("created_at", c.created_at);
+  EncodeFields(ChangeFieldTable(), c, d.body);
   return d;
 }
 
 ChangeRecord ChangeFromDoc(const DocRecord& d) {
   ChangeRecord c;
-  const AttrMap& b = d.body;
   c.id = d.id;
   c.version = d.version;
   c.updated_at = d.updated_at;
-  c.title = StrField(b, "title");
-  c.description = StrField(b, "description");
-  c.type = ParseChangeType(StrField(b, "type")).value_or(ChangeType::kNormal);
-  c.state = ParseChangeState(StrField(b, "state")).value_or(ChangeState::kDraft);
-  c.requester = StrField(b, "requester");
-  c.planned_start = IntField(b, "planned_start");
-  c.planned_end = IntField(b, "planned_end");
-  c.affected = IntsField(b, "affected");
-  c.risk = StrField(b, "risk");
-  for (const Value& e : ListField(b, "events")) {
-    if (e.is_list()) c.events.push_back(EventFrom(e.as_list()));
-  }
-  for (const Value& a : ListField(b, "assessments")) {
-    if (a.is_list()) c.assessments.push_back(AssessmentFrom(a.as_list()));
-  }
-  c.implementation_start_tx = IntField(b, "impl_start_tx");
-  c.implementation_end_tx = IntField(b, "impl_end_tx");
-  c.implementation_started_at = IntField(b, "impl_started_at");
-  c.implementation_ended_at = IntField(b, "impl_ended_at");
-  c.created_at = IntField(b, "created_at");
+  DecodeFields(ChangeFieldTable(), d.body, c);
   return c;
+}
+
+Value EventsValue(const std::vector<ChangeEvent>& events) {
+  ValueList list;
+  for (const auto& e : events)
+    list.emplace_back(ValueList{e.time, e.actor, EventKindName(e.kind), e.from, e.to, e.text});
+  return Value(std::move(list));
+}
+
+std::vector<ChangeEvent> EventsFrom(const Value& stored) {
+  std::vector<ChangeEvent> out;
+  if (!stored.is_list()) return out;
+  for (const Value& v : stored.as_list()) {
+    if (!v.is_list()) continue;
+    const ValueList& t = v.as_list();
+    out.push_back(
+        {IntAt(t, 0), StrAt(t, 1),
+         EnumByName<EventKind>(kEventKindNames, StrAt(t, 2)).value_or(EventKind::kCreated),
+         StrAt(t, 3), StrAt(t, 4), StrAt(t, 5)});
+  }
+  return out;
 }
 
 std::vector<ChangeState> AllowedTransitions(const ChangeRecord& change) {

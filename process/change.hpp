@@ -17,6 +17,7 @@
 
 #include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
+#include "process/record_fields.hpp"
 
 namespace cmdb::process {
 
@@ -44,15 +45,24 @@ std::vector<std::string> ChangeStateNames();
 // Not finished: submitted through implementing and review (collisions consider these).
 bool IsActive(ChangeState s);
 
-// One line of a change's journal: its creation, each edit, transition and comment.
+// What a journal line records.
+enum class EventKind { kCreated, kUpdated, kTransition, kComment };
+const char* EventKindName(EventKind k);  // "created", "updated", "transition", "comment"
+
+// One line of a change's (or a release's) journal: its creation, each edit, transition and
+// comment.
 struct ChangeEvent {
   int64_t time = 0;
   std::string actor;
-  std::string kind;  // "created", "updated", "transition", "comment"
+  EventKind kind = EventKind::kCreated;
   std::string from;  // transitions: the states
   std::string to;
   std::string text;  // the comment, or what an update changed
 };
+
+// The level of an assessment's risk score (see risk.hpp).
+enum class RiskLevel { kLow, kMedium, kHigh, kVeryHigh };
+const char* RiskLevelName(RiskLevel l);  // "low", "medium", "high", "very high"
 
 // The impact of the affected CIs frozen at assessment time.
 struct Assessment {
@@ -68,7 +78,7 @@ struct Assessment {
   std::vector<std::string> service_criticality;
   std::map<std::string, int64_t> per_class;
   double risk_score = 0;
-  std::string risk_level;  // "low", "medium", "high", "very high"
+  RiskLevel risk_level = RiskLevel::kLow;
   std::string risk_explanation;
 };
 
@@ -99,8 +109,18 @@ std::string ChangeRef(int64_t id);
 // Reads a change reference: "12", "CHG-12" or "chg-12". nullopt when it is neither.
 std::optional<int64_t> ParseChangeRef(std::string_view text);
 
+// The stored fields of a change (see record_fields.hpp): title, description, requester, risk,
+// type, planned_start, planned_end and affected are editable; the state, the journal
+// ("events"), the assessments and the implementation range are kept by the service.
+const FieldTable<ChangeRecord>& ChangeFieldTable();
+
+// The process record of a change and back (id, version and updated_at are the record's own).
 DocRecord ChangeToDoc(const ChangeRecord& change);
 ChangeRecord ChangeFromDoc(const DocRecord& doc);
+
+// A journal in stored form (a list of [time, actor, kind, from, to, text]) and back.
+Value EventsValue(const std::vector<ChangeEvent>& events);
+std::vector<ChangeEvent> EventsFrom(const Value& stored);
 
 // The states a change may move to from its current state.
 std::vector<ChangeState> AllowedTransitions(const ChangeRecord& change);

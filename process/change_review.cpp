@@ -5,6 +5,13 @@
 #include "process/change_service.hpp"
 
 namespace cmdb::process {
+namespace {
+
+constexpr const char* kCiChangeKindNames[] = {"created", "updated", "retired"};
+
+}  // namespace
+
+const char* CiChangeKindName(CiChangeKind k) { return kCiChangeKindNames[static_cast<int>(k)]; }
 
 Result<ReviewReport> ChangeService::Review(int64_t id) {
   auto change = Get(id);
@@ -45,12 +52,12 @@ Result<ReviewReport> ChangeService::Review(int64_t id) {
       Value name = (v.retired && i > 0 ? (*history)[i - 1] : v).attrs.Get("name");
       c.name = name.is_string() ? name.as_string() : "";
       if (i == 0) {
-        c.what = "created";
+        c.what = CiChangeKind::kCreated;
         c.diffs = DiffAttrs(AttrMap(), v.attrs);
       } else if (v.retired) {
-        c.what = "retired";
+        c.what = CiChangeKind::kRetired;
       } else {
-        c.what = "updated";
+        c.what = CiChangeKind::kUpdated;
         c.diffs = DiffAttrs((*history)[i - 1].attrs, v.attrs);
       }
       c.tx.id = v.valid_from;

@@ -26,27 +26,25 @@ std::vector<CiId> Unique(std::vector<CiId> ids) {
   return ids;
 }
 
-// Applies the given fields; returns what changed, for the journal.
-std::string ApplyFields(ChangeRecord& c, const ChangeFields& f) {
-  std::vector<std::string> changed;
-  auto set = [&](auto& field, const auto& value, const char* name) {
-    if (value && !(field == *value)) {
-      field = *value;
-      changed.push_back(name);
-    }
-  };
-  set(c.title, f.title, "title");
-  set(c.description, f.description, "description");
-  set(c.requester, f.requester, "requester");
-  set(c.risk, f.risk, "risk");
-  set(c.type, f.type, "type");
-  set(c.planned_start, f.planned_start, "planned_start");
-  set(c.planned_end, f.planned_end, "planned_end");
-  if (f.affected)
-    set(c.affected, std::optional<std::vector<CiId>>(Unique(*f.affected)), "affected");
-  std::string out;
-  for (const auto& n : changed) out += (out.empty() ? "" : ", ") + n;
-  return out;
+// Applies the given fields; returns what changed ("title, risk"), for the journal.
+Result<std::string> ApplyFields(ChangeRecord& c, const ChangeFields& f) {
+  const FieldTable<ChangeRecord>& table = ChangeFieldTable();
+  for (const auto& name : f.given) {
+    const FieldDef<ChangeRecord>* field = FindField(table, name);
+    if (!field || !field->editable)
+      return Status::Invalid("unknown change field \"" + name + "\"").With("field", name);
+  }
+  ChangeRecord values = f.values;
+  values.affected = Unique(std::move(values.affected));
+  std::string changed;
+  for (const auto& field : table) {
+    if (!f.given.count(field.name)) continue;
+    Value v = field.get(values);
+    if (field.get(c) == v) continue;
+    field.set(c, v);
+    changed += (changed.empty() ? "" : ", ") + std::string(field.name);
+  }
+  return changed;
 }
 
 Status CheckPlanned(const ChangeRecord& c) {
@@ -91,13 +89,14 @@ Result<ChangeRecord> ChangeService::Save(ChangeRecord change, int64_t expected_v
 Result<ChangeRecord> ChangeService::Create(const ChangeFields& fields, const std::string& actor) {
   ChangeRecord c;
   c.requester = actor;
-  std::string changed = ApplyFields(c, fields);
-  if (c.title.empty()) return Status::Invalid("a change needs a \"title\"").With("field", "title");
+  auto changed = ApplyFields(c, fields);
+  if (!changed.ok()) return changed.status();
+  CMDB_RETURN_IF_ERROR(CheckRequired(ChangeFieldTable(), c, "change"));
   CMDB_RETURN_IF_ERROR(CheckPlanned(c));
   CMDB_RETURN_IF_ERROR(CheckCisExist(c.affected));
   c.created_at = db_.clock().NowMicros();
-  c.events.push_back(
-      {c.created_at, actor, "created", "", ChangeStateName(c.state), fields.comment.value_or("")});
+  c.events.push_back({c.created_at, actor, EventKind::kCreated, "", ChangeStateName(c.state),
+                      fields.comment.value_or("")});
   return Save(std::move(c), 0, actor, "change created");
 }
 
@@ -137,7 +136,9 @@ Result<ChangeRecord> ChangeService::Update(int64_t id, const ChangeFields& field
   auto current = Get(id);
   if (!current) return Status::NotFound("change " + std::to_string(id) + " does not exist");
   ChangeRecord c = *current;
-  std::string changed = ApplyFields(c, fields);
+  auto applied = ApplyFields(c, fields);
+  if (!applied.ok()) return applied.status();
+  const std::string& changed = *applied;
   if (!changed.empty() && !IsEditable(c.state))
     return Status::Conflict(
                "a change in state " + std::string(ChangeStateName(c.state)) +
@@ -145,13 +146,14 @@ Result<ChangeRecord> ChangeService::Update(int64_t id, const ChangeFields& field
                "accepted)")
         .With("state", ChangeStateName(c.state))
         .WithType("not_editable");
-  if (c.title.empty()) return Status::Invalid("a change needs a \"title\"").With("field", "title");
+  CMDB_RETURN_IF_ERROR(CheckRequired(ChangeFieldTable(), c, "change"));
   CMDB_RETURN_IF_ERROR(CheckPlanned(c));
-  if (fields.affected) CMDB_RETURN_IF_ERROR(CheckCisExist(c.affected));
+  if (fields.given.count("affected")) CMDB_RETURN_IF_ERROR(CheckCisExist(c.affected));
   if (changed.empty() && !fields.comment) return c;  // nothing to do
   int64_t now = db_.clock().NowMicros();
-  if (!changed.empty()) c.events.push_back({now, actor, "updated", "", "", changed});
-  if (fields.comment) c.events.push_back({now, actor, "comment", "", "", *fields.comment});
+  if (!changed.empty()) c.events.push_back({now, actor, EventKind::kUpdated, "", "", changed});
+  if (fields.comment)
+    c.events.push_back({now, actor, EventKind::kComment, "", "", *fields.comment});
   return Save(std::move(c), expected_version.value_or(current->version), actor,
               changed.empty() ? "comment" : "updated " + changed);
 }
@@ -273,7 +275,7 @@ Result<ChangeRecord> ChangeService::Transition(int64_t id, ChangeState to,
     c.implementation_ended_at = now;
   }
   c.events.push_back(
-      {now, actor, "transition", ChangeStateName(c.state), ChangeStateName(to), comment});
+      {now, actor, EventKind::kTransition, ChangeStateName(c.state), ChangeStateName(to), comment});
   std::string message = std::string(ChangeStateName(c.state)) + " -> " + ChangeStateName(to);
   c.state = to;
   return Save(std::move(c), current->version, actor, message);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -21,12 +22,13 @@
 
 namespace cmdb::process {
 
-// Fields of a change as a request gives them; unset ones are left as they are.
+// Fields of a change as a request gives them: the editable fields of ChangeFieldTable() named
+// in `given` take their value from `values` (a time of 0 clears it); the others are left as
+// they are. A comment goes to the journal.
 struct ChangeFields {
-  std::optional<std::string> title, description, requester, risk, comment;
-  std::optional<ChangeType> type;
-  std::optional<int64_t> planned_start, planned_end;  // 0 clears
-  std::optional<std::vector<CiId>> affected;
+  ChangeRecord values;
+  std::set<std::string, std::less<>> given;
+  std::optional<std::string> comment;
 };
 
 // Another active change whose planned window overlaps and whose affected-or-impacted set
@@ -57,12 +59,16 @@ struct ConflictReport {
   std::vector<OutsideMaintenance> outside_maintenance;
 };
 
+// What a CI version written during an implementation did to the CI.
+enum class CiChangeKind { kCreated, kUpdated, kRetired };
+const char* CiChangeKindName(CiChangeKind k);  // "created", "updated", "retired"
+
 // One CI version written during an implementation, with its transaction.
 struct CiChange {
   CiId ci = 0;
   std::string class_name;
   std::string name;
-  std::string what;  // "created", "updated", "retired"
+  CiChangeKind what = CiChangeKind::kUpdated;
   std::vector<AttrDiff> diffs;
   TxRecord tx;
 };
@@ -79,7 +85,9 @@ class ChangeService {
  public:
   ChangeService(Database& db, gql::QueryEngine& engine) : db_(db), engine_(engine) {}
 
-  // Creates a change in state draft (type normal unless given). Affected CIs must exist.
+  // Creates a change in state draft (type normal unless given; requester the actor unless
+  // given). A title is required; affected CIs must exist; a name in `given` that is not an
+  // editable field is refused (kInvalidArgument "unknown change field \"x\"").
   Result<ChangeRecord> Create(const ChangeFields& fields, const std::string& actor);
   std::optional<ChangeRecord> Get(int64_t id) const;
   // Changes in id order, optionally only those in `state`.

@@ -15,45 +15,6 @@ std::vector<int64_t> IntsOf(const Value& v) {
 
 }  // namespace
 
-std::string StrField(const AttrMap& body, std::string_view name) {
-  std::optional<Value> v = body.Find(name);
-  return std::string(v && v->is_string() ? v->as_string() : std::string_view());
-}
-
-int64_t IntField(const AttrMap& body, std::string_view name) {
-  std::optional<Value> v = body.Find(name);
-  return v && v->is_int() ? v->as_int() : 0;
-}
-
-double FloatField(const AttrMap& body, std::string_view name) {
-  std::optional<Value> v = body.Find(name);
-  if (v && v->is_float()) return v->as_float();
-  return v && v->is_int() ? static_cast<double>(v->as_int()) : 0.0;
-}
-
-bool BoolField(const AttrMap& body, std::string_view name) {
-  std::optional<Value> v = body.Find(name);
-  return v && v->is_bool() && v->as_bool();
-}
-
-std::vector<int64_t> IntsField(const AttrMap& body, std::string_view name) {
-  std::optional<Value> v = body.Find(name);
-  return v ? IntsOf(*v) : std::vector<int64_t>{};
-}
-
-std::vector<std::string> StrsField(const AttrMap& body, std::string_view name) {
-  std::vector<std::string> out;
-  for (const Value& e : ListField(body, name)) {
-    if (e.is_string()) out.emplace_back(e.as_string());
-  }
-  return out;
-}
-
-ValueList ListField(const AttrMap& body, std::string_view name) {
-  std::optional<Value> v = body.Find(name);
-  return v && v->is_list() ? v->as_list() : ValueList();
-}
-
 Value IntsValue(const std::vector<int64_t>& ids) {
   ValueList list;
   list.reserve(ids.size());

@@ -1,6 +1,6 @@
-// Typed access to the fields of a process record body (an AttrMap), for the record codecs of
-// this layer. Missing or mistyped fields read as the empty value of their type: bodies are only
-// ever written by these codecs.
+// Helpers for the record codecs of this layer (see record_fields.hpp): list values and the
+// elements of list-encoded tuples, read leniently — a missing or mistyped element reads as the
+// empty value of its type (bodies are only ever written by these codecs).
 // Thread safety: pure functions.
 #pragma once
 
@@ -15,18 +15,11 @@
 
 namespace cmdb::process {
 
-std::string StrField(const AttrMap& body, std::string_view name);
-int64_t IntField(const AttrMap& body, std::string_view name);
-double FloatField(const AttrMap& body, std::string_view name);
-bool BoolField(const AttrMap& body, std::string_view name);
-std::vector<int64_t> IntsField(const AttrMap& body, std::string_view name);
-std::vector<std::string> StrsField(const AttrMap& body, std::string_view name);
-ValueList ListField(const AttrMap& body, std::string_view name);
-
+// A list of ids, or of strings, as a stored value.
 Value IntsValue(const std::vector<int64_t>& ids);
 Value StrsValue(const std::vector<std::string>& items);
 
-// Elements of a list-encoded tuple (see the codecs), with the same leniency.
+// Elements of a list-encoded tuple (see the codecs).
 std::string StrAt(const ValueList& tuple, size_t i);
 int64_t IntAt(const ValueList& tuple, size_t i);
 double FloatAt(const ValueList& tuple, size_t i);

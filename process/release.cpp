@@ -26,71 +26,80 @@ std::optional<ReleaseState> ParseReleaseState(std::string_view name) {
 
 std::vector<std::string> ReleaseStateNames() { return {std::begin(kStates), std::end(kStates)}; }
 
+const FieldTable<ReleaseRecord>& ReleaseFieldTable() {
+  using R = ReleaseRecord;
+  static const FieldTable<R> kTable = [] {
+    FieldTable<R> t;
+    t.push_back(Field("name", &R::name).Required().Editable());
+    t.push_back(Field("release_version", &R::release_version).Editable());
+    t.push_back(Field("description", &R::description).Editable());
+    t.push_back(EnumField("type", &R::type, kTypes).Editable());
+    t.push_back(Field("changes", &R::changes).Editable());
+    // CI ids, read from requests like any ids (the API's message says "a list of ids").
+    t.push_back(Field("cis", &R::cis).Editable());
+    t.push_back(Field("criteria", &R::criteria).Editable());
+    t.push_back(TupleField<R>(
+                    "results",
+                    [](const R& r) {
+                      ValueList list;
+                      for (const auto& res : r.results)
+                        list.emplace_back(ValueList{res.criterion, res.passed, res.note});
+                      return Value(std::move(list));
+                    },
+                    [](R& r, const Value& v) {
+                      r.results.clear();
+                      if (!v.is_list()) return;
+                      for (const Value& x : v.as_list()) {
+                        if (!x.is_list()) continue;
+                        const ValueList& t = x.as_list();
+                        r.results.push_back({StrAt(t, 0),
+                                             t.size() > 1 && t[1].is_bool() && t[1].as_bool(),
+                                             StrAt(t, 2)});
+                      }
+                    })
+                    .Editable());
+    t.push_back(EnumField("state", &R::state, kStates));
+    t.push_back(TupleField<R>(
+        "events", [](const R& r) { return EventsValue(r.events); },
+        [](R& r, const Value& v) { r.events = EventsFrom(v); }));
+    t.push_back(Field("baseline", &R::baseline).InJson(JsonForm::kNullWhenEmpty));
+    t.push_back(TupleField<R>(
+        "verification",
+        [](const R& r) {
+          if (!r.verification) return Value();  // not stored
+          const Verification& v = *r.verification;
+          return Value(ValueList{v.time, v.tx, v.cis_added, v.cis_removed, v.cis_changed,
+                                 v.rels_added, v.rels_removed, v.rels_changed,
+                                 IntsValue(v.changed_cis)});
+        },
+        [](R& r, const Value& stored) {
+          if (!stored.is_list() || stored.as_list().empty()) return;
+          const ValueList& v = stored.as_list();
+          r.verification =
+              Verification{IntAt(v, 0), IntAt(v, 1), IntAt(v, 2), IntAt(v, 3), IntAt(v, 4),
+                           IntAt(v, 5), IntAt(v, 6), IntAt(v, 7), IntsAt(v, 8)};
+        }));
+    t.push_back(Field("created_at", &R::created_at, FieldType::kTime));
+    return t;
+  }();
+  return kTable;
+}
+
 DocRecord ReleaseToDoc(const ReleaseRecord& r) {
   DocRecord d;
   d.kind = kReleaseKind;
   d.id = r.id;
   d.version = r.version;
-  AttrMap& b = d.body;
-  b.Set("name", r.name);
-  b.Set("release_version", r.release_version);
-  b.Set("description", r.description);
-  b.Set("type", ReleaseTypeName(r.type));
-  b.Set("state", ReleaseStateName(r.state));
-  b.Set("changes", IntsValue(r.changes));
-  b.Set("cis", IntsValue(r.cis));
-  b.Set("criteria", StrsValue(r.criteria));
-  ValueList results, events;
-  for (const auto& res : r.results)
-    results.emplace_back(ValueList{res.criterion, res.passed, res.note});
-  for (const auto& e : r.events)
-    events.emplace_back(ValueList{e.time, e.actor, e.kind, e.from, e.to, e.text});
-  b.Set("results", Value(std::move(results)));
-  b.Set("events", Value(std::move(events)));
-  b.Set("baseline", r.baseline);
-  if (r.verification) {
-    const Verification& v = *r.verification;
-    b.Set("verification",
-          ValueList{v.time, v.tx, v.cis_added, v.cis_removed, v.cis_changed, v.rels_added,
-                    v.rels_removed, v.rels_changed, IntsValue(v.changed_cis)});
-  }
-  b.Set("created_at", r.created_at);
+  EncodeFields(ReleaseFieldTable(), r, d.body);
   return d;
 }
 
 ReleaseRecord ReleaseFromDoc(const DocRecord& d) {
   ReleaseRecord r;
-  const AttrMap& b = d.body;
   r.id = d.id;
   r.version = d.version;
   r.updated_at = d.updated_at;
-  r.name = StrField(b, "name");
-  r.release_version = StrField(b, "release_version");
-  r.description = StrField(b, "description");
-  r.type = ParseReleaseType(StrField(b, "type")).value_or(ReleaseType::kMinor);
-  r.state = ParseReleaseState(StrField(b, "state")).value_or(ReleaseState::kPlanned);
-  r.changes = IntsField(b, "changes");
-  r.cis = IntsField(b, "cis");
-  r.criteria = StrsField(b, "criteria");
-  for (const Value& v : ListField(b, "results")) {
-    if (!v.is_list()) continue;
-    const ValueList& t = v.as_list();
-    r.results.push_back(
-        {StrAt(t, 0), t.size() > 1 && t[1].is_bool() && t[1].as_bool(), StrAt(t, 2)});
-  }
-  for (const Value& v : ListField(b, "events")) {
-    if (!v.is_list()) continue;
-    const ValueList& t = v.as_list();
-    r.events.push_back(
-        {IntAt(t, 0), StrAt(t, 1), StrAt(t, 2), StrAt(t, 3), StrAt(t, 4), StrAt(t, 5)});
-  }
-  r.baseline = StrField(b, "baseline");
-  const ValueList& v = ListField(b, "verification");
-  if (!v.empty()) {
-    r.verification = Verification{IntAt(v, 0), IntAt(v, 1), IntAt(v, 2), IntAt(v, 3), IntAt(v, 4),
-                                  IntAt(v, 5), IntAt(v, 6), IntAt(v, 7), IntsAt(v, 8)};
-  }
-  r.created_at = IntField(b, "created_at");
+  DecodeFields(ReleaseFieldTable(), d.body, r);
   return r;
 }
 

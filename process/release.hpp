@@ -16,6 +16,7 @@
 #include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
 #include "process/change.hpp"
+#include "process/record_fields.hpp"
 
 namespace cmdb::process {
 
@@ -73,6 +74,12 @@ struct ReleaseRecord {
   int64_t updated_at = 0;
 };
 
+// The stored fields of a release (see record_fields.hpp): name, release_version, description,
+// type, changes, cis, criteria and results are editable (results in their own JSON shape); the
+// state, the baseline, the verification and the journal are kept by the service.
+const FieldTable<ReleaseRecord>& ReleaseFieldTable();
+
+// The process record of a release and back (id, version and updated_at are the record's own).
 DocRecord ReleaseToDoc(const ReleaseRecord& r);
 ReleaseRecord ReleaseFromDoc(const DocRecord& doc);
 

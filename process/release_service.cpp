@@ -49,12 +49,12 @@ Status CheckLinks(const ChangeService& changes, const Database& db, const Releas
 }  // namespace
 
 Result<ReleaseRecord> ReleaseService::CreateRelease(ReleaseRecord r, const std::string& actor) {
-  if (r.name.empty()) return Status::Invalid("a release needs a \"name\"").With("field", "name");
+  CMDB_RETURN_IF_ERROR(CheckRequired(ReleaseFieldTable(), r, "release"));
   CMDB_RETURN_IF_ERROR(CheckLinks(changes_, db_, r));
   r.id = 0;
   r.state = ReleaseState::kPlanned;
   r.created_at = db_.clock().NowMicros();
-  r.events = {{r.created_at, actor, "created", "", "planned", ""}};
+  r.events = {{r.created_at, actor, EventKind::kCreated, "", "planned", ""}};
   r.baseline.clear();
   r.verification.reset();
   return SaveRelease(std::move(r), 0, actor, "release created");
@@ -86,19 +86,16 @@ Result<ReleaseRecord> ReleaseService::UpdateRelease(int64_t id, const ReleaseRec
   ReleaseRecord r = *current;
   bool editable = r.state == ReleaseState::kPlanned || r.state == ReleaseState::kBuilt ||
                   r.state == ReleaseState::kTested;
-  bool changed = f.name != r.name || f.release_version != r.release_version ||
-                 f.description != r.description || f.type != r.type || f.changes != r.changes ||
-                 f.cis != r.cis || f.criteria != r.criteria || f.results.size() != r.results.size();
-  for (size_t i = 0; !changed && i < f.results.size(); ++i) {
-    changed = f.results[i].criterion != r.results[i].criterion ||
-              f.results[i].passed != r.results[i].passed || f.results[i].note != r.results[i].note;
+  bool changed = false;
+  for (const auto& field : ReleaseFieldTable()) {
+    if (field.editable && !(field.get(f) == field.get(r))) changed = true;
   }
   if (changed && !editable)
     return Status::Conflict("a release in state " + std::string(ReleaseStateName(r.state)) +
                             " cannot be edited (only planned, built and tested ones can; comments "
                             "are always accepted)")
         .WithType("not_editable");
-  if (f.name.empty()) return Status::Invalid("a release needs a \"name\"").With("field", "name");
+  CMDB_RETURN_IF_ERROR(CheckRequired(ReleaseFieldTable(), f, "release"));
   for (const auto& res : f.results) {
     if (std::find(f.criteria.begin(), f.criteria.end(), res.criterion) == f.criteria.end())
       return Status::Invalid("result for unknown acceptance criterion '" + res.criterion + "'")
@@ -108,17 +105,12 @@ Result<ReleaseRecord> ReleaseService::UpdateRelease(int64_t id, const ReleaseRec
   if (!changed && comment.empty()) return r;
   int64_t now = db_.clock().NowMicros();
   if (changed) {
-    r.name = f.name;
-    r.release_version = f.release_version;
-    r.description = f.description;
-    r.type = f.type;
-    r.changes = f.changes;
-    r.cis = f.cis;
-    r.criteria = f.criteria;
-    r.results = f.results;
-    r.events.push_back({now, actor, "updated", "", "", ""});
+    for (const auto& field : ReleaseFieldTable()) {
+      if (field.editable) field.set(r, field.get(f));
+    }
+    r.events.push_back({now, actor, EventKind::kUpdated, "", "", ""});
   }
-  if (!comment.empty()) r.events.push_back({now, actor, "comment", "", "", comment});
+  if (!comment.empty()) r.events.push_back({now, actor, EventKind::kComment, "", "", comment});
   return SaveRelease(std::move(r), expected_version.value_or(current->version), actor,
                      changed ? "release updated" : "comment");
 }
@@ -154,7 +146,7 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     spec.name = "release-" + std::to_string(r.id) + "-before-deploy";
     spec.description =
         "captured when release " + r.name + " " + r.release_version + " started deploying";
-    spec.scope_kind = "roots";
+    spec.scope_kind = ScopeKind::kRoots;
     spec.roots = r.cis;
     for (int64_t change_id : r.changes) {
       if (auto c = changes_.Get(change_id))
@@ -174,22 +166,22 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
           .With("field", "cis");
     spec.follow_impacted = true;
     spec.max_depth = ChangeService::kScopeDepth;
-    if (auto old = GetBaseline(spec.name))
+    if (auto old = baselines_.Get(spec.name))
       spec.name += "-" + std::to_string(db_.clock().NowMicros());  // redeploy after rollback
     // The baseline and the release's new state commit together, or neither does.
     capture = [this, spec, actor](Txn& txn, ReleaseRecord& rec) -> Status {
       Baseline b;
-      CMDB_RETURN_IF_ERROR(CaptureIn(txn, spec, actor, rec.id, b));
+      CMDB_RETURN_IF_ERROR(baselines_.CaptureIn(txn, spec, actor, rec.id, b));
       rec.baseline = b.name;
       return Status::Ok();
     };
   }
   if (to == S::kVerified) {
-    auto b = GetBaseline(r.baseline);
+    auto b = baselines_.Get(r.baseline);
     if (!b)
       return Status::Conflict("the pre-deployment baseline '" + r.baseline + "' no longer exists")
           .WithType("baseline_missing");
-    auto diff = Diff(*b, DiffTarget{});
+    auto diff = baselines_.Diff(*b, DiffTarget{});
     if (!diff.ok()) return diff.status();
     Verification v;
     v.time = db_.clock().NowMicros();
@@ -201,12 +193,12 @@ Result<ReleaseRecord> ReleaseService::TransitionRelease(int64_t id, ReleaseState
     v.rels_removed = diff->counts.rels_removed;
     v.rels_changed = diff->counts.rels_changed;
     for (const auto& e : diff->entries) {
-      if (e.what == "ci") v.changed_cis.push_back(e.id);
+      if (e.what == DiffSubject::kCi) v.changed_cis.push_back(e.id);
     }
     r.verification = std::move(v);
   }
-  r.events.push_back(
-      {db_.clock().NowMicros(), actor, "transition", ReleaseStateName(r.state), ReleaseStateName(to), comment});
+  r.events.push_back({db_.clock().NowMicros(), actor, EventKind::kTransition, ReleaseStateName(r.state),
+                      ReleaseStateName(to), comment});
   std::string message =
       std::string("release ") + ReleaseStateName(r.state) + " -> " + ReleaseStateName(to);
   r.state = to;

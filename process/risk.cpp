@@ -29,7 +29,10 @@ Risk ScoreRisk(const std::vector<ServiceHit>& services, size_t impacted_cis, Cha
   double factor = type == ChangeType::kStandard ? 0.5 : type == ChangeType::kEmergency ? 1.5 : 1.0;
   Risk r;
   r.score = std::round((service_points + breadth) * factor * 10.0) / 10.0;
-  r.level = r.score < 4 ? "low" : r.score < 10 ? "medium" : r.score < 20 ? "high" : "very high";
+  r.level = r.score < 4    ? RiskLevel::kLow
+            : r.score < 10 ? RiskLevel::kMedium
+            : r.score < 20 ? RiskLevel::kHigh
+                           : RiskLevel::kVeryHigh;
   r.explanation = "(" + Fixed(service_points) + " service points for " +
                   std::to_string(services.size()) + " services + " + Fixed(breadth) + " for " +
                   std::to_string(impacted_cis) + " impacted CIs) x " + Fixed(factor) + " for a " +

@@ -21,7 +21,7 @@ struct ServiceHit {
 
 struct Risk {
   double score = 0;
-  std::string level;
+  RiskLevel level = RiskLevel::kLow;
   std::string explanation;  // the terms of the sum, for the record
 };
 

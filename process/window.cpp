@@ -10,6 +10,7 @@ namespace {
 
 constexpr int64_t kMinute = 60'000'000;
 constexpr int64_t kDay = 24 * 60 * kMinute;
+constexpr const char* kKindNames[] = {"maintenance", "blackout"};
 constexpr const char* kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 constexpr const char* kLongDays[] = {"monday", "tuesday",  "wednesday", "thursday",
                                      "friday", "saturday", "sunday"};
@@ -23,14 +24,14 @@ int WeekdayOf(int64_t day_start) {
 
 }  // namespace
 
-const char* WindowKindName(WindowKind k) {
-  return k == WindowKind::kBlackout ? "blackout" : "maintenance";
+const char* WindowKindName(WindowKind k) { return kKindNames[static_cast<int>(k)]; }
+
+std::vector<std::string> WindowKindNames() {
+  return {std::begin(kKindNames), std::end(kKindNames)};
 }
 
 std::optional<WindowKind> ParseWindowKind(std::string_view name) {
-  if (name == "maintenance") return WindowKind::kMaintenance;
-  if (name == "blackout") return WindowKind::kBlackout;
-  return std::nullopt;
+  return EnumByName<WindowKind>(kKindNames, name);
 }
 
 std::optional<int> ParseWeekday(std::string_view name) {
@@ -51,7 +52,7 @@ std::vector<std::string> WeekdayNames(int days) {
 }
 
 Status ValidateWindow(const Window& w) {
-  if (w.name.empty()) return Status::Invalid("a window needs a \"name\"").With("field", "name");
+  CMDB_RETURN_IF_ERROR(CheckRequired(WindowFieldTable(), w, "window"));
   if (!w.weekly) {
     if (w.start == 0 || w.end == 0)
       return Status::Invalid("a window needs \"start\" and \"end\", or a \"weekly\" rule")
@@ -103,44 +104,40 @@ bool Contains(const Window& w, int64_t start, int64_t end) {
   return false;
 }
 
+const FieldTable<Window>& WindowFieldTable() {
+  static const FieldTable<Window> kTable = [] {
+    FieldTable<Window> t;
+    t.push_back(Field("name", &Window::name).Required().Editable());
+    t.push_back(Field("description", &Window::description).Editable());
+    t.push_back(EnumField("kind", &Window::kind, kKindNames).Required().Editable());
+    t.push_back(Field("start", &Window::start, FieldType::kTime).Editable());
+    t.push_back(Field("end", &Window::end, FieldType::kTime).Editable());
+    t.push_back(Field("weekly", &Window::weekly).InJson(JsonForm::kOwn));
+    t.push_back(Field("days", &Window::days).InJson(JsonForm::kOwn));
+    t.push_back(Field("start_minute", &Window::start_minute).InJson(JsonForm::kOwn));
+    t.push_back(Field("duration_minutes", &Window::duration_minutes).InJson(JsonForm::kOwn));
+    t.push_back(Field("cis", &Window::cis, FieldType::kCiIds).InJson(JsonForm::kOwn));
+    t.push_back(Field("query", &Window::query).InJson(JsonForm::kOwn));
+    t.push_back(Field("created_by", &Window::created_by));
+    return t;
+  }();
+  return kTable;
+}
+
 DocRecord WindowToDoc(const Window& w) {
   DocRecord d;
   d.kind = kWindowKind;
   d.id = w.id;
   d.version = w.version;
-  AttrMap& b = d.body;
-  b.Set("name", w.name);
-  b.Set("description", w.description);
-  b.Set("kind", WindowKindName(w.kind));
-  b.Set("start", w.start);
-  b.Set("end", w.end);
-  b.Set("weekly", w.weekly);
-  b.Set("days", static_cast<int64_t>(w.days));
-  b.Set("start_minute", static_cast<int64_t>(w.start_minute));
-  b.Set("duration_minutes", static_cast<int64_t>(w.duration_minutes));
-  b.Set("cis", IntsValue(w.cis));
-  b.Set("query", w.query);
-  b.Set("created_by", w.created_by);
+  EncodeFields(WindowFieldTable(), w, d.body);
   return d;
 }
 
 Window WindowFromDoc(const DocRecord& d) {
   Window w;
-  const AttrMap& b = d.body;
   w.id = d.id;
   w.version = d.version;
-  w.name = StrField(b, "name");
-  w.description = StrField(b, "description");
-  w.kind = ParseWindowKind(StrField(b, "kind")).value_or(WindowKind::kMaintenance);
-  w.start = IntField(b, "start");
-  w.end = IntField(b, "end");
-  w.weekly = BoolField(b, "weekly");
-  w.days = static_cast<int>(IntField(b, "days"));
-  w.start_minute = static_cast<int>(IntField(b, "start_minute"));
-  w.duration_minutes = static_cast<int>(IntField(b, "duration_minutes"));
-  w.cis = IntsField(b, "cis");
-  w.query = StrField(b, "query");
-  w.created_by = StrField(b, "created_by");
+  DecodeFields(WindowFieldTable(), d.body, w);
   return w;
 }
 

@@ -13,6 +13,7 @@
 
 #include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
+#include "process/record_fields.hpp"
 
 namespace cmdb::process {
 
@@ -20,6 +21,7 @@ inline constexpr const char* kWindowKind = "window";
 
 enum class WindowKind { kMaintenance, kBlackout };
 const char* WindowKindName(WindowKind k);  // "maintenance", "blackout"
+std::vector<std::string> WindowKindNames();
 std::optional<WindowKind> ParseWindowKind(std::string_view name);
 
 // A time interval [start, end) in micros since the epoch.
@@ -64,6 +66,11 @@ bool Overlaps(const Window& w, int64_t start, int64_t end);
 // True when one occurrence contains all of [start, end).
 bool Contains(const Window& w, int64_t start, int64_t end);
 
+// The stored fields of a window (see record_fields.hpp). The api reads name, kind, description,
+// start and end through the table and the recurrence and scope in their own JSON shapes.
+const FieldTable<Window>& WindowFieldTable();
+
+// The process record of a window and back.
 DocRecord WindowToDoc(const Window& w);
 Window WindowFromDoc(const DocRecord& doc);
 

@@ -144,17 +144,12 @@ void Append(BoundExpr& fold, Op op, BoundExpr operand) {
 
 void BinderState::CheckLabel(const ast::Name& label) const {
   if (schema.open_mode() || schema.FindClass(label.text)) return;
-  std::vector<std::string> names;
-  for (const auto& [n, c] : schema.classes()) names.push_back(n);
-  ThrowSemantic("UnknownLabel", "unknown class '" + label.text + "'" + DidYouMean(label.text, names), Offset(label));
+  ThrowSemantic("UnknownLabel", schema.UnknownClassMessage(label.text), Offset(label));
 }
 
 void BinderState::CheckRelType(const ast::Name& type) const {
   if (schema.open_mode() || schema.FindRelType(type.text)) return;
-  std::vector<std::string> names;
-  for (const auto& [n, r] : schema.rel_types()) names.push_back(n);
-  ThrowSemantic("UnknownRelationshipType",
-                "unknown relationship type '" + type.text + "'" + DidYouMean(type.text, names), Offset(type));
+  ThrowSemantic("UnknownRelationshipType", schema.UnknownRelTypeMessage(type.text), Offset(type));
 }
 
 BoundExpr BinderState::BindProjectionExpr(const ast::Expression& e, std::vector<BoundExpr>* aggregates) {
@@ -307,8 +302,7 @@ struct OperandBinder {
     size_t at = b.Offset(f);
     const FunctionDef* fn = FindFunction(f.name.text);
     if (!fn) {
-      ThrowSemantic("UnknownFunction",
-                    "unknown function '" + f.name.text + "'" + DidYouMean(f.name.text, FunctionNames()), at);
+      ThrowSemantic("UnknownFunction", UnknownName("function", f.name.text, FunctionNames()), at);
     }
     int n = static_cast<int>(f.args.size());
     if (n < fn->min_args || (fn->max_args >= 0 && n > fn->max_args))

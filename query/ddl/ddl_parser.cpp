@@ -192,18 +192,12 @@ class Applier {
 
   Status CheckClass(const ast::Name& n) const {
     if (schema_.FindClass(n.text)) return Status::Ok();
-    std::vector<std::string> names;
-    for (const auto& [k, v] : schema_.classes()) names.push_back(k);
-    return At(n, Status(StatusCode::kSchemaViolation,
-                        "unknown class '" + n.text + "'" + DidYouMean(n.text, names)));
+    return At(n, Status(StatusCode::kSchemaViolation, schema_.UnknownClassMessage(n.text)));
   }
 
   Status CheckRelType(const ast::Name& n) const {
     if (schema_.FindRelType(n.text)) return Status::Ok();
-    std::vector<std::string> names;
-    for (const auto& [k, v] : schema_.rel_types()) names.push_back(k);
-    return At(n, Status(StatusCode::kSchemaViolation,
-                        "unknown relationship type '" + n.text + "'" + DidYouMean(n.text, names)));
+    return At(n, Status(StatusCode::kSchemaViolation, schema_.UnknownRelTypeMessage(n.text)));
   }
 
   Status Option(const ast::EdgeOption& o, Cardinality& c, ImpactRule& r, RelTypeDef* quorum_target) const {
@@ -257,8 +251,8 @@ class Applier {
       if (it == kTypes.end()) {
         std::vector<std::string> names;
         for (const auto& [n, k] : kTypes) names.push_back(n);
-        return At(a.type, Status(StatusCode::kSchemaViolation,
-                                 "unknown type '" + a.type.name + "'" + DidYouMean(a.type.name, names)));
+        return At(a.type,
+                  Status(StatusCode::kSchemaViolation, UnknownName("type", a.type.name, names)));
       }
       def.type = it->second;
       if (def.type == AttrType::kEnum) {

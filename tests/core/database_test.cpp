@@ -79,7 +79,8 @@ TEST_CASE("cardinality and duplicate relationships are enforced") {
   CHECK(second.status().message() == "CI " + std::to_string(inst) +
                                          " already has an outgoing RUNS_ON relationship (MANY_TO_ONE)");
   auto bad_type = t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.CreateRel("RUN_ON", inst, vm2, {}).status(); });
-  CHECK(bad_type.status().message() == "unknown relationship type RUN_ON (did you mean 'RUNS_ON'?)");
+  CHECK(bad_type.status().message() ==
+        "unknown relationship type 'RUN_ON' (did you mean 'RUNS_ON'?)");
 }
 
 TEST_CASE("retiring a CI ends its relationships and keeps history") {

@@ -94,9 +94,9 @@ TEST_CASE("change state machine and references") {
                                      {"critical"},
                                      {{"App", 2}},
                                      3.5,
-                                     "low",
+                                     RiskLevel::kLow,
                                      "x"});
-  c.events.push_back({1, "bob", "comment", "", "", "hello"});
+  c.events.push_back({1, "bob", EventKind::kComment, "", "", "hello"});
   ChangeRecord back = ChangeFromDoc(ChangeToDoc(c));
   CHECK(back.assessments.at(0).impacted == std::vector<CiId>{2, 3});
   CHECK(back.assessments.at(0).per_class.at("App") == 2);
@@ -109,8 +109,8 @@ TEST_CASE("risk score follows the documented formula") {
   // One critical service down (8) + one medium degraded (1) + log2(1 + 7) = 3 -> 12 x 1 = 12.
   Risk r = ScoreRisk({{"critical", false}, {"medium", true}}, 7, ChangeType::kNormal);
   CHECK(r.score == Approx(12.0));
-  CHECK(r.level == "high");
-  CHECK(ScoreRisk({}, 0, ChangeType::kStandard).level == "low");
+  CHECK(r.level == RiskLevel::kHigh);
+  CHECK(ScoreRisk({}, 0, ChangeType::kStandard).level == RiskLevel::kLow);
   CHECK(ScoreRisk({{"critical", false}, {"critical", false}}, 1023, ChangeType::kEmergency).score ==
         Approx(39.0));
 }
