@@ -299,7 +299,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   exec.memory = &memory_;
   try {
     BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
-    exec.profile = bound.mode == "PROFILE";
+    exec.profile = bound.mode == QueryMode::kProfile;
     if (bound.writes && !request.allow_writes)
       return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")
           .With("needs", "write CIs");
@@ -318,20 +318,20 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       past.FinishLoad();  // the adjacency: without it the past has CIs but no relationships
       SnapshotAccess graph(past, *schema);
       LogicalPlan plan = PlanQuery(bound, graph);
-      if (bound.mode == "EXPLAIN") result.plan = ExplainPlan(bound, plan);
+      if (bound.mode == QueryMode::kExplain) result.plan = ExplainPlan(bound, plan);
       else Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);
       result.as_of_tx = tx;
     } else if (!bound.writes) {
       ReadView view = db_.Read();
       SnapshotAccess graph(view);
       LogicalPlan plan = PlanQuery(bound, graph);  // 3. plan
-      if (bound.mode == "EXPLAIN") {
+      if (bound.mode == QueryMode::kExplain) {
         result.plan = ExplainPlan(bound, plan);
       } else {
         Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);  // 4. execute
       }
     } else {
-      if (bound.mode == "EXPLAIN") {
+      if (bound.mode == QueryMode::kExplain) {
         ReadView view = db_.Read();
         SnapshotAccess graph(view);
         result.plan = ExplainPlan(bound, PlanQuery(bound, graph));

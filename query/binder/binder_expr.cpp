@@ -12,8 +12,6 @@
 namespace cmdb::gql::detail {
 namespace {
 
-using ast::Op;
-
 BoundExpr Make(ExprKind kind, size_t offset) {
   BoundExpr e;
   e.kind = kind;

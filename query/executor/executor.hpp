@@ -146,7 +146,7 @@ class Executor : public BuildAccount {
   // Gives back what ChargeBuilt took (the outermost Eval has returned).
   void ReleaseBuilt();
   // list + list, string + string, ...: charged, then built.
-  QValue Add(ast::Op op, const QValue& a, const QValue& b, size_t offset);
+  QValue Add(Op op, const QValue& a, const QValue& b, size_t offset);
   QValue EvalBinary(const BoundExpr& e, Row& row);
   // A kBinary chain of more than two operands, folded left to right without recursion.
   QValue EvalChain(const BoundExpr& e, Row& row);
