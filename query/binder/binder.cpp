@@ -5,6 +5,7 @@
 #include <cctype>
 #include <set>
 
+#include "query/binder/binder_state.hpp"
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "cmdb/suggest.hpp"
 #include "cmdb/utf8.hpp"
-#include "query/binder/binder.hpp"
+#include "query/binder/binder_state.hpp"
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
 

@@ -4,7 +4,6 @@
 // Thread safety: one Executor per query.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -13,6 +12,7 @@
 
 #include "cmdb/txn.hpp"
 #include "query/binder/bound.hpp"
+#include "query/engine.hpp"
 #include "query/executor/regex.hpp"
 #include "query/planner/plan.hpp"
 #include "query/runtime/functions.hpp"
@@ -26,38 +26,6 @@ using Row = std::vector<QValue>;
 struct StatusError : std::runtime_error {
   explicit StatusError(Status s) : std::runtime_error(s.message()), status(std::move(s)) {}
   Status status;
-};
-
-struct ExecStats {
-  int64_t nodes_created = 0, nodes_deleted = 0;
-  int64_t relationships_created = 0, relationships_deleted = 0;
-  int64_t properties_set = 0;
-  bool depth_capped = false;  // an unbounded pattern hit the depth cap
-  // PROFILE: rows produced and microseconds per clause, in clause order.
-  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> profile;
-};
-
-// The bytes all running queries of one engine have charged, against a server-wide limit.
-// Executors reserve from it in chunks as they charge their budget and give it all back when
-// they end. Thread safety: Reserve and Release may be called from any thread.
-class QueryMemory {
- public:
-  explicit QueryMemory(size_t limit) : limit_(limit) {}
-  // Adds `bytes` unless the total would pass the limit (then adds nothing and returns false).
-  bool Reserve(size_t bytes) {
-    size_t used = used_.load(std::memory_order_relaxed);
-    do {
-      if (bytes > limit_ || used > limit_ - bytes) return false;
-    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
-    return true;
-  }
-  void Release(size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
-  size_t used() const { return used_.load(std::memory_order_relaxed); }
-  size_t limit() const { return limit_; }
-
- private:
-  std::atomic<size_t> used_{0};
-  size_t limit_;
 };
 
 struct ExecOptions {
