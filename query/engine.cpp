@@ -302,6 +302,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   exec.memory = &memory_;
   try {
     BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
+    result.mode = bound.mode;
     exec.profile = bound.mode == QueryMode::kProfile;
     if (bound.writes && !request.allow_writes)
       return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")

@@ -85,7 +85,9 @@ struct QueryResult {
   ExecStats stats;
   bool truncated = false;
   double elapsed_ms = 0;
-  std::string plan;  // EXPLAIN / PROFILE
+  QueryMode mode = QueryMode::kRun;  // as the query was written
+  // kExplain: the plan, one operator per line; kProfile: rows and time per clause; kRun: empty.
+  std::string plan;
   TxId tx = 0;       // the transaction a writing query committed (0: none)
   TxId as_of_tx = 0; // AS OF or USE BASELINE: the transaction whose state was read
 };
