@@ -102,10 +102,9 @@ def header_deps(header, template_entry):
     return run_m(args + ["-x", "c++", header], template_entry["directory"])
 
 
-def include_chain(root, target, directory_of):
-    """The #include chain from `root` to `target`, following the project's quoted includes
-    (best effort: for the message only)."""
-    source = directory_of
+def include_chain(root, target, source):
+    """The #include chain from `root` to `target` (breadth first over the #include lines, looked
+    up in `source`, /usr/include and the including file's folder): for the message only."""
     seen, todo = {root: None}, [root]
     while todo:
         f = todo.pop(0)
@@ -174,7 +173,8 @@ def main():
     # 2. query/runtime and query/binder: one way at most. Every unit and header of both folders
     # is asked what it includes.
     template = next((e for e in entries
-                     if rel(os.path.realpath(e["file"]), source).startswith("query" + os.sep)), None)
+                     if rel(os.path.realpath(e["file"]), source).startswith("query" + os.sep)),
+                    None)
     if template is None:
         problems.append("no translation unit of query/ in compile_commands.json")
     else:
