@@ -17,6 +17,7 @@
 
 namespace cmdb::gql {
 
+// How to bind. A plain value.
 struct BindOptions {
   int64_t default_max_depth = 20;  // cap for unbounded variable-length patterns
 };

@@ -1,6 +1,8 @@
 // Executor (stage 4): runs a planned, bound query part over a GraphAccess, clause by clause, on
 // materialized rows. Writes go through the Txn of the query's one transaction.
 // Throws QueryError for language errors and StatusError when the write path refuses a change.
+// What it counts (ExecStats) and the server-wide account (QueryMemory) are in the public header,
+// query/engine.hpp, because the engine's callers see them too.
 // Thread safety: one Executor per query.
 #pragma once
 
