@@ -142,7 +142,7 @@ HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
              {"tx", result->tx ? Json(result->tx) : Json(nullptr)}};
   if (result->as_of_tx) stats["as_of_tx"] = result->as_of_tx;
   Json out{{"columns", result->columns}, {"rows", rows}, {"stats", stats}};
-  if (!result->plan.empty()) out["plan"] = result->plan;
+  if (result->mode != gql::QueryMode::kRun) out["plan"] = result->plan;  // EXPLAIN, PROFILE
   return JsonResponse(200, out);
 }
 

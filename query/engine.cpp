@@ -11,8 +11,10 @@
 #include "query/binder/binder.hpp"
 #include "query/common/location.hpp"
 #include "query/common/query_error.hpp"
+#include "query/executor/executor.hpp"
 #include "query/parser/parse.hpp"
 #include "query/planner/plan.hpp"
+#include "query/runtime/graph_access.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -211,19 +213,9 @@ std::string ProfileText(const ExecStats& stats) {
   return out.str();
 }
 
-}  // namespace
-
-bool IsDdl(const std::string& text) {
-  std::istringstream in(text);
-  std::string a, b;
-  in >> a >> b;
-  for (auto* s : {&a, &b}) for (auto& c : *s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (a == "CREATE" && b == "ABSTRACT") return true;
-  return (a == "CREATE" || a == "ALTER" || a == "DROP") && (b == "NODE" || b == "EDGE");
-}
-
-std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const BoundQuery& bound,
-                                                                          const QueryRequest& request) {
+// The transaction AS OF or USE BASELINE reads, and the baseline's members (throws QueryError).
+std::pair<TxId, std::optional<BaselineSnapshot>> ResolvePast(Database& db, const BoundQuery& bound,
+                                                             const QueryRequest& request) {
   const BoundExpr& at = bound.as_of ? *bound.as_of : *bound.baseline;
   QValue value = at.kind == ExprKind::kLiteral ? at.literal : QValue();
   if (at.kind == ExprKind::kParameter) {
@@ -241,7 +233,7 @@ std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const 
     TxId tx = snapshot->tx;
     return {tx, std::move(*snapshot)};
   }
-  TxId last = db_.Read().tx();
+  TxId last = db.Read().tx();
   if (value.kind() == QValue::Kind::kInt) {
     if (value.as_int() < 1 || value.as_int() > static_cast<int64_t>(last))
       throw QueryError("ArgumentError", "InvalidArgumentValue",
@@ -260,18 +252,29 @@ std::pair<TxId, std::optional<BaselineSnapshot>> QueryEngine::ResolvePast(const 
   if (!micros)
     throw QueryError("ArgumentError", "InvalidArgumentValue",
                      "AS OF needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'", at.offset);
-  if (*micros > db_.clock().NowMicros())
+  if (*micros > db.clock().NowMicros())
     throw QueryError("ArgumentError", "InvalidArgumentValue",
                      "AS OF '" + value.as_string() + "' is in the future", at.offset);
-  auto found = db_.store()->TxAtTime(*micros);
+  auto found = db.store()->TxAtTime(*micros);
   if (!found.ok()) throw QueryError("InternalError", "StoreError", found.status().message(), at.offset);
   if (*found == 0) {
-    auto first = db_.store()->Transactions(0, 1);
+    auto first = db.store()->Transactions(0, 1);
     std::string since = first.ok() && !first->empty() ? " (" + FormatTimestamp(first->front().time) + ")" : "";
     throw QueryError("ArgumentError", "InvalidArgumentValue",
                      "AS OF '" + value.as_string() + "' is before the first transaction" + since, at.offset);
   }
   return {*found, std::nullopt};
+}
+
+}  // namespace
+
+bool IsDdl(const std::string& text) {
+  std::istringstream in(text);
+  std::string a, b;
+  in >> a >> b;
+  for (auto* s : {&a, &b}) for (auto& c : *s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (a == "CREATE" && b == "ABSTRACT") return true;
+  return (a == "CREATE" || a == "ALTER" || a == "DROP") && (b == "NODE" || b == "EDGE");
 }
 
 Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
@@ -300,13 +303,14 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   exec.memory = &memory_;
   try {
     BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
-    exec.profile = bound.mode == "PROFILE";
+    result.mode = bound.mode;
+    exec.profile = bound.mode == QueryMode::kProfile;
     if (bound.writes && !request.allow_writes)
       return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")
           .With("needs", "write CIs");
     if (bound.as_of || bound.baseline) {
       // The past (or a baseline), rebuilt from history into a private graph under the current schema.
-      auto past_spec = ResolvePast(bound, request);
+      auto past_spec = ResolvePast(db_, bound, request);
       TxId tx = past_spec.first;
       const std::optional<BaselineSnapshot>& members = past_spec.second;
       auto schema = db_.schema();
@@ -319,20 +323,20 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       past.FinishLoad();  // the adjacency: without it the past has CIs but no relationships
       SnapshotAccess graph(past, *schema);
       LogicalPlan plan = PlanQuery(bound, graph);
-      if (bound.mode == "EXPLAIN") result.plan = ExplainPlan(bound, plan);
+      if (bound.mode == QueryMode::kExplain) result.plan = ExplainPlan(bound, plan);
       else Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);
       result.as_of_tx = tx;
     } else if (!bound.writes) {
       ReadView view = db_.Read();
       SnapshotAccess graph(view);
       LogicalPlan plan = PlanQuery(bound, graph);  // 3. plan
-      if (bound.mode == "EXPLAIN") {
+      if (bound.mode == QueryMode::kExplain) {
         result.plan = ExplainPlan(bound, plan);
       } else {
         Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);  // 4. execute
       }
     } else {
-      if (bound.mode == "EXPLAIN") {
+      if (bound.mode == QueryMode::kExplain) {
         ReadView view = db_.Read();
         SnapshotAccess graph(view);
         result.plan = ExplainPlan(bound, PlanQuery(bound, graph));
@@ -358,7 +362,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
     }
     if (exec.profile) result.plan = ProfileText(result.stats);
   } catch (const QueryError& e) {
-    return ErrorStatus(e, query.source);
+    return ErrorStatus(e, request.text);
   } catch (const StatusError& e) {
     return e.status;
   }

@@ -1,17 +1,23 @@
-// QueryEngine: the one entry of the query pipeline. parse -> bind -> plan -> execute, visible in
-// Run(). Language errors thrown inside become a Status here: kInvalidArgument with type
+// The query engine: the public face of query/. Callers (api/, process/, bench/, tests) include
+// this header alone; it names what a query takes and gives and nothing of how it runs, so it
+// pulls no parser, AST, binder, planner or executor header (the `layering` test checks that).
+//
+// QueryEngine::Run is the one entry of the pipeline: parse -> bind -> plan -> execute
+// (query/engine.cpp). Language errors become a Status there: kInvalidArgument with type
 // SyntaxError/SemanticError/TypeError/... and "line"/"column" details pointing at the source.
-// Thread safety: Run may be called concurrently; reads share a ReadView, writes go through
-// Database::Write one at a time.
 #pragma once
 
-#include <chrono>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cmdb/database.hpp"
-#include "query/executor/executor.hpp"
+#include "cmdb/status.hpp"
+#include "query/common/enums.hpp"
 #include "query/runtime/value.hpp"
 
 namespace cmdb::gql {
@@ -20,6 +26,7 @@ namespace cmdb::gql {
 // same limit as for values the query builds.
 inline constexpr size_t kMaxParameterDepth = kMaxValueDepth;
 
+// The limits of one engine, fixed when it is made. A plain value.
 struct QueryOptions {
   int64_t default_max_depth = 20;      // cap for unbounded variable-length patterns
   int64_t timeout_ms = 30000;          // per query
@@ -37,16 +44,18 @@ struct QueryOptions {
 };
 
 // What USE BASELINE reads: the state after transaction `tx`, restricted to these CIs and
-// relationships (sorted ids).
+// relationships (sorted ids). A plain value.
 struct BaselineSnapshot {
   TxId tx = 0;
   std::vector<CiId> cis;
   std::vector<RelId> rels;
 };
 // Finds a baseline by name (kNotFound when there is none). Supplied by the caller, which owns
-// baselines (process/), so the query layer stays below it.
+// baselines (process/), so the query layer stays below it. Called on the thread running the
+// query, during Run.
 using BaselineResolver = std::function<Result<BaselineSnapshot>(const std::string& name)>;
 
+// One query to run. A plain value; the caller keeps `baselines` alive during Run.
 struct QueryRequest {
   std::string text;
   QMap parameters;
@@ -56,41 +65,88 @@ struct QueryRequest {
   const BaselineResolver* baselines = nullptr;  // needed by USE BASELINE
 };
 
+// What a query did to the graph, and (PROFILE) what each clause produced. A plain value.
+struct ExecStats {
+  int64_t nodes_created = 0, nodes_deleted = 0;
+  int64_t relationships_created = 0, relationships_deleted = 0;
+  int64_t properties_set = 0;
+  bool depth_capped = false;  // an unbounded pattern hit the depth cap
+  // PROFILE: rows produced and microseconds per clause, in clause order.
+  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> profile;
+};
+
 // The answer: at most QueryOptions::max_rows rows (more: `truncated`), and the estimated bytes
 // of its values written out in full, records included (what the HTTP layer renders), within
-// max_query_bytes; past that, kResourceExhausted ("the answer needs more than ...").
+// max_query_bytes; past that, kResourceExhausted ("the answer needs more than ..."). A plain
+// value: it holds its own copies of the records it shows, and outlives the engine.
 struct QueryResult {
   std::vector<std::string> columns;
   std::vector<std::vector<QValue>> rows;  // nodes and relationships carry their records
   ExecStats stats;
   bool truncated = false;
   double elapsed_ms = 0;
-  std::string plan;  // EXPLAIN / PROFILE
+  QueryMode mode = QueryMode::kRun;  // as the query was written
+  // kExplain: the plan, one operator per line; kProfile: rows and time per clause; kRun: empty.
+  std::string plan;
   TxId tx = 0;       // the transaction a writing query committed (0: none)
   TxId as_of_tx = 0; // AS OF or USE BASELINE: the transaction whose state was read
 };
 
+// The bytes all running queries of one engine have charged, against a server-wide limit.
+// Executors reserve from it in chunks as they charge their budget and give it all back when
+// they end. Thread safety: every method may be called from any thread.
+class QueryMemory {
+ public:
+  explicit QueryMemory(size_t limit) : limit_(limit) {}
+  // Adds `bytes` unless the total would pass the limit (then adds nothing and returns false).
+  bool Reserve(size_t bytes) {
+    size_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (bytes > limit_ || used > limit_ - bytes) return false;
+    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    return true;
+  }
+  // Gives back `bytes` an earlier Reserve took.
+  void Release(size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+  // The bytes reserved now, and the limit.
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+  size_t limit() const { return limit_; }
+
+ private:
+  std::atomic<size_t> used_{0};
+  size_t limit_;
+};
+
+// Runs queries against one Database.
+// Thread safety: Run may be called concurrently; reads share a ReadView, writes go through
+// Database::Write one at a time.
 class QueryEngine {
  public:
   // `db` must outlive the engine.
   QueryEngine(Database& db, QueryOptions options)
       : db_(db), options_(options), memory_(options.max_total_query_bytes) {}
+  QueryEngine(const QueryEngine&) = delete;
+  QueryEngine& operator=(const QueryEngine&) = delete;
+
+  // Parses, binds, plans and runs `request` (EXPLAIN: plans only). Errors: kInvalidArgument
+  // for language errors (located), kResourceExhausted past a budget or a nesting limit,
+  // kUnavailable on timeout, kPermissionDenied for a write without allow_writes, and what the
+  // write path refuses.
   Result<QueryResult> Run(const QueryRequest& request);
+  // The options the engine was made with.
   const QueryOptions& options() const { return options_; }
   // What the running queries hold together (bytes reserved by their budgets), against
-  // max_total_query_bytes. Thread-safe.
+  // max_total_query_bytes. Owned by the engine. Thread-safe.
   QueryMemory& memory() { return memory_; }
 
  private:
-  // The transaction AS OF or USE BASELINE reads, and the baseline's members (throws QueryError).
-  std::pair<TxId, std::optional<BaselineSnapshot>> ResolvePast(const BoundQuery& bound, const QueryRequest& request);
   Database& db_;
   QueryOptions options_;
   QueryMemory memory_;
 };
 
 // True when the text is schema DDL (CREATE NODE TYPE, ALTER EDGE TYPE, DROP NODE TYPE ...),
-// which the query endpoint hands to the DDL front end.
+// which the query endpoint hands to the DDL front end. Thread-safe (a pure function).
 bool IsDdl(const std::string& text);
 
 }  // namespace cmdb::gql

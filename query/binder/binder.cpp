@@ -5,6 +5,7 @@
 #include <cctype>
 #include <set>
 
+#include "query/binder/binder_state.hpp"
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
 
@@ -27,7 +28,7 @@ const char* TypeName(VarType t) {
 
 // Splits a predicate into its AND-ed conjuncts.
 void Conjuncts(BoundExpr e, std::vector<BoundExpr>& out) {
-  if (e.kind == ExprKind::kBinary && e.op == ast::Op::kAnd) {  // chains of AND are all AND
+  if (e.kind == ExprKind::kBinary && e.op == Op::kAnd) {  // chains of AND are all AND
     for (BoundExpr& a : e.args) Conjuncts(std::move(a), out);
   } else {
     out.push_back(std::move(e));

@@ -5,14 +5,12 @@
 
 #include "cmdb/suggest.hpp"
 #include "cmdb/utf8.hpp"
-#include "query/binder/binder.hpp"
+#include "query/binder/binder_state.hpp"
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
 
 namespace cmdb::gql::detail {
 namespace {
-
-using ast::Op;
 
 BoundExpr Make(ExprKind kind, size_t offset) {
   BoundExpr e;

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "query/parser/ast.hpp"
+#include "query/common/enums.hpp"
 #include "query/runtime/value.hpp"
 
 namespace cmdb::gql {
@@ -34,10 +34,10 @@ struct BoundExpr {
   QValue literal;                // kLiteral
   std::string name;              // parameter, property key, map keys (joined by \x1f), function
   int slot = -1;                 // kVariable; kListComprehension: the element variable
-  ast::Op op = ast::Op::kAnd;    // kUnary, kBinary (the first operator of a chain)
+  Op op = Op::kAnd;              // kUnary, kBinary (the first operator of a chain)
   // kBinary over more than two args: a left fold, ops[i] joining the result so far and
   // args[i + 1] (AND, OR, XOR, + - and * / % and ^ chains, so they evaluate without recursion).
-  std::vector<ast::Op> ops;
+  std::vector<Op> ops;
   int depth = 1;                 // of the tree rooted here (at most kMaxExprDepth)
   std::vector<BoundExpr> args;   // children
   std::vector<std::string> keys; // kMap keys; kLabelCheck labels
@@ -53,8 +53,6 @@ struct BoundExpr {
   // args = [list, where?]
   bool has_where = false, has_map = false;
 };
-
-enum class Direction { kOut, kIn, kBoth };
 
 struct BoundNode {
   int slot = -1;
@@ -167,7 +165,7 @@ struct BoundQuery {
   bool union_all = false;
   int num_slots = 0;
   bool writes = false;
-  std::string mode;  // "", "EXPLAIN", "PROFILE"
+  QueryMode mode = QueryMode::kRun;
   std::optional<BoundExpr> as_of;  // constant: a datetime string or a transaction id
   std::optional<BoundExpr> baseline;  // USE BASELINE: constant, the baseline's name
 };

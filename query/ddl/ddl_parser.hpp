@@ -1,9 +1,10 @@
 // The schema DDL front end: parse a GQL-style DDL script and apply it to a Schema.
 //
 // Syntax errors and semantic errors (unknown class, duplicate attribute, bad type...) carry the
-// line and column of the offending text, and the message shows the source line with a caret:
+// line and column of the offending text, and the message shows the source line with a caret
+// (this exact text is asserted in tests/query/ddl_test.cpp):
 //
-//   line 1, column 20: expected 'TYPE'
+//   line 1, column 13: expected TYPE
 //   CREATE NODE Server EXTENDS Hardware;
 //               ^
 // Thread safety: pure functions of their arguments.

@@ -8,7 +8,6 @@ namespace cmdb::gql {
 namespace {
 
 using K = QValue::Kind;
-using ast::Op;
 
 std::optional<bool> AsTernary(const QValue& v, size_t offset, const char* what) {
   if (v.is_null()) return std::nullopt;

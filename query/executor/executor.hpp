@@ -1,10 +1,11 @@
 // Executor (stage 4): runs a planned, bound query part over a GraphAccess, clause by clause, on
 // materialized rows. Writes go through the Txn of the query's one transaction.
 // Throws QueryError for language errors and StatusError when the write path refuses a change.
+// What it counts (ExecStats) and the server-wide account (QueryMemory) are in the public header,
+// query/engine.hpp, because the engine's callers see them too.
 // Thread safety: one Executor per query.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 
 #include "cmdb/txn.hpp"
 #include "query/binder/bound.hpp"
+#include "query/engine.hpp"
 #include "query/executor/regex.hpp"
 #include "query/planner/plan.hpp"
 #include "query/runtime/functions.hpp"
@@ -26,38 +28,6 @@ using Row = std::vector<QValue>;
 struct StatusError : std::runtime_error {
   explicit StatusError(Status s) : std::runtime_error(s.message()), status(std::move(s)) {}
   Status status;
-};
-
-struct ExecStats {
-  int64_t nodes_created = 0, nodes_deleted = 0;
-  int64_t relationships_created = 0, relationships_deleted = 0;
-  int64_t properties_set = 0;
-  bool depth_capped = false;  // an unbounded pattern hit the depth cap
-  // PROFILE: rows produced and microseconds per clause, in clause order.
-  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> profile;
-};
-
-// The bytes all running queries of one engine have charged, against a server-wide limit.
-// Executors reserve from it in chunks as they charge their budget and give it all back when
-// they end. Thread safety: Reserve and Release may be called from any thread.
-class QueryMemory {
- public:
-  explicit QueryMemory(size_t limit) : limit_(limit) {}
-  // Adds `bytes` unless the total would pass the limit (then adds nothing and returns false).
-  bool Reserve(size_t bytes) {
-    size_t used = used_.load(std::memory_order_relaxed);
-    do {
-      if (bytes > limit_ || used > limit_ - bytes) return false;
-    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
-    return true;
-  }
-  void Release(size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
-  size_t used() const { return used_.load(std::memory_order_relaxed); }
-  size_t limit() const { return limit_; }
-
- private:
-  std::atomic<size_t> used_{0};
-  size_t limit_;
 };
 
 struct ExecOptions {
@@ -148,7 +118,7 @@ class Executor : public BuildAccount {
   // Gives back what ChargeBuilt took (the outermost Eval has returned).
   void ReleaseBuilt();
   // list + list, string + string, ...: charged, then built.
-  QValue Add(ast::Op op, const QValue& a, const QValue& b, size_t offset);
+  QValue Add(Op op, const QValue& a, const QValue& b, size_t offset);
   QValue EvalBinary(const BoundExpr& e, Row& row);
   // A kBinary chain of more than two operands, folded left to right without recursion.
   QValue EvalChain(const BoundExpr& e, Row& row);

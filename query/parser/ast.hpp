@@ -8,17 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "query/common/enums.hpp"
+
 namespace cmdb::gql::ast {
 namespace x3 = boost::spirit::x3;
 
-// Operators of every precedence level (one name per concept through the stages).
-enum class Op {
-  kOr, kXor, kAnd, kNot,
-  kEq, kNe, kLt, kGt, kLe, kGe,
-  kStartsWith, kEndsWith, kContains, kIn, kRegex, kIsNull, kIsNotNull,
-  kAdd, kSub, kMul, kDiv, kMod, kPow,
-  kNeg, kPos,
-};
+// Op (query/common/enums.hpp) names the operators here as in the later stages.
 
 struct Nil {};
 struct NullLiteral {};
@@ -296,7 +291,7 @@ struct UnionPart {
   SingleQuery query;
 };
 struct Query : x3::position_tagged {
-  boost::optional<std::string> mode;  // "EXPLAIN" or "PROFILE"
+  boost::optional<QueryMode> mode;  // kExplain or kProfile when written
   boost::optional<Expression> as_of;  // AS OF <datetime string | tx id | parameter>
   boost::optional<Expression> baseline;  // USE BASELINE <name string | parameter>
   SingleQuery first;

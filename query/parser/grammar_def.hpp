@@ -12,7 +12,6 @@
 
 namespace cmdb::gql::parser {
 namespace x3 = boost::spirit::x3;
-using ast::Op;
 using parsing::Annotate;
 using parsing::ErrorHandlerBase;
 
@@ -252,8 +251,8 @@ const auto call_def = kw("CALL") > function_name > '(' > -expressions > ')' > -(
 const auto clause_def = match | unwind | with | return_ | create | merge | set | remove | delete_ | call;
 const auto single_query_def = +clause >> as(false);
 const auto union_part_def = kw("UNION") >> x3::matches[kw("ALL")] > single_query;
-const auto query_def = -((kw("EXPLAIN") >> as(std::string("EXPLAIN"))) |
-                         (kw("PROFILE") >> as(std::string("PROFILE")))) >>
+const auto query_def = -((kw("EXPLAIN") >> as(QueryMode::kExplain)) |
+                         (kw("PROFILE") >> as(QueryMode::kProfile))) >>
                        -(kw("AS") >> kw("OF") > expression) >> -(kw("USE") >> kw("BASELINE") > expression) >
                        single_query > *union_part > -x3::lit(';') > end_of_query;
 const auto end_of_query_def = x3::eoi;

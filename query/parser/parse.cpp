@@ -9,6 +9,7 @@
 #include "query/common/error_handler.hpp"
 #include "query/common/location.hpp"
 #include "query/parser/grammar.hpp"
+#include "query/parser/parsed_query.hpp"
 
 namespace cmdb::gql {
 namespace {

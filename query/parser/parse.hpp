@@ -1,4 +1,7 @@
 // ParseQuery: text -> AST, with syntax errors located by line and column.
+// This header names the parsed query without defining it, so that the engine can hand it from
+// the parser to the binder without compiling Spirit; its definition (the AST) is in
+// parsed_query.hpp, for the parser and the binder.
 // Thread safety: pure function; a ParsedQuery is immutable after parsing.
 #pragma once
 
@@ -8,22 +11,11 @@
 #include <string>
 
 #include "cmdb/status.hpp"
-#include "query/parser/ast.hpp"
-#include "query/parser/config.hpp"
 
 namespace cmdb::gql {
 
-// A parsed query owns its source text and the positions of its tagged AST nodes.
-struct ParsedQuery {
-  std::string source;
-  ast::Query ast;
-  std::unique_ptr<parser::error_handler_type> positions;
-
-  // The byte offset where a tagged node starts.
-  size_t OffsetOf(const ast::x3::position_tagged& node) const { return positions->offset_of(node); }
-  // The exact source text of a tagged node ("count(*)", "n.name").
-  std::string TextOf(const ast::x3::position_tagged& node) const;
-};
+// A query's AST with its source text (query/parser/parsed_query.hpp).
+struct ParsedQuery;
 
 // How deeply brackets ( [ { and CASE ... END may nest in a query. The grammar recurses once per
 // level, so this bounds the parser's stack; deeper text is refused before parsing.

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cmdb/database.hpp"
-#include "query/binder/bound.hpp"
+#include "query/common/enums.hpp"
 
 namespace cmdb::gql {
 

@@ -478,3 +478,23 @@ TEST_CASE("a token revoked outside the server stops working when its cache entry
   CHECK(refused.status().message() ==
         "invalid or revoked token; send 'Authorization: Bearer <token>'");
 }
+
+TEST_CASE("POST /v1/query answers \"plan\" for EXPLAIN and PROFILE only") {
+  Client c;
+  std::string text = "MATCH (a:Application {app_code: 'SHOP_API'}) RETURN a.name";
+  auto query = [&](const std::string& q) {
+    return c.Call("POST", "/v1/query", Json{{"query", q}}.dump());
+  };
+  auto [s1, run] = query(text);
+  CHECK(s1 == 200);
+  CHECK_FALSE(run.contains("plan"));
+  CHECK(run["rows"].size() == 1);
+  auto [s2, explain] = query("EXPLAIN " + text);
+  CHECK(s2 == 200);
+  CHECK(explain["plan"].get<std::string>().rfind("Match\n", 0) == 0);
+  CHECK(explain["rows"].empty());
+  auto [s3, profile] = query("PROFILE " + text);
+  CHECK(s3 == 200);
+  CHECK(profile["plan"].get<std::string>().rfind("Match: 1 rows, ", 0) == 0);
+  CHECK(profile["rows"].size() == 1);
+}

@@ -72,6 +72,17 @@ TEST_CASE("DDL syntax errors show line, column, the line and a caret") {
         "                                             ^");
 }
 
+TEST_CASE("the error shown in ddl_parser.hpp is the one ApplyDdl gives") {
+  // Keep this text and the example in query/ddl/ddl_parser.hpp the same, caret line included.
+  Schema s = Schema::Builtin(false);
+  Status st = ddl::ApplyDdl("CREATE NODE Server EXTENDS Hardware;", s);
+  CHECK(st.code() == StatusCode::kInvalidArgument);
+  CHECK(st.message() ==
+        "line 1, column 13: expected TYPE\n"
+        "CREATE NODE Server EXTENDS Hardware;\n"
+        "            ^");
+}
+
 TEST_CASE("DDL semantic errors point at the offending name") {
   CHECK(ErrorOf("CREATE NODE TYPE Server EXTENDS Hots;") ==
         "line 2, column 33: unknown class 'Hots' (did you mean 'Host'?)\n"

@@ -81,6 +81,25 @@ TEST_CASE("reading: patterns, filters, aggregation, ordering, paging") {
   CHECK(path.as_path().nodes[1].record->attrs.Get("name") == Value("fraud-check"));
 }
 
+TEST_CASE("EXPLAIN and PROFILE: the query's mode reaches the result with its plan") {
+  Q q;
+  std::string text = "MATCH (a:Application {app_code: 'SHOP_API'}) RETURN a.name";
+  QueryResult run = q.Ok(text);
+  CHECK(run.mode == QueryMode::kRun);
+  CHECK(run.plan.empty());
+  CHECK(run.rows.size() == 1);
+  QueryResult explain = q.Ok("explain " + text);
+  CHECK(explain.mode == QueryMode::kExplain);
+  CHECK(explain.plan == "Match\n  UniqueSeek(:Application.app_code)\nProjection\n");
+  CHECK(explain.rows.empty());
+  QueryResult profile = q.Ok("PROFILE " + text);
+  CHECK(profile.mode == QueryMode::kProfile);
+  CHECK(profile.rows.size() == 1);
+  INFO(profile.plan);
+  CHECK(profile.plan.rfind("Match: 1 rows, ", 0) == 0);
+  CHECK(profile.plan.find("\nReturn: 1 rows, ") != std::string::npos);
+}
+
 TEST_CASE("variable length: enumeration, GQL quantifier, reachability and the depth cap") {
   Q q;
   std::string from = "MATCH (s:BusinessService {name: 'Online Shop'})";

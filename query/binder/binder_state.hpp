@@ -1,0 +1,56 @@
+// The binder's state while it walks one query's AST: the variable scope, the slots, the
+// aggregates of the projection being bound. Shared by the clause binder (binder.cpp) and the
+// expression binder (binder_expr.cpp); nothing else includes it (it brings the AST, and with it
+// Spirit's AST types).
+// Thread safety: one BinderState per query.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cmdb/schema.hpp"
+#include "query/binder/binder.hpp"
+#include "query/binder/bound.hpp"
+#include "query/parser/parsed_query.hpp"
+
+namespace cmdb::gql {
+namespace detail {
+
+enum class VarType { kAny, kNode, kRel, kRelList, kPath };
+
+struct Variable {
+  int slot = -1;
+  VarType type = VarType::kAny;
+  std::string label;  // first label of a node variable, for property checks
+};
+
+// State shared by the expression and clause binders.
+class BinderState {
+ public:
+  BinderState(const ParsedQuery& q, const Schema& s, const BindOptions& o) : query(q), schema(s), options(o) {}
+
+  // Expressions (binder_expr.cpp).
+  BoundExpr BindExpr(const ast::Expression& e);
+  BoundExpr BindOperand(const ast::Operand& o, size_t offset);
+  // Binds an expression that may hold aggregates, collecting them into `aggregates`.
+  BoundExpr BindProjectionExpr(const ast::Expression& e, std::vector<BoundExpr>* aggregates);
+  // Sets e.depth from its children; throws NestingTooDeep past kMaxExprDepth.
+  static void Nest(BoundExpr& e);
+  void CheckLabel(const ast::Name& label) const;
+  void CheckRelType(const ast::Name& type) const;
+
+  int NewSlot() { return num_slots++; }
+  size_t Offset(const ast::x3::position_tagged& node) const { return query.OffsetOf(node); }
+
+  const ParsedQuery& query;
+  const Schema& schema;
+  const BindOptions& options;
+  std::map<std::string, Variable> scope;
+  int num_slots = 0;
+  std::vector<BoundExpr>* aggregates_ = nullptr;  // non-null while binding a projection item
+  bool in_aggregate_ = false;
+};
+
+}  // namespace detail
+}  // namespace cmdb::gql
