@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "analysis/impact_graph.hpp"
+#include "analysis/impact_options.hpp"
 
 namespace cmdb::analysis {
 namespace {
@@ -294,13 +295,7 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   for (CiId s : request.seeds) {
     if (!graph.FindCi(s)) return Status::NotFound("CI " + std::to_string(s) + " does not exist");
   }
-  for (const auto& t : request.types) {
-    if (!schema.FindRelType(t) && !schema.open_mode())
-      return Status::Invalid("unknown relationship type '" + t + "'").With("type", t);
-  }
-  for (const auto& c : request.classes) {
-    if (!schema.FindClass(c) && !schema.open_mode()) return Status::Invalid("unknown class '" + c + "'").With("class", c);
-  }
+  CMDB_RETURN_IF_ERROR(CheckImpactNames(request, schema));
   // Which way each relationship type carries a failure.
   bool reverse = request.direction == ImpactDirection::kDependsOn;
   std::vector<bool> forward, backward;
