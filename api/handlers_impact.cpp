@@ -97,8 +97,10 @@ HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
   }
   for (CiId id : result->services) {
     const CiRecord* rec = g.FindCi(id);
-    services.push_back(Json{{"id", id}, {"name", ToJson(rec->attrs.Get("name"))},
-                            {"criticality", ToJson(rec->attrs.Get("criticality"))}});
+    services.push_back(
+        Json{{"id", id},
+             {"name", ToJson(rec->attrs.Get("name"))},
+             {"criticality", ToJson(analysis::ServiceCriticality(view.schema(), *rec))}});
   }
   return JsonResponse(200, Json{{"direction", direction},
                                 {"max_depth", request.max_depth},
