@@ -16,6 +16,9 @@ DocRecord BaselineToDoc(const Baseline& b) {
   m.Set("roots", IntsValue(b.roots));
   m.Set("follow", b.follow);
   m.Set("max_depth", static_cast<int64_t>(b.max_depth));
+  if (!b.types.empty()) m.Set("types", StrsValue(b.types));
+  if (!b.classes.empty()) m.Set("classes", StrsValue(b.classes));
+  if (!b.redundancy) m.Set("redundancy", false);
   m.Set("tx", b.tx);
   m.Set("captured_at", b.captured_at);
   m.Set("created_by", b.created_by);
@@ -36,6 +39,9 @@ Baseline BaselineFromDoc(const DocRecord& d) {
   b.roots = IntsField(m, "roots");
   b.follow = StrField(m, "follow");
   b.max_depth = static_cast<int>(IntField(m, "max_depth"));
+  b.types = StrsField(m, "types");
+  b.classes = StrsField(m, "classes");
+  b.redundancy = !m.Has("redundancy") || BoolField(m, "redundancy");  // older records: true
   b.tx = IntField(m, "tx");
   b.captured_at = IntField(m, "captured_at");
   b.created_by = StrField(m, "created_by");

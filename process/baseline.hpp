@@ -18,12 +18,15 @@ struct Baseline {
   int64_t id = 0;
   std::string name;  // unique
   std::string description;
-  // Scope as requested: "query" (scope_query), "roots" (roots, follow, max_depth) or "all".
+  // Scope as requested: "query" (scope_query), "roots" (roots, follow, max_depth, types,
+  // classes, redundancy) or "all".
   std::string scope_kind;
   std::string scope_query;
   std::vector<CiId> roots;
   std::string follow;  // "impacted" or "depends_on"
   int max_depth = 0;
+  std::vector<std::string> types, classes;  // empty: every type with an impact rule, every class
+  bool redundancy = true;
   TxId tx = 0;  // captured right after this transaction
   int64_t captured_at = 0;
   std::string created_by;

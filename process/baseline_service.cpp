@@ -46,6 +46,9 @@ Result<std::vector<CiId>> ReleaseService::ScopeCis(const BaselineSpec& spec) con
     req.direction = spec.follow_impacted ? analysis::ImpactDirection::kImpacted
                                          : analysis::ImpactDirection::kDependsOn;
     req.max_depth = spec.max_depth;
+    req.types = spec.types;
+    req.classes = spec.classes;
+    req.redundancy = spec.redundancy;
     auto result = analysis::ComputeImpact(view.graph(), view.schema(), req);
     if (!result.ok()) return result.status();
     for (const auto& ci : result->cis) ids.push_back(ci.id);
@@ -99,6 +102,11 @@ Status ReleaseService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std::
   b.roots = spec.roots;
   b.follow = spec.scope_kind == "roots" ? (spec.follow_impacted ? "impacted" : "depends_on") : "";
   b.max_depth = spec.scope_kind == "roots" ? spec.max_depth : 0;
+  if (spec.scope_kind == "roots") {
+    b.types = spec.types;
+    b.classes = spec.classes;
+    b.redundancy = spec.redundancy;
+  }
   b.tx = txn.tx() - 1;
   b.captured_at = NowMicros();
   b.created_by = actor;
@@ -230,7 +238,8 @@ Result<BaselineDiff> ReleaseService::Diff(const Baseline& a, const DiffTarget& t
   }
   if (target.kind == DiffTarget::kCurrent && target.include_new && a.scope_kind != "") {
     BaselineSpec spec{
-        a.name, "", a.scope_kind, a.scope_query, a.roots, a.follow != "depends_on", a.max_depth};
+        a.name,      "",      a.scope_kind, a.scope_query, a.roots, a.follow != "depends_on",
+        a.max_depth, a.types, a.classes,    a.redundancy};
     auto scope_now = ScopeCis(spec);
     if (!scope_now.ok()) return scope_now.status();
     std::vector<CiId> fresh;

@@ -30,6 +30,9 @@ struct BaselineSpec {
   std::vector<CiId> roots;
   bool follow_impacted = true;  // "impacted"; false: "depends_on"
   int max_depth = 6;
+  // The other impact options of a roots scope (analysis/impact_options.hpp).
+  std::vector<std::string> types, classes;
+  bool redundancy = true;
 };
 
 // What to compare a baseline with.

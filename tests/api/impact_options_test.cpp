@@ -1,0 +1,133 @@
+// Impact options read by one set of rules through POST /v1/impact, CALL impact and baseline
+// scopes.
+#include <catch2/catch.hpp>
+
+#include "api/api_client.hpp"
+
+using namespace cmdb;
+using cmdb::testing::Client;
+using cmdb::testing::Json;
+
+namespace {
+
+// The error message of a refused call (fails the test when it was not refused with `status`).
+std::string Refusal(const std::pair<int, Json>& answer, int status = 400) {
+  INFO(answer.second.dump());
+  CHECK(answer.first == status);
+  return answer.second["error"]["message"].get<std::string>();
+}
+
+// The located message of CALL impact refusing `options` (given as a map literal) at its column.
+std::string Located(const std::string& query, const std::string& message) {
+  size_t column = query.find(", {") + 3;
+  return "line 1, column " + std::to_string(column) + ": " + message + "\n" + query + "\n" +
+         std::string(column - 1, ' ') + "^";
+}
+
+}  // namespace
+
+TEST_CASE(
+    "impact options: every rule has one message through POST /v1/impact, CALL impact and "
+    "baseline scopes") {
+  Client c;
+  CiId dc = c.IdOf("Datacenter", "dc-fra1");
+  struct Case {
+    const char* json;     // the option as a JSON member ("follow" for a baseline's direction)
+    const char* literal;  // the option in a query map literal
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {R"("direction": "up")", "direction: 'up'",
+       R"(direction must be "impacted" or "depends_on", not "up")"},
+      {R"("direction": 3)", "direction: 3", R"(direction must be "impacted" or "depends_on")"},
+      {R"("max_depth": -1)", "max_depth: -1", "max_depth must be an integer from 0 to 100"},
+      {R"("max_depth": 101)", "max_depth: 101", "max_depth must be an integer from 0 to 100"},
+      {R"("max_depth": 2.5)", "max_depth: 2.5", "max_depth must be an integer from 0 to 100"},
+      {R"("max_depth": "3")", "max_depth: '3'", "max_depth must be an integer from 0 to 100"},
+      {R"("types": "HOSTED_ON")", "types: 'HOSTED_ON'", "types must be a list of names"},
+      {R"("classes": ["Rack", 1])", "classes: ['Rack', 1]", "classes must be a list of names"},
+      {R"("types": ["HOSTS_ON"])", "types: ['HOSTS_ON']",
+       "unknown relationship type 'HOSTS_ON' (did you mean 'HOSTED_ON'?)"},
+      {R"("classes": ["VirtualMachin"])", "classes: ['VirtualMachin']",
+       "unknown class 'VirtualMachin' (did you mean 'VirtualMachine'?)"},
+      {R"("redundancy": "no")", "redundancy: 'no'", "redundancy must be true or false"},
+      {R"("redundancy": 0)", "redundancy: 0", "redundancy must be true or false"},
+  };
+  for (const Case& k : cases) {
+    INFO(k.json);
+    std::string member = k.json;
+    std::string impact = R"({"cis": [)" + std::to_string(dc) + "], " + member + "}";
+    CHECK(Refusal(c.Call("POST", "/v1/impact", impact)) == k.message);
+    std::string scope_member = member.rfind(R"("direction")", 0) == 0
+                                   ? R"("follow")" + member.substr(member.find(':'))
+                                   : member;
+    std::string baseline =
+        R"({"name": "b", "scope": {"roots": [)" + std::to_string(dc) + "], " + scope_member + "}}";
+    auto refused = c.Call("POST", "/v1/baselines", baseline);
+    CHECK(Refusal(refused) == k.message);
+    std::string query =
+        "CALL impact(" + std::to_string(dc) + ", {" + k.literal + "}) YIELD ci RETURN ci";
+    auto call = c.Call("POST", "/v1/query", Json{{"query", query}}.dump());
+    CHECK(Refusal(call) == Located(query, k.message));
+    CHECK(call.second["error"]["code"] == "ArgumentError");
+  }
+  // The baseline names the member it read, as "follow" for the direction.
+  auto follow = c.Call("POST", "/v1/baselines",
+                       R"({"name": "b", "scope": {"roots": [1], "follow": "sideways"}})");
+  CHECK(follow.second["error"]["details"]["field"] == "scope.follow");
+  CHECK(follow.second["error"]["details"]["option"] == "direction");
+  // Null is the same as leaving an option out, everywhere.
+  CHECK(c.Call("POST", "/v1/impact", R"({"cis": [1], "max_depth": null, "types": null})").first ==
+        200);
+  CHECK(c.Call("POST", "/v1/query",
+               Json{{"query",
+                     "CALL impact(1, {max_depth: null, redundancy: null}) YIELD ci RETURN ci"}}
+                   .dump())
+            .first == 200);
+  // Unknown options: POST /v1/impact refuses unknown fields of its body; CALL impact names them.
+  auto unknown =
+      c.Call("POST", "/v1/query",
+             Json{{"query", "CALL impact(1, {redundancey: false}) YIELD ci RETURN ci"}}.dump());
+  CHECK(Refusal(unknown) ==
+        Located(
+            "CALL impact(1, {redundancey: false}) YIELD ci RETURN ci",
+            "unknown impact option 'redundancey' (did you mean 'redundancy'?); options: direction, "
+            "max_depth, types, classes, redundancy"));
+  // Nothing was captured by the refused baselines.
+  CHECK(c.Call("GET", "/v1/baselines").second["baselines"].empty());
+}
+
+TEST_CASE("CALL impact takes redundancy and answers as POST /v1/impact does") {
+  Client c;
+  CiId host = c.IdOf("PhysicalServer", "fra1-esx02");
+  // (id, distance, state) of every impacted CI, in order.
+  auto by_api = [&](bool redundancy) {
+    auto [s, j] =
+        c.Call("POST", "/v1/impact",
+               Json{{"cis", {host}}, {"max_depth", 10}, {"redundancy", redundancy}}.dump());
+    REQUIRE(s == 200);
+    std::vector<std::tuple<int64_t, int64_t, std::string>> out;
+    for (const auto& ci : j["impacted"]) out.emplace_back(ci["id"], ci["distance"], ci["state"]);
+    return out;
+  };
+  auto by_call = [&](bool redundancy) {
+    std::string query = "CALL impact(" + std::to_string(host) +
+                        ", {max_depth: 10, redundancy: " + (redundancy ? "true" : "false") +
+                        "}) YIELD ci, distance, state RETURN id(ci) AS id, distance, state";
+    auto [s, j] = c.Call("POST", "/v1/query", Json{{"query", query}}.dump());
+    REQUIRE(s == 200);
+    std::vector<std::tuple<int64_t, int64_t, std::string>> out;
+    for (const auto& row : j["rows"]) out.emplace_back(row[0], row[1], row[2]);
+    return out;
+  };
+  auto with = by_api(true), without = by_api(false);
+  auto degraded = [](const auto& rows) {
+    return std::count_if(rows.begin(), rows.end(),
+                         [](const auto& r) { return std::get<2>(r) == "degraded"; });
+  };
+  CHECK(degraded(with) > 0);      // the cluster this host belongs to is only degraded
+  CHECK(degraded(without) == 0);  // without redundancy every reached CI is down
+  CHECK(with != without);
+  CHECK(by_call(true) == with);
+  CHECK(by_call(false) == without);
+}
