@@ -1,4 +1,6 @@
 // POST /v1/impact: what a failure of some CIs impacts, or what they depend on.
+#include <functional>
+
 #include "analysis/impact.hpp"
 #include "analysis/impact_options.hpp"
 #include "api/api.hpp"
@@ -85,6 +87,7 @@ HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
   if (body->contains("cis") == body->contains("query"))
     return ErrorResponse(Status::Invalid(
         "give the seed CIs as \"cis\": [ids] or as \"query\": \"MATCH ... RETURN n\""));
+  std::function<Result<std::vector<CiId>>()> select_seeds;
   if (body->contains("cis")) {
     if (!(*body)["cis"].is_array())
       return ErrorResponse(Status::Invalid("\"cis\" must be a list of CI ids"));
@@ -93,25 +96,37 @@ HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
         return ErrorResponse(Status::Invalid("\"cis\" must be a list of CI ids"));
       request.seeds.push_back(id.get<int64_t>());
     }
+    select_seeds = [&]() -> Result<std::vector<CiId>> { return request.seeds; };
   } else {
     if (!(*body)["query"].is_string())
       return ErrorResponse(Status::Invalid("\"query\" must be a string"));
-    gql::QueryRequest q;
-    q.text = (*body)["query"];
-    q.allow_writes = false;
-    q.meta = MetaFor(req, who, "query");
-    auto seeds = engine_.Run(q);
-    if (!seeds.ok()) return ErrorResponse(seeds.status());
-    for (const auto& row : seeds->rows) {
-      for (const auto& v : row) {
-        if (v.kind() == gql::QValue::Kind::kNode) request.seeds.push_back(v.as_node().id);
+    select_seeds = [&]() -> Result<std::vector<CiId>> {
+      gql::QueryRequest q;
+      q.text = (*body)["query"];
+      q.allow_writes = false;
+      q.meta = MetaFor(req, who, "query");
+      auto rows = engine_.Run(q);
+      if (!rows.ok()) return rows.status();
+      std::vector<CiId> seeds;
+      for (const auto& row : rows->rows) {
+        for (const auto& v : row) {
+          if (v.kind() == gql::QValue::Kind::kNode) seeds.push_back(v.as_node().id);
+        }
       }
-    }
+      return seeds;
+    };
   }
-  ReadView view = db_.Read();
-  auto result = analysis::ComputeImpact(view.graph(), view.schema(), request);
-  if (!result.ok()) return ErrorResponse(result.status());
-  return Render(view, request, *result, format);
+  // The seeds and their impact come from one committed state (see ImpactOfSelectedSeeds); the
+  // answer is rendered while that state is held.
+  HttpResponse response;
+  Status st = ImpactOfSelectedSeeds(
+      db_, select_seeds, request,
+      [&](const ReadView& view, const analysis::ImpactResult& result) -> Status {
+        response = Render(view, request, result, format);
+        return Status::Ok();
+      });
+  if (!st.ok()) return ErrorResponse(st);
+  return response;
 }
 
 }  // namespace cmdb::api

@@ -39,4 +39,40 @@ std::vector<analysis::ImpactOption> ImpactOptionsFromJson(
   return out;
 }
 
+Status ImpactOfSelectedSeeds(
+    Database& db, const std::function<Result<std::vector<CiId>>()>& select_seeds,
+    analysis::ImpactRequest request,
+    const std::function<Status(const ReadView& view, const analysis::ImpactResult& result)>& use) {
+  // Computes the impact of `seeds` on `view` and hands it on.
+  auto compute = [&](const ReadView& view, std::vector<CiId> seeds) -> Status {
+    request.seeds = std::move(seeds);
+    auto result = analysis::ComputeImpact(view.graph(), view.schema(), request);
+    if (!result.ok()) return result.status();
+    return use(view, *result);
+  };
+  for (int attempt = 0; attempt < kSeedSelectionAttempts; ++attempt) {
+    TxId before = db.Read().tx();
+    auto seeds = select_seeds();
+    if (!seeds.ok()) return seeds.status();
+    ReadView view = db.Read();
+    // Every view the selection read was taken after `before` and released before `view`: with
+    // no transaction between them, they all showed the state `view` shows.
+    if (view.tx() == before) return compute(view, std::move(*seeds));
+  }
+  // Writes kept landing during the selection: choose the seeds once more with writers held off.
+  Status outcome;
+  auto fenced = db.Write(TxMeta{}, [&](Txn&) -> Status {
+    auto seeds = select_seeds();
+    if (!seeds.ok()) {
+      outcome = seeds.status();
+      return Status::Ok();
+    }
+    ReadView view = db.Read();
+    outcome = compute(view, std::move(*seeds));
+    return Status::Ok();  // nothing staged: nothing is committed or logged
+  });
+  if (!fenced.ok()) return fenced.status();
+  return outcome;
+}
+
 }  // namespace cmdb::api

@@ -1,8 +1,10 @@
 // Impact options read by one set of rules through POST /v1/impact, CALL impact and baseline
-// scopes.
+// scopes; seeds chosen by a query and their impact on one committed state.
 #include <catch2/catch.hpp>
 
+#include "analysis/impact.hpp"
 #include "api/api_client.hpp"
+#include "api/impact_request.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Client;
@@ -130,4 +132,102 @@ TEST_CASE("CALL impact takes redundancy and answers as POST /v1/impact does") {
   CHECK(with != without);
   CHECK(by_call(true) == with);
   CHECK(by_call(false) == without);
+}
+
+TEST_CASE("seeds chosen by a query and their impact come from one committed state") {
+  cmdb::testing::TestDb t{true};
+  gql::QueryEngine engine{*t.db, gql::QueryOptions{}};
+  auto id_of = [&](const std::string& name) {
+    gql::QueryRequest q;
+    q.text = "MATCH (h:PhysicalServer {name: '" + name + "'}) RETURN id(h)";
+    auto r = engine.Run(q);
+    REQUIRE(r.ok());
+    REQUIRE(r->rows.size() == 1);
+    return static_cast<CiId>(r->rows[0][0].as_int());
+  };
+  CiId esx01 = id_of("fra1-esx01"), esx02 = id_of("fra1-esx02");
+  // The seed query picks the hosts in maintenance; a write moving maintenance from esx01 to
+  // esx02 lands right after the first selection, before the impact would be computed.
+  auto set_status = [&](CiId id, const char* status) {
+    auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) {
+      return txn.UpdateCi(id, {{"status", Value(status)}}, std::nullopt);
+    });
+    REQUIRE(tx.ok());
+    return tx->id;
+  };
+  set_status(esx01, "maintenance");
+  int selections = 0;
+  int writes_during = 1;  // how many selections a write follows
+  TxId last_write = 0;
+  auto select = [&]() -> Result<std::vector<CiId>> {
+    ++selections;
+    gql::QueryRequest q;
+    q.text = "MATCH (h:PhysicalServer {status: 'maintenance'}) RETURN h";
+    q.allow_writes = false;
+    auto r = engine.Run(q);
+    if (!r.ok()) return r.status();
+    std::vector<CiId> seeds;
+    for (const auto& row : r->rows) seeds.push_back(row[0].as_node().id);
+    if (selections <= writes_during) {  // the write between selection and traversal
+      bool on01 = selections % 2 == 1;
+      set_status(on01 ? esx01 : esx02, "live");
+      last_write = set_status(on01 ? esx02 : esx01, "maintenance");
+    }
+    return seeds;
+  };
+  analysis::ImpactRequest request;
+  request.max_depth = 10;
+  // What the impact of `seed` is on the current state, computed afresh.
+  auto fresh = [&](CiId seed) {
+    ReadView view = t.db->Read();
+    analysis::ImpactRequest r = request;
+    r.seeds = {seed};
+    auto result = analysis::ComputeImpact(view.graph(), view.schema(), r);
+    REQUIRE(result.ok());
+    std::vector<CiId> ids;
+    for (const auto& ci : result->cis) ids.push_back(ci.id);
+    return ids;
+  };
+  int uses = 0;
+  TxId answered_tx = 0;
+  std::vector<CiId> answer;
+  auto use = [&](const ReadView& view, const analysis::ImpactResult& result) -> Status {
+    ++uses;
+    answered_tx = view.tx();
+    answer.clear();
+    for (const auto& ci : result.cis) answer.push_back(ci.id);
+    return Status::Ok();
+  };
+
+  SECTION("a write after the selection makes it run again on the new state") {
+    REQUIRE(api::ImpactOfSelectedSeeds(*t.db, select, request, use).ok());
+    CHECK(selections == 2);
+    CHECK(uses == 1);
+    CHECK(answered_tx == last_write);
+    CHECK(answer.front() == esx02);  // the seed of the state answered, not the one before
+    CHECK(answer == fresh(esx02));
+    CHECK(answer != fresh(esx01));
+  }
+  SECTION("writes after every optimistic selection: the last one holds writers off") {
+    writes_during = api::kSeedSelectionAttempts;
+    REQUIRE(api::ImpactOfSelectedSeeds(*t.db, select, request, use).ok());
+    CHECK(selections == api::kSeedSelectionAttempts + 1);
+    CHECK(uses == 1);
+    CHECK(answered_tx == last_write);
+    CiId now = api::kSeedSelectionAttempts % 2 == 1 ? esx02 : esx01;
+    CHECK(answer.front() == now);
+    CHECK(answer == fresh(now));
+  }
+  SECTION("no write: one selection") {
+    writes_during = 0;
+    REQUIRE(api::ImpactOfSelectedSeeds(*t.db, select, request, use).ok());
+    CHECK(selections == 1);
+    CHECK(answer == fresh(esx01));
+  }
+  SECTION("the selection's error is returned unchanged and nothing is used") {
+    auto failing = [&]() -> Result<std::vector<CiId>> { return Status::Invalid("bad seeds"); };
+    Status st = api::ImpactOfSelectedSeeds(*t.db, failing, request, use);
+    CHECK(st.message() == "bad seeds");
+    CHECK(uses == 0);
+  }
 }
