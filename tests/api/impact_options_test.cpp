@@ -134,6 +134,39 @@ TEST_CASE("CALL impact takes redundancy and answers as POST /v1/impact does") {
   CHECK(by_call(false) == without);
 }
 
+TEST_CASE("a baseline's roots scope takes the impact options and keeps them") {
+  Client c;
+  CiId host = c.IdOf("PhysicalServer", "fra1-esx02");
+  Json options = {{"types", {"HOSTED_ON", "MEMBER_OF"}}, {"redundancy", false}};
+  Json impact = options;
+  impact["cis"] = {host};
+  auto [s1, answer] = c.Call("POST", "/v1/impact", impact.dump());
+  REQUIRE(s1 == 200);
+  Json scope = options;
+  scope["roots"] = {host};
+  scope["follow"] = "impacted";
+  auto [s2, b] = c.Call("POST", "/v1/baselines", Json{{"name", "esx02"}, {"scope", scope}}.dump());
+  REQUIRE(s2 == 201);
+  CHECK(b["cis"] == answer["seeds"].size() + answer["impacted"].size());
+  auto [s3, back] = c.Call("GET", "/v1/baselines/esx02");
+  REQUIRE(s3 == 200);
+  CHECK(back["scope"] == Json({{"roots", {host}},
+                               {"follow", "impacted"},
+                               {"max_depth", 6},
+                               {"types", {"HOSTED_ON", "MEMBER_OF"}},
+                               {"redundancy", false}}));
+  // Left out, redundancy is on, and not shown.
+  scope.erase("redundancy");
+  impact.erase("redundancy");
+  auto [s4, with] =
+      c.Call("POST", "/v1/baselines", Json{{"name", "esx02-q"}, {"scope", scope}}.dump());
+  REQUIRE(s4 == 201);
+  CHECK(with["scope"].count("redundancy") == 0);
+  auto [s5, answer_with] = c.Call("POST", "/v1/impact", impact.dump());
+  REQUIRE(s5 == 200);
+  CHECK(with["cis"] == answer_with["seeds"].size() + answer_with["impacted"].size());
+}
+
 TEST_CASE("seeds chosen by a query and their impact come from one committed state") {
   cmdb::testing::TestDb t{true};
   gql::QueryEngine engine{*t.db, gql::QueryOptions{}};
