@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "analysis/impact_graph.hpp"
+#include "analysis/impact_options.hpp"
 
 namespace cmdb::analysis {
 namespace {
@@ -294,14 +295,7 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   for (CiId s : request.seeds) {
     if (!graph.FindCi(s)) return Status::NotFound("CI " + std::to_string(s) + " does not exist");
   }
-  for (const auto& t : request.types) {
-    if (!schema.FindRelType(t) && !schema.open_mode())
-      return Status::Invalid(schema.UnknownRelTypeMessage(t)).With("type", t);
-  }
-  for (const auto& c : request.classes) {
-    if (!schema.FindClass(c) && !schema.open_mode())
-      return Status::Invalid(schema.UnknownClassMessage(c)).With("class", c);
-  }
+  CMDB_RETURN_IF_ERROR(CheckImpactNames(request, schema));
   // Which way each relationship type carries a failure.
   bool reverse = request.direction == ImpactDirection::kDependsOn;
   std::vector<bool> forward, backward;
@@ -336,7 +330,6 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
 
   ImpactResult result;
   result.depth_limited = limited;
-  bool has_services = schema.FindClass("BusinessService") != nullptr;
   struct ClassInfo {
     int64_t count = 0;
     bool seen = false;
@@ -384,7 +377,7 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
       info.wanted = request.classes.empty() ||
                     std::any_of(request.classes.begin(), request.classes.end(),
                                 [&](const std::string& c) { return schema.IsA(cls, c); });
-      info.service = has_services && schema.IsA(cls, "BusinessService");
+      info.service = schema.ServiceClassOf(cls) != nullptr;
     }
     if (state != ImpactState::kSeed) {
       if (info.service) result.services.push_back(id);
@@ -406,6 +399,12 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
               [](const auto& a, const auto& b) { return a.id < b.id; });
   }
   return result;
+}
+
+Value ServiceCriticality(const Schema& schema, const CiRecord& ci) {
+  const ClassDef* service = schema.ServiceClassOf(ci.class_name);
+  if (!service || service->criticality.empty()) return Value();
+  return ci.attrs.Get(service->criticality);
 }
 
 std::unordered_map<CiId, size_t> IndexOf(const ImpactResult& result) {

@@ -47,7 +47,8 @@ struct ImpactedCi {
 
 struct ImpactResult {
   std::vector<ImpactedCi> cis;                // seeds first, then by distance and id
-  std::vector<CiId> services;                 // business services reached (down or degraded)
+  std::vector<CiId> services;                 // services reached, down or degraded (classes
+                                              // the schema declares SERVICE; sorted)
   std::map<std::string, int64_t> per_class;   // impacted (not seeds) per class
   bool depth_limited = false;                 // max_depth stopped the search somewhere
   // With a class filter: the links of reached CIs that are not reported (sorted by id), so
@@ -60,6 +61,11 @@ struct ImpactResult {
 };
 
 Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, const ImpactRequest& request);
+
+// The criticality of a service CI: the value of the attribute its service class names with
+// SERVICE CRITICALITY in the schema; null when the class is no service or names none, or the CI
+// has no value.
+Value ServiceCriticality(const Schema& schema, const CiRecord& ci);
 
 // One explanation path for a CI of the result: the CIs from a seed to it and the relationships
 // between them. `index` maps CI ids to positions in result.cis (see IndexOf).

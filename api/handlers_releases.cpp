@@ -1,6 +1,8 @@
 // Release management: /v1/baselines, /v1/releases, /v1/audits.
 #include "importers/json_util.hpp"
+#include "analysis/impact_options.hpp"
 #include "api/api.hpp"
+#include "api/impact_request.hpp"
 #include "api/params.hpp"
 #include "api/process_json.hpp"
 #include "cmdb/time_util.hpp"
@@ -12,14 +14,18 @@ using process::ReleaseRecord;
 
 Json BaselineJson(const process::Baseline& b) {
   Json scope;
-  if (b.scope_kind == process::ScopeKind::kQuery)
+  if (b.scope_kind == process::ScopeKind::kQuery) {
     scope = Json{{"query", b.scope_query}};
-  else if (b.scope_kind == process::ScopeKind::kRoots)
+  } else if (b.scope_kind == process::ScopeKind::kRoots) {
     scope = Json{{"roots", b.roots},
                  {"follow", process::ScopeFollowName(b.follow)},
                  {"max_depth", b.max_depth}};
-  else
+    if (!b.types.empty()) scope["types"] = b.types;
+    if (!b.classes.empty()) scope["classes"] = b.classes;
+    if (!b.redundancy) scope["redundancy"] = false;
+  } else {
     scope = Json{{"all", true}};
+  }
   Json j{{"id", b.id}, {"scope", scope}, {"cis", b.cis.size()}, {"relationships", b.rels.size()}};
   FieldsToJson(process::BaselineFieldTable(), b, j);
   if (b.release_id) j["release"] = b.release_id;
@@ -156,20 +162,30 @@ HttpResponse Api::Baselines(const HttpRequest& req, const Principal& who, const 
       if (!roots.ok()) return ErrorResponse(roots.status());
       spec.scope_kind = process::ScopeKind::kRoots;
       spec.roots = *roots;
-      auto follow = process::ParseScopeFollow(scope.value("follow", std::string("depends_on")));
-      if (!follow || *follow == process::ScopeFollow::kNone)
-        return ErrorResponse(
-            Status::Invalid("\"scope.follow\" must be \"depends_on\" or \"impacted\"")
-                .With("field", "scope.follow"));
-      spec.follow_impacted = *follow == process::ScopeFollow::kImpacted;
-      if (scope.contains("max_depth")) {
-        if (!scope["max_depth"].is_number_integer() || scope["max_depth"].get<int>() < 0 ||
-            scope["max_depth"].get<int>() > 100)
-          return ErrorResponse(
-              Status::Invalid("\"scope.max_depth\" must be an integer from 0 to 100")
-                  .With("field", "scope.max_depth"));
-        spec.max_depth = scope["max_depth"];
+      // The impact options, by the rules of POST /v1/impact and CALL impact; the direction is
+      // "follow" here, and a baseline follows dependencies unless told otherwise.
+      static const std::vector<std::pair<std::string, std::string>> kOptions = {
+          {"follow", "direction"}, {"max_depth", "max_depth"}, {"types", "types"},
+          {"classes", "classes"}, {"redundancy", "redundancy"}};
+      analysis::ImpactRequest options;
+      options.direction = analysis::ImpactDirection::kDependsOn;
+      options.max_depth = spec.max_depth;
+      Status st = analysis::ApplyImpactOptions(ImpactOptionsFromJson(scope, kOptions), options);
+      if (!st.ok()) {
+        std::string field;
+        for (const auto& [key, value] : st.details()) {
+          for (const auto& [member, option] : kOptions) {
+            if (key == "option" && value == Value(option)) field = "scope." + member;
+          }
+        }
+        if (!field.empty()) st.With("field", field);
+        return ErrorResponse(st);
       }
+      spec.follow_impacted = options.direction == analysis::ImpactDirection::kImpacted;
+      spec.max_depth = options.max_depth;
+      spec.types = options.types;
+      spec.classes = options.classes;
+      spec.redundancy = options.redundancy;
     } else if (scope.value("all", false)) {
       spec.scope_kind = process::ScopeKind::kAll;
     } else {

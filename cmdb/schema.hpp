@@ -75,6 +75,11 @@ struct ClassDef {
   // one parent CI of that class (a Pod's name inside its Namespace).
   std::vector<std::vector<std::string>> identify;
   std::string identify_within;
+  // Services (SERVICE in the DDL): CIs of this class and its subclasses are services, which
+  // impact analysis lists when it reaches them and a change assessment scores. `criticality`
+  // (SERVICE CRITICALITY attr) names the attribute holding a service's criticality ("": none).
+  bool service = false;
+  std::string criticality;
 };
 
 // The identification rules that apply to a class: those of its nearest ancestor-or-self that
@@ -191,6 +196,15 @@ class Schema {
   // The effective policy of a class: its own, else its nearest ancestor's (kUncontrolled when
   // none says; never kInherit).
   ControlPolicy ControlOf(std::string_view cls) const;
+  // Declares `cls` a service class (or, `service` false, withdraws its own declaration) with
+  // `criticality` naming the attribute that holds a service's criticality ("" for none): one of
+  // the class's attributes (inherited included) of type STRING or ENUM. Withdrawing needs a
+  // declaration on the class itself.
+  Status SetClassService(std::string_view cls, bool service, const std::string& criticality);
+  // The class that makes `cls` a service: `cls` or its nearest ancestor declared SERVICE;
+  // nullptr when `cls` is no service (always for a class the schema does not know, and in a
+  // schema that declares no services). Its `criticality` is the attribute to read.
+  const ClassDef* ServiceClassOf(std::string_view cls) const;
   Status DropClass(std::string_view cls);
   Status AddRelType(RelTypeDef def);
   Status AddRelPairs(std::string_view type, const std::vector<EndpointPair>& pairs);

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "cmdb/schema.hpp"
+#include "cmdb/suggest.hpp"
 
 namespace cmdb {
 namespace {
@@ -178,6 +179,46 @@ ControlPolicy Schema::ControlOf(std::string_view cls) const {
   return ControlPolicy::kUncontrolled;
 }
 
+Status Schema::SetClassService(std::string_view cls, bool service, const std::string& criticality) {
+  ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
+  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!service) {
+    if (!def->service) {
+      const ClassDef* through = ServiceClassOf(cls);
+      return Status::Schema("class '" + def->name + "' is not declared SERVICE" +
+                            (through ? " (it is a service through '" + through->name + "')" : ""));
+    }
+    def->service = false;
+    def->criticality.clear();
+    return Status::Ok();
+  }
+  if (!criticality.empty()) {
+    const AttributeDef* a = FindAttribute(cls, criticality);
+    if (!a) {
+      std::vector<std::string> names;
+      for (const AttributeDef* d : AllAttributes(cls)) names.push_back(d->name);
+      return Status::Schema("SERVICE CRITICALITY of class '" + def->name +
+                            "' names unknown attribute '" + criticality + "'" +
+                            DidYouMean(criticality, names));
+    }
+    if (a->type != AttrType::kString && a->type != AttrType::kEnum)
+      return Status::Schema("SERVICE CRITICALITY of class '" + def->name + "' names attribute '" +
+                            criticality + "' of type " + a->TypeText() +
+                            "; a criticality is a STRING or an ENUM");
+  }
+  def->service = true;
+  def->criticality = criticality;
+  return Status::Ok();
+}
+
+const ClassDef* Schema::ServiceClassOf(std::string_view cls) const {
+  for (const ClassDef* def = FindClass(cls); def;
+       def = def->parent.empty() ? nullptr : FindClass(def->parent)) {
+    if (def->service) return def;
+  }
+  return nullptr;
+}
+
 Status Schema::DropAttribute(std::string_view cls, std::string_view attr) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
   if (!def) return Status::NotFound(UnknownClassMessage(cls));
@@ -190,6 +231,9 @@ Status Schema::DropAttribute(std::string_view cls, std::string_view attr) {
   for (const auto& [n, c] : classes_) {
     if (IsA(n, cls) && std::find(c.key.begin(), c.key.end(), attr) != c.key.end())
       return Status::Conflict("attribute '" + std::string(attr) + "' is part of the KEY of class '" + n + "'");
+    if (IsA(n, cls) && c.service && c.criticality == attr)
+      return Status::Conflict("attribute '" + std::string(attr) +
+                              "' holds the criticality of service class '" + n + "'");
   }
   def->attributes.erase(it);
   RebuildAttrCache();
@@ -311,6 +355,8 @@ std::string Schema::ToDdl() const {
       out += ")";
     }
     if (c.control != ControlPolicy::kInherit) out += std::string(" ") + ControlPolicyName(c.control);
+    if (c.service)
+      out += c.criticality.empty() ? " SERVICE" : " SERVICE CRITICALITY " + c.criticality;
     if (!c.attributes.empty()) out += AttrBlock(c.attributes);
     out += ";\n";
   }

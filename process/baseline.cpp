@@ -31,6 +31,17 @@ const FieldTable<Baseline>& BaselineFieldTable() {
     t.push_back(Field("roots", &B::roots, FieldType::kCiIds).InJson(JsonForm::kOwn));
     t.push_back(EnumField("follow", &B::follow, kFollowNames).InJson(JsonForm::kOwn));
     t.push_back(Field("max_depth", &B::max_depth).InJson(JsonForm::kOwn));
+    // The other impact options of a roots scope, stored only when not the default (older
+    // records have none: every type, every class, redundancy on).
+    auto types = Field("types", &B::types).InJson(JsonForm::kOwn);
+    types.get = [](const B& b) { return b.types.empty() ? Value() : StrsValue(b.types); };
+    t.push_back(std::move(types));
+    auto classes = Field("classes", &B::classes).InJson(JsonForm::kOwn);
+    classes.get = [](const B& b) { return b.classes.empty() ? Value() : StrsValue(b.classes); };
+    t.push_back(std::move(classes));
+    auto redundancy = Field("redundancy", &B::redundancy).InJson(JsonForm::kOwn);
+    redundancy.get = [](const B& b) { return b.redundancy ? Value() : Value(false); };
+    t.push_back(std::move(redundancy));
     t.push_back(Field("tx", &B::tx));
     t.push_back(Field("captured_at", &B::captured_at, FieldType::kTime));
     t.push_back(Field("created_by", &B::created_by));

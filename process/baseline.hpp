@@ -32,12 +32,15 @@ struct Baseline {
   int64_t id = 0;
   std::string name;  // unique
   std::string description;
-  // Scope as requested: kQuery (scope_query), kRoots (roots, follow, max_depth) or kAll.
+  // Scope as requested: kQuery (scope_query), kRoots (roots, follow, max_depth, types, classes,
+  // redundancy) or kAll.
   ScopeKind scope_kind = ScopeKind::kAll;
   std::string scope_query;
   std::vector<CiId> roots;
   ScopeFollow follow = ScopeFollow::kNone;
   int max_depth = 0;
+  std::vector<std::string> types, classes;  // empty: every type with an impact rule, every class
+  bool redundancy = true;
   TxId tx = 0;  // captured right after this transaction
   int64_t captured_at = 0;
   std::string created_by;

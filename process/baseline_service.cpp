@@ -53,6 +53,9 @@ Result<std::vector<CiId>> BaselineService::ScopeCis(const BaselineSpec& spec) co
     req.direction = spec.follow_impacted ? analysis::ImpactDirection::kImpacted
                                          : analysis::ImpactDirection::kDependsOn;
     req.max_depth = spec.max_depth;
+    req.types = spec.types;
+    req.classes = spec.classes;
+    req.redundancy = spec.redundancy;
     auto result = analysis::ComputeImpact(view.graph(), view.schema(), req);
     if (!result.ok()) return result.status();
     for (const auto& ci : result->cis) ids.push_back(ci.id);
@@ -103,6 +106,11 @@ Status BaselineService::CaptureIn(Txn& txn, const BaselineSpec& spec, const std:
              : spec.follow_impacted               ? ScopeFollow::kImpacted
                                                   : ScopeFollow::kDependsOn;
   b.max_depth = spec.scope_kind == ScopeKind::kRoots ? spec.max_depth : 0;
+  if (spec.scope_kind == ScopeKind::kRoots) {
+    b.types = spec.types;
+    b.classes = spec.classes;
+    b.redundancy = spec.redundancy;
+  }
   b.tx = txn.tx() - 1;
   b.captured_at = db_.clock().NowMicros();
   b.created_by = actor;
@@ -234,7 +242,8 @@ Result<BaselineDiff> BaselineService::Diff(const Baseline& a, const DiffTarget& 
   if (target.kind == DiffTarget::kCurrent && target.include_new) {
     BaselineSpec spec{a.name,        "",      a.scope_kind,
                       a.scope_query, a.roots, a.follow != ScopeFollow::kDependsOn,
-                      a.max_depth};
+                      a.max_depth,   a.types, a.classes,
+                      a.redundancy};
     auto scope_now = ScopeCis(spec);
     if (!scope_now.ok()) return scope_now.status();
     std::vector<CiId> fresh;

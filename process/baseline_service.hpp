@@ -29,6 +29,9 @@ struct BaselineSpec {
   std::vector<CiId> roots;      // kRoots: the roots ...
   bool follow_impacted = true;  // ... following what they impact (false: what they depend on)
   int max_depth = 6;            // ... up to this depth
+  // ... and the other impact options of a roots scope (analysis/impact_options.hpp).
+  std::vector<std::string> types, classes;
+  bool redundancy = true;
 };
 
 // What to compare a baseline with.

@@ -212,7 +212,7 @@ Result<Assessment> ChangeService::Assess(const ChangeRecord& change,
     a.services.push_back(id);
     a.service_names.emplace_back(
         svc->attrs.Get("name").is_string() ? svc->attrs.Get("name").as_string() : "");
-    Value crit = svc->attrs.Get("criticality");
+    Value crit = analysis::ServiceCriticality(view.schema(), *svc);
     a.service_criticality.emplace_back(crit.is_string() ? crit.as_string() : "");
     bool degraded = std::binary_search(a.degraded.begin(), a.degraded.end(), id);
     hits.push_back({a.service_criticality.back(), degraded});

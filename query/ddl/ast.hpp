@@ -57,12 +57,19 @@ struct EdgeOption : x3::position_tagged {
   std::string value;
 };
 
+// "SERVICE [CRITICALITY attr]" (service true) or, in ALTER ... SET, "NOT SERVICE" (false).
+struct ServiceOption : x3::position_tagged {
+  bool service = true;
+  boost::optional<Name> criticality;
+};
+
 struct CreateNode : x3::position_tagged {
   bool is_abstract = false;
   Name name;
   boost::optional<Name> parent;
   std::vector<Name> key;
   std::string control;  // "", "CONTROLLED", "CONTROLLED ENFORCE", "UNCONTROLLED", ... as written
+  boost::optional<ServiceOption> service;
   std::vector<AttrDef> attrs;
 };
 
@@ -99,6 +106,12 @@ struct AlterControl : x3::position_tagged {
   std::string control;
 };
 
+// ALTER NODE TYPE <target> SET SERVICE [CRITICALITY attr] | SET NOT SERVICE
+struct AlterService : x3::position_tagged {
+  Name target;
+  ServiceOption option;
+};
+
 // ALTER NODE TYPE <target> SET IDENTIFIED BY (a, b), (c) [WITHIN Parent]
 struct AlterIdentify : x3::position_tagged {
   Name target;
@@ -124,8 +137,8 @@ struct Drop : x3::position_tagged {
   Name target;
 };
 
-struct Statement : x3::variant<CreateNode, CreateEdge, AlterAdd, AlterDrop, AlterKey,
-                               AlterControl, AlterIdentify, AlterConnect, AlterEdgeSet, Drop> {
+struct Statement : x3::variant<CreateNode, CreateEdge, AlterAdd, AlterDrop, AlterKey, AlterControl,
+                               AlterService, AlterIdentify, AlterConnect, AlterEdgeSet, Drop> {
   using base_type::base_type;
   using base_type::operator=;
 };

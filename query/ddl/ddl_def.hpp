@@ -2,7 +2,9 @@
 //
 //   script      = { statement ";" }
 //   statement   = create_node | create_edge | alter | drop
-//   create_node = CREATE [ABSTRACT] NODE TYPE name [EXTENDS name] [KEY "(" names ")"] [attrs]
+//   create_node = CREATE [ABSTRACT] NODE TYPE name [EXTENDS name] [KEY "(" names ")"] [control]
+//                 [service] [attrs]
+//   service     = SERVICE [CRITICALITY name]     (ALTER NODE TYPE name SET service | NOT SERVICE)
 //   create_edge = CREATE EDGE TYPE name CONNECTING "(" pair {"," pair} ")" {edge_option} [attrs]
 //   attrs       = "{" [attr {"," attr}] "}"
 //   attr        = name type {NOT NULL | UNIQUE | KEY | DEFAULT literal}
@@ -50,6 +52,9 @@ struct alter_add_class : Annotate {};
 struct alter_drop_class : Annotate {};
 struct alter_key_class : Annotate {};
 struct alter_control_class : Annotate {};
+struct service_class : Annotate {};
+struct no_service_class : Annotate {};
+struct alter_service_class : Annotate {};
 struct alter_identify_class : Annotate {};
 struct control_class;
 struct alter_connect_class : Annotate {};
@@ -80,6 +85,9 @@ const x3::rule<alter_drop_class, ast::AlterDrop> alter_drop = "ALTER ... DROP";
 const x3::rule<alter_key_class, ast::AlterKey> alter_key = "ALTER ... SET KEY";
 const x3::rule<alter_control_class, ast::AlterControl> alter_control = "ALTER ... SET CONTROLLED";
 const x3::rule<control_class, std::string> control = "CONTROLLED or UNCONTROLLED";
+const x3::rule<service_class, ast::ServiceOption> service = "SERVICE";
+const x3::rule<no_service_class, ast::ServiceOption> no_service = "NOT SERVICE";
+const x3::rule<alter_service_class, ast::AlterService> alter_service = "ALTER ... SET SERVICE";
 const x3::rule<alter_identify_class, ast::AlterIdentify> alter_identify = "ALTER ... SET IDENTIFIED BY";
 const x3::rule<alter_connect_class, ast::AlterConnect> alter_connect = "ALTER ... ADD CONNECTING";
 const x3::rule<alter_set_class, ast::AlterEdgeSet> alter_set = "ALTER ... SET";
@@ -118,8 +126,12 @@ const auto edge_option_def =
     (kw("QUORUM") >> as(std::string("QUORUM")) > x3::raw[x3::lexeme[+x3::digit >> -x3::char_('%')]]);
 const auto control_def =
     x3::raw[(kw("CONTROLLED") >> -(kw("ENFORCE") | kw("DETECT"))) | kw("UNCONTROLLED")];
-const auto create_node_def = kw("CREATE") >> x3::matches[kw("ABSTRACT")] >> kw("NODE") > kw("TYPE") >
-                             name > -(kw("EXTENDS") > name) > -(kw("KEY") > key_list) > -control > -attrs;
+const auto service_def = kw("SERVICE") >> as(true) >> -(kw("CRITICALITY") > name);
+const auto no_service_def = kw("NOT") >> kw("SERVICE") >> as(false) >>
+                            as(boost::optional<ast::Name>());
+const auto create_node_def = kw("CREATE") >> x3::matches[kw("ABSTRACT")] >> kw("NODE") >
+                             kw("TYPE") > name > -(kw("EXTENDS") > name) > -(kw("KEY") > key_list) >
+                             -control > -service > -attrs;
 const auto create_edge_def = kw("CREATE") >> kw("EDGE") > kw("TYPE") > name > kw("CONNECTING") >
                              pairs > *edge_option > -attrs;
 const auto node_or_edge = (kw("NODE") >> as(std::string("NODE"))) | (kw("EDGE") >> as(std::string("EDGE")));
@@ -133,10 +145,13 @@ const auto alter_key_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw
 const auto alter_identify_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
                                 kw("IDENTIFIED") > kw("BY") > (key_list % ',') > -(kw("WITHIN") > name);
 const auto alter_control_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >> control;
+const auto alter_service_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
+                               (service | no_service);
 const auto alter_set_def = kw("ALTER") >> kw("EDGE") >> kw("TYPE") >> name >> kw("SET") > edge_option;
 const auto drop_def = kw("DROP") > node_or_edge > kw("TYPE") > name;
 const auto statement_def = create_node | create_edge | alter_connect | alter_add | alter_drop |
-                           alter_key | alter_identify | alter_control | alter_set | drop;
+                           alter_key | alter_identify | alter_control | alter_service | alter_set |
+                           drop;
 struct end_class;
 const x3::rule<end_class> statement_end = "';'";
 const auto statement_end_def = x3::lit(';') | x3::eoi;
@@ -144,7 +159,7 @@ const auto script_def = *((!x3::eoi) > statement > statement_end);
 
 BOOST_SPIRIT_DEFINE(identifier, name, quoted, string_list, literal, type, constraint, attribute, attrs, pair, pairs, key_list,
                     edge_option, statement_end, create_node, create_edge, alter_add, alter_drop, alter_key,
-                    alter_control, control, alter_identify,
+                    alter_control, control, service, no_service, alter_service, alter_identify,
                     alter_connect, alter_set, drop, statement, script)
 
 }  // namespace cmdb::ddl::parser

@@ -82,7 +82,8 @@ class Applier {
     auto attrs = Attrs(s.attrs, def.name);
     if (!attrs.ok()) return attrs.status();
     def.attributes = std::move(*attrs);
-    return At(s.name, schema_.AddClass(std::move(def)));
+    CMDB_RETURN_IF_ERROR(At(s.name, schema_.AddClass(std::move(def))));
+    return s.service ? Service(s.name, *s.service) : Status::Ok();
   }
 
   Status operator()(const ast::CreateEdge& s) {
@@ -141,6 +142,20 @@ class Applier {
   Status operator()(const ast::AlterControl& s) {
     CMDB_RETURN_IF_ERROR(CheckClass(s.target));
     return At(s.target, schema_.SetClassControl(s.target.text, ParseControl(s.control)));
+  }
+
+  Status operator()(const ast::AlterService& s) {
+    CMDB_RETURN_IF_ERROR(CheckClass(s.target));
+    return Service(s.target, s.option);
+  }
+
+  // Applies SERVICE [CRITICALITY attr] or NOT SERVICE to class `target`; an error about the
+  // criticality attribute points at its name.
+  Status Service(const ast::Name& target, const ast::ServiceOption& o) {
+    std::string criticality = o.criticality ? o.criticality->text : "";
+    Status st = schema_.SetClassService(target.text, o.service, criticality);
+    if (o.criticality) return At(*o.criticality, st);
+    return At(target, st);
   }
 
   // The policy of a CONTROLLED/UNCONTROLLED clause as the grammar captured it (any spacing or

@@ -1,5 +1,6 @@
 // CALL impact(seeds [, options]) YIELD ci, distance, state, path — the impact engine as rows.
 #include "analysis/impact.hpp"
+#include "analysis/impact_options.hpp"
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
 
@@ -21,15 +22,23 @@ void AddSeed(const QValue& v, std::vector<CiId>& seeds, size_t offset) {
   }
 }
 
-std::vector<std::string> Names(const QValue& v, const char* what, size_t offset) {
-  std::vector<std::string> out;
-  if (v.is_null()) return out;
-  if (v.kind() != K::kList) ThrowType("InvalidArgumentType", std::string(what) + " must be a list of names", offset);
-  for (const auto& e : v.as_list()) {
-    if (e.kind() != K::kString) ThrowType("InvalidArgumentType", std::string(what) + " must be a list of names", offset);
-    out.push_back(e.as_string());
+// An option value of the query language as the impact options read it (impact_options.hpp).
+analysis::ImpactOptionValue OptionValue(const QValue& v) {
+  switch (v.kind()) {
+    case K::kNull: return std::monostate{};
+    case K::kBool: return v.as_bool();
+    case K::kInt: return v.as_int();
+    case K::kString: return std::string(v.as_string());
+    case K::kList: {
+      std::vector<std::string> names;
+      for (const auto& e : v.as_list()) {
+        if (e.kind() != K::kString) return analysis::OtherOptionValue{};
+        names.push_back(e.as_string());
+      }
+      return names;
+    }
+    default: return analysis::OtherOptionValue{};
   }
-  return out;
 }
 
 }  // namespace
@@ -43,25 +52,11 @@ std::vector<Row> Executor::RunCall(std::vector<Row> in, const BoundCall& c) {
       QValue options = Eval(c.args[1], row);
       if (!options.is_null()) {
         if (options.kind() != K::kMap) ThrowType("InvalidArgumentType", "impact() options must be a map", c.args[1].offset);
-        for (const auto& [k, v] : options.as_map()) {
-          if (k == "direction") {
-            if (v.kind() != K::kString || (v.as_string() != "impacted" && v.as_string() != "depends_on"))
-              ThrowArgument("InvalidArgumentValue", "direction must be 'impacted' or 'depends_on'", c.args[1].offset);
-            request.direction = v.as_string() == "impacted" ? analysis::ImpactDirection::kImpacted
-                                                            : analysis::ImpactDirection::kDependsOn;
-          } else if (k == "max_depth") {
-            if (v.kind() != K::kInt || v.as_int() < 0 || v.as_int() > 100)
-              ThrowArgument("InvalidArgumentValue", "max_depth must be an integer from 0 to 100", c.args[1].offset);
-            request.max_depth = static_cast<int>(v.as_int());
-          } else if (k == "types") {
-            request.types = Names(v, "types", c.args[1].offset);
-          } else if (k == "classes") {
-            request.classes = Names(v, "classes", c.args[1].offset);
-          } else {
-            ThrowArgument("InvalidArgumentValue", "unknown impact() option '" + k + "' (direction, max_depth, types, classes)",
-                          c.args[1].offset);
-          }
-        }
+        std::vector<analysis::ImpactOption> given;
+        for (const auto& [k, v] : options.as_map()) given.push_back({k, OptionValue(v)});
+        Status st = analysis::ApplyImpactOptions(given, request);
+        if (st.ok()) st = analysis::CheckImpactNames(request, graph_.schema());
+        if (!st.ok()) ThrowArgument("InvalidArgumentValue", st.message(), c.args[1].offset);
       }
     }
     if (request.seeds.empty()) continue;

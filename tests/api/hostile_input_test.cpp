@@ -125,7 +125,7 @@ TEST_CASE("hostile input: unknown fields and duplicate keys are refused, naming 
         "max_depth, types, classes, redundancy, format");
   auto [s9, e9] = c.Call("POST", "/v1/impact", R"({"cis": [1], "direction": 3})");
   CHECK(s9 == 400);
-  CHECK(Message(e9) == "\"direction\" must be a string");
+  CHECK(Message(e9) == "direction must be \"impacted\" or \"depends_on\"");
   auto [s10, e10] = c.Call("POST", "/v1/bulk",
                            R"({"op": "ci", "clas": "VirtualMachine", "attributes": {"name": "typo"}})");
   CHECK(s10 == 400);

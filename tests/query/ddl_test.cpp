@@ -140,6 +140,65 @@ TEST_CASE("CONTROLLED classes: inherited, overridable, kept by the canonical DDL
   CHECK(ErrorOf("ALTER NODE TYPE Nope SET CONTROLLED;").find("unknown class 'Nope'") != std::string::npos);
 }
 
+TEST_CASE("SERVICE classes: inherited, with their criticality, kept by the canonical DDL") {
+  Schema s = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(R"(
+    CREATE ABSTRACT NODE TYPE Offering { tier ENUM('low', 'high'), level INT };
+    CREATE NODE TYPE Product EXTENDS Offering SERVICE CRITICALITY tier;
+    CREATE NODE TYPE Bundle EXTENDS Product;
+    CREATE NODE TYPE Internal EXTENDS Offering;
+    CREATE NODE TYPE Team CONTROLLED { rank STRING };
+    ALTER NODE TYPE Team SET service criticality rank;
+    CREATE NODE TYPE Plain SERVICE;
+    CREATE NODE TYPE Gone SERVICE;
+    ALTER NODE TYPE Gone SET NOT SERVICE;
+  )", s).ok());
+  REQUIRE(s.ServiceClassOf("Bundle"));
+  CHECK(s.ServiceClassOf("Bundle")->name == "Product");
+  CHECK(s.ServiceClassOf("Bundle")->criticality == "tier");
+  CHECK(s.ServiceClassOf("Team")->criticality == "rank");
+  CHECK(s.ServiceClassOf("Plain")->criticality.empty());
+  for (const char* none : {"Offering", "Internal", "Gone", "CI", "Nope"})
+    CHECK_FALSE(s.ServiceClassOf(none));
+  std::string canonical = s.ToDdl();
+  CHECK(canonical.find("CREATE NODE TYPE Product EXTENDS Offering SERVICE CRITICALITY tier;") !=
+        std::string::npos);
+  CHECK(canonical.find("CREATE NODE TYPE Team CONTROLLED DETECT SERVICE CRITICALITY rank {") !=
+        std::string::npos);
+  CHECK(canonical.find("CREATE NODE TYPE Plain SERVICE;") != std::string::npos);
+  Schema back = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(canonical, back).ok());
+  CHECK(back.ToDdl() == canonical);
+  CHECK(back.ServiceClassOf("Bundle")->criticality == "tier");
+}
+
+TEST_CASE("SERVICE misuse is refused at the name at fault") {
+  CHECK(ErrorOf("CREATE NODE TYPE Svc SERVICE CRITICALITY load { load INT };") ==
+        "line 2, column 42: SERVICE CRITICALITY of class 'Svc' names attribute 'load' of type INT; "
+        "a criticality is a STRING or an ENUM\n"
+        "CREATE NODE TYPE Svc SERVICE CRITICALITY load { load INT };\n"
+        "                                         ^");
+  CHECK(ErrorOf("ALTER NODE TYPE Host SET SERVICE CRITICALITY cpus;") ==
+        "line 2, column 46: SERVICE CRITICALITY of class 'Host' names unknown attribute 'cpus' (did "
+        "you mean 'cpu'?)\n"
+        "ALTER NODE TYPE Host SET SERVICE CRITICALITY cpus;\n"
+        "                                             ^");
+  CHECK(ErrorOf("CREATE NODE TYPE Box EXTENDS Host;\nALTER NODE TYPE Host SET SERVICE;\n"
+                "ALTER NODE TYPE Box SET NOT SERVICE;") ==
+        "line 4, column 17: class 'Box' is not declared SERVICE (it is a service through 'Host')\n"
+        "ALTER NODE TYPE Box SET NOT SERVICE;\n"
+        "                ^");
+  CHECK(ErrorOf("CREATE NODE TYPE Svc SERVICE CRITICALITY;") ==
+        "line 2, column 41: expected name\n"
+        "CREATE NODE TYPE Svc SERVICE CRITICALITY;\n"
+        "                                        ^");
+  CHECK(ErrorOf("CREATE NODE TYPE Svc SERVICE CRITICALITY c { c STRING };\n"
+                "ALTER NODE TYPE Svc DROP c;") ==
+        "line 3, column 26: attribute 'c' holds the criticality of service class 'Svc'\n"
+        "ALTER NODE TYPE Svc DROP c;\n"
+        "                         ^");
+}
+
 TEST_CASE("DDL brackets nested past the limit are refused before parsing") {
   Schema s = Schema::Builtin(false);
   std::string deep = "CREATE NODE TYPE X { a LIST<STRING> DEFAULT " + std::string(5000, '[') + " };";
