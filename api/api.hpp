@@ -31,12 +31,23 @@ struct ApiOptions {
   importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
 };
 
+// The process services the handlers call, built by the composition root (api/main.cpp, and the
+// harnesses that construct an Api) over the same database and engine. Adding a service is a
+// member here, its member in Api, and one line where each composition builds it.
+// Ownership: references only; every service must outlive the Api.
+struct ApiServices {
+  process::ChangeService& changes;
+  process::ReleaseService& releases;
+  const gql::BaselineResolver& baselines;  // for USE BASELINE in queries
+};
+
 class Api {
  public:
-  // `db`, `auth` and `engine` must outlive the Api.
-  Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiOptions options)
-      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(db, engine),
-        releases_(db, engine, changes_), baselines_(releases_.Resolver()) {}
+  // `db`, `auth`, `engine` and the services must outlive the Api.
+  Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiServices services,
+      ApiOptions options)
+      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(services.changes),
+        releases_(services.releases), baselines_(services.baselines) {}
 
   HttpResponse Handle(const HttpRequest& req);
 
@@ -106,9 +117,9 @@ class Api {
   Authenticator& auth_;
   gql::QueryEngine& engine_;
   ApiOptions options_;
-  process::ChangeService changes_;
-  process::ReleaseService releases_;
-  gql::BaselineResolver baselines_;  // for USE BASELINE in queries
+  process::ChangeService& changes_;
+  process::ReleaseService& releases_;
+  const gql::BaselineResolver& baselines_;  // for USE BASELINE in queries
 };
 
 // Helpers shared by the handler files.

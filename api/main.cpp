@@ -16,6 +16,8 @@
 #include "cmdb/time_util.hpp"
 #include "cmdb/tx_chain.hpp"
 #include "importers/config.hpp"
+#include "process/change_service.hpp"
+#include "process/release_service.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -476,7 +478,11 @@ int main(int argc, char** argv) {
   query_options.max_query_rows = static_cast<size_t>(flags.max_query_rows);
   query_options.max_query_bytes = static_cast<size_t>(flags.max_query_bytes);
   gql::QueryEngine engine(**db, query_options);
-  api::Api api(**db, auth, engine, api_options);
+  // The process services the API calls (each must outlive `api`).
+  process::ChangeService changes(**db, engine);
+  process::ReleaseService releases(**db, engine, changes);
+  gql::BaselineResolver baselines = releases.Resolver();
+  api::Api api(**db, auth, engine, {changes, releases, baselines}, api_options);
   api::ServerOptions server_options;
   server_options.host = flags.host;
   server_options.port = flags.port;

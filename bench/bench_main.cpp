@@ -480,7 +480,10 @@ int main(int argc, char** argv) {
   // 6. HTTP: point lookups and small impact queries with concurrent clients; durable updates.
   if (want("http")) {
     api::Authenticator auth(store->get(), false);
-    api::Api http_api(db, auth, engine, api::ApiOptions{});
+    process::ChangeService changes(db, engine);
+    process::ReleaseService releases(db, engine, changes);
+    gql::BaselineResolver baselines = releases.Resolver();
+    api::Api http_api(db, auth, engine, {changes, releases, baselines}, api::ApiOptions{});
     api::ServerOptions server_options;
     server_options.port = 0;
     server_options.threads = 4;
