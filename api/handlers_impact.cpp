@@ -1,13 +1,13 @@
 // POST /v1/impact: what a failure of some CIs impacts, or what they depend on.
 #include "analysis/impact.hpp"
 #include "api/api.hpp"
-#include "api/params.hpp"
 #include "cmdb/suggest.hpp"
 
 namespace cmdb::api {
 
-HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::Impact(const Call& call) {
+  const HttpRequest& req = call.req;
+  const Principal& who = call.who;
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(Status::Invalid("body must be a JSON object"));

@@ -1,0 +1,221 @@
+// The routing table (api/route_table.cpp): the matcher's 404 and 405, every permission check in
+// the table (each role against each route through Api::Handle), and the permission checks a
+// handler makes by the request's content only as its row declares them.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "api/api_client.hpp"
+
+using namespace cmdb;
+using api::Json;
+using cmdb::testing::Client;
+
+namespace {
+
+// A concrete path for a pattern: {id} and {name} name nothing that exists.
+std::string PathOf(std::string_view pattern) {
+  std::string out(pattern);
+  for (auto [arg, value] : {std::pair{"{id}", "999999"}, {"{name}", "no-such-name"}}) {
+    if (size_t at = out.find(arg); at != std::string::npos)
+      out.replace(at, std::string_view(arg).size(), value);
+  }
+  return out;
+}
+
+std::string HeaderOf(const api::HttpResponse& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+api::HttpResponse Send(Client& c, const std::string& role, const std::string& method,
+                       const std::string& path, const std::string& body = "") {
+  api::HttpRequest req;
+  req.method = method;
+  req.path = path;
+  req.body = body;
+  if (!role.empty()) req.headers["authorization"] = "Bearer " + c.tokens[role];
+  return c.api.Handle(req);
+}
+
+const Role kRoles[] = {Role::kReader, Role::kImporter, Role::kChangeManager, Role::kReleaseManager,
+                       Role::kAdmin};
+
+}  // namespace
+
+TEST_CASE("routes: an unknown path is 404, a known path with another method 405 with Allow") {
+  Client c;
+  auto nothing = Send(c, "admin", "GET", "/v1/nothing");
+  CHECK(nothing.status == 404);
+  CHECK(Json::parse(nothing.body)["error"]["message"] == "no such endpoint: GET /v1/nothing");
+  // Sub-paths that no route has are unknown, whatever the method.
+  CHECK(Send(c, "admin", "GET", "/v1/cis/1/nothing").status == 404);
+  CHECK(Send(c, "admin", "POST", "/v1/cis/1/nothing").status == 404);
+  CHECK(Send(c, "admin", "GET", "/v1/changes/1/nothing").status == 404);
+  CHECK(Send(c, "admin", "GET", "/v2/cis").status == 404);
+
+  auto put = Send(c, "admin", "PUT", "/v1/cis");
+  CHECK(put.status == 405);
+  CHECK(HeaderOf(put, "Allow") == "GET, HEAD, POST");
+  Json e = Json::parse(put.body)["error"];
+  CHECK(e["code"] == "BadRequest");
+  CHECK(e["message"] == "method PUT is not allowed on /v1/cis");
+  CHECK(e["details"]["allowed"] == "GET, HEAD, POST");
+  CHECK(HeaderOf(Send(c, "admin", "POST", "/v1/cis/1"), "Allow") == "GET, HEAD, PATCH, DELETE");
+  CHECK(HeaderOf(Send(c, "admin", "GET", "/v1/changes/1/transition"), "Allow") == "POST");
+  CHECK(HeaderOf(Send(c, "admin", "PATCH", "/v1/baselines/b"), "Allow") == "GET, HEAD, DELETE");
+  CHECK(HeaderOf(Send(c, "admin", "POST", "/healthz"), "Allow") == "GET, HEAD");
+  // The method is checked before the role: a reader learns the same 405.
+  CHECK(Send(c, "reader", "PUT", "/v1/schema").status == 405);
+
+  // Without a token: 401 everywhere but on the routes that need none.
+  CHECK(Send(c, "", "GET", "/v1/nothing").status == 401);
+  CHECK(Send(c, "", "POST", "/healthz").status == 401);
+  CHECK(Send(c, "", "GET", "/healthz").status == 200);
+  CHECK(Send(c, "", "HEAD", "/healthz").status == 200);
+
+  // Empty segments are ignored, as a path's ids are checked before the handler runs.
+  CHECK(Send(c, "admin", "GET", "//v1//whoami/").status == 200);
+  auto bad = Send(c, "admin", "GET", "/v1/changes/abc/history");
+  CHECK(bad.status == 400);
+  CHECK(Json::parse(bad.body)["error"]["message"] ==
+        "invalid change id 'abc': expected a positive integer");
+  CHECK(Json::parse(Send(c, "admin", "DELETE", "/v1/windows/0").body)["error"]["message"] ==
+        "invalid window id '0': expected a positive integer");
+}
+
+TEST_CASE("routes: the table is well formed") {
+  std::set<std::pair<std::string_view, std::string_view>> seen;
+  for (const api::Route& r : api::Api::Routes()) {
+    INFO(r.method << " " << r.pattern);
+    CHECK(seen.insert({r.method, r.pattern}).second);  // one row per method and pattern
+    CHECK(std::set<std::string_view>{"GET", "POST", "PATCH", "DELETE"}.count(r.method) == 1);
+    CHECK(r.pattern.front() == '/');
+    CHECK(r.handler != nullptr);
+    // Every route but the public ones needs a token; a public one is a GET.
+    if (!r.access.token) CHECK(r.method == "GET");
+    // A GET reads: it needs no permission beyond read, but the admin-only token list.
+    if (r.method == "GET" && r.access.token && r.pattern != "/v1/tokens")
+      CHECK(r.access.permission == Permission::kRead);
+    // Every {id} names what it is ("invalid CI id 'x'"), so its collection is known.
+    auto segments = api::PathSegments(r.pattern);
+    for (size_t i = 0; i < segments.size(); ++i) {
+      if (segments[i].front() == '{') {
+        CHECK((segments[i] == "{id}" || segments[i] == "{name}"));
+        REQUIRE(i > 0);
+        if (segments[i] == "{id}")
+          CHECK(std::set<std::string>{"cis", "relationships", "changes", "windows", "releases",
+                                      "audits"}
+                    .count(segments[i - 1]) == 1);
+      }
+    }
+    // Each route matches itself and nothing else matches its method and path.
+    CHECK(api::MatchRoute(api::Api::Routes(), r.method, PathOf(r.pattern)).route == &r);
+  }
+}
+
+TEST_CASE("routes: every permission check is the table's; each role against each route") {
+  Client c;
+  for (const api::Route& r : api::Api::Routes()) {
+    std::string path = PathOf(r.pattern);
+    for (Role role : kRoles) {
+      INFO(r.method << " " << path << " as " << RoleName(role));
+      // An empty body and ids that name nothing: no allowed call below changes anything.
+      auto res = Send(c, RoleName(role), std::string(r.method), path);
+      Json j = Json::parse(res.body);
+      if (r.access.token && !Allows(role, r.access.permission)) {
+        REQUIRE(res.status == 403);
+        CHECK(j["error"]["code"] == "Forbidden");
+        CHECK(j["error"]["message"] == "token '" + std::string(RoleName(role)) + "-bot' has role " +
+                                           RoleName(role) + ", which may not " +
+                                           PermissionName(r.access.permission));
+        CHECK(j["error"]["details"]["needs"] == PermissionName(r.access.permission));
+      } else {
+        INFO(res.body);
+        CHECK(res.status != 403);
+        CHECK(res.status != 405);
+        CHECK(res.status != 401);
+        if (res.status == 404)
+          CHECK(j["error"]["message"] != "no such endpoint: " + std::string(r.method) + " " + path);
+      }
+    }
+  }
+  // In particular, a reader may call no route that writes.
+  for (const api::Route& r : api::Api::Routes()) {
+    if (r.method == "GET" || r.access.permission == Permission::kRead) continue;
+    INFO(r.method << " " << r.pattern);
+    CHECK(Send(c, "reader", std::string(r.method), PathOf(r.pattern)).status == 403);
+  }
+}
+
+TEST_CASE("routes: a handler checks by content only the permissions its row declares") {
+  Client c;
+  // The declared ones, each exercised: DDL in a query needs administer, a writing query write
+  // CIs, a decision on a change manage changes, a stronger import source administer.
+  auto ddl = c.As("release-manager", "POST", "/v1/query",
+                  R"({"query": "CREATE NODE TYPE Printer { ppm INT };"})");
+  CHECK(ddl.first == 403);
+  CHECK(ddl.second["error"]["message"] ==
+        "token 'release-manager-bot' has role release-manager, which may not administer");
+  CHECK(ddl.second["error"]["details"]["needs"] == "administer");
+  std::string create = Json{{"query", "CREATE (:VirtualMachine {name: 'q-vm'})"}}.dump();
+  auto write = c.As("reader", "POST", "/v1/query", create);
+  CHECK(write.first != 200);
+  INFO(write.second.dump());
+  CHECK(c.As("importer", "POST", "/v1/query", create).first == 200);
+  auto [s, change] = c.As("importer", "POST", "/v1/changes", R"({"title": "t"})");
+  REQUIRE(s == 201);
+  std::string transition =
+      "/v1/changes/" + std::to_string(change["id"].get<int64_t>()) + "/transition";
+  auto decide = c.As("importer", "POST", transition, R"({"to": "assessed"})");
+  CHECK(decide.first == 403);
+  CHECK(decide.second["error"]["message"] ==
+        "token 'importer-bot' has role importer, which may not move a change to assessed");
+  CHECK(decide.second["error"]["details"]["needs"] == "manage changes");
+
+  // An undeclared one is refused, never granted: Allows says no, Require answers a 500 naming
+  // the route.
+  const api::Route* transactions =
+      api::MatchRoute(api::Api::Routes(), "GET", "/v1/transactions").route;
+  REQUIRE(transactions);
+  api::HttpRequest req;
+  api::Principal admin{"root", Role::kAdmin};
+  api::Call call{req, admin, *transactions};
+  CHECK(call.Allows(Permission::kRead));
+  CHECK_FALSE(call.Allows(Permission::kAdmin));
+  auto refused = call.Require(Permission::kAdmin);
+  REQUIRE(refused);
+  CHECK(refused->status == 500);
+  CHECK(Json::parse(refused->body)["error"]["message"] ==
+        "the route GET /v1/transactions checks the permission 'administer', which its row of the "
+        "routing table does not declare");
+}
+
+TEST_CASE("routes: handlers make no role decision of their own") {
+  // Permission checks live in the table (api/route_table.cpp) and, for what depends on a
+  // request's content, in Call::Allows and Call::Require, which hold the handler to its row.
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(cmdb::testing::SourceDir() + "/api")) {
+    std::string file = entry.path().filename().string();
+    if (file.rfind("handlers_", 0) != 0) continue;
+    ++files;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    INFO(file);
+    for (const char* banned :
+         {"Allows(who", "Allows(call.who", "cmdb::Allows(", ".role ==", ".role !=", "Role::k"}) {
+      INFO(banned);
+      CHECK(text.str().find(banned) == std::string::npos);
+    }
+  }
+  CHECK(files >= 7);
+}
