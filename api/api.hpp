@@ -78,6 +78,8 @@ class Api {
   // The handlers (one or more rows of Routes() each). The router has checked the token, the
   // route's permission, the path's {id} and the query parameters.
   HttpResponse Health(const Call& call);
+  // GET /v1/openapi.yaml: docs/openapi.yaml as built in (api/openapi.hpp), application/yaml.
+  HttpResponse OpenApi(const Call& call);
   HttpResponse WhoAmI(const Call& call);
   HttpResponse GetSchema(const Call& call);
   HttpResponse PostSchema(const Call& call);

@@ -1,9 +1,10 @@
-// Handlers for health, schema, the transaction log and bulk loading.
+// Handlers for health, the OpenAPI file, schema, the transaction log, bulk loading and tokens.
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/params.hpp"
 #include "api/bulk.hpp"
 #include "api/ddl_text.hpp"
+#include "api/openapi.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
 
@@ -16,6 +17,13 @@ HttpResponse Api::Health(const Call&) {
                                 {"schema_version", view.schema().version()},
                                 {"cis", view.graph().ci_count()},
                                 {"relationships", view.graph().rel_count()}});
+}
+
+HttpResponse Api::OpenApi(const Call&) {
+  HttpResponse r;
+  r.content_type = "application/yaml";
+  r.body = std::string(OpenApiYaml());
+  return r;
 }
 
 HttpResponse Api::WhoAmI(const Call& call) {

@@ -36,9 +36,9 @@ Usage: cmdbd [options]
                     [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
                                                (sends FILE or standard input to a running server)
 
-Every request but GET /healthz needs 'Authorization: Bearer <token>'. On first start cmdbd
-creates a token named 'admin' with the admin role and prints it once. Roles: reader, importer,
-change-manager, release-manager, admin (see docs/security.md).
+Every request but GET /healthz and GET /v1/openapi.yaml needs 'Authorization: Bearer <token>'.
+On first start cmdbd creates a token named 'admin' with the admin role and prints it once.
+Roles: reader, importer, change-manager, release-manager, admin (see docs/security.md).
 
 Options:
   --db PATH            SQLite database file (default ./data/cmdb.sqlite; created if missing)

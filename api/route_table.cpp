@@ -21,6 +21,7 @@ const std::vector<Route>& Api::Routes() {
   // clang-format off
   static const std::vector<Route> kRoutes = {
       {"GET", "/healthz", kNoToken, &Api::Health},
+      {"GET", "/v1/openapi.yaml", kNoToken, &Api::OpenApi},
       {"GET", "/v1/whoami", P::kRead, &Api::WhoAmI},
       {"GET", "/v1/schema", P::kRead, &Api::GetSchema},
       {"POST", "/v1/schema", P::kAdmin, &Api::PostSchema, {kChange}},

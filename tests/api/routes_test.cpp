@@ -3,6 +3,7 @@
 // handler makes by the request's content only as its row declares them.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -43,6 +44,50 @@ api::HttpResponse Send(Client& c, const std::string& role, const std::string& me
   req.body = body;
   if (!role.empty()) req.headers["authorization"] = "Bearer " + c.tokens[role];
   return c.api.Handle(req);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The operations of an OpenAPI file written as docs/openapi.yaml is (paths at two spaces,
+// methods at four): "GET /v1/cis" -> the operation's text.
+std::map<std::string, std::string> OpenApiOperations(const std::string& yaml) {
+  std::map<std::string, std::string> ops;
+  std::istringstream in(yaml);
+  std::string line, path, op;
+  bool in_paths = false;
+  while (std::getline(in, line)) {
+    size_t indent = line.find_first_not_of(' ');
+    if (indent == std::string::npos) continue;
+    if (indent == 0) {
+      in_paths = line == "paths:";
+      continue;
+    }
+    if (!in_paths) continue;
+    if (indent == 2 && line[2] == '/' && line.back() == ':') {
+      path = line.substr(2, line.size() - 3);
+      op.clear();
+      continue;
+    }
+    if (indent == 4) {
+      op.clear();
+      std::string key = line.substr(4, line.find(':') - 4);
+      for (const char* m : {"get", "put", "post", "patch", "delete", "head", "options"}) {
+        if (key == m) {
+          std::transform(key.begin(), key.end(), key.begin(), ::toupper);
+          op = key + " " + path;
+          ops[op] = line.substr(line.find(':') + 1) + "\n";
+        }
+      }
+      continue;
+    }
+    if (!op.empty()) ops[op] += line + "\n";
+  }
+  return ops;
 }
 
 const Role kRoles[] = {Role::kReader, Role::kImporter, Role::kChangeManager, Role::kReleaseManager,
@@ -129,7 +174,7 @@ TEST_CASE("routes: every permission check is the table's; each role against each
       INFO(r.method << " " << path << " as " << RoleName(role));
       // An empty body and ids that name nothing: no allowed call below changes anything.
       auto res = Send(c, RoleName(role), std::string(r.method), path);
-      Json j = Json::parse(res.body);
+      Json j = res.content_type == "application/json" ? Json::parse(res.body) : Json();
       if (r.access.token && !Allows(role, r.access.permission)) {
         REQUIRE(res.status == 403);
         CHECK(j["error"]["code"] == "Forbidden");
@@ -218,4 +263,83 @@ TEST_CASE("routes: handlers make no role decision of their own") {
     }
   }
   CHECK(files >= 7);
+}
+
+TEST_CASE("routes: GET /v1/openapi.yaml serves docs/openapi.yaml as built in, without a token") {
+  Client c;
+  auto r = Send(c, "", "GET", "/v1/openapi.yaml");
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "application/yaml");
+  std::string file = ReadFile(cmdb::testing::SourceDir() + "/docs/openapi.yaml");
+  REQUIRE(!file.empty());
+  CHECK(r.body == file);  // the binary holds the file as it is now
+  CHECK(Send(c, "reader", "GET", "/v1/openapi.yaml").status == 200);
+  CHECK(HeaderOf(Send(c, "reader", "POST", "/v1/openapi.yaml"), "Allow") == "GET, HEAD");
+}
+
+TEST_CASE("routes: the OpenAPI file has every route of the table and nothing more") {
+  Client c;
+  auto ops = OpenApiOperations(Send(c, "", "GET", "/v1/openapi.yaml").body);
+  REQUIRE(ops.size() > 40);
+  std::set<std::string> table;
+  for (const api::Route& r : api::Api::Routes()) {
+    std::string op = std::string(r.method) + " " + std::string(r.pattern);
+    table.insert(op);
+    INFO(op << " (a row of api/route_table.cpp)");
+    REQUIRE(ops.count(op) == 1);
+    const std::string& text = ops[op];
+    // Public exactly where the table needs no token.
+    CHECK((text.find("security: []") != std::string::npos) == !r.access.token);
+    // The spec promises a next page (next, next_cursor, next_since) exactly where the route
+    // takes a limit, and the code answers it (tested below and in the routes' own tests).
+    bool pages = std::any_of(r.params.begin(), r.params.end(),
+                             [](const api::ParamSpec& p) { return p.name == "limit"; });
+    CHECK((text.find("next") != std::string::npos) == pages);
+  }
+  for (const auto& [op, text] : ops) {
+    INFO(op << " (in docs/openapi.yaml)");
+    CHECK(table.count(op) == 1);
+  }
+}
+
+TEST_CASE("routes: next comes while more follow, as the OpenAPI file says") {
+  Client c;
+  // GET /v1/unauthorized-changes: three flagged writes, pages of two.
+  REQUIRE(c.Call("POST", "/v1/query", R"({"query": "ALTER NODE TYPE Hardware SET CONTROLLED"})")
+              .first == 200);
+  std::string host = "/v1/cis/" + std::to_string(c.IdOf("PhysicalServer", "fra1-esx03"));
+  for (const char* owner : {"a", "b", "c"})
+    REQUIRE(c.Call("PATCH", host, Json{{"owner", owner}}.dump()).first == 200);
+  auto [s1, first] = c.Call("GET", "/v1/unauthorized-changes?limit=2");
+  REQUIRE(first["transactions"].size() == 2);
+  CHECK(first["next"] == "/v1/unauthorized-changes?since=" +
+                             std::to_string(first["transactions"][1]["tx"].get<int64_t>()));
+  auto [s2, last] = c.Call("GET", first["next"].get<std::string>());
+  CHECK(last["transactions"].size() == 1);
+  CHECK_FALSE(last.contains("next"));
+  auto [s3, all] = c.Call("GET", "/v1/unauthorized-changes?limit=3");
+  CHECK(all["transactions"].size() == 3);
+  CHECK(all.contains("next"));  // a full page: the following one may be empty
+  CHECK(c.Call("GET", all["next"].get<std::string>()).second["transactions"].empty());
+
+  // GET /v1/baselines/{name} and its /diff: offset pages.
+  REQUIRE(c.Call("POST", "/v1/baselines", R"({"name": "all", "scope": {"all": true}})").first ==
+          201);
+  auto [s4, page] = c.Call("GET", "/v1/baselines/all?limit=100");
+  CHECK(page["next"] == "/v1/baselines/all?offset=100&limit=100");
+  int64_t total = page["cis"].get<int64_t>() + page["relationships"].get<int64_t>();
+  auto [s5, end] = c.Call("GET", "/v1/baselines/all?offset=" + std::to_string(total - 1));
+  CHECK(end["items"]["relationships"].size() == 1);
+  CHECK_FALSE(end.contains("next"));
+  for (const char* owner : {"d", "e"})
+    REQUIRE(c.Call("PATCH", host, Json{{"owner", owner}}.dump()).first == 200);
+  REQUIRE(c.Call("POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "n1"}})")
+              .first == 201);
+  auto [s6, diff] = c.Call("GET", "/v1/baselines/all/diff?limit=1&include_new=true");
+  INFO(diff.dump());
+  REQUIRE(diff["total"] == 2);  // the host changed, the VM is new
+  CHECK(diff["next"] == "/v1/baselines/all/diff?offset=1&limit=1&include_new=true");
+  auto [s7, rest] = c.Call("GET", diff["next"].get<std::string>());
+  CHECK(rest["entries"].size() == 1);
+  CHECK_FALSE(rest.contains("next"));
 }
