@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "api/api_client.hpp"
 
@@ -88,6 +90,53 @@ std::map<std::string, std::string> OpenApiOperations(const std::string& yaml) {
     if (!op.empty()) ops[op] += line + "\n";
   }
   return ops;
+}
+
+// The rows of the Markdown table in `doc` whose header line starts with `header`: the cells of
+// each row, trimmed, backticks removed.
+std::vector<std::vector<std::string>> MarkdownTable(const std::string& doc,
+                                                    const std::string& header) {
+  std::vector<std::vector<std::string>> rows;
+  size_t at = doc.find("\n" + header);
+  if (at == std::string::npos) return rows;
+  std::istringstream in(doc.substr(at + 1));
+  std::string line;
+  while (std::getline(in, line) && !line.empty() && line[0] == '|') {
+    std::vector<std::string> cells;
+    size_t start = 1;
+    for (size_t bar; (bar = line.find('|', start)) != std::string::npos; start = bar + 1) {
+      std::string cell = line.substr(start, bar - start);
+      cell.erase(std::remove(cell.begin(), cell.end(), '`'), cell.end());
+      size_t first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
+      cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
+    }
+    if (cells.empty() || cells[0].rfind("---", 0) == 0 || cells[0].rfind(":-", 0) == 0) continue;
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+const Permission kPermissions[] = {Permission::kRead,           Permission::kWriteCis,
+                                   Permission::kImport,         Permission::kRequestChanges,
+                                   Permission::kManageChanges,  Permission::kManageReleases,
+                                   Permission::kAdmin};
+
+// A permission by its name ("write CIs"); nullopt for another text.
+std::optional<Permission> PermissionNamed(const std::string& name) {
+  for (Permission p : kPermissions) {
+    if (name == PermissionName(p)) return p;
+  }
+  return std::nullopt;
+}
+
+// A route as docs/security.md's route table writes it: permission, then what the handler checks
+// besides ("write CIs; administer"), without the explanations in parentheses.
+std::string DocRow(const api::Route& r) {
+  std::string out = r.access.token ? PermissionName(r.access.permission) : "none (no token)";
+  out += " |";
+  for (size_t i = 0; i < r.also.size(); ++i)
+    out += std::string(i ? ";" : "") + " " + PermissionName(r.also[i]);
+  return out;
 }
 
 const Role kRoles[] = {Role::kReader, Role::kImporter, Role::kChangeManager, Role::kReleaseManager,
@@ -342,4 +391,74 @@ TEST_CASE("routes: next comes while more follow, as the OpenAPI file says") {
   auto [s7, rest] = c.Call("GET", diff["next"].get<std::string>());
   CHECK(rest["entries"].size() == 1);
   CHECK_FALSE(rest.contains("next"));
+}
+
+TEST_CASE("routes: docs/security.md's role table is Allows(), both ways") {
+  std::string doc = ReadFile(cmdb::testing::SourceDir() + "/docs/security.md");
+  auto rows = MarkdownTable(doc, "| permission | what it covers |");
+  REQUIRE(rows.size() == std::size(kPermissions) + 1);
+  const auto& header = rows[0];
+  REQUIRE(header.size() == 2 + std::size(kRoles));
+  for (size_t col = 0; col < std::size(kRoles); ++col)
+    CHECK(header[2 + col] == RoleName(kRoles[col]));
+  std::set<Permission> seen;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    INFO("docs/security.md: | " << row[0] << " | ...");
+    auto p = PermissionNamed(row[0]);
+    REQUIRE(p);
+    CHECK(seen.insert(*p).second);
+    REQUIRE(row.size() == header.size());
+    for (size_t col = 0; col < std::size(kRoles); ++col) {
+      INFO(RoleName(kRoles[col]));
+      CHECK((row[2 + col] == "✓") == Allows(kRoles[col], *p));
+      CHECK((row[2 + col] == "✓" || row[2 + col].empty()));
+    }
+  }
+  CHECK(seen.size() == std::size(kPermissions));
+}
+
+TEST_CASE("routes: docs/security.md's route table is the routing table, both ways") {
+  std::string doc = ReadFile(cmdb::testing::SourceDir() + "/docs/security.md");
+  auto rows = MarkdownTable(doc, "| method | path | permission |");
+  REQUIRE(rows.size() > 1);
+  // The document's rows as "METHOD /path" -> "permission | also; also", explanations dropped.
+  std::map<std::string, std::string> documented;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    REQUIRE(row.size() == 4);
+    std::string also;
+    std::istringstream list(row[3]);
+    for (std::string item; std::getline(list, item, ';');) {
+      item = item.substr(0, item.find('('));
+      size_t first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+      if (first == std::string::npos) continue;
+      std::string name = item.substr(first, last - first + 1);
+      INFO(row[0] << " " << row[1] << ": " << name);
+      CHECK(PermissionNamed(name));
+      also += std::string(also.empty() ? "" : ";") + " " + name;
+    }
+    std::string key = row[0] + " " + row[1];
+    INFO(key);
+    CHECK(documented.count(key) == 0);
+    documented[key] = row[2] + " |" + also;
+  }
+  // Each row of the table, as the document should have it (permission | also), is there.
+  std::string expected;
+  for (const api::Route& r : api::Api::Routes()) {
+    std::string key = std::string(r.method) + " " + std::string(r.pattern);
+    expected += "| " + std::string(r.method) + " | `" + std::string(r.pattern) + "` | " +
+                DocRow(r) + " |\n";
+    INFO(key << " should read: " << DocRow(r));
+    REQUIRE(documented.count(key) == 1);
+    CHECK(documented[key] == DocRow(r));
+    documented.erase(key);
+  }
+  // And nothing else is.
+  INFO("the routing table as docs/security.md writes it (add the explanations in parentheses):\n"
+       << expected);
+  for (const auto& [key, row] : documented) {
+    INFO(key << " is documented but not in api/route_table.cpp");
+    CHECK(false);
+  }
 }
