@@ -152,9 +152,9 @@ HttpResponse Api::Handle(const HttpRequest& req) {
     }
     if (route->access.token && !Allows(who.role, route->access.permission))
       return Denied(who, route->access.permission);
-    Call call{req, who, *route, std::move(match.segments)};
+    Call call{req, who, *route, Segments(match.segments.begin(), match.segments.end())};
     // The path's arguments: a pattern has at most one {id} or {name}.
-    std::vector<std::string> pattern = PathSegments(route->pattern);
+    const std::vector<std::string_view>& pattern = route->parts;
     for (size_t i = 0; i < pattern.size() && i < call.segments.size(); ++i) {
       if (pattern[i] == "{id}") {
         auto id = ParseId(call.segments[i], IdNoun(call.segments, i));

@@ -19,7 +19,7 @@ const std::vector<Route>& Api::Routes() {
   // Row: method, pattern, who may call (kNoToken or a permission), handler, query parameters,
   // permissions the handler also checks (by the request's content), how the body is served.
   // clang-format off
-  static const std::vector<Route> kRoutes = {
+  static const std::vector<Route> kRoutes = CompileRoutes({
       {"GET", "/healthz", kNoToken, &Api::Health},
       {"GET", "/v1/openapi.yaml", kNoToken, &Api::OpenApi},
       {"GET", "/v1/whoami", P::kRead, &Api::WhoAmI},
@@ -85,7 +85,7 @@ const std::vector<Route>& Api::Routes() {
       {"GET", "/v1/audits", P::kRead, &Api::Audits},
       {"POST", "/v1/audits", P::kManageReleases, &Api::Audits},
       {"GET", "/v1/audits/{id}", P::kRead, &Api::Audits},
-  };
+  });
   // clang-format on
   return kRoutes;
 }

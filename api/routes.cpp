@@ -7,52 +7,56 @@
 namespace cmdb::api {
 namespace {
 
-// Whether `pattern` matches the path's segments; counts its literal segments.
-bool PatternMatches(std::string_view pattern, const std::vector<std::string>& segments,
-                    int& literals) {
-  literals = 0;
-  size_t i = 0;
-  size_t start = 1;  // after the leading '/'
-  while (start <= pattern.size()) {
-    size_t slash = pattern.find('/', start);
-    if (slash == std::string_view::npos) slash = pattern.size();
-    std::string_view part = pattern.substr(start, slash - start);
-    start = slash + 1;
-    if (part.empty()) continue;
-    if (i == segments.size()) return false;
-    if (part.front() == '{') {
-      ++i;
-      continue;
-    }
-    if (segments[i++] != part) return false;
-    ++literals;
-  }
-  return i == segments.size();
-}
-
-}  // namespace
-
-std::vector<std::string> PathSegments(std::string_view path) {
-  std::vector<std::string> out;
+// The non-empty segments of a path, as views into it.
+std::vector<std::string_view> SegmentViews(std::string_view path) {
+  std::vector<std::string_view> out;
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
     if (slash == std::string_view::npos) slash = path.size();
-    if (slash > start) out.emplace_back(path.substr(start, slash - start));
+    if (slash > start) out.push_back(path.substr(start, slash - start));
     start = slash + 1;
   }
   return out;
 }
 
+// Whether a pattern's segments match a path's; counts the literal ones.
+bool PatternMatches(const std::vector<std::string_view>& parts,
+                    const std::vector<std::string_view>& segments, int& literals) {
+  if (parts.size() != segments.size()) return false;
+  literals = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].front() == '{') continue;
+    if (parts[i] != segments[i]) return false;
+    ++literals;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> PathSegments(std::string_view path) {
+  std::vector<std::string_view> views = SegmentViews(path);
+  return std::vector<std::string>(views.begin(), views.end());
+}
+
+std::vector<Route> CompileRoutes(std::vector<Route> routes) {
+  for (Route& r : routes) r.parts = SegmentViews(r.pattern);
+  return routes;
+}
+
 RouteMatch MatchRoute(const std::vector<Route>& routes, std::string_view method,
                       std::string_view path) {
   RouteMatch m;
-  m.segments = PathSegments(path);
+  m.segments = SegmentViews(path);
+  const std::vector<std::string_view>& segments = m.segments;
   std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
   int best = -1;
   for (const Route& r : routes) {
     int literals = 0;
-    if (!PatternMatches(r.pattern, m.segments, literals) || literals < best) continue;
+    bool matches = r.parts.empty() ? PatternMatches(SegmentViews(r.pattern), segments, literals)
+                                   : PatternMatches(r.parts, segments, literals);
+    if (!matches || literals < best) continue;
     if (literals > best) {
       best = literals;
       m.route = nullptr;

@@ -59,7 +59,13 @@ struct Route {
   std::vector<Permission> also = {};   // what the handler may check besides access.permission,
                                        // depending on the request (Call::Allows, Call::Require)
   Serving serving = Serving::kPlain;
+  // The pattern's segments ("v1", "cis", "{id}"), views into `pattern`: set by CompileRoutes,
+  // which a table goes through once (MatchRoute splits the pattern itself otherwise).
+  std::vector<std::string_view> parts = {};
 };
+
+// Sets each route's `parts`; returns the table.
+std::vector<Route> CompileRoutes(std::vector<Route> routes);
 
 // The non-empty segments of a path: "/v1//cis/42/" -> {"v1", "cis", "42"}.
 std::vector<std::string> PathSegments(std::string_view path);
@@ -69,7 +75,8 @@ struct RouteMatch {
   const Route* route = nullptr;           // the route of the method and path; null when none
   std::vector<std::string_view> allowed;  // the methods of the routes of the path, in table
                                           // order; empty when no route has the path (404)
-  std::vector<std::string> segments;      // PathSegments(path)
+  std::vector<std::string_view> segments;  // the path's non-empty segments, views into the
+                                           // `path` given to MatchRoute
 };
 
 // Matches `method` and `path` against `routes`. Literal segments match themselves, a {...}
