@@ -46,13 +46,22 @@ bool Api::AdmitQuery() {
 }
 
 bool Api::IsStreamed(const std::string& method, const std::string& path) {
-  return method == "POST" && path == "/v1/bulk";
+  const Route* route = MatchRoute(Routes(), method, path).route;
+  return route && route->serving == Serving::kStreamed;
 }
 
-size_t Api::BodyLimit(const std::string& path) const {
-  if (path == "/v1/bulk") return options_.max_bulk_bytes;
-  if (path == "/v1/imports") return options_.max_import_bytes;
-  return options_.max_body_bytes;
+namespace {
+
+size_t LimitOf(const Route* route, const ApiOptions& options) {
+  if (route && route->serving == Serving::kStreamed) return options.max_bulk_bytes;
+  if (route && route->serving == Serving::kImport) return options.max_import_bytes;
+  return options.max_body_bytes;
+}
+
+}  // namespace
+
+size_t Api::BodyLimit(const std::string& method, const std::string& path) const {
+  return LimitOf(MatchRoute(Routes(), method, path).route, options_);
 }
 
 TxMeta Api::MetaFor(const HttpRequest& req, const Principal& who, const char* source) const {
@@ -86,15 +95,17 @@ HttpResponse AuthenticationError(const Status& st) {
 
 std::optional<HttpResponse> Api::Admit(const HttpRequest& head, int64_t content_length) {
   try {
-    if (head.path != "/healthz" || head.method != "GET") {  // the one unauthenticated endpoint
+    const Route* route = MatchRoute(Routes(), head.method, head.path).route;
+    if (!route || route->access.token) {
       auto who = auth_.Authenticate(head.Header("authorization"));
       if (!who.ok()) return AuthenticationError(who.status());
     }
-    size_t limit = BodyLimit(head.path);
+    size_t limit = LimitOf(route, options_);
     if (content_length > 0 && static_cast<uint64_t>(content_length) > limit)
-      return ErrorResponse(Status(StatusCode::kPayloadTooLarge, "request body of " + std::to_string(content_length) +
-                                                                    " bytes exceeds the limit of " +
-                                                                    std::to_string(limit) + " bytes")
+      return ErrorResponse(Status(StatusCode::kPayloadTooLarge,
+                                  "request body of " + std::to_string(content_length) +
+                                      " bytes exceeds the limit of " + std::to_string(limit) +
+                                      " bytes")
                                .With("limit", static_cast<int64_t>(limit)));
     return std::nullopt;
   } catch (const std::exception& e) {
@@ -102,195 +113,77 @@ std::optional<HttpResponse> Api::Admit(const HttpRequest& head, int64_t content_
   }
 }
 
+namespace {
+
+// What an {id} of a pattern names, for "invalid CI id 'abc'": by the collection before it.
+std::string IdNoun(const std::vector<std::string>& segments, size_t at) {
+  static const std::pair<std::string_view, std::string_view> kNouns[] = {
+      {"cis", "CI id"},         {"relationships", "relationship id"}, {"changes", "change id"},
+      {"windows", "window id"}, {"releases", "release id"},           {"audits", "audit id"}};
+  if (at > 0) {
+    for (const auto& [collection, noun] : kNouns) {
+      if (segments[at - 1] == collection) return std::string(noun);
+    }
+  }
+  return "id";
+}
+
+}  // namespace
+
 HttpResponse Api::Handle(const HttpRequest& req) {
   try {
-    Segments seg;
-    size_t start = 1;
-    while (start <= req.path.size()) {
-      size_t slash = req.path.find('/', start);
-      if (slash == std::string::npos) slash = req.path.size();
-      if (slash > start) seg.push_back(req.path.substr(start, slash - start));
-      start = slash + 1;
+    RouteMatch match = MatchRoute(Routes(), req.method, req.path);
+    const Route* route = match.route;
+    Principal who;
+    if (!route || route->access.token) {
+      auto authenticated = auth_.Authenticate(req.Header("authorization"));
+      if (!authenticated.ok()) return AuthenticationError(authenticated.status());
+      who = std::move(*authenticated);
     }
-    if (seg.size() == 1 && seg[0] == "healthz") {  // the one unauthenticated endpoint
-      return req.method == "GET" ? Health() : ErrorResponse(Status::NotFound("no such endpoint"));
+    if (!route && match.allowed.empty())
+      return ErrorResponse(Status::NotFound("no such endpoint: " + req.method + " " + req.path));
+    if (!route) {
+      std::string allow = AllowHeader(match.allowed);
+      HttpResponse r = JsonResponse(
+          405, ErrorJson(Status::Invalid("method " + req.method + " is not allowed on " + req.path)
+                             .With("allowed", allow)));
+      r.headers.emplace_back("Allow", allow);
+      return r;
     }
-    auto who = auth_.Authenticate(req.Header("authorization"));
-    if (!who.ok()) return AuthenticationError(who.status());
-    return Route(req, seg, *who);
+    if (route->access.token && !Allows(who.role, route->access.permission))
+      return Denied(who, route->access.permission);
+    Call call{req, who, *route, Segments(match.segments.begin(), match.segments.end())};
+    // The path's arguments: a pattern has at most one {id} or {name}.
+    const std::vector<std::string_view>& pattern = route->parts;
+    for (size_t i = 0; i < pattern.size() && i < call.segments.size(); ++i) {
+      if (pattern[i] == "{id}") {
+        auto id = ParseId(call.segments[i], IdNoun(call.segments, i));
+        if (!id.ok()) return ErrorResponse(id.status());
+        call.id = *id;
+      } else if (pattern[i] == "{name}") {
+        call.name = call.segments[i];
+      }
+    }
+    if (Status st = CheckParams(req, route->params); !st.ok()) return ErrorResponse(st);
+    if (route->serving != Serving::kQuery) return (this->*route->handler)(call);
+    if (!AdmitQuery()) {
+      HttpResponse busy = ErrorResponse(Status(StatusCode::kUnavailable,
+                                               "too many queries are running (" +
+                                                   std::to_string(options_.max_concurrent_queries) +
+                                                   "); retry in a moment"));
+      busy.headers.emplace_back("Retry-After", "1");
+      return busy;
+    }
+    struct Release {
+      Api* api;
+      ~Release() { api->ReleaseQuery(); }
+    } release{this};
+    return (this->*route->handler)(call);
   } catch (const std::exception& e) {
     return ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what()));
   } catch (...) {
     return ErrorResponse(Status::Internal("unexpected error"));
   }
-}
-
-HttpResponse Api::Route(const HttpRequest& req, const Segments& seg, const Principal& who) {
-  const std::string& m = req.method;
-  // Routes name the permission they need; a missing one answers 403.
-  auto denied = [&](Permission p) -> std::optional<HttpResponse> {
-    if (Allows(who.role, p)) return std::nullopt;
-    return ErrorResponse(Status(StatusCode::kPermissionDenied,
-                                "token '" + who.name + "' has role " + RoleName(who.role) +
-                                    ", which may not " + PermissionName(p))
-                             .With("role", RoleName(who.role))
-                             .With("needs", PermissionName(p)));
-  };
-#define CMDB_REQUIRE(perm) \
-  if (auto r = denied(perm)) return *r
-  auto not_allowed = [&] {
-    return JsonResponse(405, ErrorJson(Status::Invalid("method " + m + " is not allowed on " + req.path)));
-  };
-  auto id_at = [&](size_t i, const char* what) { return ParseId(seg[i], what); };
-  // Routes whose handlers take no query parameters refuse any (handlers that take some check
-  // them themselves with CheckParams).
-#define CMDB_NO_PARAMS \
-  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st)
-  if (seg.size() >= 2 && seg[0] == "v1") {
-    const std::string& r = seg[1];
-    if (m == "GET") CMDB_REQUIRE(Permission::kRead);
-    if (r == "whoami" && seg.size() == 2 && m == "GET") {
-      CMDB_NO_PARAMS;
-      return JsonResponse(200, Json{{"name", who.name}, {"role", RoleName(who.role)}});
-    }
-    if (r == "schema" && seg.size() == 2) {
-      if (m == "GET") {
-        CMDB_NO_PARAMS;
-        return GetSchema();
-      }
-      CMDB_REQUIRE(Permission::kAdmin);
-      if (m == "POST") return PostSchema(req, who);
-      return not_allowed();
-    }
-    if (r == "tokens" && (seg.size() == 2 || seg.size() == 3)) {
-      CMDB_REQUIRE(Permission::kAdmin);
-      CMDB_NO_PARAMS;
-      if (seg.size() == 3) return m == "DELETE" ? DeleteToken(who, seg[2]) : not_allowed();
-      if (m == "GET") return ListTokens();
-      if (m == "POST") return PostToken(req, who);
-      return not_allowed();
-    }
-    if (r == "cis" && seg.size() == 2) {
-      if (m == "GET") return ListCis(req);
-      CMDB_REQUIRE(Permission::kWriteCis);
-      if (m == "POST") return PostCi(req, who);
-      return not_allowed();
-    }
-    if (r == "cis" && (seg.size() == 3 || seg.size() == 4)) {
-      auto id = id_at(2, "CI id");
-      if (!id.ok()) return ErrorResponse(id.status());
-      if (seg.size() == 4) {
-        if (m != "GET") return not_allowed();
-        if (seg[3] != "relationships") CMDB_NO_PARAMS;
-        if (seg[3] == "history") return CiHistory(*id);
-        if (seg[3] == "provenance") return Provenance(*id);
-        if (seg[3] == "relationships") return CiRelationships(req, *id);
-      } else {
-        if (m == "GET") {
-          CMDB_NO_PARAMS;
-          return GetCi(*id);
-        }
-        CMDB_REQUIRE(Permission::kWriteCis);
-        if (m == "PATCH") return PatchCi(req, who, *id);
-        if (m == "DELETE") return DeleteCi(req, who, *id);
-        return not_allowed();
-      }
-    }
-    if (r == "relationships" && seg.size() == 2) {
-      CMDB_REQUIRE(Permission::kWriteCis);
-      return m == "POST" ? PostRelationship(req, who) : not_allowed();
-    }
-    if (r == "relationships" && seg.size() == 3) {
-      auto id = id_at(2, "relationship id");
-      if (!id.ok()) return ErrorResponse(id.status());
-      if (m == "GET") {
-        CMDB_NO_PARAMS;
-        return GetRelationship(*id);
-      }
-      CMDB_REQUIRE(Permission::kWriteCis);
-      if (m == "DELETE") return DeleteRelationship(req, who, *id);
-      return not_allowed();
-    }
-    if ((r == "query" || r == "impact") && seg.size() == 2) {
-      if (m != "POST") return not_allowed();
-      if (!AdmitQuery()) {
-        HttpResponse busy = ErrorResponse(Status(StatusCode::kUnavailable,
-                                                 "too many queries are running (" +
-                                                     std::to_string(options_.max_concurrent_queries) +
-                                                     "); retry in a moment"));
-        busy.headers.emplace_back("Retry-After", "1");
-        return busy;
-      }
-      struct Release {
-        Api* api;
-        ~Release() { api->ReleaseQuery(); }
-      } release{this};
-      return r == "query" ? Query(req, who) : Impact(req, who);
-    }
-    if (r == "transactions" && seg.size() == 2) return m == "GET" ? Transactions(req) : not_allowed();
-    if (r == "transactions" && seg.size() == 3 && seg[2] == "verify") return m == "GET" ? VerifyChain(req) : not_allowed();
-    if (r == "changes" && seg.size() == 2) {
-      if (m == "GET") return ListChanges(req);
-      CMDB_REQUIRE(Permission::kRequestChanges);
-      return m == "POST" ? PostChange(req, who) : not_allowed();
-    }
-    if (r == "changes" && (seg.size() == 3 || seg.size() == 4)) {
-      auto id = id_at(2, "change id");
-      if (!id.ok()) return ErrorResponse(id.status());
-      std::string sub = seg.size() == 4 ? seg[3] : "";
-      if (m == "GET") {
-        CMDB_NO_PARAMS;
-        return GetChange(*id, sub);
-      }
-      CMDB_REQUIRE(Permission::kRequestChanges);
-      if (m == "PATCH" && sub.empty()) return PatchChange(req, who, *id);
-      if (m == "POST" && sub == "transition") return TransitionChange(req, who, *id);
-      return not_allowed();
-    }
-    if (r == "windows" && (seg.size() == 2 || seg.size() == 3)) {
-      int64_t id = 0;
-      if (seg.size() == 3) {
-        auto parsed = id_at(2, "window id");
-        if (!parsed.ok()) return ErrorResponse(parsed.status());
-        id = *parsed;
-      }
-      if (m != "GET") CMDB_REQUIRE(Permission::kManageChanges);
-      if ((seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && (m == "GET" || m == "DELETE")))
-        return Windows(req, who, id);
-      return not_allowed();
-    }
-    if (r == "baselines" && seg.size() >= 2 && seg.size() <= 4) {
-      bool ok = (seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && (m == "GET" || m == "DELETE")) ||
-                (seg.size() == 4 && seg[3] == "diff" && m == "GET");
-      if (!ok) return not_allowed();
-      if (m == "POST") CMDB_REQUIRE(Permission::kManageReleases);
-      return Baselines(req, who, seg);
-    }
-    if (r == "releases" && seg.size() >= 2 && seg.size() <= 4) {
-      bool ok = (seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && (m == "GET" || m == "PATCH")) ||
-                (seg.size() == 4 && seg[3] == "transition" && m == "POST");
-      if (!ok) return not_allowed();
-      if (m != "GET") CMDB_REQUIRE(Permission::kManageReleases);
-      return Releases(req, who, seg);
-    }
-    if (r == "audits" && (seg.size() == 2 || seg.size() == 3)) {
-      if (!((seg.size() == 2 && (m == "GET" || m == "POST")) || (seg.size() == 3 && m == "GET"))) return not_allowed();
-      if (m == "POST") CMDB_REQUIRE(Permission::kManageReleases);
-      return Audits(req, who, seg);
-    }
-    if (r == "unauthorized-changes" && seg.size() == 2) return m == "GET" ? UnauthorizedChanges(req) : not_allowed();
-    if (r == "imports" && seg.size() == 2) {
-      CMDB_REQUIRE(Permission::kImport);
-      return m == "POST" ? Import(req, who) : not_allowed();
-    }
-    if (r == "bulk" && seg.size() == 2) {
-      CMDB_REQUIRE(Permission::kImport);
-      return m == "POST" ? Bulk(req, who) : not_allowed();
-    }
-  }
-#undef CMDB_REQUIRE
-#undef CMDB_NO_PARAMS
-  return ErrorResponse(Status::NotFound("no such endpoint: " + m + " " + req.path));
 }
 
 }  // namespace cmdb::api

@@ -1,4 +1,5 @@
 // Api: the HTTP/JSON surface of cmdb, independent of the HTTP library (see http_server.hpp).
+// Its routing table (Routes(), api/route_table.cpp) names every endpoint with its permission.
 //
 // Every handler answers JSON; errors are {"error": {"code", "message", "details", ...}} with the
 // HTTP status of the Status code. Handle() never throws: anything unexpected becomes a 500.
@@ -13,6 +14,7 @@
 #include "api/authenticator.hpp"
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
+#include "api/routes.hpp"
 #include "cmdb/database.hpp"
 #include "importers/config.hpp"
 #include "process/audit_service.hpp"
@@ -33,69 +35,94 @@ struct ApiOptions {
   importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
 };
 
+// The process services the handlers call, built by the composition root (api/main.cpp, and the
+// harnesses that construct an Api) over the same database and engine. Adding a service is a
+// member here, its member in Api, and one line where each composition builds it.
+// Ownership: references only; every service must outlive the Api.
+struct ApiServices {
+  process::ChangeService& changes;
+  process::BaselineService& baseline_service;
+  process::ReleaseService& releases;
+  process::AuditService& audits;
+  const gql::BaselineResolver& baselines;  // for USE BASELINE in queries
+};
+
 class Api {
  public:
-  // `db`, `auth` and `engine` must outlive the Api.
-  Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiOptions options)
-      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(db, engine),
-        baseline_service_(db, engine), releases_(db, changes_, baseline_service_),
-        audits_(db, baseline_service_), baselines_(baseline_service_.Resolver()) {}
+  // `db`, `auth`, `engine` and the services must outlive the Api.
+  Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiServices services,
+      ApiOptions options)
+      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(services.changes),
+        baseline_service_(services.baseline_service), releases_(services.releases),
+        audits_(services.audits), baselines_(services.baselines) {}
 
+  // Answers one request: matches it against Routes(), then checks, in this order, the token
+  // (401; not on kNoToken routes), the path (404 "no such endpoint"), the method (405 with an
+  // Allow header), the route's permission (403), the path's {id} (400) and the query parameters
+  // (400), takes a query slot for Serving::kQuery routes (503 when all are taken) and calls the
+  // route's handler.
   HttpResponse Handle(const HttpRequest& req);
 
-  // Checks a request before its body is read: the caller's token (401) and the route's body
-  // limit against `content_length` (413; -1 when chunked, checked while reading). Returns the
-  // refusal, or nullopt to go on.
+  // Checks a request before its body is read: the caller's token (401; not on kNoToken routes)
+  // and the route's body limit against `content_length` (413; -1 when chunked, checked while
+  // reading). Returns the refusal, or nullopt to go on.
   std::optional<HttpResponse> Admit(const HttpRequest& head, int64_t content_length);
   // True for routes whose body is streamed to the handler instead of read whole.
   static bool IsStreamed(const std::string& method, const std::string& path);
-  // The body limit of a route.
-  size_t BodyLimit(const std::string& path) const;
+  // The body limit of the route of `method` and `path` (max_body_bytes when there is none).
+  size_t BodyLimit(const std::string& method, const std::string& path) const;
   const ApiOptions& options() const { return options_; }
+
+  // The routing table: every endpoint, one row each (api/route_table.cpp). Built on first use,
+  // immutable afterwards.
+  static const std::vector<Route>& Routes();
 
  private:
   using Segments = std::vector<std::string>;
-  HttpResponse Route(const HttpRequest& req, const Segments& seg, const Principal& who);
 
-  HttpResponse Health();
-  HttpResponse GetSchema();
-  HttpResponse PostSchema(const HttpRequest& req, const Principal& who);
-  HttpResponse PostCi(const HttpRequest& req, const Principal& who);
-  HttpResponse ListCis(const HttpRequest& req);
-  HttpResponse GetCi(CiId id);
-  HttpResponse PatchCi(const HttpRequest& req, const Principal& who, CiId id);
-  HttpResponse DeleteCi(const HttpRequest& req, const Principal& who, CiId id);
-  HttpResponse CiHistory(CiId id);
-  HttpResponse CiRelationships(const HttpRequest& req, CiId id);
-  HttpResponse PostRelationship(const HttpRequest& req, const Principal& who);
-  HttpResponse GetRelationship(RelId id);
-  HttpResponse DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id);
-  HttpResponse Transactions(const HttpRequest& req);
+  // The handlers (one or more rows of Routes() each). The router has checked the token, the
+  // route's permission, the path's {id} and the query parameters.
+  HttpResponse Health(const Call& call);
+  // GET /v1/openapi.yaml: docs/openapi.yaml as built in (api/openapi.hpp), application/yaml.
+  HttpResponse OpenApi(const Call& call);
+  HttpResponse WhoAmI(const Call& call);
+  HttpResponse GetSchema(const Call& call);
+  HttpResponse PostSchema(const Call& call);
+  HttpResponse PostCi(const Call& call);
+  HttpResponse ListCis(const Call& call);
+  HttpResponse GetCi(const Call& call);
+  HttpResponse PatchCi(const Call& call);
+  HttpResponse DeleteCi(const Call& call);
+  HttpResponse CiHistory(const Call& call);
+  HttpResponse CiRelationships(const Call& call);
+  HttpResponse PostRelationship(const Call& call);
+  HttpResponse GetRelationship(const Call& call);
+  HttpResponse DeleteRelationship(const Call& call);
+  HttpResponse Transactions(const Call& call);
   // GET /v1/transactions/verify[?head=<tx>:<hash>]: the chain, validity intervals, keyed rows
-  // and, when given, a head kept outside the database. (The route passes no request yet: it
-  // must pass `req` for ?head= to take effect.)
-  HttpResponse VerifyChain(const HttpRequest& req);
-  HttpResponse Bulk(const HttpRequest& req, const Principal& who);
-  HttpResponse Query(const HttpRequest& req, const Principal& who);
-  HttpResponse Impact(const HttpRequest& req, const Principal& who);
-  HttpResponse ListTokens();
-  HttpResponse PostToken(const HttpRequest& req, const Principal& who);
-  HttpResponse DeleteToken(const Principal& who, const std::string& name);
-  HttpResponse ListChanges(const HttpRequest& req);
-  HttpResponse PostChange(const HttpRequest& req, const Principal& who);
+  // and, when given, a head kept outside the database.
+  HttpResponse VerifyChain(const Call& call);
+  HttpResponse Bulk(const Call& call);
+  HttpResponse Query(const Call& call);
+  HttpResponse Impact(const Call& call);
+  HttpResponse ListTokens(const Call& call);
+  HttpResponse PostToken(const Call& call);
+  HttpResponse DeleteToken(const Call& call);
+  HttpResponse ListChanges(const Call& call);
+  HttpResponse PostChange(const Call& call);
   // GET /v1/changes/{id}[/history|/conflicts|/review|/assessments]
-  HttpResponse GetChange(int64_t id, const std::string& sub);
-  HttpResponse PatchChange(const HttpRequest& req, const Principal& who, int64_t id);
-  HttpResponse TransitionChange(const HttpRequest& req, const Principal& who, int64_t id);
-  // /v1/windows (id 0) and /v1/windows/{id}
-  HttpResponse Windows(const HttpRequest& req, const Principal& who, int64_t id);
-  HttpResponse UnauthorizedChanges(const HttpRequest& req);
-  HttpResponse Import(const HttpRequest& req, const Principal& who);
-  HttpResponse Provenance(CiId id);
+  HttpResponse GetChange(const Call& call);
+  HttpResponse PatchChange(const Call& call);
+  HttpResponse TransitionChange(const Call& call);
+  // /v1/windows and /v1/windows/{id}
+  HttpResponse Windows(const Call& call);
+  HttpResponse UnauthorizedChanges(const Call& call);
+  HttpResponse Import(const Call& call);
+  HttpResponse Provenance(const Call& call);
   // /v1/baselines[/{name}[/diff]], /v1/releases[/{id}[/transition]], /v1/audits[/{id}]
-  HttpResponse Baselines(const HttpRequest& req, const Principal& who, const Segments& seg);
-  HttpResponse Releases(const HttpRequest& req, const Principal& who, const Segments& seg);
-  HttpResponse Audits(const HttpRequest& req, const Principal& who, const Segments& seg);
+  HttpResponse Baselines(const Call& call);
+  HttpResponse Releases(const Call& call);
+  HttpResponse Audits(const Call& call);
 
   TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
@@ -109,11 +136,11 @@ class Api {
   Authenticator& auth_;
   gql::QueryEngine& engine_;
   ApiOptions options_;
-  process::ChangeService changes_;
-  process::BaselineService baseline_service_;
-  process::ReleaseService releases_;
-  process::AuditService audits_;
-  gql::BaselineResolver baselines_;  // for USE BASELINE in queries
+  process::ChangeService& changes_;
+  process::BaselineService& baseline_service_;
+  process::ReleaseService& releases_;
+  process::AuditService& audits_;
+  const gql::BaselineResolver& baselines_;  // for USE BASELINE in queries
 };
 
 // Helpers shared by the handler files.

@@ -3,7 +3,6 @@
 #include <queue>
 
 #include "api/api.hpp"
-#include "api/params.hpp"
 
 namespace cmdb::api {
 namespace {
@@ -29,8 +28,9 @@ bool Matches(const Value& v, const std::string& want) {
 
 }  // namespace
 
-HttpResponse Api::PostCi(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::PostCi(const Call& call) {
+  const Principal& who = call.who;
+  const HttpRequest& req = call.req;
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !body->contains("class") || !(*body)["class"].is_string())
@@ -50,7 +50,8 @@ HttpResponse Api::PostCi(const HttpRequest& req, const Principal& who) {
   return WithETag(JsonResponse(201, CiToJson(created)), created.version);
 }
 
-HttpResponse Api::GetCi(CiId id) {
+HttpResponse Api::GetCi(const Call& call) {
+  CiId id = call.id;
   {
     ReadView view = db_.Read();
     if (const CiRecord* ci = view.graph().FindCi(id)) return WithETag(JsonResponse(200, CiToJson(*ci)), ci->version);
@@ -63,8 +64,10 @@ HttpResponse Api::GetCi(CiId id) {
   return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
 }
 
-HttpResponse Api::PatchCi(const HttpRequest& req, const Principal& who, CiId id) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::PatchCi(const Call& call) {
+  const Principal& who = call.who;
+  const HttpRequest& req = call.req;
+  CiId id = call.id;
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   auto body = ParseRequestJson(req.body);
@@ -93,8 +96,10 @@ HttpResponse Api::PatchCi(const HttpRequest& req, const Principal& who, CiId id)
   return WithETag(JsonResponse(200, CiToJson(updated)), updated.version);
 }
 
-HttpResponse Api::DeleteCi(const HttpRequest& req, const Principal& who, CiId id) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::DeleteCi(const Call& call) {
+  const Principal& who = call.who;
+  const HttpRequest& req = call.req;
+  CiId id = call.id;
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   int64_t rels_ended = 0;
@@ -107,11 +112,8 @@ HttpResponse Api::DeleteCi(const HttpRequest& req, const Principal& who, CiId id
                                 {"relationships_ended", rels_ended}});
 }
 
-HttpResponse Api::ListCis(const HttpRequest& req) {
-  if (Status st = CheckParams(req, {{"class"},
-                                   {"where.", ParamKind::kText, false, true},
-                                   {"limit", ParamKind::kPositiveInt},
-                                   {"cursor", ParamKind::kPositiveInt}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::ListCis(const Call& call) {
+  const HttpRequest& req = call.req;
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
   CiId after = 0;
@@ -167,7 +169,8 @@ HttpResponse Api::ListCis(const HttpRequest& req) {
                                 {"next_cursor", more ? Json(std::to_string(last)) : Json(nullptr)}});
 }
 
-HttpResponse Api::CiHistory(CiId id) {
+HttpResponse Api::CiHistory(const Call& call) {
+  CiId id = call.id;
   auto history = db_.store()->CiHistory(id);
   if (!history.ok()) return ErrorResponse(history.status());
   if (history->empty()) return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));
@@ -182,8 +185,9 @@ HttpResponse Api::CiHistory(CiId id) {
   return JsonResponse(200, Json{{"id", id}, {"versions", items}});
 }
 
-HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
-  if (Status st = CheckParams(req, {{"direction"}, {"type"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::CiRelationships(const Call& call) {
+  const HttpRequest& req = call.req;
+  CiId id = call.id;
   std::string direction = req.Param("direction", "both");
   if (direction != "out" && direction != "in" && direction != "both")
     return ErrorResponse(Status::Invalid("direction must be out, in or both, not '" + direction + "'")
@@ -211,8 +215,9 @@ HttpResponse Api::CiRelationships(const HttpRequest& req, CiId id) {
   return JsonResponse(200, Json{{"items", items}});
 }
 
-HttpResponse Api::PostRelationship(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::PostRelationship(const Call& call) {
+  const Principal& who = call.who;
+  const HttpRequest& req = call.req;
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["type"].is_string() || !(*body)["from"].is_number_integer() ||
@@ -234,15 +239,18 @@ HttpResponse Api::PostRelationship(const HttpRequest& req, const Principal& who)
   return WithETag(JsonResponse(201, RelToJson(created)), created.version);
 }
 
-HttpResponse Api::GetRelationship(RelId id) {
+HttpResponse Api::GetRelationship(const Call& call) {
+  RelId id = call.id;
   ReadView view = db_.Read();
   std::optional<RelRecord> rel = view.graph().FindRel(id);
   if (!rel) return ErrorResponse(Status::NotFound("relationship " + std::to_string(id) + " does not exist"));
   return WithETag(JsonResponse(200, RelToJson(*rel)), rel->version);
 }
 
-HttpResponse Api::DeleteRelationship(const HttpRequest& req, const Principal& who, RelId id) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::DeleteRelationship(const Call& call) {
+  const Principal& who = call.who;
+  const HttpRequest& req = call.req;
+  RelId id = call.id;
   auto expected = ParseIfMatch(req.Header("if-match"));
   if (!expected.ok()) return ErrorResponse(expected.status());
   auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) { return txn.DeleteRel(id, *expected); });

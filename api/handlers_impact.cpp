@@ -5,7 +5,6 @@
 #include "analysis/impact_options.hpp"
 #include "api/api.hpp"
 #include "api/impact_request.hpp"
-#include "api/params.hpp"
 
 namespace cmdb::api {
 namespace {
@@ -59,8 +58,9 @@ HttpResponse Render(const ReadView& view, const analysis::ImpactRequest& request
 
 }  // namespace
 
-HttpResponse Api::Impact(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::Impact(const Call& call) {
+  const HttpRequest& req = call.req;
+  const Principal& who = call.who;
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(Status::Invalid("body must be a JSON object"));

@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "api/api.hpp"
-#include "api/params.hpp"
 #include "cmdb/suggest.hpp"
 #include "cmdb/time_util.hpp"
 #include "importers/formats.hpp"
@@ -94,10 +93,12 @@ size_t PositionIn(const std::vector<std::string>& order, const std::string& sour
 
 // A non-admin token imports as the format's own source or as one that ranks no higher than it,
 // in the default order and in every per-attribute order: an importer cannot take ownership of
-// values a stronger source (e.g. "manual") holds by naming that source.
-Status CheckSourceGrant(const Principal& who, const importers::Precedence& precedence,
-                        const std::string& format, const std::string& source) {
-  if (who.role == Role::kAdmin || source == format) return Status::Ok();
+// values a stronger source (e.g. "manual") holds by naming that source. `may_rank_above`: the
+// caller has the admin permission (declared in the route's row).
+Status CheckSourceGrant(const Principal& who, bool may_rank_above,
+                        const importers::Precedence& precedence, const std::string& format,
+                        const std::string& source) {
+  if (may_rank_above || source == format) return Status::Ok();
   auto above = [&](const std::vector<std::string>& order) {
     return PositionIn(order, source) < PositionIn(order, format);
   };
@@ -115,15 +116,9 @@ Status CheckSourceGrant(const Principal& who, const importers::Precedence& prece
 
 }  // namespace
 
-HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {{"format"},
-                                    {"source"},
-                                    {"mode"},
-                                    {"full", ParamKind::kBool},
-                                    {"mapping"},
-                                    {"change"}});
-      !st.ok())
-    return ErrorResponse(st);
+HttpResponse Api::Import(const Call& call) {
+  const HttpRequest& req = call.req;
+  const Principal& who = call.who;
   std::string format = req.Param("format");
   if (format.empty())
     return ErrorResponse(
@@ -135,7 +130,8 @@ HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
       return ErrorResponse(Status::Invalid("source names use letters, digits, '-', '_' and '.'")
                                .With("parameter", "source"));
   }
-  if (Status st = CheckSourceGrant(who, options_.import_config.precedence, format, source);
+  if (Status st = CheckSourceGrant(who, call.Allows(Permission::kAdmin),
+                                   options_.import_config.precedence, format, source);
       !st.ok())
     return ErrorResponse(st);
   std::string mode = req.Param("mode").empty() ? "apply" : req.Param("mode");
@@ -178,7 +174,8 @@ HttpResponse Api::Import(const HttpRequest& req, const Principal& who) {
   return JsonResponse(200, ReportJson(report, candidates, format, source, opt.full_scan));
 }
 
-HttpResponse Api::Provenance(CiId id) {
+HttpResponse Api::Provenance(const Call& call) {
+  CiId id = call.id;
   ReadView view = db_.Read();
   if (!view.graph().FindCi(id))
     return ErrorResponse(Status::NotFound("CI " + std::to_string(id) + " does not exist"));

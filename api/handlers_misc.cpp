@@ -1,15 +1,16 @@
-// Handlers for health, schema, the transaction log and bulk loading.
+// Handlers for health, the OpenAPI file, schema, the transaction log, bulk loading and tokens.
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/params.hpp"
 #include "api/bulk.hpp"
 #include "api/ddl_text.hpp"
+#include "api/openapi.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
 
 namespace cmdb::api {
 
-HttpResponse Api::Health() {
+HttpResponse Api::Health(const Call&) {
   ReadView view = db_.Read();
   return JsonResponse(200, Json{{"status", "ok"},
                                 {"tx", view.tx()},
@@ -18,7 +19,18 @@ HttpResponse Api::Health() {
                                 {"relationships", view.graph().rel_count()}});
 }
 
-HttpResponse Api::GetSchema() {
+HttpResponse Api::OpenApi(const Call&) {
+  HttpResponse r;
+  r.content_type = "application/yaml";
+  r.body = std::string(OpenApiYaml());
+  return r;
+}
+
+HttpResponse Api::WhoAmI(const Call& call) {
+  return JsonResponse(200, Json{{"name", call.who.name}, {"role", RoleName(call.who.role)}});
+}
+
+HttpResponse Api::GetSchema(const Call&) {
   auto schema = db_.schema();
   Json j = SchemaToJson(*schema);
   if (schema->open_mode()) {
@@ -29,8 +41,9 @@ HttpResponse Api::GetSchema() {
   return JsonResponse(200, j);
 }
 
-HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::PostSchema(const Call& call) {
+  const Principal& who = call.who;
+  const HttpRequest& req = call.req;
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["ddl"].is_string())
@@ -58,8 +71,8 @@ HttpResponse Api::PostSchema(const HttpRequest& req, const Principal& who) {
                                 {"changed", true}});
 }
 
-HttpResponse Api::Transactions(const HttpRequest& req) {
-  if (Status st = CheckParams(req, {{"since", ParamKind::kNonNegativeInt}, {"limit", ParamKind::kPositiveInt}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::Transactions(const Call& call) {
+  const HttpRequest& req = call.req;
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
   TxId since = 0;
@@ -76,8 +89,8 @@ HttpResponse Api::Transactions(const HttpRequest& req) {
   return JsonResponse(200, Json{{"items", items}, {"next_since", next}});
 }
 
-HttpResponse Api::VerifyChain(const HttpRequest& req) {
-  if (Status st = CheckParams(req, {{"head"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::VerifyChain(const Call& call) {
+  const HttpRequest& req = call.req;
   VerifyOptions options;
   if (std::string head = req.Param("head"); !head.empty()) {
     auto parsed = ParseChainHead(head);
@@ -103,16 +116,11 @@ HttpResponse Api::VerifyChain(const HttpRequest& req) {
                                 {"head", FormatChainHead(*head)}});
 }
 
-HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
-  // Bulk loads have no source (their values have no owner; docs/importers.md): a "source" is
-  // refused like any parameter the route does not take.
-  if (req.query.count("source"))
-    return ErrorResponse(Status::Invalid("unknown parameter 'source' for POST /v1/bulk (bulk loads "
-                                         "have no source; import with POST "
-                                         "/v1/imports?format=ndjson&source=... instead); allowed: "
-                                         "refs, change")
-                             .With("parameter", "source"));
-  if (Status st = CheckParams(req, {{"refs", ParamKind::kBool}, {"change"}}); !st.ok()) return ErrorResponse(st);
+// Bulk loads have no source (their values have no owner; docs/importers.md): the routing table
+// refuses a "source" parameter, saying so.
+HttpResponse Api::Bulk(const Call& call) {
+  const Principal& who = call.who;
+  const HttpRequest& req = call.req;
   BulkResult result;
   BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
   Status st = RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
@@ -151,7 +159,7 @@ static Json TokenJson(const TokenRecord& t) {
               {"revoked_at", t.revoked_at ? Json(FormatTimestamp(t.revoked_at)) : Json(nullptr)}};
 }
 
-HttpResponse Api::ListTokens() {
+HttpResponse Api::ListTokens(const Call&) {
   auto tokens = db_.store()->ListTokens();
   if (!tokens.ok()) return ErrorResponse(tokens.status());
   Json items = Json::array();
@@ -181,9 +189,9 @@ Status LogTokenEvent(Database& db, const std::string& actor, const TokenRecord& 
 
 }  // namespace
 
-HttpResponse Api::PostToken(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {}); !st.ok()) return ErrorResponse(st);
-  auto body = ParseRequestJson(req.body);
+HttpResponse Api::PostToken(const Call& call) {
+  const Principal& who = call.who;
+  auto body = ParseRequestJson(call.req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["name"].is_string() || !(*body)["role"].is_string())
     return ErrorResponse(Status::Invalid("body must be {\"name\": \"...\", \"role\": \"reader\" | ...}"));
@@ -203,7 +211,9 @@ HttpResponse Api::PostToken(const HttpRequest& req, const Principal& who) {
   return JsonResponse(201, j);
 }
 
-HttpResponse Api::DeleteToken(const Principal& who, const std::string& name) {
+HttpResponse Api::DeleteToken(const Call& call) {
+  const Principal& who = call.who;
+  const std::string& name = call.name;
   TokenRecord token;
   if (auto list = db_.store()->ListTokens(); list.ok()) {
     for (const auto& t : *list) {

@@ -1,6 +1,5 @@
 // POST /v1/query: the graph query language over HTTP (and schema DDL through the same door).
 #include "api/api.hpp"
-#include "api/params.hpp"
 #include "api/ddl_text.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
@@ -77,8 +76,9 @@ QValue QFromJson(const Json& j) {
 
 }  // namespace
 
-HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
-  if (Status st = CheckParams(req, {{"change"}}); !st.ok()) return ErrorResponse(st);
+HttpResponse Api::Query(const Call& call) {
+  const HttpRequest& req = call.req;
+  const Principal& who = call.who;
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object() || !(*body)["query"].is_string())
@@ -87,9 +87,7 @@ HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
     return ErrorResponse(st);
   std::string text = (*body)["query"];
   if (gql::IsDdl(text)) {
-    if (!Allows(who.role, Permission::kAdmin))
-      return ErrorResponse(Status(StatusCode::kPermissionDenied, "token '" + who.name + "' has role " +
-                                                                     RoleName(who.role) + ", which may not administer"));
+    if (auto denied = call.Require(Permission::kAdmin)) return *denied;
     std::shared_ptr<const Schema> current = db_.schema();
     Schema next = *current;
     Status st = ddl::ApplyDdl(text, next);
@@ -111,7 +109,7 @@ HttpResponse Api::Query(const HttpRequest& req, const Principal& who) {
     if (!(*body)["change"].is_string()) return ErrorResponse(Status::Invalid("\"change\" must be a change reference such as \"CHG-12\""));
     request.meta.change_ref = (*body)["change"];
   }
-  request.allow_writes = Allows(who.role, Permission::kWriteCis);
+  request.allow_writes = call.Allows(Permission::kWriteCis);
   request.baselines = &baselines_;
   if (body->contains("parameters")) {
     if (!(*body)["parameters"].is_object()) return ErrorResponse(Status::Invalid("\"parameters\" must be an object"));

@@ -206,7 +206,7 @@ struct HttpServer::Impl {
     if (!has_body) return Ready::kServe;
 
     std::string_view body = c.Buffered().substr(head.size);
-    size_t limit = std::min(api.BodyLimit(head.path), options.max_buffered_body_bytes);
+    size_t limit = std::min(api.BodyLimit(req.method, head.path), options.max_buffered_body_bytes);
     size_t expected;
     std::unique_ptr<ChunkScanner> chunks;
     if (framing->chunked) {
@@ -266,7 +266,7 @@ struct HttpServer::Impl {
       };
       r = api.Handle(in);
     } else {
-      size_t limit = api.BodyLimit(in.path);
+      size_t limit = api.BodyLimit(in.method, in.path);
       bool too_large = false;
       complete = content_reader([&](const char* data, size_t len) {
         if (in.body.size() + len > limit) return too_large = true, false;

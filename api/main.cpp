@@ -16,6 +16,10 @@
 #include "cmdb/time_util.hpp"
 #include "cmdb/tx_chain.hpp"
 #include "importers/config.hpp"
+#include "process/audit_service.hpp"
+#include "process/baseline_service.hpp"
+#include "process/change_service.hpp"
+#include "process/release_service.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -34,9 +38,9 @@ Usage: cmdbd [options]
                     [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
                                                (sends FILE or standard input to a running server)
 
-Every request but GET /healthz needs 'Authorization: Bearer <token>'. On first start cmdbd
-creates a token named 'admin' with the admin role and prints it once. Roles: reader, importer,
-change-manager, release-manager, admin (see docs/security.md).
+Every request but GET /healthz and GET /v1/openapi.yaml needs 'Authorization: Bearer <token>'.
+On first start cmdbd creates a token named 'admin' with the admin role and prints it once.
+Roles: reader, importer, change-manager, release-manager, admin (see docs/security.md).
 
 Options:
   --db PATH            SQLite database file (default ./data/cmdb.sqlite; created if missing)
@@ -476,7 +480,14 @@ int main(int argc, char** argv) {
   query_options.max_query_rows = static_cast<size_t>(flags.max_query_rows);
   query_options.max_query_bytes = static_cast<size_t>(flags.max_query_bytes);
   gql::QueryEngine engine(**db, query_options);
-  api::Api api(**db, auth, engine, api_options);
+  // The process services the API calls (each must outlive `api`).
+  process::ChangeService changes(**db, engine);
+  process::BaselineService baseline_service(**db, engine);
+  process::ReleaseService releases(**db, changes, baseline_service);
+  process::AuditService audits(**db, baseline_service);
+  gql::BaselineResolver baselines = baseline_service.Resolver();
+  api::Api api(**db, auth, engine, {changes, baseline_service, releases, audits, baselines},
+               api_options);
   api::ServerOptions server_options;
   server_options.host = flags.host;
   server_options.port = flags.port;

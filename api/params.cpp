@@ -22,7 +22,7 @@ Status Refuse(const std::string& message, const std::string& parameter) {
 
 }  // namespace
 
-Status CheckParams(const HttpRequest& req, std::initializer_list<ParamSpec> params) {
+Status CheckParams(const HttpRequest& req, std::span<const ParamSpec> params) {
   const std::string route = req.method + " " + req.path;
   for (auto it = req.query.begin(); it != req.query.end(); ++it) {
     const std::string& name = it->first;
@@ -35,14 +35,16 @@ Status CheckParams(const HttpRequest& req, std::initializer_list<ParamSpec> para
         break;
       }
     }
-    if (!spec) {
+    if (!spec || !spec->refused.empty()) {
       std::vector<std::string> names;
       std::string list;
       for (const ParamSpec& p : params) {
+        if (!p.refused.empty()) continue;
         names.emplace_back(p.name);
         list += (list.empty() ? "" : ", ") + std::string(p.name) + (p.prefix ? "<attribute>" : "");
       }
-      return Refuse("unknown parameter '" + name + "' for " + route + DidYouMean(name, names) +
+      std::string why = spec ? " (" + std::string(spec->refused) + ")" : DidYouMean(name, names);
+      return Refuse("unknown parameter '" + name + "' for " + route + why +
                         "; allowed: " + (list.empty() ? "none" : list),
                     name);
     }

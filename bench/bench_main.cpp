@@ -40,17 +40,18 @@
 #include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
+#include "process/audit_service.hpp"
 #include "process/baseline_service.hpp"
 #include "query/engine.hpp"
 #include "store/sqlite_store.hpp"
 
 using namespace cmdb;
 using Json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double Ms(SteadyClock::time_point a, SteadyClock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
 
 #if CMDB_JEMALLOC
 constexpr const char* kAllocator = "jemalloc";
@@ -107,9 +108,9 @@ template <typename F>
 double MedianMs(int reps, F&& f) {
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) {
-    auto a = Clock::now();
+    auto a = SteadyClock::now();
     f();
-    t.push_back(Ms(a, Clock::now()));
+    t.push_back(Ms(a, SteadyClock::now()));
   }
   return Percentile(t, 0.5);
 }
@@ -216,25 +217,25 @@ bool ImportBench(int64_t n, const std::string& dir, const std::string& schema_di
   auto bulk_run = in_child([&] {
     auto [bulk_store, bulk_db] = fresh("bench-bulk-baseline");
     api::BulkResult bulk;
-    auto a0 = Clock::now();
+    auto a0 = SteadyClock::now();
     api::RunBulk(*bulk_db, TxMeta{"bench", "bulk"}, api::StringReader(lines), lines.size(), bulk);
-    return std::vector<double>{Ms(a0, Clock::now()) / 1000, double(bulk.created)};
+    return std::vector<double>{Ms(a0, SteadyClock::now()) / 1000, double(bulk.created)};
   });
   auto csv_run = in_child([&] {
     auto [csv_store, csv_db] = fresh("bench-import-csv");
-    auto a3 = Clock::now();
+    auto a3 = SteadyClock::now();
     auto r = run_import(*csv_db, "csv", csv,
                         R"({"class": "VirtualMachine", "columns": {"name": "name", "fqdn": "fqdn", "ip": "ip_address", "cpus": "cpu_count", "os": "os"}})");
-    return std::vector<double>{Ms(a3, Clock::now()) / 1000, double(r.created)};
+    return std::vector<double>{Ms(a3, SteadyClock::now()) / 1000, double(r.created)};
   });
   auto nd_run = in_child([&] {
     auto [nd_store, nd_db] = fresh("bench-import-ndjson");
-    auto a1 = Clock::now();
+    auto a1 = SteadyClock::now();
     auto r1 = run_import(*nd_db, "ndjson", lines, "");
-    double t1 = Ms(a1, Clock::now()) / 1000;
-    auto a2 = Clock::now();
+    double t1 = Ms(a1, SteadyClock::now()) / 1000;
+    auto a2 = SteadyClock::now();
     auto r2 = run_import(*nd_db, "ndjson", lines, "");
-    double t2 = Ms(a2, Clock::now()) / 1000;
+    double t2 = Ms(a2, SteadyClock::now()) / 1000;
     return std::vector<double>{t1, double(r1.created), t2, double(r2.unchanged), double(r2.created)};
   });
   if (bulk_run.size() < 2 || csv_run.size() < 2 || nd_run.size() < 5) {
@@ -316,7 +317,7 @@ int main(int argc, char** argv) {
   }
 
   // 1. Generate.
-  auto t0 = Clock::now();
+  auto t0 = SteadyClock::now();
   std::ostringstream ndjson;
   bench::EstateStats estate = bench::GenerateEstate(size, 20261121, ndjson);
   std::string body = ndjson.str();
@@ -330,7 +331,7 @@ int main(int argc, char** argv) {
   }
   results["estate"] = {{"cis", estate.cis}, {"relationships", estate.relationships},
                        {"relationships_per_ci", double(estate.relationships) / estate.cis},
-                       {"ndjson_bytes", body.size()}, {"generate_ms", Ms(t0, Clock::now())}};
+                       {"ndjson_bytes", body.size()}, {"generate_ms", Ms(t0, SteadyClock::now())}};
   std::cerr << "estate: " << estate.cis << " CIs, " << estate.relationships << " relationships\n";
 
   // 2. Bulk load through the real write path (validation, one SQLite transaction, publish).
@@ -344,9 +345,9 @@ int main(int argc, char** argv) {
     if (!db.ok()) return std::cerr << db.status().ToString() << "\n", 1;
     api::BulkResult bulk;
     double cpu0 = CpuSeconds();
-    auto a = Clock::now();
+    auto a = SteadyClock::now();
     Status st = api::RunBulk(**db, TxMeta{"bench", "bulk"}, api::StringReader(body), body.size(), bulk);
-    double ms = Ms(a, Clock::now());
+    double ms = Ms(a, SteadyClock::now());
     double cpu = CpuSeconds() - cpu0;
     if (!st.ok()) {
       std::cerr << "bulk load failed: " << st.message() << "\n";
@@ -367,12 +368,12 @@ int main(int argc, char** argv) {
   ReleaseFreeMemory();
   int64_t rss_before = RssBytes(), heap_before = HeapInUse();
   auto store = SqliteStore::Open(db_path);
-  auto a = Clock::now();
+  auto a = SteadyClock::now();
   std::ostringstream log;
   auto opened = api::OpenDatabase(store->get(), api::BootstrapOptions{}, log);
   if (!opened.ok()) return std::cerr << opened.status().ToString() << "\n", 1;
   Database& db = **opened;
-  double cold_ms = Ms(a, Clock::now());
+  double cold_ms = Ms(a, SteadyClock::now());
   int64_t rss_after = RssBytes(), heap_after = HeapInUse();
   results["cold_start_seconds"] = cold_ms / 1000;
   // Graph, attributes and indexes together: the heap the loaded database holds (SQLite's page
@@ -480,7 +481,13 @@ int main(int argc, char** argv) {
   // 6. HTTP: point lookups and small impact queries with concurrent clients; durable updates.
   if (want("http")) {
     api::Authenticator auth(store->get(), false);
-    api::Api http_api(db, auth, engine, api::ApiOptions{});
+    process::ChangeService changes(db, engine);
+    process::BaselineService baseline_service(db, engine);
+    process::ReleaseService releases(db, changes, baseline_service);
+    process::AuditService audits(db, baseline_service);
+    gql::BaselineResolver baselines = baseline_service.Resolver();
+    api::Api http_api(db, auth, engine, {changes, baseline_service, releases, audits, baselines},
+                      api::ApiOptions{});
     api::ServerOptions server_options;
     server_options.port = 0;
     server_options.threads = 4;
@@ -491,7 +498,7 @@ int main(int argc, char** argv) {
     int64_t max_id = db.Read().graph().ci_id_bound() - 1;
     auto throughput = [&](int clients, double seconds, auto&& request) {
       std::atomic<int64_t> done{0}, failed{0};
-      auto end = Clock::now() + std::chrono::duration<double>(seconds);
+      auto end = SteadyClock::now() + std::chrono::duration<double>(seconds);
       std::vector<std::thread> ts;
       for (int c = 0; c < clients; ++c) {
         ts.emplace_back([&, c] {
@@ -499,7 +506,7 @@ int main(int argc, char** argv) {
           cl.set_keep_alive(true);
           cl.set_tcp_nodelay(true);
           int64_t i = c * 7919;
-          while (Clock::now() < end) {
+          while (SteadyClock::now() < end) {
             if (request(cl, ++i)) ++done; else ++failed;
           }
         });
@@ -536,15 +543,15 @@ int main(int argc, char** argv) {
     httplib::Client cl("127.0.0.1", port);
     cl.set_tcp_nodelay(true);
     int n_updates = quick ? 20 : 200;
-    auto ua = Clock::now();
+    auto ua = SteadyClock::now();
     for (int i = 0; i < n_updates; ++i) {
-      auto a2 = Clock::now();
+      auto a2 = SteadyClock::now();
       auto r = cl.Patch(("/v1/cis/" + std::to_string(1 + (i * 104729) % max_id)).c_str(),
                         Json{{"owner", "bench-" + std::to_string(i)}}.dump(), "application/json");
-      update_ms.push_back(Ms(a2, Clock::now()));
+      update_ms.push_back(Ms(a2, SteadyClock::now()));
       if (!r || r->status != 200) ++impact_fail;
     }
-    double update_total = Ms(ua, Clock::now());
+    double update_total = Ms(ua, SteadyClock::now());
     results["http"] = {{"clients", 4}, {"point_lookups_per_s", lookups}, {"small_impacts_per_s", impacts},
                        {"failed_requests", lookup_fail + impact_fail},
                        {"update_p50_ms", Percentile(update_ms, 0.5)}, {"update_p95_ms", Percentile(update_ms, 0.95)},

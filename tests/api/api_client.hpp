@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "api/api.hpp"
+#include "api_services.hpp"
 #include "test_util.hpp"
 
 namespace cmdb::testing {
@@ -17,7 +18,8 @@ struct Client {
   TestDb t{true};
   api::Authenticator auth{&t.store, true};
   gql::QueryEngine engine{*t.db, gql::QueryOptions{}};
-  api::Api api{*t.db, auth, engine, api::ApiOptions{}};
+  ApiServicesFor services{*t.db, engine};
+  api::Api api{*t.db, auth, engine, services.Refs(), api::ApiOptions{}};
   std::map<std::string, std::string> tokens;  // role name -> secret
 
   Client() {

@@ -385,7 +385,8 @@ TEST_CASE("queries past the concurrency limit answer 503 with Retry-After") {
   gql::QueryEngine engine{*t.db, gql::QueryOptions{}};
   api::ApiOptions options;
   options.max_concurrent_queries = 1;
-  api::Api one{*t.db, auth, engine, options};
+  cmdb::testing::ApiServicesFor services{*t.db, engine};
+  api::Api one{*t.db, auth, engine, services.Refs(), options};
   auto request = [](const std::string& q) {
     api::HttpRequest req;
     req.method = "POST";

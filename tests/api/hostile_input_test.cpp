@@ -182,7 +182,7 @@ TEST_CASE("hostile input: an importer token cannot claim a stronger source") {
   options.import_config.precedence.order = {"manual", "terraform", "aws", "kubernetes", "ansible",
                                             "csv",    "ndjson",    "nmap"};
   options.import_config.precedence.per_attribute["os"] = {"ansible", "terraform", "aws", "nmap"};
-  api::Api with_precedence(*c.t.db, c.auth, c.engine, options);
+  api::Api with_precedence(*c.t.db, c.auth, c.engine, c.services.Refs(), options);
   // Calls `with_precedence` as the token of `role`.
   auto as = [&](const std::string& role, const std::string& path,
                 const std::multimap<std::string, std::string>& query, const std::string& body) {

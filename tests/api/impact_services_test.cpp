@@ -68,7 +68,8 @@ struct Model {
   // The impact of the host as POST /v1/impact answers it.
   Json Impact() {
     api::Authenticator auth{&store, false};
-    api::Api a{*db, auth, *engine, api::ApiOptions{}};
+    cmdb::testing::ApiServicesFor services{*db, *engine};
+    api::Api a{*db, auth, *engine, services.Refs(), api::ApiOptions{}};
     api::HttpRequest req;
     req.method = "POST";
     req.path = "/v1/impact";

@@ -10,6 +10,7 @@
 #include "api/authenticator.hpp"
 #include "api/bootstrap.hpp"
 #include "api/http_server.hpp"
+#include "api_services.hpp"
 #include "socket_exchange.hpp"
 #include "api/bulk.hpp"
 #include "api/bulk_line.hpp"
@@ -77,6 +78,7 @@ void Http(const std::string& bytes) {
   // Its own demo database (Shared's setup), with the API and the server over it.
   struct Served : Shared {
     std::unique_ptr<api::Authenticator> auth;
+    std::unique_ptr<testing::ApiServicesFor> services;
     std::unique_ptr<api::Api> api;
     std::unique_ptr<api::HttpServer> server;
     Served() {
@@ -85,7 +87,8 @@ void Http(const std::string& bytes) {
       options.max_body_bytes = 1 << 16;
       options.max_bulk_bytes = 1 << 16;
       options.max_import_bytes = 1 << 16;
-      api = std::make_unique<api::Api>(*db, *auth, *engine, options);
+      services = std::make_unique<testing::ApiServicesFor>(*db, *engine);
+      api = std::make_unique<api::Api>(*db, *auth, *engine, services->Refs(), options);
       api::ServerOptions server_options;
       server_options.read_timeout_s = 1;
       server_options.write_timeout_s = 1;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "integration/server_process.hpp"
@@ -75,6 +76,24 @@ TEST_CASE("a new server loads the demo estate and serves the API over HTTP") {
   std::string log = server.Log();
   CHECK(log.find("GET /healthz 200") != std::string::npos);
   CHECK(log.find("POST /v1/bulk 200") != std::string::npos);
+}
+
+TEST_CASE("cmdbd serves its built-in OpenAPI file without a token; 405 names the allowed methods") {
+  std::string dir = TempDir("openapi");
+  ServerProcess server(dir + "/cmdb.sqlite", {"--no-demo"});
+  httplib::Client anon("127.0.0.1", server.port());
+  auto r = anon.Get("/v1/openapi.yaml");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type") == "application/yaml");
+  std::ifstream in(std::string(CMDB_SOURCE_DIR) + "/docs/openapi.yaml", std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), {});
+  CHECK(r->body == file);
+  auto c = server.Client();
+  auto put = c.Put("/v1/cis", "{}", "application/json");
+  REQUIRE(put);
+  CHECK(put->status == 405);
+  CHECK(put->get_header_value("Allow") == "GET, HEAD, POST");
 }
 
 TEST_CASE("restart: everything written is there again, history included") {
