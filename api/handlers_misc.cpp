@@ -2,7 +2,7 @@
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/params.hpp"
-#include "api/bulk.hpp"
+#include "bulk/bulk.hpp"
 #include "api/ddl_text.hpp"
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
@@ -113,13 +113,13 @@ HttpResponse Api::Bulk(const HttpRequest& req, const Principal& who) {
                                          "refs, change")
                              .With("parameter", "source"));
   if (Status st = CheckParams(req, {{"refs", ParamKind::kBool}, {"change"}}); !st.ok()) return ErrorResponse(st);
-  BulkResult result;
-  BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
-  Status st = RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
+  bulk::BulkResult result;
+  BodyReader reader = req.read_body ? req.read_body : bulk::StringReader(req.body);
+  Status st = bulk::RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
   if (!st.ok()) {
     Json body = ErrorJson(st);
     Json errors = Json::array();
-    for (const BulkError& e : result.errors) {
+    for (const bulk::BulkError& e : result.errors) {
       Json ej = ErrorJson(e.status)["error"];
       ej["line"] = e.line;
       errors.push_back(std::move(ej));

@@ -1,5 +1,4 @@
-#include "importers/json_util.hpp"
-#include "api/bulk.hpp"
+#include "bulk/bulk.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -7,10 +6,10 @@
 #include <mutex>
 #include <thread>
 
-#include "api/bulk_line.hpp"
-#include "api/json_codec.hpp"
+#include "bulk/bulk_line.hpp"
+#include "bulk/json.hpp"
 
-namespace cmdb::api {
+namespace cmdb::bulk {
 namespace {
 
 class BulkApplier {
@@ -67,7 +66,7 @@ class BulkApplier {
       if (!line.ref) return Status::Invalid("\"ref\" must be a string");
       std::string name = *line.ref;
       if (auto earlier = r_.refs.Define(std::move(*line.ref), line.ref_hash, id, line.line_no))
-        return importers::RefDefinedTwice(name, *earlier, line.line_no);
+        return RefDefinedTwice(name, *earlier, line.line_no);
     }
     return Status::Ok();
   }
@@ -80,14 +79,14 @@ class BulkApplier {
       case BulkEndpoint::Kind::kId: return e.id;
       case BulkEndpoint::Kind::kRef: {
         auto id = r_.refs.Find(e.name, e.ref_hash);
-        if (!id) return BulkUnknownRef(field, importers::JsonText(Json(e.name)));
+        if (!id) return BulkUnknownRef(field, JsonText(Json(e.name)));
         return *id;
       }
       case BulkEndpoint::Kind::kKey: {  // resolved by the parser thread (bulk_line.hpp)
         auto id = e.index_key ? txn_.LookupIndexKey(*e.index_key) : std::nullopt;
         if (!id)
           return Status::NotFound(std::string("\"") + field + "\": no " + e.name + " with key " +
-                                  importers::JsonText(ToJson(e.key)));
+                                  JsonText(ToJson(e.key)));
         return *id;
       }
     }
@@ -269,6 +268,17 @@ std::optional<CiId> BulkRefs::Find(std::string_view ref, uint64_t hash) const {
   return out;
 }
 
+Status CheckClassOf(const Txn& txn, CiId id, const std::string& cls) {
+  const CiRecord* ci = txn.GetCi(id);
+  if (!ci || ci->class_name == cls) return Status::Ok();
+  return Status(StatusCode::kConflict, "CI " + std::to_string(id) + " is a " +
+                                           std::string(ci->class_name) + ", not a " + cls +
+                                           "; a CI keeps its class")
+      .With("id", id)
+      .With("class", std::string(ci->class_name))
+      .With("given_class", cls);
+}
+
 BodyReader StringReader(std::string_view text) {
   return [text](const std::function<bool(const char*, size_t)>& sink) {
     constexpr size_t kChunk = 1 << 16;
@@ -324,4 +334,4 @@ Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t 
   return Status::Ok();
 }
 
-}  // namespace cmdb::api
+}  // namespace cmdb::bulk

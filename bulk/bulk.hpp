@@ -12,17 +12,22 @@
 // Thread safety: RunBulk may be called from any thread; it uses two helper threads per call.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "api/http_types.hpp"
 #include "cmdb/database.hpp"
 #include "cmdb/hash_index.hpp"
 
-namespace cmdb::api {
+namespace cmdb::bulk {
+
+// Streams a body: calls `sink` with each chunk in order until the body ends (true) or `sink`
+// returns false or the body cannot be read whole (false). The type of api::HttpRequest::read_body.
+using BodyReader = std::function<bool(const std::function<bool(const char*, size_t)>& sink)>;
 
 // The refs a bulk body defines ("ref" on a "ci" line) and the CIs they name: a flat hash table
 // probed with hashes the parser threads computed (BulkLine), so the staging thread neither
@@ -69,7 +74,13 @@ struct BulkResult {
 Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t max_bytes,
                BulkResult& result);
 
-// A BodyReader over a string already in memory (tests, the demo data, the CLI).
+// A BodyReader over a string already in memory (tests, the demo data, the CLI), which must
+// outlive the reader.
 BodyReader StringReader(std::string_view text);
 
-}  // namespace cmdb::api
+// Refuses an update of CI `id` that names a class other than the CI's (kConflict: `CI 42 is a
+// VirtualMachine, not a PhysicalServer; a CI keeps its class`). OK when the CI does not exist (the
+// update reports that). Thread safety: like the Txn.
+Status CheckClassOf(const Txn& txn, CiId id, const std::string& cls);
+
+}  // namespace cmdb::bulk

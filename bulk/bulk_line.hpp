@@ -21,7 +21,7 @@
 #include "cmdb/schema.hpp"
 #include "cmdb/status.hpp"
 
-namespace cmdb::api {
+namespace cmdb::bulk {
 
 // A relationship endpoint: an id, {"ref": name} or {"class": C, "key": {...}}.
 struct BulkEndpoint {
@@ -59,6 +59,11 @@ BulkLine ParseBulkLine(std::string_view text, int64_t line_no, const Schema& sch
 // The error for an endpoint {"ref": r} naming no earlier line's ref; `ref_json` is r as JSON.
 Status BulkUnknownRef(const char* field, const std::string& ref_json);
 
+// The error for a second line defining `ref`: a ref names one CI per body, so it is refused:
+// `ref "a" is defined twice, on lines 1 and 3 (a ref names one CI per request)`, with details.ref
+// and details.first_line.
+Status RefDefinedTwice(const std::string& ref, int64_t first_line, int64_t line);
+
 // The fast way alone: nullopt when the line is outside the shape it reads.
 std::optional<BulkLine> ParseBulkLineFast(std::string_view text, int64_t line_no,
                                           const Schema& schema);
@@ -67,4 +72,4 @@ std::optional<BulkLine> ParseBulkLineFast(std::string_view text, int64_t line_no
 // tests can check that both ways agree.
 BulkLine ParseBulkLineViaDocument(std::string_view text, int64_t line_no, const Schema& schema);
 
-}  // namespace cmdb::api
+}  // namespace cmdb::bulk
