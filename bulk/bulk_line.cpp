@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "bulk/bulk.hpp"
+#include "bulk/bulk_reader.hpp"
 #include "bulk/json.hpp"
 #include "cmdb/graph.hpp"
 

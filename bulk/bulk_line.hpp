@@ -1,4 +1,4 @@
-// One line of a bulk NDJSON body (bulk.hpp), parsed into what staging it needs: the fields of the
+// One line of a bulk NDJSON body (bulk_reader.hpp), parsed into what the line rules need: the fields of the
 // operation, its attributes converted to an AttrMap and the schema-only work done (a new CI's
 // attributes normalized, {"class", "key"} endpoints resolved to their KEY index entry).
 //
@@ -7,7 +7,7 @@
 // duplicate members, escapes, malformed JSON, wrong types) takes the document way: nlohmann
 // parses it into a document, which is converted with every problem named. Both ways give the
 // same BulkLine for the lines the fast way accepts (tested, also on mutated lines).
-// Errors are kept per field and reported when the line is staged, in the order staging checks
+// Errors are kept per field and reported when the line rules reach them, in the order they check
 // them, so a line with several problems reports the same one either way.
 // Thread safety: the functions are pure; call them on any thread while the schema is unchanged.
 #pragma once
