@@ -184,6 +184,8 @@ bool ImportBench(int64_t n, const std::string& dir, const std::string& schema_di
     importers::CandidateSet set;
     importers::ParseOptions po;
     po.mapping = mapping;
+    auto schema = d.schema();
+    po.schema = schema.get();
     importers::ImportReport report;
     Status st = importers::ParseSource(format, text, po, set);
     importers::ImportOptions opt;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cmdb/attr_map.hpp"
+#include "cmdb/records.hpp"
 
 namespace cmdb::importers {
 
@@ -18,6 +19,7 @@ struct Candidate {
   std::string location;         // "line 12", "items[3] (Pod web-1)", "host[2] 10.0.0.1"
   std::string parent_ref;       // dependent identity (IDENTIFIED ... WITHIN): the parent candidate
   bool reference_only = false;  // only names an existing CI (never created or changed)
+  CiId id = 0;  // names an existing CI by id (ndjson "id"): that CI, not what identification finds
 };
 
 struct CandidateRel {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "bulk/bulk.hpp"
 #include "cmdb/time_util.hpp"
 
 namespace cmdb::importers {
@@ -182,12 +183,21 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
     std::unordered_map<CiId, size_t> by_existing;         // existing CI -> resolved
     for (size_t i : order) {
       const Candidate& c = set.cis[i];
-      if (!schema.FindClass(c.class_name)) {
-        fail(c.location, "unknown class '" + c.class_name + "'");
+      std::string cls = c.class_name;
+      if (c.id) {  // named by id (ndjson "id"): the bulk loader's rule, then the CI's class
+        auto given = c.class_name.empty() ? std::nullopt : std::optional(c.class_name);
+        if (Status named = bulk::CheckNamedCi(txn, c.id, given); !named.ok()) {
+          fail(c.location, named.message());
+          continue;
+        }
+        cls = std::string(g.FindCi(c.id)->class_name);
+      }
+      if (!schema.FindClass(cls)) {
+        fail(c.location, "unknown class '" + cls + "'");
         continue;
       }
       AttrMap attrs = c.attrs;
-      Status st = schema.NormalizeAttrs(c.class_name, attrs);
+      Status st = schema.NormalizeAttrs(cls, attrs);
       if (!st.ok()) {
         fail(c.location, st.message());
         continue;
@@ -203,23 +213,24 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
         parent = pr.existing ? "ci:" + std::to_string(pr.existing)
                              : "new:" + std::to_string(slot[p->second]);
       }
-      auto keys = ident.Keys(c.class_name, attrs, parent);
+      auto keys = ident.Keys(cls, attrs, parent);
       size_t target = SIZE_MAX;
       for (const auto& k : keys) {
-        if (auto it = import_keys.find(k); it != import_keys.end()) {
+        if (auto it = import_keys.find(k); it != import_keys.end() && !c.id) {
           target = it->second;
           break;
         }
       }
       std::optional<CiId> existing;
-      if (target == SIZE_MAX) existing = ident.FindExisting(c.class_name, keys);
+      if (c.id) existing = c.id;  // that CI, not one found by identity
+      else if (target == SIZE_MAX) existing = ident.FindExisting(cls, keys);
       if (target == SIZE_MAX && existing) {
         if (auto it = by_existing.find(*existing); it != by_existing.end()) target = it->second;
       }
       if (target == SIZE_MAX) {
         Resolved r;
         r.first = i;
-        r.class_name = c.class_name;
+        r.class_name = cls;
         r.location = c.location;
         if (existing) {
           r.existing = *existing;

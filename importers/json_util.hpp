@@ -8,7 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include "bulk/bulk_line.hpp"
 #include "bulk/json.hpp"
 #include "cmdb/attr_map.hpp"
 #include "cmdb/status.hpp"
@@ -28,7 +27,6 @@ using bulk::FindJsonShapeProblem;
 using bulk::JsonShapeProblem;
 using bulk::JsonText;
 using bulk::kNulByteMessage;
-using bulk::RefDefinedTwice;
 
 // Parses JSON without recursion: a syntax error names the line and column, and so does nesting
 // deeper than `max_depth` (kResourceExhausted), a duplicate key (kInvalidArgument) and a NUL

@@ -134,6 +134,7 @@ void BulkLines(const std::string& text) {
 void Import(const std::string& format, const std::string& text) {
   importers::CandidateSet set;
   importers::ParseOptions po;
+  po.schema = &DefaultSchema();
   if (format == "csv")
     po.mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
   if (!importers::ParseSource(format, text, po, set).ok()) return;

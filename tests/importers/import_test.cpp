@@ -48,6 +48,8 @@ ImportReport Import(TestDb& t, const std::string& format, const std::string& tex
   CandidateSet set;
   ParseOptions po;
   po.mapping = mapping;
+  auto schema = t.db->schema();
+  po.schema = schema.get();
   Status st = ParseSource(format, text, po, set);
   INFO(st.ToString());
   REQUIRE(st.ok());
@@ -369,7 +371,8 @@ TEST_CASE("an owner's value may be overwritten once the owner has not confirmed 
     std::string line =
         R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "old-1", "fqdn": "old-1.x.org", "os": ")" +
         os + R"("}})";
-    REQUIRE(ParseSource("ndjson", line, {}, set).ok());
+    auto schema = t.db->schema();
+    REQUIRE(ParseSource("ndjson", line, {"", schema.get()}, set).ok());
     ImportOptions opt;
     opt.source = source;
     opt.precedence = DefaultPrecedence();
