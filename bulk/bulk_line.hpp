@@ -1,6 +1,6 @@
-// One line of a bulk NDJSON body (bulk_reader.hpp), parsed into what the line rules need: the fields of the
-// operation, its attributes converted to an AttrMap and the schema-only work done (a new CI's
-// attributes normalized, {"class", "key"} endpoints resolved to their KEY index entry).
+// One line of a bulk NDJSON body (bulk_reader.hpp), parsed into what the line rules need: the
+// fields of the operation, its attributes converted to an AttrMap and the schema-only work done (a
+// new CI's attributes normalized, {"class", "key"} endpoints resolved to their KEY index entry).
 //
 // Most lines take the fast way: simdjson parses them (no allocation per line) and the common
 // shape is read straight into a BulkLine. A line outside that shape (lists, unknown or

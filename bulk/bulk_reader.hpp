@@ -20,8 +20,9 @@
 //     missing or not "ci"/"rel", ...);
 //   - "ci": its "attributes" are usable; with "id", the id is an integer, else "class" is given;
 //     then the sink takes it; then a "ref" is a string not defined on an earlier line;
-//   - "rel": "type" is given; "from", then "to", is given and usable, a {"ref"} one defined on an
-//     earlier line (by a line that was accepted); the attributes are usable; then the sink takes it.
+//   - "rel": "type" is given; "from", then "to", is given and usable, a {"ref"} one defined on
+//     an earlier line (by a line that was accepted); the attributes are usable; then the sink
+//     takes it.
 #pragma once
 
 #include <cstdint>
