@@ -59,14 +59,18 @@ Status CheckJsonFields(const Json& obj, const std::vector<std::string_view>& all
 // before the document was validated) become U+FFFD instead of throwing.
 inline std::string JsonText(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+// A value as JSON (null, a scalar, or an array for a list).
 Json ToJson(const Value& v);
 // JSON scalars and arrays become Values; objects are refused (kInvalidArgument naming `where`).
 // Lists nested deeper than kMaxJsonDepth are refused (kResourceExhausted), so the recursion is
 // bounded whatever built the document.
 Result<Value> FromJson(const Json& j, const std::string& where);
+// Attributes as a JSON object.
 Json ToJson(const AttrMap& attrs);
-// A JSON object of attributes. `allow_null` keeps nulls (for patches: null erases).
+// A JSON object of attributes (`where` names it in errors, e.g. "attributes") as a patch: nulls
+// are kept (a patch's null erases); a value that is an object is refused (FromJson).
 Result<AttrPatch> PatchFromJson(const Json& j, const std::string& where);
+// The same as attributes: null for the whole is none, null values set nothing.
 Result<AttrMap> AttrsFromJson(const Json& j, const std::string& where);
 
 }  // namespace cmdb::bulk

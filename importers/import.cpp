@@ -186,11 +186,11 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
       std::string cls = c.class_name;
       if (c.id) {  // named by id (ndjson "id"): the bulk loader's rule, then the CI's class
         auto given = c.class_name.empty() ? std::nullopt : std::optional(c.class_name);
-        if (Status named = bulk::CheckNamedCi(txn, c.id, given); !named.ok()) {
+        if (Status named = bulk::CheckNamedCi(txn, *c.id, given); !named.ok()) {
           fail(c.location, named.message());
           continue;
         }
-        cls = std::string(g.FindCi(c.id)->class_name);
+        cls = std::string(g.FindCi(*c.id)->class_name);
       }
       if (!schema.FindClass(cls)) {
         fail(c.location, "unknown class '" + cls + "'");

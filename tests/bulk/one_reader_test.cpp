@@ -176,6 +176,8 @@ TEST_CASE("one reader: a CI named by id must exist and keep its class, on both p
   for (auto [line, message] : std::vector<std::pair<std::string, std::string>>{
            {R"({"op": "ci", "id": 999999, "attributes": {"os": "x"}})",
             "CI 999999 does not exist"},
+           {R"({"op": "ci", "id": 0, "class": "VirtualMachine", "attributes": {"name": "zero"}})",
+            "CI 0 does not exist"},
            {R"({"op": "ci", "id": )" + vm + R"(, "class": "PhysicalServer", "attributes": {}})",
             "CI " + vm + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class"}}) {
     INFO(line);
