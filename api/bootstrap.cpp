@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/bulk.hpp"
+#include "bulk/bulk.hpp"
 #include "process/change_service.hpp"
 #include "query/ddl/ddl_parser.hpp"
 
@@ -68,9 +68,9 @@ Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOpti
   if (fresh && !options.demo_file.empty() && !info->open_mode && db->Read().graph().ci_count() == 0) {
     auto text = ReadFile(options.demo_file);
     if (!text.ok()) return text.status();
-    BulkResult result;
+    bulk::BulkResult result;
     TxMeta meta{"system", "demo", "", "demo dataset " + options.demo_file};
-    Status st = RunBulk(*db, meta, StringReader(*text), text->size(), result);
+    Status st = bulk::RunBulk(*db, meta, bulk::StringReader(*text), text->size(), result);
     if (!st.ok()) {
       std::string first = result.errors.empty() ? "" : " (line " + std::to_string(result.errors[0].line) +
                                                            ": " + result.errors[0].status.message() + ")";

@@ -151,6 +151,8 @@ HttpResponse Api::Import(const Call& call) {
     text << in.rdbuf();
     parse.mapping = text.str();
   }
+  std::shared_ptr<const Schema> schema = db_.schema();  // ndjson lines are read against it
+  parse.schema = schema.get();
   importers::CandidateSet candidates;
   Status st = importers::ParseSource(format, req.body, parse, candidates);
   if (!st.ok()) return ErrorResponse(st);

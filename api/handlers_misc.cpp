@@ -2,7 +2,7 @@
 #include "importers/json_util.hpp"
 #include "api/api.hpp"
 #include "api/params.hpp"
-#include "api/bulk.hpp"
+#include "bulk/bulk.hpp"
 #include "api/ddl_text.hpp"
 #include "api/openapi.hpp"
 #include "cmdb/time_util.hpp"
@@ -121,13 +121,13 @@ HttpResponse Api::VerifyChain(const Call& call) {
 HttpResponse Api::Bulk(const Call& call) {
   const Principal& who = call.who;
   const HttpRequest& req = call.req;
-  BulkResult result;
-  BodyReader reader = req.read_body ? req.read_body : StringReader(req.body);
-  Status st = RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
+  bulk::BulkResult result;
+  BodyReader reader = req.read_body ? req.read_body : bulk::StringReader(req.body);
+  Status st = bulk::RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
   if (!st.ok()) {
     Json body = ErrorJson(st);
     Json errors = Json::array();
-    for (const BulkError& e : result.errors) {
+    for (const bulk::BulkError& e : result.errors) {
       Json ej = ErrorJson(e.status)["error"];
       ej["line"] = e.line;
       errors.push_back(std::move(ej));

@@ -17,22 +17,6 @@ Status CheckFields(const Json& obj, std::initializer_list<std::string_view> allo
   return importers::CheckJsonFields(obj, std::vector<std::string_view>(allowed), where);
 }
 
-Json ToJson(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kNull: return nullptr;
-    case Value::Kind::kBool: return v.as_bool();
-    case Value::Kind::kInt: return v.as_int();
-    case Value::Kind::kFloat: return v.as_float();
-    case Value::Kind::kString: return v.as_string();
-    case Value::Kind::kList: {
-      Json a = Json::array();
-      for (const Value& e : v.as_list()) a.push_back(ToJson(e));
-      return a;
-    }
-  }
-  return nullptr;
-}
-
 Result<std::string> StringField(const Json& obj, const char* field, const std::string& where,
                                 std::string fallback) {
   auto it = obj.is_object() ? obj.find(field) : obj.end();
@@ -41,100 +25,6 @@ Result<std::string> StringField(const Json& obj, const char* field, const std::s
   if (!it->is_string())
     return Status::Invalid("\"" + path + "\" must be a string").With("field", path);
   return it->get<std::string>();
-}
-
-Status CheckClassOf(const Txn& txn, CiId id, const std::string& cls) {
-  const CiRecord* ci = txn.GetCi(id);
-  if (!ci || ci->class_name == cls) return Status::Ok();
-  return Status(StatusCode::kConflict, "CI " + std::to_string(id) + " is a " +
-                                           std::string(ci->class_name) + ", not a " + cls +
-                                           "; a CI keeps its class")
-      .With("id", id)
-      .With("class", std::string(ci->class_name))
-      .With("given_class", cls);
-}
-
-namespace {
-
-Result<Value> FromJsonAt(const Json& j, const std::string& where, int depth) {
-  switch (j.type()) {
-    case Json::value_t::null: return Value();
-    case Json::value_t::boolean: return Value(j.get<bool>());
-    case Json::value_t::number_integer: return Value(j.get<int64_t>());
-    case Json::value_t::number_unsigned: {
-      uint64_t u = j.get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) return Status::Invalid(where + ": integer out of range");
-      return Value(static_cast<int64_t>(u));
-    }
-    case Json::value_t::number_float: return Value(j.get<double>());
-    case Json::value_t::string: return Value(j.get<std::string>());
-    case Json::value_t::array: {
-      if (depth >= kMaxJsonDepth)
-        return Status(StatusCode::kResourceExhausted,
-                      where + ": lists nest deeper than " + std::to_string(kMaxJsonDepth) +
-                          " levels");
-      ValueList list;
-      for (size_t i = 0; i < j.size(); ++i) {
-        auto e = FromJsonAt(j[i], where + "[" + std::to_string(i) + "]", depth + 1);
-        if (!e.ok()) return e.status();
-        list.push_back(std::move(*e));
-      }
-      return Value(std::move(list));
-    }
-    default:
-      return Status::Invalid(where + ": objects are not attribute values");
-  }
-}
-
-}  // namespace
-
-Result<Value> FromJson(const Json& j, const std::string& where) { return FromJsonAt(j, where, 0); }
-
-Json ToJson(const AttrMap& attrs) {
-  Json o = Json::object();
-  for (const auto& [k, v] : attrs) o[k] = ToJson(v);
-  return o;
-}
-
-namespace {
-
-// The value of member `k` of an attributes object: scalars directly; lists and errors through
-// FromJson, which names the location.
-Result<Value> MemberFromJson(const Json& v, const std::string& where, const std::string& k) {
-  switch (v.type()) {
-    case Json::value_t::null: return Value();
-    case Json::value_t::boolean: return Value(v.get<bool>());
-    case Json::value_t::number_integer: return Value(v.get<int64_t>());
-    case Json::value_t::number_float: return Value(v.get<double>());
-    case Json::value_t::string: return Value(v.get_ref<const std::string&>());
-    default: return FromJson(v, where + "." + k);
-  }
-}
-
-}  // namespace
-
-Result<AttrPatch> PatchFromJson(const Json& j, const std::string& where) {
-  if (!j.is_object()) return Status::Invalid(where + " must be a JSON object");
-  AttrPatch out;
-  out.reserve(j.size());
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    auto val = MemberFromJson(*it, where, it.key());
-    if (!val.ok()) return val.status();
-    out.emplace_back(it.key(), std::move(*val));
-  }
-  return out;
-}
-
-Result<AttrMap> AttrsFromJson(const Json& j, const std::string& where) {
-  if (j.is_null()) return AttrMap();
-  if (!j.is_object()) return Status::Invalid(where + " must be a JSON object");
-  AttrMap::Builder out;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    auto val = MemberFromJson(*it, where, it.key());
-    if (!val.ok()) return val.status();
-    out.Add(it.key(), std::move(*val));
-  }
-  return out.Build();
 }
 
 Json CiToJson(const CiRecord& ci) {

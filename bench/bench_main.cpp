@@ -34,7 +34,7 @@
 #include "analysis/impact.hpp"
 #include "api/api.hpp"
 #include "api/bootstrap.hpp"
-#include "api/bulk.hpp"
+#include "bulk/bulk.hpp"
 #include "api/http_server.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
@@ -185,6 +185,8 @@ bool ImportBench(int64_t n, const std::string& dir, const std::string& schema_di
     importers::CandidateSet set;
     importers::ParseOptions po;
     po.mapping = mapping;
+    auto schema = d.schema();
+    po.schema = schema.get();
     importers::ImportReport report;
     Status st = importers::ParseSource(format, text, po, set);
     importers::ImportOptions opt;
@@ -216,9 +218,9 @@ bool ImportBench(int64_t n, const std::string& dir, const std::string& schema_di
   };
   auto bulk_run = in_child([&] {
     auto [bulk_store, bulk_db] = fresh("bench-bulk-baseline");
-    api::BulkResult bulk;
+    bulk::BulkResult bulk;
     auto a0 = SteadyClock::now();
-    api::RunBulk(*bulk_db, TxMeta{"bench", "bulk"}, api::StringReader(lines), lines.size(), bulk);
+    bulk::RunBulk(*bulk_db, TxMeta{"bench", "bulk"}, bulk::StringReader(lines), lines.size(), bulk);
     return std::vector<double>{Ms(a0, SteadyClock::now()) / 1000, double(bulk.created)};
   });
   auto csv_run = in_child([&] {
@@ -343,10 +345,10 @@ int main(int argc, char** argv) {
     std::ostringstream log;
     auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{schema_dir, "", false}, log);
     if (!db.ok()) return std::cerr << db.status().ToString() << "\n", 1;
-    api::BulkResult bulk;
+    bulk::BulkResult bulk;
     double cpu0 = CpuSeconds();
     auto a = SteadyClock::now();
-    Status st = api::RunBulk(**db, TxMeta{"bench", "bulk"}, api::StringReader(body), body.size(), bulk);
+    Status st = bulk::RunBulk(**db, TxMeta{"bench", "bulk"}, bulk::StringReader(body), body.size(), bulk);
     double ms = Ms(a, SteadyClock::now());
     double cpu = CpuSeconds() - cpu0;
     if (!st.ok()) {

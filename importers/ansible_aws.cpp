@@ -325,7 +325,10 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
 
 Status ParseSource(const std::string& format, std::string_view text, const ParseOptions& options,
                    CandidateSet& out) {
-  if (format == "ndjson") return ParseNdjson(text, out);
+  if (format == "ndjson") {
+    if (!options.schema) return Status::Internal("ndjson is read against a schema; none was given");
+    return ParseNdjson(text, *options.schema, out);
+  }
   if (format == "csv") return ParseCsv(text, options.mapping, out);
   if (format == "nmap") return ParseNmap(text, out);
   if (format == "kubernetes") return ParseKubernetes(text, out);

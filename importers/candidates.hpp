@@ -4,10 +4,12 @@
 // Thread safety: plain values.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cmdb/attr_map.hpp"
+#include "cmdb/records.hpp"
 
 namespace cmdb::importers {
 
@@ -18,6 +20,9 @@ struct Candidate {
   std::string location;         // "line 12", "items[3] (Pod web-1)", "host[2] 10.0.0.1"
   std::string parent_ref;       // dependent identity (IDENTIFIED ... WITHIN): the parent candidate
   bool reference_only = false;  // only names an existing CI (never created or changed)
+  // Names an existing CI by id (ndjson "id", an id endpoint): that CI, not what identification
+  // finds (RunImport refuses an id naming no CI).
+  std::optional<CiId> id;
 };
 
 struct CandidateRel {

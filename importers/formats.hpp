@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cmdb/schema.hpp"
 #include "cmdb/status.hpp"
 #include "importers/candidates.hpp"
 
@@ -14,6 +15,9 @@ namespace cmdb::importers {
 
 struct ParseOptions {
   std::string mapping;  // CSV: the mapping (JSON text); required for csv
+  // ndjson: the schema its lines are read against (the bulk reader's, bulk/bulk_reader.hpp);
+  // required for ndjson, not owned, must outlive the call.
+  const Schema* schema = nullptr;
 };
 
 // "ndjson", "csv", "nmap", "kubernetes", "terraform", "ansible", "aws".
@@ -26,7 +30,9 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
                    CandidateSet& out);
 
 // The individual parsers (see ParseSource).
-Status ParseNdjson(std::string_view text, CandidateSet& out);
+// The bulk format, read by the bulk reader as POST /v1/bulk reads it: the same lines are refused
+// with the same messages (out.errors, located "line 12"); what is accepted becomes candidates.
+Status ParseNdjson(std::string_view text, const Schema& schema, CandidateSet& out);
 Status ParseCsv(std::string_view text, const std::string& mapping, CandidateSet& out);
 Status ParseNmap(std::string_view text, CandidateSet& out);
 Status ParseKubernetes(std::string_view text, CandidateSet& out);

@@ -5,6 +5,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include "bulk/bulk.hpp"
+
 namespace cmdb::importers {
 namespace {
 
@@ -141,12 +143,21 @@ IdentifiedSet Identify(const Graph& graph, const Schema& schema, const Candidate
   std::unordered_map<CiId, size_t> by_existing;         // existing CI -> index in out.cis
   for (size_t i : ParentsFirst(set, out.by_ref)) {
     const Candidate& c = set.cis[i];
-    if (!schema.FindClass(c.class_name)) {
-      fail(c.location, schema.UnknownClassMessage(c.class_name));
+    std::string cls = c.class_name;
+    if (c.id) {  // named by id (ndjson "id"): the bulk loader's rule, then the CI's class
+      auto given = c.class_name.empty() ? std::nullopt : std::optional(c.class_name);
+      if (Status named = bulk::CheckNamedCi(graph.FindCi(*c.id), *c.id, given); !named.ok()) {
+        fail(c.location, named.message());
+        continue;
+      }
+      cls = std::string(graph.FindCi(*c.id)->class_name);
+    }
+    if (!schema.FindClass(cls)) {
+      fail(c.location, schema.UnknownClassMessage(cls));
       continue;
     }
     AttrMap attrs = c.attrs;
-    Status st = schema.NormalizeAttrs(c.class_name, attrs);
+    Status st = schema.NormalizeAttrs(cls, attrs);
     if (!st.ok()) {
       fail(c.location, st.message());
       continue;
@@ -162,23 +173,24 @@ IdentifiedSet Identify(const Graph& graph, const Schema& schema, const Candidate
       parent = pr.existing ? "ci:" + std::to_string(pr.existing)
                            : "new:" + std::to_string(out.slot[p->second]);
     }
-    auto keys = index.Keys(c.class_name, attrs, parent);
+    auto keys = index.Keys(cls, attrs, parent);
     size_t target = IdentifiedSet::kUnidentified;
     for (const auto& k : keys) {
-      if (auto it = import_keys.find(k); it != import_keys.end()) {
+      if (auto it = import_keys.find(k); it != import_keys.end() && !c.id) {
         target = it->second;
         break;
       }
     }
     std::optional<CiId> existing;
-    if (target == IdentifiedSet::kUnidentified) existing = index.FindExisting(c.class_name, keys);
+    if (c.id) existing = c.id;  // that CI, not one found by identity
+    else if (target == IdentifiedSet::kUnidentified) existing = index.FindExisting(cls, keys);
     if (target == IdentifiedSet::kUnidentified && existing) {
       if (auto it = by_existing.find(*existing); it != by_existing.end()) target = it->second;
     }
     if (target == IdentifiedSet::kUnidentified) {
       IdentifiedCi r;
       r.first = i;
-      r.class_name = c.class_name;
+      r.class_name = cls;
       r.location = c.location;
       if (existing) {
         r.existing = *existing;

@@ -1,4 +1,4 @@
-// Our own NDJSON (the bulk format) and CSV with a mapping file.
+// Our own NDJSON (the bulk format, read by the bulk reader) and CSV with a mapping file.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "bulk/bulk_reader.hpp"
 #include "cmdb/suggest.hpp"
 #include "cmdb/text_position.hpp"
 #include "cmdb/utf8.hpp"
@@ -15,142 +16,65 @@
 namespace cmdb::importers {
 namespace {
 
-// NDJSON lines are bulk lines: the API's nesting limit (api/json_codec.hpp) applies.
-constexpr int kMaxNdjsonDepth = 64;
+// Turns the lines the bulk reader accepted into candidates, named by their index in out.cis: a
+// "ci" line is a candidate (with "id": that CI, whatever identification would find); an endpoint
+// naming a CI by id or by {"class", "key"} a reference-only candidate, one per CI named however
+// many lines name it; a "rel" line a candidate relationship. The reader resolves refs, so a
+// candidate's ref is its location ("line 12") or what it names ("id:42", "key:Rack:{...}").
+class CandidateSink : public bulk::BulkSink {
+ public:
+  explicit CandidateSink(CandidateSet& out) : out_(out) {}
 
-// An endpoint of a relationship line: {"ref": ...} or {"class": ..., "key": {...}}.
-Status Endpoint(const Json& j, const std::string& where, CandidateSet& out,
-                std::unordered_set<std::string>& known, std::string& ref) {
-  if (j.is_object() && j.contains("ref") && j["ref"].is_string()) {
-    ref = j["ref"];
-    return Status::Ok();
-  }
-  if (j.is_object() && j.contains("class") && j["class"].is_string() && j.contains("key") &&
-      j["key"].is_object()) {
+  Result<CiId> Ci(bulk::BulkLine& line) override {
     Candidate c;
-    c.class_name = j["class"];
-    for (const auto& [k, v] : j["key"].items()) c.attrs.Set(k, ValueOf(v));
-    c.ref = "key:" + c.class_name + ":" + JsonText(j["key"]);
-    c.location = where;
+    c.location = "line " + std::to_string(line.line_no);
+    c.ref = c.location;
+    if (line.has_id) c.id = *line.id;
+    if (line.cls) c.class_name = *line.cls;
+    c.attrs = std::move(*line.attrs);
+    out_.cis.push_back(std::move(c));
+    return static_cast<CiId>(out_.cis.size() - 1);
+  }
+
+  Result<CiId> Endpoint(const bulk::BulkLine& line, const bulk::BulkEndpoint& e,
+                        const char*) override {
+    Candidate c;
+    c.location = "line " + std::to_string(line.line_no);
     c.reference_only = true;
-    ref = c.ref;
-    if (known.insert(c.ref).second) out.cis.push_back(std::move(c));
+    if (e.kind == bulk::BulkEndpoint::Kind::kId) {
+      c.id = e.id;
+      c.ref = "id:" + std::to_string(e.id);
+    } else {
+      c.class_name = e.name;
+      c.attrs = e.key;
+      c.ref = "key:" + e.name + ":" + JsonText(bulk::ToJson(e.key));
+    }
+    auto [at, added] = named_.emplace(c.ref, out_.cis.size());
+    if (added) out_.cis.push_back(std::move(c));
+    return static_cast<CiId>(at->second);
+  }
+
+  Status Rel(bulk::BulkLine& line, CiId from, CiId to) override {
+    out_.rels.push_back({*line.type, out_.cis[from].ref, out_.cis[to].ref, std::move(*line.attrs),
+                         "line " + std::to_string(line.line_no)});
     return Status::Ok();
   }
-  return Status::Invalid("an endpoint must be {\"ref\": ...} or {\"class\": ..., \"key\": {...}}");
-}
 
-// An attribute value of an NDJSON line: a scalar or a list of scalars (null: none). Anything else
-// is an error naming the attribute, not a value dropped.
-Result<Value> NdjsonValue(const Json& v, const std::string& name) {
-  if (v.is_object() || (v.is_array() && std::any_of(v.begin(), v.end(), [](const Json& e) {
-                          return e.is_array() || e.is_object() || e.is_null();
-                        })))
-    return Status::Invalid("attributes." + name +
-                           ": an attribute value is a scalar or a list of scalars");
-  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-    return Status::Invalid("attributes." + name + ": integer out of range");
-  return ValueOf(v);
-}
-
-// The attributes of an NDJSON line, or the first unusable one.
-Result<AttrMap> NdjsonAttrs(const Json& j) {
-  AttrMap::Builder attrs;
-  if (!j.contains("attributes") || j["attributes"].is_null()) return attrs.Build();
-  if (!j["attributes"].is_object()) return Status::Invalid("\"attributes\" must be an object");
-  for (const auto& [k, v] : j["attributes"].items()) {
-    auto value = NdjsonValue(v, k);
-    if (!value.ok()) return value.status();
-    attrs.Add(k, std::move(*value));
-  }
-  return attrs.Build();  // nulls dropped
-}
-
-// Refuses members a line does not take (a typo must not be ignored).
-Status NdjsonFields(const Json& j) {
-  static const std::vector<std::string> kFields = {"op",   "ref",  "class", "type",
-                                                   "from", "to",   "attributes"};
-  for (const auto& [k, v] : j.items()) {
-    if (std::find(kFields.begin(), kFields.end(), k) == kFields.end())
-      return Status::Invalid("unknown field " + JsonText(Json(k)) + DidYouMean(k, kFields));
-  }
-  return Status::Ok();
-}
+ private:
+  CandidateSet& out_;
+  std::unordered_map<std::string, size_t> named_;  // a reference-only candidate's ref -> index
+};
 
 }  // namespace
 
-Status ParseNdjson(std::string_view text, CandidateSet& out) {
-  std::unordered_set<std::string> known;
-  std::unordered_map<std::string, int64_t> defined;  // "ref" -> the line defining it
-  size_t line_no = 0, start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    std::string where = "line " + std::to_string(line_no);
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    auto j = ParseJson(line, "JSON on " + where, kMaxNdjsonDepth);
-    if (!j.ok()) {
-      out.errors.push_back({where, j.status().message()});
-      continue;
-    }
-    if (!j->is_object()) {
-      out.errors.push_back({where, "a line must be a JSON object"});
-      continue;
-    }
-    if (Status st = NdjsonFields(*j); !st.ok()) {
-      out.errors.push_back({where, st.message()});
-      continue;
-    }
-    auto line_attrs = NdjsonAttrs(*j);
-    if (!line_attrs.ok()) {
-      out.errors.push_back({where, line_attrs.status().message()});
-      continue;
-    }
-    std::string op = Str(*j, "op");
-    if (op == "ci" || (op.empty() && j->contains("class"))) {
-      if (Str(*j, "class").empty()) {
-        out.errors.push_back({where, "a CI line needs \"class\""});
-        continue;
-      }
-      if (j->contains("ref") && !(*j)["ref"].is_string()) {
-        out.errors.push_back({where, "\"ref\" must be a string"});
-        continue;
-      }
-      if (std::string ref = Str(*j, "ref"); !ref.empty()) {
-        auto [at, first] = defined.emplace(ref, static_cast<int64_t>(line_no));
-        if (!first) {
-          out.errors.push_back(
-              {where, RefDefinedTwice(ref, at->second, static_cast<int64_t>(line_no)).message()});
-          continue;
-        }
-      }
-      Candidate c;
-      c.class_name = Str(*j, "class");
-      c.ref = Str(*j, "ref").empty() ? where : Str(*j, "ref");
-      c.location = where;
-      c.attrs = std::move(*line_attrs);
-      out.cis.push_back(std::move(c));
-    } else if (op == "rel") {
-      CandidateRel r;
-      r.type = Str(*j, "type");
-      r.location = where;
-      Status st =
-          r.type.empty() ? Status::Invalid("a relationship line needs \"type\"") : Status::Ok();
-      if (st.ok()) st = Endpoint(j->value("from", Json()), where, out, known, r.from_ref);
-      if (st.ok()) st = Endpoint(j->value("to", Json()), where, out, known, r.to_ref);
-      if (!st.ok()) {
-        out.errors.push_back({where, st.message()});
-        continue;
-      }
-      r.attrs = std::move(*line_attrs);
-      out.rels.push_back(std::move(r));
-    } else {
-      out.errors.push_back({where, "\"op\" must be \"ci\" or \"rel\""});
-    }
-  }
+Status ParseNdjson(std::string_view text, const Schema& schema, CandidateSet& out) {
+  CandidateSink sink(out);
+  bulk::BulkResult result;
+  result.max_listed_errors = SIZE_MAX;  // every refused line, as the other formats list them
+  CMDB_RETURN_IF_ERROR(
+      bulk::ReadBulk(bulk::StringReader(text), text.size(), schema, sink, result));
+  for (const bulk::BulkError& e : result.errors)
+    out.errors.push_back({"line " + std::to_string(e.line), e.status.message()});
   return Status::Ok();
 }
 

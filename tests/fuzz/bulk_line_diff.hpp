@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "api/bulk_line.hpp"
+#include "bulk/bulk_line.hpp"
 
 namespace cmdb::testing {
 
@@ -21,14 +21,14 @@ inline std::string DescribeAttrs(const AttrMap& m) {
 
 inline std::string DescribeStatus(const Status& s) { return s.ToString(); }
 
-inline std::string DescribeEndpoint(const api::BulkEndpoint& e) {
+inline std::string DescribeEndpoint(const bulk::BulkEndpoint& e) {
   return std::to_string(static_cast<int>(e.kind)) + " id=" + std::to_string(e.id) + " name=" +
          e.name + " key=" + DescribeAttrs(e.key) + " index_key=" + e.index_key.value_or("<none>") +
          " error=" + DescribeStatus(e.error);
 }
 
 // Everything a staging thread reads of a line, as text.
-inline std::string DescribeBulkLine(const api::BulkLine& l) {
+inline std::string DescribeBulkLine(const bulk::BulkLine& l) {
   auto opt = [](const std::optional<std::string>& s) { return s ? "'" + *s + "'" : "<none>"; };
   std::string out = "line " + std::to_string(l.line_no) + (l.blank ? " blank" : "") +
                     " error=" + DescribeStatus(l.error);
@@ -44,7 +44,7 @@ inline std::string DescribeBulkLine(const api::BulkLine& l) {
 }
 
 // "" when equal, else both descriptions.
-inline std::string BulkLineDiff(const api::BulkLine& a, const api::BulkLine& b) {
+inline std::string BulkLineDiff(const bulk::BulkLine& a, const bulk::BulkLine& b) {
   std::string da = DescribeBulkLine(a), db = DescribeBulkLine(b);
   return da == db ? "" : "\n  " + da + "\n  " + db;
 }

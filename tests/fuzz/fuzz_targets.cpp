@@ -12,8 +12,8 @@
 #include "api/http_server.hpp"
 #include "api_services.hpp"
 #include "socket_exchange.hpp"
-#include "api/bulk.hpp"
-#include "api/bulk_line.hpp"
+#include "bulk/bulk.hpp"
+#include "bulk/bulk_line.hpp"
 #include "fuzz/bulk_line_diff.hpp"
 #include "cmdb/mem_store.hpp"
 #include "importers/formats.hpp"
@@ -110,8 +110,8 @@ void Bulk(const std::string& text) {
   MemStore store;
   Database db(&store);
   if (!db.Open(std::make_shared<const Schema>(DefaultSchema())).ok()) std::abort();
-  api::BulkResult result;
-  (void)api::RunBulk(db, TxMeta{"fuzz", "bulk"}, api::StringReader(text), text.size() + 1, result);
+  bulk::BulkResult result;
+  (void)bulk::RunBulk(db, TxMeta{"fuzz", "bulk"}, bulk::StringReader(text), text.size() + 1, result);
 }
 
 // Differential: every line the fast way (simdjson) accepts must read as the document way
@@ -122,9 +122,9 @@ void BulkLines(const std::string& text) {
     size_t end = std::min(text.find('\n', start), text.size());
     std::string_view line(text.data() + start, end - start);
     ++line_no;
-    if (auto fast = api::ParseBulkLineFast(line, line_no, DefaultSchema())) {
+    if (auto fast = bulk::ParseBulkLineFast(line, line_no, DefaultSchema())) {
       std::string diff =
-          testing::BulkLineDiff(*fast, api::ParseBulkLineViaDocument(line, line_no, DefaultSchema()));
+          testing::BulkLineDiff(*fast, bulk::ParseBulkLineViaDocument(line, line_no, DefaultSchema()));
       if (!diff.empty()) {
         std::cerr << "the two ways read a bulk line differently: " << line << diff << "\n";
         std::abort();
@@ -137,6 +137,7 @@ void BulkLines(const std::string& text) {
 void Import(const std::string& format, const std::string& text) {
   importers::CandidateSet set;
   importers::ParseOptions po;
+  po.schema = &DefaultSchema();
   if (format == "csv")
     po.mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
   if (!importers::ParseSource(format, text, po, set).ok()) return;

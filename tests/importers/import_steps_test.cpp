@@ -25,7 +25,7 @@ Precedence DefaultOrder() {
 // Imports NDJSON text as `source` (full scan when asked); fails the test on any error.
 void Apply(TestDb& t, const std::string& text, const std::string& source, bool full = false) {
   CandidateSet set;
-  REQUIRE(ParseSource("ndjson", text, {}, set).ok());
+  REQUIRE(ParseSource("ndjson", text, {"", t.db->schema().get()}, set).ok());
   ImportOptions opt;
   opt.source = source;
   opt.full_scan = full;

@@ -48,6 +48,8 @@ ImportReport Import(TestDb& t, const std::string& format, const std::string& tex
   CandidateSet set;
   ParseOptions po;
   po.mapping = mapping;
+  auto schema = t.db->schema();
+  po.schema = schema.get();
   Status st = ParseSource(format, text, po, set);
   INFO(st.ToString());
   REQUIRE(st.ok());
@@ -440,7 +442,7 @@ TEST_CASE("a dry run refuses what apply refuses, with the same error, and change
   CandidateSet set;
   REQUIRE(ParseSource("ndjson",
                       R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "b", "fqdn": "a.x.org"}})",
-                      {}, set)
+                      {"", t.db->schema().get()}, set)
               .ok());
   ImportOptions opt;
   opt.source = "ndjson";
@@ -473,8 +475,8 @@ TEST_CASE("a dry run refuses what apply refuses, with the same error, and change
   });
   CandidateSet fine;
   REQUIRE(ParseSource("ndjson",
-                      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "c"}})", {},
-                      fine)
+                      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "c"}})",
+                      {"", t.db->schema().get()}, fine)
               .ok());
   set = fine;
   for (bool dry : {true, false}) {
@@ -541,7 +543,8 @@ TEST_CASE("an owner's value may be overwritten once the owner has not confirmed 
     std::string line =
         R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "old-1", "fqdn": "old-1.x.org", "os": ")" +
         os + R"("}})";
-    REQUIRE(ParseSource("ndjson", line, {}, set).ok());
+    auto schema = t.db->schema();
+    REQUIRE(ParseSource("ndjson", line, {"", schema.get()}, set).ok());
     ImportOptions opt;
     opt.source = source;
     opt.precedence = DefaultPrecedence();

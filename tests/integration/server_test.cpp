@@ -388,3 +388,38 @@ TEST_CASE("cmdbd import sends a discovery file (or standard input) to a running 
   CHECK(WEXITSTATUS(rc) == 1);
   CHECK(Json::parse(std::ifstream(out))["error"]["message"].get<std::string>().find("format 3 is not supported") != std::string::npos);
 }
+
+TEST_CASE("one reader: cmdbd import --format ndjson refuses the lines POST /v1/bulk refuses, alike") {
+  std::string dir = TempDir("one-reader");
+  ServerProcess server(dir + "/cmdb.sqlite");
+  httplib::Client c = server.Client();
+  Json vms = Get(c, "/v1/cis?class=VirtualMachine&limit=2");
+  std::string vm1 = vms["items"].at(0)["id"].dump(), vm2 = vms["items"].at(1)["id"].dump();
+  // A line without "op", an attribute holding an object, endpoints by id (fine), a malformed
+  // line and a truncated last line.
+  std::string file = dir + "/lines.ndjson";
+  const std::string text =
+      R"({"op": "ci", "ref": "a", "class": "VirtualMachine", "attributes": {"name": "r1"}})" "\n"
+      R"({"class": "VirtualMachine", "attributes": {"name": "r2"}})" "\n"
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "r3", "os": {"family": "linux"}}})" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "a"}, "to": )" + vm1 + "}\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": )" + vm1 + R"(, "to": )" + vm2 + "}\n"
+      R"({"op": "ci", "class": )" "\n"
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "r7)";
+  std::ofstream(file, std::ios::binary) << text;
+  Json bulk = Send(c, "POST", "/v1/bulk", text, 400);
+  std::string out = dir + "/out.json";
+  int rc = std::system((std::string(CMDBD_PATH) + " import --url http://127.0.0.1:" +
+                        std::to_string(server.port()) + " --token-file " + dir +
+                        "/cmdb.sqlite.admin-token --format ndjson " + file + " > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 1);
+  Json imported = Json::parse(std::ifstream(out));
+  std::vector<std::pair<std::string, std::string>> from_bulk, from_import;
+  for (const Json& e : bulk["error"]["details"]["errors"])
+    from_bulk.emplace_back("line " + e["line"].dump(), e["message"]);
+  for (const Json& e : imported["error"]["errors"]) from_import.emplace_back(e["location"], e["message"]);
+  INFO(bulk.dump() << "\n" << imported.dump());
+  CHECK(from_bulk.size() == 4);
+  CHECK(from_bulk == from_import);
+  CHECK(from_import.at(0) == std::make_pair(std::string("line 2"), std::string("missing \"op\" (\"ci\" or \"rel\")")));
+}

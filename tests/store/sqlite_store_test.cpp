@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "api/bulk.hpp"
+#include "bulk/bulk.hpp"
 #include "store/sqlite_store.hpp"
 #include "test_util.hpp"
 
@@ -311,9 +311,9 @@ TEST_CASE("a bulk load streamed into SQLite before its commit stores exactly wha
     auto store = SqliteStore::Open(path);
     auto db = OpenWithDefaultSchema(store->get());
     REQUIRE(db.ok());
-    api::BulkResult result;
+    bulk::BulkResult result;
     std::string body = StreamedBody(6000, "");
-    REQUIRE(api::RunBulk(**db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result).ok());
+    REQUIRE(bulk::RunBulk(**db, TxMeta{"t", "bulk"}, bulk::StringReader(body), body.size(), result).ok());
     CHECK(result.created == 6000);
     CHECK(result.updated == 1);
     CHECK(result.rels_created == 5999);
@@ -348,9 +348,9 @@ TEST_CASE("a bulk load that fails after streaming rows leaves nothing in SQLite"
   auto db = OpenWithDefaultSchema(store->get());
   REQUIRE(db.ok());
   size_t txs = (*store)->Transactions(0, 1000)->size();
-  api::BulkResult result;
+  bulk::BulkResult result;
   std::string body = StreamedBody(6000, R"({"op":"ci","class":"NoSuchClass","attributes":{}})" "\n");
-  Status st = api::RunBulk(**db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result);
+  Status st = bulk::RunBulk(**db, TxMeta{"t", "bulk"}, bulk::StringReader(body), body.size(), result);
   CHECK_FALSE(st.ok());
   CHECK(st.message() == "1 of 12002 lines are invalid; nothing was applied");
   CHECK(result.error_count == 1);
@@ -374,9 +374,9 @@ TEST_CASE("a full disk while a bulk load streams fails it with a clear error and
   auto& store = t.store;
   auto& db = t.db;
   size_t txs = store->Transactions(0, 1000)->size();
-  api::BulkResult result;
+  bulk::BulkResult result;
   std::string body = StreamedBody(20000, "");
-  Status st = api::RunBulk(*db, TxMeta{"t", "bulk"}, api::StringReader(body), body.size(), result);
+  Status st = bulk::RunBulk(*db, TxMeta{"t", "bulk"}, bulk::StringReader(body), body.size(), result);
   CHECK(st.code() == StatusCode::kUnavailable);
   CHECK(st.message().rfind("the disk is full (or the database reached its size limit)", 0) == 0);
   CHECK(db->Read().graph().ci_count() == 0);

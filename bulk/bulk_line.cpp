@@ -1,4 +1,4 @@
-#include "api/bulk_line.hpp"
+#include "bulk/bulk_line.hpp"
 
 #include <simdjson.h>
 
@@ -6,12 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "api/bulk.hpp"
-#include "api/json_codec.hpp"
+#include "bulk/bulk_reader.hpp"
+#include "bulk/json.hpp"
 #include "cmdb/graph.hpp"
-#include "importers/json_util.hpp"
 
-namespace cmdb::api {
+namespace cmdb::bulk {
 namespace {
 
 // nlohmann's message without its library identifier ("[json.exception.parse_error.101] parse
@@ -68,7 +67,7 @@ void Complete(BulkLine& line, const std::optional<std::string>& op, const Schema
       }
     }
   } else {
-    line.error = Status::Invalid("unknown op " + importers::JsonText(Json(*op)) + " (\"ci\" or \"rel\")");
+    line.error = Status::Invalid("unknown op " + JsonText(Json(*op)) + " (\"ci\" or \"rel\")");
   }
 }
 
@@ -81,7 +80,7 @@ BulkEndpoint EndpointFromDocument(const Json& line, const char* field) {
   if (e->is_number_integer()) {
     out.kind = BulkEndpoint::Kind::kId;
     out.id = e->get<int64_t>();
-  } else if (Status st = CheckFields(*e, {"ref", "class", "key"}, field); !st.ok()) {
+  } else if (Status st = CheckJsonFields(*e, {"ref", "class", "key"}, field); !st.ok()) {
     out.kind = BulkEndpoint::Kind::kInvalid;
     out.error = std::move(st);
   } else if (e->is_object() && e->contains("ref")) {
@@ -91,7 +90,7 @@ BulkEndpoint EndpointFromDocument(const Json& line, const char* field) {
       out.name = ref.get<std::string>();
     } else {
       out.kind = BulkEndpoint::Kind::kInvalid;
-      out.error = BulkUnknownRef(field, importers::JsonText(ref));
+      out.error = BulkUnknownRef(field, JsonText(ref));
     }
   } else if (e->is_object() && e->contains("class") && e->contains("key")) {
     auto key = AttrsFromJson((*e)["key"], std::string(field) + ".key");
@@ -116,7 +115,7 @@ void FromDocument(const Json& j, BulkLine& line, const Schema& schema) {
     line.error = Status::Invalid("a line must be a JSON object");
     return;
   }
-  if (Status st = CheckFields(j, {"op", "ref", "class", "id", "type", "attributes", "from", "to"}, "");
+  if (Status st = CheckJsonFields(j, {"op", "ref", "class", "id", "type", "attributes", "from", "to"}, "");
       !st.ok()) {
     line.error = std::move(st);
     return;
@@ -315,22 +314,30 @@ Status BulkUnknownRef(const char* field, const std::string& ref_json) {
                          " (a ref must be defined on an earlier line)");
 }
 
+Status RefDefinedTwice(const std::string& ref, int64_t first_line, int64_t line) {
+  return Status::Invalid("ref " + JsonText(Json(ref)) + " is defined twice, on lines " +
+                         std::to_string(first_line) + " and " + std::to_string(line) +
+                         " (a ref names one CI per request)")
+      .With("ref", ref)
+      .With("first_line", first_line);
+}
+
 BulkLine ParseBulkLineViaDocument(std::string_view text, int64_t line_no, const Schema& schema) {
   BulkLine line;
   line.line_no = line_no;
   if (IsBlank(text)) return line.blank = true, line;
-  if (auto problem = importers::FindJsonShapeProblem(text, kMaxJsonDepth)) {
+  if (auto problem = FindJsonShapeProblem(text, kMaxJsonDepth)) {
     std::string at = " at column " + std::to_string(problem->offset + 1);
-    if (problem->kind == importers::JsonShapeProblem::Kind::kNulByte)
-      line.error = Status::Invalid("malformed JSON" + at + ": " + importers::kNulByteMessage)
+    if (problem->kind == JsonShapeProblem::Kind::kNulByte)
+      line.error = Status::Invalid("malformed JSON" + at + ": " + kNulByteMessage)
                        .With("column", static_cast<int64_t>(problem->offset + 1));
-    else if (problem->kind == importers::JsonShapeProblem::Kind::kTooDeep)
+    else if (problem->kind == JsonShapeProblem::Kind::kTooDeep)
       line.error = Status(StatusCode::kResourceExhausted,
                           "JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels" + at)
                        .With("column", static_cast<int64_t>(problem->offset + 1))
                        .With("limit", static_cast<int64_t>(kMaxJsonDepth));
     else
-      line.error = Status::Invalid("duplicate key " + importers::JsonText(Json(problem->key)) + at)
+      line.error = Status::Invalid("duplicate key " + JsonText(Json(problem->key)) + at)
                        .With("column", static_cast<int64_t>(problem->offset + 1))
                        .With("key", problem->key);
     return line;
@@ -350,4 +357,4 @@ BulkLine ParseBulkLine(std::string_view text, int64_t line_no, const Schema& sch
   return ParseBulkLineViaDocument(text, line_no, schema);
 }
 
-}  // namespace cmdb::api
+}  // namespace cmdb::bulk

@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "api/bootstrap.hpp"
-#include "api/bulk_line.hpp"
+#include "bulk/bulk_line.hpp"
 #include "fuzz/bulk_line_diff.hpp"
 
 using namespace cmdb;
-using api::BulkEndpoint;
-using api::BulkLine;
+using bulk::BulkEndpoint;
+using bulk::BulkLine;
 
 namespace {
 
@@ -51,28 +51,28 @@ TEST_CASE("bulk lines: the fast way reads the common lines as the document way d
   for (const std::string& text : kCommonLines) {
     ++n;
     INFO(text);
-    auto fast = api::ParseBulkLineFast(text, n, TestSchema());
+    auto fast = bulk::ParseBulkLineFast(text, n, TestSchema());
     REQUIRE(fast.has_value());
-    BulkLine slow = api::ParseBulkLineViaDocument(text, n, TestSchema());
+    BulkLine slow = bulk::ParseBulkLineViaDocument(text, n, TestSchema());
     CHECK(testing::BulkLineDiff(*fast, slow) == "");
   }
   // What the fields hold, for two of them.
-  BulkLine ci = api::ParseBulkLine(kCommonLines[2], 3, TestSchema());
+  BulkLine ci = bulk::ParseBulkLine(kCommonLines[2], 3, TestSchema());
   REQUIRE(ci.error.ok());
   CHECK(ci.op == BulkLine::Op::kCi);
   CHECK(ci.normalized);
   CHECK(ci.attrs->Get("cpu_count") == Value(int64_t{4}));
   CHECK(ci.attrs->Get("memory_gb").kind() == Value::Kind::kFloat);
   CHECK(!ci.attrs->Has("description"));  // null: no value
-  BulkLine rel = api::ParseBulkLine(kCommonLines[3], 4, TestSchema());
+  BulkLine rel = bulk::ParseBulkLine(kCommonLines[3], 4, TestSchema());
   CHECK(rel.op == BulkLine::Op::kRel);
   CHECK(rel.from.kind == BulkEndpoint::Kind::kKey);
   CHECK(rel.from.index_key.has_value());
   CHECK(rel.to.kind == BulkEndpoint::Kind::kId);
   CHECK(rel.to.id == 12);
-  BulkLine dup = api::ParseBulkLine(kCommonLines[12], 13, TestSchema());
+  BulkLine dup = bulk::ParseBulkLine(kCommonLines[12], 13, TestSchema());
   CHECK(dup.attrs.ok() == false);  // closed schema: "a", "b" are not VirtualMachine attributes
-  BulkLine unknown_op = api::ParseBulkLine(kCommonLines[7], 8, TestSchema());
+  BulkLine unknown_op = bulk::ParseBulkLine(kCommonLines[7], 8, TestSchema());
   CHECK(unknown_op.error.message() == R"(unknown op "nope" ("ci" or "rel"))");
 }
 
@@ -113,9 +113,9 @@ TEST_CASE("bulk lines outside the common shape take the document way and name th
   for (const Case& c : cases) {
     ++n;
     INFO(c.text);
-    CHECK_FALSE(api::ParseBulkLineFast(c.text, n, TestSchema()).has_value());
-    BulkLine line = api::ParseBulkLine(c.text, n, TestSchema());
-    CHECK(testing::BulkLineDiff(line, api::ParseBulkLineViaDocument(c.text, n, TestSchema())) == "");
+    CHECK_FALSE(bulk::ParseBulkLineFast(c.text, n, TestSchema()).has_value());
+    BulkLine line = bulk::ParseBulkLine(c.text, n, TestSchema());
+    CHECK(testing::BulkLineDiff(line, bulk::ParseBulkLineViaDocument(c.text, n, TestSchema())) == "");
     std::string error = !line.error.ok()                    ? line.error.ToString()
                         : !line.attrs.ok()                  ? line.attrs.status().ToString()
                         : line.from.kind == BulkEndpoint::Kind::kInvalid ? line.from.error.ToString()
@@ -147,13 +147,13 @@ TEST_CASE("bulk lines: mutated lines read the same both ways whenever the fast w
       }
       if (text.empty()) text = "{";
     }
-    auto fast = api::ParseBulkLineFast(text, round, TestSchema());
+    auto fast = bulk::ParseBulkLineFast(text, round, TestSchema());
     if (!fast) {
       ++declined;
       continue;
     }
     ++accepted;
-    std::string diff = testing::BulkLineDiff(*fast, api::ParseBulkLineViaDocument(text, round, TestSchema()));
+    std::string diff = testing::BulkLineDiff(*fast, bulk::ParseBulkLineViaDocument(text, round, TestSchema()));
     INFO(text);
     REQUIRE(diff == "");
   }
@@ -165,8 +165,8 @@ TEST_CASE("bulk lines: a NUL byte is refused by both ways, never taken for the e
   const Schema& schema = TestSchema();
   const std::string line =
       std::string(R"({"op":"ci","class":"VirtualMachine","attributes":{"name":"n3"}})") + '\0' + "x";
-  CHECK_FALSE(api::ParseBulkLineFast(line, 1, schema).has_value());
-  api::BulkLine doc = api::ParseBulkLine(line, 1, schema);
+  CHECK_FALSE(bulk::ParseBulkLineFast(line, 1, schema).has_value());
+  bulk::BulkLine doc = bulk::ParseBulkLine(line, 1, schema);
   CHECK(doc.error.message() ==
         "malformed JSON at column 64: a NUL byte outside a string (a JSON text is read to its end)");
 }

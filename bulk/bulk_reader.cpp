@@ -1,5 +1,4 @@
-#include "importers/json_util.hpp"
-#include "api/bulk.hpp"
+#include "bulk/bulk_reader.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -7,21 +6,22 @@
 #include <mutex>
 #include <thread>
 
-#include "api/bulk_line.hpp"
-#include "api/json_codec.hpp"
+#include "bulk/json.hpp"
 
-namespace cmdb::api {
+namespace cmdb::bulk {
 namespace {
 
-class BulkApplier {
+// The line rules (bulk_reader.hpp), applied in line order on the caller's thread; what they
+// accept goes to the sink.
+class BulkRules {
  public:
-  BulkApplier(Txn& txn, BulkResult& result) : txn_(txn), r_(result) {}
+  BulkRules(BulkSink& sink, BulkResult& result) : sink_(sink), r_(result) {}
 
-  // Hands what was staged so far to the store's open transaction (Txn::Flush), unless a line
-  // failed already (nothing will be committed then).
-  Status Flush() { return r_.error_count ? Status::Ok() : txn_.Flush(); }
+  // Lets the sink hand on what it took so far, unless a line was refused already (nothing will
+  // be committed then).
+  Status Flush() { return r_.error_count ? Status::Ok() : sink_.Flush(); }
 
-  // Stages one parsed line, in line order.
+  // Applies the rules to one parsed line, in line order.
   void Line(BulkLine& line) {
     ++r_.lines;
     if (line.blank) return;
@@ -32,7 +32,7 @@ class BulkApplier {
  private:
   void Fail(int64_t line_no, Status st) {
     ++r_.error_count;
-    if (r_.errors.size() < BulkResult::kMaxListedErrors) r_.errors.push_back({line_no, std::move(st)});
+    if (r_.errors.size() < r_.max_listed_errors) r_.errors.push_back({line_no, std::move(st)});
   }
 
   Status Apply(BulkLine& line) {
@@ -41,77 +41,49 @@ class BulkApplier {
 
   Status ApplyCi(BulkLine& line) {
     if (!line.attrs.ok()) return line.attrs.status();
-    CiId id;
     if (line.has_id) {
       if (!line.id) return Status::Invalid("\"id\" must be an integer");
-      id = *line.id;
-      if (line.cls) CMDB_RETURN_IF_ERROR(CheckClassOf(txn_, id, *line.cls));
-      AttrPatch patch(line.attrs->begin(), line.attrs->end());
-      const CiRecord* cur = txn_.GetCi(id);
-      AttrMap before = cur ? cur->attrs : AttrMap();
-      CMDB_RETURN_IF_ERROR(txn_.UpdateCi(id, patch, std::nullopt));
-      (txn_.GetCi(id)->attrs == before) ? ++r_.unchanged : ++r_.updated;
-    } else {
-      if (!line.cls) return Status::Invalid("missing \"class\"");
-      auto res = line.normalized ? txn_.UpsertNormalizedCi(*line.cls, std::move(*line.attrs))
-                                 : txn_.UpsertCi(*line.cls, std::move(*line.attrs));
-      if (!res.ok()) return res.status();
-      id = res->first;
-      switch (res->second) {
-        case Outcome::kCreated: ++r_.created; break;
-        case Outcome::kUpdated: ++r_.updated; break;
-        case Outcome::kUnchanged: ++r_.unchanged; break;
-      }
+    } else if (!line.cls) {
+      return Status::Invalid("missing \"class\"");
     }
+    auto id = sink_.Ci(line);
+    if (!id.ok()) return id.status();
     if (line.has_ref) {
       if (!line.ref) return Status::Invalid("\"ref\" must be a string");
       std::string name = *line.ref;
-      if (auto earlier = r_.refs.Define(std::move(*line.ref), line.ref_hash, id, line.line_no))
-        return importers::RefDefinedTwice(name, *earlier, line.line_no);
+      if (auto earlier = r_.refs.Define(std::move(*line.ref), line.ref_hash, *id, line.line_no))
+        return RefDefinedTwice(name, *earlier, line.line_no);
     }
     return Status::Ok();
   }
 
-  Result<CiId> Endpoint(const BulkEndpoint& e, const char* field) {
+  Result<CiId> Endpoint(const BulkLine& line, const BulkEndpoint& e, const char* field) {
     switch (e.kind) {
       case BulkEndpoint::Kind::kMissing:
         return Status::Invalid(std::string("missing \"") + field + "\"");
       case BulkEndpoint::Kind::kInvalid: return e.error;
-      case BulkEndpoint::Kind::kId: return e.id;
       case BulkEndpoint::Kind::kRef: {
         auto id = r_.refs.Find(e.name, e.ref_hash);
-        if (!id) return BulkUnknownRef(field, importers::JsonText(Json(e.name)));
+        if (!id) return BulkUnknownRef(field, JsonText(Json(e.name)));
         return *id;
       }
-      case BulkEndpoint::Kind::kKey: {  // resolved by the parser thread (bulk_line.hpp)
-        auto id = e.index_key ? txn_.LookupIndexKey(*e.index_key) : std::nullopt;
-        if (!id)
-          return Status::NotFound(std::string("\"") + field + "\": no " + e.name + " with key " +
-                                  importers::JsonText(ToJson(e.key)));
-        return *id;
-      }
+      case BulkEndpoint::Kind::kId:
+      case BulkEndpoint::Kind::kKey: return sink_.Endpoint(line, e, field);
     }
     return Status::Invalid("unreachable endpoint kind");
   }
 
   Status ApplyRel(BulkLine& line) {
     if (!line.type) return Status::Invalid("missing \"type\"");
-    auto from = Endpoint(line.from, "from");
+    auto from = Endpoint(line, line.from, "from");
     if (!from.ok()) return from.status();
-    auto to = Endpoint(line.to, "to");
+    auto to = Endpoint(line, line.to, "to");
     if (!to.ok()) return to.status();
     if (!line.attrs.ok()) return line.attrs.status();
-    auto res = txn_.UpsertRel(*line.type, *from, *to, std::move(*line.attrs));
-    if (!res.ok()) return res.status();
-    switch (res->second) {
-      case Outcome::kCreated: ++r_.rels_created; break;
-      case Outcome::kUpdated: ++r_.rels_updated; break;
-      case Outcome::kUnchanged: ++r_.rels_unchanged; break;
-    }
-    return Status::Ok();
+    return sink_.Rel(line, *from, *to);
   }
 
-  Txn& txn_;
+  BulkSink& sink_;
   BulkResult& r_;
 };
 
@@ -121,9 +93,9 @@ class BulkApplier {
 // size.
 class ParsePipeline {
  public:
-  // `schema` must stay unchanged while the pipeline lives (the transaction's schema).
-  ParsePipeline(BulkApplier& applier, const Schema& schema)
-      : applier_(applier), schema_(schema) {
+  // `schema` must stay unchanged while the pipeline lives (the transaction's, for RunBulk).
+  ParsePipeline(BulkRules& rules, const Schema& schema)
+      : rules_(rules), schema_(schema) {
     for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { Work(); });
   }
   ~ParsePipeline() {
@@ -186,8 +158,8 @@ class ParsePipeline {
       ++next_apply_;
     }
     --in_flight_;
-    for (BulkLine& line : b.parsed) applier_.Line(line);
-    if (flush_status_.ok()) flush_status_ = applier_.Flush();
+    for (BulkLine& line : b.parsed) rules_.Line(line);
+    if (flush_status_.ok()) flush_status_ = rules_.Flush();
     // Parsed lines are freed by a worker while it keeps ahead, by this thread when the worker is
     // behind (it would only wait otherwise).
     bool worker_behind;
@@ -227,7 +199,7 @@ class ParsePipeline {
     }
   }
 
-  BulkApplier& applier_;
+  BulkRules& rules_;
   const Schema& schema_;
   Batch batch_;
   int in_flight_ = 0;  // batches handed over and not yet staged (caller's thread only)
@@ -279,49 +251,37 @@ BodyReader StringReader(std::string_view text) {
   };
 }
 
-Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t max_bytes,
-               BulkResult& result) {
-  auto tx = db.Write(meta, [&](Txn& txn) -> Status {
-    BulkApplier applier(txn, result);
-    ParsePipeline pipeline(applier, txn.schema());
-    std::string partial;
-    size_t total = 0;
-    bool too_large = false;
-    bool complete = read([&](const char* data, size_t len) {
-      total += len;
-      if (total > max_bytes) return too_large = true, false;
-      std::string_view chunk(data, len);
-      size_t start = 0;
-      for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
-        if (partial.empty()) {
-          pipeline.Add(chunk.substr(start, nl - start));
-        } else {
-          partial.append(chunk.substr(start, nl - start));
-          pipeline.Add(partial);
-          partial.clear();
-        }
+Status ReadBulk(const BodyReader& read, size_t max_bytes, const Schema& schema, BulkSink& sink,
+                BulkResult& result) {
+  BulkRules rules(sink, result);
+  ParsePipeline pipeline(rules, schema);
+  std::string partial;
+  size_t total = 0;
+  bool too_large = false;
+  bool complete = read([&](const char* data, size_t len) {
+    total += len;
+    if (total > max_bytes) return too_large = true, false;
+    std::string_view chunk(data, len);
+    size_t start = 0;
+    for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
+      if (partial.empty()) {
+        pipeline.Add(chunk.substr(start, nl - start));
+      } else {
+        partial.append(chunk.substr(start, nl - start));
+        pipeline.Add(partial);
+        partial.clear();
       }
-      partial.append(chunk.substr(start));
-      return true;
-    });
-    if (too_large)
-      return Status(StatusCode::kPayloadTooLarge,
-                    "bulk body exceeds the limit of " + std::to_string(max_bytes) + " bytes");
-    if (!complete) return Status::Invalid("the request body ended early");
-    if (!partial.empty()) pipeline.Add(partial);
-    pipeline.Finish();
-    CMDB_RETURN_IF_ERROR(pipeline.flush_status());
-    if (result.error_count > 0) {
-      Status first = result.errors.front().status;
-      return Status(first.code(), std::to_string(result.error_count) + " of " +
-                                      std::to_string(result.lines) +
-                                      " lines are invalid; nothing was applied");
     }
-    return Status::Ok();
+    partial.append(chunk.substr(start));
+    return true;
   });
-  if (!tx.ok()) return tx.status();
-  result.tx = tx->id;
-  return Status::Ok();
+  if (too_large)
+    return Status(StatusCode::kPayloadTooLarge,
+                  "bulk body exceeds the limit of " + std::to_string(max_bytes) + " bytes");
+  if (!complete) return Status::Invalid("the request body ended early");
+  if (!partial.empty()) pipeline.Add(partial);
+  pipeline.Finish();
+  return pipeline.flush_status();
 }
 
-}  // namespace cmdb::api
+}  // namespace cmdb::bulk

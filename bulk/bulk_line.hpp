@@ -1,13 +1,13 @@
-// One line of a bulk NDJSON body (bulk.hpp), parsed into what staging it needs: the fields of the
-// operation, its attributes converted to an AttrMap and the schema-only work done (a new CI's
-// attributes normalized, {"class", "key"} endpoints resolved to their KEY index entry).
+// One line of a bulk NDJSON body (bulk_reader.hpp), parsed into what the line rules need: the
+// fields of the operation, its attributes converted to an AttrMap and the schema-only work done (a
+// new CI's attributes normalized, {"class", "key"} endpoints resolved to their KEY index entry).
 //
 // Most lines take the fast way: simdjson parses them (no allocation per line) and the common
 // shape is read straight into a BulkLine. A line outside that shape (lists, unknown or
 // duplicate members, escapes, malformed JSON, wrong types) takes the document way: nlohmann
 // parses it into a document, which is converted with every problem named. Both ways give the
 // same BulkLine for the lines the fast way accepts (tested, also on mutated lines).
-// Errors are kept per field and reported when the line is staged, in the order staging checks
+// Errors are kept per field and reported when the line rules reach them, in the order they check
 // them, so a line with several problems reports the same one either way.
 // Thread safety: the functions are pure; call them on any thread while the schema is unchanged.
 #pragma once
@@ -21,7 +21,7 @@
 #include "cmdb/schema.hpp"
 #include "cmdb/status.hpp"
 
-namespace cmdb::api {
+namespace cmdb::bulk {
 
 // A relationship endpoint: an id, {"ref": name} or {"class": C, "key": {...}}.
 struct BulkEndpoint {
@@ -59,6 +59,11 @@ BulkLine ParseBulkLine(std::string_view text, int64_t line_no, const Schema& sch
 // The error for an endpoint {"ref": r} naming no earlier line's ref; `ref_json` is r as JSON.
 Status BulkUnknownRef(const char* field, const std::string& ref_json);
 
+// The error for a second line defining `ref`: a ref names one CI per body, so it is refused:
+// `ref "a" is defined twice, on lines 1 and 3 (a ref names one CI per request)`, with details.ref
+// and details.first_line.
+Status RefDefinedTwice(const std::string& ref, int64_t first_line, int64_t line);
+
 // The fast way alone: nullopt when the line is outside the shape it reads.
 std::optional<BulkLine> ParseBulkLineFast(std::string_view text, int64_t line_no,
                                           const Schema& schema);
@@ -67,4 +72,4 @@ std::optional<BulkLine> ParseBulkLineFast(std::string_view text, int64_t line_no
 // tests can check that both ways agree.
 BulkLine ParseBulkLineViaDocument(std::string_view text, int64_t line_no, const Schema& schema);
 
-}  // namespace cmdb::api
+}  // namespace cmdb::bulk
