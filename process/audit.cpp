@@ -6,6 +6,23 @@ namespace {
 constexpr const char* kFindingKindNames[] = {"missing", "unexpected", "attribute_drift",
                                              "relationship_drift"};
 
+// An attribute difference as a stored tuple: [name, before, after], and when a side is absent
+// (an attribute missing on one side: a null, which a stored value cannot hold) a fourth element,
+// the mask of absent sides (1: before, 2: after), with false in their places. Bodies without the
+// fourth element (every one written before it existed) have both sides.
+Value AttrDiffTuple(const AttrDiff& d) {
+  int64_t absent = (d.before.is_null() ? 1 : 0) | (d.after.is_null() ? 2 : 0);
+  ValueList t{d.name, d.before.is_null() ? Value(false) : d.before,
+              d.after.is_null() ? Value(false) : d.after};
+  if (absent) t.emplace_back(absent);
+  return Value(std::move(t));
+}
+
+AttrDiff AttrDiffFromTuple(const ValueList& t) {
+  int64_t absent = t.size() > 3 && t[3].is_int() ? t[3].as_int() : 0;
+  return {StrAt(t, 0), (absent & 1) ? Value() : t[1], (absent & 2) ? Value() : t[2]};
+}
+
 }  // namespace
 
 const char* FindingKindName(FindingKind k) { return kFindingKindNames[static_cast<int>(k)]; }
@@ -38,7 +55,7 @@ const FieldTable<AuditReport>& AuditFieldTable() {
           ValueList findings;
           for (const auto& f : a.findings) {
             ValueList attrs;
-            for (const auto& d : f.attrs) attrs.emplace_back(ValueList{d.name, d.before, d.after});
+            for (const auto& d : f.attrs) attrs.emplace_back(AttrDiffTuple(d));
             findings.emplace_back(
                 ValueList{FindingKindName(f.kind), f.ci, f.description, Value(std::move(attrs))});
           }
@@ -58,7 +75,7 @@ const FieldTable<AuditReport>& AuditFieldTable() {
             if (t.size() > 3 && t[3].is_list()) {
               for (const Value& d : t[3].as_list()) {
                 if (!d.is_list() || d.as_list().size() < 3) continue;
-                f.attrs.push_back({StrAt(d.as_list(), 0), d.as_list()[1], d.as_list()[2]});
+                f.attrs.push_back(AttrDiffFromTuple(d.as_list()));
               }
             }
             a.findings.push_back(std::move(f));

@@ -264,3 +264,24 @@ TEST_CASE("AuditService audits baselines and expected CIs and keeps the reports"
   CHECK(list[1].missing == 1);
   CHECK(list[1].findings.empty());  // summaries
 }
+
+TEST_CASE("AuditService keeps a finding whose attribute is absent on one side") {
+  ProcessFixture p;
+  // vm-1 has no owner: the expectation names one, so one side of the difference is absent.
+  std::vector<ExpectedCi> expected = {
+      {"VirtualMachine", Attrs({{"name", "vm-1"}, {"owner", "ops"}}), 1}};
+  AuditReport r = Ok(p.audits.AuditExpected(expected, {}, "auditor"));
+  CHECK(r.attribute_drift == 1);
+  auto stored = p.audits.Get(r.id);
+  REQUIRE(stored);
+  const AuditFinding* drift = nullptr;
+  for (const auto& f : stored->findings) {
+    if (f.kind == FindingKind::kAttributeDrift) drift = &f;
+  }
+  REQUIRE(drift);
+  REQUIRE(drift->attrs.size() == 1);
+  const AttrDiff& d = drift->attrs[0];
+  CHECK(d.name == "owner");
+  CHECK(d.before.is_null() != d.after.is_null());
+  CHECK((d.before.is_null() ? d.after : d.before) == Value("ops"));
+}
