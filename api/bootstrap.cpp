@@ -10,7 +10,6 @@
 #include "query/ddl/ddl_parser.hpp"
 
 namespace cmdb::api {
-namespace fs = std::filesystem;
 
 static Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -18,23 +17,6 @@ static Result<std::string> ReadFile(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-Status LoadSchemaDir(const std::string& dir, Schema& schema) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::NotFound("schema folder " + dir + " does not exist");
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".gql") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    auto text = ReadFile(f.string());
-    if (!text.ok()) return text.status();
-    Status st = ddl::ApplyDdl(*text, schema);
-    if (!st.ok()) return Status(st.code(), f.string() + ": " + st.message());
-  }
-  return Status::Ok();
 }
 
 Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOptions& options,
@@ -57,7 +39,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOpti
   CMDB_RETURN_IF_ERROR(db->Open(std::make_shared<const Schema>(schema)));
   if (info->schema_version == 0 && !options.schema_dir.empty() && !info->open_mode) {
     Schema next = schema;
-    CMDB_RETURN_IF_ERROR(LoadSchemaDir(options.schema_dir, next));
+    CMDB_RETURN_IF_ERROR(ddl::LoadSchemaDir(options.schema_dir, next));
     TxMeta meta{"system", "schema", "", "initial schema from " + options.schema_dir};
     auto tx = db->ChangeSchema(meta, std::move(next));
     if (!tx.ok()) return tx.status();

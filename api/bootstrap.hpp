@@ -19,9 +19,6 @@ struct BootstrapOptions {
   const Clock* clock = Clock::System();  // the database's clock (must outlive it)
 };
 
-// Reads the schema folder into `schema` (on top of what it holds). Errors name the file.
-Status LoadSchemaDir(const std::string& dir, Schema& schema);
-
 Result<std::unique_ptr<Database>> OpenDatabase(Store* store, const BootstrapOptions& options,
                                                std::ostream& log);
 

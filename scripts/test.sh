@@ -16,26 +16,26 @@ case "${1:-}" in
   --tsan)
     CMDB_SANITIZE=thread CMDB_BUILD_TYPE=RelWithDebInfo scripts/setup.sh build-tsan
     cd build-tsan
-    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "readers see a bulk transaction entirely or not at all"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_core_tests "readers see a bulk transaction entirely or not at all"
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a long read does not stall a writer"
     # Record snapshots (copy-on-write chunks) read after the view while writers replace them.
-    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a record snapshot taken in a read view stays unchanged while writers update it"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_core_tests "a record snapshot taken in a read view stays unchanged while writers update it"
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "queries past the concurrency limit answer 503 with Retry-After"
     # The SQLite store loads CIs and relationships on two threads.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "SQLite store keeps every version and reloads the current graph"
     # Bulk loads parse JSON on a second thread.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "bulk: long bodies keep line order and numbers across parse batches"
     # Attribute-map shapes are shared, counted and freed across threads.
-    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "attribute maps are copied and changed and dropped on several threads at once"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_core_tests "attribute maps are copied and changed and dropped on several threads at once"
     # Large bulk loads stream rows to SQLite on a worker thread while staging goes on.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a bulk load streamed into SQLite before its commit stores exactly what it staged"
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a full disk while a bulk load streams fails it with a clear error and applies nothing"
     # Large writes apply CIs and relationships, and build the adjacency, on two threads.
-    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "large writes applied on two threads give the graph one thread gives"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_core_tests "large writes applied on two threads give the graph one thread gives"
     # Names interned and read by number on several threads (the segmented name table).
-    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "names interned on several threads past one segment read back on every thread"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_core_tests "names interned on several threads past one segment read back on every thread"
     # A large write set's chain hash is digested on a helper thread while it is encoded.
-    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "the chain hash of small and large write sets equals the hash of their canonical bytes"
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_core_tests "the chain hash of small and large write sets equals the hash of their canonical bytes"
     echo "12 passed, 0 failed"
     ;;
   "")

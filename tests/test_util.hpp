@@ -1,4 +1,6 @@
-// Helpers shared by tests: a database on a MemStore with the default schema.
+// Helpers shared by the tests of the layers above the core: a database on a MemStore opened the
+// way cmdbd opens one (api/bootstrap.hpp: default schema, optional demo data, change control).
+// The core's own tests use core_util.hpp, which needs no layer above the core.
 #pragma once
 
 #include <memory>
@@ -9,19 +11,9 @@
 #include "api/bootstrap.hpp"
 #include "cmdb/database.hpp"
 #include "cmdb/mem_store.hpp"
-#include "query/ddl/ddl_parser.hpp"
+#include "core_util.hpp"
 
 namespace cmdb::testing {
-
-inline std::string SourceDir() { return CMDB_SOURCE_DIR; }
-
-// The default schema from schema/ (what a new server gets).
-inline Schema DefaultSchema() {
-  Schema s = Schema::Builtin(false);
-  Status st = api::LoadSchemaDir(SourceDir() + "/schema", s);
-  if (!st.ok()) throw std::runtime_error(st.ToString());
-  return s;
-}
 
 // A MemStore-backed database holding the default schema (and optionally the demo data).
 struct TestDb {
@@ -63,11 +55,5 @@ struct TestDb {
     return id;
   }
 };
-
-inline AttrMap Attrs(std::initializer_list<std::pair<const char*, Value>> list) {
-  AttrMap m;
-  for (const auto& [k, v] : list) m.Set(k, v);
-  return m;
-}
 
 }  // namespace cmdb::testing

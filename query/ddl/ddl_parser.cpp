@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string_view>
 
 #include "query/ddl/ast.hpp"
@@ -13,6 +16,7 @@
 
 namespace cmdb::ddl {
 namespace x3 = boost::spirit::x3;
+namespace fs = std::filesystem;
 namespace {
 
 using parser::error_handler_type;
@@ -330,6 +334,35 @@ Status ApplyDdl(std::string_view source_view, Schema& schema) {
   Applier applier(source, handler, work);
   for (const auto& stmt : script) CMDB_RETURN_IF_ERROR(boost::apply_visitor(applier, stmt));
   schema = std::move(work);
+  return Status::Ok();
+}
+
+namespace {
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Status LoadSchemaDir(const std::string& dir, Schema& schema) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::NotFound("schema folder " + dir + " does not exist");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".gql") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    auto text = ReadFile(f.string());
+    if (!text.ok()) return text.status();
+    Status st = ApplyDdl(*text, schema);
+    if (!st.ok()) return Status(st.code(), f.string() + ": " + st.message());
+  }
   return Status::Ok();
 }
 

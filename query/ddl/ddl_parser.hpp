@@ -10,6 +10,7 @@
 // Thread safety: pure functions of their arguments.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cmdb/schema.hpp"
@@ -28,5 +29,10 @@ inline constexpr size_t kMaxDdlNesting = 64;
 // nested deeper than kMaxDdlNesting (at the bracket opening the level past it); kSchemaViolation,
 // kConflict or kNotFound for semantic ones. Details: "line", "column".
 Status ApplyDdl(std::string_view source, Schema& schema);
+
+// Applies the *.gql files of folder `dir` to `schema`, in name order (the default model in
+// schema/). Errors: kNotFound for a missing folder or an unreadable file; ApplyDdl's errors,
+// their message prefixed with the file's path.
+Status LoadSchemaDir(const std::string& dir, Schema& schema);
 
 }  // namespace cmdb::ddl

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "api/bootstrap.hpp"
+#include "query/ddl/ddl_parser.hpp"
 #include "bulk/bulk_line.hpp"
 #include "fuzz/bulk_line_diff.hpp"
 
@@ -20,7 +20,7 @@ namespace {
 const Schema& TestSchema() {
   static const Schema schema = [] {
     Schema s = Schema::Builtin(false);
-    Status st = api::LoadSchemaDir(std::string(CMDB_SOURCE_DIR) + "/schema", s);
+    Status st = ddl::LoadSchemaDir(std::string(CMDB_SOURCE_DIR) + "/schema", s);
     if (!st.ok()) throw std::runtime_error(st.ToString());
     return s;
   }();

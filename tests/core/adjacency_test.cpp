@@ -2,11 +2,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "test_util.hpp"
+#include "core_util.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Attrs;
-using cmdb::testing::TestDb;
+using TestDb = cmdb::testing::CoreDb;
 
 namespace {
 
@@ -149,10 +149,8 @@ TEST_CASE("the live adjacency after many writes and compactions equals a fresh l
       t.db->Write(TxMeta{}, [&](Txn& txn) { return txn.RetireCi(hosts[5], std::nullopt); }).ok());
 
   // A second database over the same store, loaded from scratch.
-  std::ostringstream log;
-  auto reopened = api::OpenDatabase(&t.store, api::BootstrapOptions{}, log);
-  REQUIRE(reopened.ok());
-  ReadView live = t.db->Read(), loaded = (*reopened)->Read();
+  std::unique_ptr<Database> reopened = cmdb::testing::OpenCoreDatabase(&t.store);
+  ReadView live = t.db->Read(), loaded = reopened->Read();
   REQUIRE(live.graph().ci_id_bound() == loaded.graph().ci_id_bound());
   size_t compared = 0;
   for (CiId id = 1; id < live.graph().ci_id_bound(); ++id) {

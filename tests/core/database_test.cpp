@@ -2,11 +2,11 @@
 #include <atomic>
 #include <thread>
 
-#include "test_util.hpp"
+#include "core_util.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Attrs;
-using cmdb::testing::TestDb;
+using TestDb = cmdb::testing::CoreDb;
 
 TEST_CASE("a write commits, publishes and is logged with its actor") {
   TestDb t;
@@ -315,7 +315,7 @@ TEST_CASE("a CI created by upsert holds its KEY at once and is checked for UNIQU
 
 TEST_CASE("transaction times come from the database's clock") {
   ManualClock clock(1'800'000'000'000'000);
-  TestDb t(false, false, &clock);
+  TestDb t(&clock);
   auto first = t.db->Write(TxMeta{}, [&](Txn& txn) {
     return txn.CreateCi("VirtualMachine", Attrs({{"name", "vm-clock-1"}})).status();
   });
@@ -493,11 +493,7 @@ class CountingStore : public MemStore {
 
 TEST_CASE("a dry-run write never calls the store, even when its body flushes a large write") {
   CountingStore store;
-  api::BootstrapOptions opts;
-  opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
-  std::ostringstream log;
-  auto db = api::OpenDatabase(&store, opts, log);
-  REQUIRE(db.ok());
+  std::unique_ptr<Database> db = cmdb::testing::OpenCoreDatabase(&store);
   const int start = store.writes;  // the schema's transaction
   auto many = [](Txn& txn) {
     for (int i = 0; i < 9000; ++i) {  // past Txn::kStreamBatch
@@ -506,12 +502,12 @@ TEST_CASE("a dry-run write never calls the store, even when its body flushes a l
     }
     return txn.Flush();
   };
-  auto dry = (*db)->DryRunWrite(TxMeta{}, many);
+  auto dry = db->DryRunWrite(TxMeta{}, many);
   REQUIRE(dry.ok());
   CHECK(dry->cis.size() == 9000);
   CHECK(store.writes == start);
-  CHECK((*db)->Read().graph().ci_count() == 0);
+  CHECK(db->Read().graph().ci_count() == 0);
   // The same body written: a stream is asked for, then the commit.
-  REQUIRE((*db)->Write(TxMeta{}, many).ok());
+  REQUIRE(db->Write(TxMeta{}, many).ok());
   CHECK(store.writes == start + 2);
 }

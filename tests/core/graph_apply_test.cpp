@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cmdb/graph.hpp"
-#include "test_util.hpp"
+#include "core_util.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Attrs;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "test_util.hpp"
+#include "core_util.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Attrs;

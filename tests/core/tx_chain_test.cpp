@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cmdb/tx_chain.hpp"
-#include "test_util.hpp"
+#include "core_util.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Attrs;

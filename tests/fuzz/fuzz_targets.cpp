@@ -28,7 +28,7 @@ namespace {
 const Schema& DefaultSchema() {
   static const Schema schema = [] {
     Schema s = Schema::Builtin(false);
-    Status st = api::LoadSchemaDir(std::string(CMDB_SOURCE_DIR) + "/schema", s);
+    Status st = ddl::LoadSchemaDir(std::string(CMDB_SOURCE_DIR) + "/schema", s);
     if (!st.ok()) {
       std::cerr << st.ToString() << "\n";
       std::abort();
