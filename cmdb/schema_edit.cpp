@@ -181,7 +181,7 @@ ControlPolicy Schema::ControlOf(std::string_view cls) const {
 
 Status Schema::SetClassService(std::string_view cls, bool service, const std::string& criticality) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
-  if (!def) return Status::NotFound("unknown class '" + std::string(cls) + "'");
+  if (!def) return Status::NotFound(UnknownClassMessage(cls));
   if (!service) {
     if (!def->service) {
       const ClassDef* through = ServiceClassOf(cls);
@@ -344,6 +344,13 @@ std::string Schema::ToDdl() const {
   const ClassDef* root = FindClass(kRootClass);
   std::vector<AttributeDef> extra(root->attributes.begin() + (open_mode_ ? 1 : 2), root->attributes.end());
   if (!extra.empty()) out += "ALTER NODE TYPE CI ADD" + AttrBlock(extra) + ";\n";
+  // The root class's own options (it is built in, so never CREATEd): without them here a
+  // change of them would compare equal to the schema before and be lost.
+  if (root->control != ControlPolicy::kInherit)
+    out += std::string("ALTER NODE TYPE CI SET ") + ControlPolicyName(root->control) + ";\n";
+  if (root->service)
+    out += root->criticality.empty() ? "ALTER NODE TYPE CI SET SERVICE;\n"
+                                     : "ALTER NODE TYPE CI SET SERVICE CRITICALITY " + root->criticality + ";\n";
   for (const std::string& name : ClassAndDescendants(kRootClass)) {
     if (name == kRootClass) continue;
     const ClassDef& c = classes_.at(name);

@@ -213,3 +213,15 @@ TEST_CASE("DDL brackets nested past the limit are refused before parsing") {
   Status flat = ddl::ApplyDdl("CREATE NODE TYPE Z {" + std::string(63, '['), s);
   CHECK(flat.code() == StatusCode::kInvalidArgument);
 }
+
+TEST_CASE("the root class's SERVICE and CONTROLLED options survive the canonical DDL") {
+  Schema s = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl("ALTER NODE TYPE CI SET CONTROLLED; ALTER NODE TYPE CI SET SERVICE CRITICALITY name;", s).ok());
+  CHECK(s.ToDdl() ==
+        "ALTER NODE TYPE CI SET CONTROLLED DETECT;\n"
+        "ALTER NODE TYPE CI SET SERVICE CRITICALITY name;\n");
+  Schema reread = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(s.ToDdl(), reread).ok());
+  CHECK(reread.ToDdl() == s.ToDdl());
+  CHECK(reread.ToDdl() != Schema::Builtin(false).ToDdl());
+}
