@@ -24,6 +24,28 @@ inline Schema DefaultSchema() {
   return s;
 }
 
+// Creates a CI (a relationship) in its own transaction and returns its id; throws on error.
+inline CiId CreateCi(Database& db, const std::string& cls, AttrMap attrs) {
+  CiId id = 0;
+  auto tx = db.Write(TxMeta{}, [&](Txn& t) {
+    auto r = t.CreateCi(cls, std::move(attrs));
+    if (r.ok()) id = *r;
+    return r.status();
+  });
+  if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
+  return id;
+}
+inline RelId CreateRel(Database& db, const std::string& type, CiId from, CiId to) {
+  RelId id = 0;
+  auto tx = db.Write(TxMeta{}, [&](Txn& t) {
+    auto r = t.CreateRel(type, from, to, {});
+    if (r.ok()) id = *r;
+    return r.status();
+  });
+  if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
+  return id;
+}
+
 // Opens a database over `store`: a new store gets the default schema in its first transaction
 // (as a new server does), a used one its stored schema back. No change control, no demo data.
 inline std::unique_ptr<Database> OpenCoreDatabase(Store* store,
@@ -58,27 +80,8 @@ struct CoreDb {
 
   explicit CoreDb(const Clock* clock = Clock::System()) : db(OpenCoreDatabase(&store, clock)) {}
 
-  // Creates a CI and returns its id; throws on error.
-  CiId Create(const std::string& cls, AttrMap attrs) {
-    CiId id = 0;
-    auto tx = db->Write(TxMeta{}, [&](Txn& t) {
-      auto r = t.CreateCi(cls, std::move(attrs));
-      if (r.ok()) id = *r;
-      return r.status();
-    });
-    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
-    return id;
-  }
-  RelId Relate(const std::string& type, CiId from, CiId to) {
-    RelId id = 0;
-    auto tx = db->Write(TxMeta{}, [&](Txn& t) {
-      auto r = t.CreateRel(type, from, to, {});
-      if (r.ok()) id = *r;
-      return r.status();
-    });
-    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
-    return id;
-  }
+  CiId Create(const std::string& cls, AttrMap attrs) { return CreateCi(*db, cls, std::move(attrs)); }
+  RelId Relate(const std::string& type, CiId from, CiId to) { return CreateRel(*db, type, from, to); }
 };
 
 inline AttrMap Attrs(std::initializer_list<std::pair<const char*, Value>> list) {

@@ -33,27 +33,9 @@ struct TestDb {
     db = std::move(*r);
   }
 
-  // Creates a CI and returns its id; fails the test on error.
-  CiId Create(const std::string& cls, AttrMap attrs) {
-    CiId id = 0;
-    auto tx = db->Write(TxMeta{}, [&](Txn& t) {
-      auto r = t.CreateCi(cls, std::move(attrs));
-      if (r.ok()) id = *r;
-      return r.status();
-    });
-    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
-    return id;
-  }
-  RelId Relate(const std::string& type, CiId from, CiId to) {
-    RelId id = 0;
-    auto tx = db->Write(TxMeta{}, [&](Txn& t) {
-      auto r = t.CreateRel(type, from, to, {});
-      if (r.ok()) id = *r;
-      return r.status();
-    });
-    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
-    return id;
-  }
+  // Creates a CI (a relationship) and returns its id; throws on error.
+  CiId Create(const std::string& cls, AttrMap attrs) { return CreateCi(*db, cls, std::move(attrs)); }
+  RelId Relate(const std::string& type, CiId from, CiId to) { return CreateRel(*db, type, from, to); }
 };
 
 }  // namespace cmdb::testing

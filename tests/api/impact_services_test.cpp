@@ -52,18 +52,10 @@ struct Model {
     Relate("NEEDS", svc, app);
   }
   CiId Create(const std::string& cls, AttrMap attrs) {
-    CiId id = 0;
-    auto tx = db->Write(TxMeta{}, [&](Txn& t) {
-      auto r = t.CreateCi(cls, std::move(attrs));
-      if (r.ok()) id = *r;
-      return r.status();
-    });
-    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
-    return id;
+    return cmdb::testing::CreateCi(*db, cls, std::move(attrs));
   }
   void Relate(const std::string& type, CiId from, CiId to) {
-    auto tx = db->Write(TxMeta{}, [&](Txn& t) { return t.CreateRel(type, from, to, {}).status(); });
-    if (!tx.ok()) throw std::runtime_error(tx.status().ToString());
+    cmdb::testing::CreateRel(*db, type, from, to);
   }
   // The impact of the host as POST /v1/impact answers it.
   Json Impact() {
