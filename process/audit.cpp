@@ -86,19 +86,8 @@ const FieldTable<AuditReport>& AuditFieldTable() {
   return kTable;
 }
 
-DocRecord AuditToDoc(const AuditReport& a) {
-  DocRecord d;
-  d.kind = kAuditKind;
-  d.id = a.id;
-  EncodeFields(AuditFieldTable(), a, d.body);
-  return d;
-}
+DocRecord AuditToDoc(const AuditReport& a) { return RecordToDoc(kAuditKind, AuditFieldTable(), a); }
 
-AuditReport AuditFromDoc(const DocRecord& d) {
-  AuditReport a;
-  a.id = d.id;
-  DecodeFields(AuditFieldTable(), d.body, a);
-  return a;
-}
+AuditReport AuditFromDoc(const DocRecord& d) { return RecordFromDoc(AuditFieldTable(), d); }
 
 }  // namespace cmdb::process

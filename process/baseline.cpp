@@ -54,18 +54,9 @@ const FieldTable<Baseline>& BaselineFieldTable() {
 }
 
 DocRecord BaselineToDoc(const Baseline& b) {
-  DocRecord d;
-  d.kind = kBaselineKind;
-  d.id = b.id;
-  EncodeFields(BaselineFieldTable(), b, d.body);
-  return d;
+  return RecordToDoc(kBaselineKind, BaselineFieldTable(), b);
 }
 
-Baseline BaselineFromDoc(const DocRecord& d) {
-  Baseline b;
-  b.id = d.id;
-  DecodeFields(BaselineFieldTable(), d.body, b);
-  return b;
-}
+Baseline BaselineFromDoc(const DocRecord& d) { return RecordFromDoc(BaselineFieldTable(), d); }
 
 }  // namespace cmdb::process

@@ -150,22 +150,10 @@ const FieldTable<ChangeRecord>& ChangeFieldTable() {
 }
 
 DocRecord ChangeToDoc(const ChangeRecord& c) {
-  DocRecord d;
-  d.kind = kChangeKind;
-  d.id = c.id;
-  d.version = c.version;
-  EncodeFields(ChangeFieldTable(), c, d.body);
-  return d;
+  return RecordToDoc(kChangeKind, ChangeFieldTable(), c);
 }
 
-ChangeRecord ChangeFromDoc(const DocRecord& d) {
-  ChangeRecord c;
-  c.id = d.id;
-  c.version = d.version;
-  c.updated_at = d.updated_at;
-  DecodeFields(ChangeFieldTable(), d.body, c);
-  return c;
-}
+ChangeRecord ChangeFromDoc(const DocRecord& d) { return RecordFromDoc(ChangeFieldTable(), d); }
 
 Value EventsValue(const std::vector<ChangeEvent>& events) {
   ValueList list;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cmdb/attr_map.hpp"
+#include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
 #include "process/doc_fields.hpp"
 
@@ -208,6 +209,28 @@ void DecodeFields(const FieldTable<R>& table, const AttrMap& body, R& r) {
   for (const auto& f : table) {
     if (std::optional<Value> v = body.Find(f.name)) f.set(r, *v);
   }
+}
+
+// A record as the DocRecord of `kind` that stores it: its id (and version, when the record keeps
+// one) and the body from its table. RecordFromDoc is the inverse (also taking updated_at when the
+// record keeps it). Every process record's codec is these two with its table.
+template <typename R>
+DocRecord RecordToDoc(std::string_view kind, const FieldTable<R>& table, const R& r) {
+  DocRecord d;
+  d.kind = std::string(kind);
+  d.id = r.id;
+  if constexpr (requires { r.version; }) d.version = r.version;
+  EncodeFields(table, r, d.body);
+  return d;
+}
+template <typename R>
+R RecordFromDoc(const FieldTable<R>& table, const DocRecord& d) {
+  R r;
+  r.id = d.id;
+  if constexpr (requires { r.version; }) r.version = d.version;
+  if constexpr (requires { r.updated_at; }) r.updated_at = d.updated_at;
+  DecodeFields(table, d.body, r);
+  return r;
 }
 
 // True when the field holds its type's empty value ("", 0, an empty list).

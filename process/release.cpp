@@ -86,22 +86,10 @@ const FieldTable<ReleaseRecord>& ReleaseFieldTable() {
 }
 
 DocRecord ReleaseToDoc(const ReleaseRecord& r) {
-  DocRecord d;
-  d.kind = kReleaseKind;
-  d.id = r.id;
-  d.version = r.version;
-  EncodeFields(ReleaseFieldTable(), r, d.body);
-  return d;
+  return RecordToDoc(kReleaseKind, ReleaseFieldTable(), r);
 }
 
-ReleaseRecord ReleaseFromDoc(const DocRecord& d) {
-  ReleaseRecord r;
-  r.id = d.id;
-  r.version = d.version;
-  r.updated_at = d.updated_at;
-  DecodeFields(ReleaseFieldTable(), d.body, r);
-  return r;
-}
+ReleaseRecord ReleaseFromDoc(const DocRecord& d) { return RecordFromDoc(ReleaseFieldTable(), d); }
 
 std::vector<ReleaseState> AllowedTransitions(const ReleaseRecord& r) {
   using S = ReleaseState;

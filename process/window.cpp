@@ -124,21 +124,8 @@ const FieldTable<Window>& WindowFieldTable() {
   return kTable;
 }
 
-DocRecord WindowToDoc(const Window& w) {
-  DocRecord d;
-  d.kind = kWindowKind;
-  d.id = w.id;
-  d.version = w.version;
-  EncodeFields(WindowFieldTable(), w, d.body);
-  return d;
-}
+DocRecord WindowToDoc(const Window& w) { return RecordToDoc(kWindowKind, WindowFieldTable(), w); }
 
-Window WindowFromDoc(const DocRecord& d) {
-  Window w;
-  w.id = d.id;
-  w.version = d.version;
-  DecodeFields(WindowFieldTable(), d.body, w);
-  return w;
-}
+Window WindowFromDoc(const DocRecord& d) { return RecordFromDoc(WindowFieldTable(), d); }
 
 }  // namespace cmdb::process
