@@ -191,7 +191,11 @@ class ClauseBinder {
       if (range) {
         rel.var_length = true;
         auto num = [&](const boost::optional<ast::NumberLiteral>& n) -> int64_t {
-          return std::stoll(n->text);
+          QValue v = detail::ParseNumber(n->text, false, s_.Offset(*n));
+          if (v.kind() != QValue::Kind::kInt)
+            throw QueryError("SyntaxError", "InvalidArgumentType",
+                             "a variable-length bound must be an integer, not " + n->text, s_.Offset(*n));
+          return v.as_int();
         };
         if (range->min) rel.min_hops = num(range->min);
         if (range->max) {

@@ -83,6 +83,31 @@ std::string Unescape(const std::string& raw, size_t offset) {
   return out;
 }
 
+bool IsComparison(Op op) {
+  return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kGt || op == Op::kLe || op == Op::kGe;
+}
+
+// Operators whose chains at one precedence level bind as one flat left fold.
+bool Folds(Op op) {
+  switch (op) {
+    case Op::kAnd: case Op::kOr: case Op::kXor: case Op::kAdd: case Op::kSub: case Op::kMul:
+    case Op::kDiv: case Op::kMod: case Op::kPow:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Appends `operand` to the chain `fold` with operator `op`.
+void Append(BoundExpr& fold, Op op, BoundExpr operand) {
+  if (fold.ops.empty()) fold.ops.push_back(fold.op);
+  fold.ops.push_back(op);
+  fold.depth = std::max(fold.depth, operand.depth + 1);
+  fold.args.push_back(std::move(operand));
+}
+
+}  // namespace
+
 QValue ParseNumber(const std::string& text, bool negative, size_t offset) {
   std::string t = (negative ? "-" : "") + text;
   bool is_float = text.find_first_of(".eE") != std::string::npos &&
@@ -114,31 +139,6 @@ QValue ParseNumber(const std::string& text, bool negative, size_t offset) {
     throw QueryError("SyntaxError", "FloatingPointOverflow", "float literal " + t + " is out of range", offset);
   return QValue(d);
 }
-
-bool IsComparison(Op op) {
-  return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kGt || op == Op::kLe || op == Op::kGe;
-}
-
-// Operators whose chains at one precedence level bind as one flat left fold.
-bool Folds(Op op) {
-  switch (op) {
-    case Op::kAnd: case Op::kOr: case Op::kXor: case Op::kAdd: case Op::kSub: case Op::kMul:
-    case Op::kDiv: case Op::kMod: case Op::kPow:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Appends `operand` to the chain `fold` with operator `op`.
-void Append(BoundExpr& fold, Op op, BoundExpr operand) {
-  if (fold.ops.empty()) fold.ops.push_back(fold.op);
-  fold.ops.push_back(op);
-  fold.depth = std::max(fold.depth, operand.depth + 1);
-  fold.args.push_back(std::move(operand));
-}
-
-}  // namespace
 
 void BinderState::CheckLabel(const ast::Name& label) const {
   if (schema.open_mode() || schema.FindClass(label.text)) return;

@@ -52,5 +52,9 @@ class BinderState {
   bool in_aggregate_ = false;
 };
 
+// The value of a number literal's text (decimal, 0x hex, 0o octal, or a float), negated when
+// `negative`. Throws QueryError (with `offset`) for an invalid or out-of-range literal.
+QValue ParseNumber(const std::string& text, bool negative, size_t offset);
+
 }  // namespace detail
 }  // namespace cmdb::gql

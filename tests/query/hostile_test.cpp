@@ -4,6 +4,7 @@
 // the right answer or an exact error, with the process alive.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <random>
 #include <string>
 
@@ -598,4 +599,36 @@ TEST_CASE("toUpper, toLower and trim work on characters: simple case mappings, U
   CHECK(h.One("RETURN toLower('ＡＢＣ')").as_string() == "ａｂｃ");
   CHECK(h.One("RETURN toUpper('世界 1x')").as_string() == "世界 1X");
   CHECK(h.One("RETURN trim('  世界  ')").as_string() == "世界");
+}
+
+TEST_CASE("variable-length bounds are integer literals; anything else is a located error") {
+  // Found by the query fuzzer: `*...1` reads as `*` `..` `.1`, and the float bound threw a C++
+  // exception out of the binder.
+  H h;
+  CHECK(h.Error("MATCH (a)-[r*...1]->(b) RETURN r") ==
+        "BadRequest/SyntaxError: line 1, column 16: a variable-length bound must be an integer, not .1\n"
+        "MATCH (a)-[r*...1]->(b) RETURN r\n"
+        "               ^");
+  CHECK(h.Error("MATCH (a)-[r*1.5]->(b) RETURN r") ==
+        "BadRequest/SyntaxError: line 1, column 14: a variable-length bound must be an integer, not 1.5\n"
+        "MATCH (a)-[r*1.5]->(b) RETURN r\n"
+        "             ^");
+  CHECK(h.Error("MATCH (a)-[r*..99999999999999999999]->(b) RETURN r") ==
+        "BadRequest/SyntaxError: line 1, column 16: integer literal 99999999999999999999 is out of range\n"
+        "MATCH (a)-[r*..99999999999999999999]->(b) RETURN r\n"
+        "               ^");
+  CHECK(h.Error("MATCH (a)-[r*0o9]->(b) RETURN r") ==
+        "BadRequest/SyntaxError: line 1, column 14: invalid octal literal 0o9\n"
+        "MATCH (a)-[r*0o9]->(b) RETURN r\n"
+        "             ^");
+  // Hex and octal bounds mean what they say (they used to read as 0).
+  const char* q = "MATCH (s:BusinessService {name: 'Payments'})-[*%s]->(x) RETURN count(*)";
+  auto count = [&](const char* range) {
+    char text[200];
+    std::snprintf(text, sizeof text, q, range);
+    return h.One(text).as_int();
+  };
+  CHECK(count("2..3") > 0);
+  CHECK(count("0x2..0o3") == count("2..3"));
+  CHECK(count("0x2..0o3") != count("0..0"));
 }
