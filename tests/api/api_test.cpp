@@ -442,11 +442,14 @@ TEST_CASE("POST /v1/imports: apply, dry run, errors with locations, permissions,
   auto [s7, bad_xml] = c.As("importer", "POST", "/v1/imports?format=nmap", "<nmaprun>\n<host>");
   CHECK(s7 == 400);
   CHECK(bad_xml["error"]["line"] == 2);
+  CHECK(bad_xml["error"]["column"] == 7);
+  CHECK(bad_xml["error"]["message"] ==
+        "the nmap XML ends early at line 2, column 7: the file is truncated (no closing </nmaprun>)");
   std::string mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
   auto [s8, bad_csv] = c.Raw("POST", "/v1/imports?format=csv", "name,ip\na\nb,10.0.0.1\nc,1,2\n",
                              {{"authorization", "Bearer " + c.tokens["importer"]}, {"x-import-mapping", mapping}});
   CHECK(s8 == 400);
-  CHECK(bad_csv["error"]["code"] == "invalid_source");
+  CHECK(bad_csv["error"]["code"] == "BadRequest");  // a code of the error table (api.md)
   REQUIRE(bad_csv["error"]["errors"].size() == 2);
   CHECK(bad_csv["error"]["errors"][1]["location"] == "line 4");
   CHECK(c.As("importer", "POST", "/v1/imports?format=csv&mapping=../../etc/passwd", "a").first == 404);
