@@ -123,6 +123,7 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   if (!LooksLikeIp(ip) || HostLocalIp(ip)) ip = addresses.empty() ? "" : addresses[0].first;
   std::string mac = Str(def, "macaddress");
   if (!UsableMac(mac)) mac = !gateway_mac.empty() ? gateway_mac : first_mac;
+  if (!ip.empty()) add_address(ip, UsableMac(Str(def, "macaddress")) ? Str(def, "macaddress") : "");
   bool has_fqdn = !Junk(fqdn) && fqdn.find('.') != std::string::npos;
   std::string name = has_fqdn                ? fqdn
                      : !Junk(hostname)       ? hostname
@@ -382,34 +383,28 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           c.attrs.Set("ip_address", Value(Str(in, "PrivateIpAddress")));
         SetFrom(c.attrs, "fqdn", in, "PrivateDnsName");
         c.attrs.Set("hypervisor", Value(std::string("aws")));
-        // Its addresses: every interface's private IPv4 and IPv6 addresses (HAS_ADDRESS).
+        // Its addresses: every interface's private IPv4 and IPv6 addresses, and the instance's
+        // own (HAS_ADDRESS); the interface's MAC goes with its addresses.
         std::set<std::string> addresses;
-        for (const Json& ni : Items(in, "NetworkInterfaces")) {
-          std::string mac = Str(ni, "MacAddress");
-          std::vector<std::string> found;
-          for (const Json& p : Items(ni, "PrivateIpAddresses"))
-            found.push_back(Str(p, "PrivateIpAddress"));
-          if (found.empty()) found.push_back(Str(ni, "PrivateIpAddress"));
-          for (const Json& p : Items(ni, "Ipv6Addresses")) found.push_back(Str(p, "Ipv6Address"));
-          for (const std::string& addr : found) {
-            if (!LooksLikeIp(addr) || !addresses.insert(addr).second) continue;
-            Candidate a{"ip:" + addr, "IPAddress", {}, where + " address " + addr, "", false};
-            a.attrs.Set("name", Value(addr));
-            a.attrs.Set("address", Value(addr));
-            if (!mac.empty()) a.attrs.Set("mac_address", Value(mac));
-            out.rels.push_back({"HAS_ADDRESS", c.ref, a.ref, {}, a.location});
-            out.cis.push_back(std::move(a));
-          }
-        }
-        for (const Json& p : Items(in, "Ipv6Addresses")) {  // not every output nests them
-          std::string addr = Str(p, "Ipv6Address");
-          if (!LooksLikeIp(addr) || !addresses.insert(addr).second) continue;
+        auto address = [&](const std::string& addr, const std::string& mac) {
+          if (!LooksLikeIp(addr) || !addresses.insert(addr).second) return;
           Candidate a{"ip:" + addr, "IPAddress", {}, where + " address " + addr, "", false};
           a.attrs.Set("name", Value(addr));
           a.attrs.Set("address", Value(addr));
+          if (!mac.empty()) a.attrs.Set("mac_address", Value(mac));
           out.rels.push_back({"HAS_ADDRESS", c.ref, a.ref, {}, a.location});
           out.cis.push_back(std::move(a));
+        };
+        for (const Json& ni : Items(in, "NetworkInterfaces")) {
+          std::string mac = Str(ni, "MacAddress");
+          address(Str(ni, "PrivateIpAddress"), mac);
+          for (const Json& p : Items(ni, "PrivateIpAddresses"))
+            address(Str(p, "PrivateIpAddress"), mac);
+          for (const Json& p : Items(ni, "Ipv6Addresses")) address(Str(p, "Ipv6Address"), mac);
         }
+        address(Str(in, "PrivateIpAddress"), "");
+        address(Str(in, "Ipv6Address"), "");
+        for (const Json& p : Items(in, "Ipv6Addresses")) address(Str(p, "Ipv6Address"), "");
         if (!c.attrs.Has("ip_address") && LooksLikeIp(Str(in, "Ipv6Address")))
           c.attrs.Set("ip_address", Value(Str(in, "Ipv6Address")));
         add(std::move(c), Str(in, "SubnetId"), "Subnet");
