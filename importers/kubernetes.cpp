@@ -270,7 +270,8 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
                              : reference("node:" + node, "K8sNode", "name", node, "", where);
     out.rels.push_back({"RUNS_ON", pod, target, {}, where});
   }
-  // Service -> Pod through the selector; Ingress -> Service through its backends.
+  // Service -> Pod through the selector (within the input); Ingress -> Service through its
+  // backends (a Service not in the input: looked up in the CMDB by name in the namespace).
   for (const auto& [svc, ns, selector, where] : selectors) {
     if (selector->empty()) continue;
     for (const PodInfo& pod : pods) {
@@ -285,9 +286,13 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
   for (const auto& [ingress, ns, svcs, where] : backends) {
     std::set<std::string> done;
     for (const auto& s : svcs) {
+      if (!done.insert(s).second) continue;
       auto it = services.find(ns + "/" + s);
-      if (it != services.end() && done.insert(s).second)
-        out.rels.push_back({"ROUTES_TO", ingress, it->second, {}, where});
+      std::string target = it != services.end()
+                               ? it->second
+                               : reference("svc:" + ns + "/" + s, "K8sService", "name", s,
+                                           namespaces.at(ns), where);  // a backend elsewhere
+      out.rels.push_back({"ROUTES_TO", ingress, target, {}, where});
     }
   }
   return Status::Ok();

@@ -628,3 +628,20 @@ TEST_CASE("AWS instances and RDS whose subnets are not in the CMDB: imported, su
   REQUIRE(addr);
   CHECK(addr->attrs.Get("mac_address") == Value("02:00:00:00:00:06"));
 }
+
+TEST_CASE("an Ingress whose Service is in another file: dangling, then linked once imported") {
+  std::string ingress = Data("k9s-testdata-ingress-single.json");
+  TestDb t;
+  Imported first = DryApplyAgain(t, "kubernetes", ingress);
+  REQUIRE(first.report.dangling.size() == 1);
+  CHECK(first.report.dangling[0].message ==
+        "relationship ROUTES_TO not created: K8sService name=test is neither in the source nor "
+        "in the CMDB");
+  Import(t, "kubernetes",
+         R"({"kind": "Service", "metadata": {"name": "test", "namespace": "default", "uid": "s-1"},
+             "spec": {"clusterIP": "10.96.0.20"}})");
+  Imported linked = Import(t, "kubernetes", ingress);
+  CHECK(linked.report.dangling.empty());
+  CHECK(linked.report.rels_created == 1);
+  CHECK(CountRels(t, "ROUTES_TO") == 1);
+}
