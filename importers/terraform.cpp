@@ -1,5 +1,6 @@
 // Terraform state (format 4): managed resource instances, mapped by resource type; dependencies
 // and id references between resources become DEPENDS_ON relationships.
+#include <algorithm>
 #include <list>
 #include <map>
 #include <set>
@@ -47,11 +48,16 @@ std::string IndexSuffix(const Json& inst) {
 // The nested attributes of a legacy `attributes_flat` map (Terraform 0.11 states upgraded to
 // format 4): "tags.Name" -> {"tags": {"Name"}}, "network_interface.0.network_ip" ->
 // {"network_interface": [{"network_ip"}]}; the "#" and "%" counts are dropped. Values stay
-// strings, as the state has them. A key that clashes with another's path keeps the first.
+// strings, as the state has them. A key that clashes with another's path keeps the first; one
+// nested deeper than 64 levels stays flat.
 Json Unflatten(const Json& flat) {
   Json out = Json::object();
   if (!flat.is_object()) return out;
   for (const auto& [key, value] : flat.items()) {
+    if (std::count(key.begin(), key.end(), '.') > 64) {  // deeper than any schema: kept flat
+      if (!out.contains(key)) out[key] = value;
+      continue;
+    }
     Json* at = &out;
     size_t start = 0;
     bool ok = true;
