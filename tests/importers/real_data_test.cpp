@@ -52,7 +52,7 @@ CandidateSet Parse(const std::string& format, const std::string& text) {
 
 // Parses and imports (fails the test on any error).
 Imported Import(TestDb& t, const std::string& format, const std::string& text, bool dry = false,
-               const std::string& source = "") {
+                const std::string& source = "") {
   Imported o;
   o.set = Parse(format, text);
   ImportOptions opt;
@@ -160,8 +160,8 @@ NmapCounts CountNmap(const std::string& text) {
          p = host.find("<state state=\"open\"", p + 1))
       ++n.open_ports;
     static const std::regex kAddr(R"re(<address addr="([^"]+)" addrtype="(ipv4|ipv6)")re");
-        for (std::sregex_iterator it(host.begin(), host.end(), kAddr), end; it != end; ++it)
-            n.addresses.insert((*it)[1]);
+    for (std::sregex_iterator it(host.begin(), host.end(), kAddr), end; it != end; ++it)
+      n.addresses.insert((*it)[1]);
   }
   return n;
 }
@@ -361,7 +361,8 @@ TEST_CASE("a partial Ansible inventory of 30 hosts imports the good ones and lis
       {"ansible_product_serial", "CZJ4711ABC"},
       {"ansible_default_ipv4", {{"address", "192.0.2.44"}, {"macaddress", "52:54:00:12:34:56"}}}};
   // Nothing to identify it by at all (its inventory name is a placeholder too).
-  inventory["localhost.localdomain"] = Json{{"ansible_hostname", "localhost"}, {"ansible_fqdn", "localhost"}};
+  inventory["localhost.localdomain"] =
+      Json{{"ansible_hostname", "localhost"}, {"ansible_fqdn", "localhost"}};
   inventory["bad"] = 42;
   REQUIRE(inventory.size() == 31);
   TestDb t;
@@ -565,7 +566,7 @@ TEST_CASE(
   CHECK(joined.report.dangling.size() == with_node + owners["Job"] + owners["DaemonSet"]);
   // An owner of a kind that is not a CI is listed as skipped.
   Imported kots = Import(together, "kubernetes",
-                        Data("kubernetes/troubleshoot-testdata-deployments-kotsadm.json"));
+                         Data("kubernetes/troubleshoot-testdata-deployments-kotsadm.json"));
   std::vector<std::string> skipped;
   for (const auto& s : kots.set.skipped) skipped.push_back(s.location + ": " + s.message);
   CHECK(skipped ==
