@@ -36,7 +36,8 @@ const char* OpName(importers::ImportOp op) {
   return "?";
 }
 
-// At most this many skipped records are listed in an answer (all are counted).
+// At most this many skipped records (and as many dangling references) are listed in an answer
+// (all are counted).
 constexpr size_t kMaxListedSkipped = 1000;
 
 Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet& candidates,
@@ -45,6 +46,10 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
   for (size_t i = 0; i < candidates.skipped.size() && i < kMaxListedSkipped; ++i)
     skipped.push_back(Json{{"location", candidates.skipped[i].location},
                            {"reason", candidates.skipped[i].message}});
+  Json dangling = Json::array();
+  for (size_t i = 0; i < r.dangling.size() && i < kMaxListedSkipped; ++i)
+    dangling.push_back(
+        Json{{"location", r.dangling[i].location}, {"reason", r.dangling[i].message}});
   Json changes = Json::array(), conflicts = Json::array();
   for (const auto& c : r.changes) {
     Json j{{"op", OpName(c.op)},
@@ -83,7 +88,9 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
               {"changes", changes},
               {"conflicts", conflicts},
               {"skipped", skipped},
-              {"skipped_count", candidates.skipped.size()}};
+              {"skipped_count", candidates.skipped.size()},
+              {"dangling", dangling},
+              {"dangling_count", r.dangling.size()}};
 }
 
 // Where `source` stands in a precedence list: its position, or past the end when not listed.

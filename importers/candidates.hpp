@@ -20,6 +20,10 @@ struct Candidate {
   std::string location;         // "line 12", "items[3] (Pod web-1)", "host[2] 10.0.0.1"
   std::string parent_ref;       // dependent identity (IDENTIFIED ... WITHIN): the parent candidate
   bool reference_only = false;  // only names an existing CI (never created or changed)
+  // With reference_only: the CI may be missing from the CMDB too (an object the source refers
+  // to but does not describe: an instance's subnet, a pod's node). Relationships to a missing
+  // one are not created and are listed in the report's `dangling`, not refused.
+  bool optional = false;
   // Names an existing CI by id (ndjson "id", an id endpoint): that CI, not what identification
   // finds (RunImport refuses an id naming no CI).
   std::optional<CiId> id;
@@ -46,6 +50,10 @@ struct CandidateSet {
   // host, an nmap host that is down, a Terraform data source), each with why: reported in the
   // answer, never dropped silently, and no reason to refuse the import.
   std::vector<SourceError> skipped;
+  // References to objects the source does not describe and that cannot be looked up in the CMDB
+  // (a Terraform dependency on an address the state lacks): the relationship is not created,
+  // and the report lists it (ImportReport::dangling), with why.
+  std::vector<SourceError> dangling;
 };
 
 }  // namespace cmdb::importers

@@ -23,12 +23,13 @@ size_t Precedence::Rank(const std::string& cls, const std::string& attr,
 namespace {
 
 // The refusal of an import whose records have errors (report.errors, not empty): how many, and
-// the first. `what` says at which point: "of the source are invalid" or "could not be imported".
+// the first. A BadRequest like any bad input (docs/api.md's error table); the answer lists
+// every record in error.errors. `what` says at which point: "of the source are invalid" or
+// "could not be imported".
 Status RecordsRefused(const ImportReport& report, const std::string& what) {
   return Status::Invalid(std::to_string(report.errors.size()) + " record(s) " + what +
                          "; first at " + report.errors[0].location + ": " +
-                         report.errors[0].message + "; nothing was imported")
-      .WithType("invalid_source");
+                         report.errors[0].message + "; nothing was imported");
 }
 
 TxMeta ImportMeta(const ImportOptions& opt) {
@@ -43,6 +44,7 @@ TxMeta ImportMeta(const ImportOptions& opt) {
 // The steps, staged into `txn`; stops after the first step that found record errors.
 Status StageImport(Txn& txn, const CandidateSet& set, const ImportOptions& opt, int64_t now,
                    ImportReport& report) {
+  report.dangling = set.dangling;  // the parser's; reconciliation adds those the CMDB lacks
   IdentifiedSet identified = Identify(txn.graph(), txn.schema(), set, report);
   if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
   ReconciledSet reconciled = ReconcileCis(txn, set, identified, opt, now, report);

@@ -87,12 +87,15 @@ struct ImportReport {
   std::vector<ImportChange> changes;
   std::vector<ImportConflict> conflicts;
   std::vector<SourceError> errors;
+  // Relationships not created because one end is outside the source and not in the CMDB (an
+  // optional reference that found no CI, CandidateSet::dangling): where, and which end.
+  std::vector<SourceError> dangling;
 };
 
 // Applies (or, with options.dry_run, evaluates and discards) a candidate set: the steps above,
 // in order, inside Database::Write or Database::DryRunWrite. `report` is reset and filled; for an
 // apply, report.tx is the transaction (0 when nothing changed), for a dry run always 0. Record
-// errors of the source, or of any step, return an invalid_source status naming the first one
+// errors of the source, or of any step, return an invalid-argument status naming the first one
 // (all are listed in report.errors); other errors of the write (the write policy, the store) are
 // returned unchanged. A dry run returns the same status an apply of the same set on the same
 // state would. On any error nothing is applied.
