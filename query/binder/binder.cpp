@@ -49,9 +49,11 @@ class ClauseBinder {
  public:
   ClauseBinder(BinderState& s) : s_(s) {}
 
-  BoundSingleQuery BindSingle(const ast::SingleQuery& q, bool& writes) {
+  // Binds one query part. `nested`: the body of a subquery, which starts from the scope it is
+  // given and may end with any clause.
+  BoundSingleQuery BindSingle(const ast::SingleQuery& q, bool& writes, bool nested = false) {
     BoundSingleQuery out;
-    s_.scope.clear();
+    if (!nested) s_.scope.clear();
     for (size_t i = 0; i < q.clauses.size(); ++i) {
       const ast::Clause& c = q.clauses[i];
       bool last = i + 1 == q.clauses.size();
@@ -81,6 +83,11 @@ class ClauseBinder {
         out.clauses.push_back(BindRemove(*rm));
       } else if (auto* call = boost::get<ast::Call>(&c)) {
         out.clauses.push_back(BindCall(*call));
+      } else if (auto* fe = boost::get<ast::x3::forward_ast<ast::Foreach>>(&c)) {
+        writes = true;
+        out.clauses.push_back(BindForeach(fe->get(), writes));
+      } else if (auto* cs = boost::get<ast::x3::forward_ast<ast::CallSubquery>>(&c)) {
+        out.clauses.push_back(BindCallSubquery(cs->get(), writes));
       } else if (auto* d = boost::get<ast::Delete>(&c)) {
         writes = true;
         BoundDelete del;
@@ -95,9 +102,11 @@ class ClauseBinder {
         out.clauses.push_back(std::move(del));
       }
     }
+    if (nested) return out;
     bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
                             !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
                             !std::holds_alternative<BoundCall>(out.clauses.back()) &&
+                            !std::holds_alternative<BoundCallSubquery>(out.clauses.back()) &&
                             !std::holds_alternative<BoundUnwind>(out.clauses.back());
     if (!ends_with_update && out.columns.empty() && !std::get_if<BoundProjection>(&out.clauses.back())) {
       throw QueryError("SyntaxError", "InvalidClauseComposition",
@@ -162,7 +171,9 @@ class ClauseBinder {
                           s_.Offset(*n.variable));
           it->second.type = VarType::kNode;
           node.slot = it->second.slot;
-          node.bound = true;
+          // Bound before this clause; a variable repeated within the clause is bound by its
+          // first occurrence (then compared), not before the search starts.
+          node.bound = !clause_vars.count(n.variable->text);
         } else {
           node.slot = Declare(*n.variable, VarType::kNode, node.labels.empty() ? "" : node.labels[0]).slot;
           clause_vars.insert(n.variable->text);
@@ -185,7 +196,7 @@ class ClauseBinder {
       if (d) {
         for (const auto& t : d->types) {
           s_.CheckRelType(t);
-          rel.types.push_back(t.text);
+          if (std::find(rel.types.begin(), rel.types.end(), t.text) == rel.types.end()) rel.types.push_back(t.text);
         }
       }
       if (range) {
@@ -483,10 +494,210 @@ class ClauseBinder {
     return out;
   }
 
+ public:
+  // Binds `body` as a subquery seeing `inner` (the variables it starts with) and returns its
+  // index in s_.subqueries; the scope is restored afterwards.
+  int BindBody(const ast::SingleQuery& body, const std::map<std::string, Variable>& inner, bool& writes) {
+    auto saved_scope = s_.scope;
+    auto* saved_aggs = s_.aggregates_;
+    bool saved_in = s_.in_aggregate_;
+    std::set<int> outer;
+    for (const auto& [n, v] : saved_scope) outer.insert(v.slot);
+    s_.scope = inner;
+    s_.aggregates_ = nullptr;
+    s_.in_aggregate_ = false;
+    BoundSubquery sub;
+    for (const auto& [n, v] : inner) sub.imported.push_back(v.slot);
+    sub.query = BindSingle(body, writes, true);
+    if (auto* p = std::get_if<BoundProjection>(&sub.query.clauses.back()); p && p->is_return) {
+      for (const auto& item : p->items) sub.returns.push_back(item.slot);
+    }
+    std::set<int> used;
+    QuerySlots(sub.query, used);
+    for (int slot : used)
+      if (outer.count(slot)) sub.reads.push_back(slot);
+    s_.scope = std::move(saved_scope);
+    s_.aggregates_ = saved_aggs;
+    s_.in_aggregate_ = saved_in;
+    s_.subqueries.push_back(std::move(sub));
+    return static_cast<int>(s_.subqueries.size()) - 1;
+  }
+
+ private:
+  // Every slot a bound query part mentions (for the outer variables a subquery reads).
+  void QuerySlots(const BoundSingleQuery& q, std::set<int>& out) const {
+    auto expr = [&](const BoundExpr& e) { ExprSlots(e, out); };
+    auto pattern = [&](const BoundPattern& p) {
+      for (const auto& n : p.nodes) {
+        out.insert(n.slot);
+        for (const auto& [k, e] : n.properties) expr(e);
+      }
+      for (const auto& r : p.rels) {
+        out.insert(r.slot);
+        for (const auto& [k, e] : r.properties) expr(e);
+      }
+    };
+    for (const auto& c : q.clauses) {
+      std::visit([&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, BoundMatch>) {
+          for (const auto& p : x.patterns) pattern(p);
+          for (const auto& e : x.predicates) expr(e);
+        } else if constexpr (std::is_same_v<T, BoundUnwind>) {
+          expr(x.list);
+        } else if constexpr (std::is_same_v<T, BoundProjection>) {
+          for (const auto& i : x.items) expr(i.expr);
+          for (const auto& a : x.aggregates) for (const auto& e : a.args) expr(e);
+          for (const auto& o : x.order) expr(o.expr);
+          if (x.where) expr(*x.where);
+        } else if constexpr (std::is_same_v<T, BoundCreate>) {
+          for (const auto& p : x.patterns) pattern(p);
+        } else if constexpr (std::is_same_v<T, BoundSet>) {
+          for (const auto& i : x.items) {
+            out.insert(i.slot);
+            expr(i.value);
+          }
+        } else if constexpr (std::is_same_v<T, BoundDelete>) {
+          for (const auto& t : x.targets) expr(t);
+        } else if constexpr (std::is_same_v<T, BoundMerge>) {
+          pattern(x.pattern);
+          for (const auto& e : x.predicates) expr(e);
+          for (const auto* items : {&x.on_match, &x.on_create})
+            for (const auto& i : *items) {
+              out.insert(i.slot);
+              expr(i.value);
+            }
+        } else if constexpr (std::is_same_v<T, BoundCall>) {
+          for (const auto& a : x.args) expr(a);
+          if (x.where) expr(*x.where);
+        } else if constexpr (std::is_same_v<T, BoundForeach>) {
+          expr(x.list);
+          for (int slot : s_.subqueries[x.body].reads) out.insert(slot);
+        } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
+          for (int slot : s_.subqueries[x.body].reads) out.insert(slot);
+        }
+      }, c);
+    }
+  }
+  static void ExprSlots(const BoundExpr& e, std::set<int>& out) {
+    if (e.kind == ExprKind::kVariable) out.insert(e.slot);
+    for (const auto& a : e.args) ExprSlots(a, out);
+  }
+
+  BoundForeach BindForeach(const ast::Foreach& f, bool& writes) {
+    BoundForeach out;
+    out.list = s_.BindExpr(f.list);
+    for (const auto& c : f.clauses) {
+      bool updating = boost::get<ast::Create>(&c) || boost::get<ast::Merge>(&c) || boost::get<ast::Set>(&c) ||
+                      boost::get<ast::Remove>(&c) || boost::get<ast::Delete>(&c) ||
+                      boost::get<ast::x3::forward_ast<ast::Foreach>>(&c);
+      if (!updating)
+        ThrowSemantic("InvalidClauseComposition",
+                      "FOREACH can only hold updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH)",
+                      s_.Offset(f));
+    }
+    auto inner = s_.scope;
+    out.slot = s_.NewSlot();
+    if (inner.count(f.variable.text))
+      ThrowSemantic("VariableAlreadyBound", "variable '" + f.variable.text + "' is already defined",
+                    s_.Offset(f.variable));
+    inner[f.variable.text] = Variable{out.slot, VarType::kAny, ""};
+    ast::SingleQuery body;
+    body.clauses = f.clauses;
+    out.body = BindBody(body, inner, writes);
+    return out;
+  }
+
+  BoundCallSubquery BindCallSubquery(const ast::CallSubquery& c, bool& writes) {
+    BoundCallSubquery out;
+    out.optional = c.optional;
+    out.offset = s_.Offset(c);
+    std::map<std::string, Variable> inner;
+    if (c.scope) {
+      if (c.scope->star) {
+        inner = s_.scope;
+      } else {
+        for (const auto& v : c.scope->variables) {
+          auto it = s_.scope.find(v.text);
+          if (it == s_.scope.end())
+            ThrowSemantic("UndefinedVariable", "variable '" + v.text + "' is not defined", s_.Offset(v));
+          inner[v.text] = it->second;
+        }
+      }
+    } else if (!c.query.clauses.empty() && boost::get<ast::With>(&c.query.clauses.front())) {
+      // An importing WITH: the subquery's first WITH reads the outer variables.
+      inner = s_.scope;
+    }
+    out.body = BindBody(c.query, inner, writes);
+    const BoundSubquery& sub = s_.subqueries[out.body];
+    const auto* ret = std::get_if<BoundProjection>(&sub.query.clauses.back());
+    if (ret && ret->is_return) {
+      for (const auto& item : ret->items) {
+        if (s_.scope.count(item.column))
+          ThrowSemantic("VariableAlreadyBound",
+                        "the CALL subquery returns '" + item.column + "', which is already defined outside it",
+                        out.offset);
+        VarType type = VarType::kAny;
+        s_.scope[item.column] = Variable{item.slot, type, ""};
+      }
+    } else if (!writes) {
+      ThrowSemantic("InvalidClauseComposition", "a CALL subquery must end with RETURN or an updating clause",
+                    out.offset);
+    }
+    return out;
+  }
+
   BinderState& s_;
 };
 
 }  // namespace
+
+BoundExpr detail::BinderState::BindSubqueryExpr(const std::string& kind, const ast::SingleQuery& body, size_t offset) {
+  ClauseBinder binder(*this);
+  bool writes = false;
+  int index = binder.BindBody(body, scope, writes);
+  const BoundSubquery& sub = subqueries[index];
+  if (writes)
+    ThrowSemantic("InvalidClauseComposition", "an " + std::string(kind == "exists" ? "EXISTS" : kind == "count" ? "COUNT" : "COLLECT") +
+                      " subquery cannot write", offset);
+  if (kind == "collect" && sub.returns.size() != 1)
+    ThrowSemantic("InvalidClauseComposition", "a COLLECT subquery must end with a RETURN of exactly one column",
+                  offset);
+  BoundExpr e;
+  e.kind = ExprKind::kSubquery;
+  e.offset = offset;
+  e.name = kind;
+  e.index = index;
+  for (int slot : sub.reads) {
+    BoundExpr v;
+    v.kind = ExprKind::kVariable;
+    v.slot = slot;
+    v.offset = offset;
+    e.args.push_back(std::move(v));
+  }
+  return e;
+}
+
+BoundExpr detail::BinderState::BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
+                                               const boost::optional<ast::Expression>& where,
+                                               const ast::Expression* map, const ast::x3::position_tagged& at) {
+  ast::SingleQuery body;
+  ast::Match match;
+  static_cast<ast::x3::position_tagged&>(match) = at;
+  match.pattern.push_back(pattern);
+  match.where = where;
+  body.clauses.push_back(ast::Clause(match));
+  if (map) {
+    ast::Return ret;
+    static_cast<ast::x3::position_tagged&>(ret) = at;
+    ast::ProjectionItem item;
+    static_cast<ast::x3::position_tagged&>(item) = *map;
+    item.expression = *map;
+    ret.projection.items.push_back(item);
+    body.clauses.push_back(ast::Clause(ret));
+  }
+  return BindSubqueryExpr(kind, body, Offset(at));
+}
 
 BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOptions& options) {
   BinderState state(query, schema, options);
@@ -528,6 +739,7 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
     ThrowSemantic("InvalidClauseComposition", "USE BASELINE queries read a baseline and cannot write",
                   query.OffsetOf(*query.ast.baseline));
   out.num_slots = state.num_slots;
+  out.subqueries = std::move(state.subqueries);
   return out;
 }
 

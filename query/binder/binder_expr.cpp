@@ -83,6 +83,11 @@ std::string Unescape(const std::string& raw, size_t offset) {
   return out;
 }
 
+std::string LowerCase(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 bool IsComparison(Op op) {
   return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kGt || op == Op::kLe || op == Op::kGe;
 }
@@ -298,6 +303,17 @@ struct OperandBinder {
   }
   BoundExpr operator()(const ast::FunctionCall& f) const {
     size_t at = b.Offset(f);
+    if (LowerCase(f.name.text) == "exists" && f.args.size() == 1 && !f.distinct) {
+      // exists(pattern): a pattern predicate; exists(n.key): the property is set.
+      BoundExpr arg = b.BindExpr(f.args[0]);
+      if (arg.kind == ExprKind::kSubquery && arg.name == "exists") return arg;
+      if (arg.kind != ExprKind::kProperty)
+        ThrowType("InvalidArgumentType", "exists() takes a pattern or a property, such as exists(n.name)", at);
+      BoundExpr e = Make(ExprKind::kUnary, at);
+      e.op = Op::kIsNotNull;
+      e.args.push_back(std::move(arg));
+      return e;
+    }
     const FunctionDef* fn = FindFunction(f.name.text);
     if (!fn) {
       ThrowSemantic("UnknownFunction", UnknownName("function", f.name.text, FunctionNames()), at);
@@ -351,6 +367,9 @@ struct OperandBinder {
     auto saved = b.scope;
     e.slot = b.NewSlot();
     b.scope[variable.text] = Variable{e.slot, VarType::kAny, ""};
+    // The predicate and the mapping run per element: no aggregates in them.
+    auto* saved_aggs = b.aggregates_;
+    if (!b.in_aggregate_) b.aggregates_ = nullptr;
     if (where) {
       e.has_where = true;
       e.args.push_back(b.BindExpr(*where));
@@ -359,6 +378,7 @@ struct OperandBinder {
       e.has_map = true;
       e.args.push_back(b.BindExpr(*map));
     }
+    b.aggregates_ = saved_aggs;
     b.scope = std::move(saved);
     return e;
   }
@@ -371,6 +391,63 @@ struct OperandBinder {
     return e;
   }
   BoundExpr operator()(const ast::Expression& inner) const { return b.BindExpr(inner); }
+  BoundExpr operator()(const ast::Extension& x) const { return boost::apply_visitor(*this, x); }
+  BoundExpr operator()(const ast::PatternExpression& p) const {
+    return b.BindPatternExpr("exists", p.pattern, boost::none, nullptr, p);
+  }
+  BoundExpr operator()(const ast::PatternComprehension& p) const {
+    return b.BindPatternExpr("collect", p.pattern, p.where, &p.map, p);
+  }
+  BoundExpr operator()(const ast::Subquery& q) const { return b.BindSubqueryExpr(q.kind, q.query, b.Offset(q)); }
+  BoundExpr operator()(const ast::MapProjection& m) const {
+    size_t at = b.Offset(m);
+    BoundExpr e = Make(ExprKind::kMapProjection, at);
+    e.args.push_back((*this)(m.variable));
+    for (const auto& item : m.items) {
+      if (item.kind == "all") {
+        e.keys.push_back("*");
+        e.args.push_back(Make(ExprKind::kLiteral, at));
+      } else if (item.kind == "property") {
+        BoundExpr p = Make(ExprKind::kProperty, b.Offset(item.key));
+        p.name = item.key.text;
+        p.args.push_back(e.args[0]);
+        BinderState::Nest(p);
+        e.keys.push_back(item.key.text);
+        e.args.push_back(std::move(p));
+      } else if (item.kind == "variable") {
+        e.keys.push_back(item.key.text);
+        e.args.push_back((*this)(item.key));
+      } else {
+        e.keys.push_back(item.key.text);
+        e.args.push_back(b.BindExpr(*item.value));
+      }
+    }
+    return e;
+  }
+  BoundExpr operator()(const ast::Reduce& r) const {
+    BoundExpr e = Make(ExprKind::kReduce, b.Offset(r));
+    e.args.push_back(b.BindExpr(r.init));
+    e.args.push_back(b.BindExpr(r.list));
+    auto saved = b.scope;
+    e.index = b.NewSlot();
+    e.slot = b.NewSlot();
+    if (r.accumulator.text == r.variable.text)
+      ThrowSemantic("VariableAlreadyBound", "reduce() needs two different names, not '" + r.variable.text + "' twice",
+                    b.Offset(r.variable));
+    b.scope[r.accumulator.text] = Variable{e.index, VarType::kAny, ""};
+    b.scope[r.variable.text] = Variable{e.slot, VarType::kAny, ""};
+    if (b.aggregates_ && !b.in_aggregate_) {
+      // No aggregates inside: the expression runs per element.
+      auto* saved_aggs = b.aggregates_;
+      b.aggregates_ = nullptr;
+      e.args.push_back(b.BindExpr(r.map));
+      b.aggregates_ = saved_aggs;
+    } else {
+      e.args.push_back(b.BindExpr(r.map));
+    }
+    b.scope = std::move(saved);
+    return e;
+  }
   BoundExpr operator()(const ast::Unary& u) const {
     size_t at = b.Offset(u);
     // A minus sign directly on a number literal makes a negative literal (so the smallest

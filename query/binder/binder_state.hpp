@@ -40,6 +40,14 @@ class BinderState {
   void CheckLabel(const ast::Name& label) const;
   void CheckRelType(const ast::Name& type) const;
 
+  // Binds a subquery expression (binder.cpp): `kind` exists/count/collect over `body`, which sees
+  // the variables in scope and declares its own (they do not leak out).
+  BoundExpr BindSubqueryExpr(const std::string& kind, const ast::SingleQuery& body, size_t offset);
+  // A pattern predicate (`kind` exists) or comprehension (collect of `map`), as a subquery.
+  BoundExpr BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
+                            const boost::optional<ast::Expression>& where, const ast::Expression* map,
+                            const ast::x3::position_tagged& at);
+
   int NewSlot() { return num_slots++; }
   size_t Offset(const ast::x3::position_tagged& node) const { return query.OffsetOf(node); }
 
@@ -50,6 +58,7 @@ class BinderState {
   int num_slots = 0;
   std::vector<BoundExpr>* aggregates_ = nullptr;  // non-null while binding a projection item
   bool in_aggregate_ = false;
+  std::vector<BoundSubquery> subqueries;
 };
 
 // The value of a number literal's text (decimal, 0x hex, 0o octal, or a float), negated when

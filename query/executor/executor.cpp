@@ -415,17 +415,21 @@ class Executor::Grouping {
 };
 
 std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& plan) {
-  std::vector<Row> rows(1, Row(num_slots_));
+  return RunFrom(part, plan, std::vector<Row>(1, Row(num_slots_)));
+}
+
+std::vector<Row> Executor::RunFrom(const BoundSingleQuery& part, const PartPlan& plan, std::vector<Row> rows) {
   size_t match_index = 0;
   for (size_t k = 0; k < part.clauses.size(); ++k) {
     const BoundClause& clause = part.clauses[k];
     auto start = std::chrono::steady_clock::now();
     std::string name;
-    ResetCharges();
+    if (sub_depth_ == 0) ResetCharges();
     // A MATCH followed by an aggregating WITH/RETURN streams its rows into the groups instead
     // of materializing them first.
     const BoundProjection* next = k + 1 < part.clauses.size() ? std::get_if<BoundProjection>(&part.clauses[k + 1]) : nullptr;
-    if (const auto* m = std::get_if<BoundMatch>(&clause); m && next && next->aggregating && !options_.profile) {
+    if (const auto* m = std::get_if<BoundMatch>(&clause); m && next && next->aggregating &&
+        (!options_.profile || sub_depth_ > 0)) {
       Grouping groups(*this, *next);
       RunMatch(std::move(rows), *m, plan.matches[match_index++], [&](Row& row) { groups.Add(row); });
       rows = FinishProjection(groups.Finish(), *next);
@@ -458,9 +462,15 @@ std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& pla
       } else if constexpr (std::is_same_v<T, BoundMerge>) {
         name = "Merge";
         rows = RunMerge(std::move(rows), c, plan.matches[match_index++]);
+      } else if constexpr (std::is_same_v<T, BoundForeach>) {
+        name = "Foreach";
+        rows = RunForeach(std::move(rows), c);
+      } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
+        name = c.optional ? "OptionalCallSubquery" : "CallSubquery";
+        rows = RunCallSubquery(std::move(rows), c);
       }
     }, clause);
-    if (options_.profile) {
+    if (options_.profile && sub_depth_ == 0) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
       stats_.profile.push_back({name, {static_cast<int64_t>(rows.size()), us}});
     }
