@@ -22,6 +22,7 @@ const char* TypeName(VarType t) {
     case VarType::kRel: return "a relationship";
     case VarType::kRelList: return "a list of relationships";
     case VarType::kPath: return "a path";
+    case VarType::kValue: return "a value that is no node, relationship or path";
     default: return "a value";
   }
 }
@@ -165,9 +166,10 @@ class ClauseBinder {
         auto it = s_.scope.find(n.variable->text);
         if (it != s_.scope.end()) {
           CheckType(*n.variable, it->second, VarType::kNode);
-          if (creating && !clause_vars.count(n.variable->text) && (!n.labels.empty() || n.properties))
+          if (creating && (!n.labels.empty() || n.properties || part.steps.empty()))
             ThrowSemantic("VariableAlreadyBound",
-                          "variable '" + n.variable->text + "' is already bound and cannot be given labels or properties here",
+                          "variable '" + n.variable->text +
+                              "' is already bound: it cannot be created again or given labels or properties here",
                           s_.Offset(*n.variable));
           it->second.type = VarType::kNode;
           node.slot = it->second.slot;
@@ -410,6 +412,9 @@ class ClauseBinder {
       if (expr.kind == ExprKind::kVariable) {
         type = s_.scope.at(expr.name).type;
         label = s_.scope.at(expr.name).label;
+      } else if ((expr.kind == ExprKind::kLiteral && !expr.literal.is_null()) || expr.kind == ExprKind::kList ||
+                 expr.kind == ExprKind::kMap) {
+        type = VarType::kValue;
       }
       item.expr = std::move(expr);
       item.column = column;
@@ -418,7 +423,7 @@ class ClauseBinder {
       out.items.push_back(std::move(item));
     };
     if (p.star) {
-      if (s_.scope.empty())
+      if (s_.scope.empty() && is_return)
         ThrowSemantic("NoVariablesInScope", "RETURN * and WITH * need variables in scope", s_.Offset(clause));
       for (const auto& [name, v] : s_.scope) {
         BoundExpr e;
@@ -436,6 +441,7 @@ class ClauseBinder {
                       s_.Offset(item.expression));
       add_item(std::move(e), item.alias ? item.alias->text : text, s_.Offset(item), text);
     }
+    if (out.aggregating) CheckGroupingKeys(out);
     // ORDER BY sees the projected names and, unless the projection aggregates or is DISTINCT,
     // the variables in scope before it.
     auto old_scope = s_.scope;
@@ -456,6 +462,18 @@ class ClauseBinder {
         si.expr.kind = ExprKind::kVariable;
         si.expr.slot = match->slot;
         si.expr.name = match->name;
+      } else if (out.aggregating) {
+        // An aggregating projection's ORDER BY may repeat its aggregates and grouping keys in
+        // expressions: they are read from the projected row.
+        auto names = s_.scope;
+        s_.scope = old_scope;
+        for (const auto& [k, v] : new_scope) s_.scope[k] = v;
+        std::vector<BoundExpr> sort_aggs;
+        si.expr = s_.BindProjectionExpr(sort.expression, &sort_aggs);
+        s_.scope = names;
+        std::set<int> visible;
+        for (const auto& [k, v] : new_scope) visible.insert(v.slot);
+        ReadProjected(si.expr, sort_aggs, out, visible);
       } else {
         std::vector<BoundExpr> sort_aggs;
         si.expr = s_.BindProjectionExpr(sort.expression, &sort_aggs);
@@ -483,11 +501,19 @@ class ClauseBinder {
     };
     out.skip = bind_count(p.skip, "SKIP");
     out.limit = bind_count(p.limit, "LIMIT");
-    s_.scope = new_scope;
+    // WITH ... WHERE sees what ORDER BY sees (the rows keep the earlier variables unless the
+    // projection aggregates or is DISTINCT).
     if (where) {
+      auto order_scope = s_.scope;
+      if (!out.aggregating) {  // DISTINCT keeps each value's first row, earlier variables too
+        s_.scope = old_scope;
+        for (const auto& [k, v] : new_scope) s_.scope[k] = v;
+      }
       BoundExpr w = s_.BindExpr(*where);
       out.where = std::move(w);
+      s_.scope = order_scope;
     }
+    s_.scope = new_scope;
     if (columns) {
       for (const auto& item : out.items) columns->push_back(item.column);
     }
@@ -645,6 +671,94 @@ class ClauseBinder {
                     out.offset);
     }
     return out;
+  }
+
+  // In an item that holds an aggregate, a variable outside the aggregates must be a grouping
+  // key of its own (`RETURN n, count(*) < n.p`); otherwise which row's value it takes is
+  // undefined (`RETURN count(n) < n.p`), and the projection is refused.
+  void CheckGroupingKeys(const BoundProjection& p) {
+    // Grouping keys an aggregating item may read: a variable or one of its properties.
+    std::vector<const BoundExpr*> keys;
+    for (const auto& item : p.items) {
+      const BoundExpr& k = item.expr;
+      if (item.aggregating) continue;
+      if (k.kind == ExprKind::kVariable ||
+          (k.kind == ExprKind::kProperty && k.args.size() == 1 && k.args[0].kind == ExprKind::kVariable))
+        keys.push_back(&k);
+    }
+    for (const auto& item : p.items) {
+      if (!item.aggregating) continue;
+      std::vector<const BoundExpr*> todo{&item.expr};
+      while (!todo.empty()) {
+        const BoundExpr* e = todo.back();
+        todo.pop_back();
+        if (e->kind == ExprKind::kAggregateRef) continue;
+        if (std::any_of(keys.begin(), keys.end(), [&](const BoundExpr* k) { return SameExpr(*k, *e); })) continue;
+        if (e->kind == ExprKind::kVariable)
+          ThrowSemantic("AmbiguousAggregationExpression",
+                        "'" + item.column + "' mixes an aggregate with '" + e->name +
+                            "', which is not a grouping key: return it on its own too",
+                        e->offset);
+        for (const auto& a : e->args) todo.push_back(&a);
+      }
+    }
+  }
+
+  static bool SameExpr(const BoundExpr& a, const BoundExpr& b) {
+    if (a.kind != b.kind || a.name != b.name || a.slot != b.slot || a.op != b.op || a.ops != b.ops ||
+        a.keys != b.keys || a.fn != b.fn || a.distinct != b.distinct || a.star != b.star || a.index != b.index ||
+        a.has_subject != b.has_subject || a.has_else != b.has_else || a.has_from != b.has_from ||
+        a.has_to != b.has_to || a.has_where != b.has_where || a.has_map != b.has_map ||
+        a.args.size() != b.args.size())
+      return false;
+    if (a.kind == ExprKind::kLiteral && !Equivalent(a.literal, b.literal)) return false;
+    for (size_t i = 0; i < a.args.size(); ++i)
+      if (!SameExpr(a.args[i], b.args[i])) return false;
+    return true;
+  }
+
+  // Rewrites an aggregating projection's sort key `e` to read the projected row: its aggregates
+  // (`aggs`) become the projection's own, subexpressions equal to a grouping key read that key;
+  // any other variable must be projected (`visible`).
+  void ReadProjected(BoundExpr& e, const std::vector<BoundExpr>& aggs, const BoundProjection& p,
+                     const std::set<int>& visible) {
+    if (e.kind == ExprKind::kAggregateRef) {
+      const BoundExpr& agg = aggs[e.index];
+      for (size_t i = 0; i < p.aggregates.size(); ++i) {
+        if (SameExpr(agg, p.aggregates[i])) {
+          e.index = static_cast<int>(i);
+          e.kind = ExprKind::kAggregateRef;
+          // Read the projected value: the item holding exactly this aggregate, if any.
+          for (const auto& item : p.items) {
+            if (item.expr.kind == ExprKind::kAggregateRef && item.expr.index == static_cast<int>(i)) {
+              size_t at = e.offset;
+              e = BoundExpr();
+              e.kind = ExprKind::kVariable;
+              e.slot = item.slot;
+              e.name = item.column;
+              e.offset = at;
+              return;
+            }
+          }
+          ThrowSemantic("InvalidAggregation", "ORDER BY can only use aggregates that are projected", e.offset);
+        }
+      }
+      ThrowSemantic("InvalidAggregation", "ORDER BY can only use aggregates that are projected", e.offset);
+    }
+    for (const auto& item : p.items) {
+      if (item.aggregating || !SameExpr(item.expr, e)) continue;
+      size_t at = e.offset;
+      e = BoundExpr();
+      e.kind = ExprKind::kVariable;
+      e.slot = item.slot;
+      e.name = item.column;
+      e.offset = at;
+      return;
+    }
+    if (e.kind == ExprKind::kVariable && !visible.count(e.slot))
+      ThrowSemantic("UndefinedVariable", "variable '" + e.name + "' is not projected, so ORDER BY cannot use it",
+                    e.offset);
+    for (auto& a : e.args) ReadProjected(a, aggs, p, visible);
   }
 
   BinderState& s_;

@@ -171,7 +171,33 @@ void BinderState::Nest(BoundExpr& e) {
                      "the expression nests deeper than " + std::to_string(kMaxExprDepth) + " levels", e.offset);
 }
 
+namespace {
+// A literal that is certainly not a boolean (nor null) cannot be an operand of AND, OR, XOR or
+// NOT: refused before the query runs.
+void CheckBooleanOperand(const BoundExpr& e, const char* op) {
+  bool literal = (e.kind == ExprKind::kLiteral && !e.literal.is_null() && e.literal.kind() != QValue::Kind::kBool) ||
+                 e.kind == ExprKind::kList || e.kind == ExprKind::kMap;
+  if (literal)
+    throw QueryError("SyntaxError", "InvalidArgumentType", std::string(op) + " needs booleans, not a " +
+                                                               (e.kind == ExprKind::kList  ? std::string("list")
+                                                                : e.kind == ExprKind::kMap ? std::string("map")
+                                                                                           : e.literal.kind_name()),
+                     e.offset);
+}
+}  // namespace
+
 BoundExpr BinderState::BindExpr(const ast::Expression& e) {
+  BoundExpr out = BindExprUnchecked(e);
+  if (out.kind == ExprKind::kBinary && (out.op == Op::kAnd || out.op == Op::kOr || out.op == Op::kXor)) {
+    for (size_t i = 0; i < out.args.size(); ++i) {
+      Op op = out.ops.empty() ? out.op : out.ops[i == 0 ? 0 : i];
+      CheckBooleanOperand(out.args[i], op == Op::kAnd ? "AND" : op == Op::kOr ? "OR" : "XOR");
+    }
+  }
+  return out;
+}
+
+BoundExpr BinderState::BindExprUnchecked(const ast::Expression& e) {
   size_t offset = Offset(e);
   BoundExpr left = BindOperand(e.first, offset);
   // Chained comparisons a < b < c mean a < b AND b < c (one flat AND).
@@ -340,6 +366,7 @@ struct OperandBinder {
     e.fn = fn;
     e.name = fn->name;
     for (const auto& a : f.args) e.args.push_back(b.BindExpr(a));
+    CheckArgumentTypes(e);
     return e;
   }
   BoundExpr operator()(const ast::CaseExpression& c) const {
@@ -465,6 +492,7 @@ struct OperandBinder {
     }
     if (first_applied == u.ops.size()) inner = b.BindOperand(u.operand, at);
     for (size_t i = first_applied; i-- > 0;) {
+      if (u.ops[i] == Op::kNot) CheckBooleanOperand(inner, "NOT");
       BoundExpr e = Make(ExprKind::kUnary, at);
       e.op = u.ops[i];
       e.args.push_back(std::move(inner));
@@ -519,6 +547,29 @@ struct OperandBinder {
   template <typename T>
   BoundExpr operator()(const ast::x3::forward_ast<T>& f) const {
     return (*this)(f.get());
+  }
+
+  // Arguments whose type is known here and which the function cannot take: a compile-time
+  // error rather than one per row.
+  void CheckArgumentTypes(const BoundExpr& call) const {
+    if (call.args.size() != 1) return;
+    const BoundExpr& arg = call.args[0];
+    if (arg.kind == ExprKind::kSubquery && arg.name == "exists" && call.name == "size")
+      throw QueryError("SyntaxError", "UnexpectedSyntax",
+                       "size() of a pattern predicate: use COUNT { pattern } to count its matches", arg.offset);
+    if (arg.kind != ExprKind::kVariable) return;
+    auto it = b.scope.find(arg.name);
+    if (it == b.scope.end()) return;
+    VarType t = it->second.type;
+    bool bad = (call.name == "type" && (t == VarType::kNode || t == VarType::kPath || t == VarType::kValue)) ||
+               (call.name == "length" && (t == VarType::kNode || t == VarType::kRel)) ||
+               (call.name == "size" && t == VarType::kPath);
+    if (bad)
+      throw QueryError("SyntaxError", "InvalidArgumentType",
+                       call.name + "() cannot take '" + arg.name + "', which is " +
+                           (t == VarType::kNode ? "a node" : t == VarType::kRel ? "a relationship" :
+                            t == VarType::kPath ? "a path" : "not a relationship"),
+                       arg.offset);
   }
 
   // In closed mode, reading an attribute a node variable's class does not have is an error.

@@ -17,7 +17,8 @@
 namespace cmdb::gql {
 namespace detail {
 
-enum class VarType { kAny, kNode, kRel, kRelList, kPath };
+// kValue: known to hold no node, relationship or path (a literal, list or map).
+enum class VarType { kAny, kNode, kRel, kRelList, kPath, kValue };
 
 struct Variable {
   int slot = -1;
@@ -32,6 +33,7 @@ class BinderState {
 
   // Expressions (binder_expr.cpp).
   BoundExpr BindExpr(const ast::Expression& e);
+  BoundExpr BindExprUnchecked(const ast::Expression& e);
   BoundExpr BindOperand(const ast::Operand& o, size_t offset);
   // Binds an expression that may hold aggregates, collecting them into `aggregates`.
   BoundExpr BindProjectionExpr(const ast::Expression& e, std::vector<BoundExpr>* aggregates);

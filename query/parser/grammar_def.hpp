@@ -241,8 +241,14 @@ const auto unwind_def = kw("UNWIND") > expression > kw("AS") > variable;
 const auto projection_item_def = expression >> -(kw("AS") > variable);
 const auto sort_item_def = expression >> -(((kw("ASCENDING") | kw("ASC")) >> as(std::string("ASC"))) |
                                            ((kw("DESCENDING") | kw("DESC")) >> as(std::string("DESC"))));
+// A projection item never starts with a clause keyword: `WITH *` then `MATCH (n)` on the next
+// line is two clauses, not a call of a function named MATCH.
+const auto clause_keyword = kw("MATCH") | kw("OPTIONAL") | kw("CREATE") | kw("MERGE") | kw("UNWIND") |
+                            kw("WITH") | kw("RETURN") | kw("SET") | kw("DELETE") | kw("DETACH") |
+                            kw("REMOVE") | kw("CALL") | kw("FOREACH") | kw("UNION") | kw("WHERE") |
+                            kw("ORDER") | kw("SKIP") | kw("LIMIT");
 const auto projection_def = x3::matches[kw("DISTINCT")] >> x3::matches['*'] >>
-                            -(-x3::lit(',') >> (projection_item % ',')) >>
+                            -(-x3::lit(',') >> !clause_keyword >> (projection_item % ',')) >>
                             -(kw("ORDER") > kw("BY") > sort_items) >>
                             -((kw("SKIP") | kw("OFFSET")) > expression) >> -(kw("LIMIT") > expression);
 const auto with_def = kw("WITH") > projection > -(kw("WHERE") > expression);
