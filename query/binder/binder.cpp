@@ -153,8 +153,10 @@ class ClauseBinder {
 
   // Binds a pattern. `creating`: CREATE/MERGE rules (new variables only where they introduce
   // entities, one type per relationship, directed, fixed length).
+  // `merging`: MERGE, which matches an undirected relationship either way and creates it left
+  // to right.
   BoundPattern BindPattern(const ast::PatternPart& part, bool creating, std::set<std::string>& clause_vars,
-                           std::vector<int>& new_slots) {
+                           std::vector<int>& new_slots, bool merging = false) {
     BoundPattern out;
     auto bind_node = [&](const ast::NodePattern& n) {
       BoundNode node;
@@ -226,7 +228,7 @@ class ClauseBinder {
         if (rel.var_length) ThrowSemantic("CreatingVarLength", "variable-length relationships cannot be created", at);
         if (rel.types.size() != 1)
           ThrowSemantic("NoSingleRelationshipType", "a relationship to create needs exactly one type", at);
-        if (rel.direction == Direction::kBoth)
+        if (rel.direction == Direction::kBoth && !merging)
           ThrowSemantic("RequiresDirectedRelationship", "a relationship to create needs a direction", at);
       }
       if (d && d->variable) {
@@ -279,6 +281,13 @@ class ClauseBinder {
     if (m.where) {
       BoundExpr w = s_.BindExpr(*m.where);
       Conjuncts(std::move(w), out.predicates);
+    }
+    for (const auto& p : out.predicates) {
+      if (p.kind != ExprKind::kVariable) continue;
+      VarType t = s_.scope.count(p.name) ? s_.scope.at(p.name).type : VarType::kAny;
+      if (t == VarType::kNode || t == VarType::kRel || t == VarType::kPath || t == VarType::kRelList)
+        throw QueryError("SyntaxError", "InvalidArgumentType",
+                         "WHERE needs a boolean, and '" + p.name + "' is " + TypeName(t), p.offset);
     }
     return out;
   }
@@ -334,7 +343,7 @@ class ClauseBinder {
   BoundMerge BindMerge(const ast::Merge& m) {
     BoundMerge out;
     std::set<std::string> clause_vars;
-    out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots);
+    out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots, true);
     CheckPatternSize({out.pattern}, s_.Offset(m));
     for (const auto& action : m.actions) {
       auto& target = action.on == "MATCH" ? out.on_match : out.on_create;
@@ -356,6 +365,7 @@ class ClauseBinder {
       return out;
     }
     out.value = s_.BindExpr(*item.value);
+    RefuseBarePattern(out.value);
     if (item.key) {
       out.kind = BoundSetItem::Kind::kProperty;
       out.key = item.key->text;
@@ -436,6 +446,7 @@ class ClauseBinder {
     for (const auto& item : p.items) {
       std::string text = s_.query.TextOf(item.expression);
       BoundExpr e = s_.BindProjectionExpr(item.expression, &out.aggregates);
+      RefuseBarePattern(e);
       if (!item.alias && !is_return && e.kind != ExprKind::kVariable)
         ThrowSemantic("NoExpressionAlias", "an expression in WITH needs an alias: " + text + " AS name",
                       s_.Offset(item.expression));
@@ -673,6 +684,15 @@ class ClauseBinder {
     return out;
   }
 
+  // A pattern predicate is a test (WHERE, a boolean operand), not a value.
+  static void RefuseBarePattern(const BoundExpr& e) {
+    if (e.kind == ExprKind::kSubquery && e.keys.size() == 1 && e.keys[0] == "pattern")
+      throw QueryError("SyntaxError", "UnexpectedSyntax",
+                       "a pattern is a predicate here; to return its matches use a pattern comprehension "
+                       "[p = (a)-->(b) | p] or COUNT { ... }",
+                       e.offset);
+  }
+
   // In an item that holds an aggregate, a variable outside the aggregates must be a grouping
   // key of its own (`RETURN n, count(*) < n.p`); otherwise which row's value it takes is
   // undefined (`RETURN count(n) < n.p`), and the projection is refused.
@@ -688,13 +708,22 @@ class ClauseBinder {
     }
     for (const auto& item : p.items) {
       if (!item.aggregating) continue;
+      std::set<int> local;  // comprehension and reduce() variables
+      std::vector<const BoundExpr*> walk{&item.expr};
+      while (!walk.empty()) {
+        const BoundExpr* e = walk.back();
+        walk.pop_back();
+        if (e->kind == ExprKind::kListComprehension || e->kind == ExprKind::kQuantifier) local.insert(e->slot);
+        if (e->kind == ExprKind::kReduce) local.insert({e->slot, e->index});
+        for (const auto& a : e->args) walk.push_back(&a);
+      }
       std::vector<const BoundExpr*> todo{&item.expr};
       while (!todo.empty()) {
         const BoundExpr* e = todo.back();
         todo.pop_back();
         if (e->kind == ExprKind::kAggregateRef) continue;
         if (std::any_of(keys.begin(), keys.end(), [&](const BoundExpr* k) { return SameExpr(*k, *e); })) continue;
-        if (e->kind == ExprKind::kVariable)
+        if (e->kind == ExprKind::kVariable && !local.count(e->slot))
           ThrowSemantic("AmbiguousAggregationExpression",
                         "'" + item.column + "' mixes an aggregate with '" + e->name +
                             "', which is not a grouping key: return it on its own too",
@@ -795,6 +824,21 @@ BoundExpr detail::BinderState::BindSubqueryExpr(const std::string& kind, const a
 BoundExpr detail::BinderState::BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
                                                const boost::optional<ast::Expression>& where,
                                                const ast::Expression* map, const ast::x3::position_tagged& at) {
+  if (!map) {
+    // A pattern predicate only tests the variables it is given: it cannot introduce new ones.
+    auto known = [&](const boost::optional<ast::Name>& v) {
+      if (v && !scope.count(v->text))
+        ThrowSemantic("UndefinedVariable",
+                      "variable '" + v->text + "' is not defined: a pattern predicate cannot introduce variables "
+                      "(use EXISTS { MATCH ... } for that)", Offset(*v));
+    };
+    known(pattern.path_variable);
+    known(pattern.start.variable);
+    for (const auto& step : pattern.steps) {
+      if (step.relationship.detail) known(step.relationship.detail->variable);
+      known(step.node.variable);
+    }
+  }
   ast::SingleQuery body;
   ast::Match match;
   static_cast<ast::x3::position_tagged&>(match) = at;
@@ -810,7 +854,9 @@ BoundExpr detail::BinderState::BindPatternExpr(const std::string& kind, const as
     ret.projection.items.push_back(item);
     body.clauses.push_back(ast::Clause(ret));
   }
-  return BindSubqueryExpr(kind, body, Offset(at));
+  BoundExpr e = BindSubqueryExpr(kind, body, Offset(at));
+  if (!map) e.keys.push_back("pattern");  // a bare pattern: a predicate, never a value to return
+  return e;
 }
 
 BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOptions& options) {
