@@ -141,6 +141,10 @@ class ClauseBinder {
     if (auto* m = boost::get<ast::x3::forward_ast<ast::MapLiteral>>(&*props)) {
       for (const auto& e : m->get().entries) out.emplace_back(e.key.text, s_.BindExpr(e.value));
     } else if (auto* p = boost::get<ast::Parameter>(&*props)) {
+      if (!params_allowed_)
+        throw QueryError("SyntaxError", "InvalidParameterUse",
+                         "a parameter cannot stand for the properties of a pattern to match; write {key: $value}",
+                         s_.Offset(*p));
       BoundExpr e;
       e.kind = ExprKind::kParameter;
       e.name = p->name;
@@ -335,7 +339,9 @@ class ClauseBinder {
     BoundCreate out;
     std::set<std::string> clause_vars;
     std::vector<int> new_slots;
+    params_allowed_ = true;
     for (const auto& part : c.pattern) out.patterns.push_back(BindPattern(part, true, clause_vars, new_slots));
+    params_allowed_ = false;
     CheckPatternSize(out.patterns, s_.Offset(c));
     return out;
   }
@@ -791,6 +797,7 @@ class ClauseBinder {
   }
 
   BinderState& s_;
+  bool params_allowed_ = false;  // a parameter map as a pattern's properties: CREATE only
 };
 
 }  // namespace

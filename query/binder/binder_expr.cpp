@@ -360,6 +360,17 @@ struct OperandBinder {
       b.in_aggregate_ = true;
       for (const auto& a : f.args) agg.args.push_back(b.BindExpr(a));
       b.in_aggregate_ = false;
+      // An aggregate of rand() would answer differently for the same rows.
+      std::vector<const BoundExpr*> todo;
+      for (const auto& a : agg.args) todo.push_back(&a);
+      while (!todo.empty()) {
+        const BoundExpr* x = todo.back();
+        todo.pop_back();
+        if (x->kind == ExprKind::kFunction && x->name == "rand")
+          throw QueryError("SyntaxError", "NonConstantExpression",
+                           fn->name + "() cannot aggregate rand(): the result would not be repeatable", x->offset);
+        for (const auto& c : x->args) todo.push_back(&c);
+      }
       return Register(std::move(agg));
     }
     BoundExpr e = Make(ExprKind::kFunction, at);
@@ -552,11 +563,18 @@ struct OperandBinder {
   // Arguments whose type is known here and which the function cannot take: a compile-time
   // error rather than one per row.
   void CheckArgumentTypes(const BoundExpr& call) const {
+    for (const BoundExpr& a : call.args) {
+      if (a.kind != ExprKind::kSubquery || a.keys.size() != 1 || a.keys[0] != "pattern") continue;
+      if (call.name == "size")
+        throw QueryError("SyntaxError", "UnexpectedSyntax",
+                         "size() of a pattern predicate: use COUNT { pattern } to count its matches", a.offset);
+      throw QueryError("SyntaxError", "UnexpectedSyntax",
+                       "a pattern is a predicate, not a value " + call.name +
+                           "() can take; use a pattern comprehension [p = (a)-->(b) | p] for its matches",
+                       a.offset);
+    }
     if (call.args.size() != 1) return;
     const BoundExpr& arg = call.args[0];
-    if (arg.kind == ExprKind::kSubquery && arg.name == "exists" && call.name == "size")
-      throw QueryError("SyntaxError", "UnexpectedSyntax",
-                       "size() of a pattern predicate: use COUNT { pattern } to count its matches", arg.offset);
     if (arg.kind != ExprKind::kVariable) return;
     auto it = b.scope.find(arg.name);
     if (it == b.scope.end()) return;
@@ -574,8 +592,14 @@ struct OperandBinder {
 
   // In closed mode, reading an attribute a node variable's class does not have is an error.
   void CheckProperty(const BoundExpr& base, const ast::Name& key) const {
-    if (b.schema.open_mode() || base.kind != ExprKind::kVariable) return;
+    if (base.kind != ExprKind::kVariable) return;
     const Variable& v = b.scope.at(base.name);
+    if (v.type == VarType::kPath || v.type == VarType::kRelList)
+      throw QueryError("SyntaxError", "InvalidArgumentType",
+                       "'" + base.name + "' is " + (v.type == VarType::kPath ? "a path" : "a list of relationships") +
+                           ", which has no property '" + key.text + "'",
+                       b.Offset(key));
+    if (b.schema.open_mode()) return;
     if (v.type != VarType::kNode || v.label.empty() || !b.schema.FindClass(v.label)) return;
     if (b.schema.FindAttribute(v.label, key.text)) return;
     std::vector<std::string> names;

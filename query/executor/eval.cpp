@@ -492,6 +492,9 @@ QValue Executor::EvalBinary(const BoundExpr& e, Row& row) {
       return r ? QValue(!*r) : QValue();
     }
     case Op::kLt: case Op::kGt: case Op::kLe: case Op::kGe: {
+      // NaN is unordered: every ordering comparison of it with a number is false.
+      if (a.is_number() && b.is_number() && (std::isnan(a.as_number()) || std::isnan(b.as_number())))
+        return QValue(false);
       auto c = CompareForPredicate(a, b);
       if (!c) return QValue();
       bool r = op == Op::kLt ? *c < 0 : op == Op::kGt ? *c > 0 : op == Op::kLe ? *c <= 0 : *c >= 0;

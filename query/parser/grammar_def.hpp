@@ -258,6 +258,7 @@ const auto create_def = (kw("CREATE") | kw("INSERT")) > pattern > as(false);
 const auto no_labels = as(std::vector<ast::Name>());
 const auto set_item_def =
     (variable >> '.' >> name >> '=' >> as(std::string("=")) > expression > no_labels) |
+    ('(' >> variable >> ')' >> '.' >> name >> '=' >> as(std::string("=")) > expression > no_labels) |
     (variable >> as(boost::optional<ast::Name>()) >>
      (("+=" >> as(std::string("+="))) | ('=' >> as(std::string("=")))) > expression > no_labels) |
     (variable >> as(boost::optional<ast::Name>()) >> as(std::string(":")) >>
