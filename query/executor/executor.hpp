@@ -102,8 +102,9 @@ class Executor : public BuildAccount {
   // Hands every matching row to `sink` (OPTIONAL MATCH: the input row with nulls when none).
   void RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan, const RowSink& sink);
   std::vector<Row> RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan);
+  // `stop` (may be null): the sink sets it to end the search early.
   void MatchRow(const Row& row, const std::vector<BoundPattern>& patterns, const MatchPlan& plan,
-                const RowSink& sink);
+                const RowSink& sink, const bool* stop = nullptr);
   std::vector<Row> RunUnwind(std::vector<Row> in, const BoundUnwind& u);
   std::vector<Row> RunProjection(std::vector<Row> in, const BoundProjection& p);
   // An aggregating projection's groups, fed one row at a time (executor.cpp).
@@ -116,6 +117,9 @@ class Executor : public BuildAccount {
   // Subqueries (subquery.cpp): subquery `index` run from a copy of `outer`; its rows are not
   // charged to the running clause once it returns (the caller charges what it keeps).
   std::vector<Row> RunSubquery(int index, const Row& outer);
+  // Runs `body` as a subquery: charges it makes are given back afterwards, the outer
+  // projection's aggregates are out of sight, the deadline is checked without yielding.
+  void InSubquery(const std::function<void()>& body);
   std::vector<Row> RunForeach(std::vector<Row> in, const BoundForeach& f);
   std::vector<Row> RunCallSubquery(std::vector<Row> in, const BoundCallSubquery& c);
   QValue EvalSubquery(const BoundExpr& e, Row& row);

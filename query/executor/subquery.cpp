@@ -8,9 +8,7 @@ namespace {
 using K = QValue::Kind;
 }  // namespace
 
-std::vector<Row> Executor::RunSubquery(int index, const Row& outer) {
-  if (!subqueries_ || !sub_plans_ || index < 0 || static_cast<size_t>(index) >= subqueries_->size())
-    throw QueryError("InternalError", "Subquery", "a subquery was not planned");
+void Executor::InSubquery(const std::function<void()>& body) {
   // What the subquery's clauses charge is its own: given back when it returns, so the running
   // clause's account holds only what it keeps.
   struct Scope {
@@ -29,11 +27,36 @@ std::vector<Row> Executor::RunSubquery(int index, const Row& outer) {
       ex.current_aggregates_ = aggregates;
     }
   } scope(*this);
-  Charge(1, RowBytes(outer));
-  return RunFrom((*subqueries_)[index].query, (*sub_plans_)[index], std::vector<Row>(1, outer));
+  body();
+}
+
+std::vector<Row> Executor::RunSubquery(int index, const Row& outer) {
+  if (!subqueries_ || !sub_plans_ || index < 0 || static_cast<size_t>(index) >= subqueries_->size())
+    throw QueryError("InternalError", "Subquery", "a subquery was not planned");
+  std::vector<Row> rows;
+  InSubquery([&] {
+    Charge(1, RowBytes(outer));
+    rows = RunFrom((*subqueries_)[index].query, (*sub_plans_)[index], std::vector<Row>(1, outer));
+  });
+  return rows;
 }
 
 QValue Executor::EvalSubquery(const BoundExpr& e, Row& row) {
+  const BoundSubquery& sub = (*subqueries_).at(e.index);
+  const auto* match = sub.query.clauses.size() == 1 ? std::get_if<BoundMatch>(&sub.query.clauses[0]) : nullptr;
+  if (match && !match->optional && (e.name == "exists" || e.name == "count")) {
+    // A pattern (the short form and pattern predicates): its matches are counted as they are
+    // found, never kept, and EXISTS stops at the first.
+    int64_t n = 0;
+    bool exists = e.name == "exists", found = false;
+    InSubquery([&] {
+      MatchRow(row, match->patterns, (*sub_plans_)[e.index].matches.at(0), [&](Row&) {
+        ++n;
+        found = exists;
+      }, &found);
+    });
+    return exists ? QValue(n > 0) : QValue(n);
+  }
   std::vector<Row> rows = RunSubquery(e.index, row);
   if (e.name == "exists") return QValue(!rows.empty());
   if (e.name == "count") return QValue(static_cast<int64_t>(rows.size()));
