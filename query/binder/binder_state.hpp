@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,22 @@ class BinderState {
 // The value of a number literal's text (decimal, 0x hex, 0o octal, or a float), negated when
 // `negative`. Throws QueryError (with `offset`) for an invalid or out-of-range literal.
 QValue ParseNumber(const std::string& text, bool negative, size_t offset);
+
+// Checks on bound query parts (binder_checks.cpp).
+// Every slot `q` mentions (subquery clauses by the outer slots they read, from `subqueries`).
+void QuerySlots(const BoundSingleQuery& q, const std::vector<BoundSubquery>& subqueries, std::set<int>& out);
+// Throws UnexpectedSyntax when `e` is a bare pattern predicate used as a value.
+void RefuseBarePattern(const BoundExpr& e);
+// In an aggregating projection, a variable outside the aggregates of an item must be a grouping
+// key of its own (or be read through a projected key `v` or `v.key`): else
+// AmbiguousAggregationExpression at the variable.
+void CheckGroupingKeys(const BoundProjection& p);
+// The same expression (offsets aside).
+bool SameExpr(const BoundExpr& a, const BoundExpr& b);
+// Rewrites the sort key `e` of aggregating projection `p` (its aggregates in `aggs`) to read the
+// projected row; a variable not in `visible` is an UndefinedVariable error.
+void ReadProjected(BoundExpr& e, const std::vector<BoundExpr>& aggs, const BoundProjection& p,
+                   const std::set<int>& visible);
 
 }  // namespace detail
 }  // namespace cmdb::gql
