@@ -20,7 +20,8 @@ using namespace cmdb::gql;
 namespace {
 
 struct Q {
-  explicit Q(bool demo = true, bool open = false) : t(demo, open), engine(*t.db, QueryOptions{}) {}
+  explicit Q(bool demo = true, bool open = false, QueryOptions options = {})
+      : t(demo, open), engine(*t.db, options) {}
   cmdb::testing::TestDb t;
   QueryEngine engine;
   int64_t timeout_ms = 0;  // 0: the engine's limit
@@ -329,6 +330,49 @@ TEST_CASE("errors of the new constructs name the place and what was expected") {
         "SemanticError: line 1, column 20: count() is only allowed in WITH and RETURN\n"
         "RETURN [x IN [1] | count(x)]\n"
         "                   ^");
+}
+
+TEST_CASE("hostile subqueries: deep nesting, budgets and timeouts inside them, nothing written on failure") {
+  QueryOptions options;
+  options.max_query_rows = 10000;
+  Q q(false, true, options);
+  // Nested as deep as brackets may: fine; one more: a located error, before anything runs.
+  auto nest = [](int levels) {
+    std::string text = "RETURN ";
+    for (int i = 0; i < levels; ++i) text += "EXISTS { RETURN ";
+    text += "1";
+    for (int i = 0; i < levels; ++i) text += " }";
+    return text;
+  };
+  CHECK(q.One(nest(30)).as_bool());
+  auto deep = q.Run(nest(70));
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.status().message().rfind("line 1, column ", 0) == 0);
+  CHECK(deep.status().message().find("nest deeper than 64 levels") != std::string::npos);
+  // The rows a subquery materializes count against the budget of the clause running it.
+  auto rows = q.Run("UNWIND [1, 2] AS k RETURN COLLECT { UNWIND range(1, 20000) AS x RETURN x }");
+  REQUIRE_FALSE(rows.ok());
+  CHECK(rows.status().message().find("rows in memory at once (the row budget, max_query_rows)") !=
+        std::string::npos);
+  // ... and are given back when it returns: many small subqueries stay within it.
+  CHECK(q.One("UNWIND range(1, 5000) AS k WITH k WHERE COUNT { UNWIND range(1, 3) AS x RETURN x } = 3 "
+              "RETURN count(k)").as_int() == 5000);
+  // A writing query whose CALL subquery fails writes nothing.
+  auto failed = q.Run("CREATE (:W {id: 1}) WITH 1 AS one CALL { UNWIND range(1, 20000) AS x RETURN x } RETURN x");
+  REQUIRE_FALSE(failed.ok());
+  CHECK(q.One("MATCH (w:W) RETURN count(w)").as_int() == 0);
+  auto failed_foreach = q.Run("FOREACH (i IN range(1, 3) | CREATE (:W {id: i}) CREATE (:W {id: 1 / (i - 3)}))");
+  REQUIRE_FALSE(failed_foreach.ok());
+  CHECK(failed_foreach.status().message().rfind("line 1, column ", 0) == 0);
+  CHECK(q.One("MATCH (w:W) RETURN count(w)").as_int() == 0);
+  // A slow subquery stops at the timeout.
+  Q unlimited(false, true);
+  unlimited.timeout_ms = 200;
+  auto slow = unlimited.Run(
+      "UNWIND range(1, 1000000) AS k WITH k WHERE COUNT { UNWIND range(1, 100) AS x WITH x WHERE x > k RETURN x } > 0 "
+      "RETURN count(k)");
+  REQUIRE_FALSE(slow.ok());
+  CHECK(slow.status().type() == "TransientError");
 }
 
 TEST_CASE("no syntax error names a C++ type, over the query fuzz corpus and regressions") {
