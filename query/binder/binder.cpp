@@ -107,7 +107,8 @@ class ClauseBinder {
     bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
                             !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
                             !std::holds_alternative<BoundCall>(out.clauses.back()) &&
-                            !std::holds_alternative<BoundCallSubquery>(out.clauses.back()) &&
+                            !(std::holds_alternative<BoundCallSubquery>(out.clauses.back()) &&
+                              !s_.subqueries[std::get<BoundCallSubquery>(out.clauses.back()).body].returns.empty()) &&
                             !std::holds_alternative<BoundUnwind>(out.clauses.back());
     if (!ends_with_update && out.columns.empty() && !std::get_if<BoundProjection>(&out.clauses.back())) {
       throw QueryError("SyntaxError", "InvalidClauseComposition",

@@ -313,9 +313,11 @@ const auto subquery_body_def = (subquery_clauses >> as(false)) | (short_clauses 
 const auto subquery_def = subquery_kind >> '{' > subquery_body > '}';
 const auto foreach_clauses_def = +clause;
 const auto foreach_def = kw("FOREACH") > '(' > variable > kw("IN") > expression > '|' > foreach_clauses > ')';
-const auto call_scope_def = '(' >> x3::matches['*'] >> -(variable % ',') >> ')';
+const auto call_scope_def = '(' > x3::matches['*'] > -(variable % ',') > ')';
 const auto extension_expr_def = reduce_expr | subquery | pattern_comprehension | pattern_expression | map_projection;
-const auto call_subquery_def = x3::matches[kw("OPTIONAL")] >> kw("CALL") >> -call_scope >> '{' > single_query > '}';
+// CALL followed by "(" or "{" is a subquery (a procedure call starts with its name).
+const auto call_subquery_def = x3::matches[kw("OPTIONAL")] >> kw("CALL") >> &(x3::lit('(') | '{') > -call_scope >
+                               '{' > single_query > '}';
 
 BOOST_SPIRIT_DEFINE(number_text, digits, string_text, pow_op, mul_op, add_op, cmp_op, predicate_op, null_check)
 BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number, string_literal,

@@ -138,6 +138,9 @@ TEST_CASE("CALL subqueries: scope, per-row results, OPTIONAL CALL, unit subqueri
   // A unit subquery writes and passes the row on.
   CHECK(q.One("UNWIND ['u-1', 'u-2'] AS n CALL (n) { CREATE (:Application {name: n}) } RETURN count(*)").as_int() == 2);
   CHECK(q.One("MATCH (a:Application) WHERE a.name STARTS WITH 'u-' RETURN count(a)").as_int() == 2);
+  // ... and may end the query.
+  CHECK(q.Ok("MATCH (a:Application) WHERE a.name STARTS WITH 'u-' CALL (a) { SET a.vendor = 'unit' }").rows.empty());
+  CHECK(q.One("MATCH (a:Application {vendor: 'unit'}) RETURN count(a)").as_int() == 2);
 }
 
 TEST_CASE("FOREACH, reduce() and map projections") {
@@ -326,6 +329,18 @@ TEST_CASE("errors of the new constructs name the place and what was expected") {
         "matches\n"
         "MATCH (n) RETURN size((n)-->())\n"
         "                      ^");
+  CHECK(q.Error("MATCH (a) RETURN [(a)-->(b) | ]") ==
+        "SyntaxError: line 1, column 31: expected expression, found ']'\n"
+        "MATCH (a) RETURN [(a)-->(b) | ]\n"
+        "                              ^");
+  CHECK(q.Error("RETURN COUNT { }") ==
+        "SyntaxError: line 1, column 16: expected a pattern or a query, found '}'\n"
+        "RETURN COUNT { }\n"
+        "               ^");
+  CHECK(q.Error("OPTIONAL CALL (x { RETURN 1 AS one } RETURN one") ==
+        "SyntaxError: line 1, column 18: expected ')', found '{'\n"
+        "OPTIONAL CALL (x { RETURN 1 AS one } RETURN one\n"
+        "                 ^");
   CHECK(q.Error("RETURN [x IN [1] | count(x)]") ==
         "SemanticError: line 1, column 20: count() is only allowed in WITH and RETURN\n"
         "RETURN [x IN [1] | count(x)]\n"
