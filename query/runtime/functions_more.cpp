@@ -1,8 +1,6 @@
 // The conversion functions that answer null instead of failing (toIntegerOrNull, ...), the list
 // conversions (toIntegerList, ...) and a few more text and list functions (isEmpty, btrim,
 // char_length, lower, upper). Registered into the catalogue by functions.cpp.
-#include <cctype>
-
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
 #include "query/runtime/unicode_text.hpp"
@@ -16,7 +14,6 @@ using Args = std::vector<QValue>;
 // Calls the catalogue's function `name` with `args`; an argument it refuses, or a value it
 // cannot convert, gives null.
 QValue OrNull(const char* name, const Args& args, const FnEnv& env) {
-  static_cast<void>(env);
   const FunctionDef* fn = FindFunction(name);
   try {
     return fn->scalar(args, env);

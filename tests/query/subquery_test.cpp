@@ -75,6 +75,10 @@ TEST_CASE("pattern predicates find the orphans that OPTIONAL MATCH finds") {
   CHECK(q.Names("MATCH (h:PhysicalServer) WHERE NOT EXISTS { MATCH (h)-[:LOCATED_IN]->(r:Rack) RETURN r } "
                 "RETURN h.name") == oracle);
   CHECK(q.Names("MATCH (h:PhysicalServer) WHERE COUNT { (h)-[:LOCATED_IN]->() } = 0 RETURN h.name") == oracle);
+  // The predicate runs as a subquery that starts at the row's server and follows its adjacency.
+  auto plan = q.Ok("EXPLAIN MATCH (h:PhysicalServer) WHERE NOT (h)-[:LOCATED_IN]->() RETURN h.name").plan;
+  CHECK(plan.find("Subquery 0:\nMatch\n  Argument\n  Expand(pattern 0, relationship 0)\n") != std::string::npos);
+  CHECK(plan.find("NodeScan(:PhysicalServer) + Filter(1)") != std::string::npos);
   // The complement: every other server is in a rack.
   int64_t all = q.One("MATCH (h:PhysicalServer) RETURN count(h)").as_int();
   CHECK(q.One("MATCH (h:PhysicalServer) WHERE (h)-[:LOCATED_IN]->() RETURN count(h)").as_int() ==
