@@ -80,6 +80,7 @@ std::vector<Row> Executor::RunForeach(std::vector<Row> in, const BoundForeach& f
     if (list.is_null()) continue;
     if (list.kind() != K::kList) ThrowType("InvalidArgumentType", "FOREACH expects a list, got " + std::string(list.kind_name()), f.list.offset);
     for (const QValue& item : list.as_list()) {
+      CheckDeadline();
       Row r = row;
       r[f.slot] = item;
       RunSubquery(f.body, r);
