@@ -612,8 +612,32 @@ class ClauseBinder {
       // An importing WITH: the subquery's first WITH reads the outer variables.
       inner = s_.scope;
     }
+    bool importing = !c.scope && !inner.empty();
     out.body = BindBody(c.query, inner, writes);
     const BoundSubquery& sub = s_.subqueries[out.body];
+    if (importing) {
+      // The importing WITH only names outer variables (WITH a, b or WITH *): an expression,
+      // an alias or a filter over them belongs to a later clause.
+      const auto& with = std::get<BoundProjection>(sub.query.clauses.front());
+      std::set<int> outer, read;
+      for (const auto& [n, v] : inner) outer.insert(v.slot);
+      for (const auto& item : with.items) {
+        read.clear();
+        detail::ExprSlots(item.expr, read);
+        bool imports = std::any_of(read.begin(), read.end(), [&](int slot) { return outer.count(slot) > 0; });
+        bool plain = item.expr.kind == ExprKind::kVariable && item.expr.name == item.column;
+        if (imports && !plain)
+          ThrowSemantic("InvalidClauseComposition",
+                        "an importing WITH only names variables from outside the subquery (WITH x, not '" +
+                            item.column + "'); compute in a later clause, or use CALL (x) { ... }",
+                        item.expr.offset);
+      }
+      if (with.where || with.aggregating || with.distinct || !with.order.empty() || with.skip || with.limit)
+        ThrowSemantic("InvalidClauseComposition",
+                      "an importing WITH cannot filter, sort, page or aggregate; do that in a later clause, or use "
+                      "CALL (x) { ... }",
+                      out.offset);
+    }
     const auto* ret = std::get_if<BoundProjection>(&sub.query.clauses.back());
     if (ret && ret->is_return) {
       for (const auto& item : ret->items) {

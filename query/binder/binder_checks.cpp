@@ -6,12 +6,10 @@
 #include "query/common/query_error.hpp"
 
 namespace cmdb::gql::detail {
-namespace {
 void ExprSlots(const BoundExpr& e, std::set<int>& out) {
   if (e.kind == ExprKind::kVariable) out.insert(e.slot);
   for (const auto& a : e.args) ExprSlots(a, out);
 }
-}  // namespace
 
 // Every slot a bound query part mentions (for the outer variables a subquery reads).
 void QuerySlots(const BoundSingleQuery& q, const std::vector<BoundSubquery>& subqueries, std::set<int>& out) {

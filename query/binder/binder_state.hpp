@@ -69,6 +69,8 @@ class BinderState {
 QValue ParseNumber(const std::string& text, bool negative, size_t offset);
 
 // Checks on bound query parts (binder_checks.cpp).
+// Every variable slot `e` reads (a subquery's by the outer slots it reads).
+void ExprSlots(const BoundExpr& e, std::set<int>& out);
 // Every slot `q` mentions (subquery clauses by the outer slots they read, from `subqueries`).
 void QuerySlots(const BoundSingleQuery& q, const std::vector<BoundSubquery>& subqueries, std::set<int>& out);
 // Throws UnexpectedSyntax when `e` is a bare pattern predicate used as a value.

@@ -299,6 +299,18 @@ TEST_CASE("errors of the new constructs name the place and what was expected") {
         "SemanticError: line 1, column 1: a CALL subquery must end with RETURN or an updating clause\n"
         "CALL { MATCH (n) } RETURN 1\n"
         "^");
+  CHECK(q.Error("WITH 1 AS x CALL { WITH x + 1 AS y RETURN y } RETURN y") ==
+        "SemanticError: line 1, column 25: an importing WITH only names variables from outside the subquery "
+        "(WITH x, not 'y'); compute in a later clause, or use CALL (x) { ... }\n"
+        "WITH 1 AS x CALL { WITH x + 1 AS y RETURN y } RETURN y\n"
+        "                        ^");
+  CHECK(q.Error("WITH 1 AS x CALL { WITH x WHERE x > 0 RETURN x AS y } RETURN y") ==
+        "SemanticError: line 1, column 13: an importing WITH cannot filter, sort, page or aggregate; do that in a "
+        "later clause, or use CALL (x) { ... }\n"
+        "WITH 1 AS x CALL { WITH x WHERE x > 0 RETURN x AS y } RETURN y\n"
+        "            ^");
+  CHECK(q.One("WITH 1 AS x CALL { WITH x WITH x + 1 AS y RETURN y } RETURN y").as_int() == 2);
+  CHECK(q.One("WITH 1 AS x CALL (x) { WITH x + 1 AS y RETURN y } RETURN y").as_int() == 2);
   CHECK(q.Error("CALL (z) { RETURN 1 AS one } RETURN one") ==
         "SemanticError: line 1, column 7: variable 'z' is not defined\n"
         "CALL (z) { RETURN 1 AS one } RETURN one\n"
