@@ -6,7 +6,8 @@
 //
 // --reuse keeps the database of an earlier run of the same size (no bulk load; for profiling).
 // --only runs just the named sections after the cold start (default: all).
-// --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test).
+// --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test),
+// or the orphans by pattern predicate differ from those by OPTIONAL MATCH.
 #include <sqlite3.h>
 #include <malloc.h>
 #if CMDB_JEMALLOC
@@ -501,6 +502,7 @@ int main(int argc, char** argv) {
     ql["orphans_optional_match_ms"] = opt_ms;
     ql["orphans_predicate_to_optional_ratio"] = opt_ms > 0 ? pred_ms / opt_ms : 0.0;
     ql["orphans_same_answer"] = a == b;
+    if (check && (a != b || a < 0)) return std::cerr << "FAILED: the two orphan queries disagree\n", 1;
   }
   results["query_language"] = ql;
   std::cerr << "query language: " << ql.dump() << "\n";
