@@ -6,7 +6,8 @@
 //
 // --reuse keeps the database of an earlier run of the same size (no bulk load; for profiling).
 // --only runs just the named sections after the cold start (default: all).
-// --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test).
+// --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test),
+// or the orphans by pattern predicate differ from those by OPTIONAL MATCH.
 #include <sqlite3.h>
 #include <malloc.h>
 #if CMDB_JEMALLOC
@@ -476,6 +477,33 @@ int main(int argc, char** argv) {
     run("MATCH (h:PhysicalServer {name: '" + host + "'})<-[:HOSTED_ON|RUNS_ON|INSTANCE_OF*1..4]-(x) RETURN DISTINCT x");
   });
   ql["aggregation_by_class_ms"] = MedianMs(quick ? 1 : 3, [&] { run("MATCH (n) RETURN labels(n)[0] AS class, count(*)"); });
+  // Orphans (VMs on no host) with a pattern predicate, against the same question asked with
+  // OPTIONAL MATCH and a count (the way before pattern predicates): the ratio, same run.
+  {
+    auto count = [&](const std::string& text) -> int64_t {
+      gql::QueryRequest q;
+      q.text = text;
+      auto r = engine.Run(q);
+      if (!r.ok() || r->rows.size() != 1) {
+        std::cerr << "query failed: " << (r.ok() ? "not one row" : r.status().message()) << "\n";
+        return -1;
+      }
+      return r->rows[0][0].as_int();
+    };
+    const std::string predicate = "MATCH (v:VirtualMachine) WHERE NOT (v)-[:HOSTED_ON]->() RETURN count(v)";
+    const std::string optional =
+        "MATCH (v:VirtualMachine) OPTIONAL MATCH (v)-[h:HOSTED_ON]->() WITH v, count(h) AS hosts "
+        "WHERE hosts = 0 RETURN count(v)";
+    int64_t a = count(predicate), b = count(optional);
+    if (a != b) std::cerr << "FAILED: orphans differ: pattern predicate " << a << ", OPTIONAL MATCH " << b << "\n";
+    double pred_ms = MedianMs(quick ? 1 : 3, [&] { count(predicate); });
+    double opt_ms = MedianMs(quick ? 1 : 3, [&] { count(optional); });
+    ql["orphans_pattern_predicate_ms"] = pred_ms;
+    ql["orphans_optional_match_ms"] = opt_ms;
+    ql["orphans_predicate_to_optional_ratio"] = opt_ms > 0 ? pred_ms / opt_ms : 0.0;
+    ql["orphans_same_answer"] = a == b;
+    if (check && (a != b || a < 0)) return std::cerr << "FAILED: the two orphan queries disagree\n", 1;
+  }
   results["query_language"] = ql;
   std::cerr << "query language: " << ql.dump() << "\n";
   }

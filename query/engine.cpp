@@ -154,6 +154,7 @@ struct ResultRowEq {
 void Execute(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess& graph, Txn* txn,
              const QMap& params, const ExecOptions& exec, size_t max_rows, QueryResult& result) {
   Executor executor(graph, txn, params, bound.num_slots, exec, result.stats);
+  executor.SetSubqueries(&bound.subqueries, &plan.subqueries);
   result.columns = bound.parts.front().columns;
   std::vector<std::vector<QValue>> rows;
   for (size_t p = 0; p < bound.parts.size(); ++p) {

@@ -22,6 +22,7 @@ const char* TypeName(VarType t) {
     case VarType::kRel: return "a relationship";
     case VarType::kRelList: return "a list of relationships";
     case VarType::kPath: return "a path";
+    case VarType::kValue: return "a value that is no node, relationship or path";
     default: return "a value";
   }
 }
@@ -49,9 +50,11 @@ class ClauseBinder {
  public:
   ClauseBinder(BinderState& s) : s_(s) {}
 
-  BoundSingleQuery BindSingle(const ast::SingleQuery& q, bool& writes) {
+  // Binds one query part. `nested`: the body of a subquery, which starts from the scope it is
+  // given and may end with any clause.
+  BoundSingleQuery BindSingle(const ast::SingleQuery& q, bool& writes, bool nested = false) {
     BoundSingleQuery out;
-    s_.scope.clear();
+    if (!nested) s_.scope.clear();
     for (size_t i = 0; i < q.clauses.size(); ++i) {
       const ast::Clause& c = q.clauses[i];
       bool last = i + 1 == q.clauses.size();
@@ -81,6 +84,11 @@ class ClauseBinder {
         out.clauses.push_back(BindRemove(*rm));
       } else if (auto* call = boost::get<ast::Call>(&c)) {
         out.clauses.push_back(BindCall(*call));
+      } else if (auto* fe = boost::get<ast::x3::forward_ast<ast::Foreach>>(&c)) {
+        writes = true;
+        out.clauses.push_back(BindForeach(fe->get(), writes));
+      } else if (auto* cs = boost::get<ast::x3::forward_ast<ast::CallSubquery>>(&c)) {
+        out.clauses.push_back(BindCallSubquery(cs->get(), writes));
       } else if (auto* d = boost::get<ast::Delete>(&c)) {
         writes = true;
         BoundDelete del;
@@ -95,9 +103,12 @@ class ClauseBinder {
         out.clauses.push_back(std::move(del));
       }
     }
+    if (nested) return out;
     bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
                             !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
                             !std::holds_alternative<BoundCall>(out.clauses.back()) &&
+                            !(std::holds_alternative<BoundCallSubquery>(out.clauses.back()) &&
+                              !s_.subqueries[std::get<BoundCallSubquery>(out.clauses.back()).body].returns.empty()) &&
                             !std::holds_alternative<BoundUnwind>(out.clauses.back());
     if (!ends_with_update && out.columns.empty() && !std::get_if<BoundProjection>(&out.clauses.back())) {
       throw QueryError("SyntaxError", "InvalidClauseComposition",
@@ -131,6 +142,10 @@ class ClauseBinder {
     if (auto* m = boost::get<ast::x3::forward_ast<ast::MapLiteral>>(&*props)) {
       for (const auto& e : m->get().entries) out.emplace_back(e.key.text, s_.BindExpr(e.value));
     } else if (auto* p = boost::get<ast::Parameter>(&*props)) {
+      if (!params_allowed_)
+        throw QueryError("SyntaxError", "InvalidParameterUse",
+                         "a parameter cannot stand for the properties of a pattern to match; write {key: $value}",
+                         s_.Offset(*p));
       BoundExpr e;
       e.kind = ExprKind::kParameter;
       e.name = p->name;
@@ -143,8 +158,10 @@ class ClauseBinder {
 
   // Binds a pattern. `creating`: CREATE/MERGE rules (new variables only where they introduce
   // entities, one type per relationship, directed, fixed length).
+  // `merging`: MERGE, which matches an undirected relationship either way and creates it left
+  // to right.
   BoundPattern BindPattern(const ast::PatternPart& part, bool creating, std::set<std::string>& clause_vars,
-                           std::vector<int>& new_slots) {
+                           std::vector<int>& new_slots, bool merging = false) {
     BoundPattern out;
     auto bind_node = [&](const ast::NodePattern& n) {
       BoundNode node;
@@ -156,13 +173,16 @@ class ClauseBinder {
         auto it = s_.scope.find(n.variable->text);
         if (it != s_.scope.end()) {
           CheckType(*n.variable, it->second, VarType::kNode);
-          if (creating && !clause_vars.count(n.variable->text) && (!n.labels.empty() || n.properties))
+          if (creating && (!n.labels.empty() || n.properties || part.steps.empty()))
             ThrowSemantic("VariableAlreadyBound",
-                          "variable '" + n.variable->text + "' is already bound and cannot be given labels or properties here",
+                          "variable '" + n.variable->text +
+                              "' is already bound: it cannot be created again or given labels or properties here",
                           s_.Offset(*n.variable));
           it->second.type = VarType::kNode;
           node.slot = it->second.slot;
-          node.bound = true;
+          // Bound before this clause; a variable repeated within the clause is bound by its
+          // first occurrence (then compared), not before the search starts.
+          node.bound = !clause_vars.count(n.variable->text);
         } else {
           node.slot = Declare(*n.variable, VarType::kNode, node.labels.empty() ? "" : node.labels[0]).slot;
           clause_vars.insert(n.variable->text);
@@ -185,7 +205,7 @@ class ClauseBinder {
       if (d) {
         for (const auto& t : d->types) {
           s_.CheckRelType(t);
-          rel.types.push_back(t.text);
+          if (std::find(rel.types.begin(), rel.types.end(), t.text) == rel.types.end()) rel.types.push_back(t.text);
         }
       }
       if (range) {
@@ -213,7 +233,7 @@ class ClauseBinder {
         if (rel.var_length) ThrowSemantic("CreatingVarLength", "variable-length relationships cannot be created", at);
         if (rel.types.size() != 1)
           ThrowSemantic("NoSingleRelationshipType", "a relationship to create needs exactly one type", at);
-        if (rel.direction == Direction::kBoth)
+        if (rel.direction == Direction::kBoth && !merging)
           ThrowSemantic("RequiresDirectedRelationship", "a relationship to create needs a direction", at);
       }
       if (d && d->variable) {
@@ -267,6 +287,13 @@ class ClauseBinder {
       BoundExpr w = s_.BindExpr(*m.where);
       Conjuncts(std::move(w), out.predicates);
     }
+    for (const auto& p : out.predicates) {
+      if (p.kind != ExprKind::kVariable) continue;
+      VarType t = s_.scope.count(p.name) ? s_.scope.at(p.name).type : VarType::kAny;
+      if (t == VarType::kNode || t == VarType::kRel || t == VarType::kPath || t == VarType::kRelList)
+        throw QueryError("SyntaxError", "InvalidArgumentType",
+                         "WHERE needs a boolean, and '" + p.name + "' is " + TypeName(t), p.offset);
+    }
     return out;
   }
 
@@ -313,7 +340,9 @@ class ClauseBinder {
     BoundCreate out;
     std::set<std::string> clause_vars;
     std::vector<int> new_slots;
+    params_allowed_ = true;
     for (const auto& part : c.pattern) out.patterns.push_back(BindPattern(part, true, clause_vars, new_slots));
+    params_allowed_ = false;
     CheckPatternSize(out.patterns, s_.Offset(c));
     return out;
   }
@@ -321,7 +350,7 @@ class ClauseBinder {
   BoundMerge BindMerge(const ast::Merge& m) {
     BoundMerge out;
     std::set<std::string> clause_vars;
-    out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots);
+    out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots, true);
     CheckPatternSize({out.pattern}, s_.Offset(m));
     for (const auto& action : m.actions) {
       auto& target = action.on == "MATCH" ? out.on_match : out.on_create;
@@ -343,6 +372,7 @@ class ClauseBinder {
       return out;
     }
     out.value = s_.BindExpr(*item.value);
+    detail::RefuseBarePattern(out.value);
     if (item.key) {
       out.kind = BoundSetItem::Kind::kProperty;
       out.key = item.key->text;
@@ -399,6 +429,9 @@ class ClauseBinder {
       if (expr.kind == ExprKind::kVariable) {
         type = s_.scope.at(expr.name).type;
         label = s_.scope.at(expr.name).label;
+      } else if ((expr.kind == ExprKind::kLiteral && !expr.literal.is_null()) || expr.kind == ExprKind::kList ||
+                 expr.kind == ExprKind::kMap) {
+        type = VarType::kValue;
       }
       item.expr = std::move(expr);
       item.column = column;
@@ -407,7 +440,7 @@ class ClauseBinder {
       out.items.push_back(std::move(item));
     };
     if (p.star) {
-      if (s_.scope.empty())
+      if (s_.scope.empty() && is_return)
         ThrowSemantic("NoVariablesInScope", "RETURN * and WITH * need variables in scope", s_.Offset(clause));
       for (const auto& [name, v] : s_.scope) {
         BoundExpr e;
@@ -420,11 +453,13 @@ class ClauseBinder {
     for (const auto& item : p.items) {
       std::string text = s_.query.TextOf(item.expression);
       BoundExpr e = s_.BindProjectionExpr(item.expression, &out.aggregates);
+      detail::RefuseBarePattern(e);
       if (!item.alias && !is_return && e.kind != ExprKind::kVariable)
         ThrowSemantic("NoExpressionAlias", "an expression in WITH needs an alias: " + text + " AS name",
                       s_.Offset(item.expression));
       add_item(std::move(e), item.alias ? item.alias->text : text, s_.Offset(item), text);
     }
+    if (out.aggregating) detail::CheckGroupingKeys(out);
     // ORDER BY sees the projected names and, unless the projection aggregates or is DISTINCT,
     // the variables in scope before it.
     auto old_scope = s_.scope;
@@ -445,6 +480,18 @@ class ClauseBinder {
         si.expr.kind = ExprKind::kVariable;
         si.expr.slot = match->slot;
         si.expr.name = match->name;
+      } else if (out.aggregating) {
+        // An aggregating projection's ORDER BY may repeat its aggregates and grouping keys in
+        // expressions: they are read from the projected row.
+        auto names = s_.scope;
+        s_.scope = old_scope;
+        for (const auto& [k, v] : new_scope) s_.scope[k] = v;
+        std::vector<BoundExpr> sort_aggs;
+        si.expr = s_.BindProjectionExpr(sort.expression, &sort_aggs);
+        s_.scope = names;
+        std::set<int> visible;
+        for (const auto& [k, v] : new_scope) visible.insert(v.slot);
+        detail::ReadProjected(si.expr, sort_aggs, out, visible);
       } else {
         std::vector<BoundExpr> sort_aggs;
         si.expr = s_.BindProjectionExpr(sort.expression, &sort_aggs);
@@ -472,21 +519,211 @@ class ClauseBinder {
     };
     out.skip = bind_count(p.skip, "SKIP");
     out.limit = bind_count(p.limit, "LIMIT");
-    s_.scope = new_scope;
+    // WITH ... WHERE sees what ORDER BY sees (the rows keep the earlier variables unless the
+    // projection aggregates or is DISTINCT).
     if (where) {
+      auto order_scope = s_.scope;
+      if (!out.aggregating) {  // DISTINCT keeps each value's first row, earlier variables too
+        s_.scope = old_scope;
+        for (const auto& [k, v] : new_scope) s_.scope[k] = v;
+      }
       BoundExpr w = s_.BindExpr(*where);
       out.where = std::move(w);
+      s_.scope = order_scope;
     }
+    s_.scope = new_scope;
     if (columns) {
       for (const auto& item : out.items) columns->push_back(item.column);
     }
     return out;
   }
 
+ public:
+  // Binds `body` as a subquery seeing `inner` (the variables it starts with) and returns its
+  // index in s_.subqueries; the scope is restored afterwards.
+  int BindBody(const ast::SingleQuery& body, const std::map<std::string, Variable>& inner, bool& writes) {
+    auto saved_scope = s_.scope;
+    auto* saved_aggs = s_.aggregates_;
+    bool saved_in = s_.in_aggregate_;
+    std::set<int> outer;
+    for (const auto& [n, v] : saved_scope) outer.insert(v.slot);
+    s_.scope = inner;
+    s_.aggregates_ = nullptr;
+    s_.in_aggregate_ = false;
+    BoundSubquery sub;
+    for (const auto& [n, v] : inner) sub.imported.push_back(v.slot);
+    sub.query = BindSingle(body, writes, true);
+    if (auto* p = std::get_if<BoundProjection>(&sub.query.clauses.back()); p && p->is_return) {
+      for (const auto& item : p->items) sub.returns.push_back(item.slot);
+    }
+    std::set<int> used;
+    detail::QuerySlots(sub.query, s_.subqueries, used);
+    for (int slot : used)
+      if (outer.count(slot)) sub.reads.push_back(slot);
+    s_.scope = std::move(saved_scope);
+    s_.aggregates_ = saved_aggs;
+    s_.in_aggregate_ = saved_in;
+    s_.subqueries.push_back(std::move(sub));
+    return static_cast<int>(s_.subqueries.size()) - 1;
+  }
+
+ private:
+  BoundForeach BindForeach(const ast::Foreach& f, bool& writes) {
+    BoundForeach out;
+    out.list = s_.BindExpr(f.list);
+    for (const auto& c : f.clauses) {
+      bool updating = boost::get<ast::Create>(&c) || boost::get<ast::Merge>(&c) || boost::get<ast::Set>(&c) ||
+                      boost::get<ast::Remove>(&c) || boost::get<ast::Delete>(&c) ||
+                      boost::get<ast::x3::forward_ast<ast::Foreach>>(&c);
+      if (!updating)
+        ThrowSemantic("InvalidClauseComposition",
+                      "FOREACH can only hold updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH)",
+                      s_.Offset(f));
+    }
+    auto inner = s_.scope;
+    out.slot = s_.NewSlot();
+    if (inner.count(f.variable.text))
+      ThrowSemantic("VariableAlreadyBound", "variable '" + f.variable.text + "' is already defined",
+                    s_.Offset(f.variable));
+    inner[f.variable.text] = Variable{out.slot, VarType::kAny, ""};
+    ast::SingleQuery body;
+    body.clauses = f.clauses;
+    out.body = BindBody(body, inner, writes);
+    return out;
+  }
+
+  BoundCallSubquery BindCallSubquery(const ast::CallSubquery& c, bool& writes) {
+    BoundCallSubquery out;
+    out.optional = c.optional;
+    out.offset = s_.Offset(c);
+    std::map<std::string, Variable> inner;
+    if (c.scope) {
+      if (c.scope->star) {
+        inner = s_.scope;
+      } else {
+        for (const auto& v : c.scope->variables) {
+          auto it = s_.scope.find(v.text);
+          if (it == s_.scope.end())
+            ThrowSemantic("UndefinedVariable", "variable '" + v.text + "' is not defined", s_.Offset(v));
+          inner[v.text] = it->second;
+        }
+      }
+    } else if (!c.query.clauses.empty() && boost::get<ast::With>(&c.query.clauses.front())) {
+      // An importing WITH: the subquery's first WITH reads the outer variables.
+      inner = s_.scope;
+    }
+    bool importing = !c.scope && !inner.empty();
+    out.body = BindBody(c.query, inner, writes);
+    const BoundSubquery& sub = s_.subqueries[out.body];
+    if (importing) {
+      // The importing WITH only names outer variables (WITH a, b or WITH *): an expression,
+      // an alias or a filter over them belongs to a later clause.
+      const auto& with = std::get<BoundProjection>(sub.query.clauses.front());
+      std::set<int> outer, read;
+      for (const auto& [n, v] : inner) outer.insert(v.slot);
+      for (const auto& item : with.items) {
+        read.clear();
+        detail::ExprSlots(item.expr, read);
+        bool imports = std::any_of(read.begin(), read.end(), [&](int slot) { return outer.count(slot) > 0; });
+        bool plain = item.expr.kind == ExprKind::kVariable && item.expr.name == item.column;
+        if (imports && !plain)
+          ThrowSemantic("InvalidClauseComposition",
+                        "an importing WITH only names variables from outside the subquery (WITH x, not '" +
+                            item.column + "'); compute in a later clause, or use CALL (x) { ... }",
+                        item.expr.offset);
+      }
+      if (with.where || with.aggregating || with.distinct || !with.order.empty() || with.skip || with.limit)
+        ThrowSemantic("InvalidClauseComposition",
+                      "an importing WITH cannot filter, sort, page or aggregate; do that in a later clause, or use "
+                      "CALL (x) { ... }",
+                      out.offset);
+    }
+    const auto* ret = std::get_if<BoundProjection>(&sub.query.clauses.back());
+    if (ret && ret->is_return) {
+      for (const auto& item : ret->items) {
+        if (s_.scope.count(item.column))
+          ThrowSemantic("VariableAlreadyBound",
+                        "the CALL subquery returns '" + item.column + "', which is already defined outside it",
+                        out.offset);
+        VarType type = VarType::kAny;
+        s_.scope[item.column] = Variable{item.slot, type, ""};
+      }
+    } else if (!writes) {
+      ThrowSemantic("InvalidClauseComposition", "a CALL subquery must end with RETURN or an updating clause",
+                    out.offset);
+    }
+    return out;
+  }
+
   BinderState& s_;
+  bool params_allowed_ = false;  // a parameter map as a pattern's properties: CREATE only
 };
 
 }  // namespace
+
+BoundExpr detail::BinderState::BindSubqueryExpr(const std::string& kind, const ast::SingleQuery& body, size_t offset) {
+  ClauseBinder binder(*this);
+  bool writes = false;
+  int index = binder.BindBody(body, scope, writes);
+  const BoundSubquery& sub = subqueries[index];
+  if (writes)
+    ThrowSemantic("InvalidClauseComposition", "an " + std::string(kind == "exists" ? "EXISTS" : kind == "count" ? "COUNT" : "COLLECT") +
+                      " subquery cannot write", offset);
+  if (kind == "collect" && sub.returns.size() != 1)
+    ThrowSemantic("InvalidClauseComposition", "a COLLECT subquery must end with a RETURN of exactly one column",
+                  offset);
+  BoundExpr e;
+  e.kind = ExprKind::kSubquery;
+  e.offset = offset;
+  e.name = kind;
+  e.index = index;
+  for (int slot : sub.reads) {
+    BoundExpr v;
+    v.kind = ExprKind::kVariable;
+    v.slot = slot;
+    v.offset = offset;
+    e.args.push_back(std::move(v));
+  }
+  return e;
+}
+
+BoundExpr detail::BinderState::BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
+                                               const boost::optional<ast::Expression>& where,
+                                               const ast::Expression* map, const ast::x3::position_tagged& at) {
+  if (!map) {
+    // A pattern predicate only tests the variables it is given: it cannot introduce new ones.
+    auto known = [&](const boost::optional<ast::Name>& v) {
+      if (v && !scope.count(v->text))
+        ThrowSemantic("UndefinedVariable",
+                      "variable '" + v->text + "' is not defined: a pattern predicate cannot introduce variables "
+                      "(use EXISTS { MATCH ... } for that)", Offset(*v));
+    };
+    known(pattern.path_variable);
+    known(pattern.start.variable);
+    for (const auto& step : pattern.steps) {
+      if (step.relationship.detail) known(step.relationship.detail->variable);
+      known(step.node.variable);
+    }
+  }
+  ast::SingleQuery body;
+  ast::Match match;
+  static_cast<ast::x3::position_tagged&>(match) = at;
+  match.pattern.push_back(pattern);
+  match.where = where;
+  body.clauses.push_back(ast::Clause(match));
+  if (map) {
+    ast::Return ret;
+    static_cast<ast::x3::position_tagged&>(ret) = at;
+    ast::ProjectionItem item;
+    static_cast<ast::x3::position_tagged&>(item) = *map;
+    item.expression = *map;
+    ret.projection.items.push_back(item);
+    body.clauses.push_back(ast::Clause(ret));
+  }
+  BoundExpr e = BindSubqueryExpr(kind, body, Offset(at));
+  if (!map) e.keys.push_back("pattern");  // a bare pattern: a predicate, never a value to return
+  return e;
+}
 
 BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOptions& options) {
   BinderState state(query, schema, options);
@@ -528,6 +765,7 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
     ThrowSemantic("InvalidClauseComposition", "USE BASELINE queries read a baseline and cannot write",
                   query.OffsetOf(*query.ast.baseline));
   out.num_slots = state.num_slots;
+  out.subqueries = std::move(state.subqueries);
   return out;
 }
 

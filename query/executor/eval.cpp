@@ -207,6 +207,11 @@ QValue Executor::Built(QValue v, size_t offset) const {
 
 void Executor::CheckDeadline() {
   if ((++deadline_counter_ & 1023) != 0) return;
+  if (sub_depth_ > 0) {  // a subquery may run inside the outer search, which holds records
+    if (std::chrono::steady_clock::now() > options_.deadline)
+      throw QueryError("TransientError", "Timeout", "the query ran past its time limit and was stopped");
+    return;
+  }
   if (std::chrono::steady_clock::now() > options_.deadline)
     throw QueryError("TransientError", "Timeout", "the query ran past its time limit and was stopped");
   graph_.SafePoint();
@@ -426,6 +431,9 @@ QValue Executor::EvalNode(const BoundExpr& e, Row& row) {
       }
     }
     case ExprKind::kBinary: return EvalBinary(e, row);
+    case ExprKind::kSubquery: return EvalSubquery(e, row);
+    case ExprKind::kMapProjection: return EvalMapProjection(e, row);
+    case ExprKind::kReduce: return EvalReduce(e, row);
   }
   return QValue();
 }
@@ -484,6 +492,9 @@ QValue Executor::EvalBinary(const BoundExpr& e, Row& row) {
       return r ? QValue(!*r) : QValue();
     }
     case Op::kLt: case Op::kGt: case Op::kLe: case Op::kGe: {
+      // NaN is unordered: every ordering comparison of it with a number is false.
+      if (a.is_number() && b.is_number() && (std::isnan(a.as_number()) || std::isnan(b.as_number())))
+        return QValue(false);
       auto c = CompareForPredicate(a, b);
       if (!c) return QValue();
       bool r = op == Op::kLt ? *c < 0 : op == Op::kGt ? *c > 0 : op == Op::kLe ? *c <= 0 : *c >= 0;

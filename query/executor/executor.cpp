@@ -45,8 +45,10 @@ class PatternSearch {
       : ex_(ex), g_(g), patterns_(patterns), plan_(plan), stats_(stats), eval_(std::move(eval)),
         is_true_(std::move(is_true)) {}
 
-  void Run(Row row, const RowSink& sink) {
+  // `stop` (may be null): once the sink sets it, the search ends without looking further.
+  void Run(Row row, const RowSink& sink, const bool* stop = nullptr) {
     sink_ = &sink;
+    stop_ = stop;
     for (const BoundExpr* f : plan_.remaining) {
       if (!is_true_(*f, row)) return;
     }
@@ -138,7 +140,10 @@ class PatternSearch {
     return QValue(std::move(path));
   }
 
+  bool Stopped() const { return stop_ && *stop_; }
+
   void Step(size_t i, Row& row) {
+    if (Stopped()) return;
     ex_.CheckDeadline();
     if (i == plan_.steps.size()) {
       (*sink_)(row);
@@ -187,7 +192,10 @@ class PatternSearch {
         }
         std::vector<CiId> ids;
         g_.ScanLabel(s.label, [&](CiId id) { ids.push_back(id); });
-        for (CiId id : ids) visit(id);
+        for (CiId id : ids) {
+          if (Stopped()) return;
+          visit(id);
+        }
         return;
       }
       case MatchStep::Kind::kExpand: {
@@ -198,6 +206,7 @@ class PatternSearch {
         g_.Expand(from.as_node().id, s.reversed ? Flip(rel.direction) : rel.direction, rel.types,
                   [&](RelId r, CiId other) { hits.emplace_back(r, other); });
         for (const auto& hit : hits) {
+          if (Stopped()) return;
           RelId r = hit.first;
           CiId other = hit.second;
           if (used_rels_.count(r) || !RelOk(rel, r, row) || !NodeOk(node, other, row)) continue;
@@ -238,6 +247,7 @@ class PatternSearch {
           if (depth == rel.max_hops && rel.unbounded && !frontier.empty()) stats_.depth_capped = true;
         }
         for (CiId id : reached) {
+          if (Stopped()) return;
           if (!NodeOk(node, id, row)) continue;
           BindAnd(node.slot, QValue(NodeRef{id, nullptr}), row, [&] { Finish(i, row); });
         }
@@ -285,7 +295,7 @@ class PatternSearch {
       stack.push_back(std::move(f));
     };
     enter(start);
-    while (!stack.empty()) {
+    while (!stack.empty() && !Stopped()) {
       Frame& top = stack.back();
       if (top.descended) {
         used_rels_.erase(path.back());
@@ -313,6 +323,7 @@ class PatternSearch {
   std::function<QValue(const BoundExpr&, Row&)> eval_;
   std::function<bool(const BoundExpr&, Row&)> is_true_;
   const RowSink* sink_ = nullptr;
+  const bool* stop_ = nullptr;
   std::unordered_set<int> assigned_;
   std::unordered_set<RelId> used_rels_;
 };
@@ -415,17 +426,21 @@ class Executor::Grouping {
 };
 
 std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& plan) {
-  std::vector<Row> rows(1, Row(num_slots_));
+  return RunFrom(part, plan, std::vector<Row>(1, Row(num_slots_)));
+}
+
+std::vector<Row> Executor::RunFrom(const BoundSingleQuery& part, const PartPlan& plan, std::vector<Row> rows) {
   size_t match_index = 0;
   for (size_t k = 0; k < part.clauses.size(); ++k) {
     const BoundClause& clause = part.clauses[k];
     auto start = std::chrono::steady_clock::now();
     std::string name;
-    ResetCharges();
+    if (sub_depth_ == 0) ResetCharges();
     // A MATCH followed by an aggregating WITH/RETURN streams its rows into the groups instead
     // of materializing them first.
     const BoundProjection* next = k + 1 < part.clauses.size() ? std::get_if<BoundProjection>(&part.clauses[k + 1]) : nullptr;
-    if (const auto* m = std::get_if<BoundMatch>(&clause); m && next && next->aggregating && !options_.profile) {
+    if (const auto* m = std::get_if<BoundMatch>(&clause); m && next && next->aggregating &&
+        (!options_.profile || sub_depth_ > 0)) {
       Grouping groups(*this, *next);
       RunMatch(std::move(rows), *m, plan.matches[match_index++], [&](Row& row) { groups.Add(row); });
       rows = FinishProjection(groups.Finish(), *next);
@@ -458,9 +473,15 @@ std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& pla
       } else if constexpr (std::is_same_v<T, BoundMerge>) {
         name = "Merge";
         rows = RunMerge(std::move(rows), c, plan.matches[match_index++]);
+      } else if constexpr (std::is_same_v<T, BoundForeach>) {
+        name = "Foreach";
+        rows = RunForeach(std::move(rows), c);
+      } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
+        name = c.optional ? "OptionalCallSubquery" : "CallSubquery";
+        rows = RunCallSubquery(std::move(rows), c);
       }
     }, clause);
-    if (options_.profile) {
+    if (options_.profile && sub_depth_ == 0) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
       stats_.profile.push_back({name, {static_cast<int64_t>(rows.size()), us}});
     }
@@ -495,11 +516,11 @@ std::vector<Row> Executor::RunMatch(std::vector<Row> in, const BoundMatch& m, co
 }
 
 void Executor::MatchRow(const Row& row, const std::vector<BoundPattern>& patterns, const MatchPlan& plan,
-                        const RowSink& sink) {
+                        const RowSink& sink, const bool* stop) {
   PatternSearch search(*this, graph_, patterns, plan, stats_,
                        [this](const BoundExpr& e, Row& r) { return Eval(e, r); },
                        [this](const BoundExpr& e, Row& r) { return IsTrue(e, r); });
-  search.Run(row, sink);
+  search.Run(row, sink, stop);
 }
 
 std::vector<Row> Executor::RunUnwind(std::vector<Row> in, const BoundUnwind& u) {

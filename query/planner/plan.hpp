@@ -42,6 +42,7 @@ struct PartPlan {
 
 struct LogicalPlan {
   std::vector<PartPlan> parts;
+  std::vector<PartPlan> subqueries;  // one per BoundQuery::subqueries entry
 };
 
 class GraphAccess;

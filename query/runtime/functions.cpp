@@ -615,6 +615,11 @@ const std::unordered_map<std::string, FunctionDef>& Catalogue() {
     aggregate("stDev", 1, Make<StDevAgg<true>>); aggregate("stDevP", 1, Make<StDevAgg<false>>);
     aggregate("percentileDisc", 2, Make<PercentileAgg<false>>);
     aggregate("percentileCont", 2, Make<PercentileAgg<true>>);
+    for (FunctionDef& d : MoreScalarFunctions()) {
+      std::string key = d.name;
+      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      (*m)[key] = std::move(d);
+    }
     return m;
   }();
   return *kCatalogue;

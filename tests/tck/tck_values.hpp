@@ -224,7 +224,7 @@ inline std::string Canonical(const TValue& v, bool ignore_list_order) {
     case K::kNull: return "null";
     case K::kBool: return v.b ? "true" : "false";
     case K::kInt: return std::to_string(v.i);
-    case K::kFloat: return "f" + cmdb::gql::FormatFloat(v.f);
+    case K::kFloat: return "f" + cmdb::gql::FormatFloat(v.f == 0 ? 0.0 : v.f);  // -0.0 equals 0.0 (README §4)
     case K::kString: return Quote(v.s);
     case K::kList: {
       std::vector<std::string> parts;
