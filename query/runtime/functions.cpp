@@ -12,6 +12,7 @@
 #include "cmdb/time_util.hpp"
 #include "cmdb/utf8.hpp"
 #include "query/common/query_error.hpp"
+#include "query/runtime/cmdb_functions.hpp"
 #include "query/runtime/unicode_text.hpp"
 
 namespace cmdb::gql {
@@ -609,6 +610,7 @@ const std::unordered_map<std::string, FunctionDef>& Catalogue() {
     scalar("keys", 1, 1, Keys); scalar("properties", 1, 1, Properties); scalar("nodes", 1, 1, Nodes);
     scalar("relationships", 1, 1, Relationships); scalar("startNode", 1, 1, StartNode);
     scalar("endNode", 1, 1, EndNode); scalar("timestamp", 0, 0, Timestamp);
+    AddCmdbFunctions(scalar);
     aggregate("count", 1, Make<CountAgg>); aggregate("sum", 1, Make<SumAgg>);
     aggregate("avg", 1, Make<AvgAgg>); aggregate("min", 1, Make<MinMaxAgg<false>>);
     aggregate("max", 1, Make<MinMaxAgg<true>>); aggregate("collect", 1, Make<CollectAgg>);
