@@ -8,6 +8,7 @@
 
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
+#include "query/runtime/temporal.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -64,26 +65,33 @@ class PatternSearch {
     for (const auto& l : n.labels) {
       if (ci->class_name != l && !(g_.schema().IsA(ci->class_name, l) && !ci->class_name.empty())) return false;
     }
-    return PropsOk(n.properties, ci->attrs, row);
+    return PropsOk(n.properties, ci->attrs, ci->class_name.str(), false, row);
   }
-  bool PropsOk(const std::vector<std::pair<std::string, BoundExpr>>& props, const AttrMap& attrs, Row& row) {
+  // `owner` is the CI's class or the relationship's type: a DATE or DATETIME attribute compares
+  // with a temporal value as one.
+  bool PropsOk(const std::vector<std::pair<std::string, BoundExpr>>& props, const AttrMap& attrs,
+               const std::string& owner, bool relationship, Row& row) {
+    auto have = [&](const std::string& key, const QValue& want) {
+      return want.kind() == K::kTemporal ? AttrToQValue(g_.schema(), owner, relationship, key, attrs.Get(key))
+                                         : FromValue(attrs.Get(key));
+    };
     for (const auto& [key, expr] : props) {
       QValue want = eval_(expr, row);
       if (key.empty()) {  // a parameter map
         if (want.kind() != K::kMap) return false;
         for (const auto& [k, v] : want.as_map()) {
-          if (!Equals(FromValue(attrs.Get(k)), v).value_or(false)) return false;
+          if (!Equals(have(k, v), v).value_or(false)) return false;
         }
         continue;
       }
-      if (!Equals(FromValue(attrs.Get(key)), want).value_or(false)) return false;
+      if (!Equals(have(key, want), want).value_or(false)) return false;
     }
     return true;
   }
   bool RelOk(const BoundRel& r, RelId id, Row& row) {
     if (r.properties.empty()) return true;
     std::optional<RelRecord> rel = g_.Rel(id);
-    return rel && PropsOk(r.properties, rel->attrs, row);
+    return rel && PropsOk(r.properties, rel->attrs, rel->type.str(), true, row);
   }
 
   bool Filters(const MatchStep& s, Row& row) {

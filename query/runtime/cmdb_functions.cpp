@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "cmdb/time_util.hpp"
 #include "query/common/query_error.hpp"
 
 namespace cmdb::gql {
@@ -52,9 +51,16 @@ const std::vector<Provenance>& ProvenanceOf(const Entity& e, const FnEnv& env) {
   return env.graph.committed_graph().provenance().Of(e.relationship, e.id);
 }
 
-// A time the CMDB keeps as micros, as the language shows DATETIME values: an ISO-8601 string in
-// UTC (they compare and sort as strings do). 0 (never) is null.
-QValue Time(int64_t micros) { return micros ? QValue(FormatTimestamp(micros)) : QValue(); }
+// A time the CMDB keeps as micros since the epoch, as a ZONED DATETIME in UTC. 0 (never) is null.
+QValue Time(int64_t micros) {
+  if (!micros) return QValue();
+  constexpr int64_t kMicrosPerDay = 86'400'000'000;
+  Temporal t;
+  t.type = TemporalType::kDateTime;
+  t.days = micros / kMicrosPerDay - (micros % kMicrosPerDay < 0);
+  t.nanos = (micros - t.days * kMicrosPerDay) * 1000;
+  return QValue(t);
+}
 
 #define NULL_IN_NULL_OUT \
   for (const auto& a : args) if (a.is_null()) return QValue()
@@ -151,20 +157,6 @@ QValue ProvenanceFn(const Args& args, const FnEnv& env) {
   return QValue(std::move(out));
 }
 
-// cmdb.days_ago(n): the query's time minus n days (n may be fractional), as the ISO-8601 UTC
-// string the time functions above give, so `cmdb.last_seen(x) < cmdb.days_ago(30)` compares.
-QValue DaysAgo(const Args& args, const FnEnv& env) {
-  NULL_IN_NULL_OUT;
-  if (!args[0].is_number())
-    ThrowType("InvalidArgumentType", std::string("cmdb.days_ago() expects a number, got ") + args[0].kind_name(),
-              env.offset);
-  double days = args[0].as_number();
-  constexpr double kMaxDays = 3650000;  // 10,000 years: beyond that no timestamp is meaningful
-  if (!(days >= -kMaxDays && days <= kMaxDays))
-    ThrowArgument("NumberOutOfRange", "cmdb.days_ago() takes at most 3650000 days either way", env.offset);
-  return QValue(FormatTimestamp(env.now_micros - static_cast<int64_t>(days * 86400e6)));
-}
-
 }  // namespace
 
 void AddCmdbFunctions(const std::function<void(const char*, int, int, ScalarFn)>& add) {
@@ -178,7 +170,6 @@ void AddCmdbFunctions(const std::function<void(const char*, int, int, ScalarFn)>
   add("cmdb.sources", 1, 1, Sources);
   add("cmdb.last_seen", 1, 2, LastSeen);
   add("cmdb.provenance", 1, 2, ProvenanceFn);
-  add("cmdb.days_ago", 1, 1, DaysAgo);
 }
 
 }  // namespace cmdb::gql

@@ -1,0 +1,800 @@
+#include "query/runtime/temporal.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "query/common/query_error.hpp"
+
+namespace cmdb::gql {
+namespace {
+
+using K = QValue::Kind;
+using T = TemporalType;
+using Args = std::vector<QValue>;
+__extension__ typedef __int128 i128;  // instants in nanoseconds span more than 64 bits
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+constexpr int64_t kSecondsPerDay = 86'400;
+constexpr int64_t kNanosPerDay = kSecondsPerDay * kNanosPerSecond;
+// Years -999,999,999..999,999,999 as Cypher allows would overflow day arithmetic in corners;
+// this engine keeps dates within years -9999..9999 (an error past them).
+constexpr int64_t kMinYear = -9999, kMaxYear = 9999;
+
+bool HasDate(T t) { return t == T::kDate || t == T::kLocalDateTime || t == T::kDateTime; }
+bool HasTime(T t) { return t == T::kLocalTime || t == T::kTime || t == T::kLocalDateTime || t == T::kDateTime; }
+bool Zoned(T t) { return t == T::kTime || t == T::kDateTime; }
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+struct Civil {
+  int64_t year, month, day;
+};
+Civil CivilFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y = yoe + era * 400;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp + (mp < 10 ? 3 : -9);
+  return {y + (m <= 2), m, d};
+}
+bool Leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+int64_t MonthDays(int64_t y, int64_t m) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && Leap(y) ? 29 : kDays[m - 1];
+}
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
+// ISO day of week, 1 = Monday (1970-01-01 was a Thursday).
+int64_t DayOfWeek(int64_t days) { return FloorMod(days + 3, 7) + 1; }
+// ISO week-based year and week of a date.
+std::pair<int64_t, int64_t> IsoWeek(int64_t days) {
+  int64_t thursday = days - DayOfWeek(days) + 4;
+  int64_t year = CivilFromDays(thursday).year;
+  int64_t week = (thursday - DaysFromCivil(year, 1, 1)) / 7 + 1;
+  return {year, week};
+}
+
+[[noreturn]] void Bad(const std::string& message, size_t offset) {
+  ThrowArgument("InvalidArgumentValue", message, offset);
+}
+
+Temporal MakeDate(int64_t y, int64_t m, int64_t d, const std::string& what, size_t offset) {
+  if (y < kMinYear || y > kMaxYear) Bad(what + ": the year " + std::to_string(y) + " is outside -9999..9999", offset);
+  if (m < 1 || m > 12) Bad(what + ": there is no month " + std::to_string(m), offset);
+  if (d < 1 || d > MonthDays(y, m))
+    Bad(what + ": there is no day " + std::to_string(d) + " in " + std::to_string(y) + "-" + (m < 10 ? "0" : "") +
+            std::to_string(m),
+        offset);
+  Temporal t;
+  t.type = T::kDate;
+  t.days = DaysFromCivil(y, m, d);
+  return t;
+}
+
+int64_t TimeNanos(int64_t h, int64_t mi, int64_t s, int64_t ns, const std::string& what, size_t offset) {
+  if (h < 0 || h > 23) Bad(what + ": there is no hour " + std::to_string(h), offset);
+  if (mi < 0 || mi > 59) Bad(what + ": there is no minute " + std::to_string(mi), offset);
+  if (s < 0 || s > 59) Bad(what + ": there is no second " + std::to_string(s), offset);
+  if (ns < 0 || ns >= kNanosPerSecond) Bad(what + ": the fraction of a second is out of range", offset);
+  return ((h * 60 + mi) * 60 + s) * kNanosPerSecond + ns;
+}
+
+// A cursor over ISO-8601 text.
+struct Cursor {
+  std::string_view s;
+  size_t i = 0;
+  bool done() const { return i == s.size(); }
+  bool Eat(char c) {
+    if (i < s.size() && s[i] == c) return ++i, true;
+    return false;
+  }
+  bool Peek(char c) const { return i < s.size() && s[i] == c; }
+  // Exactly n digits.
+  std::optional<int64_t> Digits(size_t n) {
+    if (i + n > s.size()) return std::nullopt;
+    int64_t v = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i + k]))) return std::nullopt;
+      v = v * 10 + (s[i + k] - '0');
+    }
+    i += n;
+    return v;
+  }
+};
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// YYYY-MM-DD, YYYYMMDD, YYYY-MM or YYYY (a leading - or + for the sign of the year).
+std::optional<Temporal> ParseDatePart(Cursor& c, const std::string& what, size_t offset) {
+  int64_t sign = c.Eat('-') ? -1 : (c.Eat('+'), 1);
+  auto y = c.Digits(4);
+  if (!y) return std::nullopt;
+  int64_t m = 1, d = 1;
+  if (c.Eat('-')) {
+    auto mm = c.Digits(2);
+    if (!mm) return std::nullopt;
+    m = *mm;
+    if (c.Eat('-')) {
+      auto dd = c.Digits(2);
+      if (!dd) return std::nullopt;
+      d = *dd;
+    }
+  } else if (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
+    auto mm = c.Digits(2);
+    auto dd = c.Digits(2);
+    if (!mm || !dd) return std::nullopt;
+    m = *mm, d = *dd;
+  }
+  return MakeDate(sign * *y, m, d, what, offset);
+}
+
+// HH[:MM[:SS[.fffffffff]]] or HHMM[SS[.f]]: nanos of the day.
+std::optional<int64_t> ParseTimePart(Cursor& c, const std::string& what, size_t offset) {
+  auto h = c.Digits(2);
+  if (!h) return std::nullopt;
+  int64_t mi = 0, s = 0, ns = 0;
+  bool colon = c.Eat(':');
+  if (colon || (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i])))) {
+    auto m = c.Digits(2);
+    if (!m) return std::nullopt;
+    mi = *m;
+    if ((colon && c.Eat(':')) || (!colon && !c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i])))) {
+      auto ss = c.Digits(2);
+      if (!ss) return std::nullopt;
+      s = *ss;
+      if (c.Eat('.') || c.Eat(',')) {
+        size_t n = 0;
+        while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
+          if (n < 9) ns = ns * 10 + (c.s[c.i] - '0');
+          ++n, ++c.i;
+        }
+        if (n == 0) return std::nullopt;
+        for (; n < 9; ++n) ns *= 10;
+      }
+    }
+  }
+  return TimeNanos(*h, mi, s, ns, what, offset);
+}
+
+// Z, +HH, +HH:MM, +HHMM (or -): seconds east of UTC; nullopt when none is written.
+std::optional<int32_t> ParseOffset(Cursor& c, bool& bad) {
+  if (c.Eat('Z') || c.Eat('z')) return 0;
+  if (!c.Peek('+') && !c.Peek('-')) return std::nullopt;
+  int sign = c.s[c.i++] == '-' ? -1 : 1;
+  auto h = c.Digits(2);
+  int64_t m = 0;
+  if (!h) return bad = true, std::nullopt;
+  if (c.Eat(':') || (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i])))) {
+    auto mm = c.Digits(2);
+    if (!mm) return bad = true, std::nullopt;
+    m = *mm;
+  }
+  if (*h > 18 || m > 59 || *h * 60 + m > 18 * 60) return bad = true, std::nullopt;
+  return static_cast<int32_t>(sign * (*h * 3600 + m * 60));
+}
+
+Temporal ParseInstant(T type, std::string_view text, const std::string& what, size_t offset) {
+  Cursor c{text};
+  Temporal t;
+  t.type = type;
+  auto fail = [&]() -> Temporal {
+    Bad(what + ": " + Quote(text) + " is not an ISO-8601 " + TemporalTypeName(type) + " text", offset);
+  };
+  if (HasDate(type)) {
+    auto d = ParseDatePart(c, what, offset);
+    if (!d) return fail();
+    t.days = d->days;
+    if (type == T::kDate) {
+      if (!c.done()) return fail();
+      return t;
+    }
+    if (c.done()) return t;  // a date alone: midnight (UTC when zoned)
+    if (!c.Eat('T') && !c.Eat('t') && !c.Eat(' ')) return fail();
+  }
+  auto ns = ParseTimePart(c, what, offset);
+  if (!ns) return fail();
+  t.nanos = *ns;
+  bool bad = false;
+  auto off = ParseOffset(c, bad);
+  if (bad || !c.done()) return fail();
+  if (off && !Zoned(type))
+    Bad(what + ": " + Quote(text) + " has a time zone offset; a " + TemporalTypeName(type) + " has none", offset);
+  t.offset = off.value_or(0);
+  return t;
+}
+
+// P[nY][nM][nW][nD][T[nH][nM][n[.f]S]], each number optionally negative.
+Temporal ParseDuration(std::string_view text, size_t offset) {
+  Cursor c{text};
+  auto fail = [&]() -> Temporal { Bad("duration(): " + Quote(text) + " is not an ISO-8601 duration text", offset); };
+  Temporal t;
+  t.type = T::kDuration;
+  bool negate = c.Eat('-');
+  if (!c.Eat('P') && !c.Eat('p')) return fail();
+  bool in_time = false, any = false;
+  i128 secs = 0, nanos = 0;
+  while (!c.done()) {
+    if (!in_time && (c.Eat('T') || c.Eat('t'))) {
+      in_time = true;
+      continue;
+    }
+    int64_t sign = c.Eat('-') ? -1 : 1;
+    size_t start = c.i;
+    while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) ++c.i;
+    if (c.i == start || c.i - start > 15) return fail();
+    int64_t n = std::strtoll(std::string(text.substr(start, c.i - start)).c_str(), nullptr, 10) * sign;
+    int64_t frac = 0;
+    if (c.Eat('.') || c.Eat(',')) {
+      size_t k = 0;
+      while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
+        if (k < 9) frac = frac * 10 + (c.s[c.i] - '0');
+        ++k, ++c.i;
+      }
+      if (k == 0) return fail();
+      for (; k < 9; ++k) frac *= 10;
+      frac *= sign;
+    }
+    if (c.done()) return fail();
+    char u = static_cast<char>(std::toupper(static_cast<unsigned char>(c.s[c.i++])));
+    if (frac && !(in_time && u == 'S')) return fail();  // fractions only on seconds
+    any = true;
+    if (!in_time && u == 'Y') t.months += n * 12;
+    else if (!in_time && u == 'M') t.months += n;
+    else if (!in_time && u == 'W') t.days += n * 7;
+    else if (!in_time && u == 'D') t.days += n;
+    else if (in_time && u == 'H') secs += i128(n) * 3600;
+    else if (in_time && u == 'M') secs += i128(n) * 60;
+    else if (in_time && u == 'S') secs += n, nanos += frac;
+    else return fail();
+  }
+  if (!any) return fail();
+  i128 total = secs * kNanosPerSecond + nanos;
+  if (negate) total = -total, t.months = -t.months, t.days = -t.days;
+  t.seconds = static_cast<int64_t>(total >= 0 ? total / kNanosPerSecond : -((-total + kNanosPerSecond - 1) / kNanosPerSecond));
+  t.nanos = static_cast<int64_t>(total - i128(t.seconds) * kNanosPerSecond);
+  return t;
+}
+
+std::string Two(int64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%02lld", static_cast<long long>(v));
+  return buf;
+}
+
+std::string FormatDate(int64_t days) {
+  Civil c = CivilFromDays(days);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%s%04lld-%02lld-%02lld", c.year < 0 ? "-" : "",
+                static_cast<long long>(c.year < 0 ? -c.year : c.year), static_cast<long long>(c.month),
+                static_cast<long long>(c.day));
+  return buf;
+}
+
+// HH:MM, then :SS when seconds or a fraction are not zero, the fraction in 3, 6 or 9 digits.
+std::string FormatTime(int64_t nanos) {
+  int64_t secs = nanos / kNanosPerSecond, ns = nanos % kNanosPerSecond;
+  std::string out = Two(secs / 3600) + ":" + Two(secs / 60 % 60);
+  if (secs % 60 || ns) out += ":" + Two(secs % 60);
+  if (ns) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%09lld", static_cast<long long>(ns));
+    std::string f = buf;
+    while (f.size() > 3 && f.compare(f.size() - 3, 3, "000") == 0) f.resize(f.size() - 3);
+    out += "." + f;
+  }
+  return out;
+}
+
+std::string FormatOffset(int32_t offset) {
+  if (offset == 0) return "Z";
+  int32_t a = offset < 0 ? -offset : offset;
+  std::string out = std::string(offset < 0 ? "-" : "+") + Two(a / 3600) + ":" + Two(a / 60 % 60);
+  if (a % 60) out += ":" + Two(a % 60);
+  return out;
+}
+
+std::string FormatDuration(const Temporal& t) {
+  std::string out = "P";
+  int64_t years = t.months / 12, months = t.months % 12;
+  if (years) out += std::to_string(years) + "Y";
+  if (months) out += std::to_string(months) + "M";
+  if (t.days) out += std::to_string(t.days) + "D";
+  i128 total = i128(t.seconds) * kNanosPerSecond + t.nanos;
+  if (total != 0) {
+    out += "T";
+    bool neg = total < 0;
+    i128 a = neg ? -total : total;
+    int64_t secs = static_cast<int64_t>(a / kNanosPerSecond), ns = static_cast<int64_t>(a % kNanosPerSecond);
+    std::string sign = neg ? "-" : "";
+    if (secs / 3600) out += sign + std::to_string(secs / 3600) + "H";
+    if (secs / 60 % 60) out += sign + std::to_string(secs / 60 % 60) + "M";
+    if (secs % 60 || ns) {
+      out += sign + std::to_string(secs % 60);
+      if (ns) {
+        char buf[24];
+        std::snprintf(buf, sizeof buf, "%09lld", static_cast<long long>(ns));
+        std::string f = buf;
+        while (!f.empty() && f.back() == '0') f.pop_back();
+        out += "." + f;
+      }
+      out += "S";
+    }
+  }
+  if (out == "P") out = "PT0S";
+  return out;
+}
+
+// The instant's position on one line for comparison: UTC for zoned ones.
+i128 Instant(const Temporal& t) {
+  i128 local = i128(t.days) * kNanosPerDay + t.nanos;
+  return Zoned(t.type) ? local - i128(t.offset) * kNanosPerSecond : local;
+}
+
+Temporal AddDuration(const Temporal& a, const Temporal& d, int sign, size_t offset) {
+  Temporal r = a;
+  if (HasDate(a.type)) {
+    Civil c = CivilFromDays(a.days);
+    int64_t months = c.year * 12 + (c.month - 1) + sign * d.months;
+    int64_t y = FloorDiv(months, 12), m = FloorMod(months, 12) + 1;
+    if (y < kMinYear || y > kMaxYear) Bad("the result is outside the years -9999..9999", offset);
+    int64_t day = std::min(c.day, MonthDays(y, m));  // 31 January + 1 month = 28 (29) February
+    r.days = DaysFromCivil(y, m, day) + sign * d.days;
+  }
+  i128 delta = (i128(d.seconds) * kNanosPerSecond + d.nanos) * sign;
+  if (HasTime(a.type)) {
+    i128 n = i128(r.nanos) + delta;
+    i128 day_shift = n >= 0 ? n / kNanosPerDay : -((-n + kNanosPerDay - 1) / kNanosPerDay);
+    r.nanos = static_cast<int64_t>(n - day_shift * kNanosPerDay);
+    if (HasDate(a.type)) r.days += static_cast<int64_t>(day_shift);
+  } else {
+    r.days += static_cast<int64_t>(delta / kNanosPerDay);  // a date takes whole days of the time part
+  }
+  if (HasDate(r.type)) {
+    int64_t y = CivilFromDays(r.days).year;
+    if (y < kMinYear || y > kMaxYear) Bad("the result is outside the years -9999..9999", offset);
+  }
+  return r;
+}
+
+Temporal Between(const Temporal& a, const Temporal& b) {  // b - a
+  Temporal d;
+  d.type = T::kDuration;
+  if (a.type == T::kDate) {
+    d.days = b.days - a.days;
+    return d;
+  }
+  i128 diff = Instant(b) - Instant(a);
+  if (HasDate(a.type)) {
+    d.days = static_cast<int64_t>(diff / kNanosPerDay);  // toward zero: P1DT-1H reads badly
+    diff -= i128(d.days) * kNanosPerDay;
+  }
+  d.seconds = static_cast<int64_t>(diff >= 0 ? diff / kNanosPerSecond : -((-diff + kNanosPerSecond - 1) / kNanosPerSecond));
+  d.nanos = static_cast<int64_t>(diff - i128(d.seconds) * kNanosPerSecond);
+  return d;
+}
+
+// Map construction.
+int64_t MapInt(const QMap& m, const char* key, int64_t fallback, const std::string& what, size_t offset) {
+  auto it = m.find(key);
+  if (it == m.end() || it->second.is_null()) return fallback;
+  if (it->second.kind() != K::kInt) Bad(what + ": " + key + " must be an integer, not " + it->second.kind_name(), offset);
+  return it->second.as_int();
+}
+
+void CheckKeys(const QMap& m, std::initializer_list<const char*> allowed, const std::string& what, size_t offset) {
+  for (const auto& [k, v] : m) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || k == a;
+    if (!ok) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      Bad(what + ": unknown field '" + k + "' (fields: " + list + ")", offset);
+    }
+  }
+}
+
+int32_t MapOffset(const QMap& m, const std::string& what, size_t offset) {
+  auto it = m.find("timezone");
+  if (it == m.end() || it->second.is_null()) return 0;
+  if (it->second.kind() != K::kString) Bad(what + ": timezone must be a string such as '+01:00'", offset);
+  Cursor c{it->second.as_string()};
+  bool bad = false;
+  auto off = ParseOffset(c, bad);
+  if (bad || !off || !c.done())
+    Bad(what + ": the timezone " + Quote(it->second.as_string()) +
+            " is not a UTC offset such as 'Z' or '+01:00' (named time zones are not supported)",
+        offset);
+  return *off;
+}
+
+Temporal FromMap(T type, const QMap& m, const std::string& what, size_t offset) {
+  Temporal t;
+  t.type = type;
+  if (type == T::kDuration) {
+    CheckKeys(m, {"years", "quarters", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds",
+                  "microseconds", "nanoseconds"}, what, offset);
+    i128 months = i128(MapInt(m, "years", 0, what, offset)) * 12 + i128(MapInt(m, "quarters", 0, what, offset)) * 3 +
+                  MapInt(m, "months", 0, what, offset);
+    i128 days = i128(MapInt(m, "weeks", 0, what, offset)) * 7 + MapInt(m, "days", 0, what, offset);
+    i128 nanos = (i128(MapInt(m, "hours", 0, what, offset)) * 3600 + i128(MapInt(m, "minutes", 0, what, offset)) * 60 +
+                  MapInt(m, "seconds", 0, what, offset)) * kNanosPerSecond +
+                 i128(MapInt(m, "milliseconds", 0, what, offset)) * 1'000'000 +
+                 i128(MapInt(m, "microseconds", 0, what, offset)) * 1000 + MapInt(m, "nanoseconds", 0, what, offset);
+    const i128 kLimit = i128(INT64_MAX) / 2;
+    if (months > kLimit || months < -kLimit || days > kLimit || days < -kLimit ||
+        nanos / kNanosPerSecond > kLimit || nanos / kNanosPerSecond < -kLimit)
+      Bad(what + ": the duration is too long", offset);
+    t.months = static_cast<int64_t>(months);
+    t.days = static_cast<int64_t>(days);
+    t.seconds = static_cast<int64_t>(nanos >= 0 ? nanos / kNanosPerSecond : -((-nanos + kNanosPerSecond - 1) / kNanosPerSecond));
+    t.nanos = static_cast<int64_t>(nanos - i128(t.seconds) * kNanosPerSecond);
+    return t;
+  }
+  if (type == T::kDateTime && (m.count("epochSeconds") || m.count("epochMillis"))) {
+    CheckKeys(m, {"epochSeconds", "epochMillis", "nanosecond"}, what, offset);
+    i128 ns = i128(MapInt(m, "epochSeconds", 0, what, offset)) * kNanosPerSecond +
+              i128(MapInt(m, "epochMillis", 0, what, offset)) * 1'000'000 + MapInt(m, "nanosecond", 0, what, offset);
+    i128 days = ns >= 0 ? ns / kNanosPerDay : -((-ns + kNanosPerDay - 1) / kNanosPerDay);
+    if (days > 3'000'000 || days < -3'000'000) Bad(what + ": the time is outside the years -9999..9999", offset);
+    t.days = static_cast<int64_t>(days);
+    t.nanos = static_cast<int64_t>(ns - days * kNanosPerDay);
+    return t;
+  }
+  std::vector<const char*> keys;
+  if (HasDate(type)) keys.insert(keys.end(), {"year", "month", "day"});
+  if (HasTime(type)) keys.insert(keys.end(), {"hour", "minute", "second", "millisecond", "microsecond", "nanosecond"});
+  if (Zoned(type)) keys.push_back("timezone");
+  for (const auto& [k, v] : m) {
+    bool ok = false;
+    for (const char* a : keys) ok = ok || k == a;
+    if (!ok) {
+      std::string list;
+      for (const char* a : keys) list += (list.empty() ? "" : ", ") + std::string(a);
+      Bad(what + ": unknown field '" + k + "' (fields: " + list + ")", offset);
+    }
+  }
+  if (HasDate(type)) {
+    if (!m.count("year")) Bad(what + ": the map needs a year", offset);
+    t.days = MakeDate(MapInt(m, "year", 0, what, offset), MapInt(m, "month", 1, what, offset),
+                      MapInt(m, "day", 1, what, offset), what, offset)
+                 .days;
+  }
+  if (HasTime(type)) {
+    if (type != T::kLocalDateTime && type != T::kDateTime && !m.count("hour")) Bad(what + ": the map needs an hour", offset);
+    int64_t ms = MapInt(m, "millisecond", 0, what, offset), us = MapInt(m, "microsecond", 0, what, offset),
+            ns = MapInt(m, "nanosecond", 0, what, offset);
+    if (ms < 0 || ms > 999 || us < 0 || us > 999'999 || ns < 0 || ns > 999'999'999)
+      Bad(what + ": millisecond, microsecond or nanosecond out of range", offset);
+    t.nanos = TimeNanos(MapInt(m, "hour", 0, what, offset), MapInt(m, "minute", 0, what, offset),
+                        MapInt(m, "second", 0, what, offset), (ms * 1'000'000 + us * 1000 + ns) % kNanosPerSecond, what,
+                        offset);
+  }
+  if (Zoned(type)) t.offset = MapOffset(m, what, offset);
+  return t;
+}
+
+// The query's time as a value of `type` (UTC).
+Temporal Now(T type, int64_t now_micros) {
+  Temporal t;
+  t.type = type;
+  int64_t days = FloorDiv(now_micros, kSecondsPerDay * 1'000'000);
+  t.days = HasDate(type) ? days : 0;
+  t.nanos = HasTime(type) ? (now_micros - days * kSecondsPerDay * 1'000'000) * 1000 : 0;
+  return t;
+}
+
+// The value of type `type` made from another temporal value: its date part, time part, or both.
+Temporal Convert(T type, const Temporal& from, const std::string& what, size_t offset) {
+  if (from.type == T::kDuration || (HasDate(type) && !HasDate(from.type)) || (HasTime(type) && !HasTime(from.type) && type != T::kLocalDateTime && type != T::kDateTime))
+    Bad(what + ": cannot make a " + TemporalTypeName(type) + " from a " + TemporalTypeName(from.type), offset);
+  Temporal t;
+  t.type = type;
+  t.days = HasDate(type) ? from.days : 0;
+  t.nanos = HasTime(type) && HasTime(from.type) ? from.nanos : 0;
+  t.offset = Zoned(type) && Zoned(from.type) ? from.offset : 0;
+  return t;
+}
+
+template <T kType>
+QValue Construct(const Args& args, const FnEnv& env) {
+  static const std::string what = std::string(kType == T::kDate            ? "date"
+                                              : kType == T::kLocalTime     ? "localtime"
+                                              : kType == T::kTime          ? "time"
+                                              : kType == T::kLocalDateTime ? "localdatetime"
+                                              : kType == T::kDateTime      ? "datetime"
+                                                                           : "duration") + "()";
+  if (args.empty()) {
+    if (kType == T::kDuration) Bad("duration() needs a text or a map", env.offset);
+    return QValue(Now(kType, env.now_micros));
+  }
+  const QValue& a = args[0];
+  switch (a.kind()) {
+    case K::kNull: return QValue();
+    case K::kString:
+      return QValue(kType == T::kDuration ? ParseDuration(a.as_string(), env.offset)
+                                          : ParseInstant(kType, a.as_string(), what, env.offset));
+    case K::kMap: return QValue(FromMap(kType, a.as_map(), what, env.offset));
+    case K::kTemporal:
+      if (kType == T::kDuration) {
+        if (a.as_temporal().type != T::kDuration) break;
+        return a;
+      }
+      return QValue(Convert(kType, a.as_temporal(), what, env.offset));
+    default: break;
+  }
+  ThrowType("InvalidArgumentType", what + " expects a string or a map, got " + a.kind_name(), env.offset);
+}
+
+// <type>.truncate(unit, value): the value with every field below `unit` at its smallest.
+template <T kType>
+QValue Truncate(const Args& args, const FnEnv& env) {
+  static const std::string what = std::string(kType == T::kDate            ? "date"
+                                              : kType == T::kLocalTime     ? "localtime"
+                                              : kType == T::kTime          ? "time"
+                                              : kType == T::kLocalDateTime ? "localdatetime"
+                                                                           : "datetime") + ".truncate()";
+  if (args[0].is_null() || args[1].is_null()) return QValue();
+  if (args[0].kind() != K::kString) ThrowType("InvalidArgumentType", what + " expects a unit name first", env.offset);
+  if (args[1].kind() != K::kTemporal || args[1].as_temporal().type == T::kDuration)
+    ThrowType("InvalidArgumentType", what + " expects a date or time, got " + args[1].kind_name(), env.offset);
+  Temporal t = Convert(kType, args[1].as_temporal(), what, env.offset);
+  if (Zoned(kType) && !Zoned(args[1].as_temporal().type)) t.offset = 0;
+  std::string unit = args[0].as_string();
+  for (auto& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Civil c = CivilFromDays(t.days);
+  static const std::vector<std::pair<std::string, int64_t>> kTimeUnits = {
+      {"day", kNanosPerDay}, {"hour", 3600 * kNanosPerSecond}, {"minute", 60 * kNanosPerSecond},
+      {"second", kNanosPerSecond}, {"millisecond", 1'000'000}, {"microsecond", 1000}};
+  auto date_unit = [&](int64_t y, int64_t m, int64_t d) {
+    if (!HasDate(kType)) Bad(what + ": a " + TemporalTypeName(kType) + " has no " + unit, env.offset);
+    t.days = DaysFromCivil(y, m, d);
+    t.nanos = 0;
+  };
+  if (unit == "millennium") date_unit(FloorDiv(c.year, 1000) * 1000, 1, 1);
+  else if (unit == "century") date_unit(FloorDiv(c.year, 100) * 100, 1, 1);
+  else if (unit == "decade") date_unit(FloorDiv(c.year, 10) * 10, 1, 1);
+  else if (unit == "year") date_unit(c.year, 1, 1);
+  else if (unit == "quarter") date_unit(c.year, (c.month - 1) / 3 * 3 + 1, 1);
+  else if (unit == "month") date_unit(c.year, c.month, 1);
+  else if (unit == "week") {
+    if (!HasDate(kType)) Bad(what + ": a " + TemporalTypeName(kType) + " has no week", env.offset);
+    t.days -= DayOfWeek(t.days) - 1;
+    t.nanos = 0;
+  } else {
+    auto it = std::find_if(kTimeUnits.begin(), kTimeUnits.end(), [&](const auto& u) { return u.first == unit; });
+    if (it == kTimeUnits.end())
+      Bad(what + ": unknown unit " + Quote(args[0].as_string()) +
+              " (millennium, century, decade, year, quarter, month, week, day, hour, minute, second, millisecond, "
+              "microsecond)",
+          env.offset);
+    if (!HasTime(kType) && unit != "day") Bad(what + ": a " + TemporalTypeName(kType) + " has no " + unit, env.offset);
+    t.nanos -= t.nanos % it->second;
+  }
+  return QValue(t);
+}
+
+template <bool kSeconds>
+QValue DurationIn(const Args& args, const FnEnv& env) {
+  const char* what = kSeconds ? "duration.inSeconds()" : "duration.inDays()";
+  if (args[0].is_null() || args[1].is_null()) return QValue();
+  for (const QValue& a : args) {
+    if (a.kind() != K::kTemporal || a.as_temporal().type == T::kDuration)
+      ThrowType("InvalidArgumentType", std::string(what) + " expects two dates or times, got " + a.kind_name(), env.offset);
+  }
+  const Temporal &a = args[0].as_temporal(), &b = args[1].as_temporal();
+  if (a.type != b.type)
+    ThrowType("InvalidArgumentType",
+              std::string(what) + " expects two values of one type, got " + TemporalTypeName(a.type) + " and " +
+                  TemporalTypeName(b.type),
+              env.offset);
+  Temporal d = Between(a, b);
+  if (!kSeconds) {
+    if (a.type != T::kDate) d.days = static_cast<int64_t>((Instant(b) - Instant(a)) / kNanosPerDay);
+    d.seconds = d.nanos = 0;
+  }
+  return QValue(d);
+}
+
+}  // namespace
+
+const char* TemporalTypeName(TemporalType t) {
+  switch (t) {
+    case T::kDate: return "DATE";
+    case T::kLocalTime: return "LOCAL TIME";
+    case T::kTime: return "ZONED TIME";
+    case T::kLocalDateTime: return "LOCAL DATETIME";
+    case T::kDateTime: return "ZONED DATETIME";
+    case T::kDuration: return "DURATION";
+  }
+  return "?";
+}
+
+std::string FormatTemporal(const Temporal& t) {
+  switch (t.type) {
+    case T::kDate: return FormatDate(t.days);
+    case T::kLocalTime: return FormatTime(t.nanos);
+    case T::kTime: return FormatTime(t.nanos) + FormatOffset(t.offset);
+    case T::kLocalDateTime: return FormatDate(t.days) + "T" + FormatTime(t.nanos);
+    case T::kDateTime: return FormatDate(t.days) + "T" + FormatTime(t.nanos) + FormatOffset(t.offset);
+    case T::kDuration: return FormatDuration(t);
+  }
+  return "";
+}
+
+bool TemporalEquals(const Temporal& a, const Temporal& b) {
+  if (a.type != b.type) return false;
+  if (a.type == T::kDuration) return a.months == b.months && a.days == b.days && a.seconds == b.seconds && a.nanos == b.nanos;
+  return Instant(a) == Instant(b);
+}
+
+std::optional<int> TemporalCompare(const Temporal& a, const Temporal& b) {
+  if (a.type != b.type || a.type == T::kDuration) return std::nullopt;
+  i128 x = Instant(a), y = Instant(b);
+  return x < y ? -1 : x > y;
+}
+
+int TemporalSortCompare(const Temporal& a, const Temporal& b) {
+  // Cypher's order of the temporal types: datetime, localdatetime, date, time, localtime, duration.
+  auto rank = [](T t) {
+    switch (t) {
+      case T::kDateTime: return 0;
+      case T::kLocalDateTime: return 1;
+      case T::kDate: return 2;
+      case T::kTime: return 3;
+      case T::kLocalTime: return 4;
+      case T::kDuration: return 5;
+    }
+    return 6;
+  };
+  if (a.type != b.type) return rank(a.type) < rank(b.type) ? -1 : 1;
+  if (a.type == T::kDuration) {
+    for (auto [x, y] : {std::pair{a.months, b.months}, {a.days, b.days}, {a.seconds, b.seconds}, {a.nanos, b.nanos}})
+      if (x != y) return x < y ? -1 : 1;
+    return 0;
+  }
+  i128 x = Instant(a), y = Instant(b);
+  if (x != y) return x < y ? -1 : 1;
+  return a.offset < b.offset ? -1 : a.offset > b.offset;
+}
+
+size_t TemporalHash(const Temporal& t) {
+  size_t h = std::hash<int>()(static_cast<int>(t.type));
+  for (int64_t x : {t.days, t.nanos, int64_t{t.offset}, t.months, t.seconds}) h = h * 31 + std::hash<int64_t>()(x);
+  return h;
+}
+
+std::optional<QValue> TemporalArithmetic(bool subtract, const QValue& a, const QValue& b, size_t offset) {
+  if (a.kind() != K::kTemporal || b.kind() != K::kTemporal) return std::nullopt;
+  const Temporal &x = a.as_temporal(), &y = b.as_temporal();
+  const int sign = subtract ? -1 : 1;
+  if (x.type == T::kDuration && y.type == T::kDuration) {
+    Temporal d;
+    d.type = T::kDuration;
+    if (__builtin_add_overflow(x.months, sign * y.months, &d.months) ||
+        __builtin_add_overflow(x.days, sign * y.days, &d.days))
+      ThrowArgument("IntegerOverflow", "the duration is too long", offset);
+    i128 total = i128(x.seconds) * kNanosPerSecond + x.nanos + sign * (i128(y.seconds) * kNanosPerSecond + y.nanos);
+    d.seconds = static_cast<int64_t>(total >= 0 ? total / kNanosPerSecond : -((-total + kNanosPerSecond - 1) / kNanosPerSecond));
+    d.nanos = static_cast<int64_t>(total - i128(d.seconds) * kNanosPerSecond);
+    return QValue(d);
+  }
+  if (y.type == T::kDuration) return QValue(AddDuration(x, y, sign, offset));
+  if (x.type == T::kDuration && !subtract) return QValue(AddDuration(y, x, 1, offset));
+  if (subtract && x.type == y.type) return QValue(Between(y, x));
+  return std::nullopt;
+}
+
+QValue TemporalComponent(const Temporal& t, const std::string& key, size_t offset) {
+  if (t.type == T::kDuration) {
+    i128 nanos = i128(t.seconds) * kNanosPerSecond + t.nanos;
+    auto I = [](i128 v) { return QValue(static_cast<int64_t>(v)); };
+    if (key == "years") return QValue(t.months / 12);
+    if (key == "quarters") return QValue(t.months / 3);
+    if (key == "months") return QValue(t.months);
+    if (key == "monthsOfYear") return QValue(t.months % 12);
+    if (key == "monthsOfQuarter") return QValue(t.months % 3);
+    if (key == "weeks") return QValue(t.days / 7);
+    if (key == "days") return QValue(t.days);
+    if (key == "daysOfWeek") return QValue(t.days % 7);
+    if (key == "hours") return QValue(t.seconds / 3600);
+    if (key == "minutes") return QValue(t.seconds / 60);
+    if (key == "minutesOfHour") return QValue(t.seconds / 60 % 60);
+    if (key == "seconds") return QValue(t.seconds);
+    if (key == "secondsOfMinute") return QValue(t.seconds % 60);
+    if (key == "milliseconds") return I(nanos / 1'000'000);
+    if (key == "microseconds") return I(nanos / 1000);
+    if (key == "nanoseconds") return I(nanos);
+    if (key == "millisecondsOfSecond") return QValue(t.nanos / 1'000'000);
+    if (key == "microsecondsOfSecond") return QValue(t.nanos / 1000);
+    if (key == "nanosecondsOfSecond") return QValue(t.nanos);
+  } else {
+    if (HasDate(t.type)) {
+      Civil c = CivilFromDays(t.days);
+      if (key == "year") return QValue(c.year);
+      if (key == "quarter") return QValue((c.month - 1) / 3 + 1);
+      if (key == "month") return QValue(c.month);
+      if (key == "day") return QValue(c.day);
+      if (key == "week") return QValue(IsoWeek(t.days).second);
+      if (key == "weekYear") return QValue(IsoWeek(t.days).first);
+      if (key == "dayOfWeek" || key == "weekDay") return QValue(DayOfWeek(t.days));
+      if (key == "ordinalDay") return QValue(t.days - DaysFromCivil(c.year, 1, 1) + 1);
+      if (key == "dayOfQuarter") return QValue(t.days - DaysFromCivil(c.year, (c.month - 1) / 3 * 3 + 1, 1) + 1);
+    }
+    if (HasTime(t.type)) {
+      int64_t secs = t.nanos / kNanosPerSecond;
+      if (key == "hour") return QValue(secs / 3600);
+      if (key == "minute") return QValue(secs / 60 % 60);
+      if (key == "second") return QValue(secs % 60);
+      if (key == "millisecond") return QValue(t.nanos % kNanosPerSecond / 1'000'000);
+      if (key == "microsecond") return QValue(t.nanos % kNanosPerSecond / 1000);
+      if (key == "nanosecond") return QValue(t.nanos % kNanosPerSecond);
+    }
+    if (Zoned(t.type)) {
+      if (key == "timezone" || key == "offset") return QValue(FormatOffset(t.offset) == "Z" ? std::string("Z") : FormatOffset(t.offset));
+      if (key == "offsetMinutes") return QValue(int64_t{t.offset / 60});
+      if (key == "offsetSeconds") return QValue(int64_t{t.offset});
+    }
+    if (t.type == T::kDateTime) {
+      i128 utc = Instant(t);
+      i128 secs = utc >= 0 ? utc / kNanosPerSecond : -((-utc + kNanosPerSecond - 1) / kNanosPerSecond);
+      if (key == "epochSeconds") return QValue(static_cast<int64_t>(secs));
+      if (key == "epochMillis")
+        return QValue(static_cast<int64_t>(utc >= 0 ? utc / 1'000'000 : -((-utc + 999'999) / 1'000'000)));
+    }
+  }
+  ThrowType("InvalidArgumentType",
+            std::string("a ") + TemporalTypeName(t.type) + " has no component '" + key + "'", offset);
+}
+
+QValue AttrToQValue(const Schema& schema, std::string_view owner, bool relationship, std::string_view key,
+                    const Value& v) {
+  if (!v.is_string()) return FromValue(v);
+  const AttributeDef* def = nullptr;
+  if (relationship) {
+    if (const RelTypeDef* rt = schema.FindRelType(owner)) {
+      for (const AttributeDef& a : rt->attributes) if (a.name == key) def = &a;
+    }
+  } else {
+    def = schema.FindAttribute(owner, key);
+  }
+  if (!def || (def->type != AttrType::kDate && def->type != AttrType::kDateTime)) return FromValue(v);
+  std::string_view text = v.as_string();
+  try {
+    // Stored values are canonical (schema validation): a date, or a time with Z or an offset.
+    return QValue(ParseInstant(def->type == AttrType::kDate ? T::kDate : T::kDateTime, text, "", 0));
+  } catch (const QueryError&) {
+    return FromValue(v);  // a value stored before the attribute was typed: left as text
+  }
+}
+
+void AddTemporalFunctions(const std::function<void(const char*, int, int, ScalarFn)>& add) {
+  add("date", 0, 1, Construct<T::kDate>);
+  add("localtime", 0, 1, Construct<T::kLocalTime>);
+  add("time", 0, 1, Construct<T::kTime>);
+  add("localdatetime", 0, 1, Construct<T::kLocalDateTime>);
+  add("datetime", 0, 1, Construct<T::kDateTime>);
+  add("duration", 1, 1, Construct<T::kDuration>);
+  add("date.truncate", 2, 2, Truncate<T::kDate>);
+  add("localtime.truncate", 2, 2, Truncate<T::kLocalTime>);
+  add("time.truncate", 2, 2, Truncate<T::kTime>);
+  add("localdatetime.truncate", 2, 2, Truncate<T::kLocalDateTime>);
+  add("datetime.truncate", 2, 2, Truncate<T::kDateTime>);
+  add("duration.inDays", 2, 2, DurationIn<false>);
+  add("duration.inSeconds", 2, 2, DurationIn<true>);
+}
+
+}  // namespace cmdb::gql
