@@ -118,28 +118,64 @@ struct Cursor {
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-// YYYY-MM-DD, YYYYMMDD, YYYY-MM or YYYY (a leading - or + for the sign of the year).
+// The number of digits from the cursor on.
+size_t DigitRun(const Cursor& c) {
+  size_t n = 0;
+  while (c.i + n < c.s.size() && std::isdigit(static_cast<unsigned char>(c.s[c.i + n]))) ++n;
+  return n;
+}
+
+// A week date: year, ISO week and day of week (1 = Monday).
+Temporal MakeWeekDate(int64_t y, int64_t w, int64_t d, const std::string& what, size_t offset) {
+  if (y < kMinYear || y > kMaxYear) Bad(what + ": the year " + std::to_string(y) + " is outside -9999..9999", offset);
+  int64_t jan4 = DaysFromCivil(y, 1, 4);
+  int64_t days = jan4 - (DayOfWeek(jan4) - 1) + (w - 1) * 7 + (d - 1);
+  if (w < 1 || d < 1 || d > 7 || IsoWeek(days).first != y)
+    Bad(what + ": there is no week " + std::to_string(w) + " day " + std::to_string(d) + " in " + std::to_string(y),
+        offset);
+  Temporal t;
+  t.days = days;
+  return t;
+}
+
+// YYYY-MM-DD, YYYYMMDD, YYYY-MM, YYYYMM, YYYY; week dates YYYY-Www-D, YYYYWwwD, YYYY-Www;
+// ordinal dates YYYY-DDD, YYYYDDD (a leading - or + for the sign of the year).
 std::optional<Temporal> ParseDatePart(Cursor& c, const std::string& what, size_t offset) {
   int64_t sign = c.Eat('-') ? -1 : (c.Eat('+'), 1);
   auto y = c.Digits(4);
   if (!y) return std::nullopt;
-  int64_t m = 1, d = 1;
-  if (c.Eat('-')) {
-    auto mm = c.Digits(2);
-    if (!mm) return std::nullopt;
-    m = *mm;
-    if (c.Eat('-')) {
-      auto dd = c.Digits(2);
+  const int64_t year = sign * *y;
+  bool dash = c.Eat('-');
+  if (c.Eat('W')) {
+    auto w = c.Digits(2);
+    if (!w) return std::nullopt;
+    int64_t d = 1;
+    if ((dash && c.Eat('-')) || (!dash && DigitRun(c) == 1)) {
+      auto dd = c.Digits(1);
       if (!dd) return std::nullopt;
       d = *dd;
     }
-  } else if (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
-    auto mm = c.Digits(2);
-    auto dd = c.Digits(2);
-    if (!mm || !dd) return std::nullopt;
-    m = *mm, d = *dd;
+    return MakeWeekDate(year, *w, d, what, offset);
   }
-  return MakeDate(sign * *y, m, d, what, offset);
+  size_t run = DigitRun(c);
+  if (!dash && run == 0) return MakeDate(year, 1, 1, what, offset);
+  if (run == 3) {  // ordinal day
+    int64_t ord = *c.Digits(3);
+    if (ord < 1 || ord > (Leap(year) ? 366 : 365))
+      Bad(what + ": there is no day " + std::to_string(ord) + " in " + std::to_string(year), offset);
+    Temporal t = MakeDate(year, 1, 1, what, offset);
+    t.days += ord - 1;
+    return t;
+  }
+  auto m = c.Digits(2);
+  if (!m) return std::nullopt;
+  int64_t d = 1;
+  if ((dash && c.Eat('-')) || (!dash && DigitRun(c) >= 2)) {
+    auto dd = c.Digits(2);
+    if (!dd) return std::nullopt;
+    d = *dd;
+  }
+  return MakeDate(year, *m, d, what, offset);
 }
 
 // HH[:MM[:SS[.fffffffff]]] or HHMM[SS[.f]]: nanos of the day.
@@ -237,7 +273,7 @@ Temporal ParseDuration(std::string_view text, size_t offset) {
     while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) ++c.i;
     if (c.i == start || c.i - start > 15) return fail();
     int64_t n = std::strtoll(std::string(text.substr(start, c.i - start)).c_str(), nullptr, 10) * sign;
-    int64_t frac = 0;
+    int64_t frac = 0;  // in billionths
     if (c.Eat('.') || c.Eat(',')) {
       size_t k = 0;
       while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
@@ -250,16 +286,40 @@ Temporal ParseDuration(std::string_view text, size_t offset) {
     }
     if (c.done()) return fail();
     char u = static_cast<char>(std::toupper(static_cast<unsigned char>(c.s[c.i++])));
-    if (frac && !(in_time && u == 'S')) return fail();  // fractions only on seconds
     any = true;
-    if (!in_time && u == 'Y') t.months += n * 12;
-    else if (!in_time && u == 'M') t.months += n;
-    else if (!in_time && u == 'W') t.days += n * 7;
-    else if (!in_time && u == 'D') t.days += n;
-    else if (in_time && u == 'H') secs += i128(n) * 3600;
-    else if (in_time && u == 'M') secs += i128(n) * 60;
-    else if (in_time && u == 'S') secs += n, nanos += frac;
-    else return fail();
+    // A fraction goes down the units: of a year into months, of a month (an average Gregorian
+    // month, 2,629,746 s) into days and time, of a week or day into days and time.
+    i128 frac_months = 0;
+    if (!in_time && u == 'Y') {
+      t.months += n * 12;
+      frac_months = i128(frac) * 12;
+      t.months += static_cast<int64_t>(frac_months / kNanosPerSecond);
+      frac_months %= kNanosPerSecond;
+    } else if (!in_time && u == 'M') {
+      t.months += n;
+      frac_months = frac;
+    } else if (!in_time && u == 'W') {
+      t.days += n * 7;
+      i128 f = i128(frac) * 7;
+      t.days += static_cast<int64_t>(f / kNanosPerSecond);
+      nanos += f % kNanosPerSecond * kSecondsPerDay;
+    } else if (!in_time && u == 'D') {
+      t.days += n;
+      nanos += i128(frac) * kSecondsPerDay;
+    } else if (in_time && u == 'H') {
+      secs += i128(n) * 3600, nanos += i128(frac) * 3600;
+    } else if (in_time && u == 'M') {
+      secs += i128(n) * 60, nanos += i128(frac) * 60;
+    } else if (in_time && u == 'S') {
+      secs += n, nanos += frac;
+    } else {
+      return fail();
+    }
+    if (frac_months) {
+      i128 f = frac_months * 2'629'746;  // nanoseconds
+      t.days += static_cast<int64_t>(f / kNanosPerDay);
+      nanos += f % kNanosPerDay;
+    }
   }
   if (!any) return fail();
   i128 total = secs * kNanosPerSecond + nanos;
@@ -539,6 +599,15 @@ QValue Construct(const Args& args, const FnEnv& env) {
   ThrowType("InvalidArgumentType", what + " expects a string or a map, got " + a.kind_name(), env.offset);
 }
 
+// <type>.transaction(), .statement(), .realtime(): all the query's time (one moment per query).
+template <T kType>
+QValue QueryClock(const Args& args, const FnEnv& env) {
+  if (args.empty()) return QValue(Now(kType, env.now_micros));
+  if (args[0].is_null()) return QValue();
+  Bad(std::string(TemporalTypeName(kType)) + ": the clock functions take no time zone (named time zones are not supported)",
+      env.offset);
+}
+
 // <type>.truncate(unit, value): the value with every field below `unit` at its smallest.
 template <T kType>
 QValue Truncate(const Args& args, const FnEnv& env) {
@@ -788,6 +857,13 @@ void AddTemporalFunctions(const std::function<void(const char*, int, int, Scalar
   add("localdatetime", 0, 1, Construct<T::kLocalDateTime>);
   add("datetime", 0, 1, Construct<T::kDateTime>);
   add("duration", 1, 1, Construct<T::kDuration>);
+  for (const char* clock : {"transaction", "statement", "realtime"}) {
+    for (auto [type, fn] : {std::pair{"date", &QueryClock<T::kDate>}, {"localtime", &QueryClock<T::kLocalTime>},
+                            {"time", &QueryClock<T::kTime>}, {"localdatetime", &QueryClock<T::kLocalDateTime>},
+                            {"datetime", &QueryClock<T::kDateTime>}}) {
+      add((std::string(type) + "." + clock).c_str(), 0, 1, fn);  // the catalogue copies the name
+    }
+  }
   add("date.truncate", 2, 2, Truncate<T::kDate>);
   add("localtime.truncate", 2, 2, Truncate<T::kLocalTime>);
   add("time.truncate", 2, 2, Truncate<T::kTime>);

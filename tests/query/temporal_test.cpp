@@ -112,6 +112,17 @@ TEST_CASE("temporal values: texts, maps, components, arithmetic, comparison, tru
   CHECK(q.Text("duration({weeks: 2, hours: 36})") == "P14DT36H");
   CHECK(q.Text("duration('-PT90M')") == "PT-1H-30M");
   CHECK(q.Text("duration('P0D')") == "PT0S");
+  CHECK(q.Text("duration('P0.75M')") == "P22DT19H51M49.5S");  // an average month: 2,629,746 s
+  CHECK(q.Text("duration('P2.5W')") == "P17DT12H");
+  CHECK(q.Text("duration('P1.5Y')") == "P1Y6M");
+  CHECK(q.Text("duration('PT0.75M')") == "PT45S");
+  CHECK(q.Text("date('2015-W30-2')") == "2015-07-21");
+  CHECK(q.Text("date('2015W30')") == "2015-07-20");
+  CHECK(q.Text("date('2015-202')") == "2015-07-21");
+  CHECK(q.Text("date('201507')") == "2015-07-01");
+  CHECK(q.Text("localdatetime('2015202T21')") == "2015-07-21T21:00");
+  CHECK(q.Text("datetime.transaction()") == "2027-01-15T08:00Z");
+  CHECK(q.One("RETURN date.realtime() = date.statement()").as_bool());
   CHECK(q.Text("datetime('2026-12-03T10:00Z') - datetime('2026-12-01T08:30Z')") == "P2DT1H30M");
   CHECK(q.Text("localtime('10:00') - duration('PT11H')") == "23:00");
   CHECK(q.Text("time('23:30Z') + duration('PT1H')") == "00:30Z");
@@ -194,9 +205,9 @@ TEST_CASE("errors of temporal values: exact text and caret") {
         "ArgumentError: line 1, column 8: date(): unknown field 'hour' (fields: year, month, day)\n"
         "RETURN date({year: 2026, hour: 3})\n"
         "       ^");
-  CHECK(q.Error("RETURN duration('P1.5D')") ==
-        "ArgumentError: line 1, column 8: duration(): 'P1.5D' is not an ISO-8601 duration text\n"
-        "RETURN duration('P1.5D')\n"
+  CHECK(q.Error("RETURN duration('P1D2H')") ==
+        "ArgumentError: line 1, column 8: duration(): 'P1D2H' is not an ISO-8601 duration text\n"
+        "RETURN duration('P1D2H')\n"
         "       ^");
   CHECK(q.Error("RETURN date('2026-12-03') + 1") ==
         "TypeError: line 1, column 8: arithmetic needs numbers, got DATE and INTEGER\n"
@@ -218,6 +229,14 @@ TEST_CASE("errors of temporal values: exact text and caret") {
         "ArgumentError: line 1, column 8: datetime.truncate(): unknown unit 'fortnight' (millennium, century, decade, "
         "year, quarter, month, week, day, hour, minute, second, millisecond, microsecond)\n"
         "RETURN datetime.truncate('fortnight', datetime())\n"
+        "       ^");
+  CHECK(q.Error("RETURN date('2015-W54-1')") ==
+        "ArgumentError: line 1, column 8: date(): there is no week 54 day 1 in 2015\n"
+        "RETURN date('2015-W54-1')\n"
+        "       ^");
+  CHECK(q.Error("RETURN date('2015-366')") ==
+        "ArgumentError: line 1, column 8: date(): there is no day 366 in 2015\n"
+        "RETURN date('2015-366')\n"
         "       ^");
   CHECK(q.Error("RETURN date(1)") ==
         "TypeError: line 1, column 8: date() expects a string or a map, got INTEGER\n"
