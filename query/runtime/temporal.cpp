@@ -232,7 +232,7 @@ Temporal ParseDuration(std::string_view text, size_t offset) {
   bool negate = c.Eat('-');
   if (!c.Eat('P') && !c.Eat('p')) return fail();
   bool in_time = false, any = false;
-  i128 secs = 0, nanos = 0;
+  i128 months = 0, days = 0, secs = 0, nanos = 0;  // i128: repeated units cannot overflow them
   while (!c.done()) {
     if (!in_time && (c.Eat('T') || c.Eat('t'))) {
       in_time = true;
@@ -261,20 +261,20 @@ Temporal ParseDuration(std::string_view text, size_t offset) {
     // month, 2,629,746 s) into days and time, of a week or day into days and time.
     i128 frac_months = 0;
     if (!in_time && u == 'Y') {
-      t.months += n * 12;
+      months += i128(n) * 12;
       frac_months = i128(frac) * 12;
-      t.months += static_cast<int64_t>(frac_months / kNanosPerSecond);
+      months += frac_months / kNanosPerSecond;
       frac_months %= kNanosPerSecond;
     } else if (!in_time && u == 'M') {
-      t.months += n;
+      months += n;
       frac_months = frac;
     } else if (!in_time && u == 'W') {
-      t.days += n * 7;
+      days += i128(n) * 7;
       i128 f = i128(frac) * 7;
-      t.days += static_cast<int64_t>(f / kNanosPerSecond);
+      days += f / kNanosPerSecond;
       nanos += f % kNanosPerSecond * kSecondsPerDay;
     } else if (!in_time && u == 'D') {
-      t.days += n;
+      days += n;
       nanos += i128(frac) * kSecondsPerDay;
     } else if (in_time && u == 'H') {
       secs += i128(n) * 3600, nanos += i128(frac) * 3600;
@@ -287,13 +287,19 @@ Temporal ParseDuration(std::string_view text, size_t offset) {
     }
     if (frac_months) {
       i128 f = frac_months * 2'629'746;  // nanoseconds
-      t.days += static_cast<int64_t>(f / kNanosPerDay);
+      days += f / kNanosPerDay;
       nanos += f % kNanosPerDay;
     }
   }
   if (!any) return fail();
   i128 total = secs * kNanosPerSecond + nanos;
-  if (negate) total = -total, t.months = -t.months, t.days = -t.days;
+  if (negate) total = -total, months = -months, days = -days;
+  const i128 kLimit = i128(INT64_MAX) / 2;  // durations add to each other and to dates unchecked below this
+  if (months > kLimit || months < -kLimit || days > kLimit || days < -kLimit || total / kNanosPerSecond > kLimit ||
+      total / kNanosPerSecond < -kLimit)
+    Bad("duration(): " + Quote(text) + " is too long", offset);
+  t.months = static_cast<int64_t>(months);
+  t.days = static_cast<int64_t>(days);
   t.seconds = static_cast<int64_t>(total >= 0 ? total / kNanosPerSecond : -((-total + kNanosPerSecond - 1) / kNanosPerSecond));
   t.nanos = static_cast<int64_t>(total - i128(t.seconds) * kNanosPerSecond);
   return t;

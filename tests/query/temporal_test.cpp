@@ -238,6 +238,19 @@ TEST_CASE("errors of temporal values: exact text and caret") {
         "ArgumentError: line 1, column 8: date(): there is no day 366 in 2015\n"
         "RETURN date('2015-366')\n"
         "       ^");
+  // Hostile: units repeated until they would overflow, a huge map field.
+  std::string many = "P";
+  for (int i = 0; i < 2000; ++i) many += "999999999999999Y";
+  CHECK(q.Error("RETURN duration('" + many + "')").find("ArgumentError: line 1, column 8: duration(): 'P999999999999999Y") == 0);
+  CHECK(q.Error("RETURN duration('" + many + "')").find("' is too long\n") != std::string::npos);
+  CHECK(q.Error("RETURN duration({years: 9223372036854775807})") ==
+        "ArgumentError: line 1, column 8: duration(): the duration is too long\n"
+        "RETURN duration({years: 9223372036854775807})\n"
+        "       ^");
+  CHECK(q.Error("RETURN date('2026-12-03') + duration({days: 4000000000000000000})") ==
+        "ArgumentError: line 1, column 8: the result is outside the years -9999..9999\n"
+        "RETURN date('2026-12-03') + duration({days: 4000000000000000000})\n"
+        "       ^");
   CHECK(q.Error("RETURN date(1)") ==
         "TypeError: line 1, column 8: date() expects a string or a map, got INTEGER\n"
         "RETURN date(1)\n"
