@@ -49,6 +49,9 @@ QValue Arithmetic(Op op, const QValue& a, const QValue& b, size_t offset) {
       return QValue(text(a) + text(b));
     }
   }
+  if (a.kind() == K::kTemporal || b.kind() == K::kTemporal) {
+    if (auto r = TemporalScale(op, a, b, offset)) return *r;
+  }
   if (!a.is_number() || !b.is_number())
     ThrowType("InvalidArgumentType",
               std::string("arithmetic needs numbers, got ") + a.kind_name() + " and " + b.kind_name(), offset);

@@ -1,6 +1,7 @@
 #include "query/runtime/temporal.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -423,6 +424,48 @@ Temporal Between(const Temporal& a, const Temporal& b) {  // b - a
   return d;
 }
 
+bool AddScaled(const QValue& factor, i128 unit_months, i128 unit_days, i128 unit_nanos, i128& months, i128& days,
+               i128& nanos) {
+  const i128 kCap = i128(1) << 100;
+  auto abs = [](i128 v) { return v < 0 ? -v : v; };
+  if (factor.kind() == QValue::Kind::kInt) {
+    i128 k = factor.as_int();
+    for (i128 unit : {unit_months, unit_days, unit_nanos})
+      if (unit != 0 && abs(k) > kCap / abs(unit)) return false;
+    months += k * unit_months, days += k * unit_days, nanos += k * unit_nanos;
+    return abs(months) < kCap && abs(days) < kCap && abs(nanos) < kCap;
+  }
+  long double x = factor.as_number();
+  if (!std::isfinite(x)) return false;
+  const long double kFloatCap = 1e29L;
+  long double m = x * static_cast<long double>(unit_months), d = x * static_cast<long double>(unit_days);
+  long double n = x * static_cast<long double>(unit_nanos);
+  if (fabsl(m) > kFloatCap || fabsl(d) > kFloatCap || fabsl(n) > kFloatCap) return false;
+  long double whole_m = truncl(m), whole_d = truncl(d);
+  long double month_part = (m - whole_m) * 2'629'746e9L;  // whole days of it, then time
+  long double month_days = truncl(month_part / static_cast<long double>(kNanosPerDay));
+  n += month_part - month_days * static_cast<long double>(kNanosPerDay) +
+       (d - whole_d) * static_cast<long double>(kNanosPerDay);
+  months += static_cast<i128>(whole_m);
+  days += static_cast<i128>(whole_d) + static_cast<i128>(month_days);
+  nanos += static_cast<i128>(roundl(n));
+  return abs(months) < kCap && abs(days) < kCap && abs(nanos) < kCap;
+}
+
+std::optional<Temporal> MakeDuration(i128 months, i128 days, i128 nanos) {
+  const i128 kLimit = i128(INT64_MAX) / 2;
+  if (months > kLimit || months < -kLimit || days > kLimit || days < -kLimit || nanos / kNanosPerSecond > kLimit ||
+      nanos / kNanosPerSecond < -kLimit)
+    return std::nullopt;
+  Temporal t;
+  t.type = T::kDuration;
+  t.months = static_cast<int64_t>(months);
+  t.days = static_cast<int64_t>(days);
+  t.seconds = static_cast<int64_t>(nanos >= 0 ? nanos / kNanosPerSecond : -((-nanos + kNanosPerSecond - 1) / kNanosPerSecond));
+  t.nanos = static_cast<int64_t>(nanos - i128(t.seconds) * kNanosPerSecond);
+  return t;
+}
+
 }  // namespace temporal_detail
 
 using namespace temporal_detail;  // NOLINT
@@ -513,6 +556,28 @@ std::optional<QValue> TemporalArithmetic(bool subtract, const QValue& a, const Q
   if (x.type == T::kDuration && !subtract) return QValue(AddDuration(y, x, 1, offset));
   if (subtract && x.type == y.type) return QValue(Between(y, x));
   return std::nullopt;
+}
+
+std::optional<QValue> TemporalScale(Op op, const QValue& a, const QValue& b, size_t offset) {
+  auto is_duration = [](const QValue& v) {
+    return v.kind() == K::kTemporal && v.as_temporal().type == T::kDuration;
+  };
+  const QValue* d = is_duration(a) && b.is_number() ? &a : nullptr;
+  const QValue* k = d ? &b : nullptr;
+  if (!d && op == Op::kMul && a.is_number() && is_duration(b)) d = &b, k = &a;
+  if (!d || (op != Op::kMul && op != Op::kDiv) || (op == Op::kDiv && d != &a)) return std::nullopt;
+  QValue factor = *k;
+  if (op == Op::kDiv) {
+    if (k->as_number() == 0) throw QueryError("ArgumentError", "DivisionByZero", "division by zero", offset);
+    factor = QValue(1.0 / k->as_number());
+  }
+  const Temporal& t = d->as_temporal();
+  i128 months = 0, days = 0, nanos = 0;
+  std::optional<Temporal> r;
+  if (AddScaled(factor, t.months, t.days, i128(t.seconds) * kNanosPerSecond + t.nanos, months, days, nanos))
+    r = MakeDuration(months, days, nanos);
+  if (!r) ThrowArgument("IntegerOverflow", "the duration is too long", offset);
+  return QValue(*r);
 }
 
 QValue TemporalComponent(const Temporal& t, const std::string& key, size_t offset) {

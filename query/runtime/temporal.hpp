@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "cmdb/schema.hpp"
+#include "query/common/enums.hpp"
 #include "query/runtime/functions.hpp"
 #include "query/runtime/value.hpp"
 
@@ -38,6 +39,11 @@ size_t TemporalHash(const Temporal& t);
 // duration, instant - instant of the same type (a duration). nullopt when the pair has no such
 // operation (the caller reports the type error). Throws QueryError on overflow (`offset`).
 std::optional<QValue> TemporalArithmetic(bool subtract, const QValue& a, const QValue& b, size_t offset);
+
+// duration * number, number * duration, duration / number: each field scaled, fractions going
+// down the units as in duration() (a month is 2,629,746 s). nullopt when the pair is no such
+// operation; throws on division by zero and past the limits of a duration.
+std::optional<QValue> TemporalScale(Op op, const QValue& a, const QValue& b, size_t offset);
 
 // The component `key` of a temporal value (`.year`, `.month`, `.hour`, `.timezone`, `.days`,
 // ...); throws a located QueryError naming the type when it has no such component.

@@ -2,6 +2,7 @@
 // values, the query's clock, truncation, durations between two instants.
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 #include <vector>
 
 #include "query/common/query_error.hpp"
@@ -55,21 +56,23 @@ Temporal FromMap(T type, const QMap& m, const std::string& what, size_t offset) 
   if (type == T::kDuration) {
     CheckKeys(m, {"years", "quarters", "months", "weeks", "days", "hours", "minutes", "seconds", "milliseconds",
                   "microseconds", "nanoseconds"}, what, offset);
-    i128 months = i128(MapInt(m, "years", 0, what, offset)) * 12 + i128(MapInt(m, "quarters", 0, what, offset)) * 3 +
-                  MapInt(m, "months", 0, what, offset);
-    i128 days = i128(MapInt(m, "weeks", 0, what, offset)) * 7 + MapInt(m, "days", 0, what, offset);
-    i128 nanos = (i128(MapInt(m, "hours", 0, what, offset)) * 3600 + i128(MapInt(m, "minutes", 0, what, offset)) * 60 +
-                  MapInt(m, "seconds", 0, what, offset)) * kNanosPerSecond +
-                 i128(MapInt(m, "milliseconds", 0, what, offset)) * 1'000'000 +
-                 i128(MapInt(m, "microseconds", 0, what, offset)) * 1000 + MapInt(m, "nanoseconds", 0, what, offset);
-    const i128 kLimit = i128(INT64_MAX) / 2;
-    if (months > kLimit || months < -kLimit || days > kLimit || days < -kLimit ||
-        nanos / kNanosPerSecond > kLimit || nanos / kNanosPerSecond < -kLimit)
-      Bad(what + ": the duration is too long", offset);
-    t.months = static_cast<int64_t>(months);
-    t.days = static_cast<int64_t>(days);
-    t.seconds = static_cast<int64_t>(nanos >= 0 ? nanos / kNanosPerSecond : -((-nanos + kNanosPerSecond - 1) / kNanosPerSecond));
-    t.nanos = static_cast<int64_t>(nanos - i128(t.seconds) * kNanosPerSecond);
+    // Each field a number times its unit; fractions go down the units (as in duration texts).
+    static const std::vector<std::tuple<const char*, i128, i128, i128>> kUnits = {
+        {"years", 12, 0, 0}, {"quarters", 3, 0, 0}, {"months", 1, 0, 0}, {"weeks", 0, 7, 0}, {"days", 0, 1, 0},
+        {"hours", 0, 0, 3600 * kNanosPerSecond}, {"minutes", 0, 0, 60 * kNanosPerSecond},
+        {"seconds", 0, 0, kNanosPerSecond}, {"milliseconds", 0, 0, 1'000'000}, {"microseconds", 0, 0, 1000},
+        {"nanoseconds", 0, 0, 1}};
+    i128 months = 0, days = 0, nanos = 0;
+    for (const auto& [key, um, ud, un] : kUnits) {
+      auto it = m.find(key);
+      if (it == m.end() || it->second.is_null()) continue;
+      if (!it->second.is_number())
+        Bad(what + ": " + key + " must be a number, not " + it->second.kind_name(), offset);
+      if (!AddScaled(it->second, um, ud, un, months, days, nanos)) Bad(what + ": the duration is too long", offset);
+    }
+    std::optional<Temporal> d = MakeDuration(months, days, nanos);
+    if (!d) Bad(what + ": the duration is too long", offset);
+    t = *d;
     return t;
   }
   if (type == T::kDateTime && (m.count("epochSeconds") || m.count("epochMillis"))) {

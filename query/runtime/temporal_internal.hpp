@@ -80,4 +80,14 @@ i128 Instant(const Temporal& t);
 // b - a, a duration: days for dates, days and a time part for datetimes, a time part for times.
 Temporal Between(const Temporal& a, const Temporal& b);
 
+// Adds `factor` (an integer or a float) times the duration (unit_months, unit_days, unit_nanos)
+// to the accumulators. A fraction of a month goes into days and time (an average Gregorian month,
+// 2,629,746 s), of a day into time. Integer factors are exact; a float one is rounded to the
+// nanosecond. False when the product is past what a duration holds.
+bool AddScaled(const QValue& factor, i128 unit_months, i128 unit_days, i128 unit_nanos, i128& months, i128& days,
+               i128& nanos);
+// The duration of these accumulators (nanos split into seconds and 0..999,999,999 nanos), or
+// nullopt past the limits of a duration (half the 64-bit range in each field).
+std::optional<Temporal> MakeDuration(i128 months, i128 days, i128 nanos);
+
 }  // namespace cmdb::gql::temporal_detail

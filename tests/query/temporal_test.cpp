@@ -112,6 +112,13 @@ TEST_CASE("temporal values: texts, maps, components, arithmetic, comparison, tru
   CHECK(q.Text("duration({weeks: 2, hours: 36})") == "P14DT36H");
   CHECK(q.Text("duration('-PT90M')") == "PT-1H-30M");
   CHECK(q.Text("duration('P0D')") == "PT0S");
+  CHECK(q.Text("duration({days: 1.5})") == "P1DT12H");
+  CHECK(q.Text("duration({months: 0.5})") == "P15DT5H14M33S");  // half of 2,629,746 s
+  CHECK(q.Text("duration('P1DT2H') * 2") == "P2DT4H");
+  CHECK(q.Text("3 * duration('PT20M')") == "PT1H");
+  CHECK(q.Text("duration('P1D') * 1.5") == "P1DT12H");
+  CHECK(q.Text("duration('PT1H') / 4") == "PT15M");
+  CHECK(q.Text("duration('P1M') / 2") == "P15DT5H14M33S");
   CHECK(q.Text("duration('P0.75M')") == "P22DT19H51M49.5S");  // an average month: 2,629,746 s
   CHECK(q.Text("duration('P2.5W')") == "P17DT12H");
   CHECK(q.Text("duration('P1.5Y')") == "P1Y6M");
@@ -250,6 +257,22 @@ TEST_CASE("errors of temporal values: exact text and caret") {
   CHECK(q.Error("RETURN date('2026-12-03') + duration({days: 4000000000000000000})") ==
         "ArgumentError: line 1, column 8: the result is outside the years -9999..9999\n"
         "RETURN date('2026-12-03') + duration({days: 4000000000000000000})\n"
+        "       ^");
+  CHECK(q.Error("RETURN duration('PT1H') / 0") ==
+        "ArgumentError: line 1, column 8: division by zero\n"
+        "RETURN duration('PT1H') / 0\n"
+        "       ^");
+  CHECK(q.Error("RETURN duration('P1D') * 1e300") ==
+        "ArgumentError: line 1, column 8: the duration is too long\n"
+        "RETURN duration('P1D') * 1e300\n"
+        "       ^");
+  CHECK(q.Error("RETURN 2 / duration('P1D')") ==
+        "TypeError: line 1, column 8: arithmetic needs numbers, got INTEGER and DURATION\n"
+        "RETURN 2 / duration('P1D')\n"
+        "       ^");
+  CHECK(q.Error("RETURN duration({days: 'x'})") ==
+        "ArgumentError: line 1, column 8: duration(): days must be a number, not STRING\n"
+        "RETURN duration({days: 'x'})\n"
         "       ^");
   CHECK(q.Error("RETURN date(1)") ==
         "TypeError: line 1, column 8: date() expects a string or a map, got INTEGER\n"
