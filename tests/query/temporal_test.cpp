@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <random>
 
+#include "api/api_client.hpp"
 #include "query/engine.hpp"
 #include "test_util.hpp"
 
@@ -282,4 +283,24 @@ TEST_CASE("errors of temporal values: exact text and caret") {
         "ArgumentError: line 1, column 8: the result is outside the years -9999..9999\n"
         "RETURN date('9999-12-31') + duration('P1D')\n"
         "       ^");
+}
+
+TEST_CASE("POST /v1/query answers temporal values as ISO-8601 text, and a DATE attribute as text in a node") {
+  cmdb::testing::Client c;
+  auto [status, body] = c.Call(
+      "POST", "/v1/query",
+      api::Json{{"query",
+                 "MATCH (sw:Software {name: 'MySQL 8.0'}) RETURN sw.eol_date AS eol, sw.eol_date + duration('P1M') AS "
+                 "later, datetime('2026-12-03T10:15:30.5+01:00') AS at, duration({hours: 36}) AS d, "
+                 "[date('2026-01-01')] AS list, sw"}}
+          .dump());
+  REQUIRE(status == 200);
+  REQUIRE(body["rows"].size() == 1);
+  const auto& row = body["rows"][0];
+  CHECK(row[0] == "2026-04-30");
+  CHECK(row[1] == "2026-05-30");
+  CHECK(row[2] == "2026-12-03T10:15:30.500+01:00");
+  CHECK(row[3] == "PT36H");
+  CHECK(row[4] == api::Json::array({"2026-01-01"}));
+  CHECK(row[5]["attributes"]["eol_date"] == "2026-04-30");
 }
