@@ -267,6 +267,8 @@ class PatternSearch {
     RelId rel;
     int64_t parent;
   };
+  // A kept trail: its entry and its share of the search's hash maps.
+  static constexpr size_t kTrailBytes = sizeof(TrailEntry) + 40;
   static bool OnTrail(const std::vector<TrailEntry>& tree, int64_t idx, RelId r) {
     for (; tree[idx].parent >= 0; idx = tree[idx].parent) {
       if (tree[idx].rel == r) return true;
@@ -298,7 +300,7 @@ class PatternSearch {
   // those found first). With `prune` a node is extended only by trails as short as the first
   // that reached it (a shortest path's prefixes are shortest paths); without it every trail is
   // extended, up to the length bound and within the deadline and the byte budget (each trail
-  // kept costs sizeof(TrailEntry)).
+  // kept is charged kTrailBytes while the search runs, and given back when it is done).
   void ShortestSearch(size_t i, const BoundPattern& pat, const BoundNode& node, CiId start, std::optional<CiId> target,
                       bool prune, bool skip_start, Row& row) {
     const MatchStep& s = plan_.steps[i];
@@ -309,6 +311,13 @@ class PatternSearch {
                          : mode == PathSelect::kAnyShortest ? 1 : INT64_MAX;
     std::vector<TrailEntry> tree{{start, 0, -1}};
     std::unordered_map<CiId, int64_t> first_depth{{start, 0}};  // prune: where a node was first reached
+    // What the search holds is charged as it grows and given back when it ends (the rows it
+    // produced are charged on their own by whoever keeps them).
+    struct Held {
+      Executor& ex;
+      size_t bytes = 0;
+      ~Held() { ex.Release(bytes); }
+    } held{ex_};
     struct Emitted {
       int64_t count = 0;
       int64_t length = 0;  // of the first
@@ -364,7 +373,8 @@ class PatternSearch {
           next.push_back(static_cast<int64_t>(tree.size()) - 1);
         }
       }
-      ex_.Charge(0, next.size() * sizeof(TrailEntry));
+      ex_.Charge(0, next.size() * kTrailBytes);
+      held.bytes += next.size() * kTrailBytes;
       for (int64_t idx : next) emit(idx, depth);
       // With pruning a trail back to the start is a candidate, never extended.
       if (prune) next.erase(std::remove_if(next.begin(), next.end(), [&](int64_t idx) { return tree[idx].node == start; }),
