@@ -476,6 +476,14 @@ int main(int argc, char** argv) {
   ql["reachability_ms"] = MedianMs(reps, [&] {
     run("MATCH (h:PhysicalServer {name: '" + host + "'})<-[:HOSTED_ON|RUNS_ON|INSTANCE_OF*1..4]-(x) RETURN DISTINCT x");
   });
+  // The same search keeping a shortest path to every CI it reaches (ShortestPath(BFS)), against
+  // reachability (a visited set only) in the same run.
+  ql["shortest_paths_ms"] = MedianMs(reps, [&] {
+    run("MATCH p = shortestPath((h:PhysicalServer {name: '" + host +
+        "'})<-[:HOSTED_ON|RUNS_ON|INSTANCE_OF*1..4]-(x)) RETURN x, length(p)");
+  });
+  ql["shortest_paths_over_reachability"] =
+      ql["shortest_paths_ms"].get<double>() / std::max(ql["reachability_ms"].get<double>(), 1e-3);
   ql["aggregation_by_class_ms"] = MedianMs(quick ? 1 : 3, [&] { run("MATCH (n) RETURN labels(n)[0] AS class, count(*)"); });
   // Orphans (VMs on no host) with a pattern predicate, against the same question asked with
   // OPTIONAL MATCH and a count (the way before pattern predicates): the ratio, same run.

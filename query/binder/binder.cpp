@@ -5,9 +5,11 @@
 #include <cctype>
 #include <set>
 
+#include "cmdb/suggest.hpp"
 #include "query/binder/binder_state.hpp"
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
+#include "query/runtime/procedures.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -195,6 +197,8 @@ class ClauseBinder {
       node.properties = BindProperties(n.properties, s_.Offset(n));
       out.nodes.push_back(std::move(node));
     };
+    const ast::PathSelector* selector = part.selector ? &*part.selector : nullptr;
+    if (selector) BindSelector(*selector, part, creating, out);
     bind_node(part.start);
     for (const auto& step : part.steps) {
       const ast::RelationshipPattern& rp = step.relationship;
@@ -208,7 +212,7 @@ class ClauseBinder {
           if (std::find(rel.types.begin(), rel.types.end(), t.text) == rel.types.end()) rel.types.push_back(t.text);
         }
       }
-      if (range) {
+      if (range || selector) {  // a shortest path's one relationship is a list, *1..1 unless given
         rel.var_length = true;
         auto num = [&](const boost::optional<ast::NumberLiteral>& n) -> int64_t {
           QValue v = detail::ParseNumber(n->text, false, s_.Offset(*n));
@@ -217,16 +221,25 @@ class ClauseBinder {
                              "a variable-length bound must be an integer, not " + n->text, s_.Offset(*n));
           return v.as_int();
         };
-        if (range->min) rel.min_hops = num(range->min);
-        if (range->max) {
-          rel.max_hops = num(range->max);
-        } else if (range->dots || !range->min) {
-          rel.unbounded = true;
-          rel.max_hops = s_.options.default_max_depth;
+        if (!range) {
+          rel.min_hops = rel.max_hops = 1;
         } else {
-          rel.max_hops = rel.min_hops;  // *3 and {3}: exactly three
+          if (range->min) rel.min_hops = num(range->min);
+          if (range->max) {
+            rel.max_hops = num(range->max);
+          } else if (range->dots || !range->min) {
+            rel.unbounded = true;
+            rel.max_hops = s_.options.default_max_depth;
+          } else {
+            rel.max_hops = rel.min_hops;  // *3 and {3}: exactly three
+          }
+          if (!range->min && !range->dots && !range->max) rel.min_hops = 1;
         }
-        if (!range->min && !range->dots && !range->max) rel.min_hops = 1;
+        if (selector && rel.min_hops > 1 && out.select != PathSelect::kShortestK)
+          ThrowSemantic("InvalidShortestPathLength",
+                        "shortestPath, allShortestPaths, ANY SHORTEST and ALL SHORTEST search from length 0 or 1, not " +
+                            std::to_string(rel.min_hops) + " (SHORTEST k takes any minimum)",
+                        s_.Offset(rp));
       }
       if (creating) {
         size_t at = s_.Offset(rp);
@@ -265,6 +278,28 @@ class ClauseBinder {
     return out;
   }
 
+  // A shortest-path selector: one relationship, not in CREATE or MERGE; SHORTEST k takes a
+  // positive integer literal.
+  void BindSelector(const ast::PathSelector& sel, const ast::PatternPart& part, bool creating, BoundPattern& out) {
+    std::string what = sel.kind == "k" ? "SHORTEST k" : sel.kind == "any" ? "a shortest path" : "all shortest paths";
+    if (creating)
+      ThrowSemantic("InvalidShortestPath", "CREATE and MERGE cannot use " + what, s_.Offset(sel));
+    if (part.steps.size() != 1)
+      ThrowSemantic("InvalidShortestPath",
+                    what + " needs a pattern of exactly one relationship, such as (a)-[:DEPENDS_ON*]->(b); this one has " +
+                        std::to_string(part.steps.size()),
+                    s_.Offset(sel));
+    out.select = sel.kind == "any" ? PathSelect::kAnyShortest
+                 : sel.kind == "all" ? PathSelect::kAllShortest : PathSelect::kShortestK;
+    if (sel.count) {
+      QValue k = detail::ParseNumber(sel.count->text, false, s_.Offset(*sel.count));
+      if (k.kind() != QValue::Kind::kInt || k.as_int() < 1)
+        throw QueryError("SyntaxError", "InvalidArgumentType",
+                         "SHORTEST takes a positive integer, not " + sel.count->text, s_.Offset(*sel.count));
+      out.shortest_k = k.as_int();
+    }
+  }
+
   // The executor searches a clause's pattern one node per level of recursion: a clause may name
   // at most kMaxPatternNodes nodes.
   void CheckPatternSize(const std::vector<BoundPattern>& patterns, size_t offset) {
@@ -300,29 +335,44 @@ class ClauseBinder {
   BoundCall BindCall(const ast::Call& c) {
     BoundCall out;
     out.offset = s_.Offset(c);
-    std::string name = c.procedure.text;
-    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (name != "impact" && name != "cmdb.impact")
-      ThrowSemantic("ProcedureNotFound", "unknown procedure '" + c.procedure.text + "' (available: impact)",
+    const ProcedureDef* proc = FindProcedure(c.procedure.text);
+    if (!proc) {
+      std::string names;
+      for (const auto& n : ProcedureNames()) names += (names.empty() ? "" : ", ") + n;
+      std::string close = DidYouMean(c.procedure.text, ProcedureNames());
+      ThrowSemantic("ProcedureNotFound",
+                    "unknown procedure '" + c.procedure.text + "'" + (close.empty() ? " (available: " + names + ")" : close),
                     s_.Offset(c.procedure));
-    out.procedure = "impact";
-    if (c.args.empty() || c.args.size() > 2)
-      ThrowSemantic("InvalidNumberOfArguments", "impact(seeds [, options]) takes one or two arguments", out.offset);
+    }
+    out.procedure = proc->name;
+    if (static_cast<int>(c.args.size()) < proc->min_args || static_cast<int>(c.args.size()) > proc->max_args)
+      ThrowSemantic("InvalidNumberOfArguments",
+                    proc->signature + (proc->max_args == 0 ? " takes no arguments"
+                                       : proc->min_args == 1 && proc->max_args == 2
+                                           ? " takes one or two arguments"
+                                           : " takes " + std::to_string(proc->min_args) + " to " +
+                                                 std::to_string(proc->max_args) + " arguments"),
+                    out.offset);
     for (const auto& a : c.args) out.args.push_back(s_.BindExpr(a));
-    static const std::vector<std::string> kFields = {"ci", "distance", "state", "path"};
+    const std::vector<std::string>& fields = proc->fields;
     std::vector<ast::Name> yields = c.yields;
     if (yields.empty()) {
-      for (const auto& f : kFields) {
+      for (const auto& f : fields) {
         ast::Name n;
         n.text = f;
         yields.push_back(n);
       }
     }
     for (const auto& y : yields) {
-      if (std::find(kFields.begin(), kFields.end(), y.text) == kFields.end())
-        ThrowSemantic("UndefinedVariable", "impact() yields ci, distance, state and path, not '" + y.text + "'",
-                      s_.Offset(y));
-      VarType type = y.text == "ci" ? VarType::kNode : y.text == "path" ? VarType::kPath : VarType::kAny;
+      if (std::find(fields.begin(), fields.end(), y.text) == fields.end()) {
+        std::string list;
+        for (size_t i = 0; i < fields.size(); ++i)
+          list += (i == 0 ? "" : i + 1 == fields.size() ? " and " : ", ") + fields[i];
+        ThrowSemantic("UndefinedVariable", proc->name + "() yields " + list + ", not '" + y.text + "'", s_.Offset(y));
+      }
+      VarType type = proc->name == "impact" && y.text == "ci"     ? VarType::kNode
+                     : proc->name == "impact" && y.text == "path" ? VarType::kPath
+                                                                 : VarType::kAny;
       out.yields.emplace_back(y.text, Declare(y, type).slot);
     }
     if (c.where) out.where = s_.BindExpr(*c.where);

@@ -81,8 +81,15 @@ struct BoundRel {
   std::vector<std::pair<std::string, BoundExpr>> properties;
 };
 
+// Which paths of a pattern a MATCH keeps: every match (kEvery), or for each pair of end nodes
+// the shortest ones: one (shortestPath, ANY SHORTEST), all of the least length
+// (allShortestPaths, ALL SHORTEST) or the k shortest (SHORTEST k).
+enum class PathSelect { kEvery, kAnyShortest, kAllShortest, kShortestK };
+
 struct BoundPattern {
   int path_slot = -1;
+  PathSelect select = PathSelect::kEvery;  // not kEvery: one variable-length relationship
+  int64_t shortest_k = 1;                  // kShortestK
   std::vector<BoundNode> nodes;  // nodes.size() == rels.size() + 1
   std::vector<BoundRel> rels;
 };
@@ -153,7 +160,7 @@ struct BoundMerge {
 
 // CALL impact(seeds [, options]) YIELD ci, distance, state, path
 struct BoundCall {
-  std::string procedure;  // "impact"
+  std::string procedure;  // canonical name: "impact", "db.labels", ... (query/runtime/procedures.hpp)
   std::vector<BoundExpr> args;
   std::vector<std::pair<std::string, int>> yields;  // field -> slot
   std::optional<BoundExpr> where;

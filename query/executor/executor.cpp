@@ -8,6 +8,7 @@
 
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
+#include "query/runtime/temporal.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -66,26 +67,33 @@ class PatternSearch {
     for (const auto& l : n.labels) {
       if (ci->class_name != l && !(g_.schema().IsA(ci->class_name, l) && !ci->class_name.empty())) return false;
     }
-    return PropsOk(n.properties, ci->attrs, row);
+    return PropsOk(n.properties, ci->attrs, ci->class_name.str(), false, row);
   }
-  bool PropsOk(const std::vector<std::pair<std::string, BoundExpr>>& props, const AttrMap& attrs, Row& row) {
+  // `owner` is the CI's class or the relationship's type: a DATE or DATETIME attribute compares
+  // with a temporal value as one.
+  bool PropsOk(const std::vector<std::pair<std::string, BoundExpr>>& props, const AttrMap& attrs,
+               const std::string& owner, bool relationship, Row& row) {
+    auto have = [&](const std::string& key, const QValue& want) {
+      return want.kind() == K::kTemporal ? AttrToQValue(g_.schema(), owner, relationship, key, attrs.Get(key))
+                                         : FromValue(attrs.Get(key));
+    };
     for (const auto& [key, expr] : props) {
       QValue want = eval_(expr, row);
       if (key.empty()) {  // a parameter map
         if (want.kind() != K::kMap) return false;
         for (const auto& [k, v] : want.as_map()) {
-          if (!Equals(FromValue(attrs.Get(k)), v).value_or(false)) return false;
+          if (!Equals(have(k, v), v).value_or(false)) return false;
         }
         continue;
       }
-      if (!Equals(FromValue(attrs.Get(key)), want).value_or(false)) return false;
+      if (!Equals(have(key, want), want).value_or(false)) return false;
     }
     return true;
   }
   bool RelOk(const BoundRel& r, RelId id, Row& row) {
     if (r.properties.empty()) return true;
     std::optional<RelRecord> rel = g_.Rel(id);
-    return rel && PropsOk(r.properties, rel->attrs, row);
+    return rel && PropsOk(r.properties, rel->attrs, rel->type.str(), true, row);
   }
 
   bool Filters(const MatchStep& s, Row& row) {
@@ -218,6 +226,12 @@ class PatternSearch {
         }
         return;
       }
+      case MatchStep::Kind::kShortest: {
+        const QValue& from = row[pat.nodes[s.from_node].slot];
+        if (from.kind() != K::kNode) return;
+        Shortest(i, pat, node, from.as_node().id, row);
+        return;
+      }
       case MatchStep::Kind::kVarExpand: {
         const BoundRel& rel = pat.rels[s.rel];
         const QValue& from = row[pat.nodes[s.from_node].slot];
@@ -252,6 +266,138 @@ class PatternSearch {
           BindAnd(node.slot, QValue(NodeRef{id, nullptr}), row, [&] { Finish(i, row); });
         }
         return;
+      }
+    }
+  }
+
+  // One entry of a shortest-path search tree: the trail from the start to `node`, whose last
+  // relationship is `rel` and whose entry before is `parent` (-1 for the start).
+  struct TrailEntry {
+    CiId node;
+    RelId rel;
+    int64_t parent;
+  };
+  // A kept trail: its entry and its share of the search's hash maps.
+  static constexpr size_t kTrailBytes = sizeof(TrailEntry) + 40;
+  static bool OnTrail(const std::vector<TrailEntry>& tree, int64_t idx, RelId r) {
+    for (; tree[idx].parent >= 0; idx = tree[idx].parent) {
+      if (tree[idx].rel == r) return true;
+    }
+    return false;
+  }
+
+  // The selected paths of a shortest-path pattern (BoundPattern::select) from `start`. A cycle
+  // back to the start of an undirected pattern is searched apart: pruning by first depth (see
+  // ShortestSearch) would miss it, since its way out and its way back share nodes.
+  void Shortest(size_t i, const BoundPattern& pat, const BoundNode& node, CiId start, Row& row) {
+    const BoundRel& rel = pat.rels[plan_.steps[i].rel];
+    std::optional<CiId> target;
+    if (assigned_.count(node.slot)) {
+      const QValue& t = row[node.slot];
+      if (t.kind() != K::kNode || !NodeOk(node, t.as_node().id, row)) return;
+      target = t.as_node().id;
+    }
+    const bool prune = pat.select != PathSelect::kShortestK;
+    const bool cycles_apart = prune && rel.direction == Direction::kBoth && rel.min_hops >= 1;
+    if (!target || *target != start || !cycles_apart) ShortestSearch(i, pat, node, start, target, prune, cycles_apart, row);
+    if (cycles_apart && (!target || *target == start)) ShortestSearch(i, pat, node, start, start, false, false, row);
+  }
+
+  // Breadth-first, level by level, over the trails (no relationship twice, like every match)
+  // from `start`: for each end node (only `target` when given; not the start when `skip_start`)
+  // shortestPath and ANY SHORTEST bind one trail of the least length, allShortestPaths and ALL
+  // SHORTEST every trail of the least length, SHORTEST k the k shortest (among equally long ones,
+  // those found first). With `prune` a node is extended only by trails as short as the first
+  // that reached it (a shortest path's prefixes are shortest paths); without it every trail is
+  // extended, up to the length bound and within the deadline and the byte budget (each trail
+  // kept is charged kTrailBytes while the search runs, and given back when it is done).
+  void ShortestSearch(size_t i, const BoundPattern& pat, const BoundNode& node, CiId start, std::optional<CiId> target,
+                      bool prune, bool skip_start, Row& row) {
+    const MatchStep& s = plan_.steps[i];
+    const BoundRel& rel = pat.rels[s.rel];
+    const Direction dir = s.reversed ? Flip(rel.direction) : rel.direction;
+    const PathSelect mode = pat.select;
+    const int64_t want = mode == PathSelect::kShortestK ? pat.shortest_k
+                         : mode == PathSelect::kAnyShortest ? 1 : INT64_MAX;
+    std::vector<TrailEntry> tree{{start, 0, -1}};
+    std::unordered_map<CiId, int64_t> first_depth{{start, 0}};  // prune: where a node was first reached
+    // What the search holds is charged as it grows and given back when it ends (the rows it
+    // produced are charged on their own by whoever keeps them).
+    struct Held {
+      Executor& ex;
+      size_t bytes = 0;
+      ~Held() { ex.Release(bytes); }
+    } held{ex_};
+    struct Emitted {
+      int64_t count = 0;
+      int64_t length = 0;  // of the first
+    };
+    std::unordered_map<CiId, Emitted> emitted;
+    auto satisfied = [&](CiId end) {
+      auto it = emitted.find(end);
+      return it != emitted.end() && it->second.count > 0 &&
+             (it->second.count >= want || mode == PathSelect::kAllShortest);
+    };
+    auto emit = [&](int64_t idx, int64_t depth) {
+      CiId end = tree[idx].node;
+      if (depth < rel.min_hops || (target && end != *target) || (skip_start && end == start)) return;
+      Emitted& e = emitted.try_emplace(end, Emitted{0, depth}).first->second;
+      if (e.count >= want || (mode == PathSelect::kAllShortest && depth > e.length)) return;
+      if (!NodeOk(node, end, row)) return;
+      ++e.count;
+      std::vector<RelId> rels;
+      for (int64_t k = idx; tree[k].parent >= 0; k = tree[k].parent) rels.push_back(tree[k].rel);
+      if (!s.reversed) std::reverse(rels.begin(), rels.end());  // as written: from the pattern's first node
+      QList list;
+      list.reserve(rels.size());
+      for (RelId r : rels) {
+        list.push_back(QValue(RelRef{r, nullptr}));
+        used_rels_.insert(r);
+      }
+      BindAnd(rel.slot, QValue(std::move(list)), row, [&] {
+        BindAnd(node.slot, QValue(NodeRef{end, nullptr}), row, [&] { Finish(i, row); });
+      });
+      for (RelId r : rels) used_rels_.erase(r);
+    };
+    // Whether the trail at `idx` may go on along `r` to `other` (and then where it is kept).
+    auto may_extend = [&](int64_t idx, RelId r, CiId other, int64_t depth) {
+      if (used_rels_.count(r) || ((!prune || other == start) && OnTrail(tree, idx, r)) || !RelOk(rel, r, row))
+        return false;
+      if (!prune || other == start) return true;
+      auto [it, fresh] = first_depth.try_emplace(other, depth);
+      return fresh || (it->second == depth && mode == PathSelect::kAllShortest);
+    };
+    emit(0, 0);
+    std::vector<int64_t> frontier{0};
+    std::vector<std::pair<RelId, CiId>> hits;
+    int64_t depth = 1;
+    for (; depth <= rel.max_hops && !frontier.empty() && !(target && satisfied(*target)); ++depth) {
+      std::vector<int64_t> next;
+      for (int64_t idx : frontier) {
+        ex_.CheckDeadline();
+        hits.clear();
+        g_.Expand(tree[idx].node, dir, rel.types, [&](RelId r, CiId other) { hits.emplace_back(r, other); });
+        for (const auto& [r, other] : hits) {
+          if (!may_extend(idx, r, other, depth)) continue;
+          tree.push_back({other, r, idx});
+          next.push_back(static_cast<int64_t>(tree.size()) - 1);
+        }
+      }
+      ex_.Charge(0, next.size() * kTrailBytes);
+      held.bytes += next.size() * kTrailBytes;
+      for (int64_t idx : next) emit(idx, depth);
+      // With pruning a trail back to the start is a candidate, never extended.
+      if (prune) next.erase(std::remove_if(next.begin(), next.end(), [&](int64_t idx) { return tree[idx].node == start; }),
+                            next.end());
+      frontier = std::move(next);
+    }
+    // Stopped by the depth cap where a trail could have gone on.
+    if (rel.unbounded && depth > rel.max_hops && !(target && satisfied(*target))) {
+      for (int64_t idx : frontier) {
+        g_.Expand(tree[idx].node, dir, rel.types, [&](RelId r, CiId other) {
+          if (!used_rels_.count(r) && !OnTrail(tree, idx, r) && (!prune || !first_depth.count(other)))
+            stats_.depth_capped = true;
+        });
       }
     }
   }

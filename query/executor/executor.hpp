@@ -6,6 +6,7 @@
 // Thread safety: one Executor per query.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -92,6 +93,9 @@ class Executor : public BuildAccount {
   void Charge(size_t rows, size_t bytes, const char* what = nullptr);
   // Starts a new account: the previous clause's rows are gone (its reservation is released).
   void ResetCharges();
+  // Gives back `bytes` of what the running clause charged, for memory it has freed (a search's
+  // working set, once the search is done); never below zero.
+  void Release(size_t bytes) { charged_bytes_ -= std::min(bytes, charged_bytes_); }
   // A value built at `offset` (list, map, string, function or aggregate result): throws
   // ByteBudget when written out in full it needs more than max_bytes, NestingTooDeep when its
   // lists and maps nest deeper than kMaxValueDepth. Returns it.

@@ -199,8 +199,15 @@ struct PatternStep {
   RelationshipPattern relationship;
   NodePattern node;
 };
+// A shortest-path selector: shortestPath(...) and ANY SHORTEST ("any"), allShortestPaths(...)
+// and ALL SHORTEST ("all"), SHORTEST k ("k", with `count`).
+struct PathSelector : x3::position_tagged {
+  std::string kind;
+  boost::optional<NumberLiteral> count;
+};
 struct PatternPart : x3::position_tagged {
   boost::optional<Name> path_variable;
+  boost::optional<PathSelector> selector;
   NodePattern start;
   std::vector<PatternStep> steps;
 };

@@ -91,6 +91,11 @@ CMDB_RULE(relationship_detail, ast::RelationshipDetail, "relationship detail");
 CMDB_TAGGED_RULE(relationship_pattern, ast::RelationshipPattern, "relationship pattern");
 CMDB_RULE(pattern_step, ast::PatternStep, "relationship pattern");
 CMDB_TAGGED_RULE(pattern_part, ast::PatternPart, "pattern");
+// Shortest paths (kept apart from the rest of the pattern rules).
+CMDB_TAGGED_RULE(path_selector, ast::PathSelector, "ANY SHORTEST, ALL SHORTEST or SHORTEST k");
+CMDB_TAGGED_RULE(shortest_function, ast::PathSelector, "shortestPath or allShortestPaths");
+CMDB_TAGGED_RULE(shortest_part, ast::PatternPart, "pattern");
+CMDB_TAGGED_RULE(plain_part, ast::PatternPart, "pattern");
 CMDB_RULE(pattern, std::vector<ast::PatternPart>, "pattern");
 CMDB_TAGGED_RULE(match, ast::Match, "MATCH");
 CMDB_TAGGED_RULE(unwind, ast::Unwind, "UNWIND");
@@ -232,7 +237,17 @@ const auto relationship_detail_def = '[' >> -variable >> -(':' >> (name % ('|' >
 const auto relationship_pattern_def = x3::matches['<'] >> '-' >> -relationship_detail >> '-' >>
                                       x3::matches['>'] >> -quantifier;
 const auto pattern_step_def = relationship_pattern > node_pattern;
-const auto pattern_part_def = -(variable >> '=') >> node_pattern >> *pattern_step;
+// p = shortestPath((a)-[:T*]->(b)), allShortestPaths(...); p = ANY SHORTEST (a)-[:T]->{1,}(b),
+// ALL SHORTEST ..., SHORTEST 3 ...
+const auto no_count = as(boost::optional<ast::NumberLiteral>());
+const auto shortest_function_def = (kw("shortestPath") >> as(std::string("any")) >> no_count) |
+                                   (kw("allShortestPaths") >> as(std::string("all")) >> no_count);
+const auto path_selector_def = (kw("ANY") >> kw("SHORTEST") >> as(std::string("any")) >> no_count) |
+                               (kw("ALL") >> kw("SHORTEST") >> as(std::string("all")) >> no_count) |
+                               (kw("SHORTEST") >> as(std::string("k")) > number);
+const auto shortest_part_def = -(variable >> '=') >> shortest_function >> '(' > node_pattern >> *pattern_step > ')';
+const auto plain_part_def = -(variable >> '=') >> -path_selector >> node_pattern >> *pattern_step;
+const auto pattern_part_def = shortest_part | plain_part;
 const auto pattern_def = pattern_part % ',';
 
 // Clauses.
@@ -329,6 +344,7 @@ BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number
                     match, unwind, projection_item, sort_item, projection, with, return_, create,
                     set_item, merge_action, merge, set, remove_item, remove, delete_, call, clause,
                     single_query, union_part, query)
+BOOST_SPIRIT_DEFINE(path_selector, shortest_function, shortest_part, plain_part)
 BOOST_SPIRIT_DEFINE(case_alternatives, sort_items, set_items, remove_items, expressions, variables,
                     merge_event, end_of_query)
 BOOST_SPIRIT_DEFINE(pattern_probe, pattern_expression, pattern_comprehension, map_projection_item,

@@ -121,6 +121,7 @@ class MatchPlanner {
       if (r.var_length && reachability_ok && pat.path_slot < 0 && !IsUsed(r.slot) && r.min_hops <= 1 &&
           r.properties.empty() && !assigned_.count(pat.nodes[to].slot))
         s.kind = MatchStep::Kind::kReach;
+      if (pat.select != PathSelect::kEvery) s.kind = MatchStep::Kind::kShortest;
       s.pattern = p;
       s.rel = rel;
       s.from_node = from;
@@ -268,7 +269,7 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
           }
           for (const auto& s : mp.steps) {
             static const char* kNames[] = {"Argument", "NodeScan", "KeySeek", "UniqueSeek", "Expand", "VarLengthExpand",
-                                           "Reachability(BFS)"};
+                                           "Reachability(BFS)", "ShortestPath(BFS)"};
             out += "  " + std::string(kNames[static_cast<int>(s.kind)]);
             if (!s.label.empty()) out += "(:" + s.label + (s.key.empty() ? "" : "." + s.key) + ")";
             if (s.rel >= 0) out += "(pattern " + std::to_string(s.pattern) + ", relationship " + std::to_string(s.rel) + ")";
@@ -278,7 +279,8 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
         } else if constexpr (std::is_same_v<T, BoundUnwind>) {
           out += "Unwind\n";
         } else if constexpr (std::is_same_v<T, BoundCall>) {
-          out += "ProcedureCall(impact, Boost.Graph breadth-first search)\n";
+          out += x.procedure == "impact" ? "ProcedureCall(impact, Boost.Graph breadth-first search)\n"
+                                         : "ProcedureCall(" + x.procedure + ")\n";
         } else if constexpr (std::is_same_v<T, BoundProjection>) {
           out += std::string(x.aggregating ? "Aggregate" : "Projection") + (x.distinct ? "(distinct)" : "") + "\n";
           if (x.where) out += "  Filter\n";

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "query/runtime/temporal.hpp"
 #include "query/runtime/value.hpp"
 
 namespace tck {
@@ -296,6 +297,9 @@ inline TValue FromQValue(const cmdb::gql::QValue& q) {
       break;
     case QK::kNode: v = node(q.as_node()); break;
     case QK::kRel: v = rel(q.as_rel()); break;
+    case QK::kTemporal:  // the TCK writes temporal results as their ISO-8601 text
+      v.kind = TValue::Kind::kString, v.s = cmdb::gql::FormatTemporal(q.as_temporal());
+      break;
     case QK::kPath: {
       v.kind = TValue::Kind::kPath;
       const auto& p = q.as_path();
