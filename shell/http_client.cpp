@@ -1,0 +1,97 @@
+// HttpClient over cpp-httplib (the only unit of the shell that includes httplib.h).
+#include "shell/http_client.hpp"
+
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+#define CPPHTTPLIB_OPENSSL_SUPPORT
+#endif
+#include <httplib.h>
+
+#include <regex>
+
+namespace cmdb::shell {
+
+struct HttpClient::Impl {
+  std::unique_ptr<httplib::Client> client;
+};
+
+HttpClient::HttpClient(const std::string& url, std::string token, bool insecure_tls)
+    : impl_(std::make_unique<Impl>()), url_(url), token_(std::move(token)) {
+  static const std::regex kUrl(R"(^(https?)://(\[[0-9A-Fa-f:.]+\]|[^/:\[\]]+)(:[0-9]{1,5})?(/.*)?$)");
+  std::smatch m;
+  if (!std::regex_match(url, m, kUrl)) {
+    invalid_ = "--url: '" + url + "' is not http://HOST[:PORT] or https://HOST[:PORT]";
+    return;
+  }
+  if (m[3].matched && std::stoi(m[3].str().substr(1)) > 65535) {
+    invalid_ = "--url: the port of '" + url + "' is past 65535";
+    return;
+  }
+  prefix_ = m[4].str();
+  while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+  impl_->client = std::make_unique<httplib::Client>(m[1].str() + "://" + m[2].str() + m[3].str());
+  if (!impl_->client->is_valid()) {
+    invalid_ = "--url: cannot use '" + url + "'";
+    return;
+  }
+  impl_->client->enable_server_certificate_verification(!insecure_tls);
+  impl_->client->set_connection_timeout(10, 0);
+  impl_->client->set_keep_alive(true);
+}
+
+HttpClient::~HttpClient() = default;
+
+bool HttpClient::Call(const std::string& method, const std::string& target, const std::string& body,
+                      const std::string& content_type, HttpAnswer* out, std::string* error,
+                      int timeout_s,
+                      const std::vector<std::pair<std::string, std::string>>& extra) {
+  if (!invalid_.empty()) {
+    *error = invalid_;
+    return false;
+  }
+  httplib::Client& client = *impl_->client;
+  client.set_read_timeout(timeout_s, 0);
+  client.set_write_timeout(timeout_s, 0);
+  httplib::Headers headers;
+  if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
+  for (const auto& [k, v] : extra) headers.emplace(k, v);
+  std::string path = prefix_ + target;
+  httplib::Result r = method == "GET" ? client.Get(path.c_str(), headers)
+                                      : client.Post(path.c_str(), headers, body, content_type.c_str());
+  if (!r) {
+    std::string why;
+    switch (r.error()) {
+      case httplib::Error::Connection: why = "cannot connect"; break;
+      case httplib::Error::ConnectionTimeout: why = "the connection timed out"; break;
+      case httplib::Error::Read: why = "no complete answer (the connection broke or timed out)"; break;
+      case httplib::Error::Write: why = "the request could not be sent"; break;
+      case httplib::Error::SSLConnection: why = "the TLS handshake failed"; break;
+      case httplib::Error::SSLServerVerification:
+        why = "the server's certificate is not trusted (--insecure-tls skips the check)";
+        break;
+      default: why = httplib::to_string(r.error()); break;
+    }
+    *error = "cannot reach " + url_ + ": " + why;
+    return false;
+  }
+  out->status = r->status;
+  out->body = r->body;
+  out->content_type = r->get_header_value("Content-Type");
+  return true;
+}
+
+std::string UrlEncode(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace cmdb::shell

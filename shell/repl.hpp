@@ -1,0 +1,18 @@
+// The interactive shell on a terminal: line editing, history and completion with libedit.
+#pragma once
+
+#include <string>
+
+#include "shell/http_client.hpp"
+#include "shell/session.hpp"
+
+namespace cmdb::shell {
+
+// Reads lines from the terminal with libedit until :quit or Ctrl-D and feeds them to `session`.
+// The history is read from and saved to `history_path` (no history when empty); completion
+// reads the schema from the server once, at start. Ctrl-C drops the statement being typed.
+// Returns the exit code (kExitOk: the shell ends normally whatever statements failed).
+int RunInteractive(HttpClient& client, Session& session, const std::string& history_path,
+                   bool quiet);
+
+}  // namespace cmdb::shell
