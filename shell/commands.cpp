@@ -132,6 +132,23 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
   for (const char* list : {"seeds", "impacted"})
     for (const auto& c : answer.value(list, Json::array()))
       if (c.contains("id") && c["id"].is_number_integer()) names[c["id"].get<long long>()] = Field(c, "name");
+  if (args.paths) {  // CIs on the paths that a class filter left out of the answer: by name too
+    Json unknown = Json::array();
+    for (const auto& c : answer.value("impacted", Json::array()))
+      if (c.contains("path") && c["path"].is_object())
+        for (const auto& id : c["path"].value("cis", Json::array()))
+          if (id.is_number_integer() && !names.count(id.get<long long>())) {
+            names[id.get<long long>()] = "";
+            unknown.push_back(id);
+          }
+    Json rows;
+    if (!unknown.empty() &&
+        !QueryRows(client, "MATCH (n) WHERE id(n) IN $ids RETURN id(n), n.name", Json{{"ids", unknown}}, o, &rows, &code))
+      return code;
+    if (rows.is_array())
+      for (const auto& r : rows)
+        if (r[0].is_number_integer() && r[1].is_string()) names[r[0].get<long long>()] = r[1].get<std::string>();
+  }
   Json columns = Json::array({"id", "class", "name", "distance", "state"});
   if (args.paths) columns.push_back("path");
   Json rows = Json::array();

@@ -63,10 +63,12 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", token_file, "read the token from a file")->excludes(token_opt);
   app.add_option("--config", config_flag, "the config file (else $CMDB_CONFIG, ~/.config/cmdb/config)");
   app.add_flag("--insecure-tls", insecure, "do not check the server's TLS certificate");
-  auto* c_opt = app.add_option("-c,--command", commands, "run these statements and shell commands, then exit (repeatable)");
-  auto* f_opt = app.add_option("-f,--file", files, "run the statements of a file ('-': standard input), then exit (repeatable)");
+  auto* c_opt = app.add_option("-c,--command", commands, "run these statements and shell commands, then exit (repeatable)")
+      ->allow_extra_args(false);
+  auto* f_opt = app.add_option("-f,--file", files, "run the statements of a file ('-': standard input), then exit (repeatable)")
+      ->allow_extra_args(false);
   app.add_option("-F,--format", format_text, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
-  app.add_option("-P,--param", params, "a parameter, 'NAME => EXPR' (repeatable)");
+  app.add_option("-P,--param", params, "a parameter, 'NAME => EXPR' (repeatable)")->allow_extra_args(false);
   app.add_option("--width", width_text, "cut tables to N columns, auto (the terminal's) or off");
   app.add_flag("--fail-at-end", fail_at_end, "run every statement even after one failed (exit code: the first failure's)");
   app.add_flag("--timing", timing, "show the server's time per statement");
@@ -80,8 +82,8 @@ int main(int argc, char** argv) {
   impact_cmd->add_option("--direction", impact.direction, "impacted (default) or depends_on")
       ->check(CLI::IsMember({"impacted", "depends_on"}));
   impact_cmd->add_option("--depth", impact.max_depth, "the deepest distance to follow")->check(CLI::Range(1, 1000));
-  impact_cmd->add_option("--type", impact.types, "only these relationship types (repeatable)");
-  impact_cmd->add_option("--class", impact.classes, "only CIs of these classes (repeatable)");
+  impact_cmd->add_option("--type", impact.types, "only these relationship types (repeatable)")->allow_extra_args(false);
+  impact_cmd->add_option("--class", impact.classes, "only CIs of these classes (repeatable)")->allow_extra_args(false);
   impact_cmd->add_flag("--paths", impact.paths, "add how the failure reaches each CI");
   impact_cmd->add_flag("--dot", impact.dot, "print a Graphviz picture instead");
 

@@ -214,7 +214,7 @@ void Session::PrintAnswer(const Json& answer) {
     parts.push_back(stats.value("changed", false)
                         ? "schema version " + stats["schema_version"].dump()
                         : "schema unchanged (version " + stats["schema_version"].dump() + ")");
-  } else if (!explain_only) {
+  } else if (!explain_only && !columns.empty()) {  // a write without RETURN: what it did only
     parts.push_back(Plural(stats.value("rows", static_cast<long long>(rows.size())), "row", "rows"));
   }
   std::vector<std::string> writes;

@@ -57,9 +57,17 @@ class Server:
         self.port = int(open(port_file).read())
         self.url = "http://127.0.0.1:%d" % self.port
         self.token = open(os.path.join(self.dir, "admin")).read().strip()
-        status, body = self.request("POST", "/v1/tokens", {"name": "viewer", "role": "reader"})
-        assert status == 201, (status, body)
-        self.reader = body["token"]
+        self._reader = None
+
+    @property
+    def reader(self):
+        """A reader's token, made when first asked for (the manual's examples run before, on the
+        demo database as a reader's fresh one is)."""
+        if self._reader is None:
+            status, body = self.request("POST", "/v1/tokens", {"name": "viewer", "role": "reader"})
+            assert status == 201, (status, body)
+            self._reader = body["token"]
+        return self._reader
 
     def request(self, method, path, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -148,6 +156,12 @@ class Terminal:
                 self.buf += self.ANSI.sub("", data.decode("utf-8", "replace")).replace("\r", "")
 
     def send(self, text):
+        """Types `text` once the line editor reads the terminal (echo off, raw mode): typed
+        earlier, the terminal driver would echo it a second time, as it would for a person
+        typing ahead."""
+        deadline = time.time() + 5
+        while termios.tcgetattr(self.fd)[3] & termios.ECHO and time.time() < deadline:
+            time.sleep(0.005)
         os.write(self.fd, text.encode())
 
     def prompt(self, timeout=10):
@@ -183,6 +197,74 @@ SERVICES_TABLE = """\
 """
 SERVICES_QUERY = ("MATCH (s:BusinessService)-[:DEPENDS_ON]->(a) WHERE s.name <> 'Online Shop' "
                   "RETURN s.name, collect(a.name) AS deps, count(*) AS n ORDER BY s.name")
+
+
+def matches(expected, got):
+    """`got` equals `expected` line for line, where a line '...' stands for any lines (none
+    included) and '...' inside a line for any text."""
+    exp = expected.rstrip("\n").split("\n")
+    lines = got.rstrip("\n").split("\n")
+
+    def line_ok(e, g):
+        return re.fullmatch(".*?".join(re.escape(x) for x in e.split("...")), g) is not None
+
+    def walk(i, j):
+        if i == len(exp):
+            return j == len(lines)
+        if exp[i] == "...":
+            return any(walk(i + 1, k) for k in range(j, len(lines) + 1))
+        return j < len(lines) and line_ok(exp[i], lines[j]) and walk(i + 1, j + 1)
+
+    return walk(0, 0)
+
+
+@test
+def manual_transcript(home):
+    """The interactive session docs/shell.md shows (the ```text block that starts with '$ cmdb'):
+    its input lines typed into the shell in a pseudo-terminal give exactly its output."""
+    text = open(os.path.join(ARGS.source, "docs", "shell.md"), encoding="utf-8").read()
+    m = re.search(r"```text\n\$ cmdb\n(.*?)```", text, re.S)
+    assert m, "docs/shell.md has no transcript"
+    transcript = m.group(1)
+    prompt = re.compile(r"^(cmdb(?:\[[^\]]*\])?> |   -> )(.*)$")
+    inputs = [prompt.match(l).group(2) for l in transcript.splitlines() if prompt.match(l)]
+    t = Terminal(home, [], cols=100, **run_env(home))
+    out = t.read_until(r"cmdb> $")
+    for line in inputs:
+        t.send(line + "\n")
+        if line == ":quit":
+            out += t.read_until(r":quit\n")
+            break
+        out += t.read_until(r"(cmdb(\[[^\]]*\])?> |   -> )$")
+    expect(t.finish(), 0)
+    out = out.replace(SERVER.url, "http://127.0.0.1:8080")
+    expect(out, transcript)
+
+
+@test
+def manual_examples(home):
+    """Every ```sh example of docs/shell.md (each marked for this test) runs with the real cmdb
+    against a fresh demo database and prints what the manual shows after it. First of all tests:
+    the examples see the demo data as loaded."""
+    text = open(os.path.join(ARGS.source, "docs", "shell.md"), encoding="utf-8").read()
+    blocks = re.findall(r"<!-- doc-test: skip run by tests/shell/shell_test\.py[^>]*-->\n```sh\n(.*?)```\n\n?"
+                        r"```text\n(.*?)```", text, re.S)
+    if len(blocks) != text.count("```sh"):
+        raise AssertionError("docs/shell.md: %d ```sh blocks, %d with the marker and a ```text block after"
+                             % (text.count("```sh"), len(blocks)))
+    bindir = os.path.join(home, "bin")
+    os.makedirs(bindir)
+    os.symlink(ARGS.cmdb, os.path.join(bindir, "cmdb"))
+    env = clean_env(home, CMDB_URL=SERVER.url, CMDB_TOKEN=SERVER.token)
+    env["PATH"] = bindir + ":" + env.get("PATH", "/usr/bin:/bin")
+    for script, expected in blocks:
+        p = subprocess.run(["bash", "-c", script], cwd=ARGS.source, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        got = p.stdout.decode().replace("\r\n", "\n")  # CSV's line ends, shown as lines
+        if ARGS.show:
+            print("---- $ %s\n%s" % (script, got))
+        if not matches(expected, got):
+            raise AssertionError("docs/shell.md example\n%s--- expected\n%s--- got\n%s" % (script, expected, got))
 
 
 @test
@@ -504,13 +586,13 @@ def sub_import(home):
 def sub_baseline_diff(home):
     status, body = SERVER.request("POST", "/v1/baselines", {"name": "shell-a", "scope": {"query": "MATCH (s:Switch) RETURN s"}})
     assert status == 201, (status, body)
-    SERVER.query("MATCH (s:Switch {name: 'fra1-core-sw1'}) SET s.owner = 'net-team' RETURN s")
+    SERVER.query("MATCH (s:Switch {name: 'fra1-core-sw2'}) SET s.owner = 'shell-team' RETURN s")
     rc, out, err = run(["baseline", "diff", "shell-a"], home, **run_env(home))
     expect((rc, err), (0, ""))
     status, api = SERVER.request("GET", "/v1/baselines/shell-a/diff")
     before = [a["before"] for a in api["entries"][0]["attributes"]][0]
     lines = out.splitlines()
-    expect(lines[3], "| ci   | changed |  4 | Switch | fra1-core-sw1 | owner: %s -> \"net-team\" |" % json.dumps(before))
+    expect(lines[3], "| ci   | changed |  5 | Switch | fra1-core-sw2 | owner: %s -> \"shell-team\" |" % json.dumps(before))
     expect(lines[-1], "(baseline shell-a (tx %d) against current (tx %d); cis 0 added, 0 removed, 1 changed; "
                       "relationships 0 added, 0 removed, 0 changed)" % (api["from_tx"], api["to_tx"]))
     status, body = SERVER.request("POST", "/v1/baselines", {"name": "shell-b", "scope": {"query": "MATCH (s:Switch) RETURN s"}})
@@ -556,7 +638,9 @@ def main():
     p.add_argument("--cmdbd", required=True)
     p.add_argument("--source", required=True)
     p.add_argument("--only", nargs="*")
+    p.add_argument("--show", action="store_true", help="print what each manual example printed")
     ARGS = p.parse_args()
+    ARGS.cmdb, ARGS.cmdbd, ARGS.source = (os.path.abspath(x) for x in (ARGS.cmdb, ARGS.cmdbd, ARGS.source))
     SERVER = Server()
     passed = failed = 0
     try:
