@@ -29,10 +29,11 @@ bool Request(HttpClient& client, const std::string& method, const std::string& t
     Json parsed = Json::parse(a.body, nullptr, false);
     if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
       const Json& e = parsed["error"];
-      const Json* list = e.contains("errors") ? &e["errors"]
-                         : e.contains("details") && e["details"].is_object() && e["details"].contains("errors")
-                             ? &e["details"]["errors"]
-                             : nullptr;
+      const Json* list =
+          e.contains("errors") ? &e["errors"]
+          : e.contains("details") && e["details"].is_object() && e["details"].contains("errors")
+              ? &e["details"]["errors"]
+              : nullptr;
       if (list && list->is_array())
         for (const auto& item : *list) {
           if (!item.is_object()) continue;
@@ -54,8 +55,9 @@ bool Request(HttpClient& client, const std::string& method, const std::string& t
 }
 
 bool IsNumber(const std::string& s) {
-  return !s.empty() && s.size() < 19 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && s.size() < 19 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
@@ -70,8 +72,8 @@ std::string Field(const Json& obj, const char* key) {
 }
 
 // Runs a read query with parameters; true with its rows.
-bool QueryRows(HttpClient& client, const std::string& query, const Json& params, const CommandOutput& o,
-               Json* rows, int* code) {
+bool QueryRows(HttpClient& client, const std::string& query, const Json& params,
+               const CommandOutput& o, Json* rows, int* code) {
   Json answer;
   if (!Request(client, "POST", "/v1/query", Json{{"query", query}, {"parameters", params}}.dump(),
                "application/json", o, &answer, code))
@@ -95,8 +97,8 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
       continue;
     }
     Json rows;
-    if (!QueryRows(client, "MATCH (n) WHERE n.name = $name RETURN id(n) ORDER BY id(n)", Json{{"name", ci}}, o,
-                   &rows, &code))
+    if (!QueryRows(client, "MATCH (n) WHERE n.name = $name RETURN id(n) ORDER BY id(n)",
+                   Json{{"name", ci}}, o, &rows, &code))
       return code;
     if (rows.empty()) {
       *o.err << "no CI is named '" << ci << "'" << std::endl;
@@ -105,8 +107,8 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
     if (rows.size() > 1) {
       std::vector<std::string> found;
       for (const auto& r : rows) found.push_back(r[0].dump());
-      *o.err << "'" << ci << "' names " << rows.size() << " CIs (ids " << Join(found, ", ") << "); give an id"
-             << std::endl;
+      *o.err << "'" << ci << "' names " << rows.size() << " CIs (ids " << Join(found, ", ")
+             << "); give an id" << std::endl;
       return kExitFailed;
     }
     ids.push_back(rows[0][0]);
@@ -117,7 +119,8 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
   if (!args.classes.empty()) body["classes"] = args.classes;
   if (args.dot) body["format"] = "dot";
   Json answer;
-  if (!Request(client, "POST", "/v1/impact", body.dump(), "application/json", o, &answer, &code)) return code;
+  if (!Request(client, "POST", "/v1/impact", body.dump(), "application/json", o, &answer, &code))
+    return code;
   std::ostream& out = *o.out;
   if (args.dot || answer.is_string()) {
     out << (answer.is_string() ? answer.get<std::string>() : answer.dump());
@@ -131,7 +134,8 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
   std::map<long long, std::string> names;
   for (const char* list : {"seeds", "impacted"})
     for (const auto& c : answer.value(list, Json::array()))
-      if (c.contains("id") && c["id"].is_number_integer()) names[c["id"].get<long long>()] = Field(c, "name");
+      if (c.contains("id") && c["id"].is_number_integer())
+        names[c["id"].get<long long>()] = Field(c, "name");
   if (args.paths) {  // CIs on the paths that a class filter left out of the answer: by name too
     Json unknown = Json::array();
     for (const auto& c : answer.value("impacted", Json::array()))
@@ -142,19 +146,21 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
             unknown.push_back(id);
           }
     Json rows;
-    if (!unknown.empty() &&
-        !QueryRows(client, "MATCH (n) WHERE id(n) IN $ids RETURN id(n), n.name", Json{{"ids", unknown}}, o, &rows, &code))
+    if (!unknown.empty() && !QueryRows(client, "MATCH (n) WHERE id(n) IN $ids RETURN id(n), n.name",
+                                       Json{{"ids", unknown}}, o, &rows, &code))
       return code;
     if (rows.is_array())
       for (const auto& r : rows)
-        if (r[0].is_number_integer() && r[1].is_string()) names[r[0].get<long long>()] = r[1].get<std::string>();
+        if (r[0].is_number_integer() && r[1].is_string())
+          names[r[0].get<long long>()] = r[1].get<std::string>();
   }
   Json columns = Json::array({"id", "class", "name", "distance", "state"});
   if (args.paths) columns.push_back("path");
   Json rows = Json::array();
   for (const auto& c : answer.value("impacted", Json::array())) {
-    Json row = Json::array({c.value("id", Json()), c.value("class", Json()), c.value("name", Json()),
-                            c.value("distance", Json()), c.value("state", Json())});
+    Json row =
+        Json::array({c.value("id", Json()), c.value("class", Json()), c.value("name", Json()),
+                     c.value("distance", Json()), c.value("state", Json())});
     if (args.paths) {
       std::vector<std::string> steps;
       if (c.contains("path") && c["path"].is_object())
@@ -171,16 +177,18 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
     std::vector<std::string> seeds;
     for (const auto& s : answer.value("seeds", Json::array()))
       seeds.push_back(Field(s, "name") + " (" + Field(s, "id") + ")");
-    std::vector<std::string> parts{std::to_string(rows.size()) + (rows.size() == 1 ? " CI " : " CIs ") +
-                                   (args.direction == "depends_on" ? "depended on by " : "impacted by ") +
-                                   Join(seeds, ", ")};
+    std::vector<std::string> parts{
+        std::to_string(rows.size()) + (rows.size() == 1 ? " CI " : " CIs ") +
+        (args.direction == "depends_on" ? "depended on by " : "impacted by ") + Join(seeds, ", ")};
     std::vector<std::string> services;
     for (const auto& s : answer.value("services", Json::array()))
       services.push_back(Field(s, "name") + " (" + Field(s, "criticality") + ")");
     if (!services.empty()) parts.push_back("business services: " + Join(services, ", "));
     if (answer.value("depth_limited", false))
-      parts.push_back("stopped at depth " + (answer.contains("max_depth") ? answer["max_depth"].dump() : std::string("limit")) +
-                      "; --depth goes further");
+      parts.push_back(
+          "stopped at depth " +
+          (answer.contains("max_depth") ? answer["max_depth"].dump() : std::string("limit")) +
+          "; --depth goes further");
     if (answer.contains("tx")) parts.push_back("tx " + answer["tx"].dump());
     Footer(out, parts);
   }
@@ -216,12 +224,14 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
   }
   if (!args.change.empty()) headers.emplace_back("X-Change-Id", args.change);
   std::string target = "/v1/imports?format=" + UrlEncode(args.format) +
-                       "&mode=" + (args.dry_run ? "dry-run" : "apply") + (args.full ? "&full=true" : "");
+                       "&mode=" + (args.dry_run ? "dry-run" : "apply") +
+                       (args.full ? "&full=true" : "");
   if (!args.source.empty()) target += "&source=" + UrlEncode(args.source);
   if (!args.mapping.empty()) target += "&mapping=" + UrlEncode(args.mapping);
   Json answer;
   int code = kExitOk;
-  if (!Request(client, "POST", target, body.str(), "application/octet-stream", o, &answer, &code, headers))
+  if (!Request(client, "POST", target, body.str(), "application/octet-stream", o, &answer, &code,
+               headers))
     return code;
   std::ostream& out = *o.out;
   if (o.format == Format::kJson) {
@@ -234,8 +244,10 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
   for (const auto& c : answer.value("changes", Json::array())) {
     std::vector<std::string> attrs;
     for (const auto& a : c.value("attributes", Json::array())) {
-      std::string before = a.contains("before") && !a["before"].is_null() ? LiteralText(a["before"]) + " -> " : "";
-      attrs.push_back(Field(a, "attribute") + ": " + before + LiteralText(a.value("after", Json())));
+      std::string before =
+          a.contains("before") && !a["before"].is_null() ? LiteralText(a["before"]) + " -> " : "";
+      attrs.push_back(Field(a, "attribute") + ": " + before +
+                      LiteralText(a.value("after", Json())));
     }
     rows.push_back(Json::array({c.value("op", Json()), c.value("id", Json()),
                                 c.contains("class") ? c["class"] : c.value("type", Json()),
@@ -252,8 +264,9 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
   out << answer.value("format", Json(args.format)).get<std::string>() << " import from source '"
       << Field(answer, "source") << "'"
       << (args.dry_run ? ", dry run: nothing was applied"
-                       : answer.contains("tx") && answer["tx"].is_number() ? ", applied in tx " + answer["tx"].dump()
-                                                                            : ": nothing to change")
+          : answer.contains("tx") && answer["tx"].is_number()
+              ? ", applied in tx " + answer["tx"].dump()
+              : ": nothing to change")
       << (answer.value("full_scan", false) ? " (full scan)" : "") << "\n"
       << "CIs: " << counts("cis") << "\n"
       << "relationships: " << counts("relationships") << "\n";
@@ -272,7 +285,8 @@ int BaselineDiffCommand(HttpClient& client, const DiffArgs& args, const CommandO
   std::string against = args.against;
   if (against.empty() || against == "now" || against == "current") {
     // the current state: no parameter
-  } else if (against.size() >= 10 && std::isdigit(static_cast<unsigned char>(against[0])) && against[4] == '-') {
+  } else if (against.size() >= 10 && std::isdigit(static_cast<unsigned char>(against[0])) &&
+             against[4] == '-') {
     target += "as_of=" + UrlEncode(against) + "&";
   } else {
     target += "against=" + UrlEncode(against) + "&";
@@ -282,7 +296,8 @@ int BaselineDiffCommand(HttpClient& client, const DiffArgs& args, const CommandO
   int code = kExitOk;
   for (long long offset = 0;;) {
     Json page;
-    if (!Request(client, "GET", target + "limit=1000&offset=" + std::to_string(offset), "", "", o, &page, &code))
+    if (!Request(client, "GET", target + "limit=1000&offset=" + std::to_string(offset), "", "", o,
+                 &page, &code))
       return code;
     if (first.is_null()) first = page;
     Json items = page.value("entries", Json::array());
@@ -302,13 +317,13 @@ int BaselineDiffCommand(HttpClient& client, const DiffArgs& args, const CommandO
   for (const auto& e : entries) {
     std::vector<std::string> attrs;
     for (const auto& a : e.value("attributes", Json::array()))
-      attrs.push_back(Field(a, "attribute") + ": " + LiteralText(a.value("before", Json())) + " -> " +
-                      LiteralText(a.value("after", Json())));
+      attrs.push_back(Field(a, "attribute") + ": " + LiteralText(a.value("before", Json())) +
+                      " -> " + LiteralText(a.value("after", Json())));
     std::string name = Field(e, "name");
     if (name.empty() && e.contains("from")) name = Field(e, "from") + " -> " + Field(e, "to");
-    rows.push_back(Json::array({e.value("what", Json()), e.value("change", Json()), e.value("id", Json()),
-                                e.contains("class") ? e["class"] : e.value("type", Json()), name,
-                                Join(attrs, ", ")}));
+    rows.push_back(Json::array(
+        {e.value("what", Json()), e.value("change", Json()), e.value("id", Json()),
+         e.contains("class") ? e["class"] : e.value("type", Json()), name, Join(attrs, ", ")}));
   }
   WriteRows(out, o.format, columns, rows, o.style);
   if (o.format == Format::kTable) {
@@ -316,11 +331,14 @@ int BaselineDiffCommand(HttpClient& client, const DiffArgs& args, const CommandO
     auto part = [&](const char* what) {
       const Json s = summary.value(what, Json::object());
       return std::string(what) + " " + s.value("added", Json(0)).dump() + " added, " +
-             s.value("removed", Json(0)).dump() + " removed, " + s.value("changed", Json(0)).dump() + " changed";
+             s.value("removed", Json(0)).dump() + " removed, " +
+             s.value("changed", Json(0)).dump() + " changed";
     };
-    Footer(out, {"baseline " + Field(first, "baseline") + " (tx " + Field(first, "from_tx") + ") against " +
-                     Field(first, "against") +
-                     (first.contains("to_tx") && !first["to_tx"].is_null() ? " (tx " + Field(first, "to_tx") + ")" : ""),
+    Footer(out, {"baseline " + Field(first, "baseline") + " (tx " + Field(first, "from_tx") +
+                     ") against " + Field(first, "against") +
+                     (first.contains("to_tx") && !first["to_tx"].is_null()
+                          ? " (tx " + Field(first, "to_tx") + ")"
+                          : ""),
                  part("cis"), part("relationships")});
   }
   out.flush();
@@ -329,7 +347,8 @@ int BaselineDiffCommand(HttpClient& client, const DiffArgs& args, const CommandO
 
 int ChangeShowCommand(HttpClient& client, const std::string& id_text, const CommandOutput& o) {
   std::string id = id_text;
-  if (id.size() > 4 && (id.compare(0, 4, "CHG-") == 0 || id.compare(0, 4, "chg-") == 0)) id = id.substr(4);
+  if (id.size() > 4 && (id.compare(0, 4, "CHG-") == 0 || id.compare(0, 4, "chg-") == 0))
+    id = id.substr(4);
   if (!IsNumber(id)) {
     *o.err << "change show: '" << id_text << "' is not a change id (42 or CHG-42)" << std::endl;
     return kExitUsage;
@@ -347,7 +366,8 @@ int ChangeShowCommand(HttpClient& client, const std::string& id_text, const Comm
   Json ids = change.value("affected", Json::array());
   Json named;
   if (!ids.empty() &&
-      !QueryRows(client, "MATCH (n) WHERE id(n) IN $ids RETURN id(n), labels(n)[0], n.name ORDER BY id(n)",
+      !QueryRows(client,
+                 "MATCH (n) WHERE id(n) IN $ids RETURN id(n), labels(n)[0], n.name ORDER BY id(n)",
                  Json{{"ids", ids}}, o, &named, &code))
     return code;
   std::map<long long, std::string> label;
@@ -359,12 +379,15 @@ int ChangeShowCommand(HttpClient& client, const std::string& id_text, const Comm
     affected.push_back(a.dump() + (it != label.end() ? " " + it->second : " (retired)"));
   }
   std::vector<std::string> next;
-  for (const auto& t : change.value("allowed_transitions", Json::array())) next.push_back(ValueText(t));
+  for (const auto& t : change.value("allowed_transitions", Json::array()))
+    next.push_back(ValueText(t));
   auto line = [&](const std::string& key, const std::string& value) {
-    if (!value.empty()) out << key << std::string(key.size() < 12 ? 12 - key.size() : 1, ' ') << value << "\n";
+    if (!value.empty())
+      out << key << std::string(key.size() < 12 ? 12 - key.size() : 1, ' ') << value << "\n";
   };
   out << Field(change, "ref") << "  " << Field(change, "title") << "\n";
-  line("state:", Field(change, "state") + (next.empty() ? "" : " (next: " + Join(next, ", ") + ")"));
+  line("state:",
+       Field(change, "state") + (next.empty() ? "" : " (next: " + Join(next, ", ") + ")"));
   line("type:", Field(change, "type"));
   line("risk:", Field(change, "risk"));
   std::string start = Field(change, "planned_start"), end = Field(change, "planned_end");
@@ -380,19 +403,21 @@ int ChangeShowCommand(HttpClient& client, const std::string& id_text, const Comm
     for (const auto& s : a.value("services", Json::array()))
       services.push_back(Field(s, "name") + " (" + Field(s, "criticality") + ")");
     const Json risk = a.value("risk", Json::object());
-    out << "assessment " << Field(a, "number") << " of " << assessments.size() << " (tx " << Field(a, "tx") << ", "
-        << Field(a, "time") << "): " << Field(a, "impacted_count") << " impacted, " << Field(a, "degraded_count")
-        << " degraded; risk " << Field(risk, "score") << " " << Field(risk, "level") << "\n";
+    out << "assessment " << Field(a, "number") << " of " << assessments.size() << " (tx "
+        << Field(a, "tx") << ", " << Field(a, "time") << "): " << Field(a, "impacted_count")
+        << " impacted, " << Field(a, "degraded_count") << " degraded; risk " << Field(risk, "score")
+        << " " << Field(risk, "level") << "\n";
     if (!services.empty()) out << "  business services: " << Join(services, ", ") << "\n";
     if (risk.contains("explanation")) out << "  " << Field(risk, "explanation") << "\n";
   }
   Json rows = Json::array();
   for (const auto& j : change.value("journal", Json::array()))
-    rows.push_back(Json::array({Field(j, "time"), Field(j, "actor"), Field(j, "kind"), Field(j, "from"),
-                                Field(j, "to"), Field(j, "comment")}));
+    rows.push_back(Json::array({Field(j, "time"), Field(j, "actor"), Field(j, "kind"),
+                                Field(j, "from"), Field(j, "to"), Field(j, "comment")}));
   if (!rows.empty()) {
     out << "journal:\n";
-    WriteRows(out, o.format, Json::array({"time", "actor", "kind", "from", "to", "comment"}), rows, o.style);
+    WriteRows(out, o.format, Json::array({"time", "actor", "kind", "from", "to", "comment"}), rows,
+              o.style);
   }
   out.flush();
   return kExitOk;

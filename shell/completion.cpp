@@ -9,29 +9,88 @@ namespace cmdb::shell {
 namespace {
 
 const char* const kKeywords[] = {
-    "MATCH", "OPTIONAL", "WHERE", "RETURN", "WITH", "UNWIND", "ORDER", "BY", "ASC", "ASCENDING",
-    "DESC", "DESCENDING", "SKIP", "OFFSET", "LIMIT", "CREATE", "INSERT", "MERGE", "ON", "DELETE",
-    "DETACH", "SET", "REMOVE", "CALL", "YIELD", "UNION", "ALL", "ANY", "NONE", "SINGLE",
-    "DISTINCT", "AS", "OF", "USE", "BASELINE", "EXPLAIN", "PROFILE", "AND", "OR", "XOR", "NOT",
-    "IN", "STARTS", "ENDS", "CONTAINS", "IS", "NULL", "TRUE", "FALSE", "CASE", "WHEN", "THEN",
-    "ELSE", "END", "EXISTS", "NODE", "EDGE", "TYPE", "ALTER", "DROP", "ADD"};
+    "MATCH",  "OPTIONAL",  "WHERE",    "RETURN",     "WITH",     "UNWIND", "ORDER",    "BY",
+    "ASC",    "ASCENDING", "DESC",     "DESCENDING", "SKIP",     "OFFSET", "LIMIT",    "CREATE",
+    "INSERT", "MERGE",     "ON",       "DELETE",     "DETACH",   "SET",    "REMOVE",   "CALL",
+    "YIELD",  "UNION",     "ALL",      "ANY",        "NONE",     "SINGLE", "DISTINCT", "AS",
+    "OF",     "USE",       "BASELINE", "EXPLAIN",    "PROFILE",  "AND",    "OR",       "XOR",
+    "NOT",    "IN",        "STARTS",   "ENDS",       "CONTAINS", "IS",     "NULL",     "TRUE",
+    "FALSE",  "CASE",      "WHEN",     "THEN",       "ELSE",     "END",    "EXISTS",   "NODE",
+    "EDGE",   "TYPE",      "ALTER",    "DROP",       "ADD"};
 
-const char* const kFunctions[] = {
-    "abs", "acos", "asin", "atan", "atan2", "avg", "ceil", "coalesce", "collect", "cos", "count",
-    "degrees", "e", "endNode", "exp", "floor", "head", "id", "impact", "keys", "labels", "last",
-    "left", "length", "log", "log10", "ltrim", "max", "min", "nodes", "percentileCont",
-    "percentileDisc", "pi", "properties", "radians", "rand", "range", "relationships", "replace",
-    "reverse", "right", "round", "rtrim", "sign", "sin", "size", "split", "sqrt", "startNode",
-    "stDev", "stDevP", "substring", "sum", "tail", "tan", "timestamp", "toBoolean", "toFloat",
-    "toInteger", "toLower", "toString", "toUpper", "trim", "type"};
+const char* const kFunctions[] = {"abs",
+                                  "acos",
+                                  "asin",
+                                  "atan",
+                                  "atan2",
+                                  "avg",
+                                  "ceil",
+                                  "coalesce",
+                                  "collect",
+                                  "cos",
+                                  "count",
+                                  "degrees",
+                                  "e",
+                                  "endNode",
+                                  "exp",
+                                  "floor",
+                                  "head",
+                                  "id",
+                                  "impact",
+                                  "keys",
+                                  "labels",
+                                  "last",
+                                  "left",
+                                  "length",
+                                  "log",
+                                  "log10",
+                                  "ltrim",
+                                  "max",
+                                  "min",
+                                  "nodes",
+                                  "percentileCont",
+                                  "percentileDisc",
+                                  "pi",
+                                  "properties",
+                                  "radians",
+                                  "rand",
+                                  "range",
+                                  "relationships",
+                                  "replace",
+                                  "reverse",
+                                  "right",
+                                  "round",
+                                  "rtrim",
+                                  "sign",
+                                  "sin",
+                                  "size",
+                                  "split",
+                                  "sqrt",
+                                  "startNode",
+                                  "stDev",
+                                  "stDevP",
+                                  "substring",
+                                  "sum",
+                                  "tail",
+                                  "tan",
+                                  "timestamp",
+                                  "toBoolean",
+                                  "toFloat",
+                                  "toInteger",
+                                  "toLower",
+                                  "toString",
+                                  "toUpper",
+                                  "trim",
+                                  "type"};
 
-const char* const kCommands[] = {"help", "quit", "exit", "param", "params", "explain", "asof",
-                                 "format", "width", "timing"};
+const char* const kCommands[] = {"help", "quit",   "exit",  "param",  "params", "explain",
+                                 "asof", "format", "width", "timing", "timeout"};
 
 bool StartsWithNoCase(const std::string& word, const std::string& prefix) {
   if (word.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(word[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+    if (std::tolower(static_cast<unsigned char>(word[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i])))
       return false;
   return true;
 }
@@ -48,8 +107,10 @@ bool InsideSquare(const std::string& line, size_t pos) {
   for (size_t i = 0; i < pos && i < line.size(); ++i) {
     char c = line[i];
     if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
+      if (c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = 0;
     } else if (c == '\'' || c == '"' || c == '`') {
       quote = c;
     } else if (c == '(' || c == '[' || c == '{') {
@@ -69,16 +130,19 @@ SchemaWords SchemaWordsFrom(const Json& schema) {
   auto attrs = [&](const Json& owner) {
     if (owner.contains("attributes") && owner["attributes"].is_array())
       for (const auto& a : owner["attributes"])
-        if (a.is_object() && a.contains("name") && a["name"].is_string()) w.attributes.push_back(a["name"]);
+        if (a.is_object() && a.contains("name") && a["name"].is_string())
+          w.attributes.push_back(a["name"]);
   };
   if (schema.contains("classes") && schema["classes"].is_array())
     for (const auto& c : schema["classes"]) {
-      if (c.is_object() && c.contains("name") && c["name"].is_string()) w.classes.push_back(c["name"]);
+      if (c.is_object() && c.contains("name") && c["name"].is_string())
+        w.classes.push_back(c["name"]);
       attrs(c);
     }
   if (schema.contains("relationship_types") && schema["relationship_types"].is_array())
     for (const auto& r : schema["relationship_types"]) {
-      if (r.is_object() && r.contains("name") && r["name"].is_string()) w.rel_types.push_back(r["name"]);
+      if (r.is_object() && r.contains("name") && r["name"].is_string())
+        w.rel_types.push_back(r["name"]);
       attrs(r);
     }
   Sorted(w.classes);

@@ -20,7 +20,8 @@ std::string Trim(const std::string& s) {
 }  // namespace
 
 std::string ExpandHome(const std::string& path) {
-  if (path.rfind("~/", 0) == 0 && std::getenv("HOME")) return std::string(std::getenv("HOME")) + path.substr(1);
+  if (path.rfind("~/", 0) == 0 && std::getenv("HOME"))
+    return std::string(std::getenv("HOME")) + path.substr(1);
   return path;
 }
 
@@ -29,12 +30,15 @@ std::string ConfigPath(const std::string& flag, bool* explicit_path) {
   if (!flag.empty()) return ExpandHome(flag);
   if (const char* env = std::getenv("CMDB_CONFIG"); env && *env) return ExpandHome(env);
   *explicit_path = false;
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) return std::string(xdg) + "/cmdb/config";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.config/cmdb/config";
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/cmdb/config";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.config/cmdb/config";
   return "";
 }
 
-bool ReadConfigFile(const std::string& path, Settings* out, std::string* error, std::string* warning) {
+bool ReadConfigFile(const std::string& path, Settings* out, std::string* error,
+                    std::string* warning) {
   std::ifstream in(path);
   if (!in) {
     *error = "cannot read the config file " + path;
@@ -50,13 +54,20 @@ bool ReadConfigFile(const std::string& path, Settings* out, std::string* error, 
       return false;
     }
     std::string key = Trim(t.substr(0, eq)), value = Trim(t.substr(eq + 1));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-    if (key == "url") out->url = value;
-    else if (key == "token") out->token = value;
-    else if (key == "token_file") out->token_file = ExpandHome(value);
-    else if (key == "format") out->format = value;
-    else if (key == "history") out->history = ExpandHome(value);
-    else if (key == "width") out->width = value;
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    if (key == "url")
+      out->url = value;
+    else if (key == "token")
+      out->token = value;
+    else if (key == "token_file")
+      out->token_file = ExpandHome(value);
+    else if (key == "format")
+      out->format = value;
+    else if (key == "history")
+      out->history = ExpandHome(value);
+    else if (key == "width")
+      out->width = value;
     else {
       *error = path + " line " + std::to_string(n) + ": unknown key '" + key +
                "' (url, token, token_file, format, history, width)";

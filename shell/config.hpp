@@ -15,7 +15,8 @@ struct Settings {
 // '#' comments, blank lines; values may be quoted with "..." . True and *out filled, or false
 // with the reason ("FILE line 3: unknown key 'tokn' (url, token, ...)") in *error. `*warning`
 // is set when the file holds a token and others than its owner may read it.
-bool ReadConfigFile(const std::string& path, Settings* out, std::string* error, std::string* warning);
+bool ReadConfigFile(const std::string& path, Settings* out, std::string* error,
+                    std::string* warning);
 
 // The config file to read: `flag` (--config), else $CMDB_CONFIG, else
 // $XDG_CONFIG_HOME/cmdb/config, else ~/.config/cmdb/config. *explicit_path: it was named, so

@@ -16,7 +16,8 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient(const std::string& url, std::string token, bool insecure_tls)
     : impl_(std::make_unique<Impl>()), url_(url), token_(std::move(token)) {
-  static const std::regex kUrl(R"(^(https?)://(\[[0-9A-Fa-f:.]+\]|[^/:\[\]]+)(:[0-9]{1,5})?(/.*)?$)");
+  static const std::regex kUrl(
+      R"(^(https?)://(\[[0-9A-Fa-f:.]+\]|[^/:\[\]]+)(:[0-9]{1,5})?(/.*)?$)");
   std::smatch m;
   if (!std::regex_match(url, m, kUrl)) {
     invalid_ = "--url: '" + url + "' is not http://HOST[:PORT] or https://HOST[:PORT]";
@@ -48,6 +49,7 @@ bool HttpClient::Call(const std::string& method, const std::string& target, cons
     *error = invalid_;
     return false;
   }
+  interrupted_ = false;
   httplib::Client& client = *impl_->client;
   client.set_read_timeout(timeout_s, 0);
   client.set_write_timeout(timeout_s, 0);
@@ -55,20 +57,37 @@ bool HttpClient::Call(const std::string& method, const std::string& target, cons
   if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
   for (const auto& [k, v] : extra) headers.emplace(k, v);
   std::string path = prefix_ + target;
-  httplib::Result r = method == "GET" ? client.Get(path.c_str(), headers)
-                                      : client.Post(path.c_str(), headers, body, content_type.c_str());
+  httplib::Result r = method == "GET"
+                          ? client.Get(path.c_str(), headers)
+                          : client.Post(path.c_str(), headers, body, content_type.c_str());
+  if (!r && interrupted_) {
+    *error = "interrupted: the shell stopped waiting; the server may still finish the request";
+    return false;
+  }
   if (!r) {
     std::string why;
     switch (r.error()) {
-      case httplib::Error::Connection: why = "cannot connect"; break;
-      case httplib::Error::ConnectionTimeout: why = "the connection timed out"; break;
-      case httplib::Error::Read: why = "no complete answer (the connection broke or timed out)"; break;
-      case httplib::Error::Write: why = "the request could not be sent"; break;
-      case httplib::Error::SSLConnection: why = "the TLS handshake failed"; break;
+      case httplib::Error::Connection:
+        why = "cannot connect";
+        break;
+      case httplib::Error::ConnectionTimeout:
+        why = "the connection timed out";
+        break;
+      case httplib::Error::Read:
+        why = "no complete answer (the connection broke or timed out)";
+        break;
+      case httplib::Error::Write:
+        why = "the request could not be sent";
+        break;
+      case httplib::Error::SSLConnection:
+        why = "the TLS handshake failed";
+        break;
       case httplib::Error::SSLServerVerification:
         why = "the server's certificate is not trusted (--insecure-tls skips the check)";
         break;
-      default: why = httplib::to_string(r.error()); break;
+      default:
+        why = httplib::to_string(r.error());
+        break;
     }
     *error = "cannot reach " + url_ + ": " + why;
     return false;
@@ -77,6 +96,11 @@ bool HttpClient::Call(const std::string& method, const std::string& target, cons
   out->body = r->body;
   out->content_type = r->get_header_value("Content-Type");
   return true;
+}
+
+void HttpClient::Interrupt() {
+  interrupted_ = true;
+  if (impl_->client) impl_->client->stop();
 }
 
 std::string UrlEncode(const std::string& text) {

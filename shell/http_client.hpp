@@ -2,6 +2,7 @@
 // unit of the shell that includes httplib.h is http_client.cpp.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
@@ -39,6 +40,11 @@ class HttpClient {
             int timeout_s = 600,
             const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+  // Stops waiting for the answer of a call in progress on another thread (Ctrl-C): that call
+  // returns false with "interrupted: ..."; the server may still finish the request. Safe to call
+  // from any thread, also when no call is in progress (the next call reconnects).
+  void Interrupt();
+
   // The server as given (for messages).
   const std::string& url() const { return url_; }
 
@@ -46,6 +52,7 @@ class HttpClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string url_, prefix_, token_, invalid_;
+  std::atomic<bool> interrupted_{false};
 };
 
 // `text` percent-encoded for a URL path segment or query value.

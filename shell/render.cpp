@@ -25,8 +25,9 @@ bool IsPath(const Json& v) {
 
 bool IsIdentifier(const std::string& s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
 std::string Key(const std::string& k) {
@@ -87,7 +88,8 @@ std::string PathText(const Json& p) {
     out += node(nodes[i]);
     if (i < rels.size()) {
       const Json& r = rels[i];
-      std::string type = IsRel(r) && r["type"].is_string() ? ":" + r["type"].get<std::string>() : "";
+      std::string type =
+          IsRel(r) && r["type"].is_string() ? ":" + r["type"].get<std::string>() : "";
       bool forward = !IsRel(r) || !IsNode(nodes[i]) || r["from"] == nodes[i]["id"];
       out += forward ? "-[" + type + "]->" : "<-[" + type + "]-";
     }
@@ -113,9 +115,12 @@ std::string Inner(const Json& v) {
 std::string Visible(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
     else if (c < 0x20 || c == 0x7f) {
       static const char kHex[] = "0123456789abcdef";
       out += "\\x";
@@ -134,7 +139,8 @@ char32_t NextCodePoint(const std::string& s, size_t& i) {
   int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
   char32_t cp = extra == 0 ? c : extra == 1 ? (c & 0x1f) : extra == 2 ? (c & 0x0f) : (c & 0x07);
   ++i;
-  for (int k = 0; k < extra && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80; ++k)
+  for (int k = 0; k < extra && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80;
+       ++k)
     cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3f);
   return cp;
 }
@@ -180,7 +186,8 @@ std::string CsvField(const std::string& s) {
 void WriteTable(std::ostream& out, const Json& columns, const Json& rows, const TableStyle& style) {
   size_t n = columns.size();
   std::vector<std::string> header;
-  for (const auto& c : columns) header.push_back(Visible(c.is_string() ? c.get<std::string>() : c.dump()));
+  for (const auto& c : columns)
+    header.push_back(Visible(c.is_string() ? c.get<std::string>() : c.dump()));
   std::vector<std::vector<std::string>> cells;
   std::vector<std::vector<bool>> numeric;
   std::vector<int> width(n, 0);
@@ -217,7 +224,8 @@ void WriteTable(std::ostream& out, const Json& columns, const Json& rows, const 
   std::string rule = "+";
   for (int w : width) rule += std::string(w + 2, '-') + "+";
   out << rule << "\n|";
-  for (size_t c = 0; c < n; ++c) out << " " << Pad(fit(header[c], width[c]), width[c], false) << " |";
+  for (size_t c = 0; c < n; ++c)
+    out << " " << Pad(fit(header[c], width[c]), width[c], false) << " |";
   out << "\n" << rule << "\n";
   for (size_t r = 0; r < cells.size(); ++r) {
     out << "|";
@@ -231,10 +239,14 @@ void WriteTable(std::ostream& out, const Json& columns, const Json& rows, const 
 }  // namespace
 
 bool ParseFormat(const std::string& word, Format* out) {
-  if (word == "table") *out = Format::kTable;
-  else if (word == "csv") *out = Format::kCsv;
-  else if (word == "json") *out = Format::kJson;
-  else return false;
+  if (word == "table")
+    *out = Format::kTable;
+  else if (word == "csv")
+    *out = Format::kCsv;
+  else if (word == "json")
+    *out = Format::kJson;
+  else
+    return false;
   return true;
 }
 
@@ -264,7 +276,8 @@ void WriteRows(std::ostream& out, Format format, const Json& columns, const Json
       break;
     case Format::kCsv: {
       for (size_t c = 0; c < columns.size(); ++c)
-        out << (c ? "," : "") << CsvField(columns[c].is_string() ? columns[c].get<std::string>() : columns[c].dump());
+        out << (c ? "," : "")
+            << CsvField(columns[c].is_string() ? columns[c].get<std::string>() : columns[c].dump());
       out << "\r\n";
       for (const auto& row : rows) {
         for (size_t c = 0; c < row.size(); ++c) {

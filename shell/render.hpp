@@ -3,10 +3,9 @@
 #pragma once
 
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace cmdb::shell {
 
@@ -54,10 +53,10 @@ int DisplayWidth(const std::string& text);
 // and ':' for -f), `line_shift`/`column_shift` move the server's position into the input's
 // (the statement's first line and column in the input, minus one).
 struct ErrorPlace {
-  std::string where;      // e.g. "queries.gql:" or ""
+  std::string where;                    // e.g. "queries.gql:" or ""
   const std::string* source = nullptr;  // the text the position is in (the statement)
-  int line_shift = 0;     // added to the server's line
-  int column_shift = 0;   // added to the column when the server's line is 1
+  int line_shift = 0;                   // added to the server's line
+  int column_shift = 0;                 // added to the column when the server's line is 1
   int line_offset = 0;    // lines the shell put before the statement (:asof); taken off first
   int column_offset = 0;  // bytes the shell put before the statement on its first line (:param)
 };

@@ -1,11 +1,16 @@
 #include "shell/repl.hpp"
 
 #include <editline/readline.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 #include "shell/completion.hpp"
 
@@ -22,8 +27,18 @@ struct CompletionContext {
 };
 CompletionContext* g_completion = nullptr;
 volatile std::sig_atomic_t g_interrupted = 0;
+int g_interrupt_pipe[2] = {-1, -1};
 
-void OnInterrupt(int) { g_interrupted = 1; }
+// Ctrl-C: at the prompt the line editor returns and the statement is dropped; while a statement
+// runs, the watcher thread (woken through the pipe) stops the wait for its answer.
+void OnInterrupt(int) {
+  g_interrupted = 1;
+  if (g_interrupt_pipe[1] >= 0) {
+    char c = 'i';
+    ssize_t ignored = write(g_interrupt_pipe[1], &c, 1);
+    (void)ignored;
+  }
+}
 
 char* NextCandidate(const char*, int state) {
   if (state == 0) g_completion->next = 0;
@@ -36,9 +51,9 @@ char** CompleteHook(const char* text, int start, int) {
   std::vector<std::string> params;
   for (const auto& [k, v] : g_completion->session->params()) params.push_back(k);
   std::string line = rl_line_buffer ? rl_line_buffer : "";
-  g_completion->candidates = Complete(line, static_cast<size_t>(start), text,
-                                      g_completion->session->AtStatementStart(),
-                                      g_completion->schema, params);
+  g_completion->candidates =
+      Complete(line, static_cast<size_t>(start), text, g_completion->session->AtStatementStart(),
+               g_completion->schema, params);
   if (g_completion->candidates.empty()) return nullptr;
   // A name inside a pattern or after '.' is usually followed by ')', ']', '-' or an operator:
   // no space after it; a keyword gets one.
@@ -82,6 +97,25 @@ int RunInteractive(HttpClient& client, Session& session, const std::string& hist
   stifle_history(2000);
   if (!history_path.empty()) read_history(history_path.c_str());
 
+  std::thread watcher;
+  if (pipe(g_interrupt_pipe) == 0) {
+    fcntl(g_interrupt_pipe[1], F_SETFL, O_NONBLOCK);
+    // The watcher never takes SIGINT itself (the line editor's thread must see it).
+    sigset_t block, previous;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &previous);
+    watcher = std::thread([&client] {
+      char c;
+      while (true) {
+        ssize_t n = read(g_interrupt_pipe[0], &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n != 1 || c != 'i') break;
+        client.Interrupt();
+      }
+    });
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
   struct sigaction sa {};
   sa.sa_handler = OnInterrupt;
   sigemptyset(&sa.sa_mask);
@@ -118,6 +152,15 @@ int RunInteractive(HttpClient& client, Session& session, const std::string& hist
     if (!go_on) break;
   }
   sigaction(SIGINT, &old_sa, nullptr);
+  if (watcher.joinable()) {
+    char c = 'q';
+    ssize_t ignored = write(g_interrupt_pipe[1], &c, 1);
+    (void)ignored;
+    watcher.join();
+    close(g_interrupt_pipe[0]);
+    close(g_interrupt_pipe[1]);
+    g_interrupt_pipe[0] = g_interrupt_pipe[1] = -1;
+  }
   if (!history_path.empty()) write_history(history_path.c_str());
   g_completion = nullptr;
   return kExitOk;

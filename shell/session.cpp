@@ -12,21 +12,24 @@ namespace cmdb::shell {
 
 namespace {
 
-const char* kHelp = R"(Statements end with ';' and may span lines. Shell commands (one line, at the start of a statement):
+const char* kHelp =
+    R"(Statements end with ';' and may span lines. Shell commands, one line each:
   :help                     this text
   :quit, :exit              leave the shell (also Ctrl-D)
-  :param NAME => EXPR       set parameter $NAME to EXPR, evaluated by the server (e.g. :param ids => [1, 2])
+  :param NAME => EXPR       set $NAME to EXPR, evaluated by the server (:param ids => [1, 2])
   :params                   list the parameters
   :params clear [NAME...]   forget all parameters, or the ones named
   :explain STATEMENT        show the plan of STATEMENT without running it
-  :asof TX|TIME             run the following reading queries AS OF a transaction id or an ISO-8601 time
+  :asof TX|TIME             read AS OF a transaction id or an ISO-8601 time from now on
   :asof off                 back to the present (:asof alone shows the setting)
   :format table|csv|json    how results are shown (:format alone shows it)
   :width N|auto|off         cut tables to N columns, to the terminal, or never
   :timing on|off            show the server's time per statement
-Keys: Tab completes keywords, functions, classes (after ':'), attributes (after '.'), relationship
-types (after '[:' or '|'), parameters (after '$') and shell commands; Up and Down walk the history
-(~/.cmdb_history). See docs/shell.md.
+  :timeout MS|off           the server stops a statement after MS milliseconds
+Keys: Ctrl-C drops the statement being typed, or stops waiting for the running one (the
+server may still finish it); Ctrl-D leaves. Tab completes keywords, functions, classes
+(after ':'), attributes (after '.'), relationship types (after '[:' or '|'), parameters
+(after '$') and shell commands; Up and Down walk the history. See docs/shell.md.
 )";
 
 std::string Trim(const std::string& s) {
@@ -57,7 +60,9 @@ std::vector<std::pair<size_t, std::string>> FirstWords(const std::string& text, 
       i = end == std::string::npos ? text.size() : end + 2;
     } else if (std::isalpha(static_cast<unsigned char>(c))) {
       size_t start = i;
-      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) ++i;
+      while (i < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_'))
+        ++i;
       std::string w = text.substr(start, i - start);
       for (char& ch : w) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       words.emplace_back(start, w);
@@ -125,6 +130,7 @@ std::string Session::Prompt() const {
 
 bool Session::Query(const std::string& text, const ErrorPlace& place, Json* answer) {
   Json body{{"query", text}};
+  if (options_.timeout_ms > 0) body["timeout_ms"] = options_.timeout_ms;
   if (!params_.empty()) {
     Json p = Json::object();
     for (const auto& [k, v] : params_) p[k] = v;
@@ -162,9 +168,10 @@ bool Session::RunStatement(const Statement& s, bool force_explain) {
     text.replace(words[0].first, keyword.size(), std::string(keyword.size(), ' '));
     next = 1;
   }
-  bool own_time = words.size() > next &&
-                  ((words[next].second == "AS" && words.size() > next + 1 && words[next + 1].second == "OF") ||
-                   words[next].second == "USE");
+  bool own_time =
+      words.size() > next &&
+      ((words[next].second == "AS" && words.size() > next + 1 && words[next + 1].second == "OF") ||
+       words[next].second == "USE");
   std::string prefix = keyword;
   if (!as_of_.empty() && !own_time) prefix += (prefix.empty() ? "" : " ") + ("AS OF " + as_of_);
   ErrorPlace place;
@@ -184,7 +191,8 @@ bool Session::RunStatement(const Statement& s, bool force_explain) {
 }
 
 void Session::PrintAnswer(const Json& answer) {
-  const Json& stats = answer.contains("stats") && answer["stats"].is_object() ? answer["stats"] : Json::object();
+  const Json& stats =
+      answer.contains("stats") && answer["stats"].is_object() ? answer["stats"] : Json::object();
   Json columns = answer.value("columns", Json::array());
   Json rows = answer.value("rows", Json::array());
   bool explain_only = answer.contains("plan") && columns.empty();
@@ -202,8 +210,10 @@ void Session::PrintAnswer(const Json& answer) {
     out_ << plan;
   }
   if (stats.value("depth_capped", false))
-    err_ << "note: a variable-length pattern stopped at the server's depth cap; give it an upper bound "
-            "(e.g. *..40) to go further" << std::endl;
+    err_ << "note: a variable-length pattern stopped at the server's depth cap; give it an upper "
+            "bound "
+            "(e.g. *..40) to go further"
+         << std::endl;
   if (options_.format != Format::kTable) {
     out_.flush();
     return;
@@ -215,7 +225,8 @@ void Session::PrintAnswer(const Json& answer) {
                         ? "schema version " + stats["schema_version"].dump()
                         : "schema unchanged (version " + stats["schema_version"].dump() + ")");
   } else if (!explain_only && !columns.empty()) {  // a write without RETURN: what it did only
-    parts.push_back(Plural(stats.value("rows", static_cast<long long>(rows.size())), "row", "rows"));
+    parts.push_back(
+        Plural(stats.value("rows", static_cast<long long>(rows.size())), "row", "rows"));
   }
   std::vector<std::string> writes;
   static const std::pair<const char*, std::pair<const char*, const char*>> kWrites[] = {
@@ -293,7 +304,8 @@ bool Session::Command(const std::string& line) {
     return true;
   }
   if (cmd == ":param") {
-    if (arg.empty()) cmd = ":params";
+    if (arg.empty())
+      cmd = ":params";
     else {
       static const std::regex kParam(R"(^([A-Za-z_][A-Za-z0-9_]*|`[^`]+`)\s*(=>|:)\s*(.*)$)");
       std::smatch m;
@@ -323,13 +335,15 @@ bool Session::Command(const std::string& line) {
     return true;
   }
   if (cmd == ":explain") {
-    if (arg.empty()) return usage(":explain: expected a statement, e.g. :explain MATCH (n:Server) RETURN n");
+    if (arg.empty())
+      return usage(":explain: expected a statement, e.g. :explain MATCH (n:Server) RETURN n");
     Statement s{arg, 1, 1};
     return RunStatement(s, true);
   }
   if (cmd == ":asof") {
     if (arg.empty()) {
-      out_ << (as_of_.empty() ? "queries read the present" : "queries read AS OF " + as_of_) << "\n";
+      out_ << (as_of_.empty() ? "queries read the present" : "queries read AS OF " + as_of_)
+           << "\n";
       out_.flush();
       return true;
     }
@@ -339,10 +353,12 @@ bool Session::Command(const std::string& line) {
       return true;
     }
     std::string expr;
-    if (std::all_of(arg.begin(), arg.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    if (std::all_of(arg.begin(), arg.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
       expr = arg;
     } else {
-      if (arg.size() >= 2 && (arg.front() == '\'' || arg.front() == '"') && arg.back() == arg.front())
+      if (arg.size() >= 2 && (arg.front() == '\'' || arg.front() == '"') &&
+          arg.back() == arg.front())
         arg = arg.substr(1, arg.size() - 2);
       expr = "'";
       for (char c : arg) expr += c == '\'' || c == '\\' ? std::string("\\") + c : std::string(1, c);
@@ -355,7 +371,8 @@ bool Session::Command(const std::string& line) {
     Json answer;
     HttpAnswer a;
     std::string error;
-    if (!client_.Call("POST", "/v1/query", Json{{"query", probe}}.dump(), "application/json", &a, &error)) {
+    if (!client_.Call("POST", "/v1/query", Json{{"query", probe}}.dump(), "application/json", &a,
+                      &error)) {
       err_ << error << std::endl;
       return Fail(kExitUnreachable);
     }
@@ -363,15 +380,16 @@ bool Session::Command(const std::string& line) {
       std::string text = ErrorText(a.status, a.body, place);
       // The position is inside the shell's probe: show the reason only.
       static const std::regex kPos(R"(line [0-9]+, column [0-9]+: )");
-      text = std::regex_replace(text.substr(0, text.find('\n')), kPos, "", std::regex_constants::format_first_only);
+      text = std::regex_replace(text.substr(0, text.find('\n')), kPos, "",
+                                std::regex_constants::format_first_only);
       err_ << text << std::endl;
       return Fail(ExitCodeForStatus(a.status));
     }
     as_of_ = expr;
     Json parsed = Json::parse(a.body, nullptr, false);
     if (parsed.is_object() && parsed.contains("stats") && parsed["stats"].contains("as_of_tx"))
-      out_ << "queries now read the state after tx " << parsed["stats"]["as_of_tx"].dump() << " (AS OF " << expr
-           << "; :asof off returns to the present)\n";
+      out_ << "queries now read the state after tx " << parsed["stats"]["as_of_tx"].dump()
+           << " (AS OF " << expr << "; :asof off returns to the present)\n";
     out_.flush();
     return true;
   }
@@ -381,23 +399,44 @@ bool Session::Command(const std::string& line) {
       out_.flush();
       return true;
     }
-    if (!ParseFormat(Lower(arg), &options_.format)) return usage(":format: expected table, csv or json");
+    if (!ParseFormat(Lower(arg), &options_.format))
+      return usage(":format: expected table, csv or json");
     return true;
   }
   if (cmd == ":width") {
     std::string l = Lower(arg);
-    if (l == "off" || l == "0") options_.style.max_width = 0;
-    else if (l == "auto") options_.style.max_width = -1;
-    else if (!l.empty() && l.size() < 6 && std::all_of(l.begin(), l.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    if (l == "off" || l == "0")
+      options_.style.max_width = 0;
+    else if (l == "auto")
+      options_.style.max_width = -1;
+    else if (!l.empty() && l.size() < 6 && std::all_of(l.begin(), l.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c));
+             }))
       options_.style.max_width = std::max(20, std::stoi(l));
-    else return usage(":width: expected a number of columns (at least 20), auto or off");
+    else
+      return usage(":width: expected a number of columns (at least 20), auto or off");
+    return true;
+  }
+  if (cmd == ":timeout") {
+    std::string l = Lower(arg);
+    if (l == "off" || l == "0")
+      options_.timeout_ms = 0;
+    else if (!l.empty() && l.size() < 10 && std::all_of(l.begin(), l.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c));
+             }))
+      options_.timeout_ms = std::stoll(l);
+    else
+      return usage(":timeout: expected milliseconds or off");
     return true;
   }
   if (cmd == ":timing") {
     std::string l = Lower(arg);
-    if (l == "on") options_.timing = true;
-    else if (l == "off") options_.timing = false;
-    else return usage(":timing: expected on or off");
+    if (l == "on")
+      options_.timing = true;
+    else if (l == "off")
+      options_.timing = false;
+    else
+      return usage(":timing: expected on or off");
     return true;
   }
   return usage("unknown shell command '" + cmd + "' (:help lists them)");

@@ -28,11 +28,12 @@ int ExitCodeForStatus(int status);
 // How a session prints and behaves.
 struct SessionOptions {
   Format format = Format::kTable;
-  TableStyle style;           // max_width -1: the terminal's width at each answer
-  bool timing = false;        // show the server's time per statement in the footer
-  bool fail_fast = true;      // stop at the first failing statement (non-interactive input)
-  bool interactive = false;   // a person at a terminal: errors never stop the session
-  std::string where;          // the input's name in error positions ("queries.gql, "), or ""
+  TableStyle style;          // max_width -1: the terminal's width at each answer
+  bool timing = false;       // show the server's time per statement in the footer
+  long long timeout_ms = 0;  // the server stops a statement past it (0: the server's limit)
+  bool fail_fast = true;     // stop at the first failing statement (non-interactive input)
+  bool interactive = false;  // a person at a terminal: errors never stop the session
+  std::string where;         // the input's name in error positions ("queries.gql, "), or ""
 };
 
 // Not thread-safe. `client`, `out` (results) and `err` (errors, notes) outlive the session.

@@ -4,7 +4,9 @@ namespace cmdb::shell {
 
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 }  // namespace
 
@@ -27,8 +29,10 @@ std::vector<Statement> StatementScanner::Feed(std::string_view text) {
           state_ = State::kBlockComment;
           ++i;
         } else if (c == ';') {
-          if (has_code_) out.push_back(Cut(i, i + 1));
-          else Cut(i, i + 1);  // an empty statement: nothing to run
+          if (has_code_)
+            out.push_back(Cut(i, i + 1));
+          else
+            Cut(i, i + 1);  // an empty statement: nothing to run
           i = 0;
           continue;
         } else if (c == '\'') {
@@ -46,9 +50,12 @@ std::vector<Statement> StatementScanner::Feed(std::string_view text) {
         break;
       case State::kSingle:
       case State::kDouble:
-        if (escape_) escape_ = false;
-        else if (c == '\\') escape_ = true;
-        else if (c == (state_ == State::kSingle ? '\'' : '"')) state_ = State::kCode;
+        if (escape_)
+          escape_ = false;
+        else if (c == '\\')
+          escape_ = true;
+        else if (c == (state_ == State::kSingle ? '\'' : '"'))
+          state_ = State::kCode;
         break;
       case State::kBackquote:
         if (c == '`') state_ = State::kCode;

@@ -37,7 +37,10 @@ class StatementScanner {
   void Discard();
 
   // Skips a line that was not fed (a shell command): the position of what follows moves on.
-  void SkipLine() { ++line_; column_ = 1; }
+  void SkipLine() {
+    ++line_;
+    column_ = 1;
+  }
 
  private:
   enum class State { kCode, kSingle, kDouble, kBackquote, kLineComment, kBlockComment };

@@ -497,6 +497,41 @@ def interactive_asof_and_width(home):
 
 
 @test
+def interactive_interrupt_and_help(home):
+    t = Terminal(home, ["-q"], **run_env(home))
+    t.prompt()
+    t.send(":help\n")
+    out = t.prompt()
+    assert ":param NAME => EXPR       set $NAME to EXPR, evaluated by the server" in out, out
+    # Ctrl-C drops a half-typed statement: the next line starts a new one.
+    t.send("MATCH (n)\n")
+    t.read_until(r"   -> $")
+    t.send("\x03")
+    t.prompt()
+    t.send("RETURN 5 AS five;\n")
+    out = t.prompt()
+    assert "| five |\n+------+\n|    5 |\n" in out, out
+    # Ctrl-C while a statement runs stops the wait (the server stops it at the :timeout).
+    t.send(":timeout 2000\n")
+    t.prompt()
+    t.send("MATCH (a), (b), (c), (d) RETURN count(*) AS c;\n")
+    t.read_until(r"RETURN count\(\*\) AS c;\n")
+    time.sleep(0.2)
+    os.write(t.fd, b"\x03")
+    out = t.prompt(timeout=20)
+    assert "interrupted: the shell stopped waiting; the server may still finish the request\n" in out, out
+    assert "TransientError" not in out, out
+    t.send("RETURN 6 AS six;\n")
+    out = t.prompt()
+    assert "|   6 |" in out, out
+    t.send(":quit\n")
+    expect(t.finish(), 0)
+    # --timeout: the server stops the statement.
+    rc, out, err = run(["--timeout", "200", "-c", "MATCH (a), (b), (c), (d) RETURN count(*) AS c"], home, **run_env(home))
+    expect((rc, err), (1, "TransientError: the query ran past its time limit and was stopped\n"))
+
+
+@test
 def history_between_runs(home):
     hist = os.path.join(home, ".cmdb_history")
     if os.path.exists(hist):
