@@ -204,7 +204,9 @@ void Session::PrintAnswer(const Json& answer) {
     }
     WriteRows(out_, options_.format, columns, rows, style);
   }
-  if (answer.contains("plan") && answer["plan"].is_string()) {
+  if (answer.contains("plan") && answer["plan"].is_string() && options_.format == Format::kJson) {
+    out_ << Json{{"plan", answer["plan"]}}.dump() << "\n";  // JSON Lines stay JSON
+  } else if (answer.contains("plan") && answer["plan"].is_string()) {
     std::string plan = answer["plan"].get<std::string>();
     if (!plan.empty() && plan.back() != '\n') plan += '\n';
     out_ << plan;

@@ -337,8 +337,15 @@ def file_and_stdin(home):
     rc, out, err = run(["-F", "csv", "-f", path], home, **run_env(home))
     expect(out, "name,sla\r\nPayments,4\r\ns\r\na;b\r\n")
     expect((rc, err), (1, "SemanticError: %s, line 7, column 3: unknown function 'nope' (did you mean 'nodes'?)\n  nope(1)\n  ^\n" % path))
-    rc, out, err = run(["-F", "json"], home, stdin="RETURN 1 AS a;\nRETURN [1,\n 2] AS b", **run_env(home))
-    expect((rc, out, err), (0, '{"a":1}\n{"b":[1,2]}\n', ""))
+    rc, out, err = run(["-F", "json"], home, stdin="RETURN 1 AS a;\nRETURN [1,\n 2] AS b;\n"
+                       "RETURN 'it\\'s; \"fine\"' AS `c;d`; // a ; in a comment\nEXPLAIN RETURN 1", **run_env(home))
+    expect((rc, out, err), (0, '{"a":1}\n{"b":[1,2]}\n{"c;d":"it\'s; \\"fine\\""}\n{"plan":"Projection\\n"}\n', ""))
+    # A write's footer says what it did.
+    rc, out, err = run([], home, stdin="CREATE (v:VirtualMachine {name: 'shell-vm'}) RETURN v.name;\n"
+                       "MATCH (v:VirtualMachine {name: 'shell-vm'}) DETACH DELETE v", **run_env(home))
+    expect((rc, err), (0, ""))
+    assert re.fullmatch(r"\+-+\+\n\| v\.name   \|\n\+-+\+\n\| shell-vm \|\n\+-+\+\n"
+                        r"\(1 row; 1 node created, 1 property set; tx \d+\)\n\(1 node deleted; tx \d+\)\n", out), out
     # -c and -f in the order given; -P parameters.
     rc, out, err = run(["-F", "csv", "-P", "x => 40 + 2", "-c", "RETURN $x AS x", "-f", path, "-c", "RETURN 0 AS z"],
                        home, **run_env(home))
@@ -484,7 +491,11 @@ def interactive_asof_and_width(home):
     assert "SemanticError: line 2, column 3: variable 'y' is not defined\n  y\n  ^\n" in out, out
     t.send(":asof 999999\n")
     out = t.prompt()
-    assert "ArgumentError: " in out, out
+    assert re.search(r"\nArgumentError: AS OF 999999: there is no such transaction \(the history runs from 1 to \d+\)\n"
+                     r"cmdb\[AS OF 2\]> $", out), out
+    t.send(":asof 2999-01-01T00:00:00Z\n")
+    out = t.prompt()
+    assert out.endswith("\nArgumentError: AS OF '2999-01-01T00:00:00Z' is in the future\ncmdb[AS OF 2]> "), out
     t.send(":asof off\n")
     t.prompt()
     # 40 columns: the wide value is cut with an ellipsis.
