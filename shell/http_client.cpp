@@ -6,8 +6,6 @@
 #endif
 #include <httplib.h>
 
-#include <regex>
-
 namespace cmdb::shell {
 
 struct HttpClient::Impl {
@@ -16,20 +14,36 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient(const std::string& url, std::string token, bool insecure_tls)
     : impl_(std::make_unique<Impl>()), url_(url), token_(std::move(token)) {
-  static const std::regex kUrl(
-      R"(^(https?)://(\[[0-9A-Fa-f:.]+\]|[^/:\[\]]+)(:[0-9]{1,5})?(/.*)?$)");
-  std::smatch m;
-  if (!std::regex_match(url, m, kUrl)) {
+  // http[s]://HOST[:PORT][/prefix], HOST a name, an IPv4 address or [an IPv6 address].
+  std::string scheme = url.rfind("https://", 0) == 0  ? "https"
+                       : url.rfind("http://", 0) == 0 ? "http"
+                                                      : "";
+  std::string rest = scheme.empty() ? "" : url.substr(scheme.size() + 3);
+  size_t slash = rest.find('/');
+  std::string host_port = rest.substr(0, slash);
+  prefix_ = slash == std::string::npos ? "" : rest.substr(slash);
+  std::string host = host_port, port;
+  if (!host_port.empty() && host_port[0] == '[') {
+    size_t close = host_port.find(']');
+    host = close == std::string::npos ? "" : host_port.substr(0, close + 1);
+    port = close == std::string::npos ? "" : host_port.substr(close + 1);
+  } else if (size_t colon = host_port.find(':'); colon != std::string::npos) {
+    host = host_port.substr(0, colon);
+    port = host_port.substr(colon);
+  }
+  bool port_ok = port.empty() || (port.size() >= 2 && port.size() <= 6 && port[0] == ':' &&
+                                  port.find_first_not_of("0123456789", 1) == std::string::npos);
+  if (scheme.empty() || host.empty() || host == "[]" || !port_ok ||
+      host.find_first_of(" \t@?#") != std::string::npos) {
     invalid_ = "--url: '" + url + "' is not http://HOST[:PORT] or https://HOST[:PORT]";
     return;
   }
-  if (m[3].matched && std::stoi(m[3].str().substr(1)) > 65535) {
+  if (!port.empty() && std::stoi(port.substr(1)) > 65535) {
     invalid_ = "--url: the port of '" + url + "' is past 65535";
     return;
   }
-  prefix_ = m[4].str();
   while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
-  impl_->client = std::make_unique<httplib::Client>(m[1].str() + "://" + m[2].str() + m[3].str());
+  impl_->client = std::make_unique<httplib::Client>(scheme + "://" + host + port);
   if (!impl_->client->is_valid()) {
     invalid_ = "--url: cannot use '" + url + "'";
     return;

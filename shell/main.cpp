@@ -10,7 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "shell/commands.hpp"
 #include "shell/config.hpp"
@@ -203,12 +202,13 @@ int main(int argc, char** argv) {
   bool interactive = commands.empty() && files.empty() && isatty(STDIN_FILENO);
   options.interactive = interactive;
   Session session(client, options, std::cout, std::cerr);
-  static const std::regex kParam(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=>|:)\s*(.*)$)");
   for (const auto& p : params) {
-    std::smatch m;
-    if (!std::regex_match(p, m, kParam))
+    std::string name;
+    size_t at = 0;
+    if (!ParseParamAssignment(p, &name, &at))
       return die("--param expects 'NAME => EXPR', not '" + p + "'", kExitUsage);
-    if (!session.SetParam(m[1].str(), m[3].str())) return session.exit_code();
+    if (!session.SetParam(name, p.substr(at), 1, static_cast<int>(at) + 1))
+      return session.exit_code();
   }
   if (interactive) {
     std::string history = Env("CMDB_HISTORY") ? Env("CMDB_HISTORY") : file.history;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ostream>
-#include <regex>
 #include <sstream>
 
 namespace cmdb::shell {
@@ -300,6 +299,22 @@ void WriteRows(std::ostream& out, Format format, const Json& columns, const Json
   }
 }
 
+size_t PositionPrefixLength(const std::string& message) {
+  // "line" digits ", column " digits ": "
+  auto digits = [&](size_t i) {
+    size_t j = i;
+    while (j < message.size() && std::isdigit(static_cast<unsigned char>(message[j]))) ++j;
+    return j > i ? j : std::string::npos;
+  };
+  static const std::string kLine = "line ", kColumn = ", column ", kEnd = ": ";
+  if (message.compare(0, kLine.size(), kLine) != 0) return 0;
+  size_t i = digits(kLine.size());
+  if (i == std::string::npos || message.compare(i, kColumn.size(), kColumn) != 0) return 0;
+  i = digits(i + kColumn.size());
+  if (i == std::string::npos || message.compare(i, kEnd.size(), kEnd) != 0) return 0;
+  return i + kEnd.size();
+}
+
 std::string ErrorText(int status, const std::string& body, const ErrorPlace& place) {
   Json parsed = Json::parse(body, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("error") ||
@@ -316,13 +331,11 @@ std::string ErrorText(int status, const std::string& body, const ErrorPlace& pla
     return code + ": " + message;
   int line = e["line"].get<int>(), column = e["column"].get<int>();
   // The server's text: "line L, column C: what\n<the line>\n<caret>".
-  static const std::regex kHead(R"(^line [0-9]+, column [0-9]+: )");
   std::string first = message.substr(0, message.find('\n'));
   std::string rest = message.size() > first.size() ? message.substr(first.size() + 1) : "";
-  std::smatch m;
-  bool positioned = std::regex_search(first, m, kHead);
-  if (!positioned) return code + ": " + message;  // a position in something else (an imported file)
-  std::string what = first.substr(m.length(0));
+  size_t head = PositionPrefixLength(first);
+  if (head == 0) return code + ": " + message;  // a position in something else (an imported file)
+  std::string what = first.substr(head);
   int stmt_line = line - place.line_offset;
   if (stmt_line < 1) return code + ": in the :asof setting: " + what;
   if (stmt_line == 1) column -= place.column_offset;

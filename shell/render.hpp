@@ -61,6 +61,9 @@ struct ErrorPlace {
   int column_offset = 0;  // bytes the shell put before the statement on its first line (:param)
 };
 
+// The length of a leading "line L, column C: " (the server's position in a message), or 0.
+size_t PositionPrefixLength(const std::string& message);
+
 // The error body {"error": {...}} (or any other body, shown as it is) of an answer with HTTP
 // status `status`, written for people.
 std::string ErrorText(int status, const std::string& body, const ErrorPlace& place);

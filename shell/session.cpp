@@ -5,7 +5,6 @@
 
 #include <cctype>
 #include <ostream>
-#include <regex>
 #include <sstream>
 
 namespace cmdb::shell {
@@ -79,6 +78,33 @@ std::string Plural(long long n, const char* one, const char* many) {
 
 }  // namespace
 
+bool ParseParamAssignment(const std::string& text, std::string* name, size_t* expr_offset) {
+  size_t i = text.find_first_not_of(" \t");
+  if (i == std::string::npos) return false;
+  size_t start = i;
+  if (text[i] == '`') {
+    size_t end = text.find('`', i + 1);
+    if (end == std::string::npos || end == i + 1) return false;
+    *name = text.substr(i + 1, end - i - 1);
+    i = end + 1;
+  } else {
+    if (!(std::isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_')) return false;
+    while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_'))
+      ++i;
+    *name = text.substr(start, i - start);
+  }
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  if (text.compare(i, 2, "=>") == 0)
+    i += 2;
+  else if (i < text.size() && text[i] == ':')
+    i += 1;
+  else
+    return false;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  *expr_offset = i;
+  return true;
+}
+
 int ExitCodeForStatus(int status) {
   if (status >= 200 && status < 300) return kExitOk;
   if (status == 401 || status == 403) return kExitUnauthorized;
@@ -101,8 +127,9 @@ bool Session::FeedLine(const std::string& line) {
     std::string t = Trim(line);
     if (!t.empty() && t[0] == ':') {
       scanner_.Discard();
+      int line_no = scanner_.line();
       scanner_.SkipLine();
-      bool go_on = Command(t);
+      bool go_on = Command(line, line_no);
       return go_on && !quit_;
     }
   }
@@ -263,7 +290,7 @@ void Session::PrintAnswer(const Json& answer) {
   out_.flush();
 }
 
-bool Session::SetParam(const std::string& name, const std::string& expr) {
+bool Session::SetParam(const std::string& name, const std::string& expr, int line, int column) {
   std::string e = Trim(expr);
   while (!e.empty() && e.back() == ';') e = Trim(e.substr(0, e.size() - 1));
   if (e.empty()) {
@@ -275,6 +302,8 @@ bool Session::SetParam(const std::string& name, const std::string& expr) {
   place.where = options_.where;
   place.source = &e;
   place.column_offset = static_cast<int>(kPrefix.size());
+  place.line_shift = line - 1;
+  place.column_shift = column - 1;
   Json answer;
   if (!Query(kPrefix + e + "\nAS value", place, &answer)) return Fail(exit_code_);
   const Json& rows = answer["rows"];
@@ -286,13 +315,18 @@ bool Session::SetParam(const std::string& name, const std::string& expr) {
   return true;
 }
 
-bool Session::Command(const std::string& line) {
+bool Session::Command(const std::string& line, int line_no) {
   std::string t = line;
-  while (!t.empty() && t.back() == ';') t.pop_back();
-  t = Trim(t);
+  while (!t.empty() && (t.back() == ';' || std::isspace(static_cast<unsigned char>(t.back()))))
+    t.pop_back();
+  size_t lead = t.find_first_not_of(" \t");
+  t = t.substr(lead);
   size_t sp = t.find_first_of(" \t");
   std::string cmd = Lower(t.substr(0, sp));
   std::string arg = sp == std::string::npos ? "" : Trim(t.substr(sp));
+  // Where the argument starts in the line as typed (error positions).
+  int arg_column =
+      sp == std::string::npos ? 1 : static_cast<int>(lead + t.find_first_not_of(" \t", sp)) + 1;
   auto usage = [&](const std::string& text) {
     err_ << text << std::endl;
     return Fail(kExitUsage);
@@ -309,13 +343,11 @@ bool Session::Command(const std::string& line) {
     if (arg.empty())
       cmd = ":params";
     else {
-      static const std::regex kParam(R"(^([A-Za-z_][A-Za-z0-9_]*|`[^`]+`)\s*(=>|:)\s*(.*)$)");
-      std::smatch m;
-      if (!std::regex_match(arg, m, kParam))
+      std::string name;
+      size_t at = 0;
+      if (!ParseParamAssignment(arg, &name, &at))
         return usage(":param: expected NAME => EXPR, e.g. :param name => 'Payments'");
-      std::string name = m[1].str();
-      if (name.front() == '`') name = name.substr(1, name.size() - 2);
-      return SetParam(name, m[3].str());
+      return SetParam(name, arg.substr(at), line_no, arg_column + static_cast<int>(at));
     }
   }
   if (cmd == ":params") {
@@ -339,7 +371,7 @@ bool Session::Command(const std::string& line) {
   if (cmd == ":explain") {
     if (arg.empty())
       return usage(":explain: expected a statement, e.g. :explain MATCH (n:Server) RETURN n");
-    Statement s{arg, 1, 1};
+    Statement s{arg, line_no, arg_column};
     return RunStatement(s, true);
   }
   if (cmd == ":asof") {
@@ -379,11 +411,14 @@ bool Session::Command(const std::string& line) {
       return Fail(kExitUnreachable);
     }
     if (a.status != 200) {
-      std::string text = ErrorText(a.status, a.body, place);
       // The position is inside the shell's probe: show the reason only.
-      static const std::regex kPos(R"(line [0-9]+, column [0-9]+: )");
-      text = std::regex_replace(text.substr(0, text.find('\n')), kPos, "",
-                                std::regex_constants::format_first_only);
+      std::string text = ErrorText(a.status, a.body, place);
+      text = text.substr(0, text.find('\n'));
+      size_t colon = text.find(": ");
+      if (colon != std::string::npos) {
+        size_t head = PositionPrefixLength(text.substr(colon + 2));
+        text.erase(colon + 2, head);
+      }
       err_ << text << std::endl;
       return Fail(ExitCodeForStatus(a.status));
     }

@@ -36,6 +36,10 @@ struct SessionOptions {
   std::string where;         // the input's name in error positions ("queries.gql, "), or ""
 };
 
+// Reads "NAME => EXPR" (or "NAME: EXPR"; NAME an identifier or `quoted`): true with the name
+// and the offset of EXPR in `text`.
+bool ParseParamAssignment(const std::string& text, std::string* name, size_t* expr_offset);
+
 // Not thread-safe. `client`, `out` (results) and `err` (errors, notes) outlive the session.
 class Session {
  public:
@@ -64,8 +68,9 @@ class Session {
   void DiscardPending() { scanner_.Discard(); }
 
   // Sets a parameter from an expression the server evaluates (`RETURN <expr>`), as
-  // ":param name => expr" does. False (and the error printed) when it fails.
-  bool SetParam(const std::string& name, const std::string& expr);
+  // ":param name => expr" does. False (and the error printed) when it fails; an error's position
+  // counts from `line` and `column`, where the expression starts in the input.
+  bool SetParam(const std::string& name, const std::string& expr, int line = 1, int column = 1);
 
   // The prompt: "cmdb> ", or "cmdb[AS OF 42]> " under :asof; the continuation prompt has the
   // same width.
@@ -78,7 +83,8 @@ class Session {
 
  private:
   bool RunStatement(const Statement& s, bool force_explain);
-  bool Command(const std::string& line);
+  // Runs a shell command: `line` as typed, `line_no` its line in the input.
+  bool Command(const std::string& line, int line_no);
   bool Fail(int code);
   void PrintAnswer(const Json& answer);
   // Sends a query; true with the parsed answer, else the error printed with `place`.

@@ -36,6 +36,9 @@ class StatementScanner {
   // Forgets the pending input (Ctrl-C on a half-typed statement); the position goes on.
   void Discard();
 
+  // The line the next piece of input starts on (1-based).
+  int line() const { return line_; }
+
   // Skips a line that was not fed (a shell command): the position of what follows moves on.
   void SkipLine() {
     ++line_;

@@ -325,6 +325,11 @@ def errors_with_caret_and_exit_codes(home):
     expect((rc, err), (2, "cmdb: cannot read %s\n" % os.path.join(home, "missing.gql")))
     rc, out, err = run(["--url", "ftp://x", "-c", "RETURN 1"], home)
     expect((rc, err), (2, "cmdb: --url: 'ftp://x' is not http://HOST[:PORT] or https://HOST[:PORT]\n"))
+    rc, out, err = run(["--url", "http://h:99999", "-c", "RETURN 1"], home)
+    expect((rc, err), (2, "cmdb: --url: the port of 'http://h:99999' is past 65535\n"))
+    # A path prefix goes before every API path (a server behind a reverse proxy).
+    rc, out, err = run(["--url", SERVER.url + "/cmdb/", "-c", "RETURN 1"], home, CMDB_TOKEN=SERVER.token)
+    expect((rc, err), (1, "NotFound: no such endpoint: POST /cmdb/v1/query\n"))
 
 
 @test
@@ -337,6 +342,17 @@ def file_and_stdin(home):
     rc, out, err = run(["-F", "csv", "-f", path], home, **run_env(home))
     expect(out, "name,sla\r\nPayments,4\r\ns\r\na;b\r\n")
     expect((rc, err), (1, "SemanticError: %s, line 7, column 3: unknown function 'nope' (did you mean 'nodes'?)\n  nope(1)\n  ^\n" % path))
+    # Shell commands in a file: their errors are placed in the file too.
+    path2 = os.path.join(home, "commands.gql")
+    with open(path2, "w") as f:
+        f.write("RETURN 1 AS a;\n\n  :param p => [1,\n:explain RETURN nope(2)\n")
+    rc, out, err = run(["-f", path2], home, **run_env(home))
+    expect(rc, 1)
+    assert err.startswith("SyntaxError: %s, line 3, column 15: " % path2), err
+    assert err.endswith("\n[1,\n^\n"), err
+    rc, out, err = run(["--fail-at-end", "-f", path2], home, **run_env(home))
+    assert err.endswith("SemanticError: %s, line 4, column 17: unknown function 'nope' (did you mean 'nodes'?)\n"
+                        "RETURN nope(2)\n       ^\n" % path2), err
     rc, out, err = run(["-F", "json"], home, stdin="RETURN 1 AS a;\nRETURN [1,\n 2] AS b;\n"
                        "RETURN 'it\\'s; \"fine\"' AS `c;d`; // a ; in a comment\nEXPLAIN RETURN 1", **run_env(home))
     expect((rc, out, err), (0, '{"a":1}\n{"b":[1,2]}\n{"c;d":"it\'s; \\"fine\\""}\n{"plan":"Projection\\n"}\n', ""))
