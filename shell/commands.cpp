@@ -218,8 +218,8 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
     std::stringstream m;
     m << in.rdbuf();
     std::string text = m.str();
-    for (char& c : text)
-      if (c == '\n' || c == '\r') c = ' ';
+    for (char& c : text)  // one header line: line breaks and other control characters as spaces
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
     headers.emplace_back("X-Import-Mapping", text);
   }
   if (!args.change.empty()) headers.emplace_back("X-Change-Id", args.change);

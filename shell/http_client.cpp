@@ -63,7 +63,12 @@ bool HttpClient::Call(const std::string& method, const std::string& target, cons
     *error = invalid_;
     return false;
   }
-  interrupted_ = false;
+  {
+    std::lock_guard<std::mutex> lock(call_mutex_);
+    ++call_number_;
+    in_call_ = true;
+    interrupted_ = false;
+  }
   httplib::Client& client = *impl_->client;
   client.set_read_timeout(timeout_s, 0);
   client.set_write_timeout(timeout_s, 0);
@@ -74,7 +79,13 @@ bool HttpClient::Call(const std::string& method, const std::string& target, cons
   httplib::Result r = method == "GET"
                           ? client.Get(path.c_str(), headers)
                           : client.Post(path.c_str(), headers, body, content_type.c_str());
-  if (!r && interrupted_) {
+  bool interrupted;
+  {
+    std::lock_guard<std::mutex> lock(call_mutex_);
+    in_call_ = false;
+    interrupted = interrupted_;
+  }
+  if (!r && interrupted) {
     *error = "interrupted: the shell stopped waiting; the server may still finish the request";
     return false;
   }
@@ -112,9 +123,11 @@ bool HttpClient::Call(const std::string& method, const std::string& target, cons
   return true;
 }
 
-void HttpClient::Interrupt() {
+void HttpClient::Interrupt(uint64_t call) {
+  std::lock_guard<std::mutex> lock(call_mutex_);
+  if (!in_call_ || call != call_number_ || !impl_->client) return;
   interrupted_ = true;
-  if (impl_->client) impl_->client->stop();
+  impl_->client->stop();  // httplib: shuts the socket of the request in flight down
 }
 
 std::string UrlEncode(const std::string& text) {

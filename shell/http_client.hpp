@@ -3,7 +3,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,10 +42,14 @@ class HttpClient {
             int timeout_s = 600,
             const std::vector<std::pair<std::string, std::string>>& headers = {});
 
-  // Stops waiting for the answer of a call in progress on another thread (Ctrl-C): that call
-  // returns false with "interrupted: ..."; the server may still finish the request. Safe to call
-  // from any thread, also when no call is in progress (the next call reconnects).
-  void Interrupt();
+  // The number of the latest call (1, 2, ...; 0 before the first). Lock-free, so a signal
+  // handler may read it.
+  uint64_t CallNumber() const { return call_number_.load(); }
+
+  // Stops waiting for the answer of call number `call` if it is still in progress (on another
+  // thread; Ctrl-C): that call returns false with "interrupted: ..."; the server may still finish
+  // the request. A call that ended, or a later one, is left alone. Safe from any thread.
+  void Interrupt(uint64_t call);
 
   // The server as given (for messages).
   const std::string& url() const { return url_; }
@@ -52,7 +58,11 @@ class HttpClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string url_, prefix_, token_, invalid_;
-  std::atomic<bool> interrupted_{false};
+  std::mutex call_mutex_;  // guards in_call_ and interrupted_ against Interrupt
+  std::atomic<uint64_t> call_number_{0};
+  static_assert(std::atomic<uint64_t>::is_always_lock_free, "CallNumber is read in a signal handler");
+  bool in_call_ = false;
+  bool interrupted_ = false;
 };
 
 // `text` percent-encoded for a URL path segment or query value.

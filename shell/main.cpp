@@ -175,6 +175,10 @@ int main(int argc, char** argv) {
     else if (!file.token_file.empty() && !ReadTokenFile(file.token_file, &token, &error))
       return die(error, kExitUsage);
   }
+  // A token goes into a header: printable ASCII only (a stray line break would end the header).
+  if (std::any_of(token.begin(), token.end(), [](char c) { return c < 0x21 || c > 0x7e; }))
+    return die("the token holds a space, a line break or another character tokens do not have",
+               kExitUsage);
   SessionOptions options;
   if (format_text.empty()) format_text = file.format.empty() ? "table" : file.format;
   if (!ParseFormat(format_text, &options.format))

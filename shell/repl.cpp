@@ -28,14 +28,17 @@ struct CompletionContext {
 CompletionContext* g_completion = nullptr;
 volatile std::sig_atomic_t g_interrupted = 0;
 int g_interrupt_pipe[2] = {-1, -1};
+HttpClient* g_client = nullptr;
+constexpr uint64_t kWatcherStop = UINT64_MAX;
 
 // Ctrl-C: at the prompt the line editor returns and the statement is dropped; while a statement
-// runs, the watcher thread (woken through the pipe) stops the wait for its answer.
+// runs, the watcher thread (woken through the pipe with the number of the call then in progress)
+// stops the wait for its answer, if that call still runs.
 void OnInterrupt(int) {
   g_interrupted = 1;
-  if (g_interrupt_pipe[1] >= 0) {
-    char c = 'i';
-    ssize_t ignored = write(g_interrupt_pipe[1], &c, 1);
+  if (g_interrupt_pipe[1] >= 0 && g_client) {
+    uint64_t call = g_client->CallNumber();
+    ssize_t ignored = write(g_interrupt_pipe[1], &call, sizeof call);
     (void)ignored;
   }
 }
@@ -105,13 +108,14 @@ int RunInteractive(HttpClient& client, Session& session, const std::string& hist
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, &previous);
+    g_client = &client;
     watcher = std::thread([&client] {
-      char c;
+      uint64_t call;
       while (true) {
-        ssize_t n = read(g_interrupt_pipe[0], &c, 1);
+        ssize_t n = read(g_interrupt_pipe[0], &call, sizeof call);
         if (n < 0 && errno == EINTR) continue;
-        if (n != 1 || c != 'i') break;
-        client.Interrupt();
+        if (n != static_cast<ssize_t>(sizeof call) || call == kWatcherStop) break;
+        client.Interrupt(call);
       }
     });
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
@@ -153,13 +157,14 @@ int RunInteractive(HttpClient& client, Session& session, const std::string& hist
   }
   sigaction(SIGINT, &old_sa, nullptr);
   if (watcher.joinable()) {
-    char c = 'q';
-    ssize_t ignored = write(g_interrupt_pipe[1], &c, 1);
+    uint64_t stop = kWatcherStop;
+    ssize_t ignored = write(g_interrupt_pipe[1], &stop, sizeof stop);
     (void)ignored;
     watcher.join();
     close(g_interrupt_pipe[0]);
     close(g_interrupt_pipe[1]);
     g_interrupt_pipe[0] = g_interrupt_pipe[1] = -1;
+    g_client = nullptr;
   }
   if (!history_path.empty()) write_history(history_path.c_str());
   g_completion = nullptr;

@@ -76,9 +76,10 @@ class Session {
   // same width.
   std::string Prompt() const;
 
-  // The worst outcome so far as an exit code (the first failure's), kExitOk when none.
+  // The first failure's exit code, kExitOk when nothing failed.
   int exit_code() const { return exit_code_; }
 
+  // The parameters set so far, by name (sent with every statement).
   const std::map<std::string, Json>& params() const { return params_; }
 
  private:

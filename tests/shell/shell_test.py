@@ -317,6 +317,8 @@ def errors_with_caret_and_exit_codes(home):
                        CMDB_TOKEN=SERVER.reader)
     expect(rc, 4)
     assert err.startswith("Forbidden: "), err
+    rc, out, err = run(["-c", "RETURN 1"], home, CMDB_URL=SERVER.url, CMDB_TOKEN=SERVER.token + "\r\nX-Evil: 1")
+    expect((rc, err), (2, "cmdb: the token holds a space, a line break or another character tokens do not have\n"))
     rc, out, err = run(["--format", "xml", "-c", "RETURN 1"], home, **run_env(home))
     expect(rc, 2)
     rc, out, err = run(["-c", ":nonsense"], home, **run_env(home))
@@ -539,7 +541,7 @@ def interactive_interrupt_and_help(home):
     out = t.prompt()
     assert "| five |\n+------+\n|    5 |\n" in out, out
     # Ctrl-C while a statement runs stops the wait (the server stops it at the :timeout).
-    t.send(":timeout 2000\n")
+    t.send(":timeout 3000\n")
     t.prompt()
     t.send("MATCH (a), (b), (c), (d) RETURN count(*) AS c;\n")
     t.read_until(r"RETURN count\(\*\) AS c;\n")
