@@ -60,7 +60,8 @@ class HttpClient {
   std::string url_, prefix_, token_, invalid_;
   std::mutex call_mutex_;  // guards in_call_ and interrupted_ against Interrupt
   std::atomic<uint64_t> call_number_{0};
-  static_assert(std::atomic<uint64_t>::is_always_lock_free, "CallNumber is read in a signal handler");
+  static_assert(std::atomic<uint64_t>::is_always_lock_free,
+                "CallNumber is read in a signal handler");
   bool in_call_ = false;
   bool interrupted_ = false;
 };

@@ -74,11 +74,14 @@ int RunInteractive(HttpClient& client, Session& session, const std::string& hist
                    bool quiet) {
   CompletionContext completion;
   completion.session = &session;
-  HttpAnswer a;
+  auto read_schema = [&] {
+    HttpAnswer a;
+    std::string ignored;
+    if (client.Call("GET", "/v1/schema", "", "", &a, &ignored, 10) && a.status == 200)
+      completion.schema = SchemaWordsFrom(Json::parse(a.body, nullptr, false));
+  };
+  read_schema();
   std::string error;
-  if (client.Call("GET", "/v1/schema", "", "", &a, &error, 10) && a.status == 200) {
-    completion.schema = SchemaWordsFrom(Json::parse(a.body, nullptr, false));
-  }
   if (!quiet) {
     std::cout << "cmdb shell on " << client.url();
     HttpAnswer h;
@@ -148,6 +151,7 @@ int RunInteractive(HttpClient& client, Session& session, const std::string& hist
     if (entry.empty() && line.find_first_not_of(" \t") == std::string::npos) continue;
     entry += (entry.empty() ? "" : "\n") + line;
     bool go_on = session.FeedLine(line);
+    if (session.TakeSchemaChanged()) read_schema();  // new classes and attributes complete too
     if (session.AtStatementStart()) {
       add_history(entry.c_str());
       if (!history_path.empty()) write_history(history_path.c_str());

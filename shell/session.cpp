@@ -249,6 +249,7 @@ void Session::PrintAnswer(const Json& answer) {
   }
   // The footer: rows, what a write did, the transaction, AS OF, a cut answer, the time.
   std::vector<std::string> parts;
+  if (stats.contains("schema_version") && stats.value("changed", false)) schema_changed_ = true;
   if (stats.contains("schema_version")) {
     parts.push_back(stats.value("changed", false)
                         ? "schema version " + stats["schema_version"].dump()

@@ -79,6 +79,13 @@ class Session {
   // The first failure's exit code, kExitOk when nothing failed.
   int exit_code() const { return exit_code_; }
 
+  // True once after a statement changed the schema (DDL), so completion reads it again.
+  bool TakeSchemaChanged() {
+    bool changed = schema_changed_;
+    schema_changed_ = false;
+    return changed;
+  }
+
   // The parameters set so far, by name (sent with every statement).
   const std::map<std::string, Json>& params() const { return params_; }
 
@@ -100,6 +107,7 @@ class Session {
   std::string as_of_;  // the AS OF expression (42 or '2026-11-01T00:00:00Z'), or empty
   int exit_code_ = kExitOk;
   bool quit_ = false;
+  bool schema_changed_ = false;
 };
 
 }  // namespace cmdb::shell

@@ -484,6 +484,15 @@ def interactive_session(home):
     t.send(":explain MATCH (d:Datacenter) RETURN d\n")
     out = t.prompt()
     assert "NodeScan(:Datacenter)" in out, out
+    # DDL through the shell: the new attribute completes at once.
+    t.send("ALTER NODE TYPE Datacenter ADD { shell_zone_label STRING };\n")
+    out = t.prompt()
+    assert "(schema version 2; tx " in out, out
+    t.send("MATCH (d:Datacenter) RETURN d.shell_zo\t")
+    t.read_until(r"d\.shell_zone_label$")
+    t.send(";\n")
+    out = t.prompt()
+    assert "| d.shell_zone_label |" in out, out
     t.send(":quit\n")
     expect(t.finish(), 0)
 
