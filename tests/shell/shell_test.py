@@ -651,6 +651,13 @@ def sub_import(home):
     bad = os.path.join(home, "bad.xml")
     with open(bad, "w") as f:
         f.write("garbage\n")
+    # Refused records are listed with their location; standard input as the file.
+    rc, out, err = run(["import", "ndjson", "-", "--dry-run"], home,
+                       stdin='{"op": "ci", "class": "VirtualMachine", "attributes": {"name": "x1", "cpu_count": "four"}}\n'
+                             '{"op": "cis"}\n', **run_env(home))
+    expect((rc, out), (1, ""))
+    assert err.endswith("nothing was imported\n  line 1: VirtualMachine.cpu_count: expected INT, got STRING 'four'\n"
+                        "  line 2: unknown op \"cis\" (\"ci\" or \"rel\")\n"), err
     rc, out, err = run(["import", "nmap", bad], home, **run_env(home))
     expect((rc, out, err), (1, "", "BadRequest: malformed XML at line 2, column 1: No document element found\n"))
 
