@@ -680,6 +680,14 @@ def sub_baseline_diff(home):
     status, api = SERVER.request("GET", "/v1/baselines/shell-a/diff?against=shell-b")
     api.pop("offset")
     expect((rc, json.loads(out)), (0, api))
+    # Against a time: the as_of form of the API.
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
+    time.sleep(1.1)
+    rc, out, err = run(["-F", "json", "baseline", "diff", "shell-a", now], home, **run_env(home))
+    status, api = SERVER.request("GET", "/v1/baselines/shell-a/diff?as_of=" + now)
+    assert status == 200 and api["summary"]["cis"]["changed"] == 1, (status, api)
+    api.pop("offset")
+    expect((rc, json.loads(out)), (0, api))
     rc, out, err = run(["baseline", "diff", "no-such-baseline"], home, **run_env(home))
     expect(rc, 1)
     assert err.startswith("NotFound: "), err
