@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config ccache libboost-dev libboost-graph-dev libsqlite3-dev
           libcpp-httplib-dev nlohmann-json3-dev libpugixml-dev catch2 libssl-dev zlib1g-dev libbrotli-dev openssl
-          libjemalloc-dev libsimdjson-dev libre2-dev python3 jq curl)
+          libjemalloc-dev libsimdjson-dev libre2-dev libcli11-dev libedit-dev python3 jq curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
