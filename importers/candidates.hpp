@@ -10,6 +10,7 @@
 
 #include "cmdb/attr_map.hpp"
 #include "cmdb/records.hpp"
+#include "cmdb/status.hpp"
 
 namespace cmdb::importers {
 
@@ -36,7 +37,16 @@ struct CandidateRel {
 struct SourceError {
   std::string location;
   std::string message;
+  // The code and details of the refusal when a rule of the write or of the bulk reader refused
+  // the record (SourceErrorOf): an ndjson import answers with them as POST /v1/bulk does.
+  StatusCode code = StatusCode::kInvalidArgument;
+  Status::Details details;
 };
+
+// The error of the record at `location` that `st` (not OK) refused: its message, code and details.
+inline SourceError SourceErrorOf(std::string location, const Status& st) {
+  return {std::move(location), st.message(), st.code(), st.details()};
+}
 
 struct CandidateSet {
   std::vector<Candidate> cis;
@@ -46,6 +56,7 @@ struct CandidateSet {
   // host, an nmap host that is down, a Terraform data source), each with why: reported in the
   // answer, never dropped silently, and no reason to refuse the import.
   std::vector<SourceError> skipped;
+  int64_t lines = 0;  // ndjson: the lines read, blank ones included (a refusal counts them)
 };
 
 }  // namespace cmdb::importers

@@ -396,7 +396,7 @@ TEST_CASE("one reader: cmdbd import --format ndjson refuses the lines POST /v1/b
   Json vms = Get(c, "/v1/cis?class=VirtualMachine&limit=2");
   std::string vm1 = vms["items"].at(0)["id"].dump(), vm2 = vms["items"].at(1)["id"].dump();
   // A line without "op", an attribute holding an object, endpoints by id (fine), a malformed
-  // line and a truncated last line.
+  // line, an id and a key endpoint naming no CI, and a truncated last line.
   std::string file = dir + "/lines.ndjson";
   const std::string text =
       R"({"op": "ci", "ref": "a", "class": "VirtualMachine", "attributes": {"name": "r1"}})" "\n"
@@ -405,21 +405,37 @@ TEST_CASE("one reader: cmdbd import --format ndjson refuses the lines POST /v1/b
       R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "a"}, "to": )" + vm1 + "}\n"
       R"({"op": "rel", "type": "DEPENDS_ON", "from": )" + vm1 + R"(, "to": )" + vm2 + "}\n"
       R"({"op": "ci", "class": )" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": 999999, "to": )" + vm2 + "}\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "a"}, "to": {"class": "VirtualMachine", "key": {"name": "nope"}}})" "\n"
       R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "r7)";
   std::ofstream(file, std::ios::binary) << text;
   Json bulk = Send(c, "POST", "/v1/bulk", text, 400);
   std::string out = dir + "/out.json";
-  int rc = std::system((std::string(CMDBD_PATH) + " import --url http://127.0.0.1:" +
-                        std::to_string(server.port()) + " --token-file " + dir +
-                        "/cmdb.sqlite.admin-token --format ndjson " + file + " > " + out).c_str());
+  std::string import = std::string(CMDBD_PATH) + " import --url http://127.0.0.1:" +
+                       std::to_string(server.port()) + " --token-file " + dir +
+                       "/cmdb.sqlite.admin-token --format ndjson ";
+  int rc = std::system((import + file + " > " + out).c_str());
   CHECK(WEXITSTATUS(rc) == 1);
   Json imported = Json::parse(std::ifstream(out));
-  std::vector<std::pair<std::string, std::string>> from_bulk, from_import;
-  for (const Json& e : bulk["error"]["details"]["errors"])
-    from_bulk.emplace_back("line " + e["line"].dump(), e["message"]);
-  for (const Json& e : imported["error"]["errors"]) from_import.emplace_back(e["location"], e["message"]);
+  rc = std::system((import + "--dry-run " + file + " > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 1);
+  Json dry = Json::parse(std::ifstream(out));
   INFO(bulk.dump() << "\n" << imported.dump());
-  CHECK(from_bulk.size() == 4);
-  CHECK(from_bulk == from_import);
-  CHECK(from_import.at(0) == std::make_pair(std::string("line 2"), std::string("missing \"op\" (\"ci\" or \"rel\")")));
+  CHECK(imported == bulk);
+  CHECK(dry == bulk);
+  std::vector<std::pair<int64_t, std::string>> refused;
+  for (const Json& e : bulk["error"]["details"]["errors"])
+    refused.emplace_back(e["line"].get<int64_t>(), e["message"]);
+  CHECK(refused == std::vector<std::pair<int64_t, std::string>>{
+                       {2, "missing \"op\" (\"ci\" or \"rel\")"},
+                       {3, "attributes.os: objects are not attribute values"},
+                       {6, "malformed JSON at column 23: parse error at line 1, column 23: syntax "
+                           "error while parsing value - unexpected end of input; expected '[', "
+                           "'{', or a literal"},
+                       {7, "relationship source CI 999999 does not exist"},
+                       {8, "\"to\": no VirtualMachine with key {\"name\":\"nope\"}"},
+                       {9, "malformed JSON at column 67: parse error at line 1, column 67: syntax "
+                           "error while parsing value - invalid string: missing closing quote; "
+                           "last read: '\"r7'"}});
+  CHECK(bulk["error"]["message"] == "6 of 9 lines are invalid; nothing was applied");
 }
