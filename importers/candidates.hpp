@@ -57,6 +57,14 @@ struct CandidateSet {
   // answer, never dropped silently, and no reason to refuse the import.
   std::vector<SourceError> skipped;
   int64_t lines = 0;  // ndjson: the lines read, blank ones included (a refusal counts them)
+  // ndjson: for each of `rels`, the refs its "from" and "to" named ("" for an id or key
+  // endpoint) and the candidates (indexes in `cis`) they named, so that a refusal can name a
+  // line whose ref names a refused line as a bulk load does (importers::NdjsonRefusal).
+  struct RefUse {
+    std::string from, to;
+    size_t from_ci = 0, to_ci = 0;
+  };
+  std::vector<RefUse> rel_refs;
 };
 
 }  // namespace cmdb::importers

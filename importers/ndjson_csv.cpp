@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -90,6 +91,11 @@ class CandidateSink : public bulk::BulkSink {
     }
     out_.rels.push_back({*line.type, out_.cis[from].ref, out_.cis[to].ref, std::move(*line.attrs),
                          "line " + std::to_string(line.line_no)});
+    auto ref = [](const bulk::BulkEndpoint& e) {
+      return e.kind == bulk::BulkEndpoint::Kind::kRef ? e.name : std::string();
+    };
+    out_.rel_refs.push_back({ref(line.from), ref(line.to), static_cast<size_t>(from),
+                             static_cast<size_t>(to)});
     return Status::Ok();
   }
 
@@ -125,20 +131,39 @@ Status ParseNdjson(std::string_view text, const Schema& schema, const Database* 
   return Status::Ok();
 }
 
+namespace {
+
+// The line number of an ndjson location ("line 12"; 0 for anything else).
+int64_t LineOf(const std::string& location) {
+  return location.rfind("line ", 0) == 0 ? std::stoll(location.substr(5)) : 0;
+}
+
+}  // namespace
+
 Status NdjsonRefusal(const CandidateSet& set, const ImportReport& report,
                      std::vector<bulk::BulkError>& errors, int64_t& error_count) {
-  std::map<int64_t, const SourceError*> by_line;  // the first error of each line
+  std::map<int64_t, Status> by_line;  // the first error of each line
   for (const SourceError& e : report.errors) {
-    int64_t line = 0;
-    if (e.location.rfind("line ", 0) == 0) line = std::stoll(e.location.substr(5));
-    by_line.emplace(line, &e);
+    Status st(e.code, e.message);
+    for (const auto& [k, v] : e.details) st.With(k, v);
+    by_line.emplace(LineOf(e.location), std::move(st));
+  }
+  // A load stages a line's CI before later lines use its ref; refused, the ref is undefined and
+  // those lines are refused for naming it (their first such endpoint), whatever else they do.
+  for (size_t i = 0; i < set.rels.size() && i < set.rel_refs.size(); ++i) {
+    const CandidateSet::RefUse& use = set.rel_refs[i];
+    for (auto [name, ci, field] : {std::tuple(&use.from, use.from_ci, "from"),
+                                   std::tuple(&use.to, use.to_ci, "to")}) {
+      if (name->empty() || !by_line.count(LineOf(set.cis[ci].location))) continue;
+      by_line.insert_or_assign(LineOf(set.rels[i].location),
+                               bulk::BulkUnknownRef(field, JsonText(Json(*name))));
+      break;
+    }
   }
   errors.clear();
   error_count = static_cast<int64_t>(by_line.size());
-  for (const auto& [line, e] : by_line) {
+  for (auto& [line, st] : by_line) {
     if (errors.size() == bulk::BulkResult::kMaxListedErrors) break;
-    Status st(e->code, e->message);
-    for (const auto& [k, v] : e->details) st.With(k, v);
     errors.push_back({line, std::move(st)});
   }
   if (errors.empty()) return Status::Ok();

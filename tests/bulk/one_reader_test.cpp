@@ -190,8 +190,10 @@ TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refuse
   Client c;
   std::string vm = std::to_string(c.IdOf("VirtualMachine", "pg-fra1-01"));
   std::string vm2 = std::to_string(c.IdOf("VirtualMachine", "pg-fra1-02"));
+  std::string vm3 = std::to_string(c.IdOf("VirtualMachine", "pg-fra1-03"));
   std::string host = std::to_string(c.IdOf("PhysicalServer", "fra1-esx01"));
   std::string shop_web = std::to_string(c.IdOf("Application", "shop-web"));
+  std::string shop_api = std::to_string(c.IdOf("Application", "shop-api"));
   const std::string file =
       // 1: fine, a new CI with ref "n"
       R"({"op": "ci", "ref": "n", "class": "VirtualMachine", "attributes": {"name": "one-reader-data"}})" "\n"
@@ -225,7 +227,15 @@ TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refuse
       // 17: a second LOCATED_IN of a host (MANY_TO_ONE)
       R"({"op": "rel", "type": "LOCATED_IN", "from": )" + host + R"(, "to": {"class": "Rack", "key": {"name": "fra1-rack02"}}})" "\n"
       // 18: fine, an update by id
-      R"({"op": "ci", "id": )" + vm2 + R"(, "attributes": {"os": "one-reader-os"}})";
+      R"({"op": "ci", "id": )" + vm2 + R"(, "attributes": {"os": "one-reader-os"}})" "\n"
+      // 19: a new CI with a UNIQUE value another CI holds, 20: so its ref "dup" is not defined
+      R"({"op": "ci", "ref": "dup", "class": "Application", "attributes": {"name": "one-reader-app2", "app_code": "SHOP_API"}})" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": )" + host + R"(, "to": {"ref": "dup"}})" "\n"
+      // 21: an update to a KEY another CI holds, 22: so its ref "ren" is not defined
+      R"({"op": "ci", "ref": "ren", "id": )" + vm3 + R"(, "attributes": {"name": "pg-fra1-01"}})" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "ren"}, "to": )" + host + "}\n"
+      // 23: fine, an update by id
+      R"({"op": "ci", "id": )" + vm3 + R"(, "class": "VirtualMachine", "attributes": {}})";
   const std::vector<std::tuple<int64_t, std::string, std::string>> expected = {
       {2, "Conflict", "Application.app_code = 'SHOP_WEB' is already held by CI " + shop_web +
                           " ('shop-web')"},
@@ -249,12 +259,18 @@ TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refuse
       {14, "BadRequest", "\"from\": unknown ref \"gone\" (a ref must be defined on an earlier line)"},
       {16, "SchemaViolation", "class 'VirtualMachine' has no attribute 'no_such'"},
       {17, "Conflict", "CI " + host + " already has an outgoing LOCATED_IN relationship (MANY_TO_ONE)"},
+      {19, "Conflict", "Application.app_code = 'SHOP_API' is already held by CI " + shop_api +
+                           " ('shop-api')"},
+      {20, "BadRequest", "\"to\": unknown ref \"dup\" (a ref must be defined on an earlier line)"},
+      {21, "Conflict", "KEY of Computer ('pg-fra1-01') is already held by CI " + vm +
+                           " ('pg-fra1-01')"},
+      {22, "BadRequest", "\"from\": unknown ref \"ren\" (a ref must be defined on an earlier line)"},
   };
   auto before = State(c);
   auto [status, bulk] = SameAnswer(c, file);
   CHECK(status == 409);  // the first refused line's
   CHECK(bulk["error"]["code"] == "Conflict");
-  CHECK(bulk["error"]["message"] == "15 of 18 lines are invalid; nothing was applied");
+  CHECK(bulk["error"]["message"] == "19 of 23 lines are invalid; nothing was applied");
   CHECK(bulk["error"]["details"]["error_count"] == expected.size());
   std::vector<std::tuple<int64_t, std::string, std::string>> refused;
   for (const Json& e : bulk["error"]["details"]["errors"])
@@ -271,10 +287,11 @@ TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refuse
         Json{{"attribute", "cpu_count"}, {"class", "VirtualMachine"}, {"expected", "INT"}});
   CHECK(State(c) == before);
 
-  // Each bad line alone (line 15 too: alone, its key names no CI): the same status and body on
-  // both paths. Lines 1 and 18 are good; the good file test covers good lines.
+  // Each bad line alone (15, 20 and 22 too: alone, they name no CI or ref): the same status and
+  // body on both paths. Lines 1, 18 and 23 are good; the good file test covers good lines.
   std::vector<std::string> lines = Lines(file);
-  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (i == 17 || i == 22) continue;
     auto [s1, b1] = SameAnswer(c, lines[i]);
     CHECK(FromBulk(b1).size() == 1);
     CHECK(b1["error"]["message"] == "1 of 1 lines are invalid; nothing was applied");
