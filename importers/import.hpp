@@ -97,9 +97,10 @@ struct ImportReport {
 // in order, inside Database::Write or Database::DryRunWrite. `report` is reset and filled; for an
 // apply, report.tx is the transaction (0 when nothing changed), for a dry run always 0. Record
 // errors of the source, or of any step, return an invalid_source status naming the first one
-// (all are listed in report.errors, in the order the steps found them); other errors of the write (the write policy, the store) are
-// returned unchanged. A dry run returns the same status an apply of the same set on the same
-// state would. On any error nothing is applied.
+// (all are listed in report.errors, in the order the steps found them; with every_error, those of
+// every step); other errors of the write (the write policy, the store) are returned unchanged. A
+// dry run returns the same status an apply of the same set on the same state would. On any error
+// nothing is applied.
 Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& options,
                  ImportReport& report);
 

@@ -26,9 +26,10 @@ namespace {
 // many lines name it; a "rel" line a candidate relationship. The reader resolves refs, so a
 // candidate's ref is its location ("line 12") or what it names ("id:42", "key:Rack:{...}").
 //
-// With a database (its committed state, read afresh for each check), the sink refuses what the bulk loader's sink (bulk.cpp)
-// refuses when it stages a line, in the same order and with the same texts, so that the line is
-// refused by the reader (and its ref left undefined) as POST /v1/bulk refuses it: a CI named by
+// With a database (its committed state, read afresh for each check), the sink refuses what the
+// bulk loader's sink (bulk.cpp) refuses when it stages a line, in the same order and with the
+// same texts, so that the line is refused by the reader (and its ref left undefined) as POST
+// /v1/bulk refuses it: a CI named by
 // "id" must exist, keep its class and take the attributes given; a {"class", "key"} endpoint
 // must name a CI (of the graph, or a new CI of an earlier line); a relationship's type must exist
 // and an id endpoint name a CI (Txn::CreateRel's texts). Conflicts of KEY and UNIQUE values and
@@ -48,7 +49,7 @@ class CandidateSink : public bulk::BulkSink {
       for (const auto& [k, v] : *line.attrs) after.Set(k, v);
       CMDB_RETURN_IF_ERROR(schema_.ValidateCi(ci->class_name, after));
     }
-    if (!line.has_id && line.cls) {  // a new CI's KEY entry, for key endpoints of later lines
+    if (db_ && !line.has_id && line.cls) {  // a new CI's KEY entry, for later key endpoints
       if (auto key = KeyIndexKey(schema_, *line.cls, *line.attrs)) new_keys_.insert(*key);
     }
     Candidate c;

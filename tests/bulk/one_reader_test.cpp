@@ -177,7 +177,8 @@ TEST_CASE("one reader: a CI named by id must exist and keep its class, on both p
             "CI 999999 does not exist"},
            {R"({"op": "ci", "id": 0, "class": "VirtualMachine", "attributes": {"name": "zero"}})",
             404, "CI 0 does not exist"},
-           {R"({"op": "ci", "id": )" + vm + R"(, "class": "PhysicalServer", "attributes": {}})", 409,
+           {R"({"op": "ci", "id": )" + vm + R"(, "class": "PhysicalServer", "attributes": {}})",
+            409,
             "CI " + vm + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class"}}) {
     auto [s, bulk] = SameAnswer(c, line);
     CHECK(s == status);
@@ -244,7 +245,8 @@ TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refuse
       {5, "NotFound", "relationship target CI 999998 does not exist"},
       {6, "Conflict", "KEY of Computer ('pg-fra1-02') is already held by CI " + vm2 +
                           " ('pg-fra1-02')"},
-      {7, "Conflict", "CI " + vm + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class"},
+      {7, "Conflict",
+       "CI " + vm + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class"},
       {8, "SchemaViolation", "VirtualMachine.cpu_count: expected INT, got STRING 'many'"},
       {9, "SchemaViolation", "VirtualMachine.memory_gb: expected FLOAT, got STRING 'lots'"},
       {10, "SchemaViolation",
@@ -254,17 +256,22 @@ TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refuse
        "DatabaseInstance -> Container, Container -> Computer, Container -> PhysicalServer, "
        "K8sNode -> Computer, K8sNode -> PhysicalServer, K8sPod -> K8sNode)"},
       {11, "SchemaViolation", "DEPENDS_ON.note: expected STRING, got INT 5"},
-      {12, "SchemaViolation", "unknown relationship type 'DEPENDS_ONN' (did you mean 'DEPENDS_ON'?)"},
+      {12, "SchemaViolation",
+       "unknown relationship type 'DEPENDS_ONN' (did you mean 'DEPENDS_ON'?)"},
       {13, "NotFound", "CI 999997 does not exist"},
-      {14, "BadRequest", "\"from\": unknown ref \"gone\" (a ref must be defined on an earlier line)"},
+      {14, "BadRequest",
+       "\"from\": unknown ref \"gone\" (a ref must be defined on an earlier line)"},
       {16, "SchemaViolation", "class 'VirtualMachine' has no attribute 'no_such'"},
-      {17, "Conflict", "CI " + host + " already has an outgoing LOCATED_IN relationship (MANY_TO_ONE)"},
+      {17, "Conflict",
+       "CI " + host + " already has an outgoing LOCATED_IN relationship (MANY_TO_ONE)"},
       {19, "Conflict", "Application.app_code = 'SHOP_API' is already held by CI " + shop_api +
                            " ('shop-api')"},
-      {20, "BadRequest", "\"to\": unknown ref \"dup\" (a ref must be defined on an earlier line)"},
+      {20, "BadRequest",
+       "\"to\": unknown ref \"dup\" (a ref must be defined on an earlier line)"},
       {21, "Conflict", "KEY of Computer ('pg-fra1-01') is already held by CI " + vm +
                            " ('pg-fra1-01')"},
-      {22, "BadRequest", "\"from\": unknown ref \"ren\" (a ref must be defined on an earlier line)"},
+      {22, "BadRequest",
+       "\"from\": unknown ref \"ren\" (a ref must be defined on an earlier line)"},
   };
   auto before = State(c);
   auto [status, bulk] = SameAnswer(c, file);
@@ -282,7 +289,8 @@ TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refuse
     CHECK(refused[i] == expected[i]);
   }
   // Details are kept too: the holder of the UNIQUE value, the attribute and type expected.
-  CHECK(bulk["error"]["details"]["errors"][0]["details"] == Json{{"conflicting_id", std::stoll(shop_web)}});
+  CHECK(bulk["error"]["details"]["errors"][0]["details"] ==
+        Json{{"conflicting_id", std::stoll(shop_web)}});
   CHECK(bulk["error"]["details"]["errors"][6]["details"] ==
         Json{{"attribute", "cpu_count"}, {"class", "VirtualMachine"}, {"expected", "INT"}});
   CHECK(State(c) == before);
