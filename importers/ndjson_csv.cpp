@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <tuple>
 #include <unordered_map>
@@ -26,7 +27,8 @@ namespace {
 // many lines name it; a "rel" line a candidate relationship. The reader resolves refs, so a
 // candidate's ref is its location ("line 12") or what it names ("id:42", "key:Rack:{...}").
 //
-// With a database (its committed state, read afresh for each check), the sink refuses what the
+// With a database (its committed state, read through one view per batch of lines, yielding to
+// writers as reads do), the sink refuses what the
 // bulk loader's sink (bulk.cpp) refuses when it stages a line, in the same order and with the
 // same texts, so that the line is refused by the reader (and its ref left undefined) as POST
 // /v1/bulk refuses it: a CI named by
@@ -42,8 +44,7 @@ class CandidateSink : public bulk::BulkSink {
 
   Result<CiId> Ci(bulk::BulkLine& line) override {
     if (db_ && line.has_id) {
-      ReadView view = db_->Read();
-      const CiRecord* ci = view.graph().FindCi(*line.id);
+      const CiRecord* ci = Graph().FindCi(*line.id);
       CMDB_RETURN_IF_ERROR(bulk::CheckNamedCi(ci, *line.id, line.cls));
       AttrMap after = ci->attrs;  // as Txn::UpdateCi checks the patch
       for (const auto& [k, v] : *line.attrs) after.Set(k, v);
@@ -71,8 +72,8 @@ class CandidateSink : public bulk::BulkSink {
       c.id = e.id;
       c.ref = "id:" + std::to_string(e.id);
     } else {
-      if (db_ && !(e.index_key && (new_keys_.count(*e.index_key) ||
-                                   db_->Read().graph().LookupIndex(*e.index_key, schema_))))
+      if (db_ && !(e.index_key && (Graph().LookupIndex(*e.index_key, schema_) ||
+                                   new_keys_.count(*e.index_key))))
         return bulk::NoCiWithKey(e, field);
       c.class_name = e.name;
       c.attrs = e.key;
@@ -100,11 +101,21 @@ class CandidateSink : public bulk::BulkSink {
     return Status::Ok();
   }
 
+ void BatchDone() override { view_.reset(); }
+
  private:
+  // The committed graph, through a view held until the batch ends (BatchDone); no pointer into
+  // it is kept from one call to the next, so it may yield to a writer at every call.
+  const cmdb::Graph& Graph() {
+    if (!view_) view_.emplace(db_->Read());
+    else view_->Yield();
+    return view_->graph();
+  }
+
   // An id endpoint names a CI of the graph (Txn::CreateRel's text: the loader's sink leaves the
   // check to it).
-  Status EndpointExists(const bulk::BulkEndpoint& e, const char* role) const {
-    if (e.kind != bulk::BulkEndpoint::Kind::kId || db_->Read().graph().FindCi(e.id))
+  Status EndpointExists(const bulk::BulkEndpoint& e, const char* role) {
+    if (e.kind != bulk::BulkEndpoint::Kind::kId || Graph().FindCi(e.id))
       return Status::Ok();
     return Status::NotFound(std::string("relationship ") + role + " CI " + std::to_string(e.id) +
                             " does not exist");
@@ -112,6 +123,7 @@ class CandidateSink : public bulk::BulkSink {
 
   const Schema& schema_;
   const Database* db_;
+  std::optional<ReadView> view_;
   CandidateSet& out_;
   std::unordered_map<std::string, size_t> named_;  // a reference-only candidate's ref -> index
   std::unordered_set<std::string> new_keys_;       // KEY index entries of new CIs' lines
