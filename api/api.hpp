@@ -15,6 +15,7 @@
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
 #include "api/routes.hpp"
+#include "bulk/bulk_reader.hpp"
 #include "cmdb/database.hpp"
 #include "importers/config.hpp"
 #include "process/audit_service.hpp"
@@ -146,6 +147,11 @@ class Api {
 // Helpers shared by the handler files.
 HttpResponse JsonResponse(int status, const Json& body);
 HttpResponse ErrorResponse(const Status& st);
+// The answer to a bulk body with refused lines (POST /v1/bulk, the ndjson import): `st`
+// (bulk::LinesRefused) with details.errors, each refused line's error with its "line", and
+// details.error_count (an empty list and 0 when the body as a whole was refused: too large).
+HttpResponse LinesRefusedResponse(const Status& st, const std::vector<bulk::BulkError>& errors,
+                                  int64_t error_count);
 // Parses a positive integer id from a path segment or parameter named `what`.
 Result<int64_t> ParseId(const std::string& text, const std::string& what);
 // Parses an If-Match header value ("3" or "\"3\""); nullopt when absent.

@@ -160,6 +160,7 @@ HttpResponse Api::Import(const Call& call) {
   }
   std::shared_ptr<const Schema> schema = db_.schema();  // ndjson lines are read against it
   parse.schema = schema.get();
+  parse.db = &db_;  // and those naming CIs checked against its committed state
   importers::CandidateSet candidates;
   Status st = importers::ParseSource(format, req.body, parse, candidates);
   if (!st.ok()) return ErrorResponse(st);
@@ -171,7 +172,15 @@ HttpResponse Api::Import(const Call& call) {
   opt.max_age_micros = options_.import_config.max_age_micros;
   opt.change_ref = MetaFor(req, who, "import").change_ref;
   importers::ImportReport report;
+  // An ndjson import refuses lines as POST /v1/bulk refuses them: every refused line, in its shape.
+  opt.every_error = format == "ndjson";
   st = importers::RunImport(db_, candidates, opt, report);
+  if (!st.ok() && opt.every_error && !report.errors.empty()) {
+    std::vector<bulk::BulkError> errors;
+    int64_t error_count = 0;
+    Status refused = importers::NdjsonRefusal(candidates, report, errors, error_count);
+    return LinesRefusedResponse(refused, errors, error_count);
+  }
   if (!st.ok()) {
     Json body = ErrorJson(st);
     Json errors = Json::array();

@@ -476,7 +476,7 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
                    CandidateSet& out) {
   if (format == "ndjson") {
     if (!options.schema) return Status::Internal("ndjson is read against a schema; none was given");
-    return ParseNdjson(text, *options.schema, out);
+    return ParseNdjson(text, *options.schema, options.db, out);
   }
   if (format == "csv") return ParseCsv(text, options.mapping, out);
   if (format == "nmap") return ParseNmap(text, out);

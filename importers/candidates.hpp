@@ -10,6 +10,7 @@
 
 #include "cmdb/attr_map.hpp"
 #include "cmdb/records.hpp"
+#include "cmdb/status.hpp"
 
 namespace cmdb::importers {
 
@@ -40,7 +41,16 @@ struct CandidateRel {
 struct SourceError {
   std::string location;
   std::string message;
+  // The code and details of the refusal when a rule of the write or of the bulk reader refused
+  // the record (SourceErrorOf): an ndjson import answers with them as POST /v1/bulk does.
+  StatusCode code = StatusCode::kInvalidArgument;
+  Status::Details details;
 };
+
+// The error of the record at `location` that `st` (not OK) refused: its message, code and details.
+inline SourceError SourceErrorOf(std::string location, const Status& st) {
+  return {std::move(location), st.message(), st.code(), st.details()};
+}
 
 struct CandidateSet {
   std::vector<Candidate> cis;
@@ -54,6 +64,15 @@ struct CandidateSet {
   // (a Terraform dependency on an address the state lacks): the relationship is not created,
   // and the report lists it (ImportReport::dangling), with why.
   std::vector<SourceError> dangling;
+  int64_t lines = 0;  // ndjson: the lines read, blank ones included (a refusal counts them)
+  // ndjson: for each of `rels`, the refs its "from" and "to" named ("" for an id or key
+  // endpoint) and the candidates (indexes in `cis`) they named, so that a refusal can name a
+  // line whose ref names a refused line as a bulk load does (importers::NdjsonRefusal).
+  struct RefUse {
+    std::string from, to;
+    size_t from_ci = 0, to_ci = 0;
+  };
+  std::vector<RefUse> rel_refs;
 };
 
 }  // namespace cmdb::importers

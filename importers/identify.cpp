@@ -135,8 +135,8 @@ IdentifiedSet Identify(const Graph& graph, const Schema& schema, const Candidate
   // A reference seen twice names the same CI: the later candidate merges into the first.
   for (size_t i = 0; i < set.cis.size(); ++i) out.by_ref.emplace(set.cis[i].ref, i);
   out.slot.assign(set.cis.size(), IdentifiedSet::kUnidentified);
-  auto fail = [&](const std::string& where, const std::string& message) {
-    report.errors.push_back({where, message});
+  auto fail = [&](const std::string& where, const Status& why) {
+    report.errors.push_back(SourceErrorOf(where, why));
   };
   KeyIndex index(graph, schema);
   std::unordered_map<std::string, size_t> import_keys;  // identity key -> index in out.cis
@@ -147,26 +147,27 @@ IdentifiedSet Identify(const Graph& graph, const Schema& schema, const Candidate
     if (c.id) {  // named by id (ndjson "id"): the bulk loader's rule, then the CI's class
       auto given = c.class_name.empty() ? std::nullopt : std::optional(c.class_name);
       if (Status named = bulk::CheckNamedCi(graph.FindCi(*c.id), *c.id, given); !named.ok()) {
-        fail(c.location, named.message());
+        fail(c.location, named);
         continue;
       }
       cls = std::string(graph.FindCi(*c.id)->class_name);
     }
     if (!schema.FindClass(cls)) {
-      fail(c.location, schema.UnknownClassMessage(cls));
+      fail(c.location, Status::Invalid(schema.UnknownClassMessage(cls)));
       continue;
     }
     AttrMap attrs = c.attrs;
     Status st = schema.NormalizeAttrs(cls, attrs);
     if (!st.ok()) {
-      fail(c.location, st.message());
+      fail(c.location, st);
       continue;
     }
     std::string parent;
     if (!c.parent_ref.empty()) {
       auto p = out.by_ref.find(c.parent_ref);
       if (p == out.by_ref.end() || out.slot[p->second] == IdentifiedSet::kUnidentified) {
-        fail(c.location, "its parent '" + c.parent_ref + "' is not in the source");
+        fail(c.location,
+             Status::Invalid("its parent '" + c.parent_ref + "' is not in the source"));
         continue;
       }
       const IdentifiedCi& pr = out.cis[out.slot[p->second]];

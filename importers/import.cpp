@@ -41,16 +41,20 @@ TxMeta ImportMeta(const ImportOptions& opt) {
   return meta;
 }
 
-// The steps, staged into `txn`; stops after the first step that found record errors.
+// The steps, staged into `txn`; stops after the first step that found record errors unless
+// opt.every_error.
 Status StageImport(Txn& txn, const CandidateSet& set, const ImportOptions& opt, int64_t now,
                    ImportReport& report) {
   report.dangling = set.dangling;  // the parser's; reconciliation adds those the CMDB lacks
+  auto stop = [&] { return !report.errors.empty() && !opt.every_error; };
   IdentifiedSet identified = Identify(txn.graph(), txn.schema(), set, report);
-  if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
+  if (stop()) return RecordsRefused(report, "could not be imported");
   ReconciledSet reconciled = ReconcileCis(txn, set, identified, opt, now, report);
-  if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
+  if (stop()) return RecordsRefused(report, "could not be imported");
   ReconcileRels(txn, set, identified, opt, now, reconciled, report);
-  if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
+  if (!report.errors.empty())
+    return RecordsRefused(report, set.errors.empty() ? "could not be imported"
+                                                     : "of the source are invalid");
   if (opt.full_scan) return MarkStale(txn, opt.source, reconciled, report);
   return Status::Ok();
 }
@@ -62,7 +66,8 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
   report = ImportReport();
   report.dry_run = opt.dry_run;
   report.errors = set.errors;
-  if (!report.errors.empty()) return RecordsRefused(report, "of the source are invalid");
+  if (!report.errors.empty() && !opt.every_error)
+    return RecordsRefused(report, "of the source are invalid");
   const int64_t now = db.clock().NowMicros();
   auto stage = [&](Txn& txn) { return StageImport(txn, set, opt, now, report); };
   if (opt.dry_run) return db.DryRunWrite(ImportMeta(opt), stage).status();

@@ -31,7 +31,7 @@ CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, int64_t now, Provenance& 
   AttrMap attrs = r.attrs;
   auto id = txn.CreateCi(r.class_name, std::move(attrs));
   if (!id.ok()) {
-    report.errors.push_back({r.location, id.status().message()});
+    report.errors.push_back(SourceErrorOf(r.location, id.status()));
     return 0;
   }
   mine.id = *id;
@@ -98,7 +98,7 @@ bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
   }
   Status st = txn.UpdateCi(id, patch, std::nullopt);
   if (!st.ok()) {
-    report.errors.push_back({r.location, st.message()});
+    report.errors.push_back(SourceErrorOf(r.location, st));
     return false;
   }
   report.changes.push_back({was_stale ? ImportOp::kResurrect : ImportOp::kUpdate, id,
@@ -180,7 +180,7 @@ void ReconcileRels(Txn& txn, const CandidateSet& set, const IdentifiedSet& ident
     }
     auto up = txn.UpsertRel(cr.type, a, b, cr.attrs);
     if (!up.ok()) {
-      report.errors.push_back({cr.location, up.status().message()});
+      report.errors.push_back(SourceErrorOf(cr.location, up.status()));
       continue;
     }
     auto [rel, outcome] = *up;
