@@ -2,7 +2,7 @@
 // recursive queries on the same database in the same run. See docs/benchmarks.md.
 //
 //   cmdb_bench --size 1000000 [--out results.json] [--dir /tmp/cmdb-bench] [--quick] [--check]
-//              [--reuse] [--only impact,ql,http,baselines,imports]
+//              [--reuse] [--only impact,ql,http,asof,baselines,imports]
 //
 // --reuse keeps the database of an earlier run of the same size (no bulk load; for profiling).
 // --only runs just the named sections after the cold start (default: all).
@@ -36,6 +36,7 @@
 #include "api/bootstrap.hpp"
 #include "bulk/bulk.hpp"
 #include "api/http_server.hpp"
+#include "bench/as_of_bench.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
@@ -284,7 +285,7 @@ int main(int argc, char** argv) {
     else if (a == "--only") only = "," + next() + ",";
     else {
       std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n"
-                   "                  [--reuse] [--only impact,ql,http,baselines,imports]\n"
+                   "                  [--reuse] [--only impact,ql,http,asof,baselines,imports]\n"
                    "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n"
                    "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
                    "                                             time ratio, fails past 2)\n";
@@ -562,7 +563,20 @@ int main(int argc, char** argv) {
     server.Stop();
     serving.join();
   }
-  // 7. Baselines: capture a scope of up to 100k CIs, change 1% of them, capture again, diff.
+  // 7. Time travel: AS OF and USE BASELINE after 1% of the CIs changed, against the present.
+  if (want("asof")) {
+    Json as_of;
+    bool ok = bench::AsOfBench(db, estate.starts, quick ? 1 : 3, quick, [] {
+      ReleaseFreeMemory();
+      return HeapInUse();
+    }, as_of);
+    results["as_of"] = as_of;
+    if (!ok) {
+      std::cerr << "FAILED: AS OF\n";
+      return 1;
+    }
+  }
+  // 8. Baselines: capture a scope of up to 100k CIs, change 1% of them, capture again, diff.
   // The same-run baseline: reading those CIs' current rows from SQLite, which is what a
   // copy-based baseline has to do at the very least.
   if (want("baselines")) {
@@ -625,7 +639,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // 8. Imports, measured in a fresh process of this program (see ImportBench).
+  // 9. Imports, measured in a fresh process of this program (see ImportBench).
   if (want("imports")) {
     int64_t n = std::min<int64_t>(50000, std::max<int64_t>(1000, size / 2));
     std::string out_file = dir + "/imports.json";
