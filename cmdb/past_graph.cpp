@@ -15,6 +15,7 @@ Result<std::unique_ptr<PastGraph>> PastGraph::Open(const Graph& current, TxId cu
     past->filter_ = true;
     if (member_cis) {
       for (CiId id : *member_cis) past->member_cis_.Set(id);
+      past->member_ci_total_ = member_cis->size();
     }
     if (member_rels) {
       for (RelId id : *member_rels) past->member_rels_.Set(id);
@@ -52,16 +53,20 @@ Status PastGraph::Load(TxId after) {
 }
 
 ClassId PastGraph::InternClass(const std::string& cls) {
-  auto [it, fresh] = class_ids_.emplace(cls, static_cast<ClassId>(g_.class_id_bound() + extra_classes_.size()));
-  if (fresh) extra_classes_.push_back(cls);
-  return it->second;
+  if (auto it = class_ids_.find(cls); it != class_ids_.end()) return it->second;  // no node made
+  ClassId id = static_cast<ClassId>(g_.class_id_bound() + extra_classes_.size());
+  class_ids_.emplace(cls, id);
+  extra_classes_.push_back(cls);
+  return id;
 }
 
 TypeId PastGraph::InternType(const std::string& type) {
   if (auto t = g_.TypeIdOf(type)) return *t;
-  auto [it, fresh] = type_ids_.emplace(type, static_cast<TypeId>(g_.type_id_bound() + extra_types_.size()));
-  if (fresh) extra_types_.push_back(type);
-  return it->second;
+  if (auto it = type_ids_.find(type); it != type_ids_.end()) return it->second;
+  TypeId id = static_cast<TypeId>(g_.type_id_bound() + extra_types_.size());
+  type_ids_.emplace(type, id);
+  extra_types_.push_back(type);
+  return id;
 }
 
 void PastGraph::Rebuild() {
@@ -78,13 +83,13 @@ void PastGraph::Rebuild() {
   size_t now_present = 0, then_present = 0;
   for (auto& [id, p] : cis_) {
     if (const CiRecord* now = g_.FindCi(id)) {
-      touched_classes_[now->class_name.str()] = true;
+      touched_classes_.try_emplace(now->class_name.str(), true);
       if (Member(id)) ++now_present;
     }
     if (!p.then) continue;
-    std::string cls = p.then->class_name.str();
+    const std::string& cls = p.then->class_name.str();
     p.cls = InternClass(cls);
-    touched_classes_[cls] = true;
+    touched_classes_.try_emplace(cls, true);
     if (!Member(id)) continue;
     ++then_present;
     past_extents_[cls].push_back(id);
@@ -228,6 +233,14 @@ std::span<const CiId> PastGraph::Extent(std::string_view cls) const {
     std::inplace_merge(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(mid), ids.end());
   }
   return extents_[name] = std::move(ids);
+}
+
+size_t PastGraph::ExtentEstimate(std::string_view cls) const {
+  std::string name(cls);
+  if (auto it = extents_.find(name); it != extents_.end()) return it->second.size();
+  size_t n = g_.Extent(cls).size();
+  if (auto it = past_extents_.find(name); it != past_extents_.end()) n += it->second.size();
+  return n;
 }
 
 std::vector<std::string> PastGraph::ClassesInUse() const {

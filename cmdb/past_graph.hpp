@@ -79,6 +79,9 @@ class PastGraph {
   std::optional<TypeId> TypeIdOf(std::string_view type) const;
   const std::string& TypeName(TypeId id) const;
   std::span<const CiId> Extent(std::string_view cls) const;
+  // About Extent(cls).size() without merging it (for planning): at least the true size minus
+  // the changed CIs of the class, at most plus them.
+  size_t ExtentEstimate(std::string_view cls) const;
   std::vector<std::string> ClassesInUse() const;
   std::optional<CiId> LookupIndex(const std::string& key, const Schema& schema) const;
   size_t ci_count() const {
@@ -89,6 +92,8 @@ class PastGraph {
     CountMembers();
     return rel_count_;
   }
+  // ci_count() without counting the members of a filter (their number): for planning.
+  size_t ci_count_estimate() const { return filter_ ? member_ci_total_ : ci_count_; }
   CiId ci_id_bound() const { return ci_bound_; }
   RelId rel_id_bound() const { return rel_bound_; }
 
@@ -144,6 +149,7 @@ class PastGraph {
   Bits changed_cis_, changed_rels_;
   bool filter_ = false;
   Bits member_cis_, member_rels_;
+  size_t member_ci_total_ = 0;
   // Derived (Rebuild).
   std::unordered_map<std::string, ClassId> class_ids_;  // current and past-only names
   std::vector<std::string> extra_classes_;

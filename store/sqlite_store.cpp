@@ -250,12 +250,14 @@ std::string Prefixed(const char* table, const std::string& cols) {
   return out;
 }
 
-// The ids of `table` with a version written after ?2 (through the (valid_from, id) index), each
-// with its version valid at ?1 when that is not a retirement: the version's columns (`cols`,
-// NULL when there is none) and then the id.
-std::string ChangedSql(const char* table, const char* cols) {
-  return "SELECT " + Prefixed("v", cols) + ", c.id FROM (SELECT DISTINCT id FROM " + table +
-         " WHERE valid_from > ?2) AS c LEFT JOIN " + table +
+// The ids of `table` with a version written after ?2, found through its (valid_from, id) index
+// `index`, each with its version valid at ?1 when that is not a retirement: the version's
+// columns (`cols`, NULL when there is none) and then the id. The index is named: without
+// statistics SQLite prefers to read all of (id, valid_from) in id order for the DISTINCT, a
+// scan of the whole history (0.6 s instead of 0.1 s for 1% of a million CIs).
+std::string ChangedSql(const char* table, const char* index, const char* cols) {
+  return "SELECT " + Prefixed("v", cols) + ", c.id FROM (SELECT DISTINCT id FROM " + table + " INDEXED BY " +
+         index + " WHERE valid_from > ?2) AS c LEFT JOIN " + table +
          " AS v ON v.id = c.id AND v.valid_from <= ?1 AND (v.valid_to IS NULL OR v.valid_to > ?1)"
          " AND v.retired = 0 ORDER BY c.id";
 }
@@ -289,9 +291,9 @@ Status SqliteStore::LoadChangedSince(TxId as_of, TxId after,
   if (as_of > after) return Status::Invalid("LoadChangedSince: as_of must not be after `after`");
   std::lock_guard l(read_mu_);
   return InReadTx(read_db_, [&] {
-    CMDB_RETURN_IF_ERROR(ScanChanged(read_db_, ChangedSql("ci_versions", kCiCols), 9, as_of, after, ReadCi,
+    CMDB_RETURN_IF_ERROR(ScanChanged(read_db_, ChangedSql("ci_versions", "ci_versions_tx", kCiCols), 9, as_of, after, ReadCi,
                                      [&](CiId id, std::optional<CiRecord>&& c) { ci_sink(id, std::move(c)); }));
-    return ScanChanged(read_db_, ChangedSql("rel_versions", kRelCols), 11, as_of, after, ReadRel,
+    return ScanChanged(read_db_, ChangedSql("rel_versions", "rel_versions_tx", kRelCols), 11, as_of, after, ReadRel,
                        [&](RelId id, std::optional<RelRecord>&& r) { rel_sink(id, std::move(r)); });
   });
 }

@@ -103,9 +103,9 @@ void PastAccess::ScanLabel(const std::string& label, const std::function<void(Ci
 }
 
 size_t PastAccess::EstimateLabel(const std::string& label) const {
-  if (label.empty()) return past_.ci_count();
+  if (label.empty()) return past_.ci_count_estimate();
   size_t n = 0;
-  for (const auto& c : Classes(past_, schema(), label)) n += past_.Extent(c).size();
+  for (const auto& c : Classes(past_, schema(), label)) n += past_.ExtentEstimate(c);
   return n;
 }
 
