@@ -141,7 +141,9 @@ bool AsOfBench(Database& db, const std::vector<std::pair<std::string, std::strin
   };
   int64_t heap_before = heap_in_use();
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& [name, text] : queries) {
+  for (const auto& query : queries) {
+    const std::string& name = query.first;  // no structured bindings: lambdas capture these
+    const std::string& text = query.second;
     std::string now_answer, past_answer, base_answer;
     double now_cpu = 0, past_cpu = 0, base_cpu = 0;
     double now_ms = MedianMs(reps, [&] { now_answer = run(engine, text); }, &now_cpu);
