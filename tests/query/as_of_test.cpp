@@ -280,3 +280,40 @@ TEST_CASE("a long AS OF read lets a writer in and keeps reading the same past") 
   CHECK(write_done_first);
   CHECK(combinations.load() == cis * cis * cis);
 }
+
+TEST_CASE("AS OF before a retirement: the impact and the aggregates as they were") {
+  cmdb::testing::TestDb t{true};
+  QueryEngine engine(*t.db, QueryOptions{});
+  auto run = [&](const std::string& text) {
+    QueryRequest r;
+    r.text = text;
+    auto res = engine.Run(r);
+    INFO(text << " -> " << res.status().message());
+    REQUIRE(res.ok());
+    return Text(res);
+  };
+  const std::string impact =
+      "MATCH (d:Datacenter {name: 'dc-fra1'}) CALL impact(d, {max_depth: 10}) YIELD ci RETURN ci.name ORDER BY ci.name";
+  const std::string hosts = "MATCH (h:PhysicalServer) RETURN count(h)";
+  const std::string vms = "MATCH (v:VirtualMachine)-[:HOSTED_ON]->(:PhysicalServer {name: 'fra1-esx02'}) RETURN count(v)";
+  std::string impact_then = run(impact), hosts_then = run(hosts), vms_then = run(vms);
+  REQUIRE(impact_then.find("'fra1-esx02'") != std::string::npos);
+  REQUIRE(vms_then != "0 | \n");
+  TxId then = t.db->Read().tx();
+  // fra1-esx02 retired (its relationships end with it).
+  auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
+    AttrMap key;
+    key.Set("name", Value("fra1-esx02"));
+    auto id = txn.FindByKey("PhysicalServer", key);
+    if (!id) return Status::NotFound("fra1-esx02");
+    return txn.RetireCi(*id, std::nullopt);
+  });
+  REQUIRE(tx.ok());
+  CHECK(run(impact).find("'fra1-esx02'") == std::string::npos);
+  CHECK(run(hosts) != hosts_then);
+  CHECK(run(vms) == "0 | \n");
+  const std::string as_of = "AS OF " + std::to_string(then) + " ";
+  CHECK(run(as_of + impact) == impact_then);
+  CHECK(run(as_of + hosts) == hosts_then);
+  CHECK(run(as_of + vms) == vms_then);
+}
