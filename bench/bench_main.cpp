@@ -2,7 +2,7 @@
 // recursive queries on the same database in the same run. See docs/benchmarks.md.
 //
 //   cmdb_bench --size 1000000 [--out results.json] [--dir /tmp/cmdb-bench] [--quick] [--check]
-//              [--reuse] [--only impact,ql,http,baselines,imports]
+//              [--reuse] [--only impact,ql,http,asof,baselines,imports]
 //
 // --reuse keeps the database of an earlier run of the same size (no bulk load; for profiling).
 // --only runs just the named sections after the cold start (default: all).
@@ -37,6 +37,7 @@
 #include "api/bootstrap.hpp"
 #include "bulk/bulk.hpp"
 #include "api/http_server.hpp"
+#include "bench/as_of_bench.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
@@ -285,7 +286,7 @@ int main(int argc, char** argv) {
     else if (a == "--only") only = "," + next() + ",";
     else {
       std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n"
-                   "                  [--reuse] [--only impact,ql,http,baselines,imports]\n"
+                   "                  [--reuse] [--only impact,ql,http,asof,baselines,imports]\n"
                    "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n"
                    "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
                    "                                             time ratio, fails past 2)\n";
@@ -661,7 +662,22 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // 8. Imports, measured in a fresh process of this program (see ImportBench).
+  // 8. Time travel: AS OF and USE BASELINE after 1% of the CIs changed, against the present
+  // (after the baselines: its retirements would change what their diff finds).
+  bool as_of_failed = false;
+  if (want("asof")) {
+    Json as_of;
+    bool ok = bench::AsOfBench(db, estate.starts, quick ? 1 : 3, quick, [] {
+      ReleaseFreeMemory();
+      return HeapInUse();
+    }, as_of);
+    results["as_of"] = as_of;
+    if (!ok) {  // reported at the end, after the results are written
+      std::cerr << "FAILED: AS OF\n";
+      as_of_failed = true;
+    }
+  }
+  // 9. Imports, measured in a fresh process of this program (see ImportBench).
   if (want("imports")) {
     int64_t n = std::min<int64_t>(50000, std::max<int64_t>(1000, size / 2));
     std::string out_file = dir + "/imports.json";
@@ -684,6 +700,10 @@ int main(int argc, char** argv) {
   std::string text = results.dump(2);
   if (!out_path.empty()) std::ofstream(out_path) << text << "\n";
   std::cout << text << "\n";
+  if (as_of_failed) {
+    std::cerr << "FAILED: AS OF (see the as of lines above)\n";
+    return 1;
+  }
   if (check && !sets_equal) {
     std::cerr << "FAILED: impact sets differ from the SQLite CTE\n";
     return 1;

@@ -81,6 +81,8 @@ class Graph {
   // Relationship type interning. TypeIdOf returns nullopt for a type no relationship used yet.
   std::optional<TypeId> TypeIdOf(std::string_view type) const;
   const std::string& TypeName(TypeId id) const { return type_names_[id]; }
+  // Type ids are dense: [0, type_id_bound()).
+  size_t type_id_bound() const { return type_names_.size(); }
 
   // CI ids of exactly this class (no subclasses), ascending; empty when none.
   std::span<const CiId> Extent(std::string_view cls) const;

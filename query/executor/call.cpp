@@ -82,7 +82,9 @@ std::vector<Row> Executor::RunCall(std::vector<Row> in, const BoundCall& c) {
       }
     }
     if (request.seeds.empty()) continue;
-    auto result = analysis::ComputeImpact(graph_.committed_graph(), graph_.schema(), request);
+    const PastGraph* past = graph_.past_graph();  // AS OF, USE BASELINE: the impact then
+    auto result = past ? analysis::ComputeImpact(*past, graph_.schema(), request)
+                       : analysis::ComputeImpact(graph_.committed_graph(), graph_.schema(), request);
     if (!result.ok()) throw StatusError(result.status());
     auto index = analysis::IndexOf(*result);
     for (const auto& ci : result->cis) {
