@@ -34,6 +34,7 @@ if (webDir === path.join(source, 'web', 'dist') &&
 }
 if (!fs.existsSync(path.join(webDir, 'index.html'))) { console.error(`FAIL: no built console in ${webDir} (npm run build in web/)`); process.exit(1); }
 fs.mkdirSync(out, { recursive: true });
+for (const f of fs.readdirSync(out)) if (f.startsWith('failed-')) fs.rmSync(path.join(out, f));
 
 // The server, in a fresh folder with the demo data.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmdb-web-e2e-'));
@@ -243,7 +244,7 @@ try {
     await page.waitForFunction(() => window.__cmdbGraph && window.__cmdbGraph.nodes().length > 1);
     await shot('neighbourhood');
     await page.goto(`${base}/`);
-    await page.getByRole('heading', { name: 'Classes' }).waitFor();
+    await page.getByRole('link', { name: 'VirtualMachine' }).waitFor();
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot('home-dark');
   });
