@@ -23,7 +23,6 @@ HttpResponse Api::Search(const Call& call) {
   ReadView view = db_.Read();
   const Graph& g = view.graph();
   std::vector<SearchRank> ranks = g.search().Search(q, limit);
-  std::string folded = FoldSearchText(q);
   Json items = Json::array();
   for (const SearchRank& r : ranks) {
     const CiRecord* ci = g.FindCi(r.id);
@@ -35,9 +34,7 @@ HttpResponse Api::Search(const Call& call) {
                           : Json(nullptr)},
              {"match", SearchMatchName(r.match)}, {"field", SearchFieldName(r.field)}};
     for (const SearchFieldValue& f : SearchFieldsOf(view.schema(), *ci)) {
-      if (f.field != r.field || f.text.size() != r.length) continue;
-      auto m = MatchFolded(folded, FoldSearchText(f.text));
-      if (!m || *m != r.match) continue;
+      if (f.field != r.field || FoldSearchText(f.text) != r.text) continue;
       hit["attribute"] = f.attribute;
       hit["value"] = f.text;
       break;

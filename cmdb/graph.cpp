@@ -193,6 +193,7 @@ void Graph::Apply(WriteSet&& ws, const Schema& schema) {
   if (cis_done.valid()) cis_done.get();  // rethrows what the CI thread threw
   for (DocRecord& d : ws.docs) docs_.Put(std::move(d));
   for (Provenance& p : ws.provenance) provenance_.Put(std::move(p));
+  search_.Settle();
   if (rebuild) {
     FinishLoad();
     return;

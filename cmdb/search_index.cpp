@@ -4,6 +4,7 @@
 #include <cstring>
 #include <queue>
 #include <tuple>
+#include <unordered_set>
 
 namespace cmdb {
 namespace {
@@ -161,6 +162,7 @@ void SearchIndex::Put(const Schema& schema, const CiRecord& ci) {
   auto add = [&](SearchField field, const Value& v) {
     EachText(v, [&](std::string_view s) {
       text_.push_back(static_cast<char>(field));
+      pending_.push_back(text_.size());
       AppendFolded(text_, s);
     });
   };
@@ -178,6 +180,73 @@ void SearchIndex::Put(const Schema& schema, const CiRecord& ci) {
   recs_.push_back(Rec{start, ci.id});
   where_[static_cast<size_t>(ci.id)] = static_cast<uint32_t>(recs_.size());
   ++live_;
+}
+
+void SearchIndex::Settle() {
+  // Merged once they are a share of what is sorted: O(n) per n/8 fields written, while a search
+  // reads at most that many unsorted.
+  size_t sorted = sorted_[0].size() + sorted_[1].size() + sorted_[2].size() + sorted_[3].size();
+  if (pending_.size() > std::max(kMaxPending, sorted / 8)) MergePending();
+}
+
+std::string_view SearchIndex::TextAt(uint64_t off) const {
+  uint64_t e = off;
+  while (e < text_.size() && static_cast<unsigned char>(text_[e]) > 0x04) ++e;
+  return std::string_view(text_.data() + off, static_cast<size_t>(e - off));
+}
+
+size_t SearchIndex::LiveRecordOf(uint64_t off) const {
+  size_t i = static_cast<size_t>(std::upper_bound(recs_.begin(), recs_.end(), off,
+                                                  [](uint64_t o, const Rec& r) { return o < r.start; }) -
+                                 recs_.begin());
+  if (i == 0) return std::string_view::npos;
+  --i;
+  return where_[static_cast<size_t>(recs_[i].id)] == i + 1 ? i : std::string_view::npos;
+}
+
+void SearchIndex::MergePending() {
+  if (pending_.empty()) return;
+  auto by_text = [&](uint64_t a, uint64_t b) {
+    std::string_view x = TextAt(a), y = TextAt(b);
+    return x != y ? x < y : a < b;
+  };
+  // Sorted by their first 16 bytes as two big-endian words (zero-padded: a text holds no byte
+  // below 0x05, so a shorter text sorts first, as in a byte comparison), the rest only on ties:
+  // a million names sort in a fraction of the time of comparing them as strings.
+  struct Keyed {
+    uint64_t k0, k1, off;
+  };
+  std::vector<Keyed> kinds[4];
+  for (uint64_t off : pending_) {
+    size_t k = static_cast<size_t>(static_cast<unsigned char>(text_[off - 1])) - 1;
+    std::string_view t = TextAt(off);
+    uint64_t w[2] = {0, 0};
+    for (size_t i = 0; i < 16 && i < t.size(); ++i)
+      w[i / 8] |= uint64_t{static_cast<unsigned char>(t[i])} << (56 - 8 * (i % 8));
+    kinds[k].push_back(Keyed{w[0], w[1], off});
+  }
+  pending_.clear();
+  for (size_t k = 0; k < 4; ++k) {
+    if (kinds[k].empty()) continue;
+    std::sort(kinds[k].begin(), kinds[k].end(), [&](const Keyed& a, const Keyed& b) {
+      if (a.k0 != b.k0) return a.k0 < b.k0;
+      if (a.k1 != b.k1) return a.k1 < b.k1;
+      return by_text(a.off, b.off);
+    });
+    std::vector<uint64_t> batch;
+    batch.reserve(kinds[k].size());
+    for (const Keyed& e : kinds[k]) batch.push_back(e.off);
+    kinds[k] = std::vector<Keyed>();
+    if (sorted_[k].empty()) {
+      sorted_[k] = std::move(batch);
+      continue;
+    }
+    std::vector<uint64_t> merged;
+    merged.reserve(sorted_[k].size() + batch.size());
+    std::merge(sorted_[k].begin(), sorted_[k].end(), batch.begin(), batch.end(),
+               std::back_inserter(merged), by_text);
+    sorted_[k] = std::move(merged);
+  }
 }
 
 void SearchIndex::Erase(CiId id) {
@@ -206,12 +275,21 @@ void SearchIndex::Compact() {
   text_ = std::move(text);
   recs_ = std::move(recs);
   dead_bytes_ = 0;
+  // Every field start again, sorted afresh.
+  for (auto& v : sorted_) v.clear();
+  pending_.clear();
+  for (uint64_t i = 0; i < text_.size(); ++i) {
+    if (static_cast<unsigned char>(text_[i]) <= 0x04) pending_.push_back(i + 1);
+  }
+  MergePending();
 }
 
 void SearchIndex::Clear() {
   text_.clear();
   recs_.clear();
   where_.clear();
+  for (auto& v : sorted_) v.clear();
+  pending_.clear();
   live_ = 0;
   dead_bytes_ = 0;
   plans_.clear();
@@ -220,12 +298,18 @@ void SearchIndex::Clear() {
 
 void SearchIndex::Trim() {
   if (dead_bytes_ > 0) Compact();
+  MergePending();
   text_.shrink_to_fit();
   recs_.shrink_to_fit();
+  for (auto& v : sorted_) v.shrink_to_fit();
+  pending_.shrink_to_fit();
 }
 
 size_t SearchIndex::bytes() const {
-  return text_.capacity() + recs_.capacity() * sizeof(Rec) + where_.capacity() * sizeof(uint32_t);
+  size_t sorted = 0;
+  for (const auto& v : sorted_) sorted += v.capacity() * sizeof(uint64_t);
+  return text_.capacity() + recs_.capacity() * sizeof(Rec) + where_.capacity() * sizeof(uint32_t) +
+         sorted + pending_.capacity() * sizeof(uint64_t);
 }
 
 std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit) const {
@@ -234,48 +318,119 @@ std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit
     if (static_cast<unsigned char>(c) >= 0x20) q.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
   }
   if (q.empty() || limit == 0 || recs_.empty()) return {};
-  // The best `limit` so far, worst on top.
-  std::priority_queue<SearchRank> best;
   const char* base = text_.data();
   const size_t n = text_.size();
+  const size_t nrecs = recs_.size();
+  auto starts_with_q = [&](std::string_view t) { return t.size() >= q.size() && t.compare(0, q.size(), q) == 0; };
+
+  // 1. Exact and prefix matches: per kind, the sorted field starts from the first text >= q, in
+  // order, up to `limit` hits (and the rest of the last text's equals, ordered by id), plus the
+  // pending ones. A CI keeps its best field.
+  // A kind's walk stops once it found `limit` CIs not found in a better kind (each ranks above
+  // anything later in this kind or in a worse one) and the equals of the last text are in.
+  std::vector<SearchRank> found;
+  std::unordered_set<CiId> seen;
+  auto take = [&](uint64_t off, SearchField field) -> bool {
+    size_t ri = LiveRecordOf(off);
+    if (ri == std::string_view::npos) return false;
+    std::string_view t = TextAt(off);
+    CiId id = recs_[ri].id;
+    found.push_back({t.size() == q.size() ? SearchMatch::kExact : SearchMatch::kPrefix, field, t, id});
+    return seen.insert(id).second;
+  };
+  for (size_t k = 0; k < 4; ++k) {
+    const std::vector<uint64_t>& v = sorted_[k];
+    auto it = std::lower_bound(v.begin(), v.end(), std::string_view(q),
+                               [&](uint64_t off, std::string_view key) { return TextAt(off) < key; });
+    size_t fresh = 0;
+    std::string_view last;
+    for (; it != v.end(); ++it) {
+      std::string_view t = TextAt(*it);
+      if (!starts_with_q(t)) break;
+      if (fresh >= limit && t != last) break;
+      if (take(*it, static_cast<SearchField>(k + 1))) ++fresh;
+      last = t;
+    }
+  }
+  for (uint64_t off : pending_) {
+    // q holds no kind byte: a field that starts with it holds it whole.
+    if (off + q.size() <= n && std::memcmp(base + off, q.data(), q.size()) == 0)
+      take(off, static_cast<SearchField>(static_cast<unsigned char>(base[off - 1])));
+  }
+  std::sort(found.begin(), found.end(), [](const SearchRank& a, const SearchRank& b) {
+    return a.id != b.id ? a.id < b.id : a < b;
+  });
+  found.erase(std::unique(found.begin(), found.end(), [](const SearchRank& a, const SearchRank& b) { return a.id == b.id; }),
+              found.end());  // each CI once, with its best field
+  std::sort(found.begin(), found.end());
+  if (found.size() >= limit) {
+    found.resize(limit);
+    return found;
+  }
+
+  // 2. Fewer than `limit`: scan for matches inside fields (word starts, substrings). The CIs found
+  // above are final (a prefix match is their best); any other CI's best match is inside a field.
+  std::vector<CiId> have;
+  for (const SearchRank& r : found) have.push_back(r.id);
+  std::sort(have.begin(), have.end());
+  const size_t want = limit - found.size();
+  std::priority_queue<SearchRank> best;  // the best `want` inside matches so far, worst on top
   size_t pos = 0;
   size_t ri = 0;
   while (pos < n) {
-    const void* found = memmem(base + pos, n - pos, q.data(), q.size());
-    if (!found) break;
-    uint64_t off = static_cast<uint64_t>(static_cast<const char*>(found) - base);
-    // The record holding `off`: the last one starting at or before it.
-    if (ri + 1 < recs_.size() && recs_[ri + 1].start <= off) {
-      ri = static_cast<size_t>(std::upper_bound(recs_.begin() + static_cast<std::ptrdiff_t>(ri), recs_.end(), off,
-                                                [](uint64_t o, const Rec& r) { return o < r.start; }) -
-                               recs_.begin()) - 1;
+    const void* hit = memmem(base + pos, n - pos, q.data(), q.size());
+    if (!hit) break;
+    uint64_t off = static_cast<uint64_t>(static_cast<const char*>(hit) - base);
+    // Every record starts with a kind byte and q holds none: off > 0, and the byte before the
+    // hit says how this occurrence matches.
+    unsigned char before = static_cast<unsigned char>(base[off - 1]);
+    if (before <= 0x04) {  // a field start: a prefix match, taken above
+      pos = static_cast<size_t>(off) + 1;
+      continue;
+    }
+    SearchMatch m = IsWordByte(static_cast<char>(before)) ? SearchMatch::kSubstring : SearchMatch::kWord;
+    if (best.size() >= want && best.top().match < m) {  // cannot rank above the worst held
+      pos = static_cast<size_t>(off) + 1;
+      continue;
+    }
+    // The record holding `off`: usually one of the next few, else a binary search.
+    int steps = 0;
+    while (ri + 1 < nrecs && recs_[ri + 1].start <= off) {
+      if (++steps > 8) {
+        ri = static_cast<size_t>(std::upper_bound(recs_.begin() + static_cast<std::ptrdiff_t>(ri), recs_.end(), off,
+                                                  [](uint64_t o, const Rec& r) { return o < r.start; }) -
+                                 recs_.begin()) - 1;
+        break;
+      }
+      ++ri;
     }
     const Rec& rec = recs_[ri];
-    uint64_t end = ri + 1 < recs_.size() ? recs_[ri + 1].start : n;
+    uint64_t end = ri + 1 < nrecs ? recs_[ri + 1].start : n;
     pos = static_cast<size_t>(end);
     if (where_[static_cast<size_t>(rec.id)] != ri + 1) continue;  // a dead record
+    if (std::binary_search(have.begin(), have.end(), rec.id)) continue;
     // Every field of the record; its best match.
     std::optional<SearchRank> top;
     uint64_t f = rec.start;
     while (f < end) {
       SearchField field = static_cast<SearchField>(base[f]);
-      uint64_t t = f + 1;
-      uint64_t e = t;
+      uint64_t e = f + 1;
       while (e < end && static_cast<unsigned char>(base[e]) > 0x04) ++e;
-      std::string_view text(base + t, static_cast<size_t>(e - t));
-      if (auto m = MatchFolded(q, text)) {
-        SearchRank r{*m, field, static_cast<uint32_t>(text.size()), rec.id};
+      std::string_view text(base + f + 1, static_cast<size_t>(e - f - 1));
+      if (auto fm = MatchFolded(q, text)) {
+        SearchRank r{*fm, field, text, rec.id};
         if (!top || r < *top) top = r;
       }
       f = e;
     }
-    if (!top) continue;  // the query spanned two fields
-    if (best.size() < limit) best.push(*top);
+    if (!top) continue;
+    if (best.size() < want) best.push(*top);
     else if (*top < best.top()) best.pop(), best.push(*top);
   }
-  std::vector<SearchRank> out(best.size());
-  for (size_t i = out.size(); i-- > 0;) out[i] = best.top(), best.pop();
-  return out;
+  std::vector<SearchRank> inside(best.size());
+  for (size_t i = inside.size(); i-- > 0;) inside[i] = best.top(), best.pop();
+  found.insert(found.end(), inside.begin(), inside.end());
+  return found;
 }
 
 }  // namespace cmdb

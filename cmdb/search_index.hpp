@@ -9,13 +9,17 @@
 // Matching is case-insensitive for ASCII letters (other bytes compare as they are). A field
 // matches a query exactly, by prefix, at the start of a word (after a byte that is not an ASCII
 // letter or digit: "shop" in "fra1-shop-web"), or anywhere inside. Hits rank by that, then by
-// the kind of field (name, key, host name, IP), then by the field's length (shorter first), then
-// by CI id; each CI appears once, with its best field.
+// the kind of field (name, key, host name, IP), then by the field's folded text (alphabetical,
+// so a name comes before its longer extensions), then by CI id; each CI appears once, with its
+// best field.
 //
 // Layout: the fields of every live CI, folded to lower case, in one flat buffer, each preceded by
-// a byte 0x01..0x04 naming its kind, plus a record (start, CI id) per CI in buffer order. A search
-// scans the buffer with memmem and evaluates each record it hits once; a replaced or removed
-// record is left dead and the buffer is compacted when dead bytes outnumber live ones.
+// a byte 0x01..0x04 naming its kind, plus a record (start, CI id) per CI in buffer order. Exact
+// and prefix matches come from the field starts sorted by text, one array per kind (a binary
+// search, then the first hits in order; fields written since the last merge wait in a short
+// unsorted list that every search reads); only when they are fewer than asked does a search scan
+// the buffer with memmem for matches inside fields. A replaced or removed record is left dead
+// and everything is rebuilt when dead bytes outnumber live ones.
 // Thread safety: const methods may run concurrently; the others need exclusive access.
 #pragma once
 
@@ -59,19 +63,23 @@ std::string FoldSearchText(std::string_view s);
 // How the folded `query` matches the folded `text`, or nullopt when it does not occur in it.
 std::optional<SearchMatch> MatchFolded(std::string_view query, std::string_view text);
 
-// A hit's place in the ranking: smaller is better (match, field, length, id).
+// A hit's place in the ranking: smaller is better (match, field, text, id).
+// Ownership: `text` views the index's buffer (valid while the graph is unchanged: the read view)
+// or the caller's string.
 struct SearchRank {
   SearchMatch match;
   SearchField field;
-  uint32_t length;  // the matched field's length in bytes
+  std::string_view text;  // the matched field, folded
   CiId id;
   friend bool operator<(const SearchRank& a, const SearchRank& b) {
     if (a.match != b.match) return a.match < b.match;
     if (a.field != b.field) return a.field < b.field;
-    if (a.length != b.length) return a.length < b.length;
+    if (a.text != b.text) return a.text < b.text;
     return a.id < b.id;
   }
-  friend bool operator==(const SearchRank&, const SearchRank&) = default;
+  friend bool operator==(const SearchRank& a, const SearchRank& b) {
+    return a.match == b.match && a.field == b.field && a.text == b.text && a.id == b.id;
+  }
 };
 
 class SearchIndex {
@@ -81,7 +89,10 @@ class SearchIndex {
   // Forgets the CI `id` (nothing when it is not indexed).
   void Erase(CiId id);
   void Clear();
-  // Releases spare capacity (after a load).
+  // Sorts the fields written since the last merge in with the others when they are many (the
+  // Graph calls it after every commit; Put leaves them pending, read unsorted by searches).
+  void Settle();
+  // Sorts every pending field in and releases spare capacity (after a load).
   void Trim();
 
   // The best `limit` hits for `query` (folded here; control bytes below 0x20 are dropped), best
@@ -104,10 +115,19 @@ class SearchIndex {
   };
   const Plan& PlanFor(const Schema& schema, std::string_view cls);
   void Compact();
+  // Sorts the pending field starts into sorted_.
+  void MergePending();
+  // The field text starting at `off` (up to the next kind byte).
+  std::string_view TextAt(uint64_t off) const;
+  // The index in recs_ of the record holding `off`, or npos when it is dead.
+  size_t LiveRecordOf(uint64_t off) const;
+  static constexpr size_t kMaxPending = 4096;
 
   std::string text_;
   std::vector<Rec> recs_;        // in buffer order
   std::vector<uint32_t> where_;  // CI id -> index in recs_ + 1; 0 when not indexed
+  std::vector<uint64_t> sorted_[4];  // per kind: offsets of field texts, sorted by text
+  std::vector<uint64_t> pending_;    // field texts appended since the last merge, any kind
   size_t live_ = 0;
   size_t dead_bytes_ = 0;
   std::unordered_map<std::string, Plan> plans_;

@@ -60,7 +60,11 @@ const api = async (method, p, body, headers = {}) => {
 const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
 const page = await context.newPage();
-page.setDefaultTimeout(10000);
+// Generous limits: the suite shares a 2-core machine with the build and other tests.
+page.setDefaultTimeout(20000);
+page.setDefaultNavigationTimeout(30000);
+const origGoto = page.goto.bind(page);
+page.goto = (url, opts = {}) => origGoto(url, { waitUntil: 'domcontentloaded', ...opts });
 const consoleErrors = [];
 let expectedNetworkErrors = 0;  // HTTP errors a step provokes on purpose (Chromium logs each)
 page.on('console', (m) => {
