@@ -2,7 +2,7 @@
 // recursive queries on the same database in the same run. See docs/benchmarks.md.
 //
 //   cmdb_bench --size 1000000 [--out results.json] [--dir /tmp/cmdb-bench] [--quick] [--check]
-//              [--reuse] [--only impact,ql,http,asof,baselines,imports]
+//              [--reuse] [--only impact,ql,search,http,asof,baselines,imports]
 //
 // --reuse keeps the database of an earlier run of the same size (no bulk load; for profiling).
 // --only runs just the named sections after the cold start (default: all).
@@ -26,6 +26,7 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <deque>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -286,7 +287,7 @@ int main(int argc, char** argv) {
     else if (a == "--only") only = "," + next() + ",";
     else {
       std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n"
-                   "                  [--reuse] [--only impact,ql,http,asof,baselines,imports]\n"
+                   "                  [--reuse] [--only impact,ql,search,http,asof,baselines,imports]\n"
                    "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n"
                    "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
                    "                                             time ratio, fails past 2)\n";
@@ -517,6 +518,77 @@ int main(int argc, char** argv) {
   std::cerr << "query language: " << ql.dump() << "\n";
   }
 
+  // 5b. Type-ahead search (GET /v1/search): every prefix a user types of a VM name and of an
+  // IP, substrings and a miss, against the index the commit path keeps (cmdb/search_index.hpp),
+  // and the same hits by a brute-force scan of the graph (the baseline and the oracle).
+  bool search_identical = true;
+  if (want("search")) {
+    std::vector<std::string> queries;
+    for (std::string full : {"vm-0000042", "10.1.2.3", "host-0000007"}) {
+      for (size_t n = 1; n <= full.size(); ++n) queries.push_back(full.substr(0, n));
+    }
+    for (const char* q : {"0000042", "42", "-00001", "app", "nothing-like-this"}) queries.push_back(q);
+    const size_t limit = 10;
+    std::deque<std::string> texts;  // the folded texts the oracle's ranks view
+    auto brute = [&](const ReadView& view, const std::string& query) {
+      std::string q = FoldSearchText(query);
+      std::vector<SearchRank> all;
+      texts.clear();
+      const Graph& g = view.graph();
+      for (CiId id = 1; id < g.ci_id_bound(); ++id) {
+        const CiRecord* ci = g.FindCi(id);
+        if (!ci) continue;
+        std::optional<SearchRank> best;
+        for (const SearchFieldValue& f : SearchFieldsOf(view.schema(), *ci)) {
+          const std::string& text = texts.emplace_back(FoldSearchText(f.text));
+          if (auto m = MatchFolded(q, text)) {
+            SearchRank r{*m, f.field, text, id};
+            if (!best || r < *best) best = r;
+          }
+        }
+        if (best) all.push_back(*best);
+      }
+      std::sort(all.begin(), all.end());
+      if (all.size() > limit) all.resize(limit);
+      return all;
+    };
+    std::vector<double> all_ms, index_medians, brute_medians;
+    Json per = Json::array();
+    for (const std::string& q : queries) {
+      std::vector<double> runs;
+      std::vector<SearchRank> got;
+      for (int r = 0; r < (quick ? 5 : 21); ++r) {
+        auto t = SteadyClock::now();
+        ReadView view = db.Read();
+        got = view.graph().search().Search(q, limit);
+        runs.push_back(Ms(t, SteadyClock::now()));
+      }
+      all_ms.insert(all_ms.end(), runs.begin(), runs.end());
+      std::vector<SearchRank> want_hits;
+      double b = MedianMs(1, [&] { ReadView view = db.Read(); want_hits = brute(view, q); });
+      if (got != want_hits) {
+        search_identical = false;
+        std::cerr << "SEARCH MISMATCH for '" << q << "'\n";
+      }
+      index_medians.push_back(Percentile(runs, 0.5));
+      brute_medians.push_back(b);
+      per.push_back({{"q", q}, {"hits", got.size()}, {"p50_ms", Percentile(runs, 0.5)}, {"max_ms", *std::max_element(runs.begin(), runs.end())},
+                     {"brute_force_ms", b}});
+    }
+    double index_total = 0, brute_total = 0;
+    for (double x : index_medians) index_total += x;
+    for (double x : brute_medians) brute_total += x;
+    ReadView view = db.Read();
+    results["search"] = {{"queries", per}, {"limit", limit},
+                         {"p50_ms", Percentile(all_ms, 0.5)}, {"p95_ms", Percentile(all_ms, 0.95)},
+                         {"max_ms", *std::max_element(all_ms.begin(), all_ms.end())},
+                         {"speedup_vs_brute_force", brute_total / index_total},
+                         {"identical_to_brute_force", search_identical},
+                         {"index_bytes_per_ci", double(view.graph().search().bytes()) / estate.cis}};
+    std::cerr << "search: p50 " << Percentile(all_ms, 0.5) << " ms, p95 " << Percentile(all_ms, 0.95)
+              << " ms, " << brute_total / index_total << "x the brute-force scan, identical: " << search_identical << "\n";
+  }
+
   // 6. HTTP: point lookups and small impact queries with concurrent clients; durable updates.
   if (want("http")) {
     api::Authenticator auth(store->get(), false);
@@ -706,6 +778,10 @@ int main(int argc, char** argv) {
   }
   if (check && !sets_equal) {
     std::cerr << "FAILED: impact sets differ from the SQLite CTE\n";
+    return 1;
+  }
+  if (check && !search_identical) {
+    std::cerr << "FAILED: search hits differ from the brute-force scan\n";
     return 1;
   }
   if (check) std::cout << "bench check: 20 impact sets identical to SQLite's recursive CTE\n";

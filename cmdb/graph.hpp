@@ -28,6 +28,7 @@
 #include "cmdb/records.hpp"
 #include "cmdb/rel_table.hpp"
 #include "cmdb/schema.hpp"
+#include "cmdb/search_index.hpp"
 
 namespace cmdb {
 
@@ -98,6 +99,10 @@ class Graph {
     return index_.FindIf(hash, std::forward<Fn>(fn));
   }
 
+  // Type-ahead over names, keys, host names and IPs (cmdb/search_index.hpp), kept current by
+  // PutCi, Apply and RebuildIndexes.
+  const SearchIndex& search() const { return search_; }
+
   // Adjacency rows changed since the last compaction, both directions (diagnostics and tests).
   size_t overlay_rows() const { return out_.overlay_rows() + in_.overlay_rows(); }
 
@@ -154,6 +159,7 @@ class Graph {
   std::unordered_map<std::string, TypeId> type_ids_;
   std::unordered_map<std::string, std::vector<CiId>> extents_;
   HashIndex index_;  // hashes of IndexKeysOf entries -> CI
+  SearchIndex search_;
   struct LoadEdge {
     CiId from, to;
     RelId id;
