@@ -140,7 +140,7 @@ class PastGraph {
 
   const Graph& g_;
   Store& store_;
-  const Schema& schema_;
+  [[maybe_unused]] const Schema& schema_;  // the schema the view was opened under
   TxId tx_;
   TxId seen_tx_;
   // What was written after tx_: the state right after tx_ by id.

@@ -123,14 +123,18 @@ std::vector<SearchFieldValue> SearchFieldsOf(const Schema& schema, const CiRecor
   std::vector<SearchFieldValue> out;
   auto attrs = AttrsOf(schema, ci.class_name);
   if (attrs) {
-    for (const auto& [attr, field] : *attrs) {
+    for (const auto& entry : *attrs) {  // not a structured binding: lambdas capture it (clang 14)
+      const auto& attr = entry.first;
+      const auto& field = entry.second;
       std::optional<Value> v = ci.attrs.Find(attr);
       if (!v) continue;
       EachText(*v, [&](std::string_view s) { out.push_back({field, attr, std::string(s)}); });
     }
     return out;
   }
-  for (const auto& [attr, value] : ci.attrs) {
+  for (const auto& entry : ci.attrs) {
+    const auto& attr = entry.first;
+    const auto& value = entry.second;
     std::optional<SearchField> field = OpenFieldOf(attr);
     if (!field) continue;
     EachText(value, [&](std::string_view s) { out.push_back({*field, std::string(attr), std::string(s)}); });
