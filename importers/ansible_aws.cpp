@@ -1,10 +1,12 @@
 // Ansible facts (setup output and fact cache) and AWS CLI JSON (describe-* outputs).
 #include <cmath>
+#include <map>
 #include <functional>
 #include <set>
 
 #include "importers/formats.hpp"
 #include "importers/json_util.hpp"
+#include "importers/scopes.hpp"
 
 namespace cmdb::importers {
 namespace {
@@ -52,7 +54,7 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   h.class_name = role == "guest"  ? "VirtualMachine"
                  : role == "host" ? "PhysicalServer"
                                   : "DiscoveredHost";
-  h.ref = "host:" + name;
+  h.ref = "host:" + where;  // one per facts entry: two hosts may share a name
   h.location = where;
   h.attrs.Set("name", Value(name));
   if (!Junk(hostname)) h.attrs.Set("hostname", Value(hostname));
@@ -100,6 +102,11 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
     a.location = where + " interface " + iface.get<std::string>();
     a.attrs.Set("name", Value(addr));
     a.attrs.Set("address", Value(addr));
+    if (IsHostLocalAddress(addr)) {  // docker0, virbr0, link-local: this host's own
+      a.ref = "ip:" + addr + "%" + h.ref;
+      a.attrs.Set("name", Value(HostLocalName(addr, name)));
+      a.attrs.Set("host", Value(name));
+    }
     if (!Str(info, "macaddress").empty())
       a.attrs.Set("mac_address", Value(Str(info, "macaddress")));
     out.rels.push_back({"HAS_ADDRESS", h.ref, a.ref, {}, a.location});
@@ -165,6 +172,17 @@ std::string NameOr(const Json& tags, const std::string& fallback) {
   return fallback;
 }
 
+// Sets a candidate's account_id and region (the identity scope of cloud resources) from what the
+// record says: an ARN, else the owner account and an availability zone.
+void SetCloudScope(Candidate& c, const std::string& arn, const std::string& owner,
+                   const std::string& zone) {
+  CloudScope scope = ScopeOfArn(arn);
+  if (scope.account_id.empty()) scope.account_id = owner;
+  if (scope.region.empty()) scope.region = RegionOfZone(zone);
+  if (!scope.account_id.empty()) c.attrs.Set("account_id", Value(scope.account_id));
+  if (!scope.region.empty()) c.attrs.Set("region", Value(scope.region));
+}
+
 }  // namespace
 
 Status ParseAws(std::string_view text, CandidateSet& out) {
@@ -208,6 +226,12 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
                     const std::function<void(const Json&, const std::string&)>& fn) {
       if (!part.is_object() || !part.contains(key)) return;
       any = true;
+      // A full scan covers the class this list holds, and only it (docs/importers.md).
+      static const std::map<std::string, std::string> kCovers = {
+          {"Vpcs", "VPC"}, {"Subnets", "Subnet"}, {"Reservations", "VirtualMachine"},
+          {"LoadBalancerDescriptions", "LoadBalancer"}, {"LoadBalancers", "LoadBalancer"},
+          {"DBInstances", "DatabaseInstance"}};
+      out.covers.push_back({kCovers.at(key), "", Value()});
       if (!part[key].is_array()) {
         out.errors.push_back({base + "." + key, std::string(key) + " must be a list"});
         return;
@@ -229,6 +253,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(NameOr(Items(v, "Tags"), Str(v, "VpcId"))));
       SetFrom(c.attrs, "vpc_id", v, "VpcId");
       SetFrom(c.attrs, "cidr", v, "CidrBlock");
+      SetFrom(c.attrs, "account_id", v, "OwnerId");
       add(std::move(c), "", "VPC");
     });
     each("Subnets", "SubnetId", "subnet", [&](const Json& s, const std::string& where) {
@@ -236,6 +261,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(NameOr(Items(s, "Tags"), Str(s, "SubnetId"))));
       SetFrom(c.attrs, "cloud_id", s, "SubnetId");
       SetFrom(c.attrs, "cidr", s, "CidrBlock");
+      SetCloudScope(c, Str(s, "SubnetArn"), Str(s, "OwnerId"), Str(s, "AvailabilityZone"));
       add(std::move(c), Str(s, "VpcId"), "VPC");
     });
     each("Reservations", nullptr, "reservation", [&](const Json& r, const std::string& rwhere) {
@@ -263,6 +289,11 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           c.attrs.Set("ip_address", Value(Str(in, "PrivateIpAddress")));
         SetFrom(c.attrs, "fqdn", in, "PrivateDnsName");
         c.attrs.Set("hypervisor", Value(std::string("aws")));
+        SetCloudScope(c, "", Str(r, "OwnerId"), Str(Member(in, "Placement"), "AvailabilityZone"));
+        // Lifecycle: a terminated instance is retired, never live (its id stays findable).
+        std::string state = Str(Member(in, "State"), "Name");
+        if (state == "terminated" || state == "shutting-down")
+          c.attrs.Set("status", Value(std::string("retired")));
         add(std::move(c), Str(in, "SubnetId"), "Subnet");
       }
     });
@@ -271,6 +302,8 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       c.attrs.Set("cloud_id", Value("elb:" + Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
+      const Json& zones = Items(lb, "AvailabilityZones");
+      SetCloudScope(c, "", "", zones.empty() || !zones[0].is_string() ? "" : zones[0].get<std::string>());
       add(std::move(c), Str(lb, "VPCId"), "VPC");
     });
     each("LoadBalancers", "LoadBalancerArn", "load balancer", [&](const Json& lb, const std::string& where) {  // elbv2
@@ -278,6 +311,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "cloud_id", lb, "LoadBalancerArn");
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
+      SetCloudScope(c, Str(lb, "LoadBalancerArn"), "", "");
       add(std::move(c), Str(lb, "VpcId"), "VPC");
     });
     each("DBInstances", "DBInstanceIdentifier", "DB instance", [&](const Json& db, const std::string& where) {
@@ -288,6 +322,9 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       if (!c.attrs.Has("cloud_id")) SetFrom(c.attrs, "cloud_id", db, "DBInstanceArn");
       SetFrom(c.attrs, "engine", db, "Engine");
       SetFrom(c.attrs, "release", db, "EngineVersion");
+      SetCloudScope(c, Str(db, "DBInstanceArn"), "", Str(db, "AvailabilityZone"));
+      if (Str(db, "DBInstanceStatus") == "deleting")
+        c.attrs.Set("status", Value(std::string("retired")));
       SetFrom(c.attrs, "endpoint", Member(db, "Endpoint"), "Address");
       if (db.contains("Endpoint") && db["Endpoint"].is_object() && db["Endpoint"].contains("Port")) {
         const Json& port = db["Endpoint"]["Port"];
@@ -331,7 +368,7 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
   }
   if (format == "csv") return ParseCsv(text, options.mapping, out);
   if (format == "nmap") return ParseNmap(text, out);
-  if (format == "kubernetes") return ParseKubernetes(text, out);
+  if (format == "kubernetes") return ParseKubernetes(text, out, options.cluster);
   if (format == "terraform") return ParseTerraform(text, out);
   if (format == "ansible") return ParseAnsible(text, out);
   if (format == "aws") return ParseAws(text, out);

@@ -38,6 +38,15 @@ struct SourceError {
   std::string message;
 };
 
+// CIs a source lists completely: those of `class_name` (its identification scope: a
+// DiscoveredHost is covered by VirtualMachine; the root class CI: every CI and relationship), and
+// when `attribute` is not empty only those whose `attribute` holds `value`.
+struct Coverage {
+  std::string class_name;
+  std::string attribute;
+  Value value;
+};
+
 struct CandidateSet {
   std::vector<Candidate> cis;
   std::vector<CandidateRel> rels;
@@ -46,6 +55,11 @@ struct CandidateSet {
   // host, an nmap host that is down, a Terraform data source), each with why: reported in the
   // answer, never dropped silently, and no reason to refuse the import.
   std::vector<SourceError> skipped;
+  // What the source lists completely (an `ec2 describe-instances` output: every VirtualMachine;
+  // a ReplicaSetList: the K8sWorkloads of kind ReplicaSet), for full-scan staleness
+  // (mark_stale.hpp); empty: every CI of the classes of its candidates that are not
+  // reference-only.
+  std::vector<Coverage> covers;
 };
 
 }  // namespace cmdb::importers

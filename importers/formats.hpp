@@ -18,6 +18,9 @@ struct ParseOptions {
   // ndjson: the schema its lines are read against (the bulk reader's, bulk/bulk_reader.hpp);
   // required for ndjson, not owned, must outlive the call.
   const Schema* schema = nullptr;
+  // kubernetes: the cluster the objects belong to (their `cluster` attribute, which scopes
+  // namespaces and nodes; docs/importers.md); "" leaves them unscoped.
+  std::string cluster;
 };
 
 // "ndjson", "csv", "nmap", "kubernetes", "terraform", "ansible", "aws".
@@ -35,7 +38,7 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
 Status ParseNdjson(std::string_view text, const Schema& schema, CandidateSet& out);
 Status ParseCsv(std::string_view text, const std::string& mapping, CandidateSet& out);
 Status ParseNmap(std::string_view text, CandidateSet& out);
-Status ParseKubernetes(std::string_view text, CandidateSet& out);
+Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::string& cluster = "");
 Status ParseTerraform(std::string_view text, CandidateSet& out);
 Status ParseAnsible(std::string_view text, CandidateSet& out);
 Status ParseAws(std::string_view text, CandidateSet& out);

@@ -49,7 +49,7 @@ Status StageImport(Txn& txn, const CandidateSet& set, const ImportOptions& opt, 
   if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
   ReconcileRels(txn, set, identified, opt, now, reconciled, report);
   if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
-  if (opt.full_scan) return MarkStale(txn, opt.source, reconciled, report);
+  if (opt.full_scan) return MarkStale(txn, opt.source, set, reconciled, report);
   return Status::Ok();
 }
 

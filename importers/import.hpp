@@ -69,12 +69,49 @@ struct ImportChange {
   std::vector<AttrChange> attrs;
 };
 
-// A value the source gave but may not write: `owner` (a source of higher precedence, or
-// "schema" for an attribute the CI's class lacks) keeps `kept`. Plain values.
+// A value the source gave but may not write: `owner` (a source of higher precedence, "schema"
+// for an attribute the CI's class lacks, or "key" for a name another CI holds as its KEY, which
+// nothing qualifies: identify.hpp) keeps `kept`. Plain values.
 struct ImportConflict {
   CiId id = 0;
   std::string attribute, owner, location;
   Value refused, kept;
+};
+
+// A candidate identified as a CI another candidate of the same import already names: what was
+// merged into what, and why (the rule whose values matched). Plain values.
+struct ImportMerge {
+  std::string location;       // the merged candidate's
+  std::string into_location;  // the first candidate of the CI it merged into
+  CiId into_id = 0;           // that CI when it already exists; 0: a CI this import creates
+  std::string class_name, name;
+  std::string rule;   // "cloud_id", "hostname, domain", or "ref" (the same source reference)
+  std::string value;  // the matching values, as the rule lists them
+  bool strong = false;  // the rule is a strong identifier
+};
+
+// One CI an ambiguous candidate matched: an existing CI (`id`) or one this import makes (`id` 0,
+// named by its first candidate's `location`), with the strong identifier that tells them apart
+// (`attribute` "" when none does: several candidates matched). Plain values.
+struct IdentityMatch {
+  CiId id = 0;
+  std::string location;
+  std::string attribute;
+  Value theirs, ours;
+};
+
+// A candidate whose identity was ambiguous (IDENTIFIED BY ... ON CONFLICT): a weak match that
+// strong identifiers contradict ("contradicted"), or several CIs matching ("several"). `policy`
+// says what was done: kCreate made it a CI of its own, kRefuse left it out (and what depends on
+// it, listed in ImportReport::skipped); "several" is always refused, "contradicted" as the
+// class's ON CONFLICT says. Plain values.
+struct IdentityConflict {
+  std::string location, class_name, name;
+  std::string reason;  // "contradicted" or "several"
+  std::string rule;    // the rule that matched ("name", "serial_number", ...)
+  std::string value;   // its values
+  std::vector<IdentityMatch> matches;
+  IdentifyConflict policy = IdentifyConflict::kCreate;
 };
 
 // What an import did (or, dry, would do): counts, changes in staging order, conflicts, and the
@@ -86,6 +123,11 @@ struct ImportReport {
   int64_t rels_created = 0, rels_updated = 0, rels_unchanged = 0, rels_stale = 0;
   std::vector<ImportChange> changes;
   std::vector<ImportConflict> conflicts;
+  std::vector<ImportMerge> merges;  // one per merged candidate (merged == merges.size())
+  std::vector<IdentityConflict> identity_conflicts;
+  // Records left out by the import's steps (a candidate its class's ON CONFLICT REFUSE policy
+  // refused, the candidates and relationships that depend on it), each with why.
+  std::vector<SourceError> skipped;
   std::vector<SourceError> errors;
 };
 

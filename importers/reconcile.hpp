@@ -45,7 +45,9 @@ ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSe
 // Stages the source's relationships between the reconciled CIs (created, updated or unchanged:
 // each relationship counted once) with this source's provenance (seen at `now`, not stale), and
 // adds each to `reconciled.rels_seen`. A relationship naming a ref no candidate has or whose CI
-// was refused, or one the schema refuses, is appended to `report.errors` with its location.
+// could not be identified, or one the schema refuses, is appended to `report.errors` with its
+// location; one naming a candidate identification refused (IdentifiedSet::kRefused) to
+// `report.skipped`.
 void ReconcileRels(Txn& txn, const CandidateSet& set, const IdentifiedSet& identified,
                    const ImportOptions& options, int64_t now, ReconciledSet& reconciled,
                    ImportReport& report);
