@@ -1,9 +1,11 @@
 // RunImport: a parsed discovery source applied in steps, in one transaction.
 //
 // 1. Identify (identify.hpp): each candidate is matched to the CI it names, using each class's
-//    IDENTIFIED BY rules (and its KEY) from the schema: attribute sets tried in order against
-//    existing CIs of the rule's class and its subclasses, dependent ones inside their parent CI;
-//    candidates of one import that identify as the same CI are merged.
+//    IDENTIFIED BY rules (and its KEY) from the schema: strong identifiers first, then weak ones
+//    that no strong one contradicts, against existing CIs of the rule's class and its subclasses
+//    in the same scope (dependent ones inside their parent CI); ambiguity is reported and
+//    decided by the class's ON CONFLICT policy; candidates of one import that identify as the
+//    same CI are merged (each merge reported with its reason).
 // 2. Reconcile (reconcile.hpp): per attribute, a source may not overwrite a value owned by a
 //    source of higher precedence unless that owner has not confirmed it for longer than
 //    `max_age`; refused values are reported as conflicts. Every value remembers its owner and

@@ -16,6 +16,7 @@
 #include "importers/identify.hpp"
 #include "importers/import.hpp"
 #include "importers/json_util.hpp"
+#include "importers/scopes.hpp"
 #include "query/ddl/ddl_parser.hpp"
 #include "test_util.hpp"
 
@@ -599,4 +600,28 @@ TEST_CASE("identity: a CI found cannot take a name another CI holds; the refusal
   CHECK(v.graph().FindCi(a)->attrs.Get("name") == Value("a"));
   CHECK(v.graph().FindCi(a)->attrs.Get("os") == Value("Linux"));
   CHECK(v.graph().FindCi(b)->attrs.Get("name") == Value("b"));
+}
+
+TEST_CASE("scopes: host-local addresses, ARNs and availability zones, hostile forms included") {
+  for (const char* local : {"127.0.0.1", "127.255.0.9", "::1", "fe80::1", "FE80::a:b",
+                            "169.254.1.1", "172.17.0.1", "192.168.122.1"})
+    CHECK(IsHostLocalAddress(local));
+  for (const char* global : {"10.0.0.1", "172.18.0.1", "192.168.1.1", "2001:db8::1", "fec0::1",
+                             "", "1", "::", "1.2.3.4.5"})
+    CHECK_FALSE(IsHostLocalAddress(global));
+  CHECK(HostLocalName("172.17.0.1", "alpha") == "172.17.0.1%alpha");
+  CloudScope s = ScopeOfArn("arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-1");
+  CHECK(s.region == "eu-west-1");
+  CHECK(s.account_id == "123456789012");
+  CloudScope global = ScopeOfArn("arn:aws:s3:::bucket");  // S3: no region, no account
+  CHECK(global.region.empty());
+  CHECK(global.account_id.empty());
+  for (const char* bad : {"", "arn:", "arn:aws", "arn:aws:ec2:eu-west-1", "nope:aws:ec2:r:a:x"}) {
+    CloudScope none = ScopeOfArn(bad);
+    CHECK(none.region.empty());
+    CHECK(none.account_id.empty());
+  }
+  CHECK(RegionOfZone("us-east-1a") == "us-east-1");
+  CHECK(RegionOfZone("ap-northeast-1c") == "ap-northeast-1");
+  for (const char* bad : {"", "a", "us-east-1", "apne1-az4x1", "zone"}) CHECK(RegionOfZone(bad).empty());
 }
