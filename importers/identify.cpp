@@ -399,7 +399,13 @@ class Identifier {
       auto& slots = import_keys_[std::move(*k)];
       if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
     };
+    // A new CI whose name was not qualified has exactly the candidate's keys.
+    const bool as_given = r.first == i && r.attrs.Get("name") == c.attrs.Get("name");
     for (size_t k = 0; k < keys.size(); ++k) {
+      if (as_given) {
+        index_key(std::move(keys[k]));
+        continue;
+      }
       if (id.rules[k].strong) index_key(keys[k]);
       index_key(index_.Key(id, k, r.attrs, parent));
     }
