@@ -67,10 +67,10 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
       }
       matches.push_back(std::move(j));
     }
+    const char* policy = c.policy == IdentifyConflict::kRefuse ? "refuse" : "create";
     identity.push_back(Json{{"location", c.location}, {"class", c.class_name}, {"name", c.name},
                             {"reason", c.reason}, {"rule", c.rule}, {"value", c.value},
-                            {"matches", matches},
-                            {"policy", c.policy == IdentifyConflict::kRefuse ? "refuse" : "create"}});
+                            {"matches", matches}, {"policy", policy}});
   }
   Json changes = Json::array(), conflicts = Json::array();
   for (const auto& c : r.changes) {

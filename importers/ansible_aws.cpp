@@ -303,7 +303,8 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("cloud_id", Value("elb:" + Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
       const Json& zones = Items(lb, "AvailabilityZones");
-      SetCloudScope(c, "", "", zones.empty() || !zones[0].is_string() ? "" : zones[0].get<std::string>());
+      std::string zone = zones.empty() || !zones[0].is_string() ? "" : zones[0].get<std::string>();
+      SetCloudScope(c, "", "", zone);
       add(std::move(c), Str(lb, "VPCId"), "VPC");
     });
     each("LoadBalancers", "LoadBalancerArn", "load balancer", [&](const Json& lb, const std::string& where) {  // elbv2

@@ -168,7 +168,11 @@ class Identifier {
  public:
   Identifier(const Graph& graph, const Schema& schema, const CandidateSet& set,
              ImportReport& report, IdentifiedSet& out)
-      : graph_(graph), schema_(schema), set_(set), report_(report), out_(out),
+      : graph_(graph),
+        schema_(schema),
+        set_(set),
+        report_(report),
+        out_(out),
         index_(graph, schema) {}
 
   void Run() {
@@ -221,7 +225,8 @@ class Identifier {
       m.attribute = Joined(rule.attrs);
       m.ours = Value(*Values(attrs, rule.attrs));
       std::string theirs;
-      for (const auto& a : rule.attrs) theirs += (theirs.empty() ? "" : ", ") + ValueText(*AttrOf(h, a));
+      for (const auto& a : rule.attrs)
+        theirs += (theirs.empty() ? "" : ", ") + ValueText(*AttrOf(h, a));
       m.theirs = Value(theirs);
       return m;
     }
@@ -270,15 +275,16 @@ class Identifier {
     }
     if (!schema_.FindClass(cls)) return Fail(c.location, schema_.UnknownClassMessage(cls));
     AttrMap attrs = c.attrs;
-    if (Status st = schema_.NormalizeAttrs(cls, attrs); !st.ok()) return Fail(c.location, st.message());
+    if (Status st = schema_.NormalizeAttrs(cls, attrs); !st.ok())
+      return Fail(c.location, st.message());
     std::string parent;
     if (!c.parent_ref.empty()) {
       auto p = out_.by_ref.find(c.parent_ref);
       size_t ps = p == out_.by_ref.end() ? IdentifiedSet::kUnidentified : out_.slot[p->second];
       if (ps == IdentifiedSet::kRefused) {
         out_.slot[i] = IdentifiedSet::kRefused;
-        report_.skipped.push_back({c.location, "its parent '" + c.parent_ref +
-                                                   "' was refused by identification"});
+        report_.skipped.push_back(
+            {c.location, "its parent '" + c.parent_ref + "' was refused by identification"});
         return;
       }
       if (ps == IdentifiedSet::kUnidentified)
@@ -324,11 +330,11 @@ class Identifier {
       if (conflict.policy == IdentifyConflict::kRefuse) {
         out_.slot[i] = IdentifiedSet::kRefused;
         report_.skipped.push_back(
-            {c.location, "refused by identification: " +
-                             (conflict.reason == "several"
-                                  ? "several CIs match on " + conflict.rule
-                                  : "contradicted match on " + conflict.rule + " (" + cls +
-                                        " ON CONFLICT REFUSE)")});
+            {c.location,
+             "refused by identification: " + (conflict.reason == "several"
+                                                  ? "several CIs match on " + conflict.rule
+                                                  : "contradicted match on " + conflict.rule +
+                                                        " (" + cls + " ON CONFLICT REFUSE)")});
         return;
       }
     }
@@ -498,7 +504,8 @@ class Identifier {
       }
     }
     for (const auto& a : id.scoped_by) {
-      if (auto v = r.attrs.Find(a); Present(v)) scoped += (scoped.empty() ? "" : "/") + ValueText(*v);
+      if (auto v = r.attrs.Find(a); Present(v))
+        scoped += (scoped.empty() ? "" : "/") + ValueText(*v);
     }
     qualifiers.push_back(strong);
     qualifiers.push_back(scoped);
@@ -525,7 +532,7 @@ class Identifier {
   IdentifiedSet& out_;
   KeyIndex index_;
   std::unordered_map<std::string, std::vector<size_t>> import_keys_;  // key -> slots
-  std::unordered_map<CiId, size_t> by_existing_;  // committed CI -> its slot
+  std::unordered_map<CiId, size_t> by_existing_;                      // committed CI -> its slot
   std::unordered_map<std::string, size_t> claimed_keys_;  // KEY values -> the slot holding them
 };
 

@@ -49,7 +49,8 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
       return false;
     }
     std::optional<RelRecord> rel = txn.GetRel(p.id);
-    const CiRecord *a = rel ? txn.GetCi(rel->from) : nullptr, *b = rel ? txn.GetCi(rel->to) : nullptr;
+    const CiRecord *a = rel ? txn.GetCi(rel->from) : nullptr,
+                   *b = rel ? txn.GetCi(rel->to) : nullptr;
     return a && b && named.count(scope_of_class(std::string(a->class_name))) &&
            named.count(scope_of_class(std::string(b->class_name)));
   };

@@ -59,7 +59,8 @@ Run Try(TestDb& t, const std::string& format, const std::string& text, const std
   opt.source = source;
   opt.dry_run = dry;
   opt.full_scan = full;
-  opt.precedence.order = {"manual", "terraform", "aws", "kubernetes", "ansible", "csv", "ndjson", "nmap"};
+  opt.precedence.order = {"manual",  "terraform", "aws",    "kubernetes",
+                          "ansible", "csv",       "ndjson", "nmap"};
   Run r;
   r.status = RunImport(*t.db, set, opt, r.report);
   return r;
@@ -109,9 +110,9 @@ std::set<CiId> Neighbours(TestDb& t, CiId id, const std::string& type) {
 // The report's content that must not differ between a dry run and an apply.
 std::string Summary(const ImportReport& r) {
   std::ostringstream s;
-  s << r.created << "/" << r.updated << "/" << r.unchanged << "/" << r.stale << "/"
-    << r.resurrected << "/" << r.merged << " rels " << r.rels_created << "/" << r.rels_updated
-    << "/" << r.rels_unchanged << "/" << r.rels_stale << "\n";
+  s << r.created << "/" << r.updated << "/" << r.unchanged << "/" << r.stale << "/" << r.resurrected
+    << "/" << r.merged << " rels " << r.rels_created << "/" << r.rels_updated << "/"
+    << r.rels_unchanged << "/" << r.rels_stale << "\n";
   for (const auto& c : r.changes) {
     s << int(c.op) << " " << c.id << " " << c.class_name << " " << c.name << " " << c.location;
     for (const auto& a : c.attrs) s << " " << a.name << "=" << a.after.ToLiteral();
@@ -183,10 +184,10 @@ TEST_CASE("identity: six aws_subnet resources under two Name tags are six subnet
     priv.push_back(subnet("private", i));
     pub.push_back(subnet("public", 10 + i));
   }
-  for (const auto& s : priv) assoc.push_back({{"id", "rtbassoc-" + s["id"].get<std::string>()},
-                                              {"subnet_id", s["id"]}});
-  for (const auto& s : pub) assoc.push_back({{"id", "rtbassoc-" + s["id"].get<std::string>()},
-                                             {"subnet_id", s["id"]}});
+  for (const auto& s : priv)
+    assoc.push_back({{"id", "rtbassoc-" + s["id"].get<std::string>()}, {"subnet_id", s["id"]}});
+  for (const auto& s : pub)
+    assoc.push_back({{"id", "rtbassoc-" + s["id"].get<std::string>()}, {"subnet_id", s["id"]}});
   std::string state = TfState({{"aws_subnet", "private", priv},
                                {"aws_subnet", "public", pub},
                                {"aws_route_table_association", "a", assoc}})
@@ -206,8 +207,8 @@ TEST_CASE("identity: six aws_subnet resources under two Name tags are six subnet
     CHECK(sub->attrs.Get("account_id") == Value("123456789012"));
     CHECK(sub->attrs.Get("region") == Value("eu-west-1"));
     names.insert(std::string(sub->attrs.Get("name").as_string()));
-    const CiRecord* a = With(t, "CloudResource", "cloud_id",
-                             Value("rtbassoc-" + s["id"].get<std::string>()));
+    const CiRecord* a =
+        With(t, "CloudResource", "cloud_id", Value("rtbassoc-" + s["id"].get<std::string>()));
     REQUIRE(a);
     CHECK(Neighbours(t, sub->id, "DEPENDS_ON") == std::set<CiId>{a->id});
   }
@@ -317,7 +318,8 @@ TEST_CASE("identity: two Ansible hosts called centos7 with other serials and MAC
   CiId ida = a->id, idb = b->id;
   for (int round = 0; round < 2; ++round) {
     Json swapped = {{"web-b", inventory["web-b"]}, {"web-a", inventory["web-a"]}};
-    ImportReport again = DryThenApply(t, "ansible", (round ? inventory : swapped).dump(), "ansible");
+    ImportReport again =
+        DryThenApply(t, "ansible", (round ? inventory : swapped).dump(), "ansible");
     CHECK(again.created == 0);
     CHECK(again.updated == 0);
     CHECK(With(t, "Computer", "serial_number", Value("VMware-56 4d 01"))->id == ida);
@@ -330,7 +332,9 @@ TEST_CASE("identity: an S3 bucket and its companion resources are three CIs") {
   // aws_s3_bucket with the separate resources AWS provider 4+ uses for its settings; all three
   // have the bucket name as their id. Companions are CloudResources of their own (DEPENDS_ON
   // the bucket), told apart by Terraform address and (resource_type, cloud_id).
-  Json bucket = {{"id", "logs-123"}, {"arn", "arn:aws:s3:::logs-123"}, {"bucket", "logs-123"},
+  Json bucket = {{"id", "logs-123"},
+                 {"arn", "arn:aws:s3:::logs-123"},
+                 {"bucket", "logs-123"},
                  {"tags", Json::object()}};
   Json block = {{"id", "logs-123"}, {"bucket", "logs-123"}, {"block_public_acls", true}};
   Json sse = {{"id", "logs-123"}, {"bucket", "logs-123"}};
@@ -362,7 +366,8 @@ TEST_CASE("identity: a kube-system of another cluster does not join this one") {
   // the same four namespaces under other uids): each cluster its own namespaces.
   std::string eks = Data("k3s/namespaces.json");
   Json gke = DataJson("k3s/namespaces.json");
-  for (auto& ns : gke["items"]) ns["metadata"]["uid"] = "gke-" + ns["metadata"]["uid"].get<std::string>();
+  for (auto& ns : gke["items"])
+    ns["metadata"]["uid"] = "gke-" + ns["metadata"]["uid"].get<std::string>();
   TestDb t;
   DryThenApply(t, "kubernetes", eks, "k8s", false, "eks-prod");
   ImportReport r = DryThenApply(t, "kubernetes", gke.dump(), "k8s", false, "gke-dev");
@@ -382,11 +387,13 @@ TEST_CASE("identity: a kube-system of another cluster does not join this one") {
   ImportReport p2 = DryThenApply(t, "kubernetes", pods.dump(), "k8s", false, "gke-dev");
   CHECK(p1.created == p2.created);
   size_t defaults = 0;
-  for (const CiRecord* c : All(t, "K8sNamespace")) defaults += c->attrs.Get("name") == Value("default");
+  for (const CiRecord* c : All(t, "K8sNamespace"))
+    defaults += c->attrs.Get("name") == Value("default");
   CHECK(defaults == 2);
   // Without a cluster, the same names still never merge across uids: reported and created.
   Json other = DataJson("k3s/namespaces.json");
-  for (auto& ns : other["items"]) ns["metadata"]["uid"] = "x-" + ns["metadata"]["uid"].get<std::string>();
+  for (auto& ns : other["items"])
+    ns["metadata"]["uid"] = "x-" + ns["metadata"]["uid"].get<std::string>();
   ImportReport r3 = DryThenApply(t, "kubernetes", other.dump(), "k8s");
   CHECK(r3.created == 4);
   REQUIRE(r3.identity_conflicts.size() == 4);
@@ -473,11 +480,11 @@ TEST_CASE("full scan: a describe-instances file marks only instances stale") {
   // A ReplicaSet list says nothing of Deployments (both K8sWorkload): only ReplicaSets go stale.
   TestDb k;
   Import(k, "kubernetes", Data("k3s/deployments-default.json"), "k8s", false, true);
-  ImportReport rs = DryThenApply(k, "kubernetes", R"({"kind": "ReplicaSetList", "items": []})",
-                                 "k8s", true);
+  ImportReport rs =
+      DryThenApply(k, "kubernetes", R"({"kind": "ReplicaSetList", "items": []})", "k8s", true);
   CHECK(rs.stale == 0);
-  ImportReport deps = DryThenApply(k, "kubernetes", R"({"kind": "DeploymentList", "items": []})",
-                                   "k8s", true);
+  ImportReport deps =
+      DryThenApply(k, "kubernetes", R"({"kind": "DeploymentList", "items": []})", "k8s", true);
   CHECK(deps.stale == 3);
 }
 
@@ -510,7 +517,9 @@ TEST_CASE("identity property: items with different strong identifiers never shar
         Json attrs = {{"name", "host-" + std::to_string(rng() % 3)}};
         for (int k = 0; k < 3; ++k) {
           if (rng() % 2) continue;
-          it.values[k] = std::string(k == 0 ? "i-" : k == 1 ? "SN" : "02:00:00:00:00:") +
+          it.values[k] = std::string(k == 0   ? "i-"
+                                     : k == 1 ? "SN"
+                                              : "02:00:00:00:00:") +
                          std::to_string(10 + m);
           attrs[kStrong[k]] = it.values[k];
         }
@@ -606,8 +615,8 @@ TEST_CASE("scopes: host-local addresses, ARNs and availability zones, hostile fo
   for (const char* local : {"127.0.0.1", "127.255.0.9", "::1", "fe80::1", "FE80::a:b",
                             "169.254.1.1", "172.17.0.1", "192.168.122.1"})
     CHECK(IsHostLocalAddress(local));
-  for (const char* global : {"10.0.0.1", "172.18.0.1", "192.168.1.1", "2001:db8::1", "fec0::1",
-                             "", "1", "::", "1.2.3.4.5"})
+  for (const char* global : {"10.0.0.1", "172.18.0.1", "192.168.1.1", "2001:db8::1", "fec0::1", "",
+                             "1", "::", "1.2.3.4.5"})
     CHECK_FALSE(IsHostLocalAddress(global));
   CHECK(HostLocalName("172.17.0.1", "alpha") == "172.17.0.1%alpha");
   CloudScope s = ScopeOfArn("arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-1");
@@ -623,5 +632,6 @@ TEST_CASE("scopes: host-local addresses, ARNs and availability zones, hostile fo
   }
   CHECK(RegionOfZone("us-east-1a") == "us-east-1");
   CHECK(RegionOfZone("ap-northeast-1c") == "ap-northeast-1");
-  for (const char* bad : {"", "a", "us-east-1", "apne1-az4x1", "zone"}) CHECK(RegionOfZone(bad).empty());
+  for (const char* bad : {"", "a", "us-east-1", "apne1-az4x1", "zone"})
+    CHECK(RegionOfZone(bad).empty());
 }
