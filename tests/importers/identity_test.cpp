@@ -635,3 +635,29 @@ TEST_CASE("scopes: host-local addresses, ARNs and availability zones, hostile fo
   for (const char* bad : {"", "a", "us-east-1", "apne1-az4x1", "zone"})
     CHECK(RegionOfZone(bad).empty());
 }
+
+TEST_CASE("lifecycle: a terminated Terraform instance is retired, a deleting RDS instance too") {
+  Json vm = {{"id", "i-0aaa"}, {"instance_state", "terminated"}, {"private_ip", "10.1.0.5"},
+             {"arn", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaa"},
+             {"tags", {{"Name", "app"}}}};
+  Json up = vm;
+  up["id"] = "i-0bbb";
+  up["instance_state"] = "running";
+  up["arn"] = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0bbb";
+  TestDb t;
+  DryThenApply(t, "terraform", TfState({{"aws_instance", "app", {vm, up}}}).dump(), "terraform");
+  const CiRecord* dead = With(t, "VirtualMachine", "cloud_id", Value("i-0aaa"));
+  const CiRecord* live = With(t, "VirtualMachine", "cloud_id", Value("i-0bbb"));
+  REQUIRE(dead);
+  REQUIRE(live);
+  CHECK(dead->attrs.Get("status") == Value("retired"));
+  CHECK(live->attrs.Get("status") == Value("live"));
+  // The real RDS output, its instance being deleted.
+  Json rds = DataJson("aws/rds-describe-db-instances.json");
+  rds["DBInstances"][0]["DBInstanceStatus"] = "deleting";
+  Import(t, "aws", Data("aws/ec2-describe-vpcs.json"), "aws");
+  Import(t, "aws", Data("aws/ec2-describe-subnets.json"), "aws");
+  DryThenApply(t, "aws", rds.dump(), "aws");
+  REQUIRE(All(t, "DatabaseInstance").size() == 1);
+  CHECK(All(t, "DatabaseInstance")[0]->attrs.Get("status") == Value("retired"));
+}
