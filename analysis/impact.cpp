@@ -83,6 +83,7 @@ thread_local Scratch tls_scratch;
 // without looking it up. Taking a CI off the queue prefetches the adjacency of the CIs a little
 // further on, which the search reads soon: on a large graph their rows are in no cache, and
 // waiting for them one after the other was most of a hub's search.
+template <typename G>
 class VectorQueue {
  public:
   using value_type = CiId;
@@ -99,7 +100,7 @@ class VectorQueue {
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
   // Empties the queue for a search of `graph` with `scratch`.
-  void Reset(const Graph& graph, const Scratch& scratch) {
+  void Reset(const G& graph, const Scratch& scratch) {
     graph_ = &graph;
     scratch_ = &scratch;
     items_.clear();
@@ -116,14 +117,18 @@ class VectorQueue {
     CiId id = 0;
     int32_t dist = 0;
   };
-  const Graph* graph_ = nullptr;
+  const G* graph_ = nullptr;
   const Scratch* scratch_ = nullptr;
   std::vector<Item> items_;
   size_t head_ = 0;
   Item current_;
 };
 
-thread_local VectorQueue tls_queue;
+template <typename G>
+VectorQueue<G>& TlsQueue() {
+  thread_local VectorQueue<G> queue;
+  return queue;
+}
 
 // A Boost property map over the scratch colors (untouched CIs are white).
 struct ColorMap {
@@ -185,13 +190,14 @@ void SortKeys(std::vector<OrderKey>& keys, std::vector<OrderKey>& tmp, int bits)
 
 constexpr uint8_t kDegradedMark = static_cast<uint8_t>(ImpactState::kDegraded) + 1;
 
+template <typename G>
 class ImpactVisitor : public boost::default_bfs_visitor {
  public:
-  ImpactVisitor(const Graph& g, const std::vector<Quorum>& quorum, Scratch& s, VectorQueue& q)
+  ImpactVisitor(const G& g, const std::vector<Quorum>& quorum, Scratch& s, VectorQueue<G>& q)
       : g_(g), quorum_(quorum), s_(s), q_(q) {}
 
-  template <typename G>
-  void examine_edge(const ImpactEdge& e, const G&) const {
+  template <typename View>
+  void examine_edge(const ImpactEdge& e, const View&) const {
     CiId v = e.target;
     uint8_t state = s_.State(v);
     if (state != 0 && state != kDegradedMark) return;  // already down or a seed
@@ -220,8 +226,8 @@ class ImpactVisitor : public boost::default_bfs_visitor {
     }
   }
 
-  template <typename G>
-  void tree_edge(const ImpactEdge& e, const G&) const {
+  template <typename View>
+  void tree_edge(const ImpactEdge& e, const View&) const {
     int32_t dist = q_.DistOf(e.source) + 1;
     Reached& t = s_.Touch(e.target);
     t.dist = dist;
@@ -231,18 +237,20 @@ class ImpactVisitor : public boost::default_bfs_visitor {
   }
 
  private:
-  const Graph& g_;
+  const G& g_;
   const std::vector<Quorum>& quorum_;
   Scratch& s_;
-  VectorQueue& q_;
+  VectorQueue<G>& q_;
 };
 
 // The impact view with the depth limit applied; the distances come from the queue.
+template <typename G>
 class DepthLimitedGraph {
  public:
-  DepthLimitedGraph(const ImpactGraph& g, const VectorQueue& q, int max_depth, bool& limited)
+  using Iterator = typename BasicImpactGraph<G>::OutEdgeIterator;
+  DepthLimitedGraph(const BasicImpactGraph<G>& g, const VectorQueue<G>& q, int max_depth, bool& limited)
       : g_(g), q_(q), max_depth_(max_depth), limited_(limited) {}
-  std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> OutEdges(CiId v) const {
+  std::pair<Iterator, Iterator> OutEdges(CiId v) const {
     auto range = out_edges(v, g_);
     if (q_.DistOf(v) >= max_depth_) {
       if (range.first != range.second) limited_ = true;
@@ -252,8 +260,8 @@ class DepthLimitedGraph {
   }
 
  private:
-  const ImpactGraph& g_;
-  const VectorQueue& q_;
+  const BasicImpactGraph<G>& g_;
+  const VectorQueue<G>& q_;
   int max_depth_;
   bool& limited_;
 };
@@ -262,22 +270,27 @@ class DepthLimitedGraph {
 }  // namespace cmdb::analysis
 
 namespace boost {
-template <>
-struct graph_traits<cmdb::analysis::DepthLimitedGraph> : graph_traits<cmdb::analysis::ImpactGraph> {};
+template <typename G>
+struct graph_traits<cmdb::analysis::DepthLimitedGraph<G>> : graph_traits<cmdb::analysis::BasicImpactGraph<G>> {};
 }  // namespace boost
 
 namespace cmdb::analysis {
 namespace {
 
-std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> out_edges(CiId v, const DepthLimitedGraph& g) {
+template <typename G>
+std::pair<typename DepthLimitedGraph<G>::Iterator, typename DepthLimitedGraph<G>::Iterator> out_edges(
+    CiId v, const DepthLimitedGraph<G>& g) {
   return g.OutEdges(v);
 }
-std::size_t out_degree(CiId v, const DepthLimitedGraph& g) {
+template <typename G>
+std::size_t out_degree(CiId v, const DepthLimitedGraph<G>& g) {
   auto [b, e] = g.OutEdges(v);
   return static_cast<std::size_t>(std::distance(b, e));
 }
-CiId source(const ImpactEdge& e, const DepthLimitedGraph&) { return e.source; }
-CiId target(const ImpactEdge& e, const DepthLimitedGraph&) { return e.target; }
+template <typename G>
+CiId source(const ImpactEdge& e, const DepthLimitedGraph<G>&) { return e.source; }
+template <typename G>
+CiId target(const ImpactEdge& e, const DepthLimitedGraph<G>&) { return e.target; }
 
 }  // namespace
 
@@ -290,7 +303,11 @@ const char* ImpactStateName(ImpactState s) {
   return "?";
 }
 
-Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, const ImpactRequest& request) {
+namespace {
+
+// ComputeImpact on the present graph or on a past one (the same read API).
+template <typename G>
+Result<ImpactResult> ComputeImpactOn(const G& graph, const Schema& schema, const ImpactRequest& request) {
   if (request.max_depth < 0) return Status::Invalid("max_depth must not be negative");
   for (CiId s : request.seeds) {
     if (!graph.FindCi(s)) return Status::NotFound("CI " + std::to_string(s) + " does not exist");
@@ -314,7 +331,7 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
     if (!reverse && request.redundancy && def.quorum > 0 && def.impact != ImpactRule::kBoth)
       quorum[t] = Quorum{def.quorum, def.quorum_percent, to_target};
   }
-  ImpactGraph impact_graph(graph, std::move(forward), std::move(backward));
+  BasicImpactGraph<G> impact_graph(graph, std::move(forward), std::move(backward));
   Scratch& s = tls_scratch;
   s.Begin(static_cast<size_t>(graph.ci_id_bound()));
   bool limited = false;
@@ -322,10 +339,10 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
   std::sort(seeds.begin(), seeds.end());
   seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
   for (CiId seed : seeds) s.Touch(seed), s.SetState(seed, ImpactState::kSeed);
-  VectorQueue& queue = tls_queue;
+  VectorQueue<G>& queue = TlsQueue<G>();
   queue.Reset(graph, s);
-  DepthLimitedGraph depth_graph(impact_graph, queue, request.max_depth, limited);
-  ImpactVisitor visitor(graph, quorum, s, queue);
+  DepthLimitedGraph<G> depth_graph(impact_graph, queue, request.max_depth, limited);
+  ImpactVisitor<G> visitor(graph, quorum, s, queue);
   boost::breadth_first_visit(depth_graph, seeds.begin(), seeds.end(), queue, visitor, ColorMap{&s});
 
   ImpactResult result;
@@ -399,6 +416,16 @@ Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, con
               [](const auto& a, const auto& b) { return a.id < b.id; });
   }
   return result;
+}
+
+}  // namespace
+
+Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, const ImpactRequest& request) {
+  return ComputeImpactOn(graph, schema, request);
+}
+
+Result<ImpactResult> ComputeImpact(const PastGraph& graph, const Schema& schema, const ImpactRequest& request) {
+  return ComputeImpactOn(graph, schema, request);
 }
 
 Value ServiceCriticality(const Schema& schema, const CiRecord& ci) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cmdb/graph.hpp"
+#include "cmdb/past_graph.hpp"
 #include "cmdb/schema.hpp"
 #include "cmdb/status.hpp"
 
@@ -61,6 +62,9 @@ struct ImpactResult {
 };
 
 Result<ImpactResult> ComputeImpact(const Graph& graph, const Schema& schema, const ImpactRequest& request);
+// The same on a past graph (AS OF, USE BASELINE): the impact as the graph was right after
+// graph.tx(). Not thread-safe on one PastGraph (it fills caches as it is read).
+Result<ImpactResult> ComputeImpact(const PastGraph& graph, const Schema& schema, const ImpactRequest& request);
 
 // The criticality of a service CI: the value of the attribute its service class names with
 // SERVICE CRITICALITY in the schema; null when the class is no service or names none, or the CI

@@ -1,5 +1,5 @@
-// ImpactGraph: a Boost.Graph IncidenceGraph view of cmdb::Graph whose edges are the directions
-// in which failures travel. Vertices are CI ids; an out-edge of v leads to a CI that v's failure
+// ImpactGraph: a Boost.Graph IncidenceGraph view of cmdb::Graph (or of a cmdb::PastGraph, for
+// AS OF: any G with Out/In rows) whose edges are the directions in which failures travel. Vertices are CI ids; an out-edge of v leads to a CI that v's failure
 // impacts (or, reversed, that v depends on). Private to the analysis layer.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cmdb/graph.hpp"
+#include "cmdb/past_graph.hpp"
 
 namespace cmdb::analysis {
 
@@ -23,18 +24,19 @@ struct ImpactEdge {
   friend bool operator!=(const ImpactEdge& a, const ImpactEdge& b) { return !(a == b); }
 };
 
-class ImpactGraph {
+template <typename G>
+class BasicImpactGraph {
  public:
   // `forward[t]`/`backward[t]`: whether an impact travels from `from` to `to` (forward) or from
   // `to` to `from` (backward) along relationships of type id t.
-  ImpactGraph(const Graph& g, std::vector<bool> forward, std::vector<bool> backward)
+  BasicImpactGraph(const G& g, std::vector<bool> forward, std::vector<bool> backward)
       : g_(g), forward_(std::move(forward)), backward_(std::move(backward)) {}
 
   class OutEdgeIterator
       : public boost::iterator_facade<OutEdgeIterator, ImpactEdge, boost::forward_traversal_tag, ImpactEdge> {
    public:
     OutEdgeIterator() = default;
-    OutEdgeIterator(const ImpactGraph* ig, CiId v, bool end) : ig_(ig), v_(v) {
+    OutEdgeIterator(const BasicImpactGraph* ig, CiId v, bool end) : ig_(ig), v_(v) {
       out_ = ig->g_.Out(v);
       in_ = ig->g_.In(v);
       if (end) {
@@ -64,30 +66,32 @@ class ImpactGraph {
       return ImpactEdge{a.rel(), v_, a.other(), a.type()};
     }
 
-    const ImpactGraph* ig_ = nullptr;
+    const BasicImpactGraph* ig_ = nullptr;
     CiId v_ = 0;
     std::span<const Adj> out_, in_;
     size_t i_ = 0;
   };
 
-  const Graph& graph() const { return g_; }
+  const G& graph() const { return g_; }
 
  private:
-  const Graph& g_;
+  const G& g_;
   std::vector<bool> forward_, backward_;
 };
+
+using ImpactGraph = BasicImpactGraph<Graph>;
 
 }  // namespace cmdb::analysis
 
 namespace boost {
-template <>
-struct graph_traits<cmdb::analysis::ImpactGraph> {
+template <typename G>
+struct graph_traits<cmdb::analysis::BasicImpactGraph<G>> {
   using vertex_descriptor = cmdb::CiId;
   using edge_descriptor = cmdb::analysis::ImpactEdge;
   using directed_category = directed_tag;
   using edge_parallel_category = allow_parallel_edge_tag;
   using traversal_category = incidence_graph_tag;
-  using out_edge_iterator = cmdb::analysis::ImpactGraph::OutEdgeIterator;
+  using out_edge_iterator = typename cmdb::analysis::BasicImpactGraph<G>::OutEdgeIterator;
   using degree_size_type = std::size_t;
   using vertices_size_type = std::size_t;
   using edges_size_type = std::size_t;
@@ -97,14 +101,20 @@ struct graph_traits<cmdb::analysis::ImpactGraph> {
 
 namespace cmdb::analysis {
 
-inline std::pair<ImpactGraph::OutEdgeIterator, ImpactGraph::OutEdgeIterator> out_edges(CiId v, const ImpactGraph& g) {
-  return {ImpactGraph::OutEdgeIterator(&g, v, false), ImpactGraph::OutEdgeIterator(&g, v, true)};
+template <typename G>
+std::pair<typename BasicImpactGraph<G>::OutEdgeIterator, typename BasicImpactGraph<G>::OutEdgeIterator> out_edges(
+    CiId v, const BasicImpactGraph<G>& g) {
+  using It = typename BasicImpactGraph<G>::OutEdgeIterator;
+  return {It(&g, v, false), It(&g, v, true)};
 }
-inline std::size_t out_degree(CiId v, const ImpactGraph& g) {
+template <typename G>
+std::size_t out_degree(CiId v, const BasicImpactGraph<G>& g) {
   auto [b, e] = out_edges(v, g);
   return static_cast<std::size_t>(std::distance(b, e));
 }
-inline CiId source(const ImpactEdge& e, const ImpactGraph&) { return e.source; }
-inline CiId target(const ImpactEdge& e, const ImpactGraph&) { return e.target; }
+template <typename G>
+CiId source(const ImpactEdge& e, const BasicImpactGraph<G>&) { return e.source; }
+template <typename G>
+CiId target(const ImpactEdge& e, const BasicImpactGraph<G>&) { return e.target; }
 
 }  // namespace cmdb::analysis

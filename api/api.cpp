@@ -95,6 +95,8 @@ HttpResponse AuthenticationError(const Status& st) {
 
 std::optional<HttpResponse> Api::Admit(const HttpRequest& head, int64_t content_length) {
   try {
+    // The console's files need no token (api/console.hpp).
+    if (options_.console && WebConsole::Owns(head.method, head.path)) return std::nullopt;
     const Route* route = MatchRoute(Routes(), head.method, head.path).route;
     if (!route || route->access.token) {
       auto who = auth_.Authenticate(head.Header("authorization"));
@@ -132,6 +134,8 @@ std::string IdNoun(const std::vector<std::string>& segments, size_t at) {
 
 HttpResponse Api::Handle(const HttpRequest& req) {
   try {
+    if (options_.console && WebConsole::Owns(req.method, req.path))
+      return options_.console->Serve(req.path);
     RouteMatch match = MatchRoute(Routes(), req.method, req.path);
     const Route* route = match.route;
     Principal who;

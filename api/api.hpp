@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "api/authenticator.hpp"
+#include "api/console.hpp"
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
 #include "api/routes.hpp"
+#include "bulk/bulk_reader.hpp"
 #include "cmdb/database.hpp"
 #include "importers/config.hpp"
 #include "process/audit_service.hpp"
@@ -33,6 +35,9 @@ struct ApiOptions {
   int max_page = 1000;
   int max_concurrent_queries = 6;  // queries and impact analyses at once (below the workers); more answer 503
   importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
+  // The web console served at / (GETs of every path but /healthz and /v1/...); null: none, those
+  // paths are the API's (401 without a token, 404).
+  std::shared_ptr<const WebConsole> console;
 };
 
 // The process services the handlers call, built by the composition root (api/main.cpp, and the
@@ -56,14 +61,16 @@ class Api {
         baseline_service_(services.baseline_service), releases_(services.releases),
         audits_(services.audits), baselines_(services.baselines) {}
 
-  // Answers one request: matches it against Routes(), then checks, in this order, the token
+  // Answers one request. A console request (WebConsole::Owns, when options().console is set) is
+  // the console's file. Otherwise it matches it against Routes(), then checks, in this order, the token
   // (401; not on kNoToken routes), the path (404 "no such endpoint"), the method (405 with an
   // Allow header), the route's permission (403), the path's {id} (400) and the query parameters
   // (400), takes a query slot for Serving::kQuery routes (503 when all are taken) and calls the
   // route's handler.
   HttpResponse Handle(const HttpRequest& req);
 
-  // Checks a request before its body is read: the caller's token (401; not on kNoToken routes)
+  // Checks a request before its body is read: the caller's token (401; not on kNoToken routes
+  // nor console requests)
   // and the route's body limit against `content_length` (413; -1 when chunked, checked while
   // reading). Returns the refusal, or nullopt to go on.
   std::optional<HttpResponse> Admit(const HttpRequest& head, int64_t content_length);
@@ -94,6 +101,12 @@ class Api {
   HttpResponse PatchCi(const Call& call);
   HttpResponse DeleteCi(const Call& call);
   HttpResponse CiHistory(const Call& call);
+  // GET /v1/search?q=&limit=: the best `limit` (default kDefaultSearchLimit, at most
+  // kMaxSearchLimit) CIs whose name, key, host name or IP matches q (cmdb/search_index.hpp).
+  HttpResponse Search(const Call& call);
+  static constexpr size_t kDefaultSearchLimit = 10;
+  static constexpr int64_t kMaxSearchLimit = 100;
+  static constexpr size_t kMaxSearchQuery = 256;
   HttpResponse CiRelationships(const Call& call);
   HttpResponse PostRelationship(const Call& call);
   HttpResponse GetRelationship(const Call& call);
@@ -146,6 +159,11 @@ class Api {
 // Helpers shared by the handler files.
 HttpResponse JsonResponse(int status, const Json& body);
 HttpResponse ErrorResponse(const Status& st);
+// The answer to a bulk body with refused lines (POST /v1/bulk, the ndjson import): `st`
+// (bulk::LinesRefused) with details.errors, each refused line's error with its "line", and
+// details.error_count (an empty list and 0 when the body as a whole was refused: too large).
+HttpResponse LinesRefusedResponse(const Status& st, const std::vector<bulk::BulkError>& errors,
+                                  int64_t error_count);
 // Parses a positive integer id from a path segment or parameter named `what`.
 Result<int64_t> ParseId(const std::string& text, const std::string& what);
 // Parses an If-Match header value ("3" or "\"3\""); nullopt when absent.

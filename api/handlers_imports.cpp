@@ -36,7 +36,8 @@ const char* OpName(importers::ImportOp op) {
   return "?";
 }
 
-// At most this many skipped records are listed in an answer (all are counted).
+// At most this many skipped records (and as many dangling references) are listed in an answer
+// (all are counted).
 constexpr size_t kMaxListedSkipped = 1000;
 
 Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet& candidates,
@@ -72,6 +73,10 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
                             {"reason", c.reason}, {"rule", c.rule}, {"value", c.value},
                             {"matches", matches}, {"policy", policy}});
   }
+  Json dangling = Json::array();
+  for (size_t i = 0; i < r.dangling.size() && i < kMaxListedSkipped; ++i)
+    dangling.push_back(
+        Json{{"location", r.dangling[i].location}, {"reason", r.dangling[i].message}});
   Json changes = Json::array(), conflicts = Json::array();
   for (const auto& c : r.changes) {
     Json j{{"op", OpName(c.op)},
@@ -112,7 +117,9 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
               {"merges", merges},
               {"identity_conflicts", identity},
               {"skipped", skipped},
-              {"skipped_count", candidates.skipped.size() + r.skipped.size()}};
+              {"skipped_count", candidates.skipped.size() + r.skipped.size()},
+              {"dangling", dangling},
+              {"dangling_count", r.dangling.size()}};
 }
 
 // Where `source` stands in a precedence list: its position, or past the end when not listed.
@@ -184,6 +191,7 @@ HttpResponse Api::Import(const Call& call) {
   parse.cluster = req.Param("cluster").empty() ? source : req.Param("cluster");
   std::shared_ptr<const Schema> schema = db_.schema();  // ndjson lines are read against it
   parse.schema = schema.get();
+  parse.db = &db_;  // and those naming CIs checked against its committed state
   importers::CandidateSet candidates;
   Status st = importers::ParseSource(format, req.body, parse, candidates);
   if (!st.ok()) return ErrorResponse(st);
@@ -195,7 +203,15 @@ HttpResponse Api::Import(const Call& call) {
   opt.max_age_micros = options_.import_config.max_age_micros;
   opt.change_ref = MetaFor(req, who, "import").change_ref;
   importers::ImportReport report;
+  // An ndjson import refuses lines as POST /v1/bulk refuses them: every refused line, in its shape.
+  opt.every_error = format == "ndjson";
   st = importers::RunImport(db_, candidates, opt, report);
+  if (!st.ok() && opt.every_error && !report.errors.empty()) {
+    std::vector<bulk::BulkError> errors;
+    int64_t error_count = 0;
+    Status refused = importers::NdjsonRefusal(candidates, report, errors, error_count);
+    return LinesRefusedResponse(refused, errors, error_count);
+  }
   if (!st.ok()) {
     Json body = ErrorJson(st);
     Json errors = Json::array();

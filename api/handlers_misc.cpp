@@ -116,6 +116,20 @@ HttpResponse Api::VerifyChain(const Call& call) {
                                 {"head", FormatChainHead(*head)}});
 }
 
+HttpResponse LinesRefusedResponse(const Status& st, const std::vector<bulk::BulkError>& errors,
+                                  int64_t error_count) {
+  Json body = ErrorJson(st);
+  Json listed = Json::array();
+  for (const bulk::BulkError& e : errors) {
+    Json ej = ErrorJson(e.status)["error"];
+    ej["line"] = e.line;
+    listed.push_back(std::move(ej));
+  }
+  body["error"]["details"]["errors"] = listed;
+  body["error"]["details"]["error_count"] = error_count;
+  return JsonResponse(HttpStatusOf(st.code()), body);
+}
+
 // Bulk loads have no source (their values have no owner; docs/importers.md): the routing table
 // refuses a "source" parameter, saying so.
 HttpResponse Api::Bulk(const Call& call) {
@@ -124,18 +138,7 @@ HttpResponse Api::Bulk(const Call& call) {
   bulk::BulkResult result;
   BodyReader reader = req.read_body ? req.read_body : bulk::StringReader(req.body);
   Status st = bulk::RunBulk(db_, MetaFor(req, who, "bulk"), reader, options_.max_bulk_bytes, result);
-  if (!st.ok()) {
-    Json body = ErrorJson(st);
-    Json errors = Json::array();
-    for (const bulk::BulkError& e : result.errors) {
-      Json ej = ErrorJson(e.status)["error"];
-      ej["line"] = e.line;
-      errors.push_back(std::move(ej));
-    }
-    body["error"]["details"]["errors"] = errors;
-    body["error"]["details"]["error_count"] = result.error_count;
-    return JsonResponse(HttpStatusOf(st.code()), body);
-  }
+  if (!st.ok()) return LinesRefusedResponse(st, result.errors, result.error_count);
   Json refs = nullptr;
   if (req.Param("refs", "true") == "true") {
     refs = Json::object();

@@ -4,6 +4,7 @@
 #include "cmdb/time_util.hpp"
 #include "query/ddl/ddl_parser.hpp"
 #include "query/engine.hpp"
+#include "query/runtime/temporal.hpp"
 
 namespace cmdb::api {
 namespace {
@@ -49,6 +50,7 @@ Json QToJson(const QValue& v) {
       for (const auto& r : v.as_path().rels) rels.push_back(RelJson(r));
       return Json{{"nodes", nodes}, {"relationships", rels}};
     }
+    case K::kTemporal: return gql::FormatTemporal(v.as_temporal());  // ISO-8601 text
   }
   return nullptr;
 }

@@ -70,6 +70,9 @@ Options:
   --min-body-rate B    a request body must arrive at B bytes/s on average after 10 s (default 16384)
   --import-config FILE source precedence for imports (default <schema>/import.json); CSV
                        mappings are read from <schema>/mappings/<name>.json
+  --web DIR            the built web console served at / (default ./web/dist, else web/dist of
+                       the checkout holding this binary); without one, / says how to build it
+  --no-web             serve no console (every path but /healthz and /v1/openapi.yaml needs a token)
   --admin-token-file PATH  also write the first-start admin token to PATH (mode 0600)
   --insecure-local     no authentication (every caller is 'anonymous' with the admin role);
                        only with a loopback --listen address. Never the default.
@@ -105,6 +108,8 @@ struct Flags {
   std::string import_config;
   bool insecure_local = false;
   bool quiet = false;
+  std::string web_dir;  // "": ./web/dist, else the checkout's web/dist
+  bool no_web = false;
 };
 
 [[noreturn]] void Die(const std::string& msg) {
@@ -202,6 +207,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.insecure_local = true;
     } else if (a == "--import-config") {
       f.import_config = value();
+    } else if (a == "--web") {
+      f.web_dir = value();
+    } else if (a == "--no-web") {
+      f.no_web = true;
     } else if (a == "--quiet") {
       f.quiet = true;
     } else {
@@ -399,6 +408,34 @@ int ImportCommand(int argc, char** argv) {
   return r->first == 200 ? 0 : 1;
 }
 
+// The web console to serve: --web DIR, else ./web/dist, else web/dist of the checkout whose
+// build/api/ holds this binary; a page saying how to build it when there is none.
+std::shared_ptr<const cmdb::api::WebConsole> LoadConsole(const Flags& flags) {
+  using cmdb::api::WebConsole;
+  std::vector<std::string> candidates;
+  if (!flags.web_dir.empty()) {
+    candidates.push_back(flags.web_dir);
+  } else {
+    candidates.push_back("./web/dist");
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) candidates.push_back((exe.parent_path() / "../../web/dist").lexically_normal().string());
+  }
+  std::string why;
+  for (const std::string& dir : candidates) {
+    auto console = WebConsole::Load(dir);
+    if (console.ok()) {
+      std::cout << "cmdbd: serving the web console from " << dir << " ("
+                << (*console)->file_count() << " files) at /\n";
+      return *console;
+    }
+    if (why.empty() || !flags.web_dir.empty()) why = console.status().message();
+    if (!flags.web_dir.empty() && console.status().code() != cmdb::StatusCode::kNotFound) Die(why);
+  }
+  std::cout << "cmdbd: no web console: " << why << " (build it with scripts/setup.sh)\n";
+  return WebConsole::Missing(candidates.front(), why);
+}
+
 // On first start (no token yet) creates the 'admin' token and shows it once.
 void EnsureAdminToken(cmdb::Store* store, const Flags& flags) {
   auto tokens = store->ListTokens();
@@ -457,6 +494,7 @@ int main(int argc, char** argv) {
   api_options.max_bulk_bytes = flags.max_bulk;
   api_options.max_import_bytes = flags.max_import;
   api_options.max_concurrent_queries = flags.max_queries;
+  if (!flags.no_web) api_options.console = LoadConsole(flags);
   {
     std::string path = flags.import_config.empty() ? flags.schema_dir + "/import.json" : flags.import_config;
     auto config = importers::LoadImportConfig(path);

@@ -35,6 +35,7 @@ const std::vector<Route>& Api::Routes() {
       {"PATCH", "/v1/cis/{id}", P::kWriteCis, &Api::PatchCi, {kChange}},
       {"DELETE", "/v1/cis/{id}", P::kWriteCis, &Api::DeleteCi, {kChange}},
       {"GET", "/v1/cis/{id}/history", P::kRead, &Api::CiHistory},
+      {"GET", "/v1/search", P::kRead, &Api::Search, {{"q"}, kLimit}},
       {"GET", "/v1/cis/{id}/provenance", P::kRead, &Api::Provenance},
       {"GET", "/v1/cis/{id}/relationships", P::kRead, &Api::CiRelationships,
        {{"direction"}, {"type"}}},

@@ -2,11 +2,12 @@
 // recursive queries on the same database in the same run. See docs/benchmarks.md.
 //
 //   cmdb_bench --size 1000000 [--out results.json] [--dir /tmp/cmdb-bench] [--quick] [--check]
-//              [--reuse] [--only impact,ql,http,baselines,imports]
+//              [--reuse] [--only impact,ql,search,http,asof,baselines,imports]
 //
 // --reuse keeps the database of an earlier run of the same size (no bulk load; for profiling).
 // --only runs just the named sections after the cold start (default: all).
-// --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test).
+// --check fails (exit 1) when an impact set differs from SQLite's recursive CTE (CI smoke test),
+// or the orphans by pattern predicate differ from those by OPTIONAL MATCH.
 #include <sqlite3.h>
 #include <malloc.h>
 #if CMDB_JEMALLOC
@@ -25,6 +26,7 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <deque>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -36,6 +38,7 @@
 #include "api/bootstrap.hpp"
 #include "bulk/bulk.hpp"
 #include "api/http_server.hpp"
+#include "bench/as_of_bench.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
@@ -284,7 +287,7 @@ int main(int argc, char** argv) {
     else if (a == "--only") only = "," + next() + ",";
     else {
       std::cerr << "usage: cmdb_bench --size N [--out FILE] [--dir DIR] [--quick] [--check] [--write-files DIR]\n"
-                   "                  [--reuse] [--only impact,ql,http,baselines,imports]\n"
+                   "                  [--reuse] [--only impact,ql,search,http,asof,baselines,imports]\n"
                    "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n"
                    "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
                    "                                             time ratio, fails past 2)\n";
@@ -475,9 +478,115 @@ int main(int argc, char** argv) {
   ql["reachability_ms"] = MedianMs(reps, [&] {
     run("MATCH (h:PhysicalServer {name: '" + host + "'})<-[:HOSTED_ON|RUNS_ON|INSTANCE_OF*1..4]-(x) RETURN DISTINCT x");
   });
+  // The same search keeping a shortest path to every CI it reaches (ShortestPath(BFS)), against
+  // reachability (a visited set only) in the same run.
+  ql["shortest_paths_ms"] = MedianMs(reps, [&] {
+    run("MATCH p = shortestPath((h:PhysicalServer {name: '" + host +
+        "'})<-[:HOSTED_ON|RUNS_ON|INSTANCE_OF*1..4]-(x)) RETURN x, length(p)");
+  });
+  ql["shortest_paths_over_reachability"] =
+      ql["shortest_paths_ms"].get<double>() / std::max(ql["reachability_ms"].get<double>(), 1e-3);
   ql["aggregation_by_class_ms"] = MedianMs(quick ? 1 : 3, [&] { run("MATCH (n) RETURN labels(n)[0] AS class, count(*)"); });
+  // Orphans (VMs on no host) with a pattern predicate, against the same question asked with
+  // OPTIONAL MATCH and a count (the way before pattern predicates): the ratio, same run.
+  {
+    auto count = [&](const std::string& text) -> int64_t {
+      gql::QueryRequest q;
+      q.text = text;
+      auto r = engine.Run(q);
+      if (!r.ok() || r->rows.size() != 1) {
+        std::cerr << "query failed: " << (r.ok() ? "not one row" : r.status().message()) << "\n";
+        return -1;
+      }
+      return r->rows[0][0].as_int();
+    };
+    const std::string predicate = "MATCH (v:VirtualMachine) WHERE NOT (v)-[:HOSTED_ON]->() RETURN count(v)";
+    const std::string optional =
+        "MATCH (v:VirtualMachine) OPTIONAL MATCH (v)-[h:HOSTED_ON]->() WITH v, count(h) AS hosts "
+        "WHERE hosts = 0 RETURN count(v)";
+    int64_t a = count(predicate), b = count(optional);
+    if (a != b) std::cerr << "FAILED: orphans differ: pattern predicate " << a << ", OPTIONAL MATCH " << b << "\n";
+    double pred_ms = MedianMs(quick ? 1 : 3, [&] { count(predicate); });
+    double opt_ms = MedianMs(quick ? 1 : 3, [&] { count(optional); });
+    ql["orphans_pattern_predicate_ms"] = pred_ms;
+    ql["orphans_optional_match_ms"] = opt_ms;
+    ql["orphans_predicate_to_optional_ratio"] = opt_ms > 0 ? pred_ms / opt_ms : 0.0;
+    ql["orphans_same_answer"] = a == b;
+    if (check && (a != b || a < 0)) return std::cerr << "FAILED: the two orphan queries disagree\n", 1;
+  }
   results["query_language"] = ql;
   std::cerr << "query language: " << ql.dump() << "\n";
+  }
+
+  // 5b. Type-ahead search (GET /v1/search): every prefix a user types of a VM name and of an
+  // IP, substrings and a miss, against the index the commit path keeps (cmdb/search_index.hpp),
+  // and the same hits by a brute-force scan of the graph (the baseline and the oracle).
+  bool search_identical = true;
+  if (want("search")) {
+    std::vector<std::string> queries;
+    for (std::string full : {"vm-0000042", "10.1.2.3", "host-0000007"}) {
+      for (size_t n = 1; n <= full.size(); ++n) queries.push_back(full.substr(0, n));
+    }
+    for (const char* q : {"0000042", "42", "-00001", "app", "nothing-like-this"}) queries.push_back(q);
+    const size_t limit = 10;
+    std::deque<std::string> texts;  // the folded texts the oracle's ranks view
+    auto brute = [&](const ReadView& view, const std::string& query) {
+      std::string q = FoldSearchText(query);
+      std::vector<SearchRank> all;
+      texts.clear();
+      const Graph& g = view.graph();
+      for (CiId id = 1; id < g.ci_id_bound(); ++id) {
+        const CiRecord* ci = g.FindCi(id);
+        if (!ci) continue;
+        std::optional<SearchRank> best;
+        for (const SearchFieldValue& f : SearchFieldsOf(view.schema(), *ci)) {
+          const std::string& text = texts.emplace_back(FoldSearchText(f.text));
+          if (auto m = MatchFolded(q, text)) {
+            SearchRank r{*m, f.field, text, id};
+            if (!best || r < *best) best = r;
+          }
+        }
+        if (best) all.push_back(*best);
+      }
+      std::sort(all.begin(), all.end());
+      if (all.size() > limit) all.resize(limit);
+      return all;
+    };
+    std::vector<double> all_ms, index_medians, brute_medians;
+    Json per = Json::array();
+    for (const std::string& q : queries) {
+      std::vector<double> runs;
+      std::vector<SearchRank> got;
+      for (int r = 0; r < (quick ? 5 : 21); ++r) {
+        auto t = SteadyClock::now();
+        ReadView view = db.Read();
+        got = view.graph().search().Search(q, limit);
+        runs.push_back(Ms(t, SteadyClock::now()));
+      }
+      all_ms.insert(all_ms.end(), runs.begin(), runs.end());
+      std::vector<SearchRank> want_hits;
+      double b = MedianMs(1, [&] { ReadView view = db.Read(); want_hits = brute(view, q); });
+      if (got != want_hits) {
+        search_identical = false;
+        std::cerr << "SEARCH MISMATCH for '" << q << "'\n";
+      }
+      index_medians.push_back(Percentile(runs, 0.5));
+      brute_medians.push_back(b);
+      per.push_back({{"q", q}, {"hits", got.size()}, {"p50_ms", Percentile(runs, 0.5)}, {"max_ms", *std::max_element(runs.begin(), runs.end())},
+                     {"brute_force_ms", b}});
+    }
+    double index_total = 0, brute_total = 0;
+    for (double x : index_medians) index_total += x;
+    for (double x : brute_medians) brute_total += x;
+    ReadView view = db.Read();
+    results["search"] = {{"queries", per}, {"limit", limit},
+                         {"p50_ms", Percentile(all_ms, 0.5)}, {"p95_ms", Percentile(all_ms, 0.95)},
+                         {"max_ms", *std::max_element(all_ms.begin(), all_ms.end())},
+                         {"speedup_vs_brute_force", brute_total / index_total},
+                         {"identical_to_brute_force", search_identical},
+                         {"index_bytes_per_ci", double(view.graph().search().bytes()) / estate.cis}};
+    std::cerr << "search: p50 " << Percentile(all_ms, 0.5) << " ms, p95 " << Percentile(all_ms, 0.95)
+              << " ms, " << brute_total / index_total << "x the brute-force scan, identical: " << search_identical << "\n";
   }
 
   // 6. HTTP: point lookups and small impact queries with concurrent clients; durable updates.
@@ -625,7 +734,22 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // 8. Imports, measured in a fresh process of this program (see ImportBench).
+  // 8. Time travel: AS OF and USE BASELINE after 1% of the CIs changed, against the present
+  // (after the baselines: its retirements would change what their diff finds).
+  bool as_of_failed = false;
+  if (want("asof")) {
+    Json as_of;
+    bool ok = bench::AsOfBench(db, estate.starts, quick ? 1 : 3, quick, [] {
+      ReleaseFreeMemory();
+      return HeapInUse();
+    }, as_of);
+    results["as_of"] = as_of;
+    if (!ok) {  // reported at the end, after the results are written
+      std::cerr << "FAILED: AS OF\n";
+      as_of_failed = true;
+    }
+  }
+  // 9. Imports, measured in a fresh process of this program (see ImportBench).
   if (want("imports")) {
     int64_t n = std::min<int64_t>(50000, std::max<int64_t>(1000, size / 2));
     std::string out_file = dir + "/imports.json";
@@ -648,8 +772,16 @@ int main(int argc, char** argv) {
   std::string text = results.dump(2);
   if (!out_path.empty()) std::ofstream(out_path) << text << "\n";
   std::cout << text << "\n";
+  if (as_of_failed) {
+    std::cerr << "FAILED: AS OF (see the as of lines above)\n";
+    return 1;
+  }
   if (check && !sets_equal) {
     std::cerr << "FAILED: impact sets differ from the SQLite CTE\n";
+    return 1;
+  }
+  if (check && !search_identical) {
+    std::cerr << "FAILED: search hits differ from the brute-force scan\n";
     return 1;
   }
   if (check) std::cout << "bench check: 20 impact sets identical to SQLite's recursive CTE\n";

@@ -35,9 +35,7 @@ class TxnSink : public BulkSink {
     if (e.kind == BulkEndpoint::Kind::kId) return e.id;
     // kKey: resolved to its KEY index entry by the parser thread (bulk_line.hpp)
     auto id = e.index_key ? txn_.LookupIndexKey(*e.index_key) : std::nullopt;
-    if (!id)
-      return Status::NotFound(std::string("\"") + field + "\": no " + e.name + " with key " +
-                              JsonText(ToJson(e.key)));
+    if (!id) return NoCiWithKey(e, field);
     return *id;
   }
 
@@ -61,6 +59,16 @@ class TxnSink : public BulkSink {
 };
 
 }  // namespace
+
+Status LinesRefused(const BulkError& first, int64_t error_count, int64_t lines) {
+  return Status(first.status.code(), std::to_string(error_count) + " of " + std::to_string(lines) +
+                                         " lines are invalid; nothing was applied");
+}
+
+Status NoCiWithKey(const BulkEndpoint& e, const char* field) {
+  return Status::NotFound(std::string("\"") + field + "\": no " + e.name + " with key " +
+                          JsonText(ToJson(e.key)));
+}
 
 Status CheckClassOf(const Txn& txn, CiId id, const std::string& cls) {
   return CheckClassOf(txn.GetCi(id), id, cls);
@@ -90,12 +98,8 @@ Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t 
   auto tx = db.Write(meta, [&](Txn& txn) -> Status {
     TxnSink sink(txn, result);
     CMDB_RETURN_IF_ERROR(ReadBulk(read, max_bytes, txn.schema(), sink, result));
-    if (result.error_count > 0) {
-      Status first = result.errors.front().status;
-      return Status(first.code(), std::to_string(result.error_count) + " of " +
-                                      std::to_string(result.lines) +
-                                      " lines are invalid; nothing was applied");
-    }
+    if (result.error_count > 0)
+      return LinesRefused(result.errors.front(), result.error_count, result.lines);
     return Status::Ok();
   });
   if (!tx.ok()) return tx.status();

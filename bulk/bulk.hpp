@@ -25,6 +25,16 @@ namespace cmdb::bulk {
 Status RunBulk(Database& db, const TxMeta& meta, const BodyReader& read, size_t max_bytes,
                BulkResult& result);
 
+// The refusal of a body with refused lines: the first one's code (so the HTTP status is the first
+// refused line's), "2 of 5 lines are invalid; nothing was applied". `first` is the refused line
+// with the lowest number, `error_count` how many were refused, `lines` how many were read (blank
+// ones included). RunBulk and the ndjson import (importers/ndjson_csv.cpp) both answer with it.
+Status LinesRefused(const BulkError& first, int64_t error_count, int64_t lines);
+
+// The refusal of a {"class", "key"} endpoint `field` ("from" or "to") that names no CI (kNotFound:
+// `"to": no Rack with key {"name":"r9"}`). The loader and the ndjson import both apply it.
+Status NoCiWithKey(const BulkEndpoint& e, const char* field);
+
 // Refuses an update of CI `id` that names a class other than the CI's (kConflict: `CI 42 is a
 // VirtualMachine, not a PhysicalServer; a CI keeps its class`). OK when the CI does not exist (the
 // update reports that). Thread safety: like the Txn.

@@ -19,7 +19,10 @@ class BulkRules {
 
   // Lets the sink hand on what it took so far, unless a line was refused already (nothing will
   // be committed then).
-  Status Flush() { return r_.error_count ? Status::Ok() : sink_.Flush(); }
+  Status Flush() {
+    sink_.BatchDone();
+    return r_.error_count ? Status::Ok() : sink_.Flush();
+  }
 
   // Applies the rules to one parsed line, in line order.
   void Line(BulkLine& line) {

@@ -113,6 +113,9 @@ class BulkSink {
   // After every batch of lines while no line has been refused (the loader streams what it
   // staged to the store); an error ends the read.
   virtual Status Flush() { return Status::Ok(); }
+  // After every batch of lines, refused ones or not: the sink lets go of what it holds only
+  // while it takes lines (the ndjson importer's read of the committed state).
+  virtual void BatchDone() {}
 };
 
 // Reads the NDJSON body `read` streams (at most `max_bytes`) against `schema` (unchanged while

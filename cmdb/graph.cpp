@@ -114,6 +114,7 @@ std::optional<CiId> Graph::LookupIndex(const std::string& key, const Schema& sch
 void Graph::RemoveCi(CiId id, const Schema& schema) {
   const CiRecord& old = *cis_.Find(id);
   for (const auto& k : IndexKeysOf(schema, old)) index_.Erase(HashIndex::HashOf(k), id);
+  search_.Erase(id);
   auto& ext = extents_[old.class_name];
   auto it = std::lower_bound(ext.begin(), ext.end(), id);
   if (it != ext.end() && *it == id) ext.erase(it);
@@ -127,6 +128,7 @@ void Graph::InsertCi(CiRecord&& ci, const Schema& schema) {
   if (size_t(id) >= class_of_.size()) class_of_.resize(id + 1);
   class_of_[id] = InternClass(ci.class_name);
   for (const auto& k : IndexKeysOf(schema, ci)) index_.Insert(HashIndex::HashOf(k), id);
+  search_.Put(schema, ci);
   auto& ext = extents_[ci.class_name];
   if (ext.empty() || ext.back() < id) {
     ext.push_back(id);
@@ -191,6 +193,7 @@ void Graph::Apply(WriteSet&& ws, const Schema& schema) {
   if (cis_done.valid()) cis_done.get();  // rethrows what the CI thread threw
   for (DocRecord& d : ws.docs) docs_.Put(std::move(d));
   for (Provenance& p : ws.provenance) provenance_.Put(std::move(p));
+  search_.Settle();
   if (rebuild) {
     FinishLoad();
     return;
@@ -233,6 +236,7 @@ void Graph::FinishLoad() {
   loading_ = std::vector<LoadEdge>();  // releases the storage (`= {}` would keep it)
   // The extents grew by doubling while loading: give back the unused tail.
   for (auto& [cls, ids] : extents_) ids.shrink_to_fit();
+  search_.Trim();
 }
 
 void Graph::PutCi(CiRecord&& ci, const Schema& schema) {
@@ -249,11 +253,14 @@ void Graph::PutRel(RelRecord&& rel) {
 
 void Graph::RebuildIndexes(const Schema& schema) {
   index_.Clear();
+  search_.Clear();
   for (CiId id = 1; id < cis_.bound(); ++id) {
     const CiRecord* ci = cis_.Find(id);
     if (!ci) continue;
     for (const auto& k : IndexKeysOf(schema, *ci)) index_.Insert(HashIndex::HashOf(k), id);
+    search_.Put(schema, *ci);
   }
+  search_.Trim();
 }
 
 }  // namespace cmdb

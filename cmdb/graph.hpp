@@ -28,6 +28,7 @@
 #include "cmdb/records.hpp"
 #include "cmdb/rel_table.hpp"
 #include "cmdb/schema.hpp"
+#include "cmdb/search_index.hpp"
 
 namespace cmdb {
 
@@ -81,6 +82,8 @@ class Graph {
   // Relationship type interning. TypeIdOf returns nullopt for a type no relationship used yet.
   std::optional<TypeId> TypeIdOf(std::string_view type) const;
   const std::string& TypeName(TypeId id) const { return type_names_[id]; }
+  // Type ids are dense: [0, type_id_bound()).
+  size_t type_id_bound() const { return type_names_.size(); }
 
   // CI ids of exactly this class (no subclasses), ascending; empty when none.
   std::span<const CiId> Extent(std::string_view cls) const;
@@ -95,6 +98,10 @@ class Graph {
   bool FindIndexCandidate(uint64_t hash, Fn&& fn) const {
     return index_.FindIf(hash, std::forward<Fn>(fn));
   }
+
+  // Type-ahead over names, keys, host names and IPs (cmdb/search_index.hpp), kept current by
+  // PutCi, Apply and RebuildIndexes.
+  const SearchIndex& search() const { return search_; }
 
   // Adjacency rows changed since the last compaction, both directions (diagnostics and tests).
   size_t overlay_rows() const { return out_.overlay_rows() + in_.overlay_rows(); }
@@ -152,6 +159,7 @@ class Graph {
   std::unordered_map<std::string, TypeId> type_ids_;
   std::unordered_map<std::string, std::vector<CiId>> extents_;
   HashIndex index_;  // hashes of IndexKeysOf entries -> CI
+  SearchIndex search_;
   struct LoadEdge {
     CiId from, to;
     RelId id;

@@ -1,6 +1,7 @@
 #include "cmdb/mem_store.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace cmdb {
 
@@ -39,6 +40,32 @@ Status MemStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sin
   for (auto& [id, versions] : rels_) {
     for (const auto& v : versions) if (live(v)) rel_sink(RelRecord(v));
   }
+  return Status::Ok();
+}
+
+Status MemStore::LoadChangedSince(TxId as_of, TxId after,
+                                  const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
+                                  const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) {
+  if (as_of > after) return Status::Invalid("LoadChangedSince: as_of must not be after `after`");
+  std::lock_guard l(mu_);
+  // A plain scan of every version: the fake's answer is the oracle, not the fast path.
+  auto live = [as_of](const auto& v) {
+    return v.valid_from <= as_of && (v.valid_to == kNoTx || v.valid_to > as_of) && !v.retired;
+  };
+  auto scan = [&](auto& table, const auto& sink) {
+    for (auto& [id, versions] : table) {
+      bool changed = false;
+      for (const auto& v : versions) changed = changed || TxId{v.valid_from} > after;
+      if (!changed) continue;
+      std::optional<std::decay_t<decltype(versions.front())>> then;
+      for (const auto& v : versions) {
+        if (live(v)) then = v;
+      }
+      sink(id, std::move(then));
+    }
+  };
+  scan(cis_, ci_sink);
+  scan(rels_, rel_sink);
   return Status::Ok();
 }
 

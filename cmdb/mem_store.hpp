@@ -20,6 +20,9 @@ class MemStore : public Store {
   Status Commit(const WriteSet& ws) override;
   Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
                   const std::function<void(RelRecord&&)>& rel_sink) override;
+  Status LoadChangedSince(TxId as_of, TxId after,
+                          const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
+                          const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) override;
   Result<TxId> TxAtTime(int64_t micros) override;
   Result<ChainReport> VerifyChain(const VerifyOptions& options = {}) override;
   Result<ChainHead> Head() override;

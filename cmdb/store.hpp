@@ -67,6 +67,17 @@ class Store {
   // Like LoadCurrent, but the state right after transaction `tx` (from history).
   virtual Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
                           const std::function<void(RelRecord&&)>& rel_sink) = 0;
+  // What AS OF undoes (cmdb/past_graph.hpp): every CI with a version written by a transaction
+  // after `after` (valid_from > after), once each and in id order, passed to ci_sink with its
+  // version valid right after transaction `as_of` (valid_from <= as_of < valid_to), or nullopt
+  // when at `as_of` it did not exist yet or was retired; then every such relationship to
+  // rel_sink likewise. Requires as_of <= after. A store finds these through an index by
+  // transaction, so the cost follows the versions written after `after` (and the ones they
+  // superseded), not the length of the history. Sinks run on the calling thread, one after the
+  // other. Thread safety: like the other reads, concurrent with a commit (which it may see).
+  virtual Status LoadChangedSince(
+      TxId as_of, TxId after, const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
+      const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) = 0;
   // The last transaction committed at or before `micros` (0 when none).
   virtual Result<TxId> TxAtTime(int64_t micros) = 0;
   // Appends the transaction atomically: log entry, new versions, closed old versions, schema.

@@ -1,7 +1,9 @@
 // Ansible facts (setup output and fact cache) and AWS CLI JSON (describe-* outputs).
+#include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <map>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "importers/formats.hpp"
@@ -33,32 +35,121 @@ bool LooksLikeIp(const std::string& s) {
           s.find(':') != std::string::npos);
 }
 
-constexpr int64_t kMaxCpus = 1 << 20;                 // far beyond any machine
-constexpr double kMaxMemoryMb = 1099511627776.0;      // 2^40 MiB
+// An address that names nothing outside its host: loopback (127/8, ::1), IPv4 and IPv6
+// link-local (169.254/16, fe80::/10), the unspecified address. Not imported as IPAddress CIs.
+bool HostLocalIp(const std::string& s) {
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.rfind("127.", 0) == 0 || lower.rfind("169.254.", 0) == 0 || lower == "::1" ||
+         lower == "::" || lower == "0.0.0.0" || lower.rfind("fe8", 0) == 0 ||
+         lower.rfind("fe9", 0) == 0 || lower.rfind("fea", 0) == 0 || lower.rfind("feb", 0) == 0;
+}
 
+// A MAC address that identifies an interface: not empty, "unknown" or all zeros.
+bool UsableMac(const std::string& s) {
+  if (Junk(s) || s.size() < 11) return false;
+  return s.find_first_not_of("0:-.") != std::string::npos;
+}
+
+constexpr int64_t kMaxCpus = 1 << 20;             // far beyond any machine
+constexpr double kMaxMemoryMb = 1099511627776.0;  // 2^40 MiB
+
+// The addresses of one interface's facts: Linux gives "ipv4" as an object, BSD as a list of
+// them; "ipv4_secondaries" and "ipv6" are lists. Windows interfaces carry none.
+std::vector<std::string> InterfaceAddresses(const Json& info) {
+  std::vector<std::string> out;
+  auto take = [&](const Json& j) {
+    if (j.is_object()) {
+      if (std::string a = Str(j, "address"); !a.empty()) out.push_back(a);
+    } else if (j.is_array()) {
+      for (const Json& e : j) {
+        if (std::string a = Str(e, "address"); !a.empty()) out.push_back(a);
+      }
+    }
+  };
+  take(Member(info, "ipv4"));
+  take(Items(info, "ipv4_secondaries"));
+  take(Items(info, "ipv6"));
+  return out;
+}
+
+// One host's facts: a host candidate and an IPAddress per address (HAS_ADDRESS). Its name is
+// the first usable of ansible_fqdn (with a dot), ansible_hostname, the inventory name, the
+// default (else first) IP address, the serial number and the MAC address; a host with none is
+// skipped, with why. Unusable counts (a CPU count of "many") are errors.
 void AnsibleHost(const Json& facts, const std::string& inventory_name, const std::string& where,
                  CandidateSet& out) {
   std::string hostname = Str(facts, "ansible_hostname"), fqdn = Str(facts, "ansible_fqdn"),
               domain = Str(facts, "ansible_domain");
   std::string role = Str(facts, "ansible_virtualization_role"),
               vtype = Str(facts, "ansible_virtualization_type");
-  std::string name = !Junk(fqdn) && fqdn.find('.') != std::string::npos ? fqdn
-                     : !Junk(hostname)                                  ? hostname
-                                                                        : inventory_name;
-  if (Junk(name)) {
-    out.errors.push_back(
-        {where, "the facts name no usable host name (ansible_fqdn, ansible_hostname)"});
+  std::string serial = Str(facts, "ansible_product_serial");
+  if (Junk(serial)) serial.clear();
+  // Addresses, in order: every interface's (with its MAC), then the lists of all addresses
+  // (Windows facts have only those: ansible_ip_addresses).
+  std::vector<std::pair<std::string, std::string>> addresses;  // address, MAC
+  std::set<std::string> seen;
+  std::string first_mac, gateway_mac;
+  auto add_address = [&](const std::string& addr, const std::string& mac) {
+    if (!LooksLikeIp(addr) || HostLocalIp(addr)) return;
+    std::string bare = addr.substr(0, addr.find('%'));  // fe80::1%lo0: no zone
+    if (seen.insert(bare).second) addresses.emplace_back(bare, mac);
+  };
+  for (const Json& iface : Items(facts, "ansible_interfaces")) {
+    if (iface.is_object()) {  // Windows: {interface_name, macaddress, default_gateway, ...}
+      std::string mac = Str(iface, "macaddress");
+      if (!UsableMac(mac)) continue;
+      if (first_mac.empty()) first_mac = mac;
+      if (gateway_mac.empty() && !Str(iface, "default_gateway").empty()) gateway_mac = mac;
+      continue;
+    }
+    if (!iface.is_string() || iface == "lo" || iface == "lo0") continue;
+    std::string key = "ansible_" + iface.get<std::string>();
+    for (char& ch : key)
+      if (ch == '-' || ch == ':' || ch == '.') ch = '_';
+    const Json& info = Member(facts, key.c_str());
+    std::string mac = Str(info, "macaddress");
+    if (!UsableMac(mac)) mac.clear();
+    for (const std::string& addr : InterfaceAddresses(info)) add_address(addr, mac);
+  }
+  for (const char* list :
+       {"ansible_ip_addresses", "ansible_all_ipv4_addresses", "ansible_all_ipv6_addresses"}) {
+    for (const Json& a : Items(facts, list)) {
+      if (a.is_string()) add_address(a.get<std::string>(), "");
+    }
+  }
+  const Json& def = Member(facts, "ansible_default_ipv4");
+  std::string ip = Str(def, "address");
+  if (!LooksLikeIp(ip) || HostLocalIp(ip))
+    ip = Str(Member(facts, "ansible_default_ipv6"), "address");
+  if (!LooksLikeIp(ip) || HostLocalIp(ip)) ip = addresses.empty() ? "" : addresses[0].first;
+  std::string mac = Str(def, "macaddress");
+  if (!UsableMac(mac)) mac = !gateway_mac.empty() ? gateway_mac : first_mac;
+  if (!ip.empty()) add_address(ip, UsableMac(Str(def, "macaddress")) ? Str(def, "macaddress") : "");
+  bool has_fqdn = !Junk(fqdn) && fqdn.find('.') != std::string::npos;
+  std::string name = has_fqdn                ? fqdn
+                     : !Junk(hostname)       ? hostname
+                     : !Junk(inventory_name) ? inventory_name
+                     : !ip.empty()           ? ip
+                     : !serial.empty()       ? serial
+                                             : mac;
+  if (name.empty()) {
+    out.skipped.push_back(
+        {where, "no usable identifier: no host name (ansible_fqdn " +
+                    JsonText(Member(facts, "ansible_fqdn")) + ", ansible_hostname " +
+                    JsonText(Member(facts, "ansible_hostname")) +
+                    "), inventory name, IP address, serial number or MAC address"});
     return;
   }
   Candidate h;
   h.class_name = role == "guest"  ? "VirtualMachine"
                  : role == "host" ? "PhysicalServer"
                                   : "DiscoveredHost";
-  h.ref = "host:" + where;  // one per facts entry: two hosts may share a name
+  h.ref = "host:" + where;  // one per entry: identification decides which are the same host
   h.location = where;
   h.attrs.Set("name", Value(name));
   if (!Junk(hostname)) h.attrs.Set("hostname", Value(hostname));
-  if (!Junk(fqdn) && fqdn.find('.') != std::string::npos) h.attrs.Set("fqdn", Value(fqdn));
+  if (has_fqdn) h.attrs.Set("fqdn", Value(fqdn));
   if (!Junk(domain)) h.attrs.Set("domain", Value(domain));
   std::string os = Str(facts, "ansible_distribution");
   if (!os.empty()) h.attrs.Set("os", Value(os));
@@ -66,49 +157,48 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   if (!os_version.empty()) h.attrs.Set("os_version", Value(os_version));
   // Counts that are present but unusable are errors naming the fact, never dropped.
   auto bad = [&](const char* fact, const std::string& why) {
-    out.errors.push_back({where, std::string(fact) + ": " + why + ", got " + JsonText(facts[fact])});
+    out.errors.push_back(
+        {where, std::string(fact) + ": " + why + ", got " + JsonText(facts[fact])});
+  };
+  // Some platforms (Solaris) give counts as decimal strings: "1536" is read as 1536.
+  auto number = [&](const Json& v) -> Json {
+    if (!v.is_string()) return v;
+    const std::string& s = v.get_ref<const std::string&>();
+    if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789.") != std::string::npos ||
+        std::count(s.begin(), s.end(), '.') > 1 || s.front() == '.' || s.back() == '.')
+      return v;
+    return s.find('.') == std::string::npos ? Json(std::stoll(s)) : Json(std::stod(s));
   };
   for (const char* k : {"ansible_processor_vcpus", "ansible_processor_count"}) {
     if (h.attrs.Has("cpu_count") || !facts.contains(k) || facts[k].is_null()) continue;
-    const Json& v = facts[k];
+    const Json v = number(facts[k]);
     if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxCpus)
       return bad(k, "expected a whole number of CPUs from 0 to " + std::to_string(kMaxCpus));
     h.attrs.Set("cpu_count", Value(v.get<int64_t>()));
   }
   if (facts.contains("ansible_memtotal_mb") && !facts["ansible_memtotal_mb"].is_null()) {
-    const Json& v = facts["ansible_memtotal_mb"];
+    const Json v = number(facts["ansible_memtotal_mb"]);
     if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > kMaxMemoryMb)
       return bad("ansible_memtotal_mb", "expected a number of MiB from 0 to 2^40");
     h.attrs.Set("memory_gb", Value(std::round(v.get<double>() / 1024.0 * 100) / 100));
   }
-  std::string serial = Str(facts, "ansible_product_serial");
-  if (!Junk(serial)) h.attrs.Set("serial_number", Value(serial));
+  if (!serial.empty()) h.attrs.Set("serial_number", Value(serial));
   if (h.class_name == "VirtualMachine" && !vtype.empty()) h.attrs.Set("hypervisor", Value(vtype));
-  const Json& def = Member(facts, "ansible_default_ipv4");
-  if (LooksLikeIp(Str(def, "address"))) h.attrs.Set("ip_address", Value(Str(def, "address")));
-  if (!Str(def, "macaddress").empty()) h.attrs.Set("mac_address", Value(Str(def, "macaddress")));
-  std::set<std::string> seen;
-  for (const Json& iface : Items(facts, "ansible_interfaces")) {
-    if (!iface.is_string() || iface == "lo" || iface == "lo0") continue;
-    std::string key = "ansible_" + iface.get<std::string>();
-    for (char& ch : key)
-      if (ch == '-' || ch == ':' || ch == '.') ch = '_';
-    const Json& info = facts.value(key, Json::object());
-    std::string addr = Str(Member(info, "ipv4"), "address");
-    if (!LooksLikeIp(addr) || addr.rfind("127.", 0) == 0 || !seen.insert(addr).second) continue;
+  if (!ip.empty()) h.attrs.Set("ip_address", Value(ip));
+  if (!mac.empty()) h.attrs.Set("mac_address", Value(mac));
+  for (const auto& [addr, addr_mac] : addresses) {
     Candidate a;
     a.class_name = "IPAddress";
     a.ref = "ip:" + addr;
-    a.location = where + " interface " + iface.get<std::string>();
+    a.location = where + " address " + addr;
     a.attrs.Set("name", Value(addr));
     a.attrs.Set("address", Value(addr));
-    if (IsHostLocalAddress(addr)) {  // docker0, virbr0, link-local: this host's own
+    if (IsHostLocalAddress(addr)) {  // docker0, virbr0: this host's own bridge
       a.ref = "ip:" + addr + "%" + h.ref;
       a.attrs.Set("name", Value(HostLocalName(addr, name)));
       a.attrs.Set("host", Value(name));
     }
-    if (!Str(info, "macaddress").empty())
-      a.attrs.Set("mac_address", Value(Str(info, "macaddress")));
+    if (!addr_mac.empty()) a.attrs.Set("mac_address", Value(addr_mac));
     out.rels.push_back({"HAS_ADDRESS", h.ref, a.ref, {}, a.location});
     out.cis.push_back(std::move(a));
   }
@@ -118,9 +208,20 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
 bool IsFacts(const Json& j) {
   if (!j.is_object()) return false;
   for (const auto& [k, v] : j.items()) {
-    if (k.rfind("ansible_", 0) == 0) return true;
+    if (k.rfind("ansible_", 0) == 0 && k != "ansible_facts") return true;
   }
   return false;
+}
+
+// A fact-cache entry holding no host facts: only what Ansible caches besides them
+// (discovered_interpreter_python, module_setup, gather_subset, ...).
+bool IsFactlessCacheEntry(const Json& j) {
+  if (!j.is_object() || j.empty()) return false;
+  for (const auto& [k, v] : j.items()) {
+    if (k.rfind("discovered_interpreter_", 0) != 0 && k != "module_setup" && k != "gather_subset")
+      return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -129,34 +230,52 @@ Status ParseAnsible(std::string_view text, CandidateSet& out) {
   auto doc = ParseJson(text, "Ansible facts");
   if (!doc.ok()) return doc.status();
   std::vector<std::tuple<const Json*, std::string, std::string>>
-      hosts;  // facts, inventory name, location
-  auto add = [&](const Json& j, const std::string& inventory, const std::string& path) -> Status {
+      hosts;                // facts, inventory name, location
+  bool recognized = false;  // an entry that is facts, or says why it has none
+  // One entry: a host's facts, or a record of why there are none (skipped, with the reason).
+  auto add = [&](const Json& j, const std::string& inventory, const std::string& path) {
+    std::string named = inventory.empty() ? path : path + " (" + inventory + ")";
     if (j.is_object() && j.contains("unreachable") && j["unreachable"] == Json(true)) {
-      out.skipped.push_back({path, "the host was unreachable (no facts)"});
-      return Status::Ok();
-    }
-    if (j.is_object() && j.contains("ansible_facts") && j["ansible_facts"].is_object()) {
+      out.skipped.push_back({named, "the host was unreachable (no facts)"});
+    } else if (j.is_object() && j.contains("ansible_facts") && IsFacts(j["ansible_facts"])) {
       hosts.emplace_back(&j["ansible_facts"], inventory, path + ".ansible_facts");
-      return Status::Ok();
-    }
-    if (IsFacts(j)) {
+    } else if (IsFacts(j)) {
       hosts.emplace_back(&j, inventory, path);
-      return Status::Ok();
+    } else if (j.is_object() && j.contains("failed") && j["failed"] == Json(true)) {
+      out.skipped.push_back({named, "fact gathering failed (no facts): " + Str(j, "msg")});
+    } else if (IsFactlessCacheEntry(j) ||
+               (j.is_object() && j.contains("ansible_facts") && j["ansible_facts"].is_object())) {
+      std::string keys;
+      for (const auto& [k, v] : (j.contains("ansible_facts") ? j["ansible_facts"] : j).items())
+        keys += (keys.empty() ? "" : ", ") + k;
+      out.skipped.push_back(
+          {named, "no host facts (" + (keys.empty() ? "empty" : "only " + keys) + ")"});
+    } else {
+      out.skipped.push_back({named,
+                             "not Ansible facts (expected {\"ansible_facts\": {...}} or a "
+                             "bare facts object), got " +
+                                 std::string(j.type_name())});
+      return;
     }
-    return Status::Invalid("no Ansible facts at " + path +
-                           " (expected {\"ansible_facts\": {...}} or a bare facts object)")
-        .With("path", path);
+    recognized = true;
   };
   const Json& root = *doc;
   if (root.is_array()) {
-    for (size_t i = 0; i < root.size(); ++i)
-      CMDB_RETURN_IF_ERROR(add(root[i], "", "$[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < root.size(); ++i) add(root[i], "", "$[" + std::to_string(i) + "]");
   } else if (root.is_object() && !root.contains("ansible_facts") && !IsFacts(root) &&
-             !root.contains("unreachable")) {
-    for (const auto& [name, v] : root.items())
-      CMDB_RETURN_IF_ERROR(add(v, name, "$." + name));  // inventory name -> facts
+             !root.contains("unreachable") && !root.contains("failed") &&
+             !IsFactlessCacheEntry(root)) {
+    for (const auto& [name, v] : root.items()) add(v, name, "$." + name);  // inventory -> facts
   } else {
-    CMDB_RETURN_IF_ERROR(add(root, "", "$"));
+    add(root, "", "$");
+  }
+  // A file in which no entry is Ansible's is not facts at all: refused, not imported as empty.
+  if (!recognized && !(root.is_array() && root.empty())) {
+    std::string at = out.skipped.empty() ? "$" : out.skipped.front().location;
+    out.skipped.clear();
+    return Status::Invalid("no Ansible facts at " + at +
+                           " (expected {\"ansible_facts\": {...}} or a bare facts object)")
+        .With("path", at);
   }
   for (const auto& [facts, inventory, path] : hosts) AnsibleHost(*facts, inventory, path, out);
   return Status::Ok();
@@ -202,6 +321,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
     std::string key_ref = "ref:" + cls + ":" + value;
     if (refs.insert(key_ref).second) {
       Candidate c{key_ref, cls, {}, where, "", true};
+      c.optional = true;  // not in the CMDB either: the relationship is reported as dangling
       c.attrs.Set(attr, Value(value));
       out.cis.push_back(std::move(c));
     }
@@ -241,8 +361,8 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         std::string where = base + "." + key + "[" + std::to_string(i) + "]";
         if (!item.is_object()) {
           out.errors.push_back({where, std::string("a ") + what + " entry must be an object"});
-        } else if (id_key && Str(item, id_key).empty()) {
-          out.errors.push_back({where, std::string("a ") + what + " without " + id_key});
+        } else if (id_key && Str(item, id_key).empty()) {  // nothing to identify it by
+          out.skipped.push_back({where, std::string("a ") + what + " without " + id_key});
         } else {
           fn(item, where);
         }
@@ -279,7 +399,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         }
         Candidate c{"aws:" + Str(in, "InstanceId"), "VirtualMachine", {}, where, "", false};
         if (Str(in, "InstanceId").empty()) {
-          out.errors.push_back({where, "an instance without InstanceId"});
+          out.skipped.push_back({where, "an instance without InstanceId"});
           continue;
         }
         c.attrs.Set("name", Value(NameOr(Items(in, "Tags"), Str(in, "InstanceId"))));
@@ -294,6 +414,30 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         std::string state = Str(Member(in, "State"), "Name");
         if (state == "terminated" || state == "shutting-down")
           c.attrs.Set("status", Value(std::string("retired")));
+        // Its addresses: every interface's private IPv4 and IPv6 addresses, and the instance's
+        // own (HAS_ADDRESS); the interface's MAC goes with its addresses.
+        std::set<std::string> addresses;
+        auto address = [&](const std::string& addr, const std::string& mac) {
+          if (!LooksLikeIp(addr) || !addresses.insert(addr).second) return;
+          Candidate a{"ip:" + addr, "IPAddress", {}, where + " address " + addr, "", false};
+          a.attrs.Set("name", Value(addr));
+          a.attrs.Set("address", Value(addr));
+          if (!mac.empty()) a.attrs.Set("mac_address", Value(mac));
+          out.rels.push_back({"HAS_ADDRESS", c.ref, a.ref, {}, a.location});
+          out.cis.push_back(std::move(a));
+        };
+        for (const Json& ni : Items(in, "NetworkInterfaces")) {
+          std::string mac = Str(ni, "MacAddress");
+          address(Str(ni, "PrivateIpAddress"), mac);
+          for (const Json& p : Items(ni, "PrivateIpAddresses"))
+            address(Str(p, "PrivateIpAddress"), mac);
+          for (const Json& p : Items(ni, "Ipv6Addresses")) address(Str(p, "Ipv6Address"), mac);
+        }
+        address(Str(in, "PrivateIpAddress"), "");
+        address(Str(in, "Ipv6Address"), "");
+        for (const Json& p : Items(in, "Ipv6Addresses")) address(Str(p, "Ipv6Address"), "");
+        if (!c.attrs.Has("ip_address") && LooksLikeIp(Str(in, "Ipv6Address")))
+          c.attrs.Set("ip_address", Value(Str(in, "Ipv6Address")));
         add(std::move(c), Str(in, "SubnetId"), "Subnet");
       }
     });
@@ -305,6 +449,11 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       const Json& zones = Items(lb, "AvailabilityZones");
       std::string zone = zones.empty() || !zones[0].is_string() ? "" : zones[0].get<std::string>();
       SetCloudScope(c, "", "", zone);
+      if (!Items(lb, "Instances").empty())  // the schema relates no load balancer to a computer
+        out.skipped.push_back({where + ".Instances",
+                               std::to_string(Items(lb, "Instances").size()) +
+                                   " instance(s) behind the load balancer are not linked (no "
+                                   "relationship type connects a LoadBalancer to a Computer)"});
       add(std::move(c), Str(lb, "VPCId"), "VPC");
     });
     each("LoadBalancers", "LoadBalancerArn", "load balancer", [&](const Json& lb, const std::string& where) {  // elbv2
@@ -365,7 +514,7 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
                    CandidateSet& out) {
   if (format == "ndjson") {
     if (!options.schema) return Status::Internal("ndjson is read against a schema; none was given");
-    return ParseNdjson(text, *options.schema, out);
+    return ParseNdjson(text, *options.schema, options.db, out);
   }
   if (format == "csv") return ParseCsv(text, options.mapping, out);
   if (format == "nmap") return ParseNmap(text, out);

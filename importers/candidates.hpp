@@ -10,6 +10,7 @@
 
 #include "cmdb/attr_map.hpp"
 #include "cmdb/records.hpp"
+#include "cmdb/status.hpp"
 
 namespace cmdb::importers {
 
@@ -20,6 +21,10 @@ struct Candidate {
   std::string location;         // "line 12", "items[3] (Pod web-1)", "host[2] 10.0.0.1"
   std::string parent_ref;       // dependent identity (IDENTIFIED ... WITHIN): the parent candidate
   bool reference_only = false;  // only names an existing CI (never created or changed)
+  // With reference_only: the CI may be missing from the CMDB too (an object the source refers
+  // to but does not describe: an instance's subnet, a pod's node). Relationships to a missing
+  // one are not created and are listed in the report's `dangling`, not refused.
+  bool optional = false;
   // Names an existing CI by id (ndjson "id", an id endpoint): that CI, not what identification
   // finds (RunImport refuses an id naming no CI).
   std::optional<CiId> id;
@@ -36,6 +41,10 @@ struct CandidateRel {
 struct SourceError {
   std::string location;
   std::string message;
+  // The code and details of the refusal when a rule of the write or of the bulk reader refused
+  // the record (SourceErrorOf): an ndjson import answers with them as POST /v1/bulk does.
+  StatusCode code = StatusCode::kInvalidArgument;
+  Status::Details details;
 };
 
 // CIs a source lists completely: those of `class_name` (its identification scope: a
@@ -46,6 +55,11 @@ struct Coverage {
   std::string attribute;
   Value value;
 };
+
+// The error of the record at `location` that `st` (not OK) refused: its message, code and details.
+inline SourceError SourceErrorOf(std::string location, const Status& st) {
+  return {std::move(location), st.message(), st.code(), st.details()};
+}
 
 struct CandidateSet {
   std::vector<Candidate> cis;
@@ -60,6 +74,19 @@ struct CandidateSet {
   // (mark_stale.hpp); empty: every CI of the classes of its candidates that are not
   // reference-only.
   std::vector<Coverage> covers;
+  // References to objects the source does not describe and that cannot be looked up in the CMDB
+  // (a Terraform dependency on an address the state lacks): the relationship is not created,
+  // and the report lists it (ImportReport::dangling), with why.
+  std::vector<SourceError> dangling;
+  int64_t lines = 0;  // ndjson: the lines read, blank ones included (a refusal counts them)
+  // ndjson: for each of `rels`, the refs its "from" and "to" named ("" for an id or key
+  // endpoint) and the candidates (indexes in `cis`) they named, so that a refusal can name a
+  // line whose ref names a refused line as a bulk load does (importers::NdjsonRefusal).
+  struct RefUse {
+    std::string from, to;
+    size_t from_ci = 0, to_ci = 0;
+  };
+  std::vector<RefUse> rel_refs;
 };
 
 }  // namespace cmdb::importers

@@ -7,9 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "bulk/bulk_reader.hpp"
+#include "cmdb/database.hpp"
 #include "cmdb/schema.hpp"
 #include "cmdb/status.hpp"
 #include "importers/candidates.hpp"
+#include "importers/import.hpp"
 
 namespace cmdb::importers {
 
@@ -21,6 +24,11 @@ struct ParseOptions {
   // kubernetes: the cluster the objects belong to (their `cluster` attribute, which scopes
   // namespaces and nodes; docs/importers.md); "" leaves them unscoped.
   std::string cluster;
+  // ndjson: the database whose committed state the lines naming CIs are checked against, as the
+  // bulk loader checks them (ndjson_csv.cpp; a short read per check, no lock held between lines);
+  // null: they are not, and RunImport's identify step refuses what names no CI, with its own
+  // texts. Not owned.
+  const Database* db = nullptr;
 };
 
 // "ndjson", "csv", "nmap", "kubernetes", "terraform", "ansible", "aws".
@@ -34,8 +42,17 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
 
 // The individual parsers (see ParseSource).
 // The bulk format, read by the bulk reader as POST /v1/bulk reads it: the same lines are refused
-// with the same messages (out.errors, located "line 12"); what is accepted becomes candidates.
-Status ParseNdjson(std::string_view text, const Schema& schema, CandidateSet& out);
+// with the same messages and codes (out.errors, located "line 12"), with `graph` also those that
+// name a CI the bulk loader would not find (with `db`: ParseOptions::db); what is accepted becomes
+// candidates. out.lines is the number of lines read.
+Status ParseNdjson(std::string_view text, const Schema& schema, const Database* db,
+                   CandidateSet& out);
+// The refusal of an ndjson import whose records have errors, exactly as POST /v1/bulk refuses the
+// same body (bulk::LinesRefused): report.errors (the reader's and the steps', all located "line
+// N") become one error per line in line order, at most BulkResult::kMaxListedErrors listed
+// (`errors`) of `error_count`. OK when report.errors is empty.
+Status NdjsonRefusal(const CandidateSet& set, const ImportReport& report,
+                     std::vector<bulk::BulkError>& errors, int64_t& error_count);
 Status ParseCsv(std::string_view text, const std::string& mapping, CandidateSet& out);
 Status ParseNmap(std::string_view text, CandidateSet& out);
 Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::string& cluster = "");

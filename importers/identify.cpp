@@ -182,8 +182,9 @@ class Identifier {
   }
 
  private:
-  void Fail(const std::string& where, const std::string& message) {
-    report_.errors.push_back({where, message});
+  // Records the refusal of the candidate at `where`, with the code and details of `why`.
+  void Fail(const std::string& where, const Status& why) {
+    report_.errors.push_back(SourceErrorOf(where, why));
   }
 
   // A value of a hit: the import's merged value first, else the committed CI's.
@@ -269,14 +270,15 @@ class Identifier {
     if (c.id) {  // named by id (ndjson "id"): the bulk loader's rule, then the CI's class
       auto given = c.class_name.empty() ? std::nullopt : std::optional(c.class_name);
       if (Status named = bulk::CheckNamedCi(graph_.FindCi(*c.id), *c.id, given); !named.ok()) {
-        return Fail(c.location, named.message());
+        return Fail(c.location, named);
       }
       cls = std::string(graph_.FindCi(*c.id)->class_name);
     }
-    if (!schema_.FindClass(cls)) return Fail(c.location, schema_.UnknownClassMessage(cls));
+    if (!schema_.FindClass(cls))
+      return Fail(c.location, Status::Invalid(schema_.UnknownClassMessage(cls)));
     AttrMap attrs = c.attrs;
     if (Status st = schema_.NormalizeAttrs(cls, attrs); !st.ok())
-      return Fail(c.location, st.message());
+      return Fail(c.location, st);
     std::string parent;
     if (!c.parent_ref.empty()) {
       auto p = out_.by_ref.find(c.parent_ref);
@@ -288,7 +290,8 @@ class Identifier {
         return;
       }
       if (ps == IdentifiedSet::kUnidentified)
-        return Fail(c.location, "its parent '" + c.parent_ref + "' is not in the source");
+        return Fail(c.location,
+                    Status::Invalid("its parent '" + c.parent_ref + "' is not in the source"));
       const IdentifiedCi& pr = out_.cis[ps];
       parent = pr.existing ? "ci:" + std::to_string(pr.existing) : "new:" + std::to_string(ps);
     }
@@ -374,7 +377,9 @@ class Identifier {
       r.attrs = std::move(attrs);
       slot = out_.cis.size();
       out_.cis.push_back(std::move(r));
-      if (!c.reference_only && !QualifyName(id, slot)) {
+      // A CI named by id (ndjson "id") takes what it is given as POST /v1/bulk does: a new name
+      // another CI holds is refused by the write (its KEY conflict), not qualified or kept.
+      if (!c.reference_only && !c.id && !QualifyName(id, slot)) {
         IdentifiedCi& last = out_.cis.back();
         if (last.existing) {
           // A CI found whose new name another CI holds keeps the name it has: reported.

@@ -23,12 +23,13 @@ size_t Precedence::Rank(const std::string& cls, const std::string& attr,
 namespace {
 
 // The refusal of an import whose records have errors (report.errors, not empty): how many, and
-// the first. `what` says at which point: "of the source are invalid" or "could not be imported".
+// the first. A BadRequest like any bad input (docs/api.md's error table); the answer lists
+// every record in error.errors. `what` says at which point: "of the source are invalid" or
+// "could not be imported".
 Status RecordsRefused(const ImportReport& report, const std::string& what) {
   return Status::Invalid(std::to_string(report.errors.size()) + " record(s) " + what +
                          "; first at " + report.errors[0].location + ": " +
-                         report.errors[0].message + "; nothing was imported")
-      .WithType("invalid_source");
+                         report.errors[0].message + "; nothing was imported");
 }
 
 TxMeta ImportMeta(const ImportOptions& opt) {
@@ -40,15 +41,20 @@ TxMeta ImportMeta(const ImportOptions& opt) {
   return meta;
 }
 
-// The steps, staged into `txn`; stops after the first step that found record errors.
+// The steps, staged into `txn`; stops after the first step that found record errors unless
+// opt.every_error.
 Status StageImport(Txn& txn, const CandidateSet& set, const ImportOptions& opt, int64_t now,
                    ImportReport& report) {
+  report.dangling = set.dangling;  // the parser's; reconciliation adds those the CMDB lacks
+  auto stop = [&] { return !report.errors.empty() && !opt.every_error; };
   IdentifiedSet identified = Identify(txn.graph(), txn.schema(), set, report);
-  if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
+  if (stop()) return RecordsRefused(report, "could not be imported");
   ReconciledSet reconciled = ReconcileCis(txn, set, identified, opt, now, report);
-  if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
+  if (stop()) return RecordsRefused(report, "could not be imported");
   ReconcileRels(txn, set, identified, opt, now, reconciled, report);
-  if (!report.errors.empty()) return RecordsRefused(report, "could not be imported");
+  if (!report.errors.empty())
+    return RecordsRefused(report, set.errors.empty() ? "could not be imported"
+                                                     : "of the source are invalid");
   if (opt.full_scan) return MarkStale(txn, opt.source, set, reconciled, report);
   return Status::Ok();
 }
@@ -60,7 +66,8 @@ Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& opt
   report = ImportReport();
   report.dry_run = opt.dry_run;
   report.errors = set.errors;
-  if (!report.errors.empty()) return RecordsRefused(report, "of the source are invalid");
+  if (!report.errors.empty() && !opt.every_error)
+    return RecordsRefused(report, "of the source are invalid");
   const int64_t now = db.clock().NowMicros();
   auto stage = [&](Txn& txn) { return StageImport(txn, set, opt, now, report); };
   if (opt.dry_run) return db.DryRunWrite(ImportMeta(opt), stage).status();

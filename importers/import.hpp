@@ -46,6 +46,10 @@ struct ImportOptions {
   int64_t max_age_micros = int64_t(30) * 24 * 3600 * 1000000;
   Precedence precedence;
   std::string change_ref;  // recorded in the transaction log
+  // Run every step even when the source or an earlier step has record errors, so that every
+  // refused record is reported (the ndjson import reports every refused line, as POST /v1/bulk
+  // does); the import is refused all the same. Off: the first step that finds errors ends it.
+  bool every_error = false;
 };
 
 // One attribute of a change: its value before and after (null: absent). Plain values.
@@ -131,15 +135,19 @@ struct ImportReport {
   // refused, the candidates and relationships that depend on it), each with why.
   std::vector<SourceError> skipped;
   std::vector<SourceError> errors;
+  // Relationships not created because one end is outside the source and not in the CMDB (an
+  // optional reference that found no CI, CandidateSet::dangling): where, and which end.
+  std::vector<SourceError> dangling;
 };
 
 // Applies (or, with options.dry_run, evaluates and discards) a candidate set: the steps above,
 // in order, inside Database::Write or Database::DryRunWrite. `report` is reset and filled; for an
 // apply, report.tx is the transaction (0 when nothing changed), for a dry run always 0. Record
-// errors of the source, or of any step, return an invalid_source status naming the first one
-// (all are listed in report.errors); other errors of the write (the write policy, the store) are
-// returned unchanged. A dry run returns the same status an apply of the same set on the same
-// state would. On any error nothing is applied.
+// errors of the source, or of any step, return an invalid-argument status naming the first one
+// (all are listed in report.errors, in the order the steps found them; with every_error, those of
+// every step); other errors of the write (the write policy, the store) are returned unchanged. A
+// dry run returns the same status an apply of the same set on the same state would. On any error
+// nothing is applied.
 Status RunImport(Database& db, const CandidateSet& set, const ImportOptions& options,
                  ImportReport& report);
 

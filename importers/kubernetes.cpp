@@ -110,7 +110,7 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
   struct Pending {
     std::string from_ref;
     const Json* owners;
-    std::string ns, location;
+    std::string ns, ns_ref, location;
   };
   std::vector<Pending> owned;
   std::vector<std::tuple<std::string, std::string, const Json*, std::string>>
@@ -163,8 +163,9 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
       const Json& info = Member(status, "nodeInfo");
       SetFrom(c.attrs, "kubelet_version", info, "kubeletVersion");
       SetFrom(c.attrs, "os_image", info, "osImage");
-      for (const Json& a : Items(status, "addresses")) {
-        if (Str(a, "type") == "InternalIP" && LooksLikeIp(Str(a, "address")))
+      for (const Json& a : Items(status, "addresses")) {  // the first (dual stack: two)
+        if (Str(a, "type") == "InternalIP" && LooksLikeIp(Str(a, "address")) &&
+            !c.attrs.Has("ip_address"))
           c.attrs.Set("ip_address", Value(Str(a, "address")));
       }
       nodes[name] = c.ref;
@@ -184,8 +185,8 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
                                                    : "kind " + o.kind + " is not imported"});
       continue;
     }
-    if (name.empty()) {
-      out.errors.push_back({where, "an object without metadata.name"});
+    if (name.empty()) {  // nothing to identify it by
+      out.skipped.push_back({where, "an object without metadata.name is not imported"});
       continue;
     }
     if (ns.empty()) ns = "default";
@@ -206,7 +207,10 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
       c.class_name = "K8sPod";
       const Json& status = Member(j, "status");
       SetFrom(c.attrs, "phase", status, "phase");
-      if (LooksLikeIp(Str(status, "podIP"))) c.attrs.Set("pod_ip", Value(Str(status, "podIP")));
+      std::string pod_ip = Str(status, "podIP");
+      if (!LooksLikeIp(pod_ip) && !Items(status, "podIPs").empty())  // dual stack: the first
+        pod_ip = Str(Items(status, "podIPs")[0], "ip");
+      if (LooksLikeIp(pod_ip)) c.attrs.Set("pod_ip", Value(pod_ip));
       pods.push_back({c.ref, ns, meta.contains("labels") ? &meta["labels"] : nullptr});
       if (!Str(spec, "nodeName").empty())
         pod_nodes.emplace_back(c.ref, Str(spec, "nodeName"), where);
@@ -235,33 +239,66 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
     }
     out.rels.push_back({"CONTAINS", ns_ref, c.ref, {}, where});
     if (meta.contains("ownerReferences"))
-      owned.push_back({c.ref, &meta["ownerReferences"], ns, where});
+      owned.push_back({c.ref, &meta["ownerReferences"], ns, ns_ref, where});
     out.cis.push_back(std::move(c));
   }
+  // An object outside the input, looked up in the CMDB when the import runs: linked when it is
+  // there, else the relationship is reported as dangling (Candidate::optional).
+  std::set<std::string> references;
+  auto reference = [&](const std::string& ref, const std::string& cls, const std::string& attr,
+                       const std::string& value, const std::string& parent,
+                       const std::string& where) {
+    if (references.insert(ref).second) {
+      Candidate c{ref, cls, {}, where, parent, true};
+      c.optional = true;
+      c.attrs.Set(attr, Value(value));
+      // A node is identified within its cluster (a workload or service within its namespace,
+      // which carries the cluster): two clusters' same-named nodes are not one reference.
+      if (cls == "K8sNode" && !cluster.empty()) c.attrs.Set("cluster", Value(cluster));
+      out.cis.push_back(std::move(c));
+    }
+    return ref;
+  };
   // ownerReferences: Pod -> workload, ReplicaSet -> Deployment (MEMBER_OF). An owner missing from
-  // the source is found by name when it is a ReplicaSet of a Deployment that is there.
+  // the source is found by name when it is a ReplicaSet of a Deployment that is there, else by
+  // its uid in the CMDB; an owner of a kind that is not a CI (a Node, a custom resource) is
+  // listed as skipped.
   for (const Pending& p : owned) {
     if (!p.owners->is_array()) continue;
     for (const Json& owner : *p.owners) {
-      std::string target;
-      if (auto it = by_uid.find(Str(owner, "uid")); it != by_uid.end())
+      std::string target, kind = Str(owner, "kind"), uid = Str(owner, "uid");
+      std::string what = "owner " + kind + " " + Str(owner, "name");
+      if (auto it = by_uid.find(uid); it != by_uid.end())
         target = it->second;
-      else if (Str(owner, "kind") == "ReplicaSet") {
+      else if (kind == "ReplicaSet") {
         std::string rs = Str(owner, "name");
         if (auto dash = rs.rfind('-'); dash != std::string::npos) {
           if (auto d = deployments.find(p.ns + "/" + rs.substr(0, dash)); d != deployments.end())
             target = d->second;
         }
       }
-      if (!target.empty() && target != p.from_ref)
+      if (target.empty() && kWorkloads.count(kind) && !uid.empty())
+        target = reference("uid:" + uid, "K8sWorkload", "uid", uid, p.ns_ref, p.location);
+      if (target.empty()) {
+        out.skipped.push_back(
+            {p.location, what + " is not linked: " +
+                             (kWorkloads.count(kind) ? std::string("it has no uid")
+                                                     : "kind " + kind + " is not imported")});
+        continue;
+      }
+      if (target != p.from_ref)
         out.rels.push_back({"MEMBER_OF", p.from_ref, target, {}, p.location});
     }
   }
   for (const auto& [pod, node, where] : pod_nodes) {
-    if (auto it = nodes.find(node); it != nodes.end())
-      out.rels.push_back({"RUNS_ON", pod, it->second, {}, where});
+    auto it = nodes.find(node);
+    std::string target = it != nodes.end()
+                             ? it->second
+                             : reference("node:" + node, "K8sNode", "name", node, "", where);
+    out.rels.push_back({"RUNS_ON", pod, target, {}, where});
   }
-  // Service -> Pod through the selector; Ingress -> Service through its backends.
+  // Service -> Pod through the selector (within the input); Ingress -> Service through its
+  // backends (a Service not in the input: looked up in the CMDB by name in the namespace).
   for (const auto& [svc, ns, selector, where] : selectors) {
     if (selector->empty()) continue;
     for (const PodInfo& pod : pods) {
@@ -276,9 +313,13 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
   for (const auto& [ingress, ns, svcs, where] : backends) {
     std::set<std::string> done;
     for (const auto& s : svcs) {
+      if (!done.insert(s).second) continue;
       auto it = services.find(ns + "/" + s);
-      if (it != services.end() && done.insert(s).second)
-        out.rels.push_back({"ROUTES_TO", ingress, it->second, {}, where});
+      std::string target = it != services.end()
+                               ? it->second
+                               : reference("svc:" + ns + "/" + s, "K8sService", "name", s,
+                                           namespaces.at(ns), where);  // a backend elsewhere
+      out.rels.push_back({"ROUTES_TO", ingress, target, {}, where});
     }
   }
   return Status::Ok();

@@ -2,15 +2,20 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "bulk/bulk.hpp"
 #include "bulk/bulk_reader.hpp"
 #include "cmdb/suggest.hpp"
 #include "cmdb/text_position.hpp"
 #include "cmdb/utf8.hpp"
 #include "importers/formats.hpp"
+#include "importers/import.hpp"
 #include "importers/json_util.hpp"
 
 namespace cmdb::importers {
@@ -21,11 +26,33 @@ namespace {
 // naming a CI by id or by {"class", "key"} a reference-only candidate, one per CI named however
 // many lines name it; a "rel" line a candidate relationship. The reader resolves refs, so a
 // candidate's ref is its location ("line 12") or what it names ("id:42", "key:Rack:{...}").
+//
+// With a database (its committed state, read through one view per batch of lines, yielding to
+// writers as reads do), the sink refuses what the
+// bulk loader's sink (bulk.cpp) refuses when it stages a line, in the same order and with the
+// same texts, so that the line is refused by the reader (and its ref left undefined) as POST
+// /v1/bulk refuses it: a CI named by
+// "id" must exist, keep its class and take the attributes given; a {"class", "key"} endpoint
+// must name a CI (of the graph, or a new CI of an earlier line); a relationship's type must exist
+// and an id endpoint name a CI (Txn::CreateRel's texts). Conflicts of KEY and UNIQUE values and
+// the relationship rules of the schema are left to the import's steps (identification decides
+// which CI a line names), whose errors keep their codes (SourceErrorOf).
 class CandidateSink : public bulk::BulkSink {
  public:
-  explicit CandidateSink(CandidateSet& out) : out_(out) {}
+  CandidateSink(const Schema& schema, const Database* db, CandidateSet& out)
+      : schema_(schema), db_(db), out_(out) {}
 
   Result<CiId> Ci(bulk::BulkLine& line) override {
+    if (db_ && line.has_id) {
+      const CiRecord* ci = Graph().FindCi(*line.id);
+      CMDB_RETURN_IF_ERROR(bulk::CheckNamedCi(ci, *line.id, line.cls));
+      AttrMap after = ci->attrs;  // as Txn::UpdateCi checks the patch
+      for (const auto& [k, v] : *line.attrs) after.Set(k, v);
+      CMDB_RETURN_IF_ERROR(schema_.ValidateCi(ci->class_name, after));
+    }
+    if (db_ && !line.has_id && line.cls) {  // a new CI's KEY entry, for later key endpoints
+      if (auto key = KeyIndexKey(schema_, *line.cls, *line.attrs)) new_keys_.insert(*key);
+    }
     Candidate c;
     c.location = "line " + std::to_string(line.line_no);
     c.ref = c.location;
@@ -37,7 +64,7 @@ class CandidateSink : public bulk::BulkSink {
   }
 
   Result<CiId> Endpoint(const bulk::BulkLine& line, const bulk::BulkEndpoint& e,
-                        const char*) override {
+                        const char* field) override {
     Candidate c;
     c.location = "line " + std::to_string(line.line_no);
     c.reference_only = true;
@@ -45,6 +72,9 @@ class CandidateSink : public bulk::BulkSink {
       c.id = e.id;
       c.ref = "id:" + std::to_string(e.id);
     } else {
+      if (db_ && !(e.index_key && (Graph().LookupIndex(*e.index_key, schema_) ||
+                                   new_keys_.count(*e.index_key))))
+        return bulk::NoCiWithKey(e, field);
       c.class_name = e.name;
       c.attrs = e.key;
       c.ref = "key:" + e.name + ":" + JsonText(bulk::ToJson(e.key));
@@ -55,28 +85,103 @@ class CandidateSink : public bulk::BulkSink {
   }
 
   Status Rel(bulk::BulkLine& line, CiId from, CiId to) override {
+    if (db_) {
+      if (!schema_.open_mode() && !schema_.FindRelType(*line.type))
+        return Status::Schema(schema_.UnknownRelTypeMessage(*line.type)).With("type", *line.type);
+      CMDB_RETURN_IF_ERROR(EndpointExists(line.from, "source"));
+      CMDB_RETURN_IF_ERROR(EndpointExists(line.to, "target"));
+    }
     out_.rels.push_back({*line.type, out_.cis[from].ref, out_.cis[to].ref, std::move(*line.attrs),
                          "line " + std::to_string(line.line_no)});
+    auto ref = [](const bulk::BulkEndpoint& e) {
+      return e.kind == bulk::BulkEndpoint::Kind::kRef ? e.name : std::string();
+    };
+    out_.rel_refs.push_back({ref(line.from), ref(line.to), static_cast<size_t>(from),
+                             static_cast<size_t>(to)});
     return Status::Ok();
   }
 
+ void BatchDone() override { view_.reset(); }
+
  private:
+  // The committed graph, through a view held until the batch ends (BatchDone); no pointer into
+  // it is kept from one call to the next, so it may yield to a writer at every call.
+  const cmdb::Graph& Graph() {
+    if (!view_) view_.emplace(db_->Read());
+    else view_->Yield();
+    return view_->graph();
+  }
+
+  // An id endpoint names a CI of the graph (Txn::CreateRel's text: the loader's sink leaves the
+  // check to it).
+  Status EndpointExists(const bulk::BulkEndpoint& e, const char* role) {
+    if (e.kind != bulk::BulkEndpoint::Kind::kId || Graph().FindCi(e.id))
+      return Status::Ok();
+    return Status::NotFound(std::string("relationship ") + role + " CI " + std::to_string(e.id) +
+                            " does not exist");
+  }
+
+  const Schema& schema_;
+  const Database* db_;
+  std::optional<ReadView> view_;
   CandidateSet& out_;
   std::unordered_map<std::string, size_t> named_;  // a reference-only candidate's ref -> index
+  std::unordered_set<std::string> new_keys_;       // KEY index entries of new CIs' lines
 };
 
 }  // namespace
 
-Status ParseNdjson(std::string_view text, const Schema& schema, CandidateSet& out) {
-  CandidateSink sink(out);
+Status ParseNdjson(std::string_view text, const Schema& schema, const Database* db,
+                   CandidateSet& out) {
+  CandidateSink sink(schema, db, out);
   out.covers.push_back({kRootClass, "", Value()});  // a full scan: the file could hold anything
   bulk::BulkResult result;
   result.max_listed_errors = SIZE_MAX;  // every refused line, as the other formats list them
   CMDB_RETURN_IF_ERROR(
       bulk::ReadBulk(bulk::StringReader(text), text.size(), schema, sink, result));
   for (const bulk::BulkError& e : result.errors)
-    out.errors.push_back({"line " + std::to_string(e.line), e.status.message()});
+    out.errors.push_back(SourceErrorOf("line " + std::to_string(e.line), e.status));
+  out.lines = result.lines;
   return Status::Ok();
+}
+
+namespace {
+
+// The line number of an ndjson location ("line 12"; 0 for anything else).
+int64_t LineOf(const std::string& location) {
+  return location.rfind("line ", 0) == 0 ? std::stoll(location.substr(5)) : 0;
+}
+
+}  // namespace
+
+Status NdjsonRefusal(const CandidateSet& set, const ImportReport& report,
+                     std::vector<bulk::BulkError>& errors, int64_t& error_count) {
+  std::map<int64_t, Status> by_line;  // the first error of each line
+  for (const SourceError& e : report.errors) {
+    Status st(e.code, e.message);
+    for (const auto& [k, v] : e.details) st.With(k, v);
+    by_line.emplace(LineOf(e.location), std::move(st));
+  }
+  // A load stages a line's CI before later lines use its ref; refused, the ref is undefined and
+  // those lines are refused for naming it (their first such endpoint), whatever else they do.
+  for (size_t i = 0; i < set.rels.size() && i < set.rel_refs.size(); ++i) {
+    const CandidateSet::RefUse& use = set.rel_refs[i];
+    for (auto [name, ci, field] : {std::tuple(&use.from, use.from_ci, "from"),
+                                   std::tuple(&use.to, use.to_ci, "to")}) {
+      if (name->empty() || !by_line.count(LineOf(set.cis[ci].location))) continue;
+      by_line.insert_or_assign(LineOf(set.rels[i].location),
+                               bulk::BulkUnknownRef(field, JsonText(Json(*name))));
+      break;
+    }
+  }
+  errors.clear();
+  error_count = static_cast<int64_t>(by_line.size());
+  for (auto& [line, st] : by_line) {
+    if (errors.size() == bulk::BulkResult::kMaxListedErrors) break;
+    errors.push_back({line, std::move(st)});
+  }
+  if (errors.empty()) return Status::Ok();
+  return bulk::LinesRefused(errors.front(), error_count, set.lines);
 }
 
 namespace {

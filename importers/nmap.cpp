@@ -1,7 +1,6 @@
 // nmap XML (-oX): hosts that are up, their addresses, host names, best OS match and open ports.
-#include <pugixml.hpp>
-
 #include <algorithm>
+#include <pugixml.hpp>
 
 #include "cmdb/text_position.hpp"
 #include "importers/formats.hpp"
@@ -11,6 +10,20 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed) {
+    // A file cut off (an interrupted scan, a partial copy) lacks the closing </nmaprun>: say so,
+    // at its end, rather than name the unclosed element the parser stopped at.
+    std::string_view trimmed = text.substr(0, text.find_last_not_of(" \t\r\n") + 1);
+    if (text.find_last_not_of(" \t\r\n") == std::string_view::npos) trimmed = {};
+    constexpr std::string_view kClose = "</nmaprun>";
+    if (trimmed.size() < kClose.size() ||
+        trimmed.substr(trimmed.size() - kClose.size()) != kClose) {
+      auto [line, column] = PositionAt(text, text.size());
+      return Status::Invalid("the nmap XML ends early at line " + std::to_string(line) +
+                             ", column " + std::to_string(column) +
+                             ": the file is truncated (no closing </nmaprun>)")
+          .With("line", line)
+          .With("column", column);
+    }
     auto [line, column] = PositionAt(text, static_cast<size_t>(parsed.offset));
     return Status::Invalid("malformed XML at line " + std::to_string(line) + ", column " +
                            std::to_string(column) + ": " + parsed.description())
@@ -28,7 +41,8 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
   int64_t line = 1;
   for (pugi::xml_node host : run.children("host")) {
     ++index;
-    size_t offset = std::min(static_cast<size_t>(std::max<ptrdiff_t>(host.offset_debug(), 0)), text.size());
+    size_t offset =
+        std::min(static_cast<size_t>(std::max<ptrdiff_t>(host.offset_debug(), 0)), text.size());
     if (offset < counted_to) counted_to = 0, line = 1;  // not in order after all: count again
     line += std::count(text.begin() + counted_to, text.begin() + offset, '\n');
     counted_to = offset;
@@ -53,7 +67,7 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
       }
     }
     if (ip.empty() && mac.empty()) {
-      out.errors.push_back({where, "a host without an IP or MAC address cannot be identified"});
+      out.skipped.push_back({where, "a host without an IP or MAC address cannot be identified"});
       continue;
     }
     for (pugi::xml_node hn : host.child("hostnames").children("hostname")) {

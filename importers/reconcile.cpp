@@ -12,6 +12,18 @@ std::string ChangeName(const AttrMap& attrs) {
 
 namespace {
 
+// A reference candidate as a report names it: "Subnet cloud_id=subnet-1".
+std::string DescribeReference(const Candidate& c) {
+  std::string out = c.class_name;
+  const char* sep = " ";
+  for (const auto& [k, v] : c.attrs) {
+    out +=
+        sep + std::string(k) + "=" + (v.is_string() ? std::string(v.as_string()) : v.ToLiteral());
+    sep = ", ";
+  }
+  return out;
+}
+
 // Creates a new CI; this source owns every attribute it gave. Returns the id, 0 when refused
 // (the error is in the report).
 CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, int64_t now, Provenance& mine,
@@ -19,7 +31,7 @@ CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, int64_t now, Provenance& 
   AttrMap attrs = r.attrs;
   auto id = txn.CreateCi(r.class_name, std::move(attrs));
   if (!id.ok()) {
-    report.errors.push_back({r.location, id.status().message()});
+    report.errors.push_back(SourceErrorOf(r.location, id.status()));
     return 0;
   }
   mine.id = *id;
@@ -86,7 +98,7 @@ bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
   }
   Status st = txn.UpdateCi(id, patch, std::nullopt);
   if (!st.ok()) {
-    report.errors.push_back({r.location, st.message()});
+    report.errors.push_back(SourceErrorOf(r.location, st));
     return false;
   }
   report.changes.push_back({was_stale ? ImportOp::kResurrect : ImportOp::kUpdate, id,
@@ -106,6 +118,7 @@ ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSe
     const IdentifiedCi& r = identified.cis[ri];
     if (r.reference_only) {
       if (!r.existing) {
+        if (set.cis[r.first].optional) continue;  // its relationships are reported as dangling
         report.errors.push_back({r.location, "references a " + set.cis[r.first].class_name +
                                                  " that is not in the CMDB"});
         continue;
@@ -162,10 +175,19 @@ void ReconcileRels(Txn& txn, const CandidateSet& set, const IdentifiedSet& ident
       continue;
     }
     CiId a = reconciled.ids[slot[from->second]], b = reconciled.ids[slot[to->second]];
-    if (a == 0 || b == 0) continue;
+    if (a == 0 || b == 0) {  // a refused CI (an error already) or a missing optional reference
+      for (size_t end : {slot[from->second], slot[to->second]}) {
+        const IdentifiedCi& r = identified.cis[end];
+        if (r.reference_only && !r.existing && set.cis[r.first].optional)
+          report.dangling.push_back({cr.location, "relationship " + cr.type + " not created: " +
+                                                      DescribeReference(set.cis[r.first]) +
+                                                      " is neither in the source nor in the CMDB"});
+      }
+      continue;
+    }
     auto up = txn.UpsertRel(cr.type, a, b, cr.attrs);
     if (!up.ok()) {
-      report.errors.push_back({cr.location, up.status().message()});
+      report.errors.push_back(SourceErrorOf(cr.location, up.status()));
       continue;
     }
     auto [rel, outcome] = *up;

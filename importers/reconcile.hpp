@@ -36,7 +36,8 @@ std::string ChangeName(const AttrMap& attrs);
 // 'live'), conflicts for the values it may not (and for attributes its class lacks, owner
 // "schema"), and is counted unchanged when nothing differs. Either way this source's provenance
 // is staged (values confirmed at `now`; a value taken over leaves its previous owner's
-// provenance). A reference-only CI is only looked up: when it does not exist, that is an error.
+// provenance). A reference-only CI is only looked up: when it does not exist, that is an error,
+// unless the reference is optional (Candidate::optional; ReconcileRels reports it).
 // Problems with one CI are appended to `report.errors` with its location (the import then
 // fails whole); changes, conflicts and counts are appended to `report`.
 ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSet& identified,
@@ -47,7 +48,8 @@ ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSe
 // adds each to `reconciled.rels_seen`. A relationship naming a ref no candidate has or whose CI
 // could not be identified, or one the schema refuses, is appended to `report.errors` with its
 // location; one naming a candidate identification refused (IdentifiedSet::kRefused) to
-// `report.skipped`.
+// `report.skipped`; one whose end is an optional reference that found no CI is not created and is
+// appended to `report.dangling` (location, and the missing end).
 void ReconcileRels(Txn& txn, const CandidateSet& set, const IdentifiedSet& identified,
                    const ImportOptions& options, int64_t now, ReconciledSet& reconciled,
                    ImportReport& report);

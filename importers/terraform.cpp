@@ -1,5 +1,7 @@
 // Terraform state (format 4): managed resource instances, mapped by resource type; dependencies
 // and id references between resources become DEPENDS_ON relationships.
+#include <algorithm>
+#include <list>
 #include <map>
 #include <set>
 
@@ -44,6 +46,66 @@ std::string IndexSuffix(const Json& inst) {
   return k.is_string() ? "[\"" + k.get<std::string>() + "\"]" : "[" + JsonText(k) + "]";
 }
 
+// The nested attributes of a legacy `attributes_flat` map (Terraform 0.11 states upgraded to
+// format 4): "tags.Name" -> {"tags": {"Name"}}, "network_interface.0.network_ip" ->
+// {"network_interface": [{"network_ip"}]}; the "#" and "%" counts are dropped. Values stay
+// strings, as the state has them. A key that clashes with another's path keeps the first; one
+// nested deeper than 64 levels stays flat.
+Json Unflatten(const Json& flat) {
+  Json out = Json::object();
+  if (!flat.is_object()) return out;
+  for (const auto& [key, value] : flat.items()) {
+    if (std::count(key.begin(), key.end(), '.') > 64) {  // deeper than any schema: kept flat
+      if (!out.contains(key)) out[key] = value;
+      continue;
+    }
+    Json* at = &out;
+    size_t start = 0;
+    bool ok = true;
+    while (ok) {
+      size_t dot = key.find('.', start);
+      std::string part =
+          key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      if (part == "#" || part == "%") {
+        ok = false;
+        break;
+      }
+      if (!at->is_object()) {
+        ok = false;
+        break;
+      }
+      if (dot == std::string::npos) {
+        if (!at->contains(part)) (*at)[part] = value;
+        break;
+      }
+      if (!at->contains(part)) (*at)[part] = Json::object();
+      at = &(*at)[part];
+      start = dot + 1;
+    }
+  }
+  // Objects whose keys are all indexes ("0", "1", ...) are lists, in index order.
+  std::vector<Json*> stack = {&out};
+  while (!stack.empty()) {
+    Json* j = stack.back();
+    stack.pop_back();
+    if (!j->is_object()) continue;
+    bool list = !j->empty();
+    for (const auto& [k, v] : j->items())
+      list = list && !k.empty() && k.size() < 9 &&
+             k.find_first_not_of("0123456789") == std::string::npos;
+    if (list) {
+      std::map<int, Json> ordered;
+      for (auto it = j->begin(); it != j->end(); ++it)
+        ordered.emplace(std::stoi(it.key()), std::move(it.value()));
+      Json arr = Json::array();
+      for (auto& [k, v] : ordered) arr.push_back(std::move(v));
+      *j = std::move(arr);
+    }
+    for (auto it = j->begin(); it != j->end(); ++it) stack.push_back(&*it);
+  }
+  return out;
+}
+
 }  // namespace
 
 Status ParseTerraform(std::string_view text, CandidateSet& out) {
@@ -74,6 +136,8 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
     const Json* attrs;
   };
   std::vector<Deps> deps;
+  std::list<Json> unflattened;         // attributes read from attributes_flat (stable addresses)
+  std::set<std::string> data_sources;  // addresses of data sources (not imported)
   const Json& resources = state["resources"];
   for (size_t r = 0; r < resources.size(); ++r) {
     const Json& res = resources[r];
@@ -83,12 +147,16 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
       continue;
     }
     if (std::string mode = Str(res, "mode"); mode != "managed") {  // data sources are reads
-      if (mode == "data")
+      if (mode == "data") {
+        std::string module = Str(res, "module");
+        data_sources.insert((module.empty() ? "" : module + ".") + "data." + Str(res, "type") +
+                            "." + Str(res, "name"));
         out.skipped.push_back({path, "data source " + Str(res, "type") + "." + Str(res, "name") +
                                          " (a read, not a resource)"});
-      else
+      } else {
         out.errors.push_back({path, "\"mode\" must be \"managed\" or \"data\", not " +
                                         JsonText(Member(res, "mode"))});
+      }
       continue;
     }
     std::string type = Str(res, "type"), name = Str(res, "name"), module = Str(res, "module");
@@ -107,14 +175,19 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
     const Json& instances = Items(res, "instances");
     for (size_t i = 0; i < instances.size(); ++i) {
       const Json& inst = instances[i];
-      const Json& a = Member(inst, "attributes");
+      const Json* attrs = &Member(inst, "attributes");
+      if (!inst.contains("attributes") && inst.contains("attributes_flat"))
+        attrs = &unflattened.emplace_back(Unflatten(Member(inst, "attributes_flat")));
+      const Json& a = *attrs;
       std::string inst_address = address + IndexSuffix(inst);
       Candidate c;
       c.class_name = cls;
       c.ref = "tf:" + inst_address;
       c.location = path + ".instances[" + std::to_string(i) + "] (" + inst_address + ")";
       std::string id = Str(a, "id");
-      std::string label = Str(a, "name");
+      // An RDS instance's "name" is its database's; the instance is its identifier.
+      std::string label = cls == "DatabaseInstance" ? Str(a, "identifier") : "";
+      if (label.empty()) label = Str(a, "name");
       if (label.empty() && a.contains("tags") && a["tags"].is_object())
         label = Str(a["tags"], "Name");
       if (label.empty()) label = inst_address;
@@ -177,6 +250,12 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
     for (const std::string& addr : d.addresses) {
       if (auto it = by_address.find(addr); it != by_address.end())
         targets.insert(it->second.begin(), it->second.end());
+      else  // listed, never dropped silently
+        out.dangling.push_back(
+            {d.location, "dependency on " + addr + " not created: " +
+                             (data_sources.count(addr) ? "a data source (not imported)"
+                                                       : "no managed resource of the state has "
+                                                         "that address")});
     }
     for (const auto& [k, v] : d.attrs->items()) {
       if (k == "id" || k.size() < 3 || k.substr(k.size() - 3) != "_id" || !v.is_string()) continue;

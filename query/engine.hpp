@@ -41,6 +41,11 @@ struct QueryOptions {
   // budgets, reserved from one counter): a query that would pass it fails with
   // kResourceExhausted naming the server-wide budget.
   size_t max_total_query_bytes = size_t{2} << 30;  // 2 GiB
+  // How AS OF and USE BASELINE read the past. false: a view over the current graph with the
+  // versions written since undone (cmdb/past_graph.hpp), costing what changed since. true: a
+  // private graph rebuilt from every stored version, costing the whole history: the old way,
+  // kept as the oracle the tests and the benchmark compare the view with.
+  bool past_by_replay = false;
 };
 
 // What USE BASELINE reads: the state after transaction `tx`, restricted to these CIs and

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds cmdb (installing missing packages) and runs the whole test suite with ctest.
-#   scripts/test.sh              the test command (what CI runs): the suite, then a short fuzz run
-#                                (CMDB_FUZZ_SECONDS per target, default 5)
+#   scripts/test.sh              the test command (what CI runs): the suite (with the web console's
+#                                unit tests and its end-to-end suite in headless Chromium: ctest
+#                                web_unit, web_e2e), then a short fuzz run (CMDB_FUZZ_SECONDS per
+#                                target, default 5)
 #   scripts/test.sh --sanitize   the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer
 #   scripts/test.sh --tsan       the concurrency tests under ThreadSanitizer
 set -euo pipefail

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS ci_versions(
   valid_to INTEGER, retired INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS ci_versions_id ON ci_versions(id, valid_from);
 CREATE INDEX IF NOT EXISTS ci_current ON ci_versions(id) WHERE valid_to IS NULL;
+CREATE INDEX IF NOT EXISTS ci_versions_tx ON ci_versions(valid_from, id);
 CREATE TABLE IF NOT EXISTS rel_versions(
   id INTEGER NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, from_id INTEGER NOT NULL,
   to_id INTEGER NOT NULL, attrs BLOB NOT NULL, created_at INTEGER NOT NULL,
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS rel_versions(
   retired INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS rel_versions_id ON rel_versions(id, valid_from);
 CREATE INDEX IF NOT EXISTS rel_current ON rel_versions(id) WHERE valid_to IS NULL;
+CREATE INDEX IF NOT EXISTS rel_versions_tx ON rel_versions(valid_from, id);
 CREATE TABLE IF NOT EXISTS tokens(
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL,
   created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0, mac TEXT);
@@ -228,6 +230,71 @@ Status SqliteStore::LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_
         ScanRows(read_db_, std::string("SELECT ") + kCiCols + " FROM ci_versions" + kAsOf, tx, ReadCi, ci_sink));
     return ScanRows(read_db_, std::string("SELECT ") + kRelCols + " FROM rel_versions" + kAsOf, tx, ReadRel,
                     rel_sink);
+  });
+}
+
+namespace {
+
+// `cols` (a comma-separated column list) with every column prefixed by `table`.
+std::string Prefixed(const char* table, const std::string& cols) {
+  std::string out;
+  size_t start = 0;
+  while (start < cols.size()) {
+    size_t end = cols.find(',', start);
+    if (end == std::string::npos) end = cols.size();
+    size_t b = cols.find_first_not_of(' ', start);
+    if (!out.empty()) out += ", ";
+    out += std::string(table) + "." + cols.substr(b, end - b);
+    start = end + 1;
+  }
+  return out;
+}
+
+// The ids of `table` with a version written after ?2, found through its (valid_from, id) index
+// `index`, each with its version valid at ?1 when that is not a retirement: the version's
+// columns (`cols`, NULL when there is none) and then the id. The index is named: without
+// statistics SQLite prefers to read all of (id, valid_from) in id order for the DISTINCT, a
+// scan of the whole history (0.6 s instead of 0.1 s for 1% of a million CIs).
+std::string ChangedSql(const char* table, const char* index, const char* cols) {
+  return "SELECT " + Prefixed("v", cols) + ", c.id FROM (SELECT DISTINCT id FROM " + table + " INDEXED BY " +
+         index + " WHERE valid_from > ?2) AS c LEFT JOIN " + table +
+         " AS v ON v.id = c.id AND v.valid_from <= ?1 AND (v.valid_to IS NULL OR v.valid_to > ?1)"
+         " AND v.retired = 0 ORDER BY c.id";
+}
+
+// Runs ChangedSql for one table: sink(id, version at as_of or nullopt) per row.
+template <typename Read, typename Sink>
+Status ScanChanged(sqlite3* db, const std::string& sql, int id_col, TxId as_of, TxId after, Read read,
+                   const Sink& sink) {
+  Stmt rows(db, sql.c_str());
+  if (!rows.ok()) return rows.Error();
+  rows.Bind(1, as_of).Bind(2, after);
+  int rc;
+  while ((rc = rows.Step()) == SQLITE_ROW) {
+    int64_t id = rows.Int(id_col);
+    if (rows.Int(0) == 0) {  // no version valid then (v.id is NULL; ids start at 1)
+      sink(id, std::nullopt);
+      continue;
+    }
+    auto r = read(rows);
+    if (!r.ok()) return r.status();
+    sink(id, std::move(*r));
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : rows.Error();
+}
+
+}  // namespace
+
+Status SqliteStore::LoadChangedSince(TxId as_of, TxId after,
+                                     const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
+                                     const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) {
+  if (as_of > after) return Status::Invalid("LoadChangedSince: as_of must not be after `after`");
+  std::lock_guard l(read_mu_);
+  return InReadTx(read_db_, [&] {
+    CMDB_RETURN_IF_ERROR(ScanChanged(read_db_, ChangedSql("ci_versions", "ci_versions_tx", kCiCols), 9, as_of, after, ReadCi,
+                                     [&](CiId id, std::optional<CiRecord>&& c) { ci_sink(id, std::move(c)); }));
+    return ScanChanged(read_db_, ChangedSql("rel_versions", "rel_versions_tx", kRelCols), 11, as_of, after, ReadRel,
+                       [&](RelId id, std::optional<RelRecord>&& r) { rel_sink(id, std::move(r)); });
   });
 }
 

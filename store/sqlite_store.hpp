@@ -76,6 +76,9 @@ class SqliteStore : public Store {
                         const StreamedPrefix& prefix) override;
   Status LoadAsOf(TxId tx, const std::function<void(CiRecord&&)>& ci_sink,
                   const std::function<void(RelRecord&&)>& rel_sink) override;
+  Status LoadChangedSince(TxId as_of, TxId after,
+                          const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
+                          const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) override;
   Result<TxId> TxAtTime(int64_t micros) override;
   Result<std::vector<CiRecord>> CiHistory(CiId id) override;
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;

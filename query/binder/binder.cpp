@@ -5,9 +5,11 @@
 #include <cctype>
 #include <set>
 
+#include "cmdb/suggest.hpp"
 #include "query/binder/binder_state.hpp"
 #include "query/common/query_error.hpp"
 #include "query/runtime/functions.hpp"
+#include "query/runtime/procedures.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -22,6 +24,7 @@ const char* TypeName(VarType t) {
     case VarType::kRel: return "a relationship";
     case VarType::kRelList: return "a list of relationships";
     case VarType::kPath: return "a path";
+    case VarType::kValue: return "a value that is no node, relationship or path";
     default: return "a value";
   }
 }
@@ -49,9 +52,11 @@ class ClauseBinder {
  public:
   ClauseBinder(BinderState& s) : s_(s) {}
 
-  BoundSingleQuery BindSingle(const ast::SingleQuery& q, bool& writes) {
+  // Binds one query part. `nested`: the body of a subquery, which starts from the scope it is
+  // given and may end with any clause.
+  BoundSingleQuery BindSingle(const ast::SingleQuery& q, bool& writes, bool nested = false) {
     BoundSingleQuery out;
-    s_.scope.clear();
+    if (!nested) s_.scope.clear();
     for (size_t i = 0; i < q.clauses.size(); ++i) {
       const ast::Clause& c = q.clauses[i];
       bool last = i + 1 == q.clauses.size();
@@ -81,6 +86,11 @@ class ClauseBinder {
         out.clauses.push_back(BindRemove(*rm));
       } else if (auto* call = boost::get<ast::Call>(&c)) {
         out.clauses.push_back(BindCall(*call));
+      } else if (auto* fe = boost::get<ast::x3::forward_ast<ast::Foreach>>(&c)) {
+        writes = true;
+        out.clauses.push_back(BindForeach(fe->get(), writes));
+      } else if (auto* cs = boost::get<ast::x3::forward_ast<ast::CallSubquery>>(&c)) {
+        out.clauses.push_back(BindCallSubquery(cs->get(), writes));
       } else if (auto* d = boost::get<ast::Delete>(&c)) {
         writes = true;
         BoundDelete del;
@@ -95,9 +105,12 @@ class ClauseBinder {
         out.clauses.push_back(std::move(del));
       }
     }
+    if (nested) return out;
     bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
                             !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
                             !std::holds_alternative<BoundCall>(out.clauses.back()) &&
+                            !(std::holds_alternative<BoundCallSubquery>(out.clauses.back()) &&
+                              !s_.subqueries[std::get<BoundCallSubquery>(out.clauses.back()).body].returns.empty()) &&
                             !std::holds_alternative<BoundUnwind>(out.clauses.back());
     if (!ends_with_update && out.columns.empty() && !std::get_if<BoundProjection>(&out.clauses.back())) {
       throw QueryError("SyntaxError", "InvalidClauseComposition",
@@ -131,6 +144,10 @@ class ClauseBinder {
     if (auto* m = boost::get<ast::x3::forward_ast<ast::MapLiteral>>(&*props)) {
       for (const auto& e : m->get().entries) out.emplace_back(e.key.text, s_.BindExpr(e.value));
     } else if (auto* p = boost::get<ast::Parameter>(&*props)) {
+      if (!params_allowed_)
+        throw QueryError("SyntaxError", "InvalidParameterUse",
+                         "a parameter cannot stand for the properties of a pattern to match; write {key: $value}",
+                         s_.Offset(*p));
       BoundExpr e;
       e.kind = ExprKind::kParameter;
       e.name = p->name;
@@ -143,8 +160,10 @@ class ClauseBinder {
 
   // Binds a pattern. `creating`: CREATE/MERGE rules (new variables only where they introduce
   // entities, one type per relationship, directed, fixed length).
+  // `merging`: MERGE, which matches an undirected relationship either way and creates it left
+  // to right.
   BoundPattern BindPattern(const ast::PatternPart& part, bool creating, std::set<std::string>& clause_vars,
-                           std::vector<int>& new_slots) {
+                           std::vector<int>& new_slots, bool merging = false) {
     BoundPattern out;
     auto bind_node = [&](const ast::NodePattern& n) {
       BoundNode node;
@@ -156,13 +175,16 @@ class ClauseBinder {
         auto it = s_.scope.find(n.variable->text);
         if (it != s_.scope.end()) {
           CheckType(*n.variable, it->second, VarType::kNode);
-          if (creating && !clause_vars.count(n.variable->text) && (!n.labels.empty() || n.properties))
+          if (creating && (!n.labels.empty() || n.properties || part.steps.empty()))
             ThrowSemantic("VariableAlreadyBound",
-                          "variable '" + n.variable->text + "' is already bound and cannot be given labels or properties here",
+                          "variable '" + n.variable->text +
+                              "' is already bound: it cannot be created again or given labels or properties here",
                           s_.Offset(*n.variable));
           it->second.type = VarType::kNode;
           node.slot = it->second.slot;
-          node.bound = true;
+          // Bound before this clause; a variable repeated within the clause is bound by its
+          // first occurrence (then compared), not before the search starts.
+          node.bound = !clause_vars.count(n.variable->text);
         } else {
           node.slot = Declare(*n.variable, VarType::kNode, node.labels.empty() ? "" : node.labels[0]).slot;
           clause_vars.insert(n.variable->text);
@@ -175,6 +197,8 @@ class ClauseBinder {
       node.properties = BindProperties(n.properties, s_.Offset(n));
       out.nodes.push_back(std::move(node));
     };
+    const ast::PathSelector* selector = part.selector ? &*part.selector : nullptr;
+    if (selector) BindSelector(*selector, part, creating, out);
     bind_node(part.start);
     for (const auto& step : part.steps) {
       const ast::RelationshipPattern& rp = step.relationship;
@@ -185,10 +209,10 @@ class ClauseBinder {
       if (d) {
         for (const auto& t : d->types) {
           s_.CheckRelType(t);
-          rel.types.push_back(t.text);
+          if (std::find(rel.types.begin(), rel.types.end(), t.text) == rel.types.end()) rel.types.push_back(t.text);
         }
       }
-      if (range) {
+      if (range || selector) {  // a shortest path's one relationship is a list, *1..1 unless given
         rel.var_length = true;
         auto num = [&](const boost::optional<ast::NumberLiteral>& n) -> int64_t {
           QValue v = detail::ParseNumber(n->text, false, s_.Offset(*n));
@@ -197,23 +221,32 @@ class ClauseBinder {
                              "a variable-length bound must be an integer, not " + n->text, s_.Offset(*n));
           return v.as_int();
         };
-        if (range->min) rel.min_hops = num(range->min);
-        if (range->max) {
-          rel.max_hops = num(range->max);
-        } else if (range->dots || !range->min) {
-          rel.unbounded = true;
-          rel.max_hops = s_.options.default_max_depth;
+        if (!range) {
+          rel.min_hops = rel.max_hops = 1;
         } else {
-          rel.max_hops = rel.min_hops;  // *3 and {3}: exactly three
+          if (range->min) rel.min_hops = num(range->min);
+          if (range->max) {
+            rel.max_hops = num(range->max);
+          } else if (range->dots || !range->min) {
+            rel.unbounded = true;
+            rel.max_hops = s_.options.default_max_depth;
+          } else {
+            rel.max_hops = rel.min_hops;  // *3 and {3}: exactly three
+          }
+          if (!range->min && !range->dots && !range->max) rel.min_hops = 1;
         }
-        if (!range->min && !range->dots && !range->max) rel.min_hops = 1;
+        if (selector && rel.min_hops > 1 && out.select != PathSelect::kShortestK)
+          ThrowSemantic("InvalidShortestPathLength",
+                        "shortestPath, allShortestPaths, ANY SHORTEST and ALL SHORTEST search from length 0 or 1, not " +
+                            std::to_string(rel.min_hops) + " (SHORTEST k takes any minimum)",
+                        s_.Offset(rp));
       }
       if (creating) {
         size_t at = s_.Offset(rp);
         if (rel.var_length) ThrowSemantic("CreatingVarLength", "variable-length relationships cannot be created", at);
         if (rel.types.size() != 1)
           ThrowSemantic("NoSingleRelationshipType", "a relationship to create needs exactly one type", at);
-        if (rel.direction == Direction::kBoth)
+        if (rel.direction == Direction::kBoth && !merging)
           ThrowSemantic("RequiresDirectedRelationship", "a relationship to create needs a direction", at);
       }
       if (d && d->variable) {
@@ -245,6 +278,28 @@ class ClauseBinder {
     return out;
   }
 
+  // A shortest-path selector: one relationship, not in CREATE or MERGE; SHORTEST k takes a
+  // positive integer literal.
+  void BindSelector(const ast::PathSelector& sel, const ast::PatternPart& part, bool creating, BoundPattern& out) {
+    std::string what = sel.kind == "k" ? "SHORTEST k" : sel.kind == "any" ? "a shortest path" : "all shortest paths";
+    if (creating)
+      ThrowSemantic("InvalidShortestPath", "CREATE and MERGE cannot use " + what, s_.Offset(sel));
+    if (part.steps.size() != 1)
+      ThrowSemantic("InvalidShortestPath",
+                    what + " needs a pattern of exactly one relationship, such as (a)-[:DEPENDS_ON*]->(b); this one has " +
+                        std::to_string(part.steps.size()),
+                    s_.Offset(sel));
+    out.select = sel.kind == "any" ? PathSelect::kAnyShortest
+                 : sel.kind == "all" ? PathSelect::kAllShortest : PathSelect::kShortestK;
+    if (sel.count) {
+      QValue k = detail::ParseNumber(sel.count->text, false, s_.Offset(*sel.count));
+      if (k.kind() != QValue::Kind::kInt || k.as_int() < 1)
+        throw QueryError("SyntaxError", "InvalidArgumentType",
+                         "SHORTEST takes a positive integer, not " + sel.count->text, s_.Offset(*sel.count));
+      out.shortest_k = k.as_int();
+    }
+  }
+
   // The executor searches a clause's pattern one node per level of recursion: a clause may name
   // at most kMaxPatternNodes nodes.
   void CheckPatternSize(const std::vector<BoundPattern>& patterns, size_t offset) {
@@ -267,35 +322,57 @@ class ClauseBinder {
       BoundExpr w = s_.BindExpr(*m.where);
       Conjuncts(std::move(w), out.predicates);
     }
+    for (const auto& p : out.predicates) {
+      if (p.kind != ExprKind::kVariable) continue;
+      VarType t = s_.scope.count(p.name) ? s_.scope.at(p.name).type : VarType::kAny;
+      if (t == VarType::kNode || t == VarType::kRel || t == VarType::kPath || t == VarType::kRelList)
+        throw QueryError("SyntaxError", "InvalidArgumentType",
+                         "WHERE needs a boolean, and '" + p.name + "' is " + TypeName(t), p.offset);
+    }
     return out;
   }
 
   BoundCall BindCall(const ast::Call& c) {
     BoundCall out;
     out.offset = s_.Offset(c);
-    std::string name = c.procedure.text;
-    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (name != "impact" && name != "cmdb.impact")
-      ThrowSemantic("ProcedureNotFound", "unknown procedure '" + c.procedure.text + "' (available: impact)",
+    const ProcedureDef* proc = FindProcedure(c.procedure.text);
+    if (!proc) {
+      std::string names;
+      for (const auto& n : ProcedureNames()) names += (names.empty() ? "" : ", ") + n;
+      std::string close = DidYouMean(c.procedure.text, ProcedureNames());
+      ThrowSemantic("ProcedureNotFound",
+                    "unknown procedure '" + c.procedure.text + "'" + (close.empty() ? " (available: " + names + ")" : close),
                     s_.Offset(c.procedure));
-    out.procedure = "impact";
-    if (c.args.empty() || c.args.size() > 2)
-      ThrowSemantic("InvalidNumberOfArguments", "impact(seeds [, options]) takes one or two arguments", out.offset);
+    }
+    out.procedure = proc->name;
+    if (static_cast<int>(c.args.size()) < proc->min_args || static_cast<int>(c.args.size()) > proc->max_args)
+      ThrowSemantic("InvalidNumberOfArguments",
+                    proc->signature + (proc->max_args == 0 ? " takes no arguments"
+                                       : proc->min_args == 1 && proc->max_args == 2
+                                           ? " takes one or two arguments"
+                                           : " takes " + std::to_string(proc->min_args) + " to " +
+                                                 std::to_string(proc->max_args) + " arguments"),
+                    out.offset);
     for (const auto& a : c.args) out.args.push_back(s_.BindExpr(a));
-    static const std::vector<std::string> kFields = {"ci", "distance", "state", "path"};
+    const std::vector<std::string>& fields = proc->fields;
     std::vector<ast::Name> yields = c.yields;
     if (yields.empty()) {
-      for (const auto& f : kFields) {
+      for (const auto& f : fields) {
         ast::Name n;
         n.text = f;
         yields.push_back(n);
       }
     }
     for (const auto& y : yields) {
-      if (std::find(kFields.begin(), kFields.end(), y.text) == kFields.end())
-        ThrowSemantic("UndefinedVariable", "impact() yields ci, distance, state and path, not '" + y.text + "'",
-                      s_.Offset(y));
-      VarType type = y.text == "ci" ? VarType::kNode : y.text == "path" ? VarType::kPath : VarType::kAny;
+      if (std::find(fields.begin(), fields.end(), y.text) == fields.end()) {
+        std::string list;
+        for (size_t i = 0; i < fields.size(); ++i)
+          list += (i == 0 ? "" : i + 1 == fields.size() ? " and " : ", ") + fields[i];
+        ThrowSemantic("UndefinedVariable", proc->name + "() yields " + list + ", not '" + y.text + "'", s_.Offset(y));
+      }
+      VarType type = proc->name == "impact" && y.text == "ci"     ? VarType::kNode
+                     : proc->name == "impact" && y.text == "path" ? VarType::kPath
+                                                                 : VarType::kAny;
       out.yields.emplace_back(y.text, Declare(y, type).slot);
     }
     if (c.where) out.where = s_.BindExpr(*c.where);
@@ -313,7 +390,9 @@ class ClauseBinder {
     BoundCreate out;
     std::set<std::string> clause_vars;
     std::vector<int> new_slots;
+    params_allowed_ = true;
     for (const auto& part : c.pattern) out.patterns.push_back(BindPattern(part, true, clause_vars, new_slots));
+    params_allowed_ = false;
     CheckPatternSize(out.patterns, s_.Offset(c));
     return out;
   }
@@ -321,7 +400,7 @@ class ClauseBinder {
   BoundMerge BindMerge(const ast::Merge& m) {
     BoundMerge out;
     std::set<std::string> clause_vars;
-    out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots);
+    out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots, true);
     CheckPatternSize({out.pattern}, s_.Offset(m));
     for (const auto& action : m.actions) {
       auto& target = action.on == "MATCH" ? out.on_match : out.on_create;
@@ -343,6 +422,7 @@ class ClauseBinder {
       return out;
     }
     out.value = s_.BindExpr(*item.value);
+    detail::RefuseBarePattern(out.value);
     if (item.key) {
       out.kind = BoundSetItem::Kind::kProperty;
       out.key = item.key->text;
@@ -399,6 +479,9 @@ class ClauseBinder {
       if (expr.kind == ExprKind::kVariable) {
         type = s_.scope.at(expr.name).type;
         label = s_.scope.at(expr.name).label;
+      } else if ((expr.kind == ExprKind::kLiteral && !expr.literal.is_null()) || expr.kind == ExprKind::kList ||
+                 expr.kind == ExprKind::kMap) {
+        type = VarType::kValue;
       }
       item.expr = std::move(expr);
       item.column = column;
@@ -407,7 +490,7 @@ class ClauseBinder {
       out.items.push_back(std::move(item));
     };
     if (p.star) {
-      if (s_.scope.empty())
+      if (s_.scope.empty() && is_return)
         ThrowSemantic("NoVariablesInScope", "RETURN * and WITH * need variables in scope", s_.Offset(clause));
       for (const auto& [name, v] : s_.scope) {
         BoundExpr e;
@@ -420,11 +503,13 @@ class ClauseBinder {
     for (const auto& item : p.items) {
       std::string text = s_.query.TextOf(item.expression);
       BoundExpr e = s_.BindProjectionExpr(item.expression, &out.aggregates);
+      detail::RefuseBarePattern(e);
       if (!item.alias && !is_return && e.kind != ExprKind::kVariable)
         ThrowSemantic("NoExpressionAlias", "an expression in WITH needs an alias: " + text + " AS name",
                       s_.Offset(item.expression));
       add_item(std::move(e), item.alias ? item.alias->text : text, s_.Offset(item), text);
     }
+    if (out.aggregating) detail::CheckGroupingKeys(out);
     // ORDER BY sees the projected names and, unless the projection aggregates or is DISTINCT,
     // the variables in scope before it.
     auto old_scope = s_.scope;
@@ -445,6 +530,18 @@ class ClauseBinder {
         si.expr.kind = ExprKind::kVariable;
         si.expr.slot = match->slot;
         si.expr.name = match->name;
+      } else if (out.aggregating) {
+        // An aggregating projection's ORDER BY may repeat its aggregates and grouping keys in
+        // expressions: they are read from the projected row.
+        auto names = s_.scope;
+        s_.scope = old_scope;
+        for (const auto& [k, v] : new_scope) s_.scope[k] = v;
+        std::vector<BoundExpr> sort_aggs;
+        si.expr = s_.BindProjectionExpr(sort.expression, &sort_aggs);
+        s_.scope = names;
+        std::set<int> visible;
+        for (const auto& [k, v] : new_scope) visible.insert(v.slot);
+        detail::ReadProjected(si.expr, sort_aggs, out, visible);
       } else {
         std::vector<BoundExpr> sort_aggs;
         si.expr = s_.BindProjectionExpr(sort.expression, &sort_aggs);
@@ -472,21 +569,211 @@ class ClauseBinder {
     };
     out.skip = bind_count(p.skip, "SKIP");
     out.limit = bind_count(p.limit, "LIMIT");
-    s_.scope = new_scope;
+    // WITH ... WHERE sees what ORDER BY sees (the rows keep the earlier variables unless the
+    // projection aggregates or is DISTINCT).
     if (where) {
+      auto order_scope = s_.scope;
+      if (!out.aggregating) {  // DISTINCT keeps each value's first row, earlier variables too
+        s_.scope = old_scope;
+        for (const auto& [k, v] : new_scope) s_.scope[k] = v;
+      }
       BoundExpr w = s_.BindExpr(*where);
       out.where = std::move(w);
+      s_.scope = order_scope;
     }
+    s_.scope = new_scope;
     if (columns) {
       for (const auto& item : out.items) columns->push_back(item.column);
     }
     return out;
   }
 
+ public:
+  // Binds `body` as a subquery seeing `inner` (the variables it starts with) and returns its
+  // index in s_.subqueries; the scope is restored afterwards.
+  int BindBody(const ast::SingleQuery& body, const std::map<std::string, Variable>& inner, bool& writes) {
+    auto saved_scope = s_.scope;
+    auto* saved_aggs = s_.aggregates_;
+    bool saved_in = s_.in_aggregate_;
+    std::set<int> outer;
+    for (const auto& [n, v] : saved_scope) outer.insert(v.slot);
+    s_.scope = inner;
+    s_.aggregates_ = nullptr;
+    s_.in_aggregate_ = false;
+    BoundSubquery sub;
+    for (const auto& [n, v] : inner) sub.imported.push_back(v.slot);
+    sub.query = BindSingle(body, writes, true);
+    if (auto* p = std::get_if<BoundProjection>(&sub.query.clauses.back()); p && p->is_return) {
+      for (const auto& item : p->items) sub.returns.push_back(item.slot);
+    }
+    std::set<int> used;
+    detail::QuerySlots(sub.query, s_.subqueries, used);
+    for (int slot : used)
+      if (outer.count(slot)) sub.reads.push_back(slot);
+    s_.scope = std::move(saved_scope);
+    s_.aggregates_ = saved_aggs;
+    s_.in_aggregate_ = saved_in;
+    s_.subqueries.push_back(std::move(sub));
+    return static_cast<int>(s_.subqueries.size()) - 1;
+  }
+
+ private:
+  BoundForeach BindForeach(const ast::Foreach& f, bool& writes) {
+    BoundForeach out;
+    out.list = s_.BindExpr(f.list);
+    for (const auto& c : f.clauses) {
+      bool updating = boost::get<ast::Create>(&c) || boost::get<ast::Merge>(&c) || boost::get<ast::Set>(&c) ||
+                      boost::get<ast::Remove>(&c) || boost::get<ast::Delete>(&c) ||
+                      boost::get<ast::x3::forward_ast<ast::Foreach>>(&c);
+      if (!updating)
+        ThrowSemantic("InvalidClauseComposition",
+                      "FOREACH can only hold updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH)",
+                      s_.Offset(f));
+    }
+    auto inner = s_.scope;
+    out.slot = s_.NewSlot();
+    if (inner.count(f.variable.text))
+      ThrowSemantic("VariableAlreadyBound", "variable '" + f.variable.text + "' is already defined",
+                    s_.Offset(f.variable));
+    inner[f.variable.text] = Variable{out.slot, VarType::kAny, ""};
+    ast::SingleQuery body;
+    body.clauses = f.clauses;
+    out.body = BindBody(body, inner, writes);
+    return out;
+  }
+
+  BoundCallSubquery BindCallSubquery(const ast::CallSubquery& c, bool& writes) {
+    BoundCallSubquery out;
+    out.optional = c.optional;
+    out.offset = s_.Offset(c);
+    std::map<std::string, Variable> inner;
+    if (c.scope) {
+      if (c.scope->star) {
+        inner = s_.scope;
+      } else {
+        for (const auto& v : c.scope->variables) {
+          auto it = s_.scope.find(v.text);
+          if (it == s_.scope.end())
+            ThrowSemantic("UndefinedVariable", "variable '" + v.text + "' is not defined", s_.Offset(v));
+          inner[v.text] = it->second;
+        }
+      }
+    } else if (!c.query.clauses.empty() && boost::get<ast::With>(&c.query.clauses.front())) {
+      // An importing WITH: the subquery's first WITH reads the outer variables.
+      inner = s_.scope;
+    }
+    bool importing = !c.scope && !inner.empty();
+    out.body = BindBody(c.query, inner, writes);
+    const BoundSubquery& sub = s_.subqueries[out.body];
+    if (importing) {
+      // The importing WITH only names outer variables (WITH a, b or WITH *): an expression,
+      // an alias or a filter over them belongs to a later clause.
+      const auto& with = std::get<BoundProjection>(sub.query.clauses.front());
+      std::set<int> outer, read;
+      for (const auto& [n, v] : inner) outer.insert(v.slot);
+      for (const auto& item : with.items) {
+        read.clear();
+        detail::ExprSlots(item.expr, read);
+        bool imports = std::any_of(read.begin(), read.end(), [&](int slot) { return outer.count(slot) > 0; });
+        bool plain = item.expr.kind == ExprKind::kVariable && item.expr.name == item.column;
+        if (imports && !plain)
+          ThrowSemantic("InvalidClauseComposition",
+                        "an importing WITH only names variables from outside the subquery (WITH x, not '" +
+                            item.column + "'); compute in a later clause, or use CALL (x) { ... }",
+                        item.expr.offset);
+      }
+      if (with.where || with.aggregating || with.distinct || !with.order.empty() || with.skip || with.limit)
+        ThrowSemantic("InvalidClauseComposition",
+                      "an importing WITH cannot filter, sort, page or aggregate; do that in a later clause, or use "
+                      "CALL (x) { ... }",
+                      out.offset);
+    }
+    const auto* ret = std::get_if<BoundProjection>(&sub.query.clauses.back());
+    if (ret && ret->is_return) {
+      for (const auto& item : ret->items) {
+        if (s_.scope.count(item.column))
+          ThrowSemantic("VariableAlreadyBound",
+                        "the CALL subquery returns '" + item.column + "', which is already defined outside it",
+                        out.offset);
+        VarType type = VarType::kAny;
+        s_.scope[item.column] = Variable{item.slot, type, ""};
+      }
+    } else if (!writes) {
+      ThrowSemantic("InvalidClauseComposition", "a CALL subquery must end with RETURN or an updating clause",
+                    out.offset);
+    }
+    return out;
+  }
+
   BinderState& s_;
+  bool params_allowed_ = false;  // a parameter map as a pattern's properties: CREATE only
 };
 
 }  // namespace
+
+BoundExpr detail::BinderState::BindSubqueryExpr(const std::string& kind, const ast::SingleQuery& body, size_t offset) {
+  ClauseBinder binder(*this);
+  bool writes = false;
+  int index = binder.BindBody(body, scope, writes);
+  const BoundSubquery& sub = subqueries[index];
+  if (writes)
+    ThrowSemantic("InvalidClauseComposition", "an " + std::string(kind == "exists" ? "EXISTS" : kind == "count" ? "COUNT" : "COLLECT") +
+                      " subquery cannot write", offset);
+  if (kind == "collect" && sub.returns.size() != 1)
+    ThrowSemantic("InvalidClauseComposition", "a COLLECT subquery must end with a RETURN of exactly one column",
+                  offset);
+  BoundExpr e;
+  e.kind = ExprKind::kSubquery;
+  e.offset = offset;
+  e.name = kind;
+  e.index = index;
+  for (int slot : sub.reads) {
+    BoundExpr v;
+    v.kind = ExprKind::kVariable;
+    v.slot = slot;
+    v.offset = offset;
+    e.args.push_back(std::move(v));
+  }
+  return e;
+}
+
+BoundExpr detail::BinderState::BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
+                                               const boost::optional<ast::Expression>& where,
+                                               const ast::Expression* map, const ast::x3::position_tagged& at) {
+  if (!map) {
+    // A pattern predicate only tests the variables it is given: it cannot introduce new ones.
+    auto known = [&](const boost::optional<ast::Name>& v) {
+      if (v && !scope.count(v->text))
+        ThrowSemantic("UndefinedVariable",
+                      "variable '" + v->text + "' is not defined: a pattern predicate cannot introduce variables "
+                      "(use EXISTS { MATCH ... } for that)", Offset(*v));
+    };
+    known(pattern.path_variable);
+    known(pattern.start.variable);
+    for (const auto& step : pattern.steps) {
+      if (step.relationship.detail) known(step.relationship.detail->variable);
+      known(step.node.variable);
+    }
+  }
+  ast::SingleQuery body;
+  ast::Match match;
+  static_cast<ast::x3::position_tagged&>(match) = at;
+  match.pattern.push_back(pattern);
+  match.where = where;
+  body.clauses.push_back(ast::Clause(match));
+  if (map) {
+    ast::Return ret;
+    static_cast<ast::x3::position_tagged&>(ret) = at;
+    ast::ProjectionItem item;
+    static_cast<ast::x3::position_tagged&>(item) = *map;
+    item.expression = *map;
+    ret.projection.items.push_back(item);
+    body.clauses.push_back(ast::Clause(ret));
+  }
+  BoundExpr e = BindSubqueryExpr(kind, body, Offset(at));
+  if (!map) e.keys.push_back("pattern");  // a bare pattern: a predicate, never a value to return
+  return e;
+}
 
 BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOptions& options) {
   BinderState state(query, schema, options);
@@ -528,6 +815,7 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
     ThrowSemantic("InvalidClauseComposition", "USE BASELINE queries read a baseline and cannot write",
                   query.OffsetOf(*query.ast.baseline));
   out.num_slots = state.num_slots;
+  out.subqueries = std::move(state.subqueries);
   return out;
 }
 

@@ -83,6 +83,11 @@ std::string Unescape(const std::string& raw, size_t offset) {
   return out;
 }
 
+std::string LowerCase(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 bool IsComparison(Op op) {
   return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kGt || op == Op::kLe || op == Op::kGe;
 }
@@ -99,11 +104,17 @@ bool Folds(Op op) {
 }
 
 // Appends `operand` to the chain `fold` with operator `op`.
+// Adds one operand to a flat chain and updates its depth from that operand alone: re-reading every
+// operand (Nest) after each one made a chain of n operands cost n^2 (a 40,000-term sum took seconds).
 void Append(BoundExpr& fold, Op op, BoundExpr operand) {
   if (fold.ops.empty()) fold.ops.push_back(fold.op);
   fold.ops.push_back(op);
   fold.depth = std::max(fold.depth, operand.depth + 1);
   fold.args.push_back(std::move(operand));
+  if (fold.depth > kMaxExprDepth)
+    throw QueryError("SyntaxError", "NestingTooDeep",
+                     "the expression nests deeper than " + std::to_string(kMaxExprDepth) + " levels",
+                     fold.offset);
 }
 
 }  // namespace
@@ -166,7 +177,33 @@ void BinderState::Nest(BoundExpr& e) {
                      "the expression nests deeper than " + std::to_string(kMaxExprDepth) + " levels", e.offset);
 }
 
+namespace {
+// A literal that is certainly not a boolean (nor null) cannot be an operand of AND, OR, XOR or
+// NOT: refused before the query runs.
+void CheckBooleanOperand(const BoundExpr& e, const char* op) {
+  bool literal = (e.kind == ExprKind::kLiteral && !e.literal.is_null() && e.literal.kind() != QValue::Kind::kBool) ||
+                 e.kind == ExprKind::kList || e.kind == ExprKind::kMap;
+  if (literal)
+    throw QueryError("SyntaxError", "InvalidArgumentType", std::string(op) + " needs booleans, not a " +
+                                                               (e.kind == ExprKind::kList  ? std::string("list")
+                                                                : e.kind == ExprKind::kMap ? std::string("map")
+                                                                                           : e.literal.kind_name()),
+                     e.offset);
+}
+}  // namespace
+
 BoundExpr BinderState::BindExpr(const ast::Expression& e) {
+  BoundExpr out = BindExprUnchecked(e);
+  if (out.kind == ExprKind::kBinary && (out.op == Op::kAnd || out.op == Op::kOr || out.op == Op::kXor)) {
+    for (size_t i = 0; i < out.args.size(); ++i) {
+      Op op = out.ops.empty() ? out.op : out.ops[i == 0 ? 0 : i];
+      CheckBooleanOperand(out.args[i], op == Op::kAnd ? "AND" : op == Op::kOr ? "OR" : "XOR");
+    }
+  }
+  return out;
+}
+
+BoundExpr BinderState::BindExprUnchecked(const ast::Expression& e) {
   size_t offset = Offset(e);
   BoundExpr left = BindOperand(e.first, offset);
   // Chained comparisons a < b < c mean a < b AND b < c (one flat AND).
@@ -202,7 +239,6 @@ BoundExpr BinderState::BindExpr(const ast::Expression& e) {
         Nest(chain);
         chaining = true;
       }
-      Nest(chain);
       prev_right = &chain.args.back().args[1];
       continue;
     }
@@ -213,7 +249,6 @@ BoundExpr BinderState::BindExpr(const ast::Expression& e) {
     }
     if (left_folds && Folds(operation.op)) {
       Append(left, operation.op, std::move(right));
-      Nest(left);
       prev_right = nullptr;
       continue;
     }
@@ -298,6 +333,17 @@ struct OperandBinder {
   }
   BoundExpr operator()(const ast::FunctionCall& f) const {
     size_t at = b.Offset(f);
+    if (LowerCase(f.name.text) == "exists" && f.args.size() == 1 && !f.distinct) {
+      // exists(pattern): a pattern predicate; exists(n.key): the property is set.
+      BoundExpr arg = b.BindExpr(f.args[0]);
+      if (arg.kind == ExprKind::kSubquery && arg.name == "exists") return arg;
+      if (arg.kind != ExprKind::kProperty)
+        ThrowType("InvalidArgumentType", "exists() takes a pattern or a property, such as exists(n.name)", at);
+      BoundExpr e = Make(ExprKind::kUnary, at);
+      e.op = Op::kIsNotNull;
+      e.args.push_back(std::move(arg));
+      return e;
+    }
     const FunctionDef* fn = FindFunction(f.name.text);
     if (!fn) {
       ThrowSemantic("UnknownFunction", UnknownName("function", f.name.text, FunctionNames()), at);
@@ -318,12 +364,24 @@ struct OperandBinder {
       b.in_aggregate_ = true;
       for (const auto& a : f.args) agg.args.push_back(b.BindExpr(a));
       b.in_aggregate_ = false;
+      // An aggregate of rand() would answer differently for the same rows.
+      std::vector<const BoundExpr*> todo;
+      for (const auto& a : agg.args) todo.push_back(&a);
+      while (!todo.empty()) {
+        const BoundExpr* x = todo.back();
+        todo.pop_back();
+        if (x->kind == ExprKind::kFunction && x->name == "rand")
+          throw QueryError("SyntaxError", "NonConstantExpression",
+                           fn->name + "() cannot aggregate rand(): the result would not be repeatable", x->offset);
+        for (const auto& c : x->args) todo.push_back(&c);
+      }
       return Register(std::move(agg));
     }
     BoundExpr e = Make(ExprKind::kFunction, at);
     e.fn = fn;
     e.name = fn->name;
     for (const auto& a : f.args) e.args.push_back(b.BindExpr(a));
+    CheckArgumentTypes(e);
     return e;
   }
   BoundExpr operator()(const ast::CaseExpression& c) const {
@@ -351,6 +409,9 @@ struct OperandBinder {
     auto saved = b.scope;
     e.slot = b.NewSlot();
     b.scope[variable.text] = Variable{e.slot, VarType::kAny, ""};
+    // The predicate and the mapping run per element: no aggregates in them.
+    auto* saved_aggs = b.aggregates_;
+    if (!b.in_aggregate_) b.aggregates_ = nullptr;
     if (where) {
       e.has_where = true;
       e.args.push_back(b.BindExpr(*where));
@@ -359,6 +420,7 @@ struct OperandBinder {
       e.has_map = true;
       e.args.push_back(b.BindExpr(*map));
     }
+    b.aggregates_ = saved_aggs;
     b.scope = std::move(saved);
     return e;
   }
@@ -371,6 +433,63 @@ struct OperandBinder {
     return e;
   }
   BoundExpr operator()(const ast::Expression& inner) const { return b.BindExpr(inner); }
+  BoundExpr operator()(const ast::Extension& x) const { return boost::apply_visitor(*this, x); }
+  BoundExpr operator()(const ast::PatternExpression& p) const {
+    return b.BindPatternExpr("exists", p.pattern, boost::none, nullptr, p);
+  }
+  BoundExpr operator()(const ast::PatternComprehension& p) const {
+    return b.BindPatternExpr("collect", p.pattern, p.where, &p.map, p);
+  }
+  BoundExpr operator()(const ast::Subquery& q) const { return b.BindSubqueryExpr(q.kind, q.query, b.Offset(q)); }
+  BoundExpr operator()(const ast::MapProjection& m) const {
+    size_t at = b.Offset(m);
+    BoundExpr e = Make(ExprKind::kMapProjection, at);
+    e.args.push_back((*this)(m.variable));
+    for (const auto& item : m.items) {
+      if (item.kind == "all") {
+        e.keys.push_back("*");
+        e.args.push_back(Make(ExprKind::kLiteral, at));
+      } else if (item.kind == "property") {
+        BoundExpr p = Make(ExprKind::kProperty, b.Offset(item.key));
+        p.name = item.key.text;
+        p.args.push_back(e.args[0]);
+        BinderState::Nest(p);
+        e.keys.push_back(item.key.text);
+        e.args.push_back(std::move(p));
+      } else if (item.kind == "variable") {
+        e.keys.push_back(item.key.text);
+        e.args.push_back((*this)(item.key));
+      } else {
+        e.keys.push_back(item.key.text);
+        e.args.push_back(b.BindExpr(*item.value));
+      }
+    }
+    return e;
+  }
+  BoundExpr operator()(const ast::Reduce& r) const {
+    BoundExpr e = Make(ExprKind::kReduce, b.Offset(r));
+    e.args.push_back(b.BindExpr(r.init));
+    e.args.push_back(b.BindExpr(r.list));
+    auto saved = b.scope;
+    e.index = b.NewSlot();
+    e.slot = b.NewSlot();
+    if (r.accumulator.text == r.variable.text)
+      ThrowSemantic("VariableAlreadyBound", "reduce() needs two different names, not '" + r.variable.text + "' twice",
+                    b.Offset(r.variable));
+    b.scope[r.accumulator.text] = Variable{e.index, VarType::kAny, ""};
+    b.scope[r.variable.text] = Variable{e.slot, VarType::kAny, ""};
+    if (b.aggregates_ && !b.in_aggregate_) {
+      // No aggregates inside: the expression runs per element.
+      auto* saved_aggs = b.aggregates_;
+      b.aggregates_ = nullptr;
+      e.args.push_back(b.BindExpr(r.map));
+      b.aggregates_ = saved_aggs;
+    } else {
+      e.args.push_back(b.BindExpr(r.map));
+    }
+    b.scope = std::move(saved);
+    return e;
+  }
   BoundExpr operator()(const ast::Unary& u) const {
     size_t at = b.Offset(u);
     // A minus sign directly on a number literal makes a negative literal (so the smallest
@@ -388,6 +507,7 @@ struct OperandBinder {
     }
     if (first_applied == u.ops.size()) inner = b.BindOperand(u.operand, at);
     for (size_t i = first_applied; i-- > 0;) {
+      if (u.ops[i] == Op::kNot) CheckBooleanOperand(inner, "NOT");
       BoundExpr e = Make(ExprKind::kUnary, at);
       e.op = u.ops[i];
       e.args.push_back(std::move(inner));
@@ -444,10 +564,46 @@ struct OperandBinder {
     return (*this)(f.get());
   }
 
+  // Arguments whose type is known here and which the function cannot take: a compile-time
+  // error rather than one per row.
+  void CheckArgumentTypes(const BoundExpr& call) const {
+    for (const BoundExpr& a : call.args) {
+      if (a.kind != ExprKind::kSubquery || a.keys.size() != 1 || a.keys[0] != "pattern") continue;
+      if (call.name == "size")
+        throw QueryError("SyntaxError", "UnexpectedSyntax",
+                         "size() of a pattern predicate: use COUNT { pattern } to count its matches", a.offset);
+      throw QueryError("SyntaxError", "UnexpectedSyntax",
+                       "a pattern is a predicate, not a value " + call.name +
+                           "() can take; use a pattern comprehension [p = (a)-->(b) | p] for its matches",
+                       a.offset);
+    }
+    if (call.args.size() != 1) return;
+    const BoundExpr& arg = call.args[0];
+    if (arg.kind != ExprKind::kVariable) return;
+    auto it = b.scope.find(arg.name);
+    if (it == b.scope.end()) return;
+    VarType t = it->second.type;
+    bool bad = (call.name == "type" && (t == VarType::kNode || t == VarType::kPath || t == VarType::kValue)) ||
+               (call.name == "length" && (t == VarType::kNode || t == VarType::kRel)) ||
+               (call.name == "size" && t == VarType::kPath);
+    if (bad)
+      throw QueryError("SyntaxError", "InvalidArgumentType",
+                       call.name + "() cannot take '" + arg.name + "', which is " +
+                           (t == VarType::kNode ? "a node" : t == VarType::kRel ? "a relationship" :
+                            t == VarType::kPath ? "a path" : "not a relationship"),
+                       arg.offset);
+  }
+
   // In closed mode, reading an attribute a node variable's class does not have is an error.
   void CheckProperty(const BoundExpr& base, const ast::Name& key) const {
-    if (b.schema.open_mode() || base.kind != ExprKind::kVariable) return;
+    if (base.kind != ExprKind::kVariable) return;
     const Variable& v = b.scope.at(base.name);
+    if (v.type == VarType::kPath || v.type == VarType::kRelList)
+      throw QueryError("SyntaxError", "InvalidArgumentType",
+                       "'" + base.name + "' is " + (v.type == VarType::kPath ? "a path" : "a list of relationships") +
+                           ", which has no property '" + key.text + "'",
+                       b.Offset(key));
+    if (b.schema.open_mode()) return;
     if (v.type != VarType::kNode || v.label.empty() || !b.schema.FindClass(v.label)) return;
     if (b.schema.FindAttribute(v.label, key.text)) return;
     std::vector<std::string> names;

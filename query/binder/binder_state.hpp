@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@
 namespace cmdb::gql {
 namespace detail {
 
-enum class VarType { kAny, kNode, kRel, kRelList, kPath };
+// kValue: known to hold no node, relationship or path (a literal, list or map).
+enum class VarType { kAny, kNode, kRel, kRelList, kPath, kValue };
 
 struct Variable {
   int slot = -1;
@@ -32,6 +34,7 @@ class BinderState {
 
   // Expressions (binder_expr.cpp).
   BoundExpr BindExpr(const ast::Expression& e);
+  BoundExpr BindExprUnchecked(const ast::Expression& e);
   BoundExpr BindOperand(const ast::Operand& o, size_t offset);
   // Binds an expression that may hold aggregates, collecting them into `aggregates`.
   BoundExpr BindProjectionExpr(const ast::Expression& e, std::vector<BoundExpr>* aggregates);
@@ -39,6 +42,14 @@ class BinderState {
   static void Nest(BoundExpr& e);
   void CheckLabel(const ast::Name& label) const;
   void CheckRelType(const ast::Name& type) const;
+
+  // Binds a subquery expression (binder.cpp): `kind` exists/count/collect over `body`, which sees
+  // the variables in scope and declares its own (they do not leak out).
+  BoundExpr BindSubqueryExpr(const std::string& kind, const ast::SingleQuery& body, size_t offset);
+  // A pattern predicate (`kind` exists) or comprehension (collect of `map`), as a subquery.
+  BoundExpr BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
+                            const boost::optional<ast::Expression>& where, const ast::Expression* map,
+                            const ast::x3::position_tagged& at);
 
   int NewSlot() { return num_slots++; }
   size_t Offset(const ast::x3::position_tagged& node) const { return query.OffsetOf(node); }
@@ -50,11 +61,30 @@ class BinderState {
   int num_slots = 0;
   std::vector<BoundExpr>* aggregates_ = nullptr;  // non-null while binding a projection item
   bool in_aggregate_ = false;
+  std::vector<BoundSubquery> subqueries;
 };
 
 // The value of a number literal's text (decimal, 0x hex, 0o octal, or a float), negated when
 // `negative`. Throws QueryError (with `offset`) for an invalid or out-of-range literal.
 QValue ParseNumber(const std::string& text, bool negative, size_t offset);
+
+// Checks on bound query parts (binder_checks.cpp).
+// Every variable slot `e` reads (a subquery's by the outer slots it reads).
+void ExprSlots(const BoundExpr& e, std::set<int>& out);
+// Every slot `q` mentions (subquery clauses by the outer slots they read, from `subqueries`).
+void QuerySlots(const BoundSingleQuery& q, const std::vector<BoundSubquery>& subqueries, std::set<int>& out);
+// Throws UnexpectedSyntax when `e` is a bare pattern predicate used as a value.
+void RefuseBarePattern(const BoundExpr& e);
+// In an aggregating projection, a variable outside the aggregates of an item must be a grouping
+// key of its own (or be read through a projected key `v` or `v.key`): else
+// AmbiguousAggregationExpression at the variable.
+void CheckGroupingKeys(const BoundProjection& p);
+// The same expression (offsets aside).
+bool SameExpr(const BoundExpr& a, const BoundExpr& b);
+// Rewrites the sort key `e` of aggregating projection `p` (its aggregates in `aggs`) to read the
+// projected row; a variable not in `visible` is an UndefinedVariable error.
+void ReadProjected(BoundExpr& e, const std::vector<BoundExpr>& aggs, const BoundProjection& p,
+                   const std::set<int>& visible);
 
 }  // namespace detail
 }  // namespace cmdb::gql

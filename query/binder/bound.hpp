@@ -18,6 +18,7 @@ struct FunctionDef;
 enum class ExprKind {
   kLiteral, kParameter, kVariable, kProperty, kIndex, kSlice, kLabelCheck, kList, kMap,
   kFunction, kAggregate, kAggregateRef, kCase, kListComprehension, kQuantifier, kUnary, kBinary,
+  kSubquery, kMapProjection, kReduce,
 };
 
 // How deep a bound expression tree may be: every stage walks it recursively, so the binder
@@ -52,6 +53,13 @@ struct BoundExpr {
   // kListComprehension: args = [list, where?, map?]; kQuantifier: name = all/any/none/single,
   // args = [list, where?]
   bool has_where = false, has_map = false;
+  // kSubquery: index = the BoundQuery::subqueries entry, name = exists/count/collect, args = the
+  // outer variables the subquery reads (kVariable; not evaluated, they tell the planner when
+  // the subquery can run).
+  // kMapProjection: args[0] the projected value, args[i + 1] the value of key keys[i]; the key
+  // "*" (args[i + 1] unused) stands for all of the value's properties.
+  // kReduce: args = [init, list, expression], index = the accumulator's slot, slot = the
+  // element's.
 };
 
 struct BoundNode {
@@ -73,8 +81,15 @@ struct BoundRel {
   std::vector<std::pair<std::string, BoundExpr>> properties;
 };
 
+// Which paths of a pattern a MATCH keeps: every match (kEvery), or for each pair of end nodes
+// the shortest ones: one (shortestPath, ANY SHORTEST), all of the least length
+// (allShortestPaths, ALL SHORTEST) or the k shortest (SHORTEST k).
+enum class PathSelect { kEvery, kAnyShortest, kAllShortest, kShortestK };
+
 struct BoundPattern {
   int path_slot = -1;
+  PathSelect select = PathSelect::kEvery;  // not kEvery: one variable-length relationship
+  int64_t shortest_k = 1;                  // kShortestK
   std::vector<BoundNode> nodes;  // nodes.size() == rels.size() + 1
   std::vector<BoundRel> rels;
 };
@@ -145,23 +160,48 @@ struct BoundMerge {
 
 // CALL impact(seeds [, options]) YIELD ci, distance, state, path
 struct BoundCall {
-  std::string procedure;  // "impact"
+  std::string procedure;  // canonical name: "impact", "db.labels", ... (query/runtime/procedures.hpp)
   std::vector<BoundExpr> args;
   std::vector<std::pair<std::string, int>> yields;  // field -> slot
   std::optional<BoundExpr> where;
   size_t offset = 0;
 };
 
+// FOREACH (x IN list | clauses): the clauses run once per element, as subquery `body`.
+struct BoundForeach {
+  BoundExpr list;
+  int slot = -1;
+  int body = -1;  // index into BoundQuery::subqueries
+};
+
+// [OPTIONAL] CALL [(scope)] { ... }: subquery `body` runs once per row; its RETURN columns join
+// the row (`returns`: their slots), a unit subquery (no RETURN) passes the row on.
+struct BoundCallSubquery {
+  int body = -1;
+  bool optional = false;
+  size_t offset = 0;
+};
+
 using BoundClause = std::variant<BoundMatch, BoundUnwind, BoundProjection, BoundCreate, BoundSet,
-                                 BoundDelete, BoundMerge, BoundCall>;
+                                 BoundDelete, BoundMerge, BoundCall, BoundForeach, BoundCallSubquery>;
 
 struct BoundSingleQuery {
   std::vector<BoundClause> clauses;
   std::vector<std::string> columns;  // of the final RETURN; empty when the query returns nothing
 };
 
+// A subquery (EXISTS/COUNT/COLLECT { }, a pattern predicate or comprehension, CALL { },
+// FOREACH's clauses): its clauses run once per outer row, starting from a copy of that row.
+struct BoundSubquery {
+  BoundSingleQuery query;
+  std::vector<int> imported;  // slots bound when the body starts (the planner's arguments)
+  std::vector<int> reads;     // outer slots the body reads
+  std::vector<int> returns;   // slots of its final RETURN's items, in column order
+};
+
 struct BoundQuery {
   std::vector<BoundSingleQuery> parts;  // joined by UNION
+  std::vector<BoundSubquery> subqueries;  // referenced by index (kSubquery, FOREACH, CALL { })
   bool union_all = false;
   int num_slots = 0;
   bool writes = false;

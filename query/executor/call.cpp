@@ -1,8 +1,12 @@
-// CALL impact(seeds [, options]) YIELD ci, distance, state, path — the impact engine as rows.
+// CALL impact(seeds [, options]) YIELD ci, distance, state, path — the impact engine as rows —
+// and the catalogue procedures (db.labels() ..., query/runtime/procedures.hpp).
+#include <algorithm>
+
 #include "analysis/impact.hpp"
 #include "analysis/impact_options.hpp"
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
+#include "query/runtime/procedures.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -45,6 +49,24 @@ analysis::ImpactOptionValue OptionValue(const QValue& v) {
 
 std::vector<Row> Executor::RunCall(std::vector<Row> in, const BoundCall& c) {
   std::vector<Row> out;
+  if (c.procedure != "impact") {  // a catalogue procedure: the same rows for every input row
+    const ProcedureDef* proc = FindProcedure(c.procedure);
+    std::vector<std::vector<QValue>> rows = CatalogueRows(*proc, graph_, [this] { CheckTime(); });
+    for (Row& row : in) {
+      for (const auto& values : rows) {
+        CheckTime();
+        Row r = row;
+        for (const auto& [field, slot] : c.yields) {
+          size_t at = std::find(proc->fields.begin(), proc->fields.end(), field) - proc->fields.begin();
+          r[slot] = values[at];
+        }
+        if (c.where && !IsTrue(*c.where, r)) continue;
+        Charge(1, RowBytes(r));
+        out.push_back(std::move(r));
+      }
+    }
+    return out;
+  }
   for (Row& row : in) {
     analysis::ImpactRequest request;
     AddSeed(Eval(c.args[0], row), request.seeds, c.args[0].offset);
@@ -60,7 +82,9 @@ std::vector<Row> Executor::RunCall(std::vector<Row> in, const BoundCall& c) {
       }
     }
     if (request.seeds.empty()) continue;
-    auto result = analysis::ComputeImpact(graph_.committed_graph(), graph_.schema(), request);
+    const PastGraph* past = graph_.past_graph();  // AS OF, USE BASELINE: the impact then
+    auto result = past ? analysis::ComputeImpact(*past, graph_.schema(), request)
+                       : analysis::ComputeImpact(graph_.committed_graph(), graph_.schema(), request);
     if (!result.ok()) throw StatusError(result.status());
     auto index = analysis::IndexOf(*result);
     for (const auto& ci : result->cis) {

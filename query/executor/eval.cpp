@@ -3,6 +3,7 @@
 
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
+#include "query/runtime/temporal.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -24,6 +25,13 @@ QValue FromTernary(std::optional<bool> b) { return b ? QValue(*b) : QValue(); }
 
 QValue Arithmetic(Op op, const QValue& a, const QValue& b, size_t offset) {
   if (a.is_null() || b.is_null()) return QValue();
+  if ((op == Op::kAdd || op == Op::kSub) && a.kind() == K::kTemporal && b.kind() == K::kTemporal) {
+    if (auto r = TemporalArithmetic(op == Op::kSub, a, b, offset)) return *r;
+    ThrowType("InvalidArgumentType",
+              std::string("cannot ") + (op == Op::kAdd ? "add " : "subtract ") + b.kind_name() +
+                  (op == Op::kAdd ? " to " : " from ") + a.kind_name(),
+              offset);
+  }
   if (op == Op::kAdd) {
     if (a.kind() == K::kList || b.kind() == K::kList) {
       QList out = a.kind() == K::kList ? a.as_list() : QList{a};
@@ -40,6 +48,9 @@ QValue Arithmetic(Op op, const QValue& a, const QValue& b, size_t offset) {
       };
       return QValue(text(a) + text(b));
     }
+  }
+  if (a.kind() == K::kTemporal || b.kind() == K::kTemporal) {
+    if (auto r = TemporalScale(op, a, b, offset)) return *r;
   }
   if (!a.is_number() || !b.is_number())
     ThrowType("InvalidArgumentType",
@@ -113,6 +124,9 @@ size_t ApproxBytes(const QValue& root) {
         bytes += kPayloadBytes + p->nodes.size() * sizeof(NodeRef) + p->rels.size() * sizeof(RelRef);
         break;
       }
+      case K::kTemporal:
+        if (std::get<std::shared_ptr<const Temporal>>(v.v).use_count() == 1) bytes += kPayloadBytes;
+        break;
       default:
         break;
     }
@@ -207,6 +221,11 @@ QValue Executor::Built(QValue v, size_t offset) const {
 
 void Executor::CheckDeadline() {
   if ((++deadline_counter_ & 1023) != 0) return;
+  if (sub_depth_ > 0) {  // a subquery may run inside the outer search, which holds records
+    if (std::chrono::steady_clock::now() > options_.deadline)
+      throw QueryError("TransientError", "Timeout", "the query ran past its time limit and was stopped");
+    return;
+  }
   if (std::chrono::steady_clock::now() > options_.deadline)
     throw QueryError("TransientError", "Timeout", "the query ran past its time limit and was stopped");
   graph_.SafePoint();
@@ -230,13 +249,14 @@ QValue Executor::EvalProperty(const QValue& base, const std::string& key, size_t
     case K::kNode: {
       const CiRecord* ci = graph_.Node(base.as_node().id);
       if (!ci) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the node was deleted", offset);
-      return FromValue(ci->attrs.Get(key));
+      return AttrToQValue(graph_.schema(), ci->class_name.str(), false, key, ci->attrs.Get(key));
     }
     case K::kRel: {
       std::optional<RelRecord> r = graph_.Rel(base.as_rel().id);
       if (!r) throw QueryError("EntityNotFound", "DeletedEntityAccess", "the relationship was deleted", offset);
-      return FromValue(r->attrs.Get(key));
+      return AttrToQValue(graph_.schema(), r->type.str(), true, key, r->attrs.Get(key));
     }
+    case K::kTemporal: return TemporalComponent(base.as_temporal(), key, offset);
     case K::kMap: {
       auto it = base.as_map().find(key);
       return it == base.as_map().end() ? QValue() : it->second;
@@ -426,6 +446,9 @@ QValue Executor::EvalNode(const BoundExpr& e, Row& row) {
       }
     }
     case ExprKind::kBinary: return EvalBinary(e, row);
+    case ExprKind::kSubquery: return EvalSubquery(e, row);
+    case ExprKind::kMapProjection: return EvalMapProjection(e, row);
+    case ExprKind::kReduce: return EvalReduce(e, row);
   }
   return QValue();
 }
@@ -484,6 +507,9 @@ QValue Executor::EvalBinary(const BoundExpr& e, Row& row) {
       return r ? QValue(!*r) : QValue();
     }
     case Op::kLt: case Op::kGt: case Op::kLe: case Op::kGe: {
+      // NaN is unordered: every ordering comparison of it with a number is false.
+      if (a.is_number() && b.is_number() && (std::isnan(a.as_number()) || std::isnan(b.as_number())))
+        return QValue(false);
       auto c = CompareForPredicate(a, b);
       if (!c) return QValue();
       bool r = op == Op::kLt ? *c < 0 : op == Op::kGt ? *c > 0 : op == Op::kLe ? *c <= 0 : *c >= 0;

@@ -8,6 +8,7 @@
 
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
+#include "query/runtime/temporal.hpp"
 
 namespace cmdb::gql {
 namespace {
@@ -45,8 +46,10 @@ class PatternSearch {
       : ex_(ex), g_(g), patterns_(patterns), plan_(plan), stats_(stats), eval_(std::move(eval)),
         is_true_(std::move(is_true)) {}
 
-  void Run(Row row, const RowSink& sink) {
+  // `stop` (may be null): once the sink sets it, the search ends without looking further.
+  void Run(Row row, const RowSink& sink, const bool* stop = nullptr) {
     sink_ = &sink;
+    stop_ = stop;
     for (const BoundExpr* f : plan_.remaining) {
       if (!is_true_(*f, row)) return;
     }
@@ -64,26 +67,33 @@ class PatternSearch {
     for (const auto& l : n.labels) {
       if (ci->class_name != l && !(g_.schema().IsA(ci->class_name, l) && !ci->class_name.empty())) return false;
     }
-    return PropsOk(n.properties, ci->attrs, row);
+    return PropsOk(n.properties, ci->attrs, ci->class_name.str(), false, row);
   }
-  bool PropsOk(const std::vector<std::pair<std::string, BoundExpr>>& props, const AttrMap& attrs, Row& row) {
+  // `owner` is the CI's class or the relationship's type: a DATE or DATETIME attribute compares
+  // with a temporal value as one.
+  bool PropsOk(const std::vector<std::pair<std::string, BoundExpr>>& props, const AttrMap& attrs,
+               const std::string& owner, bool relationship, Row& row) {
+    auto have = [&](const std::string& key, const QValue& want) {
+      return want.kind() == K::kTemporal ? AttrToQValue(g_.schema(), owner, relationship, key, attrs.Get(key))
+                                         : FromValue(attrs.Get(key));
+    };
     for (const auto& [key, expr] : props) {
       QValue want = eval_(expr, row);
       if (key.empty()) {  // a parameter map
         if (want.kind() != K::kMap) return false;
         for (const auto& [k, v] : want.as_map()) {
-          if (!Equals(FromValue(attrs.Get(k)), v).value_or(false)) return false;
+          if (!Equals(have(k, v), v).value_or(false)) return false;
         }
         continue;
       }
-      if (!Equals(FromValue(attrs.Get(key)), want).value_or(false)) return false;
+      if (!Equals(have(key, want), want).value_or(false)) return false;
     }
     return true;
   }
   bool RelOk(const BoundRel& r, RelId id, Row& row) {
     if (r.properties.empty()) return true;
     std::optional<RelRecord> rel = g_.Rel(id);
-    return rel && PropsOk(r.properties, rel->attrs, row);
+    return rel && PropsOk(r.properties, rel->attrs, rel->type.str(), true, row);
   }
 
   bool Filters(const MatchStep& s, Row& row) {
@@ -138,7 +148,10 @@ class PatternSearch {
     return QValue(std::move(path));
   }
 
+  bool Stopped() const { return stop_ && *stop_; }
+
   void Step(size_t i, Row& row) {
+    if (Stopped()) return;
     ex_.CheckDeadline();
     if (i == plan_.steps.size()) {
       (*sink_)(row);
@@ -187,7 +200,10 @@ class PatternSearch {
         }
         std::vector<CiId> ids;
         g_.ScanLabel(s.label, [&](CiId id) { ids.push_back(id); });
-        for (CiId id : ids) visit(id);
+        for (CiId id : ids) {
+          if (Stopped()) return;
+          visit(id);
+        }
         return;
       }
       case MatchStep::Kind::kExpand: {
@@ -198,6 +214,7 @@ class PatternSearch {
         g_.Expand(from.as_node().id, s.reversed ? Flip(rel.direction) : rel.direction, rel.types,
                   [&](RelId r, CiId other) { hits.emplace_back(r, other); });
         for (const auto& hit : hits) {
+          if (Stopped()) return;
           RelId r = hit.first;
           CiId other = hit.second;
           if (used_rels_.count(r) || !RelOk(rel, r, row) || !NodeOk(node, other, row)) continue;
@@ -207,6 +224,12 @@ class PatternSearch {
           });
           used_rels_.erase(r);
         }
+        return;
+      }
+      case MatchStep::Kind::kShortest: {
+        const QValue& from = row[pat.nodes[s.from_node].slot];
+        if (from.kind() != K::kNode) return;
+        Shortest(i, pat, node, from.as_node().id, row);
         return;
       }
       case MatchStep::Kind::kVarExpand: {
@@ -238,10 +261,143 @@ class PatternSearch {
           if (depth == rel.max_hops && rel.unbounded && !frontier.empty()) stats_.depth_capped = true;
         }
         for (CiId id : reached) {
+          if (Stopped()) return;
           if (!NodeOk(node, id, row)) continue;
           BindAnd(node.slot, QValue(NodeRef{id, nullptr}), row, [&] { Finish(i, row); });
         }
         return;
+      }
+    }
+  }
+
+  // One entry of a shortest-path search tree: the trail from the start to `node`, whose last
+  // relationship is `rel` and whose entry before is `parent` (-1 for the start).
+  struct TrailEntry {
+    CiId node;
+    RelId rel;
+    int64_t parent;
+  };
+  // A kept trail: its entry and its share of the search's hash maps.
+  static constexpr size_t kTrailBytes = sizeof(TrailEntry) + 40;
+  static bool OnTrail(const std::vector<TrailEntry>& tree, int64_t idx, RelId r) {
+    for (; tree[idx].parent >= 0; idx = tree[idx].parent) {
+      if (tree[idx].rel == r) return true;
+    }
+    return false;
+  }
+
+  // The selected paths of a shortest-path pattern (BoundPattern::select) from `start`. A cycle
+  // back to the start of an undirected pattern is searched apart: pruning by first depth (see
+  // ShortestSearch) would miss it, since its way out and its way back share nodes.
+  void Shortest(size_t i, const BoundPattern& pat, const BoundNode& node, CiId start, Row& row) {
+    const BoundRel& rel = pat.rels[plan_.steps[i].rel];
+    std::optional<CiId> target;
+    if (assigned_.count(node.slot)) {
+      const QValue& t = row[node.slot];
+      if (t.kind() != K::kNode || !NodeOk(node, t.as_node().id, row)) return;
+      target = t.as_node().id;
+    }
+    const bool prune = pat.select != PathSelect::kShortestK;
+    const bool cycles_apart = prune && rel.direction == Direction::kBoth && rel.min_hops >= 1;
+    if (!target || *target != start || !cycles_apart) ShortestSearch(i, pat, node, start, target, prune, cycles_apart, row);
+    if (cycles_apart && (!target || *target == start)) ShortestSearch(i, pat, node, start, start, false, false, row);
+  }
+
+  // Breadth-first, level by level, over the trails (no relationship twice, like every match)
+  // from `start`: for each end node (only `target` when given; not the start when `skip_start`)
+  // shortestPath and ANY SHORTEST bind one trail of the least length, allShortestPaths and ALL
+  // SHORTEST every trail of the least length, SHORTEST k the k shortest (among equally long ones,
+  // those found first). With `prune` a node is extended only by trails as short as the first
+  // that reached it (a shortest path's prefixes are shortest paths); without it every trail is
+  // extended, up to the length bound and within the deadline and the byte budget (each trail
+  // kept is charged kTrailBytes while the search runs, and given back when it is done).
+  void ShortestSearch(size_t i, const BoundPattern& pat, const BoundNode& node, CiId start, std::optional<CiId> target,
+                      bool prune, bool skip_start, Row& row) {
+    const MatchStep& s = plan_.steps[i];
+    const BoundRel& rel = pat.rels[s.rel];
+    const Direction dir = s.reversed ? Flip(rel.direction) : rel.direction;
+    const PathSelect mode = pat.select;
+    const int64_t want = mode == PathSelect::kShortestK ? pat.shortest_k
+                         : mode == PathSelect::kAnyShortest ? 1 : INT64_MAX;
+    std::vector<TrailEntry> tree{{start, 0, -1}};
+    std::unordered_map<CiId, int64_t> first_depth{{start, 0}};  // prune: where a node was first reached
+    // What the search holds is charged as it grows and given back when it ends (the rows it
+    // produced are charged on their own by whoever keeps them).
+    struct Held {
+      Executor& ex;
+      size_t bytes = 0;
+      ~Held() { ex.Release(bytes); }
+    } held{ex_};
+    struct Emitted {
+      int64_t count = 0;
+      int64_t length = 0;  // of the first
+    };
+    std::unordered_map<CiId, Emitted> emitted;
+    auto satisfied = [&](CiId end) {
+      auto it = emitted.find(end);
+      return it != emitted.end() && it->second.count > 0 &&
+             (it->second.count >= want || mode == PathSelect::kAllShortest);
+    };
+    auto emit = [&](int64_t idx, int64_t depth) {
+      CiId end = tree[idx].node;
+      if (depth < rel.min_hops || (target && end != *target) || (skip_start && end == start)) return;
+      Emitted& e = emitted.try_emplace(end, Emitted{0, depth}).first->second;
+      if (e.count >= want || (mode == PathSelect::kAllShortest && depth > e.length)) return;
+      if (!NodeOk(node, end, row)) return;
+      ++e.count;
+      std::vector<RelId> rels;
+      for (int64_t k = idx; tree[k].parent >= 0; k = tree[k].parent) rels.push_back(tree[k].rel);
+      if (!s.reversed) std::reverse(rels.begin(), rels.end());  // as written: from the pattern's first node
+      QList list;
+      list.reserve(rels.size());
+      for (RelId r : rels) {
+        list.push_back(QValue(RelRef{r, nullptr}));
+        used_rels_.insert(r);
+      }
+      BindAnd(rel.slot, QValue(std::move(list)), row, [&] {
+        BindAnd(node.slot, QValue(NodeRef{end, nullptr}), row, [&] { Finish(i, row); });
+      });
+      for (RelId r : rels) used_rels_.erase(r);
+    };
+    // Whether the trail at `idx` may go on along `r` to `other` (and then where it is kept).
+    auto may_extend = [&](int64_t idx, RelId r, CiId other, int64_t depth) {
+      if (used_rels_.count(r) || ((!prune || other == start) && OnTrail(tree, idx, r)) || !RelOk(rel, r, row))
+        return false;
+      if (!prune || other == start) return true;
+      auto [it, fresh] = first_depth.try_emplace(other, depth);
+      return fresh || (it->second == depth && mode == PathSelect::kAllShortest);
+    };
+    emit(0, 0);
+    std::vector<int64_t> frontier{0};
+    std::vector<std::pair<RelId, CiId>> hits;
+    int64_t depth = 1;
+    for (; depth <= rel.max_hops && !frontier.empty() && !(target && satisfied(*target)); ++depth) {
+      std::vector<int64_t> next;
+      for (int64_t idx : frontier) {
+        ex_.CheckDeadline();
+        hits.clear();
+        g_.Expand(tree[idx].node, dir, rel.types, [&](RelId r, CiId other) { hits.emplace_back(r, other); });
+        for (const auto& [r, other] : hits) {
+          if (!may_extend(idx, r, other, depth)) continue;
+          tree.push_back({other, r, idx});
+          next.push_back(static_cast<int64_t>(tree.size()) - 1);
+        }
+      }
+      ex_.Charge(0, next.size() * kTrailBytes);
+      held.bytes += next.size() * kTrailBytes;
+      for (int64_t idx : next) emit(idx, depth);
+      // With pruning a trail back to the start is a candidate, never extended.
+      if (prune) next.erase(std::remove_if(next.begin(), next.end(), [&](int64_t idx) { return tree[idx].node == start; }),
+                            next.end());
+      frontier = std::move(next);
+    }
+    // Stopped by the depth cap where a trail could have gone on.
+    if (rel.unbounded && depth > rel.max_hops && !(target && satisfied(*target))) {
+      for (int64_t idx : frontier) {
+        g_.Expand(tree[idx].node, dir, rel.types, [&](RelId r, CiId other) {
+          if (!used_rels_.count(r) && !OnTrail(tree, idx, r) && (!prune || !first_depth.count(other)))
+            stats_.depth_capped = true;
+        });
       }
     }
   }
@@ -285,7 +441,7 @@ class PatternSearch {
       stack.push_back(std::move(f));
     };
     enter(start);
-    while (!stack.empty()) {
+    while (!stack.empty() && !Stopped()) {
       Frame& top = stack.back();
       if (top.descended) {
         used_rels_.erase(path.back());
@@ -313,6 +469,7 @@ class PatternSearch {
   std::function<QValue(const BoundExpr&, Row&)> eval_;
   std::function<bool(const BoundExpr&, Row&)> is_true_;
   const RowSink* sink_ = nullptr;
+  const bool* stop_ = nullptr;
   std::unordered_set<int> assigned_;
   std::unordered_set<RelId> used_rels_;
 };
@@ -415,17 +572,21 @@ class Executor::Grouping {
 };
 
 std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& plan) {
-  std::vector<Row> rows(1, Row(num_slots_));
+  return RunFrom(part, plan, std::vector<Row>(1, Row(num_slots_)));
+}
+
+std::vector<Row> Executor::RunFrom(const BoundSingleQuery& part, const PartPlan& plan, std::vector<Row> rows) {
   size_t match_index = 0;
   for (size_t k = 0; k < part.clauses.size(); ++k) {
     const BoundClause& clause = part.clauses[k];
     auto start = std::chrono::steady_clock::now();
     std::string name;
-    ResetCharges();
+    if (sub_depth_ == 0) ResetCharges();
     // A MATCH followed by an aggregating WITH/RETURN streams its rows into the groups instead
     // of materializing them first.
     const BoundProjection* next = k + 1 < part.clauses.size() ? std::get_if<BoundProjection>(&part.clauses[k + 1]) : nullptr;
-    if (const auto* m = std::get_if<BoundMatch>(&clause); m && next && next->aggregating && !options_.profile) {
+    if (const auto* m = std::get_if<BoundMatch>(&clause); m && next && next->aggregating &&
+        (!options_.profile || sub_depth_ > 0)) {
       Grouping groups(*this, *next);
       RunMatch(std::move(rows), *m, plan.matches[match_index++], [&](Row& row) { groups.Add(row); });
       rows = FinishProjection(groups.Finish(), *next);
@@ -458,9 +619,15 @@ std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& pla
       } else if constexpr (std::is_same_v<T, BoundMerge>) {
         name = "Merge";
         rows = RunMerge(std::move(rows), c, plan.matches[match_index++]);
+      } else if constexpr (std::is_same_v<T, BoundForeach>) {
+        name = "Foreach";
+        rows = RunForeach(std::move(rows), c);
+      } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
+        name = c.optional ? "OptionalCallSubquery" : "CallSubquery";
+        rows = RunCallSubquery(std::move(rows), c);
       }
     }, clause);
-    if (options_.profile) {
+    if (options_.profile && sub_depth_ == 0) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
       stats_.profile.push_back({name, {static_cast<int64_t>(rows.size()), us}});
     }
@@ -495,11 +662,11 @@ std::vector<Row> Executor::RunMatch(std::vector<Row> in, const BoundMatch& m, co
 }
 
 void Executor::MatchRow(const Row& row, const std::vector<BoundPattern>& patterns, const MatchPlan& plan,
-                        const RowSink& sink) {
+                        const RowSink& sink, const bool* stop) {
   PatternSearch search(*this, graph_, patterns, plan, stats_,
                        [this](const BoundExpr& e, Row& r) { return Eval(e, r); },
                        [this](const BoundExpr& e, Row& r) { return IsTrue(e, r); });
-  search.Run(row, sink);
+  search.Run(row, sink, stop);
 }
 
 std::vector<Row> Executor::RunUnwind(std::vector<Row> in, const BoundUnwind& u) {

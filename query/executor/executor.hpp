@@ -6,6 +6,7 @@
 // Thread safety: one Executor per query.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -64,6 +65,12 @@ class Executor : public BuildAccount {
 
   // Runs one part of a query (between UNIONs) and returns its rows (full width).
   std::vector<Row> Run(const BoundSingleQuery& part, const PartPlan& plan);
+  // The query's subqueries and their plans (both must outlive the executor); needed before Run
+  // when the query has any.
+  void SetSubqueries(const std::vector<BoundSubquery>* subqueries, const std::vector<PartPlan>* plans) {
+    subqueries_ = subqueries;
+    sub_plans_ = plans;
+  }
 
   // Evaluates an expression. The lists and strings it builds are charged before they are
   // allocated (ChargeBuilt) and held until the outermost Eval returns.
@@ -86,6 +93,9 @@ class Executor : public BuildAccount {
   void Charge(size_t rows, size_t bytes, const char* what = nullptr);
   // Starts a new account: the previous clause's rows are gone (its reservation is released).
   void ResetCharges();
+  // Gives back `bytes` of what the running clause charged, for memory it has freed (a search's
+  // working set, once the search is done); never below zero.
+  void Release(size_t bytes) { charged_bytes_ -= std::min(bytes, charged_bytes_); }
   // A value built at `offset` (list, map, string, function or aggregate result): throws
   // ByteBudget when written out in full it needs more than max_bytes, NestingTooDeep when its
   // lists and maps nest deeper than kMaxValueDepth. Returns it.
@@ -96,8 +106,9 @@ class Executor : public BuildAccount {
   // Hands every matching row to `sink` (OPTIONAL MATCH: the input row with nulls when none).
   void RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan, const RowSink& sink);
   std::vector<Row> RunMatch(std::vector<Row> in, const BoundMatch& m, const MatchPlan& plan);
+  // `stop` (may be null): the sink sets it to end the search early.
   void MatchRow(const Row& row, const std::vector<BoundPattern>& patterns, const MatchPlan& plan,
-                const RowSink& sink);
+                const RowSink& sink, const bool* stop = nullptr);
   std::vector<Row> RunUnwind(std::vector<Row> in, const BoundUnwind& u);
   std::vector<Row> RunProjection(std::vector<Row> in, const BoundProjection& p);
   // An aggregating projection's groups, fed one row at a time (executor.cpp).
@@ -105,6 +116,19 @@ class Executor : public BuildAccount {
   // DISTINCT, ORDER BY, SKIP, LIMIT and WITH ... WHERE over a projection's rows.
   std::vector<Row> FinishProjection(std::vector<Row> out, const BoundProjection& p);
   std::vector<Row> RunCall(std::vector<Row> in, const BoundCall& c);
+  // The clauses of `part` over the rows `rows` (Run starts from one empty row).
+  std::vector<Row> RunFrom(const BoundSingleQuery& part, const PartPlan& plan, std::vector<Row> rows);
+  // Subqueries (subquery.cpp): subquery `index` run from a copy of `outer`; its rows are not
+  // charged to the running clause once it returns (the caller charges what it keeps).
+  std::vector<Row> RunSubquery(int index, const Row& outer);
+  // Runs `body` as a subquery: charges it makes are given back afterwards, the outer
+  // projection's aggregates are out of sight, the deadline is checked without yielding.
+  void InSubquery(const std::function<void()>& body);
+  std::vector<Row> RunForeach(std::vector<Row> in, const BoundForeach& f);
+  std::vector<Row> RunCallSubquery(std::vector<Row> in, const BoundCallSubquery& c);
+  QValue EvalSubquery(const BoundExpr& e, Row& row);
+  QValue EvalMapProjection(const BoundExpr& e, Row& row);
+  QValue EvalReduce(const BoundExpr& e, Row& row);
   // Writes (writes.cpp).
   std::vector<Row> RunCreate(std::vector<Row> in, const BoundCreate& c);
   void CreatePattern(Row& row, const BoundPattern& pattern);
@@ -140,6 +164,9 @@ class Executor : public BuildAccount {
   int eval_depth_ = 0;
   size_t reserved_ = 0;  // from options_.memory, at least charged_bytes_ + built_bytes_
   RegexCache regex_;  // =~ patterns, compiled once per query
+  const std::vector<BoundSubquery>* subqueries_ = nullptr;
+  const std::vector<PartPlan>* sub_plans_ = nullptr;
+  int sub_depth_ = 0;  // > 0 while a subquery runs (inside an expression or a clause)
 };
 
 }  // namespace cmdb::gql

@@ -212,6 +212,19 @@ std::vector<Row> Executor::RunMerge(std::vector<Row> in, const BoundMerge& m, co
       }
       continue;
     }
+    // What MERGE creates must match it next time: a null property value never would.
+    auto check_null = [&](const std::vector<std::pair<std::string, BoundExpr>>& props) {
+      for (const auto& [key, expr] : props) {
+        if (key.empty() || !Eval(expr, row).is_null()) continue;
+        throw QueryError("SemanticError", "MergeReadOwnWrites",
+                         "MERGE cannot create an entity whose property '" + key +
+                             "' is null (it would never match itself); use a value, or MATCH",
+                         expr.offset);
+      }
+    };
+    for (const auto& n : m.pattern.nodes)
+      if (!n.bound && row[n.slot].is_null()) check_null(n.properties);
+    for (const auto& r : m.pattern.rels) check_null(r.properties);
     CreatePattern(row, m.pattern);
     for (const auto& item : m.on_create) ApplySet(row, item);
     out.push_back(std::move(row));

@@ -61,13 +61,20 @@ struct FunctionCall;
 struct CaseExpression;
 struct ListComprehension;
 struct Quantifier;
+// Subqueries, pattern predicates and comprehensions, map projections, reduce (defined below).
+struct PatternExpression;
+struct PatternComprehension;
+struct MapProjection;
+struct Reduce;
+struct Subquery;
+struct Extension;  // one of the five above (Boost.Variant takes at most 20 alternatives)
 
 struct Operand : x3::variant<Nil, NullLiteral, bool, NumberLiteral, StringLiteral, Parameter, CountStar,
                              Name, x3::forward_ast<ListLiteral>, x3::forward_ast<MapLiteral>,
                              x3::forward_ast<FunctionCall>, x3::forward_ast<CaseExpression>,
                              x3::forward_ast<ListComprehension>, x3::forward_ast<Expression>,
                              x3::forward_ast<Unary>, x3::forward_ast<Postfix>,
-                             x3::forward_ast<Quantifier>> {
+                             x3::forward_ast<Quantifier>, x3::forward_ast<Extension>> {
   using base_type::base_type;
   using base_type::operator=;
 };
@@ -192,10 +199,48 @@ struct PatternStep {
   RelationshipPattern relationship;
   NodePattern node;
 };
+// A shortest-path selector: shortestPath(...) and ANY SHORTEST ("any"), allShortestPaths(...)
+// and ALL SHORTEST ("all"), SHORTEST k ("k", with `count`).
+struct PathSelector : x3::position_tagged {
+  std::string kind;
+  boost::optional<NumberLiteral> count;
+};
 struct PatternPart : x3::position_tagged {
   boost::optional<Name> path_variable;
+  boost::optional<PathSelector> selector;
   NodePattern start;
   std::vector<PatternStep> steps;
+};
+
+// A pattern used as an expression: `(h)-[:LOCATED_IN]->()` in WHERE is true when it has a match.
+struct PatternExpression : x3::position_tagged {
+  PatternPart pattern;
+  bool dummy = false;
+};
+// [p = (a)-->(b) WHERE pred | expr]: expr for every match of the pattern, as a list.
+struct PatternComprehension : x3::position_tagged {
+  PatternPart pattern;
+  boost::optional<Expression> where;
+  Expression map;
+};
+// One selector of a map projection: `.key`, `.*`, `key: expr` or a variable `v`.
+struct MapProjectionItem {
+  std::string kind;  // "property", "all", "entry", "variable"
+  Name key;
+  boost::optional<Expression> value;  // "entry"
+};
+// n {.name, .ip_address, degree: count}
+struct MapProjection : x3::position_tagged {
+  Name variable;
+  std::vector<MapProjectionItem> items;
+};
+// reduce(acc = init, x IN list | expr)
+struct Reduce : x3::position_tagged {
+  Name accumulator;
+  Expression init;
+  Name variable;
+  Expression list;
+  Expression map;
 };
 
 // Clauses.
@@ -277,7 +322,10 @@ struct Call : x3::position_tagged {
   boost::optional<Expression> where;
 };
 
-struct Clause : x3::variant<Match, Unwind, With, Return, Create, Merge, Set, Remove, Delete, Call> {
+struct Foreach;
+struct CallSubquery;
+struct Clause : x3::variant<Match, Unwind, With, Return, Create, Merge, Set, Remove, Delete, Call,
+                            x3::forward_ast<Foreach>, x3::forward_ast<CallSubquery>> {
   using base_type::base_type;
   using base_type::operator=;
 };
@@ -285,6 +333,30 @@ struct Clause : x3::variant<Match, Unwind, With, Return, Create, Merge, Set, Rem
 struct SingleQuery : x3::position_tagged {
   std::vector<Clause> clauses;
   bool dummy = false;
+};
+
+// FOREACH (x IN list | updating clauses)
+struct Foreach : x3::position_tagged {
+  Name variable;
+  Expression list;
+  std::vector<Clause> clauses;
+};
+// The variables a CALL subquery imports: `(a, b)`, `()` or `(*)`.
+struct CallScope {
+  bool star = false;
+  std::vector<Name> variables;
+};
+// [OPTIONAL] CALL [(scope)] { query }
+struct CallSubquery : x3::position_tagged {
+  bool optional = false;
+  boost::optional<CallScope> scope;
+  SingleQuery query;
+};
+// EXISTS { ... }, COUNT { ... }, COLLECT { ... }: a full query, or the short form
+// `pattern [WHERE pred]` (parsed as one MATCH clause).
+struct Subquery : x3::position_tagged {
+  std::string kind;  // "exists", "count", "collect"
+  SingleQuery query;
 };
 struct UnionPart {
   bool all = false;
@@ -296,6 +368,12 @@ struct Query : x3::position_tagged {
   boost::optional<Expression> baseline;  // USE BASELINE <name string | parameter>
   SingleQuery first;
   std::vector<UnionPart> unions;
+};
+
+struct Extension : x3::variant<PatternExpression, PatternComprehension, MapProjection, Reduce,
+                               x3::forward_ast<Subquery>> {
+  using base_type::base_type;
+  using base_type::operator=;
 };
 
 }  // namespace cmdb::gql::ast

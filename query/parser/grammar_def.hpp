@@ -32,7 +32,7 @@ struct reserved_symbols : x3::symbols<> {
                           "insert", "merge", "set", "remove", "delete", "detach", "union", "all",
                           "distinct", "and", "or", "xor", "not", "in", "starts", "ends", "contains",
                           "is", "null", "true", "false", "case", "when", "then", "else", "end", "on",
-                          "explain", "profile", "call", "yield"})
+                          "explain", "profile", "call", "yield", "foreach"})
       add(w);
   }
 };
@@ -91,6 +91,11 @@ CMDB_RULE(relationship_detail, ast::RelationshipDetail, "relationship detail");
 CMDB_TAGGED_RULE(relationship_pattern, ast::RelationshipPattern, "relationship pattern");
 CMDB_RULE(pattern_step, ast::PatternStep, "relationship pattern");
 CMDB_TAGGED_RULE(pattern_part, ast::PatternPart, "pattern");
+// Shortest paths (kept apart from the rest of the pattern rules).
+CMDB_TAGGED_RULE(path_selector, ast::PathSelector, "ANY SHORTEST, ALL SHORTEST or SHORTEST k");
+CMDB_TAGGED_RULE(shortest_function, ast::PathSelector, "shortestPath or allShortestPaths");
+CMDB_TAGGED_RULE(shortest_part, ast::PatternPart, "pattern");
+CMDB_TAGGED_RULE(plain_part, ast::PatternPart, "pattern");
 CMDB_RULE(pattern, std::vector<ast::PatternPart>, "pattern");
 CMDB_TAGGED_RULE(match, ast::Match, "MATCH");
 CMDB_TAGGED_RULE(unwind, ast::Unwind, "UNWIND");
@@ -123,6 +128,28 @@ CMDB_RULE(merge_event, std::string, "MATCH or CREATE");
 struct end_of_query_class;
 const x3::rule<end_of_query_class> end_of_query = "the end of the query";
 CMDB_RULE(union_part, ast::UnionPart, "UNION");
+// Subqueries, pattern predicates and comprehensions, map projections, reduce, FOREACH and
+// CALL { } subqueries: kept apart from the rules above (they only add alternatives to atom and
+// clause).
+struct pattern_probe_class;
+const x3::rule<pattern_probe_class> pattern_probe = "pattern";
+CMDB_TAGGED_RULE(pattern_expression, ast::PatternExpression, "pattern");
+CMDB_TAGGED_RULE(pattern_comprehension, ast::PatternComprehension, "pattern comprehension");
+CMDB_RULE(map_projection_item, ast::MapProjectionItem, "map projection item");
+CMDB_TAGGED_RULE(map_projection, ast::MapProjection, "map projection");
+CMDB_TAGGED_RULE(reduce_expr, ast::Reduce, "reduce");
+CMDB_RULE(subquery_kind, std::string, "EXISTS, COUNT or COLLECT");
+CMDB_TAGGED_RULE(short_match, ast::Match, "pattern");
+CMDB_RULE(short_clause, ast::Clause, "pattern");
+CMDB_RULE(short_clauses, std::vector<ast::Clause>, "pattern");
+CMDB_RULE(subquery_clauses, std::vector<ast::Clause>, "clause");
+CMDB_TAGGED_RULE(subquery_body, ast::SingleQuery, "a pattern or a query");
+CMDB_TAGGED_RULE(subquery, ast::Subquery, "subquery");
+CMDB_TAGGED_RULE(foreach, ast::Foreach, "FOREACH");
+CMDB_RULE(foreach_clauses, std::vector<ast::Clause>, "updating clause (CREATE, MERGE, SET, REMOVE, DELETE or FOREACH)");
+CMDB_RULE(call_scope, ast::CallScope, "variables to import");
+CMDB_TAGGED_RULE(call_subquery, ast::CallSubquery, "CALL subquery");
+CMDB_RULE(extension_expr, ast::Extension, "expression");
 struct query_class : Annotate, ErrorHandlerBase {};
 const query_type query = "query";
 
@@ -165,8 +192,8 @@ const auto quantifier_expr_def =
     '(' >> variable >> kw("IN") > expression > -(kw("WHERE") > expression) > ')';
 const auto atom_def = (kw("NULL") >> as(ast::NullLiteral())) | (kw("TRUE") >> as(true)) |
                       (kw("FALSE") >> as(false)) | number | string_literal | parameter | count_star |
-                      case_expression | quantifier_expr | list_comprehension | list_literal | map_literal |
-                      function_call | ('(' > expression > ')') | variable;
+                      case_expression | quantifier_expr | extension_expr | list_comprehension | list_literal |
+                      map_literal | function_call | ('(' > expression > ')') | variable;
 
 // Expressions.
 const auto postfix_op_def =
@@ -210,7 +237,17 @@ const auto relationship_detail_def = '[' >> -variable >> -(':' >> (name % ('|' >
 const auto relationship_pattern_def = x3::matches['<'] >> '-' >> -relationship_detail >> '-' >>
                                       x3::matches['>'] >> -quantifier;
 const auto pattern_step_def = relationship_pattern > node_pattern;
-const auto pattern_part_def = -(variable >> '=') >> node_pattern >> *pattern_step;
+// p = shortestPath((a)-[:T*]->(b)), allShortestPaths(...); p = ANY SHORTEST (a)-[:T]->{1,}(b),
+// ALL SHORTEST ..., SHORTEST 3 ...
+const auto no_count = as(boost::optional<ast::NumberLiteral>());
+const auto shortest_function_def = (kw("shortestPath") >> as(std::string("any")) >> no_count) |
+                                   (kw("allShortestPaths") >> as(std::string("all")) >> no_count);
+const auto path_selector_def = (kw("ANY") >> kw("SHORTEST") >> as(std::string("any")) >> no_count) |
+                               (kw("ALL") >> kw("SHORTEST") >> as(std::string("all")) >> no_count) |
+                               (kw("SHORTEST") >> as(std::string("k")) > number);
+const auto shortest_part_def = -(variable >> '=') >> shortest_function >> '(' > node_pattern >> *pattern_step > ')';
+const auto plain_part_def = -(variable >> '=') >> -path_selector >> node_pattern >> *pattern_step;
+const auto pattern_part_def = shortest_part | plain_part;
 const auto pattern_def = pattern_part % ',';
 
 // Clauses.
@@ -219,8 +256,14 @@ const auto unwind_def = kw("UNWIND") > expression > kw("AS") > variable;
 const auto projection_item_def = expression >> -(kw("AS") > variable);
 const auto sort_item_def = expression >> -(((kw("ASCENDING") | kw("ASC")) >> as(std::string("ASC"))) |
                                            ((kw("DESCENDING") | kw("DESC")) >> as(std::string("DESC"))));
+// A projection item never starts with a clause keyword: `WITH *` then `MATCH (n)` on the next
+// line is two clauses, not a call of a function named MATCH.
+const auto clause_keyword = kw("MATCH") | kw("OPTIONAL") | kw("CREATE") | kw("MERGE") | kw("UNWIND") |
+                            kw("WITH") | kw("RETURN") | kw("SET") | kw("DELETE") | kw("DETACH") |
+                            kw("REMOVE") | kw("CALL") | kw("FOREACH") | kw("UNION") | kw("WHERE") |
+                            kw("ORDER") | kw("SKIP") | kw("LIMIT");
 const auto projection_def = x3::matches[kw("DISTINCT")] >> x3::matches['*'] >>
-                            -(-x3::lit(',') >> (projection_item % ',')) >>
+                            -(-x3::lit(',') >> !clause_keyword >> (projection_item % ',')) >>
                             -(kw("ORDER") > kw("BY") > sort_items) >>
                             -((kw("SKIP") | kw("OFFSET")) > expression) >> -(kw("LIMIT") > expression);
 const auto with_def = kw("WITH") > projection > -(kw("WHERE") > expression);
@@ -230,6 +273,7 @@ const auto create_def = (kw("CREATE") | kw("INSERT")) > pattern > as(false);
 const auto no_labels = as(std::vector<ast::Name>());
 const auto set_item_def =
     (variable >> '.' >> name >> '=' >> as(std::string("=")) > expression > no_labels) |
+    ('(' >> variable >> ')' >> '.' >> name >> '=' >> as(std::string("=")) > expression > no_labels) |
     (variable >> as(boost::optional<ast::Name>()) >>
      (("+=" >> as(std::string("+="))) | ('=' >> as(std::string("=")))) > expression > no_labels) |
     (variable >> as(boost::optional<ast::Name>()) >> as(std::string(":")) >>
@@ -248,7 +292,8 @@ const auto merge_action_def = kw("ON") > merge_event > kw("SET") > set_items;
 const auto merge_def = kw("MERGE") > pattern_part > *merge_action;
 const auto call_def = kw("CALL") > function_name > '(' > -expressions > ')' > -(kw("YIELD") > variables) >
                       -(kw("WHERE") > expression);
-const auto clause_def = match | unwind | with | return_ | create | merge | set | remove | delete_ | call;
+const auto clause_def =
+    match | unwind | with | return_ | create | merge | set | remove | delete_ | call_subquery | call | foreach;
 const auto single_query_def = +clause >> as(false);
 const auto union_part_def = kw("UNION") >> x3::matches[kw("ALL")] > single_query;
 const auto query_def = -((kw("EXPLAIN") >> as(QueryMode::kExplain)) |
@@ -256,6 +301,38 @@ const auto query_def = -((kw("EXPLAIN") >> as(QueryMode::kExplain)) |
                        -(kw("AS") >> kw("OF") > expression) >> -(kw("USE") >> kw("BASELINE") > expression) >
                        single_query > *union_part > -x3::lit(';') > end_of_query;
 const auto end_of_query_def = x3::eoi;
+
+// Subqueries and the expressions built on patterns.
+// A node pattern followed by the start of a relationship: where an expression is a pattern.
+const auto pattern_probe_def = '(' >> -variable >> *(':' >> name) >> -properties >> ')' >> -x3::lit('<') >> '-' >>
+                               (x3::lit('[') | '-');
+const auto pattern_expression_def = &pattern_probe >> pattern_part >> as(false);
+const auto pattern_comprehension_def = '[' >> &(-(variable >> '=') >> pattern_probe) >> pattern_part >>
+                                       -(kw("WHERE") > expression) >> '|' > expression > ']';
+const auto no_value = as(boost::optional<ast::Expression>());
+const auto map_projection_item_def =
+    (as(std::string("all")) >> '.' >> '*' >> as(ast::Name()) >> no_value) |
+    (as(std::string("property")) >> '.' >> name >> no_value) |
+    (as(std::string("entry")) >> name >> ':' > expression) |
+    (as(std::string("variable")) >> variable >> no_value);
+const auto map_projection_def = variable >> '{' >> -(map_projection_item % ',') >> '}';
+const auto reduce_expr_def = kw("REDUCE") >> '(' >> variable >> '=' > expression > ',' > variable > kw("IN") >
+                             expression > '|' > expression > ')';
+const auto subquery_kind_def = (kw("EXISTS") >> as(std::string("exists"))) | (kw("COUNT") >> as(std::string("count"))) |
+                               (kw("COLLECT") >> as(std::string("collect")));
+const auto short_match_def = as(false) >> pattern >> -(kw("WHERE") > expression);
+const auto short_clause_def = short_match;
+const auto short_clauses_def = x3::repeat(1)[short_clause];
+const auto subquery_clauses_def = +clause;
+const auto subquery_body_def = (subquery_clauses >> as(false)) | (short_clauses >> as(false));
+const auto subquery_def = subquery_kind >> '{' > subquery_body > '}';
+const auto foreach_clauses_def = +clause;
+const auto foreach_def = kw("FOREACH") > '(' > variable > kw("IN") > expression > '|' > foreach_clauses > ')';
+const auto call_scope_def = '(' > x3::matches['*'] > -(variable % ',') > ')';
+const auto extension_expr_def = reduce_expr | subquery | pattern_comprehension | pattern_expression | map_projection;
+// CALL followed by "(" or "{" is a subquery (a procedure call starts with its name).
+const auto call_subquery_def = x3::matches[kw("OPTIONAL")] >> kw("CALL") >> &(x3::lit('(') | '{') > -call_scope >
+                               '{' > single_query > '}';
 
 BOOST_SPIRIT_DEFINE(number_text, digits, string_text, pow_op, mul_op, add_op, cmp_op, predicate_op, null_check)
 BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number, string_literal,
@@ -267,8 +344,13 @@ BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number
                     match, unwind, projection_item, sort_item, projection, with, return_, create,
                     set_item, merge_action, merge, set, remove_item, remove, delete_, call, clause,
                     single_query, union_part, query)
+BOOST_SPIRIT_DEFINE(path_selector, shortest_function, shortest_part, plain_part)
 BOOST_SPIRIT_DEFINE(case_alternatives, sort_items, set_items, remove_items, expressions, variables,
                     merge_event, end_of_query)
+BOOST_SPIRIT_DEFINE(pattern_probe, pattern_expression, pattern_comprehension, map_projection_item,
+                    map_projection, reduce_expr, subquery_kind, short_match, short_clause, short_clauses,
+                    subquery_clauses, subquery_body, subquery, foreach, foreach_clauses, call_scope,
+                    call_subquery, extension_expr)
 
 #undef CMDB_RULE
 #undef CMDB_TAGGED_RULE

@@ -19,6 +19,7 @@ struct MatchStep {
     kExpand,     // follow one relationship
     kVarExpand,  // follow a variable-length relationship (paths)
     kReach,      // reachability: breadth-first with a visited set (no paths kept)
+    kShortest,   // shortest paths (BoundPattern::select): breadth-first, level by level
   };
   Kind kind = Kind::kScan;
   int pattern = 0;
@@ -42,6 +43,7 @@ struct PartPlan {
 
 struct LogicalPlan {
   std::vector<PartPlan> parts;
+  std::vector<PartPlan> subqueries;  // one per BoundQuery::subqueries entry
 };
 
 class GraphAccess;

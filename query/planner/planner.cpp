@@ -121,6 +121,7 @@ class MatchPlanner {
       if (r.var_length && reachability_ok && pat.path_slot < 0 && !IsUsed(r.slot) && r.min_hops <= 1 &&
           r.properties.empty() && !assigned_.count(pat.nodes[to].slot))
         s.kind = MatchStep::Kind::kReach;
+      if (pat.select != PathSelect::kEvery) s.kind = MatchStep::Kind::kShortest;
       s.pattern = p;
       s.rel = rel;
       s.from_node = from;
@@ -147,7 +148,7 @@ class MatchPlanner {
 
 // Variables read anywhere after a clause (so a var-length relationship variable nobody reads
 // can be matched by reachability).
-void CollectUsed(const BoundClause& c, std::set<int>& used) {
+void CollectUsed(const BoundClause& c, std::set<int>& used, const std::vector<BoundSubquery>* subqueries) {
   std::visit([&](const auto& x) {
     using T = std::decay_t<decltype(x)>;
     if constexpr (std::is_same_v<T, BoundMatch>) {
@@ -183,21 +184,24 @@ void CollectUsed(const BoundClause& c, std::set<int>& used) {
       }
     } else if constexpr (std::is_same_v<T, BoundMerge>) {
       for (const auto& n : x.pattern.nodes) used.insert(n.slot);
+    } else if constexpr (std::is_same_v<T, BoundForeach>) {
+      CollectSlots(x.list, used);
+      for (int slot : (*subqueries)[x.body].reads) used.insert(slot);
+    } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
+      for (int slot : (*subqueries)[x.body].reads) used.insert(slot);
     }
   }, c);
 }
 
-}  // namespace
-
-LogicalPlan PlanQuery(const BoundQuery& query, const GraphAccess& graph) {
-  LogicalPlan plan;
-  for (const auto& part : query.parts) {
+// Plans one query part (or subquery body) whose variables `assigned` are bound when it starts.
+PartPlan PlanPart(const BoundSingleQuery& part, std::set<int> assigned, const BoundQuery& query,
+                  const GraphAccess& graph) {
+    const std::vector<BoundSubquery>* subqueries = &query.subqueries;
     PartPlan pp;
-    std::set<int> assigned;
     for (size_t ci = 0; ci < part.clauses.size(); ++ci) {
       const BoundClause& clause = part.clauses[ci];
       std::set<int> used;
-      for (size_t j = ci + 1; j < part.clauses.size(); ++j) CollectUsed(part.clauses[j], used);
+      for (size_t j = ci + 1; j < part.clauses.size(); ++j) CollectUsed(part.clauses[j], used, subqueries);
       // Reachability is only exact when the next projection removes duplicates anyway.
       bool dedup_next = false;
       for (size_t j = ci + 1; j < part.clauses.size(); ++j) {
@@ -221,6 +225,8 @@ LogicalPlan PlanQuery(const BoundQuery& query, const GraphAccess& graph) {
         pp.matches.push_back(planner.Plan({mg->pattern}, mg->predicates, false));
       } else if (auto* u = std::get_if<BoundUnwind>(&clause)) {
         assigned.insert(u->slot);
+      } else if (auto* cs = std::get_if<BoundCallSubquery>(&clause)) {
+        for (int slot : query.subqueries[cs->body].returns) assigned.insert(slot);
       } else if (auto* call = std::get_if<BoundCall>(&clause)) {
         for (const auto& [f, slot] : call->yields) assigned.insert(slot);
       } else if (auto* p = std::get_if<BoundProjection>(&clause)) {
@@ -234,21 +240,28 @@ LogicalPlan PlanQuery(const BoundQuery& query, const GraphAccess& graph) {
         }
       }
     }
-    plan.parts.push_back(std::move(pp));
-  }
+    return pp;
+}
+
+}  // namespace
+
+LogicalPlan PlanQuery(const BoundQuery& query, const GraphAccess& graph) {
+  LogicalPlan plan;
+  for (const auto& part : query.parts) plan.parts.push_back(PlanPart(part, {}, query, graph));
+  for (const auto& sub : query.subqueries)
+    plan.subqueries.push_back(PlanPart(sub.query, std::set<int>(sub.imported.begin(), sub.imported.end()), query, graph));
   return plan;
 }
 
 std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
   std::string out;
-  for (size_t p = 0; p < query.parts.size(); ++p) {
-    if (p > 0) out += query.union_all ? "UnionAll\n" : "Union\n";
+  auto explain_part = [&](const BoundSingleQuery& part, const PartPlan& part_plan) {
     size_t match_index = 0;
-    for (const auto& clause : query.parts[p].clauses) {
+    for (const auto& clause : part.clauses) {
       std::visit([&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, BoundMatch> || std::is_same_v<T, BoundMerge>) {
-          const MatchPlan& mp = plan.parts[p].matches[match_index++];
+          const MatchPlan& mp = part_plan.matches[match_index++];
           if constexpr (std::is_same_v<T, BoundMerge>) {
             out += "Merge\n";
           } else {
@@ -256,7 +269,7 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
           }
           for (const auto& s : mp.steps) {
             static const char* kNames[] = {"Argument", "NodeScan", "KeySeek", "UniqueSeek", "Expand", "VarLengthExpand",
-                                           "Reachability(BFS)"};
+                                           "Reachability(BFS)", "ShortestPath(BFS)"};
             out += "  " + std::string(kNames[static_cast<int>(s.kind)]);
             if (!s.label.empty()) out += "(:" + s.label + (s.key.empty() ? "" : "." + s.key) + ")";
             if (s.rel >= 0) out += "(pattern " + std::to_string(s.pattern) + ", relationship " + std::to_string(s.rel) + ")";
@@ -266,7 +279,8 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
         } else if constexpr (std::is_same_v<T, BoundUnwind>) {
           out += "Unwind\n";
         } else if constexpr (std::is_same_v<T, BoundCall>) {
-          out += "ProcedureCall(impact, Boost.Graph breadth-first search)\n";
+          out += x.procedure == "impact" ? "ProcedureCall(impact, Boost.Graph breadth-first search)\n"
+                                         : "ProcedureCall(" + x.procedure + ")\n";
         } else if constexpr (std::is_same_v<T, BoundProjection>) {
           out += std::string(x.aggregating ? "Aggregate" : "Projection") + (x.distinct ? "(distinct)" : "") + "\n";
           if (x.where) out += "  Filter\n";
@@ -279,9 +293,23 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
           out += "SetProperties\n";
         } else if constexpr (std::is_same_v<T, BoundDelete>) {
           out += x.detach ? "DetachDelete\n" : "Delete\n";
+        } else if constexpr (std::is_same_v<T, BoundForeach>) {
+          out += "Foreach(subquery " + std::to_string(x.body) + ")\n";
+        } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
+          out += std::string(x.optional ? "OptionalCallSubquery" : "CallSubquery") + "(subquery " +
+                 std::to_string(x.body) + ")\n";
         }
       }, clause);
     }
+  };
+  for (size_t p = 0; p < query.parts.size(); ++p) {
+    if (p > 0) out += query.union_all ? "UnionAll\n" : "Union\n";
+    explain_part(query.parts[p], plan.parts[p]);
+  }
+  // Subqueries (EXISTS/COUNT/COLLECT, pattern predicates and comprehensions, CALL, FOREACH).
+  for (size_t i = 0; i < query.subqueries.size() && i < plan.subqueries.size(); ++i) {
+    out += "Subquery " + std::to_string(i) + ":\n";
+    explain_part(query.subqueries[i].query, plan.subqueries[i]);
   }
   return out;
 }

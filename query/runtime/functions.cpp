@@ -12,6 +12,8 @@
 #include "cmdb/time_util.hpp"
 #include "cmdb/utf8.hpp"
 #include "query/common/query_error.hpp"
+#include "query/runtime/cmdb_functions.hpp"
+#include "query/runtime/temporal.hpp"
 #include "query/runtime/unicode_text.hpp"
 
 namespace cmdb::gql {
@@ -185,6 +187,7 @@ QValue ToStringFn(const Args& args, const FnEnv& env) {
     case K::kInt: return QValue(std::to_string(v.as_int()));
     case K::kFloat: return QValue(FormatFloat(v.as_float()));
     case K::kBool: return QValue(v.as_bool() ? "true" : "false");
+    case K::kTemporal: return QValue(FormatTemporal(v.as_temporal()));
     default: BadArg(env, "toString", v, "a number, boolean or string");
   }
 }
@@ -609,12 +612,19 @@ const std::unordered_map<std::string, FunctionDef>& Catalogue() {
     scalar("keys", 1, 1, Keys); scalar("properties", 1, 1, Properties); scalar("nodes", 1, 1, Nodes);
     scalar("relationships", 1, 1, Relationships); scalar("startNode", 1, 1, StartNode);
     scalar("endNode", 1, 1, EndNode); scalar("timestamp", 0, 0, Timestamp);
+    AddCmdbFunctions(scalar);
+    AddTemporalFunctions(scalar);
     aggregate("count", 1, Make<CountAgg>); aggregate("sum", 1, Make<SumAgg>);
     aggregate("avg", 1, Make<AvgAgg>); aggregate("min", 1, Make<MinMaxAgg<false>>);
     aggregate("max", 1, Make<MinMaxAgg<true>>); aggregate("collect", 1, Make<CollectAgg>);
     aggregate("stDev", 1, Make<StDevAgg<true>>); aggregate("stDevP", 1, Make<StDevAgg<false>>);
     aggregate("percentileDisc", 2, Make<PercentileAgg<false>>);
     aggregate("percentileCont", 2, Make<PercentileAgg<true>>);
+    for (FunctionDef& d : MoreScalarFunctions()) {
+      std::string key = d.name;
+      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      (*m)[key] = std::move(d);
+    }
     return m;
   }();
   return *kCatalogue;

@@ -61,6 +61,9 @@ struct FunctionDef {
 };
 
 const FunctionDef* FindFunction(std::string_view name);
+// The conversions that answer null (toIntegerOrNull, ...), the list conversions (toIntegerList,
+// ...) and isEmpty, char_length, lower, upper, btrim (functions_more.cpp); part of the catalogue.
+std::vector<FunctionDef> MoreScalarFunctions();
 // Names for did-you-mean suggestions.
 std::vector<std::string> FunctionNames();
 

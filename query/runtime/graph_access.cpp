@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "query/common/query_error.hpp"
+
 namespace cmdb::gql {
 namespace {
 
-std::vector<std::string> Classes(const Graph& graph, const Schema& schema, const std::string& label) {
+template <typename G>
+std::vector<std::string> Classes(const G& graph, const Schema& schema, const std::string& label) {
   if (label.empty()) {
     return graph.ClassesInUse();
   }
@@ -14,7 +17,8 @@ std::vector<std::string> Classes(const Graph& graph, const Schema& schema, const
 }
 
 // Merges the sorted extents of several classes in id order.
-void ScanExtents(const Graph& graph, const std::vector<std::string>& classes, const std::function<void(CiId)>& fn) {
+template <typename G>
+void ScanExtents(const G& graph, const std::vector<std::string>& classes, const std::function<void(CiId)>& fn) {
   if (classes.size() == 1) {
     for (CiId id : graph.Extent(classes[0])) fn(id);
     return;
@@ -32,7 +36,8 @@ bool TypeMatches(const std::vector<std::string>& types, const std::string& t) {
   return types.empty() || std::find(types.begin(), types.end(), t) != types.end();
 }
 
-void ExpandGraph(const Graph& graph, CiId id, Direction dir, const std::vector<std::string>& types,
+template <typename G>
+void ExpandGraph(const G& graph, CiId id, Direction dir, const std::vector<std::string>& types,
                  const std::function<bool(RelId)>& visible, const std::function<void(RelId, CiId)>& fn) {
   auto walk = [&](bool out) {
     if (types.empty()) {
@@ -85,6 +90,49 @@ std::optional<CiId> SnapshotAccess::LookupKey(const std::string& cls, const Attr
   auto id = graph_.LookupIndex(*key, schema_);
   if (id && !schema_.IsA(graph_.FindCi(*id)->class_name, cls)) return std::nullopt;
   return id;
+}
+
+void PastAccess::ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const {
+  if (label.empty()) {
+    for (CiId id = 1; id < past_.ci_id_bound(); ++id) {
+      if (past_.FindCi(id)) fn(id);
+    }
+    return;
+  }
+  ScanExtents(past_, Classes(past_, schema(), label), fn);
+}
+
+size_t PastAccess::EstimateLabel(const std::string& label) const {
+  if (label.empty()) return past_.ci_count_estimate();
+  size_t n = 0;
+  for (const auto& c : Classes(past_, schema(), label)) n += past_.ExtentEstimate(c);
+  return n;
+}
+
+void PastAccess::Expand(CiId id, Direction dir, const std::vector<std::string>& types,
+                        const std::function<void(RelId, CiId)>& fn) const {
+  ExpandGraph(past_, id, dir, types, [](RelId) { return true; }, fn);
+}
+
+std::optional<CiId> PastAccess::LookupKey(const std::string& cls, const AttrMap& key_values) const {
+  auto key = KeyIndexKey(schema(), cls, key_values);
+  if (!key) return std::nullopt;
+  auto id = past_.LookupIndex(*key, schema());
+  if (id && !schema().IsA(past_.FindCi(*id)->class_name, cls)) return std::nullopt;
+  return id;
+}
+
+std::optional<CiId> PastAccess::LookupUnique(const std::string& cls, const std::string& attr,
+                                             const Value& value) const {
+  auto id = past_.LookupIndex(UniqueIndexKey(schema(), cls, attr, value), schema());
+  if (id && !schema().IsA(past_.FindCi(*id)->class_name, cls)) return std::nullopt;
+  return id;
+}
+
+void PastAccess::SafePoint() const {
+  if (!view_.Yield() || view_.tx() == past_.current_tx()) return;
+  Status st = past_.CatchUp(view_.tx());
+  if (!st.ok()) throw QueryError("InternalError", "StoreError", st.message());
 }
 
 void TxnAccess::ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const {

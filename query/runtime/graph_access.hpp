@@ -1,6 +1,6 @@
 // GraphAccess: what the executor reads the graph through. SnapshotAccess reads a committed
 // ReadView; TxnAccess reads a write transaction's staged state on top of it, so a query sees
-// its own writes.
+// its own writes; PastAccess reads a PastGraph (AS OF, USE BASELINE) over a ReadView.
 // Thread safety: an access object is used by one query on one thread.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cmdb/database.hpp"
+#include "cmdb/past_graph.hpp"
 #include "query/common/enums.hpp"
 
 namespace cmdb::gql {
@@ -37,8 +38,11 @@ class GraphAccess {
   // live graph may let a waiting writer publish here (see ReadView::Yield).
   virtual void SafePoint() const {}
   // The committed graph under this access (graph algorithms run on it; a transaction's staged
-  // writes are not part of it).
+  // writes are not part of it). Under AS OF or USE BASELINE this is the present, which the
+  // query does not read: graph algorithms run on past_graph() when it is set.
   virtual const Graph& committed_graph() const = 0;
+  // The past the query reads (AS OF, USE BASELINE), or nullptr when it reads the present.
+  virtual const PastGraph* past_graph() const { return nullptr; }
 };
 
 class SnapshotAccess : public GraphAccess {
@@ -67,6 +71,31 @@ class SnapshotAccess : public GraphAccess {
   const Graph& graph_;
   const Schema& schema_;
   ReadView* view_ = nullptr;
+};
+
+// The graph as of an earlier transaction: a PastGraph over a ReadView. At a safe point the
+// view may yield to a writer; the past view then catches up (PastGraph::CatchUp), so the query
+// keeps reading the same past (throws QueryError InternalError when the store fails).
+class PastAccess : public GraphAccess {
+ public:
+  // `past` reads view.graph(); both outlive the access.
+  PastAccess(PastGraph& past, ReadView& view) : past_(past), view_(view) {}
+  const Schema& schema() const override { return view_.schema(); }
+  const CiRecord* Node(CiId id) const override { return past_.FindCi(id); }
+  std::optional<RelRecord> Rel(RelId id) const override { return past_.FindRel(id); }
+  void ScanLabel(const std::string& label, const std::function<void(CiId)>& fn) const override;
+  size_t EstimateLabel(const std::string& label) const override;
+  void Expand(CiId id, Direction dir, const std::vector<std::string>& types,
+              const std::function<void(RelId, CiId)>& fn) const override;
+  std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override;
+  std::optional<CiId> LookupUnique(const std::string& cls, const std::string& attr, const Value& value) const override;
+  void SafePoint() const override;
+  const Graph& committed_graph() const override { return view_.graph(); }
+  const PastGraph* past_graph() const override { return &past_; }
+
+ private:
+  PastGraph& past_;
+  ReadView& view_;
 };
 
 class TxnAccess : public GraphAccess {

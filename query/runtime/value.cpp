@@ -5,6 +5,8 @@
 #include <cmath>
 #include <functional>
 
+#include "query/runtime/temporal.hpp"
+
 namespace cmdb::gql {
 namespace {
 
@@ -74,8 +76,13 @@ const char* QValue::KindName(Kind k) {
     case Kind::kNode: return "NODE";
     case Kind::kRel: return "RELATIONSHIP";
     case Kind::kPath: return "PATH";
+    case Kind::kTemporal: return "TEMPORAL";
   }
   return "?";
+}
+
+const char* QValue::kind_name() const {
+  return kind() == Kind::kTemporal ? TemporalTypeName(as_temporal().type) : KindName(kind());
 }
 
 std::string FormatFloat(double d) {
@@ -131,6 +138,7 @@ std::optional<bool> Equals(const QValue& a, const QValue& b) {
       for (size_t i = 0; i < x.rels.size(); ++i) if (x.rels[i].id != y.rels[i].id) return false;
       return true;
     }
+    case K::kTemporal: return TemporalEquals(a.as_temporal(), b.as_temporal());
     default: return false;
   }
 }
@@ -160,6 +168,7 @@ std::optional<int> CompareForPredicate(const QValue& a, const QValue& b) {
       }
       return x.size() < y.size() ? -1 : x.size() > y.size();
     }
+    case K::kTemporal: return TemporalCompare(a.as_temporal(), b.as_temporal());
     default: return std::nullopt;
   }
 }
@@ -172,13 +181,14 @@ static int SortRank(const QValue& v) {
     case K::kRel: return 2;
     case K::kList: return 3;
     case K::kPath: return 4;
-    case K::kString: return 5;
-    case K::kBool: return 6;
+    case K::kTemporal: return 5;
+    case K::kString: return 6;
+    case K::kBool: return 7;
     case K::kInt:
-    case K::kFloat: return 7;
-    case K::kNull: return 8;
+    case K::kFloat: return 8;
+    case K::kNull: return 9;
   }
-  return 9;
+  return 10;
 }
 
 int CompareForSort(const QValue& a, const QValue& b) {
@@ -225,6 +235,7 @@ int CompareForSort(const QValue& a, const QValue& b) {
       }
       return x.nodes.size() < y.nodes.size() ? -1 : x.nodes.size() > y.nodes.size();
     }
+    case K::kTemporal: return TemporalSortCompare(a.as_temporal(), b.as_temporal());
   }
   return 0;
 }
@@ -284,6 +295,7 @@ size_t Hash(const QValue& v) {
       for (const auto& n : v.as_path().nodes) h = h * 31 + std::hash<int64_t>()(n.id);
       return h;
     }
+    case K::kTemporal: return TemporalHash(v.as_temporal());
   }
   return 0;
 }
@@ -322,6 +334,7 @@ std::optional<Value> ToValue(const QValue& v) {
       }
       return Value(std::move(out));
     }
+    case K::kTemporal: return Value(FormatTemporal(v.as_temporal()));  // stored as ISO-8601 text
     default: return std::nullopt;
   }
 }

@@ -44,10 +44,26 @@ struct PathValue {
   std::vector<RelRef> rels;  // rels[i] joins nodes[i] and nodes[i + 1]
 };
 
+// Which temporal value a Temporal is (query/runtime/temporal.hpp has what they do).
+enum class TemporalType { kDate, kLocalTime, kTime, kLocalDateTime, kDateTime, kDuration };
+
+// A temporal value. Instants hold their local date (`days` since 1970-01-01) and local time of
+// day (`nanos`), and zoned ones their UTC offset in seconds; durations hold months, days,
+// seconds and nanos (0..999,999,999, added to the seconds).
+struct Temporal {
+  TemporalType type = TemporalType::kDate;
+  int64_t days = 0;
+  int64_t nanos = 0;
+  int32_t offset = 0;
+  int64_t months = 0;
+  int64_t seconds = 0;
+};
+
 struct QValue {
-  enum class Kind { kNull, kBool, kInt, kFloat, kString, kList, kMap, kNode, kRel, kPath };
+  enum class Kind { kNull, kBool, kInt, kFloat, kString, kList, kMap, kNode, kRel, kPath, kTemporal };
   using Storage = std::variant<std::monostate, bool, int64_t, double, std::string, std::shared_ptr<const ListPayload>,
-                               std::shared_ptr<const MapPayload>, NodeRef, RelRef, std::shared_ptr<const PathValue>>;
+                               std::shared_ptr<const MapPayload>, NodeRef, RelRef, std::shared_ptr<const PathValue>,
+                               std::shared_ptr<const Temporal>>;
 
   QValue() = default;
   QValue(bool b) : v(b) {}          // NOLINT
@@ -61,6 +77,7 @@ struct QValue {
   QValue(NodeRef n) : v(std::move(n)) {}  // NOLINT
   QValue(RelRef r) : v(std::move(r)) {}   // NOLINT
   QValue(PathValue p) : v(std::make_shared<const PathValue>(std::move(p))) {}  // NOLINT
+  QValue(Temporal t) : v(std::make_shared<const Temporal>(t)) {}  // NOLINT
 
   Kind kind() const { return static_cast<Kind>(v.index()); }
   bool is_null() const { return kind() == Kind::kNull; }
@@ -75,6 +92,7 @@ struct QValue {
   const NodeRef& as_node() const { return std::get<NodeRef>(v); }
   const RelRef& as_rel() const { return std::get<RelRef>(v); }
   const PathValue& as_path() const { return *std::get<std::shared_ptr<const PathValue>>(v); }
+  const Temporal& as_temporal() const { return *std::get<std::shared_ptr<const Temporal>>(v); }
 
   // The bytes of this value written out in full: every list and map element, string byte and
   // path step, shared payloads counted each time they appear (so at least what copying,
@@ -83,9 +101,10 @@ struct QValue {
   // How deeply lists and maps nest in it: 0 for a scalar, 1 for a list of scalars. O(1).
   size_t depth() const;
 
-  // "INTEGER", "STRING", "NODE", ... for error messages.
+  // "INTEGER", "STRING", "NODE", ... for error messages ("TEMPORAL" for any temporal kind).
   static const char* KindName(Kind k);
-  const char* kind_name() const { return KindName(kind()); }
+  // The value's type for messages: KindName, or "DATE", "DURATION", ... for a temporal value.
+  const char* kind_name() const;
 
   Storage v;
 };

@@ -411,6 +411,42 @@ TEST_CASE("queries past the concurrency limit answer 503 with Retry-After") {
   CHECK(one.Handle(request("RETURN 1")).status == 200);  // the slot is free again
 }
 
+TEST_CASE("POST /v1/imports: dangling references and skipped records, the same in a dry run") {
+  Client c;
+  // Two instances in subnets the CMDB does not have, one without an id, and a classic ELB.
+  std::string aws = R"([{"Reservations": [{"Instances": [
+      {"InstanceId": "i-1", "SubnetId": "subnet-a", "PrivateIpAddress": "10.7.0.1"},
+      {"InstanceId": "i-2", "SubnetId": "subnet-b"}, {"InstanceType": "t3.micro"}]}]},
+    {"LoadBalancerDescriptions": [{"LoadBalancerName": "lb1", "Instances": [{"InstanceId": "i-1"}]}]}])";
+  auto [s1, dry] = c.As("importer", "POST", "/v1/imports?format=aws&mode=dry-run", aws);
+  REQUIRE(s1 == 200);
+  auto [s2, applied] = c.As("importer", "POST", "/v1/imports?format=aws", aws);
+  REQUIRE(s2 == 200);
+  for (const Json& r : {dry, applied}) {
+    CHECK(r["cis"]["created"] == 4);  // two instances, an address, the load balancer
+    CHECK(r["dangling_count"] == 2);
+    CHECK(r["dangling"] ==
+          Json::parse(R"([{"location": "$[0].Reservations[0].Instances[0]", "reason":
+            "relationship CONTAINS not created: Subnet cloud_id=subnet-a is neither in the source nor in the CMDB"},
+            {"location": "$[0].Reservations[0].Instances[1]", "reason":
+            "relationship CONTAINS not created: Subnet cloud_id=subnet-b is neither in the source nor in the CMDB"}])"));
+    CHECK(r["skipped_count"] == 2);
+    CHECK(r["skipped"] == Json::parse(R"j([
+            {"location": "$[0].Reservations[0].Instances[2]", "reason": "an instance without InstanceId"},
+            {"location": "$[1].LoadBalancerDescriptions[0].Instances", "reason":
+             "1 instance(s) behind the load balancer are not linked (no relationship type connects a LoadBalancer to a Computer)"}])j"));
+  }
+  CHECK(dry["changes"] == applied["changes"]);
+  // A fact-cache entry without facts does not refuse the others.
+  std::string facts = R"({"web1": {"ansible_hostname": "web1", "ansible_default_ipv4": {"address": "10.7.1.1"}},
+                          "db7": {"discovered_interpreter_python": "/usr/bin/python3"}})";
+  auto [s3, partial] = c.As("importer", "POST", "/v1/imports?format=ansible", facts);
+  REQUIRE(s3 == 200);
+  CHECK(partial["cis"]["created"] == 2);
+  CHECK(partial["skipped"] == Json::parse(
+            R"j([{"location": "$.db7 (db7)", "reason": "no host facts (only discovered_interpreter_python)"}])j"));
+}
+
 TEST_CASE("POST /v1/imports: apply, dry run, errors with locations, permissions, provenance") {
   Client c;
   std::string nmap = R"(<?xml version="1.0"?><nmaprun><host><status state="up"/><address addr="10.9.9.9" addrtype="ipv4"/>
@@ -442,11 +478,14 @@ TEST_CASE("POST /v1/imports: apply, dry run, errors with locations, permissions,
   auto [s7, bad_xml] = c.As("importer", "POST", "/v1/imports?format=nmap", "<nmaprun>\n<host>");
   CHECK(s7 == 400);
   CHECK(bad_xml["error"]["line"] == 2);
+  CHECK(bad_xml["error"]["column"] == 7);
+  CHECK(bad_xml["error"]["message"] ==
+        "the nmap XML ends early at line 2, column 7: the file is truncated (no closing </nmaprun>)");
   std::string mapping = R"({"class": "VirtualMachine", "columns": {"name": "name", "ip": "ip_address"}})";
   auto [s8, bad_csv] = c.Raw("POST", "/v1/imports?format=csv", "name,ip\na\nb,10.0.0.1\nc,1,2\n",
                              {{"authorization", "Bearer " + c.tokens["importer"]}, {"x-import-mapping", mapping}});
   CHECK(s8 == 400);
-  CHECK(bad_csv["error"]["code"] == "invalid_source");
+  CHECK(bad_csv["error"]["code"] == "BadRequest");  // a code of the error table (api.md)
   REQUIRE(bad_csv["error"]["errors"].size() == 2);
   CHECK(bad_csv["error"]["errors"][1]["location"] == "line 4");
   CHECK(c.As("importer", "POST", "/v1/imports?format=csv&mapping=../../etc/passwd", "a").first == 404);
@@ -517,9 +556,13 @@ TEST_CASE("POST /v1/imports: merges, identity conflicts and the cluster scope in
   REQUIRE(s2 == 200);
   CHECK(dry["merges"] == r["merges"]);
   CHECK(dry["identity_conflicts"] == r["identity_conflicts"]);
-  CHECK(r["cis"]["created"] == 2);
-  CHECK(r["cis"]["merged"] == 1);
-  CHECK(r["merges"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[2]",
+  // Two instances and their two private addresses; i-01 listed again merges with its address.
+  CHECK(r["cis"]["created"] == 4);
+  CHECK(r["cis"]["merged"] == 2);
+  CHECK(r["merges"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[2] address 10.0.0.1",
+    "into": "$.Reservations[0].Instances[0] address 10.0.0.1", "class": "IPAddress",
+    "name": "10.0.0.1", "rule": "ref", "value": "ip:10.0.0.1", "strength": "ref"},
+    {"location": "$.Reservations[0].Instances[2]",
     "into": "$.Reservations[0].Instances[0]", "class": "VirtualMachine", "name": "web",
     "rule": "ref", "value": "aws:i-01", "strength": "ref"}])"));
   CHECK(r["identity_conflicts"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[1]",

@@ -1,10 +1,13 @@
 // One reader of the bulk format: the same NDJSON bytes through POST /v1/bulk and through the
 // ndjson import (POST /v1/imports?format=ndjson, which `cmdbd import` sends too: see the
-// integration test) are accepted or refused alike, line by line, with the same messages.
+// integration test) are accepted or refused alike, line by line: a refusal has the same HTTP
+// status and the same body (codes, messages, details, lines), for format errors and for lines
+// naming CIs that the data does not have or cannot take, in an apply and in a dry run.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,15 +29,29 @@ Refusals FromBulk(const Json& answer) {
   return out;
 }
 
-// The refused lines of a POST /v1/imports answer ({"location": "line 12", "message"}).
-Refusals FromImport(const Json& answer) {
-  Refusals out;
-  for (const Json& e : answer["error"]["errors"]) {
-    std::string where = e["location"];
-    REQUIRE(where.rfind("line ", 0) == 0);
-    out.emplace_back(std::stoll(where.substr(5)), e["message"].get<std::string>());
+// Sends `file` to POST /v1/bulk, to the ndjson import and to its dry run; the three must answer
+// with the same status and the same body. Returns the bulk answer.
+std::pair<int, Json> SameAnswer(Client& c, const std::string& file) {
+  auto [sb, bulk] = c.Call("POST", "/v1/bulk", file);
+  auto [si, imported] = c.Call("POST", "/v1/imports?format=ndjson", file);
+  auto [sd, dry] = c.Call("POST", "/v1/imports?format=ndjson&mode=dry-run&source=scan", file);
+  INFO(file << "\n" << bulk.dump() << "\n" << imported.dump() << "\n" << dry.dump());
+  CHECK(si == sb);
+  CHECK(sd == sb);
+  CHECK(imported == bulk);
+  CHECK(dry == bulk);
+  return {sb, bulk};
+}
+
+// The lines of `file` ('\n' ends a line; the last may lack it).
+std::vector<std::string> Lines(const std::string& file) {
+  std::vector<std::string> lines;
+  for (size_t start = 0; start <= file.size();) {
+    size_t end = std::min(file.find('\n', start), file.size());
+    lines.push_back(file.substr(start, end - start));
+    start = end + 1;
   }
-  return out;
+  return lines;
 }
 
 // The number of transactions and CIs: unchanged by every refused request.
@@ -88,37 +105,19 @@ TEST_CASE("one reader: POST /v1/bulk and the ndjson import refuse the same lines
            "parsing value - invalid string: missing closing quote; last read: '\"one-rea'"},
   };
   auto before = State(c);
-  auto [sb, bulk] = c.Call("POST", "/v1/bulk", file);
-  auto [si, imported] = c.Call("POST", "/v1/imports?format=ndjson", file);
-  auto [sd, dry] = c.Call("POST", "/v1/imports?format=ndjson&mode=dry-run&source=scan", file);
-  INFO(bulk.dump() << "\n" << imported.dump());
-  CHECK(sb == 400);
-  CHECK(si == 400);
-  CHECK(sd == 400);
+  auto [status, bulk] = SameAnswer(c, file);
+  CHECK(status == 400);
   CHECK(FromBulk(bulk) == expected);
   CHECK(bulk["error"]["details"]["error_count"] == expected.size());
-  CHECK(FromImport(imported) == expected);
-  CHECK(FromImport(dry) == expected);
+  CHECK(bulk["error"]["code"] == "BadRequest");
   CHECK(bulk["error"]["message"] == "8 of 13 lines are invalid; nothing was applied");
-  CHECK(imported["error"]["message"] ==
-        "8 record(s) of the source are invalid; first at line 2: missing \"op\" (\"ci\" or "
-        "\"rel\"); nothing was imported");
   CHECK(State(c) == before);
 
-  // Line by line: each bad line alone is refused alike, and each good one accepted by both.
-  std::vector<std::string> lines;
-  for (size_t start = 0; start <= file.size();) {
-    size_t end = std::min(file.find('\n', start), file.size());
-    lines.push_back(file.substr(start, end - start));
-    start = end + 1;
-  }
+  // Line by line: each bad line alone is refused alike.
+  std::vector<std::string> lines = Lines(file);
   for (const std::string& line : {lines[1], lines[2], lines[5], lines[10], lines[11], lines[12]}) {
-    INFO(line);
-    auto [s1, b1] = c.Call("POST", "/v1/bulk", line);
-    auto [s2, i2] = c.Call("POST", "/v1/imports?format=ndjson&mode=dry-run", line);
+    auto [s1, b1] = SameAnswer(c, line);
     CHECK(s1 == 400);
-    CHECK(s2 == 400);
-    CHECK(FromBulk(b1) == FromImport(i2));
     CHECK(FromBulk(b1).size() == 1);
   }
   CHECK(State(c) == before);
@@ -173,18 +172,137 @@ TEST_CASE("one reader: a CI named by id must exist and keep its class, on both p
   Client c;
   std::string vm = std::to_string(c.IdOf("VirtualMachine", "pg-fra1-01"));
   auto before = State(c);
-  for (auto [line, message] : std::vector<std::pair<std::string, std::string>>{
-           {R"({"op": "ci", "id": 999999, "attributes": {"os": "x"}})",
+  for (auto [line, status, message] : std::vector<std::tuple<std::string, int, std::string>>{
+           {R"({"op": "ci", "id": 999999, "attributes": {"os": "x"}})", 404,
             "CI 999999 does not exist"},
            {R"({"op": "ci", "id": 0, "class": "VirtualMachine", "attributes": {"name": "zero"}})",
-            "CI 0 does not exist"},
+            404, "CI 0 does not exist"},
            {R"({"op": "ci", "id": )" + vm + R"(, "class": "PhysicalServer", "attributes": {}})",
+            409,
             "CI " + vm + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class"}}) {
-    INFO(line);
-    auto [s1, bulk] = c.Call("POST", "/v1/bulk", line);
-    auto [s2, imported] = c.Call("POST", "/v1/imports?format=ndjson", line);
+    auto [s, bulk] = SameAnswer(c, line);
+    CHECK(s == status);
     CHECK(FromBulk(bulk) == Refusals{{1, message}});
-    CHECK(FromImport(imported) == Refusals{{1, message}});
+  }
+  CHECK(State(c) == before);
+}
+
+TEST_CASE("one reader: lines naming CIs the data lacks or cannot take are refused alike") {
+  Client c;
+  std::string vm = std::to_string(c.IdOf("VirtualMachine", "pg-fra1-01"));
+  std::string vm2 = std::to_string(c.IdOf("VirtualMachine", "pg-fra1-02"));
+  std::string vm3 = std::to_string(c.IdOf("VirtualMachine", "pg-fra1-03"));
+  std::string host = std::to_string(c.IdOf("PhysicalServer", "fra1-esx01"));
+  std::string shop_web = std::to_string(c.IdOf("Application", "shop-web"));
+  std::string shop_api = std::to_string(c.IdOf("Application", "shop-api"));
+  const std::string file =
+      // 1: fine, a new CI with ref "n"
+      R"({"op": "ci", "ref": "n", "class": "VirtualMachine", "attributes": {"name": "one-reader-data"}})" "\n"
+      // 2: a UNIQUE value another CI holds
+      R"({"op": "ci", "class": "Application", "attributes": {"name": "one-reader-app", "app_code": "SHOP_WEB"}})" "\n"
+      // 3: a key endpoint naming no CI
+      R"({"op": "rel", "type": "LOCATED_IN", "from": )" + host + R"(, "to": {"class": "Rack", "key": {"name": "no-such-rack"}}})" "\n"
+      // 4, 5: id endpoints naming no CI
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": 999999, "to": )" + host + "}\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "n"}, "to": 999998})" "\n"
+      // 6: an update to a KEY another CI holds
+      R"({"op": "ci", "id": )" + vm + R"(, "attributes": {"name": "pg-fra1-02"}})" "\n"
+      // 7: an update naming another class
+      R"({"op": "ci", "id": )" + vm + R"(, "class": "PhysicalServer", "attributes": {}})" "\n"
+      // 8: an update with a value of the wrong type, 9: a new CI with one
+      R"({"op": "ci", "id": )" + vm + R"(, "attributes": {"cpu_count": "many"}})" "\n"
+      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "one-reader-bad", "memory_gb": "lots"}})" "\n"
+      // 10: endpoints the type does not connect
+      R"({"op": "rel", "type": "RUNS_ON", "from": )" + vm + R"(, "to": )" + host + "}\n"
+      // 11: a relationship attribute of the wrong type
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "n"}, "to": )" + host + R"(, "attributes": {"note": 5}})" "\n"
+      // 12: an unknown relationship type
+      R"({"op": "rel", "type": "DEPENDS_ONN", "from": {"ref": "n"}, "to": )" + host + "}\n"
+      // 13: a ref on a line naming no CI, 14: so the ref is not defined
+      R"({"op": "ci", "ref": "gone", "id": 999997, "attributes": {}})" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "gone"}, "to": )" + host + "}\n"
+      // 15: fine, a key endpoint naming the new CI of line 1
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": )" + host + R"(, "to": {"class": "VirtualMachine", "key": {"name": "one-reader-data"}}})" "\n"
+      // 16: an update with an attribute the class lacks
+      R"({"op": "ci", "id": )" + vm2 + R"(, "attributes": {"no_such": 1}})" "\n"
+      // 17: a second LOCATED_IN of a host (MANY_TO_ONE)
+      R"({"op": "rel", "type": "LOCATED_IN", "from": )" + host + R"(, "to": {"class": "Rack", "key": {"name": "fra1-rack02"}}})" "\n"
+      // 18: fine, an update by id
+      R"({"op": "ci", "id": )" + vm2 + R"(, "attributes": {"os": "one-reader-os"}})" "\n"
+      // 19: a new CI with a UNIQUE value another CI holds, 20: so its ref "dup" is not defined
+      R"({"op": "ci", "ref": "dup", "class": "Application", "attributes": {"name": "one-reader-app2", "app_code": "SHOP_API"}})" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": )" + host + R"(, "to": {"ref": "dup"}})" "\n"
+      // 21: an update to a KEY another CI holds, 22: so its ref "ren" is not defined
+      R"({"op": "ci", "ref": "ren", "id": )" + vm3 + R"(, "attributes": {"name": "pg-fra1-01"}})" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "ren"}, "to": )" + host + "}\n"
+      // 23: fine, an update by id
+      R"({"op": "ci", "id": )" + vm3 + R"(, "class": "VirtualMachine", "attributes": {}})";
+  const std::vector<std::tuple<int64_t, std::string, std::string>> expected = {
+      {2, "Conflict", "Application.app_code = 'SHOP_WEB' is already held by CI " + shop_web +
+                          " ('shop-web')"},
+      {3, "NotFound", "\"to\": no Rack with key {\"name\":\"no-such-rack\"}"},
+      {4, "NotFound", "relationship source CI 999999 does not exist"},
+      {5, "NotFound", "relationship target CI 999998 does not exist"},
+      {6, "Conflict", "KEY of Computer ('pg-fra1-02') is already held by CI " + vm2 +
+                          " ('pg-fra1-02')"},
+      {7, "Conflict",
+       "CI " + vm + " is a VirtualMachine, not a PhysicalServer; a CI keeps its class"},
+      {8, "SchemaViolation", "VirtualMachine.cpu_count: expected INT, got STRING 'many'"},
+      {9, "SchemaViolation", "VirtualMachine.memory_gb: expected FLOAT, got STRING 'lots'"},
+      {10, "SchemaViolation",
+       "relationship type RUNS_ON does not connect VirtualMachine -> PhysicalServer (allowed: "
+       "AppInstance -> Computer, AppInstance -> PhysicalServer, AppInstance -> Container, "
+       "AppInstance -> K8sPod, DatabaseInstance -> Computer, DatabaseInstance -> PhysicalServer, "
+       "DatabaseInstance -> Container, Container -> Computer, Container -> PhysicalServer, "
+       "K8sNode -> Computer, K8sNode -> PhysicalServer, K8sPod -> K8sNode)"},
+      {11, "SchemaViolation", "DEPENDS_ON.note: expected STRING, got INT 5"},
+      {12, "SchemaViolation",
+       "unknown relationship type 'DEPENDS_ONN' (did you mean 'DEPENDS_ON'?)"},
+      {13, "NotFound", "CI 999997 does not exist"},
+      {14, "BadRequest",
+       "\"from\": unknown ref \"gone\" (a ref must be defined on an earlier line)"},
+      {16, "SchemaViolation", "class 'VirtualMachine' has no attribute 'no_such'"},
+      {17, "Conflict",
+       "CI " + host + " already has an outgoing LOCATED_IN relationship (MANY_TO_ONE)"},
+      {19, "Conflict", "Application.app_code = 'SHOP_API' is already held by CI " + shop_api +
+                           " ('shop-api')"},
+      {20, "BadRequest",
+       "\"to\": unknown ref \"dup\" (a ref must be defined on an earlier line)"},
+      {21, "Conflict", "KEY of Computer ('pg-fra1-01') is already held by CI " + vm +
+                           " ('pg-fra1-01')"},
+      {22, "BadRequest",
+       "\"from\": unknown ref \"ren\" (a ref must be defined on an earlier line)"},
+  };
+  auto before = State(c);
+  auto [status, bulk] = SameAnswer(c, file);
+  CHECK(status == 409);  // the first refused line's
+  CHECK(bulk["error"]["code"] == "Conflict");
+  CHECK(bulk["error"]["message"] == "19 of 23 lines are invalid; nothing was applied");
+  CHECK(bulk["error"]["details"]["error_count"] == expected.size());
+  std::vector<std::tuple<int64_t, std::string, std::string>> refused;
+  for (const Json& e : bulk["error"]["details"]["errors"])
+    refused.emplace_back(e["line"].get<int64_t>(), e["code"], e["message"]);
+  REQUIRE(refused.size() == expected.size());
+  for (size_t i = 0; i < refused.size(); ++i) {
+    auto [line, code, message] = refused[i];
+    INFO(line << " " << code << " " << message);
+    CHECK(refused[i] == expected[i]);
+  }
+  // Details are kept too: the holder of the UNIQUE value, the attribute and type expected.
+  CHECK(bulk["error"]["details"]["errors"][0]["details"] ==
+        Json{{"conflicting_id", std::stoll(shop_web)}});
+  CHECK(bulk["error"]["details"]["errors"][6]["details"] ==
+        Json{{"attribute", "cpu_count"}, {"class", "VirtualMachine"}, {"expected", "INT"}});
+  CHECK(State(c) == before);
+
+  // Each bad line alone (15, 20 and 22 too: alone, they name no CI or ref): the same status and
+  // body on both paths. Lines 1, 18 and 23 are good; the good file test covers good lines.
+  std::vector<std::string> lines = Lines(file);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (i == 17 || i == 22) continue;
+    auto [s1, b1] = SameAnswer(c, lines[i]);
+    CHECK(FromBulk(b1).size() == 1);
+    CHECK(b1["error"]["message"] == "1 of 1 lines are invalid; nothing was applied");
   }
   CHECK(State(c) == before);
 }

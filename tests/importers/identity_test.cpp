@@ -247,7 +247,9 @@ TEST_CASE("identity: a terminated and a running EC2 instance with one Name are t
   dead["State"] = {{"Code", 48}, {"Name", "terminated"}};
   doc["Reservations"][0]["Instances"].insert(doc["Reservations"][0]["Instances"].begin(), dead);
   ImportReport r = DryThenApply(t, "aws", doc.dump(), "aws", true);
-  CHECK(r.created == 4);
+  // Four instances and their three private addresses (Web1's is its predecessor's too).
+  CHECK(r.created == 7);
+  CHECK(All(t, "IPAddress").size() == 3);
   CHECK(r.stale == 0);  // a full describe-instances says nothing of VPCs and subnets
   const CiRecord* old = With(t, "VirtualMachine", "cloud_id", Value("i-0dead0000000000001"));
   const CiRecord* live = With(t, "VirtualMachine", "cloud_id", Value("i-00000000000000001"));
@@ -291,6 +293,7 @@ TEST_CASE("identity: two Ansible hosts called centos7 with other serials and MAC
     f["ansible_default_ipv4"]["address"] = ip;
     f["ansible_eth0"]["macaddress"] = mac;
     f["ansible_eth0"]["ipv4"]["address"] = ip;
+    f["ansible_all_ipv4_addresses"] = Json::array({ip});  // the same address in the list
     return f;
   };
   Json inventory = {{"web-a", host("VMware-56 4d 01", "08:00:27:00:00:01", "192.168.56.11")},
@@ -473,7 +476,7 @@ TEST_CASE("full scan: a describe-instances file marks only instances stale") {
   doc["Reservations"][0]["Instances"].erase(2);
   ImportReport r = DryThenApply(t, "aws", doc.dump(), "aws", true);
   CHECK(r.stale == 1);
-  CHECK(r.rels_stale == 1);
+  CHECK(r.rels_stale == 2);  // its containment in its subnet and HAS_ADDRESS to its address
   REQUIRE(r.changes.size() == 1);
   CHECK(r.changes[0].class_name == "VirtualMachine");
   for (const CiRecord* s : All(t, "Subnet")) CHECK(s->attrs.Get("status") == Value("live"));

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <set>
+#include <sstream>
 
 #include "integration/server_process.hpp"
 
@@ -49,6 +51,33 @@ std::string BulkBody(const std::string& prefix, int n) {
   return out;
 }
 
+// `text` (a log, a listing, a token) with what varies from run to run normalised, so that tests
+// can assert it whole: times (<time>), request durations (<ms>) and tokens (<token>).
+std::string Normalised(std::string text) {
+  static const std::regex kTime(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)");
+  static const std::regex kDuration(R"( \d+(\.\d+)?ms\b)");
+  static const std::regex kToken(R"(cmdb_[A-Za-z0-9_-]{43})");
+  text = std::regex_replace(text, kTime, "<time>");
+  text = std::regex_replace(text, kDuration, " <ms>");
+  return std::regex_replace(text, kToken, "<token>");
+}
+
+// The lines of `text`, without their '\n'.
+std::vector<std::string> LinesOf(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The request lines of a server log ("<time> GET /healthz 200 <ms>"), normalised.
+std::vector<std::string> RequestLog(const std::string& log) {
+  std::vector<std::string> out;
+  for (const std::string& line : LinesOf(Normalised(log)))
+    if (line.compare(0, 7, "<time> ") == 0) out.push_back(line);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a new server loads the demo estate and serves the API over HTTP") {
@@ -74,8 +103,12 @@ TEST_CASE("a new server loads the demo estate and serves the API over HTTP") {
   CHECK(bulk["relationships"]["created"] == 499);
   server.Stop();
   std::string log = server.Log();
-  CHECK(log.find("GET /healthz 200") != std::string::npos);
-  CHECK(log.find("POST /v1/bulk 200") != std::string::npos);
+  const std::string ci = "/v1/cis/" + std::to_string(id);
+  CHECK(RequestLog(log) == std::vector<std::string>{
+                               "<time> GET /healthz 200 <ms>", "<time> POST /v1/cis 201 <ms>",
+                               "<time> GET " + ci + " 200 <ms>", "<time> PATCH " + ci + " 412 <ms>",
+                               "<time> PATCH " + ci + " 200 <ms>", "<time> POST /v1/cis 413 refused",
+                               "<time> POST /v1/bulk 200 <ms>"});
 }
 
 TEST_CASE("cmdbd serves its built-in OpenAPI file without a token; 405 names the allowed methods") {
@@ -109,8 +142,16 @@ TEST_CASE("restart: everything written is there again, history included") {
     Send(c, "POST", "/v1/changes", Json{{"title", "resize r1"}, {"affected", {id}}}.dump(), 201);
     Send(c, "POST", "/v1/windows", R"({"name": "freeze", "kind": "blackout", "start": "2027-01-01", "end": "2027-01-02", "scope": {"all": true}})", 201);
     Send(c, "POST", "/v1/baselines", R"({"name": "before", "scope": {"all": true}})", 201);
+    std::string head = Get(c, "/v1/transactions/verify")["head"];
     CHECK(server.Stop() == 0);
-    CHECK(server.Log().find("shutting down") != std::string::npos);
+    std::vector<std::string> lines = LinesOf(server.Log());
+    REQUIRE(lines.size() >= 3);
+    CHECK(std::vector<std::string>(lines.end() - 3, lines.end()) ==
+          std::vector<std::string>{"cmdbd: signal 15, shutting down",
+                                   "cmdbd: chain head at stop " + head +
+                                       " (keep it outside the database; check with GET "
+                                       "/v1/transactions/verify?head=...)",
+                                   "cmdbd: stopped"});
   }
   ServerProcess server(dir + "/cmdb.sqlite", {"--no-demo"});
   auto c = server.Client();
@@ -216,7 +257,19 @@ TEST_CASE("cmdbd --help and bad flags") {
   CHECK(WEXITSTATUS(rc) == 0);
   std::ifstream in(help_out);
   std::string text((std::istreambuf_iterator<char>(in)), {});
-  for (const char* flag : {"--db", "--listen", "--schema", "--threads", "--no-demo"}) CHECK(text.find(flag) != std::string::npos);
+  // The options it lists, each on a line of its own ("  --db FILE  ...").
+  std::vector<std::string> options;
+  for (const std::string& line : LinesOf(text)) {
+    if (line.compare(0, 4, "  --") == 0) options.push_back(line.substr(2, line.find(' ', 2) - 2));
+  }
+  CHECK(options == std::vector<std::string>{
+                        "--db", "--listen", "--schema", "--demo", "--no-demo", "--open",
+                        "--threads", "--max-body", "--max-bulk", "--max-import", "--sync",
+                        "--port-file", "--tls-cert", "--tls-key", "--key-file", "--new-key",
+                        "--max-query-rows", "--max-query-bytes", "--max-queries",
+                        "--header-timeout", "--max-connections", "--max-connections-per-client",
+                        "--min-body-rate", "--import-config", "--admin-token-file",
+                        "--insecure-local", "--quiet", "--help"});
   rc = std::system((std::string(CMDBD_PATH) + " --bogus 2>/dev/null").c_str());
   CHECK(WEXITSTATUS(rc) == 2);
 }
@@ -226,8 +279,11 @@ TEST_CASE("first start prints the admin token once; cmdbd token manages tokens o
   std::string db = dir + "/cmdb.sqlite";
   {
     ServerProcess server(db, {"--no-demo"});
-    CHECK(server.Log().find("created the admin token") != std::string::npos);
-    CHECK(server.Log().find(server.token()) != std::string::npos);
+    std::vector<std::string> lines = LinesOf(server.Log());
+    REQUIRE(lines.size() >= 4);
+    CHECK(lines[1] == "cmdbd: created the admin token (shown once, store it now):");
+    CHECK(lines[2] == "  " + server.token());
+    CHECK(lines[3] == "cmdbd: and wrote it to " + db + ".admin-token");
     httplib::Client anon("127.0.0.1", server.port());
     auto r = anon.Get("/v1/cis");
     REQUIRE(r);
@@ -243,10 +299,12 @@ TEST_CASE("first start prints the admin token once; cmdbd token manages tokens o
   std::ifstream in(out);
   std::string secret;
   in >> secret;
-  CHECK(secret.rfind("cmdb_", 0) == 0);
+  CHECK(Normalised(secret) == "<token>");  // generated: "cmdb_" and 43 URL-safe characters
   ServerProcess server(db, {"--no-demo"});
   std::string log = server.Log();  // both starts append to one log: the token appears once
-  CHECK(log.find("created the admin token") == log.rfind("created the admin token"));
+  std::vector<std::string> lines = LinesOf(log);
+  CHECK(std::count(lines.begin(), lines.end(),
+                   "cmdbd: created the admin token (shown once, store it now):") == 1);
   httplib::Client reader("127.0.0.1", server.port());
   reader.set_bearer_token_auth(secret.c_str());
   CHECK(reader.Get("/v1/cis")->status == 200);
@@ -256,9 +314,7 @@ TEST_CASE("first start prints the admin token once; cmdbd token manages tokens o
   REQUIRE(WEXITSTATUS(std::system(cmd.c_str())) == 0);
   std::ifstream list(out);
   std::string listing((std::istreambuf_iterator<char>(list)), {});
-  CHECK(listing.find("reporter\treader") != std::string::npos);
-  CHECK(listing.find("admin\tadmin") != std::string::npos);
-  CHECK(listing.find(secret) == std::string::npos);
+  CHECK(Normalised(listing) == "admin\tadmin\tcreated <time>\nreporter\treader\tcreated <time>\n");  // no secret in it: only names, roles and times
   cmd = std::string(CMDBD_PATH) + " token revoke --name reporter --db " + db + " > /dev/null";
   REQUIRE(WEXITSTATUS(std::system(cmd.c_str())) == 0);
   // The server learns of it when its token cache entry expires (2 s; the expiry itself is
@@ -386,7 +442,13 @@ TEST_CASE("cmdbd import sends a discovery file (or standard input) to a running 
   // A bad file exits non-zero with the error body.
   rc = std::system((base + " --format terraform " + CMDB_SOURCE_DIR + "/tests/data/inframap-legacy-v3-state.json > " + out).c_str());
   CHECK(WEXITSTATUS(rc) == 1);
-  CHECK(Json::parse(std::ifstream(out))["error"]["message"].get<std::string>().find("format 3 is not supported") != std::string::npos);
+  CHECK(Json::parse(std::ifstream(out)) ==
+        Json{{"error",
+              {{"code", "BadRequest"},
+               {"details", {{"path", "$.version"}}},
+               {"message",
+                "Terraform state format 3 is not supported: only format 4 (Terraform 0.12 and "
+                "later) is; run `terraform state pull` with a current Terraform to upgrade it"}}}});
 }
 
 TEST_CASE("one reader: cmdbd import --format ndjson refuses the lines POST /v1/bulk refuses, alike") {
@@ -396,7 +458,7 @@ TEST_CASE("one reader: cmdbd import --format ndjson refuses the lines POST /v1/b
   Json vms = Get(c, "/v1/cis?class=VirtualMachine&limit=2");
   std::string vm1 = vms["items"].at(0)["id"].dump(), vm2 = vms["items"].at(1)["id"].dump();
   // A line without "op", an attribute holding an object, endpoints by id (fine), a malformed
-  // line and a truncated last line.
+  // line, an id and a key endpoint naming no CI, and a truncated last line.
   std::string file = dir + "/lines.ndjson";
   const std::string text =
       R"({"op": "ci", "ref": "a", "class": "VirtualMachine", "attributes": {"name": "r1"}})" "\n"
@@ -405,21 +467,37 @@ TEST_CASE("one reader: cmdbd import --format ndjson refuses the lines POST /v1/b
       R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "a"}, "to": )" + vm1 + "}\n"
       R"({"op": "rel", "type": "DEPENDS_ON", "from": )" + vm1 + R"(, "to": )" + vm2 + "}\n"
       R"({"op": "ci", "class": )" "\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": 999999, "to": )" + vm2 + "}\n"
+      R"({"op": "rel", "type": "DEPENDS_ON", "from": {"ref": "a"}, "to": {"class": "VirtualMachine", "key": {"name": "nope"}}})" "\n"
       R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "r7)";
   std::ofstream(file, std::ios::binary) << text;
   Json bulk = Send(c, "POST", "/v1/bulk", text, 400);
   std::string out = dir + "/out.json";
-  int rc = std::system((std::string(CMDBD_PATH) + " import --url http://127.0.0.1:" +
-                        std::to_string(server.port()) + " --token-file " + dir +
-                        "/cmdb.sqlite.admin-token --format ndjson " + file + " > " + out).c_str());
+  std::string import = std::string(CMDBD_PATH) + " import --url http://127.0.0.1:" +
+                       std::to_string(server.port()) + " --token-file " + dir +
+                       "/cmdb.sqlite.admin-token --format ndjson ";
+  int rc = std::system((import + file + " > " + out).c_str());
   CHECK(WEXITSTATUS(rc) == 1);
   Json imported = Json::parse(std::ifstream(out));
-  std::vector<std::pair<std::string, std::string>> from_bulk, from_import;
-  for (const Json& e : bulk["error"]["details"]["errors"])
-    from_bulk.emplace_back("line " + e["line"].dump(), e["message"]);
-  for (const Json& e : imported["error"]["errors"]) from_import.emplace_back(e["location"], e["message"]);
+  rc = std::system((import + "--dry-run " + file + " > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 1);
+  Json dry = Json::parse(std::ifstream(out));
   INFO(bulk.dump() << "\n" << imported.dump());
-  CHECK(from_bulk.size() == 4);
-  CHECK(from_bulk == from_import);
-  CHECK(from_import.at(0) == std::make_pair(std::string("line 2"), std::string("missing \"op\" (\"ci\" or \"rel\")")));
+  CHECK(imported == bulk);
+  CHECK(dry == bulk);
+  std::vector<std::pair<int64_t, std::string>> refused;
+  for (const Json& e : bulk["error"]["details"]["errors"])
+    refused.emplace_back(e["line"].get<int64_t>(), e["message"]);
+  CHECK(refused == std::vector<std::pair<int64_t, std::string>>{
+                       {2, "missing \"op\" (\"ci\" or \"rel\")"},
+                       {3, "attributes.os: objects are not attribute values"},
+                       {6, "malformed JSON at column 23: parse error at line 1, column 23: syntax "
+                           "error while parsing value - unexpected end of input; expected '[', "
+                           "'{', or a literal"},
+                       {7, "relationship source CI 999999 does not exist"},
+                       {8, "\"to\": no VirtualMachine with key {\"name\":\"nope\"}"},
+                       {9, "malformed JSON at column 67: parse error at line 1, column 67: syntax "
+                           "error while parsing value - invalid string: missing closing quote; "
+                           "last read: '\"r7'"}});
+  CHECK(bulk["error"]["message"] == "6 of 9 lines are invalid; nothing was applied");
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "query/runtime/temporal.hpp"
 #include "query/runtime/value.hpp"
 
 namespace tck {
@@ -224,7 +225,7 @@ inline std::string Canonical(const TValue& v, bool ignore_list_order) {
     case K::kNull: return "null";
     case K::kBool: return v.b ? "true" : "false";
     case K::kInt: return std::to_string(v.i);
-    case K::kFloat: return "f" + cmdb::gql::FormatFloat(v.f);
+    case K::kFloat: return "f" + cmdb::gql::FormatFloat(v.f == 0 ? 0.0 : v.f);  // -0.0 equals 0.0 (README §4)
     case K::kString: return Quote(v.s);
     case K::kList: {
       std::vector<std::string> parts;
@@ -296,6 +297,9 @@ inline TValue FromQValue(const cmdb::gql::QValue& q) {
       break;
     case QK::kNode: v = node(q.as_node()); break;
     case QK::kRel: v = rel(q.as_rel()); break;
+    case QK::kTemporal:  // the TCK writes temporal results as their ISO-8601 text
+      v.kind = TValue::Kind::kString, v.s = cmdb::gql::FormatTemporal(q.as_temporal());
+      break;
     case QK::kPath: {
       v.kind = TValue::Kind::kPath;
       const auto& p = q.as_path();
