@@ -15,8 +15,9 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
     std::string_view trimmed = text.substr(0, text.find_last_not_of(" \t\r\n") + 1);
     if (text.find_last_not_of(" \t\r\n") == std::string_view::npos) trimmed = {};
     constexpr std::string_view kClose = "</nmaprun>";
-    if (trimmed.size() < kClose.size() ||
-        trimmed.substr(trimmed.size() - kClose.size()) != kClose) {
+    bool started = text.find("<nmaprun") != std::string_view::npos;  // not just any bad XML
+    if (started && (trimmed.size() < kClose.size() ||
+                    trimmed.substr(trimmed.size() - kClose.size()) != kClose)) {
       auto [line, column] = PositionAt(text, text.size());
       return Status::Invalid("the nmap XML ends early at line " + std::to_string(line) +
                              ", column " + std::to_string(column) +

@@ -268,7 +268,7 @@ TEST_CASE("cmdbd --help and bad flags") {
                         "--port-file", "--tls-cert", "--tls-key", "--key-file", "--new-key",
                         "--max-query-rows", "--max-query-bytes", "--max-queries",
                         "--header-timeout", "--max-connections", "--max-connections-per-client",
-                        "--min-body-rate", "--import-config", "--admin-token-file",
+                        "--min-body-rate", "--import-config", "--web", "--no-web", "--admin-token-file",
                         "--insecure-local", "--quiet", "--help"});
   rc = std::system((std::string(CMDBD_PATH) + " --bogus 2>/dev/null").c_str());
   CHECK(WEXITSTATUS(rc) == 2);
@@ -278,7 +278,7 @@ TEST_CASE("first start prints the admin token once; cmdbd token manages tokens o
   std::string dir = TempDir("tokens");
   std::string db = dir + "/cmdb.sqlite";
   {
-    ServerProcess server(db, {"--no-demo"});
+    ServerProcess server(db, {"--no-demo", "--no-web"});
     std::vector<std::string> lines = LinesOf(server.Log());
     REQUIRE(lines.size() >= 4);
     CHECK(lines[1] == "cmdbd: created the admin token (shown once, store it now):");
