@@ -43,9 +43,36 @@ constexpr size_t kMaxListedSkipped = 1000;
 Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet& candidates,
                 const std::string& format, const std::string& source, bool full) {
   Json skipped = Json::array();
-  for (size_t i = 0; i < candidates.skipped.size() && i < kMaxListedSkipped; ++i)
-    skipped.push_back(Json{{"location", candidates.skipped[i].location},
-                           {"reason", candidates.skipped[i].message}});
+  for (const auto* list : {&candidates.skipped, &r.skipped}) {
+    for (size_t i = 0; i < list->size() && skipped.size() < kMaxListedSkipped; ++i)
+      skipped.push_back(Json{{"location", (*list)[i].location}, {"reason", (*list)[i].message}});
+  }
+  Json merges = Json::array(), identity = Json::array();
+  for (const auto& m : r.merges) {
+    Json j{{"location", m.location}, {"into", m.into_location}, {"class", m.class_name},
+           {"name", m.name}, {"rule", m.rule}, {"value", m.value},
+           {"strength", m.strong ? "strong" : m.rule == "ref" ? "ref" : "weak"}};
+    if (m.into_id) j["into_id"] = m.into_id;
+    merges.push_back(std::move(j));
+  }
+  for (const auto& c : r.identity_conflicts) {
+    Json matches = Json::array();
+    for (const auto& m : c.matches) {
+      Json j = Json::object();
+      if (m.id) j["id"] = m.id;
+      if (!m.location.empty()) j["location"] = m.location;
+      if (!m.attribute.empty()) {
+        j["attribute"] = m.attribute;
+        j["theirs"] = ToJson(m.theirs);
+        j["ours"] = ToJson(m.ours);
+      }
+      matches.push_back(std::move(j));
+    }
+    const char* policy = c.policy == IdentifyConflict::kRefuse ? "refuse" : "create";
+    identity.push_back(Json{{"location", c.location}, {"class", c.class_name}, {"name", c.name},
+                            {"reason", c.reason}, {"rule", c.rule}, {"value", c.value},
+                            {"matches", matches}, {"policy", policy}});
+  }
   Json dangling = Json::array();
   for (size_t i = 0; i < r.dangling.size() && i < kMaxListedSkipped; ++i)
     dangling.push_back(
@@ -87,8 +114,10 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
                 {"stale", r.rels_stale}}},
               {"changes", changes},
               {"conflicts", conflicts},
+              {"merges", merges},
+              {"identity_conflicts", identity},
               {"skipped", skipped},
-              {"skipped_count", candidates.skipped.size()},
+              {"skipped_count", candidates.skipped.size() + r.skipped.size()},
               {"dangling", dangling},
               {"dangling_count", r.dangling.size()}};
 }
@@ -158,6 +187,8 @@ HttpResponse Api::Import(const Call& call) {
     text << in.rdbuf();
     parse.mapping = text.str();
   }
+  // Kubernetes objects are scoped to their cluster: the `cluster` parameter, else the source.
+  parse.cluster = req.Param("cluster").empty() ? source : req.Param("cluster");
   std::shared_ptr<const Schema> schema = db_.schema();  // ndjson lines are read against it
   parse.schema = schema.get();
   parse.db = &db_;  // and those naming CIs checked against its committed state

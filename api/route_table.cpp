@@ -54,7 +54,7 @@ const std::vector<Route>& Api::Routes() {
                                "/v1/imports?format=ndjson&source=... instead")},
        {}, Serving::kStreamed},
       {"POST", "/v1/imports", P::kImport, &Api::Import,
-       {{"format"}, {"source"}, {"mode"}, {"full", K::kBool}, {"mapping"}, kChange}, {P::kAdmin},
+       {{"format"}, {"source"}, {"mode"}, {"full", K::kBool}, {"mapping"}, {"cluster"}, kChange}, {P::kAdmin},
        Serving::kImport},
       {"GET", "/v1/changes", P::kRead, &Api::ListChanges, {{"state"}}},
       {"POST", "/v1/changes", P::kRequestChanges, &Api::PostChange},

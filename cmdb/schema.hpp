@@ -59,6 +59,32 @@ enum class ControlPolicy { kInherit, kUncontrolled, kDetect, kEnforce };
 // "INHERIT", "UNCONTROLLED", "CONTROLLED DETECT", "CONTROLLED ENFORCE".
 const char* ControlPolicyName(ControlPolicy p);
 
+// What an import does with a candidate whose identity is ambiguous: a weak match that strong
+// identifiers contradict, or several CIs matching (ON CONFLICT in the DDL).
+enum class IdentifyConflict { kCreate, kRefuse };
+const char* IdentifyConflictName(IdentifyConflict c);  // "CREATE", "REFUSE"
+
+// One IDENTIFIED BY rule: an attribute set, and whether it is a strong identifier (STRONG: a
+// value that differs means a different CI whatever the weak rules say) or a weak one (a name:
+// used only when no strong identifier decides and none contradicts it).
+struct IdentifyRule {
+  std::vector<std::string> attrs;
+  bool strong = false;
+  bool operator==(const IdentifyRule& o) const { return strong == o.strong && attrs == o.attrs; }
+};
+
+// A class's identification for imports, as declared: rules tried in order; `within` makes the
+// identity dependent (the rules are unique only inside one parent CI of that class: a Pod's name
+// inside its Namespace); `scoped_by` names attributes whose values scope every rule (two CIs
+// whose scope values differ never match; a missing scope value matches any); `on_conflict` is the
+// policy for ambiguous candidates.
+struct IdentifySpec {
+  std::vector<IdentifyRule> rules;
+  std::string within;
+  std::vector<std::string> scoped_by;
+  IdentifyConflict on_conflict = IdentifyConflict::kCreate;
+};
+
 struct ClassDef {
   std::string name;
   std::string parent;  // empty only for the root class
@@ -70,11 +96,9 @@ struct ClassDef {
   // Change control (CONTROLLED in the DDL): writes to CIs of a controlled class must name a
   // change that is implementing, inside its planned window. kInherit takes the parent's.
   ControlPolicy control = ControlPolicy::kInherit;
-  // Identification for imports (IDENTIFIED BY in the DDL): attribute sets tried in order; a
-  // non-empty `identify_within` makes the identity dependent — the sets are unique only inside
-  // one parent CI of that class (a Pod's name inside its Namespace).
-  std::vector<std::vector<std::string>> identify;
-  std::string identify_within;
+  // Identification for imports (IDENTIFIED BY in the DDL; see IdentifySpec). Empty rules: the
+  // class declares none.
+  IdentifySpec identify;
   // Services (SERVICE in the DDL): CIs of this class and its subclasses are services, which
   // impact analysis lists when it reaches them and a change assessment scores. `criticality`
   // (SERVICE CRITICALITY attr) names the attribute holding a service's criticality ("": none).
@@ -87,8 +111,10 @@ struct ClassDef {
 // against CIs of that class and its subclasses.
 struct Identification {
   std::string scope;
-  std::vector<std::vector<std::string>> rules;
-  std::string within;  // parent class for dependent identity
+  std::vector<IdentifyRule> rules;  // the KEY, last, is a weak rule
+  std::string within;               // parent class for dependent identity
+  std::vector<std::string> scoped_by;
+  IdentifyConflict on_conflict = IdentifyConflict::kCreate;
 };
 
 enum class Cardinality { kManyToMany, kManyToOne, kOneToMany, kOneToOne };
@@ -188,10 +214,10 @@ class Schema {
   Status DropAttribute(std::string_view cls, std::string_view attr);
   Status SetClassKey(std::string_view cls, const std::vector<std::string>& attrs);
   Status SetClassControl(std::string_view cls, ControlPolicy policy);
-  // Sets a class's identification rules (each attribute must exist on the class; `within`, when
-  // set, must be a class some relationship type connects with this one).
-  Status SetIdentification(std::string_view cls, std::vector<std::vector<std::string>> rules,
-                           const std::string& within);
+  // Sets a class's identification (each attribute of the rules and of `scoped_by` must exist on
+  // the class; `within`, when set, must be a class some relationship type connects with this
+  // one).
+  Status SetIdentification(std::string_view cls, IdentifySpec spec);
   Identification IdentificationOf(std::string_view cls) const;
   // The effective policy of a class: its own, else its nearest ancestor's (kUncontrolled when
   // none says; never kInherit).

@@ -124,16 +124,25 @@ Status Schema::SetClassControl(std::string_view cls, ControlPolicy policy) {
   return Status::Ok();
 }
 
-Status Schema::SetIdentification(std::string_view cls, std::vector<std::vector<std::string>> rules,
-                                 const std::string& within) {
+const char* IdentifyConflictName(IdentifyConflict c) {
+  return c == IdentifyConflict::kRefuse ? "REFUSE" : "CREATE";
+}
+
+Status Schema::SetIdentification(std::string_view cls, IdentifySpec spec) {
   ClassDef* def = const_cast<ClassDef*>(FindClass(cls));
   if (!def) return Status::NotFound(UnknownClassMessage(cls));
-  for (const auto& rule : rules) {
-    for (const auto& a : rule) {
+  for (const auto& rule : spec.rules) {
+    for (const auto& a : rule.attrs) {
       if (!FindAttribute(cls, a))
         return Status::Schema("IDENTIFIED BY of class '" + def->name + "' names unknown attribute '" + a + "'");
     }
   }
+  for (const auto& a : spec.scoped_by) {
+    if (!FindAttribute(cls, a))
+      return Status::Schema("IDENTIFIED ... SCOPED BY of class '" + def->name + "' names unknown attribute '" + a +
+                            "'");
+  }
+  const std::string& within = spec.within;
   if (!within.empty()) {
     if (!FindClass(within)) return Status::NotFound(UnknownClassMessage(within));
     bool connected = false;
@@ -146,18 +155,19 @@ Status Schema::SetIdentification(std::string_view cls, std::vector<std::vector<s
       return Status::Schema("IDENTIFIED ... WITHIN " + within + ": no relationship type connects " + within + " and " +
                             def->name);
   }
-  def->identify = std::move(rules);
-  def->identify_within = within;
+  def->identify = std::move(spec);
   return Status::Ok();
 }
 
 Identification Schema::IdentificationOf(std::string_view cls) const {
   Identification out;
   for (const ClassDef* def = FindClass(cls); def; def = def->parent.empty() ? nullptr : FindClass(def->parent)) {
-    if (!def->identify.empty()) {
+    if (!def->identify.rules.empty()) {
       out.scope = def->name;
-      out.rules = def->identify;
-      out.within = def->identify_within;
+      out.rules = def->identify.rules;
+      out.within = def->identify.within;
+      out.scoped_by = def->identify.scoped_by;
+      out.on_conflict = def->identify.on_conflict;
       break;
     }
   }
@@ -165,7 +175,10 @@ Identification Schema::IdentificationOf(std::string_view cls) const {
   for (const ClassDef* def = FindClass(cls); def; def = def->parent.empty() ? nullptr : FindClass(def->parent)) {
     if (def->key.empty()) continue;
     if (out.scope.empty()) out.scope = def->name;
-    if (std::find(out.rules.begin(), out.rules.end(), def->key) == out.rules.end()) out.rules.push_back(def->key);
+    IdentifyRule key{def->key, false};
+    bool listed = false;
+    for (const auto& r : out.rules) listed = listed || r.attrs == def->key;
+    if (!listed) out.rules.push_back(std::move(key));
     break;
   }
   if (out.scope.empty()) out.scope = std::string(cls);
@@ -379,14 +392,23 @@ std::string Schema::ToDdl() const {
   }
     for (const std::string& name : ClassAndDescendants(kRootClass)) {
     const ClassDef& c = classes_.at(name);
-    if (c.identify.empty()) continue;
+    const IdentifySpec& id = c.identify;
+    if (id.rules.empty()) continue;
     out += "ALTER NODE TYPE " + c.name + " SET IDENTIFIED BY ";
-    for (size_t i = 0; i < c.identify.size(); ++i) {
-      out += i ? ", (" : "(";
-      for (size_t j = 0; j < c.identify[i].size(); ++j) out += (j ? ", " : "") + c.identify[i][j];
+    for (size_t i = 0; i < id.rules.size(); ++i) {
+      out += i ? ", " : "";
+      out += id.rules[i].strong ? "STRONG (" : "(";
+      for (size_t j = 0; j < id.rules[i].attrs.size(); ++j) out += (j ? ", " : "") + id.rules[i].attrs[j];
       out += ")";
     }
-    if (!c.identify_within.empty()) out += " WITHIN " + c.identify_within;
+    if (!id.within.empty()) out += " WITHIN " + id.within;
+    if (!id.scoped_by.empty()) {
+      out += " SCOPED BY (";
+      for (size_t j = 0; j < id.scoped_by.size(); ++j) out += (j ? ", " : "") + id.scoped_by[j];
+      out += ")";
+    }
+    if (id.on_conflict != IdentifyConflict::kCreate)
+      out += std::string(" ON CONFLICT ") + IdentifyConflictName(id.on_conflict);
     out += ";\n";
   }
   return out;

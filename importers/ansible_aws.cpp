@@ -3,10 +3,12 @@
 #include <cctype>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "importers/formats.hpp"
 #include "importers/json_util.hpp"
+#include "importers/scopes.hpp"
 
 namespace cmdb::importers {
 namespace {
@@ -191,6 +193,11 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
     a.location = where + " address " + addr;
     a.attrs.Set("name", Value(addr));
     a.attrs.Set("address", Value(addr));
+    if (IsHostLocalAddress(addr)) {  // docker0, virbr0: this host's own bridge
+      a.ref = "ip:" + addr + "%" + h.ref;
+      a.attrs.Set("name", Value(HostLocalName(addr, name)));
+      a.attrs.Set("host", Value(name));
+    }
     if (!addr_mac.empty()) a.attrs.Set("mac_address", Value(addr_mac));
     out.rels.push_back({"HAS_ADDRESS", h.ref, a.ref, {}, a.location});
     out.cis.push_back(std::move(a));
@@ -284,6 +291,17 @@ std::string NameOr(const Json& tags, const std::string& fallback) {
   return fallback;
 }
 
+// Sets a candidate's account_id and region (the identity scope of cloud resources) from what the
+// record says: an ARN, else the owner account and an availability zone.
+void SetCloudScope(Candidate& c, const std::string& arn, const std::string& owner,
+                   const std::string& zone) {
+  CloudScope scope = ScopeOfArn(arn);
+  if (scope.account_id.empty()) scope.account_id = owner;
+  if (scope.region.empty()) scope.region = RegionOfZone(zone);
+  if (!scope.account_id.empty()) c.attrs.Set("account_id", Value(scope.account_id));
+  if (!scope.region.empty()) c.attrs.Set("region", Value(scope.region));
+}
+
 }  // namespace
 
 Status ParseAws(std::string_view text, CandidateSet& out) {
@@ -328,6 +346,12 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
                     const std::function<void(const Json&, const std::string&)>& fn) {
       if (!part.is_object() || !part.contains(key)) return;
       any = true;
+      // A full scan covers the class this list holds, and only it (docs/importers.md).
+      static const std::map<std::string, std::string> kCovers = {
+          {"Vpcs", "VPC"}, {"Subnets", "Subnet"}, {"Reservations", "VirtualMachine"},
+          {"LoadBalancerDescriptions", "LoadBalancer"}, {"LoadBalancers", "LoadBalancer"},
+          {"DBInstances", "DatabaseInstance"}};
+      out.covers.push_back({kCovers.at(key), "", Value()});
       if (!part[key].is_array()) {
         out.errors.push_back({base + "." + key, std::string(key) + " must be a list"});
         return;
@@ -349,6 +373,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(NameOr(Items(v, "Tags"), Str(v, "VpcId"))));
       SetFrom(c.attrs, "vpc_id", v, "VpcId");
       SetFrom(c.attrs, "cidr", v, "CidrBlock");
+      SetFrom(c.attrs, "account_id", v, "OwnerId");
       add(std::move(c), "", "VPC");
     });
     each("Subnets", "SubnetId", "subnet", [&](const Json& s, const std::string& where) {
@@ -356,6 +381,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(NameOr(Items(s, "Tags"), Str(s, "SubnetId"))));
       SetFrom(c.attrs, "cloud_id", s, "SubnetId");
       SetFrom(c.attrs, "cidr", s, "CidrBlock");
+      SetCloudScope(c, Str(s, "SubnetArn"), Str(s, "OwnerId"), Str(s, "AvailabilityZone"));
       add(std::move(c), Str(s, "VpcId"), "VPC");
     });
     each("Reservations", nullptr, "reservation", [&](const Json& r, const std::string& rwhere) {
@@ -383,6 +409,11 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           c.attrs.Set("ip_address", Value(Str(in, "PrivateIpAddress")));
         SetFrom(c.attrs, "fqdn", in, "PrivateDnsName");
         c.attrs.Set("hypervisor", Value(std::string("aws")));
+        SetCloudScope(c, "", Str(r, "OwnerId"), Str(Member(in, "Placement"), "AvailabilityZone"));
+        // Lifecycle: a terminated instance is retired, never live (its id stays findable).
+        std::string state = Str(Member(in, "State"), "Name");
+        if (state == "terminated" || state == "shutting-down")
+          c.attrs.Set("status", Value(std::string("retired")));
         // Its addresses: every interface's private IPv4 and IPv6 addresses, and the instance's
         // own (HAS_ADDRESS); the interface's MAC goes with its addresses.
         std::set<std::string> addresses;
@@ -415,6 +446,9 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       c.attrs.Set("cloud_id", Value("elb:" + Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
+      const Json& zones = Items(lb, "AvailabilityZones");
+      std::string zone = zones.empty() || !zones[0].is_string() ? "" : zones[0].get<std::string>();
+      SetCloudScope(c, "", "", zone);
       if (!Items(lb, "Instances").empty())  // the schema relates no load balancer to a computer
         out.skipped.push_back({where + ".Instances",
                                std::to_string(Items(lb, "Instances").size()) +
@@ -427,6 +461,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "cloud_id", lb, "LoadBalancerArn");
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
+      SetCloudScope(c, Str(lb, "LoadBalancerArn"), "", "");
       add(std::move(c), Str(lb, "VpcId"), "VPC");
     });
     each("DBInstances", "DBInstanceIdentifier", "DB instance", [&](const Json& db, const std::string& where) {
@@ -437,6 +472,9 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       if (!c.attrs.Has("cloud_id")) SetFrom(c.attrs, "cloud_id", db, "DBInstanceArn");
       SetFrom(c.attrs, "engine", db, "Engine");
       SetFrom(c.attrs, "release", db, "EngineVersion");
+      SetCloudScope(c, Str(db, "DBInstanceArn"), "", Str(db, "AvailabilityZone"));
+      if (Str(db, "DBInstanceStatus") == "deleting")
+        c.attrs.Set("status", Value(std::string("retired")));
       SetFrom(c.attrs, "endpoint", Member(db, "Endpoint"), "Address");
       if (db.contains("Endpoint") && db["Endpoint"].is_object() && db["Endpoint"].contains("Port")) {
         const Json& port = db["Endpoint"]["Port"];
@@ -480,7 +518,7 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
   }
   if (format == "csv") return ParseCsv(text, options.mapping, out);
   if (format == "nmap") return ParseNmap(text, out);
-  if (format == "kubernetes") return ParseKubernetes(text, out);
+  if (format == "kubernetes") return ParseKubernetes(text, out, options.cluster);
   if (format == "terraform") return ParseTerraform(text, out);
   if (format == "ansible") return ParseAnsible(text, out);
   if (format == "aws") return ParseAws(text, out);

@@ -47,6 +47,15 @@ struct SourceError {
   Status::Details details;
 };
 
+// CIs a source lists completely: those of `class_name` (its identification scope: a
+// DiscoveredHost is covered by VirtualMachine; the root class CI: every CI and relationship), and
+// when `attribute` is not empty only those whose `attribute` holds `value`.
+struct Coverage {
+  std::string class_name;
+  std::string attribute;
+  Value value;
+};
+
 // The error of the record at `location` that `st` (not OK) refused: its message, code and details.
 inline SourceError SourceErrorOf(std::string location, const Status& st) {
   return {std::move(location), st.message(), st.code(), st.details()};
@@ -60,6 +69,11 @@ struct CandidateSet {
   // host, an nmap host that is down, a Terraform data source), each with why: reported in the
   // answer, never dropped silently, and no reason to refuse the import.
   std::vector<SourceError> skipped;
+  // What the source lists completely (an `ec2 describe-instances` output: every VirtualMachine;
+  // a ReplicaSetList: the K8sWorkloads of kind ReplicaSet), for full-scan staleness
+  // (mark_stale.hpp); empty: every CI of the classes of its candidates that are not
+  // reference-only.
+  std::vector<Coverage> covers;
   // References to objects the source does not describe and that cannot be looked up in the CMDB
   // (a Terraform dependency on an address the state lacks): the relationship is not created,
   // and the report lists it (ImportReport::dangling), with why.

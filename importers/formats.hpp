@@ -21,6 +21,9 @@ struct ParseOptions {
   // ndjson: the schema its lines are read against (the bulk reader's, bulk/bulk_reader.hpp);
   // required for ndjson, not owned, must outlive the call.
   const Schema* schema = nullptr;
+  // kubernetes: the cluster the objects belong to (their `cluster` attribute, which scopes
+  // namespaces and nodes; docs/importers.md); "" leaves them unscoped.
+  std::string cluster;
   // ndjson: the database whose committed state the lines naming CIs are checked against, as the
   // bulk loader checks them (ndjson_csv.cpp; a short read per check, no lock held between lines);
   // null: they are not, and RunImport's identify step refuses what names no CI, with its own
@@ -52,7 +55,7 @@ Status NdjsonRefusal(const CandidateSet& set, const ImportReport& report,
                      std::vector<bulk::BulkError>& errors, int64_t& error_count);
 Status ParseCsv(std::string_view text, const std::string& mapping, CandidateSet& out);
 Status ParseNmap(std::string_view text, CandidateSet& out);
-Status ParseKubernetes(std::string_view text, CandidateSet& out);
+Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::string& cluster = "");
 Status ParseTerraform(std::string_view text, CandidateSet& out);
 Status ParseAnsible(std::string_view text, CandidateSet& out);
 Status ParseAws(std::string_view text, CandidateSet& out);

@@ -10,67 +10,97 @@
 namespace cmdb::importers {
 namespace {
 
+bool Present(const std::optional<Value>& v) {
+  return v && !v->is_null() && !(v->is_string() && v->as_string().empty());
+}
+
+std::string ValueText(const Value& v) {
+  return v.is_string() ? std::string(v.as_string()) : v.ToLiteral();
+}
+
+// The values of `attrs` for `names`, joined with ", "; nullopt when one is missing.
+std::optional<std::string> Values(const AttrMap& attrs, const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& a : names) {
+    std::optional<Value> v = attrs.Find(a);
+    if (!Present(v)) return std::nullopt;
+    out += (out.empty() ? "" : ", ") + ValueText(*v);
+  }
+  return out;
+}
+
+std::string Joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 // Identity keys of candidates and committed CIs, and an index of the committed CIs' keys, built
-// once per rule scope.
+// once per identification scope (and of their KEY values, once per KEY scope).
 class KeyIndex {
  public:
   KeyIndex(const Graph& graph, const Schema& schema) : graph_(graph), schema_(schema) {}
 
-  // The keys a candidate (or CI) of class `cls` with these attributes and parent has, in rule
-  // order.
-  std::vector<std::string> Keys(const std::string& cls, const AttrMap& attrs,
-                                const std::string& parent) {
-    const Identification& id = IdentificationFor(cls);
-    std::vector<std::string> keys;
-    if (!id.within.empty() && parent.empty()) return keys;  // a dependent identity needs its parent
-    keys.reserve(id.rules.size());
-    for (size_t r = 0; r < id.rules.size(); ++r) {
-      const auto& rule = id.rules[r];
-      std::string key;
-      key.reserve(64);
-      key += id.scope;
-      key += '#';
-      key += static_cast<char>('0' + r % 64);
-      if (!id.within.empty()) key += parent;
-      bool complete = true;
-      for (const auto& a : rule) {
-        std::optional<Value> v = attrs.Find(a);
-        if (!v || v->is_null() || (v->is_string() && v->as_string().empty())) {
-          complete = false;
-          break;
-        }
-        key += '|';
-        if (v->is_string()) {  // length-prefixed: no escaping needed to keep keys distinct
-          key += std::to_string(v->as_string().size());
-          key += ':';
-          key += v->as_string();
-        } else {
-          key += v->ToLiteral();
-        }
-      }
-      if (complete) keys.push_back(std::move(key));
-    }
-    return keys;
-  }
-
-  // An existing CI with one of these keys (in order), if any.
-  std::optional<CiId> FindExisting(const std::string& cls, const std::vector<std::string>& keys) {
-    const Identification& id = IdentificationFor(cls);
-    BuildIndex(id);
-    for (const auto& k : keys) {
-      auto it = index_.find(k);
-      if (it != index_.end()) return it->second;
-    }
-    return std::nullopt;
-  }
-
- private:
   const Identification& IdentificationFor(const std::string& cls) {
     auto it = ident_.find(cls);
     if (it == ident_.end()) it = ident_.emplace(cls, schema_.IdentificationOf(cls)).first;
     return it->second;
   }
 
+  // The key of rule `r` for a candidate (or CI) with these attributes and parent; nullopt when
+  // it lacks a value of the rule (or, dependent, its parent).
+  std::optional<std::string> Key(const Identification& id, size_t r, const AttrMap& attrs,
+                                 const std::string& parent) {
+    if (!id.within.empty() && parent.empty()) return std::nullopt;
+    std::string key;
+    key.reserve(64);
+    key += id.scope;
+    key += '#';
+    key += std::to_string(r);
+    if (!id.within.empty()) key += parent;
+    for (const auto& a : id.rules[r].attrs) {
+      std::optional<Value> v = attrs.Find(a);
+      if (!Present(v)) return std::nullopt;
+      key += '|';
+      if (v->is_string()) {  // length-prefixed: no escaping needed to keep keys distinct
+        key += std::to_string(v->as_string().size());
+        key += ':';
+        key += v->as_string();
+      } else {
+        key += v->ToLiteral();
+      }
+    }
+    return key;
+  }
+
+  // The committed CIs with this key of identification `id`.
+  const std::vector<CiId>& Existing(const Identification& id, const std::string& key) {
+    BuildIndex(id);
+    auto it = index_.find(key);
+    return it == index_.end() ? kNone : it->second;
+  }
+
+  // The committed CI holding these values of the class KEY of `cls` (its scope), if any.
+  std::optional<CiId> KeyHolder(const std::string& cls, const AttrMap& attrs, std::string* key) {
+    std::string scope;
+    std::vector<std::string> names = schema_.KeyAttributes(cls, &scope);
+    if (names.empty()) return std::nullopt;
+    auto values = Values(attrs, names);
+    if (!values) return std::nullopt;
+    *key = scope + "|" + *values;
+    if (key_indexed_.insert(scope).second) {
+      for (const std::string& c : schema_.ClassAndDescendants(scope)) {
+        for (CiId ci : graph_.Extent(c)) {
+          if (auto v = Values(graph_.FindCi(ci)->attrs, names)) keys_.emplace(scope + "|" + *v, ci);
+        }
+      }
+    }
+    auto it = keys_.find(*key);
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
   // The parent token of an existing CI for dependent identity: the id of an adjacent CI of the
   // WITHIN class.
   std::string ParentOf(CiId id, const std::string& within) {
@@ -90,16 +120,20 @@ class KeyIndex {
       for (CiId ci : graph_.Extent(cls)) {
         const CiRecord* rec = graph_.FindCi(ci);
         std::string parent = id.within.empty() ? "" : ParentOf(ci, id.within);
-        for (auto& k : Keys(id.scope, rec->attrs, parent)) index_.emplace(std::move(k), ci);
+        for (size_t r = 0; r < id.rules.size(); ++r) {
+          if (auto k = Key(id, r, rec->attrs, parent)) index_[std::move(*k)].push_back(ci);
+        }
       }
     }
   }
 
+  static inline const std::vector<CiId> kNone;
   const Graph& graph_;
   const Schema& schema_;
   std::unordered_map<std::string, Identification> ident_;
-  std::unordered_set<std::string> indexed_;
-  std::unordered_map<std::string, CiId> index_;
+  std::unordered_set<std::string> indexed_, key_indexed_;
+  std::unordered_map<std::string, std::vector<CiId>> index_;
+  std::unordered_map<std::string, CiId> keys_;
 };
 
 // The order candidates are identified in: parents before the candidates that depend on them
@@ -121,100 +155,408 @@ std::vector<size_t> ParentsFirst(const CandidateSet& set,
   return order;
 }
 
+// A CI a key finds: one of this import (`slot`), else a committed one (`existing`).
+struct Hit {
+  size_t slot = IdentifiedSet::kUnidentified;
+  CiId existing = 0;
+  size_t rule = 0;  // the rule that found it
+  bool operator==(const Hit& o) const { return slot == o.slot && existing == o.existing; }
+};
+
+// Identification of one import: the candidates identified so far, and how to find them.
+class Identifier {
+ public:
+  Identifier(const Graph& graph, const Schema& schema, const CandidateSet& set,
+             ImportReport& report, IdentifiedSet& out)
+      : graph_(graph),
+        schema_(schema),
+        set_(set),
+        report_(report),
+        out_(out),
+        index_(graph, schema) {}
+
+  void Run() {
+    for (size_t i = 0; i < set_.cis.size(); ++i) out_.by_ref.emplace(set_.cis[i].ref, i);
+    out_.slot.assign(set_.cis.size(), IdentifiedSet::kUnidentified);
+    for (size_t i : ParentsFirst(set_, out_.by_ref)) One(i);
+  }
+
+ private:
+  // Records the refusal of the candidate at `where`, with the code and details of `why`.
+  void Fail(const std::string& where, const Status& why) {
+    report_.errors.push_back(SourceErrorOf(where, why));
+  }
+
+  // A value of a hit: the import's merged value first, else the committed CI's.
+  std::optional<Value> AttrOf(const Hit& h, const std::string& a) const {
+    if (h.slot != IdentifiedSet::kUnidentified) {
+      const IdentifiedCi& r = out_.cis[h.slot];
+      std::optional<Value> v = r.attrs.Find(a);
+      if (Present(v) || !r.existing) return v;
+      return graph_.FindCi(r.existing)->attrs.Find(a);
+    }
+    return graph_.FindCi(h.existing)->attrs.Find(a);
+  }
+
+  // Whether a hit's SCOPED BY values differ from the candidate's (a missing one matches any).
+  bool OutOfScope(const Identification& id, const AttrMap& attrs, const Hit& h) const {
+    for (const auto& a : id.scoped_by) {
+      std::optional<Value> ours = attrs.Find(a), theirs = AttrOf(h, a);
+      if (Present(ours) && Present(theirs) && *ours != *theirs) return true;
+    }
+    return false;
+  }
+
+  // The first strong rule whose values the candidate and the hit both have and that differ.
+  std::optional<IdentityMatch> Contradiction(const Identification& id, const AttrMap& attrs,
+                                             const Hit& h) const {
+    for (const auto& rule : id.rules) {
+      if (!rule.strong) continue;
+      bool complete = true, differ = false;
+      for (const auto& a : rule.attrs) {
+        std::optional<Value> ours = attrs.Find(a), theirs = AttrOf(h, a);
+        if (!Present(ours) || !Present(theirs)) {
+          complete = false;
+          break;
+        }
+        differ = differ || *ours != *theirs;
+      }
+      if (!complete || !differ) continue;
+      IdentityMatch m = Describe(h);
+      m.attribute = Joined(rule.attrs);
+      m.ours = Value(*Values(attrs, rule.attrs));
+      std::string theirs;
+      for (const auto& a : rule.attrs)
+        theirs += (theirs.empty() ? "" : ", ") + ValueText(*AttrOf(h, a));
+      m.theirs = Value(theirs);
+      return m;
+    }
+    return std::nullopt;
+  }
+
+  IdentityMatch Describe(const Hit& h) const {
+    IdentityMatch m;
+    if (h.slot != IdentifiedSet::kUnidentified) {
+      m.id = out_.cis[h.slot].existing;
+      m.location = out_.cis[h.slot].location;
+    } else {
+      m.id = h.existing;
+    }
+    return m;
+  }
+
+  // The CIs rule `r`'s key finds, in scope, each once (a committed CI this import already
+  // names is that slot).
+  void Lookup(const Identification& id, size_t r, const std::string& key, const AttrMap& attrs,
+              std::vector<Hit>& hits) {
+    auto add = [&](Hit h) {
+      h.rule = r;
+      if (OutOfScope(id, attrs, h)) return;
+      if (std::find(hits.begin(), hits.end(), h) == hits.end()) hits.push_back(h);
+    };
+    if (auto it = import_keys_.find(key); it != import_keys_.end()) {
+      for (size_t s : it->second) add({s, 0, r});
+    }
+    for (CiId ci : index_.Existing(id, key)) {
+      auto claimed = by_existing_.find(ci);
+      add(claimed == by_existing_.end() ? Hit{IdentifiedSet::kUnidentified, ci, r}
+                                        : Hit{claimed->second, 0, r});
+    }
+  }
+
+  void One(size_t i) {
+    const Candidate& c = set_.cis[i];
+    std::string cls = c.class_name;
+    if (c.id) {  // named by id (ndjson "id"): the bulk loader's rule, then the CI's class
+      auto given = c.class_name.empty() ? std::nullopt : std::optional(c.class_name);
+      if (Status named = bulk::CheckNamedCi(graph_.FindCi(*c.id), *c.id, given); !named.ok()) {
+        return Fail(c.location, named);
+      }
+      cls = std::string(graph_.FindCi(*c.id)->class_name);
+    }
+    if (!schema_.FindClass(cls))
+      return Fail(c.location, Status::Invalid(schema_.UnknownClassMessage(cls)));
+    AttrMap attrs = c.attrs;
+    if (Status st = schema_.NormalizeAttrs(cls, attrs); !st.ok())
+      return Fail(c.location, st);
+    std::string parent;
+    if (!c.parent_ref.empty()) {
+      auto p = out_.by_ref.find(c.parent_ref);
+      size_t ps = p == out_.by_ref.end() ? IdentifiedSet::kUnidentified : out_.slot[p->second];
+      if (ps == IdentifiedSet::kRefused) {
+        out_.slot[i] = IdentifiedSet::kRefused;
+        report_.skipped.push_back(
+            {c.location, "its parent '" + c.parent_ref + "' was refused by identification"});
+        return;
+      }
+      if (ps == IdentifiedSet::kUnidentified)
+        return Fail(c.location,
+                    Status::Invalid("its parent '" + c.parent_ref + "' is not in the source"));
+      const IdentifiedCi& pr = out_.cis[ps];
+      parent = pr.existing ? "ci:" + std::to_string(pr.existing) : "new:" + std::to_string(ps);
+    }
+    const Identification& id = index_.IdentificationFor(cls);
+    std::vector<std::optional<std::string>> keys;
+    for (size_t r = 0; r < id.rules.size(); ++r) keys.push_back(index_.Key(id, r, attrs, parent));
+
+    Hit target;
+    bool found = false;
+    IdentityConflict conflict;
+    const size_t first = out_.by_ref.find(c.ref)->second;
+    if (first != i && out_.slot[first] != IdentifiedSet::kUnidentified) {
+      // A reference seen twice names the same CI: the later candidate merges into the first.
+      size_t s = out_.slot[first];
+      if (s == IdentifiedSet::kRefused) {
+        out_.slot[i] = s;
+        report_.skipped.push_back({c.location, "'" + c.ref + "' was refused by identification"});
+        return;
+      }
+      target = {s, 0, SIZE_MAX};
+      found = true;
+    } else if (c.id) {
+      auto claimed = by_existing_.find(*c.id);
+      target = claimed == by_existing_.end() ? Hit{IdentifiedSet::kUnidentified, *c.id, SIZE_MAX}
+                                             : Hit{claimed->second, 0, SIZE_MAX};
+      found = true;
+    } else {
+      found = Decide(id, attrs, keys, target, conflict);
+    }
+    if (!conflict.reason.empty()) {
+      conflict.location = c.location;
+      conflict.class_name = cls;
+      conflict.name = ValueText(attrs.Get("name"));
+      // Several CIs matching are never resolved by creating one more: the next import would
+      // find it too, and one more each time. Refused, whatever the class's policy.
+      conflict.policy = c.reference_only || conflict.reason == "several" ? IdentifyConflict::kRefuse
+                                                                         : id.on_conflict;
+      report_.identity_conflicts.push_back(conflict);
+      if (conflict.policy == IdentifyConflict::kRefuse) {
+        out_.slot[i] = IdentifiedSet::kRefused;
+        report_.skipped.push_back(
+            {c.location,
+             "refused by identification: " + (conflict.reason == "several"
+                                                  ? "several CIs match on " + conflict.rule
+                                                  : "contradicted match on " + conflict.rule +
+                                                        " (" + cls + " ON CONFLICT REFUSE)")});
+        return;
+      }
+    }
+    size_t slot;
+    if (found && target.slot != IdentifiedSet::kUnidentified) {
+      slot = target.slot;
+      IdentifiedCi& r = out_.cis[slot];
+      ImportMerge m;
+      m.location = c.location;
+      m.into_location = r.location;
+      m.into_id = r.existing;
+      m.class_name = r.class_name;
+      m.name = ValueText(r.attrs.Get("name"));
+      if (target.rule == SIZE_MAX) {
+        m.rule = "ref";
+        m.value = c.ref;
+      } else {
+        m.rule = Joined(id.rules[target.rule].attrs);
+        m.value = *Values(attrs, id.rules[target.rule].attrs);
+        m.strong = id.rules[target.rule].strong;
+      }
+      report_.merges.push_back(std::move(m));
+      ++report_.merged;
+      for (const auto& [k, v] : attrs) {
+        if (!r.attrs.Has(k)) r.attrs.Set(k, v);
+      }
+    } else {
+      IdentifiedCi r;
+      r.first = i;
+      r.class_name = cls;
+      r.location = c.location;
+      if (found) {
+        r.existing = target.existing;
+        r.class_name = graph_.FindCi(target.existing)->class_name;
+        by_existing_[target.existing] = out_.cis.size();
+      }
+      r.attrs = std::move(attrs);
+      slot = out_.cis.size();
+      out_.cis.push_back(std::move(r));
+      // A CI named by id (ndjson "id") takes what it is given as POST /v1/bulk does: a new name
+      // another CI holds is refused by the write (its KEY conflict), not qualified or kept.
+      if (!c.reference_only && !c.id && !QualifyName(id, slot)) {
+        IdentifiedCi& last = out_.cis.back();
+        if (last.existing) {
+          // A CI found whose new name another CI holds keeps the name it has: reported.
+          Value kept = graph_.FindCi(last.existing)->attrs.Get("name");
+          report_.conflicts.push_back(
+              {last.existing, "name", "key", c.location, last.attrs.Get("name"), kept});
+          last.attrs.Set("name", kept);
+        } else {
+          // Its KEY is another CI's and nothing it has tells them apart: not a CI of its own.
+          std::vector<std::string> key = schema_.KeyAttributes(cls, nullptr);
+          report_.skipped.push_back({c.location, "refused by identification: its KEY value (" +
+                                                     Joined(key) + " = " +
+                                                     Values(last.attrs, key).value_or("") +
+                                                     ") is another CI's and no identifier tells "
+                                                     "them apart"});
+          out_.cis.pop_back();
+          out_.slot[i] = IdentifiedSet::kRefused;
+          return;
+        }
+      }
+    }
+    IdentifiedCi& r = out_.cis[slot];
+    r.reference_only = r.reference_only && c.reference_only;
+    // Later candidates find this CI by the candidate's strong keys and by every key of the CI as
+    // it now is (its weak keys: a qualified name, not the name the candidate gave).
+    auto index_key = [&](std::optional<std::string> k) {
+      if (!k) return;
+      auto& slots = import_keys_[std::move(*k)];
+      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
+    };
+    // A new CI whose name was not qualified has exactly the candidate's keys.
+    const bool as_given = r.first == i && r.attrs.Get("name") == c.attrs.Get("name");
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (as_given) {
+        index_key(std::move(keys[k]));
+        continue;
+      }
+      if (id.rules[k].strong) index_key(keys[k]);
+      index_key(index_.Key(id, k, r.attrs, parent));
+    }
+    out_.slot[i] = slot;
+  }
+
+  // Steps 1-3 of the header for one candidate: true with `target` when it is a CI found;
+  // false when it is a new one. An ambiguity fills `conflict` (and returns false).
+  bool Decide(const Identification& id, const AttrMap& attrs,
+              const std::vector<std::optional<std::string>>& keys, Hit& target,
+              IdentityConflict& conflict) {
+    std::vector<Hit> hits;
+    for (size_t r = 0; r < id.rules.size(); ++r) {
+      if (id.rules[r].strong && keys[r]) Lookup(id, r, *keys[r], attrs, hits);
+    }
+    bool strong = !hits.empty();
+    if (!strong) {
+      for (size_t r = 0; r < id.rules.size() && hits.empty(); ++r) {
+        if (!id.rules[r].strong && keys[r]) Lookup(id, r, *keys[r], attrs, hits);
+      }
+    }
+    if (hits.empty()) return false;
+    std::vector<Hit> agree;
+    std::vector<IdentityMatch> contradicted;
+    for (const Hit& h : hits) {
+      if (auto m = Contradiction(id, attrs, h))
+        contradicted.push_back(std::move(*m));
+      else
+        agree.push_back(h);
+    }
+    if (agree.size() == 1) {
+      target = agree[0];
+      return true;
+    }
+    const auto& rule = id.rules[hits[0].rule].attrs;
+    conflict.rule = Joined(rule);
+    conflict.value = *Values(attrs, rule);
+    if (agree.empty()) {
+      conflict.reason = "contradicted";
+      conflict.matches = std::move(contradicted);
+    } else {
+      conflict.reason = "several";
+      for (const Hit& h : agree) conflict.matches.push_back(Describe(h));
+    }
+    return false;
+  }
+
+  // A CI whose class KEY holds its name, and whose KEY values another CI (committed, or of this
+  // import) holds, gets its name qualified by its strong identifiers' values (else, or when that
+  // is taken too, also its scope values): two CIs known to differ never share a KEY. Its KEY
+  // values are then claimed. False when they stay taken (the caller refuses the candidate).
+  bool QualifyName(const Identification& id, size_t slot) {
+    IdentifiedCi& r = out_.cis[slot];
+    std::string scope;
+    std::vector<std::string> names = schema_.KeyAttributes(r.class_name, &scope);
+    if (names.empty()) return true;
+    auto held_by_other = [&](const AttrMap& attrs, std::string* key) {
+      std::optional<CiId> holder = index_.KeyHolder(r.class_name, attrs, key);
+      if (key->empty()) return false;
+      if (holder && *holder != r.existing) {
+        // A committed CI this import identifies as this one is not another.
+        auto claimed = by_existing_.find(*holder);
+        if (claimed == by_existing_.end() || claimed->second != slot) return true;
+      }
+      auto it = claimed_keys_.find(*key);
+      return it != claimed_keys_.end() && it->second != slot;
+    };
+    // A CI that has a qualified form of the name keeps it: names do not flip between imports.
+    if (r.existing && r.attrs.Has("name")) {
+      std::string plain = ValueText(r.attrs.Get("name"));
+      std::string now = ValueText(graph_.FindCi(r.existing)->attrs.Get("name"));
+      if (now.size() > plain.size() + 3 && now.compare(0, plain.size() + 2, plain + " (") == 0 &&
+          now.back() == ')')
+        r.attrs.Set("name", Value(now));
+    }
+    std::string key;
+    if (!held_by_other(r.attrs, &key)) {
+      if (!key.empty()) claimed_keys_.emplace(key, slot);
+      return true;
+    }
+    if (std::find(names.begin(), names.end(), "name") == names.end() || !r.attrs.Has("name"))
+      return false;
+    // Qualifiers, shortest first: each strong identifier, all of them, the scope, both.
+    std::vector<std::string> qualifiers;
+    std::string strong, scoped;
+    for (const auto& rule : id.rules) {
+      if (auto v = rule.strong ? Values(r.attrs, rule.attrs) : std::nullopt) {
+        qualifiers.push_back(*v);
+        strong += (strong.empty() ? "" : ", ") + *v;
+      }
+    }
+    for (const auto& a : id.scoped_by) {
+      if (auto v = r.attrs.Find(a); Present(v))
+        scoped += (scoped.empty() ? "" : "/") + ValueText(*v);
+    }
+    qualifiers.push_back(strong);
+    qualifiers.push_back(scoped);
+    if (!strong.empty() && !scoped.empty()) qualifiers.push_back(strong + ", " + scoped);
+    std::string plain = ValueText(r.attrs.Get("name"));
+    for (const std::string& q : qualifiers) {
+      if (q.empty()) continue;
+      AttrMap renamed = r.attrs;
+      renamed.Set("name", Value(QualifiedName(plain, q)));
+      std::string qkey;
+      if (!held_by_other(renamed, &qkey)) {
+        r.attrs = std::move(renamed);
+        claimed_keys_.emplace(qkey, slot);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  const Graph& graph_;
+  const Schema& schema_;
+  const CandidateSet& set_;
+  ImportReport& report_;
+  IdentifiedSet& out_;
+  KeyIndex index_;
+  std::unordered_map<std::string, std::vector<size_t>> import_keys_;  // key -> slots
+  std::unordered_map<CiId, size_t> by_existing_;                      // committed CI -> its slot
+  std::unordered_map<std::string, size_t> claimed_keys_;  // KEY values -> the slot holding them
+};
+
 }  // namespace
+
+std::string QualifiedName(const std::string& name, const std::string& qualifier) {
+  return name + " (" + qualifier + ")";
+}
 
 const IdentifiedCi* IdentifiedSet::FindRef(const std::string& ref) const {
   auto it = by_ref.find(ref);
-  if (it == by_ref.end() || slot[it->second] == kUnidentified) return nullptr;
+  if (it == by_ref.end() || slot[it->second] >= kRefused) return nullptr;
   return &cis[slot[it->second]];
 }
 
 IdentifiedSet Identify(const Graph& graph, const Schema& schema, const CandidateSet& set,
                        ImportReport& report) {
   IdentifiedSet out;
-  // A reference seen twice names the same CI: the later candidate merges into the first.
-  for (size_t i = 0; i < set.cis.size(); ++i) out.by_ref.emplace(set.cis[i].ref, i);
-  out.slot.assign(set.cis.size(), IdentifiedSet::kUnidentified);
-  auto fail = [&](const std::string& where, const Status& why) {
-    report.errors.push_back(SourceErrorOf(where, why));
-  };
-  KeyIndex index(graph, schema);
-  std::unordered_map<std::string, size_t> import_keys;  // identity key -> index in out.cis
-  std::unordered_map<CiId, size_t> by_existing;         // existing CI -> index in out.cis
-  for (size_t i : ParentsFirst(set, out.by_ref)) {
-    const Candidate& c = set.cis[i];
-    std::string cls = c.class_name;
-    if (c.id) {  // named by id (ndjson "id"): the bulk loader's rule, then the CI's class
-      auto given = c.class_name.empty() ? std::nullopt : std::optional(c.class_name);
-      if (Status named = bulk::CheckNamedCi(graph.FindCi(*c.id), *c.id, given); !named.ok()) {
-        fail(c.location, named);
-        continue;
-      }
-      cls = std::string(graph.FindCi(*c.id)->class_name);
-    }
-    if (!schema.FindClass(cls)) {
-      fail(c.location, Status::Invalid(schema.UnknownClassMessage(cls)));
-      continue;
-    }
-    AttrMap attrs = c.attrs;
-    Status st = schema.NormalizeAttrs(cls, attrs);
-    if (!st.ok()) {
-      fail(c.location, st);
-      continue;
-    }
-    std::string parent;
-    if (!c.parent_ref.empty()) {
-      auto p = out.by_ref.find(c.parent_ref);
-      if (p == out.by_ref.end() || out.slot[p->second] == IdentifiedSet::kUnidentified) {
-        fail(c.location,
-             Status::Invalid("its parent '" + c.parent_ref + "' is not in the source"));
-        continue;
-      }
-      const IdentifiedCi& pr = out.cis[out.slot[p->second]];
-      parent = pr.existing ? "ci:" + std::to_string(pr.existing)
-                           : "new:" + std::to_string(out.slot[p->second]);
-    }
-    auto keys = index.Keys(cls, attrs, parent);
-    size_t target = IdentifiedSet::kUnidentified;
-    for (const auto& k : keys) {
-      if (auto it = import_keys.find(k); it != import_keys.end() && !c.id) {
-        target = it->second;
-        break;
-      }
-    }
-    std::optional<CiId> existing;
-    if (c.id) existing = c.id;  // that CI, not one found by identity
-    else if (target == IdentifiedSet::kUnidentified) existing = index.FindExisting(cls, keys);
-    if (target == IdentifiedSet::kUnidentified && existing) {
-      if (auto it = by_existing.find(*existing); it != by_existing.end()) target = it->second;
-    }
-    if (target == IdentifiedSet::kUnidentified) {
-      IdentifiedCi r;
-      r.first = i;
-      r.class_name = cls;
-      r.location = c.location;
-      if (existing) {
-        r.existing = *existing;
-        r.class_name = graph.FindCi(*existing)->class_name;
-        by_existing[*existing] = out.cis.size();
-      }
-      out.cis.push_back(std::move(r));
-      target = out.cis.size() - 1;
-    } else {
-      ++report.merged;
-    }
-    IdentifiedCi& r = out.cis[target];
-    if (r.attrs.empty()) {
-      r.attrs = std::move(attrs);
-    } else {
-      for (const auto& [k, v] : attrs) {
-        if (!r.attrs.Has(k)) r.attrs.Set(k, v);
-      }
-    }
-    r.reference_only = r.reference_only && c.reference_only;
-    for (auto& k : keys) import_keys.emplace(std::move(k), target);
-    out.slot[i] = target;
-  }
+  Identifier(graph, schema, set, report, out).Run();
   return out;
 }
 

@@ -2,11 +2,21 @@
 //
 // Candidates are taken parents first (a dependent identity, IDENTIFIED ... WITHIN, needs its
 // parent's). Each candidate's attributes are normalized under the schema, and its identity keys
-// are built from the IDENTIFIED BY rules of its class (the class KEY last), in rule order. The
-// keys are matched first against the candidates identified so far (a match merges the candidate
-// into that one: attributes combined, the first value of each wins), then against the committed
-// CIs of the rule's class and its subclasses (dependent keys inside their parent); a candidate
-// whose existing CI another candidate already named merges into that one too.
+// are built from the IDENTIFIED BY rules of its class (the class KEY last, as a weak rule). A
+// key is looked up among the CIs identified so far in this import and the committed CIs of the
+// rule's class and its subclasses (dependent keys inside their parent), keeping only those whose
+// SCOPED BY values do not differ from the candidate's:
+//  1. strong rules (STRONG): the CIs any of them finds. One that no other strong identifier
+//     contradicts (a strong rule whose values both have and that differ) is the candidate's CI;
+//  2. otherwise the weak rules, in order: the first that finds any CI decides. One CI that no
+//     strong identifier contradicts is the candidate's CI;
+//  3. anything else is ambiguous: an IdentityConflict. Every CI found contradicted: the class's
+//     ON CONFLICT policy creates a CI or refuses the candidate; several CIs not contradicted:
+//     refused (a CI created for it would be one more match for the next import).
+// A candidate found to be a CI another candidate already names merges into it (attributes
+// combined, the first value of each wins; an ImportMerge says why). A CI that is created, or
+// updated, with a KEY value another CI holds gets its name qualified by the identifier that tells
+// them apart: "web (i-0abc)" (see QualifiedName).
 // Identification reads only the committed graph: it stages nothing.
 // Thread safety: Identify reads `graph` and `schema`, which must not change while it runs (in an
 // import, it runs inside the write, under the writer lock).
@@ -38,22 +48,30 @@ struct IdentifiedCi {
 struct IdentifiedSet {
   std::vector<IdentifiedCi> cis;  // parents before the CIs that depend on them
   // Per candidate (index in CandidateSet::cis): its index in `cis`; kUnidentified when the
-  // candidate was refused.
+  // candidate could not be identified (an error), kRefused when its class's ON CONFLICT REFUSE
+  // policy (or a refused parent) left it out.
   std::vector<size_t> slot;
   static constexpr size_t kUnidentified = SIZE_MAX;
+  static constexpr size_t kRefused = SIZE_MAX - 1;
   // A candidate ref -> the index in CandidateSet::cis of the first candidate with that ref.
   std::unordered_map<std::string, size_t> by_ref;
 
   // The identified CI a candidate ref names; nullptr when no candidate has the ref or its
-  // candidate was refused. Valid while this set lives unchanged.
+  // candidate was not identified or refused. Valid while this set lives unchanged.
   const IdentifiedCi* FindRef(const std::string& ref) const;
 };
 
+// `name` qualified by `qualifier`: "name (qualifier)". What a CI gets when its class KEY is its
+// name and another CI, known to be a different one, holds that name.
+std::string QualifiedName(const std::string& name, const std::string& qualifier);
+
 // Identifies every candidate of `set` against the committed `graph` under `schema`. A candidate
 // that cannot be identified (unknown class, attributes the schema refuses, a parent not in the
-// source or itself refused) is appended to `report.errors` with its location and left
-// unidentified; each candidate merged into another adds one to `report.merged`. Touches nothing
-// else of `report`. The result does not refer to `graph`, `schema` or `set`.
+// source or not identified) is appended to `report.errors` with its location and left
+// unidentified; each candidate merged into another adds one to `report.merged` and an entry to
+// `report.merges`; each ambiguous one an entry to `report.identity_conflicts`; a refused one (and
+// a candidate whose parent was refused) one to `report.skipped`. Touches nothing else of
+// `report`. The result does not refer to `graph`, `schema` or `set`.
 IdentifiedSet Identify(const Graph& graph, const Schema& schema, const CandidateSet& set,
                        ImportReport& report);
 

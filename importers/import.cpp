@@ -55,7 +55,7 @@ Status StageImport(Txn& txn, const CandidateSet& set, const ImportOptions& opt, 
   if (!report.errors.empty())
     return RecordsRefused(report, set.errors.empty() ? "could not be imported"
                                                      : "of the source are invalid");
-  if (opt.full_scan) return MarkStale(txn, opt.source, reconciled, report);
+  if (opt.full_scan) return MarkStale(txn, opt.source, set, reconciled, report);
   return Status::Ok();
 }
 

@@ -1,9 +1,11 @@
 // RunImport: a parsed discovery source applied in steps, in one transaction.
 //
 // 1. Identify (identify.hpp): each candidate is matched to the CI it names, using each class's
-//    IDENTIFIED BY rules (and its KEY) from the schema: attribute sets tried in order against
-//    existing CIs of the rule's class and its subclasses, dependent ones inside their parent CI;
-//    candidates of one import that identify as the same CI are merged.
+//    IDENTIFIED BY rules (and its KEY) from the schema: strong identifiers first, then weak ones
+//    that no strong one contradicts, against existing CIs of the rule's class and its subclasses
+//    in the same scope (dependent ones inside their parent CI); ambiguity is reported and
+//    decided by the class's ON CONFLICT policy; candidates of one import that identify as the
+//    same CI are merged (each merge reported with its reason).
 // 2. Reconcile (reconcile.hpp): per attribute, a source may not overwrite a value owned by a
 //    source of higher precedence unless that owner has not confirmed it for longer than
 //    `max_age`; refused values are reported as conflicts. Every value remembers its owner and
@@ -73,12 +75,49 @@ struct ImportChange {
   std::vector<AttrChange> attrs;
 };
 
-// A value the source gave but may not write: `owner` (a source of higher precedence, or
-// "schema" for an attribute the CI's class lacks) keeps `kept`. Plain values.
+// A value the source gave but may not write: `owner` (a source of higher precedence, "schema"
+// for an attribute the CI's class lacks, or "key" for a name another CI holds as its KEY, which
+// nothing qualifies: identify.hpp) keeps `kept`. Plain values.
 struct ImportConflict {
   CiId id = 0;
   std::string attribute, owner, location;
   Value refused, kept;
+};
+
+// A candidate identified as a CI another candidate of the same import already names: what was
+// merged into what, and why (the rule whose values matched). Plain values.
+struct ImportMerge {
+  std::string location;       // the merged candidate's
+  std::string into_location;  // the first candidate of the CI it merged into
+  CiId into_id = 0;           // that CI when it already exists; 0: a CI this import creates
+  std::string class_name, name;
+  std::string rule;   // "cloud_id", "hostname, domain", or "ref" (the same source reference)
+  std::string value;  // the matching values, as the rule lists them
+  bool strong = false;  // the rule is a strong identifier
+};
+
+// One CI an ambiguous candidate matched: an existing CI (`id`) or one this import makes (`id` 0,
+// named by its first candidate's `location`), with the strong identifier that tells them apart
+// (`attribute` "" when none does: several candidates matched). Plain values.
+struct IdentityMatch {
+  CiId id = 0;
+  std::string location;
+  std::string attribute;
+  Value theirs, ours;
+};
+
+// A candidate whose identity was ambiguous (IDENTIFIED BY ... ON CONFLICT): a weak match that
+// strong identifiers contradict ("contradicted"), or several CIs matching ("several"). `policy`
+// says what was done: kCreate made it a CI of its own, kRefuse left it out (and what depends on
+// it, listed in ImportReport::skipped); "several" is always refused, "contradicted" as the
+// class's ON CONFLICT says. Plain values.
+struct IdentityConflict {
+  std::string location, class_name, name;
+  std::string reason;  // "contradicted" or "several"
+  std::string rule;    // the rule that matched ("name", "serial_number", ...)
+  std::string value;   // its values
+  std::vector<IdentityMatch> matches;
+  IdentifyConflict policy = IdentifyConflict::kCreate;
 };
 
 // What an import did (or, dry, would do): counts, changes in staging order, conflicts, and the
@@ -90,6 +129,11 @@ struct ImportReport {
   int64_t rels_created = 0, rels_updated = 0, rels_unchanged = 0, rels_stale = 0;
   std::vector<ImportChange> changes;
   std::vector<ImportConflict> conflicts;
+  std::vector<ImportMerge> merges;  // one per merged candidate (merged == merges.size())
+  std::vector<IdentityConflict> identity_conflicts;
+  // Records left out by the import's steps (a candidate its class's ON CONFLICT REFUSE policy
+  // refused, the candidates and relationships that depend on it), each with why.
+  std::vector<SourceError> skipped;
   std::vector<SourceError> errors;
   // Relationships not created because one end is outside the source and not in the CMDB (an
   // optional reference that found no CI, CandidateSet::dangling): where, and which end.

@@ -30,14 +30,15 @@ bool IsListKind(const std::string& kind) {
 // into objects with their kinds and locations. Anything else is an error naming its path:
 // a List whose "items" is not a list, an item that is not an object.
 Status Collect(const Json& j, const std::string& path, const std::string& list_kind,
-               std::vector<Object>& out) {
+               std::vector<Object>& out, std::set<std::string>& list_kinds) {
   if (j.is_array()) {
     for (size_t i = 0; i < j.size(); ++i) {
       if (!j[i].is_object())
         return Status::Invalid(path + "[" + std::to_string(i) +
                                "] is not a Kubernetes object (a JSON object)")
             .With("path", path + "[" + std::to_string(i) + "]");
-      CMDB_RETURN_IF_ERROR(Collect(j[i], path + "[" + std::to_string(i) + "]", list_kind, out));
+      CMDB_RETURN_IF_ERROR(
+          Collect(j[i], path + "[" + std::to_string(i) + "]", list_kind, out, list_kinds));
     }
     return Status::Ok();
   }
@@ -50,6 +51,7 @@ Status Collect(const Json& j, const std::string& path, const std::string& list_k
                              (kind.empty() ? "" : " (in a " + kind + ")"))
           .With("path", path + ".items");
     std::string item_kind = IsListKind(kind) ? kind.substr(0, kind.size() - 4) : "";
+    if (!item_kind.empty()) list_kinds.insert(item_kind);
     const Json& items = j["items"];
     std::string at = path + ".items";
     for (size_t i = 0; i < items.size(); ++i) {
@@ -57,7 +59,7 @@ Status Collect(const Json& j, const std::string& path, const std::string& list_k
       if (!items[i].is_object())
         return Status::Invalid(item_path + " is not a Kubernetes object (a JSON object)")
             .With("path", item_path);
-      CMDB_RETURN_IF_ERROR(Collect(items[i], item_path, item_kind, out));
+      CMDB_RETURN_IF_ERROR(Collect(items[i], item_path, item_kind, out, list_kinds));
     }
     return Status::Ok();
   }
@@ -66,13 +68,32 @@ Status Collect(const Json& j, const std::string& path, const std::string& list_k
   return Status::Ok();
 }
 
+// The class a kind of object is imported as ("" for kinds that are not CIs).
+std::string ClassOfKind(const std::string& kind) {
+  if (kWorkloads.count(kind)) return "K8sWorkload";
+  if (kind == "Namespace" || kind == "Node" || kind == "Pod" || kind == "Service" ||
+      kind == "Ingress")
+    return "K8s" + kind;
+  return "";
+}
+
 }  // namespace
 
-Status ParseKubernetes(std::string_view text, CandidateSet& out) {
+Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::string& cluster) {
   auto doc = ParseJson(text, "Kubernetes JSON");
   if (!doc.ok()) return doc.status();
   std::vector<Object> objects;
-  CMDB_RETURN_IF_ERROR(Collect(*doc, "$", "", objects));
+  std::set<std::string> list_kinds;
+  CMDB_RETURN_IF_ERROR(Collect(*doc, "$", "", objects, list_kinds));
+  // A full scan covers the kinds the input lists (a ReplicaSetList says nothing of Deployments).
+  for (const Object& o : objects) list_kinds.insert(o.kind);
+  for (const std::string& kind : list_kinds) {
+    std::string cls = ClassOfKind(kind);
+    if (cls == "K8sWorkload")
+      out.covers.push_back({cls, "kind", Value(kind)});
+    else if (!cls.empty())
+      out.covers.push_back({cls, "", Value()});
+  }
   if (objects.empty() && !(doc->is_object() && doc->contains("items")))
     return Status::Invalid(
         "no Kubernetes objects found (expected a List, an object or an array of them)");
@@ -109,6 +130,7 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
     c.ref = "ns:" + ns;
     c.location = where;
     c.attrs.Set("name", Value(ns));
+    if (!cluster.empty()) c.attrs.Set("cluster", Value(cluster));
     out.cis.push_back(std::move(c));
     return namespaces[ns] = "ns:" + ns;
   };
@@ -125,6 +147,7 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
       if (namespaces.count(name)) continue;
       Candidate c{"ns:" + name, "K8sNamespace", {}, where, "", false};
       c.attrs.Set("name", Value(name));
+      if (!cluster.empty()) c.attrs.Set("cluster", Value(cluster));
       if (!uid.empty()) c.attrs.Set("uid", Value(uid)), by_uid[uid] = c.ref;
       namespaces[name] = c.ref;
       out.cis.push_back(std::move(c));
@@ -135,6 +158,7 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
       }
       Candidate c{"node:" + name, "K8sNode", {}, where, "", false};
       c.attrs.Set("name", Value(name));
+      if (!cluster.empty()) c.attrs.Set("cluster", Value(cluster));
       const Json& status = Member((*o.json), "status");
       const Json& info = Member(status, "nodeInfo");
       SetFrom(c.attrs, "kubelet_version", info, "kubeletVersion");
@@ -228,6 +252,9 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out) {
       Candidate c{ref, cls, {}, where, parent, true};
       c.optional = true;
       c.attrs.Set(attr, Value(value));
+      // A node is identified within its cluster (a workload or service within its namespace,
+      // which carries the cluster): two clusters' same-named nodes are not one reference.
+      if (cls == "K8sNode" && !cluster.empty()) c.attrs.Set("cluster", Value(cluster));
       out.cis.push_back(std::move(c));
     }
     return ref;

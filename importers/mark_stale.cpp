@@ -2,12 +2,58 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace cmdb::importers {
 
-Status MarkStale(Txn& txn, const std::string& source, const ReconciledSet& reconciled,
-                 ImportReport& report) {
+Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
+                 const ReconciledSet& reconciled, ImportReport& report) {
+  const Schema& schema = txn.schema();
+  std::unordered_map<std::string, std::string> scope_of;  // class -> identification scope
+  auto scope_of_class = [&](const std::string& cls) -> const std::string& {
+    auto it = scope_of.find(cls);
+    if (it == scope_of.end()) it = scope_of.emplace(cls, schema.IdentificationOf(cls).scope).first;
+    return it->second;
+  };
+  std::vector<Coverage> covers = set.covers;
+  if (covers.empty()) {
+    for (const Candidate& c : set.cis) {
+      if (!c.reference_only && !c.id) covers.push_back({c.class_name, "", Value()});
+    }
+  }
+  // Coverage by scope; relationship ends: a covered scope, or one a candidate names.
+  std::unordered_map<std::string, std::vector<const Coverage*>> covered;
+  std::unordered_set<std::string> named;
+  bool all = false;  // the root class: the source could hold anything (ndjson)
+  for (const Coverage& c : covers) {
+    all = all || c.class_name == kRootClass;
+    if (!schema.FindClass(c.class_name)) continue;
+    covered[scope_of_class(c.class_name)].push_back(&c);
+    named.insert(scope_of_class(c.class_name));
+  }
+  for (const Candidate& c : set.cis) {
+    if (schema.FindClass(c.class_name)) named.insert(scope_of_class(c.class_name));
+  }
+  auto could_contain = [&](const Provenance& p) {
+    if (all) return true;
+    if (!p.relationship) {
+      const CiRecord* ci = txn.GetCi(p.id);
+      if (!ci) return false;
+      auto it = covered.find(scope_of_class(std::string(ci->class_name)));
+      if (it == covered.end()) return false;
+      for (const Coverage* c : it->second) {
+        if (c->attribute.empty() || ci->attrs.Get(c->attribute) == c->value) return true;
+      }
+      return false;
+    }
+    std::optional<RelRecord> rel = txn.GetRel(p.id);
+    const CiRecord *a = rel ? txn.GetCi(rel->from) : nullptr,
+                   *b = rel ? txn.GetCi(rel->to) : nullptr;
+    return a && b && named.count(scope_of_class(std::string(a->class_name))) &&
+           named.count(scope_of_class(std::string(b->class_name)));
+  };
   std::vector<Provenance> gone;
   txn.graph().provenance().ForSource(source, [&](const Provenance& p) {
     if (p.stale) return;
@@ -15,6 +61,9 @@ Status MarkStale(Txn& txn, const std::string& source, const ReconciledSet& recon
                                : reconciled.cis_seen.count(p.id) != 0;
     if (!seen) gone.push_back(p);
   });
+  gone.erase(std::remove_if(gone.begin(), gone.end(),
+                            [&](const Provenance& p) { return !could_contain(p); }),
+             gone.end());
   std::sort(gone.begin(), gone.end(), [](const Provenance& a, const Provenance& b) {
     return std::tie(a.relationship, a.id) < std::tie(b.relationship, b.id);
   });

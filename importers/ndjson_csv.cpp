@@ -134,6 +134,7 @@ class CandidateSink : public bulk::BulkSink {
 Status ParseNdjson(std::string_view text, const Schema& schema, const Database* db,
                    CandidateSet& out) {
   CandidateSink sink(schema, db, out);
+  out.covers.push_back({kRootClass, "", Value()});  // a full scan: the file could hold anything
   bulk::BulkResult result;
   result.max_listed_errors = SIZE_MAX;  // every refused line, as the other formats list them
   CMDB_RETURN_IF_ERROR(

@@ -159,6 +159,13 @@ void ReconcileRels(Txn& txn, const CandidateSet& set, const IdentifiedSet& ident
   const auto& slot = identified.slot;
   for (const CandidateRel& cr : set.rels) {
     auto from = by_ref.find(cr.from_ref), to = by_ref.find(cr.to_ref);
+    bool from_refused = from != by_ref.end() && slot[from->second] == IdentifiedSet::kRefused;
+    if (from_refused || (to != by_ref.end() && slot[to->second] == IdentifiedSet::kRefused)) {
+      report.skipped.push_back({cr.location, "relationship " + cr.type + ": '" +
+                                                 (from_refused ? cr.from_ref : cr.to_ref) +
+                                                 "' was refused by identification"});
+      continue;
+    }
     if (from == by_ref.end() || to == by_ref.end() ||
         slot[from->second] == IdentifiedSet::kUnidentified ||
         slot[to->second] == IdentifiedSet::kUnidentified) {

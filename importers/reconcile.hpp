@@ -46,9 +46,10 @@ ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSe
 // Stages the source's relationships between the reconciled CIs (created, updated or unchanged:
 // each relationship counted once) with this source's provenance (seen at `now`, not stale), and
 // adds each to `reconciled.rels_seen`. A relationship naming a ref no candidate has or whose CI
-// was refused, or one the schema refuses, is appended to `report.errors` with its location; one
-// whose end is an optional reference that found no CI is not created and is appended to
-// `report.dangling` (location, and the missing end).
+// could not be identified, or one the schema refuses, is appended to `report.errors` with its
+// location; one naming a candidate identification refused (IdentifiedSet::kRefused) to
+// `report.skipped`; one whose end is an optional reference that found no CI is not created and is
+// appended to `report.dangling` (location, and the missing end).
 void ReconcileRels(Txn& txn, const CandidateSet& set, const IdentifiedSet& identified,
                    const ImportOptions& options, int64_t now, ReconciledSet& reconciled,
                    ImportReport& report);

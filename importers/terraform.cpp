@@ -7,6 +7,7 @@
 
 #include "importers/formats.hpp"
 #include "importers/json_util.hpp"
+#include "importers/scopes.hpp"
 
 namespace cmdb::importers {
 namespace {
@@ -124,6 +125,9 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   if (!state.contains("resources") || !state["resources"].is_array())
     return Status::Invalid("a Terraform state needs a \"resources\" list")
         .With("path", "$.resources");
+  // A state lists every resource it manages: a full scan covers the classes it maps to.
+  for (const auto& [type, cls] : TypeClasses()) out.covers.push_back({cls, "", Value()});
+  out.covers.push_back({"CloudResource", "", Value()});
   std::map<std::string, std::vector<std::string>> by_address;  // resource address -> instance refs
   std::map<std::string, std::string> by_id;                    // cloud id -> ref
   struct Deps {
@@ -194,6 +198,15 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
       } else if (!id.empty()) {
         c.attrs.Set("cloud_id", Value(id));
       }
+      {  // the identity scope: account and region
+        CloudScope scope = ScopeOfArn(Str(a, "arn"));
+        if (scope.account_id.empty()) scope.account_id = Str(a, "owner_id");
+        if (scope.region.empty()) scope.region = RegionOfZone(Str(a, "availability_zone"));
+        if (!scope.account_id.empty()) c.attrs.Set("account_id", Value(scope.account_id));
+        if (!scope.region.empty()) c.attrs.Set("region", Value(scope.region));
+      }
+      if (Str(a, "instance_state") == "terminated")  // lifecycle: never live
+        c.attrs.Set("status", Value(std::string("retired")));
       if (cls == "CloudResource") {
         c.attrs.Set("resource_type", Value(type));
         c.attrs.Set("address", Value(inst_address));

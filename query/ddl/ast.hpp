@@ -112,11 +112,20 @@ struct AlterService : x3::position_tagged {
   ServiceOption option;
 };
 
-// ALTER NODE TYPE <target> SET IDENTIFIED BY (a, b), (c) [WITHIN Parent]
+// One IDENTIFIED BY rule: [STRONG] (a, b)
+struct IdentifyRule : x3::position_tagged {
+  bool strong = false;
+  std::vector<Name> attrs;
+};
+
+// ALTER NODE TYPE <target> SET IDENTIFIED BY [STRONG] (a, b), (c) [WITHIN Parent]
+//   [SCOPED BY (x, y)] [ON CONFLICT CREATE | REFUSE]
 struct AlterIdentify : x3::position_tagged {
   Name target;
-  std::vector<std::vector<Name>> rules;
+  std::vector<IdentifyRule> rules;
   boost::optional<Name> within;
+  boost::optional<std::vector<Name>> scoped_by;
+  boost::optional<std::string> on_conflict;
 };
 
 // ALTER EDGE TYPE <target> ADD CONNECTING (A -> B, ...)

@@ -10,6 +10,9 @@
 //   attr        = name type {NOT NULL | UNIQUE | KEY | DEFAULT literal}
 //   type        = word ["(" string {"," string} ")" | "<" word ">"]
 //   edge_option = CARDINALITY word | IMPACT (TO (SOURCE | TARGET) | BOTH | NONE)
+//   identify    = ALTER NODE TYPE name SET IDENTIFIED BY rule {"," rule} [WITHIN name]
+//                 [SCOPED BY "(" names ")"] [ON CONFLICT (CREATE | REFUSE)]
+//   rule        = [STRONG] "(" names ")"
 #pragma once
 
 #include <boost/spirit/home/x3.hpp>
@@ -89,6 +92,10 @@ const x3::rule<service_class, ast::ServiceOption> service = "SERVICE";
 const x3::rule<no_service_class, ast::ServiceOption> no_service = "NOT SERVICE";
 const x3::rule<alter_service_class, ast::AlterService> alter_service = "ALTER ... SET SERVICE";
 const x3::rule<alter_identify_class, ast::AlterIdentify> alter_identify = "ALTER ... SET IDENTIFIED BY";
+struct identify_rule_class : Annotate {};
+struct on_conflict_class;
+const x3::rule<on_conflict_class, std::string> on_conflict = "CREATE or REFUSE";
+const x3::rule<identify_rule_class, ast::IdentifyRule> identify_rule = "'(' or STRONG";
 const x3::rule<alter_connect_class, ast::AlterConnect> alter_connect = "ALTER ... ADD CONNECTING";
 const x3::rule<alter_set_class, ast::AlterEdgeSet> alter_set = "ALTER ... SET";
 const x3::rule<drop_class, ast::Drop> drop = "DROP";
@@ -142,8 +149,12 @@ const auto alter_drop_def = kw("ALTER") >> node_or_edge >> kw("TYPE") >> name >>
                             -kw("ATTRIBUTE") > name;
 const auto alter_key_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
                            kw("KEY") > key_list;
+const auto identify_rule_def = x3::matches[kw("STRONG")] > key_list;
 const auto alter_identify_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
-                                kw("IDENTIFIED") > kw("BY") > (key_list % ',') > -(kw("WITHIN") > name);
+                                kw("IDENTIFIED") > kw("BY") > (identify_rule % ',') >
+                                -(kw("WITHIN") > name) > -(kw("SCOPED") > kw("BY") > key_list) >
+                                -(kw("ON") > kw("CONFLICT") > on_conflict);
+const auto on_conflict_def = x3::raw[kw("CREATE") | kw("REFUSE")];
 const auto alter_control_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >> control;
 const auto alter_service_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
                                (service | no_service);
@@ -159,7 +170,7 @@ const auto script_def = *((!x3::eoi) > statement > statement_end);
 
 BOOST_SPIRIT_DEFINE(identifier, name, quoted, string_list, literal, type, constraint, attribute, attrs, pair, pairs, key_list,
                     edge_option, statement_end, create_node, create_edge, alter_add, alter_drop, alter_key,
-                    alter_control, control, service, no_service, alter_service, alter_identify,
+                    alter_control, control, service, no_service, alter_service, identify_rule, on_conflict, alter_identify,
                     alter_connect, alter_set, drop, statement, script)
 
 }  // namespace cmdb::ddl::parser

@@ -134,13 +134,22 @@ class Applier {
 
   Status operator()(const ast::AlterIdentify& s) {
     CMDB_RETURN_IF_ERROR(CheckClass(s.target));
-    std::vector<std::vector<std::string>> rules;
+    IdentifySpec spec;
     for (const auto& r : s.rules) {
-      rules.emplace_back();
-      for (const auto& a : r) rules.back().push_back(a.text);
+      spec.rules.push_back({{}, r.strong});
+      for (const auto& a : r.attrs) spec.rules.back().attrs.push_back(a.text);
     }
     if (s.within) CMDB_RETURN_IF_ERROR(CheckClass(*s.within));
-    return At(s.target, schema_.SetIdentification(s.target.text, std::move(rules), s.within ? s.within->text : ""));
+    spec.within = s.within ? s.within->text : "";
+    if (s.scoped_by) {
+      for (const auto& a : *s.scoped_by) spec.scoped_by.push_back(a.text);
+    }
+    if (s.on_conflict) {
+      std::string word = *s.on_conflict;
+      for (char& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      spec.on_conflict = word == "REFUSE" ? IdentifyConflict::kRefuse : IdentifyConflict::kCreate;
+    }
+    return At(s.target, schema_.SetIdentification(s.target.text, std::move(spec)));
   }
 
   Status operator()(const ast::AlterControl& s) {

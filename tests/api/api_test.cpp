@@ -538,3 +538,45 @@ TEST_CASE("POST /v1/query answers \"plan\" for EXPLAIN and PROFILE only") {
   CHECK(profile["plan"].get<std::string>().rfind("Match: 1 rows, ", 0) == 0);
   CHECK(profile["rows"].size() == 1);
 }
+
+TEST_CASE("POST /v1/imports: merges, identity conflicts and the cluster scope in the answer") {
+  Client c;
+  // Two instances named web (another InstanceId each: two CIs, the second reported), and the
+  // first one listed twice (merged by its id).
+  auto instance = [](const std::string& id, const std::string& ip) {
+    return R"({"InstanceId": ")" + id + R"(", "PrivateIpAddress": ")" + ip +
+           R"(", "Placement": {"AvailabilityZone": "us-east-1a"}, "Tags": [{"Key": "Name", "Value": "web"}]})";
+  };
+  std::string body = R"({"Reservations": [{"OwnerId": "123456789012", "Instances": [)" +
+                     instance("i-01", "10.0.0.1") + "," + instance("i-02", "10.0.0.2") + "," +
+                     instance("i-01", "10.0.0.1") + "]}]}";
+  auto [s1, dry] = c.As("importer", "POST", "/v1/imports?format=aws&mode=dry-run", body);
+  REQUIRE(s1 == 200);
+  auto [s2, r] = c.As("importer", "POST", "/v1/imports?format=aws", body);
+  REQUIRE(s2 == 200);
+  CHECK(dry["merges"] == r["merges"]);
+  CHECK(dry["identity_conflicts"] == r["identity_conflicts"]);
+  // Two instances and their two private addresses; i-01 listed again merges with its address.
+  CHECK(r["cis"]["created"] == 4);
+  CHECK(r["cis"]["merged"] == 2);
+  CHECK(r["merges"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[2] address 10.0.0.1",
+    "into": "$.Reservations[0].Instances[0] address 10.0.0.1", "class": "IPAddress",
+    "name": "10.0.0.1", "rule": "ref", "value": "ip:10.0.0.1", "strength": "ref"},
+    {"location": "$.Reservations[0].Instances[2]",
+    "into": "$.Reservations[0].Instances[0]", "class": "VirtualMachine", "name": "web",
+    "rule": "ref", "value": "aws:i-01", "strength": "ref"}])"));
+  CHECK(r["identity_conflicts"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[1]",
+    "class": "VirtualMachine", "name": "web", "reason": "contradicted", "rule": "name",
+    "value": "web", "policy": "create",
+    "matches": [{"location": "$.Reservations[0].Instances[0]", "attribute": "cloud_id",
+                 "theirs": "i-01", "ours": "i-02"}]}])"));
+  CHECK(c.IdOf("VirtualMachine", "web (i-02)") > 0);
+  // Kubernetes: the cluster parameter scopes namespaces; without it, the source does.
+  std::string ns = R"({"kind": "NamespaceList", "items": [{"metadata": {"name": "kube-system"}}]})";
+  CHECK(c.As("importer", "POST", "/v1/imports?format=kubernetes&cluster=eks", ns).second["cis"]["created"] == 1);
+  CHECK(c.As("importer", "POST", "/v1/imports?format=kubernetes&cluster=gke", ns).second["cis"]["created"] == 1);
+  CHECK(c.As("importer", "POST", "/v1/imports?format=kubernetes&cluster=gke", ns).second["cis"]["unchanged"] == 1);
+  auto [s3, list] = c.Call("GET", "/v1/cis?class=K8sNamespace&where.name=kube-system");
+  REQUIRE(list["items"].size() == 2);
+  CHECK(list["items"][0]["attributes"]["cluster"] != list["items"][1]["attributes"]["cluster"]);
+}

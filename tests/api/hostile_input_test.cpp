@@ -384,8 +384,8 @@ TEST_CASE("hostile input: a schema change without a statement, or changing nothi
   CHECK(Message(e2) == "\"ddl\" holds no statement (CREATE, ALTER or DROP)");
   // A statement that leaves the schema as it is: 200, the current version, nothing written.
   const std::string same =
-      "ALTER NODE TYPE PhysicalServer SET IDENTIFIED BY (serial_number), (fqdn), (hostname, "
-      "domain), (mac_address), (ip_address);";
+      "ALTER NODE TYPE PhysicalServer SET IDENTIFIED BY STRONG (serial_number), STRONG "
+      "(mac_address), (fqdn), (hostname, domain), (ip_address);";
   auto [s3, r3] = c.Call("POST", "/v1/schema", Json{{"ddl", same}}.dump());
   CHECK(s3 == 200);
   CHECK(r3 == Json{{"schema_version", schema0["version"]}, {"tx", nullptr}, {"cis_rewritten", 0},

@@ -288,11 +288,14 @@ TEST_CASE("mark stale: what the source no longer reports, and only that source's
   const CiId a = 1, b = 2, h = 3, ip = 4, other = 5;
   const RelId rel = 1;
   const Value b_status = t.db->Read().graph().FindCi(b)->attrs.Get("status");
+  // What the scan could have contained: every class it reported before.
+  CandidateSet scan;
+  scan.covers = {{"VirtualMachine", "", Value()}, {"IPAddress", "", Value()}};
   ImportReport report;
   InDryRun(t, [&](Txn& txn) {
     ReconciledSet seen;
     seen.cis_seen = {a, h, ip};
-    REQUIRE(MarkStale(txn, "scan", seen, report).ok());
+    REQUIRE(MarkStale(txn, "scan", scan, seen, report).ok());
     CHECK(txn.GetCi(b)->attrs.Get("status") == Value("stale"));
     CHECK(txn.GetProvenance(false, b, "scan")->stale);
     CHECK(txn.GetProvenance(true, rel, "scan")->stale);
@@ -318,10 +321,34 @@ TEST_CASE("mark stale: what the source no longer reports, and only that source's
     ReconciledSet seen;
     seen.cis_seen = {a, b, h, ip};
     seen.rels_seen = {rel};
-    REQUIRE(MarkStale(txn, "scan", seen, none).ok());
+    REQUIRE(MarkStale(txn, "scan", scan, seen, none).ok());
   });
   CHECK(none.stale == 0);
   CHECK(none.rels_stale == 0);
   CHECK(none.changes.empty());
+  // A scan that could only hold IP addresses marks no host stale, nor the relationship between
+  // a host and an address (its source end is of a class the scan does not name).
+  CandidateSet addresses;
+  addresses.covers = {{"IPAddress", "", Value()}};
+  ImportReport some;
+  InDryRun(t, [&](Txn& txn) {
+    ReconciledSet seen;
+    REQUIRE(MarkStale(txn, "scan", addresses, seen, some).ok());
+    CHECK(txn.GetCi(ip)->attrs.Get("status") == Value("stale"));
+    CHECK(txn.GetCi(a)->attrs.Get("status") != Value("stale"));
+  });
+  CHECK(some.stale == 1);
+  CHECK(some.rels_stale == 0);
+  // With no covers, the classes of its candidates that are not reference-only.
+  CandidateSet hosts;
+  hosts.cis = {Cand("x", "DiscoveredHost", {}, "line 1"), Cand("y", "IPAddress", {}, "line 2")};
+  hosts.cis[1].reference_only = true;
+  ImportReport by_candidates;
+  InDryRun(t, [&](Txn& txn) {
+    ReconciledSet seen;
+    REQUIRE(MarkStale(txn, "scan", hosts, seen, by_candidates).ok());
+  });
+  CHECK(by_candidates.stale == 3);  // a, b, h: Computers; not the address
+  CHECK(by_candidates.rels_stale == 1);
   CHECK(t.db->Read().graph().FindCi(b)->attrs.Get("status") == b_status);
 }

@@ -443,12 +443,13 @@ TEST_CASE("dry run of updates, conflicts, staleness and resurrection reports wha
 
 TEST_CASE("a dry run refuses what apply refuses, with the same error, and changes nothing") {
   TestDb t;
-  t.Create("VirtualMachine", cmdb::testing::Attrs({{"name", "a"}, {"fqdn", "a.x.org"}}));
-  CiId b = t.Create("VirtualMachine", cmdb::testing::Attrs({{"name", "b"}, {"fqdn", "b.x.org"}}));
-  // Identified by its FQDN as 'a', the candidate would rename it to 'b': a KEY violation.
+  CiId b = t.Create("K8sPod", cmdb::testing::Attrs({{"name", "b"}, {"uid", "u-1"}}));
+  // A pod outside any namespace is not identified (its identity is dependent), so it is a new
+  // CI, with a uid another pod holds: a UNIQUE violation. (A KEY value another CI holds is no
+  // longer one: identification qualifies the name or keeps the CI's own, identity_test.cpp.)
   CandidateSet set;
   REQUIRE(ParseSource("ndjson",
-                      R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": "b", "fqdn": "a.x.org"}})",
+                      R"({"op": "ci", "class": "K8sPod", "attributes": {"name": "c", "uid": "u-1"}})",
                       {"", t.db->schema().get()}, set)
               .ok());
   ImportOptions opt;
@@ -464,7 +465,7 @@ TEST_CASE("a dry run refuses what apply refuses, with the same error, and change
     return std::make_pair(st, errors);
   };
   const std::string key_error =
-      "KEY of Computer ('b') is already held by CI " + std::to_string(b) + " ('b')";
+      "K8sPod.uid = 'u-1' is already held by CI " + std::to_string(b) + " ('b')";
   for (bool dry : {true, false}) {
     auto [st, errors] = run(dry);
     CHECK(st.code() == StatusCode::kInvalidArgument);

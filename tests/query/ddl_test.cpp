@@ -225,3 +225,47 @@ TEST_CASE("the root class's SERVICE and CONTROLLED options survive the canonical
   CHECK(reread.ToDdl() == s.ToDdl());
   CHECK(reread.ToDdl() != Schema::Builtin(false).ToDdl());
 }
+
+TEST_CASE("IDENTIFIED BY: STRONG rules, SCOPED BY and ON CONFLICT, kept by the canonical DDL") {
+  Schema s = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(R"(
+    CREATE NODE TYPE Zone { zid STRING };
+    CREATE NODE TYPE Host KEY (name) { serial STRING, mac STRING, account STRING, region STRING };
+    CREATE NODE TYPE Vm EXTENDS Host;
+    CREATE EDGE TYPE IN_ZONE CONNECTING (Host -> Zone);
+    ALTER NODE TYPE Host SET IDENTIFIED BY strong (serial), STRONG (mac), (name, region)
+      WITHIN Zone SCOPED BY (account, region) on conflict refuse;
+    ALTER NODE TYPE Zone SET IDENTIFIED BY (zid) ON CONFLICT CREATE;
+  )", s).ok());
+  Identification id = s.IdentificationOf("Vm");
+  CHECK(id.scope == "Host");
+  REQUIRE(id.rules.size() == 4);  // and the KEY, last, weak
+  CHECK(id.rules[0] == IdentifyRule{{"serial"}, true});
+  CHECK(id.rules[1] == IdentifyRule{{"mac"}, true});
+  CHECK(id.rules[2] == IdentifyRule{{"name", "region"}, false});
+  CHECK(id.rules[3] == IdentifyRule{{"name"}, false});
+  CHECK(id.within == "Zone");
+  CHECK(id.scoped_by == std::vector<std::string>{"account", "region"});
+  CHECK(id.on_conflict == IdentifyConflict::kRefuse);
+  CHECK(s.IdentificationOf("Zone").on_conflict == IdentifyConflict::kCreate);
+  std::string canonical = s.ToDdl();
+  CHECK(canonical.find("ALTER NODE TYPE Host SET IDENTIFIED BY STRONG (serial), STRONG (mac), "
+                       "(name, region) WITHIN Zone SCOPED BY (account, region) ON CONFLICT "
+                       "REFUSE;\n") != std::string::npos);
+  CHECK(canonical.find("ALTER NODE TYPE Zone SET IDENTIFIED BY (zid);\n") != std::string::npos);
+  Schema back = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(canonical, back).ok());
+  CHECK(back.ToDdl() == canonical);
+  // Misuse is refused at the name at fault, or where the grammar stops.
+  CHECK(ErrorOf("ALTER NODE TYPE Host SET IDENTIFIED BY (cpu) SCOPED BY (zone);")
+            .find("IDENTIFIED ... SCOPED BY of class 'Host' names unknown attribute 'zone'") !=
+        std::string::npos);
+  CHECK(ErrorOf("ALTER NODE TYPE Host SET IDENTIFIED BY (cpu) ON CONFLICT MERGE;") ==
+        "line 2, column 58: expected CREATE or REFUSE\n"
+        "ALTER NODE TYPE Host SET IDENTIFIED BY (cpu) ON CONFLICT MERGE;\n"
+        "                                                         ^");
+  CHECK(ErrorOf("ALTER NODE TYPE Host SET IDENTIFIED BY STRONG cpu;") ==
+        "line 2, column 47: expected '('\n"
+        "ALTER NODE TYPE Host SET IDENTIFIED BY STRONG cpu;\n"
+        "                                              ^");
+}
