@@ -300,7 +300,11 @@ class PatternSearch {
     const bool prune = pat.select != PathSelect::kShortestK;
     const bool cycles_apart = prune && rel.direction == Direction::kBoth && rel.min_hops >= 1;
     if (!target || *target != start || !cycles_apart) ShortestSearch(i, pat, node, start, target, prune, cycles_apart, row);
-    if (cycles_apart && (!target || *target == start)) ShortestSearch(i, pat, node, start, start, false, false, row);
+    // The unpruned search for cycles back to the start is only worth it when the start may end
+    // the pattern (found by an outside tester: a shortestPath between two different CIs with an
+    // unbounded `*` enumerated every trail from the first one).
+    if (cycles_apart && (!target || *target == start) && NodeOk(node, start, row))
+      ShortestSearch(i, pat, node, start, start, false, false, row);
   }
 
   // Breadth-first, level by level, over the trails (no relationship twice, like every match)

@@ -163,11 +163,16 @@ QValue Executor::EvalReduce(const BoundExpr& e, Row& row) {
   if (list.is_null()) return QValue();
   if (list.kind() != K::kList) ThrowType("InvalidArgumentType", "reduce() expects a list after IN", e.offset);
   QValue saved_acc = row[e.index], saved_item = row[e.slot];
+  // Each step's value replaces the last: only the accumulator stays built, so what earlier steps
+  // built is given back (an outside tester's 20,000-element list hit the 1 GiB budget when every
+  // intermediate list was counted).
+  const size_t base = built_bytes_;
   for (const QValue& item : list.as_list()) {
     CheckTime();
     row[e.index] = acc;
     row[e.slot] = item;
     acc = Eval(e.args[2], row);
+    built_bytes_ = std::min(built_bytes_, base + acc.tree_bytes());
   }
   row[e.index] = std::move(saved_acc);
   row[e.slot] = std::move(saved_item);

@@ -583,7 +583,11 @@ std::optional<QValue> TemporalScale(Op op, const QValue& a, const QValue& b, siz
 QValue TemporalComponent(const Temporal& t, const std::string& key, size_t offset) {
   if (t.type == T::kDuration) {
     i128 nanos = i128(t.seconds) * kNanosPerSecond + t.nanos;
-    auto I = [](i128 v) { return QValue(static_cast<int64_t>(v)); };
+    auto I = [&](i128 v) {  // a component past 64 bits is an error, never a wrapped value
+      if (v > i128(INT64_MAX) || v < i128(INT64_MIN))
+        ThrowArgument("IntegerOverflow", "duration." + key + " does not fit in a 64-bit integer", offset);
+      return QValue(static_cast<int64_t>(v));
+    };
     if (key == "years") return QValue(t.months / 12);
     if (key == "quarters") return QValue(t.months / 3);
     if (key == "months") return QValue(t.months);

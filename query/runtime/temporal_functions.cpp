@@ -241,8 +241,13 @@ QValue DurationIn(const Args& args, const FnEnv& env) {
               std::string(what) + " expects two values of one type, got " + TemporalTypeName(a.type) + " and " +
                   TemporalTypeName(b.type),
               env.offset);
+  if (kSeconds) {  // all in seconds: duration.inSeconds(1 January, 2 January 01:00) is PT25H
+    std::optional<Temporal> secs = MakeDuration(0, 0, Instant(b) - Instant(a));
+    if (!secs) ThrowArgument("IntegerOverflow", "the duration is too long", env.offset);
+    return QValue(*secs);
+  }
   Temporal d = Between(a, b);
-  if (!kSeconds) {
+  {
     if (a.type != T::kDate) d.days = static_cast<int64_t>((Instant(b) - Instant(a)) / kNanosPerDay);
     d.seconds = d.nanos = 0;
   }

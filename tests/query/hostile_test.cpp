@@ -692,3 +692,25 @@ TEST_CASE("a flat chain as long as a request body allows binds in one pass") {
   CHECK(h.One("RETURN 0" + Repeat(" < 1 <= 1", 60000)).as_bool() == false);
   CHECK(h.One("RETURN 0 < 1" + Repeat(" <= 1", 100000)).as_bool());
 }
+
+TEST_CASE("found by the outside tester: unbounded shortest paths, reduce's budget, duration overflow") {
+  H h;
+  // An unbounded undirected shortestPath between two different CIs is a pruned breadth-first
+  // search; it used to enumerate every trail from the first one, looking for cycles back to it.
+  CHECK(h.One("MATCH p = shortestPath((a:Application {name: 'shop-api'})-[*]-(s:Switch {name: 'fra1-core-sw1'})) "
+              "RETURN length(p)").as_int() ==
+        h.One("MATCH p = shortestPath((a:Application {name: 'shop-api'})-[*..6]-(s:Switch {name: 'fra1-core-sw1'})) "
+              "RETURN length(p)").as_int());
+  CHECK(h.One("MATCH p = ANY SHORTEST (a:Application {name: 'shop-api'})-[*]-(s:Switch {name: 'fra1-core-sw1'}) "
+              "RETURN length(p)").as_int() == 4);
+  // Only reduce()'s accumulator stays built, not every intermediate value.
+  CHECK(h.One("RETURN size(reduce(t = [], x IN range(1, 20000) | t + [x]))").as_int() == 20000);
+  CHECK(h.One("RETURN size(reduce(s = '', x IN range(1, 60000) | s + 'abcde'))").as_int() == 300000);
+  CHECK(h.Error("RETURN duration({hours: 3000000}).nanoseconds") ==
+        "BadRequest/ArgumentError: line 1, column 35: duration.nanoseconds does not fit in a 64-bit integer\n"
+        "RETURN duration({hours: 3000000}).nanoseconds\n"
+        "                                  ^");
+  CHECK(h.One("RETURN toString(duration.inSeconds(datetime('2026-01-01T00:00Z'), datetime('2026-01-02T01:00Z')))")
+            .as_string() == "PT25H");
+  CHECK(h.One("RETURN duration.inSeconds(date('2026-01-01'), date('2026-01-03')).seconds").as_int() == 172800);
+}
