@@ -18,21 +18,16 @@
 #include "importers/json_util.hpp"
 #include "importers/scopes.hpp"
 #include "query/ddl/ddl_parser.hpp"
+#include "importers/import_util.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
 using namespace cmdb::importers;
 using cmdb::testing::TestDb;
+using cmdb::testing::Data;
+using cmdb::testing::DefaultPrecedence;
 
 namespace {
-
-std::string Data(const std::string& name) {
-  std::ifstream in(cmdb::testing::SourceDir() + "/tests/data/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Json DataJson(const std::string& name) {
   auto j = ParseJson(Data(name), name);

@@ -12,33 +12,22 @@
 
 #include "importers/config.hpp"
 #include "importers/formats.hpp"
+#include "importers/import_util.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
 using namespace cmdb::importers;
 using cmdb::testing::TestDb;
+using cmdb::testing::Data;
+using cmdb::testing::DefaultPrecedence;
 
 namespace {
-
-std::string Data(const std::string& name) {
-  std::ifstream in(cmdb::testing::SourceDir() + "/tests/data/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string Mapping(const std::string& name) {
   std::ifstream in(cmdb::testing::SourceDir() + "/schema/mappings/" + name + ".json");
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-Precedence DefaultPrecedence() {
-  Precedence p;
-  p.order = {"manual", "terraform", "aws", "kubernetes", "ansible", "csv", "ndjson", "nmap"};
-  return p;
 }
 
 // Parses and imports; fails the test on any error.

@@ -14,28 +14,17 @@
 
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
+#include "importers/import_util.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
 using namespace cmdb::importers;
 using cmdb::testing::TestDb;
+using cmdb::testing::Data;
+using cmdb::testing::DefaultPrecedence;
 using Json = nlohmann::json;
 
 namespace {
-
-std::string Data(const std::string& name) {
-  std::ifstream in(cmdb::testing::SourceDir() + "/tests/data/" + name, std::ios::binary);
-  REQUIRE(in);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Precedence DefaultPrecedence() {
-  Precedence p;
-  p.order = {"manual", "terraform", "aws", "kubernetes", "ansible", "csv", "ndjson", "nmap"};
-  return p;
-}
 
 struct Imported {
   ImportReport report;
