@@ -106,6 +106,26 @@ class ClauseBinder {
       }
     }
     if (nested) return out;
+    // A procedure call that is the whole query (`CALL db.labels()`) returns every field it
+    // yields, under the field's name, as if RETURN named them all.
+    if (out.clauses.size() == 1 && out.columns.empty()) {
+      if (const auto* call = std::get_if<BoundCall>(&out.clauses.back())) {
+        BoundProjection all;
+        all.is_return = true;
+        for (const auto& [field, slot] : call->yields) {
+          BoundItem item;
+          item.expr.kind = ExprKind::kVariable;
+          item.expr.offset = call->offset;
+          item.expr.slot = slot;
+          item.expr.name = field;
+          item.column = field;
+          item.slot = s_.NewSlot();
+          all.items.push_back(std::move(item));
+          out.columns.push_back(field);
+        }
+        out.clauses.push_back(std::move(all));
+      }
+    }
     bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
                             !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
                             !std::holds_alternative<BoundCall>(out.clauses.back()) &&

@@ -407,6 +407,17 @@ TEST_CASE("catalogue procedures: db.labels, db.relationshipTypes, db.propertyKey
   CHECK(run("CALL db.labels() YIELD label WHERE label = 'Datacenter' MATCH (d:Datacenter) "
             "CALL impact(d, {max_depth: 1}) YIELD ci RETURN count(ci) > 0").rows[0][0].as_bool());
   CHECK(run("EXPLAIN CALL db.labels() YIELD label RETURN label").plan.find("ProcedureCall(db.labels)") != std::string::npos);
+  // A call that is the whole query returns every field it yields (found by the outside tester:
+  // it was refused as "a query must end with RETURN").
+  auto alone = run("CALL db.labels()");
+  CHECK(alone.columns == std::vector<std::string>{"label"});
+  CHECK(alone.rows.size() == l.size());
+  auto rel_types = run("CALL db.relationshipTypes() YIELD relationshipType");
+  CHECK(rel_types.columns == std::vector<std::string>{"relationshipType"});
+  CHECK(rel_types.rows.size() == run("CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType").rows.size());
+  auto impact = run("CALL impact(1)");
+  CHECK(std::count(impact.columns.begin(), impact.columns.end(), "ci") == 1);
+  CHECK(impact.rows.size() == run("CALL impact(1) YIELD ci RETURN ci").rows.size());
 
   // In the open mode the names in use.
   cmdb::testing::TestDb open{false, true};
