@@ -73,9 +73,10 @@ class PatternSearch {
   // with a temporal value as one.
   bool PropsOk(const std::vector<std::pair<std::string, BoundExpr>>& props, const AttrMap& attrs,
                const std::string& owner, bool relationship, Row& row) {
-    auto have = [&](const std::string& key, const QValue& want) {
-      return want.kind() == K::kTemporal ? AttrToQValue(g_.schema(), owner, relationship, key, attrs.Get(key))
-                                         : FromValue(attrs.Get(key));
+    // The attribute as the language sees it (a DATE is a date, so it never equals a string, as
+    // in WHERE; found by the outside tester: `{eol_date: '2026-04-30'}` matched).
+    auto have = [&](const std::string& key, const QValue&) {
+      return AttrToQValue(g_.schema(), owner, relationship, key, attrs.Get(key));
     };
     for (const auto& [key, expr] : props) {
       QValue want = eval_(expr, row);

@@ -714,3 +714,16 @@ TEST_CASE("found by the outside tester: unbounded shortest paths, reduce's budge
             .as_string() == "PT25H");
   CHECK(h.One("RETURN duration.inSeconds(date('2026-01-01'), date('2026-01-03')).seconds").as_int() == 172800);
 }
+
+TEST_CASE("a DATE attribute in a pattern's property map compares as a date, as in WHERE") {
+  // Found by the outside tester: the stored text equalled a string in `{eol_date: '...'}`.
+  H h;
+  const std::string when = h.One("MATCH (sw:Software) WHERE sw.eol_date IS NOT NULL "
+                                 "RETURN toString(min(sw.eol_date))").as_string();
+  CHECK(h.One("MATCH (sw:Software {eol_date: '" + when + "'}) RETURN count(sw)").as_int() == 0);
+  CHECK(h.One("MATCH (sw:Software {eol_date: $d}) RETURN count(sw)", QMap{{"d", QValue(when)}}).as_int() == 0);
+  CHECK(h.One("MATCH (sw:Software) WHERE sw.eol_date = '" + when + "' RETURN count(sw)").as_int() == 0);
+  CHECK(h.One("MATCH (sw:Software {eol_date: date('" + when + "')}) RETURN count(sw)").as_int() ==
+        h.One("MATCH (sw:Software) WHERE sw.eol_date = date('" + when + "') RETURN count(sw)").as_int());
+  CHECK(h.One("MATCH (sw:Software {eol_date: date('" + when + "')}) RETURN count(sw)").as_int() >= 1);
+}
