@@ -106,25 +106,9 @@ class ClauseBinder {
       }
     }
     if (nested) return out;
-    // A procedure call that is the whole query (`CALL db.labels()`) returns every field it
-    // yields, under the field's name, as if RETURN named them all.
     if (out.clauses.size() == 1 && out.columns.empty()) {
-      if (const auto* call = std::get_if<BoundCall>(&out.clauses.back())) {
-        BoundProjection all;
-        all.is_return = true;
-        for (const auto& [field, slot] : call->yields) {
-          BoundItem item;
-          item.expr.kind = ExprKind::kVariable;
-          item.expr.offset = call->offset;
-          item.expr.slot = slot;
-          item.expr.name = field;
-          item.column = field;
-          item.slot = s_.NewSlot();
-          all.items.push_back(std::move(item));
-          out.columns.push_back(field);
-        }
-        out.clauses.push_back(std::move(all));
-      }
+      if (const auto* call = std::get_if<BoundCall>(&out.clauses.back()))
+        out.clauses.push_back(detail::ReturnEveryField(*call, s_, out.columns));
     }
     bool ends_with_update = !std::holds_alternative<BoundProjection>(out.clauses.back()) &&
                             !std::holds_alternative<BoundMatch>(out.clauses.back()) &&
@@ -747,51 +731,7 @@ BoundExpr detail::BinderState::BindSubqueryExpr(const std::string& kind, const a
   e.offset = offset;
   e.name = kind;
   e.index = index;
-  for (int slot : sub.reads) {
-    BoundExpr v;
-    v.kind = ExprKind::kVariable;
-    v.slot = slot;
-    v.offset = offset;
-    e.args.push_back(std::move(v));
-  }
-  return e;
-}
-
-BoundExpr detail::BinderState::BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
-                                               const boost::optional<ast::Expression>& where,
-                                               const ast::Expression* map, const ast::x3::position_tagged& at) {
-  if (!map) {
-    // A pattern predicate only tests the variables it is given: it cannot introduce new ones.
-    auto known = [&](const boost::optional<ast::Name>& v) {
-      if (v && !scope.count(v->text))
-        ThrowSemantic("UndefinedVariable",
-                      "variable '" + v->text + "' is not defined: a pattern predicate cannot introduce variables "
-                      "(use EXISTS { MATCH ... } for that)", Offset(*v));
-    };
-    known(pattern.path_variable);
-    known(pattern.start.variable);
-    for (const auto& step : pattern.steps) {
-      if (step.relationship.detail) known(step.relationship.detail->variable);
-      known(step.node.variable);
-    }
-  }
-  ast::SingleQuery body;
-  ast::Match match;
-  static_cast<ast::x3::position_tagged&>(match) = at;
-  match.pattern.push_back(pattern);
-  match.where = where;
-  body.clauses.push_back(ast::Clause(match));
-  if (map) {
-    ast::Return ret;
-    static_cast<ast::x3::position_tagged&>(ret) = at;
-    ast::ProjectionItem item;
-    static_cast<ast::x3::position_tagged&>(item) = *map;
-    item.expression = *map;
-    ret.projection.items.push_back(item);
-    body.clauses.push_back(ast::Clause(ret));
-  }
-  BoundExpr e = BindSubqueryExpr(kind, body, Offset(at));
-  if (!map) e.keys.push_back("pattern");  // a bare pattern: a predicate, never a value to return
+  for (int slot : sub.reads) e.args.push_back(VariableExpr(slot, offset));
   return e;
 }
 

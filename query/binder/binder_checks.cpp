@@ -173,4 +173,20 @@ void ReadProjected(BoundExpr& e, const std::vector<BoundExpr>& aggs, const Bound
   for (auto& a : e.args) ReadProjected(a, aggs, p, visible);
 }
 
+// A procedure call that is the whole query (`CALL db.labels()`) returns every field it yields,
+// under the field's name, as if RETURN named them all.
+BoundProjection ReturnEveryField(const BoundCall& call, BinderState& state, std::vector<std::string>& columns) {
+  BoundProjection all;
+  all.is_return = true;
+  for (const auto& [field, slot] : call.yields) {
+    BoundItem item;
+    item.expr = VariableExpr(slot, call.offset, field);
+    item.column = field;
+    item.slot = state.NewSlot();
+    all.items.push_back(std::move(item));
+    columns.push_back(field);
+  }
+  return all;
+}
+
 }  // namespace cmdb::gql::detail

@@ -622,4 +622,42 @@ BoundExpr BinderState::BindOperand(const ast::Operand& operand, size_t offset) {
   return e;
 }
 
+BoundExpr BinderState::BindPatternExpr(const std::string& kind, const ast::PatternPart& pattern,
+                                       const boost::optional<ast::Expression>& where,
+                                       const ast::Expression* map, const ast::x3::position_tagged& at) {
+  if (!map) {
+    // A pattern predicate only tests the variables it is given: it cannot introduce new ones.
+    auto known = [&](const boost::optional<ast::Name>& v) {
+      if (v && !scope.count(v->text))
+        ThrowSemantic("UndefinedVariable",
+                      "variable '" + v->text + "' is not defined: a pattern predicate cannot introduce variables "
+                      "(use EXISTS { MATCH ... } for that)", Offset(*v));
+    };
+    known(pattern.path_variable);
+    known(pattern.start.variable);
+    for (const auto& step : pattern.steps) {
+      if (step.relationship.detail) known(step.relationship.detail->variable);
+      known(step.node.variable);
+    }
+  }
+  ast::SingleQuery body;
+  ast::Match match;
+  static_cast<ast::x3::position_tagged&>(match) = at;
+  match.pattern.push_back(pattern);
+  match.where = where;
+  body.clauses.push_back(ast::Clause(match));
+  if (map) {
+    ast::Return ret;
+    static_cast<ast::x3::position_tagged&>(ret) = at;
+    ast::ProjectionItem item;
+    static_cast<ast::x3::position_tagged&>(item) = *map;
+    item.expression = *map;
+    ret.projection.items.push_back(item);
+    body.clauses.push_back(ast::Clause(ret));
+  }
+  BoundExpr e = BindSubqueryExpr(kind, body, Offset(at));
+  if (!map) e.keys.push_back("pattern");  // a bare pattern: a predicate, never a value to return
+  return e;
+}
+
 }  // namespace cmdb::gql::detail

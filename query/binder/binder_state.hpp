@@ -64,6 +64,20 @@ class BinderState {
   std::vector<BoundSubquery> subqueries;
 };
 
+// A reference to the variable in `slot` (named `name`, for messages), at `offset`.
+inline BoundExpr VariableExpr(int slot, size_t offset, std::string name = "") {
+  BoundExpr e;
+  e.kind = ExprKind::kVariable;
+  e.slot = slot;
+  e.offset = offset;
+  e.name = std::move(name);
+  return e;
+}
+
+// The RETURN of a procedure call that is the whole query: every field it yields, under its
+// name; the columns are appended to `columns`.
+BoundProjection ReturnEveryField(const BoundCall& call, BinderState& state, std::vector<std::string>& columns);
+
 // The value of a number literal's text (decimal, 0x hex, 0o octal, or a float), negated when
 // `negative`. Throws QueryError (with `offset`) for an invalid or out-of-range literal.
 QValue ParseNumber(const std::string& text, bool negative, size_t offset);
