@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "query/engine.hpp"
+#include "query/query_util.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
@@ -13,28 +14,7 @@ using namespace cmdb::gql;
 
 namespace {
 
-struct Q {
-  cmdb::testing::TestDb t{true};
-  QueryEngine engine{*t.db, QueryOptions{}};
-
-  Result<QueryResult> Run(const std::string& text, QMap params = {}) {
-    QueryRequest r;
-    r.text = text;
-    r.parameters = std::move(params);
-    r.meta.actor = "tester";
-    return engine.Run(r);
-  }
-  QueryResult Ok(const std::string& text, QMap params = {}) {
-    auto r = Run(text, std::move(params));
-    INFO(text << " -> " << r.status().message());
-    REQUIRE(r.ok());
-    return *r;
-  }
-  std::string Error(const std::string& text) {
-    auto r = Run(text);
-    REQUIRE_FALSE(r.ok());
-    return r.status().type() + ": " + r.status().message();
-  }
+struct Q : cmdb::testing::QueryHarness {
   // The single value of a one-row, one-column result.
   QValue One(const std::string& text, QMap params = {}) {
     QueryResult r = Ok(text, std::move(params));

@@ -10,6 +10,7 @@
 
 #include "api/api_client.hpp"
 #include "query/engine.hpp"
+#include "query/query_util.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
@@ -18,35 +19,15 @@ namespace chr = std::chrono;
 
 namespace {
 
-struct Q {
-  ManualClock clock{1'800'000'000'000'000};  // 2027-01-15T08:00:00Z
-  cmdb::testing::TestDb t{true, false, &clock};
-  QueryEngine engine{*t.db, QueryOptions{}};
-
-  Result<QueryResult> Run(const std::string& text, QMap params = {}) {
-    QueryRequest r;
-    r.text = text;
-    r.parameters = std::move(params);
-    r.meta.actor = "tester";
-    return engine.Run(r);
-  }
-  QueryResult Ok(const std::string& text, QMap params = {}) {
-    auto r = Run(text, std::move(params));
-    INFO(text << " -> " << r.status().message());
-    REQUIRE(r.ok());
-    return *r;
-  }
+struct Q : cmdb::testing::QueryHarness {
+  Q() : QueryHarness(&clock_) {}
+  static inline ManualClock clock_{1'800'000'000'000'000};  // 2027-01-15T08:00:00Z
   QValue One(const std::string& text, QMap params = {}) {
     QueryResult r = Ok(text, std::move(params));
     REQUIRE(r.rows.size() == 1);
     return r.rows[0][0];
   }
   std::string Text(const std::string& expr) { return One("RETURN toString(" + expr + ")").as_string(); }
-  std::string Error(const std::string& text) {
-    auto r = Run(text);
-    REQUIRE_FALSE(r.ok());
-    return r.status().type() + ": " + r.status().message();
-  }
 };
 
 std::string Iso(chr::year_month_day d) {
