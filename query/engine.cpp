@@ -299,6 +299,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   ExecOptions exec;
   exec.deadline = started + std::chrono::milliseconds(timeout);
   exec.now_micros = db_.clock().NowMicros();
+  exec.store = db_.store();
   exec.max_rows = options_.max_query_rows;
   exec.max_bytes = options_.max_query_bytes;
   exec.memory = &memory_;

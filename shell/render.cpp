@@ -156,6 +156,16 @@ int CodePointWidth(char32_t cp) {
   return 1;
 }
 
+}  // namespace
+
+int CodePointCount(const std::string& text) {
+  int n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return n;
+}
+
+namespace {
+
 // The longest prefix of `s` at most `width` columns wide.
 std::string Prefix(const std::string& s, int width) {
   size_t i = 0, end = 0;
@@ -358,8 +368,15 @@ std::string ErrorText(int status, const std::string& body, const ErrorPlace& pla
       }
     }
   }
-  if (have_excerpt && column >= 1 && static_cast<size_t>(column - 1) <= excerpt.size()) {
-    std::string before = excerpt.substr(0, column - 1), caret;
+  if (have_excerpt && column >= 1 && column - 1 <= CodePointCount(excerpt)) {
+    // The bytes of the first column - 1 characters.
+    size_t bytes = 0;
+    for (int k = 0; k < column - 1; ++k) {
+      ++bytes;
+      while (bytes < excerpt.size() && (static_cast<unsigned char>(excerpt[bytes]) & 0xc0) == 0x80)
+        ++bytes;
+    }
+    std::string before = excerpt.substr(0, bytes), caret;
     for (size_t i = 0; i < before.size();) {
       if (before[i] == '\t') {
         caret += '\t';

@@ -46,19 +46,23 @@ void WriteRows(std::ostream& out, Format format, const Json& columns, const Json
 
 // The display width of UTF-8 text (code points; East Asian wide ones count 2, combining marks 0).
 int DisplayWidth(const std::string& text);
+// The characters (code points) of UTF-8 `text`: the server counts error columns in them.
+int CodePointCount(const std::string& text);
 
 // An error as the shell shows it: "<code>: <where>line L, column C: <message>" then, when the
 // error has a position inside `source`, that line of `source` and a caret under column C (a
-// column counted in bytes, as the server counts). `where` prefixes the position (a file name
-// and ':' for -f), `line_shift`/`column_shift` move the server's position into the input's
-// (the statement's first line and column in the input, minus one).
+// column counted in characters, code points, as the server counts; the caret is placed by
+// display width, so it stands under the character on a terminal). `where` prefixes the position (a
+// file name and ':' for -f), `line_shift`/`column_shift` move the server's position into the
+// input's (the statement's first line and column in the input, minus one).
 struct ErrorPlace {
   std::string where;                    // e.g. "queries.gql:" or ""
   const std::string* source = nullptr;  // the text the position is in (the statement)
   int line_shift = 0;                   // added to the server's line
   int column_shift = 0;                 // added to the column when the server's line is 1
   int line_offset = 0;    // lines the shell put before the statement (:asof); taken off first
-  int column_offset = 0;  // bytes the shell put before the statement on its first line (:param)
+  int column_offset =
+      0;  // characters the shell put before the statement on its first line (:param)
 };
 
 // The length of a leading "line L, column C: " (the server's position in a message), or 0.

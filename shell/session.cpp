@@ -326,8 +326,9 @@ bool Session::Command(const std::string& line, int line_no) {
   std::string cmd = Lower(t.substr(0, sp));
   std::string arg = sp == std::string::npos ? "" : Trim(t.substr(sp));
   // Where the argument starts in the line as typed (error positions).
-  int arg_column =
-      sp == std::string::npos ? 1 : static_cast<int>(lead + t.find_first_not_of(" \t", sp)) + 1;
+  int arg_column = sp == std::string::npos
+                       ? 1
+                       : CodePointCount(line.substr(0, lead + t.find_first_not_of(" \t", sp))) + 1;
   auto usage = [&](const std::string& text) {
     err_ << text << std::endl;
     return Fail(kExitUsage);
@@ -348,7 +349,8 @@ bool Session::Command(const std::string& line, int line_no) {
       size_t at = 0;
       if (!ParseParamAssignment(arg, &name, &at))
         return usage(":param: expected NAME => EXPR, e.g. :param name => 'Payments'");
-      return SetParam(name, arg.substr(at), line_no, arg_column + static_cast<int>(at));
+      return SetParam(name, arg.substr(at), line_no,
+                      arg_column + CodePointCount(arg.substr(0, at)));
     }
   }
   if (cmd == ":params") {

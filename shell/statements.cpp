@@ -84,20 +84,22 @@ Statement StatementScanner::Cut(size_t end, size_t resume) {
   // Skip the white space before the statement, moving its position on.
   size_t start = 0;
   for (; start < end && IsSpace(buf_[start]); ++start) {
-    if (buf_[start] == '\n') {
+    const char c = buf_[start];
+    if (c == '\n') {
       ++line_;
       column_ = 1;
-    } else {
+    } else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) {  // a character's first byte
       ++column_;
     }
   }
   Statement s{buf_.substr(start, end - start), line_, column_};
   while (!s.text.empty() && IsSpace(s.text.back())) s.text.pop_back();
   for (size_t k = start; k < resume; ++k) {
-    if (buf_[k] == '\n') {
+    const char c = buf_[k];
+    if (c == '\n') {
       ++line_;
       column_ = 1;
-    } else {
+    } else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) {  // a character's first byte
       ++column_;
     }
   }
@@ -129,7 +131,7 @@ void StatementScanner::Discard() {
     if (c == '\n') {
       ++line_;
       column_ = 1;
-    } else {
+    } else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) {  // a character's first byte
       ++column_;
     }
   }

@@ -9,7 +9,7 @@
 namespace cmdb::shell {
 
 // A statement with the position of its first character in the input (1-based line and column,
-// the column counted in bytes as the server counts them).
+// the column counted in characters, code points, as the server counts them).
 struct Statement {
   std::string text;  // without the ';' and the white space around it
   int line = 1;

@@ -646,52 +646,77 @@ class ClauseBinder {
     return out;
   }
 
+  // The importing WITH of a CALL subquery only names outer variables (WITH a, b or WITH *): an
+  // expression, an alias or a filter over them belongs to a later clause.
+  void CheckImportingWith(const BoundSubquery& sub, const std::map<std::string, Variable>& inner,
+                          size_t offset) {
+    const auto& with = std::get<BoundProjection>(sub.query.clauses.front());
+    std::set<int> outer, read;
+    for (const auto& [n, v] : inner) outer.insert(v.slot);
+    for (const auto& item : with.items) {
+      read.clear();
+      detail::ExprSlots(item.expr, read);
+      bool imports =
+          std::any_of(read.begin(), read.end(), [&](int slot) { return outer.count(slot) > 0; });
+      bool plain = item.expr.kind == ExprKind::kVariable && item.expr.name == item.column;
+      if (imports && !plain)
+        ThrowSemantic(
+            "InvalidClauseComposition",
+            "an importing WITH only names variables from outside the subquery (WITH x, not '" +
+                item.column + "'); compute in a later clause, or use CALL (x) { ... }",
+            item.expr.offset);
+    }
+    if (with.where || with.aggregating || with.distinct || !with.order.empty() || with.skip ||
+        with.limit)
+      ThrowSemantic("InvalidClauseComposition",
+                    "an importing WITH cannot filter, sort, page or aggregate; do that in a later "
+                    "clause, or use "
+                    "CALL (x) { ... }",
+                    offset);
+  }
+
   BoundCallSubquery BindCallSubquery(const ast::CallSubquery& c, bool& writes) {
     BoundCallSubquery out;
     out.optional = c.optional;
     out.offset = s_.Offset(c);
-    std::map<std::string, Variable> inner;
-    if (c.scope) {
-      if (c.scope->star) {
-        inner = s_.scope;
-      } else {
-        for (const auto& v : c.scope->variables) {
-          auto it = s_.scope.find(v.text);
-          if (it == s_.scope.end())
-            ThrowSemantic("UndefinedVariable", "variable '" + v.text + "' is not defined", s_.Offset(v));
-          inner[v.text] = it->second;
+    // Binds one part (the query, or a part after UNION) with what it imports.
+    auto bind_part = [&](const ast::SingleQuery& query) {
+      std::map<std::string, Variable> inner;
+      if (c.scope) {
+        if (c.scope->star) {
+          inner = s_.scope;
+        } else {
+          for (const auto& v : c.scope->variables) {
+            auto it = s_.scope.find(v.text);
+            if (it == s_.scope.end())
+              ThrowSemantic("UndefinedVariable", "variable '" + v.text + "' is not defined",
+                            s_.Offset(v));
+            inner[v.text] = it->second;
+          }
         }
+      } else if (!query.clauses.empty() && boost::get<ast::With>(&query.clauses.front())) {
+        // An importing WITH: the subquery's first WITH reads the outer variables.
+        inner = s_.scope;
       }
-    } else if (!c.query.clauses.empty() && boost::get<ast::With>(&c.query.clauses.front())) {
-      // An importing WITH: the subquery's first WITH reads the outer variables.
-      inner = s_.scope;
+      bool importing = !c.scope && !inner.empty();
+      int index = BindBody(query, inner, writes);
+      if (importing) CheckImportingWith(s_.subqueries[index], inner, out.offset);
+      return index;
+    };
+    out.body = bind_part(c.query);
+    for (size_t i = 0; i < c.unions.size(); ++i) {
+      const auto& u = c.unions[i];
+      if (i > 0 && u.all != out.union_all)
+        ThrowSemantic("InvalidClauseComposition", "UNION and UNION ALL cannot be mixed",
+                      s_.Offset(u.query));
+      out.union_all = u.all;
+      int part = bind_part(u.query);
+      if (s_.subqueries[part].query.columns != s_.subqueries[out.body].query.columns)
+        ThrowSemantic("DifferentColumnsInUnion",
+                      "every part of a UNION must return the same columns", s_.Offset(u.query));
+      out.unions.push_back(part);
     }
-    bool importing = !c.scope && !inner.empty();
-    out.body = BindBody(c.query, inner, writes);
     const BoundSubquery& sub = s_.subqueries[out.body];
-    if (importing) {
-      // The importing WITH only names outer variables (WITH a, b or WITH *): an expression,
-      // an alias or a filter over them belongs to a later clause.
-      const auto& with = std::get<BoundProjection>(sub.query.clauses.front());
-      std::set<int> outer, read;
-      for (const auto& [n, v] : inner) outer.insert(v.slot);
-      for (const auto& item : with.items) {
-        read.clear();
-        detail::ExprSlots(item.expr, read);
-        bool imports = std::any_of(read.begin(), read.end(), [&](int slot) { return outer.count(slot) > 0; });
-        bool plain = item.expr.kind == ExprKind::kVariable && item.expr.name == item.column;
-        if (imports && !plain)
-          ThrowSemantic("InvalidClauseComposition",
-                        "an importing WITH only names variables from outside the subquery (WITH x, not '" +
-                            item.column + "'); compute in a later clause, or use CALL (x) { ... }",
-                        item.expr.offset);
-      }
-      if (with.where || with.aggregating || with.distinct || !with.order.empty() || with.skip || with.limit)
-        ThrowSemantic("InvalidClauseComposition",
-                      "an importing WITH cannot filter, sort, page or aggregate; do that in a later clause, or use "
-                      "CALL (x) { ... }",
-                      out.offset);
-    }
     const auto* ret = std::get_if<BoundProjection>(&sub.query.clauses.back());
     if (ret && ret->is_return) {
       for (const auto& item : ret->items) {
@@ -721,8 +746,12 @@ BoundExpr detail::BinderState::BindSubqueryExpr(const std::string& kind, const a
   int index = binder.BindBody(body, scope, writes);
   const BoundSubquery& sub = subqueries[index];
   if (writes)
-    ThrowSemantic("InvalidClauseComposition", "an " + std::string(kind == "exists" ? "EXISTS" : kind == "count" ? "COUNT" : "COLLECT") +
-                      " subquery cannot write", offset);
+    ThrowSemantic("InvalidClauseComposition",
+                  WithArticle(std::string(kind == "exists"  ? "EXISTS"
+                                          : kind == "count" ? "COUNT"
+                                                            : "COLLECT") +
+                              " subquery cannot write"),
+                  offset);
   if (kind == "collect" && sub.returns.size() != 1)
     ThrowSemantic("InvalidClauseComposition", "a COLLECT subquery must end with a RETURN of exactly one column",
                   offset);

@@ -62,6 +62,8 @@ void QuerySlots(const BoundSingleQuery& q, const std::vector<BoundSubquery>& sub
         for (int slot : subqueries[x.body].reads) out.insert(slot);
       } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
         for (int slot : subqueries[x.body].reads) out.insert(slot);
+        for (int part : x.unions)
+          for (int slot : subqueries[part].reads) out.insert(slot);
       }
     }, c);
   }

@@ -184,10 +184,11 @@ void CheckBooleanOperand(const BoundExpr& e, const char* op) {
   bool literal = (e.kind == ExprKind::kLiteral && !e.literal.is_null() && e.literal.kind() != QValue::Kind::kBool) ||
                  e.kind == ExprKind::kList || e.kind == ExprKind::kMap;
   if (literal)
-    throw QueryError("SyntaxError", "InvalidArgumentType", std::string(op) + " needs booleans, not a " +
-                                                               (e.kind == ExprKind::kList  ? std::string("list")
-                                                                : e.kind == ExprKind::kMap ? std::string("map")
-                                                                                           : e.literal.kind_name()),
+    throw QueryError("SyntaxError", "InvalidArgumentType",
+                     std::string(op) + " needs booleans, not " +
+                         WithArticle(e.kind == ExprKind::kList  ? std::string("list")
+                                     : e.kind == ExprKind::kMap ? std::string("map")
+                                                                : e.literal.kind_name()),
                      e.offset);
 }
 }  // namespace

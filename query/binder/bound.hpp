@@ -178,6 +178,10 @@ struct BoundForeach {
 // the row (`returns`: their slots), a unit subquery (no RETURN) passes the row on.
 struct BoundCallSubquery {
   int body = -1;
+  // CALL { ... UNION [ALL] ... }: the other parts' subqueries, whose RETURN columns (the same
+  // names as body's) fill body's return slots; without ALL the rows of one call are distinct.
+  std::vector<int> unions;
+  bool union_all = false;
   bool optional = false;
   size_t offset = 0;
 };

@@ -17,6 +17,14 @@ struct QueryError : std::runtime_error {
   size_t offset;       // where in the query, or kNoOffset
 };
 
+// `noun` after "a" or "an" as it is spoken ("an INTEGER", "a COUNT subquery", "an EXISTS ..."):
+// "an" before a vowel letter, "a" otherwise.
+inline std::string WithArticle(const std::string& noun) {
+  char c = noun.empty() ? 'x' : static_cast<char>(noun[0] | 0x20);
+  bool vowel = c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+  return (vowel ? "an " : "a ") + noun;
+}
+
 [[noreturn]] inline void ThrowSemantic(const std::string& detail, const std::string& message, size_t offset) {
   throw QueryError("SemanticError", detail, message, offset);
 }

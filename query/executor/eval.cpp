@@ -358,7 +358,9 @@ QValue Executor::EvalNode(const BoundExpr& e, Row& row) {
       std::vector<QValue> args;
       args.reserve(e.args.size());
       for (const auto& a : e.args) args.push_back(Eval(a, row));
-      return Built(e.fn->scalar(args, FnEnv{graph_, e.offset, options_.max_bytes, this, options_.now_micros}), e.offset);
+      return Built(e.fn->scalar(args, FnEnv{graph_, e.offset, options_.max_bytes, this,
+                                            options_.now_micros, options_.store}),
+                   e.offset);
     }
     case ExprKind::kAggregate:
       throw QueryError("SemanticError", "InvalidAggregation", "an aggregate cannot be used here", e.offset);

@@ -308,14 +308,51 @@ class PatternSearch {
       ShortestSearch(i, pat, node, start, start, false, false, row);
   }
 
+  // SHORTEST k: which trails the breadth-first search keeps to extend. Keeping every trail is
+  // exponential on a dense graph; keeping the first k that reach a node is not enough for
+  // trails, since those k may all hold the relationship the next step needs. So a trail that
+  // reaches `node` is kept when it is among the first k there, or when for some relationship
+  // of `node` it does not hold fewer than k kept ones avoid it: at most k per relationship, so
+  // at most k x (degree + 1) trails per node, and each is extended once.
+  struct ShortestKState {
+    struct PairHash {
+      size_t operator()(const std::pair<CiId, RelId>& p) const {
+        return std::hash<int64_t>()(static_cast<int64_t>(p.first) * 1'000'003 ^
+                                    static_cast<int64_t>(p.second));
+      }
+    };
+    std::unordered_map<CiId, int64_t> arrivals;
+    std::unordered_map<std::pair<CiId, RelId>, int64_t, PairHash> avoiding;
+    std::vector<std::pair<RelId, CiId>> around;
+  };
+  bool KeepForShortestK(const std::vector<TrailEntry>& tree, int64_t idx, RelId r, CiId node,
+                        Direction dir, const BoundRel& rel, int64_t k, ShortestKState& st) {
+    st.around.clear();
+    g_.Expand(node, dir, rel.types,
+              [&](RelId next, CiId other) { st.around.emplace_back(next, other); });
+    bool keep = st.arrivals[node]++ < k;
+    // The relationships of `node` this trail (tree[idx] then r) does not hold.
+    size_t free_end = 0;
+    for (size_t j = 0; j < st.around.size(); ++j) {
+      RelId next = st.around[j].first;
+      if (next != r && !OnTrail(tree, idx, next)) st.around[free_end++].first = next;
+    }
+    for (size_t j = 0; j < free_end && !keep; ++j)
+      keep = st.avoiding[{node, st.around[j].first}] < k;
+    if (keep)
+      for (size_t j = 0; j < free_end; ++j) ++st.avoiding[{node, st.around[j].first}];
+    return keep;
+  }
+
   // Breadth-first, level by level, over the trails (no relationship twice, like every match)
   // from `start`: for each end node (only `target` when given; not the start when `skip_start`)
   // shortestPath and ANY SHORTEST bind one trail of the least length, allShortestPaths and ALL
   // SHORTEST every trail of the least length, SHORTEST k the k shortest (among equally long ones,
-  // those found first). With `prune` a node is extended only by trails as short as the first
-  // that reached it (a shortest path's prefixes are shortest paths); without it every trail is
-  // extended, up to the length bound and within the deadline and the byte budget (each trail
-  // kept is charged kTrailBytes while the search runs, and given back when it is done).
+  // those found first; KeepForShortestK says which trails go on). With `prune` a node is
+  // extended only by trails as short as the first that reached it (a shortest path's prefixes
+  // are shortest paths); without it every trail is extended, up to the length bound and within the
+  // deadline and the byte budget (each trail kept is charged kTrailBytes while the search runs, and
+  // given back when it is done).
   void ShortestSearch(size_t i, const BoundPattern& pat, const BoundNode& node, CiId start, std::optional<CiId> target,
                       bool prune, bool skip_start, Row& row) {
     const MatchStep& s = plan_.steps[i];
@@ -326,6 +363,7 @@ class PatternSearch {
                          : mode == PathSelect::kAnyShortest ? 1 : INT64_MAX;
     std::vector<TrailEntry> tree{{start, 0, -1}};
     std::unordered_map<CiId, int64_t> first_depth{{start, 0}};  // prune: where a node was first reached
+    ShortestKState k_state;
     // What the search holds is charged as it grows and given back when it ends (the rows it
     // produced are charged on their own by whoever keeps them).
     struct Held {
@@ -368,6 +406,8 @@ class PatternSearch {
     auto may_extend = [&](int64_t idx, RelId r, CiId other, int64_t depth) {
       if (used_rels_.count(r) || ((!prune || other == start) && OnTrail(tree, idx, r)) || !RelOk(rel, r, row))
         return false;
+      if (mode == PathSelect::kShortestK)
+        return KeepForShortestK(tree, idx, r, other, dir, rel, want, k_state);
       if (!prune || other == start) return true;
       auto [it, fresh] = first_depth.try_emplace(other, depth);
       return fresh || (it->second == depth && mode == PathSelect::kAllShortest);
@@ -522,7 +562,8 @@ class Executor::Grouping {
           if (args[0].depth() + 1 > kMaxValueDepth) ThrowValueTooDeep(kMaxValueDepth, agg.offset);
         }
       }
-      g.aggs[a]->Add(args, FnEnv{ex_.graph_, agg.offset, ex_.options_.max_bytes, nullptr, ex_.options_.now_micros});
+      g.aggs[a]->Add(args, FnEnv{ex_.graph_, agg.offset, ex_.options_.max_bytes, nullptr,
+                                 ex_.options_.now_micros, ex_.options_.store});
     }
   }
 

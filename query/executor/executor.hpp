@@ -42,6 +42,8 @@ struct ExecOptions {
   QueryMemory* memory = nullptr;
   // The query's time: `timestamp()` answers it, the same value all through the query.
   int64_t now_micros = 0;
+  // The store the database reads its history from (cmdb.created_tx), or null.
+  Store* store = nullptr;
 };
 
 // The estimated memory of a value: its own size plus the payloads (strings, lists, maps, paths)

@@ -1,5 +1,7 @@
 // Subqueries (EXISTS/COUNT/COLLECT { }, pattern predicates and comprehensions, CALL { },
 // FOREACH) and the expressions that iterate on their own (map projections, reduce()).
+#include <unordered_set>
+
 #include "query/common/query_error.hpp"
 #include "query/executor/executor.hpp"
 
@@ -95,6 +97,42 @@ std::vector<Row> Executor::RunCallSubquery(std::vector<Row> in, const BoundCallS
   for (Row& row : in) {
     CheckDeadline();
     std::vector<Row> results = RunSubquery(c.body, row);
+    // The parts after UNION: their columns moved to the first part's slots, then (without ALL)
+    // the distinct rows of this call.
+    for (int part : c.unions) {
+      const BoundSubquery& other = (*subqueries_)[part];
+      for (Row& r : RunSubquery(part, row)) {
+        if (sub.returns.empty()) continue;
+        Row moved = row;
+        for (size_t k = 0; k < sub.returns.size() && k < other.returns.size(); ++k)
+          moved[sub.returns[k]] = std::move(r[other.returns[k]]);
+        results.push_back(std::move(moved));
+      }
+    }
+    if (!c.unions.empty() && !c.union_all && !sub.returns.empty()) {
+      struct KeyHash {
+        size_t operator()(const std::vector<QValue>& k) const {
+          size_t h = 7;
+          for (const auto& v : k) h = h * 31 + Hash(v);
+          return h;
+        }
+      };
+      struct KeyEq {
+        bool operator()(const std::vector<QValue>& a, const std::vector<QValue>& b) const {
+          for (size_t i = 0; i < a.size(); ++i)
+            if (!Equivalent(a[i], b[i])) return false;
+          return true;
+        }
+      };
+      std::unordered_set<std::vector<QValue>, KeyHash, KeyEq> seen;
+      std::vector<Row> unique;
+      for (Row& r : results) {
+        std::vector<QValue> key;
+        for (int slot : sub.returns) key.push_back(r[slot]);
+        if (seen.insert(std::move(key)).second) unique.push_back(std::move(r));
+      }
+      results = std::move(unique);
+    }
     if (sub.returns.empty()) {  // a unit subquery: the row goes on once
       Charge(1, RowBytes(row));
       out.push_back(std::move(row));

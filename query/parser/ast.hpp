@@ -347,10 +347,12 @@ struct CallScope {
   std::vector<Name> variables;
 };
 // [OPTIONAL] CALL [(scope)] { query }
+struct UnionPart;
 struct CallSubquery : x3::position_tagged {
   bool optional = false;
   boost::optional<CallScope> scope;
   SingleQuery query;
+  std::vector<UnionPart> unions;  // CALL { ... UNION [ALL] ... }
 };
 // EXISTS { ... }, COUNT { ... }, COLLECT { ... }: a full query, or the short form
 // `pattern [WHERE pred]` (parsed as one MATCH clause).

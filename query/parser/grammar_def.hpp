@@ -27,13 +27,7 @@ inline auto as(const T& v) {
 // Words that cannot be variable names.
 struct reserved_symbols : x3::symbols<> {
   reserved_symbols() {
-    for (const char* w : {"match", "optional", "where", "return", "with", "unwind", "as", "order", "by",
-                          "skip", "limit", "offset", "asc", "ascending", "desc", "descending", "create",
-                          "insert", "merge", "set", "remove", "delete", "detach", "union", "all",
-                          "distinct", "and", "or", "xor", "not", "in", "starts", "ends", "contains",
-                          "is", "null", "true", "false", "case", "when", "then", "else", "end", "on",
-                          "explain", "profile", "call", "yield", "foreach"})
-      add(w);
+    for (const char* w : kReservedWords) add(w);
   }
 };
 inline const reserved_symbols reserved_words;
@@ -331,8 +325,8 @@ const auto foreach_def = kw("FOREACH") > '(' > variable > kw("IN") > expression 
 const auto call_scope_def = '(' > x3::matches['*'] > -(variable % ',') > ')';
 const auto extension_expr_def = reduce_expr | subquery | pattern_comprehension | pattern_expression | map_projection;
 // CALL followed by "(" or "{" is a subquery (a procedure call starts with its name).
-const auto call_subquery_def = x3::matches[kw("OPTIONAL")] >> kw("CALL") >> &(x3::lit('(') | '{') > -call_scope >
-                               '{' > single_query > '}';
+const auto call_subquery_def = x3::matches[kw("OPTIONAL")] >> kw("CALL") >> &(x3::lit('(') | '{') >
+                               -call_scope > '{' > single_query > *union_part > '}';
 
 BOOST_SPIRIT_DEFINE(number_text, digits, string_text, pow_op, mul_op, add_op, cmp_op, predicate_op, null_check)
 BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number, string_literal,

@@ -1,5 +1,6 @@
 #include "query/parser/parse.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string_view>
@@ -170,9 +171,17 @@ Result<std::shared_ptr<ParsedQuery>> ParseQuery(std::string source) {
   }
   auto fail = [&](size_t offset, const std::string& what) -> Status {
     offset = parsing::NextToken(text, offset);
-    std::string found = offset >= text.size() ? "the end of the query" : "'" + text.substr(offset, 1) + "'";
-    Status st = parsing::LocatedError(StatusCode::kInvalidArgument, text, offset,
-                                      "expected " + what + ", found " + found);
+    std::string found =
+        offset >= text.size() ? "the end of the query" : "'" + parsing::TokenAt(text, offset) + "'";
+    std::string message = "expected " + what + ", found " + found;
+    std::string token = parsing::TokenAt(text, offset), lower;
+    for (char c : token) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool reserved = std::any_of(parser::kReservedWords.begin(), parser::kReservedWords.end(),
+                                [&](const char* w) { return lower == w; });
+    if (reserved &&
+        (what.find("variable") != std::string::npos || what.find("name") != std::string::npos))
+      message += " (a reserved word; write `" + token + "` to use it as a name)";
+    Status st = parsing::LocatedError(StatusCode::kInvalidArgument, text, offset, message);
     st.WithType("SyntaxError").With("detail", "UnexpectedSyntax");
     return st;
   };

@@ -189,6 +189,8 @@ void CollectUsed(const BoundClause& c, std::set<int>& used, const std::vector<Bo
       for (int slot : (*subqueries)[x.body].reads) used.insert(slot);
     } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
       for (int slot : (*subqueries)[x.body].reads) used.insert(slot);
+      for (int part : x.unions)
+        for (int slot : (*subqueries)[part].reads) used.insert(slot);
     }
   }, c);
 }
@@ -297,7 +299,11 @@ std::string ExplainPlan(const BoundQuery& query, const LogicalPlan& plan) {
           out += "Foreach(subquery " + std::to_string(x.body) + ")\n";
         } else if constexpr (std::is_same_v<T, BoundCallSubquery>) {
           out += std::string(x.optional ? "OptionalCallSubquery" : "CallSubquery") + "(subquery " +
-                 std::to_string(x.body) + ")\n";
+                 std::to_string(x.body);
+          for (int part : x.unions)
+            out += std::string(x.union_all ? " UNION ALL " : " UNION ") + "subquery " +
+                   std::to_string(part);
+          out += ")\n";
         }
       }, clause);
     }

@@ -93,6 +93,27 @@ QValue UpdatedTx(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
   return QValue(Read("cmdb.updated_tx", args[0], env).tx);
 }
+// cmdb.created_tx(x): the transaction that created it. Version 1 is its creation; a later
+// version's creation is the oldest stored version's transaction (read from the store).
+QValue CreatedTx(const Args& args, const FnEnv& env) {
+  NULL_IN_NULL_OUT;
+  Entity e = Read("cmdb.created_tx", args[0], env);
+  if (e.version == 1) return e.tx == kNoTx ? QValue() : QValue(e.tx);
+  if (!env.store) return QValue();
+  int64_t first = 0;
+  auto oldest = [&](const auto& history) {
+    if (!history.ok())
+      throw QueryError("InternalError", "StoreFailed",
+                       "cmdb.created_tx(): " + history.status().message(), env.offset);
+    for (const auto& v : *history)
+      if (v.valid_from != kNoTx && (first == 0 || v.valid_from < first)) first = v.valid_from;
+  };
+  if (e.relationship)
+    oldest(env.store->RelHistory(e.id));
+  else
+    oldest(env.store->CiHistory(e.id));
+  return first == 0 ? QValue() : QValue(first);
+}
 
 // cmdb.sources(x): the import sources that reported it, by name.
 QValue Sources(const Args& args, const FnEnv& env) {
@@ -167,6 +188,7 @@ void AddCmdbFunctions(const std::function<void(const char*, int, int, ScalarFn)>
   add("cmdb.created_at", 1, 1, CreatedAt);
   add("cmdb.updated_at", 1, 1, UpdatedAt);
   add("cmdb.updated_tx", 1, 1, UpdatedTx);
+  add("cmdb.created_tx", 1, 1, CreatedTx);
   add("cmdb.sources", 1, 1, Sources);
   add("cmdb.last_seen", 1, 2, LastSeen);
   add("cmdb.provenance", 1, 2, ProvenanceFn);

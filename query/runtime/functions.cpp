@@ -396,6 +396,9 @@ QValue Type(const Args& args, const FnEnv& env) {
   NULL_IN_NULL_OUT;
   if (args[0].kind() != K::kRel) BadArg(env, "type", args[0], "a relationship");
   std::optional<RelRecord> r = env.graph.Rel(args[0].as_rel().id);
+  // A relationship this query deleted keeps its type (openCypher): the committed graph still
+  // has it. Under AS OF there are no writes, and the present is no answer for the past.
+  if (!r && !env.graph.past_graph()) r = env.graph.committed_graph().FindRel(args[0].as_rel().id);
   if (!r) ThrowSemantic("DeletedEntityAccess", "the relationship was deleted", env.offset);
   return QValue(r->type);
 }

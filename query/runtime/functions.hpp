@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cmdb/store.hpp"
 #include "query/runtime/graph_access.hpp"
 #include "query/runtime/value.hpp"
 
@@ -30,6 +31,9 @@ struct FnEnv {
   BuildAccount* account = nullptr;
   // The query's time (microseconds since the epoch), read once from the database's clock.
   int64_t now_micros = 0;
+  // The store, for what only the stored history holds (cmdb.created_tx of a changed CI); null:
+  // such functions answer null. Read concurrently with writers (Store's own thread safety).
+  Store* store = nullptr;
 
   // Charges `bytes` the function named `what` is about to allocate: the byte budget of one value
   // and the account. Throws before anything is allocated.

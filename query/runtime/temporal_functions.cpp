@@ -227,31 +227,72 @@ QValue Truncate(const Args& args, const FnEnv& env) {
   return QValue(t);
 }
 
-template <bool kSeconds>
+// floor(a / b) for a wide a.
+i128 FloorDivWide(i128 a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+enum class Span { kBetween, kMonths, kDays, kSeconds };
+
+// duration.between(a, b), duration.inMonths/inDays/inSeconds(a, b): b - a as openCypher says.
+// Mixed types compare what both have: a missing date ignores the other's date, a missing time is
+// midnight, a local value is read in the other's offset (two zoned values in a's). between()
+// counts whole months first (as java.time does), then whole days, then the time; inMonths,
+// inDays and inSeconds keep only that unit (toward zero), inSeconds all of it in seconds.
+template <Span kSpan>
 QValue DurationIn(const Args& args, const FnEnv& env) {
-  const char* what = kSeconds ? "duration.inSeconds()" : "duration.inDays()";
+  const char* what = kSpan == Span::kBetween  ? "duration.between()"
+                     : kSpan == Span::kMonths ? "duration.inMonths()"
+                     : kSpan == Span::kDays   ? "duration.inDays()"
+                                              : "duration.inSeconds()";
   if (args[0].is_null() || args[1].is_null()) return QValue();
   for (const QValue& a : args) {
     if (a.kind() != K::kTemporal || a.as_temporal().type == T::kDuration)
       ThrowType("InvalidArgumentType", std::string(what) + " expects two dates or times, got " + a.kind_name(), env.offset);
   }
   const Temporal &a = args[0].as_temporal(), &b = args[1].as_temporal();
-  if (a.type != b.type)
-    ThrowType("InvalidArgumentType",
-              std::string(what) + " expects two values of one type, got " + TemporalTypeName(a.type) + " and " +
-                  TemporalTypeName(b.type),
-              env.offset);
-  if (kSeconds) {  // all in seconds: duration.inSeconds(1 January, 2 January 01:00) is PT25H
-    std::optional<Temporal> secs = MakeDuration(0, 0, Instant(b) - Instant(a));
-    if (!secs) ThrowArgument("IntegerOverflow", "the duration is too long", env.offset);
-    return QValue(*secs);
+  const bool dates = HasDate(a.type) && HasDate(b.type);
+  // Both as (days, nanos of the day) on one local time line.
+  auto local = [&](const Temporal& t, bool shift) {
+    i128 v = (dates ? i128(t.days) * kNanosPerDay : 0) + (HasTime(t.type) ? t.nanos : 0);
+    if (shift) v += (i128(a.offset) - t.offset) * kNanosPerSecond;
+    return v;
+  };
+  const bool both_zoned = Zoned(a.type) && Zoned(b.type);
+  const i128 la = local(a, false), lb = local(b, both_zoned);
+  i128 months = 0;
+  i128 start = la;
+  if (dates && kSpan != Span::kDays && kSpan != Span::kSeconds) {
+    // a moved by `m` months, its day cut to the month's last when it has fewer.
+    auto plus_months = [&](int64_t m) {
+      Civil c = CivilFromDays(a.days);
+      int64_t total = c.year * 12 + (c.month - 1) + m;
+      int64_t y = FloorDiv(total, 12), mo = FloorMod(total, 12) + 1;
+      return i128(DaysFromCivil(y, mo, std::min(c.day, MonthDays(y, mo)))) * kNanosPerDay +
+             (la - i128(a.days) * kNanosPerDay);
+    };
+    // Whole months as java.time counts them (LocalDateTime.until(MONTHS)): b's date moved a day
+    // toward a when its time of day has not reached a's, then months by (month, day of month).
+    int64_t end_days = static_cast<int64_t>(FloorDivWide(lb, kNanosPerDay));
+    const i128 end_time = lb - i128(end_days) * kNanosPerDay,
+               start_time = la - i128(a.days) * kNanosPerDay;
+    if (end_days > a.days && end_time < start_time) --end_days;
+    if (end_days < a.days && end_time > start_time) ++end_days;
+    Civil ca = CivilFromDays(a.days), cb = CivilFromDays(end_days);
+    int64_t m = ((cb.year * 12 + cb.month - 1) * 32 + cb.day -
+                 ((ca.year * 12 + ca.month - 1) * 32 + ca.day)) /
+                32;
+    months = m;
+    start = plus_months(m);
   }
-  Temporal d = Between(a, b);
-  {
-    if (a.type != T::kDate) d.days = static_cast<int64_t>((Instant(b) - Instant(a)) / kNanosPerDay);
-    d.seconds = d.nanos = 0;
+  i128 rest = lb - start, days = 0;
+  if (kSpan == Span::kMonths) rest = 0;
+  if (kSpan != Span::kSeconds && dates) {
+    days = rest / kNanosPerDay;  // toward zero
+    rest -= days * kNanosPerDay;
   }
-  return QValue(d);
+  if (kSpan == Span::kDays) rest = 0;
+  std::optional<Temporal> d = MakeDuration(months, days, rest);
+  if (!d) ThrowArgument("IntegerOverflow", "the duration is too long", env.offset);
+  return QValue(*d);
 }
 
 }  // namespace
@@ -275,8 +316,10 @@ void AddTemporalFunctions(const std::function<void(const char*, int, int, Scalar
   add("time.truncate", 2, 2, Truncate<T::kTime>);
   add("localdatetime.truncate", 2, 2, Truncate<T::kLocalDateTime>);
   add("datetime.truncate", 2, 2, Truncate<T::kDateTime>);
-  add("duration.inDays", 2, 2, DurationIn<false>);
-  add("duration.inSeconds", 2, 2, DurationIn<true>);
+  add("duration.between", 2, 2, DurationIn<Span::kBetween>);
+  add("duration.inMonths", 2, 2, DurationIn<Span::kMonths>);
+  add("duration.inDays", 2, 2, DurationIn<Span::kDays>);
+  add("duration.inSeconds", 2, 2, DurationIn<Span::kSeconds>);
 }
 
 }  // namespace cmdb::gql

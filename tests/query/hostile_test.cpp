@@ -541,16 +541,18 @@ TEST_CASE("syntax errors name what was expected in words, never a C++ type") {
   CHECK(h.Error("AS OF 1") == "BadRequest/SyntaxError: line 1, column 8: " + clause + "the end of the query\nAS OF 1\n       ^");
   CHECK(h.Error("PROFILE ;") == "BadRequest/SyntaxError: line 1, column 9: " + clause + "';'\nPROFILE ;\n        ^");
   CHECK(h.Error("RETURN 1 foo") ==
-        "BadRequest/SyntaxError: line 1, column 10: expected the end of the query, found 'f'\nRETURN 1 foo\n         ^");
+        "BadRequest/SyntaxError: line 1, column 10: expected the end of the query, found "
+        "'foo'\nRETURN 1 foo\n         ^");
   // Lists and alternatives behind an expectation have names too.
   CHECK(h.Error("MATCH (n) RETURN n ORDER BY") ==
         "BadRequest/SyntaxError: line 1, column 28: expected sort item, found the end of the query\n"
         "MATCH (n) RETURN n ORDER BY\n                           ^");
   CHECK(h.Error("MERGE (n) ON DELETE SET n.a = 1") ==
-        "BadRequest/SyntaxError: line 1, column 14: expected MATCH or CREATE, found 'D'\n"
+        "BadRequest/SyntaxError: line 1, column 14: expected MATCH or CREATE, found 'DELETE'\n"
         "MERGE (n) ON DELETE SET n.a = 1\n             ^");
   CHECK(h.Error("RETURN CASE 1 END") ==
-        "BadRequest/SyntaxError: line 1, column 15: expected WHEN, found 'E'\nRETURN CASE 1 END\n              ^");
+        "BadRequest/SyntaxError: line 1, column 15: expected WHEN, found 'END'\nRETURN CASE 1 "
+        "END\n              ^");
   CHECK(h.Error("MATCH (n) SET n.a = ") ==
         "BadRequest/SyntaxError: line 1, column 21: expected expression, found the end of the query\n"
         "MATCH (n) SET n.a = \n                    ^");

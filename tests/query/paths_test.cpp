@@ -254,6 +254,45 @@ TEST_CASE("shortest paths on the demo estate: how is this service connected to t
   CHECK(res->rows[0][1].as_int() >= 2);
 }
 
+TEST_CASE("SHORTEST k on a dense graph is polynomial: a complete graph of 30 CIs, SHORTEST 5") {
+  // Every trail of an unbounded pattern in K30 is far too many to enumerate (the search used
+  // to); the k-bounded search extends each CI by at most k trails.
+  RandomGraph g(1, 30, 0);
+  for (int a = 0; a < 30; ++a) {
+    for (int b = a + 1; b < 30; ++b)
+      g.edges.push_back({g.t.Relate("A", g.ids[a], g.ids[b]), g.ids[a], g.ids[b], "A"});
+  }
+  // The oracle: trails of up to 3 hops (the five shortest to any CI are at most 3 long).
+  auto trails = g.Trails(g.ids[0], Direction::kBoth, {"A"}, 1, 3);
+  auto r = g.Ok("MATCH p = SHORTEST 5 (a:N {i: 0})-[:A*]-(b) RETURN id(b), p");
+  std::map<CiId, std::vector<std::vector<RelId>>> got;
+  for (const auto& row : r.rows) {
+    CiId end = row[0].as_int();
+    auto rels = RelIds(row[1]);
+    CHECK(g.IsTrail(rels, g.ids[0], end, Direction::kBoth, {"A"}));
+    got[end].push_back(rels);
+  }
+  CHECK(got.size() == 30);  // every CI, the start too (over a triangle)
+  for (auto& [end, paths] : got) {
+    std::set<std::vector<RelId>> distinct(paths.begin(), paths.end());
+    CHECK(distinct.size() == paths.size());
+    std::vector<size_t> lengths, want;
+    for (const auto& p : paths) lengths.push_back(p.size());
+    for (const auto& t : trails[end]) want.push_back(t.size());
+    std::sort(lengths.begin(), lengths.end());
+    std::sort(want.begin(), want.end());
+    want.resize(std::min<size_t>(5, want.size()));
+    CHECK(lengths == want);
+  }
+  CHECK(got[g.ids[1]].size() == 5);
+  // Between two given CIs, both ways round.
+  auto two = g.Ok(
+      "MATCH p = SHORTEST 5 (a:N {i: 3})-[:A*]-(b:N {i: 17}) RETURN length(p) ORDER BY length(p)");
+  REQUIRE(two.rows.size() == 5);
+  CHECK(two.rows[0][0].as_int() == 1);
+  CHECK(two.rows[4][0].as_int() == 2);
+}
+
 TEST_CASE("shortest paths stop at the byte budget and the deadline, and set depth_capped") {
   QueryOptions small;
   small.max_query_bytes = 1 << 20;
@@ -481,7 +520,7 @@ TEST_CASE("errors of shortest paths, CMDB properties and catalogue procedures: e
         "MATCH p = SHORTEST (a)-[*]->(b) RETURN p\n"
         "                   ^");
   CHECK(error("MATCH p = shortestPath((a)-[*]->(b) RETURN p") ==
-        "SyntaxError: line 1, column 37: expected ')', found 'R'\n"
+        "SyntaxError: line 1, column 37: expected ')', found 'RETURN'\n"
         "MATCH p = shortestPath((a)-[*]->(b) RETURN p\n"
         "                                    ^");
   CHECK(error("MATCH p = ANY SHORTEST (a)-[:RUN_ON*]->(b) RETURN p") ==

@@ -234,7 +234,7 @@ TEST_CASE("errors name the kind, the place and what was expected") {
         "RETURN n ORDER n\n"
         "               ^");
   CHECK(q.Error("MATCH (n RETURN n") ==
-        "SyntaxError: line 1, column 10: expected ')', found 'R'\n"
+        "SyntaxError: line 1, column 10: expected ')', found 'RETURN'\n"
         "MATCH (n RETURN n\n"
         "         ^");
   CHECK(q.Error("RETURN count(count(*))") ==

@@ -321,7 +321,7 @@ TEST_CASE("errors of the new constructs name the place and what was expected") {
         "FOREACH (x IN [1] | MATCH (n) SET n.a = x)\n"
         "^");
   CHECK(q.Error("FOREACH (x IN [1] CREATE (n))") ==
-        "SyntaxError: line 1, column 19: expected '|', found 'C'\n"
+        "SyntaxError: line 1, column 19: expected '|', found 'CREATE'\n"
         "FOREACH (x IN [1] CREATE (n))\n"
         "                  ^");
   CHECK(q.Error("FOREACH (x IN 5 | CREATE (:N))") ==

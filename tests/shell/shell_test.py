@@ -300,11 +300,20 @@ def errors_with_caret_and_exit_codes(home):
     expect(out, "+-----+\n| one |\n+-----+\n|   1 |\n+-----+\n(1 row)\n")  # stopped at the error
     expect(err, "SemanticError: line 2, column 10: unknown class 'Sevice' (did you mean 'Service'?)\n"
                 "MATCH (n:Sevice)\n         ^\n")
-    # A statement that starts inside a line: the column is the input's; the caret sits under the
-    # character even after multi-byte ones.
+    # A statement that starts inside a line: the column is the input's, counted in characters as
+    # the server counts them; the caret sits under the character even after multi-byte ones.
     rc, out, err = run(["-c", "RETURN 1 AS one; RETURN 'é€' + x;"], home, **run_env(home))
     expect(rc, 1)
-    expect(err, "SemanticError: line 1, column 35: variable 'x' is not defined\nRETURN 'é€' + x\n              ^\n")
+    expect(err, "SemanticError: line 1, column 32: variable 'x' is not defined\nRETURN 'é€' + x\n              ^\n")
+    # Wide characters take two terminal columns: the caret goes by display width, the column
+    # number by characters (the server's, after a statement with a multi-byte character before).
+    rc, out, err = run(["-c", "RETURN 'ü' AS u; RETURN '日本' + y;"], home, **run_env(home))
+    expect(rc, 1)
+    expect(err, "SemanticError: line 1, column 32: variable 'y' is not defined\nRETURN '日本' + y\n"
+                + " " * 16 + "^\n")
+    rc, out, err = run(["-c", "RETURN 'é' +"], home, **run_env(home))
+    expect((rc, err), (1, "SyntaxError: line 1, column 13: expected expression, found the end of the query\n"
+                          "RETURN 'é' +\n            ^\n"))
     # --fail-at-end runs the rest and still fails.
     rc, out, err = run(["--fail-at-end", "-F", "csv", "-c", "RETURN x; RETURN 2 AS two"], home, **run_env(home))
     expect((rc, out), (1, "two\r\n2\r\n"))
