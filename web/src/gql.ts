@@ -69,7 +69,8 @@ export function complete(src: string, cursor: number, names: SchemaNames): Compl
   return { from, to: cursor, options };
 }
 
-// The offset of a 1-based line and column in `src` (clamped to its end).
+// The offset of a 1-based line and column in `src` (clamped to its end). The server counts columns
+// in characters (code points): one outside the Basic Multilingual Plane is two UTF-16 units here.
 export function offsetOf(src: string, line: number, column: number): number {
   let off = 0;
   for (let l = 1; l < line; l++) {
@@ -77,7 +78,10 @@ export function offsetOf(src: string, line: number, column: number): number {
     if (nl < 0) return src.length;
     off = nl + 1;
   }
-  return Math.min(off + Math.max(column - 1, 0), src.length);
+  for (let c = 1; c < column && off < src.length; c++) {
+    off += (src.codePointAt(off) ?? 0) > 0xffff ? 2 : 1;
+  }
+  return Math.min(off, src.length);
 }
 
 // A plan (EXPLAIN / PROFILE) as a tree, from its indented text.

@@ -60,6 +60,9 @@ describe('query language support', () => {
     const src = 'MATCH (n)\nRETURN n.x y';
     expect(src[offsetOf(src, 2, 12)]).toBe('y');
     expect(offsetOf(src, 9, 1)).toBe(src.length);
+    // Columns count characters: '😀' is one column and two UTF-16 units.
+    const wide = "RETURN '😀é', x";
+    expect(wide[offsetOf(wide, 1, 14)]).toBe('x');
     expect(parsePlan('Match\n  NodeScan(:A)\n  Expand\n    Filter\nProjection\n  Limit\n')).toEqual([
       { label: 'Match', children: [{ label: 'NodeScan(:A)', children: [] }, { label: 'Expand', children: [{ label: 'Filter', children: [] }] }] },
       { label: 'Projection', children: [{ label: 'Limit', children: [] }] }]);
