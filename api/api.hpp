@@ -37,8 +37,8 @@ struct ApiOptions {
   int max_page = 1000;
   int max_concurrent_queries = 6;  // queries and impact analyses at once (below the workers); more answer 503
   importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
-  // The web console served at / (GETs of every path but /healthz, /metrics and /v1/...); null: none, those
-  // paths are the API's (401 without a token, 404).
+  // The web console served at / (GETs of every path but /healthz, /metrics and /v1/...); null:
+  // none, those paths are the API's (401 without a token, 404).
   std::shared_ptr<const WebConsole> console;
   // Where the API registers its metrics (ApiMetrics) and what GET /metrics renders; null: the
   // Api makes a registry of its own. Other modules register theirs in the same registry.

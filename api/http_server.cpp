@@ -156,7 +156,8 @@ struct HttpServer::Impl {
     e.actor = r.actor;
     e.bytes = r.body.size();
     e.latency_ms = seconds * 1000;
-    static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    static constexpr std::string_view kMethods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                    "PATCH", "DELETE", "OPTIONS"};
     std::string method = "other";
     for (std::string_view m : kMethods) {
       if (e.method == m) method = m;
@@ -170,7 +171,8 @@ struct HttpServer::Impl {
     log->Request(e);
   }
 
-  void Log(const httplib::Request& req, const HttpResponse& r, const std::string& id, Clock::time_point start) {
+  void Log(const httplib::Request& req, const HttpResponse& r, const std::string& id,
+           Clock::time_point start) {
     RequestLogEntry e;
     e.request_id = id;
     e.method = req.method;

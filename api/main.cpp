@@ -499,7 +499,8 @@ int main(int argc, char** argv) {
   if (!db.ok()) Die(db.status().message());
 
   // The log of requests and notable events, and the metrics every module registers in.
-  auto events = std::make_shared<api::EventLog>(flags.quiet ? nullptr : &std::cerr, flags.log_format);
+  auto events =
+      std::make_shared<api::EventLog>(flags.quiet ? nullptr : &std::cerr, flags.log_format);
   auto metrics = std::make_shared<MetricsRegistry>();
   api::RegisterServerMetrics(*metrics, **db, {CMDB_VERSION, flags.db});
 
@@ -564,7 +565,8 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     std::cout << "cmdbd: signal " << sig << ", shutting down" << std::endl;
-    if (flags.log_format == api::LogFormat::kJson) events->Event("stop", {{"signal", std::to_string(sig)}});
+    if (flags.log_format == api::LogFormat::kJson)
+      events->Event("stop", {{"signal", std::to_string(sig)}});
     server.Stop();
   });
   {
@@ -575,8 +577,8 @@ int main(int argc, char** argv) {
   std::cout << "cmdbd: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://" << flags.host << ":" << *port << std::endl;
   if (flags.log_format == api::LogFormat::kJson)
     events->Event("start", {{"version", CMDB_VERSION},
-                            {"listen", (flags.tls_cert.empty() ? "http://" : "https://") + flags.host + ":" +
-                                           std::to_string(*port)},
+                            {"listen", (flags.tls_cert.empty() ? "http://" : "https://") +
+                                           flags.host + ":" + std::to_string(*port)},
                             {"database", flags.db}});
   if (!flags.port_file.empty()) {
     std::string tmp = flags.port_file + ".tmp";

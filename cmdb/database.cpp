@@ -95,7 +95,8 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
   next_rel_ = txn.next_rel_id();
   lock.unlock();
   if (observer_)
-    observer_(ws.tx, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    observer_(ws.tx,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return ws.tx;
 }
 
