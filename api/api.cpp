@@ -2,7 +2,9 @@
 
 #include "api/params.hpp"
 
+#include <cctype>
 #include <charconv>
+#include <chrono>
 #include <exception>
 
 #include "cmdb/text_position.hpp"
@@ -91,6 +93,13 @@ HttpResponse AuthenticationError(const Status& st) {
   return r;
 }
 
+// `r` with the route's pattern and the caller's name, for the log and metrics.
+HttpResponse WithRoute(const Route* route, const std::string& actor, HttpResponse r) {
+  if (route) r.route = route->pattern;
+  r.actor = actor;
+  return r;
+}
+
 }  // namespace
 
 std::optional<HttpResponse> Api::Admit(const HttpRequest& head, int64_t content_length) {
@@ -98,17 +107,23 @@ std::optional<HttpResponse> Api::Admit(const HttpRequest& head, int64_t content_
     // The console's files need no token (api/console.hpp).
     if (options_.console && WebConsole::Owns(head.method, head.path)) return std::nullopt;
     const Route* route = MatchRoute(Routes(), head.method, head.path).route;
+    std::string actor;
     if (!route || route->access.token) {
       auto who = auth_.Authenticate(head.Header("authorization"));
-      if (!who.ok()) return AuthenticationError(who.status());
+      if (!who.ok()) {
+        HttpResponse r = AuthenticationError(who.status());
+        if (route) r.route = route->pattern;
+        return r;
+      }
+      actor = who->name;
     }
     size_t limit = LimitOf(route, options_);
     if (content_length > 0 && static_cast<uint64_t>(content_length) > limit)
-      return ErrorResponse(Status(StatusCode::kPayloadTooLarge,
+      return WithRoute(route, actor, ErrorResponse(Status(StatusCode::kPayloadTooLarge,
                                   "request body of " + std::to_string(content_length) +
                                       " bytes exceeds the limit of " + std::to_string(limit) +
                                       " bytes")
-                               .With("limit", static_cast<int64_t>(limit)));
+                               .With("limit", static_cast<int64_t>(limit))));
     return std::nullopt;
   } catch (const std::exception& e) {
     return ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what()));
@@ -132,17 +147,83 @@ std::string IdNoun(const std::vector<std::string>& segments, size_t at) {
 
 }  // namespace
 
+ApiMetrics::ApiMetrics(MetricsRegistry& r)
+    : requests(r.Counter("cmdb_http_requests_total",
+                         "HTTP requests answered, by route pattern, method and status.",
+                         {"route", "method", "status"})),
+      request_seconds(r.Histogram("cmdb_http_request_duration_seconds",
+                                  "HTTP request latency (head read to answer written), by route "
+                                  "pattern and method.",
+                                  {"route", "method"}, DurationBuckets())),
+      query_seconds(r.Histogram("cmdb_query_duration_seconds",
+                                "POST /v1/query: time in the handler (parse, plan, run, encode).",
+                                {}, DurationBuckets())),
+      impact_seconds(r.Histogram("cmdb_impact_duration_seconds",
+                                 "POST /v1/impact: time in the handler.", {}, DurationBuckets())),
+      imports(r.Counter("cmdb_imports_total", "Imports (POST /v1/imports) by source and outcome.",
+                        {"source", "outcome"})) {}
+
 HttpResponse Api::Handle(const HttpRequest& req) {
+  std::string_view route = "";
+  std::string actor;
+  HttpResponse r = Dispatch(req, route, actor);
+  r.route = route;
+  r.actor = std::move(actor);
+  if (r.status >= 500 && options_.events)
+    options_.events->Event("error", {{"method", req.method},
+                                     {"path", req.path},
+                                     {"status", std::to_string(r.status)},
+                                     {"body", r.body.substr(0, 500)}});
+  return r;
+}
+
+HttpResponse Api::CallHandler(const Route& route, const Call& call) {
+  if (route.handler != &Api::Query && route.handler != &Api::Impact &&
+      route.handler != &Api::Import)
+    return (this->*route.handler)(call);
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse r = (this->*route.handler)(call);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (route.handler == &Api::Query) {
+    api_metrics_.query_seconds.With({}).Observe(seconds);
+  } else if (route.handler == &Api::Impact) {
+    api_metrics_.impact_seconds.With({}).Observe(seconds);
+  } else {
+    // The source as the handler validated it (its charset); refused parameters count as "-".
+    std::string source = call.req.Param("source").empty() ? call.req.Param("format")
+                                                          : call.req.Param("source");
+    bool valid = !source.empty() && source.size() <= 64;
+    for (char c : source) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) ||
+                                            c == '-' || c == '_' || c == '.');
+    std::string outcome = r.status < 300 ? "ok" : r.status < 500 ? "refused" : "failed";
+    api_metrics_.imports.With({valid ? source : "-", outcome}).Inc();
+    if (options_.events)
+      options_.events->Event("import", {{"source", valid ? source : "-"},
+                                        {"format", call.req.Param("format")},
+                                        {"actor", call.who.name},
+                                        {"outcome", outcome},
+                                        {"status", std::to_string(r.status)},
+                                        {"seconds", std::to_string(seconds)}});
+  }
+  return r;
+}
+
+HttpResponse Api::Dispatch(const HttpRequest& req, std::string_view& route_name,
+                           std::string& actor) {
   try {
-    if (options_.console && WebConsole::Owns(req.method, req.path))
+    if (options_.console && WebConsole::Owns(req.method, req.path)) {
+      route_name = "console";
       return options_.console->Serve(req.path);
+    }
     RouteMatch match = MatchRoute(Routes(), req.method, req.path);
     const Route* route = match.route;
+    if (route) route_name = route->pattern;
     Principal who;
     if (!route || route->access.token) {
       auto authenticated = auth_.Authenticate(req.Header("authorization"));
       if (!authenticated.ok()) return AuthenticationError(authenticated.status());
       who = std::move(*authenticated);
+      actor = who.name;
     }
     if (!route && match.allowed.empty())
       return ErrorResponse(Status::NotFound("no such endpoint: " + req.method + " " + req.path));
@@ -169,7 +250,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
       }
     }
     if (Status st = CheckParams(req, route->params); !st.ok()) return ErrorResponse(st);
-    if (route->serving != Serving::kQuery) return (this->*route->handler)(call);
+    if (route->serving != Serving::kQuery) return CallHandler(*route, call);
     if (!AdmitQuery()) {
       HttpResponse busy = ErrorResponse(Status(StatusCode::kUnavailable,
                                                "too many queries are running (" +
@@ -182,7 +263,7 @@ HttpResponse Api::Handle(const HttpRequest& req) {
       Api* api;
       ~Release() { api->ReleaseQuery(); }
     } release{this};
-    return (this->*route->handler)(call);
+    return CallHandler(*route, call);
   } catch (const std::exception& e) {
     return ErrorResponse(Status::Internal(std::string("unexpected error: ") + e.what()));
   } catch (...) {

@@ -15,9 +15,11 @@
 #include "api/console.hpp"
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
+#include "api/request_log.hpp"
 #include "api/routes.hpp"
 #include "bulk/bulk_reader.hpp"
 #include "cmdb/database.hpp"
+#include "cmdb/metrics.hpp"
 #include "importers/config.hpp"
 #include "process/audit_service.hpp"
 #include "process/baseline_service.hpp"
@@ -35,9 +37,25 @@ struct ApiOptions {
   int max_page = 1000;
   int max_concurrent_queries = 6;  // queries and impact analyses at once (below the workers); more answer 503
   importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
-  // The web console served at / (GETs of every path but /healthz and /v1/...); null: none, those
-  // paths are the API's (401 without a token, 404).
+  // The web console served at / (GETs of every path but /healthz, /metrics and /v1/...); null:
+  // none, those paths are the API's (401 without a token, 404).
   std::shared_ptr<const WebConsole> console;
+  // Where the API registers its metrics (ApiMetrics) and what GET /metrics renders; null: the
+  // Api makes a registry of its own. Other modules register theirs in the same registry.
+  std::shared_ptr<MetricsRegistry> metrics;
+  // Notable events (imports done, 5xx errors); null: none.
+  std::shared_ptr<EventLog> events;
+};
+
+// The metrics the API and its HTTP server record, registered by the Api in its registry.
+// Ownership: the families belong to the registry. Thread safety: see cmdb/metrics.hpp.
+struct ApiMetrics {
+  explicit ApiMetrics(MetricsRegistry& r);
+  CounterFamily& requests;          // cmdb_http_requests_total{route, method, status}
+  HistogramFamily& request_seconds;  // cmdb_http_request_duration_seconds{route, method}
+  HistogramFamily& query_seconds;    // cmdb_query_duration_seconds
+  HistogramFamily& impact_seconds;   // cmdb_impact_duration_seconds
+  CounterFamily& imports;           // cmdb_imports_total{source, outcome}
 };
 
 // The process services the handlers call, built by the composition root (api/main.cpp, and the
@@ -57,7 +75,9 @@ class Api {
   // `db`, `auth`, `engine` and the services must outlive the Api.
   Api(Database& db, Authenticator& auth, gql::QueryEngine& engine, ApiServices services,
       ApiOptions options)
-      : db_(db), auth_(auth), engine_(engine), options_(options), changes_(services.changes),
+      : db_(db), auth_(auth), engine_(engine), options_(options),
+        metrics_(options_.metrics ? options_.metrics : std::make_shared<MetricsRegistry>()),
+        api_metrics_(*metrics_), changes_(services.changes),
         baseline_service_(services.baseline_service), releases_(services.releases),
         audits_(services.audits), baselines_(services.baselines) {}
 
@@ -79,6 +99,9 @@ class Api {
   // The body limit of the route of `method` and `path` (max_body_bytes when there is none).
   size_t BodyLimit(const std::string& method, const std::string& path) const;
   const ApiOptions& options() const { return options_; }
+  // The registry GET /metrics renders, and the API's own metrics in it.
+  MetricsRegistry& metrics() { return *metrics_; }
+  ApiMetrics& api_metrics() { return api_metrics_; }
 
   // The routing table: every endpoint, one row each (api/route_table.cpp). Built on first use,
   // immutable afterwards.
@@ -136,6 +159,13 @@ class Api {
   HttpResponse Baselines(const Call& call);
   HttpResponse Releases(const Call& call);
   HttpResponse Audits(const Call& call);
+  // GET /metrics: the registry in the Prometheus text format.
+  HttpResponse Metrics(const Call& call);
+
+  // Handle's work; sets `route` (the pattern) and `actor` once known.
+  HttpResponse Dispatch(const HttpRequest& req, std::string_view& route, std::string& actor);
+  // Calls the route's handler, timing queries and impact analyses and counting imports.
+  HttpResponse CallHandler(const Route& route, const Call& call);
 
   TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
@@ -149,6 +179,8 @@ class Api {
   Authenticator& auth_;
   gql::QueryEngine& engine_;
   ApiOptions options_;
+  std::shared_ptr<MetricsRegistry> metrics_;
+  ApiMetrics api_metrics_;
   process::ChangeService& changes_;
   process::BaselineService& baseline_service_;
   process::ReleaseService& releases_;

@@ -53,7 +53,8 @@ std::shared_ptr<const WebConsole> WebConsole::Missing(const std::string& dir,
 
 bool WebConsole::Owns(std::string_view method, std::string_view path) {
   if (method != "GET" && method != "HEAD") return false;
-  if (path == "/healthz" || path == "/v1" || path.rfind("/v1/", 0) == 0) return false;
+  if (path == "/healthz" || path == "/metrics" || path == "/v1" || path.rfind("/v1/", 0) == 0)
+    return false;
   return !path.empty() && path[0] == '/';
 }
 

@@ -35,8 +35,8 @@ class WebConsole {
   // build it, so a browser never sees a JSON 401.
   static std::shared_ptr<const WebConsole> Missing(const std::string& dir, const std::string& why);
 
-  // Whether a request is the console's: a GET (or HEAD) of any path but /healthz, /v1 and
-  // /v1/...
+  // Whether a request is the console's: a GET (or HEAD) of any path but /healthz, /metrics,
+  // /v1 and /v1/...
   static bool Owns(std::string_view method, std::string_view path);
   // The answer to GET `path` (Owns is true): the file, index.html for a console route, or 404.
   HttpResponse Serve(std::string_view path) const;

@@ -19,6 +19,13 @@ HttpResponse Api::Health(const Call&) {
                                 {"relationships", view.graph().rel_count()}});
 }
 
+HttpResponse Api::Metrics(const Call&) {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_->Render();
+  return r;
+}
+
 HttpResponse Api::OpenApi(const Call&) {
   HttpResponse r;
   r.content_type = "application/yaml";

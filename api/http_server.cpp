@@ -120,9 +120,11 @@ struct HttpServer::Impl {
   Front server;
   std::unique_ptr<Reactor> reactor;
   std::atomic<int64_t> buffered_bodies{0};  // bytes reserved by bodies the reactor collects
-  std::mutex log_mu;
+  std::shared_ptr<EventLog> log;
 
   Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)) {
+    log = options.events ? options.events
+                         : std::make_shared<EventLog>(options.log, options.log_format);
     if (!options.tls_cert.empty() || !options.tls_key.empty()) {
       auto loaded = TlsContext::Load(options.tls_cert, options.tls_key);
       if (loaded.ok()) tls = *loaded;
@@ -147,17 +149,43 @@ struct HttpServer::Impl {
     res.set_content(r.body, r.content_type);
   }
 
-  void Log(const httplib::Request& req, int status, Clock::time_point start) {
-    if (!options.log) return;
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    char line[64];
-    std::snprintf(line, sizeof line, " %d %.2fms\n", status, ms);
-    std::lock_guard l(log_mu);
-    *options.log << FormatTimestamp(cmdb::Clock::System()->NowMicros()) << " " << req.method << " " << req.path << line << std::flush;
+  // Counts an answered request in the metrics and logs it.
+  void Record(RequestLogEntry& e, const HttpResponse& r, double seconds) {
+    e.status = r.status;
+    e.route = r.route;
+    e.actor = r.actor;
+    e.bytes = r.body.size();
+    e.latency_ms = seconds * 1000;
+    static constexpr std::string_view kMethods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                    "PATCH", "DELETE", "OPTIONS"};
+    std::string method = "other";
+    for (std::string_view m : kMethods) {
+      if (e.method == m) method = m;
+    }
+    if (options.record_metrics) {
+      std::string route = r.route.empty() ? "unmatched" : r.route;
+      ApiMetrics& m = api.api_metrics();
+      m.requests.With({route, method, std::to_string(r.status)}).Inc();
+      m.request_seconds.With({route, method}).Observe(seconds);
+    }
+    log->Request(e);
+  }
+
+  void Log(const httplib::Request& req, const HttpResponse& r, const std::string& id,
+           Clock::time_point start) {
+    RequestLogEntry e;
+    e.request_id = id;
+    e.method = req.method;
+    e.path = req.path;
+    e.remote = req.remote_addr;
+    Record(e, r, std::chrono::duration<double>(Clock::now() - start).count());
   }
 
   // Writes a final answer to a request refused before its body was read; the connection closes.
-  void Refuse(Connection& c, const RequestHead* head, const HttpResponse& r) {
+  void Refuse(Connection& c, const RequestHead* head, HttpResponse r) {
+    auto start = Clock::now();
+    std::string id = RequestIdFor(head ? head->Get("x-request-id") : "");
+    r.headers.emplace_back("X-Request-Id", id);
     static const std::map<int, const char*> kReasons = {
         {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
         {405, "Method Not Allowed"}, {413, "Payload Too Large"}, {500, "Internal Server Error"},
@@ -171,11 +199,12 @@ struct HttpServer::Impl {
     if (!head || head->method != "HEAD") out += r.body;
     c.WriteAll(out.data(), out.size(), std::chrono::seconds(options.write_timeout_s));
     c.close_after = true;
-    if (options.log) {
-      std::lock_guard l(log_mu);
-      *options.log << FormatTimestamp(cmdb::Clock::System()->NowMicros()) << " " << (head ? head->method + " " + head->path : "-") << " "
-                   << r.status << " refused\n" << std::flush;
-    }
+    RequestLogEntry e;
+    e.request_id = id;
+    if (head) e.method = head->method, e.path = head->path;
+    e.remote = c.peer_ip();
+    e.refused = true;
+    Record(e, r, std::chrono::duration<double>(Clock::now() - start).count());
   }
 
   enum class Ready { kServe, kHandedBack, kRefused };
@@ -249,8 +278,10 @@ struct HttpServer::Impl {
   void HandleSimple(const httplib::Request& req, httplib::Response& res) {
     auto start = Clock::now();
     HttpResponse r = api.Handle(Convert(req));
+    std::string id = RequestIdFor(req.get_header_value("X-Request-Id"));
+    r.headers.emplace_back("X-Request-Id", id);
     Send(r, res);
-    Log(req, r.status, start);
+    Log(req, r, id, start);
   }
 
   void HandleWithBody(const httplib::Request& req, httplib::Response& res,
@@ -288,8 +319,10 @@ struct HttpServer::Impl {
       }
     }
     if (!complete && current_stream) current_stream->must_close = true;
+    std::string id = RequestIdFor(req.get_header_value("X-Request-Id"));
+    r.headers.emplace_back("X-Request-Id", id);
     Send(r, res);
-    Log(req, r.status, start);
+    Log(req, r, id, start);
   }
 
   Status IncompleteBody(const httplib::Request& req, size_t got) {
@@ -363,8 +396,9 @@ HttpServer::HttpServer(Api& api, ServerOptions options)
   s.Delete(".*", with_body);
   s.Delete(".*", simple);  // DELETE without a body
   // Answers cpp-httplib makes itself (a malformed request line, an unknown method) in our format.
-  s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+  s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("X-Request-Id", RequestIdFor(req.get_header_value("X-Request-Id")));
     std::string message = res.status == 404   ? "no such endpoint"
                           : res.status == 414 ? "the request target is too long"
                           : res.status == 413 ? "the request body is too large"
@@ -375,8 +409,9 @@ HttpServer::HttpServer(Api& api, ServerOptions options)
     if (current_stream && res.status != 404) current_stream->must_close = true;
     return httplib::Server::HandlerResponse::Handled;
   }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
+    res.set_header("X-Request-Id", RequestIdFor(req.get_header_value("X-Request-Id")));
     res.set_content(R"({"error":{"code":"Internal","message":"unexpected error","details":{}}})",
                     "application/json");
   });

@@ -1,7 +1,9 @@
 // HttpServer: serves an Api over HTTP(S). Connections are handled by an event-driven Reactor
 // (api/reactor.hpp: slow and idle clients hold no worker); each request is parsed by cpp-httplib
 // (http_server.cpp is the only file that includes httplib.h) and checked before its body is read
-// (framing, token, body limit). Logs one line per request: time, method, path, status, duration.
+// (framing, token, body limit). Logs one line per request (api/request_log.hpp: text or JSON),
+// counts it in the Api's metrics (ApiMetrics: route pattern, method, status, latency) and answers
+// every request, refused ones included, with an X-Request-Id (the client's when well-formed).
 // Thread safety: Serve() blocks the calling thread; Stop() may be called from any thread.
 #pragma once
 
@@ -33,7 +35,12 @@ struct ServerOptions {
   int64_t max_buffered_bodies_bytes = int64_t{256} << 20;  // all such bodies at once
   int keep_alive_linger_ms = 2;  // a worker waits this long for the next request before handing
                                  // the connection back to the reactor
-  std::ostream* log = nullptr;  // request log; nullptr: none
+  std::ostream* log = nullptr;  // request log; nullptr: none (unless `events` is set)
+  LogFormat log_format = LogFormat::kText;  // of the request log on `log`
+  // The log requests go to instead of `log` (shared with the composition root's events); null:
+  // one made over `log` and `log_format`.
+  std::shared_ptr<EventLog> events;
+  bool record_metrics = true;  // count requests in the Api's metrics (false: a bench baseline)
   std::string tls_cert;  // PEM files; both set: serve HTTPS only
   std::string tls_key;
   int listen_fd = -1;  // a socket from ListenOn() (owned by the server from then on); -1: Bind() opens one

@@ -38,6 +38,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // For the request log and metrics (not sent): the matched route's pattern ("" when none) and
+  // the caller's token name ("" when not authenticated). Set by Api::Handle and Api::Admit.
+  std::string route;
+  std::string actor;
 };
 
 }  // namespace cmdb::api

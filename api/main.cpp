@@ -13,6 +13,8 @@
 #include "api/api.hpp"
 #include "api/bootstrap.hpp"
 #include "api/http_server.hpp"
+#include "api/request_log.hpp"
+#include "api/server_metrics.hpp"
 #include "cmdb/time_util.hpp"
 #include "cmdb/tx_chain.hpp"
 #include "importers/config.hpp"
@@ -77,6 +79,8 @@ Options:
   --insecure-local     no authentication (every caller is 'anonymous' with the admin role);
                        only with a loopback --listen address. Never the default.
   --quiet              no request log
+  --log-format F       the request and event log on stderr: text (default) or json (one
+                       object per line; see docs/integrations.md)
   --help               this text
 )";
 
@@ -108,6 +112,7 @@ struct Flags {
   std::string import_config;
   bool insecure_local = false;
   bool quiet = false;
+  cmdb::api::LogFormat log_format = cmdb::api::LogFormat::kText;
   std::string web_dir;  // "": ./web/dist, else the checkout's web/dist
   bool no_web = false;
 };
@@ -213,6 +218,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.no_web = true;
     } else if (a == "--quiet") {
       f.quiet = true;
+    } else if (a == "--log-format") {
+      std::string v = value();
+      if (!cmdb::api::ParseLogFormat(v, f.log_format))
+        Die("--log-format expects text or json, not '" + v + "'");
     } else {
       Die("unknown option '" + a + "' (see --help)");
     }
@@ -489,7 +498,15 @@ int main(int argc, char** argv) {
   auto db = api::OpenDatabase(store.get(), boot, std::cout);
   if (!db.ok()) Die(db.status().message());
 
+  // The log of requests and notable events, and the metrics every module registers in.
+  auto events =
+      std::make_shared<api::EventLog>(flags.quiet ? nullptr : &std::cerr, flags.log_format);
+  auto metrics = std::make_shared<MetricsRegistry>();
+  api::RegisterServerMetrics(*metrics, **db, {CMDB_VERSION, flags.db});
+
   api::ApiOptions api_options;
+  api_options.metrics = metrics;
+  api_options.events = events;
   api_options.max_body_bytes = flags.max_body;
   api_options.max_bulk_bytes = flags.max_bulk;
   api_options.max_import_bytes = flags.max_import;
@@ -531,6 +548,7 @@ int main(int argc, char** argv) {
   server_options.port = flags.port;
   server_options.threads = flags.threads;
   server_options.log = flags.quiet ? nullptr : &std::cerr;
+  server_options.events = events;
   server_options.tls_cert = flags.tls_cert;
   server_options.tls_key = flags.tls_key;
   server_options.listen_fd = listener->first;
@@ -547,6 +565,8 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&signals, &sig);
     std::cout << "cmdbd: signal " << sig << ", shutting down" << std::endl;
+    if (flags.log_format == api::LogFormat::kJson)
+      events->Event("stop", {{"signal", std::to_string(sig)}});
     server.Stop();
   });
   {
@@ -555,6 +575,11 @@ int main(int argc, char** argv) {
               << " relationships, tx " << view.tx() << ", database " << flags.db << "\n";
   }
   std::cout << "cmdbd: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://" << flags.host << ":" << *port << std::endl;
+  if (flags.log_format == api::LogFormat::kJson)
+    events->Event("start", {{"version", CMDB_VERSION},
+                            {"listen", (flags.tls_cert.empty() ? "http://" : "https://") +
+                                           flags.host + ":" + std::to_string(*port)},
+                            {"database", flags.db}});
   if (!flags.port_file.empty()) {
     std::string tmp = flags.port_file + ".tmp";
     std::ofstream(tmp) << *port << "\n";
@@ -567,6 +592,7 @@ int main(int argc, char** argv) {
     stopper.join();
   }
   LogHead("at stop");
+  if (flags.log_format == api::LogFormat::kJson) events->Event("stopped", {});
   db->reset();  // every commit is already durable; close cleanly
   store.reset();
   std::cout << "cmdbd: stopped" << std::endl;

@@ -22,6 +22,7 @@ const std::vector<Route>& Api::Routes() {
   static const std::vector<Route> kRoutes = CompileRoutes({
       {"GET", "/healthz", kNoToken, &Api::Health},
       {"GET", "/v1/openapi.yaml", kNoToken, &Api::OpenApi},
+      {"GET", "/metrics", P::kRead, &Api::Metrics},
       {"GET", "/v1/whoami", P::kRead, &Api::WhoAmI},
       {"GET", "/v1/schema", P::kRead, &Api::GetSchema},
       {"POST", "/v1/schema", P::kAdmin, &Api::PostSchema, {kChange}},

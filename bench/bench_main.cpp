@@ -39,6 +39,7 @@
 #include "bulk/bulk.hpp"
 #include "api/http_server.hpp"
 #include "bench/as_of_bench.hpp"
+#include "bench/metrics_cost.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
@@ -670,6 +671,7 @@ int main(int argc, char** argv) {
     std::cerr << "http: " << results["http"].dump() << "\n";
     server.Stop();
     serving.join();
+    bench::MetricsCost(http_api, db, quick, results["metrics"]);
   }
   // 7. Baselines: capture a scope of up to 100k CIs, change 1% of them, capture again, diff.
   // The same-run baseline: reading those CIs' current rows from SQLite, which is what a

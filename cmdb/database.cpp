@@ -75,7 +75,8 @@ Result<WriteSet> Database::SealLocked(const TxMeta& meta, Txn& txn, const Schema
   return ws;
 }
 
-Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema) {
+Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema,
+                                        std::chrono::steady_clock::time_point started) {
   StreamedPrefix streamed;
   std::unique_ptr<StoreStream> stream = txn.TakeStream(&streamed);  // rolls back unless committed
   Result<WriteSet> sealed = SealLocked(meta, txn, new_schema);
@@ -92,6 +93,10 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
   last_tx_ = ws.tx.id;
   next_ci_ = txn.next_ci_id();
   next_rel_ = txn.next_rel_id();
+  lock.unlock();
+  if (observer_)
+    observer_(ws.tx,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return ws.tx;
 }
 
@@ -118,12 +123,13 @@ Status CheckMetaUtf8(const TxMeta& meta) {
 Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(Txn&)>& body) {
   CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));
   std::lock_guard write_lock(write_mu_);
+  auto started = std::chrono::steady_clock::now();
   std::shared_ptr<const Schema> schema = this->schema();
   Txn txn(graph_, *schema, last_tx_ + 1, clock_->NowMicros(), next_ci_, next_rel_);
   txn.EnableStreaming(store_);
   CMDB_RETURN_IF_ERROR(body(txn));
   if (txn.empty()) return TxRecord{};
-  return CommitLocked(meta, txn, nullptr);
+  return CommitLocked(meta, txn, nullptr, started);
 }
 
 Result<WriteSet> Database::DryRunWrite(const TxMeta& meta,
@@ -141,6 +147,7 @@ Result<WriteSet> Database::DryRunWrite(const TxMeta& meta,
 Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {
   CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));
   std::lock_guard write_lock(write_mu_);
+  auto started = std::chrono::steady_clock::now();
   next.set_version(schema()->version() + 1);
   Txn txn(graph_, next, last_tx_ + 1, clock_->NowMicros(), next_ci_, next_rel_);
   // Revalidate every CI: drop attributes the schema no longer has, fill new defaults.
@@ -193,7 +200,7 @@ Result<TxRecord> Database::ChangeSchema(const TxMeta& meta, Schema next) {
       return Status(st.code(), "the schema change would invalidate relationship " +
                                    std::to_string(id) + ": " + st.message());
   }
-  return CommitLocked(meta, txn, &next);
+  return CommitLocked(meta, txn, &next, started);
 }
 
 }  // namespace cmdb

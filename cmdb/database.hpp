@@ -129,13 +129,23 @@ class Database {
   using WritePolicy = std::function<Status(WriteSet& ws, const Graph& committed, const Schema& schema)>;
   void SetWritePolicy(WritePolicy policy) { policy_ = std::move(policy); }
 
+  // Called after every committed transaction (Write and ChangeSchema; not dry runs, not writes
+  // that staged nothing) with its tx record and the seconds from taking the writer lock to
+  // publishing it (body, validation, persisting, publishing). Runs on the writing thread while
+  // it still holds the writer lock: keep it short (metrics). Set it once at start-up, before
+  // concurrent use.
+  using CommitObserver = std::function<void(const TxRecord& tx, double seconds)>;
+  void SetCommitObserver(CommitObserver observer) { observer_ = std::move(observer); }
+
  private:
   // The write path up to the store: moves what `txn` staged into the WriteSet a commit persists
   // (tx record filled in) and runs the checks made before persisting (id limit, write policy).
   // Changes nothing; the caller holds write_mu_.
   Result<WriteSet> SealLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema);
   // SealLocked, then persist and publish. The caller holds write_mu_.
-  Result<TxRecord> CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema);
+  // `started`: when the writer lock was taken (for the commit observer).
+  Result<TxRecord> CommitLocked(const TxMeta& meta, Txn& txn, const Schema* new_schema,
+                                std::chrono::steady_clock::time_point started);
   friend class ReadView;
   std::atomic<int> writers_waiting_{0};  // writers blocked on mu_ (readers yield to them)
 
@@ -144,6 +154,7 @@ class Database {
   Store* store_;
   const Clock* clock_;
   WritePolicy policy_;
+  CommitObserver observer_;
   mutable std::shared_mutex mu_;  // guards graph_ mutation and schema_ swaps vs readers
   std::mutex write_mu_;           // one writer at a time
   Graph graph_;

@@ -34,13 +34,13 @@ def test(fn):
 class Server:
     """A cmdbd in a temporary directory, with tokens for each role."""
 
-    def __init__(self, extra=()):
+    def __init__(self, extra=(), quiet=True):
         self.dir = tempfile.mkdtemp(prefix="cmdb-hostile-")
         self.db = os.path.join(self.dir, "db.sqlite")
         port_file = os.path.join(self.dir, "port")
         self.log = open(os.path.join(self.dir, "log.txt"), "w")
         cmd = [ARGS.cmdbd, "--db", self.db, "--schema", os.path.join(ARGS.source, "schema"),
-               "--listen", "127.0.0.1:0", "--port-file", port_file, "--quiet",
+               "--listen", "127.0.0.1:0", "--port-file", port_file] + (["--quiet"] if quiet else []) + [
                "--admin-token-file", os.path.join(self.dir, "admin")] + list(extra)
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
@@ -711,6 +711,124 @@ def tampering_is_detected(s):
         assert [p["table"] for p in verify["problems"]] == ["tokens"], verify
     finally:
         other.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Request ids, the JSON log and the metrics
+
+
+def header_of(raw, name):
+    head = raw.partition(b"\r\n\r\n")[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        if k.strip().lower() == name.lower():
+            return v.strip()
+    return None
+
+
+@test
+def request_ids_are_bounded_and_never_echo_newlines(s):
+    js = Server(["--no-demo", "--log-format", "json"], quiet=False)
+    try:
+        auth = ("Authorization: Bearer %s\r\n" % js.admin).encode()
+        long_id = b"a" * 10240
+        r = js.raw(b"GET /v1/whoami HTTP/1.1\r\n" + auth + b"X-Request-Id: " + long_id +
+                   b"\r\nConnection: close\r\n\r\n")
+        got = header_of(r, "X-Request-Id")
+        assert got is not None and len(got) == 16 and "a" * 17 not in got, r[:300]
+        # A bare CR, an obsolete line fold and a NUL: refused or answered, never echoed.
+        for evil in (b"abc\rinjected: 1", b"abc\r\n injected: 2", b"abc\x00injected: 3"):
+            r = js.raw(b"GET /v1/whoami HTTP/1.1\r\n" + auth + b"X-Request-Id: " + evil +
+                       b"\r\nConnection: close\r\n\r\n")
+            assert b"injected" not in r.partition(b"\r\n\r\n")[0], r[:300]
+            assert status_of(r) in (200, 400), r[:300]
+        good = js.raw(b"GET /v1/whoami HTTP/1.1\r\n" + auth + b"X-Request-Id: hostile-ok\r\nConnection: close\r\n\r\n")
+        assert header_of(good, "X-Request-Id") == "hostile-ok", good[:300]
+        js.proc.send_signal(signal.SIGTERM)
+        js.proc.wait(20)
+        js.log.flush()
+        log = open(os.path.join(js.dir, "log.txt"), encoding="utf-8", errors="replace").read()
+        lines = [json.loads(l) for l in log.splitlines() if l.startswith("{")]
+        assert any(l.get("request_id") == "hostile-ok" for l in lines), log[-2000:]
+        assert "a" * 200 not in log, "the long request id reached the log"
+        assert "injected" not in log, "a forged header reached the log"
+        assert js.admin not in "\n".join(l for l in log.splitlines() if l.startswith("{"))
+        for l in lines:
+            assert "\n" not in l.get("request_id", ""), l
+    finally:
+        js.stop()
+
+
+# The text exposition format (0.0.4), strictly: HELP/TYPE once per family before its samples,
+# names and labels by the grammar, escapes only \\ \" \n, values as floats, histograms with
+# ascending le and a +Inf bucket equal to _count.
+METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+
+
+def check_exposition(text):
+    import re
+    sample_re = re.compile(r"^(%s)(\{(?:%s(?:,%s)*)?\})? (\S+)$" % (METRIC_NAME, LABEL, LABEL))
+    types, helps, seen_samples = {}, set(), set()
+    buckets = {}
+    assert text.endswith("\n"), "no final newline"
+    for line in text.split("\n")[:-1]:
+        if line.startswith("# HELP "):
+            name = line.split(" ")[2]
+            assert re.fullmatch(METRIC_NAME, name) and name not in helps, line
+            helps.add(name)
+        elif line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert kind in ("counter", "gauge", "histogram", "summary", "untyped"), line
+            assert name not in types and name not in seen_samples, line
+            types[name] = kind
+        else:
+            m = sample_re.match(line)
+            assert m, "not a sample: %r" % line
+            name, labels, value = m.group(1), m.group(2) or "", m.group(3)
+            float(value.replace("+Inf", "inf").replace("-Inf", "-inf").replace("NaN", "nan"))
+            family = name
+            for suffix in ("_bucket", "_sum", "_count"):
+                if name.endswith(suffix) and types.get(name[: -len(suffix)]) == "histogram":
+                    family = name[: -len(suffix)]
+            assert family in types, "sample before its TYPE: %r" % line
+            seen_samples.add(family)
+            if name.endswith("_bucket") and family != name:
+                le = re.search(r'le="([^"]*)"', labels).group(1)
+                rest = re.sub(r',?le="[^"]*"', "", labels).replace("{,", "{")
+                rest = "" if rest == "{}" else rest
+                buckets.setdefault((family, rest), []).append((le, float(value)))
+            if name.endswith("_count") and family != name:
+                bs = buckets.get((family, labels))
+                assert bs and bs[-1][0] == "+Inf" and bs[-1][1] == float(value), line
+    for (family, _), bs in buckets.items():
+        bounds = [float(le.replace("+Inf", "inf")) for le, _ in bs]
+        counts = [c for _, c in bs]
+        assert bounds == sorted(bounds) and counts == sorted(counts), (family, bs)
+
+
+@test
+def metrics_parse_strictly_and_with_promtool(s):
+    for token in (None, "reader"):
+        status, body = s.request("GET", "/metrics", token=token)
+        if token is None:
+            expect_error(status, body, 401, "Unauthenticated")
+    # An odd route, method and id do not become labels.
+    s.raw(b"GET /v1/cis/1%0A%22x HTTP/1.1\r\nConnection: close\r\n\r\n")
+    s.request("GET", "/v1/no/such/\"path", token="reader")
+    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+    conn.request("GET", "/metrics", headers={"Authorization": "Bearer " + s.tokens["reader"]})
+    r = conn.getresponse()
+    text = r.read().decode("utf-8")
+    conn.close()
+    assert r.status == 200 and r.getheader("Content-Type") == "text/plain; version=0.0.4; charset=utf-8"
+    check_exposition(text)
+    assert "no/such" not in text and "%0A" not in text
+    promtool = shutil.which("promtool")
+    if promtool:
+        out = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 0, out.stdout + out.stderr
 
 
 def main():
