@@ -43,7 +43,7 @@ export function Graph({ nodes, edges, highlight, onSelect, onOpen, cyRef, label 
                                        label: e.count && e.count > 1 ? `×${e.count}` : '' } })),
       ],
       style: dark ? [...style, { selector: 'node', style: { color: '#d1d5db' } }] : style,
-      layout: { name: 'dagre', rankDir: 'TB', nodeSep: 30, rankSep: 60, animate: false } as any,
+      layout: { name: 'dagre', rankDir: 'TB', nodeSep: 70, rankSep: 60, animate: false } as any,
       wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 3,
