@@ -196,6 +196,13 @@ try {
     await shot('time-travel');
     await page.getByRole('link', { name: 'Back to now' }).click();
     await page.locator('[data-testid=attributes] tr[data-attr=cpu_count] td.value').filter({ hasText: '12' }).waitFor();
+    // A point before the first transaction: the server's reason, without the console's own query.
+    expectedNetworkErrors++;
+    await page.goto(`${base}/ci/${vm}?asof=2001-01-01T00:00:00Z`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const said = await alert.textContent();
+    expect(/^ArgumentError \(HTTP 400\): AS OF '2001-01-01T00:00:00Z' is before the first transaction \(.*\)$/.test(said), `the error: ${said}`);
   });
 
   await step('impact: the drawn nodes and colours are POST /v1/impact\'s CIs and states', async () => {
