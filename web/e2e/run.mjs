@@ -68,7 +68,7 @@ page.goto = (url, opts = {}) => origGoto(url, { waitUntil: 'domcontentloaded', .
 const consoleErrors = [];
 let expectedNetworkErrors = 0;  // HTTP errors a step provokes on purpose (Chromium logs each)
 page.on('console', (m) => {
-  if (m.type() !== 'error') return;
+  if (m.type() !== 'error' && m.type() !== 'warning') return;  // a library's warning is a defect too
   if (expectedNetworkErrors > 0 && /Failed to load resource: the server responded with a status of (400|401|412|422)/.test(m.text())) {
     expectedNetworkErrors--; return;
   }
