@@ -493,7 +493,9 @@ std::string DotOf(const G& graph, const ImpactResult& result) {
 
 }  // namespace
 
-std::string ImpactToDot(const Graph& graph, const ImpactResult& result) { return DotOf(graph, result); }
+std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
+  return DotOf(graph, result);
+}
 std::string ImpactToDot(const PastGraph& graph, const ImpactResult& result) {
   return DotOf(graph, result);
 }

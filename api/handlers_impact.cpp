@@ -44,10 +44,9 @@ HttpResponse Render(const G& g, const Schema& schema, TxId tx,
   }
   for (CiId id : result.services) {
     const CiRecord* rec = g.FindCi(id);
-    services.push_back(
-        Json{{"id", id},
-             {"name", ToJson(rec->attrs.Get("name"))},
-             {"criticality", ToJson(analysis::ServiceCriticality(schema, *rec))}});
+    services.push_back(Json{{"id", id},
+                            {"name", ToJson(rec->attrs.Get("name"))},
+                            {"criticality", ToJson(analysis::ServiceCriticality(schema, *rec))}});
   }
   return JsonResponse(200, Json{{"direction", direction},
                                 {"max_depth", request.max_depth},
@@ -97,11 +96,10 @@ HttpResponse Api::Impact(const Call& call) {
   auto body = ParseRequestJson(req.body);
   if (!body.ok()) return ErrorResponse(body.status());
   if (!body->is_object()) return ErrorResponse(Status::Invalid("body must be a JSON object"));
-  if (Status st = CheckFields(
-          *body,
-          {"cis", "query", "direction", "max_depth", "types", "classes", "redundancy", "format",
-           "as_of"},
-          "");
+  if (Status st = CheckFields(*body,
+                              {"cis", "query", "direction", "max_depth", "types", "classes",
+                               "redundancy", "format", "as_of"},
+                              "");
       !st.ok())
     return ErrorResponse(st);
   analysis::ImpactRequest request;
@@ -153,8 +151,8 @@ HttpResponse Api::Impact(const Call& call) {
   if (body->contains("as_of")) {
     // The impact as it was right after a past transaction: the seeds are ids, read then.
     if (!body->contains("cis"))
-      return ErrorResponse(Status::Invalid(
-          "as_of takes the seeds as \"cis\"; a seed query says AS OF itself"));
+      return ErrorResponse(
+          Status::Invalid("as_of takes the seeds as \"cis\"; a seed query says AS OF itself"));
     ReadView view = db_.Read();
     auto tx = ResolveAsOf((*body)["as_of"], view.tx(), *db_.store(), db_.clock().NowMicros());
     if (!tx.ok()) return ErrorResponse(tx.status());

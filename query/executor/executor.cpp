@@ -772,8 +772,10 @@ std::vector<Row> Executor::FinishProjection(std::vector<Row> out, const BoundPro
       return a.second < b.second;
     };
     auto middle = keys.begin() + static_cast<std::ptrdiff_t>(keep);
-    if (keep < keys.size() / 8) std::partial_sort(keys.begin(), middle, keys.end(), before);
-    else std::sort(keys.begin(), keys.end(), before);
+    if (keep < keys.size() / 8)
+      std::partial_sort(keys.begin(), middle, keys.end(), before);
+    else
+      std::sort(keys.begin(), keys.end(), before);
     std::vector<Row> sorted;
     sorted.reserve(keep);
     for (auto k = keys.begin(); k != middle; ++k) sorted.push_back(std::move(out[k->second]));

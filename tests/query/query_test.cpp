@@ -1,9 +1,8 @@
 // The query language end to end on the demo estate: constructs, writes through the write path,
 // AS OF, limits, exact error texts, and long reads that do not stall writers.
 #include <algorithm>
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "query/engine.hpp"
@@ -33,7 +32,8 @@ std::vector<std::string> Strings(const QueryResult& r, size_t col = 0) {
 
 }  // namespace
 
-TEST_CASE("a page of an ordered answer (SKIP, LIMIT: a partial sort) is that slice of the whole order") {
+TEST_CASE(
+    "a page of an ordered answer (SKIP, LIMIT: a partial sort) is that slice of the whole order") {
   Q q;
   // Few distinct environments: most keys tie, and ties keep the order of the unsorted rows.
   for (const char* dir : {"", " DESC"}) {
@@ -46,8 +46,9 @@ TEST_CASE("a page of an ordered answer (SKIP, LIMIT: a partial sort) is that sli
                                  std::to_string(skip) + " LIMIT " + std::to_string(limit)));
         size_t end = std::min(whole.size(), skip + limit);
         INFO(order << " SKIP " << skip << " LIMIT " << limit);
-        CHECK(page == std::vector<std::string>(whole.begin() + static_cast<std::ptrdiff_t>(std::min(skip, end)),
-                                               whole.begin() + static_cast<std::ptrdiff_t>(end)));
+        CHECK(page == std::vector<std::string>(
+                          whole.begin() + static_cast<std::ptrdiff_t>(std::min(skip, end)),
+                          whole.begin() + static_cast<std::ptrdiff_t>(end)));
       }
     }
   }
