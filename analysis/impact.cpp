@@ -465,7 +465,10 @@ ImpactPath PathOf(const ImpactResult& result, const std::unordered_map<CiId, siz
   return path;
 }
 
-std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
+namespace {
+
+template <typename G>
+std::string DotOf(const G& graph, const ImpactResult& result) {
   auto label = [&](CiId id) {
     const CiRecord* ci = graph.FindCi(id);
     std::string name(ci ? ci->attrs.Get("name").is_string() ? ci->attrs.Get("name").as_string() : "" : "");
@@ -486,6 +489,15 @@ std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
            (r ? r->type.str() : std::string("?")) + "\"" + (ci.state == ImpactState::kDegraded ? ", style=dashed" : "") + "];\n";
   }
   return out + "}\n";
+}
+
+}  // namespace
+
+std::string ImpactToDot(const Graph& graph, const ImpactResult& result) {
+  return DotOf(graph, result);
+}
+std::string ImpactToDot(const PastGraph& graph, const ImpactResult& result) {
+  return DotOf(graph, result);
 }
 
 }  // namespace cmdb::analysis

@@ -82,5 +82,7 @@ ImpactPath PathOf(const ImpactResult& result, const std::unordered_map<CiId, siz
 
 // A Graphviz DOT picture of the impact: seeds, down and degraded CIs, explanation edges.
 std::string ImpactToDot(const Graph& graph, const ImpactResult& result);
+// The same for an impact computed on a past view (AS OF).
+std::string ImpactToDot(const PastGraph& graph, const ImpactResult& result);
 
 }  // namespace cmdb::analysis

@@ -187,13 +187,16 @@ QValue Executor::Add(Op op, const QValue& a, const QValue& b, size_t offset) {
 void Executor::Charge(size_t rows, size_t bytes, const char* what) {
   charged_rows_ += rows;
   charged_bytes_ += bytes;
-  const std::string needs = what ? std::string(what) + " needs more than " : "the query needs more than ";
+  // The message is built only when it is thrown: Charge runs for every row a query holds.
+  auto needs = [what] {
+    return what ? std::string(what) + " needs more than " : std::string("the query needs more than ");
+  };
   if (charged_rows_ > options_.max_rows)
     throw QueryError("ResourceExhausted", "RowBudget",
-                     needs + std::to_string(options_.max_rows) + " rows in memory at once (the row budget, max_query_rows)");
+                     needs() + std::to_string(options_.max_rows) + " rows in memory at once (the row budget, max_query_rows)");
   if (charged_bytes_ > options_.max_bytes)
     throw QueryError("ResourceExhausted", "ByteBudget",
-                     needs + std::to_string(options_.max_bytes) +
+                     needs() + std::to_string(options_.max_bytes) +
                          " bytes in memory at once (the byte budget, max_query_bytes)");
   if (options_.memory && charged_bytes_ + built_bytes_ > reserved_) {
     constexpr size_t kChunk = 64 << 10;  // reserve ahead: the shared counter is touched rarely

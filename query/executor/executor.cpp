@@ -773,7 +773,26 @@ std::vector<Row> Executor::FinishProjection(std::vector<Row> out, const BoundPro
     }
     out = std::move(unique);
   }
+  auto count = [&](const std::optional<BoundExpr>& e, const char* what) -> int64_t {
+    Row empty(num_slots_);
+    QValue v = Eval(*e, empty);
+    if (v.kind() != K::kInt || v.as_int() < 0)
+      ThrowArgument(v.kind() == K::kInt ? "NegativeIntegerArgument" : "InvalidArgumentType",
+                    std::string(what) + " must be a non-negative integer", e->offset);
+    return v.as_int();
+  };
+  std::optional<int64_t> skip, limit;
+  if (p.skip) skip = count(p.skip, "SKIP");
+  if (p.limit) limit = count(p.limit, "LIMIT");
   if (!p.order.empty()) {
+    // With a LIMIT only the first SKIP + LIMIT rows need their order (the page of a class list
+    // sorted by an attribute): a partial sort, n log k instead of n log n. A deep page (k a
+    // large part of n) sorts everything: the heap of a partial sort is slower there.
+    size_t keep = out.size();
+    if (limit) {
+      uint64_t wanted = static_cast<uint64_t>(skip.value_or(0)) + static_cast<uint64_t>(*limit);
+      if (wanted < keep) keep = static_cast<size_t>(wanted);
+    }
     std::vector<std::pair<std::vector<QValue>, size_t>> keys;
     keys.reserve(out.size());
     for (size_t i = 0; i < out.size(); ++i) {
@@ -784,35 +803,27 @@ std::vector<Row> Executor::FinishProjection(std::vector<Row> out, const BoundPro
       keys.emplace_back(std::move(k), i);
     }
     // The comparisons check the deadline too (a throw leaves `keys` valid, and it is dropped).
-    std::stable_sort(keys.begin(), keys.end(), [&](const auto& a, const auto& b) {
+    // Equal keys keep their input order (the index breaks ties), as a stable sort would.
+    auto before = [&](const auto& a, const auto& b) {
       CheckTime();
       for (size_t j = 0; j < p.order.size(); ++j) {
         int c = CompareForSort(a.first[j], b.first[j]);
         if (c) return p.order[j].descending ? c > 0 : c < 0;
       }
-      return false;
-    });
+      return a.second < b.second;
+    };
+    auto middle = keys.begin() + static_cast<std::ptrdiff_t>(keep);
+    if (keep < keys.size() / 8)
+      std::partial_sort(keys.begin(), middle, keys.end(), before);
+    else
+      std::sort(keys.begin(), keys.end(), before);
     std::vector<Row> sorted;
-    sorted.reserve(out.size());
-    for (auto& k : keys) sorted.push_back(std::move(out[k.second]));
+    sorted.reserve(keep);
+    for (auto k = keys.begin(); k != middle; ++k) sorted.push_back(std::move(out[k->second]));
     out = std::move(sorted);
   }
-  auto count = [&](const std::optional<BoundExpr>& e, const char* what) -> int64_t {
-    Row empty(num_slots_);
-    QValue v = Eval(*e, empty);
-    if (v.kind() != K::kInt || v.as_int() < 0)
-      ThrowArgument(v.kind() == K::kInt ? "NegativeIntegerArgument" : "InvalidArgumentType",
-                    std::string(what) + " must be a non-negative integer", e->offset);
-    return v.as_int();
-  };
-  if (p.skip) {
-    int64_t n = count(p.skip, "SKIP");
-    out.erase(out.begin(), out.begin() + std::min<int64_t>(n, out.size()));
-  }
-  if (p.limit) {
-    int64_t n = count(p.limit, "LIMIT");
-    if (static_cast<size_t>(n) < out.size()) out.resize(n);
-  }
+  if (skip) out.erase(out.begin(), out.begin() + std::min<int64_t>(*skip, out.size()));
+  if (limit && static_cast<size_t>(*limit) < out.size()) out.resize(*limit);
   if (p.where) {
     std::vector<Row> kept;
     for (Row& row : out) {

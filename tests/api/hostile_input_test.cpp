@@ -124,7 +124,7 @@ TEST_CASE("hostile input: unknown fields and duplicate keys are refused, naming 
   CHECK(s8 == 400);
   CHECK(Message(e8) ==
         "unknown field \"max_dept\" (did you mean 'max_depth'?); allowed: cis, query, direction, "
-        "max_depth, types, classes, redundancy, format");
+        "max_depth, types, classes, redundancy, format, as_of");
   auto [s9, e9] = c.Call("POST", "/v1/impact", R"({"cis": [1], "direction": 3})");
   CHECK(s9 == 400);
   CHECK(Message(e9) == "direction must be \"impacted\" or \"depends_on\"");

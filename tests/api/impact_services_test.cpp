@@ -1,5 +1,6 @@
 // Services and their criticality as the schema declares them (SERVICE [CRITICALITY attr]):
 // impact answers and change assessments under any class and attribute names, or none.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <sstream>
 
@@ -59,16 +60,20 @@ struct Model {
   }
   // The impact of the host as POST /v1/impact answers it.
   Json Impact() {
+    api::HttpResponse res = Post(Json{{"cis", {host}}});
+    REQUIRE(res.status == 200);
+    return Json::parse(res.body);
+  }
+  // POST /v1/impact with `body`.
+  api::HttpResponse Post(const Json& body) {
     api::Authenticator auth{&store, false};
     cmdb::testing::ApiServicesFor services{*db, *engine};
     api::Api a{*db, auth, *engine, services.Refs(), api::ApiOptions{}};
     api::HttpRequest req;
     req.method = "POST";
     req.path = "/v1/impact";
-    req.body = Json{{"cis", {host}}}.dump();
-    api::HttpResponse res = a.Handle(req);
-    REQUIRE(res.status == 200);
-    return Json::parse(res.body);
+    req.body = body.dump();
+    return a.Handle(req);
   }
   // The assessment of a change to the host.
   process::Assessment Assess() {
@@ -138,4 +143,52 @@ TEST_CASE("SERVICE is kept with the schema the store saves and read back from it
   const ClassDef* back = (*reopened)->schema()->ServiceClassOf("BusinessService");
   REQUIRE(back);
   CHECK(back->criticality == "criticality");
+}
+
+TEST_CASE("POST /v1/impact with as_of answers the impact as it was after that transaction") {
+  Model m("BusinessService", "criticality");
+  TxId before = m.db->Read().tx();
+  CiId late = m.Create("App", Attrs({{"name", "late"}}));
+  m.Relate("RUNS_ON", late, m.host);
+  auto ids = [](const Json& answer) {
+    std::vector<int64_t> out;
+    for (const auto& i : answer["impacted"]) out.push_back(i["id"].get<int64_t>());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  Json now = m.Impact();
+  CHECK(ids(now) == std::vector<int64_t>{m.app, m.svc, late});
+  api::HttpResponse res = m.Post(Json{{"cis", {m.host}}, {"as_of", before}});
+  REQUIRE(res.status == 200);
+  Json past = Json::parse(res.body);
+  CHECK(ids(past) == std::vector<int64_t>{m.app, m.svc});
+  CHECK(past["tx"] == before);
+  CHECK(past["services"].size() == 1);
+  // The DOT picture of the past has no trace of the later CI.
+  res = m.Post(Json{{"cis", {m.host}}, {"as_of", before}, {"format", "dot"}});
+  REQUIRE(res.status == 200);
+  CHECK(res.body.find("c" + std::to_string(late)) == std::string::npos);
+  CHECK(res.body.find("c" + std::to_string(m.app)) != std::string::npos);
+  // A seed that did not exist then.
+  res = m.Post(Json{{"cis", {late}}, {"as_of", before}});
+  CHECK(res.status == 404);
+  CHECK(Json::parse(res.body)["error"]["message"] ==
+        "CI " + std::to_string(late) + " does not exist");
+  auto error = [&](const Json& body) {
+    api::HttpResponse r = m.Post(body);
+    CHECK(r.status == 400);
+    return Json::parse(r.body)["error"]["message"].get<std::string>();
+  };
+  TxId latest = m.db->Read().tx();
+  CHECK(error(Json{{"cis", {m.host}}, {"as_of", latest + 1}}) ==
+        "as_of transaction " + std::to_string(latest + 1) + " does not exist (the latest is " +
+            std::to_string(latest) + ")");
+  CHECK(error(Json{{"cis", {m.host}}, {"as_of", true}}) ==
+        "as_of must be a transaction id or an ISO-8601 time");
+  CHECK(error(Json{{"cis", {m.host}}, {"as_of", "yesterday"}}) ==
+        "as_of needs an ISO-8601 date-time such as '2026-01-31T12:00:00Z'");
+  CHECK(error(Json{{"cis", {m.host}}, {"as_of", "2999-01-01T00:00:00Z"}}) ==
+        "as_of '2999-01-01T00:00:00Z' is in the future");
+  CHECK(error(Json{{"query", "MATCH (h:Host) RETURN h"}, {"as_of", before}}) ==
+        "as_of takes the seeds as \"cis\"; a seed query says AS OF itself");
 }

@@ -55,7 +55,13 @@ export async function query(text: string, parameters: Record<string, unknown> = 
     p.__asof = /^[0-9]+$/.test(asOf) ? Number(asOf) : asOf;
     q = `AS OF $__asof ${text}`;
   }
-  return post<{ columns: string[]; rows: any[][]; stats: any; plan?: string }>('/v1/query', { query: q, parameters: p });
+  try {
+    return await post<{ columns: string[]; rows: any[][]; stats: any; plan?: string }>('/v1/query', { query: q, parameters: p });
+  } catch (e) {
+    // The console wrote this query, not the user: its text and position mean nothing to them.
+    if (e instanceof ApiError) e.message = e.message.split('\n')[0].replace(/^line \d+, column \d+: /, '');
+    throw e;
+  }
 }
 
 // The schema, fetched once per session.

@@ -20,7 +20,7 @@ const style: cytoscape.StylesheetStyle[] = [
   { selector: 'node', style: { 'background-color': 'data(colour)', label: 'data(label)', 'font-size': 10, color: '#6b7280',
                                'text-valign': 'bottom', 'text-margin-y': 4, width: 18, height: 18 } },
   { selector: 'node[?service]', style: { 'border-width': 3, 'border-color': '#111827', shape: 'round-rectangle', width: 24, height: 24 } },
-  { selector: 'node[kind = "group"]', style: { shape: 'round-rectangle', width: 'mapData(count, 1, 500, 26, 60)', height: 22 } },
+  { selector: 'node[kind = "group"][count]', style: { shape: 'round-rectangle', width: 'mapData(count, 1, 500, 26, 60)', height: 22 } },
   { selector: 'node.hl', style: { 'underlay-color': '#facc15', 'underlay-opacity': 0.6, 'underlay-padding': 6 } },
   { selector: 'node:selected', style: { 'underlay-color': '#2563eb', 'underlay-opacity': 0.5, 'underlay-padding': 7 } },
   { selector: 'edge', style: { width: 1.5, 'line-color': '#9ca3af', 'target-arrow-color': '#9ca3af', 'target-arrow-shape': 'triangle',
@@ -43,8 +43,7 @@ export function Graph({ nodes, edges, highlight, onSelect, onOpen, cyRef, label 
                                        label: e.count && e.count > 1 ? `×${e.count}` : '' } })),
       ],
       style: dark ? [...style, { selector: 'node', style: { color: '#d1d5db' } }] : style,
-      layout: { name: 'dagre', rankDir: 'TB', nodeSep: 30, rankSep: 60, animate: false } as any,
-      wheelSensitivity: 0.3,
+      layout: { name: 'dagre', rankDir: 'TB', nodeSep: 70, rankSep: 60, animate: false } as any,
       minZoom: 0.05,
       maxZoom: 3,
     });

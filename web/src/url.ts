@@ -83,14 +83,15 @@ export function impactFromParams(p: URLSearchParams): ImpactOptions {
   };
 }
 
-export function impactHref(o: ImpactOptions): string {
+// The impact view's link; `asOf` keeps the time-travel point (the impact as it was then).
+export function impactHref(o: ImpactOptions, asOf: string | null = null): string {
   return href('/impact', {
     cis: o.cis.map(String),
     direction: o.direction === 'impacted' ? undefined : o.direction,
     depth: o.depth === 6 ? undefined : o.depth,
     types: o.types,
     classes: o.classes,
-  });
+  }, asOf);
 }
 
 // Sets or clears the time-travel point of a URL (path + search), keeping everything else.

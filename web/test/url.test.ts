@@ -18,6 +18,11 @@ describe('routes', () => {
     expect(impactFromParams(new URLSearchParams(search))).toEqual(o);
     // Defaults stay out of the URL; junk falls back to them.
     expect(impactHref({ cis: [1], direction: 'impacted', depth: 6, types: [], classes: [] })).toBe('/impact?cis=1');
+    // The time-travel point stays with the impact view's options (the impact as it was then).
+    const past = impactHref(o, '17');
+    expect(new URLSearchParams(past.split('?')[1]).get('asof')).toBe('17');
+    expect(parseRoute('/impact', `?${past.split('?')[1]}`)).toMatchObject({ page: 'impact', asOf: '17' });
+    expect(impactFromParams(new URLSearchParams(past.split('?')[1]))).toEqual(o);
     expect(impactFromParams(new URLSearchParams('cis=1,x,0,3&depth=99&direction=sideways')))
       .toEqual({ cis: [1, 3], direction: 'impacted', depth: 6, types: [], classes: [] });
   });

@@ -55,7 +55,7 @@ export function CiPage({ id, asOf }: { id: number; asOf: string | null }) {
         <p class="muted">CI {ci.id} · version <span data-testid="ci-version">{ci.version}</span>
           {data.asOfTx !== null && <> · as of transaction {data.asOfTx}</>}</p>
         <div class="actions">
-          <a class="button" href={href('/impact', { cis: String(ci.id) })}>Impact</a>
+          <a class="button" href={href('/impact', { cis: String(ci.id) }, asOf)}>Impact</a>
           <a class="button" href={href(`/ci/${ci.id}/neighbourhood`, {}, asOf)}>Neighbourhood</a>
           {!asOf && <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>{editing ? 'Close editor' : 'Edit'}</button>}
         </div>

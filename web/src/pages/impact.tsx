@@ -7,26 +7,25 @@ import { post, request, schema } from '../api';
 import { Graph, positions } from '../graph';
 import { buildImpactGraph, countsByClass, GraphNode, ImpactAnswer, kStateColours, pathOf, toSvg } from '../impact';
 import { navigate } from '../nav';
-import { ciHref, impactFromParams, impactHref, ImpactOptions } from '../url';
+import { asOfParam, ciHref, impactFromParams, impactHref, ImpactOptions } from '../url';
 import { download, ErrorBox, Loading, useData } from '../ui';
 
 export function ImpactPage({ params, asOf }: { params: URLSearchParams; asOf: string | null }) {
   const opts = impactFromParams(params);
-  const key = impactHref(opts);
+  const key = impactHref(opts, asOf);
   const sch = useData(() => schema(), []);
   const { data, error, loading } = useData<ImpactAnswer | null>(
-    () => opts.cis.length ? post<ImpactAnswer>('/v1/impact', impactBody(opts)) : Promise.resolve(null), [key]);
+    () => opts.cis.length ? post<ImpactAnswer>('/v1/impact', impactBody(opts, asOf)) : Promise.resolve(null), [key]);
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<GraphNode | null>(null);
   const cyRef = useRef<cytoscape.Core | null>(null);
   const serviceClasses = useMemo(() => new Set((sch.data?.classes ?? []).filter((c) => c.service).map((c) => c.name)), [sch.data]);
   const graph = useMemo(() => data ? buildImpactGraph(data, { expanded, serviceClasses }) : null, [data, expanded, serviceClasses]);
-  const set = (o: Partial<ImpactOptions>) => navigate(impactHref({ ...opts, ...o }));
+  const set = (o: Partial<ImpactOptions>) => navigate(impactHref({ ...opts, ...o }, asOf));
   const highlight = data && selected?.ci ? pathOf(data, selected.ci) : null;
   return (
     <div class="impact-page">
       <h1>Impact</h1>
-      {asOf && <p class="notice">Impact analysis runs on the current CMDB; time travel does not apply here.</p>}
       <Controls opts={opts} set={set} types={(sch.data?.relationship_types ?? []).map((t) => t.name)}
                 classes={(sch.data?.classes ?? []).map((c) => c.name)} />
       {opts.cis.length === 0 && <p class="muted">Pick one or more CIs: search for one and press “Impact” on its page, or give ids above.</p>}
@@ -43,7 +42,7 @@ export function ImpactPage({ params, asOf }: { params: URLSearchParams; asOf: st
             <Graph nodes={graph.nodes} edges={graph.edges} highlight={highlight} cyRef={cyRef}
                    label={`Impact graph: ${data.seeds.length} chosen CIs, ${data.impacted.length} impacted`}
                    onSelect={(n) => n.state === 'group' ? setExpanded(new Set([...expanded, n.id])) : setSelected(n)}
-                   onOpen={(n) => n.ci && navigate(ciHref(n.ci))} />
+                   onOpen={(n) => n.ci && navigate(ciHref(n.ci, asOf))} />
             <div class="actions">
               <button type="button" onClick={() => cyRef.current && download('impact.svg', 'image/svg+xml', toSvg(positions(cyRef.current), graph.edges))}>Export SVG</button>
               <button type="button" onClick={async () => {
@@ -52,7 +51,7 @@ export function ImpactPage({ params, asOf }: { params: URLSearchParams; asOf: st
                 download('impact.png', 'image/png', blob);
               }}>Export PNG</button>
               <button type="button" onClick={async () => {
-                const r = await request<string>('POST', '/v1/impact', { ...impactBody(opts), format: 'dot' }, { text: true });
+                const r = await request<string>('POST', '/v1/impact', { ...impactBody(opts, asOf), format: 'dot' }, { text: true });
                 download('impact.dot', 'text/vnd.graphviz', r.data);
               }}>Export DOT</button>
               {graph.grouped && <span class="muted">Grouped by class and distance ({data.impacted.length} CIs); click a group to expand it.</span>}
@@ -62,8 +61,9 @@ export function ImpactPage({ params, asOf }: { params: URLSearchParams; asOf: st
           <aside class="impact-side">
             <p data-testid="impact-summary"><b>{data.impacted.length}</b> CIs impacted
               ({data.impacted.filter((i) => i.state === 'down').length} down, {data.impacted.filter((i) => i.state === 'degraded').length} degraded)
-              {data.depth_limited && <> · depth limit reached</>}</p>
-            {selected && <SelectedPath data={data} node={selected} />}
+              {data.depth_limited && <> · depth limit reached</>}
+              {asOf && data.tx !== undefined && <> · as of transaction <span data-testid="impact-tx">{data.tx}</span></>}</p>
+            {selected && <SelectedPath data={data} node={selected} asOf={asOf} />}
             <table class="counts">
               <caption>Per class</caption>
               <thead><tr><th scope="col">Class</th><th scope="col">Down</th><th scope="col">Degraded</th></tr></thead>
@@ -72,7 +72,7 @@ export function ImpactPage({ params, asOf }: { params: URLSearchParams; asOf: st
             <details>
               <summary>Impacted CIs as a list</summary>
               <ul class="impact-list">
-                {data.impacted.map((i) => <li><a href={ciHref(i.id)}>{i.name ?? `#${i.id}`}</a> <span class={`badge ${i.state}`}>{i.state}</span> <span class="muted">{i.class}, distance {i.distance}</span></li>)}
+                {data.impacted.map((i) => <li><a href={ciHref(i.id, asOf)}>{i.name ?? `#${i.id}`}</a> <span class={`badge ${i.state}`}>{i.state}</span> <span class="muted">{i.class}, distance {i.distance}</span></li>)}
               </ul>
             </details>
           </aside>
@@ -82,20 +82,21 @@ export function ImpactPage({ params, asOf }: { params: URLSearchParams; asOf: st
   );
 }
 
-function impactBody(o: ImpactOptions) {
+function impactBody(o: ImpactOptions, asOf: string | null) {
   const b: Record<string, unknown> = { cis: o.cis, direction: o.direction, max_depth: o.depth };
+  if (asOf) b.as_of = asOfParam(asOf);
   if (o.types.length) b.types = o.types;
   if (o.classes.length) b.classes = o.classes;
   return b;
 }
 
-function SelectedPath({ data, node }: { data: ImpactAnswer; node: GraphNode }) {
+function SelectedPath({ data, node, asOf }: { data: ImpactAnswer; node: GraphNode; asOf: string | null }) {
   const it = data.impacted.find((i) => i.id === node.ci);
   const names = new Map<number, string>([...data.seeds.map((s) => [s.id, s.name ?? `#${s.id}`] as [number, string]),
                                          ...data.impacted.map((i) => [i.id, i.name ?? `#${i.id}`] as [number, string])]);
   return (
     <div class="selected" data-testid="selected">
-      <h3><a href={ciHref(node.ci!)}>{node.label}</a> <span class="badge">{node.cls}</span></h3>
+      <h3><a href={ciHref(node.ci!, asOf)}>{node.label}</a> <span class="badge">{node.cls}</span></h3>
       {it ? <p>{it.state} at distance {it.distance}, because: {it.path.cis.map((c) => names.get(c) ?? `#${c}`).join(' → ')}</p>
           : <p>A chosen CI.</p>}
     </div>
