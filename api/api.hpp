@@ -27,6 +27,8 @@
 
 namespace cmdb::api {
 
+class WebhookService;  // api/webhook_service.hpp
+
 struct ApiOptions {
   size_t max_body_bytes = 1 << 20;               // ordinary requests (413 past it)
   size_t max_bulk_bytes = size_t(8) << 30;       // POST /v1/bulk (streamed)
@@ -50,6 +52,7 @@ struct ApiServices {
   process::ReleaseService& releases;
   process::AuditService& audits;
   const gql::BaselineResolver& baselines;  // for USE BASELINE in queries
+  WebhookService* webhooks = nullptr;       // /v1/webhooks (503 without one)
 };
 
 class Api {
@@ -59,7 +62,7 @@ class Api {
       ApiOptions options)
       : db_(db), auth_(auth), engine_(engine), options_(options), changes_(services.changes),
         baseline_service_(services.baseline_service), releases_(services.releases),
-        audits_(services.audits), baselines_(services.baselines) {}
+        audits_(services.audits), baselines_(services.baselines), webhooks_(services.webhooks) {}
 
   // Answers one request. A console request (WebConsole::Owns, when options().console is set) is
   // the console's file. Otherwise it matches it against Routes(), then checks, in this order, the token
@@ -136,6 +139,8 @@ class Api {
   HttpResponse Baselines(const Call& call);
   HttpResponse Releases(const Call& call);
   HttpResponse Audits(const Call& call);
+  // /v1/webhooks[/{id}[/deliveries|/dead-letters|/redeliver]] (handlers_webhooks.cpp)
+  HttpResponse Webhooks(const Call& call);
 
   TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
@@ -154,6 +159,7 @@ class Api {
   process::ReleaseService& releases_;
   process::AuditService& audits_;
   const gql::BaselineResolver& baselines_;  // for USE BASELINE in queries
+  WebhookService* webhooks_;                 // may be null
 };
 
 // Helpers shared by the handler files.
