@@ -66,24 +66,29 @@ WebhookService::WebhookService(WebhookStore& store, WebhookOptions options)
 WebhookService::~WebhookService() { Stop(); }
 
 Result<WebhookService::Hook> WebhookService::Compile(WebhookDef def) {
+  // The change feed's filter names (api/feed_json.hpp): each a string or a list of strings.
   Hook h;
   json f = json::parse(def.filter.empty() ? "{}" : def.filter, nullptr, false);
   if (f.is_discarded() || !f.is_object()) return Status::Invalid("filter: expected an object");
   for (const auto& [key, value] : f.items()) {
     std::string where = "filter." + key;
-    if (key == "classes" || key == "types" || key == "actors" || key == "sources") {
-      auto names = Names(value, where);
-      if (!names.ok()) return names.status();
-      (key == "classes" ? h.classes : key == "types" ? h.types : key == "actors" ? h.actors
-                                                                                  : h.sources) =
-          std::move(*names);
-    } else if (key == "change") {
+    if (key == "change") {
       if (!value.is_string()) return Status::Invalid(where + ": expected a string");
       h.change = value.get<std::string>();
-    } else {
-      return Status::Invalid("filter: unknown field '" + key +
-                             "' (classes, types, actors, sources, change)");
+      continue;
     }
+    std::vector<std::string>* target = key == "class"       ? &h.classes
+                                       : key == "type"      ? &h.types
+                                       : key == "actor"     ? &h.actors
+                                       : key == "source"    ? &h.sources
+                                       : key == "not_actor" ? &h.not_actors
+                                                            : nullptr;
+    if (!target)
+      return Status::Invalid("filter: unknown field '" + key +
+                             "' (class, type, source, actor, not_actor, change)");
+    auto names = Names(value.is_string() ? json::array({value}) : value, where);
+    if (!names.ok()) return names.status();
+    *target = std::move(*names);
   }
   h.def = std::move(def);
   return h;
@@ -127,6 +132,7 @@ std::vector<std::pair<int64_t, std::string>> WebhookService::Route(const WriteSe
       if (!d.enabled || Has(d.exclude_actors, ws.tx.actor) || Has(d.exclude_sources, ws.tx.source))
         continue;
       if (!h.actors.empty() && !Has(h.actors, ws.tx.actor)) continue;
+      if (Has(h.not_actors, ws.tx.actor)) continue;
       if (!h.sources.empty() && !Has(h.sources, ws.tx.source)) continue;
       if (!h.change.empty() && h.change != ws.tx.change_ref) continue;
       bool by_items = !h.classes.empty() || !h.types.empty();

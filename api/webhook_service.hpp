@@ -66,7 +66,7 @@ class WebhookService {
  private:
   struct Hook {
     WebhookDef def;
-    std::vector<std::string> classes, types, actors, sources;  // the filter; empty: any
+    std::vector<std::string> classes, types, actors, sources, not_actors;  // empty: any
     std::string change;
   };
   static Result<Hook> Compile(WebhookDef def);

@@ -365,6 +365,7 @@ Status SqliteStore::CommitLocked(const WriteSet& ws, const StreamedPrefix* prefi
     hash = TxChainHash(prev_hash, ws.tx, ws);
   }
   CMDB_RETURN_IF_ERROR(PutVersions(ws, prefix));
+  CMDB_RETURN_IF_ERROR(PutOutbox(ws));  // the webhook events of this write, in its transaction
   if (hashing.valid()) hash = hashing.get();
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
@@ -375,8 +376,7 @@ Status SqliteStore::CommitLocked(const WriteSet& ws, const StreamedPrefix* prefi
   tx.BindNullable(5, ws.tx.change_ref).BindNullable(6, ws.tx.message);
   tx.Bind(7, ws.tx.cis_written).Bind(8, ws.tx.rels_written).Bind(9, ws.tx.schema_version);
   tx.Bind(10, prev_hash).Bind(11, hash).BindNullable(12, ws.tx.unauthorized);
-  CMDB_RETURN_IF_ERROR(tx.Run());
-  return PutOutbox(ws);  // the webhook events of this write, in the same transaction
+  return tx.Run();
 }
 
 Status SqliteStore::PutVersions(const WriteSet& ws, const StreamedPrefix* prefix) {

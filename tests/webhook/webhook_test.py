@@ -210,7 +210,7 @@ def main():
         run("allow list and admin API", allow_list)
 
         hook_all = s.hook(rx.url("/all"))
-        hook_dc = s.hook(rx.url("/dc"), filter={"classes": ["Datacenter"]})
+        hook_dc = s.hook(rx.url("/dc"), filter={"class": "Datacenter"})
         hook_noimp = s.hook(rx.url("/noimp"), exclude_actors=["sync-bot"])
         hook_redirect = s.hook(rx.url("/redirect"))
 
