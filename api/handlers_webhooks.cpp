@@ -6,7 +6,9 @@
 namespace cmdb::api {
 
 HttpResponse Api::Webhooks(const Call& call) {
-  if (!webhooks_) return ErrorResponse(Status(StatusCode::kUnavailable, "webhooks are not enabled on this server"));
+  if (!webhooks_)
+    return ErrorResponse(
+        Status(StatusCode::kUnavailable, "webhooks are not enabled on this server"));
   const HttpRequest& req = call.req;
   const Segments& seg = call.segments;  // v1, webhooks[, id[, what]]
   const std::string& method = req.method;
@@ -37,7 +39,8 @@ HttpResponse Api::Webhooks(const Call& call) {
   if (!req.body.empty()) {
     auto body = ParseRequestJson(req.body);
     if (!body.ok()) return ErrorResponse(body.status());
-    if (!body->is_object()) return ErrorResponse(Status::Invalid("body must be {\"event\": N} or empty"));
+    if (!body->is_object())
+      return ErrorResponse(Status::Invalid("body must be {\"event\": N} or empty"));
     if (Status st = CheckFields(*body, {"event"}, ""); !st.ok()) return ErrorResponse(st);
     if (body->contains("event")) {
       if (!(*body)["event"].is_number_integer() || (*body)["event"].get<int64_t>() < 1)

@@ -64,8 +64,8 @@ bool InternalV4(const unsigned char* a) {
 
 bool InternalAddress(const sockaddr* sa) {
   if (sa->sa_family == AF_INET) {
-    return InternalV4(
-        reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr));
+    return InternalV4(reinterpret_cast<const unsigned char*>(
+        &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr));
   }
   const auto* a = reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr.s6_addr;
   static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -89,7 +89,8 @@ Result<AllowList> AllowList::Parse(const std::string& text) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string entry = Trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    std::string entry =
+        Trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (!entry.empty()) {
       std::string host;
       int port;
@@ -150,7 +151,9 @@ Status Resolve(Destination& dest) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   int rc = getaddrinfo(dest.host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || !res) return Status(StatusCode::kUnavailable, "cannot resolve " + dest.host + ": " + gai_strerror(rc));
+  if (rc != 0 || !res)
+    return Status(StatusCode::kUnavailable,
+                  "cannot resolve " + dest.host + ": " + gai_strerror(rc));
   char text[INET6_ADDRSTRLEN] = {};
   const sockaddr* sa = res->ai_addr;
   bool internal = InternalAddress(sa);
@@ -194,8 +197,7 @@ std::string HmacSha256Hex(const std::string& secret, const std::string& data) {
 }
 
 SendResult Send(const std::string& url, const Destination& dest,
-                const std::vector<std::string>& headers, const std::string& body,
-                int timeout_ms) {
+                const std::vector<std::string>& headers, const std::string& body, int timeout_ms) {
   InitCurl();
   SendResult r;
   CURL* c = curl_easy_init();

@@ -55,7 +55,6 @@ struct SendResult {
 // POSTs `body` to `url` at the pinned address of `dest` with `headers` ("Name: value"), within
 // `timeout_ms`. A 3xx is a failure ("redirect not followed").
 SendResult Send(const std::string& url, const Destination& dest,
-                const std::vector<std::string>& headers, const std::string& body,
-                int timeout_ms);
+                const std::vector<std::string>& headers, const std::string& body, int timeout_ms);
 
 }  // namespace cmdb::api

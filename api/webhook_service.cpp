@@ -165,8 +165,7 @@ std::vector<std::pair<int64_t, std::string>> WebhookService::Route(const WriteSe
 std::vector<std::string> WebhookService::Headers(const WebhookDef& def, const OutboxEvent& event,
                                                  int64_t unix_seconds) {
   std::string ts = std::to_string(unix_seconds);
-  return {"Content-Type: application/json",
-          "User-Agent: cmdb-webhook",
+  return {"Content-Type: application/json", "User-Agent: cmdb-webhook",
           "X-Cmdb-Event-Id: " + std::to_string(def.id) + "-" + std::to_string(event.tx),
           "X-Cmdb-Timestamp: " + ts,
           "X-Cmdb-Signature: sha256=" + HmacSha256Hex(def.secret, ts + "." + event.body)};
@@ -245,9 +244,8 @@ Result<WebhookService::Hook> WebhookService::Find(int64_t id) {
 
 Status WebhookService::Validate(const json& body, bool creating, WebhookDef& def) const {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
-  CMDB_RETURN_IF_ERROR(CheckFields(body, {"url", "secret", "filter", "enabled", "exclude_actors",
-                                          "exclude_sources"},
-                                   ""));
+  CMDB_RETURN_IF_ERROR(CheckFields(
+      body, {"url", "secret", "filter", "enabled", "exclude_actors", "exclude_sources"}, ""));
   if (body.contains("url")) {
     if (!body["url"].is_string()) return Status::Invalid("url: expected a string");
     def.url = body["url"].get<std::string>();
@@ -339,9 +337,9 @@ Status WebhookService::Delete(int64_t id) {
   CMDB_RETURN_IF_ERROR(Find(id).status());
   {
     std::lock_guard l(mu_);  // stop routing to it before it goes
-    hooks_.erase(std::remove_if(hooks_.begin(), hooks_.end(),
-                                [&](const Hook& h) { return h.def.id == id; }),
-                 hooks_.end());
+    hooks_.erase(
+        std::remove_if(hooks_.begin(), hooks_.end(), [&](const Hook& h) { return h.def.id == id; }),
+        hooks_.end());
   }
   return store_.DeleteWebhook(id);
 }

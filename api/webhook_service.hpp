@@ -14,11 +14,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "api/webhook_sender.hpp"
 #include "cmdb/webhook_store.hpp"
@@ -26,11 +25,11 @@
 namespace cmdb::api {
 
 struct WebhookOptions {
-  AllowList allow;               // --webhook-allow
-  int64_t retry_base_ms = 1000;  // --webhook-retry-base
+  AllowList allow;                 // --webhook-allow
+  int64_t retry_base_ms = 1000;    // --webhook-retry-base
   int64_t retry_cap_ms = 300'000;  // --webhook-retry-cap
-  int64_t max_attempts = 10;     // --webhook-max-attempts
-  int timeout_ms = 10'000;       // per request
+  int64_t max_attempts = 10;       // --webhook-max-attempts
+  int timeout_ms = 10'000;         // per request
 };
 
 class WebhookService {
@@ -73,7 +72,7 @@ class WebhookService {
   Status Validate(const nlohmann::json& body, bool creating, WebhookDef& def) const;
   std::vector<std::pair<int64_t, std::string>> Route(const WriteSet& ws);
   void Work();
-  // Sends one event; returns true when it was attempted.
+  // Makes one attempt at an event and records it (delivered, retry later, or parked).
   void Deliver(const Hook& hook, const OutboxEvent& event);
   Result<Hook> Find(int64_t id);
 

@@ -27,8 +27,8 @@ double Median(std::vector<double> v) {
 
 }  // namespace
 
-bool WebhookBench(int64_t updates, int hooks, const std::string& schema_dir,
-                  const std::string& dir, nlohmann::json& out) {
+bool WebhookBench(int64_t updates, int hooks, const std::string& schema_dir, const std::string& dir,
+                  nlohmann::json& out) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   // The receiver: answers 204 to everything, counts.
@@ -59,8 +59,10 @@ bool WebhookBench(int64_t updates, int hooks, const std::string& schema_dir,
             {"url", "http://127.0.0.1:" + std::to_string(port) + "/h" + std::to_string(i)},
             {"secret", "bench-secret-bench-secret"},
             {"enabled", false}});
-        if (!made.ok()) setup = false;
-        else ids.push_back((*made)["id"].get<int64_t>());
+        if (!made.ok())
+          setup = false;
+        else
+          ids.push_back((*made)["id"].get<int64_t>());
       }
       int64_t n = 0;
       auto update = [&]() -> bool {
@@ -68,7 +70,8 @@ bool WebhookBench(int64_t updates, int hooks, const std::string& schema_dir,
         attrs.Set("name", Value(std::string_view("bench-webhook-vm")));
         attrs.Set("cpu_count", Value(static_cast<int64_t>(++n % 64 + 1)));
         return (*db)
-            ->Write(TxMeta{}, [&](Txn& txn) { return txn.UpsertCi("VirtualMachine", attrs).status(); })
+            ->Write(TxMeta{},
+                    [&](Txn& txn) { return txn.UpsertCi("VirtualMachine", attrs).status(); })
             .ok();
       };
       if (setup) setup = update();

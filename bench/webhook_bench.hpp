@@ -13,7 +13,7 @@ namespace cmdb::bench {
 // Runs `updates` single-CI updates per configuration (in 10 alternating rounds) on a SQLite
 // database in `dir`, with `hooks` webhooks to a loopback receiver, then drains the outbox.
 // Fills `out`; false when something failed (not when the ratio is high: that is reported).
-bool WebhookBench(int64_t updates, int hooks, const std::string& schema_dir,
-                  const std::string& dir, nlohmann::json& out);
+bool WebhookBench(int64_t updates, int hooks, const std::string& schema_dir, const std::string& dir,
+                  nlohmann::json& out);
 
 }  // namespace cmdb::bench

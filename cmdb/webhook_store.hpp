@@ -36,7 +36,7 @@ struct OutboxEvent {
   int64_t seq = 0;  // outbox order (increasing with commit order)
   int64_t webhook_id = 0;
   TxId tx = 0;
-  std::string body;   // the request body, rendered at commit
+  std::string body;  // the request body, rendered at commit
   int64_t attempts = 0;
   int64_t next_at = 0;  // micros since epoch: not sent before
   bool dead = false;    // parked after too many failures
@@ -49,10 +49,10 @@ struct DeliveryAttempt {
   int64_t webhook_id = 0;
   int64_t seq = 0;
   TxId tx = 0;
-  int64_t time = 0;        // micros since epoch when the attempt started
-  int64_t status = 0;      // HTTP status; 0 when no answer
+  int64_t time = 0;    // micros since epoch when the attempt started
+  int64_t status = 0;  // HTTP status; 0 when no answer
   int64_t latency_us = 0;
-  std::string error;       // empty on success
+  std::string error;  // empty on success
 };
 
 // What to enqueue for one committed write: (webhook id, body) pairs. Called by the store inside

@@ -131,7 +131,8 @@ Status SqliteStore::DeleteWebhook(int64_t id) {
     Stmt del(write_db_, "DELETE FROM webhooks WHERE id = ?");
     if (!del.ok()) return del.Error();
     CMDB_RETURN_IF_ERROR(del.Bind(1, id).Run());
-    if (sqlite3_changes(write_db_) == 0) return Status::NotFound("no webhook " + std::to_string(id));
+    if (sqlite3_changes(write_db_) == 0)
+      return Status::NotFound("no webhook " + std::to_string(id));
     Stmt out(write_db_, "DELETE FROM webhook_outbox WHERE webhook_id = ?");
     Stmt log(write_db_, "DELETE FROM webhook_deliveries WHERE webhook_id = ?");
     if (!out.ok() || !log.ok()) return out.Error();

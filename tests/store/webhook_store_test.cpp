@@ -1,8 +1,9 @@
 // The webhook outbox of the SQLite store and the sender's checks (no network beyond loopback
 // name resolution).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <unistd.h>
 
 #include "api/webhook_sender.hpp"
 #include "store/sqlite_store.hpp"
@@ -14,8 +15,8 @@ using cmdb::testing::Attrs;
 namespace {
 
 std::string TempDb(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("cmdb_webhook_test_" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("cmdb_webhook_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = dir / name;
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
