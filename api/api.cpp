@@ -136,7 +136,8 @@ namespace {
 std::string IdNoun(const std::vector<std::string>& segments, size_t at) {
   static const std::pair<std::string_view, std::string_view> kNouns[] = {
       {"cis", "CI id"},         {"relationships", "relationship id"}, {"changes", "change id"},
-      {"windows", "window id"}, {"releases", "release id"},           {"audits", "audit id"}};
+      {"windows", "window id"}, {"releases", "release id"},           {"audits", "audit id"},
+      {"webhooks", "webhook id"}};
   if (at > 0) {
     for (const auto& [collection, noun] : kNouns) {
       if (segments[at - 1] == collection) return std::string(noun);

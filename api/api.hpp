@@ -29,6 +29,8 @@
 
 namespace cmdb::api {
 
+class WebhookService;  // api/webhook_service.hpp
+
 struct ApiOptions {
   size_t max_body_bytes = 1 << 20;               // ordinary requests (413 past it)
   size_t max_bulk_bytes = size_t(8) << 30;       // POST /v1/bulk (streamed)
@@ -68,6 +70,7 @@ struct ApiServices {
   process::ReleaseService& releases;
   process::AuditService& audits;
   const gql::BaselineResolver& baselines;  // for USE BASELINE in queries
+  WebhookService* webhooks = nullptr;       // /v1/webhooks (503 without one)
 };
 
 class Api {
@@ -79,7 +82,7 @@ class Api {
         metrics_(options_.metrics ? options_.metrics : std::make_shared<MetricsRegistry>()),
         api_metrics_(*metrics_), changes_(services.changes),
         baseline_service_(services.baseline_service), releases_(services.releases),
-        audits_(services.audits), baselines_(services.baselines) {}
+        audits_(services.audits), baselines_(services.baselines), webhooks_(services.webhooks) {}
 
   // Answers one request. A console request (WebConsole::Owns, when options().console is set) is
   // the console's file. Otherwise it matches it against Routes(), then checks, in this order, the token
@@ -166,6 +169,8 @@ class Api {
   HttpResponse Dispatch(const HttpRequest& req, std::string_view& route, std::string& actor);
   // Calls the route's handler, timing queries and impact analyses and counting imports.
   HttpResponse CallHandler(const Route& route, const Call& call);
+  // /v1/webhooks[/{id}[/deliveries|/dead-letters|/redeliver]] (handlers_webhooks.cpp)
+  HttpResponse Webhooks(const Call& call);
 
   TxMeta MetaFor(const HttpRequest& req, const Principal& who, const char* source) const;
   Result<int> PageLimit(const HttpRequest& req) const;
@@ -186,6 +191,7 @@ class Api {
   process::ReleaseService& releases_;
   process::AuditService& audits_;
   const gql::BaselineResolver& baselines_;  // for USE BASELINE in queries
+  WebhookService* webhooks_;                 // may be null
 };
 
 // Helpers shared by the handler files.

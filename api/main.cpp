@@ -1,5 +1,6 @@
 // cmdbd: the composition root. Parses flags, opens the SQLite store, bootstraps the database
 // and serves the HTTP API until SIGINT or SIGTERM.
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "api/http_server.hpp"
 #include "api/request_log.hpp"
 #include "api/server_metrics.hpp"
+#include "api/webhook_service.hpp"
 #include "cmdb/time_util.hpp"
 #include "cmdb/tx_chain.hpp"
 #include "importers/config.hpp"
@@ -81,6 +83,12 @@ Options:
   --quiet              no request log
   --log-format F       the request and event log on stderr: text (default) or json (one
                        object per line; see docs/integrations.md)
+  --webhook-allow LIST webhook destinations, HOST[:PORT],... or * for any public host; loopback and
+                       private addresses only for hosts named here (default: none, no webhooks)
+  --webhook-max-attempts N  failures before an event is parked as a dead letter (default 10)
+  --webhook-retry-base MS   first retry delay, doubled per failure (default 1000)
+  --webhook-retry-cap MS    longest retry delay (default 300000)
+  --webhook-timeout MS      per delivery request (default 10000)
   --help               this text
 )";
 
@@ -115,6 +123,11 @@ struct Flags {
   cmdb::api::LogFormat log_format = cmdb::api::LogFormat::kText;
   std::string web_dir;  // "": ./web/dist, else the checkout's web/dist
   bool no_web = false;
+  std::string webhook_allow;
+  long long webhook_max_attempts = 10;
+  long long webhook_retry_base = 1000;
+  long long webhook_retry_cap = 300'000;
+  long long webhook_timeout = 10'000;
 };
 
 [[noreturn]] void Die(const std::string& msg) {
@@ -216,6 +229,17 @@ Flags ParseFlags(int argc, char** argv) {
       f.web_dir = value();
     } else if (a == "--no-web") {
       f.no_web = true;
+    } else if (a == "--webhook-allow") {
+      f.webhook_allow = value();
+    } else if (a == "--webhook-max-attempts") {
+      f.webhook_max_attempts = ParseNumber(a, value());
+      if (f.webhook_max_attempts < 1) Die("--webhook-max-attempts must be at least 1");
+    } else if (a == "--webhook-retry-base") {
+      f.webhook_retry_base = std::max(1LL, ParseNumber(a, value()));
+    } else if (a == "--webhook-retry-cap") {
+      f.webhook_retry_cap = std::max(1LL, ParseNumber(a, value()));
+    } else if (a == "--webhook-timeout") {
+      f.webhook_timeout = std::clamp(ParseNumber(a, value()), 100LL, 600'000LL);
     } else if (a == "--quiet") {
       f.quiet = true;
     } else if (a == "--log-format") {
@@ -541,8 +565,21 @@ int main(int argc, char** argv) {
   process::ReleaseService releases(**db, changes, baseline_service);
   process::AuditService audits(**db, baseline_service);
   gql::BaselineResolver baselines = baseline_service.Resolver();
-  api::Api api(**db, auth, engine, {changes, baseline_service, releases, audits, baselines},
-               api_options);
+  api::WebhookOptions webhook_options;
+  {
+    auto allow = api::AllowList::Parse(flags.webhook_allow);
+    if (!allow.ok()) Die(allow.status().message());
+    webhook_options.allow = std::move(*allow);
+  }
+  webhook_options.max_attempts = flags.webhook_max_attempts;
+  webhook_options.retry_base_ms = flags.webhook_retry_base;
+  webhook_options.retry_cap_ms = flags.webhook_retry_cap;
+  webhook_options.timeout_ms = static_cast<int>(flags.webhook_timeout);
+  // Events left in the outbox (a crash, a stop) are sent from here on.
+  api::WebhookService webhooks(*store, std::move(webhook_options));
+  if (Status st = webhooks.Start(); !st.ok()) Die(st.message());
+  api::Api api(**db, auth, engine,
+               {changes, baseline_service, releases, audits, baselines, &webhooks}, api_options);
   api::ServerOptions server_options;
   server_options.host = flags.host;
   server_options.port = flags.port;
@@ -592,6 +629,7 @@ int main(int argc, char** argv) {
     stopper.join();
   }
   LogHead("at stop");
+  webhooks.Stop();
   if (flags.log_format == api::LogFormat::kJson) events->Event("stopped", {});
   db->reset();  // every commit is already durable; close cleanly
   store.reset();

@@ -87,6 +87,14 @@ const std::vector<Route>& Api::Routes() {
       {"GET", "/v1/audits", P::kRead, &Api::Audits},
       {"POST", "/v1/audits", P::kManageReleases, &Api::Audits},
       {"GET", "/v1/audits/{id}", P::kRead, &Api::Audits},
+      {"GET", "/v1/webhooks", P::kAdmin, &Api::Webhooks},
+      {"POST", "/v1/webhooks", P::kAdmin, &Api::Webhooks},
+      {"GET", "/v1/webhooks/{id}", P::kAdmin, &Api::Webhooks},
+      {"PATCH", "/v1/webhooks/{id}", P::kAdmin, &Api::Webhooks},
+      {"DELETE", "/v1/webhooks/{id}", P::kAdmin, &Api::Webhooks},
+      {"GET", "/v1/webhooks/{id}/deliveries", P::kAdmin, &Api::Webhooks},
+      {"GET", "/v1/webhooks/{id}/dead-letters", P::kAdmin, &Api::Webhooks},
+      {"POST", "/v1/webhooks/{id}/redeliver", P::kAdmin, &Api::Webhooks},
   });
   // clang-format on
   return kRoutes;

@@ -42,6 +42,7 @@
 #include "bench/metrics_cost.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
+#include "bench/webhook_bench.hpp"
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
 #include "process/audit_service.hpp"
@@ -273,6 +274,7 @@ int main(int argc, char** argv) {
   std::string only;
   int64_t imports_only = 0;
   int64_t nmap_large = 0;
+  int64_t webhook_updates = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -284,6 +286,7 @@ int main(int argc, char** argv) {
     else if (a == "--write-files") files_dir = next();
     else if (a == "--imports") imports_only = std::stoll(next());
     else if (a == "--nmap-scaling") nmap_large = std::stoll(next());
+    else if (a == "--webhooks") webhook_updates = std::stoll(next());
     else if (a == "--reuse") reuse = true;
     else if (a == "--only") only = "," + next() + ",";
     else {
@@ -291,9 +294,18 @@ int main(int argc, char** argv) {
                    "                  [--reuse] [--only impact,ql,search,http,asof,baselines,imports]\n"
                    "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n"
                    "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
-                   "                                             time ratio, fails past 2)\n";
+                   "                                             time ratio, fails past 2)\n"
+                   "       cmdb_bench --webhooks N [--dir DIR]  (N single-CI updates with 5 webhooks vs none,\n"
+                   "                                             and the outbox's delivery throughput)\n";
       return 2;
     }
+  }
+  if (webhook_updates > 0) {  // bench/webhook_bench.hpp
+    Json result;
+    bool ok = bench::WebhookBench(webhook_updates, 5, std::string(CMDB_SOURCE_DIR) + "/schema",
+                                  dir + "/webhooks", result);
+    std::cout << result.dump(2) << std::endl;
+    return ok ? 0 : 1;
   }
   if (nmap_large > 0) {  // the nmap importer must stay linear (bench/nmap_scale.hpp)
     Json scaling;

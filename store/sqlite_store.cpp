@@ -63,6 +63,20 @@ CREATE TABLE IF NOT EXISTS tokens(
   created_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0, mac TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS tokens_name ON tokens(name);
 CREATE INDEX IF NOT EXISTS tokens_hash ON tokens(hash);
+CREATE TABLE IF NOT EXISTS webhooks(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, secret TEXT NOT NULL,
+  filter TEXT NOT NULL, enabled INTEGER NOT NULL, exclude_actors TEXT NOT NULL,
+  exclude_sources TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_outbox(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, tx INTEGER NOT NULL,
+  body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS webhook_outbox_head ON webhook_outbox(webhook_id, dead, seq);
+CREATE TABLE IF NOT EXISTS webhook_deliveries(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  tx INTEGER NOT NULL, time INTEGER NOT NULL, status INTEGER NOT NULL, latency_us INTEGER NOT NULL,
+  error TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
 )sql";
 
 
@@ -351,6 +365,7 @@ Status SqliteStore::CommitLocked(const WriteSet& ws, const StreamedPrefix* prefi
     hash = TxChainHash(prev_hash, ws.tx, ws);
   }
   CMDB_RETURN_IF_ERROR(PutVersions(ws, prefix));
+  CMDB_RETURN_IF_ERROR(PutOutbox(ws));  // the webhook events of this write, in its transaction
   if (hashing.valid()) hash = hashing.get();
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"

@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "cmdb/store.hpp"
+#include "cmdb/webhook_store.hpp"
 
 struct sqlite3;
 
@@ -59,7 +60,10 @@ struct SqliteOptions {
   std::function<void(const std::string&)> log;
 };
 
-class SqliteStore : public Store {
+// It is also the WebhookStore (store/sqlite_webhooks.cpp): tables webhooks, webhook_outbox and
+// webhook_deliveries, outside the hash chain (a secret must never enter a history that cannot be
+// rewritten); Commit inserts the router's outbox rows in the commit's own transaction.
+class SqliteStore : public Store, public WebhookStore {
  public:
   // Opens (creating if needed) the database file at `path`.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, SqliteOptions options = {});
@@ -124,6 +128,26 @@ class SqliteStore : public Store {
   Status CommitLocked(const WriteSet& ws, const StreamedPrefix* prefix);
   // The rows of a transaction: schema, CI and relationship versions, provenance, documents.
   Status PutVersions(const WriteSet& ws, const StreamedPrefix* prefix);
+  // The outbox rows the router asks for (under write_mu_, inside the open transaction).
+  Status PutOutbox(const WriteSet& ws);
+
+ public:
+  // WebhookStore (store/sqlite_webhooks.cpp).
+  Result<WebhookDef> CreateWebhook(WebhookDef def) override;
+  Status UpdateWebhook(const WebhookDef& def) override;
+  Status DeleteWebhook(int64_t id) override;
+  Result<std::vector<WebhookDef>> ListWebhooks() override;
+  void SetOutboxRouter(OutboxRouter router) override;
+  Result<std::vector<OutboxEvent>> OutboxHeads() override;
+  Status RecordAttempt(const DeliveryAttempt& attempt, AttemptOutcome outcome,
+                       int64_t next_at) override;
+  Result<std::vector<DeliveryAttempt>> Deliveries(int64_t webhook_id, int limit) override;
+  Result<std::vector<OutboxEvent>> DeadLetters(int64_t webhook_id) override;
+  Result<int64_t> Redeliver(int64_t webhook_id, int64_t seq) override;
+  Result<int64_t> Backlog() override;
+
+ private:
+  OutboxRouter router_;  // under write_mu_
 
   // Reads or creates the key, migrates unkeyed rows, checks the token rows (Open).
   Status OpenKey(const SqliteOptions& options);

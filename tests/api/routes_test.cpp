@@ -195,8 +195,10 @@ TEST_CASE("routes: the table is well formed") {
     CHECK(r.handler != nullptr);
     // Every route but the public ones needs a token; a public one is a GET.
     if (!r.access.token) CHECK(r.method == "GET");
-    // A GET reads: it needs no permission beyond read, but the admin-only token list.
-    if (r.method == "GET" && r.access.token && r.pattern != "/v1/tokens")
+    // A GET reads: it needs no permission beyond read, but the admin-only token list and
+    // webhooks (their destinations and delivery logs are configuration).
+    if (r.method == "GET" && r.access.token && r.pattern != "/v1/tokens" &&
+        r.pattern.rfind("/v1/webhooks", 0) != 0)
       CHECK(r.access.permission == Permission::kRead);
     // Every {id} names what it is ("invalid CI id 'x'"), so its collection is known.
     auto segments = api::PathSegments(r.pattern);
@@ -206,7 +208,7 @@ TEST_CASE("routes: the table is well formed") {
         REQUIRE(i > 0);
         if (segments[i] == "{id}")
           CHECK(std::set<std::string>{"cis", "relationships", "changes", "windows", "releases",
-                                      "audits"}
+                                      "audits", "webhooks"}
                     .count(segments[i - 1]) == 1);
       }
     }

@@ -1,0 +1,143 @@
+// The webhook outbox of the SQLite store and the sender's checks (no network beyond loopback
+// name resolution).
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "api/webhook_sender.hpp"
+#include "store/sqlite_store.hpp"
+#include "test_util.hpp"
+
+using namespace cmdb;
+using cmdb::testing::Attrs;
+
+namespace {
+
+std::string TempDb(const std::string& name) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("cmdb_webhook_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  return path.string();
+}
+
+Result<std::unique_ptr<Database>> OpenDb(Store* store) {
+  api::BootstrapOptions opts;
+  opts.schema_dir = cmdb::testing::SourceDir() + "/schema";
+  std::ostringstream log;
+  return api::OpenDatabase(store, opts, log);
+}
+
+}  // namespace
+
+TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commit order",
+          "[webhook]") {
+  std::string path = TempDb("outbox.sqlite");
+  auto store = SqliteStore::Open(path);
+  REQUIRE(store.ok());
+  auto db = OpenDb(store->get());
+  REQUIRE(db.ok());
+  WebhookDef def;
+  def.url = "http://127.0.0.1:9/x";
+  def.secret = "0123456789abcdef";
+  def.filter = "{}";
+  auto hook = (*store)->CreateWebhook(def);
+  REQUIRE(hook.ok());
+  int64_t id = hook->id;
+  (*store)->SetOutboxRouter([&](const WriteSet& ws) {
+    std::vector<std::pair<int64_t, std::string>> out;
+    if (ws.tx.actor != "quiet") out.emplace_back(id, "tx " + std::to_string(ws.tx.id));
+    return out;
+  });
+  auto write = [&](const std::string& actor, const std::string& name) {
+    return (*db)->Write(TxMeta{actor, "api"}, [&](Txn& t) {
+      return t.CreateCi("VirtualMachine", Attrs({{"name", name}})).status();
+    });
+  };
+  auto t1 = write("alice", "wh1");
+  auto t2 = write("quiet", "wh2");
+  auto t3 = write("bob", "wh3");
+  REQUIRE((t1.ok() && t2.ok() && t3.ok()));
+  // A write that fails (a duplicate KEY) enqueues nothing.
+  CHECK(!write("carol", "wh1").ok());
+  // A commit that fails in the store after the router ran leaves no event either.
+  WriteSet dup;
+  dup.tx = *t3;  // the same transaction id again: its log row cannot be inserted
+  CHECK(!(*store)->Commit(dup).ok());
+  CHECK(*(*store)->Backlog() == 2);
+
+  auto heads = (*store)->OutboxHeads();
+  REQUIRE(heads.ok());
+  REQUIRE(heads->size() == 1);
+  CHECK((*heads)[0].tx == t1->id);
+  CHECK((*heads)[0].body == "tx " + std::to_string(t1->id));
+
+  DeliveryAttempt a;
+  a.webhook_id = id;
+  a.seq = (*heads)[0].seq;
+  a.tx = t1->id;
+  a.status = 503;
+  a.error = "HTTP 503";
+  REQUIRE((*store)->RecordAttempt(a, AttemptOutcome::kRetry, 42).ok());
+  heads = (*store)->OutboxHeads();
+  CHECK(((*heads)[0].attempts == 1 && (*heads)[0].next_at == 42 && (*heads)[0].tx == t1->id));
+  REQUIRE((*store)->RecordAttempt(a, AttemptOutcome::kDead, 0).ok());
+  // Parked: the next event is the head now.
+  heads = (*store)->OutboxHeads();
+  CHECK((*heads)[0].tx == t3->id);
+  auto dead = (*store)->DeadLetters(id);
+  REQUIRE(dead->size() == 1);
+  CHECK(((*dead)[0].attempts == 2 && (*dead)[0].last_error == "HTTP 503"));
+  CHECK(*(*store)->Redeliver(id, 0) == 1);
+  heads = (*store)->OutboxHeads();
+  CHECK(((*heads)[0].tx == t1->id && (*heads)[0].attempts == 0));
+  a.status = 204;
+  a.error = "";
+  REQUIRE((*store)->RecordAttempt(a, AttemptOutcome::kDelivered, 0).ok());
+  CHECK(*(*store)->Backlog() == 1);
+  auto log = (*store)->Deliveries(id, 10);
+  REQUIRE(log->size() == 3);
+  CHECK((*log)[0].status == 204);
+  CHECK((*log)[2].error == "HTTP 503");
+  REQUIRE((*store)->DeleteWebhook(id).ok());
+  CHECK(*(*store)->Backlog() == 0);
+  CHECK((*store)->DeleteWebhook(id).message() == "no webhook " + std::to_string(id));
+  (*store)->SetOutboxRouter(nullptr);
+}
+
+TEST_CASE("webhooks: allow list, destinations and signatures", "[webhook]") {
+  using namespace cmdb::api;
+  CHECK(AllowList::Parse("a.example, b.example:8443 ,*")->entries.size() == 3);
+  CHECK(AllowList::Parse("a.example:http").status().message() ==
+        "--webhook-allow: bad entry 'a.example:http' (HOST, HOST:PORT or *)");
+  AllowList allow = *AllowList::Parse("hooks.example.com:8443,127.0.0.1");
+  CHECK(CheckDestination(allow, "https://hooks.example.com:8443/x").ok());
+  auto other_port = CheckDestination(allow, "https://hooks.example.com/x");
+  CHECK(other_port.status().message() ==
+        "webhook destination refused: hooks.example.com:443 is not in --webhook-allow");
+  CHECK(other_port.status().type() == "WebhookDestinationRefused");
+  CHECK(CheckDestination(allow, "file:///etc/passwd").status().message() ==
+        "webhook destination refused: 'file:///etc/passwd' is not an http:// or https:// URL");
+  auto listed = CheckDestination(allow, "http://127.0.0.1:8080/");
+  REQUIRE(listed.ok());
+  CHECK(Resolve(*listed).ok());
+  CHECK(listed->pinned == "127.0.0.1");
+  // Through "*" only, an internal address is refused at send time.
+  auto any = CheckDestination(*AllowList::Parse("*"), "http://127.0.0.1:8080/");
+  REQUIRE(any.ok());
+  CHECK(Resolve(*any).message() ==
+        "webhook destination refused: 127.0.0.1 resolves to the internal address 127.0.0.1 "
+        "(name the host in --webhook-allow to allow it)");
+  for (const char* url : {"http://10.1.2.3/", "http://169.254.169.254/", "http://[::1]/",
+                          "http://192.168.0.1/", "http://[fe80::1]/", "http://0.0.0.0/"}) {
+    auto d = CheckDestination(*AllowList::Parse("*"), url);
+    REQUIRE(d.ok());
+    INFO(url);
+    CHECK(!Resolve(*d).ok());
+  }
+  // RFC 4231, test case 2.
+  CHECK(HmacSha256Hex("Jefe", "what do ya want for nothing?") ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
