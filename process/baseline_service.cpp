@@ -365,9 +365,18 @@ Result<BaselineDiff> BaselineService::Diff(const Baseline& a, const DiffTarget& 
 
 gql::BaselineResolver BaselineService::Resolver() const {
   return [this](const std::string& name) -> Result<gql::BaselineSnapshot> {
-    auto b = Get(name);
-    if (!b) return Status::NotFound("no baseline named '" + name + "'");
-    return gql::BaselineSnapshot{b->tx, b->cis, b->rels};
+    ReadView view = db_.Read();
+    for (const auto& [id, doc] : view.graph().docs().All(kBaselineKind)) {
+      if (doc->body.Get("name") != Value(name)) continue;
+      // A baseline of everything (scope "all", captured inside its write) holds every CI and
+      // relationship there at its tx: USE BASELINE reads it as AS OF tx, its members unread.
+      Value tx = doc->body.Get("tx");
+      if (doc->body.Get("scope_kind") == Value("all") && tx.is_int())
+        return gql::BaselineSnapshot{tx.as_int(), {}, {}, true};
+      Baseline b = BaselineFromDoc(*doc);
+      return gql::BaselineSnapshot{b.tx, std::move(b.cis), std::move(b.rels), false};
+    }
+    return Status::NotFound("no baseline named '" + name + "'");
   };
 }
 

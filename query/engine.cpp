@@ -232,6 +232,7 @@ std::pair<TxId, std::optional<BaselineSnapshot>> ResolvePast(Database& db, const
     auto snapshot = (*request.baselines)(value.as_string());
     if (!snapshot.ok()) throw QueryError("SemanticError", "UnknownBaseline", snapshot.status().message(), at.offset);
     TxId tx = snapshot->tx;
+    if (snapshot->whole) return {tx, std::nullopt};  // every CI and relationship then: AS OF tx
     return {tx, std::move(*snapshot)};
   }
   TxId last = db.Read().tx();
@@ -268,6 +269,39 @@ std::pair<TxId, std::optional<BaselineSnapshot>> ResolvePast(Database& db, const
 }
 
 }  // namespace
+
+void QueryEngine::DropPastView() {
+  std::unique_ptr<PastGraph> dropped;  // freed outside the lock
+  std::lock_guard l(past_mu_);
+  dropped = std::move(past_view_);
+  past_schema_ = nullptr;
+  past_schema_hold_.reset();
+}
+
+std::unique_ptr<PastGraph> QueryEngine::TakePastView(TxId tx, const ReadView& view) {
+  std::unique_ptr<PastGraph> past;
+  {
+    std::lock_guard l(past_mu_);
+    // Under another schema the view's class and type ids are stale: open afresh.
+    if (!past_view_ || past_view_->tx() != tx || past_schema_ != &view.schema()) return nullptr;
+    past = std::move(past_view_);
+  }
+  // What was written since it was kept (this ReadView holds the graph still meanwhile).
+  if (!past->CatchUp(view.tx()).ok()) return nullptr;  // Run opens a view and reports the error
+  return past;
+}
+
+void QueryEngine::KeepPastView(std::unique_ptr<PastGraph> past, const ReadView& view) {
+  if (past->changed_cis() + past->changed_rels() > kMaxCachedChanges) return;
+  std::shared_ptr<const Schema> schema = db_.schema();
+  if (schema.get() != &view.schema()) return;  // a schema change landed meanwhile
+  std::unique_ptr<PastGraph> replaced;  // freed outside the lock
+  std::lock_guard l(past_mu_);
+  replaced = std::move(past_view_);
+  past_view_ = std::move(past);
+  past_schema_ = schema.get();
+  past_schema_hold_ = std::move(schema);
+}
 
 bool IsDdl(const std::string& text) {
   std::istringstream in(text);
@@ -331,14 +365,21 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
         else Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);
       } else {
         // The present with what was written since undone: costs what changed since `tx`.
+        // Without a member list, the view kept from an earlier query of the same tx serves.
         ReadView view = db_.Read();
-        auto past = PastGraph::Open(view.graph(), view.tx(), *db_.store(), tx, view.schema(),
-                                    members ? &members->cis : nullptr, members ? &members->rels : nullptr);
-        if (!past.ok()) return past.status();
-        PastAccess graph(**past, view);
+        std::unique_ptr<PastGraph> kept = members ? nullptr : TakePastView(tx, view);
+        if (!kept) {
+          auto past = PastGraph::Open(view.graph(), view.tx(), *db_.store(), tx, view.schema(),
+                                      members ? &members->cis : nullptr, members ? &members->rels : nullptr);
+          if (!past.ok()) return past.status();
+          ++past_views_opened_;
+          kept = std::move(*past);
+        }
+        PastAccess graph(*kept, view);
         LogicalPlan plan = PlanQuery(bound, graph);
         if (bound.mode == QueryMode::kExplain) result.plan = ExplainPlan(bound, plan);
         else Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);
+        if (!members) KeepPastView(std::move(kept), view);
       }
       result.as_of_tx = tx;
     } else if (!bound.writes) {

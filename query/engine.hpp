@@ -11,11 +11,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cmdb/database.hpp"
+#include "cmdb/past_graph.hpp"
 #include "cmdb/status.hpp"
 #include "query/common/enums.hpp"
 #include "query/runtime/value.hpp"
@@ -49,11 +52,14 @@ struct QueryOptions {
 };
 
 // What USE BASELINE reads: the state after transaction `tx`, restricted to these CIs and
-// relationships (sorted ids). A plain value.
+// relationships (sorted ids), or, when `whole`, everything there then (cis and rels unused: a
+// baseline of the whole estate reads like AS OF tx, without a member list to copy and test).
+// A plain value.
 struct BaselineSnapshot {
   TxId tx = 0;
   std::vector<CiId> cis;
   std::vector<RelId> rels;
+  bool whole = false;
 };
 // Finds a baseline by name (kNotFound when there is none). Supplied by the caller, which owns
 // baselines (process/), so the query layer stays below it. Called on the thread running the
@@ -144,10 +150,31 @@ class QueryEngine {
   // max_total_query_bytes. Owned by the engine. Thread-safe.
   QueryMemory& memory() { return memory_; }
 
+  // AS OF (and USE BASELINE of everything) keeps the last past view it opened, for the next
+  // query of the same transaction: the past does not change, so the next one only undoes what
+  // was written since (PastGraph::CatchUp) instead of reading every change again. One view at
+  // a time, only when it undoes at most kMaxCachedChanges CIs and relationships (its memory
+  // follows them); a query of another transaction replaces it. A view serves one query at a
+  // time: a concurrent one opens its own. Thread-safe.
+  static constexpr size_t kMaxCachedChanges = 250000;
+  // How many past views Run has opened (not taken from the cache). Thread-safe.
+  int64_t past_views_opened() const { return past_views_opened_.load(); }
+  // Releases the kept past view (its memory). Thread-safe.
+  void DropPastView();
+
  private:
+  // The kept view for `tx`, caught up with `view`, or null (then Run opens one).
+  std::unique_ptr<PastGraph> TakePastView(TxId tx, const ReadView& view);
+  void KeepPastView(std::unique_ptr<PastGraph> past, const ReadView& view);
+
   Database& db_;
   QueryOptions options_;
   QueryMemory memory_;
+  std::mutex past_mu_;  // guards the two below
+  std::unique_ptr<PastGraph> past_view_;
+  const Schema* past_schema_ = nullptr;  // the schema past_view_ was opened or caught up under
+  std::shared_ptr<const Schema> past_schema_hold_;  // keeps past_schema_ alive (no reuse of its address)
+  std::atomic<int64_t> past_views_opened_{0};
 };
 
 // True when the text is schema DDL (CREATE NODE TYPE, ALTER EDGE TYPE, DROP NODE TYPE ...),

@@ -317,3 +317,82 @@ TEST_CASE("AS OF before a retirement: the impact and the aggregates as they were
   CHECK(run(as_of + hosts) == hosts_then);
   CHECK(run(as_of + vms) == vms_then);
 }
+
+TEST_CASE("AS OF keeps its view for the next query of the same transaction, caught up with the writes since") {
+  cmdb::testing::TestDb t{true};
+  QueryEngine engine(*t.db, QueryOptions{});
+  QueryOptions replay_options;
+  replay_options.past_by_replay = true;
+  QueryEngine replay(*t.db, replay_options);
+  TxId then = t.db->Read().tx();
+  BaselineSnapshot whole;  // a baseline of everything then, as BaselineService resolves one
+  whole.tx = then;
+  whole.whole = true;
+  BaselineSnapshot listed;  // the same, as a list of members
+  listed.tx = then;
+  {
+    ReadView view = t.db->Read();
+    for (CiId id = 1; id < view.graph().ci_id_bound(); ++id)
+      if (view.graph().FindCi(id)) listed.cis.push_back(id);
+    for (RelId id = 1; id < view.graph().rel_id_bound(); ++id)
+      if (view.graph().HasRel(id)) listed.rels.push_back(id);
+  }
+  BaselineResolver baselines = [&](const std::string& name) -> Result<BaselineSnapshot> {
+    return name == "all" ? whole : listed;
+  };
+  auto run = [&](QueryEngine& e, const std::string& text) {
+    QueryRequest r;
+    r.text = text;
+    r.baselines = &baselines;
+    auto res = e.Run(r);
+    INFO(text << " -> " << res.status().message());
+    REQUIRE(res.ok());
+    return Text(res);
+  };
+  const std::string count = "MATCH (n) RETURN count(n)";
+  const std::string impact =
+      "MATCH (d:Datacenter {name: 'dc-fra1'}) CALL impact(d, {max_depth: 10}) YIELD ci RETURN ci.name ORDER BY ci.name";
+  const std::string count_then = run(engine, count), impact_then = run(engine, impact);
+  const std::string as_of = "AS OF " + std::to_string(then) + " ";
+  auto write = [&](const std::string& name) {
+    auto tx = t.db->Write(TxMeta{}, [&](Txn& txn) -> Status {
+      AttrMap key;
+      key.Set("name", Value("fra1-esx02"));
+      auto host = txn.FindByKey("PhysicalServer", key);
+      if (host && txn.GetCi(*host)) CMDB_RETURN_IF_ERROR(txn.RetireCi(*host, std::nullopt));
+      return txn.CreateCi("Software", Attrs({{"name", Value(name)}})).status();
+    });
+    REQUIRE(tx.ok());
+  };
+  write("first");
+  CHECK(engine.past_views_opened() == 0);
+  CHECK(run(engine, as_of + count) == count_then);
+  CHECK(engine.past_views_opened() == 1);
+  // The next query of the same transaction reads the same view, also after more writes.
+  CHECK(run(engine, as_of + impact) == impact_then);
+  write("second");
+  CHECK(run(engine, count) != count_then);
+  CHECK(run(engine, as_of + count) == count_then);
+  CHECK(run(engine, as_of + impact) == impact_then);
+  CHECK(run(engine, as_of + impact) == run(replay, as_of + impact));
+  // USE BASELINE of everything reads like AS OF its tx: the same view.
+  CHECK(run(engine, "USE BASELINE 'all' " + count) == count_then);
+  CHECK(engine.past_views_opened() == 1);
+  // A list of members makes a view of its own, each time, kept by nobody.
+  CHECK(run(engine, "USE BASELINE 'listed' " + impact) == impact_then);
+  CHECK(run(engine, "USE BASELINE 'listed' " + count) == count_then);
+  CHECK(engine.past_views_opened() == 3);
+  CHECK(run(engine, as_of + count) == count_then);
+  CHECK(engine.past_views_opened() == 3);
+  // Another transaction replaces the kept view; going back opens one again.
+  const std::string before = "AS OF " + std::to_string(then - 1) + " ";
+  CHECK(run(engine, before + count) == run(replay, before + count));
+  CHECK(engine.past_views_opened() == 4);
+  CHECK(run(engine, as_of + count) == count_then);
+  CHECK(engine.past_views_opened() == 5);
+  // Dropped: the next query opens one.
+  engine.DropPastView();
+  write("third");
+  CHECK(run(engine, as_of + impact) == impact_then);
+  CHECK(engine.past_views_opened() == 6);
+}
