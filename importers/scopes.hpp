@@ -56,6 +56,7 @@ inline bool IsPrivateAddress(std::string_view a) {
     return digits ? v : -1;
   };
   int o0 = octet(0), o1 = octet(1);
+  if (octet(3) < 0) return false;  // not four octets
   return o0 == 10 || (o0 == 172 && o1 >= 16 && o1 <= 31) || (o0 == 192 && o1 == 168) ||
          (o0 == 100 && o1 >= 64 && o1 <= 127) || (o0 == 169 && o1 == 254);
 }

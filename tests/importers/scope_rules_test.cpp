@@ -13,6 +13,7 @@
 #include "importers/import.hpp"
 #include "importers/import_util.hpp"
 #include "importers/json_util.hpp"
+#include "importers/scopes.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
@@ -282,4 +283,27 @@ TEST_CASE("Terraform: one private IP in two accounts' states is two instances, n
   CHECK(r.created == 1);
   CHECK(r.identity_conflicts.empty());
   CHECK(All(t, "Computer").size() == 2);
+}
+
+TEST_CASE("scopes: private and loopback addresses, edges and hostile forms") {
+  for (const char* a : {"10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.9", "192.168.0.1",
+                        "100.64.0.1", "100.127.255.255", "169.254.1.1", "fd00::1", "FC00:1::2",
+                        "fe80::1"}) {
+    INFO(a);
+    CHECK(IsPrivateAddress(a));
+  }
+  for (const char* a : {"11.0.0.1", "172.15.0.1", "172.32.0.1", "192.169.0.1", "100.63.0.1",
+                        "100.128.0.1", "8.8.8.8", "2600:1f18::5", "::1", "127.0.0.1", "", "10",
+                        "fd::1", "1000.0.0.1", "x"}) {
+    INFO(a);
+    CHECK_FALSE(IsPrivateAddress(a));
+  }
+  for (const char* a : {"127.0.0.1", "127.255.0.9", "::1", "0:0:0:0:0:0:0:1"}) {
+    INFO(a);
+    CHECK(IsLoopbackAddress(a));
+  }
+  for (const char* a : {"128.0.0.1", "::2", "", "12.7.0.0.1", "::"}) {
+    INFO(a);
+    CHECK_FALSE(IsLoopbackAddress(a));
+  }
 }
