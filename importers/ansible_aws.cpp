@@ -352,6 +352,9 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           {"LoadBalancerDescriptions", "LoadBalancer"}, {"LoadBalancers", "LoadBalancer"},
           {"DBInstances", "DatabaseInstance"}};
       out.covers.push_back({kCovers.at(key), "", Value()});
+      // An instance list also holds its instances' addresses: those its instances have.
+      if (std::string(key) == "Reservations")
+        out.covers.push_back({"IPAddress", "", Value(), {}, "HAS_ADDRESS"});
       if (!part[key].is_array()) {
         out.errors.push_back({base + "." + key, std::string(key) + " must be a list"});
         return;
@@ -415,27 +418,47 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         if (state == "terminated" || state == "shutting-down")
           c.attrs.Set("status", Value(std::string("retired")));
         // Its addresses: every interface's private IPv4 and IPv6 addresses, and the instance's
-        // own (HAS_ADDRESS); the interface's MAC goes with its addresses.
+        // own (HAS_ADDRESS); the interface's MAC goes with its addresses. A private address is
+        // identified within its VPC (else the instance's account and region): 10.0.0.5 in two
+        // VPCs is two IPAddress CIs. Public ones are global.
         std::set<std::string> addresses;
-        auto address = [&](const std::string& addr, const std::string& mac) {
+        const std::string vpc = Str(in, "VpcId");
+        auto address = [&](const std::string& addr, const std::string& mac,
+                           const std::string& iface_vpc) {
           if (!LooksLikeIp(addr) || !addresses.insert(addr).second) return;
           Candidate a{"ip:" + addr, "IPAddress", {}, where + " address " + addr, "", false};
           a.attrs.Set("name", Value(addr));
           a.attrs.Set("address", Value(addr));
+          if (IsPrivateAddress(addr)) {
+            std::string in_vpc = iface_vpc.empty() ? vpc : iface_vpc;
+            if (!in_vpc.empty()) {
+              a.attrs.Set("vpc_id", Value(in_vpc));
+              a.ref += "@" + in_vpc;
+            }
+            std::string scope_ref;  // account/region: the ref's scope without a VPC
+            for (const char* scope : {"account_id", "region"}) {
+              std::optional<Value> v = c.attrs.Find(scope);
+              if (!v) continue;
+              a.attrs.Set(scope, *v);
+              scope_ref += (scope_ref.empty() ? "" : "/") + std::string(v->as_string());
+            }
+            if (in_vpc.empty() && !scope_ref.empty()) a.ref += "@" + scope_ref;
+          }
           if (!mac.empty()) a.attrs.Set("mac_address", Value(mac));
           out.rels.push_back({"HAS_ADDRESS", c.ref, a.ref, {}, a.location});
           out.cis.push_back(std::move(a));
         };
         for (const Json& ni : Items(in, "NetworkInterfaces")) {
-          std::string mac = Str(ni, "MacAddress");
-          address(Str(ni, "PrivateIpAddress"), mac);
+          std::string mac = Str(ni, "MacAddress"), ni_vpc = Str(ni, "VpcId");
+          address(Str(ni, "PrivateIpAddress"), mac, ni_vpc);
           for (const Json& p : Items(ni, "PrivateIpAddresses"))
-            address(Str(p, "PrivateIpAddress"), mac);
-          for (const Json& p : Items(ni, "Ipv6Addresses")) address(Str(p, "Ipv6Address"), mac);
+            address(Str(p, "PrivateIpAddress"), mac, ni_vpc);
+          for (const Json& p : Items(ni, "Ipv6Addresses"))
+            address(Str(p, "Ipv6Address"), mac, ni_vpc);
         }
-        address(Str(in, "PrivateIpAddress"), "");
-        address(Str(in, "Ipv6Address"), "");
-        for (const Json& p : Items(in, "Ipv6Addresses")) address(Str(p, "Ipv6Address"), "");
+        address(Str(in, "PrivateIpAddress"), "", "");
+        address(Str(in, "Ipv6Address"), "", "");
+        for (const Json& p : Items(in, "Ipv6Addresses")) address(Str(p, "Ipv6Address"), "", "");
         if (!c.attrs.Has("ip_address") && LooksLikeIp(Str(in, "Ipv6Address")))
           c.attrs.Set("ip_address", Value(Str(in, "Ipv6Address")));
         add(std::move(c), Str(in, "SubnetId"), "Subnet");

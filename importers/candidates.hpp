@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -49,11 +50,16 @@ struct SourceError {
 
 // CIs a source lists completely: those of `class_name` (its identification scope: a
 // DiscoveredHost is covered by VirtualMachine; the root class CI: every CI and relationship), and
-// when `attribute` is not empty only those whose `attribute` holds `value`.
+// when `attribute` is not empty only those whose `attribute` holds `value` (and each attribute of
+// `also` its value: a namespaced Kubernetes list covers the Deployments of namespace X). With
+// `via`, only those a CI covered by another entry of the same list reaches through a `via`
+// relationship (an `ec2 describe-instances` output: the IPAddresses its instances HAS_ADDRESS).
 struct Coverage {
   std::string class_name;
   std::string attribute;
   Value value;
+  std::vector<std::pair<std::string, Value>> also;
+  std::string via;
 };
 
 // The error of the record at `location` that `st` (not OK) refused: its message, code and details.

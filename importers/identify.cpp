@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <optional>
 #include <unordered_set>
 
@@ -166,14 +167,32 @@ struct Hit {
 // Identification of one import: the candidates identified so far, and how to find them.
 class Identifier {
  public:
+  // `reserved`: plain-name KEY values (as KeyIndex::KeyHolder builds them) -> the candidate
+  // (index in `set`) that keeps that name; another new CI with it is qualified (PlainNameOwners).
   Identifier(const Graph& graph, const Schema& schema, const CandidateSet& set,
-             ImportReport& report, IdentifiedSet& out)
+             ImportReport& report, IdentifiedSet& out,
+             std::unordered_map<std::string, size_t> reserved = {})
       : graph_(graph),
         schema_(schema),
         set_(set),
         report_(report),
         out_(out),
-        index_(graph, schema) {}
+        index_(graph, schema),
+        reserved_(std::move(reserved)) {}
+
+  // After Run: for each plain name that several new CIs of this import wanted (none held by a
+  // committed CI) and that another than the first in text order of their strong identifiers'
+  // values (in rule order; none first; then the source's order) got, that name -> that first
+  // one's candidate. Empty when the order of the source decided nothing.
+  std::unordered_map<std::string, size_t> PlainNameOwners() const {
+    std::unordered_map<std::string, size_t> out;
+    for (const auto& [key, wanted] : contenders_) {
+      if (wanted.size() < 2) continue;
+      auto first = std::min_element(wanted.begin(), wanted.end());
+      if (first != wanted.begin()) out.emplace(key, first->second);
+    }
+    return out;
+  }
 
   void Run() {
     for (size_t i = 0; i < set_.cis.size(); ++i) out_.by_ref.emplace(set_.cis[i].ref, i);
@@ -493,7 +512,20 @@ class Identifier {
         r.attrs.Set("name", Value(now));
     }
     std::string key;
-    if (!held_by_other(r.attrs, &key)) {
+    const bool held = held_by_other(r.attrs, &key);
+    if (!r.existing && !key.empty() && !index_.KeyHolder(r.class_name, r.attrs, &key)) {
+      // A new CI wanting a name no committed CI holds: which of those wanting it keeps it must
+      // not depend on the order of the source (PlainNameOwners; the caller runs again).
+      std::string strong;
+      for (const auto& rule : id.rules) {
+        if (!rule.strong) continue;
+        strong += '\x1f';
+        strong += Values(r.attrs, rule.attrs).value_or("");
+      }
+      contenders_[key].emplace_back(std::move(strong), r.first);
+    }
+    auto reserved = key.empty() ? reserved_.end() : reserved_.find(key);
+    if (!held && (reserved == reserved_.end() || reserved->second == r.first)) {
       if (!key.empty()) claimed_keys_.emplace(key, slot);
       return true;
     }
@@ -539,6 +571,9 @@ class Identifier {
   std::unordered_map<std::string, std::vector<size_t>> import_keys_;  // key -> slots
   std::unordered_map<CiId, size_t> by_existing_;                      // committed CI -> its slot
   std::unordered_map<std::string, size_t> claimed_keys_;  // KEY values -> the slot holding them
+  std::unordered_map<std::string, size_t> reserved_;      // see the constructor
+  // Plain KEY values new CIs wanted -> (strong identifiers' values, candidate), in order.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, size_t>>> contenders_;
 };
 
 }  // namespace
@@ -555,8 +590,17 @@ const IdentifiedCi* IdentifiedSet::FindRef(const std::string& ref) const {
 
 IdentifiedSet Identify(const Graph& graph, const Schema& schema, const CandidateSet& set,
                        ImportReport& report) {
+  ImportReport before = report;
   IdentifiedSet out;
-  Identifier(graph, schema, set, report, out).Run();
+  Identifier first(graph, schema, set, report, out);
+  first.Run();
+  // Several new CIs wanted one name and the order of the source gave it: again, with each such
+  // name kept for the one its strong identifiers choose (docs/importers.md, "Names").
+  std::unordered_map<std::string, size_t> owners = first.PlainNameOwners();
+  if (owners.empty()) return out;
+  report = std::move(before);
+  out = IdentifiedSet();
+  Identifier(graph, schema, set, report, out, std::move(owners)).Run();
   return out;
 }
 

@@ -16,7 +16,11 @@
 // A candidate found to be a CI another candidate already names merges into it (attributes
 // combined, the first value of each wins; an ImportMerge says why). A CI that is created, or
 // updated, with a KEY value another CI holds gets its name qualified by the identifier that tells
-// them apart: "web (i-0abc)" (see QualifiedName).
+// them apart: "web (i-0abc)" (see QualifiedName). Which of several new CIs wanting one name no
+// committed CI holds keeps it does not depend on the order of the source: the one whose strong
+// identifiers' values (in rule order; none first) come first in text order. When the source's
+// order gave the name to another, identification runs a second time from the start with the
+// name kept for that one (the first run's report entries are dropped).
 // Identification reads only the committed graph: it stages nothing.
 // Thread safety: Identify reads `graph` and `schema`, which must not change while it runs (in an
 // import, it runs inside the write, under the writer lock).

@@ -85,14 +85,29 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
   std::vector<Object> objects;
   std::set<std::string> list_kinds;
   CMDB_RETURN_IF_ERROR(Collect(*doc, "$", "", objects, list_kinds));
-  // A full scan covers the kinds the input lists (a ReplicaSetList says nothing of Deployments).
-  for (const Object& o : objects) list_kinds.insert(o.kind);
+  // A full scan covers the kinds the input lists (a ReplicaSetList says nothing of Deployments);
+  // a namespaced kind only in the namespaces its objects in the input are in (`kubectl get pods
+  // -n X` says nothing of the pods of other namespaces, and cannot be told from an `-A` list).
+  std::map<std::string, std::set<std::string>> kind_namespaces;  // namespaced kind -> namespaces
+  for (const Object& o : objects) {
+    list_kinds.insert(o.kind);
+    if (o.kind == "Namespace" || o.kind == "Node") continue;
+    std::string ns = Str(Member(*o.json, "metadata"), "namespace");
+    kind_namespaces[o.kind].insert(ns.empty() ? "default" : ns);
+  }
   for (const std::string& kind : list_kinds) {
     std::string cls = ClassOfKind(kind);
-    if (cls == "K8sWorkload")
-      out.covers.push_back({cls, "kind", Value(kind)});
-    else if (!cls.empty())
+    if (cls.empty()) continue;
+    if (cls == "K8sNamespace" || cls == "K8sNode") {
       out.covers.push_back({cls, "", Value()});
+      continue;
+    }
+    for (const std::string& ns : kind_namespaces[kind]) {
+      if (cls == "K8sWorkload")
+        out.covers.push_back({cls, "kind", Value(kind), {{"namespace", Value(ns)}}});
+      else
+        out.covers.push_back({cls, "namespace", Value(ns)});
+    }
   }
   if (objects.empty() && !(doc->is_object() && doc->contains("items")))
     return Status::Invalid(

@@ -36,6 +36,23 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
   for (const Candidate& c : set.cis) {
     if (schema.FindClass(c.class_name)) named.insert(scope_of_class(c.class_name));
   }
+  // Whether a CI is one `c` describes, its `via` aside.
+  auto matches = [&](const CiRecord& ci, const Coverage& c) {
+    if (!c.attribute.empty() && ci.attrs.Get(c.attribute) != c.value) return false;
+    for (const auto& [a, v] : c.also) {
+      if (ci.attrs.Get(a) != v) return false;
+    }
+    return true;
+  };
+  // Whether a CI is covered by an entry without `via` (the CIs a `via` starts from).
+  auto covered_directly = [&](const CiRecord& ci) {
+    auto it = covered.find(scope_of_class(std::string(ci.class_name)));
+    if (it == covered.end()) return false;
+    for (const Coverage* c : it->second) {
+      if (c->via.empty() && matches(ci, *c)) return true;
+    }
+    return false;
+  };
   auto could_contain = [&](const Provenance& p) {
     if (all) return true;
     if (!p.relationship) {
@@ -44,7 +61,14 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
       auto it = covered.find(scope_of_class(std::string(ci->class_name)));
       if (it == covered.end()) return false;
       for (const Coverage* c : it->second) {
-        if (c->attribute.empty() || ci->attrs.Get(c->attribute) == c->value) return true;
+        if (!matches(*ci, *c)) continue;
+        if (c->via.empty()) return true;
+        std::optional<TypeId> via = txn.graph().TypeIdOf(c->via);
+        if (!via) continue;
+        for (const Adj& a : txn.graph().In(p.id)) {
+          const CiRecord* from = a.type() == *via ? txn.GetCi(a.other()) : nullptr;
+          if (from && covered_directly(*from)) return true;
+        }
       }
       return false;
     }

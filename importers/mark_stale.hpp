@@ -21,7 +21,8 @@ namespace cmdb::importers {
 // status 'stale' (a new version, reported as ImportOp::kStale, unless its status already is
 // 'stale') and is counted in `report.stale`; a relationship still present is counted in
 // `report.rels_stale`; either way the provenance is staged as stale. Taken in (relationship, id)
-// order. An error staging a status is returned unchanged (the import then fails whole).
+// order. A covered CI reached through `via` is looked up in the committed graph (txn.graph()).
+// An error staging a status is returned unchanged (the import then fails whole).
 Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
                  const ReconciledSet& reconciled, ImportReport& report);
 

@@ -4,6 +4,7 @@
 
 #include "cmdb/text_position.hpp"
 #include "importers/formats.hpp"
+#include "importers/scopes.hpp"
 
 namespace cmdb::importers {
 Status ParseNmap(std::string_view text, CandidateSet& out) {
@@ -57,15 +58,26 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
     h.location = where;
     std::string ip, mac, name;
     std::vector<std::pair<std::string, std::string>> addresses;  // address, type
+    std::string loopback;  // a loopback address: the scanning machine itself
     for (pugi::xml_node a : host.children("address")) {
       std::string type = a.attribute("addrtype").value(), addr = a.attribute("addr").value();
       if (addr.empty()) continue;
+      if (type != "mac" && IsLoopbackAddress(addr)) {
+        loopback = addr;
+        continue;
+      }
       if (type == "mac")
         mac = addr;
       else {
         addresses.emplace_back(addr, type);
         if (ip.empty() || (type == "ipv4" && addresses.front().second != "ipv4")) ip = addr;
       }
+    }
+    if (ip.empty() && mac.empty() && !loopback.empty()) {
+      // Every scanner's 127.0.0.1 would be one global CI: not a host of the network.
+      out.skipped.push_back({where, "the host is the scanning machine's loopback address " +
+                                        loopback + " (not a host of the network)"});
+      continue;
     }
     if (ip.empty() && mac.empty()) {
       out.skipped.push_back({where, "a host without an IP or MAC address cannot be identified"});

@@ -25,6 +25,42 @@ inline bool IsHostLocalAddress(std::string_view a) {
   return starts("127.") || starts("169.254.") || starts("172.17.") || starts("192.168.122.");
 }
 
+// Whether an IP address (IPv4 dotted or IPv6 text) is a loopback one: 127.0.0.0/8, ::1 (also
+// written 0:0:0:0:0:0:0:1).
+inline bool IsLoopbackAddress(std::string_view a) {
+  return a.substr(0, 4) == "127." || a == "::1" || a == "0:0:0:0:0:0:0:1";
+}
+
+// Whether an IP address (IPv4 dotted or IPv6 text) is private: only unique within one network
+// (a VPC, an account's region): RFC 1918 (10/8, 172.16/12, 192.168/16), shared address space
+// (100.64/10), link-local (169.254/16, fe80::/10) and IPv6 unique local (fc00::/7).
+inline bool IsPrivateAddress(std::string_view a) {
+  if (a.find(':') != std::string_view::npos) {
+    if (a.size() < 2) return false;
+    char c0 = static_cast<char>(std::tolower(static_cast<unsigned char>(a[0])));
+    char c1 = static_cast<char>(std::tolower(static_cast<unsigned char>(a[1])));
+    if (c0 == 'f' && (c1 == 'c' || c1 == 'd') && a.size() > 4 && a[4] == ':') return true;
+    return IsHostLocalAddress(a) && a != "::1";
+  }
+  auto octet = [&](size_t n) -> int {  // the n-th octet (0-based), -1 when missing
+    size_t pos = 0;
+    for (size_t i = 0; i < n; ++i) {
+      pos = a.find('.', pos);
+      if (pos == std::string_view::npos) return -1;
+      ++pos;
+    }
+    int v = 0, digits = 0;
+    for (; pos < a.size() && std::isdigit(static_cast<unsigned char>(a[pos])) && digits < 4;
+         ++pos, ++digits)
+      v = v * 10 + (a[pos] - '0');
+    return digits ? v : -1;
+  };
+  int o0 = octet(0), o1 = octet(1);
+  if (octet(3) < 0) return false;  // not four octets
+  return o0 == 10 || (o0 == 172 && o1 >= 16 && o1 <= 31) || (o0 == 192 && o1 == 168) ||
+         (o0 == 100 && o1 >= 64 && o1 <= 127) || (o0 == 169 && o1 == 254);
+}
+
 // The name of a host-local address of `host`: "address%host" (like an IPv6 zone).
 inline std::string HostLocalName(const std::string& address, const std::string& host) {
   return address + "%" + host;

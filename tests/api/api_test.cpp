@@ -561,7 +561,7 @@ TEST_CASE("POST /v1/imports: merges, identity conflicts and the cluster scope in
   CHECK(r["cis"]["merged"] == 2);
   CHECK(r["merges"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[2] address 10.0.0.1",
     "into": "$.Reservations[0].Instances[0] address 10.0.0.1", "class": "IPAddress",
-    "name": "10.0.0.1", "rule": "ref", "value": "ip:10.0.0.1", "strength": "ref"},
+    "name": "10.0.0.1", "rule": "ref", "value": "ip:10.0.0.1@123456789012/us-east-1", "strength": "ref"},
     {"location": "$.Reservations[0].Instances[2]",
     "into": "$.Reservations[0].Instances[0]", "class": "VirtualMachine", "name": "web",
     "rule": "ref", "value": "aws:i-01", "strength": "ref"}])"));
