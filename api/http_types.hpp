@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cmdb::api {
@@ -38,6 +39,15 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A streamed answer (exports, the feed's event stream): when set, `body` is ignored and the
+  // server sends the answer with chunked transfer encoding (and closes the connection after it),
+  // calling `stream` once, on the worker that served the request, after the status and headers
+  // went out. `stream` calls `write` for
+  // each piece; `write` returns false once the client is gone (stop then). `stream` returns
+  // false when it could not finish: the answer is cut off (no final chunk), so the client sees
+  // it incomplete. Whatever `stream` captures must stay valid until it returns.
+  using Writer = std::function<bool(std::string_view piece)>;
+  std::function<bool(const Writer& write)> stream;
 };
 
 }  // namespace cmdb::api

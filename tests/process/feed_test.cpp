@@ -1,9 +1,11 @@
 // The change feed (process/feed.hpp) on both stores, and its JSON edge (api/feed_json.hpp).
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <thread>
 #include <unistd.h>
 
 #include "api/feed_json.hpp"
+#include "api/feed_stream.hpp"
 #include "core_util.hpp"
 #include "process/feed.hpp"
 #include "store/sqlite_store.hpp"
@@ -177,4 +179,35 @@ TEST_CASE("Feed filters parse from parameters and JSON with clear errors", "[fee
             .status()
             .message()
             .rfind("unknown relationship type 'DEPENDS'", 0) == 0);
+}
+
+TEST_CASE("A feed stream that falls a buffer behind is told to resume; streams are bounded",
+          "[feed]") {
+  cmdb::testing::CoreDb core;
+  api::FeedHub hub(core.store, 1, 2, std::chrono::milliseconds(5));
+  auto sub = hub.Open({});
+  REQUIRE(sub);
+  CHECK(hub.Open({}) == nullptr);  // one stream at most
+  std::vector<process::FeedTx> got;
+  // One transaction arrives through the buffer.
+  core.Create("Application", Attrs({{"name", Value("a0")}}));
+  auto next = api::FeedSubscription::Next::kTimeout;
+  for (int i = 0; i < 500 && next == api::FeedSubscription::Next::kTimeout; ++i) {
+    next = sub->Wait(std::chrono::milliseconds(10), got);
+  }
+  REQUIRE(next == api::FeedSubscription::Next::kTxs);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].entries[0].op == FeedOp::kCreated);
+  // Three more while nobody reads: past the buffer of two.
+  for (int i = 1; i <= 3; ++i) core.Create("Application", Attrs({{"name", Value("a" + std::to_string(i))}}));
+  TxId last = core.store.Head()->tx;
+  for (int i = 0; i < 500 && hub.position() < last; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(hub.position() == last);
+  next = sub->Wait(std::chrono::milliseconds(0), got);
+  // Reading nothing meanwhile, the stream overflows (it never saw the last three one by one).
+  CHECK(next == api::FeedSubscription::Next::kOverflow);
+  hub.Stop();
+  CHECK(sub->Wait(std::chrono::milliseconds(0), got) == api::FeedSubscription::Next::kClosed);
 }
