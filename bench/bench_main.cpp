@@ -39,6 +39,7 @@
 #include "bulk/bulk.hpp"
 #include "api/http_server.hpp"
 #include "bench/as_of_bench.hpp"
+#include "bench/feed_bench.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
 #include "importers/formats.hpp"
@@ -272,6 +273,7 @@ int main(int argc, char** argv) {
   std::string only;
   int64_t imports_only = 0;
   int64_t nmap_large = 0;
+  int64_t feed_txs = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -283,6 +285,7 @@ int main(int argc, char** argv) {
     else if (a == "--write-files") files_dir = next();
     else if (a == "--imports") imports_only = std::stoll(next());
     else if (a == "--nmap-scaling") nmap_large = std::stoll(next());
+    else if (a == "--feed") feed_txs = std::stoll(next());
     else if (a == "--reuse") reuse = true;
     else if (a == "--only") only = "," + next() + ",";
     else {
@@ -290,7 +293,9 @@ int main(int argc, char** argv) {
                    "                  [--reuse] [--only impact,ql,search,http,asof,baselines,imports]\n"
                    "       cmdb_bench --imports N [--dir DIR]   (only the import measurements, as JSON)\n"
                    "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
-                   "                                             time ratio, fails past 2)\n";
+                   "                                             time ratio, fails past 2)\n"
+                   "       cmdb_bench --feed N [--dir DIR]      (change feed read of N transactions\n"
+                   "                                             against the log alone, as JSON)\n";
       return 2;
     }
   }
@@ -300,6 +305,12 @@ int main(int argc, char** argv) {
                                  std::string(CMDB_SOURCE_DIR) + "/schema", scaling);
     std::cout << scaling.dump() << "\n";
     if (!ok) std::cerr << "FAILED: the nmap import grows faster than its input\n";
+    return ok ? 0 : 1;
+  }
+  if (feed_txs > 0) {  // the change feed's read throughput (bench/feed_bench.hpp)
+    Json feed;
+    bool ok = bench::FeedBench(feed_txs, dir, std::string(CMDB_SOURCE_DIR) + "/schema", feed);
+    std::cout << feed.dump() << "\n";
     return ok ? 0 : 1;
   }
   if (imports_only > 0) {  // the import section, in this fresh process (see ImportBench)
