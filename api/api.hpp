@@ -7,12 +7,16 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "api/authenticator.hpp"
 #include "api/console.hpp"
+#include "api/feed_stream.hpp"
 #include "api/http_types.hpp"
 #include "api/json_codec.hpp"
 #include "api/request_log.hpp"
@@ -38,6 +42,11 @@ struct ApiOptions {
   int default_page = 100;
   int max_page = 1000;
   int max_concurrent_queries = 6;  // queries and impact analyses at once (below the workers); more answer 503
+  // GET /v1/feed/stream: streams open at once (each holds a worker while open; 503 past it) and
+  // the transactions each buffers before it is told to resume (api/feed_stream.hpp). cmdbd sets
+  // half its workers (--threads / 2).
+  int max_feed_streams = 4;
+  size_t feed_stream_buffer = 1024;
   importers::ImportConfig import_config;  // precedence and CSV mappings for POST /v1/imports
   // The web console served at / (GETs of every path but /healthz, /metrics and /v1/...); null:
   // none, those paths are the API's (401 without a token, 404).
@@ -73,6 +82,9 @@ struct ApiServices {
   WebhookService* webhooks = nullptr;       // /v1/webhooks (503 without one)
 };
 
+// The formats of a streamed export (GET /v1/cis, POST /v1/query with an Accept header).
+enum class ExportFormat { kCsv, kNdjson };
+
 class Api {
  public:
   // `db`, `auth`, `engine` and the services must outlive the Api.
@@ -105,6 +117,10 @@ class Api {
   // The registry GET /metrics renders, and the API's own metrics in it.
   MetricsRegistry& metrics() { return *metrics_; }
   ApiMetrics& api_metrics() { return api_metrics_; }
+  // Closes every open feed stream (GET /v1/feed/stream) and refuses new ones, so the workers
+  // serving them return; the server calls it when it stops.
+  void StopStreams();
+  ~Api();
 
   // The routing table: every endpoint, one row each (api/route_table.cpp). Built on first use,
   // immutable afterwards.
@@ -123,6 +139,12 @@ class Api {
   HttpResponse PostSchema(const Call& call);
   HttpResponse PostCi(const Call& call);
   HttpResponse ListCis(const Call& call);
+  // GET /v1/cis with Accept: text/csv or application/x-ndjson: the whole result streamed in
+  // batches (handlers_cis.cpp).
+  HttpResponse ExportCis(const Call& call, ExportFormat format);
+  // POST /v1/query with such an Accept header: the result's rows as CSV or NDJSON
+  // (handlers_query.cpp).
+  HttpResponse ExportRows(std::shared_ptr<gql::QueryResult> result, ExportFormat format);
   HttpResponse GetCi(const Call& call);
   HttpResponse PatchCi(const Call& call);
   HttpResponse DeleteCi(const Call& call);
@@ -138,6 +160,11 @@ class Api {
   HttpResponse GetRelationship(const Call& call);
   HttpResponse DeleteRelationship(const Call& call);
   HttpResponse Transactions(const Call& call);
+  // GET /v1/feed?since=&limit=&<filters>: the change feed (process/feed.hpp) as
+  // {"items": [FeedTxToJson...], "next": <tx>, "head": <tx>, "more": bool} (handlers_feed.cpp).
+  HttpResponse Feed(const Call& call);
+  // GET /v1/feed/stream: the feed as Server-Sent Events (api/feed_stream.hpp).
+  HttpResponse FeedStream(const Call& call);
   // GET /v1/transactions/verify[?head=<tx>:<hash>]: the chain, validity intervals, keyed rows
   // and, when given, a head kept outside the database.
   HttpResponse VerifyChain(const Call& call);
@@ -180,6 +207,9 @@ class Api {
   void ReleaseQuery() { running_queries_.fetch_sub(1); }
 
   std::atomic<int> running_queries_{0};
+  std::mutex feed_hub_mu_;
+  std::unique_ptr<FeedHub> feed_hub_;  // built by the first stream (handlers_feed.cpp)
+  bool streams_stopped_ = false;       // under feed_hub_mu_
   Database& db_;
   Authenticator& auth_;
   gql::QueryEngine& engine_;
@@ -195,6 +225,9 @@ class Api {
 };
 
 // Helpers shared by the handler files.
+// The export a request asks for by its Accept header: text/csv or application/x-ndjson; nullopt
+// for anything else (a JSON answer).
+std::optional<ExportFormat> ExportFormatOf(const HttpRequest& req);
 HttpResponse JsonResponse(int status, const Json& body);
 HttpResponse ErrorResponse(const Status& st);
 // The answer to a bulk body with refused lines (POST /v1/bulk, the ndjson import): `st`

@@ -1,8 +1,10 @@
 // Handlers for CIs and relationships.
 #include <algorithm>
+#include <cstdint>
 #include <queue>
 
 #include "api/api.hpp"
+#include "cmdb/time_util.hpp"
 
 namespace cmdb::api {
 namespace {
@@ -114,6 +116,7 @@ HttpResponse Api::DeleteCi(const Call& call) {
 
 HttpResponse Api::ListCis(const Call& call) {
   const HttpRequest& req = call.req;
+  if (std::optional<ExportFormat> format = ExportFormatOf(req)) return ExportCis(call, *format);
   auto limit = PageLimit(req);
   if (!limit.ok()) return ErrorResponse(limit.status());
   CiId after = 0;
@@ -256,6 +259,152 @@ HttpResponse Api::DeleteRelationship(const Call& call) {
   auto tx = db_.Write(MetaFor(req, who, "api"), [&](Txn& txn) { return txn.DeleteRel(id, *expected); });
   if (!tx.ok()) return ErrorResponse(tx.status());
   return JsonResponse(200, Json{{"id", id}, {"deleted", true}, {"tx", tx->id}});
+}
+
+std::optional<ExportFormat> ExportFormatOf(const HttpRequest& req) {
+  std::string accept = req.Header("accept");
+  if (accept.find("text/csv") != std::string::npos) return ExportFormat::kCsv;
+  if (accept.find("application/x-ndjson") != std::string::npos) return ExportFormat::kNdjson;
+  return std::nullopt;
+}
+
+namespace {
+
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line end.
+void CsvField(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string CsvValue(const Value& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return std::string(v.as_string());
+  return ToJson(v).dump();
+}
+
+constexpr size_t kExportBatch = 1000;     // CIs read under one read view
+constexpr size_t kExportChunk = 64 << 10;  // bytes written at once
+
+}  // namespace
+
+HttpResponse Api::ExportCis(const Call& call, ExportFormat format) {
+  const HttpRequest& req = call.req;
+  if (req.query.count("limit") || req.query.count("cursor")) {
+    return ErrorResponse(Status::Invalid("an export (Accept: text/csv or application/x-ndjson) is "
+                                         "the whole result: limit and cursor do not apply"));
+  }
+  std::vector<std::pair<std::string, std::string>> filters;
+  for (const auto& [k, v] : req.query) {
+    if (k.rfind("where.", 0) == 0) filters.emplace_back(k.substr(6), v);
+  }
+  std::shared_ptr<const Schema> schema = db_.schema();
+  std::string cls = req.Param("class");
+  std::vector<std::string> classes;  // empty: every class in use (read per batch)
+  if (!cls.empty()) {
+    if (!schema->FindClass(cls) && !schema->open_mode()) {
+      return ErrorResponse(
+          Status::Invalid(schema->UnknownClassMessage(cls)).With("parameter", "class"));
+    }
+    classes = schema->ClassAndDescendants(cls);
+  }
+  // CSV columns: the record's, then every attribute the schema declares for the classes.
+  std::vector<std::string> columns;
+  if (format == ExportFormat::kCsv) {
+    std::vector<std::string> all = classes;
+    if (all.empty()) {
+      for (const auto& [name, def] : schema->classes()) all.push_back(name);
+    }
+    for (const std::string& c : all) {
+      for (const AttributeDef* a : schema->AllAttributes(c)) {
+        if (std::find(columns.begin(), columns.end(), a->name) == columns.end()) {
+          columns.push_back(a->name);
+        }
+      }
+    }
+  }
+  HttpResponse r;
+  r.content_type = format == ExportFormat::kCsv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+  Database& db = db_;
+  r.stream = [&db, classes, filters, columns, format](const HttpResponse::Writer& write) {
+    std::string out;
+    if (format == ExportFormat::kCsv) {
+      out = "id,class,version,created_at,updated_at";
+      for (const std::string& c : columns) {
+        out += ',';
+        CsvField(out, c);
+      }
+      out += "\r\n";
+    }
+    CiId after = 0;
+    std::vector<CiRecord> batch;
+    for (;;) {
+      batch.clear();
+      {  // one batch under a read view, in id order from `after` (the list's merge)
+        ReadView view = db.Read();
+        const Graph& g = view.graph();
+        std::vector<std::span<const CiId>> extents;
+        if (classes.empty()) {
+          for (const auto& c : g.ClassesInUse()) extents.push_back(g.Extent(c));
+        } else {
+          for (const auto& c : classes) extents.push_back(g.Extent(c));
+        }
+        using Pos = std::pair<CiId, size_t>;
+        std::priority_queue<Pos, std::vector<Pos>, std::greater<>> heap;
+        std::vector<size_t> next(extents.size());
+        for (size_t i = 0; i < extents.size(); ++i) {
+          next[i] = std::upper_bound(extents[i].begin(), extents[i].end(), after) -
+                    extents[i].begin();
+          if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
+        }
+        while (!heap.empty() && batch.size() < kExportBatch) {
+          auto [id, i] = heap.top();
+          heap.pop();
+          if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
+          const CiRecord* ci = g.FindCi(id);
+          after = id;
+          if (!ci) continue;
+          bool ok = std::all_of(filters.begin(), filters.end(), [&](const auto& f) {
+            return Matches(ci->attrs.Get(f.first), f.second);
+          });
+          if (ok) batch.push_back(*ci);
+        }
+        if (heap.empty() && batch.empty()) break;
+        if (heap.empty()) after = INT64_MAX;
+      }
+      for (const CiRecord& ci : batch) {
+        if (format == ExportFormat::kCsv) {
+          out += std::to_string(ci.id) + ',';
+          CsvField(out, ci.class_name.str());
+          out += ',' + std::to_string(ci.version) + ',' + FormatTimestamp(ci.created_at) + ',' +
+                 FormatTimestamp(ci.updated_at);
+          for (const std::string& c : columns) {
+            out += ',';
+            CsvField(out, CsvValue(ci.attrs.Get(c)));
+          }
+          out += "\r\n";
+        } else {  // a POST /v1/bulk line
+          out += Json{{"op", "ci"}, {"class", ci.class_name.str()}, {"attributes", ToJson(ci.attrs)}}
+                     .dump();
+          out += '\n';
+        }
+        if (out.size() >= kExportChunk) {
+          if (!write(out)) return false;
+          out.clear();
+        }
+      }
+      if (after == INT64_MAX) break;
+    }
+    return write(out);
+  };
+  return r;
 }
 
 }  // namespace cmdb::api

@@ -123,6 +123,9 @@ HttpResponse Api::Query(const Call& call) {
   }
   auto result = engine_.Run(request);
   if (!result.ok()) return ErrorResponse(result.status());
+  if (std::optional<ExportFormat> format = ExportFormatOf(req)) {
+    return ExportRows(std::make_shared<gql::QueryResult>(std::move(*result)), *format);
+  }
   Json rows = Json::array();
   for (const auto& row : result->rows) {
     Json r = Json::array();
@@ -144,6 +147,66 @@ HttpResponse Api::Query(const Call& call) {
   Json out{{"columns", result->columns}, {"rows", rows}, {"stats", stats}};
   if (result->mode != gql::QueryMode::kRun) out["plan"] = result->plan;  // EXPLAIN, PROFILE
   return JsonResponse(200, out);
+}
+
+namespace {
+
+// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line end.
+void CsvCell(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+// The rows of a query as CSV (a header of the column names, a string as its text, anything else
+// as its JSON) or NDJSON (one object per row, column name -> value), written in chunks as they
+// are rendered. The engine has materialized the rows already (within its row and byte budget).
+HttpResponse Api::ExportRows(std::shared_ptr<gql::QueryResult> result, ExportFormat format) {
+  HttpResponse r;
+  r.content_type = format == ExportFormat::kCsv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+  r.headers.emplace_back("X-Cmdb-Truncated", result->truncated ? "true" : "false");
+  r.stream = [result, format](const HttpResponse::Writer& write) {
+    std::string out;
+    const std::vector<std::string>& cols = result->columns;
+    if (format == ExportFormat::kCsv) {
+      for (size_t i = 0; i < cols.size(); ++i) {
+        if (i) out += ',';
+        CsvCell(out, cols[i]);
+      }
+      out += "\r\n";
+    }
+    for (const auto& row : result->rows) {
+      if (format == ExportFormat::kCsv) {
+        for (size_t i = 0; i < row.size(); ++i) {
+          if (i) out += ',';
+          Json v = QToJson(row[i]);
+          if (v.is_string()) CsvCell(out, v.get<std::string>());
+          else if (!v.is_null()) CsvCell(out, v.dump());
+        }
+        out += "\r\n";
+      } else {
+        Json line = Json::object();
+        for (size_t i = 0; i < row.size() && i < cols.size(); ++i) line[cols[i]] = QToJson(row[i]);
+        out += line.dump();
+        out += '\n';
+      }
+      if (out.size() >= (64 << 10)) {
+        if (!write(out)) return false;
+        out.clear();
+      }
+    }
+    return write(out);
+  };
+  return r;
 }
 
 }  // namespace cmdb::api

@@ -57,6 +57,7 @@ class ConnStream final : public httplib::Stream {
     return n;
   }
   ssize_t write(const char* ptr, size_t size) override {
+    if (discard_writes) return static_cast<ssize_t>(size);
     if (!c_.WriteAll(ptr, size, write_idle_)) return failed_ = true, -1;
     return static_cast<ssize_t>(size);
   }
@@ -77,6 +78,9 @@ class ConnStream final : public httplib::Stream {
   // The request's body was not read to its end (or the answer asks to close): the connection
   // cannot carry another request.
   bool must_close = false;
+  // The answer went out already (a streamed one, written by WriteStreamed): what cpp-httplib
+  // writes after the handler is dropped, and the connection closes.
+  bool discard_writes = false;
 
  private:
   Connection& c_;
@@ -280,8 +284,36 @@ struct HttpServer::Impl {
     HttpResponse r = api.Handle(Convert(req));
     std::string id = RequestIdFor(req.get_header_value("X-Request-Id"));
     r.headers.emplace_back("X-Request-Id", id);
+    if (r.stream && current_stream) return WriteStreamed(*current_stream, req, r, id, start);
     Send(r, res);
     Log(req, r, id, start);
+  }
+
+  // A streamed answer (HttpResponse::stream), written here rather than by cpp-httplib: the head,
+  // then each piece as a chunk, then the last chunk when the stream finished. The connection
+  // closes after it (a stream cut off midway leaves no way to frame another answer).
+  void WriteStreamed(ConnStream& strm, const httplib::Request& req, const HttpResponse& r,
+                     const std::string& id, Clock::time_point start) {
+    std::string head = "HTTP/1.1 " + std::to_string(r.status) + (r.status == 200 ? " OK" : " Error") +
+                       "\r\nContent-Type: " + r.content_type +
+                       "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n";
+    for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    Log(req, r, id, start);
+    bool ok = strm.write(head.data(), head.size()) >= 0;
+    if (ok && req.method != "HEAD") {
+      ok = r.stream([&strm](std::string_view piece) {
+        if (piece.empty()) return true;
+        char size[32];
+        int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+        std::string chunk(size, static_cast<size_t>(n));
+        chunk.append(piece).append("\r\n");
+        return strm.write(chunk.data(), chunk.size()) >= 0;
+      });
+      if (ok) strm.write("0\r\n\r\n", 5);
+    }
+    strm.discard_writes = true;
+    strm.must_close = true;
   }
 
   void HandleWithBody(const httplib::Request& req, httplib::Response& res,
@@ -321,6 +353,7 @@ struct HttpServer::Impl {
     if (!complete && current_stream) current_stream->must_close = true;
     std::string id = RequestIdFor(req.get_header_value("X-Request-Id"));
     r.headers.emplace_back("X-Request-Id", id);
+    if (r.stream && current_stream) return WriteStreamed(*current_stream, req, r, id, start);
     Send(r, res);
     Log(req, r, id, start);
   }
@@ -483,7 +516,10 @@ void HttpServer::ServeSocket(int fd) {
 
 void HttpServer::Serve() { impl_->reactor->Run(); }
 
-void HttpServer::Stop() { impl_->reactor->Stop(); }
+void HttpServer::Stop() {
+  impl_->api.StopStreams();  // workers held by event streams return
+  impl_->reactor->Stop();
+}
 
 Result<std::pair<int, std::string>> HttpCall(const std::string& base, const std::string& method, const std::string& target,
                                              const std::vector<std::pair<std::string, std::string>>& headers,

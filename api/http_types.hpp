@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cmdb::api {
@@ -42,6 +43,15 @@ struct HttpResponse {
   // the caller's token name ("" when not authenticated). Set by Api::Handle and Api::Admit.
   std::string route;
   std::string actor;
+  // A streamed answer (exports, the feed's event stream): when set, `body` is ignored and the
+  // server sends the answer with chunked transfer encoding (and closes the connection after it),
+  // calling `stream` once, on the worker that served the request, after the status and headers
+  // went out. `stream` calls `write` for
+  // each piece; `write` returns false once the client is gone (stop then). `stream` returns
+  // false when it could not finish: the answer is cut off (no final chunk), so the client sees
+  // it incomplete. Whatever `stream` captures must stay valid until it returns.
+  using Writer = std::function<bool(std::string_view piece)>;
+  std::function<bool(const Writer& write)> stream;
 };
 
 }  // namespace cmdb::api

@@ -53,7 +53,8 @@ Options:
   --demo FILE          bulk NDJSON loaded into a new database (default <schema>/demo/demo.ndjson)
   --no-demo            do not load demo data into a new database
   --open               create the database in open mode (untyped, classes made on first use)
-  --threads N          HTTP worker threads (default 8); idle and slow connections hold none
+  --threads N          HTTP worker threads (default 8); idle and slow connections hold none;
+                       an open GET /v1/feed/stream holds one (at most threads/2 streams)
   --max-body BYTES     body limit of ordinary requests (default 1048576)
   --max-bulk BYTES     body limit of POST /v1/bulk (default 8589934592)
   --max-import BYTES   body limit of POST /v1/imports, parsed whole in memory (default 536870912)
@@ -535,6 +536,7 @@ int main(int argc, char** argv) {
   api_options.max_bulk_bytes = flags.max_bulk;
   api_options.max_import_bytes = flags.max_import;
   api_options.max_concurrent_queries = flags.max_queries;
+  api_options.max_feed_streams = std::max(1, flags.threads / 2);  // each holds a worker
   if (!flags.no_web) api_options.console = LoadConsole(flags);
   {
     std::string path = flags.import_config.empty() ? flags.schema_dir + "/import.json" : flags.import_config;

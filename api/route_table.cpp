@@ -49,6 +49,12 @@ const std::vector<Route>& Api::Routes() {
       {"GET", "/v1/transactions", P::kRead, &Api::Transactions,
        {{"since", K::kNonNegativeInt}, kLimit}},
       {"GET", "/v1/transactions/verify", P::kRead, &Api::VerifyChain, {{"head"}}},
+      {"GET", "/v1/feed", P::kRead, &Api::Feed,
+       {{"since", K::kNonNegativeInt}, kLimit, {"class"}, {"type"}, {"source"}, {"actor"},
+        {"not_actor"}, kChange}},
+      {"GET", "/v1/feed/stream", P::kRead, &Api::FeedStream,
+       {{"since", K::kNonNegativeInt}, {"heartbeat", K::kPositiveInt}, {"class"}, {"type"},
+        {"source"}, {"actor"}, {"not_actor"}, kChange}},
       {"POST", "/v1/bulk", P::kImport, &Api::Bulk,
        {{"refs", K::kBool}, kChange,
         RefusedParam("source", "bulk loads have no source; import with POST "

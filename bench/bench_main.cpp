@@ -40,6 +40,7 @@
 #include "api/http_server.hpp"
 #include "bench/as_of_bench.hpp"
 #include "bench/metrics_cost.hpp"
+#include "bench/feed_bench.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
 #include "bench/webhook_bench.hpp"
@@ -275,6 +276,7 @@ int main(int argc, char** argv) {
   int64_t imports_only = 0;
   int64_t nmap_large = 0;
   int64_t webhook_updates = 0;
+  int64_t feed_txs = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -287,6 +289,7 @@ int main(int argc, char** argv) {
     else if (a == "--imports") imports_only = std::stoll(next());
     else if (a == "--nmap-scaling") nmap_large = std::stoll(next());
     else if (a == "--webhooks") webhook_updates = std::stoll(next());
+    else if (a == "--feed") feed_txs = std::stoll(next());
     else if (a == "--reuse") reuse = true;
     else if (a == "--only") only = "," + next() + ",";
     else {
@@ -297,6 +300,8 @@ int main(int argc, char** argv) {
                    "                                             time ratio, fails past 2)\n"
                    "       cmdb_bench --webhooks N [--dir DIR]  (N single-CI updates with 5 webhooks vs none,\n"
                    "                                             and the outbox's delivery throughput)\n";
+                   "       cmdb_bench --feed N [--dir DIR]      (change feed read of N transactions\n"
+                   "                                             against the log alone, as JSON)\n";
       return 2;
     }
   }
@@ -313,6 +318,12 @@ int main(int argc, char** argv) {
                                  std::string(CMDB_SOURCE_DIR) + "/schema", scaling);
     std::cout << scaling.dump() << "\n";
     if (!ok) std::cerr << "FAILED: the nmap import grows faster than its input\n";
+    return ok ? 0 : 1;
+  }
+  if (feed_txs > 0) {  // the change feed's read throughput (bench/feed_bench.hpp)
+    Json feed;
+    bool ok = bench::FeedBench(feed_txs, dir, std::string(CMDB_SOURCE_DIR) + "/schema", feed);
+    std::cout << feed.dump() << "\n";
     return ok ? 0 : 1;
   }
   if (imports_only > 0) {  // the import section, in this fresh process (see ImportBench)

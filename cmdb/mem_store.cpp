@@ -69,6 +69,36 @@ Status MemStore::LoadChangedSince(TxId as_of, TxId after,
   return Status::Ok();
 }
 
+Status MemStore::LoadWritten(TxId after, TxId last,
+                             const std::function<void(CiRecord&&, std::optional<CiRecord>&&)>& ci_sink,
+                             const std::function<void(RelRecord&&, std::optional<RelRecord>&&)>& rel_sink) {
+  std::lock_guard l(mu_);
+  // A plain scan of every version, sorted by (valid_from, id): the fake is the oracle.
+  auto scan = [&](auto& table, const auto& sink) {
+    using Rec = std::decay_t<decltype(table.begin()->second.front())>;
+    std::vector<std::pair<Rec, std::optional<Rec>>> out;
+    for (auto& [id, versions] : table) {
+      for (size_t i = 0; i < versions.size(); ++i) {
+        TxId from = versions[i].valid_from;
+        if (from <= after || from > last) continue;
+        std::optional<Rec> before;
+        for (const auto& v : versions) {
+          if (TxId{v.valid_to} == from) before = v;
+        }
+        out.emplace_back(versions[i], std::move(before));
+      }
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::pair(TxId{a.first.valid_from}, a.first.id) <
+             std::pair(TxId{b.first.valid_from}, b.first.id);
+    });
+    for (auto& [now, before] : out) sink(std::move(now), std::move(before));
+  };
+  scan(cis_, ci_sink);
+  scan(rels_, rel_sink);
+  return Status::Ok();
+}
+
 Result<ChainHead> MemStore::Head() {
   std::lock_guard l(mu_);
   if (txs_.empty()) return ChainHead{0, kGenesisHash};

@@ -23,6 +23,9 @@ class MemStore : public Store {
   Status LoadChangedSince(TxId as_of, TxId after,
                           const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
                           const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) override;
+  Status LoadWritten(TxId after, TxId last,
+                     const std::function<void(CiRecord&&, std::optional<CiRecord>&&)>& ci_sink,
+                     const std::function<void(RelRecord&&, std::optional<RelRecord>&&)>& rel_sink) override;
   Result<TxId> TxAtTime(int64_t micros) override;
   Result<ChainReport> VerifyChain(const VerifyOptions& options = {}) override;
   Result<ChainHead> Head() override;

@@ -78,6 +78,16 @@ class Store {
   virtual Status LoadChangedSince(
       TxId as_of, TxId after, const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
       const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) = 0;
+  // What the transactions after `after` up to `last` (after < tx <= last) wrote, for the change
+  // feed: every CI version with valid_from in that range, ordered by (valid_from, id), passed to
+  // ci_sink with the version it superseded (the same id's version whose valid_to is the new
+  // one's valid_from; nullopt for a creation); then every such relationship version to rel_sink
+  // likewise. Sinks run on the calling thread. A store finds these through its index by
+  // transaction, so the cost follows what the range wrote. Thread safety: like the other reads.
+  virtual Status LoadWritten(
+      TxId after, TxId last,
+      const std::function<void(CiRecord&&, std::optional<CiRecord>&&)>& ci_sink,
+      const std::function<void(RelRecord&&, std::optional<RelRecord>&&)>& rel_sink) = 0;
   // The last transaction committed at or before `micros` (0 when none).
   virtual Result<TxId> TxAtTime(int64_t micros) = 0;
   // Appends the transaction atomically: log entry, new versions, closed old versions, schema.

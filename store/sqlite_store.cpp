@@ -312,6 +312,55 @@ Status SqliteStore::LoadChangedSince(TxId as_of, TxId after,
   });
 }
 
+namespace {
+
+// Versions written in (after, last] in (valid_from, id) order, each with the version it closed:
+// one range scan of the by-transaction index, and a point lookup per updated item.
+template <typename Rec, typename Read, typename Sink>
+Status ScanWritten(sqlite3* db, const char* table, const char* cols, TxId after, TxId last,
+                   Read read, const Sink& sink) {
+  std::string sql = std::string("SELECT ") + cols + " FROM " + table + " INDEXED BY " + table +
+                    "_tx WHERE valid_from > ? AND valid_from <= ? ORDER BY valid_from, id";
+  Stmt rows(db, sql.c_str());
+  if (!rows.ok()) return rows.Error();
+  std::string prev_sql = std::string("SELECT ") + cols + " FROM " + table +
+                         " INDEXED BY " + table + "_id WHERE id = ? AND valid_to = ?";
+  Stmt prev(db, prev_sql.c_str());
+  if (!prev.ok()) return prev.Error();
+  rows.Bind(1, after).Bind(2, last);
+  int rc;
+  while ((rc = rows.Step()) == SQLITE_ROW) {
+    Result<Rec> now = read(rows);
+    if (!now.ok()) return now.status();
+    std::optional<Rec> before;
+    if (now->version > 1) {
+      prev.Bind(1, now->id).Bind(2, TxId{now->valid_from});
+      if (prev.Step() == SQLITE_ROW) {
+        Result<Rec> b = read(prev);
+        if (!b.ok()) return b.status();
+        before = std::move(*b);
+      }
+      prev.Reset();
+    }
+    sink(std::move(*now), std::move(before));
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : rows.Error();
+}
+
+}  // namespace
+
+Status SqliteStore::LoadWritten(TxId after, TxId last,
+                                const std::function<void(CiRecord&&, std::optional<CiRecord>&&)>& ci_sink,
+                                const std::function<void(RelRecord&&, std::optional<RelRecord>&&)>& rel_sink) {
+  std::lock_guard l(read_mu_);
+  return InReadTx(read_db_, [&] {
+    CMDB_RETURN_IF_ERROR(
+        ScanWritten<CiRecord>(read_db_, "ci_versions", kCiCols, after, last, ReadCi, ci_sink));
+    return ScanWritten<RelRecord>(read_db_, "rel_versions", kRelCols, after, last, ReadRel,
+                                  rel_sink);
+  });
+}
+
 Result<TxId> SqliteStore::TxAtTime(int64_t micros) {
   std::lock_guard l(read_mu_);
   Stmt s(read_db_, "SELECT COALESCE(MAX(id), 0) FROM transactions WHERE time <= ?");

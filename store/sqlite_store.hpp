@@ -83,6 +83,9 @@ class SqliteStore : public Store, public WebhookStore {
   Status LoadChangedSince(TxId as_of, TxId after,
                           const std::function<void(CiId, std::optional<CiRecord>&&)>& ci_sink,
                           const std::function<void(RelId, std::optional<RelRecord>&&)>& rel_sink) override;
+  Status LoadWritten(TxId after, TxId last,
+                     const std::function<void(CiRecord&&, std::optional<CiRecord>&&)>& ci_sink,
+                     const std::function<void(RelRecord&&, std::optional<RelRecord>&&)>& rel_sink) override;
   Result<TxId> TxAtTime(int64_t micros) override;
   Result<std::vector<CiRecord>> CiHistory(CiId id) override;
   Result<std::vector<RelRecord>> RelHistory(RelId id) override;

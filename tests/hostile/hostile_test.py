@@ -556,6 +556,34 @@ def numbers_and_strings(s):
 
 
 @test
+def feed_parameters_are_checked(s):
+    status, page = s.request("GET", "/v1/feed?limit=1", token="reader")
+    assert status == 200, page
+    head = page["head"]
+    for path, message in (
+            ("/v1/feed?since=-1", "invalid since '-1': expected a non-negative integer"),
+            ("/v1/feed?since=99999999999999999999999", None),
+            ("/v1/feed?since=%d" % (head + 1000), "since %d is past the last transaction %d" % (head + 1000, head)),
+            ("/v1/feed?class=Sever", None),
+            ("/v1/feed?class=", "the query parameter 'class' has no value"),
+            ("/v1/feed?type=RUNS_ON,,HOSTED_ON", "filter 'type' has an empty name"),
+            ("/v1/feed?actor=a&actor=b", "parameter 'actor' is given 2 times; give it once"),
+            ("/v1/feed/stream?since=%d" % (head + 1000), "since %d is past the last transaction %d" % (head + 1000, head)),
+            ("/v1/feed/stream?heartbeat=0", None),
+            ("/v1/feed/stream?heartbeat=100000", "heartbeat must be at most 300 seconds, got 100000")):
+        status, body = s.request("GET", path, token="reader")
+        expect_error(status, body, 400, "BadRequest", message)
+    status, body = s.request("GET", "/v1/feed/stream", token="reader", headers={"Last-Event-ID": "-5"})
+    expect_error(status, body, 400, "BadRequest")
+    # A huge limit is lowered to the largest page, as everywhere.
+    status, page = s.request("GET", "/v1/feed?limit=1000000000", token="reader")
+    assert status == 200 and len(page["items"]) <= 1000, page
+    # An export refuses paging instead of ignoring it.
+    status, body = s.request("GET", "/v1/cis?limit=5", token="reader", headers={"Accept": "text/csv"})
+    expect_error(status, body, 400, "BadRequest")
+
+
+@test
 def invalid_utf8_is_never_stored(s):
     refused_unchanged(s, "POST", "/v1/query", {"query": "CREATE (v:VirtualMachine {name: '\\uD800'}) RETURN v"},
                       "admin")
