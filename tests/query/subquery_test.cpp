@@ -159,9 +159,9 @@ TEST_CASE("FOREACH, reduce() and map projections") {
   CHECK(q.One("RETURN reduce(s = 0, x IN null | s + x)").is_null());
   // An attribute the class lacks is refused, as `a.missing` is (issue 22).
   CHECK(q.Error("MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .missing}") ==
-        "SemanticError: line 1, column 58: class 'Application' has no attribute 'missing'\n"
+        "SemanticError: line 1, column 56: class 'Application' has no attribute 'missing'\n"
         "MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .missing}\n"
-        "                                                         ^");
+        "                                                       ^");
   auto m = q.One("MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .vendor, kind: 'app', missing: null}");
   REQUIRE(m.kind() == QValue::Kind::kMap);
   CHECK(m.as_map().at("name").as_string() == "fe-1");
