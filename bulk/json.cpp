@@ -205,11 +205,13 @@ std::string JsonErrorReason(const std::string& what) {
   }
   if (auto last = msg.find("; last read: '"); last != std::string::npos) {
     auto expected = msg.rfind("'; expected ");
-    msg = expected != std::string::npos && expected > last ? msg.substr(0, last) + msg.substr(expected + 1)
-                                                           : msg.substr(0, last);
+    msg = expected != std::string::npos && expected > last
+              ? msg.substr(0, last) + msg.substr(expected + 1)
+              : msg.substr(0, last);
   }
   constexpr std::string_view kOverflow = "number overflow parsing ";
-  if (msg.rfind(kOverflow, 0) == 0) msg = "number out of range (" + msg.substr(kOverflow.size()) + ")";
+  if (msg.rfind(kOverflow, 0) == 0)
+    msg = "number out of range (" + msg.substr(kOverflow.size()) + ")";
   return msg;
 }
 

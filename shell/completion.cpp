@@ -85,12 +85,12 @@ const char* const kFunctions[] = {"abs",
 
 // Functions and procedures in a namespace, completed after "namespace.".
 const char* const kNamespaced[] = {
-    "cmdb.class",        "cmdb.created_at",        "cmdb.created_tx",   "cmdb.id",
-    "cmdb.impact",       "cmdb.last_seen",         "cmdb.provenance",   "cmdb.retired",
-    "cmdb.sources",      "cmdb.updated_at",        "cmdb.updated_tx",   "cmdb.version",
-    "date.truncate",     "datetime.truncate",      "db.labels",         "db.propertyKeys",
-    "db.relationshipTypes", "duration.between",    "duration.inDays",   "duration.inMonths",
-    "duration.inSeconds", "localdatetime.truncate", "localtime.truncate", "time.truncate"};
+    "cmdb.class",           "cmdb.created_at",        "cmdb.created_tx",    "cmdb.id",
+    "cmdb.impact",          "cmdb.last_seen",         "cmdb.provenance",    "cmdb.retired",
+    "cmdb.sources",         "cmdb.updated_at",        "cmdb.updated_tx",    "cmdb.version",
+    "date.truncate",        "datetime.truncate",      "db.labels",          "db.propertyKeys",
+    "db.relationshipTypes", "duration.between",       "duration.inDays",    "duration.inMonths",
+    "duration.inSeconds",   "localdatetime.truncate", "localtime.truncate", "time.truncate"};
 
 const char* const kCommands[] = {"help", "quit",   "exit",  "param",  "params", "explain",
                                  "asof", "format", "width", "timing", "timeout"};
@@ -202,10 +202,12 @@ std::vector<std::string> Complete(const std::string& line, size_t start, const s
     bool variable = false;
     for (const char* open : {"(", "[", ", ", "AS ", "as "}) {
       std::string bind = open + ns;
-      for (size_t at = line.find(bind); at != std::string::npos && !variable; at = line.find(bind, at + 1)) {
+      for (size_t at = line.find(bind); at != std::string::npos && !variable;
+           at = line.find(bind, at + 1)) {
         size_t after = at + bind.size();
-        variable = after >= line.size() || !(std::isalnum(static_cast<unsigned char>(line[after])) ||
-                                             line[after] == '_' || line[after] == '.');
+        variable =
+            after >= line.size() || !(std::isalnum(static_cast<unsigned char>(line[after])) ||
+                                      line[after] == '_' || line[after] == '.');
       }
     }
     if (!is_namespace || variable) offer(schema.attributes);
@@ -233,7 +235,8 @@ std::vector<std::string> Complete(const std::string& line, size_t start, const s
   // stays unique (readline rings the bell at more than one).
   std::vector<std::string> unique;
   for (auto& w : out) {
-    bool same = !unique.empty() && unique.back().size() == w.size() && StartsWithNoCase(unique.back(), w);
+    bool same =
+        !unique.empty() && unique.back().size() == w.size() && StartsWithNoCase(unique.back(), w);
     if (!same) unique.push_back(std::move(w));
   }
   return unique;

@@ -409,7 +409,8 @@ class ClauseBinder {
   void CheckOneClass(const ast::PatternPart& part) const {
     auto check = [&](const ast::NodePattern& n) {
       if (n.labels.size() > 1)
-        ThrowSemantic("MultipleLabels", "a CI has exactly one class; give one label", s_.Offset(n.labels[1]));
+        ThrowSemantic("MultipleLabels", "a CI has exactly one class; give one label",
+                      s_.Offset(n.labels[1]));
     };
     check(part.start);
     for (const auto& step : part.steps) check(step.node);

@@ -63,7 +63,8 @@ Status LocatedError(StatusCode code, std::string_view source, size_t offset, con
   int64_t line = 1;
   for (size_t i = 0; i < offset; ++i) {
     if (source[i] != '\n' && source[i] != '\r') continue;
-    size_t next = source[i] == '\r' && i + 1 < source.size() && source[i + 1] == '\n' ? i + 2 : i + 1;
+    size_t next =
+        source[i] == '\r' && i + 1 < source.size() && source[i + 1] == '\n' ? i + 2 : i + 1;
     if (next > offset) break;  // the offset is on the "\n" of a "\r\n": still this line
     ++line;
     line_start = next;

@@ -309,8 +309,10 @@ class PatternSearch {
       const Seen su = seen.at(u);
       g_.Expand(u, dir, rel.types, [&](RelId r, CiId v) {
         if (v == start) {
-          if (u == start) best = 1;  // a loop
-          else if (dir != Direction::kBoth || r != su.parent) best = std::min(best, su.depth + 1);
+          if (u == start)
+            best = 1;  // a loop
+          else if (dir != Direction::kBoth || r != su.parent)
+            best = std::min(best, su.depth + 1);
           return;
         }
         if (dir != Direction::kBoth || u == start) return;

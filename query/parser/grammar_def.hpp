@@ -111,7 +111,8 @@ CMDB_TAGGED_RULE(delete_, ast::Delete, "DELETE");
 CMDB_TAGGED_RULE(call, ast::Call, "CALL");
 CMDB_RULE(clause, ast::Clause, "clause");
 CMDB_TAGGED_RULE(single_query, ast::SingleQuery,
-                 "clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, CREATE, INSERT, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH, CALL or OPTIONAL CALL)");
+                 "clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, CREATE, INSERT, MERGE, SET, "
+                 "REMOVE, DELETE, DETACH DELETE, FOREACH, CALL or OPTIONAL CALL)");
 // Every operand of an expectation (a > b) is a rule or a literal, so expectation failures name
 // something readable; these wrap the lists and alternatives that are such operands.
 CMDB_RULE(case_alternatives, std::vector<ast::CaseAlternative>, "WHEN");
@@ -263,9 +264,10 @@ const auto clause_keyword = kw("MATCH") | kw("OPTIONAL") | kw("CREATE") | kw("ME
                             kw("ORDER") | kw("SKIP") | kw("LIMIT");
 // A projection has `*` or an item: `RETURN`, `RETURN LIMIT 1` and `WITH RETURN 1` are errors.
 // (A look at the next token only: an item that starts but does not parse fails in it, as before.)
-const auto return_item_probe_def =
-    !(clause_keyword | x3::eoi | x3::lit(';') | x3::lit(')') | x3::lit('}') | x3::lit(']') | x3::lit(','));
-const auto projection_def = x3::matches[kw("DISTINCT")] >> x3::expect[return_item_probe] >> x3::matches['*'] >>
+const auto return_item_probe_def = !(clause_keyword | x3::eoi | x3::lit(';') | x3::lit(')') |
+                                     x3::lit('}') | x3::lit(']') | x3::lit(','));
+const auto projection_def = x3::matches[kw("DISTINCT")] >> x3::expect[return_item_probe] >>
+                            x3::matches['*'] >>
                             -(-x3::lit(',') >> !clause_keyword >> (projection_item % ',')) >>
                             -(kw("ORDER") > kw("BY") > sort_items) >>
                             -((kw("SKIP") | kw("OFFSET")) > expression) >> -(kw("LIMIT") > expression);

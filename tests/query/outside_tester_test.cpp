@@ -16,9 +16,11 @@ using Q = cmdb::testing::QueryHarness;
 TEST_CASE("reachability keeps the start when a cycle leads back to it (demo data)") {
   Q q;
   const std::string a = "MATCH (a:PhysicalServer {name:'ams1-esx15'})";
-  REQUIRE(q.Ok("EXPLAIN " + a + "-[*1..3]-(b) RETURN DISTINCT b.name").plan.find("Reachability(BFS)") !=
-          std::string::npos);
-  REQUIRE(q.Ok("MATCH p = (a:PhysicalServer {name:'ams1-esx15'})-[*3]-(a) RETURN p LIMIT 1").rows.size() == 1);
+  REQUIRE(
+      q.Ok("EXPLAIN " + a + "-[*1..3]-(b) RETURN DISTINCT b.name").plan.find("Reachability(BFS)") !=
+      std::string::npos);
+  REQUIRE(q.Ok("MATCH p = (a:PhysicalServer {name:'ams1-esx15'})-[*3]-(a) RETURN p LIMIT 1")
+              .rows.size() == 1);
   auto names = q.Ok(a + "-[*1..3]-(b) RETURN DISTINCT b.name AS n").rows;
   int64_t count = q.Ok(a + "-[*1..3]-(b) RETURN count(DISTINCT b.name)").rows[0][0].as_int();
   CHECK(static_cast<int64_t>(names.size()) == count);
@@ -27,11 +29,11 @@ TEST_CASE("reachability keeps the start when a cycle leads back to it (demo data
   CHECK(start);
   CHECK(q.Ok(a + "-[*1..3]-(b) WITH DISTINCT b RETURN count(b)").rows[0][0].as_int() == count);
   // A named relationship nothing reads afterwards is still reachability, with the same answer.
-  CHECK(q.Ok("EXPLAIN " + a + "-[r*1..3]-(b) RETURN DISTINCT b.name").plan.find("Reachability(BFS)") !=
-        std::string::npos);
+  CHECK(q.Ok("EXPLAIN " + a + "-[r*1..3]-(b) RETURN DISTINCT b.name")
+            .plan.find("Reachability(BFS)") != std::string::npos);
   CHECK(q.Ok(a + "-[r*1..3]-(b) RETURN DISTINCT b.name").rows.size() == names.size());
-  CHECK(q.Ok("EXPLAIN " + a + "-[r*1..3]-(b) RETURN DISTINCT b.name, size(r)").plan.find("Reachability") ==
-        std::string::npos);
+  CHECK(q.Ok("EXPLAIN " + a + "-[r*1..3]-(b) RETURN DISTINCT b.name, size(r)")
+            .plan.find("Reachability") == std::string::npos);
 }
 
 TEST_CASE("an empty projection is a syntax error at the place of the missing item") {
@@ -66,8 +68,11 @@ TEST_CASE("an empty projection is a syntax error at the place of the missing ite
         "              ^");
   // What stays valid: `*`, `*` and items, DISTINCT items, and WITH * before a clause.
   CHECK(q.Ok("UNWIND [1, 2] AS x RETURN *").rows.size() == 2);
-  CHECK(q.Ok("UNWIND [1, 2] AS x WITH *, x + 1 AS y RETURN DISTINCT y ORDER BY y").rows.size() == 2);
-  CHECK(q.Ok("UNWIND [1, 2] AS x WITH *\nMATCH (d:Datacenter) RETURN count(*)").rows[0][0].as_int() == 4);
+  CHECK(q.Ok("UNWIND [1, 2] AS x WITH *, x + 1 AS y RETURN DISTINCT y ORDER BY y").rows.size() ==
+        2);
+  CHECK(
+      q.Ok("UNWIND [1, 2] AS x WITH *\nMATCH (d:Datacenter) RETURN count(*)").rows[0][0].as_int() ==
+      4);
 }
 
 TEST_CASE("a map projection of an attribute the class lacks is refused as the property is") {
@@ -97,12 +102,14 @@ TEST_CASE("messages: unterminated pieces, selectors, the clause list, labels, AS
         "SyntaxError: line 1, column 22: expected node pattern, found 'GROUPS'\n"
         "MATCH p = SHORTEST 2 GROUPS (a)-[*..3]-(b) RETURN p\n"
         "                     ^");
-  CHECK(q.Error("FOO") ==
-        "SyntaxError: line 1, column 1: expected clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, "
-        "CREATE, INSERT, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH, CALL or OPTIONAL CALL), "
-        "found 'FOO'\n"
-        "FOO\n"
-        "^");
+  CHECK(
+      q.Error("FOO") ==
+      "SyntaxError: line 1, column 1: expected clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, "
+      "RETURN, "
+      "CREATE, INSERT, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH, CALL or OPTIONAL CALL), "
+      "found 'FOO'\n"
+      "FOO\n"
+      "^");
   CHECK(q.Error("CREATE (n:Application:Service {name:'x'})") ==
         "SemanticError: line 1, column 23: a CI has exactly one class; give one label\n"
         "CREATE (n:Application:Service {name:'x'})\n"

@@ -600,7 +600,8 @@ TEST_CASE("errors of shortest paths, CMDB properties and catalogue procedures: e
 TEST_CASE("reachability agrees with the enumerating plan on random graphs with cycles (issue 22)") {
   // The start is reachable from itself iff a closed trail within the bounds exists; the visited
   // set of the breadth-first search alone never re-enters it.
-  const std::vector<std::pair<std::string, std::string>> arrows = {{"-", "-"}, {"-", "->"}, {"<-", "-"}};
+  const std::vector<std::pair<std::string, std::string>> arrows = {
+      {"-", "-"}, {"-", "->"}, {"<-", "-"}};
   const std::vector<std::string> bounds = {"*1..1", "*1..2", "*1..3", "*..4", "*0..2", "*"};
   const std::vector<std::string> types = {"", ":A", ":B|A"};
   int with_start = 0;
@@ -611,10 +612,12 @@ TEST_CASE("reachability agrees with the enumerating plan on random graphs with c
         std::string rel = left + "[" + types[seed % types.size()] + b + "]" + right;
         for (int s = 0; s < 8; s += 3) {
           QMap params{{"s", QValue(int64_t{s})}};
-          std::string reach = "MATCH (a:N {i: $s})" + rel + "(b) RETURN DISTINCT b.i AS i ORDER BY i";
-          std::string named = "MATCH (a:N {i: $s})" + left + "[r" + types[seed % types.size()] + b + "]" +
-                              right + "(b) RETURN DISTINCT b.i AS i ORDER BY i";
-          std::string paths = "MATCH p = (a:N {i: $s})" + rel + "(b) RETURN DISTINCT b.i AS i ORDER BY i";
+          std::string reach =
+              "MATCH (a:N {i: $s})" + rel + "(b) RETURN DISTINCT b.i AS i ORDER BY i";
+          std::string named = "MATCH (a:N {i: $s})" + left + "[r" + types[seed % types.size()] + b +
+                              "]" + right + "(b) RETURN DISTINCT b.i AS i ORDER BY i";
+          std::string paths =
+              "MATCH p = (a:N {i: $s})" + rel + "(b) RETURN DISTINCT b.i AS i ORDER BY i";
           INFO("seed " << seed << ": " << reach);
           REQUIRE(g.Ok("EXPLAIN " + reach).plan.find("Reachability(BFS)") != std::string::npos);
           REQUIRE(g.Ok("EXPLAIN " + paths).plan.find("Reachability(BFS)") == std::string::npos);

@@ -162,7 +162,8 @@ TEST_CASE("FOREACH, reduce() and map projections") {
         "SemanticError: line 1, column 56: class 'Application' has no attribute 'missing'\n"
         "MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .missing}\n"
         "                                                       ^");
-  auto m = q.One("MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .vendor, kind: 'app', missing: null}");
+  auto m = q.One(
+      "MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .vendor, kind: 'app', missing: null}");
   REQUIRE(m.kind() == QValue::Kind::kMap);
   CHECK(m.as_map().at("name").as_string() == "fe-1");
   CHECK(m.as_map().at("vendor").as_string() == "acme");
