@@ -13,14 +13,8 @@
 namespace cmdb::bulk {
 namespace {
 
-// nlohmann's message without its library identifier ("[json.exception.parse_error.101] parse
-// error at ...": the part from "parse error" or past the bracket).
-std::string JsonReason(const std::string& what) {
-  if (auto p = what.find("parse error"); p != std::string::npos) return what.substr(p);
-  if (what.rfind("[json.exception.", 0) == 0)
-    if (auto close = what.find("] "); close != std::string::npos) return what.substr(close + 2);
-  return what;
-}
+// nlohmann's message as a reason (JsonErrorReason).
+std::string JsonReason(const std::string& what) { return JsonErrorReason(what); }
 
 using Members = std::vector<std::pair<std::string, Value>>;
 

@@ -193,4 +193,26 @@ Result<AttrMap> AttrsFromJson(const Json& j, const std::string& where) {
   return out.Build();
 }
 
+std::string JsonErrorReason(const std::string& what) {
+  std::string msg = what;
+  // "[json.exception.parse_error.101] parse error at line 1, column 21: syntax error while parsing
+  // object - unexpected end of input; expected '}'": the part after " - ".
+  if (auto p = msg.find("parse error"); p != std::string::npos) {
+    msg = msg.substr(p);
+    if (auto dash = msg.find(" - "); dash != std::string::npos) msg = msg.substr(dash + 3);
+  } else if (msg.rfind("[json.exception.", 0) == 0) {
+    if (auto close = msg.find("] "); close != std::string::npos) msg = msg.substr(close + 2);
+  }
+  if (auto last = msg.find("; last read: '"); last != std::string::npos) {
+    auto expected = msg.rfind("'; expected ");
+    msg = expected != std::string::npos && expected > last
+              ? msg.substr(0, last) + msg.substr(expected + 1)
+              : msg.substr(0, last);
+  }
+  constexpr std::string_view kOverflow = "number overflow parsing ";
+  if (msg.rfind(kOverflow, 0) == 0)
+    msg = "number out of range (" + msg.substr(kOverflow.size()) + ")";
+  return msg;
+}
+
 }  // namespace cmdb::bulk

@@ -43,6 +43,12 @@ struct JsonShapeProblem {
 // parses (a malformed text may report nothing or an arbitrary problem; the parser names it).
 std::optional<JsonShapeProblem> FindJsonShapeProblem(std::string_view text, int max_depth);
 
+// The reason in a JSON library's exception text, for a message after "malformed <what> at line
+// L, column C: ": "unexpected end of input; expected '}'" (no second position, no "parse error",
+// no "last read: ..." echo of the input); a number too large for a double is "number out of
+// range ('1e999')".
+std::string JsonErrorReason(const std::string& what);
+
 // The message for a NUL byte outside a string, after "malformed <what> at <position>: ".
 inline constexpr const char* kNulByteMessage =
     "a NUL byte outside a string (a JSON text is read to its end)";

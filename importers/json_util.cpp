@@ -30,15 +30,13 @@ Result<Json> ParseJson(std::string_view text, const std::string& what, int max_d
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     auto [line, column] = PositionAt(text, e.byte > 0 ? e.byte - 1 : 0);
-    std::string msg = e.what();
-    if (auto p = msg.find("parse error"); p != std::string::npos) msg = msg.substr(p);
+    std::string msg = bulk::JsonErrorReason(e.what());
     return Status::Invalid("malformed " + what + " at line " + std::to_string(line) + ", column " +
                            std::to_string(column) + ": " + msg)
         .With("line", line)
         .With("column", column);
   } catch (const Json::exception& e) {  // e.g. a number too large for a double
-    std::string msg = e.what();
-    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    std::string msg = bulk::JsonErrorReason(e.what());
     return Status::Invalid("invalid " + what + ": " + msg);
   }
 }

@@ -83,6 +83,15 @@ const char* const kFunctions[] = {"abs",
                                   "trim",
                                   "type"};
 
+// Functions and procedures in a namespace, completed after "namespace.".
+const char* const kNamespaced[] = {
+    "cmdb.class",           "cmdb.created_at",        "cmdb.created_tx",    "cmdb.id",
+    "cmdb.impact",          "cmdb.last_seen",         "cmdb.provenance",    "cmdb.retired",
+    "cmdb.sources",         "cmdb.updated_at",        "cmdb.updated_tx",    "cmdb.version",
+    "date.truncate",        "datetime.truncate",      "db.labels",          "db.propertyKeys",
+    "db.relationshipTypes", "duration.between",       "duration.inDays",    "duration.inMonths",
+    "duration.inSeconds",   "localdatetime.truncate", "localtime.truncate", "time.truncate"};
+
 const char* const kCommands[] = {"help", "quit",   "exit",  "param",  "params", "explain",
                                  "asof", "format", "width", "timing", "timeout"};
 
@@ -175,7 +184,34 @@ std::vector<std::string> Complete(const std::string& line, size_t start, const s
     return out;
   }
   if (before == '.') {
-    offer(schema.attributes);
+    // After a namespace ("duration."), its functions; after a variable, attributes (both when
+    // the line also binds a variable of the namespace's name).
+    size_t word_end = start - 1, word_start = word_end;
+    while (word_start > 0 && (std::isalnum(static_cast<unsigned char>(line[word_start - 1])) ||
+                              line[word_start - 1] == '_'))
+      --word_start;
+    std::string ns = line.substr(word_start, word_end - word_start);
+    bool is_namespace = false;
+    for (const char* f : kNamespaced) {
+      std::string name = f;
+      size_t dot = name.find('.');
+      if (!StartsWithNoCase(name, ns + ".") || dot != ns.size()) continue;
+      is_namespace = true;
+      if (StartsWithNoCase(name.substr(dot + 1), text)) out.push_back(name.substr(dot + 1));
+    }
+    bool variable = false;
+    for (const char* open : {"(", "[", ", ", "AS ", "as "}) {
+      std::string bind = open + ns;
+      for (size_t at = line.find(bind); at != std::string::npos && !variable;
+           at = line.find(bind, at + 1)) {
+        size_t after = at + bind.size();
+        variable =
+            after >= line.size() || !(std::isalnum(static_cast<unsigned char>(line[after])) ||
+                                      line[after] == '_' || line[after] == '.');
+      }
+    }
+    if (!is_namespace || variable) offer(schema.attributes);
+    Sorted(out);
     return out;
   }
   if (before == '$') {
@@ -195,7 +231,15 @@ std::vector<std::string> Complete(const std::string& line, size_t start, const s
   for (const char* f : kFunctions)
     if (StartsWithNoCase(f, text)) out.push_back(f);
   Sorted(out);
-  return out;
+  // A keyword that is also a function ("TYPE", "type") is one candidate, so a unique completion
+  // stays unique (readline rings the bell at more than one).
+  std::vector<std::string> unique;
+  for (auto& w : out) {
+    bool same =
+        !unique.empty() && unique.back().size() == w.size() && StartsWithNoCase(unique.back(), w);
+    if (!same) unique.push_back(std::move(w));
+  }
+  return unique;
 }
 
 }  // namespace cmdb::shell

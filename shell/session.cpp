@@ -306,7 +306,13 @@ bool Session::SetParam(const std::string& name, const std::string& expr, int lin
   place.line_shift = line - 1;
   place.column_shift = column - 1;
   Json answer;
-  if (!Query(kPrefix + e + "\nAS value", place, &answer)) return Fail(exit_code_);
+  // The expression alone after RETURN, so an error's position is one in the user's text; a
+  // refused expression is a bad :param (exit 2), as a wrong value is for any other command.
+  int before = exit_code_;
+  if (!Query(kPrefix + e, place, &answer)) {
+    if (before == kExitOk && exit_code_ == kExitFailed) exit_code_ = kExitUsage;
+    return Fail(exit_code_);
+  }
   const Json& rows = answer["rows"];
   if (!rows.is_array() || rows.size() != 1 || !rows[0].is_array() || rows[0].size() != 1) {
     err_ << ":param " << name << ": the expression gave no single value" << std::endl;
@@ -444,6 +450,7 @@ bool Session::Command(const std::string& line, int line_no) {
     return true;
   }
   if (cmd == ":width") {
+    constexpr int kMinWidth = 20;
     std::string l = Lower(arg);
     if (l == "off" || l == "0")
       options_.style.max_width = 0;
@@ -451,9 +458,12 @@ bool Session::Command(const std::string& line, int line_no) {
       options_.style.max_width = -1;
     else if (!l.empty() && l.size() < 6 && std::all_of(l.begin(), l.end(), [](char c) {
                return std::isdigit(static_cast<unsigned char>(c));
-             }))
-      options_.style.max_width = std::max(20, std::stoi(l));
-    else
+             })) {
+      options_.style.max_width = std::max(kMinWidth, std::stoi(l));
+      if (std::stoi(l) < kMinWidth)
+        err_ << ":width " << l << " is less than the least width: tables are cut to " << kMinWidth
+             << " columns" << std::endl;
+    } else
       return usage(":width: expected a number of columns (at least 20), auto or off");
     return true;
   }

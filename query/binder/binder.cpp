@@ -395,15 +395,31 @@ class ClauseBinder {
     std::set<std::string> clause_vars;
     std::vector<int> new_slots;
     params_allowed_ = true;
-    for (const auto& part : c.pattern) out.patterns.push_back(BindPattern(part, true, clause_vars, new_slots));
+    for (const auto& part : c.pattern) {
+      CheckOneClass(part);
+      out.patterns.push_back(BindPattern(part, true, clause_vars, new_slots));
+    }
     params_allowed_ = false;
     CheckPatternSize(out.patterns, s_.Offset(c));
     return out;
   }
 
+  // A CI has one class: a node CREATE or MERGE makes names at most one label (the error is at
+  // the second).
+  void CheckOneClass(const ast::PatternPart& part) const {
+    auto check = [&](const ast::NodePattern& n) {
+      if (n.labels.size() > 1)
+        ThrowSemantic("MultipleLabels", "a CI has exactly one class; give one label",
+                      s_.Offset(n.labels[1]));
+    };
+    check(part.start);
+    for (const auto& step : part.steps) check(step.node);
+  }
+
   BoundMerge BindMerge(const ast::Merge& m) {
     BoundMerge out;
     std::set<std::string> clause_vars;
+    CheckOneClass(m.pattern);
     out.pattern = BindPattern(m.pattern, true, clause_vars, out.new_slots, true);
     CheckPatternSize({out.pattern}, s_.Offset(m));
     for (const auto& action : m.actions) {
@@ -774,6 +790,7 @@ BoundQuery Bind(const ParsedQuery& query, const Schema& schema, const BindOption
     if (e.kind != ExprKind::kLiteral && e.kind != ExprKind::kParameter)
       ThrowSemantic("NonConstantExpression", "AS OF takes a datetime string, a transaction id or a parameter",
                     query.OffsetOf(*query.ast.as_of));
+    e.offset = query.OffsetOf(*query.ast.as_of);  // errors point at the whole expression (`-1`)
     out.as_of = std::move(e);
   }
   if (query.ast.baseline) {

@@ -451,6 +451,7 @@ struct OperandBinder {
         e.keys.push_back("*");
         e.args.push_back(Make(ExprKind::kLiteral, at));
       } else if (item.kind == "property") {
+        CheckProperty(e.args[0], item.key);  // `a {.x}` is checked as `a.x` is
         BoundExpr p = Make(ExprKind::kProperty, b.Offset(item.key));
         p.name = item.key.text;
         p.args.push_back(e.args[0]);

@@ -58,11 +58,20 @@ Status LocatedError(StatusCode code, std::string_view source, size_t offset, con
   offset = std::min(offset, source.size());
   // An offset inside a character counts from that character's start.
   while (offset > 0 && offset < source.size() && Continuation(source[offset])) --offset;
-  size_t line_start = offset == 0 ? 0 : source.rfind('\n', offset - 1);
-  line_start = (line_start == std::string_view::npos || offset == 0) ? 0 : line_start + 1;
-  size_t line_end = source.find('\n', line_start);
+  // A line ends at "\n", "\r\n" or a bare "\r" (as a `//` comment does).
+  size_t line_start = 0;
+  int64_t line = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (source[i] != '\n' && source[i] != '\r') continue;
+    size_t next =
+        source[i] == '\r' && i + 1 < source.size() && source[i + 1] == '\n' ? i + 2 : i + 1;
+    if (next > offset) break;  // the offset is on the "\n" of a "\r\n": still this line
+    ++line;
+    line_start = next;
+    i = next - 1;
+  }
+  size_t line_end = source.find_first_of("\r\n", line_start);
   if (line_end == std::string_view::npos) line_end = source.size();
-  int64_t line = 1 + std::count(source.begin(), source.begin() + line_start, '\n');
   // The column counts characters (code points), not bytes; the caret line keeps the tabs before
   // it and has one space for every other character.
   std::string caret;

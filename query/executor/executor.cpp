@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -261,6 +262,11 @@ class PatternSearch {
           frontier = std::move(next);
           if (depth == rel.max_hops && rel.unbounded && !frontier.empty()) stats_.depth_capped = true;
         }
+        // The visited set never re-enters the start: it is reached iff a closed trail through it
+        // fits the bounds (the pattern's rule: no relationship twice).
+        if (rel.min_hops >= 1 && NodeOk(node, from.as_node().id, row) &&
+            ShortestClosedTrail(from.as_node().id, dir, rel) <= rel.max_hops)
+          reached.push_back(from.as_node().id);
         for (CiId id : reached) {
           if (Stopped()) return;
           if (!NodeOk(node, id, row)) continue;
@@ -269,6 +275,53 @@ class PatternSearch {
         return;
       }
     }
+  }
+
+  // The length of the shortest closed trail (no relationship twice) from `start` back to it along
+  // `rel`'s types in direction `dir`, searched to rel.max_hops; INT64_MAX when there is none.
+  // Directed: the shortest cycle, 1 + the BFS depth of a node with a relationship into the start.
+  // Undirected: the shortest cycle through the start (a closed trail splits into cycles): BFS
+  // labels each node with its first relationship out of the start (its branch); a relationship
+  // that is no tree edge closes a cycle of d(u) + d(v) + 1 when its ends lie in different
+  // branches (or it joins the start to a node whose branch it is not).
+  int64_t ShortestClosedTrail(CiId start, Direction dir, const BoundRel& rel) {
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+    struct Seen {
+      int64_t depth;
+      RelId branch;  // the first relationship of the BFS path from the start (-1: the start)
+      RelId parent;  // the last one (-1: the start)
+    };
+    std::unordered_map<CiId, Seen> seen{{start, Seen{0, -1, -1}}};
+    std::vector<CiId> order{start};
+    for (size_t k = 0; k < order.size(); ++k) {
+      CiId c = order[k];
+      Seen sc = seen.at(c);
+      if (sc.depth + 1 >= rel.max_hops) continue;  // a node this deep closes no shorter cycle
+      ex_.CheckDeadline();
+      g_.Expand(c, dir, rel.types, [&](RelId r, CiId other) {
+        if (seen.count(other)) return;
+        seen.emplace(other, Seen{sc.depth + 1, sc.branch < 0 ? r : sc.branch, r});
+        order.push_back(other);
+      });
+    }
+    int64_t best = kNone;
+    for (CiId u : order) {
+      const Seen su = seen.at(u);
+      g_.Expand(u, dir, rel.types, [&](RelId r, CiId v) {
+        if (v == start) {
+          if (u == start)
+            best = 1;  // a loop
+          else if (dir != Direction::kBoth || r != su.parent)
+            best = std::min(best, su.depth + 1);
+          return;
+        }
+        if (dir != Direction::kBoth || u == start) return;
+        auto it = seen.find(v);
+        if (it == seen.end() || it->second.branch == su.branch) return;
+        best = std::min(best, su.depth + it->second.depth + 1);
+      });
+    }
+    return best;
   }
 
   // One entry of a shortest-path search tree: the trail from the start to `node`, whose last

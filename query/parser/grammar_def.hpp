@@ -89,6 +89,7 @@ CMDB_TAGGED_RULE(pattern_part, ast::PatternPart, "pattern");
 CMDB_TAGGED_RULE(path_selector, ast::PathSelector, "ANY SHORTEST, ALL SHORTEST or SHORTEST k");
 CMDB_TAGGED_RULE(shortest_function, ast::PathSelector, "shortestPath or allShortestPaths");
 CMDB_TAGGED_RULE(shortest_part, ast::PatternPart, "pattern");
+CMDB_RULE(node_pattern_start, x3::unused_type, "node pattern");
 CMDB_TAGGED_RULE(plain_part, ast::PatternPart, "pattern");
 CMDB_RULE(pattern, std::vector<ast::PatternPart>, "pattern");
 CMDB_TAGGED_RULE(match, ast::Match, "MATCH");
@@ -96,6 +97,7 @@ CMDB_TAGGED_RULE(unwind, ast::Unwind, "UNWIND");
 CMDB_TAGGED_RULE(projection_item, ast::ProjectionItem, "projection item");
 CMDB_RULE(sort_item, ast::SortItem, "sort item");
 CMDB_RULE(projection, ast::Projection, "projection");
+CMDB_RULE(return_item_probe, x3::unused_type, "return item");
 CMDB_TAGGED_RULE(with, ast::With, "WITH");
 CMDB_TAGGED_RULE(return_, ast::Return, "RETURN");
 CMDB_TAGGED_RULE(create, ast::Create, "CREATE");
@@ -109,7 +111,8 @@ CMDB_TAGGED_RULE(delete_, ast::Delete, "DELETE");
 CMDB_TAGGED_RULE(call, ast::Call, "CALL");
 CMDB_RULE(clause, ast::Clause, "clause");
 CMDB_TAGGED_RULE(single_query, ast::SingleQuery,
-                 "clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, CREATE, MERGE, SET, REMOVE, DELETE or CALL)");
+                 "clause (MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN, CREATE, INSERT, MERGE, SET, "
+                 "REMOVE, DELETE, DETACH DELETE, FOREACH, CALL or OPTIONAL CALL)");
 // Every operand of an expectation (a > b) is a rule or a literal, so expectation failures name
 // something readable; these wrap the lists and alternatives that are such operands.
 CMDB_RULE(case_alternatives, std::vector<ast::CaseAlternative>, "WHEN");
@@ -236,9 +239,12 @@ const auto pattern_step_def = relationship_pattern > node_pattern;
 const auto no_count = as(boost::optional<ast::NumberLiteral>());
 const auto shortest_function_def = (kw("shortestPath") >> as(std::string("any")) >> no_count) |
                                    (kw("allShortestPaths") >> as(std::string("all")) >> no_count);
-const auto path_selector_def = (kw("ANY") >> kw("SHORTEST") >> as(std::string("any")) >> no_count) |
-                               (kw("ALL") >> kw("SHORTEST") >> as(std::string("all")) >> no_count) |
-                               (kw("SHORTEST") >> as(std::string("k")) > number);
+// After a selector comes its node pattern: `SHORTEST 2 GROUPS (a)...` fails at GROUPS.
+const auto node_pattern_start_def = &x3::lit('(');
+const auto path_selector_def =
+    (kw("ANY") >> kw("SHORTEST") >> as(std::string("any")) >> no_count > node_pattern_start) |
+    (kw("ALL") >> kw("SHORTEST") >> as(std::string("all")) >> no_count > node_pattern_start) |
+    (kw("SHORTEST") >> as(std::string("k")) > number > node_pattern_start);
 const auto shortest_part_def = -(variable >> '=') >> shortest_function >> '(' > node_pattern >> *pattern_step > ')';
 const auto plain_part_def = -(variable >> '=') >> -path_selector >> node_pattern >> *pattern_step;
 const auto pattern_part_def = shortest_part | plain_part;
@@ -256,7 +262,12 @@ const auto clause_keyword = kw("MATCH") | kw("OPTIONAL") | kw("CREATE") | kw("ME
                             kw("WITH") | kw("RETURN") | kw("SET") | kw("DELETE") | kw("DETACH") |
                             kw("REMOVE") | kw("CALL") | kw("FOREACH") | kw("UNION") | kw("WHERE") |
                             kw("ORDER") | kw("SKIP") | kw("LIMIT");
-const auto projection_def = x3::matches[kw("DISTINCT")] >> x3::matches['*'] >>
+// A projection has `*` or an item: `RETURN`, `RETURN LIMIT 1` and `WITH RETURN 1` are errors.
+// (A look at the next token only: an item that starts but does not parse fails in it, as before.)
+const auto return_item_probe_def = !(clause_keyword | x3::eoi | x3::lit(';') | x3::lit(')') |
+                                     x3::lit('}') | x3::lit(']') | x3::lit(','));
+const auto projection_def = x3::matches[kw("DISTINCT")] >> x3::expect[return_item_probe] >>
+                            x3::matches['*'] >>
                             -(-x3::lit(',') >> !clause_keyword >> (projection_item % ',')) >>
                             -(kw("ORDER") > kw("BY") > sort_items) >>
                             -((kw("SKIP") | kw("OFFSET")) > expression) >> -(kw("LIMIT") > expression);
@@ -335,10 +346,10 @@ BOOST_SPIRIT_DEFINE(identifier, name, variable, qualified, function_name, number
                     unary, power, multiplicative, additive, predicate, comparison, not_expr, and_expr,
                     xor_expr, expression, properties, node_pattern, range, quantifier,
                     relationship_detail, relationship_pattern, pattern_step, pattern_part, pattern,
-                    match, unwind, projection_item, sort_item, projection, with, return_, create,
+                    match, unwind, projection_item, sort_item, return_item_probe, projection, with, return_, create,
                     set_item, merge_action, merge, set, remove_item, remove, delete_, call, clause,
                     single_query, union_part, query)
-BOOST_SPIRIT_DEFINE(path_selector, shortest_function, shortest_part, plain_part)
+BOOST_SPIRIT_DEFINE(node_pattern_start, path_selector, shortest_function, shortest_part, plain_part)
 BOOST_SPIRIT_DEFINE(case_alternatives, sort_items, set_items, remove_items, expressions, variables,
                     merge_event, end_of_query)
 BOOST_SPIRIT_DEFINE(pattern_probe, pattern_expression, pattern_comprehension, map_projection_item,

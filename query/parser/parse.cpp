@@ -109,6 +109,17 @@ Scan ScanNesting(std::string_view s, int limit) {
   return out;
 }
 
+// What starts at `at` but does not end ("string", "name" in backquotes or "comment"), or null.
+const char* UnterminatedAt(std::string_view s, size_t at) {
+  if (at >= s.size()) return nullptr;
+  char c = s[at];
+  if (c == '\'' && !Match(s, at, parser::quoted_text<'\''>)) return "string";
+  if (c == '"' && !Match(s, at, parser::quoted_text<'"'>)) return "string";
+  if (c == '`' && !Match(s, at, parser::backquoted_name)) return "name in backquotes";
+  if (s.substr(at, 2) == "/*" && !Match(s, at, parser::block_comment)) return "comment";
+  return nullptr;
+}
+
 }  // namespace
 
 namespace detail {
@@ -171,6 +182,13 @@ Result<std::shared_ptr<ParsedQuery>> ParseQuery(std::string source) {
   }
   auto fail = [&](size_t offset, const std::string& what) -> Status {
     offset = parsing::NextToken(text, offset);
+    // A string, name or comment the grammar could not close: say so at its opening.
+    if (const char* open = UnterminatedAt(text, offset)) {
+      Status st = parsing::LocatedError(StatusCode::kInvalidArgument, text, offset,
+                                        std::string("unterminated ") + open);
+      st.WithType("SyntaxError").With("detail", "UnexpectedSyntax");
+      return st;
+    }
     std::string found =
         offset >= text.size() ? "the end of the query" : "'" + parsing::TokenAt(text, offset) + "'";
     std::string message = "expected " + what + ", found " + found;

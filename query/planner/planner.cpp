@@ -49,6 +49,11 @@ class MatchPlanner {
   MatchPlan Plan(const std::vector<BoundPattern>& patterns, const std::vector<BoundExpr>& predicates,
                  bool reachability_ok) {
     MatchPlan plan;
+    // No relationship twice in a MATCH: a search that keeps no paths cannot keep another
+    // relationship of the clause out of them, so it serves a clause of one relationship only.
+    size_t rels = 0;
+    for (const auto& pat : patterns) rels += pat.rels.size();
+    if (rels > 1) reachability_ok = false;
     for (size_t p = 0; p < patterns.size(); ++p) PlanPattern(static_cast<int>(p), patterns[p], plan, reachability_ok);
     // Attach each conjunct to the first step after which all its variables are bound.
     std::vector<std::set<int>> bound_after(plan.steps.size());

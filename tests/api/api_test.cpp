@@ -496,7 +496,17 @@ TEST_CASE("a JSON number too large for a double is a 400, not a 500 (found by fu
   Client c;
   auto [s, j] = c.Call("POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "n", "cpu_count": 1e999999}})");
   CHECK(s == 400);
-  CHECK(j["error"]["message"] == "invalid JSON body: number overflow parsing '1e999999'");
+  CHECK(j["error"]["message"] == "invalid JSON body: number out of range ('1e999999')");
+  // A syntax error: one position, the reason alone (no library text, no echo of the input).
+  auto [s2, j2] = c.Call("POST", "/v1/query", R"({"query": "RETURN 1")");
+  CHECK(s2 == 400);
+  CHECK(j2["error"]["message"] ==
+        "malformed JSON body at line 1, column 21: unexpected end of input; expected '}'");
+  CHECK(j2["error"]["column"] == 21);
+  auto [s3, j3] = c.Call("POST", "/v1/query", R"({"query": "x"} x)");
+  CHECK(s3 == 400);
+  CHECK(j3["error"]["message"] ==
+        "malformed JSON body at line 1, column 16: invalid literal; expected end of input");
 }
 
 TEST_CASE("a token revoked outside the server stops working when its cache entry expires (settable clock)") {

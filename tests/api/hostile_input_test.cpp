@@ -54,6 +54,16 @@ TEST_CASE("hostile input: JSON nested past the limit is refused at its position,
                              Repeat("]", 20000) + "}}");
   CHECK(s3 == 400);
   CHECK(Message(e3) == "JSON body nests deeper than 64 levels at line 1, column 106");
+  // The deepest parameter a body carries is 62 levels (the body and "parameters" take two), as
+  // docs/query-language.md says; one more is refused at the 63rd bracket.
+  const std::string prefix = R"({"query": "RETURN size($p) AS s", "parameters": {"p": )";
+  auto [s62, a62] = c.Call("POST", "/v1/query", prefix + Repeat("[", 62) + Repeat("]", 62) + "}}");
+  CHECK(s62 == 200);
+  CHECK(a62["rows"][0][0] == 1);
+  auto [s63, e63] = c.Call("POST", "/v1/query", prefix + Repeat("[", 63) + Repeat("]", 63) + "}}");
+  CHECK(s63 == 400);
+  CHECK(Message(e63) == "JSON body nests deeper than 64 levels at line 1, column " +
+                            std::to_string(prefix.size() + 63));
   // Bulk: the document way (the fast way only reads flat attributes).
   auto [s4, e4] = c.Call("POST", "/v1/bulk",
                          "{\"op\": \"ci\", \"class\": \"VirtualMachine\", \"attributes\": {\"name\": \"deep\"}}\n"

@@ -95,14 +95,12 @@ TEST_CASE("one reader: POST /v1/bulk and the ndjson import refuse the same lines
   const Refusals expected = {
       {2, "missing \"op\" (\"ci\" or \"rel\")"},
       {3, "attributes.os: objects are not attribute values"},
-      {6, "malformed JSON at column 51: parse error at line 1, column 51: syntax error while "
-          "parsing object - unexpected string literal; expected '}'"},
+      {6, "malformed JSON at column 51: unexpected string literal; expected '}'"},
       {8, "ref \"a\" is defined twice, on lines 1 and 8 (a ref names one CI per request)"},
       {9, "\"from\": unknown ref \"later\" (a ref must be defined on an earlier line)"},
       {11, "\"id\" must be an integer"},
       {12, "unknown field \"note\"; allowed: op, ref, class, id, type, attributes, from, to"},
-      {13, "malformed JSON at column 72: parse error at line 1, column 72: syntax error while "
-           "parsing value - invalid string: missing closing quote; last read: '\"one-rea'"},
+      {13, "malformed JSON at column 72: invalid string: missing closing quote"},
   };
   auto before = State(c);
   auto [status, bulk] = SameAnswer(c, file);

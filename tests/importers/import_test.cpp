@@ -119,8 +119,8 @@ TEST_CASE("malformed sources are refused with their location; nothing is applied
   CHECK(st.message() == "malformed XML at line 1, column 18: Start-end tags mismatch");
   st = ParseSource("kubernetes", "{\"items\": [1,}", {}, set);
   CHECK(st.message() ==
-        "malformed Kubernetes JSON at line 1, column 14: parse error at line 1, column 14: syntax "
-        "error while parsing value - unexpected '}'; expected '[', '{', or a literal");
+        "malformed Kubernetes JSON at line 1, column 14: unexpected '}'; expected '[', '{', or a "
+        "literal");
   st = ParseSource("terraform", Data("inframap-legacy-v3-state.json"), {}, set);
   CHECK(st.message() ==
         "Terraform state format 3 is not supported: only format 4 (Terraform 0.12 and later) is; "

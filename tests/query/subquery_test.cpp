@@ -157,7 +157,13 @@ TEST_CASE("FOREACH, reduce() and map projections") {
   CHECK(q.One("RETURN reduce(total = 0, x IN range(1, 10) | total + x)").as_int() == 55);
   CHECK(q.One("RETURN reduce(s = '', x IN ['a', 'b', 'c'] | s + x)").as_string() == "abc");
   CHECK(q.One("RETURN reduce(s = 0, x IN null | s + x)").is_null());
-  auto m = q.One("MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .vendor, kind: 'app', .missing}");
+  // An attribute the class lacks is refused, as `a.missing` is (issue 22).
+  CHECK(q.Error("MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .missing}") ==
+        "SemanticError: line 1, column 56: class 'Application' has no attribute 'missing'\n"
+        "MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .missing}\n"
+        "                                                       ^");
+  auto m = q.One(
+      "MATCH (a:Application {name: 'fe-1'}) RETURN a {.name, .vendor, kind: 'app', missing: null}");
   REQUIRE(m.kind() == QValue::Kind::kMap);
   CHECK(m.as_map().at("name").as_string() == "fe-1");
   CHECK(m.as_map().at("vendor").as_string() == "acme");

@@ -314,6 +314,24 @@ def errors_with_caret_and_exit_codes(home):
     rc, out, err = run(["-c", "RETURN 'é' +"], home, **run_env(home))
     expect((rc, err), (1, "SyntaxError: line 1, column 13: expected expression, found the end of the query\n"
                           "RETURN 'é' +\n            ^\n"))
+    # An empty projection is a syntax error (exit 1, as any query error).
+    rc, out, err = run(["-c", "RETURN"], home, **run_env(home))
+    expect((rc, out, err), (1, "", "SyntaxError: line 1, column 7: expected return item, found the end of the query\n"
+                                   "RETURN\n      ^\n"))
+    # A bad :param in a script or -P: the error in the user's own expression (never the shell's
+    # wrapper query), exit 2 as docs/shell.md's table says.
+    rc, out, err = run(["-c", ":param x => 1 +", "-c", "RETURN 1"], home, **run_env(home))
+    expect((rc, out, err), (2, "", "SyntaxError: line 1, column 16: expected expression, found the end of the query\n"
+                                   "1 +\n   ^\n"))
+    rc, out, err = run(["-P", "x => 1 +", "-c", "RETURN 1"], home, **run_env(home))
+    expect((rc, out, err), (2, "", "SyntaxError: line 1, column 9: expected expression, found the end of the query\n"
+                                   "1 +\n   ^\n"))
+    rc, out, err = run(["-F", "csv", "-c", ":param x => 40 + 2 // a comment", "-c", "RETURN $x AS x"], home,
+                       **run_env(home))
+    expect((rc, out, err), (0, "x\r\n42\r\n", ""))
+    # :width below the least says so.
+    rc, out, err = run(["-c", ":width 5", "-c", "RETURN 1 AS a"], home, **run_env(home))
+    expect((rc, err), (0, ":width 5 is less than the least width: tables are cut to 20 columns\n"))
     # --fail-at-end runs the rest and still fails.
     rc, out, err = run(["--fail-at-end", "-F", "csv", "-c", "RETURN x; RETURN 2 AS two"], home, **run_env(home))
     expect((rc, out), (1, "two\r\n2\r\n"))
@@ -358,9 +376,9 @@ def file_and_stdin(home):
     with open(path2, "w") as f:
         f.write("RETURN 1 AS a;\n\n  :param p => [1,\n:explain RETURN nope(2)\n")
     rc, out, err = run(["-f", path2], home, **run_env(home))
-    expect(rc, 1)
-    assert err.startswith("SyntaxError: %s, line 3, column 15: " % path2), err
-    assert err.endswith("\n[1,\n^\n"), err
+    expect(rc, 2)  # a bad :param in a script
+    expect(err, "SyntaxError: %s, line 3, column 15: expected the end of the query, found '['\n"
+                "[1,\n^\n" % path2)
     rc, out, err = run(["--fail-at-end", "-f", path2], home, **run_env(home))
     assert err.endswith("SemanticError: %s, line 4, column 17: unknown function 'nope' (did you mean 'nodes'?)\n"
                         "RETURN nope(2)\n       ^\n" % path2), err
@@ -464,6 +482,21 @@ def interactive_session(home):
     out = t.prompt()
     assert ("+----------+---+\n| c        | n |\n+----------+---+\n| critical | 6 |\n| high     | 2 |\n"
             "| medium   | 1 |\n+----------+---+\n(3 rows)\n") in out, out
+    # Functions by namespace; a unique completion rings no bell.
+    t.send("RETURN duration.in\t\t")
+    out = t.read_until(r"inSeconds")
+    assert "inDays" in out and "inMonths" in out, out
+    t.send("\x15")  # Ctrl-U: drop the line
+    t.send("CALL db.lab\t")
+    out = t.read_until(r"db\.labels$")
+    assert "\a" not in out, repr(out)
+    t.send("\x15RETURN cmdb.crea\t")
+    out = t.read_until(r"cmdb\.created_$")
+    t.send("\x15RETURN toUpp\t")
+    out = t.read_until(r"toUpper $")
+    assert "\a" not in out, repr(out)
+    t.send("\x15;\n")
+    t.prompt()
     t.send(":expl\t")
     t.read_until(r":explain $")
     t.send("RETURN 1\n")
