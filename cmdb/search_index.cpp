@@ -311,6 +311,7 @@ void SearchIndex::Trim() {
   MergePending();
   text_.shrink_to_fit();
   recs_.shrink_to_fit();
+  where_.shrink_to_fit();  // it grew by doubling while loading
   for (auto& v : sorted_) v.shrink_to_fit();
   pending_.shrink_to_fit();
 }
