@@ -71,14 +71,17 @@ void EachText(const Value& v, Fn&& fn) {
   }
 }
 
+// One byte as the index holds it: ASCII letters lower case, control bytes a space (kind bytes
+// stay unambiguous).
+char FoldByte(char c) {
+  if (c >= 'A' && c <= 'Z') return static_cast<char>(c - 'A' + 'a');
+  return static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+}
+
 void AppendFolded(std::string& out, std::string_view s) {
   size_t at = out.size();
   out.append(s);
-  for (size_t i = at; i < out.size(); ++i) {
-    char& c = out[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    else if (static_cast<unsigned char>(c) < 0x20) c = ' ';  // kind bytes stay unambiguous
-  }
+  for (size_t i = at; i < out.size(); ++i) out[i] = FoldByte(out[i]);
 }
 
 }  // namespace
@@ -166,8 +169,26 @@ void SearchIndex::Put(const Schema& schema, const CiRecord& ci) {
     throw std::length_error("the search index holds CI ids below 2^32");
   const Plan& plan = PlanFor(schema, ci.class_name);
   const size_t start = text_.size();
+  // Whether this CI already holds `s` folded in a field of `field`'s kind or a better one: a copy
+  // could never be its best match (a host name equal to the name), so it is left out.
+  auto held = [&](SearchField field, std::string_view s) {
+    size_t f = start;
+    while (f < text_.size()) {
+      auto kind = static_cast<unsigned char>(text_[f]);
+      size_t e = f + 1;
+      while (e < text_.size() && static_cast<unsigned char>(text_[e]) > 0x04) ++e;
+      if (kind <= static_cast<unsigned char>(field) && e - f - 1 == s.size()) {
+        size_t i = 0;
+        while (i < s.size() && text_[f + 1 + i] == FoldByte(s[i])) ++i;
+        if (i == s.size()) return true;
+      }
+      f = e;
+    }
+    return false;
+  };
   auto add = [&](SearchField field, const Value& v) {
     EachText(v, [&](std::string_view s) {
+      if (held(field, s)) return;
       if (text_.size() + 1 + s.size() > UINT32_MAX)
         throw std::length_error("the search index holds up to 4 GiB of text");
       text_.push_back(static_cast<char>(field));

@@ -21,7 +21,9 @@
 // search, then the first hits in order; fields written since the last merge wait in a short
 // unsorted list that every search reads); only when they are fewer than asked does a search scan
 // the buffer with memmem for matches inside fields. A replaced or removed record is left dead
-// and everything is rebuilt when dead bytes outnumber live ones.
+// and everything is rebuilt when dead bytes outnumber live ones. A field whose folded text a
+// field of the same CI and the same or a better kind already holds is not stored (it could never
+// be the CI's best match: a host name equal to the name).
 // Thread safety: const methods may run concurrently; the others need exclusive access.
 #pragma once
 
