@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <queue>
+#include <stdexcept>
 #include <tuple>
 #include <unordered_set>
 
@@ -70,14 +71,17 @@ void EachText(const Value& v, Fn&& fn) {
   }
 }
 
+// One byte as the index holds it: ASCII letters lower case, control bytes a space (kind bytes
+// stay unambiguous).
+char FoldByte(char c) {
+  if (c >= 'A' && c <= 'Z') return static_cast<char>(c - 'A' + 'a');
+  return static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+}
+
 void AppendFolded(std::string& out, std::string_view s) {
   size_t at = out.size();
   out.append(s);
-  for (size_t i = at; i < out.size(); ++i) {
-    char& c = out[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    else if (static_cast<unsigned char>(c) < 0x20) c = ' ';  // kind bytes stay unambiguous
-  }
+  for (size_t i = at; i < out.size(); ++i) out[i] = FoldByte(out[i]);
 }
 
 }  // namespace
@@ -161,12 +165,34 @@ const SearchIndex::Plan& SearchIndex::PlanFor(const Schema& schema, std::string_
 
 void SearchIndex::Put(const Schema& schema, const CiRecord& ci) {
   Erase(ci.id);
+  if (ci.id <= 0 || static_cast<uint64_t>(ci.id) > UINT32_MAX)
+    throw std::length_error("the search index holds CI ids below 2^32");
   const Plan& plan = PlanFor(schema, ci.class_name);
-  uint64_t start = text_.size();
+  const size_t start = text_.size();
+  // Whether this CI already holds `s` folded in a field of `field`'s kind or a better one: a copy
+  // could never be its best match (a host name equal to the name), so it is left out.
+  auto held = [&](SearchField field, std::string_view s) {
+    size_t f = start;
+    while (f < text_.size()) {
+      auto kind = static_cast<unsigned char>(text_[f]);
+      size_t e = f + 1;
+      while (e < text_.size() && static_cast<unsigned char>(text_[e]) > 0x04) ++e;
+      if (kind <= static_cast<unsigned char>(field) && e - f - 1 == s.size()) {
+        size_t i = 0;
+        while (i < s.size() && text_[f + 1 + i] == FoldByte(s[i])) ++i;
+        if (i == s.size()) return true;
+      }
+      f = e;
+    }
+    return false;
+  };
   auto add = [&](SearchField field, const Value& v) {
     EachText(v, [&](std::string_view s) {
+      if (held(field, s)) return;
+      if (text_.size() + 1 + s.size() > UINT32_MAX)
+        throw std::length_error("the search index holds up to 4 GiB of text");
       text_.push_back(static_cast<char>(field));
-      pending_.push_back(text_.size());
+      pending_.push_back(static_cast<Off>(text_.size()));
       AppendFolded(text_, s);
     });
   };
@@ -181,7 +207,7 @@ void SearchIndex::Put(const Schema& schema, const CiRecord& ci) {
   }
   if (text_.size() == start) return;  // nothing searchable
   if (static_cast<size_t>(ci.id) >= where_.size()) where_.resize(static_cast<size_t>(ci.id) + 1, 0);
-  recs_.push_back(Rec{start, ci.id});
+  recs_.push_back(Rec{static_cast<Off>(start), static_cast<uint32_t>(ci.id)});
   where_[static_cast<size_t>(ci.id)] = static_cast<uint32_t>(recs_.size());
   ++live_;
 }
@@ -193,15 +219,15 @@ void SearchIndex::Settle() {
   if (pending_.size() > std::max(kMaxPending, sorted / 8)) MergePending();
 }
 
-std::string_view SearchIndex::TextAt(uint64_t off) const {
-  uint64_t e = off;
+std::string_view SearchIndex::TextAt(Off off) const {
+  size_t e = off;
   while (e < text_.size() && static_cast<unsigned char>(text_[e]) > 0x04) ++e;
   return std::string_view(text_.data() + off, static_cast<size_t>(e - off));
 }
 
-size_t SearchIndex::LiveRecordOf(uint64_t off) const {
+size_t SearchIndex::LiveRecordOf(Off off) const {
   size_t i = static_cast<size_t>(std::upper_bound(recs_.begin(), recs_.end(), off,
-                                                  [](uint64_t o, const Rec& r) { return o < r.start; }) -
+                                                  [](Off o, const Rec& r) { return o < r.start; }) -
                                  recs_.begin());
   if (i == 0) return std::string_view::npos;
   --i;
@@ -210,7 +236,7 @@ size_t SearchIndex::LiveRecordOf(uint64_t off) const {
 
 void SearchIndex::MergePending() {
   if (pending_.empty()) return;
-  auto by_text = [&](uint64_t a, uint64_t b) {
+  auto by_text = [&](Off a, Off b) {
     std::string_view x = TextAt(a), y = TextAt(b);
     return x != y ? x < y : a < b;
   };
@@ -218,10 +244,11 @@ void SearchIndex::MergePending() {
   // below 0x05, so a shorter text sorts first, as in a byte comparison), the rest only on ties:
   // a million names sort in a fraction of the time of comparing them as strings.
   struct Keyed {
-    uint64_t k0, k1, off;
+    uint64_t k0, k1;
+    Off off;
   };
   std::vector<Keyed> kinds[4];
-  for (uint64_t off : pending_) {
+  for (Off off : pending_) {
     size_t k = static_cast<size_t>(static_cast<unsigned char>(text_[off - 1])) - 1;
     std::string_view t = TextAt(off);
     uint64_t w[2] = {0, 0};
@@ -237,7 +264,7 @@ void SearchIndex::MergePending() {
       if (a.k1 != b.k1) return a.k1 < b.k1;
       return by_text(a.off, b.off);
     });
-    std::vector<uint64_t> batch;
+    std::vector<Off> batch;
     batch.reserve(kinds[k].size());
     for (const Keyed& e : kinds[k]) batch.push_back(e.off);
     kinds[k] = std::vector<Keyed>();
@@ -245,7 +272,7 @@ void SearchIndex::MergePending() {
       sorted_[k] = std::move(batch);
       continue;
     }
-    std::vector<uint64_t> merged;
+    std::vector<Off> merged;
     merged.reserve(sorted_[k].size() + batch.size());
     std::merge(sorted_[k].begin(), sorted_[k].end(), batch.begin(), batch.end(),
                std::back_inserter(merged), by_text);
@@ -256,7 +283,7 @@ void SearchIndex::MergePending() {
 void SearchIndex::Erase(CiId id) {
   if (id <= 0 || static_cast<size_t>(id) >= where_.size() || where_[static_cast<size_t>(id)] == 0) return;
   size_t i = where_[static_cast<size_t>(id)] - 1;
-  uint64_t end = i + 1 < recs_.size() ? recs_[i + 1].start : text_.size();
+  size_t end = i + 1 < recs_.size() ? recs_[i + 1].start : text_.size();
   dead_bytes_ += end - recs_[i].start;
   where_[static_cast<size_t>(id)] = 0;
   --live_;
@@ -271,8 +298,8 @@ void SearchIndex::Compact() {
   for (size_t i = 0; i < recs_.size(); ++i) {
     const Rec& r = recs_[i];
     if (where_[static_cast<size_t>(r.id)] != i + 1) continue;
-    uint64_t end = i + 1 < recs_.size() ? recs_[i + 1].start : text_.size();
-    recs.push_back(Rec{text.size(), r.id});
+    size_t end = i + 1 < recs_.size() ? recs_[i + 1].start : text_.size();
+    recs.push_back(Rec{static_cast<Off>(text.size()), r.id});
     where_[static_cast<size_t>(r.id)] = static_cast<uint32_t>(recs.size());
     text.append(text_, r.start, end - r.start);
   }
@@ -282,8 +309,8 @@ void SearchIndex::Compact() {
   // Every field start again, sorted afresh.
   for (auto& v : sorted_) v.clear();
   pending_.clear();
-  for (uint64_t i = 0; i < text_.size(); ++i) {
-    if (static_cast<unsigned char>(text_[i]) <= 0x04) pending_.push_back(i + 1);
+  for (size_t i = 0; i < text_.size(); ++i) {
+    if (static_cast<unsigned char>(text_[i]) <= 0x04) pending_.push_back(static_cast<Off>(i + 1));
   }
   MergePending();
 }
@@ -305,15 +332,16 @@ void SearchIndex::Trim() {
   MergePending();
   text_.shrink_to_fit();
   recs_.shrink_to_fit();
+  where_.shrink_to_fit();  // it grew by doubling while loading
   for (auto& v : sorted_) v.shrink_to_fit();
   pending_.shrink_to_fit();
 }
 
 size_t SearchIndex::bytes() const {
   size_t sorted = 0;
-  for (const auto& v : sorted_) sorted += v.capacity() * sizeof(uint64_t);
+  for (const auto& v : sorted_) sorted += v.capacity() * sizeof(Off);
   return text_.capacity() + recs_.capacity() * sizeof(Rec) + where_.capacity() * sizeof(uint32_t) +
-         sorted + pending_.capacity() * sizeof(uint64_t);
+         sorted + pending_.capacity() * sizeof(Off);
 }
 
 std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit) const {
@@ -334,7 +362,7 @@ std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit
   // anything later in this kind or in a worse one) and the equals of the last text are in.
   std::vector<SearchRank> found;
   std::unordered_set<CiId> seen;
-  auto take = [&](uint64_t off, SearchField field) -> bool {
+  auto take = [&](Off off, SearchField field) -> bool {
     size_t ri = LiveRecordOf(off);
     if (ri == std::string_view::npos) return false;
     std::string_view t = TextAt(off);
@@ -343,9 +371,9 @@ std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit
     return seen.insert(id).second;
   };
   for (size_t k = 0; k < 4; ++k) {
-    const std::vector<uint64_t>& v = sorted_[k];
+    const std::vector<Off>& v = sorted_[k];
     auto it = std::lower_bound(v.begin(), v.end(), std::string_view(q),
-                               [&](uint64_t off, std::string_view key) { return TextAt(off) < key; });
+                               [&](Off off, std::string_view key) { return TextAt(off) < key; });
     size_t fresh = 0;
     std::string_view last;
     for (; it != v.end(); ++it) {
@@ -356,7 +384,7 @@ std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit
       last = t;
     }
   }
-  for (uint64_t off : pending_) {
+  for (Off off : pending_) {
     // q holds no kind byte: a field that starts with it holds it whole.
     if (off + q.size() <= n && std::memcmp(base + off, q.data(), q.size()) == 0)
       take(off, static_cast<SearchField>(static_cast<unsigned char>(base[off - 1])));
@@ -384,7 +412,7 @@ std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit
   while (pos < n) {
     const void* hit = memmem(base + pos, n - pos, q.data(), q.size());
     if (!hit) break;
-    uint64_t off = static_cast<uint64_t>(static_cast<const char*>(hit) - base);
+    size_t off = static_cast<size_t>(static_cast<const char*>(hit) - base);
     // Every record starts with a kind byte and q holds none: off > 0, and the byte before the
     // hit says how this occurrence matches.
     unsigned char before = static_cast<unsigned char>(base[off - 1]);
@@ -402,23 +430,23 @@ std::vector<SearchRank> SearchIndex::Search(std::string_view query, size_t limit
     while (ri + 1 < nrecs && recs_[ri + 1].start <= off) {
       if (++steps > 8) {
         ri = static_cast<size_t>(std::upper_bound(recs_.begin() + static_cast<std::ptrdiff_t>(ri), recs_.end(), off,
-                                                  [](uint64_t o, const Rec& r) { return o < r.start; }) -
+                                                  [](size_t o, const Rec& r) { return o < r.start; }) -
                                  recs_.begin()) - 1;
         break;
       }
       ++ri;
     }
     const Rec& rec = recs_[ri];
-    uint64_t end = ri + 1 < nrecs ? recs_[ri + 1].start : n;
+    size_t end = ri + 1 < nrecs ? recs_[ri + 1].start : n;
     pos = static_cast<size_t>(end);
     if (where_[static_cast<size_t>(rec.id)] != ri + 1) continue;  // a dead record
     if (std::binary_search(have.begin(), have.end(), rec.id)) continue;
     // Every field of the record; its best match.
     std::optional<SearchRank> top;
-    uint64_t f = rec.start;
+    size_t f = rec.start;
     while (f < end) {
       SearchField field = static_cast<SearchField>(base[f]);
-      uint64_t e = f + 1;
+      size_t e = f + 1;
       while (e < end && static_cast<unsigned char>(base[e]) > 0x04) ++e;
       std::string_view text(base + f + 1, static_cast<size_t>(e - f - 1));
       if (auto fm = MatchFolded(q, text)) {

@@ -14,12 +14,16 @@
 // best field.
 //
 // Layout: the fields of every live CI, folded to lower case, in one flat buffer, each preceded by
-// a byte 0x01..0x04 naming its kind, plus a record (start, CI id) per CI in buffer order. Exact
+// a byte 0x01..0x04 naming its kind, plus a record (start, CI id) per CI in buffer order, both
+// 32-bit: the index holds up to 4 GiB of folded text and CI ids below 2^32 (Put throws
+// std::length_error past either; a million CIs take about 20 MB of text). Exact
 // and prefix matches come from the field starts sorted by text, one array per kind (a binary
 // search, then the first hits in order; fields written since the last merge wait in a short
 // unsorted list that every search reads); only when they are fewer than asked does a search scan
 // the buffer with memmem for matches inside fields. A replaced or removed record is left dead
-// and everything is rebuilt when dead bytes outnumber live ones.
+// and everything is rebuilt when dead bytes outnumber live ones. A field whose folded text a
+// field of the same CI and the same or a better kind already holds is not stored (it could never
+// be the CI's best match: a host name equal to the name).
 // Thread safety: const methods may run concurrently; the others need exclusive access.
 #pragma once
 
@@ -104,9 +108,10 @@ class SearchIndex {
   size_t bytes() const;
 
  private:
+  using Off = uint32_t;  // an offset in text_
   struct Rec {
-    uint64_t start;
-    CiId id;
+    Off start;
+    uint32_t id;
   };
   // Which attributes of a class are searchable, computed once per class and schema version.
   struct Plan {
@@ -118,16 +123,16 @@ class SearchIndex {
   // Sorts the pending field starts into sorted_.
   void MergePending();
   // The field text starting at `off` (up to the next kind byte).
-  std::string_view TextAt(uint64_t off) const;
+  std::string_view TextAt(Off off) const;
   // The index in recs_ of the record holding `off`, or npos when it is dead.
-  size_t LiveRecordOf(uint64_t off) const;
+  size_t LiveRecordOf(Off off) const;
   static constexpr size_t kMaxPending = 4096;
 
   std::string text_;
   std::vector<Rec> recs_;        // in buffer order
   std::vector<uint32_t> where_;  // CI id -> index in recs_ + 1; 0 when not indexed
-  std::vector<uint64_t> sorted_[4];  // per kind: offsets of field texts, sorted by text
-  std::vector<uint64_t> pending_;    // field texts appended since the last merge, any kind
+  std::vector<Off> sorted_[4];       // per kind: offsets of field texts, sorted by text
+  std::vector<Off> pending_;         // field texts appended since the last merge, any kind
   size_t live_ = 0;
   size_t dead_bytes_ = 0;
   std::unordered_map<std::string, Plan> plans_;

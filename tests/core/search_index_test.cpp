@@ -142,3 +142,30 @@ TEST_CASE("search: the index equals a brute-force scan after random writes and a
   CHECK(hits[0].id == vm);
   CHECK(hits[0].field == SearchField::kHost);
 }
+
+TEST_CASE("search: a field equal to a better one of the same CI is not stored twice") {
+  CoreDb c;
+  CiId same = c.Create("VirtualMachine", Attrs({{"name", "Database-Server-01"}, {"hostname", "DATABASE-server-01"}}));
+  CiId alone = c.Create("VirtualMachine", Attrs({{"name", "database-server-02"}}));
+  CiId other = c.Create("VirtualMachine", Attrs({{"name", "database-server-03"}, {"hostname", "database-server-04"}}));
+  ReadView view = c.db->Read();
+  auto bytes_of = [&](CiId id) {
+    CiRecord ci = *view.graph().FindCi(id);
+    ci.id = 1;  // the same id map for each
+    SearchIndex index;
+    index.Put(view.schema(), ci);
+    index.Trim();
+    return index.bytes();
+  };
+  CHECK(bytes_of(same) == bytes_of(alone));  // the host name is the name folded
+  CHECK(bytes_of(other) > bytes_of(alone));
+  auto hits = view.graph().search().Search("database-server-01", 5);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].id == same);
+  CHECK(hits[0].match == SearchMatch::kExact);
+  CHECK(hits[0].field == SearchField::kName);
+  hits = view.graph().search().Search("database-server-04", 5);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].id == other);
+  CHECK(hits[0].field == SearchField::kHost);
+}
