@@ -269,9 +269,9 @@ TEST_CASE("cmdbd --help and bad flags") {
                         "--max-query-rows", "--max-query-bytes", "--max-queries",
                         "--header-timeout", "--max-connections", "--max-connections-per-client",
                         "--min-body-rate", "--import-config", "--web", "--no-web", "--admin-token-file",
-                        "--insecure-local", "--quiet", "--webhook-allow", "--webhook-max-attempts",
-                        "--webhook-retry-base", "--webhook-retry-cap", "--webhook-timeout",
-                        "--log-format", "--help"});
+                        "--insecure-local", "--quiet", "--log-format", "--webhook-allow",
+                        "--webhook-max-attempts", "--webhook-retry-base", "--webhook-retry-cap",
+                        "--webhook-timeout", "--help"});
   rc = std::system((std::string(CMDBD_PATH) + " --bogus 2>/dev/null").c_str());
   CHECK(WEXITSTATUS(rc) == 2);
 }
