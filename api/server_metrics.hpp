@@ -18,8 +18,9 @@ struct ServerMetricsOptions {
   std::string db_path;  // the SQLite file ("" or ":memory:": no file size metrics)
 };
 
-// Registers the metrics above in `registry` and installs `db`'s commit observer. `db` must
-// outlive the registry's use (renders read it).
+// Registers the metrics above in `registry` and installs `db`'s commit observer, which refers
+// to the registry: `db` must outlive the registry's use (renders read it), and the registry
+// must outlive the observer (clear it with db.SetCommitObserver(nullptr) first).
 void RegisterServerMetrics(MetricsRegistry& registry, Database& db,
                            const ServerMetricsOptions& options);
 

@@ -78,6 +78,8 @@ void MetricsCost(api::Api& api, Database& db, bool quick, nlohmann::json& out) {
     r->server->Stop();
     r->thread.join();
   }
+  // The registry dies with `api`; the commit observer it registered must not outlive it.
+  db.SetCommitObserver(nullptr);
 }
 
 }  // namespace cmdb::bench
