@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cmdb needs (only the missing ones) and builds it: the server and
 # the web console (npm ci and npm run build in web/ when its lock file or sources changed; Node.js
-# and npm are Debian's, Node 18; Chromium runs the console's end-to-end tests).
+# and npm are Debian's, Node 18; Chromium runs the console's end-to-end tests; libpq is the
+# PostgreSQL store's C client and postgresql-15 the server its tests start, docs/scale-out.md).
 # Usage: scripts/setup.sh [build-dir]    (default build-dir: build)
 #        scripts/setup.sh --deps-only     (install the packages, build nothing)
 #        scripts/setup.sh --web-only      (install the packages, build only the web console)
@@ -12,7 +13,8 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config ccache libboost-dev libboost-graph-dev libsqlite3-dev
           libcpp-httplib-dev nlohmann-json3-dev libpugixml-dev catch2 libssl-dev zlib1g-dev libbrotli-dev openssl
-          libjemalloc-dev libsimdjson-dev libre2-dev libcli11-dev libedit-dev libcurl4-openssl-dev python3 jq curl nodejs npm chromium)
+          libjemalloc-dev libsimdjson-dev libre2-dev libcli11-dev libedit-dev libcurl4-openssl-dev python3 jq curl nodejs npm chromium
+          libpq-dev postgresql-15)
 missing=()
 for p in "${packages[@]}"; do
   # A Node.js from elsewhere (NodeSource's bundles npm) serves as well as Debian's.
