@@ -18,6 +18,7 @@ std::string TempDb(const std::string& name) {
   std::filesystem::remove(path.string() + "-shm");
   return path.string();
 }
+// (The tests every store passes are in store_contract_test.cpp.)
 // A database on `store` with the default schema (created on first open).
 Result<std::unique_ptr<Database>> OpenWithDefaultSchema(Store* store) {
   api::BootstrapOptions opts;
@@ -28,64 +29,6 @@ Result<std::unique_ptr<Database>> OpenWithDefaultSchema(Store* store) {
 
 }  // namespace
 
-TEST_CASE("SQLite store keeps every version and reloads the current graph") {
-  std::string path = TempDb("history.sqlite");
-  CiId vm = 0, inst = 0;
-  {
-    auto store = SqliteStore::Open(path);
-    REQUIRE(store.ok());
-    auto db = OpenWithDefaultSchema(store->get());
-    REQUIRE(db.ok());
-    auto tx = (*db)->Write(TxMeta{"bob", "api"}, [&](Txn& t) {
-      vm = *t.CreateCi("VirtualMachine", Attrs({{"name", "vm1"}, {"cpu_count", 2}, {"tags", ValueList{Value("a")}}}));
-      inst = *t.CreateCi("AppInstance", Attrs({{"name", "i1"}}));
-      return t.CreateRel("RUNS_ON", inst, vm, {}).status();
-    });
-    REQUIRE(tx.ok());
-    REQUIRE((*db)->Write(TxMeta{}, [&](Txn& t) { return t.UpdateCi(vm, {{"cpu_count", Value(4)}}, 1); }).ok());
-    REQUIRE((*db)->Write(TxMeta{}, [&](Txn& t) { return t.RetireCi(inst, std::nullopt); }).ok());
-    REQUIRE((*store)->IntegrityCheck().ok());
-  }
-  auto store = SqliteStore::Open(path);
-  REQUIRE(store.ok());
-  auto info = (*store)->Info();
-  REQUIRE(info.ok());
-  CHECK(info->initialized);
-  CHECK(info->schema_version == 1);
-  CHECK(info->max_ci_id == inst);
-  api::BootstrapOptions opts;  // no schema dir: the stored schema must come back
-  std::ostringstream log;
-  auto db = api::OpenDatabase(store->get(), opts, log);
-  REQUIRE(db.ok());
-  {
-  auto view = (*db)->Read();  // holds a shared lock: released before the write below
-  REQUIRE(view.graph().ci_count() == 1);
-  CHECK(view.graph().rel_count() == 0);
-  const CiRecord* ci = view.graph().FindCi(vm);
-  REQUIRE(ci);
-  CHECK(ci->attrs.Get("cpu_count") == Value(4));
-  CHECK(ci->attrs.Get("tags") == Value(ValueList{Value("a")}));
-  CHECK(ci->version == 2);
-  CHECK(view.schema().FindClass("VirtualMachine"));
-  }
-  auto hist = (*store)->CiHistory(vm);
-  REQUIRE(hist->size() == 2);
-  CHECK(hist->at(0).attrs.Get("cpu_count") == Value(2));
-  CHECK(hist->at(0).valid_to == hist->at(1).valid_from);
-  CHECK(hist->at(1).valid_to == kNoTx);
-  auto txs = (*store)->Transactions(0, 100);
-  REQUIRE(txs->size() == 4);  // schema, create, update, retire
-  CHECK(txs->at(1).actor == "bob");
-  CHECK((*store)->LatestCi(inst)->value().retired);
-  // New ids continue after the stored maximum.
-  CiId next = 0;
-  REQUIRE((*db)->Write(TxMeta{}, [&](Txn& t) {
-    auto r = t.CreateCi("VirtualMachine", Attrs({{"name", "vm2"}}));
-    next = r.ok() ? *r : 0;
-    return r.status();
-  }).ok());
-  CHECK(next == inst + 1);
-}
 
 TEST_CASE("opening an unusable path fails with a clear error") {
   auto store = SqliteStore::Open("/nonexistent-dir/x/cmdb.sqlite");
@@ -95,78 +38,7 @@ TEST_CASE("opening an unusable path fails with a clear error") {
 
 #include <sqlite3.h>
 
-TEST_CASE("the hash-chained log finds the first altered transaction") {
-  std::string path = TempDb("chain.sqlite");
-  {
-    auto store = SqliteStore::Open(path);
-    REQUIRE(store.ok());
-    auto db = OpenWithDefaultSchema(store->get());
-    REQUIRE(db.ok());
-    for (int i = 0; i < 3; ++i) {
-      REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) {
-        return t.CreateCi("VirtualMachine", Attrs({{"name", "vm" + std::to_string(i)}})).status();
-      }).ok());
-    }
-    auto report = (*store)->VerifyChain();
-    REQUIRE(report.ok());
-    CHECK(report->ok);
-    CHECK(report->checked == 4);
-    auto txs = (*store)->Transactions(0, 10);
-    CHECK(txs->at(0).prev_hash == kGenesisHash);
-    CHECK(txs->at(1).prev_hash == txs->at(0).hash);
-  }
-  auto tamper = [&](const char* sql) {
-    sqlite3* raw = nullptr;
-    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(raw);
-  };
-  // Change who did transaction 3.
-  tamper("UPDATE transactions SET actor = 'mallory' WHERE id = 3");
-  {
-    auto store = SqliteStore::Open(path);
-    auto report = (*store)->VerifyChain();
-    CHECK_FALSE(report->ok);
-    CHECK(report->first_broken == 3);
-    CHECK(report->reason == "its content does not match its hash");
-  }
-  tamper("UPDATE transactions SET actor = 'alice' WHERE id = 3");
-  CHECK((*SqliteStore::Open(path))->VerifyChain()->ok);
-  // Change what transaction 2 wrote (a CI's stored attributes).
-  tamper("UPDATE ci_versions SET class = 'PhysicalServer' WHERE valid_from = 2");
-  auto report = (*SqliteStore::Open(path))->VerifyChain();
-  CHECK(report->first_broken == 2);
-}
 
-TEST_CASE("the chain hash of a write set staged out of id order matches the stored rows") {
-  // Updates staged in descending id order, with relationships too: the commit hashes them in
-  // canonical (id) order without copying; verification recomputes from the stored rows.
-  std::string path = TempDb("chain-order.sqlite");
-  auto store = SqliteStore::Open(path);
-  REQUIRE(store.ok());
-  auto db = OpenWithDefaultSchema(store->get());
-  REQUIRE(db.ok());
-  std::vector<CiId> ids;
-  REQUIRE((*db)->Write(TxMeta{"alice", "api"}, [&](Txn& t) -> Status {
-    for (int i = 0; i < 50; ++i) {
-      auto id = t.CreateCi("VirtualMachine", Attrs({{"name", "order-" + std::to_string(i)}}));
-      CMDB_RETURN_IF_ERROR(id.status());
-      ids.push_back(*id);
-    }
-    return Status::Ok();
-  }).ok());
-  REQUIRE((*db)->Write(TxMeta{"bob", "api"}, [&](Txn& t) -> Status {
-    for (size_t i = ids.size(); i-- > 1;) {
-      CMDB_RETURN_IF_ERROR(t.UpdateCi(ids[i], {{"os", Value("linux-" + std::to_string(i))}}, std::nullopt));
-      CMDB_RETURN_IF_ERROR(t.CreateRel("DEPENDS_ON", ids[i], ids[i - 1], {}).status());
-    }
-    return Status::Ok();
-  }).ok());
-  auto report = (*store)->VerifyChain();
-  REQUIRE(report.ok());
-  CHECK(report->ok);
-  CHECK(report->first_broken == 0);
-}
 
 namespace {
 int64_t PageCount(const std::string& path) {
@@ -229,58 +101,6 @@ TEST_CASE("a full disk refuses writes with a clear error, applies nothing, and r
   CHECK(store->IntegrityCheck().ok());
 }
 
-TEST_CASE("process records and unauthorized flags survive a restart and are hash-chained") {
-  std::string path = TempDb("docs.sqlite");
-  int64_t doc_id = 0;
-  {
-    auto store = SqliteStore::Open(path);
-    REQUIRE(store.ok());
-    auto db = OpenWithDefaultSchema(store->get());
-    REQUIRE(db.ok());
-    for (int v = 1; v <= 2; ++v) {
-      auto tx = (*db)->Write(TxMeta{"carol", "change"}, [&](Txn& t) {
-        DocRecord d;
-        d.kind = "change";
-        d.id = v == 1 ? t.NextDocId("change") : doc_id;
-        doc_id = d.id;
-        d.body = Attrs({{"title", "v" + std::to_string(v)}});
-        return t.PutDoc(std::move(d), std::nullopt).status();
-      });
-      REQUIRE(tx.ok());
-    }
-    (*db)->SetWritePolicy([](WriteSet& ws, const Graph&, const Schema&) {
-      ws.tx.unauthorized = "flagged for the test";
-      return Status::Ok();
-    });
-    REQUIRE((*db)->Write(TxMeta{"dave", "api"}, [&](Txn& t) {
-      return t.CreateCi("VirtualMachine", Attrs({{"name", "flagged-vm"}})).status();
-    }).ok());
-  }
-  {
-    auto store = SqliteStore::Open(path);
-    auto db = OpenWithDefaultSchema(store->get());
-    REQUIRE(db.ok());
-    const DocRecord* d = (*db)->Read().graph().docs().Find("change", doc_id);
-    REQUIRE(d);
-    CHECK(d->version == 2);
-    CHECK(d->body.Get("title") == Value("v2"));
-    auto history = (*store)->DocHistory("change", doc_id);
-    REQUIRE(history->size() == 2);
-    CHECK(history->at(0).valid_to == history->at(1).valid_from);
-    auto flagged = (*store)->FlaggedTransactions(0, 10);
-    REQUIRE(flagged->size() == 1);
-    CHECK(flagged->at(0).unauthorized == "flagged for the test");
-    CHECK((*store)->VerifyChain()->ok);
-  }
-  sqlite3* raw = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(raw, "UPDATE transactions SET unauthorized = NULL", nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(raw);
-  auto store = SqliteStore::Open(path);
-  auto report = (*store)->VerifyChain();
-  CHECK_FALSE(report->ok);
-  CHECK(report->reason == "its content does not match its hash");
-}
 
 namespace {
 // A bulk body long enough for the load to stream rows into SQLite before its commit (Txn::Flush):
@@ -388,60 +208,3 @@ TEST_CASE("a full disk while a bulk load streams fails it with a clear error and
   CHECK(small.ok());  // the lock is released and the rolled-back space is free again
 }
 
-TEST_CASE("writes of many rows close every superseded version and reload the same graph") {
-  // 150 CIs and 149 relationships a transaction: multi-row INSERTs plus a remainder, and in the
-  // second transaction every row supersedes one (closes before inserts).
-  std::string path = TempDb("many_rows.sqlite");
-  constexpr int kCis = 150;
-  std::vector<CiId> ids;
-  std::vector<RelId> rels;
-  {
-    auto store = SqliteStore::Open(path);
-    REQUIRE(store.ok());
-    auto db = OpenWithDefaultSchema(store->get());
-    REQUIRE(db.ok());
-    auto first = (*db)->Write(TxMeta{}, [&](Txn& t) {
-      for (int i = 0; i < kCis; ++i) {
-        auto id = t.CreateCi("VirtualMachine", Attrs({{"name", "vm" + std::to_string(i)}}));
-        CMDB_RETURN_IF_ERROR(id.status());
-        ids.push_back(*id);
-        if (i == 0) continue;
-        auto rel = t.CreateRel("DEPENDS_ON", ids[i - 1], *id, {});
-        CMDB_RETURN_IF_ERROR(rel.status());
-        rels.push_back(*rel);
-      }
-      return Status::Ok();
-    });
-    REQUIRE(first.ok());
-    auto second = (*db)->Write(TxMeta{}, [&](Txn& t) {
-      for (int i = 0; i < kCis; ++i)
-        CMDB_RETURN_IF_ERROR(t.UpdateCi(ids[i], {{"cpu_count", Value(int64_t{i})}}, std::nullopt));
-      for (RelId r : rels) CMDB_RETURN_IF_ERROR(t.DeleteRel(r, std::nullopt));
-      return Status::Ok();
-    });
-    REQUIRE(second.ok());
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto history = (*store)->CiHistory(ids[i]);
-      REQUIRE(history.ok());
-      REQUIRE(history->size() == 2);
-      CHECK((*history)[0].valid_to == second->id);
-      CHECK((*history)[1].valid_to == kNoTx);
-      CHECK((*history)[1].attrs.Get("cpu_count") == Value(int64_t(i)));
-    }
-    auto rel_history = (*store)->RelHistory(rels.back());
-    REQUIRE(rel_history.ok());
-    REQUIRE(rel_history->size() == 2);
-    CHECK((*rel_history)[1].retired);
-    auto chain = (*store)->VerifyChain();
-    REQUIRE(chain.ok());
-    CHECK(chain->ok);
-  }
-  auto store = SqliteStore::Open(path);
-  REQUIRE(store.ok());
-  auto db = OpenWithDefaultSchema(store->get());
-  REQUIRE(db.ok());
-  auto view = (*db)->Read();
-  CHECK(view.graph().FindCi(ids.back())->attrs.Get("cpu_count") == Value(int64_t{kCis - 1}));
-  CHECK_FALSE(view.graph().HasRel(rels.front()));
-  CHECK(view.graph().Out(ids.front()).empty());
-}

@@ -1,4 +1,4 @@
-// The webhook outbox of the SQLite store and the sender's checks (no network beyond loopback
+// The webhook outbox of every store (SQLite, PostgreSQL) and the sender's checks (no network beyond loopback
 // name resolution).
 #include <unistd.h>
 
@@ -7,21 +7,13 @@
 
 #include "api/webhook_sender.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/store_kinds.hpp"
 #include "test_util.hpp"
 
 using namespace cmdb;
 using cmdb::testing::Attrs;
 
 namespace {
-
-std::string TempDb(const std::string& name) {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("cmdb_webhook_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  auto path = dir / name;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
-  return path.string();
-}
 
 Result<std::unique_ptr<Database>> OpenDb(Store* store) {
   api::BootstrapOptions opts;
@@ -32,21 +24,24 @@ Result<std::unique_ptr<Database>> OpenDb(Store* store) {
 
 }  // namespace
 
-TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commit order",
+TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commit order, on every store",
           "[webhook]") {
-  std::string path = TempDb("outbox.sqlite");
-  auto store = SqliteStore::Open(path);
-  REQUIRE(store.ok());
-  auto db = OpenDb(store->get());
+  FOR_EACH_STORE(kind) {
+  auto owned = kind.Open(kind.Create("outbox"));
+  REQUIRE(owned.ok());
+  Store* st = owned->get();
+  auto* hooks = dynamic_cast<WebhookStore*>(st);
+  REQUIRE(hooks);
+  auto db = OpenDb(st);
   REQUIRE(db.ok());
   WebhookDef def;
   def.url = "http://127.0.0.1:9/x";
   def.secret = "0123456789abcdef";
   def.filter = "{}";
-  auto hook = (*store)->CreateWebhook(def);
+  auto hook = hooks->CreateWebhook(def);
   REQUIRE(hook.ok());
   int64_t id = hook->id;
-  (*store)->SetOutboxRouter([&](const WriteSet& ws) {
+  hooks->SetOutboxRouter([&](const WriteSet& ws) {
     std::vector<std::pair<int64_t, std::string>> out;
     if (ws.tx.actor != "quiet") out.emplace_back(id, "tx " + std::to_string(ws.tx.id));
     return out;
@@ -65,10 +60,10 @@ TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commi
   // A commit that fails in the store after the router ran leaves no event either.
   WriteSet dup;
   dup.tx = *t3;  // the same transaction id again: its log row cannot be inserted
-  CHECK(!(*store)->Commit(dup).ok());
-  CHECK(*(*store)->Backlog() == 2);
+  CHECK(!st->Commit(dup).ok());
+  CHECK(*hooks->Backlog() == 2);
 
-  auto heads = (*store)->OutboxHeads();
+  auto heads = hooks->OutboxHeads();
   REQUIRE(heads.ok());
   REQUIRE(heads->size() == 1);
   CHECK((*heads)[0].tx == t1->id);
@@ -80,31 +75,32 @@ TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commi
   a.tx = t1->id;
   a.status = 503;
   a.error = "HTTP 503";
-  REQUIRE((*store)->RecordAttempt(a, AttemptOutcome::kRetry, 42).ok());
-  heads = (*store)->OutboxHeads();
+  REQUIRE(hooks->RecordAttempt(a, AttemptOutcome::kRetry, 42).ok());
+  heads = hooks->OutboxHeads();
   CHECK(((*heads)[0].attempts == 1 && (*heads)[0].next_at == 42 && (*heads)[0].tx == t1->id));
-  REQUIRE((*store)->RecordAttempt(a, AttemptOutcome::kDead, 0).ok());
+  REQUIRE(hooks->RecordAttempt(a, AttemptOutcome::kDead, 0).ok());
   // Parked: the next event is the head now.
-  heads = (*store)->OutboxHeads();
+  heads = hooks->OutboxHeads();
   CHECK((*heads)[0].tx == t3->id);
-  auto dead = (*store)->DeadLetters(id);
+  auto dead = hooks->DeadLetters(id);
   REQUIRE(dead->size() == 1);
   CHECK(((*dead)[0].attempts == 2 && (*dead)[0].last_error == "HTTP 503"));
-  CHECK(*(*store)->Redeliver(id, 0) == 1);
-  heads = (*store)->OutboxHeads();
+  CHECK(*hooks->Redeliver(id, 0) == 1);
+  heads = hooks->OutboxHeads();
   CHECK(((*heads)[0].tx == t1->id && (*heads)[0].attempts == 0));
   a.status = 204;
   a.error = "";
-  REQUIRE((*store)->RecordAttempt(a, AttemptOutcome::kDelivered, 0).ok());
-  CHECK(*(*store)->Backlog() == 1);
-  auto log = (*store)->Deliveries(id, 10);
+  REQUIRE(hooks->RecordAttempt(a, AttemptOutcome::kDelivered, 0).ok());
+  CHECK(*hooks->Backlog() == 1);
+  auto log = hooks->Deliveries(id, 10);
   REQUIRE(log->size() == 3);
   CHECK((*log)[0].status == 204);
   CHECK((*log)[2].error == "HTTP 503");
-  REQUIRE((*store)->DeleteWebhook(id).ok());
-  CHECK(*(*store)->Backlog() == 0);
-  CHECK((*store)->DeleteWebhook(id).message() == "no webhook " + std::to_string(id));
-  (*store)->SetOutboxRouter(nullptr);
+  REQUIRE(hooks->DeleteWebhook(id).ok());
+  CHECK(*hooks->Backlog() == 0);
+  CHECK(hooks->DeleteWebhook(id).message() == "no webhook " + std::to_string(id));
+  hooks->SetOutboxRouter(nullptr);
+}
 }
 
 TEST_CASE("webhooks: allow list, destinations and signatures", "[webhook]") {
