@@ -7,6 +7,7 @@
 #include <chrono>
 #include <exception>
 
+#include "cmdb/last_commit.hpp"
 #include "cmdb/text_position.hpp"
 
 namespace cmdb::api {
@@ -167,7 +168,12 @@ ApiMetrics::ApiMetrics(MetricsRegistry& r)
 HttpResponse Api::Handle(const HttpRequest& req) {
   std::string_view route = "";
   std::string actor;
+  ThreadLastCommit() = 0;
   HttpResponse r = Dispatch(req, route, actor);
+  // A request that committed says which transaction it wrote (the last one when several):
+  // read-your-writes for clients, on SQLite and PostgreSQL alike.
+  if (TxId tx = ThreadLastCommit(); tx != 0 && r.status < 400)
+    r.headers.emplace_back("X-Tx", std::to_string(tx));
   r.route = route;
   r.actor = std::move(actor);
   if (r.status >= 500 && options_.events)

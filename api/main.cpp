@@ -1,4 +1,5 @@
-// cmdbd: the composition root. Parses flags, opens the SQLite store, bootstraps the database
+// cmdbd: the composition root. Parses flags, opens the store (SQLite, or PostgreSQL with
+// --store), bootstraps the database
 // and serves the HTTP API until SIGINT or SIGTERM.
 #include <algorithm>
 #include <csignal>
@@ -24,6 +25,7 @@
 #include "process/baseline_service.hpp"
 #include "process/change_service.hpp"
 #include "process/release_service.hpp"
+#include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace {
@@ -38,6 +40,7 @@ Usage: cmdbd [options]
                                                writes FILE.head and FILE.key beside it)
        cmdbd verify [--db PATH] [--key-file F] [--head TX:HASH]   (checks the log, versions and
                                                keyed rows offline; exit 1 on any finding)
+       cmdbd verify --store URL [--head TX:HASH]   (the same for a PostgreSQL store)
        cmdbd import --format F [--source NAME] [--dry-run] [--full] [--mapping NAME|--mapping-file F]
                     [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
                                                (sends FILE or standard input to a running server)
@@ -48,6 +51,8 @@ Roles: reader, importer, change-manager, release-manager, admin (see docs/securi
 
 Options:
   --db PATH            SQLite database file (default ./data/cmdb.sqlite; created if missing)
+  --store URL          keep the data in PostgreSQL instead (postgresql://USER@HOST/DB?...;
+                       docs/scale-out.md); --db, --sync and --key-file do not apply then
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8080; port 0 picks a free one)
   --schema DIR         folder of *.gql schema files applied to a new database (default ./schema)
   --demo FILE          bulk NDJSON loaded into a new database (default <schema>/demo/demo.ndjson)
@@ -112,6 +117,7 @@ struct Flags {
   int max_queries = 0;  // 0: threads - 2 (at least 1)
   std::string key_file;
   bool new_key = false;
+  std::string store_url;  // postgresql://...: the PostgreSQL store instead of --db
   long long max_query_rows = 4'000'000;
   long long max_query_bytes = 1LL << 30;
   int header_timeout_ms = 10'000;
@@ -160,6 +166,10 @@ Flags ParseFlags(int argc, char** argv) {
       std::exit(0);
     } else if (a == "--db") {
       f.db = value();
+    } else if (a == "--store") {
+      f.store_url = value();
+      if (f.store_url.rfind("postgresql://", 0) != 0 && f.store_url.rfind("postgres://", 0) != 0)
+        Die("--store expects a postgresql:// URL, not '" + f.store_url + "' (--db FILE for SQLite)");
     } else if (a == "--listen") {
       std::string v = value();
       size_t colon = v.rfind(':');
@@ -355,30 +365,39 @@ int BackupCommand(int argc, char** argv) {
 // cmdbd verify [--db PATH] [--key-file F] [--head TX:HASH]: the whole log, the versions'
 // validity and the keyed rows, offline (the store is opened without the server lock).
 int VerifyCommand(int argc, char** argv) {
-  std::string db = "./data/cmdb.sqlite", key_file, head_text;
+  std::string db = "./data/cmdb.sqlite", key_file, head_text, url;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) Die(a + " needs a value");
     if (a == "--db") db = argv[++i];
+    else if (a == "--store") url = argv[++i];
     else if (a == "--key-file") key_file = argv[++i];
     else if (a == "--head") head_text = argv[++i];
     else Die("unknown option '" + a + "' for cmdbd verify");
   }
-  if (!std::filesystem::exists(db)) Die("no database at " + db);
+  if (url.empty() && !std::filesystem::exists(db)) Die("no database at " + db);
   cmdb::VerifyOptions options;
   if (!head_text.empty()) {
     auto head = cmdb::ParseChainHead(head_text);
     if (!head.ok()) Die(head.status().message());
     options.head = *head;
   }
-  cmdb::SqliteOptions store_options;
-  store_options.lock = cmdb::DbLock::kNone;
-  store_options.key_file = key_file;
-  auto store = cmdb::SqliteStore::Open(db, store_options);
-  if (!store.ok()) Die(store.status().message());
-  auto report = (*store)->VerifyChain(options);
+  std::unique_ptr<cmdb::Store> store;
+  if (!url.empty()) {
+    auto pg = cmdb::PgStore::Open(url);
+    if (!pg.ok()) Die(pg.status().message());
+    store = std::move(*pg);
+  } else {
+    cmdb::SqliteOptions store_options;
+    store_options.lock = cmdb::DbLock::kNone;
+    store_options.key_file = key_file;
+    auto lite = cmdb::SqliteStore::Open(db, store_options);
+    if (!lite.ok()) Die(lite.status().message());
+    store = std::move(*lite);
+  }
+  auto report = store->VerifyChain(options);
   if (!report.ok()) Die(report.status().message());
-  auto head = (*store)->Head();
+  auto head = store->Head();
   for (const auto& p : report->problems) std::cout << p.table << " " << p.row << ": " << p.reason << "\n";
   if (report->problems_omitted > 0) std::cout << "... and " << report->problems_omitted << " more\n";
   if (report->first_broken != 0)
@@ -470,6 +489,16 @@ std::shared_ptr<const cmdb::api::WebConsole> LoadConsole(const Flags& flags) {
   return WebConsole::Missing(candidates.front(), why);
 }
 
+// A PostgreSQL URL as it may be printed: without a password ("user:secret@" becomes "user@").
+std::string RedactUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + url.substr(at);
+}
+
 // On first start (no token yet) creates the 'admin' token and shows it once.
 void EnsureAdminToken(cmdb::Store* store, const Flags& flags) {
   auto tokens = store->ListTokens();
@@ -514,7 +543,21 @@ int main(int argc, char** argv) {
   // The address first: a second server on it stops here, before it touches any database.
   auto listener = api::HttpServer::ListenOn(flags.host, flags.port);
   if (!listener.ok()) Die(listener.status().message());
-  auto store = OpenStore(flags.db, flags.sync_full, true, flags.key_file, flags.new_key);
+  // Only here are the concrete stores named: SQLite by default, PostgreSQL with --store.
+  std::unique_ptr<Store> store;
+  WebhookStore* hook_store = nullptr;
+  std::string where = flags.db;
+  if (!flags.store_url.empty()) {
+    auto pg = PgStore::Open(flags.store_url);
+    if (!pg.ok()) Die(pg.status().message());
+    hook_store = pg->get();
+    store = std::move(*pg);
+    where = RedactUrl(flags.store_url);
+  } else {
+    auto lite = OpenStore(flags.db, flags.sync_full, true, flags.key_file, flags.new_key);
+    hook_store = lite.get();
+    store = std::move(lite);
+  }
 
   api::BootstrapOptions boot;
   boot.schema_dir = flags.schema_dir;
@@ -527,7 +570,9 @@ int main(int argc, char** argv) {
   auto events =
       std::make_shared<api::EventLog>(flags.quiet ? nullptr : &std::cerr, flags.log_format);
   auto metrics = std::make_shared<MetricsRegistry>();
-  api::RegisterServerMetrics(*metrics, **db, {CMDB_VERSION, flags.db});
+  // No SQLite file size metric on PostgreSQL (its size is the database server's to report).
+  api::RegisterServerMetrics(*metrics, **db,
+                             {CMDB_VERSION, flags.store_url.empty() ? flags.db : std::string()});
 
   api::ApiOptions api_options;
   api_options.metrics = metrics;
@@ -578,7 +623,7 @@ int main(int argc, char** argv) {
   webhook_options.retry_cap_ms = flags.webhook_retry_cap;
   webhook_options.timeout_ms = static_cast<int>(flags.webhook_timeout);
   // Events left in the outbox (a crash, a stop) are sent from here on.
-  api::WebhookService webhooks(*store, std::move(webhook_options));
+  api::WebhookService webhooks(*hook_store, std::move(webhook_options));
   if (Status st = webhooks.Start(); !st.ok()) Die(st.message());
   api::Api api(**db, auth, engine,
                {changes, baseline_service, releases, audits, baselines, &webhooks}, api_options);
@@ -611,14 +656,14 @@ int main(int argc, char** argv) {
   {
     ReadView view = (*db)->Read();
     std::cout << "cmdbd: " << view.graph().ci_count() << " CIs, " << view.graph().rel_count()
-              << " relationships, tx " << view.tx() << ", database " << flags.db << "\n";
+              << " relationships, tx " << view.tx() << ", database " << where << "\n";
   }
   std::cout << "cmdbd: listening on " << (flags.tls_cert.empty() ? "http" : "https") << "://" << flags.host << ":" << *port << std::endl;
   if (flags.log_format == api::LogFormat::kJson)
     events->Event("start", {{"version", CMDB_VERSION},
                             {"listen", (flags.tls_cert.empty() ? "http://" : "https://") +
                                            flags.host + ":" + std::to_string(*port)},
-                            {"database", flags.db}});
+                            {"database", where}});
   if (!flags.port_file.empty()) {
     std::string tmp = flags.port_file + ".tmp";
     std::ofstream(tmp) << *port << "\n";

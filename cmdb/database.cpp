@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "cmdb/last_commit.hpp"
 #include "cmdb/time_util.hpp"
 #include "cmdb/utf8.hpp"
 
@@ -91,6 +92,7 @@ Result<TxRecord> Database::CommitLocked(const TxMeta& meta, Txn& txn, const Sche
   graph_.Apply(std::move(ws), *schema_);  // only ws.tx is read below
   if (new_schema) graph_.RebuildIndexes(*schema_);
   last_tx_ = ws.tx.id;
+  ThreadLastCommit() = ws.tx.id;
   next_ci_ = txn.next_ci_id();
   next_rel_ = txn.next_rel_id();
   lock.unlock();
@@ -119,6 +121,11 @@ Status CheckMetaUtf8(const TxMeta& meta) {
 }
 
 }  // namespace
+
+TxId& ThreadLastCommit() {
+  thread_local TxId last = 0;
+  return last;
+}
 
 Result<TxRecord> Database::Write(const TxMeta& meta, const std::function<Status(Txn&)>& body) {
   CMDB_RETURN_IF_ERROR(CheckMetaUtf8(meta));

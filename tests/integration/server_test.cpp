@@ -263,7 +263,7 @@ TEST_CASE("cmdbd --help and bad flags") {
     if (line.compare(0, 4, "  --") == 0) options.push_back(line.substr(2, line.find(' ', 2) - 2));
   }
   CHECK(options == std::vector<std::string>{
-                        "--db", "--listen", "--schema", "--demo", "--no-demo", "--open",
+                        "--db", "--store", "--listen", "--schema", "--demo", "--no-demo", "--open",
                         "--threads", "--max-body", "--max-bulk", "--max-import", "--sync",
                         "--port-file", "--tls-cert", "--tls-key", "--key-file", "--new-key",
                         "--max-query-rows", "--max-query-bytes", "--max-queries",

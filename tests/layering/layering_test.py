@@ -8,6 +8,8 @@
    runtime's values and functions; the runtime knows nothing of bound queries).
 3. The query engine's public header (query/engine.hpp) pulls no header of query/parser/,
    query/binder/, query/planner/ or query/executor/, and no Spirit header.
+4. libpq's header (libpq-fe.h) is included only by the PostgreSQL store's units (store/pg_*.cpp):
+   no other unit of those layers compiles it, not even api/main.cpp, which names PgStore.
 
 Where the dependency lists come from: the compiler. For a translation unit, the depfile the build
 left next to its object (when it is newer than the source and every header it names), otherwise
@@ -30,6 +32,7 @@ ENGINE_HEADER = "query/engine.hpp"
 ENGINE_HEADER_MUST_NOT_PULL = ("query/parser/", "query/binder/", "query/planner/",
                                "query/executor/")
 SPIRIT = "boost/spirit/"
+LIBPQ = "libpq-fe.h"
 
 
 def parse_depfile(text, directory):
@@ -166,6 +169,11 @@ def main():
             chain = include_chain(os.path.realpath(e["file"]), spirit[0], source)
             problems.append(r + " includes Spirit (" + str(len(spirit)) + " headers): " +
                             " -> ".join(rel(c, source) for c in chain))
+        # 4. libpq only in the PostgreSQL store's units.
+        libpq = [d for d in deps if d.endswith(os.sep + LIBPQ)]
+        if libpq and not r.startswith(os.path.join("store", "pg_")):
+            chain = include_chain(os.path.realpath(e["file"]), libpq[0], source)
+            problems.append(r + " includes libpq: " + " -> ".join(rel(c, source) for c in chain))
     if guarded == 0:
         problems.append("no translation unit of " + ", ".join(GUARDED_DIRS) +
                         " in compile_commands.json")
