@@ -18,6 +18,13 @@ int HexDigit(char c) {
   return 0;
 }
 
+// The first line of a libpq message (it may hold the same error twice, with hints).
+std::string FirstLine(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 // "host H port P" of a connection, for messages (never the password).
 std::string Where(PGconn* c) {
   std::string host = PQhost(c) ? PQhost(c) : "", port = PQport(c) ? PQport(c) : "";
@@ -78,8 +85,7 @@ Result<std::unique_ptr<Conn>> Conn::Open(const std::string& url) {
   PGconn* c = PQconnectdb(url.c_str());
   if (!c) return Status(StatusCode::kUnavailable, "cannot connect to PostgreSQL: out of memory");
   if (PQstatus(c) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(c);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    std::string why = FirstLine(PQerrorMessage(c));
     PQfinish(c);
     return Status(StatusCode::kUnavailable, "cannot connect to PostgreSQL: " + why);
   }
@@ -92,7 +98,10 @@ Result<std::unique_ptr<Conn>> Conn::Open(const std::string& url) {
 Conn::~Conn() { PQfinish(conn_); }
 
 Status Conn::EnsureConnected() {
-  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  // Outside a transaction, a connection the server closed meanwhile (a restart) is found before
+  // a statement is sent on it: reading what the socket holds sees the end of the stream.
+  if (!in_tx_ && PQstatus(conn_) == CONNECTION_OK && PQconsumeInput(conn_) == 0) broken_ = true;
+  if (PQstatus(conn_) == CONNECTION_OK && !broken_) return Status::Ok();
   // Never inside a transaction: the statements after a reset would run outside it, each on its
   // own. The transaction fails; the caller's ROLLBACK ends it and the next BEGIN reconnects.
   if (in_tx_) {
@@ -101,27 +110,32 @@ Status Conn::EnsureConnected() {
   }
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn_);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    return Status(StatusCode::kUnavailable, where_ + " is unreachable: " + why);
+    return Status(StatusCode::kUnavailable,
+                  where_ + " is unreachable: " + FirstLine(PQerrorMessage(conn_)));
   }
+  broken_ = false;
   return Exec("SET client_min_messages = warning; SET bytea_output = 'hex'");
 }
 
-Status Conn::Error(PGresult* r, const std::string& sql) const {
-  std::string why = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
-  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+Status Conn::Error(PGresult* r, const std::string& sql) {
+  std::string why = FirstLine(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string code = state ? state : "";
   if (code == "23505") return Status::Conflict(why);
-  if (PQstatus(conn_) != CONNECTION_OK || code.rfind("08", 0) == 0 || code == "57P01")
+  // No SQLSTATE: the client's own error (the server went away mid-statement); class 08 and
+  // admin shutdown: the server's. The connection is reset before its next use.
+  if (PQstatus(conn_) != CONNECTION_OK || code.empty() || code.rfind("08", 0) == 0 ||
+      code.rfind("57P", 0) == 0) {
+    broken_ = true;
     return Status(StatusCode::kUnavailable, where_ + " is unreachable: " + why);
+  }
   std::string head = sql.substr(0, sql.find_first_of(" (\n"));
   return Status::Internal(where_ + ": " + head + " failed: " + why);
 }
 
 Result<Rows> Conn::Query(const std::string& sql, const Params& p) {
-  CMDB_RETURN_IF_ERROR(TrackTransaction(sql));
+  bool begin = sql.rfind("BEGIN", 0) == 0;
+  if (begin) in_tx_ = false;  // a new transaction: the last moment a reset is safe
   CMDB_RETURN_IF_ERROR(EnsureConnected());
   std::vector<const char*> values(p.size());
   std::vector<int> lengths(p.size()), formats(p.size(), 1);
@@ -134,31 +148,22 @@ Result<Rows> Conn::Query(const std::string& sql, const Params& p) {
   PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), types.data(),
                              values.data(), lengths.data(), formats.data(), 0);
   Rows rows(r);
+  if (sql == "COMMIT" || sql == "ROLLBACK") in_tx_ = false;
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Error(r, sql);
+  if (begin) in_tx_ = true;
   return rows;
 }
 
 Status Conn::Exec(const std::string& sql, const Params& params) {
   if (params.size() > 0 || sql.find(';') == std::string::npos) return Query(sql, params).status();
-  // Several statements: the simple protocol (constant DDL only, never values).
-  CMDB_RETURN_IF_ERROR(TrackTransaction(sql));
+  // Several statements: the simple protocol (constant DDL and settings only, never values;
+  // never BEGIN or COMMIT).
   CMDB_RETURN_IF_ERROR(EnsureConnected());
   PGresult* r = PQexec(conn_, sql.c_str());
   Rows rows(r);
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Error(r, sql);
-  return Status::Ok();
-}
-
-Status Conn::TrackTransaction(const std::string& sql) {
-  if (sql.rfind("BEGIN", 0) == 0) {
-    if (in_tx_) return Status::Ok();  // PostgreSQL answers a nested BEGIN with a warning only
-    CMDB_RETURN_IF_ERROR(EnsureConnected());  // the last moment a reset is safe
-    in_tx_ = true;
-  } else if (sql == "COMMIT" || sql == "ROLLBACK") {
-    in_tx_ = false;
-  }
   return Status::Ok();
 }
 

@@ -84,13 +84,14 @@ class Conn {
 
  private:
   explicit Conn(PGconn* c, std::string where) : conn_(c), where_(std::move(where)) {}
-  Status Error(PGresult* r, const std::string& sql) const;
+  // The Status of a failed statement (marks the connection broken when it was lost).
+  Status Error(PGresult* r, const std::string& sql);
+  // Resets a lost connection, unless a transaction is open on it.
   Status EnsureConnected();
-  // Notes a BEGIN (reconnecting first when the connection was lost), COMMIT or ROLLBACK.
-  Status TrackTransaction(const std::string& sql);
   PGconn* conn_;
-  bool in_tx_ = false;  // between BEGIN and COMMIT/ROLLBACK: never reconnect then
-  std::string where_;   // the server named in messages (host and port, never a password)
+  bool in_tx_ = false;   // between a BEGIN that succeeded and COMMIT/ROLLBACK: never reset then
+  bool broken_ = false;  // a statement failed for want of the server: reset before the next
+  std::string where_;    // the server named in messages (host and port, never a password)
 };
 
 // Reads a query's rows in batches through a server-side cursor, inside the transaction that is

@@ -113,3 +113,59 @@ TEST_CASE("cmdbd on PostgreSQL: writes, restart, data and chain intact") {
   std::getline(in, line);
   CHECK(line.rfind("ok: 6 transactions checked, head 6:", 0) == 0);
 }
+
+namespace {
+
+// Runs tests/pg/start_pg.sh with `args`; its standard output (trimmed) and exit status.
+std::pair<std::string, int> PgScript(const std::string& args) {
+  std::string cmd = PgServer::Script() + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {"", -1};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = ::pclose(p);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+}  // namespace
+
+TEST_CASE("cmdbd on PostgreSQL: PostgreSQL down answers writes 503, reads go on, writes resume") {
+  if (!PgServer::Get()) {
+    WARN(PgServer::SkipReason());
+    return;
+  }
+  // A server of its own: this test stops it.
+  std::string dir = TempDir("pg_down");
+  std::string pg_dir = dir + "/pg";
+  auto [url, rc] = PgScript("start " + pg_dir);
+  REQUIRE(rc == 0);
+  struct Stop {
+    std::string dir;
+    ~Stop() { PgScript("stop " + dir); }
+  } stop{pg_dir};
+  ServerProcess server(dir + "/unused.sqlite", {"--store", url, "--no-demo", "--no-web"});
+  auto c = server.Client();
+  Json ci;
+  CHECK(Write(c, "POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "d1"}})",
+              201, &ci) == "2");
+  std::string id = std::to_string(ci["id"].get<int64_t>());
+  REQUIRE(PgScript("halt " + pg_dir).second == 0);
+  Json refused;
+  CHECK(Write(c, "POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "d2"}})",
+              503, &refused)
+            .empty());
+  std::string port = url.substr(url.rfind('=') + 1);
+  CHECK(refused["error"]["code"] == "Unavailable");
+  CHECK(refused["error"]["message"].get<std::string>().rfind(
+            "PostgreSQL database 'cmdb' at " + pg_dir + ":" + port + " is unreachable: ", 0) == 0);
+  CHECK(Get(c, "/v1/cis/" + id)["attributes"]["name"] == "d1");  // reads go on from memory
+  REQUIRE(PgScript("resume " + pg_dir).second == 0);
+  CHECK(Write(c, "POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "d2"}})",
+              201) == "3");
+  Json verify = Get(c, "/v1/transactions/verify");
+  CHECK(verify["ok"] == true);
+  CHECK(verify["transactions_checked"] == 3);
+}

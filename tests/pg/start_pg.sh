@@ -5,6 +5,8 @@
 #                                  postgresql://cmdb@/cmdb?host=DIR&port=PORT
 #   start_pg.sh createdb DIR NAME  create another database in the running server, print its URL
 #   start_pg.sh stop DIR           stop the server (immediate) and delete DIR
+#   start_pg.sh halt DIR           stop the server (immediate, as a crash), keep its data
+#   start_pg.sh resume DIR         start a halted server again (same socket and port)
 # PostgreSQL refuses to run as root: as root (CI) the server runs as the unprivileged user
 # `nobody`, which gets DIR. Exit status 77 (the ctest skip code) when the binaries are missing.
 set -euo pipefail
@@ -18,6 +20,12 @@ fi
 as_owner=()
 [ "$(id -u)" -eq 0 ] && as_owner=(runuser -u nobody --)
 port_of() { cat "$dir/port"; }
+start_server() {
+  # fsync off: a test server's data does not outlive the test.
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-k $dir -p $(port_of) -c listen_addresses='' -c fsync=off -c max_connections=50" start >/dev/null ||
+    { cat "$dir/server.log" >&2; exit 1; }
+}
 case "$cmd" in
   start)
     mkdir -p "$dir"
@@ -26,11 +34,8 @@ case "$cmd" in
     [ "$(id -u)" -eq 0 ] && chown nobody "$dir"
     "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -A trust -U cmdb -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
-    # fsync off: a test server's data does not outlive the test.
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-k $dir -p $port -c listen_addresses='' -c fsync=off -c max_connections=50" start >/dev/null ||
-      { cat "$dir/server.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
+    start_server
     "${as_owner[@]}" "$bin/psql" -q -h "$dir" -p "$port" -U cmdb -d postgres -c "CREATE DATABASE cmdb" >/dev/null
     echo "postgresql://cmdb@/cmdb?host=$dir&port=$port"
     ;;
@@ -39,6 +44,12 @@ case "$cmd" in
     "${as_owner[@]}" "$bin/psql" -q -h "$dir" -p "$(port_of)" -U cmdb -d postgres \
       -c "CREATE DATABASE \"$name\"" >/dev/null
     echo "postgresql://cmdb@/$name?host=$dir&port=$(port_of)"
+    ;;
+  halt)
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+    ;;
+  resume)
+    start_server
     ;;
   stop)
     [ -d "$dir/data" ] && "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
