@@ -43,6 +43,7 @@
 #include "bench/feed_bench.hpp"
 #include "bench/estate.hpp"
 #include "bench/nmap_scale.hpp"
+#include "bench/pg_bench.hpp"
 #include "bench/webhook_bench.hpp"
 #include "importers/formats.hpp"
 #include "importers/import.hpp"
@@ -276,6 +277,8 @@ int main(int argc, char** argv) {
   int64_t imports_only = 0;
   int64_t nmap_large = 0;
   int64_t webhook_updates = 0;
+  int64_t pg_writes = 0, pg_bulk = 20000;
+  std::string pg_url;
   int64_t feed_txs = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -289,6 +292,9 @@ int main(int argc, char** argv) {
     else if (a == "--imports") imports_only = std::stoll(next());
     else if (a == "--nmap-scaling") nmap_large = std::stoll(next());
     else if (a == "--webhooks") webhook_updates = std::stoll(next());
+    else if (a == "--pg-writes") pg_writes = std::stoll(next());
+    else if (a == "--pg-bulk") pg_bulk = std::stoll(next());
+    else if (a == "--pg-url") pg_url = next();
     else if (a == "--feed") feed_txs = std::stoll(next());
     else if (a == "--reuse") reuse = true;
     else if (a == "--only") only = "," + next() + ",";
@@ -301,9 +307,19 @@ int main(int argc, char** argv) {
                    "       cmdb_bench --webhooks N [--dir DIR]  (N single-CI updates with 5 webhooks vs none,\n"
                    "                                             and the outbox's delivery throughput)\n"
                    "       cmdb_bench --feed N [--dir DIR]      (change feed read of N transactions\n"
-                   "                                             against the log alone, as JSON)\n";
+                   "                                             against the log alone, as JSON)\n"
+                   "       cmdb_bench --pg-writes N [--pg-bulk M] [--pg-url URL] [--dir DIR]\n"
+                   "                                            (N single-CI writes and a bulk load of M\n"
+                   "                                             CIs on PostgreSQL beside SQLite, as JSON)\n";
       return 2;
     }
+  }
+  if (pg_writes > 0) {  // bench/pg_bench.hpp
+    Json result;
+    bool ok = bench::PgBench(pg_writes, pg_bulk, pg_url, std::string(CMDB_SOURCE_DIR) + "/schema",
+                             dir + "/pg", result);
+    std::cout << result.dump(2) << std::endl;
+    return ok ? 0 : 1;
   }
   if (webhook_updates > 0) {  // bench/webhook_bench.hpp
     Json result;

@@ -21,9 +21,9 @@ as_owner=()
 [ "$(id -u)" -eq 0 ] && as_owner=(runuser -u nobody --)
 port_of() { cat "$dir/port"; }
 start_server() {
-  # fsync off: a test server's data does not outlive the test.
+  # fsync off: a test server's data does not outlive the test (CMDB_PG_FSYNC=on for benchmarks).
   "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-    -o "-k $dir -p $(port_of) -c listen_addresses='' -c fsync=off -c max_connections=50" start >/dev/null ||
+    -o "-k $dir -p $(port_of) -c listen_addresses='' -c fsync=${CMDB_PG_FSYNC:-off} -c max_connections=50" start >/dev/null ||
     { cat "$dir/server.log" >&2; exit 1; }
 }
 case "$cmd" in
