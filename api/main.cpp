@@ -36,6 +36,7 @@ Usage: cmdbd [options]
        cmdbd token create --name NAME --role ROLE [--db PATH] [--key-file F]
        cmdbd token list [--db PATH] [--key-file F]
        cmdbd token revoke --name NAME [--db PATH] [--key-file F]
+                                               (each also with --store URL for PostgreSQL)
        cmdbd backup --to FILE [--db PATH] [--key-file F]   (consistent copy while the server runs;
                                                writes FILE.head and FILE.key beside it)
        cmdbd verify [--db PATH] [--key-file F] [--head TX:HASH]   (checks the log, versions and
@@ -296,17 +297,25 @@ std::unique_ptr<cmdb::SqliteStore> OpenStore(const std::string& path, bool sync_
 // cmdbd token create|list|revoke: works on the database file, also while the server runs.
 int TokenCommand(int argc, char** argv) {
   if (argc < 3) Die("usage: cmdbd token create|list|revoke ... (see --help)");
-  std::string verb = argv[2], db = "./data/cmdb.sqlite", name, role, key_file;
+  std::string verb = argv[2], db = "./data/cmdb.sqlite", name, role, key_file, url;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) Die(a + " needs a value");
     if (a == "--db") db = argv[++i];
+    else if (a == "--store") url = argv[++i];
     else if (a == "--name") name = argv[++i];
     else if (a == "--role") role = argv[++i];
     else if (a == "--key-file") key_file = argv[++i];
     else Die("unknown option '" + a + "' for cmdbd token");
   }
-  auto store = OpenStore(db, true, false, key_file);
+  std::unique_ptr<cmdb::Store> store;
+  if (!url.empty()) {
+    auto pg = cmdb::PgStore::Open(url);
+    if (!pg.ok()) Die(pg.status().message());
+    store = std::move(*pg);
+  } else {
+    store = OpenStore(db, true, false, key_file);
+  }
   if (verb == "create") {
     if (name.empty() || role.empty()) Die("token create needs --name and --role");
     auto r = cmdb::ParseRole(role);

@@ -85,8 +85,27 @@ TEST_CASE("cmdbd on PostgreSQL: writes, restart, data and chain intact") {
   }
   // Nothing of it on disk here: the SQLite file was never created.
   CHECK_FALSE(std::filesystem::exists(dir + "/unused.sqlite"));
+  // A token made with the command, on the database, while no server runs.
+  std::string token_out = dir + "/token.txt";
+  int made = std::system((std::string(CMDBD_PATH) + " token create --store '" + url +
+                          "' --name reporter --role reader > " + token_out)
+                             .c_str());
+  REQUIRE(WEXITSTATUS(made) == 0);
+  std::string reader_token;
+  std::ifstream(token_out) >> reader_token;
   ServerProcess server(dir + "/unused.sqlite", {"--store", url, "--no-demo", "--no-web"});
   auto c = server.Client();
+  {
+    httplib::Client reader("127.0.0.1", server.port());
+    reader.set_bearer_token_auth(reader_token.c_str());
+    auto r = reader.Get(("/v1/cis/" + std::to_string(id)).c_str());
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    auto w = reader.Post("/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "no"}})",
+                         "application/json");
+    REQUIRE(w);
+    CHECK(w->status == 403);
+  }
   Json ci = Get(c, "/v1/cis/" + std::to_string(id));
   CHECK(ci["attributes"]["cpu_count"] == 2);
   CHECK(ci["version"] == 2);
@@ -112,6 +131,16 @@ TEST_CASE("cmdbd on PostgreSQL: writes, restart, data and chain intact") {
   std::string line;
   std::getline(in, line);
   CHECK(line.rfind("ok: 6 transactions checked, head 6:", 0) == 0);
+  // The token command on the same database lists both tokens.
+  rc =
+      std::system((std::string(CMDBD_PATH) + " token list --store '" + url + "' > " + out).c_str());
+  CHECK(WEXITSTATUS(rc) == 0);
+  std::ifstream list(out);
+  std::string admin, reporter;
+  std::getline(list, admin);
+  std::getline(list, reporter);
+  CHECK(admin.rfind("admin\tadmin\tcreated ", 0) == 0);
+  CHECK(reporter.rfind("reporter\treader\tcreated ", 0) == 0);
 }
 
 namespace {
