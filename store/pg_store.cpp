@@ -202,10 +202,15 @@ Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& url) {
   auto w = Conn::Open(url);
   if (!w.ok()) return w.status();
   store->write_ = std::move(*w);
-  // Two processes creating the tables at once would collide on the catalog: one at a time.
-  CMDB_RETURN_IF_ERROR(store->InWriteTx([&] {
+  // The tables are made in one transaction (all or none), by one process at a time. Once they
+  // exist no DDL runs: CREATE INDEX IF NOT EXISTS still locks its table against writes, which
+  // deadlocks with the commits of a server already writing to the database.
+  CMDB_RETURN_IF_ERROR(store->InWriteTx([&]() -> Status {
     CMDB_RETURN_IF_ERROR(
         store->write_->Exec("SELECT pg_advisory_xact_lock($1)", Params().Int(kSchemaLock)));
+    auto made = store->write_->Query("SELECT to_regclass('webhook_deliveries_hook') IS NOT NULL");
+    if (!made.ok()) return made.status();
+    if (made->Text(0, 0) == "t") return Status::Ok();  // the last object kSchemaSql creates
     return store->write_->Exec(kSchemaSql);
   }));
   auto r = Conn::Open(url);

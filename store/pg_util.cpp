@@ -134,7 +134,9 @@ Status Conn::Error(PGresult* r, const std::string& sql) {
     broken_ = true;
     return Status(StatusCode::kUnavailable, where_ + " is unreachable: " + why);
   }
-  std::string head = sql.substr(0, sql.find_first_of(" (\n"));
+  size_t verb = sql.find_first_not_of(" \n");
+  std::string head =
+      verb == std::string::npos ? "" : sql.substr(verb, sql.find_first_of(" (\n", verb) - verb);
   return Status::Internal(where_ + ": " + head + " failed: " + why);
 }
 

@@ -3,6 +3,7 @@
 // provenance, and verification finds the same tampering.
 #include <catch2/catch.hpp>
 #include <sstream>
+#include <thread>
 
 #include "bulk/bulk.hpp"
 #include "store/store_kinds.hpp"
@@ -558,4 +559,83 @@ TEST_CASE("writes of many rows close every superseded version and reload the sam
     CHECK_FALSE(view.graph().HasRel(rels.front()));
     CHECK(view.graph().Out(ids.front()).empty());
   }
+}
+
+TEST_CASE("writers in several connections to one PostgreSQL database get one order and one chain",
+          "[store][postgres]") {
+  cmdb::testing::PgServer* server = cmdb::testing::PgServer::Get();
+  if (!server) {
+    WARN(cmdb::testing::PgServer::SkipReason());
+    return;
+  }
+  std::string url = server->NewDatabase("racing_writers");
+  {
+    auto first = PgStore::Open(url);
+    REQUIRE(first.ok());
+    REQUIRE((*first)->Initialize(true).ok());
+  }
+  // Each writer reads the head, commits the next transaction id and, when another writer got
+  // there first (kConflict), reads the head again: as processes sharing a database would.
+  constexpr int kWriters = 3, kEach = 40;
+  std::vector<int> conflicts(kWriters, 0), committed(kWriters, 0);
+  std::vector<std::string> errors(kWriters);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      auto store = PgStore::Open(url);
+      if (!store.ok()) {
+        errors[w] = store.status().message();
+        return;
+      }
+      for (int i = 0; i < kEach;) {
+        auto head = (*store)->Head();
+        if (!head.ok()) {
+          errors[w] = head.status().message();
+          return;
+        }
+        WriteSet ws;
+        ws.tx.id = head->tx + 1;
+        ws.tx.time = 1700000000000000 + ws.tx.id;
+        ws.tx.actor = "writer-" + std::to_string(w);
+        ws.tx.source = "test";
+        CiRecord c;
+        c.id = w * 1000 + i + 1;  // ids of each writer apart
+        c.version = 1;
+        c.class_name = "Thing";
+        c.attrs = Attrs({{"name", "w" + std::to_string(w) + "-" + std::to_string(i)}});
+        c.valid_from = static_cast<RecordTx>(ws.tx.id);
+        ws.cis.push_back(c);
+        ws.tx.cis_written = 1;
+        Status st = (*store)->Commit(ws);
+        if (st.code() == StatusCode::kConflict) {
+          ++conflicts[w];
+          continue;
+        }
+        if (!st.ok()) {
+          errors[w] = st.message();
+          return;
+        }
+        ++committed[w];
+        ++i;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int w = 0; w < kWriters; ++w) {
+    INFO("writer " << w);
+    CHECK(errors[w] == "");
+    CHECK(committed[w] == kEach);
+  }
+  auto store = PgStore::Open(url);
+  REQUIRE(store.ok());
+  auto txs = (*store)->Transactions(0, 1000);
+  REQUIRE(txs->size() == static_cast<size_t>(kWriters * kEach));
+  for (size_t i = 0; i < txs->size(); ++i) {
+    CHECK((*txs)[i].id == static_cast<TxId>(i + 1));
+    CHECK((*txs)[i].prev_hash == (i == 0 ? std::string(kGenesisHash) : (*txs)[i - 1].hash));
+  }
+  auto report = (*store)->VerifyChain();
+  REQUIRE(report.ok());
+  CHECK(report->ok);
+  CHECK(report->checked == kWriters * kEach);
 }
