@@ -309,8 +309,8 @@ int main(int argc, char** argv) {
                    "       cmdb_bench --feed N [--dir DIR]      (change feed read of N transactions\n"
                    "                                             against the log alone, as JSON)\n"
                    "       cmdb_bench --pg-writes N [--pg-bulk M] [--pg-url URL] [--dir DIR]\n"
-                   "                                            (N single-CI writes and a bulk load of M\n"
-                   "                                             CIs on PostgreSQL beside SQLite, as JSON)\n";
+                   "                                            (N single-CI writes, a bulk load of M CIs\n"
+                   "                                             and cold starts, PostgreSQL beside SQLite)\n";
       return 2;
     }
   }

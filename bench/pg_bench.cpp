@@ -153,6 +153,21 @@ bool PgBench(int64_t writes, int64_t bulk, const std::string& url_in, const std:
       ok = chain.ok() && chain->ok;
       out["pg_chain_ok"] = ok;
     }
+    // Cold start: a second database opened on each store loads the whole current graph.
+    for (Side* side : {&lite, &pg}) {
+      if (!ok) break;
+      std::ostringstream log;
+      auto start = Clock::now();
+      auto again = api::OpenDatabase(side->store.get(), api::BootstrapOptions{}, log);
+      double s = std::chrono::duration<double>(Clock::now() - start).count();
+      ok = again.ok() && (*again)->Read().graph().ci_count() == side->db->Read().graph().ci_count();
+      out[side == &lite ? "sqlite_cold_start_s" : "pg_cold_start_s"] = s;
+    }
+    if (ok) {
+      out["cold_start_cis"] = lite.db->Read().graph().ci_count();
+      out["pg_over_sqlite_cold_start"] =
+          out["pg_cold_start_s"].get<double>() / out["sqlite_cold_start_s"].get<double>();
+    }
   }
   if (!pg_dir.empty()) Shell(std::string(CMDB_SOURCE_DIR) + "/tests/pg/start_pg.sh stop " + pg_dir);
   return ok;

@@ -1,6 +1,7 @@
 // PostgreSQL beside SQLite (issue 25): single-CI write latency (one transaction a write, through
 // Database::Write) in alternating rounds on both stores in one process, and bulk-load throughput
-// (one bulk transaction of N CIs and N-1 relationships) on both. The PostgreSQL server is a
+// (one bulk transaction of N CIs and N-1 relationships) on both, then the cold start of each
+// (a second database on the store loading the whole current graph). The PostgreSQL server is a
 // throw-away one (tests/pg/start_pg.sh, with fsync on) unless a URL is given.
 // Thread safety: single-threaded driver.
 #pragma once
