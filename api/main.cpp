@@ -170,7 +170,8 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (a == "--store") {
       f.store_url = value();
       if (f.store_url.rfind("postgresql://", 0) != 0 && f.store_url.rfind("postgres://", 0) != 0)
-        Die("--store expects a postgresql:// URL, not '" + f.store_url + "' (--db FILE for SQLite)");
+        Die("--store expects a postgresql:// URL, not '" + f.store_url +
+            "' (--db FILE for SQLite)");
     } else if (a == "--listen") {
       std::string v = value();
       size_t colon = v.rfind(':');
@@ -498,14 +499,24 @@ std::shared_ptr<const cmdb::api::WebConsole> LoadConsole(const Flags& flags) {
   return WebConsole::Missing(candidates.front(), why);
 }
 
-// A PostgreSQL URL as it may be printed: without a password ("user:secret@" becomes "user@").
+// A PostgreSQL URL as it may be printed: without a password ("user:secret@" becomes "user@", a
+// "password=..." parameter "password=...").
 std::string RedactUrl(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos) return url;
-  size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + url.substr(at);
+  std::string out = url;
+  size_t scheme = out.find("://");
+  size_t at = out.find('@');
+  size_t query = out.find('?');
+  bool userinfo = at != std::string::npos && (query == std::string::npos || at < query);
+  if (scheme != std::string::npos && userinfo) {
+    size_t colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out = out.substr(0, colon) + out.substr(at);
+  }
+  for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    if (p > 0 && out[p - 1] != '?' && out[p - 1] != '&') continue;
+    size_t end = out.find('&', p);
+    out = out.substr(0, p) + "password=..." + (end == std::string::npos ? "" : out.substr(end));
+  }
+  return out;
 }
 
 // On first start (no token yet) creates the 'admin' token and shows it once.
