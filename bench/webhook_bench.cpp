@@ -51,9 +51,15 @@ bool WebhookBench(int64_t updates, int hooks, const std::string& schema_dir, con
       auto db = api::OpenDatabase(store->get(), api::BootstrapOptions{schema_dir, "", false}, log);
       api::WebhookOptions options;
       options.allow = *api::AllowList::Parse("127.0.0.1");
-      api::WebhookService service(**store, options);
+      if (!db.ok()) {
+        std::cerr << "webhook bench: " << db.status().message() << "\n";
+        rx.stop();
+        rx_thread.join();
+        return false;
+      }
+      api::WebhookService service(**store, **db, options);
       std::vector<int64_t> ids;
-      bool setup = db.ok() && service.Start().ok();
+      bool setup = service.Start().ok();
       for (int i = 0; setup && i < hooks; ++i) {
         auto made = service.Create(nlohmann::json{
             {"url", "http://127.0.0.1:" + std::to_string(port) + "/h" + std::to_string(i)},

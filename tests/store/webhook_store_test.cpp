@@ -46,8 +46,10 @@ TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commi
   auto hook = (*store)->CreateWebhook(def);
   REQUIRE(hook.ok());
   int64_t id = hook->id;
-  (*store)->SetOutboxRouter([&](const WriteSet& ws) {
+  std::vector<std::string> hashes;  // what the router saw
+  (*store)->SetOutboxRouter([&](const WriteSet& ws, const TxRecord& tx) {
     std::vector<std::pair<int64_t, std::string>> out;
+    hashes.push_back(tx.hash);
     if (ws.tx.actor != "quiet") out.emplace_back(id, "tx " + std::to_string(ws.tx.id));
     return out;
   });
@@ -67,6 +69,11 @@ TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commi
   dup.tx = *t3;  // the same transaction id again: its log row cannot be inserted
   CHECK(!(*store)->Commit(dup).ok());
   CHECK(*(*store)->Backlog() == 2);
+  // The router saw each transaction's hash as the log keeps it (the dup's commit called it too).
+  auto logged = (*store)->Transactions(t1->id - 1, 3);
+  REQUIRE((logged.ok() && logged->size() == 3 && hashes.size() == 4));
+  for (size_t i = 0; i < 3; ++i) CHECK(hashes[i] == (*logged)[i].hash);
+  CHECK(!hashes[0].empty());
 
   auto heads = (*store)->OutboxHeads();
   REQUIRE(heads.ok());
