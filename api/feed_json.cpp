@@ -128,9 +128,8 @@ Result<FeedFilter> FeedFilterFromParams(const HttpRequest& req, const Schema* sc
 Result<FeedFilter> FeedFilterFromJson(const Json& j, const std::string& where,
                                       const Schema* schema) {
   if (!j.is_object()) return Status::Invalid("\"" + where + "\" must be an object").With("field", where);
-  CMDB_RETURN_IF_ERROR(
-      CheckFields(j, {"class", "type", "source", "actor", "not_actor", "not_source", "change"},
-                  where));
+  CMDB_RETURN_IF_ERROR(CheckFields(
+      j, {"class", "type", "source", "actor", "not_actor", "not_source", "change"}, where));
   FeedFilter f;
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string path = where.empty() ? it.key() : where + "." + it.key();

@@ -3,6 +3,8 @@
 // oracle), and definitions stored with the old exclude lists come back as the feed's filters.
 // Events are parked at their first failed attempt (max_attempts 1; nothing listens on the
 // destination), so the dead letters hold every body the router enqueued.
+#include "api/webhook_service.hpp"
+
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -11,7 +13,6 @@
 #include <thread>
 
 #include "api/feed_json.hpp"
-#include "api/webhook_service.hpp"
 #include "store/sqlite_store.hpp"
 #include "test_util.hpp"
 
@@ -92,7 +93,8 @@ TEST_CASE("webhooks: a body is the feed's element through the webhook's filter",
   };
   CiId vm = 0, server = 0;
   write("admin", "api", [&](Txn& t) {
-    auto a = t.CreateCi("VirtualMachine", Attrs({{"name", Value("wh-vm")}, {"cpu_count", Value(int64_t{2})}}));
+    auto a = t.CreateCi("VirtualMachine",
+                        Attrs({{"name", Value("wh-vm")}, {"cpu_count", Value(int64_t{2})}}));
     auto b = t.CreateCi("PhysicalServer", Attrs({{"name", Value("wh-ps")}}));
     if (!a.ok()) return a.status();
     if (!b.ok()) return b.status();
@@ -103,9 +105,8 @@ TEST_CASE("webhooks: a body is the feed's element through the webhook's filter",
   write("sync", "bulk", [&](Txn& t) {
     return t.UpdateCi(vm, {{"cpu_count", Value(int64_t{4})}}, std::nullopt);
   });
-  write("admin", "query", [&](Txn& t) {
-    return t.CreateRel("HOSTED_ON", vm, server, AttrMap()).status();
-  });
+  write("admin", "query",
+        [&](Txn& t) { return t.CreateRel("HOSTED_ON", vm, server, AttrMap()).status(); });
   write("admin", "api", [&](Txn& t) {
     return t.UpdateCi(vm, {{"cpu_count", Value(int64_t{8})}}, std::nullopt);
   });
