@@ -165,12 +165,16 @@ std::vector<std::pair<int64_t, std::string>> WebhookService::Route(const WriteSe
       if (kept) out.emplace_back(h.def.id, FeedTxToJson(*kept).dump());
     }
   }
-  if (!out.empty()) {
+  if (!out.empty()) Poke();
+  return out;
+}
+
+void WebhookService::Poke() {
+  {
     std::lock_guard l(wake_mu_);
     ++pokes_;
   }
-  if (!out.empty()) wake_.notify_all();
-  return out;
+  wake_.notify_all();
 }
 
 std::vector<std::string> WebhookService::Headers(const WebhookDef& def, const OutboxEvent& event,
@@ -386,11 +390,7 @@ Result<json> WebhookService::Put(int64_t id, const json& body, bool whole) {
     for (Hook& x : hooks_)
       if (x.def.id == id) x = *hook;
   }
-  {
-    std::lock_guard l(wake_mu_);  // enabled again: its queued events go
-    ++pokes_;
-  }
-  wake_.notify_all();
+  Poke();  // enabled again: its queued events go
   return HookJson(def);
 }
 
@@ -446,7 +446,7 @@ Result<json> WebhookService::Redeliver(int64_t id, int64_t seq) {
   CMDB_RETURN_IF_ERROR(Find(id).status());
   auto n = store_.Redeliver(id, seq);
   if (!n.ok()) return n.status();
-  wake_.notify_all();
+  Poke();
   return json{{"requeued", *n}};
 }
 

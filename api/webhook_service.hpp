@@ -101,6 +101,8 @@ class WebhookService {
   // Change (whole: false) or Replace (whole: true).
   Result<nlohmann::json> Put(int64_t id, const nlohmann::json& body, bool whole);
   std::vector<std::pair<int64_t, std::string>> Route(const WriteSet& ws, const TxRecord& tx);
+  // Wakes the dispatcher to read the outbox heads again (takes wake_mu_).
+  void Poke();
   void Dispatch();
   void Work(int64_t webhook_id, Worker& w);
   // Makes one attempt at an event and records it (delivered, retry later, or parked).
