@@ -165,7 +165,15 @@ std::vector<std::pair<int64_t, std::string>> WebhookService::Route(const WriteSe
       if (kept) out.emplace_back(h.def.id, FeedTxToJson(*kept).dump());
     }
   }
-  if (!out.empty()) Poke();
+  if (!out.empty()) {
+    {
+      std::lock_guard l(wake_mu_);
+      ++pokes_;
+      routed_tx_ = tx.id;
+      routed_at_ = NowMicros();
+    }
+    wake_.notify_all();
+  }
   return out;
 }
 
@@ -239,10 +247,18 @@ void WebhookService::Dispatch() {
       if (w->busy) busy.insert(id);
     }
     const uint64_t seen = pokes_;
+    const TxId routed = routed_tx_;
+    const int64_t routed_at = routed_at_;
     l.unlock();
     for (std::unique_ptr<Worker>& w : ended) w->thread.join();
     int64_t now = NowMicros();
-    int64_t wait_until = now + 200'000;  // poll: a commit lands after its router ran
+    int64_t wait_until = now + 200'000;  // poll
+    // The router runs inside the commit: until the write is published (after its SQLite commit,
+    // so the heads read below would hold its events), look again soon. A commit that failed
+    // after the router ran is never published: after a second, the normal poll.
+    if (routed > 0 && now - routed_at < 1'000'000 && db_.Read().tx() < routed) {
+      wait_until = now + 5'000;
+    }
     std::vector<OutboxEvent> ready;
     if (auto heads = store_.OutboxHeads(); heads.ok()) {
       for (OutboxEvent& e : *heads) {

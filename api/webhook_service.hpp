@@ -118,6 +118,8 @@ class WebhookService {
   std::condition_variable wake_;  // the dispatcher's: a commit, a finished attempt, a change
   bool stop_ = false;             // under wake_mu_
   uint64_t pokes_ = 0;            // under wake_mu_: counts the dispatcher's reasons to look again
+  TxId routed_tx_ = 0;            // under wake_mu_: the last transaction the router enqueued for
+  int64_t routed_at_ = 0;         // under wake_mu_: when (micros since epoch)
   std::map<int64_t, std::unique_ptr<Worker>> workers_;  // by webhook id, under wake_mu_
   bool started_ = false;
   std::thread dispatcher_;
