@@ -43,6 +43,7 @@ std::vector<std::string>* ListOf(FeedFilter& f, std::string_view name) {
   if (name == "source") return &f.sources;
   if (name == "actor") return &f.actors;
   if (name == "not_actor") return &f.not_actors;
+  if (name == "not_source") return &f.not_sources;
   return nullptr;
 }
 
@@ -127,8 +128,8 @@ Result<FeedFilter> FeedFilterFromParams(const HttpRequest& req, const Schema* sc
 Result<FeedFilter> FeedFilterFromJson(const Json& j, const std::string& where,
                                       const Schema* schema) {
   if (!j.is_object()) return Status::Invalid("\"" + where + "\" must be an object").With("field", where);
-  CMDB_RETURN_IF_ERROR(
-      CheckFields(j, {"class", "type", "source", "actor", "not_actor", "change"}, where));
+  CMDB_RETURN_IF_ERROR(CheckFields(
+      j, {"class", "type", "source", "actor", "not_actor", "not_source", "change"}, where));
   FeedFilter f;
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string path = where.empty() ? it.key() : where + "." + it.key();

@@ -22,10 +22,10 @@ namespace cmdb::api {
 Json FeedTxToJson(const process::FeedTx& tx);
 
 // The filter names, as query parameters and as members of a JSON filter object: class, type,
-// source, actor, not_actor (each a comma-separated list as a parameter; a string or an array of
-// strings in JSON) and change (one change reference).
-inline constexpr const char* kFeedFilterNames[] = {"class",     "type",  "source",
-                                                   "actor",     "not_actor", "change"};
+// source, actor, not_actor, not_source (each a comma-separated list as a parameter; a string or
+// an array of strings in JSON) and change (one change reference).
+inline constexpr const char* kFeedFilterNames[] = {"class",     "type",       "source", "actor",
+                                                   "not_actor", "not_source", "change"};
 
 // The filter in the query parameters of `req` (other parameters are ignored: the route's
 // parameter list refuses unknown ones). With `schema`, class and relationship type names must be

@@ -30,6 +30,7 @@ HttpResponse Api::Webhooks(const Call& call) {
     }
     auto body = ParseRequestJson(req.body);
     if (!body.ok()) return ErrorResponse(body.status());
+    if (method == "PUT") return answer(200, webhooks_->Replace(id, *body));
     return answer(200, webhooks_->Change(id, *body));
   }
   const std::string& what = seg[3];

@@ -643,7 +643,7 @@ int main(int argc, char** argv) {
   webhook_options.retry_cap_ms = flags.webhook_retry_cap;
   webhook_options.timeout_ms = static_cast<int>(flags.webhook_timeout);
   // Events left in the outbox (a crash, a stop) are sent from here on.
-  api::WebhookService webhooks(*hook_store, std::move(webhook_options));
+  api::WebhookService webhooks(*hook_store, **db, std::move(webhook_options));
   if (Status st = webhooks.Start(); !st.ok()) Die(st.message());
   api::Api api(**db, auth, engine,
                {changes, baseline_service, releases, audits, baselines, &webhooks}, api_options);

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
+#include "api/feed_json.hpp"
 #include "api/json_codec.hpp"
 #include "cmdb/time_util.hpp"
 
@@ -18,30 +20,11 @@ int64_t NowMicros() {
       .count();
 }
 
-bool Has(const std::vector<std::string>& list, const std::string& v) {
-  return std::find(list.begin(), list.end(), v) != list.end();
-}
-
-Result<std::vector<std::string>> Names(const json& v, const std::string& where) {
-  std::vector<std::string> out;
-  if (v.is_null()) return out;
-  if (!v.is_array()) return Status::Invalid(where + ": expected a list of strings");
-  for (const auto& e : v) {
-    if (!e.is_string() || e.get<std::string>().empty() ||
-        e.get<std::string>().find('\x1f') != std::string::npos)
-      return Status::Invalid(where + ": expected a list of non-empty strings");
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
 json HookJson(const WebhookDef& d) {
   return json{{"id", d.id},
               {"url", d.url},
-              {"filter", json::parse(d.filter.empty() ? "{}" : d.filter)},
+              {"filter", json::parse(d.filter.empty() ? "{}" : d.filter, nullptr, false)},
               {"enabled", d.enabled},
-              {"exclude_actors", d.exclude_actors},
-              {"exclude_sources", d.exclude_sources},
               {"created_at", FormatTimestamp(d.created_at)},
               {"updated_at", FormatTimestamp(d.updated_at)}};
 }
@@ -54,44 +37,66 @@ json EventJson(const OutboxEvent& e) {
               {"last_error", e.last_error}};
 }
 
-const char* Op(bool retired, int64_t version) {
-  return retired ? "retired" : version == 1 ? "created" : "updated";
+// A definition stored before filters had not_actor/not_source: its exclude lists moved into the
+// filter. False when there was nothing to fold (or the stored filter is not an object).
+bool FoldExcludes(WebhookDef& d) {
+  if (d.exclude_actors.empty() && d.exclude_sources.empty()) return false;
+  json f = json::parse(d.filter.empty() ? "{}" : d.filter, nullptr, false);
+  if (!f.is_object()) return false;
+  auto add = [&f](const char* name, const std::vector<std::string>& names) {
+    if (names.empty()) return;
+    json& list = f[name];
+    if (list.is_string()) list = json::array({list});
+    if (!list.is_array()) list = json::array();
+    for (const std::string& n : names) list.push_back(n);
+  };
+  add("not_actor", d.exclude_actors);
+  add("not_source", d.exclude_sources);
+  d.filter = f.dump();
+  d.exclude_actors.clear();
+  d.exclude_sources.clear();
+  return true;
+}
+
+// The feed transaction of a write being committed: the versions it supersedes are still the
+// graph's (the router runs before the write is published), the hashes are the log's.
+process::FeedTx FeedOf(const WriteSet& ws, const TxRecord& tx, const Database& db) {
+  ReadView view = db.Read();
+  const Graph& graph = view.graph();
+  process::FeedTx f = process::FeedTxFromWrite(
+      ws,
+      [&graph](CiId id) -> std::optional<CiRecord> {
+        const CiRecord* c = graph.FindCi(id);
+        if (!c) return std::nullopt;
+        return *c;
+      },
+      [&graph](RelId id) { return graph.FindRel(id); });
+  f.prev_hash = tx.prev_hash;
+  f.hash = tx.hash;
+  return f;
 }
 
 }  // namespace
 
-WebhookService::WebhookService(WebhookStore& store, WebhookOptions options)
-    : store_(store), options_(std::move(options)) {}
+WebhookService::WebhookService(WebhookStore& store, const Database& db, WebhookOptions options)
+    : store_(store), db_(db), options_(std::move(options)) {}
 
 WebhookService::~WebhookService() { Stop(); }
 
-Result<WebhookService::Hook> WebhookService::Compile(WebhookDef def) {
-  // The change feed's filter names (api/feed_json.hpp): each a string or a list of strings.
-  Hook h;
+Result<process::FeedFilter> WebhookService::ReadFilter(const WebhookDef& def,
+                                                       const Schema& schema) {
   json f = json::parse(def.filter.empty() ? "{}" : def.filter, nullptr, false);
-  if (f.is_discarded() || !f.is_object()) return Status::Invalid("filter: expected an object");
-  for (const auto& [key, value] : f.items()) {
-    std::string where = "filter." + key;
-    if (key == "change") {
-      if (!value.is_string()) return Status::Invalid(where + ": expected a string");
-      h.change = value.get<std::string>();
-      continue;
-    }
-    std::vector<std::string>* target = key == "class"       ? &h.classes
-                                       : key == "type"      ? &h.types
-                                       : key == "actor"     ? &h.actors
-                                       : key == "source"    ? &h.sources
-                                       : key == "not_actor" ? &h.not_actors
-                                                            : nullptr;
-    if (!target)
-      return Status::Invalid("filter: unknown field '" + key +
-                             "' (class, type, source, actor, not_actor, change)");
-    auto names = Names(value.is_string() ? json::array({value}) : value, where);
-    if (!names.ok()) return names.status();
-    *target = std::move(*names);
-  }
-  h.def = std::move(def);
-  return h;
+  if (f.is_discarded()) return Status::Invalid("\"filter\" is not JSON");
+  auto filter = FeedFilterFromJson(f, "filter", &schema);
+  if (filter.ok()) return filter;
+  return FeedFilterFromJson(f, "filter", nullptr);  // a class or type dropped since: as named
+}
+
+Result<WebhookService::Hook> WebhookService::Compile(WebhookDef def) const {
+  std::shared_ptr<const Schema> schema = db_.schema();
+  auto filter = ReadFilter(def, *schema);
+  if (!filter.ok()) return filter.status();
+  return Hook{std::move(def), std::move(*filter), schema->version()};
 }
 
 Status WebhookService::Start() {
@@ -100,14 +105,17 @@ Status WebhookService::Start() {
   {
     std::lock_guard l(mu_);
     hooks_.clear();
-    for (auto& d : *defs) {
-      auto h = Compile(std::move(d));
-      if (h.ok()) hooks_.push_back(std::move(*h));
-    }
   }
-  store_.SetOutboxRouter([this](const WriteSet& ws) { return Route(ws); });
+  for (WebhookDef& d : *defs) {
+    // Best effort: a definition not stored back is folded again at the next start.
+    if (FoldExcludes(d)) (void)store_.UpdateWebhook(d);
+    auto h = Compile(std::move(d));
+    std::lock_guard l(mu_);
+    if (h.ok()) hooks_.push_back(std::move(*h));
+  }
+  store_.SetOutboxRouter([this](const WriteSet& ws, const TxRecord& tx) { return Route(ws, tx); });
   started_ = true;
-  worker_ = std::thread([this] { Work(); });
+  dispatcher_ = std::thread([this] { Dispatch(); });
   return Status::Ok();
 }
 
@@ -118,48 +126,63 @@ void WebhookService::Stop() {
   {
     std::lock_guard l(wake_mu_);
     stop_ = true;
+    for (auto& [id, w] : workers_) w->cv.notify_all();
   }
   wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  std::map<int64_t, std::unique_ptr<Worker>> workers;
+  {
+    std::lock_guard l(wake_mu_);
+    workers.swap(workers_);
+  }
+  for (auto& [id, w] : workers) {
+    if (w->thread.joinable()) w->thread.join();  // an attempt in flight ends within its timeout
+  }
 }
 
-std::vector<std::pair<int64_t, std::string>> WebhookService::Route(const WriteSet& ws) {
+std::vector<std::pair<int64_t, std::string>> WebhookService::Route(const WriteSet& ws,
+                                                                   const TxRecord& tx) {
   std::vector<std::pair<int64_t, std::string>> out;
+  std::shared_ptr<const Schema> schema = db_.schema();
+  std::optional<process::FeedTx> feed;  // built once, for the first webhook that wants it
+  std::string whole;                    // its JSON, for filters that keep every entry
   {
     std::lock_guard l(mu_);
-    for (const Hook& h : hooks_) {
-      const WebhookDef& d = h.def;
-      if (!d.enabled || Has(d.exclude_actors, ws.tx.actor) || Has(d.exclude_sources, ws.tx.source))
+    for (Hook& h : hooks_) {
+      if (!h.def.enabled) continue;
+      if (h.schema_version != schema->version()) {  // classes widened by the current schema
+        if (auto f = ReadFilter(h.def, *schema); f.ok()) h.filter = std::move(*f);
+        h.schema_version = schema->version();
+      }
+      if (!process::TxMatches(h.filter, tx)) continue;
+      if (!feed) feed = FeedOf(ws, tx, db_);
+      if (!h.filter.selects_entries()) {  // ApplyFilter would keep the transaction whole
+        if (whole.empty()) whole = FeedTxToJson(*feed).dump();
+        out.emplace_back(h.def.id, whole);
         continue;
-      if (!h.actors.empty() && !Has(h.actors, ws.tx.actor)) continue;
-      if (Has(h.not_actors, ws.tx.actor)) continue;
-      if (!h.sources.empty() && !Has(h.sources, ws.tx.source)) continue;
-      if (!h.change.empty() && h.change != ws.tx.change_ref) continue;
-      bool by_items = !h.classes.empty() || !h.types.empty();
-      json cis = json::array(), rels = json::array();
-      for (const CiRecord& ci : ws.cis) {
-        if (by_items && !Has(h.classes, ci.class_name)) continue;
-        json j = CiToJson(ci);
-        j["op"] = Op(ci.retired, ci.version);
-        cis.push_back(std::move(j));
       }
-      for (const RelRecord& r : ws.rels) {
-        if (by_items && !Has(h.types, r.type)) continue;
-        json j = RelToJson(r);
-        j["op"] = Op(r.retired, r.version);
-        rels.push_back(std::move(j));
-      }
-      if (by_items && cis.empty() && rels.empty()) continue;
-      json body{{"event_id", std::to_string(d.id) + "-" + std::to_string(ws.tx.id)},
-                {"webhook", d.id},
-                {"transaction", TxToJson(ws.tx)},
-                {"cis", std::move(cis)},
-                {"relationships", std::move(rels)}};
-      out.emplace_back(d.id, body.dump());
+      std::optional<process::FeedTx> kept = process::ApplyFilter(h.filter, *feed);
+      if (kept) out.emplace_back(h.def.id, FeedTxToJson(*kept).dump());
     }
   }
-  if (!out.empty()) wake_.notify_all();
+  if (!out.empty()) {
+    {
+      std::lock_guard l(wake_mu_);
+      ++pokes_;
+      routed_tx_ = tx.id;
+      routed_at_ = NowMicros();
+    }
+    wake_.notify_all();
+  }
   return out;
+}
+
+void WebhookService::Poke() {
+  {
+    std::lock_guard l(wake_mu_);
+    ++pokes_;
+  }
+  wake_.notify_all();
 }
 
 std::vector<std::string> WebhookService::Headers(const WebhookDef& def, const OutboxEvent& event,
@@ -204,35 +227,88 @@ void WebhookService::Deliver(const Hook& hook, const OutboxEvent& event) {
   store_.RecordAttempt(a, outcome, next_at);  // a failure here: the event is sent again
 }
 
-void WebhookService::Work() {
-  while (true) {
-    {
-      std::lock_guard l(wake_mu_);
-      if (stop_) return;
+void WebhookService::Dispatch() {
+  std::unique_lock l(wake_mu_);
+  while (!stop_) {
+    // The workers of deleted webhooks end; join them outside the lock.
+    std::vector<std::unique_ptr<Worker>> ended;
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      if (it->second->done) {
+        ended.push_back(std::move(it->second));
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
     }
+    // A webhook whose worker is idle now has its last attempt recorded: the heads read next are
+    // fresh for it. One busy now may finish during the read: its head waits for the next round.
+    std::set<int64_t> busy;
+    for (const auto& [id, w] : workers_) {
+      if (w->busy) busy.insert(id);
+    }
+    const uint64_t seen = pokes_;
+    const TxId routed = routed_tx_;
+    const int64_t routed_at = routed_at_;
+    l.unlock();
+    for (std::unique_ptr<Worker>& w : ended) w->thread.join();
     int64_t now = NowMicros();
-    int64_t wait_until = now + 200'000;  // poll: commits land after the router ran
-    bool sent = false;
-    auto heads = store_.OutboxHeads();
-    if (heads.ok()) {
-      for (const OutboxEvent& e : *heads) {
+    int64_t wait_until = now + 200'000;  // poll
+    // The router runs inside the commit: until the write is published (after its SQLite commit,
+    // so the heads read below would hold its events), look again soon. A commit that failed
+    // after the router ran is never published: after a second, the normal poll.
+    if (routed > 0 && now - routed_at < 1'000'000 && db_.Read().tx() < routed) {
+      wait_until = now + 5'000;
+    }
+    std::vector<OutboxEvent> ready;
+    if (auto heads = store_.OutboxHeads(); heads.ok()) {
+      for (OutboxEvent& e : *heads) {
+        if (busy.count(e.webhook_id)) continue;
         if (e.next_at > now) {
           wait_until = std::min(wait_until, e.next_at);
           continue;
         }
         auto hook = Find(e.webhook_id);
         if (!hook.ok() || !hook->def.enabled) continue;  // a disabled webhook keeps its events
-        Deliver(*hook, e);
-        sent = true;
-        std::lock_guard l(wake_mu_);
-        if (stop_) return;
+        ready.push_back(std::move(e));
       }
     }
-    if (sent) continue;
-    std::unique_lock l(wake_mu_);
+    l.lock();
+    if (stop_) break;
+    for (OutboxEvent& e : ready) {
+      std::unique_ptr<Worker>& slot = workers_[e.webhook_id];
+      if (!slot) {
+        slot = std::make_unique<Worker>();
+        Worker& w = *slot;
+        const int64_t id = e.webhook_id;
+        w.thread = std::thread([this, id, &w] { Work(id, w); });
+      }
+      if (slot->busy || slot->quit) continue;
+      slot->busy = true;
+      slot->event = std::move(e);
+      slot->cv.notify_one();
+    }
     wake_.wait_for(l, std::chrono::microseconds(std::max<int64_t>(wait_until - now, 1000)),
-                   [&] { return stop_; });
+                   [&] { return stop_ || pokes_ != seen; });
   }
+}
+
+void WebhookService::Work(int64_t webhook_id, Worker& w) {
+  std::unique_lock l(wake_mu_);
+  while (true) {
+    w.cv.wait(l, [&] { return stop_ || w.quit || w.event.has_value(); });
+    if (stop_ || w.quit) break;
+    OutboxEvent event = std::move(*w.event);
+    w.event.reset();
+    l.unlock();
+    if (auto hook = Find(webhook_id); hook.ok()) Deliver(*hook, event);
+    l.lock();
+    w.busy = false;
+    ++pokes_;
+    wake_.notify_all();
+  }
+  w.done = true;
+  ++pokes_;
+  wake_.notify_all();
 }
 
 Result<WebhookService::Hook> WebhookService::Find(int64_t id) {
@@ -242,14 +318,20 @@ Result<WebhookService::Hook> WebhookService::Find(int64_t id) {
   return Status::NotFound("no webhook " + std::to_string(id));
 }
 
-Status WebhookService::Validate(const json& body, bool creating, WebhookDef& def) const {
+Status WebhookService::Validate(const json& body, bool whole, WebhookDef& def) const {
   if (!body.is_object()) return Status::Invalid("body must be a JSON object");
-  CMDB_RETURN_IF_ERROR(CheckFields(
-      body, {"url", "secret", "filter", "enabled", "exclude_actors", "exclude_sources"}, ""));
+  CMDB_RETURN_IF_ERROR(CheckFields(body, {"url", "secret", "filter", "enabled"}, ""));
+  if (whole) {  // every field from the body or its default; the secret is kept when absent
+    def.url.clear();
+    def.filter = "{}";
+    def.enabled = true;
+    def.exclude_actors.clear();
+    def.exclude_sources.clear();
+  }
   if (body.contains("url")) {
     if (!body["url"].is_string()) return Status::Invalid("url: expected a string");
     def.url = body["url"].get<std::string>();
-  } else if (creating) {
+  } else if (whole) {
     return Status::Invalid("url: required");
   }
   auto dest = CheckDestination(options_.allow, def.url);
@@ -260,25 +342,16 @@ Status WebhookService::Validate(const json& body, bool creating, WebhookDef& def
     def.secret = body["secret"].get<std::string>();
   }
   if (body.contains("filter")) {
-    if (!body["filter"].is_object()) return Status::Invalid("filter: expected an object");
+    // The feed's filter, with the feed's checks and messages (names must exist).
+    std::shared_ptr<const Schema> schema = db_.schema();
+    auto filter = FeedFilterFromJson(body["filter"], "filter", schema.get());
+    if (!filter.ok()) return filter.status();
     def.filter = body["filter"].dump();
   }
   if (def.filter.empty()) def.filter = "{}";
-  auto compiled = Compile(def);
-  if (!compiled.ok()) return compiled.status();
   if (body.contains("enabled")) {
     if (!body["enabled"].is_boolean()) return Status::Invalid("enabled: expected true or false");
     def.enabled = body["enabled"].get<bool>();
-  }
-  if (body.contains("exclude_actors")) {
-    auto v = Names(body["exclude_actors"], "exclude_actors");
-    if (!v.ok()) return v.status();
-    def.exclude_actors = *v;
-  }
-  if (body.contains("exclude_sources")) {
-    auto v = Names(body["exclude_sources"], "exclude_sources");
-    if (!v.ok()) return v.status();
-    def.exclude_sources = *v;
   }
   return Status::Ok();
 }
@@ -315,11 +388,15 @@ Result<json> WebhookService::Get(int64_t id) {
   return HookJson(h->def);
 }
 
-Result<json> WebhookService::Change(int64_t id, const json& body) {
+Result<json> WebhookService::Change(int64_t id, const json& body) { return Put(id, body, false); }
+
+Result<json> WebhookService::Replace(int64_t id, const json& body) { return Put(id, body, true); }
+
+Result<json> WebhookService::Put(int64_t id, const json& body, bool whole) {
   auto h = Find(id);
   if (!h.ok()) return h.status();
   WebhookDef def = h->def;
-  CMDB_RETURN_IF_ERROR(Validate(body, false, def));
+  CMDB_RETURN_IF_ERROR(Validate(body, whole, def));
   def.updated_at = NowMicros();
   CMDB_RETURN_IF_ERROR(store_.UpdateWebhook(def));
   auto hook = Compile(def);
@@ -329,7 +406,7 @@ Result<json> WebhookService::Change(int64_t id, const json& body) {
     for (Hook& x : hooks_)
       if (x.def.id == id) x = *hook;
   }
-  wake_.notify_all();
+  Poke();  // enabled again: its queued events go
   return HookJson(def);
 }
 
@@ -341,7 +418,17 @@ Status WebhookService::Delete(int64_t id) {
         std::remove_if(hooks_.begin(), hooks_.end(), [&](const Hook& h) { return h.def.id == id; }),
         hooks_.end());
   }
-  return store_.DeleteWebhook(id);
+  Status st = store_.DeleteWebhook(id);
+  {
+    std::lock_guard l(wake_mu_);  // its worker ends (after an attempt in flight)
+    if (auto it = workers_.find(id); it != workers_.end()) {
+      it->second->quit = true;
+      it->second->cv.notify_all();
+    }
+    ++pokes_;
+  }
+  wake_.notify_all();
+  return st;
 }
 
 Result<json> WebhookService::Deliveries(int64_t id, int limit) {
@@ -375,7 +462,7 @@ Result<json> WebhookService::Redeliver(int64_t id, int64_t seq) {
   CMDB_RETURN_IF_ERROR(Find(id).status());
   auto n = store_.Redeliver(id, seq);
   if (!n.ok()) return n.status();
-  wake_.notify_all();
+  Poke();
   return json{{"requeued", *n}};
 }
 

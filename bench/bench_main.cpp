@@ -305,7 +305,7 @@ int main(int argc, char** argv) {
                    "       cmdb_bench --nmap-scaling N          (nmap import of N/4 and N hosts: per-host\n"
                    "                                             time ratio, fails past 2)\n"
                    "       cmdb_bench --webhooks N [--dir DIR]  (N single-CI updates with 5 webhooks vs none,\n"
-                   "                                             and the outbox's delivery throughput)\n"
+                   "                                             and the delivery throughput; sync FULL, NORMAL)\n"
                    "       cmdb_bench --feed N [--dir DIR]      (change feed read of N transactions\n"
                    "                                             against the log alone, as JSON)\n"
                    "       cmdb_bench --pg-writes N [--pg-bulk M] [--pg-url URL] [--dir DIR]\n"

@@ -9,9 +9,13 @@
 namespace cmdb {
 
 Status Database::Open(std::shared_ptr<const Schema> schema) {
-  std::unique_lock lock(mu_);
+  // Open runs once, before any reader or writer: the store is read without holding mu_. Holding
+  // it across the store's calls would order mu_ before the store's locks, which the write path
+  // takes the other way round (a store's commit calls back code that reads the database: the
+  // webhook outbox router).
   auto info = store_->Info();
   if (!info.ok()) return info.status();
+  std::unique_lock lock(mu_);
   schema_ = std::move(schema);
   if (info->last_tx > kMaxRecordTx)
     return Status::Internal("the store's last transaction id " + std::to_string(info->last_tx) +
@@ -21,11 +25,14 @@ Status Database::Open(std::shared_ptr<const Schema> schema) {
   next_rel_ = info->max_rel_id + 1;
   graph_ = Graph();
   graph_.Reserve(next_ci_, next_rel_);
+  lock.unlock();
   CMDB_RETURN_IF_ERROR(store_->LoadCurrent([&](CiRecord&& ci) { graph_.PutCi(std::move(ci), *schema_); },
                                            [&](RelRecord&& rel) { graph_.PutRel(std::move(rel)); }));
   graph_.FinishLoad();
   CMDB_RETURN_IF_ERROR(store_->LoadDocs([&](DocRecord&& doc) { graph_.PutDoc(std::move(doc)); }));
-  return store_->LoadProvenance([&](Provenance&& p) { graph_.PutProvenance(std::move(p)); });
+  Status st = store_->LoadProvenance([&](Provenance&& p) { graph_.PutProvenance(std::move(p)); });
+  lock.lock();  // what was loaded happens before any later reader's view
+  return st;
 }
 
 ReadView Database::Read() const {

@@ -25,6 +25,8 @@ struct WebhookDef {
   std::string secret;
   std::string filter;  // "{}" when none
   bool enabled = true;
+  // Written before filters had not_actor/not_source: the api layer folds these into `filter` when
+  // it loads the definition, and stores them empty from then on.
   std::vector<std::string> exclude_actors;
   std::vector<std::string> exclude_sources;
   int64_t created_at = 0;  // micros since epoch (UTC)
@@ -55,11 +57,13 @@ struct DeliveryAttempt {
   std::string error;  // empty on success
 };
 
-// What to enqueue for one committed write: (webhook id, body) pairs. Called by the store inside
-// the commit's transaction, under the store's write lock; must be quick and must not call back
-// into the store.
-using OutboxRouter =
-    std::function<std::vector<std::pair<int64_t, std::string>>(const WriteSet& ws)>;
+// What to enqueue for one committed write: (webhook id, body) pairs. `tx` is ws.tx as the log
+// stores it, with prev_hash and hash (the hash chain) set. Called by the store inside the
+// commit's transaction, under the store's write lock, before the write is published to memory
+// (the graph still holds the versions ws supersedes); must be quick and must not call back into
+// the store.
+using OutboxRouter = std::function<std::vector<std::pair<int64_t, std::string>>(
+    const WriteSet& ws, const TxRecord& tx)>;
 
 // The result of an attempt, for RecordAttempt.
 enum class AttemptOutcome { kDelivered, kRetry, kDead };

@@ -39,7 +39,7 @@ const char* FeedOpName(FeedOp op) {
 
 bool FeedFilter::empty() const {
   return classes.empty() && types.empty() && sources.empty() && actors.empty() &&
-         not_actors.empty() && change_ref.empty();
+         not_actors.empty() && not_sources.empty() && change_ref.empty();
 }
 
 namespace {
@@ -49,6 +49,7 @@ bool TxFieldsMatch(const FeedFilter& f, const std::string& actor, const std::str
   if (!f.sources.empty() && !Listed(f.sources, source)) return false;
   if (!f.actors.empty() && !Listed(f.actors, actor)) return false;
   if (Listed(f.not_actors, actor)) return false;
+  if (Listed(f.not_sources, source)) return false;
   if (!f.change_ref.empty() && f.change_ref != change_ref) return false;
   return true;
 }

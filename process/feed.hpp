@@ -54,7 +54,8 @@ struct FeedTx {
 };
 
 // What a consumer wants. Every list empty means "any"; the lists are ORs, the fields ANDs.
-// Transaction fields: sources, actors, not_actors (writes by these actors are dropped), change_ref.
+// Transaction fields: sources, actors, not_actors and not_sources (writes by these actors or made
+// this way are dropped: an integration skips its own echo), change_ref.
 // Entry fields: with classes or types set, a CI entry is kept when its class is listed and a
 // relationship entry when its type is listed (so `classes` alone keeps no relationship). A
 // transaction none of whose entries is kept is skipped; with neither set every transaction that
@@ -66,6 +67,7 @@ struct FeedFilter {
   std::vector<std::string> sources;
   std::vector<std::string> actors;
   std::vector<std::string> not_actors;
+  std::vector<std::string> not_sources;
   std::string change_ref;
 
   // True when the filter keeps everything.
@@ -75,7 +77,7 @@ struct FeedFilter {
 };
 
 // Whether the transaction passes the filter's transaction fields (source, actor, not_actor,
-// change).
+// not_source, change).
 bool TxMatches(const FeedFilter& filter, const TxRecord& tx);
 bool TxMatches(const FeedFilter& filter, const FeedTx& tx);
 // Whether an entry passes the filter's entry fields (classes, types).

@@ -25,6 +25,8 @@ case "${1:-}" in
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "queries past the concurrency limit answer 503 with Retry-After"
     # The SQLite store loads CIs and relationships on two threads.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "SQLite store keeps every version and reloads the current graph"
+    # Webhooks: the router in the commit, the dispatcher and one delivery worker per webhook.
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "webhooks: a body is the feed's element through the webhook's filter"
     # Bulk loads parse JSON on a second thread.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "bulk: long bodies keep line order and numbers across parse batches"
     # Attribute-map shapes are shared, counted and freed across threads.

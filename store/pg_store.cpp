@@ -365,7 +365,7 @@ Status PgStore::CommitLocked(const WriteSet& ws) {
   }
   std::string hash = TxChainHash(prev_hash, ws.tx, ws);
   CMDB_RETURN_IF_ERROR(PutVersions(ws));
-  CMDB_RETURN_IF_ERROR(PutOutbox(ws));
+  CMDB_RETURN_IF_ERROR(PutOutbox(ws, prev_hash, hash));
   return write_->Exec(
       "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
       " rels_written, schema_version, prev_hash, hash, unauthorized)"

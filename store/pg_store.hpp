@@ -89,7 +89,7 @@ class PgStore : public Store, public WebhookStore {
   // Inside the open transaction of write_: the rows of `ws` and its log entry.
   Status CommitLocked(const WriteSet& ws);
   Status PutVersions(const WriteSet& ws);
-  Status PutOutbox(const WriteSet& ws);
+  Status PutOutbox(const WriteSet& ws, const std::string& prev_hash, const std::string& hash);
   // Runs `body` in a transaction on write_ (under write_mu_), committing when it succeeds.
   Status InWriteTx(const std::function<Status()>& body);
 

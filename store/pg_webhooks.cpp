@@ -78,9 +78,13 @@ std::vector<Rec> AllOf(const pg::Rows& rows, Read read) {
 
 }  // namespace
 
-Status PgStore::PutOutbox(const WriteSet& ws) {
+Status PgStore::PutOutbox(const WriteSet& ws, const std::string& prev_hash,
+                          const std::string& hash) {
   if (!router_) return Status::Ok();
-  for (const auto& [hook, body] : router_(ws)) {
+  TxRecord tx = ws.tx;  // the bodies carry the log's hashes
+  tx.prev_hash = prev_hash;
+  tx.hash = hash;
+  for (const auto& [hook, body] : router_(ws, tx)) {
     CMDB_RETURN_IF_ERROR(
         write_->Exec("INSERT INTO webhook_outbox(webhook_id, tx, body) VALUES ($1, $2, $3)",
                      Params().Int(hook).Int(ws.tx.id).Blob(body)));

@@ -414,8 +414,9 @@ Status SqliteStore::CommitLocked(const WriteSet& ws, const StreamedPrefix* prefi
     hash = TxChainHash(prev_hash, ws.tx, ws);
   }
   CMDB_RETURN_IF_ERROR(PutVersions(ws, prefix));
-  CMDB_RETURN_IF_ERROR(PutOutbox(ws));  // the webhook events of this write, in its transaction
   if (hashing.valid()) hash = hashing.get();
+  // The webhook events of this write, in its transaction (their bodies carry the hash).
+  CMDB_RETURN_IF_ERROR(PutOutbox(ws, prev_hash, hash));
   Stmt tx(write_db_,
           "INSERT INTO transactions(id, time, actor, source, change_ref, message, cis_written,"
           " rels_written, schema_version, prev_hash, hash, unauthorized)"

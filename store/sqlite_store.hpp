@@ -131,8 +131,9 @@ class SqliteStore : public Store, public WebhookStore {
   Status CommitLocked(const WriteSet& ws, const StreamedPrefix* prefix);
   // The rows of a transaction: schema, CI and relationship versions, provenance, documents.
   Status PutVersions(const WriteSet& ws, const StreamedPrefix* prefix);
-  // The outbox rows the router asks for (under write_mu_, inside the open transaction).
-  Status PutOutbox(const WriteSet& ws);
+  // The outbox rows the router asks for (under write_mu_, inside the open transaction); the
+  // hashes are the ones the log entry of ws gets.
+  Status PutOutbox(const WriteSet& ws, const std::string& prev_hash, const std::string& hash);
 
  public:
   // WebhookStore (store/sqlite_webhooks.cpp).

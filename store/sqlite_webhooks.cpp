@@ -79,9 +79,13 @@ Status InTransaction(sqlite3* db, F&& body) {
 
 }  // namespace
 
-Status SqliteStore::PutOutbox(const WriteSet& ws) {
+Status SqliteStore::PutOutbox(const WriteSet& ws, const std::string& prev_hash,
+                              const std::string& hash) {
   if (!router_) return Status::Ok();
-  auto events = router_(ws);
+  TxRecord tx = ws.tx;
+  tx.prev_hash = prev_hash;
+  tx.hash = hash;
+  auto events = router_(ws, tx);
   if (events.empty()) return Status::Ok();
   Stmt put(write_db_, "INSERT INTO webhook_outbox(webhook_id, tx, body) VALUES (?, ?, ?)");
   if (!put.ok()) return put.Error();

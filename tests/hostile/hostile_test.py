@@ -568,6 +568,8 @@ def feed_parameters_are_checked(s):
             ("/v1/feed?class=", "the query parameter 'class' has no value"),
             ("/v1/feed?type=RUNS_ON,,HOSTED_ON", "filter 'type' has an empty name"),
             ("/v1/feed?actor=a&actor=b", "parameter 'actor' is given 2 times; give it once"),
+            ("/v1/feed?not_source=", "the query parameter 'not_source' has no value"),
+            ("/v1/feed?not_source=bulk,", "filter 'not_source' has an empty name"),
             ("/v1/feed/stream?since=%d" % (head + 1000), "since %d is past the last transaction %d" % (head + 1000, head)),
             ("/v1/feed/stream?heartbeat=0", None),
             ("/v1/feed/stream?heartbeat=100000", "heartbeat must be at most 300 seconds, got 100000")):

@@ -156,6 +156,18 @@ TEST_CASE("Feed filters parse from parameters and JSON with clear errors", "[fee
   auto f = api::FeedFilterFromParams(req, &schema);
   REQUIRE(f.ok());
   CHECK(f->not_actors == std::vector<std::string>{"sync", "bot"});
+  // not_source: writes made these ways are dropped (an integration skips its own echo).
+  api::HttpRequest ns;
+  ns.query.emplace("not_source", "bulk,import");
+  auto g = api::FeedFilterFromParams(ns, &schema);
+  REQUIRE(g.ok());
+  CHECK(g->not_sources == std::vector<std::string>{"bulk", "import"});
+  TxRecord by_bulk, by_api;
+  by_bulk.source = "bulk";
+  by_api.source = "api";
+  CHECK(!TxMatches(*g, by_bulk));
+  CHECK(TxMatches(*g, by_api));
+  CHECK(api::FeedFilterToJson(*g) == api::Json{{"not_source", {"bulk", "import"}}});
   // A class selects its subclasses.
   CHECK(std::find(f->classes.begin(), f->classes.end(), "Rack") != f->classes.end());
 

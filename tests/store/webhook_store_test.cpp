@@ -41,8 +41,10 @@ TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commi
   auto hook = hooks->CreateWebhook(def);
   REQUIRE(hook.ok());
   int64_t id = hook->id;
-  hooks->SetOutboxRouter([&](const WriteSet& ws) {
+  std::vector<std::string> hashes;  // what the router saw
+  hooks->SetOutboxRouter([&](const WriteSet& ws, const TxRecord& tx) {
     std::vector<std::pair<int64_t, std::string>> out;
+    hashes.push_back(tx.hash);
     if (ws.tx.actor != "quiet") out.emplace_back(id, "tx " + std::to_string(ws.tx.id));
     return out;
   });
@@ -62,6 +64,12 @@ TEST_CASE("webhooks: the outbox is written in the commit's transaction, in commi
   dup.tx = *t3;  // the same transaction id again: its log row cannot be inserted
   CHECK(!st->Commit(dup).ok());
   CHECK(*hooks->Backlog() == 2);
+  // The router saw each transaction's hash as the log keeps it (SQLite's dup commit called it
+  // too; PostgreSQL's refuses the dup at the head check, before the router).
+  auto logged = st->Transactions(t1->id - 1, 3);
+  REQUIRE((logged.ok() && logged->size() == 3 && hashes.size() >= 3));
+  for (size_t i = 0; i < 3; ++i) CHECK(hashes[i] == (*logged)[i].hash);
+  CHECK(!hashes[0].empty());
 
   auto heads = hooks->OutboxHeads();
   REQUIRE(heads.ok());

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Webhook suite: a real cmdbd delivering to a real local receiver (an http.server started here).
 
-Checks ordered delivery with signatures the receiver verifies, a receiver that is down and comes
-back, cmdbd SIGKILLed between commit and delivery, filters, excluded actors, the allow list,
-3xx answers not followed, dead letters and redelivery.
+Checks that a delivery's body is the change feed's element for its transaction (GET /v1/feed
+fetched and compared: before/after values, hash), that a webhook's filter keeps what the feed's
+filter with the same names keeps, ordered delivery with signatures the receiver verifies (the
+receiver of docs/integrations.md, run as a process), a receiver that is down and comes back, a
+hanging receiver that does not delay another webhook, PUT, cmdbd SIGKILLed between commit and
+delivery, the allow list, 3xx answers not followed, dead letters and redelivery.
 
 Usage: webhook_test.py --cmdbd PATH --source DIR
 Standard library only; prints 'N passed, N failed' and exits non-zero on a failure.
@@ -17,6 +20,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -24,6 +28,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 ARGS = None
 SECRET = "s3cret-s3cret-s3cret"
@@ -37,6 +42,8 @@ class Receiver:
         self.bad_signatures = 0
         self.redirect_followed = 0
         self.mode = "ok"
+        self.hang_seconds = 0  # /hang sleeps this long, then answers nothing
+        self.hangs = 0         # /hang requests that hung
         self.lock = threading.Lock()
         receiver = self
 
@@ -46,6 +53,11 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/hang" and receiver.hang_seconds:
+                    with receiver.lock:
+                        receiver.hangs += 1
+                    time.sleep(receiver.hang_seconds)  # the sender has given up by then
+                    return
                 if self.path == "/followed":
                     receiver.redirect_followed += 1
                 if self.path == "/redirect":
@@ -73,6 +85,7 @@ class Receiver:
                 self.end_headers()
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -159,15 +172,40 @@ class Server:
 
 
 def tx_of(event):
-    return event[2]["transaction"]["tx"]
+    return event[2]["tx"]
 
 
-def check_order(events):
+def check_order(events, hook=None):
     txs = [tx_of(e) for e in events]
     assert txs == sorted(txs), txs
     for e in events:
-        hook, tx = e[1].split("-")
-        assert int(tx) == tx_of(e) and int(hook) == e[2]["webhook"], e
+        h, tx = e[1].split("-")
+        assert int(tx) == tx_of(e), e
+        assert hook is None or int(h) == hook, (hook, e)
+
+
+def feed_query(flt):
+    """A webhook filter as the feed's query parameters (the same names; lists comma-joined)."""
+    return "".join("&%s=%s" % (k, urllib.parse.quote(",".join(v) if isinstance(v, list) else v))
+                   for k, v in sorted(flt.items()))
+
+
+def feed_after(s, since, query=""):
+    """Every element of GET /v1/feed after `since` with the filter `query`, following `next`."""
+    items = []
+    while True:
+        status, body = s.request("GET", "/v1/feed?since=%d&limit=1000%s" % (since, query))
+        assert status == 200, body
+        items += body["items"]
+        since = body["next"]
+        if not body["more"]:
+            return items
+
+
+def feed_head(s):
+    status, body = s.request("GET", "/v1/feed?limit=1")
+    assert status == 200, body
+    return body["head"]
 
 
 def main():
@@ -211,49 +249,112 @@ def main():
         run("allow list and admin API", allow_list)
 
         hook_all = s.hook(rx.url("/all"))
-        hook_dc = s.hook(rx.url("/dc"), filter={"class": "Datacenter"})
-        hook_noimp = s.hook(rx.url("/noimp"), exclude_actors=["sync-bot"])
         hook_redirect = s.hook(rx.url("/redirect"))
 
         def ordered_signed():
+            start = feed_head(s)
             vm = s.new_vm("wh-vm-1")
             for i in range(1, 21):
                 s.touch(vm, i)
             events = rx.wait("/all", 21)
-            check_order(events)
-            assert [e[2]["cis"][0]["attributes"].get("cpu_count") for e in events[1:]] == \
-                list(range(1, 21))
-            assert events[0][2]["cis"][0]["op"] == "created"
+            check_order(events, hook_all)
+            changes = [e[2]["entries"][0]["changes"] for e in events]
+            assert [c["cpu_count"] for c in changes[2:]] == \
+                [{"before": i - 1, "after": i} for i in range(2, 21)], changes
+            assert events[0][2]["entries"][0]["op"] == "created"
             assert rx.bad_signatures == 0
             assert len({e[1] for e in events}) == len(events)
+            # The oracle: each body is the feed's element for its transaction, hash included.
+            feed = feed_after(s, start)
+            assert [e[2] for e in events] == feed, (events[:2], feed[:2])
+            assert all(e[2]["hash"] and e[2]["prev_hash"] for e in events)
 
-        run("ordered delivery, signatures verified", ordered_signed)
+        run("ordered delivery, signatures verified, body = the feed's element", ordered_signed)
 
-        def filtered():
+        def filters_as_the_feed():
+            # Each webhook gets exactly what GET /v1/feed gives with the same filter.
+            filters = {"/f-class": {"class": "Computer"},  # a superclass: VirtualMachine too
+                       "/f-dc": {"class": ["Datacenter"]},
+                       "/f-type": {"type": "HOSTED_ON"},
+                       "/f-actor": {"actor": "sync-bot", "class": "VirtualMachine"},
+                       "/f-not-actor": {"not_actor": ["sync-bot"]},
+                       "/f-not-source": {"not_source": "query"},
+                       "/f-source": {"source": ["query", "bulk"]}}
+            hooks = {path: s.hook(rx.url(path), filter=f) for path, f in filters.items()}
+            status, body = s.request("GET", "/v1/webhooks/%d" % hooks["/f-class"])
+            assert status == 200 and body["filter"] == {"class": "Computer"}, body
+            start = feed_head(s)
+            vm = s.new_vm("wh-filter-vm")
+            vm2 = s.new_vm("wh-filter-vm-imp", token="importer")
+            s.touch(vm2, 3, token="importer")
             status, body = s.request("POST", "/v1/cis", {"class": "Datacenter", "attributes": {
                 "name": "dc-wh", "address": "Paris", "country": "FR", "owner": "x",
                 "provider": "y", "tier": 2}})
             assert status == 201, body
-            dc_events = rx.wait("/dc", 1)
-            time.sleep(0.5)
-            dc_events = rx.on("/dc")
-            assert len(dc_events) == 1, dc_events
-            assert [c["class"] for c in dc_events[0][2]["cis"]] == ["Datacenter"]
+            status, body = s.request("POST", "/v1/cis", {"class": "PhysicalServer",
+                                                         "attributes": {"name": "wh-ps-1"}})
+            assert status == 201, body
+            ps = body["id"]
+            status, body = s.request("POST", "/v1/relationships",
+                                     {"type": "HOSTED_ON", "from": vm, "to": ps})
+            assert status == 201, body
+            status, body = s.request("POST", "/v1/query", {
+                "query": "CREATE (:VirtualMachine {name: 'wh-filter-q'})"})
+            assert status == 200, body
+            s.touch(vm, 7)
+            status, body = s.request("DELETE", "/v1/cis/%d" % vm2, token="importer")
+            assert status == 200, body
+            for path, f in filters.items():
+                expected = feed_after(s, start, feed_query(f))
+                assert expected, path  # every filter keeps something here
+                got = rx.wait(path, len(expected))
+                time.sleep(0.3)
+                got = rx.on(path)
+                check_order(got, hooks[path])
+                assert [e[2] for e in got] == expected, (path, [tx_of(e) for e in got],
+                                                         [x["tx"] for x in expected])
+            # The feed's own semantics, asserted once more by hand for two of them.
+            assert all(e[2]["actor"] != "sync-bot" for e in rx.on("/f-not-actor"))
+            assert all(e[2]["source"] != "query" for e in rx.on("/f-not-source"))
+            assert {x["class"] for e in rx.on("/f-class") for x in e[2]["entries"]} == \
+                {"VirtualMachine"}, rx.on("/f-class")
+            assert {x["type"] for e in rx.on("/f-type") for x in e[2]["entries"]} == {"HOSTED_ON"}
+            # A retirement: every attribute's value before, null after.
+            retired = [x for e in rx.on("/f-actor") for x in e[2]["entries"] if x["op"] == "retired"]
+            assert len(retired) == 1 and retired[0]["changes"]["cpu_count"] == \
+                {"before": 3, "after": None}, retired
+            # The feed's checks and messages.
+            status, body = s.request("POST", "/v1/webhooks", {"url": rx.url("/x"), "secret": SECRET,
+                                                              "filter": {"class": "VirtualMachin"}})
+            assert status == 400 and body["error"]["message"] == "unknown class 'VirtualMachin' " \
+                "(did you mean 'VirtualMachine'?) in filter 'class'", body
+            assert body == s.request("GET", "/v1/feed?class=VirtualMachin")[1]
+            status, body = s.request("POST", "/v1/webhooks", {"url": rx.url("/x"), "secret": SECRET,
+                                                              "exclude_actors": ["sync-bot"]})
+            assert status == 400 and body["error"]["code"] == "BadRequest", body
+            assert "exclude_actors" in body["error"]["message"], body
 
-        run("a filtered webhook gets exactly its events", filtered)
+        run("a webhook's filter keeps what the feed's keeps (class, type, actor, not_actor, "
+            "source, not_source)", filters_as_the_feed)
 
-        def excluded_actor():
-            before_all, before_noimp = len(rx.on("/all")), len(rx.on("/noimp"))
-            vm = s.new_vm("wh-vm-imp", token="importer")
-            s.touch(vm, 3, token="importer")
-            rx.wait("/all", before_all + 2)
-            s.touch(vm, 4)  # an admin write after them: once it arrives, nothing else is coming
-            got = rx.wait("/noimp", before_noimp + 1)
-            time.sleep(0.3)
-            got = rx.on("/noimp")[before_noimp:]
-            assert len(got) == 1 and got[0][2]["transaction"]["actor"] != "sync-bot", got
+        def put_replaces():
+            hook = s.hook(rx.url("/put"), filter={"class": "Datacenter"}, enabled=False)
+            status, body = s.request("PUT", "/v1/webhooks/%d" % hook, {"url": rx.url("/put2")})
+            assert status == 200, body
+            assert (body["url"], body["filter"], body["enabled"]) == (rx.url("/put2"), {}, True), body
+            status, body = s.request("PUT", "/v1/webhooks/%d" % hook, {"filter": {}})
+            assert status == 400 and body["error"]["message"] == "url: required", body
+            status, body = s.request("PUT", "/v1/webhooks/999999", {"url": rx.url("/put2")})
+            assert status == 404, body
+            # The secret was kept: the receiver verifies the signature of what comes now.
+            bad = rx.bad_signatures
+            s.new_vm("wh-vm-put")
+            got = rx.wait("/put2", 1)
+            assert rx.bad_signatures == bad and rx.on("/put") == [], got
+            status, body = s.request("PATCH", "/v1/webhooks/%d" % hook, {"enabled": False})
+            assert status == 200 and body["url"] == rx.url("/put2") and not body["enabled"], body
 
-        run("an excluded actor's writes are not sent", excluded_actor)
+        run("PUT replaces the definition, the secret kept", put_replaces)
 
         def down_and_back():
             before = len(rx.on("/all"))
@@ -266,7 +367,7 @@ def main():
             rx.mode = "ok"
             events = rx.wait("/all", before + 6)
             assert len(events) == before + 6, len(events)
-            check_order(events)
+            check_order(events, hook_all)
             status, body = s.request("GET", "/v1/webhooks/%d/deliveries" % hook_all)
             assert status == 200
             assert any(d["status"] == 503 and d["error"] == "HTTP 503" for d in body["items"]), body
@@ -318,7 +419,7 @@ def main():
             rx.mode = "ok"
             s.start()  # no redelivery asked: the outbox resumes by itself
             events = rx.wait("/kill", 11)
-            check_order(events)
+            check_order(events, hook)
             ids = [e[1] for e in events]
             assert len(set(ids)) == 11, ids
             for eid in set(ids):  # a duplicate is the same event (same id, same body)
@@ -331,10 +432,72 @@ def main():
     finally:
         s.stop()
 
-    # Dead letters and redelivery.
+    # A hanging receiver, dead letters and redelivery.
     s2 = Server(["--webhook-allow", "127.0.0.1", "--webhook-retry-base", "50",
-                 "--webhook-retry-cap", "100", "--webhook-max-attempts", "3"])
+                 "--webhook-retry-cap", "100", "--webhook-max-attempts", "3",
+                 "--webhook-timeout", "5000"])
     try:
+
+        def hanging_receiver():
+            # Webhook A's receiver hangs past the timeout; webhook B's events all arrive, in
+            # order, while A's first attempt is still in flight.
+            rx.hang_seconds = 12
+            slow = s2.hook(rx.url("/hang"))
+            fast = s2.hook(rx.url("/fast"))
+            vm = s2.new_vm("wh-vm-hang")
+            for i in range(1, 5):
+                s2.touch(vm, i)
+            got = rx.wait("/fast", 5, timeout=30)
+            check_order(got, fast)
+            assert rx.hangs == 1, rx.hangs  # A: one request, hanging
+            status, body = s2.request("GET", "/v1/webhooks/%d/deliveries" % slow)
+            assert status == 200 and body["items"] == [], body  # ... and not over yet
+            rx.hang_seconds = 0
+            got = rx.wait("/hang", 5, timeout=30)  # after the timeout, the retry gets through
+            check_order(got, slow)
+            assert [tx_of(e) for e in got] == [tx_of(e) for e in rx.on("/fast")]
+            status, body = s2.request("GET", "/v1/webhooks/%d/deliveries" % slow)
+            assert "timed out" in body["items"][-1]["error"], body["items"][-1]
+
+        run("a hanging receiver does not delay another webhook", hanging_receiver)
+
+        def docs_receiver():
+            # The receiver docs/integrations.md shows, run as it is.
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            probe.close()
+            env = dict(os.environ, CMDB_WEBHOOK_SECRET=SECRET, PORT=str(port))
+            proc = subprocess.Popen([sys.executable, os.path.join(ARGS.source, "tests", "webhook",
+                                                                  "receiver_example.py")],
+                                    env=env, stdout=subprocess.PIPE, text=True)
+            try:
+                deadline = time.time() + 10
+                while True:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                    except OSError:
+                        assert time.time() < deadline, "the example receiver did not start"
+                        time.sleep(0.05)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("POST", "/", body=b"{}", headers={
+                    "X-Cmdb-Timestamp": str(int(time.time())), "X-Cmdb-Event-Id": "0-0",
+                    "X-Cmdb-Signature": "sha256=" + "0" * 64})
+                assert conn.getresponse().status == 401  # a forged request is refused
+                conn.close()
+                s2.hook("http://127.0.0.1:%d/" % port, filter={"class": "VirtualMachine"})
+                vm = s2.new_vm("wh-vm-docs")
+                s2.touch(vm, 8)
+                lines = [proc.stdout.readline().strip() for _ in range(2)]
+                assert lines[0].split(" ")[1:5] == ["admin", "created", "VirtualMachine", str(vm)]
+                assert lines[1].split(" ", 5)[1:] == ["admin", "updated", "VirtualMachine", str(vm),
+                                                     '{"cpu_count": {"after": 8, "before": null}}'], lines
+            finally:
+                proc.terminate()
+                proc.wait()
+
+        run("the receiver of docs/integrations.md verifies and reads deliveries", docs_receiver)
 
         def dead_letters():
             hook = s2.hook(rx.url("/park"))
