@@ -359,9 +359,12 @@ HttpResponse Api::ExportCis(const Call& call, ExportFormat format) {
         if (view.tx() != start) {
           Status st = Status::Ok();
           if (!past) {
-            auto opened = PastGraph::Open(view.graph(), view.tx(), *db.store(), start, view.schema());
-            if (opened.ok()) past = std::move(*opened);
-            else st = opened.status();
+            auto opened =
+                PastGraph::Open(view.graph(), view.tx(), *db.store(), start, view.schema());
+            if (opened.ok())
+              past = std::move(*opened);
+            else
+              st = opened.status();
           } else {
             st = past->CatchUp(view.tx());
           }
@@ -378,8 +381,8 @@ HttpResponse Api::ExportCis(const Call& call, ExportFormat format) {
           std::priority_queue<Pos, std::vector<Pos>, std::greater<>> heap;
           std::vector<size_t> next(extents.size());
           for (size_t i = 0; i < extents.size(); ++i) {
-            next[i] = std::upper_bound(extents[i].begin(), extents[i].end(), after) -
-                      extents[i].begin();
+            next[i] =
+                std::upper_bound(extents[i].begin(), extents[i].end(), after) - extents[i].begin();
             if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
           }
           while (!heap.empty() && batch.size() < kExportBatch) {

@@ -172,7 +172,8 @@ class ExportWriter : public gql::RowStream {
  public:
   static constexpr size_t kChunk = 64 << 10;  // bytes sent at once
 
-  ExportWriter(ExportFormat format, const HttpResponse::Writer& write) : format_(format), write_(write) {}
+  ExportWriter(ExportFormat format, const HttpResponse::Writer& write)
+      : format_(format), write_(write) {}
 
   void Columns(const std::vector<std::string>& columns) override {
     columns_ = columns;
@@ -196,7 +197,8 @@ class ExportWriter : public gql::RowStream {
       out_ += "\r\n";
     } else {
       Json line = Json::object();
-      for (size_t i = 0; i < row.size() && i < columns_.size(); ++i) line[columns_[i]] = QToJson(row[i]);
+      for (size_t i = 0; i < row.size() && i < columns_.size(); ++i)
+        line[columns_[i]] = QToJson(row[i]);
       out_ += line.dump();
       out_ += '\n';
     }
@@ -238,7 +240,8 @@ struct AdmissionSlot {
 
 HttpResponse Api::StreamQuery(gql::QueryRequest request, ExportFormat format) {
   HttpResponse r;
-  r.content_type = format == ExportFormat::kCsv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+  r.content_type =
+      format == ExportFormat::kCsv ? "text/csv; charset=utf-8" : "application/x-ndjson";
   // Dispatch gives its slot back when the handler returns; the query runs later, in the stream.
   running_queries_.fetch_add(1);
   auto slot = std::make_shared<AdmissionSlot>(AdmissionSlot{[this] { ReleaseQuery(); }});

@@ -403,7 +403,8 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
         SnapshotAccess graph(past, *schema);
         LogicalPlan plan = PlanQuery(bound, graph);
         if (bound.mode == QueryMode::kExplain) result.plan = ExplainPlan(bound, plan);
-        else Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
+        else
+          Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
       } else {
         // The present with what was written since undone: costs what changed since `tx`.
         // Without a member list, the view kept from an earlier query of the same tx serves.
@@ -440,7 +441,8 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       PastAccess graph(**past, view);
       graph.SetDrain(&drain);
       LogicalPlan plan = PlanQuery(bound, graph);  // 3. plan
-      ExecuteStreaming(bound, plan, graph, request.parameters, exec, result, *request.stream);  // 4.
+      // 4. execute, handing each row to the stream
+      ExecuteStreaming(bound, plan, graph, request.parameters, exec, result, *request.stream);
       streamed = true;
     } else if (!bound.writes) {
       ReadView view = db_.Read();
@@ -449,7 +451,8 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       if (bound.mode == QueryMode::kExplain) {
         result.plan = ExplainPlan(bound, plan);
       } else {
-        Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);  // 4. execute
+        // 4. execute
+        Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
       }
     } else {
       if (bound.mode == QueryMode::kExplain) {

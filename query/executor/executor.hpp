@@ -130,8 +130,8 @@ class Executor : public BuildAccount {
   std::vector<Row> FinishProjection(std::vector<Row> out, const BoundProjection& p);
   std::vector<Row> RunCall(std::vector<Row> in, const BoundCall& c);
   // The clauses of `part` before `end` over the rows `rows` (Run starts from one empty row).
-  std::vector<Row> RunFrom(const BoundSingleQuery& part, const PartPlan& plan, std::vector<Row> rows,
-                           size_t end = static_cast<size_t>(-1));
+  std::vector<Row> RunFrom(const BoundSingleQuery& part, const PartPlan& plan,
+                           std::vector<Row> rows, size_t end = static_cast<size_t>(-1));
   // Streaming (streaming.cpp): clause `k` of the streamed run for one row, then the next.
   struct StreamState;
   void StreamClause(size_t k, size_t match_index, Row& row, StreamState& st);
@@ -175,8 +175,8 @@ class Executor : public BuildAccount {
   const ExecOptions& options_;
   ExecStats& stats_;
   const std::vector<QValue>* current_aggregates_ = nullptr;
-  uint32_t deadline_counter_ = 0;    // CheckTime's calls
-  uint32_t safe_point_counter_ = 0;  // CheckDeadline's calls
+  uint32_t deadline_counter_ = 0;                // CheckTime's calls
+  uint32_t safe_point_counter_ = 0;              // CheckDeadline's calls
   size_t charged_rows_ = 0, charged_bytes_ = 0;  // by the running clause
   size_t built_bytes_ = 0;  // charged by ChargeBuilt inside the running outermost Eval
   int eval_depth_ = 0;

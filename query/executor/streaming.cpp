@@ -12,7 +12,8 @@ namespace {
 using K = QValue::Kind;
 
 bool Streams(const BoundClause& clause) {
-  if (std::holds_alternative<BoundMatch>(clause) || std::holds_alternative<BoundUnwind>(clause)) return true;
+  if (std::holds_alternative<BoundMatch>(clause) || std::holds_alternative<BoundUnwind>(clause))
+    return true;
   const auto* p = std::get_if<BoundProjection>(&clause);
   return p && !p->aggregating && !p->distinct && p->order.empty();
 }
@@ -39,7 +40,8 @@ size_t Executor::StreamingStart(const BoundSingleQuery& part) {
   return start;
 }
 
-void Executor::RunStreaming(const BoundSingleQuery& part, const PartPlan& plan, const RowSink& out) {
+void Executor::RunStreaming(const BoundSingleQuery& part, const PartPlan& plan,
+                            const RowSink& out) {
   size_t start = StreamingStart(part);
   std::vector<Row> rows = RunFrom(part, plan, std::vector<Row>(1, Row(num_slots_)), start);
   if (start == part.clauses.size()) {  // a blocking RETURN: built whole, then handed over
@@ -52,7 +54,8 @@ void Executor::RunStreaming(const BoundSingleQuery& part, const PartPlan& plan, 
   }
   size_t match_index = 0;  // the plan's MATCH entries of the clauses before `start`
   for (size_t k = 0; k < start; ++k) {
-    if (std::holds_alternative<BoundMatch>(part.clauses[k]) || std::holds_alternative<BoundMerge>(part.clauses[k]))
+    if (std::holds_alternative<BoundMatch>(part.clauses[k]) ||
+        std::holds_alternative<BoundMerge>(part.clauses[k]))
       ++match_index;
   }
   StreamState st{part, plan, out, false, {}, {}, {}, {}};
@@ -93,11 +96,14 @@ void Executor::StreamClause(size_t k, size_t match_index, Row& row, StreamState&
   if (const auto* m = std::get_if<BoundMatch>(&clause)) {
     bool matched = false;
     // The search's row is its working state: the next clauses get a copy.
-    MatchRow(row, m->patterns, st.plan.matches[match_index], [&](Row& found) {
-      matched = true;
-      Row copy = found;
-      StreamClause(k + 1, match_index + 1, copy, st);
-    }, &st.stop);
+    MatchRow(
+        row, m->patterns, st.plan.matches[match_index],
+        [&](Row& found) {
+          matched = true;
+          Row copy = found;
+          StreamClause(k + 1, match_index + 1, copy, st);
+        },
+        &st.stop);
     if (m->optional && !matched && !st.stop) {
       for (int slot : m->new_slots) row[slot] = QValue();
       StreamClause(k + 1, match_index + 1, row, st);

@@ -3,7 +3,6 @@
 // those with a blocking step; a LIMIT ends the search early; the output goes out at safe points
 // and a receiver that is gone stops the query.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -46,11 +45,16 @@ class Collector : public RowStream {
 std::string Show(const QValue& v) {
   using K = QValue::Kind;
   switch (v.kind()) {
-    case K::kNull: return "null";
-    case K::kBool: return v.as_bool() ? "true" : "false";
-    case K::kInt: return std::to_string(v.as_int());
-    case K::kFloat: return FormatFloat(v.as_float());
-    case K::kString: return "'" + v.as_string() + "'";
+    case K::kNull:
+      return "null";
+    case K::kBool:
+      return v.as_bool() ? "true" : "false";
+    case K::kInt:
+      return std::to_string(v.as_int());
+    case K::kFloat:
+      return FormatFloat(v.as_float());
+    case K::kString:
+      return "'" + v.as_string() + "'";
     case K::kList: {
       std::string out = "[";
       for (const auto& e : v.as_list()) out += Show(e) + ",";
@@ -63,8 +67,10 @@ std::string Show(const QValue& v) {
     }
     case K::kNode:
       return "node " + std::to_string(v.as_node().id) + (v.as_node().record ? "+" : "-");
-    case K::kRel: return "rel " + std::to_string(v.as_rel().id) + (v.as_rel().record ? "+" : "-");
-    default: return "other";
+    case K::kRel:
+      return "rel " + std::to_string(v.as_rel().id) + (v.as_rel().record ? "+" : "-");
+    default:
+      return "other";
   }
 }
 
@@ -92,10 +98,11 @@ TEST_CASE("a streamed answer has the rows of the whole answer, in order, for eve
       "UNWIND [1, null, [2, 3]] AS x RETURN x",
       "MATCH (n:Rack) RETURN n.name AS a UNION ALL MATCH (n:Datacenter) RETURN n.name AS a",
       "MATCH (n:Rack) RETURN n.name AS a UNION MATCH (n:Rack) RETURN n.name AS a",  // blocking
-      "MATCH (n:PhysicalServer) RETURN n.name ORDER BY n.name DESC LIMIT 5",          // blocking
-      "MATCH (n) RETURN labels(n)[0] AS class, count(*) AS n",                        // blocking
-      "MATCH (n:PhysicalServer) RETURN DISTINCT n.environment",                       // blocking
-      "MATCH (n) WITH labels(n)[0] AS c, count(*) AS k MATCH (m) WHERE labels(m)[0] = c RETURN c, k, m.name",
+      "MATCH (n:PhysicalServer) RETURN n.name ORDER BY n.name DESC LIMIT 5",        // blocking
+      "MATCH (n) RETURN labels(n)[0] AS class, count(*) AS n",                      // blocking
+      "MATCH (n:PhysicalServer) RETURN DISTINCT n.environment",                     // blocking
+      "MATCH (n) WITH labels(n)[0] AS c, count(*) AS k MATCH (m) WHERE labels(m)[0] = c RETURN c, "
+      "k, m.name",
       "MATCH (n:Rack) WHERE EXISTS { (n)<-[:LOCATED_IN]-() } RETURN n.name",
       "MATCH (n:Rack) RETURN n.name LIMIT 0",
       "EXPLAIN MATCH (n:Rack) RETURN n",
