@@ -248,10 +248,14 @@ HttpResponse Api::StreamQuery(gql::QueryRequest request, ExportFormat format) {
   auto early = std::make_shared<HttpResponse>();  // the answer when it fails before any byte
   auto shared = std::make_shared<gql::QueryRequest>(std::move(request));
   gql::QueryEngine& engine = engine_;
-  r.stream = [&engine, shared, format, early, slot](const HttpResponse::Writer& write) {
+  HistogramFamily& seconds = api_metrics_.query_seconds;
+  r.stream = [&engine, &seconds, shared, format, early, slot](const HttpResponse::Writer& write) {
     ExportWriter out(format, write);
     shared->stream = &out;
+    auto start = std::chrono::steady_clock::now();
     Result<gql::QueryResult> result = engine.Run(*shared);
+    seconds.With({}).Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     shared->stream = nullptr;
     if (result.ok()) return out.Flush();
     if (!out.sent()) {
