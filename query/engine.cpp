@@ -379,9 +379,10 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
     BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
     result.mode = bound.mode;
     exec.profile = bound.mode == QueryMode::kProfile;
-    // UNION without ALL needs every row before the first goes out; a write commits first.
-    const bool stream_rows = request.stream && bound.mode == QueryMode::kRun && !bound.writes &&
-                             (bound.parts.size() == 1 || bound.union_all);
+    // An export's read (one snapshot, below). Its rows stream unless it is a UNION without ALL,
+    // which needs every row before the first goes out; a write commits first.
+    const bool export_read = request.stream && bound.mode == QueryMode::kRun && !bound.writes;
+    const bool stream_rows = export_read && (bound.parts.size() == 1 || bound.union_all);
     if (bound.writes && !request.allow_writes)
       return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")
           .With("needs", "write CIs");
@@ -431,7 +432,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
         if (!members) KeepPastView(std::move(kept), view);
       }
       result.as_of_tx = tx;
-    } else if (stream_rows) {
+    } else if (export_read) {
       // One snapshot however long the export runs: the present as of the transaction it starts
       // at, read through a past view that undoes what writers commit meanwhile (its memory
       // follows what they write).
@@ -441,9 +442,13 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       PastAccess graph(**past, view);
       graph.SetDrain(&drain);
       LogicalPlan plan = PlanQuery(bound, graph);  // 3. plan
-      // 4. execute, handing each row to the stream
-      ExecuteStreaming(bound, plan, graph, request.parameters, exec, result, *request.stream);
-      streamed = true;
+      if (stream_rows) {
+        // 4. execute, handing each row to the stream
+        ExecuteStreaming(bound, plan, graph, request.parameters, exec, result, *request.stream);
+        streamed = true;
+      } else {  // UNION: built whole, handed over below
+        Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
+      }
     } else if (!bound.writes) {
       ReadView view = db_.Read();
       SnapshotAccess graph(view);
