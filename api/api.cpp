@@ -192,7 +192,8 @@ HttpResponse Api::CallHandler(const Route& route, const Call& call) {
   HttpResponse r = (this->*route.handler)(call);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (route.handler == &Api::Query) {
-    api_metrics_.query_seconds.With({}).Observe(seconds);
+    // A streamed export runs later, in its answer's stream, which observes its duration itself.
+    if (!r.stream) api_metrics_.query_seconds.With({}).Observe(seconds);
   } else if (route.handler == &Api::Impact) {
     api_metrics_.impact_seconds.With({}).Observe(seconds);
   } else {

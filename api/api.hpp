@@ -142,9 +142,12 @@ class Api {
   // GET /v1/cis with Accept: text/csv or application/x-ndjson: the whole result streamed in
   // batches (handlers_cis.cpp).
   HttpResponse ExportCis(const Call& call, ExportFormat format);
-  // POST /v1/query with such an Accept header: the result's rows as CSV or NDJSON
-  // (handlers_query.cpp).
-  HttpResponse ExportRows(std::shared_ptr<gql::QueryResult> result, ExportFormat format);
+  // POST /v1/query with such an Accept header: the query runs in the answer's stream and its
+  // rows go out as CSV or NDJSON as the engine produces them (gql::RowStream), holding a query
+  // admission slot until it ends. An error before the first bytes went out is an ordinary
+  // error answer; after, NDJSON ends with an {"error": ...} line and both formats are cut off
+  // without the last chunk (handlers_query.cpp, docs/api.md).
+  HttpResponse StreamQuery(gql::QueryRequest request, ExportFormat format);
   HttpResponse GetCi(const Call& call);
   HttpResponse PatchCi(const Call& call);
   HttpResponse DeleteCi(const Call& call);

@@ -4,6 +4,7 @@
 #include <queue>
 
 #include "api/api.hpp"
+#include "cmdb/past_graph.hpp"
 #include "cmdb/time_util.hpp"
 
 namespace cmdb::api {
@@ -345,39 +346,63 @@ HttpResponse Api::ExportCis(const Call& call, ExportFormat format) {
     }
     CiId after = 0;
     std::vector<CiRecord> batch;
-    for (;;) {
+    // One snapshot: the state after transaction `start`. A batch whose view has moved on reads
+    // through a past view of `start` (opened on first need, caught up after), which undoes what
+    // was written since: its memory follows what writers commit during the export.
+    TxId start = 0;
+    std::unique_ptr<PastGraph> past;
+    for (bool first = true;; first = false) {
       batch.clear();
       {  // one batch under a read view, in id order from `after` (the list's merge)
         ReadView view = db.Read();
-        const Graph& g = view.graph();
-        std::vector<std::span<const CiId>> extents;
-        if (classes.empty()) {
-          for (const auto& c : g.ClassesInUse()) extents.push_back(g.Extent(c));
-        } else {
-          for (const auto& c : classes) extents.push_back(g.Extent(c));
+        if (first) start = view.tx();
+        if (view.tx() != start) {
+          Status st = Status::Ok();
+          if (!past) {
+            auto opened =
+                PastGraph::Open(view.graph(), view.tx(), *db.store(), start, view.schema());
+            if (opened.ok())
+              past = std::move(*opened);
+            else
+              st = opened.status();
+          } else {
+            st = past->CatchUp(view.tx());
+          }
+          if (!st.ok()) return false;  // cut off: the client sees an incomplete answer
         }
-        using Pos = std::pair<CiId, size_t>;
-        std::priority_queue<Pos, std::vector<Pos>, std::greater<>> heap;
-        std::vector<size_t> next(extents.size());
-        for (size_t i = 0; i < extents.size(); ++i) {
-          next[i] = std::upper_bound(extents[i].begin(), extents[i].end(), after) -
-                    extents[i].begin();
-          if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
-        }
-        while (!heap.empty() && batch.size() < kExportBatch) {
-          auto [id, i] = heap.top();
-          heap.pop();
-          if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
-          const CiRecord* ci = g.FindCi(id);
-          after = id;
-          if (!ci) continue;
-          bool ok = std::all_of(filters.begin(), filters.end(), [&](const auto& f) {
-            return Matches(ci->attrs.Get(f.first), f.second);
-          });
-          if (ok) batch.push_back(*ci);
-        }
-        if (heap.empty() && batch.empty()) break;
-        if (heap.empty()) after = INT64_MAX;
+        auto read_batch = [&](const auto& g) {
+          std::vector<std::span<const CiId>> extents;
+          if (classes.empty()) {
+            for (const auto& c : g.ClassesInUse()) extents.push_back(g.Extent(c));
+          } else {
+            for (const auto& c : classes) extents.push_back(g.Extent(c));
+          }
+          using Pos = std::pair<CiId, size_t>;
+          std::priority_queue<Pos, std::vector<Pos>, std::greater<>> heap;
+          std::vector<size_t> next(extents.size());
+          for (size_t i = 0; i < extents.size(); ++i) {
+            next[i] =
+                std::upper_bound(extents[i].begin(), extents[i].end(), after) - extents[i].begin();
+            if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
+          }
+          while (!heap.empty() && batch.size() < kExportBatch) {
+            Pos top = heap.top();
+            heap.pop();
+            size_t i = top.second;
+            if (next[i] < extents[i].size()) heap.emplace(extents[i][next[i]++], i);
+            const CiRecord* ci = g.FindCi(top.first);
+            after = top.first;
+            if (!ci) continue;
+            bool ok = std::all_of(filters.begin(), filters.end(), [&](const auto& f) {
+              return Matches(ci->attrs.Get(f.first), f.second);
+            });
+            if (ok) batch.push_back(*ci);
+          }
+          return heap.empty();
+        };
+        bool done = view.tx() == start ? read_batch(view.graph()) : read_batch(*past);
+        if (done && batch.empty()) break;
+        if (done) after = INT64_MAX;
       }
       for (const CiRecord& ci : batch) {
         if (format == ExportFormat::kCsv) {

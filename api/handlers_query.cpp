@@ -121,11 +121,11 @@ HttpResponse Api::Query(const Call& call) {
     if (!(*body)["timeout_ms"].is_number_integer()) return ErrorResponse(Status::Invalid("\"timeout_ms\" must be an integer"));
     request.timeout_ms = (*body)["timeout_ms"].get<int64_t>();
   }
+  if (std::optional<ExportFormat> format = ExportFormatOf(req)) {
+    return StreamQuery(std::move(request), *format);
+  }
   auto result = engine_.Run(request);
   if (!result.ok()) return ErrorResponse(result.status());
-  if (std::optional<ExportFormat> format = ExportFormatOf(req)) {
-    return ExportRows(std::make_shared<gql::QueryResult>(std::move(*result)), *format);
-  }
   Json rows = Json::array();
   for (const auto& row : result->rows) {
     Json r = Json::array();
@@ -165,47 +165,108 @@ void CsvCell(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// A query's rows rendered as CSV (a header of the column names, a string as its text, anything
+// else as its JSON, null as nothing) or NDJSON (one object per row, column name -> value) into
+// a buffer that Flush hands to the answer's writer. Used by one query on its thread.
+class ExportWriter : public gql::RowStream {
+ public:
+  static constexpr size_t kChunk = 64 << 10;  // bytes sent at once
+
+  ExportWriter(ExportFormat format, const HttpResponse::Writer& write)
+      : format_(format), write_(write) {}
+
+  void Columns(const std::vector<std::string>& columns) override {
+    columns_ = columns;
+    if (format_ != ExportFormat::kCsv) return;
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (i) out_ += ',';
+      CsvCell(out_, columns_[i]);
+    }
+    out_ += "\r\n";
+  }
+  void Row(std::vector<QValue>& row) override {
+    if (format_ == ExportFormat::kCsv) {
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (i) out_ += ',';
+        if (row[i].kind() == K::kString) {
+          CsvCell(out_, row[i].as_string());
+        } else if (!row[i].is_null()) {
+          CsvCell(out_, QToJson(row[i]).dump());
+        }
+      }
+      out_ += "\r\n";
+    } else {
+      Json line = Json::object();
+      for (size_t i = 0; i < row.size() && i < columns_.size(); ++i)
+        line[columns_[i]] = QToJson(row[i]);
+      out_ += line.dump();
+      out_ += '\n';
+    }
+  }
+  bool WantsFlush() const override { return out_.size() >= kChunk; }
+  bool Flush() override {
+    if (out_.empty()) return true;
+    sent_ = true;
+    bool ok = write_(out_);
+    out_.clear();
+    return ok;
+  }
+  // The query failed after rows went out: NDJSON gets a last line {"error": {...}} (as an
+  // error answer's body); CSV nothing (the cut-off answer says it).
+  void Fail(const Status& st) {
+    if (format_ == ExportFormat::kNdjson) {
+      out_ += ErrorJson(st).dump();
+      out_ += '\n';
+    }
+  }
+  // Whether any byte went to the writer.
+  bool sent() const { return sent_; }
+
+ private:
+  ExportFormat format_;
+  const HttpResponse::Writer& write_;
+  std::vector<std::string> columns_;
+  std::string out_;
+  bool sent_ = false;
+};
+
+// Gives back a query admission slot when the last copy of the stream that holds it goes.
+struct AdmissionSlot {
+  std::function<void()> release;
+  ~AdmissionSlot() { release(); }
+};
+
 }  // namespace
 
-// The rows of a query as CSV (a header of the column names, a string as its text, anything else
-// as its JSON) or NDJSON (one object per row, column name -> value), written in chunks as they
-// are rendered. The engine has materialized the rows already (within its row and byte budget).
-HttpResponse Api::ExportRows(std::shared_ptr<gql::QueryResult> result, ExportFormat format) {
+HttpResponse Api::StreamQuery(gql::QueryRequest request, ExportFormat format) {
   HttpResponse r;
-  r.content_type = format == ExportFormat::kCsv ? "text/csv; charset=utf-8" : "application/x-ndjson";
-  r.headers.emplace_back("X-Cmdb-Truncated", result->truncated ? "true" : "false");
-  r.stream = [result, format](const HttpResponse::Writer& write) {
-    std::string out;
-    const std::vector<std::string>& cols = result->columns;
-    if (format == ExportFormat::kCsv) {
-      for (size_t i = 0; i < cols.size(); ++i) {
-        if (i) out += ',';
-        CsvCell(out, cols[i]);
-      }
-      out += "\r\n";
+  r.content_type =
+      format == ExportFormat::kCsv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+  // Dispatch gives its slot back when the handler returns; the query runs later, in the stream.
+  running_queries_.fetch_add(1);
+  auto slot = std::make_shared<AdmissionSlot>(AdmissionSlot{[this] { ReleaseQuery(); }});
+  auto early = std::make_shared<HttpResponse>();  // the answer when it fails before any byte
+  auto shared = std::make_shared<gql::QueryRequest>(std::move(request));
+  gql::QueryEngine& engine = engine_;
+  HistogramFamily& seconds = api_metrics_.query_seconds;
+  r.stream = [&engine, &seconds, shared, format, early, slot](const HttpResponse::Writer& write) {
+    ExportWriter out(format, write);
+    shared->stream = &out;
+    auto start = std::chrono::steady_clock::now();
+    Result<gql::QueryResult> result = engine.Run(*shared);
+    seconds.With({}).Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    shared->stream = nullptr;
+    if (result.ok()) return out.Flush();
+    if (!out.sent()) {
+      *early = ErrorResponse(result.status());
+      return false;
     }
-    for (const auto& row : result->rows) {
-      if (format == ExportFormat::kCsv) {
-        for (size_t i = 0; i < row.size(); ++i) {
-          if (i) out += ',';
-          Json v = QToJson(row[i]);
-          if (v.is_string()) CsvCell(out, v.get<std::string>());
-          else if (!v.is_null()) CsvCell(out, v.dump());
-        }
-        out += "\r\n";
-      } else {
-        Json line = Json::object();
-        for (size_t i = 0; i < row.size() && i < cols.size(); ++i) line[cols[i]] = QToJson(row[i]);
-        out += line.dump();
-        out += '\n';
-      }
-      if (out.size() >= (64 << 10)) {
-        if (!write(out)) return false;
-        out.clear();
-      }
-    }
-    return write(out);
+    out.Fail(result.status());
+    out.Flush();
+    return false;  // no last chunk: the answer is incomplete
   };
+  r.fallback = [early] { return *early; };
   return r;
 }
 

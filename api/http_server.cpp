@@ -284,33 +284,53 @@ struct HttpServer::Impl {
     HttpResponse r = api.Handle(Convert(req));
     std::string id = RequestIdFor(req.get_header_value("X-Request-Id"));
     r.headers.emplace_back("X-Request-Id", id);
-    if (r.stream && current_stream) return WriteStreamed(*current_stream, req, r, id, start);
+    if (r.stream && current_stream) return WriteStreamed(*current_stream, req, res, r, id, start);
     Send(r, res);
     Log(req, r, id, start);
   }
 
   // A streamed answer (HttpResponse::stream), written here rather than by cpp-httplib: the head,
   // then each piece as a chunk, then the last chunk when the stream finished. The connection
-  // closes after it (a stream cut off midway leaves no way to frame another answer).
-  void WriteStreamed(ConnStream& strm, const httplib::Request& req, const HttpResponse& r,
-                     const std::string& id, Clock::time_point start) {
+  // closes after it (a stream cut off midway leaves no way to frame another answer). With a
+  // `fallback`, the head waits for the first piece, and a stream that fails before it is
+  // answered with fallback() instead, through `res` like any answer.
+  void WriteStreamed(ConnStream& strm, const httplib::Request& req, httplib::Response& res,
+                     const HttpResponse& r, const std::string& id, Clock::time_point start) {
     std::string head = "HTTP/1.1 " + std::to_string(r.status) + (r.status == 200 ? " OK" : " Error") +
                        "\r\nContent-Type: " + r.content_type +
                        "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n";
     for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
     head += "\r\n";
-    Log(req, r, id, start);
-    bool ok = strm.write(head.data(), head.size()) >= 0;
+    bool head_sent = false;
+    auto send_head = [&] {
+      head_sent = true;
+      Log(req, r, id, start);
+      return strm.write(head.data(), head.size()) >= 0;
+    };
+    bool ok = r.fallback ? true : send_head();
     if (ok && req.method != "HEAD") {
-      ok = r.stream([&strm](std::string_view piece) {
+      ok = r.stream([&](std::string_view piece) {
         if (piece.empty()) return true;
+        if (!head_sent && !send_head()) return false;
         char size[32];
         int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
         std::string chunk(size, static_cast<size_t>(n));
         chunk.append(piece).append("\r\n");
         return strm.write(chunk.data(), chunk.size()) >= 0;
       });
+      if (!head_sent && !ok) {  // failed before its first piece: an ordinary answer
+        HttpResponse answer = r.fallback();
+        answer.route = r.route;
+        answer.actor = r.actor;
+        answer.headers.emplace_back("X-Request-Id", id);
+        Send(answer, res);
+        Log(req, answer, id, start);
+        return;
+      }
+      if (ok && !head_sent) ok = send_head();
       if (ok) strm.write("0\r\n\r\n", 5);
+    } else if (!head_sent) {
+      send_head();
     }
     strm.discard_writes = true;
     strm.must_close = true;
@@ -353,7 +373,7 @@ struct HttpServer::Impl {
     if (!complete && current_stream) current_stream->must_close = true;
     std::string id = RequestIdFor(req.get_header_value("X-Request-Id"));
     r.headers.emplace_back("X-Request-Id", id);
-    if (r.stream && current_stream) return WriteStreamed(*current_stream, req, r, id, start);
+    if (r.stream && current_stream) return WriteStreamed(*current_stream, req, res, r, id, start);
     Send(r, res);
     Log(req, r, id, start);
   }

@@ -52,6 +52,11 @@ struct HttpResponse {
   // it incomplete. Whatever `stream` captures must stay valid until it returns.
   using Writer = std::function<bool(std::string_view piece)>;
   std::function<bool(const Writer& write)> stream;
+  // With `stream`, optional: the status and headers wait for the stream's first piece, and a
+  // stream that returns false before writing any is answered with fallback() instead (an
+  // ordinary answer: an export whose query failed before its first row went out answers the
+  // error as any request would). Called once, after `stream` returned, on the same thread.
+  std::function<HttpResponse()> fallback;
 };
 
 }  // namespace cmdb::api

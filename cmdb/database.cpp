@@ -58,6 +58,19 @@ bool ReadView::Yield() {
   return true;
 }
 
+void ReadView::Pause(const std::function<void()>& meanwhile) {
+  lock_.unlock();
+  struct Relock {
+    ReadView& view;
+    ~Relock() {
+      view.lock_.lock();
+      view.tx_ = view.db_->last_tx_;
+      view.held_since_ = std::chrono::steady_clock::now();
+    }
+  } relock{*this};
+  meanwhile();
+}
+
 std::shared_ptr<const Schema> Database::schema() const {
   std::shared_lock lock(mu_);
   return schema_;

@@ -60,6 +60,11 @@ class ReadView {
   // shows a later committed state (read committed); it never shows part of a transaction.
   // Returns true when it yielded. Invalidates every pointer and span obtained from graph().
   bool Yield();
+  // Releases the lock, runs `meanwhile` (which must not touch the graph: an export writes its
+  // rows to the client here), takes the lock again and shows the latest committed state, as
+  // after a yield. Invalidates every pointer and span obtained from graph(). `meanwhile` may
+  // throw: the lock is taken again first.
+  void Pause(const std::function<void()>& meanwhile);
   static constexpr std::chrono::milliseconds kMaxHold{20};
 
  private:

@@ -193,6 +193,30 @@ void Execute(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess
   result.rows = std::move(rows);
 }
 
+// Runs a read and hands each row to `stream` as it is produced (Executor::RunStreaming per
+// UNION ALL part): the rows are resolved one by one, charged and kept nowhere.
+void ExecuteStreaming(const BoundQuery& bound, const LogicalPlan& plan, const GraphAccess& graph,
+                      const QMap& params, const ExecOptions& exec, QueryResult& result,
+                      RowStream& stream) {
+  Executor executor(graph, nullptr, params, bound.num_slots, exec, result.stats);
+  executor.SetSubqueries(&bound.subqueries, &plan.subqueries);
+  result.columns = bound.parts.front().columns;
+  stream.Columns(result.columns);
+  for (size_t p = 0; p < bound.parts.size(); ++p) {
+    const BoundSingleQuery& part = bound.parts[p];
+    if (part.columns.empty()) continue;
+    const auto& ret = std::get<BoundProjection>(part.clauses.back());
+    executor.RunStreaming(part, plan.parts[p], [&](Row& row) {
+      std::vector<QValue> out;
+      out.reserve(ret.items.size());
+      for (const auto& item : ret.items) out.push_back(std::move(row[item.slot]));
+      Resolver resolver(graph, executor);  // a fresh one: it keeps nothing from row to row
+      for (auto& v : out) resolver.Resolve(v);
+      stream.Row(out);
+    });
+  }
+}
+
 // The status of an error thrown inside the pipeline: budgets and nesting limits are
 // ResourceExhausted, other language errors InvalidArgument, timeouts Unavailable.
 Status ErrorStatus(const QueryError& e, const std::string& source) {
@@ -337,10 +361,28 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
   exec.max_rows = options_.max_query_rows;
   exec.max_bytes = options_.max_query_bytes;
   exec.memory = &memory_;
+  // An export (request.stream): its output goes out at the executor's safe points with the read
+  // view released; the time that takes is added to the deadline (a slow client is no slow query).
+  Drain drain;
+  if (request.stream) {
+    drain.pending = [&request] { return request.stream->WantsFlush(); };
+    drain.send = [&request, &exec] {
+      auto before = std::chrono::steady_clock::now();
+      bool sent = request.stream->Flush();
+      exec.deadline += std::chrono::steady_clock::now() - before;
+      if (!sent) throw QueryError("TransientError", "ClientGone", "the client went away");
+    };
+  }
+  bool streamed = false;  // the rows went to request.stream as they were produced
+  const size_t max_rows = request.stream ? static_cast<size_t>(-1) : options_.max_rows;
   try {
     BoundQuery bound = Bind(query, *db_.schema(), BindOptions{options_.default_max_depth});  // 2. bind
     result.mode = bound.mode;
     exec.profile = bound.mode == QueryMode::kProfile;
+    // An export's read (one snapshot, below). Its rows stream unless it is a UNION without ALL,
+    // which needs every row before the first goes out; a write commits first.
+    const bool export_read = request.stream && bound.mode == QueryMode::kRun && !bound.writes;
+    const bool stream_rows = export_read && (bound.parts.size() == 1 || bound.union_all);
     if (bound.writes && !request.allow_writes)
       return Status(StatusCode::kPermissionDenied, "this token's role may not run writing queries")
           .With("needs", "write CIs");
@@ -362,7 +404,8 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
         SnapshotAccess graph(past, *schema);
         LogicalPlan plan = PlanQuery(bound, graph);
         if (bound.mode == QueryMode::kExplain) result.plan = ExplainPlan(bound, plan);
-        else Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);
+        else
+          Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
       } else {
         // The present with what was written since undone: costs what changed since `tx`.
         // Without a member list, the view kept from an earlier query of the same tx serves.
@@ -377,11 +420,35 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
         }
         PastAccess graph(*kept, view);
         LogicalPlan plan = PlanQuery(bound, graph);
-        if (bound.mode == QueryMode::kExplain) result.plan = ExplainPlan(bound, plan);
-        else Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);
+        if (bound.mode == QueryMode::kExplain) {
+          result.plan = ExplainPlan(bound, plan);
+        } else if (stream_rows) {
+          graph.SetDrain(&drain);
+          ExecuteStreaming(bound, plan, graph, request.parameters, exec, result, *request.stream);
+          streamed = true;
+        } else {
+          Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
+        }
         if (!members) KeepPastView(std::move(kept), view);
       }
       result.as_of_tx = tx;
+    } else if (export_read) {
+      // One snapshot however long the export runs: the present as of the transaction it starts
+      // at, read through a past view that undoes what writers commit meanwhile (its memory
+      // follows what they write).
+      ReadView view = db_.Read();
+      auto past = PastGraph::Open(view.graph(), view.tx(), *db_.store(), view.tx(), view.schema());
+      if (!past.ok()) return past.status();
+      PastAccess graph(**past, view);
+      graph.SetDrain(&drain);
+      LogicalPlan plan = PlanQuery(bound, graph);  // 3. plan
+      if (stream_rows) {
+        // 4. execute, handing each row to the stream
+        ExecuteStreaming(bound, plan, graph, request.parameters, exec, result, *request.stream);
+        streamed = true;
+      } else {  // UNION: built whole, handed over below
+        Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
+      }
     } else if (!bound.writes) {
       ReadView view = db_.Read();
       SnapshotAccess graph(view);
@@ -389,7 +456,8 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       if (bound.mode == QueryMode::kExplain) {
         result.plan = ExplainPlan(bound, plan);
       } else {
-        Execute(bound, plan, graph, nullptr, request.parameters, exec, options_.max_rows, result);  // 4. execute
+        // 4. execute
+        Execute(bound, plan, graph, nullptr, request.parameters, exec, max_rows, result);
       }
     } else {
       if (bound.mode == QueryMode::kExplain) {
@@ -404,7 +472,7 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
           try {
             TxnAccess graph(txn.graph(), txn);
             LogicalPlan plan = PlanQuery(bound, graph);
-            Execute(bound, plan, graph, &txn, request.parameters, exec, options_.max_rows, result);
+            Execute(bound, plan, graph, &txn, request.parameters, exec, max_rows, result);
             return Status::Ok();
           } catch (...) {
             failure = std::current_exception();
@@ -417,6 +485,15 @@ Result<QueryResult> QueryEngine::Run(const QueryRequest& request) {
       }
     }
     if (exec.profile) result.plan = ProfileText(result.stats);
+    if (request.stream && !streamed) {  // built whole (no view held now): handed over
+      request.stream->Columns(result.columns);
+      for (auto& row : result.rows) {
+        request.stream->Row(row);
+        row.clear();
+        if (request.stream->WantsFlush()) drain.send();
+      }
+      result.rows.clear();
+    }
   } catch (const QueryError& e) {
     return ErrorStatus(e, request.text);
   } catch (const StatusError& e) {

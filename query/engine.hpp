@@ -66,7 +66,28 @@ struct BaselineSnapshot {
 // query, during Run.
 using BaselineResolver = std::function<Result<BaselineSnapshot>(const std::string& name)>;
 
-// One query to run. A plain value; the caller keeps `baselines` alive during Run.
+// Where Run hands a query's rows when the caller streams them (an export) instead of taking
+// them in QueryResult::rows. Implemented by the caller; Run calls it on its own thread.
+// Run may hold a read view while it calls Columns and Row, so they only render and buffer;
+// the output goes out in Flush, which Run calls with no view held: at the executor's next safe
+// point once WantsFlush() says so, and at the end of the rows (the caller flushes the rest
+// after Run returns).
+class RowStream {
+ public:
+  virtual ~RowStream() = default;
+  // The columns, once, before any row.
+  virtual void Columns(const std::vector<std::string>& columns) = 0;
+  // One row of the answer, its nodes and relationships carrying their records.
+  virtual void Row(std::vector<QValue>& row) = 0;
+  // True when enough is buffered to be sent.
+  virtual bool WantsFlush() const = 0;
+  // Sends what is buffered; false when the receiver is gone (Run stops the query and answers
+  // kUnavailable "the client went away"). The time it takes does not count against the
+  // query's time limit.
+  virtual bool Flush() = 0;
+};
+
+// One query to run. A plain value; the caller keeps `baselines` and `stream` alive during Run.
 struct QueryRequest {
   std::string text;
   QMap parameters;
@@ -74,6 +95,16 @@ struct QueryRequest {
   int64_t timeout_ms = 0;  // 0: the engine default; capped by it
   bool allow_writes = true;  // false: a writing query answers kPermissionDenied
   const BaselineResolver* baselines = nullptr;  // needed by USE BASELINE
+  // When set, the rows go to `stream` and QueryResult::rows stays empty; max_rows does not
+  // apply (nothing is truncated). A read (the present, AS OF or USE BASELINE) is then streamed:
+  // it reads one snapshot (the present as of the transaction it started at, however long it
+  // runs; writes may commit meanwhile: see PastGraph) and hands each row of its RETURN to
+  // `stream` as it is produced, when the clauses that end each UNION ALL part are
+  // MATCH, OPTIONAL MATCH, UNWIND or WITH/RETURN without aggregation, DISTINCT or ORDER BY
+  // (Executor::RunStreaming). Otherwise (a blocking clause at the end, UNION without ALL, a
+  // writing query, EXPLAIN, PROFILE) the rows are built whole, within the row and byte budget,
+  // and then handed over.
+  RowStream* stream = nullptr;
 };
 
 // What a query did to the graph, and (PROFILE) what each clause produced. A plain value.

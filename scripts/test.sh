@@ -23,6 +23,8 @@ case "${1:-}" in
     # Record snapshots (copy-on-write chunks) read after the view while writers replace them.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_core_tests "a record snapshot taken in a read view stays unchanged while writers update it"
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "queries past the concurrency limit answer 503 with Retry-After"
+    # An export sends its rows with the read view released while a writer commits (one snapshot).
+    TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "a streamed read keeps one snapshot while a writer commits during its flushes"
     # The SQLite store loads CIs and relationships on two threads.
     TSAN_OPTIONS=halt_on_error=1 ./tests/cmdb_unit_tests "SQLite store keeps every version and reloads the current graph"
     # Webhooks: the router in the commit, the dispatcher and one delivery worker per webhook.

@@ -674,9 +674,10 @@ std::vector<Row> Executor::Run(const BoundSingleQuery& part, const PartPlan& pla
   return RunFrom(part, plan, std::vector<Row>(1, Row(num_slots_)));
 }
 
-std::vector<Row> Executor::RunFrom(const BoundSingleQuery& part, const PartPlan& plan, std::vector<Row> rows) {
+std::vector<Row> Executor::RunFrom(const BoundSingleQuery& part, const PartPlan& plan,
+                                   std::vector<Row> rows, size_t end) {
   size_t match_index = 0;
-  for (size_t k = 0; k < part.clauses.size(); ++k) {
+  for (size_t k = 0; k < std::min(end, part.clauses.size()); ++k) {
     const BoundClause& clause = part.clauses[k];
     auto start = std::chrono::steady_clock::now();
     std::string name;

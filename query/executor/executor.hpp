@@ -67,6 +67,17 @@ class Executor : public BuildAccount {
 
   // Runs one part of a query (between UNIONs) and returns its rows (full width).
   std::vector<Row> Run(const BoundSingleQuery& part, const PartPlan& plan);
+  // Runs one part and hands each row of its RETURN (full width) to `out`. The part's longest
+  // run of last clauses that work row by row (StreamingStart) streams: each row of the clauses
+  // before it (built whole) goes through them and out as soon as it is produced, and neither
+  // those rows nor the answer are held or charged; a LIMIT there ends the search once reached.
+  // A part that ends in a blocking clause (aggregation, DISTINCT, ORDER BY) is built whole,
+  // within the budget, and then handed over. `out` may hold no record pointer past its return.
+  void RunStreaming(const BoundSingleQuery& part, const PartPlan& plan, const RowSink& out);
+  // The index of the first clause of the part's streamed run of last clauses: MATCH, OPTIONAL
+  // MATCH, UNWIND, and WITH/RETURN without aggregation, DISTINCT or ORDER BY, ending with the
+  // RETURN; clauses.size() when the RETURN itself blocks (nothing streams).
+  static size_t StreamingStart(const BoundSingleQuery& part);
   // The query's subqueries and their plans (both must outlive the executor); needed before Run
   // when the query has any.
   void SetSubqueries(const std::vector<BoundSubquery>* subqueries, const std::vector<PartPlan>* plans) {
@@ -118,8 +129,12 @@ class Executor : public BuildAccount {
   // DISTINCT, ORDER BY, SKIP, LIMIT and WITH ... WHERE over a projection's rows.
   std::vector<Row> FinishProjection(std::vector<Row> out, const BoundProjection& p);
   std::vector<Row> RunCall(std::vector<Row> in, const BoundCall& c);
-  // The clauses of `part` over the rows `rows` (Run starts from one empty row).
-  std::vector<Row> RunFrom(const BoundSingleQuery& part, const PartPlan& plan, std::vector<Row> rows);
+  // The clauses of `part` before `end` over the rows `rows` (Run starts from one empty row).
+  std::vector<Row> RunFrom(const BoundSingleQuery& part, const PartPlan& plan,
+                           std::vector<Row> rows, size_t end = static_cast<size_t>(-1));
+  // Streaming (streaming.cpp): clause `k` of the streamed run for one row, then the next.
+  struct StreamState;
+  void StreamClause(size_t k, size_t match_index, Row& row, StreamState& st);
   // Subqueries (subquery.cpp): subquery `index` run from a copy of `outer`; its rows are not
   // charged to the running clause once it returns (the caller charges what it keeps).
   std::vector<Row> RunSubquery(int index, const Row& outer);
@@ -160,7 +175,8 @@ class Executor : public BuildAccount {
   const ExecOptions& options_;
   ExecStats& stats_;
   const std::vector<QValue>* current_aggregates_ = nullptr;
-  uint32_t deadline_counter_ = 0;
+  uint32_t deadline_counter_ = 0;                // CheckTime's calls
+  uint32_t safe_point_counter_ = 0;              // CheckDeadline's calls
   size_t charged_rows_ = 0, charged_bytes_ = 0;  // by the running clause
   size_t built_bytes_ = 0;  // charged by ChargeBuilt inside the running outermost Eval
   int eval_depth_ = 0;

@@ -130,7 +130,12 @@ std::optional<CiId> PastAccess::LookupUnique(const std::string& cls, const std::
 }
 
 void PastAccess::SafePoint() const {
-  if (!view_.Yield() || view_.tx() == past_.current_tx()) return;
+  if (drain_ && drain_->pending()) {
+    view_.Pause(drain_->send);
+  } else if (!view_.Yield()) {
+    return;
+  }
+  if (view_.tx() == past_.current_tx()) return;
   Status st = past_.CatchUp(view_.tx());
   if (!st.ok()) throw QueryError("InternalError", "StoreError", st.message());
 }

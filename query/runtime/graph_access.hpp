@@ -15,6 +15,14 @@
 
 namespace cmdb::gql {
 
+// An export's pending output (QueryRequest::stream): at a safe point, while `pending()` says
+// so, a PastAccess releases its read view and calls `send()`, which touches no graph (it may
+// throw to stop the query).
+struct Drain {
+  std::function<bool()> pending;
+  std::function<void()> send;
+};
+
 class GraphAccess {
  public:
   virtual ~GraphAccess() = default;
@@ -89,13 +97,17 @@ class PastAccess : public GraphAccess {
               const std::function<void(RelId, CiId)>& fn) const override;
   std::optional<CiId> LookupKey(const std::string& cls, const AttrMap& key_values) const override;
   std::optional<CiId> LookupUnique(const std::string& cls, const std::string& attr, const Value& value) const override;
+  // Also sends the drain's output when it is pending, with the view released (Pause).
   void SafePoint() const override;
   const Graph& committed_graph() const override { return view_.graph(); }
   const PastGraph* past_graph() const override { return &past_; }
+  // Sets the export output sent at safe points (null: none); `drain` outlives the access.
+  void SetDrain(const Drain* drain) { drain_ = drain; }
 
  private:
   PastGraph& past_;
   ReadView& view_;
+  const Drain* drain_ = nullptr;
 };
 
 class TxnAccess : public GraphAccess {
