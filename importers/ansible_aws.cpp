@@ -7,27 +7,15 @@
 #include <set>
 
 #include "importers/formats.hpp"
+#include "importers/identifiers.hpp"
 #include "importers/json_util.hpp"
 #include "importers/scopes.hpp"
 
 namespace cmdb::importers {
 namespace {
 
-// Placeholder values facts and inventories carry that identify nothing.
-bool Junk(const std::string& s) {
-  static const std::set<std::string> kJunk = {"",
-                                              "NA",
-                                              "N/A",
-                                              "None",
-                                              "none",
-                                              "unknown",
-                                              "localhost",
-                                              "localhost.localdomain",
-                                              "Not Specified",
-                                              "To be filled by O.E.M.",
-                                              "0"};
-  return kJunk.count(s) > 0;
-}
+// Placeholder values facts and inventories carry that identify nothing (identifiers.hpp).
+bool Junk(const std::string& s) { return IsPlaceholder(s); }
 
 bool LooksLikeIp(const std::string& s) {
   return !s.empty() && s.size() <= 45 &&
@@ -45,10 +33,11 @@ bool HostLocalIp(const std::string& s) {
          lower.rfind("fe9", 0) == 0 || lower.rfind("fea", 0) == 0 || lower.rfind("feb", 0) == 0;
 }
 
-// A MAC address that identifies an interface: not empty, "unknown" or all zeros.
-bool UsableMac(const std::string& s) {
-  if (Junk(s) || s.size() < 11) return false;
-  return s.find_first_not_of("0:-.") != std::string::npos;
+// A MAC address that identifies an interface, in its normal form (identifiers.hpp); "" for a
+// placeholder (empty, "unknown", all zeros) or a malformed one.
+std::string UsableMac(const std::string& s) {
+  MacAddress m = ReadMac(s);
+  return m.kind == MacAddress::kUsable ? m.value : "";
 }
 
 constexpr int64_t kMaxCpus = 1 << 20;             // far beyond any machine
@@ -97,8 +86,8 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   };
   for (const Json& iface : Items(facts, "ansible_interfaces")) {
     if (iface.is_object()) {  // Windows: {interface_name, macaddress, default_gateway, ...}
-      std::string mac = Str(iface, "macaddress");
-      if (!UsableMac(mac)) continue;
+      std::string mac = UsableMac(Str(iface, "macaddress"));
+      if (mac.empty()) continue;
       if (first_mac.empty()) first_mac = mac;
       if (gateway_mac.empty() && !Str(iface, "default_gateway").empty()) gateway_mac = mac;
       continue;
@@ -108,8 +97,7 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
     for (char& ch : key)
       if (ch == '-' || ch == ':' || ch == '.') ch = '_';
     const Json& info = Member(facts, key.c_str());
-    std::string mac = Str(info, "macaddress");
-    if (!UsableMac(mac)) mac.clear();
+    std::string mac = UsableMac(Str(info, "macaddress"));
     for (const std::string& addr : InterfaceAddresses(info)) add_address(addr, mac);
   }
   for (const char* list :
@@ -123,9 +111,16 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   if (!LooksLikeIp(ip) || HostLocalIp(ip))
     ip = Str(Member(facts, "ansible_default_ipv6"), "address");
   if (!LooksLikeIp(ip) || HostLocalIp(ip)) ip = addresses.empty() ? "" : addresses[0].first;
-  std::string mac = Str(def, "macaddress");
-  if (!UsableMac(mac)) mac = !gateway_mac.empty() ? gateway_mac : first_mac;
-  if (!ip.empty()) add_address(ip, UsableMac(Str(def, "macaddress")) ? Str(def, "macaddress") : "");
+  // The default interface's MAC, the host's strong identifier: a malformed one is not used,
+  // and said so (in skipped: the host itself is imported).
+  const std::string def_mac = Str(def, "macaddress");
+  if (ReadMac(def_mac).kind == MacAddress::kMalformed)
+    out.skipped.push_back({where + " ansible_default_ipv4.macaddress",
+                           "not a MAC address: " + JsonText(Member(def, "macaddress")) +
+                               " (not used as an identifier)"});
+  std::string mac = UsableMac(def_mac);
+  if (!ip.empty()) add_address(ip, mac);
+  if (mac.empty()) mac = !gateway_mac.empty() ? gateway_mac : first_mac;
   bool has_fqdn = !Junk(fqdn) && fqdn.find('.') != std::string::npos;
   std::string name = has_fqdn                ? fqdn
                      : !Junk(hostname)       ? hostname
@@ -449,7 +444,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           out.cis.push_back(std::move(a));
         };
         for (const Json& ni : Items(in, "NetworkInterfaces")) {
-          std::string mac = Str(ni, "MacAddress"), ni_vpc = Str(ni, "VpcId");
+          std::string mac = UsableMac(Str(ni, "MacAddress")), ni_vpc = Str(ni, "VpcId");
           address(Str(ni, "PrivateIpAddress"), mac, ni_vpc);
           for (const Json& p : Items(ni, "PrivateIpAddresses"))
             address(Str(p, "PrivateIpAddress"), mac, ni_vpc);

@@ -4,6 +4,7 @@
 
 #include "cmdb/text_position.hpp"
 #include "importers/formats.hpp"
+#include "importers/identifiers.hpp"
 #include "importers/scopes.hpp"
 
 namespace cmdb::importers {
@@ -66,9 +67,16 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
         loopback = addr;
         continue;
       }
-      if (type == "mac")
-        mac = addr;
-      else {
+      if (type == "mac") {
+        // One form whoever reports it (nmap prints upper case); a placeholder or malformed MAC
+        // is no identifier (a malformed one is said so, in skipped: the host is imported).
+        MacAddress m = ReadMac(addr);
+        if (m.kind == MacAddress::kMalformed)
+          out.skipped.push_back(
+              {where + " mac address",
+               "not a MAC address: \"" + addr + "\" (not used as an identifier)"});
+        mac = m.value;
+      } else {
         addresses.emplace_back(addr, type);
         if (ip.empty() || (type == "ipv4" && addresses.front().second != "ipv4")) ip = addr;
       }

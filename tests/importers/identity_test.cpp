@@ -6,6 +6,7 @@
 // records the public files do not hold (each such change is said where it is made), and on
 // generated inventories checked against a brute-force oracle.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <random>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "importers/formats.hpp"
+#include "importers/identifiers.hpp"
 #include "importers/identify.hpp"
 #include "importers/import.hpp"
 #include "importers/json_util.hpp"
@@ -663,4 +665,131 @@ TEST_CASE("lifecycle: a terminated Terraform instance is retired, a deleting RDS
   DryThenApply(t, "aws", rds.dump(), "aws");
   REQUIRE(All(t, "DatabaseInstance").size() == 1);
   CHECK(All(t, "DatabaseInstance")[0]->attrs.Get("status") == Value("retired"));
+}
+
+TEST_CASE("identity: MACs are read in one form; placeholders and malformed ones identify nothing") {
+  CHECK(ReadMac("08:00:27:F9:98:A7").value == "08:00:27:f9:98:a7");
+  CHECK(ReadMac(" 08-00-27-f9-98-a7 ").value == "08:00:27:f9:98:a7");
+  CHECK(ReadMac("0800.27F9.98A7").value == "08:00:27:f9:98:a7");
+  CHECK(ReadMac("08:00:27:F9:98:A7").kind == MacAddress::kUsable);
+  for (const char* none : {"", "  ", "unknown", "00:00:00:00:00:00", "FF:FF:FF:FF:FF:FF",
+                           "ff-ff-ff-ff-ff-ff", "N/A"}) {
+    INFO(none);
+    CHECK(ReadMac(none).kind == MacAddress::kPlaceholder);
+    CHECK(ReadMac(none).value.empty());
+  }
+  for (const char* bad : {"zz:zz", "zz:zz:zz:zz:zz:zz", "08:00:27:f9:98", "08:00:27:f9:98:a7:01",
+                          "08:00-27:f9:98:a7", "080027f998a7", "8:0:27:f9:98:a7", "08::27:f9:98:a7",
+                          "a0:00:02:20:fe:80:00:00:00:00:00:00:00:00:00:00:00:00:00:01"}) {
+    INFO(bad);
+    CHECK(ReadMac(bad).kind == MacAddress::kMalformed);
+    CHECK(ReadMac(bad).value.empty());
+  }
+  for (const char* p : {"Default string", "DEFAULT STRING", "System Serial Number",
+                        "Chassis Serial Number", "0123456789", "Not Applicable",
+                        "To Be Filled By O.E.M.", "To be filled by O.E.M.", " ", "None", "N/A",
+                        "0", "00000000", "123456789"})
+    CHECK(IsPlaceholder(p));
+  for (const char* real : {"VMware-56 4d 01", "CZJ1234567", "01234567890", "00000001"})
+    CHECK_FALSE(IsPlaceholder(real));
+}
+
+TEST_CASE("identity: an nmap upper-case MAC and Ansible's lower-case one are one CI, no conflict") {
+  // nmap prints MACs in upper case, Ansible in lower case: the same machine, seen by both.
+  std::string scan = R"(<?xml version="1.0"?><nmaprun scanner="nmap" version="7.94">
+<host><status state="up"/><address addr="192.168.56.11" addrtype="ipv4"/>
+<address addr="08:00:27:F9:98:A7" addrtype="mac"/></host></nmaprun>)";
+  Json facts = DataJson("ansible-cmdb-setup-centos.dev.local.json")["ansible_facts"];
+  facts["ansible_default_ipv4"]["macaddress"] = "08:00:27:f9:98:a7";
+  facts["ansible_default_ipv4"]["address"] = "192.168.56.11";
+  facts["ansible_eth0"]["macaddress"] = "08:00:27:f9:98:a7";
+  facts["ansible_eth0"]["ipv4"]["address"] = "192.168.56.11";
+  TestDb t;
+  ImportReport n = DryThenApply(t, "nmap", scan, "nmap");
+  CHECK(n.skipped.empty());
+  REQUIRE(All(t, "Computer").size() == 1);
+  CHECK(All(t, "Computer")[0]->attrs.Get("mac_address") == Value("08:00:27:f9:98:a7"));
+  ImportReport a = DryThenApply(t, "ansible", Json{{"ansible_facts", facts}}.dump(), "ansible");
+  CHECK(a.identity_conflicts.empty());
+  for (const ImportChange& c : a.changes)  // the host is updated, only addresses are new
+    CHECK_FALSE((c.op == ImportOp::kCreate && c.class_name != "IPAddress"));
+  REQUIRE(All(t, "Computer").size() == 1);
+  const CiRecord* host = All(t, "Computer")[0];
+  CHECK(host->attrs.Get("mac_address") == Value("08:00:27:f9:98:a7"));
+  CHECK(host->attrs.Get("ip_address") == Value("192.168.56.11"));
+  CHECK(host->attrs.Get("fqdn") == facts["ansible_fqdn"].get<std::string>());
+}
+
+TEST_CASE("identity: two Ansible hosts with the serial 'Default string' are two CIs") {
+  // Cheap boards print "Default string" as their serial; neither host has a usable MAC (all
+  // zeros, broadcast). Names and IPs differ: two machines, no conflict.
+  Json facts = DataJson("ansible-cmdb-setup-centos.dev.local.json")["ansible_facts"];
+  auto host = [&](const std::string& name, const std::string& serial, const std::string& mac,
+                  const std::string& ip) {
+    Json f = facts;
+    f["ansible_hostname"] = name;
+    f["ansible_fqdn"] = name + ".example.net";
+    f["ansible_product_serial"] = serial;
+    f["ansible_default_ipv4"]["macaddress"] = mac;
+    f["ansible_default_ipv4"]["address"] = ip;
+    f["ansible_eth0"]["macaddress"] = mac;
+    f["ansible_eth0"]["ipv4"]["address"] = ip;
+    f["ansible_all_ipv4_addresses"] = Json::array({ip});
+    return f;
+  };
+  Json inventory = {
+      {"a", host("alpha", "Default string", "00:00:00:00:00:00", "192.168.56.21")},
+      {"b", host("beta", " DEFAULT STRING ", "FF:FF:FF:FF:FF:FF", "192.168.56.22")}};
+  TestDb t;
+  ImportReport r = DryThenApply(t, "ansible", inventory.dump(), "ansible");
+  CHECK(r.merged == 0);
+  CHECK(r.identity_conflicts.empty());
+  CHECK(r.skipped.empty());  // placeholders are dropped without a word: they are documented
+  REQUIRE(All(t, "Computer").size() == 2);
+  for (const CiRecord* c : All(t, "Computer")) {
+    CHECK_FALSE(c->attrs.Has("serial_number"));
+    CHECK_FALSE(c->attrs.Has("mac_address"));
+  }
+  CHECK(With(t, "Computer", "name", Value("alpha.example.net")));
+  CHECK(With(t, "Computer", "name", Value("beta.example.net")));
+  ImportReport again = DryThenApply(t, "ansible", inventory.dump(), "ansible");
+  CHECK(again.created == 0);
+  CHECK(again.updated == 0);
+}
+
+TEST_CASE("identity: a malformed MAC is not an identifier, and is reported") {
+  // Two hosts that report the same malformed MAC: two CIs, each told in skipped.
+  std::string scan = R"(<?xml version="1.0"?><nmaprun scanner="nmap" version="7.94">
+<host><status state="up"/><address addr="192.0.2.1" addrtype="ipv4"/>
+<address addr="zz:zz" addrtype="mac"/></host>
+<host><status state="up"/><address addr="192.0.2.2" addrtype="ipv4"/>
+<address addr="zz:zz" addrtype="mac"/></host></nmaprun>)";
+  TestDb t;
+  ImportReport r = DryThenApply(t, "nmap", scan, "nmap");
+  REQUIRE(All(t, "Computer").size() == 2);
+  for (const CiRecord* c : All(t, "Computer")) CHECK_FALSE(c->attrs.Has("mac_address"));
+  CHECK(r.merged == 0);
+  CHECK(r.identity_conflicts.empty());
+  CandidateSet set;
+  REQUIRE(ParseSource("nmap", scan, {}, set).ok());
+  REQUIRE(set.skipped.size() == 2);
+  CHECK(set.skipped[0].location == "<host> #1 (line 2) mac address");
+  CHECK(set.skipped[0].message == "not a MAC address: \"zz:zz\" (not used as an identifier)");
+  // Ansible: the default interface's malformed MAC is not the host's.
+  Json facts = DataJson("ansible-cmdb-setup-centos.dev.local.json")["ansible_facts"];
+  facts["ansible_default_ipv4"]["macaddress"] = "zz:zz";
+  CandidateSet aset;
+  REQUIRE(ParseSource("ansible", Json{{"ansible_facts", facts}}.dump(), {}, aset).ok());
+  REQUIRE(aset.skipped.size() == 1);
+  CHECK(aset.skipped[0].location == "$.ansible_facts ansible_default_ipv4.macaddress");
+  CHECK(aset.skipped[0].message == "not a MAC address: \"zz:zz\" (not used as an identifier)");
+  auto h = std::find_if(aset.cis.begin(), aset.cis.end(),
+                        [](const Candidate& c) { return c.class_name != "IPAddress"; });
+  REQUIRE(h != aset.cis.end());
+  CHECK_FALSE(h->attrs.Has("mac_address"));
+  // The interface's own (well-formed) MAC still goes with its address, not with the host.
+  auto ip = std::find_if(aset.cis.begin(), aset.cis.end(),
+                         [](const Candidate& c) { return c.class_name == "IPAddress"; });
+  REQUIRE(ip != aset.cis.end());
+  CHECK(ip->attrs.Get("mac_address") == Value("08:00:27:7b:c9:a5"));
 }

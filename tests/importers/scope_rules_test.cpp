@@ -257,7 +257,7 @@ TEST_CASE("nmap: a host that is only a loopback address is skipped, with why") {
   TestDb m;
   CHECK(Apply(m, "nmap", with_mac, "nmap").created == 1);
   REQUIRE(All(m, "DiscoveredHost").size() == 1);
-  CHECK(All(m, "DiscoveredHost")[0]->attrs.Get("name") == Value("00:09:5B:3F:7D:5E"));
+  CHECK(All(m, "DiscoveredHost")[0]->attrs.Get("name") == Value("00:09:5b:3f:7d:5e"));
   CHECK(All(m, "IPAddress").empty());
 }
 

@@ -1,0 +1,82 @@
+#include "importers/identifiers.hpp"
+
+#include <cctype>
+#include <string_view>
+
+namespace cmdb::importers {
+namespace {
+
+std::string Trimmed(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+bool IsPlaceholder(const std::string& s) {
+  // Lower case. What BIOSes, hypervisors and fact gatherers print when there is no value.
+  static constexpr std::string_view kPlaceholders[] = {"",
+                                                       "na",
+                                                       "n/a",
+                                                       "none",
+                                                       "unknown",
+                                                       "localhost",
+                                                       "localhost.localdomain",
+                                                       "not specified",
+                                                       "not applicable",
+                                                       "default string",
+                                                       "to be filled by o.e.m.",
+                                                       "system serial number",
+                                                       "chassis serial number",
+                                                       "0",
+                                                       "00000000",
+                                                       "0123456789",
+                                                       "123456789"};
+  const std::string v = Lower(Trimmed(s));
+  for (std::string_view p : kPlaceholders)
+    if (v == p) return true;
+  return false;
+}
+
+MacAddress ReadMac(const std::string& s) {
+  MacAddress out;
+  const std::string v = Lower(Trimmed(s));
+  if (IsPlaceholder(v)) return out;
+  std::string hex;
+  size_t group = 0;  // digits in the current group
+  size_t groups = 1, group_size = 0;
+  char sep = 0;
+  for (char c : v) {
+    if (std::isxdigit(static_cast<unsigned char>(c))) {
+      hex += c;
+      ++group;
+      continue;
+    }
+    if ((c != ':' && c != '-' && c != '.') || (sep && c != sep) || group == 0 ||
+        (group_size && group != group_size)) {
+      out.kind = MacAddress::kMalformed;
+      return out;
+    }
+    sep = c;
+    group_size = group;
+    group = 0;
+    ++groups;
+  }
+  const bool pairs = sep != '.' && groups == 6 && group == 2 && (group_size == 2 || !sep);
+  const bool quads = sep == '.' && groups == 3 && group == 4 && group_size == 4;
+  if (hex.size() != 12 || !(pairs || quads)) {
+    out.kind = MacAddress::kMalformed;
+    return out;
+  }
+  if (hex == "000000000000" || hex == "ffffffffffff") return out;  // none, broadcast
+  out.kind = MacAddress::kUsable;
+  for (size_t i = 0; i < 12; i += 2) out.value += (i ? ":" : "") + hex.substr(i, 2);
+  return out;
+}
+
+}  // namespace cmdb::importers
