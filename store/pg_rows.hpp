@@ -6,27 +6,24 @@
 #include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
 #include "store/pg_util.hpp"
+#include "store/record_rows.hpp"
 
 namespace cmdb::pg {
 
-// The columns each reader below expects, in this order (the same as the SQLite store's).
-inline constexpr const char* kCiCols =
-    "id, version, class, attrs, created_at, updated_at, valid_from, valid_to, retired";
-inline constexpr const char* kRelCols =
-    "id, version, type, from_id, to_id, attrs, created_at, updated_at, valid_from, valid_to, "
-    "retired";
-inline constexpr const char* kTxCols =
-    "id, time, actor, source, change_ref, message, cis_written, rels_written, schema_version, "
-    "prev_hash, hash, unauthorized";
-inline constexpr const char* kDocCols =
-    "kind, id, version, body, updated_at, valid_from, valid_to, retired";
+// The columns and readers of the version tables, shared with the other store.
+using store_rows::kCiCols;
+using store_rows::kDocCols;
+using store_rows::kRelCols;
+using store_rows::kTxCols;
+// A row of ci_versions / rel_versions / doc_versions / transactions (columns as above).
+inline Result<CiRecord> ReadCi(const Row& s) { return store_rows::ReadCi(s); }
+inline Result<RelRecord> ReadRel(const Row& s) { return store_rows::ReadRel(s); }
+inline Result<DocRecord> ReadDoc(const Row& s) { return store_rows::ReadDoc(s); }
+inline TxRecord ReadTx(const Row& s) { return store_rows::ReadTx(s); }
+
 inline constexpr const char* kTokenCols = "id, name, role, hash, created_at, revoked_at";
 
-// A row of ci_versions / rel_versions / doc_versions / transactions / tokens (columns as above).
-Result<CiRecord> ReadCi(const Row& s);
-Result<RelRecord> ReadRel(const Row& s);
-Result<DocRecord> ReadDoc(const Row& s);
-TxRecord ReadTx(const Row& s);
+// A row of tokens (kTokenCols).
 TokenRecord ReadToken(const Row& s);
 
 }  // namespace cmdb::pg

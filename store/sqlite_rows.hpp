@@ -10,25 +10,21 @@
 #include "cmdb/records.hpp"
 #include "cmdb/status.hpp"
 #include "cmdb/store.hpp"
+#include "store/record_rows.hpp"
 #include "store/sqlite_util.hpp"
 
 namespace cmdb::sqlite {
 
-// The columns each reader below expects, in this order.
-inline constexpr const char* kCiCols =
-    "id, version, class, attrs, created_at, updated_at, valid_from, valid_to, retired";
-inline constexpr const char* kRelCols =
-    "id, version, type, from_id, to_id, attrs, created_at, updated_at, valid_from, valid_to, retired";
-inline constexpr const char* kTxCols =
-    "id, time, actor, source, change_ref, message, cis_written, rels_written, schema_version, prev_hash, hash,"
-    " unauthorized";
-inline constexpr const char* kDocCols = "kind, id, version, body, updated_at, valid_from, valid_to, retired";
-
+// The columns and readers of the version tables, shared with the other store.
+using store_rows::kCiCols;
+using store_rows::kDocCols;
+using store_rows::kRelCols;
+using store_rows::kTxCols;
 // A row of ci_versions / rel_versions / doc_versions / transactions (columns as above).
-Result<CiRecord> ReadCi(const Stmt& s);
-Result<RelRecord> ReadRel(const Stmt& s);
-Result<DocRecord> ReadDoc(const Stmt& s);
-TxRecord ReadTx(const Stmt& s);
+inline Result<CiRecord> ReadCi(const Stmt& s) { return store_rows::ReadCi(s); }
+inline Result<RelRecord> ReadRel(const Stmt& s) { return store_rows::ReadRel(s); }
+inline Result<DocRecord> ReadDoc(const Stmt& s) { return store_rows::ReadDoc(s); }
+inline TxRecord ReadTx(const Stmt& s) { return store_rows::ReadTx(s); }
 
 // Opens a connection in WAL mode (synchronous FULL or NORMAL), with a 10 s busy timeout.
 Result<sqlite3*> OpenConnection(const std::string& path, bool sync_full);
