@@ -231,6 +231,9 @@ class Api {
 // The export a request asks for by its Accept header: text/csv or application/x-ndjson; nullopt
 // for anything else (a JSON answer).
 std::optional<ExportFormat> ExportFormatOf(const HttpRequest& req);
+// Appends `text` to `out` as one CSV field (RFC 4180): quoted when it holds a comma, a quote or a
+// line end, quotes doubled.
+void CsvField(std::string& out, std::string_view text);
 HttpResponse JsonResponse(int status, const Json& body);
 HttpResponse ErrorResponse(const Status& st);
 // The answer to a bulk body with refused lines (POST /v1/bulk, the ndjson import): `st`

@@ -269,9 +269,6 @@ std::optional<ExportFormat> ExportFormatOf(const HttpRequest& req) {
   return std::nullopt;
 }
 
-namespace {
-
-// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line end.
 void CsvField(std::string& out, std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
     out += text;
@@ -284,6 +281,8 @@ void CsvField(std::string& out, std::string_view text) {
   }
   out += '"';
 }
+
+namespace {
 
 std::string CsvValue(const Value& v) {
   if (v.is_null()) return "";

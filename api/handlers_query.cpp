@@ -151,20 +151,6 @@ HttpResponse Api::Query(const Call& call) {
 
 namespace {
 
-// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line end.
-void CsvCell(std::string& out, std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out += text;
-    return;
-  }
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
-
 // A query's rows rendered as CSV (a header of the column names, a string as its text, anything
 // else as its JSON, null as nothing) or NDJSON (one object per row, column name -> value) into
 // a buffer that Flush hands to the answer's writer. Used by one query on its thread.
@@ -180,7 +166,7 @@ class ExportWriter : public gql::RowStream {
     if (format_ != ExportFormat::kCsv) return;
     for (size_t i = 0; i < columns_.size(); ++i) {
       if (i) out_ += ',';
-      CsvCell(out_, columns_[i]);
+      CsvField(out_, columns_[i]);
     }
     out_ += "\r\n";
   }
@@ -189,9 +175,9 @@ class ExportWriter : public gql::RowStream {
       for (size_t i = 0; i < row.size(); ++i) {
         if (i) out_ += ',';
         if (row[i].kind() == K::kString) {
-          CsvCell(out_, row[i].as_string());
+          CsvField(out_, row[i].as_string());
         } else if (!row[i].is_null()) {
-          CsvCell(out_, QToJson(row[i]).dump());
+          CsvField(out_, QToJson(row[i]).dump());
         }
       }
       out_ += "\r\n";
