@@ -17,6 +17,11 @@ if [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_ctl" ]; then
   echo "start_pg.sh: PostgreSQL 15 is not installed ($bin/initdb missing; apt-get install postgresql-15)" >&2
   exit 77
 fi
+# Absolute paths, then leave the caller's directory: `nobody` may not enter it (a test run from a
+# 0700 checkout), and PostgreSQL's programs complain on standard output when they cannot.
+[ "$cmd" = start ] && mkdir -p "$dir"
+[ -d "$dir" ] && dir=$(cd "$dir" && pwd)
+cd /
 as_owner=()
 [ "$(id -u)" -eq 0 ] && as_owner=(runuser -u nobody --)
 port_of() { cat "$dir/port"; }
@@ -28,8 +33,6 @@ start_server() {
 }
 case "$cmd" in
   start)
-    mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
     port=${3:-$((20000 + RANDOM % 30000))}
     [ "$(id -u)" -eq 0 ] && chown nobody "$dir"
     "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -A trust -U cmdb -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
