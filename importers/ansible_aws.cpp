@@ -325,6 +325,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
   std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>>
       links;  // type, from, to-id, to class, where
   bool any = false;
+  std::set<std::string> covered_classes;  // the classes of the lists present
   // Records a candidate, and its containment in `parent_id` (a VPC or subnet id) when given.
   auto add = [&](Candidate c, const std::string& parent_id, const char* parent_class) {
     refs.insert(c.ref);
@@ -346,7 +347,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           {"Vpcs", "VPC"}, {"Subnets", "Subnet"}, {"Reservations", "VirtualMachine"},
           {"LoadBalancerDescriptions", "LoadBalancer"}, {"LoadBalancers", "LoadBalancer"},
           {"DBInstances", "DatabaseInstance"}};
-      out.covers.push_back({kCovers.at(key), "", Value()});
+      covered_classes.insert(kCovers.at(key));
       // An instance list also holds its instances' addresses: those its instances have.
       if (std::string(key) == "Reservations")
         out.covers.push_back({"IPAddress", "", Value(), {}, "HAS_ADDRESS"});
@@ -517,6 +518,19 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
     return Status::Invalid(
         "no AWS CLI output recognized: expected Reservations, Vpcs, Subnets, LoadBalancers, "
         "LoadBalancerDescriptions or DBInstances at the top level");
+  // A full scan covers a list's class only in the accounts and regions of its records (a scan of
+  // one account and region says nothing of another's; an empty list covers nothing): one entry
+  // per (account_id, region) pair seen, a missing one matching only CIs without it.
+  for (const std::string& cls : covered_classes) {
+    std::vector<std::pair<Value, Value>> scopes;
+    for (const Candidate& c : out.cis) {
+      if (c.class_name != cls || c.reference_only) continue;
+      std::pair<Value, Value> scope{c.attrs.Get("account_id"), c.attrs.Get("region")};
+      if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
+    }
+    for (auto& [account, region] : scopes)
+      out.covers.push_back({cls, "account_id", std::move(account), {{"region", std::move(region)}}});
+  }
   // Containment: the parent from this import, else an existing CI found by its id.
   for (const auto& [type, parent_id, child, parent_class, where] : links) {
     std::string parent = refs.count("aws:" + parent_id) ? "aws:" + parent_id

@@ -22,7 +22,8 @@ struct ParseOptions {
   // required for ndjson, not owned, must outlive the call.
   const Schema* schema = nullptr;
   // kubernetes: the cluster the objects belong to (their `cluster` attribute, which scopes
-  // namespaces and nodes; docs/importers.md); "" leaves them unscoped.
+  // namespaces and nodes, and limits what a full scan covers; docs/importers.md); "" leaves them
+  // unscoped.
   std::string cluster;
   // ndjson: the database whose committed state the lines naming CIs are checked against, as the
   // bulk loader checks them (ndjson_csv.cpp; a short read per check, no lock held between lines);

@@ -95,18 +95,22 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
     std::string ns = Str(Member(*o.json, "metadata"), "namespace");
     kind_namespaces[o.kind].insert(ns.empty() ? "default" : ns);
   }
+  // Only in this cluster (`cluster`; none given: only the CIs imported without one): a scan of
+  // one cluster says nothing of another's same-named namespaces.
+  const Value in_cluster = cluster.empty() ? Value() : Value(cluster);
   for (const std::string& kind : list_kinds) {
     std::string cls = ClassOfKind(kind);
     if (cls.empty()) continue;
     if (cls == "K8sNamespace" || cls == "K8sNode") {
-      out.covers.push_back({cls, "", Value()});
+      out.covers.push_back({cls, "cluster", in_cluster});
       continue;
     }
     for (const std::string& ns : kind_namespaces[kind]) {
       if (cls == "K8sWorkload")
-        out.covers.push_back({cls, "kind", Value(kind), {{"namespace", Value(ns)}}});
+        out.covers.push_back(
+            {cls, "kind", Value(kind), {{"namespace", Value(ns)}, {"cluster", in_cluster}}});
       else
-        out.covers.push_back({cls, "namespace", Value(ns)});
+        out.covers.push_back({cls, "namespace", Value(ns), {{"cluster", in_cluster}}});
     }
   }
   if (objects.empty() && !(doc->is_object() && doc->contains("items")))
@@ -212,6 +216,7 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
     c.parent_ref = ns_ref;
     c.attrs.Set("name", Value(name));
     c.attrs.Set("namespace", Value(ns));
+    if (!cluster.empty()) c.attrs.Set("cluster", Value(cluster));
     if (!uid.empty()) c.attrs.Set("uid", Value(uid)), by_uid[uid] = c.ref;
     if (workload) {
       c.class_name = "K8sWorkload";

@@ -53,30 +53,39 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
     }
     return false;
   };
+  // Whether the source could have described the CI `id` (`ci`).
+  auto ci_covered = [&](CiId id, const CiRecord& ci) {
+    auto it = covered.find(scope_of_class(std::string(ci.class_name)));
+    if (it == covered.end()) return false;
+    for (const Coverage* c : it->second) {
+      if (!matches(ci, *c)) continue;
+      if (c->via.empty()) return true;
+      std::optional<TypeId> via = txn.graph().TypeIdOf(c->via);
+      if (!via) continue;
+      for (const Adj& a : txn.graph().In(id)) {
+        const CiRecord* from = a.type() == *via ? txn.GetCi(a.other()) : nullptr;
+        if (from && covered_directly(*from)) return true;
+      }
+    }
+    return false;
+  };
+  auto is_named = [&](const CiRecord& ci) {
+    return named.count(scope_of_class(std::string(ci.class_name))) != 0;
+  };
   auto could_contain = [&](const Provenance& p) {
     if (all) return true;
     if (!p.relationship) {
       const CiRecord* ci = txn.GetCi(p.id);
-      if (!ci) return false;
-      auto it = covered.find(scope_of_class(std::string(ci->class_name)));
-      if (it == covered.end()) return false;
-      for (const Coverage* c : it->second) {
-        if (!matches(*ci, *c)) continue;
-        if (c->via.empty()) return true;
-        std::optional<TypeId> via = txn.graph().TypeIdOf(c->via);
-        if (!via) continue;
-        for (const Adj& a : txn.graph().In(p.id)) {
-          const CiRecord* from = a.type() == *via ? txn.GetCi(a.other()) : nullptr;
-          if (from && covered_directly(*from)) return true;
-        }
-      }
-      return false;
+      return ci && ci_covered(p.id, *ci);
     }
+    // A relationship is reported with a CI the source describes: one end covered, the other of
+    // a class the file names (a pod list's pod -> node; not a ReplicaSet list's pod -> ReplicaSet,
+    // nor a namespace's CONTAINS of a pod in a namespace the file does not cover).
     std::optional<RelRecord> rel = txn.GetRel(p.id);
     const CiRecord *a = rel ? txn.GetCi(rel->from) : nullptr,
                    *b = rel ? txn.GetCi(rel->to) : nullptr;
-    return a && b && named.count(scope_of_class(std::string(a->class_name))) &&
-           named.count(scope_of_class(std::string(b->class_name)));
+    return a && b && is_named(*a) && is_named(*b) &&
+           (ci_covered(rel->from, *a) || ci_covered(rel->to, *b));
   };
   std::vector<Provenance> gone;
   txn.graph().provenance().ForSource(source, [&](const Provenance& p) {

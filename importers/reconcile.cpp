@@ -87,10 +87,13 @@ bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
     diffs.push_back({k, have, v});
     mine.owned.Set(k, now);
   }
+  // Back from stale: counted as resurrected, not also as updated (its other changes are in the
+  // same version, listed with the kResurrect change).
+  bool resurrect = false;
   if (was_stale && cur->attrs.Get("status") == Value("stale") && !r.attrs.Has("status")) {
     patch.emplace_back("status", Value("live"));
     diffs.push_back({"status", Value("stale"), Value("live")});
-    ++report.resurrected;
+    resurrect = true;
   }
   if (patch.empty()) {
     ++report.unchanged;
@@ -101,10 +104,10 @@ bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
     report.errors.push_back(SourceErrorOf(r.location, st));
     return false;
   }
-  report.changes.push_back({was_stale ? ImportOp::kResurrect : ImportOp::kUpdate, id,
+  report.changes.push_back({resurrect ? ImportOp::kResurrect : ImportOp::kUpdate, id,
                             cur->class_name, ChangeName(txn.GetCi(id)->attrs), r.location,
                             std::move(diffs)});
-  ++report.updated;
+  ++(resurrect ? report.resurrected : report.updated);
   return true;
 }
 

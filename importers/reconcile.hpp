@@ -33,7 +33,7 @@ std::string ChangeName(const AttrMap& attrs);
 // Stages every CI of `identified` in `txn`. A new CI is created (the source owns every attribute
 // it gives: kCreate); an existing one gets the values this source may write (kUpdate, or
 // kResurrect for a CI this source had marked stale and reports again, whose status goes back to
-// 'live'), conflicts for the values it may not (and for attributes its class lacks, owner
+// 'live': counted in `resurrected` only, not also in `updated`), conflicts for the values it may not (and for attributes its class lacks, owner
 // "schema"), and is counted unchanged when nothing differs. Either way this source's provenance
 // is staged (values confirmed at `now`; a value taken over leaves its previous owner's
 // provenance). A reference-only CI is only looked up: when it does not exist, that is an error,

@@ -421,6 +421,8 @@ TEST_CASE("dry run of updates, conflicts, staleness and resurrection reports wha
   auto [back, back_applied] =
       DryThenApply(t, "ndjson", vm("a", R"(, "cpu_count": 4)") + vm("b", ""), "scan", true);
   CHECK(back.resurrected == 1);
+  CHECK(back.updated == 0);    // a resurrection is not also an update
+  CHECK(back.unchanged == 1);  // 'a'
   CHECK(back.stale == 3);  // 'owned', 'c' and its address
   CHECK(back.rels_stale == 1);
   REQUIRE_FALSE(back.changes.empty());
@@ -526,6 +528,8 @@ TEST_CASE(
   CHECK(still.stale == 0);  // already stale: nothing new
   ImportReport back = Import(t, "ndjson", two, "scan", false, true);
   CHECK(back.resurrected == 1);
+  CHECK(back.updated == 0);
+  CHECK(back.unchanged == 1);
   const CiRecord* again = Find(t, "VirtualMachine", "b");
   CHECK(again->id == b);  // the same identity, history kept
   CHECK(again->attrs.Get("status") == Value("live"));

@@ -27,11 +27,13 @@ namespace {
 // Parses and imports `text` (dry first: the dry run's counts must be the apply's); fails the
 // test on any error. Returns the apply's report.
 ImportReport Apply(TestDb& t, const std::string& format, const std::string& text,
-                   const std::string& source, bool full = false) {
+                   const std::string& source, bool full = false, const std::string& cluster = "") {
   ImportReport last;
   for (bool dry : {true, false}) {
     CandidateSet set;
-    Status parsed = ParseSource(format, text, {}, set);
+    ParseOptions parse;
+    parse.cluster = cluster;
+    Status parsed = ParseSource(format, text, parse, set);
     INFO(parsed.ToString());
     REQUIRE(parsed.ok());
     ImportOptions opt;
@@ -48,6 +50,8 @@ ImportReport Apply(TestDb& t, const std::string& format, const std::string& text
       CHECK(r.created == last.created);
       CHECK(r.updated == last.updated);
       CHECK(r.stale == last.stale);
+      CHECK(r.rels_stale == last.rels_stale);
+      CHECK(r.resurrected == last.resurrected);
       CHECK(r.merged == last.merged);
       CHECK(r.skipped.size() == last.skipped.size());
     }
@@ -190,6 +194,99 @@ TEST_CASE("full scan: a namespaced pod list marks stale only pods of its namespa
   Apply(t, "kubernetes", deps.dump(), "k8s", true);
   deps["items"].erase(0);
   CHECK(Apply(t, "kubernetes", deps.dump(), "k8s", true).stale == 1);
+}
+
+TEST_CASE("full scan: describe-instances covers only the accounts and regions of its records") {
+  TestDb t;
+  auto in_region = [](Json in, const std::string& zone) {
+    in["Placement"]["AvailabilityZone"] = zone;
+    return in;
+  };
+  auto status = [&](const std::string& name) {
+    for (const CiRecord* vm : All(t, "VirtualMachine"))
+      if (vm->attrs.Get("name") == Value(name)) return Text(vm->attrs.Get("status"));
+    return std::string("absent");
+  };
+  Apply(t, "aws", Reservations("111111111111", {Instance("i-0a01", "a", "10.0.1.5", "vpc-a")}).dump(),
+        "aws", true);
+  // Another account's scan, then another region's of the same account, under the same source.
+  ImportReport other = Apply(
+      t, "aws", Reservations("222222222222", {Instance("i-0c03", "c", "10.0.1.6", "")}).dump(),
+      "aws", true);
+  CHECK(other.stale == 0);
+  CHECK(other.rels_stale == 0);
+  ImportReport west = Apply(
+      t, "aws",
+      Reservations("111111111111", {in_region(Instance("i-0e05", "e", "10.0.2.5", "vpc-w"),
+                                              "us-west-2b")})
+          .dump(),
+      "aws", true);
+  CHECK(west.stale == 0);
+  CHECK(status("a") == "live");
+  // An empty list says nothing of any account: nothing goes stale.
+  CHECK(Apply(t, "aws", R"({"Reservations": []})", "aws", true).stale == 0);
+  // 111111111111 in us-east-1 again without i-0a01: it and its address go stale, nothing else.
+  ImportReport east = Apply(
+      t, "aws", Reservations("111111111111", {Instance("i-0f06", "f", "10.0.1.7", "vpc-a")}).dump(),
+      "aws", true);
+  CHECK(east.stale == 2);
+  CHECK(east.rels_stale == 1);  // its HAS_ADDRESS
+  CHECK(status("a") == "stale");
+  for (const char* live : {"c", "e", "f"}) CHECK(status(live) == "live");
+}
+
+// A Kubernetes list as `kubectl get <kind> -n <ns> -o json` prints it.
+std::string K8sList(const std::string& kind, const std::vector<Json>& items) {
+  return Json{{"kind", kind + "List"}, {"apiVersion", "v1"}, {"items", items}}.dump();
+}
+
+Json K8sObject(const std::string& kind, const std::string& ns, const std::string& name,
+               const std::string& uid, const std::string& owner_kind = "",
+               const std::string& owner_uid = "") {
+  Json o = {{"kind", kind}, {"metadata", {{"name", name}, {"namespace", ns}, {"uid", uid}}}};
+  if (!owner_kind.empty())
+    o["metadata"]["ownerReferences"] = {{{"kind", owner_kind}, {"name", "-"}, {"uid", owner_uid}}};
+  return o;
+}
+
+TEST_CASE("full scan: a list's relationships only, in its cluster, its kinds, its namespaces") {
+  TestDb t;
+  Json deployment = K8sObject("Deployment", "shop", "web", "d-1");
+  Json replica_set = K8sObject("ReplicaSet", "shop", "web-1", "r-1", "Deployment", "d-1");
+  Json pod = K8sObject("Pod", "shop", "web-1-x", "p-1", "ReplicaSet", "r-1");
+  Json db = K8sObject("Pod", "data", "db-0", "p-2");
+  Apply(t, "kubernetes", K8sList("Deployment", {deployment}), "k8s", true, "a");
+  Apply(t, "kubernetes", K8sList("ReplicaSet", {replica_set}), "k8s", true, "a");
+  Apply(t, "kubernetes", K8sList("Pod", {pod}), "k8s", true, "a");
+  Apply(t, "kubernetes", K8sList("Pod", {db}), "k8s", true, "a");
+  // A ReplicaSet list again: the namespace's CONTAINS of the Deployment and the pod's MEMBER_OF
+  // its ReplicaSet were never in it; the ReplicaSet's MEMBER_OF its Deployment is seen.
+  ImportReport rs = Apply(t, "kubernetes", K8sList("ReplicaSet", {replica_set}), "k8s", true, "a");
+  CHECK(rs.stale == 0);
+  CHECK(rs.rels_stale == 0);
+  // The pods of namespace data: nothing of namespace shop's pods, CIs or relationships.
+  ImportReport data = Apply(t, "kubernetes", K8sList("Pod", {db}), "k8s", true, "a");
+  CHECK(data.stale == 0);
+  CHECK(data.rels_stale == 0);
+  // The same namespace in cluster b, under the same source: cluster a's pods stay live.
+  ImportReport b = Apply(t, "kubernetes", K8sList("Pod", {K8sObject("Pod", "data", "db-0", "q-2")}),
+                         "k8s", true, "b");
+  CHECK(b.created == 2);  // cluster b's namespace and pod
+  CHECK(b.stale == 0);
+  CHECK(b.rels_stale == 0);
+  for (const CiRecord* p : All(t, "K8sPod")) CHECK(Text(p->attrs.Get("status")) == "live");
+  // The pod gone from shop's pod list: it, its CONTAINS and its MEMBER_OF go stale.
+  ImportReport gone = Apply(t, "kubernetes", K8sList("Pod", {}), "k8s", true, "a");
+  CHECK(gone.stale == 0);  // an empty namespaced list covers no namespace (documented)
+  Json other = K8sObject("Pod", "shop", "web-1-y", "p-3", "ReplicaSet", "r-1");
+  ImportReport moved = Apply(t, "kubernetes", K8sList("Pod", {other}), "k8s", true, "a");
+  CHECK(moved.created == 1);
+  CHECK(moved.stale == 1);
+  CHECK(moved.rels_stale == 2);
+  // Back again: the pod is resurrected, counted once (not also as updated).
+  ImportReport back = Apply(t, "kubernetes", K8sList("Pod", {pod, other}), "k8s", true, "a");
+  CHECK(back.resurrected == 1);
+  CHECK(back.updated == 0);
 }
 
 TEST_CASE("naming: which same-named CI keeps the plain name does not depend on file order") {
