@@ -2,6 +2,7 @@
 // --store), bootstraps the database
 // and serves the HTTP API until SIGINT or SIGTERM.
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -43,6 +44,7 @@ Usage: cmdbd [options]
                                                keyed rows offline; exit 1 on any finding)
        cmdbd verify --store URL [--head TX:HASH]   (the same for a PostgreSQL store)
        cmdbd import --format F [--source NAME] [--dry-run] [--full] [--mapping NAME|--mapping-file F]
+                    [--cluster NAME] [--change CHG-N]
                     [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
                                                (sends FILE or standard input to a running server)
 
@@ -419,7 +421,8 @@ int VerifyCommand(int argc, char** argv) {
 
 // cmdbd import: sends a discovery file to a running server (POST /v1/imports) and prints the report.
 int ImportCommand(int argc, char** argv) {
-  std::string url = "http://127.0.0.1:8080", token, format, source, mode = "apply", mapping, mapping_file, file;
+  std::string url = "http://127.0.0.1:8080", token, format, source, mode = "apply", mapping, mapping_file, file,
+              cluster, change;
   bool full = false, insecure = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
@@ -438,6 +441,8 @@ int ImportCommand(int argc, char** argv) {
     else if (a == "--full") full = true;
     else if (a == "--mapping") mapping = value();
     else if (a == "--mapping-file") mapping_file = value();
+    else if (a == "--cluster") cluster = value();
+    else if (a == "--change") change = value();
     else if (a == "--insecure-tls") insecure = true;
     else if (!a.empty() && a[0] == '-' && a != "-") Die("unknown option '" + a + "' for cmdbd import");
     else file = a;
@@ -462,9 +467,21 @@ int ImportCommand(int argc, char** argv) {
     for (char& c : text) if (c == '\n' || c == '\r') c = ' ';
     headers.emplace_back("X-Import-Mapping", text);
   }
-  std::string target = "/v1/imports?format=" + format + "&mode=" + mode + (full ? "&full=true" : "");
-  if (!source.empty()) target += "&source=" + source;
-  if (!mapping.empty()) target += "&mapping=" + mapping;
+  if (!change.empty()) headers.emplace_back("X-Change-Id", change);
+  // Parameter values percent-encoded (a source named "a&b" is one value, not two parameters).
+  auto encode = [](const std::string& v) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : v) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+      else out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+    return out;
+  };
+  std::string target = "/v1/imports?format=" + encode(format) + "&mode=" + mode + (full ? "&full=true" : "");
+  if (!source.empty()) target += "&source=" + encode(source);
+  if (!mapping.empty()) target += "&mapping=" + encode(mapping);
+  if (!cluster.empty()) target += "&cluster=" + encode(cluster);
   auto r = cmdb::api::HttpCall(url, "POST", target, headers, body.str(), insecure);
   if (!r.ok()) Die(r.status().message());
   std::cout << r->second << "\n";

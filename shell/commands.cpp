@@ -228,6 +228,7 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
                        (args.full ? "&full=true" : "");
   if (!args.source.empty()) target += "&source=" + UrlEncode(args.source);
   if (!args.mapping.empty()) target += "&mapping=" + UrlEncode(args.mapping);
+  if (!args.cluster.empty()) target += "&cluster=" + UrlEncode(args.cluster);
   Json answer;
   int code = kExitOk;
   if (!Request(client, "POST", target, body.str(), "application/octet-stream", o, &answer, &code,
@@ -270,11 +271,16 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
       << (answer.value("full_scan", false) ? " (full scan)" : "") << "\n"
       << "CIs: " << counts("cis") << "\n"
       << "relationships: " << counts("relationships") << "\n";
-  for (const char* list : {"conflicts", "skipped"}) {
+  // Every list of the report that is not empty, one item a line; past the listed ones, how
+  // many more the server counted.
+  for (const char* list : {"conflicts", "identity_conflicts", "merges", "skipped", "dangling"}) {
     const Json items = answer.value(list, Json::array());
     if (items.empty()) continue;
     out << list << ":\n";
     for (const auto& item : items) out << "  " << LiteralText(item) << "\n";
+    const Json count = answer.value(std::string(list) + "_count", Json());
+    if (count.is_number_unsigned() && count.get<size_t>() > items.size())
+      out << "  ... and " << count.get<size_t>() - items.size() << " more\n";
   }
   out.flush();
   return kExitOk;

@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--mapping-file", import.mapping_file, "CSV: a mapping file of yours")
       ->excludes(mapping_opt);
   import_cmd->add_option("--change", import.change, "the change the import belongs to (CHG-12)");
+  import_cmd->add_option("--cluster", import.cluster,
+                         "Kubernetes: the cluster the objects belong to (default: the source)");
 
   DiffArgs diff;
   auto* baseline_cmd = app.add_subcommand("baseline", "baselines");

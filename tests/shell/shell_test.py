@@ -706,6 +706,18 @@ def sub_import(home):
                 "  line 2: BadRequest: unknown op \"cis\" (\"ci\" or \"rel\")\n")
     rc, out, err = run(["import", "nmap", bad], home, **run_env(home))
     expect((rc, out, err), (1, "", "BadRequest: malformed XML at line 2, column 1: No document element found\n"))
+    # Dangling references are listed as the answer lists them; --cluster reaches the server.
+    aws = os.path.join(ARGS.source, "tests", "data", "aws", "ec2-describe-instances.json")
+    rc, out, err = run(["import", "aws", aws, "--dry-run"], home, **run_env(home))
+    expect((rc, err), (0, ""))
+    assert out.endswith("dangling:\n" + "".join(
+        "  {location: \"$.Reservations[0].Instances[%d]\", reason: \"relationship CONTAINS not created: Subnet "
+        "cloud_id=subnet-0000000%d is neither in the source nor in the CMDB\"}\n" % (i, n)
+        for i, n in ((0, 1), (1, 3), (2, 4)))), out
+    k3s = os.path.join(ARGS.source, "tests", "data", "k3s", "services-default.json")
+    rc, out, err = run(["import", "kubernetes", k3s, "--source", "k3s-shell", "--cluster", "lab a&b"], home, **run_env(home))
+    expect((rc, err), (0, ""))
+    expect(SERVER.query("MATCH (n:K8sService) WHERE n.cluster = 'lab a&b' RETURN count(n)"), [[4]])
 
 
 @test
