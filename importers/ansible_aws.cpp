@@ -56,7 +56,7 @@ std::vector<std::string> InterfaceAddresses(const Json& info) {
       }
     }
   };
-  take(Member(info, "ipv4"));
+  take(Field(info, "ipv4"));  // an object or a list
   take(Items(info, "ipv4_secondaries"));
   take(Items(info, "ipv6"));
   return out;
@@ -68,6 +68,7 @@ std::vector<std::string> InterfaceAddresses(const Json& info) {
 // skipped, with why. Unusable counts (a CPU count of "many") are errors.
 void AnsibleHost(const Json& facts, const std::string& inventory_name, const std::string& where,
                  CandidateSet& out) {
+  TypeProblems::SetRecord(inventory_name.empty() ? where : where + " (" + inventory_name + ")");
   std::string hostname = Str(facts, "ansible_hostname"), fqdn = Str(facts, "ansible_fqdn"),
               domain = Str(facts, "ansible_domain");
   std::string role = Str(facts, "ansible_virtualization_role"),
@@ -116,7 +117,7 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   const std::string def_mac = Str(def, "macaddress");
   if (ReadMac(def_mac).kind == MacAddress::kMalformed)
     out.skipped.push_back({where + " ansible_default_ipv4.macaddress",
-                           "not a MAC address: " + JsonText(Member(def, "macaddress")) +
+                           "not a MAC address: " + JsonText(Field(def, "macaddress")) +
                                " (not used as an identifier)"});
   std::string mac = UsableMac(def_mac);
   if (!ip.empty()) add_address(ip, mac);
@@ -131,8 +132,8 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   if (name.empty()) {
     out.skipped.push_back(
         {where, "no usable identifier: no host name (ansible_fqdn " +
-                    JsonText(Member(facts, "ansible_fqdn")) + ", ansible_hostname " +
-                    JsonText(Member(facts, "ansible_hostname")) +
+                    JsonText(Field(facts, "ansible_fqdn")) + ", ansible_hostname " +
+                    JsonText(Field(facts, "ansible_hostname")) +
                     "), inventory name, IP address, serial number or MAC address"});
     return;
   }
@@ -363,6 +364,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         } else if (id_key && Str(item, id_key).empty()) {  // nothing to identify it by
           out.skipped.push_back({where, std::string("a ") + what + " without " + id_key});
         } else {
+          TypeProblems::SetRecord(where);
           fn(item, where);
         }
       }
@@ -392,6 +394,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       for (size_t i = 0; i < instances.size(); ++i) {
         const Json& in = instances[i];
         std::string where = rwhere + ".Instances[" + std::to_string(i) + "]";
+        TypeProblems::SetRecord(where);
         if (!in.is_object()) {
           out.errors.push_back({where, "an instance entry must be an object"});
           continue;
@@ -550,10 +553,19 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
   }
   if (format == "csv") return ParseCsv(text, options.mapping, out);
   if (format == "nmap") return ParseNmap(text, out);
-  if (format == "kubernetes") return ParseKubernetes(text, out, options.cluster);
-  if (format == "terraform") return ParseTerraform(text, out);
-  if (format == "ansible") return ParseAnsible(text, out);
-  if (format == "aws") return ParseAws(text, out);
+  // The JSON formats: a value of the wrong type is listed in skipped, never dropped silently.
+  auto json_format = [&](const std::function<Status()>& parse) {
+    TypeProblems problems;
+    Status st = parse();
+    for (auto& [location, message] : problems.Take())
+      out.skipped.push_back({std::move(location), std::move(message)});
+    return st;
+  };
+  if (format == "kubernetes")
+    return json_format([&] { return ParseKubernetes(text, out, options.cluster); });
+  if (format == "terraform") return json_format([&] { return ParseTerraform(text, out); });
+  if (format == "ansible") return json_format([&] { return ParseAnsible(text, out); });
+  if (format == "aws") return json_format([&] { return ParseAws(text, out); });
   std::string names;
   for (const auto& n : FormatNames()) names += (names.empty() ? "" : ", ") + n;
   return Status::Invalid("unknown import format '" + format + "'; formats: " + names)

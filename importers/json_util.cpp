@@ -67,24 +67,73 @@ Value ValueOf(const Json& j) {
   }
 }
 
+namespace {
+thread_local TypeProblems* current_problems = nullptr;
+}  // namespace
+
+TypeProblems::TypeProblems() { current_problems = this; }
+TypeProblems::~TypeProblems() { current_problems = nullptr; }
+
+void TypeProblems::SetRecord(const std::string& location) {
+  if (current_problems) current_problems->record_ = location;
+}
+
+void TypeProblems::Note(const char* key, const Json& value, const char* expected) {
+  TypeProblems* p = current_problems;
+  if (!p || value.is_null()) return;
+  std::string message = "\"" + std::string(key) + "\" is " + (value.is_array() ? "a list" : value.is_object() ? "an object" : std::string("a ") + value.type_name()) +
+                        " (" + JsonText(value).substr(0, 40) + "), not " + expected +
+                        ": the value is ignored";
+  std::pair<std::string, std::string> problem{p->record_.empty() ? "$" : p->record_,
+                                              std::move(message)};
+  if (std::find(p->problems_.begin(), p->problems_.end(), problem) == p->problems_.end())
+    p->problems_.push_back(std::move(problem));
+}
+
+std::vector<std::pair<std::string, std::string>> TypeProblems::Take() {
+  return std::move(problems_);
+}
+
 const Json& Member(const Json& j, const char* key) {
   static const Json kEmpty = Json::object();
   if (!j.is_object()) return kEmpty;
   auto it = j.find(key);
-  return it == j.end() ? kEmpty : *it;
+  if (it == j.end()) return kEmpty;
+  if (!it->is_object()) {
+    TypeProblems::Note(key, *it, "an object");
+    return kEmpty;
+  }
+  return *it;
+}
+
+const Json& Field(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
 }
 
 const Json& Items(const Json& j, const char* key) {
   static const Json kEmpty = Json::array();
   if (!j.is_object()) return kEmpty;
   auto it = j.find(key);
-  return it == j.end() || !it->is_array() ? kEmpty : *it;
+  if (it == j.end()) return kEmpty;
+  if (!it->is_array()) {
+    TypeProblems::Note(key, *it, "a list");
+    return kEmpty;
+  }
+  return *it;
 }
 
 std::string Str(const Json& j, const char* key) {
   if (!j.is_object()) return "";
   auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+  if (it == j.end()) return "";
+  if (!it->is_string()) {
+    TypeProblems::Note(key, *it, "a string");
+    return "";
+  }
+  return it->get<std::string>();
 }
 
 void SetFrom(AttrMap& attrs, const std::string& name, const Json& j, const char* key) {
@@ -92,6 +141,7 @@ void SetFrom(AttrMap& attrs, const std::string& name, const Json& j, const char*
   auto it = j.find(key);
   if (it == j.end()) return;
   Value v = ValueOf(*it);
+  if (v.is_null()) TypeProblems::Note(key, *it, "a value (a string, number, boolean or list of them)");
   if (v.is_null() || (v.is_string() && v.as_string().empty())) return;
   attrs.Set(name, std::move(v));
 }

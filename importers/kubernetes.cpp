@@ -92,6 +92,7 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
   for (const Object& o : objects) {
     list_kinds.insert(o.kind);
     if (o.kind == "Namespace" || o.kind == "Node") continue;
+    TypeProblems::SetRecord(o.location + " (" + o.kind + ")");
     std::string ns = Str(Member(*o.json, "metadata"), "namespace");
     kind_namespaces[o.kind].insert(ns.empty() ? "default" : ns);
   }
@@ -155,9 +156,11 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
   };
   // Namespaces and nodes first, so others can point at them.
   for (const Object& o : objects) {
+    TypeProblems::SetRecord(o.location + " (" + o.kind + ")");  // until its name is known
     const Json& meta = Member((*o.json), "metadata");
     std::string name = Str(meta, "name"), uid = Str(meta, "uid");
     std::string where = o.location + " (" + o.kind + " " + name + ")";
+    TypeProblems::SetRecord(where);
     if (o.kind == "Namespace") {
       if (name.empty()) {
         out.errors.push_back({where, "a Namespace without metadata.name"});
@@ -193,11 +196,13 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
   }
   for (const Object& o : objects) {
     const Json& j = *o.json;
+    if (o.kind == "Namespace" || o.kind == "Node") continue;
+    TypeProblems::SetRecord(o.location + " (" + o.kind + ")");  // until its name is known
     const Json& meta = Member(j, "metadata");
-    const Json& spec = Member(j, "spec");
     std::string name = Str(meta, "name"), uid = Str(meta, "uid"), ns = Str(meta, "namespace");
     std::string where = o.location + " (" + o.kind + " " + name + ")";
-    if (o.kind == "Namespace" || o.kind == "Node") continue;
+    TypeProblems::SetRecord(where);
+    const Json& spec = Member(j, "spec");
     bool workload = kWorkloads.count(o.kind) > 0;
     if (!workload && !known_kinds.count(o.kind)) {  // other kinds are not CIs: say so
       out.skipped.push_back({where, o.kind.empty() ? "an object without \"kind\" is not imported"
@@ -284,7 +289,11 @@ Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::stri
   // its uid in the CMDB; an owner of a kind that is not a CI (a Node, a custom resource) is
   // listed as skipped.
   for (const Pending& p : owned) {
-    if (!p.owners->is_array()) continue;
+    TypeProblems::SetRecord(p.location);
+    if (!p.owners->is_array()) {
+      TypeProblems::Note("ownerReferences", *p.owners, "a list");
+      continue;
+    }
     for (const Json& owner : *p.owners) {
       std::string target, kind = Str(owner, "kind"), uid = Str(owner, "uid");
       std::string what = "owner " + kind + " " + Str(owner, "name");

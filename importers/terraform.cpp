@@ -142,6 +142,7 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   for (size_t r = 0; r < resources.size(); ++r) {
     const Json& res = resources[r];
     std::string path = "$.resources[" + std::to_string(r) + "]";
+    TypeProblems::SetRecord(path);
     if (!res.is_object()) {
       out.errors.push_back({path, "a resource must be a JSON object"});
       continue;
@@ -155,7 +156,7 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
                                          " (a read, not a resource)"});
       } else {
         out.errors.push_back({path, "\"mode\" must be \"managed\" or \"data\", not " +
-                                        JsonText(Member(res, "mode"))});
+                                        JsonText(Field(res, "mode"))});
       }
       continue;
     }
@@ -184,6 +185,7 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
       c.class_name = cls;
       c.ref = "tf:" + inst_address;
       c.location = path + ".instances[" + std::to_string(i) + "] (" + inst_address + ")";
+      TypeProblems::SetRecord(c.location);
       std::string id = Str(a, "id");
       // An RDS instance's "name" is its database's; the instance is its identifier.
       std::string label = cls == "DatabaseInstance" ? Str(a, "identifier") : "";

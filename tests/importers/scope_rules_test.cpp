@@ -404,3 +404,42 @@ TEST_CASE("scopes: private and loopback addresses, edges and hostile forms") {
     CHECK_FALSE(IsLoopbackAddress(a));
   }
 }
+
+TEST_CASE("values of the wrong JSON type are listed in skipped, never dropped silently") {
+  auto skipped = [](const std::string& format, const std::string& text) {
+    CandidateSet set;
+    Status st = ParseSource(format, text, {}, set);
+    INFO(st.ToString());
+    REQUIRE(st.ok());
+    std::vector<std::string> out;
+    for (const auto& s : set.skipped) out.push_back(s.location + ": " + s.message);
+    return out;
+  };
+  // AWS: the instance is imported without the values; each is named with its record.
+  CHECK(skipped("aws", R"({"Reservations": [{"OwnerId": "1", "Instances": [
+      {"InstanceId": "i-1", "Tags": "web", "PrivateIpAddress": 10, "Placement": "eu-west-1a"},
+      {"InstanceId": "i-2", "Tags": [{"Key": "Name", "Value": 7}], "NetworkInterfaces": {"x": 1}}]}]})") ==
+        std::vector<std::string>{
+            R"($.Reservations[0].Instances[0]: "Tags" is a string ("web"), not a list: the value is ignored)",
+            R"($.Reservations[0].Instances[0]: "PrivateIpAddress" is a number (10), not a string: the value is ignored)",
+            R"($.Reservations[0].Instances[0]: "Placement" is a string ("eu-west-1a"), not an object: the value is ignored)",
+            R"($.Reservations[0].Instances[1]: "Value" is a number (7), not a string: the value is ignored)",
+            R"($.Reservations[0].Instances[1]: "NetworkInterfaces" is an object ({"x":1}), not a list: the value is ignored)"});
+  // Kubernetes: a pod whose node name is a number, a service whose spec is a list.
+  CHECK(skipped("kubernetes", R"({"kind": "List", "items": [
+      {"kind": "Pod", "metadata": {"name": "p", "namespace": "a"}, "spec": {"nodeName": 5}},
+      {"kind": "Service", "metadata": {"name": "s", "namespace": "a"}, "spec": [1]}]})") ==
+        std::vector<std::string>{
+            R"($.items[0] (Pod p): "nodeName" is a number (5), not a string: the value is ignored)",
+            R"($.items[1] (Service s): "spec" is a list ([1]), not an object: the value is ignored)"});
+  // Ansible: a host name that is a number; the host is named by its IP address instead.
+  CHECK(skipped("ansible", R"({"ansible_facts": {"ansible_hostname": 42,
+      "ansible_default_ipv4": {"address": "192.0.2.7"}}})") ==
+        std::vector<std::string>{
+            R"($.ansible_facts: "ansible_hostname" is a number (42), not a string: the value is ignored)"});
+  // Terraform: an id that is an object.
+  CHECK(skipped("terraform", R"({"version": 4, "resources": [{"mode": "managed", "type": "aws_vpc",
+      "name": "main", "instances": [{"attributes": {"id": {"x": 1}, "cidr_block": "10.0.0.0/16"}}]}]})") ==
+        std::vector<std::string>{
+            R"($.resources[0].instances[0] (aws_vpc.main): "id" is an object ({"x":1}), not a string: the value is ignored)"});
+}
