@@ -26,6 +26,7 @@
 #include "process/baseline_service.hpp"
 #include "process/change_service.hpp"
 #include "process/release_service.hpp"
+#include "store/migrate.hpp"
 #include "store/pg_store.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -43,6 +44,8 @@ Usage: cmdbd [options]
        cmdbd verify [--db PATH] [--key-file F] [--head TX:HASH]   (checks the log, versions and
                                                keyed rows offline; exit 1 on any finding)
        cmdbd verify --store URL [--head TX:HASH]   (the same for a PostgreSQL store)
+       cmdbd migrate [--db PATH] [--key-file F] --to URL   (copies a SQLite database, history
+                                               and chain, into an empty PostgreSQL one; verifies it)
        cmdbd import --format F [--source NAME] [--dry-run] [--full] [--mapping NAME|--mapping-file F]
                     [--cluster NAME] [--change CHG-N]
                     [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
@@ -419,6 +422,32 @@ int VerifyCommand(int argc, char** argv) {
   return report->ok ? 0 : 1;
 }
 
+std::string RedactUrl(const std::string& url);
+
+// cmdbd migrate: copies a SQLite database into PostgreSQL, history and chain included, and
+// verifies the copy (store/migrate.hpp).
+int MigrateCommand(int argc, char** argv) {
+  cmdb::MigrationOptions options;
+  options.sqlite_path = "./data/cmdb.sqlite";
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) Die(a + " needs a value");
+    if (a == "--db") options.sqlite_path = argv[++i];
+    else if (a == "--key-file") options.key_file = argv[++i];
+    else if (a == "--to") options.pg_url = argv[++i];
+    else Die("unknown option '" + a + "' for cmdbd migrate");
+  }
+  if (options.pg_url.empty()) Die("usage: cmdbd migrate [--db PATH] [--key-file F] --to postgresql://...");
+  if (!std::filesystem::exists(options.sqlite_path)) Die("no database at " + options.sqlite_path);
+  auto report = cmdb::MigrateSqliteToPg(options);
+  if (!report.ok()) Die(report.status().message());
+  for (const auto& [table, rows] : report->tables) std::cout << table << ": " << rows << " rows\n";
+  std::cout << "ok: copied into " << RedactUrl(options.pg_url) << " and verified there: "
+            << report->verified << " transactions checked, head "
+            << cmdb::FormatChainHead(report->head) << "\n";
+  return 0;
+}
+
 // cmdbd import: sends a discovery file to a running server (POST /v1/imports) and prints the report.
 int ImportCommand(int argc, char** argv) {
   std::string url = "http://127.0.0.1:8080", token, format, source, mode = "apply", mapping, mapping_file, file,
@@ -562,6 +591,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "backup") return BackupCommand(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "verify") return VerifyCommand(argc, argv);
   if (argc >= 2 && std::string(argv[1]) == "import") return ImportCommand(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "migrate") return MigrateCommand(argc, argv);
   Flags flags = ParseFlags(argc, argv);
 
   // A client that goes away mid-answer must cost an error on that connection, never the process

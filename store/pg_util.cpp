@@ -180,6 +180,39 @@ void Conn::Rollback() {
   PQclear(PQexec(conn_, "ROLLBACK"));
 }
 
+Status Conn::CopyIn(const std::string& copy_sql,
+                    const std::function<Result<bool>(std::string&)>& next) {
+  CMDB_RETURN_IF_ERROR(EnsureConnected());
+  {
+    PGresult* r = PQexec(conn_, copy_sql.c_str());
+    Rows started(r);
+    if (!r || PQresultStatus(r) != PGRES_COPY_IN) return Error(r, copy_sql);
+  }
+  Status failed;
+  std::string chunk;
+  for (;;) {
+    chunk.clear();
+    Result<bool> more = next(chunk);
+    if (!more.ok()) {
+      failed = more.status();
+      break;
+    }
+    if (!chunk.empty() &&
+        PQputCopyData(conn_, chunk.data(), static_cast<int>(chunk.size())) != 1) {
+      failed = Error(nullptr, copy_sql);
+      break;
+    }
+    if (!*more) break;
+  }
+  PQputCopyEnd(conn_, failed.ok() ? nullptr : "aborted by the sender");
+  Status result;
+  while (PGresult* r = PQgetResult(conn_)) {
+    Rows done(r);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && result.ok()) result = Error(r, copy_sql);
+  }
+  return failed.ok() ? result : failed;
+}
+
 Cursor::Cursor(Conn& conn, std::string name, const std::string& sql, const Params& params)
     : conn_(conn), name_(std::move(name)) {
   status_ = conn_.Exec("DECLARE " + name_ + " NO SCROLL CURSOR FOR " + sql, params);

@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -81,6 +82,10 @@ class Conn {
   Status Exec(const std::string& sql, const Params& params = {});
   // ROLLBACK, ignoring errors (after a failure inside a transaction).
   void Rollback();
+  // Runs `copy_sql` ("COPY t(a, b) FROM STDIN", text format) and sends what `next` fills its
+  // argument with (whole rows in COPY's text form) until it returns false, or an error: then the
+  // COPY is aborted and that error returned. Inside a transaction the caller opened.
+  Status CopyIn(const std::string& copy_sql, const std::function<Result<bool>(std::string&)>& next);
 
  private:
   explicit Conn(PGconn* c, std::string where) : conn_(c), where_(std::move(where)) {}

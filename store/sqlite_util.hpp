@@ -29,6 +29,8 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
 
   bool ok() const { return rc_ == SQLITE_OK; }
+  // The statement itself, for reading columns by their SQLite type (the migration's copy).
+  sqlite3_stmt* handle() const { return stmt_; }
   Status Error() const { return SqliteError(db_, sqlite3_extended_errcode(db_)); }
   Stmt& Bind(int i, int64_t v) {
     sqlite3_bind_int64(stmt_, i, v);

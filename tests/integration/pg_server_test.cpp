@@ -198,3 +198,81 @@ TEST_CASE("cmdbd on PostgreSQL: PostgreSQL down answers writes 503, reads go on,
   CHECK(verify["ok"] == true);
   CHECK(verify["transactions_checked"] == 3);
 }
+
+TEST_CASE("cmdbd migrate copies a SQLite database into PostgreSQL with its history and chain") {
+  PgServer* pg = PgServer::Get();
+  if (!pg) {
+    WARN(PgServer::SkipReason());
+    return;
+  }
+  std::string url = pg->NewDatabase("cmdbd_migrate");
+  std::string dir = TempDir("pg_migrate");
+  std::string db = dir + "/cmdb.sqlite";
+  const std::string migrate = std::string(CMDBD_PATH) + " migrate --db " + db + " --to '" + url +
+                              "' > " + dir + "/out.txt 2>&1";
+  auto output = [&] {
+    std::ifstream in(dir + "/out.txt");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  // The oracle: what the SQLite server answers before the migration.
+  Json before_query, before_history, before_webhooks;
+  std::string head, token;
+  const std::string query =
+      R"q({"query": "MATCH (a)-[r]->(b) RETURN id(a), type(r), id(b), a.name, a.owner ORDER BY id(a), type(r), id(b)"})q";
+  int64_t id = 0;
+  {
+    ServerProcess server(db, {"--no-web", "--webhook-allow", "127.0.0.1:9"});
+    token = server.token();
+    auto c = server.Client();
+    Write(c, "POST", "/v1/query", R"({"query": "MATCH (s:Switch) SET s.owner = 'net' RETURN s"})",
+          200);
+    Json ci;
+    Write(c, "POST", "/v1/cis", R"({"class": "VirtualMachine", "attributes": {"name": "m1"}})", 201,
+          &ci);
+    id = ci["id"];
+    Write(c, "PATCH", "/v1/cis/" + std::to_string(id), R"({"cpu_count": 4})", 200);
+    Write(c, "POST", "/v1/changes", Json{{"title", "move m1"}, {"affected", {id}}}.dump(), 201);
+    Write(c, "POST", "/v1/webhooks",
+          R"({"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef0123456789abcdef"})", 201);
+    // Migrating while a server holds the file is refused, and copies nothing.
+    CHECK(WEXITSTATUS(std::system(migrate.c_str())) == 2);
+    CHECK(output().find("cmdbd: ") == 0);
+    auto r = c.Post("/v1/query", query, "application/json");
+    REQUIRE(r);
+    before_query = Json::parse(r->body)["rows"];
+    before_history = Get(c, "/v1/cis/" + std::to_string(id) + "/history")["versions"];
+    before_webhooks = Get(c, "/v1/webhooks");
+    head = Get(c, "/v1/transactions/verify")["head"];
+    CHECK(server.Stop() == 0);
+  }
+  REQUIRE(WEXITSTATUS(std::system(migrate.c_str())) == 0);
+  std::string out = output();
+  INFO(out);
+  CHECK(out.find("transactions: " + head.substr(0, head.find(':')) + " rows\n") == 0);
+  CHECK(out.find("ok: copied into postgresql://cmdb@/cmdbd_migrate_") != std::string::npos);
+  CHECK(out.find("head " + head + "\n") != std::string::npos);
+  // A second migration into the same database is refused: it holds data now.
+  CHECK(WEXITSTATUS(std::system(migrate.c_str())) == 2);
+  CHECK(output().find("the PostgreSQL database already holds cmdb data (") != std::string::npos);
+  // A server on PostgreSQL answers as the SQLite one did, with the SQLite file's admin token.
+  ServerProcess server(dir + "/unused.sqlite", {"--store", url, "--no-web", "--webhook-allow", "127.0.0.1:9"});
+  httplib::Client c("127.0.0.1", server.port());
+  c.set_bearer_token_auth(token.c_str());
+  auto r = c.Post("/v1/query", query, "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  CHECK(Json::parse(r->body)["rows"] == before_query);
+  CHECK(Get(c, "/v1/cis/" + std::to_string(id) + "/history")["versions"] == before_history);
+  CHECK(Get(c, "/v1/changes/1")["title"] == "move m1");
+  CHECK(Get(c, "/v1/webhooks") == before_webhooks);
+  CHECK(Get(c, "/v1/transactions/verify?head=" + head)["ok"] == true);
+  // The chain goes on from the copied head; new webhooks continue the copied ids.
+  std::string tx = Write(c, "PATCH", "/v1/cis/" + std::to_string(id), R"({"cpu_count": 8})", 200);
+  CHECK(tx == std::to_string(std::stoll(head.substr(0, head.find(':'))) + 1));
+  Json hook;
+  Write(c, "POST", "/v1/webhooks",
+        R"({"url": "http://127.0.0.1:9/two", "secret": "0123456789abcdef0123456789abcdef"})", 201,
+        &hook);
+  CHECK(hook["id"] == before_webhooks["items"][0]["id"].get<int64_t>() + 1);
+  CHECK(Get(c, "/v1/transactions/verify")["ok"] == true);
+}
