@@ -8,7 +8,8 @@
    runtime's values and functions; the runtime knows nothing of bound queries).
 3. The query engine's public header (query/engine.hpp) pulls no header of query/parser/,
    query/binder/, query/planner/ or query/executor/, and no Spirit header.
-4. libpq's header (libpq-fe.h) is included only by the PostgreSQL store's units (store/pg_*.cpp):
+4. libpq's header (libpq-fe.h) is included only by the PostgreSQL store's units (store/pg_*.cpp,
+   the migration from SQLite, pg_migrate.cpp, among them):
    no other unit of those layers compiles it, not even api/main.cpp, which names PgStore.
 
 Where the dependency lists come from: the compiler. For a translation unit, the depfile the build
