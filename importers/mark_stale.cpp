@@ -78,14 +78,18 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
       const CiRecord* ci = txn.GetCi(p.id);
       return ci && ci_covered(p.id, *ci);
     }
-    // A relationship is reported with a CI the source describes: one end covered, the other of
-    // a class the file names (a pod list's pod -> node; not a ReplicaSet list's pod -> ReplicaSet,
-    // nor a namespace's CONTAINS of a pod in a namespace the file does not cover).
+    // A relationship is reported with the CI it belongs to: a CONTAINS with its content (the
+    // pod a namespace holds, the instance in a subnet), every other type with its from end (a
+    // pod's RUNS_ON and MEMBER_OF, a host's HAS_ADDRESS). Covered: that end is covered, and the
+    // other end is of a class the file names (a pod list covers its pods' RUNS_ON nodes; a
+    // Deployment list does not cover the ReplicaSets' MEMBER_OF, nor a ReplicaSet list the
+    // namespace's CONTAINS of a Deployment).
     std::optional<RelRecord> rel = txn.GetRel(p.id);
     const CiRecord *a = rel ? txn.GetCi(rel->from) : nullptr,
                    *b = rel ? txn.GetCi(rel->to) : nullptr;
-    return a && b && is_named(*a) && is_named(*b) &&
-           (ci_covered(rel->from, *a) || ci_covered(rel->to, *b));
+    if (!a || !b || !is_named(*a) || !is_named(*b)) return false;
+    bool contains = rel->type.view() == "CONTAINS";
+    return contains ? ci_covered(rel->to, *b) : ci_covered(rel->from, *a);
   };
   std::vector<Provenance> gone;
   txn.graph().provenance().ForSource(source, [&](const Provenance& p) {
@@ -107,7 +111,14 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
     } else {
       const CiRecord* cur = txn.GetCi(p.id);
       if (!cur) continue;
-      if (Value status = cur->attrs.Get("status"); status != Value("stale")) {
+      // Only a live CI (or one without a status) becomes stale: a retired instance or a status
+      // someone set (disposed, maintenance) stays. And not while another source still reports
+      // it (its provenance is not stale): this source's provenance alone goes stale then.
+      Value status = cur->attrs.Get("status");
+      bool reported_elsewhere = false;
+      for (const Provenance& other : txn.ProvenanceOf(false, p.id))
+        reported_elsewhere = reported_elsewhere || (other.source != source && !other.stale);
+      if ((status.is_null() || status == Value("live")) && !reported_elsewhere) {
         // Taken before the update, which may replace a staged version `cur` points to.
         ImportChange change;
         change.op = ImportOp::kStale;
@@ -117,8 +128,8 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
         change.attrs.push_back({"status", std::move(status), Value("stale")});
         CMDB_RETURN_IF_ERROR(txn.UpdateCi(p.id, {{"status", Value("stale")}}, std::nullopt));
         report.changes.push_back(std::move(change));
+        ++report.stale;
       }
-      ++report.stale;
     }
     p.stale = true;
     txn.PutProvenance(std::move(p));

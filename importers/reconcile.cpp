@@ -88,9 +88,11 @@ bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
     mine.owned.Set(k, now);
   }
   // Back from stale: counted as resurrected, not also as updated (its other changes are in the
-  // same version, listed with the kResurrect change).
+  // same version, listed with the kResurrect change). Whichever source marked it stale: any
+  // source that reports it again has seen it.
   bool resurrect = false;
-  if (was_stale && cur->attrs.Get("status") == Value("stale") && !r.attrs.Has("status")) {
+  (void)was_stale;
+  if (cur->attrs.Get("status") == Value("stale") && !r.attrs.Has("status")) {
     patch.emplace_back("status", Value("live"));
     diffs.push_back({"status", Value("stale"), Value("live")});
     resurrect = true;

@@ -33,6 +33,8 @@ ImportReport Apply(TestDb& t, const std::string& format, const std::string& text
     CandidateSet set;
     ParseOptions parse;
     parse.cluster = cluster;
+    auto schema = t.db->schema();  // ndjson lines are read against it
+    parse.schema = schema.get();
     Status parsed = ParseSource(format, text, parse, set);
     INFO(parsed.ToString());
     REQUIRE(parsed.ok());
@@ -235,6 +237,41 @@ TEST_CASE("full scan: describe-instances covers only the accounts and regions of
   for (const char* live : {"c", "e", "f"}) CHECK(status(live) == "live");
 }
 
+TEST_CASE("full scan: only a live CI goes stale, and not while another source reports it") {
+  TestDb t;
+  auto status = [&](const std::string& name) {
+    for (const CiRecord* vm : All(t, "VirtualMachine"))
+      if (vm->attrs.Get("name") == Value(name)) return Text(vm->attrs.Get("status"));
+    return std::string("absent");
+  };
+  Json gone = Instance("i-0a01", "gone", "10.0.1.5", "vpc-a");
+  gone["State"]["Name"] = "terminated";
+  Json running = Instance("i-0b02", "running", "10.0.1.6", "vpc-a");
+  Apply(t, "aws", Reservations("111111111111", {gone, running}).dump(), "aws", true);
+  REQUIRE(status("gone") == "retired");
+  // The terminated instance leaves the list: it stays retired (not laundered into stale, and
+  // not later into live).
+  ImportReport r = Apply(t, "aws", Reservations("111111111111", {running}).dump(), "aws", true);
+  CHECK(r.stale == 1);  // its address
+  CHECK(status("gone") == "retired");
+  // A CI two sources report: one full scan without it leaves it live.
+  auto vm = [](const std::string& name) {
+    return R"({"op": "ci", "class": "VirtualMachine", "attributes": {"name": ")" + name +
+           R"(", "fqdn": ")" + name + R"(.x.org"}})" + "\n";
+  };
+  Apply(t, "ndjson", vm("shared") + vm("mine"), "scan", true);
+  Apply(t, "ndjson", vm("shared"), "cmdb-csv");
+  ImportReport scan = Apply(t, "ndjson", vm("other"), "scan", true);
+  CHECK(scan.stale == 1);  // 'mine'
+  CHECK(status("shared") == "live");
+  CHECK(status("mine") == "stale");
+  // Another source that reports a stale CI brings it back.
+  ImportReport back = Apply(t, "ndjson", vm("mine"), "cmdb-csv");
+  CHECK(back.resurrected == 1);
+  CHECK(back.updated == 0);
+  CHECK(status("mine") == "live");
+}
+
 // A Kubernetes list as `kubectl get <kind> -n <ns> -o json` prints it.
 std::string K8sList(const std::string& kind, const std::vector<Json>& items) {
   return Json{{"kind", kind + "List"}, {"apiVersion", "v1"}, {"items", items}}.dump();
@@ -264,6 +301,10 @@ TEST_CASE("full scan: a list's relationships only, in its cluster, its kinds, it
   ImportReport rs = Apply(t, "kubernetes", K8sList("ReplicaSet", {replica_set}), "k8s", true, "a");
   CHECK(rs.stale == 0);
   CHECK(rs.rels_stale == 0);
+  // A Deployment list: the ReplicaSet's MEMBER_OF its Deployment is the ReplicaSet's to report.
+  ImportReport dep = Apply(t, "kubernetes", K8sList("Deployment", {deployment}), "k8s", true, "a");
+  CHECK(dep.stale == 0);
+  CHECK(dep.rels_stale == 0);
   // The pods of namespace data: nothing of namespace shop's pods, CIs or relationships.
   ImportReport data = Apply(t, "kubernetes", K8sList("Pod", {db}), "k8s", true, "a");
   CHECK(data.stale == 0);
