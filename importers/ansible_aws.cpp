@@ -33,6 +33,15 @@ bool HostLocalIp(const std::string& s) {
          lower.rfind("fe9", 0) == 0 || lower.rfind("fea", 0) == 0 || lower.rfind("feb", 0) == 0;
 }
 
+// Whether an interface is a virtual bridge or tunnel of the host's containers or VMs (Docker,
+// libvirt, LXC, podman, Kubernetes CNIs): its addresses are this host's alone.
+bool BridgeInterface(const std::string& name) {
+  for (const char* prefix : {"docker", "br-", "virbr", "cni", "flannel", "cali", "veth", "tunl",
+                             "weave", "kube-", "lxcbr", "lxdbr", "podman", "cilium", "vxlan"})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 // A MAC address that identifies an interface, in its normal form (identifiers.hpp); "" for a
 // placeholder (empty, "unknown", all zeros) or a malformed one.
 std::string UsableMac(const std::string& s) {
@@ -79,11 +88,18 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   // (Windows facts have only those: ansible_ip_addresses).
   std::vector<std::pair<std::string, std::string>> addresses;  // address, MAC
   std::set<std::string> seen;
+  std::set<std::string> bridged;  // addresses of the host's virtual bridges (BridgeInterface)
   std::string first_mac, gateway_mac;
-  auto add_address = [&](const std::string& addr, const std::string& mac) {
+  auto add_address = [&](const std::string& addr, const std::string& mac, bool bridge = false) {
     if (!LooksLikeIp(addr) || HostLocalIp(addr)) return;
     std::string bare = addr.substr(0, addr.find('%'));  // fe80::1%lo0: no zone
+    if (bridge) bridged.insert(bare);
     if (seen.insert(bare).second) addresses.emplace_back(bare, mac);
+  };
+  // An address only this host's containers or VMs reach: docker0's and virbr0's ranges, or any
+  // address of a virtual bridge interface.
+  auto host_local = [&](const std::string& addr) {
+    return IsHostLocalAddress(addr) || bridged.count(addr) > 0;
   };
   for (const Json& iface : Items(facts, "ansible_interfaces")) {
     if (iface.is_object()) {  // Windows: {interface_name, macaddress, default_gateway, ...}
@@ -99,7 +115,8 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
       if (ch == '-' || ch == ':' || ch == '.') ch = '_';
     const Json& info = Member(facts, key.c_str());
     std::string mac = UsableMac(Str(info, "macaddress"));
-    for (const std::string& addr : InterfaceAddresses(info)) add_address(addr, mac);
+    bool bridge = BridgeInterface(iface.get<std::string>());
+    for (const std::string& addr : InterfaceAddresses(info)) add_address(addr, mac, bridge);
   }
   for (const char* list :
        {"ansible_ip_addresses", "ansible_all_ipv4_addresses", "ansible_all_ipv6_addresses"}) {
@@ -108,10 +125,16 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
     }
   }
   const Json& def = Member(facts, "ansible_default_ipv4");
+  // The host's own address (a weak identifier): never one of its bridges' (every Docker host
+  // has 172.17.0.1, every container may be 172.17.0.2).
   std::string ip = Str(def, "address");
-  if (!LooksLikeIp(ip) || HostLocalIp(ip))
+  if (!LooksLikeIp(ip) || HostLocalIp(ip) || host_local(ip))
     ip = Str(Member(facts, "ansible_default_ipv6"), "address");
-  if (!LooksLikeIp(ip) || HostLocalIp(ip)) ip = addresses.empty() ? "" : addresses[0].first;
+  if (!LooksLikeIp(ip) || HostLocalIp(ip) || host_local(ip)) {
+    ip.clear();
+    for (const auto& [addr, addr_mac] : addresses)
+      if (ip.empty() && !host_local(addr)) ip = addr;
+  }
   // The default interface's MAC, the host's strong identifier: a malformed one is not used,
   // and said so (in skipped: the host itself is imported).
   const std::string def_mac = Str(def, "macaddress");
@@ -189,10 +212,13 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
     a.location = where + " address " + addr;
     a.attrs.Set("name", Value(addr));
     a.attrs.Set("address", Value(addr));
-    if (IsHostLocalAddress(addr)) {  // docker0, virbr0: this host's own bridge
+    if (host_local(addr)) {  // docker0, virbr0, cni0...: this host's own bridge
       a.ref = "ip:" + addr + "%" + h.ref;
       a.attrs.Set("name", Value(HostLocalName(addr, name)));
-      a.attrs.Set("host", Value(name));
+      // Scoped by the host: its name and, when it has one, its serial number or MAC (two hosts
+      // named "web" have two 172.17.0.1).
+      std::string strong = !serial.empty() ? serial : mac;
+      a.attrs.Set("host", Value(strong.empty() ? name : name + "/" + strong));
     }
     if (!addr_mac.empty()) a.attrs.Set("mac_address", Value(addr_mac));
     out.rels.push_back({"HAS_ADDRESS", h.ref, a.ref, {}, a.location});

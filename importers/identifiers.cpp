@@ -33,14 +33,26 @@ bool IsPlaceholder(const std::string& s) {
                                                        "to be filled by o.e.m.",
                                                        "system serial number",
                                                        "chassis serial number",
-                                                       "0",
-                                                       "00000000",
+                                                       "not available",
+                                                       "not present",
+                                                       "none provided",
+                                                       "invalid",
+                                                       "default",
+                                                       "oem",
+                                                       "o.e.m.",
                                                        "0123456789",
-                                                       "123456789"};
+                                                       "123456789",
+                                                       "1234567890"};
   const std::string v = Lower(Trimmed(s));
   for (std::string_view p : kPlaceholders)
     if (v == p) return true;
-  return false;
+  // One digit over and over once separators are gone: "0", "0000000000", an all-zero UUID,
+  // VMware's "VMware-00 00 ... 00" (a VM without a UUID), "FFFFFFFF".
+  std::string digits;
+  for (char c : v.rfind("vmware-", 0) == 0 ? v.substr(7) : v)
+    if (std::isalnum(static_cast<unsigned char>(c))) digits += c;
+  return !digits.empty() && (digits.find_first_not_of('0') == std::string::npos ||
+                             (digits.size() >= 8 && digits.find_first_not_of('f') == std::string::npos));
 }
 
 MacAddress ReadMac(const std::string& s) {
@@ -74,6 +86,9 @@ MacAddress ReadMac(const std::string& s) {
     return out;
   }
   if (hex == "000000000000" || hex == "ffffffffffff") return out;  // none, broadcast
+  // Docker's bridge MACs (02:42 and the container's IPv4 address) repeat on every Docker host:
+  // they identify no machine.
+  if (hex.rfind("0242", 0) == 0) return out;
   out.kind = MacAddress::kUsable;
   for (size_t i = 0; i < 12; i += 2) out.value += (i ? ":" : "") + hex.substr(i, 2);
   return out;

@@ -9,7 +9,8 @@
 namespace cmdb::importers {
 
 // What a MAC address given by a source is: usable (`value` is its normal form), a placeholder
-// that identifies nothing (empty, "unknown", all zeros, all ones), or malformed ("zz:zz").
+// that identifies nothing (empty, "unknown", all zeros, all ones, and Docker's bridge MACs
+// 02:42:..., which repeat on every Docker host), or malformed ("zz:zz").
 struct MacAddress {
   enum Kind { kUsable, kPlaceholder, kMalformed };
   Kind kind = kPlaceholder;
@@ -24,7 +25,10 @@ MacAddress ReadMac(const std::string& s);
 // True when `s` is a placeholder that identifies nothing: empty or only spaces, "None", "N/A",
 // "NA", "unknown", "localhost", "localhost.localdomain", "Not Specified", "Not Applicable",
 // "Default string", "To Be Filled By O.E.M.", "System Serial Number", "Chassis Serial Number",
-// "0", "00000000", "0123456789", "123456789" (case-insensitive, surrounding spaces ignored).
+// "Not Available", "Not Present", "None Provided", "Invalid", "Default", "OEM", "O.E.M.",
+// "0123456789", "123456789", "1234567890", and any value whose letters and digits are all zeros
+// ("0000000000", an all-zero UUID, VMware's "VMware-00 00 ... 00") or, eight or more, all F
+// (case-insensitive, surrounding spaces ignored).
 bool IsPlaceholder(const std::string& s);
 
 }  // namespace cmdb::importers

@@ -458,10 +458,36 @@ TEST_CASE("identity: host-local addresses belong to their host") {
     if (ip->attrs.Get("address") == Value("172.17.0.1"))
       docker[std::string(ip->attrs.Get("host").as_string())] = ip->attrs.Get("name").as_string();
   }
-  CHECK(docker == std::map<std::string, std::string>{{"alpha.local", "172.17.0.1%alpha.local"},
-                                                     {"beta.local", "172.17.0.1%beta.local"}});
+  // Scoped by the host's name and serial number.
+  CHECK(docker == std::map<std::string, std::string>{{"alpha.local/21", "172.17.0.1%alpha.local"},
+                                                     {"beta.local/22", "172.17.0.1%beta.local"}});
   ImportReport again = DryThenApply(t, "ansible", inventory.dump(), "ansible");
   CHECK(again.created == 0);
+  // Two hosts of one name (different serials), each with a Docker network on a br- bridge and a
+  // Kubernetes cni0: every bridge address is its host's own, and neither host's address is one.
+  auto bridged = [&](const std::string& serial) {
+    Json f = host("web", serial);
+    f["ansible_interfaces"].push_back("br-5f0c1e2d3a4b");
+    f["ansible_br_5f0c1e2d3a4b"] = {{"device", "br-5f0c1e2d3a4b"}, {"ipv4", {{"address", "172.18.0.1"}}}};
+    f["ansible_interfaces"].push_back("cni0");
+    f["ansible_cni0"] = {{"device", "cni0"}, {"ipv4", {{"address", "10.42.0.1"}}}};
+    return f;
+  };
+  TestDb same;
+  DryThenApply(same, "ansible", Json{{"a", bridged("31")}, {"b", bridged("32")}}.dump(), "ansible");
+  std::multimap<std::string, std::string> scoped;
+  for (const CiRecord* ip : All(same, "IPAddress")) {
+    Value h = ip->attrs.Get("host");
+    std::string address(ip->attrs.Get("address").as_string());
+    if (address.find(':') != std::string::npos) continue;  // the facts' IPv6 addresses
+    scoped.emplace(address, h.is_null() ? "-" : std::string(h.as_string()));
+  }
+  CHECK(scoped == std::multimap<std::string, std::string>{
+                      {"10.42.0.1", "web.local/31"}, {"10.42.0.1", "web.local/32"},
+                      {"172.17.0.1", "web.local/31"}, {"172.17.0.1", "web.local/32"},
+                      {"172.18.0.1", "web.local/31"}, {"172.18.0.1", "web.local/32"},
+                      {"192.168.56.31", "-"}, {"192.168.56.32", "-"},
+                      {"192.168.56.8", "-"}});  // in both copies' ansible_all_ipv4_addresses
 }
 
 TEST_CASE("full scan: a describe-instances file marks only instances (and their addresses) stale") {
@@ -673,7 +699,7 @@ TEST_CASE("identity: MACs are read in one form; placeholders and malformed ones 
   CHECK(ReadMac("0800.27F9.98A7").value == "08:00:27:f9:98:a7");
   CHECK(ReadMac("08:00:27:F9:98:A7").kind == MacAddress::kUsable);
   for (const char* none : {"", "  ", "unknown", "00:00:00:00:00:00", "FF:FF:FF:FF:FF:FF",
-                           "ff-ff-ff-ff-ff-ff", "N/A"}) {
+                           "ff-ff-ff-ff-ff-ff", "N/A", "02:42:ac:11:00:02", "02:42:AC:11:00:03"}) {
     INFO(none);
     CHECK(ReadMac(none).kind == MacAddress::kPlaceholder);
     CHECK(ReadMac(none).value.empty());
@@ -688,9 +714,13 @@ TEST_CASE("identity: MACs are read in one form; placeholders and malformed ones 
   for (const char* p : {"Default string", "DEFAULT STRING", "System Serial Number",
                         "Chassis Serial Number", "0123456789", "Not Applicable",
                         "To Be Filled By O.E.M.", "To be filled by O.E.M.", " ", "None", "N/A",
-                        "0", "00000000", "123456789"})
+                        "0", "00000000", "123456789", "Not Available", "not available",
+                        "0000000000", "00000000-0000-0000-0000-000000000000",
+                        "VMware-00 00 00 00 00 00 00 00-00 00 00 00 00 00 00 00", "FFFFFFFF",
+                        "ffff-ffff-ffff", "1234567890", "OEM", "Invalid", "None Provided"})
     CHECK(IsPlaceholder(p));
-  for (const char* real : {"VMware-56 4d 01", "CZJ1234567", "01234567890", "00000001"})
+  for (const char* real : {"VMware-56 4d 01", "CZJ1234567", "01234567890", "00000001", "ff",
+                           "fff", "02:43:ac:11:00:02"})
     CHECK_FALSE(IsPlaceholder(real));
 }
 
