@@ -205,6 +205,7 @@ HttpResponse Api::Import(const Call& call) {
   importers::ImportReport report;
   // An ndjson import refuses lines as POST /v1/bulk refuses them: every refused line, in its shape.
   opt.every_error = format == "ndjson";
+  opt.unique_refuses = format == "ndjson";
   st = importers::RunImport(db_, candidates, opt, report);
   if (!st.ok() && opt.every_error && !report.errors.empty()) {
     std::vector<bulk::BulkError> errors;

@@ -50,6 +50,10 @@ struct ImportOptions {
   // refused record is reported (the ndjson import reports every refused line, as POST /v1/bulk
   // does); the import is refused all the same. Off: the first step that finds errors ends it.
   bool every_error = false;
+  // A UNIQUE value another CI holds refuses the record, as POST /v1/bulk does (the ndjson
+  // import). Off (discovery formats): the value is left out of the CI identification made, and
+  // the clash is reported in identity_conflicts (reason "unique").
+  bool unique_refuses = false;
 };
 
 // One attribute of a change: its value before and after (null: absent). Plain values.

@@ -24,11 +24,47 @@ std::string DescribeReference(const Candidate& c) {
   return out;
 }
 
+// Whether the value `v` of attribute `attr` is UNIQUE in `cls` and held by a CI other than
+// `self`: that CI.
+std::optional<CiId> UniqueHolder(const Txn& txn, const std::string& cls, std::string_view attr,
+                                 const Value& v, CiId self) {
+  const AttributeDef* def = txn.schema().FindAttribute(cls, attr);
+  if (!def || !def->unique || v.is_null()) return std::nullopt;
+  std::optional<CiId> holder = txn.LookupIndexKey(UniqueIndexKey(txn.schema(), cls, attr, v));
+  if (!holder || *holder == self) return std::nullopt;
+  return holder;
+}
+
+// A UNIQUE value another CI holds, which identification said is a different CI (its strong
+// identifiers differ: two hosts reporting one serial): the value is left out and the clash
+// reported as an identity conflict ("unique"), instead of refusing the whole import.
+void ReportUniqueClash(const Txn& txn, const IdentifiedCi& r, std::string_view attr,
+                       const Value& v, CiId holder, ImportReport& report) {
+  IdentityConflict c;
+  c.location = r.location;
+  c.class_name = r.class_name;
+  c.name = ChangeName(r.attrs);
+  c.reason = "unique";
+  c.rule = std::string(attr);
+  c.value = v.is_string() ? std::string(v.as_string()) : v.ToLiteral();
+  const CiRecord* other = txn.GetCi(holder);
+  c.matches.push_back({holder, "", std::string(attr), other ? other->attrs.Get(attr) : Value(), v});
+  c.policy = IdentifyConflict::kCreate;
+  report.identity_conflicts.push_back(std::move(c));
+}
+
 // Creates a new CI; this source owns every attribute it gave. Returns the id, 0 when refused
-// (the error is in the report).
-CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, int64_t now, Provenance& mine,
-                      ImportReport& report) {
+// (the error is in the report). A UNIQUE value another CI holds is left out (ReportUniqueClash).
+CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt, int64_t now,
+                      Provenance& mine, ImportReport& report) {
   AttrMap attrs = r.attrs;
+  for (const auto& [k, v] : r.attrs) {
+    if (opt.unique_refuses) break;
+    if (std::optional<CiId> holder = UniqueHolder(txn, r.class_name, k, v, 0)) {
+      ReportUniqueClash(txn, r, k, v, *holder, report);
+      attrs.Erase(k);
+    }
+  }
   auto id = txn.CreateCi(r.class_name, std::move(attrs));
   if (!id.ok()) {
     report.errors.push_back(SourceErrorOf(r.location, id.status()));
@@ -36,7 +72,9 @@ CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, int64_t now, Provenance& 
   }
   mine.id = *id;
   AttrMap::Builder owned;
-  for (const auto& [k, v] : r.attrs) owned.Add(k, Value(now));
+  const CiRecord* made = txn.GetCi(*id);
+  for (const auto& [k, v] : r.attrs)
+    if (made->attrs.Has(k)) owned.Add(k, Value(now));
   mine.owned = owned.Build();
   const CiRecord* created = txn.GetCi(*id);
   ImportChange ch{ImportOp::kCreate, *id, r.class_name, ChangeName(created->attrs), r.location, {}};
@@ -64,6 +102,11 @@ bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
     Value have = cur->attrs.Get(k);
     if (have == v) {
       if (mine.owned.Has(k)) mine.owned.Set(k, now);  // confirmed
+      continue;
+    }
+    if (std::optional<CiId> holder = opt.unique_refuses ? std::nullopt
+                                     : UniqueHolder(txn, std::string(cur->class_name), k, v, id)) {
+      ReportUniqueClash(txn, r, k, v, *holder, report);
       continue;
     }
     // Who owns the current value, and may this source replace it?
@@ -141,7 +184,7 @@ ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSe
     bool was_stale = mine.stale;
     mine.stale = false;
     if (!r.existing) {
-      if (CiId id = CreateIdentified(txn, r, now, mine, report); id != 0) {
+      if (CiId id = CreateIdentified(txn, r, opt, now, mine, report); id != 0) {
         out.ids[ri] = id;
       } else {
         continue;

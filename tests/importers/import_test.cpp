@@ -449,6 +449,7 @@ TEST_CASE("a dry run refuses what apply refuses, with the same error, and change
               .ok());
   ImportOptions opt;
   opt.source = "ndjson";
+  opt.unique_refuses = true;  // as the ndjson import runs (a discovery format reports a conflict)
   const Snapshot before = Snapshot::Of(t);
   auto run = [&](bool dry) {
     opt.dry_run = dry;

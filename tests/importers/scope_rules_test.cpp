@@ -484,3 +484,32 @@ TEST_CASE("values of the wrong JSON type are listed in skipped, never dropped si
         std::vector<std::string>{
             R"($.resources[0].instances[0] (aws_vpc.main): "id" is an object ({"x":1}), not a string: the value is ignored)"});
 }
+
+TEST_CASE("identity: a UNIQUE value two different CIs report is a conflict, not a refused file") {
+  TestDb t;
+  // Two hosts, one serial (cloned VMs), different MACs, names and addresses: two CIs, the
+  // second without the serial the first holds, and the clash reported with both values.
+  auto host = [](const std::string& name, const std::string& mac, const std::string& ip) {
+    return Json{{"ansible_facts",
+                 {{"ansible_hostname", name},
+                  {"ansible_fqdn", name + ".example.org"},
+                  {"ansible_product_serial", "CZJ-CLONED-1"},
+                  {"ansible_virtualization_role", "host"},
+                  {"ansible_default_ipv4", {{"address", ip}, {"macaddress", mac}}}}}};
+  };
+  Apply(t, "ansible", host("a1", "08:00:27:aa:00:01", "10.9.0.1").dump(), "ansible");
+  ImportReport r = Apply(t, "ansible", host("b2", "08:00:27:aa:00:02", "10.9.0.2").dump(), "ansible");
+  std::vector<std::string> unique;
+  for (const IdentityConflict& c : r.identity_conflicts)
+    if (c.reason == "unique") unique.push_back(c.class_name + " " + c.name + " " + c.rule + "=" + c.value);
+  CHECK(unique == std::vector<std::string>{"PhysicalServer b2.example.org serial_number=CZJ-CLONED-1"});
+  std::map<std::string, std::string> serials;
+  for (const CiRecord* h : All(t, "PhysicalServer"))
+    serials[Text(h->attrs.Get("name"))] = Text(h->attrs.Get("serial_number"));
+  CHECK(serials == std::map<std::string, std::string>{{"a1.example.org", "CZJ-CLONED-1"},
+                                                      {"b2.example.org", "-"}});
+  // Again: the same report, nothing new.
+  ImportReport again = Apply(t, "ansible", host("b2", "08:00:27:aa:00:02", "10.9.0.2").dump(), "ansible");
+  CHECK(again.created == 0);
+  CHECK(again.updated == 0);
+}
