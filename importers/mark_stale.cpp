@@ -36,11 +36,15 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
   for (const Candidate& c : set.cis) {
     if (schema.FindClass(c.class_name)) named.insert(scope_of_class(c.class_name));
   }
-  // Whether a CI is one `c` describes, its `via` aside.
+  // Whether a CI is one `c` describes, its `via` aside. A condition on an attribute the CI's
+  // class does not have does not apply (a VPC has an account but no region).
+  auto holds = [&](const CiRecord& ci, const std::string& attr, const Value& v) {
+    return !schema.FindAttribute(ci.class_name, attr) || ci.attrs.Get(attr) == v;
+  };
   auto matches = [&](const CiRecord& ci, const Coverage& c) {
-    if (!c.attribute.empty() && ci.attrs.Get(c.attribute) != c.value) return false;
+    if (!c.attribute.empty() && !holds(ci, c.attribute, c.value)) return false;
     for (const auto& [a, v] : c.also) {
-      if (ci.attrs.Get(a) != v) return false;
+      if (!holds(ci, a, v)) return false;
     }
     return true;
   };

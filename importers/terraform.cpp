@@ -125,9 +125,7 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   if (!state.contains("resources") || !state["resources"].is_array())
     return Status::Invalid("a Terraform state needs a \"resources\" list")
         .With("path", "$.resources");
-  // A state lists every resource it manages: a full scan covers the classes it maps to.
-  for (const auto& [type, cls] : TypeClasses()) out.covers.push_back({cls, "", Value()});
-  out.covers.push_back({"CloudResource", "", Value()});
+
   std::map<std::string, std::vector<std::string>> by_address;  // resource address -> instance refs
   std::map<std::string, std::string> by_id;                    // cloud id -> ref
   struct Deps {
@@ -267,6 +265,21 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
     for (const std::string& t : targets)
       out.rels.push_back({"DEPENDS_ON", d.ref, t, {}, d.location});
   }
+  // A state lists every resource it manages, in the accounts and regions its resources are in: a
+  // full scan covers the classes it maps to there (one state's account says nothing of another's;
+  // a state without resources covers nothing). A resource without an ARN or zone covers the
+  // CIs without account and region.
+  std::vector<std::pair<Value, Value>> scopes;
+  for (const Candidate& c : out.cis) {
+    if (c.reference_only) continue;
+    std::pair<Value, Value> scope{c.attrs.Get("account_id"), c.attrs.Get("region")};
+    if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
+  }
+  std::set<std::string> classes = {"CloudResource"};
+  for (const auto& [type, cls] : TypeClasses()) classes.insert(cls);
+  for (const std::string& cls : classes)
+    for (const auto& [account, region] : scopes)
+      out.covers.push_back({cls, "account_id", account, {{"region", region}}});
   return Status::Ok();
 }
 

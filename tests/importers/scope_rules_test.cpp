@@ -513,3 +513,35 @@ TEST_CASE("identity: a UNIQUE value two different CIs report is a conflict, not 
   CHECK(again.created == 0);
   CHECK(again.updated == 0);
 }
+
+TEST_CASE("full scan: a Terraform state covers only the accounts and regions of its resources") {
+  TestDb t;
+  auto state = [](const std::vector<std::pair<std::string, std::string>>& instances) {
+    Json resources = Json::array();
+    for (const auto& [name, arn] : instances) {
+      std::string id = arn.substr(arn.rfind('/') + 1);
+      resources.push_back({{"mode", "managed"}, {"type", "aws_instance"}, {"name", name},
+                           {"instances", {{{"attributes", {{"id", id}, {"arn", arn}}}}}}});
+    }
+    return Json{{"version", 4}, {"resources", resources}}.dump();
+  };
+  auto status = [&](const std::string& name) {
+    for (const CiRecord* vm : All(t, "VirtualMachine"))
+      if (vm->attrs.Get("name") == Value("aws_instance." + name))  // named by its address
+        return Text(vm->attrs.Get("status"));
+    return std::string("absent");
+  };
+  const std::string a1 = "arn:aws:ec2:us-east-1:111111111111:instance/i-a1",
+                    a2 = "arn:aws:ec2:us-east-1:111111111111:instance/i-a2",
+                    b1 = "arn:aws:ec2:eu-west-1:222222222222:instance/i-b1";
+  Apply(t, "terraform", state({{"a1", a1}, {"a2", a2}}), "terraform", true);
+  // Another account's state under the same source: account 111's instances stay live.
+  CHECK(Apply(t, "terraform", state({{"b1", b1}}), "terraform", true).stale == 0);
+  CHECK(status("a1") == "live");
+  // An empty state says nothing of any account.
+  CHECK(Apply(t, "terraform", R"({"version": 4, "resources": []})", "terraform", true).stale == 0);
+  // Account 111's state without a2: a2 goes stale, nothing else.
+  CHECK(Apply(t, "terraform", state({{"a1", a1}}), "terraform", true).stale == 1);
+  CHECK(status("a2") == "stale");
+  CHECK(status("b1") == "live");
+}
