@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include "cmdb/text_position.hpp"
+#include "cmdb/schema.hpp"
 #include "importers/formats.hpp"
 #include "importers/identifiers.hpp"
 #include "importers/scopes.hpp"
@@ -63,6 +64,8 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
     for (pugi::xml_node a : host.children("address")) {
       std::string type = a.attribute("addrtype").value(), addr = a.attribute("addr").value();
       if (addr.empty()) continue;
+      // One form (the schema's IP form): nmap may print 2001:DB8:0:0:0:0:0:10.
+      if (type == "ipv6") addr = CanonicalIp(addr).value_or(addr);
       if (type != "mac" && IsLoopbackAddress(addr)) {
         loopback = addr;
         continue;
@@ -133,6 +136,16 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
       pugi::xml_node state = p.child("state");
       if (std::string(state.attribute("state").value()) != "open") continue;
       std::string proto = p.attribute("protocol").value(), portid = p.attribute("portid").value();
+      // A port number is 0 to 65535 in decimal: "ssh", "-1" or "70000" is no port.
+      bool number = !portid.empty() && portid.size() <= 5 &&
+                    portid.find_first_not_of("0123456789") == std::string::npos &&
+                    std::stol(portid) <= 65535;
+      if (!number) {
+        out.skipped.push_back({where + " port " + portid + "/" + proto,
+                               "portid \"" + portid +
+                                   "\" is not a port number (0 to 65535): the port is not imported"});
+        continue;
+      }
       Candidate port;
       port.class_name = "NetworkPort";
       port.ref = h.ref + "/" + portid + "/" + proto;
