@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <pugixml.hpp>
 
-#include "cmdb/text_position.hpp"
 #include "cmdb/schema.hpp"
+#include "cmdb/text_position.hpp"
 #include "importers/formats.hpp"
 #include "importers/identifiers.hpp"
 #include "importers/scopes.hpp"
