@@ -17,6 +17,12 @@ namespace {
 // Placeholder values facts and inventories carry that identify nothing (identifiers.hpp).
 bool Junk(const std::string& s) { return IsPlaceholder(s); }
 
+// `s` in lower case (ASCII): AWS states compared whatever their case.
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 bool LooksLikeIp(const std::string& s) {
   return !s.empty() && s.size() <= 45 &&
          (s.find_first_not_of("0123456789.") == std::string::npos ||
@@ -439,7 +445,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         c.attrs.Set("hypervisor", Value(std::string("aws")));
         SetCloudScope(c, "", Str(r, "OwnerId"), Str(Member(in, "Placement"), "AvailabilityZone"));
         // Lifecycle: a terminated instance is retired, never live (its id stays findable).
-        std::string state = Str(Member(in, "State"), "Name");
+        std::string state = Lower(Str(Member(in, "State"), "Name"));  // "Terminated" too
         if (state == "terminated" || state == "shutting-down")
           c.attrs.Set("status", Value(std::string("retired")));
         // Its addresses: every interface's private IPv4 and IPv6 addresses, and the instance's
@@ -521,7 +527,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       SetFrom(c.attrs, "engine", db, "Engine");
       SetFrom(c.attrs, "release", db, "EngineVersion");
       SetCloudScope(c, Str(db, "DBInstanceArn"), "", Str(db, "AvailabilityZone"));
-      if (Str(db, "DBInstanceStatus") == "deleting")
+      if (Lower(Str(db, "DBInstanceStatus")) == "deleting")
         c.attrs.Set("status", Value(std::string("retired")));
       SetFrom(c.attrs, "endpoint", Member(db, "Endpoint"), "Address");
       if (db.contains("Endpoint") && db["Endpoint"].is_object() && db["Endpoint"].contains("Port")) {

@@ -245,7 +245,7 @@ TEST_CASE("full scan: only a live CI goes stale, and not while another source re
     return std::string("absent");
   };
   Json gone = Instance("i-0a01", "gone", "10.0.1.5", "vpc-a");
-  gone["State"]["Name"] = "terminated";
+  gone["State"]["Name"] = "Terminated";  // any case
   Json running = Instance("i-0b02", "running", "10.0.1.6", "vpc-a");
   Apply(t, "aws", Reservations("111111111111", {gone, running}).dump(), "aws", true);
   REQUIRE(status("gone") == "retired");
