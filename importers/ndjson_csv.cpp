@@ -436,6 +436,9 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
     }
     out.cis.push_back(std::move(c));
   }
+  // A full scan covers the rows' class: a target a column names (created when missing) is not
+  // listed whole by the file, so the targets no row names any more are not stale.
+  out.covers.push_back({cls, "", Value()});
   return Status::Ok();
 }
 

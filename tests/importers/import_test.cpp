@@ -292,6 +292,19 @@ TEST_CASE("CSV with a mapping: dates, created targets, duplicates merged") {
   REQUIRE(dc);
   CHECK(Related(t, backhoe->id, "LOCATED_IN", dc->id));
   CHECK(assets.rels_created > 0);
+  // A full scan of the first three lines: the other 19 assets go stale, with their LOCATED_IN;
+  // the Datacenters (targets the file names, not lists) stay as they are.
+  std::string all = Data("snipe-it-assets-sample.csv");
+  size_t cut = 0;
+  for (int line = 0; line < 4; ++line) cut = all.find('\n', cut) + 1;
+  TestDb fresh;  // no other source reports them
+  Import(fresh, "csv", all, "csv-full", false, true, Mapping("snipe-it-assets"));
+  ImportReport part = Import(fresh, "csv", all.substr(0, cut), "csv-full", false, true,
+                             Mapping("snipe-it-assets"));
+  CHECK(part.stale == 19);
+  CHECK(part.rels_stale == 19);
+  for (const ImportChange& c : part.changes)
+    CHECK((c.op != ImportOp::kStale || c.class_name == "PhysicalServer"));
 }
 
 namespace {
