@@ -116,6 +116,7 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
     return Status::Invalid("not a Terraform state: no \"version\" at $.version")
         .With("path", "$.version");
   int64_t version = state["version"];
+  const std::string lineage = Str(state, "lineage");  // the state's own id, kept across serials
   if (version != 4)
     return Status::Invalid("Terraform state format " + std::to_string(version) +
                            " is not supported: only format 4 (Terraform 0.12 and later) is; run "
@@ -210,6 +211,9 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
       if (cls == "CloudResource") {
         c.attrs.Set("resource_type", Value(type));
         c.attrs.Set("address", Value(inst_address));
+        // An address is unique only within its state: scoped by the state's lineage (two
+        // accounts' states both hold aws_account_password_policy.this).
+        if (!lineage.empty()) c.attrs.Set("state_lineage", Value(lineage));
         if (!provider.empty()) c.attrs.Set("provider", Value(provider));
       } else if (cls == "VirtualMachine") {
         for (const char* k : {"instance_type", "machine_type", "flavor_name", "vm_size", "shape"})
@@ -279,7 +283,9 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   for (const auto& [type, cls] : TypeClasses()) classes.insert(cls);
   for (const std::string& cls : classes)
     for (const auto& [account, region] : scopes)
-      out.covers.push_back({cls, "account_id", account, {{"region", region}}});
+      out.covers.push_back(
+          {cls, "account_id", account,
+           {{"region", region}, {"state_lineage", lineage.empty() ? Value() : Value(lineage)}}});
   return Status::Ok();
 }
 

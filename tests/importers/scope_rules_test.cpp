@@ -565,3 +565,31 @@ TEST_CASE("nmap: IPv6 addresses in one form; a portid that is no port number is 
                        R"(<host> #1 (line 2) port 70000/tcp: portid "70000" is not a port number (0 to 65535): the port is not imported)",
                        R"(<host> #1 (line 2) port -1/tcp: portid "-1" is not a port number (0 to 65535): the port is not imported)"});
 }
+
+TEST_CASE("Terraform: one address in two states (lineages) is two CloudResources") {
+  TestDb t;
+  auto state = [](const std::string& lineage, const std::string& length) {
+    return Json{{"version", 4},
+                {"lineage", lineage},
+                {"resources",
+                 {{{"mode", "managed"},
+                   {"type", "aws_iam_account_password_policy"},
+                   {"name", "this"},
+                   {"instances",
+                    {{{"attributes", {{"id", "iam-account-password-policy"},
+                                      {"minimum_password_length", length}}}}}}}}}}
+        .dump();
+  };
+  Apply(t, "terraform", state("11111111-aaaa", "14"), "terraform", true);
+  ImportReport two = Apply(t, "terraform", state("22222222-bbbb", "20"), "terraform", true);
+  CHECK(two.created == 1);
+  CHECK(two.stale == 0);  // the first state's policy is not this state's
+  CHECK(two.merged == 0);
+  std::multimap<std::string, std::string> policies;
+  for (const CiRecord* c : All(t, "CloudResource"))
+    policies.emplace(Text(c->attrs.Get("address")), Text(c->attrs.Get("state_lineage")));
+  CHECK(policies == std::multimap<std::string, std::string>{
+                        {"aws_iam_account_password_policy.this", "11111111-aaaa"},
+                        {"aws_iam_account_password_policy.this", "22222222-bbbb"}});
+  CHECK(Apply(t, "terraform", state("11111111-aaaa", "14"), "terraform", true).created == 0);
+}
