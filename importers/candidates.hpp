@@ -4,6 +4,7 @@
 // Thread safety: plain values.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <utility>
 #include <string>
@@ -54,12 +55,14 @@ struct SourceError {
 // `also` its value: a namespaced Kubernetes list covers the Deployments of namespace X). With
 // `via`, only those a CI covered by another entry of the same list reaches through a `via`
 // relationship (an `ec2 describe-instances` output: the IPAddresses its instances HAS_ADDRESS).
+// With `where`, only those whose attributes it accepts (an nmap run: the addresses it scanned).
 struct Coverage {
   std::string class_name;
   std::string attribute;
   Value value;
   std::vector<std::pair<std::string, Value>> also;
   std::string via;
+  std::function<bool(const AttrMap&)> where;
 };
 
 // The error of the record at `location` that `st` (not OK) refused: its message, code and details.

@@ -42,6 +42,7 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
     return !schema.FindAttribute(ci.class_name, attr) || ci.attrs.Get(attr) == v;
   };
   auto matches = [&](const CiRecord& ci, const Coverage& c) {
+    if (c.where && !c.where(ci.attrs)) return false;
     if (!c.attribute.empty() && !holds(ci, c.attribute, c.value)) return false;
     for (const auto& [a, v] : c.also) {
       if (!holds(ci, a, v)) return false;
@@ -92,8 +93,14 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
     const CiRecord *a = rel ? txn.GetCi(rel->from) : nullptr,
                    *b = rel ? txn.GetCi(rel->to) : nullptr;
     if (!a || !b || !is_named(*a) || !is_named(*b)) return false;
+    // The other end, when the file lists its class at all, must be one it covers too (a port
+    // the run did not scan keeps its host's EXPOSES).
+    auto other_ok = [&](CiId id, const CiRecord& ci) {
+      return covered.count(scope_of_class(std::string(ci.class_name))) == 0 || ci_covered(id, ci);
+    };
     bool contains = rel->type.view() == "CONTAINS";
-    return contains ? ci_covered(rel->to, *b) : ci_covered(rel->from, *a);
+    return contains ? ci_covered(rel->to, *b) && other_ok(rel->from, *a)
+                    : ci_covered(rel->from, *a) && other_ok(rel->to, *b);
   };
   std::vector<Provenance> gone;
   txn.graph().provenance().ForSource(source, [&](const Provenance& p) {

@@ -17,8 +17,9 @@ namespace cmdb::importers {
 // one of set.covers describes, class compared by identification scope: a DiscoveredHost is
 // covered by VirtualMachine; with no covers, a CI of the scope of a candidate's class that is
 // not reference-only; a relationship whose reporting end, its content for CONTAINS and its from
-// end otherwise, is such a CI and both of whose ends are of the scope of a class some candidate
-// names), a stale mark: a CI still present whose status is 'live' or absent, and that no other
+// end otherwise, is such a CI, whose other end is such a CI too unless no entry of set.covers is of
+// its scope, and both of whose ends are of the scope of a class some candidate names), a stale
+// mark: a CI still present whose status is 'live' or absent, and that no other
 // source's provenance (not stale) still reports, gets status 'stale' (a new version, reported as
 // ImportOp::kStale) and is counted in `report.stale`; a relationship still present is counted in
 // `report.rels_stale`; either way the provenance is staged as stale. Taken in (relationship, id)

@@ -1,11 +1,15 @@
 // nmap XML (-oX): hosts that are up, their addresses, host names, best OS match and open ports.
 #include <algorithm>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <pugixml.hpp>
 
 #include "cmdb/schema.hpp"
 #include "cmdb/text_position.hpp"
 #include "importers/formats.hpp"
 #include "importers/identifiers.hpp"
+#include "importers/nmap_targets.hpp"
 #include "importers/scopes.hpp"
 
 namespace cmdb::importers {
@@ -38,6 +42,34 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
   if (!run)
     return Status::Invalid("not an nmap XML report: the root element must be <nmaprun>")
         .With("element", "/");
+  // A full scan covers what this run scanned: its target addresses (when its command line
+  // names them as addresses) and, on the hosts it covers, the ports its <scaninfo> lists. Unknown
+  // targets (host names, -iL): every DiscoveredHost and address of the source.
+  std::optional<NmapTargets> targets = NmapTargets::FromArgs(run.attribute("args").value());
+  auto ports = std::make_shared<NmapPorts>();
+  bool ports_known = true;
+  for (pugi::xml_node info : run.children("scaninfo"))
+    ports_known = ports->Add(info.attribute("protocol").value(),
+                             info.attribute("services").value()) && ports_known;
+  ports_known = ports_known && !ports->empty();
+  auto scanned = [targets](const char* attr) -> std::function<bool(const AttrMap&)> {
+    if (!targets) return nullptr;
+    return [targets, attr](const AttrMap& a) {
+      Value v = a.Get(attr);
+      return v.is_string() && targets->Contains(std::string(v.as_string()));
+    };
+  };
+  out.covers.push_back({"DiscoveredHost", "", Value(), {}, "", scanned("ip_address")});
+  out.covers.push_back({"IPAddress", "", Value(), {}, "", scanned("address")});
+  std::function<bool(const AttrMap&)> port_scanned;
+  if (ports_known) {
+    port_scanned = [ports](const AttrMap& a) {
+      Value port = a.Get("port"), protocol = a.Get("protocol");
+      return port.is_int() && protocol.is_string() &&
+             ports->Contains(std::string(protocol.as_string()), port.as_int());
+    };
+  }
+  out.covers.push_back({"NetworkPort", "", Value(), {}, "EXPOSES", port_scanned});
   int index = 0;
   // Hosts come in document order: their lines are counted on from the previous host's, so the
   // whole file is scanned once (counting from the start for each host made imports quadratic).

@@ -13,6 +13,7 @@
 #include "importers/import.hpp"
 #include "importers/import_util.hpp"
 #include "importers/json_util.hpp"
+#include "importers/nmap_targets.hpp"
 #include "importers/scopes.hpp"
 #include "test_util.hpp"
 
@@ -592,4 +593,67 @@ TEST_CASE("Terraform: one address in two states (lineages) is two CloudResources
                         {"aws_iam_account_password_policy.this", "11111111-aaaa"},
                         {"aws_iam_account_password_policy.this", "22222222-bbbb"}});
   CHECK(Apply(t, "terraform", state("11111111-aaaa", "14"), "terraform", true).created == 0);
+}
+
+TEST_CASE("nmap: the targets and ports a run scanned, read from its report") {
+  auto t = NmapTargets::FromArgs("nmap -sV -p 22,443 -oX out.xml 10.0.1.0/24");
+  REQUIRE(t);
+  CHECK(t->Contains("10.0.1.5"));
+  CHECK(t->Contains("10.0.1.255"));
+  CHECK_FALSE(t->Contains("10.0.2.5"));
+  auto ranges = NmapTargets::FromArgs("/usr/bin/nmap 10.0.0-3.1-254 --exclude 10.0.1.7,10.0.2.0/30 192.168.1.* 2001:db8::/64");
+  REQUIRE(ranges);
+  for (const char* in : {"10.0.2.9", "10.0.0.1", "192.168.1.0", "2001:db8::10"}) CHECK(ranges->Contains(in));
+  for (const char* out : {"10.0.1.7", "10.0.2.2", "10.0.4.1", "10.0.0.255", "2001:db9::1"})
+    CHECK_FALSE(ranges->Contains(out));
+  for (const char* unknown : {"nmap scanme.nmap.org", "nmap -iL hosts.txt", "nmap -sn",
+                              "nmap 10.0.0.300", "nmap --excludefile x 10.0.0.1"})
+    CHECK_FALSE(NmapTargets::FromArgs(unknown));
+  NmapPorts ports;
+  CHECK(ports.Add("tcp", "1-1024,8080"));
+  CHECK(ports.Contains("tcp", 22));
+  CHECK(ports.Contains("tcp", 8080));
+  CHECK_FALSE(ports.Contains("tcp", 9090));
+  CHECK_FALSE(ports.Contains("udp", 53));
+  CHECK_FALSE(ports.Add("udp", "53,ssh"));
+}
+
+TEST_CASE("full scan: an nmap run covers the addresses and ports it scanned") {
+  TestDb t;
+  auto scan = [](const std::string& targets, const std::string& services,
+                 const std::vector<std::pair<std::string, std::vector<int>>>& hosts) {
+    std::string xml = R"(<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap -sS -oX - )" +
+                      targets + R"(" version="7.94"><scaninfo type="syn" protocol="tcp" services=")" +
+                      services + R"("/>)";
+    for (const auto& [ip, open] : hosts) {
+      xml += R"(<host><status state="up"/><address addr=")" + ip + R"(" addrtype="ipv4"/><ports>)";
+      for (int p : open)
+        xml += R"(<port protocol="tcp" portid=")" + std::to_string(p) + R"("><state state="open"/></port>)";
+      xml += "</ports></host>";
+    }
+    return xml + "</nmaprun>";
+  };
+  auto live = [&](const std::string& cls, const std::string& name) {
+    for (const CiRecord* c : All(t, cls))
+      if (c->attrs.Get("name") == Value(name)) return Text(c->attrs.Get("status")) == "live";
+    return false;
+  };
+  Apply(t, "nmap", scan("10.0.1.0/24", "22,443", {{"10.0.1.5", {22, 443}}}), "nmap", true);
+  // Another subnet's scan under the same source: 10.0.1.5, its address and ports stay live.
+  ImportReport other = Apply(t, "nmap", scan("10.0.2.0/24", "22", {{"10.0.2.9", {22}}}), "nmap", true);
+  CHECK(other.stale == 0);
+  CHECK(other.rels_stale == 0);
+  // The first subnet, port 22 only: 443 was not scanned, so it stays.
+  CHECK(Apply(t, "nmap", scan("10.0.1.0/24", "22", {{"10.0.1.5", {22}}}), "nmap", true).stale == 0);
+  CHECK(live("NetworkPort", "443/tcp"));
+  // Both ports scanned, 443 closed now: it goes stale, with its EXPOSES.
+  ImportReport closed = Apply(t, "nmap", scan("10.0.1.0/24", "22,443", {{"10.0.1.5", {22}}}), "nmap", true);
+  CHECK(closed.stale == 1);
+  CHECK(closed.rels_stale == 1);
+  CHECK_FALSE(live("NetworkPort", "443/tcp"));
+  // The first subnet with nobody up: the host, its address and port 22 go stale; 10.0.2.9 stays.
+  ImportReport down = Apply(t, "nmap", scan("10.0.1.0/24", "22,443", {}), "nmap", true);
+  CHECK(down.stale == 3);
+  CHECK(live("DiscoveredHost", "10.0.2.9"));
+  CHECK_FALSE(live("DiscoveredHost", "10.0.1.5"));
 }
