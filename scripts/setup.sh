@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make pkg-config ccache libboost-dev libboost-graph-dev libsqlite3-dev
           libcpp-httplib-dev nlohmann-json3-dev libpugixml-dev catch2 libssl-dev zlib1g-dev libbrotli-dev openssl
           libjemalloc-dev libsimdjson-dev libre2-dev libcli11-dev libedit-dev libcurl4-openssl-dev python3 jq curl nodejs npm chromium
-          libpq-dev postgresql-15)
+          libpq-dev postgresql-15 libhowardhinnant-date-dev tzdata)
 missing=()
 for p in "${packages[@]}"; do
   # A Node.js from elsewhere (NodeSource's bundles npm) serves as well as Debian's.

@@ -9,6 +9,7 @@
 
 #include "query/common/query_error.hpp"
 #include "query/runtime/temporal_internal.hpp"
+#include "query/runtime/time_zones.hpp"
 
 namespace cmdb::gql {
 namespace temporal_detail {
@@ -194,6 +195,50 @@ std::optional<int32_t> ParseOffset(Cursor& c, bool& bad) {
   return static_cast<int32_t>(sign * (*h * 3600 + m * 60));
 }
 
+namespace {
+
+[[noreturn]] void UnknownZone(const std::string& zone, const std::string& what, size_t offset) {
+  Bad(what + ": unknown time zone " + Quote(zone) +
+          " (a name of the tz database such as 'Europe/Berlin', or an offset such as '+01:00')",
+      offset);
+}
+
+}  // namespace
+
+void ResolveZone(Temporal& t, const std::string& what, size_t offset) {
+  i128 local = i128(t.days) * kSecondsPerDay + t.nanos / kNanosPerSecond;
+  std::optional<ZoneResolution> r = ZoneOffsetAtLocal(t.zone, static_cast<int64_t>(local));
+  if (!r) UnknownZone(t.zone, what, offset);
+  if (r->shift_seconds != 0) {  // in a daylight-saving gap: forward by its length
+    i128 n = i128(t.nanos) + i128(r->shift_seconds) * kNanosPerSecond;
+    i128 carry = n >= 0 ? n / kNanosPerDay : -((-n + kNanosPerDay - 1) / kNanosPerDay);
+    t.nanos = static_cast<int64_t>(n - carry * kNanosPerDay);
+    t.days += static_cast<int64_t>(carry);
+  }
+  t.offset = r->offset;
+}
+
+void ShowInZone(Temporal& t, const std::string& zone, const std::string& what, size_t offset) {
+  i128 utc_nanos = i128(t.days) * kNanosPerDay + t.nanos - i128(t.offset) * kNanosPerSecond;
+  i128 utc_seconds = utc_nanos >= 0 ? utc_nanos / kNanosPerSecond
+                                    : -((-utc_nanos + kNanosPerSecond - 1) / kNanosPerSecond);
+  std::optional<int32_t> off = ZoneOffsetAtUtc(zone, static_cast<int64_t>(utc_seconds));
+  if (!off) UnknownZone(zone, what, offset);
+  i128 local = utc_nanos + i128(*off) * kNanosPerSecond;
+  i128 days = local >= 0 ? local / kNanosPerDay : -((-local + kNanosPerDay - 1) / kNanosPerDay);
+  t.days = static_cast<int64_t>(days);
+  t.nanos = static_cast<int64_t>(local - days * kNanosPerDay);
+  t.offset = *off;
+  t.zone = zone;
+}
+
+bool IsOffsetText(std::string_view text) {
+  Cursor c{text};
+  bool bad = false;
+  auto off = ParseOffset(c, bad);
+  return off && !bad && c.done();
+}
+
 Temporal ParseInstant(T type, std::string_view text, const std::string& what, size_t offset) {
   Cursor c{text};
   Temporal t;
@@ -217,10 +262,38 @@ Temporal ParseInstant(T type, std::string_view text, const std::string& what, si
   t.nanos = *ns;
   bool bad = false;
   auto off = ParseOffset(c, bad);
+  // A named zone in brackets after the time (or after its offset): 2026-07-01T10:00[Europe/Berlin].
+  std::string zone;
+  if (!bad && c.Eat('[')) {
+    size_t close = text.find(']', c.i);
+    if (close == std::string_view::npos || close + 1 != text.size()) return fail();
+    zone = std::string(text.substr(c.i, close - c.i));
+    c.i = close + 1;
+    if (type != T::kDateTime)
+      Bad(what + ": " + Quote(text) + " names a time zone; only a datetime takes one (a " +
+              TemporalTypeName(type) + " has no date to place it in)",
+          offset);
+  }
   if (bad || !c.done()) return fail();
   if (off && !Zoned(type))
     Bad(what + ": " + Quote(text) + " has a time zone offset; a " + TemporalTypeName(type) + " has none", offset);
   t.offset = off.value_or(0);
+  if (!zone.empty()) {
+    t.zone = zone;
+    ResolveZone(t, what, offset);
+    if (off && *off != t.offset) {
+      // The offset written must be one the zone has at that local time (either of an hour that
+      // occurs twice).
+      Temporal other = t;
+      other.offset = *off;
+      ShowInZone(other, zone, what, offset);
+      if (other.days != t.days || other.nanos != t.nanos)
+        Bad(what + ": " + Quote(text) + ": " + FormatOffset(*off) + " is not an offset of " + zone +
+                " at that time (it is " + FormatOffset(t.offset) + ")",
+            offset);
+      t = other;
+    }
+  }
   return t;
 }
 
@@ -392,6 +465,21 @@ Temporal AddDuration(const Temporal& a, const Temporal& d, int sign, size_t offs
     r.days = DaysFromCivil(y, m, day) + sign * d.days;
   }
   i128 delta = (i128(d.seconds) * kNanosPerSecond + d.nanos) * sign;
+  if (!r.zone.empty()) {
+    // In a named zone, as java.time does: months and days on the local date (the offset then
+    // the zone's), the time part on the instant (PT24H across a daylight-saving change is 24
+    // hours, P1D the same clock time the next day).
+    ResolveZone(r, "datetime arithmetic", offset);
+    i128 utc = i128(r.days) * kNanosPerDay + r.nanos - i128(r.offset) * kNanosPerSecond + delta;
+    i128 days = utc >= 0 ? utc / kNanosPerDay : -((-utc + kNanosPerDay - 1) / kNanosPerDay);
+    r.days = static_cast<int64_t>(days);
+    r.nanos = static_cast<int64_t>(utc - days * kNanosPerDay);
+    r.offset = 0;
+    int64_t y = CivilFromDays(r.days).year;
+    if (y < kMinYear || y > kMaxYear) Bad("the result is outside the years -9999..9999", offset);
+    ShowInZone(r, std::string(a.zone), "datetime arithmetic", offset);
+    return r;
+  }
   if (HasTime(a.type)) {
     i128 n = i128(r.nanos) + delta;
     i128 day_shift = n >= 0 ? n / kNanosPerDay : -((-n + kNanosPerDay - 1) / kNanosPerDay);
@@ -489,7 +577,9 @@ std::string FormatTemporal(const Temporal& t) {
     case T::kLocalTime: return FormatTime(t.nanos);
     case T::kTime: return FormatTime(t.nanos) + FormatOffset(t.offset);
     case T::kLocalDateTime: return FormatDate(t.days) + "T" + FormatTime(t.nanos);
-    case T::kDateTime: return FormatDate(t.days) + "T" + FormatTime(t.nanos) + FormatOffset(t.offset);
+    case T::kDateTime:
+      return FormatDate(t.days) + "T" + FormatTime(t.nanos) + FormatOffset(t.offset) +
+             (t.zone.empty() ? "" : "[" + t.zone + "]");
     case T::kDuration: return FormatDuration(t);
   }
   return "";
@@ -630,6 +720,7 @@ QValue TemporalComponent(const Temporal& t, const std::string& key, size_t offse
       if (key == "nanosecond") return QValue(t.nanos % kNanosPerSecond);
     }
     if (Zoned(t.type)) {
+      if (key == "timezone" && !t.zone.empty()) return QValue(t.zone);
       if (key == "timezone" || key == "offset") return QValue(FormatOffset(t.offset) == "Z" ? std::string("Z") : FormatOffset(t.offset));
       if (key == "offsetMinutes") return QValue(int64_t{t.offset / 60});
       if (key == "offsetSeconds") return QValue(int64_t{t.offset});

@@ -36,18 +36,27 @@ void CheckKeys(const QMap& m, std::initializer_list<const char*> allowed, const 
   }
 }
 
-int32_t MapOffset(const QMap& m, const std::string& what, size_t offset) {
+// The map's timezone: an offset ("+01:00") into `t.offset`, or a zone name ("Europe/Berlin", a
+// datetime only) into `t.zone`. Returns whether the map has one.
+bool MapZone(const QMap& m, Temporal& t, const std::string& what, size_t offset) {
   auto it = m.find("timezone");
-  if (it == m.end() || it->second.is_null()) return 0;
-  if (it->second.kind() != K::kString) Bad(what + ": timezone must be a string such as '+01:00'", offset);
-  Cursor c{it->second.as_string()};
-  bool bad = false;
-  auto off = ParseOffset(c, bad);
-  if (bad || !off || !c.done())
-    Bad(what + ": the timezone " + Quote(it->second.as_string()) +
-            " is not a UTC offset such as 'Z' or '+01:00' (named time zones are not supported)",
+  if (it == m.end() || it->second.is_null()) return false;
+  if (it->second.kind() != K::kString)
+    Bad(what + ": timezone must be a string such as '+01:00' or 'Europe/Berlin'", offset);
+  const std::string& text = it->second.as_string();
+  if (IsOffsetText(text)) {
+    Cursor c{text};
+    bool bad = false;
+    t.offset = *ParseOffset(c, bad);
+    return true;
+  }
+  if (t.type != T::kDateTime)
+    Bad(what + ": the timezone " + Quote(text) +
+            " is not a UTC offset such as 'Z' or '+01:00' (a named zone needs a date: only a "
+            "datetime takes one)",
         offset);
-  return *off;
+  t.zone = text;
+  return true;
 }
 
 Temporal FromMap(T type, const QMap& m, const std::string& what, size_t offset) {
@@ -76,13 +85,31 @@ Temporal FromMap(T type, const QMap& m, const std::string& what, size_t offset) 
     return t;
   }
   if (type == T::kDateTime && (m.count("epochSeconds") || m.count("epochMillis"))) {
-    CheckKeys(m, {"epochSeconds", "epochMillis", "nanosecond"}, what, offset);
+    CheckKeys(m, {"epochSeconds", "epochMillis", "nanosecond", "timezone"}, what, offset);
     i128 ns = i128(MapInt(m, "epochSeconds", 0, what, offset)) * kNanosPerSecond +
               i128(MapInt(m, "epochMillis", 0, what, offset)) * 1'000'000 + MapInt(m, "nanosecond", 0, what, offset);
     i128 days = ns >= 0 ? ns / kNanosPerDay : -((-ns + kNanosPerDay - 1) / kNanosPerDay);
     if (days > 3'000'000 || days < -3'000'000) Bad(what + ": the time is outside the years -9999..9999", offset);
     t.days = static_cast<int64_t>(days);
     t.nanos = static_cast<int64_t>(ns - days * kNanosPerDay);
+    Temporal zoned = t;  // the instant, shown at the map's offset or in its zone
+    if (MapZone(m, zoned, what, offset)) {
+      if (zoned.zone.empty()) {
+        int32_t off = zoned.offset;
+        zoned = t;
+        ShowInZone(zoned, "Etc/UTC", what, offset);
+        zoned.zone.clear();
+        i128 local = i128(zoned.days) * kNanosPerDay + zoned.nanos + i128(off) * kNanosPerSecond;
+        i128 d = local >= 0 ? local / kNanosPerDay : -((-local + kNanosPerDay - 1) / kNanosPerDay);
+        zoned.days = static_cast<int64_t>(d);
+        zoned.nanos = static_cast<int64_t>(local - d * kNanosPerDay);
+        zoned.offset = off;
+      } else {
+        ShowInZone(t, zoned.zone, what, offset);
+        return t;
+      }
+      return zoned;
+    }
     return t;
   }
   std::vector<const char*> keys;
@@ -114,7 +141,7 @@ Temporal FromMap(T type, const QMap& m, const std::string& what, size_t offset) 
                         MapInt(m, "second", 0, what, offset), (ms * 1'000'000 + us * 1000 + ns) % kNanosPerSecond, what,
                         offset);
   }
-  if (Zoned(type)) t.offset = MapOffset(m, what, offset);
+  if (Zoned(type) && MapZone(m, t, what, offset) && !t.zone.empty()) ResolveZone(t, what, offset);
   return t;
 }
 
@@ -128,6 +155,35 @@ Temporal Now(T type, int64_t now_micros) {
   return t;
 }
 
+// The query's time as a value of `type` in the time zone `zone` (an offset or, for a datetime,
+// a zone name; null: UTC).
+Temporal NowIn(T type, int64_t now_micros, const QValue& zone, const std::string& what, size_t offset) {
+  Temporal utc = Now(T::kDateTime, now_micros);
+  if (zone.is_null()) return Now(type, now_micros);
+  if (zone.kind() != K::kString || !Zoned(type))
+    Bad(what + ": the time zone must be a string such as '+01:00' or 'Europe/Berlin'" +
+            std::string(Zoned(type) ? "" : " (and only a zoned type takes one)"),
+        offset);
+  Temporal t = utc;
+  const std::string& text = zone.as_string();
+  if (IsOffsetText(text)) {
+    Cursor c{text};
+    bool bad = false;
+    int32_t off = *ParseOffset(c, bad);
+    i128 local = i128(utc.days) * kNanosPerDay + utc.nanos + i128(off) * kNanosPerSecond;
+    i128 d = local >= 0 ? local / kNanosPerDay : -((-local + kNanosPerDay - 1) / kNanosPerDay);
+    t.days = static_cast<int64_t>(d);
+    t.nanos = static_cast<int64_t>(local - d * kNanosPerDay);
+    t.offset = off;
+  } else {
+    ShowInZone(t, text, what, offset);
+    if (type != T::kDateTime) t.zone.clear();  // a time keeps the offset only
+  }
+  t.type = type;
+  if (!HasDate(type)) t.days = 0;
+  return t;
+}
+
 // The value of type `type` made from another temporal value: its date part, time part, or both.
 Temporal Convert(T type, const Temporal& from, const std::string& what, size_t offset) {
   if (from.type == T::kDuration || (HasDate(type) && !HasDate(from.type)) || (HasTime(type) && !HasTime(from.type) && type != T::kLocalDateTime && type != T::kDateTime))
@@ -137,6 +193,7 @@ Temporal Convert(T type, const Temporal& from, const std::string& what, size_t o
   t.days = HasDate(type) ? from.days : 0;
   t.nanos = HasTime(type) && HasTime(from.type) ? from.nanos : 0;
   t.offset = Zoned(type) && Zoned(from.type) ? from.offset : 0;
+  if (type == T::kDateTime) t.zone = from.zone;
   return t;
 }
 
@@ -153,6 +210,10 @@ QValue Construct(const Args& args, const FnEnv& env) {
     return QValue(Now(kType, env.now_micros));
   }
   const QValue& a = args[0];
+  // A map of only a timezone: the query's time there (datetime({timezone: 'Europe/Berlin'})).
+  if (a.kind() == K::kMap && kType != T::kDuration && a.as_map().size() == 1 &&
+      a.as_map().count("timezone"))
+    return QValue(NowIn(kType, env.now_micros, a.as_map().at("timezone"), what, env.offset));
   switch (a.kind()) {
     case K::kNull: return QValue();
     case K::kString:
@@ -175,8 +236,8 @@ template <T kType>
 QValue QueryClock(const Args& args, const FnEnv& env) {
   if (args.empty()) return QValue(Now(kType, env.now_micros));
   if (args[0].is_null()) return QValue();
-  Bad(std::string(TemporalTypeName(kType)) + ": the clock functions take no time zone (named time zones are not supported)",
-      env.offset);
+  return QValue(NowIn(kType, env.now_micros, args[0], std::string(TemporalTypeName(kType)) + " clock",
+                      env.offset));
 }
 
 // <type>.truncate(unit, value): the value with every field below `unit` at its smallest.
@@ -224,6 +285,7 @@ QValue Truncate(const Args& args, const FnEnv& env) {
     if (!HasTime(kType) && unit != "day") Bad(what + ": a " + TemporalTypeName(kType) + " has no " + unit, env.offset);
     t.nanos -= t.nanos % it->second;
   }
+  if (!t.zone.empty()) ResolveZone(t, what, env.offset);  // the zone's offset at the new time
   return QValue(t);
 }
 

@@ -52,6 +52,15 @@ Temporal MakeDate(int64_t y, int64_t m, int64_t d, const std::string& what, size
 // Nanoseconds of the day, checked.
 int64_t TimeNanos(int64_t h, int64_t mi, int64_t s, int64_t ns, const std::string& what, size_t offset);
 std::string Quote(std::string_view s);
+// A DATETIME's local date and time (days, nanos) in its named zone `t.zone`: sets t.offset to the
+// zone's (a local time in a daylight-saving gap moves forward by the gap). An unknown zone name
+// is an error naming it.
+void ResolveZone(Temporal& t, const std::string& what, size_t offset);
+// A DATETIME at the instant it denotes, shown in the named zone `zone`: the offset the zone has
+// then, and the local date and time at that offset.
+void ShowInZone(Temporal& t, const std::string& zone, const std::string& what, size_t offset);
+// Whether `text` reads as a UTC offset ("Z", "+01:00"); else it is taken as a zone name.
+bool IsOffsetText(std::string_view text);
 
 // A cursor over ISO-8601 text.
 struct Cursor {

@@ -57,6 +57,9 @@ struct Temporal {
   int32_t offset = 0;
   int64_t months = 0;
   int64_t seconds = 0;
+  // A DATETIME's named time zone ("Europe/Berlin"; `offset` is the zone's at this time), or ""
+  // for a fixed offset (query/runtime/time_zones.hpp).
+  std::string zone;
 };
 
 struct QValue {

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <random>
 
 #include "api/api_client.hpp"
@@ -154,6 +156,66 @@ TEST_CASE("temporal values: texts, maps, components, arithmetic, comparison, tru
   CHECK(q.One("RETURN date('2026-12-03') + null").is_null());
 }
 
+TEST_CASE("named time zones: offsets with daylight saving time, gaps, repeated hours, arithmetic") {
+  Q q;
+  CHECK(q.Text("datetime('2026-07-01T10:00[Europe/Berlin]')") == "2026-07-01T10:00+02:00[Europe/Berlin]");
+  CHECK(q.Text("datetime('2026-01-01T10:00[Europe/Berlin]')") == "2026-01-01T10:00+01:00[Europe/Berlin]");
+  CHECK(q.Text("datetime('2026-01-01T10:00[Europe/Berlin]').timezone") == "Europe/Berlin");
+  CHECK(q.Text("datetime('2026-01-01T10:00[Europe/Berlin]').offset") == "+01:00");
+  // 02:30 does not exist on 29 March 2026 in Berlin (02:00 -> 03:00): forward by the gap.
+  CHECK(q.Text("datetime('2026-03-29T02:30[Europe/Berlin]')") == "2026-03-29T03:30+02:00[Europe/Berlin]");
+  // 02:30 occurs twice on 25 October: the earlier offset, unless the text names the later one.
+  CHECK(q.Text("datetime('2026-10-25T02:30[Europe/Berlin]')") == "2026-10-25T02:30+02:00[Europe/Berlin]");
+  CHECK(q.Text("datetime('2026-10-25T02:30+01:00[Europe/Berlin]')") == "2026-10-25T02:30+01:00[Europe/Berlin]");
+  // A day is the same clock time the next day; 24 hours are 24 hours.
+  CHECK(q.Text("datetime('2026-03-28T12:00[Europe/Berlin]') + duration('P1D')") ==
+        "2026-03-29T12:00+02:00[Europe/Berlin]");
+  CHECK(q.Text("datetime('2026-03-28T12:00[Europe/Berlin]') + duration('PT24H')") ==
+        "2026-03-29T13:00+02:00[Europe/Berlin]");
+  CHECK(q.Text("datetime('2026-03-29T12:00[Europe/Berlin]') - duration('P1M')") ==
+        "2026-02-28T12:00+01:00[Europe/Berlin]");
+  CHECK(q.Text("datetime.truncate('day', datetime('2026-03-29T12:00[Europe/Berlin]'))") ==
+        "2026-03-29T00:00+01:00[Europe/Berlin]");
+  CHECK(q.Text("datetime({year: 2026, month: 7, day: 1, hour: 9, timezone: 'America/New_York'})") ==
+        "2026-07-01T09:00-04:00[America/New_York]");
+  CHECK(q.Text("datetime({epochMillis: 1800000000000, timezone: 'Asia/Tokyo'})") ==
+        "2027-01-15T17:00+09:00[Asia/Tokyo]");
+  CHECK(q.Text("datetime({epochMillis: 1800000000000, timezone: '+05:30'})") == "2027-01-15T13:30+05:30");
+  // The query's now in a zone (the clock is 2027-01-15T08:00Z).
+  CHECK(q.Text("datetime({timezone: 'Asia/Tokyo'})") == "2027-01-15T17:00+09:00[Asia/Tokyo]");
+  CHECK(q.Text("datetime.transaction('America/New_York')") == "2027-01-15T03:00-05:00[America/New_York]");
+  CHECK(q.Text("time.statement('+01:00')") == "09:00+01:00");
+  // The same instant in two zones is equal; it sorts by the instant.
+  CHECK(q.One("RETURN datetime('2026-07-01T10:00[Europe/Berlin]') = datetime('2026-07-01T08:00Z')").as_bool());
+  CHECK(q.One("RETURN datetime('2026-07-01T10:00[Europe/Berlin]') < datetime('2026-07-01T09:00+00:00')").as_bool());
+}
+
+TEST_CASE("named time zones agree with the C library's time zone code on random instants") {
+  // A second reader of the same tz database: glibc's localtime_r under TZ=<zone>.
+  Q q;
+  const char* saved = std::getenv("TZ");
+  std::string restore = saved ? saved : "";
+  std::mt19937_64 rng(20261204);
+  for (const char* zone : {"Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
+                           "America/Sao_Paulo", "Pacific/Chatham", "Africa/Casablanca", "America/St_Johns"}) {
+    ::setenv("TZ", zone, 1);
+    ::tzset();
+    std::uniform_int_distribution<int64_t> when(0, 2'100'000'000);  // 1970..2036
+    for (int i = 0; i < 40; ++i) {
+      int64_t s = when(rng);
+      time_t t = static_cast<time_t>(s);
+      struct tm tm {};
+      ::localtime_r(&t, &tm);
+      INFO(zone << " at " << s);
+      CHECK(q.One("RETURN datetime({epochSeconds: $s, timezone: $z}).offsetSeconds",
+                  {{"s", QValue(s)}, {"z", QValue(std::string(zone))}})
+                .as_int() == tm.tm_gmtoff);
+    }
+  }
+  if (saved) ::setenv("TZ", restore.c_str(), 1); else ::unsetenv("TZ");
+  ::tzset();
+}
+
 TEST_CASE("DATE and DATETIME attributes are temporal values in queries") {
   Q q;
   // The cookbook's end-of-life check: software whose end of life is within 90 days of now.
@@ -185,10 +247,20 @@ TEST_CASE("errors of temporal values: exact text and caret") {
         "DATETIME has none\n"
         "RETURN localdatetime('2026-12-03T10:00+01:00')\n"
         "       ^");
-  CHECK(q.Error("RETURN datetime({year: 2026, month: 12, timezone: 'Europe/Berlin'})") ==
-        "ArgumentError: line 1, column 8: datetime(): the timezone 'Europe/Berlin' is not a UTC offset such as 'Z' "
-        "or '+01:00' (named time zones are not supported)\n"
-        "RETURN datetime({year: 2026, month: 12, timezone: 'Europe/Berlin'})\n"
+  CHECK(q.Error("RETURN datetime({year: 2026, month: 12, timezone: 'Europe/Berlinn'})") ==
+        "ArgumentError: line 1, column 8: datetime(): unknown time zone 'Europe/Berlinn' (a name of the tz database "
+        "such as 'Europe/Berlin', or an offset such as '+01:00')\n"
+        "RETURN datetime({year: 2026, month: 12, timezone: 'Europe/Berlinn'})\n"
+        "       ^");
+  CHECK(q.Error("RETURN time({hour: 10, timezone: 'Europe/Berlin'})") ==
+        "ArgumentError: line 1, column 8: time(): the timezone 'Europe/Berlin' is not a UTC offset such as 'Z' or "
+        "'+01:00' (a named zone needs a date: only a datetime takes one)\n"
+        "RETURN time({hour: 10, timezone: 'Europe/Berlin'})\n"
+        "       ^");
+  CHECK(q.Error("RETURN datetime('2026-10-25T02:30+05:00[Europe/Berlin]')") ==
+        "ArgumentError: line 1, column 8: datetime(): '2026-10-25T02:30+05:00[Europe/Berlin]': +05:00 is not an "
+        "offset of Europe/Berlin at that time (it is +02:00)\n"
+        "RETURN datetime('2026-10-25T02:30+05:00[Europe/Berlin]')\n"
         "       ^");
   CHECK(q.Error("RETURN date({year: 2026, hour: 3})") ==
         "ArgumentError: line 1, column 8: date(): unknown field 'hour' (fields: year, month, day)\n"
