@@ -104,8 +104,12 @@ void AnsibleHost(const Json& facts, const std::string& inventory_name, const std
   };
   // An address only this host's containers or VMs reach: docker0's and virbr0's ranges, or any
   // address of a virtual bridge interface.
+  // A container's own addresses are on its host's container network (172.18.0.2 on every
+  // Compose network): they scope to the container too, and never identify it.
+  const bool container = role == "guest" && (vtype == "docker" || vtype == "podman" ||
+                                             vtype == "containerd" || vtype == "container");
   auto host_local = [&](const std::string& addr) {
-    return IsHostLocalAddress(addr) || bridged.count(addr) > 0;
+    return container || IsHostLocalAddress(addr) || bridged.count(addr) > 0;
   };
   for (const Json& iface : Items(facts, "ansible_interfaces")) {
     if (iface.is_object()) {  // Windows: {interface_name, macaddress, default_gateway, ...}

@@ -89,6 +89,10 @@ MacAddress ReadMac(const std::string& s) {
   // Docker's bridge MACs (02:42 and the container's IPv4 address) repeat on every Docker host:
   // they identify no machine.
   if (hex.rfind("0242", 0) == 0) return out;
+  // Virtual router MACs a whole group of routers answers with: VRRP (00:00:5e:00:01/02:xx),
+  // HSRP (00:00:0c:07:ac:xx, v2 00:00:0c:9f:fx:xx), GLBP (00:07:b4:00:0x:xx).
+  for (const char* shared : {"00005e0001", "00005e0002", "00000c07ac", "00000c9ff", "0007b400"})
+    if (hex.rfind(shared, 0) == 0) return out;
   out.kind = MacAddress::kUsable;
   for (size_t i = 0; i < 12; i += 2) out.value += (i ? ":" : "") + hex.substr(i, 2);
   return out;

@@ -9,8 +9,9 @@
 namespace cmdb::importers {
 
 // What a MAC address given by a source is: usable (`value` is its normal form), a placeholder
-// that identifies nothing (empty, "unknown", all zeros, all ones, and Docker's bridge MACs
-// 02:42:..., which repeat on every Docker host), or malformed ("zz:zz").
+// that identifies nothing (empty, "unknown", all zeros, all ones, Docker's bridge MACs
+// 02:42:..., which repeat on every Docker host, and the virtual router MACs of VRRP, HSRP and
+// GLBP, which a group of routers shares), or malformed ("zz:zz").
 struct MacAddress {
   enum Kind { kUsable, kPlaceholder, kMalformed };
   Kind kind = kPlaceholder;

@@ -42,9 +42,10 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
   if (!run)
     return Status::Invalid("not an nmap XML report: the root element must be <nmaprun>")
         .With("element", "/");
-  // A full scan covers what this run scanned: its target addresses (when its command line
-  // names them as addresses) and, on the hosts it covers, the ports its <scaninfo> lists. Unknown
-  // targets (host names, -iL): every DiscoveredHost and address of the source.
+  // A full scan covers what this run scanned, and nothing it cannot tell: the hosts and
+  // addresses among the targets of its command line (none when a target is not an address: a
+  // host name, -iL, an unreadable form), and on those hosts the ports its <scaninfo>s list (none
+  // without one, a ping scan, or when one does not read as port ranges).
   std::optional<NmapTargets> targets = NmapTargets::FromArgs(run.attribute("args").value());
   auto ports = std::make_shared<NmapPorts>();
   bool ports_known = true;
@@ -52,24 +53,28 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
     ports_known = ports->Add(info.attribute("protocol").value(),
                              info.attribute("services").value()) && ports_known;
   ports_known = ports_known && !ports->empty();
-  auto scanned = [targets](const char* attr) -> std::function<bool(const AttrMap&)> {
-    if (!targets) return nullptr;
-    return [targets, attr](const AttrMap& a) {
-      Value v = a.Get(attr);
-      return v.is_string() && targets->Contains(std::string(v.as_string()));
+  if (targets) {
+    auto scanned = [targets](const char* attr) -> std::function<bool(const AttrMap&)> {
+      return [targets, attr](const AttrMap& a) {
+        Value v = a.Get(attr);
+        return v.is_string() && targets->Contains(std::string(v.as_string()));
+      };
     };
-  };
-  out.covers.push_back({"DiscoveredHost", "", Value(), {}, "", scanned("ip_address")});
-  out.covers.push_back({"IPAddress", "", Value(), {}, "", scanned("address")});
-  std::function<bool(const AttrMap&)> port_scanned;
-  if (ports_known) {
-    port_scanned = [ports](const AttrMap& a) {
-      Value port = a.Get("port"), protocol = a.Get("protocol");
-      return port.is_int() && protocol.is_string() &&
-             ports->Contains(std::string(protocol.as_string()), port.as_int());
-    };
+    out.covers.push_back({"DiscoveredHost", "", Value(), {}, "", scanned("ip_address")});
+    out.covers.push_back({"IPAddress", "", Value(), {}, "", scanned("address")});
+    if (ports_known) {
+      out.covers.push_back({"NetworkPort", "", Value(), {}, "EXPOSES", [ports](const AttrMap& a) {
+                              Value port = a.Get("port"), protocol = a.Get("protocol");
+                              return port.is_int() && protocol.is_string() &&
+                                     ports->Contains(std::string(protocol.as_string()),
+                                                     port.as_int());
+                            }});
+    }
+  } else {
+    // Nothing covered, but the list must not be empty (that means "the candidates' classes").
+    out.covers.push_back({"DiscoveredHost", "", Value(), {}, "",
+                          [](const AttrMap&) { return false; }});
   }
-  out.covers.push_back({"NetworkPort", "", Value(), {}, "EXPOSES", port_scanned});
   int index = 0;
   // Hosts come in document order: their lines are counted on from the previous host's, so the
   // whole file is scanned once (counting from the start for each host made imports quadratic).

@@ -111,14 +111,19 @@ std::optional<NmapTargets> NmapTargets::FromArgs(const std::string& args) {
   bool any = false;
   for (size_t i = 1; i < words.size(); ++i) {  // words[0] is the program
     const std::string& w = words[i];
-    if (w == "-iL" || w == "-iR" || w == "--excludefile") return std::nullopt;
-    if (w == "--exclude") {
-      if (i + 1 >= words.size()) return std::nullopt;
-      for (const std::string& e : Split(words[++i], ','))
+    if (w == "-iL" || w == "-iR" || w == "--excludefile" || w.rfind("--excludefile=", 0) == 0)
+      return std::nullopt;
+    if (w == "--exclude" || w.rfind("--exclude=", 0) == 0) {  // both forms nmap takes
+      std::string list = w.size() > 9 ? w.substr(10) : "";
+      if (list.empty()) {
+        if (i + 1 >= words.size()) return std::nullopt;
+        list = words[++i];
+      }
+      for (const std::string& e : Split(list, ','))
         if (!Add(e, t.excluded_)) return std::nullopt;
       continue;
     }
-    if (!w.empty() && w[0] == '-') {
+    if (!w.empty() && w[0] == '-') {  // an option; --name=value is one word
       if (OptionsWithArgument().count(w)) ++i;
       continue;
     }

@@ -48,7 +48,13 @@ void ReportUniqueClash(const Txn& txn, const IdentifiedCi& r, std::string_view a
   c.rule = std::string(attr);
   c.value = v.is_string() ? std::string(v.as_string()) : v.ToLiteral();
   const CiRecord* other = txn.GetCi(holder);
-  c.matches.push_back({holder, "", std::string(attr), other ? other->attrs.Get(attr) : Value(), v});
+  IdentityMatch match{holder, "", std::string(attr), other ? other->attrs.Get(attr) : Value(), v};
+  if (!txn.graph().FindCi(holder)) {  // made by this import: named by its location, as elsewhere
+    match.id = 0;
+    for (const ImportChange& ch : report.changes)
+      if (ch.op == ImportOp::kCreate && ch.id == holder) match.location = ch.location;
+  }
+  c.matches.push_back(std::move(match));
   c.policy = IdentifyConflict::kCreate;
   report.identity_conflicts.push_back(std::move(c));
 }

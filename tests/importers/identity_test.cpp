@@ -488,6 +488,24 @@ TEST_CASE("identity: host-local addresses belong to their host") {
                       {"172.18.0.1", "web.local/31"}, {"172.18.0.1", "web.local/32"},
                       {"192.168.56.31", "-"}, {"192.168.56.32", "-"},
                       {"192.168.56.8", "-"}});  // in both copies' ansible_all_ipv4_addresses
+  // Two containers on a Compose network, both at 172.18.0.2: two CIs, each with its own address.
+  auto container = [&](const std::string& id) {
+    Json f = {{"ansible_hostname", id}, {"ansible_virtualization_role", "guest"},
+              {"ansible_virtualization_type", "docker"},
+              {"ansible_default_ipv4", {{"address", "172.18.0.2"}, {"interface", "eth0"}}},
+              {"ansible_interfaces", {"lo", "eth0"}},
+              {"ansible_eth0", {{"device", "eth0"}, {"ipv4", {{"address", "172.18.0.2"}}}}}};
+    return f;
+  };
+  TestDb boxes;
+  DryThenApply(boxes, "ansible", Json{{"ansible_facts", container("aaaa11112222")}}.dump(), "ansible");
+  ImportReport second =
+      DryThenApply(boxes, "ansible", Json{{"ansible_facts", container("bbbb33334444")}}.dump(), "ansible");
+  CHECK(second.updated == 0);
+  CHECK(second.merges.empty());
+  std::set<std::string> names;
+  for (const CiRecord* c : All(boxes, "Computer")) names.insert(std::string(c->attrs.Get("name").as_string()));
+  CHECK(names == std::set<std::string>{"aaaa11112222", "bbbb33334444"});
 }
 
 TEST_CASE("full scan: a describe-instances file marks only instances (and their addresses) stale") {
@@ -699,7 +717,9 @@ TEST_CASE("identity: MACs are read in one form; placeholders and malformed ones 
   CHECK(ReadMac("0800.27F9.98A7").value == "08:00:27:f9:98:a7");
   CHECK(ReadMac("08:00:27:F9:98:A7").kind == MacAddress::kUsable);
   for (const char* none : {"", "  ", "unknown", "00:00:00:00:00:00", "FF:FF:FF:FF:FF:FF",
-                           "ff-ff-ff-ff-ff-ff", "N/A", "02:42:ac:11:00:02", "02:42:AC:11:00:03"}) {
+                           "ff-ff-ff-ff-ff-ff", "N/A", "02:42:ac:11:00:02", "02:42:AC:11:00:03",
+                           "00:00:5E:00:01:01", "00:00:0c:07:ac:0a", "00:00:0c:9f:f0:01",
+                           "00:07:b4:00:01:02"}) {
     INFO(none);
     CHECK(ReadMac(none).kind == MacAddress::kPlaceholder);
     CHECK(ReadMac(none).value.empty());

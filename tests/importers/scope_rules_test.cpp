@@ -509,6 +509,25 @@ TEST_CASE("identity: a UNIQUE value two different CIs report is a conflict, not 
     serials[Text(h->attrs.Get("name"))] = Text(h->attrs.Get("serial_number"));
   CHECK(serials == std::map<std::string, std::string>{{"a1.example.org", "CZJ-CLONED-1"},
                                                       {"b2.example.org", "-"}});
+  // Both in one file, dry: the holder is named by its location (it is no CI yet).
+  {
+    TestDb both;
+    CandidateSet set;
+    Json inventory = {{"a", host("a1", "08:00:27:aa:00:01", "10.9.0.1")["ansible_facts"]},
+                      {"b", host("b2", "08:00:27:aa:00:02", "10.9.0.2")["ansible_facts"]}};
+    REQUIRE(ParseSource("ansible", inventory.dump(), {}, set).ok());
+    ImportOptions opt;
+    opt.source = "ansible";
+    opt.dry_run = true;
+    opt.precedence = DefaultPrecedence();
+    ImportReport dry;
+    REQUIRE(RunImport(*both.db, set, opt, dry).ok());
+    std::vector<std::string> holders;
+    for (const IdentityConflict& c : dry.identity_conflicts)
+      if (c.reason == "unique")
+        for (const IdentityMatch& m : c.matches) holders.push_back(std::to_string(m.id) + " " + m.location);
+    CHECK(holders == std::vector<std::string>{"0 $.a"});
+  }
   // Again: the same report, nothing new.
   ImportReport again = Apply(t, "ansible", host("b2", "08:00:27:aa:00:02", "10.9.0.2").dump(), "ansible");
   CHECK(again.created == 0);
@@ -651,6 +670,18 @@ TEST_CASE("full scan: an nmap run covers the addresses and ports it scanned") {
   CHECK(closed.stale == 1);
   CHECK(closed.rels_stale == 1);
   CHECK_FALSE(live("NetworkPort", "443/tcp"));
+  // A ping scan (no <scaninfo>) of the subnet covers no port; one whose services do not read
+  // as ports neither; targets that are not all addresses (a host name, an impossible block,
+  // --excludefile) cover nothing at all.
+  std::string ping = scan("10.0.1.0/24", "22", {{"10.0.1.5", {}}});
+  ping.erase(ping.find("<scaninfo"), ping.find("/>", ping.find("<scaninfo")) + 2 - ping.find("<scaninfo"));
+  CHECK(Apply(t, "nmap", ping, "nmap", true).stale == 0);
+  CHECK(Apply(t, "nmap", scan("10.0.1.0/24", "22,,443", {{"10.0.1.5", {}}}), "nmap", true).stale == 0);
+  for (const char* unknown : {"10.0.1.0/24 gw.example.org", "10.0.1.0/33", "--excludefile x 10.0.1.0/24"})
+    CHECK(Apply(t, "nmap", scan(unknown, "22", {}), "nmap", true).stale == 0);
+  CHECK(live("NetworkPort", "22/tcp"));
+  // --exclude=list as --exclude list: the excluded host is not covered.
+  CHECK(Apply(t, "nmap", scan("--exclude=10.0.1.5 10.0.1.0/24", "22", {}), "nmap", true).stale == 0);
   // The first subnet with nobody up: the host, its address and port 22 go stale; 10.0.2.9 stays.
   ImportReport down = Apply(t, "nmap", scan("10.0.1.0/24", "22,443", {}), "nmap", true);
   CHECK(down.stale == 3);
