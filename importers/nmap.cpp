@@ -1,5 +1,6 @@
 // nmap XML (-oX): hosts that are up, their addresses, host names, best OS match and open ports.
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -173,6 +174,11 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
       pugi::xml_node state = p.child("state");
       if (std::string(state.attribute("state").value()) != "open") continue;
       std::string proto = p.attribute("protocol").value(), portid = p.attribute("portid").value();
+      for (char& ch : proto) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (proto.empty()) {  // nmap writes tcp, udp or sctp
+        out.skipped.push_back({where + " port " + portid, "a port without a protocol is not imported"});
+        continue;
+      }
       // A port number is 0 to 65535 in decimal: "ssh", "-1" or "70000" is no port.
       bool number = !portid.empty() && portid.size() <= 5 &&
                     portid.find_first_not_of("0123456789") == std::string::npos &&

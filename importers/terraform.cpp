@@ -112,8 +112,12 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   auto doc = ParseJson(text, "Terraform state");
   if (!doc.ok()) return doc.status();
   const Json& state = *doc;
-  if (!state.is_object() || !state.contains("version") || !state["version"].is_number_integer())
+  if (!state.is_object() || !state.contains("version"))
     return Status::Invalid("not a Terraform state: no \"version\" at $.version")
+        .With("path", "$.version");
+  if (!state["version"].is_number_integer())
+    return Status::Invalid("a Terraform state's \"version\" must be a whole number, not " +
+                           JsonText(state["version"]))
         .With("path", "$.version");
   int64_t version = state["version"];
   const std::string lineage = Str(state, "lineage");  // the state's own id, kept across serials

@@ -572,18 +572,22 @@ TEST_CASE("nmap: IPv6 addresses in one form; a portid that is no port number is 
 <ports><port protocol="tcp" portid="22"><state state="open"/></port>
 <port protocol="tcp" portid="ssh"><state state="open"/></port>
 <port protocol="tcp" portid="70000"><state state="open"/></port>
-<port protocol="tcp" portid="-1"><state state="open"/></port></ports></host></nmaprun>)";
+<port protocol="tcp" portid="-1"><state state="open"/></port>
+<port protocol="TCP" portid="22"><state state="open"/></port>
+<port protocol="" portid="23"><state state="open"/></port></ports></host></nmaprun>)";
   CandidateSet set;
   REQUIRE(ParseSource("nmap", scan, {}, set).ok());
   std::vector<std::string> names, skipped;
   for (const Candidate& c : set.cis) names.push_back(c.class_name + " " + Text(c.attrs.Get("name")));
   for (const auto& s : set.skipped) skipped.push_back(s.location + ": " + s.message);
+  // "TCP" is tcp: the same port again (merged by identification, not a second CI).
   CHECK(names == std::vector<std::string>{"IPAddress 2001:db8::10", "NetworkPort 22/tcp",
-                                          "DiscoveredHost 2001:db8::10"});
+                                          "NetworkPort 22/tcp", "DiscoveredHost 2001:db8::10"});
   CHECK(skipped == std::vector<std::string>{
                        R"(<host> #1 (line 2) port ssh/tcp: portid "ssh" is not a port number (0 to 65535): the port is not imported)",
                        R"(<host> #1 (line 2) port 70000/tcp: portid "70000" is not a port number (0 to 65535): the port is not imported)",
-                       R"(<host> #1 (line 2) port -1/tcp: portid "-1" is not a port number (0 to 65535): the port is not imported)"});
+                       R"(<host> #1 (line 2) port -1/tcp: portid "-1" is not a port number (0 to 65535): the port is not imported)",
+                       R"(<host> #1 (line 2) port 23: a port without a protocol is not imported)"});
 }
 
 TEST_CASE("Terraform: one address in two states (lineages) is two CloudResources") {
