@@ -232,6 +232,15 @@ void ShowInZone(Temporal& t, const std::string& zone, const std::string& what, s
   t.zone = zone;
 }
 
+void ShowAtOffset(Temporal& t, int32_t offset) {
+  i128 local = i128(t.days) * kNanosPerDay + t.nanos + (i128(offset) - t.offset) * kNanosPerSecond;
+  i128 days = local >= 0 ? local / kNanosPerDay : -((-local + kNanosPerDay - 1) / kNanosPerDay);
+  t.days = static_cast<int64_t>(days);
+  t.nanos = static_cast<int64_t>(local - days * kNanosPerDay);
+  t.offset = offset;
+  t.zone.clear();
+}
+
 bool IsOffsetText(std::string_view text) {
   Cursor c{text};
   bool bad = false;

@@ -94,21 +94,10 @@ Temporal FromMap(T type, const QMap& m, const std::string& what, size_t offset) 
     t.nanos = static_cast<int64_t>(ns - days * kNanosPerDay);
     Temporal zoned = t;  // the instant, shown at the map's offset or in its zone
     if (MapZone(m, zoned, what, offset)) {
-      if (zoned.zone.empty()) {
-        int32_t off = zoned.offset;
-        zoned = t;
-        ShowInZone(zoned, "Etc/UTC", what, offset);
-        zoned.zone.clear();
-        i128 local = i128(zoned.days) * kNanosPerDay + zoned.nanos + i128(off) * kNanosPerSecond;
-        i128 d = local >= 0 ? local / kNanosPerDay : -((-local + kNanosPerDay - 1) / kNanosPerDay);
-        zoned.days = static_cast<int64_t>(d);
-        zoned.nanos = static_cast<int64_t>(local - d * kNanosPerDay);
-        zoned.offset = off;
-      } else {
+      if (zoned.zone.empty())
+        ShowAtOffset(t, zoned.offset);
+      else
         ShowInZone(t, zoned.zone, what, offset);
-        return t;
-      }
-      return zoned;
     }
     return t;
   }
@@ -169,12 +158,7 @@ Temporal NowIn(T type, int64_t now_micros, const QValue& zone, const std::string
   if (IsOffsetText(text)) {
     Cursor c{text};
     bool bad = false;
-    int32_t off = *ParseOffset(c, bad);
-    i128 local = i128(utc.days) * kNanosPerDay + utc.nanos + i128(off) * kNanosPerSecond;
-    i128 d = local >= 0 ? local / kNanosPerDay : -((-local + kNanosPerDay - 1) / kNanosPerDay);
-    t.days = static_cast<int64_t>(d);
-    t.nanos = static_cast<int64_t>(local - d * kNanosPerDay);
-    t.offset = off;
+    ShowAtOffset(t, *ParseOffset(c, bad));
   } else {
     ShowInZone(t, text, what, offset);
     if (type != T::kDateTime) t.zone.clear();  // a time keeps the offset only

@@ -59,6 +59,8 @@ void ResolveZone(Temporal& t, const std::string& what, size_t offset);
 // A DATETIME at the instant it denotes, shown in the named zone `zone`: the offset the zone has
 // then, and the local date and time at that offset.
 void ShowInZone(Temporal& t, const std::string& zone, const std::string& what, size_t offset);
+// A DATETIME at the instant it denotes, shown at the fixed offset `offset` (no zone name).
+void ShowAtOffset(Temporal& t, int32_t offset);
 // Whether `text` reads as a UTC offset ("Z", "+01:00"); else it is taken as a zone name.
 bool IsOffsetText(std::string_view text);
 
