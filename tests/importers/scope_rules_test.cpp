@@ -2,14 +2,18 @@
 // private cloud addresses stay inside their VPC or account, a full describe-instances covers its
 // instances' addresses, a namespaced Kubernetes list covers its namespaces only, which of two
 // same-named CIs keeps the plain name does not depend on the order of the source, nmap's
-// loopback hosts are skipped. Files from tests/data (tests/data/SOURCE.md), altered in memory
-// where a case needs records the public files do not hold (said where it is done).
+// loopback hosts are skipped; full scans limited to the accounts, regions, clusters, states,
+// scanned targets and ports of their file, relationships through their reporting end, only live
+// CIs going stale; values of the wrong JSON type listed; UNIQUE clashes reported; the identifier
+// readers (MACs, placeholders, scopes). Files from tests/data (tests/data/SOURCE.md), altered in
+// memory where a case needs records the public files do not hold (said where it is done).
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
 #include <string>
 
 #include "importers/formats.hpp"
+#include "importers/identifiers.hpp"
 #include "importers/import.hpp"
 #include "importers/import_util.hpp"
 #include "importers/json_util.hpp"
@@ -691,4 +695,62 @@ TEST_CASE("full scan: an nmap run covers the addresses and ports it scanned") {
   CHECK(down.stale == 3);
   CHECK(live("DiscoveredHost", "10.0.2.9"));
   CHECK_FALSE(live("DiscoveredHost", "10.0.1.5"));
+}
+
+TEST_CASE("scopes: host-local addresses, ARNs and availability zones, hostile forms included") {
+  for (const char* local : {"127.0.0.1", "127.255.0.9", "::1", "fe80::1", "FE80::a:b",
+                            "169.254.1.1", "172.17.0.1", "192.168.122.1"})
+    CHECK(IsHostLocalAddress(local));
+  for (const char* global : {"10.0.0.1", "172.18.0.1", "192.168.1.1", "2001:db8::1", "fec0::1", "",
+                             "1", "::", "1.2.3.4.5"})
+    CHECK_FALSE(IsHostLocalAddress(global));
+  CHECK(HostLocalName("172.17.0.1", "alpha") == "172.17.0.1%alpha");
+  CloudScope s = ScopeOfArn("arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-1");
+  CHECK(s.region == "eu-west-1");
+  CHECK(s.account_id == "123456789012");
+  CloudScope global = ScopeOfArn("arn:aws:s3:::bucket");  // S3: no region, no account
+  CHECK(global.region.empty());
+  CHECK(global.account_id.empty());
+  for (const char* bad : {"", "arn:", "arn:aws", "arn:aws:ec2:eu-west-1", "nope:aws:ec2:r:a:x"}) {
+    CloudScope none = ScopeOfArn(bad);
+    CHECK(none.region.empty());
+    CHECK(none.account_id.empty());
+  }
+  CHECK(RegionOfZone("us-east-1a") == "us-east-1");
+  CHECK(RegionOfZone("ap-northeast-1c") == "ap-northeast-1");
+  for (const char* bad : {"", "a", "us-east-1", "apne1-az4x1", "zone"})
+    CHECK(RegionOfZone(bad).empty());
+}
+
+TEST_CASE("identity: MACs are read in one form; placeholders and malformed ones identify nothing") {
+  CHECK(ReadMac("08:00:27:F9:98:A7").value == "08:00:27:f9:98:a7");
+  CHECK(ReadMac(" 08-00-27-f9-98-a7 ").value == "08:00:27:f9:98:a7");
+  CHECK(ReadMac("0800.27F9.98A7").value == "08:00:27:f9:98:a7");
+  CHECK(ReadMac("08:00:27:F9:98:A7").kind == MacAddress::kUsable);
+  for (const char* none : {"", "  ", "unknown", "00:00:00:00:00:00", "FF:FF:FF:FF:FF:FF",
+                           "ff-ff-ff-ff-ff-ff", "N/A", "02:42:ac:11:00:02", "02:42:AC:11:00:03",
+                           "00:00:5E:00:01:01", "00:00:0c:07:ac:0a", "00:00:0c:9f:f0:01",
+                           "00:07:b4:00:01:02"}) {
+    INFO(none);
+    CHECK(ReadMac(none).kind == MacAddress::kPlaceholder);
+    CHECK(ReadMac(none).value.empty());
+  }
+  for (const char* bad : {"zz:zz", "zz:zz:zz:zz:zz:zz", "08:00:27:f9:98", "08:00:27:f9:98:a7:01",
+                          "08:00-27:f9:98:a7", "080027f998a7", "8:0:27:f9:98:a7", "08::27:f9:98:a7",
+                          "a0:00:02:20:fe:80:00:00:00:00:00:00:00:00:00:00:00:00:00:01"}) {
+    INFO(bad);
+    CHECK(ReadMac(bad).kind == MacAddress::kMalformed);
+    CHECK(ReadMac(bad).value.empty());
+  }
+  for (const char* p : {"Default string", "DEFAULT STRING", "System Serial Number",
+                        "Chassis Serial Number", "0123456789", "Not Applicable",
+                        "To Be Filled By O.E.M.", "To be filled by O.E.M.", " ", "None", "N/A",
+                        "0", "00000000", "123456789", "Not Available", "not available",
+                        "0000000000", "00000000-0000-0000-0000-000000000000",
+                        "VMware-00 00 00 00 00 00 00 00-00 00 00 00 00 00 00 00", "FFFFFFFF",
+                        "ffff-ffff-ffff", "1234567890", "OEM", "Invalid", "None Provided"})
+    CHECK(IsPlaceholder(p));
+  for (const char* real : {"VMware-56 4d 01", "CZJ1234567", "01234567890", "00000001", "ff",
+                           "fff", "02:43:ac:11:00:02"})
+    CHECK_FALSE(IsPlaceholder(real));
 }
