@@ -88,6 +88,9 @@ struct CandidateSet {
   // and the report lists it (ImportReport::dangling), with why.
   std::vector<SourceError> dangling;
   int64_t lines = 0;  // ndjson: the lines read, blank ones included (a refusal counts them)
+  // A value its attribute's type refuses refuses the record (ndjson, as POST /v1/bulk does).
+  // Off (the discovery formats): the value is left out and listed in skipped, the rest imported.
+  bool strict_types = false;
   // ndjson: for each of `rels`, the refs its "from" and "to" named ("" for an id or key
   // endpoint) and the candidates (indexes in `cis`) they named, so that a refusal can name a
   // line whose ref names a refused line as a bulk load does (importers::NdjsonRefusal).

@@ -296,8 +296,27 @@ class Identifier {
     if (!schema_.FindClass(cls))
       return Fail(c.location, Status::Invalid(schema_.UnknownClassMessage(cls)));
     AttrMap attrs = c.attrs;
-    if (Status st = schema_.NormalizeAttrs(cls, attrs); !st.ok())
-      return Fail(c.location, st);
+    if (Status st = schema_.NormalizeAttrs(cls, attrs); !st.ok()) {
+      AttrMap none;  // the class itself is fine (not abstract): only values are at fault
+      if (set_.strict_types || st.code() != StatusCode::kSchemaViolation ||
+          !schema_.NormalizeAttrs(cls, none).ok())
+        return Fail(c.location, st);
+      // A discovery source's value its attribute's type refuses (a kubelet version read as the
+      // number 1.31): left out and listed, the record imported without it.
+      attrs = AttrMap();
+      for (const auto& [k, v] : c.attrs) {
+        AttrMap one;
+        one.Set(k, v);
+        Status bad = schema_.FindAttribute(cls, k) ? schema_.NormalizeAttrs(cls, one) : Status();
+        if (bad.ok()) {
+          attrs.Set(k, v);
+        } else {
+          report_.skipped.push_back({c.location, bad.message() + ": the value is ignored"});
+        }
+      }
+      if (Status again = schema_.NormalizeAttrs(cls, attrs); !again.ok())
+        return Fail(c.location, again);
+    }
     std::string parent;
     if (!c.parent_ref.empty()) {
       auto p = out_.by_ref.find(c.parent_ref);

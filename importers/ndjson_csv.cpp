@@ -135,6 +135,7 @@ Status ParseNdjson(std::string_view text, const Schema& schema, const Database* 
                    CandidateSet& out) {
   CandidateSink sink(schema, db, out);
   out.covers.push_back({kRootClass, "", Value()});  // a full scan: the file could hold anything
+  out.strict_types = true;                          // a bad value refuses its line, as in bulk
   bulk::BulkResult result;
   result.max_listed_errors = SIZE_MAX;  // every refused line, as the other formats list them
   CMDB_RETURN_IF_ERROR(
@@ -439,6 +440,7 @@ Status ParseCsv(std::string_view text, const std::string& mapping_text, Candidat
   // A full scan covers the rows' class: a target a column names (created when missing) is not
   // listed whole by the file, so the targets no row names any more are not stale.
   out.covers.push_back({cls, "", Value()});
+  out.strict_types = true;  // a file made for the mapping: a bad value refuses its line
   return Status::Ok();
 }
 

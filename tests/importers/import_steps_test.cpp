@@ -86,6 +86,7 @@ TEST_CASE("identify: existing CIs by rule, merges inside the import, parents fir
       Cand("f", "VirtualMachine", Attrs({{"name", "y"}, {"cpu_count", "four"}}), "item 6"),
       Cand("ns", "K8sNamespace", Attrs({{"name", "prod"}}), "item 7"),
   };
+  set.strict_types = true;  // as ndjson and CSV read (discovery formats skip such a value)
   ImportReport report;
   ReadView view = t.db->Read();
   IdentifiedSet ids = Identify(view.graph(), view.schema(), set, report);

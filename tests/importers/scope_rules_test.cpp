@@ -451,6 +451,23 @@ TEST_CASE("scopes: private and loopback addresses, edges and hostile forms") {
   }
 }
 
+TEST_CASE("a discovery value its attribute's type refuses is skipped, the record imported") {
+  TestDb t;
+  // A kubelet version read as the number 1.31, a phase as 7 (YAML accidents): the node and the
+  // pod are imported without them, each listed; ndjson and CSV refuse such a line instead.
+  ImportReport r = Apply(t, "kubernetes", R"({"kind": "List", "items": [
+      {"kind": "Node", "metadata": {"name": "n1"}, "status": {"nodeInfo": {"kubeletVersion": 1.31}}},
+      {"kind": "Pod", "metadata": {"name": "p", "namespace": "a"}, "status": {"phase": 7}}]})",
+                         "k8s");
+  CHECK(r.created == 3);  // the node, the namespace, the pod
+  std::vector<std::string> skipped;
+  for (const auto& s : r.skipped) skipped.push_back(s.location + ": " + s.message);
+  CHECK(skipped == std::vector<std::string>{
+                       "$.items[0] (Node n1): K8sNode.kubelet_version: expected STRING, got FLOAT 1.31: "
+                       "the value is ignored",
+                       "$.items[1] (Pod p): K8sPod.phase: expected STRING, got INT 7: the value is ignored"});
+}
+
 TEST_CASE("values of the wrong JSON type are listed in skipped, never dropped silently") {
   auto skipped = [](const std::string& format, const std::string& text) {
     CandidateSet set;
