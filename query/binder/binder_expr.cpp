@@ -197,7 +197,10 @@ BoundExpr BinderState::BindExpr(const ast::Expression& e) {
   BoundExpr out = BindExprUnchecked(e);
   if (out.kind == ExprKind::kBinary && (out.op == Op::kAnd || out.op == Op::kOr || out.op == Op::kXor)) {
     for (size_t i = 0; i < out.args.size(); ++i) {
-      Op op = out.ops.empty() ? out.op : out.ops[i == 0 ? 0 : i];
+      // ops[k] joins the fold so far and args[k + 1]: arg i's operator is ops[i - 1] (the
+      // first arg's, ops[0]); a chain of comparisons folds into an AND without ops.
+      size_t k = i == 0 ? 0 : i - 1;
+      Op op = k < out.ops.size() ? out.ops[k] : out.op;
       CheckBooleanOperand(out.args[i], op == Op::kAnd ? "AND" : op == Op::kOr ? "OR" : "XOR");
     }
   }
