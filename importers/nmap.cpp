@@ -14,7 +14,49 @@
 #include "importers/scopes.hpp"
 
 namespace cmdb::importers {
+namespace {
+
+// The offset of the first entity reference that is not one of XML's own (&amp; &lt; &gt; &quot;
+// &apos; and character references), outside comments; npos when none. nmap's XML defines no
+// entities, and the parser would keep an undefined one as text ("&lol9;" as a host name).
+size_t UndefinedEntity(std::string_view text, std::string& name) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 4, "<!--") == 0) {
+      size_t end = text.find("-->", i + 4);
+      if (end == std::string_view::npos) return std::string_view::npos;
+      i = end + 2;
+      continue;
+    }
+    if (text[i] != '&') continue;
+    size_t semi = text.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 64) continue;
+    std::string_view ref = text.substr(i + 1, semi - i - 1);
+    if (ref.empty()) continue;
+    bool is_name = std::isalpha(static_cast<unsigned char>(ref[0])) || ref[0] == '_';
+    for (char c : ref)
+      is_name = is_name && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                            c == '.');
+    if (!is_name) continue;  // a character reference (&#38;) or not a reference at all
+    if (ref == "amp" || ref == "lt" || ref == "gt" || ref == "quot" || ref == "apos") continue;
+    name = std::string(ref);
+    return i;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 Status ParseNmap(std::string_view text, CandidateSet& out) {
+  std::string entity;
+  if (size_t at = UndefinedEntity(text, entity); at != std::string_view::npos) {
+    auto [line, column] = PositionAt(text, at);
+    return Status::Invalid("malformed XML at line " + std::to_string(line) + ", column " +
+                           std::to_string(column) + ": the entity &" + entity +
+                           "; is not defined (nmap XML uses only XML's own: &amp; &lt; &gt; "
+                           "&quot; &apos;)")
+        .With("line", line)
+        .With("column", column);
+  }
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(text.data(), text.size());
   if (!parsed) {

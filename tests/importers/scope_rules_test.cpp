@@ -771,3 +771,24 @@ TEST_CASE("identity: MACs are read in one form; placeholders and malformed ones 
                            "fff", "02:43:ac:11:00:02"})
     CHECK_FALSE(IsPlaceholder(real));
 }
+
+TEST_CASE("nmap: an entity XML does not define refuses the file (no host named '&lol9;')") {
+  std::string laughs = R"(<?xml version="1.0"?>
+<!DOCTYPE nmaprun [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>
+<nmaprun scanner="nmap" args="nmap 10.0.0.1"><!-- &comment; is fine here -->
+<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/>
+<hostnames><hostname name="&lol2;" type="user"/></hostnames></host></nmaprun>)";
+  CandidateSet set;
+  Status st = ParseSource("nmap", laughs, {}, set);
+  CHECK(st.ToString() ==
+        "BadRequest: malformed XML at line 2, column 54: the entity &lol; is not defined (nmap XML uses "
+        "only XML's own: &amp; &lt; &gt; &quot; &apos;)");
+  // XML's own entities and character references are read as usual.
+  CandidateSet fine;
+  REQUIRE(ParseSource("nmap", R"(<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap &amp; 10.0.0.1">
+<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/>
+<hostnames><hostname name="a&#45;b&amp;c" type="user"/></hostnames></host></nmaprun>)", {}, fine).ok());
+  std::vector<std::string> names;
+  for (const Candidate& c : fine.cis) names.push_back(Text(c.attrs.Get("name")));
+  CHECK(names == std::vector<std::string>{"10.0.0.1", "a-b&c"});
+}
