@@ -3,6 +3,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -35,6 +40,29 @@ Json Send(httplib::Client& c, const std::string& method, const std::string& path
   INFO(method << " " << path << " -> " << r->body);
   CHECK(r->status == expect);
   return Json::parse(r->body);
+}
+
+// Sends only the head of a request announcing `length` body bytes and reads the answer the
+// server gives before the body (a 413 is decided from Content-Length). Sending the body too would
+// race the server's close: the client's write can meet a reset that discards the answer.
+std::string HeadOnlyAnswer(int port, const std::string& token, const std::string& path,
+                           size_t length) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  std::string head = "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+                     token + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                     std::to_string(length) + "\r\n\r\n";
+  REQUIRE(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size()));
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, n);
+  ::close(fd);
+  return answer;
 }
 
 // N VirtualMachines named <prefix>-i, each (but the first) DEPENDS_ON the previous one.
@@ -94,9 +122,11 @@ TEST_CASE("a new server loads the demo estate and serves the API over HTTP") {
   CHECK(r->get_header_value("ETag") == "\"1\"");
   Send(c, "PATCH", "/v1/cis/" + std::to_string(id), R"({"os": "linux"})", 412, {{"If-Match", "5"}});
   Send(c, "PATCH", "/v1/cis/" + std::to_string(id), R"({"os": "linux"})", 200, {{"If-Match", "1"}});
-  // 413 for an ordinary body over the limit (1 MiB by default).
-  Json big = Send(c, "POST", "/v1/cis", std::string(2 << 20, ' '), 413);
-  CHECK(big["error"]["code"] == "PayloadTooLarge");
+  // 413 for an ordinary body over the limit (1 MiB by default), before a byte of it is read.
+  std::string big = HeadOnlyAnswer(server.port(), server.token(), "/v1/cis", 2 << 20);
+  INFO(big);
+  CHECK(big.rfind("HTTP/1.1 413 ", 0) == 0);
+  CHECK(big.find("\"code\":\"PayloadTooLarge\"") != std::string::npos);
   // Streamed bulk.
   Json bulk = Send(c, "POST", "/v1/bulk", BulkBody("it", 500), 200);
   CHECK(bulk["cis"]["created"] == 500);
