@@ -561,13 +561,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
   // one account and region says nothing of another's; an empty list covers nothing): one entry
   // per (account_id, region) pair seen, a missing one matching only CIs without it.
   for (const std::string& cls : covered_classes) {
-    std::vector<std::pair<Value, Value>> scopes;
-    for (const Candidate& c : out.cis) {
-      if (c.class_name != cls || c.reference_only) continue;
-      std::pair<Value, Value> scope{c.attrs.Get("account_id"), c.attrs.Get("region")};
-      if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
-    }
-    for (auto& [account, region] : scopes)
+    for (auto& [account, region] : AccountRegionsOf(out.cis, cls))
       out.covers.push_back({cls, "account_id", std::move(account), {{"region", std::move(region)}}});
   }
   // Containment: the parent from this import, else an existing CI found by its id.

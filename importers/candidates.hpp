@@ -4,6 +4,7 @@
 // Thread safety: plain values.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <utility>
@@ -64,6 +65,20 @@ struct Coverage {
   std::string via;
   std::function<bool(const AttrMap&)> where;
 };
+
+// The distinct (account_id, region) pairs of the candidates that are not reference-only, of class
+// `cls` ("": of every class), in order of first appearance, a missing value as null: the
+// accounts and regions a cloud source's full scan covers (AWS lists, Terraform states).
+inline std::vector<std::pair<Value, Value>> AccountRegionsOf(const std::vector<Candidate>& cis,
+                                                             const std::string& cls = "") {
+  std::vector<std::pair<Value, Value>> out;
+  for (const Candidate& c : cis) {
+    if (c.reference_only || (!cls.empty() && c.class_name != cls)) continue;
+    std::pair<Value, Value> scope{c.attrs.Get("account_id"), c.attrs.Get("region")};
+    if (std::find(out.begin(), out.end(), scope) == out.end()) out.push_back(std::move(scope));
+  }
+  return out;
+}
 
 // The error of the record at `location` that `st` (not OK) refused: its message, code and details.
 inline SourceError SourceErrorOf(std::string location, const Status& st) {

@@ -93,7 +93,7 @@ CiId CreateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
 // Updates an existing CI with the values this source may write. Returns false when refused (the
 // error is in the report).
 bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt, int64_t now,
-                      bool was_stale, Provenance& mine, ImportReport& report) {
+                      Provenance& mine, ImportReport& report) {
   const Schema& schema = txn.schema();
   const CiId id = r.existing;
   const CiRecord* cur = txn.GetCi(id);
@@ -140,7 +140,6 @@ bool UpdateIdentified(Txn& txn, const IdentifiedCi& r, const ImportOptions& opt,
   // same version, listed with the kResurrect change). Whichever source marked it stale: any
   // source that reports it again has seen it.
   bool resurrect = false;
-  (void)was_stale;
   if (cur->attrs.Get("status") == Value("stale") && !r.attrs.Has("status")) {
     patch.emplace_back("status", Value("live"));
     diffs.push_back({"status", Value("stale"), Value("live")});
@@ -187,7 +186,6 @@ ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSe
     mine.relationship = false;
     mine.source = opt.source;
     mine.last_seen = now;
-    bool was_stale = mine.stale;
     mine.stale = false;
     if (!r.existing) {
       if (CiId id = CreateIdentified(txn, r, opt, now, mine, report); id != 0) {
@@ -198,7 +196,7 @@ ReconciledSet ReconcileCis(Txn& txn, const CandidateSet& set, const IdentifiedSe
     } else {
       out.ids[ri] = r.existing;
       mine.id = r.existing;
-      if (!UpdateIdentified(txn, r, opt, now, was_stale, mine, report)) continue;
+      if (!UpdateIdentified(txn, r, opt, now, mine, report)) continue;
     }
     out.cis_seen.insert(out.ids[ri]);
     txn.PutProvenance(std::move(mine));

@@ -277,12 +277,7 @@ Status ParseTerraform(std::string_view text, CandidateSet& out) {
   // full scan covers the classes it maps to there (one state's account says nothing of another's;
   // a state without resources covers nothing). A resource without an ARN or zone covers the
   // CIs without account and region.
-  std::vector<std::pair<Value, Value>> scopes;
-  for (const Candidate& c : out.cis) {
-    if (c.reference_only) continue;
-    std::pair<Value, Value> scope{c.attrs.Get("account_id"), c.attrs.Get("region")};
-    if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
-  }
+  const std::vector<std::pair<Value, Value>> scopes = AccountRegionsOf(out.cis);
   std::set<std::string> classes = {"CloudResource"};
   for (const auto& [type, cls] : TypeClasses()) classes.insert(cls);
   for (const std::string& cls : classes)
