@@ -226,6 +226,13 @@ class Identifier {
     return false;
   }
 
+  // Whether a hit's status says it is no longer in service (retired or disposed).
+  bool Gone(const Hit& h) const {
+    std::optional<Value> st = AttrOf(h, "status");
+    return Present(st) && st->is_string() &&
+           (st->as_string() == "retired" || st->as_string() == "disposed");
+  }
+
   // The first strong rule whose values the candidate and the hit both have and that differ.
   std::optional<IdentityMatch> Contradiction(const Identification& id, const AttrMap& attrs,
                                              const Hit& h) const {
@@ -475,6 +482,13 @@ class Identifier {
       for (size_t r = 0; r < id.rules.size() && hits.empty(); ++r) {
         if (!id.rules[r].strong && keys[r]) Lookup(id, r, *keys[r], attrs, hits);
       }
+      // A retired or disposed CI keeps its strong identifiers (a terminated instance's id
+      // stays findable) but gives way to CIs in service on a weak key: the address a
+      // terminated instance had is the running one's now. Alone, it is still found (a CSV row
+      // naming a retired CI updates it).
+      if (std::any_of(hits.begin(), hits.end(), [&](const Hit& h) { return !Gone(h); }))
+        hits.erase(std::remove_if(hits.begin(), hits.end(), [&](const Hit& h) { return Gone(h); }),
+                   hits.end());
     }
     if (hits.empty()) return false;
     std::vector<Hit> agree;

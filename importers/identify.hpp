@@ -9,7 +9,8 @@
 //  1. strong rules (STRONG): the CIs any of them finds. One that no other strong identifier
 //     contradicts (a strong rule whose values both have and that differ) is the candidate's CI;
 //  2. otherwise the weak rules, in order: the first that finds any CI decides. One CI that no
-//     strong identifier contradicts is the candidate's CI;
+//     strong identifier contradicts is the candidate's CI. When a weak key finds CIs in service
+//     and CIs whose status is retired or disposed, only those in service count;
 //  3. anything else is ambiguous: an IdentityConflict. Every CI found contradicted: the class's
 //     ON CONFLICT policy creates a CI or refuses the candidate; several CIs not contradicted:
 //     refused (a CI created for it would be one more match for the next import).

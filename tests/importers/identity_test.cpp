@@ -277,6 +277,50 @@ TEST_CASE("identity: a terminated and a running EC2 instance with one Name are t
   CHECK(again.created + again.updated + again.stale == 0);
 }
 
+TEST_CASE("identity: a retired CI gives way to one in service on a weak identifier") {
+  // A running and a terminated instance that both had 10.0.0.1 (the terminated one keeps the
+  // plain name: its id comes first); then an Ansible host `web` at 10.0.0.1 with no serial or
+  // MAC. Before, both instances matched its address: refused as ambiguous ("several").
+  auto instance = [](const std::string& id, const std::string& state) {
+    return Json{{"InstanceId", id},
+                {"Placement", {{"AvailabilityZone", "us-east-1a"}}},
+                {"Tags", Json::array({{{"Key", "Name"}, {"Value", "web"}}})},
+                {"PrivateIpAddress", "10.0.0.1"},
+                {"State", {{"Name", state}}},
+                {"InstanceType", "t3.micro"}};
+  };
+  Json aws = {{"Reservations",
+               Json::array({{{"OwnerId", "111111111111"},
+                             {"Instances", Json::array({instance("i-a1", "running"),
+                                                        instance("i-a0", "terminated")})}}})}};
+  TestDb t;
+  DryThenApply(t, "aws", aws.dump(), "aws", true);
+  const CiRecord* live = With(t, "VirtualMachine", "cloud_id", Value("i-a1"));
+  const CiRecord* dead = With(t, "VirtualMachine", "cloud_id", Value("i-a0"));
+  REQUIRE(live);
+  REQUIRE(dead);
+  CHECK(dead->attrs.Get("status") == Value("retired"));
+  const CiId live_id = live->id, dead_id = dead->id;
+  Json facts = {{"ansible_hostname", "web"},
+                {"ansible_fqdn", "web"},
+                {"ansible_virtualization_role", "guest"},
+                {"ansible_virtualization_type", "kvm"},
+                {"ansible_default_ipv4", {{"address", "10.0.0.1"}, {"interface", "eth0"}}},
+                {"ansible_all_ipv4_addresses", Json::array({"10.0.0.1"})}};
+  Json inventory = {{"web", {{"ansible_facts", facts}}}};
+  ImportReport r = DryThenApply(t, "ansible", inventory.dump(), "ansible");
+  CHECK(r.identity_conflicts.empty());
+  CHECK(r.skipped.empty());
+  CHECK(r.created == 0);  // the host is the running instance (its address is a CI already)
+  CHECK(r.updated == 1);
+  std::set<CiId> touched;
+  for (const auto& c : r.changes) touched.insert(c.id);
+  CHECK(touched.count(live_id) == 1);
+  CHECK(touched.count(dead_id) == 0);
+  ReadView v = t.db->Read();
+  CHECK(v.graph().FindCi(dead_id)->attrs.Get("status") == Value("retired"));
+}
+
 TEST_CASE("identity: two Ansible hosts called centos7 with other serials and MACs are two CIs") {
   // The real CentOS facts twice, as two machines both named centos7 (hostname and fqdn set to
   // it), each with its own serial number, MAC and IP.
