@@ -137,10 +137,12 @@ class KeyIndex {
   std::unordered_map<std::string, CiId> keys_;
 };
 
-// The order candidates are identified in: parents before the candidates that depend on them
-// (stable otherwise). Chains deeper than 64 count as roots.
+// The order candidates are identified in: parents before the candidates that depend on them,
+// and at each depth the candidates in `first` before the others (stable otherwise). Chains
+// deeper than 64 count as roots.
 std::vector<size_t> ParentsFirst(const CandidateSet& set,
-                                 const std::unordered_map<std::string, size_t>& by_ref) {
+                                 const std::unordered_map<std::string, size_t>& by_ref,
+                                 const std::unordered_set<size_t>& first) {
   std::vector<int> depth(set.cis.size(), -1);
   std::function<int(size_t, int)> depth_of = [&](size_t i, int guard) -> int {
     if (depth[i] >= 0) return depth[i];
@@ -151,8 +153,10 @@ std::vector<size_t> ParentsFirst(const CandidateSet& set,
   };
   std::vector<size_t> order(set.cis.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i, depth_of(i, 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return depth[a] < depth[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (depth[a] != depth[b]) return depth[a] < depth[b];
+    return first.count(a) > first.count(b);
+  });
   return order;
 }
 
@@ -197,7 +201,12 @@ class Identifier {
   void Run() {
     for (size_t i = 0; i < set_.cis.size(); ++i) out_.by_ref.emplace(set_.cis[i].ref, i);
     out_.slot.assign(set_.cis.size(), IdentifiedSet::kUnidentified);
-    for (size_t i : ParentsFirst(set_, out_.by_ref)) One(i);
+    // The candidates a name is kept for go first (among their depth): each then takes its name
+    // and the others find it by that name, as when the source lists it first, so what is
+    // reported (an identity conflict on the name) does not depend on the source's order.
+    std::unordered_set<size_t> owners;
+    for (const auto& [key, candidate] : reserved_) owners.insert(candidate);
+    for (size_t i : ParentsFirst(set_, out_.by_ref, owners)) One(i);
   }
 
  private:

@@ -21,7 +21,8 @@
 // committed CI holds keeps it does not depend on the order of the source: the one whose strong
 // identifiers' values (in rule order; none first) come first in text order. When the source's
 // order gave the name to another, identification runs a second time from the start with the
-// name kept for that one (the first run's report entries are dropped).
+// name kept for that one, identified first among its depth (the first run's report entries are
+// dropped): the report does not depend on the order either.
 // Identification reads only the committed graph: it stages nothing.
 // Thread safety: Identify reads `graph` and `schema`, which must not change while it runs (in an
 // import, it runs inside the write, under the writer lock).

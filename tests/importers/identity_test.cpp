@@ -232,6 +232,33 @@ TEST_CASE("identity: six aws_subnet resources under two Name tags are six subnet
   CHECK(All(t, "Subnet").size() == 6);
 }
 
+TEST_CASE("identity: two subnets with one Name report the same conflict in either order") {
+  // Found by an outside tester: listed a-then-b the file reported one identity conflict, b-then-a
+  // none (the second run that keeps the plain name for subnet-0a identified subnet-0b first).
+  auto subnet = [](const std::string& id, const std::string& cidr) {
+    return Json{{"SubnetId", id},          {"VpcId", "vpc-1"},
+                {"OwnerId", "111111111111"}, {"AvailabilityZone", "us-east-1a"},
+                {"CidrBlock", cidr},        {"Tags", Json::array({{{"Key", "Name"}, {"Value", "private"}}})}};
+  };
+  Json a = subnet("subnet-0a", "10.0.1.0/24"), b = subnet("subnet-0b", "10.0.2.0/24");
+  std::vector<std::string> reports;
+  for (const Json& doc : {Json{{"Subnets", Json::array({a, b})}}, Json{{"Subnets", Json::array({b, a})}}}) {
+    TestDb t;
+    ImportReport r = DryThenApply(t, "aws", doc.dump(), "aws", true);
+    REQUIRE(r.identity_conflicts.size() == 1);
+    CHECK(r.identity_conflicts[0].reason == "contradicted");
+    CHECK(r.identity_conflicts[0].matches.size() == 1);
+    CHECK(r.identity_conflicts[0].matches[0].ours == Value("subnet-0b"));
+    CHECK(r.identity_conflicts[0].matches[0].theirs == Value("subnet-0a"));
+    CHECK(With(t, "Subnet", "cloud_id", Value("subnet-0a"))->attrs.Get("name") == Value("private"));
+    CHECK(With(t, "Subnet", "cloud_id", Value("subnet-0b"))->attrs.Get("name") ==
+          Value("private (subnet-0b)"));
+    reports.push_back(std::to_string(r.created) + "/" + std::to_string(r.merged) + "/" +
+                      std::to_string(r.skipped.size()));
+  }
+  CHECK(reports[0] == reports[1]);
+}
+
 TEST_CASE("identity: a terminated and a running EC2 instance with one Name are two CIs") {
   TestDb t;
   Import(t, "aws", Data("aws/ec2-describe-vpcs.json"), "aws");
