@@ -73,6 +73,12 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
                             {"reason", c.reason}, {"rule", c.rule}, {"value", c.value},
                             {"matches", matches}, {"policy", policy}});
   }
+  Json coverage = Json::array();
+  for (const auto& c : r.coverage) {
+    Json j{{"class", c.class_name}, {"covers", c.covers}};
+    j[c.covers ? "scope" : "why"] = c.scope;
+    coverage.push_back(std::move(j));
+  }
   Json dangling = Json::array();
   for (size_t i = 0; i < r.dangling.size() && i < kMaxListedSkipped; ++i)
     dangling.push_back(
@@ -119,7 +125,8 @@ Json ReportJson(const importers::ImportReport& r, const importers::CandidateSet&
               {"skipped", skipped},
               {"skipped_count", candidates.skipped.size() + r.skipped.size()},
               {"dangling", dangling},
-              {"dangling_count", r.dangling.size()}};
+              {"dangling_count", r.dangling.size()},
+              {"coverage", coverage}};
 }
 
 // Where `source` stands in a precedence list: its position, or past the end when not listed.
@@ -189,6 +196,23 @@ HttpResponse Api::Import(const Call& call) {
   }
   // Kubernetes objects are scoped to their cluster: the `cluster` parameter, else the source.
   parse.cluster = req.Param("cluster").empty() ? source : req.Param("cluster");
+  // AWS: the account and region of an output whose records do not say (describe-vpcs).
+  parse.account = req.Param("account");
+  parse.region = req.Param("region");
+  if (!parse.account.empty() && (parse.account.size() != 12 ||
+                                 parse.account.find_first_not_of("0123456789") != std::string::npos))
+    return ErrorResponse(Status::Invalid("account must be an AWS account id (12 digits)")
+                             .With("parameter", "account"));
+  if (!parse.region.empty() &&
+      (parse.region.size() > 32 ||
+       parse.region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos))
+    return ErrorResponse(Status::Invalid(
+                             "region must be an AWS region name such as eu-west-1 (lower-case "
+                             "letters, digits and '-', at most 32)")
+                             .With("parameter", "region"));
+  if ((!parse.account.empty() || !parse.region.empty()) && format != "aws")
+    return ErrorResponse(Status::Invalid("account and region are parameters of the aws format")
+                             .With("parameter", parse.account.empty() ? "region" : "account"));
   std::shared_ptr<const Schema> schema = db_.schema();  // ndjson lines are read against it
   parse.schema = schema.get();
   parse.db = &db_;  // and those naming CIs checked against its committed state

@@ -47,7 +47,7 @@ Usage: cmdbd [options]
        cmdbd migrate [--db PATH] [--key-file F] --to URL   (copies a SQLite database, history
                                                and chain, into an empty PostgreSQL one; verifies it)
        cmdbd import --format F [--source NAME] [--dry-run] [--full] [--mapping NAME|--mapping-file F]
-                    [--cluster NAME] [--change CHG-N]
+                    [--cluster NAME] [--account ID] [--region R] [--change CHG-N]
                     [--url URL] [--token T | --token-file F] [--insecure-tls] FILE|-
                                                (sends FILE or standard input to a running server)
 
@@ -451,7 +451,7 @@ int MigrateCommand(int argc, char** argv) {
 // cmdbd import: sends a discovery file to a running server (POST /v1/imports) and prints the report.
 int ImportCommand(int argc, char** argv) {
   std::string url = "http://127.0.0.1:8080", token, format, source, mode = "apply", mapping, mapping_file, file,
-              cluster, change;
+              cluster, account, region, change;
   bool full = false, insecure = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
@@ -471,6 +471,8 @@ int ImportCommand(int argc, char** argv) {
     else if (a == "--mapping") mapping = value();
     else if (a == "--mapping-file") mapping_file = value();
     else if (a == "--cluster") cluster = value();
+    else if (a == "--account") account = value();
+    else if (a == "--region") region = value();
     else if (a == "--change") change = value();
     else if (a == "--insecure-tls") insecure = true;
     else if (!a.empty() && a[0] == '-' && a != "-") Die("unknown option '" + a + "' for cmdbd import");
@@ -511,6 +513,8 @@ int ImportCommand(int argc, char** argv) {
   if (!source.empty()) target += "&source=" + encode(source);
   if (!mapping.empty()) target += "&mapping=" + encode(mapping);
   if (!cluster.empty()) target += "&cluster=" + encode(cluster);
+  if (!account.empty()) target += "&account=" + encode(account);
+  if (!region.empty()) target += "&region=" + encode(region);
   auto r = cmdb::api::HttpCall(url, "POST", target, headers, body.str(), insecure);
   if (!r.ok()) Die(r.status().message());
   std::cout << r->second << "\n";

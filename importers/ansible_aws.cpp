@@ -325,18 +325,21 @@ std::string NameOr(const Json& tags, const std::string& fallback) {
 
 // Sets a candidate's account_id and region (the identity scope of cloud resources) from what the
 // record says: an ARN, else the owner account and an availability zone.
+// `given`: the import's account and region parameters, for what the record does not say.
 void SetCloudScope(Candidate& c, const std::string& arn, const std::string& owner,
-                   const std::string& zone) {
+                   const std::string& zone, const CloudScope& given) {
   CloudScope scope = ScopeOfArn(arn);
   if (scope.account_id.empty()) scope.account_id = owner;
   if (scope.region.empty()) scope.region = RegionOfZone(zone);
+  if (scope.account_id.empty()) scope.account_id = given.account_id;
+  if (scope.region.empty()) scope.region = given.region;
   if (!scope.account_id.empty()) c.attrs.Set("account_id", Value(scope.account_id));
   if (!scope.region.empty()) c.attrs.Set("region", Value(scope.region));
 }
 
 }  // namespace
 
-Status ParseAws(std::string_view text, CandidateSet& out) {
+Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& given) {
   auto doc = ParseJson(text, "AWS CLI JSON");
   if (!doc.ok()) return doc.status();
   std::vector<const Json*> parts;
@@ -410,7 +413,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(NameOr(Items(v, "Tags"), Str(v, "VpcId"))));
       SetFrom(c.attrs, "vpc_id", v, "VpcId");
       SetFrom(c.attrs, "cidr", v, "CidrBlock");
-      SetFrom(c.attrs, "account_id", v, "OwnerId");
+      SetCloudScope(c, "", Str(v, "OwnerId"), "", given);  // describe-vpcs names no region
       add(std::move(c), "", "VPC");
     });
     each("Subnets", "SubnetId", "subnet", [&](const Json& s, const std::string& where) {
@@ -418,7 +421,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(NameOr(Items(s, "Tags"), Str(s, "SubnetId"))));
       SetFrom(c.attrs, "cloud_id", s, "SubnetId");
       SetFrom(c.attrs, "cidr", s, "CidrBlock");
-      SetCloudScope(c, Str(s, "SubnetArn"), Str(s, "OwnerId"), Str(s, "AvailabilityZone"));
+      SetCloudScope(c, Str(s, "SubnetArn"), Str(s, "OwnerId"), Str(s, "AvailabilityZone"), given);
       add(std::move(c), Str(s, "VpcId"), "VPC");
     });
     each("Reservations", nullptr, "reservation", [&](const Json& r, const std::string& rwhere) {
@@ -447,7 +450,8 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
           c.attrs.Set("ip_address", Value(Str(in, "PrivateIpAddress")));
         SetFrom(c.attrs, "fqdn", in, "PrivateDnsName");
         c.attrs.Set("hypervisor", Value(std::string("aws")));
-        SetCloudScope(c, "", Str(r, "OwnerId"), Str(Member(in, "Placement"), "AvailabilityZone"));
+        SetCloudScope(c, "", Str(r, "OwnerId"), Str(Member(in, "Placement"), "AvailabilityZone"),
+                      given);
         // Lifecycle: a terminated instance is retired, never live (its id stays findable).
         std::string state = Lower(Str(Member(in, "State"), "Name"));  // "Terminated" too
         if (state == "terminated" || state == "shutting-down")
@@ -506,7 +510,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
       const Json& zones = Items(lb, "AvailabilityZones");
       std::string zone = zones.empty() || !zones[0].is_string() ? "" : zones[0].get<std::string>();
-      SetCloudScope(c, "", "", zone);
+      SetCloudScope(c, "", "", zone, given);  // a classic ELB names no account
       if (!Items(lb, "Instances").empty())  // the schema relates no load balancer to a computer
         out.skipped.push_back({where + ".Instances",
                                std::to_string(Items(lb, "Instances").size()) +
@@ -519,7 +523,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       c.attrs.Set("name", Value(Str(lb, "LoadBalancerName")));
       SetFrom(c.attrs, "cloud_id", lb, "LoadBalancerArn");
       SetFrom(c.attrs, "dns_name", lb, "DNSName");
-      SetCloudScope(c, Str(lb, "LoadBalancerArn"), "", "");
+      SetCloudScope(c, Str(lb, "LoadBalancerArn"), "", "", given);
       add(std::move(c), Str(lb, "VpcId"), "VPC");
     });
     each("DBInstances", "DBInstanceIdentifier", "DB instance", [&](const Json& db, const std::string& where) {
@@ -530,7 +534,7 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
       if (!c.attrs.Has("cloud_id")) SetFrom(c.attrs, "cloud_id", db, "DBInstanceArn");
       SetFrom(c.attrs, "engine", db, "Engine");
       SetFrom(c.attrs, "release", db, "EngineVersion");
-      SetCloudScope(c, Str(db, "DBInstanceArn"), "", Str(db, "AvailabilityZone"));
+      SetCloudScope(c, Str(db, "DBInstanceArn"), "", Str(db, "AvailabilityZone"), given);
       if (Lower(Str(db, "DBInstanceStatus")) == "deleting")
         c.attrs.Set("status", Value(std::string("retired")));
       SetFrom(c.attrs, "endpoint", Member(db, "Endpoint"), "Address");
@@ -559,10 +563,28 @@ Status ParseAws(std::string_view text, CandidateSet& out) {
         "LoadBalancerDescriptions or DBInstances at the top level");
   // A full scan covers a list's class only in the accounts and regions of its records (a scan of
   // one account and region says nothing of another's; an empty list covers nothing): one entry
-  // per (account_id, region) pair seen, a missing one matching only CIs without it.
+  // per (account_id, region) pair seen.
+  // Records that name no account or no region (describe-vpcs has no region, a classic ELB no
+  // account) cannot tell which the scan was of: without the import's `account` and `region`
+  // parameters they cover nothing (a scan of eu-west-1's VPCs must not mark us-east-1's stale).
   for (const std::string& cls : covered_classes) {
-    for (auto& [account, region] : AccountRegionsOf(out.cis, cls))
+    for (auto& [account, region] : AccountRegionsOf(out.cis, cls)) {
+      if (account.is_null() || region.is_null()) {
+        const bool both = account.is_null() && region.is_null();
+        std::string text = std::string("its records name ") +
+                           (both ? "no account and no region"
+                            : account.is_null() ? "no account (region " + region.ToLiteral() + ")"
+                                                : "no region (account " + account.ToLiteral() + ")") +
+                           ", so which the scan was of cannot be told: import with the " +
+                           (both ? "`account` and `region` parameters"
+                            : account.is_null() ? "`account` parameter"
+                                                : "`region` parameter") +
+                           " for a full scan to mark them stale";
+        out.covers.push_back({cls, "", Value(), {}, "", {}, std::move(text), true});
+        continue;
+      }
       out.covers.push_back({cls, "account_id", std::move(account), {{"region", std::move(region)}}});
+    }
   }
   // Containment: the parent from this import, else an existing CI found by its id.
   for (const auto& [type, parent_id, child, parent_class, where] : links) {
@@ -595,7 +617,8 @@ Status ParseSource(const std::string& format, std::string_view text, const Parse
     return json_format([&] { return ParseKubernetes(text, out, options.cluster); });
   if (format == "terraform") return json_format([&] { return ParseTerraform(text, out); });
   if (format == "ansible") return json_format([&] { return ParseAnsible(text, out); });
-  if (format == "aws") return json_format([&] { return ParseAws(text, out); });
+  if (format == "aws")
+    return json_format([&] { return ParseAws(text, out, {options.account, options.region}); });
   std::string names;
   for (const auto& n : FormatNames()) names += (names.empty() ? "" : ", ") + n;
   return Status::Invalid("unknown import format '" + format + "'; formats: " + names)

@@ -56,7 +56,9 @@ struct SourceError {
 // `also` its value: a namespaced Kubernetes list covers the Deployments of namespace X). With
 // `via`, only those a CI covered by another entry of the same list reaches through a `via`
 // relationship (an `ec2 describe-instances` output: the IPAddresses its instances HAS_ADDRESS).
-// With `where`, only those whose attributes it accepts (an nmap run: the addresses it scanned).
+// With `where`, only those whose attributes it accepts (an nmap run: the addresses it scanned),
+// which `text` then says in words for the report. With `none`, nothing (`text` says why: an AWS
+// list whose records name no region cannot tell which region it was).
 struct Coverage {
   std::string class_name;
   std::string attribute;
@@ -64,6 +66,8 @@ struct Coverage {
   std::vector<std::pair<std::string, Value>> also;
   std::string via;
   std::function<bool(const AttrMap&)> where;
+  std::string text;
+  bool none = false;
 };
 
 // The distinct (account_id, region) pairs of the candidates that are not reference-only, of class

@@ -13,6 +13,7 @@
 #include "cmdb/status.hpp"
 #include "importers/candidates.hpp"
 #include "importers/import.hpp"
+#include "importers/scopes.hpp"
 
 namespace cmdb::importers {
 
@@ -25,6 +26,10 @@ struct ParseOptions {
   // namespaces and nodes, and limits what a full scan covers; docs/importers.md); "" leaves them
   // unscoped.
   std::string cluster;
+  // aws: the account (12 digits) and region the output was taken from, for records that do not
+  // say (describe-vpcs names no region, a classic ELB no account); "" when not given. A record's
+  // own values win.
+  std::string account, region;
   // ndjson: the database whose committed state the lines naming CIs are checked against, as the
   // bulk loader checks them (ndjson_csv.cpp; a short read per check, no lock held between lines);
   // null: they are not, and RunImport's identify step refuses what names no CI, with its own
@@ -59,6 +64,7 @@ Status ParseNmap(std::string_view text, CandidateSet& out);
 Status ParseKubernetes(std::string_view text, CandidateSet& out, const std::string& cluster = "");
 Status ParseTerraform(std::string_view text, CandidateSet& out);
 Status ParseAnsible(std::string_view text, CandidateSet& out);
-Status ParseAws(std::string_view text, CandidateSet& out);
+// `given`: the account and region for records that do not name theirs (docs/importers.md).
+Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& given = {});
 
 }  // namespace cmdb::importers

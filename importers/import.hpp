@@ -142,6 +142,14 @@ struct ImportReport {
   // Relationships not created because one end is outside the source and not in the CMDB (an
   // optional reference that found no CI, CandidateSet::dangling): where, and which end.
   std::vector<SourceError> dangling;
+  // A full scan's coverage (mark_stale.hpp): per entry, the class and what of it the source
+  // could have contained, in words; `covers` false when nothing (`scope` then says why).
+  struct Covered {
+    std::string class_name;
+    std::string scope;
+    bool covers = true;
+  };
+  std::vector<Covered> coverage;
 };
 
 // Applies (or, with options.dry_run, evaluates and discards) a candidate set: the steps above,

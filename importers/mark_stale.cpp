@@ -7,6 +7,34 @@
 #include <vector>
 
 namespace cmdb::importers {
+namespace {
+
+std::string Literal(const Value& v) {
+  return v.is_null() ? "none" : v.ToLiteral();
+}
+
+}  // namespace
+
+ImportReport::Covered Describe(const Coverage& c) {
+  ImportReport::Covered out{c.class_name, c.text, !c.none};
+  if (c.none || !c.text.empty()) return out;
+  if (c.class_name == kRootClass) {
+    out.scope = "every CI and relationship";
+    return out;
+  }
+  std::string scope;
+  auto add = [&](const std::string& a, const Value& v) {
+    scope += (scope.empty() ? "" : ", ") + a + " " + Literal(v);
+  };
+  if (!c.attribute.empty()) add(c.attribute, c.value);
+  for (const auto& [a, v] : c.also) add(a, v);
+  if (!c.via.empty()) {
+    out.scope = "those a covered CI reaches through " + c.via + (scope.empty() ? "" : " with " + scope);
+  } else {
+    out.scope = scope.empty() ? "all" : "those with " + scope;
+  }
+  return out;
+}
 
 Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
                  const ReconciledSet& reconciled, ImportReport& report) {
@@ -19,10 +47,13 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
   };
   std::vector<Coverage> covers = set.covers;
   if (covers.empty()) {
+    std::unordered_set<std::string> classes;
     for (const Candidate& c : set.cis) {
-      if (!c.reference_only && !c.id) covers.push_back({c.class_name, "", Value()});
+      if (!c.reference_only && !c.id && classes.insert(c.class_name).second)
+        covers.push_back({c.class_name, "", Value()});
     }
   }
+  for (const Coverage& c : covers) report.coverage.push_back(Describe(c));
   // Coverage by scope; relationship ends: a covered scope, or one a candidate names.
   std::unordered_map<std::string, std::vector<const Coverage*>> covered;
   std::unordered_set<std::string> named;
@@ -42,6 +73,7 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
     return !schema.FindAttribute(ci.class_name, attr) || ci.attrs.Get(attr) == v;
   };
   auto matches = [&](const CiRecord& ci, const Coverage& c) {
+    if (c.none) return false;
     if (c.where && !c.where(ci.attrs)) return false;
     if (!c.attribute.empty() && !holds(ci, c.attribute, c.value)) return false;
     for (const auto& [a, v] : c.also) {

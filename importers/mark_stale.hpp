@@ -12,6 +12,10 @@
 
 namespace cmdb::importers {
 
+// What a coverage entry covers, in words, for the report: "those with account_id
+// '111111111111', region 'eu-west-1'"; its `text` when it has one.
+ImportReport::Covered Describe(const Coverage& c);
+
 // Stages, for every CI and relationship whose committed provenance of `source` is not stale,
 // that is not in `reconciled` (cis_seen, rels_seen) and that `set` could have contained (a CI
 // one of set.covers describes, class compared by identification scope: a DiscoveredHost is
@@ -24,7 +28,8 @@ namespace cmdb::importers {
 // ImportOp::kStale) and is counted in `report.stale`; a relationship still present is counted in
 // `report.rels_stale`; either way the provenance is staged as stale. Taken in (relationship, id)
 // order. A covered CI reached through `via` is looked up in the committed graph (txn.graph()).
-// An error staging a status is returned unchanged (the import then fails whole).
+// An error staging a status is returned unchanged (the import then fails whole). Each entry of
+// set.covers (or of the classes used in its place) is described in `report.coverage`.
 Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
                  const ReconciledSet& reconciled, ImportReport& report);
 

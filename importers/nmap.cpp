@@ -44,6 +44,15 @@ size_t UndefinedEntity(std::string_view text, std::string& name) {
   return std::string_view::npos;
 }
 
+// `text` cut to 160 bytes (at a character boundary) with "..." when longer: a command line or a
+// port list quoted in the report.
+std::string Cut(const std::string& text) {
+  if (text.size() <= 160) return text;
+  size_t end = 160;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "...";
+}
+
 }  // namespace
 
 Status ParseNmap(std::string_view text, CandidateSet& out) {
@@ -96,6 +105,12 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
     ports_known = ports->Add(info.attribute("protocol").value(),
                              info.attribute("services").value()) && ports_known;
   ports_known = ports_known && !ports->empty();
+  const std::string args = run.attribute("args").value();
+  std::string services;  // for the report: "tcp 22,443; udp 53"
+  for (pugi::xml_node info : run.children("scaninfo")) {
+    services += (services.empty() ? "" : "; ") + std::string(info.attribute("protocol").value()) +
+                " " + info.attribute("services").value();
+  }
   if (targets) {
     auto scanned = [targets](const char* attr) -> std::function<bool(const AttrMap&)> {
       return [targets, attr](const AttrMap& a) {
@@ -103,20 +118,31 @@ Status ParseNmap(std::string_view text, CandidateSet& out) {
         return v.is_string() && targets->Contains(std::string(v.as_string()));
       };
     };
-    out.covers.push_back({"DiscoveredHost", "", Value(), {}, "", scanned("ip_address")});
-    out.covers.push_back({"IPAddress", "", Value(), {}, "", scanned("address")});
+    const std::string among = "those whose address is a target of `" + Cut(args) + "`";
+    out.covers.push_back({"DiscoveredHost", "", Value(), {}, "", scanned("ip_address"), among});
+    out.covers.push_back({"IPAddress", "", Value(), {}, "", scanned("address"), among});
     if (ports_known) {
-      out.covers.push_back({"NetworkPort", "", Value(), {}, "EXPOSES", [ports](const AttrMap& a) {
+      out.covers.push_back({"NetworkPort", "", Value(), {}, "EXPOSES",
+                            [ports](const AttrMap& a) {
                               Value port = a.Get("port"), protocol = a.Get("protocol");
                               return port.is_int() && protocol.is_string() &&
                                      ports->Contains(std::string(protocol.as_string()),
                                                      port.as_int());
-                            }});
+                            },
+                            "on a covered host, those of <scaninfo> " + Cut(services)});
+    } else {
+      out.covers.push_back({"NetworkPort", "", Value(), {}, "", {},
+                            services.empty() ? "no <scaninfo> says which ports were scanned"
+                                             : "the <scaninfo> services do not read as port "
+                                               "ranges: " + Cut(services),
+                            true});
     }
   } else {
-    // Nothing covered, but the list must not be empty (that means "the candidates' classes").
-    out.covers.push_back({"DiscoveredHost", "", Value(), {}, "",
-                          [](const AttrMap&) { return false; }});
+    // Nothing covered (the list must not be empty: that means "the candidates' classes").
+    out.covers.push_back({"DiscoveredHost", "", Value(), {}, "", {},
+                          "which addresses were scanned cannot be told: a target of `" +
+                              Cut(args) + "` is not an address",
+                          true});
   }
   int index = 0;
   // Hosts come in document order: their lines are counted on from the previous host's, so the

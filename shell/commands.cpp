@@ -229,6 +229,8 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
   if (!args.source.empty()) target += "&source=" + UrlEncode(args.source);
   if (!args.mapping.empty()) target += "&mapping=" + UrlEncode(args.mapping);
   if (!args.cluster.empty()) target += "&cluster=" + UrlEncode(args.cluster);
+  if (!args.account.empty()) target += "&account=" + UrlEncode(args.account);
+  if (!args.region.empty()) target += "&region=" + UrlEncode(args.region);
   Json answer;
   int code = kExitOk;
   if (!Request(client, "POST", target, body.str(), "application/octet-stream", o, &answer, &code,
@@ -273,7 +275,8 @@ int ImportCommand(HttpClient& client, const ImportArgs& args, const CommandOutpu
       << "relationships: " << counts("relationships") << "\n";
   // Every list of the report that is not empty, one item a line; past the listed ones, how
   // many more the server counted.
-  for (const char* list : {"conflicts", "identity_conflicts", "merges", "skipped", "dangling"}) {
+  for (const char* list :
+       {"coverage", "conflicts", "identity_conflicts", "merges", "skipped", "dangling"}) {
     const Json items = answer.value(list, Json::array());
     if (items.empty()) continue;
     out << list << ":\n";

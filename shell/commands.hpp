@@ -36,7 +36,7 @@ int ImpactCommand(HttpClient& client, const ImpactArgs& args, const CommandOutpu
 // cmdb import FORMAT FILE: sends FILE ('-': standard input) to POST /v1/imports and prints the
 // report (a dry run also lists what it would change).
 struct ImportArgs {
-  std::string format, file, source, mapping, mapping_file, change, cluster;
+  std::string format, file, source, mapping, mapping_file, change, cluster, account, region;
   bool dry_run = false;
   bool full = false;
 };

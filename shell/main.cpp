@@ -125,6 +125,10 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--change", import.change, "the change the import belongs to (CHG-12)");
   import_cmd->add_option("--cluster", import.cluster,
                          "Kubernetes: the cluster the objects belong to (default: the source)");
+  import_cmd->add_option("--account", import.account,
+                         "AWS: the account of records that name none (a classic ELB list)");
+  import_cmd->add_option("--region", import.region,
+                         "AWS: the region of records that name none (describe-vpcs)");
 
   DiffArgs diff;
   auto* baseline_cmd = app.add_subcommand("baseline", "baselines");

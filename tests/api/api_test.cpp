@@ -589,4 +589,22 @@ TEST_CASE("POST /v1/imports: merges, identity conflicts and the cluster scope in
   auto [s3, list] = c.Call("GET", "/v1/cis?class=K8sNamespace&where.name=kube-system");
   REQUIRE(list["items"].size() == 2);
   CHECK(list["items"][0]["attributes"]["cluster"] != list["items"][1]["attributes"]["cluster"]);
+  // AWS: account and region for records that name none; checked; a full scan's coverage listed.
+  std::string vpcs = R"({"Vpcs": [{"VpcId": "vpc-9", "OwnerId": "111111111111"}]})";
+  auto [s4, full] = c.As("importer", "POST", "/v1/imports?format=aws&full=true&region=eu-west-1", vpcs);
+  CHECK(s4 == 200);
+  CHECK(full["coverage"] == Json::parse(R"([{"class": "VPC", "covers": true,
+    "scope": "those with account_id '111111111111', region 'eu-west-1'"}])"));
+  auto [s5, plain] = c.As("importer", "POST", "/v1/imports?format=aws&region=eu-west-1", vpcs);
+  CHECK(plain["coverage"] == Json::array());
+  auto [s6, bad] = c.As("importer", "POST", "/v1/imports?format=aws&account=12345", vpcs);
+  CHECK(s6 == 400);
+  CHECK(bad["error"]["details"]["parameter"] == "account");
+  CHECK(bad["error"]["message"] == "account must be an AWS account id (12 digits)");
+  auto [s7, bad2] = c.As("importer", "POST", "/v1/imports?format=aws&region=EU%20West", vpcs);
+  CHECK(s7 == 400);
+  CHECK(bad2["error"]["details"]["parameter"] == "region");
+  auto [s8, bad3] = c.As("importer", "POST", "/v1/imports?format=kubernetes&region=eu-west-1", ns);
+  CHECK(s8 == 400);
+  CHECK(bad3["error"]["message"] == "account and region are parameters of the aws format");
 }

@@ -1,0 +1,158 @@
+// What a full scan covers, as the report says it (docs/importers.md, "Full-scan mode"): AWS lists
+// whose records name no region (describe-vpcs) or no account (a classic ELB) cover nothing unless
+// the import's `account` and `region` say which they were taken from; every full scan lists its
+// coverage in words. Cases found by an outside tester: a per-region describe-vpcs run marked the
+// other region's VPCs stale, a classic ELB list of one account the other account's.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "importers/formats.hpp"
+#include "importers/import.hpp"
+#include "importers/import_util.hpp"
+#include "importers/json_util.hpp"
+#include "test_util.hpp"
+
+using namespace cmdb;
+using namespace cmdb::importers;
+using cmdb::testing::Data;
+using cmdb::testing::DefaultPrecedence;
+using cmdb::testing::TestDb;
+
+namespace {
+
+// Parses `text` with the aws account and region given, imports it dry and then for real (the
+// counts must agree); returns the apply's report.
+ImportReport Apply(TestDb& t, const std::string& format, const std::string& text, bool full,
+                   const std::string& account = "", const std::string& region = "") {
+  ImportReport last;
+  for (bool dry : {true, false}) {
+    CandidateSet set;
+    ParseOptions parse;
+    parse.account = account;
+    parse.region = region;
+    auto schema = t.db->schema();
+    parse.schema = schema.get();
+    Status parsed = ParseSource(format, text, parse, set);
+    INFO(parsed.ToString());
+    REQUIRE(parsed.ok());
+    ImportOptions opt;
+    opt.source = format;
+    opt.dry_run = dry;
+    opt.full_scan = full;
+    opt.precedence = DefaultPrecedence();
+    ImportReport r;
+    Status st = RunImport(*t.db, set, opt, r);
+    INFO(st.ToString());
+    REQUIRE(st.ok());
+    if (!dry) {
+      CHECK(r.stale == last.stale);
+      CHECK(r.coverage.size() == last.coverage.size());
+    }
+    last = std::move(r);
+  }
+  return last;
+}
+
+std::string StatusOf(TestDb& t, const std::string& cls, const std::string& name) {
+  ReadView v = t.db->Read();
+  for (CiId id : v.graph().Extent(cls)) {
+    const CiRecord* r = v.graph().FindCi(id);
+    if (r->attrs.Get("name") == Value(name)) return std::string(r->attrs.Get("status").as_string());
+  }
+  return "absent";
+}
+
+std::string Vpcs(const std::string& id, const std::string& name) {
+  return R"({"Vpcs": [{"VpcId": ")" + id + R"(", "OwnerId": "111111111111", "CidrBlock": "10.0.0.0/16",
+             "Tags": [{"Key": "Name", "Value": ")" + name + R"("}]}]})";
+}
+
+std::string ClassicElb(const std::string& name) {
+  return R"({"LoadBalancerDescriptions": [{"LoadBalancerName": ")" + name +
+         R"(", "DNSName": ")" + name + R"(.elb.amazonaws.com", "AvailabilityZones": ["us-east-1a"]}]})";
+}
+
+}  // namespace
+
+TEST_CASE("coverage: describe-vpcs names no region, so without `region` a full scan covers nothing") {
+  TestDb t;
+  Apply(t, "aws", Vpcs("vpc-e1", "east"), true);
+  ImportReport west = Apply(t, "aws", Vpcs("vpc-w1", "west"), true);
+  CHECK(west.stale == 0);
+  CHECK(StatusOf(t, "VPC", "east") == "live");
+  REQUIRE(west.coverage.size() == 1);
+  CHECK(west.coverage[0].class_name == "VPC");
+  CHECK(!west.coverage[0].covers);
+  CHECK(west.coverage[0].scope ==
+        "its records name no region (account '111111111111'), so which the scan was of cannot be "
+        "told: import with the `region` parameter for a full scan to mark them stale");
+}
+
+TEST_CASE("coverage: with `region`, per-region describe-vpcs runs mark only their region stale") {
+  TestDb t;
+  Apply(t, "aws", Vpcs("vpc-e1", "east"), true, "", "us-east-1");
+  ImportReport west = Apply(t, "aws", Vpcs("vpc-w1", "west"), true, "", "eu-west-1");
+  CHECK(west.stale == 0);
+  REQUIRE(west.coverage.size() == 1);
+  CHECK(west.coverage[0].covers);
+  CHECK(west.coverage[0].scope == "those with account_id '111111111111', region 'eu-west-1'");
+  CHECK(StatusOf(t, "VPC", "east") == "live");
+  // us-east-1 again, with another VPC: vpc-e1 is gone from that region.
+  ImportReport east = Apply(t, "aws", Vpcs("vpc-e2", "east-2"), true, "", "us-east-1");
+  CHECK(east.stale == 1);
+  CHECK(StatusOf(t, "VPC", "east") == "stale");
+  CHECK(StatusOf(t, "VPC", "west") == "live");
+  // A record's own region wins over the parameter: a subnet in us-east-1a stays in us-east-1.
+  Apply(t, "aws",
+        R"({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-e2", "OwnerId": "111111111111",
+            "AvailabilityZone": "us-east-1a", "CidrBlock": "10.0.1.0/24"}]})",
+        false, "", "eu-west-1");
+  ReadView v = t.db->Read();
+  CHECK(v.graph().FindCi(v.graph().Extent("Subnet")[0])->attrs.Get("region") == Value("us-east-1"));
+}
+
+TEST_CASE("coverage: a classic ELB list names no account: covered only with `account`") {
+  TestDb t;
+  Apply(t, "aws", ClassicElb("lb-a"), true);
+  ImportReport other = Apply(t, "aws", ClassicElb("lb-b"), true);
+  CHECK(other.stale == 0);
+  REQUIRE(other.coverage.size() == 1);
+  CHECK(!other.coverage[0].covers);
+  CHECK(other.coverage[0].scope.find("no account (region 'us-east-1')") != std::string::npos);
+  CHECK(StatusOf(t, "LoadBalancer", "lb-a") == "live");
+  // With the account given, each account's list covers its own load balancers.
+  TestDb u;
+  Apply(u, "aws", ClassicElb("lb-a"), true, "111111111111");
+  CHECK(Apply(u, "aws", ClassicElb("lb-b"), true, "222222222222").stale == 0);
+  CHECK(Apply(u, "aws", ClassicElb("lb-c"), true, "111111111111").stale == 1);
+  CHECK(StatusOf(u, "LoadBalancer", "lb-a") == "stale");
+  CHECK(StatusOf(u, "LoadBalancer", "lb-b") == "live");
+}
+
+TEST_CASE("coverage: an nmap run's report says which targets and ports it covered") {
+  TestDb t;
+  std::string xml = R"(<?xml version="1.0"?>
+<nmaprun scanner="nmap" args="nmap -sS -p 22,443 10.0.1.0/24" start="1700000000">
+<scaninfo type="syn" protocol="tcp" numservices="2" services="22,443"/>
+<host><status state="up"/><address addr="10.0.1.5" addrtype="ipv4"/>
+<ports><port protocol="tcp" portid="22"><state state="open"/></port></ports></host>
+</nmaprun>)";
+  ImportReport r = Apply(t, "nmap", xml, true);
+  REQUIRE(r.coverage.size() == 3);
+  CHECK(r.coverage[0].class_name == "DiscoveredHost");
+  CHECK(r.coverage[0].scope == "those whose address is a target of `nmap -sS -p 22,443 10.0.1.0/24`");
+  CHECK(r.coverage[2].class_name == "NetworkPort");
+  CHECK(r.coverage[2].scope == "on a covered host, those of <scaninfo> tcp 22,443");
+  // A ping scan covers no port, and says why.
+  std::string ping = R"(<?xml version="1.0"?>
+<nmaprun scanner="nmap" args="nmap -sn 10.0.1.0/24" start="1700000001">
+<host><status state="up"/><address addr="10.0.1.5" addrtype="ipv4"/></host>
+</nmaprun>)";
+  ImportReport p = Apply(t, "nmap", ping, true);
+  REQUIRE(p.coverage.size() == 3);
+  CHECK(!p.coverage[2].covers);
+  CHECK(p.coverage[2].scope == "no <scaninfo> says which ports were scanned");
+  CHECK(p.stale == 0);
+  // Not a full scan: no coverage.
+  CHECK(Apply(t, "nmap", xml, false).coverage.empty());
+}
