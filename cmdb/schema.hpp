@@ -76,12 +76,15 @@ struct IdentifyRule {
 // A class's identification for imports, as declared: rules tried in order; `within` makes the
 // identity dependent (the rules are unique only inside one parent CI of that class: a Pod's name
 // inside its Namespace); `scoped_by` names attributes whose values scope every rule (two CIs
-// whose scope values differ never match; a missing scope value matches any); `on_conflict` is the
-// policy for ambiguous candidates.
+// whose scope values differ never match; a missing scope value matches any); `shared_with` names
+// other classes whose CIs (and their subclasses') the rules also find (a host nmap reports as a
+// DiscoveredHost, a Computer, is the PhysicalServer Ansible reported, by MAC); `on_conflict` is
+// the policy for ambiguous candidates.
 struct IdentifySpec {
   std::vector<IdentifyRule> rules;
   std::string within;
   std::vector<std::string> scoped_by;
+  std::vector<std::string> shared_with;
   IdentifyConflict on_conflict = IdentifyConflict::kCreate;
 };
 
@@ -108,12 +111,13 @@ struct ClassDef {
 
 // The identification rules that apply to a class: those of its nearest ancestor-or-self that
 // declares any, followed by its KEY. `scope` is the declaring class: candidates are matched
-// against CIs of that class and its subclasses.
+// against CIs of that class and its subclasses, and of the `shared_with` classes and theirs.
 struct Identification {
   std::string scope;
   std::vector<IdentifyRule> rules;  // the KEY, last, is a weak rule
   std::string within;               // parent class for dependent identity
   std::vector<std::string> scoped_by;
+  std::vector<std::string> shared_with;  // other classes whose CIs the rules also find
   IdentifyConflict on_conflict = IdentifyConflict::kCreate;
 };
 

@@ -142,6 +142,12 @@ Status Schema::SetIdentification(std::string_view cls, IdentifySpec spec) {
       return Status::Schema("IDENTIFIED ... SCOPED BY of class '" + def->name + "' names unknown attribute '" + a +
                             "'");
   }
+  for (const auto& other : spec.shared_with) {
+    if (!FindClass(other)) return Status::NotFound(UnknownClassMessage(other));
+    if (IsA(cls, other) || IsA(other, cls))
+      return Status::Schema("IDENTIFIED ... SHARED WITH " + other + ": " + def->name + " and " + other +
+                            " are one hierarchy, whose CIs its rules find already");
+  }
   const std::string& within = spec.within;
   if (!within.empty()) {
     if (!FindClass(within)) return Status::NotFound(UnknownClassMessage(within));
@@ -167,6 +173,7 @@ Identification Schema::IdentificationOf(std::string_view cls) const {
       out.rules = def->identify.rules;
       out.within = def->identify.within;
       out.scoped_by = def->identify.scoped_by;
+      out.shared_with = def->identify.shared_with;
       out.on_conflict = def->identify.on_conflict;
       break;
     }
@@ -405,6 +412,11 @@ std::string Schema::ToDdl() const {
     if (!id.scoped_by.empty()) {
       out += " SCOPED BY (";
       for (size_t j = 0; j < id.scoped_by.size(); ++j) out += (j ? ", " : "") + id.scoped_by[j];
+      out += ")";
+    }
+    if (!id.shared_with.empty()) {
+      out += " SHARED WITH (";
+      for (size_t j = 0; j < id.shared_with.size(); ++j) out += (j ? ", " : "") + id.shared_with[j];
       out += ")";
     }
     if (id.on_conflict != IdentifyConflict::kCreate)

@@ -103,12 +103,19 @@ class KeyIndex {
 
  private:
   // The parent token of an existing CI for dependent identity: the id of an adjacent CI of the
-  // WITHIN class.
+  // WITHIN class, or of a class its identification is shared with (a port of a PhysicalServer
+  // nmap found as the host it scanned).
   std::string ParentOf(CiId id, const std::string& within) {
+    auto shared = within_shared_.find(within);
+    if (shared == within_shared_.end())
+      shared = within_shared_.emplace(within, schema_.IdentificationOf(within).shared_with).first;
     for (auto span : {graph_.Out(id), graph_.In(id)}) {
       for (const Adj& a : span) {
         const CiRecord* other = graph_.FindCi(a.other());
-        if (other && schema_.IsA(other->class_name, within))
+        if (!other) continue;
+        bool parent = schema_.IsA(other->class_name, within);
+        for (const std::string& s : shared->second) parent = parent || schema_.IsA(other->class_name, s);
+        if (parent)
           return "ci:" + std::to_string(a.other());
       }
     }
@@ -117,7 +124,11 @@ class KeyIndex {
 
   void BuildIndex(const Identification& id) {
     if (!indexed_.insert(id.scope).second) return;
-    for (const std::string& cls : schema_.ClassAndDescendants(id.scope)) {
+    std::vector<std::string> classes = schema_.ClassAndDescendants(id.scope);
+    for (const std::string& other : id.shared_with) {
+      for (std::string& c : schema_.ClassAndDescendants(other)) classes.push_back(std::move(c));
+    }
+    for (const std::string& cls : classes) {
       for (CiId ci : graph_.Extent(cls)) {
         const CiRecord* rec = graph_.FindCi(ci);
         std::string parent = id.within.empty() ? "" : ParentOf(ci, id.within);
@@ -132,6 +143,7 @@ class KeyIndex {
   const Graph& graph_;
   const Schema& schema_;
   std::unordered_map<std::string, Identification> ident_;
+  std::unordered_map<std::string, std::vector<std::string>> within_shared_;  // WITHIN -> shared
   std::unordered_set<std::string> indexed_, key_indexed_;
   std::unordered_map<std::string, std::vector<CiId>> index_;
   std::unordered_map<std::string, CiId> keys_;

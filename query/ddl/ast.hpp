@@ -119,12 +119,13 @@ struct IdentifyRule : x3::position_tagged {
 };
 
 // ALTER NODE TYPE <target> SET IDENTIFIED BY [STRONG] (a, b), (c) [WITHIN Parent]
-//   [SCOPED BY (x, y)] [ON CONFLICT CREATE | REFUSE]
+//   [SCOPED BY (x, y)] [SHARED WITH (Other, ...)] [ON CONFLICT CREATE | REFUSE]
 struct AlterIdentify : x3::position_tagged {
   Name target;
   std::vector<IdentifyRule> rules;
   boost::optional<Name> within;
   boost::optional<std::vector<Name>> scoped_by;
+  boost::optional<std::vector<Name>> shared_with;
   boost::optional<std::string> on_conflict;
 };
 

@@ -16,7 +16,8 @@ BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::CreateNode, is_abstract, name, parent,
 BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::AlterControl, target, control)
 BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::AlterService, target, option)
 BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::IdentifyRule, strong, attrs)
-BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::AlterIdentify, target, rules, within, scoped_by, on_conflict)
+BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::AlterIdentify, target, rules, within, scoped_by, shared_with,
+                          on_conflict)
 BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::CreateEdge, name, pairs, options, attrs)
 BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::AlterAdd, kind, target, attrs)
 BOOST_FUSION_ADAPT_STRUCT(cmdb::ddl::ast::AlterDrop, kind, target, attr)

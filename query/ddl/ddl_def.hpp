@@ -11,7 +11,8 @@
 //   type        = word ["(" string {"," string} ")" | "<" word ">"]
 //   edge_option = CARDINALITY word | IMPACT (TO (SOURCE | TARGET) | BOTH | NONE)
 //   identify    = ALTER NODE TYPE name SET IDENTIFIED BY rule {"," rule} [WITHIN name]
-//                 [SCOPED BY "(" names ")"] [ON CONFLICT (CREATE | REFUSE)]
+//                 [SCOPED BY "(" names ")"] [SHARED WITH "(" names ")"]
+//                 [ON CONFLICT (CREATE | REFUSE)]
 //   rule        = [STRONG] "(" names ")"
 #pragma once
 
@@ -153,6 +154,7 @@ const auto identify_rule_def = x3::matches[kw("STRONG")] > key_list;
 const auto alter_identify_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >>
                                 kw("IDENTIFIED") > kw("BY") > (identify_rule % ',') >
                                 -(kw("WITHIN") > name) > -(kw("SCOPED") > kw("BY") > key_list) >
+                                -(kw("SHARED") > kw("WITH") > key_list) >
                                 -(kw("ON") > kw("CONFLICT") > on_conflict);
 const auto on_conflict_def = x3::raw[kw("CREATE") | kw("REFUSE")];
 const auto alter_control_def = kw("ALTER") >> kw("NODE") >> kw("TYPE") >> name >> kw("SET") >> control;

@@ -144,6 +144,12 @@ class Applier {
     if (s.scoped_by) {
       for (const auto& a : *s.scoped_by) spec.scoped_by.push_back(a.text);
     }
+    if (s.shared_with) {
+      for (const auto& c : *s.shared_with) {
+        CMDB_RETURN_IF_ERROR(CheckClass(c));
+        spec.shared_with.push_back(c.text);
+      }
+    }
     if (s.on_conflict) {
       std::string word = *s.on_conflict;
       for (char& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));

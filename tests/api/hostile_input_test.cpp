@@ -395,7 +395,7 @@ TEST_CASE("hostile input: a schema change without a statement, or changing nothi
   // A statement that leaves the schema as it is: 200, the current version, nothing written.
   const std::string same =
       "ALTER NODE TYPE PhysicalServer SET IDENTIFIED BY STRONG (serial_number), STRONG "
-      "(mac_address), (fqdn), (hostname, domain), (ip_address);";
+      "(mac_address), (fqdn), (hostname, domain), (ip_address) SHARED WITH (Computer);";
   auto [s3, r3] = c.Call("POST", "/v1/schema", Json{{"ddl", same}}.dump());
   CHECK(s3 == 200);
   CHECK(r3 == Json{{"schema_version", schema0["version"]}, {"tx", nullptr}, {"cis_rewritten", 0},

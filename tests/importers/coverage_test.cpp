@@ -156,3 +156,65 @@ TEST_CASE("coverage: an nmap run's report says which targets and ports it covere
   // Not a full scan: no coverage.
   CHECK(Apply(t, "nmap", xml, false).coverage.empty());
 }
+
+// SHARED WITH (schema/30_discovery.gql): a host nmap scans (a DiscoveredHost, a Computer) and the
+// PhysicalServer Ansible reported with the same MAC are one CI, in either order. Found by an
+// outside tester: they stayed two CIs, with no conflict reported.
+namespace {
+
+const char* kBoxFacts = R"({"box1": {"ansible_facts": {
+  "ansible_hostname": "box1", "ansible_fqdn": "box1", "ansible_domain": "",
+  "ansible_virtualization_role": "host", "ansible_virtualization_type": "kvm",
+  "ansible_default_ipv4": {"address": "10.0.1.1", "macaddress": "08:00:27:bb:00:01",
+                           "interface": "eth0"},
+  "ansible_all_ipv4_addresses": ["10.0.1.1"]}}})";
+
+const char* kBoxScan = R"(<?xml version="1.0"?>
+<nmaprun scanner="nmap" args="nmap -oX - 10.0.1.0/24" start="1700000000">
+<host><status state="up"/><address addr="10.0.1.1" addrtype="ipv4"/>
+<address addr="08:00:27:BB:00:01" addrtype="mac"/>
+<hostnames><hostname name="box1.lan" type="PTR"/></hostnames>
+<ports><port protocol="tcp" portid="22"><state state="open"/><service name="ssh"/></port></ports>
+</host></nmaprun>)";
+
+// The CIs of `cls` and its subclasses.
+size_t Count(TestDb& t, const std::string& cls) {
+  ReadView v = t.db->Read();
+  size_t n = 0;
+  for (const auto& c : v.schema().ClassAndDescendants(cls)) n += v.graph().Extent(c).size();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("shared identity: Ansible's PhysicalServer and nmap's host with its MAC are one CI") {
+  TestDb t;
+  ImportReport facts = Apply(t, "ansible", kBoxFacts, false);
+  CHECK(facts.created == 2);  // the server and its address
+  ImportReport scan = Apply(t, "nmap", kBoxScan, false);
+  CHECK(Count(t, "PhysicalServer") == 1);
+  CHECK(Count(t, "DiscoveredHost") == 0);
+  CHECK(scan.identity_conflicts.empty());
+  CHECK(scan.created == 1);  // only the port: the host is the server, its address the server's
+  {
+    ReadView v = t.db->Read();  // released before the next import writes
+    CiId server = v.graph().Extent("PhysicalServer")[0];
+    auto exposes = v.graph().TypeIdOf("EXPOSES");
+    REQUIRE(exposes);
+    CHECK(v.graph().OutOfType(server, *exposes).size() == 1);
+  }
+  // Again: the port is found under the server (its parent), nothing is created.
+  ImportReport again = Apply(t, "nmap", kBoxScan, true);
+  CHECK(again.created == 0);
+  CHECK(again.stale == 0);
+}
+
+TEST_CASE("shared identity: nmap's host first, then Ansible's server: one CI, its class kept") {
+  TestDb t;
+  Apply(t, "nmap", kBoxScan, false);
+  ImportReport facts = Apply(t, "ansible", kBoxFacts, false);
+  CHECK(Count(t, "DiscoveredHost") == 1);
+  CHECK(Count(t, "PhysicalServer") == 0);
+  CHECK(facts.identity_conflicts.empty());
+  CHECK(facts.created == 0);
+}

@@ -226,6 +226,33 @@ TEST_CASE("the root class's SERVICE and CONTROLLED options survive the canonical
   CHECK(reread.ToDdl() != Schema::Builtin(false).ToDdl());
 }
 
+TEST_CASE("IDENTIFIED BY ... SHARED WITH: kept by the canonical DDL, checked") {
+  Schema s = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(R"(
+    CREATE NODE TYPE Box KEY (name) { mac STRING };
+    CREATE NODE TYPE Host KEY (name) { mac STRING };
+    CREATE NODE TYPE Vm EXTENDS Host;
+    ALTER NODE TYPE Host SET IDENTIFIED BY STRONG (mac) shared with (Box) ON CONFLICT REFUSE;
+  )", s).ok());
+  Identification id = s.IdentificationOf("Vm");
+  CHECK(id.scope == "Host");
+  CHECK(id.shared_with == std::vector<std::string>{"Box"});
+  CHECK(id.on_conflict == IdentifyConflict::kRefuse);
+  CHECK(s.IdentificationOf("Box").shared_with.empty());  // one way unless Box says so too
+  std::string canonical = s.ToDdl();
+  CHECK(canonical.find("ALTER NODE TYPE Host SET IDENTIFIED BY STRONG (mac) SHARED WITH (Box) ON "
+                       "CONFLICT REFUSE;\n") != std::string::npos);
+  Schema back = Schema::Builtin(false);
+  REQUIRE(ddl::ApplyDdl(canonical, back).ok());
+  CHECK(back.ToDdl() == canonical);
+  Schema bad = s;
+  Status unknown = ddl::ApplyDdl("ALTER NODE TYPE Host SET IDENTIFIED BY (mac) SHARED WITH (Nope);", bad);
+  CHECK(unknown.message().find("Nope") != std::string::npos);
+  Status same = ddl::ApplyDdl("ALTER NODE TYPE Host SET IDENTIFIED BY (mac) SHARED WITH (Vm);", bad);
+  CHECK(same.message().find("IDENTIFIED ... SHARED WITH Vm: Host and Vm are one hierarchy") !=
+        std::string::npos);
+}
+
 TEST_CASE("IDENTIFIED BY: STRONG rules, SCOPED BY and ON CONFLICT, kept by the canonical DDL") {
   Schema s = Schema::Builtin(false);
   REQUIRE(ddl::ApplyDdl(R"(
