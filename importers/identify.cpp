@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "bulk/bulk.hpp"
+#include "importers/identifiers.hpp"
 
 namespace cmdb::importers {
 namespace {
@@ -28,6 +29,15 @@ std::optional<std::string> Values(const AttrMap& attrs, const std::vector<std::s
     out += (out.empty() ? "" : ", ") + ValueText(*v);
   }
   return out;
+}
+
+// A value as identification compares it: a MAC address in its normal form, whatever form a CI
+// holds it in (one stored upper-case by an older version, or edited by hand, still matches);
+// every other value as it is.
+Value IdentityValue(const std::string& attr, const Value& v) {
+  if (attr != "mac_address" || !v.is_string()) return v;
+  MacAddress mac = ReadMac(std::string(v.as_string()));
+  return mac.kind == MacAddress::kUsable ? Value(mac.value) : v;
 }
 
 std::string Joined(const std::vector<std::string>& names) {
@@ -62,6 +72,7 @@ class KeyIndex {
     for (const auto& a : id.rules[r].attrs) {
       std::optional<Value> v = attrs.Find(a);
       if (!Present(v)) return std::nullopt;
+      v = IdentityValue(a, *v);
       key += '|';
       if (v->is_string()) {  // length-prefixed: no escaping needed to keep keys distinct
         key += std::to_string(v->as_string().size());
@@ -266,7 +277,7 @@ class Identifier {
           complete = false;
           break;
         }
-        differ = differ || *ours != *theirs;
+        differ = differ || IdentityValue(a, *ours) != IdentityValue(a, *theirs);
       }
       if (!complete || !differ) continue;
       IdentityMatch m = Describe(h);

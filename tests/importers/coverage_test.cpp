@@ -218,3 +218,26 @@ TEST_CASE("shared identity: nmap's host first, then Ansible's server: one CI, it
   CHECK(facts.identity_conflicts.empty());
   CHECK(facts.created == 0);
 }
+
+TEST_CASE("identity: a MAC a CI holds in another form (upper case, dashes) still identifies it") {
+  // An older version stored MACs as sources gave them; a user may type one in upper case.
+  TestDb t;
+  CiId id = 0;
+  auto tx = t.db->Write(TxMeta{"test", "manual"}, [&](Txn& txn) -> Status {
+    AttrMap a;
+    a.Set("name", Value(std::string("old-box")));
+    a.Set("mac_address", Value(std::string("08-00-27-BB-00-01")));
+    auto made = txn.CreateCi("PhysicalServer", std::move(a));
+    if (!made.ok()) return made.status();
+    id = *made;
+    return Status::Ok();
+  });
+  REQUIRE(tx.ok());
+  ImportReport facts = Apply(t, "ansible", kBoxFacts, false);
+  CHECK(facts.identity_conflicts.empty());
+  CHECK(Count(t, "PhysicalServer") == 1);
+  ReadView v = t.db->Read();
+  const CiRecord* box = v.graph().FindCi(id);
+  REQUIRE(box);
+  CHECK(box->attrs.Get("mac_address") == Value(std::string("08:00:27:bb:00:01")));  // normal form now
+}
