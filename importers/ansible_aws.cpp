@@ -366,6 +366,7 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
       links;  // type, from, to-id, to class, where
   bool any = false;
   std::set<std::string> covered_classes;  // the classes of the lists present
+  std::map<std::string, bool> paged;      // class -> its last list ends with a NextToken
   // Records a candidate, and its containment in `parent_id` (a VPC or subnet id) when given.
   auto add = [&](Candidate c, const std::string& parent_id, const char* parent_class) {
     refs.insert(c.ref);
@@ -388,6 +389,9 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
           {"LoadBalancerDescriptions", "LoadBalancer"}, {"LoadBalancers", "LoadBalancer"},
           {"DBInstances", "DatabaseInstance"}};
       covered_classes.insert(kCovers.at(key));
+      // One page of a longer answer (its NextToken names the next): unless a later page of the
+      // same list follows in the file, the scan is not whole.
+      paged[kCovers.at(key)] = !Str(part, "NextToken").empty();
       // An instance list also holds its instances' addresses: those its instances have.
       if (std::string(key) == "Reservations")
         out.covers.push_back({"IPAddress", "", Value(), {}, "HAS_ADDRESS"});
@@ -568,7 +572,21 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
   // account) cannot tell which the scan was of: without the import's `account` and `region`
   // parameters they cover nothing (a scan of eu-west-1's VPCs must not mark us-east-1's stale).
   for (const std::string& cls : covered_classes) {
-    for (auto& [account, region] : AccountRegionsOf(out.cis, cls)) {
+    if (paged[cls]) {
+      out.covers.push_back({cls, "", Value(), {}, "", {},
+                            "the list is one page of a longer answer (it has a NextToken): import "
+                            "every page in one file, an array of the outputs, for a full scan to "
+                            "mark them stale",
+                            true});
+      continue;
+    }
+    std::vector<std::pair<Value, Value>> scopes = AccountRegionsOf(out.cis, cls);
+    if (scopes.empty())
+      out.covers.push_back({cls, "", Value(), {}, "", {},
+                            "the list is empty: it names no account or region, so it covers "
+                            "nothing",
+                            true});
+    for (auto& [account, region] : scopes) {
       if (account.is_null() || region.is_null()) {
         const bool both = account.is_null() && region.is_null();
         std::string text = std::string("its records name ") +

@@ -258,12 +258,14 @@ class Identifier {
     return false;
   }
 
-  // Whether a hit's status says it is no longer in service (retired or disposed).
-  bool Gone(const Hit& h) const {
-    std::optional<Value> st = AttrOf(h, "status");
+  // Whether a status says no longer in service (retired or disposed).
+  static bool GoneStatus(const std::optional<Value>& st) {
     return Present(st) && st->is_string() &&
            (st->as_string() == "retired" || st->as_string() == "disposed");
   }
+
+  // Whether a hit's status says it is no longer in service.
+  bool Gone(const Hit& h) const { return GoneStatus(AttrOf(h, "status")); }
 
   // The first strong rule whose values the candidate and the hit both have and that differ.
   std::optional<IdentityMatch> Contradiction(const Identification& id, const AttrMap& attrs,
@@ -305,11 +307,24 @@ class Identifier {
 
   // The CIs rule `r`'s key finds, in scope, each once (a committed CI this import already
   // names is that slot).
+  // On a weak rule, a candidate with a strong identifier (`has_strong`) finds neither a CI of a
+  // class its identification is only SHARED WITH (an EC2 instance is no on-premises server at
+  // the same private address; a MAC or serial crosses, a name or address does not) nor a CI
+  // whose being in service differs from its own (a terminated instance and the host now at its
+  // address are two; each is found by its strong identifiers).
   void Lookup(const Identification& id, size_t r, const std::string& key, const AttrMap& attrs,
-              std::vector<Hit>& hits) {
+              bool has_strong, std::vector<Hit>& hits) {
+    const bool guarded = has_strong && !id.rules[r].strong;
+    const bool candidate_gone = guarded && GoneStatus(attrs.Find("status"));
     auto add = [&](Hit h) {
       h.rule = r;
       if (OutOfScope(id, attrs, h)) return;
+      if (guarded) {
+        const std::string& cls = h.slot != IdentifiedSet::kUnidentified
+                                     ? out_.cis[h.slot].class_name
+                                     : std::string(graph_.FindCi(h.existing)->class_name);
+        if (!schema_.IsA(cls, id.scope) || Gone(h) != candidate_gone) return;
+      }
       if (std::find(hits.begin(), hits.end(), h) == hits.end()) hits.push_back(h);
     };
     if (auto it = import_keys_.find(key); it != import_keys_.end()) {
@@ -396,7 +411,7 @@ class Identifier {
                                              : Hit{claimed->second, 0, SIZE_MAX};
       found = true;
     } else {
-      found = Decide(id, attrs, keys, target, conflict);
+      found = Decide(cls, id, attrs, keys, target, conflict);
     }
     if (!conflict.reason.empty()) {
       conflict.location = c.location;
@@ -502,17 +517,19 @@ class Identifier {
 
   // Steps 1-3 of the header for one candidate: true with `target` when it is a CI found;
   // false when it is a new one. An ambiguity fills `conflict` (and returns false).
-  bool Decide(const Identification& id, const AttrMap& attrs,
+  bool Decide(const std::string& cls, const Identification& id, const AttrMap& attrs,
               const std::vector<std::optional<std::string>>& keys, Hit& target,
               IdentityConflict& conflict) {
     std::vector<Hit> hits;
     for (size_t r = 0; r < id.rules.size(); ++r) {
-      if (id.rules[r].strong && keys[r]) Lookup(id, r, *keys[r], attrs, hits);
+      if (id.rules[r].strong && keys[r]) Lookup(id, r, *keys[r], attrs, false, hits);
     }
     bool strong = !hits.empty();
+    bool has_strong = false;
+    for (size_t r = 0; r < id.rules.size(); ++r) has_strong = has_strong || (id.rules[r].strong && keys[r]);
     if (!strong) {
       for (size_t r = 0; r < id.rules.size() && hits.empty(); ++r) {
-        if (!id.rules[r].strong && keys[r]) Lookup(id, r, *keys[r], attrs, hits);
+        if (!id.rules[r].strong && keys[r]) Lookup(id, r, *keys[r], attrs, has_strong, hits);
       }
       // A retired or disposed CI keeps its strong identifiers (a terminated instance's id
       // stays findable) but gives way to CIs in service on a weak key: the address a
@@ -522,7 +539,7 @@ class Identifier {
         hits.erase(std::remove_if(hits.begin(), hits.end(), [&](const Hit& h) { return Gone(h); }),
                    hits.end());
     }
-    if (hits.empty()) return false;
+    if (hits.empty()) return QualifiedHolder(cls, id, attrs, target);
     std::vector<Hit> agree;
     std::vector<IdentityMatch> contradicted;
     for (const Hit& h : hits) {
@@ -544,6 +561,53 @@ class Identifier {
     } else {
       conflict.reason = "several";
       for (const Hit& h : agree) conflict.matches.push_back(Describe(h));
+    }
+    return false;
+  }
+
+  // The qualifiers a name may get (QualifyName), shortest first: each strong identifier's values,
+  // all of them, the scope values, both ("" for one it lacks).
+  static std::vector<std::string> Qualifiers(const Identification& id, const AttrMap& attrs) {
+    std::vector<std::string> qualifiers;
+    std::string strong, scoped;
+    for (const auto& rule : id.rules) {
+      if (auto v = rule.strong ? Values(attrs, rule.attrs) : std::nullopt) {
+        qualifiers.push_back(*v);
+        strong += (strong.empty() ? "" : ", ") + *v;
+      }
+    }
+    for (const auto& a : id.scoped_by) {
+      if (auto v = attrs.Find(a); Present(v)) scoped += (scoped.empty() ? "" : "/") + ValueText(*v);
+    }
+    qualifiers.push_back(strong);
+    qualifiers.push_back(scoped);
+    if (!strong.empty() && !scoped.empty()) qualifiers.push_back(strong + ", " + scoped);
+    return qualifiers;
+  }
+
+  // When no rule found a CI: a committed one holding the candidate's name as an earlier import
+  // qualified it ("n1 (kb)", the plain name being another cluster's node), of its identification
+  // scope, in scope and not contradicted, is the candidate's CI.
+  bool QualifiedHolder(const std::string& cls, const Identification& id, const AttrMap& attrs,
+                       Hit& target) {
+    std::vector<std::string> names = schema_.KeyAttributes(cls, nullptr);
+    if (std::find(names.begin(), names.end(), "name") == names.end() || !Present(attrs.Find("name")))
+      return false;
+    std::string plain = ValueText(attrs.Get("name"));
+    for (const std::string& q : Qualifiers(id, attrs)) {
+      if (q.empty()) continue;
+      AttrMap renamed = attrs;
+      renamed.Set("name", Value(QualifiedName(plain, q)));
+      std::string key;
+      std::optional<CiId> holder = index_.KeyHolder(cls, renamed, &key);
+      if (!holder || by_existing_.count(*holder)) continue;
+      const CiRecord* rec = graph_.FindCi(*holder);
+      Hit h{IdentifiedSet::kUnidentified, *holder, SIZE_MAX};
+      if (!rec || !schema_.IsA(rec->class_name, id.scope) || OutOfScope(id, attrs, h) ||
+          Contradiction(id, attrs, h))
+        continue;
+      target = h;
+      return true;
     }
     return false;
   }
@@ -596,24 +660,8 @@ class Identifier {
     }
     if (std::find(names.begin(), names.end(), "name") == names.end() || !r.attrs.Has("name"))
       return false;
-    // Qualifiers, shortest first: each strong identifier, all of them, the scope, both.
-    std::vector<std::string> qualifiers;
-    std::string strong, scoped;
-    for (const auto& rule : id.rules) {
-      if (auto v = rule.strong ? Values(r.attrs, rule.attrs) : std::nullopt) {
-        qualifiers.push_back(*v);
-        strong += (strong.empty() ? "" : ", ") + *v;
-      }
-    }
-    for (const auto& a : id.scoped_by) {
-      if (auto v = r.attrs.Find(a); Present(v))
-        scoped += (scoped.empty() ? "" : "/") + ValueText(*v);
-    }
-    qualifiers.push_back(strong);
-    qualifiers.push_back(scoped);
-    if (!strong.empty() && !scoped.empty()) qualifiers.push_back(strong + ", " + scoped);
     std::string plain = ValueText(r.attrs.Get("name"));
-    for (const std::string& q : qualifiers) {
+    for (const std::string& q : Qualifiers(id, r.attrs)) {
       if (q.empty()) continue;
       AttrMap renamed = r.attrs;
       renamed.Set("name", Value(QualifiedName(plain, q)));

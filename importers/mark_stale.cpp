@@ -63,6 +63,13 @@ Status MarkStale(Txn& txn, const std::string& source, const CandidateSet& set,
     if (!schema.FindClass(c.class_name)) continue;
     covered[scope_of_class(c.class_name)].push_back(&c);
     named.insert(scope_of_class(c.class_name));
+    // A class the identification is SHARED WITH is covered alike: the PhysicalServer an nmap
+    // run found by MAC is one of the hosts it scanned.
+    for (const std::string& other : schema.IdentificationOf(c.class_name).shared_with) {
+      if (!schema.FindClass(other)) continue;
+      covered[scope_of_class(other)].push_back(&c);
+      named.insert(scope_of_class(other));
+    }
   }
   for (const Candidate& c : set.cis) {
     if (schema.FindClass(c.class_name)) named.insert(scope_of_class(c.class_name));

@@ -19,7 +19,8 @@ ImportReport::Covered Describe(const Coverage& c);
 // Stages, for every CI and relationship whose committed provenance of `source` is not stale,
 // that is not in `reconciled` (cis_seen, rels_seen) and that `set` could have contained (a CI
 // one of set.covers describes, class compared by identification scope: a DiscoveredHost is
-// covered by VirtualMachine; with no covers, a CI of the scope of a candidate's class that is
+// covered by VirtualMachine, and an entry also covers the classes its class's identification is
+// SHARED WITH (nmap's DiscoveredHost entry, a PhysicalServer it found by MAC); with no covers, a CI of the scope of a candidate's class that is
 // not reference-only; a relationship whose reporting end, its content for CONTAINS and its from
 // end otherwise, is such a CI, whose other end is such a CI too unless no entry of set.covers is of
 // its scope, and both of whose ends are of the scope of a class some candidate names), a stale

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cmdb::importers {
 
@@ -85,10 +86,35 @@ inline CloudScope ScopeOfArn(std::string_view arn) {
 
 // The AWS region of an availability zone ("us-east-1a" -> "us-east-1"); "" for anything else.
 inline std::string RegionOfZone(const std::string& zone) {
-  if (zone.size() < 2 || !std::isalpha(static_cast<unsigned char>(zone.back())) ||
-      !std::isdigit(static_cast<unsigned char>(zone[zone.size() - 2])))
-    return "";
-  return zone.substr(0, zone.size() - 1);
+  // The region is the zone's dash-separated words up to the first that starts with a digit
+  // (from the third on), and that word's digits: "us-east-1a", "us-gov-west-1a", and the Local
+  // and Wavelength Zones "us-west-2-lax-1a" and "us-east-1-wl1-bos-wlz-1" (us-west-2,
+  // us-east-1). Lower-case letters and digits only; anything else is no zone.
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (start <= zone.size()) {
+    size_t end = zone.find('-', start);
+    if (end == std::string::npos) end = zone.size();
+    words.push_back(zone.substr(start, end - start));
+    start = end + 1;
+  }
+  for (const std::string& w : words) {
+    if (w.empty()) return "";
+    for (char c : w)
+      if (!std::islower(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c)))
+        return "";
+  }
+  for (size_t i = 2; i < words.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(words[i][0]))) continue;
+    size_t digits = 0;
+    while (digits < words[i].size() && std::isdigit(static_cast<unsigned char>(words[i][digits]))) ++digits;
+    // A zone has a letter after the region's number ("1a") or more words ("2-lax-1a").
+    if (digits == words[i].size() && i + 1 == words.size()) return "";
+    std::string region;
+    for (size_t j = 0; j < i; ++j) region += words[j] + "-";
+    return region + words[i].substr(0, digits);
+  }
+  return "";
 }
 
 }  // namespace cmdb::importers

@@ -34,25 +34,14 @@ std::string Mapping(const std::string& name) {
 ImportReport Import(TestDb& t, const std::string& format, const std::string& text,
                     const std::string& source, bool dry = false, bool full = false,
                     const std::string& mapping = "") {
-  CandidateSet set;
   ParseOptions po;
   po.mapping = mapping;
-  auto schema = t.db->schema();
-  po.schema = schema.get();
-  Status st = ParseSource(format, text, po, set);
-  INFO(st.ToString());
-  REQUIRE(st.ok());
   ImportOptions opt;
   opt.source = source;
   opt.dry_run = dry;
   opt.full_scan = full;
   opt.precedence = DefaultPrecedence();
-  ImportReport report;
-  st = RunImport(*t.db, set, opt, report);
-  for (const auto& e : report.errors) UNSCOPED_INFO(e.location << ": " << e.message);
-  INFO(st.ToString());
-  REQUIRE(st.ok());
-  return report;
+  return cmdb::testing::ParseAndImport(t, format, text, po, opt);
 }
 
 const CiRecord* Find(TestDb& t, const std::string& cls, const std::string& name) {

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "importers/formats.hpp"
 #include "importers/import.hpp"
 #include "test_util.hpp"
 
@@ -27,6 +28,27 @@ inline importers::Precedence DefaultPrecedence() {
   importers::Precedence p;
   p.order = {"manual", "terraform", "aws", "kubernetes", "ansible", "csv", "ndjson", "nmap"};
   return p;
+}
+
+// Parses `text` as `format` with `parse` (its schema set here: ndjson lines are read against it)
+// and imports the candidates into `t` with `opt`; fails the test on an error of either, with the
+// record errors listed. Returns the import's report.
+inline importers::ImportReport ParseAndImport(TestDb& t, const std::string& format,
+                                              const std::string& text,
+                                              importers::ParseOptions parse,
+                                              const importers::ImportOptions& opt) {
+  importers::CandidateSet set;
+  auto schema = t.db->schema();
+  parse.schema = schema.get();
+  Status st = importers::ParseSource(format, text, parse, set);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  importers::ImportReport report;
+  st = importers::RunImport(*t.db, set, opt, report);
+  for (const auto& e : report.errors) UNSCOPED_INFO(e.location << ": " << e.message);
+  INFO(st.ToString());
+  REQUIRE(st.ok());
+  return report;
 }
 
 }  // namespace cmdb::testing

@@ -735,7 +735,12 @@ TEST_CASE("scopes: host-local addresses, ARNs and availability zones, hostile fo
   }
   CHECK(RegionOfZone("us-east-1a") == "us-east-1");
   CHECK(RegionOfZone("ap-northeast-1c") == "ap-northeast-1");
-  for (const char* bad : {"", "a", "us-east-1", "apne1-az4x1", "zone"})
+  CHECK(RegionOfZone("us-gov-west-1a") == "us-gov-west-1");
+  // Local and Wavelength Zones (found by an outside tester: us-west-2-lax-1 was taken for a
+  // region, and the Wavelength zone gave none, so Terraform's ARN and AWS's zone disagreed).
+  CHECK(RegionOfZone("us-west-2-lax-1a") == "us-west-2");
+  CHECK(RegionOfZone("us-east-1-wl1-bos-wlz-1") == "us-east-1");
+  for (const char* bad : {"", "a", "us-east-1", "apne1-az4x1", "zone", "us--east-1a", "US-EAST-1A"})
     CHECK(RegionOfZone(bad).empty());
 }
 
