@@ -210,6 +210,9 @@ HttpResponse Api::Import(const Call& call) {
                              "region must be an AWS region name such as eu-west-1 (lower-case "
                              "letters, digits and '-', at most 32)")
                              .With("parameter", "region"));
+  if (!req.Param("cluster").empty() && format != "kubernetes")
+    return ErrorResponse(Status::Invalid("cluster is a parameter of the kubernetes format")
+                             .With("parameter", "cluster"));
   if ((!parse.account.empty() || !parse.region.empty()) && format != "aws")
     return ErrorResponse(Status::Invalid("account and region are parameters of the aws format")
                              .With("parameter", parse.account.empty() ? "region" : "account"));

@@ -323,6 +323,12 @@ std::string NameOr(const Json& tags, const std::string& fallback) {
   return fallback;
 }
 
+// Whether an id is missing: empty, or only spaces and control characters.
+bool Blank(const std::string& id) {
+  return std::all_of(id.begin(), id.end(),
+                     [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+}
+
 // Sets a candidate's account_id and region (the identity scope of cloud resources) from what the
 // record says: an ARN, else the owner account and an availability zone.
 // `given`: the import's account and region parameters, for what the record does not say.
@@ -404,7 +410,7 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
         std::string where = base + "." + key + "[" + std::to_string(i) + "]";
         if (!item.is_object()) {
           out.errors.push_back({where, std::string("a ") + what + " entry must be an object"});
-        } else if (id_key && Str(item, id_key).empty()) {  // nothing to identify it by
+        } else if (id_key && Blank(Str(item, id_key))) {  // nothing to identify it by
           out.skipped.push_back({where, std::string("a ") + what + " without " + id_key});
         } else {
           TypeProblems::SetRecord(where);
@@ -443,7 +449,7 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
           continue;
         }
         Candidate c{"aws:" + Str(in, "InstanceId"), "VirtualMachine", {}, where, "", false};
-        if (Str(in, "InstanceId").empty()) {
+        if (Blank(Str(in, "InstanceId"))) {
           out.skipped.push_back({where, "an instance without InstanceId"});
           continue;
         }

@@ -607,4 +607,7 @@ TEST_CASE("POST /v1/imports: merges, identity conflicts and the cluster scope in
   auto [s8, bad3] = c.As("importer", "POST", "/v1/imports?format=kubernetes&region=eu-west-1", ns);
   CHECK(s8 == 400);
   CHECK(bad3["error"]["message"] == "account and region are parameters of the aws format");
+  auto [s9, bad4] = c.As("importer", "POST", "/v1/imports?format=aws&cluster=eks", vpcs);
+  CHECK(s9 == 400);
+  CHECK(bad4["error"]["message"] == "cluster is a parameter of the kubernetes format");
 }

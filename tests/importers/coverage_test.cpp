@@ -349,6 +349,10 @@ TEST_CASE("coverage: one page of a paginated AWS answer covers nothing") {
   std::string all = "[" + Reservations({Instance("i-2", "running", "10.8.0.2", "b")}, R"(, "NextToken": "eyJ9")") +
                     "," + Reservations({Instance("i-3", "running", "10.8.0.3", "c")}) + "]";
   CHECK(Apply(t, "aws", all, true).stale == 2);  // i-1 and its address
+  // An id of spaces is no id: the record is skipped, with why (before: a VPC named "   ").
+  ImportReport blank = Apply(t, "aws", R"({"Vpcs": [{"VpcId": "   ", "OwnerId": "111111111111"}]})", false);
+  CHECK(blank.created == 0);
+  CHECK(Count(t, "VPC") == 0);
   // An empty list says why it covers nothing.
   ImportReport empty = Apply(t, "aws", R"({"Reservations": []})", true);
   REQUIRE(empty.coverage.size() == 2);  // the instances, and their addresses through them
