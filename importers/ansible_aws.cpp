@@ -395,9 +395,11 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
           {"LoadBalancerDescriptions", "LoadBalancer"}, {"LoadBalancers", "LoadBalancer"},
           {"DBInstances", "DatabaseInstance"}};
       covered_classes.insert(kCovers.at(key));
-      // One page of a longer answer (its NextToken names the next): unless a later page of the
-      // same list follows in the file, the scan is not whole.
-      paged[kCovers.at(key)] = !Str(part, "NextToken").empty();
+      // One page of a longer answer (its NextToken, or Marker for RDS and NextMarker for load
+      // balancers, names the next): unless a later page of the same list follows in the file,
+      // the scan is not whole.
+      paged[kCovers.at(key)] = !Str(part, "NextToken").empty() || !Str(part, "Marker").empty() ||
+                               !Str(part, "NextMarker").empty();
       // An instance list also holds its instances' addresses: those its instances have.
       if (std::string(key) == "Reservations")
         out.covers.push_back({"IPAddress", "", Value(), {}, "HAS_ADDRESS"});
@@ -580,7 +582,8 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
   for (const std::string& cls : covered_classes) {
     if (paged[cls]) {
       out.covers.push_back({cls, "", Value(), {}, "", {},
-                            "the list is one page of a longer answer (it has a NextToken): import "
+                            "the list is one page of a longer answer (it has a NextToken, Marker "
+                            "or NextMarker): import "
                             "every page in one file, an array of the outputs, for a full scan to "
                             "mark them stale",
                             true});

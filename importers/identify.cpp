@@ -160,9 +160,10 @@ class KeyIndex {
   std::unordered_map<std::string, CiId> keys_;
 };
 
-// The order candidates are identified in: parents before the candidates that depend on them,
-// and at each depth the candidates in `first` before the others (stable otherwise). Chains
-// deeper than 64 count as roots.
+// The order candidates are identified in: parents before the candidates that depend on them;
+// at each depth those in service before those whose status is retired or disposed, then the
+// candidates in `first` before the others (stable otherwise). Chains deeper than 64 count as
+// roots.
 std::vector<size_t> ParentsFirst(const CandidateSet& set,
                                  const std::unordered_map<std::string, size_t>& by_ref,
                                  const std::unordered_set<size_t>& first) {
@@ -174,10 +175,16 @@ std::vector<size_t> ParentsFirst(const CandidateSet& set,
     depth[i] = (it == by_ref.end() || guard > 64) ? 0 : depth_of(it->second, guard + 1) + 1;
     return depth[i];
   };
+  std::vector<bool> gone(set.cis.size());
+  for (size_t i = 0; i < gone.size(); ++i) {
+    Value st = set.cis[i].attrs.Get("status");
+    gone[i] = st == Value(std::string("retired")) || st == Value(std::string("disposed"));
+  }
   std::vector<size_t> order(set.cis.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i, depth_of(i, 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     if (depth[a] != depth[b]) return depth[a] < depth[b];
+    if (gone[a] != gone[b]) return bool(gone[b]);
     return first.count(a) > first.count(b);
   });
   return order;
@@ -224,9 +231,11 @@ class Identifier {
   void Run() {
     for (size_t i = 0; i < set_.cis.size(); ++i) out_.by_ref.emplace(set_.cis[i].ref, i);
     out_.slot.assign(set_.cis.size(), IdentifiedSet::kUnidentified);
-    // The candidates a name is kept for go first (among their depth): each then takes its name
-    // and the others find it by that name, as when the source lists it first, so what is
-    // reported (an identity conflict on the name) does not depend on the source's order.
+    // Candidates in service go before retired ones (the running instance, not the terminated
+    // one, is the host already at their address, whatever the order), and the candidates a name
+    // is kept for first (among their depth): each then takes its name and the others find it by
+    // that name, as when the source lists it first, so what is reported (an identity conflict
+    // on the name) does not depend on the source's order.
     std::unordered_set<size_t> owners;
     for (const auto& [key, candidate] : reserved_) owners.insert(candidate);
     for (size_t i : ParentsFirst(set_, out_.by_ref, owners)) One(i);
@@ -266,6 +275,17 @@ class Identifier {
 
   // Whether a hit's status says it is no longer in service.
   bool Gone(const Hit& h) const { return GoneStatus(AttrOf(h, "status")); }
+
+  // Whether a hit has a value for every attribute of one of the strong rules of `id`.
+  bool HasStrong(const Identification& id, const Hit& h) const {
+    for (const auto& rule : id.rules) {
+      if (!rule.strong) continue;
+      bool all = true;
+      for (const auto& a : rule.attrs) all = all && Present(AttrOf(h, a));
+      if (all) return true;
+    }
+    return false;
+  }
 
   // The first strong rule whose values the candidate and the hit both have and that differ.
   std::optional<IdentityMatch> Contradiction(const Identification& id, const AttrMap& attrs,
@@ -307,15 +327,14 @@ class Identifier {
 
   // The CIs rule `r`'s key finds, in scope, each once (a committed CI this import already
   // names is that slot).
-  // On a weak rule, a candidate with a strong identifier (`has_strong`) finds neither a CI of a
-  // class its identification is only SHARED WITH (an EC2 instance is no on-premises server at
-  // the same private address; a MAC or serial crosses, a name or address does not) nor a CI
-  // whose being in service differs from its own (a terminated instance and the host now at its
-  // address are two; each is found by its strong identifiers).
+  // On a weak rule, a candidate with a strong identifier (`has_strong`) does not find a CI of a
+  // class its identification is only SHARED WITH that has one too (an EC2 instance is no
+  // on-premises server with a serial at the same private address: a MAC or serial crosses, a
+  // name or address only to or from a CI without strong identifiers, an nmap host seen
+  // without its MAC).
   void Lookup(const Identification& id, size_t r, const std::string& key, const AttrMap& attrs,
               bool has_strong, std::vector<Hit>& hits) {
     const bool guarded = has_strong && !id.rules[r].strong;
-    const bool candidate_gone = guarded && GoneStatus(attrs.Find("status"));
     auto add = [&](Hit h) {
       h.rule = r;
       if (OutOfScope(id, attrs, h)) return;
@@ -323,7 +342,7 @@ class Identifier {
         const std::string& cls = h.slot != IdentifiedSet::kUnidentified
                                      ? out_.cis[h.slot].class_name
                                      : std::string(graph_.FindCi(h.existing)->class_name);
-        if (!schema_.IsA(cls, id.scope) || Gone(h) != candidate_gone) return;
+        if (!schema_.IsA(cls, id.scope) && HasStrong(id, h)) return;
       }
       if (std::find(hits.begin(), hits.end(), h) == hits.end()) hits.push_back(h);
     };

@@ -284,7 +284,11 @@ TEST_CASE("identity: a terminated instance never takes the live host at its addr
     TestDb t;
     Apply(t, "ansible", facts.dump(), false);
     ImportReport r = Apply(t, "aws", order, false);
-    CHECK(r.identity_conflicts.empty());
+    // i-a1 is identified first (in service) and is the host; i-a0 then finds the host by its
+    // address and is contradicted by the id: a CI of its own, reported, in either order.
+    REQUIRE(r.identity_conflicts.size() == 1);
+    CHECK(r.identity_conflicts[0].reason == "contradicted");
+    CHECK(r.identity_conflicts[0].matches[0].theirs == Value(std::string("i-a1")));
     ReadView v = t.db->Read();
     const CiRecord* host = nullptr;
     for (CiId id : v.graph().Extent("VirtualMachine")) {
@@ -352,6 +356,12 @@ TEST_CASE("coverage: one page of a paginated AWS answer covers nothing") {
   std::string all = "[" + Reservations({Instance("i-2", "running", "10.8.0.2", "b")}, R"(, "NextToken": "eyJ9")") +
                     "," + Reservations({Instance("i-3", "running", "10.8.0.3", "c")}) + "]";
   CHECK(Apply(t, "aws", all, true).stale == 2);  // i-1 and its address
+  // RDS and load balancers mark their pages with Marker and NextMarker.
+  ImportReport rds = Apply(t, "aws", R"({"DBInstances": [{"DBInstanceIdentifier": "db1",
+      "DbiResourceId": "db-1", "DBInstanceArn": "arn:aws:rds:us-east-1:111111111111:db:db1"}],
+      "Marker": "m2"})", true);
+  REQUIRE(rds.coverage.size() == 1);
+  CHECK(!rds.coverage[0].covers);
   // An id of spaces is no id: the record is skipped, with why (before: a VPC named "   ").
   ImportReport blank = Apply(t, "aws", R"({"Vpcs": [{"VpcId": "   ", "OwnerId": "111111111111"}]})", false);
   CHECK(blank.created == 0);
@@ -447,4 +457,35 @@ TEST_CASE("identity: a retired CI gives way to one in service on a weak identifi
   CHECK(touched.count(dead_id) == 0);
   ReadView v = t.db->Read();
   CHECK(v.graph().FindCi(dead_id)->attrs.Get("status") == Value("retired"));
+}
+
+// Found by the re-test of the third pass.
+TEST_CASE("shared identity: nmap's host seen without its MAC, then Ansible's server: one CI") {
+  std::string scan = kBoxScan;
+  scan.erase(scan.find("<address addr=\"08:00:27:BB:00:01\" addrtype=\"mac\"/>"),
+             std::string("<address addr=\"08:00:27:BB:00:01\" addrtype=\"mac\"/>").size());
+  TestDb t;
+  Apply(t, "nmap", scan, false);  // a DiscoveredHost at 10.0.1.1, no MAC
+  ImportReport facts = Apply(t, "ansible", kBoxFacts, false);  // box1 with its MAC
+  CHECK(Count(t, "DiscoveredHost") + Count(t, "PhysicalServer") == 1);
+  CHECK(facts.identity_conflicts.empty());
+  ImportReport again = Apply(t, "nmap", scan, true);  // found again, not ambiguous
+  CHECK(again.skipped.empty());
+  CHECK(again.created == 0);
+  CHECK(again.stale == 0);
+}
+
+TEST_CASE("identity: a CSV row retiring a host by name, with its serial, updates it") {
+  TestDb t;
+  Apply(t, "ansible", kBoxFacts, false);  // box1, MAC, no serial
+  ImportOptions opt;
+  opt.source = "manual";  // above ansible: the status is the user's to set
+  opt.precedence = DefaultPrecedence();
+  ParseOptions parse;
+  parse.mapping = R"({"class": "PhysicalServer", "columns": {"name": "name", "serial": "serial_number", "status": "status"}})";
+  ImportReport r = cmdb::testing::ParseAndImport(t, "csv", "name,serial,status\nbox1,SER-B1,retired\n", parse, opt);
+  CHECK(r.created == 0);
+  CHECK(r.updated == 1);
+  CHECK(Count(t, "PhysicalServer") == 1);
+  CHECK(StatusOf(t, "PhysicalServer", "box1") == "retired");
 }

@@ -261,10 +261,12 @@ TEST_CASE("identity: a terminated and a running EC2 instance with one Name are t
   CHECK(live->attrs.Get("ip_address") == Value("10.0.2.1"));
   CHECK(live->attrs.Get("account_id") == Value("123456789012"));
   CHECK(live->attrs.Get("region") == Value("us-east-1"));
-  // No conflict: a weak key (the Name, the address) never connects a terminated and a running
-  // instance that both have ids, in either order (before, one order reported a "contradicted"
-  // conflict on fqdn and the other none).
-  CHECK(r.identity_conflicts.empty());
+  // The running instance is identified first (in service before retired), so the terminated
+  // one finds it by its Name and is contradicted by its id, whatever the order of the file.
+  REQUIRE(r.identity_conflicts.size() == 1);
+  CHECK(r.identity_conflicts[0].reason == "contradicted");
+  CHECK(r.identity_conflicts[0].rule == "fqdn");  // the first weak rule that matched
+  CHECK(r.identity_conflicts[0].matches[0].attribute == "cloud_id");
   // Every subnet and the VPC are still live; both instances are in their subnet.
   for (const CiRecord* s : All(t, "Subnet")) CHECK(s->attrs.Get("status") == Value("live"));
   CHECK(All(t, "VPC")[0]->attrs.Get("status") == Value("live"));
