@@ -166,6 +166,7 @@ class KeyIndex {
 // roots.
 std::vector<size_t> ParentsFirst(const CandidateSet& set,
                                  const std::unordered_map<std::string, size_t>& by_ref,
+                                 const std::vector<bool>& strong,
                                  const std::unordered_set<size_t>& first) {
   std::vector<int> depth(set.cis.size(), -1);
   std::function<int(size_t, int)> depth_of = [&](size_t i, int guard) -> int {
@@ -185,6 +186,7 @@ std::vector<size_t> ParentsFirst(const CandidateSet& set,
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     if (depth[a] != depth[b]) return depth[a] < depth[b];
     if (gone[a] != gone[b]) return bool(gone[b]);
+    if (strong[a] != strong[b]) return bool(strong[a]);
     return first.count(a) > first.count(b);
   });
   return order;
@@ -238,7 +240,16 @@ class Identifier {
     // on the name) does not depend on the source's order.
     std::unordered_set<size_t> owners;
     for (const auto& [key, candidate] : reserved_) owners.insert(candidate);
-    for (size_t i : ParentsFirst(set_, out_.by_ref, owners)) One(i);
+    std::vector<bool> strong(set_.cis.size(), true);
+    for (size_t i = 0; i < set_.cis.size(); ++i) {
+      const Candidate& c = set_.cis[i];
+      if (c.id || !schema_.FindClass(c.class_name)) continue;  // named by id; or refused later
+      bool any = false;
+      for (const auto& rule : index_.IdentificationFor(c.class_name).rules)
+        any = any || (rule.strong && Values(c.attrs, rule.attrs).has_value());
+      strong[i] = any;
+    }
+    for (size_t i : ParentsFirst(set_, out_.by_ref, strong, owners)) One(i);
   }
 
  private:
@@ -351,8 +362,20 @@ class Identifier {
     }
     for (CiId ci : index_.Existing(id, key)) {
       auto claimed = by_existing_.find(ci);
-      add(claimed == by_existing_.end() ? Hit{IdentifiedSet::kUnidentified, ci, r}
-                                        : Hit{claimed->second, 0, r});
+      if (claimed == by_existing_.end()) {
+        add(Hit{IdentifiedSet::kUnidentified, ci, r});
+        continue;
+      }
+      // A CI this import already names is found by the values it will have: not by a name the
+      // import changes (found by its serial and renamed, it no longer answers to the old one).
+      Hit h{claimed->second, 0, r};
+      bool same = true;
+      for (const auto& a : id.rules[r].attrs) {
+        std::optional<Value> now = AttrOf(h, a), ours = attrs.Find(a);
+        same = same && Present(now) && Present(ours) &&
+               IdentityValue(a, *now) == IdentityValue(a, *ours);
+      }
+      if (same) add(h);
     }
   }
 
@@ -644,9 +667,15 @@ class Identifier {
       std::optional<CiId> holder = index_.KeyHolder(r.class_name, attrs, key);
       if (key->empty()) return false;
       if (holder && *holder != r.existing) {
-        // A committed CI this import identifies as this one is not another.
+        // A committed CI this import identifies as this one is not another; one it identifies
+        // as another CI of it holds the values that one will have (renamed, it lets go).
         auto claimed = by_existing_.find(*holder);
-        if (claimed == by_existing_.end() || claimed->second != slot) return true;
+        if (claimed == by_existing_.end()) return true;
+        if (claimed->second != slot) {
+          std::string theirs;
+          index_.KeyHolder(r.class_name, out_.cis[claimed->second].attrs, &theirs);
+          if (theirs.empty() || theirs == *key) return true;
+        }
       }
       auto it = claimed_keys_.find(*key);
       return it != claimed_keys_.end() && it->second != slot;

@@ -1,9 +1,11 @@
 // Identification, the first step of an import (import.hpp): which CI each candidate names.
 //
 // Candidates are taken parents first (a dependent identity, IDENTIFIED ... WITHIN, needs its
-// parent's). Each candidate's attributes are normalized under the schema, and its identity keys
-// are built from the IDENTIFIED BY rules of its class (the class KEY last, as a weak rule). A
-// key is looked up among the CIs identified so far in this import and the committed CIs of the
+// parent's); at each depth those in service before retired ones, those with a strong identifier
+// before those without (which then meet every CI of the source their weak keys find, whatever
+// its order), and the one a contested name is kept for first. Each candidate's attributes are
+// normalized under the schema, and its identity keys are built from the IDENTIFIED BY rules of
+// its class (the class KEY last, as a weak rule). A key is looked up among the CIs identified so far in this import and the committed CIs of the
 // rule's class and its subclasses (dependent keys inside their parent), keeping only those whose
 // SCOPED BY values do not differ from the candidate's:
 //  1. strong rules (STRONG): the CIs any of them finds. One that no other strong identifier

@@ -569,12 +569,13 @@ TEST_CASE("POST /v1/imports: merges, identity conflicts and the cluster scope in
   // Two instances and their two private addresses; i-01 listed again merges with its address.
   CHECK(r["cis"]["created"] == 4);
   CHECK(r["cis"]["merged"] == 2);
-  CHECK(r["merges"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[2] address 10.0.0.1",
-    "into": "$.Reservations[0].Instances[0] address 10.0.0.1", "class": "IPAddress",
-    "name": "10.0.0.1", "rule": "ref", "value": "ip:10.0.0.1@123456789012/us-east-1", "strength": "ref"},
-    {"location": "$.Reservations[0].Instances[2]",
+  // Candidates with a strong identifier (the instances) are identified before those without.
+  CHECK(r["merges"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[2]",
     "into": "$.Reservations[0].Instances[0]", "class": "VirtualMachine", "name": "web",
-    "rule": "ref", "value": "aws:i-01", "strength": "ref"}])"));
+    "rule": "ref", "value": "aws:i-01", "strength": "ref"},
+    {"location": "$.Reservations[0].Instances[2] address 10.0.0.1",
+    "into": "$.Reservations[0].Instances[0] address 10.0.0.1", "class": "IPAddress",
+    "name": "10.0.0.1", "rule": "ref", "value": "ip:10.0.0.1@123456789012/us-east-1", "strength": "ref"}])"));
   CHECK(r["identity_conflicts"] == Json::parse(R"([{"location": "$.Reservations[0].Instances[1]",
     "class": "VirtualMachine", "name": "web", "reason": "contradicted", "rule": "name",
     "value": "web", "policy": "create",

@@ -8,6 +8,7 @@
 // another form, retired CIs and weak keys, qualified names found again, reports that do not
 // depend on the order of the file.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -488,4 +489,44 @@ TEST_CASE("identity: a CSV row retiring a host by name, with its serial, updates
   CHECK(r.updated == 1);
   CHECK(Count(t, "PhysicalServer") == 1);
   CHECK(StatusOf(t, "PhysicalServer", "box1") == "retired");
+}
+
+TEST_CASE("identity: a host matched only by a weak key is judged against the whole file") {
+  // Three Ansible hosts called centos7: A and C with serials, B with none (third outside pass:
+  // B merged into A or C, or was refused, by the order of the file). Candidates with a strong
+  // identifier are identified first, so B meets A and C in every order: it is the CI holding
+  // the plain name (A: its serial comes first in text order).
+  auto host = [](const std::string& serial, const std::string& ip) {
+    return Json{{"ansible_facts",
+                 {{"ansible_hostname", "centos7"}, {"ansible_fqdn", "centos7"},
+                  {"ansible_product_serial", serial}, {"ansible_virtualization_role", "guest"},
+                  {"ansible_virtualization_type", "VMware"},
+                  {"ansible_default_ipv4", {{"address", ip}}},
+                  {"ansible_all_ipv4_addresses", Json::array({ip})}}}};
+  };
+  std::vector<Json> hosts = {host("VMware-SER-A", "10.1.0.1"), host("", "10.1.0.2"),
+                             host("VMware-SER-C", "10.1.0.3")};
+  std::vector<int> order = {0, 1, 2};
+  do {
+    Json file = Json::array();
+    for (int i : order) file.push_back(hosts[static_cast<size_t>(i)]);
+    TestDb t;
+    ImportReport r = Apply(t, "ansible", file.dump(), false);
+    std::string outcome;
+    for (const auto& m : r.merges) outcome += "merged by " + m.rule + ";";
+    std::vector<std::string> names;
+    {
+      ReadView v = t.db->Read();
+      for (CiId id : v.graph().Extent("VirtualMachine")) {
+        const CiRecord* c = v.graph().FindCi(id);
+        Value serial = c->attrs.Get("serial_number");
+        names.push_back(std::string(c->attrs.Get("name").as_string()) + "=" +
+                        (serial.is_string() ? std::string(serial.as_string()) : "-"));
+      }
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) outcome += n + ";";
+    CHECK(outcome == "merged by name;centos7 (VMware-SER-C)=VMware-SER-C;centos7=VMware-SER-A;");
+    CHECK(Apply(t, "ansible", file.dump(), false).changes.empty());  // idempotent
+  } while (std::next_permutation(order.begin(), order.end()));
 }
