@@ -22,6 +22,7 @@ using namespace cmdb;
 using namespace cmdb::importers;
 using cmdb::testing::Data;
 using cmdb::testing::DefaultPrecedence;
+using cmdb::testing::FindWith;
 using cmdb::testing::TestDb;
 
 namespace {
@@ -175,12 +176,7 @@ const char* kBoxScan = R"(<?xml version="1.0"?>
 </host></nmaprun>)";
 
 // The CIs of `cls` and its subclasses.
-size_t Count(TestDb& t, const std::string& cls) {
-  ReadView v = t.db->Read();
-  size_t n = 0;
-  for (const auto& c : v.schema().ClassAndDescendants(cls)) n += v.graph().Extent(c).size();
-  return n;
-}
+size_t Count(TestDb& t, const std::string& cls) { return cmdb::testing::CountOf(t, cls); }
 
 }  // namespace
 
@@ -373,22 +369,6 @@ TEST_CASE("coverage: one page of a paginated AWS answer covers nothing") {
   CHECK(!empty.coverage[1].covers);
 }
 
-namespace {
-
-// The one CI of `cls` (or a subclass) whose `attr` is `value`; nullptr when none.
-const CiRecord* With(TestDb& t, const std::string& cls, const std::string& attr, const Value& value) {
-  ReadView v = t.db->Read();
-  for (const auto& c : v.schema().ClassAndDescendants(cls)) {
-    for (CiId id : v.graph().Extent(c)) {
-      const CiRecord* r = v.graph().FindCi(id);
-      if (r->attrs.Get(attr) == value) return r;
-    }
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 TEST_CASE("identity: two subnets with one Name report the same conflict in either order") {
   // Found by an outside tester: listed a-then-b the file reported one identity conflict, b-then-a
   // none (the second run that keeps the plain name for subnet-0a identified subnet-0b first).
@@ -407,8 +387,8 @@ TEST_CASE("identity: two subnets with one Name report the same conflict in eithe
     CHECK(r.identity_conflicts[0].matches.size() == 1);
     CHECK(r.identity_conflicts[0].matches[0].ours == Value("subnet-0b"));
     CHECK(r.identity_conflicts[0].matches[0].theirs == Value("subnet-0a"));
-    CHECK(With(t, "Subnet", "cloud_id", Value("subnet-0a"))->attrs.Get("name") == Value("private"));
-    CHECK(With(t, "Subnet", "cloud_id", Value("subnet-0b"))->attrs.Get("name") ==
+    CHECK(FindWith(t, "Subnet", "cloud_id", Value("subnet-0a"))->attrs.Get("name") == Value("private"));
+    CHECK(FindWith(t, "Subnet", "cloud_id", Value("subnet-0b"))->attrs.Get("name") ==
           Value("private (subnet-0b)"));
     reports.push_back(std::to_string(r.created) + "/" + std::to_string(r.merged) + "/" +
                       std::to_string(r.skipped.size()));
@@ -434,8 +414,8 @@ TEST_CASE("identity: a retired CI gives way to one in service on a weak identifi
                                                         instance("i-a0", "terminated")})}}})}};
   TestDb t;
   Apply(t, "aws", aws.dump(), true);
-  const CiRecord* live = With(t, "VirtualMachine", "cloud_id", Value("i-a1"));
-  const CiRecord* dead = With(t, "VirtualMachine", "cloud_id", Value("i-a0"));
+  const CiRecord* live = FindWith(t, "VirtualMachine", "cloud_id", Value("i-a1"));
+  const CiRecord* dead = FindWith(t, "VirtualMachine", "cloud_id", Value("i-a0"));
   REQUIRE(live);
   REQUIRE(dead);
   CHECK(dead->attrs.Get("status") == Value("retired"));

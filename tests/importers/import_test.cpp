@@ -65,12 +65,7 @@ bool Related(TestDb& t, CiId from, const std::string& type, CiId to) {
   return false;
 }
 
-size_t Count(TestDb& t, const std::string& cls) {
-  ReadView v = t.db->Read();
-  size_t n = 0;
-  for (const auto& c : v.schema().ClassAndDescendants(cls)) n += v.graph().Extent(c).size();
-  return n;
-}
+size_t Count(TestDb& t, const std::string& cls) { return cmdb::testing::CountOf(t, cls); }
 
 }  // namespace
 

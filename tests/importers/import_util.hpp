@@ -30,6 +30,28 @@ inline importers::Precedence DefaultPrecedence() {
   return p;
 }
 
+// The number of CIs of `cls` and its subclasses in `t`.
+inline size_t CountOf(TestDb& t, const std::string& cls) {
+  ReadView v = t.db->Read();
+  size_t n = 0;
+  for (const auto& c : v.schema().ClassAndDescendants(cls)) n += v.graph().Extent(c).size();
+  return n;
+}
+
+// The first CI of `cls` (or a subclass) whose `attr` is `value`; nullptr when none. Valid until
+// the next write.
+inline const CiRecord* FindWith(TestDb& t, const std::string& cls, const std::string& attr,
+                                const Value& value) {
+  ReadView v = t.db->Read();
+  for (const auto& c : v.schema().ClassAndDescendants(cls)) {
+    for (CiId id : v.graph().Extent(c)) {
+      const CiRecord* r = v.graph().FindCi(id);
+      if (r->attrs.Get(attr) == value) return r;
+    }
+  }
+  return nullptr;
+}
+
 // Parses `text` as `format` with `parse` (its schema set here: ndjson lines are read against it)
 // and imports the candidates into `t` with `opt`; fails the test on an error of either, with the
 // record errors listed. Returns the import's report.

@@ -103,23 +103,11 @@ Imported DryApplyAgain(TestDb& t, const std::string& format, const std::string& 
   return applied;
 }
 
-size_t Count(TestDb& t, const std::string& cls) {
-  ReadView v = t.db->Read();
-  size_t n = 0;
-  for (const auto& c : v.schema().ClassAndDescendants(cls)) n += v.graph().Extent(c).size();
-  return n;
-}
+size_t Count(TestDb& t, const std::string& cls) { return cmdb::testing::CountOf(t, cls); }
 
 const CiRecord* Find(TestDb& t, const std::string& cls, const std::string& attr,
                      const Value& value) {
-  ReadView v = t.db->Read();
-  for (const auto& c : v.schema().ClassAndDescendants(cls)) {
-    for (CiId id : v.graph().Extent(c)) {
-      const CiRecord* r = v.graph().FindCi(id);
-      if (r->attrs.Get(attr) == value) return r;
-    }
-  }
-  return nullptr;
+  return cmdb::testing::FindWith(t, cls, attr, value);
 }
 
 size_t CountRels(TestDb& t, const std::string& type) {
