@@ -287,13 +287,17 @@ class Identifier {
   // Whether a hit's status says it is no longer in service.
   bool Gone(const Hit& h) const { return GoneStatus(AttrOf(h, "status")); }
 
-  // Whether a hit has a value for every attribute of one of the strong rules of `id`.
-  bool HasStrong(const Identification& id, const Hit& h) const {
-    for (const auto& rule : id.rules) {
-      if (!rule.strong) continue;
-      bool all = true;
-      for (const auto& a : rule.attrs) all = all && Present(AttrOf(h, a));
-      if (all) return true;
+  // Whether a hit of class `cls` has a value for every attribute of one of the strong rules of
+  // `id` or of its own class's identification (an EC2 instance's cloud_id, which a
+  // PhysicalServer's rules do not name).
+  bool HasStrong(const Identification& id, const std::string& cls, const Hit& h) {
+    for (const Identification* ident : {&id, &index_.IdentificationFor(cls)}) {
+      for (const auto& rule : ident->rules) {
+        if (!rule.strong) continue;
+        bool all = true;
+        for (const auto& a : rule.attrs) all = all && Present(AttrOf(h, a));
+        if (all) return true;
+      }
     }
     return false;
   }
@@ -353,7 +357,7 @@ class Identifier {
         const std::string& cls = h.slot != IdentifiedSet::kUnidentified
                                      ? out_.cis[h.slot].class_name
                                      : std::string(graph_.FindCi(h.existing)->class_name);
-        if (!schema_.IsA(cls, id.scope) && HasStrong(id, h)) return;
+        if (!schema_.IsA(cls, id.scope) && HasStrong(id, cls, h)) return;
       }
       if (std::find(hits.begin(), hits.end(), h) == hits.end()) hits.push_back(h);
     };

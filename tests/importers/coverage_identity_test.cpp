@@ -264,6 +264,17 @@ TEST_CASE("shared identity: an EC2 instance is not the PhysicalServer at its pri
   CHECK(Count(t, "VirtualMachine") == 1);
   CHECK(StatusOf(t, "PhysicalServer", "box1") == "live");
   CHECK(StatusOf(t, "VirtualMachine", "cloudweb") == "live");
+  // The other order too (the final pass found the server merged into the VM: its cloud_id, a
+  // strong identifier of the VM's class, is not one PhysicalServer's rules name).
+  TestDb u;
+  Apply(u, "aws", Reservations({Instance("i-0abc", "running", "10.0.1.1", "cloudweb")}), false);
+  ImportReport facts = Apply(u, "ansible", kBoxFacts, false);
+  CHECK(facts.conflicts.empty());
+  CHECK(Count(u, "PhysicalServer") == 1);
+  CHECK(Count(u, "VirtualMachine") == 1);
+  const CiRecord* vm = FindWith(u, "VirtualMachine", "cloud_id", Value(std::string("i-0abc")));
+  REQUIRE(vm);
+  CHECK(!vm->attrs.Has("mac_address"));
 }
 
 TEST_CASE("identity: a terminated instance never takes the live host at its address, in any order") {
