@@ -323,6 +323,14 @@ std::string NameOr(const Json& tags, const std::string& fallback) {
   return fallback;
 }
 
+// A scope value for a report: its literal, or "none".
+std::string Literal(const Value& v) { return v.is_null() ? "none" : v.ToLiteral(); }
+
+// The key of a class's records of one account and region.
+std::string PageKey(const std::string& cls, const Value& account, const Value& region) {
+  return cls + '\x1f' + Literal(account) + '\x1f' + Literal(region);
+}
+
 // Whether an id is missing: empty, or only spaces and control characters.
 bool Blank(const std::string& id) {
   return std::all_of(id.begin(), id.end(),
@@ -372,7 +380,9 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
       links;  // type, from, to-id, to class, where
   bool any = false;
   std::set<std::string> covered_classes;  // the classes of the lists present
-  std::map<std::string, bool> paged;      // class -> its last list ends with a NextToken
+  // Per class and (account, region) of its records: whether the last list that held records of
+  // that account and region was one page of a longer answer.
+  std::map<std::string, bool> paged;  // key: PageKey
   // Records a candidate, and its containment in `parent_id` (a VPC or subnet id) when given.
   auto add = [&](Candidate c, const std::string& parent_id, const char* parent_class) {
     refs.insert(c.ref);
@@ -396,10 +406,12 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
           {"DBInstances", "DatabaseInstance"}};
       covered_classes.insert(kCovers.at(key));
       // One page of a longer answer (its NextToken, or Marker for RDS and NextMarker for load
-      // balancers, names the next): unless a later page of the same list follows in the file,
-      // the scan is not whole.
-      paged[kCovers.at(key)] = !Str(part, "NextToken").empty() || !Str(part, "Marker").empty() ||
-                               !Str(part, "NextMarker").empty();
+      // balancers, names the next): unless a later page of the same account and region follows
+      // in the file, the scan of that account and region is not whole.
+      const bool page = !Str(part, "NextToken").empty() || !Str(part, "Marker").empty() ||
+                        !Str(part, "NextMarker").empty();
+      const std::string cls = kCovers.at(key);
+      const size_t first = out.cis.size();
       // An instance list also holds its instances' addresses: those its instances have.
       if (std::string(key) == "Reservations")
         out.covers.push_back({"IPAddress", "", Value(), {}, "HAS_ADDRESS"});
@@ -419,6 +431,9 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
           fn(item, where);
         }
       }
+      std::vector<Candidate> mine(out.cis.begin() + static_cast<std::ptrdiff_t>(first), out.cis.end());
+      for (const auto& [account, region] : AccountRegionsOf(mine, cls))
+        paged[PageKey(cls, account, region)] = page;
     };
     each("Vpcs", "VpcId", "VPC", [&](const Json& v, const std::string& where) {
       Candidate c{"aws:" + Str(v, "VpcId"), "VPC", {}, where, "", false};
@@ -580,15 +595,6 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
   // account) cannot tell which the scan was of: without the import's `account` and `region`
   // parameters they cover nothing (a scan of eu-west-1's VPCs must not mark us-east-1's stale).
   for (const std::string& cls : covered_classes) {
-    if (paged[cls]) {
-      out.covers.push_back({cls, "", Value(), {}, "", {},
-                            "the list is one page of a longer answer (it has a NextToken, Marker "
-                            "or NextMarker): import "
-                            "every page in one file, an array of the outputs, for a full scan to "
-                            "mark them stale",
-                            true});
-      continue;
-    }
     std::vector<std::pair<Value, Value>> scopes = AccountRegionsOf(out.cis, cls);
     if (scopes.empty())
       out.covers.push_back({cls, "", Value(), {}, "", {},
@@ -596,6 +602,16 @@ Status ParseAws(std::string_view text, CandidateSet& out, const CloudScope& give
                             "nothing",
                             true});
     for (auto& [account, region] : scopes) {
+      if (paged[PageKey(cls, account, region)]) {
+        out.covers.push_back({cls, "", Value(), {}, "", {},
+                              "the list of account " + Literal(account) + ", region " +
+                                  Literal(region) +
+                                  " is one page of a longer answer (it has a NextToken, Marker "
+                                  "or NextMarker): import every page in one file, an array of "
+                                  "the outputs, for a full scan to mark them stale",
+                              true});
+        continue;
+      }
       if (account.is_null() || region.is_null()) {
         const bool both = account.is_null() && region.is_null();
         std::string text = std::string("its records name ") +

@@ -364,6 +364,14 @@ TEST_CASE("coverage: one page of a paginated AWS answer covers nothing") {
   std::string all = "[" + Reservations({Instance("i-2", "running", "10.8.0.2", "b")}, R"(, "NextToken": "eyJ9")") +
                     "," + Reservations({Instance("i-3", "running", "10.8.0.3", "c")}) + "]";
   CHECK(Apply(t, "aws", all, true).stale == 2);  // i-1 and its address
+  // A page followed by another account's list: that list does not complete the page (the
+  // final outside pass found i-2 and i-3 marked stale).
+  std::string other_account = Reservations({Instance("i-9", "running", "10.9.0.9", "z")});
+  other_account.replace(other_account.find("111111111111"), 12, "222222222222");
+  std::string mixed = "[" + Reservations({Instance("i-4", "running", "10.8.0.4", "d")}, R"(, "NextToken": "eyJ9")") +
+                      "," + other_account + "]";
+  CHECK(Apply(t, "aws", mixed, true).stale == 0);
+  CHECK(StatusOf(t, "VirtualMachine", "b") == "live");
   // RDS and load balancers mark their pages with Marker and NextMarker.
   ImportReport rds = Apply(t, "aws", R"({"DBInstances": [{"DBInstanceIdentifier": "db1",
       "DbiResourceId": "db-1", "DBInstanceArn": "arn:aws:rds:us-east-1:111111111111:db:db1"}],
