@@ -40,6 +40,24 @@ Value IdentityValue(const std::string& attr, const Value& v) {
   return mac.kind == MacAddress::kUsable ? Value(mac.value) : v;
 }
 
+// Whether a status says no longer in service (retired or disposed).
+bool GoneStatus(const std::optional<Value>& st) {
+  return Present(st) && st->is_string() &&
+         (st->as_string() == "retired" || st->as_string() == "disposed");
+}
+
+// Whether `value_of` gives a value for every attribute of one of the strong rules of `id`.
+template <typename ValueOf>
+bool HasStrongValues(const Identification& id, const ValueOf& value_of) {
+  for (const auto& rule : id.rules) {
+    if (!rule.strong) continue;
+    bool all = true;
+    for (const auto& a : rule.attrs) all = all && Present(value_of(a));
+    if (all) return true;
+  }
+  return false;
+}
+
 std::string Joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -161,9 +179,9 @@ class KeyIndex {
 };
 
 // The order candidates are identified in: parents before the candidates that depend on them;
-// at each depth those in service before those whose status is retired or disposed, then the
-// candidates in `first` before the others (stable otherwise). Chains deeper than 64 count as
-// roots.
+// at each depth those in service before those whose status is retired or disposed, those with a
+// strong identifier (`strong`) before those without, then the candidates in `first` before the
+// others (stable otherwise). Chains deeper than 64 count as roots.
 std::vector<size_t> ParentsFirst(const CandidateSet& set,
                                  const std::unordered_map<std::string, size_t>& by_ref,
                                  const std::vector<bool>& strong,
@@ -177,10 +195,7 @@ std::vector<size_t> ParentsFirst(const CandidateSet& set,
     return depth[i];
   };
   std::vector<bool> gone(set.cis.size());
-  for (size_t i = 0; i < gone.size(); ++i) {
-    Value st = set.cis[i].attrs.Get("status");
-    gone[i] = st == Value(std::string("retired")) || st == Value(std::string("disposed"));
-  }
+  for (size_t i = 0; i < gone.size(); ++i) gone[i] = GoneStatus(set.cis[i].attrs.Find("status"));
   std::vector<size_t> order(set.cis.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i, depth_of(i, 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
@@ -244,10 +259,8 @@ class Identifier {
     for (size_t i = 0; i < set_.cis.size(); ++i) {
       const Candidate& c = set_.cis[i];
       if (c.id || !schema_.FindClass(c.class_name)) continue;  // named by id; or refused later
-      bool any = false;
-      for (const auto& rule : index_.IdentificationFor(c.class_name).rules)
-        any = any || (rule.strong && Values(c.attrs, rule.attrs).has_value());
-      strong[i] = any;
+      strong[i] = HasStrongValues(index_.IdentificationFor(c.class_name),
+                                  [&](const std::string& a) { return c.attrs.Find(a); });
     }
     for (size_t i : ParentsFirst(set_, out_.by_ref, strong, owners)) One(i);
   }
@@ -278,12 +291,6 @@ class Identifier {
     return false;
   }
 
-  // Whether a status says no longer in service (retired or disposed).
-  static bool GoneStatus(const std::optional<Value>& st) {
-    return Present(st) && st->is_string() &&
-           (st->as_string() == "retired" || st->as_string() == "disposed");
-  }
-
   // Whether a hit's status says it is no longer in service.
   bool Gone(const Hit& h) const { return GoneStatus(AttrOf(h, "status")); }
 
@@ -291,15 +298,9 @@ class Identifier {
   // `id` or of its own class's identification (an EC2 instance's cloud_id, which a
   // PhysicalServer's rules do not name).
   bool HasStrong(const Identification& id, const std::string& cls, const Hit& h) {
-    for (const Identification* ident : {&id, &index_.IdentificationFor(cls)}) {
-      for (const auto& rule : ident->rules) {
-        if (!rule.strong) continue;
-        bool all = true;
-        for (const auto& a : rule.attrs) all = all && Present(AttrOf(h, a));
-        if (all) return true;
-      }
-    }
-    return false;
+    auto value_of = [&](const std::string& a) { return AttrOf(h, a); };
+    return HasStrongValues(id, value_of) ||
+           HasStrongValues(index_.IdentificationFor(cls), value_of);
   }
 
   // The first strong rule whose values the candidate and the hit both have and that differ.
